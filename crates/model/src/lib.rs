@@ -1,0 +1,21 @@
+//! Skein's shared model: the types that cross the wire between the collector and the
+//! dashboard, and pure functions over them. No IO; compiles for wasm32 and native.
+
+pub mod catalog;
+pub mod feedback;
+pub mod format;
+pub mod query;
+pub mod span;
+pub mod trace;
+
+pub use catalog::{ErrorBody, ProjectInfo, ServiceInfo, TagKeyInfo, TagValueInfo};
+pub use feedback::{Feedback, FeedbackList, FeedbackUpdate, NewFeedback};
+pub use query::{QueryError, StatusFilter, TagFilter, TraceQuery, TraceSort};
+pub use span::{SpanEvent, SpanKind, SpanLink, SpanStatus, SpanType};
+pub use trace::{SkeletonSpan, SkeletonSpanInput, TracePage, TraceSkeleton, TraceSummary};
+
+/// The project a span or query belongs to when none is named.
+pub const DEFAULT_PROJECT: &str = "default";
+
+/// The header that names the project on ingest and query requests.
+pub const PROJECT_HEADER: &str = "x-skein-project";

@@ -1,0 +1,354 @@
+//! The trace-list query and its query-string form, shared by the dashboard (which keeps it
+//! in the page URL and sends it to the API) and the collector (which parses it).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A tag filter, `key=value` in a URL (`?tag=env=production`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagFilter {
+    pub key: String,
+    pub value: String,
+}
+
+impl TagFilter {
+    /// Parses `key=value`; the key is everything before the first `=`.
+    pub fn parse(text: &str) -> Result<TagFilter, QueryError> {
+        match text.split_once('=') {
+            Some((key, value)) if !key.trim().is_empty() => Ok(TagFilter {
+                key: key.trim().to_string(),
+                value: value.to_string(),
+            }),
+            _ => Err(QueryError::new(format!(
+                "tag filter {text:?} is not of the form key=value"
+            ))),
+        }
+    }
+}
+
+impl fmt::Display for TagFilter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}={}", self.key, self.value)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StatusFilter {
+    Ok,
+    Error,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TraceSort {
+    #[default]
+    StartDesc,
+    StartAsc,
+    DurationDesc,
+    DurationAsc,
+}
+
+impl TraceSort {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TraceSort::StartDesc => "start_desc",
+            TraceSort::StartAsc => "start_asc",
+            TraceSort::DurationDesc => "duration_desc",
+            TraceSort::DurationAsc => "duration_asc",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<TraceSort> {
+        Some(match text {
+            "start_desc" => TraceSort::StartDesc,
+            "start_asc" => TraceSort::StartAsc,
+            "duration_desc" => TraceSort::DurationDesc,
+            "duration_asc" => TraceSort::DurationAsc,
+            _ => return None,
+        })
+    }
+}
+
+/// Filters, order and page of `GET /api/v1/traces`. Every field has a query-string form, so a
+/// list view is a URL.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TraceQuery {
+    /// AND-ed `key=value` tag filters.
+    pub tags: Vec<TagFilter>,
+    /// Traces that started at or after this time (Unix milliseconds).
+    pub from_ms: Option<i64>,
+    /// Traces that started before this time (Unix milliseconds).
+    pub to_ms: Option<i64>,
+    /// Case-insensitive substring of the root span's name.
+    pub name: Option<String>,
+    pub status: Option<StatusFilter>,
+    pub min_duration_ms: Option<f64>,
+    pub max_duration_ms: Option<f64>,
+    pub session_id: Option<String>,
+    pub user_id: Option<String>,
+    pub sort: TraceSort,
+    pub cursor: Option<String>,
+    pub limit: Option<u32>,
+}
+
+impl TraceQuery {
+    pub const DEFAULT_LIMIT: u32 = 50;
+    pub const MAX_LIMIT: u32 = 1000;
+
+    pub fn limit(&self) -> u32 {
+        self.limit
+            .unwrap_or(Self::DEFAULT_LIMIT)
+            .clamp(1, Self::MAX_LIMIT)
+    }
+
+    /// Parses decoded query pairs; unknown keys are ignored (they may belong to the page, such
+    /// as `project`).
+    pub fn from_pairs<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<TraceQuery, QueryError> {
+        let mut q = TraceQuery::default();
+        for (key, value) in pairs {
+            if value.is_empty() {
+                continue;
+            }
+            match key {
+                "tag" => q.tags.push(TagFilter::parse(value)?),
+                "from" => q.from_ms = Some(parse_number(key, value)?),
+                "to" => q.to_ms = Some(parse_number(key, value)?),
+                "name" => q.name = Some(value.to_string()),
+                "status" => {
+                    q.status = Some(match value {
+                        "ok" => StatusFilter::Ok,
+                        "error" => StatusFilter::Error,
+                        _ => {
+                            return Err(QueryError::new(format!(
+                                "status must be ok or error, not {value:?}"
+                            )))
+                        }
+                    })
+                }
+                "min_ms" => q.min_duration_ms = Some(parse_number(key, value)?),
+                "max_ms" => q.max_duration_ms = Some(parse_number(key, value)?),
+                "session" => q.session_id = Some(value.to_string()),
+                "user" => q.user_id = Some(value.to_string()),
+                "sort" => {
+                    q.sort = TraceSort::parse(value).ok_or_else(|| {
+                        QueryError::new(format!(
+                            "sort must be start_desc, start_asc, duration_desc or duration_asc, not {value:?}"
+                        ))
+                    })?
+                }
+                "cursor" => q.cursor = Some(value.to_string()),
+                "limit" => q.limit = Some(parse_number(key, value)?),
+                _ => {}
+            }
+        }
+        Ok(q)
+    }
+
+    /// Parses a raw query string (`a=b&c=d`, percent-encoded).
+    pub fn from_query_string(query: &str) -> Result<TraceQuery, QueryError> {
+        let pairs = parse_query_string(query);
+        TraceQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    }
+
+    /// The query's pairs, in a stable order, without defaults.
+    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = Vec::new();
+        for tag in &self.tags {
+            pairs.push(("tag", tag.to_string()));
+        }
+        if let Some(v) = self.from_ms {
+            pairs.push(("from", v.to_string()));
+        }
+        if let Some(v) = self.to_ms {
+            pairs.push(("to", v.to_string()));
+        }
+        if let Some(v) = &self.name {
+            pairs.push(("name", v.clone()));
+        }
+        if let Some(v) = self.status {
+            pairs.push((
+                "status",
+                match v {
+                    StatusFilter::Ok => "ok",
+                    StatusFilter::Error => "error",
+                }
+                .to_string(),
+            ));
+        }
+        if let Some(v) = self.min_duration_ms {
+            pairs.push(("min_ms", v.to_string()));
+        }
+        if let Some(v) = self.max_duration_ms {
+            pairs.push(("max_ms", v.to_string()));
+        }
+        if let Some(v) = &self.session_id {
+            pairs.push(("session", v.clone()));
+        }
+        if let Some(v) = &self.user_id {
+            pairs.push(("user", v.clone()));
+        }
+        if self.sort != TraceSort::default() {
+            pairs.push(("sort", self.sort.as_str().to_string()));
+        }
+        if let Some(v) = &self.cursor {
+            pairs.push(("cursor", v.clone()));
+        }
+        if let Some(v) = self.limit {
+            pairs.push(("limit", v.to_string()));
+        }
+        pairs
+    }
+
+    /// The percent-encoded query string (without `?`).
+    pub fn to_query_string(&self) -> String {
+        encode_pairs(self.to_pairs().iter().map(|(k, v)| (*k, v.as_str())))
+    }
+}
+
+fn parse_number<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, QueryError> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| QueryError::new(format!("{key} must be a number, not {value:?}")))
+}
+
+/// A query that cannot be understood; the message names the parameter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryError(pub String);
+
+impl QueryError {
+    pub fn new(message: impl Into<String>) -> QueryError {
+        QueryError(message.into())
+    }
+}
+
+impl fmt::Display for QueryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for QueryError {}
+
+/// Splits and percent-decodes `a=b&c=d` (`+` is a space, as in forms).
+pub fn parse_query_string(query: &str) -> Vec<(String, String)> {
+    query
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let (k, v) = part.split_once('=').unwrap_or((part, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+/// Joins pairs into a percent-encoded query string.
+pub fn encode_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut out = String::new();
+    for (k, v) in pairs {
+        if !out.is_empty() {
+            out.push('&');
+        }
+        out.push_str(&percent_encode(k));
+        out.push('=');
+        out.push_str(&percent_encode(v));
+    }
+    out
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+pub fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Decodes `%XX` and `+`; malformed escapes are kept as they are.
+pub fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(b) => {
+                        out.push(b);
+                        i += 3;
+                        continue;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_round_trips_through_the_url() {
+        let q = TraceQuery {
+            tags: vec![
+                TagFilter::parse("env=production").unwrap(),
+                TagFilter::parse("note=a=b & c").unwrap(),
+            ],
+            from_ms: Some(1_700_000_000_000),
+            name: Some("main agent".into()),
+            status: Some(StatusFilter::Error),
+            min_duration_ms: Some(12.5),
+            sort: TraceSort::DurationDesc,
+            limit: Some(20),
+            ..TraceQuery::default()
+        };
+        let text = q.to_query_string();
+        assert!(text.contains("tag=env%3Dproduction"), "{text}");
+        assert_eq!(TraceQuery::from_query_string(&text).unwrap(), q);
+    }
+
+    #[test]
+    fn bad_values_name_the_parameter() {
+        let err = TraceQuery::from_query_string("from=yesterday").unwrap_err();
+        assert!(err.0.contains("from"), "{err}");
+        let err = TraceQuery::from_query_string("tag=novalue").unwrap_err();
+        assert!(err.0.contains("key=value"), "{err}");
+        let err = TraceQuery::from_query_string("sort=sideways").unwrap_err();
+        assert!(err.0.contains("sort"), "{err}");
+    }
+
+    #[test]
+    fn decoding_tolerates_malformed_escapes() {
+        assert_eq!(percent_decode("a%2"), "a%2");
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz"), "%zz");
+        assert_eq!(percent_decode("a+b%20c"), "a b c");
+        assert_eq!(percent_decode("%C3%A9"), "é");
+    }
+
+    #[test]
+    fn limit_is_clamped() {
+        let q = TraceQuery::from_query_string("limit=100000").unwrap();
+        assert_eq!(q.limit(), TraceQuery::MAX_LIMIT);
+        assert_eq!(TraceQuery::default().limit(), TraceQuery::DEFAULT_LIMIT);
+    }
+}

@@ -1,0 +1,274 @@
+//! Traces: the list row, a page of them, and the compact skeleton of one trace.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::span::{SpanStatus, SpanType};
+
+/// One row of the trace list, kept up to date by the store as spans of the trace arrive
+/// (in any order, over any number of requests).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct TraceSummary {
+    pub trace_id: String,
+    /// The root span's name; until the root arrives, the earliest span's name.
+    pub root_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_span_id: Option<String>,
+    /// False while the trace's root span has not arrived (all spans so far have a parent).
+    pub has_root: bool,
+    pub start_ns: i64,
+    pub end_ns: i64,
+    pub span_count: u64,
+    pub error_count: u64,
+    pub status: SpanStatus,
+    pub services: Vec<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub cost: f64,
+}
+
+impl TraceSummary {
+    pub fn duration_ns(&self) -> i64 {
+        (self.end_ns - self.start_ns).max(0)
+    }
+
+    pub fn total_tokens(&self) -> i64 {
+        self.input_tokens + self.output_tokens
+    }
+}
+
+/// `GET /api/v1/traces`: one page of the list, newest first unless asked otherwise.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct TracePage {
+    pub traces: Vec<TraceSummary>,
+    /// All traces that match the filters (not only this page).
+    pub total: u64,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// One span in a trace skeleton, serialised as a JSON array to stay small on 100k-span
+/// traces: `[span_id, parent, name, service, type, start, duration, status, tokens]`.
+///
+/// - `parent`: index of the parent in `TraceSkeleton::spans`, or -1 for a root or an orphan
+///   (an orphan's missing parent id is in `TraceSkeleton::orphans`);
+/// - `name`, `service`: indexes into `TraceSkeleton::names` and `TraceSkeleton::services`;
+/// - `type`: `SpanType::code`; `status`: `SpanStatus::code`;
+/// - `start`: microseconds after `TraceSkeleton::start_ns`; `duration`: microseconds;
+/// - `tokens`: input plus output tokens (0 when none).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SkeletonSpan(
+    pub String,
+    pub i32,
+    pub u32,
+    pub u32,
+    pub u8,
+    pub i64,
+    pub i64,
+    pub u8,
+    pub i64,
+);
+
+impl SkeletonSpan {
+    pub fn span_id(&self) -> &str {
+        &self.0
+    }
+    pub fn parent(&self) -> Option<usize> {
+        usize::try_from(self.1).ok()
+    }
+    pub fn name_index(&self) -> usize {
+        self.2 as usize
+    }
+    pub fn service_index(&self) -> usize {
+        self.3 as usize
+    }
+    pub fn span_type(&self) -> SpanType {
+        SpanType::from_code(self.4)
+    }
+    pub fn start_us(&self) -> i64 {
+        self.5
+    }
+    pub fn duration_us(&self) -> i64 {
+        self.6
+    }
+    pub fn end_us(&self) -> i64 {
+        self.5 + self.6
+    }
+    pub fn status(&self) -> SpanStatus {
+        SpanStatus::from_code(self.7)
+    }
+    pub fn tokens(&self) -> i64 {
+        self.8
+    }
+}
+
+/// `GET /api/v1/traces/{trace_id}`: every span of a trace in compact form, sorted by start
+/// time. Heavy payloads (attributes, inputs, outputs) are fetched per span, when selected.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct TraceSkeleton {
+    pub summary: TraceSummary,
+    /// Time origin of the spans' `start` offsets.
+    pub start_ns: i64,
+    pub names: Vec<String>,
+    pub services: Vec<String>,
+    pub spans: Vec<SkeletonSpan>,
+    /// Spans whose parent never arrived: span index → the missing parent's id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub orphans: BTreeMap<u32, String>,
+}
+
+impl TraceSkeleton {
+    pub fn name_of(&self, span: &SkeletonSpan) -> &str {
+        self.names.get(span.name_index()).map_or("", String::as_str)
+    }
+
+    pub fn service_of(&self, span: &SkeletonSpan) -> &str {
+        self.services
+            .get(span.service_index())
+            .map_or("", String::as_str)
+    }
+}
+
+/// Builds the skeleton from spans in any order, for the store backends.
+pub struct SkeletonSpanInput<'a> {
+    pub span_id: &'a str,
+    pub parent_span_id: Option<&'a str>,
+    pub name: &'a str,
+    pub service: &'a str,
+    pub span_type: SpanType,
+    pub start_ns: i64,
+    pub end_ns: i64,
+    pub status: SpanStatus,
+    pub tokens: i64,
+}
+
+impl TraceSkeleton {
+    /// Sorts the spans by start time (ties keep parents first), interns names and services,
+    /// and resolves parents to indexes.
+    pub fn build(summary: TraceSummary, mut inputs: Vec<SkeletonSpanInput<'_>>) -> TraceSkeleton {
+        inputs.sort_by(|a, b| {
+            a.start_ns
+                .cmp(&b.start_ns)
+                .then_with(|| a.parent_span_id.is_some().cmp(&b.parent_span_id.is_some()))
+        });
+        let start_ns = inputs.first().map_or(summary.start_ns, |s| s.start_ns);
+        let index_of: std::collections::HashMap<&str, usize> = inputs
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.span_id, i))
+            .collect();
+        let mut names = Interner::default();
+        let mut services = Interner::default();
+        let mut orphans = BTreeMap::new();
+        let spans = inputs
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let parent = match s.parent_span_id {
+                    None => -1,
+                    Some(p) => match index_of.get(p) {
+                        Some(&pi) if pi != i => pi as i32,
+                        _ => {
+                            orphans.insert(i as u32, p.to_string());
+                            -1
+                        }
+                    },
+                };
+                SkeletonSpan(
+                    s.span_id.to_string(),
+                    parent,
+                    names.intern(s.name),
+                    services.intern(s.service),
+                    s.span_type.code(),
+                    (s.start_ns - start_ns) / 1_000,
+                    (s.end_ns - s.start_ns).max(0) / 1_000,
+                    s.status.code(),
+                    s.tokens,
+                )
+            })
+            .collect();
+        TraceSkeleton {
+            summary,
+            start_ns,
+            names: names.values,
+            services: services.values,
+            spans,
+            orphans,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Interner<'a> {
+    index: std::collections::HashMap<&'a str, u32>,
+    values: Vec<String>,
+}
+
+impl<'a> Interner<'a> {
+    fn intern(&mut self, value: &'a str) -> u32 {
+        if let Some(&i) = self.index.get(value) {
+            return i;
+        }
+        let i = self.values.len() as u32;
+        self.values.push(value.to_string());
+        self.index.insert(value, i);
+        i
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input<'a>(id: &'a str, parent: Option<&'a str>, start: i64) -> SkeletonSpanInput<'a> {
+        SkeletonSpanInput {
+            span_id: id,
+            parent_span_id: parent,
+            name: id,
+            service: "svc",
+            span_type: SpanType::Agent,
+            start_ns: start,
+            end_ns: start + 5_000,
+            status: SpanStatus::Unset,
+            tokens: 0,
+        }
+    }
+
+    #[test]
+    fn skeleton_resolves_parents_and_orphans() {
+        let sk = TraceSkeleton::build(
+            TraceSummary::default(),
+            vec![
+                input("child", Some("root"), 2_000),
+                input("root", None, 1_000),
+                input("lost", Some("never-arrived"), 3_000),
+            ],
+        );
+        assert_eq!(sk.start_ns, 1_000);
+        assert_eq!(sk.spans[0].span_id(), "root");
+        assert_eq!(sk.spans[0].parent(), None);
+        assert_eq!(sk.spans[1].parent(), Some(0));
+        assert_eq!(sk.spans[1].start_us(), 1);
+        assert_eq!(sk.spans[2].parent(), None);
+        assert_eq!(sk.orphans.get(&2).map(String::as_str), Some("never-arrived"));
+        assert_eq!(sk.services, vec!["svc".to_string()]);
+        assert_eq!(sk.name_of(&sk.spans[1]), "child");
+    }
+
+    #[test]
+    fn skeleton_span_is_a_json_array() {
+        let span = SkeletonSpan("ab".into(), -1, 0, 1, 2, 10, 20, 2, 7);
+        assert_eq!(
+            serde_json::to_string(&span).unwrap(),
+            r#"["ab",-1,0,1,2,10,20,2,7]"#
+        );
+    }
+}
