@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod feedback;
 pub mod format;
+pub mod palette;
 pub mod query;
 pub mod span;
 pub mod trace;
