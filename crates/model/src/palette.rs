@@ -39,7 +39,12 @@ pub fn service_color(name: &str) -> String {
 
 /// `hsl(H S% L%)` in CSS Color 4 syntax.
 pub fn hsl(hue: u16, saturation: u8, lightness: u8) -> String {
-    format!("hsl({} {}% {}%)", hue % 360, saturation.min(100), lightness.min(100))
+    format!(
+        "hsl({} {}% {}%)",
+        hue % 360,
+        saturation.min(100),
+        lightness.min(100)
+    )
 }
 
 #[cfg(test)]
@@ -56,7 +61,10 @@ mod tests {
         // Pinned values: changing the hash would recolour every user's services.
         assert_eq!(fnv1a(""), 0x811c_9dc5);
         assert_eq!(fnv1a("a"), 0xe40c_292c);
-        assert_eq!(service_hue("api-gateway"), HUES[service_index("api-gateway")]);
+        assert_eq!(
+            service_hue("api-gateway"),
+            HUES[service_index("api-gateway")]
+        );
     }
 
     #[test]
@@ -87,7 +95,11 @@ mod tests {
             "analytics-service",
         ];
         let used: HashSet<usize> = services.iter().map(|s| service_index(s)).collect();
-        assert!(used.len() >= 5, "only {} colours for 8 services", used.len());
+        assert!(
+            used.len() >= 5,
+            "only {} colours for 8 services",
+            used.len()
+        );
 
         // Over many names every hue is used, none dominates.
         let mut counts = [0usize; HUES.len()];

@@ -264,7 +264,9 @@ impl Span {
 /// True for a lowercase-hex id of `len` characters that is not all zeros (OTLP's "invalid id").
 pub fn is_valid_hex_id(id: &str, len: usize) -> bool {
     id.len() == len
-        && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
         && id.bytes().any(|b| b != b'0')
 }
 

@@ -258,7 +258,10 @@ mod tests {
         assert_eq!(sk.spans[1].parent(), Some(0));
         assert_eq!(sk.spans[1].start_us(), 1);
         assert_eq!(sk.spans[2].parent(), None);
-        assert_eq!(sk.orphans.get(&2).map(String::as_str), Some("never-arrived"));
+        assert_eq!(
+            sk.orphans.get(&2).map(String::as_str),
+            Some("never-arrived")
+        );
         assert_eq!(sk.services, vec!["svc".to_string()]);
         assert_eq!(sk.name_of(&sk.spans[1]), "child");
     }

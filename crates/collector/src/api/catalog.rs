@@ -1,0 +1,49 @@
+//! What a project holds: `/api/v1/projects`, `/services`, `/tags`, `/tags/{key}/values`.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::Json;
+use skein_model::query::parse_query_string;
+use skein_model::{ProjectInfo, ServiceInfo, TagKeyInfo, TagValueInfo};
+
+use crate::error::ApiResult;
+use crate::server::{AppState, Project};
+
+pub async fn projects(State(state): State<AppState>) -> ApiResult<Json<Vec<ProjectInfo>>> {
+    Ok(Json(state.store.projects().await?))
+}
+
+pub async fn services(
+    State(state): State<AppState>,
+    Project(project): Project,
+) -> ApiResult<Json<Vec<ServiceInfo>>> {
+    Ok(Json(state.store.services(&project).await?))
+}
+
+pub async fn tag_keys(
+    State(state): State<AppState>,
+    Project(project): Project,
+) -> ApiResult<Json<Vec<TagKeyInfo>>> {
+    Ok(Json(state.store.tag_keys(&project).await?))
+}
+
+pub async fn tag_values(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Path(key): Path<String>,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<Vec<TagValueInfo>>> {
+    let pairs = parse_query_string(query.as_deref().unwrap_or(""));
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let limit = get("limit").and_then(|l| l.parse().ok()).unwrap_or(100);
+    Ok(Json(
+        state
+            .store
+            .tag_values(&project, &key, get("prefix"), limit)
+            .await?,
+    ))
+}

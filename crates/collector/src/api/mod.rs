@@ -1,0 +1,68 @@
+//! The query and feedback API, `/api/v1/...`: one file per resource.
+
+mod catalog;
+mod feedback;
+mod traces;
+
+use axum::http::{StatusCode, Uri};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, patch};
+use axum::{Json, Router};
+
+use crate::error::ApiError;
+use crate::server::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/health", get(health))
+        .route("/api/v1/projects", get(catalog::projects))
+        .route("/api/v1/services", get(catalog::services))
+        .route("/api/v1/tags", get(catalog::tag_keys))
+        .route("/api/v1/tags/{key}/values", get(catalog::tag_values))
+        .route("/api/v1/traces", get(traces::list))
+        .route("/api/v1/traces/{trace_id}", get(traces::skeleton))
+        .route(
+            "/api/v1/traces/{trace_id}/spans/{span_id}",
+            get(traces::span),
+        )
+        .route(
+            "/api/v1/feedback",
+            get(feedback::list).post(feedback::create),
+        )
+        .route(
+            "/api/v1/feedback/{id}",
+            patch(feedback::update).delete(feedback::delete),
+        )
+        .route("/api/{*rest}", axum::routing::any(unknown_api))
+}
+
+pub async fn health() -> Json<serde_json::Value> {
+    Json(serde_json::json!({"status": "ok"}))
+}
+
+async fn unknown_api(uri: Uri) -> ApiError {
+    ApiError::NotFound(format!("no API endpoint at {}", uri.path()))
+}
+
+/// Served at page routes when the collector was started without `--dist`.
+pub async fn no_dashboard(uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        return ApiError::NotFound(format!("no API endpoint at {}", uri.path())).into_response();
+    }
+    (
+        StatusCode::NOT_FOUND,
+        Html(
+            "<!doctype html><title>Skein</title><h1>Skein collector</h1>\
+             <p>The dashboard is not being served: start <code>skein serve</code> with \
+             <code>--dist</code> pointing at the built dashboard (<code>scripts/build-dashboard.sh</code> \
+             builds it into <code>dist/</code>). The API is at <code>/api/v1/</code>.</p>",
+        ),
+    )
+        .into_response()
+}
+
+/// Parses a JSON request body, answering 400 with what is wrong rather than axum's plain text.
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
+}

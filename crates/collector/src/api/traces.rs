@@ -1,0 +1,62 @@
+//! `/api/v1/traces`: the list, one trace's skeleton, one span in full.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::Json;
+use skein_model::span::{is_valid_hex_id, Span};
+use skein_model::{TracePage, TraceQuery, TraceSkeleton};
+
+use crate::error::{ApiError, ApiResult};
+use crate::server::{AppState, Project};
+
+pub async fn list(
+    State(state): State<AppState>,
+    Project(project): Project,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<TracePage>> {
+    let query = TraceQuery::from_query_string(query.as_deref().unwrap_or(""))?;
+    Ok(Json(state.store.list_traces(&project, &query).await?))
+}
+
+fn check_trace_id(trace_id: &str) -> ApiResult<String> {
+    let id = trace_id.to_ascii_lowercase();
+    if !is_valid_hex_id(&id, 32) {
+        return Err(ApiError::BadRequest(format!(
+            "trace id {trace_id:?} is not 32 hex characters"
+        )));
+    }
+    Ok(id)
+}
+
+pub async fn skeleton(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Path(trace_id): Path<String>,
+) -> ApiResult<Json<TraceSkeleton>> {
+    let id = check_trace_id(&trace_id)?;
+    state
+        .store
+        .trace(&project, &id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("no trace {id} in project {project:?}")))
+}
+
+pub async fn span(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Path((trace_id, span_id)): Path<(String, String)>,
+) -> ApiResult<Json<Span>> {
+    let trace_id = check_trace_id(&trace_id)?;
+    let span_id = span_id.to_ascii_lowercase();
+    if !is_valid_hex_id(&span_id, 16) {
+        return Err(ApiError::BadRequest(format!(
+            "span id {span_id:?} is not 16 hex characters"
+        )));
+    }
+    state
+        .store
+        .span(&project, &trace_id, &span_id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("no span {span_id} in trace {trace_id}")))
+}

@@ -1,0 +1,5 @@
+//! Ingest: one file per protocol, each turning what a client sends into Skein's `Span`s.
+
+pub mod body;
+pub mod otlp;
+pub mod semconv;

@@ -1,0 +1,142 @@
+//! Skein's collector: ingest (OTLP/HTTP), storage (SQLite), the query and feedback API, and the
+//! built dashboard, as one binary (`skein`).
+
+pub mod api;
+pub mod demo;
+pub mod error;
+pub mod ingest;
+pub mod server;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::ingest::body::BodyLimits;
+use crate::server::AppState;
+use crate::store::{SqliteOptions, SqliteStore, Store};
+
+/// How `skein serve` runs.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub data_dir: PathBuf,
+    /// OTLP/HTTP only; `None` serves OTLP on the HTTP address alone.
+    pub otlp_addr: Option<SocketAddr>,
+    pub http_addr: SocketAddr,
+    pub dist: Option<PathBuf>,
+}
+
+/// A running collector: its bound addresses, until `shutdown` or drop of the runtime.
+pub struct Running {
+    pub http_addr: SocketAddr,
+    pub otlp_addr: Option<SocketAddr>,
+    pub store: Arc<dyn Store>,
+    tasks: Vec<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Running {
+    /// Waits until a server stops (it only stops on error or shutdown signal).
+    pub async fn wait(self) -> std::io::Result<()> {
+        for task in self.tasks {
+            task.await.map_err(std::io::Error::other)??;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot open the store in {dir}: {source}")]
+    Store {
+        dir: PathBuf,
+        source: store::StoreError,
+    },
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error(
+        "the dashboard directory {0} has no index.html (build it with scripts/build-dashboard.sh)"
+    )]
+    Dist(PathBuf),
+}
+
+/// Opens the store and binds the listeners; servers run on the current Tokio runtime.
+pub async fn start(config: &ServeConfig) -> Result<Running, StartError> {
+    if let Some(dist) = &config.dist {
+        if !dist.join("index.html").is_file() {
+            return Err(StartError::Dist(dist.clone()));
+        }
+    }
+    let db_path = config.data_dir.join("skein.db");
+    let store =
+        SqliteStore::open(SqliteOptions::new(&db_path)).map_err(|source| StartError::Store {
+            dir: config.data_dir.clone(),
+            source,
+        })?;
+    let store: Arc<dyn Store> = Arc::new(store);
+    let state = AppState {
+        store: store.clone(),
+        limits: BodyLimits::default(),
+    };
+
+    let bind = |addr: SocketAddr| async move {
+        TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartError::Bind { addr, source })
+    };
+    let http = bind(config.http_addr).await?;
+    let http_addr = http.local_addr().unwrap_or(config.http_addr);
+    let mut tasks = Vec::new();
+    let http_app = server::http_router(state.clone(), config.dist.clone());
+    tasks.push(tokio::spawn(async move {
+        axum::serve(http, http_app)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+    }));
+
+    let otlp_addr = match config.otlp_addr {
+        Some(addr) => {
+            let otlp = bind(addr).await?;
+            let bound = otlp.local_addr().unwrap_or(addr);
+            let otlp_app = server::otlp_router(state);
+            tasks.push(tokio::spawn(async move {
+                axum::serve(otlp, otlp_app)
+                    .with_graceful_shutdown(shutdown_signal())
+                    .await
+            }));
+            Some(bound)
+        }
+        None => None,
+    };
+    Ok(Running {
+        http_addr,
+        otlp_addr,
+        store,
+        tasks,
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

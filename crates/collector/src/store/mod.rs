@@ -1,0 +1,99 @@
+//! Where spans and feedback live. `Store` is what the ingest and API layers call; each backend
+//! is one file. Callers hold an `Arc<dyn Store>`, so a backend can be added without touching them.
+
+mod sqlite;
+
+use async_trait::async_trait;
+use skein_model::{
+    Feedback, FeedbackUpdate, NewFeedback, ProjectInfo, ServiceInfo, TagKeyInfo, TagValueInfo,
+    TracePage, TraceQuery, TraceSkeleton,
+};
+
+pub use sqlite::{SqliteOptions, SqliteStore};
+
+use skein_model::span::Span;
+
+/// What a write did: spans newly stored, and spans that were already there (a client retry).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteOutcome {
+    pub inserted: usize,
+    pub duplicates: usize,
+}
+
+/// Which feedback to list.
+#[derive(Debug, Clone, Default)]
+pub struct FeedbackFilter {
+    pub run_id: Option<String>,
+    pub trace_id: Option<String>,
+    pub key: Option<String>,
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The write queue is full: the client should retry later.
+    #[error("the write queue is full; retry in {retry_after_secs} s")]
+    Overloaded { retry_after_secs: u64 },
+    #[error("the store is shutting down")]
+    Closed,
+    /// A request the store cannot carry out as asked (bad cursor, unknown feedback run, ...).
+    #[error("{0}")]
+    Invalid(String),
+    #[error("storage error: {0}")]
+    Backend(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Backend(e.to_string())
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Stores spans (any projects, any traces, any order). Returns once they are durably
+    /// committed; a span already stored (same project, trace and span id) is left as it is.
+    async fn write_spans(&self, spans: Vec<Span>) -> StoreResult<WriteOutcome>;
+
+    async fn list_traces(&self, project: &str, query: &TraceQuery) -> StoreResult<TracePage>;
+
+    async fn trace(&self, project: &str, trace_id: &str) -> StoreResult<Option<TraceSkeleton>>;
+
+    async fn span(&self, project: &str, trace_id: &str, span_id: &str)
+        -> StoreResult<Option<Span>>;
+
+    async fn projects(&self) -> StoreResult<Vec<ProjectInfo>>;
+
+    async fn services(&self, project: &str) -> StoreResult<Vec<ServiceInfo>>;
+
+    async fn tag_keys(&self, project: &str) -> StoreResult<Vec<TagKeyInfo>>;
+
+    async fn tag_values(
+        &self,
+        project: &str,
+        key: &str,
+        prefix: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<TagValueInfo>>;
+
+    /// Creates feedback on a run (span); a repeated `id` replaces that record.
+    async fn create_feedback(&self, project: &str, feedback: NewFeedback) -> StoreResult<Feedback>;
+
+    async fn update_feedback(
+        &self,
+        project: &str,
+        id: &str,
+        update: FeedbackUpdate,
+    ) -> StoreResult<Option<Feedback>>;
+
+    /// True when something was deleted.
+    async fn delete_feedback(&self, project: &str, id: &str) -> StoreResult<bool>;
+
+    async fn list_feedback(
+        &self,
+        project: &str,
+        filter: FeedbackFilter,
+    ) -> StoreResult<Vec<Feedback>>;
+}
