@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
-use crate::ingest::body::BodyLimits;
+pub use crate::ingest::body::BodyLimits;
 use crate::server::AppState;
 use crate::store::{SqliteOptions, SqliteStore, Store};
 
@@ -26,6 +26,7 @@ pub struct ServeConfig {
     pub otlp_addr: Option<SocketAddr>,
     pub http_addr: SocketAddr,
     pub dist: Option<PathBuf>,
+    pub limits: BodyLimits,
 }
 
 /// A running collector: its bound addresses, until `shutdown` or drop of the runtime.
@@ -80,7 +81,7 @@ pub async fn start(config: &ServeConfig) -> Result<Running, StartError> {
     let store: Arc<dyn Store> = Arc::new(store);
     let state = AppState {
         store: store.clone(),
-        limits: BodyLimits::default(),
+        limits: config.limits,
     };
 
     let bind = |addr: SocketAddr| async move {

@@ -37,6 +37,10 @@ enum Command {
         /// Load the demo data set through the OTLP endpoint when the store has none.
         #[arg(long)]
         demo: bool,
+        /// Largest request body accepted (bytes on the wire); compressed bodies may expand to
+        /// four times this.
+        #[arg(long, env = "SKEIN_MAX_REQUEST_BYTES", default_value_t = 32 << 20)]
+        max_request_bytes: usize,
     },
     /// Send the demo data set to a running collector, through OTLP/HTTP and the feedback API.
     Demo {
@@ -88,6 +92,7 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             http_addr,
             dist,
             demo: with_demo,
+            max_request_bytes,
         } => {
             let otlp_addr = match otlp_addr.as_str() {
                 "off" | "" => None,
@@ -101,6 +106,10 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
                 otlp_addr,
                 http_addr,
                 dist,
+                limits: skein_collector::BodyLimits {
+                    max_body_bytes: max_request_bytes,
+                    max_decoded_bytes: max_request_bytes.saturating_mul(4),
+                },
             };
             let running = start(&config).await?;
             tracing::info!(
@@ -131,7 +140,14 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
                     );
                 }
             }
-            println!("Skein is ready: open http://{}/traces", running.http_addr);
+            // Scripts and tests read this line for the bound addresses.
+            let otlp = running
+                .otlp_addr
+                .unwrap_or(running.http_addr);
+            println!(
+                "Skein is ready: open http://{}/traces (OTLP/HTTP: http://{otlp}/v1/traces)",
+                running.http_addr
+            );
             running.wait().await?;
             Ok(())
         }

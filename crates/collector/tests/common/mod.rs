@@ -1,0 +1,174 @@
+//! Starts the real `skein` binary on free loopback ports with a fresh data dir, and stops it
+//! when dropped. Tests talk to it over HTTP only.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+pub struct Collector {
+    child: Child,
+    /// `http://127.0.0.1:PORT`: API, dashboard, and OTLP too.
+    pub http: String,
+    /// `http://127.0.0.1:PORT/v1/traces` on the OTLP-only address.
+    pub otlp_traces: String,
+    /// `http://127.0.0.1:PORT` of the OTLP-only address (what OTEL_EXPORTER_OTLP_ENDPOINT takes).
+    pub otlp_base: String,
+    pub data_dir: tempfile::TempDir,
+}
+
+impl Collector {
+    pub fn start() -> Collector {
+        Collector::start_with(&[])
+    }
+
+    pub fn start_with(extra: &[&str]) -> Collector {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        Collector::start_in(data_dir, extra)
+    }
+
+    /// Starts on an existing data dir (to check what survives a restart).
+    pub fn start_in(data_dir: tempfile::TempDir, extra: &[&str]) -> Collector {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_skein"))
+            .arg("serve")
+            .arg("--data-dir")
+            .arg(data_dir.path())
+            .args(["--http-addr", "127.0.0.1:0", "--otlp-addr", "127.0.0.1:0"])
+            .args(extra)
+            .env("SKEIN_LOG", "warn")
+            .env_remove("SKEIN_DIST")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the skein binary");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if line.starts_with("Skein is ready") {
+                    let _ = tx.send(line);
+                }
+            }
+        });
+        let line = match rx.recv_timeout(Duration::from_secs(120)) {
+            Ok(line) => line,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("skein did not report ready within 120 s");
+            }
+        };
+        // "Skein is ready: open http://A/traces (OTLP/HTTP: http://B/v1/traces)"
+        let urls: Vec<&str> = line
+            .split_whitespace()
+            .filter(|w| w.starts_with("http://"))
+            .collect();
+        let http = urls[0].trim_end_matches("/traces").to_string();
+        let otlp_traces = urls[1].trim_end_matches(')').to_string();
+        let otlp_base = otlp_traces.trim_end_matches("/v1/traces").to_string();
+        Collector {
+            child,
+            http,
+            otlp_traces,
+            otlp_base,
+            data_dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.http, path)
+    }
+
+    /// Stops the process (SIGKILL) and hands back its data dir.
+    pub fn kill(mut self) -> tempfile::TempDir {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::mem::replace(&mut self.data_dir, dir)
+    }
+}
+
+impl Drop for Collector {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("http client")
+}
+
+pub async fn get_json(url: &str) -> serde_json::Value {
+    let response = client().get(url).send().await.expect("GET");
+    let status = response.status();
+    let body = response.text().await.expect("body");
+    assert!(status.is_success(), "GET {url} answered {status}: {body}");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {url}: not JSON ({e}): {body}"))
+}
+
+/// Polls until the trace list of `project` holds at least `count` traces matching `query`.
+pub async fn wait_for_traces(collector: &Collector, query: &str, count: u64) -> serde_json::Value {
+    for _ in 0..100 {
+        let page = get_json(&collector.url(&format!("/api/v1/traces?{query}"))).await;
+        if page["total"].as_u64().unwrap_or(0) >= count {
+            return page;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("fewer than {count} traces for {query:?} after 10 s");
+}
+
+/// A trace's spans by name: (span JSON from the span endpoint).
+pub async fn spans_by_name(
+    collector: &Collector,
+    trace_id: &str,
+) -> std::collections::BTreeMap<String, serde_json::Value> {
+    let skeleton = get_json(&collector.url(&format!("/api/v1/traces/{trace_id}"))).await;
+    let mut out = std::collections::BTreeMap::new();
+    for s in skeleton["spans"].as_array().expect("spans") {
+        let id = s[0].as_str().expect("span id");
+        let span = get_json(&collector.url(&format!("/api/v1/traces/{trace_id}/spans/{id}"))).await;
+        out.insert(span["name"].as_str().expect("name").to_string(), span);
+    }
+    out
+}
+
+/// The Python interpreter of the test venv (created by scripts/test.sh).
+pub fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("SKEIN_TEST_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
+    assert!(
+        venv.exists(),
+        "no Python venv at {}: run `bash scripts/test.sh` (it creates it) or set SKEIN_TEST_PYTHON",
+        venv.display()
+    );
+    venv
+}
+
+/// Asserts that the seed's 7-span agent tree (main_agent → planning_agent, execution_agent →
+/// sub_agent_1..3, synthesis_agent) arrived with its parents.
+pub fn assert_seed_tree(spans: &std::collections::BTreeMap<String, serde_json::Value>) {
+    let id = |name: &str| {
+        spans
+            .get(name)
+            .unwrap_or_else(|| panic!("span {name} missing; got {:?}", spans.keys()))["span_id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let parent = |name: &str| spans[name]["parent_span_id"].as_str().map(str::to_string);
+    assert_eq!(parent("main_agent"), None, "main_agent is the root");
+    for child in ["planning_agent", "execution_agent", "synthesis_agent"] {
+        assert_eq!(parent(child), Some(id("main_agent")), "{child}'s parent");
+    }
+    for sub in ["sub_agent_1", "sub_agent_2", "sub_agent_3"] {
+        assert_eq!(parent(sub), Some(id("execution_agent")), "{sub}'s parent");
+    }
+}
