@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs every test, on a fresh machine too: installs what is missing (scripts/setup.sh), checks
+# formatting and lints, builds the dashboard, then runs the native tests of the model and the
+# collector and the browser tests. CI runs exactly this (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=setup.sh
+source scripts/setup.sh
+setup_all
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+
+step "formatting"
+cargo fmt --all --check
+
+step "lints (native)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "lints (dashboard, wasm32)"
+cargo clippy -p skein-dashboard --target wasm32-unknown-unknown --locked -- -D warnings
+
+step "dashboard build"
+bash scripts/build-dashboard.sh
+
+step "tests"
+# The collector binary first: the browser tests start it.
+cargo build -p skein-collector --locked
+cargo test --workspace --locked
