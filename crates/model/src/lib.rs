@@ -7,6 +7,7 @@ pub mod format;
 pub mod palette;
 pub mod query;
 pub mod span;
+pub mod timing;
 pub mod trace;
 
 pub use catalog::{ErrorBody, ProjectInfo, ServiceInfo, TagKeyInfo, TagValueInfo};
