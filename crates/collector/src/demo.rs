@@ -173,7 +173,8 @@ pub struct DemoData {
     pub feedback: Vec<NewFeedback>,
 }
 
-fn to_request(traces: &[DemoTrace]) -> ExportTraceServiceRequest {
+/// One OTLP request holding these traces, one `ResourceSpans` per service.
+pub fn to_request(traces: &[DemoTrace]) -> ExportTraceServiceRequest {
     let mut by_service: Vec<(String, Vec<Span>)> = Vec::new();
     for (service, span) in traces.iter().flat_map(|t| t.spans.iter()) {
         match by_service.iter_mut().find(|(s, _)| s == service) {
