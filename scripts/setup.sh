@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Installs what building and testing Skein needs, idempotently: each step is skipped when its
+# tool is already there at the right version. Works on a fresh machine that reaches only the
+# package registries (crates.io, npm, PyPI, Debian). See shared/TOOLCHAIN.md for the why.
+#
+#   bash scripts/setup.sh            # everything
+#   bash scripts/setup.sh venv       # only some steps (wasm, trunk, wasm-bindgen, wasm-opt, chromium, venv)
+#   source scripts/setup.sh          # only defines the functions and puts the tools on PATH
+#
+# Versions: Trunk 0.21.14 (0.22 needs a newer rustc); wasm-bindgen-cli = the wasm-bindgen in
+# Cargo.lock (Trunk would otherwise try to download one); wasm-opt from npm binaryen@132
+# (Debian's binaryen 108 corrupts wasm-bindgen output).
+
+SKEIN_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TRUNK_VERSION="0.21.14"
+BINARYEN_VERSION="132"
+OTEL_PY_VERSION="1.45.2"
+
+# Tools first on PATH: the repo's npm tools, then cargo-installed ones.
+skein_path() {
+    case ":$PATH:" in
+        *":$SKEIN_ROOT/.tools/node_modules/.bin:"*) ;;
+        *) PATH="$SKEIN_ROOT/.tools/node_modules/.bin:$HOME/.cargo/bin:$PATH" ;;
+    esac
+    export PATH
+}
+skein_path
+
+_log() { printf '[setup] %s\n' "$*" >&2; }
+
+_as_root() {
+    if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# The wasm-bindgen version Cargo.lock pins (the CLI must match it exactly).
+wasm_bindgen_version() {
+    awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' \
+        "$SKEIN_ROOT/Cargo.lock"
+}
+
+setup_wasm() {
+    if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+        _log "wasm32-unknown-unknown: present"
+    else
+        _log "adding the wasm32-unknown-unknown target"
+        rustup target add wasm32-unknown-unknown
+    fi
+}
+
+setup_trunk() {
+    if [ "$(trunk --version 2>/dev/null)" = "trunk $TRUNK_VERSION" ]; then
+        _log "trunk $TRUNK_VERSION: present"
+    else
+        _log "installing trunk $TRUNK_VERSION (about 14 minutes on 2 cores)"
+        cargo install --locked "trunk@$TRUNK_VERSION"
+    fi
+}
+
+setup_wasm_bindgen() {
+    local want
+    want="$(wasm_bindgen_version)"
+    if [ -z "$want" ]; then
+        _log "no wasm-bindgen in Cargo.lock"
+        return 1
+    fi
+    if [ "$(wasm-bindgen --version 2>/dev/null)" = "wasm-bindgen $want" ]; then
+        _log "wasm-bindgen-cli $want: present"
+    else
+        # Without --locked: its own lockfile pins a crate version the registry lacks.
+        _log "installing wasm-bindgen-cli $want (about 8 minutes)"
+        cargo install wasm-bindgen-cli --version "$want"
+    fi
+}
+
+setup_wasm_opt() {
+    if wasm-opt --version 2>/dev/null | grep -q "version_$BINARYEN_VERSION"; then
+        _log "wasm-opt version_$BINARYEN_VERSION: present"
+    else
+        _log "installing wasm-opt (npm binaryen@$BINARYEN_VERSION) into .tools/"
+        mkdir -p "$SKEIN_ROOT/.tools"
+        npm install --prefix "$SKEIN_ROOT/.tools" --no-audit --no-fund --loglevel=error \
+            "binaryen@$BINARYEN_VERSION"
+    fi
+}
+
+setup_chromium() {
+    if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
+        _log "chromium and chromedriver: present"
+    else
+        _log "installing Debian's chromium and chromium-driver"
+        _as_root apt-get update
+        DEBIAN_FRONTEND=noninteractive _as_root apt-get install -y --no-install-recommends \
+            chromium chromium-driver
+    fi
+}
+
+# A venv with the OpenTelemetry Python SDK, for the collector's tests.
+setup_venv() {
+    local venv="$SKEIN_ROOT/.venv"
+    if [ -x "$venv/bin/python" ] && "$venv/bin/python" - "$OTEL_PY_VERSION" <<'PY' 2>/dev/null
+import sys
+from importlib.metadata import version
+want = sys.argv[1]
+ok = all(version(p) == want for p in ("opentelemetry-sdk", "opentelemetry-exporter-otlp-proto-http"))
+sys.exit(0 if ok else 1)
+PY
+    then
+        _log "python venv with opentelemetry $OTEL_PY_VERSION: present"
+    else
+        _log "creating .venv with opentelemetry-sdk $OTEL_PY_VERSION"
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check \
+            "opentelemetry-sdk==$OTEL_PY_VERSION" \
+            "opentelemetry-exporter-otlp-proto-http==$OTEL_PY_VERSION"
+    fi
+}
+
+setup_all() {
+    setup_wasm
+    setup_trunk
+    setup_wasm_bindgen
+    setup_wasm_opt
+    setup_chromium
+    setup_venv
+}
+
+# Run only when executed, not when sourced.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+    set -euo pipefail
+    if [ $# -eq 0 ]; then
+        setup_all
+    else
+        for step in "$@"; do
+            case "$step" in
+                wasm) setup_wasm ;;
+                trunk) setup_trunk ;;
+                wasm-bindgen) setup_wasm_bindgen ;;
+                wasm-opt) setup_wasm_opt ;;
+                chromium) setup_chromium ;;
+                venv) setup_venv ;;
+                *) _log "unknown step: $step"; exit 2 ;;
+            esac
+        done
+    fi
+    _log "done"
+fi

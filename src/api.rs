@@ -1,0 +1,110 @@
+//! The collector's JSON API, as the dashboard uses it. Same origin as the page; every
+//! call names the project. URLs are built in `links`.
+
+use gloo_net::http::Request;
+use serde::de::DeserializeOwned;
+use skein_model::{ErrorBody, ProjectInfo, TagKeyInfo, TagValueInfo, TracePage, TraceQuery, TraceSkeleton};
+
+use crate::links;
+
+/// Why a call failed, told apart because the page reacts differently to each.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiError {
+    /// No answer (the collector is down, or a proxy in front of it says so): retry.
+    Unreachable(String),
+    /// The collector answered with an error status and its message.
+    Status { status: u16, message: String },
+    /// The answer was not what the API promises (another server on the address?).
+    Unexpected(String),
+}
+
+impl ApiError {
+    /// Worth trying again by itself (the problem may go away without the user).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ApiError::Unreachable(_) => true,
+            ApiError::Status { status, .. } => *status >= 500,
+            ApiError::Unexpected(_) => true,
+        }
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, ApiError::Status { status: 404, .. })
+    }
+
+    /// A one-line headline for a banner.
+    pub fn title(&self) -> String {
+        match self {
+            ApiError::Unreachable(_) => "Can't reach the Skein collector".to_string(),
+            ApiError::Status { status, .. } if *status >= 500 => {
+                "The Skein collector had a problem".to_string()
+            }
+            ApiError::Status { .. } => "The Skein collector refused the request".to_string(),
+            ApiError::Unexpected(_) => "Unexpected answer from the collector".to_string(),
+        }
+    }
+
+    /// The detail: the collector's own message, or what went wrong on the way.
+    pub fn detail(&self) -> String {
+        match self {
+            ApiError::Unreachable(why) => why.clone(),
+            ApiError::Status { status, message } => format!("{message} (HTTP {status})"),
+            ApiError::Unexpected(why) => why.clone(),
+        }
+    }
+}
+
+async fn get<T: DeserializeOwned>(url: String) -> Result<T, ApiError> {
+    let response = Request::get(&url)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .map_err(|e| ApiError::Unreachable(format!("the request to {url} failed: {e}")))?;
+    let status = response.status();
+    if !response.ok() {
+        let body = response.text().await.unwrap_or_default();
+        // Gateways (and `trunk serve`'s proxy) answer for a collector that is down.
+        if matches!(status, 502..=504) {
+            return Err(ApiError::Unreachable(format!(
+                "the server answered HTTP {status} for {url}"
+            )));
+        }
+        let message = serde_json::from_str::<ErrorBody>(&body)
+            .map(|b| b.error)
+            .unwrap_or_else(|_| response.status_text());
+        return Err(ApiError::Status { status, message });
+    }
+    let body = response
+        .text()
+        .await
+        .map_err(|e| ApiError::Unreachable(format!("reading {url} failed: {e}")))?;
+    serde_json::from_str(&body).map_err(|e| {
+        if body.trim_start().starts_with('<') {
+            ApiError::Unexpected(format!(
+                "{url} answered with a web page, not JSON: is the collector serving this dashboard?"
+            ))
+        } else {
+            ApiError::Unexpected(format!("{url}: {e}"))
+        }
+    })
+}
+
+pub async fn projects() -> Result<Vec<ProjectInfo>, ApiError> {
+    get(links::api_projects()).await
+}
+
+pub async fn traces(project: &str, query: &TraceQuery) -> Result<TracePage, ApiError> {
+    get(links::api_traces(project, query)).await
+}
+
+pub async fn trace(project: &str, trace_id: &str) -> Result<TraceSkeleton, ApiError> {
+    get(links::api_trace(project, trace_id)).await
+}
+
+pub async fn tags(project: &str) -> Result<Vec<TagKeyInfo>, ApiError> {
+    get(links::api_tags(project)).await
+}
+
+pub async fn tag_values(project: &str, key: &str) -> Result<Vec<TagValueInfo>, ApiError> {
+    get(links::api_tag_values(project, key)).await
+}

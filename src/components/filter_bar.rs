@@ -1,0 +1,297 @@
+//! The trace list's filter bar: tag filters as removable chips with an add control, a status
+//! select, a debounced name search and the sort order. It edits the page URL only; the page
+//! reloads from the URL.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_navigate;
+use leptos_router::NavigateOptions;
+use skein_model::{StatusFilter, TagFilter, TagKeyInfo, TagValueInfo, TraceQuery, TraceSort};
+
+use super::icons::{CloseIcon, PlusIcon, SearchIcon};
+use crate::api::{self, ApiError};
+use crate::{links, text};
+
+const SEARCH_DEBOUNCE: Duration = Duration::from_millis(300);
+
+/// Opens the list for `query` (replacing the history entry for keystroke-level changes).
+pub fn go_to_list(
+    navigate: &impl Fn(&str, NavigateOptions),
+    project: &str,
+    query: &TraceQuery,
+    replace: bool,
+) {
+    navigate(
+        &links::list_href(project, query),
+        NavigateOptions {
+            replace,
+            scroll: false,
+            ..NavigateOptions::default()
+        },
+    );
+}
+
+#[component]
+pub fn FilterBar(project: Memo<String>, query: Memo<TraceQuery>) -> impl IntoView {
+    let navigate = use_navigate();
+    let set_query = {
+        let navigate = navigate.clone();
+        move |q: TraceQuery, replace: bool| go_to_list(&navigate, &project.get_untracked(), &q, replace)
+    };
+
+    // Tag chips.
+    let remove_tag = {
+        let set_query = set_query.clone();
+        move |index: usize| {
+            let mut q = query.get_untracked();
+            if index < q.tags.len() {
+                q.tags.remove(index);
+            }
+            set_query(q, false);
+        }
+    };
+    let chips = move || {
+        let remove_tag = remove_tag.clone();
+        query
+            .get()
+            .tags
+            .into_iter()
+            .enumerate()
+            .map(move |(i, tag)| {
+                let remove_tag = remove_tag.clone();
+                let label = format!("Remove filter {} = {}", tag.key, tag.value);
+                view! {
+                    <span class="filter-chip">
+                        <span class="chip-text">
+                            <span class="tag-key">{tag.key}</span>
+                            <span class="filter-eq">" = "</span>
+                            <span class="tag-val">{tag.value}</span>
+                        </span>
+                        <button type="button" class="chip-remove" title=label.clone() aria-label=label
+                            on:click=move |_| remove_tag(i)>
+                            <CloseIcon/>
+                        </button>
+                    </span>
+                }
+            })
+            .collect_view()
+    };
+
+    // Status and sort.
+    let on_status = {
+        let set_query = set_query.clone();
+        move |ev: leptos::ev::Event| {
+            let mut q = query.get_untracked();
+            q.status = match event_target_value(&ev).as_str() {
+                "ok" => Some(StatusFilter::Ok),
+                "error" => Some(StatusFilter::Error),
+                _ => None,
+            };
+            set_query(q, false);
+        }
+    };
+    let status_value = move || match query.get().status {
+        Some(StatusFilter::Ok) => "ok",
+        Some(StatusFilter::Error) => "error",
+        None => "",
+    };
+    let on_sort = {
+        let set_query = set_query.clone();
+        move |ev: leptos::ev::Event| {
+            let mut q = query.get_untracked();
+            q.sort = TraceSort::parse(&event_target_value(&ev)).unwrap_or_default();
+            set_query(q, false);
+        }
+    };
+
+    // Name search, debounced; the URL is replaced, not pushed, while typing.
+    let pending = StoredValue::new_local(None::<TimeoutHandle>);
+    let on_search = {
+        let set_query = set_query.clone();
+        move |ev: leptos::ev::Event| {
+            let text = event_target_value(&ev);
+            if let Some(handle) = pending.try_get_value().flatten() {
+                handle.clear();
+            }
+            let set_query = set_query.clone();
+            let handle = set_timeout_with_handle(
+                move || {
+                    let Some(mut q) = query.try_get_untracked() else {
+                        return;
+                    };
+                    let name = text.trim();
+                    q.name = (!name.is_empty()).then(|| name.to_string());
+                    if q != query.get_untracked() {
+                        set_query(q, true);
+                    }
+                },
+                SEARCH_DEBOUNCE,
+            )
+            .ok();
+            pending.try_set_value(handle);
+        }
+    };
+
+    let filtered = Memo::new(move |_| links::has_filters(&query.get()));
+    let clear = {
+        let set_query = set_query.clone();
+        move |_| set_query(links::without_filters(&query.get_untracked()), false)
+    };
+
+    let add_tag = {
+        let set_query = set_query.clone();
+        Callback::new(move |(key, value): (String, String)| {
+            let mut q = query.get_untracked();
+            let tag = TagFilter { key, value };
+            if !q.tags.contains(&tag) {
+                q.tags.push(tag);
+                set_query(q, false);
+            }
+        })
+    };
+
+    view! {
+        <div class="filter-bar">
+            <div class="filter-row">
+                <label class="search-box">
+                    <SearchIcon/>
+                    <input type="search" class="input" name="name" placeholder="Search root span name…"
+                        aria-label="Search by root span name"
+                        prop:value=move || query.get().name.unwrap_or_default()
+                        on:input=on_search/>
+                </label>
+                <select class="select" name="status" aria-label="Status" on:change=on_status
+                    prop:value=status_value>
+                    <option value="">"Any status"</option>
+                    <option value="ok">"OK"</option>
+                    <option value="error">"Error"</option>
+                </select>
+                <select class="select" name="sort" aria-label="Sort" on:change=on_sort
+                    prop:value=move || query.get().sort.as_str()>
+                    <option value="start_desc">"Newest first"</option>
+                    <option value="start_asc">"Oldest first"</option>
+                    <option value="duration_desc">"Slowest first"</option>
+                    <option value="duration_asc">"Fastest first"</option>
+                </select>
+                <Show when=move || filtered.get()>
+                    <button type="button" class="link-button clear-filters" on:click=clear.clone()>
+                        "Clear filters"
+                    </button>
+                </Show>
+            </div>
+            <div class="filter-row tag-row">
+                <span class="filter-label">"Tags"</span>
+                {chips}
+                <AddTagFilter project=project on_add=add_tag/>
+            </div>
+        </div>
+    }
+}
+
+/// Pick a tag key (from `GET /api/v1/tags`), then one of its values
+/// (`GET /api/v1/tags/{key}/values`); picking the value adds the filter.
+#[component]
+fn AddTagFilter(project: Memo<String>, on_add: Callback<(String, String)>) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let keys = RwSignal::new(None::<Result<Vec<TagKeyInfo>, ApiError>>);
+    let key = RwSignal::new(String::new());
+    // Values are kept with the key they belong to: a slow answer for an older key is ignored.
+    let values = RwSignal::new(None::<(String, Result<Vec<TagValueInfo>, ApiError>)>);
+
+    let open_picker = move |_| {
+        open.set(true);
+        key.set(String::new());
+        values.set(None);
+        keys.set(None);
+        let project = project.get_untracked();
+        spawn_local(async move {
+            let result = api::tags(&project).await;
+            keys.try_set(Some(result));
+        });
+    };
+    let close = move || {
+        open.set(false);
+        key.set(String::new());
+        values.set(None);
+    };
+    let on_key = move |ev: leptos::ev::Event| {
+        let k = event_target_value(&ev);
+        key.set(k.clone());
+        values.set(None);
+        if k.is_empty() {
+            return;
+        }
+        let project = project.get_untracked();
+        spawn_local(async move {
+            let result = api::tag_values(&project, &k).await;
+            if key.try_get_untracked().as_deref() == Some(k.as_str()) {
+                values.try_set(Some((k, result)));
+            }
+        });
+    };
+    let on_value = move |ev: leptos::ev::Event| {
+        let v = event_target_value(&ev);
+        let k = key.get_untracked();
+        if !k.is_empty() && !v.is_empty() {
+            on_add.run((k, v));
+            close();
+        }
+    };
+
+    let key_options = move || match keys.get() {
+        None => view! { <option value="" disabled=true>"Loading keys…"</option> }.into_any(),
+        Some(Err(e)) => view! { <option value="" disabled=true>{format!("Couldn't load keys: {}", e.title())}</option> }.into_any(),
+        Some(Ok(list)) if list.is_empty() => view! { <option value="" disabled=true>"No tags in this project yet"</option> }.into_any(),
+        Some(Ok(list)) => list
+            .into_iter()
+            .map(|k| {
+                let label = format!("{} ({})", k.key, text::thousands(k.trace_count));
+                view! { <option value=k.key>{label}</option> }
+            })
+            .collect_view()
+            .into_any(),
+    };
+    let value_options = move || match values.get() {
+        None => view! { <option value="" disabled=true>"Loading values…"</option> }.into_any(),
+        Some((_, Err(e))) => view! { <option value="" disabled=true>{format!("Couldn't load values: {}", e.title())}</option> }.into_any(),
+        Some((_, Ok(list))) => list
+            .into_iter()
+            .map(|v| {
+                let label = format!("{} ({})", v.value, text::thousands(v.trace_count));
+                view! { <option value=v.value>{label}</option> }
+            })
+            .collect_view()
+            .into_any(),
+    };
+
+    view! {
+        <Show
+            when=move || open.get()
+            fallback=move || view! {
+                <button type="button" class="add-filter" on:click=open_picker>
+                    <PlusIcon/>"Add filter"
+                </button>
+            }
+        >
+            <span class="tag-picker"
+                on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { close() }>
+                <select class="select" name="tag-key" aria-label="Tag key" on:change=on_key>
+                    <option value="" selected=true>"Key…"</option>
+                    {key_options}
+                </select>
+                <span class="filter-eq">"="</span>
+                <select class="select" name="tag-value" aria-label="Tag value" on:change=on_value
+                    disabled=move || key.get().is_empty()>
+                    <option value="" selected=true>"Value…"</option>
+                    {move || (!key.get().is_empty()).then(value_options)}
+                </select>
+                <button type="button" class="icon-button" title="Cancel" aria-label="Cancel"
+                    on:click=move |_| close()>
+                    <CloseIcon/>
+                </button>
+            </span>
+        </Show>
+    }
+}

@@ -1,0 +1,85 @@
+//! The project picker in the top bar, fed by `GET /api/v1/projects`. The project lives in
+//! the page URL (`?project=NAME`); picking one opens its trace list.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::{use_location, use_navigate};
+use skein_model::{ProjectInfo, TraceQuery};
+
+use crate::{api, links, text};
+
+const RETRY: Duration = Duration::from_secs(5);
+
+fn load(projects: RwSignal<Vec<ProjectInfo>>, retry: bool) {
+    spawn_local(async move {
+        match api::projects().await {
+            Ok(list) => {
+                projects.try_set(list);
+            }
+            Err(_) if retry => {
+                // Keep trying quietly while the page is open; the pages show the banner.
+                set_timeout(
+                    move || {
+                        if projects.try_get_untracked().is_some() {
+                            load(projects, true);
+                        }
+                    },
+                    RETRY,
+                );
+            }
+            Err(_) => {}
+        }
+    });
+}
+
+#[component]
+pub fn ProjectSwitcher() -> impl IntoView {
+    let location = use_location();
+    let navigate = use_navigate();
+    let current = Memo::new(move |_| links::project_of(&location.search.get()));
+    let projects = RwSignal::new(Vec::<ProjectInfo>::new());
+    load(projects, true);
+
+    let options = move || {
+        let current = current.get();
+        let mut list = projects.get();
+        if !list.iter().any(|p| p.name == current) {
+            list.insert(
+                0,
+                ProjectInfo {
+                    name: current.clone(),
+                    trace_count: 0,
+                    span_count: 0,
+                    last_seen_ns: None,
+                },
+            );
+        }
+        list.into_iter()
+            .map(|p| {
+                let selected = p.name == current;
+                let title = text::plural(p.trace_count, "trace", "traces");
+                view! {
+                    <option value=p.name.clone() selected=selected title=title>{p.name.clone()}</option>
+                }
+            })
+            .collect_view()
+    };
+
+    view! {
+        <label class="project-switcher" title="Project">
+            <span class="project-label">"Project"</span>
+            <select
+                aria-label="Project"
+                on:focus=move |_| load(projects, false)
+                on:change=move |ev| {
+                    let name = event_target_value(&ev);
+                    navigate(&links::list_href(&name, &TraceQuery::default()), Default::default());
+                }
+            >
+                {options}
+            </select>
+        </label>
+    }
+}

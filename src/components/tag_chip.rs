@@ -1,0 +1,44 @@
+//! A `key: value` tag; optionally a button that filters by it.
+
+use leptos::prelude::*;
+
+#[component]
+pub fn TagChip(
+    key: String,
+    value: String,
+    /// When given, the chip is a button that calls it with (key, value).
+    #[prop(optional)]
+    on_pick: Option<Callback<(String, String)>>,
+) -> impl IntoView {
+    let body = {
+        let (key, value) = (key.clone(), value.clone());
+        move || {
+            view! {
+                <span class="chip-text">
+                    <span class="tag-key">{key.clone()}</span>
+                    <span class="tag-sep">": "</span>
+                    <span class="tag-val">{value.clone()}</span>
+                </span>
+            }
+        }
+    };
+    match on_pick {
+        Some(pick) => {
+            let title = format!("Filter by {key} = {value}");
+            view! {
+                <button type="button" class="tag-chip tag-chip-button" title=title
+                    on:click=move |ev| {
+                        ev.stop_propagation();
+                        pick.run((key.clone(), value.clone()));
+                    }>
+                    {body()}
+                </button>
+            }
+            .into_any()
+        }
+        None => {
+            let title = format!("{key}: {value}");
+            view! { <span class="tag-chip" title=title>{body()}</span> }.into_any()
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! The dashboard's URLs. The page URL is the state: the project and every list filter live
+//! in the query string, so reload, back/forward and shared links restore the view.
+//! `TraceQuery`'s codec is the one used for both the page URL and the API call.
+
+use skein_model::query::{encode_pairs, parse_query_string, percent_encode};
+use skein_model::{TraceQuery, DEFAULT_PROJECT};
+
+/// The project named by a page's query string (`?project=NAME`), or the default project.
+pub fn project_of(search: &str) -> String {
+    parse_query_string(search)
+        .into_iter()
+        .find(|(k, v)| k == "project" && !v.trim().is_empty())
+        .map(|(_, v)| v)
+        .unwrap_or_else(|| DEFAULT_PROJECT.to_string())
+}
+
+/// `project=NAME&` for a non-default project, else nothing.
+fn project_prefix(project: &str) -> String {
+    if project == DEFAULT_PROJECT || project.is_empty() {
+        String::new()
+    } else {
+        encode_pairs([("project", project)])
+    }
+}
+
+fn join(path: &str, parts: &[String]) -> String {
+    let query: Vec<&str> = parts
+        .iter()
+        .map(String::as_str)
+        .filter(|p| !p.is_empty())
+        .collect();
+    if query.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{}", query.join("&"))
+    }
+}
+
+/// The trace list page for a query. The cursor is left out: a page URL always starts at the
+/// first page.
+pub fn list_href(project: &str, query: &TraceQuery) -> String {
+    let mut q = query.clone();
+    q.cursor = None;
+    join("/traces", &[project_prefix(project), q.to_query_string()])
+}
+
+/// One trace's page.
+pub fn trace_href(project: &str, trace_id: &str) -> String {
+    join(
+        &format!("/traces/{}", percent_encode(trace_id)),
+        &[project_prefix(project)],
+    )
+}
+
+/// True when the query narrows the list (anything but order and paging).
+pub fn has_filters(query: &TraceQuery) -> bool {
+    let mut plain = query.clone();
+    plain.sort = Default::default();
+    plain.cursor = None;
+    plain.limit = None;
+    plain != TraceQuery::default()
+}
+
+/// The query without its filters (order kept).
+pub fn without_filters(query: &TraceQuery) -> TraceQuery {
+    TraceQuery {
+        sort: query.sort,
+        ..TraceQuery::default()
+    }
+}
+
+/// `GET /api/v1/traces` for a project and query (cursor included).
+pub fn api_traces(project: &str, query: &TraceQuery) -> String {
+    join(
+        "/api/v1/traces",
+        &[encode_pairs([("project", project)]), query.to_query_string()],
+    )
+}
+
+fn with_project(path: String, project: &str) -> String {
+    join(&path, &[encode_pairs([("project", project)])])
+}
+
+pub fn api_trace(project: &str, trace_id: &str) -> String {
+    with_project(format!("/api/v1/traces/{}", percent_encode(trace_id)), project)
+}
+
+pub fn api_tags(project: &str) -> String {
+    with_project("/api/v1/tags".to_string(), project)
+}
+
+pub fn api_tag_values(project: &str, key: &str) -> String {
+    with_project(format!("/api/v1/tags/{}/values", percent_encode(key)), project)
+}
+
+pub fn api_projects() -> String {
+    "/api/v1/projects".to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use skein_model::{StatusFilter, TagFilter, TraceSort};
+
+    fn query() -> TraceQuery {
+        TraceQuery {
+            tags: vec![
+                TagFilter::parse("env=production").unwrap(),
+                TagFilter::parse("user_tier=premium").unwrap(),
+            ],
+            status: Some(StatusFilter::Error),
+            name: Some("agent".into()),
+            sort: TraceSort::DurationDesc,
+            cursor: Some("abc".into()),
+            ..TraceQuery::default()
+        }
+    }
+
+    #[test]
+    fn list_url_round_trips_and_drops_the_cursor() {
+        let href = list_href("default", &query());
+        assert_eq!(
+            href,
+            "/traces?tag=env%3Dproduction&tag=user_tier%3Dpremium&name=agent&status=error&sort=duration_desc"
+        );
+        let search = href.split_once('?').unwrap().1;
+        let mut expected = query();
+        expected.cursor = None;
+        assert_eq!(TraceQuery::from_query_string(search).unwrap(), expected);
+        assert_eq!(project_of(search), "default");
+        assert_eq!(list_href("default", &TraceQuery::default()), "/traces");
+    }
+
+    #[test]
+    fn the_project_is_kept_in_the_url_unless_default() {
+        let href = list_href("team a&b", &TraceQuery::default());
+        assert_eq!(href, "/traces?project=team%20a%26b");
+        assert_eq!(project_of(href.split_once('?').unwrap().1), "team a&b");
+        assert_eq!(project_of("?project=&tag=a=b"), "default");
+        assert_eq!(trace_href("p1", "ab12"), "/traces/ab12?project=p1");
+        assert_eq!(trace_href("default", "ab12"), "/traces/ab12");
+    }
+
+    #[test]
+    fn api_urls_always_name_the_project_and_escape_path_parts() {
+        assert_eq!(
+            api_traces("default", &query()),
+            "/api/v1/traces?project=default&tag=env%3Dproduction&tag=user_tier%3Dpremium&name=agent&status=error&sort=duration_desc&cursor=abc"
+        );
+        assert_eq!(
+            api_tag_values("default", "a/b c"),
+            "/api/v1/tags/a%2Fb%20c/values?project=default"
+        );
+        assert_eq!(api_trace("x", "../../etc"), "/api/v1/traces/..%2F..%2Fetc?project=x");
+    }
+
+    #[test]
+    fn filters_are_told_apart_from_order() {
+        assert!(has_filters(&query()));
+        let sorted = TraceQuery {
+            sort: TraceSort::StartAsc,
+            ..TraceQuery::default()
+        };
+        assert!(!has_filters(&sorted));
+        assert_eq!(without_filters(&query()).sort, TraceSort::DurationDesc);
+        assert!(!has_filters(&without_filters(&query())));
+    }
+}

@@ -1,0 +1,258 @@
+//! The trace list and trace page in a real browser, against a collector with demo data.
+//!
+//! Needs: `cargo build -p skein-collector`, `scripts/build-dashboard.sh`, chromium (see
+//! tests/common/mod.rs). Run with `cargo test --test browser_traces`.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{eventually, texts, Browser, Collector};
+use thirtyfour::prelude::*;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// The number in "1,234 traces".
+fn parse_count(text: &str) -> Option<u64> {
+    let digits: String = text
+        .split_whitespace()
+        .next()?
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+async fn result_count(driver: &WebDriver) -> Option<u64> {
+    let el = driver.find(By::Css("[data-testid=result-count]")).await.ok()?;
+    parse_count(&el.text().await.ok()?)
+}
+
+/// Waits until the list shows rows and a count; returns (root names, count).
+async fn wait_for_rows(driver: &WebDriver) -> (Vec<String>, u64) {
+    eventually(WAIT, "trace rows and a result count", || async {
+        let names = texts(driver, "tr.trace-row .root-name").await;
+        let count = result_count(driver).await?;
+        (!names.is_empty()).then_some((names, count))
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trace_list_filters_and_opens_a_trace() {
+    let collector = Collector::start_demo().await;
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+
+    // The list: real root names and the count the API reports.
+    let api_total = collector.get_json("/api/v1/traces?project=default&limit=1").await["total"]
+        .as_u64()
+        .expect("total");
+    assert!(api_total > 50, "demo data has {api_total} traces");
+    driver.goto(collector.url("/")).await.unwrap();
+    let (names, count) = wait_for_rows(driver).await;
+    assert!(
+        driver.current_url().await.unwrap().path() == "/traces",
+        "/ redirects to /traces"
+    );
+    assert!(
+        names.iter().any(|n| n == "main_agent"),
+        "main_agent among the root names: {names:?}"
+    );
+    assert_eq!(count, api_total, "the page shows the API's total");
+    assert_eq!(names.len(), 50, "one page of 50 rows");
+
+    // The nav link to this page is marked active, the product is named.
+    let brand = driver.find(By::Css(".brand-name")).await.unwrap().text().await.unwrap();
+    assert_eq!(brand, "Skein");
+    let active = driver
+        .find(By::Css("nav a[aria-current=page]"))
+        .await
+        .unwrap();
+    assert_eq!(active.text().await.unwrap(), "Traces");
+
+    // "Load more" appends the next page.
+    driver
+        .query(By::Css(".load-more button"))
+        .first()
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually(WAIT, "100 rows after Load more", || async {
+        (texts(driver, "tr.trace-row .root-name").await.len() == 100).then_some(())
+    })
+    .await;
+
+    // A tag filter in the URL: only matching rows, the count the API gives for it, a chip.
+    let filtered_total = collector
+        .get_json("/api/v1/traces?project=default&tag=ab_test_variant%3DA&limit=1")
+        .await["total"]
+        .as_u64()
+        .unwrap();
+    assert!(filtered_total > 0 && filtered_total < api_total);
+    driver
+        .goto(collector.url("/traces?tag=ab_test_variant=A"))
+        .await
+        .unwrap();
+    let check_filtered = || async {
+        eventually(WAIT, "only ab_test_variant A rows", || async {
+            let count = result_count(driver).await?;
+            let tags = texts(driver, "tr.trace-row .col-tags").await;
+            let ok = count == filtered_total
+                && !tags.is_empty()
+                && tags.iter().all(|t| t.contains("ab_test_variant: A"));
+            ok.then_some(tags)
+        })
+        .await
+    };
+    let tags = check_filtered().await;
+    assert!(
+        tags.iter().all(|t| !t.contains("ab_test_variant: B")),
+        "{tags:?}"
+    );
+    let chip = driver.find(By::Css(".filter-chip")).await.unwrap();
+    assert_eq!(chip.text().await.unwrap().trim(), "ab_test_variant = A");
+
+    // Reload keeps the filter (it lives in the URL).
+    driver.refresh().await.unwrap();
+    check_filtered().await;
+    let url = driver.current_url().await.unwrap();
+    assert!(url.as_str().contains("tag=ab_test_variant"), "{url}");
+
+    // Removing the chip clears the filter.
+    driver
+        .find(By::Css(".filter-chip .chip-remove"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually(WAIT, "the unfiltered count again", || async {
+        (result_count(driver).await? == api_total).then_some(())
+    })
+    .await;
+
+    // A click on a main_agent row (not on its link) opens the trace with its span tree.
+    driver.goto(collector.url("/traces?name=main_agent")).await.unwrap();
+    let row = eventually(WAIT, "a main_agent row", || async {
+        let rows = driver.find_all(By::Css("tr.trace-row")).await.ok()?;
+        for row in rows {
+            let name = row.find(By::Css(".root-name")).await.ok()?.text().await.ok()?;
+            if name == "main_agent" {
+                return Some(row);
+            }
+        }
+        None
+    })
+    .await;
+    let trace_id = row.attr("data-trace-id").await.unwrap().expect("data-trace-id");
+    row.find(By::Css("td.col-num")).await.unwrap().click().await.unwrap();
+    eventually(WAIT, "the trace page URL", || async {
+        let url = driver.current_url().await.ok()?;
+        (url.path() == format!("/traces/{trace_id}")).then_some(())
+    })
+    .await;
+    let spans = eventually(WAIT, "the span tree", || async {
+        let names = texts(driver, ".span-row[data-span-id] .name").await;
+        (names.len() >= 7).then_some(names)
+    })
+    .await;
+    for name in [
+        "main_agent",
+        "planning_agent",
+        "execution_agent",
+        "sub_agent_1",
+        "sub_agent_2",
+        "sub_agent_3",
+        "synthesis_agent",
+    ] {
+        assert!(spans.iter().any(|s| s == name), "{name} in {spans:?}");
+    }
+    let title = driver.find(By::Css(".trace-header h1")).await.unwrap();
+    assert_eq!(title.text().await.unwrap(), "main_agent");
+    // The tree is indented: a sub-agent sits deeper than the root.
+    let indent = |name: &'static str| async move {
+        let rows = driver.find_all(By::Css(".span-row[data-span-id]")).await.unwrap();
+        for row in rows {
+            if row.find(By::Css(".name")).await.unwrap().text().await.unwrap() == name {
+                let style = row
+                    .find(By::Css(".span-name"))
+                    .await
+                    .unwrap()
+                    .attr("style")
+                    .await
+                    .unwrap()
+                    .unwrap_or_default();
+                return style
+                    .trim_start_matches("padding-left:")
+                    .trim()
+                    .trim_end_matches("px")
+                    .parse::<u32>()
+                    .unwrap_or(0);
+            }
+        }
+        panic!("no row for {name}");
+    };
+    assert!(indent("sub_agent_1").await > indent("execution_agent").await);
+    assert!(indent("execution_agent").await > indent("main_agent").await);
+
+    // Unknown routes get a helpful page.
+    driver.goto(collector.url("/no/such/page")).await.unwrap();
+    let heading = driver
+        .query(By::Css(".empty-state h2"))
+        .first()
+        .await
+        .unwrap();
+    assert_eq!(heading.text().await.unwrap(), "Page not found");
+
+    browser.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_list_says_when_the_collector_is_down_and_recovers() {
+    let mut collector = Collector::start_demo().await;
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+
+    driver.goto(collector.url("/traces")).await.unwrap();
+    let (_, total) = wait_for_rows(driver).await;
+
+    // The collector goes away; the next query (the status filter) cannot reach it.
+    collector.stop();
+    let status = driver.find(By::Css("select[name=status]")).await.unwrap();
+    status
+        .find(By::Css("option[value=error]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let banner = eventually(WAIT, "the unreachable banner", || async {
+        let t = texts(driver, ".error-banner").await;
+        t.into_iter().find(|t| t.contains("Can't reach the Skein collector"))
+    })
+    .await;
+    assert!(banner.contains("Retrying"), "{banner}");
+
+    // It comes back: the page recovers by itself, without a reload.
+    collector.restart().await;
+    let errors_only = eventually(WAIT, "the list after recovery", || async {
+        if !texts(driver, ".error-banner").await.is_empty() {
+            return None;
+        }
+        let count = result_count(driver).await?;
+        let rows = texts(driver, "tr.trace-row .col-status").await;
+        (!rows.is_empty()).then_some((count, rows))
+    })
+    .await;
+    assert!(errors_only.0 < total, "error filter applied: {} of {total}", errors_only.0);
+    assert!(
+        errors_only.1.iter().all(|s| s.contains("error")),
+        "{:?}",
+        errors_only.1
+    );
+
+    browser.quit().await;
+}

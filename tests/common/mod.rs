@@ -1,0 +1,335 @@
+//! Shared helpers for the dashboard's browser tests: a collector with demo data serving the
+//! built dashboard, a chromedriver, and a headless Chromium driven by thirtyfour.
+//!
+//! Needs `cargo build -p skein-collector` (the `skein` binary), `scripts/build-dashboard.sh`
+//! (dist/) and Debian's chromium + chromium-driver (`scripts/setup.sh`).
+
+#![allow(dead_code)]
+
+use std::fs::File;
+use std::future::Future;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use thirtyfour::prelude::*;
+use thirtyfour::ChromiumLikeCapabilities;
+
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The `skein` binary of this workspace (honours CARGO_TARGET_DIR).
+pub fn collector_binary() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|p| if p.is_absolute() { p } else { repo_root().join(p) })
+        .unwrap_or_else(|| repo_root().join("target"));
+    let bin = target.join("debug").join("skein");
+    assert!(
+        bin.exists(),
+        "the collector binary {} is missing: run `cargo build -p skein-collector` first",
+        bin.display()
+    );
+    bin
+}
+
+pub fn dist_dir() -> PathBuf {
+    let dist = repo_root().join("dist");
+    assert!(
+        dist.join("index.html").exists(),
+        "{} has no index.html: build the dashboard first with scripts/build-dashboard.sh",
+        dist.display()
+    );
+    dist
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
+/// A fresh directory under the system temp dir, removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(label: &str) -> TempDir {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let path = std::env::temp_dir().join(format!(
+            "skein-{label}-{}-{n}-{nanos}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&path).expect("create temp dir");
+        TempDir(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A child process killed (and reaped) on drop.
+pub struct Process {
+    child: Child,
+    pub log: PathBuf,
+}
+
+impl Process {
+    fn spawn(mut command: Command, log: PathBuf) -> Process {
+        let out = File::create(&log).expect("create log file");
+        let err = out.try_clone().expect("clone log file");
+        command.stdin(Stdio::null()).stdout(out).stderr(err);
+        let child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
+        Process { child, log }
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Panics (with the log) if the process has exited.
+    pub fn assert_running(&mut self, what: &str) {
+        if let Ok(Some(status)) = self.child.try_wait() {
+            panic!("{what} exited ({status}); its log:\n{}", self.log_text());
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `check` every 100 ms until it gives `Some`, or panics with `what` after `timeout`.
+pub async fn eventually<T, F, Fut>(timeout: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        if Instant::now() > deadline {
+            panic!("timed out after {timeout:?} waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// `skein serve --demo` on free loopback ports, serving dist/, with a fresh data dir.
+pub struct Collector {
+    pub base: String,
+    process: Option<Process>,
+    http: u16,
+    otlp: u16,
+    demo: bool,
+    runs: usize,
+    data: TempDir,
+}
+
+impl Collector {
+    pub async fn start_demo() -> Collector {
+        Collector::start(true).await
+    }
+
+    pub async fn start(demo: bool) -> Collector {
+        let mut collector = Collector {
+            base: String::new(),
+            process: None,
+            http: free_port(),
+            otlp: free_port(),
+            demo,
+            runs: 0,
+            data: TempDir::new("collector"),
+        };
+        collector.base = format!("http://127.0.0.1:{}", collector.http);
+        collector.launch().await;
+        collector
+    }
+
+    /// Starts the binary on this collector's ports and data dir, and waits until it is ready.
+    async fn launch(&mut self) {
+        let mut command = Command::new(collector_binary());
+        command
+            .arg("serve")
+            .arg("--http-addr")
+            .arg(format!("127.0.0.1:{}", self.http))
+            .arg("--otlp-addr")
+            .arg(format!("127.0.0.1:{}", self.otlp))
+            .arg("--data-dir")
+            .arg(self.data.path().join("db"))
+            .arg("--dist")
+            .arg(dist_dir())
+            .env("RUST_LOG", "warn");
+        if self.demo {
+            command.arg("--demo");
+        }
+        self.runs += 1;
+        let log = self.data.path().join(format!("collector-{}.log", self.runs));
+        let mut process = Process::spawn(command, log);
+        let client = reqwest::Client::new();
+        let health = format!("{}/api/v1/health", self.base);
+        // Ready means: the API answers, and (with --demo) the demo data set is loaded, which
+        // the collector announces with its "Skein is ready" line.
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            process.assert_running("the collector");
+            let healthy =
+                matches!(client.get(&health).send().await, Ok(r) if r.status().is_success());
+            if healthy && process.log_text().contains("Skein is ready") {
+                break;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "the collector at {} did not get ready in 90 s; its log:\n{}",
+                    self.base,
+                    process.log_text()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.process = Some(process);
+    }
+
+    /// Kills the collector (the data dir stays).
+    pub fn stop(&mut self) {
+        self.process = None;
+    }
+
+    /// Starts it again on the same address and data.
+    pub async fn restart(&mut self) {
+        self.stop();
+        self.launch().await;
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        let response = reqwest::get(self.url(path))
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        assert!(
+            response.status().is_success(),
+            "GET {path}: {}",
+            response.status()
+        );
+        response.json().await.expect("JSON")
+    }
+}
+
+/// chromedriver plus one headless Chromium session.
+pub struct Browser {
+    pub driver: WebDriver,
+    _chromedriver: Process,
+    _profile: TempDir,
+    _logs: TempDir,
+}
+
+impl Browser {
+    pub async fn start() -> Browser {
+        assert!(
+            Path::new(CHROMEDRIVER).exists() && Path::new(CHROMIUM).exists(),
+            "{CHROMEDRIVER} or {CHROMIUM} is missing: run scripts/setup.sh (Debian chromium, chromium-driver)"
+        );
+        let logs = TempDir::new("chromedriver");
+        let port = free_port();
+        let mut command = Command::new(CHROMEDRIVER);
+        command.arg(format!("--port={port}"));
+        let mut chromedriver = Process::spawn(command, logs.path().join("chromedriver.log"));
+        let status = format!("http://127.0.0.1:{port}/status");
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            chromedriver.assert_running("chromedriver");
+            if let Ok(r) = client.get(&status).send().await {
+                if r.status().is_success() {
+                    break;
+                }
+            }
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+
+        let profile = TempDir::new("chromium-profile");
+        let mut caps = DesiredCapabilities::chrome();
+        caps.set_binary(CHROMIUM).unwrap();
+        for arg in [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1440,900",
+        ] {
+            caps.add_arg(arg).unwrap();
+        }
+        caps.add_arg(&format!("--user-data-dir={}", profile.path().display()))
+            .unwrap();
+        let driver = WebDriver::new(format!("http://127.0.0.1:{port}"), caps)
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot open a Chromium session: {e}; chromedriver log:\n{}",
+                    chromedriver.log_text()
+                )
+            });
+        Browser {
+            driver,
+            _chromedriver: chromedriver,
+            _profile: profile,
+            _logs: logs,
+        }
+    }
+
+    /// Ends the session; call at the end of a test (dropping without it leaves the browser to
+    /// die with chromedriver).
+    pub async fn quit(self) {
+        let Browser {
+            driver,
+            _chromedriver,
+            _profile,
+            _logs,
+        } = self;
+        let _ = driver.quit().await;
+    }
+}
+
+/// The texts of all elements matching a CSS selector, right now.
+pub async fn texts(driver: &WebDriver, css: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for el in driver.find_all(By::Css(css)).await.unwrap_or_default() {
+        if let Ok(t) = el.text().await {
+            out.push(t);
+        }
+    }
+    out
+}
