@@ -4,9 +4,11 @@
 pub mod catalog;
 pub mod feedback;
 pub mod format;
+pub mod metrics;
 pub mod palette;
 pub mod query;
 pub mod span;
+pub mod stats;
 pub mod timing;
 pub mod trace;
 
