@@ -3,7 +3,9 @@
 
 use gloo_net::http::Request;
 use serde::de::DeserializeOwned;
-use skein_model::{ErrorBody, ProjectInfo, TagKeyInfo, TagValueInfo, TracePage, TraceQuery, TraceSkeleton};
+use skein_model::{
+    ErrorBody, ProjectInfo, TagKeyInfo, TagValueInfo, TracePage, TraceQuery, TraceSkeleton,
+};
 
 use crate::links;
 
@@ -54,30 +56,53 @@ impl ApiError {
     }
 }
 
+/// The page's origin, for messages.
+fn origin() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_else(|| "this address".to_string())
+}
+
+fn unreachable(why: &str) -> ApiError {
+    ApiError::Unreachable(format!(
+        "No answer from {} ({why}). Is the collector (skein serve) running?",
+        origin()
+    ))
+}
+
 async fn get<T: DeserializeOwned>(url: String) -> Result<T, ApiError> {
     let response = Request::get(&url)
         .header("accept", "application/json")
         .send()
         .await
-        .map_err(|e| ApiError::Unreachable(format!("the request to {url} failed: {e}")))?;
+        .map_err(|e| unreachable(&e.to_string()))?;
     let status = response.status();
     if !response.ok() {
         let body = response.text().await.unwrap_or_default();
-        // Gateways (and `trunk serve`'s proxy) answer for a collector that is down.
-        if matches!(status, 502..=504) {
-            return Err(ApiError::Unreachable(format!(
-                "the server answered HTTP {status} for {url}"
-            )));
+        match serde_json::from_str::<ErrorBody>(&body) {
+            Ok(error) => {
+                return Err(ApiError::Status {
+                    status,
+                    message: error.error,
+                })
+            }
+            // The collector always explains its errors in JSON: a bare 5xx comes from a
+            // proxy or gateway (`trunk serve`, nginx…) that could not reach it.
+            Err(_) if status >= 500 => {
+                return Err(unreachable(&format!("HTTP {status} from a proxy")));
+            }
+            Err(_) => {
+                return Err(ApiError::Status {
+                    status,
+                    message: response.status_text(),
+                })
+            }
         }
-        let message = serde_json::from_str::<ErrorBody>(&body)
-            .map(|b| b.error)
-            .unwrap_or_else(|_| response.status_text());
-        return Err(ApiError::Status { status, message });
     }
     let body = response
         .text()
         .await
-        .map_err(|e| ApiError::Unreachable(format!("reading {url} failed: {e}")))?;
+        .map_err(|e| unreachable(&e.to_string()))?;
     serde_json::from_str(&body).map_err(|e| {
         if body.trim_start().starts_with('<') {
             ApiError::Unexpected(format!(

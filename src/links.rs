@@ -73,7 +73,10 @@ pub fn without_filters(query: &TraceQuery) -> TraceQuery {
 pub fn api_traces(project: &str, query: &TraceQuery) -> String {
     join(
         "/api/v1/traces",
-        &[encode_pairs([("project", project)]), query.to_query_string()],
+        &[
+            encode_pairs([("project", project)]),
+            query.to_query_string(),
+        ],
     )
 }
 
@@ -82,7 +85,10 @@ fn with_project(path: String, project: &str) -> String {
 }
 
 pub fn api_trace(project: &str, trace_id: &str) -> String {
-    with_project(format!("/api/v1/traces/{}", percent_encode(trace_id)), project)
+    with_project(
+        format!("/api/v1/traces/{}", percent_encode(trace_id)),
+        project,
+    )
 }
 
 pub fn api_tags(project: &str) -> String {
@@ -90,7 +96,10 @@ pub fn api_tags(project: &str) -> String {
 }
 
 pub fn api_tag_values(project: &str, key: &str) -> String {
-    with_project(format!("/api/v1/tags/{}/values", percent_encode(key)), project)
+    with_project(
+        format!("/api/v1/tags/{}/values", percent_encode(key)),
+        project,
+    )
 }
 
 pub fn api_projects() -> String {
@@ -151,7 +160,10 @@ mod tests {
             api_tag_values("default", "a/b c"),
             "/api/v1/tags/a%2Fb%20c/values?project=default"
         );
-        assert_eq!(api_trace("x", "../../etc"), "/api/v1/traces/..%2F..%2Fetc?project=x");
+        assert_eq!(
+            api_trace("x", "../../etc"),
+            "/api/v1/traces/..%2F..%2Fetc?project=x"
+        );
     }
 
     #[test]

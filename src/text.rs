@@ -5,7 +5,7 @@ pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -27,6 +27,16 @@ pub fn shown_and_rest<T: Clone>(items: &[T], max: usize) -> (Vec<T>, usize) {
     }
 }
 
+/// `5m ago`, or `in 5m` for a time ahead of the viewer's clock (a skewed producer clock).
+pub fn relative(then_ms: i64, now_ms: i64) -> String {
+    if then_ms > now_ms + 5_000 {
+        let ahead = skein_model::format::ago(now_ms, then_ms);
+        format!("in {}", ahead.trim_end_matches(" ago"))
+    } else {
+        skein_model::format::ago(then_ms, now_ms)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -39,6 +49,13 @@ mod tests {
         assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(plural(1, "trace", "traces"), "1 trace");
         assert_eq!(plural(1234, "trace", "traces"), "1,234 traces");
+    }
+
+    #[test]
+    fn relative_times_look_both_ways() {
+        assert_eq!(relative(0, 300_000), "5m ago");
+        assert_eq!(relative(300_000, 0), "in 5m");
+        assert_eq!(relative(2_000, 0), "0s ago");
     }
 
     #[test]

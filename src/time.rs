@@ -31,7 +31,7 @@ pub fn use_clock() -> RwSignal<i64> {
         .unwrap_or_else(|| RwSignal::new(now_ms()))
 }
 
-/// `14:03:22` today, `Nov 21 14:03:22` this year, `2024-11-21 14:03` before.
+/// `14:03:22` today, `Nov 21, 14:03` this year, `2024-11-21 14:03` before.
 pub fn local_time(ns: i64, now_ms: i64) -> String {
     let t = Local.timestamp_nanos(ns);
     let now = Local
@@ -41,7 +41,7 @@ pub fn local_time(ns: i64, now_ms: i64) -> String {
     if t.date_naive() == now.date_naive() {
         t.format("%H:%M:%S").to_string()
     } else if t.format("%Y").to_string() == now.format("%Y").to_string() {
-        t.format("%b %d %H:%M:%S").to_string()
+        t.format("%b %d, %H:%M").to_string()
     } else {
         t.format("%Y-%m-%d %H:%M").to_string()
     }

@@ -24,7 +24,10 @@ fn parse_count(text: &str) -> Option<u64> {
 }
 
 async fn result_count(driver: &WebDriver) -> Option<u64> {
-    let el = driver.find(By::Css("[data-testid=result-count]")).await.ok()?;
+    let el = driver
+        .find(By::Css("[data-testid=result-count]"))
+        .await
+        .ok()?;
     parse_count(&el.text().await.ok()?)
 }
 
@@ -45,7 +48,9 @@ async fn trace_list_filters_and_opens_a_trace() {
     let driver = &browser.driver;
 
     // The list: real root names and the count the API reports.
-    let api_total = collector.get_json("/api/v1/traces?project=default&limit=1").await["total"]
+    let api_total = collector
+        .get_json("/api/v1/traces?project=default&limit=1")
+        .await["total"]
         .as_u64()
         .expect("total");
     assert!(api_total > 50, "demo data has {api_total} traces");
@@ -63,7 +68,13 @@ async fn trace_list_filters_and_opens_a_trace() {
     assert_eq!(names.len(), 50, "one page of 50 rows");
 
     // The nav link to this page is marked active, the product is named.
-    let brand = driver.find(By::Css(".brand-name")).await.unwrap().text().await.unwrap();
+    let brand = driver
+        .find(By::Css(".brand-name"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert_eq!(brand, "Skein");
     let active = driver
         .find(By::Css("nav a[aria-current=page]"))
@@ -135,11 +146,20 @@ async fn trace_list_filters_and_opens_a_trace() {
     .await;
 
     // A click on a main_agent row (not on its link) opens the trace with its span tree.
-    driver.goto(collector.url("/traces?name=main_agent")).await.unwrap();
+    driver
+        .goto(collector.url("/traces?name=main_agent"))
+        .await
+        .unwrap();
     let row = eventually(WAIT, "a main_agent row", || async {
         let rows = driver.find_all(By::Css("tr.trace-row")).await.ok()?;
         for row in rows {
-            let name = row.find(By::Css(".root-name")).await.ok()?.text().await.ok()?;
+            let name = row
+                .find(By::Css(".root-name"))
+                .await
+                .ok()?
+                .text()
+                .await
+                .ok()?;
             if name == "main_agent" {
                 return Some(row);
             }
@@ -147,8 +167,17 @@ async fn trace_list_filters_and_opens_a_trace() {
         None
     })
     .await;
-    let trace_id = row.attr("data-trace-id").await.unwrap().expect("data-trace-id");
-    row.find(By::Css("td.col-num")).await.unwrap().click().await.unwrap();
+    let trace_id = row
+        .attr("data-trace-id")
+        .await
+        .unwrap()
+        .expect("data-trace-id");
+    row.find(By::Css("td.col-num"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     eventually(WAIT, "the trace page URL", || async {
         let url = driver.current_url().await.ok()?;
         (url.path() == format!("/traces/{trace_id}")).then_some(())
@@ -174,9 +203,20 @@ async fn trace_list_filters_and_opens_a_trace() {
     assert_eq!(title.text().await.unwrap(), "main_agent");
     // The tree is indented: a sub-agent sits deeper than the root.
     let indent = |name: &'static str| async move {
-        let rows = driver.find_all(By::Css(".span-row[data-span-id]")).await.unwrap();
+        let rows = driver
+            .find_all(By::Css(".span-row[data-span-id]"))
+            .await
+            .unwrap();
         for row in rows {
-            if row.find(By::Css(".name")).await.unwrap().text().await.unwrap() == name {
+            if row
+                .find(By::Css(".name"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+                == name
+            {
                 let style = row
                     .find(By::Css(".span-name"))
                     .await
@@ -231,7 +271,8 @@ async fn the_list_says_when_the_collector_is_down_and_recovers() {
         .unwrap();
     let banner = eventually(WAIT, "the unreachable banner", || async {
         let t = texts(driver, ".error-banner").await;
-        t.into_iter().find(|t| t.contains("Can't reach the Skein collector"))
+        t.into_iter()
+            .find(|t| t.contains("Can't reach the Skein collector"))
     })
     .await;
     assert!(banner.contains("Retrying"), "{banner}");
@@ -247,7 +288,11 @@ async fn the_list_says_when_the_collector_is_down_and_recovers() {
         (!rows.is_empty()).then_some((count, rows))
     })
     .await;
-    assert!(errors_only.0 < total, "error filter applied: {} of {total}", errors_only.0);
+    assert!(
+        errors_only.0 < total,
+        "error filter applied: {} of {total}",
+        errors_only.0
+    );
     assert!(
         errors_only.1.iter().all(|s| s.contains("error")),
         "{:?}",

@@ -38,7 +38,9 @@ pub fn FilterBar(project: Memo<String>, query: Memo<TraceQuery>) -> impl IntoVie
     let navigate = use_navigate();
     let set_query = {
         let navigate = navigate.clone();
-        move |q: TraceQuery, replace: bool| go_to_list(&navigate, &project.get_untracked(), &q, replace)
+        move |q: TraceQuery, replace: bool| {
+            go_to_list(&navigate, &project.get_untracked(), &q, replace)
+        }
     };
 
     // Tag chips.
@@ -240,7 +242,8 @@ fn AddTagFilter(project: Memo<String>, on_add: Callback<(String, String)>) -> im
         }
     };
 
-    let key_options = move || match keys.get() {
+    let key_options = move || {
+        match keys.get() {
         None => view! { <option value="" disabled=true>"Loading keys…"</option> }.into_any(),
         Some(Err(e)) => view! { <option value="" disabled=true>{format!("Couldn't load keys: {}", e.title())}</option> }.into_any(),
         Some(Ok(list)) if list.is_empty() => view! { <option value="" disabled=true>"No tags in this project yet"</option> }.into_any(),
@@ -252,8 +255,10 @@ fn AddTagFilter(project: Memo<String>, on_add: Callback<(String, String)>) -> im
             })
             .collect_view()
             .into_any(),
+    }
     };
-    let value_options = move || match values.get() {
+    let value_options = move || {
+        match values.get() {
         None => view! { <option value="" disabled=true>"Loading values…"</option> }.into_any(),
         Some((_, Err(e))) => view! { <option value="" disabled=true>{format!("Couldn't load values: {}", e.title())}</option> }.into_any(),
         Some((_, Ok(list))) => list
@@ -264,6 +269,7 @@ fn AddTagFilter(project: Memo<String>, on_add: Callback<(String, String)>) -> im
             })
             .collect_view()
             .into_any(),
+    }
     };
 
     view! {

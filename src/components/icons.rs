@@ -96,3 +96,16 @@ pub fn ArrowLeftIcon() -> impl IntoView {
         </svg>
     }
 }
+
+/// A trace (a small hierarchy), where the root span's type is not known.
+#[component]
+pub fn TraceIcon() -> impl IntoView {
+    view! {
+        <svg class="type-icon t-trace" viewBox="0 0 16 16" width="14" height="14" aria-hidden="true"
+            fill="none" stroke="currentColor" stroke-width="1.5" stroke-linecap="round"
+            stroke-linejoin="round">
+            <path d="M2.5 3.5h5M4.5 3.5v9M4.5 8h5M4.5 12.5h5"/>
+            <path d="M11.5 8h2M11.5 12.5h2" opacity="0.6"/>
+        </svg>
+    }
+}

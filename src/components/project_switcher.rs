@@ -44,24 +44,20 @@ pub fn ProjectSwitcher() -> impl IntoView {
 
     let options = move || {
         let current = current.get();
-        let mut list = projects.get();
-        if !list.iter().any(|p| p.name == current) {
-            list.insert(
-                0,
-                ProjectInfo {
-                    name: current.clone(),
-                    trace_count: 0,
-                    span_count: 0,
-                    last_seen_ns: None,
-                },
-            );
+        let mut list: Vec<(String, Option<u64>)> = projects
+            .get()
+            .into_iter()
+            .map(|p| (p.name, Some(p.trace_count)))
+            .collect();
+        if !list.iter().any(|(name, _)| *name == current) {
+            list.insert(0, (current.clone(), None));
         }
         list.into_iter()
-            .map(|p| {
-                let selected = p.name == current;
-                let title = text::plural(p.trace_count, "trace", "traces");
+            .map(|(name, traces)| {
+                let selected = name == current;
+                let title = traces.map(|n| text::plural(n, "trace", "traces"));
                 view! {
-                    <option value=p.name.clone() selected=selected title=title>{p.name.clone()}</option>
+                    <option value=name.clone() selected=selected title=title>{name.clone()}</option>
                 }
             })
             .collect_view()

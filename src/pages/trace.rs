@@ -34,7 +34,13 @@ enum State {
     Failed(ApiError),
 }
 
-fn load(state: RwSignal<State>, generation: StoredValue<u64>, gen: u64, project: String, id: String) {
+fn load(
+    state: RwSignal<State>,
+    generation: StoredValue<u64>,
+    gen: u64,
+    project: String,
+    id: String,
+) {
     spawn_local(async move {
         let result = api::trace(&project, &id).await;
         if generation.try_get_value() != Some(gen) {
@@ -168,7 +174,10 @@ fn TraceView(skeleton: Arc<TraceSkeleton>) -> impl IntoView {
             let left = span.start_us().max(0) as f64 * 100.0 / extent_us as f64;
             let width = (span.duration_us().max(0) as f64 * 100.0 / extent_us as f64).max(0.3);
             let bar = format!("left: {left:.2}%; width: {:.2}%", width.min(100.0 - left.min(99.7)));
-            let offset = format!("+{}", format::duration_ns(span.start_us() * 1_000));
+            let offset = match span.start_us() {
+                0 => "0".to_string(),
+                us => format!("+{}", format::duration_ns(us * 1_000)),
+            };
             let tokens = span.tokens();
             view! {
                 <div class="span-row" class:row-error=failed data-span-id=span.span_id().to_string()>
@@ -205,7 +214,7 @@ fn TraceView(skeleton: Arc<TraceSkeleton>) -> impl IntoView {
                 <div><dt>"Spans"</dt><dd class="num">{text::thousands(summary.span_count)}</dd></div>
                 <div><dt>"Started"</dt>
                     <dd title=full_time(summary.start_ns)>{local_time(summary.start_ns, now_ms())}
-                        <span class="muted">" · " {move || format::ago(start_ms, clock.get())}</span></dd></div>
+                        <span class="muted">" · " {move || text::relative(start_ms, clock.get())}</span></dd></div>
                 <div><dt>"Tokens"</dt>
                     <dd class="num" title=format!("{} input + {} output", summary.input_tokens, summary.output_tokens)>
                         {if tokens > 0 { format::count(tokens) } else { "—".to_string() }}</dd></div>

@@ -13,9 +13,9 @@ use crate::api::{self, ApiError};
 use crate::components::empty_state::EmptyState;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::filter_bar::{go_to_list, FilterBar};
+use crate::components::icons::TraceIcon;
 use crate::components::service_chip::ServiceChip;
 use crate::components::skeleton::SkeletonRows;
-use crate::components::span_type::SpanTypeIcon;
 use crate::components::status_badge::StatusBadge;
 use crate::components::tag_chip::TagChip;
 use crate::time::{full_time, local_time, now_ms, use_clock};
@@ -24,7 +24,7 @@ use crate::{links, text};
 /// How long to wait before asking an unreachable collector again.
 pub const RETRY: Duration = Duration::from_secs(3);
 const COLUMNS: usize = 8;
-const SERVICES_SHOWN: usize = 3;
+const SERVICES_SHOWN: usize = 2;
 const TAGS_SHOWN: usize = 3;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -143,7 +143,12 @@ pub fn TracesPage() -> impl IntoView {
         let mut q = query.get_untracked();
         q.cursor = Some(cursor);
         list.more.set(Phase::Loading);
-        list.load(list.generation.get_value(), project.get_untracked(), q, true);
+        list.load(
+            list.generation.get_value(),
+            project.get_untracked(),
+            q,
+            true,
+        );
     };
 
     let clear_filters = {
@@ -179,11 +184,7 @@ pub fn TracesPage() -> impl IntoView {
     });
     let stale = move || matches!(list.phase.get(), Phase::Loading) && !show_skeleton.get();
 
-    let count = move || {
-        list.total
-            .get()
-            .map(|t| text::plural(t, "trace", "traces"))
-    };
+    let count = move || list.total.get().map(|t| text::plural(t, "trace", "traces"));
 
     let banner = move || match list.phase.get() {
         Phase::Failed(error) => {
@@ -348,7 +349,7 @@ fn TraceRow(
     let start_ms = trace.start_ns / 1_000_000;
     let started = local_time(trace.start_ns, now_ms());
     let started_title = full_time(trace.start_ns);
-    let ago = move || format::ago(start_ms, clock.get());
+    let ago = move || text::relative(start_ms, clock.get());
     let duration = format::duration_ns(trace.duration_ns());
     let tokens = trace.total_tokens();
     let tokens_title = format!(
@@ -366,9 +367,6 @@ fn TraceRow(
         .map(|(k, v)| format!("{k}: {v}"))
         .collect::<Vec<_>>()
         .join("\n");
-    // The summary does not carry the root span's type yet (see the report on the model):
-    // a neutral glyph until it does.
-    let root_type = skein_model::SpanType::Internal;
     let root_name = if trace.root_name.is_empty() {
         "(unnamed)".to_string()
     } else {
@@ -379,7 +377,8 @@ fn TraceRow(
         <tr class="trace-row" class:row-error=failed on:click=open data-trace-id=trace.trace_id.clone()>
             <td class="col-name">
                 <div class="name-cell">
-                    <SpanTypeIcon kind=root_type/>
+                    // The summary does not carry the root span's type: a neutral trace glyph.
+                    <TraceIcon/>
                     <a class="root-name" href=href title=trace.root_name.clone()>{root_name}</a>
                     {(!trace.has_root).then(|| view! {
                         <span class="hint" title="The root span has not arrived (yet)">"no root"</span>

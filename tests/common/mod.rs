@@ -28,7 +28,13 @@ pub fn repo_root() -> PathBuf {
 pub fn collector_binary() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .map(|p| if p.is_absolute() { p } else { repo_root().join(p) })
+        .map(|p| {
+            if p.is_absolute() {
+                p
+            } else {
+                repo_root().join(p)
+            }
+        })
         .unwrap_or_else(|| repo_root().join("target"));
     let bin = target.join("debug").join("skein");
     assert!(
@@ -67,10 +73,8 @@ impl TempDir {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
             .unwrap_or(0);
-        let path = std::env::temp_dir().join(format!(
-            "skein-{label}-{}-{n}-{nanos}",
-            std::process::id()
-        ));
+        let path =
+            std::env::temp_dir().join(format!("skein-{label}-{}-{n}-{nanos}", std::process::id()));
         std::fs::create_dir_all(&path).expect("create temp dir");
         TempDir(path)
     }
@@ -189,7 +193,10 @@ impl Collector {
             command.arg("--demo");
         }
         self.runs += 1;
-        let log = self.data.path().join(format!("collector-{}.log", self.runs));
+        let log = self
+            .data
+            .path()
+            .join(format!("collector-{}.log", self.runs));
         let mut process = Process::spawn(command, log);
         let client = reqwest::Client::new();
         let health = format!("{}/api/v1/health", self.base);
@@ -228,6 +235,11 @@ impl Collector {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// The OTLP/HTTP traces endpoint.
+    pub fn otlp_traces_url(&self) -> String {
+        format!("http://127.0.0.1:{}/v1/traces", self.otlp)
     }
 
     pub async fn get_json(&self, path: &str) -> serde_json::Value {

@@ -1,0 +1,271 @@
+//! The list's controls edit the page URL (tag picker, search, sort, back button), the theme
+//! toggle persists, and text from traces is never interpreted as HTML.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{eventually, texts, Browser, Collector};
+use serde_json::json;
+use thirtyfour::prelude::*;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+async fn url(driver: &WebDriver) -> String {
+    driver
+        .current_url()
+        .await
+        .map(|u| u.to_string())
+        .unwrap_or_default()
+}
+
+async fn click_when_present(driver: &WebDriver, css: &str) {
+    driver
+        .query(By::Css(css))
+        .first()
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+async fn result_count(driver: &WebDriver) -> Option<u64> {
+    let text = driver
+        .find(By::Css("[data-testid=result-count]"))
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
+    text.split_whitespace()
+        .next()?
+        .replace(',', "")
+        .parse()
+        .ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filter_controls_edit_the_url_and_the_theme_persists() {
+    let collector = Collector::start_demo().await;
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    driver.goto(collector.url("/traces")).await.unwrap();
+    eventually(WAIT, "rows", || async {
+        (!texts(driver, "tr.trace-row").await.is_empty()).then_some(())
+    })
+    .await;
+
+    // Tag picker: key from /api/v1/tags, value from /api/v1/tags/{key}/values.
+    let premium = collector
+        .get_json("/api/v1/traces?project=default&tag=user_tier%3Dpremium&limit=1")
+        .await["total"]
+        .as_u64()
+        .unwrap();
+    click_when_present(driver, "button.add-filter").await;
+    click_when_present(driver, "select[name=tag-key] option[value=user_tier]").await;
+    click_when_present(driver, "select[name=tag-value] option[value=premium]").await;
+    eventually(WAIT, "the tag filter in the URL and the count", || async {
+        let u = url(driver).await;
+        let chips = texts(driver, ".filter-chip").await;
+        (u.contains("tag=user_tier%3Dpremium")
+            && chips == vec!["user_tier = premium".to_string()]
+            && result_count(driver).await? == premium)
+            .then_some(())
+    })
+    .await;
+
+    // Name search (debounced) narrows to matching root names.
+    driver
+        .find(By::Css("input[name=name]"))
+        .await
+        .unwrap()
+        .send_keys("POST")
+        .await
+        .unwrap();
+    let names = eventually(WAIT, "rows named POST…", || async {
+        if !url(driver).await.contains("name=POST") {
+            return None;
+        }
+        let names = texts(driver, "tr.trace-row .root-name").await;
+        (!names.is_empty() && names.iter().all(|n| n.contains("POST"))).then_some(names)
+    })
+    .await;
+    assert!(!names.is_empty());
+
+    // Sort, then back: the previous URL (and list) comes back.
+    click_when_present(driver, "select[name=sort] option[value=duration_desc]").await;
+    eventually(WAIT, "sort in the URL", || async {
+        url(driver)
+            .await
+            .contains("sort=duration_desc")
+            .then_some(())
+    })
+    .await;
+    driver.back().await.unwrap();
+    eventually(WAIT, "the URL before sorting", || async {
+        let u = url(driver).await;
+        (!u.contains("sort=") && u.contains("name=POST")).then_some(())
+    })
+    .await;
+    let sort = driver
+        .find(By::Css("select[name=sort]"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(sort.as_deref(), Some("start_desc"));
+
+    // Clear filters.
+    click_when_present(driver, "button.clear-filters").await;
+    eventually(WAIT, "no filters", || async {
+        let u = url(driver).await;
+        (u.ends_with("/traces") && texts(driver, ".filter-chip").await.is_empty()).then_some(())
+    })
+    .await;
+
+    // Theme: toggled, and remembered across a reload.
+    let theme = || async {
+        driver
+            .execute("return document.documentElement.dataset.theme", vec![])
+            .await
+            .unwrap()
+            .json()
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let before = theme().await;
+    assert!(before == "light" || before == "dark", "{before}");
+    click_when_present(driver, "button.theme-toggle").await;
+    let after = eventually(WAIT, "the other theme", || async {
+        let t = theme().await;
+        (t != before).then_some(t)
+    })
+    .await;
+    driver.refresh().await.unwrap();
+    eventually(WAIT, "rows after reload", || async {
+        (!texts(driver, "tr.trace-row").await.is_empty()).then_some(())
+    })
+    .await;
+    assert_eq!(theme().await, after, "the theme survives a reload");
+
+    browser.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn untrusted_text_is_shown_as_text() {
+    let collector = Collector::start(false).await;
+    let trace_id = "0af7651916cd43dd8448eb211c80319c";
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let evil_name = r#"<img src=x onerror="window.__pwned=1">agent"#;
+    let evil_service = "<b>evil</b>-service";
+    let evil_value = "<script>window.__pwned=2</script>";
+    let body = json!({
+        "resourceSpans": [{
+            "resource": {"attributes": [
+                {"key": "service.name", "value": {"stringValue": evil_service}}
+            ]},
+            "scopeSpans": [{"spans": [
+                {
+                    "traceId": trace_id,
+                    "spanId": "b7ad6b7169203331",
+                    "name": evil_name,
+                    "kind": 1,
+                    "startTimeUnixNano": (now - 2_000_000_000).to_string(),
+                    "endTimeUnixNano": now.to_string(),
+                    "attributes": [{"key": "note", "value": {"stringValue": evil_value}}]
+                },
+                {
+                    "traceId": trace_id,
+                    "spanId": "b7ad6b7169203332",
+                    "parentSpanId": "b7ad6b7169203331",
+                    "name": "<svg onload=\"window.__pwned=3\"></svg>",
+                    "kind": 1,
+                    "startTimeUnixNano": (now - 1_000_000_000).to_string(),
+                    "endTimeUnixNano": now.to_string()
+                }
+            ]}]
+        }]
+    });
+    let response = reqwest::Client::new()
+        .post(collector.otlp_traces_url())
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "OTLP: {}",
+        response.status()
+    );
+    eventually(WAIT, "the trace in the API", || async {
+        let r = reqwest::get(collector.url(&format!("/api/v1/traces/{trace_id}?project=default")))
+            .await
+            .ok()?;
+        r.status().is_success().then_some(())
+    })
+    .await;
+
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    let pwned = || async {
+        driver
+            .execute("return window.__pwned === undefined", vec![])
+            .await
+            .unwrap()
+            .json()
+            .as_bool()
+            .unwrap()
+    };
+
+    driver.goto(collector.url("/traces")).await.unwrap();
+    let name = eventually(WAIT, "the row", || async {
+        texts(driver, "tr.trace-row .root-name")
+            .await
+            .into_iter()
+            .next()
+    })
+    .await;
+    assert_eq!(name, evil_name);
+    let services = texts(driver, "tr.trace-row .svc-chip").await;
+    assert_eq!(services, vec![evil_service.to_string()]);
+    let tags = texts(driver, "tr.trace-row .tag-chip").await;
+    assert_eq!(tags, vec![format!("note: {evil_value}")]);
+    assert!(driver
+        .find_all(By::Css(
+            "tbody img, tbody b, tbody script, tbody svg:not(.type-icon)"
+        ))
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(pwned().await, "no injected script ran on the list");
+
+    driver
+        .goto(collector.url(&format!("/traces/{trace_id}")))
+        .await
+        .unwrap();
+    let spans = eventually(WAIT, "the span tree", || async {
+        let names = texts(driver, ".span-row[data-span-id] .name").await;
+        (names.len() == 2).then_some(names)
+    })
+    .await;
+    assert_eq!(spans[0], evil_name);
+    assert_eq!(spans[1], "<svg onload=\"window.__pwned=3\"></svg>");
+    let title = driver.find(By::Css(".trace-header h1")).await.unwrap();
+    assert_eq!(title.text().await.unwrap(), evil_name);
+    assert!(driver
+        .find_all(By::Css(
+            ".trace-page img, .trace-page b, .trace-page script"
+        ))
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(pwned().await, "no injected script ran on the trace page");
+
+    browser.quit().await;
+}
