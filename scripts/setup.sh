@@ -39,7 +39,9 @@ wasm_bindgen_version() {
 }
 
 setup_wasm() {
-    if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+    local installed
+    installed="$(rustup target list --installed 2>/dev/null || true)"
+    if grep -qx wasm32-unknown-unknown <<<"$installed"; then
         _log "wasm32-unknown-unknown: present"
     else
         _log "adding the wasm32-unknown-unknown target"
@@ -73,7 +75,9 @@ setup_wasm_bindgen() {
 }
 
 setup_wasm_opt() {
-    if wasm-opt --version 2>/dev/null | grep -q "version_$BINARYEN_VERSION"; then
+    local version
+    version="$(wasm-opt --version 2>/dev/null || true)"
+    if [[ "$version" == *"version_$BINARYEN_VERSION"* ]]; then
         _log "wasm-opt version_$BINARYEN_VERSION: present"
     else
         _log "installing wasm-opt (npm binaryen@$BINARYEN_VERSION) into .tools/"

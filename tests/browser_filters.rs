@@ -269,3 +269,84 @@ async fn untrusted_text_is_shown_as_text() {
 
     browser.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_project_switcher_opens_another_project() {
+    let collector = Collector::start(false).await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let client = reqwest::Client::new();
+    for (project, trace_id, name) in [
+        (
+            "default",
+            "1af7651916cd43dd8448eb211c80319c",
+            "default_root",
+        ),
+        ("team-b", "2af7651916cd43dd8448eb211c80319c", "team_b_root"),
+    ] {
+        let body = json!({"resourceSpans": [{"scopeSpans": [{"spans": [{
+            "traceId": trace_id,
+            "spanId": "c7ad6b7169203331",
+            "name": name,
+            "kind": 1,
+            "startTimeUnixNano": (now - 1_000_000_000).to_string(),
+            "endTimeUnixNano": now.to_string()
+        }]}]}]});
+        let response = client
+            .post(collector.otlp_traces_url())
+            .header("x-skein-project", project)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "OTLP: {}",
+            response.status()
+        );
+    }
+    eventually(WAIT, "both projects in the API", || async {
+        let projects = collector.get_json("/api/v1/projects").await;
+        let names: Vec<&str> = projects
+            .as_array()?
+            .iter()
+            .filter(|p| p["trace_count"].as_u64() > Some(0))
+            .filter_map(|p| p["name"].as_str())
+            .collect();
+        (names.contains(&"default") && names.contains(&"team-b")).then_some(())
+    })
+    .await;
+
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    driver.goto(collector.url("/traces")).await.unwrap();
+    eventually(WAIT, "the default project's trace", || async {
+        (texts(driver, "tr.trace-row .root-name").await == vec!["default_root".to_string()])
+            .then_some(())
+    })
+    .await;
+    click_when_present(driver, ".project-switcher select option[value=team-b]").await;
+    eventually(WAIT, "team-b's trace", || async {
+        let u = url(driver).await;
+        (u.contains("project=team-b")
+            && texts(driver, "tr.trace-row .root-name").await == vec!["team_b_root".to_string()])
+        .then_some(())
+    })
+    .await;
+    // The project stays in links: the trace page opens in team-b.
+    click_when_present(driver, "tr.trace-row .root-name").await;
+    eventually(WAIT, "team-b's trace page", || async {
+        let title = driver
+            .find(By::Css(".trace-header h1"))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        (title == "team_b_root" && url(driver).await.contains("project=team-b")).then_some(())
+    })
+    .await;
+    browser.quit().await;
+}

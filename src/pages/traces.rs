@@ -182,9 +182,15 @@ pub fn TracesPage() -> impl IntoView {
                 Phase::Ready => false,
             }
     });
-    let stale = move || matches!(list.phase.get(), Phase::Loading) && !show_skeleton.get();
+    // Rows of an older query, shown dimmed while the new one loads or fails.
+    let stale = move || !matches!(list.phase.get(), Phase::Ready) && !show_skeleton.get();
 
-    let count = move || list.total.get().map(|t| text::plural(t, "trace", "traces"));
+    let count = move || {
+        if matches!(list.phase.get(), Phase::Failed(_)) {
+            return None;
+        }
+        list.total.get().map(|t| text::plural(t, "trace", "traces"))
+    };
 
     let banner = move || match list.phase.get() {
         Phase::Failed(error) => {

@@ -1,0 +1,161 @@
+//! Not a check: takes screenshots of the dashboard's pages and states (light and dark) for a
+//! person to look at. Ignored by default; run with
+//!
+//!   SKEIN_SCREENSHOTS=/tmp/shots cargo test --test screenshots -- --ignored
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use common::{eventually, texts, Browser, Collector};
+use thirtyfour::prelude::*;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+async fn set_theme(driver: &WebDriver, theme: &str) {
+    driver
+        .execute(
+            &format!(
+                "localStorage.setItem('skein-theme', '{theme}'); \
+                 document.documentElement.dataset.theme = '{theme}';"
+            ),
+            vec![],
+        )
+        .await
+        .unwrap();
+}
+
+async fn shot(driver: &WebDriver, dir: &std::path::Path, name: &str) {
+    // Let transitions and the shimmer settle a little.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let path = dir.join(format!("{name}.png"));
+    driver.screenshot(&path).await.unwrap();
+    eprintln!("screenshot: {}", path.display());
+}
+
+async fn rows(driver: &WebDriver) {
+    eventually(WAIT, "rows", || async {
+        (!texts(driver, "tr.trace-row").await.is_empty()).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "takes screenshots for a person to look at; set SKEIN_SCREENSHOTS=<dir>"]
+async fn screenshots() {
+    let dir = PathBuf::from(
+        std::env::var_os("SKEIN_SCREENSHOTS").unwrap_or_else(|| "target/screenshots".into()),
+    );
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut collector = Collector::start_demo().await;
+    let empty = Collector::start(false).await;
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+
+    for theme in ["light", "dark"] {
+        driver.goto(collector.url("/traces")).await.unwrap();
+        set_theme(driver, theme).await;
+        rows(driver).await;
+        shot(driver, &dir, &format!("list-{theme}")).await;
+
+        driver
+            .goto(collector.url(
+                "/traces?tag=ab_test_variant=A&tag=env=production&status=error&sort=duration_desc",
+            ))
+            .await
+            .unwrap();
+        rows(driver).await;
+        driver
+            .query(By::Css("button.add-filter"))
+            .first()
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        driver
+            .query(By::Css("select[name=tag-key] option[value=user_tier]"))
+            .first()
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        driver
+            .query(By::Css("select[name=tag-value] option[value=premium]"))
+            .first()
+            .await
+            .unwrap();
+        shot(driver, &dir, &format!("list-filtered-{theme}")).await;
+
+        driver
+            .goto(collector.url("/traces?name=main_agent"))
+            .await
+            .unwrap();
+        rows(driver).await;
+        let link = driver
+            .find(By::Css("tr.trace-row .root-name"))
+            .await
+            .unwrap();
+        link.click().await.unwrap();
+        eventually(WAIT, "spans", || async {
+            (!texts(driver, ".span-row[data-span-id]").await.is_empty()).then_some(())
+        })
+        .await;
+        shot(driver, &dir, &format!("trace-{theme}")).await;
+
+        driver.goto(empty.url("/traces")).await.unwrap();
+        driver.query(By::Css(".empty-state")).first().await.unwrap();
+        shot(driver, &dir, &format!("empty-{theme}")).await;
+
+        driver
+            .goto(collector.url("/traces?name=no-such-name"))
+            .await
+            .unwrap();
+        driver.query(By::Css(".empty-state")).first().await.unwrap();
+        shot(driver, &dir, &format!("no-match-{theme}")).await;
+
+        driver.goto(collector.url("/nowhere")).await.unwrap();
+        driver.query(By::Css(".empty-state")).first().await.unwrap();
+        shot(driver, &dir, &format!("not-found-{theme}")).await;
+    }
+
+    // Unreachable: the page is loaded, then the collector goes away.
+    driver.goto(collector.url("/traces")).await.unwrap();
+    rows(driver).await;
+    collector.stop();
+    for theme in ["light", "dark"] {
+        set_theme(driver, theme).await;
+        driver
+            .find(By::Css("select[name=status] option[value=ok]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        driver
+            .query(By::Css(".error-banner"))
+            .first()
+            .await
+            .unwrap();
+        shot(driver, &dir, &format!("unreachable-{theme}")).await;
+        driver
+            .find(By::Css("select[name=status] option[value='']"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+
+    // A narrow window.
+    collector.restart().await;
+    driver.set_window_rect(0, 0, 1000, 800).await.unwrap();
+    driver.goto(collector.url("/traces")).await.unwrap();
+    set_theme(driver, "light").await;
+    rows(driver).await;
+    shot(driver, &dir, "list-narrow-light").await;
+
+    browser.quit().await;
+}
