@@ -105,7 +105,10 @@ async fn screenshots() {
         .await;
         shot(driver, &dir, &format!("trace-{theme}")).await;
 
+        // Another origin: its own localStorage, so the theme is set again.
         driver.goto(empty.url("/traces")).await.unwrap();
+        set_theme(driver, theme).await;
+        driver.refresh().await.unwrap();
         driver.query(By::Css(".empty-state")).first().await.unwrap();
         shot(driver, &dir, &format!("empty-{theme}")).await;
 
