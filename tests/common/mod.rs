@@ -325,13 +325,41 @@ impl Browser {
     /// Ends the session; call at the end of a test (dropping without it leaves the browser to
     /// die with chromedriver).
     pub async fn quit(self) {
-        let Browser {
-            driver,
-            _chromedriver,
-            _profile,
-            _logs,
-        } = self;
-        let _ = driver.quit().await;
+        let _ = self.driver.clone().quit().await;
+    }
+}
+
+impl Drop for Browser {
+    /// A test that panics never reaches `quit`, and killing chromedriver leaves Chromium
+    /// running: end the processes that use this session's own profile directory.
+    fn drop(&mut self) {
+        let marker = format!("--user-data-dir={}", self._profile.path().display());
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(pid) = name
+                .to_str()
+                .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+            else {
+                continue;
+            };
+            let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+                continue;
+            };
+            let ours = cmdline
+                .split(|b| *b == 0)
+                .any(|arg| arg == marker.as_bytes());
+            if ours {
+                let _ = Command::new("kill")
+                    .arg("-9")
+                    .arg(pid)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status();
+            }
+        }
     }
 }
 
