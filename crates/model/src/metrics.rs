@@ -420,6 +420,17 @@ pub struct MetricResponse {
     /// Groups by tag value, largest first; a group's `value` is none for the traces without the
     /// `group_by` tag, or for the single group of all traces when there is no `group_by`.
     pub groups: Vec<MetricGroup>,
+    /// Groups left out beyond the `MAX_GROUPS` largest (a `group_by` on a key with many values,
+    /// such as a user id).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub omitted_groups: u64,
+}
+
+/// Most groups a response carries; the largest are kept.
+pub const MAX_GROUPS: usize = 50;
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// One group's aggregates.
@@ -612,19 +623,30 @@ pub fn nice_bins(low: f64, high: f64, target: usize) -> Vec<f64> {
         low.abs().max(1.0)
     };
     let raw = span / target;
-    let magnitude = 10f64.powf(raw.log10().floor());
-    let width = [1.0, 2.0, 5.0, 10.0]
+    // width = mantissa · 10^exponent, kept apart so that edges are computed as an integer
+    // times or over an exact power of ten: 3 · 5 / 100 is the double nearest 0.15, where
+    // 3 · 0.05 is 0.15000000000000002.
+    let exponent = raw.log10().floor() as i32;
+    let magnitude = 10f64.powi(exponent);
+    let mantissa = [1.0, 2.0, 5.0, 10.0]
         .into_iter()
-        .map(|m| m * magnitude)
-        .find(|w| *w >= raw * (1.0 - 1e-12))
-        .unwrap_or(10.0 * magnitude);
+        .find(|m| m * magnitude >= raw * (1.0 - 1e-12))
+        .unwrap_or(10.0);
+    let edge = |k: f64| {
+        if exponent >= 0 {
+            k * mantissa * magnitude
+        } else {
+            k * mantissa / 10f64.powi(-exponent)
+        }
+    };
+    let width = mantissa * magnitude;
     let first = (low / width).floor();
     let mut count = ((high / width) - first).ceil().max(1.0) as usize;
     // Rounding can leave `high` just past the last edge.
-    if (first + count as f64) * width < high {
+    if edge(first + count as f64) < high {
         count += 1;
     }
-    (0..=count).map(|i| (first + i as f64) * width).collect()
+    (0..=count).map(|i| edge(first + i as f64)).collect()
 }
 
 #[cfg(test)]
@@ -730,6 +752,9 @@ mod tests {
         assert_eq!(bins.first().copied(), Some(0.0));
         assert!(*bins.last().unwrap() >= 0.98);
         assert_eq!(bins.len(), 21, "{bins:?}"); // width 0.05
+                                                // Edges are the doubles nearest the decimals, not sums of rounded widths.
+        assert_eq!(bins[3], 0.15);
+        assert_eq!(bins[14], 0.7);
         let bins = nice_bins(812.0, 18_250.0, 30);
         let width = bins[1] - bins[0];
         assert_eq!(width, 1000.0);

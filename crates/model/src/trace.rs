@@ -32,6 +32,19 @@ pub struct TraceSummary {
     pub input_tokens: i64,
     pub output_tokens: i64,
     pub cost: f64,
+    /// Feedback on the trace's spans, per key (filled in the trace list only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub feedback: Vec<FeedbackStat>,
+}
+
+/// The feedback of one key on a trace: how many records, and the mean of their scores.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeedbackStat {
+    pub key: String,
+    pub count: u64,
+    /// Mean score; none when no record of this key has a score (comments only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean: Option<f64>,
 }
 
 impl TraceSummary {

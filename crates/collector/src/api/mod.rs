@@ -2,6 +2,7 @@
 
 mod catalog;
 mod feedback;
+mod metrics;
 mod traces;
 
 use axum::http::{StatusCode, Uri};
@@ -19,6 +20,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/services", get(catalog::services))
         .route("/api/v1/tags", get(catalog::tag_keys))
         .route("/api/v1/tags/{key}/values", get(catalog::tag_values))
+        .route("/api/v1/metrics", get(metrics::get))
         .route("/api/v1/traces", get(traces::list))
         .route("/api/v1/traces/{trace_id}", get(traces::skeleton))
         .route(

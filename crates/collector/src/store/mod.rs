@@ -11,6 +11,7 @@ use skein_model::{
 
 pub use sqlite::{SqliteOptions, SqliteStore};
 
+use skein_model::metrics::{MetricQuery, MetricResponse};
 use skein_model::span::Span;
 
 /// What a write did: spans newly stored, and spans that were already there (a client retry).
@@ -58,6 +59,11 @@ pub trait Store: Send + Sync + 'static {
     async fn write_spans(&self, spans: Vec<Span>) -> StoreResult<WriteOutcome>;
 
     async fn list_traces(&self, project: &str, query: &TraceQuery) -> StoreResult<TracePage>;
+
+    /// A metric's aggregates per group (a tag's value) and time bucket, computed in the store:
+    /// counts, sums, sums of squares, exact quantiles and a histogram (`GET /api/v1/metrics`).
+    /// A query the store cannot answer as asked (too many buckets) is `StoreError::Invalid`.
+    async fn metrics(&self, project: &str, query: &MetricQuery) -> StoreResult<MetricResponse>;
 
     async fn trace(&self, project: &str, trace_id: &str) -> StoreResult<Option<TraceSkeleton>>;
 

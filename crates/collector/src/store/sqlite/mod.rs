@@ -19,6 +19,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension, Row};
+use skein_model::metrics::{MetricQuery, MetricResponse};
 use skein_model::span::{Span, SpanStatus};
 use skein_model::{
     Feedback, FeedbackUpdate, NewFeedback, ProjectInfo, ServiceInfo, SkeletonSpanInput,
@@ -28,6 +29,8 @@ use skein_model::{
 use tokio::sync::{mpsc, oneshot};
 
 use super::{FeedbackFilter, Store, StoreError, StoreResult, WriteOutcome};
+
+mod metrics;
 
 /// Most services and tag keys a trace summary keeps (a runaway client must not grow a row).
 const MAX_TRACE_SERVICES: usize = 64;
@@ -814,6 +817,7 @@ fn trace_from_row(row: &Row<'_>) -> rusqlite::Result<TraceSummary> {
         input_tokens: row.get(12)?,
         output_tokens: row.get(13)?,
         cost: row.get(14)?,
+        feedback: Vec::new(),
     })
 }
 
@@ -945,6 +949,7 @@ fn list_traces_sync(conn: &Connection, project: &str, q: &TraceQuery) -> StoreRe
     } else {
         None
     };
+    metrics::add_feedback_summaries(conn, project, &mut traces)?;
     Ok(TracePage {
         traces,
         total: total as u64,
@@ -1029,6 +1034,12 @@ impl Store for SqliteStore {
         let project = project.to_string();
         let query = query.clone();
         self.read(move |c| list_traces_sync(c, &project, &query))
+            .await
+    }
+
+    async fn metrics(&self, project: &str, query: &MetricQuery) -> StoreResult<MetricResponse> {
+        let (project, query) = (project.to_string(), query.clone());
+        self.read(move |c| metrics::metrics(c, &project, &query))
             .await
     }
 
