@@ -86,6 +86,7 @@ pub fn otlp_router(state: AppState) -> Router {
 pub fn http_router(state: AppState, dist: Option<PathBuf>) -> Router {
     let api = api::router()
         .route("/v1/traces", post(otlp::export))
+        .merge(crate::ingest::langsmith::router())
         .with_state(state);
     let router = match dist {
         Some(dir) => {

@@ -2,6 +2,7 @@
 
 mod catalog;
 mod feedback;
+pub(crate) mod langsmith;
 mod metrics;
 mod traces;
 

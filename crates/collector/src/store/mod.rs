@@ -19,7 +19,14 @@ use skein_model::span::Span;
 pub struct WriteOutcome {
     pub inserted: usize,
     pub duplicates: usize,
+    /// Spans that replaced a stored version of themselves (`upsert_spans` only).
+    pub merged: usize,
 }
+
+/// How `Store::upsert_spans` combines the stored version of a span with a newer one of the
+/// same project, trace and span id. It must be idempotent (`merge(&s, s.clone()) == s`), so
+/// that a re-sent span counts as a duplicate. A plain function: it runs on the writer.
+pub type SpanMerge = fn(stored: &Span, incoming: Span) -> Span;
 
 /// Which feedback to list.
 #[derive(Debug, Clone, Default)]
@@ -57,6 +64,20 @@ pub trait Store: Send + Sync + 'static {
     /// Stores spans (any projects, any traces, any order). Returns once they are durably
     /// committed; a span already stored (same project, trace and span id) is left as it is.
     async fn write_spans(&self, spans: Vec<Span>) -> StoreResult<WriteOutcome>;
+
+    /// Stores spans that may arrive in pieces (LangSmith's `post` then `patch` of one run): a
+    /// span already stored is replaced by `merge(stored, new)`, and its trace's summary, tags
+    /// and service counts are recomputed so they stay exact. Spans repeated within `spans`
+    /// are merged in order. The read-merge-write of each span is atomic.
+    async fn upsert_spans(&self, spans: Vec<Span>, merge: SpanMerge) -> StoreResult<WriteOutcome>;
+
+    /// The spans with this span id, in any project or trace, newest first, at most `limit`.
+    /// (Ids that are hashes of another system's ids, such as LangSmith run UUIDs, are found
+    /// without knowing their trace.)
+    async fn find_spans(&self, span_id: &str, limit: u32) -> StoreResult<Vec<Span>>;
+
+    /// Every span of a trace, in full, in the order they were first stored.
+    async fn trace_spans(&self, project: &str, trace_id: &str) -> StoreResult<Vec<Span>>;
 
     async fn list_traces(&self, project: &str, query: &TraceQuery) -> StoreResult<TracePage>;
 

@@ -28,9 +28,11 @@ use skein_model::{
 };
 use tokio::sync::{mpsc, oneshot};
 
-use super::{FeedbackFilter, Store, StoreError, StoreResult, WriteOutcome};
+use super::{FeedbackFilter, SpanMerge, Store, StoreError, StoreResult, WriteOutcome};
 
+mod lookup;
 mod metrics;
+mod upsert;
 
 /// Most services and tag keys a trace summary keeps (a runaway client must not grow a row).
 const MAX_TRACE_SERVICES: usize = 64;
@@ -67,11 +69,14 @@ pub struct SqliteStore {
 
 enum WriteOp {
     Spans(Vec<Span>),
+    Upsert(Vec<Span>, SpanMerge),
     CreateFeedback(String, NewFeedback),
     UpdateFeedback(String, String, FeedbackUpdate),
     DeleteFeedback(String, String),
 }
 
+// One short-lived reply per write job: boxing the large variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 enum WriteReply {
     Spans(WriteOutcome),
     Feedback(Option<Feedback>),
@@ -86,7 +91,7 @@ struct WriteJob {
 impl WriteJob {
     fn span_count(&self) -> usize {
         match &self.op {
-            WriteOp::Spans(spans) => spans.len(),
+            WriteOp::Spans(spans) | WriteOp::Upsert(spans, _) => spans.len(),
             _ => 1,
         }
     }
@@ -105,6 +110,7 @@ impl SqliteStore {
         let mut conn = Connection::open(&options.path)?;
         configure_writer(&conn)?;
         migrate(&mut conn)?;
+        upsert::ensure_schema(&conn)?;
 
         // Unbounded channel, bounded by `queued_spans`: the limit is in spans, not requests.
         let (tx, rx) = mpsc::unbounded_channel();
@@ -341,6 +347,9 @@ impl CloneError for rusqlite::Error {
 fn apply(conn: &Connection, op: &WriteOp) -> StoreResult<WriteReply> {
     match op {
         WriteOp::Spans(spans) => insert_spans(conn, spans).map(WriteReply::Spans),
+        WriteOp::Upsert(spans, merge) => {
+            upsert::upsert_spans(conn, spans, *merge).map(WriteReply::Spans)
+        }
         WriteOp::CreateFeedback(project, new) => {
             insert_feedback(conn, project, new).map(|f| WriteReply::Feedback(Some(f)))
         }
@@ -444,6 +453,8 @@ fn push_unique(list: &mut Vec<String>, value: &str, max: usize) {
     }
 }
 
+// Not `or_default()`: `TraceDelta::new` starts from MAX/MIN times, `Default` from zeros.
+#[allow(clippy::unwrap_or_default)]
 fn insert_spans(conn: &Connection, spans: &[Span]) -> StoreResult<WriteOutcome> {
     let mut outcome = WriteOutcome::default();
     let mut deltas: HashMap<(&str, &str), TraceDelta> = HashMap::new();
@@ -1028,6 +1039,28 @@ impl Store for SqliteStore {
             WriteReply::Spans(outcome) => Ok(outcome),
             _ => Err(StoreError::Backend("unexpected writer reply".into())),
         }
+    }
+
+    async fn upsert_spans(&self, spans: Vec<Span>, merge: SpanMerge) -> StoreResult<WriteOutcome> {
+        if spans.is_empty() {
+            return Ok(WriteOutcome::default());
+        }
+        match self.submit(WriteOp::Upsert(spans, merge)).await? {
+            WriteReply::Spans(outcome) => Ok(outcome),
+            _ => Err(StoreError::Backend("unexpected writer reply".into())),
+        }
+    }
+
+    async fn find_spans(&self, span_id: &str, limit: u32) -> StoreResult<Vec<Span>> {
+        let span_id = span_id.to_string();
+        self.read(move |c| lookup::find_spans(c, &span_id, limit))
+            .await
+    }
+
+    async fn trace_spans(&self, project: &str, trace_id: &str) -> StoreResult<Vec<Span>> {
+        let (project, trace_id) = (project.to_string(), trace_id.to_string());
+        self.read(move |c| lookup::trace_spans(c, &project, &trace_id))
+            .await
     }
 
     async fn list_traces(&self, project: &str, query: &TraceQuery) -> StoreResult<TracePage> {

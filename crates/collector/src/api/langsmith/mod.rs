@@ -1,0 +1,525 @@
+//! The LangSmith SDK's reads, served from Skein's store under `/api/langsmith`: projects as
+//! sessions (`GET /sessions`, `GET /sessions/{id}`, `POST /sessions`), `POST /runs/query`
+//! (what `Client.list_runs` and `read_run(load_child_runs=True)` send) and `GET /runs/{id}`.
+//! Routes are registered by `crate::ingest::langsmith::router`.
+//!
+//! Projects exist in Skein as soon as they are named, so a session looked up by name is
+//! always found (with no runs until some arrive); its id is the stable UUIDv5 of its name.
+
+mod filter;
+
+use std::collections::HashSet;
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use axum::Json;
+use serde_json::{json, Value};
+use skein_model::query::parse_query_string;
+use skein_model::span::Span;
+use skein_model::{ProjectInfo, TraceQuery};
+use uuid::Uuid;
+
+use crate::error::{ApiError, ApiResult};
+use crate::ingest::langsmith::{
+    api_key, authorize, check_project, ids, locate_run, project_by_uuid, run,
+};
+use crate::server::AppState;
+
+/// Runs answered per `/runs/query` page unless the query asks for fewer.
+const DEFAULT_RUN_LIMIT: usize = 100;
+const MAX_RUN_LIMIT: usize = 1000;
+/// Traces read per step while filling a page of runs from a project.
+const TRACES_PER_STEP: u32 = 50;
+
+fn session_json(name: &str, info: Option<&ProjectInfo>) -> Value {
+    let last = info.and_then(|p| p.last_seen_ns);
+    json!({
+        "id": ids::project_uuid(name).to_string(),
+        "name": name,
+        "tenant_id": ids::TENANT_ID.to_string(),
+        // Skein keeps no creation time for a project: its latest activity stands in.
+        "start_time": run::format_time(last.unwrap_or(0)),
+        "end_time": null,
+        "description": null,
+        "extra": null,
+        "reference_dataset_id": null,
+        "run_count": info.map_or(0, |p| p.span_count),
+        "last_run_start_time": last.map(run::format_time),
+    })
+}
+
+/// `GET /sessions?name=...&limit=...` (also `name_contains`, `id`, `offset`).
+pub async fn list_sessions(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<Vec<Value>>> {
+    let pairs = parse_query_string(query.as_deref().unwrap_or(""));
+    let all = |name: &str| -> Vec<String> {
+        pairs
+            .iter()
+            .filter(|(k, v)| k == name && !v.is_empty())
+            .map(|(_, v)| v.clone())
+            .collect()
+    };
+    let one = |name: &str| all(name).into_iter().next();
+    let limit = one("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .unwrap_or(100)
+        .clamp(1, 1000);
+    let offset = one("offset")
+        .and_then(|o| o.parse::<usize>().ok())
+        .unwrap_or(0);
+    let projects = state.store.projects().await?;
+    let names = all("name");
+    let wanted_ids: Vec<Uuid> = all("id")
+        .iter()
+        .filter_map(|i| ids::parse_uuid(i))
+        .collect();
+    let contains = one("name_contains");
+
+    let mut out = Vec::new();
+    if !names.is_empty() {
+        for name in names {
+            let name = check_project(&name).map_err(ApiError::BadRequest)?;
+            let info = projects.iter().find(|p| p.name == name);
+            out.push(session_json(&name, info));
+        }
+    } else {
+        for p in &projects {
+            if !wanted_ids.is_empty() && !wanted_ids.contains(&ids::project_uuid(&p.name)) {
+                continue;
+            }
+            if contains
+                .as_ref()
+                .is_some_and(|c| !p.name.contains(c.as_str()))
+            {
+                continue;
+            }
+            out.push(session_json(&p.name, Some(p)));
+        }
+    }
+    let key = api_key(&headers);
+    for s in &out {
+        authorize(key, s["name"].as_str().unwrap_or(""))?;
+    }
+    Ok(Json(out.into_iter().skip(offset).take(limit).collect()))
+}
+
+/// `GET /sessions/{id}`.
+pub async fn read_session(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let uuid = ids::parse_uuid(&id)
+        .ok_or_else(|| ApiError::BadRequest(format!("session id {id:?} is not a UUID")))?;
+    let projects = state.store.projects().await?;
+    let info = projects
+        .iter()
+        .find(|p| ids::project_uuid(&p.name) == uuid)
+        .ok_or_else(|| ApiError::NotFound(format!("no session {id}")))?;
+    authorize(api_key(&headers), &info.name)?;
+    Ok(Json(session_json(&info.name, Some(info))))
+}
+
+/// `POST /sessions` (`Client.create_project`): projects need no creating; this answers the
+/// project as it is.
+pub async fn create_session(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let body: Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?;
+    let name = body
+        .get("name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ApiError::BadRequest("a session needs a \"name\"".into()))?;
+    let name = check_project(name).map_err(ApiError::BadRequest)?;
+    authorize(api_key(&headers), &name)?;
+    let projects = state.store.projects().await?;
+    let info = projects.iter().find(|p| p.name == name);
+    Ok(Json(session_json(&name, info)))
+}
+
+/// `GET /runs/{id}`.
+pub async fn read_run(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let uuid = ids::parse_uuid(&id)
+        .ok_or_else(|| ApiError::BadRequest(format!("run id {id:?} is not a UUID")))?;
+    let span = locate_run(&state, &uuid)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no run {uuid}")))?;
+    authorize(api_key(&headers), &span.project)?;
+    Ok(Json(run::run_of(&span)))
+}
+
+fn uuid_list(value: Option<&Value>, what: &str) -> ApiResult<Vec<Uuid>> {
+    let items: Vec<&Value> = match value {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(one) => vec![one],
+    };
+    items
+        .into_iter()
+        .map(|v| {
+            v.as_str()
+                .and_then(ids::parse_uuid)
+                .ok_or_else(|| ApiError::BadRequest(format!("{what} {v} is not a UUID")))
+        })
+        .collect()
+}
+
+/// Where a page of a project listing stands: `t:<session index>:<trace cursor>`, or
+/// `o:<offset>` into a fully read list.
+enum Cursor {
+    Traces {
+        session: usize,
+        trace: Option<String>,
+    },
+    Offset(usize),
+}
+
+impl Cursor {
+    fn parse(text: Option<&str>) -> ApiResult<Option<Cursor>> {
+        let Some(text) = text.filter(|t| !t.is_empty()) else {
+            return Ok(None);
+        };
+        let bad = || ApiError::BadRequest(format!("cursor {text:?} is not one this API gave"));
+        if let Some(rest) = text.strip_prefix("o:") {
+            return Ok(Some(Cursor::Offset(rest.parse().map_err(|_| bad())?)));
+        }
+        let rest = text.strip_prefix("t:").ok_or_else(bad)?;
+        let (session, trace) = rest.split_once(':').ok_or_else(bad)?;
+        Ok(Some(Cursor::Traces {
+            session: session.parse().map_err(|_| bad())?,
+            trace: Some(trace.to_string()).filter(|t| !t.is_empty()),
+        }))
+    }
+}
+
+/// Which runs a query keeps, besides where they are looked for.
+struct RunFilter {
+    is_root: Option<bool>,
+    run_types: Vec<String>,
+    error: Option<bool>,
+    start_ns: Option<i64>,
+    parent: Option<Uuid>,
+    expr: Option<filter::Arg>,
+}
+
+impl RunFilter {
+    fn keep(&self, run: &Value) -> bool {
+        let parent = run.get("parent_run_id").and_then(Value::as_str);
+        if let Some(root) = self.is_root {
+            if root != parent.is_none() {
+                return false;
+            }
+        }
+        if let Some(p) = &self.parent {
+            if parent.and_then(ids::parse_uuid) != Some(*p) {
+                return false;
+            }
+        }
+        if !self.run_types.is_empty()
+            && !run
+                .get("run_type")
+                .and_then(Value::as_str)
+                .is_some_and(|t| self.run_types.iter().any(|w| w == t))
+        {
+            return false;
+        }
+        if let Some(error) = self.error {
+            if error != (run.get("status").and_then(Value::as_str) == Some("error")) {
+                return false;
+            }
+        }
+        if let Some(start) = self.start_ns {
+            if run
+                .get("start_time")
+                .and_then(run::parse_time)
+                .is_none_or(|t| t < start)
+            {
+                return false;
+            }
+        }
+        self.expr.as_ref().is_none_or(|e| filter::matches(e, run))
+    }
+}
+
+/// The name a filter pins exactly (`eq(name, "x")`, alone or in an `and`), used to narrow
+/// the trace list before runs are read.
+fn pinned_name(expr: &filter::Arg) -> Option<String> {
+    match expr {
+        filter::Arg::Call(f, args) if f == "eq" => match (args.first(), args.get(1)) {
+            (Some(filter::Arg::Field(n)), Some(filter::Arg::Literal(Value::String(v))))
+                if n == "name" =>
+            {
+                Some(v.clone())
+            }
+            _ => None,
+        },
+        filter::Arg::Call(f, args) if f == "and" => args.iter().find_map(pinned_name),
+        _ => None,
+    }
+}
+
+/// `POST /runs/query`.
+pub async fn query_runs(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let body: Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?;
+    let Some(q) = body.as_object() else {
+        return Err(ApiError::BadRequest("a run query is a JSON object".into()));
+    };
+    let present = |k: &str| q.get(k).is_some_and(|v| !v.is_null());
+    for unsupported in ["trace_filter", "tree_filter", "query", "reference_example"] {
+        if present(unsupported) {
+            return Err(ApiError::BadRequest(format!(
+                "run queries with \"{unsupported}\" are not supported by Skein yet"
+            )));
+        }
+    }
+    let expr = match q
+        .get("filter")
+        .and_then(Value::as_str)
+        .filter(|f| !f.trim().is_empty())
+    {
+        Some(text) => {
+            let expr = filter::parse(text).map_err(ApiError::BadRequest)?;
+            filter::validate(&expr).map_err(ApiError::BadRequest)?;
+            Some(expr)
+        }
+        None => None,
+    };
+    let run_types = match q.get("run_type") {
+        Some(Value::String(t)) => vec![t.clone()],
+        Some(Value::Array(ts)) => ts
+            .iter()
+            .filter_map(Value::as_str)
+            .map(String::from)
+            .collect(),
+        _ => Vec::new(),
+    };
+    let start_ns =
+        match q.get("start_time") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(run::parse_time(v).ok_or_else(|| {
+                ApiError::BadRequest(format!("start_time {v} is not a timestamp"))
+            })?),
+        };
+    let parent = uuid_list(q.get("parent_run"), "parent_run")?
+        .into_iter()
+        .next();
+    let filter = RunFilter {
+        is_root: q.get("is_root").and_then(Value::as_bool),
+        run_types,
+        error: q.get("error").and_then(Value::as_bool),
+        start_ns,
+        parent,
+        expr,
+    };
+    let limit = q
+        .get("limit")
+        .and_then(Value::as_u64)
+        .map_or(DEFAULT_RUN_LIMIT, |l| l as usize)
+        .clamp(1, MAX_RUN_LIMIT);
+    let cursor = Cursor::parse(q.get("cursor").and_then(Value::as_str))?;
+    let mut sessions = uuid_list(q.get("session"), "session")?;
+    sessions.extend(uuid_list(q.get("session_id"), "session_id")?);
+    let run_ids = uuid_list(q.get("id"), "id")?;
+    let trace = uuid_list(q.get("trace"), "trace")?
+        .into_iter()
+        .next()
+        .or(uuid_list(q.get("trace_id"), "trace_id")?.into_iter().next());
+    let key = api_key(&headers);
+
+    // By run ids, by trace or by parent: a bounded list, paged by offset.
+    if !run_ids.is_empty() || trace.is_some() || parent.is_some() {
+        let mut runs = Vec::new();
+        if !run_ids.is_empty() {
+            let mut seen = HashSet::new();
+            for id in run_ids {
+                if let Some(span) = locate_run(&state, &id).await? {
+                    if seen.insert(id) {
+                        authorize(key, &span.project)?;
+                        runs.push(run::run_of(&span));
+                    }
+                }
+            }
+        } else {
+            // The trace's root run has the trace's UUID; the parent's trace holds its children.
+            let anchor = trace.or(parent).ok_or_else(|| {
+                ApiError::BadRequest("a run query needs a trace or a parent_run".into())
+            })?;
+            if let Some(span) = find_trace(&state, &anchor, trace.is_some(), &sessions).await? {
+                authorize(key, &span.0)?;
+                let spans = state.store.trace_spans(&span.0, &span.1).await?;
+                runs = run::runs_of(&spans);
+            }
+        }
+        runs.retain(|r| {
+            filter.keep(r)
+                && (sessions.is_empty()
+                    || r.get("session_id")
+                        .and_then(Value::as_str)
+                        .and_then(ids::parse_uuid)
+                        .is_some_and(|s| sessions.contains(&s)))
+        });
+        runs.sort_by(by_dotted_order);
+        let offset = match cursor {
+            Some(Cursor::Offset(o)) => o,
+            None => 0,
+            Some(Cursor::Traces { .. }) => {
+                return Err(ApiError::BadRequest(
+                    "cursor is not one this query gave".into(),
+                ))
+            }
+        };
+        let next = (runs.len() > offset + limit).then(|| format!("o:{}", offset + limit));
+        let page: Vec<Value> = runs.into_iter().skip(offset).take(limit).collect();
+        return Ok(Json(json!({"runs": page, "cursors": {"next": next}})));
+    }
+
+    // A whole project (or several), newest traces first, a page of runs at a time.
+    if sessions.is_empty() {
+        return Err(ApiError::BadRequest(
+            "a run query needs a session (project), a trace, a parent_run or run ids".into(),
+        ));
+    }
+    let names = session_names(&state, &sessions).await?;
+    for name in names.iter().flatten() {
+        authorize(key, name)?;
+    }
+    let (mut session_index, mut trace_cursor) = match cursor {
+        None => (0, None),
+        Some(Cursor::Traces { session, trace }) => (session, trace),
+        Some(Cursor::Offset(_)) => {
+            return Err(ApiError::BadRequest(
+                "cursor is not one this query gave".into(),
+            ))
+        }
+    };
+    let name_filter = filter.expr.as_ref().and_then(pinned_name);
+    let mut runs = Vec::new();
+    let mut next = None;
+    while session_index < names.len() {
+        let Some(project) = &names[session_index] else {
+            session_index += 1;
+            trace_cursor = None;
+            continue;
+        };
+        let query = TraceQuery {
+            limit: Some(TRACES_PER_STEP),
+            cursor: trace_cursor.clone(),
+            // A substring match in the store, exact below: only a narrowing.
+            name: name_filter.clone().filter(|_| filter.is_root == Some(true)),
+            ..TraceQuery::default()
+        };
+        let page = state.store.list_traces(project, &query).await?;
+        for summary in &page.traces {
+            let spans: Vec<Span> = if filter.is_root == Some(true) {
+                let Some(root) = &summary.root_span_id else {
+                    continue;
+                };
+                state
+                    .store
+                    .span(project, &summary.trace_id, root)
+                    .await?
+                    .into_iter()
+                    .collect()
+            } else {
+                state.store.trace_spans(project, &summary.trace_id).await?
+            };
+            let mut trace_runs = run::runs_of(&spans);
+            trace_runs.retain(|r| filter.keep(r));
+            trace_runs.sort_by(by_dotted_order);
+            runs.extend(trace_runs);
+        }
+        match page.next_cursor {
+            Some(c) => trace_cursor = Some(c),
+            None => {
+                session_index += 1;
+                trace_cursor = None;
+            }
+        }
+        if runs.len() >= limit {
+            if session_index < names.len() {
+                next = Some(format!(
+                    "t:{session_index}:{}",
+                    trace_cursor.clone().unwrap_or_default()
+                ));
+            }
+            break;
+        }
+    }
+    Ok(Json(json!({"runs": runs, "cursors": {"next": next}})))
+}
+
+/// Execution order within a trace, as LangSmith sorts runs.
+fn by_dotted_order(a: &Value, b: &Value) -> std::cmp::Ordering {
+    let order = |r: &Value| {
+        r.get("dotted_order")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    order(a).cmp(&order(b))
+}
+
+/// The project names of session UUIDs (`None` for an unknown one, kept for cursor positions).
+async fn session_names(state: &AppState, sessions: &[Uuid]) -> ApiResult<Vec<Option<String>>> {
+    let mut out = Vec::with_capacity(sessions.len());
+    for s in sessions {
+        out.push(project_by_uuid(state, s).await?);
+    }
+    Ok(out)
+}
+
+/// The (project, Skein trace id) of a trace named by its root run's UUID (`is_trace`), or of
+/// the trace a run belongs to.
+async fn find_trace(
+    state: &AppState,
+    anchor: &Uuid,
+    is_trace: bool,
+    sessions: &[Uuid],
+) -> ApiResult<Option<(String, String)>> {
+    if let Some(span) = locate_run(state, anchor).await? {
+        return Ok(Some((span.project, span.trace_id)));
+    }
+    if !is_trace {
+        return Ok(None);
+    }
+    // The root has not arrived (or the trace came through OTLP): look in the named projects,
+    // else in every project, for a trace with this id.
+    let trace_hex = ids::trace_hex(anchor);
+    let candidates: Vec<String> = if sessions.is_empty() {
+        state
+            .store
+            .projects()
+            .await?
+            .into_iter()
+            .map(|p| p.name)
+            .collect()
+    } else {
+        session_names(state, sessions)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect()
+    };
+    for project in candidates {
+        if state.store.trace(&project, &trace_hex).await?.is_some() {
+            return Ok(Some((project, trace_hex)));
+        }
+    }
+    Ok(None)
+}

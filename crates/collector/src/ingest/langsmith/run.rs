@@ -1,0 +1,1069 @@
+//! A LangSmith run as a Skein span, the merge of a run's pieces, and the span shown back to
+//! the SDK as a run.
+//!
+//! | run field | span field |
+//! | --- | --- |
+//! | `id`, `trace_id`, `parent_run_id` | `span_id`, `trace_id`, `parent_span_id` (see `ids`); the UUIDs in `langsmith.run_id`, `langsmith.trace_id`, `langsmith.parent_run_id` |
+//! | `dotted_order` | `langsmith.dotted_order`; also the fallback for a missing `trace_id`, `parent_run_id` or `start_time` |
+//! | `name`, `start_time`, `end_time` | `name`, `start_ns`, `end_ns` (`langsmith.end_time` is set once the run has ended) |
+//! | `run_type` | `span_type` (`llm`, `tool`, `chain`, `retriever`, `embedding`; `prompt` and `parser` are chains; a `chain` named `…agent` is an agent, as `@traceable` gives every function `chain`); the original in `langsmith.run_type` |
+//! | `session_name` | `project` (resolved by the caller) |
+//! | `inputs`, `outputs` | `input`, `output` as JSON text (an empty object is no value) |
+//! | `error` | status `error`, its first line as the status message, the whole text in `langsmith.error`; a run that ended without one is `ok`, one still running `unset` |
+//! | `events` | `events` (`name`, `time`, `kwargs` as attributes) |
+//! | `tags` | `labels` |
+//! | `extra.metadata` | `tags` (scalar values; the SDK's own `ls_*` and `LANGSMITH_*` keys are left out), `session_id` (`session_id`, `thread_id`, `conversation_id`), `user_id`, `model` (`ls_model_name`), tokens and cost (`usage_metadata`); all of `extra` in `langsmith.extra` |
+//! | `extra.runtime` | `resource` (`telemetry.sdk.*`, `process.runtime.*`) |
+//! | — | `service`: metadata `service_name`/`service.name`/`service`, else `langsmith` |
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use serde_json::{json, Map, Value};
+use skein_model::span::{Span, SpanEvent, SpanKind, SpanLink, SpanStatus, SpanType};
+use uuid::Uuid;
+
+use super::ids;
+
+pub const ATTR_RUN_ID: &str = "langsmith.run_id";
+pub const ATTR_TRACE_ID: &str = "langsmith.trace_id";
+pub const ATTR_PARENT_RUN_ID: &str = "langsmith.parent_run_id";
+pub const ATTR_DOTTED_ORDER: &str = "langsmith.dotted_order";
+pub const ATTR_RUN_TYPE: &str = "langsmith.run_type";
+/// Present once the run has ended (a `post` of a run still running has no end time).
+pub const ATTR_END_TIME: &str = "langsmith.end_time";
+/// Set while only pieces without a start time have arrived (a bare `PATCH`).
+pub const ATTR_START_UNKNOWN: &str = "langsmith.start_time_unknown";
+pub const ATTR_ERROR: &str = "langsmith.error";
+pub const ATTR_EXTRA: &str = "langsmith.extra";
+/// Names, types and sizes of attachments; their bytes are not stored.
+pub const ATTR_ATTACHMENTS: &str = "langsmith.attachments";
+pub const ATTR_REFERENCE_EXAMPLE: &str = "langsmith.reference_example_id";
+
+pub const DEFAULT_SERVICE: &str = "langsmith";
+
+const MAX_TAGS: usize = 64;
+const MAX_TAG_KEY: usize = 128;
+const MAX_TAG_VALUE: usize = 256;
+const MAX_STATUS_MESSAGE: usize = 1024;
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum RunError {
+    #[error("run {run}: {field} {value:?} is not a UUID")]
+    BadUuid {
+        run: String,
+        field: &'static str,
+        value: String,
+    },
+    #[error("run {0}: no trace_id, and no dotted_order to take it from")]
+    NoTrace(String),
+    #[error("run {run}: {field} {value} is not a timestamp")]
+    BadTime {
+        run: String,
+        field: &'static str,
+        value: String,
+    },
+}
+
+/// Overlays a later piece of a run (`patch`, or a field part) on what is known of it. A
+/// `null` never erases a value, `extra` is merged key by key, and the empty `inputs` /
+/// `outputs` objects a `post` carries never hide real ones.
+pub fn overlay(base: &mut Map<String, Value>, piece: Map<String, Value>) {
+    for (key, value) in piece {
+        if value.is_null() {
+            continue;
+        }
+        match base.get_mut(&key) {
+            Some(existing) if key == "extra" && existing.is_object() && value.is_object() => {
+                deep_merge(existing, value)
+            }
+            Some(existing)
+                if (key == "inputs" || key == "outputs")
+                    && is_empty_value(&value)
+                    && !is_empty_value(existing) => {}
+            _ => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+fn deep_merge(into: &mut Value, from: Value) {
+    match (into, from) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, v) in b {
+                match a.get_mut(&k) {
+                    Some(existing) => deep_merge(existing, v),
+                    None => {
+                        a.insert(k, v);
+                    }
+                }
+            }
+        }
+        (slot, value) => *slot = value,
+    }
+}
+
+fn is_empty_value(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Object(o) => o.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::String(s) => s.is_empty(),
+        _ => false,
+    }
+}
+
+/// Nanoseconds since the epoch of a run timestamp: RFC 3339 (`…+00:00`, `…Z`), the SDK's
+/// zone-less ISO form (taken as UTC), or a number of seconds (milliseconds past 10¹¹).
+pub fn parse_time(value: &Value) -> Option<i64> {
+    match value {
+        Value::String(s) => parse_time_text(s.trim()),
+        Value::Number(n) => {
+            let f = n.as_f64()?;
+            let secs = if f.abs() > 1e11 { f / 1000.0 } else { f };
+            let ns = secs * 1e9;
+            ns.is_finite().then_some(ns as i64)
+        }
+        _ => None,
+    }
+}
+
+fn parse_time_text(s: &str) -> Option<i64> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return t.timestamp_nanos_opt();
+    }
+    for format in ["%Y-%m-%d %H:%M:%S%.f%:z", "%Y-%m-%dT%H:%M:%S%.f%z"] {
+        if let Ok(t) = DateTime::parse_from_str(s, format) {
+            return t.timestamp_nanos_opt();
+        }
+    }
+    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, format) {
+            return t.and_utc().timestamp_nanos_opt();
+        }
+    }
+    None
+}
+
+/// A timestamp as the SDK writes it: `2026-11-24T06:05:18.183114+00:00`.
+pub fn format_time(ns: i64) -> String {
+    DateTime::<Utc>::from_timestamp_nanos(ns).to_rfc3339_opts(SecondsFormat::Micros, false)
+}
+
+/// One segment of a dotted order: `20261124T060518183114Z<uuid>`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DottedSegment {
+    pub start_ns: Option<i64>,
+    pub run: Uuid,
+}
+
+/// The segments of a dotted order, root first; `None` if any is malformed.
+pub fn parse_dotted_order(text: &str) -> Option<Vec<DottedSegment>> {
+    text.split('.')
+        .map(|segment| {
+            let (time, id) = segment.split_once('Z')?;
+            let run = ids::parse_uuid(id)?;
+            let start_ns = NaiveDateTime::parse_from_str(time, "%Y%m%dT%H%M%S%6f")
+                .ok()
+                .and_then(|t| t.and_utc().timestamp_nanos_opt());
+            Some(DottedSegment { start_ns, run })
+        })
+        .collect()
+}
+
+/// A dotted order segment for a run that started at `start_ns`.
+pub fn dotted_segment(start_ns: i64, run: &Uuid) -> String {
+    let time = DateTime::<Utc>::from_timestamp_nanos(start_ns).format("%Y%m%dT%H%M%S%6fZ");
+    format!("{time}{run}")
+}
+
+fn uuid_field(
+    fields: &Map<String, Value>,
+    run: &Uuid,
+    field: &'static str,
+) -> Result<Option<Uuid>, RunError> {
+    match fields.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) => ids::parse_uuid(s).map(Some).ok_or(RunError::BadUuid {
+            run: run.to_string(),
+            field,
+            value: s.clone(),
+        }),
+        Some(other) => Err(RunError::BadUuid {
+            run: run.to_string(),
+            field,
+            value: other.to_string(),
+        }),
+    }
+}
+
+fn time_field(
+    fields: &Map<String, Value>,
+    run: &Uuid,
+    field: &'static str,
+) -> Result<Option<i64>, RunError> {
+    match fields.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => parse_time(v).map(Some).ok_or_else(|| RunError::BadTime {
+            run: run.to_string(),
+            field,
+            value: v.to_string(),
+        }),
+    }
+}
+
+/// The trace a run belongs to, from its own fields alone: `trace_id`, else the first segment
+/// of `dotted_order`, else the run itself when it has no parent. `None` when only the store
+/// can tell (a bare `PATCH` of a child run).
+pub fn trace_of(run: &Uuid, fields: &Map<String, Value>) -> Result<Option<Uuid>, RunError> {
+    if let Some(trace) = uuid_field(fields, run, "trace_id")? {
+        return Ok(Some(trace));
+    }
+    if let Some(first) = fields
+        .get("dotted_order")
+        .and_then(Value::as_str)
+        .and_then(parse_dotted_order)
+        .and_then(|s| s.into_iter().next())
+    {
+        return Ok(Some(first.run));
+    }
+    if uuid_field(fields, run, "parent_run_id")?.is_none() {
+        return Ok(Some(*run));
+    }
+    Ok(None)
+}
+
+/// Turns a run (its pieces overlaid) into a span of `project`.
+pub fn to_span(
+    run: &Uuid,
+    fields: &Map<String, Value>,
+    project: &str,
+    attachments: &[Value],
+    now_ns: i64,
+) -> Result<Span, RunError> {
+    let trace = trace_of(run, fields)?.ok_or_else(|| RunError::NoTrace(run.to_string()))?;
+    let dotted = fields.get("dotted_order").and_then(Value::as_str);
+    let segments = dotted.and_then(parse_dotted_order).unwrap_or_default();
+    let parent = match uuid_field(fields, run, "parent_run_id")? {
+        Some(p) => Some(p),
+        // The dotted order names every ancestor: the one before the run's own segment.
+        None if segments.len() >= 2 && segments[segments.len() - 1].run == *run => {
+            Some(segments[segments.len() - 2].run)
+        }
+        None => None,
+    }
+    .filter(|p| p != run);
+
+    let start = time_field(fields, run, "start_time")?.or_else(|| {
+        segments
+            .last()
+            .filter(|s| s.run == *run)
+            .and_then(|s| s.start_ns)
+    });
+    let end = time_field(fields, run, "end_time")?;
+    let start_ns = start.or(end).unwrap_or(now_ns);
+    let end_ns = end.unwrap_or(start_ns).max(start_ns);
+
+    let name = fields
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let run_type = fields.get("run_type").and_then(Value::as_str);
+    let extra = fields
+        .get("extra")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let empty = Map::new();
+    let metadata = extra
+        .get("metadata")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let runtime = extra
+        .get("runtime")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let inputs = fields.get("inputs").filter(|v| !is_empty_value(v));
+    let outputs = fields.get("outputs").filter(|v| !is_empty_value(v));
+
+    let error = match fields.get("error") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.is_empty() => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => Some(other.to_string()),
+    };
+    let (status, status_message) = match &error {
+        Some(text) => (SpanStatus::Error, Some(first_line(text))),
+        None if end.is_some() => (SpanStatus::Ok, None),
+        None => (SpanStatus::Unset, None),
+    };
+
+    let usage = usage_of(fields, metadata, outputs);
+    let meta_text = |keys: &[&str]| {
+        keys.iter()
+            .find_map(|k| metadata.get(*k).and_then(scalar_text))
+            .filter(|s| !s.is_empty())
+    };
+    let service = meta_text(&["service_name", "service.name", "service"])
+        .unwrap_or_else(|| DEFAULT_SERVICE.to_string());
+    let model = meta_text(&["ls_model_name"]).or_else(|| {
+        let params = extra.get("invocation_params")?.as_object()?;
+        ["model", "model_name"]
+            .iter()
+            .find_map(|k| params.get(*k).and_then(Value::as_str))
+            .map(str::to_string)
+    });
+
+    let mut attributes = Map::new();
+    attributes.insert(ATTR_RUN_ID.into(), run.to_string().into());
+    attributes.insert(ATTR_TRACE_ID.into(), trace.to_string().into());
+    if let Some(p) = &parent {
+        attributes.insert(ATTR_PARENT_RUN_ID.into(), p.to_string().into());
+    }
+    if let Some(d) = dotted {
+        attributes.insert(ATTR_DOTTED_ORDER.into(), d.into());
+    }
+    if let Some(t) = run_type {
+        attributes.insert(ATTR_RUN_TYPE.into(), t.into());
+    }
+    if end.is_some() {
+        attributes.insert(ATTR_END_TIME.into(), format_time(end_ns).into());
+    }
+    if start.is_none() {
+        attributes.insert(ATTR_START_UNKNOWN.into(), true.into());
+    }
+    if let Some(e) = &error {
+        attributes.insert(ATTR_ERROR.into(), e.clone().into());
+    }
+    if !extra.is_empty() {
+        attributes.insert(ATTR_EXTRA.into(), Value::Object(extra.clone()));
+    }
+    if !attachments.is_empty() {
+        attributes.insert(ATTR_ATTACHMENTS.into(), Value::Array(attachments.to_vec()));
+    }
+    if let Some(r) = fields.get("reference_example_id").filter(|v| !v.is_null()) {
+        attributes.insert(ATTR_REFERENCE_EXAMPLE.into(), r.clone());
+    }
+
+    let mut resource = Map::new();
+    resource.insert("service.name".into(), service.clone().into());
+    for (from, to) in [
+        ("sdk", "telemetry.sdk.name"),
+        ("sdk_version", "telemetry.sdk.version"),
+        ("runtime", "process.runtime.name"),
+        ("runtime_version", "process.runtime.version"),
+    ] {
+        if let Some(v) = runtime.get(from).filter(|v| !v.is_null()) {
+            resource.insert(to.into(), v.clone());
+        }
+    }
+
+    Ok(Span {
+        project: project.to_string(),
+        trace_id: ids::trace_hex(&trace),
+        span_id: ids::span_hex(run),
+        parent_span_id: parent.as_ref().map(ids::span_hex),
+        span_type: span_type(run_type, &name),
+        name,
+        kind: SpanKind::Internal,
+        service,
+        start_ns,
+        end_ns,
+        status,
+        status_message,
+        model,
+        input_tokens: usage.input,
+        output_tokens: usage.output,
+        cost: usage.cost,
+        input: inputs.map(json_text),
+        output: outputs.map(json_text),
+        session_id: meta_text(&["session_id", "thread_id", "conversation_id"]),
+        user_id: meta_text(&["user_id"]),
+        tags: tags_of(metadata),
+        labels: labels_of(fields.get("tags")),
+        attributes,
+        resource,
+        events: events_of(fields.get("events"), start_ns),
+        links: Vec::new(),
+    })
+}
+
+fn span_type(run_type: Option<&str>, name: &str) -> SpanType {
+    match run_type.and_then(SpanType::parse) {
+        // `chain` is what `@traceable` gives any function; an agent says so in its name.
+        Some(SpanType::Chain) | None
+            if run_type.is_none_or(|t| t.eq_ignore_ascii_case("chain"))
+                && name.to_ascii_lowercase().ends_with("agent") =>
+        {
+            SpanType::Agent
+        }
+        Some(t) => t,
+        None => SpanType::Internal,
+    }
+}
+
+fn first_line(text: &str) -> String {
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
+    let mut end = line.len().min(MAX_STATUS_MESSAGE);
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    line[..end].to_string()
+}
+
+fn json_text(value: &Value) -> String {
+    value.to_string()
+}
+
+fn scalar_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// Metadata the SDK adds on its own (`ls_method`, `ls_provider`, `LANGSMITH_ENDPOINT`…) says
+/// nothing about the user's runs; it stays in `langsmith.extra` but is not a tag.
+fn is_sdk_key(key: &str) -> bool {
+    key.starts_with("ls_") || key.starts_with("LANGSMITH_")
+}
+
+fn tags_of(metadata: &Map<String, Value>) -> BTreeMap<String, String> {
+    let mut tags = BTreeMap::new();
+    for (key, value) in metadata {
+        if tags.len() >= MAX_TAGS {
+            break;
+        }
+        if key.is_empty() || key.len() > MAX_TAG_KEY || is_sdk_key(key) {
+            continue;
+        }
+        if let Some(text) = scalar_text(value).filter(|t| t.len() <= MAX_TAG_VALUE) {
+            tags.insert(key.clone(), text);
+        }
+    }
+    tags
+}
+
+fn labels_of(tags: Option<&Value>) -> Vec<String> {
+    let mut labels: Vec<String> = Vec::new();
+    for tag in tags.and_then(Value::as_array).into_iter().flatten() {
+        if let Some(text) = scalar_text(tag) {
+            if !labels.contains(&text) && labels.len() < MAX_TAGS {
+                labels.push(text);
+            }
+        }
+    }
+    labels
+}
+
+fn events_of(events: Option<&Value>, default_ns: i64) -> Vec<SpanEvent> {
+    events
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object)
+        .map(|e| {
+            let mut attributes = match e.get("kwargs") {
+                Some(Value::Object(k)) => k.clone(),
+                Some(other) if !other.is_null() => {
+                    let mut m = Map::new();
+                    m.insert("kwargs".into(), other.clone());
+                    m
+                }
+                _ => Map::new(),
+            };
+            for (k, v) in e {
+                if !matches!(k.as_str(), "name" | "time" | "kwargs") {
+                    attributes.insert(k.clone(), v.clone());
+                }
+            }
+            SpanEvent {
+                name: e
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("event")
+                    .to_string(),
+                time_ns: e.get("time").and_then(parse_time).unwrap_or(default_ns),
+                attributes,
+            }
+        })
+        .collect()
+}
+
+#[derive(Debug, Default, PartialEq)]
+struct Usage {
+    input: Option<i64>,
+    output: Option<i64>,
+    cost: Option<f64>,
+}
+
+fn number(value: Option<&Value>) -> Option<f64> {
+    match value? {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .filter(|f: &f64| f.is_finite())
+}
+
+/// Token counts and cost: `extra.metadata.usage_metadata` (what `@traceable` records), else
+/// the outputs' `usage_metadata` or `llm_output.token_usage`, else the run's own counters.
+fn usage_of(
+    fields: &Map<String, Value>,
+    metadata: &Map<String, Value>,
+    outputs: Option<&Value>,
+) -> Usage {
+    let from = |u: &Map<String, Value>| Usage {
+        input: number(u.get("input_tokens").or_else(|| u.get("prompt_tokens"))).map(|f| f as i64),
+        output: number(
+            u.get("output_tokens")
+                .or_else(|| u.get("completion_tokens")),
+        )
+        .map(|f| f as i64),
+        cost: number(u.get("total_cost")),
+    };
+    let outputs = outputs.and_then(Value::as_object);
+    let candidates = [
+        metadata.get("usage_metadata").and_then(Value::as_object),
+        outputs.and_then(|o| o.get("usage_metadata")?.as_object()),
+        outputs.and_then(|o| o.get("llm_output")?.get("token_usage")?.as_object()),
+        Some(fields),
+    ];
+    let mut usage = Usage::default();
+    for candidate in candidates.into_iter().flatten() {
+        let u = from(candidate);
+        if u.input.is_some() || u.output.is_some() {
+            usage.input = u.input;
+            usage.output = u.output;
+            usage.cost = u.cost.or(usage.cost);
+            break;
+        }
+        usage.cost = usage.cost.or(u.cost);
+    }
+    usage
+}
+
+/// Merges a newer piece of a run into its stored span (`Store::upsert_spans`): what the newer
+/// piece knows wins, what it lacks is kept. The end time is kept once known, an error is never
+/// undone by a piece without one, inputs and outputs are only replaced by real values, and
+/// tags, labels, attributes and events are unions. Idempotent: a re-sent run is a duplicate.
+pub fn merge_spans(stored: &Span, incoming: Span) -> Span {
+    let incoming_start_known = !incoming.attributes.contains_key(ATTR_START_UNKNOWN);
+    let stored_start_known = !stored.attributes.contains_key(ATTR_START_UNKNOWN);
+    let incoming_ended = incoming.attributes.contains_key(ATTR_END_TIME);
+    let stored_ended = stored.attributes.contains_key(ATTR_END_TIME);
+
+    let mut merged = incoming;
+    let start_ns = if incoming_start_known || !stored_start_known {
+        merged.start_ns
+    } else {
+        stored.start_ns
+    };
+    let end_ns = if incoming_ended {
+        merged.end_ns
+    } else if stored_ended {
+        stored.end_ns
+    } else {
+        start_ns
+    };
+    merged.start_ns = start_ns;
+    merged.end_ns = end_ns.max(start_ns);
+
+    if merged.name.is_empty() {
+        merged.name.clone_from(&stored.name);
+    }
+    if merged.parent_span_id.is_none() {
+        merged.parent_span_id.clone_from(&stored.parent_span_id);
+    }
+    if !merged.attributes.contains_key(ATTR_RUN_TYPE) {
+        merged.span_type = stored.span_type;
+    }
+    let rank = |s: SpanStatus| match s {
+        SpanStatus::Error => 2,
+        SpanStatus::Ok => 1,
+        SpanStatus::Unset => 0,
+    };
+    if rank(stored.status) > rank(merged.status) {
+        merged.status = stored.status;
+        merged.status_message.clone_from(&stored.status_message);
+    }
+    if merged.status != SpanStatus::Error {
+        merged.status_message = None;
+    }
+    merged.model = merged.model.or_else(|| stored.model.clone());
+    if merged.input_tokens.is_none() && merged.output_tokens.is_none() {
+        merged.input_tokens = stored.input_tokens;
+        merged.output_tokens = stored.output_tokens;
+    }
+    merged.cost = merged.cost.or(stored.cost);
+    merged.input = merged.input.or_else(|| stored.input.clone());
+    merged.output = merged.output.or_else(|| stored.output.clone());
+    merged.session_id = merged.session_id.or_else(|| stored.session_id.clone());
+    merged.user_id = merged.user_id.or_else(|| stored.user_id.clone());
+
+    let mut tags = stored.tags.clone();
+    tags.extend(std::mem::take(&mut merged.tags));
+    merged.tags = tags;
+    merged.labels = union(&stored.labels, std::mem::take(&mut merged.labels));
+    merged.events = union(&stored.events, std::mem::take(&mut merged.events));
+    merged.links = union::<SpanLink>(&stored.links, std::mem::take(&mut merged.links));
+
+    let mut attributes = stored.attributes.clone();
+    for (k, v) in std::mem::take(&mut merged.attributes) {
+        match attributes.get_mut(&k) {
+            Some(existing) if existing.is_object() && v.is_object() => deep_merge(existing, v),
+            _ => {
+                attributes.insert(k, v);
+            }
+        }
+    }
+    if incoming_start_known || stored_start_known {
+        attributes.remove(ATTR_START_UNKNOWN);
+    }
+    if merged.status != SpanStatus::Error {
+        attributes.remove(ATTR_ERROR);
+    }
+    if !incoming_ended && stored_ended {
+        if let Some(end) = stored.attributes.get(ATTR_END_TIME) {
+            attributes.insert(ATTR_END_TIME.into(), end.clone());
+        }
+    }
+    merged.attributes = attributes;
+    let mut resource = stored.resource.clone();
+    resource.extend(std::mem::take(&mut merged.resource));
+    merged.resource = resource;
+    merged
+}
+
+fn union<T: PartialEq + Clone>(stored: &[T], incoming: Vec<T>) -> Vec<T> {
+    let mut out = stored.to_vec();
+    for item in incoming {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Back to the SDK
+
+/// The run UUID of a span: its own, or a synthetic one for spans that came through OTLP.
+pub fn run_id_of(span: &Span) -> Uuid {
+    span.attributes
+        .get(ATTR_RUN_ID)
+        .and_then(Value::as_str)
+        .and_then(ids::parse_uuid)
+        .unwrap_or_else(|| ids::synthetic_run_id(&span.span_id))
+}
+
+/// Spans of one trace (or a part of it) as runs: parents and dotted orders of spans that did
+/// not come from LangSmith are worked out from the other spans of the trace.
+pub fn runs_of(spans: &[Span]) -> Vec<Value> {
+    let by_id: HashMap<&str, &Span> = spans.iter().map(|s| (s.span_id.as_str(), s)).collect();
+    spans
+        .iter()
+        .map(|span| {
+            let parent = span
+                .parent_span_id
+                .as_deref()
+                .and_then(|p| by_id.get(p))
+                .map(|p| run_id_of(p));
+            let dotted = span
+                .attributes
+                .get(ATTR_DOTTED_ORDER)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .unwrap_or_else(|| synthetic_dotted_order(span, &by_id));
+            run_json(span, parent, dotted)
+        })
+        .collect()
+}
+
+/// One span as a run, without the rest of its trace at hand.
+pub fn run_of(span: &Span) -> Value {
+    let parent = span
+        .attributes
+        .get(ATTR_PARENT_RUN_ID)
+        .and_then(Value::as_str)
+        .and_then(ids::parse_uuid)
+        .or_else(|| span.parent_span_id.as_deref().map(ids::synthetic_run_id));
+    let dotted = span
+        .attributes
+        .get(ATTR_DOTTED_ORDER)
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| synthetic_dotted_order(span, &HashMap::new()));
+    run_json(span, parent, dotted)
+}
+
+fn synthetic_dotted_order(span: &Span, by_id: &HashMap<&str, &Span>) -> String {
+    let mut chain = vec![dotted_segment(span.start_ns, &run_id_of(span))];
+    let mut current = span;
+    // Bounded: a parent cycle in bad input must not loop forever.
+    while let Some(parent) = current
+        .parent_span_id
+        .as_deref()
+        .and_then(|p| by_id.get(p))
+        .filter(|_| chain.len() < 1000)
+    {
+        chain.push(dotted_segment(parent.start_ns, &run_id_of(parent)));
+        current = parent;
+    }
+    chain.reverse();
+    chain.join(".")
+}
+
+fn run_type_of(span: &Span) -> String {
+    if let Some(t) = span.attributes.get(ATTR_RUN_TYPE).and_then(Value::as_str) {
+        return t.to_string();
+    }
+    match span.span_type {
+        SpanType::Llm => "llm",
+        SpanType::Tool => "tool",
+        SpanType::Retriever => "retriever",
+        SpanType::Embedding => "embedding",
+        SpanType::Reranker => "retriever",
+        _ => "chain",
+    }
+    .to_string()
+}
+
+/// Parses a span's input or output text back into the object the SDK expects: JSON objects
+/// as they are, anything else under `key`.
+fn io_object(text: Option<&str>, key: &str) -> Option<Value> {
+    let text = text?;
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(o)) => Some(Value::Object(o)),
+        Ok(other) => Some(json!({ key: other })),
+        Err(_) => Some(json!({ key: text })),
+    }
+}
+
+fn run_json(span: &Span, parent: Option<Uuid>, dotted_order: String) -> Value {
+    let id = run_id_of(span);
+    let trace = span
+        .attributes
+        .get(ATTR_TRACE_ID)
+        .and_then(Value::as_str)
+        .and_then(ids::parse_uuid)
+        .or_else(|| ids::trace_uuid(&span.trace_id))
+        .unwrap_or(id);
+    let from_langsmith = span.attributes.contains_key(ATTR_RUN_ID);
+    let ended = !from_langsmith || span.attributes.contains_key(ATTR_END_TIME);
+    let error = span
+        .attributes
+        .get(ATTR_ERROR)
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .or_else(|| {
+            span.status.is_error().then(|| {
+                span.status_message
+                    .clone()
+                    .unwrap_or_else(|| "error".into())
+            })
+        });
+    let status = if error.is_some() {
+        "error"
+    } else if ended {
+        "success"
+    } else {
+        "pending"
+    };
+    let extra = span
+        .attributes
+        .get(ATTR_EXTRA)
+        .cloned()
+        .unwrap_or_else(|| json!({ "metadata": span.tags }));
+    let events: Vec<Value> = span
+        .events
+        .iter()
+        .map(|e| {
+            json!({
+                "name": e.name,
+                "time": format_time(e.time_ns),
+                "kwargs": e.attributes,
+            })
+        })
+        .collect();
+    let parent_run_ids: Vec<String> = parse_dotted_order(&dotted_order)
+        .map(|segments| {
+            segments
+                .iter()
+                .filter(|s| s.run != id)
+                .map(|s| s.run.to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    json!({
+        "id": id.to_string(),
+        "name": span.name,
+        "run_type": run_type_of(span),
+        "start_time": format_time(span.start_ns),
+        "end_time": ended.then(|| format_time(span.end_ns)),
+        "trace_id": trace.to_string(),
+        "parent_run_id": parent.map(|p| p.to_string()),
+        "parent_run_ids": parent_run_ids,
+        "dotted_order": dotted_order,
+        "session_id": ids::project_uuid(&span.project).to_string(),
+        "inputs": io_object(span.input.as_deref(), "input").unwrap_or_else(|| json!({})),
+        "outputs": io_object(span.output.as_deref(), "output"),
+        "error": error,
+        "events": events,
+        "extra": extra,
+        "tags": span.labels,
+        "status": status,
+        "prompt_tokens": span.input_tokens,
+        "completion_tokens": span.output_tokens,
+        "total_tokens": span.total_tokens(),
+        "total_cost": span.cost,
+        "reference_example_id": span.attributes.get(ATTR_REFERENCE_EXAMPLE),
+        "child_run_ids": null,
+        "feedback_stats": null,
+        "app_path": format!("/traces/{}?span={}", span.trace_id, span.span_id),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap()
+    }
+
+    const ROOT: &str = "01a20c28-9de7-7b5d-8818-498ab6782bfd";
+    const CHILD: &str = "01a20c28-9dec-7c99-b8c4-70601b543d9e";
+    const MIDDLE: &str = "01a20c28-9deb-7253-84f3-759ac17df816";
+
+    fn uuid(s: &str) -> Uuid {
+        ids::parse_uuid(s).unwrap()
+    }
+
+    /// The post of `sub_agent_1` from the zstd capture.
+    fn child_post() -> Map<String, Value> {
+        fields(json!({
+            "id": CHILD,
+            "start_time": "2026-11-24T06:05:18.188157+00:00",
+            "parent_run_id": MIDDLE,
+            "tags": ["agent:main", "prod", "agent:execution", "sub"],
+            "dotted_order": format!("20261124T060518183114Z{ROOT}.20261124T060518187875Z{MIDDLE}.20261124T060518188157Z{CHILD}"),
+            "trace_id": ROOT,
+            "session_name": "wire-test",
+            "name": "sub_agent_1",
+            "run_type": "llm",
+            "inputs": {"step": "step1"},
+            "outputs": {},
+            "events": [],
+            "extra": {"metadata": {"env": "production", "ab_test_variant": "B", "thread_id": "thread-1",
+                                   "ls_provider": "openai", "ls_model_name": "gpt-4o-mini",
+                                   "LANGSMITH_ENDPOINT": "http://127.0.0.1:1"},
+                      "runtime": {"sdk": "langsmith-py", "sdk_version": "0.15.0"}}
+        }))
+    }
+
+    fn child_patch() -> Map<String, Value> {
+        fields(json!({
+            "id": CHILD,
+            "name": "sub_agent_1",
+            "run_type": "llm",
+            "trace_id": ROOT,
+            "parent_run_id": MIDDLE,
+            "session_id": null,
+            "start_time": "2026-11-24T06:05:18.188157+00:00",
+            "end_time": "2026-11-24T06:05:18.188365+00:00",
+            "outputs": {"choices": [{"message": {"content": "done step1"}}],
+                        "usage_metadata": {"input_tokens": 12, "output_tokens": 7, "total_tokens": 19}},
+            "extra": {"metadata": {"usage_metadata": {"input_tokens": 12, "output_tokens": 7, "total_tokens": 19}}}
+        }))
+    }
+
+    #[test]
+    fn a_post_maps_onto_a_running_span() {
+        let span = to_span(&uuid(CHILD), &child_post(), "wire-test", &[], 0).unwrap();
+        assert_eq!(span.trace_id, "01a20c289de77b5d8818498ab6782bfd");
+        assert_eq!(span.span_id, ids::span_hex(&uuid(CHILD)));
+        assert_eq!(span.parent_span_id, Some(ids::span_hex(&uuid(MIDDLE))));
+        assert_eq!(span.span_type, SpanType::Llm);
+        assert_eq!(span.status, SpanStatus::Unset);
+        assert_eq!(span.start_ns, 1_795_500_318_188_157_000);
+        assert_eq!(span.end_ns, span.start_ns);
+        assert_eq!(span.model.as_deref(), Some("gpt-4o-mini"));
+        assert_eq!(span.input.as_deref(), Some(r#"{"step":"step1"}"#));
+        assert_eq!(span.output, None);
+        assert_eq!(span.session_id.as_deref(), Some("thread-1"));
+        assert_eq!(span.tags.len(), 3, "{:?}", span.tags);
+        assert_eq!(span.tags["ab_test_variant"], "B");
+        assert_eq!(
+            span.labels,
+            vec!["agent:main", "prod", "agent:execution", "sub"]
+        );
+        assert_eq!(span.resource["telemetry.sdk.version"], "0.15.0");
+        assert!(!span.attributes.contains_key(ATTR_END_TIME));
+    }
+
+    #[test]
+    fn post_and_patch_merge_in_either_order_and_twice_is_once() {
+        let post = to_span(&uuid(CHILD), &child_post(), "p", &[], 0).unwrap();
+        let patch = to_span(&uuid(CHILD), &child_patch(), "p", &[], 0).unwrap();
+        let a = merge_spans(&post, patch.clone());
+        let b = merge_spans(&patch, post.clone());
+        for merged in [&a, &b] {
+            assert_eq!(merged.status, SpanStatus::Ok);
+            assert_eq!(merged.end_ns - merged.start_ns, 208_000);
+            assert_eq!(merged.input.as_deref(), Some(r#"{"step":"step1"}"#));
+            assert!(merged.output.as_deref().unwrap().contains("done step1"));
+            assert_eq!(
+                (merged.input_tokens, merged.output_tokens),
+                (Some(12), Some(7))
+            );
+            assert_eq!(merged.model.as_deref(), Some("gpt-4o-mini"));
+            assert_eq!(merged.tags["env"], "production");
+            assert!(merged.attributes.contains_key(ATTR_END_TIME));
+        }
+        assert_eq!(merge_spans(&a, a.clone()), a);
+        assert_eq!(merge_spans(&a, post.clone()), a);
+        assert_eq!(merge_spans(&b, b.clone()), b);
+    }
+
+    #[test]
+    fn pieces_overlay_within_a_request() {
+        let mut run = child_post();
+        overlay(&mut run, child_patch());
+        let span = to_span(&uuid(CHILD), &run, "p", &[], 0).unwrap();
+        assert_eq!(span.status, SpanStatus::Ok);
+        assert_eq!(span.input.as_deref(), Some(r#"{"step":"step1"}"#));
+        // extra was merged key by key: the post's metadata and the patch's usage both count.
+        assert_eq!(span.tags["env"], "production");
+        assert_eq!(span.input_tokens, Some(12));
+    }
+
+    #[test]
+    fn errors_win_and_keep_their_text() {
+        let mut run = child_post();
+        run.insert(
+            "error".into(),
+            json!("ValueError('boom')\n\nTraceback (most recent call last):\n  ..."),
+        );
+        run.insert("end_time".into(), json!("2026-11-24T06:05:18.2+00:00"));
+        let failed = to_span(&uuid(CHILD), &run, "p", &[], 0).unwrap();
+        assert_eq!(failed.status, SpanStatus::Error);
+        assert_eq!(failed.status_message.as_deref(), Some("ValueError('boom')"));
+        let post = to_span(&uuid(CHILD), &child_post(), "p", &[], 0).unwrap();
+        let merged = merge_spans(&failed, post);
+        assert_eq!(merged.status, SpanStatus::Error);
+        assert!(merged.attributes[ATTR_ERROR]
+            .as_str()
+            .unwrap()
+            .contains("Traceback"));
+        let shown = run_of(&merged);
+        assert_eq!(shown["status"], "error");
+        assert!(shown["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("ValueError('boom')"));
+    }
+
+    #[test]
+    fn the_trace_and_parent_come_from_the_dotted_order_when_missing() {
+        let mut run = child_post();
+        run.remove("trace_id");
+        run.remove("parent_run_id");
+        run.remove("start_time");
+        let span = to_span(&uuid(CHILD), &run, "p", &[], 0).unwrap();
+        assert_eq!(span.trace_id, ids::trace_hex(&uuid(ROOT)));
+        assert_eq!(span.parent_span_id, Some(ids::span_hex(&uuid(MIDDLE))));
+        assert_eq!(span.start_ns, 1_795_500_318_188_157_000);
+        let bare = fields(json!({"end_time": "2026-11-24T06:05:18.3Z", "parent_run_id": MIDDLE}));
+        assert_eq!(
+            to_span(&uuid(CHILD), &bare, "p", &[], 0),
+            Err(RunError::NoTrace(CHILD.into()))
+        );
+        let bad = fields(json!({"trace_id": "nope"}));
+        assert!(matches!(
+            to_span(&uuid(CHILD), &bad, "p", &[], 0),
+            Err(RunError::BadUuid { .. })
+        ));
+    }
+
+    #[test]
+    fn a_bare_patch_keeps_the_stored_start() {
+        let post = to_span(&uuid(CHILD), &child_post(), "p", &[], 0).unwrap();
+        let bare = fields(
+            json!({"trace_id": ROOT, "end_time": "2026-11-24T06:05:19.188157+00:00",
+                                 "outputs": {"answer": 42}}),
+        );
+        let patch = to_span(&uuid(CHILD), &bare, "p", &[], 0).unwrap();
+        let merged = merge_spans(&post, patch);
+        assert_eq!(merged.start_ns, post.start_ns);
+        assert_eq!(merged.end_ns - merged.start_ns, 1_000_000_000);
+        assert_eq!(merged.name, "sub_agent_1");
+        assert_eq!(merged.span_type, SpanType::Llm);
+        assert!(!merged.attributes.contains_key(ATTR_START_UNKNOWN));
+    }
+
+    #[test]
+    fn runs_read_back_as_the_sdk_wrote_them() {
+        let mut run = child_post();
+        overlay(&mut run, child_patch());
+        let span = to_span(&uuid(CHILD), &run, "wire-test", &[], 0).unwrap();
+        let shown = run_of(&span);
+        assert_eq!(shown["id"], CHILD);
+        assert_eq!(shown["trace_id"], ROOT);
+        assert_eq!(shown["parent_run_id"], MIDDLE);
+        assert_eq!(shown["parent_run_ids"], json!([ROOT, MIDDLE]));
+        assert_eq!(shown["start_time"], "2026-11-24T06:05:18.188157+00:00");
+        assert_eq!(shown["end_time"], "2026-11-24T06:05:18.188365+00:00");
+        assert_eq!(shown["inputs"], json!({"step": "step1"}));
+        assert_eq!(shown["extra"]["metadata"]["ab_test_variant"], "B");
+        assert_eq!(
+            shown["session_id"],
+            ids::project_uuid("wire-test").to_string()
+        );
+        assert_eq!(shown["status"], "success");
+        assert_eq!(shown["prompt_tokens"], 12);
+    }
+
+    #[test]
+    fn agents_named_so_are_agents() {
+        assert_eq!(span_type(Some("chain"), "planning_agent"), SpanType::Agent);
+        assert_eq!(span_type(Some("chain"), "summarize"), SpanType::Chain);
+        assert_eq!(span_type(Some("llm"), "llm_agent"), SpanType::Llm);
+        assert_eq!(span_type(Some("prompt"), "p"), SpanType::Chain);
+        assert_eq!(span_type(Some("weird"), "x"), SpanType::Internal);
+    }
+
+    #[test]
+    fn times_in_every_spelling() {
+        let ns = 1_795_500_318_188_157_000;
+        let want = Some(ns);
+        for text in [
+            "2026-11-24T06:05:18.188157+00:00",
+            "2026-11-24T06:05:18.188157Z",
+            "2026-11-24T06:05:18.188157",
+            "2026-11-24 06:05:18.188157",
+        ] {
+            assert_eq!(parse_time(&json!(text)), want, "{text}");
+        }
+        assert_eq!(parse_time(&json!("yesterday")), None);
+        assert_eq!(
+            format_time(1_795_500_318_188_157_000),
+            "2026-11-24T06:05:18.188157+00:00"
+        );
+        let seg = parse_dotted_order(&format!("20261124T060518188157Z{CHILD}")).unwrap();
+        assert_eq!(seg[0].start_ns, want);
+        assert_eq!(
+            dotted_segment(ns, &uuid(CHILD)),
+            format!("20261124T060518188157Z{CHILD}")
+        );
+    }
+}

@@ -1,0 +1,42 @@
+//! Reads by span id across traces, and whole traces in full: what the LangSmith API needs to
+//! answer `GET /runs/{id}` and `POST /runs/query`, where a run is named by its UUID alone.
+
+use rusqlite::{params, Connection};
+use skein_model::span::Span;
+
+use crate::store::{StoreError, StoreResult};
+
+/// Most spans `find_spans` returns, whatever the caller asks.
+const MAX_FOUND: u32 = 100;
+
+fn decode(body: &str) -> StoreResult<Span> {
+    serde_json::from_str(body)
+        .map_err(|e| StoreError::Backend(format!("stored span is unreadable: {e}")))
+}
+
+/// Spans with this id in any project or trace, newest first (uses `spans_by_span_id`).
+pub(super) fn find_spans(conn: &Connection, span_id: &str, limit: u32) -> StoreResult<Vec<Span>> {
+    let limit = limit.clamp(1, MAX_FOUND);
+    let mut stmt = conn.prepare_cached(
+        "SELECT body FROM spans WHERE span_id = ?1 ORDER BY start_ns DESC, id DESC LIMIT ?2",
+    )?;
+    let bodies = stmt
+        .query_map(params![span_id, limit], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    bodies.iter().map(|b| decode(b)).collect()
+}
+
+/// Every span of one trace, in arrival order.
+pub(super) fn trace_spans(
+    conn: &Connection,
+    project: &str,
+    trace_id: &str,
+) -> StoreResult<Vec<Span>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT body FROM spans WHERE project = ?1 AND trace_id = ?2 ORDER BY id",
+    )?;
+    let bodies = stmt
+        .query_map(params![project, trace_id], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    bodies.iter().map(|b| decode(b)).collect()
+}
