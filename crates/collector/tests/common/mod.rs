@@ -31,6 +31,19 @@ impl Collector {
 
     /// Starts on an existing data dir (to check what survives a restart).
     pub fn start_in(data_dir: tempfile::TempDir, extra: &[&str]) -> Collector {
+        Collector::start_in_env(data_dir, extra, &[])
+    }
+
+    /// Starts with extra environment variables for the binary (`SKEIN_LANGSMITH_INGEST`...).
+    pub fn start_with_env(env: &[(&str, &str)]) -> Collector {
+        Collector::start_in_env(tempfile::tempdir().expect("temp dir"), &[], env)
+    }
+
+    pub fn start_in_env(
+        data_dir: tempfile::TempDir,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Collector {
         let mut child = Command::new(env!("CARGO_BIN_EXE_skein"))
             .arg("serve")
             .arg("--data-dir")
@@ -39,6 +52,8 @@ impl Collector {
             .args(extra)
             .env("SKEIN_LOG", "warn")
             .env_remove("SKEIN_DIST")
+            .env_remove("SKEIN_LANGSMITH_INGEST")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

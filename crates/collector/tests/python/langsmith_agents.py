@@ -6,6 +6,7 @@ LANGSMITH_PROJECT variables (and LANGSMITH_DISABLE_RUN_COMPRESSION when a test s
 Prints one JSON line with what happened, for the Rust test to check.
 
     python langsmith_agents.py seed [--no-autobatch]
+    python langsmith_agents.py fail               # a run that raises
     python langsmith_agents.py dist-parent        # spawns dist-child with propagation headers
     python langsmith_agents.py dist-child         # reads the headers from SKEIN_LS_HEADERS
 """
@@ -140,6 +141,23 @@ def seed(no_autobatch):
     )
 
 
+@traceable(name="failing_agent", tags=["fails"])
+def failing_agent(question):
+    remember()
+    raise ValueError("boom in failing_agent")
+
+
+def fail():
+    client = Client()
+    with ls.tracing_context(client=client, enabled=True):
+        try:
+            failing_agent("will this work?")
+        except ValueError:
+            pass
+    client.flush()
+    print(json.dumps({"trace_id": run_ids["failing_agent"]}))
+
+
 @traceable(name="remote_agent", run_type="chain")
 def remote_agent(text):
     remember()
@@ -161,7 +179,8 @@ def gateway_agent():
     headers = tree.to_headers()
     child = subprocess.run(
         [sys.executable, __file__, "dist-child"],
-        env={**os.environ, "SKEIN_LS_HEADERS": json.dumps(headers)},
+        # The child is configured for another project: the parent's baggage must win.
+        env={**os.environ, "SKEIN_LS_HEADERS": json.dumps(headers), "LANGSMITH_PROJECT": "elsewhere"},
         capture_output=True,
         text=True,
         check=True,
@@ -190,6 +209,8 @@ if __name__ == "__main__":
     mode = sys.argv[1] if len(sys.argv) > 1 else "seed"
     if mode == "seed":
         seed("--no-autobatch" in sys.argv)
+    elif mode == "fail":
+        fail()
     elif mode == "dist-parent":
         dist_parent()
     elif mode == "dist-child":

@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
 use crate::ingest::langsmith::{
-    api_key, authorize, check_project, ids, locate_run, project_by_uuid, run,
+    api_key, authorize, check_project, ids, locate_run, project_by_uuid, remember_project, run,
 };
 use crate::server::AppState;
 
@@ -83,6 +83,8 @@ pub async fn list_sessions(
     if !names.is_empty() {
         for name in names {
             let name = check_project(&name).map_err(ApiError::BadRequest)?;
+            // `list_runs(project_name=...)` asks for the UUID, then queries by it.
+            remember_project(&name);
             let info = projects.iter().find(|p| p.name == name);
             out.push(session_json(&name, info));
         }

@@ -24,6 +24,7 @@ pub mod multipart;
 pub mod run;
 
 use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
@@ -137,12 +138,41 @@ pub fn check_project(name: &str) -> Result<String, String> {
     Ok(name.to_string())
 }
 
+/// Project names by their LangSmith UUID, as seen in uploads and listings. A name's UUID never
+/// changes, so an entry never goes stale; it saves a scan of every trace (`Store::projects`)
+/// each time the SDK names a project by UUID (every `list_runs` page does).
+static PROJECT_NAMES: OnceLock<Mutex<HashMap<Uuid, String>>> = OnceLock::new();
+/// Beyond this many names the cache starts over (a bound, not a working-set size).
+const MAX_CACHED_PROJECTS: usize = 10_000;
+
+pub fn remember_project(name: &str) {
+    let names = PROJECT_NAMES.get_or_init(Default::default);
+    if let Ok(mut names) = names.lock() {
+        if names.len() >= MAX_CACHED_PROJECTS {
+            names.clear();
+        }
+        names
+            .entry(ids::project_uuid(name))
+            .or_insert_with(|| name.to_string());
+    }
+}
+
+fn cached_project(id: &Uuid) -> Option<String> {
+    PROJECT_NAMES
+        .get()
+        .and_then(|names| names.lock().ok()?.get(id).cloned())
+}
+
 /// The project whose LangSmith UUID this is, among the projects that have data.
 pub async fn project_by_uuid(state: &AppState, id: &Uuid) -> Result<Option<String>, ApiError> {
-    Ok(state
-        .store
-        .projects()
-        .await?
+    if let Some(name) = cached_project(id) {
+        return Ok(Some(name));
+    }
+    let projects = state.store.projects().await?;
+    for p in &projects {
+        remember_project(&p.name);
+    }
+    Ok(projects
         .into_iter()
         .map(|p| p.name)
         .find(|name| ids::project_uuid(name) == *id))
@@ -262,7 +292,6 @@ async fn ingest_pieces(
         .and_then(|v| v.to_str().ok())
         .and_then(|p| check_project(p).ok());
     let now_ns = now_ns();
-    let mut known_projects: Option<HashMap<Uuid, String>> = None;
     let mut spans = Vec::new();
     for run_id in order {
         let Some([post, patch]) = by_run.remove(&run_id) else {
@@ -284,18 +313,7 @@ async fn ingest_pieces(
         };
         let by_session = match (&named, fields.get("session_id").and_then(Value::as_str)) {
             (None, Some(session)) => match ids::parse_uuid(session) {
-                Some(uuid) => {
-                    if known_projects.is_none() {
-                        let names = state.store.projects().await?;
-                        known_projects = Some(
-                            names
-                                .into_iter()
-                                .map(|p| (ids::project_uuid(&p.name), p.name))
-                                .collect(),
-                        );
-                    }
-                    known_projects.as_ref().and_then(|k| k.get(&uuid)).cloned()
-                }
+                Some(uuid) => project_by_uuid(state, &uuid).await?,
                 None => None,
             },
             _ => None,
@@ -309,7 +327,7 @@ async fn ingest_pieces(
                 continue;
             }
         };
-        let stored = if named.is_none() && by_session.is_none() || trace.is_none() {
+        let stored = if (named.is_none() && by_session.is_none()) || trace.is_none() {
             locate_run(state, &run_id).await?
         } else {
             None
@@ -336,6 +354,7 @@ async fn ingest_pieces(
             .or_else(|| header_project.clone())
             .unwrap_or_else(|| skein_model::DEFAULT_PROJECT.to_string());
         authorize(key, &project)?;
+        remember_project(&project);
         let files = attachments.remove(&run_id).unwrap_or_default();
         match run::to_span(&run_id, &fields, &project, &files, now_ns) {
             Ok(span) => spans.push(span),

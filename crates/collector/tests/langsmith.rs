@@ -1,0 +1,805 @@
+//! The LangSmith API (`/api/langsmith`), driven by the unmodified LangSmith Python SDK against
+//! the real `skein` binary: the seed's nested `@traceable` agents, its `create_feedback` calls
+//! and the SDK's own reads, in every way the SDK uploads (zstd multipart, plain multipart,
+//! `/runs/batch`, one run at a time), a trace propagated across two processes, replays of
+//! recorded SDK requests, and bad input.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use common::{assert_seed_tree, client, get_json, Collector};
+use serde_json::{json, Value};
+
+const METADATA: [(&str, &str); 6] = [
+    ("env", "production"),
+    ("version", "v2.1.0"),
+    ("feature", "research_assistant"),
+    ("user_tier", "premium"),
+    ("experiment", "improved_prompts_v3"),
+    ("ab_test_variant", "B"),
+];
+
+fn script() -> &'static str {
+    concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/python/langsmith_agents.py"
+    )
+}
+
+/// Runs the SDK script against the collector; returns the JSON line it printed.
+fn run_sdk(collector: &Collector, project: &str, args: &[&str], env: &[(&str, &str)]) -> Value {
+    let mut command = Command::new(common::python());
+    command.arg(script()).args(args);
+    // Hermetic: nothing of the caller's LangSmith or LangChain settings leaks in.
+    for (key, _) in std::env::vars() {
+        if key.starts_with("LANGSMITH_") || key.starts_with("LANGCHAIN_") {
+            command.env_remove(key);
+        }
+    }
+    command
+        .env("LANGSMITH_ENDPOINT", collector.url("/api/langsmith"))
+        .env("LANGSMITH_API_KEY", "test-key")
+        .env("LANGSMITH_TRACING", "true")
+        .env("LANGSMITH_PROJECT", project)
+        .envs(env.iter().copied());
+    let output = command.output().expect("run python");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "the SDK script failed: {stderr}\n{stdout}"
+    );
+    // The SDK logs failed uploads instead of raising: none may be there.
+    for bad in ["Failed to", "Error", "error sending"] {
+        assert!(
+            !stderr.contains(bad),
+            "the SDK reported a problem: {stderr}"
+        );
+    }
+    let line = stdout.lines().last().expect("a line of output");
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
+}
+
+fn trace_hex(uuid: &str) -> String {
+    uuid.replace('-', "").to_ascii_lowercase()
+}
+
+async fn wait_for_trace(collector: &Collector, project: &str, trace: &str, spans: u64) -> Value {
+    let url = collector.url(&format!("/api/v1/traces?project={project}&limit=100"));
+    for _ in 0..100 {
+        let page = get_json(&url).await;
+        if let Some(t) = page["traces"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|t| t["trace_id"] == trace)
+        {
+            if t["span_count"].as_u64() >= Some(spans) {
+                return t.clone();
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("trace {trace} with {spans} spans did not arrive in project {project}");
+}
+
+/// A trace's spans by name, read through Skein's own API.
+async fn spans_by_name(
+    collector: &Collector,
+    project: &str,
+    trace: &str,
+) -> BTreeMap<String, Value> {
+    let skeleton =
+        get_json(&collector.url(&format!("/api/v1/traces/{trace}?project={project}"))).await;
+    let mut out = BTreeMap::new();
+    for s in skeleton["spans"].as_array().expect("spans") {
+        let id = s[0].as_str().expect("span id");
+        let span = get_json(&collector.url(&format!(
+            "/api/v1/traces/{trace}/spans/{id}?project={project}"
+        )))
+        .await;
+        out.insert(span["name"].as_str().expect("name").to_string(), span);
+    }
+    out
+}
+
+/// What the seed run must look like, through Skein's API and through the SDK's reads.
+async fn check_seed(collector: &Collector, project: &str, out: &Value) {
+    let root = out["trace_id"].as_str().expect("root run id");
+    let trace = trace_hex(root);
+    let summary = wait_for_trace(collector, project, &trace, 7).await;
+    assert_eq!(summary["root_name"], "main_agent");
+    assert_eq!(summary["span_count"], 7, "{summary}");
+    assert_eq!(summary["error_count"], 0);
+    assert_eq!(summary["status"], "ok");
+    assert_eq!(summary["services"], json!(["langsmith"]));
+    assert_eq!(summary["session_id"], "thread-ls-1");
+    assert_eq!(summary["user_id"], "user_ls");
+    assert_eq!(summary["input_tokens"], 600);
+    assert_eq!(summary["output_tokens"], 60);
+    for (k, v) in METADATA {
+        assert_eq!(summary["tags"][k], v, "tag {k}");
+    }
+    // The SDK's own metadata is no tag.
+    assert!(summary["tags"].get("ls_method").is_none(), "{summary}");
+    assert!(summary["tags"].get("LANGSMITH_PROJECT").is_none());
+
+    let spans = spans_by_name(collector, project, &trace).await;
+    assert_eq!(spans.len(), 7, "{:?}", spans.keys());
+    assert_seed_tree(&spans);
+    let run_ids = &out["run_ids"];
+    for (name, span) in &spans {
+        assert_eq!(
+            span["attributes"]["langsmith.run_id"], run_ids[name],
+            "{name}"
+        );
+        assert_eq!(span["project"], project);
+        assert_eq!(span["status"], "ok", "{name}");
+        assert!(
+            span["end_ns"].as_i64() > span["start_ns"].as_i64(),
+            "{name} has no duration"
+        );
+        for (k, v) in METADATA {
+            assert_eq!(span["tags"][k], v, "{name}'s tag {k}");
+        }
+    }
+    assert_eq!(spans["main_agent"]["span_type"], "agent");
+    assert_eq!(
+        spans["main_agent"]["input"],
+        r#"{"question":"Research solid-state batteries"}"#
+    );
+    assert_eq!(
+        spans["main_agent"]["output"],
+        r#"{"answer":"final answer"}"#
+    );
+    assert_eq!(spans["main_agent"]["labels"], json!(["agent:main", "prod"]));
+    let sub = &spans["sub_agent_2"];
+    assert_eq!(sub["span_type"], "llm");
+    assert_eq!(sub["model"], "gpt-4o-mini");
+    assert_eq!(sub["input_tokens"], 200);
+    assert_eq!(sub["output_tokens"], 20);
+
+    // Feedback: both of the seed's calls on the root run, the third on sub_agent_2.
+    let list = get_json(&collector.url(&format!(
+        "/api/v1/feedback?project={project}&trace_id={trace}"
+    )))
+    .await;
+    let feedback = list["feedback"].as_array().expect("feedback list");
+    let by_key = |key: &str| {
+        feedback
+            .iter()
+            .find(|f| f["key"] == key)
+            .unwrap_or_else(|| panic!("no {key} feedback in {list}"))
+    };
+    assert_eq!(feedback.len(), 3, "{list}");
+    let satisfaction = by_key("user_satisfaction");
+    assert_eq!(satisfaction["run_id"], spans["main_agent"]["span_id"]);
+    assert_eq!(satisfaction["trace_id"], trace.as_str());
+    assert_eq!(satisfaction["score"], 0.95);
+    assert_eq!(satisfaction["comment"], "User rated 5 stars");
+    assert_eq!(satisfaction["source"], "api");
+    let value = by_key("business_value");
+    assert_eq!(value["run_id"], spans["main_agent"]["span_id"]);
+    assert_eq!(value["score"], 150.0);
+    assert_eq!(value["comment"], "Saved 2 hours of research");
+    assert_eq!(
+        by_key("helpfulness")["run_id"],
+        spans["sub_agent_2"]["span_id"]
+    );
+    // The same records by run, as the dashboard asks.
+    let by_run = get_json(&collector.url(&format!(
+        "/api/v1/feedback?project={project}&run_id={}",
+        spans["main_agent"]["span_id"].as_str().unwrap()
+    )))
+    .await;
+    assert_eq!(by_run["feedback"].as_array().unwrap().len(), 2, "{by_run}");
+
+    // The SDK's reads: list_runs found the root by name, 7 runs in the project, and
+    // read_run(load_child_runs=True) rebuilt the tree.
+    assert_eq!(out["roots"], json!([root]));
+    assert_eq!(out["run_count"], 7);
+    let tree = &out["tree"];
+    assert_eq!(tree["name"], "main_agent");
+    assert_eq!(tree["id"], root);
+    assert_eq!(tree["status"], "success");
+    assert_eq!(tree["outputs"], json!({"answer": "final answer"}));
+    let names = |node: &Value| -> Vec<String> {
+        node["children"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        names(tree),
+        ["planning_agent", "execution_agent", "synthesis_agent"]
+    );
+    let execution = &tree["children"][1];
+    assert_eq!(
+        names(execution),
+        ["sub_agent_1", "sub_agent_2", "sub_agent_3"]
+    );
+    assert_eq!(execution["children"][1]["run_type"], "llm");
+    assert_eq!(
+        execution["children"][1]["parent_run_id"],
+        run_ids["execution_agent"]
+    );
+    for node in [tree, execution, &execution["children"][2]] {
+        for (k, v) in METADATA {
+            assert_eq!(node["metadata"][k], v, "{}'s metadata {k}", node["name"]);
+        }
+    }
+}
+
+#[tokio::test]
+async fn zstd_multipart_is_the_default_and_carries_the_seed() {
+    let collector = Collector::start();
+    let info = get_json(&collector.url("/api/langsmith/info")).await;
+    assert_eq!(info["batch_ingest_config"]["use_multipart_endpoint"], true);
+    assert_eq!(info["instance_flags"]["zstd_compression_enabled"], true);
+
+    let out = run_sdk(&collector, "ls-zstd", &["seed"], &[]);
+    assert_eq!(out["info"]["compressing"], true, "{}", out["info"]);
+    check_seed(&collector, "ls-zstd", &out).await;
+}
+
+#[tokio::test]
+async fn plain_multipart_when_info_says_no_zstd() {
+    let collector = Collector::start_with_env(&[("SKEIN_LANGSMITH_INGEST", "multipart")]);
+    let out = run_sdk(&collector, "ls-plain", &["seed"], &[]);
+    assert_eq!(out["info"]["zstd_enabled"], false);
+    assert_eq!(out["info"]["use_multipart_endpoint"], true);
+    assert_eq!(out["info"]["compressing"], false);
+    check_seed(&collector, "ls-plain", &out).await;
+}
+
+#[tokio::test]
+async fn plain_multipart_when_the_sdk_disables_compression() {
+    let collector = Collector::start();
+    let out = run_sdk(
+        &collector,
+        "ls-nocompress",
+        &["seed"],
+        &[("LANGSMITH_DISABLE_RUN_COMPRESSION", "true")],
+    );
+    assert_eq!(out["info"]["zstd_enabled"], true);
+    assert_eq!(out["info"]["compressing"], false);
+    check_seed(&collector, "ls-nocompress", &out).await;
+}
+
+#[tokio::test]
+async fn runs_batch_when_info_says_no_multipart() {
+    let collector = Collector::start_with_env(&[("SKEIN_LANGSMITH_INGEST", "batch")]);
+    let info = get_json(&collector.url("/api/langsmith/info")).await;
+    assert_eq!(info["batch_ingest_config"]["use_multipart_endpoint"], false);
+    let out = run_sdk(&collector, "ls-batch", &["seed"], &[]);
+    assert_eq!(out["info"]["use_multipart_endpoint"], false);
+    assert_eq!(out["info"]["compressing"], false);
+    check_seed(&collector, "ls-batch", &out).await;
+}
+
+#[tokio::test]
+async fn one_run_at_a_time_without_auto_batching() {
+    let collector = Collector::start();
+    let out = run_sdk(&collector, "ls-single", &["seed", "--no-autobatch"], &[]);
+    check_seed(&collector, "ls-single", &out).await;
+}
+
+#[tokio::test]
+async fn a_trace_propagated_to_a_second_process_is_one_trace() {
+    let collector = Collector::start();
+    // The child process is told another project: the parent's baggage must win.
+    let out = run_sdk(&collector, "ls-dist", &["dist-parent"], &[]);
+    let headers = &out["headers"];
+    assert!(headers["langsmith-trace"].as_str().is_some(), "{headers}");
+    assert!(headers["baggage"]
+        .as_str()
+        .unwrap()
+        .contains("langsmith-project=ls-dist"));
+
+    let trace = trace_hex(out["trace_id"].as_str().unwrap());
+    let summary = wait_for_trace(&collector, "ls-dist", &trace, 2).await;
+    assert_eq!(summary["span_count"], 2);
+    assert_eq!(summary["root_name"], "gateway_agent");
+    let spans = spans_by_name(&collector, "ls-dist", &trace).await;
+    let child = &spans["remote_agent"];
+    assert_eq!(child["parent_span_id"], spans["gateway_agent"]["span_id"]);
+    assert_eq!(child["attributes"]["langsmith.run_id"], out["child_id"]);
+    assert_eq!(
+        child["attributes"]["langsmith.parent_run_id"],
+        out["parent_id"]
+    );
+    // Metadata and tags travel in the baggage.
+    assert_eq!(child["tags"]["ab_test_variant"], "B");
+    assert!(
+        child["labels"].as_array().unwrap().contains(&json!("dist")),
+        "{child}"
+    );
+    // Nothing went to another project.
+    let projects = get_json(&collector.url("/api/v1/projects")).await;
+    let names: Vec<&str> = projects
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["ls-dist"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replays of recorded SDK requests
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/tests/fixtures/langsmith/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+const ZSTD_BOUNDARY: &str = "b75e5b7ef68d4a8697c543e019d2e566";
+const PLAIN_BOUNDARY: &str = "96e79d6059ac4e9cba7cda45a8af47bd";
+const ZSTD_ROOT: &str = "01a20c28-9de7-7b5d-8818-498ab6782bfd";
+
+async fn post(
+    collector: &Collector,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> (u16, Value) {
+    let mut request = client().post(collector.url(&format!("/api/langsmith{path}")));
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let response = request
+        .header("x-api-key", "test-key")
+        .body(body)
+        .send()
+        .await
+        .expect("request");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, value)
+}
+
+async fn post_multipart(
+    collector: &Collector,
+    boundary: &str,
+    zstd: bool,
+    body: Vec<u8>,
+) -> (u16, Value) {
+    let content_type = format!("multipart/form-data; boundary={boundary}");
+    let mut headers = vec![("content-type", content_type.as_str())];
+    if zstd {
+        headers.push(("content-encoding", "zstd"));
+    }
+    post(collector, "/runs/multipart", &headers, body).await
+}
+
+#[tokio::test]
+async fn replayed_zstd_upload_twice_is_one_trace_and_its_feedback_lands() {
+    let collector = Collector::start();
+    for _ in 0..2 {
+        let (status, answer) = post_multipart(
+            &collector,
+            ZSTD_BOUNDARY,
+            true,
+            fixture("zstd_runs_multipart.bin"),
+        )
+        .await;
+        assert_eq!(status, 202, "{answer}");
+        assert_eq!(answer["runs"], 7, "{answer}");
+        assert_eq!(answer["skipped"], json!([]));
+    }
+    let trace = trace_hex(ZSTD_ROOT);
+    let summary = wait_for_trace(&collector, "wire-test", &trace, 7).await;
+    assert_eq!(
+        summary["span_count"], 7,
+        "a re-upload must not duplicate: {summary}"
+    );
+    assert_eq!(summary["input_tokens"], 12);
+    let services = get_json(&collector.url("/api/v1/services?project=wire-test")).await;
+    assert_eq!(
+        services,
+        json!([{"name": "langsmith", "span_count": 7, "error_count": 0}])
+    );
+    let tags = get_json(&collector.url("/api/v1/tags/env/values?project=wire-test")).await;
+    assert_eq!(tags, json!([{"value": "production", "trace_count": 1}]));
+
+    let (status, answer) = post(
+        &collector,
+        "/feedback",
+        &[("content-type", "application/json")],
+        fixture("zstd_feedback.json"),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["run_id"], ZSTD_ROOT);
+    assert_eq!(answer["key"], "business_value");
+    let (status, answer) = post_multipart(
+        &collector,
+        ZSTD_BOUNDARY,
+        true,
+        fixture("zstd_feedback_multipart.bin"),
+    )
+    .await;
+    assert_eq!(status, 202, "{answer}");
+    assert_eq!(answer["feedback"], 1);
+    let list = get_json(&collector.url(&format!(
+        "/api/v1/feedback?project=wire-test&trace_id={trace}"
+    )))
+    .await;
+    let mut keys: Vec<&str> = list["feedback"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["key"].as_str().unwrap())
+        .collect();
+    keys.sort();
+    assert_eq!(keys, ["business_value", "user_satisfaction"]);
+
+    // The run reads back by its UUID, with its own fields.
+    let run = get_json(&collector.url(&format!("/api/langsmith/runs/{ZSTD_ROOT}"))).await;
+    assert_eq!(run["name"], "main_agent");
+    assert_eq!(run["trace_id"], ZSTD_ROOT);
+    assert_eq!(run["outputs"], json!({"answer": "final answer"}));
+    assert_eq!(run["start_time"], "2026-11-24T06:05:18.183114+00:00");
+    assert_eq!(run["end_time"], "2026-11-24T06:05:18.189763+00:00");
+}
+
+#[tokio::test]
+async fn replayed_plain_upload_builds_the_tree() {
+    let collector = Collector::start();
+    let (status, answer) = post_multipart(
+        &collector,
+        PLAIN_BOUNDARY,
+        false,
+        fixture("plain_runs_multipart.bin"),
+    )
+    .await;
+    assert_eq!(status, 202, "{answer}");
+    let trace = trace_hex("01a20c28-e9fd-7e41-9e8d-69915bee0fc9");
+    let summary = wait_for_trace(&collector, "wire-test", &trace, 7).await;
+    assert_eq!(summary["error_count"], 0);
+    assert_eq!(summary["status"], "ok");
+    let spans = spans_by_name(&collector, "wire-test", &trace).await;
+    assert_seed_tree(&spans);
+    assert_eq!(spans["sub_agent_1"]["span_type"], "llm");
+    assert_eq!(spans["sub_agent_2"]["span_type"], "tool");
+    assert_eq!(spans["sub_agent_3"]["span_type"], "retriever");
+}
+
+#[tokio::test]
+async fn a_run_that_raises_is_an_error_span() {
+    let collector = Collector::start();
+    let out = run_sdk(&collector, "ls-fail", &["fail"], &[]);
+    let root = out["trace_id"].as_str().unwrap();
+    let trace = trace_hex(root);
+    let summary = wait_for_trace(&collector, "ls-fail", &trace, 1).await;
+    assert_eq!(summary["error_count"], 1, "{summary}");
+    assert_eq!(summary["status"], "error");
+    let spans = spans_by_name(&collector, "ls-fail", &trace).await;
+    let failed = &spans["failing_agent"];
+    assert_eq!(failed["status"], "error");
+    assert_eq!(
+        failed["status_message"],
+        "ValueError('boom in failing_agent')"
+    );
+    let text = failed["attributes"]["langsmith.error"].as_str().unwrap();
+    assert!(text.contains("Traceback"), "{text}");
+    let run = get_json(&collector.url(&format!("/api/langsmith/runs/{root}"))).await;
+    assert_eq!(run["status"], "error");
+    assert!(run["error"]
+        .as_str()
+        .unwrap()
+        .starts_with("ValueError('boom in failing_agent')"));
+}
+
+#[tokio::test]
+async fn replayed_post_then_patch_merge_whatever_the_order() {
+    let root = "01a20c2a-e3fb-7eb9-abdc-f49d8ccd5faa";
+    let child = "01a20c2a-e40b-7e4f-b494-b175252e8042";
+    let json_type = [("content-type", "application/json")];
+    let patch = |collector: &Collector, id: &str, file: &str| {
+        let request = client()
+            .patch(collector.url(&format!("/api/langsmith/runs/{id}")))
+            .header("content-type", "application/json")
+            .body(fixture(file));
+        async move {
+            let response = request.send().await.expect("PATCH");
+            assert_eq!(response.status().as_u16(), 202);
+        }
+    };
+    // In the SDK's order, then with the patches first.
+    for patches_first in [false, true] {
+        let collector = Collector::start();
+        if patches_first {
+            patch(&collector, child, "no_autobatch_3_patch_child.json").await;
+            patch(&collector, root, "no_autobatch_4_patch_root.json").await;
+        }
+        for file in [
+            "no_autobatch_1_post_root.json",
+            "no_autobatch_2_post_child.json",
+        ] {
+            let (status, answer) = post(&collector, "/runs", &json_type, fixture(file)).await;
+            assert_eq!(status, 202, "{answer}");
+        }
+        if !patches_first {
+            patch(&collector, child, "no_autobatch_3_patch_child.json").await;
+            patch(&collector, root, "no_autobatch_4_patch_root.json").await;
+        }
+        let trace = trace_hex(root);
+        let summary = wait_for_trace(&collector, "wire-test", &trace, 2).await;
+        assert_eq!(summary["span_count"], 2, "{summary}");
+        assert_eq!(summary["status"], "ok");
+        assert_eq!(summary["root_name"], "main_agent");
+        assert_eq!(
+            summary["end_ns"].as_i64().unwrap() - summary["start_ns"].as_i64().unwrap(),
+            109_670_000
+        );
+        let services = get_json(&collector.url("/api/v1/services?project=wire-test")).await;
+        assert_eq!(services[0]["span_count"], 2, "{services}");
+        let spans = spans_by_name(&collector, "wire-test", &trace).await;
+        let sub = &spans["sub_agent_1"];
+        assert_eq!(sub["input"], r#"{"x":3}"#, "patches_first={patches_first}");
+        assert_eq!(sub["output"], r#"{"output":6}"#);
+        assert_eq!(sub["status"], "ok");
+        assert_eq!(sub["parent_span_id"], spans["main_agent"]["span_id"]);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bad input
+
+const RUN: &str = "0190f4b2-7c3e-7a00-8000-000000000001";
+
+fn part(name: &str, body: &str) -> String {
+    format!(
+        "--XX\r\nContent-Disposition: form-data; name=\"{name}\"\r\nContent-Type: application/json\r\n\r\n{body}\r\n"
+    )
+}
+
+fn valid_run_parts() -> String {
+    part(
+        &format!("post.{RUN}"),
+        &json!({"id": RUN, "trace_id": RUN, "name": "kept", "run_type": "chain",
+                "session_name": "bad-input", "start_time": "2026-11-24T06:05:18.183114+00:00",
+                "end_time": "2026-11-24T06:05:18.283114+00:00"})
+        .to_string(),
+    ) + &part(&format!("post.{RUN}.inputs"), r#"{"q": "still here"}"#)
+}
+
+async fn kept_run(collector: &Collector) -> Value {
+    get_json(&collector.url(&format!("/api/langsmith/runs/{RUN}"))).await
+}
+
+#[tokio::test]
+async fn malformed_multipart_is_400_and_the_runs_before_it_are_kept() {
+    let collector = Collector::start();
+    let body = valid_run_parts()
+        + "--XX\r\nContent-Disposition: form-data; name=\"patch.x\"\r\n\r\nno end";
+    let (status, answer) = post_multipart(&collector, "XX", false, body.into_bytes()).await;
+    assert_eq!(status, 400, "{answer}");
+    let error = answer["error"].as_str().unwrap();
+    assert!(error.contains("malformed multipart"), "{error}");
+    assert!(error.contains("1 runs"), "{error}");
+    let run = kept_run(&collector).await;
+    assert_eq!(run["name"], "kept");
+    assert_eq!(run["inputs"], json!({"q": "still here"}));
+
+    // Not multipart at all.
+    let (status, answer) = post(
+        &collector,
+        "/runs/multipart",
+        &[("content-type", "application/json")],
+        b"{}".to_vec(),
+    )
+    .await;
+    assert_eq!(status, 415, "{answer}");
+    assert!(answer["error"].as_str().unwrap().contains("multipart"));
+}
+
+#[tokio::test]
+async fn a_bad_zstd_frame_is_400() {
+    let collector = Collector::start();
+    let frame = zstd::encode_all(valid_run_parts().as_bytes(), 3).unwrap();
+    for (what, body) in [
+        ("garbage", b"this is not zstd".to_vec()),
+        ("a truncated frame", frame[..frame.len() / 2].to_vec()),
+    ] {
+        let (status, answer) = post_multipart(&collector, "XX", true, body).await;
+        assert_eq!(status, 400, "{what}: {answer}");
+        assert!(
+            answer["error"].as_str().unwrap().contains("zstd"),
+            "{what}: {answer}"
+        );
+    }
+    // The whole frame is fine.
+    let mut whole = valid_run_parts();
+    whole.push_str("--XX--\r\n");
+    let (status, answer) = post_multipart(
+        &collector,
+        "XX",
+        true,
+        zstd::encode_all(whole.as_bytes(), 3).unwrap(),
+    )
+    .await;
+    assert_eq!(status, 202, "{answer}");
+    assert_eq!(kept_run(&collector).await["name"], "kept");
+}
+
+#[tokio::test]
+async fn unknown_and_bad_parts_are_skipped_and_valid_runs_kept() {
+    let collector = Collector::start();
+    let other = "0190f4b2-7c3e-7a00-8000-000000000002";
+    let body = valid_run_parts()
+        + &part("mystery.part", "{}")
+        + &part(&format!("post.{RUN}.whatever"), "{}")
+        + &part(&format!("post.{RUN}.outputs"), "not json")
+        + &part(
+            &format!("post.{other}"),
+            r#"{"trace_id": "not-a-uuid", "name": "bad"}"#,
+        )
+        + &part(&format!("attachment.{RUN}.notes.txt"), "plain text")
+        + "--XX--\r\n";
+    let (status, answer) = post_multipart(&collector, "XX", false, body.into_bytes()).await;
+    assert_eq!(status, 202, "{answer}");
+    assert_eq!(answer["runs"], 1, "{answer}");
+    let skipped = answer["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 4, "{answer}");
+    let text = answer["skipped"].to_string();
+    for expected in ["mystery.part", "whatever", "not valid JSON", "not-a-uuid"] {
+        assert!(text.contains(expected), "{expected} not in {text}");
+    }
+    let span = spans_by_name(&collector, "bad-input", &trace_hex(RUN)).await;
+    let attachments = &span["kept"]["attributes"]["langsmith.attachments"];
+    assert_eq!(attachments[0]["name"], "notes.txt", "{attachments}");
+    assert_eq!(attachments[0]["stored"], false);
+
+    // Nothing usable at all: a 400 that says why.
+    let body = part("mystery", "{}") + "--XX--\r\n";
+    let (status, answer) = post_multipart(&collector, "XX", false, body.into_bytes()).await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(answer["error"].as_str().unwrap().contains("unknown part"));
+}
+
+#[tokio::test]
+async fn batch_and_feedback_errors_are_clear() {
+    let collector = Collector::start();
+    let json_type = [("content-type", "application/json")];
+    let good = json!({"id": RUN, "trace_id": RUN, "name": "kept", "run_type": "llm",
+                      "session_name": "bad-input", "start_time": "2026-11-24T06:05:18Z"});
+    let (status, answer) = post(
+        &collector,
+        "/runs/batch",
+        &json_type,
+        json!({"post": [good, {"name": "no id"}, {"id": "x"}]})
+            .to_string()
+            .into_bytes(),
+    )
+    .await;
+    assert_eq!(status, 202, "{answer}");
+    assert_eq!(answer["runs"], 1);
+    assert_eq!(answer["skipped"].as_array().unwrap().len(), 2);
+    let (status, answer) = post(&collector, "/runs/batch", &json_type, b"[1, 2".to_vec()).await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(answer["error"].as_str().unwrap().contains("JSON"));
+
+    for (body, want) in [
+        (json!({"run_id": RUN, "key": ""}), 400),
+        (json!({"run_id": "nope", "key": "k"}), 400),
+        (json!({"run_id": RUN, "key": "k", "score": "high"}), 400),
+        (json!({"key": "k"}), 400),
+        // A run that never arrives: 404 after a short wait, which the SDK retries.
+        (
+            json!({"run_id": "0190f4b2-7c3e-7a00-8000-00000000dead", "key": "k"}),
+            404,
+        ),
+        (json!({"run_id": RUN, "key": "k", "score": true}), 200),
+    ] {
+        let (status, answer) = post(
+            &collector,
+            "/feedback",
+            &json_type,
+            body.to_string().into_bytes(),
+        )
+        .await;
+        assert_eq!(status, want, "{body}: {answer}");
+        if status >= 400 {
+            assert!(answer["error"].is_string(), "{answer}");
+        }
+    }
+    let list = get_json(&collector.url(&format!(
+        "/api/v1/feedback?project=bad-input&trace_id={}",
+        trace_hex(RUN)
+    )))
+    .await;
+    assert_eq!(list["feedback"][0]["score"], 1.0, "{list}");
+
+    // Reads refuse what they cannot answer.
+    let (status, answer) = post(
+        &collector,
+        "/runs/query",
+        &json_type,
+        json!({"trace": RUN, "filter": "eq(feedback_key, \"x\")"})
+            .to_string()
+            .into_bytes(),
+    )
+    .await;
+    assert_eq!(status, 400, "{answer}");
+    let missing = client()
+        .get(collector.url("/api/langsmith/runs/0190f4b2-7c3e-7a00-8000-00000000dead"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status().as_u16(), 404);
+}
+
+#[tokio::test]
+async fn sessions_and_queries_answer_what_the_sdk_expects() {
+    let collector = Collector::start();
+    let (status, _) = post_multipart(
+        &collector,
+        ZSTD_BOUNDARY,
+        true,
+        fixture("zstd_runs_multipart.bin"),
+    )
+    .await;
+    assert_eq!(status, 202);
+    let sessions = get_json(&collector.url("/api/langsmith/sessions?limit=1&name=wire-test")).await;
+    let session = &sessions[0];
+    assert_eq!(session["name"], "wire-test");
+    assert!(session.get("reference_dataset_id").is_some());
+    assert_eq!(session["run_count"], 7);
+    let id = session["id"].as_str().unwrap();
+    let again = get_json(&collector.url(&format!("/api/langsmith/sessions/{id}"))).await;
+    assert_eq!(again["name"], "wire-test");
+
+    let json_type = [("content-type", "application/json")];
+    let query = |body: Value| {
+        let collector = &collector;
+        async move {
+            let (status, answer) = post(
+                collector,
+                "/runs/query",
+                &json_type,
+                body.to_string().into_bytes(),
+            )
+            .await;
+            assert_eq!(status, 200, "{answer}");
+            answer
+        }
+    };
+    let roots =
+        query(json!({"session": [id], "is_root": true, "filter": "eq(name, \"main_agent\")"}))
+            .await;
+    assert_eq!(roots["runs"].as_array().unwrap().len(), 1);
+    assert_eq!(roots["runs"][0]["id"], ZSTD_ROOT);
+    let llms = query(json!({"session": [id], "run_type": "llm"})).await;
+    assert_eq!(llms["runs"].as_array().unwrap().len(), 1);
+    assert_eq!(llms["runs"][0]["name"], "sub_agent_1");
+    let children = query(json!({"trace": ZSTD_ROOT, "is_root": false})).await;
+    assert_eq!(children["runs"].as_array().unwrap().len(), 6);
+    // Pages follow the cursor.
+    let mut seen = Vec::new();
+    let mut body = json!({"trace": ZSTD_ROOT, "limit": 3});
+    loop {
+        let page = query(body.clone()).await;
+        seen.extend(
+            page["runs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["id"].clone()),
+        );
+        match page["cursors"]["next"].as_str() {
+            Some(next) => body["cursor"] = json!(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 7);
+}
