@@ -305,8 +305,9 @@ pub fn generate(options: &DemoOptions) -> DemoData {
         let version = if rng.chance(0.6) { "v2.1.0" } else { "v2.0.3" };
         let feature = *rng.pick(FEATURES);
         let requests = 1 + rng.below(5);
-        // Sessions spread over the last 7 days, the newest an hour before the anchor at most.
-        let mut t = anchor_ns - (rng.unit() * 7.0 * DAY_NS as f64) as i64 - 60_000_000_000;
+        // Sessions spread over the last 7 days. A session lasts under an hour (at most 5
+        // requests 10 minutes apart), so starting it an hour early keeps it in the past.
+        let mut t = anchor_ns - (rng.unit() * 7.0 * DAY_NS as f64) as i64 - 3_600_000_000_000;
         for seq in 1..=requests {
             if traces.len() >= options.traces {
                 break;
@@ -1020,5 +1021,11 @@ mod tests {
             assert!(services.contains(svc), "{svc} missing from {services:?}");
         }
         assert!(!a.feedback.is_empty());
+        let anchor_ns = options.anchor_ms * 1_000_000;
+        for trace in &a.traces {
+            for (_, s) in &trace.spans {
+                assert!((s.end_time_unix_nano as i64) < anchor_ns, "{} ends in the future", s.name);
+            }
+        }
     }
 }
