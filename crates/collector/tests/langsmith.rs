@@ -329,6 +329,32 @@ async fn a_trace_propagated_to_a_second_process_is_one_trace() {
     assert_eq!(names, ["ls-dist"]);
 }
 
+#[tokio::test]
+async fn the_sdks_otel_mode_lands_in_its_project() {
+    let collector = Collector::start();
+    let out = run_sdk(
+        &collector,
+        "ls-otel",
+        &["otel"],
+        &[("LANGSMITH_TRACING_MODE", "otel")],
+    );
+    // OTel mode has its own ids: find the trace by its root.
+    let page = common::wait_for_traces(&collector, "project=ls-otel", 1).await;
+    let summary = &page["traces"][0];
+    assert_eq!(summary["root_name"], "main_agent");
+    assert_eq!(summary["span_count"], 7, "{summary}");
+    assert_eq!(summary["session_id"], "thread-otel-1");
+    assert_eq!(summary["input_tokens"], 600);
+    for (k, v) in METADATA {
+        assert_eq!(summary["tags"][k], v, "tag {k}");
+    }
+    let trace = summary["trace_id"].as_str().unwrap();
+    let spans = spans_by_name(&collector, "ls-otel", trace).await;
+    assert_seed_tree(&spans);
+    // ... and the SDK reads OTLP-ingested spans back as runs.
+    assert_eq!(out["roots"], json!(["main_agent"]));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Replays of recorded SDK requests
 

@@ -6,6 +6,7 @@ LANGSMITH_PROJECT variables (and LANGSMITH_DISABLE_RUN_COMPRESSION when a test s
 Prints one JSON line with what happened, for the Rust test to check.
 
     python langsmith_agents.py seed [--no-autobatch]
+    python langsmith_agents.py otel               # LANGSMITH_TRACING_MODE=otel
     python langsmith_agents.py fail               # a run that raises
     python langsmith_agents.py dist-parent        # spawns dist-child with propagation headers
     python langsmith_agents.py dist-child         # reads the headers from SKEIN_LS_HEADERS
@@ -141,6 +142,26 @@ def seed(no_autobatch):
     )
 
 
+def otel():
+    """The SDK in OTel mode (LANGSMITH_TRACING_MODE=otel): spans go to {endpoint}/otel/v1/traces."""
+    project = os.environ["LANGSMITH_PROJECT"]
+    client = Client()
+    with ls.tracing_context(client=client, project_name=project, enabled=True):
+        main_agent(
+            "Research solid-state batteries",
+            langsmith_extra={"metadata": {**METADATA, "session_id": "thread-otel-1"}},
+        )
+    client.flush()
+    from opentelemetry import trace as otel_trace
+
+    provider = otel_trace.get_tracer_provider()
+    if hasattr(provider, "force_flush"):
+        provider.force_flush()
+    # The SDK reads OTLP-ingested spans back too (with synthetic run ids).
+    roots = list(client.list_runs(project_name=project, is_root=True))
+    print(json.dumps({"run_ids": run_ids, "roots": [r.name for r in roots]}))
+
+
 @traceable(name="failing_agent", tags=["fails"])
 def failing_agent(question):
     remember()
@@ -209,6 +230,8 @@ if __name__ == "__main__":
     mode = sys.argv[1] if len(sys.argv) > 1 else "seed"
     if mode == "seed":
         seed("--no-autobatch" in sys.argv)
+    elif mode == "otel":
+        otel()
     elif mode == "fail":
         fail()
     elif mode == "dist-parent":
