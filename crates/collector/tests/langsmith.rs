@@ -766,6 +766,50 @@ async fn batch_and_feedback_errors_are_clear() {
 }
 
 #[tokio::test]
+async fn feedback_that_arrives_before_its_run_waits_for_it() {
+    let collector = Collector::start();
+    let run = "0190f4b2-7c3e-7a00-8000-0000000000aa";
+    let body = json!({"run_id": run, "key": "user_satisfaction", "score": 0.5});
+    let early = {
+        let url = collector.url("/api/langsmith/feedback");
+        tokio::spawn(async move {
+            let response = client()
+                .post(url)
+                .header("content-type", "application/json")
+                .body(body.to_string())
+                .send()
+                .await
+                .expect("POST /feedback");
+            (
+                response.status().as_u16(),
+                response.text().await.unwrap_or_default(),
+            )
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let run_body = json!({"id": run, "trace_id": run, "name": "late", "run_type": "chain",
+                          "session_name": "late-project", "start_time": "2026-11-24T06:05:18Z"});
+    let (status, answer) = post(
+        &collector,
+        "/runs",
+        &[("content-type", "application/json")],
+        run_body.to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(status, 202, "{answer}");
+    let (status, answer) = early.await.unwrap();
+    assert_eq!(status, 200, "{answer}");
+    // It landed in the run's project, on the run.
+    let list = get_json(&collector.url(&format!(
+        "/api/v1/feedback?project=late-project&trace_id={}",
+        trace_hex(run)
+    )))
+    .await;
+    assert_eq!(list["feedback"].as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list["feedback"][0]["key"], "user_satisfaction");
+}
+
+#[tokio::test]
 async fn sessions_and_queries_answer_what_the_sdk_expects() {
     let collector = Collector::start();
     let (status, _) = post_multipart(
