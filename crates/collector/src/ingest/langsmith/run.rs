@@ -829,8 +829,25 @@ fn run_json(span: &Span, parent: Option<Uuid>, dotted_order: String) -> Value {
         "reference_example_id": span.attributes.get(ATTR_REFERENCE_EXAMPLE),
         "child_run_ids": null,
         "feedback_stats": null,
-        "app_path": format!("/traces/{}?span={}", span.trace_id, span.span_id),
+        "app_path": app_path(span),
     })
+}
+
+/// The run's page in the dashboard, as its trace-page links are written; the SDK prefixes it
+/// with `LANGSMITH_WEB_URL` (e.g. `http://localhost:8080`) to make `Run.url`.
+fn app_path(span: &Span) -> String {
+    let mut path = format!("/traces/{}", span.trace_id);
+    if span.project != skein_model::DEFAULT_PROJECT {
+        path.push_str("?project=");
+        for b in span.project.bytes() {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+                path.push(b as char);
+            } else {
+                path.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    path
 }
 
 #[cfg(test)]
@@ -1031,6 +1048,10 @@ mod tests {
         );
         assert_eq!(shown["status"], "success");
         assert_eq!(shown["prompt_tokens"], 12);
+        assert_eq!(
+            shown["app_path"],
+            "/traces/01a20c289de77b5d8818498ab6782bfd?project=wire-test"
+        );
     }
 
     #[test]
