@@ -71,9 +71,10 @@ pub trait Store: Send + Sync + 'static {
     /// are merged in order. The read-merge-write of each span is atomic.
     async fn upsert_spans(&self, spans: Vec<Span>, merge: SpanMerge) -> StoreResult<WriteOutcome>;
 
-    /// The spans with this span id, in any project or trace, newest first, at most `limit`.
-    /// (Ids that are hashes of another system's ids, such as LangSmith run UUIDs, are found
-    /// without knowing their trace.)
+    /// The spans stored through `upsert_spans` with this span id, in any project or trace,
+    /// newest first, at most `limit`. (Ids that are hashes of another system's ids, such as
+    /// LangSmith run UUIDs, are found without knowing their trace; spans written through
+    /// `write_spans` are not looked up, so that the OTLP path pays nothing for it.)
     async fn find_spans(&self, span_id: &str, limit: u32) -> StoreResult<Vec<Span>>;
 
     /// Every span of a trace, in full, in the order they were first stored.

@@ -154,9 +154,16 @@ pub async fn read_run(
 ) -> ApiResult<Json<Value>> {
     let uuid = ids::parse_uuid(&id)
         .ok_or_else(|| ApiError::BadRequest(format!("run id {id:?} is not a UUID")))?;
-    let span = locate_run(&state, &uuid)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no run {uuid}")))?;
+    let span =
+        locate_run(&state, &uuid)
+            .await?
+            .ok_or_else(|| match ids::synthetic_span(&uuid) {
+                Some(span_id) => ApiError::NotFound(format!(
+            "run {uuid} is span {span_id}, which came through OTLP: read it with its trace \
+             (list_runs(trace_id=...)) or at /api/v1/traces/<trace id>/spans/{span_id}"
+        )),
+                None => ApiError::NotFound(format!("no run {uuid}")),
+            })?;
     authorize(api_key(&headers), &span.project)?;
     Ok(Json(run::run_of(&span)))
 }

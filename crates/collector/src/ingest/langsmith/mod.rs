@@ -178,18 +178,11 @@ pub async fn project_by_uuid(state: &AppState, id: &Uuid) -> Result<Option<Strin
         .find(|name| ids::project_uuid(name) == *id))
 }
 
-/// The span of a run, found by the run's UUID alone, in any project.
+/// The span of a run, found by the run's UUID alone, in any project. The hash is checked
+/// against the UUID kept in the span, so a collision across traces cannot mix runs up.
 pub async fn locate_run(state: &AppState, run: &Uuid) -> Result<Option<Span>, ApiError> {
     let hashed = state.store.find_spans(&ids::span_hex(run), 10).await?;
-    if let Some(span) = hashed.into_iter().find(|s| run::run_id_of(s) == *run) {
-        return Ok(Some(span));
-    }
-    // Spans that came through OTLP are shown with synthetic UUIDs that hold their span id.
-    if let Some(span_id) = ids::synthetic_span(run) {
-        let found = state.store.find_spans(&span_id, 10).await?;
-        return Ok(found.into_iter().find(|s| run::run_id_of(s) == *run));
-    }
-    Ok(None)
+    Ok(hashed.into_iter().find(|s| run::run_id_of(s) == *run))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -14,11 +14,14 @@ fn decode(body: &str) -> StoreResult<Span> {
         .map_err(|e| StoreError::Backend(format!("stored span is unreadable: {e}")))
 }
 
-/// Spans with this id in any project or trace, newest first (uses `spans_by_span_id`).
+/// Spans stored through `upsert_spans` with this id, in any project or trace, newest first
+/// (through `span_lookup`, see `upsert::ensure_schema`).
 pub(super) fn find_spans(conn: &Connection, span_id: &str, limit: u32) -> StoreResult<Vec<Span>> {
     let limit = limit.clamp(1, MAX_FOUND);
     let mut stmt = conn.prepare_cached(
-        "SELECT body FROM spans WHERE span_id = ?1 ORDER BY start_ns DESC, id DESC LIMIT ?2",
+        "SELECT s.body FROM span_lookup l JOIN spans s \
+         ON s.project = l.project AND s.trace_id = l.trace_id AND s.span_id = l.span_id \
+         WHERE l.span_id = ?1 ORDER BY s.start_ns DESC, s.id DESC LIMIT ?2",
     )?;
     let bodies = stmt
         .query_map(params![span_id, limit], |r| r.get::<_, String>(0))?

@@ -20,13 +20,24 @@ use skein_model::span::Span;
 use super::{insert_spans, merge_trace, TraceDelta};
 use crate::store::{SpanMerge, StoreError, StoreResult, WriteOutcome};
 
-/// Indexes the upsert and lookup paths need on top of the versioned schema. `IF NOT EXISTS`
+/// What the upsert and lookup paths need on top of the versioned schema. `IF NOT EXISTS`
 /// makes this idempotent and independent of the schema version, so it cannot clash with
-/// other migrations; on an existing database the first start builds the index once.
+/// other migrations.
+///
+/// `span_lookup` finds a span by its id alone (LangSmith clients name a run by its UUID only:
+/// `GET /runs/{id}`, feedback on a run; the span id is a hash of it). Only spans stored through
+/// `upsert_spans` are in it: an index on `spans (span_id)` would do the same for every span
+/// but cost the OTLP path about a fifth of its insert rate. Whatever deletes spans must
+/// delete their rows here too.
 pub(super) fn ensure_schema(conn: &Connection) -> StoreResult<()> {
-    // Finding a span by its id alone: LangSmith clients name a run by its UUID only
-    // (`GET /runs/{id}`, feedback on a run), and the span id is a hash of that UUID.
-    conn.execute_batch("CREATE INDEX IF NOT EXISTS spans_by_span_id ON spans (span_id);")?;
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS span_lookup (
+            span_id TEXT NOT NULL,
+            project TEXT NOT NULL,
+            trace_id TEXT NOT NULL,
+            PRIMARY KEY (span_id, project, trace_id)
+        ) WITHOUT ROWID;",
+    )?;
     Ok(())
 }
 
@@ -60,6 +71,13 @@ pub(super) fn upsert_spans(
                 folded.insert(k, span.clone());
             }
         }
+    }
+
+    let mut lookup = conn.prepare_cached(
+        "INSERT OR IGNORE INTO span_lookup (span_id, project, trace_id) VALUES (?1, ?2, ?3)",
+    )?;
+    for (project, trace_id, span_id) in &order {
+        lookup.execute(params![span_id, project, trace_id])?;
     }
 
     let mut outcome = WriteOutcome::default();
@@ -339,6 +357,15 @@ mod tests {
         let found = store.find_spans(&post.span_id, 10).await.unwrap();
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].output.as_deref(), Some("done"));
+        // Spans written the ordinary way are not in the lookup (it would cost every write).
+        let mut plain = span("4", None, "svc");
+        plain.trace_id = "b".repeat(32);
+        store.write_spans(vec![plain.clone()]).await.unwrap();
+        assert!(store
+            .find_spans(&plain.span_id, 10)
+            .await
+            .unwrap()
+            .is_empty());
         let all = store.trace_spans("p", &post.trace_id).await.unwrap();
         assert_eq!(all.len(), 1);
         let page = store
