@@ -14,7 +14,6 @@
 SKEIN_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TRUNK_VERSION="0.21.14"
 BINARYEN_VERSION="132"
-OTEL_PY_VERSION="1.45.2"
 
 # Tools first on PATH: the repo's npm tools, then cargo-installed ones.
 skein_path() {
@@ -98,24 +97,22 @@ setup_chromium() {
     fi
 }
 
-# A venv with the OpenTelemetry Python SDK, for the collector's tests.
+# A venv with the client SDKs the collector's tests drive, pinned in one place.
+PY_REQUIREMENTS="$SKEIN_ROOT/crates/collector/tests/python/requirements.txt"
 setup_venv() {
     local venv="$SKEIN_ROOT/.venv"
-    if [ -x "$venv/bin/python" ] && "$venv/bin/python" - "$OTEL_PY_VERSION" <<'PY' 2>/dev/null
+    if [ -x "$venv/bin/python" ] && "$venv/bin/python" - "$PY_REQUIREMENTS" <<'PY' 2>/dev/null
 import sys
 from importlib.metadata import version
-want = sys.argv[1]
-ok = all(version(p) == want for p in ("opentelemetry-sdk", "opentelemetry-exporter-otlp-proto-http"))
-sys.exit(0 if ok else 1)
+pins = [l.split("==") for l in open(sys.argv[1]) if "==" in l and not l.startswith("#")]
+sys.exit(0 if all(version(n.strip()) == v.strip() for n, v in pins) else 1)
 PY
     then
-        _log "python venv with opentelemetry $OTEL_PY_VERSION: present"
+        _log "python venv with the pinned test SDKs: present"
     else
-        _log "creating .venv with opentelemetry-sdk $OTEL_PY_VERSION"
-        python3 -m venv "$venv"
-        "$venv/bin/pip" install --quiet --disable-pip-version-check \
-            "opentelemetry-sdk==$OTEL_PY_VERSION" \
-            "opentelemetry-exporter-otlp-proto-http==$OTEL_PY_VERSION"
+        _log "installing the pinned test SDKs into .venv"
+        [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$PY_REQUIREMENTS"
     fi
 }
 

@@ -86,16 +86,26 @@ pub fn prepare(config: &IngestConfig) -> (Vec<Vec<u8>>, usize, usize) {
     (requests, traces.len(), spans)
 }
 
-async fn stored_spans(client: &reqwest::Client, api: &str, project: &str) -> Result<u64, IngestError> {
+async fn stored_spans(
+    client: &reqwest::Client,
+    api: &str,
+    project: &str,
+) -> Result<u64, IngestError> {
     let url = format!("{api}/api/v1/projects");
     let text = client
         .get(&url)
         .send()
         .await
-        .map_err(|source| IngestError::Http { url: url.clone(), source })?
+        .map_err(|source| IngestError::Http {
+            url: url.clone(),
+            source,
+        })?
         .text()
         .await
-        .map_err(|source| IngestError::Http { url: url.clone(), source })?;
+        .map_err(|source| IngestError::Http {
+            url: url.clone(),
+            source,
+        })?;
     let projects: Vec<skein_model::ProjectInfo> = serde_json::from_str(&text).unwrap_or_default();
     Ok(projects
         .iter()
@@ -127,13 +137,19 @@ pub async fn run(config: &IngestConfig) -> Result<IngestReport, IngestError> {
     let started = Instant::now();
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..config.connections.max(1) {
-        let (requests, next, retries, client) =
-            (requests.clone(), next.clone(), retries.clone(), client.clone());
+        let (requests, next, retries, client) = (
+            requests.clone(),
+            next.clone(),
+            retries.clone(),
+            client.clone(),
+        );
         let (url, project) = (config.otlp_url.clone(), config.project.clone());
         workers.spawn(async move {
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(body) = requests.get(i) else { return Ok(()) };
+                let Some(body) = requests.get(i) else {
+                    return Ok(());
+                };
                 loop {
                     let response = client
                         .post(&url)
@@ -142,7 +158,10 @@ pub async fn run(config: &IngestConfig) -> Result<IngestReport, IngestError> {
                         .body(body.clone())
                         .send()
                         .await
-                        .map_err(|source| IngestError::Http { url: url.clone(), source })?;
+                        .map_err(|source| IngestError::Http {
+                            url: url.clone(),
+                            source,
+                        })?;
                     let status = response.status().as_u16();
                     if response.status().is_success() {
                         break;

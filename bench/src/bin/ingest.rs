@@ -56,7 +56,14 @@ impl Drop for Collector {
 fn start_collector(bin: &PathBuf) -> Result<Collector, String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let mut child = Command::new(bin)
-        .args(["serve", "--http-addr", "127.0.0.1:0", "--otlp-addr", "127.0.0.1:0", "--data-dir"])
+        .args([
+            "serve",
+            "--http-addr",
+            "127.0.0.1:0",
+            "--otlp-addr",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
         .arg(dir.path())
         .env("SKEIN_LOG", "warn")
         .stdout(Stdio::piped())
@@ -67,7 +74,10 @@ fn start_collector(bin: &PathBuf) -> Result<Collector, String> {
     BufReader::new(stdout)
         .read_line(&mut line)
         .map_err(|e| e.to_string())?;
-    let urls: Vec<&str> = line.split_whitespace().filter(|w| w.starts_with("http://")).collect();
+    let urls: Vec<&str> = line
+        .split_whitespace()
+        .filter(|w| w.starts_with("http://"))
+        .collect();
     if urls.len() < 2 {
         return Err(format!("unexpected first line from skein: {line:?}"));
     }
@@ -92,7 +102,11 @@ fn median(mut values: Vec<f64>) -> f64 {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let mut reports: Vec<IngestReport> = Vec::new();
-    let runs = if args.otlp_url.is_some() { 1 } else { args.runs.max(1) };
+    let runs = if args.otlp_url.is_some() {
+        1
+    } else {
+        args.runs.max(1)
+    };
     for i in 0..runs {
         let collector = match &args.collector_bin {
             Some(bin) => Some(start_collector(bin)?),
@@ -104,11 +118,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .map(|c| c.otlp.clone())
                 .or_else(|| args.otlp_url.clone())
                 .ok_or("give --collector-bin or --otlp-url")?,
-            api_url: collector.as_ref().map(|c| c.api.clone()).or_else(|| args.api_url.clone()),
+            api_url: collector
+                .as_ref()
+                .map(|c| c.api.clone())
+                .or_else(|| args.api_url.clone()),
             spans: args.spans,
             connections: args.connections,
             traces_per_request: args.traces_per_request,
-            collector_pid: collector.as_ref().map(|c| c.child.id()).or(args.collector_pid),
+            collector_pid: collector
+                .as_ref()
+                .map(|c| c.child.id())
+                .or(args.collector_pid),
             project: "bench".into(),
         };
         let report = run(&config).await?;
@@ -131,9 +151,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     let acked = median(reports.iter().map(|r| r.spans_per_second_acked).collect());
-    let queryable = median(reports.iter().filter_map(|r| r.spans_per_second_queryable).collect());
-    let cpu = median(reports.iter().filter_map(|r| r.collector.map(|c| c.cpu_seconds)).collect());
-    let rss = median(reports.iter().filter_map(|r| r.collector.map(|c| c.peak_rss_mib)).collect());
+    let queryable = median(
+        reports
+            .iter()
+            .filter_map(|r| r.spans_per_second_queryable)
+            .collect(),
+    );
+    let cpu = median(
+        reports
+            .iter()
+            .filter_map(|r| r.collector.map(|c| c.cpu_seconds))
+            .collect(),
+    );
+    let rss = median(
+        reports
+            .iter()
+            .filter_map(|r| r.collector.map(|c| c.peak_rss_mib))
+            .collect(),
+    );
     let machine = &reports[0].machine;
     println!(
         "ingest: median of {runs} runs of {} spans: {acked:.0} spans/s acknowledged, {queryable:.0} spans/s queryable; collector {cpu:.1} CPU s, peak RSS {rss:.0} MiB ({} cores, load {:.2})",
@@ -157,7 +192,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         eprintln!(
             "wrote {}{}",
             path.display(),
-            if updated { " and the row in bench/README.md" } else { "" }
+            if updated {
+                " and the row in bench/README.md"
+            } else {
+                ""
+            }
         );
     }
     Ok(())

@@ -1024,7 +1024,11 @@ mod tests {
         let anchor_ns = options.anchor_ms * 1_000_000;
         for trace in &a.traces {
             for (_, s) in &trace.spans {
-                assert!((s.end_time_unix_nano as i64) < anchor_ns, "{} ends in the future", s.name);
+                assert!(
+                    (s.end_time_unix_nano as i64) < anchor_ns,
+                    "{} ends in the future",
+                    s.name
+                );
             }
         }
     }

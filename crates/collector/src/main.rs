@@ -143,9 +143,7 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
                 }
             }
             // Scripts and tests read this line for the bound addresses.
-            let otlp = running
-                .otlp_addr
-                .unwrap_or(running.http_addr);
+            let otlp = running.otlp_addr.unwrap_or(running.http_addr);
             println!(
                 "Skein is ready: open http://{}/traces (OTLP/HTTP: http://{otlp}/v1/traces)",
                 running.http_addr

@@ -13,7 +13,10 @@ async fn demo_data_fills_the_list_filters_and_pages() {
     assert_eq!(all["traces"].as_array().unwrap().len(), 50);
 
     // Tag filters are AND-ed and every row matches them.
-    let filtered = get_json(&collector.url("/api/v1/traces?tag=ab_test_variant=B&tag=env=production&limit=200")).await;
+    let filtered = get_json(
+        &collector.url("/api/v1/traces?tag=ab_test_variant=B&tag=env=production&limit=200"),
+    )
+    .await;
     let total = filtered["total"].as_u64().unwrap();
     assert!(total > 100 && total < 2000, "{total}");
     for t in filtered["traces"].as_array().unwrap() {
@@ -29,7 +32,10 @@ async fn demo_data_fills_the_list_filters_and_pages() {
         .iter()
         .map(|t| t["end_ns"].as_i64().unwrap() - t["start_ns"].as_i64().unwrap())
         .collect();
-    assert!(durations.windows(2).all(|w| w[0] >= w[1]), "not sorted: {durations:?}");
+    assert!(
+        durations.windows(2).all(|w| w[0] >= w[1]),
+        "not sorted: {durations:?}"
+    );
     assert!(rows.iter().all(|t| t["error_count"].as_u64().unwrap() > 0));
 
     // Following the cursor visits every trace once.
@@ -38,7 +44,10 @@ async fn demo_data_fills_the_list_filters_and_pages() {
     loop {
         let page = get_json(&url).await;
         for t in page["traces"].as_array().unwrap() {
-            assert!(seen.insert(t["trace_id"].as_str().unwrap().to_string()), "a trace came twice");
+            assert!(
+                seen.insert(t["trace_id"].as_str().unwrap().to_string()),
+                "a trace came twice"
+            );
         }
         match page["next_cursor"].as_str() {
             Some(c) => url = collector.url(&format!("/api/v1/traces?limit=500&cursor={c}")),
@@ -49,26 +58,58 @@ async fn demo_data_fills_the_list_filters_and_pages() {
 
     // Suggestions for the filter bar.
     let keys = get_json(&collector.url("/api/v1/tags")).await;
-    let keys: Vec<&str> = keys.as_array().unwrap().iter().map(|k| k["key"].as_str().unwrap()).collect();
-    for k in ["env", "version", "feature", "user_tier", "experiment", "ab_test_variant"] {
+    let keys: Vec<&str> = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["key"].as_str().unwrap())
+        .collect();
+    for k in [
+        "env",
+        "version",
+        "feature",
+        "user_tier",
+        "experiment",
+        "ab_test_variant",
+    ] {
         assert!(keys.contains(&k), "{k} not in {keys:?}");
     }
     let variants = get_json(&collector.url("/api/v1/tags/ab_test_variant/values")).await;
-    let mut values: Vec<&str> = variants.as_array().unwrap().iter().map(|v| v["value"].as_str().unwrap()).collect();
+    let mut values: Vec<&str> = variants
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["value"].as_str().unwrap())
+        .collect();
     values.sort();
     assert_eq!(values, vec!["A", "B"]);
 
     // Every service of the seed's microservice tree is there.
     let services = get_json(&collector.url("/api/v1/services")).await;
-    let names: Vec<&str> = services.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
-    for s in ["api-gateway", "auth-service", "agent-service", "model-service", "tool-service", "search-service", "cache-service", "analytics-service"] {
+    let names: Vec<&str> = services
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    for s in [
+        "api-gateway",
+        "auth-service",
+        "agent-service",
+        "model-service",
+        "tool-service",
+        "search-service",
+        "cache-service",
+        "analytics-service",
+    ] {
         assert!(names.contains(&s), "{s} not in {names:?}");
     }
 
     // Sessions: a session's requests carry their sequence.
     let first = &all["traces"][0];
     let session = first["session_id"].as_str().unwrap();
-    let in_session = get_json(&collector.url(&format!("/api/v1/traces?session={session}&sort=start_asc"))).await;
+    let in_session =
+        get_json(&collector.url(&format!("/api/v1/traces?session={session}&sort=start_asc"))).await;
     let sequence: Vec<&str> = in_session["traces"]
         .as_array()
         .unwrap()
@@ -85,7 +126,11 @@ async fn errors_share_one_json_shape() {
     for (path, status, mentions) in [
         ("/api/v1/nothing-here", 404, "no API endpoint"),
         ("/api/v1/traces/not-a-trace-id", 400, "32 hex"),
-        ("/api/v1/traces/0123456789abcdef0123456789abcdef", 404, "no trace"),
+        (
+            "/api/v1/traces/0123456789abcdef0123456789abcdef",
+            404,
+            "no trace",
+        ),
         ("/api/v1/traces?from=yesterday", 400, "from"),
         ("/api/v1/traces?cursor=garbage", 400, "cursor"),
         ("/api/v1/traces?project=%01", 400, "project"),
@@ -94,7 +139,9 @@ async fn errors_share_one_json_shape() {
         let response = client().get(collector.url(path)).send().await.unwrap();
         assert_eq!(response.status().as_u16(), status, "{path}");
         let body: serde_json::Value = response.json().await.unwrap();
-        let error = body["error"].as_str().unwrap_or_else(|| panic!("{path}: {body}"));
+        let error = body["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{path}: {body}"));
         assert!(error.contains(mentions), "{path}: {error}");
     }
 }
@@ -107,7 +154,12 @@ async fn feedback_is_created_listed_edited_and_deleted() {
     let body = json!({"resourceSpans": [{"scopeSpans": [{"spans": [{
         "traceId": trace, "spanId": span, "name": "rated", "kind": 1,
         "startTimeUnixNano": "1795500443630000000", "endTimeUnixNano": "1795500443631000000"}]}]}]});
-    let response = client().post(collector.url("/v1/traces")).json(&body).send().await.unwrap();
+    let response = client()
+        .post(collector.url("/v1/traces"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
 
     // As `create_feedback(run_id, key="business_value", score=150.0, comment=...)` posts it.
@@ -154,9 +206,17 @@ async fn feedback_is_created_listed_edited_and_deleted() {
         .unwrap();
     assert_eq!(missing_key.status(), 400);
 
-    let deleted = client().delete(collector.url(&format!("/api/v1/feedback/{id}"))).send().await.unwrap();
+    let deleted = client()
+        .delete(collector.url(&format!("/api/v1/feedback/{id}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(deleted.status(), 204);
-    let again = client().delete(collector.url(&format!("/api/v1/feedback/{id}"))).send().await.unwrap();
+    let again = client()
+        .delete(collector.url(&format!("/api/v1/feedback/{id}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(again.status(), 404);
     let after = get_json(&collector.url(&format!("/api/v1/feedback?trace_id={trace}"))).await;
     assert_eq!(after["feedback"], json!([]));
@@ -165,19 +225,30 @@ async fn feedback_is_created_listed_edited_and_deleted() {
 #[tokio::test]
 async fn the_dashboard_is_served_with_spa_fallback() {
     let dist = tempfile::tempdir().unwrap();
-    std::fs::write(dist.path().join("index.html"), "<!doctype html><title>Skein test index</title>").unwrap();
+    std::fs::write(
+        dist.path().join("index.html"),
+        "<!doctype html><title>Skein test index</title>",
+    )
+    .unwrap();
     std::fs::write(dist.path().join("app.js"), "console.log('app')").unwrap();
     let dist_arg = dist.path().to_str().unwrap().to_string();
     let collector = Collector::start_with(&["--dist", &dist_arg]);
     for path in ["/", "/traces", "/traces/abc?span=def", "/sessions/s-1"] {
         let response = client().get(collector.url(path)).send().await.unwrap();
         assert_eq!(response.status(), 200, "{path}");
-        assert!(response.text().await.unwrap().contains("Skein test index"), "{path}");
+        assert!(
+            response.text().await.unwrap().contains("Skein test index"),
+            "{path}"
+        );
     }
     let js = client().get(collector.url("/app.js")).send().await.unwrap();
     assert_eq!(js.status(), 200);
     assert!(js.text().await.unwrap().contains("console.log"));
     // API paths never fall back to the page.
-    let api = client().get(collector.url("/api/v1/unknown")).send().await.unwrap();
+    let api = client()
+        .get(collector.url("/api/v1/unknown"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(api.status(), 404);
 }

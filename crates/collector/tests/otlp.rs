@@ -27,7 +27,11 @@ fn send_seed_tree_with_rust_sdk(endpoint: String) -> String {
             .expect("exporter");
         let provider = SdkTracerProvider::builder()
             .with_simple_exporter(exporter)
-            .with_resource(Resource::builder().with_service_name("seed-agents-rs").build())
+            .with_resource(
+                Resource::builder()
+                    .with_service_name("seed-agents-rs")
+                    .build(),
+            )
             .build();
         let tracer = provider.tracer("seed.tutorial");
         let attrs = |extra: Vec<KeyValue>| {
@@ -56,11 +60,16 @@ fn send_seed_tree_with_rust_sdk(endpoint: String) -> String {
         let main_cx = opentelemetry::Context::current_with_span(main);
         let _main_guard = main_cx.clone().attach();
         {
-            let _planning = opentelemetry::Context::current_with_span(span("planning_agent", vec![])).attach();
+            let _planning =
+                opentelemetry::Context::current_with_span(span("planning_agent", vec![])).attach();
         }
         {
-            let _exec = opentelemetry::Context::current_with_span(span("execution_agent", vec![])).attach();
-            for (i, name) in ["sub_agent_1", "sub_agent_2", "sub_agent_3"].iter().enumerate() {
+            let _exec =
+                opentelemetry::Context::current_with_span(span("execution_agent", vec![])).attach();
+            for (i, name) in ["sub_agent_1", "sub_agent_2", "sub_agent_3"]
+                .iter()
+                .enumerate()
+            {
                 let n = i as i64 + 1;
                 let _sub = opentelemetry::Context::current_with_span(span(
                     name,
@@ -74,7 +83,8 @@ fn send_seed_tree_with_rust_sdk(endpoint: String) -> String {
             }
         }
         {
-            let _synthesis = opentelemetry::Context::current_with_span(span("synthesis_agent", vec![])).attach();
+            let _synthesis =
+                opentelemetry::Context::current_with_span(span("synthesis_agent", vec![])).attach();
         }
         drop(_main_guard);
         main_cx.span().end();
@@ -103,7 +113,13 @@ async fn rust_exporter_sends_the_seed_agent_tree() {
     assert_eq!(trace["user_id"], "user_rs");
     assert_eq!(trace["input_tokens"], 600);
     assert_eq!(trace["output_tokens"], 60);
-    for (k, v) in [("env", "staging"), ("version", "v2.0.3"), ("feature", "code_review"), ("user_tier", "free"), ("experiment", "improved_prompts_v3")] {
+    for (k, v) in [
+        ("env", "staging"),
+        ("version", "v2.0.3"),
+        ("feature", "code_review"),
+        ("user_tier", "free"),
+        ("experiment", "improved_prompts_v3"),
+    ] {
         assert_eq!(trace["tags"][k], v, "tag {k}");
     }
     let spans = spans_by_name(&collector, &trace_id).await;
@@ -130,7 +146,10 @@ fn run_python_seed(collector: &Collector, session: &str, compression: Option<&st
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "python failed: {stderr}");
     // The SDK logs export failures instead of failing: none must be there.
-    assert!(!stderr.contains("Failed to export"), "export failed: {stderr}");
+    assert!(
+        !stderr.contains("Failed to export"),
+        "export failed: {stderr}"
+    );
     let line = stdout.lines().last().expect("a line of output");
     let parsed: serde_json::Value = serde_json::from_str(line).expect("json line");
     parsed["trace_id"].as_str().expect("trace id").to_string()
@@ -139,7 +158,10 @@ fn run_python_seed(collector: &Collector, session: &str, compression: Option<&st
 #[tokio::test]
 async fn python_sdk_sends_the_seed_agent_tree_plain_and_gzip() {
     let collector = Collector::start();
-    for (session, compression) in [("session-py-plain", None), ("session-py-gzip", Some("gzip"))] {
+    for (session, compression) in [
+        ("session-py-plain", None),
+        ("session-py-gzip", Some("gzip")),
+    ] {
         let trace_id = run_python_seed(&collector, session, compression);
         let page = wait_for_traces(&collector, &format!("session={session}"), 1).await;
         let trace = &page["traces"][0];
@@ -152,7 +174,10 @@ async fn python_sdk_sends_the_seed_agent_tree_plain_and_gzip() {
         assert_eq!(trace["tags"]["experiment"], "improved_prompts_v3");
         let spans = spans_by_name(&collector, &trace_id).await;
         assert_seed_tree(&spans);
-        assert_eq!(spans["main_agent"]["input"], "Research solid-state batteries");
+        assert_eq!(
+            spans["main_agent"]["input"],
+            "Research solid-state batteries"
+        );
         assert_eq!(spans["synthesis_agent"]["output"], "final answer");
         assert_eq!(spans["main_agent"]["service"], "seed-agents-py");
     }
@@ -252,7 +277,12 @@ async fn bad_input_gets_a_clear_error_and_loses_nothing_else() {
     let trace_a = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
     let trace_b = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 
-    let (status, _) = post(&url, &json, json_request(&[(trace_a, "00000000000000a1", "before")])).await;
+    let (status, _) = post(
+        &url,
+        &json,
+        json_request(&[(trace_a, "00000000000000a1", "before")]),
+    )
+    .await;
     assert_eq!(status, 200);
 
     // A valid protobuf request, truncated.
@@ -260,45 +290,125 @@ async fn bad_input_gets_a_clear_error_and_loses_nothing_else() {
         use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
         use prost::Message;
         let request: ExportTraceServiceRequest =
-            serde_json::from_slice(&json_request(&[(trace_b, "00000000000000b9", "lost")])).unwrap();
+            serde_json::from_slice(&json_request(&[(trace_b, "00000000000000b9", "lost")]))
+                .unwrap();
         request.encode_to_vec()
     };
     let truncated = valid[..valid.len() - 7].to_vec();
-    let cases: Vec<(&str, Vec<(&str, &str)>, Vec<u8>, u16, &str)> = vec![
-        ("truncated protobuf", vec![("content-type", "application/x-protobuf")], truncated, 400, "protobuf"),
-        ("wrong content type", vec![("content-type", "text/plain")], b"hello".to_vec(), 415, "Content-Type"),
-        ("malformed JSON", json.to_vec(), b"{\"resourceSpans\": [".to_vec(), 400, "JSON"),
-        ("hex id of the wrong length", json.to_vec(), json_request(&[("abcd", "00000000000000c1", "x")]), 400, "trace_id"),
-        ("all-zero trace id", json.to_vec(), json_request(&[("00000000000000000000000000000000", "00000000000000c2", "x")]), 400, "trace_id"),
-        ("not gzip", vec![("content-type", "application/json"), ("content-encoding", "gzip")], b"plainly not gzip".to_vec(), 400, "gzip"),
-        ("oversized body", json.to_vec(), vec![b' '; 200_000], 413, "limit"),
-        ("gzip bomb", vec![("content-type", "application/json"), ("content-encoding", "gzip")], gzip(&vec![b' '; 1_000_000]), 413, "limit"),
-        ("unknown encoding", vec![("content-type", "application/json"), ("content-encoding", "br")], b"x".to_vec(), 415, "Content-Encoding"),
+    // (what, headers, body, expected status, a word the error must contain)
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, Vec<u8>, u16, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            "truncated protobuf",
+            vec![("content-type", "application/x-protobuf")],
+            truncated,
+            400,
+            "protobuf",
+        ),
+        (
+            "wrong content type",
+            vec![("content-type", "text/plain")],
+            b"hello".to_vec(),
+            415,
+            "Content-Type",
+        ),
+        (
+            "malformed JSON",
+            json.to_vec(),
+            b"{\"resourceSpans\": [".to_vec(),
+            400,
+            "JSON",
+        ),
+        (
+            "hex id of the wrong length",
+            json.to_vec(),
+            json_request(&[("abcd", "00000000000000c1", "x")]),
+            400,
+            "trace_id",
+        ),
+        (
+            "all-zero trace id",
+            json.to_vec(),
+            json_request(&[("00000000000000000000000000000000", "00000000000000c2", "x")]),
+            400,
+            "trace_id",
+        ),
+        (
+            "not gzip",
+            vec![
+                ("content-type", "application/json"),
+                ("content-encoding", "gzip"),
+            ],
+            b"plainly not gzip".to_vec(),
+            400,
+            "gzip",
+        ),
+        (
+            "oversized body",
+            json.to_vec(),
+            vec![b' '; 200_000],
+            413,
+            "limit",
+        ),
+        (
+            "gzip bomb",
+            vec![
+                ("content-type", "application/json"),
+                ("content-encoding", "gzip"),
+            ],
+            gzip(&vec![b' '; 1_000_000]),
+            413,
+            "limit",
+        ),
+        (
+            "unknown encoding",
+            vec![
+                ("content-type", "application/json"),
+                ("content-encoding", "br"),
+            ],
+            b"x".to_vec(),
+            415,
+            "Content-Encoding",
+        ),
     ];
     for (what, headers, body, expected, mentions) in cases {
         let (status, answer) = post(&url, &headers, body).await;
         assert_eq!(status, expected, "{what}: {answer}");
-        let error = answer["error"].as_str().unwrap_or_else(|| panic!("{what}: no JSON error: {answer}"));
-        assert!(error.contains(mentions), "{what}: {error:?} should mention {mentions}");
+        let error = answer["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{what}: no JSON error: {answer}"));
+        assert!(
+            error.contains(mentions),
+            "{what}: {error:?} should mention {mentions}"
+        );
     }
 
     // One good span and one with a bad id: the good one is kept, the bad one reported.
     let (status, answer) = post(
         &url,
         &json,
-        json_request(&[(trace_b, "00000000000000b1", "after"), (trace_b, "0000000000000000", "bad")]),
+        json_request(&[
+            (trace_b, "00000000000000b1", "after"),
+            (trace_b, "0000000000000000", "bad"),
+        ]),
     )
     .await;
     assert_eq!(status, 200, "{answer}");
     // int64 fields are strings in OTLP JSON; accept a number too.
     let rejected = answer["partialSuccess"]["rejectedSpans"].to_string();
     assert_eq!(rejected.trim_matches('"'), "1", "{answer}");
-    assert!(answer["partialSuccess"]["errorMessage"].as_str().unwrap().contains("span_id"));
+    assert!(answer["partialSuccess"]["errorMessage"]
+        .as_str()
+        .unwrap()
+        .contains("span_id"));
 
     // A gzip body within limits is fine.
     let (status, _) = post(
         &url,
-        &[("content-type", "application/json"), ("content-encoding", "gzip")],
+        &[
+            ("content-type", "application/json"),
+            ("content-encoding", "gzip"),
+        ],
         gzip(&json_request(&[(trace_b, "00000000000000b2", "gzipped")])),
     )
     .await;
@@ -313,23 +423,45 @@ async fn bad_input_gets_a_clear_error_and_loses_nothing_else() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| b["names"][s[2].as_u64().unwrap() as usize].as_str().unwrap())
+        .map(|s| {
+            b["names"][s[2].as_u64().unwrap() as usize]
+                .as_str()
+                .unwrap()
+        })
         .collect();
     assert_eq!(names.len(), 2, "{names:?}");
-    assert!(names.contains(&"after") && names.contains(&"gzipped"), "{names:?}");
+    assert!(
+        names.contains(&"after") && names.contains(&"gzipped"),
+        "{names:?}"
+    );
 }
 
 #[tokio::test]
 async fn the_http_address_accepts_otlp_too_and_projects_are_separate() {
     let collector = Collector::start();
     let url = collector.url("/v1/traces");
-    let body = json_request(&[("cccccccccccccccccccccccccccccccc", "00000000000000c1", "team-a-run")]);
-    let (status, _) = post(&url, &[("content-type", "application/json"), ("x-skein-project", "team-a")], body).await;
+    let body = json_request(&[(
+        "cccccccccccccccccccccccccccccccc",
+        "00000000000000c1",
+        "team-a-run",
+    )]);
+    let (status, _) = post(
+        &url,
+        &[
+            ("content-type", "application/json"),
+            ("x-skein-project", "team-a"),
+        ],
+        body,
+    )
+    .await;
     assert_eq!(status, 200);
     let team_a = wait_for_traces(&collector, "project=team-a", 1).await;
     assert_eq!(team_a["traces"][0]["root_name"], "team-a-run");
     let default = get_json(&collector.url("/api/v1/traces")).await;
-    assert_eq!(default["total"], 0, "the default project must not see team-a's trace");
+    assert_eq!(
+        default["total"], 0,
+        "the default project must not see team-a's trace"
+    );
     let projects = get_json(&collector.url("/api/v1/projects")).await;
     assert_eq!(projects[0]["name"], "team-a");
 }
@@ -337,8 +469,17 @@ async fn the_http_address_accepts_otlp_too_and_projects_are_separate() {
 #[tokio::test]
 async fn acknowledged_spans_survive_a_kill() {
     let collector = Collector::start();
-    let body = json_request(&[("dddddddddddddddddddddddddddddddd", "00000000000000d1", "durable")]);
-    let (status, _) = post(&collector.otlp_traces, &[("content-type", "application/json")], body).await;
+    let body = json_request(&[(
+        "dddddddddddddddddddddddddddddddd",
+        "00000000000000d1",
+        "durable",
+    )]);
+    let (status, _) = post(
+        &collector.otlp_traces,
+        &[("content-type", "application/json")],
+        body,
+    )
+    .await;
     assert_eq!(status, 200);
     // SIGKILL right after the acknowledgement: the span must be on disk already.
     let dir = collector.kill();
