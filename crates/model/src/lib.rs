@@ -6,11 +6,14 @@ pub mod feedback;
 pub mod format;
 pub mod metrics;
 pub mod palette;
+pub mod payload;
 pub mod query;
+pub mod scale;
 pub mod span;
 pub mod stats;
 pub mod timing;
 pub mod trace;
+pub mod tree;
 
 pub use catalog::{ErrorBody, ProjectInfo, ServiceInfo, TagKeyInfo, TagValueInfo};
 pub use feedback::{Feedback, FeedbackList, FeedbackUpdate, NewFeedback};

@@ -1,0 +1,860 @@
+//! The span tree of a trace skeleton, for the trace explorer: built once in pre-order with
+//! subtree sizes, so that everything the page does afterwards is proportional to what is on
+//! screen, not to the trace.
+//!
+//! - [`TraceTree`]: every node (span, or a placeholder for a parent that never arrived) at a
+//!   *position* in depth-first pre-order, children in start order, with its depth, parent and
+//!   subtree size. A node's descendants are the positions `pos + 1 .. pos + size`.
+//! - [`TreeView`]: collapse state and the visible rows (positions, ascending). Collapsing a node
+//!   removes one contiguous range of rows; expanding it inserts only its newly visible
+//!   descendants, skipping collapsed subtrees whole.
+//! - [`find`]: spans whose name, service, type or id match a query, and the rows to keep when
+//!   only matches (and their ancestors) are shown.
+
+use crate::span::SpanType;
+use crate::trace::TraceSkeleton;
+
+const NONE: u32 = u32::MAX;
+
+/// What sits at a tree position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Node {
+    /// A span: its index in `TraceSkeleton::spans`.
+    Span(usize),
+    /// A stand-in for a parent span that never arrived: its index in
+    /// [`TraceTree::placeholders`]; its children are the orphans that name it.
+    Missing(usize),
+}
+
+/// A parent span that never arrived, shown so that its orphans are not dropped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placeholder {
+    /// The span id the orphans name as their parent.
+    pub parent_id: String,
+    /// The time its orphans cover (µs after the skeleton's start).
+    pub start_us: i64,
+    pub end_us: i64,
+}
+
+/// A trace's spans as a tree in depth-first pre-order. Built without recursion (a 100k-deep
+/// chain is fine) and total on malformed input: a parent index out of range makes a root, and
+/// spans caught in a parent cycle are shown as roots after everything else.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TraceTree {
+    /// Per position: the span index, or `span_count + placeholder index`.
+    node: Vec<u32>,
+    depth: Vec<u32>,
+    /// Subtree size, the node itself included.
+    size: Vec<u32>,
+    /// The parent's position, or `NONE` for a root.
+    parent: Vec<u32>,
+    /// Number of direct children.
+    children: Vec<u32>,
+    /// Span index → position.
+    pos_of_span: Vec<u32>,
+    span_count: usize,
+    placeholders: Vec<Placeholder>,
+    roots: usize,
+    max_depth: u32,
+}
+
+impl TraceTree {
+    pub fn build(skeleton: &TraceSkeleton) -> TraceTree {
+        let spans = &skeleton.spans;
+        let n = spans.len();
+
+        // Orphans grouped by the parent id they name, groups in order of their first orphan.
+        let mut placeholders: Vec<Placeholder> = Vec::new();
+        let mut orphan_group = vec![NONE; n];
+        {
+            let mut group_of: std::collections::HashMap<&str, u32> =
+                std::collections::HashMap::new();
+            let mut orphans: Vec<(usize, &str)> = skeleton
+                .orphans
+                .iter()
+                .map(|(&i, id)| (i as usize, id.as_str()))
+                .filter(|&(i, _)| i < n && spans[i].parent().is_none())
+                .collect();
+            orphans.sort_unstable_by_key(|&(i, _)| i);
+            for (i, id) in orphans {
+                let g = *group_of.entry(id).or_insert_with(|| {
+                    placeholders.push(Placeholder {
+                        parent_id: id.to_string(),
+                        start_us: i64::MAX,
+                        end_us: i64::MIN,
+                    });
+                    (placeholders.len() - 1) as u32
+                });
+                orphan_group[i] = g;
+                let p = &mut placeholders[g as usize];
+                p.start_us = p.start_us.min(spans[i].start_us());
+                p.end_us = p.end_us.max(spans[i].end_us());
+            }
+        }
+        let total = n + placeholders.len();
+
+        // Each node's parent node (span or placeholder), then children in compact
+        // (CSR) form: span indexes ascend, so children come in start order.
+        let parent_node: Vec<u32> = (0..n)
+            .map(|i| match spans[i].parent() {
+                Some(p) if p < n && p != i => p as u32,
+                _ if orphan_group[i] != NONE => (n as u32) + orphan_group[i],
+                _ => NONE,
+            })
+            .collect();
+        let mut first = vec![0u32; total + 1];
+        for &p in &parent_node {
+            if p != NONE {
+                first[p as usize + 1] += 1;
+            }
+        }
+        for i in 0..total {
+            first[i + 1] += first[i];
+        }
+        let mut fill = first.clone();
+        let mut kids = vec![0u32; n];
+        for (i, &p) in parent_node.iter().enumerate() {
+            if p != NONE {
+                kids[fill[p as usize] as usize] = i as u32;
+                fill[p as usize] += 1;
+            }
+        }
+        let children_of = |node: usize| &kids[first[node] as usize..first[node + 1] as usize];
+
+        let mut tree = TraceTree {
+            node: Vec::with_capacity(total),
+            depth: Vec::with_capacity(total),
+            size: Vec::new(),
+            parent: Vec::with_capacity(total),
+            children: Vec::new(),
+            pos_of_span: vec![NONE; n],
+            span_count: n,
+            placeholders,
+            roots: 0,
+            max_depth: 0,
+        };
+        let mut seen = vec![false; total];
+        let mut stack: Vec<(u32, u32, u32)> = Vec::new();
+        let mut visit = |root: usize, tree: &mut TraceTree, seen: &mut Vec<bool>| {
+            if seen[root] {
+                return;
+            }
+            tree.roots += 1;
+            stack.push((root as u32, 0, NONE));
+            while let Some((node, depth, parent)) = stack.pop() {
+                let node_i = node as usize;
+                if std::mem::replace(&mut seen[node_i], true) {
+                    continue;
+                }
+                let pos = tree.node.len() as u32;
+                if node_i < n {
+                    tree.pos_of_span[node_i] = pos;
+                }
+                tree.node.push(node);
+                tree.depth.push(depth);
+                tree.parent.push(parent);
+                let kids = children_of(node_i);
+                tree.max_depth = tree.max_depth.max(depth);
+                for &c in kids.iter().rev() {
+                    stack.push((c, depth + 1, pos));
+                }
+            }
+        };
+        for (i, &p) in parent_node.iter().enumerate() {
+            if p == NONE {
+                visit(i, &mut tree, &mut seen);
+            }
+        }
+        for g in n..total {
+            visit(g, &mut tree, &mut seen);
+        }
+        // Whatever is left sits in a parent cycle.
+        for i in 0..n {
+            visit(i, &mut tree, &mut seen);
+        }
+        // Sizes and child counts from the placed nodes (in a parent cycle, a node's listed
+        // child may have been placed elsewhere first).
+        let len = tree.node.len();
+        let mut size = vec![1u32; len];
+        let mut placed = vec![0u32; len];
+        for pos in (0..len).rev() {
+            let p = tree.parent[pos];
+            if p != NONE {
+                size[p as usize] += size[pos];
+                placed[p as usize] += 1;
+            }
+        }
+        tree.size = size;
+        tree.children = placed;
+        tree
+    }
+
+    /// Number of positions (spans and placeholders).
+    pub fn len(&self) -> usize {
+        self.node.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.node.is_empty()
+    }
+
+    pub fn node(&self, pos: usize) -> Node {
+        let v = self.node[pos] as usize;
+        if v < self.span_count {
+            Node::Span(v)
+        } else {
+            Node::Missing(v - self.span_count)
+        }
+    }
+
+    /// The span at a position (none for a placeholder).
+    pub fn span_at(&self, pos: usize) -> Option<usize> {
+        match self.node(pos) {
+            Node::Span(i) => Some(i),
+            Node::Missing(_) => None,
+        }
+    }
+
+    pub fn position_of(&self, span: usize) -> Option<usize> {
+        self.pos_of_span
+            .get(span)
+            .filter(|&&p| p != NONE)
+            .map(|&p| p as usize)
+    }
+
+    pub fn depth(&self, pos: usize) -> usize {
+        self.depth[pos] as usize
+    }
+
+    pub fn max_depth(&self) -> usize {
+        self.max_depth as usize
+    }
+
+    /// The node and all its descendants.
+    pub fn subtree_size(&self, pos: usize) -> usize {
+        self.size[pos] as usize
+    }
+
+    /// One past the last descendant's position.
+    pub fn subtree_end(&self, pos: usize) -> usize {
+        pos + self.size[pos] as usize
+    }
+
+    pub fn parent(&self, pos: usize) -> Option<usize> {
+        let p = self.parent[pos];
+        (p != NONE).then_some(p as usize)
+    }
+
+    pub fn child_count(&self, pos: usize) -> usize {
+        self.children[pos] as usize
+    }
+
+    pub fn has_children(&self, pos: usize) -> bool {
+        self.size[pos] > 1
+    }
+
+    /// Direct children's positions, in order.
+    pub fn children(&self, pos: usize) -> impl Iterator<Item = usize> + '_ {
+        let end = self.subtree_end(pos);
+        let mut next = pos + 1;
+        std::iter::from_fn(move || {
+            (next < end).then(|| {
+                let c = next;
+                next += self.size[c] as usize;
+                c
+            })
+        })
+    }
+
+    /// Parent, grandparent… up to the root.
+    pub fn ancestors(&self, pos: usize) -> impl Iterator<Item = usize> + '_ {
+        let mut at = self.parent[pos];
+        std::iter::from_fn(move || {
+            (at != NONE).then(|| {
+                let p = at as usize;
+                at = self.parent[p];
+                p
+            })
+        })
+    }
+
+    /// Number of top-level nodes (roots, orphan placeholders, cycle entries).
+    pub fn root_count(&self) -> usize {
+        self.roots
+    }
+
+    pub fn placeholders(&self) -> &[Placeholder] {
+        &self.placeholders
+    }
+
+    /// The time a node covers (µs after the skeleton's start).
+    pub fn extent_us(&self, skeleton: &TraceSkeleton, pos: usize) -> (i64, i64) {
+        match self.node(pos) {
+            Node::Span(i) => {
+                let s = &skeleton.spans[i];
+                (s.start_us(), s.end_us())
+            }
+            Node::Missing(g) => {
+                let p = &self.placeholders[g];
+                (p.start_us, p.end_us)
+            }
+        }
+    }
+
+    /// A span's self time: its duration minus the time covered by at least one direct child
+    /// (children clipped to the span, overlaps counted once).
+    pub fn self_time_us(&self, skeleton: &TraceSkeleton, pos: usize) -> i64 {
+        let (start, end) = self.extent_us(skeleton, pos);
+        let mut spans: Vec<(i64, i64)> = self
+            .children(pos)
+            .map(|c| self.extent_us(skeleton, c))
+            .map(|(s, e)| (s.max(start), e.min(end)))
+            .filter(|(s, e)| s < e)
+            .collect();
+        spans.sort_unstable();
+        let mut covered = 0;
+        let mut cursor = start;
+        for (s, e) in spans {
+            let s = s.max(cursor);
+            if e > s {
+                covered += e - s;
+                cursor = e;
+            }
+        }
+        (end - start - covered).max(0)
+    }
+}
+
+/// Which nodes are collapsed, optionally a filter, and the rows that are visible as a result:
+/// positions in ascending order (pre-order is display order).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TreeView {
+    collapsed: Vec<bool>,
+    /// When set, only these positions may show (matches and their ancestors).
+    keep: Option<Vec<bool>>,
+    rows: Vec<u32>,
+}
+
+impl TreeView {
+    /// Everything expanded.
+    pub fn new(tree: &TraceTree) -> TreeView {
+        let mut view = TreeView {
+            collapsed: vec![false; tree.len()],
+            keep: None,
+            rows: Vec::new(),
+        };
+        view.recompute(tree);
+        view
+    }
+
+    /// The visible rows (positions, ascending).
+    pub fn rows(&self) -> &[u32] {
+        &self.rows
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The position shown at a row.
+    pub fn position(&self, row: usize) -> Option<usize> {
+        self.rows.get(row).map(|&p| p as usize)
+    }
+
+    /// The row showing a position, if it is visible.
+    pub fn row_of(&self, pos: usize) -> Option<usize> {
+        self.rows.binary_search(&(pos as u32)).ok()
+    }
+
+    pub fn is_collapsed(&self, pos: usize) -> bool {
+        self.collapsed.get(pos).copied().unwrap_or(false)
+    }
+
+    pub fn is_filtered(&self) -> bool {
+        self.keep.is_some()
+    }
+
+    fn kept(&self, pos: usize) -> bool {
+        self.keep.as_ref().is_none_or(|k| k[pos])
+    }
+
+    /// The visible nodes under `pos` (not `pos` itself), skipping collapsed and filtered-out
+    /// subtrees whole: work proportional to the rows produced.
+    fn visible_under(&self, tree: &TraceTree, pos: usize, out: &mut Vec<u32>) {
+        let end = tree.subtree_end(pos);
+        let mut at = pos + 1;
+        while at < end {
+            if !self.kept(at) {
+                at = tree.subtree_end(at);
+                continue;
+            }
+            out.push(at as u32);
+            at = if self.collapsed[at] {
+                tree.subtree_end(at)
+            } else {
+                at + 1
+            };
+        }
+    }
+
+    /// Rebuilds the rows from the collapse state (after a change that touches every row).
+    pub fn recompute(&mut self, tree: &TraceTree) {
+        let mut rows = Vec::new();
+        let mut at = 0;
+        while at < tree.len() {
+            if !self.kept(at) {
+                at = tree.subtree_end(at);
+                continue;
+            }
+            rows.push(at as u32);
+            at = if self.collapsed[at] {
+                tree.subtree_end(at)
+            } else {
+                at + 1
+            };
+        }
+        self.rows = rows;
+    }
+
+    /// Collapses or expands one node. Only its own range of rows changes: collapsing drains
+    /// the visible descendants (found by binary search), expanding inserts them.
+    pub fn set_collapsed(&mut self, tree: &TraceTree, pos: usize, collapsed: bool) {
+        if pos >= tree.len() || self.collapsed[pos] == collapsed || !tree.has_children(pos) {
+            return;
+        }
+        self.collapsed[pos] = collapsed;
+        let Some(row) = self.row_of(pos) else {
+            return; // hidden under a collapsed ancestor: only its state changes
+        };
+        if collapsed {
+            let end = tree.subtree_end(pos) as u32;
+            let last = self.rows.partition_point(|&p| p < end);
+            self.rows.drain(row + 1..last);
+        } else {
+            let mut under = Vec::new();
+            self.visible_under(tree, pos, &mut under);
+            self.rows.splice(row + 1..row + 1, under);
+        }
+    }
+
+    pub fn toggle(&mut self, tree: &TraceTree, pos: usize) {
+        let collapsed = self.is_collapsed(pos);
+        self.set_collapsed(tree, pos, !collapsed);
+    }
+
+    pub fn expand_all(&mut self, tree: &TraceTree) {
+        self.collapsed.iter_mut().for_each(|c| *c = false);
+        self.recompute(tree);
+    }
+
+    /// Collapses every node at `depth` or deeper (0: only the roots show); shallower nodes
+    /// are expanded.
+    pub fn collapse_to_depth(&mut self, tree: &TraceTree, depth: usize) {
+        for pos in 0..tree.len() {
+            self.collapsed[pos] = tree.depth(pos) >= depth && tree.has_children(pos);
+        }
+        self.recompute(tree);
+    }
+
+    /// Expands the ancestors of `pos` so that it is visible (if the filter keeps it).
+    /// Returns its row.
+    pub fn reveal(&mut self, tree: &TraceTree, pos: usize) -> Option<usize> {
+        if pos >= tree.len() {
+            return None;
+        }
+        let mut hidden: Vec<usize> = tree.ancestors(pos).filter(|&a| self.collapsed[a]).collect();
+        // Top-down, so each expansion inserts rows under an already visible node.
+        hidden.reverse();
+        for a in hidden {
+            self.set_collapsed(tree, a, false);
+        }
+        self.row_of(pos)
+    }
+
+    /// Shows only the kept positions (see [`keep_matches`]), or everything with `None`.
+    pub fn set_filter(&mut self, tree: &TraceTree, keep: Option<Vec<bool>>) {
+        self.keep = keep.filter(|k| k.len() == tree.len());
+        self.recompute(tree);
+    }
+}
+
+/// What find-in-trace matches, in the skeleton alone: names, services, span types and span
+/// ids (attribute values live in the full spans, which the page does not hold).
+pub fn find(skeleton: &TraceSkeleton, tree: &TraceTree, query: &str) -> Vec<u32> {
+    let q = query.trim().to_lowercase();
+    if q.is_empty() {
+        return Vec::new();
+    }
+    let hits = |values: &[String]| -> Vec<bool> {
+        values
+            .iter()
+            .map(|v| v.to_lowercase().contains(&q))
+            .collect()
+    };
+    let name_hit = hits(&skeleton.names);
+    let service_hit = hits(&skeleton.services);
+    let type_hit: Vec<bool> = SpanType::ALL.iter().map(|t| t.as_str() == q).collect();
+    let id_like = q.len() >= 4 && q.bytes().all(|b| b.is_ascii_hexdigit());
+    (0..tree.len())
+        .filter(|&pos| {
+            let Some(i) = tree.span_at(pos) else {
+                return false;
+            };
+            let span = &skeleton.spans[i];
+            name_hit.get(span.name_index()).copied().unwrap_or(false)
+                || service_hit
+                    .get(span.service_index())
+                    .copied()
+                    .unwrap_or(false)
+                || type_hit[span.span_type().code() as usize]
+                || (id_like && span.span_id().starts_with(&q))
+        })
+        .map(|pos| pos as u32)
+        .collect()
+}
+
+/// The positions to keep when only matches show: the matches and their ancestors.
+pub fn keep_matches(tree: &TraceTree, matches: &[u32]) -> Vec<bool> {
+    let mut keep = vec![false; tree.len()];
+    for &m in matches {
+        let m = m as usize;
+        if m >= tree.len() || keep[m] {
+            continue;
+        }
+        keep[m] = true;
+        for a in tree.ancestors(m) {
+            if std::mem::replace(&mut keep[a], true) {
+                break; // the rest of the chain is marked already
+            }
+        }
+    }
+    keep
+}
+
+/// The next match after `pos` (or before it, `forward = false`), wrapping around; the first
+/// (or last) when nothing is selected. `matches` ascends.
+pub fn step_match(matches: &[u32], pos: Option<usize>, forward: bool) -> Option<usize> {
+    let first = *matches.first()? as usize;
+    let last = *matches.last()? as usize;
+    let Some(pos) = pos else {
+        return Some(if forward { first } else { last });
+    };
+    let pos = pos as u32;
+    Some(if forward {
+        let i = matches.partition_point(|&m| m <= pos);
+        matches.get(i).map_or(first, |&m| m as usize)
+    } else {
+        let i = matches.partition_point(|&m| m < pos);
+        if i == 0 {
+            last
+        } else {
+            matches[i - 1] as usize
+        }
+    })
+}
+
+/// The index of a span by id (a linear scan: done once per page load or link).
+pub fn span_index(skeleton: &TraceSkeleton, span_id: &str) -> Option<usize> {
+    let id = span_id.trim().to_ascii_lowercase();
+    skeleton.spans.iter().position(|s| s.span_id() == id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::SkeletonSpan;
+    use std::collections::BTreeMap;
+
+    /// Spans `s0, s1…` with the given parents (-1: none), each starting at its index and
+    /// lasting 10 µs.
+    fn skeleton(parents: &[i32]) -> TraceSkeleton {
+        TraceSkeleton {
+            spans: parents
+                .iter()
+                .enumerate()
+                .map(|(i, &p)| {
+                    SkeletonSpan(format!("{i:016x}"), p, i as u32, 0, 11, i as i64, 10, 0, 0)
+                })
+                .collect(),
+            names: (0..parents.len()).map(|i| format!("s{i}")).collect(),
+            services: vec!["svc".into()],
+            ..TraceSkeleton::default()
+        }
+    }
+
+    fn order(tree: &TraceTree) -> Vec<(Node, usize)> {
+        (0..tree.len())
+            .map(|p| (tree.node(p), tree.depth(p)))
+            .collect()
+    }
+
+    fn spans_of(tree: &TraceTree, rows: &[u32]) -> Vec<usize> {
+        rows.iter()
+            .map(|&p| tree.span_at(p as usize).expect("a span row"))
+            .collect()
+    }
+
+    #[test]
+    fn pre_order_in_start_order_with_sizes() {
+        // 0 ─┬─ 1 ─┬─ 3
+        //    │     └─ 4
+        //    └─ 2
+        let sk = skeleton(&[-1, 0, 0, 1, 1]);
+        let tree = TraceTree::build(&sk);
+        use Node::Span as S;
+        assert_eq!(
+            order(&tree),
+            vec![(S(0), 0), (S(1), 1), (S(3), 2), (S(4), 2), (S(2), 1)]
+        );
+        assert_eq!(tree.subtree_size(0), 5);
+        assert_eq!(tree.subtree_size(1), 3);
+        assert_eq!(tree.subtree_size(4), 1);
+        assert_eq!(tree.child_count(0), 2);
+        assert_eq!(tree.children(0).collect::<Vec<_>>(), vec![1, 4]);
+        assert_eq!(tree.children(1).collect::<Vec<_>>(), vec![2, 3]);
+        assert_eq!(tree.ancestors(3).collect::<Vec<_>>(), vec![1, 0]);
+        assert_eq!(tree.position_of(2), Some(4));
+        assert_eq!(tree.parent(4), Some(0));
+        assert_eq!(tree.max_depth(), 2);
+        assert_eq!(tree.root_count(), 1);
+    }
+
+    #[test]
+    fn orphans_sit_under_one_placeholder_per_missing_parent() {
+        // 0 is the root; 1 and 3 name the missing parent "aa…", 2 names "bb…"; 4 is a child of 3.
+        let mut sk = skeleton(&[-1, -1, -1, -1, 3]);
+        sk.orphans = BTreeMap::from([
+            (1, "aaaaaaaaaaaaaaaa".to_string()),
+            (2, "bbbbbbbbbbbbbbbb".to_string()),
+            (3, "aaaaaaaaaaaaaaaa".to_string()),
+        ]);
+        let tree = TraceTree::build(&sk);
+        use Node::{Missing as M, Span as S};
+        assert_eq!(
+            order(&tree),
+            vec![
+                (S(0), 0),
+                (M(0), 0),
+                (S(1), 1),
+                (S(3), 1),
+                (S(4), 2),
+                (M(1), 0),
+                (S(2), 1)
+            ]
+        );
+        assert_eq!(tree.placeholders()[0].parent_id, "aaaaaaaaaaaaaaaa");
+        assert_eq!(tree.extent_us(&sk, 1), (1, 13), "the orphans' time");
+        assert_eq!(tree.root_count(), 3);
+        assert_eq!(tree.len(), 7);
+    }
+
+    #[test]
+    fn bad_parents_and_cycles_still_show_every_span_once() {
+        // 1 points past the end, 2 at itself, 3 and 4 at each other.
+        let sk = skeleton(&[-1, 99, 2, 4, 3]);
+        let tree = TraceTree::build(&sk);
+        let mut shown: Vec<usize> = (0..tree.len()).filter_map(|p| tree.span_at(p)).collect();
+        shown.sort();
+        assert_eq!(shown, vec![0, 1, 2, 3, 4]);
+        // Sizes stay consistent: every subtree fits in the tree.
+        for pos in 0..tree.len() {
+            assert!(tree.subtree_end(pos) <= tree.len());
+            assert_eq!(tree.children(pos).count(), tree.child_count(pos));
+        }
+    }
+
+    #[test]
+    fn a_100k_deep_chain_builds_without_recursion() {
+        let parents: Vec<i32> = (0..100_000).map(|i| i - 1).collect();
+        let tree = TraceTree::build(&skeleton(&parents));
+        assert_eq!(tree.len(), 100_000);
+        assert_eq!(tree.depth(99_999), 99_999);
+        assert_eq!(tree.subtree_size(0), 100_000);
+    }
+
+    #[test]
+    fn collapse_and_expand_change_only_their_range() {
+        // 0 ─┬─ 1 ─┬─ 3 ── 5
+        //    │     └─ 4
+        //    └─ 2
+        let sk = skeleton(&[-1, 0, 0, 1, 1, 3]);
+        let tree = TraceTree::build(&sk);
+        let mut view = TreeView::new(&tree);
+        assert_eq!(spans_of(&tree, view.rows()), vec![0, 1, 3, 5, 4, 2]);
+
+        let p1 = tree.position_of(1).unwrap();
+        view.set_collapsed(&tree, p1, true);
+        assert_eq!(spans_of(&tree, view.rows()), vec![0, 1, 2]);
+        // Collapsing a hidden node only records it.
+        let p3 = tree.position_of(3).unwrap();
+        view.set_collapsed(&tree, p3, true);
+        assert_eq!(spans_of(&tree, view.rows()), vec![0, 1, 2]);
+        // Expanding 1 brings back its children, but not 3's (still collapsed).
+        view.toggle(&tree, p1);
+        assert_eq!(spans_of(&tree, view.rows()), vec![0, 1, 3, 4, 2]);
+        let mut fresh = view.clone();
+        fresh.recompute(&tree);
+        assert_eq!(fresh.rows(), view.rows(), "incremental = recomputed");
+
+        // A leaf does not collapse.
+        let p2 = tree.position_of(2).unwrap();
+        view.toggle(&tree, p2);
+        assert!(!view.is_collapsed(p2));
+
+        // reveal() expands what hides a node.
+        view.collapse_to_depth(&tree, 0);
+        assert_eq!(spans_of(&tree, view.rows()), vec![0]);
+        let p5 = tree.position_of(5).unwrap();
+        let row = view.reveal(&tree, p5).unwrap();
+        assert_eq!(view.position(row), Some(p5));
+        assert_eq!(spans_of(&tree, view.rows()), vec![0, 1, 3, 5, 4, 2]);
+
+        view.collapse_to_depth(&tree, 1);
+        assert_eq!(spans_of(&tree, view.rows()), vec![0, 1, 2]);
+        view.expand_all(&tree);
+        assert_eq!(view.len(), 6);
+    }
+
+    #[test]
+    fn incremental_changes_agree_with_a_full_recompute() {
+        // A pseudo-random tree of 3,000 spans, random toggles.
+        let mut seed = 7u64;
+        let mut rand = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let parents: Vec<i32> = (0..3_000)
+            .map(|i| if i == 0 { -1 } else { rand(i) as i32 })
+            .collect();
+        let tree = TraceTree::build(&skeleton(&parents));
+        let mut view = TreeView::new(&tree);
+        for _ in 0..2_000 {
+            let pos = rand(tree.len());
+            view.toggle(&tree, pos);
+            if rand(50) == 0 {
+                let mut fresh = view.clone();
+                fresh.recompute(&tree);
+                assert_eq!(fresh.rows(), view.rows());
+            }
+        }
+        let mut fresh = view.clone();
+        fresh.recompute(&tree);
+        assert_eq!(fresh.rows(), view.rows());
+        assert!(view.rows().windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn collapsing_in_a_huge_trace_touches_only_its_range() {
+        // 100k spans: a root with 1,000 children of 99 leaves each. Collapsing and expanding
+        // one child is fast (a debug build does it in well under a millisecond).
+        let mut parents = vec![-1i32];
+        for b in 0..1_000 {
+            let batch = parents.len() as i32;
+            parents.push(0);
+            let _ = b;
+            parents.extend(std::iter::repeat_n(batch, 99));
+        }
+        let sk = skeleton(&parents);
+        let tree = TraceTree::build(&sk);
+        let mut view = TreeView::new(&tree);
+        assert_eq!(view.len(), 100_001);
+        let child = tree.children(0).nth(500).unwrap();
+        let started = std::time::Instant::now();
+        for _ in 0..100 {
+            view.set_collapsed(&tree, child, true);
+            view.set_collapsed(&tree, child, false);
+        }
+        let each = started.elapsed() / 200;
+        assert_eq!(view.len(), 100_001);
+        view.set_collapsed(&tree, child, true);
+        assert_eq!(view.len(), 100_001 - 99);
+        assert_eq!(view.row_of(child), Some(1 + 500 * 100));
+        assert!(
+            each < std::time::Duration::from_millis(5),
+            "{each:?} per toggle"
+        );
+    }
+
+    #[test]
+    fn find_matches_names_services_types_and_ids() {
+        let mut sk = skeleton(&[-1, 0, 0, 1]);
+        sk.names = vec![
+            "main_agent".into(),
+            "chat gpt-4o".into(),
+            "web_search".into(),
+            "Parse".into(),
+        ];
+        sk.services = vec!["agent-service".into(), "search-service".into()];
+        sk.spans[2].3 = 1;
+        sk.spans[1].4 = SpanType::Llm.code();
+        let tree = TraceTree::build(&sk);
+        let spans = |q: &str| {
+            find(&sk, &tree, q)
+                .into_iter()
+                .map(|p| tree.span_at(p as usize).unwrap())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(spans("AGENT"), vec![0, 1, 3], "name or service, any case");
+        assert_eq!(spans("search"), vec![2]);
+        assert_eq!(spans("llm"), vec![1], "a type by its name");
+        assert_eq!(spans("parse"), vec![3]);
+        assert_eq!(spans("0000000000000002"), vec![2], "a span id");
+        assert!(spans("  ").is_empty());
+        assert!(spans("nothing").is_empty());
+    }
+
+    #[test]
+    fn only_matches_keeps_their_ancestors() {
+        // 0 ─┬─ 1 ── 3
+        //    └─ 2 ── 4
+        let sk = skeleton(&[-1, 0, 0, 1, 2]);
+        let tree = TraceTree::build(&sk);
+        let p3 = tree.position_of(3).unwrap() as u32;
+        let keep = keep_matches(&tree, &[p3]);
+        let mut view = TreeView::new(&tree);
+        view.set_filter(&tree, Some(keep));
+        assert_eq!(spans_of(&tree, view.rows()), vec![0, 1, 3]);
+        assert!(view.is_filtered());
+        // Expanding under a filter still shows only kept nodes.
+        let p0 = tree.position_of(0).unwrap();
+        view.set_collapsed(&tree, p0, true);
+        view.set_collapsed(&tree, p0, false);
+        assert_eq!(spans_of(&tree, view.rows()), vec![0, 1, 3]);
+        view.set_filter(&tree, None);
+        assert_eq!(view.len(), 5);
+    }
+
+    #[test]
+    fn stepping_through_matches_wraps_around() {
+        let m = [2, 5, 9];
+        assert_eq!(step_match(&m, None, true), Some(2));
+        assert_eq!(step_match(&m, None, false), Some(9));
+        assert_eq!(step_match(&m, Some(2), true), Some(5));
+        assert_eq!(step_match(&m, Some(3), true), Some(5));
+        assert_eq!(step_match(&m, Some(9), true), Some(2));
+        assert_eq!(step_match(&m, Some(5), false), Some(2));
+        assert_eq!(step_match(&m, Some(2), false), Some(9));
+        assert_eq!(step_match(&[], Some(2), false), None);
+    }
+
+    #[test]
+    fn self_time_subtracts_the_union_of_children() {
+        // Parent 0..100; children 10..40 and 30..50 (overlap) and 90..120 (runs past).
+        let mut sk = skeleton(&[-1, 0, 0, 0]);
+        for (i, (s, d)) in [(0, 100), (10, 30), (30, 20), (90, 30)].iter().enumerate() {
+            sk.spans[i].5 = *s;
+            sk.spans[i].6 = *d;
+        }
+        let tree = TraceTree::build(&sk);
+        assert_eq!(tree.self_time_us(&sk, 0), 100 - 40 - 10);
+        assert_eq!(tree.self_time_us(&sk, 1), 30);
+        assert_eq!(span_index(&sk, "0000000000000003"), Some(3));
+        assert_eq!(span_index(&sk, "0000000000000009"), None);
+    }
+}
