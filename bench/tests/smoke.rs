@@ -13,6 +13,7 @@ async fn ingest_benchmark_runs_end_to_end() {
         http_addr: "127.0.0.1:0".parse().unwrap(),
         dist: None,
         limits: BodyLimits::default(),
+        max_queued_spans: 200_000,
     })
     .await
     .unwrap();

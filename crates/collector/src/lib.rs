@@ -27,6 +27,8 @@ pub struct ServeConfig {
     pub http_addr: SocketAddr,
     pub dist: Option<PathBuf>,
     pub limits: BodyLimits,
+    /// Spans that may wait for the store's writer; past this, ingest answers 503 + Retry-After.
+    pub max_queued_spans: usize,
 }
 
 /// A running collector: its bound addresses, until `shutdown` or drop of the runtime.
@@ -73,11 +75,14 @@ pub async fn start(config: &ServeConfig) -> Result<Running, StartError> {
         }
     }
     let db_path = config.data_dir.join("skein.db");
-    let store =
-        SqliteStore::open(SqliteOptions::new(&db_path)).map_err(|source| StartError::Store {
-            dir: config.data_dir.clone(),
-            source,
-        })?;
+    let store = SqliteStore::open(SqliteOptions {
+        max_queued_spans: config.max_queued_spans,
+        ..SqliteOptions::new(&db_path)
+    })
+    .map_err(|source| StartError::Store {
+        dir: config.data_dir.clone(),
+        source,
+    })?;
     let store: Arc<dyn Store> = Arc::new(store);
     let state = AppState {
         store: store.clone(),

@@ -41,6 +41,10 @@ enum Command {
         /// four times this.
         #[arg(long, env = "SKEIN_MAX_REQUEST_BYTES", default_value_t = 32 << 20)]
         max_request_bytes: usize,
+        /// Spans that may wait to be written; past this, ingest answers 503 with Retry-After
+        /// (OTLP clients retry), which bounds memory under load.
+        #[arg(long, env = "SKEIN_MAX_QUEUED_SPANS", default_value_t = 200_000)]
+        max_queued_spans: usize,
     },
     /// Send the demo data set to a running collector, through OTLP/HTTP and the feedback API.
     Demo {
@@ -95,6 +99,7 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             dist,
             demo: with_demo,
             max_request_bytes,
+            max_queued_spans,
         } => {
             let otlp_addr = match otlp_addr.as_str() {
                 "off" | "" => None,
@@ -112,6 +117,7 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
                     max_body_bytes: max_request_bytes,
                     max_decoded_bytes: max_request_bytes.saturating_mul(4),
                 },
+                max_queued_spans,
             };
             let running = start(&config).await?;
             tracing::info!(

@@ -488,3 +488,63 @@ async fn acknowledged_spans_survive_a_kill() {
     assert_eq!(page["total"], 1);
     assert_eq!(page["traces"][0]["root_name"], "durable");
 }
+
+#[tokio::test]
+async fn a_full_write_queue_answers_503_with_retry_after_and_keeps_what_it_acknowledged() {
+    // A queue of one span: any request that arrives while another is being written is refused.
+    let collector = Collector::start_with(&["--max-queued-spans", "1"]);
+    let mut acknowledged = 0u64;
+    let mut refused = 0;
+    for round in 0..20u64 {
+        let mut requests = tokio::task::JoinSet::new();
+        for i in 0..40u64 {
+            let trace = format!("{:032x}", round * 1000 + i + 1);
+            let spans: Vec<(String, String)> = (0..50u64)
+                .map(|s| (trace.clone(), format!("{:016x}", s + 1)))
+                .collect();
+            let body = {
+                let refs: Vec<(&str, &str, &str)> = spans
+                    .iter()
+                    .map(|(t, s)| (t.as_str(), s.as_str(), "load"))
+                    .collect();
+                json_request(&refs)
+            };
+            let url = collector.otlp_traces.clone();
+            requests.spawn(async move {
+                let response = common::client()
+                    .post(url)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .expect("POST");
+                let status = response.status().as_u16();
+                let retry_after = response.headers().get("retry-after").cloned();
+                let body: serde_json::Value = response.json().await.unwrap_or_default();
+                (status, retry_after, body)
+            });
+        }
+        while let Some(result) = requests.join_next().await {
+            let (status, retry_after, body) = result.unwrap();
+            match status {
+                200 => acknowledged += 50,
+                503 => {
+                    refused += 1;
+                    assert!(retry_after.is_some(), "503 without Retry-After");
+                    assert!(body["error"].as_str().unwrap().contains("queue"), "{body}");
+                }
+                other => panic!("unexpected {other}: {body}"),
+            }
+        }
+        if refused > 0 {
+            break;
+        }
+    }
+    assert!(
+        refused > 0,
+        "no request was ever refused with a one-span queue"
+    );
+    // Exactly what was acknowledged is stored: nothing lost, nothing refused stored.
+    let projects = get_json(&collector.url("/api/v1/projects")).await;
+    assert_eq!(projects[0]["span_count"].as_u64().unwrap(), acknowledged);
+}
