@@ -1,31 +1,37 @@
 //! `Store::metrics` on SQLite, and the per-trace feedback summary of the trace list.
 //!
-//! A metric query is a few statements over one "base" row set — one row per trace in scope:
-//! its group (the `group_by` tag's value), its start and its value — all in one read
-//! transaction, so they agree with each other while spans keep arriving:
-//! 1. aggregates per group and time bucket, in SQL: count, sum, sum of squares (`GROUP BY`);
-//! 2. exact quantiles per group: a window over the values sorted per group (`row_number()`)
-//!    returns only the rows at the ranks the quantiles interpolate between (numpy's "linear"
-//!    method), so no raw rows leave SQLite; for the latency p50/p95 metrics, the same per
-//!    group and bucket for the time series;
-//! 3. a histogram per group over shared bins, in SQL (`GROUP BY group, bin`): "nice" bins from
-//!    the smallest value to the largest group p99, with the values beyond counted apart. Its
-//!    counts are exact; quantiles do not come from it.
+//! SQL selects the traces in scope (time range and tag filters), joins each to its group (the
+//! `group_by` tag's value) and computes its value; the collector streams those rows once, in a
+//! read transaction, and aggregates them as they come: count, sum and sum of squares per group
+//! and time bucket, and for value metrics (latency, tokens, cost, feedback) every value, sorted
+//! per group afterwards for exact quantiles (numpy's "linear" rule, `stats::quantile_sorted`)
+//! and exact histogram counts over shared bins — and for the latency p50/p95 metrics the exact
+//! p50/p95 of every bucket. Only the aggregates leave the collector; the browser never gets
+//! rows.
 //!
-//! Count and error-rate metrics need only step 1. Steps 2 and 3 each re-run the base query
-//! and sort or group it; the base query reads `traces` by `traces_by_start` (the time range),
-//! the group's tag by the `trace_tags` primary key, and for feedback metrics `feedback` by
-//! `feedback_by_key`.
+//! Why the aggregation is not a SQL `GROUP BY`: SQLite has no hash aggregation, so grouping
+//! by (tag value, bucket) pushes every row through its sorter. Measured on 1M traces (SQLite
+//! 3.50.2, both cores shared with other builds): the `GROUP BY` query takes 2.4 s where
+//! streaming the same rows takes 0.75 s and a hash map in Rust adds ~0.05 s; a window for
+//! the quantiles would have been another 1.7 s. The rows never leave the process.
+//!
+//! Indexes: traces are read in primary-key order (project, trace_id), which keeps the
+//! `trace_tags` primary-key lookups of the group and of the tag filters sequential. The time
+//! range goes through `traces_by_start` only when it selects a small part of the project's
+//! time span (`INDEX_FRACTION`): over a wide range, the random primary-key lookups from that
+//! index cost 5x the scan (5.8 s against 1.1 s for 1M traces). Feedback metrics first read the
+//! key's scores by `feedback_by_key` into a map by trace (per trace, the mean of its scores),
+//! then the traces in scope.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
-use rusqlite::types::Value as SqlValue;
+use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::{params_from_iter, Connection, OptionalExtension};
 use skein_model::metrics::{
     self, BucketPoint, Histogram, Metric, MetricGroup, MetricKind, MetricQuery, MetricResponse,
     Quantiles, Statistic, MAX_GROUPS,
 };
-use skein_model::stats::{quantile_ranks, Moments};
+use skein_model::stats::{quantile_sorted, Moments};
 use skein_model::trace::FeedbackStat;
 use skein_model::{TraceQuery, TraceSummary};
 
@@ -35,57 +41,70 @@ use crate::store::{StoreError, StoreResult};
 /// About this many histogram bins (`metrics::nice_bins` picks a round width).
 const TARGET_BINS: usize = 30;
 
+/// Use `traces_by_start` when the time range covers less than this share of the project's
+/// span of trace starts: random primary-key lookups from the index cost about 5x a row of the
+/// sequential scan, hence 1/5.
+const INDEX_FRACTION: f64 = 0.2;
+
+/// Most values kept for quantiles and histograms (8 bytes each, twice with per-bucket
+/// quantiles). Beyond, the distributions are left out (the counts, sums and intervals stay)
+/// rather than risk the collector's memory on one request.
+const MAX_DISTRIBUTION_VALUES: usize = 20_000_000;
+
 /// Nanoseconds per millisecond.
 const MS_NS: i64 = 1_000_000;
-
-type GroupKey = Option<String>;
 
 pub(super) fn metrics(
     conn: &Connection,
     project: &str,
     q: &MetricQuery,
 ) -> StoreResult<MetricResponse> {
-    // One read transaction: every statement sees the same snapshot, so the ranks a quantile
-    // needs and the rows fetched at those ranks come from the same data.
+    // One read transaction: the feedback map and the traces come from the same snapshot.
+    let started = std::time::Instant::now();
     let tx = conn.unchecked_transaction()?;
-    let (from_ms, to_ms) = time_range(&tx, project, q)?;
+    let data = DataSpan::of(&tx, project)?;
+    let (from_ms, to_ms) = data.resolve(q);
     let bucket_ms = q
         .bucket
         .resolve(from_ms, to_ms)
         .map_err(|e| StoreError::Invalid(e.0))?;
-    let base = Base::new(project, q, from_ms, to_ms);
     let kind = q.metric.kind();
+    let per_bucket = matches!(q.metric.statistic(), Statistic::P50 | Statistic::P95);
+    let mut acc = Accumulator::new(bucket_ms, kind == MetricKind::Value, per_bucket);
+    let by_start = data.is_selective(from_ms, to_ms);
 
-    let (mut groups, omitted_groups) = aggregate(&tx, &base, bucket_ms)?;
-    let mut bins = Vec::new();
-    if kind == MetricKind::Value && !groups.is_empty() {
-        let quantiles = group_quantiles(&tx, &base)?;
-        for g in &mut groups {
-            g.quantiles = quantiles.get(&g.value).copied();
-        }
-        bins = shared_bins(&groups);
-        if !bins.is_empty() {
-            let histograms = histograms(&tx, &base, &bins)?;
-            for g in &mut groups {
-                g.histogram =
-                    Some(
-                        histograms
-                            .get(&g.value)
-                            .cloned()
-                            .unwrap_or_else(|| Histogram {
-                                counts: vec![0; bins.len() - 1],
-                                above: 0,
-                            }),
-                    );
+    match &q.metric {
+        Metric::Feedback(key) => {
+            let scores = TraceScores::read(&tx, project, key)?;
+            tracing::debug!(elapsed = ?started.elapsed(), traces = scores.hex.len() + scores.other.len(), "metrics: feedback scores read");
+            if !scores.is_empty() {
+                let scope = Scope::new(project, q, from_ms, to_ms, by_start, "t.trace_id");
+                scope.for_each(&tx, |row| {
+                    if let ValueRef::Text(id) = row.column {
+                        if let Some(score) = scores.mean(id) {
+                            acc.add(row.group, row.start_ns, score);
+                        }
+                    }
+                })?;
             }
         }
-        if matches!(q.metric.statistic(), Statistic::P50 | Statistic::P95) {
-            bucket_quantiles(&tx, &base, bucket_ms, &mut groups)?;
+        metric => {
+            let scope = Scope::new(project, q, from_ms, to_ms, by_start, value_expr(metric));
+            scope.for_each(&tx, |row| {
+                let value = match row.column {
+                    ValueRef::Real(v) => v,
+                    ValueRef::Integer(v) => v as f64,
+                    _ => return,
+                };
+                acc.add(row.group, row.start_ns, value);
+            })?;
         }
     }
-    for g in &mut groups {
-        g.ci = metrics::group_ci(kind, &g.moments());
-    }
+
+    let streamed = started.elapsed();
+    let (groups, omitted_groups, bins) = acc.finish(kind);
+    // Where the time goes, for tuning (SKEIN_LOG=skein_collector=debug).
+    tracing::debug!(metric = %q.metric, by_start, ?streamed, total = ?started.elapsed(), "metrics: aggregated");
     Ok(MetricResponse {
         metric: q.metric.clone(),
         group_by: q.group_by.clone(),
@@ -101,74 +120,88 @@ pub(super) fn metrics(
     })
 }
 
-/// The query's range, with the data's first and last trace start where it gives no bound.
-fn time_range(conn: &Connection, project: &str, q: &MetricQuery) -> StoreResult<(i64, i64)> {
-    if let (Some(from), Some(to)) = (q.from_ms, q.to_ms) {
-        return Ok((from, to));
+/// A trace metric's value, REAL so that sums of squares of token counts cannot overflow.
+fn value_expr(metric: &Metric) -> &'static str {
+    match metric {
+        Metric::Count => "1.0",
+        Metric::ErrorRate => "CASE WHEN t.error_count > 0 THEN 1.0 ELSE 0.0 END",
+        Metric::LatencyP50 | Metric::LatencyP95 | Metric::LatencyMean => "t.duration_ns / 1e6",
+        Metric::InputTokens => "CAST(t.input_tokens AS REAL)",
+        Metric::OutputTokens => "CAST(t.output_tokens AS REAL)",
+        Metric::TotalTokens => "CAST(t.input_tokens + t.output_tokens AS REAL)",
+        Metric::Cost => "CAST(t.cost AS REAL)",
+        // Feedback values come from `TraceScores`; the scope selects the trace id instead.
+        Metric::Feedback(_) => "NULL",
     }
-    // min/max over `traces_by_start`: two index seeks.
-    let (first, last): (Option<i64>, Option<i64>) = conn
-        .prepare_cached("SELECT min(start_ns), max(start_ns) FROM traces WHERE project = ?1")?
-        .query_row([project], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?
-        .unwrap_or((None, None));
-    let to = q
-        .to_ms
-        .or(last.map(|ns| ns.div_euclid(MS_NS) + 1))
-        .unwrap_or(1);
-    let from = q
-        .from_ms
-        .or(first.map(|ns| ns.div_euclid(MS_NS)))
-        .unwrap_or(to - 1)
-        .min(to - 1);
-    Ok((from, to))
 }
 
-/// The base row set as a subquery: `grp` (the group tag's value, NULL without one), `ts` (the
-/// trace's start, ns) and `val` (the metric's value for the trace, REAL so sums of squares of
-/// token counts cannot overflow 64-bit integers).
-struct Base {
+/// The first and last trace start of the project (ns), from `traces_by_start`: two seeks.
+struct DataSpan {
+    first: Option<i64>,
+    last: Option<i64>,
+}
+
+impl DataSpan {
+    fn of(conn: &Connection, project: &str) -> StoreResult<DataSpan> {
+        let (first, last) = conn
+            .prepare_cached("SELECT min(start_ns), max(start_ns) FROM traces WHERE project = ?1")?
+            .query_row([project], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .unwrap_or((None, None));
+        Ok(DataSpan { first, last })
+    }
+
+    /// The query's range (Unix ms, `to` excluded), with the data's bounds where it gives none.
+    fn resolve(&self, q: &MetricQuery) -> (i64, i64) {
+        let to = q
+            .to_ms
+            .or(self.last.map(|ns| ns.div_euclid(MS_NS) + 1))
+            .unwrap_or(1);
+        let from = q
+            .from_ms
+            .or(self.first.map(|ns| ns.div_euclid(MS_NS)))
+            .unwrap_or(to - 1)
+            .min(to - 1);
+        (from, to)
+    }
+
+    /// Whether `[from_ms, to_ms)` covers little enough of the data's time span for the
+    /// `traces_by_start` index to beat a scan (assuming traces spread evenly over time).
+    fn is_selective(&self, from_ms: i64, to_ms: i64) -> bool {
+        let (Some(first), Some(last)) = (self.first, self.last) else {
+            return false;
+        };
+        let span = (last - first).max(1) as f64;
+        let from = from_ms.saturating_mul(MS_NS).max(first);
+        let to = to_ms.saturating_mul(MS_NS).min(last + 1);
+        ((to - from).max(0) as f64) < INDEX_FRACTION * span
+    }
+}
+
+/// The traces in scope as rows `(grp, ts, column)`: the group tag's value (NULL without
+/// one), the trace's start (ns), and a per-trace column (the metric's value, or the id).
+struct Scope {
     sql: String,
     args: Vec<SqlValue>,
 }
 
-impl Base {
-    fn new(project: &str, q: &MetricQuery, from_ms: i64, to_ms: i64) -> Base {
+/// One row of a `Scope`, borrowed from SQLite's buffers (no allocation per row).
+struct ScopeRow<'a> {
+    group: ValueRef<'a>,
+    start_ns: i64,
+    column: ValueRef<'a>,
+}
+
+impl Scope {
+    fn new(
+        project: &str,
+        q: &MetricQuery,
+        from_ms: i64,
+        to_ms: i64,
+        by_start: bool,
+        column: &str,
+    ) -> Scope {
         let mut args: Vec<SqlValue> = Vec::new();
-        let value = match &q.metric {
-            Metric::Count => "1.0",
-            Metric::ErrorRate => "CASE WHEN t.error_count > 0 THEN 1.0 ELSE 0.0 END",
-            Metric::LatencyP50 | Metric::LatencyP95 | Metric::LatencyMean => "t.duration_ns / 1e6",
-            Metric::InputTokens => "CAST(t.input_tokens AS REAL)",
-            Metric::OutputTokens => "CAST(t.output_tokens AS REAL)",
-            Metric::TotalTokens => "CAST(t.input_tokens + t.output_tokens AS REAL)",
-            Metric::Cost => "CAST(t.cost AS REAL)",
-            Metric::Feedback(_) => "v.score",
-        };
-        let source = match &q.metric {
-            Metric::Feedback(key) => {
-                // Per trace, the mean score of its feedback with this key. Feedback posted with
-                // only a run id (the LangSmith SDK's create_feedback) reaches its trace through
-                // the run's span.
-                for _ in 0..2 {
-                    args.push(project.to_string().into());
-                    args.push(key.clone().into());
-                }
-                args.push(project.to_string().into());
-                "(SELECT trace_id, avg(score) AS score FROM ( \
-                   SELECT f.trace_id AS trace_id, f.score AS score FROM feedback f \
-                   WHERE f.project = ? AND f.key = ? AND f.score IS NOT NULL \
-                     AND f.trace_id IS NOT NULL \
-                   UNION ALL \
-                   SELECT s.trace_id, f.score FROM feedback f \
-                   JOIN spans s ON s.span_id = f.run_id AND s.project = f.project \
-                   WHERE f.project = ? AND f.key = ? AND f.score IS NOT NULL \
-                     AND f.trace_id IS NULL \
-                 ) GROUP BY trace_id) v \
-                 JOIN traces t ON t.project = ? AND t.trace_id = v.trace_id"
-            }
-            _ => "traces t",
-        };
         let (group, join) = match &q.group_by {
             Some(key) => {
                 args.push(key.clone().into());
@@ -182,65 +215,253 @@ impl Base {
         };
         let scope = TraceQuery {
             tags: q.tags.clone(),
-            from_ms: Some(from_ms),
-            to_ms: Some(to_ms),
+            from_ms: by_start.then_some(from_ms),
+            to_ms: by_start.then_some(to_ms),
             ..TraceQuery::default()
         };
-        let (filter, filter_args) = trace_filter(project, &scope);
+        let (mut filter, filter_args) = trace_filter(project, &scope);
         args.extend(filter_args);
-        Base {
+        let mut order = "";
+        if !by_start {
+            // The same range with the index disabled (a unary + makes the column an
+            // expression), and the primary-key order asked for: otherwise the planner reads
+            // a narrow covering index (`traces_by_user` for count metrics), whose order makes
+            // every `trace_tags` lookup random (measured on 1M traces: 2.7 s against 0.85 s).
+            filter.push_str(" AND +t.start_ns >= ? AND +t.start_ns < ?");
+            args.push(from_ms.saturating_mul(MS_NS).into());
+            args.push(to_ms.saturating_mul(MS_NS).into());
+            order = " ORDER BY t.trace_id";
+        }
+        Scope {
             sql: format!(
-                "SELECT {group} AS grp, t.start_ns AS ts, {value} AS val \
-                 FROM {source}{join} WHERE {filter}"
+                "SELECT {group}, t.start_ns, {column} FROM traces t{join} WHERE {filter}{order}"
             ),
             args,
         }
     }
 
-    /// The placeholder for the i-th (0-based) extra parameter after the base's own.
-    fn param(&self, i: usize) -> String {
-        format!("?{}", self.args.len() + 1 + i)
-    }
-
-    fn args_with(&self, extra: impl IntoIterator<Item = SqlValue>) -> Vec<SqlValue> {
-        self.args.iter().cloned().chain(extra).collect()
+    fn for_each(&self, conn: &Connection, mut f: impl FnMut(ScopeRow<'_>)) -> StoreResult<()> {
+        let mut stmt = conn.prepare(&self.sql)?;
+        let mut rows = stmt.query(params_from_iter(self.args.iter()))?;
+        while let Some(row) = rows.next()? {
+            f(ScopeRow {
+                group: row.get_ref(0)?,
+                start_ns: row.get(1)?,
+                column: row.get_ref(2)?,
+            });
+        }
+        Ok(())
     }
 }
 
-/// Step 1: count, sum and sum of squares per group and bucket, merged into groups (they are
-/// additive). Keeps the `MAX_GROUPS` largest groups; returns how many were left out.
-fn aggregate(
-    conn: &Connection,
-    base: &Base,
-    bucket_ms: i64,
-) -> StoreResult<(Vec<MetricGroup>, u64)> {
-    let sql = format!(
-        "WITH base AS ({}) \
-         SELECT grp, ts / {} AS b, count(*), sum(val), sum(val * val) \
-         FROM base GROUP BY grp, b",
-        base.sql,
-        base.param(0)
-    );
-    let bucket_ns = bucket_ms.saturating_mul(MS_NS);
-    let mut stmt = conn.prepare(&sql)?;
-    let mut rows = stmt.query(params_from_iter(base.args_with([bucket_ns.into()])))?;
-    let mut by_group: HashMap<GroupKey, BTreeMap<i64, Moments>> = HashMap::new();
-    while let Some(row) = rows.next()? {
-        let grp: GroupKey = row.get(0)?;
-        let bucket: i64 = row.get(1)?;
-        let n: i64 = row.get(2)?;
-        let m = Moments::new(n.max(0) as u64, row.get(3)?, row.get(4)?);
-        by_group.entry(grp).or_default().insert(bucket, m);
+/// Per trace, the sum and count of its scores for one feedback key. Trace ids in the usual
+/// form (32 lowercase hex digits) are kept as a u128, others as bytes.
+#[derive(Default)]
+struct TraceScores {
+    hex: HashMap<u128, (f64, u32)>,
+    other: HashMap<Vec<u8>, (f64, u32)>,
+}
+
+impl TraceScores {
+    /// Reads the key's scores. Feedback posted with only a run id (the LangSmith SDK's
+    /// `create_feedback`) reaches its trace through the run's span.
+    ///
+    /// `feedback_by_key` finds the key's rows but fetches each from the table at random; a
+    /// sequential scan of the whole table is ~8x cheaper per row (measured on 1M rows: 1.2 s
+    /// against 0.14 s). So the table is scanned when the key holds more than 1/8 of it, as
+    /// judged from an index-only count and the largest rowid (both cheap).
+    fn read(conn: &Connection, project: &str, key: &str) -> StoreResult<TraceScores> {
+        let of_key: i64 = conn
+            .prepare_cached("SELECT count(*) FROM feedback WHERE project = ?1 AND key = ?2")?
+            .query_row([project, key], |r| r.get(0))?;
+        let table: Option<i64> = conn
+            .prepare_cached("SELECT max(rowid) FROM feedback")?
+            .query_row([], |r| r.get(0))?;
+        let scan = of_key.saturating_mul(8) > table.unwrap_or(0);
+        // One pass over the key's rows; coalesce() evaluates the span lookup only for rows
+        // without a trace id.
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT coalesce(f.trace_id, (SELECT s.trace_id FROM spans s \
+                 WHERE s.span_id = f.run_id AND s.project = f.project LIMIT 1)), f.score \
+             FROM feedback f {} \
+             WHERE f.project = ?1 AND f.key = ?2 AND f.score IS NOT NULL",
+            if scan { "NOT INDEXED" } else { "" }
+        ))?;
+        let mut rows = stmt.query([project, key])?;
+        let mut scores = TraceScores::default();
+        while let Some(row) = rows.next()? {
+            let (ValueRef::Text(id), Some(score)) =
+                (row.get_ref(0)?, row.get::<_, Option<f64>>(1)?)
+            else {
+                continue;
+            };
+            if !score.is_finite() {
+                continue;
+            }
+            let entry = match hex_id(id) {
+                Some(n) => scores.hex.entry(n).or_default(),
+                None => scores.other.entry(id.to_vec()).or_default(),
+            };
+            entry.0 += score;
+            entry.1 += 1;
+        }
+        Ok(scores)
     }
-    let mut groups: Vec<MetricGroup> = by_group
-        .into_iter()
-        .map(|(value, buckets)| {
+
+    fn is_empty(&self) -> bool {
+        self.hex.is_empty() && self.other.is_empty()
+    }
+
+    fn mean(&self, trace_id: &[u8]) -> Option<f64> {
+        let (sum, n) = match hex_id(trace_id) {
+            Some(id) => self.hex.get(&id),
+            None => self.other.get(trace_id),
+        }?;
+        (*n > 0).then(|| sum / f64::from(*n))
+    }
+}
+
+/// A 32-digit lowercase hex id as a number; None for anything else (uppercase included, so
+/// that two ids match exactly when their text does, as in SQL).
+fn hex_id(id: &[u8]) -> Option<u128> {
+    if id.len() != 32 {
+        return None;
+    }
+    let mut n: u128 = 0;
+    for &b in id {
+        let digit = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            _ => return None,
+        };
+        n = (n << 4) | u128::from(digit);
+    }
+    Some(n)
+}
+
+/// One group being aggregated.
+struct GroupAcc {
+    value: Option<String>,
+    buckets: HashMap<i64, Moments>,
+    values: Vec<f64>,
+    bucket_values: HashMap<i64, Vec<f64>>,
+}
+
+/// Aggregates the rows of a scope as they stream by.
+struct Accumulator {
+    bucket_ns: i64,
+    bucket_ms: i64,
+    keep_values: bool,
+    per_bucket: bool,
+    kept: usize,
+    slot_of: HashMap<Vec<u8>, usize>,
+    untagged: Option<usize>,
+    groups: Vec<GroupAcc>,
+}
+
+impl Accumulator {
+    fn new(bucket_ms: i64, keep_values: bool, per_bucket: bool) -> Accumulator {
+        Accumulator {
+            bucket_ns: bucket_ms.saturating_mul(MS_NS).max(1),
+            bucket_ms: bucket_ms.max(1),
+            keep_values,
+            per_bucket,
+            kept: 0,
+            slot_of: HashMap::new(),
+            untagged: None,
+            groups: Vec::new(),
+        }
+    }
+
+    fn new_group(&mut self, value: Option<String>) -> usize {
+        self.groups.push(GroupAcc {
+            value,
+            buckets: HashMap::new(),
+            values: Vec::new(),
+            bucket_values: HashMap::new(),
+        });
+        self.groups.len() - 1
+    }
+
+    /// The group of a tag value, looked up by the bytes SQLite hands out.
+    fn slot(&mut self, group: ValueRef<'_>) -> usize {
+        let bytes: Vec<u8>;
+        let key: &[u8] = match group {
+            ValueRef::Null => {
+                if let Some(slot) = self.untagged {
+                    return slot;
+                }
+                let slot = self.new_group(None);
+                self.untagged = Some(slot);
+                return slot;
+            }
+            ValueRef::Text(b) | ValueRef::Blob(b) => b,
+            // Tag values are stored as text; a number is grouped by its text form.
+            ValueRef::Integer(i) => {
+                bytes = i.to_string().into_bytes();
+                &bytes
+            }
+            ValueRef::Real(r) => {
+                bytes = r.to_string().into_bytes();
+                &bytes
+            }
+        };
+        if let Some(&slot) = self.slot_of.get(key) {
+            return slot;
+        }
+        let slot = self.new_group(Some(String::from_utf8_lossy(key).into_owned()));
+        self.slot_of.insert(key.to_vec(), slot);
+        slot
+    }
+
+    fn add(&mut self, group: ValueRef<'_>, start_ns: i64, value: f64) {
+        // A non-finite value (an infinite cost from a broken client) would turn every sum it
+        // joins into inf or NaN, which JSON cannot carry: it is left out.
+        if !value.is_finite() {
+            return;
+        }
+        let slot = self.slot(group);
+        let bucket = start_ns.div_euclid(self.bucket_ns);
+        let g = &mut self.groups[slot];
+        g.buckets.entry(bucket).or_default().push(value);
+        if self.keep_values && self.kept < MAX_DISTRIBUTION_VALUES {
+            self.kept += 1;
+            g.values.push(value);
+            if self.per_bucket {
+                g.bucket_values.entry(bucket).or_default().push(value);
+            }
+        }
+    }
+
+    /// The groups, largest first and at most `MAX_GROUPS` of them (with how many were left
+    /// out), and the shared histogram bins.
+    fn finish(self, kind: MetricKind) -> (Vec<MetricGroup>, u64, Vec<f64>) {
+        let complete = self.kept < MAX_DISTRIBUTION_VALUES;
+        let bucket_ms = self.bucket_ms;
+        let mut accs = self.groups;
+        // Largest first; traces without the tag after tagged groups of the same size.
+        let size = |g: &GroupAcc| g.buckets.values().map(|m| m.n).sum::<u64>();
+        accs.sort_by_cached_key(|g| {
+            (
+                std::cmp::Reverse(size(g)),
+                g.value.is_none(),
+                g.value.clone(),
+            )
+        });
+        let omitted = accs.len().saturating_sub(MAX_GROUPS) as u64;
+        accs.truncate(MAX_GROUPS);
+
+        let mut groups = Vec::with_capacity(accs.len());
+        let mut sorted_values = Vec::with_capacity(accs.len());
+        for mut acc in accs {
+            let mut buckets: Vec<(i64, Moments)> = acc.buckets.into_iter().collect();
+            buckets.sort_unstable_by_key(|(b, _)| *b);
             let mut total = Moments::default();
             let series = buckets
                 .iter()
-                .map(|(&b, m)| {
+                .map(|(b, m)| {
                     total.merge(m);
-                    BucketPoint {
+                    let mut point = BucketPoint {
                         start_ms: b.saturating_mul(bucket_ms),
                         n: m.n,
                         mean: m.mean().unwrap_or(0.0),
@@ -248,149 +469,60 @@ fn aggregate(
                         sum_sq: m.sum_sq,
                         p50: None,
                         p95: None,
+                    };
+                    if let (true, Some(vals)) = (complete, acc.bucket_values.get_mut(b)) {
+                        vals.sort_unstable_by(f64::total_cmp);
+                        point.p50 = quantile_sorted(vals, 0.5);
+                        point.p95 = quantile_sorted(vals, 0.95);
                     }
+                    point
                 })
                 .collect();
-            MetricGroup {
-                value,
+            acc.values.sort_unstable_by(f64::total_cmp);
+            let quantiles = if complete {
+                quantiles(&acc.values)
+            } else {
+                None
+            };
+            groups.push(MetricGroup {
+                value: acc.value,
                 n: total.n,
                 sum: total.sum,
                 sum_sq: total.sum_sq,
                 mean: total.mean().unwrap_or(0.0),
                 sd: total.sd(),
-                ci: None,
-                quantiles: None,
+                ci: metrics::group_ci(kind, &total),
+                quantiles,
                 histogram: None,
                 series,
-            }
-        })
-        .collect();
-    // Largest first; traces without the tag after the tagged groups of the same size.
-    groups.sort_by(|a, b| {
-        b.n.cmp(&a.n)
-            .then_with(|| a.value.is_none().cmp(&b.value.is_none()))
-            .then_with(|| a.value.cmp(&b.value))
-    });
-    let omitted = groups.len().saturating_sub(MAX_GROUPS) as u64;
-    groups.truncate(MAX_GROUPS);
-    Ok((groups, omitted))
-}
-
-/// The SQL condition "rn is one of the ranks the quantiles `levels` of n sorted values
-/// interpolate between", mirroring `stats::quantile_ranks` (same double arithmetic, and
-/// CAST truncates like floor for these non-negative numbers).
-fn rank_condition(levels: &[f64], with_ends: bool) -> String {
-    let mut ranks: Vec<String> = Vec::new();
-    if with_ends {
-        ranks.push("0".into());
-        ranks.push("n - 1".into());
-    }
-    for q in levels {
-        ranks.push(format!("CAST((n - 1) * {q:?} AS INTEGER)"));
-        ranks.push(format!("CAST((n - 1) * {q:?} AS INTEGER) + 1"));
-    }
-    format!("rn IN ({})", ranks.join(", "))
-}
-
-/// The type-7 quantile `level` of `n` values from the values fetched at their ranks.
-fn quantile_from_ranks(ranked: &BTreeMap<i64, f64>, n: u64, level: f64) -> Option<f64> {
-    let (lo, hi, frac) = quantile_ranks(n, level)?;
-    let a = *ranked.get(&(lo as i64))?;
-    if frac == 0.0 {
-        // Min and max: the upper rank is not fetched (nor needed).
-        return Some(a);
-    }
-    let b = *ranked.get(&(hi as i64))?;
-    Some(a + (b - a) * frac)
-}
-
-/// Step 2: exact quantiles per group.
-fn group_quantiles(conn: &Connection, base: &Base) -> StoreResult<HashMap<GroupKey, Quantiles>> {
-    let sql = format!(
-        "WITH base AS ({}) \
-         SELECT grp, n, rn, val FROM ( \
-           SELECT grp, val, row_number() OVER w - 1 AS rn, \
-             count(*) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS n \
-           FROM base WINDOW w AS (PARTITION BY grp ORDER BY val) \
-         ) WHERE {}",
-        base.sql,
-        rank_condition(&Quantiles::LEVELS, true)
-    );
-    let mut stmt = conn.prepare(&sql)?;
-    let mut rows = stmt.query(params_from_iter(base.args.iter()))?;
-    let mut ranked: HashMap<GroupKey, (u64, BTreeMap<i64, f64>)> = HashMap::new();
-    while let Some(row) = rows.next()? {
-        let grp: GroupKey = row.get(0)?;
-        let n: i64 = row.get(1)?;
-        let entry = ranked
-            .entry(grp)
-            .or_insert_with(|| (n.max(0) as u64, BTreeMap::new()));
-        entry.1.insert(row.get(2)?, row.get(3)?);
-    }
-    Ok(ranked
-        .into_iter()
-        .filter_map(|(grp, (n, values))| {
-            let at = |level| quantile_from_ranks(&values, n, level);
-            let quantiles = Quantiles {
-                min: at(0.0)?,
-                p25: at(0.25)?,
-                p50: at(0.5)?,
-                p75: at(0.75)?,
-                p95: at(0.95)?,
-                p99: at(0.99)?,
-                max: at(1.0)?,
-            };
-            Some((grp, quantiles))
-        })
-        .collect())
-}
-
-/// For the latency p50/p95 metrics: the exact p50 and p95 of each group's buckets.
-fn bucket_quantiles(
-    conn: &Connection,
-    base: &Base,
-    bucket_ms: i64,
-    groups: &mut [MetricGroup],
-) -> StoreResult<()> {
-    let sql = format!(
-        "WITH base AS ({}) \
-         SELECT grp, b, n, rn, val FROM ( \
-           SELECT grp, ts / {} AS b, val, row_number() OVER w - 1 AS rn, \
-             count(*) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS n \
-           FROM base WINDOW w AS (PARTITION BY grp, ts / {} ORDER BY val) \
-         ) WHERE {}",
-        base.sql,
-        base.param(0),
-        base.param(0),
-        rank_condition(&[0.5, 0.95], false)
-    );
-    let bucket_ns = bucket_ms.saturating_mul(MS_NS);
-    let mut stmt = conn.prepare(&sql)?;
-    let mut rows = stmt.query(params_from_iter(base.args_with([bucket_ns.into()])))?;
-    type Ranked = (u64, BTreeMap<i64, f64>);
-    let mut ranked: HashMap<(GroupKey, i64), Ranked> = HashMap::new();
-    while let Some(row) = rows.next()? {
-        let key = (row.get::<_, GroupKey>(0)?, row.get::<_, i64>(1)?);
-        let n: i64 = row.get(2)?;
-        let entry = ranked
-            .entry(key)
-            .or_insert_with(|| (n.max(0) as u64, BTreeMap::new()));
-        entry.1.insert(row.get(3)?, row.get(4)?);
-    }
-    for g in groups {
-        for point in &mut g.series {
-            let key = (g.value.clone(), point.start_ms / bucket_ms.max(1));
-            if let Some((n, values)) = ranked.get(&key) {
-                point.p50 = quantile_from_ranks(values, *n, 0.5);
-                point.p95 = quantile_from_ranks(values, *n, 0.95);
+            });
+            sorted_values.push(acc.values);
+        }
+        let bins = shared_bins(&groups);
+        if !bins.is_empty() {
+            for (g, vals) in groups.iter_mut().zip(&sorted_values) {
+                g.histogram = Some(histogram(vals, &bins));
             }
         }
+        (groups, omitted, bins)
     }
-    Ok(())
+}
+
+fn quantiles(sorted: &[f64]) -> Option<Quantiles> {
+    let at = |q| quantile_sorted(sorted, q);
+    Some(Quantiles {
+        min: at(0.0)?,
+        p25: at(0.25)?,
+        p50: at(0.5)?,
+        p75: at(0.75)?,
+        p95: at(0.95)?,
+        p99: at(0.99)?,
+        max: at(1.0)?,
+    })
 }
 
 /// Bins from the smallest value of any group to the largest group p99: a single far outlier
-/// would otherwise squash every other value into the first bar.
+/// would otherwise squash every other value into the first bar. None without quantiles.
 fn shared_bins(groups: &[MetricGroup]) -> Vec<f64> {
     let low = groups
         .iter()
@@ -403,52 +535,27 @@ fn shared_bins(groups: &[MetricGroup]) -> Vec<f64> {
     metrics::nice_bins(low, high, TARGET_BINS)
 }
 
-/// Step 3: counts per group and bin; values past the last edge are counted as `above`.
-fn histograms(
-    conn: &Connection,
-    base: &Base,
-    bins: &[f64],
-) -> StoreResult<HashMap<GroupKey, Histogram>> {
-    let count = bins.len() - 1;
-    let (low, high) = (bins[0], bins[count]);
-    let width = (high - low) / count as f64;
-    // Bin i is [edge i, edge i+1); the last is closed. The 1e-9 keeps a value that sits on an
-    // edge (0.7 with 0.05-wide bins: 0.7 / 0.05 = 13.999999999999998) in the bin it starts.
-    let sql = format!(
-        "WITH base AS ({}) \
-         SELECT grp, CASE WHEN val > {hi} THEN -1 \
-           ELSE min(max(CAST((val - {lo}) / {w} + 1e-9 AS INTEGER), 0), {last}) END AS bin, \
-           count(*) \
-         FROM base GROUP BY grp, bin",
-        base.sql,
-        hi = base.param(0),
-        lo = base.param(1),
-        w = base.param(2),
-        last = base.param(3),
-    );
-    let mut stmt = conn.prepare(&sql)?;
-    let extra: [SqlValue; 4] = [
-        high.into(),
-        low.into(),
-        width.into(),
-        (count as i64 - 1).into(),
-    ];
-    let mut rows = stmt.query(params_from_iter(base.args_with(extra)))?;
-    let mut out: HashMap<GroupKey, Histogram> = HashMap::new();
-    while let Some(row) = rows.next()? {
-        let grp: GroupKey = row.get(0)?;
-        let bin: i64 = row.get(1)?;
-        let n = row.get::<_, i64>(2)?.max(0) as u64;
-        let h = out.entry(grp).or_insert_with(|| Histogram {
-            counts: vec![0; count],
-            above: 0,
-        });
-        match usize::try_from(bin).ok().and_then(|i| h.counts.get_mut(i)) {
-            Some(c) => *c += n,
-            None => h.above += n,
-        }
+/// Exact counts of sorted values per bin: bin i is [edge i, edge i+1), the last one closed;
+/// values past the last edge are `above`.
+fn histogram(sorted: &[f64], edges: &[f64]) -> Histogram {
+    let below = |edge: f64| sorted.partition_point(|v| *v < edge);
+    let last = edges.len() - 1;
+    let within = sorted.partition_point(|v| *v <= edges[last]);
+    let mut counts = Vec::with_capacity(last);
+    for i in 0..last {
+        let end = if i + 1 == last {
+            within
+        } else {
+            below(edges[i + 1])
+        };
+        // The first bin also takes any value a rounding of the first edge left below it.
+        let start = if i == 0 { 0 } else { below(edges[i]) };
+        counts.push(end.saturating_sub(start) as u64);
     }
-    Ok(out)
+    Histogram {
+        counts,
+        above: (sorted.len() - within) as u64,
+    }
 }
 
 /// Fills `TraceSummary::feedback` for a page of the trace list: per trace and key, how many
