@@ -237,9 +237,21 @@ async fn bad_metric_parameters_are_400_naming_the_parameter() {
             .unwrap_or_else(|| panic!("{query}: {body}"));
         assert!(error.contains(mentions), "{query}: {error}");
     }
-    // An empty store answers with no groups.
-    let empty = metrics(&collector, "metric=latency_mean&group_by=variant").await;
-    assert!(empty.groups.is_empty());
+    // An empty store answers with no groups, whatever the range, extreme ones included.
+    for range in [
+        "",
+        "&from=-9223372036854775808&to=9223372036854775807",
+        "&to=-9223372036854775808",
+        "&from=9223372036854775807",
+    ] {
+        let empty = metrics(
+            &collector,
+            &format!("metric=latency_mean&group_by=variant{range}"),
+        )
+        .await;
+        assert!(empty.groups.is_empty(), "{range}");
+        assert!(empty.from_ms < empty.to_ms, "{range}");
+    }
 }
 
 /// One root span per trace: (trace id byte, variant tag or none, duration ms, error, tokens).

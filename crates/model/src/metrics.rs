@@ -448,10 +448,11 @@ pub struct MetricGroup {
     /// 95% CI of the mean (t-based; Wilson for rates); none for counts and below `stats::MIN_N`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ci: Option<Interval>,
-    /// Exact quantiles; none for count and rate metrics.
+    /// Exact quantiles; none for count and rate metrics (and when a query spans more traces
+    /// than the collector holds values for, 20M).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantiles: Option<Quantiles>,
-    /// Counts per bin of `MetricResponse::bins`; none for count and rate metrics.
+    /// Counts per bin of `MetricResponse::bins`; none when `quantiles` is none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub histogram: Option<Histogram>,
     /// Non-empty time buckets, oldest first.

@@ -76,7 +76,11 @@ pub(super) fn metrics(
     match &q.metric {
         Metric::Feedback(key) => {
             let scores = TraceScores::read(&tx, project, key)?;
-            tracing::debug!(elapsed = ?started.elapsed(), traces = scores.hex.len() + scores.other.len(), "metrics: feedback scores read");
+            tracing::debug!(
+                elapsed = ?started.elapsed(),
+                traces = scores.hex.len() + scores.other.len(),
+                "metrics: feedback scores read"
+            );
             if !scores.is_empty() {
                 let scope = Scope::new(project, q, from_ms, to_ms, by_start, "t.trace_id");
                 scope.for_each(&tx, |row| {
@@ -104,7 +108,13 @@ pub(super) fn metrics(
     let streamed = started.elapsed();
     let (groups, omitted_groups, bins) = acc.finish(kind);
     // Where the time goes, for tuning (SKEIN_LOG=skein_collector=debug).
-    tracing::debug!(metric = %q.metric, by_start, ?streamed, total = ?started.elapsed(), "metrics: aggregated");
+    tracing::debug!(
+        metric = %q.metric,
+        by_start,
+        ?streamed,
+        total = ?started.elapsed(),
+        "metrics: aggregated"
+    );
     Ok(MetricResponse {
         metric: q.metric.clone(),
         group_by: q.group_by.clone(),
@@ -155,13 +165,15 @@ impl DataSpan {
     fn resolve(&self, q: &MetricQuery) -> (i64, i64) {
         let to = q
             .to_ms
-            .or(self.last.map(|ns| ns.div_euclid(MS_NS) + 1))
-            .unwrap_or(1);
+            .or(self.last.map(|ns| ns.div_euclid(MS_NS).saturating_add(1)))
+            .unwrap_or(1)
+            // Room for a `from` before it, so the range is never empty.
+            .max(i64::MIN + 1);
         let from = q
             .from_ms
             .or(self.first.map(|ns| ns.div_euclid(MS_NS)))
-            .unwrap_or(to - 1)
-            .min(to - 1);
+            .unwrap_or(to.saturating_sub(1))
+            .min(to.saturating_sub(1));
         (from, to)
     }
 
@@ -173,8 +185,8 @@ impl DataSpan {
         };
         let span = (last - first).max(1) as f64;
         let from = from_ms.saturating_mul(MS_NS).max(first);
-        let to = to_ms.saturating_mul(MS_NS).min(last + 1);
-        ((to - from).max(0) as f64) < INDEX_FRACTION * span
+        let to = to_ms.saturating_mul(MS_NS).min(last.saturating_add(1));
+        (to.saturating_sub(from).max(0) as f64) < INDEX_FRACTION * span
     }
 }
 
