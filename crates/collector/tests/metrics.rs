@@ -399,3 +399,62 @@ async fn aggregates_are_exact_on_known_data() {
     );
     assert_eq!(summary(trace(2)), None, "no feedback, no field");
 }
+
+#[tokio::test]
+async fn feedback_on_a_run_alone_reaches_its_trace() {
+    // A LangSmith run (its span id is a hash of the run UUID, found through the LangSmith
+    // ingest's lookup table) and an OTLP span (found by a scan of span ids), each rated by
+    // run id only, as `create_feedback(run_id, ...)` does.
+    let collector = Collector::start();
+    let run = "01a20c28-9de7-7b5d-8818-498ab6782c00";
+    let response = client()
+        .post(collector.url("/api/langsmith/runs"))
+        .header("x-api-key", "test-key")
+        .json(
+            &json!({"id": run, "trace_id": run, "name": "ls_root", "run_type": "chain",
+            "session_name": "runs-only", "start_time": "2026-11-24T06:05:18.183114+00:00",
+            "end_time": "2026-11-24T06:05:18.283114+00:00",
+            "extra": {"metadata": {"variant": "L"}}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "{}",
+        response.text().await.unwrap()
+    );
+    let otlp =
+        json!({"resourceSpans": [{"scopeSpans": [{"spans": [span(7, Some("O"), 30, false, 1)]}]}]});
+    let response = client()
+        .post(collector.url("/v1/traces"))
+        .header("x-skein-project", "runs-only")
+        .json(&otlp)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let page = wait_for_traces(&collector, "project=runs-only", 2).await;
+    for t in page["traces"].as_array().unwrap() {
+        let run_id = t["root_span_id"].as_str().unwrap();
+        let score = if t["tags"]["variant"] == "L" {
+            0.4
+        } else {
+            0.9
+        };
+        let response = client()
+            .post(collector.url("/api/v1/feedback?project=runs-only"))
+            .json(&json!({"run_id": run_id, "key": "quality", "score": score}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+    }
+    let r = metrics(
+        &collector,
+        "project=runs-only&metric=feedback:quality&group_by=variant",
+    )
+    .await;
+    assert_eq!((group(&r, "L").n, group(&r, "L").mean), (1, 0.4));
+    assert_eq!((group(&r, "O").n, group(&r, "O").mean), (1, 0.9));
+}
