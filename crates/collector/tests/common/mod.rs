@@ -95,6 +95,10 @@ impl Collector {
         format!("{}{}", self.http, path)
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Stops the process (SIGKILL) and hands back its data dir.
     pub fn kill(mut self) -> tempfile::TempDir {
         let _ = self.child.kill();
