@@ -4,6 +4,7 @@
 pub mod api;
 pub mod demo;
 pub mod error;
+pub mod fuzzing;
 pub mod ingest;
 pub mod server;
 pub mod store;

@@ -129,8 +129,8 @@ impl TraceQuery {
                         }
                     })
                 }
-                "min_ms" => q.min_duration_ms = Some(parse_number(key, value)?),
-                "max_ms" => q.max_duration_ms = Some(parse_number(key, value)?),
+                "min_ms" => q.min_duration_ms = Some(parse_finite(key, value)?),
+                "max_ms" => q.max_duration_ms = Some(parse_finite(key, value)?),
                 "session" => q.session_id = Some(value.to_string()),
                 "user" => q.user_id = Some(value.to_string()),
                 "sort" => {
@@ -206,6 +206,19 @@ impl TraceQuery {
     /// The percent-encoded query string (without `?`).
     pub fn to_query_string(&self) -> String {
         encode_pairs(self.to_pairs().iter().map(|(k, v)| (*k, v.as_str())))
+    }
+}
+
+/// A float that is a number: Rust also parses `NaN` and `inf`, which mean nothing as a filter
+/// (and `NaN` would not even equal itself after a round trip through the URL).
+fn parse_finite(key: &str, value: &str) -> Result<f64, QueryError> {
+    let number: f64 = parse_number(key, value)?;
+    if number.is_finite() {
+        Ok(number)
+    } else {
+        Err(QueryError::new(format!(
+            "{key} must be a finite number, not {value:?}"
+        )))
     }
 }
 
@@ -332,6 +345,9 @@ mod tests {
         assert!(err.0.contains("from"), "{err}");
         let err = TraceQuery::from_query_string("tag=novalue").unwrap_err();
         assert!(err.0.contains("key=value"), "{err}");
+        let err = TraceQuery::from_query_string("min_ms=NaN").unwrap_err();
+        assert!(err.0.contains("finite"), "{err}");
+        assert!(TraceQuery::from_query_string("max_ms=inf").is_err());
         let err = TraceQuery::from_query_string("sort=sideways").unwrap_err();
         assert!(err.0.contains("sort"), "{err}");
     }

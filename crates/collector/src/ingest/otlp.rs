@@ -22,8 +22,9 @@ use crate::server::{project_from_headers, AppState};
 /// Most spans accepted in one request.
 pub const MAX_SPANS_PER_REQUEST: usize = 100_000;
 
+/// How an OTLP body is encoded (from its Content-Type).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Encoding {
+pub enum Encoding {
     Protobuf,
     Json,
 }
@@ -84,7 +85,8 @@ pub async fn export(
     ))
 }
 
-fn decode_request(
+/// Decodes an OTLP body; public for the fuzz targets (fuzz/).
+pub fn decode_request(
     encoding: Encoding,
     bytes: &Bytes,
 ) -> Result<ExportTraceServiceRequest, ApiError> {

@@ -1,0 +1,81 @@
+//! The bodies of the fuzz targets (`fuzz/`), here so that the regression test over every input
+//! that ever crashed (`tests/fuzz_regressions.rs`) runs exactly the same code under `cargo test`.
+//! Each must return normally for any input: a panic is a bug.
+
+use axum::body::Bytes;
+use axum::http::{header, HeaderMap, HeaderValue};
+use skein_model::metrics::MetricQuery;
+use skein_model::TraceQuery;
+
+use crate::ingest::body::BodyLimits;
+use crate::ingest::langsmith::multipart;
+use crate::ingest::otlp::{convert, decode_request, Encoding};
+
+/// An OTLP/HTTP protobuf body, decoded and normalised.
+pub fn otlp_protobuf(data: &[u8]) {
+    if let Ok(request) = decode_request(Encoding::Protobuf, &Bytes::copy_from_slice(data)) {
+        let _ = convert(&request, None);
+    }
+}
+
+/// An OTLP/HTTP JSON body, decoded and normalised.
+pub fn otlp_json(data: &[u8]) {
+    if let Ok(request) = decode_request(Encoding::Json, &Bytes::copy_from_slice(data)) {
+        let _ = convert(&request, Some("fuzz"));
+    }
+}
+
+/// The multipart boundary the LangSmith target uses (the SDK picks one per upload).
+pub const FUZZ_BOUNDARY: &str = "fuzzboundary";
+
+/// A LangSmith upload: the first byte picks zstd (odd) or plain, the rest is the body.
+pub fn langsmith_multipart(data: &[u8]) {
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    let mut headers = HeaderMap::new();
+    if mode & 1 == 1 {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("zstd"));
+    }
+    let limits = BodyLimits {
+        max_body_bytes: 1 << 20,
+        max_decoded_bytes: 4 << 20,
+    };
+    let Ok(body) = multipart::decode_body(&headers, Bytes::copy_from_slice(rest), limits) else {
+        return;
+    };
+    RUNTIME.with(|runtime| {
+        if let Some(runtime) = runtime {
+            let _ = runtime.block_on(multipart::parse(body, FUZZ_BOUNDARY, 1_000));
+        }
+    });
+}
+
+thread_local! {
+    /// One small runtime per thread for the async multipart parser (built once, not per input).
+    static RUNTIME: Option<tokio::runtime::Runtime> =
+        tokio::runtime::Builder::new_current_thread().build().ok();
+}
+
+/// A URL query string for the trace list and the metrics: what parses must survive its own
+/// round trip unchanged.
+pub fn query_filters(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(query) = TraceQuery::from_query_string(text) {
+        let again = TraceQuery::from_query_string(&query.to_query_string());
+        assert_eq!(
+            again.as_ref(),
+            Ok(&query),
+            "trace query round trip of {text:?}"
+        );
+    }
+    if let Ok(query) = MetricQuery::from_query_string(text) {
+        let again = MetricQuery::from_query_string(&query.to_query_string());
+        assert!(
+            again.is_ok(),
+            "metric query round trip of {text:?}: {again:?}"
+        );
+    }
+}
