@@ -33,6 +33,8 @@ pub struct DemoOptions {
     pub endpoint: String,
     pub traces: usize,
     pub project: Option<String>,
+    /// Sent as `x-api-key` when the collector has keys.
+    pub api_key: Option<String>,
     /// The newest trace starts shortly before this time (Unix ms).
     pub anchor_ms: i64,
     pub seed: u64,
@@ -44,6 +46,7 @@ impl DemoOptions {
             endpoint: endpoint.trim_end_matches('/').to_string(),
             traces: DEFAULT_TRACES,
             project: None,
+            api_key: None,
             anchor_ms: SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map(|d| d.as_millis() as i64)
@@ -135,6 +138,9 @@ async fn post(
             .body(body.clone());
         if let Some(project) = &options.project {
             request = request.header(skein_model::PROJECT_HEADER, project);
+        }
+        if let Some(key) = &options.api_key {
+            request = request.header("x-api-key", key);
         }
         let response = request.send().await.map_err(|source| DemoError::Http {
             url: url.to_string(),

@@ -2,6 +2,7 @@
 //! built dashboard, as one binary (`skein`).
 
 pub mod api;
+pub mod auth;
 pub mod demo;
 pub mod error;
 pub mod fuzzing;
@@ -88,6 +89,7 @@ pub async fn start(config: &ServeConfig) -> Result<Running, StartError> {
     let state = AppState {
         store: store.clone(),
         limits: config.limits,
+        keys: Arc::new(auth::Keys::new(db_path.clone())),
     };
 
     let bind = |addr: SocketAddr| async move {

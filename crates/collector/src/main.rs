@@ -5,7 +5,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use skein_collector::store::sqlite::keys;
 use skein_collector::{demo, start, ServeConfig};
+
+/// A read-only connection, to look at the keys before the store starts.
+fn rusqlite_open_read(db: &std::path::Path) -> Result<rusqlite::Connection, rusqlite::Error> {
+    rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+}
 
 #[derive(Parser)]
 #[command(
@@ -45,6 +51,34 @@ enum Command {
         /// (OTLP clients retry), which bounds memory under load.
         #[arg(long, env = "SKEIN_MAX_QUEUED_SPANS", default_value_t = 200_000)]
         max_queued_spans: usize,
+        /// Serve a non-loopback address although no API key exists (anyone who can reach it
+        /// can read and write everything).
+        #[arg(long)]
+        allow_open: bool,
+    },
+    /// Projects: each API key reads and writes one.
+    Project {
+        #[command(subcommand)]
+        action: ProjectAction,
+        #[arg(
+            long,
+            env = "SKEIN_DATA_DIR",
+            default_value = "skein-data",
+            global = true
+        )]
+        data_dir: PathBuf,
+    },
+    /// API keys: once one exists, every data endpoint needs a key.
+    Key {
+        #[command(subcommand)]
+        action: KeyAction,
+        #[arg(
+            long,
+            env = "SKEIN_DATA_DIR",
+            default_value = "skein-data",
+            global = true
+        )]
+        data_dir: PathBuf,
     },
     /// Send the demo data set to a running collector, through OTLP/HTTP and the feedback API.
     Demo {
@@ -57,6 +91,35 @@ enum Command {
         /// The project to send to (`x-skein-project`).
         #[arg(long)]
         project: Option<String>,
+        /// An API key, when the collector has keys.
+        #[arg(long, env = "SKEIN_API_KEY")]
+        api_key: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProjectAction {
+    /// Register a project (keys are created for a registered project).
+    Create {
+        name: String,
+    },
+    List,
+}
+
+#[derive(Subcommand)]
+enum KeyAction {
+    /// Create a key for a project; prints the secret, which is shown only this once.
+    Create {
+        #[arg(long)]
+        project: String,
+        /// What the key is for (`ci`, `agents-prod`…).
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    List,
+    /// Revoke a key by id (`skein key list` shows ids); takes effect within seconds.
+    Revoke {
+        id: String,
     },
 }
 
@@ -100,6 +163,7 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             demo: with_demo,
             max_request_bytes,
             max_queued_spans,
+            allow_open,
         } => {
             let otlp_addr = match otlp_addr.as_str() {
                 "off" | "" => None,
@@ -119,6 +183,31 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
                 },
                 max_queued_spans,
             };
+            let db = config.data_dir.join("skein.db");
+            let has_keys = db.exists() && keys::read_keys(&rusqlite_open_read(&db)?)?.required;
+            let exposed: Vec<SocketAddr> = [Some(config.http_addr), config.otlp_addr]
+                .into_iter()
+                .flatten()
+                .filter(|a| !a.ip().is_loopback())
+                .collect();
+            if !has_keys {
+                if !exposed.is_empty() && !allow_open {
+                    return Err(format!(
+                        "refusing to serve {exposed:?} without API keys: anyone who can reach it could \
+                         read and write every project. Create a key (`skein project create NAME`, then \
+                         `skein key create --project NAME`) or pass --allow-open"
+                    )
+                    .into());
+                }
+                tracing::warn!(
+                    "no API keys: Skein is open to anyone who can reach its addresses{}",
+                    if exposed.is_empty() {
+                        " (loopback only)"
+                    } else {
+                        " (--allow-open)"
+                    }
+                );
+            }
             let running = start(&config).await?;
             tracing::info!(
                 data = %config.data_dir.join("skein.db").display(),
@@ -128,7 +217,11 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             if config.dist.is_none() {
                 tracing::warn!("no --dist given: the dashboard is not served, only the API");
             }
-            if with_demo {
+            if with_demo && has_keys {
+                tracing::warn!(
+                    "demo data not loaded: this Skein has API keys; send it with `skein demo --api-key KEY`"
+                );
+            } else if with_demo {
                 let base = format!("http://{}", running.http_addr);
                 let has_data = running
                     .store
@@ -157,14 +250,70 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             running.wait().await?;
             Ok(())
         }
+        Command::Project { action, data_dir } => {
+            let db = data_dir.join("skein.db");
+            match action {
+                ProjectAction::Create { name } => {
+                    let name = name.trim();
+                    if name.is_empty() || name.len() > 128 || name.chars().any(char::is_control) {
+                        return Err("a project name is 1 to 128 printable characters".into());
+                    }
+                    if keys::create_project(&db, name)? {
+                        println!("created project {name}");
+                    } else {
+                        println!("project {name} already exists");
+                    }
+                }
+                ProjectAction::List => {
+                    for name in keys::list_projects(&db)? {
+                        println!("{name}");
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Key { action, data_dir } => {
+            let db = data_dir.join("skein.db");
+            match action {
+                KeyAction::Create { project, label } => {
+                    let key = keys::create_key(&db, &project, &label)?;
+                    eprintln!(
+                        "created {} for project {}; the secret is shown only now:",
+                        key.info.id, key.info.project
+                    );
+                    println!("{}", key.secret);
+                }
+                KeyAction::List => {
+                    for k in keys::list_keys(&db)? {
+                        println!(
+                            "{}\t{}\t{}\t{}",
+                            k.id,
+                            k.project,
+                            if k.revoked { "revoked" } else { "active" },
+                            k.label
+                        );
+                    }
+                }
+                KeyAction::Revoke { id } => {
+                    if keys::revoke_key(&db, &id)? {
+                        println!("revoked {id}");
+                    } else {
+                        return Err(format!("no active key {id}").into());
+                    }
+                }
+            }
+            Ok(())
+        }
         Command::Demo {
             endpoint,
             traces,
             project,
+            api_key,
         } => {
             let mut options = demo::DemoOptions::new(&endpoint);
             options.traces = traces;
             options.project = project;
+            options.api_key = api_key;
             let summary = demo::send(&options).await?;
             println!(
                 "sent {} traces ({} spans) and {} feedback records to {endpoint}",

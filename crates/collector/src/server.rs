@@ -22,6 +22,7 @@ use crate::store::Store;
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub limits: BodyLimits,
+    pub keys: Arc<crate::auth::Keys>,
 }
 
 /// Longest project name accepted.
@@ -79,11 +80,13 @@ pub fn otlp_router(state: AppState) -> Router {
     Router::new()
         .route("/v1/traces", post(otlp::export))
         .route("/api/v1/health", get(api::health))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::require_key))
         .with_state(state)
 }
 
 /// The HTTP address: query API, OTLP too (one port is enough to start), and the dashboard.
 pub fn http_router(state: AppState, dist: Option<PathBuf>) -> Router {
+    let auth = axum::middleware::from_fn_with_state(state.clone(), crate::auth::require_key);
     let api = api::router()
         .route("/v1/traces", post(otlp::export))
         .merge(crate::ingest::langsmith::router())
@@ -95,5 +98,5 @@ pub fn http_router(state: AppState, dist: Option<PathBuf>) -> Router {
         }
         None => api.fallback(api::no_dashboard),
     };
-    router.layer(CompressionLayer::new())
+    router.layer(auth).layer(CompressionLayer::new())
 }

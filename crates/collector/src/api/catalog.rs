@@ -8,8 +8,16 @@ use skein_model::{ProjectInfo, ServiceInfo, TagKeyInfo, TagValueInfo};
 use crate::error::ApiResult;
 use crate::server::{AppState, Project};
 
-pub async fn projects(State(state): State<AppState>) -> ApiResult<Json<Vec<ProjectInfo>>> {
-    Ok(Json(state.store.projects().await?))
+/// Every project, or with an API key only the key's project.
+pub async fn projects(
+    State(state): State<AppState>,
+    scope: Option<axum::Extension<crate::auth::KeyScope>>,
+) -> ApiResult<Json<Vec<ProjectInfo>>> {
+    let mut projects = state.store.projects().await?;
+    if let Some(axum::Extension(crate::auth::KeyScope(project))) = scope {
+        projects.retain(|p| p.name == project);
+    }
+    Ok(Json(projects))
 }
 
 pub async fn services(

@@ -1,7 +1,7 @@
 //! Where spans and feedback live. `Store` is what the ingest and API layers call; each backend
 //! is one file. Callers hold an `Arc<dyn Store>`, so a backend can be added without touching them.
 
-mod sqlite;
+pub mod sqlite;
 
 use async_trait::async_trait;
 use skein_model::{

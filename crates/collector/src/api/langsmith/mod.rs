@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
 use crate::ingest::langsmith::{
-    api_key, authorize, check_project, ids, locate_run, project_by_uuid, remember_project, run,
+    key_scope, authorize, check_project, ids, locate_run, project_by_uuid, remember_project, run,
 };
 use crate::server::AppState;
 
@@ -102,9 +102,9 @@ pub async fn list_sessions(
             out.push(session_json(&p.name, Some(p)));
         }
     }
-    let key = api_key(&headers);
-    for s in &out {
-        authorize(key, s["name"].as_str().unwrap_or(""))?;
+    // A scoped key lists its own project only.
+    if let Some(scope) = key_scope(&headers) {
+        out.retain(|s| s["name"].as_str() == Some(scope));
     }
     Ok(Json(out.into_iter().skip(offset).take(limit).collect()))
 }
@@ -122,7 +122,7 @@ pub async fn read_session(
         .iter()
         .find(|p| ids::project_uuid(&p.name) == uuid)
         .ok_or_else(|| ApiError::NotFound(format!("no session {id}")))?;
-    authorize(api_key(&headers), &info.name)?;
+    authorize(key_scope(&headers), &info.name)?;
     Ok(Json(session_json(&info.name, Some(info))))
 }
 
@@ -140,7 +140,7 @@ pub async fn create_session(
         .and_then(Value::as_str)
         .ok_or_else(|| ApiError::BadRequest("a session needs a \"name\"".into()))?;
     let name = check_project(name).map_err(ApiError::BadRequest)?;
-    authorize(api_key(&headers), &name)?;
+    authorize(key_scope(&headers), &name)?;
     let projects = state.store.projects().await?;
     let info = projects.iter().find(|p| p.name == name);
     Ok(Json(session_json(&name, info)))
@@ -164,7 +164,7 @@ pub async fn read_run(
         )),
                 None => ApiError::NotFound(format!("no run {uuid}")),
             })?;
-    authorize(api_key(&headers), &span.project)?;
+    authorize(key_scope(&headers), &span.project)?;
     Ok(Json(run::run_of(&span)))
 }
 
@@ -349,7 +349,7 @@ pub async fn query_runs(
         .into_iter()
         .next()
         .or(uuid_list(q.get("trace_id"), "trace_id")?.into_iter().next());
-    let key = api_key(&headers);
+    let key = key_scope(&headers);
 
     // By run ids, by trace or by parent: a bounded list, paged by offset.
     if !run_ids.is_empty() || trace.is_some() || parent.is_some() {

@@ -89,7 +89,7 @@ fn score_of(score: Option<&Value>) -> Result<Option<f64>, ApiError> {
 /// Stores one LangSmith feedback record; answers it as LangSmith would.
 pub async fn store(
     state: &AppState,
-    api_key: Option<&str>,
+    key_scope: Option<&str>,
     body: Value,
     when_unknown: WhenUnknown,
 ) -> Result<Value, ApiError> {
@@ -163,7 +163,7 @@ pub async fn store(
             (project, trace.as_ref().map(ids::trace_hex))
         }
     };
-    authorize(api_key, &project)?;
+    authorize(key_scope, &project)?;
 
     let source = fb.feedback_source.as_ref().and_then(Value::as_object);
     let new = NewFeedback {

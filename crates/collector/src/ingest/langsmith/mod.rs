@@ -108,20 +108,24 @@ pub fn router() -> Router<AppState> {
 // ---------------------------------------------------------------------------------------------
 // Keys and projects
 
-/// The API key the SDK sends with every request (`x-api-key`).
-pub fn api_key(headers: &HeaderMap) -> Option<&str> {
+/// The project the request's API key is for, when Skein has keys (set by `auth::require_key`,
+/// which has already checked the key; clients cannot set it).
+pub fn key_scope(headers: &HeaderMap) -> Option<&str> {
     headers
-        .get("x-api-key")
+        .get(crate::auth::SCOPE_HEADER)
         .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|k| !k.is_empty())
 }
 
-/// Whether `key` may write to or read from `project`. Projects have no keys yet, so every key
-/// (and none) is accepted; this is where the check goes once they do, as for every other API.
-/// Every LangSmith handler calls it for each project it touches.
-pub fn authorize(_key: Option<&str>, _project: &str) -> Result<(), ApiError> {
-    Ok(())
+/// Whether a request whose key is scoped to `scope` may write to or read from `project`. Every
+/// LangSmith handler calls it for each project it touches: the SDK names the project in each
+/// run (`session_name`), so a run for another project than the key's is refused, not moved.
+pub fn authorize(scope: Option<&str>, project: &str) -> Result<(), ApiError> {
+    match scope {
+        Some(scope) if scope != project => Err(ApiError::Forbidden(format!(
+            "this API key is for project {scope:?}, not {project:?}"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Longest project name accepted (as for `x-skein-project`).
@@ -279,7 +283,7 @@ async fn ingest_pieces(
         }
     }
 
-    let key = api_key(headers);
+    let key = key_scope(headers);
     let header_project = headers
         .get("langsmith-project")
         .and_then(|v| v.to_str().ok())
@@ -403,7 +407,7 @@ async fn runs_multipart(
     for value in feedback {
         match feedback::store(
             &state,
-            api_key(&headers),
+            key_scope(&headers),
             value,
             feedback::WhenUnknown::StoreAnyway,
         )
@@ -559,7 +563,7 @@ async fn create_feedback(
     let value = parse_json(&bytes)?;
     feedback::store(
         &state,
-        api_key(&headers),
+        key_scope(&headers),
         value,
         feedback::WhenUnknown::WaitThenNotFound,
     )
@@ -580,7 +584,7 @@ async fn otel_traces(
         .transpose()
         .map_err(ApiError::BadRequest)?;
     authorize(
-        api_key(&headers),
+        key_scope(&headers),
         project.as_deref().unwrap_or(skein_model::DEFAULT_PROJECT),
     )?;
     if let Some(project) = project {

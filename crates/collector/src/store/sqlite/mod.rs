@@ -30,6 +30,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{FeedbackFilter, SpanMerge, Store, StoreError, StoreResult, WriteOutcome};
 
+pub mod keys;
 mod lookup;
 mod metrics;
 mod upsert;
