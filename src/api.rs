@@ -126,6 +126,23 @@ pub async fn trace(project: &str, trace_id: &str) -> Result<TraceSkeleton, ApiEr
     get(links::api_trace(project, trace_id)).await
 }
 
+/// `GET /api/v1/traces/{trace_id}/spans/{span_id}`: one span in full (attributes, events,
+/// input, output), fetched when the trace page selects it.
+pub async fn span(
+    project: &str,
+    trace_id: &str,
+    span_id: &str,
+) -> Result<skein_model::span::Span, ApiError> {
+    use skein_model::query::{encode_pairs, percent_encode};
+    get(format!(
+        "/api/v1/traces/{}/spans/{}?{}",
+        percent_encode(trace_id),
+        percent_encode(span_id),
+        encode_pairs([("project", project)])
+    ))
+    .await
+}
+
 pub async fn tags(project: &str) -> Result<Vec<TagKeyInfo>, ApiError> {
     get(links::api_tags(project)).await
 }

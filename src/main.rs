@@ -8,7 +8,6 @@
 
 mod links;
 mod text;
-mod tree;
 
 #[cfg(target_arch = "wasm32")]
 mod api;

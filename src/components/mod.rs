@@ -1,10 +1,12 @@
 //! Reusable pieces of the dashboard's pages. Text that comes from traces (span names,
 //! services, tag keys and values) is only ever rendered as text nodes or attribute values.
 
+pub mod copy_button;
 pub mod empty_state;
 pub mod error_banner;
 pub mod filter_bar;
 pub mod icons;
+pub mod json_view;
 pub mod project_switcher;
 pub mod service_chip;
 pub mod skeleton;

@@ -242,6 +242,19 @@ impl Collector {
         format!("http://127.0.0.1:{}/v1/traces", self.otlp)
     }
 
+    /// Sends an OTLP/JSON export request to the OTLP endpoint; panics unless it is accepted.
+    pub async fn send_otlp_json(&self, body: &serde_json::Value) {
+        let response = reqwest::Client::new()
+            .post(self.otlp_traces_url())
+            .json(body)
+            .send()
+            .await
+            .expect("OTLP request");
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        assert!(status.is_success(), "OTLP: {status}: {text}");
+    }
+
     pub async fn get_json(&self, path: &str) -> serde_json::Value {
         let response = reqwest::get(self.url(path))
             .await
@@ -361,6 +374,28 @@ impl Drop for Browser {
             }
         }
     }
+}
+
+/// Runs a script in the page and returns its result as JSON.
+pub async fn js(driver: &WebDriver, script: &str) -> serde_json::Value {
+    driver
+        .execute(script, vec![])
+        .await
+        .unwrap_or_else(|e| panic!("script {script:?}: {e}"))
+        .json()
+        .clone()
+}
+
+/// Presses and releases one key, wherever the focus is.
+pub async fn press(driver: &WebDriver, key: impl Into<char>) {
+    let key: char = key.into();
+    driver
+        .action_chain()
+        .key_down(key)
+        .key_up(key)
+        .perform()
+        .await
+        .expect("key press");
 }
 
 /// The texts of all elements matching a CSS selector, right now.

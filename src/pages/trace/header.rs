@@ -1,0 +1,129 @@
+//! The trace header: root name, status, duration, span count, services (the waterfall's colour
+//! legend), tokens, cost, tags, and links to the trace's session and user.
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use skein_model::format;
+use skein_model::TraceSkeleton;
+
+use super::entity_href;
+use crate::components::copy_button::CopyButton;
+use crate::components::service_chip::ServiceChip;
+use crate::components::span_type::SpanTypeIcon;
+use crate::components::status_badge::StatusBadge;
+use crate::components::tag_chip::TagChip;
+use crate::text;
+use crate::time::{full_time, local_time, now_ms, use_clock};
+
+#[component]
+pub fn TraceHeader(skeleton: Arc<TraceSkeleton>, project: String) -> impl IntoView {
+    let clock = use_clock();
+    let summary = skeleton.summary.clone();
+    let root = skeleton.spans.iter().find(|s| s.parent().is_none());
+    let root_type = root.map(|s| s.span_type()).unwrap_or_default();
+    let title = if summary.root_name.is_empty() {
+        "(unnamed trace)".to_string()
+    } else {
+        summary.root_name.clone()
+    };
+    let start_ms = summary.start_ns / 1_000_000;
+    let tokens = summary.total_tokens();
+    let tags: Vec<(String, String)> = summary.tags.clone().into_iter().collect();
+    // Services in the trace, most spans first: the legend of the waterfall's colours.
+    let mut per_service = vec![0u64; skeleton.services.len()];
+    for s in &skeleton.spans {
+        if let Some(c) = per_service.get_mut(s.service_index()) {
+            *c += 1;
+        }
+    }
+    let mut services: Vec<(String, u64)> =
+        skeleton.services.iter().cloned().zip(per_service).collect();
+    services.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let orphans = skeleton.orphans.len();
+    let dash = |v: String, some: bool| if some { v } else { "—".to_string() };
+    let facts: Vec<(&'static str, String, String)> = vec![
+        (
+            "Duration",
+            format::duration_ns(summary.duration_ns()),
+            String::new(),
+        ),
+        ("Spans", text::thousands(summary.span_count), String::new()),
+        (
+            "Tokens",
+            dash(format::count(tokens), tokens > 0),
+            format!(
+                "{} input + {} output",
+                text::thousands(summary.input_tokens.max(0) as u64),
+                text::thousands(summary.output_tokens.max(0) as u64)
+            ),
+        ),
+        (
+            "Cost",
+            dash(format::cost_usd(summary.cost), summary.cost > 0.0),
+            String::new(),
+        ),
+    ];
+    let mut links: Vec<(&'static str, String, String)> = Vec::new();
+    if let Some(id) = &summary.session_id {
+        links.push(("Session", entity_href("sessions", &project, id), id.clone()));
+    }
+    if let Some(id) = &summary.user_id {
+        links.push(("User", entity_href("users", &project, id), id.clone()));
+    }
+
+    view! {
+        <header class="trace-header">
+            <div class="trace-title">
+                <SpanTypeIcon kind=root_type/>
+                <h1 title=summary.root_name.clone()>{title}</h1>
+                <StatusBadge status=summary.status error_count=summary.error_count/>
+                {(!summary.has_root).then(|| view! {
+                    <span class="hint" title="The root span has not arrived (yet)">"no root"</span>
+                })}
+            </div>
+            <dl class="trace-meta">
+                {facts.into_iter().map(|(label, value, title)| view! {
+                    <div><dt>{label}</dt><dd class="num" title=title>{value}</dd></div>
+                }).collect_view()}
+                <div><dt>"Started"</dt>
+                    <dd title=full_time(summary.start_ns)>{local_time(summary.start_ns, now_ms())}
+                        <span class="muted">" · " {move || text::relative(start_ms, clock.get())}</span></dd></div>
+                {links.into_iter().map(|(label, href, id)| view! {
+                    <div><dt>{label}</dt><dd class="mono ellipsis"><a href=href title=id.clone()>{id.clone()}</a></dd></div>
+                }).collect_view()}
+                <div><dt>"Trace ID"</dt><dd class="mono id-line">{summary.trace_id.clone()}
+                    <CopyButton text=summary.trace_id.clone() label="Copy trace ID"/></dd></div>
+            </dl>
+            <div class="trace-chips">
+                <span class="filter-label">"Services"</span>
+                <div class="chips legend" aria-label="Service colours">
+                    {services
+                        .into_iter()
+                        .map(|(name, count)| {
+                            let title = format!("{}: {}", if name.is_empty() { "unknown" } else { &name }, text::plural(count, "span", "spans"));
+                            view! { <span class="legend-item" title=title><ServiceChip name=name/></span> }
+                        })
+                        .collect_view()}
+                </div>
+            </div>
+            {(!tags.is_empty()).then(|| view! {
+                <div class="trace-chips">
+                    <span class="filter-label">"Tags"</span>
+                    <div class="chips">
+                        {tags.into_iter().map(|(k, v)| view! { <TagChip key=k value=v/> }).collect_view()}
+                    </div>
+                </div>
+            })}
+            {(orphans > 0).then(|| view! {
+                <p class="orphan-note">
+                    {format!(
+                        "{} whose parent never arrived {} shown under a “missing parent” placeholder.",
+                        text::plural(orphans as u64, "span", "spans"),
+                        if orphans == 1 { "is" } else { "are" }
+                    )}
+                </p>
+            })}
+        </header>
+    }
+}

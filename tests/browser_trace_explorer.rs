@@ -1,0 +1,794 @@
+//! The trace explorer (`/traces/{id}`) in a real browser against a real collector: the tree as
+//! sent, collapse and expand, selection by click and keyboard with the span's input in the
+//! detail panel, `?span=` links, find-in-trace, orphans, untrusted text, and a 50,000-span
+//! trace that stays virtualized.
+//!
+//! Needs: `cargo build -p skein-collector`, `scripts/build-dashboard.sh`, chromium (see
+//! tests/common/mod.rs). Run with `cargo test --test browser_trace_explorer`.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{eventually, js, press, texts, Browser, Collector};
+use serde_json::{json, Value};
+use thirtyfour::prelude::*;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// The skeleton's spans in display order (depth-first, children in start order) with depths,
+/// computed here independently of the dashboard.
+fn expected_rows(skeleton: &Value) -> Vec<(String, usize)> {
+    let spans = skeleton["spans"].as_array().expect("spans");
+    let n = spans.len();
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut roots = Vec::new();
+    for (i, s) in spans.iter().enumerate() {
+        match s[1].as_i64().unwrap() {
+            -1 => roots.push(i),
+            p => children[p as usize].push(i),
+        }
+    }
+    let mut out = Vec::new();
+    let mut stack: Vec<(usize, usize)> = roots.iter().rev().map(|&r| (r, 0)).collect();
+    while let Some((i, depth)) = stack.pop() {
+        out.push((spans[i][0].as_str().unwrap().to_string(), depth));
+        for &c in children[i].iter().rev() {
+            stack.push((c, depth + 1));
+        }
+    }
+    out
+}
+
+/// The rows in the DOM, top to bottom: (span id, depth).
+async fn rows(driver: &WebDriver) -> Vec<(String, usize)> {
+    let got = js(
+        driver,
+        "return [...document.querySelectorAll('.span-row[data-span-id]')]
+            .sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top)
+            .map(r => [r.dataset.spanId, Number(r.dataset.depth)])",
+    )
+    .await;
+    got.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r[0].as_str().unwrap().to_string(),
+                r[1].as_u64().unwrap() as usize,
+            )
+        })
+        .collect()
+}
+
+async fn row(driver: &WebDriver, span_id: &str) -> WebElement {
+    driver
+        .query(By::Css(format!(".span-row[data-span-id='{span_id}']")))
+        .first()
+        .await
+        .unwrap_or_else(|e| panic!("row {span_id}: {e}"))
+}
+
+async fn selected_id(driver: &WebDriver) -> Option<String> {
+    js(
+        driver,
+        "const r = document.querySelector('.span-row.selected'); return r && r.dataset.spanId",
+    )
+    .await
+    .as_str()
+    .map(str::to_string)
+}
+
+/// Waits until the detail panel shows `span_id` in full (its input section loaded).
+async fn detail_shows(driver: &WebDriver, span_id: &str) -> String {
+    eventually(WAIT, &format!("the detail panel for {span_id}"), || async {
+        let id = texts(driver, "[data-testid=detail-span-id]").await;
+        if id != vec![span_id.to_string()] {
+            return None;
+        }
+        let input = texts(driver, "[data-testid=detail-input]").await;
+        input
+            .into_iter()
+            .next()
+            .filter(|t| t.contains("INPUT") || t.contains("Input"))
+    })
+    .await
+}
+
+fn name_of<'a>(skeleton: &'a Value, span: &Value) -> &'a str {
+    skeleton["names"][span[2].as_u64().unwrap() as usize]
+        .as_str()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explorer_on_a_seed_shaped_trace() {
+    let collector = Collector::start_demo().await;
+    // A failed multi-agent run: 13 spans, nested three deep, with LLM calls and errors.
+    let list = collector
+        .get_json("/api/v1/traces?project=default&name=main_agent&status=error&limit=1")
+        .await;
+    let trace_id = list["traces"][0]["trace_id"]
+        .as_str()
+        .expect("a failed main_agent trace in the demo data")
+        .to_string();
+    let skeleton = collector
+        .get_json(&format!("/api/v1/traces/{trace_id}"))
+        .await;
+    let spans = skeleton["spans"].as_array().unwrap().clone();
+    let expected = expected_rows(&skeleton);
+    assert!(expected.len() >= 13, "{expected:?}");
+    let id_named = |name: &str| -> String {
+        spans
+            .iter()
+            .find(|s| name_of(&skeleton, s) == name)
+            .unwrap_or_else(|| panic!("no span {name}"))[0]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let root = id_named("main_agent");
+    let execution = id_named("execution_agent");
+    let planning = id_named("planning_agent");
+    // The planner's LLM call: the child of planning_agent.
+    let planning_index = spans
+        .iter()
+        .position(|s| s[0] == planning.as_str())
+        .unwrap();
+    let plan_llm = spans
+        .iter()
+        .find(|s| s[1].as_u64() == Some(planning_index as u64))
+        .unwrap()[0]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    driver
+        .goto(collector.url(&format!("/traces/{trace_id}")))
+        .await
+        .unwrap();
+
+    // The tree as sent: every span, in depth-first order, at its depth.
+    let shown = eventually(WAIT, "the span rows", || async {
+        let r = rows(driver).await;
+        (r.len() == expected.len()).then_some(r)
+    })
+    .await;
+    assert_eq!(shown, expected, "rows (span id, depth) in tree order");
+    let title = driver.find(By::Css(".trace-header h1")).await.unwrap();
+    assert_eq!(title.text().await.unwrap(), "main_agent");
+    let header = texts(driver, ".trace-header").await.join(" ");
+    for part in ["agent-service", "session_", "user_", &trace_id] {
+        assert!(header.contains(part), "{part} in the header: {header}");
+    }
+    let session_link = driver
+        .find(By::Css(".trace-meta a[href^='/sessions/']"))
+        .await
+        .expect("a link to the session");
+    assert!(session_link.text().await.unwrap().starts_with("session_"));
+    driver
+        .find(By::Css(".trace-meta a[href^='/users/']"))
+        .await
+        .expect("a link to the user");
+    // Failed spans are marked; LLM spans show their tokens.
+    let failed = js(
+        driver,
+        "return document.querySelectorAll('.span-row.row-error').length",
+    )
+    .await;
+    assert!(failed.as_u64().unwrap() >= 2, "failed rows: {failed}");
+    let llm_row = row(driver, &plan_llm).await;
+    let llm_text = llm_row.text().await.unwrap();
+    assert!(
+        llm_text.contains("tok"),
+        "tokens on the LLM row: {llm_text}"
+    );
+    // The app's own timings, for benchmarks.
+    let marks = js(
+        driver,
+        "return ['skein:trace-fetched', 'skein:trace-painted', 'skein:trace-load']
+            .map(n => performance.getEntriesByName(n).length)",
+    )
+    .await;
+    assert_eq!(marks, json!([1, 1, 1]), "performance marks and measures");
+
+    // Collapse execution_agent: its subtree leaves the DOM; expand: it is back.
+    let exec_at = expected
+        .iter()
+        .position(|(id, _)| *id == execution)
+        .unwrap();
+    let exec_depth = expected[exec_at].1;
+    let subtree = expected[exec_at + 1..]
+        .iter()
+        .take_while(|(_, d)| *d > exec_depth)
+        .count();
+    assert!(
+        subtree >= 6,
+        "execution_agent has sub-agents and their calls"
+    );
+    row(driver, &execution)
+        .await
+        .find(By::Css(".twisty"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let collapsed = eventually(WAIT, "execution_agent collapsed", || async {
+        let r = rows(driver).await;
+        (r.len() == expected.len() - subtree).then_some(r)
+    })
+    .await;
+    assert!(collapsed.iter().any(|(id, _)| *id == execution));
+    let exec_row = row(driver, &execution).await;
+    assert_eq!(
+        exec_row.attr("aria-expanded").await.unwrap().as_deref(),
+        Some("false")
+    );
+    assert!(
+        exec_row
+            .text()
+            .await
+            .unwrap()
+            .contains(&format!("+{subtree}")),
+        "the hidden count"
+    );
+    exec_row
+        .find(By::Css(".twisty"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually(WAIT, "execution_agent expanded", || async {
+        (rows(driver).await == expected).then_some(())
+    })
+    .await;
+    // Collapse all, expand all, and a level.
+    driver
+        .find(By::XPath("//button[normalize-space()='Collapse all']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually(WAIT, "only the root", || async {
+        (rows(driver).await == vec![(root.clone(), 0)]).then_some(())
+    })
+    .await;
+    driver
+        .find(By::Css("select[name=levels] option[value='2']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually(WAIT, "two levels", || async {
+        let r = rows(driver).await;
+        let want: Vec<_> = expected.iter().filter(|(_, d)| *d <= 1).cloned().collect();
+        (r == want).then_some(())
+    })
+    .await;
+    driver
+        .find(By::XPath("//button[normalize-space()='Expand all']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually(WAIT, "every row again", || async {
+        (rows(driver).await == expected).then_some(())
+    })
+    .await;
+
+    // Select by click: the detail panel fetches the span and shows its input as a chat.
+    row(driver, &plan_llm).await.click().await.unwrap();
+    detail_shows(driver, &plan_llm).await;
+    let full = collector
+        .get_json(&format!("/api/v1/traces/{trace_id}/spans/{plan_llm}"))
+        .await;
+    let question = full["input"].as_str().expect("the LLM call's input");
+    let chat = eventually(WAIT, "the input as a conversation", || async {
+        let msgs = texts(driver, "[data-testid=detail-input] .chat .msg").await;
+        (msgs.len() == 2).then_some(msgs)
+    })
+    .await;
+    assert!(
+        chat[0].to_lowercase().starts_with("system")
+            && chat[0].contains("careful research assistant"),
+        "{chat:?}"
+    );
+    let asked: Value = serde_json::from_str(question).unwrap();
+    let user_text = asked[1]["content"].as_str().unwrap();
+    assert!(chat[1].contains(user_text), "{chat:?} vs {user_text}");
+    let panel = texts(driver, ".detail-panel")
+        .await
+        .join(" ")
+        .to_lowercase();
+    for part in [
+        "tokens",
+        "cost",
+        "model",
+        "self time",
+        "attributes",
+        "gen_ai.request.model",
+    ] {
+        assert!(panel.contains(part), "{part} in the panel: {panel}");
+    }
+    let url = driver.current_url().await.unwrap();
+    assert!(
+        url.query()
+            .unwrap_or("")
+            .contains(&format!("span={plan_llm}")),
+        "{url}"
+    );
+
+    // Keyboard: up moves to planning_agent (the row above), j/k move down and up, Enter
+    // opens the detail after Escape closed it.
+    press(driver, Key::Up).await;
+    eventually(WAIT, "planning_agent selected", || async {
+        (selected_id(driver).await.as_deref() == Some(planning.as_str())).then_some(())
+    })
+    .await;
+    detail_shows(driver, &planning).await;
+    press(driver, 'j').await;
+    eventually(WAIT, "back down with j", || async {
+        (selected_id(driver).await.as_deref() == Some(plan_llm.as_str())).then_some(())
+    })
+    .await;
+    press(driver, Key::Escape).await;
+    eventually(WAIT, "the panel closed", || async {
+        texts(driver, ".detail-panel")
+            .await
+            .is_empty()
+            .then_some(())
+    })
+    .await;
+    // Home goes to the root; Enter opens it: its input is the user's question (plain text).
+    press(driver, Key::Home).await;
+    press(driver, Key::Enter).await;
+    let root_input = detail_shows(driver, &root).await;
+    let root_full = collector
+        .get_json(&format!("/api/v1/traces/{trace_id}/spans/{root}"))
+        .await;
+    assert!(
+        root_input.contains(root_full["input"].as_str().unwrap()),
+        "{root_input}"
+    );
+    // Left collapses the selected node, Right expands it, k from the root stays on it.
+    press(driver, Key::Left).await;
+    eventually(WAIT, "the root collapsed by keyboard", || async {
+        (rows(driver).await.len() == 1).then_some(())
+    })
+    .await;
+    press(driver, Key::Right).await;
+    eventually(WAIT, "the root expanded by keyboard", || async {
+        (rows(driver).await == expected).then_some(())
+    })
+    .await;
+    press(driver, 'k').await;
+    assert_eq!(selected_id(driver).await.as_deref(), Some(root.as_str()));
+
+    // A link to a span deep in the tree reopens it on load: selected, in the panel.
+    let failed_llm = spans
+        .iter()
+        .find(|s| s[4].as_u64() == Some(1) && s[7].as_u64() == Some(2))
+        .map(|s| s[0].as_str().unwrap().to_string())
+        .expect("the failed LLM call");
+    driver
+        .goto(collector.url(&format!("/traces/{trace_id}?span={failed_llm}")))
+        .await
+        .unwrap();
+    detail_shows(driver, &failed_llm).await;
+    assert_eq!(selected_id(driver).await, Some(failed_llm.clone()));
+    let error = eventually(WAIT, "the exception with its stack trace", || async {
+        texts(driver, ".detail-panel .exception")
+            .await
+            .into_iter()
+            .next()
+    })
+    .await;
+    assert!(
+        error.contains("TimeoutError") && error.contains("Traceback"),
+        "{error}"
+    );
+    driver.refresh().await.unwrap();
+    detail_shows(driver, &failed_llm).await;
+    assert_eq!(selected_id(driver).await, Some(failed_llm.clone()));
+
+    // Find: matches are highlighted, counted, stepped through; "only matches" hides the rest.
+    let find = driver.find(By::Css("input[name=find]")).await.unwrap();
+    find.send_keys("sub_agent").await.unwrap();
+    let marked = eventually(WAIT, "three highlighted matches", || async {
+        let m = texts(driver, ".span-row.match mark").await;
+        (m.len() == 3).then_some(m)
+    })
+    .await;
+    assert!(marked.iter().all(|m| m == "sub_agent"), "{marked:?}");
+    assert_eq!(texts(driver, ".find-count").await, vec!["3 matches"]);
+    // Enter jumps to the next match after the selection (here, a span inside sub_agent_2's
+    // subtree is selected), Enter again to the one after, wrapping around.
+    find.send_keys(Key::Enter).await.unwrap();
+    let at = eventually(WAIT, "a match selected", || async {
+        let count = texts(driver, ".find-count").await.into_iter().next()?;
+        let k: usize = count.strip_suffix(" of 3")?.parse().ok()?;
+        Some(k)
+    })
+    .await;
+    let first_match = selected_id(driver).await.unwrap();
+    assert!(
+        row(driver, &first_match)
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("sub_agent"),
+        "the selected row is a match"
+    );
+    find.send_keys(Key::Enter).await.unwrap();
+    let next = format!("{} of 3", at % 3 + 1);
+    eventually(WAIT, "the next match", || async {
+        (texts(driver, ".find-count").await == vec![next.clone()]).then_some(())
+    })
+    .await;
+    assert_ne!(selected_id(driver).await.unwrap(), first_match);
+    driver
+        .find(By::Css("input[name=only-matches]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let only = eventually(WAIT, "only matches and their ancestors", || async {
+        let r = rows(driver).await;
+        (r.len() == 5).then_some(r)
+    })
+    .await;
+    let only_ids: Vec<&str> = only.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(
+        &only_ids[..2],
+        &[root.as_str(), execution.as_str()],
+        "{only:?}"
+    );
+    // Types match too: "llm" finds the LLM calls.
+    find.clear().await.unwrap();
+    find.send_keys("llm").await.unwrap();
+    let llm_calls = spans.iter().filter(|s| s[4].as_u64() == Some(1)).count();
+    eventually(WAIT, "the LLM calls", || async {
+        let count = texts(driver, ".find-count").await;
+        (count == vec![format!("{llm_calls} matches")]).then_some(())
+    })
+    .await;
+    find.clear().await.unwrap();
+    find.send_keys("no such span").await.unwrap();
+    eventually(WAIT, "no matches", || async {
+        let count = texts(driver, ".find-count").await;
+        let empty = texts(driver, ".rows-empty").await;
+        (count == vec!["No matches".to_string()] && !empty.is_empty()).then_some(())
+    })
+    .await;
+
+    browser.quit().await;
+}
+
+fn otlp_span(
+    trace_id: &str,
+    id: u64,
+    parent: Option<u64>,
+    name: &str,
+    start: u64,
+    end: u64,
+) -> Value {
+    let mut span = json!({
+        "traceId": trace_id,
+        "spanId": format!("{id:016x}"),
+        "name": name,
+        "kind": 1,
+        "startTimeUnixNano": start.to_string(),
+        "endTimeUnixNano": end.to_string(),
+    });
+    if let Some(p) = parent {
+        span["parentSpanId"] = json!(format!("{p:016x}"));
+    }
+    span
+}
+
+fn export(spans: Vec<Value>) -> Value {
+    json!({"resourceSpans": [{
+        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "gen-service"}}]},
+        "scopeSpans": [{"spans": spans}]
+    }]})
+}
+
+fn now_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orphans_are_kept_and_untrusted_text_stays_text() {
+    let collector = Collector::start(false).await;
+    let trace_id = "5b8efff798038103d269b633813fc60c";
+    let start = now_ns() - 5_000_000_000;
+    let hostile = "<img src=x onerror=\"window.__pwned=1\"><b>bold</b>";
+    let mut root = otlp_span(trace_id, 1, None, "root", start, start + 3_000_000_000);
+    root["attributes"] = json!([
+        {"key": "input.value", "value": {"stringValue": hostile}},
+        {"key": "note", "value": {"stringValue": "<script>window.__pwned=2</script>"}},
+    ]);
+    let spans = vec![
+        root,
+        otlp_span(
+            trace_id,
+            2,
+            Some(1),
+            hostile,
+            start + 100,
+            start + 1_000_000,
+        ),
+        // Two orphans naming a parent (0xdead) that never arrives, one with a child.
+        otlp_span(
+            trace_id,
+            3,
+            Some(0xdead),
+            "orphan_a",
+            start + 2_000,
+            start + 9_000_000,
+        ),
+        otlp_span(
+            trace_id,
+            4,
+            Some(0xdead),
+            "orphan_b",
+            start + 3_000,
+            start + 8_000_000,
+        ),
+        otlp_span(
+            trace_id,
+            5,
+            Some(3),
+            "orphan_child",
+            start + 4_000,
+            start + 5_000_000,
+        ),
+    ];
+    collector.send_otlp_json(&export(spans)).await;
+
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    driver
+        .goto(collector.url(&format!("/traces/{trace_id}?span={:016x}", 1)))
+        .await
+        .unwrap();
+    let shown = eventually(WAIT, "five span rows", || async {
+        let r = rows(driver).await;
+        (r.len() == 5).then_some(r)
+    })
+    .await;
+    // Orphans sit under a marked placeholder (depth 1), their child below them.
+    let placeholder = driver
+        .find(By::Css(".span-row.placeholder-row"))
+        .await
+        .expect("a placeholder row");
+    assert_eq!(
+        placeholder
+            .attr("data-missing-parent")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("000000000000dead")
+    );
+    assert!(placeholder.text().await.unwrap().contains("never arrived"));
+    let depth_of = |id: u64| {
+        shown
+            .iter()
+            .find(|(s, _)| *s == format!("{id:016x}"))
+            .map(|(_, d)| *d)
+    };
+    assert_eq!(depth_of(1), Some(0));
+    assert_eq!(depth_of(2), Some(1));
+    assert_eq!(depth_of(3), Some(1));
+    assert_eq!(depth_of(4), Some(1));
+    assert_eq!(depth_of(5), Some(2));
+    let header = texts(driver, ".orphan-note").await.join(" ");
+    assert!(header.contains("2 spans"), "{header}");
+
+    // Names, inputs and attributes are text: shown literally, never run or parsed.
+    let names = texts(driver, ".span-row .name").await;
+    assert!(names.iter().any(|n| n == hostile), "{names:?}");
+    detail_shows(driver, &format!("{:016x}", 1)).await;
+    let panel = texts(driver, ".detail-panel").await.join(" ");
+    assert!(panel.contains(hostile), "the input as text");
+    assert!(
+        panel.contains("<script>window.__pwned=2</script>"),
+        "an attribute as text"
+    );
+    let injected = js(
+        driver,
+        "return window.__pwned === undefined
+            && !document.querySelector('.explorer b, .explorer img, .detail-panel b, .detail-panel img, .detail-panel script')",
+    )
+    .await;
+    assert_eq!(
+        injected,
+        json!(true),
+        "no markup from the trace reached the DOM"
+    );
+
+    browser.quit().await;
+}
+
+/// Rows in the DOM right now.
+async fn row_elements(driver: &WebDriver) -> u64 {
+    js(
+        driver,
+        "return document.querySelectorAll('.span-row').length",
+    )
+    .await
+    .as_u64()
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_50000_span_trace_opens_scrolls_to_its_end_and_stays_virtualized() {
+    const TOTAL: u64 = 50_000;
+    let collector = Collector::start(false).await;
+    let trace_id = "0af7651916cd43dd8448eb211c80319c";
+    let start = now_ns() - 60_000_000_000;
+    // A root, batches of 100 (a batch span and its 99 steps), cut at 50,000 spans.
+    let mut spans = vec![otlp_span(
+        trace_id,
+        1,
+        None,
+        "big_root",
+        start,
+        start + 55_000_000_000,
+    )];
+    let mut next = 2u64;
+    let mut batch = 0u64;
+    let mut last = 0u64;
+    while next <= TOTAL {
+        let b = next;
+        let t = start + batch * 100_000_000;
+        spans.push(otlp_span(
+            trace_id,
+            b,
+            Some(1),
+            &format!("batch_{batch}"),
+            t,
+            t + 90_000_000,
+        ));
+        next += 1;
+        for step in 0..99u64 {
+            if next > TOTAL {
+                break;
+            }
+            let s = t + step * 900_000;
+            spans.push(otlp_span(
+                trace_id,
+                next,
+                Some(b),
+                &format!("step_{next}"),
+                s,
+                s + 800_000,
+            ));
+            last = next;
+            next += 1;
+        }
+        batch += 1;
+    }
+    assert_eq!(spans.len() as u64, TOTAL);
+    for chunk in spans.chunks(10_000) {
+        collector.send_otlp_json(&export(chunk.to_vec())).await;
+    }
+    eventually(
+        Duration::from_secs(60),
+        "all 50,000 spans in the API",
+        || async {
+            let r = reqwest::get(collector.url(&format!("/api/v1/traces/{trace_id}")))
+                .await
+                .ok()?;
+            let skeleton: Value = r.json().await.ok()?;
+            (skeleton["spans"].as_array()?.len() as u64 == TOTAL).then_some(())
+        },
+    )
+    .await;
+    let last_id = format!("{last:016x}");
+
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    driver
+        .goto(collector.url(&format!("/traces/{trace_id}")))
+        .await
+        .unwrap();
+    eventually(Duration::from_secs(40), "the first rows", || async {
+        (!rows(driver).await.is_empty()).then_some(())
+    })
+    .await;
+    let status = texts(driver, "[data-testid=rows-shown]").await;
+    assert_eq!(status, vec!["50,000 rows".to_string()]);
+    let few_hundred = 300;
+    let at_start = row_elements(driver).await;
+    assert!(at_start <= few_hundred, "{at_start} row elements");
+    let painted = js(
+        driver,
+        "return performance.getEntriesByName('skein:trace-load').map(e => e.duration)",
+    )
+    .await;
+    eprintln!("50k spans: trace-load {painted}");
+    assert_eq!(painted.as_array().map(Vec::len), Some(1));
+
+    // Scroll through: the DOM holds a window of rows wherever we are.
+    for frac in [0.25, 0.5, 0.75] {
+        js(
+            driver,
+            &format!(
+                "const v = document.querySelector('.rows-viewport'); v.scrollTop = v.scrollHeight * {frac}; return 0"
+            ),
+        )
+        .await;
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let n = row_elements(driver).await;
+        assert!(n > 10 && n <= few_hundred, "{n} row elements at {frac}");
+    }
+    // To the very end: the last span is there.
+    js(
+        driver,
+        "const v = document.querySelector('.rows-viewport'); v.scrollTop = v.scrollHeight; return 0",
+    )
+    .await;
+    eventually(WAIT, "the last span's row", || async {
+        rows(driver)
+            .await
+            .iter()
+            .any(|(id, _)| *id == last_id)
+            .then_some(())
+    })
+    .await;
+    assert!(row_elements(driver).await <= few_hundred);
+
+    // Keyboard: Home, then End selects the last span.
+    row(driver, &last_id).await.click().await.unwrap();
+    press(driver, Key::Home).await;
+    eventually(WAIT, "the root selected", || async {
+        (selected_id(driver).await.as_deref() == Some("0000000000000001")).then_some(())
+    })
+    .await;
+    press(driver, Key::End).await;
+    eventually(WAIT, "the last span selected by End", || async {
+        (selected_id(driver).await.as_deref() == Some(last_id.as_str())).then_some(())
+    })
+    .await;
+
+    // Collapsing the root hides 49,999 rows at once; expanding brings them back.
+    press(driver, Key::Home).await;
+    press(driver, Key::Left).await;
+    eventually(WAIT, "only the root", || async {
+        (texts(driver, "[data-testid=rows-shown]").await
+            == vec!["1 of 50,000 rows shown".to_string()])
+        .then_some(())
+    })
+    .await;
+    press(driver, Key::Right).await;
+    eventually(WAIT, "all rows again", || async {
+        (texts(driver, "[data-testid=rows-shown]").await == vec!["50,000 rows".to_string()])
+            .then_some(())
+    })
+    .await;
+
+    // Find jumps to a span far down.
+    let find = driver.find(By::Css("input[name=find]")).await.unwrap();
+    find.send_keys(format!("step_{last}")).await.unwrap();
+    find.send_keys(Key::Enter).await.unwrap();
+    eventually(WAIT, "the found span selected", || async {
+        (selected_id(driver).await.as_deref() == Some(last_id.as_str())).then_some(())
+    })
+    .await;
+    assert!(row_elements(driver).await <= few_hundred);
+
+    browser.quit().await;
+}
