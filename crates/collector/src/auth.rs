@@ -77,7 +77,6 @@ impl Keys {
         }
         Ok(keys)
     }
-
 }
 
 /// The secret a request carries, from `Authorization: Bearer` or `x-api-key`.

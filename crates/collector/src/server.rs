@@ -80,7 +80,10 @@ pub fn otlp_router(state: AppState) -> Router {
     Router::new()
         .route("/v1/traces", post(otlp::export))
         .route("/api/v1/health", get(api::health))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::require_key))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::require_key,
+        ))
         .with_state(state)
 }
 

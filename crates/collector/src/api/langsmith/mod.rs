@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
 use crate::ingest::langsmith::{
-    key_scope, authorize, check_project, ids, locate_run, project_by_uuid, remember_project, run,
+    authorize, check_project, ids, key_scope, locate_run, project_by_uuid, remember_project, run,
 };
 use crate::server::AppState;
 
