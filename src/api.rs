@@ -150,3 +150,77 @@ pub async fn tags(project: &str) -> Result<Vec<TagKeyInfo>, ApiError> {
 pub async fn tag_values(project: &str, key: &str) -> Result<Vec<TagValueInfo>, ApiError> {
     get(links::api_tag_values(project, key)).await
 }
+
+// Sessions, users and the service graph (`GET /api/v1/sessions`, `/users`, `/services/graph`).
+
+fn with_query(path: String, project: &str, query: &str) -> String {
+    let project = skein_model::query::encode_pairs([("project", project)]);
+    if query.is_empty() {
+        format!("{path}?{project}")
+    } else {
+        format!("{path}?{project}&{query}")
+    }
+}
+
+pub async fn sessions(
+    project: &str,
+    query: &skein_model::sessions::SessionQuery,
+) -> Result<skein_model::sessions::SessionPage, ApiError> {
+    get(with_query(
+        "/api/v1/sessions".into(),
+        project,
+        &query.to_query_string(),
+    ))
+    .await
+}
+
+pub async fn session(
+    project: &str,
+    session_id: &str,
+) -> Result<skein_model::sessions::SessionDetail, ApiError> {
+    use skein_model::query::percent_encode;
+    get(with_query(
+        format!("/api/v1/sessions/{}", percent_encode(session_id)),
+        project,
+        "",
+    ))
+    .await
+}
+
+pub async fn users(
+    project: &str,
+    query: &skein_model::sessions::SessionQuery,
+) -> Result<skein_model::sessions::UserPage, ApiError> {
+    get(with_query(
+        "/api/v1/users".into(),
+        project,
+        &query.to_query_string(),
+    ))
+    .await
+}
+
+pub async fn user(
+    project: &str,
+    user_id: &str,
+    query: &skein_model::sessions::SessionQuery,
+) -> Result<skein_model::sessions::UserDetail, ApiError> {
+    use skein_model::query::percent_encode;
+    get(with_query(
+        format!("/api/v1/users/{}", percent_encode(user_id)),
+        project,
+        &query.to_query_string(),
+    ))
+    .await
+}
+
+pub async fn service_graph(
+    project: &str,
+    query: &skein_model::service_graph::ServiceGraphQuery,
+) -> Result<skein_model::service_graph::ServiceGraph, ApiError> {
+    get(with_query(
+        "/api/v1/services/graph".into(),
+        project,
+        &query.to_query_string(),
+    ))
+    .await
+}

@@ -6,13 +6,19 @@ use leptos_router::hooks::use_location;
 use leptos_router::path;
 use skein_model::TraceQuery;
 
+use crate::components::hrefs;
 use crate::components::icons::Logo;
 use crate::components::project_switcher::ProjectSwitcher;
 use crate::components::theme_toggle::{ThemeState, ThemeToggle};
 use crate::links;
 use crate::pages::not_found::NotFound;
+use crate::pages::services::ServicesPage;
+use crate::pages::session::SessionPage;
+use crate::pages::sessions::SessionsPage;
 use crate::pages::trace::TracePage;
 use crate::pages::traces::TracesPage;
+use crate::pages::user::UserPage;
+use crate::pages::users::UsersPage;
 use crate::time::Clock;
 
 #[component]
@@ -27,6 +33,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=RootRedirect/>
                     <Route path=path!("/traces") view=TracesPage/>
                     <Route path=path!("/traces/:trace_id") view=TracePage/>
+                    <Route path=path!("/sessions") view=SessionsPage/>
+                    <Route path=path!("/sessions/:session_id") view=SessionPage/>
+                    <Route path=path!("/users") view=UsersPage/>
+                    <Route path=path!("/users/:user_id") view=UserPage/>
+                    <Route path=path!("/services") view=ServicesPage/>
                 </Routes>
             </main>
         </Router>
@@ -51,6 +62,18 @@ fn TopBar() -> impl IntoView {
     let project = Memo::new(move |_| links::project_of(&location.search.get()));
     let traces_href = move || links::list_href(&project.get(), &TraceQuery::default());
     let on_traces = move || location.pathname.get().starts_with("/traces");
+    let on_page = move |prefix: &'static str| {
+        move || {
+            let path = location.pathname.get();
+            path == prefix || path.starts_with(&format!("{prefix}/"))
+        }
+    };
+    let on_sessions = on_page("/sessions");
+    let on_users = on_page("/users");
+    let on_services = on_page("/services");
+    let sessions_href = move || hrefs::sessions(&project.get());
+    let users_href = move || hrefs::users(&project.get());
+    let services_href = move || hrefs::services(&project.get());
     view! {
         <header class="topbar">
             <a class="brand" href=traces_href>
@@ -60,6 +83,12 @@ fn TopBar() -> impl IntoView {
             <nav class="nav" aria-label="Main">
                 <a href=traces_href class:active=on_traces
                     aria-current=move || on_traces().then_some("page")>"Traces"</a>
+                <a href=sessions_href class:active=on_sessions
+                    aria-current=move || on_sessions().then_some("page")>"Sessions"</a>
+                <a href=users_href class:active=on_users
+                    aria-current=move || on_users().then_some("page")>"Users"</a>
+                <a href=services_href class:active=on_services
+                    aria-current=move || on_services().then_some("page")>"Services"</a>
             </nav>
             <div class="topbar-spacer"></div>
             <ProjectSwitcher/>

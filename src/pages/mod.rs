@@ -1,5 +1,10 @@
 //! One module per page.
 
 pub mod not_found;
+pub mod services;
+pub mod session;
+pub mod sessions;
 pub mod trace;
 pub mod traces;
+pub mod user;
+pub mod users;

@@ -9,6 +9,8 @@ pub mod palette;
 pub mod payload;
 pub mod query;
 pub mod scale;
+pub mod service_graph;
+pub mod sessions;
 pub mod span;
 pub mod stats;
 pub mod timing;

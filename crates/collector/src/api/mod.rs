@@ -4,6 +4,8 @@ mod catalog;
 mod feedback;
 pub(crate) mod langsmith;
 mod metrics;
+mod services;
+mod sessions;
 mod traces;
 
 use axum::http::{StatusCode, Uri};
@@ -19,6 +21,11 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/health", get(health))
         .route("/api/v1/projects", get(catalog::projects))
         .route("/api/v1/services", get(catalog::services))
+        .route("/api/v1/services/graph", get(services::graph))
+        .route("/api/v1/sessions", get(sessions::list))
+        .route("/api/v1/sessions/{session_id}", get(sessions::one))
+        .route("/api/v1/users", get(sessions::users))
+        .route("/api/v1/users/{user_id}", get(sessions::user))
         .route("/api/v1/tags", get(catalog::tag_keys))
         .route("/api/v1/tags/{key}/values", get(catalog::tag_values))
         .route("/api/v1/metrics", get(metrics::get))

@@ -12,6 +12,8 @@ use skein_model::{
 pub use sqlite::{SqliteOptions, SqliteStore};
 
 use skein_model::metrics::{MetricQuery, MetricResponse};
+use skein_model::service_graph::{ServiceGraph, ServiceGraphQuery};
+use skein_model::sessions::{SessionDetail, SessionPage, SessionQuery, UserDetail, UserPage};
 use skein_model::span::Span;
 
 /// What a write did: spans newly stored, and spans that were already there (a client retry).
@@ -59,8 +61,40 @@ impl From<rusqlite::Error> for StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// Aggregates over many traces for the user-journey and service views: sessions, users and
+/// the service dependency graph. A supertrait of `Store`, so a backend implements it in its
+/// own file (SQLite: `sqlite/sessions.rs`).
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait JourneyStore: Send + Sync + 'static {
+    /// Sessions whose requests match the query, with aggregates over the matching requests.
+    async fn list_sessions(&self, project: &str, query: &SessionQuery) -> StoreResult<SessionPage>;
+
+    /// One session: its aggregates and its requests in order (`request_sequence`, else start
+    /// time), each with its root span's input and output as conversation text.
+    async fn session(&self, project: &str, session_id: &str) -> StoreResult<Option<SessionDetail>>;
+
+    /// Users whose requests match the query (`query.user_id` is ignored).
+    async fn list_users(&self, project: &str, query: &SessionQuery) -> StoreResult<UserPage>;
+
+    /// One user's aggregates and a page of their sessions (ordered and paged by `query`).
+    async fn user(
+        &self,
+        project: &str,
+        user_id: &str,
+        query: &SessionQuery,
+    ) -> StoreResult<Option<UserDetail>>;
+
+    /// Calls between services over the traces in the query's range and tags (unset bounds
+    /// resolved as `ServiceGraphQuery::resolve` does).
+    async fn service_graph(
+        &self,
+        project: &str,
+        query: &ServiceGraphQuery,
+    ) -> StoreResult<ServiceGraph>;
+}
+
+#[async_trait]
+pub trait Store: JourneyStore + Send + Sync + 'static {
     /// Stores spans (any projects, any traces, any order). Returns once they are durably
     /// committed; a span already stored (same project, trace and span id) is left as it is.
     async fn write_spans(&self, spans: Vec<Span>) -> StoreResult<WriteOutcome>;

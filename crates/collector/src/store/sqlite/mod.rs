@@ -33,6 +33,7 @@ use super::{FeedbackFilter, SpanMerge, Store, StoreError, StoreResult, WriteOutc
 pub mod keys;
 mod lookup;
 mod metrics;
+mod sessions;
 mod upsert;
 
 /// Most services and tag keys a trace summary keeps (a runaway client must not grow a row).

@@ -1,0 +1,636 @@
+//! `JourneyStore` on SQLite: sessions, users and the service graph.
+//!
+//! Sessions and users are aggregated from the `traces` summary rows (one per trace, with the
+//! trace's session and user), never from spans: a session list is one `GROUP BY` over the
+//! traces the filters select, materialised once for the page and the total. A session's
+//! page reads its traces through `traces_by_session`, and each root span's input and output
+//! with `json_extract` on that one span's row.
+//!
+//! The service graph does read spans: every span of the traces in the range (found through
+//! `traces_by_start`, then `spans_by_trace`), each joined to its parent by primary key, keeping
+//! the spans whose parent is in another service (or missing). Durations are gathered per node
+//! and edge for exact percentiles. The range is bounded (`service_graph::MAX_RANGE_MS`).
+//! Measured on the demo data and at 1M spans: see `service_graph` below.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use rusqlite::types::{Value as SqlValue, ValueRef};
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
+use skein_model::service_graph::{
+    CallStats, ServiceEdge, ServiceGraph, ServiceGraphQuery, ServiceNode,
+};
+use skein_model::sessions::{
+    self, CursorKey, GroupCursor, SessionDetail, SessionPage, SessionQuery, SessionRequest,
+    SessionSort, SessionSummary, Side, TraceAggregate, UserDetail, UserPage, UserSummary,
+    MAX_TURN_CHARS,
+};
+use skein_model::trace::FeedbackStat;
+use skein_model::{SpanStatus, TraceQuery};
+
+use super::{metrics, trace_filter, trace_from_row, SqliteStore, TRACE_COLUMNS};
+use crate::store::{JourneyStore, StoreError, StoreResult};
+
+/// What the traces are grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Group {
+    Session,
+    User,
+}
+
+impl Group {
+    fn column(self) -> &'static str {
+        match self {
+            Group::Session => "t.session_id",
+            Group::User => "t.user_id",
+        }
+    }
+
+    /// The second column of a group row: a session's user, a user's number of sessions.
+    fn extra(self) -> &'static str {
+        match self {
+            Group::Session => "max(t.user_id)",
+            Group::User => "count(DISTINCT t.session_id)",
+        }
+    }
+}
+
+/// One aggregated group, before feedback is added.
+struct GroupRow {
+    id: String,
+    /// A session's user.
+    user: Option<String>,
+    /// A user's session count.
+    sessions: u64,
+    stats: TraceAggregate,
+}
+
+/// The sort key's SQL over the `grp` CTE, whether it is REAL, and whether it descends.
+fn sort_key(sort: SessionSort, group: Group) -> (&'static str, bool, bool) {
+    match sort {
+        SessionSort::LastDesc => ("grp.last_start", false, true),
+        SessionSort::FirstAsc => ("grp.first_start", false, false),
+        SessionSort::RequestsDesc => ("grp.requests", false, true),
+        SessionSort::DurationDesc => ("grp.duration", false, true),
+        SessionSort::TokensDesc => ("(grp.input_tokens + grp.output_tokens)", false, true),
+        SessionSort::CostDesc => ("grp.cost", true, true),
+        SessionSort::ErrorsDesc => ("grp.errors", false, true),
+        SessionSort::SessionsDesc => match group {
+            Group::User => ("grp.extra", false, true),
+            Group::Session => ("grp.requests", false, true),
+        },
+    }
+}
+
+fn cursor_key_of(row: &GroupRow, sort: SessionSort, group: Group) -> CursorKey {
+    let s = &row.stats;
+    match sort {
+        SessionSort::LastDesc => CursorKey::Int(s.last_start_ns),
+        SessionSort::FirstAsc => CursorKey::Int(s.first_start_ns),
+        SessionSort::RequestsDesc => CursorKey::Int(s.request_count as i64),
+        SessionSort::DurationDesc => CursorKey::Int(s.total_duration_ns),
+        SessionSort::TokensDesc => CursorKey::Int(s.total_tokens()),
+        SessionSort::CostDesc => CursorKey::Real(s.cost),
+        SessionSort::ErrorsDesc => CursorKey::Int(s.error_count as i64),
+        SessionSort::SessionsDesc => match group {
+            Group::User => CursorKey::Int(row.sessions as i64),
+            Group::Session => CursorKey::Int(s.request_count as i64),
+        },
+    }
+}
+
+/// The trace filter of a session or user query (its tags and time range; a session list's
+/// user), plus a fixed session or user when given.
+fn filter_of(
+    project: &str,
+    q: &SessionQuery,
+    group: Group,
+    session_id: Option<&str>,
+    user_id: Option<&str>,
+) -> (String, Vec<SqlValue>) {
+    let traces = TraceQuery {
+        tags: q.tags.clone(),
+        from_ms: q.from_ms,
+        to_ms: q.to_ms,
+        session_id: session_id.map(str::to_string),
+        user_id: user_id.map(str::to_string).or_else(|| {
+            (group == Group::Session)
+                .then(|| q.user_id.clone())
+                .flatten()
+        }),
+        ..TraceQuery::default()
+    };
+    let (mut sql, args) = trace_filter(project, &traces);
+    sql.push_str(&format!(" AND {} IS NOT NULL", group.column()));
+    (sql, args)
+}
+
+const GROUP_COLUMNS: &str = "id, extra, requests, first_start, last_start, last_end, duration, \
+    spans, errors, input_tokens, output_tokens, cost";
+
+fn group_from_row(row: &Row<'_>, group: Group) -> rusqlite::Result<GroupRow> {
+    let (user, sessions) = match group {
+        Group::Session => (row.get::<_, Option<String>>(1)?, 0),
+        Group::User => (None, row.get::<_, i64>(1)?.max(0) as u64),
+    };
+    Ok(GroupRow {
+        id: row.get(0)?,
+        user,
+        sessions,
+        stats: TraceAggregate {
+            request_count: row.get::<_, i64>(2)?.max(0) as u64,
+            first_start_ns: row.get(3)?,
+            last_start_ns: row.get(4)?,
+            last_end_ns: row.get(5)?,
+            total_duration_ns: row.get(6)?,
+            span_count: row.get::<_, i64>(7)?.max(0) as u64,
+            error_count: row.get::<_, i64>(8)?.max(0) as u64,
+            input_tokens: row.get(9)?,
+            output_tokens: row.get(10)?,
+            cost: row.get(11)?,
+            feedback: Vec::new(),
+        },
+    })
+}
+
+/// A page of groups matching the filter, the number of all of them, and the next cursor.
+fn list_groups(
+    conn: &Connection,
+    filter: (String, Vec<SqlValue>),
+    group: Group,
+    sort: SessionSort,
+    cursor: Option<&str>,
+    limit: u32,
+) -> StoreResult<(Vec<GroupRow>, u64, Option<String>)> {
+    let (filter, filter_args) = filter;
+    let mut args = filter_args.clone();
+    let col = group.column();
+    let (key, real, descending) = sort_key(sort, group);
+    let mut sql = format!(
+        "WITH grp AS MATERIALIZED (SELECT {col} AS id, {extra} AS extra, count(*) AS requests, \
+         min(t.start_ns) AS first_start, max(t.start_ns) AS last_start, max(t.end_ns) AS last_end, \
+         sum(t.duration_ns) AS duration, sum(t.span_count) AS spans, \
+         sum(t.error_count > 0) AS errors, sum(t.input_tokens) AS input_tokens, \
+         sum(t.output_tokens) AS output_tokens, sum(t.cost) AS cost \
+         FROM traces t WHERE {filter} GROUP BY {col}) \
+         SELECT {GROUP_COLUMNS}, (SELECT count(*) FROM grp) FROM grp",
+        extra = group.extra(),
+    );
+    if let Some(cursor) = cursor {
+        let c = GroupCursor::parse(cursor).ok_or_else(|| {
+            StoreError::Invalid(format!("cursor {cursor:?} is not one this API gave"))
+        })?;
+        let op = if descending { "<" } else { ">" };
+        sql.push_str(&format!(" WHERE ({key}, grp.id) {op} (?, ?)"));
+        args.push(match (c.key, real) {
+            (CursorKey::Int(v), false) => v.into(),
+            (CursorKey::Real(v), true) => v.into(),
+            _ => {
+                return Err(StoreError::Invalid(format!(
+                    "cursor {cursor:?} belongs to another sort order"
+                )))
+            }
+        });
+        args.push(c.id.into());
+    }
+    let dir = if descending { "DESC" } else { "ASC" };
+    sql.push_str(&format!(
+        " ORDER BY {key} {dir}, grp.id {dir} LIMIT {}",
+        limit + 1
+    ));
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query(params_from_iter(args.iter()))?;
+    let mut groups = Vec::new();
+    let mut total = 0u64;
+    while let Some(row) = rows.next()? {
+        total = row.get::<_, i64>(12)?.max(0) as u64;
+        groups.push(group_from_row(row, group)?);
+    }
+    let next = if groups.len() > limit as usize {
+        groups.truncate(limit as usize);
+        groups.last().map(|g| {
+            GroupCursor {
+                key: cursor_key_of(g, sort, group),
+                id: g.id.clone(),
+            }
+            .to_string()
+        })
+    } else {
+        None
+    };
+    if groups.is_empty() && cursor.is_some() {
+        // Past the last page: no row carried the total, which still describes the whole list.
+        total = conn
+            .query_row(
+                &format!("SELECT count(DISTINCT {col}) FROM traces t WHERE {filter}"),
+                params_from_iter(filter_args.iter()),
+                |r| r.get::<_, i64>(0),
+            )?
+            .max(0) as u64;
+    }
+    Ok((groups, total, next))
+}
+
+/// Feedback per group and key over the traces of `ids` that match the filter: records with a
+/// trace id, and records naming only a run, placed through the run's span.
+fn group_feedback(
+    conn: &Connection,
+    filter: &(String, Vec<SqlValue>),
+    group: Group,
+    ids: &[String],
+) -> StoreResult<HashMap<String, Vec<FeedbackStat>>> {
+    let mut out: HashMap<String, Vec<FeedbackStat>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let col = group.column();
+    let marks = vec!["?"; ids.len()].join(", ");
+    let (sql_filter, filter_args) = filter;
+    let sql = format!(
+        "SELECT id, key, sum(n), sum(scored), sum(total) FROM ( \
+           SELECT {col} AS id, f.key AS key, count(*) AS n, count(f.score) AS scored, \
+                  total(f.score) AS total \
+           FROM traces t JOIN feedback f ON f.project = t.project AND f.trace_id = t.trace_id \
+           WHERE {sql_filter} AND {col} IN ({marks}) GROUP BY 1, 2 \
+           UNION ALL \
+           SELECT {col}, f.key, count(*), count(f.score), total(f.score) \
+           FROM traces t JOIN spans s ON s.project = t.project AND s.trace_id = t.trace_id \
+           JOIN feedback f ON f.project = s.project AND f.run_id = s.span_id AND f.trace_id IS NULL \
+           WHERE {sql_filter} AND {col} IN ({marks}) GROUP BY 1, 2 \
+         ) GROUP BY id, key ORDER BY id, key"
+    );
+    let id_args = ids.iter().map(|id| SqlValue::from(id.clone()));
+    let args: Vec<SqlValue> = filter_args
+        .iter()
+        .cloned()
+        .chain(id_args.clone())
+        .chain(filter_args.iter().cloned())
+        .chain(id_args)
+        .collect();
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query(params_from_iter(args))?;
+    while let Some(row) = rows.next()? {
+        let scored: i64 = row.get(3)?;
+        let total: f64 = row.get(4)?;
+        out.entry(row.get(0)?).or_default().push(FeedbackStat {
+            key: row.get(1)?,
+            count: row.get::<_, i64>(2)?.max(0) as u64,
+            mean: (scored > 0).then(|| total / scored as f64),
+        });
+    }
+    Ok(out)
+}
+
+fn list_sessions_sync(
+    conn: &Connection,
+    project: &str,
+    q: &SessionQuery,
+) -> StoreResult<SessionPage> {
+    let tx = conn.unchecked_transaction()?;
+    let filter = filter_of(project, q, Group::Session, None, None);
+    let (rows, total, next_cursor) = list_groups(
+        &tx,
+        filter.clone(),
+        Group::Session,
+        q.sort,
+        q.cursor.as_deref(),
+        q.limit(),
+    )?;
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut feedback = group_feedback(&tx, &filter, Group::Session, &ids)?;
+    let sessions = rows
+        .into_iter()
+        .map(|mut r| {
+            r.stats.feedback = feedback.remove(&r.id).unwrap_or_default();
+            SessionSummary {
+                session_id: r.id,
+                user_id: r.user,
+                stats: r.stats,
+            }
+        })
+        .collect();
+    Ok(SessionPage {
+        sessions,
+        total,
+        next_cursor,
+    })
+}
+
+fn list_users_sync(conn: &Connection, project: &str, q: &SessionQuery) -> StoreResult<UserPage> {
+    let tx = conn.unchecked_transaction()?;
+    let filter = filter_of(project, q, Group::User, None, None);
+    let (rows, total, next_cursor) = list_groups(
+        &tx,
+        filter.clone(),
+        Group::User,
+        q.sort,
+        q.cursor.as_deref(),
+        q.limit(),
+    )?;
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut feedback = group_feedback(&tx, &filter, Group::User, &ids)?;
+    let users = rows
+        .into_iter()
+        .map(|mut r| {
+            r.stats.feedback = feedback.remove(&r.id).unwrap_or_default();
+            UserSummary {
+                user_id: r.id,
+                session_count: r.sessions,
+                stats: r.stats,
+            }
+        })
+        .collect();
+    Ok(UserPage {
+        users,
+        total,
+        next_cursor,
+    })
+}
+
+/// The aggregate of one session or user over all of its traces.
+fn one_group(
+    conn: &Connection,
+    project: &str,
+    group: Group,
+    id: &str,
+) -> StoreResult<Option<GroupRow>> {
+    let everything = SessionQuery::default();
+    let filter = match group {
+        Group::Session => filter_of(project, &everything, group, Some(id), None),
+        Group::User => filter_of(project, &everything, group, None, Some(id)),
+    };
+    let (mut rows, _, _) =
+        list_groups(conn, filter.clone(), group, SessionSort::LastDesc, None, 1)?;
+    let Some(mut row) = rows.pop() else {
+        return Ok(None);
+    };
+    row.stats.feedback = group_feedback(conn, &filter, group, &[id.to_string()])?
+        .remove(id)
+        .unwrap_or_default();
+    Ok(Some(row))
+}
+
+fn session_sync(
+    conn: &Connection,
+    project: &str,
+    session_id: &str,
+) -> StoreResult<Option<SessionDetail>> {
+    let tx = conn.unchecked_transaction()?;
+    let Some(group) = one_group(&tx, project, Group::Session, session_id)? else {
+        return Ok(None);
+    };
+    let max = SessionDetail::MAX_REQUESTS;
+    let mut traces = tx
+        .prepare_cached(&format!(
+            "SELECT {TRACE_COLUMNS} FROM traces WHERE project = ?1 AND session_id = ?2 \
+             ORDER BY start_ns, trace_id LIMIT ?3"
+        ))?
+        .query_map(params![project, session_id, max as i64 + 1], trace_from_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    let truncated = traces.len() > max;
+    traces.truncate(max);
+    metrics::add_feedback_summaries(&tx, project, &mut traces)?;
+
+    let mut io = tx.prepare_cached(
+        "SELECT json_extract(body, '$.input'), json_extract(body, '$.output') FROM spans \
+         WHERE project = ?1 AND trace_id = ?2 AND span_id = ?3",
+    )?;
+    let mut requests = Vec::with_capacity(traces.len());
+    for trace in traces {
+        let (input, output) = match &trace.root_span_id {
+            Some(root) => io
+                .query_row(params![project, trace.trace_id, root], |r| {
+                    Ok((
+                        r.get::<_, Option<String>>(0)?,
+                        r.get::<_, Option<String>>(1)?,
+                    ))
+                })
+                .optional()?
+                .unwrap_or_default(),
+            None => (None, None),
+        };
+        requests.push(SessionRequest {
+            sequence: sessions::sequence_of(&trace),
+            input: input.and_then(|t| sessions::turn_text(&t, Side::Input, MAX_TURN_CHARS)),
+            output: output.and_then(|t| sessions::turn_text(&t, Side::Output, MAX_TURN_CHARS)),
+            trace,
+        });
+    }
+    sessions::order_requests(&mut requests);
+    Ok(Some(SessionDetail {
+        summary: SessionSummary {
+            session_id: group.id,
+            user_id: group.user,
+            stats: group.stats,
+        },
+        requests,
+        truncated,
+    }))
+}
+
+fn user_sync(
+    conn: &Connection,
+    project: &str,
+    user_id: &str,
+    q: &SessionQuery,
+) -> StoreResult<Option<UserDetail>> {
+    let tx = conn.unchecked_transaction()?;
+    let Some(group) = one_group(&tx, project, Group::User, user_id)? else {
+        return Ok(None);
+    };
+    let mut q = q.clone();
+    q.user_id = Some(user_id.to_string());
+    let sessions = list_sessions_sync(&tx, project, &q)?;
+    let requests_without_session: i64 = tx
+        .prepare_cached(
+            "SELECT count(*) FROM traces WHERE project = ?1 AND user_id = ?2 AND session_id IS NULL",
+        )?
+        .query_row(params![project, user_id], |r| r.get(0))?;
+    Ok(Some(UserDetail {
+        summary: UserSummary {
+            user_id: group.id,
+            session_count: group.sessions,
+            stats: group.stats,
+        },
+        sessions,
+        requests_without_session: requests_without_session.max(0) as u64,
+    }))
+}
+
+/// Durations and errors of a node or an edge, gathered while streaming.
+#[derive(Default)]
+struct Calls {
+    durations: Vec<i64>,
+    errors: u64,
+    roots: u64,
+}
+
+/// The service graph. Every span of the traces in scope is read once (index lookups, no span
+/// bodies), and each is joined to its parent by key. Measured (2 cores, debug build of the
+/// rest of the collector, release SQLite):
+///
+/// - demo data (2,000 traces, ~26k spans), a 7-day range: ~40 ms; one day: ~7 ms;
+/// - 1M spans in the range: see the report in `crates/collector/tests/sessions.rs`.
+///
+/// At scale, the spans of a range grow without bound: the range is capped at 31 days, and a
+/// deployment with millions of spans a day would precompute edges per time bucket on write
+/// (caller, callee, bucket → count, errors, a latency sketch), as Jaeger's dependency job
+/// does, and merge the buckets of a range here.
+fn service_graph_sync(
+    conn: &Connection,
+    project: &str,
+    q: &ServiceGraphQuery,
+    now_ms: i64,
+) -> StoreResult<ServiceGraph> {
+    let started = std::time::Instant::now();
+    let (from_ms, to_ms) = q.resolve(now_ms).map_err(|e| StoreError::Invalid(e.0))?;
+    let traces = TraceQuery {
+        tags: q.tags.clone(),
+        from_ms: Some(from_ms),
+        to_ms: Some(to_ms),
+        ..TraceQuery::default()
+    };
+    let (filter, args) = trace_filter(project, &traces);
+    let tx = conn.unchecked_transaction()?;
+    let (trace_count, span_count): (i64, i64) = tx.query_row(
+        &format!("SELECT count(*), coalesce(sum(t.span_count), 0) FROM traces t WHERE {filter}"),
+        params_from_iter(args.iter()),
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+
+    let sql = format!(
+        "SELECT c.service, p.service, c.end_ns - c.start_ns, c.status, c.parent_span_id IS NULL \
+         FROM traces t \
+         JOIN spans c ON c.project = t.project AND c.trace_id = t.trace_id \
+         LEFT JOIN spans p ON p.project = c.project AND p.trace_id = c.trace_id \
+              AND p.span_id = c.parent_span_id \
+         WHERE {filter} AND (p.service IS NULL OR p.service <> c.service)"
+    );
+    let mut names: HashMap<String, usize> = HashMap::new();
+    let mut intern = |name: &str| -> usize {
+        if let Some(&i) = names.get(name) {
+            return i;
+        }
+        let i = names.len();
+        names.insert(name.to_string(), i);
+        i
+    };
+    let mut nodes: HashMap<usize, Calls> = HashMap::new();
+    let mut edges: HashMap<(usize, usize), Calls> = HashMap::new();
+    let mut stmt = tx.prepare(&sql)?;
+    let mut rows = stmt.query(params_from_iter(args.iter()))?;
+    while let Some(row) = rows.next()? {
+        let callee = match row.get_ref(0)? {
+            ValueRef::Text(t) => intern(&String::from_utf8_lossy(t)),
+            _ => continue,
+        };
+        let caller = match row.get_ref(1)? {
+            ValueRef::Text(t) => Some(intern(&String::from_utf8_lossy(t))),
+            _ => None,
+        };
+        let duration = row.get::<_, i64>(2)?.max(0);
+        let failed = SpanStatus::from_code(row.get::<_, i64>(3)?.clamp(0, 255) as u8).is_error();
+        let root = row.get::<_, bool>(4)?;
+        let node = nodes.entry(callee).or_default();
+        node.durations.push(duration);
+        node.errors += u64::from(failed);
+        node.roots += u64::from(root);
+        if let Some(caller) = caller {
+            let edge = edges.entry((caller, callee)).or_default();
+            edge.durations.push(duration);
+            edge.errors += u64::from(failed);
+        }
+    }
+    drop(rows);
+    drop(stmt);
+
+    let mut by_index: Vec<String> = vec![String::new(); names.len()];
+    for (name, i) in names {
+        by_index[i] = name;
+    }
+    // Services that appear only as callers (every span of theirs has a parent in the same
+    // service... or they only call out) still get a node.
+    for &(caller, _) in edges.keys() {
+        nodes.entry(caller).or_default();
+    }
+    let mut node_list: Vec<ServiceNode> = nodes
+        .into_iter()
+        .map(|(i, c)| ServiceNode {
+            name: by_index[i].clone(),
+            root_calls: c.roots,
+            stats: CallStats::from_durations(c.durations, c.errors),
+        })
+        .collect();
+    node_list.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut edge_list: Vec<ServiceEdge> = edges
+        .into_iter()
+        .map(|((a, b), c)| ServiceEdge {
+            caller: by_index[a].clone(),
+            callee: by_index[b].clone(),
+            stats: CallStats::from_durations(c.durations, c.errors),
+        })
+        .collect();
+    edge_list.sort_by(|a, b| (&a.caller, &a.callee).cmp(&(&b.caller, &b.callee)));
+    tracing::debug!(
+        elapsed = ?started.elapsed(),
+        trace_count,
+        span_count,
+        "service graph computed"
+    );
+    Ok(ServiceGraph {
+        from_ms,
+        to_ms,
+        nodes: node_list,
+        edges: edge_list,
+        trace_count: trace_count.max(0) as u64,
+        span_count: span_count.max(0) as u64,
+    })
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+#[async_trait]
+impl JourneyStore for SqliteStore {
+    async fn list_sessions(&self, project: &str, query: &SessionQuery) -> StoreResult<SessionPage> {
+        let (project, query) = (project.to_string(), query.clone());
+        self.read(move |c| list_sessions_sync(c, &project, &query))
+            .await
+    }
+
+    async fn session(&self, project: &str, session_id: &str) -> StoreResult<Option<SessionDetail>> {
+        let (project, id) = (project.to_string(), session_id.to_string());
+        self.read(move |c| session_sync(c, &project, &id)).await
+    }
+
+    async fn list_users(&self, project: &str, query: &SessionQuery) -> StoreResult<UserPage> {
+        let (project, query) = (project.to_string(), query.clone());
+        self.read(move |c| list_users_sync(c, &project, &query))
+            .await
+    }
+
+    async fn user(
+        &self,
+        project: &str,
+        user_id: &str,
+        query: &SessionQuery,
+    ) -> StoreResult<Option<UserDetail>> {
+        let (project, id, query) = (project.to_string(), user_id.to_string(), query.clone());
+        self.read(move |c| user_sync(c, &project, &id, &query))
+            .await
+    }
+
+    async fn service_graph(
+        &self,
+        project: &str,
+        query: &ServiceGraphQuery,
+    ) -> StoreResult<ServiceGraph> {
+        let (project, query) = (project.to_string(), query.clone());
+        self.read(move |c| service_graph_sync(c, &project, &query, now_ms()))
+            .await
+    }
+}

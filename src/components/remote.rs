@@ -1,0 +1,259 @@
+//! Loading state for the session, user and service pages: one value (`Remote`) or a list with
+//! "Load more" (`Pager`). A transient failure (collector unreachable, 5xx) is retried by
+//! itself every few seconds while the request is still the current one; answers to an older
+//! request are dropped.
+
+use std::future::Future;
+use std::time::Duration;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api::ApiError;
+
+/// How long to wait before asking an unreachable collector again.
+pub const RETRY: Duration = Duration::from_secs(3);
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Remote<T> {
+    Loading,
+    Ready(T),
+    Failed(ApiError),
+}
+
+/// A value fetched from the API, reloaded when the page's inputs change.
+pub struct Loader<T: Send + Sync + 'static> {
+    pub state: RwSignal<Remote<T>>,
+    generation: StoredValue<u64>,
+}
+
+impl<T: Send + Sync + 'static> Clone for Loader<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T: Send + Sync + 'static> Copy for Loader<T> {}
+
+impl<T: Send + Sync + Clone + 'static> Loader<T> {
+    pub fn new() -> Loader<T> {
+        Loader {
+            state: RwSignal::new(Remote::Loading),
+            generation: StoredValue::new(0),
+        }
+    }
+
+    /// Starts a new request (older answers are ignored from now on). With `keep`, the value
+    /// shown stays until the answer replaces it (no flash of skeleton on a filter change).
+    pub fn load<F, Fut>(self, keep: bool, fetch: F)
+    where
+        F: Fn() -> Fut + Clone + 'static,
+        Fut: Future<Output = Result<T, ApiError>> + 'static,
+    {
+        let generation = self.generation.get_value() + 1;
+        self.generation.set_value(generation);
+        if !keep || !matches!(self.state.get_untracked(), Remote::Ready(_)) {
+            self.state.set(Remote::Loading);
+        }
+        self.fetch(generation, fetch);
+    }
+
+    fn fetch<F, Fut>(self, generation: u64, fetch: F)
+    where
+        F: Fn() -> Fut + Clone + 'static,
+        Fut: Future<Output = Result<T, ApiError>> + 'static,
+    {
+        spawn_local(async move {
+            let result = fetch().await;
+            if self.generation.try_get_value() != Some(generation) {
+                return;
+            }
+            match result {
+                Ok(value) => self.state.set(Remote::Ready(value)),
+                Err(error) => {
+                    let retry = error.is_transient();
+                    self.state.set(Remote::Failed(error));
+                    if retry {
+                        set_timeout(
+                            move || {
+                                if self.generation.try_get_value() == Some(generation) {
+                                    self.fetch(generation, fetch);
+                                }
+                            },
+                            RETRY,
+                        );
+                    }
+                }
+            }
+        });
+    }
+}
+
+/// One page of a list, as the pager needs it.
+pub struct PageOf<T> {
+    pub rows: Vec<T>,
+    pub total: u64,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Phase {
+    Loading,
+    Ready,
+    Failed(ApiError),
+}
+
+/// A list loaded a page at a time ("Load more" follows the cursor).
+pub struct Pager<T: Send + Sync + 'static> {
+    pub rows: RwSignal<Vec<T>>,
+    pub total: RwSignal<Option<u64>>,
+    pub next_cursor: RwSignal<Option<String>>,
+    pub phase: RwSignal<Phase>,
+    pub more: RwSignal<Phase>,
+    generation: StoredValue<u64>,
+}
+
+impl<T: Send + Sync + 'static> Clone for Pager<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T: Send + Sync + 'static> Copy for Pager<T> {}
+
+impl<T: Send + Sync + Clone + 'static> Pager<T> {
+    pub fn new() -> Pager<T> {
+        Pager {
+            rows: RwSignal::new(Vec::new()),
+            total: RwSignal::new(None),
+            next_cursor: RwSignal::new(None),
+            phase: RwSignal::new(Phase::Loading),
+            more: RwSignal::new(Phase::Ready),
+            generation: StoredValue::new(0),
+        }
+    }
+
+    /// Loads the first page for new inputs; the rows shown stay (dimmed) until it arrives.
+    pub fn reload<F, Fut>(self, fetch: F)
+    where
+        F: Fn(Option<String>) -> Fut + Clone + 'static,
+        Fut: Future<Output = Result<PageOf<T>, ApiError>> + 'static,
+    {
+        let generation = self.generation.get_value() + 1;
+        self.generation.set_value(generation);
+        self.more.set(Phase::Ready);
+        self.phase.set(Phase::Loading);
+        self.fetch(generation, None, fetch);
+    }
+
+    /// Appends the next page.
+    pub fn load_more<F, Fut>(self, fetch: F)
+    where
+        F: Fn(Option<String>) -> Fut + Clone + 'static,
+        Fut: Future<Output = Result<PageOf<T>, ApiError>> + 'static,
+    {
+        let Some(cursor) = self.next_cursor.get_untracked() else {
+            return;
+        };
+        self.more.set(Phase::Loading);
+        self.fetch(self.generation.get_value(), Some(cursor), fetch);
+    }
+
+    fn fetch<F, Fut>(self, generation: u64, cursor: Option<String>, fetch: F)
+    where
+        F: Fn(Option<String>) -> Fut + Clone + 'static,
+        Fut: Future<Output = Result<PageOf<T>, ApiError>> + 'static,
+    {
+        spawn_local(async move {
+            let append = cursor.is_some();
+            let result = fetch(cursor.clone()).await;
+            if self.generation.try_get_value() != Some(generation) {
+                return;
+            }
+            match result {
+                Ok(page) => {
+                    if append {
+                        self.rows.update(|rows| rows.extend(page.rows));
+                        self.more.set(Phase::Ready);
+                    } else {
+                        self.rows.set(page.rows);
+                        self.phase.set(Phase::Ready);
+                    }
+                    self.total.set(Some(page.total));
+                    self.next_cursor.set(page.next_cursor);
+                }
+                Err(error) => {
+                    let transient = error.is_transient();
+                    if append {
+                        self.more.set(Phase::Failed(error));
+                    } else {
+                        self.phase.set(Phase::Failed(error));
+                    }
+                    if transient {
+                        set_timeout(
+                            move || {
+                                if self.generation.try_get_value() == Some(generation) {
+                                    self.fetch(generation, cursor, fetch);
+                                }
+                            },
+                            RETRY,
+                        );
+                    }
+                }
+            }
+        });
+    }
+
+    /// Nothing to show yet: the first load is under way (or retrying).
+    pub fn show_skeleton(self) -> bool {
+        self.rows.with(Vec::is_empty)
+            && match self.phase.get() {
+                Phase::Loading => true,
+                Phase::Failed(e) => e.is_transient(),
+                Phase::Ready => false,
+            }
+    }
+
+    /// Rows of an older query are shown while the new one loads or fails.
+    pub fn stale(self) -> bool {
+        !matches!(self.phase.get(), Phase::Ready) && !self.show_skeleton()
+    }
+
+    pub fn ready_and_empty(self) -> bool {
+        matches!(self.phase.get(), Phase::Ready) && self.rows.with(Vec::is_empty)
+    }
+}
+
+/// "Showing 50 of 674 · Load more", with the state of the next page's request.
+#[component]
+pub fn LoadMore(
+    shown: Signal<usize>,
+    total: Signal<Option<u64>>,
+    has_more: Signal<bool>,
+    state: Signal<Phase>,
+    on_more: Callback<()>,
+) -> impl IntoView {
+    move || {
+        if !has_more.get() {
+            return None;
+        }
+        let shown = shown.get() as u64;
+        let total = total.get().unwrap_or(shown);
+        let state = state.get();
+        Some(view! {
+            <div class="load-more">
+                <span class="muted">{format!("Showing {} of {}", crate::text::thousands(shown), crate::text::thousands(total))}</span>
+                <button type="button" class="button" on:click=move |_| on_more.run(())
+                    disabled=matches!(state, Phase::Loading)>
+                    {match state {
+                        Phase::Loading => "Loading…",
+                        Phase::Failed(_) => "Retry loading more",
+                        Phase::Ready => "Load more",
+                    }}
+                </button>
+                {match state {
+                    Phase::Failed(e) => Some(view! { <span class="error-inline">{e.title()}</span> }),
+                    _ => None,
+                }}
+            </div>
+        })
+    }
+}

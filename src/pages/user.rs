@@ -1,0 +1,247 @@
+//! `/users/:user_id`: one user's figures and their sessions, most recent first.
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_location, use_params_map};
+use skein_model::format;
+use skein_model::sessions::{headline_feedback_key, SessionQuery, SessionSummary, UserDetail};
+
+use crate::api;
+use crate::components::empty_state::EmptyState;
+use crate::components::error_banner::ErrorBanner;
+use crate::components::hrefs;
+use crate::components::icons::ArrowLeftIcon;
+use crate::components::remote::{LoadMore, Phase, RETRY};
+use crate::components::session_table::{
+    cost_text, session_columns, tokens_text, SessionHead, SessionRow,
+};
+use crate::components::skeleton::SkeletonRows;
+use crate::time::{full_time, local_time, use_clock};
+use crate::{links, text};
+
+#[derive(Clone, PartialEq)]
+enum State {
+    Loading,
+    Ready(Box<UserDetail>),
+    Failed(api::ApiError),
+}
+
+#[component]
+pub fn UserPage() -> impl IntoView {
+    let params = use_params_map();
+    let location = use_location();
+    let user_id = Memo::new(move |_| params.read().get("user_id").unwrap_or_default());
+    let project = Memo::new(move |_| links::project_of(&location.search.get()));
+    let state = RwSignal::new(State::Loading);
+    // The sessions shown (the first page comes with the user, more by cursor).
+    let sessions = RwSignal::new(Vec::<SessionSummary>::new());
+    let next_cursor = RwSignal::new(None::<String>);
+    let more = RwSignal::new(Phase::Ready);
+    let generation = StoredValue::new(0u64);
+
+    fn load(
+        state: RwSignal<State>,
+        sessions: RwSignal<Vec<SessionSummary>>,
+        next_cursor: RwSignal<Option<String>>,
+        generation: StoredValue<u64>,
+        gen: u64,
+        project: String,
+        id: String,
+    ) {
+        leptos::task::spawn_local(async move {
+            let result = api::user(&project, &id, &SessionQuery::default()).await;
+            if generation.try_get_value() != Some(gen) {
+                return;
+            }
+            match result {
+                Ok(detail) => {
+                    sessions.set(detail.sessions.sessions.clone());
+                    next_cursor.set(detail.sessions.next_cursor.clone());
+                    state.set(State::Ready(Box::new(detail)));
+                }
+                Err(error) => {
+                    let retry = error.is_transient();
+                    state.set(State::Failed(error));
+                    if retry {
+                        set_timeout(
+                            move || {
+                                if generation.try_get_value() == Some(gen) {
+                                    load(
+                                        state,
+                                        sessions,
+                                        next_cursor,
+                                        generation,
+                                        gen,
+                                        project,
+                                        id,
+                                    );
+                                }
+                            },
+                            RETRY,
+                        );
+                    }
+                }
+            }
+        });
+    }
+
+    Effect::new(move |_| {
+        let (project, id) = (project.get(), user_id.get());
+        let gen = generation.get_value() + 1;
+        generation.set_value(gen);
+        state.set(State::Loading);
+        sessions.set(Vec::new());
+        next_cursor.set(None);
+        more.set(Phase::Ready);
+        load(state, sessions, next_cursor, generation, gen, project, id);
+    });
+
+    let load_more = Callback::new(move |_| {
+        let Some(cursor) = next_cursor.get_untracked() else {
+            return;
+        };
+        let gen = generation.get_value();
+        let (project, id) = (project.get_untracked(), user_id.get_untracked());
+        more.set(Phase::Loading);
+        leptos::task::spawn_local(async move {
+            let query = SessionQuery {
+                cursor: Some(cursor),
+                ..SessionQuery::default()
+            };
+            let result = api::user(&project, &id, &query).await;
+            if generation.try_get_value() != Some(gen) {
+                return;
+            }
+            match result {
+                Ok(detail) => {
+                    sessions.update(|s| s.extend(detail.sessions.sessions));
+                    next_cursor.set(detail.sessions.next_cursor);
+                    more.set(Phase::Ready);
+                }
+                Err(e) => more.set(Phase::Failed(e)),
+            }
+        });
+    });
+
+    let feedback_key = Signal::derive(move || {
+        sessions.with(|rows| headline_feedback_key(rows.iter().map(|r| &r.stats)))
+    });
+    let back = move || hrefs::users(&project.get());
+    let body = move || match state.get() {
+        State::Loading => view! {
+            <div class="entity-header" aria-busy="true">
+                <span class="shimmer" style="width: 200px; height: 16px"></span>
+                <span class="shimmer" style="width: 60%"></span>
+            </div>
+            <div class="table-wrap">
+                <table class="data-table sessions-table">
+                    <thead><SessionHead show_user=false feedback_key=feedback_key/></thead>
+                    <tbody><SkeletonRows rows=6 cols=session_columns(false)/></tbody>
+                </table>
+            </div>
+        }
+        .into_any(),
+        State::Failed(error) if error.is_not_found() => {
+            let id = user_id.get();
+            view! {
+                <EmptyState title="No such user">
+                    <p>"No request in this project names the user "<code>{id}</code>"."</p>
+                    <p><a href=back()>"All users"</a></p>
+                </EmptyState>
+            }
+            .into_any()
+        }
+        State::Failed(error) => {
+            let retrying = error.is_transient();
+            view! { <ErrorBanner title=error.title() detail=error.detail() retrying=retrying/> }
+                .into_any()
+        }
+        State::Ready(detail) => {
+            let total = detail.sessions.total;
+            view! {
+                <UserHeader detail=*detail/>
+                <div class="panel-head table-title">
+                    <h2>"Sessions"</h2>
+                    <span class="muted">{text::plural(total, "session", "sessions")}", most recent first"</span>
+                </div>
+                <div class="table-wrap">
+                    <table class="data-table sessions-table">
+                        <thead><SessionHead show_user=false feedback_key=feedback_key/></thead>
+                        <tbody>
+                            <For
+                                each=move || sessions.get()
+                                key=|s: &SessionSummary| s.session_id.clone()
+                                children=move |s: SessionSummary| view! { <SessionRow session=s project=project show_user=false feedback_key=feedback_key/> }
+                            />
+                        </tbody>
+                    </table>
+                    {(total == 0).then(|| view! {
+                        <EmptyState title="No sessions">
+                            <p>"This user's requests carry no session id."</p>
+                        </EmptyState>
+                    })}
+                </div>
+                <LoadMore
+                    shown=Signal::derive(move || sessions.with(Vec::len))
+                    total=Signal::derive(move || Some(total))
+                    has_more=Signal::derive(move || next_cursor.with(Option::is_some))
+                    state=more.into()
+                    on_more=load_more/>
+            }
+            .into_any()
+        }
+    };
+
+    view! {
+        <div class="page user-page">
+            <a class="back-link" href=back><ArrowLeftIcon/>"Users"</a>
+            {body}
+        </div>
+    }
+}
+
+#[component]
+fn UserHeader(detail: UserDetail) -> impl IntoView {
+    let clock = use_clock();
+    let u = detail.summary;
+    let s = u.stats;
+    let (tokens, tokens_title) = tokens_text(&s);
+    let first = local_time(s.first_start_ns, clock.get_untracked());
+    let last_ms = s.last_start_ns / 1_000_000;
+    let ago = move || text::relative(last_ms, clock.get());
+    let feedback = s
+        .feedback
+        .iter()
+        .map(|f| {
+            let value = match f.mean {
+                Some(m) if m.abs() < 10.0 => format!("{m:.2}"),
+                Some(m) => format!("{m:.0}"),
+                None => "—".to_string(),
+            };
+            let title = text::plural(f.count, "record", "records");
+            view! { <div><dt>{f.key.clone()}</dt><dd class="num" title=title>{value}</dd></div> }
+        })
+        .collect_view();
+    let outside = detail.requests_without_session;
+    view! {
+        <header class="entity-header">
+            <div class="entity-title">
+                <span class="entity-kind">"User"</span>
+                <h1 title=u.user_id.clone()>{u.user_id.clone()}</h1>
+            </div>
+            <dl class="entity-meta">
+                <div><dt>"Sessions"</dt><dd class="num">{text::thousands(u.session_count)}</dd></div>
+                <div><dt>"Requests"</dt><dd class="num">{text::thousands(s.request_count)}</dd></div>
+                <div><dt>"First seen"</dt><dd title=full_time(s.first_start_ns)>{first}</dd></div>
+                <div><dt>"Last active"</dt><dd title=full_time(s.last_start_ns)>{ago}</dd></div>
+                <div><dt>"Total time"</dt><dd class="num">{format::duration_ns(s.total_duration_ns)}</dd></div>
+                <div><dt>"Tokens"</dt><dd class="num" title=tokens_title>{tokens}</dd></div>
+                <div><dt>"Cost"</dt><dd class="num">{cost_text(s.cost)}</dd></div>
+                <div><dt>"Failed requests"</dt><dd class="num">{text::thousands(s.error_count)}</dd></div>
+                {feedback}
+            </dl>
+            {(outside > 0).then(|| view! {
+                <p class="muted entity-note">{format!("{} outside any session.", text::plural(outside, "request", "requests"))}</p>
+            })}
+        </header>
+    }
+}

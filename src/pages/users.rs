@@ -1,0 +1,136 @@
+//! `/users`: every user with their sessions and aggregates, filtered by tags and time.
+
+use leptos::prelude::*;
+use skein_model::sessions::{
+    headline_feedback_key, RecentRange, SessionQuery, SessionSort, UserSummary,
+};
+
+use super::sessions::{sessions_hint, use_scope, PhaseBanner, RANGES};
+use crate::api;
+use crate::components::empty_state::EmptyState;
+use crate::components::error_banner::ErrorBanner;
+use crate::components::remote::{LoadMore, PageOf, Pager, Phase};
+use crate::components::scope_bar::ScopeBar;
+use crate::components::session_table::{UserHead, UserRow, USER_COLUMNS};
+use crate::components::skeleton::SkeletonRows;
+use crate::text;
+use crate::time::now_ms;
+
+const USER_SORTS: &[SessionSort] = &[
+    SessionSort::LastDesc,
+    SessionSort::FirstAsc,
+    SessionSort::SessionsDesc,
+    SessionSort::RequestsDesc,
+    SessionSort::DurationDesc,
+    SessionSort::TokensDesc,
+    SessionSort::CostDesc,
+    SessionSort::ErrorsDesc,
+];
+
+#[component]
+pub fn UsersPage() -> impl IntoView {
+    let (project, scope, scope_error) = use_scope(RecentRange::All);
+    let pager = Pager::<UserSummary>::new();
+    let current = StoredValue::new(SessionQuery::default());
+    let fetcher = move |project: String, query: SessionQuery| {
+        move |cursor: Option<String>| {
+            let (project, mut query) = (project.clone(), query.clone());
+            query.cursor = cursor;
+            async move {
+                api::users(&project, &query).await.map(|p| PageOf {
+                    rows: p.users,
+                    total: p.total,
+                    next_cursor: p.next_cursor,
+                })
+            }
+        }
+    };
+    Effect::new(move |_| {
+        let query = scope.get().session_query(now_ms());
+        current.set_value(query.clone());
+        pager.reload(fetcher(project.get(), query));
+    });
+
+    let feedback_key = Signal::derive(move || {
+        pager
+            .rows
+            .with(|rows| headline_feedback_key(rows.iter().map(|r| &r.stats)))
+    });
+    let count = move || {
+        if matches!(pager.phase.get(), Phase::Failed(_)) {
+            return None;
+        }
+        pager.total.get().map(|t| text::plural(t, "user", "users"))
+    };
+    let banner = move || {
+        pager.phase.get().error_view().or_else(|| {
+            scope_error.get().map(|message| {
+                view! { <ErrorBanner title="This link's filters can't be read" detail=message/> }
+                    .into_any()
+            })
+        })
+    };
+    let empty = move || {
+        if !pager.ready_and_empty() {
+            return None;
+        }
+        let s = scope.get();
+        Some(if !s.tags.is_empty() || s.range != RecentRange::All {
+            view! {
+                <EmptyState title="No users match these filters">
+                    <p>"No request with a user matches all of the filters above. Try another time range or remove a tag filter."</p>
+                </EmptyState>
+            }
+            .into_any()
+        } else {
+            view! {
+                <EmptyState title="No users yet">
+                    {sessions_hint()}
+                </EmptyState>
+            }
+            .into_any()
+        })
+    };
+    let body = move || {
+        if pager.show_skeleton() {
+            view! { <SkeletonRows rows=10 cols=USER_COLUMNS/> }.into_any()
+        } else {
+            view! {
+                <For
+                    each=move || pager.rows.get()
+                    key=|u: &UserSummary| u.user_id.clone()
+                    children=move |u: UserSummary| view! { <UserRow user=u project=project feedback_key=feedback_key/> }
+                />
+            }
+            .into_any()
+        }
+    };
+    let more = Callback::new(move |_| {
+        pager.load_more(fetcher(project.get_untracked(), current.get_value()))
+    });
+
+    view! {
+        <div class="page users-page">
+            <div class="page-head">
+                <h1>"Users"</h1>
+                <span class="result-count" data-testid="result-count">{count}</span>
+            </div>
+            <ScopeBar project=project scope=scope path="/users" default_range=RecentRange::All
+                ranges=RANGES sorts=USER_SORTS/>
+            {banner}
+            <div class="table-wrap" class:stale=move || pager.stale()>
+                <table class="data-table users-table">
+                    <thead><UserHead feedback_key=feedback_key/></thead>
+                    <tbody aria-busy=move || pager.show_skeleton().to_string()>{body}</tbody>
+                </table>
+                {empty}
+            </div>
+            <LoadMore
+                shown=Signal::derive(move || pager.rows.with(Vec::len))
+                total=pager.total.into()
+                has_more=Signal::derive(move || pager.next_cursor.with(Option::is_some) && matches!(pager.phase.get(), Phase::Ready))
+                state=pager.more.into()
+                on_more=more/>
+        </div>
+    }
+}
