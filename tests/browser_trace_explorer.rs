@@ -389,10 +389,12 @@ async fn explorer_on_a_seed_shaped_trace() {
     .await;
     press(driver, Key::Escape).await;
     eventually(WAIT, "the panel closed", || async {
-        texts(driver, ".detail-panel")
-            .await
-            .is_empty()
-            .then_some(())
+        let display = js(
+            driver,
+            "return getComputedStyle(document.querySelector('.detail-panel')).display",
+        )
+        .await;
+        (display == json!("none")).then_some(())
     })
     .await;
     // Home goes to the root; Enter opens it: its input is the user's question (plain text).

@@ -1,7 +1,8 @@
 //! The detail panel of the selected span. Its head (name, type, service, timing) comes from
 //! the skeleton at once; the rest — input, output, attributes, events, exceptions, metadata,
 //! tokens, cost — from `GET /api/v1/traces/{trace_id}/spans/{span_id}`, fetched only when the
-//! span is selected (debounced while the keyboard moves through rows) and kept for the visit.
+//! span is selected with the panel open (debounced while the keyboard moves through rows) and
+//! kept for the visit. The panel stays mounted while closed (hidden), so opening is instant.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -157,6 +158,7 @@ pub fn DetailPanel(ex: Ex, project: String, trace_id: String) -> impl IntoView {
             let Some(id) = selected.with(|b| b.as_ref().and_then(|b| b.span_id.clone())) else {
                 return;
             };
+            let open = ex.detail_open.get();
             if let Some(h) = pending.try_get_value().flatten() {
                 h.clear();
             }
@@ -165,6 +167,10 @@ pub fn DetailPanel(ex: Ex, project: String, trace_id: String) -> impl IntoView {
                 return;
             }
             set_fetch(Fetch::Loading);
+            // Closed: nothing is fetched (the keyboard may move through many rows).
+            if !open {
+                return;
+            }
             let start_fetch = start_fetch.clone();
             let handle = set_timeout_with_handle(move || start_fetch(id), FETCH_DELAY).ok();
             pending.try_set_value(handle);
@@ -206,13 +212,13 @@ pub fn DetailPanel(ex: Ex, project: String, trace_id: String) -> impl IntoView {
     };
 
     view! {
-        <aside class="detail-panel" aria-label="Span detail" data-testid="detail-panel">
+        <aside class="detail-panel" class:hidden=move || !ex.detail_shown() aria-label="Span detail"
+            data-testid="detail-panel">
             <button type="button" class="icon-button detail-close" title="Close (Esc)"
                 aria-label="Close the detail panel" on:click=close>
                 <CloseIcon/>
             </button>
-            <For each=move || selected.get() key=|b: &Brief| b.pos
-                children=move |b: Brief| view! { <DetailHead ex=ex brief=b/> }/>
+            {move || selected.get().map(|b| view! { <DetailHead ex=ex brief=b/> })}
             <div class="detail-body">
                 <For each=body_item key=|(seq, _, b): &(u32, Fetch, Brief)| (b.pos, *seq) children=body/>
             </div>

@@ -92,6 +92,11 @@ impl Ex {
             .with_value(|sk| sk.spans.get(i).map(|s| s.span_id().to_string()))
     }
 
+    /// The detail panel is open on a selected node.
+    pub fn detail_shown(&self) -> bool {
+        self.detail_open.get() && self.selected.with(Option::is_some)
+    }
+
     fn position_of_id(&self, id: &str) -> Option<usize> {
         let i = self.skeleton.with_value(|sk| tree::span_index(sk, id))?;
         self.tree.with_value(|t| t.position_of(i))
@@ -357,7 +362,7 @@ pub fn Explorer(
     let empty = ex.tree.with_value(|t| t.is_empty());
 
     view! {
-        <div class="explorer" class:with-detail=move || ex.detail_open.get()>
+        <div class="explorer" class:with-detail=move || ex.detail_shown()>
             <div class="explorer-main">
                 <Toolbar ex=ex/>
                 {if empty {
@@ -374,11 +379,7 @@ pub fn Explorer(
                     })
                 }}
             </div>
-            // Built when opened, dropped when closed; never diffed.
-            <For each=move || (ex.detail_open.get() && ex.selected.get().is_some()).then_some(())
-                key=|_| () children=move |_| view! {
-                    <DetailPanel ex=ex project=project.clone() trace_id=trace_id.clone()/>
-                }/>
+            <DetailPanel ex=ex project=project.clone() trace_id=trace_id.clone()/>
         </div>
     }
 }
