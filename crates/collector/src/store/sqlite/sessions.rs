@@ -286,10 +286,16 @@ fn list_sessions_sync(
     project: &str,
     q: &SessionQuery,
 ) -> StoreResult<SessionPage> {
+    // One read transaction: the page and its feedback come from the same snapshot.
     let tx = conn.unchecked_transaction()?;
+    list_sessions_in(&tx, project, q)
+}
+
+/// The session list, inside the caller's transaction.
+fn list_sessions_in(tx: &Connection, project: &str, q: &SessionQuery) -> StoreResult<SessionPage> {
     let filter = filter_of(project, q, Group::Session, None, None);
     let (rows, total, next_cursor) = list_groups(
-        &tx,
+        tx,
         filter.clone(),
         Group::Session,
         q.sort,
@@ -297,7 +303,7 @@ fn list_sessions_sync(
         q.limit(),
     )?;
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let mut feedback = group_feedback(&tx, &filter, Group::Session, &ids)?;
+    let mut feedback = group_feedback(tx, &filter, Group::Session, &ids)?;
     let sessions = rows
         .into_iter()
         .map(|mut r| {
@@ -440,7 +446,7 @@ fn user_sync(
     };
     let mut q = q.clone();
     q.user_id = Some(user_id.to_string());
-    let sessions = list_sessions_sync(&tx, project, &q)?;
+    let sessions = list_sessions_in(&tx, project, &q)?;
     let requests_without_session: i64 = tx
         .prepare_cached(
             "SELECT count(*) FROM traces WHERE project = ?1 AND user_id = ?2 AND session_id IS NULL",
