@@ -25,7 +25,7 @@ use wasm_bindgen::JsCast;
 use super::detail::DetailPanel;
 use super::{perf, trace_span_href, Loaded};
 use crate::components::empty_state::EmptyState;
-use crate::components::icons::{AlertIcon, CloseIcon, SearchIcon};
+use crate::components::icons::{AlertIcon, SearchIcon};
 use crate::components::span_type::SpanTypeIcon;
 use crate::text;
 
@@ -491,10 +491,6 @@ fn Toolbar(ex: Ex) -> impl IntoView {
         }
         _ => {}
     };
-    let clear = move |_| {
-        raw.set(String::new());
-        ex.apply_find(String::new());
-    };
     let count = move || {
         if ex.query.with(String::is_empty) {
             return String::new();
@@ -569,10 +565,6 @@ fn Toolbar(ex: Ex) -> impl IntoView {
                     <button type="button" class="icon-button small" title="Next match (Enter)"
                         aria-label="Next match" disabled=no_matches on:click=move |_| ex.step_match(true)>
                         <span class="chevron down"></span>
-                    </button>
-                    <button type="button" class="icon-button small" title="Clear" aria-label="Clear the search"
-                        on:click=clear>
-                        <CloseIcon/>
                     </button>
                 })}
                 <label class="check" title="Show only matching spans and their ancestors">
