@@ -88,17 +88,19 @@ fn parse(args: &[String]) -> Result<Command, String> {
     })
 }
 
-/// Starts every service as a child process of this binary, on consecutive ports.
-fn run_all(base_port: u16) -> Result<(), String> {
+/// Starts every service as a child process of this binary, on consecutive ports, and stops
+/// them all when one exits or on Ctrl-C / SIGTERM (their spans are flushed as they stop).
+async fn run_all(base_port: u16) -> Result<(), String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
     let port_of = |s: Service| base_port + (s.default_port() - 7000);
     let mut children = Vec::new();
     for service in Service::ALL {
-        let mut command = std::process::Command::new(&exe);
+        let mut command = tokio::process::Command::new(&exe);
         command
             .arg(service.name())
             .arg("--port")
-            .arg(port_of(service).to_string());
+            .arg(port_of(service).to_string())
+            .kill_on_drop(true);
         for peer in service.callees() {
             command.arg("--peer").arg(format!(
                 "{}=http://127.0.0.1:{}",
@@ -115,19 +117,59 @@ fn run_all(base_port: u16) -> Result<(), String> {
         "all services started; try:\n  curl -s -X POST http://127.0.0.1:{}/v1/chat -H 'content-type: application/json' \\\n    -d '{{\"message\": \"Compare solid-state batteries\", \"user_id\": \"user_1\", \"session_id\": \"session_1\"}}'",
         port_of(Service::ApiGateway)
     );
-    // Runs until one exits (or Ctrl-C, which the children get too).
+    let outcome = tokio::select! {
+        _ = stop_signal() => Ok(()),
+        exited = first_exit(&mut children) => Err(exited),
+    };
+    // Ask each to stop (SIGTERM: they flush their spans), then make sure.
+    for (_, child) in &mut children {
+        if let Some(pid) = child.id() {
+            let _ = std::process::Command::new("kill")
+                .arg(pid.to_string())
+                .status();
+        }
+    }
+    for (_, child) in &mut children {
+        if tokio::time::timeout(std::time::Duration::from_secs(5), child.wait())
+            .await
+            .is_err()
+        {
+            let _ = child.kill().await;
+        }
+    }
+    outcome
+}
+
+/// Waits until one of the children exits; names it.
+async fn first_exit(children: &mut [(Service, tokio::process::Child)]) -> String {
     loop {
-        for (service, child) in &mut children {
+        for (service, child) in children.iter_mut() {
             if let Ok(Some(status)) = child.try_wait() {
-                let name = service.name();
-                for (_, other) in &mut children {
-                    let _ = other.kill();
-                    let _ = other.wait();
-                }
-                return Err(format!("{name} exited ({status})"));
+                return format!("{} exited ({status})", service.name());
             }
         }
-        std::thread::sleep(std::time::Duration::from_millis(200));
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+async fn stop_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
     }
 }
 
@@ -144,20 +186,20 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let result = match command {
-        Command::All { base_port } => run_all(base_port),
+        Command::All { base_port } => runtime.block_on(run_all(base_port)),
         Command::One {
             service,
             port,
             peers,
         } => {
-            let runtime = match tokio::runtime::Runtime::new() {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("cannot start the runtime: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
             let addr = SocketAddr::from(([127, 0, 0, 1], port));
             runtime
                 .block_on(serve(service, addr, peers))
