@@ -43,6 +43,8 @@ pub struct IngestReport {
     pub seconds_to_queryable: Option<f64>,
     pub spans_per_second_queryable: Option<f64>,
     pub collector: Option<ProcessUsage>,
+    /// CPU seconds this load generator used while sending (it shares the machine).
+    pub client_cpu_seconds: Option<f64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -130,6 +132,7 @@ pub async fn run(config: &IngestConfig) -> Result<IngestReport, IngestError> {
         None => 0,
     };
     let usage_before = config.collector_pid.and_then(process_usage);
+    let client_before = process_usage(std::process::id());
 
     let requests = Arc::new(requests);
     let next = Arc::new(AtomicUsize::new(0));
@@ -193,6 +196,10 @@ pub async fn run(config: &IngestConfig) -> Result<IngestReport, IngestError> {
         }
     }
     let seconds_to_ack = started.elapsed().as_secs_f64();
+    let client_cpu_seconds = match (client_before, process_usage(std::process::id())) {
+        (Some(before), Some(after)) => Some(after.cpu_seconds - before.cpu_seconds),
+        _ => None,
+    };
 
     let mut seconds_to_queryable = None;
     if let Some(api) = &config.api_url {
@@ -228,5 +235,6 @@ pub async fn run(config: &IngestConfig) -> Result<IngestReport, IngestError> {
         seconds_to_queryable,
         spans_per_second_queryable: seconds_to_queryable.map(|s| spans as f64 / s),
         collector,
+        client_cpu_seconds,
     })
 }

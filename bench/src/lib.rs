@@ -1,5 +1,8 @@
-//! Skein's benchmarks as a library, so the smoke test runs the same code as the real run.
+//! Skein's benchmarks as a library, so the smoke tests run the same code as the real runs.
 
+pub mod bundle;
+pub mod collector;
 pub mod ingest;
 pub mod machine;
+pub mod queries;
 pub mod report;

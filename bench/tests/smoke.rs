@@ -1,14 +1,14 @@
 //! Tiny runs of every benchmark, so they cannot rot: part of the test command, unlike the real
-//! runs (see bench/README.md).
+//! runs (see bench/README.md). No timing is asserted, only that each runs end to end and
+//! measures what it says.
 
 use skein_bench::ingest::{run, IngestConfig};
+use skein_bench::queries::{self, QueriesConfig};
 use skein_collector::{start, BodyLimits, ServeConfig};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ingest_benchmark_runs_end_to_end() {
-    let dir = tempfile::tempdir().unwrap();
-    let running = start(&ServeConfig {
-        data_dir: dir.path().to_path_buf(),
+async fn collector(dir: &std::path::Path) -> skein_collector::Running {
+    start(&ServeConfig {
+        data_dir: dir.to_path_buf(),
         otlp_addr: Some("127.0.0.1:0".parse().unwrap()),
         http_addr: "127.0.0.1:0".parse().unwrap(),
         dist: None,
@@ -16,7 +16,13 @@ async fn ingest_benchmark_runs_end_to_end() {
         max_queued_spans: 200_000,
     })
     .await
-    .unwrap();
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ingest_benchmark_runs_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = collector(dir.path()).await;
     let config = IngestConfig {
         otlp_url: format!("http://{}/v1/traces", running.otlp_addr.unwrap()),
         api_url: Some(format!("http://{}", running.http_addr)),
@@ -36,4 +42,55 @@ async fn ingest_benchmark_runs_end_to_end() {
     let projects = running.store.projects().await.unwrap();
     let bench = projects.iter().find(|p| p.name == "bench").unwrap();
     assert_eq!(bench.span_count, report.spans as u64);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn query_benchmark_runs_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = collector(dir.path()).await;
+    let config = QueriesConfig {
+        otlp_url: format!("http://{}/v1/traces", running.otlp_addr.unwrap()),
+        api_url: format!("http://{}", running.http_addr),
+        spans: 1_500,
+        big_trace_spans: 1_200,
+        repeats: 3,
+        project: "bench".into(),
+        collector_pid: None,
+    };
+    let report = queries::run(&config).await.unwrap();
+    let load = report.load.as_ref().unwrap();
+    assert_eq!(report.spans_stored, load.spans as u64 + 1_200);
+    let names: Vec<&str> = report.queries.iter().map(|q| q.name.as_str()).collect();
+    assert_eq!(names.len(), 6, "{names:?}");
+    for q in &report.queries {
+        assert_eq!(q.calls, 3, "{q:?}");
+        assert!(q.p50_ms > 0.0 && q.p95_ms >= q.p50_ms, "{q:?}");
+        assert!(q.response_bytes > 0, "{q:?}");
+    }
+    let big = report.queries.last().unwrap();
+    assert!(big.name.contains("1200 spans"), "{big:?}");
+}
+
+#[test]
+fn bundle_benchmark_measures_a_dist_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let wasm: Vec<u8> = (0..50_000u32).map(|i| (i % 7) as u8).collect();
+    std::fs::write(dir.path().join("app_bg.wasm"), &wasm).unwrap();
+    std::fs::write(
+        dir.path().join("app.js"),
+        "export function f() {}\n".repeat(100),
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("assets")).unwrap();
+    std::fs::write(dir.path().join("assets/main.css"), "body { margin: 0 }").unwrap();
+    let report = skein_bench::bundle::measure(dir.path()).unwrap();
+    assert_eq!(report.files.len(), 3);
+    assert_eq!(report.wasm_raw_bytes, 50_000);
+    assert!(report.wasm_gzip_bytes > 0 && report.wasm_gzip_bytes < 5_000);
+    assert_eq!(report.js_raw_bytes, 2_300);
+    assert!(report.total_gzip_bytes >= report.wasm_gzip_bytes + report.js_gzip_bytes);
+    assert!(report
+        .files
+        .iter()
+        .any(|f| f.name == "assets/main.css" && f.kind == "css"));
 }

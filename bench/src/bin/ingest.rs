@@ -1,12 +1,11 @@
 //! `ingest`: the ingest benchmark's command line. Either starts a fresh `skein` for each run
 //! (`--collector-bin`) or sends to any OTLP/HTTP endpoint (`--otlp-url`).
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use clap::Parser;
+use skein_bench::collector::{dir_bytes, median, Collector};
 use skein_bench::ingest::{run, IngestConfig, IngestReport};
 use skein_bench::report;
 
@@ -39,69 +38,12 @@ struct Args {
     no_record: bool,
 }
 
-struct Collector {
-    child: Child,
-    _dir: tempfile::TempDir,
-    otlp: String,
-    api: String,
-}
-
-impl Drop for Collector {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_collector(bin: &PathBuf) -> Result<Collector, String> {
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let mut child = Command::new(bin)
-        .args([
-            "serve",
-            "--http-addr",
-            "127.0.0.1:0",
-            "--otlp-addr",
-            "127.0.0.1:0",
-            "--data-dir",
-        ])
-        .arg(dir.path())
-        .env("SKEIN_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
-    let stdout = child.stdout.take().ok_or("no stdout")?;
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .map_err(|e| e.to_string())?;
-    let urls: Vec<&str> = line
-        .split_whitespace()
-        .filter(|w| w.starts_with("http://"))
-        .collect();
-    if urls.len() < 2 {
-        return Err(format!("unexpected first line from skein: {line:?}"));
-    }
-    Ok(Collector {
-        api: urls[0].trim_end_matches("/traces").to_string(),
-        otlp: urls[1].trim_end_matches(')').to_string(),
-        child,
-        _dir: dir,
-    })
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    match values.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => values[n / 2],
-        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
-    }
-}
-
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let mut reports: Vec<IngestReport> = Vec::new();
+    // Bytes on disk after each run (database, WAL), where the collector is ours.
+    let mut stored_bytes: Vec<f64> = Vec::new();
     let runs = if args.otlp_url.is_some() {
         1
     } else {
@@ -109,7 +51,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     for i in 0..runs {
         let collector = match &args.collector_bin {
-            Some(bin) => Some(start_collector(bin)?),
+            Some(bin) => Some(Collector::start(bin)?),
             None => None,
         };
         let config = IngestConfig {
@@ -127,13 +69,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             traces_per_request: args.traces_per_request,
             collector_pid: collector
                 .as_ref()
-                .map(|c| c.child.id())
+                .map(Collector::pid)
                 .or(args.collector_pid),
             project: "bench".into(),
         };
         let report = run(&config).await?;
         eprintln!(
-            "run {}: {} spans, {:.0} spans/s acked, {} spans/s queryable, collector {}",
+            "run {}: {} spans, {:.0} spans/s acked, {} spans/s queryable, collector {}, load generator {} CPU s",
             i + 1,
             report.spans,
             report.spans_per_second_acked,
@@ -144,7 +86,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "{:.1} CPU s, peak RSS {:.0} MiB",
                 u.cpu_seconds, u.peak_rss_mib
             )),
+            report
+                .client_cpu_seconds
+                .map_or("-".into(), |c| format!("{c:.1}")),
         );
+        if let Some(c) = &collector {
+            stored_bytes.push(dir_bytes(&c.data_dir()) as f64);
+        }
         reports.push(report);
         drop(collector);
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -169,10 +117,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .filter_map(|r| r.collector.map(|c| c.peak_rss_mib))
             .collect(),
     );
+    let bytes_per_span = median(stored_bytes.clone()) / reports[0].spans.max(1) as f64;
     let machine = &reports[0].machine;
+    let loads: Vec<f64> = reports.iter().map(|r| r.machine.load_1m).collect();
+    let load = format!(
+        "{:.1}–{:.1}",
+        loads.iter().copied().fold(f64::INFINITY, f64::min),
+        loads.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+    );
     println!(
-        "ingest: median of {runs} runs of {} spans: {acked:.0} spans/s acknowledged, {queryable:.0} spans/s queryable; collector {cpu:.1} CPU s, peak RSS {rss:.0} MiB ({} cores, load {:.2})",
-        reports[0].spans, machine.cores, machine.load_1m
+        "ingest: median of {runs} runs of {} spans: {acked:.0} spans/s acknowledged, {queryable:.0} spans/s queryable; collector {cpu:.1} CPU s, peak RSS {rss:.0} MiB, {bytes_per_span:.0} bytes on disk a span ({} cores, load {load} at the start of the runs)",
+        reports[0].spans, machine.cores
     );
     if !args.no_record {
         let summary = serde_json::json!({
@@ -181,12 +136,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "median_spans_per_second_queryable": queryable,
             "median_collector_cpu_seconds": cpu,
             "median_collector_peak_rss_mib": rss,
+            "median_bytes_on_disk_per_span": bytes_per_span,
+            "bytes_on_disk": stored_bytes,
             "runs": reports,
         });
         let path = report::write_json("ingest", &summary)?;
         let row = format!(
-            "| ingest | {} spans, {} connections, median of {runs} | {acked:.0} spans/s acked ({queryable:.0} queryable), {cpu:.0} CPU s, peak RSS {rss:.0} MiB | ≥ 100,000 spans/s | {} cores, load {:.2} |",
-            reports[0].spans, args.connections, machine.cores, machine.load_1m
+            "| ingest | {} spans, {} connections, median of {runs} runs | {acked:.0} spans/s acked ({queryable:.0} queryable), collector {cpu:.0} CPU s, peak RSS {rss:.0} MiB, {bytes_per_span:.0} B/span on disk | ≥ 100,000 spans/s | {} cores, load {load} |",
+            reports[0].spans, args.connections, machine.cores
         );
         let updated = report::update_readme_row("ingest", &row)?;
         eprintln!(

@@ -8,6 +8,9 @@ use clap::{Parser, Subcommand};
 use skein_collector::store::sqlite::keys;
 use skein_collector::{demo, start, ServeConfig};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A read-only connection, to look at the keys before the store starts.
 fn rusqlite_open_read(db: &std::path::Path) -> Result<rusqlite::Connection, rusqlite::Error> {
     rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)

@@ -60,7 +60,7 @@ pub async fn export(
     let bytes = decode_content(&headers, raw, state.limits)?;
     let request = decode_request(encoding, &bytes)?;
     let project = project_from_headers(&headers)?;
-    let converted = convert(&request, project.as_deref());
+    let converted = convert_owned(request, project.as_deref());
     if converted.spans.len() > MAX_SPANS_PER_REQUEST {
         return Err(ApiError::PayloadTooLarge(format!(
             "the request has {} spans; the limit is {MAX_SPANS_PER_REQUEST} per request",
@@ -140,12 +140,25 @@ const PROJECT_RESOURCE_KEYS: &[&str] = &["skein.project", "openinference.project
 /// Normalises an OTLP request into Skein's spans. `project` (from the request's header) wins
 /// over the resource's attributes.
 pub fn convert(request: &ExportTraceServiceRequest, project: Option<&str>) -> Converted {
+    convert_owned(request.clone(), project)
+}
+
+/// `convert`, taking the request apart rather than copying from it: the strings of its
+/// attributes move into the spans (measured on the ingest benchmark, copying them was a
+/// good part of the ingest path's allocations).
+pub fn convert_owned(request: ExportTraceServiceRequest, project: Option<&str>) -> Converted {
     let mut out = Converted::default();
-    for resource_spans in &request.resource_spans {
+    let count = request
+        .resource_spans
+        .iter()
+        .flat_map(|r| &r.scope_spans)
+        .map(|s| s.spans.len())
+        .sum();
+    out.spans.reserve_exact(count);
+    for resource_spans in request.resource_spans {
         let resource = resource_spans
             .resource
-            .as_ref()
-            .map(|r| attributes_to_map(&r.attributes))
+            .map(|r| attributes_into_map(r.attributes))
             .unwrap_or_default();
         let service = resource
             .get("service.name")
@@ -161,8 +174,8 @@ pub fn convert(request: &ExportTraceServiceRequest, project: Option<&str>) -> Co
                     .find_map(|k| resource.get(*k).and_then(Value::as_str).map(str::to_string))
             })
             .unwrap_or_else(|| skein_model::DEFAULT_PROJECT.to_string());
-        for scope_spans in &resource_spans.scope_spans {
-            for span in &scope_spans.spans {
+        for scope_spans in resource_spans.scope_spans {
+            for span in scope_spans.spans {
                 match convert_span(span, &project, &service, &resource) {
                     Ok(s) => out.spans.push(s),
                     Err(why) => out.rejected.push(why),
@@ -174,7 +187,7 @@ pub fn convert(request: &ExportTraceServiceRequest, project: Option<&str>) -> Co
 }
 
 fn convert_span(
-    span: &opentelemetry_proto::tonic::trace::v1::Span,
+    span: opentelemetry_proto::tonic::trace::v1::Span,
     project: &str,
     service: &str,
     resource: &Map<String, Value>,
@@ -203,34 +216,34 @@ fn convert_span(
             ))
         }
     };
-    let attributes = attributes_to_map(&span.attributes);
+    let attributes = attributes_into_map(span.attributes);
     let kind = SpanKind::from_otlp(span.kind);
     let start_ns = clamp_time(span.start_time_unix_nano);
     let end_ns = clamp_time(span.end_time_unix_nano).max(start_ns);
     let events: Vec<SpanEvent> = span
         .events
-        .iter()
+        .into_iter()
         .map(|e| SpanEvent {
-            name: e.name.clone(),
+            name: e.name,
             time_ns: clamp_time(e.time_unix_nano),
-            attributes: attributes_to_map(&e.attributes),
+            attributes: attributes_into_map(e.attributes),
         })
         .collect();
     let links = span
         .links
-        .iter()
+        .into_iter()
         .filter_map(|l| {
             Some(SpanLink {
                 trace_id: id_hex(&l.trace_id, 16)?,
                 span_id: id_hex(&l.span_id, 8)?,
-                attributes: attributes_to_map(&l.attributes),
+                attributes: attributes_into_map(l.attributes),
             })
         })
         .collect();
-    let (status, mut status_message) = match &span.status {
+    let (status, mut status_message) = match span.status {
         Some(s) => (
             SpanStatus::from_otlp(s.code),
-            Some(s.message.clone()).filter(|m| !m.is_empty()),
+            Some(s.message).filter(|m| !m.is_empty()),
         ),
         None => (SpanStatus::Unset, None),
     };
@@ -248,7 +261,7 @@ fn convert_span(
         trace_id,
         span_id,
         parent_span_id,
-        name: span.name.clone(),
+        name: span.name,
         kind,
         span_type: derived.span_type,
         service: service.to_string(),
@@ -293,6 +306,25 @@ pub fn hex(bytes: &[u8]) -> String {
         s.push(DIGITS[(b & 0xf) as usize] as char);
     }
     s
+}
+
+/// `attributes_to_map`, moving the keys and values out.
+pub fn attributes_into_map(attributes: Vec<KeyValue>) -> Map<String, Value> {
+    attributes
+        .into_iter()
+        .map(|kv| (kv.key, kv.value.map_or(Value::Null, any_value_into_json)))
+        .collect()
+}
+
+fn any_value_into_json(value: AnyValue) -> Value {
+    match value.value {
+        Some(any_value::Value::StringValue(s)) => Value::String(s),
+        Some(any_value::Value::ArrayValue(a)) => {
+            Value::Array(a.values.into_iter().map(any_value_into_json).collect())
+        }
+        Some(any_value::Value::KvlistValue(kv)) => Value::Object(attributes_into_map(kv.values)),
+        _ => any_value_to_json(&value),
+    }
 }
 
 pub fn attributes_to_map(attributes: &[KeyValue]) -> Map<String, Value> {

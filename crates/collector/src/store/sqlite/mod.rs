@@ -1,14 +1,22 @@
 //! The default backend: one SQLite file (WAL) under the data dir.
 //!
 //! Writes go through one writer thread that commits whatever is queued in a single
-//! transaction (group commit), each request in its own savepoint so a bad one cannot fail its
-//! neighbours; a request is answered only after the commit. Reads use a small pool of
+//! transaction (group commit); if that fails, each request is retried in a transaction of its
+//! own, so a bad one cannot fail its neighbours. A request is answered only after the commit. Reads use a small pool of
 //! read-only connections, which WAL lets run alongside the writer.
 //!
-//! Schema, chosen from the measurements in TOOLCHAIN.md: a span is one row with its full JSON
-//! body last (attributes as JSON, not per-attribute rows); `traces` holds one summary row per
-//! trace, updated incrementally as spans arrive in any order; metadata tags are kept per trace
-//! (`trace_tags`), not per span, with counts per value (`tag_values`) for suggestions.
+//! Schema, chosen from the measurements in TOOLCHAIN.md and bench/README.md: a span is one row
+//! with its full body last (the span's JSON, zstd-compressed, encoded by the caller's thread:
+//! `codec`); `traces` holds one summary row per trace, updated incrementally as spans arrive
+//! in any order; metadata tags are kept per trace (`trace_tags`), not per span, with counts
+//! per value (`tag_values`) for suggestions.
+//!
+//! Keys are chosen so that writes append: a trace gets an integer id (`traces.id`) when its
+//! first span arrives, and spans and tags are keyed by it (`spans (trace, span_id)`,
+//! `trace_tags (trace, key)`). Keyed by the random 128-bit trace id, as they first were,
+//! every insert landed on a random page of a large index and every commit rewrote most of
+//! those pages to the WAL: ingest slowed from 29k spans/s at 200k spans to 13k at 1M.
+//! WAL checkpoints run on their own thread (`checkpointer`), not inside a write.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -30,11 +38,15 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{FeedbackFilter, SpanMerge, Store, StoreError, StoreResult, WriteOutcome};
 
+mod checkpointer;
+mod codec;
 pub mod keys;
 mod lookup;
 mod metrics;
 mod sessions;
 mod upsert;
+
+use codec::{CurrentDict, SpanRow};
 
 /// Most services and tag keys a trace summary keeps (a runaway client must not grow a row).
 const MAX_TRACE_SERVICES: usize = 64;
@@ -49,6 +61,9 @@ pub struct SqliteOptions {
     /// Most spans committed in one transaction.
     pub max_batch_spans: usize,
     pub read_connections: usize,
+    /// Spans stored before a compression dictionary is trained for their bodies (see
+    /// `codec`); `None`: never.
+    pub dictionary_after_spans: Option<u64>,
 }
 
 impl SqliteOptions {
@@ -58,6 +73,7 @@ impl SqliteOptions {
             max_queued_spans: 200_000,
             max_batch_spans: 20_000,
             read_connections: 4,
+            dictionary_after_spans: Some(10_000),
         }
     }
 }
@@ -67,10 +83,15 @@ pub struct SqliteStore {
     queued_spans: Arc<AtomicUsize>,
     max_queued_spans: usize,
     readers: Arc<ReaderPool>,
+    /// The dictionary bodies are compressed with (trained by the checkpoint thread).
+    dict: Arc<CurrentDict>,
+    /// Requests being encoded at once (`encode_rows`): one per core.
+    encoders: tokio::sync::Semaphore,
 }
 
 enum WriteOp {
-    Spans(Vec<Span>),
+    /// Spans already encoded by the caller (`SpanRow::encode`).
+    Spans(Vec<SpanRow>),
     Upsert(Vec<Span>, SpanMerge),
     CreateFeedback(String, NewFeedback),
     UpdateFeedback(String, String, FeedbackUpdate),
@@ -87,13 +108,15 @@ enum WriteReply {
 
 struct WriteJob {
     op: WriteOp,
-    reply: oneshot::Sender<StoreResult<WriteReply>>,
+    /// The outcome, and the job's op handed back: the requester frees it, not the writer.
+    reply: oneshot::Sender<(StoreResult<WriteReply>, WriteOp)>,
 }
 
 impl WriteJob {
     fn span_count(&self) -> usize {
         match &self.op {
-            WriteOp::Spans(spans) | WriteOp::Upsert(spans, _) => spans.len(),
+            WriteOp::Spans(rows) => rows.len(),
+            WriteOp::Upsert(spans, _) => spans.len(),
             _ => 1,
         }
     }
@@ -113,15 +136,28 @@ impl SqliteStore {
         configure_writer(&conn)?;
         migrate(&mut conn)?;
         upsert::ensure_schema(&conn)?;
+        let next_trace_id = next_trace_id(&conn)?;
+        let dict = Arc::new(CurrentDict::load(&conn)?);
 
         // Unbounded channel, bounded by `queued_spans`: the limit is in spans, not requests.
         let (tx, rx) = mpsc::unbounded_channel();
         let queued_spans = Arc::new(AtomicUsize::new(0));
         let queued = queued_spans.clone();
         let max_batch = options.max_batch_spans.max(1);
+        let checkpoints =
+            checkpointer::start(&options.path, dict.clone(), options.dictionary_after_spans)?;
+        let writer_dict = dict.clone();
         std::thread::Builder::new()
             .name("skein-sqlite-writer".into())
-            .spawn(move || writer_loop(conn, rx, queued, max_batch))
+            .spawn(move || {
+                let mut writer = Writer {
+                    conn,
+                    next_trace_id,
+                    checkpoints,
+                    dict: writer_dict,
+                };
+                writer_loop(&mut writer, rx, queued, max_batch)
+            })
             .map_err(|e| StoreError::Backend(format!("cannot start the writer thread: {e}")))?;
 
         Ok(SqliteStore {
@@ -133,25 +169,51 @@ impl SqliteStore {
                 idle: Mutex::new(Vec::new()),
                 max_idle: options.read_connections.max(1),
             }),
+            dict,
+            encoders: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            ),
         })
     }
 
     async fn submit(&self, op: WriteOp) -> StoreResult<WriteReply> {
-        let (reply, answer) = oneshot::channel();
-        let job = WriteJob { op, reply };
-        let n = job.span_count();
+        let job_spans = match &op {
+            WriteOp::Spans(rows) => rows.len(),
+            WriteOp::Upsert(spans, _) => spans.len(),
+            _ => 1,
+        };
+        let places = self.reserve(job_spans)?;
+        self.send(op, places).await
+    }
+
+    /// Takes `n` places in the write queue, or refuses as overloaded. The places are given
+    /// back when the returned guard drops, unless a job took them over (`send`).
+    fn reserve(&self, n: usize) -> StoreResult<QueuePlaces> {
         let before = self.queued_spans.fetch_add(n, Ordering::SeqCst);
+        let places = QueuePlaces {
+            queued: self.queued_spans.clone(),
+            n,
+        };
         if before > 0 && before + n > self.max_queued_spans {
-            self.queued_spans.fetch_sub(n, Ordering::SeqCst);
             return Err(StoreError::Overloaded {
                 retry_after_secs: 1,
             });
         }
+        Ok(places)
+    }
+
+    async fn send(&self, op: WriteOp, mut places: QueuePlaces) -> StoreResult<WriteReply> {
+        let (reply, answer) = oneshot::channel();
+        let job = WriteJob { op, reply };
+        debug_assert_eq!(job.span_count(), places.n);
         if self.writer.send(job).is_err() {
-            self.queued_spans.fetch_sub(n, Ordering::SeqCst);
             return Err(StoreError::Closed);
         }
-        answer.await.map_err(|_| StoreError::Closed)?
+        // The writer gives the places back once the job is committed.
+        places.n = 0;
+        let (result, op) = answer.await.map_err(|_| StoreError::Closed)?;
+        drop(op);
+        result
     }
 
     async fn read<T: Send + 'static>(
@@ -165,13 +227,56 @@ impl SqliteStore {
     }
 }
 
+/// Places taken in the write queue (in spans), given back on drop.
+struct QueuePlaces {
+    queued: Arc<AtomicUsize>,
+    n: usize,
+}
+
+impl Drop for QueuePlaces {
+    fn drop(&mut self) {
+        if self.n > 0 {
+            self.queued.fetch_sub(self.n, Ordering::SeqCst);
+        }
+    }
+}
+
+/// Encodes spans for the writer (`SpanRow::encode`): a few µs of CPU a span, on the
+/// blocking pool rather than the async runtime's threads, and at most one request per core
+/// at a time (`slots`): under a flood of clients, queries then get their share of the CPU
+/// (with as many encoders as requests in flight, a trace list took seconds to answer).
+async fn encode_rows(
+    spans: Vec<Span>,
+    dict: &CurrentDict,
+    slots: &tokio::sync::Semaphore,
+) -> StoreResult<Vec<SpanRow>> {
+    let dict = dict.get();
+    let _slot = slots.acquire().await.map_err(|_| StoreError::Closed)?;
+    tokio::task::spawn_blocking(move || {
+        spans
+            .into_iter()
+            .map(|s| SpanRow::encode(s, dict.as_deref()))
+            .collect()
+    })
+    .await
+    .map_err(|e| StoreError::Backend(format!("encoding task failed: {e}")))?
+}
+
+/// The page size of a new database. 16 KiB rather than SQLite's 4 KiB: a span row with its
+/// compressed body is ~700 bytes, and with 4 KiB pages ingest ran ~1.5x slower (deeper
+/// trees, more pages per commit). It only applies when the file is created.
+const PAGE_SIZE: u32 = 16_384;
+
 fn configure_writer(conn: &Connection) -> StoreResult<()> {
+    conn.pragma_update(None, "page_size", PAGE_SIZE)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     // FULL: a commit is on disk (fsync of the WAL) before the request is acknowledged. Group
     // commit keeps that to one fsync per batch.
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "OFF")?;
     conn.pragma_update(None, "cache_size", -64_000)?;
+    // Checkpoints are the checkpointer thread's job, never the writer's.
+    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     Ok(())
 }
@@ -186,15 +291,15 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
         )));
     }
     if version == SCHEMA_VERSION {
-        return Ok(());
+        return check_layout(conn);
     }
     let tx = conn.transaction()?;
     tx.execute_batch(
         r#"
+        -- `id` is the arrival order; `trace` is `traces.id`; `body` is `codec::encode`.
         CREATE TABLE IF NOT EXISTS spans (
             id INTEGER PRIMARY KEY,
-            project TEXT NOT NULL,
-            trace_id TEXT NOT NULL,
+            trace INTEGER NOT NULL,
             span_id TEXT NOT NULL,
             parent_span_id TEXT,
             name TEXT NOT NULL,
@@ -204,11 +309,13 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
             end_ns INTEGER NOT NULL,
             status INTEGER NOT NULL,
             tokens INTEGER NOT NULL,
-            body TEXT NOT NULL
+            body BLOB NOT NULL
         );
-        CREATE UNIQUE INDEX IF NOT EXISTS spans_by_trace ON spans (project, trace_id, span_id);
+        CREATE UNIQUE INDEX IF NOT EXISTS spans_by_trace ON spans (trace, span_id);
 
+        -- `id` numbers traces in the order their first span arrived (see `next_trace_id`).
         CREATE TABLE IF NOT EXISTS traces (
+            id INTEGER PRIMARY KEY,
             project TEXT NOT NULL,
             trace_id TEXT NOT NULL,
             root_name TEXT NOT NULL,
@@ -226,22 +333,21 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
             input_tokens INTEGER NOT NULL,
             output_tokens INTEGER NOT NULL,
             cost REAL NOT NULL,
-            first_name_start_ns INTEGER NOT NULL,
-            PRIMARY KEY (project, trace_id)
-        ) WITHOUT ROWID;
+            first_name_start_ns INTEGER NOT NULL
+        );
+        CREATE UNIQUE INDEX IF NOT EXISTS traces_by_id ON traces (project, trace_id);
         CREATE INDEX IF NOT EXISTS traces_by_start ON traces (project, start_ns, trace_id);
         CREATE INDEX IF NOT EXISTS traces_by_duration ON traces (project, duration_ns, trace_id);
         CREATE INDEX IF NOT EXISTS traces_by_session ON traces (project, session_id, start_ns);
         CREATE INDEX IF NOT EXISTS traces_by_user ON traces (project, user_id, start_ns);
 
+        -- `trace` is `traces.id`.
         CREATE TABLE IF NOT EXISTS trace_tags (
-            project TEXT NOT NULL,
-            trace_id TEXT NOT NULL,
+            trace INTEGER NOT NULL,
             key TEXT NOT NULL,
             value TEXT NOT NULL,
-            PRIMARY KEY (project, trace_id, key)
+            PRIMARY KEY (trace, key)
         ) WITHOUT ROWID;
-        CREATE INDEX IF NOT EXISTS trace_tags_by_value ON trace_tags (project, key, value);
 
         CREATE TABLE IF NOT EXISTS tag_values (
             project TEXT NOT NULL,
@@ -276,6 +382,12 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
         CREATE INDEX IF NOT EXISTS feedback_by_run ON feedback (project, run_id);
         CREATE INDEX IF NOT EXISTS feedback_by_trace ON feedback (project, trace_id);
         CREATE INDEX IF NOT EXISTS feedback_by_key ON feedback (project, key, created_ms);
+
+        -- Compression dictionaries of span bodies (`codec`), never changed once written.
+        CREATE TABLE IF NOT EXISTS body_dicts (
+            id INTEGER PRIMARY KEY,
+            dict BLOB NOT NULL
+        );
         "#,
     )?;
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
@@ -283,16 +395,52 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
     Ok(())
 }
 
+/// Schema 1 changed in place before its release: a database from a development build that
+/// keyed spans by their trace id text is refused with a clear message, not a SQL error later.
+fn check_layout(conn: &Connection) -> StoreResult<()> {
+    let current: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM pragma_table_info('spans') WHERE name = 'trace')",
+        [],
+        |r| r.get(0),
+    )?;
+    if current {
+        Ok(())
+    } else {
+        Err(StoreError::Backend(
+            "the database was written by a development build of Skein with an older layout; \
+             move it away (or delete it) and start again"
+                .into(),
+        ))
+    }
+}
+
+/// The id the next new trace gets: one more than any so far. The writer owns the counter,
+/// so ids follow arrival order; ids of a rolled-back write are skipped, never reused.
+fn next_trace_id(conn: &Connection) -> StoreResult<i64> {
+    let max: Option<i64> = conn.query_row("SELECT max(id) FROM traces", [], |r| r.get(0))?;
+    Ok(max.unwrap_or(0) + 1)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Writing
 
+/// What the writer thread owns.
+struct Writer {
+    conn: Connection,
+    /// The id the next new trace gets (see `next_trace_id`).
+    next_trace_id: i64,
+    checkpoints: checkpointer::Handle,
+    dict: Arc<CurrentDict>,
+}
+
 fn writer_loop(
-    mut conn: Connection,
+    writer: &mut Writer,
     mut rx: mpsc::UnboundedReceiver<WriteJob>,
     queued: Arc<AtomicUsize>,
     max_batch: usize,
 ) {
     while let Some(first) = rx.blocking_recv() {
+        writer.checkpoints.restart_if_long(&writer.conn);
         let mut batch_spans = first.span_count();
         let mut jobs = vec![first];
         while batch_spans < max_batch {
@@ -304,53 +452,61 @@ fn writer_loop(
                 Err(_) => break,
             }
         }
-        let results = commit_batch(&mut conn, &jobs);
+        let results = commit_batch(writer, &jobs);
+        writer.checkpoints.committed();
         queued.fetch_sub(batch_spans, Ordering::SeqCst);
         for (job, result) in jobs.into_iter().zip(results) {
             // The client may have gone away; its data is committed all the same.
-            let _ = job.reply.send(result);
+            let _ = job.reply.send((result, job.op));
         }
     }
 }
 
-/// Runs every job in one transaction, each in a savepoint. If the commit itself fails, every
-/// job gets the error (nothing of the batch was stored).
-fn commit_batch(conn: &mut Connection, jobs: &[WriteJob]) -> Vec<StoreResult<WriteReply>> {
-    let mut tx = match conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate) {
-        Ok(tx) => tx,
-        Err(e) => return jobs.iter().map(|_| Err(e.clone_error())).collect(),
-    };
-    let mut results = Vec::with_capacity(jobs.len());
-    for job in jobs {
-        let result = (|| {
-            let sp = tx.savepoint()?;
-            let reply = apply(&sp, &job.op)?;
-            sp.commit()?;
-            Ok(reply)
-        })();
-        results.push(result);
-    }
-    match tx.commit() {
-        Ok(()) => results,
-        Err(e) => jobs.iter().map(|_| Err(e.clone_error())).collect(),
+/// Runs every job in one transaction. If anything fails, that transaction is rolled back and
+/// each job runs again in a transaction of its own, so that only the failing one fails.
+/// (Savepoints per job would do the same in one pass, but cost every batch: SQLite copies
+/// each page a savepoint touches again, a tenth of the writer's time at 1M spans.)
+fn commit_batch(writer: &mut Writer, jobs: &[WriteJob]) -> Vec<StoreResult<WriteReply>> {
+    let ops: Vec<&WriteOp> = jobs.iter().map(|j| &j.op).collect();
+    match run_transaction(writer, &ops) {
+        Ok(replies) => replies.into_iter().map(Ok).collect(),
+        Err(e) if ops.len() == 1 => vec![Err(e)],
+        Err(_) => ops
+            .iter()
+            .map(|op| run_transaction(writer, std::slice::from_ref(op)).map(|mut r| r.remove(0)))
+            .collect(),
     }
 }
 
-trait CloneError {
-    fn clone_error(&self) -> StoreError;
-}
-
-impl CloneError for rusqlite::Error {
-    fn clone_error(&self) -> StoreError {
-        StoreError::Backend(self.to_string())
+/// Applies `ops` in one transaction and commits it; on error nothing of it is stored.
+fn run_transaction(writer: &mut Writer, ops: &[&WriteOp]) -> StoreResult<Vec<WriteReply>> {
+    let Writer {
+        conn,
+        next_trace_id,
+        dict,
+        ..
+    } = writer;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    // Another process may have written (tests do, through a second store): never reuse an id.
+    *next_trace_id = (*next_trace_id).max(self::next_trace_id(&tx)?);
+    let mut replies = Vec::with_capacity(ops.len());
+    for op in ops {
+        replies.push(apply(&tx, next_trace_id, dict, op)?);
     }
+    tx.commit()?;
+    Ok(replies)
 }
 
-fn apply(conn: &Connection, op: &WriteOp) -> StoreResult<WriteReply> {
+fn apply(
+    conn: &Connection,
+    next_trace_id: &mut i64,
+    dict: &CurrentDict,
+    op: &WriteOp,
+) -> StoreResult<WriteReply> {
     match op {
-        WriteOp::Spans(spans) => insert_spans(conn, spans).map(WriteReply::Spans),
+        WriteOp::Spans(rows) => insert_spans(conn, next_trace_id, rows).map(WriteReply::Spans),
         WriteOp::Upsert(spans, merge) => {
-            upsert::upsert_spans(conn, spans, *merge).map(WriteReply::Spans)
+            upsert::upsert_spans(conn, next_trace_id, dict, spans, *merge).map(WriteReply::Spans)
         }
         WriteOp::CreateFeedback(project, new) => {
             insert_feedback(conn, project, new).map(|f| WriteReply::Feedback(Some(f)))
@@ -406,7 +562,7 @@ impl TraceDelta {
         }
     }
 
-    fn add(&mut self, span: &Span) {
+    fn add(&mut self, span: &SpanRow) {
         self.start_ns = self.start_ns.min(span.start_ns);
         self.end_ns = self.end_ns.max(span.end_ns.max(span.start_ns));
         self.span_count += 1;
@@ -415,8 +571,8 @@ impl TraceDelta {
         }
         push_unique(&mut self.services, &span.service, MAX_TRACE_SERVICES);
         for (k, v) in &span.tags {
-            if self.tags.len() < MAX_TRACE_TAGS || self.tags.contains_key(k) {
-                self.tags.entry(k.clone()).or_insert_with(|| v.clone());
+            if self.tags.len() < MAX_TRACE_TAGS && !self.tags.contains_key(k) {
+                self.tags.insert(k.clone(), v.clone());
             }
         }
         if self.session_id.is_none() {
@@ -455,53 +611,112 @@ fn push_unique(list: &mut Vec<String>, value: &str, max: usize) {
     }
 }
 
-// Not `or_default()`: `TraceDelta::new` starts from MAX/MIN times, `Default` from zeros.
-#[allow(clippy::unwrap_or_default)]
-fn insert_spans(conn: &Connection, spans: &[Span]) -> StoreResult<WriteOutcome> {
-    let mut outcome = WriteOutcome::default();
-    let mut deltas: HashMap<(&str, &str), TraceDelta> = HashMap::new();
-    let mut services: HashMap<(&str, &str), (i64, i64)> = HashMap::new();
-    {
-        let mut insert = conn.prepare_cached(
-            "INSERT OR IGNORE INTO spans (project, trace_id, span_id, parent_span_id, name, \
-             span_type, service, start_ns, end_ns, status, tokens, body) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+/// Changes to `tag_values` counts, gathered over a job and written once per value
+/// (`flush`): a request of 100 traces with 7 tags each touches a dozen values, not 700.
+/// Project → key → value → change, so that counting a value seen before allocates nothing.
+#[derive(Default)]
+struct TagCounts(HashMap<String, HashMap<String, HashMap<String, i64>>>);
+
+impl TagCounts {
+    fn add(&mut self, project: &str, key: &str, value: &str, change: i64) {
+        fn slot<'m, T: Default>(map: &'m mut HashMap<String, T>, key: &str) -> &'m mut T {
+            if !map.contains_key(key) {
+                map.insert(key.to_string(), T::default());
+            }
+            map.get_mut(key).expect("just inserted")
+        }
+        *slot(slot(slot(&mut self.0, project), key), value) += change;
+    }
+
+    fn flush(self, conn: &Connection) -> StoreResult<()> {
+        // Parameters are reused in the UPDATE branch, so a count never goes below zero.
+        let mut upsert = conn.prepare_cached(
+            "INSERT INTO tag_values (project, key, value, trace_count) \
+             VALUES (?1, ?2, ?3, max(0, ?4)) \
+             ON CONFLICT (project, key, value) DO UPDATE SET \
+             trace_count = max(0, trace_count + ?4)",
         )?;
-        for span in spans {
-            let body = serde_json::to_string(span)
-                .map_err(|e| StoreError::Backend(format!("cannot encode span: {e}")))?;
+        for (project, keys) in &self.0 {
+            for (key, values) in keys {
+                for (value, change) in values {
+                    if *change != 0 {
+                        upsert.execute(params![project, key, value, change])?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Stores the spans that are not stored yet (same project, trace and span id: a duplicate,
+/// left as it is) and merges what they add into their traces' summaries.
+fn insert_spans(
+    conn: &Connection,
+    next_trace_id: &mut i64,
+    rows: &[SpanRow],
+) -> StoreResult<WriteOutcome> {
+    let mut outcome = WriteOutcome::default();
+    // The spans of each trace, traces in the order of their first span (so ids follow it).
+    let mut group_of: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut groups: Vec<Vec<&SpanRow>> = Vec::new();
+    for row in rows {
+        let i = *group_of
+            .entry((&row.project, &row.trace_id))
+            .or_insert_with(|| {
+                groups.push(Vec::new());
+                groups.len() - 1
+            });
+        groups[i].push(row);
+    }
+    let mut services: HashMap<(&str, &str), (i64, i64)> = HashMap::new();
+    let mut tag_counts = TagCounts::default();
+    let mut insert = conn.prepare_cached(
+        "INSERT OR IGNORE INTO spans (trace, span_id, parent_span_id, name, span_type, service, \
+         start_ns, end_ns, status, tokens, body) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?;
+    for group in groups {
+        let (project, trace_id) = (group[0].project.as_str(), group[0].trace_id.as_str());
+        let stored = read_trace(conn, project, trace_id)?;
+        let id = match &stored {
+            Some(row) => row.id,
+            None => {
+                let id = *next_trace_id;
+                *next_trace_id += 1;
+                id
+            }
+        };
+        let mut delta = TraceDelta::new();
+        for span in group {
             let n = insert.execute(params![
-                span.project,
-                span.trace_id,
+                id,
                 span.span_id,
                 span.parent_span_id,
                 span.name,
-                span.span_type.code(),
+                span.span_type,
                 span.service,
                 span.start_ns,
                 span.end_ns,
                 span.status.code(),
-                span.total_tokens().unwrap_or(0),
-                body,
+                span.total_tokens(),
+                span.body,
             ])?;
             if n == 0 {
                 outcome.duplicates += 1;
                 continue;
             }
             outcome.inserted += 1;
-            deltas
-                .entry((&span.project, &span.trace_id))
-                .or_insert_with(TraceDelta::new)
-                .add(span);
+            delta.add(span);
             let counts = services
                 .entry((&span.project, &span.service))
                 .or_insert((0, 0));
             counts.0 += 1;
             counts.1 += i64::from(span.status.is_error());
         }
-    }
-    for ((project, trace_id), delta) in deltas {
-        merge_trace(conn, project, trace_id, delta)?;
+        if delta.span_count > 0 {
+            merge_trace(conn, project, trace_id, id, stored, delta, &mut tag_counts)?;
+        }
     }
     let mut upsert_service = conn.prepare_cached(
         "INSERT INTO services (project, name, span_count, error_count) VALUES (?1, ?2, ?3, ?4) \
@@ -511,37 +726,51 @@ fn insert_spans(conn: &Connection, spans: &[Span]) -> StoreResult<WriteOutcome> 
     for ((project, name), (count, errors)) in services {
         upsert_service.execute(params![project, name, count, errors])?;
     }
+    tag_counts.flush(conn)?;
     Ok(outcome)
 }
 
 /// The stored summary of a trace plus the bookkeeping needed to merge into it.
 struct TraceRow {
+    id: i64,
     summary: TraceSummary,
     first_name_start_ns: i64,
 }
 
-fn merge_trace(
-    conn: &Connection,
-    project: &str,
-    trace_id: &str,
-    delta: TraceDelta,
-) -> StoreResult<()> {
-    let existing = conn
+fn read_trace(conn: &Connection, project: &str, trace_id: &str) -> StoreResult<Option<TraceRow>> {
+    Ok(conn
         .prepare_cached(&format!(
-            "SELECT {TRACE_COLUMNS}, first_name_start_ns FROM traces WHERE project = ?1 AND trace_id = ?2"
+            "SELECT {TRACE_COLUMNS}, first_name_start_ns, id FROM traces \
+             WHERE project = ?1 AND trace_id = ?2"
         ))?
         .query_row(params![project, trace_id], |row| {
             Ok(TraceRow {
                 summary: trace_from_row(row)?,
                 first_name_start_ns: row.get(16)?,
+                id: row.get(17)?,
             })
         })
-        .optional()?;
-    let old_tags = existing
+        .optional()?)
+}
+
+/// Writes the summary of trace `id` (`stored`, or a new one) with `delta` merged in, its
+/// changed `trace_tags` rows, and the changes to the `tag_values` counts into `tag_counts`.
+fn merge_trace(
+    conn: &Connection,
+    project: &str,
+    trace_id: &str,
+    id: i64,
+    stored: Option<TraceRow>,
+    delta: TraceDelta,
+    tag_counts: &mut TagCounts,
+) -> StoreResult<()> {
+    let is_new = stored.is_none();
+    let old_tags = stored
         .as_ref()
         .map(|r| r.summary.tags.clone())
         .unwrap_or_default();
-    let mut row = existing.unwrap_or_else(|| TraceRow {
+    let mut row = stored.unwrap_or_else(|| TraceRow {
+        id,
         summary: TraceSummary {
             trace_id: trace_id.to_string(),
             start_ns: delta.start_ns,
@@ -606,13 +835,19 @@ fn merge_trace(
     }
 
     let t = &row.summary;
-    conn.prepare_cached(
-        "INSERT OR REPLACE INTO traces (project, trace_id, root_name, root_span_id, start_ns, end_ns, \
+    let sql = if is_new {
+        "INSERT INTO traces (project, trace_id, root_name, root_span_id, start_ns, end_ns, \
          duration_ns, span_count, error_count, status, services, tags, session_id, user_id, \
-         input_tokens, output_tokens, cost, first_name_start_ns) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
-    )?
-    .execute(params![
+         input_tokens, output_tokens, cost, first_name_start_ns, id) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
+    } else {
+        "UPDATE traces SET project = ?1, trace_id = ?2, root_name = ?3, root_span_id = ?4, \
+         start_ns = ?5, end_ns = ?6, duration_ns = ?7, span_count = ?8, error_count = ?9, \
+         status = ?10, services = ?11, tags = ?12, session_id = ?13, user_id = ?14, \
+         input_tokens = ?15, output_tokens = ?16, cost = ?17, first_name_start_ns = ?18 \
+         WHERE id = ?19"
+    };
+    conn.prepare_cached(sql)?.execute(params![
         project,
         trace_id,
         t.root_name,
@@ -631,29 +866,22 @@ fn merge_trace(
         t.output_tokens,
         t.cost,
         row.first_name_start_ns,
+        row.id,
     ])?;
 
+    let mut set_tag = conn.prepare_cached(
+        "INSERT OR REPLACE INTO trace_tags (trace, key, value) VALUES (?1, ?2, ?3)",
+    )?;
     for (key, value) in &t.tags {
         let old = old_tags.get(key);
         if old == Some(value) {
             continue;
         }
-        conn.prepare_cached(
-            "INSERT OR REPLACE INTO trace_tags (project, trace_id, key, value) VALUES (?1, ?2, ?3, ?4)",
-        )?
-        .execute(params![project, trace_id, key, value])?;
+        set_tag.execute(params![row.id, key, value])?;
         if let Some(old) = old {
-            conn.prepare_cached(
-                "UPDATE tag_values SET trace_count = trace_count - 1 \
-                 WHERE project = ?1 AND key = ?2 AND value = ?3",
-            )?
-            .execute(params![project, key, old])?;
+            tag_counts.add(project, key, old, -1);
         }
-        conn.prepare_cached(
-            "INSERT INTO tag_values (project, key, value, trace_count) VALUES (?1, ?2, ?3, 1) \
-             ON CONFLICT (project, key, value) DO UPDATE SET trace_count = trace_count + 1",
-        )?
-        .execute(params![project, key, value])?;
+        tag_counts.add(project, key, value, 1);
     }
     Ok(())
 }
@@ -899,8 +1127,8 @@ fn trace_filter(project: &str, q: &TraceQuery) -> (String, Vec<SqlValue>) {
     }
     for tag in &q.tags {
         sql.push_str(
-            " AND EXISTS (SELECT 1 FROM trace_tags g WHERE g.project = t.project \
-             AND g.trace_id = t.trace_id AND g.key = ? AND g.value = ?)",
+            " AND EXISTS (SELECT 1 FROM trace_tags g WHERE g.trace = t.id \
+             AND g.key = ? AND g.value = ?)",
         );
         args.push(tag.key.clone().into());
         args.push(tag.value.clone().into());
@@ -975,11 +1203,13 @@ fn trace_sync(
     project: &str,
     trace_id: &str,
 ) -> StoreResult<Option<TraceSkeleton>> {
-    let Some(summary) = conn
+    let Some((summary, id)) = conn
         .prepare_cached(&format!(
-            "SELECT {TRACE_COLUMNS} FROM traces WHERE project = ?1 AND trace_id = ?2"
+            "SELECT {TRACE_COLUMNS}, id FROM traces WHERE project = ?1 AND trace_id = ?2"
         ))?
-        .query_row(params![project, trace_id], trace_from_row)
+        .query_row(params![project, trace_id], |r| {
+            Ok((trace_from_row(r)?, r.get::<_, i64>(16)?))
+        })
         .optional()?
     else {
         return Ok(None);
@@ -997,10 +1227,10 @@ fn trace_sync(
     }
     let mut stmt = conn.prepare_cached(
         "SELECT span_id, parent_span_id, name, service, span_type, start_ns, end_ns, status, tokens \
-         FROM spans WHERE project = ?1 AND trace_id = ?2",
+         FROM spans WHERE trace = ?1",
     )?;
     let raw = stmt
-        .query_map(params![project, trace_id], |r| {
+        .query_map(params![id], |r| {
             Ok(RawSpan {
                 span_id: r.get(0)?,
                 parent: r.get(1)?,
@@ -1037,7 +1267,10 @@ impl Store for SqliteStore {
         if spans.is_empty() {
             return Ok(WriteOutcome::default());
         }
-        match self.submit(WriteOp::Spans(spans)).await? {
+        // The places in the queue first: a refused request costs no encoding.
+        let places = self.reserve(spans.len())?;
+        let rows = encode_rows(spans, &self.dict, &self.encoders).await?;
+        match self.send(WriteOp::Spans(rows), places).await? {
             WriteReply::Spans(outcome) => Ok(outcome),
             _ => Err(StoreError::Backend("unexpected writer reply".into())),
         }
@@ -1095,17 +1328,14 @@ impl Store for SqliteStore {
             span_id.to_string(),
         );
         self.read(move |c| {
-            let body: Option<String> = c
+            let body: Option<Vec<u8>> = c
                 .prepare_cached(
-                    "SELECT body FROM spans WHERE project = ?1 AND trace_id = ?2 AND span_id = ?3",
+                    "SELECT s.body FROM traces t JOIN spans s ON s.trace = t.id \
+                     WHERE t.project = ?1 AND t.trace_id = ?2 AND s.span_id = ?3",
                 )?
                 .query_row(params![project, trace_id, span_id], |r| r.get(0))
                 .optional()?;
-            body.map(|b| {
-                serde_json::from_str(&b)
-                    .map_err(|e| StoreError::Backend(format!("stored span is unreadable: {e}")))
-            })
-            .transpose()
+            body.map(|b| codec::decode(c, &b)).transpose()
         })
         .await
     }
@@ -1264,7 +1494,8 @@ impl Store for SqliteStore {
                 // Feedback posted without a trace id is found through its run's span.
                 sql.push_str(
                     " AND (f.trace_id = ? OR (f.trace_id IS NULL AND f.run_id IN \
-                     (SELECT span_id FROM spans WHERE project = f.project AND trace_id = ?)))",
+                     (SELECT s.span_id FROM traces t JOIN spans s ON s.trace = t.id \
+                      WHERE t.project = f.project AND t.trace_id = ?)))",
                 );
                 args.push(trace.clone().into());
                 args.push(trace.clone().into());
@@ -1409,6 +1640,61 @@ mod tests {
         }
         let expected: Vec<i64> = (0..25).rev().map(|i| i * 1_000).collect();
         assert_eq!(seen, expected);
+    }
+
+    #[test]
+    fn a_failing_job_fails_alone_in_its_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("skein.db");
+        let mut conn = Connection::open(&path).unwrap();
+        configure_writer(&conn).unwrap();
+        migrate(&mut conn).unwrap();
+        upsert::ensure_schema(&conn).unwrap();
+        let dict = Arc::new(CurrentDict::load(&conn).unwrap());
+        let mut writer = Writer {
+            next_trace_id: next_trace_id(&conn).unwrap(),
+            checkpoints: checkpointer::start(&path, dict.clone(), None).unwrap(),
+            dict,
+            conn,
+        };
+        let feedback = |id: &str| NewFeedback {
+            id: Some(id.into()),
+            run_id: "1111111111111111".into(),
+            key: "k".into(),
+            score: Some(1.0),
+            ..NewFeedback::default()
+        };
+        let job = |op| WriteJob {
+            op,
+            reply: oneshot::channel().0,
+        };
+        let row = |trace: &str| SpanRow::encode(span(trace, "1", None, 5), None).unwrap();
+        let jobs = vec![
+            job(WriteOp::Spans(vec![row("a")])),
+            job(WriteOp::CreateFeedback("p".into(), feedback("f1"))),
+            // The same feedback id in another project is refused...
+            job(WriteOp::CreateFeedback("q".into(), feedback("f1"))),
+            // ...and only that job fails.
+            job(WriteOp::Spans(vec![row("b")])),
+        ];
+        let results = commit_batch(&mut writer, &jobs);
+        assert!(matches!(results[0], Ok(WriteReply::Spans(o)) if o.inserted == 1));
+        assert!(matches!(results[1], Ok(WriteReply::Feedback(Some(_)))));
+        assert!(
+            matches!(results[2], Err(StoreError::Invalid(_))),
+            "{:?}",
+            results[2].as_ref().err()
+        );
+        assert!(matches!(results[3], Ok(WriteReply::Spans(o)) if o.inserted == 1));
+        let count = |sql: &str| -> i64 { writer.conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+        assert_eq!(count("SELECT count(*) FROM traces"), 2);
+        assert_eq!(count("SELECT count(*) FROM spans"), 2);
+        assert_eq!(
+            count("SELECT count(*) FROM feedback WHERE project = 'p'"),
+            1
+        );
+        // Trace ids stay unique and in arrival order, whatever the retries.
+        assert_eq!(count("SELECT count(DISTINCT trace) FROM spans"), 2);
     }
 
     #[tokio::test]

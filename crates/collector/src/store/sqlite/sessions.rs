@@ -4,7 +4,7 @@
 //! trace's session and user), never from spans: a session list is one `GROUP BY` over the
 //! traces the filters select, materialised once for the page and the total. A session's
 //! page reads its traces through `traces_by_session`, and each root span's input and output
-//! with `json_extract` on that one span's row.
+//! from that one span's body (`codec::decode`).
 //!
 //! The service graph does read spans: every span of the traces in the range (found through
 //! `traces_by_start`, then `spans_by_trace`), each joined to its parent by primary key, keeping
@@ -36,7 +36,7 @@ use skein_model::sessions::{
 use skein_model::trace::FeedbackStat;
 use skein_model::{SpanStatus, TraceQuery};
 
-use super::{metrics, trace_filter, trace_from_row, SqliteStore, TRACE_COLUMNS};
+use super::{codec, metrics, trace_filter, trace_from_row, SqliteStore, TRACE_COLUMNS};
 use crate::store::{JourneyStore, StoreError, StoreResult};
 
 /// What the traces are grouped by.
@@ -298,8 +298,8 @@ fn group_feedback(
             "SELECT id, key, sum(n), sum(scored), sum(total) FROM ( {by_trace} \
                UNION ALL \
                SELECT {col}, f.key, count(*), count(f.score), total(f.score) \
-               FROM traces t CROSS JOIN spans s ON s.project = t.project AND s.trace_id = t.trace_id \
-               CROSS JOIN feedback f ON f.project = s.project AND f.run_id = s.span_id \
+               FROM traces t CROSS JOIN spans s ON s.trace = t.id \
+               CROSS JOIN feedback f ON f.project = t.project AND f.run_id = s.span_id \
                     AND f.trace_id IS NULL \
                WHERE {sql_filter} AND {col} IN ({marks}) GROUP BY 1, 2 \
              ) GROUP BY id, key ORDER BY id, key"
@@ -438,21 +438,22 @@ fn session_sync(
     metrics::add_feedback_summaries(&tx, project, &mut traces)?;
 
     let mut io = tx.prepare_cached(
-        "SELECT json_extract(body, '$.input'), json_extract(body, '$.output') FROM spans \
-         WHERE project = ?1 AND trace_id = ?2 AND span_id = ?3",
+        "SELECT s.body FROM traces t JOIN spans s ON s.trace = t.id \
+         WHERE t.project = ?1 AND t.trace_id = ?2 AND s.span_id = ?3",
     )?;
     let mut requests = Vec::with_capacity(traces.len());
     for trace in traces {
-        let (input, output) = match &trace.root_span_id {
+        let body: Option<Vec<u8>> = match &trace.root_span_id {
             Some(root) => io
-                .query_row(params![project, trace.trace_id, root], |r| {
-                    Ok((
-                        r.get::<_, Option<String>>(0)?,
-                        r.get::<_, Option<String>>(1)?,
-                    ))
-                })
-                .optional()?
-                .unwrap_or_default(),
+                .query_row(params![project, trace.trace_id, root], |r| r.get(0))
+                .optional()?,
+            None => None,
+        };
+        let (input, output) = match body {
+            Some(body) => {
+                let span = codec::decode(&tx, &body)?;
+                (span.input, span.output)
+            }
             None => (None, None),
         };
         requests.push(SessionRequest {
@@ -519,8 +520,8 @@ struct Calls {
 /// - demo data (2,000 traces, 26.7k spans): a 7-day range in ~85 ms, one day in ~10 ms;
 /// - 1M spans (75k demo traces over 7 days): one day (134k spans) 0.8 s, the whole week
 ///   4–6 s. The cost is reading each span's row (bodies are stored inline, so the rows of 1M
-///   spans are spread over a 2 GB file), not the parent join: the same rows streamed without
-///   the join take as long.
+///   spans were spread over a 2 GB file; compressed since, ~0.4 GB), not the parent join: the
+///   same rows streamed without the join take as long.
 ///
 /// So the range is capped at 31 days. At millions of spans a day, the edges would be
 /// precomputed on write, per time bucket: (project, bucket, caller, callee) → calls, errors
@@ -553,9 +554,8 @@ fn service_graph_sync(
     let sql = format!(
         "SELECT c.service, p.service, c.end_ns - c.start_ns, c.status, c.parent_span_id IS NULL \
          FROM traces t \
-         JOIN spans c ON c.project = t.project AND c.trace_id = t.trace_id \
-         LEFT JOIN spans p ON p.project = c.project AND p.trace_id = c.trace_id \
-              AND p.span_id = c.parent_span_id \
+         JOIN spans c ON c.trace = t.id \
+         LEFT JOIN spans p ON p.trace = c.trace AND p.span_id = c.parent_span_id \
          WHERE {filter} AND (p.service IS NULL OR p.service <> c.service)"
     );
     let mut names: HashMap<String, usize> = HashMap::new();

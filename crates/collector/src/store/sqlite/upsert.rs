@@ -17,8 +17,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use rusqlite::{params, Connection, OptionalExtension};
 use skein_model::span::Span;
 
-use super::{insert_spans, merge_trace, TraceDelta};
-use crate::store::{SpanMerge, StoreError, StoreResult, WriteOutcome};
+use super::codec::{self, CurrentDict, SpanRow};
+use super::{insert_spans, merge_trace, TagCounts, TraceDelta};
+use crate::store::{SpanMerge, StoreResult, WriteOutcome};
 
 /// What the upsert and lookup paths need on top of the versioned schema. `IF NOT EXISTS`
 /// makes this idempotent and independent of the schema version, so it cannot clash with
@@ -53,6 +54,8 @@ fn key(span: &Span) -> Key {
 
 pub(super) fn upsert_spans(
     conn: &Connection,
+    next_trace_id: &mut i64,
+    dict: &CurrentDict,
     spans: &[Span],
     merge: SpanMerge,
 ) -> StoreResult<WriteOutcome> {
@@ -82,24 +85,25 @@ pub(super) fn upsert_spans(
 
     let mut outcome = WriteOutcome::default();
     let mut fresh = Vec::new();
-    let mut touched: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut touched: BTreeSet<(i64, String, String)> = BTreeSet::new();
     // (project, service) -> (span count change, error count change)
     let mut service_moves: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
     for k in order {
         let Some(incoming) = folded.remove(&k) else {
             continue;
         };
-        let stored: Option<String> = conn
+        let stored: Option<(i64, Vec<u8>)> = conn
             .prepare_cached(
-                "SELECT body FROM spans WHERE project = ?1 AND trace_id = ?2 AND span_id = ?3",
+                "SELECT t.id, s.body FROM traces t JOIN spans s ON s.trace = t.id \
+                 WHERE t.project = ?1 AND t.trace_id = ?2 AND s.span_id = ?3",
             )?
-            .query_row(params![k.0, k.1, k.2], |r| r.get(0))
+            .query_row(params![k.0, k.1, k.2], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
-        let Some(body) = stored else {
-            fresh.push(incoming);
+        let Some((trace, body)) = stored else {
+            fresh.push(SpanRow::encode(incoming, dict.get().as_deref())?);
             continue;
         };
-        let merged = match serde_json::from_str::<Span>(&body) {
+        let merged = match codec::decode(conn, &body) {
             Ok(stored) => {
                 let merged = merge(&stored, incoming);
                 if merged == stored {
@@ -120,17 +124,17 @@ pub(super) fn upsert_spans(
                 incoming
             }
         };
-        replace_row(conn, &merged)?;
+        replace_row(conn, trace, &merged, dict)?;
         let new = service_moves
             .entry((merged.project.clone(), merged.service.clone()))
             .or_insert((0, 0));
         new.0 += 1;
         new.1 += i64::from(merged.status.is_error());
-        touched.insert((k.0, k.1));
+        touched.insert((trace, k.0, k.1));
         outcome.merged += 1;
     }
 
-    let inserted = insert_spans(conn, &fresh)?;
+    let inserted = insert_spans(conn, next_trace_id, &fresh)?;
     outcome.inserted += inserted.inserted;
     outcome.duplicates += inserted.duplicates;
 
@@ -147,24 +151,24 @@ pub(super) fn upsert_spans(
         }
     }
 
-    for (project, trace_id) in touched {
-        rebuild_trace(conn, &project, &trace_id)?;
+    let mut tag_counts = TagCounts::default();
+    for (trace, project, trace_id) in touched {
+        rebuild_trace(conn, trace, &project, &trace_id, &mut tag_counts)?;
     }
+    tag_counts.flush(conn)?;
     Ok(outcome)
 }
 
-fn replace_row(conn: &Connection, span: &Span) -> StoreResult<()> {
-    let body = serde_json::to_string(span)
-        .map_err(|e| StoreError::Backend(format!("cannot encode span: {e}")))?;
+fn replace_row(conn: &Connection, trace: i64, span: &Span, dict: &CurrentDict) -> StoreResult<()> {
+    let body = codec::encode(span, dict.get().as_deref())?;
     // In place: the row keeps its rowid, i.e. its place in the arrival order.
     conn.prepare_cached(
-        "UPDATE spans SET parent_span_id = ?4, name = ?5, span_type = ?6, service = ?7, \
-         start_ns = ?8, end_ns = ?9, status = ?10, tokens = ?11, body = ?12 \
-         WHERE project = ?1 AND trace_id = ?2 AND span_id = ?3",
+        "UPDATE spans SET parent_span_id = ?3, name = ?4, span_type = ?5, service = ?6, \
+         start_ns = ?7, end_ns = ?8, status = ?9, tokens = ?10, body = ?11 \
+         WHERE trace = ?1 AND span_id = ?2",
     )?
     .execute(params![
-        span.project,
-        span.trace_id,
+        trace,
         span.span_id,
         span.parent_span_id,
         span.name,
@@ -179,37 +183,38 @@ fn replace_row(conn: &Connection, span: &Span) -> StoreResult<()> {
     Ok(())
 }
 
-/// Recomputes a trace's summary row, its `trace_tags` and its share of `tag_values` from its
-/// spans, exactly as if they had all arrived in one batch in their stored order.
-fn rebuild_trace(conn: &Connection, project: &str, trace_id: &str) -> StoreResult<()> {
+/// Recomputes the summary row of trace `id`, its `trace_tags` and its share of `tag_values`
+/// from its spans, exactly as if they had all arrived in one batch in their stored order. The
+/// trace keeps its id (its spans and tags refer to it).
+fn rebuild_trace(
+    conn: &Connection,
+    id: i64,
+    project: &str,
+    trace_id: &str,
+    tag_counts: &mut TagCounts,
+) -> StoreResult<()> {
     let old_tags: Option<String> = conn
-        .prepare_cached("SELECT tags FROM traces WHERE project = ?1 AND trace_id = ?2")?
-        .query_row(params![project, trace_id], |r| r.get(0))
+        .prepare_cached("SELECT tags FROM traces WHERE id = ?1")?
+        .query_row(params![id], |r| r.get(0))
         .optional()?;
     let old_tags: BTreeMap<String, String> = old_tags
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or_default();
     for (key, value) in &old_tags {
-        conn.prepare_cached(
-            "UPDATE tag_values SET trace_count = max(0, trace_count - 1) \
-             WHERE project = ?1 AND key = ?2 AND value = ?3",
-        )?
-        .execute(params![project, key, value])?;
+        tag_counts.add(project, key, value, -1);
     }
-    conn.prepare_cached("DELETE FROM trace_tags WHERE project = ?1 AND trace_id = ?2")?
-        .execute(params![project, trace_id])?;
-    conn.prepare_cached("DELETE FROM traces WHERE project = ?1 AND trace_id = ?2")?
-        .execute(params![project, trace_id])?;
+    conn.prepare_cached("DELETE FROM trace_tags WHERE trace = ?1")?
+        .execute(params![id])?;
+    conn.prepare_cached("DELETE FROM traces WHERE id = ?1")?
+        .execute(params![id])?;
 
     let mut delta = TraceDelta::new();
-    let mut stmt = conn.prepare_cached(
-        "SELECT body FROM spans WHERE project = ?1 AND trace_id = ?2 ORDER BY id",
-    )?;
-    let mut rows = stmt.query(params![project, trace_id])?;
+    let mut stmt = conn.prepare_cached("SELECT body FROM spans WHERE trace = ?1 ORDER BY id")?;
+    let mut rows = stmt.query(params![id])?;
     while let Some(row) = rows.next()? {
-        let body: String = row.get(0)?;
-        match serde_json::from_str::<Span>(&body) {
-            Ok(span) => delta.add(&span),
+        let body: Vec<u8> = row.get(0)?;
+        match codec::decode(conn, &body) {
+            Ok(span) => delta.add(&SpanRow::with_body(span, Vec::new())),
             Err(e) => {
                 tracing::warn!(%trace_id, error = %e, "a stored span is unreadable; left out of the summary")
             }
@@ -217,7 +222,7 @@ fn rebuild_trace(conn: &Connection, project: &str, trace_id: &str) -> StoreResul
     }
     if delta.span_count > 0 {
         // With no summary row left, this writes a fresh one and counts every tag once.
-        merge_trace(conn, project, trace_id, delta)?;
+        merge_trace(conn, project, trace_id, id, None, delta, tag_counts)?;
     }
     Ok(())
 }

@@ -1,0 +1,91 @@
+//! `bundle`: the dashboard's size. Builds it with `scripts/build-dashboard.sh` (release,
+//! wasm-opt -Oz) unless `--no-build`, then measures `dist/`, raw and gzipped.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use clap::Parser;
+use skein_bench::bundle::{kib, measure};
+use skein_bench::report;
+
+#[derive(Parser)]
+#[command(about = "Skein bundle size: the dashboard's wasm and JS, raw and gzipped")]
+struct Args {
+    /// The built dashboard.
+    #[arg(long)]
+    dist: Option<PathBuf>,
+    /// Measure `dist/` as it is, without building it first.
+    #[arg(long)]
+    no_build: bool,
+    /// Do not write bench/results/bundle.json nor the README row.
+    #[arg(long)]
+    no_record: bool,
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .ok_or("no repository root")?
+        .to_path_buf();
+    if !args.no_build {
+        let status = Command::new("bash")
+            .arg(root.join("scripts/build-dashboard.sh"))
+            .current_dir(&root)
+            .status()?;
+        if !status.success() {
+            return Err(format!("scripts/build-dashboard.sh failed: {status}").into());
+        }
+    }
+    let dist = args.dist.unwrap_or_else(|| root.join("dist"));
+    let report = measure(&dist)?;
+    for f in &report.files {
+        println!(
+            "  {:<48} {:>6} {:>12} raw {:>12} gzipped",
+            f.name,
+            f.kind,
+            kib(f.raw_bytes),
+            kib(f.gzip_bytes)
+        );
+    }
+    println!(
+        "bundle: wasm {} ({} gzipped), JS {} ({} gzipped), everything {} gzipped",
+        kib(report.wasm_raw_bytes),
+        kib(report.wasm_gzip_bytes),
+        kib(report.js_raw_bytes),
+        kib(report.js_gzip_bytes),
+        kib(report.total_gzip_bytes)
+    );
+    if !args.no_record {
+        let commit = Command::new("git")
+            .args(["rev-parse", "--short", "HEAD"])
+            .current_dir(&root)
+            .output()
+            .ok()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+        let summary = serde_json::json!({
+            "benchmark": "bundle",
+            "commit": commit,
+            "report": report,
+        });
+        let path = report::write_json("bundle", &summary)?;
+        let row = format!(
+            "| bundle | dashboard `dist/` (release, wasm-opt -Oz), gzip -9 | wasm {} gzipped ({} raw), JS {} gzipped ({} raw) | wasm ≤ 400 KiB gzipped | sizes do not depend on the machine |",
+            kib(report.wasm_gzip_bytes),
+            kib(report.wasm_raw_bytes),
+            kib(report.js_gzip_bytes),
+            kib(report.js_raw_bytes)
+        );
+        let updated = report::update_readme_row("bundle", &row)?;
+        eprintln!(
+            "wrote {}{}",
+            path.display(),
+            if updated {
+                " and the row in bench/README.md"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(())
+}
