@@ -1,6 +1,5 @@
 //! One module per page.
 
-pub mod metrics;
 pub mod not_found;
 pub mod services;
 pub mod session;
