@@ -1,10 +1,13 @@
 //! The collector's JSON API, as the dashboard uses it. Same origin as the page; every
 //! call names the project. URLs are built in `links`.
 
-use gloo_net::http::Request;
+use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
+use skein_model::metrics::{MetricQuery, MetricResponse};
+use skein_model::query::encode_pairs;
 use skein_model::{
-    ErrorBody, ProjectInfo, TagKeyInfo, TagValueInfo, TracePage, TraceQuery, TraceSkeleton,
+    ErrorBody, Feedback, FeedbackList, FeedbackUpdate, NewFeedback, ProjectInfo, TagKeyInfo,
+    TagValueInfo, TracePage, TraceQuery, TraceSkeleton,
 };
 
 use crate::links;
@@ -76,6 +79,29 @@ async fn get<T: DeserializeOwned>(url: String) -> Result<T, ApiError> {
         .send()
         .await
         .map_err(|e| unreachable(&e.to_string()))?;
+    answer(&url, response).await
+}
+
+/// Reads an answer: the collector's `{"error"}` for a failed status, else the JSON body.
+async fn answer<T: DeserializeOwned>(url: &str, response: Response) -> Result<T, ApiError> {
+    check(&response).await?;
+    let body = response
+        .text()
+        .await
+        .map_err(|e| unreachable(&e.to_string()))?;
+    serde_json::from_str(&body).map_err(|e| {
+        if body.trim_start().starts_with('<') {
+            ApiError::Unexpected(format!(
+                "{url} answered with a web page, not JSON: is the collector serving this dashboard?"
+            ))
+        } else {
+            ApiError::Unexpected(format!("{url}: {e}"))
+        }
+    })
+}
+
+/// `Err` for a failed status, with the collector's message.
+async fn check(response: &Response) -> Result<(), ApiError> {
     let status = response.status();
     if !response.ok() {
         let body = response.text().await.unwrap_or_default();
@@ -99,19 +125,7 @@ async fn get<T: DeserializeOwned>(url: String) -> Result<T, ApiError> {
             }
         }
     }
-    let body = response
-        .text()
-        .await
-        .map_err(|e| unreachable(&e.to_string()))?;
-    serde_json::from_str(&body).map_err(|e| {
-        if body.trim_start().starts_with('<') {
-            ApiError::Unexpected(format!(
-                "{url} answered with a web page, not JSON: is the collector serving this dashboard?"
-            ))
-        } else {
-            ApiError::Unexpected(format!("{url}: {e}"))
-        }
-    })
+    Ok(())
 }
 
 pub async fn projects() -> Result<Vec<ProjectInfo>, ApiError> {
@@ -149,6 +163,79 @@ pub async fn tags(project: &str) -> Result<Vec<TagKeyInfo>, ApiError> {
 
 pub async fn tag_values(project: &str, key: &str) -> Result<Vec<TagValueInfo>, ApiError> {
     get(links::api_tag_values(project, key)).await
+}
+
+/// `GET /api/v1/metrics`: a metric's aggregates per group and time bucket.
+pub async fn metrics(project: &str, query: &MetricQuery) -> Result<MetricResponse, ApiError> {
+    get(format!(
+        "/api/v1/metrics?{}&{}",
+        encode_pairs([("project", project)]),
+        query.to_query_string()
+    ))
+    .await
+}
+
+/// `GET /api/v1/feedback?trace_id=`: every feedback record on a trace's spans.
+pub async fn trace_feedback(project: &str, trace_id: &str) -> Result<Vec<Feedback>, ApiError> {
+    let list: FeedbackList = get(format!(
+        "/api/v1/feedback?{}",
+        encode_pairs([("project", project), ("trace_id", trace_id)])
+    ))
+    .await?;
+    Ok(list.feedback)
+}
+
+fn feedback_url(project: &str, id: Option<&str>) -> String {
+    let path = match id {
+        Some(id) => format!(
+            "/api/v1/feedback/{}",
+            skein_model::query::percent_encode(id)
+        ),
+        None => "/api/v1/feedback".to_string(),
+    };
+    format!("{path}?{}", encode_pairs([("project", project)]))
+}
+
+async fn send_json<B: serde::Serialize, T: DeserializeOwned>(
+    method: &str,
+    url: String,
+    body: &B,
+) -> Result<T, ApiError> {
+    let builder = match method {
+        "PATCH" => Request::patch(&url),
+        _ => Request::post(&url),
+    };
+    let response = builder
+        .header("accept", "application/json")
+        .json(body)
+        .map_err(|e| ApiError::Unexpected(e.to_string()))?
+        .send()
+        .await
+        .map_err(|e| unreachable(&e.to_string()))?;
+    answer(&url, response).await
+}
+
+/// `POST /api/v1/feedback`: 201 and the stored record.
+pub async fn create_feedback(project: &str, new: &NewFeedback) -> Result<Feedback, ApiError> {
+    send_json("POST", feedback_url(project, None), new).await
+}
+
+/// `PATCH /api/v1/feedback/{id}`: the record as changed.
+pub async fn update_feedback(
+    project: &str,
+    id: &str,
+    update: &FeedbackUpdate,
+) -> Result<Feedback, ApiError> {
+    send_json("PATCH", feedback_url(project, Some(id)), update).await
+}
+
+/// `DELETE /api/v1/feedback/{id}`: 204.
+pub async fn delete_feedback(project: &str, id: &str) -> Result<(), ApiError> {
+    let response = Request::delete(&feedback_url(project, Some(id)))
+        .send()
+        .await
+        .map_err(|e| unreachable(&e.to_string()))?;
+    check(&response).await
 }
 
 // Sessions, users and the service graph (`GET /api/v1/sessions`, `/users`, `/services/graph`).

@@ -11,6 +11,8 @@ use crate::components::icons::Logo;
 use crate::components::project_switcher::ProjectSwitcher;
 use crate::components::theme_toggle::{ThemeState, ThemeToggle};
 use crate::links;
+use crate::metrics_view::{self, MetricsView};
+use crate::pages::metrics::MetricsPage;
 use crate::pages::not_found::NotFound;
 use crate::pages::services::ServicesPage;
 use crate::pages::session::SessionPage;
@@ -33,6 +35,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=RootRedirect/>
                     <Route path=path!("/traces") view=TracesPage/>
                     <Route path=path!("/traces/:trace_id") view=TracePage/>
+                    <Route path=path!("/metrics") view=MetricsPage/>
                     <Route path=path!("/sessions") view=SessionsPage/>
                     <Route path=path!("/sessions/:session_id") view=SessionPage/>
                     <Route path=path!("/users") view=UsersPage/>
@@ -62,6 +65,8 @@ fn TopBar() -> impl IntoView {
     let project = Memo::new(move |_| links::project_of(&location.search.get()));
     let traces_href = move || links::list_href(&project.get(), &TraceQuery::default());
     let on_traces = move || location.pathname.get().starts_with("/traces");
+    let metrics_href = move || metrics_view::href(&project.get(), &MetricsView::default());
+    let on_metrics = move || location.pathname.get().starts_with("/metrics");
     let on_page = move |prefix: &'static str| {
         move || {
             let path = location.pathname.get();
@@ -83,6 +88,8 @@ fn TopBar() -> impl IntoView {
             <nav class="nav" aria-label="Main">
                 <a href=traces_href class:active=on_traces
                     aria-current=move || on_traces().then_some("page")>"Traces"</a>
+                <a href=metrics_href class:active=on_metrics
+                    aria-current=move || on_metrics().then_some("page")>"Metrics"</a>
                 <a href=sessions_href class:active=on_sessions
                     aria-current=move || on_sessions().then_some("page")>"Sessions"</a>
                 <a href=users_href class:active=on_users

@@ -7,6 +7,8 @@
 //! `cargo test` checks them without a browser.
 
 mod links;
+mod metrics_view;
+mod svg;
 mod text;
 
 #[cfg(target_arch = "wasm32")]

@@ -1,9 +1,11 @@
 //! Reusable pieces of the dashboard's pages. Text that comes from traces (span names,
 //! services, tag keys and values) is only ever rendered as text nodes or attribute values.
 
+pub mod charts;
 pub mod copy_button;
 pub mod empty_state;
 pub mod error_banner;
+pub mod feedback;
 pub mod filter_bar;
 pub mod hrefs;
 pub mod icons;

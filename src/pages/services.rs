@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use skein_model::format;
-use skein_model::service_graph::{ServiceGraph, ServiceGraphQuery};
+use skein_model::service_graph::{CallStats, ServiceGraph, ServiceGraphQuery};
 use skein_model::sessions::RecentRange;
 
 use super::sessions::use_scope;
@@ -26,6 +26,19 @@ const RANGES: &[RecentRange] = &[
     RecentRange::Month,
 ];
 const DEFAULT_RANGE: RecentRange = RecentRange::Day;
+
+/// `12 · 3.0%`, or `0` when none failed.
+fn errors_text(stats: &CallStats) -> String {
+    if stats.errors == 0 {
+        "0".to_string()
+    } else {
+        format!(
+            "{} · {}",
+            text::thousands(stats.errors),
+            error_rate_text(stats)
+        )
+    }
+}
 
 fn ms(ns: Option<i64>) -> String {
     ns.map(format::duration_ns).unwrap_or_else(|| "—".into())
@@ -89,9 +102,9 @@ pub fn ServicesPage() -> impl IntoView {
             view! {
                 <div class="panel">
                     <EmptyState title=if filtered { "No services in these traces" } else { "No services in this time range" }>
-                        <p>"The graph is drawn from spans whose parent is in another service: an OpenTelemetry SDK in each service, propagating "
+                        <p class="hint-codes">"The graph is drawn from spans whose parent is in another service: an OpenTelemetry SDK in each service, propagating "
                            <code>"traceparent"</code>" between them, gives one trace across all of them."</p>
-                        <p>"Try a wider time range"{filtered.then_some(" or remove a tag filter")}". "
+                        <p class="hint-codes">"Try a wider time range"{filtered.then_some(" or remove a tag filter")}". "
                            <code>"examples/microservices"</code>" runs a small set of services that does this."</p>
                     </EmptyState>
                 </div>
@@ -136,8 +149,10 @@ fn GraphAndTables(graph: ServiceGraph) -> impl IntoView {
                         </div>
                     </td>
                     <td class="col-num">{text::thousands(e.stats.calls)}</td>
-                    <td class="col-num" class:error-count=failing>{text::thousands(e.stats.errors)}</td>
-                    <td class="col-num" class:error-count=failing>{error_rate_text(&e.stats)}</td>
+                    <td class="col-num col-errors" class:error-count=failing
+                        title=format!("{} failed", text::thousands(e.stats.errors))>
+                        {errors_text(&e.stats)}
+                    </td>
                     <td class="col-num">{ms(e.stats.p50_ns)}</td>
                     <td class="col-num">{ms(e.stats.p95_ns)}</td>
                 </tr>
@@ -154,8 +169,10 @@ fn GraphAndTables(graph: ServiceGraph) -> impl IntoView {
                     <td class="col-path"><div class="chips"><ServiceChip name=n.name.clone()/></div></td>
                     <td class="col-num">{text::thousands(n.stats.calls)}</td>
                     <td class="col-num">{if n.root_calls > 0 { text::thousands(n.root_calls) } else { "—".into() }}</td>
-                    <td class="col-num" class:error-count=failing>{text::thousands(n.stats.errors)}</td>
-                    <td class="col-num" class:error-count=failing>{error_rate_text(&n.stats)}</td>
+                    <td class="col-num col-errors" class:error-count=failing
+                        title=format!("{} failed", text::thousands(n.stats.errors))>
+                        {errors_text(&n.stats)}
+                    </td>
                     <td class="col-num">{ms(n.stats.p50_ns)}</td>
                     <td class="col-num">{ms(n.stats.p95_ns)}</td>
                 </tr>
@@ -180,8 +197,7 @@ fn GraphAndTables(graph: ServiceGraph) -> impl IntoView {
                         <thead><tr>
                             <th class="col-path">"Caller → callee"</th>
                             <th class="col-num">"Calls"</th>
-                            <th class="col-num">"Errors"</th>
-                            <th class="col-num">"Error rate"</th>
+                            <th class="col-num col-errors">"Errors"</th>
                             <th class="col-num">"p50"</th>
                             <th class="col-num">"p95"</th>
                         </tr></thead>
@@ -197,8 +213,7 @@ fn GraphAndTables(graph: ServiceGraph) -> impl IntoView {
                             <th class="col-path">"Service"</th>
                             <th class="col-num" title="Spans that entered the service: from another service, or as a trace's root">"Requests"</th>
                             <th class="col-num" title="Requests that started a trace here">"Roots"</th>
-                            <th class="col-num">"Errors"</th>
-                            <th class="col-num">"Error rate"</th>
+                            <th class="col-num col-errors">"Errors"</th>
                             <th class="col-num">"p50"</th>
                             <th class="col-num">"p95"</th>
                         </tr></thead>

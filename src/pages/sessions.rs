@@ -46,7 +46,7 @@ pub fn use_scope(default_range: RecentRange) -> (Memo<String>, Memo<Scope>, Memo
 /// The "what sessions are" note for empty states.
 pub fn sessions_hint() -> impl IntoView {
     view! {
-        <p>"A request joins a session when its spans carry "<code>"session.id"</code>", "
+        <p class="hint-codes">"A request joins a session when its spans carry "<code>"session.id"</code>", "
            <code>"gen_ai.conversation.id"</code>" or LangSmith metadata "<code>"session_id"</code>" / "
            <code>"thread_id"</code>"; "<code>"user.id"</code>" or "<code>"enduser.id"</code>" names the user."</p>
     }

@@ -26,6 +26,7 @@ use super::traces::RETRY;
 use crate::api::{self, ApiError};
 use crate::components::empty_state::EmptyState;
 use crate::components::error_banner::ErrorBanner;
+use crate::components::feedback::TraceFeedback;
 use crate::components::icons::ArrowLeftIcon;
 use crate::links;
 
@@ -207,6 +208,8 @@ pub fn TracePage() -> impl IntoView {
             <For each=ready key=|(gen, _)| *gen children=move |(_, loaded): (u64, Loaded)| {
                 let project_now = project.get_untracked();
                 let id = trace_id.get_untracked();
+                // The trace's feedback, shared by the detail panel's widget and the rows' badges.
+                TraceFeedback::provide(project_now.clone(), id.clone());
                 view! {
                     <TraceHeader skeleton=loaded.skeleton.clone() project=project_now.clone()/>
                     <Explorer loaded=loaded project=project_now trace_id=id span_in_url=span_in_url/>

@@ -12,6 +12,7 @@ use wasm_bindgen::JsCast;
 use crate::api::{self, ApiError};
 use crate::components::empty_state::EmptyState;
 use crate::components::error_banner::ErrorBanner;
+use crate::components::feedback::FeedbackSummary;
 use crate::components::filter_bar::{go_to_list, FilterBar};
 use crate::components::icons::TraceIcon;
 use crate::components::service_chip::ServiceChip;
@@ -23,7 +24,7 @@ use crate::{links, text};
 
 /// How long to wait before asking an unreachable collector again.
 pub const RETRY: Duration = Duration::from_secs(3);
-const COLUMNS: usize = 8;
+const COLUMNS: usize = 9;
 const SERVICES_SHOWN: usize = 2;
 const TAGS_SHOWN: usize = 3;
 
@@ -316,6 +317,7 @@ pub fn TracesPage() -> impl IntoView {
                             <th class="col-services">"Services"</th>
                             <th class="col-tags">"Tags"</th>
                             <th class="col-num">"Tokens"</th>
+                            <th class="col-feedback">"Feedback"</th>
                         </tr>
                     </thead>
                     <tbody aria-busy=move || show_skeleton.get().to_string()>{body}</tbody>
@@ -418,6 +420,7 @@ fn TraceRow(
             <td class="col-num" title=tokens_title>
                 {if tokens > 0 { format::count(tokens) } else { "—".to_string() }}
             </td>
+            <td class="col-feedback"><FeedbackSummary stats=trace.feedback.clone()/></td>
         </tr>
     }
 }

@@ -45,8 +45,12 @@ pub fn collector_binary() -> PathBuf {
     bin
 }
 
+/// The built dashboard: `SKEIN_TEST_DIST` if set (a build elsewhere, e.g. `trunk build --dist`),
+/// else dist/.
 pub fn dist_dir() -> PathBuf {
-    let dist = repo_root().join("dist");
+    let dist = std::env::var_os("SKEIN_TEST_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("dist"));
     assert!(
         dist.join("index.html").exists(),
         "{} has no index.html: build the dashboard first with scripts/build-dashboard.sh",

@@ -21,6 +21,7 @@ use super::explorer::Ex;
 use super::{entity_href, perf};
 use crate::api::{self, ApiError};
 use crate::components::copy_button::CopyButton;
+use crate::components::feedback::SpanFeedback;
 use crate::components::icons::CloseIcon;
 use crate::components::json_view::JsonView;
 use crate::components::service_chip::ServiceChip;
@@ -183,6 +184,8 @@ pub fn DetailPanel(ex: Ex, project: String, trace_id: String) -> impl IntoView {
         }
     };
     let close = move |_| ex.detail_open.set(false);
+    let feedback_span =
+        Memo::new(move |_| selected.with(|b| b.as_ref().and_then(|b| b.span_id.clone())));
 
     let body_item = move || {
         let b = selected.get()?;
@@ -220,6 +223,7 @@ pub fn DetailPanel(ex: Ex, project: String, trace_id: String) -> impl IntoView {
             </button>
             {move || selected.get().map(|b| view! { <DetailHead ex=ex brief=b/> })}
             <div class="detail-body">
+                {move || feedback_span.get().map(|id| view! { <SpanFeedback span_id=id/> })}
                 <For each=body_item key=|(seq, _, b): &(u32, Fetch, Brief)| (b.pos, *seq) children=body/>
             </div>
         </aside>

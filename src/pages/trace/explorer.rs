@@ -25,6 +25,7 @@ use wasm_bindgen::JsCast;
 use super::detail::DetailPanel;
 use super::{perf, trace_span_href, Loaded};
 use crate::components::empty_state::EmptyState;
+use crate::components::feedback::FeedbackBadge;
 use crate::components::icons::{AlertIcon, SearchIcon};
 use crate::components::span_type::SpanTypeIcon;
 use crate::text;
@@ -953,6 +954,7 @@ fn span_row(ex: Ex, key: RowKey) -> impl IntoView {
     if failed {
         class.push_str(" row-error");
     }
+    let badge_id = span_id.clone();
     let label = match (&missing, name.is_empty()) {
         (Some(_), _) => "Missing parent ".to_string(),
         (None, true) => "(unnamed)".to_string(),
@@ -1057,6 +1059,7 @@ fn span_row(ex: Ex, key: RowKey) -> impl IntoView {
                 </span>
                 {missing.is_some().then(|| view! { <span class="hint">"never arrived"</span> })}
                 {failed.then(|| view! { <span class="error-mark" title="This span failed"><AlertIcon/></span> })}
+                {badge_id.map(|id| view! { <FeedbackBadge span_id=id/> })}
                 {show_service.then(|| view! {
                     <span class="row-service"><span class="svc-dot"></span>
                         {if service.is_empty() { "unknown".to_string() } else { service.clone() }}</span>

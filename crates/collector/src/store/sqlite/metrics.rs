@@ -234,6 +234,7 @@ impl Scope {
         let (mut filter, filter_args) = trace_filter(project, &scope);
         args.extend(filter_args);
         let mut order = "";
+        let mut scan = "";
         if !by_start {
             // The same range with the index disabled (a unary + makes the column an
             // expression), and the rowid order asked for: otherwise the planner reads a
@@ -243,10 +244,14 @@ impl Scope {
             args.push(from_ms.saturating_mul(MS_NS).into());
             args.push(to_ms.saturating_mul(MS_NS).into());
             order = " ORDER BY t.id";
+            // And the table itself, in rowid order: asked only for the order, the planner
+            // read `traces_by_user` and sorted its rows by id (170 ms against 60 ms at 75k
+            // traces).
+            scan = " NOT INDEXED";
         }
         Scope {
             sql: format!(
-                "SELECT {group}, t.start_ns, {column} FROM traces t{join} WHERE {filter}{order}"
+                "SELECT {group}, t.start_ns, {column} FROM traces t{scan}{join} WHERE {filter}{order}"
             ),
             args,
         }

@@ -12,13 +12,13 @@
 //! and edge for exact percentiles. The range is bounded (`service_graph::MAX_RANGE_MS`).
 //!
 //! Scale, measured on a 1M-span store (75k traces, 25k sessions, 120 users, 63k feedback
-//! records; 2 cores busy with other builds): every session 0.11 s, every user 0.17 s (the
-//! `GROUP BY` reads the trace rows the filters select, all of the project's without filters),
-//! one session under 10 ms, one user 10 ms, the service graph of a day 0.8 s and of a week
-//! 4–6 s (see `service_graph_sync`). Past a few million traces, a `sessions` summary table
-//! kept up to date by the write path (as `traces` is), indexed by last activity, would make
-//! the unfiltered list an index range scan; filtered lists would still aggregate the traces
-//! the filters select (bounded by the time range).
+//! records; debug build, 2 shared cores, compressed span bodies): every session 0.05 s (0.06 s
+//! with a tag filter), every user 0.1 s (the `GROUP BY` reads the trace rows the filters
+//! select, all of the project's without filters), one session 30 ms, one user 4 ms, the
+//! service graph of a day 0.14 s and of a week 1.0 s (see `service_graph_sync`). Past a few
+//! million traces, a `sessions` summary table kept up to date by the write path (as `traces`
+//! is), indexed by last activity, would make the unfiltered list an index range scan; filtered
+//! lists would still aggregate the traces the filters select (bounded by the time range).
 
 use std::collections::HashMap;
 
@@ -514,14 +514,14 @@ struct Calls {
 }
 
 /// The service graph. Every span of the traces in scope is read once (`traces_by_start`, then
-/// `spans_by_trace` and the span's row), and joined to its parent by key. Measured on 2 cores
-/// shared with other builds (load average 7–9, so expect less on an idle machine):
+/// the trace's spans and each span's row), and joined to its parent by key. Measured on 2
+/// shared cores (debug build):
 ///
 /// - demo data (2,000 traces, 26.7k spans): a 7-day range in ~85 ms, one day in ~10 ms;
-/// - 1M spans (75k demo traces over 7 days): one day (134k spans) 0.8 s, the whole week
-///   4–6 s. The cost is reading each span's row (bodies are stored inline, so the rows of 1M
-///   spans were spread over a 2 GB file; compressed since, ~0.4 GB), not the parent join: the
-///   same rows streamed without the join take as long.
+/// - 1M spans (75k demo traces over 7 days): one day (140k spans) 0.14 s, the whole week
+///   1.0 s, the week with a tag filter that keeps half the traces 0.6 s. With uncompressed
+///   bodies (a 2 GB file instead of 0.7 GB) the week took 4–6 s: the cost is reading each
+///   span's row, not the parent join (the same rows streamed without the join took as long).
 ///
 /// So the range is capped at 31 days. At millions of spans a day, the edges would be
 /// precomputed on write, per time bucket: (project, bucket, caller, callee) → calls, errors

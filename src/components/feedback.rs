@@ -1,0 +1,653 @@
+//! Feedback from the browser: rate a span (a run) with thumbs up/down or a score, under a key,
+//! with an optional comment; list, edit and delete what is there; badges on spans.
+//!
+//! A trace's feedback lives in one `TraceFeedback` store (`GET /api/v1/feedback?trace_id=`),
+//! provided as context by the trace page, so that the rating widget and the badges in the tree
+//! show the same records. Changes are optimistic: a new, edited or deleted record shows at once
+//! and is rolled back, with a visible error, if the collector refuses or cannot be reached.
+//! Records posted by code (`create_feedback(...)`) and by the browser are the same records and
+//! show the same way; the browser's carry `source: "app"`.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use skein_model::trace::FeedbackStat;
+use skein_model::{Feedback, FeedbackUpdate, NewFeedback};
+
+use crate::api::{self, ApiError};
+use crate::text;
+use crate::time::{now_ms, use_clock};
+
+/// The key proposed when the project has no feedback yet.
+const DEFAULT_KEY: &str = "user_satisfaction";
+
+/// A record as the page holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub record: Feedback,
+    /// Sent, not yet confirmed by the collector.
+    pub pending: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Loaded {
+    Loading,
+    Ready,
+    Failed(ApiError),
+}
+
+/// The feedback of one trace, shared by the widget and the badges.
+#[derive(Clone, Copy)]
+pub struct TraceFeedback {
+    project: StoredValue<String>,
+    trace_id: StoredValue<String>,
+    pub items: RwSignal<Vec<Item>>,
+    pub loaded: RwSignal<Loaded>,
+    next_temp: StoredValue<u64>,
+}
+
+impl TraceFeedback {
+    /// Creates the store for a trace, loads it, and provides it as context.
+    pub fn provide(project: String, trace_id: String) -> TraceFeedback {
+        let store = TraceFeedback {
+            project: StoredValue::new(project),
+            trace_id: StoredValue::new(trace_id),
+            items: RwSignal::new(Vec::new()),
+            loaded: RwSignal::new(Loaded::Loading),
+            next_temp: StoredValue::new(0),
+        };
+        store.reload();
+        provide_context(store);
+        store
+    }
+
+    pub fn from_context() -> Option<TraceFeedback> {
+        use_context::<TraceFeedback>()
+    }
+
+    /// (Re)loads the trace's feedback; records still being saved are kept.
+    pub fn reload(self) {
+        let (project, trace_id) = (self.project.get_value(), self.trace_id.get_value());
+        spawn_local(async move {
+            match api::trace_feedback(&project, &trace_id).await {
+                Ok(list) => {
+                    self.items.try_update(|items| {
+                        let pending: Vec<Item> = items.drain(..).filter(|i| i.pending).collect();
+                        items.extend(list.into_iter().map(|record| Item {
+                            record,
+                            pending: false,
+                        }));
+                        items.extend(pending);
+                    });
+                    self.loaded.try_set(Loaded::Ready);
+                }
+                Err(e) => {
+                    self.loaded.try_set(Loaded::Failed(e));
+                }
+            }
+        });
+    }
+
+    /// The records on one span, oldest first (reactive).
+    pub fn for_span(&self, span_id: &str) -> Vec<Item> {
+        self.items.with(|items| {
+            items
+                .iter()
+                .filter(|i| i.record.run_id.eq_ignore_ascii_case(span_id))
+                .cloned()
+                .collect()
+        })
+    }
+
+    /// The keys used in this trace (reactive).
+    pub fn keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self
+            .items
+            .with(|items| items.iter().map(|i| i.record.key.clone()).collect());
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+
+    /// Saves a new record: shown at once, replaced by the stored one, or removed again with
+    /// `on_error` told why.
+    pub fn create(self, new: NewFeedback, on_error: impl Fn(String) + 'static) {
+        let n = self.next_temp.get_value() + 1;
+        self.next_temp.set_value(n);
+        let temp_id = format!("pending-{n}");
+        let now = now_ms();
+        let optimistic = Feedback {
+            id: temp_id.clone(),
+            project: self.project.get_value(),
+            run_id: new.run_id.clone(),
+            trace_id: new.trace_id.clone(),
+            key: new.key.clone(),
+            score: new.score,
+            value: new.value.clone(),
+            comment: new.comment.clone(),
+            correction: None,
+            source: new.source.clone().unwrap_or_else(|| "app".into()),
+            created_ms: now,
+            modified_ms: now,
+        };
+        self.items.update(|items| {
+            items.push(Item {
+                record: optimistic,
+                pending: true,
+            })
+        });
+        let project = self.project.get_value();
+        spawn_local(async move {
+            let result = api::create_feedback(&project, &new).await;
+            self.items.try_update(|items| {
+                let at = items.iter().position(|i| i.record.id == temp_id);
+                match (&result, at) {
+                    (Ok(saved), Some(at)) => {
+                        items[at] = Item {
+                            record: saved.clone(),
+                            pending: false,
+                        }
+                    }
+                    (Err(_), Some(at)) => {
+                        items.remove(at);
+                    }
+                    _ => {}
+                }
+            });
+            if let Err(e) = result {
+                on_error(describe("Couldn't save the feedback", &e));
+            }
+        });
+    }
+
+    /// Changes a record: shown at once, rolled back on failure.
+    pub fn update(self, id: String, update: FeedbackUpdate, on_error: impl Fn(String) + 'static) {
+        let Some(before) = self
+            .items
+            .with_untracked(|items| items.iter().find(|i| i.record.id == id).cloned())
+        else {
+            return;
+        };
+        let mut changed = before.record.clone();
+        if let Some(key) = &update.key {
+            changed.key = key.clone();
+        }
+        if update.score.is_some() {
+            changed.score = update.score;
+        }
+        if let Some(comment) = &update.comment {
+            changed.comment = (!comment.is_empty()).then(|| comment.clone());
+        }
+        self.replace(&id, changed, true);
+        let project = self.project.get_value();
+        spawn_local(async move {
+            match api::update_feedback(&project, &id, &update).await {
+                Ok(saved) => self.replace(&id, saved, false),
+                Err(e) => {
+                    self.replace(&id, before.record, false);
+                    on_error(describe("Couldn't change the feedback", &e));
+                }
+            }
+        });
+    }
+
+    /// Deletes a record: gone at once, back on failure.
+    pub fn delete(self, id: String, on_error: impl Fn(String) + 'static) {
+        let Some((at, before)) = self.items.with_untracked(|items| {
+            items
+                .iter()
+                .position(|i| i.record.id == id)
+                .map(|at| (at, items[at].clone()))
+        }) else {
+            return;
+        };
+        self.items.update(|items| {
+            items.remove(at);
+        });
+        let project = self.project.get_value();
+        spawn_local(async move {
+            // A record that is already gone is what we wanted.
+            match api::delete_feedback(&project, &id).await {
+                Ok(()) => {}
+                Err(e) if e.is_not_found() => {}
+                Err(e) => {
+                    self.items.try_update(|items| {
+                        let at = at.min(items.len());
+                        items.insert(at, before);
+                    });
+                    on_error(describe("Couldn't delete the feedback", &e));
+                }
+            }
+        });
+    }
+
+    fn replace(&self, id: &str, record: Feedback, pending: bool) {
+        self.items.try_update(|items| {
+            if let Some(item) = items.iter_mut().find(|i| i.record.id == id) {
+                *item = Item { record, pending };
+            }
+        });
+    }
+}
+
+fn describe(what: &str, e: &ApiError) -> String {
+    format!("{what}: {} — {}", e.title(), e.detail())
+}
+
+/// A score as shown: `1`, `0.5`, `0.82`, `150`, `0.123` (at most three decimals).
+pub fn score_text(score: Option<f64>) -> String {
+    match score {
+        None => "—".into(),
+        Some(s) if s.fract() == 0.0 && s.abs() < 1e15 => format!("{}", s as i64),
+        Some(s) if s.abs() >= 1e4 => crate::metrics_view::number(s),
+        Some(s) => {
+            let text = format!("{s:.3}");
+            text.trim_end_matches('0').trim_end_matches('.').to_string()
+        }
+    }
+}
+
+#[component]
+fn ThumbUpIcon() -> impl IntoView {
+    view! {
+        <svg class="fb-icon" viewBox="0 0 16 16" width="14" height="14" aria-hidden="true">
+            <path d="M5 7v7H2.5A.5.5 0 0 1 2 13.5v-6A.5.5 0 0 1 2.5 7H5zm1 7V7l2.6-4.6a1.2 1.2 0 0 1 2.2.8L10.3 6h3a1.5 1.5 0 0 1 1.5 1.8l-1 5A1.5 1.5 0 0 1 12.3 14H6z"
+                fill="none" stroke="currentColor" stroke-width="1.3" stroke-linejoin="round"/>
+        </svg>
+    }
+}
+
+#[component]
+fn ThumbDownIcon() -> impl IntoView {
+    view! {
+        <svg class="fb-icon" viewBox="0 0 16 16" width="14" height="14" aria-hidden="true">
+            <g transform="rotate(180 8 8)">
+                <path d="M5 7v7H2.5A.5.5 0 0 1 2 13.5v-6A.5.5 0 0 1 2.5 7H5zm1 7V7l2.6-4.6a1.2 1.2 0 0 1 2.2.8L10.3 6h3a1.5 1.5 0 0 1 1.5 1.8l-1 5A1.5 1.5 0 0 1 12.3 14H6z"
+                    fill="none" stroke="currentColor" stroke-width="1.3" stroke-linejoin="round"/>
+            </g>
+        </svg>
+    }
+}
+
+#[component]
+fn NoteIcon() -> impl IntoView {
+    view! {
+        <svg class="fb-icon" viewBox="0 0 16 16" width="12" height="12" aria-hidden="true">
+            <path d="M2.5 3h11a.5.5 0 0 1 .5.5v7a.5.5 0 0 1-.5.5H7l-3 2.5V11H2.5a.5.5 0 0 1-.5-.5v-7a.5.5 0 0 1 .5-.5z"
+                fill="none" stroke="currentColor" stroke-width="1.3" stroke-linejoin="round"/>
+        </svg>
+    }
+}
+
+/// A span's feedback as one small badge (for tree rows): thumbs when every score is 0 or 1,
+/// else a note glyph; the number of records; the details in the tooltip. Nothing without
+/// feedback. Reads the `TraceFeedback` context.
+#[component]
+pub fn FeedbackBadge(#[prop(into)] span_id: String) -> impl IntoView {
+    let store = TraceFeedback::from_context();
+    move || {
+        let items = store.map(|s| s.for_span(&span_id)).unwrap_or_default();
+        if items.is_empty() {
+            return None;
+        }
+        let scores: Vec<f64> = items.iter().filter_map(|i| i.record.score).collect();
+        let thumbs = !scores.is_empty() && scores.iter().all(|s| *s == 0.0 || *s == 1.0);
+        let ups = scores.iter().filter(|s| **s == 1.0).count();
+        let pending = items.iter().any(|i| i.pending);
+        let title = items
+            .iter()
+            .map(|i| {
+                let mut line = format!("{}: {}", i.record.key, score_text(i.record.score));
+                if let Some(c) = &i.record.comment {
+                    line.push_str(&format!(" — {}", text_shorten(c, 60)));
+                }
+                if i.pending {
+                    line.push_str(" (saving…)");
+                }
+                line
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let glyph = if thumbs {
+            if ups * 2 >= scores.len() {
+                view! { <ThumbUpIcon/> }.into_any()
+            } else {
+                view! { <ThumbDownIcon/> }.into_any()
+            }
+        } else {
+            view! { <NoteIcon/> }.into_any()
+        };
+        let count = items.len();
+        Some(view! {
+            <span class="fb-badge" class:pending=pending data-testid="feedback-badge"
+                title=title aria-label=format!("{count} feedback")>
+                {glyph}
+                {(count > 1).then(|| view! { <span class="fb-badge-count">{count}</span> })}
+            </span>
+        })
+    }
+}
+
+/// A trace's feedback in the trace list: per key its mean score (or count), at most two keys
+/// and "+N"; the full summary in the tooltip.
+#[component]
+pub fn FeedbackSummary(stats: Vec<FeedbackStat>) -> impl IntoView {
+    if stats.is_empty() {
+        return view! { <span class="muted">"—"</span> }.into_any();
+    }
+    let title = stats
+        .iter()
+        .map(|s| {
+            let records = text::plural(s.count, "record", "records");
+            match s.mean {
+                Some(m) => format!("{}: mean {} over {records}", s.key, score_text(Some(m))),
+                None => format!("{}: {records}, no scores", s.key),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let (shown, rest) = text::shown_and_rest(&stats, 2);
+    view! {
+        <div class="fb-summary" title=title data-testid="feedback-summary">
+            {shown
+                .into_iter()
+                .map(|s| {
+                    let value = match s.mean {
+                        Some(m) => score_text(Some(m)),
+                        None => format!("×{}", s.count),
+                    };
+                    view! {
+                        <span class="fb-stat">
+                            <span class="fb-stat-key">{s.key}</span>
+                            <span class="fb-stat-value">{value}</span>
+                        </span>
+                    }
+                })
+                .collect_view()}
+            {(rest > 0).then(|| view! { <span class="more-chip">{format!("+{rest}")}</span> })}
+        </div>
+    }
+    .into_any()
+}
+
+fn text_shorten(text: &str, max: usize) -> String {
+    crate::svg::shorten(text, max)
+}
+
+/// The detail panel's feedback section for a span: the records' count in the heading and
+/// the widget.
+#[component]
+pub fn SpanFeedback(#[prop(into)] span_id: String) -> impl IntoView {
+    let store = TraceFeedback::from_context();
+    let count = {
+        let span_id = span_id.clone();
+        move || {
+            let n = store.map(|s| s.for_span(&span_id).len()).unwrap_or(0);
+            (n > 0).then(|| view! { <span class="fb-count">{n}</span> })
+        }
+    };
+    view! {
+        <details class="detail-section fb-section" open=true data-testid="span-feedback">
+            <summary><h3>"Feedback"</h3>{count}</summary>
+            <FeedbackWidget span_id=span_id/>
+        </details>
+    }
+}
+
+/// Rate a span, and the span's feedback with edit and delete. Needs the `TraceFeedback`
+/// context of the span's trace. `keys` are suggestions besides the trace's own keys (for
+/// example the project's known keys).
+#[component]
+pub fn FeedbackWidget(
+    #[prop(into)] span_id: String,
+    #[prop(optional)] keys: Vec<String>,
+) -> impl IntoView {
+    let Some(store) = TraceFeedback::from_context() else {
+        return view! { <p class="muted">"Feedback is not available here."</p> }.into_any();
+    };
+    let span_id = StoredValue::new(span_id);
+    let extra_keys = StoredValue::new(keys);
+    let suggestions = Memo::new(move |_| {
+        let mut keys = store.keys();
+        keys.extend(extra_keys.get_value());
+        keys.push(DEFAULT_KEY.to_string());
+        keys.sort();
+        keys.dedup();
+        keys
+    });
+    let key = RwSignal::new(String::new());
+    // The proposed key: the one this span was rated with last, else the trace's first, else
+    // the default.
+    let proposed = Memo::new(move |_| {
+        let mine = store.for_span(&span_id.get_value());
+        mine.last()
+            .map(|i| i.record.key.clone())
+            .or_else(|| store.keys().into_iter().find(|k| k == DEFAULT_KEY))
+            .or_else(|| store.keys().into_iter().next())
+            .unwrap_or_else(|| DEFAULT_KEY.to_string())
+    });
+    let key_value = move || {
+        let k = key.get();
+        if k.trim().is_empty() {
+            proposed.get()
+        } else {
+            k
+        }
+    };
+    let score = RwSignal::new(String::new());
+    let comment = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let datalist_id = format!("fb-keys-{}", span_id.get_value());
+
+    let submit = move |score_value: f64| {
+        let key_text = key_value().trim().to_string();
+        if key_text.is_empty() {
+            error.set(Some("Give the feedback a key.".into()));
+            return;
+        }
+        let comment_text = comment.get_untracked().trim().to_string();
+        error.set(None);
+        let new = NewFeedback {
+            run_id: span_id.get_value(),
+            trace_id: Some(store.trace_id.get_value()),
+            key: key_text,
+            score: Some(score_value),
+            comment: (!comment_text.is_empty()).then_some(comment_text),
+            source: Some("app".into()),
+            ..NewFeedback::default()
+        };
+        store.create(new, move |message| {
+            error.try_set(Some(message));
+        });
+        score.set(String::new());
+        comment.set(String::new());
+    };
+    let save_score = move || {
+        let text = score.get_untracked();
+        match text.trim().parse::<f64>() {
+            Ok(v) if v.is_finite() => submit(v),
+            _ => error.set(Some(
+                "The score must be a number, for example 0.8 or 4.".into(),
+            )),
+        }
+    };
+
+    let items = move || store.for_span(&span_id.get_value());
+    let list = move || {
+        if items().is_empty() {
+            let note = match store.loaded.get() {
+                Loaded::Loading => "Loading feedback…".to_string(),
+                Loaded::Failed(e) => format!("Couldn't load feedback: {}", e.title()),
+                Loaded::Ready => "No feedback on this span yet.".to_string(),
+            };
+            return view! { <p class="fb-empty muted">{note}</p> }.into_any();
+        }
+        view! {
+            <ul class="fb-list" data-testid="feedback-list">
+                <For
+                    each=items
+                    key=|i: &Item| (i.record.id.clone(), i.record.modified_ms, i.pending)
+                    children=move |item: Item| view! { <FeedbackRow item=item store=store error=error/> }
+                />
+            </ul>
+        }
+        .into_any()
+    };
+
+    view! {
+        <div class="fb-widget" data-testid="feedback-widget">
+            {list}
+            <form class="fb-form" on:submit=move |ev| {
+                ev.prevent_default();
+                save_score();
+            }>
+                <div class="fb-form-row">
+                    <label class="fb-field fb-key">
+                        <span class="fb-label">"Key"</span>
+                        <input class="input" name="feedback-key" list=datalist_id.clone()
+                            placeholder=move || proposed.get()
+                            prop:value=move || key.get()
+                            on:input=move |ev| key.set(event_target_value(&ev))/>
+                        <datalist id=datalist_id.clone()>
+                            {move || suggestions.get().into_iter().map(|k| view! { <option value=k/> }).collect_view()}
+                        </datalist>
+                    </label>
+                    <div class="fb-thumbs" role="group" aria-label="Quick rating">
+                        <button type="button" class="button fb-thumb" name="thumbs-up"
+                            title="Thumbs up (score 1)" aria-label="Thumbs up"
+                            on:click=move |_| submit(1.0)><ThumbUpIcon/></button>
+                        <button type="button" class="button fb-thumb" name="thumbs-down"
+                            title="Thumbs down (score 0)" aria-label="Thumbs down"
+                            on:click=move |_| submit(0.0)><ThumbDownIcon/></button>
+                    </div>
+                    <span class="muted fb-or">"or"</span>
+                    <label class="fb-field fb-score">
+                        <span class="fb-label">"Score"</span>
+                        // Text, not type=number: a number input reads "" while "0." is typed,
+                        // and writing that back would wipe what the user is typing.
+                        <input class="input" name="feedback-score" type="text"
+                            inputmode="decimal" placeholder="0.8"
+                            prop:value=move || score.get()
+                            on:input=move |ev| score.set(event_target_value(&ev))/>
+                    </label>
+                    <button type="submit" class="button" name="save-score"
+                        disabled=move || score.get().trim().is_empty()>"Save score"</button>
+                </div>
+                <textarea class="input fb-comment" name="feedback-comment" rows="1"
+                    placeholder="Comment (optional)"
+                    prop:value=move || comment.get()
+                    on:input=move |ev| comment.set(event_target_value(&ev))></textarea>
+            </form>
+            {move || error.get().map(|message| view! {
+                <div class="fb-error" role="alert" data-testid="feedback-error">
+                    <span>{message}</span>
+                    <button type="button" class="link-button" on:click=move |_| error.set(None)>"Dismiss"</button>
+                </div>
+            })}
+        </div>
+    }
+    .into_any()
+}
+
+/// One record: key, score, comment, source and age; edit and delete.
+#[component]
+fn FeedbackRow(item: Item, store: TraceFeedback, error: RwSignal<Option<String>>) -> impl IntoView {
+    let clock = use_clock();
+    let record = item.record.clone();
+    let id = StoredValue::new(record.id.clone());
+    let editing = RwSignal::new(false);
+    let confirming = RwSignal::new(false);
+    let edit_score = RwSignal::new(record.score.map(|s| s.to_string()).unwrap_or_default());
+    let edit_comment = RwSignal::new(record.comment.clone().unwrap_or_default());
+    let modified = record.modified_ms;
+    let ago = move || text::relative(modified, clock.get());
+    let pending = item.pending;
+
+    let save = move || {
+        let score_text = edit_score.get_untracked();
+        let score = if score_text.trim().is_empty() {
+            None
+        } else {
+            match score_text.trim().parse::<f64>() {
+                Ok(v) if v.is_finite() => Some(v),
+                _ => {
+                    error.set(Some("The score must be a number.".into()));
+                    return;
+                }
+            }
+        };
+        error.set(None);
+        editing.set(false);
+        store.update(
+            id.get_value(),
+            FeedbackUpdate {
+                score,
+                comment: Some(edit_comment.get_untracked().trim().to_string()),
+                ..FeedbackUpdate::default()
+            },
+            move |message| {
+                error.try_set(Some(message));
+            },
+        );
+    };
+    let delete = move || {
+        error.set(None);
+        store.delete(id.get_value(), move |message| {
+            error.try_set(Some(message));
+        });
+    };
+
+    let key = record.key.clone();
+    let score = score_text(record.score);
+    let comment = record.comment.clone();
+    let source = record.source.clone();
+    view! {
+        <li class="fb-item" class:pending=pending data-feedback-id=record.id.clone()>
+            <Show
+                when=move || editing.get()
+                fallback=move || {
+                    let comment = comment.clone();
+                    view! {
+                        <div class="fb-item-main">
+                            <span class="fb-key-name">{key.clone()}</span>
+                            <span class="fb-score-value" data-testid="feedback-score">{score.clone()}</span>
+                            {comment.map(|c| view! { <span class="fb-comment-text" title=c.clone()>{c.clone()}</span> })}
+                        </div>
+                        <div class="fb-item-meta">
+                            <span class="muted">{if pending { "saving…".to_string() } else { format!("{} · ", source) }}</span>
+                            {(!pending).then(|| view! { <span class="muted">{ago}</span> })}
+                            <Show when=move || !pending>
+                                <Show
+                                    when=move || confirming.get()
+                                    fallback=move || view! {
+                                        <button type="button" class="link-button" name="edit-feedback"
+                                            on:click=move |_| editing.set(true)>"Edit"</button>
+                                        <button type="button" class="link-button danger" name="delete-feedback"
+                                            on:click=move |_| confirming.set(true)>"Delete"</button>
+                                    }
+                                >
+                                    <span class="fb-confirm">"Delete?"</span>
+                                    <button type="button" class="link-button danger" name="confirm-delete"
+                                        on:click=move |_| { confirming.set(false); delete(); }>"Yes"</button>
+                                    <button type="button" class="link-button"
+                                        on:click=move |_| confirming.set(false)>"No"</button>
+                                </Show>
+                            </Show>
+                        </div>
+                    }
+                }
+            >
+                <form class="fb-edit" on:submit=move |ev| { ev.prevent_default(); save(); }>
+                    <input class="input" name="edit-score" type="text" inputmode="decimal" aria-label="Score"
+                        prop:value=move || edit_score.get()
+                        on:input=move |ev| edit_score.set(event_target_value(&ev))/>
+                    <input class="input fb-edit-comment" name="edit-comment" aria-label="Comment"
+                        placeholder="Comment"
+                        prop:value=move || edit_comment.get()
+                        on:input=move |ev| edit_comment.set(event_target_value(&ev))/>
+                    <button type="submit" class="button">"Save"</button>
+                    <button type="button" class="button" on:click=move |_| editing.set(false)>"Cancel"</button>
+                </form>
+            </Show>
+        </li>
+    }
+}
