@@ -553,7 +553,12 @@ pub fn means(resp: &MetricResponse, series: &[Series], width: u32, colors: &Colo
         }
         let _ = root.present();
     }
-    let _ = y_title(&mut overlay, &axis_title(resp, "mean, 95% CI"), colors);
+    let what = if resp.kind == MetricKind::Rate {
+        "95% CI"
+    } else {
+        "mean, 95% CI"
+    };
+    let _ = y_title(&mut overlay, &axis_title(resp, what), colors);
     overlay.finish(out)
 }
 

@@ -8,6 +8,7 @@
 //! Records posted by code (`create_feedback(...)`) and by the browser are the same records and
 //! show the same way; the browser's carry `source: "app"`.
 
+use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use skein_model::trace::FeedbackStat;
@@ -394,86 +395,93 @@ pub fn SpanFeedback(#[prop(into)] span_id: String) -> impl IntoView {
 }
 
 /// Rate a span, and the span's feedback with edit and delete. Needs the `TraceFeedback`
-/// context of the span's trace. `keys` are suggestions besides the trace's own keys (for
-/// example the project's known keys).
+/// context of the span's trace.
+///
+/// The inputs are uncontrolled (read and cleared through node refs, not mirrored in signals):
+/// less code, and no round trip that could rewrite what the user is typing.
 #[component]
-pub fn FeedbackWidget(
-    #[prop(into)] span_id: String,
-    #[prop(optional)] keys: Vec<String>,
-) -> impl IntoView {
+pub fn FeedbackWidget(#[prop(into)] span_id: String) -> impl IntoView {
     let Some(store) = TraceFeedback::from_context() else {
         return view! { <p class="muted">"Feedback is not available here."</p> }.into_any();
     };
     let span_id = StoredValue::new(span_id);
-    let extra_keys = StoredValue::new(keys);
-    let suggestions = Memo::new(move |_| {
-        let mut keys = store.keys();
-        keys.extend(extra_keys.get_value());
-        keys.push(DEFAULT_KEY.to_string());
-        keys.sort();
-        keys.dedup();
-        keys
-    });
-    let key = RwSignal::new(String::new());
-    // The proposed key: the one this span was rated with last, else the trace's first, else
-    // the default.
-    let proposed = Memo::new(move |_| {
-        let mine = store.for_span(&span_id.get_value());
-        mine.last()
-            .map(|i| i.record.key.clone())
-            .or_else(|| store.keys().into_iter().find(|k| k == DEFAULT_KEY))
-            .or_else(|| store.keys().into_iter().next())
+    // The proposed key: the one this span was rated with last, else the trace's usual key.
+    let proposed = move || {
+        let keys = store.keys();
+        store
+            .for_span(&span_id.get_value())
+            .pop()
+            .map(|i| i.record.key)
+            .or_else(|| keys.iter().find(|k| *k == DEFAULT_KEY).cloned())
+            .or_else(|| keys.into_iter().next())
             .unwrap_or_else(|| DEFAULT_KEY.to_string())
-    });
-    let key_value = move || {
-        let k = key.get();
-        if k.trim().is_empty() {
-            proposed.get()
-        } else {
-            k
-        }
     };
-    let score = RwSignal::new(String::new());
-    let comment = RwSignal::new(String::new());
+    let key_input = NodeRef::<html::Input>::new();
+    let score_input = NodeRef::<html::Input>::new();
+    let comment_input = NodeRef::<html::Textarea>::new();
     let error = RwSignal::new(None::<String>);
+    // The record being edited, or waiting for a delete confirmation (by id).
+    let editing = RwSignal::new(None::<String>);
+    let confirming = RwSignal::new(None::<String>);
     let datalist_id = format!("fb-keys-{}", span_id.get_value());
 
-    let submit = move |score_value: f64| {
-        let key_text = key_value().trim().to_string();
-        if key_text.is_empty() {
-            error.set(Some("Give the feedback a key.".into()));
-            return;
-        }
-        let comment_text = comment.get_untracked().trim().to_string();
-        error.set(None);
-        let new = NewFeedback {
-            run_id: span_id.get_value(),
-            trace_id: Some(store.trace_id.get_value()),
-            key: key_text,
-            score: Some(score_value),
-            comment: (!comment_text.is_empty()).then_some(comment_text),
-            source: Some("app".into()),
-            ..NewFeedback::default()
+    let submit = move |score: Option<f64>| {
+        let typed = key_input
+            .get_untracked()
+            .map(|i| i.value())
+            .unwrap_or_default();
+        let key = match typed.trim() {
+            "" => proposed(),
+            k => k.to_string(),
         };
-        store.create(new, move |message| {
-            error.try_set(Some(message));
-        });
-        score.set(String::new());
-        comment.set(String::new());
-    };
-    let save_score = move || {
-        let text = score.get_untracked();
-        match text.trim().parse::<f64>() {
-            Ok(v) if v.is_finite() => submit(v),
-            _ => error.set(Some(
-                "The score must be a number, for example 0.8 or 4.".into(),
-            )),
+        let score = match score {
+            Some(s) => s,
+            None => {
+                let text = score_input
+                    .get_untracked()
+                    .map(|i| i.value())
+                    .unwrap_or_default();
+                match text.trim().parse::<f64>() {
+                    Ok(v) if v.is_finite() => v,
+                    _ => {
+                        error.set(Some(
+                            "The score must be a number, for example 0.8 or 4.".into(),
+                        ));
+                        return;
+                    }
+                }
+            }
+        };
+        let comment = comment_input
+            .get_untracked()
+            .map(|c| c.value().trim().to_string())
+            .unwrap_or_default();
+        error.set(None);
+        store.create(
+            NewFeedback {
+                run_id: span_id.get_value(),
+                trace_id: Some(store.trace_id.get_value()),
+                key,
+                score: Some(score),
+                comment: (!comment.is_empty()).then_some(comment),
+                source: Some("app".into()),
+                ..NewFeedback::default()
+            },
+            move |message| {
+                error.try_set(Some(message));
+            },
+        );
+        if let Some(i) = score_input.get_untracked() {
+            i.set_value("");
+        }
+        if let Some(c) = comment_input.get_untracked() {
+            c.set_value("");
         }
     };
 
-    let items = move || store.for_span(&span_id.get_value());
     let list = move || {
-        if items().is_empty() {
+        let items = store.for_span(&span_id.get_value());
+        if items.is_empty() {
             let note = match store.loaded.get() {
                 Loaded::Loading => "Loading feedback…".to_string(),
                 Loaded::Failed(e) => format!("Couldn't load feedback: {}", e.title()),
@@ -481,16 +489,32 @@ pub fn FeedbackWidget(
             };
             return view! { <p class="fb-empty muted">{note}</p> }.into_any();
         }
-        view! {
-            <ul class="fb-list" data-testid="feedback-list">
-                <For
-                    each=items
-                    key=|i: &Item| (i.record.id.clone(), i.record.modified_ms, i.pending)
-                    children=move |item: Item| view! { <FeedbackRow item=item store=store error=error/> }
-                />
-            </ul>
+        let (editing_id, confirming_id) = (editing.get(), confirming.get());
+        let rows = items
+            .into_iter()
+            .map(|item| {
+                let id = item.record.id.clone();
+                let mode = if editing_id.as_deref() == Some(id.as_str()) {
+                    Mode::Editing
+                } else if confirming_id.as_deref() == Some(id.as_str()) {
+                    Mode::Confirming
+                } else {
+                    Mode::Viewing
+                };
+                row(item, mode, store, error, editing, confirming)
+            })
+            .collect_view();
+        view! { <ul class="fb-list" data-testid="feedback-list">{rows}</ul> }.into_any()
+    };
+
+    let suggestions = move || {
+        let mut keys = store.keys();
+        if !keys.iter().any(|k| k == DEFAULT_KEY) {
+            keys.push(DEFAULT_KEY.to_string());
         }
-        .into_any()
+        keys.into_iter()
+            .map(|k| view! { <option value=k/> })
+            .collect_view()
     };
 
     view! {
@@ -498,44 +522,34 @@ pub fn FeedbackWidget(
             {list}
             <form class="fb-form" on:submit=move |ev| {
                 ev.prevent_default();
-                save_score();
+                submit(None);
             }>
                 <div class="fb-form-row">
                     <label class="fb-field fb-key">
                         <span class="fb-label">"Key"</span>
                         <input class="input" name="feedback-key" list=datalist_id.clone()
-                            placeholder=move || proposed.get()
-                            prop:value=move || key.get()
-                            on:input=move |ev| key.set(event_target_value(&ev))/>
-                        <datalist id=datalist_id.clone()>
-                            {move || suggestions.get().into_iter().map(|k| view! { <option value=k/> }).collect_view()}
-                        </datalist>
+                            node_ref=key_input placeholder=proposed/>
+                        <datalist id=datalist_id>{suggestions}</datalist>
                     </label>
                     <div class="fb-thumbs" role="group" aria-label="Quick rating">
                         <button type="button" class="button fb-thumb" name="thumbs-up"
                             title="Thumbs up (score 1)" aria-label="Thumbs up"
-                            on:click=move |_| submit(1.0)><ThumbUpIcon/></button>
+                            on:click=move |_| submit(Some(1.0))><ThumbUpIcon/></button>
                         <button type="button" class="button fb-thumb" name="thumbs-down"
                             title="Thumbs down (score 0)" aria-label="Thumbs down"
-                            on:click=move |_| submit(0.0)><ThumbDownIcon/></button>
+                            on:click=move |_| submit(Some(0.0))><ThumbDownIcon/></button>
                     </div>
                     <span class="muted fb-or">"or"</span>
                     <label class="fb-field fb-score">
                         <span class="fb-label">"Score"</span>
-                        // Text, not type=number: a number input reads "" while "0." is typed,
-                        // and writing that back would wipe what the user is typing.
+                        // Text, not type=number: a number input reads "" while "0." is typed.
                         <input class="input" name="feedback-score" type="text"
-                            inputmode="decimal" placeholder="0.8"
-                            prop:value=move || score.get()
-                            on:input=move |ev| score.set(event_target_value(&ev))/>
+                            inputmode="decimal" placeholder="0.8" node_ref=score_input/>
                     </label>
-                    <button type="submit" class="button" name="save-score"
-                        disabled=move || score.get().trim().is_empty()>"Save score"</button>
+                    <button type="submit" class="button" name="save-score">"Save score"</button>
                 </div>
                 <textarea class="input fb-comment" name="feedback-comment" rows="1"
-                    placeholder="Comment (optional)"
-                    prop:value=move || comment.get()
-                    on:input=move |ev| comment.set(event_target_value(&ev))></textarea>
+                    placeholder="Comment (optional)" node_ref=comment_input></textarea>
             </form>
             {move || error.get().map(|message| view! {
                 <div class="fb-error" role="alert" data-testid="feedback-error">
@@ -548,106 +562,132 @@ pub fn FeedbackWidget(
     .into_any()
 }
 
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    Viewing,
+    Confirming,
+    Editing,
+}
+
 /// One record: key, score, comment, source and age; edit and delete.
-#[component]
-fn FeedbackRow(item: Item, store: TraceFeedback, error: RwSignal<Option<String>>) -> impl IntoView {
-    let clock = use_clock();
-    let record = item.record.clone();
-    let id = StoredValue::new(record.id.clone());
-    let editing = RwSignal::new(false);
-    let confirming = RwSignal::new(false);
-    let edit_score = RwSignal::new(record.score.map(|s| s.to_string()).unwrap_or_default());
-    let edit_comment = RwSignal::new(record.comment.clone().unwrap_or_default());
-    let modified = record.modified_ms;
-    let ago = move || text::relative(modified, clock.get());
+fn row(
+    item: Item,
+    mode: Mode,
+    store: TraceFeedback,
+    error: RwSignal<Option<String>>,
+    editing: RwSignal<Option<String>>,
+    confirming: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let record = item.record;
     let pending = item.pending;
-
-    let save = move || {
-        let score_text = edit_score.get_untracked();
-        let score = if score_text.trim().is_empty() {
-            None
-        } else {
-            match score_text.trim().parse::<f64>() {
-                Ok(v) if v.is_finite() => Some(v),
-                _ => {
-                    error.set(Some("The score must be a number.".into()));
-                    return;
-                }
-            }
-        };
-        error.set(None);
-        editing.set(false);
-        store.update(
-            id.get_value(),
-            FeedbackUpdate {
-                score,
-                comment: Some(edit_comment.get_untracked().trim().to_string()),
-                ..FeedbackUpdate::default()
-            },
-            move |message| {
-                error.try_set(Some(message));
-            },
-        );
-    };
-    let delete = move || {
-        error.set(None);
-        store.delete(id.get_value(), move |message| {
-            error.try_set(Some(message));
-        });
-    };
-
-    let key = record.key.clone();
-    let score = score_text(record.score);
-    let comment = record.comment.clone();
-    let source = record.source.clone();
-    view! {
-        <li class="fb-item" class:pending=pending data-feedback-id=record.id.clone()>
-            <Show
-                when=move || editing.get()
-                fallback=move || {
-                    let comment = comment.clone();
-                    view! {
-                        <div class="fb-item-main">
-                            <span class="fb-key-name">{key.clone()}</span>
-                            <span class="fb-score-value" data-testid="feedback-score">{score.clone()}</span>
-                            {comment.map(|c| view! { <span class="fb-comment-text" title=c.clone()>{c.clone()}</span> })}
-                        </div>
-                        <div class="fb-item-meta">
-                            <span class="muted">{if pending { "saving…".to_string() } else { format!("{} · ", source) }}</span>
-                            {(!pending).then(|| view! { <span class="muted">{ago}</span> })}
-                            <Show when=move || !pending>
-                                <Show
-                                    when=move || confirming.get()
-                                    fallback=move || view! {
-                                        <button type="button" class="link-button" name="edit-feedback"
-                                            on:click=move |_| editing.set(true)>"Edit"</button>
-                                        <button type="button" class="link-button danger" name="delete-feedback"
-                                            on:click=move |_| confirming.set(true)>"Delete"</button>
-                                    }
-                                >
-                                    <span class="fb-confirm">"Delete?"</span>
-                                    <button type="button" class="link-button danger" name="confirm-delete"
-                                        on:click=move |_| { confirming.set(false); delete(); }>"Yes"</button>
-                                    <button type="button" class="link-button"
-                                        on:click=move |_| confirming.set(false)>"No"</button>
-                                </Show>
-                            </Show>
-                        </div>
-                    }
-                }
-            >
-                <form class="fb-edit" on:submit=move |ev| { ev.prevent_default(); save(); }>
-                    <input class="input" name="edit-score" type="text" inputmode="decimal" aria-label="Score"
-                        prop:value=move || edit_score.get()
-                        on:input=move |ev| edit_score.set(event_target_value(&ev))/>
+    let id = StoredValue::new(record.id.clone());
+    let body = match mode {
+        Mode::Editing => {
+            let score_input = NodeRef::<html::Input>::new();
+            let comment_input = NodeRef::<html::Input>::new();
+            let save = move |ev: leptos::ev::SubmitEvent| {
+                ev.prevent_default();
+                let score_text = score_input
+                    .get_untracked()
+                    .map(|i| i.value())
+                    .unwrap_or_default();
+                let score = match score_text.trim() {
+                    "" => None,
+                    t => match t.parse::<f64>() {
+                        Ok(v) if v.is_finite() => Some(v),
+                        _ => {
+                            error.set(Some("The score must be a number.".into()));
+                            return;
+                        }
+                    },
+                };
+                let comment = comment_input
+                    .get_untracked()
+                    .map(|c| c.value().trim().to_string())
+                    .unwrap_or_default();
+                error.set(None);
+                editing.set(None);
+                store.update(
+                    id.get_value(),
+                    FeedbackUpdate {
+                        score,
+                        comment: Some(comment),
+                        ..FeedbackUpdate::default()
+                    },
+                    move |message| {
+                        error.try_set(Some(message));
+                    },
+                );
+            };
+            let score = record.score.map(|s| s.to_string()).unwrap_or_default();
+            let comment = record.comment.clone().unwrap_or_default();
+            view! {
+                <form class="fb-edit" on:submit=save>
+                    <input class="input" name="edit-score" type="text" inputmode="decimal"
+                        aria-label="Score" value=score node_ref=score_input/>
                     <input class="input fb-edit-comment" name="edit-comment" aria-label="Comment"
-                        placeholder="Comment"
-                        prop:value=move || edit_comment.get()
-                        on:input=move |ev| edit_comment.set(event_target_value(&ev))/>
+                        placeholder="Comment" value=comment node_ref=comment_input/>
                     <button type="submit" class="button">"Save"</button>
-                    <button type="button" class="button" on:click=move |_| editing.set(false)>"Cancel"</button>
+                    <button type="button" class="button" on:click=move |_| editing.set(None)>"Cancel"</button>
                 </form>
-            </Show>
-        </li>
+            }
+            .into_any()
+        }
+        _ => {
+            let clock = use_clock();
+            let modified = record.modified_ms;
+            let actions = match (pending, mode) {
+                (true, _) => None,
+                (false, Mode::Confirming) => Some(
+                    view! {
+                        <span class="fb-confirm">"Delete?"</span>
+                        <button type="button" class="link-button danger" name="confirm-delete"
+                            on:click=move |_| {
+                                confirming.set(None);
+                                error.set(None);
+                                store.delete(id.get_value(), move |message| {
+                                    error.try_set(Some(message));
+                                });
+                            }>"Yes"</button>
+                        <button type="button" class="link-button"
+                            on:click=move |_| confirming.set(None)>"No"</button>
+                    }
+                    .into_any(),
+                ),
+                (false, _) => Some(
+                    view! {
+                        <span class="muted">{move || text::relative(modified, clock.get())}</span>
+                        <button type="button" class="link-button" name="edit-feedback"
+                            on:click=move |_| editing.set(Some(id.get_value()))>"Edit"</button>
+                        <button type="button" class="link-button danger" name="delete-feedback"
+                            on:click=move |_| confirming.set(Some(id.get_value()))>"Delete"</button>
+                    }
+                    .into_any(),
+                ),
+            };
+            let source = if pending {
+                "saving…".to_string()
+            } else {
+                format!("{} · ", record.source)
+            };
+            let comment = record.comment.clone().map(|c| {
+                view! { <span class="fb-comment-text" title=c.clone()>{c.clone()}</span> }
+            });
+            view! {
+                <div class="fb-item-main">
+                    <span class="fb-key-name">{record.key.clone()}</span>
+                    <span class="fb-score-value" data-testid="feedback-score">{score_text(record.score)}</span>
+                    {comment}
+                </div>
+                <div class="fb-item-meta">
+                    <span class="muted">{source}</span>
+                    {actions}
+                </div>
+            }
+            .into_any()
+        }
+    };
+    view! {
+        <li class="fb-item" class:pending=pending data-feedback-id=record.id.clone()>{body}</li>
     }
 }

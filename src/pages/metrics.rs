@@ -3,13 +3,19 @@
 //! (`crate::metrics_view`): every control edits the URL, and the page re-draws from it without
 //! a reload. The collector computes the aggregates (`GET /api/v1/metrics`); the statistics of
 //! the comparison are `skein_model::metrics::compare`.
+//!
+//! The page re-renders in a few coarse blocks (the controls, the results) rather than many
+//! fine-grained reactive pieces: every reactive closure costs code in the wasm bundle, and
+//! these blocks change together anyway.
+
+use std::sync::Arc;
 
 use leptos::html::Div;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
-use skein_model::metrics::{self, Metric, MetricKind, MetricQuery, MetricResponse};
+use skein_model::metrics::{self, Metric, MetricKind, MetricQuery, MetricResponse, Statistic};
 use skein_model::{TagFilter, TagKeyInfo, TagValueInfo, TraceQuery};
 
 use super::traces::RETRY;
@@ -33,6 +39,8 @@ enum Phase {
 /// How many recent traces are read to learn the project's feedback keys.
 const KEY_SAMPLE: u32 = 200;
 
+type TagKeys = RwSignal<Option<Result<Vec<TagKeyInfo>, ApiError>>>;
+
 #[component]
 pub fn MetricsPage() -> impl IntoView {
     let location = use_location();
@@ -42,20 +50,14 @@ pub fn MetricsPage() -> impl IntoView {
     let view = Memo::new(move |_| parsed.get().unwrap_or_default());
     let url_error = Memo::new(move |_| parsed.get().err().map(|e| e.to_string()));
 
-    let set_view = {
-        let navigate = navigate.clone();
-        Callback::new(move |v: MetricsView| {
-            navigate(
-                &mv::href(&project.get_untracked(), &v),
-                NavigateOptions {
-                    scroll: false,
-                    ..NavigateOptions::default()
-                },
-            );
-        })
-    };
-    let set_query = Callback::new(move |q: MetricQuery| {
-        set_view.run(view.get_untracked().with_query(q));
+    let set_view = Callback::new(move |v: MetricsView| {
+        navigate(
+            &mv::href(&project.get_untracked(), &v),
+            NavigateOptions {
+                scroll: false,
+                ..NavigateOptions::default()
+            },
+        );
     });
 
     // What to fetch: the metric query and the range, not the page-only keys.
@@ -63,7 +65,7 @@ pub fn MetricsPage() -> impl IntoView {
         let v = view.get();
         (project.get(), v.query, v.range)
     });
-    let data = RwSignal::new(None::<MetricResponse>);
+    let data = RwSignal::new(None::<Arc<MetricResponse>>);
     let phase = RwSignal::new(Phase::Loading);
     let generation = StoredValue::new(0u64);
     Effect::new(move |_| {
@@ -80,7 +82,7 @@ pub fn MetricsPage() -> impl IntoView {
     });
 
     // Tag keys (group-by choices, filters) and the feedback keys seen in recent traces.
-    let tag_keys = RwSignal::new(None::<Result<Vec<TagKeyInfo>, ApiError>>);
+    let tag_keys: TagKeys = RwSignal::new(None);
     let feedback_keys = RwSignal::new(Vec::<String>::new());
     Effect::new(move |_| {
         let project = project.get();
@@ -94,10 +96,10 @@ pub fn MetricsPage() -> impl IntoView {
             if let Ok(page) = api::traces(&project, &sample).await {
                 let mut keys: Vec<String> = page
                     .traces
-                    .iter()
-                    .flat_map(|t| t.feedback.iter().map(|f| f.key.clone()))
+                    .into_iter()
+                    .flat_map(|t| t.feedback.into_iter().map(|f| f.key))
                     .collect();
-                keys.sort();
+                keys.sort_unstable();
                 keys.dedup();
                 feedback_keys.try_set(keys);
             }
@@ -105,34 +107,29 @@ pub fn MetricsPage() -> impl IntoView {
     });
 
     let theme = use_context::<ThemeState>().map(|t| t.0);
-    let colors =
-        Memo::new(move |_| Colors::new(theme.map(|t| t.get() == Theme::Dark).unwrap_or(false)));
-    let series = Memo::new(move |_| {
-        data.with(|d| d.as_ref().map(|r| charts::series(r, &colors.get())))
-            .unwrap_or_default()
-    });
+    let dark = Memo::new(move |_| theme.is_some_and(|t| t.get() == Theme::Dark));
+    // Only flips: the results block re-renders on data, not on every phase change.
+    let first_load =
+        Memo::new(move |_| data.with(Option::is_none) && !matches!(phase.get(), Phase::Ready));
+    // The last measured chart widths, so a re-rendered chart draws at once at the right size.
+    let widths = StoredValue::new([0u32; 3]);
 
-    let has_data = Memo::new(move |_| {
-        data.with(|d| d.as_ref().is_some_and(|r| r.groups.iter().any(|g| g.n > 0)))
-    });
-    let first_load = move || data.with(Option::is_none) && !matches!(phase.get(), Phase::Ready);
-    let stale = move || !matches!(phase.get(), Phase::Ready) && data.with(Option::is_some);
-
-    let banner = move || match phase.get() {
-        Phase::Failed(e) => Some(view! {
-            <ErrorBanner title=e.title() detail=e.detail() retrying=e.is_transient()/>
-        }),
-        _ => None,
-    };
-    let url_banner = move || {
-        url_error.get().map(|message| {
+    let banners = move || {
+        let url = url_error.get().map(|message| {
             let reset = move |_| set_view.run(MetricsView::default());
             view! {
                 <ErrorBanner title="This link's metric settings can't be read" detail=message>
                     <button type="button" class="button" on:click=reset>"Reset"</button>
                 </ErrorBanner>
             }
-        })
+        });
+        let failed = match phase.get() {
+            Phase::Failed(e) => Some(view! {
+                <ErrorBanner title=e.title() detail=e.detail() retrying=e.is_transient()/>
+            }),
+            _ => None,
+        };
+        (url, failed)
     };
 
     let summary = move || {
@@ -140,102 +137,28 @@ pub fn MetricsPage() -> impl IntoView {
         if matches!(phase.get(), Phase::Failed(_)) {
             return None;
         }
-        let total: u64 = r.groups.iter().map(|g| g.n).sum();
-        let unit = match r.metric {
-            Metric::Feedback(_) => ("trace with feedback", "traces with feedback"),
-            _ => ("trace", "traces"),
-        };
-        let mut parts = vec![text::plural(total, unit.0, unit.1)];
-        if r.group_by.is_some() {
-            parts.push(text::plural(r.groups.len() as u64, "group", "groups"));
-        }
-        parts.push(format!(
-            "{} – {}",
-            day_time(r.from_ms),
-            day_time(r.to_ms.saturating_sub(1))
-        ));
-        parts.push(format!("{} buckets", metrics::Bucket::Fixed(r.bucket_ms)));
-        Some(parts.join(" · "))
+        Some(summary_text(&r))
     };
 
-    let empty = move || {
-        if !matches!(phase.get(), Phase::Ready) || has_data.get() || url_error.get().is_some() {
-            return None;
+    let results = move || {
+        if url_error.get().is_some() {
+            return ().into_any();
         }
+        if first_load.get() {
+            return skeleton().into_any();
+        }
+        let Some(r) = data.get() else {
+            return ().into_any();
+        };
         let v = view.get();
-        let (title, body) = match &v.query.metric {
-            Metric::Feedback(key) => (
-                format!("No feedback \u{201c}{key}\u{201d} in this range"),
-                "No trace here has feedback with this key. Rate runs on a trace's page, send feedback with the API, or pick another metric or a wider time range.".to_string(),
-            ),
-            _ => (
-                "No traces in this range".to_string(),
-                "Nothing matches this time range and these filters. Try a wider range or remove a filter.".to_string(),
-            ),
-        };
-        Some(view! {
-            <EmptyState title=title>
-                <p>{body}</p>
-            </EmptyState>
-        })
+        if !r.groups.iter().any(|g| g.n > 0) {
+            return empty_state(&v.query.metric).into_any();
+        }
+        let colors = Colors::new(dark.get());
+        let series = Arc::new(charts::series(&r, &colors));
+        results_view(r, v, series, colors, set_view, widths).into_any()
     };
-
-    let dist = Memo::new(move |_| view.get().dist);
-    let set_dist = move |d: Dist| {
-        let mut v = view.get_untracked();
-        v.dist = d;
-        set_view.run(v);
-    };
-    let distributions = Memo::new(move |_| {
-        data.with(|d| {
-            d.as_ref()
-                .is_some_and(|r| r.groups.iter().any(|g| g.quantiles.is_some()))
-        })
-    });
-
-    let time_chart = Callback::new(move |width: u32| {
-        data.with(|d| {
-            d.as_ref()
-                .map(|r| charts::time_series(r, &series.get(), width, &colors.get()))
-                .unwrap_or_default()
-        })
-    });
-    let means_chart = Callback::new(move |width: u32| {
-        data.with(|d| {
-            d.as_ref()
-                .map(|r| charts::means(r, &series.get(), width, &colors.get()))
-                .unwrap_or_default()
-        })
-    });
-    let dist_chart = Callback::new(move |width: u32| {
-        data.with(|d| {
-            d.as_ref()
-                .map(|r| charts::distribution(r, &series.get(), dist.get(), width, &colors.get()))
-                .unwrap_or_default()
-        })
-    });
-
-    let means_title = move || {
-        data.with(|d| match d.as_ref().map(|r| r.kind) {
-            Some(MetricKind::Count) => "Traces per group",
-            _ => "Mean per group, with 95% confidence interval",
-        })
-    };
-    let series_title = move || {
-        data.with(|d| {
-            d.as_ref().map(|r| {
-                use skein_model::metrics::Statistic;
-                let what = match (r.statistic, r.kind) {
-                    (Statistic::Count, _) => "Traces",
-                    (Statistic::Mean, MetricKind::Rate) => "Rate",
-                    (Statistic::Mean, _) => "Mean",
-                    (Statistic::P50, _) => "Median (p50)",
-                    (Statistic::P95, _) => "p95",
-                };
-                format!("{what} per {} bucket", metrics::Bucket::Fixed(r.bucket_ms))
-            })
-        })
-    };
+    let stale = move || !matches!(phase.get(), Phase::Ready) && data.with(Option::is_some);
 
     view! {
         <div class="page metrics-page">
@@ -244,57 +167,138 @@ pub fn MetricsPage() -> impl IntoView {
                 <span class="result-count" data-testid="metrics-summary">{summary}</span>
             </div>
             <Controls view=view project=project tag_keys=tag_keys feedback_keys=feedback_keys
-                set_query=set_query set_view=set_view/>
-            {url_banner}
-            {banner}
-            <Show
-                when=move || !first_load()
-                fallback=|| view! { <MetricsSkeleton/> }
-            >
-                {empty}
-                <Show when=move || has_data.get()>
-                    <div class="metrics-grid" class:stale=stale>
-                        <section class="m-card ab-card">
-                            <AbPanel data=data view=view set_view=set_view series=series/>
-                        </section>
-                        <section class="m-card">
-                            <header class="m-card-head"><h2>{means_title}</h2></header>
-                            <Chart render=means_chart testid="chart-means"/>
-                        </section>
-                        <section class="m-card wide">
-                            <header class="m-card-head"><h2>{series_title}</h2></header>
-                            <Chart render=time_chart testid="chart-series"/>
-                        </section>
-                        <section class="m-card wide">
-                            <header class="m-card-head">
-                                <h2>"Distribution per group"</h2>
-                                <Show when=move || distributions.get()>
-                                    <div class="m-seg" role="group" aria-label="Distribution view">
-                                        <button type="button" class="m-seg-button"
-                                            aria-pressed=move || (dist.get() == Dist::Box).to_string()
-                                            on:click=move |_| set_dist(Dist::Box)>"Box plot"</button>
-                                        <button type="button" class="m-seg-button"
-                                            aria-pressed=move || (dist.get() == Dist::Histogram).to_string()
-                                            on:click=move |_| set_dist(Dist::Histogram)>"Histogram"</button>
-                                    </div>
-                                </Show>
-                            </header>
-                            <Show
-                                when=move || distributions.get()
-                                fallback=|| view! {
-                                    <p class="m-note">"Distributions are drawn for value metrics (latency, tokens, cost, feedback scores); a count or a rate has none."</p>
-                                }
-                            >
-                                <Chart render=dist_chart testid="chart-dist"/>
-                                <p class="m-note">{move || match dist.get() {
-                                    Dist::Box => "Box: 25th to 75th percentile; thick line: median; whiskers: minimum to 99th percentile.",
-                                    Dist::Histogram => "Share of each group's traces per bin; values beyond the largest group's 99th percentile are left out.",
-                                }}</p>
-                            </Show>
-                        </section>
-                    </div>
-                </Show>
-            </Show>
+                set_view=set_view/>
+            {banners}
+            <div class="metrics-results" class:stale=stale>{results}</div>
+        </div>
+    }
+}
+
+/// "1,235 traces with feedback · 2 groups · Nov 17 09:26 – Nov 24 09:38 · 3h buckets".
+fn summary_text(r: &MetricResponse) -> String {
+    let total: u64 = r.groups.iter().map(|g| g.n).sum();
+    let unit = match r.metric {
+        Metric::Feedback(_) => ("trace with feedback", "traces with feedback"),
+        _ => ("trace", "traces"),
+    };
+    let mut parts = vec![text::plural(total, unit.0, unit.1)];
+    if r.group_by.is_some() {
+        parts.push(text::plural(r.groups.len() as u64, "group", "groups"));
+    }
+    parts.push(format!(
+        "{} – {}",
+        day_time(r.from_ms),
+        day_time(r.to_ms.saturating_sub(1))
+    ));
+    parts.push(format!("{} buckets", metrics::Bucket::Fixed(r.bucket_ms)));
+    parts.join(" · ")
+}
+
+fn empty_state(metric: &Metric) -> impl IntoView {
+    let (title, body) = match metric {
+        Metric::Feedback(key) => (
+            format!("No feedback \u{201c}{key}\u{201d} in this range"),
+            "No trace here has feedback with this key. Rate runs on a trace's page, send feedback with the API, or pick another metric or a wider time range.",
+        ),
+        _ => (
+            "No traces in this range".to_string(),
+            "Nothing matches this time range and these filters. Try a wider range or remove a filter.",
+        ),
+    };
+    view! {
+        <EmptyState title=title>
+            <p>{body}</p>
+        </EmptyState>
+    }
+}
+
+/// The results: the groups and their comparison, the means, the series, the distributions.
+fn results_view(
+    r: Arc<MetricResponse>,
+    v: MetricsView,
+    series: Arc<Vec<Series>>,
+    colors: Colors,
+    set_view: Callback<MetricsView>,
+    widths: StoredValue<[u32; 3]>,
+) -> impl IntoView {
+    let means_title = match r.kind {
+        MetricKind::Count => "Traces per group",
+        MetricKind::Rate => "Rate per group, with 95% confidence interval",
+        MetricKind::Value => "Mean per group, with 95% confidence interval",
+    };
+    let what = match (r.statistic, r.kind) {
+        (Statistic::Count, _) => "Traces",
+        (Statistic::Mean, MetricKind::Rate) => "Rate",
+        (Statistic::Mean, _) => "Mean",
+        (Statistic::P50, _) => "Median (p50)",
+        (Statistic::P95, _) => "p95",
+    };
+    let series_title = format!("{what} per {} bucket", metrics::Bucket::Fixed(r.bucket_ms));
+    let has_dist = r.groups.iter().any(|g| g.quantiles.is_some());
+    let dist = v.dist;
+    let chart = |which: usize| {
+        let (r, series) = (r.clone(), series.clone());
+        Callback::new(move |width: u32| match which {
+            0 => charts::means(&r, &series, width, &colors),
+            1 => charts::time_series(&r, &series, width, &colors),
+            _ => charts::distribution(&r, &series, dist, width, &colors),
+        })
+    };
+    let set_dist = {
+        let v = v.clone();
+        move |d: Dist| {
+            let mut v = v.clone();
+            v.dist = d;
+            set_view.run(v);
+        }
+    };
+    let set_dist_box = set_dist.clone();
+    let (toggle, distribution) = if has_dist {
+        let note = match dist {
+            Dist::Box => "Box: 25th to 75th percentile; thick line: median; whiskers: minimum to 99th percentile.",
+            Dist::Histogram => "Share of each group's traces per bin; values beyond the largest group's 99th percentile are left out.",
+        };
+        (
+            Some(view! {
+                <div class="m-seg" role="group" aria-label="Distribution view">
+                    <button type="button" class="m-seg-button"
+                        aria-pressed=(dist == Dist::Box).to_string()
+                        on:click=move |_| set_dist_box(Dist::Box)>"Box plot"</button>
+                    <button type="button" class="m-seg-button"
+                        aria-pressed=(dist == Dist::Histogram).to_string()
+                        on:click=move |_| set_dist(Dist::Histogram)>"Histogram"</button>
+                </div>
+            }),
+            view! {
+                <Chart render={chart(2)} testid="chart-dist" index=2 widths=widths/>
+                <p class="m-note">{note}</p>
+            }
+            .into_any(),
+        )
+    } else {
+        (
+            None,
+            view! {
+                <p class="m-note">"Distributions are drawn for value metrics (latency, tokens, cost, feedback scores); a count or a rate has none."</p>
+            }
+            .into_any(),
+        )
+    };
+    view! {
+        <div class="metrics-grid">
+            <section class="m-card ab-card">{ab_panel(&r, &v, &series, set_view)}</section>
+            <section class="m-card">
+                <header class="m-card-head"><h2>{means_title}</h2></header>
+                <Chart render={chart(0)} testid="chart-means" index=0 widths=widths/>
+            </section>
+            <section class="m-card wide">
+                <header class="m-card-head"><h2>{series_title}</h2></header>
+                <Chart render={chart(1)} testid="chart-series" index=1 widths=widths/>
+            </section>
+            <section class="m-card wide m-dist">
+                <header class="m-card-head"><h2>"Distribution per group"</h2>{toggle}</header>
+                {distribution}
+            </section>
         </div>
     }
 }
@@ -310,7 +314,7 @@ fn day_time(ms: i64) -> String {
 }
 
 fn load(
-    data: RwSignal<Option<MetricResponse>>,
+    data: RwSignal<Option<Arc<MetricResponse>>>,
     phase: RwSignal<Phase>,
     generation: StoredValue<u64>,
     gen: u64,
@@ -325,7 +329,7 @@ fn load(
         match result {
             Ok(mut response) => {
                 mv::sort_groups(&mut response.groups);
-                data.set(Some(response));
+                data.set(Some(Arc::new(response)));
                 phase.set(Phase::Ready);
             }
             Err(error) => {
@@ -348,14 +352,20 @@ fn load(
 
 /// A chart: measures its box, draws at that width, and re-draws on resize.
 #[component]
-fn Chart(render: Callback<u32, String>, testid: &'static str) -> impl IntoView {
+fn Chart(
+    render: Callback<u32, String>,
+    testid: &'static str,
+    index: usize,
+    widths: StoredValue<[u32; 3]>,
+) -> impl IntoView {
     let node = NodeRef::<Div>::new();
-    let width = RwSignal::new(0u32);
+    let width = RwSignal::new(widths.with_value(|w| w[index]));
     let measure = move || {
         if let Some(el) = node.get_untracked() {
             let w = el.client_width().max(0) as u32;
             if w > 0 && w != width.get_untracked() {
                 width.set(w);
+                widths.update_value(|ws| ws[index] = w);
             }
         }
     };
@@ -366,43 +376,41 @@ fn Chart(render: Callback<u32, String>, testid: &'static str) -> impl IntoView {
     });
     let resize = window_event_listener(leptos::ev::resize, move |_| measure());
     on_cleanup(move || resize.remove());
-    let svg = Memo::new(move |_| {
-        let w = width.get();
-        if w == 0 {
-            String::new()
-        } else {
-            render.run(w)
-        }
-    });
     // SAFETY (markup): the SVG comes from `components::charts`, which writes every
     // data-derived string (tag keys and values, feedback keys) through `svg::escape` and hands
     // plotters only numbers and fixed text, which plotters escapes itself. That invariant is
     // what makes `inner_html` acceptable here; keep it when changing the charts.
+    let svg = move || match width.get() {
+        0 => String::new(),
+        w => render.run(w),
+    };
     view! {
-        <div class="m-chart" node_ref=node data-testid=testid inner_html=move || svg.get()></div>
+        <div class="m-chart" node_ref=node data-testid=testid inner_html=svg></div>
     }
 }
 
 /// Placeholder cards while the first answer loads.
-#[component]
-fn MetricsSkeleton() -> impl IntoView {
+fn skeleton() -> impl IntoView {
+    let line = |w: usize| {
+        view! { <div class="m-skeleton-line"><span class="shimmer" style=format!("width: {w}%")></span></div> }
+    };
+    let chart = |class: &'static str| {
+        view! {
+            <section class=class>
+                <header class="m-card-head"><span class="shimmer" style="width: 40%"></span></header>
+                <div class="m-chart-skeleton shimmer"></div>
+            </section>
+        }
+    };
     view! {
         <div class="metrics-grid" aria-busy="true" aria-label="Loading metrics">
-            {[("ab-card", 5usize), ("", 0), ("wide", 0), ("wide", 0)]
-                .into_iter()
-                .map(|(class, rows)| view! {
-                    <section class=format!("m-card {class}")>
-                        <header class="m-card-head"><span class="shimmer" style="width: 40%"></span></header>
-                        {if rows > 0 {
-                            (0..rows).map(|i| view! {
-                                <div class="m-skeleton-line"><span class="shimmer" style=format!("width: {}%", 50 + (i * 17) % 45)></span></div>
-                            }).collect_view().into_any()
-                        } else {
-                            view! { <div class="m-chart-skeleton shimmer"></div> }.into_any()
-                        }}
-                    </section>
-                })
-                .collect_view()}
+            <section class="m-card ab-card">
+                <header class="m-card-head"><span class="shimmer" style="width: 30%"></span></header>
+                {[62, 79, 50, 67, 84].into_iter().map(line).collect_view()}
+            </section>
+            {chart("m-card")}
+            {chart("m-card wide")}
+            {chart("m-card wide")}
         </div>
     }
 }
@@ -412,164 +420,172 @@ fn MetricsSkeleton() -> impl IntoView {
 fn Controls(
     view: Memo<MetricsView>,
     project: Memo<String>,
-    tag_keys: RwSignal<Option<Result<Vec<TagKeyInfo>, ApiError>>>,
+    tag_keys: TagKeys,
     feedback_keys: RwSignal<Vec<String>>,
-    set_query: Callback<MetricQuery>,
     set_view: Callback<MetricsView>,
 ) -> impl IntoView {
-    let query = Memo::new(move |_| view.get().query);
-
-    let on_metric = move |ev: leptos::ev::Event| {
-        if let Ok(metric) = Metric::parse(&event_target_value(&ev)) {
-            let mut q = query.get_untracked();
-            q.metric = metric;
-            set_query.run(q);
-        }
+    let set_query = move |q: MetricQuery| set_view.run(view.get_untracked().with_query(q));
+    let edit = move |f: &dyn Fn(&mut MetricQuery)| {
+        let mut q = view.get_untracked().query;
+        f(&mut q);
+        set_query(q);
     };
-    let metric_options = move || {
-        let current = query.get().metric.to_string();
+    let row = move || {
+        let v = view.get();
+        let q = v.query.clone();
+        let metric_now = q.metric.to_string();
         let mut keys = feedback_keys.get();
-        if let Some(key) = current.strip_prefix("feedback:") {
+        if let Some(key) = metric_now.strip_prefix("feedback:") {
             if !keys.iter().any(|k| k == key) {
                 keys.push(key.to_string());
-                keys.sort();
             }
         }
-        let mut groups: Vec<(&str, Vec<(String, String)>)> = Vec::new();
+        let option = |value: String, label: String, selected: bool| {
+            view! { <option value=value selected=selected>{label}</option> }
+        };
+        let mut metric_groups: Vec<(&str, Vec<(String, String)>)> = Vec::new();
         for (group, name, label) in mv::BUILT_IN {
-            match groups.last_mut() {
+            match metric_groups.last_mut() {
                 Some((g, items)) if *g == group => items.push((name.into(), label.into())),
-                _ => groups.push((group, vec![(name.into(), label.into())])),
+                _ => metric_groups.push((group, vec![(name.into(), label.into())])),
             }
         }
-        let feedback: Vec<(String, String)> = keys
+        if !keys.is_empty() {
+            let items = keys
+                .into_iter()
+                .map(|k| (format!("feedback:{k}"), format!("Feedback: {k}")))
+                .collect();
+            metric_groups.push(("Feedback score (mean)", items));
+        }
+        let metric_options = metric_groups
             .into_iter()
-            .map(|k| (format!("feedback:{k}"), format!("Feedback: {k}")))
-            .collect();
-        let feedback_group = (!feedback.is_empty()).then_some(("Feedback score (mean)", feedback));
-        groups
-            .into_iter()
-            .chain(feedback_group)
             .map(|(group, items)| {
-                let current = current.clone();
-                view! {
-                    <optgroup label=group>
-                        {items.into_iter().map(|(value, label)| {
-                            let selected = value == current;
-                            view! { <option value=value selected=selected>{label}</option> }
-                        }).collect_view()}
-                    </optgroup>
-                }
+                let options = items
+                    .into_iter()
+                    .map(|(value, label)| {
+                        let selected = value == metric_now;
+                        option(value, label, selected)
+                    })
+                    .collect_view();
+                view! { <optgroup label=group>{options}</optgroup> }
             })
-            .collect_view()
-    };
+            .collect_view();
 
-    let on_group = move |ev: leptos::ev::Event| {
-        let key = event_target_value(&ev);
-        let mut q = query.get_untracked();
-        q.group_by = (!key.is_empty()).then_some(key);
-        set_query.run(q);
-    };
-    let group_options = move || {
-        let current = query.get().group_by;
-        let mut keys: Vec<(String, Option<u64>)> = match tag_keys.get() {
+        let mut group_keys: Vec<(String, String)> = match tag_keys.get() {
             Some(Ok(list)) => list
                 .into_iter()
-                .map(|k| (k.key, Some(k.trace_count)))
+                .map(|k| {
+                    let label = format!("{} ({})", k.key, text::thousands(k.trace_count));
+                    (k.key, label)
+                })
                 .collect(),
             _ => Vec::new(),
         };
-        if let Some(c) = &current {
-            if !keys.iter().any(|(k, _)| k == c) {
-                keys.insert(0, (c.clone(), None));
+        if let Some(c) = &q.group_by {
+            if !group_keys.iter().any(|(k, _)| k == c) {
+                group_keys.insert(0, (c.clone(), c.clone()));
             }
         }
-        let none_selected = current.is_none();
-        view! {
-            <option value="" selected=none_selected>"No grouping"</option>
-            {keys.into_iter().map(|(key, count)| {
-                let selected = current.as_deref() == Some(key.as_str());
-                let label = match count {
-                    Some(n) => format!("{key} ({})", text::thousands(n)),
-                    None => key.clone(),
-                };
-                view! { <option value=key selected=selected>{label}</option> }
-            }).collect_view()}
-        }
-    };
+        let group_options = std::iter::once((String::new(), "No grouping".to_string()))
+            .chain(group_keys)
+            .map(|(key, label)| {
+                let selected = q.group_by.as_deref().unwrap_or("") == key;
+                option(key, label, selected)
+            })
+            .collect_view();
 
-    let on_bucket = move |ev: leptos::ev::Event| {
-        if let Ok(bucket) = metrics::Bucket::parse(&event_target_value(&ev)) {
-            let mut q = query.get_untracked();
-            q.bucket = bucket;
-            set_query.run(q);
+        let bucket_now = q.bucket.to_string();
+        let mut buckets: Vec<String> = mv::BUCKETS.iter().map(|s| s.to_string()).collect();
+        if !buckets.contains(&bucket_now) {
+            buckets.push(bucket_now.clone());
         }
-    };
-    let bucket_options = move || {
-        let current = query.get().bucket.to_string();
-        let mut list: Vec<String> = mv::BUCKETS.iter().map(|s| s.to_string()).collect();
-        if !list.contains(&current) {
-            list.push(current.clone());
-        }
-        list.into_iter()
+        let bucket_options = buckets
+            .into_iter()
             .map(|b| {
-                let selected = b == current;
                 let label = if b == "auto" {
-                    "Auto".to_string()
+                    "Auto".into()
                 } else {
                     b.clone()
                 };
-                view! { <option value=b selected=selected>{label}</option> }
+                let selected = b == bucket_now;
+                option(b, label, selected)
             })
-            .collect_view()
-    };
+            .collect_view();
 
-    let set_range = move |range: Range| {
-        let mut v = view.get_untracked();
-        v.range = range;
-        v.query.from_ms = None;
-        v.query.to_ms = None;
-        set_view.run(v);
-    };
-    let fixed = move || {
-        let q = query.get();
-        (q.from_ms.is_some() || q.to_ms.is_some()).then(|| {
-            let from = q.from_ms.map(day_time).unwrap_or_else(|| "…".into());
-            let to = q.to_ms.map(day_time).unwrap_or_else(|| "now".into());
-            view! { <span class="range-fixed" title="A fixed range from the link">{format!("{from} – {to}")}</span> }
-        })
-    };
-    let ranges = move || {
-        let v = view.get();
-        let fixed = v.query.from_ms.is_some() || v.query.to_ms.is_some();
-        Range::ALL
+        let fixed = q.from_ms.is_some() || q.to_ms.is_some();
+        let ranges = Range::ALL
             .into_iter()
             .map(|r| {
                 let pressed = !fixed && v.range == r;
+                let v = v.clone();
+                let pick = move |_| {
+                    let mut v = v.clone();
+                    v.range = r;
+                    v.query.from_ms = None;
+                    v.query.to_ms = None;
+                    set_view.run(v);
+                };
                 view! {
                     <button type="button" class="m-seg-button" data-range=r.as_str()
-                        aria-pressed=pressed.to_string()
-                        on:click=move |_| set_range(r)>{r.label()}</button>
+                        aria-pressed=pressed.to_string() on:click=pick>{r.label()}</button>
                 }
             })
-            .collect_view()
+            .collect_view();
+        let fixed_text = fixed.then(|| {
+            let from = q.from_ms.map(day_time).unwrap_or_else(|| "…".into());
+            let to = q.to_ms.map(day_time).unwrap_or_else(|| "now".into());
+            view! { <span class="range-fixed" title="A fixed range from the link">{format!("{from} – {to}")}</span> }
+        });
+
+        view! {
+            <div class="filter-row">
+                <label class="m-control">
+                    <span class="m-control-label">"Metric"</span>
+                    <select class="select" name="metric" on:change=move |ev| {
+                        if let Ok(m) = Metric::parse(&event_target_value(&ev)) {
+                            edit(&|q| q.metric = m.clone());
+                        }
+                    }>{metric_options}</select>
+                </label>
+                <label class="m-control">
+                    <span class="m-control-label">"Group by"</span>
+                    <select class="select" name="group_by" on:change=move |ev| {
+                        let key = event_target_value(&ev);
+                        edit(&|q| q.group_by = (!key.is_empty()).then(|| key.clone()));
+                    }>{group_options}</select>
+                </label>
+                <div class="m-control">
+                    <span class="m-control-label">"Range"</span>
+                    <div class="m-seg" role="group" aria-label="Time range">{ranges}</div>
+                    {fixed_text}
+                </div>
+                <label class="m-control">
+                    <span class="m-control-label">"Bucket"</span>
+                    <select class="select" name="bucket" on:change=move |ev| {
+                        if let Ok(b) = metrics::Bucket::parse(&event_target_value(&ev)) {
+                            edit(&|q| q.bucket = b);
+                        }
+                    }>{bucket_options}</select>
+                </label>
+            </div>
+        }
     };
 
-    let remove_tag = move |i: usize| {
-        let mut q = query.get_untracked();
-        if i < q.tags.len() {
-            q.tags.remove(i);
-        }
-        set_query.run(q);
-    };
     let chips = move || {
-        query
-            .get()
+        view.get()
+            .query
             .tags
             .into_iter()
             .enumerate()
             .map(|(i, tag)| {
                 let label = format!("Remove filter {} = {}", tag.key, tag.value);
+                let remove = move |_| {
+                    edit(&|q| {
+                        if i < q.tags.len() {
+                            q.tags.remove(i);
+                        }
+                    })
+                };
                 view! {
                     <span class="filter-chip">
                         <span class="chip-text">
@@ -578,7 +594,7 @@ fn Controls(
                             <span class="tag-val">{tag.value}</span>
                         </span>
                         <button type="button" class="chip-remove" title=label.clone() aria-label=label
-                            on:click=move |_| remove_tag(i)>
+                            on:click=remove>
                             <CloseIcon/>
                         </button>
                     </span>
@@ -587,35 +603,15 @@ fn Controls(
             .collect_view()
     };
     let add_tag = Callback::new(move |(key, value): (String, String)| {
-        let mut q = query.get_untracked();
         let tag = TagFilter { key, value };
-        if !q.tags.contains(&tag) {
-            q.tags.push(tag);
-            set_query.run(q);
+        if !view.get_untracked().query.tags.contains(&tag) {
+            edit(&|q| q.tags.push(tag.clone()));
         }
     });
 
     view! {
         <div class="filter-bar metrics-controls">
-            <div class="filter-row">
-                <label class="m-control">
-                    <span class="m-control-label">"Metric"</span>
-                    <select class="select" name="metric" on:change=on_metric>{metric_options}</select>
-                </label>
-                <label class="m-control">
-                    <span class="m-control-label">"Group by"</span>
-                    <select class="select" name="group_by" on:change=on_group>{group_options}</select>
-                </label>
-                <div class="m-control">
-                    <span class="m-control-label">"Range"</span>
-                    <div class="m-seg" role="group" aria-label="Time range">{ranges}</div>
-                    {fixed}
-                </div>
-                <label class="m-control">
-                    <span class="m-control-label">"Bucket"</span>
-                    <select class="select" name="bucket" on:change=on_bucket>{bucket_options}</select>
-                </label>
-            </div>
+            {row}
             <div class="filter-row tag-row">
                 <span class="filter-label">"Filters"</span>
                 {chips}
@@ -629,12 +625,13 @@ fn Controls(
 #[component]
 fn AddTag(
     project: Memo<String>,
-    tag_keys: RwSignal<Option<Result<Vec<TagKeyInfo>, ApiError>>>,
+    tag_keys: TagKeys,
     on_add: Callback<(String, String)>,
 ) -> impl IntoView {
     let open = RwSignal::new(false);
+    // The key picked, and its values once they arrive (an answer for an older key is dropped).
     let key = RwSignal::new(String::new());
-    let values = RwSignal::new(None::<(String, Result<Vec<TagValueInfo>, ApiError>)>);
+    let values = RwSignal::new(None::<Result<Vec<TagValueInfo>, ApiError>>);
     let close = move || {
         open.set(false);
         key.set(String::new());
@@ -651,7 +648,7 @@ fn AddTag(
         spawn_local(async move {
             let result = api::tag_values(&project, &k).await;
             if key.try_get_untracked().as_deref() == Some(k.as_str()) {
-                values.try_set(Some((k, result)));
+                values.try_set(Some(result));
             }
         });
     };
@@ -662,43 +659,29 @@ fn AddTag(
             close();
         }
     };
-    let key_options = move || {
-        match tag_keys.get() {
-        None => view! { <option value="" disabled=true>"Loading keys…"</option> }.into_any(),
-        Some(Err(e)) => view! { <option value="" disabled=true>{format!("Couldn't load keys: {}", e.title())}</option> }.into_any(),
-        Some(Ok(list)) => list
-            .into_iter()
-            .map(|k| {
-                let label = format!("{} ({})", k.key, text::thousands(k.trace_count));
-                view! { <option value=k.key>{label}</option> }
-            })
-            .collect_view()
-            .into_any(),
-    }
-    };
-    let value_options = move || {
-        match values.get() {
-        None => view! { <option value="" disabled=true>"Loading values…"</option> }.into_any(),
-        Some((_, Err(e))) => view! { <option value="" disabled=true>{format!("Couldn't load values: {}", e.title())}</option> }.into_any(),
-        Some((_, Ok(list))) => list
-            .into_iter()
-            .map(|v| {
-                let label = format!("{} ({})", v.value, text::thousands(v.trace_count));
-                view! { <option value=v.value>{label}</option> }
-            })
-            .collect_view()
-            .into_any(),
-    }
-    };
-    view! {
-        <Show
-            when=move || open.get()
-            fallback=move || view! {
+    let disabled = |label: String| view! { <option value="" disabled=true>{label}</option> };
+    let picker = move || {
+        if !open.get() {
+            return view! {
                 <button type="button" class="add-filter" on:click=move |_| open.set(true)>
                     <PlusIcon/>"Add filter"
                 </button>
             }
-        >
+            .into_any();
+        }
+        let key_options = match tag_keys.get() {
+            None => disabled("Loading keys…".into()).into_any(),
+            Some(Err(e)) => disabled(format!("Couldn't load keys: {}", e.title())).into_any(),
+            Some(Ok(list)) => list
+                .into_iter()
+                .map(|k| {
+                    let label = format!("{} ({})", k.key, text::thousands(k.trace_count));
+                    view! { <option value=k.key>{label}</option> }
+                })
+                .collect_view()
+                .into_any(),
+        };
+        view! {
             <span class="tag-picker"
                 on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { close() }>
                 <select class="select" name="filter-key" aria-label="Tag key" on:change=on_key>
@@ -709,217 +692,97 @@ fn AddTag(
                 <select class="select" name="filter-value" aria-label="Tag value" on:change=on_value
                     disabled=move || key.get().is_empty()>
                     <option value="" selected=true>"Value…"</option>
-                    {move || (!key.get().is_empty()).then(value_options)}
+                    {move || match values.get() {
+                        _ if key.get().is_empty() => None,
+                        None => Some(disabled("Loading values…".into()).into_any()),
+                        Some(Err(e)) => Some(disabled(format!("Couldn't load values: {}", e.title())).into_any()),
+                        Some(Ok(list)) => Some(list
+                            .into_iter()
+                            .map(|v| {
+                                let label = format!("{} ({})", v.value, text::thousands(v.trace_count));
+                                view! { <option value=v.value>{label}</option> }
+                            })
+                            .collect_view()
+                            .into_any()),
+                    }}
                 </select>
                 <button type="button" class="icon-button" title="Cancel" aria-label="Cancel"
                     on:click=move |_| close()>
                     <CloseIcon/>
                 </button>
             </span>
-        </Show>
-    }
+        }
+        .into_any()
+    };
+    picker
 }
 
 /// The groups' n, mean and 95% CI, and the comparison of two of them.
-#[component]
-fn AbPanel(
-    data: RwSignal<Option<MetricResponse>>,
-    view: Memo<MetricsView>,
+fn ab_panel(
+    r: &Arc<MetricResponse>,
+    v: &MetricsView,
+    series: &[Series],
     set_view: Callback<MetricsView>,
-    series: Memo<Vec<Series>>,
 ) -> impl IntoView {
-    // The compared pair as indices into the groups: the URL's, else the two largest groups.
-    let pair = Memo::new(move |_| {
-        let v = view.get();
-        data.with(|d| {
-            let r = d.as_ref()?;
-            if r.groups.len() < 2 {
-                return None;
-            }
-            let find = |want: &Option<Option<String>>| {
-                want.as_ref()
-                    .and_then(|value| r.groups.iter().position(|g| &g.value == value))
+    let group_by = r.group_by.as_deref();
+    let label = |i: usize| mv::group_label(&r.groups[i].value, group_by);
+    let rows = r
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| {
+            let name = label(i);
+            let color = series
+                .get(i)
+                .map(|s| charts::hex(s.color))
+                .unwrap_or_default();
+            let (mean, ci) = match (r.kind, g.ci) {
+                (MetricKind::Count, _) => ("—".to_string(), "—".to_string()),
+                (_, Some(ci)) => (
+                    mv::value(g.mean, &r.metric),
+                    format!(
+                        "{} – {}",
+                        mv::value(ci.low, &r.metric),
+                        mv::value(ci.high, &r.metric)
+                    ),
+                ),
+                (_, None) => (
+                    mv::value(g.mean, &r.metric),
+                    format!("n < {}", mv::MIN_PER_GROUP),
+                ),
             };
-            let (mut a, mut b) = (find(&v.a), find(&v.b));
-            if a.is_none() || b.is_none() || a == b {
-                // The two largest groups, in the groups' (reading) order.
-                let mut by_n: Vec<usize> = (0..r.groups.len()).collect();
-                by_n.sort_by_key(|&i| std::cmp::Reverse(r.groups[i].n));
-                a = Some(by_n[0].min(by_n[1]));
-                b = Some(by_n[0].max(by_n[1]));
-            }
-            Some((a?, b?))
-        })
-    });
-    let pick = move |which: char, ev: leptos::ev::Event| {
-        let Ok(i) = event_target_value(&ev).parse::<usize>() else {
-            return;
-        };
-        let Some((a, b)) = pair.get_untracked() else {
-            return;
-        };
-        let value = |i: usize| {
-            data.with_untracked(|d| {
-                d.as_ref()
-                    .and_then(|r| r.groups.get(i).map(|g| g.value.clone()))
-            })
-        };
-        let (mut a, mut b) = (a, b);
-        if which == 'a' {
-            if i == b {
-                b = a;
-            }
-            a = i;
-        } else {
-            if i == a {
-                a = b;
-            }
-            b = i;
-        }
-        let mut v = view.get_untracked();
-        v.a = value(a);
-        v.b = value(b);
-        set_view.run(v);
-    };
-
-    let rows = move || {
-        let r = data.get()?;
-        let colors = series.get();
-        let kind = r.kind;
-        Some(
-            r.groups
-                .iter()
-                .enumerate()
-                .map(|(i, g)| {
-                    let label = mv::group_label(&g.value, r.group_by.as_deref());
-                    let color = colors.get(i).map(|s| charts::hex(s.color)).unwrap_or_default();
-                    let mean = match kind {
-                        MetricKind::Count => "—".to_string(),
-                        _ => mv::value(g.mean, &r.metric),
-                    };
-                    let ci = match (kind, g.ci) {
-                        (MetricKind::Count, _) => "—".to_string(),
-                        (_, Some(ci)) => format!(
-                            "{} – {}",
-                            mv::value(ci.low, &r.metric),
-                            mv::value(ci.high, &r.metric)
-                        ),
-                        (_, None) => format!("n < {}", mv::MIN_PER_GROUP),
-                    };
-                    view! {
-                        <tr data-group=label.clone()>
-                            <td>
-                                <div class="group-cell">
-                                    <span class="swatch" style=format!("background: {color}")></span>
-                                    <span class="group-name" title=label.clone()>{label.clone()}</span>
-                                </div>
-                            </td>
-                            <td class="col-num" data-col="n">{text::thousands(g.n)}</td>
-                            <td class="col-num" data-col="mean">{mean}</td>
-                            <td class="col-num" data-col="ci">{ci}</td>
-                        </tr>
-                    }
-                })
-                .collect_view(),
-        )
-    };
-
-    let comparison = move || {
-        let r = data.get()?;
-        if r.group_by.is_none() {
-            return Some(view! {
-                <p class="m-note">"Choose a tag to group by (for example ab_test_variant) to compare groups."</p>
-            }.into_any());
-        }
-        if r.groups.len() < 2 {
-            return Some(
-                view! {
-                    <p class="m-note">"Only one group in this range: nothing to compare."</p>
-                }
-                .into_any(),
-            );
-        }
-        let (a, b) = pair.get()?;
-        let (ga, gb) = (&r.groups[a], &r.groups[b]);
-        let la = mv::group_label(&ga.value, r.group_by.as_deref());
-        let lb = mv::group_label(&gb.value, r.group_by.as_deref());
-        let options = |selected: usize| {
-            r.groups
-                .iter()
-                .enumerate()
-                .map(|(i, g)| {
-                    let label = mv::group_label(&g.value, r.group_by.as_deref());
-                    view! { <option value=i.to_string() selected=i == selected>{label}</option> }
-                })
-                .collect_view()
-        };
-        let result = match metrics::compare(r.kind, ga, gb) {
-            None => view! {
-                <p class="verdict muted" data-testid="ab-verdict">"A count has nothing to test: choose a rate or a value metric to compare groups."</p>
-            }
-            .into_any(),
-            Some(Err(why)) => view! {
-                <p class="verdict not-enough" data-testid="ab-verdict">{mv::not_enough(&why)}</p>
-            }
-            .into_any(),
-            Some(Ok(cmp)) => {
-                let verdict = mv::verdict(&cmp, &la, &lb, &r.metric);
-                let ci = cmp.ci();
-                view! {
-                    <div class="verdict" class:significant=verdict.significant data-testid="ab-verdict">
-                        <dl class="ab-numbers">
-                            <div><dt>{format!("Difference ({la} − {lb})")}</dt>
-                                <dd data-testid="ab-difference">{mv::difference(cmp.difference(), &r.metric)}</dd></div>
-                            <div><dt>"95% CI"</dt>
-                                <dd data-testid="ab-ci">{format!("{} to {}", mv::difference(ci.low, &r.metric), mv::difference(ci.high, &r.metric))}</dd></div>
-                            <div><dt>"p-value"</dt>
-                                <dd data-testid="ab-p">{mv::p_value(cmp.p_value())}</dd></div>
-                        </dl>
-                        <p class="verdict-headline">{verdict.headline}</p>
-                        <p class="verdict-detail">{verdict.detail}</p>
-                    </div>
-                }
-                .into_any()
-            }
-        };
-        let latency_note = matches!(r.metric, Metric::LatencyP50 | Metric::LatencyP95).then(|| view! {
-            <p class="m-note">"The test compares means: testing a percentile needs the raw values, which the dashboard does not download."</p>
-        });
-        Some(
             view! {
-                <div class="ab-compare">
-                    <div class="ab-pickers">
-                        <select class="select" name="ab-a" aria-label="First group"
-                            on:change=move |ev| pick('a', ev)>{options(a)}</select>
-                        <span class="muted">"vs"</span>
-                        <select class="select" name="ab-b" aria-label="Second group"
-                            on:change=move |ev| pick('b', ev)>{options(b)}</select>
-                    </div>
-                    {result}
-                    {latency_note}
-                </div>
+                <tr data-group=name.clone()>
+                    <td>
+                        <div class="group-cell">
+                            <span class="swatch" style=format!("background: {color}")></span>
+                            <span class="group-name" title=name.clone()>{name.clone()}</span>
+                        </div>
+                    </td>
+                    <td class="col-num" data-col="n">{text::thousands(g.n)}</td>
+                    <td class="col-num" data-col="mean">{mean}</td>
+                    <td class="col-num" data-col="ci">{ci}</td>
+                </tr>
             }
-            .into_any(),
-        )
-    };
-
-    let omitted = move || {
-        data.with(|d| {
-            d.as_ref().filter(|r| r.omitted_groups > 0).map(|r| {
-                format!(
-                    "{} smaller groups not shown",
-                    text::thousands(r.omitted_groups)
-                )
-            })
         })
+        .collect_view();
+    let omitted = (r.omitted_groups > 0).then(|| {
+        view! { <p class="m-note">{format!("{} smaller groups not shown", text::thousands(r.omitted_groups))}</p> }
+    });
+    let mean_head = if r.kind == MetricKind::Rate {
+        "Rate"
+    } else {
+        "Mean"
     };
-    let mean_head = move || {
-        data.with(|d| match d.as_ref().map(|r| r.kind) {
-            Some(MetricKind::Rate) => "Rate",
-            _ => "Mean",
-        })
+    let comparison = if r.group_by.is_none() {
+        view! { <p class="m-note">"Choose a tag to group by (for example ab_test_variant) to compare groups."</p> }
+            .into_any()
+    } else if r.groups.len() < 2 {
+        view! { <p class="m-note">"Only one group in this range: nothing to compare."</p> }
+            .into_any()
+    } else {
+        comparison(r, v, set_view).into_any()
     };
-
     view! {
         <header class="m-card-head"><h2>"Groups"</h2></header>
         <table class="data-table groups-table" data-testid="groups-table">
@@ -933,7 +796,111 @@ fn AbPanel(
             </thead>
             <tbody>{rows}</tbody>
         </table>
-        {move || omitted().map(|t| view! { <p class="m-note">{t}</p> })}
+        {omitted}
         {comparison}
+    }
+}
+
+/// The pair picker and the test of the pair (at least two groups).
+fn comparison(
+    r: &Arc<MetricResponse>,
+    v: &MetricsView,
+    set_view: Callback<MetricsView>,
+) -> impl IntoView {
+    let group_by = r.group_by.as_deref();
+    let label = |i: usize| mv::group_label(&r.groups[i].value, group_by);
+    // The compared pair: the URL's, else the two largest groups (in reading order).
+    let find = |want: &Option<Option<String>>| {
+        want.as_ref()
+            .and_then(|value| r.groups.iter().position(|g| &g.value == value))
+    };
+    let (a, b) = match (find(&v.a), find(&v.b)) {
+        (Some(a), Some(b)) if a != b => (a, b),
+        _ => {
+            let mut by_n: Vec<usize> = (0..r.groups.len()).collect();
+            by_n.sort_unstable_by_key(|&i| (std::cmp::Reverse(r.groups[i].n), i));
+            (by_n[0].min(by_n[1]), by_n[0].max(by_n[1]))
+        }
+    };
+    let (la, lb) = (label(a), label(b));
+    let pick = {
+        let (r, v) = (r.clone(), v.clone());
+        move |which_a: bool, ev: leptos::ev::Event| {
+            let Ok(i) = event_target_value(&ev).parse::<usize>() else {
+                return;
+            };
+            let (mut x, mut y) = (a, b);
+            if which_a {
+                if i == y {
+                    y = x;
+                }
+                x = i;
+            } else {
+                if i == x {
+                    x = y;
+                }
+                y = i;
+            }
+            let mut v = v.clone();
+            v.a = r.groups.get(x).map(|g| g.value.clone());
+            v.b = r.groups.get(y).map(|g| g.value.clone());
+            set_view.run(v);
+        }
+    };
+    let pick_b = pick.clone();
+    let options = |selected: usize| {
+        (0..r.groups.len())
+            .map(|i| view! { <option value=i.to_string() selected=i == selected>{label(i)}</option> })
+            .collect_view()
+    };
+    let result = match metrics::compare(r.kind, &r.groups[a], &r.groups[b]) {
+        None => view! {
+            <p class="verdict muted" data-testid="ab-verdict">"A count has nothing to test: choose a rate or a value metric to compare groups."</p>
+        }
+        .into_any(),
+        Some(Err(why)) => view! {
+            <p class="verdict not-enough" data-testid="ab-verdict">{mv::not_enough(&why)}</p>
+        }
+        .into_any(),
+        Some(Ok(cmp)) => {
+            let verdict = mv::verdict(&cmp, &la, &lb, &r.metric);
+            let ci = cmp.ci();
+            let class = if verdict.significant {
+                "verdict significant"
+            } else {
+                "verdict"
+            };
+            view! {
+                <div class=class data-testid="ab-verdict">
+                    <dl class="ab-numbers">
+                        <div><dt>{format!("Difference ({la} − {lb})")}</dt>
+                            <dd data-testid="ab-difference">{mv::difference(cmp.difference(), &r.metric)}</dd></div>
+                        <div><dt>"95% CI"</dt>
+                            <dd data-testid="ab-ci">{format!("{} to {}", mv::difference(ci.low, &r.metric), mv::difference(ci.high, &r.metric))}</dd></div>
+                        <div><dt>"p-value"</dt>
+                            <dd data-testid="ab-p">{mv::p_value(cmp.p_value())}</dd></div>
+                    </dl>
+                    <p class="verdict-headline">{verdict.headline}</p>
+                    <p class="verdict-detail">{verdict.detail}</p>
+                </div>
+            }
+            .into_any()
+        }
+    };
+    let latency_note = matches!(r.metric, Metric::LatencyP50 | Metric::LatencyP95).then(|| view! {
+        <p class="m-note">"The test compares means: testing a percentile needs the raw values, which the dashboard does not download."</p>
+    });
+    view! {
+        <div class="ab-compare">
+            <div class="ab-pickers">
+                <select class="select" name="ab-a" aria-label="First group"
+                    on:change=move |ev| pick(true, ev)>{options(a)}</select>
+                <span class="muted">"vs"</span>
+                <select class="select" name="ab-b" aria-label="Second group"
+                    on:change=move |ev| pick_b(false, ev)>{options(b)}</select>
+            </div>
+            {result}
+            {latency_note}
+        </div>
     }
 }
