@@ -40,6 +40,7 @@ pub fn langsmith_multipart(data: &[u8]) {
     let limits = BodyLimits {
         max_body_bytes: 1 << 20,
         max_decoded_bytes: 4 << 20,
+        ..BodyLimits::default()
     };
     let Ok(body) = multipart::decode_body(&headers, Bytes::copy_from_slice(rest), limits) else {
         return;

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use skein_collector::ingest::limits::ContentLimits;
 use skein_collector::store::sqlite::keys;
 use skein_collector::{demo, start, ServeConfig};
 
@@ -54,6 +55,18 @@ enum Command {
         /// (OTLP clients retry), which bounds memory under load.
         #[arg(long, env = "SKEIN_MAX_QUEUED_SPANS", default_value_t = 200_000)]
         max_queued_spans: usize,
+        /// Most attributes on a span, event, link or resource (and keys in a LangSmith run's
+        /// `extra.metadata`); a request with more is refused whole with 413.
+        #[arg(long, env = "SKEIN_MAX_SPAN_ATTRIBUTES", default_value_t = ContentLimits::default().max_attributes)]
+        max_span_attributes: usize,
+        /// Most bytes in one attribute value (and in a LangSmith run's inputs, outputs, extra,
+        /// error, events or tags as JSON); a request with more is refused whole with 413.
+        #[arg(long, env = "SKEIN_MAX_ATTRIBUTE_BYTES", default_value_t = ContentLimits::default().max_attribute_bytes)]
+        max_attribute_bytes: usize,
+        /// Most events (and links) on a span or run; a request with more is refused whole
+        /// with 413.
+        #[arg(long, env = "SKEIN_MAX_SPAN_EVENTS", default_value_t = ContentLimits::default().max_events)]
+        max_span_events: usize,
         /// Serve a non-loopback address although no API key exists (anyone who can reach it
         /// can read and write everything).
         #[arg(long)]
@@ -166,6 +179,9 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             demo: with_demo,
             max_request_bytes,
             max_queued_spans,
+            max_span_attributes,
+            max_attribute_bytes,
+            max_span_events,
             allow_open,
         } => {
             let otlp_addr = match otlp_addr.as_str() {
@@ -183,6 +199,11 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
                 limits: skein_collector::BodyLimits {
                     max_body_bytes: max_request_bytes,
                     max_decoded_bytes: max_request_bytes.saturating_mul(4),
+                    content: ContentLimits {
+                        max_attributes: max_span_attributes,
+                        max_attribute_bytes,
+                        max_events: max_span_events,
+                    },
                 },
                 max_queued_spans,
             };

@@ -6,6 +6,7 @@ use std::io::Read;
 use axum::body::{to_bytes, Body, Bytes};
 use axum::http::{header, HeaderMap};
 
+use super::limits::ContentLimits;
 use crate::error::ApiError;
 
 #[derive(Debug, Clone, Copy)]
@@ -14,6 +15,8 @@ pub struct BodyLimits {
     pub max_body_bytes: usize,
     /// Most bytes a compressed body may expand to.
     pub max_decoded_bytes: usize,
+    /// What one span may carry once decoded (`limits`).
+    pub content: ContentLimits,
 }
 
 impl Default for BodyLimits {
@@ -21,6 +24,7 @@ impl Default for BodyLimits {
         BodyLimits {
             max_body_bytes: 32 << 20,
             max_decoded_bytes: 128 << 20,
+            content: ContentLimits::default(),
         }
     }
 }

@@ -2,5 +2,6 @@
 
 pub mod body;
 pub mod langsmith;
+pub mod limits;
 pub mod otlp;
 pub mod semconv;

@@ -1,6 +1,7 @@
 //! OTLP/HTTP traces: `POST /v1/traces` in protobuf or JSON, optionally gzip-compressed.
 //! Answers an `ExportTraceServiceResponse` in the request's encoding, with `partial_success`
-//! when some spans were refused (bad ids) and the rest were stored.
+//! when some spans were refused (bad ids) and the rest were stored. A request with a span over
+//! the content limits (`limits`) is refused whole with 413.
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -15,6 +16,7 @@ use serde_json::{Map, Value};
 use skein_model::span::{Span, SpanEvent, SpanKind, SpanLink, SpanStatus};
 
 use super::body::{decode_content, read_limited};
+use super::limits::check_otlp;
 use super::semconv;
 use crate::error::ApiError;
 use crate::server::{project_from_headers, AppState};
@@ -59,6 +61,7 @@ pub async fn export(
     let raw = read_limited(body, state.limits).await?;
     let bytes = decode_content(&headers, raw, state.limits)?;
     let request = decode_request(encoding, &bytes)?;
+    check_otlp(&request, &state.limits.content)?;
     let project = project_from_headers(&headers)?;
     let converted = convert_owned(request, project.as_deref());
     if converted.spans.len() > MAX_SPANS_PER_REQUEST {

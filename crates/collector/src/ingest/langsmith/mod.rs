@@ -40,6 +40,7 @@ use self::multipart::{Op, Part};
 use crate::api::langsmith as reads;
 use crate::error::ApiError;
 use crate::ingest::body::read_limited;
+use crate::ingest::limits;
 use crate::ingest::otlp;
 use crate::server::AppState;
 
@@ -262,6 +263,12 @@ async fn ingest_pieces(
     mut attachments: HashMap<Uuid, Vec<Value>>,
     report: &mut Report,
 ) -> Result<(), ApiError> {
+    // Before anything is stored: a run over the limits refuses the whole request.
+    limits::check_runs(
+        pieces.iter().map(|p| (&p.run, &p.fields)),
+        &state.limits.content,
+        "the upload",
+    )?;
     let mut order: Vec<Uuid> = Vec::new();
     let mut by_run: HashMap<Uuid, [Option<Map<String, Value>>; 2]> = HashMap::new();
     for piece in pieces {

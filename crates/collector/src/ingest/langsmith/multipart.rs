@@ -308,6 +308,7 @@ mod tests {
         let small = BodyLimits {
             max_body_bytes: 100,
             max_decoded_bytes: 100,
+            ..BodyLimits::default()
         };
         assert!(matches!(
             decode_body(&headers, Bytes::from(frame.clone()), small),
