@@ -26,7 +26,7 @@ use crate::{links, text};
 pub const RETRY: Duration = Duration::from_secs(3);
 const COLUMNS: usize = 9;
 const SERVICES_SHOWN: usize = 2;
-const TAGS_SHOWN: usize = 3;
+const TAGS_SHOWN: usize = 2;
 
 #[derive(Debug, Clone, PartialEq)]
 enum Phase {
