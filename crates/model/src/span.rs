@@ -112,6 +112,21 @@ impl SpanKind {
         }
     }
 
+    /// The OTLP enum value, the compact code in the skeleton and the store (`Internal` is 1).
+    pub fn code(self) -> u8 {
+        match self {
+            SpanKind::Internal => 1,
+            SpanKind::Server => 2,
+            SpanKind::Client => 3,
+            SpanKind::Producer => 4,
+            SpanKind::Consumer => 5,
+        }
+    }
+
+    pub fn from_code(code: u8) -> SpanKind {
+        Self::from_otlp(i32::from(code))
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             SpanKind::Internal => "internal",

@@ -1,7 +1,12 @@
-//! Timing algorithms over a trace's spans: clock-skew adjustment and the critical path.
+//! Timing algorithms over a trace's spans: clock-skew adjustment, client/server pairs with
+//! their network gaps, and the critical path.
 //!
-//! Both work on `SpanTiming`s indexed like `TraceSkeleton::spans` (parents by index), in any
-//! time unit, so the dashboard runs them on the skeleton it already holds.
+//! The algorithms work on `SpanTiming`s indexed like `TraceSkeleton::spans` (parents by index),
+//! in any time unit; [`TraceTiming`] runs them on a skeleton once (per trace and per setting of
+//! the skew switch), in O(n log n), so the dashboard's rows only look values up.
+
+use crate::span::SpanKind;
+use crate::trace::TraceSkeleton;
 
 /// What the algorithms need of a span.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -11,6 +16,7 @@ pub struct SpanTiming {
     pub end: i64,
     /// Which clock the span was timed by: spans of one service share a clock.
     pub service: u32,
+    pub kind: SpanKind,
 }
 
 impl SpanTiming {
@@ -52,10 +58,17 @@ fn top_down(spans: &[SpanTiming], children: &[Vec<usize>]) -> Vec<usize> {
     order
 }
 
+/// A message consumed or produced asynchronously may legitimately run outside its parent:
+/// its time says nothing about clocks.
+fn is_async_edge(child: &SpanTiming, parent: &SpanTiming) -> bool {
+    child.kind == SpanKind::Consumer || parent.kind == SpanKind::Producer
+}
+
 /// Clock-skew adjustment, as Jaeger does it: where a span was timed by another clock than its
 /// parent (another service), and it starts before or ends after its parent, it is shifted to
 /// sit centred inside the parent; its descendants on the same clock move with it. A child
-/// longer than its parent is only moved right, to start with it. Spans that fit are left alone.
+/// longer than its parent is only moved right, to start with it. Spans that fit are left
+/// alone, and so are asynchronous (producer/consumer) hand-offs.
 ///
 /// Returns the shift to add to each span's start and end (0 for most).
 pub fn clock_skew_shifts(spans: &[SpanTiming]) -> Vec<i64> {
@@ -68,6 +81,9 @@ pub fn clock_skew_shifts(spans: &[SpanTiming]) -> Vec<i64> {
         let (child, parent) = (spans[i], spans[p]);
         if child.service == parent.service {
             shift[i] = shift[p];
+            continue;
+        }
+        if is_async_edge(&child, &parent) {
             continue;
         }
         let parent_start = parent.start + shift[p];
@@ -98,12 +114,13 @@ pub struct CriticalSection {
 /// time (a child running past its parent did not hold the parent up).
 ///
 /// Returns sections from the end of the trace backwards; each span's share of the critical
-/// path is the sum of its sections.
+/// path is the sum of its sections. O(n log n): each span's children are sorted once by end,
+/// and since the point being explained only moves back, each child is passed over once.
 pub fn critical_path(spans: &[SpanTiming], root: usize) -> Vec<CriticalSection> {
     if root >= spans.len() {
         return Vec::new();
     }
-    let children = children_of(spans);
+    let mut children = children_of(spans);
     // Clip every span into its parent's (clipped) window; drop those entirely outside.
     let mut window: Vec<Option<(i64, i64)>> = vec![None; spans.len()];
     window[root] = Some((spans[root].start, spans[root].end.max(spans[root].start)));
@@ -122,6 +139,17 @@ pub fn critical_path(spans: &[SpanTiming], root: usize) -> Vec<CriticalSection> 
             }
         }
     }
+    // Candidates per span: children on the path's tree, latest end first (ties: input order).
+    for (i, kids) in children.iter_mut().enumerate() {
+        if !visited[i] {
+            kids.clear();
+            continue;
+        }
+        kids.retain(|&c| window[c].is_some());
+        kids.sort_by_key(|&c| (std::cmp::Reverse(window[c].map_or(0, |w| w.1)), c));
+    }
+    // Per span: how many of its sorted children have been passed over or taken.
+    let mut next = vec![0usize; spans.len()];
 
     let mut sections = Vec::new();
     let mut current = root;
@@ -136,14 +164,20 @@ pub fn critical_path(spans: &[SpanTiming], root: usize) -> Vec<CriticalSection> 
         let Some((start, _)) = window[current] else {
             break;
         };
-        // The child that finished last, at or before `until`.
-        let last_child = children[current]
-            .iter()
-            .filter_map(|&c| window[c].map(|(s, e)| (c, s, e)))
-            .filter(|&(_, _, e)| e <= until)
-            .max_by_key(|&(c, _, e)| (e, std::cmp::Reverse(c)));
+        // The child that finished last, at or before `until`; children ending later can
+        // never qualify again (`until` only decreases for this span).
+        let kids = &children[current];
+        while next[current] < kids.len()
+            && window[kids[next[current]]].is_some_and(|(_, e)| e > until)
+        {
+            next[current] += 1;
+        }
+        let last_child = kids.get(next[current]).map(|&c| {
+            next[current] += 1;
+            (c, window[c].map_or(until, |w| w.1))
+        });
         match last_child {
-            Some((c, _, e)) => {
+            Some((c, e)) => {
                 if e < until {
                     sections.push(CriticalSection {
                         span: current,
@@ -169,7 +203,7 @@ pub fn critical_path(spans: &[SpanTiming], root: usize) -> Vec<CriticalSection> 
                 let Some(parent) = spans[current].parent else {
                     break;
                 };
-                until = start;
+                until = until.min(start);
                 current = parent;
             }
         }
@@ -188,6 +222,192 @@ pub fn critical_time_by_span(sections: &[CriticalSection], span_count: usize) ->
     total
 }
 
+/// The network between a client span and the server span it called, as the two services'
+/// clocks (adjusted, when the adjustment is on) tell it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NetworkGap {
+    /// Server start − client start: the request on its way (negative: clocks disagree).
+    pub request: i64,
+    /// Client end − server end: the response on its way back.
+    pub response: i64,
+}
+
+/// A span's part in a call across a service boundary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CallRole {
+    #[default]
+    None,
+    /// A client span that called a server span (the first, if it called several) in
+    /// another service.
+    Client { server: usize },
+    /// A server span called by a client span of another service.
+    Server { client: usize, gap: NetworkGap },
+}
+
+/// Everything the trace page shows about timing, computed once per trace and skew setting
+/// from the skeleton (times in µs after `TraceSkeleton::start_ns`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TraceTiming {
+    /// Whether the clock-skew adjustment is applied.
+    pub skew_adjusted: bool,
+    /// Per span: added to its start and end (all 0 when the adjustment is off).
+    pub shift_us: Vec<i64>,
+    /// Spans whose own clock was adjusted (their shift differs from their parent's).
+    pub adjusted_count: usize,
+    /// Per span: its role in a client/server pair.
+    pub calls: Vec<CallRole>,
+    /// The span whose critical path is shown (the longest root), and its duration.
+    pub critical_root: Option<usize>,
+    pub critical_total_us: i64,
+    /// Per span: time on the critical path.
+    pub critical_us: Vec<i64>,
+    /// Critical sections grouped by span (`section_from[i]..section_from[i + 1]`), by start.
+    sections: Vec<CriticalSection>,
+    section_from: Vec<u32>,
+    /// Spans on the critical path in the order the trace ran them, with their time on it.
+    pub critical_spans: Vec<(usize, i64)>,
+}
+
+impl TraceTiming {
+    pub fn compute(skeleton: &TraceSkeleton, skew_adjusted: bool) -> TraceTiming {
+        let n = skeleton.spans.len();
+        let raw: Vec<SpanTiming> = skeleton
+            .spans
+            .iter()
+            .enumerate()
+            .map(|(i, s)| SpanTiming {
+                parent: s.parent().filter(|&p| p < n && p != i),
+                start: s.start_us(),
+                end: s.end_us(),
+                service: s.service_index() as u32,
+                kind: s.kind(),
+            })
+            .collect();
+        let shift_us = if skew_adjusted {
+            clock_skew_shifts(&raw)
+        } else {
+            vec![0; n]
+        };
+        let spans: Vec<SpanTiming> = raw
+            .iter()
+            .zip(&shift_us)
+            .map(|(s, &d)| SpanTiming {
+                start: s.start + d,
+                end: s.end + d,
+                ..*s
+            })
+            .collect();
+        let adjusted_count = (0..n)
+            .filter(|&i| shift_us[i] != spans[i].parent.map_or(0, |p| shift_us[p]))
+            .count();
+
+        let mut calls = vec![CallRole::None; n];
+        for (i, s) in spans.iter().enumerate() {
+            let Some(p) = s.parent else { continue };
+            let client = &spans[p];
+            if s.kind == SpanKind::Server
+                && client.kind == SpanKind::Client
+                && s.service != client.service
+            {
+                calls[i] = CallRole::Server {
+                    client: p,
+                    gap: NetworkGap {
+                        request: s.start - client.start,
+                        response: client.end - s.end,
+                    },
+                };
+                if calls[p] == CallRole::None {
+                    calls[p] = CallRole::Client { server: i };
+                }
+            }
+        }
+
+        // The longest span without a parent (orphans only when no true root exists).
+        let critical_root = (0..n)
+            .filter(|&i| spans[i].parent.is_none())
+            .max_by_key(|&i| {
+                let orphan = skeleton.orphans.contains_key(&(i as u32));
+                (!orphan, spans[i].duration(), std::cmp::Reverse(i))
+            });
+        let mut sections = critical_root.map_or_else(Vec::new, |r| critical_path(&spans, r));
+        let critical_us = critical_time_by_span(&sections, n);
+        let critical_total_us = critical_root.map_or(0, |r| spans[r].duration());
+        sections.sort_unstable_by_key(|s| (s.span, s.start));
+        let mut section_from = vec![0u32; n + 1];
+        for s in &sections {
+            section_from[s.span + 1] += 1;
+        }
+        for i in 0..n {
+            section_from[i + 1] += section_from[i];
+        }
+        let mut critical_spans: Vec<(usize, i64)> = (0..n)
+            .filter(|&i| critical_us[i] > 0)
+            .map(|i| (i, critical_us[i]))
+            .collect();
+        critical_spans.sort_by_key(|&(i, _)| (sections[section_from[i] as usize].start, i));
+
+        TraceTiming {
+            skew_adjusted,
+            shift_us,
+            adjusted_count,
+            calls,
+            critical_root,
+            critical_total_us,
+            critical_us,
+            sections,
+            section_from,
+            critical_spans,
+        }
+    }
+
+    /// A span's start and end as shown (µs), adjusted when the adjustment is on.
+    pub fn extent_us(&self, skeleton: &TraceSkeleton, span: usize) -> (i64, i64) {
+        let s = &skeleton.spans[span];
+        let d = self.shift_us.get(span).copied().unwrap_or(0);
+        (s.start_us() + d, s.end_us() + d)
+    }
+
+    /// The adjustment made at this span for its own clock (0 when it only moved along with
+    /// its parent, or was not moved).
+    pub fn own_adjustment_us(&self, skeleton: &TraceSkeleton, span: usize) -> i64 {
+        let d = self.shift_us.get(span).copied().unwrap_or(0);
+        let parent = skeleton.spans[span]
+            .parent()
+            .and_then(|p| self.shift_us.get(p).copied())
+            .unwrap_or(0);
+        d - parent
+    }
+
+    pub fn call_role(&self, span: usize) -> CallRole {
+        self.calls.get(span).copied().unwrap_or_default()
+    }
+
+    /// A span's stretches on the critical path, earliest first.
+    pub fn critical_sections(&self, span: usize) -> &[CriticalSection] {
+        match (self.section_from.get(span), self.section_from.get(span + 1)) {
+            (Some(&a), Some(&b)) => &self.sections[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+
+    /// A span's share of the critical root's duration (0..1).
+    pub fn critical_share(&self, span: usize) -> f64 {
+        let t = self.critical_us.get(span).copied().unwrap_or(0);
+        if self.critical_total_us <= 0 {
+            0.0
+        } else {
+            t as f64 / self.critical_total_us as f64
+        }
+    }
+
+    /// The earliest start and latest end over all spans as shown (µs).
+    pub fn bounds_us(&self, skeleton: &TraceSkeleton) -> Option<(i64, i64)> {
+        (0..skeleton.spans.len())
+            .map(|i| self.extent_us(skeleton, i))
+            .reduce(|(a, b), (c, d)| (a.min(c), b.max(d)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,6 +418,7 @@ mod tests {
             start,
             end,
             service,
+            kind: SpanKind::Internal,
         }
     }
 
@@ -300,5 +521,168 @@ mod tests {
         let _ = critical_path(&spans, 0);
         let _ = clock_skew_shifts(&spans);
         assert!(critical_path(&[], 0).is_empty());
+    }
+
+    #[test]
+    fn asynchronous_hand_offs_are_not_adjusted() {
+        let mut consumer = span(Some(0), 500, 600, 1);
+        consumer.kind = SpanKind::Consumer;
+        let spans = [span(None, 0, 100, 0), consumer];
+        assert_eq!(clock_skew_shifts(&spans), vec![0, 0]);
+    }
+
+    #[test]
+    fn a_zero_length_child_does_not_stall_the_walk() {
+        // root 0..100 with an instant child at 50 and a child 10..40.
+        let spans = [
+            span(None, 0, 100, 0),
+            span(Some(0), 10, 40, 0),
+            span(Some(0), 50, 50, 0),
+        ];
+        let by_span = critical_time_by_span(&critical_path(&spans, 0), spans.len());
+        assert_eq!(by_span, vec![70, 30, 0]);
+    }
+
+    #[test]
+    fn a_very_wide_trace_is_walked_in_near_linear_time() {
+        // 200,000 sequential children: quadratic work would take minutes.
+        let n = 200_000;
+        let mut spans = vec![span(None, 0, 2 * n as i64 + 1, 0)];
+        spans.extend((0..n as i64).map(|k| span(Some(0), 2 * k + 1, 2 * k + 2, 0)));
+        let started = std::time::Instant::now();
+        let by_span = critical_time_by_span(&critical_path(&spans, 0), spans.len());
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        assert_eq!(by_span.iter().sum::<i64>(), 2 * n as i64 + 1);
+        assert!(by_span[1..].iter().all(|&t| t == 1));
+    }
+
+    mod on_a_skeleton {
+        use super::super::*;
+        use crate::span::{SpanStatus, SpanType};
+        use crate::trace::{SkeletonSpanInput, TraceSummary};
+
+        const MS: i64 = 1_000_000;
+
+        fn input<'a>(
+            id: &'a str,
+            parent: Option<&'a str>,
+            service: &'a str,
+            kind: SpanKind,
+            start_ms: i64,
+            end_ms: i64,
+        ) -> SkeletonSpanInput<'a> {
+            SkeletonSpanInput {
+                span_id: id,
+                parent_span_id: parent,
+                name: id,
+                service,
+                span_type: SpanType::Http,
+                start_ns: 1_000 * MS + start_ms * MS,
+                end_ns: 1_000 * MS + end_ms * MS,
+                status: SpanStatus::Unset,
+                tokens: 0,
+                kind,
+            }
+        }
+
+        /// gateway (0..100) calls orders (client 10..70); orders' clock runs 30 ms behind, so
+        /// its server span says 0..40 (truly 15..55) and its db child 5..35.
+        fn skewed() -> TraceSkeleton {
+            TraceSkeleton::build(
+                TraceSummary::default(),
+                vec![
+                    input("root", None, "gateway", SpanKind::Server, 0, 100),
+                    input("call", Some("root"), "gateway", SpanKind::Client, 10, 70),
+                    input("serve", Some("call"), "orders", SpanKind::Server, 0, 40),
+                    input("db", Some("serve"), "orders", SpanKind::Internal, 5, 35),
+                    input("after", Some("root"), "gateway", SpanKind::Internal, 75, 90),
+                ],
+            )
+        }
+
+        fn index(sk: &TraceSkeleton, id: &str) -> usize {
+            sk.spans.iter().position(|s| s.span_id() == id).unwrap()
+        }
+
+        #[test]
+        fn the_skewed_server_span_moves_into_its_client_with_its_children() {
+            let sk = skewed();
+            let t = TraceTiming::compute(&sk, true);
+            let (serve, db) = (index(&sk, "serve"), index(&sk, "db"));
+            // Centred: (60 - 40) / 2 = 10 ms each side → starts at 20 ms, i.e. +20 ms.
+            assert_eq!(t.own_adjustment_us(&sk, serve), 20_000);
+            assert_eq!(t.own_adjustment_us(&sk, db), 0, "moved along, not adjusted");
+            assert_eq!(t.shift_us[db], 20_000);
+            assert_eq!(t.adjusted_count, 1);
+            let (s, e) = t.extent_us(&sk, serve);
+            let (cs, ce) = t.extent_us(&sk, index(&sk, "call"));
+            assert!(cs <= s && e <= ce);
+
+            let off = TraceTiming::compute(&sk, false);
+            assert!(off.shift_us.iter().all(|&d| d == 0));
+            assert_eq!(off.adjusted_count, 0);
+            assert_eq!(
+                off.extent_us(&sk, serve),
+                (sk.spans[serve].start_us(), sk.spans[serve].end_us())
+            );
+        }
+
+        #[test]
+        fn client_server_pairs_across_services_carry_their_gaps() {
+            let sk = skewed();
+            let (call, serve) = (index(&sk, "call"), index(&sk, "serve"));
+            let t = TraceTiming::compute(&sk, true);
+            assert_eq!(t.call_role(call), CallRole::Client { server: serve });
+            assert_eq!(
+                t.call_role(serve),
+                CallRole::Server {
+                    client: call,
+                    gap: NetworkGap {
+                        request: 10_000,
+                        response: 10_000
+                    }
+                }
+            );
+            assert_eq!(t.call_role(index(&sk, "db")), CallRole::None);
+            // Unadjusted, the gaps show the disagreeing clocks.
+            let off = TraceTiming::compute(&sk, false);
+            assert_eq!(
+                off.call_role(serve),
+                CallRole::Server {
+                    client: call,
+                    gap: NetworkGap {
+                        request: -10_000,
+                        response: 30_000
+                    }
+                }
+            );
+        }
+
+        #[test]
+        fn the_critical_path_lists_spans_in_order_with_shares_of_the_whole() {
+            let sk = skewed();
+            let t = TraceTiming::compute(&sk, true);
+            assert_eq!(t.critical_root, Some(index(&sk, "root")));
+            assert_eq!(t.critical_total_us, 100_000);
+            let order: Vec<&str> = t
+                .critical_spans
+                .iter()
+                .map(|&(i, _)| sk.spans[i].span_id())
+                .collect();
+            // root 0..10, call 10..20, serve 20..25, db 25..55, serve 55..60, call 60..70,
+            // root 70..75, after 75..90, root 90..100.
+            assert_eq!(order, vec!["root", "call", "serve", "db", "after"]);
+            let shares: f64 = t
+                .critical_spans
+                .iter()
+                .map(|&(i, _)| t.critical_share(i))
+                .sum();
+            assert!((shares - 1.0).abs() < 1e-9);
+            assert_eq!(t.critical_us[index(&sk, "db")], 30_000);
+            let root_sections = t.critical_sections(index(&sk, "root"));
+            assert_eq!(root_sections.len(), 3);
+            assert!(root_sections.windows(2).all(|w| w[0].start < w[1].start));
+            assert_eq!(t.bounds_us(&sk), Some((0, 100_000)));
+        }
     }
 }

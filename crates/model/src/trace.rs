@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::span::{SpanStatus, SpanType};
+use crate::span::{SpanKind, SpanStatus, SpanType};
 
 /// One row of the trace list, kept up to date by the store as spans of the trace arrive
 /// (in any order, over any number of requests).
@@ -69,14 +69,16 @@ pub struct TracePage {
 }
 
 /// One span in a trace skeleton, serialised as a JSON array to stay small on 100k-span
-/// traces: `[span_id, parent, name, service, type, start, duration, status, tokens]`.
+/// traces: `[span_id, parent, name, service, type, start, duration, status, tokens, kind]`.
 ///
 /// - `parent`: index of the parent in `TraceSkeleton::spans`, or -1 for a root or an orphan
 ///   (an orphan's missing parent id is in `TraceSkeleton::orphans`);
 /// - `name`, `service`: indexes into `TraceSkeleton::names` and `TraceSkeleton::services`;
 /// - `type`: `SpanType::code`; `status`: `SpanStatus::code`;
 /// - `start`: microseconds after `TraceSkeleton::start_ns`; `duration`: microseconds;
-/// - `tokens`: input plus output tokens (0 when none).
+/// - `tokens`: input plus output tokens (0 when none);
+/// - `kind`: the OTel span kind, `SpanKind::code` (the OTLP number; 0 or absent: unknown,
+///   read as internal).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SkeletonSpan(
     pub String,
@@ -88,6 +90,7 @@ pub struct SkeletonSpan(
     pub i64,
     pub u8,
     pub i64,
+    #[serde(default)] pub u8,
 );
 
 impl SkeletonSpan {
@@ -120,6 +123,9 @@ impl SkeletonSpan {
     }
     pub fn tokens(&self) -> i64 {
         self.8
+    }
+    pub fn kind(&self) -> SpanKind {
+        SpanKind::from_code(self.9)
     }
 }
 
@@ -161,6 +167,7 @@ pub struct SkeletonSpanInput<'a> {
     pub end_ns: i64,
     pub status: SpanStatus,
     pub tokens: i64,
+    pub kind: SpanKind,
 }
 
 impl TraceSkeleton {
@@ -205,6 +212,7 @@ impl TraceSkeleton {
                     (s.end_ns - s.start_ns).max(0) / 1_000,
                     s.status.code(),
                     s.tokens,
+                    s.kind.code(),
                 )
             })
             .collect();
@@ -252,6 +260,7 @@ mod tests {
             end_ns: start + 5_000,
             status: SpanStatus::Unset,
             tokens: 0,
+            kind: SpanKind::Server,
         }
     }
 
@@ -281,10 +290,14 @@ mod tests {
 
     #[test]
     fn skeleton_span_is_a_json_array() {
-        let span = SkeletonSpan("ab".into(), -1, 0, 1, 2, 10, 20, 2, 7);
+        let span = SkeletonSpan("ab".into(), -1, 0, 1, 2, 10, 20, 2, 7, 3);
         assert_eq!(
             serde_json::to_string(&span).unwrap(),
-            r#"["ab",-1,0,1,2,10,20,2,7]"#
+            r#"["ab",-1,0,1,2,10,20,2,7,3]"#
         );
+        assert_eq!(span.kind(), SpanKind::Client);
+        // A skeleton from before kinds were sent still reads (kind unknown: internal).
+        let old: SkeletonSpan = serde_json::from_str(r#"["ab",-1,0,1,2,10,20,2,7]"#).unwrap();
+        assert_eq!(old.kind(), SpanKind::Internal);
     }
 }

@@ -577,7 +577,18 @@ mod tests {
                 .iter()
                 .enumerate()
                 .map(|(i, &p)| {
-                    SkeletonSpan(format!("{i:016x}"), p, i as u32, 0, 11, i as i64, 10, 0, 0)
+                    SkeletonSpan(
+                        format!("{i:016x}"),
+                        p,
+                        i as u32,
+                        0,
+                        11,
+                        i as i64,
+                        10,
+                        0,
+                        0,
+                        0,
+                    )
                 })
                 .collect(),
             names: (0..parents.len()).map(|i| format!("s{i}")).collect(),

@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use rusqlite::{params, Connection, OptionalExtension};
-use skein_model::span::{Span, SpanStatus};
+use skein_model::span::{Span, SpanKind, SpanStatus};
 
 use crate::store::{StoreError, StoreResult};
 
@@ -254,6 +254,7 @@ pub(super) struct SpanRow {
     pub parent_span_id: Option<String>,
     pub name: String,
     pub span_type: u8,
+    pub kind: SpanKind,
     pub service: String,
     pub start_ns: i64,
     pub end_ns: i64,
@@ -279,6 +280,7 @@ impl SpanRow {
     pub fn with_body(span: Span, body: Vec<u8>) -> SpanRow {
         SpanRow {
             span_type: span.span_type.code(),
+            kind: span.kind,
             project: span.project,
             trace_id: span.trace_id,
             span_id: span.span_id,

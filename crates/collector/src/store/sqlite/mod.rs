@@ -281,7 +281,8 @@ fn configure_writer(conn: &Connection) -> StoreResult<()> {
     Ok(())
 }
 
-const SCHEMA_VERSION: i64 = 1;
+/// 2 added `spans.kind` (the OTel span kind, for the trace skeleton).
+const SCHEMA_VERSION: i64 = 2;
 
 fn migrate(conn: &mut Connection) -> StoreResult<()> {
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
@@ -292,6 +293,15 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
     }
     if version == SCHEMA_VERSION {
         return check_layout(conn);
+    }
+    if version == 1 {
+        check_layout(conn)?;
+        // Spans stored before have an unknown kind (0), read as internal.
+        let tx = conn.transaction()?;
+        tx.execute_batch("ALTER TABLE spans ADD COLUMN kind INTEGER NOT NULL DEFAULT 0")?;
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        tx.commit()?;
+        return Ok(());
     }
     let tx = conn.transaction()?;
     tx.execute_batch(
@@ -309,7 +319,8 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
             end_ns INTEGER NOT NULL,
             status INTEGER NOT NULL,
             tokens INTEGER NOT NULL,
-            body BLOB NOT NULL
+            body BLOB NOT NULL,
+            kind INTEGER NOT NULL DEFAULT 0
         );
         CREATE UNIQUE INDEX IF NOT EXISTS spans_by_trace ON spans (trace, span_id);
 
@@ -677,8 +688,8 @@ fn insert_spans(
     let mut tag_counts = TagCounts::default();
     let mut insert = conn.prepare_cached(
         "INSERT OR IGNORE INTO spans (trace, span_id, parent_span_id, name, span_type, service, \
-         start_ns, end_ns, status, tokens, body) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+         start_ns, end_ns, status, tokens, body, kind) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?;
     for group in groups {
         let (project, trace_id) = (group[0].project.as_str(), group[0].trace_id.as_str());
@@ -705,6 +716,7 @@ fn insert_spans(
                 span.status.code(),
                 span.total_tokens(),
                 span.body,
+                span.kind.code(),
             ])?;
             if n == 0 {
                 outcome.duplicates += 1;
@@ -1326,10 +1338,11 @@ fn trace_sync(
         end_ns: i64,
         status: u8,
         tokens: i64,
+        kind: u8,
     }
     let mut stmt = conn.prepare_cached(
-        "SELECT span_id, parent_span_id, name, service, span_type, start_ns, end_ns, status, tokens \
-         FROM spans WHERE trace = ?1",
+        "SELECT span_id, parent_span_id, name, service, span_type, start_ns, end_ns, status, tokens, \
+         kind FROM spans WHERE trace = ?1",
     )?;
     let raw = stmt
         .query_map(params![id], |r| {
@@ -1343,6 +1356,7 @@ fn trace_sync(
                 end_ns: r.get(6)?,
                 status: r.get(7)?,
                 tokens: r.get(8)?,
+                kind: r.get(9)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
@@ -1358,6 +1372,7 @@ fn trace_sync(
             end_ns: s.end_ns,
             status: SpanStatus::from_code(s.status),
             tokens: s.tokens,
+            kind: skein_model::SpanKind::from_code(s.kind),
         })
         .collect();
     Ok(Some(TraceSkeleton::build(summary, inputs)))

@@ -164,7 +164,7 @@ fn replace_row(conn: &Connection, trace: i64, span: &Span, dict: &CurrentDict) -
     // In place: the row keeps its rowid, i.e. its place in the arrival order.
     conn.prepare_cached(
         "UPDATE spans SET parent_span_id = ?3, name = ?4, span_type = ?5, service = ?6, \
-         start_ns = ?7, end_ns = ?8, status = ?9, tokens = ?10, body = ?11 \
+         start_ns = ?7, end_ns = ?8, status = ?9, tokens = ?10, body = ?11, kind = ?12 \
          WHERE trace = ?1 AND span_id = ?2",
     )?
     .execute(params![
@@ -179,6 +179,7 @@ fn replace_row(conn: &Connection, trace: i64, span: &Span, dict: &CurrentDict) -
         span.status.code(),
         span.total_tokens().unwrap_or(0),
         body,
+        span.kind.code(),
     ])?;
     Ok(())
 }
