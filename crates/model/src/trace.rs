@@ -17,6 +17,9 @@ pub struct TraceSummary {
     pub root_span_id: Option<String>,
     /// False while the trace's root span has not arrived (all spans so far have a parent).
     pub has_root: bool,
+    /// The root span's type (agent, llm, http…); none until the root arrives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_span_type: Option<SpanType>,
     pub start_ns: i64,
     pub end_ns: i64,
     pub span_count: u64,

@@ -28,7 +28,7 @@ use async_trait::async_trait;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension, Row};
 use skein_model::metrics::{MetricQuery, MetricResponse};
-use skein_model::span::{Span, SpanStatus};
+use skein_model::span::{Span, SpanStatus, SpanType};
 use skein_model::{
     Feedback, FeedbackUpdate, NewFeedback, ProjectInfo, ServiceInfo, SkeletonSpanInput,
     StatusFilter, TagKeyInfo, TagValueInfo, TracePage, TraceQuery, TraceSkeleton, TraceSort,
@@ -134,8 +134,9 @@ impl SqliteStore {
         }
         let mut conn = Connection::open(&options.path)?;
         configure_writer(&conn)?;
-        migrate(&mut conn)?;
+        // Before `migrate`: a migration may look runs up in `span_lookup`.
         upsert::ensure_schema(&conn)?;
+        migrate(&mut conn)?;
         let next_trace_id = next_trace_id(&conn)?;
         let dict = Arc::new(CurrentDict::load(&conn)?);
 
@@ -281,8 +282,21 @@ fn configure_writer(conn: &Connection) -> StoreResult<()> {
     Ok(())
 }
 
-/// 2 added `spans.kind` (the OTel span kind, for the trace skeleton).
-const SCHEMA_VERSION: i64 = 2;
+/// The layout's version (`PRAGMA user_version`). A new database is created at the latest
+/// layout (`create_schema`); an older file is brought up to it in place, one step of
+/// `MIGRATIONS` at a time, each in its own transaction, so a crash mid-way resumes there.
+///
+/// - 1: the first layout (files from before `trace_tags.project` also say 1);
+/// - 2: `spans.kind` (the OTel span kind, for the trace skeleton);
+/// - 3: `trace_tags.project` and `trace_tags_by_value` where missing, `traces.root_span_type`,
+///   feedback's trace ids resolved from their runs, `feedback_waiting`.
+const SCHEMA_VERSION: i64 = 3;
+
+type Migration = fn(&Connection) -> StoreResult<()>;
+
+/// `MIGRATIONS[i]` takes a database from version `i + 1` to `i + 2`.
+const MIGRATIONS: [Migration; (SCHEMA_VERSION - 1) as usize] =
+    [add_span_kinds, add_tag_projects_root_types_feedback_traces];
 
 fn migrate(conn: &mut Connection) -> StoreResult<()> {
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
@@ -291,18 +305,77 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
             "the database was written by a newer Skein (schema {version}, this one knows {SCHEMA_VERSION})"
         )));
     }
-    if version == SCHEMA_VERSION {
-        return check_layout(conn);
+    if version == 0 {
+        return create_schema(conn);
     }
-    if version == 1 {
-        check_layout(conn)?;
-        // Spans stored before have an unknown kind (0), read as internal.
+    check_layout(conn)?;
+    for (i, step) in MIGRATIONS.iter().enumerate().skip(version as usize - 1) {
+        let to = i as i64 + 2;
         let tx = conn.transaction()?;
-        tx.execute_batch("ALTER TABLE spans ADD COLUMN kind INTEGER NOT NULL DEFAULT 0")?;
-        tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        step(&tx)?;
+        tx.pragma_update(None, "user_version", to)?;
         tx.commit()?;
-        return Ok(());
+        tracing::info!(from = to - 1, to, "database layout upgraded");
     }
+    Ok(())
+}
+
+fn has_column(conn: &Connection, table: &str, column: &str) -> StoreResult<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2)",
+        params![table, column],
+        |r| r.get(0),
+    )?)
+}
+
+/// 1 → 2. Spans stored before have an unknown kind (0), read as internal.
+fn add_span_kinds(conn: &Connection) -> StoreResult<()> {
+    if !has_column(conn, "spans", "kind")? {
+        conn.execute_batch("ALTER TABLE spans ADD COLUMN kind INTEGER NOT NULL DEFAULT 0")?;
+    }
+    Ok(())
+}
+
+/// 2 → 3. `trace_tags.project` came without a migration (files said 1 with or without it);
+/// each row takes its trace's project. The root span type is read from the stored root.
+/// Feedback posted with only a run id gets its run's trace, as new feedback now does when
+/// written. Columns are added only where missing (a file taken back by hand may have them).
+fn add_tag_projects_root_types_feedback_traces(conn: &Connection) -> StoreResult<()> {
+    if !has_column(conn, "trace_tags", "project")? {
+        conn.execute_batch(
+            "ALTER TABLE trace_tags ADD COLUMN project TEXT NOT NULL DEFAULT '';
+             UPDATE trace_tags SET project = coalesce(
+                 (SELECT t.project FROM traces t WHERE t.id = trace_tags.trace), '');",
+        )?;
+    }
+    if !has_column(conn, "traces", "root_span_type")? {
+        conn.execute_batch("ALTER TABLE traces ADD COLUMN root_span_type INTEGER")?;
+    }
+    conn.execute_batch(
+        "CREATE INDEX IF NOT EXISTS trace_tags_by_value ON trace_tags (project, key, value, trace);
+         UPDATE traces SET root_span_type = (SELECT s.span_type FROM spans s
+             WHERE s.trace = traces.id AND s.span_id = traces.root_span_id)
+         WHERE root_span_id IS NOT NULL;
+         CREATE INDEX IF NOT EXISTS feedback_waiting ON feedback (project, run_id)
+             WHERE trace_id IS NULL;",
+    )?;
+    let waiting: Vec<(String, String, String)> = conn
+        .prepare("SELECT id, project, run_id FROM feedback WHERE trace_id IS NULL")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    for (id, project, run_id) in waiting {
+        if let Some(trace_id) = trace_of_run(conn, &project, &run_id)? {
+            conn.execute(
+                "UPDATE feedback SET trace_id = ?2 WHERE id = ?1",
+                params![id, trace_id],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The latest layout, for a new database.
+fn create_schema(conn: &mut Connection) -> StoreResult<()> {
     let tx = conn.transaction()?;
     tx.execute_batch(
         r#"
@@ -344,7 +417,9 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
             input_tokens INTEGER NOT NULL,
             output_tokens INTEGER NOT NULL,
             cost REAL NOT NULL,
-            first_name_start_ns INTEGER NOT NULL
+            first_name_start_ns INTEGER NOT NULL,
+            -- `SpanType::code` of the root span; NULL until the root arrives.
+            root_span_type INTEGER
         );
         CREATE UNIQUE INDEX IF NOT EXISTS traces_by_id ON traces (project, trace_id);
         CREATE INDEX IF NOT EXISTS traces_by_start ON traces (project, start_ns, trace_id);
@@ -397,6 +472,9 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
         CREATE INDEX IF NOT EXISTS feedback_by_run ON feedback (project, run_id);
         CREATE INDEX IF NOT EXISTS feedback_by_trace ON feedback (project, trace_id);
         CREATE INDEX IF NOT EXISTS feedback_by_key ON feedback (project, key, created_ms);
+        -- Feedback whose run has not arrived: the run's insert gives it its trace.
+        CREATE INDEX IF NOT EXISTS feedback_waiting ON feedback (project, run_id)
+            WHERE trace_id IS NULL;
 
         -- Compression dictionaries of span bodies (`codec`), never changed once written.
         CREATE TABLE IF NOT EXISTS body_dicts (
@@ -561,6 +639,7 @@ struct TraceDelta {
 struct RootInfo {
     name: String,
     span_id: String,
+    span_type: u8,
     status: SpanStatus,
     service: String,
     tags: BTreeMap<String, String>,
@@ -603,6 +682,7 @@ impl TraceDelta {
             self.root = Some(RootInfo {
                 name: span.name.clone(),
                 span_id: span.span_id.clone(),
+                span_type: span.span_type,
                 status: span.status,
                 service: span.service.clone(),
                 tags: span.tags.clone(),
@@ -743,6 +823,7 @@ fn insert_spans(
         upsert_service.execute(params![project, name, count, errors])?;
     }
     tag_counts.flush(conn)?;
+    attach_waiting_feedback(conn, rows)?;
     Ok(outcome)
 }
 
@@ -762,8 +843,8 @@ fn read_trace(conn: &Connection, project: &str, trace_id: &str) -> StoreResult<O
         .query_row(params![project, trace_id], |row| {
             Ok(TraceRow {
                 summary: trace_from_row(row)?,
-                first_name_start_ns: row.get(16)?,
-                id: row.get(17)?,
+                first_name_start_ns: row.get(17)?,
+                id: row.get(18)?,
             })
         })
         .optional()?)
@@ -821,6 +902,7 @@ fn merge_trace(
         // The root speaks for the trace: its name, its tags over its children's, its service first.
         t.root_name = root.name;
         t.root_span_id = Some(root.span_id);
+        t.root_span_type = Some(SpanType::from_code(root.span_type));
         t.has_root = true;
         for (k, v) in root.tags {
             if t.tags.len() < MAX_TRACE_TAGS || t.tags.contains_key(&k) {
@@ -854,14 +936,14 @@ fn merge_trace(
     let sql = if is_new {
         "INSERT INTO traces (project, trace_id, root_name, root_span_id, start_ns, end_ns, \
          duration_ns, span_count, error_count, status, services, tags, session_id, user_id, \
-         input_tokens, output_tokens, cost, first_name_start_ns, id) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
+         input_tokens, output_tokens, cost, first_name_start_ns, id, root_span_type) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
     } else {
         "UPDATE traces SET project = ?1, trace_id = ?2, root_name = ?3, root_span_id = ?4, \
          start_ns = ?5, end_ns = ?6, duration_ns = ?7, span_count = ?8, error_count = ?9, \
          status = ?10, services = ?11, tags = ?12, session_id = ?13, user_id = ?14, \
-         input_tokens = ?15, output_tokens = ?16, cost = ?17, first_name_start_ns = ?18 \
-         WHERE id = ?19"
+         input_tokens = ?15, output_tokens = ?16, cost = ?17, first_name_start_ns = ?18, \
+         root_span_type = ?20 WHERE id = ?19"
     };
     conn.prepare_cached(sql)?.execute(params![
         project,
@@ -883,6 +965,7 @@ fn merge_trace(
         t.cost,
         row.first_name_start_ns,
         row.id,
+        t.root_span_type.map(SpanType::code),
     ])?;
 
     let mut set_tag = conn.prepare_cached(
@@ -927,11 +1010,15 @@ fn insert_feedback(conn: &Connection, project: &str, new: &NewFeedback) -> Store
         )
         .optional()?
         .unwrap_or(now);
+    let trace_id = match &new.trace_id {
+        Some(t) => Some(t.clone()),
+        None => trace_of_run(conn, project, &new.run_id)?,
+    };
     let feedback = Feedback {
         id,
         project: project.to_string(),
         run_id: new.run_id.clone(),
-        trace_id: new.trace_id.clone(),
+        trace_id,
         key: new.key.clone(),
         score: new.score,
         value: new.value.clone(),
@@ -943,6 +1030,48 @@ fn insert_feedback(conn: &Connection, project: &str, new: &NewFeedback) -> Store
     };
     write_feedback(conn, &feedback)?;
     Ok(feedback)
+}
+
+/// The trace of span `run_id` in `project`, if it is stored: through `span_lookup` (LangSmith
+/// runs, by key), else by the project's traces in `spans_by_trace` (spans have no index by
+/// span id alone: it would slow every insert; feedback that names no trace is rare).
+fn trace_of_run(conn: &Connection, project: &str, run_id: &str) -> StoreResult<Option<String>> {
+    let looked_up: Option<String> = conn
+        .prepare_cached(
+            "SELECT trace_id FROM span_lookup WHERE span_id = ?1 AND project = ?2 LIMIT 1",
+        )?
+        .query_row(params![run_id, project], |r| r.get(0))
+        .optional()?;
+    if looked_up.is_some() {
+        return Ok(looked_up);
+    }
+    Ok(conn
+        .prepare_cached(
+            "SELECT t.trace_id FROM traces t JOIN spans s ON s.trace = t.id \
+             WHERE t.project = ?1 AND s.span_id = ?2 LIMIT 1",
+        )?
+        .query_row(params![project, run_id], |r| r.get(0))
+        .optional()?)
+}
+
+/// Feedback stored before its run arrived (the LangSmith SDK may send it first) gets the
+/// run's trace as the run is inserted. Costs one probe of `feedback_waiting` per write
+/// while no feedback waits.
+fn attach_waiting_feedback(conn: &Connection, rows: &[SpanRow]) -> StoreResult<()> {
+    let waiting: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM feedback WHERE trace_id IS NULL)")?
+        .query_row([], |r| r.get(0))?;
+    if !waiting {
+        return Ok(());
+    }
+    let mut attach = conn.prepare_cached(
+        "UPDATE feedback SET trace_id = ?3 \
+         WHERE project = ?1 AND run_id = ?2 AND trace_id IS NULL",
+    )?;
+    for row in rows {
+        attach.execute(params![row.project, row.span_id, row.trace_id])?;
+    }
+    Ok(())
 }
 
 fn write_feedback(conn: &Connection, f: &Feedback) -> StoreResult<()> {
@@ -1051,7 +1180,7 @@ impl ReaderPool {
 
 const TRACE_COLUMNS: &str = "trace_id, root_name, root_span_id, start_ns, end_ns, span_count, \
     error_count, status, services, tags, session_id, user_id, input_tokens, output_tokens, cost, \
-    duration_ns";
+    duration_ns, root_span_type";
 
 fn trace_from_row(row: &Row<'_>) -> rusqlite::Result<TraceSummary> {
     let services: String = row.get(8)?;
@@ -1074,6 +1203,7 @@ fn trace_from_row(row: &Row<'_>) -> rusqlite::Result<TraceSummary> {
         input_tokens: row.get(12)?,
         output_tokens: row.get(13)?,
         cost: row.get(14)?,
+        root_span_type: row.get::<_, Option<u8>>(16)?.map(SpanType::from_code),
         feedback: Vec::new(),
     })
 }
@@ -1322,7 +1452,7 @@ fn trace_sync(
             "SELECT {TRACE_COLUMNS}, id FROM traces WHERE project = ?1 AND trace_id = ?2"
         ))?
         .query_row(params![project, trace_id], |r| {
-            Ok((trace_from_row(r)?, r.get::<_, i64>(16)?))
+            Ok((trace_from_row(r)?, r.get::<_, i64>(17)?))
         })
         .optional()?
     else {
@@ -1608,13 +1738,8 @@ impl Store for SqliteStore {
                 args.push(run.clone().into());
             }
             if let Some(trace) = &filter.trace_id {
-                // Feedback posted without a trace id is found through its run's span.
-                sql.push_str(
-                    " AND (f.trace_id = ? OR (f.trace_id IS NULL AND f.run_id IN \
-                     (SELECT s.span_id FROM traces t JOIN spans s ON s.trace = t.id \
-                      WHERE t.project = f.project AND t.trace_id = ?)))",
-                );
-                args.push(trace.clone().into());
+                // Feedback gets its run's trace when written, or when its run arrives.
+                sql.push_str(" AND f.trace_id = ?");
                 args.push(trace.clone().into());
             }
             if let Some(key) = &filter.key {
