@@ -17,6 +17,7 @@ use crate::components::filter_bar::{go_to_list, FilterBar};
 use crate::components::icons::TraceIcon;
 use crate::components::service_chip::ServiceChip;
 use crate::components::skeleton::SkeletonRows;
+use crate::components::span_type::SpanTypeIcon;
 use crate::components::status_badge::StatusBadge;
 use crate::components::tag_chip::TagChip;
 use crate::time::{full_time, local_time, now_ms, use_clock};
@@ -385,8 +386,8 @@ fn TraceRow(
         <tr class="trace-row" class:row-error=failed on:click=open data-trace-id=trace.trace_id.clone()>
             <td class="col-name">
                 <div class="name-cell">
-                    // The summary does not carry the root span's type: a neutral trace glyph.
-                    <TraceIcon/>
+                    // The root span's type; a neutral trace glyph until the root arrives.
+                    {match trace.root_span_type { Some(kind) => view! { <SpanTypeIcon kind=kind/> }.into_any(), None => view! { <TraceIcon/> }.into_any() }}
                     <a class="root-name" href=href title=trace.root_name.clone()>{root_name}</a>
                     {(!trace.has_root).then(|| view! {
                         <span class="hint" title="The root span has not arrived (yet)">"no root"</span>
