@@ -243,6 +243,15 @@ async fn a_database_in_the_first_layout_upgrades_in_place() {
     .await;
     let dir = collector.kill();
     let db = dir.path().join("skein.db");
+    let user_version = |db: &std::path::Path| -> i64 {
+        rusqlite::Connection::open(db)
+            .unwrap()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap()
+    };
+    // What this version creates is its latest layout, which the upgrade must reach.
+    let latest = user_version(&db);
+    assert!(latest >= 3, "{latest}");
     downgrade_to_first_layout(&db);
     {
         // The old layout for real: an insert as this version writes it fails.
@@ -290,11 +299,8 @@ async fn a_database_in_the_first_layout_upgrades_in_place() {
     assert_eq!(prod["total"], 1, "{prod}");
     let dir = collector.kill();
 
+    assert_eq!(user_version(&dir.path().join("skein.db")), latest);
     let conn = rusqlite::Connection::open(dir.path().join("skein.db")).unwrap();
-    let version: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(version, 3);
     let tagged: i64 = conn
         .query_row(
             "SELECT count(*) FROM trace_tags WHERE project = 'default'",
