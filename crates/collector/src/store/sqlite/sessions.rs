@@ -264,7 +264,6 @@ fn list_groups(
 /// (140 ms instead of 1 ms for a session with 62k feedback records in the project).
 fn group_feedback(
     conn: &Connection,
-    project: &str,
     filter: &(String, Vec<SqlValue>),
     group: Group,
     ids: &[String],
@@ -282,31 +281,14 @@ fn group_feedback(
          FROM traces t CROSS JOIN feedback f ON f.project = t.project AND f.trace_id = t.trace_id \
          WHERE {sql_filter} AND {col} IN ({marks}) GROUP BY 1, 2"
     );
-    // Feedback that names only its run is found through the run's span: every span of the
-    // groups' traces is probed, which is dear for a page of users with long histories, so
-    // only when the project has such feedback (`feedback_by_trace` answers that at once).
-    let run_only: bool = conn
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM feedback WHERE project = ?1 AND trace_id IS NULL)",
-        )?
-        .query_row(params![project], |r| r.get(0))?;
-    let id_args = ids.iter().map(|id| SqlValue::from(id.clone()));
-    let mut args: Vec<SqlValue> = filter_args.iter().cloned().chain(id_args.clone()).collect();
-    let sql = if run_only {
-        args.extend(filter_args.iter().cloned().chain(id_args));
-        format!(
-            "SELECT id, key, sum(n), sum(scored), sum(total) FROM ( {by_trace} \
-               UNION ALL \
-               SELECT {col}, f.key, count(*), count(f.score), total(f.score) \
-               FROM traces t CROSS JOIN spans s ON s.trace = t.id \
-               CROSS JOIN feedback f ON f.project = t.project AND f.run_id = s.span_id \
-                    AND f.trace_id IS NULL \
-               WHERE {sql_filter} AND {col} IN ({marks}) GROUP BY 1, 2 \
-             ) GROUP BY id, key ORDER BY id, key"
-        )
-    } else {
-        format!("{by_trace} ORDER BY 1, 2")
-    };
+    // Feedback carries its run's trace (resolved when written, or when the run arrives), so
+    // the trace id alone finds it.
+    let args: Vec<SqlValue> = filter_args
+        .iter()
+        .cloned()
+        .chain(ids.iter().map(|id| SqlValue::from(id.clone())))
+        .collect();
+    let sql = format!("{by_trace} ORDER BY 1, 2");
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query(params_from_iter(args))?;
     while let Some(row) = rows.next()? {
@@ -343,7 +325,7 @@ fn list_sessions_in(tx: &Connection, project: &str, q: &SessionQuery) -> StoreRe
         q.limit(),
     )?;
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let mut feedback = group_feedback(tx, project, &filter, Group::Session, &ids)?;
+    let mut feedback = group_feedback(tx, &filter, Group::Session, &ids)?;
     let sessions = rows
         .into_iter()
         .map(|mut r| {
@@ -374,7 +356,7 @@ fn list_users_sync(conn: &Connection, project: &str, q: &SessionQuery) -> StoreR
         q.limit(),
     )?;
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let mut feedback = group_feedback(&tx, project, &filter, Group::User, &ids)?;
+    let mut feedback = group_feedback(&tx, &filter, Group::User, &ids)?;
     let users = rows
         .into_iter()
         .map(|mut r| {
@@ -410,7 +392,7 @@ fn one_group(
     let Some(mut row) = rows.pop() else {
         return Ok(None);
     };
-    row.stats.feedback = group_feedback(conn, project, &filter, group, &[id.to_string()])?
+    row.stats.feedback = group_feedback(conn, &filter, group, &[id.to_string()])?
         .remove(id)
         .unwrap_or_default();
     Ok(Some(row))
