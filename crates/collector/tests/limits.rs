@@ -436,8 +436,12 @@ async fn langsmith_runs_over_the_limits_are_refused_whole() {
         "{answer}"
     );
     assert_eq!(run_status(&collector, RUN).await, 404);
-    let feedback_list =
-        get_json(&collector.url(&format!("/api/v1/feedback?project=limits-ls&run_id={RUN}"))).await;
+    // The run's trace id is its UUID's hex digits (see the README).
+    let feedback_url = collector.url(&format!(
+        "/api/v1/feedback?project=limits-ls&trace_id={}",
+        RUN.replace('-', "")
+    ));
+    let feedback_list = get_json(&feedback_url).await;
     assert_eq!(feedback_list["feedback"], json!([]), "{feedback_list}");
 
     // Within the limits, the same upload is stored, feedback and all.
@@ -451,6 +455,12 @@ async fn langsmith_runs_over_the_limits_are_refused_whole() {
     assert_eq!(status, 202, "{answer}");
     assert_eq!(answer["runs"], 1, "{answer}");
     assert_eq!(answer["feedback"], 1, "{answer}");
+    let feedback_list = get_json(&feedback_url).await;
+    assert_eq!(
+        feedback_list["feedback"].as_array().map(Vec::len),
+        Some(1),
+        "{feedback_list}"
+    );
     let stored = get_json(&collector.url(&format!("/api/langsmith/runs/{RUN}"))).await;
     assert_eq!(
         stored["inputs"]["q"].as_str().map(str::len),
