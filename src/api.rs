@@ -1,7 +1,18 @@
 //! The collector's JSON API, as the dashboard uses it. Same origin as the page; every
 //! call names the project. URLs are built in `links`.
+//!
+//! Every request carries the browser session's API key (`x-api-key`, kept in sessionStorage)
+//! when there is one. A 401 asks the shell to prompt for a key and waits: the request is sent
+//! again once a key is accepted, so pages never see it. A 403 (the key is for another project)
+//! is told to the shell, which offers the key's projects, and returned to the page as usual.
 
-use gloo_net::http::{Request, Response};
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+use gloo_net::http::{Request, RequestBuilder, Response};
+use leptos::prelude::{RwSignal, Set};
 use serde::de::DeserializeOwned;
 use skein_model::metrics::{MetricQuery, MetricResponse};
 use skein_model::query::encode_pairs;
@@ -44,6 +55,9 @@ impl ApiError {
             ApiError::Status { status, .. } if *status >= 500 => {
                 "The Skein collector had a problem".to_string()
             }
+            ApiError::Status { status: 403, .. } => {
+                "This API key can't see this project".to_string()
+            }
             ApiError::Status { .. } => "The Skein collector refused the request".to_string(),
             ApiError::Unexpected(_) => "Unexpected answer from the collector".to_string(),
         }
@@ -73,12 +87,173 @@ fn unreachable(why: &str) -> ApiError {
     ))
 }
 
-async fn get<T: DeserializeOwned>(url: String) -> Result<T, ApiError> {
+// The API key of this browser session.
+
+const KEY_STORAGE: &str = "skein.apiKey";
+const KEY_HEADER: &str = "x-api-key";
+
+fn session_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok().flatten()
+}
+
+/// The key this browser session uses, if one was accepted.
+pub fn stored_key() -> Option<String> {
+    session_storage()?
+        .get_item(KEY_STORAGE)
+        .ok()
+        .flatten()
+        .filter(|k| !k.is_empty())
+}
+
+/// Drops the session's key; the next request that needs one asks again.
+pub fn forget_key() {
+    if let Some(storage) = session_storage() {
+        let _ = storage.remove_item(KEY_STORAGE);
+    }
+}
+
+/// Why the shell should ask for a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyNeeded {
+    /// The collector wants a key and this session has none.
+    Missing,
+    /// The session's key stopped working (revoked, or the data dir changed).
+    Refused,
+}
+
+/// Where api.rs tells the shell what the user has to act on.
+#[derive(Clone, Copy)]
+pub struct KeySignals {
+    pub needed: RwSignal<Option<KeyNeeded>>,
+    /// The project a request was refused for (403).
+    pub forbidden: RwSignal<Option<String>>,
+}
+
+thread_local! {
+    static SIGNALS: Cell<Option<KeySignals>> = const { Cell::new(None) };
+    /// Bumped each time a key is accepted; requests waiting for a key watch it.
+    static KEY_GENERATION: Cell<u64> = const { Cell::new(0) };
+    static KEY_WAITERS: RefCell<Vec<Waker>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Called once by the shell.
+pub fn set_key_signals(signals: KeySignals) {
+    SIGNALS.with(|s| s.set(Some(signals)));
+}
+
+/// Keeps an accepted key for the browser session and sends the waiting requests again.
+pub fn accept_key(key: &str) {
+    if let Some(storage) = session_storage() {
+        let _ = storage.set_item(KEY_STORAGE, key);
+    }
+    KEY_GENERATION.with(|g| g.set(g.get() + 1));
+    for waker in KEY_WAITERS.with(|w| std::mem::take(&mut *w.borrow_mut())) {
+        waker.wake();
+    }
+    if let Some(signals) = SIGNALS.with(Cell::get) {
+        signals.needed.try_set(None);
+    }
+}
+
+/// Resolves once a key is accepted after it was created.
+struct KeyAccepted {
+    generation: u64,
+}
+
+impl Future for KeyAccepted {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if KEY_GENERATION.with(Cell::get) > self.generation {
+            Poll::Ready(())
+        } else {
+            KEY_WAITERS.with(|w| w.borrow_mut().push(cx.waker().clone()));
+            Poll::Pending
+        }
+    }
+}
+
+/// After a 401 to a request sent with `sent`: forgets that key, and unless another key has
+/// been accepted meanwhile, has the shell ask for one and waits for it.
+async fn key_refused(sent: Option<&str>) {
+    let stored = stored_key();
+    if stored.is_some() && stored.as_deref() != sent {
+        return;
+    }
+    forget_key();
+    let generation = KEY_GENERATION.with(Cell::get);
+    if let Some(signals) = SIGNALS.with(Cell::get) {
+        let reason = if sent.is_some() {
+            KeyNeeded::Refused
+        } else {
+            KeyNeeded::Missing
+        };
+        signals.needed.try_set(Some(reason));
+    }
+    KeyAccepted { generation }.await;
+}
+
+/// The `project` a request URL names.
+fn project_in(url: &str) -> Option<String> {
+    let query = url.split_once('?')?.1;
+    skein_model::query::parse_query_string(query)
+        .into_iter()
+        .find(|(k, _)| k == "project")
+        .map(|(_, v)| v)
+}
+
+/// Sends a request with the session's key (built afresh for each try), waiting out a 401
+/// until a key is accepted, and telling the shell about a 403.
+async fn send(method: &str, url: &str, json_body: Option<String>) -> Result<Response, ApiError> {
+    loop {
+        let key = stored_key();
+        let mut builder: RequestBuilder = match method {
+            "POST" => Request::post(url),
+            "PATCH" => Request::patch(url),
+            "DELETE" => Request::delete(url),
+            _ => Request::get(url),
+        };
+        builder = builder.header("accept", "application/json");
+        if let Some(key) = &key {
+            builder = builder.header(KEY_HEADER, key);
+        }
+        let request = match &json_body {
+            Some(json) => builder
+                .header("content-type", "application/json")
+                .body(json.as_str()),
+            None => builder.build(),
+        }
+        .map_err(|e| ApiError::Unexpected(e.to_string()))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| unreachable(&e.to_string()))?;
+        match response.status() {
+            401 => key_refused(key.as_deref()).await,
+            403 => {
+                if let (Some(signals), Some(project)) = (SIGNALS.with(Cell::get), project_in(url)) {
+                    signals.forbidden.try_set(Some(project));
+                }
+                return Ok(response);
+            }
+            _ => return Ok(response),
+        }
+    }
+}
+
+/// Tries a key without keeping it: the projects it can see, or why it was refused.
+pub async fn check_key(key: &str) -> Result<Vec<ProjectInfo>, ApiError> {
+    let url = links::api_projects();
     let response = Request::get(&url)
         .header("accept", "application/json")
+        .header(KEY_HEADER, key)
         .send()
         .await
         .map_err(|e| unreachable(&e.to_string()))?;
+    answer(&url, response).await
+}
+
+async fn get<T: DeserializeOwned>(url: String) -> Result<T, ApiError> {
+    let response = send("GET", &url, None).await?;
     answer(&url, response).await
 }
 
@@ -201,17 +376,8 @@ async fn send_json<B: serde::Serialize, T: DeserializeOwned>(
     url: String,
     body: &B,
 ) -> Result<T, ApiError> {
-    let builder = match method {
-        "PATCH" => Request::patch(&url),
-        _ => Request::post(&url),
-    };
-    let response = builder
-        .header("accept", "application/json")
-        .json(body)
-        .map_err(|e| ApiError::Unexpected(e.to_string()))?
-        .send()
-        .await
-        .map_err(|e| unreachable(&e.to_string()))?;
+    let json = serde_json::to_string(body).map_err(|e| ApiError::Unexpected(e.to_string()))?;
+    let response = send(method, &url, Some(json)).await?;
     answer(&url, response).await
 }
 
@@ -231,10 +397,7 @@ pub async fn update_feedback(
 
 /// `DELETE /api/v1/feedback/{id}`: 204.
 pub async fn delete_feedback(project: &str, id: &str) -> Result<(), ApiError> {
-    let response = Request::delete(&feedback_url(project, Some(id)))
-        .send()
-        .await
-        .map_err(|e| unreachable(&e.to_string()))?;
+    let response = send("DELETE", &feedback_url(project, Some(id)), None).await?;
     check(&response).await
 }
 

@@ -6,6 +6,7 @@ use leptos_router::hooks::use_location;
 use leptos_router::path;
 use skein_model::TraceQuery;
 
+use crate::components::api_key::{ForbiddenNotice, ForgetKeyButton, KeyPrompt, KeyState};
 use crate::components::hrefs;
 use crate::components::icons::Logo;
 use crate::components::project_switcher::ProjectSwitcher;
@@ -27,10 +28,12 @@ use crate::time::Clock;
 pub fn App() -> impl IntoView {
     provide_context(Clock::start());
     provide_context(ThemeState::init());
+    provide_context(KeyState::init());
     view! {
         <Router>
             <TopBar/>
             <main class="main">
+                <ForbiddenNotice/>
                 <Routes fallback=|| view! { <NotFound/> }>
                     <Route path=path!("/") view=RootRedirect/>
                     <Route path=path!("/traces") view=TracesPage/>
@@ -43,6 +46,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/services") view=ServicesPage/>
                 </Routes>
             </main>
+            <KeyPrompt/>
         </Router>
     }
 }
@@ -99,6 +103,7 @@ fn TopBar() -> impl IntoView {
             </nav>
             <div class="topbar-spacer"></div>
             <ProjectSwitcher/>
+            <ForgetKeyButton/>
             <ThemeToggle/>
         </header>
     }

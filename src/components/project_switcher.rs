@@ -1,5 +1,6 @@
 //! The project picker in the top bar, fed by `GET /api/v1/projects`. The project lives in
-//! the page URL (`?project=NAME`); picking one opens its trace list.
+//! the page URL (`?project=NAME`); picking one opens its trace list. With an API key the
+//! collector lists only the key's projects.
 
 use std::time::Duration;
 
@@ -8,6 +9,7 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::{use_location, use_navigate};
 use skein_model::{ProjectInfo, TraceQuery};
 
+use crate::components::api_key::KeyState;
 use crate::{api, links, text};
 
 const RETRY: Duration = Duration::from_secs(5);
@@ -41,6 +43,9 @@ pub fn ProjectSwitcher() -> impl IntoView {
     let current = Memo::new(move |_| links::project_of(&location.search.get()));
     let projects = RwSignal::new(Vec::<ProjectInfo>::new());
     load(projects, true);
+    let has_key = use_context::<KeyState>()
+        .map(|k| k.has_key)
+        .unwrap_or_else(|| RwSignal::new(false));
 
     let options = move || {
         let current = current.get();
@@ -49,15 +54,24 @@ pub fn ProjectSwitcher() -> impl IntoView {
             .into_iter()
             .map(|p| (p.name, Some(p.trace_count)))
             .collect();
-        if !list.iter().any(|(name, _)| *name == current) {
+        // The page's project stays selectable even when not listed (no trace yet); with a key
+        // that does not see it, the option says so.
+        let unlisted = !list.iter().any(|(name, _)| *name == current);
+        if unlisted {
             list.insert(0, (current.clone(), None));
         }
+        let no_access = unlisted && has_key.get() && !projects.with(Vec::is_empty);
         list.into_iter()
             .map(|(name, traces)| {
                 let selected = name == current;
                 let title = traces.map(|n| text::plural(n, "trace", "traces"));
+                let label = if selected && no_access {
+                    format!("{name} (no access)")
+                } else {
+                    name.clone()
+                };
                 view! {
-                    <option value=name.clone() selected=selected title=title>{name.clone()}</option>
+                    <option value=name.clone() selected=selected title=title>{label}</option>
                 }
             })
             .collect_view()

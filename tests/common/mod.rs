@@ -165,6 +165,12 @@ impl Collector {
     }
 
     pub async fn start(demo: bool) -> Collector {
+        Collector::start_prepared(demo, |_| {}).await
+    }
+
+    /// Like `start`, with `prepare` run on the data dir before the collector starts (projects
+    /// and keys made with `Collector::cli`).
+    pub async fn start_prepared(demo: bool, prepare: impl FnOnce(&Path)) -> Collector {
         let mut collector = Collector {
             base: String::new(),
             process: None,
@@ -175,8 +181,31 @@ impl Collector {
             data: TempDir::new("collector"),
         };
         collector.base = format!("http://127.0.0.1:{}", collector.http);
+        prepare(&collector.data_dir());
         collector.launch().await;
         collector
+    }
+
+    /// The collector's `--data-dir`.
+    pub fn data_dir(&self) -> PathBuf {
+        self.data.path().join("db")
+    }
+
+    /// Runs `skein <args> --data-dir <data_dir>` (`project create`, `key create`…) and returns
+    /// its output; panics if it fails.
+    pub fn cli(data_dir: &Path, args: &[&str]) -> String {
+        let output = Command::new(collector_binary())
+            .args(args)
+            .arg("--data-dir")
+            .arg(data_dir)
+            .output()
+            .unwrap_or_else(|e| panic!("skein {args:?}: {e}"));
+        assert!(
+            output.status.success(),
+            "skein {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
     }
 
     /// Starts the binary on this collector's ports and data dir, and waits until it is ready.
@@ -189,7 +218,7 @@ impl Collector {
             .arg("--otlp-addr")
             .arg(format!("127.0.0.1:{}", self.otlp))
             .arg("--data-dir")
-            .arg(self.data.path().join("db"))
+            .arg(self.data_dir())
             .arg("--dist")
             .arg(dist_dir())
             .env("RUST_LOG", "warn");

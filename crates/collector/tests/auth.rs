@@ -230,3 +230,47 @@ fn serving_beyond_loopback_without_keys_needs_an_explicit_flag() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--allow-open"), "{stderr}");
 }
+
+#[tokio::test]
+async fn a_key_sees_its_own_project_listed_even_before_its_first_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    skein(dir.path(), &["project", "create", "team-a"]);
+    skein(dir.path(), &["project", "create", "team-b"]);
+    let key_a = skein(dir.path(), &["key", "create", "--project", "team-a"]);
+    let key_b = skein(dir.path(), &["key", "create", "--project", "team-b"]);
+    let collector = Collector::start_in(dir, &[]);
+    let (status, _) = call(
+        "POST",
+        &collector.otlp_traces,
+        Key::Bearer(&key_b),
+        Some(&otlp_body(TRACE_B, "00000000000000b2", "team-b-secret")),
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    let projects = |key: &str| {
+        let url = collector.url("/api/v1/projects");
+        let key = key.to_string();
+        async move {
+            let (status, body) = call("GET", &url, Key::Header(&key), None).await;
+            assert_eq!(status, 200, "{body}");
+            let list: Vec<serde_json::Value> = serde_json::from_str(&body).expect("JSON list");
+            list.iter()
+                .map(|p| {
+                    (
+                        p["name"].as_str().unwrap_or("").to_string(),
+                        p["trace_count"].as_u64(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        projects(&key_a).await,
+        vec![("team-a".to_string(), Some(0))]
+    );
+    assert_eq!(
+        projects(&key_b).await,
+        vec![("team-b".to_string(), Some(1))]
+    );
+}

@@ -16,6 +16,16 @@ pub async fn projects(
     let mut projects = state.store.projects().await?;
     if let Some(axum::Extension(crate::auth::KeyScope(project))) = scope {
         projects.retain(|p| p.name == project);
+        // A key's project is there for it even before its first trace arrives: the dashboard
+        // offers what this list holds.
+        if projects.is_empty() {
+            projects.push(ProjectInfo {
+                name: project,
+                trace_count: 0,
+                span_count: 0,
+                last_seen_ns: None,
+            });
+        }
     }
     Ok(Json(projects))
 }
