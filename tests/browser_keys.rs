@@ -184,12 +184,16 @@ async fn the_dashboard_asks_for_a_key_and_shows_only_the_keys_project() {
     assert_eq!(names, vec!["team_a_agent".to_string()]);
     assert!(!prompt_shown(driver).await);
 
-    // Another page too: sessions, users, services, metrics ask nothing more.
+    // Another page asks nothing more and shows the project's data.
     driver
         .goto(collector.url("/services?project=team-a"))
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    eventually(WAIT, "team-a's service map", || async {
+        let text = js(driver, "return document.querySelector('main').textContent;").await;
+        text.as_str().unwrap_or("").contains("svc").then_some(())
+    })
+    .await;
     assert!(!prompt_shown(driver).await);
 
     // A link to a project the key can't see: a clear notice with the key's projects.
@@ -304,5 +308,80 @@ async fn a_revoked_key_brings_the_prompt_back() {
     })
     .await;
     assert!(lead.contains("no longer accepted"), "{lead}");
+    browser.quit().await;
+}
+
+/// Not a check: the key prompt (empty, refused) and the no-access notice, in both themes.
+/// `SKEIN_SCREENSHOTS=/tmp/shots cargo test --test browser_keys -- --ignored`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "takes screenshots for a person to look at; set SKEIN_SCREENSHOTS=<dir>"]
+async fn screenshots() {
+    let dir = std::path::PathBuf::from(
+        std::env::var_os("SKEIN_SCREENSHOTS").unwrap_or_else(|| "target/screenshots".into()),
+    );
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut key = String::new();
+    let collector = Collector::start_prepared(false, |dir| {
+        Collector::cli(dir, &["project", "create", "team-a"]);
+        key = Collector::cli(dir, &["key", "create", "--project", "team-a"]);
+    })
+    .await;
+    send_trace(
+        &collector,
+        &key,
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1",
+        "team_a_agent",
+    )
+    .await;
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    for theme in ["light", "dark"] {
+        driver.goto(collector.url("/traces")).await.unwrap();
+        js(driver, &format!("localStorage.setItem('skein-theme', '{theme}'); sessionStorage.clear(); return null;")).await;
+        driver.refresh().await.unwrap();
+        eventually(WAIT, "the key prompt", || async {
+            prompt_shown(driver).await.then_some(())
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        driver
+            .screenshot(&dir.join(format!("key-prompt-{theme}.png")))
+            .await
+            .unwrap();
+        enter_key(driver, "skein_wrong").await;
+        eventually(WAIT, "the refusal", || async {
+            texts(driver, ".key-card .key-error")
+                .await
+                .into_iter()
+                .next()
+        })
+        .await;
+        driver
+            .screenshot(&dir.join(format!("key-refused-{theme}.png")))
+            .await
+            .unwrap();
+        enter_key(driver, &key).await;
+        eventually(WAIT, "team-a's traces", || async {
+            (!root_names(driver).await.is_empty()).then_some(())
+        })
+        .await;
+        driver
+            .screenshot(&dir.join(format!("key-accepted-{theme}.png")))
+            .await
+            .unwrap();
+        driver
+            .goto(collector.url("/sessions?project=team-b"))
+            .await
+            .unwrap();
+        eventually(WAIT, "the no-access notice", || async {
+            texts(driver, ".forbidden-card").await.into_iter().next()
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        driver
+            .screenshot(&dir.join(format!("key-forbidden-{theme}.png")))
+            .await
+            .unwrap();
+    }
     browser.quit().await;
 }
