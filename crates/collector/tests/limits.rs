@@ -277,7 +277,7 @@ async fn otlp_json_over_the_limits_is_refused_and_the_resource_is_checked_too() 
     let error = error_text(&answer);
     assert!(
         error.contains(
-            "the resource of 1 spans: 9 attributes; the limit is 8 (--max-span-attributes)"
+            "the resource of 1 span: 9 attributes; the limit is 8 (--max-span-attributes)"
         ),
         "{error}"
     );

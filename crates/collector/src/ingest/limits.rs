@@ -112,7 +112,8 @@ pub fn check_otlp(
                 .map(|s| s.spans.len())
                 .sum();
             check_attributes(&resource.attributes, limits, &mut found, || {
-                format!("the resource of {spans} spans")
+                let plural = if spans == 1 { "" } else { "s" };
+                format!("the resource of {spans} span{plural}")
             });
         }
         for span in resource_spans.scope_spans.iter().flat_map(|s| &s.spans) {
