@@ -21,8 +21,15 @@
 //! range goes through `traces_by_start` only when it selects a small part of the project's
 //! time span (`INDEX_FRACTION`): over a wide range, the random primary-key lookups from that
 //! index cost 5x the scan (5.8 s against 1.1 s for 1M traces). Feedback metrics first read the
-//! key's scores into a map by trace (per trace, the mean of its scores; feedback naming only a
-//! run is placed through its span, see `TraceScores::resolve_runs`), then the traces in scope.
+//! key's per-trace count and sum of scores from `feedback_scores` into a map by trace (a
+//! trace's value is the mean of its scores), then the traces in scope.
+//!
+//! `feedback_scores` is kept by triggers on `feedback` (`FEEDBACK_SCORES`), so every write
+//! path (create, replace, edit, delete, a waiting record given its trace) keeps it right, in
+//! the same transaction. Reading the scores from `feedback` itself cost one row per record:
+//! with 1M records on 75k traces (an evaluator scoring every span), 2.4 s for a key holding
+//! most of them and 1.5 s for one of 45k records (`feedback_by_key` then random row fetches),
+//! both cores busy with other builds; the rollup has one row per trace and key.
 
 use std::collections::HashMap;
 
@@ -271,6 +278,78 @@ impl Scope {
     }
 }
 
+/// The rollup of scores per project, feedback key and trace, kept by triggers on `feedback`:
+/// `n` scored records (a record without a score, or one still waiting for its run's trace,
+/// is not counted) and the `sum` of their scores. A replaced record (`INSERT OR REPLACE` of
+/// its id) is taken out before the insert, since SQLite runs no delete trigger for REPLACE
+/// (recursive triggers are off).
+pub(super) const FEEDBACK_SCORES: &str = r#"
+    CREATE TABLE IF NOT EXISTS feedback_scores (
+        project TEXT NOT NULL,
+        key TEXT NOT NULL,
+        trace_id TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        sum REAL NOT NULL,
+        PRIMARY KEY (project, key, trace_id)
+    ) WITHOUT ROWID;
+    CREATE TRIGGER IF NOT EXISTS feedback_scores_replaced BEFORE INSERT ON feedback
+    BEGIN
+        UPDATE feedback_scores SET n = n - 1, sum = sum - f.score
+            FROM (SELECT project, key, trace_id, score FROM feedback
+                  WHERE id = NEW.id AND trace_id IS NOT NULL AND score IS NOT NULL) AS f
+            WHERE feedback_scores.project = f.project AND feedback_scores.key = f.key
+              AND feedback_scores.trace_id = f.trace_id;
+        DELETE FROM feedback_scores WHERE n <= 0 AND (project, key, trace_id) IN
+            (SELECT project, key, trace_id FROM feedback WHERE id = NEW.id);
+    END;
+    CREATE TRIGGER IF NOT EXISTS feedback_scores_inserted AFTER INSERT ON feedback
+    WHEN NEW.trace_id IS NOT NULL AND NEW.score IS NOT NULL
+    BEGIN
+        INSERT INTO feedback_scores (project, key, trace_id, n, sum)
+            VALUES (NEW.project, NEW.key, NEW.trace_id, 1, NEW.score)
+            ON CONFLICT (project, key, trace_id)
+            DO UPDATE SET n = n + 1, sum = sum + excluded.sum;
+    END;
+    CREATE TRIGGER IF NOT EXISTS feedback_scores_deleted AFTER DELETE ON feedback
+    WHEN OLD.trace_id IS NOT NULL AND OLD.score IS NOT NULL
+    BEGIN
+        UPDATE feedback_scores SET n = n - 1, sum = sum - OLD.score
+            WHERE project = OLD.project AND key = OLD.key AND trace_id = OLD.trace_id;
+        DELETE FROM feedback_scores
+            WHERE project = OLD.project AND key = OLD.key AND trace_id = OLD.trace_id
+              AND n <= 0;
+    END;
+    CREATE TRIGGER IF NOT EXISTS feedback_scores_updated
+    AFTER UPDATE OF project, key, trace_id, score ON feedback
+    BEGIN
+        UPDATE feedback_scores SET n = n - 1, sum = sum - OLD.score
+            WHERE OLD.trace_id IS NOT NULL AND OLD.score IS NOT NULL
+              AND project = OLD.project AND key = OLD.key AND trace_id = OLD.trace_id;
+        DELETE FROM feedback_scores
+            WHERE project = OLD.project AND key = OLD.key AND trace_id = OLD.trace_id
+              AND n <= 0;
+        INSERT INTO feedback_scores (project, key, trace_id, n, sum)
+            SELECT NEW.project, NEW.key, NEW.trace_id, 1, NEW.score
+            WHERE NEW.trace_id IS NOT NULL AND NEW.score IS NOT NULL
+            ON CONFLICT (project, key, trace_id)
+            DO UPDATE SET n = n + 1, sum = sum + excluded.sum;
+    END;
+"#;
+
+/// Schema 3 → 4: `feedback_scores` and its triggers, filled from the stored feedback (10 s
+/// for 1M records on a busy machine, once).
+pub(super) fn add_feedback_scores(conn: &Connection) -> StoreResult<()> {
+    conn.execute_batch(FEEDBACK_SCORES)?;
+    conn.execute_batch(
+        "DELETE FROM feedback_scores;
+         INSERT INTO feedback_scores (project, key, trace_id, n, sum)
+             SELECT project, key, trace_id, count(*), sum(score) FROM feedback
+             WHERE trace_id IS NOT NULL AND score IS NOT NULL
+             GROUP BY project, key, trace_id;",
+    )?;
+    Ok(())
+}
+
 /// Per trace, the sum and count of its scores for one feedback key. Trace ids in the usual
 /// form (32 lowercase hex digits) are kept as a u128, others as bytes.
 #[derive(Default)]
@@ -280,114 +359,29 @@ struct TraceScores {
 }
 
 impl TraceScores {
-    /// Reads the key's scores, and the trace of feedback posted with only a run id (the
-    /// LangSmith SDK's `create_feedback`) through the run's span.
-    ///
-    /// `feedback_by_key` finds the key's rows but fetches each from the table at random; a
-    /// sequential scan of the whole table is ~8x cheaper per row (measured on 1M rows: 1.2 s
-    /// against 0.14 s). So the table is scanned when the key holds more than 1/8 of it, as
-    /// judged from an index-only count and the largest rowid (both cheap).
+    /// Reads the key's rollup rows: one range of `feedback_scores`' primary key.
     fn read(conn: &Connection, project: &str, key: &str) -> StoreResult<TraceScores> {
-        let of_key: i64 = conn
-            .prepare_cached("SELECT count(*) FROM feedback WHERE project = ?1 AND key = ?2")?
-            .query_row([project, key], |r| r.get(0))?;
-        let table: Option<i64> = conn
-            .prepare_cached("SELECT max(rowid) FROM feedback")?
-            .query_row([], |r| r.get(0))?;
-        let scan = of_key.saturating_mul(8) > table.unwrap_or(0);
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT f.trace_id, f.run_id, f.score FROM feedback f {} \
-             WHERE f.project = ?1 AND f.key = ?2 AND f.score IS NOT NULL",
-            if scan { "NOT INDEXED" } else { "" }
-        ))?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT trace_id, sum, n FROM feedback_scores WHERE project = ?1 AND key = ?2",
+        )?;
         let mut rows = stmt.query([project, key])?;
         let mut scores = TraceScores::default();
-        // Run id → its scores, for feedback that names no trace.
-        let mut by_run: HashMap<String, Vec<f64>> = HashMap::new();
         while let Some(row) = rows.next()? {
-            let Some(score) = row.get::<_, Option<f64>>(2)?.filter(|s| s.is_finite()) else {
-                continue;
-            };
-            match row.get_ref(0)? {
-                ValueRef::Text(trace_id) => scores.add(trace_id, score),
-                _ => by_run.entry(row.get(1)?).or_default().push(score),
+            let (sum, n): (f64, i64) = (row.get(1)?, row.get(2)?);
+            if let (ValueRef::Text(trace_id), true) = (row.get_ref(0)?, n > 0) {
+                scores.add(trace_id, sum, u32::try_from(n).unwrap_or(u32::MAX));
             }
-        }
-        if !by_run.is_empty() {
-            scores.resolve_runs(conn, project, by_run)?;
         }
         Ok(scores)
     }
 
-    fn add(&mut self, trace_id: &[u8], score: f64) {
+    fn add(&mut self, trace_id: &[u8], sum: f64, n: u32) {
         let entry = match hex_id(trace_id) {
-            Some(n) => self.hex.entry(n).or_default(),
+            Some(id) => self.hex.entry(id).or_default(),
             None => self.other.entry(trace_id.to_vec()).or_default(),
         };
-        entry.0 += score;
-        entry.1 += 1;
-    }
-
-    /// Finds the trace of each run. `spans` has no index by span id alone (it would slow
-    /// every OTLP insert), so: first `span_lookup` (the LangSmith ingest's table of its runs,
-    /// by primary key) where it exists, then one pass over the project's span ids in the
-    /// `spans_by_trace` index for the runs still unknown — one scan, however many runs.
-    /// Runs whose span never arrived are left out.
-    fn resolve_runs(
-        &mut self,
-        conn: &Connection,
-        project: &str,
-        mut by_run: HashMap<String, Vec<f64>>,
-    ) -> StoreResult<()> {
-        let has_lookup: bool = conn
-            .prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM sqlite_master \
-                 WHERE type = 'table' AND name = 'span_lookup')",
-            )?
-            .query_row([], |r| r.get(0))?;
-        if has_lookup {
-            let mut stmt = conn.prepare_cached(
-                "SELECT trace_id FROM span_lookup WHERE span_id = ?1 AND project = ?2 LIMIT 1",
-            )?;
-            let runs: Vec<String> = by_run.keys().cloned().collect();
-            for run in runs {
-                let trace: Option<String> = stmt
-                    .query_row([run.as_str(), project], |r| r.get(0))
-                    .optional()?;
-                // Only a run found here leaves `by_run`; the others go on to the scan.
-                let Some(trace) = trace else { continue };
-                for score in by_run.remove(&run).unwrap_or_default() {
-                    self.add(trace.as_bytes(), score);
-                }
-            }
-        }
-        if by_run.is_empty() {
-            return Ok(());
-        }
-        let mut stmt = conn.prepare_cached(
-            "SELECT s.span_id, t.trace_id FROM traces t JOIN spans s ON s.trace = t.id \
-                 WHERE t.project = ?1",
-        )?;
-        let mut rows = stmt.query([project])?;
-        while let Some(row) = rows.next()? {
-            let ValueRef::Text(span_id) = row.get_ref(0)? else {
-                continue;
-            };
-            let Ok(span_id) = std::str::from_utf8(span_id) else {
-                continue;
-            };
-            if let Some(run_scores) = by_run.remove(span_id) {
-                if let ValueRef::Text(trace) = row.get_ref(1)? {
-                    for score in run_scores {
-                        self.add(trace, score);
-                    }
-                }
-                if by_run.is_empty() {
-                    break;
-                }
-            }
-        }
-        Ok(())
+        entry.0 += sum;
+        entry.1 += n;
     }
 
     fn is_empty(&self) -> bool {
@@ -641,8 +635,9 @@ fn histogram(sorted: &[f64], edges: &[f64]) -> Histogram {
 }
 
 /// Fills `TraceSummary::feedback` for a page of the trace list: per trace and key, how many
-/// feedback records and their mean score. Two index lookups per trace (feedback by trace id;
-/// feedback posted with a run id only, through the trace's spans and `feedback_by_run`).
+/// feedback records and their mean score, through `feedback_by_trace`. Feedback posted with
+/// only a run id has its run's trace from the moment the run is stored (`insert_feedback`,
+/// `attach_waiting_feedback`), so the trace id alone finds all of it.
 pub(super) fn add_feedback_summaries(
     conn: &Connection,
     project: &str,
@@ -653,20 +648,12 @@ pub(super) fn add_feedback_summaries(
     }
     let marks = vec!["?"; traces.len()].join(", ");
     let sql = format!(
-        "SELECT trace_id, key, count(*), avg(score) FROM ( \
-           SELECT f.trace_id AS trace_id, f.key AS key, f.score AS score FROM feedback f \
-           WHERE f.project = ? AND f.trace_id IN ({marks}) \
-           UNION ALL \
-           SELECT t.trace_id, f.key, f.score FROM traces t JOIN spans s ON s.trace = t.id \
-           JOIN feedback f ON f.project = t.project AND f.run_id = s.span_id \
-           WHERE t.project = ? AND t.trace_id IN ({marks}) AND f.trace_id IS NULL \
-         ) GROUP BY trace_id, key ORDER BY trace_id, key"
+        "SELECT trace_id, key, count(*), avg(score) FROM feedback \
+         WHERE project = ? AND trace_id IN ({marks}) \
+         GROUP BY trace_id, key ORDER BY trace_id, key"
     );
-    let ids = traces.iter().map(|t| SqlValue::from(t.trace_id.clone()));
     let args: Vec<SqlValue> = std::iter::once(SqlValue::from(project.to_string()))
-        .chain(ids.clone())
-        .chain(std::iter::once(SqlValue::from(project.to_string())))
-        .chain(ids)
+        .chain(traces.iter().map(|t| SqlValue::from(t.trace_id.clone())))
         .collect();
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query(params_from_iter(args))?;

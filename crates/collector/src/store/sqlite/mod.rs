@@ -289,14 +289,18 @@ fn configure_writer(conn: &Connection) -> StoreResult<()> {
 /// - 1: the first layout (files from before `trace_tags.project` also say 1);
 /// - 2: `spans.kind` (the OTel span kind, for the trace skeleton);
 /// - 3: `trace_tags.project` and `trace_tags_by_value` where missing, `traces.root_span_type`,
-///   feedback's trace ids resolved from their runs, `feedback_waiting`.
-const SCHEMA_VERSION: i64 = 3;
+///   feedback's trace ids resolved from their runs, `feedback_waiting`;
+/// - 4: `feedback_scores`, the per-trace rollup of feedback scores (`metrics::FEEDBACK_SCORES`).
+const SCHEMA_VERSION: i64 = 4;
 
 type Migration = fn(&Connection) -> StoreResult<()>;
 
 /// `MIGRATIONS[i]` takes a database from version `i + 1` to `i + 2`.
-const MIGRATIONS: [Migration; (SCHEMA_VERSION - 1) as usize] =
-    [add_span_kinds, add_tag_projects_root_types_feedback_traces];
+const MIGRATIONS: [Migration; (SCHEMA_VERSION - 1) as usize] = [
+    add_span_kinds,
+    add_tag_projects_root_types_feedback_traces,
+    metrics::add_feedback_scores,
+];
 
 fn migrate(conn: &mut Connection) -> StoreResult<()> {
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
@@ -483,6 +487,7 @@ fn create_schema(conn: &mut Connection) -> StoreResult<()> {
         );
         "#,
     )?;
+    tx.execute_batch(metrics::FEEDBACK_SCORES)?;
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
     Ok(())
