@@ -1061,10 +1061,14 @@ fn trace_of_run(conn: &Connection, project: &str, run_id: &str) -> StoreResult<O
 
 /// Feedback stored before its run arrived (the LangSmith SDK may send it first) gets the
 /// run's trace as the run is inserted. Costs one probe of `feedback_waiting` per write
-/// while no feedback waits.
+/// while no feedback waits (named: left alone, the planner scanned all of `feedback_by_trace`),
+/// and one probe per span while some does.
 fn attach_waiting_feedback(conn: &Connection, rows: &[SpanRow]) -> StoreResult<()> {
     let waiting: bool = conn
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM feedback WHERE trace_id IS NULL)")?
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM feedback INDEXED BY feedback_waiting \
+             WHERE trace_id IS NULL)",
+        )?
         .query_row([], |r| r.get(0))?;
     if !waiting {
         return Ok(());
