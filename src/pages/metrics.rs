@@ -84,24 +84,39 @@ pub fn MetricsPage() -> impl IntoView {
     // Tag keys (group-by choices, filters) and the feedback keys seen in recent traces.
     let tag_keys: TagKeys = RwSignal::new(None);
     let feedback_keys = RwSignal::new(Vec::<String>::new());
+    // Bumped to ask again while the collector is unreachable.
+    let keys_attempt = RwSignal::new(0u32);
     Effect::new(move |_| {
         let project = project.get();
+        keys_attempt.track();
         spawn_local(async move {
             let tags = api::tags(&project).await;
+            let mut retry = matches!(&tags, Err(e) if e.is_transient());
             tag_keys.try_set(Some(tags));
             let sample = TraceQuery {
                 limit: Some(KEY_SAMPLE),
                 ..TraceQuery::default()
             };
-            if let Ok(page) = api::traces(&project, &sample).await {
-                let mut keys: Vec<String> = page
-                    .traces
-                    .into_iter()
-                    .flat_map(|t| t.feedback.into_iter().map(|f| f.key))
-                    .collect();
-                keys.sort_unstable();
-                keys.dedup();
-                feedback_keys.try_set(keys);
+            match api::traces(&project, &sample).await {
+                Ok(page) => {
+                    let mut keys: Vec<String> = page
+                        .traces
+                        .into_iter()
+                        .flat_map(|t| t.feedback.into_iter().map(|f| f.key))
+                        .collect();
+                    keys.sort_unstable();
+                    keys.dedup();
+                    feedback_keys.try_set(keys);
+                }
+                Err(e) => retry |= e.is_transient(),
+            }
+            if retry {
+                set_timeout(
+                    move || {
+                        keys_attempt.try_update(|n| *n += 1);
+                    },
+                    RETRY,
+                );
             }
         });
     });
