@@ -161,7 +161,10 @@ async fn every_page_says_the_collector_is_down_and_recovers_by_itself() {
         ("/users/user-offline-1", SESSION),
         ("/services", "offline-tools"),
         // The group-by choices come from the data's tag keys, fetched apart from the chart.
-        ("/metrics?metric=latency_mean&group_by=env", "request_sequence ("),
+        (
+            "/metrics?metric=latency_mean&group_by=env",
+            "request_sequence (",
+        ),
         ("/traces?name=offline", "offline_agent"),
     ];
     for (path, data_text) in pages {
