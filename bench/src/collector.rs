@@ -17,6 +17,11 @@ pub struct Collector {
 impl Collector {
     /// Starts `bin serve` on ephemeral ports and a fresh data dir, and waits for its ready line.
     pub fn start(bin: &Path) -> Result<Collector, String> {
+        Collector::start_with(bin, &[])
+    }
+
+    /// `start`, with more arguments for `serve` (`--dist DIR`...).
+    pub fn start_with(bin: &Path, extra: &[&str]) -> Result<Collector, String> {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let mut child = Command::new(bin)
             .args([
@@ -28,6 +33,7 @@ impl Collector {
                 "--data-dir",
             ])
             .arg(dir.path())
+            .args(extra)
             .env("SKEIN_LOG", "warn")
             .stdout(Stdio::piped())
             .spawn()

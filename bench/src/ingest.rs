@@ -61,9 +61,20 @@ pub enum IngestError {
     NotQueryable(Duration),
 }
 
+/// A load ready to send: the encoded requests and what they hold.
+pub struct Prepared {
+    pub requests: Vec<Vec<u8>>,
+    pub traces: usize,
+    pub spans: usize,
+    /// Every span's (trace id, span id), for benchmarks that refer to them (feedback).
+    pub span_ids: Vec<([u8; 16], [u8; 8])>,
+    /// The feedback the demo generator gives these traces (on root runs).
+    pub feedback: Vec<skein_model::NewFeedback>,
+}
+
 /// Builds the encoded requests: about `spans` spans, in requests of `traces_per_request`
 /// traces. Trace ids are fresh for every call (seeded from the clock).
-pub fn prepare(config: &IngestConfig) -> (Vec<Vec<u8>>, usize, usize) {
+pub fn prepare(config: &IngestConfig) -> Prepared {
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(1, |d| d.as_nanos() as u64);
@@ -81,11 +92,48 @@ pub fn prepare(config: &IngestConfig) -> (Vec<Vec<u8>>, usize, usize) {
         spans += t.spans.len();
         traces.push(t);
     }
+    let span_ids = traces
+        .iter()
+        .flat_map(|t| &t.spans)
+        .filter_map(|(_, s)| {
+            Some((
+                <[u8; 16]>::try_from(s.trace_id.as_slice()).ok()?,
+                <[u8; 8]>::try_from(s.span_id.as_slice()).ok()?,
+            ))
+        })
+        .collect();
+    // The demo's feedback of the traces kept (it names their trace ids).
+    let kept: std::collections::HashSet<[u8; 16]> = traces
+        .iter()
+        .filter_map(|t| t.spans.first())
+        .filter_map(|(_, s)| <[u8; 16]>::try_from(s.trace_id.as_slice()).ok())
+        .collect();
+    let feedback = data
+        .feedback
+        .into_iter()
+        .filter(|f| {
+            f.trace_id
+                .as_deref()
+                .and_then(parse_hex16)
+                .is_some_and(|t| kept.contains(&t))
+        })
+        .collect();
     let requests = traces
         .chunks(config.traces_per_request.max(1))
         .map(|chunk| demo::to_request(chunk).encode_to_vec())
         .collect();
-    (requests, traces.len(), spans)
+    Prepared {
+        requests,
+        traces: traces.len(),
+        spans,
+        span_ids,
+        feedback,
+    }
+}
+
+fn parse_hex16(text: &str) -> Option<[u8; 16]> {
+    let n = u128::from_str_radix(text, 16).ok()?;
+    (text.len() == 32).then(|| n.to_be_bytes())
 }
 
 async fn stored_spans(
@@ -116,8 +164,14 @@ async fn stored_spans(
 }
 
 pub async fn run(config: &IngestConfig) -> Result<IngestReport, IngestError> {
+    send(config, &mut prepare(config)).await
+}
+
+/// Sends a prepared load; its requests are taken (the ids and feedback stay for the caller).
+pub async fn send(config: &IngestConfig, load: &mut Prepared) -> Result<IngestReport, IngestError> {
     let machine = Machine::now();
-    let (requests, traces, spans) = prepare(config);
+    let requests = std::mem::take(&mut load.requests);
+    let (traces, spans) = (load.traces, load.spans);
     let request_bytes = requests.iter().map(Vec::len).sum();
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(120))

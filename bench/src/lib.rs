@@ -1,5 +1,6 @@
 //! Skein's benchmarks as a library, so the smoke tests run the same code as the real runs.
 
+pub mod browser;
 pub mod bundle;
 pub mod collector;
 pub mod ingest;

@@ -1,9 +1,14 @@
 //! The query benchmark: loads a collector with seed-shaped traces (the ingest benchmark's
 //! generator) plus one very large trace, then times the dashboard's queries over HTTP, each
 //! called repeatedly: the trace list with one and with three tag filters, a trace's skeleton,
-//! one span, a metric grouped by a tag, and the large trace's skeleton. Latencies are the
-//! client's (request sent to the last byte of the answer read), p50 and p95.
+//! one span, a metric grouped by a tag, and the large trace's skeleton. Then it stores
+//! feedback through `POST /api/v1/feedback` (1M records by default: the demo's own on root
+//! runs, and an evaluator's score on every span) and times the feedback metrics and the trace
+//! list (whose rows carry a feedback summary) again. Latencies are the client's (request sent
+//! to the last byte of the answer read), p50 and p95.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -31,7 +36,15 @@ pub struct QueriesConfig {
     pub repeats: usize,
     pub project: String,
     pub collector_pid: Option<u32>,
+    /// Feedback records to store after the first round of queries (0: none, and no
+    /// feedback queries). Needs `spans` > 0: the records name the loaded spans.
+    pub feedback: usize,
+    /// Concurrent `POST /api/v1/feedback` requests while storing them.
+    pub feedback_connections: usize,
 }
+
+/// The evaluator's feedback key: a score on every span (`feedback:quality`).
+pub const EVAL_KEY: &str = "quality";
 
 /// One query's latencies.
 #[derive(Debug, Clone, Serialize)]
@@ -57,7 +70,21 @@ pub struct QueriesReport {
     pub traces_stored: u64,
     pub big_trace_spans: usize,
     pub load: Option<ingest::IngestReport>,
+    pub feedback_load: Option<FeedbackLoad>,
     pub queries: Vec<QueryTiming>,
+}
+
+/// How the feedback was stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct FeedbackLoad {
+    pub records: usize,
+    /// Of which the demo generator's (`user_satisfaction`, `business_value` on root runs).
+    pub demo_records: usize,
+    pub connections: usize,
+    /// 503 answers retried (the write queue was full).
+    pub retries: usize,
+    pub seconds: f64,
+    pub records_per_second: f64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -86,19 +113,21 @@ pub async fn run(config: &QueriesConfig) -> Result<QueriesReport, QueriesError> 
             url: config.api_url.clone(),
             source,
         })?;
+    let mut prepared = None;
     let load = if config.spans > 0 {
-        Some(
-            ingest::run(&IngestConfig {
-                otlp_url: config.otlp_url.clone(),
-                api_url: Some(config.api_url.clone()),
-                spans: config.spans,
-                connections: 4,
-                traces_per_request: 100,
-                collector_pid: config.collector_pid,
-                project: config.project.clone(),
-            })
-            .await?,
-        )
+        let ingest_config = IngestConfig {
+            otlp_url: config.otlp_url.clone(),
+            api_url: Some(config.api_url.clone()),
+            spans: config.spans,
+            connections: 4,
+            traces_per_request: 100,
+            collector_pid: config.collector_pid,
+            project: config.project.clone(),
+        };
+        let mut data = ingest::prepare(&ingest_config);
+        let report = ingest::send(&ingest_config, &mut data).await?;
+        prepared = Some(data);
+        Some(report)
     } else {
         None
     };
@@ -186,14 +215,190 @@ pub async fn run(config: &QueriesConfig) -> Result<QueriesReport, QueriesError> 
                 .await?,
         );
     }
+
+    let feedback_load = match (prepared, config.feedback) {
+        (Some(data), n) if n > 0 => {
+            let source = FeedbackSource {
+                demo: data.feedback,
+                span_ids: data.span_ids,
+            };
+            let loaded = store_feedback(&http, config, source).await?;
+            queries.extend(time_feedback_queries(&client, config.repeats).await?);
+            Some(loaded)
+        }
+        _ => None,
+    };
     Ok(QueriesReport {
         machine,
         spans_stored,
         traces_stored,
         big_trace_spans: config.big_trace_spans,
         load,
+        feedback_load,
         queries,
     })
+}
+
+/// What the feedback records refer to: the demo's own records and every loaded span.
+struct FeedbackSource {
+    demo: Vec<skein_model::NewFeedback>,
+    span_ids: Vec<([u8; 16], [u8; 8])>,
+}
+
+impl FeedbackSource {
+    /// The `i`-th record: the demo's records first, then the evaluator's score on each span
+    /// in turn (a span gets a second one only past one per span).
+    fn record(&self, i: usize) -> Option<skein_model::NewFeedback> {
+        if let Some(f) = self.demo.get(i) {
+            return Some(f.clone());
+        }
+        let n = self.span_ids.len().max(1);
+        let (trace, span) = self.span_ids.get((i - self.demo.len()) % n)?;
+        let hex = |b: &[u8]| b.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        // Scores spread over [0, 1] in hundredths, varying from record to record.
+        let score = ((i as u64).wrapping_mul(2_654_435_761) % 101) as f64 / 100.0;
+        Some(skein_model::NewFeedback {
+            run_id: hex(span),
+            trace_id: Some(hex(trace)),
+            key: EVAL_KEY.into(),
+            score: Some(score),
+            source: Some("model".into()),
+            ..skein_model::NewFeedback::default()
+        })
+    }
+}
+
+/// Stores `config.feedback` records, one `POST /api/v1/feedback` each (the API has no batch
+/// form), `config.feedback_connections` at a time; a 201 means committed.
+async fn store_feedback(
+    http: &reqwest::Client,
+    config: &QueriesConfig,
+    source: FeedbackSource,
+) -> Result<FeedbackLoad, QueriesError> {
+    let total = config.feedback;
+    let url = format!("{}/api/v1/feedback", config.api_url);
+    let connections = config.feedback_connections.max(1);
+    eprintln!("  storing {total} feedback records, {connections} requests at a time");
+    let demo_records = source.demo.len().min(total);
+    let source = Arc::new(source);
+    let next = Arc::new(AtomicUsize::new(0));
+    let retries = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..connections {
+        let (source, next, retries, http) =
+            (source.clone(), next.clone(), retries.clone(), http.clone());
+        let (url, project) = (url.clone(), config.project.clone());
+        workers.spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= total {
+                    return Ok(());
+                }
+                let Some(record) = source.record(i) else {
+                    return Err(QueriesError::Unexpected {
+                        url: url.clone(),
+                        why: "no span to give feedback on".into(),
+                    });
+                };
+                let body = serde_json::to_vec(&record).unwrap_or_default();
+                loop {
+                    let response = http
+                        .post(&url)
+                        .header(skein_model::PROJECT_HEADER, &project)
+                        .header("content-type", "application/json")
+                        .body(body.clone())
+                        .send()
+                        .await
+                        .map_err(|source| QueriesError::Http {
+                            url: url.clone(),
+                            source,
+                        })?;
+                    let status = response.status().as_u16();
+                    if status == 201 {
+                        break;
+                    }
+                    if status == 503 || status == 429 {
+                        retries.fetch_add(1, Ordering::Relaxed);
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                        continue;
+                    }
+                    return Err(QueriesError::Refused {
+                        url: url.clone(),
+                        status,
+                        body: response.text().await.unwrap_or_default(),
+                    });
+                }
+            }
+        });
+    }
+    while let Some(result) = workers.join_next().await {
+        if let Ok(r) = result {
+            r?;
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let loaded = FeedbackLoad {
+        records: total,
+        demo_records,
+        connections,
+        retries: retries.load(Ordering::Relaxed),
+        seconds,
+        records_per_second: total as f64 / seconds,
+    };
+    eprintln!(
+        "  stored {total} feedback records in {seconds:.1} s ({:.0} a second)",
+        loaded.records_per_second
+    );
+    Ok(loaded)
+}
+
+/// The feedback metrics (the evaluator's key on every span; the users' key on some root runs)
+/// and the trace list, whose rows now carry feedback summaries.
+async fn time_feedback_queries(
+    client: &Api<'_>,
+    repeats: usize,
+) -> Result<Vec<QueryTiming>, QueriesError> {
+    // A metric over no feedback would be fast and meaningless: check there is some.
+    let path = format!("/api/v1/metrics?metric=feedback:{EVAL_KEY}&group_by=ab_test_variant");
+    let (metric, _): (skein_model::metrics::MetricResponse, _) = client.json(&path).await?;
+    if metric.groups.iter().map(|g| g.n).sum::<u64>() == 0 {
+        return Err(QueriesError::Unexpected {
+            url: path,
+            why: "no trace has the feedback just stored".into(),
+        });
+    }
+    let timed = [
+        (
+            "feedback metric by tag (feedback:quality by ab_test_variant)".to_string(),
+            path,
+            Some(100.0),
+        ),
+        (
+            "feedback metric by tag (feedback:user_satisfaction by ab_test_variant)".to_string(),
+            "/api/v1/metrics?metric=feedback:user_satisfaction&group_by=ab_test_variant".into(),
+            Some(100.0),
+        ),
+        (
+            "trace list with feedback, no filter".to_string(),
+            "/api/v1/traces?limit=50".into(),
+            Some(100.0),
+        ),
+        (
+            "trace list with feedback, 1 tag filter".to_string(),
+            "/api/v1/traces?tag=env%3Dproduction&limit=50".into(),
+            Some(100.0),
+        ),
+    ];
+    let mut out = Vec::new();
+    for (name, path, target) in timed {
+        out.push(
+            client
+                .time(&name, target, repeats, |_| path.clone())
+                .await?,
+        );
+    }
+    Ok(out)
 }
 
 struct Api<'a> {

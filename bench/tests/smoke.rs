@@ -7,11 +7,18 @@ use skein_bench::queries::{self, QueriesConfig};
 use skein_collector::{start, BodyLimits, ServeConfig};
 
 async fn collector(dir: &std::path::Path) -> skein_collector::Running {
+    collector_with(dir, None).await
+}
+
+async fn collector_with(
+    dir: &std::path::Path,
+    dist: Option<std::path::PathBuf>,
+) -> skein_collector::Running {
     start(&ServeConfig {
         data_dir: dir.to_path_buf(),
         otlp_addr: Some("127.0.0.1:0".parse().unwrap()),
         http_addr: "127.0.0.1:0".parse().unwrap(),
-        dist: None,
+        dist,
         limits: BodyLimits::default(),
         max_queued_spans: 200_000,
     })
@@ -56,19 +63,41 @@ async fn query_benchmark_runs_end_to_end() {
         repeats: 3,
         project: "bench".into(),
         collector_pid: None,
+        feedback: 1_000,
+        feedback_connections: 4,
     };
     let report = queries::run(&config).await.unwrap();
     let load = report.load.as_ref().unwrap();
     assert_eq!(report.spans_stored, load.spans as u64 + 1_200);
     let names: Vec<&str> = report.queries.iter().map(|q| q.name.as_str()).collect();
-    assert_eq!(names.len(), 6, "{names:?}");
+    assert_eq!(names.len(), 10, "{names:?}");
+    // Every record was stored.
+    let feedback = report.feedback_load.as_ref().unwrap();
+    assert_eq!(feedback.records, 1_000);
+    let stored = running
+        .store
+        .list_feedback(
+            "bench",
+            skein_collector::store::FeedbackFilter {
+                key: Some(queries::EVAL_KEY.into()),
+                limit: Some(10_000),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1_000 - feedback.demo_records);
     for q in &report.queries {
         assert_eq!(q.calls, 3, "{q:?}");
         assert!(q.p50_ms > 0.0 && q.p95_ms >= q.p50_ms, "{q:?}");
         assert!(q.response_bytes > 0, "{q:?}");
     }
-    let big = report.queries.last().unwrap();
+    let big = &report.queries[5];
     assert!(big.name.contains("1200 spans"), "{big:?}");
+    assert!(
+        report.queries[6].name.contains("feedback:quality"),
+        "{names:?}"
+    );
 }
 
 #[test]
@@ -93,4 +122,45 @@ fn bundle_benchmark_measures_a_dist_dir() {
         .files
         .iter()
         .any(|f| f.name == "assets/main.css" && f.kind == "css"));
+}
+
+/// Needs the built dashboard (`scripts/build-dashboard.sh`, which `scripts/test.sh` runs
+/// first) and Chromium, like the browser tests of the dashboard.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_benchmark_runs_end_to_end() {
+    use skein_bench::browser::{default_dist, run, BrowserConfig};
+    let dist = default_dist();
+    assert!(
+        dist.join("index.html").exists(),
+        "{} has no index.html: build the dashboard first with scripts/build-dashboard.sh",
+        dist.display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let running = collector_with(dir.path(), Some(dist)).await;
+    let config = BrowserConfig {
+        app_url: format!("http://{}", running.http_addr),
+        otlp_url: format!("http://{}/v1/traces", running.otlp_addr.unwrap()),
+        seed_spans: 500,
+        sizes: vec![400],
+        runs: 1,
+        scroll_frames: 10,
+        timeout: std::time::Duration::from_secs(60),
+    };
+    let report = run(&config).await.unwrap();
+    let trace = &report.traces[0];
+    assert_eq!(trace.spans, 400);
+    let run = &trace.runs[0];
+    assert!(run.navigation_to_painted_ms > 0.0, "{run:?}");
+    assert!(run.row_elements > 0 && run.row_elements <= 400, "{run:?}");
+    let scroll = run.scroll.as_ref().expect("scrolled");
+    assert_eq!(scroll.frames, 10);
+    assert!(scroll.reached_end, "{scroll:?}");
+    for page in &report.pages {
+        assert!(page.median_ms.is_some(), "{page:?}");
+    }
+    assert!(
+        report.pages[1].path.starts_with("/metrics"),
+        "{:?}",
+        report.pages
+    );
 }

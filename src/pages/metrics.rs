@@ -397,7 +397,16 @@ fn Chart(
     // what makes `inner_html` acceptable here; keep it when changing the charts.
     let svg = move || match width.get() {
         0 => String::new(),
-        w => render.run(w),
+        w => {
+            // For the browser benchmark: after the frame that shows this chart.
+            request_animation_frame(|| {
+                set_timeout(
+                    || super::trace::perf::mark("skein:metrics-painted"),
+                    std::time::Duration::ZERO,
+                )
+            });
+            render.run(w)
+        }
     };
     view! {
         <div class="m-chart" node_ref=node data-testid=testid inner_html=svg></div>

@@ -31,6 +31,13 @@ struct Args {
     /// Timed calls of each query.
     #[arg(long, default_value_t = 30)]
     repeats: usize,
+    /// Feedback records stored through the API after the first queries (0: none); the
+    /// feedback metrics and the trace list are then timed again.
+    #[arg(long, default_value_t = 1_000_000)]
+    feedback: usize,
+    /// Concurrent feedback requests while storing them.
+    #[arg(long, default_value_t = 32)]
+    feedback_connections: usize,
     #[arg(long, default_value = "bench")]
     project: String,
     /// Do not write bench/results/queries.json nor the README rows.
@@ -59,10 +66,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         repeats: args.repeats,
         project: args.project.clone(),
         collector_pid: collector.as_ref().map(Collector::pid),
+        feedback: if loading { args.feedback } else { 0 },
+        feedback_connections: args.feedback_connections,
     };
     eprintln!(
-        "queries: loading {} spans and a {}-span trace, then {} calls of each query",
-        config.spans, config.big_trace_spans, config.repeats
+        "queries: loading {} spans and a {}-span trace, then {} calls of each query; then {} feedback records",
+        config.spans, config.big_trace_spans, config.repeats, config.feedback
     );
     let report = run(&config).await?;
     let db_bytes = collector.as_ref().map(|c| dir_bytes(&c.data_dir()));
@@ -82,6 +91,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .map_or(String::new(), |t| format!(" (target ≤ {t:.0} ms)"))
         );
     }
+    if let Some(f) = &report.feedback_load {
+        println!(
+            "  feedback stored: {} records in {:.1} s, {:.0} a second ({} at a time)",
+            f.records, f.seconds, f.records_per_second, f.connections
+        );
+    }
     if !args.no_record {
         let summary = serde_json::json!({
             "benchmark": "queries",
@@ -95,12 +110,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             machine.cores, machine.load_1m
         );
         let stored = format!("{} spans stored", report.spans_stored);
+        let with_feedback = report.feedback_load.as_ref().map_or(String::new(), |f| {
+            format!(
+                ", {} feedback records ({} of them the demo's)",
+                f.records, f.demo_records
+            )
+        });
         let row = |key: &str, name_part: &str, target: &str| {
             report
                 .queries
                 .iter()
                 .find(|q| q.name.starts_with(name_part))
                 .map(|q| {
+                    let stored = if name_part.starts_with("feedback") || name_part.contains("with feedback") {
+                        format!("{stored}{with_feedback}")
+                    } else {
+                        stored.clone()
+                    };
                     format!(
                         "| {key} | {}, {stored}, {} calls | p50 {:.1} ms, p95 {:.1} ms | {target} | {machine_cell} |",
                         q.name, q.calls, q.p50_ms, q.p95_ms
@@ -118,6 +144,32 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 &format!("trace fetch (skeleton, {} spans", report.big_trace_spans),
                 "≤ 300 ms p50",
             ),
+            row(
+                "queries: feedback metric, 1 score a span",
+                "feedback metric by tag (feedback:quality",
+                "≤ 100 ms p50",
+            ),
+            row(
+                "queries: feedback metric, users' key",
+                "feedback metric by tag (feedback:user_satisfaction",
+                "≤ 100 ms p50",
+            ),
+            row(
+                "queries: list with feedback",
+                "trace list with feedback, no filter",
+                "≤ 100 ms p50",
+            ),
+            row(
+                "queries: list with feedback, 1 tag",
+                "trace list with feedback, 1 tag",
+                "≤ 100 ms p50",
+            ),
+            report.feedback_load.as_ref().map(|f| {
+                format!(
+                    "| feedback: store | {} records through `POST /api/v1/feedback`, {} requests at a time, one run | {:.0} records/s ({:.0} s) | — | {machine_cell} |",
+                    f.records, f.connections, f.records_per_second, f.seconds
+                )
+            }),
         ];
         let mut updated = 0;
         for (key, row) in [
@@ -127,6 +179,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "queries: trace fetch",
             "queries: span fetch",
             "queries: 100k-span trace",
+            "queries: feedback metric, 1 score a span",
+            "queries: feedback metric, users' key",
+            "queries: list with feedback",
+            "queries: list with feedback, 1 tag",
+            "feedback: store",
         ]
         .iter()
         .zip(rows)

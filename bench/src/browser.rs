@@ -1,0 +1,593 @@
+//! The browser benchmark: headless Chromium (through chromedriver) opens the dashboard's
+//! trace page for generated traces of increasing size and reads the app's own Performance
+//! marks (`skein:trace-requested` … `skein:trace-painted`, see src/pages/trace.rs): time from
+//! navigation to the painted waterfall, the fetch and tree-build measures, JS heap and wasm
+//! memory, the number of row elements in the DOM; then scrolls the rows from top to bottom
+//! one animation frame at a time and records the frame intervals. Also the time to the first
+//! rows of `/traces` and to the charts of `/metrics` (`skein:metrics-painted`, src/pages/
+//! metrics.rs), over seed-shaped data loaded first.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde_json::{json, Value};
+use thirtyfour::extensions::cdp::ChromeDevTools;
+use thirtyfour::prelude::*;
+
+use crate::collector::{median, quantile};
+use crate::machine::Machine;
+use crate::queries::big_trace;
+
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+
+#[derive(Debug, Clone)]
+pub struct BrowserConfig {
+    /// The collector serving the dashboard (`--dist`) and its API.
+    pub app_url: String,
+    pub otlp_url: String,
+    /// Seed-shaped spans loaded first (the ingest benchmark's generator), so that `/traces`
+    /// and `/metrics` are measured over a realistic amount of data (0: none).
+    pub seed_spans: usize,
+    /// Span counts of the traces to open.
+    pub sizes: Vec<usize>,
+    /// Navigations per trace (medians are quoted).
+    pub runs: usize,
+    /// Animation frames the top-to-bottom scroll takes.
+    pub scroll_frames: usize,
+    /// How long to wait for one page.
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScrollStats {
+    pub frames: usize,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub max_ms: f64,
+    /// Frames that took longer than one 60 Hz frame (16.7 ms), i.e. dropped at least one.
+    pub over_16_7_ms: usize,
+    pub long_tasks: u64,
+    pub max_row_elements: u64,
+    pub reached_end: bool,
+}
+
+/// One navigation to a trace.
+#[derive(Debug, Clone, Serialize)]
+pub struct TraceRun {
+    pub navigation_to_painted_ms: f64,
+    pub fetch_ms: Option<f64>,
+    pub build_ms: Option<f64>,
+    pub requested_to_painted_ms: Option<f64>,
+    pub js_heap_mib: Option<f64>,
+    pub wasm_memory_mib: Option<f64>,
+    pub row_elements: u64,
+    pub rows_shown: String,
+    pub scroll: Option<ScrollStats>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TraceResult {
+    pub spans: usize,
+    pub trace_id: String,
+    pub median_navigation_to_painted_ms: f64,
+    pub median_fetch_ms: f64,
+    pub median_build_ms: f64,
+    pub median_js_heap_mib: f64,
+    pub median_wasm_memory_mib: f64,
+    pub max_row_elements: u64,
+    /// Medians over the runs of each run's p95 and max frame interval while scrolling.
+    pub median_scroll_p95_ms: f64,
+    pub median_scroll_max_ms: f64,
+    pub runs: Vec<TraceRun>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PageResult {
+    pub path: String,
+    /// What "loaded" means: a selector's first match, or a Performance mark of the app.
+    pub ready_when: String,
+    /// Navigation to that moment (ms), per run; empty if it never came.
+    pub runs_ms: Vec<f64>,
+    pub median_ms: Option<f64>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BrowserReport {
+    pub machine: Machine,
+    pub chromium: String,
+    /// Spans stored besides the measured traces.
+    pub seed_spans: usize,
+    pub traces: Vec<TraceResult>,
+    pub pages: Vec<PageResult>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BrowserError {
+    #[error("{0}")]
+    Setup(String),
+    #[error("webdriver: {0}")]
+    WebDriver(#[from] WebDriverError),
+    #[error("request to {url} failed: {why}")]
+    Http { url: String, why: String },
+    #[error("{0}")]
+    Timeout(String),
+    #[error(transparent)]
+    Ingest(#[from] crate::ingest::IngestError),
+}
+
+/// chromedriver and one headless Chromium session on a fresh profile.
+pub struct Browser {
+    pub driver: WebDriver,
+    chromedriver: Child,
+    profile: tempfile::TempDir,
+}
+
+impl Browser {
+    pub async fn start() -> Result<Browser, BrowserError> {
+        for tool in [CHROMEDRIVER, CHROMIUM] {
+            if !Path::new(tool).exists() {
+                return Err(BrowserError::Setup(format!(
+                    "{tool} is missing: run scripts/setup.sh (Debian chromium, chromium-driver)"
+                )));
+            }
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| BrowserError::Setup(e.to_string()))?
+            .port();
+        let mut chromedriver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| BrowserError::Setup(format!("cannot start chromedriver: {e}")))?;
+        let status = format!("http://127.0.0.1:{port}/status");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if reqwest::get(&status)
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                break;
+            }
+            if Instant::now() > deadline {
+                let _ = chromedriver.kill();
+                let _ = chromedriver.wait();
+                return Err(BrowserError::Setup("chromedriver did not start".into()));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let profile = tempfile::tempdir().map_err(|e| BrowserError::Setup(e.to_string()))?;
+        let mut caps = DesiredCapabilities::chrome();
+        caps.set_binary(CHROMIUM)?;
+        for arg in [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--enable-precise-memory-info",
+            "--window-size=1440,900",
+        ] {
+            caps.add_arg(arg)?;
+        }
+        caps.add_arg(&format!("--user-data-dir={}", profile.path().display()))?;
+        let driver = match WebDriver::new(format!("http://127.0.0.1:{port}"), caps).await {
+            Ok(d) => d,
+            Err(e) => {
+                let _ = chromedriver.kill();
+                let _ = chromedriver.wait();
+                return Err(e.into());
+            }
+        };
+        Ok(Browser {
+            driver,
+            chromedriver,
+            profile,
+        })
+    }
+
+    pub async fn quit(self) {
+        let _ = self.driver.clone().quit().await;
+    }
+}
+
+impl Drop for Browser {
+    /// Ends chromedriver and any Chromium still using this session's own profile directory.
+    fn drop(&mut self) {
+        let marker = format!("--user-data-dir={}", self.profile.path().display());
+        if let Ok(entries) = std::fs::read_dir("/proc") {
+            for entry in entries.flatten() {
+                let Some(pid) = entry
+                    .file_name()
+                    .to_str()
+                    .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+                    .and_then(|n| n.parse::<i32>().ok())
+                else {
+                    continue;
+                };
+                let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+                    continue;
+                };
+                if cmdline
+                    .split(|b| *b == 0)
+                    .any(|arg| arg == marker.as_bytes())
+                {
+                    let _ = Command::new("kill")
+                        .args(["-9", &pid.to_string()])
+                        .stdout(Stdio::null())
+                        .stderr(Stdio::null())
+                        .status();
+                }
+            }
+        }
+        let _ = self.chromedriver.kill();
+        let _ = self.chromedriver.wait();
+    }
+}
+
+async fn js(driver: &WebDriver, script: &str) -> Result<Value, BrowserError> {
+    Ok(driver.execute(script, vec![]).await?.json().clone())
+}
+
+/// Polls `script` (returning something other than null/false when done) until `timeout`.
+async fn wait_for(
+    driver: &WebDriver,
+    script: &str,
+    timeout: Duration,
+    what: &str,
+) -> Result<Value, BrowserError> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let v = js(driver, script).await?;
+        if !(v.is_null() || v == Value::Bool(false)) {
+            return Ok(v);
+        }
+        if Instant::now() > deadline {
+            return Err(BrowserError::Timeout(format!("{what} after {timeout:?}")));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Sends a trace of `spans` spans (project `default`, the dashboard's) and returns its id.
+pub async fn load_trace(otlp_url: &str, spans: usize) -> Result<String, BrowserError> {
+    let (trace_id, requests) = big_trace(spans, 10_000);
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(300))
+        .build()
+        .map_err(|e| BrowserError::Setup(e.to_string()))?;
+    for body in requests {
+        let response = http
+            .post(otlp_url)
+            .header("content-type", "application/x-protobuf")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| BrowserError::Http {
+                url: otlp_url.into(),
+                why: e.to_string(),
+            })?;
+        if !response.status().is_success() {
+            return Err(BrowserError::Http {
+                url: otlp_url.into(),
+                why: format!("status {}", response.status()),
+            });
+        }
+    }
+    Ok(trace_id)
+}
+
+const SCROLL_SCRIPT: &str = r#"
+const frames = arguments[0];
+window.__skeinScroll = null;
+(async () => {
+  const v = document.querySelector('.rows-viewport');
+  if (!v) { window.__skeinScroll = {error: 'no .rows-viewport'}; return; }
+  let longTasks = 0;
+  let observer = null;
+  try {
+    observer = new PerformanceObserver(list => { longTasks += list.getEntries().length; });
+    observer.observe({entryTypes: ['longtask']});
+  } catch (e) {}
+  v.scrollTop = 0;
+  let last = await new Promise(r => requestAnimationFrame(r));
+  const intervals = [];
+  let maxRows = 0;
+  const total = v.scrollHeight - v.clientHeight;
+  for (let i = 1; i <= frames; i++) {
+    v.scrollTop = Math.round(total * i / frames);
+    const now = await new Promise(r => requestAnimationFrame(r));
+    intervals.push(now - last);
+    last = now;
+    maxRows = Math.max(maxRows, document.querySelectorAll('.span-row').length);
+  }
+  // One more frame so the last position is rendered before it is checked.
+  await new Promise(r => requestAnimationFrame(r));
+  if (observer) observer.disconnect();
+  window.__skeinScroll = {
+    intervals, maxRows, longTasks,
+    atEnd: v.scrollTop + v.clientHeight >= v.scrollHeight - 2,
+  };
+})();
+return true;
+"#;
+
+const READ_MARKS: &str = r#"
+const m = n => { const e = performance.getEntriesByName(n); return e.length ? e[e.length - 1].duration : null; };
+const painted = performance.getEntriesByName('skein:trace-painted');
+const shown = document.querySelector('[data-testid=rows-shown]');
+return {
+  painted: painted.length ? painted[0].startTime : null,
+  fetch: m('skein:trace-fetch'),
+  build: m('skein:trace-build'),
+  load: m('skein:trace-load'),
+  heap: performance.memory ? performance.memory.usedJSHeapSize : null,
+  wasm: (window.__skeinWasm && window.__skeinWasm.memory) ? window.__skeinWasm.memory.buffer.byteLength : null,
+  rows: document.querySelectorAll('.span-row').length,
+  shown: shown ? shown.textContent : '',
+};
+"#;
+
+fn scroll_stats(v: &Value) -> Option<ScrollStats> {
+    let intervals: Vec<f64> = v["intervals"]
+        .as_array()?
+        .iter()
+        .filter_map(Value::as_f64)
+        .collect();
+    Some(ScrollStats {
+        frames: intervals.len(),
+        p50_ms: quantile(intervals.clone(), 0.5),
+        p95_ms: quantile(intervals.clone(), 0.95),
+        max_ms: intervals.iter().copied().fold(0.0, f64::max),
+        over_16_7_ms: intervals.iter().filter(|i| **i > 16.7 * 1.25).count(),
+        long_tasks: v["longTasks"].as_u64().unwrap_or(0),
+        max_row_elements: v["maxRows"].as_u64().unwrap_or(0),
+        reached_end: v["atEnd"].as_bool().unwrap_or(false),
+    })
+}
+
+async fn open_trace(
+    browser: &Browser,
+    config: &BrowserConfig,
+    trace_id: &str,
+) -> Result<TraceRun, BrowserError> {
+    let driver = &browser.driver;
+    driver.goto("about:blank").await?;
+    driver
+        .goto(format!("{}/traces/{trace_id}", config.app_url))
+        .await?;
+    wait_for(
+        driver,
+        "return performance.getEntriesByName('skein:trace-painted').length > 0",
+        config.timeout,
+        "the painted waterfall",
+    )
+    .await?;
+    let m = js(driver, READ_MARKS).await?;
+    let mib = |v: &Value| v.as_f64().map(|b| b / 1024.0 / 1024.0);
+    let mut run = TraceRun {
+        navigation_to_painted_ms: m["painted"].as_f64().unwrap_or(f64::NAN),
+        fetch_ms: m["fetch"].as_f64(),
+        build_ms: m["build"].as_f64(),
+        requested_to_painted_ms: m["load"].as_f64(),
+        js_heap_mib: mib(&m["heap"]),
+        wasm_memory_mib: mib(&m["wasm"]),
+        row_elements: m["rows"].as_u64().unwrap_or(0),
+        rows_shown: m["shown"].as_str().unwrap_or("").to_string(),
+        scroll: None,
+    };
+    if config.scroll_frames > 0 {
+        driver
+            .execute(SCROLL_SCRIPT, vec![json!(config.scroll_frames)])
+            .await?;
+        let result = wait_for(
+            driver,
+            "return window.__skeinScroll",
+            config.timeout,
+            "the scroll to the end",
+        )
+        .await?;
+        run.scroll = scroll_stats(&result);
+    }
+    Ok(run)
+}
+
+/// When a page counts as loaded.
+#[derive(Debug, Clone, Copy)]
+enum Ready {
+    /// The first element matching a CSS selector is in the DOM.
+    Selector(&'static str),
+    /// The app has set a Performance mark (after the frame that shows the content).
+    Mark(&'static str),
+}
+
+impl Ready {
+    fn describe(self) -> String {
+        match self {
+            Ready::Selector(s) => format!("first `{s}`"),
+            Ready::Mark(m) => format!("mark `{m}`"),
+        }
+    }
+
+    /// A script returning the time since navigation once ready, else null.
+    fn script(self) -> String {
+        match self {
+            Ready::Selector(s) => format!(
+                "return document.querySelector({}) ? performance.now() : null",
+                serde_json::to_string(s).unwrap_or_default()
+            ),
+            Ready::Mark(m) => format!(
+                "const e = performance.getEntriesByName({}); return e.length ? e[0].startTime : null",
+                serde_json::to_string(m).unwrap_or_default()
+            ),
+        }
+    }
+}
+
+/// Time from navigation to the page being `ready` (ms), or None.
+async fn page_ready(
+    browser: &Browser,
+    url: &str,
+    ready: Ready,
+    timeout: Duration,
+) -> Result<Option<f64>, BrowserError> {
+    let driver = &browser.driver;
+    driver.goto("about:blank").await?;
+    driver.goto(url).await?;
+    match wait_for(driver, &ready.script(), timeout, &ready.describe()).await {
+        Ok(v) => Ok(v.as_f64()),
+        Err(BrowserError::Timeout(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Loads the traces and measures them; `/traces` and `/metrics` too.
+pub async fn run(config: &BrowserConfig) -> Result<BrowserReport, BrowserError> {
+    let machine = Machine::now();
+    if config.seed_spans > 0 {
+        eprintln!("  loading {} seed-shaped spans", config.seed_spans);
+        crate::ingest::run(&crate::ingest::IngestConfig {
+            otlp_url: config.otlp_url.clone(),
+            api_url: None,
+            spans: config.seed_spans,
+            connections: 4,
+            traces_per_request: 100,
+            collector_pid: None,
+            project: skein_model::DEFAULT_PROJECT.into(),
+        })
+        .await?;
+    }
+    let mut ids = Vec::new();
+    for &spans in &config.sizes {
+        eprintln!("  loading a {spans}-span trace");
+        ids.push((spans, load_trace(&config.otlp_url, spans).await?));
+    }
+    let browser = Browser::start().await?;
+    // Keep the wasm instance's exports, for its memory size.
+    ChromeDevTools::new(browser.driver.handle.clone())
+        .execute_cdp_with_params(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({"source": "addEventListener('TrunkApplicationStarted', e => { window.__skeinWasm = e.detail && e.detail.wasm; });"}),
+        )
+        .await?;
+    let chromium = browser
+        .driver
+        .execute("return navigator.userAgent", vec![])
+        .await?
+        .json()
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let result = measure(&browser, config, &ids).await;
+    browser.quit().await;
+    let (traces, pages) = result?;
+    Ok(BrowserReport {
+        machine,
+        chromium,
+        seed_spans: config.seed_spans,
+        traces,
+        pages,
+    })
+}
+
+async fn measure(
+    browser: &Browser,
+    config: &BrowserConfig,
+    ids: &[(usize, String)],
+) -> Result<(Vec<TraceResult>, Vec<PageResult>), BrowserError> {
+    let mut traces = Vec::new();
+    for (spans, id) in ids {
+        let mut runs = Vec::new();
+        for i in 0..config.runs.max(1) {
+            let run = open_trace(browser, config, id).await?;
+            eprintln!(
+                "  {spans} spans, run {}: painted {:.0} ms after navigation (fetch {:.0}, build {:.0}), {} row elements{}",
+                i + 1,
+                run.navigation_to_painted_ms,
+                run.fetch_ms.unwrap_or(f64::NAN),
+                run.build_ms.unwrap_or(f64::NAN),
+                run.row_elements,
+                run.scroll.as_ref().map_or(String::new(), |s| format!(
+                    ", scroll frames p50 {:.1} / p95 {:.1} / max {:.1} ms",
+                    s.p50_ms, s.p95_ms, s.max_ms
+                ))
+            );
+            runs.push(run);
+        }
+        let med =
+            |f: &dyn Fn(&TraceRun) -> Option<f64>| median(runs.iter().filter_map(f).collect());
+        traces.push(TraceResult {
+            spans: *spans,
+            trace_id: id.clone(),
+            median_navigation_to_painted_ms: med(&|r| Some(r.navigation_to_painted_ms)),
+            median_fetch_ms: med(&|r| r.fetch_ms),
+            median_build_ms: med(&|r| r.build_ms),
+            median_js_heap_mib: med(&|r| r.js_heap_mib),
+            median_wasm_memory_mib: med(&|r| r.wasm_memory_mib),
+            max_row_elements: runs
+                .iter()
+                .map(|r| {
+                    r.row_elements
+                        .max(r.scroll.as_ref().map_or(0, |s| s.max_row_elements))
+                })
+                .max()
+                .unwrap_or(0),
+            median_scroll_p95_ms: med(&|r| r.scroll.as_ref().map(|s| s.p95_ms)),
+            median_scroll_max_ms: med(&|r| r.scroll.as_ref().map(|s| s.max_ms)),
+            runs,
+        });
+    }
+    let mut pages = Vec::new();
+    for (path, ready) in [
+        ("/traces", Ready::Selector(".traces-table tbody tr")),
+        (
+            "/metrics?metric=latency_p95&group_by=ab_test_variant",
+            Ready::Mark("skein:metrics-painted"),
+        ),
+    ] {
+        let mut runs_ms = Vec::new();
+        for _ in 0..config.runs.max(1) {
+            if let Some(ms) = page_ready(
+                browser,
+                &format!("{}{path}", config.app_url),
+                ready,
+                Duration::from_secs(30),
+            )
+            .await?
+            {
+                runs_ms.push(ms);
+            }
+        }
+        eprintln!("  {path}: {runs_ms:?} ms to the {}", ready.describe());
+        pages.push(PageResult {
+            path: path.to_string(),
+            ready_when: ready.describe(),
+            median_ms: (!runs_ms.is_empty()).then(|| median(runs_ms.clone())),
+            note: runs_ms
+                .is_empty()
+                .then(|| format!("the {} never came", ready.describe())),
+            runs_ms,
+        });
+    }
+    Ok((traces, pages))
+}
+
+/// The built dashboard: `SKEIN_TEST_DIST` if set (as for the dashboard's browser tests),
+/// else this checkout's `dist/`.
+pub fn default_dist() -> PathBuf {
+    if let Some(dist) = std::env::var_os("SKEIN_TEST_DIST") {
+        return PathBuf::from(dist);
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(|root| root.join("dist"))
+        .unwrap_or_else(|| PathBuf::from("dist"))
+}
