@@ -79,13 +79,24 @@ pub fn span_param(search: &str) -> Option<String> {
         .map(|(_, v)| v.trim().to_ascii_lowercase())
 }
 
-/// The trace page's URL with a span selected (or none).
-pub fn trace_span_href(project: &str, trace_id: &str, span: Option<&str>) -> String {
+/// The clock-skew adjustment is on unless the URL says `skew=off`.
+pub fn skew_param(search: &str) -> bool {
+    !parse_query_string(search)
+        .into_iter()
+        .any(|(k, v)| k == "skew" && v.trim().eq_ignore_ascii_case("off"))
+}
+
+/// The trace page's URL with a span selected (or none), and the skew adjustment's state.
+pub fn trace_span_href(project: &str, trace_id: &str, span: Option<&str>, skew: bool) -> String {
     let mut href = links::trace_href(project, trace_id);
     if let Some(span) = span {
         href.push(if href.contains('?') { '&' } else { '?' });
         href.push_str("span=");
         href.push_str(&percent_encode(span));
+    }
+    if !skew {
+        href.push(if href.contains('?') { '&' } else { '?' });
+        href.push_str("skew=off");
     }
     href
 }
@@ -161,6 +172,7 @@ pub fn TracePage() -> impl IntoView {
     let trace_id = Memo::new(move |_| params.read().get("trace_id").unwrap_or_default());
     let project = Memo::new(move |_| links::project_of(&location.search.get()));
     let span_in_url = Memo::new(move |_| span_param(&location.search.get()));
+    let skew_in_url = Memo::new(move |_| skew_param(&location.search.get()));
     let state = RwSignal::new(State::Loading);
     let generation = StoredValue::new(0u64);
 
@@ -212,7 +224,8 @@ pub fn TracePage() -> impl IntoView {
                 TraceFeedback::provide(project_now.clone(), id.clone());
                 view! {
                     <TraceHeader skeleton=loaded.skeleton.clone() project=project_now.clone()/>
-                    <Explorer loaded=loaded project=project_now trace_id=id span_in_url=span_in_url/>
+                    <Explorer loaded=loaded project=project_now trace_id=id span_in_url=span_in_url
+                        skew_in_url=skew_in_url/>
                 }
             }/>
         </div>

@@ -20,6 +20,16 @@ pub fn duration_ns(ns: i64) -> String {
     }
 }
 
+/// `+12.3 ms`, `−4.50 ms`, `0 ns`: a duration that may go either way (a shift, a gap).
+pub fn signed_duration_ns(ns: i64) -> String {
+    let sign = match ns.signum() {
+        1 => "+",
+        -1 => "\u{2212}",
+        _ => "",
+    };
+    format!("{sign}{}", duration_ns(ns.saturating_abs()))
+}
+
 fn three_figures(v: f64) -> String {
     if v >= 100.0 {
         format!("{v:.0}")
@@ -76,6 +86,13 @@ pub fn ago(then_ms: i64, now_ms: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn signed_durations_show_their_direction() {
+        assert_eq!(signed_duration_ns(12_300_000), "+12.3 ms");
+        assert_eq!(signed_duration_ns(-4_500_000), "\u{2212}4.50 ms");
+        assert_eq!(signed_duration_ns(0), "0 ns");
+    }
     use super::*;
 
     #[test]

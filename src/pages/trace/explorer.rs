@@ -18,6 +18,7 @@ use leptos_router::NavigateOptions;
 use skein_model::format;
 use skein_model::palette::service_hue;
 use skein_model::scale::{self, TimeWindow};
+use skein_model::timing::{CallRole, TraceTiming};
 use skein_model::tree::{self, Node, TraceTree, TreeView};
 use skein_model::{SpanType, TraceSkeleton};
 use wasm_bindgen::JsCast;
@@ -60,13 +61,32 @@ pub struct Ex {
     pub whole: TimeWindow,
     pub scroll_top: RwSignal<f64>,
     pub viewport_h: RwSignal<f64>,
+    /// The waterfall's width in px (rounded), for what fits beside a bar.
+    pub bar_w: RwSignal<u32>,
     pub viewport: NodeRef<Div>,
     pub find_input: NodeRef<leptos::html::Input>,
+    /// The clock-skew adjustment is applied (from the URL: `skew=off` turns it off).
+    pub skew_on: Memo<bool>,
+    /// Writes the skew setting to the URL.
+    pub set_skew: Callback<bool>,
+    /// The critical path is drawn on the bars.
+    pub critical_on: RwSignal<bool>,
+    /// Timing with the adjustment (computed with the trace), and without (when first asked).
+    adjusted: StoredValue<Arc<TraceTiming>>,
+    unadjusted: StoredValue<Option<Arc<TraceTiming>>>,
 }
 
 impl Ex {
-    fn new(loaded: &Loaded) -> Ex {
-        let whole = TimeWindow::of_trace(&loaded.skeleton);
+    fn new(loaded: &Loaded, skew_on: Memo<bool>, set_skew: Callback<bool>) -> Ex {
+        let adjusted = TraceTiming::compute(&loaded.skeleton, true);
+        // The whole trace as recorded and as adjusted: toggling the adjustment keeps the scale.
+        let recorded = TimeWindow::of_trace(&loaded.skeleton);
+        let whole = match adjusted.bounds_us(&loaded.skeleton) {
+            Some((lo, hi)) => {
+                TimeWindow::new(recorded.start.min(lo as f64), recorded.end.max(hi as f64))
+            }
+            None => recorded,
+        };
         Ex {
             skeleton: StoredValue::new(loaded.skeleton.clone()),
             tree: StoredValue::new(loaded.tree.clone()),
@@ -81,9 +101,41 @@ impl Ex {
             whole,
             scroll_top: RwSignal::new(0.0),
             viewport_h: RwSignal::new(900.0),
+            bar_w: RwSignal::new(800),
             viewport: NodeRef::new(),
             find_input: NodeRef::new(),
+            skew_on,
+            set_skew,
+            critical_on: RwSignal::new(true),
+            adjusted: StoredValue::new(Arc::new(adjusted)),
+            unadjusted: StoredValue::new(None),
         }
+    }
+
+    /// The trace's timing as shown (tracks the skew setting).
+    pub fn timing(&self) -> Arc<TraceTiming> {
+        self.timing_for(self.skew_on.get())
+    }
+
+    /// The trace's timing with the adjustment on or off, each computed once.
+    pub fn timing_for(&self, skew: bool) -> Arc<TraceTiming> {
+        if skew {
+            return self.adjusted.get_value();
+        }
+        if let Some(timing) = self.unadjusted.get_value() {
+            return timing;
+        }
+        let timing = Arc::new(
+            self.skeleton
+                .with_value(|sk| TraceTiming::compute(sk, false)),
+        );
+        self.unadjusted.set_value(Some(timing.clone()));
+        timing
+    }
+
+    /// Spans the adjustment moves (whatever the setting).
+    pub fn skewed_count(&self) -> usize {
+        self.adjusted.with_value(|t| t.adjusted_count)
     }
 
     pub fn span_id(&self, pos: usize) -> Option<String> {
@@ -268,9 +320,28 @@ pub fn Explorer(
     project: String,
     trace_id: String,
     span_in_url: Memo<Option<String>>,
+    skew_in_url: Memo<bool>,
 ) -> impl IntoView {
-    let ex = Ex::new(&loaded);
     let navigate = use_navigate();
+    let set_skew = {
+        let (project, trace_id, navigate) = (project.clone(), trace_id.clone(), navigate.clone());
+        Callback::new(move |on: bool| {
+            navigate(
+                &trace_span_href(
+                    &project,
+                    &trace_id,
+                    span_in_url.get_untracked().as_deref(),
+                    on,
+                ),
+                NavigateOptions {
+                    replace: true,
+                    scroll: false,
+                    ..NavigateOptions::default()
+                },
+            );
+        })
+    };
+    let ex = Ex::new(&loaded, skew_in_url, set_skew);
 
     // A span named in the URL opens at once: selected, revealed, its detail shown.
     let initial = span_in_url.get_untracked();
@@ -298,7 +369,12 @@ pub fn Explorer(
             if want != written.get_value() && want != span_in_url.get_untracked() {
                 written.set_value(want.clone());
                 navigate(
-                    &trace_span_href(&project, &trace_id, want.as_deref()),
+                    &trace_span_href(
+                        &project,
+                        &trace_id,
+                        want.as_deref(),
+                        ex.skew_on.get_untracked(),
+                    ),
                     NavigateOptions {
                         replace: true,
                         scroll: false,
@@ -337,8 +413,21 @@ pub fn Explorer(
             }
             ex.scroll_top.set(f64::from(el.scroll_top()));
         }
+        let ruler = document().query_selector(".explorer .ruler").ok().flatten();
+        if let Some(w) = ruler.map(|r| r.client_width()).filter(|&w| w > 0) {
+            // Rounded, so that a pixel's change does not redraw every row.
+            let w = (w as u32 / 16) * 16;
+            if ex.bar_w.get_untracked() != w {
+                ex.bar_w.set(w);
+            }
+        }
     };
     let resize = window_event_listener(leptos::ev::resize, move |_| measure());
+    // Opening or closing the detail panel changes the waterfall's width.
+    Effect::new(move |_| {
+        ex.detail_shown();
+        request_animation_frame(measure);
+    });
     on_cleanup(move || resize.remove());
     request_animation_frame(move || {
         measure();
@@ -575,6 +664,7 @@ fn Toolbar(ex: Ex) -> impl IntoView {
                 </label>
             </div>
             <div class="toolbar-spacer"></div>
+            <TimingTools ex=ex/>
             <div class="tree-tools">
                 <button type="button" class="button small" on:click=expand_all title="Expand every span">"Expand all"</button>
                 <button type="button" class="button small" on:click=collapse_all title="Show only the root">"Collapse all"</button>
@@ -591,6 +681,153 @@ fn Toolbar(ex: Ex) -> impl IntoView {
                         title="Show the whole trace again">"Reset zoom"</button>
                 })}
             </div>
+        </div>
+    }
+}
+
+/// Most critical-path spans listed at once (the rest are summed up below the list).
+const CRITICAL_LIST_MAX: usize = 200;
+
+/// The timing switches: the critical path (highlight, and its list), and the clock-skew
+/// adjustment (shown when the trace needs one).
+#[component]
+fn TimingTools(ex: Ex) -> impl IntoView {
+    let list_open = RwSignal::new(false);
+    let skewed = ex.skewed_count();
+    let on_critical = move |ev: leptos::ev::Event| {
+        ex.critical_on.set(checked(&ev));
+    };
+    let on_skew = move |ev: leptos::ev::Event| ex.set_skew.run(checked(&ev));
+    let skew_title = format!(
+        "{} timed by a clock that disagrees with its caller's (it starts before or ends after          the span that called it). Adjusted as Jaeger does: shifted into the caller, with its          service's spans below it. Uncheck to see the times as recorded.",
+        text::plural(skewed as u64, "span was", "spans were")
+    );
+    // Close the list on Escape or a click elsewhere.
+    let keys = window_event_listener(leptos::ev::keydown, move |ev| {
+        if ev.key() == "Escape" && list_open.get_untracked() {
+            list_open.set(false);
+        }
+    });
+    let clicks = window_event_listener(leptos::ev::pointerdown, move |ev| {
+        let inside = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|el| el.closest(".timing-tools").ok().flatten())
+            .is_some();
+        if !inside && list_open.get_untracked() {
+            list_open.set(false);
+        }
+    });
+    on_cleanup(move || {
+        keys.remove();
+        clicks.remove();
+    });
+    view! {
+        <div class="timing-tools">
+            <span class="critical-switch">
+                <label class="check" title="Mark on the bars the chain of spans the trace's duration waited on">
+                    <input type="checkbox" name="critical-path" prop:checked=move || ex.critical_on.get()
+                        on:change=on_critical/>
+                    <span class="crit-swatch" aria-hidden="true"></span>
+                    "Critical path"
+                </label>
+                <button type="button" class="button small" aria-haspopup="dialog"
+                    aria-expanded=move || list_open.get().to_string()
+                    title="The critical path's spans, in order, with their share of the trace"
+                    on:click=move |_| list_open.update(|o| *o = !*o)>
+                    "List"
+                </button>
+            </span>
+            {(skewed > 0).then(|| view! {
+                <label class="check skew-switch" title=skew_title>
+                    <input type="checkbox" name="skew" prop:checked=move || ex.skew_on.get()
+                        on:change=on_skew/>
+                    "Adjust clock skew"
+                    <span class="check-count num">{skewed}</span>
+                </label>
+            })}
+            {move || list_open.get().then(|| view! { <CriticalList ex=ex close=move || list_open.set(false)/> })}
+        </div>
+    }
+}
+
+fn checked(ev: &leptos::ev::Event) -> bool {
+    ev.target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        .is_some_and(|i| i.checked())
+}
+
+/// The critical path's spans in the order they ran, each with its share of the trace's
+/// duration; choosing one selects it.
+#[component]
+fn CriticalList(ex: Ex, close: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let items = move || {
+        let timing = ex.timing();
+        let skeleton = ex.skeleton.get_value();
+        let total = timing.critical_total_us;
+        let shown: Vec<(usize, i64)> = timing
+            .critical_spans
+            .iter()
+            .copied()
+            .take(CRITICAL_LIST_MAX)
+            .collect();
+        let rest = timing.critical_spans.len().saturating_sub(shown.len());
+        let head = format!(
+            "{} across the trace's {}",
+            text::plural(timing.critical_spans.len() as u64, "span", "spans"),
+            format::duration_ns(total * 1_000)
+        );
+        let rows = shown
+            .into_iter()
+            .map(|(i, us)| {
+                let span = &skeleton.spans[i];
+                let name = skeleton.name_of(span).to_string();
+                let service = skeleton.service_of(span).to_string();
+                let share = timing.critical_share(i);
+                let id = span.span_id().to_string();
+                let hue = service_hue(&service);
+                let go = move |_| {
+                    let pos = ex.tree.with_value(|t| t.position_of(i));
+                    if let Some(pos) = pos {
+                        ex.detail_open.set(true);
+                        ex.go_to(pos, true);
+                    }
+                    close();
+                };
+                view! {
+                    <li>
+                        <button type="button" class="crit-item" data-span-id=id on:click=go
+                            style=format!("--svc-h: {hue}")>
+                            <span class="svc-dot"></span>
+                            <span class="crit-name">{if name.is_empty() { "(unnamed)".to_string() } else { name }}</span>
+                            <span class="crit-service">{service}</span>
+                            <span class="crit-share" aria-hidden="true">
+                                <span style=format!("width: {:.2}%", share * 100.0)></span>
+                            </span>
+                            <span class="crit-pct num" data-testid="crit-share">{format!("{:.1}%", share * 100.0)}</span>
+                            <span class="crit-time num">{format::duration_ns(us * 1_000)}</span>
+                        </button>
+                    </li>
+                }
+            })
+            .collect_view();
+        (head, rows, rest)
+    };
+    view! {
+        <div class="crit-pop" role="dialog" aria-label="Critical path" data-testid="critical-list">
+            {move || {
+                let (head, rows, rest) = items();
+                view! {
+                    <div class="crit-pop-head">
+                        <strong>"Critical path"</strong>
+                        <span class="muted">{head}</span>
+                    </div>
+                    <ol class="crit-list">{rows}</ol>
+                    {(rest > 0).then(|| view! {
+                        <p class="crit-more muted">{format!("and {} more, each a smaller share", text::thousands(rest as u64))}</p>
+                    })}
+                }
+            }}
         </div>
     }
 }
@@ -803,6 +1040,9 @@ fn Rows(ex: Ex) -> impl IntoView {
         let selected = ex.selected.get();
         let window = ex.window.get();
         let epoch = ex.find_epoch.get();
+        let skew = ex.skew_on.get();
+        let critical = ex.critical_on.get();
+        let bar_w = ex.bar_w.get();
         ex.matches.with(|matches| {
             ex.view.with(|v| {
                 let n = v.len();
@@ -821,6 +1061,9 @@ fn Rows(ex: Ex) -> impl IntoView {
                             collapsed: v.is_collapsed(pos as usize),
                             epoch,
                             window: (window.start.to_bits(), window.end.to_bits()),
+                            skew,
+                            critical,
+                            bar_w,
                         }
                     })
                     .collect::<Vec<RowKey>>()
@@ -877,6 +1120,10 @@ struct RowKey {
     /// Bumped on every find query (names show the query marked).
     epoch: u32,
     window: (u64, u64),
+    /// The clock-skew adjustment and the critical-path highlight.
+    skew: bool,
+    critical: bool,
+    bar_w: u32,
 }
 
 fn span_row(ex: Ex, key: RowKey) -> impl IntoView {
@@ -895,11 +1142,17 @@ fn span_row(ex: Ex, key: RowKey) -> impl IntoView {
     let has_children = tree.has_children(pos);
     let descendants = tree.subtree_size(pos) - 1;
     let indent = format!("width: {}px", depth.min(MAX_INDENT_DEPTH) * INDENT_PX);
-    let (start_us, end_us) = tree.extent_us(&skeleton, pos);
-    let bar = ex
-        .window
-        .get_untracked()
-        .bar(start_us as f64, end_us as f64, 0.002);
+    let timing = ex.timing_for(key.skew);
+    let (start_us, end_us) = match tree.span_at(pos) {
+        Some(i) => timing.extent_us(&skeleton, i),
+        None => tree.extent_us(&skeleton, pos),
+    };
+    let window = ex.window.get_untracked();
+    let bar = window.bar(start_us as f64, end_us as f64, 0.002);
+    let marks = tree
+        .span_at(pos)
+        .map(|i| RowTiming::of(&timing, &skeleton, i, key.critical, window))
+        .unwrap_or_default();
 
     let mut class = String::from("span-row");
     for (on, name) in [
@@ -954,6 +1207,14 @@ fn span_row(ex: Ex, key: RowKey) -> impl IntoView {
     if failed {
         class.push_str(" row-error");
     }
+    if marks.on_critical {
+        class.push_str(" on-critical");
+    }
+    let call_attr = match marks.call {
+        CallRole::None => None,
+        CallRole::Client { .. } => Some("client"),
+        CallRole::Server { .. } => Some("server"),
+    };
     let badge_id = span_id.clone();
     let label = match (&missing, name.is_empty()) {
         (Some(_), _) => "Missing parent ".to_string(),
@@ -986,6 +1247,62 @@ fn span_row(ex: Ex, key: RowKey) -> impl IntoView {
     } else {
         "Collapse".to_string()
     };
+    let RowTiming {
+        skew_us,
+        recorded,
+        call,
+        peer_service,
+        gaps,
+        critical,
+        ..
+    } = marks;
+    let recorded_view = recorded.map(|b| {
+        view! { <span class="bar-recorded" style=bar_style(&b) title="Where the span's own clock put it"></span> }
+    });
+    let gap_bars: Vec<scale::Bar> = gaps.iter().map(|(b, ..)| *b).collect();
+    let gap_views = gaps
+        .into_iter()
+        .map(
+            |(b, class, title)| view! { <span class=class style=bar_style(&b) title=title></span> },
+        )
+        .collect_view();
+    let critical_views = critical
+        .into_iter()
+        .map(|b| view! { <span class="crit-seg" style=bar_style(&b)></span> })
+        .collect_view();
+    let skew_chip = (skew_us != 0).then(|| {
+        let shift = format::signed_duration_ns(skew_us * 1_000);
+        view! {
+            <span class="skew-mark" data-testid="skew-mark"
+                title=format!("Adjusted {shift} for clock skew: this service's clock disagrees with its caller's")>
+                {format!("skew {shift}")}
+            </span>
+        }
+    });
+    let call_chip = match call {
+        CallRole::Server { gap, .. } => {
+            let (request, response) = (
+                format::signed_duration_ns(gap.request * 1_000),
+                format::signed_duration_ns(gap.response * 1_000),
+            );
+            Some(view! {
+                <span class="call-mark server" data-testid="net-gap"
+                    title=format!("Called over the network from {peer_service}: request {request} (client start → server start), response {response} (server end → client end)")>
+                    {format!("net {request} · {response}")}
+                </span>
+            }.into_any())
+        }
+        CallRole::Client { .. } => Some(
+            view! {
+                <span class="call-mark client" title=format!("Client span: calls {peer_service}")>
+                    {format!("→ {peer_service}")}
+                </span>
+            }
+            .into_any(),
+        ),
+        CallRole::None => None,
+    };
+
     let bar_view = bar.map(|b| {
         let mut bar_class = String::from("bar");
         for (on, name) in [
@@ -998,26 +1315,53 @@ fn span_row(ex: Ex, key: RowKey) -> impl IntoView {
                 bar_class.push_str(name);
             }
         }
-        // The duration goes after the bar, else before it, else (a bar across the whole
-        // width) inside its right end.
-        let (label_class, label_style) = if b.left + b.width <= 0.8 {
-            ("bar-label", format!("left: {:.3}%", (b.left + b.width) * 100.0))
-        } else if b.left >= 0.14 {
-            ("bar-label", format!("right: {:.3}%", (1.0 - b.left) * 100.0))
+        // The duration (with a call's note, where there is room for it) goes after the bar
+        // and its network gaps, else before them, else (a bar across the whole width)
+        // inside the bar's right end, without the note.
+        let (left, right) = gap_bars
+            .iter()
+            .fold((b.left, b.left + b.width), |(l, r), g| {
+                (l.min(g.left), r.max(g.left + g.width))
+            });
+        // About what the label takes (px), as a share of the waterfall's width.
+        let note_px = match call {
+            CallRole::Server { .. } => 170.0,
+            CallRole::Client { .. } => 24.0 + 7.0 * peer_service.chars().count().min(24) as f64,
+            CallRole::None => 0.0,
+        };
+        let note_room = (56.0 + note_px) / f64::from(key.bar_w.max(200));
+        let (label_class, label_style, with_note) = if right + note_room <= 1.0 {
+            ("bar-label", format!("left: {:.3}%", right * 100.0), true)
+        } else if left >= note_room {
+            (
+                "bar-label",
+                format!("right: {:.3}%", (1.0 - left) * 100.0),
+                true,
+            )
+        } else if right <= 0.8 {
+            ("bar-label", format!("left: {:.3}%", right * 100.0), false)
+        } else if left >= 0.14 {
+            (
+                "bar-label",
+                format!("right: {:.3}%", (1.0 - left) * 100.0),
+                false,
+            )
         } else {
             (
                 "bar-label inside",
                 format!("right: {:.3}%", (1.0 - b.left - b.width) * 100.0),
+                false,
             )
         };
+        let call_chip = call_chip.filter(|_| with_note);
         view! {
-            <span class=bar_class style=format!("left: {:.3}%; width: {:.3}%", b.left * 100.0, b.width * 100.0)></span>
-            <span class=label_class style=label_style>{duration.clone()}</span>
+            <span class=bar_class style=bar_style(&b)></span>
+            <span class=label_class style=label_style>{duration.clone()}{call_chip}</span>
         }
     });
-
     view! {
         <div class=class role="treeitem" data-span-id=span_id data-missing-parent=missing.clone()
+            data-call=call_attr data-skew-us={(skew_us != 0).then(|| skew_us.to_string())}
             data-depth=depth aria-selected=selected.to_string()
             aria-expanded=has_children.then(|| (!collapsed).to_string())
             style=format!("transform: translateY({}px); --svc-h: {hue}", f64::from(row) * ROW_H)
@@ -1068,12 +1412,105 @@ fn span_row(ex: Ex, key: RowKey) -> impl IntoView {
                     <span class="hidden-count" title="Spans hidden below">{format!("+{}", text::thousands(descendants as u64))}</span>
                 })}
                 <span class="row-spacer"></span>
+                {skew_chip}
                 {(tokens > 0).then(|| view! {
                     <span class="row-tokens" title="Input + output tokens">{format!("{} tok", format::count(tokens))}</span>
                 })}
             </div>
-            <div class="bar-cell">{bar_view}</div>
+            <div class="bar-cell">{recorded_view}{gap_views}{bar_view}{critical_views}</div>
         </div>
+    }
+}
+
+fn bar_style(b: &scale::Bar) -> String {
+    format!(
+        "left: {:.3}%; width: {:.3}%",
+        b.left * 100.0,
+        b.width * 100.0
+    )
+}
+
+/// What a span's row shows of the trace's timing: its clock-skew adjustment, its part in a
+/// call across services, and its stretches on the critical path (bars in the window).
+#[derive(Default)]
+struct RowTiming {
+    /// The span's own adjustment (µs; 0 when it only moved with its parent).
+    skew_us: i64,
+    /// Where the span was recorded, when adjusted.
+    recorded: Option<scale::Bar>,
+    call: CallRole,
+    /// The service on the other side of the call.
+    peer_service: String,
+    /// The network gaps before and after a server span, with their classes.
+    gaps: Vec<(scale::Bar, &'static str, String)>,
+    critical: Vec<scale::Bar>,
+    on_critical: bool,
+}
+
+impl RowTiming {
+    fn of(
+        timing: &TraceTiming,
+        skeleton: &TraceSkeleton,
+        i: usize,
+        critical: bool,
+        window: TimeWindow,
+    ) -> RowTiming {
+        let segment = |a: i64, b: i64| window.bar(a as f64, b as f64, 0.0);
+        let span = &skeleton.spans[i];
+        let skew_us = timing.own_adjustment_us(skeleton, i);
+        let recorded = (skew_us != 0)
+            .then(|| segment(span.start_us(), span.end_us()))
+            .flatten();
+        let call = timing.call_role(i);
+        let (peer_service, gaps) = match call {
+            CallRole::Server { client, .. } => {
+                let (client_start, client_end) = timing.extent_us(skeleton, client);
+                let (start, end) = timing.extent_us(skeleton, i);
+                let mut gaps = Vec::new();
+                if start > client_start {
+                    let title = format!(
+                        "Request over the network: {}",
+                        format::signed_duration_ns((start - client_start) * 1_000)
+                    );
+                    gaps.extend(
+                        segment(client_start, start).map(|b| (b, "net-gap request", title)),
+                    );
+                }
+                if client_end > end {
+                    let title = format!(
+                        "Response over the network: {}",
+                        format::signed_duration_ns((client_end - end) * 1_000)
+                    );
+                    gaps.extend(segment(end, client_end).map(|b| (b, "net-gap response", title)));
+                }
+                (
+                    skeleton.service_of(&skeleton.spans[client]).to_string(),
+                    gaps,
+                )
+            }
+            CallRole::Client { server } => (
+                skeleton.service_of(&skeleton.spans[server]).to_string(),
+                Vec::new(),
+            ),
+            CallRole::None => (String::new(), Vec::new()),
+        };
+        let sections = timing.critical_sections(i);
+        RowTiming {
+            skew_us,
+            recorded,
+            call,
+            peer_service,
+            gaps,
+            critical: if critical {
+                sections
+                    .iter()
+                    .filter_map(|s| segment(s.start, s.end))
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            on_critical: critical && !sections.is_empty(),
+        }
     }
 }
 

@@ -1,0 +1,470 @@
+//! Cross-service timing in the trace explorer, in a real browser against a real collector: a
+//! client/server pair across services marked with its network gaps, a server span whose clock
+//! runs behind shifted back into its client (and left as recorded with `?skew=off`), and the
+//! critical path drawn on the bars and listed with each span's share.
+//!
+//! Needs: `cargo build -p skein-collector`, `scripts/build-dashboard.sh`, chromium (see
+//! tests/common/mod.rs). Run with `cargo test --test browser_trace_timing`.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{eventually, js, texts, Browser, Collector};
+use serde_json::{json, Value};
+use thirtyfour::prelude::*;
+
+const WAIT: Duration = Duration::from_secs(20);
+const TRACE: &str = "7a11c0ffee0000000000000000000042";
+const MS: u64 = 1_000_000;
+
+const ROOT: &str = "00000000000000a1";
+const CALL: &str = "00000000000000a2";
+const CACHE: &str = "00000000000000a3";
+const RENDER: &str = "00000000000000a4";
+const SERVE: &str = "00000000000000b1";
+const DB: &str = "00000000000000b2";
+
+fn span(id: &str, parent: Option<&str>, name: &str, kind: u8, start: u64, end: u64) -> Value {
+    let mut s = json!({
+        "traceId": TRACE, "spanId": id, "name": name, "kind": kind,
+        "startTimeUnixNano": start.to_string(), "endTimeUnixNano": end.to_string(),
+    });
+    if let Some(p) = parent {
+        s["parentSpanId"] = json!(p);
+    }
+    s
+}
+
+/// gateway: `GET /checkout` (server, 0–100 ms) calls orders with `POST orders` (client,
+/// 10–70 ms), looks up a cache in parallel (12–30 ms), then renders (75–90 ms). The orders
+/// service's clock runs 30 ms behind: its `POST /orders` (server, truly 15–55 ms) says
+/// −15–25 ms, starting before the client span that called it; its query says −10–10 ms.
+fn skewed_trace(t0: u64) -> Value {
+    let at = |ms: i64| (t0 as i64 + ms * MS as i64) as u64;
+    let service = |name: &str, spans: Vec<Value>| {
+        json!({
+            "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": name}}]},
+            "scopeSpans": [{"spans": spans}]
+        })
+    };
+    json!({"resourceSpans": [
+        service("gateway", vec![
+            span(ROOT, None, "GET /checkout", 2, at(0), at(100)),
+            span(CALL, Some(ROOT), "POST orders", 3, at(10), at(70)),
+            span(CACHE, Some(ROOT), "cache lookup", 1, at(12), at(30)),
+            span(RENDER, Some(ROOT), "render page", 1, at(75), at(90)),
+        ]),
+        service("orders", vec![
+            span(SERVE, Some(CALL), "POST /orders", 2, at(-15), at(25)),
+            span(DB, Some(SERVE), "SELECT orders", 1, at(-10), at(10)),
+        ]),
+    ]})
+}
+
+/// A row's bar: (left, right) in pixels.
+async fn bar(driver: &WebDriver, span_id: &str) -> (f64, f64) {
+    let got = js(
+        driver,
+        &format!(
+            "const b = document.querySelector(\".span-row[data-span-id='{span_id}'] .bar\");
+             if (!b) return null;
+             const r = b.getBoundingClientRect(); return [r.left, r.right]"
+        ),
+    )
+    .await;
+    let pair = got
+        .as_array()
+        .unwrap_or_else(|| panic!("no bar for {span_id}"));
+    (pair[0].as_f64().unwrap(), pair[1].as_f64().unwrap())
+}
+
+async fn attr(driver: &WebDriver, span_id: &str, name: &str) -> Option<String> {
+    js(
+        driver,
+        &format!(
+            "const r = document.querySelector(\".span-row[data-span-id='{span_id}']\");
+             return r && r.getAttribute('{name}')"
+        ),
+    )
+    .await
+    .as_str()
+    .map(str::to_string)
+}
+
+async fn row_text(driver: &WebDriver, span_id: &str, css: &str) -> Vec<String> {
+    texts(
+        driver,
+        &format!(".span-row[data-span-id='{span_id}'] {css}"),
+    )
+    .await
+}
+
+async fn url(driver: &WebDriver) -> String {
+    driver.current_url().await.unwrap().to_string()
+}
+
+/// Span ids of the rows drawn on the critical path.
+async fn critical_rows(driver: &WebDriver) -> Vec<String> {
+    let got = js(
+        driver,
+        "return [...document.querySelectorAll('.span-row.on-critical')]
+            .filter(r => r.querySelector('.crit-seg'))
+            .map(r => r.dataset.spanId).sort()",
+    )
+    .await;
+    got.as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cross_service_pairs_clock_skew_and_the_critical_path() {
+    let collector = Collector::start(false).await;
+    let t0 = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        - 60_000 * MS;
+    collector.send_otlp_json(&skewed_trace(t0)).await;
+    eventually(WAIT, "the trace's six spans", || async {
+        let r = reqwest::get(collector.url(&format!("/api/v1/traces/{TRACE}")))
+            .await
+            .ok()?;
+        let skeleton: Value = r.json().await.ok()?;
+        (skeleton["spans"].as_array()?.len() == 6).then_some(())
+    })
+    .await;
+
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    driver
+        .goto(collector.url(&format!("/traces/{TRACE}")))
+        .await
+        .unwrap();
+    eventually(WAIT, "six rows", || async {
+        let n = js(
+            driver,
+            "return document.querySelectorAll('.span-row').length",
+        )
+        .await;
+        (n.as_u64() == Some(6)).then_some(())
+    })
+    .await;
+
+    // The pair is marked on both sides; the server side carries the network gaps (as
+    // adjusted: the server sits centred in its client, 10 ms each way).
+    assert_eq!(
+        attr(driver, CALL, "data-call").await.as_deref(),
+        Some("client")
+    );
+    assert_eq!(
+        attr(driver, SERVE, "data-call").await.as_deref(),
+        Some("server")
+    );
+    assert_eq!(attr(driver, DB, "data-call").await, None);
+    // The network gaps lead into and trail the server span's bar, titled with their size; the
+    // same numbers label the row where it has room (not asserted: it depends on the width).
+    let gaps = js(
+        driver,
+        &format!(
+            "return [...document.querySelectorAll(\".span-row[data-span-id='{SERVE}'] .net-gap\")]
+                .map(g => g.title)"
+        ),
+    )
+    .await;
+    assert_eq!(
+        gaps,
+        json!([
+            "Request over the network: +10.0 ms",
+            "Response over the network: +10.0 ms"
+        ])
+    );
+    let labels = texts(driver, ".span-row .call-mark").await;
+    assert!(
+        labels
+            .iter()
+            .all(|l| l == "→ orders" || l == "net +10.0 ms · +10.0 ms"),
+        "{labels:?}"
+    );
+
+    // The skewed span shows its adjustment and sits inside its client; its child moved along
+    // without a mark of its own.
+    assert_eq!(
+        row_text(driver, SERVE, "[data-testid=skew-mark]").await,
+        vec!["skew +35.0 ms"]
+    );
+    assert!(row_text(driver, DB, "[data-testid=skew-mark]")
+        .await
+        .is_empty());
+    let (client_l, client_r) = bar(driver, CALL).await;
+    let (serve_l, serve_r) = bar(driver, SERVE).await;
+    let (db_l, _) = bar(driver, DB).await;
+    assert!(
+        client_l < serve_l && serve_r < client_r,
+        "adjusted: server {serve_l}..{serve_r} inside client {client_l}..{client_r}"
+    );
+    assert!(db_l > serve_l);
+    let skew_box = driver
+        .find(By::Css("input[name=skew]"))
+        .await
+        .expect("the skew switch");
+    assert!(skew_box.is_selected().await.unwrap());
+
+    // The critical path: every span but the parallel cache lookup, drawn on the bars...
+    let mut on_path = vec![ROOT, CALL, RENDER, SERVE, DB]
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>();
+    on_path.sort();
+    assert_eq!(critical_rows(driver).await, on_path);
+    assert_eq!(
+        attr(driver, CACHE, "class")
+            .await
+            .map(|c| c.contains("on-critical")),
+        Some(false)
+    );
+
+    // ...and listed in the order the trace ran them, with shares of its 100 ms.
+    driver
+        .find(By::Css(".critical-switch button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let listed = eventually(WAIT, "the critical path list", || async {
+        let got = js(
+            driver,
+            "return [...document.querySelectorAll('[data-testid=critical-list] .crit-item')]
+                .map(i => [i.dataset.spanId, i.querySelector('[data-testid=crit-share]').textContent])",
+        )
+        .await;
+        let items = got.as_array()?.clone();
+        (!items.is_empty()).then_some(items)
+    })
+    .await;
+    assert_eq!(
+        Value::Array(listed),
+        json!([
+            [ROOT, "25.0%"],
+            [CALL, "20.0%"],
+            [SERVE, "20.0%"],
+            [DB, "20.0%"],
+            [RENDER, "15.0%"]
+        ])
+    );
+    // Choosing an item selects its span, with its timing in the detail panel.
+    driver
+        .find(By::Css(format!(".crit-item[data-span-id='{SERVE}']")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let notes = eventually(WAIT, "the server span's timing notes", || async {
+        let selected = js(
+            driver,
+            "const r = document.querySelector('.span-row.selected'); return r && r.dataset.spanId",
+        )
+        .await;
+        if selected.as_str() != Some(SERVE) {
+            return None;
+        }
+        texts(driver, "[data-testid=timing-notes] li")
+            .await
+            .into_iter()
+            .next()
+            .map(|_| ())?;
+        Some(texts(driver, "[data-testid=timing-notes] li").await)
+    })
+    .await;
+    assert!(
+        notes[0].starts_with("Adjusted +35.0 ms for clock skew"),
+        "{notes:?}"
+    );
+    assert!(
+        notes.iter().any(|n| n.contains(
+            "Called from gateway: request +10.0 ms, response +10.0 ms over the network."
+        )),
+        "{notes:?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("On the critical path for 20.0 ms: 20.0% of the trace's duration.")),
+        "{notes:?}"
+    );
+    assert!(url(driver).await.contains(&format!("span={SERVE}")));
+    assert!(
+        texts(driver, "[data-testid=critical-list]")
+            .await
+            .is_empty(),
+        "the list closes once a span is chosen"
+    );
+
+    // Switched off: the URL says so, the server span is back where its clock put it (before
+    // its client), without a mark, and the gaps show the disagreeing clocks.
+    skew_box.click().await.unwrap();
+    eventually(WAIT, "skew=off in the URL", || async {
+        url(driver).await.contains("skew=off").then_some(())
+    })
+    .await;
+    eventually(WAIT, "the server span as recorded", || async {
+        let (client_l, _) = bar(driver, CALL).await;
+        let (serve_l, _) = bar(driver, SERVE).await;
+        (serve_l < client_l).then_some(())
+    })
+    .await;
+    assert!(row_text(driver, SERVE, "[data-testid=skew-mark]")
+        .await
+        .is_empty());
+    // The request "arrived" before it was sent: no lead-in, only the tail.
+    let gaps = js(
+        driver,
+        &format!(
+            "return [...document.querySelectorAll(\".span-row[data-span-id='{SERVE}'] .net-gap\")]
+                .map(g => g.title)"
+        ),
+    )
+    .await;
+    assert_eq!(gaps, json!(["Response over the network: +45.0 ms"]));
+    let notes = texts(driver, "[data-testid=timing-notes] li").await;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("request −25.0 ms, response +45.0 ms")),
+        "{notes:?}"
+    );
+    assert!(
+        notes[0].starts_with(
+            "Shown as recorded: the clock-skew adjustment (off) would move it +35.0 ms."
+        ),
+        "{notes:?}"
+    );
+    assert!(
+        url(driver).await.contains(&format!("span={SERVE}")),
+        "the selection stays"
+    );
+
+    // The URL alone restores the setting.
+    driver
+        .goto(collector.url(&format!("/traces/{TRACE}?skew=off")))
+        .await
+        .unwrap();
+    eventually(WAIT, "the unadjusted trace from its URL", || async {
+        let n = js(
+            driver,
+            "return document.querySelectorAll('.span-row').length",
+        )
+        .await;
+        if n.as_u64() != Some(6) {
+            return None;
+        }
+        let (client_l, _) = bar(driver, CALL).await;
+        let (serve_l, _) = bar(driver, SERVE).await;
+        (serve_l < client_l).then_some(())
+    })
+    .await;
+    let skew_box = driver.find(By::Css("input[name=skew]")).await.unwrap();
+    assert!(!skew_box.is_selected().await.unwrap());
+    skew_box.click().await.unwrap();
+    eventually(WAIT, "the adjustment back on", || async {
+        let (client_l, _) = bar(driver, CALL).await;
+        let (serve_l, _) = bar(driver, SERVE).await;
+        (client_l < serve_l && !url(driver).await.contains("skew=")).then_some(())
+    })
+    .await;
+
+    // The critical-path highlight switches off (and the bars stay).
+    driver
+        .find(By::Css("input[name=critical-path]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually(WAIT, "no critical segments", || async {
+        let n = js(
+            driver,
+            "return document.querySelectorAll('.crit-seg').length",
+        )
+        .await;
+        (n.as_u64() == Some(0)).then_some(())
+    })
+    .await;
+    bar(driver, ROOT).await;
+
+    browser.quit().await;
+}
+
+/// Not a check: screenshots of the timing marks (light and dark; the critical-path list; the
+/// adjustment off) for a person to look at. Ignored by default; run with
+///
+///   SKEIN_SCREENSHOTS=/tmp/shots cargo test --test browser_trace_timing -- --ignored
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn timing_screenshots() {
+    let dir = std::path::PathBuf::from(
+        std::env::var_os("SKEIN_SCREENSHOTS").unwrap_or_else(|| "/tmp/skein-screenshots".into()),
+    );
+    std::fs::create_dir_all(&dir).unwrap();
+    let collector = Collector::start(false).await;
+    let t0 = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        - 60_000 * MS;
+    collector.send_otlp_json(&skewed_trace(t0)).await;
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    let shot = |name: String| {
+        let path = dir.join(format!("{name}.png"));
+        async move {
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            driver.screenshot(&path).await.unwrap();
+            eprintln!("screenshot: {}", path.display());
+        }
+    };
+    for theme in ["light", "dark"] {
+        for (suffix, query) in [
+            ("", String::new()),
+            ("-detail", format!("?span={SERVE}")),
+            ("-off", format!("?span={SERVE}&skew=off")),
+        ] {
+            driver
+                .goto(collector.url(&format!("/traces/{TRACE}{query}")))
+                .await
+                .unwrap();
+            js(
+                driver,
+                &format!(
+                    "localStorage.setItem('skein-theme', '{theme}'); \
+                     document.documentElement.dataset.theme = '{theme}'; return 0"
+                ),
+            )
+            .await;
+            eventually(WAIT, "six rows", || async {
+                let n = js(
+                    driver,
+                    "return document.querySelectorAll('.span-row').length",
+                )
+                .await;
+                (n.as_u64() == Some(6)).then_some(())
+            })
+            .await;
+            shot(format!("timing{suffix}-{theme}")).await;
+        }
+        driver
+            .find(By::Css(".critical-switch button"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        shot(format!("timing-list-{theme}")).await;
+    }
+    browser.quit().await;
+}
