@@ -400,6 +400,92 @@ async fn cross_service_pairs_clock_skew_and_the_critical_path() {
     browser.quit().await;
 }
 
+/// Sends a wheel event at `x` (px) over the rows; true when the page took it (prevented the
+/// browser's own handling).
+async fn wheel(driver: &WebDriver, x: f64, delta_y: f64, ctrl: bool) -> bool {
+    js(
+        driver,
+        &format!(
+            "const v = document.querySelector('.rows-viewport');
+             const r = v.getBoundingClientRect();
+             const e = new WheelEvent('wheel', {{deltaY: {delta_y}, ctrlKey: {ctrl},
+                 clientX: {x}, clientY: r.top + 20, bubbles: true, cancelable: true}});
+             return !v.dispatchEvent(e)"
+        ),
+    )
+    .await
+    .as_bool()
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_wheel_zooms_the_waterfall_around_the_pointer() {
+    let collector = Collector::start(false).await;
+    let t0 = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        - 60_000 * MS;
+    collector.send_otlp_json(&skewed_trace(t0)).await;
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    eventually(WAIT, "six rows", || async {
+        driver
+            .goto(collector.url(&format!("/traces/{TRACE}")))
+            .await
+            .ok()?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let n = js(
+            driver,
+            "return document.querySelectorAll('.span-row').length",
+        )
+        .await;
+        (n.as_u64() == Some(6)).then_some(())
+    })
+    .await;
+    let (left, right) = bar(driver, RENDER).await;
+    let centre = (left + right) / 2.0;
+
+    // A plain wheel scrolls, it does not zoom.
+    assert!(!wheel(driver, centre, -200.0, false).await);
+    assert!(texts(driver, ".zoom-reset").await.is_empty());
+
+    // Ctrl+wheel up over the render span's bar zooms in around it: the bar grows and its
+    // centre stays under the pointer.
+    assert!(
+        wheel(driver, centre, -200.0, true).await,
+        "the page takes Ctrl+wheel"
+    );
+    let (l2, r2) = eventually(WAIT, "a wider bar", || async {
+        let (l, r) = bar(driver, RENDER).await;
+        (r - l > (right - left) * 1.3).then_some((l, r))
+    })
+    .await;
+    assert!(
+        ((l2 + r2) / 2.0 - centre).abs() < 3.0,
+        "the point under the pointer stays: {centre} → {}",
+        (l2 + r2) / 2.0
+    );
+    assert_eq!(texts(driver, ".zoom-reset").await, vec!["Reset zoom"]);
+    let label = texts(driver, ".head-zoom").await;
+    assert!(label[0].contains(" of 115 ms"), "{label:?}");
+
+    // Over the tree, Ctrl+wheel is left to the browser.
+    assert!(!wheel(driver, 40.0, -200.0, true).await);
+
+    // Ctrl+wheel down zooms back out to the whole trace (and no further).
+    for _ in 0..6 {
+        wheel(driver, centre, 300.0, true).await;
+    }
+    eventually(WAIT, "the whole trace again", || async {
+        let (l, r) = bar(driver, RENDER).await;
+        (texts(driver, ".zoom-reset").await.is_empty() && ((r - l) - (right - left)).abs() < 1.0)
+            .then_some(())
+    })
+    .await;
+    browser.quit().await;
+}
+
 /// Not a check: screenshots of the timing marks (light and dark; the critical-path list; the
 /// adjustment off) for a person to look at. Ignored by default; run with
 ///

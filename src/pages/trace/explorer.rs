@@ -846,11 +846,11 @@ fn TimelineHead(ex: Ex) -> impl IntoView {
                 format::duration_ns((ex.whole.width() * 1_000.0) as i64)
             )
         } else {
-            "Drag on the timeline to zoom".to_string()
+            "Drag on the timeline or Ctrl+scroll to zoom".to_string()
         }
     };
     view! {
-        <div class="timeline-head">
+        <div class="timeline-head" on:wheel=move |ev| wheel_zoom(ex, &ev)>
             <div class="head-tree">
                 <span class="head-title">{text::plural(span_count as u64, "span", "spans")}</span>
                 <span class="head-zoom muted">{window_label}</span>
@@ -860,6 +860,36 @@ fn TimelineHead(ex: Ex) -> impl IntoView {
                 <Ruler ex=ex/>
             </div>
         </div>
+    }
+}
+
+/// Ctrl+wheel (a trackpad's pinch arrives as one too) over the waterfall zooms its window
+/// around the pointer; over the tree, and without Ctrl, the wheel scrolls as usual.
+fn wheel_zoom(ex: Ex, ev: &web_sys::WheelEvent) {
+    if !(ev.ctrl_key() || ev.meta_key()) {
+        return;
+    }
+    let Some(ruler) = document().query_selector(".explorer .ruler").ok().flatten() else {
+        return;
+    };
+    let rect = ruler.get_bounding_client_rect();
+    let x = f64::from(ev.client_x());
+    if x < rect.left() || rect.width() < 1.0 {
+        return;
+    }
+    ev.prevent_default();
+    let anchor = ((x - rect.left()) / rect.width()).clamp(0.0, 1.0);
+    // Lines and pages as pixels, then a smooth factor: a notch (~100 px) is about 22%.
+    let pixels = match ev.delta_mode() {
+        1 => ev.delta_y() * 16.0,
+        2 => ev.delta_y() * 400.0,
+        _ => ev.delta_y(),
+    };
+    let factor = (pixels * 0.0025).exp().clamp(0.25, 4.0);
+    let window = ex.window.get_untracked();
+    let zoomed = window.zoom(factor, anchor, ex.whole);
+    if zoomed != window {
+        ex.window.set(zoomed);
     }
 }
 
@@ -1091,6 +1121,7 @@ fn Rows(ex: Ex) -> impl IntoView {
     view! {
         <div class="rows-wrap">
             <div class="rows-viewport" node_ref=ex.viewport on:scroll=on_scroll role="tree"
+                on:wheel=move |ev| wheel_zoom(ex, &ev)
                 aria-label="Spans" tabindex="0">
                 <div class="rows-canvas" style=height>
                     <div class="grid-lines" aria-hidden="true">{grid}</div>
