@@ -486,6 +486,72 @@ async fn ctrl_wheel_zooms_the_waterfall_around_the_pointer() {
     browser.quit().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn llm_rows_show_their_own_cost_next_to_their_tokens() {
+    let collector = Collector::start(false).await;
+    let trace = "c057c057c057c057c057c057c057c057";
+    let t0 = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        - 60_000 * MS;
+    let attr = |k: &str, v: Value| json!({"key": k, "value": v});
+    let llm = |id: &str, cost: f64, prompt: &str| {
+        json!({"traceId": trace, "spanId": id, "parentSpanId": "00000000000000d1", "name": "chat",
+        "startTimeUnixNano": (t0 + 10 * MS).to_string(), "endTimeUnixNano": (t0 + 50 * MS).to_string(),
+        "attributes": [
+            attr("openinference.span.kind", json!({"stringValue": "LLM"})),
+            attr("llm.token_count.prompt", json!({"intValue": prompt})),
+            attr("llm.token_count.completion", json!({"intValue": "300"})),
+            attr("llm.cost.total", json!({"doubleValue": cost}))
+        ]})
+    };
+    collector
+        .send_otlp_json(&json!({"resourceSpans": [{
+            "resource": {"attributes": [attr("service.name", json!({"stringValue": "agents"}))]},
+            "scopeSpans": [{"spans": [
+                {"traceId": trace, "spanId": "00000000000000d1", "name": "agent",
+                 "startTimeUnixNano": t0.to_string(), "endTimeUnixNano": (t0 + 100 * MS).to_string()},
+                llm("00000000000000d2", 0.0042, "1200"),
+                llm("00000000000000d3", 1.25, "90000"),
+            ]}]
+        }]}))
+        .await;
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    eventually(WAIT, "three rows", || async {
+        driver
+            .goto(collector.url(&format!("/traces/{trace}")))
+            .await
+            .ok()?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let n = js(
+            driver,
+            "return document.querySelectorAll('.span-row').length",
+        )
+        .await;
+        (n.as_u64() == Some(3)).then_some(())
+    })
+    .await;
+    let cells = |id: &'static str| async move {
+        (
+            row_text(driver, id, ".row-tokens").await,
+            row_text(driver, id, ".row-cost").await,
+        )
+    };
+    assert_eq!(
+        cells("00000000000000d2").await,
+        (vec!["1.5k tok".to_string()], vec!["$0.0042".to_string()])
+    );
+    assert_eq!(
+        cells("00000000000000d3").await,
+        (vec!["90k tok".to_string()], vec!["$1.25".to_string()])
+    );
+    // The agent has no cost of its own (its children's is theirs).
+    assert_eq!(cells("00000000000000d1").await, (vec![], vec![]));
+    browser.quit().await;
+}
+
 /// Not a check: screenshots of the timing marks (light and dark; the critical-path list; the
 /// adjustment off) for a person to look at. Ignored by default; run with
 ///

@@ -1,5 +1,6 @@
-//! The trace skeleton carries each span's OTel kind (its 10th element), from OTLP through
-//! SQLite, including in a database written before the store kept kinds.
+//! The trace skeleton carries each span's OTel kind (its 10th element) and its own cost (its
+//! 11th), from OTLP through SQLite, including in a database written before the store kept
+//! kinds.
 
 mod common;
 
@@ -105,8 +106,11 @@ async fn a_database_from_before_kinds_is_upgraded_in_place() {
     // Put the database back to schema 1: spans without a kind column.
     {
         let db = rusqlite::Connection::open(dir.path().join("skein.db")).expect("open db");
-        db.execute_batch("ALTER TABLE spans DROP COLUMN kind; PRAGMA user_version = 1;")
-            .expect("downgrade");
+        db.execute_batch(
+            "ALTER TABLE spans DROP COLUMN kind; ALTER TABLE spans DROP COLUMN cost;
+             PRAGMA user_version = 1;",
+        )
+        .expect("downgrade");
     }
 
     let collector = Collector::start_in(dir, &[]);
@@ -117,4 +121,52 @@ async fn a_database_from_before_kinds_is_upgraded_in_place() {
     assert_eq!(kinds(&collector, LATER_TRACE).await, expected());
     let summary = get_json(&collector.url(&format!("/api/v1/traces/{TRACE}"))).await;
     assert_eq!(summary["summary"]["span_count"], 4);
+}
+
+#[tokio::test]
+async fn the_skeleton_carries_span_costs() {
+    let collector = Collector::start();
+    let trace_id = "5a1e0000000000000000000000000003";
+    let at = |ms: u64| (1_795_500_000_000_000_000u64 + ms * 1_000_000).to_string();
+    let attr = |k: &str, v: serde_json::Value| serde_json::json!({"key": k, "value": v});
+    let body = serde_json::json!({"resourceSpans": [{
+        "resource": {"attributes": [attr("service.name", serde_json::json!({"stringValue": "agents"}))]},
+        "scopeSpans": [{"spans": [
+            {"traceId": trace_id, "spanId": "00000000000000c1", "name": "agent",
+             "startTimeUnixNano": at(0), "endTimeUnixNano": at(100)},
+            {"traceId": trace_id, "spanId": "00000000000000c2", "parentSpanId": "00000000000000c1",
+             "name": "chat", "startTimeUnixNano": at(10), "endTimeUnixNano": at(90),
+             "attributes": [
+                attr("openinference.span.kind", serde_json::json!({"stringValue": "LLM"})),
+                attr("llm.token_count.prompt", serde_json::json!({"intValue": "1200"})),
+                attr("llm.cost.total", serde_json::json!({"doubleValue": 0.0042}))
+             ]}
+        ]}]
+    }]});
+    let response = client()
+        .post(&collector.otlp_traces)
+        .json(&body)
+        .send()
+        .await
+        .expect("POST");
+    assert!(response.status().is_success());
+    for _ in 0..100 {
+        let skeleton = get_json(&collector.url(&format!("/api/v1/traces/{trace_id}"))).await;
+        let spans = skeleton["spans"].as_array().cloned().unwrap_or_default();
+        if spans.len() == 2 {
+            let cost_of = |id: &str| {
+                spans
+                    .iter()
+                    .find(|s| s[0] == id)
+                    .map(|s| s[10].clone())
+                    .expect("the span")
+            };
+            assert_eq!(cost_of("00000000000000c2"), serde_json::json!(0.0042));
+            // Without a cost the element is left out.
+            assert_eq!(cost_of("00000000000000c1"), serde_json::Value::Null);
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the trace did not arrive");
 }

@@ -341,8 +341,8 @@ mod tests {
             },
             start_ns: 1_000_000,
             spans: vec![
-                SkeletonSpan("a".into(), -1, 0, 0, 0, 0, 1_000, 0, 0, 0),
-                SkeletonSpan("b".into(), 0, 0, 0, 0, 500, 2_500, 0, 0, 0),
+                SkeletonSpan("a".into(), -1, 0, 0, 0, 0, 1_000, 0, 0, 0, 0.0),
+                SkeletonSpan("b".into(), 0, 0, 0, 0, 500, 2_500, 0, 0, 0, 0.0),
             ],
             ..TraceSkeleton::default()
         };

@@ -582,6 +582,7 @@ mod tests {
                 status: SpanStatus::Unset,
                 tokens: 0,
                 kind,
+                cost: 0.0,
             }
         }
 

@@ -72,7 +72,7 @@ pub struct TracePage {
 }
 
 /// One span in a trace skeleton, serialised as a JSON array to stay small on 100k-span
-/// traces: `[span_id, parent, name, service, type, start, duration, status, tokens, kind]`.
+/// traces: `[span_id, parent, name, service, type, start, duration, status, tokens, kind, cost]`.
 ///
 /// - `parent`: index of the parent in `TraceSkeleton::spans`, or -1 for a root or an orphan
 ///   (an orphan's missing parent id is in `TraceSkeleton::orphans`);
@@ -81,7 +81,8 @@ pub struct TracePage {
 /// - `start`: microseconds after `TraceSkeleton::start_ns`; `duration`: microseconds;
 /// - `tokens`: input plus output tokens (0 when none);
 /// - `kind`: the OTel span kind, `SpanKind::code` (the OTLP number; 0 or absent: unknown,
-///   read as internal).
+///   read as internal);
+/// - `cost`: the span's own cost in USD (0 when none or unknown).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SkeletonSpan(
     pub String,
@@ -94,7 +95,13 @@ pub struct SkeletonSpan(
     pub u8,
     pub i64,
     #[serde(default)] pub u8,
+    #[serde(default, skip_serializing_if = "is_zero")] pub f64,
 );
+
+/// A span without a cost leaves it out (most spans: the skeleton of a big trace stays small).
+fn is_zero(cost: &f64) -> bool {
+    *cost == 0.0
+}
 
 impl SkeletonSpan {
     pub fn span_id(&self) -> &str {
@@ -129,6 +136,9 @@ impl SkeletonSpan {
     }
     pub fn kind(&self) -> SpanKind {
         SpanKind::from_code(self.9)
+    }
+    pub fn cost(&self) -> f64 {
+        self.10
     }
 }
 
@@ -171,6 +181,7 @@ pub struct SkeletonSpanInput<'a> {
     pub status: SpanStatus,
     pub tokens: i64,
     pub kind: SpanKind,
+    pub cost: f64,
 }
 
 impl TraceSkeleton {
@@ -216,6 +227,8 @@ impl TraceSkeleton {
                     s.status.code(),
                     s.tokens,
                     s.kind.code(),
+                    // Rounded: the skeleton stays small, and no LLM call is cheaper.
+                    (s.cost * 1e9).round() / 1e9,
                 )
             })
             .collect();
@@ -264,6 +277,7 @@ mod tests {
             status: SpanStatus::Unset,
             tokens: 0,
             kind: SpanKind::Server,
+            cost: 0.0,
         }
     }
 
@@ -293,11 +307,16 @@ mod tests {
 
     #[test]
     fn skeleton_span_is_a_json_array() {
-        let span = SkeletonSpan("ab".into(), -1, 0, 1, 2, 10, 20, 2, 7, 3);
+        let span = SkeletonSpan("ab".into(), -1, 0, 1, 2, 10, 20, 2, 7, 3, 0.0042);
         assert_eq!(
             serde_json::to_string(&span).unwrap(),
-            r#"["ab",-1,0,1,2,10,20,2,7,3]"#
+            r#"["ab",-1,0,1,2,10,20,2,7,3,0.0042]"#
         );
+        assert_eq!(span.cost(), 0.0042);
+        let free = SkeletonSpan("ab".into(), -1, 0, 1, 2, 10, 20, 2, 7, 3, 0.0);
+        let json = serde_json::to_string(&free).unwrap();
+        assert_eq!(json, r#"["ab",-1,0,1,2,10,20,2,7,3]"#);
+        assert_eq!(serde_json::from_str::<SkeletonSpan>(&json).unwrap(), free);
         assert_eq!(span.kind(), SpanKind::Client);
         // A skeleton from before kinds were sent still reads (kind unknown: internal).
         let old: SkeletonSpan = serde_json::from_str(r#"["ab",-1,0,1,2,10,20,2,7]"#).unwrap();

@@ -1173,6 +1173,7 @@ fn span_row(ex: Ex, key: RowKey) -> impl IntoView {
     let has_children = tree.has_children(pos);
     let descendants = tree.subtree_size(pos) - 1;
     let indent = format!("width: {}px", depth.min(MAX_INDENT_DEPTH) * INDENT_PX);
+    let cost = tree.span_at(pos).map_or(0.0, |i| skeleton.spans[i].cost());
     let timing = ex.timing_for(key.skew);
     let (start_us, end_us) = match tree.span_at(pos) {
         Some(i) => timing.extent_us(&skeleton, i),
@@ -1446,6 +1447,9 @@ fn span_row(ex: Ex, key: RowKey) -> impl IntoView {
                 {skew_chip}
                 {(tokens > 0).then(|| view! {
                     <span class="row-tokens" title="Input + output tokens">{format!("{} tok", format::count(tokens))}</span>
+                })}
+                {(cost > 0.0).then(|| view! {
+                    <span class="row-cost" title="This span's own cost">{format::cost_usd(cost)}</span>
                 })}
             </div>
             <div class="bar-cell">{recorded_view}{gap_views}{bar_view}{critical_views}</div>

@@ -290,8 +290,9 @@ fn configure_writer(conn: &Connection) -> StoreResult<()> {
 /// - 2: `spans.kind` (the OTel span kind, for the trace skeleton);
 /// - 3: `trace_tags.project` and `trace_tags_by_value` where missing, `traces.root_span_type`,
 ///   feedback's trace ids resolved from their runs, `feedback_waiting`;
-/// - 4: `feedback_scores`, the per-trace rollup of feedback scores (`metrics::FEEDBACK_SCORES`).
-const SCHEMA_VERSION: i64 = 4;
+/// - 4: `feedback_scores`, the per-trace rollup of feedback scores (`metrics::FEEDBACK_SCORES`);
+/// - 5: `spans.cost` (the span's own cost, for the trace skeleton).
+const SCHEMA_VERSION: i64 = 5;
 
 type Migration = fn(&Connection) -> StoreResult<()>;
 
@@ -300,6 +301,7 @@ const MIGRATIONS: [Migration; (SCHEMA_VERSION - 1) as usize] = [
     add_span_kinds,
     add_tag_projects_root_types_feedback_traces,
     metrics::add_feedback_scores,
+    add_span_costs,
 ];
 
 fn migrate(conn: &mut Connection) -> StoreResult<()> {
@@ -336,6 +338,16 @@ fn has_column(conn: &Connection, table: &str, column: &str) -> StoreResult<bool>
 fn add_span_kinds(conn: &Connection) -> StoreResult<()> {
     if !has_column(conn, "spans", "kind")? {
         conn.execute_batch("ALTER TABLE spans ADD COLUMN kind INTEGER NOT NULL DEFAULT 0")?;
+    }
+    Ok(())
+}
+
+/// 4 → 5. Spans stored before show no cost of their own in the trace view (their trace's
+/// total, kept in `traces.cost`, is unchanged): reading every stored body back to fill the
+/// column would make the upgrade as slow as re-ingesting.
+fn add_span_costs(conn: &Connection) -> StoreResult<()> {
+    if !has_column(conn, "spans", "cost")? {
+        conn.execute_batch("ALTER TABLE spans ADD COLUMN cost REAL NOT NULL DEFAULT 0")?;
     }
     Ok(())
 }
@@ -397,7 +409,8 @@ fn create_schema(conn: &mut Connection) -> StoreResult<()> {
             status INTEGER NOT NULL,
             tokens INTEGER NOT NULL,
             body BLOB NOT NULL,
-            kind INTEGER NOT NULL DEFAULT 0
+            kind INTEGER NOT NULL DEFAULT 0,
+            cost REAL NOT NULL DEFAULT 0
         );
         CREATE UNIQUE INDEX IF NOT EXISTS spans_by_trace ON spans (trace, span_id);
 
@@ -773,8 +786,8 @@ fn insert_spans(
     let mut tag_counts = TagCounts::default();
     let mut insert = conn.prepare_cached(
         "INSERT OR IGNORE INTO spans (trace, span_id, parent_span_id, name, span_type, service, \
-         start_ns, end_ns, status, tokens, body, kind) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+         start_ns, end_ns, status, tokens, body, kind, cost) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )?;
     for group in groups {
         let (project, trace_id) = (group[0].project.as_str(), group[0].trace_id.as_str());
@@ -802,6 +815,7 @@ fn insert_spans(
                 span.total_tokens(),
                 span.body,
                 span.kind.code(),
+                span.cost.filter(|c| c.is_finite()).unwrap_or(0.0),
             ])?;
             if n == 0 {
                 outcome.duplicates += 1;
@@ -1478,10 +1492,11 @@ fn trace_sync(
         status: u8,
         tokens: i64,
         kind: u8,
+        cost: f64,
     }
     let mut stmt = conn.prepare_cached(
         "SELECT span_id, parent_span_id, name, service, span_type, start_ns, end_ns, status, tokens, \
-         kind FROM spans WHERE trace = ?1",
+         kind, cost FROM spans WHERE trace = ?1",
     )?;
     let raw = stmt
         .query_map(params![id], |r| {
@@ -1496,6 +1511,7 @@ fn trace_sync(
                 status: r.get(7)?,
                 tokens: r.get(8)?,
                 kind: r.get(9)?,
+                cost: r.get(10)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
@@ -1512,6 +1528,7 @@ fn trace_sync(
             status: SpanStatus::from_code(s.status),
             tokens: s.tokens,
             kind: skein_model::SpanKind::from_code(s.kind),
+            cost: s.cost,
         })
         .collect();
     Ok(Some(TraceSkeleton::build(summary, inputs)))

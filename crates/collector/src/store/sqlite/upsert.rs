@@ -164,7 +164,7 @@ fn replace_row(conn: &Connection, trace: i64, span: &Span, dict: &CurrentDict) -
     // In place: the row keeps its rowid, i.e. its place in the arrival order.
     conn.prepare_cached(
         "UPDATE spans SET parent_span_id = ?3, name = ?4, span_type = ?5, service = ?6, \
-         start_ns = ?7, end_ns = ?8, status = ?9, tokens = ?10, body = ?11, kind = ?12 \
+         start_ns = ?7, end_ns = ?8, status = ?9, tokens = ?10, body = ?11, kind = ?12, cost = ?13 \
          WHERE trace = ?1 AND span_id = ?2",
     )?
     .execute(params![
@@ -180,6 +180,7 @@ fn replace_row(conn: &Connection, trace: i64, span: &Span, dict: &CurrentDict) -
         span.total_tokens().unwrap_or(0),
         body,
         span.kind.code(),
+        span.cost.filter(|c| c.is_finite()).unwrap_or(0.0),
     ])?;
     Ok(())
 }
