@@ -190,7 +190,12 @@ async fn the_dashboard_asks_for_a_key_and_shows_only_the_keys_project() {
         .await
         .unwrap();
     eventually(WAIT, "team-a's service map", || async {
-        let text = js(driver, "return document.querySelector('main').textContent;").await;
+        // `main` appears only once the app has mounted.
+        let text = js(
+            driver,
+            "const main = document.querySelector('main'); return main ? main.textContent : '';",
+        )
+        .await;
         text.as_str().unwrap_or("").contains("svc").then_some(())
     })
     .await;
