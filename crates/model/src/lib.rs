@@ -15,6 +15,7 @@ pub mod span;
 pub mod stats;
 pub mod timing;
 pub mod trace;
+pub mod trace_search;
 pub mod tree;
 
 pub use catalog::{ErrorBody, ProjectInfo, ServiceInfo, TagKeyInfo, TagValueInfo};

@@ -35,6 +35,7 @@ pub fn router() -> Router<AppState> {
             "/api/v1/traces/{trace_id}/spans/{span_id}",
             get(traces::span),
         )
+        .route("/api/v1/traces/{trace_id}/search", get(traces::search))
         .route(
             "/api/v1/feedback",
             get(feedback::list).post(feedback::create),

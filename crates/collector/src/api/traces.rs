@@ -1,8 +1,10 @@
-//! `/api/v1/traces`: the list, one trace's skeleton, one span in full.
+//! `/api/v1/traces`: the list, one trace's skeleton, one span in full, find in a trace.
 
 use axum::extract::{Path, RawQuery, State};
 use axum::Json;
+use skein_model::query::parse_query_string;
 use skein_model::span::{is_valid_hex_id, Span};
+use skein_model::trace_search::{self, TraceSearch};
 use skein_model::{TracePage, TraceQuery, TraceSkeleton};
 
 use crate::error::{ApiError, ApiResult};
@@ -59,4 +61,36 @@ pub async fn span(
         .await?
         .map(Json)
         .ok_or_else(|| ApiError::NotFound(format!("no span {span_id} in trace {trace_id}")))
+}
+
+/// `GET /api/v1/traces/{trace_id}/search?q=`: the spans holding `q` anywhere in their text
+/// (`skein_model::trace_search`). Reads the trace's spans in full: one trace, on request.
+pub async fn search(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Path(trace_id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<TraceSearch>> {
+    let trace_id = check_trace_id(&trace_id)?;
+    let raw = parse_query_string(query.as_deref().unwrap_or(""))
+        .into_iter()
+        .find(|(k, _)| k == "q")
+        .map(|(_, v)| v)
+        .unwrap_or_default();
+    let needle = trace_search::normalize_query(&raw).map_err(ApiError::BadRequest)?;
+    let spans = state.store.trace_spans(&project, &trace_id).await?;
+    if spans.is_empty() {
+        return Err(ApiError::NotFound(format!(
+            "no trace {trace_id} in project {project:?}"
+        )));
+    }
+    let span_ids = spans
+        .iter()
+        .filter(|s| trace_search::span_contains(s, &needle))
+        .map(|s| s.span_id.clone())
+        .collect();
+    Ok(Json(TraceSearch {
+        query: raw.trim().to_string(),
+        span_ids,
+    }))
 }
