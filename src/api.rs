@@ -332,6 +332,22 @@ pub async fn span(
     .await
 }
 
+/// `GET /api/v1/traces/{trace_id}/search?q=`: the spans holding the text anywhere
+/// (attributes, input, output, events), for the trace page's find box.
+pub async fn trace_search(
+    project: &str,
+    trace_id: &str,
+    q: &str,
+) -> Result<skein_model::trace_search::TraceSearch, ApiError> {
+    use skein_model::query::{encode_pairs, percent_encode};
+    get(format!(
+        "/api/v1/traces/{}/search?{}",
+        percent_encode(trace_id),
+        encode_pairs([("q", q), ("project", project)])
+    ))
+    .await
+}
+
 pub async fn tags(project: &str) -> Result<Vec<TagKeyInfo>, ApiError> {
     get(links::api_tags(project)).await
 }

@@ -450,6 +450,45 @@ async fn explorer_on_a_seed_shaped_trace() {
     assert_eq!(selected_id(driver).await, Some(failed_llm.clone()));
 
     // Find: matches are highlighted, counted, stepped through; "only matches" hides the rest.
+    // Names match at once; the collector adds spans holding the text elsewhere (an agent's
+    // output naming its sub-agents).
+    let find_ids = |q: &'static str, local: Vec<String>| {
+        let collector = &collector;
+        let trace_id = trace_id.clone();
+        async move {
+            let found = collector
+                .get_json(&format!("/api/v1/traces/{trace_id}/search?q={q}"))
+                .await;
+            let mut ids: std::collections::BTreeSet<String> = local.into_iter().collect();
+            ids.extend(
+                found["span_ids"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_str().unwrap().to_string()),
+            );
+            ids
+        }
+    };
+    let sub_agents = find_ids(
+        "sub_agent",
+        spans
+            .iter()
+            .filter(|s| name_of(&skeleton, s).contains("sub_agent"))
+            .map(|s| s[0].as_str().unwrap().to_string())
+            .collect(),
+    )
+    .await;
+    let n = sub_agents.len();
+    // What "only matches" keeps: the matches and their ancestors.
+    let mut kept = sub_agents.clone();
+    for id in &sub_agents {
+        let mut at = spans.iter().position(|s| s[0] == id.as_str()).unwrap();
+        while let Some(p) = spans[at][1].as_i64().filter(|&p| p >= 0) {
+            at = p as usize;
+            kept.insert(spans[at][0].as_str().unwrap().to_string());
+        }
+    }
     let find = driver.find(By::Css("input[name=find]")).await.unwrap();
     find.send_keys("sub_agent").await.unwrap();
     let marked = eventually(WAIT, "three highlighted matches", || async {
@@ -458,28 +497,28 @@ async fn explorer_on_a_seed_shaped_trace() {
     })
     .await;
     assert!(marked.iter().all(|m| m == "sub_agent"), "{marked:?}");
-    assert_eq!(texts(driver, ".find-count").await, vec!["3 matches"]);
+    // Counted ("k of n" when the selected span is one of them).
+    eventually(WAIT, "the matches counted", || async {
+        let count = texts(driver, ".find-count").await.into_iter().next()?;
+        (count == format!("{n} matches") || count.ends_with(&format!(" of {n}"))).then_some(())
+    })
+    .await;
     // Enter jumps to the next match after the selection (here, a span inside sub_agent_2's
     // subtree is selected), Enter again to the one after, wrapping around.
     find.send_keys(Key::Enter).await.unwrap();
     let at = eventually(WAIT, "a match selected", || async {
         let count = texts(driver, ".find-count").await.into_iter().next()?;
-        let k: usize = count.strip_suffix(" of 3")?.parse().ok()?;
+        let k: usize = count.strip_suffix(&format!(" of {n}"))?.parse().ok()?;
         Some(k)
     })
     .await;
     let first_match = selected_id(driver).await.unwrap();
     assert!(
-        row(driver, &first_match)
-            .await
-            .text()
-            .await
-            .unwrap()
-            .contains("sub_agent"),
+        sub_agents.contains(&first_match),
         "the selected row is a match"
     );
     find.send_keys(Key::Enter).await.unwrap();
-    let next = format!("{} of 3", at % 3 + 1);
+    let next = format!("{} of {n}", at % n + 1);
     eventually(WAIT, "the next match", || async {
         (texts(driver, ".find-count").await == vec![next.clone()]).then_some(())
     })
@@ -494,7 +533,7 @@ async fn explorer_on_a_seed_shaped_trace() {
         .unwrap();
     let only = eventually(WAIT, "only matches and their ancestors", || async {
         let r = rows(driver).await;
-        (r.len() == 5).then_some(r)
+        (r.len() == kept.len()).then_some(r)
     })
     .await;
     let only_ids: Vec<&str> = only.iter().map(|(id, _)| id.as_str()).collect();
@@ -506,7 +545,16 @@ async fn explorer_on_a_seed_shaped_trace() {
     // Types match too: "llm" finds the LLM calls.
     find.clear().await.unwrap();
     find.send_keys("llm").await.unwrap();
-    let llm_calls = spans.iter().filter(|s| s[4].as_u64() == Some(1)).count();
+    let llm_calls = find_ids(
+        "llm",
+        spans
+            .iter()
+            .filter(|s| s[4].as_u64() == Some(1))
+            .map(|s| s[0].as_str().unwrap().to_string())
+            .collect(),
+    )
+    .await
+    .len();
     eventually(WAIT, "the LLM calls", || async {
         let count = texts(driver, ".find-count").await;
         (count == vec![format!("{llm_calls} matches")]).then_some(())

@@ -7,12 +7,14 @@
 //! Also here: the toolbar (find, expand/collapse, levels, zoom), the minimap and ruler (drag to
 //! zoom), keyboard navigation, and the `?span=` URL sync.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use leptos::either::Either;
 use leptos::html::Div;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
 use skein_model::format;
@@ -25,6 +27,7 @@ use wasm_bindgen::JsCast;
 
 use super::detail::DetailPanel;
 use super::{perf, trace_span_href, Loaded};
+use crate::api;
 use crate::components::empty_state::EmptyState;
 use crate::components::feedback::FeedbackBadge;
 use crate::components::icons::{AlertIcon, SearchIcon};
@@ -71,13 +74,15 @@ pub struct Ex {
     pub set_skew: Callback<bool>,
     /// The critical path is drawn on the bars.
     pub critical_on: RwSignal<bool>,
+    /// The project, for the find box's search on the collector.
+    project: StoredValue<String>,
     /// Timing with the adjustment (computed with the trace), and without (when first asked).
     adjusted: StoredValue<Arc<TraceTiming>>,
     unadjusted: StoredValue<Option<Arc<TraceTiming>>>,
 }
 
 impl Ex {
-    fn new(loaded: &Loaded, skew_on: Memo<bool>, set_skew: Callback<bool>) -> Ex {
+    fn new(loaded: &Loaded, project: String, skew_on: Memo<bool>, set_skew: Callback<bool>) -> Ex {
         let adjusted = TraceTiming::compute(&loaded.skeleton, true);
         // The whole trace as recorded and as adjusted: toggling the adjustment keeps the scale.
         let recorded = TimeWindow::of_trace(&loaded.skeleton);
@@ -107,6 +112,7 @@ impl Ex {
             skew_on,
             set_skew,
             critical_on: RwSignal::new(true),
+            project: StoredValue::new(project),
             adjusted: StoredValue::new(Arc::new(adjusted)),
             unadjusted: StoredValue::new(None),
         }
@@ -275,6 +281,9 @@ impl Ex {
             self.skeleton.with_value(|sk| tree::find(sk, &tree, &query))
         };
         let first = matches.first().map(|&m| m as usize);
+        if !query.is_empty() {
+            self.search_collector(query.clone());
+        }
         self.query.set(query);
         self.find_epoch.update(|e| *e = e.wrapping_add(1));
         self.matches.set(Arc::new(matches));
@@ -286,6 +295,58 @@ impl Ex {
                 self.scroll_to_row(row, true);
             }
         }
+    }
+
+    /// Asks the collector for spans holding the query in any text (attributes, input,
+    /// output…), and adds them to the matches if the query is still the one shown. Local
+    /// matches stand on their own if the collector cannot answer.
+    fn search_collector(&self, query: String) {
+        let ex = *self;
+        let project = self.project.get_value();
+        let trace_id = self.skeleton.with_value(|sk| sk.summary.trace_id.clone());
+        spawn_local(async move {
+            let Ok(found) = api::trace_search(&project, &trace_id, &query).await else {
+                return;
+            };
+            if ex.query.try_get_untracked().as_deref() != Some(query.as_str())
+                || found.span_ids.is_empty()
+            {
+                return;
+            }
+            let ids: HashSet<&str> = found.span_ids.iter().map(String::as_str).collect();
+            let tree = ex.tree.get_value();
+            let mut merged: Vec<u32> = ex.skeleton.with_value(|sk| {
+                sk.spans
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| ids.contains(s.span_id()))
+                    .filter_map(|(i, _)| tree.position_of(i))
+                    .map(|p| p as u32)
+                    .collect()
+            });
+            ex.matches
+                .with_untracked(|m| merged.extend(m.iter().copied()));
+            merged.sort_unstable();
+            merged.dedup();
+            if ex.matches.with_untracked(|m| m.len()) == merged.len() {
+                return;
+            }
+            let first_new = ex.matches.with_untracked(|m| m.is_empty());
+            ex.matches.set(Arc::new(merged));
+            ex.find_epoch.update(|e| *e = e.wrapping_add(1));
+            ex.refilter();
+            if first_new {
+                if let Some(pos) = ex.matches.with_untracked(|m| m.first().copied()) {
+                    let row = ex
+                        .view
+                        .try_update(|v| v.reveal(&tree, pos as usize))
+                        .flatten();
+                    if let Some(row) = row {
+                        ex.scroll_to_row(row, true);
+                    }
+                }
+            }
+        });
     }
 
     fn refilter(&self) {
@@ -341,7 +402,7 @@ pub fn Explorer(
             );
         })
     };
-    let ex = Ex::new(&loaded, skew_in_url, set_skew);
+    let ex = Ex::new(&loaded, project.clone(), skew_in_url, set_skew);
 
     // A span named in the URL opens at once: selected, revealed, its detail shown.
     let initial = span_in_url.get_untracked();
@@ -642,8 +703,8 @@ fn Toolbar(ex: Ex) -> impl IntoView {
                     <SearchIcon/>
                     <input type="search" class="input" name="find" node_ref=ex.find_input
                         placeholder="Find spans…  ( / )" autocomplete="off"
-                        aria-label="Find spans by name, service, type or id"
-                        title="Matches span names, services, types (llm, tool…) and span ids. Attribute values are not searched: they are only loaded for the selected span."
+                        aria-label="Find spans by name, service, type, id or any text they hold"
+                        title="Matches span names, services, types (llm, tool…) and span ids at once, then any text the spans hold (attributes, input, output, events), found by the collector."
                         prop:value=move || raw.get() on:input=on_input on:keydown=on_find_key/>
                 </label>
                 {move || (!raw.with(String::is_empty)).then(|| view! {
@@ -1132,7 +1193,7 @@ fn Rows(ex: Ex) -> impl IntoView {
             {move || nothing_shown().then(|| view! {
                 <div class="rows-empty">
                     <p>{move || format!("No span matches “{}”.", ex.query.get())}</p>
-                    <p class="muted">"Find looks at span names, services, types and ids."</p>
+                    <p class="muted">"Find looks at span names, services, types and ids, and at any text the spans hold."</p>
                 </div>
             })}
         </div>
