@@ -54,3 +54,24 @@ pub fn full_time(ns: i64) -> String {
         .format("%Y-%m-%d %H:%M:%S%.3f %:z")
         .to_string()
 }
+
+/// The value of an `<input type="datetime-local">` for a Unix ms time, in the local zone.
+pub fn datetime_input_value(ms: i64) -> String {
+    Local
+        .timestamp_millis_opt(ms)
+        .single()
+        .map(|t| t.format("%Y-%m-%dT%H:%M").to_string())
+        .unwrap_or_default()
+}
+
+/// Unix ms of an `<input type="datetime-local">` value (local zone); `None` when empty or not
+/// a time.
+pub fn parse_datetime_input(value: &str) -> Option<i64> {
+    let naive = chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S"))
+        .ok()?;
+    Local
+        .from_local_datetime(&naive)
+        .earliest()
+        .map(|t| t.timestamp_millis())
+}

@@ -350,3 +350,113 @@ async fn the_project_switcher_opens_another_project() {
     .await;
     browser.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn time_and_latency_ranges_filter_the_list_and_live_in_the_url() {
+    let collector = Collector::start_demo().await;
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    let total = |filters: &'static str| {
+        let collector = &collector;
+        async move {
+            collector
+                .get_json(&format!("/api/v1/traces?project=default&limit=1{filters}"))
+                .await["total"]
+                .as_u64()
+                .unwrap()
+        }
+    };
+    driver.goto(collector.url("/traces")).await.unwrap();
+    eventually(WAIT, "rows", || async {
+        (!texts(driver, "tr.trace-row").await.is_empty()).then_some(())
+    })
+    .await;
+
+    // A recent preset stays relative in the URL. The demo spans a week: a day is a part of it.
+    let all = total("").await;
+    let day = total("&range=24h").await;
+    assert!(day > 0 && day < all, "last 24 hours: {day} of {all}");
+    click_when_present(driver, "select[name=range] option[value='24h']").await;
+    eventually(WAIT, "the last day's traces", || async {
+        (url(driver).await.contains("range=24h") && result_count(driver).await? == day)
+            .then_some(())
+    })
+    .await;
+
+    // A latency floor on top of it, applied when the field is left.
+    let slow = total("&range=24h&min_ms=3000").await;
+    assert!(slow > 0 && slow < day, "3 s or slower: {slow} of {day}");
+    let min = driver.find(By::Css("input[name=min_ms]")).await.unwrap();
+    min.send_keys("3000").await.unwrap();
+    min.send_keys(Key::Tab).await.unwrap();
+    eventually(WAIT, "the slow traces of the last day", || async {
+        let u = url(driver).await;
+        (u.contains("range=24h")
+            && u.contains("min_ms=3000")
+            && result_count(driver).await? == slow)
+            .then_some(())
+    })
+    .await;
+
+    // A reload restores both controls and the list.
+    driver.refresh().await.unwrap();
+    eventually(WAIT, "the same list after a reload", || async {
+        let range = driver
+            .find(By::Css("select[name=range]"))
+            .await
+            .ok()?
+            .prop("value")
+            .await
+            .ok()??;
+        let min = driver
+            .find(By::Css("input[name=min_ms]"))
+            .await
+            .ok()?
+            .prop("value")
+            .await
+            .ok()??;
+        (range == "24h" && min == "3000" && result_count(driver).await? == slow).then_some(())
+    })
+    .await;
+
+    // A custom range (absolute, as a shared link has it): the select says so and the inputs
+    // show it.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let (from, to) = (now - 3 * 86_400_000, now - 86_400_000);
+    let custom = collector
+        .get_json(&format!(
+            "/api/v1/traces?project=default&limit=1&from={from}&to={to}"
+        ))
+        .await["total"]
+        .as_u64()
+        .unwrap();
+    assert!(custom > 0, "two days of demo traces");
+    driver
+        .goto(collector.url(&format!("/traces?from={from}&to={to}")))
+        .await
+        .unwrap();
+    eventually(WAIT, "the custom range", || async {
+        let range = driver
+            .find(By::Css("select[name=range]"))
+            .await
+            .ok()?
+            .prop("value")
+            .await
+            .ok()??;
+        let from_input = driver
+            .find(By::Css("input[name=from]"))
+            .await
+            .ok()?
+            .prop("value")
+            .await
+            .ok()??;
+        (range == "custom" && !from_input.is_empty() && result_count(driver).await? == custom)
+            .then_some(())
+    })
+    .await;
+
+    browser.quit().await;
+}

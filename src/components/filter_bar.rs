@@ -1,6 +1,6 @@
 //! The trace list's filter bar: tag filters as removable chips with an add control, a status
-//! select, a debounced name search and the sort order. It edits the page URL only; the page
-//! reloads from the URL.
+//! select, a time range (recent presets or a custom from/to), a latency range, a debounced
+//! name search and the sort order. It edits the page URL only; the page reloads from the URL.
 
 use std::time::Duration;
 
@@ -8,11 +8,12 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
+use skein_model::sessions::RecentRange;
 use skein_model::{StatusFilter, TagFilter, TagKeyInfo, TagValueInfo, TraceQuery, TraceSort};
 
 use super::icons::{CloseIcon, PlusIcon, SearchIcon};
 use crate::api::{self, ApiError};
-use crate::{links, text};
+use crate::{links, text, time};
 
 const SEARCH_DEBOUNCE: Duration = Duration::from_millis(300);
 
@@ -108,6 +109,83 @@ pub fn FilterBar(project: Memo<String>, query: Memo<TraceQuery>) -> impl IntoVie
         }
     };
 
+    // Time range: a recent preset (kept relative in the URL), or a custom from/to.
+    let custom_open = RwSignal::new(false);
+    let is_custom = move || {
+        let q = query.get();
+        custom_open.get() || q.from_ms.is_some() || q.to_ms.is_some()
+    };
+    let range_value = move || {
+        if is_custom() {
+            "custom".to_string()
+        } else {
+            query.get().range.as_str().to_string()
+        }
+    };
+    let on_range = {
+        let set_query = set_query.clone();
+        move |ev: leptos::ev::Event| {
+            let value = event_target_value(&ev);
+            if value == "custom" {
+                custom_open.set(true);
+                return;
+            }
+            custom_open.set(false);
+            let mut q = query.get_untracked();
+            q.range = RecentRange::parse(&value).unwrap_or_default();
+            q.from_ms = None;
+            q.to_ms = None;
+            set_query(q, false);
+        }
+    };
+    let on_bound = {
+        let set_query = set_query.clone();
+        move |is_from: bool, ev: leptos::ev::Event| {
+            let ms = time::parse_datetime_input(&event_target_value(&ev));
+            let mut q = query.get_untracked();
+            q.range = RecentRange::All;
+            if is_from {
+                q.from_ms = ms;
+            } else {
+                q.to_ms = ms;
+            }
+            set_query(q, false);
+        }
+    };
+    let on_from = {
+        let on_bound = on_bound.clone();
+        move |ev| on_bound(true, ev)
+    };
+    let on_to = move |ev| on_bound(false, ev);
+
+    // Latency range in milliseconds, applied when a field is left or Enter is pressed.
+    let on_latency = {
+        let set_query = set_query.clone();
+        move |is_min: bool, ev: leptos::ev::Event| {
+            let text = event_target_value(&ev);
+            let ms = text
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite() && *v >= 0.0);
+            let mut q = query.get_untracked();
+            if is_min {
+                q.min_duration_ms = ms;
+            } else {
+                q.max_duration_ms = ms;
+            }
+            if q != query.get_untracked() {
+                set_query(q, false);
+            }
+        }
+    };
+    let on_min = {
+        let on_latency = on_latency.clone();
+        move |ev| on_latency(true, ev)
+    };
+    let on_max = move |ev| on_latency(false, ev);
+    let number = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+
     // Name search, debounced; the URL is replaced, not pushed, while typing.
     let pending = StoredValue::new_local(None::<TimeoutHandle>);
     let on_search = {
@@ -170,6 +248,36 @@ pub fn FilterBar(project: Memo<String>, query: Memo<TraceQuery>) -> impl IntoVie
                     <option value="ok">"OK"</option>
                     <option value="error">"Error"</option>
                 </select>
+                <select class="select" name="range" aria-label="Time range" on:change=on_range
+                    prop:value=range_value>
+                    {RecentRange::ALL
+                        .into_iter()
+                        .map(|r| view! { <option value=r.as_str()>{r.label()}</option> })
+                        .collect_view()}
+                    <option value="custom">"Custom range…"</option>
+                </select>
+                <Show when=is_custom>
+                    <span class="range-inputs">
+                        <input type="datetime-local" class="input" name="from" aria-label="From"
+                            prop:value=move || query.get().from_ms.map(time::datetime_input_value).unwrap_or_default()
+                            on:change=on_from.clone()/>
+                        <span class="range-sep">"–"</span>
+                        <input type="datetime-local" class="input" name="to" aria-label="To"
+                            prop:value=move || query.get().to_ms.map(time::datetime_input_value).unwrap_or_default()
+                            on:change=on_to.clone()/>
+                    </span>
+                </Show>
+                <span class="latency-inputs" title="Root span duration, in milliseconds">
+                    <input type="number" class="input" name="min_ms" min="0" step="any"
+                        placeholder="Min ms" aria-label="Minimum duration (ms)"
+                        prop:value=move || number(query.get().min_duration_ms)
+                        on:change=on_min/>
+                    <span class="range-sep">"–"</span>
+                    <input type="number" class="input" name="max_ms" min="0" step="any"
+                        placeholder="Max ms" aria-label="Maximum duration (ms)"
+                        prop:value=move || number(query.get().max_duration_ms)
+                        on:change=on_max/>
+                </span>
                 <select class="select" name="sort" aria-label="Sort" on:change=on_sort
                     prop:value=move || query.get().sort.as_str()>
                     <option value="start_desc">"Newest first"</option>

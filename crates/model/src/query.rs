@@ -5,6 +5,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::sessions::RecentRange;
+
 /// A tag filter, `key=value` in a URL (`?tag=env=production`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TagFilter {
@@ -81,6 +83,9 @@ pub struct TraceQuery {
     pub from_ms: Option<i64>,
     /// Traces that started before this time (Unix milliseconds).
     pub to_ms: Option<i64>,
+    /// Traces that started within this long before now (`range=24h`): a link keeps meaning
+    /// "the last day" whenever it is opened. Combines with `from_ms`/`to_ms` (both apply).
+    pub range: RecentRange,
     /// Case-insensitive substring of the root span's name.
     pub name: Option<String>,
     pub status: Option<StatusFilter>,
@@ -96,6 +101,16 @@ pub struct TraceQuery {
 impl TraceQuery {
     pub const DEFAULT_LIMIT: u32 = 50;
     pub const MAX_LIMIT: u32 = 1000;
+
+    /// The earliest start the query admits at `now_ms`: the later of `from_ms` and the start
+    /// of `range`.
+    pub fn start_from_ms(&self, now_ms: i64) -> Option<i64> {
+        let recent = self.range.bounds(now_ms).map(|(from, _)| from);
+        match (self.from_ms, recent) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
+    }
 
     pub fn limit(&self) -> u32 {
         self.limit
@@ -117,6 +132,13 @@ impl TraceQuery {
                 "tag" => q.tags.push(TagFilter::parse(value)?),
                 "from" => q.from_ms = Some(parse_number(key, value)?),
                 "to" => q.to_ms = Some(parse_number(key, value)?),
+                "range" => {
+                    q.range = RecentRange::parse(value).ok_or_else(|| {
+                        QueryError::new(format!(
+                            "range must be 1h, 6h, 24h, 7d, 30d or all, not {value:?}"
+                        ))
+                    })?
+                }
                 "name" => q.name = Some(value.to_string()),
                 "status" => {
                     q.status = Some(match value {
@@ -165,6 +187,9 @@ impl TraceQuery {
         }
         if let Some(v) = self.to_ms {
             pairs.push(("to", v.to_string()));
+        }
+        if self.range != RecentRange::All {
+            pairs.push(("range", self.range.as_str().to_string()));
         }
         if let Some(v) = &self.name {
             pairs.push(("name", v.clone()));
@@ -327,6 +352,7 @@ mod tests {
                 TagFilter::parse("note=a=b & c").unwrap(),
             ],
             from_ms: Some(1_700_000_000_000),
+            range: RecentRange::Week,
             name: Some("main agent".into()),
             status: Some(StatusFilter::Error),
             min_duration_ms: Some(12.5),
@@ -350,6 +376,33 @@ mod tests {
         assert!(TraceQuery::from_query_string("max_ms=inf").is_err());
         let err = TraceQuery::from_query_string("sort=sideways").unwrap_err();
         assert!(err.0.contains("sort"), "{err}");
+        let err = TraceQuery::from_query_string("range=fortnight").unwrap_err();
+        assert!(err.0.contains("range"), "{err}");
+    }
+
+    #[test]
+    fn a_recent_range_and_a_from_time_both_apply() {
+        let now = 10 * 86_400_000;
+        let day_ago = now - 86_400_000;
+        let q = |from_ms, range| TraceQuery {
+            from_ms,
+            range,
+            ..TraceQuery::default()
+        };
+        assert_eq!(q(None, RecentRange::All).start_from_ms(now), None);
+        assert_eq!(q(None, RecentRange::Day).start_from_ms(now), Some(day_ago));
+        assert_eq!(q(Some(5), RecentRange::All).start_from_ms(now), Some(5));
+        assert_eq!(
+            q(Some(5), RecentRange::Day).start_from_ms(now),
+            Some(day_ago)
+        );
+        assert_eq!(
+            q(Some(now - 5), RecentRange::Day).start_from_ms(now),
+            Some(now - 5)
+        );
+        assert!(!q(None, RecentRange::All)
+            .to_query_string()
+            .contains("range"));
     }
 
     #[test]

@@ -1264,7 +1264,7 @@ fn feedback_from_row(row: &Row<'_>) -> rusqlite::Result<Feedback> {
 fn trace_filter(project: &str, q: &TraceQuery) -> (String, Vec<SqlValue>) {
     let mut sql = String::from("t.project = ?");
     let mut args: Vec<SqlValue> = vec![project.to_string().into()];
-    if let Some(from) = q.from_ms {
+    if let Some(from) = q.start_from_ms(now_ms()) {
         sql.push_str(" AND t.start_ns >= ?");
         args.push(from.saturating_mul(1_000_000).into());
     }
