@@ -5,15 +5,14 @@
 use std::time::Duration;
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
 use skein_model::sessions::RecentRange;
-use skein_model::{StatusFilter, TagFilter, TagKeyInfo, TagValueInfo, TraceQuery, TraceSort};
+use skein_model::{StatusFilter, TagFilter, TraceQuery, TraceSort};
 
-use super::icons::{CloseIcon, PlusIcon, SearchIcon};
-use crate::api::{self, ApiError};
-use crate::{links, text, time};
+use super::icons::{CloseIcon, SearchIcon};
+use super::tag_picker::AddTagFilter;
+use crate::{links, time};
 
 const SEARCH_DEBOUNCE: Duration = Duration::from_millis(300);
 
@@ -297,115 +296,5 @@ pub fn FilterBar(project: Memo<String>, query: Memo<TraceQuery>) -> impl IntoVie
                 <AddTagFilter project=project on_add=add_tag/>
             </div>
         </div>
-    }
-}
-
-/// Pick a tag key (from `GET /api/v1/tags`), then one of its values
-/// (`GET /api/v1/tags/{key}/values`); picking the value adds the filter.
-#[component]
-fn AddTagFilter(project: Memo<String>, on_add: Callback<(String, String)>) -> impl IntoView {
-    let open = RwSignal::new(false);
-    let keys = RwSignal::new(None::<Result<Vec<TagKeyInfo>, ApiError>>);
-    let key = RwSignal::new(String::new());
-    // Values are kept with the key they belong to: a slow answer for an older key is ignored.
-    let values = RwSignal::new(None::<(String, Result<Vec<TagValueInfo>, ApiError>)>);
-
-    let open_picker = move |_| {
-        open.set(true);
-        key.set(String::new());
-        values.set(None);
-        keys.set(None);
-        let project = project.get_untracked();
-        spawn_local(async move {
-            let result = api::tags(&project).await;
-            keys.try_set(Some(result));
-        });
-    };
-    let close = move || {
-        open.set(false);
-        key.set(String::new());
-        values.set(None);
-    };
-    let on_key = move |ev: leptos::ev::Event| {
-        let k = event_target_value(&ev);
-        key.set(k.clone());
-        values.set(None);
-        if k.is_empty() {
-            return;
-        }
-        let project = project.get_untracked();
-        spawn_local(async move {
-            let result = api::tag_values(&project, &k).await;
-            if key.try_get_untracked().as_deref() == Some(k.as_str()) {
-                values.try_set(Some((k, result)));
-            }
-        });
-    };
-    let on_value = move |ev: leptos::ev::Event| {
-        let v = event_target_value(&ev);
-        let k = key.get_untracked();
-        if !k.is_empty() && !v.is_empty() {
-            on_add.run((k, v));
-            close();
-        }
-    };
-
-    let key_options = move || {
-        match keys.get() {
-        None => view! { <option value="" disabled=true>"Loading keys…"</option> }.into_any(),
-        Some(Err(e)) => view! { <option value="" disabled=true>{format!("Couldn't load keys: {}", e.title())}</option> }.into_any(),
-        Some(Ok(list)) if list.is_empty() => view! { <option value="" disabled=true>"No tags in this project yet"</option> }.into_any(),
-        Some(Ok(list)) => list
-            .into_iter()
-            .map(|k| {
-                let label = format!("{} ({})", k.key, text::thousands(k.trace_count));
-                view! { <option value=k.key>{label}</option> }
-            })
-            .collect_view()
-            .into_any(),
-    }
-    };
-    let value_options = move || {
-        match values.get() {
-        None => view! { <option value="" disabled=true>"Loading values…"</option> }.into_any(),
-        Some((_, Err(e))) => view! { <option value="" disabled=true>{format!("Couldn't load values: {}", e.title())}</option> }.into_any(),
-        Some((_, Ok(list))) => list
-            .into_iter()
-            .map(|v| {
-                let label = format!("{} ({})", v.value, text::thousands(v.trace_count));
-                view! { <option value=v.value>{label}</option> }
-            })
-            .collect_view()
-            .into_any(),
-    }
-    };
-
-    view! {
-        <Show
-            when=move || open.get()
-            fallback=move || view! {
-                <button type="button" class="add-filter" on:click=open_picker>
-                    <PlusIcon/>"Add filter"
-                </button>
-            }
-        >
-            <span class="tag-picker"
-                on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { close() }>
-                <select class="select" name="tag-key" aria-label="Tag key" on:change=on_key>
-                    <option value="" selected=true>"Key…"</option>
-                    {key_options}
-                </select>
-                <span class="filter-eq">"="</span>
-                <select class="select" name="tag-value" aria-label="Tag value" on:change=on_value
-                    disabled=move || key.get().is_empty()>
-                    <option value="" selected=true>"Value…"</option>
-                    {move || (!key.get().is_empty()).then(value_options)}
-                </select>
-                <button type="button" class="icon-button" title="Cancel" aria-label="Cancel"
-                    on:click=move |_| close()>
-                    <CloseIcon/>
-                </button>
-            </span>
-        </Show>
     }
 }

@@ -21,4 +21,5 @@ pub mod skeleton;
 pub mod span_type;
 pub mod status_badge;
 pub mod tag_chip;
+pub mod tag_picker;
 pub mod theme_toggle;
