@@ -10,6 +10,7 @@
 
 use skein_model::metrics::{Comparison, Metric, MetricKind, MetricQuery};
 use skein_model::query::{encode_pairs, parse_query_string, QueryError};
+use skein_model::sort;
 use skein_model::stats::{NotEnoughData, MIN_N};
 use skein_model::DEFAULT_PROJECT;
 
@@ -271,7 +272,7 @@ pub fn tick(low: f64, high: f64, rate: bool) -> impl Fn(&f64) -> String {
 /// Groups in reading order: by value, numbers by size (`v2` < `v10` is not attempted), the
 /// group without the tag last.
 pub fn sort_groups(groups: &mut [skein_model::metrics::MetricGroup]) {
-    groups.sort_by(|a, b| match (&a.value, &b.value) {
+    sort::sort_by(groups, |a, b| match (&a.value, &b.value) {
         (None, None) => std::cmp::Ordering::Equal,
         (None, Some(_)) => std::cmp::Ordering::Greater,
         (Some(_), None) => std::cmp::Ordering::Less,

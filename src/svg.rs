@@ -71,12 +71,13 @@ pub fn hex(rgb: (u8, u8, u8)) -> String {
 /// (traces without the tag) gets no slot: it is drawn grey.
 pub fn group_slots(values: &[Option<String>]) -> Vec<Option<usize>> {
     use skein_model::palette::{service_index, HUES};
+    use skein_model::sort;
     let distance = |a: u16, b: u16| {
         let d = (i32::from(a) - i32::from(b)).rem_euclid(360);
         d.min(360 - d)
     };
     let mut order: Vec<usize> = (0..values.len()).collect();
-    order.sort_by(|&a, &b| values[a].cmp(&values[b]));
+    sort::sort_by(&mut order, |&a, &b| values[a].cmp(&values[b]));
     let mut taken: Vec<usize> = Vec::new();
     let mut slots = vec![None; values.len()];
     for i in order {

@@ -11,6 +11,7 @@
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use skein_model::sort;
 use skein_model::trace::FeedbackStat;
 use skein_model::{Feedback, FeedbackUpdate, NewFeedback};
 
@@ -104,7 +105,7 @@ impl TraceFeedback {
         let mut keys: Vec<String> = self
             .items
             .with(|items| items.iter().map(|i| i.record.key.clone()).collect());
-        keys.sort();
+        sort::sort(&mut keys);
         keys.dedup();
         keys
     }

@@ -16,6 +16,7 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
 use skein_model::metrics::{self, Metric, MetricKind, MetricQuery, MetricResponse, Statistic};
+use skein_model::sort;
 use skein_model::{TagFilter, TagKeyInfo, TagValueInfo, TraceQuery};
 
 use super::traces::RETRY;
@@ -104,7 +105,7 @@ pub fn MetricsPage() -> impl IntoView {
                         .into_iter()
                         .flat_map(|t| t.feedback.into_iter().map(|f| f.key))
                         .collect();
-                    keys.sort_unstable();
+                    sort::sort(&mut keys);
                     keys.dedup();
                     feedback_keys.try_set(keys);
                 }
@@ -842,7 +843,7 @@ fn comparison(
         (Some(a), Some(b)) if a != b => (a, b),
         _ => {
             let mut by_n: Vec<usize> = (0..r.groups.len()).collect();
-            by_n.sort_unstable_by_key(|&i| (std::cmp::Reverse(r.groups[i].n), i));
+            sort::sort_by_key(&mut by_n, |&i| (std::cmp::Reverse(r.groups[i].n), i));
             (by_n[0].min(by_n[1]), by_n[0].max(by_n[1]))
         }
     };

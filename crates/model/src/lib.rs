@@ -11,6 +11,7 @@ pub mod query;
 pub mod scale;
 pub mod service_graph;
 pub mod sessions;
+pub mod sort;
 pub mod span;
 pub mod stats;
 pub mod timing;

@@ -530,7 +530,7 @@ impl GroupCursor {
 /// (ties and equal numbers by start time), else by start time. Trace ids break ties.
 pub fn order_requests(requests: &mut [SessionRequest]) {
     let all_sequenced = requests.iter().all(|r| r.sequence.is_some());
-    requests.sort_by(|a, b| {
+    crate::sort::sort_by(requests, |a, b| {
         let by_seq = if all_sequenced {
             a.sequence.cmp(&b.sequence)
         } else {

@@ -146,7 +146,9 @@ pub fn critical_path(spans: &[SpanTiming], root: usize) -> Vec<CriticalSection> 
             continue;
         }
         kids.retain(|&c| window[c].is_some());
-        kids.sort_by_key(|&c| (std::cmp::Reverse(window[c].map_or(0, |w| w.1)), c));
+        crate::sort::sort_by_key(kids, |&c| {
+            (std::cmp::Reverse(window[c].map_or(0, |w| w.1)), c)
+        });
     }
     // Per span: how many of its sorted children have been passed over or taken.
     let mut next = vec![0usize; spans.len()];
@@ -332,7 +334,7 @@ impl TraceTiming {
         let mut sections = critical_root.map_or_else(Vec::new, |r| critical_path(&spans, r));
         let critical_us = critical_time_by_span(&sections, n);
         let critical_total_us = critical_root.map_or(0, |r| spans[r].duration());
-        sections.sort_unstable_by_key(|s| (s.span, s.start));
+        crate::sort::sort_by_key(&mut sections, |s| (s.span, s.start));
         let mut section_from = vec![0u32; n + 1];
         for s in &sections {
             section_from[s.span + 1] += 1;
@@ -344,7 +346,9 @@ impl TraceTiming {
             .filter(|&i| critical_us[i] > 0)
             .map(|i| (i, critical_us[i]))
             .collect();
-        critical_spans.sort_by_key(|&(i, _)| (sections[section_from[i] as usize].start, i));
+        crate::sort::sort_by_key(&mut critical_spans, |&(i, _)| {
+            (sections[section_from[i] as usize].start, i)
+        });
 
         TraceTiming {
             skew_adjusted,

@@ -188,6 +188,8 @@ impl TraceSkeleton {
     /// Sorts the spans by start time (ties keep parents first), interns names and services,
     /// and resolves parents to indexes.
     pub fn build(summary: TraceSummary, mut inputs: Vec<SkeletonSpanInput<'_>>) -> TraceSkeleton {
+        // The collector's, never the dashboard's: std's sort (not `crate::sort`, which keeps
+        // the wasm small) is about three times faster on a million spans.
         inputs.sort_by(|a, b| {
             a.start_ns
                 .cmp(&b.start_ns)

@@ -75,7 +75,7 @@ impl TraceTree {
                 .map(|(&i, id)| (i as usize, id.as_str()))
                 .filter(|&(i, _)| i < n && spans[i].parent().is_none())
                 .collect();
-            orphans.sort_unstable_by_key(|&(i, _)| i);
+            crate::sort::sort_by_key(&mut orphans, |&(i, _)| i);
             for (i, id) in orphans {
                 let g = *group_of.entry(id).or_insert_with(|| {
                     placeholders.push(Placeholder {
@@ -311,7 +311,7 @@ impl TraceTree {
             .map(|(s, e)| (s.max(start), e.min(end)))
             .filter(|(s, e)| s < e)
             .collect();
-        spans.sort_unstable();
+        crate::sort::sort(&mut spans);
         let mut covered = 0;
         let mut cursor = start;
         for (s, e) in spans {

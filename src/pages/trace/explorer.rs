@@ -20,6 +20,7 @@ use leptos_router::NavigateOptions;
 use skein_model::format;
 use skein_model::palette::service_hue;
 use skein_model::scale::{self, TimeWindow};
+use skein_model::sort;
 use skein_model::timing::{CallRole, TraceTiming};
 use skein_model::tree::{self, Node, TraceTree, TreeView};
 use skein_model::{SpanType, TraceSkeleton};
@@ -326,7 +327,7 @@ impl Ex {
             });
             ex.matches
                 .with_untracked(|m| merged.extend(m.iter().copied()));
-            merged.sort_unstable();
+            sort::sort_u32(&mut merged);
             merged.dedup();
             if ex.matches.with_untracked(|m| m.len()) == merged.len() {
                 return;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use skein_model::format;
+use skein_model::sort;
 use skein_model::TraceSkeleton;
 
 use super::entity_href;
@@ -39,7 +40,9 @@ pub fn TraceHeader(skeleton: Arc<TraceSkeleton>, project: String) -> impl IntoVi
     }
     let mut services: Vec<(String, u64)> =
         skeleton.services.iter().cloned().zip(per_service).collect();
-    services.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    sort::sort_by(&mut services, |a, b| {
+        b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0))
+    });
     let orphans = skeleton.orphans.len();
     let dash = |v: String, some: bool| if some { v } else { "—".to_string() };
     let facts: Vec<(&'static str, String, String)> = vec![
