@@ -6,6 +6,7 @@
 //! The pure helpers (URLs, the span tree, number formatting) compile natively too, so
 //! `cargo test` checks them without a browser.
 
+mod calendar;
 mod links;
 mod metrics_view;
 mod svg;

@@ -1,7 +1,9 @@
 //! Times in the viewer's local zone, and "5m ago" that stays current.
 
-use chrono::{Local, TimeZone};
+use chrono::{DateTime, Datelike, Local, TimeZone, Timelike};
 use leptos::prelude::*;
+
+use crate::calendar::{self, Parts};
 
 /// Unix milliseconds now.
 pub fn now_ms() -> i64 {
@@ -38,38 +40,57 @@ pub fn local_time(ns: i64, now_ms: i64) -> String {
         .timestamp_millis_opt(now_ms)
         .single()
         .unwrap_or_else(Local::now);
+    let p = parts(&t);
     if t.date_naive() == now.date_naive() {
-        t.format("%H:%M:%S").to_string()
-    } else if t.format("%Y").to_string() == now.format("%Y").to_string() {
-        t.format("%b %d, %H:%M").to_string()
+        p.hour_minute_second()
+    } else if t.year() == now.year() {
+        format!("{}, {}", p.month_day(), p.hour_minute())
     } else {
-        t.format("%Y-%m-%d %H:%M").to_string()
+        p.date_hour_minute()
     }
 }
 
 /// The full local timestamp with its zone, for tooltips.
 pub fn full_time(ns: i64) -> String {
-    Local
-        .timestamp_nanos(ns)
-        .format("%Y-%m-%d %H:%M:%S%.3f %:z")
-        .to_string()
+    parts(&Local.timestamp_nanos(ns)).full()
+}
+
+/// The local date and time of a Unix ms time, field by field (none when the zone has no such
+/// time), for `calendar`'s formatting.
+pub fn local_parts(ms: i64) -> Option<Parts> {
+    Local.timestamp_millis_opt(ms).single().map(|t| parts(&t))
+}
+
+fn parts(t: &DateTime<Local>) -> Parts {
+    Parts {
+        year: t.year(),
+        month: t.month(),
+        day: t.day(),
+        hour: t.hour(),
+        minute: t.minute(),
+        second: t.second(),
+        nanosecond: t.nanosecond(),
+        offset_secs: t.offset().local_minus_utc(),
+    }
 }
 
 /// The value of an `<input type="datetime-local">` for a Unix ms time, in the local zone.
 pub fn datetime_input_value(ms: i64) -> String {
-    Local
-        .timestamp_millis_opt(ms)
-        .single()
-        .map(|t| t.format("%Y-%m-%dT%H:%M").to_string())
+    local_parts(ms)
+        .map(|p| format!("{}T{}", p.date(), p.hour_minute()))
         .unwrap_or_default()
 }
 
 /// Unix ms of an `<input type="datetime-local">` value (local zone); `None` when empty or not
 /// a time.
 pub fn parse_datetime_input(value: &str) -> Option<i64> {
-    let naive = chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M")
-        .or_else(|_| chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S"))
-        .ok()?;
+    let p = calendar::parse_datetime_local(value)?;
+    let naive = chrono::NaiveDate::from_ymd_opt(p.year, p.month, p.day)?.and_hms_nano_opt(
+        p.hour,
+        p.minute,
+        p.second,
+        p.nanosecond,
+    )?;
     Local
         .from_local_datetime(&naive)
         .earliest()

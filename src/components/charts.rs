@@ -15,6 +15,7 @@ use skein_model::palette::HUES;
 
 use crate::metrics_view::{self, Dist};
 use crate::svg::{self, escape};
+use crate::time;
 
 /// The font plotters measures and draws with (the SVG text of the overlay uses it too).
 const FONT: &str = "sans-serif";
@@ -306,22 +307,20 @@ fn time_ticks(from_ms: i64, to_ms: i64, max: i64) -> (Vec<i64>, i64) {
 
 /// A tick's label: the date at midnights and for daily steps, else the time.
 fn time_tick_label(ms: i64, step: i64) -> String {
-    let Some(t) = Local.timestamp_millis_opt(ms).single() else {
+    let Some(t) = time::local_parts(ms) else {
         return String::new();
     };
-    let midnight = t.format("%H:%M").to_string() == "00:00";
+    let midnight = t.hour == 0 && t.minute == 0;
     if step >= DAY || midnight {
-        t.format("%b %d").to_string()
+        t.month_day()
     } else {
-        t.format("%H:%M").to_string()
+        t.hour_minute()
     }
 }
 
 fn time_label(ms: i64) -> String {
-    Local
-        .timestamp_millis_opt(ms)
-        .single()
-        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+    time::local_parts(ms)
+        .map(|t| t.date_hour_minute())
         .unwrap_or_default()
 }
 

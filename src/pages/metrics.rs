@@ -321,11 +321,8 @@ fn results_view(
 
 /// `Nov 21 14:03`.
 fn day_time(ms: i64) -> String {
-    use chrono::{Local, TimeZone};
-    Local
-        .timestamp_millis_opt(ms)
-        .single()
-        .map(|t| t.format("%b %d %H:%M").to_string())
+    crate::time::local_parts(ms)
+        .map(|t| format!("{} {}", t.month_day(), t.hour_minute()))
         .unwrap_or_default()
 }
 
