@@ -4,16 +4,19 @@
 # package registries (crates.io, npm, PyPI, Debian). See shared/TOOLCHAIN.md for the why.
 #
 #   bash scripts/setup.sh            # everything
-#   bash scripts/setup.sh venv       # only some steps (wasm, trunk, wasm-bindgen, wasm-opt, chromium, venv)
+#   bash scripts/setup.sh venv       # only some steps (wasm, trunk, wasm-bindgen, wasm-split, wasm-opt,
+#                                    #   chromium, venv)
 #   source scripts/setup.sh          # only defines the functions and puts the tools on PATH
 #
 # Versions: Trunk 0.21.14 (0.22 needs a newer rustc); wasm-bindgen-cli = the wasm-bindgen in
 # Cargo.lock (Trunk would otherwise try to download one); wasm-opt from npm binaryen@132
-# (Debian's binaryen 108 corrupts wasm-bindgen output).
+# (Debian's binaryen 108 corrupts wasm-bindgen output); wasm-split-cli 0.2.4 (the splitter of the
+# wasm_split_helpers that Leptos's lazy routes use; scripts/build-wasm.sh runs it).
 
 SKEIN_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TRUNK_VERSION="0.21.14"
 BINARYEN_VERSION="132"
+WASM_SPLIT_VERSION="0.2.4"
 
 # Tools first on PATH: the repo's npm tools, then cargo-installed ones.
 skein_path() {
@@ -73,6 +76,16 @@ setup_wasm_bindgen() {
     fi
 }
 
+setup_wasm_split() {
+    if cargo install --list 2>/dev/null | grep -qx "wasm_split_cli_support v$WASM_SPLIT_VERSION:" \
+        && command -v wasm-split-cli >/dev/null; then
+        _log "wasm-split-cli $WASM_SPLIT_VERSION: present"
+    else
+        _log "installing wasm-split-cli $WASM_SPLIT_VERSION (about 3 minutes)"
+        cargo install --locked "wasm_split_cli_support@$WASM_SPLIT_VERSION" --features build-binary
+    fi
+}
+
 setup_wasm_opt() {
     local version
     version="$(wasm-opt --version 2>/dev/null || true)"
@@ -120,6 +133,7 @@ setup_all() {
     setup_wasm
     setup_trunk
     setup_wasm_bindgen
+    setup_wasm_split
     setup_wasm_opt
     setup_chromium
     setup_venv
@@ -136,6 +150,7 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
                 wasm) setup_wasm ;;
                 trunk) setup_trunk ;;
                 wasm-bindgen) setup_wasm_bindgen ;;
+                wasm-split) setup_wasm_split ;;
                 wasm-opt) setup_wasm_opt ;;
                 chromium) setup_chromium ;;
                 venv) setup_venv ;;

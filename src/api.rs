@@ -12,7 +12,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 use gloo_net::http::{Request, RequestBuilder, Response};
-use leptos::prelude::{RwSignal, Set};
+use leptos::prelude::{RwSignal, Set, Update};
 use serde::de::DeserializeOwned;
 use skein_model::metrics::{MetricQuery, MetricResponse};
 use skein_model::query::encode_pairs;
@@ -80,7 +80,8 @@ fn origin() -> String {
         .unwrap_or_else(|| "this address".to_string())
 }
 
-fn unreachable(why: &str) -> ApiError {
+/// No answer from the collector, and `why` in a few words.
+pub fn unreachable(why: &str) -> ApiError {
     ApiError::Unreachable(format!(
         "No answer from {} ({why}). Is the collector (skein serve) running?",
         origin()
@@ -187,7 +188,13 @@ async fn key_refused(sent: Option<&str>) {
         } else {
             KeyNeeded::Missing
         };
-        signals.needed.try_set(Some(reason));
+        // A request sent without a key after another's key was refused (pages load their
+        // code, then their data) keeps the prompt's "no longer accepted".
+        signals.needed.try_update(|needed| {
+            if needed.is_none() || reason == KeyNeeded::Refused {
+                *needed = Some(reason);
+            }
+        });
     }
     KeyAccepted { generation }.await;
 }

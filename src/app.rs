@@ -1,14 +1,17 @@
 //! The app shell: router, top bar (product name, navigation, project switcher, theme).
 
 use leptos::prelude::*;
+use leptos::wasm_split::{self as split, wasm_split, SplitLoaderError};
 use leptos_router::components::{Redirect, Route, Router, Routes};
 use leptos_router::hooks::use_location;
 use leptos_router::path;
+use leptos_router::{Lazy, LazyRoute};
 use skein_model::TraceQuery;
 
 use crate::components::api_key::{ForbiddenNotice, ForgetKeyButton, KeyPrompt, KeyState};
 use crate::components::hrefs;
 use crate::components::icons::Logo;
+use crate::components::lazy;
 use crate::components::project_switcher::ProjectSwitcher;
 use crate::components::theme_toggle::{ThemeState, ThemeToggle};
 use crate::links;
@@ -36,20 +39,58 @@ pub fn App() -> impl IntoView {
                 <ForbiddenNotice/>
                 <Routes fallback=|| view! { <NotFound/> }>
                     <Route path=path!("/") view=RootRedirect/>
-                    <Route path=path!("/traces") view=TracesPage/>
-                    <Route path=path!("/traces/:trace_id") view=TracePage/>
-                    <Route path=path!("/metrics") view=MetricsPage/>
-                    <Route path=path!("/sessions") view=SessionsPage/>
-                    <Route path=path!("/sessions/:session_id") view=SessionPage/>
-                    <Route path=path!("/users") view=UsersPage/>
-                    <Route path=path!("/users/:user_id") view=UserPage/>
-                    <Route path=path!("/services") view=ServicesPage/>
+                    <Route path=path!("/traces") view={Lazy::<TracesRoute>::new()}/>
+                    <Route path=path!("/traces/:trace_id") view={Lazy::<TraceRoute>::new()}/>
+                    <Route path=path!("/metrics") view={Lazy::<MetricsRoute>::new()}/>
+                    <Route path=path!("/sessions") view={Lazy::<SessionsRoute>::new()}/>
+                    <Route path=path!("/sessions/:session_id") view={Lazy::<SessionRoute>::new()}/>
+                    <Route path=path!("/users") view={Lazy::<UsersRoute>::new()}/>
+                    <Route path=path!("/users/:user_id") view={Lazy::<UserRoute>::new()}/>
+                    <Route path=path!("/services") view={Lazy::<ServicesRoute>::new()}/>
                 </Routes>
             </main>
             <KeyPrompt/>
         </Router>
     }
 }
+
+/// A route whose page is a wasm chunk, fetched the first time the page is opened
+/// (scripts/build-wasm.sh cuts the chunks): a page downloads the shared runtime and its own
+/// code, not the whole dashboard. Pages named with the same chunk share it.
+macro_rules! lazy_page {
+    ($route:ident, $chunk:ident, $render:ident, $title:literal, $page:ident) => {
+        struct $route;
+
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            async fn view(_: Self) -> AnyView {
+                #[wasm_split($chunk, wasm_split_path = split, fallible, preload(load))]
+                fn $render() -> Result<AnyView, SplitLoaderError> {
+                    Ok(view! { <$page/> }.into_any())
+                }
+                lazy::open_page($title, || Box::pin(load()), || Box::pin($render())).await
+            }
+        }
+    };
+}
+lazy_page!(TracesRoute, traces_page, traces, "Traces", TracesPage);
+lazy_page!(TraceRoute, trace_page, trace, "Trace", TracePage);
+lazy_page!(MetricsRoute, metrics_page, metrics, "Metrics", MetricsPage);
+lazy_page!(
+    ServicesRoute,
+    services_page,
+    services,
+    "Services",
+    ServicesPage
+);
+// Sessions and users: small pages, usually visited together.
+lazy_page!(SessionsRoute, journeys, sessions, "Sessions", SessionsPage);
+lazy_page!(SessionRoute, journeys, session, "Session", SessionPage);
+lazy_page!(UsersRoute, journeys, users, "Users", UsersPage);
+lazy_page!(UserRoute, journeys, user, "User", UserPage);
 
 /// `/` opens the trace list, keeping the query (`/?project=x` → `/traces?project=x`).
 #[component]

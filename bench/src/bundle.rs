@@ -1,7 +1,12 @@
 //! The bundle benchmark: the size of the built dashboard (`dist/`), raw and gzipped, by kind
-//! (wasm, JS, CSS, other). Gzip at level 9, as a server precompressing its files would; the
-//! collector's on-the-fly compression (tower-http) uses a lower level, so what a browser
-//! downloads from `skein serve` is a little larger.
+//! (wasm, JS, CSS, other), and what each page downloads. Gzip at level 9, as a server
+//! precompressing its files would; the collector's on-the-fly compression (tower-http) uses a
+//! lower level, so what a browser downloads from `skein serve` is a little larger.
+//!
+//! The wasm is split (scripts/build-wasm.sh): a main module (the runtime and the app shell),
+//! one module per page, and chunks shared by some pages. Opening a page downloads the main
+//! module, the page's module and the chunks it needs, as `__wasm_split.js` (the loader that
+//! wasm-split-cli writes) lists them.
 
 use std::io::Write;
 use std::path::Path;
@@ -18,10 +23,22 @@ pub struct BundleFile {
     pub gzip_bytes: u64,
 }
 
+/// The wasm one page downloads: the main module, its own module and the chunks it needs.
+#[derive(Debug, Clone, Serialize)]
+pub struct PageWasm {
+    /// The split module's name (`trace_page`, `metrics_page`, …: the routes in src/app.rs).
+    pub page: String,
+    pub files: Vec<String>,
+    pub raw_bytes: u64,
+    pub gzip_bytes: u64,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct BundleReport {
     pub machine: Machine,
     pub files: Vec<BundleFile>,
+    /// Per page, largest first; empty for a dashboard built without splitting.
+    pub pages: Vec<PageWasm>,
     pub wasm_raw_bytes: u64,
     pub wasm_gzip_bytes: u64,
     pub js_raw_bytes: u64,
@@ -72,6 +89,7 @@ pub fn measure(dist: &Path) -> std::io::Result<BundleReport> {
         }
     }
     files.sort_by(|a, b| b.gzip_bytes.cmp(&a.gzip_bytes).then(a.name.cmp(&b.name)));
+    let pages = page_wasm(dist, &files)?;
     let sum = |kind: Option<&str>, gz: bool| {
         files
             .iter()
@@ -88,10 +106,178 @@ pub fn measure(dist: &Path) -> std::io::Result<BundleReport> {
         total_raw_bytes: sum(None, false),
         total_gzip_bytes: sum(None, true),
         files,
+        pages,
     })
+}
+
+/// Code a page fetches later, on demand, as (page, its add-on): the trace page's span detail
+/// (`span_detail` in src/pages/trace/detail.rs) comes with the first span opened.
+const ADD_ONS: &[(&str, &str)] = &[("trace_page", "span_detail")];
+
+/// What each page of a split build downloads, from the loader next to the main module; an
+/// add-on is counted with its page ("trace_page + span_detail"), the files they share once.
+fn page_wasm(dist: &Path, files: &[BundleFile]) -> std::io::Result<Vec<PageWasm>> {
+    let Some(loader) = files.iter().find(|f| f.name.ends_with("__wasm_split.js")) else {
+        return Ok(Vec::new());
+    };
+    let dir = loader.name.trim_end_matches("__wasm_split.js");
+    let modules = split_modules(&std::fs::read_to_string(dist.join(&loader.name))?);
+    let file = |name: &str| files.iter().find(|f| f.name == format!("{dir}{name}"));
+    let main = file("skein-dashboard_bg.wasm");
+    // A split module's file and, transitively, the chunks it waits for.
+    let needed = |page: &str| {
+        let mut needed = Vec::new();
+        let mut pending = vec![format!("__wasm_split_load_{page}")];
+        while let Some(name) = pending.pop() {
+            if let Some((_, module)) = modules.iter().find(|(n, _)| *n == name) {
+                if !needed.contains(&module.file) {
+                    needed.push(module.file.clone());
+                    pending.extend(module.deps.iter().cloned());
+                }
+            }
+        }
+        needed
+    };
+    let mut downloads: Vec<(String, Vec<String>)> = modules
+        .iter()
+        .filter_map(|(name, _)| name.strip_prefix("__wasm_split_load_"))
+        .map(|page| (page.to_string(), needed(page)))
+        .collect();
+    for (page, add_on) in ADD_ONS {
+        if let Some((_, files)) = downloads.iter().find(|(p, _)| p == page) {
+            let mut files = files.clone();
+            for extra in needed(add_on) {
+                if !files.contains(&extra) {
+                    files.push(extra);
+                }
+            }
+            downloads.push((format!("{page} + {add_on}"), files));
+        }
+    }
+    let mut pages = Vec::new();
+    for (page, needed) in downloads {
+        let measured: Vec<&BundleFile> = main
+            .into_iter()
+            .chain(needed.iter().filter_map(|f| file(f)))
+            .collect();
+        pages.push(PageWasm {
+            page,
+            files: measured.iter().map(|f| f.name.clone()).collect(),
+            raw_bytes: measured.iter().map(|f| f.raw_bytes).sum(),
+            gzip_bytes: measured.iter().map(|f| f.gzip_bytes).sum(),
+        });
+    }
+    pages.sort_by(|a, b| b.gzip_bytes.cmp(&a.gzip_bytes).then(a.page.cmp(&b.page)));
+    Ok(pages)
+}
+
+#[derive(Debug, Default)]
+struct SplitModule {
+    file: String,
+    deps: Vec<String>,
+}
+
+/// The loader's modules: `const __chunk_3 = makeLoad(…new URL("./chunk_3.wasm"…, [deps])` and
+/// `export const __wasm_split_load_<page> = wrapAsyncCb(makeLoad(…, [deps]))`, one per block.
+fn split_modules(loader: &str) -> Vec<(String, SplitModule)> {
+    let mut modules = Vec::new();
+    let mut current: Option<(String, SplitModule)> = None;
+    for line in loader.lines() {
+        let declared = line
+            .strip_prefix("export const ")
+            .or_else(|| line.strip_prefix("const "))
+            .and_then(|rest| rest.split_once(" = "))
+            .filter(|(_, value)| value.contains("makeLoad("));
+        if let Some((name, _)) = declared {
+            current = Some((name.to_string(), SplitModule::default()));
+        } else if let Some((_, module)) = current.as_mut() {
+            if let Some(url) = line.split("new URL(\"./").nth(1) {
+                module.file = url.split('"').next().unwrap_or_default().to_string();
+            } else if let Some(list) = line.strip_prefix(", [") {
+                module.deps = list
+                    .split(']')
+                    .next()
+                    .unwrap_or_default()
+                    .split(',')
+                    .map(|d| d.trim().to_string())
+                    .filter(|d| !d.is_empty())
+                    .collect();
+                modules.extend(current.take());
+            }
+        }
+    }
+    modules
 }
 
 /// KiB with one decimal.
 pub fn kib(bytes: u64) -> String {
     format!("{:.1} KiB", bytes as f64 / 1024.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LOADER: &str = r#"import { initSync } from "./skein-dashboard.js";
+const __chunk_1 = makeLoad(() => {
+    const src = fetch(new URL("./chunk_1.wasm", import.meta.url));
+    return async (imports) => (WebAssembly.instantiateStreaming(src, imports));
+}
+, []);
+const __chunk_2 = makeLoad(() => {
+    const src = fetch(new URL("./chunk_2.wasm", import.meta.url));
+    return async (imports) => (WebAssembly.instantiateStreaming(src, imports));
+}
+, [__chunk_1]);
+export const __wasm_split_load_trace_page = wrapAsyncCb(makeLoad(() => {
+    const src = fetch(new URL("./split_trace_page.wasm", import.meta.url));
+    return async (imports) => (WebAssembly.instantiateStreaming(src, imports));
+}
+, [__chunk_2]));
+export const __wasm_split_load_metrics_page = wrapAsyncCb(makeLoad(() => {
+    const src = fetch(new URL("./split_metrics_page.wasm", import.meta.url));
+    return async (imports) => (WebAssembly.instantiateStreaming(src, imports));
+}
+, []));
+export const __wasm_split_load_span_detail = wrapAsyncCb(makeLoad(() => {
+    const src = fetch(new URL("./split_span_detail.wasm", import.meta.url));
+    return async (imports) => (WebAssembly.instantiateStreaming(src, imports));
+}
+, [__chunk_1]));
+"#;
+
+    #[test]
+    fn a_page_downloads_the_main_module_its_own_and_the_chunks_it_needs() {
+        let dir = tempfile::tempdir().unwrap();
+        let pkg = dir.path().join("pkg-1");
+        std::fs::create_dir(&pkg).unwrap();
+        std::fs::write(pkg.join("__wasm_split.js"), LOADER).unwrap();
+        for (name, len) in [
+            ("skein-dashboard_bg.wasm", 1000),
+            ("chunk_1.wasm", 100),
+            ("chunk_2.wasm", 20),
+            ("split_trace_page.wasm", 300),
+            ("split_metrics_page.wasm", 50),
+            ("split_span_detail.wasm", 5),
+        ] {
+            std::fs::write(pkg.join(name), vec![7u8; len]).unwrap();
+        }
+        let report = measure(dir.path()).unwrap();
+        let pages: Vec<(&str, u64, usize)> = report
+            .pages
+            .iter()
+            .map(|p| (p.page.as_str(), p.raw_bytes, p.files.len()))
+            .collect();
+        assert_eq!(
+            pages,
+            [
+                ("trace_page + span_detail", 1425, 5),
+                ("trace_page", 1420, 4),
+                ("span_detail", 1105, 3),
+                ("metrics_page", 1050, 2),
+            ],
+            "{:?}",
+            report.pages
+        );
+    }
 }

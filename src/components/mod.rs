@@ -11,6 +11,7 @@ pub mod filter_bar;
 pub mod hrefs;
 pub mod icons;
 pub mod json_view;
+pub mod lazy;
 pub mod project_switcher;
 pub mod remote;
 pub mod scope_bar;
