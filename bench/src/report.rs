@@ -27,7 +27,8 @@ pub fn update_readme_row(key: &str, row: &str) -> std::io::Result<bool> {
     let updated: Vec<String> = text
         .lines()
         .map(|line| {
-            if line.starts_with(&prefix) {
+            // The first row only: the results table; other tables quote figures in their own words.
+            if !found && line.starts_with(&prefix) {
                 found = true;
                 row.to_string()
             } else {
