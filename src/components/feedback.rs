@@ -22,6 +22,55 @@ use crate::time::{now_ms, use_clock};
 /// The key proposed when the project has no feedback yet.
 const DEFAULT_KEY: &str = "user_satisfaction";
 
+/// A typed score: what Rust's `str::parse::<f64>` reads, when finite. On the web the browser's
+/// `Number()` converts the checked text (both round a decimal correctly), which keeps core's
+/// float parser and its tables out of the span detail's wasm.
+fn parse_score(text: &str) -> Option<f64> {
+    if !is_decimal(text) {
+        return None;
+    }
+    let value = js_number(text);
+    value.is_finite().then_some(value)
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = Number)]
+    fn js_number(text: &str) -> f64;
+}
+
+/// Rust's decimal float syntax: `[+-]digits[.digits][(e|E)[+-]digits]`, with digits on at
+/// least one side of the point (`inf` and `NaN` are not finite scores, so not accepted).
+fn is_decimal(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mut i = usize::from(matches!(b.first(), Some(b'+' | b'-')));
+    let digits = |i: &mut usize| {
+        let from = *i;
+        while b.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i - from
+    };
+    let mut mantissa = digits(&mut i);
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        mantissa += digits(&mut i);
+    }
+    if mantissa == 0 {
+        return false;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
 /// A record as the page holds it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Item {
@@ -442,9 +491,9 @@ pub fn FeedbackWidget(#[prop(into)] span_id: String) -> impl IntoView {
                     .get_untracked()
                     .map(|i| i.value())
                     .unwrap_or_default();
-                match text.trim().parse::<f64>() {
-                    Ok(v) if v.is_finite() => v,
-                    _ => {
+                match parse_score(text.trim()) {
+                    Some(v) => v,
+                    None => {
                         error.set(Some(
                             "The score must be a number, for example 0.8 or 4.".into(),
                         ));
@@ -594,9 +643,9 @@ fn row(
                     .unwrap_or_default();
                 let score = match score_text.trim() {
                     "" => None,
-                    t => match t.parse::<f64>() {
-                        Ok(v) if v.is_finite() => Some(v),
-                        _ => {
+                    t => match parse_score(t) {
+                        Some(v) => Some(v),
+                        None => {
                             error.set(Some("The score must be a number.".into()));
                             return;
                         }

@@ -485,16 +485,23 @@ impl TreeView {
 /// What find-in-trace matches, in the skeleton alone: names, services, span types and span
 /// ids (attribute values live in the full spans, which the page does not hold).
 pub fn find(skeleton: &TraceSkeleton, tree: &TraceTree, query: &str) -> Vec<u32> {
-    let q = query.trim().to_lowercase();
+    find_with(skeleton, tree, query, &str::to_lowercase)
+}
+
+/// [`find`], lowercasing with `lower` (`str::to_lowercase` or its equal: the dashboard's
+/// asks the browser for non-ASCII text, so that core's case tables stay out of its wasm).
+pub fn find_with(
+    skeleton: &TraceSkeleton,
+    tree: &TraceTree,
+    query: &str,
+    lower: &dyn Fn(&str) -> String,
+) -> Vec<u32> {
+    let q = lower(query.trim());
     if q.is_empty() {
         return Vec::new();
     }
-    let hits = |values: &[String]| -> Vec<bool> {
-        values
-            .iter()
-            .map(|v| v.to_lowercase().contains(&q))
-            .collect()
-    };
+    let hits =
+        |values: &[String]| -> Vec<bool> { values.iter().map(|v| lower(v).contains(&q)).collect() };
     let name_hit = hits(&skeleton.names);
     let service_hit = hits(&skeleton.services);
     let type_hit: Vec<bool> = SpanType::ALL.iter().map(|t| t.as_str() == q).collect();

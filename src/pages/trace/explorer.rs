@@ -279,7 +279,8 @@ impl Ex {
     fn apply_find(&self, query: String) {
         let matches = {
             let tree = self.tree.get_value();
-            self.skeleton.with_value(|sk| tree::find(sk, &tree, &query))
+            self.skeleton
+                .with_value(|sk| tree::find_with(sk, &tree, &query, &lowercase))
         };
         let first = matches.first().map(|&m| m as usize);
         if !query.is_empty() {
@@ -1615,10 +1616,28 @@ fn tree_has_span(ex: Ex, pos: usize) -> bool {
     ex.tree.with_value(|t| t.span_at(pos).is_some())
 }
 
+/// `str::to_lowercase`, by the browser's `toLowerCase` (the same Unicode mapping) for
+/// non-ASCII text, so that core's case tables stay out of the page's wasm.
+pub fn lowercase(text: &str) -> String {
+    if text.is_ascii() {
+        return text.to_ascii_lowercase();
+    }
+    wasm_bindgen::JsValue::from_str(text)
+        .unchecked_into::<JsText>()
+        .to_lower_case()
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    type JsText;
+    #[wasm_bindgen(method, js_name = toLowerCase)]
+    fn to_lower_case(this: &JsText) -> String;
+}
+
 /// The label split around the find query's first occurrence (all plain text).
 fn split_match(label: &str, query: &str) -> (String, Option<String>, String) {
-    let q = query.trim().to_lowercase();
-    let lower = label.to_lowercase();
+    let q = lowercase(query.trim());
+    let lower = lowercase(label);
     // Lowercasing may change byte lengths (rare scripts): then nothing is marked.
     if !q.is_empty() && lower.len() == label.len() {
         if let Some(at) = lower.find(&q) {
