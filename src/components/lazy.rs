@@ -50,9 +50,18 @@ fn CodeUnreachable(title: &'static str, load: LoadCode, render: RenderPage) -> i
         None => Either::Right(view! {
             <div class="page">
                 <h1>{title}</h1>
-                <ErrorBanner title=error.title() detail=error.detail() retrying=true/>
+                <ErrorBanner title=error.title() detail=error.detail() retrying=true>
+                    // A collector upgraded since this page was loaded no longer has its code.
+                    <button type="button" class="button" on:click=|_| reload()>"Reload"</button>
+                </ErrorBanner>
             </div>
         }),
+    }
+}
+
+fn reload() {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().reload();
     }
 }
 

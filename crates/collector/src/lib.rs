@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod dashboard;
 pub mod demo;
 pub mod error;
 pub mod fuzzing;

@@ -10,7 +10,6 @@ use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use axum::Router;
 use tower_http::compression::CompressionLayer;
-use tower_http::services::{ServeDir, ServeFile};
 
 use crate::api;
 use crate::error::ApiError;
@@ -95,10 +94,7 @@ pub fn http_router(state: AppState, dist: Option<PathBuf>) -> Router {
         .merge(crate::ingest::langsmith::router())
         .with_state(state);
     let router = match dist {
-        Some(dir) => {
-            let index = dir.join("index.html");
-            api.fallback_service(ServeDir::new(dir).fallback(ServeFile::new(index)))
-        }
+        Some(dir) => api.merge(crate::dashboard::router(&dir)),
         None => api.fallback(api::no_dashboard),
     };
     router.layer(auth).layer(CompressionLayer::new())
