@@ -292,6 +292,21 @@ async fn otlp_json_over_the_limits_is_refused_and_the_resource_is_checked_too() 
     );
     assert_eq!(trace_status(&collector, "default", BAD_TRACE).await, 404);
 
+    // A name that is a document: refused, and the answer shows only its start.
+    let mut long_name: Value =
+        serde_json::from_slice(&request(service.clone(), json!([]))).unwrap();
+    long_name["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["name"] = json!("n".repeat(5000));
+    let (status, answer) = post(&url, &[json_type], serde_json::to_vec(&long_name).unwrap()).await;
+    assert_eq!(status, 413, "{answer}");
+    let error = error_text(&answer);
+    assert!(
+        error.contains(&format!("span {BAD_TRACE}/44f067aa0ba902b8 (\"nnnn"))
+            && error.contains("(5000 bytes)): the name is longer than 4096 bytes")
+            && error.len() < 1000,
+        "{error}"
+    );
+    assert_eq!(trace_status(&collector, "default", BAD_TRACE).await, 404);
+
     let fine = json!([{"key": "input.value", "value": {"stringValue": "q".repeat(1000)}}]);
     let (status, answer) = post(&url, &[json_type], request(service, fine)).await;
     assert_eq!(status, 200, "{answer}");
@@ -377,6 +392,23 @@ async fn langsmith_runs_over_the_limits_are_refused_whole() {
         "{error}"
     );
     assert_eq!(run_status(&collector, OTHER_RUN).await, 404);
+    assert_eq!(run_status(&collector, RUN).await, 404);
+
+    // A run named with a document.
+    let mut long_name = run(RUN, "limits-ls");
+    long_name["name"] = json!("n".repeat(5000));
+    let (status, answer) = langsmith(
+        &collector,
+        "/runs",
+        json_type,
+        long_name.to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(status, 413, "{answer}");
+    assert!(
+        error_text(&answer).contains("(5000 bytes) is longer than 4096 bytes"),
+        "{answer}"
+    );
     assert_eq!(run_status(&collector, RUN).await, 404);
 
     // One run: too many metadata keys, too many events.

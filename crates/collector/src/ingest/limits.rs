@@ -1,5 +1,5 @@
 //! Limits on what one span (or LangSmith run) may carry: attributes per span, bytes per
-//! attribute value, events per span, for OTLP and LangSmith alike.
+//! attribute value, events per span, the length of names, for OTLP and LangSmith alike.
 //!
 //! A request with anything over a limit is refused whole with 413 and nothing of it is
 //! stored (no `partial_success`): the answer names every offending span (trace id/span id, or
@@ -19,6 +19,9 @@ use crate::error::ApiError;
 
 /// Longest attribute key (keys name things; a longer one is a client bug).
 pub const MAX_ATTRIBUTE_KEY_BYTES: usize = 1024;
+/// Longest span, event or run name. Names label rows and group spans (`chat gpt-4o`,
+/// `POST /v1/chat`); text that long belongs in an attribute or the input.
+pub const MAX_NAME_BYTES: usize = 4096;
 /// Most tags (labels) on one LangSmith run.
 pub const MAX_RUN_TAGS: usize = 64;
 /// How many violations an answer lists before it only counts the rest.
@@ -85,7 +88,7 @@ const ATTRIBUTES_FLAG: &str = "--max-span-attributes";
 const BYTES_FLAG: &str = "--max-attribute-bytes";
 const EVENTS_FLAG: &str = "--max-span-events";
 
-/// A key as shown in an answer: whole when short, else its start and length.
+/// A key or name as shown in an answer: whole when short, else its start and length.
 fn shown_key(key: &str) -> String {
     const SHOWN: usize = 64;
     if key.len() <= SHOWN {
@@ -119,12 +122,15 @@ pub fn check_otlp(
         for span in resource_spans.scope_spans.iter().flat_map(|s| &s.spans) {
             let who = || {
                 format!(
-                    "span {}/{} ({:?})",
+                    "span {}/{} ({})",
                     hex(&span.trace_id),
                     hex(&span.span_id),
-                    span.name
+                    shown_key(&span.name)
                 )
             };
+            if span.name.len() > MAX_NAME_BYTES {
+                found.push(|| format!("{}: the name is longer than {MAX_NAME_BYTES} bytes", who()));
+            }
             check_attributes(&span.attributes, limits, &mut found, who);
             if span.events.len() > limits.max_events {
                 found.push(|| {
@@ -137,9 +143,16 @@ pub fn check_otlp(
                 });
             }
             for (i, event) in span.events.iter().enumerate() {
-                check_attributes(&event.attributes, limits, &mut found, || {
-                    format!("{}, event {i} ({:?})", who(), event.name)
-                });
+                let event_who = || format!("{}, event {i} ({})", who(), shown_key(&event.name));
+                if event.name.len() > MAX_NAME_BYTES {
+                    found.push(|| {
+                        format!(
+                            "{}: the name is longer than {MAX_NAME_BYTES} bytes",
+                            event_who()
+                        )
+                    });
+                }
+                check_attributes(&event.attributes, limits, &mut found, event_who);
             }
             if span.links.len() > limits.max_events {
                 found.push(|| {
@@ -248,6 +261,16 @@ pub fn check_runs<'a>(
 ) -> Result<(), ApiError> {
     let mut found = Violations::default();
     for (run, fields) in runs {
+        if let Some(name) = fields.get("name").and_then(Value::as_str) {
+            if name.len() > MAX_NAME_BYTES {
+                found.push(|| {
+                    format!(
+                        "run {run}: the name {} is longer than {MAX_NAME_BYTES} bytes",
+                        shown_key(name)
+                    )
+                });
+            }
+        }
         for field in STORED_RUN_FIELDS {
             let Some(value) = fields.get(*field) else {
                 continue;
