@@ -1,4 +1,5 @@
-//! Small static inline SVG icons (16×16, drawn with `currentColor`).
+//! Small static inline SVG icons (16×16, drawn with `currentColor`), and what views written
+//! as markup (the trace page's rows) need: an icon's markup, and text escaping.
 
 use leptos::prelude::*;
 
@@ -62,6 +63,23 @@ pub fn PlusIcon() -> impl IntoView {
             stroke="currentColor" stroke-width="1.8" stroke-linecap="round">
             <path d="M8 3v10M3 8h10"/>
         </svg>
+    }
+}
+
+/// `AlertIcon` as markup.
+pub const ALERT_ICON_MARKUP: &str = "<svg viewBox=\"0 0 16 16\" width=\"16\" height=\"16\" aria-hidden=\"true\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"1.5\" stroke-linecap=\"round\" stroke-linejoin=\"round\"><path d=\"M8 1.8L15 14H1z\"/><path d=\"M8 6.5v3.2M8 11.8v.2\"/></svg>";
+
+/// Appends `text` to markup, escaped for an element's text or a quoted attribute value.
+pub fn escape_into(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
     }
 }
 

@@ -30,9 +30,9 @@ use super::detail::DetailPanel;
 use super::{perf, trace_span_href, Loaded};
 use crate::api;
 use crate::components::empty_state::EmptyState;
-use crate::components::feedback::FeedbackBadge;
-use crate::components::icons::{AlertIcon, SearchIcon};
-use crate::components::span_type::SpanTypeIcon;
+use crate::components::feedback::{badge_markup, TraceFeedback};
+use crate::components::icons::{escape_into, SearchIcon, ALERT_ICON_MARKUP};
+use crate::components::span_type::type_icon_markup;
 use crate::text;
 
 /// Every row is this tall (px): row `r` sits at `r * ROW_H`.
@@ -1127,6 +1127,14 @@ fn Ruler(ex: Ex) -> impl IntoView {
 /// The virtualized rows.
 #[component]
 fn Rows(ex: Ex) -> impl IntoView {
+    // The trace's feedback, drawn in the rows' badges: a change redraws the rows.
+    let feedback = TraceFeedback::from_context();
+    let feedback_epoch = Memo::new(move |prev: Option<&u32>| {
+        if let Some(store) = feedback {
+            store.items.track();
+        }
+        prev.map_or(0, |e| e.wrapping_add(1))
+    });
     let slice = Memo::new(move |_| {
         let top = ex.scroll_top.get();
         let h = ex.viewport_h.get();
@@ -1136,6 +1144,7 @@ fn Rows(ex: Ex) -> impl IntoView {
         let skew = ex.skew_on.get();
         let critical = ex.critical_on.get();
         let bar_w = ex.bar_w.get();
+        let feedback = feedback_epoch.get();
         ex.matches.with(|matches| {
             ex.view.with(|v| {
                 let n = v.len();
@@ -1157,6 +1166,7 @@ fn Rows(ex: Ex) -> impl IntoView {
                             skew,
                             critical,
                             bar_w,
+                            feedback,
                         }
                     })
                     .collect::<Vec<RowKey>>()
@@ -1189,7 +1199,7 @@ fn Rows(ex: Ex) -> impl IntoView {
                 <div class="rows-canvas" style=height>
                     <div class="grid-lines" aria-hidden="true">{grid}</div>
                     <For each=move || slice.get() key=|item: &RowKey| *item
-                        children=move |item: RowKey| span_row(ex, item)/>
+                        children=move |item: RowKey| span_row(ex, feedback, item)/>
                 </div>
             </div>
             {move || nothing_shown().then(|| view! {
@@ -1203,7 +1213,8 @@ fn Rows(ex: Ex) -> impl IntoView {
 }
 
 /// What a drawn row shows. Rows have no reactive parts: when any of this changes (selection,
-/// a match, collapse, zoom, the query), the row's key changes and only that row is redrawn.
+/// a match, collapse, zoom, the query, feedback), the row's key changes and only that row is
+/// redrawn.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 struct RowKey {
     row: u32,
@@ -1218,9 +1229,11 @@ struct RowKey {
     skew: bool,
     critical: bool,
     bar_w: u32,
+    /// Bumped on every change of the trace's feedback (the badges).
+    feedback: u32,
 }
 
-fn span_row(ex: Ex, key: RowKey) -> impl IntoView {
+fn span_row(ex: Ex, feedback: Option<TraceFeedback>, key: RowKey) -> impl IntoView {
     let RowKey {
         row,
         pos,
@@ -1310,7 +1323,6 @@ fn span_row(ex: Ex, key: RowKey) -> impl IntoView {
         CallRole::Client { .. } => Some("client"),
         CallRole::Server { .. } => Some("server"),
     };
-    let badge_id = span_id.clone();
     let label = match (&missing, name.is_empty()) {
         (Some(_), _) => "Missing parent ".to_string(),
         (None, true) => "(unnamed)".to_string(),
@@ -1351,54 +1363,112 @@ fn span_row(ex: Ex, key: RowKey) -> impl IntoView {
         critical,
         ..
     } = marks;
-    let recorded_view = recorded.map(|b| {
-        view! { <span class="bar-recorded" style=bar_style(&b) title="Where the span's own clock put it"></span> }
-    });
-    let gap_bars: Vec<scale::Bar> = gaps.iter().map(|(b, ..)| *b).collect();
-    let gap_views = gaps
-        .into_iter()
-        .map(
-            |(b, class, title)| view! { <span class=class style=bar_style(&b) title=title></span> },
-        )
-        .collect_view();
-    let critical_views = critical
-        .into_iter()
-        .map(|b| view! { <span class="crit-seg" style=bar_style(&b)></span> })
-        .collect_view();
-    let skew_chip = (skew_us != 0).then(|| {
-        let shift = format::signed_duration_ns(skew_us * 1_000);
-        view! {
-            <span class="skew-mark" data-testid="skew-mark"
-                title=format!("Adjusted {shift} for clock skew: this service's clock disagrees with its caller's")>
-                {format!("skew {shift}")}
-            </span>
-        }
-    });
-    let call_chip = match call {
-        CallRole::Server { gap, .. } => {
-            let (request, response) = (
-                format::signed_duration_ns(gap.request * 1_000),
-                format::signed_duration_ns(gap.response * 1_000),
-            );
-            Some(view! {
-                <span class="call-mark server" data-testid="net-gap"
-                    title=format!("Called over the network from {peer_service}: request {request} (client start → server start), response {response} (server end → client end)")>
-                    {format!("net {request} · {response}")}
-                </span>
-            }.into_any())
-        }
-        CallRole::Client { .. } => Some(
-            view! {
-                <span class="call-mark client" title=format!("Client span: calls {peer_service}")>
-                    {format!("→ {peer_service}")}
-                </span>
-            }
-            .into_any(),
-        ),
-        CallRole::None => None,
-    };
 
-    let bar_view = bar.map(|b| {
+    // The row's content as markup, text escaped: one string, not a tree of typed views (the
+    // rows are static; a change redraws the row).
+    let mut html = String::with_capacity(1024);
+    let h = &mut html;
+    h.push_str(r#"<div class="tree-cell" title=""#);
+    escape_into(h, &title);
+    h.push_str(&format!(
+        r#""><span class="indent" style="{indent}"></span>"#
+    ));
+    if has_children {
+        h.push_str(r#"<button type="button" class="twisty" tabindex="-1" title=""#);
+        h.push_str(&twisty_title);
+        h.push_str(if collapsed {
+            r#"" aria-label="Expand"><span class="chevron"></span></button>"#
+        } else {
+            r#"" aria-label="Collapse"><span class="chevron open"></span></button>"#
+        });
+    } else {
+        h.push_str(r#"<span class="twisty leaf" aria-hidden="true"></span>"#);
+    }
+    if depth > MAX_INDENT_DEPTH {
+        h.push_str(&format!(
+            r#"<span class="depth-note" title="Nesting depth">{depth}</span>"#
+        ));
+    }
+    match &missing {
+        Some(_) => h.push_str(r#"<span class="missing-icon" aria-hidden="true">?</span>"#),
+        None => type_icon_markup(kind, h),
+    }
+    h.push_str(r#"<span class="name">"#);
+    escape_into(h, &before);
+    if let Some(m) = marked {
+        h.push_str("<mark>");
+        escape_into(h, &m);
+        h.push_str("</mark>");
+    }
+    escape_into(h, &after);
+    if let Some(id) = &missing {
+        h.push_str("<code>");
+        escape_into(h, id);
+        h.push_str("</code>");
+    }
+    h.push_str("</span>");
+    if missing.is_some() {
+        h.push_str(r#"<span class="hint">never arrived</span>"#);
+    }
+    if failed {
+        h.push_str(r#"<span class="error-mark" title="This span failed">"#);
+        h.push_str(ALERT_ICON_MARKUP);
+        h.push_str("</span>");
+    }
+    if let Some(id) = &span_id {
+        badge_markup(feedback, id, h);
+    }
+    if show_service {
+        h.push_str(r#"<span class="row-service"><span class="svc-dot"></span>"#);
+        escape_into(
+            h,
+            if service.is_empty() {
+                "unknown"
+            } else {
+                &service
+            },
+        );
+        h.push_str("</span>");
+    }
+    if has_children && collapsed {
+        h.push_str(&format!(
+            r#"<span class="hidden-count" title="Spans hidden below">+{}</span>"#,
+            text::thousands(descendants as u64)
+        ));
+    }
+    h.push_str(r#"<span class="row-spacer"></span>"#);
+    if skew_us != 0 {
+        let shift = format::signed_duration_ns(skew_us * 1_000);
+        h.push_str(&format!(
+            r#"<span class="skew-mark" data-testid="skew-mark" title="Adjusted {shift} for clock skew: this service&#39;s clock disagrees with its caller&#39;s">skew {shift}</span>"#
+        ));
+    }
+    if tokens > 0 {
+        h.push_str(&format!(
+            r#"<span class="row-tokens" title="Input + output tokens">{} tok</span>"#,
+            format::count(tokens)
+        ));
+    }
+    if cost > 0.0 {
+        h.push_str(&format!(
+            r#"<span class="row-cost" title="This span&#39;s own cost">{}</span>"#,
+            format::cost_usd(cost)
+        ));
+    }
+    h.push_str(r#"</div><div class="bar-cell">"#);
+    if let Some(b) = recorded {
+        h.push_str(&format!(
+            r#"<span class="bar-recorded" style="{}" title="Where the span&#39;s own clock put it"></span>"#,
+            bar_style(&b)
+        ));
+    }
+    for (b, class, title) in &gaps {
+        h.push_str(&format!(
+            r#"<span class="{class}" style="{}" title="{title}"></span>"#,
+            bar_style(b)
+        ));
+    }
+    if let Some(b) = bar {
         let mut bar_class = String::from("bar");
         for (on, name) in [
             (failed, " bar-error"),
@@ -1413,9 +1483,9 @@ fn span_row(ex: Ex, key: RowKey) -> impl IntoView {
         // The duration (with a call's note, where there is room for it) goes after the bar
         // and its network gaps, else before them, else (a bar across the whole width)
         // inside the bar's right end, without the note.
-        let (left, right) = gap_bars
+        let (left, right) = gaps
             .iter()
-            .fold((b.left, b.left + b.width), |(l, r), g| {
+            .fold((b.left, b.left + b.width), |(l, r), (g, ..)| {
                 (l.min(g.left), r.max(g.left + g.width))
             });
         // About what the label takes (px), as a share of the waterfall's width.
@@ -1448,75 +1518,71 @@ fn span_row(ex: Ex, key: RowKey) -> impl IntoView {
                 false,
             )
         };
-        let call_chip = call_chip.filter(|_| with_note);
-        view! {
-            <span class=bar_class style=bar_style(&b)></span>
-            <span class=label_class style=label_style>{duration.clone()}{call_chip}</span>
+        h.push_str(&format!(
+            r#"<span class="{bar_class}" style="{}"></span><span class="{label_class}" style="{label_style}">{duration}"#,
+            bar_style(&b)
+        ));
+        if with_note {
+            call_note(h, call, &peer_service);
         }
-    });
+        h.push_str("</span>");
+    }
+    for b in &critical {
+        h.push_str(&format!(
+            r#"<span class="crit-seg" style="{}"></span>"#,
+            bar_style(b)
+        ));
+    }
+    h.push_str("</div>");
+
     view! {
-        <div class=class role="treeitem" data-span-id=span_id data-missing-parent=missing.clone()
+        <div class=class role="treeitem" data-span-id=span_id data-missing-parent=missing
             data-call=call_attr data-skew-us={(skew_us != 0).then(|| skew_us.to_string())}
             data-depth=depth aria-selected=selected.to_string()
             aria-expanded=has_children.then(|| (!collapsed).to_string())
             style=format!("transform: translateY({}px); --svc-h: {hue}", f64::from(row) * ROW_H)
-            on:click=move |_| {
+            on:click=move |ev: leptos::ev::MouseEvent| {
+                // The twisty's own click folds, and goes no further.
+                let on_twisty = ev
+                    .target()
+                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                    .and_then(|el| el.closest("button.twisty").ok().flatten())
+                    .is_some();
+                if on_twisty {
+                    ev.stop_propagation();
+                    ex.toggle(pos);
+                    return;
+                }
                 ex.selected.set(Some(pos));
                 if tree_has_span(ex, pos) {
                     ex.detail_open.set(true);
                 }
             }
-            on:dblclick=move |_| ex.toggle(pos)>
-            <div class="tree-cell" title=title>
-                <span class="indent" style=indent></span>
-                {if has_children {
-                    Either::Left(view! {
-                        <button type="button" class="twisty" tabindex="-1" title=twisty_title
-                            aria-label=if collapsed { "Expand" } else { "Collapse" }
-                            on:click=move |ev: leptos::ev::MouseEvent| {
-                                ev.stop_propagation();
-                                ex.toggle(pos);
-                            }>
-                            <span class=if collapsed { "chevron" } else { "chevron open" }></span>
-                        </button>
-                    })
-                } else {
-                    Either::Right(view! { <span class="twisty leaf" aria-hidden="true"></span> })
-                }}
-                {(depth > MAX_INDENT_DEPTH).then(|| view! {
-                    <span class="depth-note" title="Nesting depth">{depth}</span>
-                })}
-                {match &missing {
-                    Some(_) => Either::Left(view! { <span class="missing-icon" aria-hidden="true">"?"</span> }),
-                    None => Either::Right(view! { <SpanTypeIcon kind=kind/> }),
-                }}
-                <span class="name">
-                    {before}
-                    {marked.map(|m| view! { <mark>{m}</mark> })}
-                    {after}
-                    {missing.clone().map(|id| view! { <code>{id}</code> })}
-                </span>
-                {missing.is_some().then(|| view! { <span class="hint">"never arrived"</span> })}
-                {failed.then(|| view! { <span class="error-mark" title="This span failed"><AlertIcon/></span> })}
-                {badge_id.map(|id| view! { <FeedbackBadge span_id=id/> })}
-                {show_service.then(|| view! {
-                    <span class="row-service"><span class="svc-dot"></span>
-                        {if service.is_empty() { "unknown".to_string() } else { service.clone() }}</span>
-                })}
-                {(has_children && collapsed).then(|| view! {
-                    <span class="hidden-count" title="Spans hidden below">{format!("+{}", text::thousands(descendants as u64))}</span>
-                })}
-                <span class="row-spacer"></span>
-                {skew_chip}
-                {(tokens > 0).then(|| view! {
-                    <span class="row-tokens" title="Input + output tokens">{format!("{} tok", format::count(tokens))}</span>
-                })}
-                {(cost > 0.0).then(|| view! {
-                    <span class="row-cost" title="This span's own cost">{format::cost_usd(cost)}</span>
-                })}
-            </div>
-            <div class="bar-cell">{recorded_view}{gap_views}{bar_view}{critical_views}</div>
+            on:dblclick=move |_| ex.toggle(pos)
+            inner_html=html>
         </div>
+    }
+}
+
+/// A call's note after its bar's duration: the network gaps of a server span, the service a
+/// client span calls.
+fn call_note(h: &mut String, call: CallRole, peer_service: &str) {
+    let mut peer = String::new();
+    escape_into(&mut peer, peer_service);
+    match call {
+        CallRole::Server { gap, .. } => {
+            let (request, response) = (
+                format::signed_duration_ns(gap.request * 1_000),
+                format::signed_duration_ns(gap.response * 1_000),
+            );
+            h.push_str(&format!(
+                r#"<span class="call-mark server" data-testid="net-gap" title="Called over the network from {peer}: request {request} (client start → server start), response {response} (server end → client end)">net {request} · {response}</span>"#
+            ));
+        }
+        CallRole::Client { .. } => h.push_str(&format!(
+            r#"<span class="call-mark client" title="Client span: calls {peer}">→ {peer}</span>"#
+        )),
+        CallRole::None => {}
     }
 }
 
