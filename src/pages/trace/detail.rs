@@ -253,14 +253,12 @@ pub fn DetailPanel(ex: Ex, project: String, trace_id: String) -> impl IntoView {
         match state {
             Fetch::Loading => EitherOf4::B(view! { <BodyLoading/> }),
             Fetch::Failed(error) => {
-                let retry = retry.clone();
-                EitherOf4::C(view! {
-                    <div class="detail-error" role="alert">
-                        <strong>{if error.is_not_found() { "This span's details are not stored".to_string() } else { error.title() }}</strong>
-                        <span class="muted">{error.detail()}</span>
-                        <button type="button" class="button small" on:click=retry>"Try again"</button>
-                    </div>
-                })
+                let title = if error.is_not_found() {
+                    "This span's details are not stored".to_string()
+                } else {
+                    error.title()
+                };
+                EitherOf4::C(detail_error(title, error.detail(), retry.clone()))
             }
             Fetch::Ready(span) => {
                 let project = project.clone();
@@ -272,13 +270,7 @@ pub fn DetailPanel(ex: Ex, project: String, trace_id: String) -> impl IntoView {
                     }
                     Code::Failed => {
                         let error = api::unreachable("the span detail's code did not load");
-                        Some(view! {
-                            <div class="detail-error" role="alert">
-                                <strong>{error.title()}</strong>
-                                <span class="muted">{error.detail()}</span>
-                                <button type="button" class="button small" on:click=retry.clone()>"Try again"</button>
-                            </div>
-                        }.into_any())
+                        Some(detail_error(error.title(), error.detail(), retry.clone()))
                     }
                     Code::NotLoaded | Code::Loading => Some(view! { <BodyLoading/> }.into_any()),
                 })
@@ -304,6 +296,22 @@ pub fn DetailPanel(ex: Ex, project: String, trace_id: String) -> impl IntoView {
             </div>
         </aside>
     }
+}
+
+/// A failed load in the panel's body, with a button to try again.
+fn detail_error(
+    title: String,
+    detail: String,
+    retry: impl Fn(leptos::ev::MouseEvent) + 'static,
+) -> AnyView {
+    view! {
+        <div class="detail-error" role="alert">
+            <strong>{title}</strong>
+            <span class="muted">{detail}</span>
+            <button type="button" class="button small" on:click=retry>"Try again"</button>
+        </div>
+    }
+    .into_any()
 }
 
 #[component]
@@ -494,11 +502,8 @@ fn TimingNotes(ex: Ex, pos: usize) -> impl IntoView {
 #[component]
 fn BodyLoading() -> impl IntoView {
     view! {
-        <div class="detail-loading" aria-busy="true" aria-label="Loading the span">
-            {[70, 45, 90, 60, 80, 35, 75]
-                .into_iter()
-                .map(|w| view! { <span class="shimmer" style=format!("width: {w}%")></span> })
-                .collect_view()}
+        <div class="detail-loading" aria-busy="true" aria-label="Loading the span"
+            inner_html=BODY_LOADING_MARKUP>
         </div>
     }
 }
@@ -736,13 +741,19 @@ fn SpanBody(ex: Ex, span: Arc<Span>, brief: Brief, project: String) -> impl Into
 }
 
 /// A collapsible section of the panel.
-fn section(title: String, open: bool, testid: &'static str, body: impl IntoView) -> impl IntoView {
+fn section(title: String, open: bool, testid: &'static str, body: impl IntoView) -> AnyView {
+    section_of(title, open, testid, body.into_any())
+}
+
+/// `section`, one copy for every kind of body.
+fn section_of(title: String, open: bool, testid: &'static str, body: AnyView) -> AnyView {
     view! {
         <details class="detail-section" open=open data-testid=testid>
             <summary><h3>{title}</h3></summary>
             {body}
         </details>
     }
+    .into_any()
 }
 
 #[component]
@@ -912,3 +923,6 @@ fn ChatView(messages: Vec<ChatMessage>) -> impl IntoView {
         </ol>
     }
 }
+
+/// The loading body's shimmer lines, as markup (a path, not a literal: `view!` writes a literal `inner_html` as an attribute).
+const BODY_LOADING_MARKUP: &str = r#"<span class="shimmer" style="width: 70%"></span><span class="shimmer" style="width: 45%"></span><span class="shimmer" style="width: 90%"></span><span class="shimmer" style="width: 60%"></span><span class="shimmer" style="width: 80%"></span><span class="shimmer" style="width: 35%"></span><span class="shimmer" style="width: 75%"></span>"#;

@@ -695,6 +695,13 @@ fn Toolbar(ex: Ex) -> impl IntoView {
             select.set_value("");
         }
     };
+    let mut levels = String::from(r#"<option value="" selected="">Levels…</option>"#);
+    for l in 1..=(max_depth + 1).min(12) {
+        levels.push_str(&format!(
+            r#"<option value="{l}">Expand to level {l}</option>"#
+        ));
+    }
+    levels.push_str(r#"<option value="all">Expand all levels</option>"#);
     let zoomed = move || ex.window.get().is_zoomed_in(ex.whole);
     let reset_zoom = move |_| ex.window.set(ex.whole);
 
@@ -732,13 +739,7 @@ fn Toolbar(ex: Ex) -> impl IntoView {
                 <button type="button" class="button small" on:click=expand_all title="Expand every span">"Expand all"</button>
                 <button type="button" class="button small" on:click=collapse_all title="Show only the root">"Collapse all"</button>
                 <select class="select small" name="levels" aria-label="Expand to level" on:change=on_level
-                    title="Expand to a level, collapse what is deeper">
-                    <option value="" selected=true>"Levels…"</option>
-                    {(1..=(max_depth + 1).min(12))
-                        .map(|l| view! { <option value=l.to_string()>{format!("Expand to level {l}")}</option> })
-                        .collect_view()}
-                    <option value="all">"Expand all levels"</option>
-                </select>
+                    title="Expand to a level, collapse what is deeper" inner_html=levels></select>
                 {move || zoomed().then(|| view! {
                     <button type="button" class="button small zoom-reset" on:click=reset_zoom
                         title="Show the whole trace again">"Reset zoom"</button>
@@ -821,60 +822,78 @@ fn checked(ev: &leptos::ev::Event) -> bool {
 }
 
 /// The critical path's spans in the order they ran, each with its share of the trace's
-/// duration; choosing one selects it.
+/// duration; choosing one selects it. The list is markup (text escaped), its clicks handled
+/// by the list.
 #[component]
 fn CriticalList(ex: Ex, close: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    // The listed spans (indexes), in the list's order.
+    let shown = StoredValue::new(Vec::<usize>::new());
     let items = move || {
         let timing = ex.timing();
         let skeleton = ex.skeleton.get_value();
         let total = timing.critical_total_us;
-        let shown: Vec<(usize, i64)> = timing
+        let listed: Vec<(usize, i64)> = timing
             .critical_spans
             .iter()
             .copied()
             .take(CRITICAL_LIST_MAX)
             .collect();
-        let rest = timing.critical_spans.len().saturating_sub(shown.len());
+        let rest = timing.critical_spans.len().saturating_sub(listed.len());
         let head = format!(
             "{} across the trace's {}",
             text::plural(timing.critical_spans.len() as u64, "span", "spans"),
             format::duration_ns(total * 1_000)
         );
-        let rows = shown
-            .into_iter()
-            .map(|(i, us)| {
-                let span = &skeleton.spans[i];
-                let name = skeleton.name_of(span).to_string();
-                let service = skeleton.service_of(span).to_string();
-                let share = timing.critical_share(i);
-                let id = span.span_id().to_string();
-                let hue = service_hue(&service);
-                let go = move |_| {
-                    let pos = ex.tree.with_value(|t| t.position_of(i));
-                    if let Some(pos) = pos {
-                        ex.detail_open.set(true);
-                        ex.go_to(pos, true);
-                    }
-                    close();
-                };
-                view! {
-                    <li>
-                        <button type="button" class="crit-item" data-span-id=id on:click=go
-                            style=format!("--svc-h: {hue}")>
-                            <span class="svc-dot"></span>
-                            <span class="crit-name">{if name.is_empty() { "(unnamed)".to_string() } else { name }}</span>
-                            <span class="crit-service">{service}</span>
-                            <span class="crit-share" aria-hidden="true">
-                                <span style=format!("width: {:.2}%", share * 100.0)></span>
-                            </span>
-                            <span class="crit-pct num" data-testid="crit-share">{format!("{:.1}%", share * 100.0)}</span>
-                            <span class="crit-time num">{format::duration_ns(us * 1_000)}</span>
-                        </button>
-                    </li>
-                }
-            })
-            .collect_view();
+        let mut rows = String::new();
+        for &(i, us) in &listed {
+            let span = &skeleton.spans[i];
+            let name = skeleton.name_of(span);
+            let service = skeleton.service_of(span);
+            let share = timing.critical_share(i);
+            rows.push_str(r#"<li><button type="button" class="crit-item" data-span-id=""#);
+            escape_into(&mut rows, span.span_id());
+            rows.push_str(&format!(
+                r#"" style="--svc-h: {}"><span class="svc-dot"></span><span class="crit-name">"#,
+                service_hue(service)
+            ));
+            escape_into(&mut rows, if name.is_empty() { "(unnamed)" } else { name });
+            rows.push_str(r#"</span><span class="crit-service">"#);
+            escape_into(&mut rows, service);
+            rows.push_str(&format!(
+                r#"</span><span class="crit-share" aria-hidden="true"><span style="width: {:.2}%"></span></span><span class="crit-pct num" data-testid="crit-share">{:.1}%</span><span class="crit-time num">{}</span></button></li>"#,
+                share * 100.0,
+                share * 100.0,
+                format::duration_ns(us * 1_000)
+            ));
+        }
+        shown.set_value(listed.into_iter().map(|(i, _)| i).collect());
         (head, rows, rest)
+    };
+    // A click on an item: its place in the list names the span.
+    let go = move |ev: leptos::ev::MouseEvent| {
+        let Some(item) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|el| el.closest(".crit-item").ok().flatten())
+        else {
+            return;
+        };
+        let mut at = 0;
+        let mut li = item
+            .parent_element()
+            .and_then(|li| li.previous_element_sibling());
+        while let Some(prev) = li {
+            at += 1;
+            li = prev.previous_element_sibling();
+        }
+        let Some(i) = shown.with_value(|s| s.get(at).copied()) else {
+            return;
+        };
+        if let Some(pos) = ex.tree.with_value(|t| t.position_of(i)) {
+            ex.detail_open.set(true);
+            ex.go_to(pos, true);
+        }
+        close();
     };
     view! {
         <div class="crit-pop" role="dialog" aria-label="Critical path" data-testid="critical-list">
@@ -885,7 +904,7 @@ fn CriticalList(ex: Ex, close: impl Fn() + Copy + Send + Sync + 'static) -> impl
                         <strong>"Critical path"</strong>
                         <span class="muted">{head}</span>
                     </div>
-                    <ol class="crit-list">{rows}</ol>
+                    <ol class="crit-list" on:click=go inner_html=rows></ol>
                     {(rest > 0).then(|| view! {
                         <p class="crit-more muted">{format!("and {} more, each a smaller share", text::thousands(rest as u64))}</p>
                     })}
@@ -1180,11 +1199,16 @@ fn Rows(ex: Ex) -> impl IntoView {
         }
     };
     let grid = move || {
-        scale::ticks(ex.window.get(), tick_count(ex))
-            .into_iter()
-            .filter(|t| (0.0..=1.0).contains(&t.frac))
-            .map(|t| view! { <span class="grid-line" style=format!("left: {:.3}%", t.frac * 100.0)></span> })
-            .collect_view()
+        let mut html = String::new();
+        for t in scale::ticks(ex.window.get(), tick_count(ex)) {
+            if (0.0..=1.0).contains(&t.frac) {
+                html.push_str(&format!(
+                    r#"<span class="grid-line" style="left: {:.3}%"></span>"#,
+                    t.frac * 100.0
+                ));
+            }
+        }
+        html
     };
     let nothing_shown = move || {
         ex.only_matches.get()
@@ -1197,7 +1221,7 @@ fn Rows(ex: Ex) -> impl IntoView {
                 on:wheel=move |ev| wheel_zoom(ex, &ev)
                 aria-label="Spans" tabindex="0">
                 <div class="rows-canvas" style=height>
-                    <div class="grid-lines" aria-hidden="true">{grid}</div>
+                    <div class="grid-lines" aria-hidden="true" inner_html=grid></div>
                     <For each=move || slice.get() key=|item: &RowKey| *item
                         children=move |item: RowKey| span_row(ex, feedback, item)/>
                 </div>
@@ -1739,13 +1763,10 @@ fn StatusBar(ex: Ex) -> impl IntoView {
     view! {
         <div class="status-bar">
             <span class="num" data-testid="rows-shown">{shown}</span>
-            <span class="keys muted">
-                <kbd>"↑"</kbd><kbd>"↓"</kbd>" or "<kbd>"j"</kbd><kbd>"k"</kbd>" move · "
-                <kbd>"←"</kbd><kbd>"→"</kbd>" fold · "
-                <kbd>"Enter"</kbd>" details · "
-                <kbd>"/"</kbd>" find · "
-                <kbd>"n"</kbd>" next match"
-            </span>
+            <span class="keys muted" inner_html=KEYS_MARKUP></span>
         </div>
     }
 }
+
+/// The status bar's keyboard hints, as markup (a path, not a literal: `view!` writes a literal `inner_html` as an attribute).
+const KEYS_MARKUP: &str = "<kbd>↑</kbd><kbd>↓</kbd> or <kbd>j</kbd><kbd>k</kbd> move · <kbd>←</kbd><kbd>→</kbd> fold · <kbd>Enter</kbd> details · <kbd>/</kbd> find · <kbd>n</kbd> next match";
