@@ -298,30 +298,25 @@ pub fn score_text(score: Option<f64>) -> String {
     }
 }
 
+/// The path of the thumb glyphs (up, and turned for down).
+const THUMB_PATH: &str = "<path d=\"M5 7v7H2.5A.5.5 0 0 1 2 13.5v-6A.5.5 0 0 1 2.5 7H5zm1 7V7l2.6-4.6a1.2 1.2 0 0 1 2.2.8L10.3 6h3a1.5 1.5 0 0 1 1.5 1.8l-1 5A1.5 1.5 0 0 1 12.3 14H6z\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"1.3\" stroke-linejoin=\"round\"/>";
+
 #[component]
 fn ThumbUpIcon() -> impl IntoView {
-    view! {
-        <svg class="fb-icon" viewBox="0 0 16 16" width="14" height="14" aria-hidden="true">
-            <path d="M5 7v7H2.5A.5.5 0 0 1 2 13.5v-6A.5.5 0 0 1 2.5 7H5zm1 7V7l2.6-4.6a1.2 1.2 0 0 1 2.2.8L10.3 6h3a1.5 1.5 0 0 1 1.5 1.8l-1 5A1.5 1.5 0 0 1 12.3 14H6z"
-                fill="none" stroke="currentColor" stroke-width="1.3" stroke-linejoin="round"/>
-        </svg>
-    }
+    view! { <svg class="fb-icon" viewBox="0 0 16 16" width="14" height="14" aria-hidden="true" inner_html=THUMB_PATH></svg> }
 }
 
 #[component]
 fn ThumbDownIcon() -> impl IntoView {
-    view! {
-        <svg class="fb-icon" viewBox="0 0 16 16" width="14" height="14" aria-hidden="true">
-            <g transform="rotate(180 8 8)">
-                <path d="M5 7v7H2.5A.5.5 0 0 1 2 13.5v-6A.5.5 0 0 1 2.5 7H5zm1 7V7l2.6-4.6a1.2 1.2 0 0 1 2.2.8L10.3 6h3a1.5 1.5 0 0 1 1.5 1.8l-1 5A1.5 1.5 0 0 1 12.3 14H6z"
-                    fill="none" stroke="currentColor" stroke-width="1.3" stroke-linejoin="round"/>
-            </g>
-        </svg>
-    }
+    view! { <svg class="fb-icon" viewBox="0 0 16 16" width="14" height="14" aria-hidden="true" inner_html=THUMB_DOWN_SHAPES></svg> }
 }
 
-/// The path of the thumb glyphs (up, and turned for down).
-const THUMB_PATH: &str = "<path d=\"M5 7v7H2.5A.5.5 0 0 1 2 13.5v-6A.5.5 0 0 1 2.5 7H5zm1 7V7l2.6-4.6a1.2 1.2 0 0 1 2.2.8L10.3 6h3a1.5 1.5 0 0 1 1.5 1.8l-1 5A1.5 1.5 0 0 1 12.3 14H6z\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"1.3\" stroke-linejoin=\"round\"/>";
+/// The thumb turned down.
+const THUMB_DOWN_SHAPES: &str = concat!(
+    r#"<g transform="rotate(180 8 8)">"#,
+    r#"<path d="M5 7v7H2.5A.5.5 0 0 1 2 13.5v-6A.5.5 0 0 1 2.5 7H5zm1 7V7l2.6-4.6a1.2 1.2 0 0 1 2.2.8L10.3 6h3a1.5 1.5 0 0 1 1.5 1.8l-1 5A1.5 1.5 0 0 1 12.3 14H6z" fill="none" stroke="currentColor" stroke-width="1.3" stroke-linejoin="round"/>"#,
+    "</g>"
+);
 
 /// A span's feedback as one small badge (for tree rows), as markup (text escaped): thumbs
 /// when every score is 0 or 1, else a note glyph; the number of records; the details in the
