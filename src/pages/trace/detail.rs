@@ -20,19 +20,21 @@ use skein_model::payload::{self, ChatMessage, Payload};
 use skein_model::span::{Span, SpanEvent};
 use skein_model::timing::CallRole;
 use skein_model::tree::Node;
+use wasm_bindgen::JsCast;
 
 use super::explorer::Ex;
 use super::{entity_href, perf};
 use crate::api::{self, ApiError};
 use crate::components::copy_button::CopyButton;
 use crate::components::feedback::SpanFeedback;
+use crate::components::icons::escape_into;
 use crate::components::icons::CloseIcon;
 use crate::components::json_view::JsonView;
 use crate::components::lazy;
 use crate::components::service_chip::ServiceChip;
 use crate::components::span_type::{SpanTypeBadge, SpanTypeIcon};
 use crate::components::status_badge::StatusBadge;
-use crate::components::tag_chip::TagChip;
+use crate::components::tag_chip::tag_chip_markup;
 use crate::text;
 use crate::time::full_time;
 
@@ -471,29 +473,47 @@ fn TimingNotes(ex: Ex, pos: usize) -> impl IntoView {
             ));
         }
         (!notes.is_empty()).then(|| {
+            // Markup (text escaped), the links' clicks handled by the list.
+            let mut html = String::new();
+            let mut links: Vec<Option<usize>> = Vec::new();
+            for TimingNote { kind, text, link } in notes {
+                html.push_str(&format!(
+                    r#"<li class="timing-note note-{}"><span class="note-dot" aria-hidden="true"></span><span>"#,
+                    kind.replace(' ', "-")
+                ));
+                escape_into(&mut html, &text);
+                html.push(' ');
+                if let Some((_, name)) = &link {
+                    html.push_str(r#"<button type="button" class="link-button">"#);
+                    escape_into(&mut html, if name.is_empty() { "(unnamed)" } else { name });
+                    html.push_str("</button>");
+                }
+                html.push_str("</span></li>");
+                links.push(link.map(|(j, _)| j));
+            }
+            let go = move |ev: leptos::ev::MouseEvent| {
+                let Some(li) = ev
+                    .target()
+                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                    .and_then(|el| el.closest(".link-button").ok().flatten())
+                    .and_then(|b| b.closest("li").ok().flatten())
+                else {
+                    return;
+                };
+                let mut at = 0;
+                let mut prev = li.previous_element_sibling();
+                while let Some(p) = prev {
+                    at += 1;
+                    prev = p.previous_element_sibling();
+                }
+                if let Some(j) = links.get(at).copied().flatten() {
+                    if let Some(p) = ex.tree.with_value(|t| t.position_of(j)) {
+                        ex.go_to(p, true);
+                    }
+                }
+            };
             view! {
-                <ul class="timing-notes" data-testid="timing-notes">
-                    {notes
-                        .into_iter()
-                        .map(|TimingNote { kind, text, link }| {
-                            let link = link.map(|(j, name)| {
-                                let go = move |_| {
-                                    if let Some(p) = ex.tree.with_value(|t| t.position_of(j)) {
-                                        ex.go_to(p, true);
-                                    }
-                                };
-                                let label = if name.is_empty() { "(unnamed)".to_string() } else { name };
-                                view! { <button type="button" class="link-button" on:click=go>{label}</button> }
-                            });
-                            view! {
-                                <li class=format!("timing-note note-{}", kind.replace(' ', "-"))>
-                                    <span class="note-dot" aria-hidden="true"></span>
-                                    <span>{text}" "{link}</span>
-                                </li>
-                            }
-                        })
-                        .collect_view()}
-                </ul>
+                <ul class="timing-notes" data-testid="timing-notes" on:click=go inner_html=html></ul>
             }
         })
     }
@@ -635,17 +655,23 @@ fn SpanBody(ex: Ex, span: Arc<Span>, brief: Brief, project: String) -> impl Into
             format!("{} / {}", l.trace_id, l.span_id),
         ));
     }
-    let labels = span.labels.clone();
-    let meta_section = (!tags.is_empty() || !labels.is_empty() || !links.is_empty()).then(|| {
+    // The tags and labels are static: markup (text escaped).
+    let mut chips = String::new();
+    for (k, v) in &tags {
+        tag_chip_markup(k, v, &mut chips);
+    }
+    for l in &span.labels {
+        chips.push_str(r#"<span class="label-chip">"#);
+        escape_into(&mut chips, l);
+        chips.push_str("</span>");
+    }
+    let meta_section = (!chips.is_empty() || !links.is_empty()).then(|| {
         section(
             "Metadata".to_string(),
             true,
             "detail-metadata",
             view! {
-                <div class="chips wrap">
-                    {tags.into_iter().map(|(k, v)| view! { <TagChip key=k value=v/> }).collect_view()}
-                    {labels.into_iter().map(|l| view! { <span class="label-chip">{l}</span> }).collect_view()}
-                </div>
+                <div class="chips wrap" inner_html=chips></div>
                 <dl class="kv-grid">
                     {links.into_iter().map(|(label, href, text)| view! {
                         <dt>{label}</dt><dd class="mono"><a href=href>{text}</a></dd>
