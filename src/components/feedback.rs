@@ -15,7 +15,6 @@ use skein_model::sort;
 use skein_model::trace::FeedbackStat;
 use skein_model::{Feedback, FeedbackUpdate, NewFeedback};
 
-use super::icons::escape_into;
 use crate::api::{self, ApiError};
 use crate::text;
 use crate::time::{now_ms, use_clock};
@@ -298,86 +297,85 @@ pub fn score_text(score: Option<f64>) -> String {
     }
 }
 
-/// The path of the thumb glyphs (up, and turned for down).
-const THUMB_PATH: &str = "<path d=\"M5 7v7H2.5A.5.5 0 0 1 2 13.5v-6A.5.5 0 0 1 2.5 7H5zm1 7V7l2.6-4.6a1.2 1.2 0 0 1 2.2.8L10.3 6h3a1.5 1.5 0 0 1 1.5 1.8l-1 5A1.5 1.5 0 0 1 12.3 14H6z\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"1.3\" stroke-linejoin=\"round\"/>";
-
 #[component]
 fn ThumbUpIcon() -> impl IntoView {
-    view! { <svg class="fb-icon" viewBox="0 0 16 16" width="14" height="14" aria-hidden="true" inner_html=THUMB_PATH></svg> }
+    view! {
+        <svg class="fb-icon" viewBox="0 0 16 16" width="14" height="14" aria-hidden="true">
+            <path d="M5 7v7H2.5A.5.5 0 0 1 2 13.5v-6A.5.5 0 0 1 2.5 7H5zm1 7V7l2.6-4.6a1.2 1.2 0 0 1 2.2.8L10.3 6h3a1.5 1.5 0 0 1 1.5 1.8l-1 5A1.5 1.5 0 0 1 12.3 14H6z"
+                fill="none" stroke="currentColor" stroke-width="1.3" stroke-linejoin="round"/>
+        </svg>
+    }
 }
 
 #[component]
 fn ThumbDownIcon() -> impl IntoView {
-    view! { <svg class="fb-icon" viewBox="0 0 16 16" width="14" height="14" aria-hidden="true" inner_html=THUMB_DOWN_SHAPES></svg> }
+    view! {
+        <svg class="fb-icon" viewBox="0 0 16 16" width="14" height="14" aria-hidden="true">
+            <g transform="rotate(180 8 8)">
+                <path d="M5 7v7H2.5A.5.5 0 0 1 2 13.5v-6A.5.5 0 0 1 2.5 7H5zm1 7V7l2.6-4.6a1.2 1.2 0 0 1 2.2.8L10.3 6h3a1.5 1.5 0 0 1 1.5 1.8l-1 5A1.5 1.5 0 0 1 12.3 14H6z"
+                    fill="none" stroke="currentColor" stroke-width="1.3" stroke-linejoin="round"/>
+            </g>
+        </svg>
+    }
 }
 
-/// The thumb turned down.
-const THUMB_DOWN_SHAPES: &str = concat!(
-    r#"<g transform="rotate(180 8 8)">"#,
-    r#"<path d="M5 7v7H2.5A.5.5 0 0 1 2 13.5v-6A.5.5 0 0 1 2.5 7H5zm1 7V7l2.6-4.6a1.2 1.2 0 0 1 2.2.8L10.3 6h3a1.5 1.5 0 0 1 1.5 1.8l-1 5A1.5 1.5 0 0 1 12.3 14H6z" fill="none" stroke="currentColor" stroke-width="1.3" stroke-linejoin="round"/>"#,
-    "</g>"
-);
+#[component]
+fn NoteIcon() -> impl IntoView {
+    view! {
+        <svg class="fb-icon" viewBox="0 0 16 16" width="12" height="12" aria-hidden="true">
+            <path d="M2.5 3h11a.5.5 0 0 1 .5.5v7a.5.5 0 0 1-.5.5H7l-3 2.5V11H2.5a.5.5 0 0 1-.5-.5v-7a.5.5 0 0 1 .5-.5z"
+                fill="none" stroke="currentColor" stroke-width="1.3" stroke-linejoin="round"/>
+        </svg>
+    }
+}
 
-/// A span's feedback as one small badge (for tree rows), as markup (text escaped): thumbs
-/// when every score is 0 or 1, else a note glyph; the number of records; the details in the
-/// tooltip. Nothing without feedback. The rows are redrawn when the store changes.
-pub fn badge_markup(store: Option<TraceFeedback>, span_id: &str, out: &mut String) {
-    let items: Vec<Item> = store
-        .map(|s| {
-            s.items.with_untracked(|items| {
-                items
-                    .iter()
-                    .filter(|i| i.record.run_id.eq_ignore_ascii_case(span_id))
-                    .cloned()
-                    .collect()
+/// A span's feedback as one small badge (for tree rows): thumbs when every score is 0 or 1,
+/// else a note glyph; the number of records; the details in the tooltip. Nothing without
+/// feedback. Reads the `TraceFeedback` context.
+#[component]
+pub fn FeedbackBadge(#[prop(into)] span_id: String) -> impl IntoView {
+    let store = TraceFeedback::from_context();
+    move || {
+        let items = store.map(|s| s.for_span(&span_id)).unwrap_or_default();
+        if items.is_empty() {
+            return None;
+        }
+        let scores: Vec<f64> = items.iter().filter_map(|i| i.record.score).collect();
+        let thumbs = !scores.is_empty() && scores.iter().all(|s| *s == 0.0 || *s == 1.0);
+        let ups = scores.iter().filter(|s| **s == 1.0).count();
+        let pending = items.iter().any(|i| i.pending);
+        let title = items
+            .iter()
+            .map(|i| {
+                let mut line = format!("{}: {}", i.record.key, score_text(i.record.score));
+                if let Some(c) = &i.record.comment {
+                    line.push_str(&format!(" — {}", text_shorten(c, 60)));
+                }
+                if i.pending {
+                    line.push_str(" (saving…)");
+                }
+                line
             })
-        })
-        .unwrap_or_default();
-    if items.is_empty() {
-        return;
-    }
-    let scores: Vec<f64> = items.iter().filter_map(|i| i.record.score).collect();
-    let thumbs = !scores.is_empty() && scores.iter().all(|s| *s == 0.0 || *s == 1.0);
-    let ups = scores.iter().filter(|s| **s == 1.0).count();
-    let pending = items.iter().any(|i| i.pending);
-    let title = items
-        .iter()
-        .map(|i| {
-            let mut line = format!("{}: {}", i.record.key, score_text(i.record.score));
-            if let Some(c) = &i.record.comment {
-                line.push_str(&format!(" — {}", text_shorten(c, 60)));
+            .collect::<Vec<_>>()
+            .join("\n");
+        let glyph = if thumbs {
+            if ups * 2 >= scores.len() {
+                view! { <ThumbUpIcon/> }.into_any()
+            } else {
+                view! { <ThumbDownIcon/> }.into_any()
             }
-            if i.pending {
-                line.push_str(" (saving…)");
-            }
-            line
+        } else {
+            view! { <NoteIcon/> }.into_any()
+        };
+        let count = items.len();
+        Some(view! {
+            <span class="fb-badge" class:pending=pending data-testid="feedback-badge"
+                title=title aria-label=format!("{count} feedback")>
+                {glyph}
+                {(count > 1).then(|| view! { <span class="fb-badge-count">{count}</span> })}
+            </span>
         })
-        .collect::<Vec<_>>()
-        .join("\n");
-    let count = items.len();
-    out.push_str(if pending {
-        "<span class=\"fb-badge pending\""
-    } else {
-        "<span class=\"fb-badge\""
-    });
-    out.push_str(" data-testid=\"feedback-badge\" title=\"");
-    escape_into(out, &title);
-    out.push_str(&format!("\" aria-label=\"{count} feedback\">"));
-    if !thumbs {
-        out.push_str("<svg class=\"fb-icon\" viewBox=\"0 0 16 16\" width=\"12\" height=\"12\" aria-hidden=\"true\"><path d=\"M2.5 3h11a.5.5 0 0 1 .5.5v7a.5.5 0 0 1-.5.5H7l-3 2.5V11H2.5a.5.5 0 0 1-.5-.5v-7a.5.5 0 0 1 .5-.5z\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"1.3\" stroke-linejoin=\"round\"/></svg>");
-    } else if ups * 2 >= scores.len() {
-        out.push_str("<svg class=\"fb-icon\" viewBox=\"0 0 16 16\" width=\"14\" height=\"14\" aria-hidden=\"true\">");
-        out.push_str(THUMB_PATH);
-        out.push_str("</svg>");
-    } else {
-        out.push_str("<svg class=\"fb-icon\" viewBox=\"0 0 16 16\" width=\"14\" height=\"14\" aria-hidden=\"true\"><g transform=\"rotate(180 8 8)\">");
-        out.push_str(THUMB_PATH);
-        out.push_str("</g></svg>");
     }
-    if count > 1 {
-        out.push_str(&format!("<span class=\"fb-badge-count\">{count}</span>"));
-    }
-    out.push_str("</span>");
 }
 
 /// A trace's feedback in the trace list: per key its mean score (or count), at most two keys

@@ -2,8 +2,6 @@
 
 use leptos::prelude::*;
 
-use super::icons::escape_into;
-
 #[component]
 pub fn TagChip(
     key: String,
@@ -43,15 +41,4 @@ pub fn TagChip(
             view! { <span class="tag-chip" title=title>{body()}</span> }.into_any()
         }
     }
-}
-
-/// A `TagChip` without `on_pick`, as markup (text escaped), for lists drawn as markup.
-pub fn tag_chip_markup(key: &str, value: &str, out: &mut String) {
-    out.push_str(r#"<span class="tag-chip" title=""#);
-    escape_into(out, &format!("{key}: {value}"));
-    out.push_str(r#""><span class="chip-text"><span class="tag-key">"#);
-    escape_into(out, key);
-    out.push_str(r#"</span><span class="tag-sep">: </span><span class="tag-val">"#);
-    escape_into(out, value);
-    out.push_str("</span></span></span>");
 }

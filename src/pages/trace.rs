@@ -232,29 +232,43 @@ pub fn TracePage() -> impl IntoView {
     }
 }
 
-/// The page's shape while the skeleton loads: header, toolbar, rows with bars (static markup).
+/// The page's shape while the skeleton loads: header, toolbar, rows with bars.
 #[component]
 fn TraceLoading() -> impl IntoView {
-    let mut rows = String::new();
-    for i in 0..12 {
-        rows.push_str(&format!(
-            r#"<div class="loading-row"><span class="loading-name"><span class="shimmer" style="width: {}px; margin-left: {}px"></span></span><span class="loading-bar"><span class="shimmer" style="margin-left: {}%; width: {}%"></span></span></div>"#,
-            90 + (i * 37) % 120,
-            (i % 4) * 14,
-            (i * 7) % 50,
-            8 + (i * 13) % 40
-        ));
-    }
-    let main = format!(
-        r#"<div class="explorer-main"><div class="explorer-toolbar"><span class="shimmer" style="width: 280px; height: 26px"></span></div><div class="rows-wrap">{rows}</div></div>"#
-    );
     view! {
-        <div class="trace-header" aria-busy="true" aria-label="Loading the trace"
-            inner_html=LOADING_HEADER_MARKUP>
+        <div class="trace-header" aria-busy="true" aria-label="Loading the trace">
+            <span class="shimmer" style="width: 260px; height: 20px"></span>
+            <span class="shimmer" style="width: 460px"></span>
+            <span class="shimmer" style="width: 320px"></span>
         </div>
-        <div class="explorer explorer-loading" aria-hidden="true" inner_html=main></div>
+        <div class="explorer explorer-loading" aria-hidden="true">
+            <div class="explorer-main">
+                <div class="explorer-toolbar">
+                    <span class="shimmer" style="width: 280px; height: 26px"></span>
+                </div>
+                <div class="rows-wrap">
+                    {(0..12)
+                        .map(|i| {
+                            let name = format!(
+                                "width: {}px; margin-left: {}px",
+                                90 + (i * 37) % 120,
+                                (i % 4) * 14
+                            );
+                            let bar = format!(
+                                "margin-left: {}%; width: {}%",
+                                (i * 7) % 50,
+                                8 + (i * 13) % 40
+                            );
+                            view! {
+                                <div class="loading-row">
+                                    <span class="loading-name"><span class="shimmer" style=name></span></span>
+                                    <span class="loading-bar"><span class="shimmer" style=bar></span></span>
+                                </div>
+                            }
+                        })
+                        .collect_view()}
+                </div>
+            </div>
+        </div>
     }
 }
-
-/// The loading header's shimmer lines, as markup (a path, not a literal: `view!` writes a literal `inner_html` as an attribute).
-const LOADING_HEADER_MARKUP: &str = r#"<span class="shimmer" style="width: 260px; height: 20px"></span><span class="shimmer" style="width: 460px"></span><span class="shimmer" style="width: 320px"></span>"#;

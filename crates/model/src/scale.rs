@@ -144,29 +144,12 @@ pub struct Tick {
 /// A round step (1, 2 or 5 × 10ⁿ µs) that gives at most `max_ticks` ticks over `width`.
 pub fn tick_step(width: f64, max_ticks: usize) -> f64 {
     let raw = (width / max_ticks.max(1) as f64).max(1e-3);
-    let magnitude = pow10(raw.log10().floor());
+    let magnitude = 10f64.powf(raw.log10().floor());
     [1.0, 2.0, 5.0, 10.0]
         .iter()
         .map(|m| m * magnitude)
         .find(|&s| s >= raw * (1.0 - 1e-9))
         .unwrap_or(10.0 * magnitude)
-}
-
-/// 10ⁿ for a whole `n`: exact products (and one correctly rounded division) where a step's
-/// magnitude can be (n ≥ -3, as `raw` ≥ 1e-3), the values `10f64.powf(n)` gives there, without
-/// libm's `pow` in the dashboard's wasm. Beyond 10²² (no trace is that long) a close value.
-fn pow10(n: f64) -> f64 {
-    if n < 0.0 {
-        return 1.0 / pow10(-n);
-    }
-    if n > 308.0 {
-        return f64::INFINITY;
-    }
-    let mut m = 1.0;
-    for _ in 0..n as i32 {
-        m *= 10.0;
-    }
-    m
 }
 
 /// Ruler ticks for the window: round times, labelled in one unit chosen for the window (µs,
@@ -298,14 +281,6 @@ mod tests {
         assert!(close(panned.end, 1_000.0) && close(panned.width(), 500.0));
         let deep = whole.zoom(1e-9, 0.5, whole);
         assert!(deep.width() >= MIN_WINDOW_US);
-    }
-
-    #[test]
-    fn powers_of_ten_are_powf_s() {
-        for n in -3..=22 {
-            assert_eq!(pow10(f64::from(n)), 10f64.powf(f64::from(n)), "{n}");
-        }
-        assert_eq!(pow10(f64::INFINITY), f64::INFINITY);
     }
 
     #[test]

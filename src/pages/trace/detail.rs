@@ -20,21 +20,19 @@ use skein_model::payload::{self, ChatMessage, Payload};
 use skein_model::span::{Span, SpanEvent};
 use skein_model::timing::CallRole;
 use skein_model::tree::Node;
-use wasm_bindgen::JsCast;
 
 use super::explorer::Ex;
 use super::{entity_href, perf};
 use crate::api::{self, ApiError};
 use crate::components::copy_button::CopyButton;
 use crate::components::feedback::SpanFeedback;
-use crate::components::icons::escape_into;
 use crate::components::icons::CloseIcon;
 use crate::components::json_view::JsonView;
 use crate::components::lazy;
 use crate::components::service_chip::ServiceChip;
 use crate::components::span_type::{SpanTypeBadge, SpanTypeIcon};
 use crate::components::status_badge::StatusBadge;
-use crate::components::tag_chip::tag_chip_markup;
+use crate::components::tag_chip::TagChip;
 use crate::text;
 use crate::time::full_time;
 
@@ -255,12 +253,14 @@ pub fn DetailPanel(ex: Ex, project: String, trace_id: String) -> impl IntoView {
         match state {
             Fetch::Loading => EitherOf4::B(view! { <BodyLoading/> }),
             Fetch::Failed(error) => {
-                let title = if error.is_not_found() {
-                    "This span's details are not stored".to_string()
-                } else {
-                    error.title()
-                };
-                EitherOf4::C(detail_error(title, error.detail(), retry.clone()))
+                let retry = retry.clone();
+                EitherOf4::C(view! {
+                    <div class="detail-error" role="alert">
+                        <strong>{if error.is_not_found() { "This span's details are not stored".to_string() } else { error.title() }}</strong>
+                        <span class="muted">{error.detail()}</span>
+                        <button type="button" class="button small" on:click=retry>"Try again"</button>
+                    </div>
+                })
             }
             Fetch::Ready(span) => {
                 let project = project.clone();
@@ -272,7 +272,13 @@ pub fn DetailPanel(ex: Ex, project: String, trace_id: String) -> impl IntoView {
                     }
                     Code::Failed => {
                         let error = api::unreachable("the span detail's code did not load");
-                        Some(detail_error(error.title(), error.detail(), retry.clone()))
+                        Some(view! {
+                            <div class="detail-error" role="alert">
+                                <strong>{error.title()}</strong>
+                                <span class="muted">{error.detail()}</span>
+                                <button type="button" class="button small" on:click=retry.clone()>"Try again"</button>
+                            </div>
+                        }.into_any())
                     }
                     Code::NotLoaded | Code::Loading => Some(view! { <BodyLoading/> }.into_any()),
                 })
@@ -298,22 +304,6 @@ pub fn DetailPanel(ex: Ex, project: String, trace_id: String) -> impl IntoView {
             </div>
         </aside>
     }
-}
-
-/// A failed load in the panel's body, with a button to try again.
-fn detail_error(
-    title: String,
-    detail: String,
-    retry: impl Fn(leptos::ev::MouseEvent) + 'static,
-) -> AnyView {
-    view! {
-        <div class="detail-error" role="alert">
-            <strong>{title}</strong>
-            <span class="muted">{detail}</span>
-            <button type="button" class="button small" on:click=retry>"Try again"</button>
-        </div>
-    }
-    .into_any()
 }
 
 #[component]
@@ -473,47 +463,29 @@ fn TimingNotes(ex: Ex, pos: usize) -> impl IntoView {
             ));
         }
         (!notes.is_empty()).then(|| {
-            // Markup (text escaped), the links' clicks handled by the list.
-            let mut html = String::new();
-            let mut links: Vec<Option<usize>> = Vec::new();
-            for TimingNote { kind, text, link } in notes {
-                html.push_str(&format!(
-                    r#"<li class="timing-note note-{}"><span class="note-dot" aria-hidden="true"></span><span>"#,
-                    kind.replace(' ', "-")
-                ));
-                escape_into(&mut html, &text);
-                html.push(' ');
-                if let Some((_, name)) = &link {
-                    html.push_str(r#"<button type="button" class="link-button">"#);
-                    escape_into(&mut html, if name.is_empty() { "(unnamed)" } else { name });
-                    html.push_str("</button>");
-                }
-                html.push_str("</span></li>");
-                links.push(link.map(|(j, _)| j));
-            }
-            let go = move |ev: leptos::ev::MouseEvent| {
-                let Some(li) = ev
-                    .target()
-                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                    .and_then(|el| el.closest(".link-button").ok().flatten())
-                    .and_then(|b| b.closest("li").ok().flatten())
-                else {
-                    return;
-                };
-                let mut at = 0;
-                let mut prev = li.previous_element_sibling();
-                while let Some(p) = prev {
-                    at += 1;
-                    prev = p.previous_element_sibling();
-                }
-                if let Some(j) = links.get(at).copied().flatten() {
-                    if let Some(p) = ex.tree.with_value(|t| t.position_of(j)) {
-                        ex.go_to(p, true);
-                    }
-                }
-            };
             view! {
-                <ul class="timing-notes" data-testid="timing-notes" on:click=go inner_html=html></ul>
+                <ul class="timing-notes" data-testid="timing-notes">
+                    {notes
+                        .into_iter()
+                        .map(|TimingNote { kind, text, link }| {
+                            let link = link.map(|(j, name)| {
+                                let go = move |_| {
+                                    if let Some(p) = ex.tree.with_value(|t| t.position_of(j)) {
+                                        ex.go_to(p, true);
+                                    }
+                                };
+                                let label = if name.is_empty() { "(unnamed)".to_string() } else { name };
+                                view! { <button type="button" class="link-button" on:click=go>{label}</button> }
+                            });
+                            view! {
+                                <li class=format!("timing-note note-{}", kind.replace(' ', "-"))>
+                                    <span class="note-dot" aria-hidden="true"></span>
+                                    <span>{text}" "{link}</span>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
             }
         })
     }
@@ -522,8 +494,11 @@ fn TimingNotes(ex: Ex, pos: usize) -> impl IntoView {
 #[component]
 fn BodyLoading() -> impl IntoView {
     view! {
-        <div class="detail-loading" aria-busy="true" aria-label="Loading the span"
-            inner_html=BODY_LOADING_MARKUP>
+        <div class="detail-loading" aria-busy="true" aria-label="Loading the span">
+            {[70, 45, 90, 60, 80, 35, 75]
+                .into_iter()
+                .map(|w| view! { <span class="shimmer" style=format!("width: {w}%")></span> })
+                .collect_view()}
         </div>
     }
 }
@@ -655,23 +630,17 @@ fn SpanBody(ex: Ex, span: Arc<Span>, brief: Brief, project: String) -> impl Into
             format!("{} / {}", l.trace_id, l.span_id),
         ));
     }
-    // The tags and labels are static: markup (text escaped).
-    let mut chips = String::new();
-    for (k, v) in &tags {
-        tag_chip_markup(k, v, &mut chips);
-    }
-    for l in &span.labels {
-        chips.push_str(r#"<span class="label-chip">"#);
-        escape_into(&mut chips, l);
-        chips.push_str("</span>");
-    }
-    let meta_section = (!chips.is_empty() || !links.is_empty()).then(|| {
+    let labels = span.labels.clone();
+    let meta_section = (!tags.is_empty() || !labels.is_empty() || !links.is_empty()).then(|| {
         section(
             "Metadata".to_string(),
             true,
             "detail-metadata",
             view! {
-                <div class="chips wrap" inner_html=chips></div>
+                <div class="chips wrap">
+                    {tags.into_iter().map(|(k, v)| view! { <TagChip key=k value=v/> }).collect_view()}
+                    {labels.into_iter().map(|l| view! { <span class="label-chip">{l}</span> }).collect_view()}
+                </div>
                 <dl class="kv-grid">
                     {links.into_iter().map(|(label, href, text)| view! {
                         <dt>{label}</dt><dd class="mono"><a href=href>{text}</a></dd>
@@ -767,19 +736,13 @@ fn SpanBody(ex: Ex, span: Arc<Span>, brief: Brief, project: String) -> impl Into
 }
 
 /// A collapsible section of the panel.
-fn section(title: String, open: bool, testid: &'static str, body: impl IntoView) -> AnyView {
-    section_of(title, open, testid, body.into_any())
-}
-
-/// `section`, one copy for every kind of body.
-fn section_of(title: String, open: bool, testid: &'static str, body: AnyView) -> AnyView {
+fn section(title: String, open: bool, testid: &'static str, body: impl IntoView) -> impl IntoView {
     view! {
         <details class="detail-section" open=open data-testid=testid>
             <summary><h3>{title}</h3></summary>
             {body}
         </details>
     }
-    .into_any()
 }
 
 #[component]
@@ -949,6 +912,3 @@ fn ChatView(messages: Vec<ChatMessage>) -> impl IntoView {
         </ol>
     }
 }
-
-/// The loading body's shimmer lines, as markup (a path, not a literal: `view!` writes a literal `inner_html` as an attribute).
-const BODY_LOADING_MARKUP: &str = r#"<span class="shimmer" style="width: 70%"></span><span class="shimmer" style="width: 45%"></span><span class="shimmer" style="width: 90%"></span><span class="shimmer" style="width: 60%"></span><span class="shimmer" style="width: 80%"></span><span class="shimmer" style="width: 35%"></span><span class="shimmer" style="width: 75%"></span>"#;

@@ -30,9 +30,9 @@ use super::detail::DetailPanel;
 use super::{perf, trace_span_href, Loaded};
 use crate::api;
 use crate::components::empty_state::EmptyState;
-use crate::components::feedback::{badge_markup, TraceFeedback};
-use crate::components::icons::{escape_into, SearchIcon, ALERT_ICON_MARKUP};
-use crate::components::span_type::type_icon_markup;
+use crate::components::feedback::FeedbackBadge;
+use crate::components::icons::{AlertIcon, SearchIcon};
+use crate::components::span_type::SpanTypeIcon;
 use crate::text;
 
 /// Every row is this tall (px): row `r` sits at `r * ROW_H`.
@@ -695,13 +695,6 @@ fn Toolbar(ex: Ex) -> impl IntoView {
             select.set_value("");
         }
     };
-    let mut levels = String::from(r#"<option value="" selected="">Levels…</option>"#);
-    for l in 1..=(max_depth + 1).min(12) {
-        levels.push_str(&format!(
-            r#"<option value="{l}">Expand to level {l}</option>"#
-        ));
-    }
-    levels.push_str(r#"<option value="all">Expand all levels</option>"#);
     let zoomed = move || ex.window.get().is_zoomed_in(ex.whole);
     let reset_zoom = move |_| ex.window.set(ex.whole);
 
@@ -739,7 +732,13 @@ fn Toolbar(ex: Ex) -> impl IntoView {
                 <button type="button" class="button small" on:click=expand_all title="Expand every span">"Expand all"</button>
                 <button type="button" class="button small" on:click=collapse_all title="Show only the root">"Collapse all"</button>
                 <select class="select small" name="levels" aria-label="Expand to level" on:change=on_level
-                    title="Expand to a level, collapse what is deeper" inner_html=levels></select>
+                    title="Expand to a level, collapse what is deeper">
+                    <option value="" selected=true>"Levels…"</option>
+                    {(1..=(max_depth + 1).min(12))
+                        .map(|l| view! { <option value=l.to_string()>{format!("Expand to level {l}")}</option> })
+                        .collect_view()}
+                    <option value="all">"Expand all levels"</option>
+                </select>
                 {move || zoomed().then(|| view! {
                     <button type="button" class="button small zoom-reset" on:click=reset_zoom
                         title="Show the whole trace again">"Reset zoom"</button>
@@ -822,78 +821,60 @@ fn checked(ev: &leptos::ev::Event) -> bool {
 }
 
 /// The critical path's spans in the order they ran, each with its share of the trace's
-/// duration; choosing one selects it. The list is markup (text escaped), its clicks handled
-/// by the list.
+/// duration; choosing one selects it.
 #[component]
 fn CriticalList(ex: Ex, close: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
-    // The listed spans (indexes), in the list's order.
-    let shown = StoredValue::new(Vec::<usize>::new());
     let items = move || {
         let timing = ex.timing();
         let skeleton = ex.skeleton.get_value();
         let total = timing.critical_total_us;
-        let listed: Vec<(usize, i64)> = timing
+        let shown: Vec<(usize, i64)> = timing
             .critical_spans
             .iter()
             .copied()
             .take(CRITICAL_LIST_MAX)
             .collect();
-        let rest = timing.critical_spans.len().saturating_sub(listed.len());
+        let rest = timing.critical_spans.len().saturating_sub(shown.len());
         let head = format!(
             "{} across the trace's {}",
             text::plural(timing.critical_spans.len() as u64, "span", "spans"),
             format::duration_ns(total * 1_000)
         );
-        let mut rows = String::new();
-        for &(i, us) in &listed {
-            let span = &skeleton.spans[i];
-            let name = skeleton.name_of(span);
-            let service = skeleton.service_of(span);
-            let share = timing.critical_share(i);
-            rows.push_str(r#"<li><button type="button" class="crit-item" data-span-id=""#);
-            escape_into(&mut rows, span.span_id());
-            rows.push_str(&format!(
-                r#"" style="--svc-h: {}"><span class="svc-dot"></span><span class="crit-name">"#,
-                service_hue(service)
-            ));
-            escape_into(&mut rows, if name.is_empty() { "(unnamed)" } else { name });
-            rows.push_str(r#"</span><span class="crit-service">"#);
-            escape_into(&mut rows, service);
-            rows.push_str(&format!(
-                r#"</span><span class="crit-share" aria-hidden="true"><span style="width: {:.2}%"></span></span><span class="crit-pct num" data-testid="crit-share">{:.1}%</span><span class="crit-time num">{}</span></button></li>"#,
-                share * 100.0,
-                share * 100.0,
-                format::duration_ns(us * 1_000)
-            ));
-        }
-        shown.set_value(listed.into_iter().map(|(i, _)| i).collect());
+        let rows = shown
+            .into_iter()
+            .map(|(i, us)| {
+                let span = &skeleton.spans[i];
+                let name = skeleton.name_of(span).to_string();
+                let service = skeleton.service_of(span).to_string();
+                let share = timing.critical_share(i);
+                let id = span.span_id().to_string();
+                let hue = service_hue(&service);
+                let go = move |_| {
+                    let pos = ex.tree.with_value(|t| t.position_of(i));
+                    if let Some(pos) = pos {
+                        ex.detail_open.set(true);
+                        ex.go_to(pos, true);
+                    }
+                    close();
+                };
+                view! {
+                    <li>
+                        <button type="button" class="crit-item" data-span-id=id on:click=go
+                            style=format!("--svc-h: {hue}")>
+                            <span class="svc-dot"></span>
+                            <span class="crit-name">{if name.is_empty() { "(unnamed)".to_string() } else { name }}</span>
+                            <span class="crit-service">{service}</span>
+                            <span class="crit-share" aria-hidden="true">
+                                <span style=format!("width: {:.2}%", share * 100.0)></span>
+                            </span>
+                            <span class="crit-pct num" data-testid="crit-share">{format!("{:.1}%", share * 100.0)}</span>
+                            <span class="crit-time num">{format::duration_ns(us * 1_000)}</span>
+                        </button>
+                    </li>
+                }
+            })
+            .collect_view();
         (head, rows, rest)
-    };
-    // A click on an item: its place in the list names the span.
-    let go = move |ev: leptos::ev::MouseEvent| {
-        let Some(item) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            .and_then(|el| el.closest(".crit-item").ok().flatten())
-        else {
-            return;
-        };
-        let mut at = 0;
-        let mut li = item
-            .parent_element()
-            .and_then(|li| li.previous_element_sibling());
-        while let Some(prev) = li {
-            at += 1;
-            li = prev.previous_element_sibling();
-        }
-        let Some(i) = shown.with_value(|s| s.get(at).copied()) else {
-            return;
-        };
-        if let Some(pos) = ex.tree.with_value(|t| t.position_of(i)) {
-            ex.detail_open.set(true);
-            ex.go_to(pos, true);
-        }
-        close();
     };
     view! {
         <div class="crit-pop" role="dialog" aria-label="Critical path" data-testid="critical-list">
@@ -904,7 +885,7 @@ fn CriticalList(ex: Ex, close: impl Fn() + Copy + Send + Sync + 'static) -> impl
                         <strong>"Critical path"</strong>
                         <span class="muted">{head}</span>
                     </div>
-                    <ol class="crit-list" on:click=go inner_html=rows></ol>
+                    <ol class="crit-list">{rows}</ol>
                     {(rest > 0).then(|| view! {
                         <p class="crit-more muted">{format!("and {} more, each a smaller share", text::thousands(rest as u64))}</p>
                     })}
@@ -1146,14 +1127,6 @@ fn Ruler(ex: Ex) -> impl IntoView {
 /// The virtualized rows.
 #[component]
 fn Rows(ex: Ex) -> impl IntoView {
-    // The trace's feedback, drawn in the rows' badges: a change redraws the rows.
-    let feedback = TraceFeedback::from_context();
-    let feedback_epoch = Memo::new(move |prev: Option<&u32>| {
-        if let Some(store) = feedback {
-            store.items.track();
-        }
-        prev.map_or(0, |e| e.wrapping_add(1))
-    });
     let slice = Memo::new(move |_| {
         let top = ex.scroll_top.get();
         let h = ex.viewport_h.get();
@@ -1163,7 +1136,6 @@ fn Rows(ex: Ex) -> impl IntoView {
         let skew = ex.skew_on.get();
         let critical = ex.critical_on.get();
         let bar_w = ex.bar_w.get();
-        let feedback = feedback_epoch.get();
         ex.matches.with(|matches| {
             ex.view.with(|v| {
                 let n = v.len();
@@ -1185,7 +1157,6 @@ fn Rows(ex: Ex) -> impl IntoView {
                             skew,
                             critical,
                             bar_w,
-                            feedback,
                         }
                     })
                     .collect::<Vec<RowKey>>()
@@ -1199,16 +1170,11 @@ fn Rows(ex: Ex) -> impl IntoView {
         }
     };
     let grid = move || {
-        let mut html = String::new();
-        for t in scale::ticks(ex.window.get(), tick_count(ex)) {
-            if (0.0..=1.0).contains(&t.frac) {
-                html.push_str(&format!(
-                    r#"<span class="grid-line" style="left: {:.3}%"></span>"#,
-                    t.frac * 100.0
-                ));
-            }
-        }
-        html
+        scale::ticks(ex.window.get(), tick_count(ex))
+            .into_iter()
+            .filter(|t| (0.0..=1.0).contains(&t.frac))
+            .map(|t| view! { <span class="grid-line" style=format!("left: {:.3}%", t.frac * 100.0)></span> })
+            .collect_view()
     };
     let nothing_shown = move || {
         ex.only_matches.get()
@@ -1221,9 +1187,9 @@ fn Rows(ex: Ex) -> impl IntoView {
                 on:wheel=move |ev| wheel_zoom(ex, &ev)
                 aria-label="Spans" tabindex="0">
                 <div class="rows-canvas" style=height>
-                    <div class="grid-lines" aria-hidden="true" inner_html=grid></div>
+                    <div class="grid-lines" aria-hidden="true">{grid}</div>
                     <For each=move || slice.get() key=|item: &RowKey| *item
-                        children=move |item: RowKey| span_row(ex, feedback, item)/>
+                        children=move |item: RowKey| span_row(ex, item)/>
                 </div>
             </div>
             {move || nothing_shown().then(|| view! {
@@ -1237,8 +1203,7 @@ fn Rows(ex: Ex) -> impl IntoView {
 }
 
 /// What a drawn row shows. Rows have no reactive parts: when any of this changes (selection,
-/// a match, collapse, zoom, the query, feedback), the row's key changes and only that row is
-/// redrawn.
+/// a match, collapse, zoom, the query), the row's key changes and only that row is redrawn.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 struct RowKey {
     row: u32,
@@ -1253,11 +1218,9 @@ struct RowKey {
     skew: bool,
     critical: bool,
     bar_w: u32,
-    /// Bumped on every change of the trace's feedback (the badges).
-    feedback: u32,
 }
 
-fn span_row(ex: Ex, feedback: Option<TraceFeedback>, key: RowKey) -> impl IntoView {
+fn span_row(ex: Ex, key: RowKey) -> impl IntoView {
     let RowKey {
         row,
         pos,
@@ -1347,6 +1310,7 @@ fn span_row(ex: Ex, feedback: Option<TraceFeedback>, key: RowKey) -> impl IntoVi
         CallRole::Client { .. } => Some("client"),
         CallRole::Server { .. } => Some("server"),
     };
+    let badge_id = span_id.clone();
     let label = match (&missing, name.is_empty()) {
         (Some(_), _) => "Missing parent ".to_string(),
         (None, true) => "(unnamed)".to_string(),
@@ -1387,112 +1351,54 @@ fn span_row(ex: Ex, feedback: Option<TraceFeedback>, key: RowKey) -> impl IntoVi
         critical,
         ..
     } = marks;
-
-    // The row's content as markup, text escaped: one string, not a tree of typed views (the
-    // rows are static; a change redraws the row).
-    let mut html = String::with_capacity(1024);
-    let h = &mut html;
-    h.push_str(r#"<div class="tree-cell" title=""#);
-    escape_into(h, &title);
-    h.push_str(&format!(
-        r#""><span class="indent" style="{indent}"></span>"#
-    ));
-    if has_children {
-        h.push_str(r#"<button type="button" class="twisty" tabindex="-1" title=""#);
-        h.push_str(&twisty_title);
-        h.push_str(if collapsed {
-            r#"" aria-label="Expand"><span class="chevron"></span></button>"#
-        } else {
-            r#"" aria-label="Collapse"><span class="chevron open"></span></button>"#
-        });
-    } else {
-        h.push_str(r#"<span class="twisty leaf" aria-hidden="true"></span>"#);
-    }
-    if depth > MAX_INDENT_DEPTH {
-        h.push_str(&format!(
-            r#"<span class="depth-note" title="Nesting depth">{depth}</span>"#
-        ));
-    }
-    match &missing {
-        Some(_) => h.push_str(r#"<span class="missing-icon" aria-hidden="true">?</span>"#),
-        None => type_icon_markup(kind, h),
-    }
-    h.push_str(r#"<span class="name">"#);
-    escape_into(h, &before);
-    if let Some(m) = marked {
-        h.push_str("<mark>");
-        escape_into(h, &m);
-        h.push_str("</mark>");
-    }
-    escape_into(h, &after);
-    if let Some(id) = &missing {
-        h.push_str("<code>");
-        escape_into(h, id);
-        h.push_str("</code>");
-    }
-    h.push_str("</span>");
-    if missing.is_some() {
-        h.push_str(r#"<span class="hint">never arrived</span>"#);
-    }
-    if failed {
-        h.push_str(r#"<span class="error-mark" title="This span failed">"#);
-        h.push_str(ALERT_ICON_MARKUP);
-        h.push_str("</span>");
-    }
-    if let Some(id) = &span_id {
-        badge_markup(feedback, id, h);
-    }
-    if show_service {
-        h.push_str(r#"<span class="row-service"><span class="svc-dot"></span>"#);
-        escape_into(
-            h,
-            if service.is_empty() {
-                "unknown"
-            } else {
-                &service
-            },
-        );
-        h.push_str("</span>");
-    }
-    if has_children && collapsed {
-        h.push_str(&format!(
-            r#"<span class="hidden-count" title="Spans hidden below">+{}</span>"#,
-            text::thousands(descendants as u64)
-        ));
-    }
-    h.push_str(r#"<span class="row-spacer"></span>"#);
-    if skew_us != 0 {
+    let recorded_view = recorded.map(|b| {
+        view! { <span class="bar-recorded" style=bar_style(&b) title="Where the span's own clock put it"></span> }
+    });
+    let gap_bars: Vec<scale::Bar> = gaps.iter().map(|(b, ..)| *b).collect();
+    let gap_views = gaps
+        .into_iter()
+        .map(
+            |(b, class, title)| view! { <span class=class style=bar_style(&b) title=title></span> },
+        )
+        .collect_view();
+    let critical_views = critical
+        .into_iter()
+        .map(|b| view! { <span class="crit-seg" style=bar_style(&b)></span> })
+        .collect_view();
+    let skew_chip = (skew_us != 0).then(|| {
         let shift = format::signed_duration_ns(skew_us * 1_000);
-        h.push_str(&format!(
-            r#"<span class="skew-mark" data-testid="skew-mark" title="Adjusted {shift} for clock skew: this service&#39;s clock disagrees with its caller&#39;s">skew {shift}</span>"#
-        ));
-    }
-    if tokens > 0 {
-        h.push_str(&format!(
-            r#"<span class="row-tokens" title="Input + output tokens">{} tok</span>"#,
-            format::count(tokens)
-        ));
-    }
-    if cost > 0.0 {
-        h.push_str(&format!(
-            r#"<span class="row-cost" title="This span&#39;s own cost">{}</span>"#,
-            format::cost_usd(cost)
-        ));
-    }
-    h.push_str(r#"</div><div class="bar-cell">"#);
-    if let Some(b) = recorded {
-        h.push_str(&format!(
-            r#"<span class="bar-recorded" style="{}" title="Where the span&#39;s own clock put it"></span>"#,
-            bar_style(&b)
-        ));
-    }
-    for (b, class, title) in &gaps {
-        h.push_str(&format!(
-            r#"<span class="{class}" style="{}" title="{title}"></span>"#,
-            bar_style(b)
-        ));
-    }
-    if let Some(b) = bar {
+        view! {
+            <span class="skew-mark" data-testid="skew-mark"
+                title=format!("Adjusted {shift} for clock skew: this service's clock disagrees with its caller's")>
+                {format!("skew {shift}")}
+            </span>
+        }
+    });
+    let call_chip = match call {
+        CallRole::Server { gap, .. } => {
+            let (request, response) = (
+                format::signed_duration_ns(gap.request * 1_000),
+                format::signed_duration_ns(gap.response * 1_000),
+            );
+            Some(view! {
+                <span class="call-mark server" data-testid="net-gap"
+                    title=format!("Called over the network from {peer_service}: request {request} (client start → server start), response {response} (server end → client end)")>
+                    {format!("net {request} · {response}")}
+                </span>
+            }.into_any())
+        }
+        CallRole::Client { .. } => Some(
+            view! {
+                <span class="call-mark client" title=format!("Client span: calls {peer_service}")>
+                    {format!("→ {peer_service}")}
+                </span>
+            }
+            .into_any(),
+        ),
+        CallRole::None => None,
+    };
+
+    let bar_view = bar.map(|b| {
         let mut bar_class = String::from("bar");
         for (on, name) in [
             (failed, " bar-error"),
@@ -1507,9 +1413,9 @@ fn span_row(ex: Ex, feedback: Option<TraceFeedback>, key: RowKey) -> impl IntoVi
         // The duration (with a call's note, where there is room for it) goes after the bar
         // and its network gaps, else before them, else (a bar across the whole width)
         // inside the bar's right end, without the note.
-        let (left, right) = gaps
+        let (left, right) = gap_bars
             .iter()
-            .fold((b.left, b.left + b.width), |(l, r), (g, ..)| {
+            .fold((b.left, b.left + b.width), |(l, r), g| {
                 (l.min(g.left), r.max(g.left + g.width))
             });
         // About what the label takes (px), as a share of the waterfall's width.
@@ -1542,71 +1448,75 @@ fn span_row(ex: Ex, feedback: Option<TraceFeedback>, key: RowKey) -> impl IntoVi
                 false,
             )
         };
-        h.push_str(&format!(
-            r#"<span class="{bar_class}" style="{}"></span><span class="{label_class}" style="{label_style}">{duration}"#,
-            bar_style(&b)
-        ));
-        if with_note {
-            call_note(h, call, &peer_service);
+        let call_chip = call_chip.filter(|_| with_note);
+        view! {
+            <span class=bar_class style=bar_style(&b)></span>
+            <span class=label_class style=label_style>{duration.clone()}{call_chip}</span>
         }
-        h.push_str("</span>");
-    }
-    for b in &critical {
-        h.push_str(&format!(
-            r#"<span class="crit-seg" style="{}"></span>"#,
-            bar_style(b)
-        ));
-    }
-    h.push_str("</div>");
-
+    });
     view! {
-        <div class=class role="treeitem" data-span-id=span_id data-missing-parent=missing
+        <div class=class role="treeitem" data-span-id=span_id data-missing-parent=missing.clone()
             data-call=call_attr data-skew-us={(skew_us != 0).then(|| skew_us.to_string())}
             data-depth=depth aria-selected=selected.to_string()
             aria-expanded=has_children.then(|| (!collapsed).to_string())
             style=format!("transform: translateY({}px); --svc-h: {hue}", f64::from(row) * ROW_H)
-            on:click=move |ev: leptos::ev::MouseEvent| {
-                // The twisty's own click folds, and goes no further.
-                let on_twisty = ev
-                    .target()
-                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                    .and_then(|el| el.closest("button.twisty").ok().flatten())
-                    .is_some();
-                if on_twisty {
-                    ev.stop_propagation();
-                    ex.toggle(pos);
-                    return;
-                }
+            on:click=move |_| {
                 ex.selected.set(Some(pos));
                 if tree_has_span(ex, pos) {
                     ex.detail_open.set(true);
                 }
             }
-            on:dblclick=move |_| ex.toggle(pos)
-            inner_html=html>
+            on:dblclick=move |_| ex.toggle(pos)>
+            <div class="tree-cell" title=title>
+                <span class="indent" style=indent></span>
+                {if has_children {
+                    Either::Left(view! {
+                        <button type="button" class="twisty" tabindex="-1" title=twisty_title
+                            aria-label=if collapsed { "Expand" } else { "Collapse" }
+                            on:click=move |ev: leptos::ev::MouseEvent| {
+                                ev.stop_propagation();
+                                ex.toggle(pos);
+                            }>
+                            <span class=if collapsed { "chevron" } else { "chevron open" }></span>
+                        </button>
+                    })
+                } else {
+                    Either::Right(view! { <span class="twisty leaf" aria-hidden="true"></span> })
+                }}
+                {(depth > MAX_INDENT_DEPTH).then(|| view! {
+                    <span class="depth-note" title="Nesting depth">{depth}</span>
+                })}
+                {match &missing {
+                    Some(_) => Either::Left(view! { <span class="missing-icon" aria-hidden="true">"?"</span> }),
+                    None => Either::Right(view! { <SpanTypeIcon kind=kind/> }),
+                }}
+                <span class="name">
+                    {before}
+                    {marked.map(|m| view! { <mark>{m}</mark> })}
+                    {after}
+                    {missing.clone().map(|id| view! { <code>{id}</code> })}
+                </span>
+                {missing.is_some().then(|| view! { <span class="hint">"never arrived"</span> })}
+                {failed.then(|| view! { <span class="error-mark" title="This span failed"><AlertIcon/></span> })}
+                {badge_id.map(|id| view! { <FeedbackBadge span_id=id/> })}
+                {show_service.then(|| view! {
+                    <span class="row-service"><span class="svc-dot"></span>
+                        {if service.is_empty() { "unknown".to_string() } else { service.clone() }}</span>
+                })}
+                {(has_children && collapsed).then(|| view! {
+                    <span class="hidden-count" title="Spans hidden below">{format!("+{}", text::thousands(descendants as u64))}</span>
+                })}
+                <span class="row-spacer"></span>
+                {skew_chip}
+                {(tokens > 0).then(|| view! {
+                    <span class="row-tokens" title="Input + output tokens">{format!("{} tok", format::count(tokens))}</span>
+                })}
+                {(cost > 0.0).then(|| view! {
+                    <span class="row-cost" title="This span's own cost">{format::cost_usd(cost)}</span>
+                })}
+            </div>
+            <div class="bar-cell">{recorded_view}{gap_views}{bar_view}{critical_views}</div>
         </div>
-    }
-}
-
-/// A call's note after its bar's duration: the network gaps of a server span, the service a
-/// client span calls.
-fn call_note(h: &mut String, call: CallRole, peer_service: &str) {
-    let mut peer = String::new();
-    escape_into(&mut peer, peer_service);
-    match call {
-        CallRole::Server { gap, .. } => {
-            let (request, response) = (
-                format::signed_duration_ns(gap.request * 1_000),
-                format::signed_duration_ns(gap.response * 1_000),
-            );
-            h.push_str(&format!(
-                r#"<span class="call-mark server" data-testid="net-gap" title="Called over the network from {peer}: request {request} (client start → server start), response {response} (server end → client end)">net {request} · {response}</span>"#
-            ));
-        }
-        CallRole::Client { .. } => h.push_str(&format!(
-            r#"<span class="call-mark client" title="Client span: calls {peer}">→ {peer}</span>"#
-        )),
-        CallRole::None => {}
     }
 }
 
@@ -1763,10 +1673,13 @@ fn StatusBar(ex: Ex) -> impl IntoView {
     view! {
         <div class="status-bar">
             <span class="num" data-testid="rows-shown">{shown}</span>
-            <span class="keys muted" inner_html=KEYS_MARKUP></span>
+            <span class="keys muted">
+                <kbd>"↑"</kbd><kbd>"↓"</kbd>" or "<kbd>"j"</kbd><kbd>"k"</kbd>" move · "
+                <kbd>"←"</kbd><kbd>"→"</kbd>" fold · "
+                <kbd>"Enter"</kbd>" details · "
+                <kbd>"/"</kbd>" find · "
+                <kbd>"n"</kbd>" next match"
+            </span>
         </div>
     }
 }
-
-/// The status bar's keyboard hints, as markup (a path, not a literal: `view!` writes a literal `inner_html` as an attribute).
-const KEYS_MARKUP: &str = "<kbd>↑</kbd><kbd>↓</kbd> or <kbd>j</kbd><kbd>k</kbd> move · <kbd>←</kbd><kbd>→</kbd> fold · <kbd>Enter</kbd> details · <kbd>/</kbd> find · <kbd>n</kbd> next match";

@@ -10,11 +10,10 @@ use skein_model::TraceSkeleton;
 
 use super::entity_href;
 use crate::components::copy_button::CopyButton;
-use crate::components::icons::escape_into;
-use crate::components::service_chip::service_chip_markup;
+use crate::components::service_chip::ServiceChip;
 use crate::components::span_type::SpanTypeIcon;
 use crate::components::status_badge::StatusBadge;
-use crate::components::tag_chip::tag_chip_markup;
+use crate::components::tag_chip::TagChip;
 use crate::text;
 use crate::time::{full_time, local_time, now_ms, use_clock};
 
@@ -44,26 +43,6 @@ pub fn TraceHeader(skeleton: Arc<TraceSkeleton>, project: String) -> impl IntoVi
     sort::sort_by(&mut services, |a, b| {
         b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0))
     });
-    // The legend and the tags are static: markup (text escaped).
-    let mut legend = String::new();
-    for (name, count) in &services {
-        legend.push_str(r#"<span class="legend-item" title=""#);
-        escape_into(
-            &mut legend,
-            &format!(
-                "{}: {}",
-                if name.is_empty() { "unknown" } else { name },
-                text::plural(*count, "span", "spans")
-            ),
-        );
-        legend.push_str(r#"">"#);
-        service_chip_markup(name, &mut legend);
-        legend.push_str("</span>");
-    }
-    let mut tags_markup = String::new();
-    for (k, v) in &tags {
-        tag_chip_markup(k, v, &mut tags_markup);
-    }
     let orphans = skeleton.orphans.len();
     let dash = |v: String, some: bool| if some { v } else { "—".to_string() };
     let facts: Vec<(&'static str, String, String)> = vec![
@@ -121,12 +100,22 @@ pub fn TraceHeader(skeleton: Arc<TraceSkeleton>, project: String) -> impl IntoVi
             </dl>
             <div class="trace-chips">
                 <span class="filter-label">"Services"</span>
-                <div class="chips legend" aria-label="Service colours" inner_html=legend></div>
+                <div class="chips legend" aria-label="Service colours">
+                    {services
+                        .into_iter()
+                        .map(|(name, count)| {
+                            let title = format!("{}: {}", if name.is_empty() { "unknown" } else { &name }, text::plural(count, "span", "spans"));
+                            view! { <span class="legend-item" title=title><ServiceChip name=name/></span> }
+                        })
+                        .collect_view()}
+                </div>
             </div>
-            {(!tags_markup.is_empty()).then(|| view! {
+            {(!tags.is_empty()).then(|| view! {
                 <div class="trace-chips">
                     <span class="filter-label">"Tags"</span>
-                    <div class="chips" inner_html=tags_markup></div>
+                    <div class="chips">
+                        {tags.into_iter().map(|(k, v)| view! { <TagChip key=k value=v/> }).collect_view()}
+                    </div>
                 </div>
             })}
             {(orphans > 0).then(|| view! {
