@@ -45,9 +45,11 @@ mv "$work/split/"* "$work/pkg/"
 
 if [ "$cargo_profile" = wasm-release ]; then
     # Two at a time (the machines have 2 cores), without the harmless warning wasm-opt prints
-    # about a name subsection (types) that wasm-split writes and it does not know.
+    # about a name subsection (types) that wasm-split writes and it does not know. The
+    # target_features and producers sections are for tools, not browsers: ~200 bytes a module.
     printf '%s\0' "$work/pkg/"*.wasm | xargs -0 -P 2 -I {} bash -c 'set -o pipefail
-        wasm-opt -Oz "$1" -o "$1" 2>&1 | { grep -v "unknown name subsection" || true; } >&2' _ {}
+        wasm-opt -Oz --strip-target-features --strip-producers "$1" -o "$1" 2>&1 |
+            { grep -v "unknown name subsection" || true; } >&2' _ {}
 fi
 
 hash="$(cat "$work/pkg/"* | sha256sum | cut -c1-16)"
