@@ -260,18 +260,35 @@ pub async fn check_key(key: &str) -> Result<Vec<ProjectInfo>, ApiError> {
 }
 
 async fn get<T: DeserializeOwned>(url: String) -> Result<T, ApiError> {
-    let response = send("GET", &url, None).await?;
-    answer(&url, response).await
+    let body = get_body(&url).await?;
+    parse(&url, &body)
+}
+
+/// The body of a successful GET. Not generic, unlike `get`: the request's code is compiled
+/// once, not once per response type.
+async fn get_body(url: &str) -> Result<String, ApiError> {
+    let response = send("GET", url, None).await?;
+    answer_body(response).await
 }
 
 /// Reads an answer: the collector's `{"error"}` for a failed status, else the JSON body.
 async fn answer<T: DeserializeOwned>(url: &str, response: Response) -> Result<T, ApiError> {
+    let body = answer_body(response).await?;
+    parse(url, &body)
+}
+
+/// The body of an answer with a successful status.
+async fn answer_body(response: Response) -> Result<String, ApiError> {
     check(&response).await?;
-    let body = response
+    response
         .text()
         .await
-        .map_err(|e| unreachable(&e.to_string()))?;
-    serde_json::from_str(&body).map_err(|e| {
+        .map_err(|e| unreachable(&e.to_string()))
+}
+
+/// The JSON body as `T`, or what is wrong with it.
+fn parse<T: DeserializeOwned>(url: &str, body: &str) -> Result<T, ApiError> {
+    serde_json::from_str(body).map_err(|e| {
         if body.trim_start().starts_with('<') {
             ApiError::Unexpected(format!(
                 "{url} answered with a web page, not JSON: is the collector serving this dashboard?"
