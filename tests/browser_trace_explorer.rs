@@ -10,7 +10,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{eventually, js, press, texts, Browser, Collector};
+use common::{eventually, js, press, span_rows, texts, Browser, Collector};
 use serde_json::{json, Value};
 use thirtyfour::prelude::*;
 
@@ -721,17 +721,6 @@ async fn orphans_are_kept_and_untrusted_text_stays_text() {
     browser.quit().await;
 }
 
-/// Rows in the DOM right now.
-async fn row_elements(driver: &WebDriver) -> u64 {
-    js(
-        driver,
-        "return document.querySelectorAll('.span-row').length",
-    )
-    .await
-    .as_u64()
-    .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_50000_span_trace_opens_scrolls_to_its_end_and_stays_virtualized() {
     const TOTAL: u64 = 50_000;
@@ -811,7 +800,7 @@ async fn a_50000_span_trace_opens_scrolls_to_its_end_and_stays_virtualized() {
     let status = texts(driver, "[data-testid=rows-shown]").await;
     assert_eq!(status, vec!["50,000 rows".to_string()]);
     let few_hundred = 300;
-    let at_start = row_elements(driver).await;
+    let at_start = span_rows(driver).await;
     assert!(at_start <= few_hundred, "{at_start} row elements");
     let timings = js(
         driver,
@@ -839,7 +828,7 @@ async fn a_50000_span_trace_opens_scrolls_to_its_end_and_stays_virtualized() {
         )
         .await;
         tokio::time::sleep(Duration::from_millis(150)).await;
-        let n = row_elements(driver).await;
+        let n = span_rows(driver).await;
         assert!(n > 10 && n <= few_hundred, "{n} row elements at {frac}");
     }
     // To the very end: the last span is there.
@@ -856,7 +845,7 @@ async fn a_50000_span_trace_opens_scrolls_to_its_end_and_stays_virtualized() {
             .then_some(())
     })
     .await;
-    assert!(row_elements(driver).await <= few_hundred);
+    assert!(span_rows(driver).await <= few_hundred);
 
     // Keyboard: Home, then End selects the last span.
     row(driver, &last_id).await.click().await.unwrap();
@@ -895,7 +884,7 @@ async fn a_50000_span_trace_opens_scrolls_to_its_end_and_stays_virtualized() {
         (selected_id(driver).await.as_deref() == Some(last_id.as_str())).then_some(())
     })
     .await;
-    assert!(row_elements(driver).await <= few_hundred);
+    assert!(span_rows(driver).await <= few_hundred);
 
     browser.quit().await;
 }

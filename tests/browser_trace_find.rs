@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{eventually, js, texts, Browser, Collector};
+use common::{eventually, js, open_trace_with_rows, texts, Browser, Collector};
 use serde_json::json;
 use thirtyfour::prelude::*;
 
@@ -66,20 +66,7 @@ async fn find_reaches_attribute_values_through_the_collector() {
         .await;
     let browser = Browser::start().await;
     let driver = &browser.driver;
-    eventually(WAIT, "four rows", || async {
-        driver
-            .goto(collector.url(&format!("/traces/{TRACE}")))
-            .await
-            .ok()?;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let n = js(
-            driver,
-            "return document.querySelectorAll('.span-row').length",
-        )
-        .await;
-        (n.as_u64() == Some(4)).then_some(())
-    })
-    .await;
+    open_trace_with_rows(driver, &collector.url(&format!("/traces/{TRACE}")), 4).await;
     let find = driver.find(By::Css("input[name=find]")).await.unwrap();
 
     // Only in an input: found by the collector.

@@ -10,7 +10,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{eventually, js, texts, Browser, Collector};
+use common::{eventually, js, open_trace_with_rows, span_rows, texts, Browser, Collector};
 use serde_json::{json, Value};
 use thirtyfour::prelude::*;
 
@@ -145,12 +145,7 @@ async fn cross_service_pairs_clock_skew_and_the_critical_path() {
         .await
         .unwrap();
     eventually(WAIT, "six rows", || async {
-        let n = js(
-            driver,
-            "return document.querySelectorAll('.span-row').length",
-        )
-        .await;
-        (n.as_u64() == Some(6)).then_some(())
+        (span_rows(driver).await == 6).then_some(())
     })
     .await;
 
@@ -355,12 +350,7 @@ async fn cross_service_pairs_clock_skew_and_the_critical_path() {
         .await
         .unwrap();
     eventually(WAIT, "the unadjusted trace from its URL", || async {
-        let n = js(
-            driver,
-            "return document.querySelectorAll('.span-row').length",
-        )
-        .await;
-        if n.as_u64() != Some(6) {
+        if span_rows(driver).await != 6 {
             return None;
         }
         let (client_l, _) = bar(driver, CALL).await;
@@ -429,20 +419,7 @@ async fn ctrl_wheel_zooms_the_waterfall_around_the_pointer() {
     collector.send_otlp_json(&skewed_trace(t0)).await;
     let browser = Browser::start().await;
     let driver = &browser.driver;
-    eventually(WAIT, "six rows", || async {
-        driver
-            .goto(collector.url(&format!("/traces/{TRACE}")))
-            .await
-            .ok()?;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let n = js(
-            driver,
-            "return document.querySelectorAll('.span-row').length",
-        )
-        .await;
-        (n.as_u64() == Some(6)).then_some(())
-    })
-    .await;
+    open_trace_with_rows(driver, &collector.url(&format!("/traces/{TRACE}")), 6).await;
     let (left, right) = bar(driver, RENDER).await;
     let centre = (left + right) / 2.0;
 
@@ -519,20 +496,7 @@ async fn llm_rows_show_their_own_cost_next_to_their_tokens() {
         .await;
     let browser = Browser::start().await;
     let driver = &browser.driver;
-    eventually(WAIT, "three rows", || async {
-        driver
-            .goto(collector.url(&format!("/traces/{trace}")))
-            .await
-            .ok()?;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let n = js(
-            driver,
-            "return document.querySelectorAll('.span-row').length",
-        )
-        .await;
-        (n.as_u64() == Some(3)).then_some(())
-    })
-    .await;
+    open_trace_with_rows(driver, &collector.url(&format!("/traces/{trace}")), 3).await;
     let cells = |id: &'static str| async move {
         (
             row_text(driver, id, ".row-tokens").await,
@@ -599,12 +563,7 @@ async fn timing_screenshots() {
             )
             .await;
             eventually(WAIT, "six rows", || async {
-                let n = js(
-                    driver,
-                    "return document.querySelectorAll('.span-row').length",
-                )
-                .await;
-                (n.as_u64() == Some(6)).then_some(())
+                (span_rows(driver).await == 6).then_some(())
             })
             .await;
             shot(format!("timing{suffix}-{theme}")).await;

@@ -419,6 +419,32 @@ pub async fn js(driver: &WebDriver, script: &str) -> serde_json::Value {
         .clone()
 }
 
+/// The trace page's span rows in the DOM right now.
+pub async fn span_rows(driver: &WebDriver) -> u64 {
+    js(
+        driver,
+        "return document.querySelectorAll('.span-row').length",
+    )
+    .await
+    .as_u64()
+    .unwrap_or(0)
+}
+
+/// Opens a trace page, again until it shows `rows` span rows: the spans of a trace sent just
+/// before may still be on their way to the store.
+pub async fn open_trace_with_rows(driver: &WebDriver, url: &str, rows: u64) {
+    eventually(
+        Duration::from_secs(20),
+        &format!("{url} with {rows} rows"),
+        || async {
+            driver.goto(url).await.ok()?;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            (span_rows(driver).await == rows).then_some(())
+        },
+    )
+    .await;
+}
+
 /// Presses and releases one key, wherever the focus is.
 pub async fn press(driver: &WebDriver, key: impl Into<char>) {
     let key: char = key.into();
