@@ -1,6 +1,6 @@
-//! "Add filter" for a list's tag filters: a tag key from the project's keys, then one of its
-//! values. Shared by the trace list's filter bar and the scope bar of the session, user and
-//! service pages.
+//! "Add filter" for tag filters: a tag key from the project's keys, then one of its values.
+//! Shared by the trace list's filter bar, the metrics page and the scope bar of the session,
+//! user and service pages.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;

@@ -17,14 +17,15 @@ use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
 use skein_model::metrics::{self, Metric, MetricKind, MetricQuery, MetricResponse, Statistic};
 use skein_model::sort;
-use skein_model::{TagFilter, TagKeyInfo, TagValueInfo, TraceQuery};
+use skein_model::{TagFilter, TagKeyInfo, TraceQuery};
 
 use super::traces::RETRY;
 use crate::api::{self, ApiError};
 use crate::components::charts::{self, Colors, Series};
 use crate::components::empty_state::EmptyState;
 use crate::components::error_banner::ErrorBanner;
-use crate::components::icons::{CloseIcon, PlusIcon};
+use crate::components::icons::CloseIcon;
+use crate::components::tag_picker::AddTagFilter;
 use crate::components::theme_toggle::{Theme, ThemeState};
 use crate::metrics_view::{self as mv, Dist, MetricsView, Range};
 use crate::time::now_ms;
@@ -637,106 +638,10 @@ fn Controls(
             <div class="filter-row tag-row">
                 <span class="filter-label">"Filters"</span>
                 {chips}
-                <AddTag project=project tag_keys=tag_keys on_add=add_tag/>
+                <AddTagFilter project=project on_add=add_tag/>
             </div>
         </div>
     }
-}
-
-/// "Add filter": a tag key, then one of its values.
-#[component]
-fn AddTag(
-    project: Memo<String>,
-    tag_keys: TagKeys,
-    on_add: Callback<(String, String)>,
-) -> impl IntoView {
-    let open = RwSignal::new(false);
-    // The key picked, and its values once they arrive (an answer for an older key is dropped).
-    let key = RwSignal::new(String::new());
-    let values = RwSignal::new(None::<Result<Vec<TagValueInfo>, ApiError>>);
-    let close = move || {
-        open.set(false);
-        key.set(String::new());
-        values.set(None);
-    };
-    let on_key = move |ev: leptos::ev::Event| {
-        let k = event_target_value(&ev);
-        key.set(k.clone());
-        values.set(None);
-        if k.is_empty() {
-            return;
-        }
-        let project = project.get_untracked();
-        spawn_local(async move {
-            let result = api::tag_values(&project, &k).await;
-            if key.try_get_untracked().as_deref() == Some(k.as_str()) {
-                values.try_set(Some(result));
-            }
-        });
-    };
-    let on_value = move |ev: leptos::ev::Event| {
-        let (k, v) = (key.get_untracked(), event_target_value(&ev));
-        if !k.is_empty() && !v.is_empty() {
-            on_add.run((k, v));
-            close();
-        }
-    };
-    let disabled = |label: String| view! { <option value="" disabled=true>{label}</option> };
-    let picker = move || {
-        if !open.get() {
-            return view! {
-                <button type="button" class="add-filter" on:click=move |_| open.set(true)>
-                    <PlusIcon/>"Add filter"
-                </button>
-            }
-            .into_any();
-        }
-        let key_options = match tag_keys.get() {
-            None => disabled("Loading keys…".into()).into_any(),
-            Some(Err(e)) => disabled(format!("Couldn't load keys: {}", e.title())).into_any(),
-            Some(Ok(list)) => list
-                .into_iter()
-                .map(|k| {
-                    let label = format!("{} ({})", k.key, text::thousands(k.trace_count));
-                    view! { <option value=k.key>{label}</option> }
-                })
-                .collect_view()
-                .into_any(),
-        };
-        view! {
-            <span class="tag-picker"
-                on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { close() }>
-                <select class="select" name="filter-key" aria-label="Tag key" on:change=on_key>
-                    <option value="" selected=true>"Key…"</option>
-                    {key_options}
-                </select>
-                <span class="filter-eq">"="</span>
-                <select class="select" name="filter-value" aria-label="Tag value" on:change=on_value
-                    disabled=move || key.get().is_empty()>
-                    <option value="" selected=true>"Value…"</option>
-                    {move || match values.get() {
-                        _ if key.get().is_empty() => None,
-                        None => Some(disabled("Loading values…".into()).into_any()),
-                        Some(Err(e)) => Some(disabled(format!("Couldn't load values: {}", e.title())).into_any()),
-                        Some(Ok(list)) => Some(list
-                            .into_iter()
-                            .map(|v| {
-                                let label = format!("{} ({})", v.value, text::thousands(v.trace_count));
-                                view! { <option value=v.value>{label}</option> }
-                            })
-                            .collect_view()
-                            .into_any()),
-                    }}
-                </select>
-                <button type="button" class="icon-button" title="Cancel" aria-label="Cancel"
-                    on:click=move |_| close()>
-                    <CloseIcon/>
-                </button>
-            </span>
-        }
-        .into_any()
-    };
-    picker
 }
 
 /// The groups' n, mean and 95% CI, and the comparison of two of them.
