@@ -8,7 +8,6 @@
 
 use std::fs::File;
 use std::future::Future;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -59,11 +58,15 @@ pub fn dist_dir() -> PathBuf {
     dist
 }
 
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free loopback port")
-        .port()
+/// The HTTP and OTLP ports of the collector's "Skein is ready: open http://A/traces (OTLP/HTTP:
+/// http://B/v1/traces)" line, once it is in `log`.
+fn ready_ports(log: &str) -> Option<(u16, u16)> {
+    let line = log.lines().find(|l| l.starts_with("Skein is ready"))?;
+    let mut ports = line
+        .split("http://127.0.0.1:")
+        .skip(1)
+        .map(|rest| rest.split('/').next().and_then(|p| p.parse().ok()));
+    Some((ports.next()??, ports.next()??))
 }
 
 /// A fresh directory under the system temp dir, removed on drop.
@@ -115,6 +118,10 @@ impl Process {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    pub fn exited(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
+    }
+
     /// Panics (with the log) if the process has exited.
     pub fn assert_running(&mut self, what: &str) {
         if let Ok(Some(status)) = self.child.try_wait() {
@@ -148,10 +155,13 @@ where
     }
 }
 
-/// `skein serve --demo` on free loopback ports, serving dist/, with a fresh data dir.
+/// `skein serve --demo` on loopback ports the collector picks itself, serving dist/, with a
+/// fresh data dir.
 pub struct Collector {
     pub base: String,
     process: Option<Process>,
+    /// The bound ports, 0 until the first start: the collector binds port 0 and reports what it
+    /// got, so no other process can take a port between choosing it and binding it.
     http: u16,
     otlp: u16,
     demo: bool,
@@ -174,13 +184,12 @@ impl Collector {
         let mut collector = Collector {
             base: String::new(),
             process: None,
-            http: free_port(),
-            otlp: free_port(),
+            http: 0,
+            otlp: 0,
             demo,
             runs: 0,
             data: TempDir::new("collector"),
         };
-        collector.base = format!("http://127.0.0.1:{}", collector.http);
         prepare(&collector.data_dir());
         collector.launch().await;
         collector
@@ -208,8 +217,25 @@ impl Collector {
         String::from_utf8_lossy(&output.stdout).trim().to_string()
     }
 
-    /// Starts the binary on this collector's ports and data dir, and waits until it is ready.
+    /// Starts the binary on this collector's ports (fresh ones the first time) and data dir, and
+    /// waits until it is ready.
     async fn launch(&mut self) {
+        // A restart reuses the ports the browser already knows; something else may have taken
+        // one meanwhile, so a failed bind is retried for a while.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match self.try_launch().await {
+                Ok(()) => return,
+                Err(log) if log.contains("Address already in use") && Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                Err(log) => panic!("the collector exited; its log:\n{log}"),
+            }
+        }
+    }
+
+    /// One start; `Err(log)` if the process exits before it is ready.
+    async fn try_launch(&mut self) -> Result<(), String> {
         let mut command = Command::new(collector_binary());
         command
             .arg("serve")
@@ -231,28 +257,34 @@ impl Collector {
             .path()
             .join(format!("collector-{}.log", self.runs));
         let mut process = Process::spawn(command, log);
-        let client = reqwest::Client::new();
-        let health = format!("{}/api/v1/health", self.base);
-        // Ready means: the API answers, and (with --demo) the demo data set is loaded, which
-        // the collector announces with its "Skein is ready" line.
+        // Ready means the collector printed "Skein is ready: open http://A/traces (OTLP/HTTP:
+        // http://B/v1/traces)", after binding and (with --demo) loading the demo data.
         let deadline = Instant::now() + Duration::from_secs(90);
-        loop {
-            process.assert_running("the collector");
-            let healthy =
-                matches!(client.get(&health).send().await, Ok(r) if r.status().is_success());
-            if healthy && process.log_text().contains("Skein is ready") {
-                break;
+        let (http, otlp) = loop {
+            if process.exited() {
+                return Err(process.log_text());
+            }
+            if let Some(ports) = ready_ports(&process.log_text()) {
+                break ports;
             }
             if Instant::now() > deadline {
                 panic!(
-                    "the collector at {} did not get ready in 90 s; its log:\n{}",
-                    self.base,
+                    "the collector did not get ready in 90 s; its log:\n{}",
                     process.log_text()
                 );
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        };
+        self.http = http;
+        self.otlp = otlp;
+        self.base = format!("http://127.0.0.1:{http}");
+        let health = format!("{}/api/v1/health", self.base);
+        let healthy = reqwest::get(&health)
+            .await
+            .is_ok_and(|r| r.status().is_success());
+        assert!(healthy, "the collector said it is ready but {health} fails");
         self.process = Some(process);
+        Ok(())
     }
 
     /// Kills the collector (the data dir stays).
@@ -316,23 +348,34 @@ impl Browser {
             "{CHROMEDRIVER} or {CHROMIUM} is missing: run scripts/setup.sh (Debian chromium, chromium-driver)"
         );
         let logs = TempDir::new("chromedriver");
-        let port = free_port();
+        // Port 0: chromedriver picks a free port itself and says which, so nothing can take it
+        // between choosing and binding.
         let mut command = Command::new(CHROMEDRIVER);
-        command.arg(format!("--port={port}"));
+        command.arg("--port=0");
         let mut chromedriver = Process::spawn(command, logs.path().join("chromedriver.log"));
-        let status = format!("http://127.0.0.1:{port}/status");
         let client = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
+        let port = loop {
             chromedriver.assert_running("chromedriver");
-            if let Ok(r) = client.get(&status).send().await {
-                if r.status().is_success() {
-                    break;
+            let started = chromedriver.log_text().lines().find_map(|line| {
+                line.strip_prefix("ChromeDriver was started successfully on port ")
+                    .and_then(|rest| rest.trim_end_matches('.').trim().parse::<u16>().ok())
+            });
+            if let Some(port) = started {
+                let status = format!("http://127.0.0.1:{port}/status");
+                if let Ok(r) = client.get(&status).send().await {
+                    if r.status().is_success() {
+                        break port;
+                    }
                 }
             }
-            assert!(Instant::now() < deadline, "chromedriver did not start");
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not start; its log:\n{}",
+                chromedriver.log_text()
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        };
 
         let profile = TempDir::new("chromium-profile");
         let mut caps = DesiredCapabilities::chrome();

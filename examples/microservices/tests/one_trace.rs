@@ -132,6 +132,25 @@ impl Drop for TempDir {
     }
 }
 
+/// `http://127.0.0.1:PORT` from the collector's ready line, once it has printed it.
+async fn collector_base(collector: &mut Proc) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        collector.check_running();
+        let log = std::fs::read_to_string(&collector.log).unwrap_or_default();
+        let base = log
+            .lines()
+            .find_map(|line| line.strip_prefix("Skein is ready: open "))
+            .and_then(|rest| rest.split("/traces").next())
+            .map(str::to_string);
+        if let Some(base) = base {
+            return base;
+        }
+        assert!(Instant::now() < deadline, "the collector did not get ready");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn wait_healthy(client: &reqwest::Client, url: &str, proc: &mut Proc) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -163,20 +182,20 @@ async fn one_request_is_one_trace_across_every_service() {
     let dir = TempDir::new();
     let client = reqwest::Client::new();
 
-    // The collector: OTLP on its HTTP address.
-    let http = free_port();
-    let base = format!("http://127.0.0.1:{http}");
+    // The collector: OTLP on its HTTP address, on a port it picks (port 0) and reports in its
+    // "Skein is ready: open http://127.0.0.1:PORT/traces ..." line.
     let mut command = Command::new(collector_binary());
     command
         .arg("serve")
         .arg("--http-addr")
-        .arg(format!("127.0.0.1:{http}"))
+        .arg("127.0.0.1:0")
         .arg("--otlp-addr")
         .arg("off")
         .arg("--data-dir")
         .arg(dir.0.join("data"))
         .env("RUST_LOG", "warn");
     let mut collector = Proc::start("collector", command, &dir.0);
+    let base = collector_base(&mut collector).await;
     wait_healthy(&client, &format!("{base}/api/v1/health"), &mut collector).await;
 
     // The eight services, each its own process on its own port.
