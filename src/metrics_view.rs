@@ -8,7 +8,9 @@
 //! value names the group of traces without the tag) and `dist` (`hist` for histograms instead
 //! of box plots).
 
+use skein_model::format::{exponent, fixed};
 use skein_model::metrics::{Comparison, Metric, MetricKind, MetricQuery};
+use skein_model::num::clamp;
 use skein_model::query::{encode_pairs, parse_query_string, QueryError};
 use skein_model::sort;
 use skein_model::stats::{NotEnoughData, MIN_N};
@@ -210,21 +212,21 @@ pub fn number(v: f64) -> String {
     let text = if a == 0.0 {
         "0".to_string()
     } else if a >= 1e6 {
-        format!("{:.2}M", v / 1e6)
+        format!("{}M", fixed(v / 1e6, 2))
     } else if a >= 1e4 {
-        format!("{:.1}k", v / 1e3)
+        format!("{}k", fixed(v / 1e3, 1))
     } else if a >= 100.0 {
-        format!("{v:.0}")
+        fixed(v, 0)
     } else if a >= 10.0 {
-        format!("{v:.1}")
+        fixed(v, 1)
     } else if a >= 1.0 {
-        format!("{v:.2}")
+        fixed(v, 2)
     } else if a >= 0.001 {
         // Three significant figures below 1.
         let digits = (-(a.log10().floor()) as usize) + 2;
-        format!("{v:.digits$}")
+        fixed(v, digits)
     } else {
-        format!("{v:.2e}")
+        exponent(v, 2)
     };
     // -0.00 reads as a sign error.
     if text
@@ -251,11 +253,11 @@ pub fn tick(low: f64, high: f64, rate: bool) -> impl Fn(&f64) -> String {
         (1.0, "")
     };
     let step = ((high - low).abs() * scale / divisor / 5.0).max(1e-9);
-    let decimals = (-step.log10().floor()).clamp(0.0, 6.0) as usize;
+    let decimals = clamp(-step.log10().floor(), 0.0, 6.0) as usize;
     let percent = if rate { "%" } else { "" };
     move |v: &f64| {
         let x = v * scale / divisor;
-        let text = format!("{x:.decimals$}");
+        let text = fixed(x, decimals);
         let text = if text
             .trim_start_matches('-')
             .chars()
@@ -324,9 +326,9 @@ pub fn p_value(p: f64) -> String {
     if p < 0.0001 {
         "p < 0.0001".to_string()
     } else if p < 0.001 {
-        format!("p = {p:.4}")
+        format!("p = {}", fixed(p, 4))
     } else {
-        format!("p = {p:.3}")
+        format!("p = {}", fixed(p, 3))
     }
 }
 
@@ -390,9 +392,7 @@ pub fn not_enough(why: &NotEnoughData) -> String {
             "Not enough data (n < {min}): the smaller group has {n} trace{}. Widen the time range or remove a filter.",
             if *n == 1 { "" } else { "s" }
         ),
-        NotEnoughData::TooFewEvents { expected, min } => format!(
-            "Not enough data: about {expected:.1} expected events in a group, at least {min} needed for the z-test."
-        ),
+        NotEnoughData::TooFewEvents { expected, min } => format!("Not enough data: about {} expected events in a group, at least {min} needed for the z-test.", fixed(*expected, 1)),
         NotEnoughData::NoSpread => {
             "Not enough data: every value is the same, so there is no spread to test with.".into()
         }

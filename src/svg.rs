@@ -6,6 +6,8 @@
 //! writes text into an SVG string. (Plotters escapes what it draws itself, so data-derived
 //! text is never handed to plotters: the chart code draws it with `escape` instead.)
 
+use skein_model::num::clamp;
+
 /// Escapes text for use in SVG (XML) character data and in double- or single-quoted attribute
 /// values: `&`, `<`, `>`, `"` and `'` become entities, and characters XML 1.0 forbids (control
 /// characters other than tab, newline and carriage return; U+FFFE, U+FFFF) are dropped, since
@@ -41,8 +43,8 @@ pub fn shorten(text: &str, max: usize) -> String {
 /// An RGB colour from CSS-style HSL (hue in degrees, saturation and lightness in percent).
 pub fn hsl_to_rgb(hue: f64, saturation: f64, lightness: f64) -> (u8, u8, u8) {
     let h = hue.rem_euclid(360.0) / 60.0;
-    let s = (saturation / 100.0).clamp(0.0, 1.0);
-    let l = (lightness / 100.0).clamp(0.0, 1.0);
+    let s = clamp(saturation / 100.0, 0.0, 1.0);
+    let l = clamp(lightness / 100.0, 0.0, 1.0);
     let c = (1.0 - (2.0 * l - 1.0).abs()) * s;
     let x = c * (1.0 - (h % 2.0 - 1.0).abs());
     let (r, g, b) = match h as u32 {
@@ -54,7 +56,7 @@ pub fn hsl_to_rgb(hue: f64, saturation: f64, lightness: f64) -> (u8, u8, u8) {
         _ => (c, 0.0, x),
     };
     let m = l - c / 2.0;
-    let to = |v: f64| ((v + m) * 255.0).round().clamp(0.0, 255.0) as u8;
+    let to = |v: f64| clamp(((v + m) * 255.0).round(), 0.0, 255.0) as u8;
     (to(r), to(g), to(b))
 }
 

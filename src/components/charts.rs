@@ -11,6 +11,7 @@
 use chrono::{Local, TimeZone};
 use plotters::prelude::*;
 use skein_model::metrics::{MetricKind, MetricResponse};
+use skein_model::num::clamp;
 use skein_model::palette::HUES;
 
 use crate::metrics_view::{self, Dist};
@@ -498,7 +499,7 @@ pub fn means(resp: &MetricResponse, series: &[Series], width: u32, colors: &Colo
             .draw();
         let slot = (width as f64 - 82.0) / n as f64;
         let half = (0.3f64).min(28.0 / slot.max(1.0));
-        let base = 0f64.clamp(y0, y1);
+        let base = clamp(0.0, y0, y1);
         for (i, ((mean, ci), s)) in bars.iter().zip(series).enumerate() {
             let x = i as f64;
             let fill = s.color.mix(if colors.dark { 0.55 } else { 0.35 });

@@ -11,6 +11,7 @@
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use skein_model::format::fixed;
 use skein_model::sort;
 use skein_model::trace::FeedbackStat;
 use skein_model::{Feedback, FeedbackUpdate, NewFeedback};
@@ -37,6 +38,10 @@ fn parse_score(text: &str) -> Option<f64> {
 extern "C" {
     #[wasm_bindgen(js_name = Number)]
     fn js_number(text: &str) -> f64;
+    /// The shortest text that reads back as the same number (`0.1`, `1e+21`), which
+    /// `parse_score` accepts; `f64::to_string` would pull core's float formatting in.
+    #[wasm_bindgen(js_name = String)]
+    fn js_number_text(value: f64) -> String;
 }
 
 /// Rust's decimal float syntax: `[+-]digits[.digits][(e|E)[+-]digits]`, with digits on at
@@ -291,7 +296,7 @@ pub fn score_text(score: Option<f64>) -> String {
         Some(s) if s.fract() == 0.0 && s.abs() < 1e15 => format!("{}", s as i64),
         Some(s) if s.abs() >= 1e4 => crate::metrics_view::number(s),
         Some(s) => {
-            let text = format!("{s:.3}");
+            let text = fixed(s, 3);
             text.trim_end_matches('0').trim_end_matches('.').to_string()
         }
     }
@@ -669,7 +674,7 @@ fn row(
                     },
                 );
             };
-            let score = record.score.map(|s| s.to_string()).unwrap_or_default();
+            let score = record.score.map(js_number_text).unwrap_or_default();
             let comment = record.comment.clone().unwrap_or_default();
             view! {
                 <form class="fb-edit" on:submit=save>

@@ -7,6 +7,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
+use skein_model::format::plain;
 use skein_model::sessions::RecentRange;
 use skein_model::{StatusFilter, TagFilter, TraceQuery, TraceSort};
 
@@ -183,7 +184,7 @@ pub fn FilterBar(project: Memo<String>, query: Memo<TraceQuery>) -> impl IntoVie
         move |ev| on_latency(true, ev)
     };
     let on_max = move |ev| on_latency(false, ev);
-    let number = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    let number = |v: Option<f64>| v.map(plain).unwrap_or_default();
 
     // Name search, debounced; the URL is replaced, not pushed, while typing.
     let pending = StoredValue::new_local(None::<TimeoutHandle>);

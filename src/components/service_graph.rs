@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use leptos::prelude::*;
 use skein_model::format;
+use skein_model::format::fixed;
 use skein_model::palette::service_hue;
 use skein_model::service_graph::{layout, CallStats, LayoutOptions, ServiceGraph};
 
@@ -29,9 +30,9 @@ fn percent(rate: f64) -> String {
     } else if p < 0.1 {
         "<0.1%".to_string()
     } else if p < 10.0 {
-        format!("{p:.1}%")
+        format!("{}%", fixed(p, 1))
     } else {
-        format!("{p:.0}%")
+        format!("{}%", fixed(p, 0))
     }
 }
 
@@ -108,7 +109,7 @@ pub fn ServiceGraphView(graph: ServiceGraph) -> impl IntoView {
             let e = &graph.edges[*i];
             let failing = e.stats.errors > 0;
             let title = tooltip(&format!("{} → {}", e.caller, e.callee), &e.stats);
-            let stroke = format!("{:.2}", width_of(e.stats.calls));
+            let stroke = fixed(width_of(e.stats.calls), 2);
             let marker = if failing {
                 "url(#svc-arrow-error)"
             } else {
@@ -139,10 +140,14 @@ pub fn ServiceGraphView(graph: ServiceGraph) -> impl IntoView {
             let err = (e.stats.errors > 0).then(|| format!(" · {}", error_rate_text(&e.stats)));
             let chars = main.chars().count() + err.as_ref().map_or(0, |s| s.chars().count());
             let w = chars as f64 * 5.9 + 12.0;
-            let transform = format!("translate({:.1} {:.1})", curve.label.0, curve.label.1);
+            let transform = format!(
+                "translate({} {})",
+                fixed(curve.label.0, 1),
+                fixed(curve.label.1, 1)
+            );
             Some(view! {
                 <g class="edge-label" transform=transform>
-                    <rect x=format!("{:.1}", -w / 2.0) y="-9" width=format!("{w:.1}") height="18" rx="4"></rect>
+                    <rect x=fixed(-w / 2.0, 1) y="-9" width=fixed(w, 1) height="18" rx="4"></rect>
                     <text text-anchor="middle" y="3.5">
                         <tspan>{main}</tspan>
                         {err.map(|t| view! { <tspan class="label-error">{t}</tspan> })}
@@ -158,7 +163,7 @@ pub fn ServiceGraphView(graph: ServiceGraph) -> impl IntoView {
         .zip(g.nodes.iter())
         .map(|(n, b)| {
             let style = format!("--svc-h: {}", service_hue(&n.name));
-            let transform = format!("translate({:.1} {:.1})", b.x, b.y);
+            let transform = format!("translate({} {})", fixed(b.x, 1), fixed(b.y, 1));
             let failing = n.stats.errors > 0;
             let mut title = tooltip(&n.name, &n.stats);
             if n.root_calls > 0 {
@@ -181,8 +186,8 @@ pub fn ServiceGraphView(graph: ServiceGraph) -> impl IntoView {
                 <g class="svc-node" class:node-error=failing style=style transform=transform
                     data-service=n.name.clone()>
                     <title>{title}</title>
-                    <rect class="node-box" width=format!("{:.1}", b.width) height=format!("{:.1}", b.height) rx="8"></rect>
-                    <rect class="node-stripe" x="0" y="0" width="5" height=format!("{:.1}", b.height) rx="2"></rect>
+                    <rect class="node-box" width=fixed(b.width, 1) height=fixed(b.height, 1) rx="8"></rect>
+                    <rect class="node-stripe" x="0" y="0" width="5" height=fixed(b.height, 1) rx="2"></rect>
                     <text class="node-name" x="16" y="21">{short(&n.name, MAX_NAME_CHARS)}</text>
                     <text class="node-stats" x="16" y="37">{stats_line}</text>
                     <text class="node-errors" x="16" y="50">{errors_line}</text>
@@ -191,8 +196,12 @@ pub fn ServiceGraphView(graph: ServiceGraph) -> impl IntoView {
         })
         .collect_view();
 
-    let view_box = format!("0 0 {:.0} {:.0}", g.width.max(1.0), g.height.max(1.0));
-    let width = format!("{:.0}", g.width.max(1.0));
+    let view_box = format!(
+        "0 0 {} {}",
+        fixed(g.width.max(1.0), 0),
+        fixed(g.height.max(1.0), 0)
+    );
+    let width = fixed(g.width.max(1.0), 0);
     view! {
         <svg class="service-graph" viewBox=view_box width=width role="img"
             aria-label="Service dependency graph" data-testid="service-graph">

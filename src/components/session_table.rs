@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use skein_model::format;
+use skein_model::format::fixed;
 use skein_model::sessions::{SessionSummary, TraceAggregate, UserSummary};
 use wasm_bindgen::JsCast;
 
@@ -18,9 +19,9 @@ pub fn feedback_text(stats: &TraceAggregate, key: Option<&str>) -> (String, Stri
         Some(f) if f.mean.is_some() => {
             let mean = f.mean.unwrap_or(0.0);
             let shown = if mean.abs() < 10.0 {
-                format!("{mean:.2}")
+                fixed(mean, 2)
             } else {
-                format!("{mean:.0}")
+                fixed(mean, 0)
             };
             let title = format!(
                 "{}: mean {shown} over {}",

@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_params_map};
 use skein_model::format;
+use skein_model::format::fixed;
 use skein_model::sessions::{timeline_ticks, SessionDetail, SessionRequest, TurnText};
 
 use crate::api;
@@ -105,8 +106,8 @@ fn SessionView(detail: SessionDetail, project: Memo<String>) -> impl IntoView {
         .iter()
         .map(|f| {
             let value = match f.mean {
-                Some(m) if m.abs() < 10.0 => format!("{m:.2}"),
-                Some(m) => format!("{m:.0}"),
+                Some(m) if m.abs() < 10.0 => fixed(m, 2),
+                Some(m) => fixed(m, 0),
                 None => "—".to_string(),
             };
             let title = text::plural(f.count, "record", "records");
@@ -190,7 +191,7 @@ fn Timeline(detail: SessionDetail, project: Memo<String>) -> impl IntoView {
             let href = links::trace_href(&project_name, &t.trace_id);
             let left = (t.start_ns - origin) as f64 / span as f64 * 100.0;
             let width = t.duration_ns() as f64 / span as f64 * 100.0;
-            let bar_style = format!("left: {left:.3}%; width: {width:.3}%");
+            let bar_style = format!("left: {}%; width: {}%", fixed(left, 3), fixed(width, 3));
             let failed = t.error_count > 0 || t.status.is_error();
             let number = r.sequence.map_or_else(|| format!("{}", i + 1), |s| s.to_string());
             let offset = skein_model::sessions::offset_label((t.start_ns - origin) / 1_000_000_000);
@@ -235,7 +236,7 @@ fn Timeline(detail: SessionDetail, project: Memo<String>) -> impl IntoView {
                 <span class="req-bar">
                     <span class="track ruler">
                         {ticks.into_iter().map(|tk| {
-                            let style = format!("left: {:.3}%", tk.frac * 100.0);
+                            let style = format!("left: {}%", fixed(tk.frac * 100.0, 3));
                             view! { <span class="tick" style=style>{tk.label}</span> }
                         }).collect_view()}
                     </span>

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_params_map};
 use skein_model::format;
+use skein_model::format::fixed;
 use skein_model::sessions::{headline_feedback_key, SessionQuery, SessionSummary, UserDetail};
 
 use crate::api;
@@ -213,8 +214,8 @@ fn UserHeader(detail: UserDetail) -> impl IntoView {
         .iter()
         .map(|f| {
             let value = match f.mean {
-                Some(m) if m.abs() < 10.0 => format!("{m:.2}"),
-                Some(m) => format!("{m:.0}"),
+                Some(m) if m.abs() < 10.0 => fixed(m, 2),
+                Some(m) => fixed(m, 0),
                 None => "—".to_string(),
             };
             let title = text::plural(f.count, "record", "records");

@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod feedback;
 pub mod format;
 pub mod metrics;
+pub mod num;
 pub mod palette;
 pub mod payload;
 pub mod query;

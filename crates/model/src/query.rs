@@ -205,10 +205,10 @@ impl TraceQuery {
             ));
         }
         if let Some(v) = self.min_duration_ms {
-            pairs.push(("min_ms", v.to_string()));
+            pairs.push(("min_ms", crate::format::plain(v)));
         }
         if let Some(v) = self.max_duration_ms {
-            pairs.push(("max_ms", v.to_string()));
+            pairs.push(("max_ms", crate::format::plain(v)));
         }
         if let Some(v) = &self.session_id {
             pairs.push(("session", v.clone()));

@@ -4,6 +4,7 @@
 //! Times are microseconds after the skeleton's start (`TraceSkeleton::start_ns`), as `f64`;
 //! positions are fractions of the waterfall's width (0 = left edge, 1 = right edge).
 
+use crate::num::clamp;
 use crate::trace::TraceSkeleton;
 
 /// The narrowest window a zoom may produce (µs).
@@ -75,7 +76,7 @@ impl TimeWindow {
         }
         let left = self.frac(start).max(0.0);
         let right = self.frac(end).min(1.0);
-        let min_width = min_width.clamp(0.0, 1.0);
+        let min_width = clamp(min_width, 0.0, 1.0);
         let mut width = (right - left).max(min_width);
         let mut left = left;
         if left + width > 1.0 {
@@ -100,9 +101,11 @@ impl TimeWindow {
     /// This window moved and, if need be, shrunk to lie inside `bounds`.
     pub fn within(&self, bounds: TimeWindow) -> TimeWindow {
         let width = self.width().min(bounds.width());
-        let start = self
-            .start
-            .clamp(bounds.start, (bounds.end - width).max(bounds.start));
+        let start = clamp(
+            self.start,
+            bounds.start,
+            (bounds.end - width).max(bounds.start),
+        );
         TimeWindow::new(start, start + width)
     }
 
@@ -113,9 +116,9 @@ impl TimeWindow {
         } else {
             1.0
         };
-        let pivot = self.at(anchor.clamp(0.0, 1.0));
+        let pivot = self.at(clamp(anchor, 0.0, 1.0));
         let width = (self.width() * factor).max(MIN_WINDOW_US);
-        let start = pivot - anchor.clamp(0.0, 1.0) * width;
+        let start = pivot - clamp(anchor, 0.0, 1.0) * width;
         TimeWindow::new(start, start + width).within(bounds)
     }
 
@@ -176,7 +179,7 @@ pub fn ticks(window: TimeWindow, max_ticks: usize) -> Vec<Tick> {
         let label = if time.abs() < step * 1e-9 {
             "0".to_string()
         } else {
-            format!("{:.*} {suffix}", decimals, time / unit)
+            format!("{} {suffix}", crate::format::fixed(time / unit, decimals))
         };
         out.push(Tick {
             time,
@@ -204,8 +207,8 @@ pub fn activity(
         if b < 0.0 || a > buckets as f64 {
             continue;
         }
-        let a = a.floor().clamp(0.0, last) as usize;
-        let b = b.floor().clamp(0.0, last) as usize;
+        let a = clamp(a.floor(), 0.0, last) as usize;
+        let b = clamp(b.floor(), 0.0, last) as usize;
         diff[a] += 1;
         diff[b + 1] -= 1;
     }

@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::format::fixed;
 use crate::query::{encode_pairs, parse_query_string, QueryError, TagFilter};
 use crate::sessions::number;
 
@@ -205,8 +206,15 @@ impl EdgeCurve {
     pub fn path(&self) -> String {
         let [a, b, c, d] = self.points;
         format!(
-            "M {:.1} {:.1} C {:.1} {:.1}, {:.1} {:.1}, {:.1} {:.1}",
-            a.0, a.1, b.0, b.1, c.0, c.1, d.0, d.1
+            "M {} {} C {} {}, {} {}, {} {}",
+            fixed(a.0, 1),
+            fixed(a.1, 1),
+            fixed(b.0, 1),
+            fixed(b.1, 1),
+            fixed(c.0, 1),
+            fixed(c.1, 1),
+            fixed(d.0, 1),
+            fixed(d.1, 1)
         )
     }
 }

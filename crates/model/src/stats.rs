@@ -29,6 +29,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::num::clamp;
+
 /// The confidence level of every interval here.
 pub const CONFIDENCE: f64 = 0.95;
 
@@ -62,7 +64,8 @@ impl fmt::Display for NotEnoughData {
             ),
             NotEnoughData::TooFewEvents { expected, min } => write!(
                 f,
-                "not enough data: about {expected:.1} expected events in a group, at least {min} needed"
+                "not enough data: about {} expected events in a group, at least {min} needed",
+                crate::format::fixed(*expected, 1)
             ),
             NotEnoughData::NoSpread => {
                 f.write_str("not enough data: every observation has the same value")
@@ -518,7 +521,7 @@ pub fn t_quantile(p: f64, df: f64) -> f64 {
             return sign * f64::INFINITY;
         }
     }
-    let mut t = normal_quantile(1.0 - q).clamp(lo, hi);
+    let mut t = clamp(normal_quantile(1.0 - q), lo, hi);
     for _ in 0..200 {
         let f = t_sf(t, df) - q;
         if f > 0.0 {

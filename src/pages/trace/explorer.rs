@@ -18,6 +18,8 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
 use skein_model::format;
+use skein_model::format::{fixed, plain};
+use skein_model::num::clamp;
 use skein_model::palette::service_hue;
 use skein_model::scale::{self, TimeWindow};
 use skein_model::sort;
@@ -865,9 +867,9 @@ fn CriticalList(ex: Ex, close: impl Fn() + Copy + Send + Sync + 'static) -> impl
                             <span class="crit-name">{if name.is_empty() { "(unnamed)".to_string() } else { name }}</span>
                             <span class="crit-service">{service}</span>
                             <span class="crit-share" aria-hidden="true">
-                                <span style=format!("width: {:.2}%", share * 100.0)></span>
+                                <span style=format!("width: {}%", fixed(share * 100.0, 2))></span>
                             </span>
-                            <span class="crit-pct num" data-testid="crit-share">{format!("{:.1}%", share * 100.0)}</span>
+                            <span class="crit-pct num" data-testid="crit-share">{format!("{}%", fixed(share * 100.0, 1))}</span>
                             <span class="crit-time num">{format::duration_ns(us * 1_000)}</span>
                         </button>
                     </li>
@@ -941,14 +943,14 @@ fn wheel_zoom(ex: Ex, ev: &web_sys::WheelEvent) {
         return;
     }
     ev.prevent_default();
-    let anchor = ((x - rect.left()) / rect.width()).clamp(0.0, 1.0);
+    let anchor = clamp((x - rect.left()) / rect.width(), 0.0, 1.0);
     // Lines and pages as pixels, then a smooth factor: a notch (~100 px) is about 22%.
     let pixels = match ev.delta_mode() {
         1 => ev.delta_y() * 16.0,
         2 => ev.delta_y() * 400.0,
         _ => ev.delta_y(),
     };
-    let factor = (pixels * 0.0025).exp().clamp(0.25, 4.0);
+    let factor = clamp((pixels * 0.0025).exp(), 0.25, 4.0);
     let window = ex.window.get_untracked();
     let zoomed = window.zoom(factor, anchor, ex.whole);
     if zoomed != window {
@@ -972,7 +974,11 @@ fn RangeSelect(
         el.get_untracked()
             .map(|el| {
                 let r = el.get_bounding_client_rect();
-                ((f64::from(ev.client_x()) - r.left()) / r.width().max(1.0)).clamp(0.0, 1.0)
+                clamp(
+                    (f64::from(ev.client_x()) - r.left()) / r.width().max(1.0),
+                    0.0,
+                    1.0,
+                )
             })
             .unwrap_or(0.0)
     };
@@ -1007,7 +1013,7 @@ fn RangeSelect(
         drag.get().map(|(a, b)| {
             let (l, r) = if a <= b { (a, b) } else { (b, a) };
             view! {
-                <div class="range-sel" style=format!("left: {:.3}%; width: {:.3}%", l * 100.0, (r - l) * 100.0)></div>
+                <div class="range-sel" style=format!("left: {}%; width: {}%", fixed(l * 100.0, 3), fixed((r - l) * 100.0, 3))></div>
             }
         })
     };
@@ -1035,7 +1041,7 @@ fn Minimap(ex: Ex) -> impl IntoView {
         let mut d = String::from("M0 40");
         for (i, &c) in profile.iter().enumerate() {
             let y = 40.0 - (f64::from(c) / max).sqrt() * 38.0;
-            d.push_str(&format!(" L{i} {y:.1} L{} {y:.1}", i + 1));
+            d.push_str(&format!(" L{i} {} L{} {}", fixed(y, 1), i + 1, fixed(y, 1)));
         }
         d.push_str(&format!(" L{MINIMAP_BUCKETS} 40 Z"));
         let mut failed = [false; MINIMAP_BUCKETS];
@@ -1053,12 +1059,12 @@ fn Minimap(ex: Ex) -> impl IntoView {
     });
     let window_style = move || {
         let w = ex.window.get();
-        let l = ex.whole.frac(w.start).clamp(0.0, 1.0);
-        let r = ex.whole.frac(w.end).clamp(0.0, 1.0);
+        let l = clamp(ex.whole.frac(w.start), 0.0, 1.0);
+        let r = clamp(ex.whole.frac(w.end), 0.0, 1.0);
         format!(
-            "left: {:.3}%; width: {:.3}%",
-            l * 100.0,
-            (r - l).max(0.002) * 100.0
+            "left: {}%; width: {}%",
+            fixed(l * 100.0, 3),
+            fixed((r - l).max(0.002) * 100.0, 3)
         )
     };
     let pick = Callback::new(move |(a, b): (f64, f64)| {
@@ -1083,7 +1089,7 @@ fn Minimap(ex: Ex) -> impl IntoView {
             </svg>
             {errors
                 .into_iter()
-                .map(|f| view! { <span class="minimap-error" style=format!("left: {:.3}%", f * 100.0)></span> })
+                .map(|f| view! { <span class="minimap-error" style=format!("left: {}%", fixed(f * 100.0, 3))></span> })
                 .collect_view()}
             <div class="minimap-window" class:zoomed=move || ex.window.get().is_zoomed_in(ex.whole)
                 style=window_style></div>
@@ -1111,7 +1117,7 @@ fn Ruler(ex: Ex) -> impl IntoView {
             .into_iter()
             .filter(|t| (0.0..=1.0).contains(&t.frac))
             .map(|t| {
-                let style = format!("left: {:.3}%", t.frac * 100.0);
+                let style = format!("left: {}%", fixed(t.frac * 100.0, 3));
                 let edge = t.frac > 0.9;
                 view! { <span class="tick" class:tick-end=edge style=style>{t.label}</span> }
             })
@@ -1163,7 +1169,12 @@ fn Rows(ex: Ex) -> impl IntoView {
             })
         })
     });
-    let height = move || format!("height: {}px", ex.view.with(TreeView::len) as f64 * ROW_H);
+    let height = move || {
+        format!(
+            "height: {}px",
+            plain(ex.view.with(TreeView::len) as f64 * ROW_H)
+        )
+    };
     let on_scroll = move |_| {
         if let Some(el) = ex.viewport.get_untracked() {
             ex.scroll_top.set(f64::from(el.scroll_top()));
@@ -1173,7 +1184,7 @@ fn Rows(ex: Ex) -> impl IntoView {
         scale::ticks(ex.window.get(), tick_count(ex))
             .into_iter()
             .filter(|t| (0.0..=1.0).contains(&t.frac))
-            .map(|t| view! { <span class="grid-line" style=format!("left: {:.3}%", t.frac * 100.0)></span> })
+            .map(|t| view! { <span class="grid-line" style=format!("left: {}%", fixed(t.frac * 100.0, 3))></span> })
             .collect_view()
     };
     let nothing_shown = move || {
@@ -1351,28 +1362,36 @@ fn span_row(ex: Ex, key: RowKey) -> impl IntoView {
         critical,
         ..
     } = marks;
-    let recorded_view = recorded.map(|b| {
-        view! { <span class="bar-recorded" style=bar_style(&b) title="Where the span's own clock put it"></span> }
-    });
+    // The bar's pieces are `segment`s and the small marks `chip`s (one shape each).
+    let mut before_bar: Vec<_> = recorded
+        .map(|b| {
+            segment(
+                "bar-recorded".into(),
+                &b,
+                Some("Where the span's own clock put it".into()),
+            )
+        })
+        .into_iter()
+        .collect();
     let gap_bars: Vec<scale::Bar> = gaps.iter().map(|(b, ..)| *b).collect();
-    let gap_views = gaps
+    before_bar.extend(
+        gaps.into_iter()
+            .map(|(b, class, title)| segment(class.into(), &b, Some(title))),
+    );
+    let critical_views: Vec<_> = critical
         .into_iter()
-        .map(
-            |(b, class, title)| view! { <span class=class style=bar_style(&b) title=title></span> },
-        )
-        .collect_view();
-    let critical_views = critical
-        .into_iter()
-        .map(|b| view! { <span class="crit-seg" style=bar_style(&b)></span> })
-        .collect_view();
+        .map(|b| segment("crit-seg".into(), &b, None))
+        .collect();
     let skew_chip = (skew_us != 0).then(|| {
         let shift = format::signed_duration_ns(skew_us * 1_000);
-        view! {
-            <span class="skew-mark" data-testid="skew-mark"
-                title=format!("Adjusted {shift} for clock skew: this service's clock disagrees with its caller's")>
-                {format!("skew {shift}")}
-            </span>
-        }
+        chip(
+            "skew-mark",
+            Some("skew-mark"),
+            Some(format!(
+                "Adjusted {shift} for clock skew: this service's clock disagrees with its caller's"
+            )),
+            format!("skew {shift}"),
+        )
     });
     let call_chip = match call {
         CallRole::Server { gap, .. } => {
@@ -1380,21 +1399,19 @@ fn span_row(ex: Ex, key: RowKey) -> impl IntoView {
                 format::signed_duration_ns(gap.request * 1_000),
                 format::signed_duration_ns(gap.response * 1_000),
             );
-            Some(view! {
-                <span class="call-mark server" data-testid="net-gap"
-                    title=format!("Called over the network from {peer_service}: request {request} (client start → server start), response {response} (server end → client end)")>
-                    {format!("net {request} · {response}")}
-                </span>
-            }.into_any())
+            Some(chip(
+                "call-mark server",
+                Some("net-gap"),
+                Some(format!("Called over the network from {peer_service}: request {request} (client start → server start), response {response} (server end → client end)")),
+                format!("net {request} · {response}"),
+            ))
         }
-        CallRole::Client { .. } => Some(
-            view! {
-                <span class="call-mark client" title=format!("Client span: calls {peer_service}")>
-                    {format!("→ {peer_service}")}
-                </span>
-            }
-            .into_any(),
-        ),
+        CallRole::Client { .. } => Some(chip(
+            "call-mark client",
+            None,
+            Some(format!("Client span: calls {peer_service}")),
+            format!("→ {peer_service}"),
+        )),
         CallRole::None => None,
     };
 
@@ -1426,40 +1443,49 @@ fn span_row(ex: Ex, key: RowKey) -> impl IntoView {
         };
         let note_room = (56.0 + note_px) / f64::from(key.bar_w.max(200));
         let (label_class, label_style, with_note) = if right + note_room <= 1.0 {
-            ("bar-label", format!("left: {:.3}%", right * 100.0), true)
+            (
+                "bar-label",
+                format!("left: {}%", fixed(right * 100.0, 3)),
+                true,
+            )
         } else if left >= note_room {
             (
                 "bar-label",
-                format!("right: {:.3}%", (1.0 - left) * 100.0),
+                format!("right: {}%", fixed((1.0 - left) * 100.0, 3)),
                 true,
             )
         } else if right <= 0.8 {
-            ("bar-label", format!("left: {:.3}%", right * 100.0), false)
+            (
+                "bar-label",
+                format!("left: {}%", fixed(right * 100.0, 3)),
+                false,
+            )
         } else if left >= 0.14 {
             (
                 "bar-label",
-                format!("right: {:.3}%", (1.0 - left) * 100.0),
+                format!("right: {}%", fixed((1.0 - left) * 100.0, 3)),
                 false,
             )
         } else {
             (
                 "bar-label inside",
-                format!("right: {:.3}%", (1.0 - b.left - b.width) * 100.0),
+                format!("right: {}%", fixed((1.0 - b.left - b.width) * 100.0, 3)),
                 false,
             )
         };
         let call_chip = call_chip.filter(|_| with_note);
-        view! {
-            <span class=bar_class style=bar_style(&b)></span>
-            <span class=label_class style=label_style>{duration.clone()}{call_chip}</span>
-        }
+        (
+            segment(bar_class, &b, None),
+            view! { <span class=label_class style=label_style>{duration.clone()}{call_chip}</span> },
+        )
     });
+    let (bar_segment, bar_label) = bar_view.unzip();
     view! {
         <div class=class role="treeitem" data-span-id=span_id data-missing-parent=missing.clone()
             data-call=call_attr data-skew-us={(skew_us != 0).then(|| skew_us.to_string())}
             data-depth=depth aria-selected=selected.to_string()
             aria-expanded=has_children.then(|| (!collapsed).to_string())
-            style=format!("transform: translateY({}px); --svc-h: {hue}", f64::from(row) * ROW_H)
+            style=format!("transform: translateY({}px); --svc-h: {hue}", plain(f64::from(row) * ROW_H))
             on:click=move |_| {
                 ex.selected.set(Some(pos));
                 if tree_has_span(ex, pos) {
@@ -1483,9 +1509,7 @@ fn span_row(ex: Ex, key: RowKey) -> impl IntoView {
                 } else {
                     Either::Right(view! { <span class="twisty leaf" aria-hidden="true"></span> })
                 }}
-                {(depth > MAX_INDENT_DEPTH).then(|| view! {
-                    <span class="depth-note" title="Nesting depth">{depth}</span>
-                })}
+                {(depth > MAX_INDENT_DEPTH).then(|| chip("depth-note", None, Some("Nesting depth".into()), depth.to_string()))}
                 {match &missing {
                     Some(_) => Either::Left(view! { <span class="missing-icon" aria-hidden="true">"?"</span> }),
                     None => Either::Right(view! { <SpanTypeIcon kind=kind/> }),
@@ -1496,35 +1520,59 @@ fn span_row(ex: Ex, key: RowKey) -> impl IntoView {
                     {after}
                     {missing.clone().map(|id| view! { <code>{id}</code> })}
                 </span>
-                {missing.is_some().then(|| view! { <span class="hint">"never arrived"</span> })}
+                {missing.is_some().then(|| chip("hint", None, None, "never arrived".into()))}
                 {failed.then(|| view! { <span class="error-mark" title="This span failed"><AlertIcon/></span> })}
                 {badge_id.map(|id| view! { <FeedbackBadge span_id=id/> })}
                 {show_service.then(|| view! {
                     <span class="row-service"><span class="svc-dot"></span>
                         {if service.is_empty() { "unknown".to_string() } else { service.clone() }}</span>
                 })}
-                {(has_children && collapsed).then(|| view! {
-                    <span class="hidden-count" title="Spans hidden below">{format!("+{}", text::thousands(descendants as u64))}</span>
-                })}
+                {(has_children && collapsed).then(|| chip(
+                    "hidden-count",
+                    None,
+                    Some("Spans hidden below".into()),
+                    format!("+{}", text::thousands(descendants as u64)),
+                ))}
                 <span class="row-spacer"></span>
                 {skew_chip}
-                {(tokens > 0).then(|| view! {
-                    <span class="row-tokens" title="Input + output tokens">{format!("{} tok", format::count(tokens))}</span>
-                })}
-                {(cost > 0.0).then(|| view! {
-                    <span class="row-cost" title="This span's own cost">{format::cost_usd(cost)}</span>
-                })}
+                {(tokens > 0).then(|| chip(
+                    "row-tokens",
+                    None,
+                    Some("Input + output tokens".into()),
+                    format!("{} tok", format::count(tokens)),
+                ))}
+                {(cost > 0.0).then(|| chip(
+                    "row-cost",
+                    None,
+                    Some("This span's own cost".into()),
+                    format::cost_usd(cost),
+                ))}
             </div>
-            <div class="bar-cell">{recorded_view}{gap_views}{bar_view}{critical_views}</div>
+            <div class="bar-cell">{before_bar}{bar_segment}{bar_label}{critical_views}</div>
         </div>
     }
 }
 
+/// A row's bar or a stretch of it (network gap, critical path, recorded position).
+fn segment(class: String, b: &scale::Bar, title: Option<String>) -> impl IntoView {
+    view! { <span class=class style=bar_style(b) title=title></span> }
+}
+
+/// A row's small labelled mark (skew, call, tokens, cost…).
+fn chip(
+    class: &'static str,
+    testid: Option<&'static str>,
+    title: Option<String>,
+    text: String,
+) -> impl IntoView {
+    view! { <span class=class data-testid=testid title=title>{text}</span> }
+}
+
 fn bar_style(b: &scale::Bar) -> String {
     format!(
-        "left: {:.3}%; width: {:.3}%",
-        b.left * 100.0,
-        b.width * 100.0
+        "left: {}%; width: {}%",
+        fixed(b.left * 100.0, 3),
+        fixed(b.width * 100.0, 3)
     )
 }
 
