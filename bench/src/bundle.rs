@@ -110,12 +110,7 @@ pub fn measure(dist: &Path) -> std::io::Result<BundleReport> {
     })
 }
 
-/// Code a page fetches later, on demand, as (page, its add-on): the trace page's span detail
-/// (`span_detail` in src/pages/trace/detail.rs) comes with the first span opened.
-const ADD_ONS: &[(&str, &str)] = &[("trace_page", "span_detail")];
-
-/// What each page of a split build downloads, from the loader next to the main module; an
-/// add-on is counted with its page ("trace_page + span_detail"), the files they share once.
+/// What each page of a split build downloads, from the loader next to the main module.
 fn page_wasm(dist: &Path, files: &[BundleFile]) -> std::io::Result<Vec<PageWasm>> {
     let Some(loader) = files.iter().find(|f| f.name.ends_with("__wasm_split.js")) else {
         return Ok(Vec::new());
@@ -138,22 +133,11 @@ fn page_wasm(dist: &Path, files: &[BundleFile]) -> std::io::Result<Vec<PageWasm>
         }
         needed
     };
-    let mut downloads: Vec<(String, Vec<String>)> = modules
+    let downloads: Vec<(String, Vec<String>)> = modules
         .iter()
         .filter_map(|(name, _)| name.strip_prefix("__wasm_split_load_"))
         .map(|page| (page.to_string(), needed(page)))
         .collect();
-    for (page, add_on) in ADD_ONS {
-        if let Some((_, files)) = downloads.iter().find(|(p, _)| p == page) {
-            let mut files = files.clone();
-            for extra in needed(add_on) {
-                if !files.contains(&extra) {
-                    files.push(extra);
-                }
-            }
-            downloads.push((format!("{page} + {add_on}"), files));
-        }
-    }
     let mut pages = Vec::new();
     for (page, needed) in downloads {
         let measured: Vec<&BundleFile> = main
@@ -239,8 +223,8 @@ export const __wasm_split_load_metrics_page = wrapAsyncCb(makeLoad(() => {
     return async (imports) => (WebAssembly.instantiateStreaming(src, imports));
 }
 , []));
-export const __wasm_split_load_span_detail = wrapAsyncCb(makeLoad(() => {
-    const src = fetch(new URL("./split_span_detail.wasm", import.meta.url));
+export const __wasm_split_load_journeys = wrapAsyncCb(makeLoad(() => {
+    const src = fetch(new URL("./split_journeys.wasm", import.meta.url));
     return async (imports) => (WebAssembly.instantiateStreaming(src, imports));
 }
 , [__chunk_1]));
@@ -258,7 +242,7 @@ export const __wasm_split_load_span_detail = wrapAsyncCb(makeLoad(() => {
             ("chunk_2.wasm", 20),
             ("split_trace_page.wasm", 300),
             ("split_metrics_page.wasm", 50),
-            ("split_span_detail.wasm", 5),
+            ("split_journeys.wasm", 5),
         ] {
             std::fs::write(pkg.join(name), vec![7u8; len]).unwrap();
         }
@@ -271,9 +255,8 @@ export const __wasm_split_load_span_detail = wrapAsyncCb(makeLoad(() => {
         assert_eq!(
             pages,
             [
-                ("trace_page + span_detail", 1425, 5),
                 ("trace_page", 1420, 4),
-                ("span_detail", 1105, 3),
+                ("journeys", 1105, 3),
                 ("metrics_page", 1050, 2),
             ],
             "{:?}",

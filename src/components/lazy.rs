@@ -1,10 +1,9 @@
-//! Code in lazily loaded wasm chunks (cut by scripts/build-wasm.sh): the pages (the routes in
-//! `app.rs`) and the span detail's body. The collector serves the chunks, so when it can't be
-//! reached a page says so like any failed request, and loads itself once it answers again.
+//! The pages (the routes in `app.rs`) are lazily loaded wasm chunks (cut by
+//! scripts/build-wasm.sh). The collector serves the chunks, so when it can't be reached a page
+//! says so like any failed request, and loads itself once it answers again.
 
 use std::future::Future;
-use std::pin::{pin, Pin};
-use std::task::{Context, Poll, Waker};
+use std::pin::Pin;
 
 use leptos::either::Either;
 use leptos::prelude::*;
@@ -93,13 +92,4 @@ fn retry_until_loaded(
         },
         RETRY,
     );
-}
-
-/// The output of a split function whose chunk is already loaded, which is ready at once; `None`
-/// if the chunk still has to be fetched.
-pub fn now<T>(call: impl Future<Output = T>) -> Option<T> {
-    match pin!(call).poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(value) => Some(value),
-        Poll::Pending => None,
-    }
 }

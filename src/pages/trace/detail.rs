@@ -3,8 +3,8 @@
 //! tokens, cost — from `GET /api/v1/traces/{trace_id}/spans/{span_id}`, fetched only when the
 //! span is selected with the panel open (debounced while the keyboard moves through rows) and
 //! kept for the visit. The panel stays mounted while closed (hidden), so opening is instant.
-//! The body's code (and the rating widget's) is a wasm chunk of its own, fetched with the first
-//! span opened: a trace opened only to look at its waterfall never downloads it.
+//! The body's code is part of the trace page's wasm chunk: a chunk of its own cost more (another
+//! module, more shared chunks, a second round trip on the first span opened) than it saved.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,9 +13,9 @@ use std::time::Duration;
 use leptos::either::{Either, EitherOf3, EitherOf4};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos::wasm_split::SplitLoaderError;
 use serde_json::Value;
 use skein_model::format;
+use skein_model::format::fixed;
 use skein_model::payload::{self, ChatMessage, Payload};
 use skein_model::span::{Span, SpanEvent};
 use skein_model::timing::CallRole;
@@ -28,7 +28,6 @@ use crate::components::copy_button::CopyButton;
 use crate::components::feedback::SpanFeedback;
 use crate::components::icons::CloseIcon;
 use crate::components::json_view::JsonView;
-use crate::components::lazy;
 use crate::components::service_chip::ServiceChip;
 use crate::components::span_type::{SpanTypeBadge, SpanTypeIcon};
 use crate::components::status_badge::StatusBadge;
@@ -107,53 +106,8 @@ fn brief(ex: Ex, pos: usize) -> Brief {
     }
 }
 
-/// The state of the body's code (a wasm chunk of its own).
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Code {
-    NotLoaded,
-    Loading,
-    Ready,
-    Failed,
-}
-
-#[leptos::wasm_split::wasm_split(
-    span_detail,
-    wasm_split_path = ::leptos::wasm_split,
-    fallible,
-    preload(load_span_detail)
-)]
-fn span_body(
-    ex: Ex,
-    span: Arc<Span>,
-    brief: Brief,
-    project: String,
-) -> Result<AnyView, SplitLoaderError> {
-    Ok(view! { <SpanBody ex=ex span=span brief=brief project=project/> }.into_any())
-}
-
-#[leptos::wasm_split::wasm_split(
-    span_detail,
-    wasm_split_path = ::leptos::wasm_split,
-    fallible,
-    preload(load_span_feedback)
-)]
-fn span_feedback(span_id: String) -> Result<AnyView, SplitLoaderError> {
-    Ok(view! { <SpanFeedback span_id=span_id/> }.into_any())
-}
-
 #[component]
 pub fn DetailPanel(ex: Ex, project: String, trace_id: String) -> impl IntoView {
-    let code = RwSignal::new(Code::NotLoaded);
-    let load_code = move || {
-        if matches!(code.get_untracked(), Code::NotLoaded | Code::Failed) {
-            code.set(Code::Loading);
-            spawn_local(async move {
-                // One chunk, but each split function keeps its own "loaded" flag.
-                let loaded = load_span_detail().await.is_ok() && load_span_feedback().await.is_ok();
-                code.try_set(if loaded { Code::Ready } else { Code::Failed });
-            });
-        }
-    };
     let cache = StoredValue::new(HashMap::<String, Arc<Span>>::new());
     // The fetch state with a sequence number: each change is a new body (keyed, not diffed).
     let fetch = RwSignal::new((0u32, Fetch::Loading));
@@ -210,9 +164,6 @@ pub fn DetailPanel(ex: Ex, project: String, trace_id: String) -> impl IntoView {
                 return;
             };
             let open = ex.detail_open.get();
-            if open {
-                load_code();
-            }
             if let Some(h) = pending.try_get_value().flatten() {
                 h.clear();
             }
@@ -231,7 +182,6 @@ pub fn DetailPanel(ex: Ex, project: String, trace_id: String) -> impl IntoView {
         });
     }
     let retry = move |_| {
-        load_code();
         if let Some(id) = current_id() {
             set_fetch(Fetch::Loading);
             start_fetch(id);
@@ -263,25 +213,7 @@ pub fn DetailPanel(ex: Ex, project: String, trace_id: String) -> impl IntoView {
                 })
             }
             Fetch::Ready(span) => {
-                let project = project.clone();
-                let retry = retry.clone();
-                EitherOf4::D(move || match code.get() {
-                    Code::Ready => {
-                        lazy::now(span_body(ex, span.clone(), b.clone(), project.clone()))
-                            .and_then(Result::ok)
-                    }
-                    Code::Failed => {
-                        let error = api::unreachable("the span detail's code did not load");
-                        Some(view! {
-                            <div class="detail-error" role="alert">
-                                <strong>{error.title()}</strong>
-                                <span class="muted">{error.detail()}</span>
-                                <button type="button" class="button small" on:click=retry.clone()>"Try again"</button>
-                            </div>
-                        }.into_any())
-                    }
-                    Code::NotLoaded | Code::Loading => Some(view! { <BodyLoading/> }.into_any()),
-                })
+                EitherOf4::D(view! { <SpanBody ex=ex span=span brief=b project=project.clone()/> })
             }
         }
     };
@@ -296,10 +228,7 @@ pub fn DetailPanel(ex: Ex, project: String, trace_id: String) -> impl IntoView {
             {move || selected.get().map(|b| view! { <DetailHead ex=ex brief=b/> })}
             {move || selected.get().map(|b| view! { <TimingNotes ex=ex pos=b.pos/> })}
             <div class="detail-body">
-                {move || {
-                    let id = feedback_span.get()?;
-                    (code.get() == Code::Ready).then(|| lazy::now(span_feedback(id))?.ok())?
-                }}
+                {move || feedback_span.get().map(|id| view! { <SpanFeedback span_id=id/> })}
                 <For each=body_item key=|(seq, _, b): &(u32, Fetch, Brief)| (b.pos, *seq) children=body/>
             </div>
         </aside>
@@ -455,9 +384,9 @@ fn TimingNotes(ex: Ex, pos: usize) -> impl IntoView {
             notes.push(note(
                 "critical",
                 format!(
-                    "On the critical path for {}: {:.1}% of the trace's duration.",
+                    "On the critical path for {}: {}% of the trace's duration.",
                     format::duration_ns(critical * 1_000),
-                    timing.critical_share(i) * 100.0
+                    fixed(timing.critical_share(i) * 100.0, 1)
                 ),
                 None,
             ));
