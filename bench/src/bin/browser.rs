@@ -1,6 +1,6 @@
 //! `browser`: the dashboard in headless Chromium. Starts a fresh `skein` serving `dist/`,
 //! loads traces of 1k, 10k, 100k and 1M spans and measures the trace page on each (the app's
-//! Performance marks, memory, DOM rows, frame intervals while scrolling), then `/traces` and
+//! Performance marks, memory, DOM rows, frame times while scrolling), then `/traces` and
 //! `/metrics` over 1M seed-shaped spans loaded first.
 
 use std::path::PathBuf;
