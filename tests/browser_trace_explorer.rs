@@ -830,6 +830,21 @@ async fn a_50000_span_trace_opens_scrolls_to_its_end_and_stays_virtualized() {
         tokio::time::sleep(Duration::from_millis(150)).await;
         let n = span_rows(driver).await;
         assert!(n > 10 && n <= few_hundred, "{n} row elements at {frac}");
+        // Row elements are reused out of order; the tree gives assistive technology every
+        // drawn row, top to bottom.
+        let order = js(
+            driver,
+            "const owned = document.querySelector('.rows-viewport').getAttribute('aria-owns').split(' ');
+             const drawn = [...document.querySelectorAll('.span-row')]
+                 .sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top)
+                 .map(r => r.id);
+             return [owned, drawn]",
+        )
+        .await;
+        assert_eq!(
+            order[0], order[1],
+            "aria-owns against the rows top to bottom at {frac}"
+        );
     }
     // To the very end: the last span is there.
     js(

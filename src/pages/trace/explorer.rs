@@ -1149,10 +1149,19 @@ fn Rows(ex: Ex) -> impl IntoView {
                 let shown = (h / ROW_H).ceil() as usize + 1;
                 let start = first.saturating_sub(OVERSCAN);
                 let end = (first + shown + OVERSCAN).min(n);
-                (start..end)
+                // Row r is drawn by element r % slots: a scroll of a few rows redraws only the
+                // rows that came into view, the others keep their elements untouched.
+                let slots = shown + 2 * OVERSCAN;
+                let mut drawn = vec![None; slots];
+                for r in start..end {
+                    drawn[r % slots] = Some(r);
+                }
+                drawn
+                    .into_iter()
                     .map(|r| {
+                        let r = r?;
                         let pos = v.rows()[r];
-                        RowKey {
+                        Some(RowKey {
                             row: r as u32,
                             pos,
                             selected: selected == Some(pos as usize),
@@ -1163,9 +1172,9 @@ fn Rows(ex: Ex) -> impl IntoView {
                             skew,
                             critical,
                             bar_w,
-                        }
+                        })
                     })
-                    .collect::<Vec<RowKey>>()
+                    .collect::<Vec<Option<RowKey>>>()
             })
         })
     });
@@ -1187,6 +1196,18 @@ fn Rows(ex: Ex) -> impl IntoView {
             .map(|t| view! { <span class="grid-line" style=format!("left: {}%", fixed(t.frac * 100.0, 3))></span> })
             .collect_view()
     };
+    // The row elements are in slot order, not top to bottom: assistive technology reads the
+    // rows in the order this lists.
+    let reading_order = move || {
+        slice.with(|drawn| {
+            let mut rows: Vec<u32> = drawn.iter().flatten().map(|k| k.row).collect();
+            sort::sort_u32(&mut rows);
+            rows.iter()
+                .map(|r| format!("span-row-{r}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+    };
     let nothing_shown = move || {
         ex.only_matches.get()
             && !ex.query.with(String::is_empty)
@@ -1195,14 +1216,15 @@ fn Rows(ex: Ex) -> impl IntoView {
     view! {
         <div class="rows-wrap">
             <div class="rows-viewport" node_ref=ex.viewport on:scroll=on_scroll role="tree"
+                aria-owns=reading_order
                 on:wheel=move |ev| wheel_zoom(ex, &ev)
                 aria-label="Spans" tabindex="0">
                 <div class="rows-canvas" style=height>
                     <div class="grid-lines" aria-hidden="true">{grid}</div>
-                    // Not keyed: a scroll rebuilds the row elements in place (attributes and
-                    // text) rather than creating a new row for every span that comes into view,
-                    // which took a third more time a frame.
-                    {move || slice.get().into_iter().map(|item| span_row(ex, item)).collect_view()}
+                    // Rebuilt in place, not keyed: an element that draws another row gets its
+                    // attributes and text updated (only those that differ) rather than being
+                    // replaced, and one whose row is unchanged is not touched, nor repainted.
+                    {move || slice.get().into_iter().map(|item| item.map(|item| span_row(ex, item))).collect_view()}
                 </div>
             </div>
             {move || nothing_shown().then(|| view! {
@@ -1484,7 +1506,7 @@ fn span_row(ex: Ex, key: RowKey) -> impl IntoView {
     });
     let (bar_segment, bar_label) = bar_view.unzip();
     view! {
-        <div class=class role="treeitem" data-span-id=span_id data-missing-parent=missing.clone()
+        <div class=class role="treeitem" id=format!("span-row-{row}") data-span-id=span_id data-missing-parent=missing.clone()
             data-call=call_attr data-skew-us={(skew_us != 0).then(|| skew_us.to_string())}
             data-depth=depth aria-selected=selected.to_string()
             aria-expanded=has_children.then(|| (!collapsed).to_string())
