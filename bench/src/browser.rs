@@ -137,24 +137,43 @@ impl Browser {
                 )));
             }
         }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(|e| BrowserError::Setup(e.to_string()))?
-            .port();
+        // Port 0: chromedriver picks a free port itself and prints it ("ChromeDriver was started
+        // successfully on port N."), so nothing can take it between choosing and binding.
         let mut chromedriver = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
+            .arg("--port=0")
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .map_err(|e| BrowserError::Setup(format!("cannot start chromedriver: {e}")))?;
-        let status = format!("http://127.0.0.1:{port}/status");
+        let (tx, rx) = std::sync::mpsc::channel();
+        if let Some(stdout) = chromedriver.stdout.take() {
+            std::thread::spawn(move || {
+                use std::io::BufRead;
+                for line in std::io::BufReader::new(stdout)
+                    .lines()
+                    .map_while(Result::ok)
+                {
+                    let port = line
+                        .strip_prefix("ChromeDriver was started successfully on port ")
+                        .and_then(|rest| rest.trim_end_matches('.').trim().parse::<u16>().ok());
+                    if let Some(port) = port {
+                        let _ = tx.send(port);
+                    }
+                }
+            });
+        }
         let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if reqwest::get(&status)
-                .await
-                .is_ok_and(|r| r.status().is_success())
-            {
-                break;
+        let mut started = None;
+        let port = loop {
+            started = started.or_else(|| rx.try_recv().ok());
+            if let Some(port) = started {
+                let status = format!("http://127.0.0.1:{port}/status");
+                if reqwest::get(&status)
+                    .await
+                    .is_ok_and(|r| r.status().is_success())
+                {
+                    break port;
+                }
             }
             if Instant::now() > deadline {
                 let _ = chromedriver.kill();
@@ -162,7 +181,7 @@ impl Browser {
                 return Err(BrowserError::Setup("chromedriver did not start".into()));
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        };
         let profile = tempfile::tempdir().map_err(|e| BrowserError::Setup(e.to_string()))?;
         let mut caps = DesiredCapabilities::chrome();
         caps.set_binary(CHROMIUM)?;
