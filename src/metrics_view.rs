@@ -228,7 +228,11 @@ pub fn number(v: f64) -> String {
     } else {
         exponent(v, 2)
     };
-    // -0.00 reads as a sign error.
+    zero_as_0(text)
+}
+
+/// "0" for a number written as zero ("0.00", "-0.0"): the decimals of nothing are noise.
+fn zero_as_0(text: String) -> String {
     if text
         .trim_start_matches('-')
         .chars()
@@ -257,16 +261,7 @@ pub fn tick(low: f64, high: f64, rate: bool) -> impl Fn(&f64) -> String {
     let percent = if rate { "%" } else { "" };
     move |v: &f64| {
         let x = v * scale / divisor;
-        let text = fixed(x, decimals);
-        let text = if text
-            .trim_start_matches('-')
-            .chars()
-            .all(|c| c == '0' || c == '.')
-        {
-            "0".to_string()
-        } else {
-            text
-        };
+        let text = zero_as_0(fixed(x, decimals));
         format!("{text}{suffix}{percent}")
     }
 }

@@ -11,7 +11,7 @@
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use skein_model::format::fixed;
+use skein_model::format::trimmed;
 use skein_model::sort;
 use skein_model::trace::FeedbackStat;
 use skein_model::{Feedback, FeedbackUpdate, NewFeedback};
@@ -25,7 +25,7 @@ const DEFAULT_KEY: &str = "user_satisfaction";
 
 /// A typed score: what Rust's `str::parse::<f64>` reads, when finite. On the web the browser's
 /// `Number()` converts the checked text (both round a decimal correctly), which keeps core's
-/// float parser and its tables out of the span detail's wasm.
+/// float parser and its tables out of the trace page's wasm.
 fn parse_score(text: &str) -> Option<f64> {
     if !is_decimal(text) {
         return None;
@@ -295,10 +295,7 @@ pub fn score_text(score: Option<f64>) -> String {
         None => "—".into(),
         Some(s) if s.fract() == 0.0 && s.abs() < 1e15 => format!("{}", s as i64),
         Some(s) if s.abs() >= 1e4 => crate::metrics_view::number(s),
-        Some(s) => {
-            let text = fixed(s, 3);
-            text.trim_end_matches('0').trim_end_matches('.').to_string()
-        }
+        Some(s) => trimmed(s, 3),
     }
 }
 

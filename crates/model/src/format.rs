@@ -51,7 +51,12 @@ pub fn fixed(v: f64, decimals: usize) -> String {
 /// `250`, `1.5`, `0.000125`: a number for a URL or an input, to a millionth, without trailing
 /// zeros (`v.to_string()` would pull in core's float formatting).
 pub fn plain(v: f64) -> String {
-    let text = fixed(v, 6);
+    trimmed(v, 6)
+}
+
+/// `fixed(v, decimals)` without the trailing zeros (nor a trailing point): `0.5`, `2`.
+pub fn trimmed(v: f64, decimals: usize) -> String {
+    let text = fixed(v, decimals);
     if text.contains('e') || !text.contains('.') {
         return text;
     }
@@ -260,6 +265,9 @@ mod tests {
         assert_eq!(plain(0.000125), "0.000125");
         assert_eq!(plain(-2.0), "-2");
         assert_eq!(plain(0.0), "0");
+        assert_eq!(trimmed(0.8234, 3), "0.823");
+        assert_eq!(trimmed(0.5, 3), "0.5");
+        assert_eq!(trimmed(2.0004, 3), "2");
     }
 
     #[test]
