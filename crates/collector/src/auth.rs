@@ -3,33 +3,27 @@
 //! project: a request that names another project gets 403, and one that names none is scoped to
 //! the key's project. Without keys Skein is open (and `skein serve` keeps it on loopback unless
 //! told otherwise). The dashboard's files and the health check need no key: they hold no data.
+//!
+//! The middleware hands handlers what the key may touch as a typed request extension
+//! (`context::KeyScope`), never as a header: a handler that finds none refuses.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue};
+use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use rusqlite::{Connection, OpenFlags};
 
+use crate::context::KeyScope;
 use crate::error::ApiError;
-use crate::server::AppState;
-use crate::store::sqlite::keys::{hash_secret, read_keys};
+use crate::store::keys::hash_secret;
+use crate::store::KeyStore;
 
 /// How long a read of the key table is trusted: keys created or revoked with the CLI take
 /// effect within this, without a restart.
 const REFRESH: Duration = Duration::from_secs(2);
-
-/// Set on a request by the middleware to the project its (checked) key is for; removed from
-/// whatever a client sends.
-pub const SCOPE_HEADER: &str = "x-skein-key-project";
-
-/// The project the request's key is for; handlers that list across projects filter by it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyScope(pub String);
 
 /// What the middleware checks against: whether keys are required, and the active ones.
 struct Snapshot {
@@ -38,16 +32,16 @@ struct Snapshot {
     active: HashMap<String, String>,
 }
 
-/// The key table, cached.
-pub struct Keys {
-    db: PathBuf,
+/// The key table, cached for `REFRESH`.
+pub struct KeyCache {
+    keys: Arc<dyn KeyStore>,
     cached: Mutex<Option<(Instant, Arc<Snapshot>)>>,
 }
 
-impl Keys {
-    pub fn new(db: PathBuf) -> Keys {
-        Keys {
-            db,
+impl KeyCache {
+    pub fn new(keys: Arc<dyn KeyStore>) -> KeyCache {
+        KeyCache {
+            keys,
             cached: Mutex::new(None),
         }
     }
@@ -61,16 +55,10 @@ impl Keys {
                 }
             }
         }
-        let db = self.db.clone();
-        let keys = tokio::task::spawn_blocking(move || {
-            let conn = Connection::open_with_flags(&db, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-            read_keys(&conn)
-        })
-        .await
-        .map_err(|e| ApiError::Store(crate::store::StoreError::Backend(e.to_string())))??;
+        let table = self.keys.key_table().await?;
         let keys = Arc::new(Snapshot {
-            required: keys.required,
-            active: keys.active.into_iter().collect(),
+            required: table.required,
+            active: table.active.into_iter().collect(),
         });
         if let Ok(mut cached) = self.cached.lock() {
             *cached = Some((Instant::now(), keys.clone()));
@@ -99,38 +87,49 @@ fn needs_key(path: &str) -> bool {
     (path.starts_with("/api/") && path != "/api/v1/health") || path.starts_with("/v1/")
 }
 
-/// The project a request names explicitly: `?project=`, `x-skein-project`, or LangSmith's
-/// `langsmith-project` header.
-fn named_project(request: &Request) -> Option<String> {
-    let from_query = request.uri().query().and_then(|q| {
-        skein_model::query::parse_query_string(q)
-            .into_iter()
-            .find(|(k, v)| k == "project" && !v.is_empty())
-            .map(|(_, v)| v)
-    });
-    from_query.or_else(|| {
-        [skein_model::PROJECT_HEADER, "langsmith-project"]
-            .iter()
-            .find_map(|h| request.headers().get(*h)?.to_str().ok())
-            .map(|p| p.trim().to_string())
-    })
+/// The projects a request names explicitly: `?project=`, `x-skein-project`, or LangSmith's
+/// `langsmith-project` header. A header that is not UTF-8 text names a project no key has.
+fn named_projects(request: &Request) -> Vec<String> {
+    let mut named: Vec<String> = request
+        .uri()
+        .query()
+        .map(|q| {
+            skein_model::query::parse_query_string(q)
+                .into_iter()
+                .filter(|(k, v)| k == "project" && !v.is_empty())
+                .map(|(_, v)| v)
+                .collect()
+        })
+        .unwrap_or_default();
+    for h in [skein_model::PROJECT_HEADER, "langsmith-project"] {
+        for v in request.headers().get_all(h) {
+            named.push(
+                std::str::from_utf8(v.as_bytes())
+                    .map(|p| p.trim().to_string())
+                    .unwrap_or_else(|_| String::from_utf8_lossy(v.as_bytes()).into_owned()),
+            );
+        }
+    }
+    named
 }
 
 /// The middleware on both addresses.
 pub async fn require_key(
-    State(state): State<AppState>,
+    State(keys): State<Arc<KeyCache>>,
     mut request: Request,
     next: Next,
 ) -> Response {
-    request.headers_mut().remove(SCOPE_HEADER);
+    // Only this middleware sets a scope.
+    request.extensions_mut().remove::<KeyScope>();
     if !needs_key(request.uri().path()) {
         return next.run(request).await;
     }
-    let keys = match state.keys.snapshot().await {
+    let keys = match keys.snapshot().await {
         Ok(keys) => keys,
         Err(e) => return e.into_response(),
     };
     if !keys.required {
+        request.extensions_mut().insert(KeyScope::Open);
         return next.run(request).await;
     }
     let Some(secret) = presented_key(&request) else {
@@ -143,22 +142,13 @@ pub async fn require_key(
     let Some(project) = keys.active.get(&hash_secret(secret)).cloned() else {
         return ApiError::Unauthorized("unknown or revoked API key".into()).into_response();
     };
-    if let Some(named) = named_project(&request) {
-        if named != project {
-            return ApiError::Forbidden(format!(
-                "this API key is for project {project:?}, not {named:?}"
-            ))
-            .into_response();
+    let scope = KeyScope::Project(project);
+    for named in named_projects(&request) {
+        if let Err(e) = scope.allows(&named) {
+            return e.into_response();
         }
     }
-    // Pin the request to the key's project, for handlers that read the header.
-    if let Ok(value) = HeaderValue::from_str(&project) {
-        request
-            .headers_mut()
-            .insert(skein_model::PROJECT_HEADER, value.clone());
-        request.headers_mut().insert(SCOPE_HEADER, value);
-    }
-    request.extensions_mut().insert(KeyScope(project));
+    request.extensions_mut().insert(scope);
     next.run(request).await
 }
 

@@ -341,8 +341,8 @@ pub fn generate(options: &DemoOptions) -> DemoData {
             } else {
                 agent_trace(&mut rng, &ctx, t)
             };
-            let trace_hex = crate::ingest::otlp::hex(&ctx.trace_id);
-            let run_id = crate::ingest::otlp::hex(&root_span_id);
+            let trace_hex = skein_model::span::to_hex(&ctx.trace_id);
+            let run_id = skein_model::span::to_hex(&root_span_id);
             if rng.chance(0.6) {
                 let mean = if variant_b { 0.82 } else { 0.7 };
                 let score = if failed {

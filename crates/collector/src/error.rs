@@ -44,7 +44,8 @@ impl ApiError {
             ApiError::Store(StoreError::Overloaded { .. })
             | ApiError::Store(StoreError::Closed) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Store(StoreError::Invalid(_)) => StatusCode::BAD_REQUEST,
-            ApiError::Store(StoreError::Backend(_)) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Store(StoreError::NotFound(_)) => StatusCode::NOT_FOUND,
+            ApiError::Store(StoreError::Internal(_)) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
@@ -55,15 +56,18 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             tracing::warn!(%status, error = %self, "request failed");
         }
-        let mut response = (
-            status,
-            Json(ErrorBody {
-                error: self.to_string(),
-            }),
-        )
-            .into_response();
+        let error = match &self {
+            // The engine's own text is for the log (above), never for clients.
+            ApiError::Store(StoreError::Internal(_)) => {
+                "storage failed; the collector's log says why".to_string()
+            }
+            other => other.to_string(),
+        };
+        let mut response = (status, Json(ErrorBody { error })).into_response();
         let retry_after = match &self {
-            ApiError::Store(StoreError::Overloaded { retry_after_secs }) => Some(*retry_after_secs),
+            ApiError::Store(StoreError::Overloaded {
+                retry_after_secs, ..
+            }) => Some(*retry_after_secs),
             ApiError::Store(StoreError::Closed) => Some(5),
             _ => None,
         };

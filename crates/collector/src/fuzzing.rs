@@ -8,8 +8,8 @@ use skein_model::metrics::MetricQuery;
 use skein_model::TraceQuery;
 
 use crate::ingest::body::BodyLimits;
-use crate::ingest::langsmith::multipart;
 use crate::ingest::otlp::{convert, decode_request, Encoding};
+use crate::langsmith::multipart;
 
 /// An OTLP/HTTP protobuf body, decoded and normalised.
 pub fn otlp_protobuf(data: &[u8]) {

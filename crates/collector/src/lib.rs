@@ -1,13 +1,20 @@
-//! Skein's collector: ingest (OTLP/HTTP), storage (SQLite), the query and feedback API, and the
-//! built dashboard, as one binary (`skein`).
+//! Skein's collector: ingest (OTLP/HTTP, LangSmith), storage, the query and feedback API, and
+//! the built dashboard, as one binary (`skein`).
+//!
+//! From the bottom up: `store` (the storage contract and its engines), `error` (the one HTTP
+//! error shape), `context` (what a handler is given), `auth` (API keys), `ingest` (one module
+//! per protocol), `langsmith` (LangSmith's API), `api` (one file per resource), `dashboard`
+//! (the built files), `server` (the routers), and `start` here.
 
 pub mod api;
 pub mod auth;
+pub mod context;
 pub mod dashboard;
 pub mod demo;
 pub mod error;
 pub mod fuzzing;
 pub mod ingest;
+pub mod langsmith;
 pub mod server;
 pub mod store;
 
@@ -17,14 +24,52 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
+use crate::auth::KeyCache;
+use crate::context::AppState;
 pub use crate::ingest::body::BodyLimits;
-use crate::server::AppState;
-use crate::store::{SqliteOptions, SqliteStore, Store};
+use crate::store::sqlite::{SqliteKeys, SqliteOptions, SqliteStore};
+use crate::store::{KeyStore, Store, StoreError};
+
+/// Which engine holds the data, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreConfig {
+    /// One SQLite file, `skein.db`, in this directory (created on first start).
+    Sqlite { dir: PathBuf },
+}
+
+impl StoreConfig {
+    /// Opens the store (creating or upgrading its schema) and starts its writers.
+    /// `max_queued_spans`: spans that may wait to be written; past this, writes are refused
+    /// as overloaded.
+    pub fn open(&self, max_queued_spans: usize) -> Result<Arc<dyn Store>, StoreError> {
+        match self {
+            StoreConfig::Sqlite { dir } => Ok(Arc::new(SqliteStore::open(SqliteOptions {
+                max_queued_spans,
+                ..SqliteOptions::new(dir.join("skein.db"))
+            })?)),
+        }
+    }
+
+    /// The projects and keys alone, for the CLI: nothing else is opened or started, and
+    /// reading keys creates nothing.
+    pub fn keys(&self) -> Arc<dyn KeyStore> {
+        match self {
+            StoreConfig::Sqlite { dir } => Arc::new(SqliteKeys::new(dir.join("skein.db"))),
+        }
+    }
+
+    /// Where the data is, as an operator would name it.
+    pub fn describe(&self) -> String {
+        match self {
+            StoreConfig::Sqlite { dir } => dir.join("skein.db").display().to_string(),
+        }
+    }
+}
 
 /// How `skein serve` runs.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
-    pub data_dir: PathBuf,
+    pub store: StoreConfig,
     /// OTLP/HTTP only; `None` serves OTLP on the HTTP address alone.
     pub otlp_addr: Option<SocketAddr>,
     pub http_addr: SocketAddr,
@@ -54,10 +99,10 @@ impl Running {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("cannot open the store in {dir}: {source}")]
+    #[error("cannot open the store at {location}: {source}")]
     Store {
-        dir: PathBuf,
-        source: store::StoreError,
+        location: String,
+        source: StoreError,
     },
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -77,20 +122,17 @@ pub async fn start(config: &ServeConfig) -> Result<Running, StartError> {
             return Err(StartError::Dist(dist.clone()));
         }
     }
-    let db_path = config.data_dir.join("skein.db");
-    let store = SqliteStore::open(SqliteOptions {
-        max_queued_spans: config.max_queued_spans,
-        ..SqliteOptions::new(&db_path)
-    })
-    .map_err(|source| StartError::Store {
-        dir: config.data_dir.clone(),
-        source,
-    })?;
-    let store: Arc<dyn Store> = Arc::new(store);
+    let store = config
+        .store
+        .open(config.max_queued_spans)
+        .map_err(|source| StartError::Store {
+            location: config.store.describe(),
+            source,
+        })?;
+    let keys = Arc::new(KeyCache::new(store.clone()));
     let state = AppState {
         store: store.clone(),
         limits: config.limits,
-        keys: Arc::new(auth::Keys::new(db_path.clone())),
     };
 
     let bind = |addr: SocketAddr| async move {
@@ -101,7 +143,7 @@ pub async fn start(config: &ServeConfig) -> Result<Running, StartError> {
     let http = bind(config.http_addr).await?;
     let http_addr = http.local_addr().unwrap_or(config.http_addr);
     let mut tasks = Vec::new();
-    let http_app = server::http_router(state.clone(), config.dist.clone());
+    let http_app = server::http_router(state.clone(), keys.clone(), config.dist.clone());
     tasks.push(tokio::spawn(async move {
         axum::serve(http, http_app)
             .with_graceful_shutdown(shutdown_signal())
@@ -112,7 +154,7 @@ pub async fn start(config: &ServeConfig) -> Result<Running, StartError> {
         Some(addr) => {
             let otlp = bind(addr).await?;
             let bound = otlp.local_addr().unwrap_or(addr);
-            let otlp_app = server::otlp_router(state);
+            let otlp_app = server::otlp_router(state, keys);
             tasks.push(tokio::spawn(async move {
                 axum::serve(otlp, otlp_app)
                     .with_graceful_shutdown(shutdown_signal())

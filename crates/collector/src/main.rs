@@ -6,16 +6,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use skein_collector::ingest::limits::ContentLimits;
-use skein_collector::store::sqlite::keys;
-use skein_collector::{demo, start, ServeConfig};
+use skein_collector::{demo, start, ServeConfig, StoreConfig};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// A read-only connection, to look at the keys before the store starts.
-fn rusqlite_open_read(db: &std::path::Path) -> Result<rusqlite::Connection, rusqlite::Error> {
-    rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-}
 
 #[derive(Parser)]
 #[command(
@@ -192,7 +186,7 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
                 ),
             };
             let config = ServeConfig {
-                data_dir,
+                store: StoreConfig::Sqlite { dir: data_dir },
                 otlp_addr,
                 http_addr,
                 dist,
@@ -207,8 +201,7 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
                 },
                 max_queued_spans,
             };
-            let db = config.data_dir.join("skein.db");
-            let has_keys = db.exists() && keys::read_keys(&rusqlite_open_read(&db)?)?.required;
+            let has_keys = config.store.keys().key_table().await?.required;
             let exposed: Vec<SocketAddr> = [Some(config.http_addr), config.otlp_addr]
                 .into_iter()
                 .flatten()
@@ -234,7 +227,7 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             }
             let running = start(&config).await?;
             tracing::info!(
-                data = %config.data_dir.join("skein.db").display(),
+                data = %config.store.describe(),
                 otlp = %running.otlp_addr.map_or("off".to_string(), |a| format!("http://{a}/v1/traces")),
                 "collector listening"
             );
@@ -275,21 +268,21 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         }
         Command::Project { action, data_dir } => {
-            let db = data_dir.join("skein.db");
+            let keys = StoreConfig::Sqlite { dir: data_dir }.keys();
             match action {
                 ProjectAction::Create { name } => {
                     let name = name.trim();
                     if name.is_empty() || name.len() > 128 || name.chars().any(char::is_control) {
                         return Err("a project name is 1 to 128 printable characters".into());
                     }
-                    if keys::create_project(&db, name)? {
+                    if keys.create_project(name).await? {
                         println!("created project {name}");
                     } else {
                         println!("project {name} already exists");
                     }
                 }
                 ProjectAction::List => {
-                    for name in keys::list_projects(&db)? {
+                    for name in keys.list_projects().await? {
                         println!("{name}");
                     }
                 }
@@ -297,10 +290,10 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         }
         Command::Key { action, data_dir } => {
-            let db = data_dir.join("skein.db");
+            let keys = StoreConfig::Sqlite { dir: data_dir }.keys();
             match action {
                 KeyAction::Create { project, label } => {
-                    let key = keys::create_key(&db, &project, &label)?;
+                    let key = keys.create_key(&project, &label).await?;
                     eprintln!(
                         "created {} for project {}; the secret is shown only now:",
                         key.info.id, key.info.project
@@ -308,7 +301,7 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
                     println!("{}", key.secret);
                 }
                 KeyAction::List => {
-                    for k in keys::list_keys(&db)? {
+                    for k in keys.list_keys().await? {
                         println!(
                             "{}\t{}\t{}\t{}",
                             k.id,
@@ -319,7 +312,7 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
                     }
                 }
                 KeyAction::Revoke { id } => {
-                    if keys::revoke_key(&db, &id)? {
+                    if keys.revoke_key(&id).await? {
                         println!("revoked {id}");
                     } else {
                         return Err(format!("no active key {id}").into());

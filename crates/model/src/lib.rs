@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod feedback;
 pub mod format;
+pub mod metric_fold;
 pub mod metrics;
 pub mod num;
 pub mod palette;
@@ -14,9 +15,11 @@ pub mod service_graph;
 pub mod sessions;
 pub mod sort;
 pub mod span;
+pub mod span_pieces;
 pub mod stats;
 pub mod timing;
 pub mod trace;
+pub mod trace_fold;
 pub mod trace_search;
 pub mod tree;
 

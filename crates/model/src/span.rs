@@ -285,6 +285,17 @@ pub fn is_valid_hex_id(id: &str, len: usize) -> bool {
         && id.bytes().any(|b| b != b'0')
 }
 
+/// Bytes as lowercase hex, as trace and span ids are written.
+pub fn to_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 0xf) as usize] as char);
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,16 +5,16 @@ use axum::Json;
 use skein_model::query::parse_query_string;
 use skein_model::{ProjectInfo, ServiceInfo, TagKeyInfo, TagValueInfo};
 
+use crate::context::{AppState, KeyScope, Project};
 use crate::error::ApiResult;
-use crate::server::{AppState, Project};
 
 /// Every project, or with an API key only the key's project.
 pub async fn projects(
     State(state): State<AppState>,
-    scope: Option<axum::Extension<crate::auth::KeyScope>>,
+    scope: KeyScope,
 ) -> ApiResult<Json<Vec<ProjectInfo>>> {
     let mut projects = state.store.projects().await?;
-    if let Some(axum::Extension(crate::auth::KeyScope(project))) = scope {
+    if let KeyScope::Project(project) = scope {
         projects.retain(|p| p.name == project);
         // A key's project is there for it even before its first trace arrives: the dashboard
         // offers what this list holds.

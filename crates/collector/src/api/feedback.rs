@@ -8,8 +8,8 @@ use skein_model::query::parse_query_string;
 use skein_model::{Feedback, FeedbackList, FeedbackUpdate, NewFeedback};
 
 use super::parse_json;
+use crate::context::{AppState, Project};
 use crate::error::{ApiError, ApiResult};
-use crate::server::{AppState, Project};
 use crate::store::FeedbackFilter;
 
 const MAX_KEY_LEN: usize = 128;

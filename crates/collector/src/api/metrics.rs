@@ -6,8 +6,8 @@ use axum::extract::{RawQuery, State};
 use axum::Json;
 use skein_model::metrics::{MetricQuery, MetricResponse};
 
+use crate::context::{AppState, Project};
 use crate::error::ApiResult;
-use crate::server::{AppState, Project};
 
 pub async fn get(
     State(state): State<AppState>,

@@ -2,19 +2,19 @@
 
 mod catalog;
 mod feedback;
-pub(crate) mod langsmith;
 mod metrics;
 mod services;
 mod sessions;
 mod traces;
 
+use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, patch};
 use axum::{Json, Router};
 
+use crate::context::AppState;
 use crate::error::ApiError;
-use crate::server::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -47,8 +47,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/{*rest}", axum::routing::any(unknown_api))
 }
 
-pub async fn health() -> Json<serde_json::Value> {
-    Json(serde_json::json!({"status": "ok"}))
+/// `GET /api/v1/health`: up, and on which store engine.
+pub async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({"status": "ok", "store": state.store.engine()}))
 }
 
 async fn unknown_api(uri: Uri) -> ApiError {

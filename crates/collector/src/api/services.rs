@@ -5,8 +5,8 @@ use axum::extract::{RawQuery, State};
 use axum::Json;
 use skein_model::service_graph::{ServiceGraph, ServiceGraphQuery};
 
+use crate::context::{AppState, Project};
 use crate::error::ApiResult;
-use crate::server::{AppState, Project};
 
 pub async fn graph(
     State(state): State<AppState>,

@@ -5,8 +5,8 @@ use axum::extract::{Path, RawQuery, State};
 use axum::Json;
 use skein_model::sessions::{SessionDetail, SessionPage, SessionQuery, UserDetail, UserPage};
 
+use crate::context::{AppState, Project};
 use crate::error::{ApiError, ApiResult};
-use crate::server::{AppState, Project};
 
 /// Longest session or user id accepted in a path.
 const MAX_ID_BYTES: usize = 1024;

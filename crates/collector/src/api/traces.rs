@@ -7,8 +7,8 @@ use skein_model::span::{is_valid_hex_id, Span};
 use skein_model::trace_search::{self, TraceSearch};
 use skein_model::{TracePage, TraceQuery, TraceSkeleton};
 
+use crate::context::{AppState, Project};
 use crate::error::{ApiError, ApiResult};
-use crate::server::{AppState, Project};
 
 pub async fn list(
     State(state): State<AppState>,
@@ -64,7 +64,7 @@ pub async fn span(
 }
 
 /// `GET /api/v1/traces/{trace_id}/search?q=`: the spans holding `q` anywhere in their text
-/// (`skein_model::trace_search`). Reads the trace's spans in full: one trace, on request.
+/// (`skein_model::trace_search`), as the store finds them.
 pub async fn search(
     State(state): State<AppState>,
     Project(project): Project,
@@ -78,17 +78,11 @@ pub async fn search(
         .map(|(_, v)| v)
         .unwrap_or_default();
     let needle = trace_search::normalize_query(&raw).map_err(ApiError::BadRequest)?;
-    let spans = state.store.trace_spans(&project, &trace_id).await?;
-    if spans.is_empty() {
-        return Err(ApiError::NotFound(format!(
-            "no trace {trace_id} in project {project:?}"
-        )));
-    }
-    let span_ids = spans
-        .iter()
-        .filter(|s| trace_search::span_contains(s, &needle))
-        .map(|s| s.span_id.clone())
-        .collect();
+    let span_ids = state
+        .store
+        .search_trace(&project, &trace_id, &needle)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no trace {trace_id} in project {project:?}")))?;
     Ok(Json(TraceSearch {
         query: raw.trim().to_string(),
         span_ids,

@@ -14,8 +14,8 @@ use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::otlp::hex;
 use crate::error::ApiError;
+use skein_model::span::to_hex as hex;
 
 /// Longest attribute key (keys name things; a longer one is a client bug).
 pub const MAX_ATTRIBUTE_KEY_BYTES: usize = 1024;

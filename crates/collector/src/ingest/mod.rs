@@ -1,7 +1,6 @@
 //! Ingest: one file per protocol, each turning what a client sends into Skein's `Span`s.
 
 pub mod body;
-pub mod langsmith;
 pub mod limits;
 pub mod otlp;
 pub mod semconv;

@@ -13,13 +13,13 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
 use prost::Message;
 use serde_json::{Map, Value};
-use skein_model::span::{Span, SpanEvent, SpanKind, SpanLink, SpanStatus};
+use skein_model::span::{to_hex as hex, Span, SpanEvent, SpanKind, SpanLink, SpanStatus};
 
 use super::body::{decode_content, read_limited};
 use super::limits::check_otlp;
 use super::semconv;
+use crate::context::{project_from_headers, AppState, KeyScope};
 use crate::error::ApiError;
-use crate::server::{project_from_headers, AppState};
 
 /// Most spans accepted in one request.
 pub const MAX_SPANS_PER_REQUEST: usize = 100_000;
@@ -54,6 +54,7 @@ fn request_encoding(headers: &HeaderMap) -> Result<Encoding, ApiError> {
 /// The `/v1/traces` handler.
 pub async fn export(
     State(state): State<AppState>,
+    scope: KeyScope,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -62,7 +63,12 @@ pub async fn export(
     let bytes = decode_content(&headers, raw, state.limits)?;
     let request = decode_request(encoding, &bytes)?;
     check_otlp(&request, &state.limits.content)?;
-    let project = project_from_headers(&headers)?;
+    // A key's spans go to the key's project, whatever they name (the key middleware has
+    // already refused a header naming another).
+    let project = match scope.project() {
+        Some(own) => Some(own.to_string()),
+        None => project_from_headers(&headers)?,
+    };
     let converted = convert_owned(request, project.as_deref());
     if converted.spans.len() > MAX_SPANS_PER_REQUEST {
         return Err(ApiError::PayloadTooLarge(format!(
@@ -299,16 +305,6 @@ fn id_hex(bytes: &[u8], len: usize) -> Option<String> {
         return None;
     }
     Some(hex(bytes))
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 0xf) as usize] as char);
-    }
-    s
 }
 
 /// `attributes_to_map`, moving the keys and values out.

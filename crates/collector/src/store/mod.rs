@@ -1,34 +1,45 @@
-//! Where spans and feedback live. `Store` is what the ingest and API layers call; each backend
-//! is one file. Callers hold an `Arc<dyn Store>`, so a backend can be added without touching them.
+//! Where spans, feedback and keys live: the contract every storage engine implements, in what
+//! the product needs rather than how one engine does it. Callers hold an `Arc<dyn Store>`.
+//!
+//! - `SpanStore`: spans in, whole traces and pieced spans out;
+//! - `QueryStore`: the trace list, a trace's skeleton, one span, the catalog and metrics;
+//! - `JourneyStore`: sessions, users and the service graph;
+//! - `FeedbackStore`: feedback on runs;
+//! - `KeyStore` (`keys`): projects and API keys.
+//!
+//! The rules every engine applies live outside the engines, in `skein_model`: how a trace's
+//! summary is folded from its spans (`trace_fold`), how a pieced span is folded
+//! (`span_pieces`), how a metric is aggregated (`metric_fold`). One conformance suite
+//! (`testsuite`) runs against every engine. Each engine is one folder (`sqlite/`) and converts
+//! its driver's errors into `StoreError` there.
 
+mod error;
+pub mod keys;
 pub mod sqlite;
+#[cfg(test)]
+pub mod testsuite;
 
 use async_trait::async_trait;
+use skein_model::metrics::{MetricQuery, MetricResponse};
+use skein_model::service_graph::{ServiceGraph, ServiceGraphQuery};
+use skein_model::sessions::{SessionDetail, SessionPage, SessionQuery, UserDetail, UserPage};
+use skein_model::span::Span;
 use skein_model::{
     Feedback, FeedbackUpdate, NewFeedback, ProjectInfo, ServiceInfo, TagKeyInfo, TagValueInfo,
     TracePage, TraceQuery, TraceSkeleton,
 };
 
-pub use sqlite::{SqliteOptions, SqliteStore};
-
-use skein_model::metrics::{MetricQuery, MetricResponse};
-use skein_model::service_graph::{ServiceGraph, ServiceGraphQuery};
-use skein_model::sessions::{SessionDetail, SessionPage, SessionQuery, UserDetail, UserPage};
-use skein_model::span::Span;
+pub use error::{StoreError, StoreResult};
+pub use keys::KeyStore;
 
 /// What a write did: spans newly stored, and spans that were already there (a client retry).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WriteOutcome {
     pub inserted: usize,
     pub duplicates: usize,
-    /// Spans that replaced a stored version of themselves (`upsert_spans` only).
+    /// Pieces that changed a span already stored (`write_span_pieces` only).
     pub merged: usize,
 }
-
-/// How `Store::upsert_spans` combines the stored version of a span with a newer one of the
-/// same project, trace and span id. It must be idempotent (`merge(&s, s.clone()) == s`), so
-/// that a re-sent span counts as a duplicate. A plain function: it runs on the writer.
-pub type SpanMerge = fn(stored: &Span, incoming: Span) -> Span;
 
 /// Which feedback to list.
 #[derive(Debug, Clone, Default)]
@@ -39,31 +50,85 @@ pub struct FeedbackFilter {
     pub limit: Option<u32>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// The write queue is full: the client should retry later.
-    #[error("the write queue is full; retry in {retry_after_secs} s")]
-    Overloaded { retry_after_secs: u64 },
-    #[error("the store is shutting down")]
-    Closed,
-    /// A request the store cannot carry out as asked (bad cursor, unknown feedback run, ...).
-    #[error("{0}")]
-    Invalid(String),
-    #[error("storage error: {0}")]
-    Backend(String),
+/// Which engine answers, for `GET /api/v1/health`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct EngineInfo {
+    /// `sqlite` or `clickhouse`.
+    pub engine: &'static str,
+    pub version: String,
+    /// Where the data is (a file, a server), as an operator would name it.
+    pub location: String,
 }
 
-impl From<rusqlite::Error> for StoreError {
-    fn from(e: rusqlite::Error) -> Self {
-        StoreError::Backend(e.to_string())
-    }
+#[async_trait]
+pub trait SpanStore: Send + Sync + 'static {
+    /// Stores spans (any projects, any traces, any order). Returns once they are durably
+    /// stored; a span already stored (same project, trace and span id) is left as it is and
+    /// counted as a duplicate.
+    async fn write_spans(&self, spans: Vec<Span>) -> StoreResult<WriteOutcome>;
+
+    /// Stores pieces of spans that arrive in several requests (LangSmith's `post` then `patch`
+    /// of one run). Every reader, from then on, sees each span as its pieces folded in arrival
+    /// order by `skein_model::span_pieces::merge`, and its trace's summary, tags and service
+    /// counts as if the folded span had arrived alone. A piece that changes nothing is a
+    /// duplicate. Pieces may also be found by span id alone (`pieced_spans`).
+    async fn write_span_pieces(&self, pieces: Vec<Span>) -> StoreResult<WriteOutcome>;
+
+    /// The spans written through `write_span_pieces` with this span id, in any project or
+    /// trace, newest first, at most `limit` (LangSmith names a run by its UUID alone; the span
+    /// id is a hash of it). Spans written through `write_spans` are not found here: the OTLP
+    /// path pays nothing for a lookup it never needs.
+    async fn pieced_spans(&self, span_id: &str, limit: u32) -> StoreResult<Vec<Span>>;
+
+    /// Every span of a trace, in full, in the order they first arrived.
+    async fn trace_spans(&self, project: &str, trace_id: &str) -> StoreResult<Vec<Span>>;
 }
 
-pub type StoreResult<T> = Result<T, StoreError>;
+#[async_trait]
+pub trait QueryStore: Send + Sync + 'static {
+    /// A page of trace summaries matching the query, the total, and the next page's cursor (a
+    /// cursor this store did not give is `StoreError::Invalid`).
+    async fn list_traces(&self, project: &str, query: &TraceQuery) -> StoreResult<TracePage>;
 
-/// Aggregates over many traces for the user-journey and service views: sessions, users and
-/// the service dependency graph. A supertrait of `Store`, so a backend implements it in its
-/// own file (SQLite: `sqlite/sessions.rs`).
+    /// A trace's compact skeleton (every span without its payloads).
+    async fn trace(&self, project: &str, trace_id: &str) -> StoreResult<Option<TraceSkeleton>>;
+
+    /// One span in full.
+    async fn span(&self, project: &str, trace_id: &str, span_id: &str)
+        -> StoreResult<Option<Span>>;
+
+    /// The ids of a trace's spans whose text contains `needle` (already normalized by
+    /// `skein_model::trace_search::normalize_query`), as `trace_search::span_contains` decides;
+    /// none when the trace is not stored. An engine that can search without reading every span
+    /// may do so; the answer must be the same.
+    async fn search_trace(
+        &self,
+        project: &str,
+        trace_id: &str,
+        needle: &str,
+    ) -> StoreResult<Option<Vec<String>>>;
+
+    async fn projects(&self) -> StoreResult<Vec<ProjectInfo>>;
+
+    async fn services(&self, project: &str) -> StoreResult<Vec<ServiceInfo>>;
+
+    async fn tag_keys(&self, project: &str) -> StoreResult<Vec<TagKeyInfo>>;
+
+    async fn tag_values(
+        &self,
+        project: &str,
+        key: &str,
+        prefix: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<TagValueInfo>>;
+
+    /// A metric's aggregates per group (a tag's value) and time bucket, computed in the store
+    /// by `skein_model::metric_fold` (`GET /api/v1/metrics`). A query the store cannot answer
+    /// as asked (too many buckets) is `StoreError::Invalid`.
+    async fn metrics(&self, project: &str, query: &MetricQuery) -> StoreResult<MetricResponse>;
+}
+
+/// Aggregates over many traces for the user-journey and service views.
 #[async_trait]
 pub trait JourneyStore: Send + Sync + 'static {
     /// Sessions whose requests match the query, with aggregates over the matching requests.
@@ -94,53 +159,10 @@ pub trait JourneyStore: Send + Sync + 'static {
 }
 
 #[async_trait]
-pub trait Store: JourneyStore + Send + Sync + 'static {
-    /// Stores spans (any projects, any traces, any order). Returns once they are durably
-    /// committed; a span already stored (same project, trace and span id) is left as it is.
-    async fn write_spans(&self, spans: Vec<Span>) -> StoreResult<WriteOutcome>;
-
-    /// Stores spans that may arrive in pieces (LangSmith's `post` then `patch` of one run): a
-    /// span already stored is replaced by `merge(stored, new)`, and its trace's summary, tags
-    /// and service counts are recomputed so they stay exact. Spans repeated within `spans`
-    /// are merged in order. The read-merge-write of each span is atomic.
-    async fn upsert_spans(&self, spans: Vec<Span>, merge: SpanMerge) -> StoreResult<WriteOutcome>;
-
-    /// The spans stored through `upsert_spans` with this span id, in any project or trace,
-    /// newest first, at most `limit`. (Ids that are hashes of another system's ids, such as
-    /// LangSmith run UUIDs, are found without knowing their trace; spans written through
-    /// `write_spans` are not looked up, so that the OTLP path pays nothing for it.)
-    async fn find_spans(&self, span_id: &str, limit: u32) -> StoreResult<Vec<Span>>;
-
-    /// Every span of a trace, in full, in the order they were first stored.
-    async fn trace_spans(&self, project: &str, trace_id: &str) -> StoreResult<Vec<Span>>;
-
-    async fn list_traces(&self, project: &str, query: &TraceQuery) -> StoreResult<TracePage>;
-
-    /// A metric's aggregates per group (a tag's value) and time bucket, computed in the store:
-    /// counts, sums, sums of squares, exact quantiles and a histogram (`GET /api/v1/metrics`).
-    /// A query the store cannot answer as asked (too many buckets) is `StoreError::Invalid`.
-    async fn metrics(&self, project: &str, query: &MetricQuery) -> StoreResult<MetricResponse>;
-
-    async fn trace(&self, project: &str, trace_id: &str) -> StoreResult<Option<TraceSkeleton>>;
-
-    async fn span(&self, project: &str, trace_id: &str, span_id: &str)
-        -> StoreResult<Option<Span>>;
-
-    async fn projects(&self) -> StoreResult<Vec<ProjectInfo>>;
-
-    async fn services(&self, project: &str) -> StoreResult<Vec<ServiceInfo>>;
-
-    async fn tag_keys(&self, project: &str) -> StoreResult<Vec<TagKeyInfo>>;
-
-    async fn tag_values(
-        &self,
-        project: &str,
-        key: &str,
-        prefix: Option<&str>,
-        limit: u32,
-    ) -> StoreResult<Vec<TagValueInfo>>;
-
-    /// Creates feedback on a run (span); a repeated `id` replaces that record.
+pub trait FeedbackStore: Send + Sync + 'static {
+    /// Creates feedback on a run (span). A repeated `id` of the same project replaces that
+    /// record; an id another project uses is `StoreError::Invalid`. A record whose run is not
+    /// stored yet takes the run's trace when the run arrives.
     async fn create_feedback(&self, project: &str, feedback: NewFeedback) -> StoreResult<Feedback>;
 
     async fn update_feedback(
@@ -153,9 +175,15 @@ pub trait Store: JourneyStore + Send + Sync + 'static {
     /// True when something was deleted.
     async fn delete_feedback(&self, project: &str, id: &str) -> StoreResult<bool>;
 
+    /// Oldest first.
     async fn list_feedback(
         &self,
         project: &str,
         filter: FeedbackFilter,
     ) -> StoreResult<Vec<Feedback>>;
+}
+
+/// Everything the collector needs of its storage.
+pub trait Store: SpanStore + QueryStore + JourneyStore + FeedbackStore + KeyStore {
+    fn engine(&self) -> EngineInfo;
 }

@@ -93,7 +93,7 @@ pub(super) fn start(
             });
             run(&conn, &woken, &frames, &mut training)
         })
-        .map_err(|e| StoreError::Backend(format!("cannot start the checkpoint thread: {e}")))?;
+        .map_err(|e| StoreError::Internal(format!("cannot start the checkpoint thread: {e}")))?;
     Ok(Handle { wake, wal_frames })
 }
 

@@ -103,7 +103,7 @@ thread_local! {
 }
 
 fn zstd_error(e: std::io::Error) -> StoreError {
-    StoreError::Backend(format!("zstd: {e}"))
+    StoreError::Internal(format!("zstd: {e}"))
 }
 
 /// The stored body of a span, compressed with `dict` when there is one.
@@ -112,7 +112,7 @@ pub(super) fn encode(span: &Span, dict: Option<&Dict>) -> StoreResult<Vec<u8>> {
         let mut json = json.borrow_mut();
         json.clear();
         serde_json::to_writer(&mut *json, span)
-            .map_err(|e| StoreError::Backend(format!("cannot encode span: {e}")))?;
+            .map_err(|e| StoreError::Internal(format!("cannot encode span: {e}")))?;
         COMPRESSOR.with(|cell| {
             let mut slot = cell.borrow_mut();
             let instance = dict.map_or(0, |d| d.instance);
@@ -138,7 +138,7 @@ pub(super) fn encode(span: &Span, dict: Option<&Dict>) -> StoreResult<Vec<u8>> {
             out.resize(start + bound, 0);
             let n = compressor
                 .compress_to_buffer(&json[..], &mut out[start..])
-                .map_err(|e| StoreError::Backend(format!("cannot compress span: {e}")))?;
+                .map_err(|e| StoreError::Internal(format!("cannot compress span: {e}")))?;
             out.truncate(start + n);
             Ok(out)
         })
@@ -146,7 +146,7 @@ pub(super) fn encode(span: &Span, dict: Option<&Dict>) -> StoreResult<Vec<u8>> {
 }
 
 fn unreadable(why: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(format!("stored span is unreadable: {why}"))
+    StoreError::Internal(format!("stored span is unreadable: {why}"))
 }
 
 /// The span a stored body holds; `conn` is a connection to the database it was read from

@@ -1,45 +1,73 @@
-//! Projects and API keys in the SQLite file. The `skein` CLI writes them with a short-lived
-//! connection of its own (the running server need not be stopped); the server only reads them.
-//! A key is stored as the SHA-256 of its secret: the secret is shown once, at creation.
+//! Projects and API keys in the SQLite file (`KeyStore`). The `skein` CLI writes them while the
+//! server runs, each call on a short-lived connection of its own; the server only reads them.
 
-use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::path::{Path, PathBuf};
 
-use rusqlite::{params, Connection, OptionalExtension};
-use sha2::{Digest, Sha256};
+use async_trait::async_trait;
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
+use super::now_ms;
+use crate::store::keys::{new_secret, KeyInfo, KeyStore, KeyTable, NewKey};
 use crate::store::{StoreError, StoreResult};
 
-/// Every secret starts with this, so a leaked one is recognisable (and greppable).
-pub const SECRET_PREFIX: &str = "skein_";
-
-/// A key as listed: never its secret.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyInfo {
-    pub id: String,
-    pub project: String,
-    pub label: String,
-    pub created_ms: i64,
-    pub revoked: bool,
+/// The keys of one SQLite file. Cheap: it holds only the path.
+#[derive(Debug, Clone)]
+pub struct SqliteKeys {
+    db: PathBuf,
 }
 
-/// A key just created: the only time its secret exists outside the client.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewKey {
-    pub info: KeyInfo,
-    pub secret: String,
+impl SqliteKeys {
+    pub fn new(db: impl Into<PathBuf>) -> SqliteKeys {
+        SqliteKeys { db: db.into() }
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Path) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || f(&db))
+            .await
+            .map_err(|e| StoreError::Internal(format!("key task failed: {e}")))?
+    }
 }
 
-/// The hex SHA-256 of a secret, as stored and looked up.
-pub fn hash_secret(secret: &str) -> String {
-    let digest = Sha256::digest(secret.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
+#[async_trait]
+impl KeyStore for SqliteKeys {
+    async fn create_project(&self, name: &str) -> StoreResult<bool> {
+        let name = name.to_string();
+        self.run(move |db| create_project(db, &name)).await
+    }
 
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+    async fn list_projects(&self) -> StoreResult<Vec<String>> {
+        self.run(list_projects).await
+    }
+
+    async fn create_key(&self, project: &str, label: &str) -> StoreResult<NewKey> {
+        let (project, label) = (project.to_string(), label.to_string());
+        self.run(move |db| create_key(db, &project, &label)).await
+    }
+
+    async fn revoke_key(&self, id: &str) -> StoreResult<bool> {
+        let id = id.to_string();
+        self.run(move |db| revoke_key(db, &id)).await
+    }
+
+    async fn list_keys(&self) -> StoreResult<Vec<KeyInfo>> {
+        self.run(list_keys).await
+    }
+
+    async fn key_table(&self) -> StoreResult<KeyTable> {
+        self.run(|db| {
+            // A file that does not exist yet has no keys: reading must not create it.
+            if !db.exists() {
+                return Ok(KeyTable::default());
+            }
+            let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+            read_keys(&conn)
+        })
+        .await
+    }
 }
 
 const SCHEMA: &str = "
@@ -60,7 +88,7 @@ const SCHEMA: &str = "
 fn open(db: &Path) -> StoreResult<Connection> {
     if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
-            .map_err(|e| StoreError::Backend(format!("cannot create {}: {e}", dir.display())))?;
+            .map_err(|e| StoreError::Internal(format!("cannot create {}: {e}", dir.display())))?;
     }
     let conn = Connection::open(db)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
@@ -69,7 +97,7 @@ fn open(db: &Path) -> StoreResult<Connection> {
     Ok(conn)
 }
 
-pub fn create_project(db: &Path, name: &str) -> StoreResult<bool> {
+fn create_project(db: &Path, name: &str) -> StoreResult<bool> {
     let conn = open(db)?;
     let n = conn.execute(
         "INSERT OR IGNORE INTO registered_projects (name, created_ms) VALUES (?1, ?2)",
@@ -78,7 +106,7 @@ pub fn create_project(db: &Path, name: &str) -> StoreResult<bool> {
     Ok(n > 0)
 }
 
-pub fn list_projects(db: &Path) -> StoreResult<Vec<String>> {
+fn list_projects(db: &Path) -> StoreResult<Vec<String>> {
     let conn = open(db)?;
     let mut stmt = conn.prepare("SELECT name FROM registered_projects ORDER BY name")?;
     let names = stmt
@@ -88,7 +116,7 @@ pub fn list_projects(db: &Path) -> StoreResult<Vec<String>> {
 }
 
 /// Creates a key for an existing project.
-pub fn create_key(db: &Path, project: &str, label: &str) -> StoreResult<NewKey> {
+fn create_key(db: &Path, project: &str, label: &str) -> StoreResult<NewKey> {
     let conn = open(db)?;
     let exists: Option<String> = conn
         .query_row(
@@ -98,22 +126,15 @@ pub fn create_key(db: &Path, project: &str, label: &str) -> StoreResult<NewKey> 
         )
         .optional()?;
     if exists.is_none() {
-        return Err(StoreError::Invalid(format!(
+        return Err(StoreError::NotFound(format!(
             "no project {project:?}: create it first with `skein project create {project}`"
         )));
     }
-    // 256 random bits (two v4 UUIDs' worth of the OS generator).
-    let random = format!(
-        "{}{}",
-        uuid::Uuid::new_v4().simple(),
-        uuid::Uuid::new_v4().simple()
-    );
-    let secret = format!("{SECRET_PREFIX}{random}");
-    let id = format!("key_{}", &random[..12]);
+    let (secret, hash, id) = new_secret();
     let created_ms = now_ms();
     conn.execute(
         "INSERT INTO api_keys (id, project, label, secret_sha256, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![id, project, label, hash_secret(&secret), created_ms],
+        params![id, project, label, hash, created_ms],
     )?;
     Ok(NewKey {
         info: KeyInfo {
@@ -128,7 +149,7 @@ pub fn create_key(db: &Path, project: &str, label: &str) -> StoreResult<NewKey> 
 }
 
 /// Revokes a key by id; false if there is no such key (or it was already revoked).
-pub fn revoke_key(db: &Path, id: &str) -> StoreResult<bool> {
+fn revoke_key(db: &Path, id: &str) -> StoreResult<bool> {
     let conn = open(db)?;
     let n = conn.execute(
         "UPDATE api_keys SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms IS NULL",
@@ -137,7 +158,7 @@ pub fn revoke_key(db: &Path, id: &str) -> StoreResult<bool> {
     Ok(n > 0)
 }
 
-pub fn list_keys(db: &Path) -> StoreResult<Vec<KeyInfo>> {
+fn list_keys(db: &Path) -> StoreResult<Vec<KeyInfo>> {
     let conn = open(db)?;
     let mut stmt = conn.prepare(
         "SELECT id, project, label, created_ms, revoked_ms IS NOT NULL FROM api_keys ORDER BY project, created_ms",
@@ -156,19 +177,9 @@ pub fn list_keys(db: &Path) -> StoreResult<Vec<KeyInfo>> {
     Ok(keys)
 }
 
-/// What the server needs of the key table.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct KeyTable {
-    /// True once any key was ever created: from then on every data request needs a key, even
-    /// after the last one is revoked (revoking must never open a Skein up).
-    pub required: bool,
-    /// The active keys: secret hash → project.
-    pub active: Vec<(String, String)>,
-}
-
 /// Reads the key table. A database where keys were never created has no such table: that
 /// reads as no keys required.
-pub fn read_keys(conn: &Connection) -> StoreResult<KeyTable> {
+fn read_keys(conn: &Connection) -> StoreResult<KeyTable> {
     let exists: Option<String> = conn
         .query_row(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'api_keys'",
@@ -186,52 +197,4 @@ pub fn read_keys(conn: &Connection) -> StoreResult<KeyTable> {
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(KeyTable { required, active })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keys_are_stored_hashed_and_can_be_revoked() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("skein.db");
-        assert!(
-            create_key(&db, "team-a", "ci").is_err(),
-            "needs the project first"
-        );
-        assert!(create_project(&db, "team-a").unwrap());
-        assert!(!create_project(&db, "team-a").unwrap());
-        let key = create_key(&db, "team-a", "ci").unwrap();
-        assert!(key.secret.starts_with(SECRET_PREFIX));
-
-        let conn = Connection::open(&db).unwrap();
-        let table = read_keys(&conn).unwrap();
-        assert!(table.required);
-        assert_eq!(
-            table.active,
-            vec![(hash_secret(&key.secret), "team-a".to_string())]
-        );
-        let stored: String = conn
-            .query_row(
-                "SELECT group_concat(secret_sha256) FROM api_keys",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert!(
-            !stored.contains(&key.secret),
-            "the secret itself is never stored"
-        );
-
-        assert!(revoke_key(&db, &key.info.id).unwrap());
-        assert!(!revoke_key(&db, &key.info.id).unwrap());
-        let table = read_keys(&conn).unwrap();
-        assert!(table.active.is_empty());
-        assert!(
-            table.required,
-            "revoking the last key must not open Skein up"
-        );
-        assert!(list_keys(&db).unwrap()[0].revoked);
-    }
 }

@@ -35,29 +35,17 @@ use std::collections::HashMap;
 
 use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::{params_from_iter, Connection, OptionalExtension};
-use skein_model::metrics::{
-    self, BucketPoint, Histogram, Metric, MetricGroup, MetricKind, MetricQuery, MetricResponse,
-    Quantiles, Statistic, MAX_GROUPS,
-};
-use skein_model::stats::{quantile_sorted, Moments};
-use skein_model::trace::FeedbackStat;
-use skein_model::{TraceQuery, TraceSummary};
+use skein_model::metric_fold::MetricAccumulator;
+use skein_model::metrics::{Metric, MetricKind, MetricQuery, MetricResponse, Statistic};
+use skein_model::TraceQuery;
 
-use super::trace_filter;
+use super::list::trace_filter;
 use crate::store::{StoreError, StoreResult};
-
-/// About this many histogram bins (`metrics::nice_bins` picks a round width).
-const TARGET_BINS: usize = 30;
 
 /// Use `traces_by_start` when the time range covers less than this share of the project's
 /// span of trace starts: random primary-key lookups from the index cost about 5x a row of the
 /// sequential scan, hence 1/5.
 const INDEX_FRACTION: f64 = 0.2;
-
-/// Most values kept for quantiles and histograms (8 bytes each, twice with per-bucket
-/// quantiles). Beyond, the distributions are left out (the counts, sums and intervals stay)
-/// rather than risk the collector's memory on one request.
-const MAX_DISTRIBUTION_VALUES: usize = 20_000_000;
 
 /// Nanoseconds per millisecond.
 const MS_NS: i64 = 1_000_000;
@@ -78,8 +66,9 @@ pub(super) fn metrics(
         .map_err(|e| StoreError::Invalid(e.0))?;
     let kind = q.metric.kind();
     let per_bucket = matches!(q.metric.statistic(), Statistic::P50 | Statistic::P95);
-    let mut acc = Accumulator::new(bucket_ms, kind == MetricKind::Value, per_bucket);
+    let mut acc = MetricAccumulator::new(bucket_ms, kind == MetricKind::Value, per_bucket);
     let by_start = data.is_selective(from_ms, to_ms);
+    let mut buf = Vec::new();
 
     match &q.metric {
         Metric::Feedback(key) => {
@@ -94,7 +83,7 @@ pub(super) fn metrics(
                 scope.for_each(&tx, |row| {
                     if let ValueRef::Text(id) = row.column {
                         if let Some(score) = scores.mean(id) {
-                            acc.add(row.group, row.start_ns, score);
+                            acc.add(group_key(row.group, &mut buf), row.start_ns, score);
                         }
                     }
                 })?;
@@ -108,7 +97,7 @@ pub(super) fn metrics(
                     ValueRef::Integer(v) => v as f64,
                     _ => return,
                 };
-                acc.add(row.group, row.start_ns, value);
+                acc.add(group_key(row.group, &mut buf), row.start_ns, value);
             })?;
         }
     }
@@ -136,6 +125,24 @@ pub(super) fn metrics(
         groups,
         omitted_groups,
     })
+}
+
+/// A group's key as the accumulator takes it: the tag value's bytes, borrowed from SQLite's
+/// buffer (no allocation per row); a number by its text form; none without the tag.
+fn group_key<'a>(value: ValueRef<'a>, buf: &'a mut Vec<u8>) -> Option<&'a [u8]> {
+    match value {
+        ValueRef::Null => None,
+        ValueRef::Text(b) | ValueRef::Blob(b) => Some(b),
+        // Tag values are stored as text; a number is grouped by its text form.
+        ValueRef::Integer(i) => {
+            *buf = i.to_string().into_bytes();
+            Some(buf)
+        }
+        ValueRef::Real(r) => {
+            *buf = r.to_string().into_bytes();
+            Some(buf)
+        }
+    }
 }
 
 /// A trace metric's value, REAL so that sums of squares of token counts cannot overflow.
@@ -413,263 +420,4 @@ fn hex_id(id: &[u8]) -> Option<u128> {
         n = (n << 4) | u128::from(digit);
     }
     Some(n)
-}
-
-/// One group being aggregated.
-struct GroupAcc {
-    value: Option<String>,
-    buckets: HashMap<i64, Moments>,
-    values: Vec<f64>,
-    bucket_values: HashMap<i64, Vec<f64>>,
-}
-
-/// Aggregates the rows of a scope as they stream by.
-struct Accumulator {
-    bucket_ns: i64,
-    bucket_ms: i64,
-    keep_values: bool,
-    per_bucket: bool,
-    kept: usize,
-    slot_of: HashMap<Vec<u8>, usize>,
-    untagged: Option<usize>,
-    groups: Vec<GroupAcc>,
-}
-
-impl Accumulator {
-    fn new(bucket_ms: i64, keep_values: bool, per_bucket: bool) -> Accumulator {
-        Accumulator {
-            bucket_ns: bucket_ms.saturating_mul(MS_NS).max(1),
-            bucket_ms: bucket_ms.max(1),
-            keep_values,
-            per_bucket,
-            kept: 0,
-            slot_of: HashMap::new(),
-            untagged: None,
-            groups: Vec::new(),
-        }
-    }
-
-    fn new_group(&mut self, value: Option<String>) -> usize {
-        self.groups.push(GroupAcc {
-            value,
-            buckets: HashMap::new(),
-            values: Vec::new(),
-            bucket_values: HashMap::new(),
-        });
-        self.groups.len() - 1
-    }
-
-    /// The group of a tag value, looked up by the bytes SQLite hands out.
-    fn slot(&mut self, group: ValueRef<'_>) -> usize {
-        let bytes: Vec<u8>;
-        let key: &[u8] = match group {
-            ValueRef::Null => {
-                if let Some(slot) = self.untagged {
-                    return slot;
-                }
-                let slot = self.new_group(None);
-                self.untagged = Some(slot);
-                return slot;
-            }
-            ValueRef::Text(b) | ValueRef::Blob(b) => b,
-            // Tag values are stored as text; a number is grouped by its text form.
-            ValueRef::Integer(i) => {
-                bytes = i.to_string().into_bytes();
-                &bytes
-            }
-            ValueRef::Real(r) => {
-                bytes = r.to_string().into_bytes();
-                &bytes
-            }
-        };
-        if let Some(&slot) = self.slot_of.get(key) {
-            return slot;
-        }
-        let slot = self.new_group(Some(String::from_utf8_lossy(key).into_owned()));
-        self.slot_of.insert(key.to_vec(), slot);
-        slot
-    }
-
-    fn add(&mut self, group: ValueRef<'_>, start_ns: i64, value: f64) {
-        // A non-finite value (an infinite cost from a broken client) would turn every sum it
-        // joins into inf or NaN, which JSON cannot carry: it is left out.
-        if !value.is_finite() {
-            return;
-        }
-        let slot = self.slot(group);
-        let bucket = start_ns.div_euclid(self.bucket_ns);
-        let g = &mut self.groups[slot];
-        g.buckets.entry(bucket).or_default().push(value);
-        if self.keep_values && self.kept < MAX_DISTRIBUTION_VALUES {
-            self.kept += 1;
-            g.values.push(value);
-            if self.per_bucket {
-                g.bucket_values.entry(bucket).or_default().push(value);
-            }
-        }
-    }
-
-    /// The groups, largest first and at most `MAX_GROUPS` of them (with how many were left
-    /// out), and the shared histogram bins.
-    fn finish(self, kind: MetricKind) -> (Vec<MetricGroup>, u64, Vec<f64>) {
-        let complete = self.kept < MAX_DISTRIBUTION_VALUES;
-        let bucket_ms = self.bucket_ms;
-        let mut accs = self.groups;
-        // Largest first; traces without the tag after tagged groups of the same size.
-        let size = |g: &GroupAcc| g.buckets.values().map(|m| m.n).sum::<u64>();
-        accs.sort_by_cached_key(|g| {
-            (
-                std::cmp::Reverse(size(g)),
-                g.value.is_none(),
-                g.value.clone(),
-            )
-        });
-        let omitted = accs.len().saturating_sub(MAX_GROUPS) as u64;
-        accs.truncate(MAX_GROUPS);
-
-        let mut groups = Vec::with_capacity(accs.len());
-        let mut sorted_values = Vec::with_capacity(accs.len());
-        for mut acc in accs {
-            let mut buckets: Vec<(i64, Moments)> = acc.buckets.into_iter().collect();
-            buckets.sort_unstable_by_key(|(b, _)| *b);
-            let mut total = Moments::default();
-            let series = buckets
-                .iter()
-                .map(|(b, m)| {
-                    total.merge(m);
-                    let mut point = BucketPoint {
-                        start_ms: b.saturating_mul(bucket_ms),
-                        n: m.n,
-                        mean: m.mean().unwrap_or(0.0),
-                        sum: m.sum,
-                        sum_sq: m.sum_sq,
-                        p50: None,
-                        p95: None,
-                    };
-                    if let (true, Some(vals)) = (complete, acc.bucket_values.get_mut(b)) {
-                        vals.sort_unstable_by(f64::total_cmp);
-                        point.p50 = quantile_sorted(vals, 0.5);
-                        point.p95 = quantile_sorted(vals, 0.95);
-                    }
-                    point
-                })
-                .collect();
-            acc.values.sort_unstable_by(f64::total_cmp);
-            let quantiles = if complete {
-                quantiles(&acc.values)
-            } else {
-                None
-            };
-            groups.push(MetricGroup {
-                value: acc.value,
-                n: total.n,
-                sum: total.sum,
-                sum_sq: total.sum_sq,
-                mean: total.mean().unwrap_or(0.0),
-                sd: total.sd(),
-                ci: metrics::group_ci(kind, &total),
-                quantiles,
-                histogram: None,
-                series,
-            });
-            sorted_values.push(acc.values);
-        }
-        let bins = shared_bins(&groups);
-        if !bins.is_empty() {
-            for (g, vals) in groups.iter_mut().zip(&sorted_values) {
-                g.histogram = Some(histogram(vals, &bins));
-            }
-        }
-        (groups, omitted, bins)
-    }
-}
-
-fn quantiles(sorted: &[f64]) -> Option<Quantiles> {
-    let at = |q| quantile_sorted(sorted, q);
-    Some(Quantiles {
-        min: at(0.0)?,
-        p25: at(0.25)?,
-        p50: at(0.5)?,
-        p75: at(0.75)?,
-        p95: at(0.95)?,
-        p99: at(0.99)?,
-        max: at(1.0)?,
-    })
-}
-
-/// Bins from the smallest value of any group to the largest group p99: a single far outlier
-/// would otherwise squash every other value into the first bar. None without quantiles.
-fn shared_bins(groups: &[MetricGroup]) -> Vec<f64> {
-    let low = groups
-        .iter()
-        .filter_map(|g| g.quantiles.map(|q| q.min))
-        .fold(f64::INFINITY, f64::min);
-    let high = groups
-        .iter()
-        .filter_map(|g| g.quantiles.map(|q| q.p99))
-        .fold(f64::NEG_INFINITY, f64::max);
-    metrics::nice_bins(low, high, TARGET_BINS)
-}
-
-/// Exact counts of sorted values per bin: bin i is [edge i, edge i+1), the last one closed;
-/// values past the last edge are `above`.
-fn histogram(sorted: &[f64], edges: &[f64]) -> Histogram {
-    let below = |edge: f64| sorted.partition_point(|v| *v < edge);
-    let last = edges.len() - 1;
-    let within = sorted.partition_point(|v| *v <= edges[last]);
-    let mut counts = Vec::with_capacity(last);
-    for i in 0..last {
-        let end = if i + 1 == last {
-            within
-        } else {
-            below(edges[i + 1])
-        };
-        // The first bin also takes any value a rounding of the first edge left below it.
-        let start = if i == 0 { 0 } else { below(edges[i]) };
-        counts.push(end.saturating_sub(start) as u64);
-    }
-    Histogram {
-        counts,
-        above: (sorted.len() - within) as u64,
-    }
-}
-
-/// Fills `TraceSummary::feedback` for a page of the trace list: per trace and key, how many
-/// feedback records and their mean score, through `feedback_by_trace`. Feedback posted with
-/// only a run id has its run's trace from the moment the run is stored (`insert_feedback`,
-/// `attach_waiting_feedback`), so the trace id alone finds all of it.
-pub(super) fn add_feedback_summaries(
-    conn: &Connection,
-    project: &str,
-    traces: &mut [TraceSummary],
-) -> StoreResult<()> {
-    if traces.is_empty() {
-        return Ok(());
-    }
-    let marks = vec!["?"; traces.len()].join(", ");
-    let sql = format!(
-        "SELECT trace_id, key, count(*), avg(score) FROM feedback \
-         WHERE project = ? AND trace_id IN ({marks}) \
-         GROUP BY trace_id, key ORDER BY trace_id, key"
-    );
-    let args: Vec<SqlValue> = std::iter::once(SqlValue::from(project.to_string()))
-        .chain(traces.iter().map(|t| SqlValue::from(t.trace_id.clone())))
-        .collect();
-    let mut stmt = conn.prepare(&sql)?;
-    let mut rows = stmt.query(params_from_iter(args))?;
-    let mut by_trace: HashMap<String, Vec<FeedbackStat>> = HashMap::new();
-    while let Some(row) = rows.next()? {
-        let trace_id: String = row.get(0)?;
-        by_trace.entry(trace_id).or_default().push(FeedbackStat {
-            key: row.get(1)?,
-            count: row.get::<_, i64>(2)?.max(0) as u64,
-            mean: row.get(3)?,
-        });
-    }
-    for t in traces {
-        if let Some(stats) = by_trace.remove(&t.trace_id) {
-            t.feedback = stats;
-        }
-    }
-    Ok(())
 }

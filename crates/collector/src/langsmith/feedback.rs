@@ -16,9 +16,10 @@ use serde_json::{Map, Value};
 use skein_model::{Feedback, NewFeedback};
 use uuid::Uuid;
 
-use super::{authorize, ids, locate_run, project_by_uuid, run};
+use super::projects::{locate_run, project_by_uuid};
+use super::{ids, run};
+use crate::context::{AppState, KeyScope};
 use crate::error::ApiError;
-use crate::server::AppState;
 
 const MAX_KEY_LEN: usize = 128;
 const MAX_COMMENT_LEN: usize = 16 * 1024;
@@ -89,7 +90,7 @@ fn score_of(score: Option<&Value>) -> Result<Option<f64>, ApiError> {
 /// Stores one LangSmith feedback record; answers it as LangSmith would.
 pub async fn store(
     state: &AppState,
-    key_scope: Option<&str>,
+    scope: &KeyScope,
     body: Value,
     when_unknown: WhenUnknown,
 ) -> Result<Value, ApiError> {
@@ -151,7 +152,10 @@ pub async fn store(
                 (Some(root), _) => root.project,
                 (None, Some(p)) => p,
                 (None, None) if trace.is_some() || when_unknown == WhenUnknown::StoreAnyway => {
-                    skein_model::DEFAULT_PROJECT.to_string()
+                    scope
+                        .project()
+                        .unwrap_or(skein_model::DEFAULT_PROJECT)
+                        .to_string()
                 }
                 (None, None) => {
                     return Err(ApiError::NotFound(format!(
@@ -163,7 +167,7 @@ pub async fn store(
             (project, trace.as_ref().map(ids::trace_hex))
         }
     };
-    authorize(key_scope, &project)?;
+    scope.allows(&project)?;
 
     let source = fb.feedback_source.as_ref().and_then(Value::as_object);
     let new = NewFeedback {

@@ -9,7 +9,7 @@
 
 use serde_json::Value;
 
-use crate::ingest::langsmith::run::parse_time;
+use super::run::parse_time;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Arg {

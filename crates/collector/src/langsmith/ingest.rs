@@ -1,51 +1,26 @@
-//! LangSmith's REST API as the unmodified LangSmith SDK uses it, under `/api/langsmith` on the
-//! HTTP address: users set `LANGSMITH_ENDPOINT=http://localhost:8080/api/langsmith`.
-//!
-//! Ingest (this module): `GET /info`, `POST /runs/multipart` (plain or `Content-Encoding:
-//! zstd`), `POST /runs/batch`, `POST /runs`, `PATCH /runs/{id}`, `POST /feedback` and
-//! `POST /otel/v1/traces` (the SDK's OTel mode: OTLP with a `langsmith-project` header).
-//! Reads (`crate::api::langsmith`): `GET /sessions`, `GET /sessions/{id}`, `POST /sessions`,
-//! `POST /runs/query`, `GET /runs/{id}`.
-//!
-//! A run becomes a span (`run`), its ids are mapped deterministically (`ids`), and its pieces
-//! (a `post`, later a `patch`, re-sent copies) are merged in the store (`Store::upsert_spans`
-//! with `run::merge_spans`), so a run is one span however it arrives. A duplicate is success
-//! (LangSmith's 409 means the same to the SDK). Feedback goes to Skein's feedback store
-//! (`feedback`).
-//!
-//! What `/info` announces steers the SDK: multipart with zstd (the default), multipart
-//! without compression, or `/runs/batch`. `SKEIN_LANGSMITH_INGEST` (`multipart-zstd`,
-//! `multipart`, `batch`) chooses; the SDK's own `LANGSMITH_DISABLE_RUN_COMPRESSION=true`
-//! turns zstd off on its side. Every mode is always accepted whatever `/info` said.
-
-pub mod feedback;
-pub mod ids;
-pub mod multipart;
-pub mod run;
+//! The LangSmith SDK's writes: `/info`, runs (multipart, batch, single post and patch), feedback
+//! and the SDK's OTel mode. Each run becomes a span piece (`run`); all pieces of a request are
+//! checked against the content limits and the key's project before any is stored.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use serde_json::{json, Map, Value};
-use skein_model::span::Span;
 use uuid::Uuid;
 
-use self::multipart::{Op, Part};
-use crate::api::langsmith as reads;
+use super::multipart::{self, Op, Part};
+use super::projects::{check_project, locate_run, project_by_uuid, remember_project};
+use super::{feedback, ids, run};
+use crate::context::{AppState, KeyScope};
 use crate::error::ApiError;
 use crate::ingest::body::read_limited;
 use crate::ingest::limits;
 use crate::ingest::otlp;
-use crate::server::AppState;
 
-/// Where the API is served.
-pub const PREFIX: &str = "/api/langsmith";
 /// Chooses what `/info` tells the SDK to send (see the module docs).
 pub const INGEST_ENV: &str = "SKEIN_LANGSMITH_INGEST";
 /// The LangSmith server version announced: at least 0.8.10, so the SDK sends feedback along
@@ -86,114 +61,7 @@ impl IngestMode {
     }
 }
 
-/// The routes, all under `PREFIX`.
-pub fn router() -> Router<AppState> {
-    let route = |path: &str| format!("{PREFIX}{path}");
-    Router::new()
-        .route(&route("/info"), get(info))
-        .route(&route("/runs/multipart"), post(runs_multipart))
-        .route(&route("/runs/batch"), post(runs_batch))
-        .route(&route("/runs/query"), post(reads::query_runs))
-        .route(&route("/runs"), post(create_run))
-        .route(&route("/runs/{id}"), get(reads::read_run).patch(update_run))
-        .route(&route("/feedback"), post(create_feedback))
-        .route(
-            &route("/sessions"),
-            get(reads::list_sessions).post(reads::create_session),
-        )
-        .route(&route("/sessions/{id}"), get(reads::read_session))
-        .route(&route("/otel/v1/traces"), post(otel_traces))
-        .layer(Extension(IngestMode::from_env()))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Keys and projects
-
-/// The project the request's API key is for, when Skein has keys (set by `auth::require_key`,
-/// which has already checked the key; clients cannot set it).
-pub fn key_scope(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(crate::auth::SCOPE_HEADER)
-        .and_then(|v| v.to_str().ok())
-}
-
-/// Whether a request whose key is scoped to `scope` may write to or read from `project`. Every
-/// LangSmith handler calls it for each project it touches: the SDK names the project in each
-/// run (`session_name`), so a run for another project than the key's is refused, not moved.
-pub fn authorize(scope: Option<&str>, project: &str) -> Result<(), ApiError> {
-    match scope {
-        Some(scope) if scope != project => Err(ApiError::Forbidden(format!(
-            "this API key is for project {scope:?}, not {project:?}"
-        ))),
-        _ => Ok(()),
-    }
-}
-
-/// Longest project name accepted (as for `x-skein-project`).
-const MAX_PROJECT_NAME: usize = 128;
-
-/// A project name as the rest of Skein accepts it (see `server::project_from_headers`).
-pub fn check_project(name: &str) -> Result<String, String> {
-    let name = name.trim();
-    if name.is_empty() || name.len() > MAX_PROJECT_NAME || name.chars().any(char::is_control) {
-        return Err(format!(
-            "project name {name:?} must be 1 to {MAX_PROJECT_NAME} printable characters"
-        ));
-    }
-    Ok(name.to_string())
-}
-
-/// Project names by their LangSmith UUID, as seen in uploads and listings. A name's UUID never
-/// changes, so an entry never goes stale; it saves a scan of every trace (`Store::projects`)
-/// each time the SDK names a project by UUID (every `list_runs` page does).
-static PROJECT_NAMES: OnceLock<Mutex<HashMap<Uuid, String>>> = OnceLock::new();
-/// Beyond this many names the cache starts over (a bound, not a working-set size).
-const MAX_CACHED_PROJECTS: usize = 10_000;
-
-pub fn remember_project(name: &str) {
-    let names = PROJECT_NAMES.get_or_init(Default::default);
-    if let Ok(mut names) = names.lock() {
-        if names.len() >= MAX_CACHED_PROJECTS {
-            names.clear();
-        }
-        names
-            .entry(ids::project_uuid(name))
-            .or_insert_with(|| name.to_string());
-    }
-}
-
-fn cached_project(id: &Uuid) -> Option<String> {
-    PROJECT_NAMES
-        .get()
-        .and_then(|names| names.lock().ok()?.get(id).cloned())
-}
-
-/// The project whose LangSmith UUID this is, among the projects that have data.
-pub async fn project_by_uuid(state: &AppState, id: &Uuid) -> Result<Option<String>, ApiError> {
-    if let Some(name) = cached_project(id) {
-        return Ok(Some(name));
-    }
-    let projects = state.store.projects().await?;
-    for p in &projects {
-        remember_project(&p.name);
-    }
-    Ok(projects
-        .into_iter()
-        .map(|p| p.name)
-        .find(|name| ids::project_uuid(name) == *id))
-}
-
-/// The span of a run, found by the run's UUID alone, in any project. The hash is checked
-/// against the UUID kept in the span, so a collision across traces cannot mix runs up.
-pub async fn locate_run(state: &AppState, run: &Uuid) -> Result<Option<Span>, ApiError> {
-    let hashed = state.store.find_spans(&ids::span_hex(run), 10).await?;
-    Ok(hashed.into_iter().find(|s| run::run_id_of(s) == *run))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Handlers
-
-async fn info(
+pub(super) async fn info(
     Extension(mode): Extension<IngestMode>,
     State(state): State<AppState>,
 ) -> Json<Value> {
@@ -258,6 +126,7 @@ struct Piece {
 /// them. Pieces that cannot be used are reported in `report.skipped`.
 async fn ingest_pieces(
     state: &AppState,
+    scope: &KeyScope,
     headers: &HeaderMap,
     pieces: Vec<Piece>,
     mut attachments: HashMap<Uuid, Vec<Value>>,
@@ -290,10 +159,9 @@ async fn ingest_pieces(
         }
     }
 
-    let key = key_scope(headers);
     let header_project = headers
         .get("langsmith-project")
-        .and_then(|v| v.to_str().ok())
+        .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
         .and_then(|p| check_project(p).ok());
     let now_ns = now_ns();
     let mut spans = Vec::new();
@@ -356,8 +224,9 @@ async fn ingest_pieces(
             .or(by_session)
             .or_else(|| stored.map(|s| s.project))
             .or_else(|| header_project.clone())
+            .or_else(|| scope.project().map(str::to_string))
             .unwrap_or_else(|| skein_model::DEFAULT_PROJECT.to_string());
-        authorize(key, &project)?;
+        scope.allows(&project)?;
         remember_project(&project);
         let files = attachments.remove(&run_id).unwrap_or_default();
         match run::to_span(&run_id, &fields, &project, &files, now_ns) {
@@ -366,7 +235,7 @@ async fn ingest_pieces(
         }
     }
     report.runs = spans.len();
-    state.store.upsert_spans(spans, run::merge_spans).await?;
+    state.store.write_span_pieces(spans).await?;
     Ok(())
 }
 
@@ -387,8 +256,9 @@ fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
         .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
 }
 
-async fn runs_multipart(
+pub(super) async fn runs_multipart(
     State(state): State<AppState>,
+    scope: KeyScope,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -409,17 +279,10 @@ async fn runs_multipart(
             Part::Feedback(value) => feedback.push(value),
         }
     }
-    ingest_pieces(&state, &headers, pieces, attachments, &mut report).await?;
+    ingest_pieces(&state, &scope, &headers, pieces, attachments, &mut report).await?;
     // After the runs: feedback in the same upload is usually about them.
     for value in feedback {
-        match feedback::store(
-            &state,
-            key_scope(&headers),
-            value,
-            feedback::WhenUnknown::StoreAnyway,
-        )
-        .await
-        {
+        match feedback::store(&state, &scope, value, feedback::WhenUnknown::StoreAnyway).await {
             Ok(_) => report.feedback += 1,
             Err(ApiError::Store(e)) => return Err(ApiError::Store(e)),
             Err(e) => report.skipped.push(format!("feedback: {e}")),
@@ -477,8 +340,9 @@ fn pieces_of(list: Option<&Value>, op: Op, report: &mut Report) -> Result<Vec<Pi
     Ok(pieces)
 }
 
-async fn runs_batch(
+pub(super) async fn runs_batch(
     State(state): State<AppState>,
+    scope: KeyScope,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -492,7 +356,15 @@ async fn runs_batch(
     let mut report = Report::default();
     let mut pieces = pieces_of(batch.get("post"), Op::Post, &mut report)?;
     pieces.extend(pieces_of(batch.get("patch"), Op::Patch, &mut report)?);
-    ingest_pieces(&state, &headers, pieces, HashMap::new(), &mut report).await?;
+    ingest_pieces(
+        &state,
+        &scope,
+        &headers,
+        pieces,
+        HashMap::new(),
+        &mut report,
+    )
+    .await?;
     if report.nothing_usable() {
         return Err(ApiError::BadRequest(format!(
             "no run in the batch could be used: {}",
@@ -505,6 +377,7 @@ async fn runs_batch(
 /// `POST /runs` and `PATCH /runs/{id}` (`Client(auto_batch_tracing=False)`).
 async fn single_run(
     state: &AppState,
+    scope: &KeyScope,
     headers: &HeaderMap,
     body: Body,
     op: Op,
@@ -532,6 +405,7 @@ async fn single_run(
     let mut report = Report::default();
     ingest_pieces(
         state,
+        scope,
         headers,
         vec![Piece { op, run, fields }],
         HashMap::new(),
@@ -544,25 +418,28 @@ async fn single_run(
     Ok(report.answer())
 }
 
-async fn create_run(
+pub(super) async fn create_run(
     State(state): State<AppState>,
+    scope: KeyScope,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    single_run(&state, &headers, body, Op::Post, None).await
+    single_run(&state, &scope, &headers, body, Op::Post, None).await
 }
 
-async fn update_run(
+pub(super) async fn update_run(
     State(state): State<AppState>,
+    scope: KeyScope,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    single_run(&state, &headers, body, Op::Patch, Some(&id)).await
+    single_run(&state, &scope, &headers, body, Op::Patch, Some(&id)).await
 }
 
-async fn create_feedback(
+pub(super) async fn create_feedback(
     State(state): State<AppState>,
+    scope: KeyScope,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
@@ -570,7 +447,7 @@ async fn create_feedback(
     let value = parse_json(&bytes)?;
     feedback::store(
         &state,
-        key_scope(&headers),
+        &scope,
         value,
         feedback::WhenUnknown::WaitThenNotFound,
     )
@@ -579,27 +456,28 @@ async fn create_feedback(
 }
 
 /// The SDK's OTel mode: OTLP as `/v1/traces` takes it, the project named by `langsmith-project`.
-async fn otel_traces(
+pub(super) async fn otel_traces(
     state: State<AppState>,
+    scope: KeyScope,
     mut headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     let project = headers
         .get("langsmith-project")
-        .and_then(|v| v.to_str().ok())
-        .map(check_project)
+        .map(|v| {
+            std::str::from_utf8(v.as_bytes())
+                .map_err(|_| "langsmith-project is not UTF-8 text".to_string())
+                .and_then(check_project)
+        })
         .transpose()
         .map_err(ApiError::BadRequest)?;
-    authorize(
-        key_scope(&headers),
-        project.as_deref().unwrap_or(skein_model::DEFAULT_PROJECT),
-    )?;
     if let Some(project) = project {
+        scope.allows(&project)?;
         if !headers.contains_key(skein_model::PROJECT_HEADER) {
-            let value = HeaderValue::from_str(&project)
+            let value = HeaderValue::from_bytes(project.as_bytes())
                 .map_err(|_| ApiError::BadRequest("langsmith-project is not valid text".into()))?;
             headers.insert(skein_model::PROJECT_HEADER, value);
         }
     }
-    otlp::export(state, headers, body).await
+    otlp::export(state, scope, headers, body).await
 }

@@ -50,7 +50,7 @@ pub fn span_hex(run: &Uuid) -> String {
     if id == [0; 8] {
         id[7] = 1;
     }
-    crate::ingest::otlp::hex(&id)
+    skein_model::span::to_hex(&id)
 }
 
 /// The UUID the SDK sees for a project.
@@ -69,7 +69,7 @@ pub fn synthetic_run_id(span_hex: &str) -> Uuid {
 /// The span id inside a synthetic run UUID, if it is one.
 pub fn synthetic_span(run: &Uuid) -> Option<String> {
     let bytes = run.as_bytes();
-    (bytes[..8] == [0; 8]).then(|| crate::ingest::otlp::hex(&bytes[8..]))
+    (bytes[..8] == [0; 8]).then(|| skein_model::span::to_hex(&bytes[8..]))
 }
 
 #[cfg(test)]

@@ -1,18 +1,15 @@
 //! The LangSmith SDK's reads, served from Skein's store under `/api/langsmith`: projects as
 //! sessions (`GET /sessions`, `GET /sessions/{id}`, `POST /sessions`), `POST /runs/query`
 //! (what `Client.list_runs` and `read_run(load_child_runs=True)` send) and `GET /runs/{id}`.
-//! Routes are registered by `crate::ingest::langsmith::router`.
+//! Routes are registered by `super::router`.
 //!
 //! Projects exist in Skein as soon as they are named, so a session looked up by name is
 //! always found (with no runs until some arrive); its id is the stable UUIDv5 of its name.
-
-mod filter;
 
 use std::collections::HashSet;
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::HeaderMap;
 use axum::Json;
 use serde_json::{json, Value};
 use skein_model::query::parse_query_string;
@@ -20,11 +17,11 @@ use skein_model::span::Span;
 use skein_model::{ProjectInfo, TraceQuery};
 use uuid::Uuid;
 
+use super::filter;
+use super::projects::{check_project, locate_run, project_by_uuid, remember_project};
+use super::{ids, run};
+use crate::context::{AppState, KeyScope};
 use crate::error::{ApiError, ApiResult};
-use crate::ingest::langsmith::{
-    authorize, check_project, ids, key_scope, locate_run, project_by_uuid, remember_project, run,
-};
-use crate::server::AppState;
 
 /// Runs answered per `/runs/query` page unless the query asks for fewer.
 const DEFAULT_RUN_LIMIT: usize = 100;
@@ -52,7 +49,7 @@ fn session_json(name: &str, info: Option<&ProjectInfo>) -> Value {
 /// `GET /sessions?name=...&limit=...` (also `name_contains`, `id`, `offset`).
 pub async fn list_sessions(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    scope: KeyScope,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Json<Vec<Value>>> {
     let pairs = parse_query_string(query.as_deref().unwrap_or(""));
@@ -103,8 +100,8 @@ pub async fn list_sessions(
         }
     }
     // A scoped key lists its own project only.
-    if let Some(scope) = key_scope(&headers) {
-        out.retain(|s| s["name"].as_str() == Some(scope));
+    if let Some(own) = scope.project() {
+        out.retain(|s| s["name"].as_str() == Some(own));
     }
     Ok(Json(out.into_iter().skip(offset).take(limit).collect()))
 }
@@ -112,7 +109,7 @@ pub async fn list_sessions(
 /// `GET /sessions/{id}`.
 pub async fn read_session(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    scope: KeyScope,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let uuid = ids::parse_uuid(&id)
@@ -122,7 +119,7 @@ pub async fn read_session(
         .iter()
         .find(|p| ids::project_uuid(&p.name) == uuid)
         .ok_or_else(|| ApiError::NotFound(format!("no session {id}")))?;
-    authorize(key_scope(&headers), &info.name)?;
+    scope.allows(&info.name)?;
     Ok(Json(session_json(&info.name, Some(info))))
 }
 
@@ -130,7 +127,7 @@ pub async fn read_session(
 /// project as it is.
 pub async fn create_session(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    scope: KeyScope,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     let body: Value = serde_json::from_slice(&body)
@@ -140,7 +137,7 @@ pub async fn create_session(
         .and_then(Value::as_str)
         .ok_or_else(|| ApiError::BadRequest("a session needs a \"name\"".into()))?;
     let name = check_project(name).map_err(ApiError::BadRequest)?;
-    authorize(key_scope(&headers), &name)?;
+    scope.allows(&name)?;
     let projects = state.store.projects().await?;
     let info = projects.iter().find(|p| p.name == name);
     Ok(Json(session_json(&name, info)))
@@ -149,7 +146,7 @@ pub async fn create_session(
 /// `GET /runs/{id}`.
 pub async fn read_run(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    scope: KeyScope,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let uuid = ids::parse_uuid(&id)
@@ -164,7 +161,7 @@ pub async fn read_run(
         )),
                 None => ApiError::NotFound(format!("no run {uuid}")),
             })?;
-    authorize(key_scope(&headers), &span.project)?;
+    scope.allows(&span.project)?;
     Ok(Json(run::run_of(&span)))
 }
 
@@ -281,7 +278,7 @@ fn pinned_name(expr: &filter::Arg) -> Option<String> {
 /// `POST /runs/query`.
 pub async fn query_runs(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    scope: KeyScope,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     let body: Value = serde_json::from_slice(&body)
@@ -349,7 +346,6 @@ pub async fn query_runs(
         .into_iter()
         .next()
         .or(uuid_list(q.get("trace_id"), "trace_id")?.into_iter().next());
-    let key = key_scope(&headers);
 
     // By run ids, by trace or by parent: a bounded list, paged by offset.
     if !run_ids.is_empty() || trace.is_some() || parent.is_some() {
@@ -359,7 +355,7 @@ pub async fn query_runs(
             for id in run_ids {
                 if let Some(span) = locate_run(&state, &id).await? {
                     if seen.insert(id) {
-                        authorize(key, &span.project)?;
+                        scope.allows(&span.project)?;
                         runs.push(run::run_of(&span));
                     }
                 }
@@ -370,7 +366,7 @@ pub async fn query_runs(
                 ApiError::BadRequest("a run query needs a trace or a parent_run".into())
             })?;
             if let Some(span) = find_trace(&state, &anchor, trace.is_some(), &sessions).await? {
-                authorize(key, &span.0)?;
+                scope.allows(&span.0)?;
                 let spans = state.store.trace_spans(&span.0, &span.1).await?;
                 runs = run::runs_of(&spans);
             }
@@ -406,7 +402,7 @@ pub async fn query_runs(
     }
     let names = session_names(&state, &sessions).await?;
     for name in names.iter().flatten() {
-        authorize(key, name)?;
+        scope.allows(name)?;
     }
     let (mut session_index, mut trace_cursor) = match cursor {
         None => (0, None),

@@ -1,0 +1,63 @@
+//! LangSmith's REST API as the unmodified LangSmith SDK uses it, under `/api/langsmith` on the
+//! HTTP address: users set `LANGSMITH_ENDPOINT=http://localhost:8080/api/langsmith`.
+//!
+//! Ingest (`ingest`): `GET /info`, `POST /runs/multipart` (plain or `Content-Encoding:
+//! zstd`), `POST /runs/batch`, `POST /runs`, `PATCH /runs/{id}`, `POST /feedback` and
+//! `POST /otel/v1/traces` (the SDK's OTel mode: OTLP with a `langsmith-project` header).
+//! Reads (`reads`): `GET /sessions`, `GET /sessions/{id}`, `POST /sessions`,
+//! `POST /runs/query`, `GET /runs/{id}`.
+//!
+//! A run becomes a span (`run`), its ids are mapped deterministically (`ids`), and its pieces
+//! (a `post`, later a `patch`, re-sent copies) are stored as pieces of one span
+//! (`SpanStore::write_span_pieces`, folded by `skein_model::span_pieces`), so a run is one span
+//! however it arrives. A duplicate is success
+//! (LangSmith's 409 means the same to the SDK). Feedback goes to Skein's feedback store
+//! (`feedback`). Projects, their UUIDs and what a key may touch: `projects`; the LangSmith
+//! query filter language: `filter`; multipart bodies: `multipart`.
+//!
+//! What `/info` announces steers the SDK: multipart with zstd (the default), multipart
+//! without compression, or `/runs/batch`. `SKEIN_LANGSMITH_INGEST` (`multipart-zstd`,
+//! `multipart`, `batch`) chooses; the SDK's own `LANGSMITH_DISABLE_RUN_COMPRESSION=true`
+//! turns zstd off on its side. Every mode is always accepted whatever `/info` said.
+
+mod feedback;
+mod filter;
+pub mod ids;
+mod ingest;
+pub mod multipart;
+mod projects;
+mod reads;
+pub mod run;
+
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+
+pub use ingest::{IngestMode, ANNOUNCED_VERSION, INGEST_ENV};
+
+use crate::context::AppState;
+
+/// Where the API is served.
+pub const PREFIX: &str = "/api/langsmith";
+
+/// The routes, all under `PREFIX`.
+pub fn router() -> Router<AppState> {
+    let route = |path: &str| format!("{PREFIX}{path}");
+    Router::new()
+        .route(&route("/info"), get(ingest::info))
+        .route(&route("/runs/multipart"), post(ingest::runs_multipart))
+        .route(&route("/runs/batch"), post(ingest::runs_batch))
+        .route(&route("/runs/query"), post(reads::query_runs))
+        .route(&route("/runs"), post(ingest::create_run))
+        .route(
+            &route("/runs/{id}"),
+            get(reads::read_run).patch(ingest::update_run),
+        )
+        .route(&route("/feedback"), post(ingest::create_feedback))
+        .route(
+            &route("/sessions"),
+            get(reads::list_sessions).post(reads::create_session),
+        )
+        .route(&route("/sessions/{id}"), get(reads::read_session))
+        .route(&route("/otel/v1/traces"), post(ingest::otel_traces))
+        .layer(Extension(IngestMode::from_env()))
+}

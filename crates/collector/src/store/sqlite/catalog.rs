@@ -1,0 +1,92 @@
+//! What is stored, for the pickers: projects, services, tag keys and values with their counts
+//! (kept by the writer in `services` and `tag_values`).
+
+use rusqlite::{params, Connection};
+use skein_model::{ProjectInfo, ServiceInfo, TagKeyInfo, TagValueInfo};
+
+use crate::store::StoreResult;
+
+pub(super) fn projects(conn: &Connection) -> StoreResult<Vec<ProjectInfo>> {
+    let mut stmt = conn.prepare(
+        "SELECT project, count(*), sum(span_count), max(end_ns) FROM traces \
+         GROUP BY project ORDER BY project",
+    )?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(ProjectInfo {
+                name: r.get(0)?,
+                trace_count: r.get::<_, i64>(1)? as u64,
+                span_count: r.get::<_, i64>(2)? as u64,
+                last_seen_ns: r.get(3)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+pub(super) fn services(conn: &Connection, project: &str) -> StoreResult<Vec<ServiceInfo>> {
+    let mut stmt = conn.prepare(
+        "SELECT name, span_count, error_count FROM services WHERE project = ?1 \
+         ORDER BY span_count DESC, name",
+    )?;
+    let rows = stmt
+        .query_map(params![project], |r| {
+            Ok(ServiceInfo {
+                name: r.get(0)?,
+                span_count: r.get::<_, i64>(1)? as u64,
+                error_count: r.get::<_, i64>(2)? as u64,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+pub(super) fn tag_keys(conn: &Connection, project: &str) -> StoreResult<Vec<TagKeyInfo>> {
+    let mut stmt = conn.prepare(
+        "SELECT key, sum(trace_count) AS n FROM tag_values WHERE project = ?1 \
+         GROUP BY key HAVING n > 0 ORDER BY n DESC, key LIMIT 500",
+    )?;
+    let rows = stmt
+        .query_map(params![project], |r| {
+            Ok(TagKeyInfo {
+                key: r.get(0)?,
+                trace_count: r.get::<_, i64>(1)? as u64,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// The values of a tag key starting with `prefix` (as typed: `%` and `_` are plain
+/// characters), most used first.
+pub(super) fn tag_values(
+    conn: &Connection,
+    project: &str,
+    key: &str,
+    prefix: Option<&str>,
+    limit: u32,
+) -> StoreResult<Vec<TagValueInfo>> {
+    let pattern = format!(
+        "{}%",
+        prefix
+            .unwrap_or("")
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let limit = limit.clamp(1, 1000);
+    let mut stmt = conn.prepare(
+        "SELECT value, trace_count FROM tag_values WHERE project = ?1 AND key = ?2 \
+         AND trace_count > 0 AND value LIKE ?3 ESCAPE '\\' \
+         ORDER BY trace_count DESC, value LIMIT ?4",
+    )?;
+    let rows = stmt
+        .query_map(params![project, key, pattern, limit], |r| {
+            Ok(TagValueInfo {
+                value: r.get(0)?,
+                trace_count: r.get::<_, i64>(1)? as u64,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}

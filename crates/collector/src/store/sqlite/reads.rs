@@ -1,0 +1,132 @@
+//! Reads of one trace: its skeleton (every span's columns, no body), one span in full, every
+//! span in full, and spans by id alone (LangSmith's run UUIDs: `GET /runs/{id}`, feedback on a
+//! run).
+
+use rusqlite::{params, Connection, OptionalExtension};
+use skein_model::span::{Span, SpanStatus};
+use skein_model::{SkeletonSpanInput, TraceSkeleton};
+
+use super::codec;
+use super::list::{trace_from_row, TRACE_COLUMNS};
+use crate::store::StoreResult;
+
+pub(super) fn skeleton(
+    conn: &Connection,
+    project: &str,
+    trace_id: &str,
+) -> StoreResult<Option<TraceSkeleton>> {
+    let Some((summary, id)) = conn
+        .prepare_cached(&format!(
+            "SELECT {TRACE_COLUMNS}, id FROM traces WHERE project = ?1 AND trace_id = ?2"
+        ))?
+        .query_row(params![project, trace_id], |r| {
+            Ok((trace_from_row(r)?, r.get::<_, i64>(17)?))
+        })
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    struct RawSpan {
+        span_id: String,
+        parent: Option<String>,
+        name: String,
+        service: String,
+        span_type: u8,
+        start_ns: i64,
+        end_ns: i64,
+        status: u8,
+        tokens: i64,
+        kind: u8,
+        cost: f64,
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT span_id, parent_span_id, name, service, span_type, start_ns, end_ns, status, tokens, \
+         kind, cost FROM spans WHERE trace = ?1",
+    )?;
+    let raw = stmt
+        .query_map(params![id], |r| {
+            Ok(RawSpan {
+                span_id: r.get(0)?,
+                parent: r.get(1)?,
+                name: r.get(2)?,
+                service: r.get(3)?,
+                span_type: r.get(4)?,
+                start_ns: r.get(5)?,
+                end_ns: r.get(6)?,
+                status: r.get(7)?,
+                tokens: r.get(8)?,
+                kind: r.get(9)?,
+                cost: r.get(10)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let inputs = raw
+        .iter()
+        .map(|s| SkeletonSpanInput {
+            span_id: &s.span_id,
+            parent_span_id: s.parent.as_deref(),
+            name: &s.name,
+            service: &s.service,
+            span_type: skein_model::SpanType::from_code(s.span_type),
+            start_ns: s.start_ns,
+            end_ns: s.end_ns,
+            status: SpanStatus::from_code(s.status),
+            tokens: s.tokens,
+            kind: skein_model::SpanKind::from_code(s.kind),
+            cost: s.cost,
+        })
+        .collect();
+    Ok(Some(TraceSkeleton::build(summary, inputs)))
+}
+
+/// One span in full.
+pub(super) fn span(
+    conn: &Connection,
+    project: &str,
+    trace_id: &str,
+    span_id: &str,
+) -> StoreResult<Option<Span>> {
+    let body: Option<Vec<u8>> = conn
+        .prepare_cached(
+            "SELECT s.body FROM traces t JOIN spans s ON s.trace = t.id \
+             WHERE t.project = ?1 AND t.trace_id = ?2 AND s.span_id = ?3",
+        )?
+        .query_row(params![project, trace_id, span_id], |r| r.get(0))
+        .optional()?;
+    body.map(|b| codec::decode(conn, &b)).transpose()
+}
+
+/// Most spans `pieced_spans` returns, whatever the caller asks.
+const MAX_FOUND: u32 = 100;
+
+/// Spans stored through `write_span_pieces` with this id, in any project or trace, newest
+/// first (through `span_lookup`, see `pieces::ensure_schema`).
+pub(super) fn pieced_spans(conn: &Connection, span_id: &str, limit: u32) -> StoreResult<Vec<Span>> {
+    let limit = limit.clamp(1, MAX_FOUND);
+    let mut stmt = conn.prepare_cached(
+        "SELECT s.body FROM span_lookup l \
+         JOIN traces t ON t.project = l.project AND t.trace_id = l.trace_id \
+         JOIN spans s ON s.trace = t.id AND s.span_id = l.span_id \
+         WHERE l.span_id = ?1 ORDER BY s.start_ns DESC, s.id DESC LIMIT ?2",
+    )?;
+    let bodies = stmt
+        .query_map(params![span_id, limit], |r| r.get::<_, Vec<u8>>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    bodies.iter().map(|b| codec::decode(conn, b)).collect()
+}
+
+/// Every span of one trace, in arrival order.
+pub(super) fn trace_spans(
+    conn: &Connection,
+    project: &str,
+    trace_id: &str,
+) -> StoreResult<Vec<Span>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT s.body FROM traces t JOIN spans s ON s.trace = t.id \
+         WHERE t.project = ?1 AND t.trace_id = ?2 ORDER BY s.id",
+    )?;
+    let bodies = stmt
+        .query_map(params![project, trace_id], |r| r.get::<_, Vec<u8>>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    bodies.iter().map(|b| codec::decode(conn, b)).collect()
+}

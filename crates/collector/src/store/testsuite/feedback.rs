@@ -1,0 +1,140 @@
+//! Feedback on runs.
+
+use std::sync::Arc;
+
+use skein_model::{FeedbackUpdate, NewFeedback, TraceQuery};
+
+use super::span;
+use crate::store::{FeedbackFilter, Store, StoreError};
+
+fn score(run_id: &str, key: &str, score: f64) -> NewFeedback {
+    NewFeedback {
+        run_id: run_id.into(),
+        key: key.into(),
+        score: Some(score),
+        ..NewFeedback::default()
+    }
+}
+
+fn of_trace(trace_id: &str) -> FeedbackFilter {
+    FeedbackFilter {
+        trace_id: Some(trace_id.into()),
+        ..FeedbackFilter::default()
+    }
+}
+
+pub async fn feedback_is_found_through_its_run_and_edited(store: Arc<dyn Store>) {
+    let root = span("c", "1", None, 0);
+    store.write_spans(vec![root.clone()]).await.unwrap();
+    let mut new = score(&root.span_id, "user_satisfaction", 1.0);
+    new.comment = Some("great".into());
+    let f = store.create_feedback("p", new).await.unwrap();
+    assert_eq!(f.trace_id.as_deref(), Some(root.trace_id.as_str()));
+    assert_eq!(
+        store
+            .list_feedback("p", of_trace(&root.trace_id))
+            .await
+            .unwrap(),
+        vec![f.clone()]
+    );
+
+    let update = FeedbackUpdate {
+        score: Some(0.0),
+        ..FeedbackUpdate::default()
+    };
+    let updated = store
+        .update_feedback("p", &f.id, update.clone())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(updated.score, Some(0.0));
+    assert_eq!(updated.comment.as_deref(), Some("great"));
+    assert!(store
+        .update_feedback("other", &f.id, update)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(!store.delete_feedback("other", &f.id).await.unwrap());
+    assert!(store.delete_feedback("p", &f.id).await.unwrap());
+    assert!(store
+        .list_feedback("p", of_trace(&root.trace_id))
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+pub async fn feedback_before_its_run_takes_the_trace_when_it_arrives(store: Arc<dyn Store>) {
+    let root = span("d", "1", None, 0);
+    let f = store
+        .create_feedback("p", score(&root.span_id, "correct", 1.0))
+        .await
+        .unwrap();
+    assert_eq!(f.trace_id, None);
+    let by_run = FeedbackFilter {
+        run_id: Some(root.span_id.clone()),
+        ..FeedbackFilter::default()
+    };
+    assert_eq!(store.list_feedback("p", by_run).await.unwrap().len(), 1);
+    store.write_spans(vec![root.clone()]).await.unwrap();
+    let listed = store
+        .list_feedback("p", of_trace(&root.trace_id))
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].trace_id.as_deref(), Some(root.trace_id.as_str()));
+}
+
+pub async fn feedback_ids_are_scoped_by_project(store: Arc<dyn Store>) {
+    let mut new = score(&"1".repeat(16), "k", 1.0);
+    new.id = Some("f-1".into());
+    let created = store.create_feedback("p", new.clone()).await.unwrap();
+    // The same id in the same project replaces the record and keeps its creation time.
+    let mut again = new.clone();
+    again.score = Some(0.5);
+    let replaced = store.create_feedback("p", again).await.unwrap();
+    assert_eq!(replaced.created_ms, created.created_ms);
+    assert_eq!(replaced.score, Some(0.5));
+    // Another project cannot take it over.
+    let err = store.create_feedback("q", new).await.unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+    assert!(store
+        .list_feedback("q", FeedbackFilter::default())
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store
+            .list_feedback("p", FeedbackFilter::default())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+pub async fn the_trace_list_carries_feedback_means(store: Arc<dyn Store>) {
+    let root = span("e", "1", None, 0);
+    let child = span("e", "2", Some("1"), 1);
+    store
+        .write_spans(vec![root.clone(), child.clone()])
+        .await
+        .unwrap();
+    for (run, s) in [
+        (&root.span_id, 1.0),
+        (&child.span_id, 0.0),
+        (&root.span_id, 0.5),
+    ] {
+        store
+            .create_feedback("p", score(run, "quality", s))
+            .await
+            .unwrap();
+    }
+    let page = store
+        .list_traces("p", &TraceQuery::default())
+        .await
+        .unwrap();
+    let stats = &page.traces[0].feedback;
+    assert_eq!(stats.len(), 1, "{stats:?}");
+    assert_eq!((stats[0].key.as_str(), stats[0].count), ("quality", 3));
+    assert!((stats[0].mean.unwrap() - 0.5).abs() < 1e-12);
+}

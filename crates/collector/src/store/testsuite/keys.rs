@@ -1,0 +1,59 @@
+//! Projects and API keys.
+
+use std::sync::Arc;
+
+use crate::store::keys::{hash_secret, SECRET_PREFIX};
+use crate::store::{Store, StoreError};
+
+pub async fn keys_are_hashed_scoped_and_revocable(store: Arc<dyn Store>) {
+    assert!(!store.key_table().await.unwrap().required, "no keys: open");
+    let err = store.create_key("team-a", "ci").await.unwrap_err();
+    assert!(
+        matches!(err, StoreError::NotFound(_)),
+        "needs the project first: {err:?}"
+    );
+    assert!(store.create_project("team-a").await.unwrap());
+    assert!(!store.create_project("team-a").await.unwrap());
+    assert!(store.create_project("équipe b").await.unwrap());
+    assert_eq!(
+        store.list_projects().await.unwrap(),
+        vec!["team-a", "équipe b"]
+    );
+
+    let a = store.create_key("team-a", "ci").await.unwrap();
+    let b = store.create_key("équipe b", "").await.unwrap();
+    assert!(a.secret.starts_with(SECRET_PREFIX));
+    // The public id tells nothing of the secret.
+    let random = &a.secret[SECRET_PREFIX.len()..];
+    assert!(
+        !random.contains(a.info.id.trim_start_matches("key_")),
+        "{a:?}"
+    );
+    let table = store.key_table().await.unwrap();
+    assert!(table.required);
+    let mut active = table.active.clone();
+    active.sort();
+    let mut expected = vec![
+        (hash_secret(&a.secret), "team-a".to_string()),
+        (hash_secret(&b.secret), "équipe b".to_string()),
+    ];
+    expected.sort();
+    assert_eq!(active, expected);
+    assert!(table
+        .active
+        .iter()
+        .all(|(h, _)| *h != a.secret && *h != b.secret));
+
+    assert!(store.revoke_key(&a.info.id).await.unwrap());
+    assert!(!store.revoke_key(&a.info.id).await.unwrap());
+    assert!(store.revoke_key(&b.info.id).await.unwrap());
+    let table = store.key_table().await.unwrap();
+    assert!(table.active.is_empty());
+    assert!(
+        table.required,
+        "revoking the last key must not open Skein up"
+    );
+    let listed = store.list_keys().await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(listed.iter().all(|k| k.revoked));
+}

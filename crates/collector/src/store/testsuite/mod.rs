@@ -1,0 +1,95 @@
+//! The conformance suite: every backend-neutral behaviour of the store contract, written once
+//! against `Arc<dyn Store>` and run against every engine. An engine runs it with
+//! `store_suite!(open)` in its own tests, where `open` is an async fn returning a guard (kept
+//! alive for the test: a temp dir, a server) and a fresh, empty store.
+//!
+//! Each test talks to the store only through the traits, with data it makes itself, and
+//! asserts what a client of the API would read back.
+
+pub mod feedback;
+pub mod journeys;
+pub mod keys;
+pub mod metrics;
+pub mod pieces;
+pub mod traces;
+
+use std::sync::OnceLock;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use skein_model::span::Span;
+
+/// Runs every test of the suite against the engine `open` gives.
+#[macro_export]
+macro_rules! store_suite {
+    ($open:path) => {
+        $crate::store_suite!(@tests $open;
+            traces::summary_is_right_whatever_the_arrival_order,
+            traces::a_retried_request_is_stored_once,
+            traces::an_orphan_is_kept_and_named_by_its_earliest_span,
+            traces::pages_follow_the_cursor_without_gaps,
+            traces::a_cursor_the_store_did_not_give_is_invalid,
+            traces::tag_filters_count_and_page_like_a_scan_would,
+            traces::time_and_latency_ranges_select_like_a_scan_would,
+            traces::projects_see_only_their_own_traces,
+            traces::skeleton_span_and_search_read_what_was_written,
+            traces::catalog_counts_services_tags_and_projects,
+            pieces::post_then_patch_reads_as_one_span,
+            pieces::a_replaced_piece_keeps_every_count_exact,
+            pieces::pieces_are_found_by_span_id_alone,
+            feedback::feedback_is_found_through_its_run_and_edited,
+            feedback::feedback_before_its_run_takes_the_trace_when_it_arrives,
+            feedback::feedback_ids_are_scoped_by_project,
+            feedback::the_trace_list_carries_feedback_means,
+            journeys::sessions_and_users_aggregate_their_requests,
+            journeys::the_service_graph_counts_calls_between_services,
+            metrics::quantiles_and_moments_are_exact,
+            metrics::metrics_group_by_tag_and_filter,
+            metrics::feedback_metrics_average_per_trace,
+            keys::keys_are_hashed_scoped_and_revocable,
+        );
+    };
+    (@tests $open:path; $($module:ident :: $test:ident),+ $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $test() {
+                let (_guard, store) = $open().await;
+                $crate::store::testsuite::$module::$test(store).await;
+            }
+        )+
+    };
+}
+
+/// An hour before the suite started, in ns (the same for every call): recent enough for every
+/// default time range (the service graph's last day, the metrics' data span).
+pub fn base_ns() -> i64 {
+    static BASE: OnceLock<i64> = OnceLock::new();
+    *BASE.get_or_init(|| {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as i64);
+        // Whole milliseconds, so that ms ranges select exactly.
+        (now - 3_600_000_000_000) / 1_000_000 * 1_000_000
+    })
+}
+
+/// A span of project `p`: trace `trace` (a hex digit, repeated), id `id` (repeated), its
+/// parent, starting `start_ms` after `base_ns()` and lasting 1 ms.
+pub fn span(trace: &str, id: &str, parent: Option<&str>, start_ms: i64) -> Span {
+    let start = base_ns() + start_ms * 1_000_000;
+    Span {
+        project: "p".into(),
+        trace_id: trace.repeat(32 / trace.len()),
+        span_id: id.repeat(16 / id.len()),
+        parent_span_id: parent.map(|p| p.repeat(16 / p.len())),
+        name: format!("span-{id}"),
+        service: format!("svc-{id}"),
+        start_ns: start,
+        end_ns: start + 1_000_000,
+        ..Span::default()
+    }
+}
+
+/// The trace id of the `i`-th of many traces.
+pub fn trace_hex(i: i64) -> String {
+    format!("{:032x}", i + 1)
+}

@@ -1,0 +1,231 @@
+//! How a metric's values are aggregated into its answer: count, sum and sum of squares per
+//! group and time bucket, exact quantiles (numpy's "linear" rule, `stats::quantile_sorted`) and
+//! exact histogram counts over bins shared by the groups, and for the latency p50/p95 metrics
+//! the exact p50/p95 of every bucket. The one rule every store engine applies: an engine selects
+//! the traces in scope and their values; this decides what the answer says about them.
+
+use std::collections::HashMap;
+
+use crate::metrics::{
+    group_ci, nice_bins, BucketPoint, Histogram, MetricGroup, MetricKind, Quantiles, MAX_GROUPS,
+};
+use crate::stats::{quantile_sorted, Moments};
+
+/// About this many histogram bins (`metrics::nice_bins` picks a round width).
+const TARGET_BINS: usize = 30;
+
+/// Most values kept for quantiles and histograms (8 bytes each, twice with per-bucket
+/// quantiles). Beyond, the distributions are left out (the counts, sums and intervals stay)
+/// rather than risk the collector's memory on one request.
+pub const MAX_DISTRIBUTION_VALUES: usize = 20_000_000;
+
+/// Nanoseconds per millisecond.
+const MS_NS: i64 = 1_000_000;
+
+/// One group being aggregated.
+struct GroupAcc {
+    value: Option<String>,
+    buckets: HashMap<i64, Moments>,
+    values: Vec<f64>,
+    bucket_values: HashMap<i64, Vec<f64>>,
+}
+
+/// Aggregates a metric's values (one per trace: its group, its start, its value) as an
+/// engine streams them by, into what `GET /api/v1/metrics` answers.
+pub struct MetricAccumulator {
+    bucket_ns: i64,
+    bucket_ms: i64,
+    keep_values: bool,
+    per_bucket: bool,
+    kept: usize,
+    slot_of: HashMap<Vec<u8>, usize>,
+    untagged: Option<usize>,
+    groups: Vec<GroupAcc>,
+}
+
+impl MetricAccumulator {
+    pub fn new(bucket_ms: i64, keep_values: bool, per_bucket: bool) -> MetricAccumulator {
+        MetricAccumulator {
+            bucket_ns: bucket_ms.saturating_mul(MS_NS).max(1),
+            bucket_ms: bucket_ms.max(1),
+            keep_values,
+            per_bucket,
+            kept: 0,
+            slot_of: HashMap::new(),
+            untagged: None,
+            groups: Vec::new(),
+        }
+    }
+
+    fn new_group(&mut self, value: Option<String>) -> usize {
+        self.groups.push(GroupAcc {
+            value,
+            buckets: HashMap::new(),
+            values: Vec::new(),
+            bucket_values: HashMap::new(),
+        });
+        self.groups.len() - 1
+    }
+
+    /// The group of a tag value (its UTF-8 bytes, as an engine hands them out without
+    /// copying), or of the traces without the tag (`None`).
+    fn slot(&mut self, group: Option<&[u8]>) -> usize {
+        let Some(key) = group else {
+            if let Some(slot) = self.untagged {
+                return slot;
+            }
+            let slot = self.new_group(None);
+            self.untagged = Some(slot);
+            return slot;
+        };
+        if let Some(&slot) = self.slot_of.get(key) {
+            return slot;
+        }
+        let slot = self.new_group(Some(String::from_utf8_lossy(key).into_owned()));
+        self.slot_of.insert(key.to_vec(), slot);
+        slot
+    }
+
+    pub fn add(&mut self, group: Option<&[u8]>, start_ns: i64, value: f64) {
+        // A non-finite value (an infinite cost from a broken client) would turn every sum it
+        // joins into inf or NaN, which JSON cannot carry: it is left out.
+        if !value.is_finite() {
+            return;
+        }
+        let slot = self.slot(group);
+        let bucket = start_ns.div_euclid(self.bucket_ns);
+        let g = &mut self.groups[slot];
+        g.buckets.entry(bucket).or_default().push(value);
+        if self.keep_values && self.kept < MAX_DISTRIBUTION_VALUES {
+            self.kept += 1;
+            g.values.push(value);
+            if self.per_bucket {
+                g.bucket_values.entry(bucket).or_default().push(value);
+            }
+        }
+    }
+
+    /// The groups, largest first and at most `MAX_GROUPS` of them (with how many were left
+    /// out), and the shared histogram bins.
+    pub fn finish(self, kind: MetricKind) -> (Vec<MetricGroup>, u64, Vec<f64>) {
+        let complete = self.kept < MAX_DISTRIBUTION_VALUES;
+        let bucket_ms = self.bucket_ms;
+        let mut accs = self.groups;
+        // Largest first; traces without the tag after tagged groups of the same size.
+        let size = |g: &GroupAcc| g.buckets.values().map(|m| m.n).sum::<u64>();
+        accs.sort_by_cached_key(|g| {
+            (
+                std::cmp::Reverse(size(g)),
+                g.value.is_none(),
+                g.value.clone(),
+            )
+        });
+        let omitted = accs.len().saturating_sub(MAX_GROUPS) as u64;
+        accs.truncate(MAX_GROUPS);
+
+        let mut groups = Vec::with_capacity(accs.len());
+        let mut sorted_values = Vec::with_capacity(accs.len());
+        for mut acc in accs {
+            let mut buckets: Vec<(i64, Moments)> = acc.buckets.into_iter().collect();
+            buckets.sort_unstable_by_key(|(b, _)| *b);
+            let mut total = Moments::default();
+            let series = buckets
+                .iter()
+                .map(|(b, m)| {
+                    total.merge(m);
+                    let mut point = BucketPoint {
+                        start_ms: b.saturating_mul(bucket_ms),
+                        n: m.n,
+                        mean: m.mean().unwrap_or(0.0),
+                        sum: m.sum,
+                        sum_sq: m.sum_sq,
+                        p50: None,
+                        p95: None,
+                    };
+                    if let (true, Some(vals)) = (complete, acc.bucket_values.get_mut(b)) {
+                        vals.sort_unstable_by(f64::total_cmp);
+                        point.p50 = quantile_sorted(vals, 0.5);
+                        point.p95 = quantile_sorted(vals, 0.95);
+                    }
+                    point
+                })
+                .collect();
+            acc.values.sort_unstable_by(f64::total_cmp);
+            let quantiles = if complete {
+                quantiles(&acc.values)
+            } else {
+                None
+            };
+            groups.push(MetricGroup {
+                value: acc.value,
+                n: total.n,
+                sum: total.sum,
+                sum_sq: total.sum_sq,
+                mean: total.mean().unwrap_or(0.0),
+                sd: total.sd(),
+                ci: group_ci(kind, &total),
+                quantiles,
+                histogram: None,
+                series,
+            });
+            sorted_values.push(acc.values);
+        }
+        let bins = shared_bins(&groups);
+        if !bins.is_empty() {
+            for (g, vals) in groups.iter_mut().zip(&sorted_values) {
+                g.histogram = Some(histogram(vals, &bins));
+            }
+        }
+        (groups, omitted, bins)
+    }
+}
+
+fn quantiles(sorted: &[f64]) -> Option<Quantiles> {
+    let at = |q| quantile_sorted(sorted, q);
+    Some(Quantiles {
+        min: at(0.0)?,
+        p25: at(0.25)?,
+        p50: at(0.5)?,
+        p75: at(0.75)?,
+        p95: at(0.95)?,
+        p99: at(0.99)?,
+        max: at(1.0)?,
+    })
+}
+
+/// Bins from the smallest value of any group to the largest group p99: a single far outlier
+/// would otherwise squash every other value into the first bar. None without quantiles.
+fn shared_bins(groups: &[MetricGroup]) -> Vec<f64> {
+    let low = groups
+        .iter()
+        .filter_map(|g| g.quantiles.map(|q| q.min))
+        .fold(f64::INFINITY, f64::min);
+    let high = groups
+        .iter()
+        .filter_map(|g| g.quantiles.map(|q| q.p99))
+        .fold(f64::NEG_INFINITY, f64::max);
+    nice_bins(low, high, TARGET_BINS)
+}
+
+/// Exact counts of sorted values per bin: bin i is [edge i, edge i+1), the last one closed;
+/// values past the last edge are `above`.
+fn histogram(sorted: &[f64], edges: &[f64]) -> Histogram {
+    let below = |edge: f64| sorted.partition_point(|v| *v < edge);
+    let last = edges.len() - 1;
+    let within = sorted.partition_point(|v| *v <= edges[last]);
+    let mut counts = Vec::with_capacity(last);
+    for i in 0..last {
+        let end = if i + 1 == last {
+            within
+        } else {
+            below(edges[i + 1])
+        };
+        // The first bin also takes any value a rounding of the first edge left below it.
+        let start = if i == 0 { 0 } else { below(edges[i]) };
+        counts.push(end.saturating_sub(start) as u64);
+    }
+    Histogram {
+        counts,
+        above: (sorted.len() - within) as u64,
+    }
+}

@@ -1,0 +1,461 @@
+//! How a trace's summary (the trace list's row) is folded from its spans: the one rule every
+//! store engine applies, whatever order spans arrive in and however it groups them.
+//!
+//! A `TraceFold` is a partial summary of any set of a trace's spans. `TraceFold::of` folds one
+//! span, `merge` joins two partials, and `summary` reads the row out. `merge` is associative
+//! and commutative, so an engine may fold in arrival order (SQLite keeps the fold of what it
+//! has and merges each new batch in), fold on read (an append-only engine), or both, and get
+//! the same row. Where spans disagree, the one that ranks first wins: the root before any other
+//! span, then the earliest start, then the span id (hashed), then the value itself, so no
+//! choice depends on arrival order.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::span::{Span, SpanStatus, SpanType};
+use crate::trace::TraceSummary;
+
+/// Most services a summary lists (a runaway client must not grow a row).
+pub const MAX_TRACE_SERVICES: usize = 64;
+/// Most tag keys a summary keeps.
+pub const MAX_TRACE_TAGS: usize = 64;
+
+/// Which of two spans speaks for the trace: smaller ranks first. Kept as a tuple
+/// `[tier, start_ns, span_id]` on the wire, which an SQL engine compares the same way
+/// (`argMin(value, (tier, start_ns, span_id))`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Rank(
+    /// 0 for a root span (no parent), 1 for any other.
+    pub u8,
+    /// The span's start.
+    pub i64,
+    /// The span id: the last tie-break.
+    pub String,
+);
+
+impl Rank {
+    pub fn of(is_root: bool, start_ns: i64, span_id: &str) -> Rank {
+        Rank(u8::from(!is_root), start_ns, span_id.to_string())
+    }
+}
+
+/// A value picked by rank: the candidate with the smallest (rank, value) wins.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Ranked<T> {
+    pub rank: Rank,
+    pub value: T,
+}
+
+fn pick<T: Ord>(slot: &mut Option<Ranked<T>>, other: Option<Ranked<T>>) {
+    match (slot.as_ref(), other) {
+        (_, None) => {}
+        (Some(mine), Some(theirs)) if *mine <= theirs => {}
+        (_, Some(theirs)) => *slot = Some(theirs),
+    }
+}
+
+/// The root span's part of the summary.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RootFacts {
+    pub name: String,
+    pub span_id: String,
+    pub span_type: u8,
+    pub status: u8,
+    pub service: String,
+}
+
+/// What one span contributes, borrowed from wherever the engine keeps it.
+#[derive(Debug, Clone, Copy)]
+pub struct SpanFacts<'a> {
+    pub span_id: &'a str,
+    pub parent_span_id: Option<&'a str>,
+    pub name: &'a str,
+    pub span_type: SpanType,
+    pub service: &'a str,
+    pub start_ns: i64,
+    pub end_ns: i64,
+    pub status: SpanStatus,
+    pub input_tokens: Option<i64>,
+    pub output_tokens: Option<i64>,
+    pub cost: Option<f64>,
+    pub session_id: Option<&'a str>,
+    pub user_id: Option<&'a str>,
+    pub tags: &'a BTreeMap<String, String>,
+}
+
+impl<'a> From<&'a Span> for SpanFacts<'a> {
+    fn from(s: &'a Span) -> SpanFacts<'a> {
+        SpanFacts {
+            span_id: &s.span_id,
+            parent_span_id: s.parent_span_id.as_deref(),
+            name: &s.name,
+            span_type: s.span_type,
+            service: &s.service,
+            start_ns: s.start_ns,
+            end_ns: s.end_ns,
+            status: s.status,
+            input_tokens: s.input_tokens,
+            output_tokens: s.output_tokens,
+            cost: s.cost,
+            session_id: s.session_id.as_deref(),
+            user_id: s.user_id.as_deref(),
+            tags: &s.tags,
+        }
+    }
+}
+
+/// The partial summary of some of a trace's spans (see the module doc).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TraceFold {
+    pub start_ns: i64,
+    pub end_ns: i64,
+    pub span_count: u64,
+    pub error_count: u64,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub cost: f64,
+    /// The best-ranked root span, if any has arrived.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root: Option<Ranked<RootFacts>>,
+    /// The best-ranked span's name: the trace's name until its root arrives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<Ranked<String>>,
+    /// Each service with the best rank of its spans; the best `MAX_TRACE_SERVICES`.
+    #[serde(default)]
+    pub services: BTreeMap<String, Rank>,
+    /// Each tag key with its best-ranked value; the best `MAX_TRACE_TAGS` keys.
+    #[serde(default)]
+    pub tags: BTreeMap<String, Ranked<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<Ranked<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<Ranked<String>>,
+}
+
+impl Default for TraceFold {
+    /// The fold of no span: the identity of `merge`.
+    fn default() -> TraceFold {
+        TraceFold {
+            start_ns: i64::MAX,
+            end_ns: i64::MIN,
+            span_count: 0,
+            error_count: 0,
+            input_tokens: 0,
+            output_tokens: 0,
+            cost: 0.0,
+            root: None,
+            first_name: None,
+            services: BTreeMap::new(),
+            tags: BTreeMap::new(),
+            session_id: None,
+            user_id: None,
+        }
+    }
+}
+
+impl TraceFold {
+    /// The fold of one span.
+    pub fn of(span: SpanFacts<'_>) -> TraceFold {
+        let is_root = span.parent_span_id.is_none();
+        let rank = Rank::of(is_root, span.start_ns, span.span_id);
+        let ranked = |v: &str| Ranked {
+            rank: rank.clone(),
+            value: v.to_string(),
+        };
+        let mut fold = TraceFold {
+            start_ns: span.start_ns,
+            end_ns: span.end_ns.max(span.start_ns),
+            span_count: 1,
+            error_count: u64::from(span.status.is_error()),
+            input_tokens: span.input_tokens.unwrap_or(0),
+            output_tokens: span.output_tokens.unwrap_or(0),
+            // A non-finite cost (a broken client) would poison every sum it joins.
+            cost: span.cost.filter(|c| c.is_finite()).unwrap_or(0.0),
+            root: is_root.then(|| Ranked {
+                rank: rank.clone(),
+                value: RootFacts {
+                    name: span.name.to_string(),
+                    span_id: span.span_id.to_string(),
+                    span_type: span.span_type.code(),
+                    status: span.status.code(),
+                    service: span.service.to_string(),
+                },
+            }),
+            first_name: Some(ranked(span.name)),
+            services: BTreeMap::from([(span.service.to_string(), rank.clone())]),
+            tags: span
+                .tags
+                .iter()
+                .map(|(k, v)| (k.clone(), ranked(v)))
+                .collect(),
+            session_id: span.session_id.map(ranked),
+            user_id: span.user_id.map(ranked),
+        };
+        fold.cap();
+        fold
+    }
+
+    /// The fold of many spans.
+    pub fn of_all<'a>(spans: impl IntoIterator<Item = SpanFacts<'a>>) -> TraceFold {
+        let mut fold = TraceFold::default();
+        for span in spans {
+            fold.merge(TraceFold::of(span));
+        }
+        fold
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.span_count == 0
+    }
+
+    /// Joins another partial fold of the same trace into this one.
+    pub fn merge(&mut self, other: TraceFold) {
+        self.start_ns = self.start_ns.min(other.start_ns);
+        self.end_ns = self.end_ns.max(other.end_ns);
+        self.span_count += other.span_count;
+        self.error_count += other.error_count;
+        self.input_tokens = self.input_tokens.saturating_add(other.input_tokens);
+        self.output_tokens = self.output_tokens.saturating_add(other.output_tokens);
+        self.cost += other.cost;
+        pick(&mut self.root, other.root);
+        pick(&mut self.first_name, other.first_name);
+        pick(&mut self.session_id, other.session_id);
+        pick(&mut self.user_id, other.user_id);
+        for (service, rank) in other.services {
+            match self.services.get_mut(&service) {
+                Some(mine) if *mine <= rank => {}
+                Some(mine) => *mine = rank,
+                None => {
+                    self.services.insert(service, rank);
+                }
+            }
+        }
+        for (key, value) in other.tags {
+            match self.tags.get_mut(&key) {
+                Some(mine) if *mine <= value => {}
+                Some(mine) => *mine = value,
+                None => {
+                    self.tags.insert(key, value);
+                }
+            }
+        }
+        self.cap();
+    }
+
+    /// Keeps the best-ranked services and tag keys. Dropping all but the best k by their best
+    /// rank keeps `merge` associative: a key dropped from one part had k better keys there,
+    /// which stay ahead of it in any union.
+    fn cap(&mut self) {
+        if self.services.len() > MAX_TRACE_SERVICES {
+            let keep = best(
+                self.services.iter().map(|(s, r)| (r, s)),
+                MAX_TRACE_SERVICES,
+            );
+            self.services.retain(|s, _| keep.contains(s));
+        }
+        if self.tags.len() > MAX_TRACE_TAGS {
+            let keep = best(self.tags.iter().map(|(k, v)| (&v.rank, k)), MAX_TRACE_TAGS);
+            self.tags.retain(|k, _| keep.contains(k));
+        }
+    }
+
+    /// The tags the summary shows: each key's best-ranked value.
+    pub fn tag_values(&self) -> BTreeMap<String, String> {
+        self.tags
+            .iter()
+            .map(|(k, v)| (k.clone(), v.value.clone()))
+            .collect()
+    }
+
+    /// The trace list's row for this trace (without feedback, which the store adds).
+    pub fn summary(&self, trace_id: &str) -> TraceSummary {
+        let root = self.root.as_ref().map(|r| &r.value);
+        let mut services: Vec<(&Rank, &String)> =
+            self.services.iter().map(|(s, r)| (r, s)).collect();
+        services.sort();
+        let mut services: Vec<String> = services.into_iter().map(|(_, s)| s.clone()).collect();
+        // The root's service first, whatever its rank among the others.
+        if let Some(root) = root {
+            if let Some(i) = services.iter().position(|s| *s == root.service) {
+                let service = services.remove(i);
+                services.insert(0, service);
+            }
+        }
+        let status = if self.error_count > 0 {
+            SpanStatus::Error
+        } else if root.is_some_and(|r| SpanStatus::from_code(r.status) == SpanStatus::Ok) {
+            SpanStatus::Ok
+        } else {
+            SpanStatus::Unset
+        };
+        TraceSummary {
+            trace_id: trace_id.to_string(),
+            root_name: match (root, &self.first_name) {
+                (Some(r), _) => r.name.clone(),
+                (None, Some(first)) => first.value.clone(),
+                (None, None) => String::new(),
+            },
+            root_span_id: root.map(|r| r.span_id.clone()),
+            has_root: root.is_some(),
+            root_span_type: root.map(|r| SpanType::from_code(r.span_type)),
+            start_ns: if self.is_empty() { 0 } else { self.start_ns },
+            end_ns: if self.is_empty() { 0 } else { self.end_ns },
+            span_count: self.span_count,
+            error_count: self.error_count,
+            status,
+            services,
+            tags: self.tag_values(),
+            session_id: self.session_id.as_ref().map(|s| s.value.clone()),
+            user_id: self.user_id.as_ref().map(|s| s.value.clone()),
+            input_tokens: self.input_tokens,
+            output_tokens: self.output_tokens,
+            cost: self.cost,
+            feedback: Vec::new(),
+        }
+    }
+}
+
+/// The names of the `k` entries with the smallest (rank, name).
+fn best<'a>(
+    entries: impl Iterator<Item = (&'a Rank, &'a String)>,
+    k: usize,
+) -> std::collections::BTreeSet<String> {
+    let mut all: Vec<(&Rank, &String)> = entries.collect();
+    all.sort();
+    all.truncate(k);
+    all.into_iter().map(|(_, s)| s.clone()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(id: &str, parent: Option<&str>, start: i64) -> Span {
+        Span {
+            trace_id: "t".repeat(32),
+            span_id: id.into(),
+            parent_span_id: parent.map(String::from),
+            name: format!("span-{id}"),
+            service: format!("svc-{id}"),
+            start_ns: start,
+            end_ns: start + 10,
+            ..Span::default()
+        }
+    }
+
+    /// A trace with a root, children that disagree on tags, session and user, an error,
+    /// tokens and cost, and more tag keys than a summary keeps.
+    fn spans() -> Vec<Span> {
+        let mut root = span("r", None, 100);
+        root.status = SpanStatus::Ok;
+        root.tags.insert("env".into(), "prod".into());
+        root.user_id = Some("u-root".into());
+        let mut early = span("a", Some("r"), 50);
+        early.tags.insert("env".into(), "dev".into());
+        early.tags.insert("step".into(), "1".into());
+        early.session_id = Some("s-early".into());
+        early.user_id = Some("u-early".into());
+        early.input_tokens = Some(5);
+        let mut late = span("b", Some("a"), 300);
+        late.tags.insert("step".into(), "2".into());
+        late.session_id = Some("s-late".into());
+        late.status = SpanStatus::Error;
+        late.output_tokens = Some(7);
+        late.cost = Some(0.5);
+        for i in 0..80 {
+            late.tags.insert(format!("k{i:02}"), "v".into());
+        }
+        let mut other = span("c", Some("r"), 300);
+        other.service = "svc-a".into();
+        vec![root, early, late, other]
+    }
+
+    fn fold_in_order(spans: &[&Span]) -> TraceFold {
+        TraceFold::of_all(spans.iter().map(|s| SpanFacts::from(*s)))
+    }
+
+    #[test]
+    fn every_arrival_order_and_grouping_gives_the_same_summary() {
+        let spans = spans();
+        let reference = fold_in_order(&spans.iter().collect::<Vec<_>>()).summary("t");
+        // Every order of the four spans...
+        let mut orders = vec![vec![0usize, 1, 2, 3]];
+        for _ in 0..23 {
+            let mut next = orders.last().unwrap().clone();
+            next_permutation(&mut next);
+            orders.push(next);
+        }
+        for order in &orders {
+            let ordered: Vec<&Span> = order.iter().map(|&i| &spans[i]).collect();
+            assert_eq!(fold_in_order(&ordered).summary("t"), reference, "{order:?}");
+            // ...and every split into two batches folded apart, then merged.
+            for split in 0..=ordered.len() {
+                let mut left = fold_in_order(&ordered[..split]);
+                left.merge(fold_in_order(&ordered[split..]));
+                assert_eq!(left.summary("t"), reference, "{order:?} split at {split}");
+            }
+        }
+    }
+
+    fn next_permutation(v: &mut [usize]) {
+        let Some(i) = (0..v.len() - 1).rev().find(|&i| v[i] < v[i + 1]) else {
+            v.reverse();
+            return;
+        };
+        let j = (i + 1..v.len()).rev().find(|&j| v[j] > v[i]).unwrap();
+        v.swap(i, j);
+        v[i + 1..].reverse();
+    }
+
+    #[test]
+    fn the_root_speaks_for_the_trace_and_the_earliest_span_for_the_rest() {
+        let spans = spans();
+        let s = fold_in_order(&spans.iter().collect::<Vec<_>>()).summary("t");
+        assert_eq!(s.root_name, "span-r");
+        assert_eq!(s.root_span_id.as_deref(), Some("r"));
+        assert!(s.has_root);
+        assert_eq!((s.start_ns, s.end_ns), (50, 310));
+        assert_eq!((s.span_count, s.error_count), (4, 1));
+        assert_eq!(s.status, SpanStatus::Error);
+        // The root's tag over a child's; among children, the earliest span's value.
+        assert_eq!(s.tags["env"], "prod");
+        assert_eq!(s.tags["step"], "1");
+        assert_eq!(s.tags.len(), MAX_TRACE_TAGS);
+        assert_eq!(s.user_id.as_deref(), Some("u-root"));
+        assert_eq!(s.session_id.as_deref(), Some("s-early"));
+        assert_eq!((s.input_tokens, s.output_tokens), (5, 7));
+        assert_eq!(s.cost, 0.5);
+        // The root's service first, then by each service's earliest span.
+        assert_eq!(s.services, vec!["svc-r", "svc-a", "svc-b"]);
+    }
+
+    #[test]
+    fn without_its_root_a_trace_is_named_by_its_earliest_span() {
+        let spans = spans();
+        let s = fold_in_order(&[&spans[2], &spans[1]]).summary("t");
+        assert_eq!(s.root_name, "span-a");
+        assert!(!s.has_root);
+        assert_eq!(s.status, SpanStatus::Error);
+        let s = fold_in_order(&[&spans[3]]).summary("t");
+        assert_eq!(s.status, SpanStatus::Unset);
+    }
+
+    #[test]
+    fn the_empty_fold_is_the_identity_and_survives_a_round_trip() {
+        let spans = spans();
+        let mut fold = fold_in_order(&spans.iter().collect::<Vec<_>>());
+        let before = fold.clone();
+        fold.merge(TraceFold::default());
+        assert_eq!(fold, before);
+        let text = serde_json::to_string(&fold).unwrap();
+        assert_eq!(serde_json::from_str::<TraceFold>(&text).unwrap(), fold);
+    }
+
+    #[test]
+    fn a_non_finite_cost_is_left_out() {
+        let mut s = span("x", None, 0);
+        s.cost = Some(f64::INFINITY);
+        assert_eq!(TraceFold::of(SpanFacts::from(&s)).cost, 0.0);
+    }
+}
