@@ -7,7 +7,8 @@
 use std::collections::HashMap;
 
 use crate::metrics::{
-    group_ci, nice_bins, BucketPoint, Histogram, MetricGroup, MetricKind, Quantiles, MAX_GROUPS,
+    group_ci, nice_bins, BucketPoint, Histogram, MetricGroup, MetricKind, MetricQuery, Quantiles,
+    MAX_GROUPS,
 };
 use crate::stats::{quantile_sorted, Moments};
 
@@ -21,6 +22,23 @@ pub const MAX_DISTRIBUTION_VALUES: usize = 20_000_000;
 
 /// Nanoseconds per millisecond.
 const MS_NS: i64 = 1_000_000;
+
+/// A metric query's range (Unix ms, `to` excluded), with the data's bounds where the query
+/// gives none: `first_ns` and `last_ns` are the project's first and last trace start.
+pub fn resolve_range(q: &MetricQuery, first_ns: Option<i64>, last_ns: Option<i64>) -> (i64, i64) {
+    let to = q
+        .to_ms
+        .or(last_ns.map(|ns| ns.div_euclid(MS_NS).saturating_add(1)))
+        .unwrap_or(1)
+        // Room for a `from` before it, so the range is never empty.
+        .max(i64::MIN + 1);
+    let from = q
+        .from_ms
+        .or(first_ns.map(|ns| ns.div_euclid(MS_NS)))
+        .unwrap_or(to.saturating_sub(1))
+        .min(to.saturating_sub(1));
+    (from, to)
+}
 
 /// One group being aggregated.
 struct GroupAcc {

@@ -245,8 +245,9 @@ impl TraceFold {
 
     /// Keeps the best-ranked services and tag keys. Dropping all but the best k by their best
     /// rank keeps `merge` associative: a key dropped from one part had k better keys there,
-    /// which stay ahead of it in any union.
-    fn cap(&mut self) {
+    /// which stay ahead of it in any union. An engine that builds a fold from its own
+    /// aggregates calls it once they are in.
+    pub fn cap(&mut self) {
         if self.services.len() > MAX_TRACE_SERVICES {
             let keep = best(
                 self.services.iter().map(|(s, r)| (r, s)),

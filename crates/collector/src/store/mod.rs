@@ -13,6 +13,7 @@
 //! (`testsuite`) runs against every engine. Each engine is one folder (`sqlite/`) and converts
 //! its driver's errors into `StoreError` there.
 
+pub mod clickhouse;
 mod error;
 pub mod keys;
 pub mod sqlite;
@@ -32,7 +33,10 @@ use skein_model::{
 pub use error::{StoreError, StoreResult};
 pub use keys::KeyStore;
 
-/// What a write did: spans newly stored, and spans that were already there (a client retry).
+/// What a write did, as far as the engine can tell without reading first: spans newly stored,
+/// and spans that were already there (a client retry). SQLite tells exactly; an append-only
+/// engine counts every span written as inserted and folds copies away on read. Readers never
+/// see a span twice either way.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WriteOutcome {
     pub inserted: usize,

@@ -35,7 +35,7 @@ use std::collections::HashMap;
 
 use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::{params_from_iter, Connection, OptionalExtension};
-use skein_model::metric_fold::MetricAccumulator;
+use skein_model::metric_fold::{resolve_range, MetricAccumulator};
 use skein_model::metrics::{Metric, MetricKind, MetricQuery, MetricResponse, Statistic};
 use skein_model::TraceQuery;
 
@@ -178,18 +178,7 @@ impl DataSpan {
 
     /// The query's range (Unix ms, `to` excluded), with the data's bounds where it gives none.
     fn resolve(&self, q: &MetricQuery) -> (i64, i64) {
-        let to = q
-            .to_ms
-            .or(self.last.map(|ns| ns.div_euclid(MS_NS).saturating_add(1)))
-            .unwrap_or(1)
-            // Room for a `from` before it, so the range is never empty.
-            .max(i64::MIN + 1);
-        let from = q
-            .from_ms
-            .or(self.first.map(|ns| ns.div_euclid(MS_NS)))
-            .unwrap_or(to.saturating_sub(1))
-            .min(to.saturating_sub(1));
-        (from, to)
+        resolve_range(q, self.first, self.last)
     }
 
     /// Whether `[from_ms, to_ms)` covers little enough of the data's time span for the

@@ -88,8 +88,9 @@ pub async fn a_retried_request_is_stored_once(store: Arc<dyn Store>) {
     let spans = vec![span("b", "1", None, 0), span("b", "2", Some("1"), 1)];
     let first = store.write_spans(spans.clone()).await.unwrap();
     assert_eq!((first.inserted, first.duplicates), (2, 0));
+    // Acknowledged again (an engine may or may not tell it saw them: the reads below count).
     let again = store.write_spans(spans).await.unwrap();
-    assert_eq!((again.inserted, again.duplicates), (0, 2));
+    assert_eq!(again.inserted + again.duplicates, 2);
     let t = &store
         .list_traces("p", &TraceQuery::default())
         .await

@@ -1,0 +1,265 @@
+//! ClickHouse over its HTTP interface: queries answered as JSONEachRow, inserts sent as
+//! JSONEachRow, and the server's errors as the store's kinds. String values are written into SQL
+//! only through `quote` (ClickHouse 18.16 has no query parameters).
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::store::{StoreError, StoreResult};
+
+/// Where ClickHouse is and who we are there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connection {
+    /// `http://host:8123`, without a trailing slash.
+    pub url: String,
+    pub user: Option<String>,
+    pub password: Option<String>,
+}
+
+/// How long one query or insert may take before it is given up and the client told to retry.
+const QUERY_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Clone)]
+pub(super) struct Client {
+    http: reqwest::Client,
+    conn: Connection,
+}
+
+impl Client {
+    pub(super) fn new(conn: Connection) -> StoreResult<Client> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .timeout(QUERY_TIMEOUT)
+            .build()
+            .map_err(|e| StoreError::Internal(format!("cannot build an HTTP client: {e}")))?;
+        Ok(Client { http, conn })
+    }
+
+    pub(super) fn url(&self) -> &str {
+        &self.conn.url
+    }
+
+    /// Runs a statement with settings (`name=value` pairs, in the URL: 18.16 has no
+    /// `SETTINGS` clause on INSERT) and a body; the server's answer as text.
+    async fn post(&self, settings: &[(&str, &str)], body: String) -> StoreResult<String> {
+        let mut request = self
+            .http
+            .post(format!("{}/", self.conn.url))
+            .query(settings)
+            .body(body);
+        if let Some(user) = &self.conn.user {
+            request = request.header("X-ClickHouse-User", user);
+        }
+        if let Some(password) = &self.conn.password {
+            request = request.header("X-ClickHouse-Key", password);
+        }
+        let response = request.send().await.map_err(unreachable)?;
+        let status = response.status();
+        let text = response.text().await.map_err(unreachable)?;
+        if status.is_success() {
+            Ok(text)
+        } else {
+            Err(server_error(&text))
+        }
+    }
+
+    /// A statement without an answer (DDL, ALTER).
+    pub(super) async fn execute(&self, sql: &str) -> StoreResult<()> {
+        self.post(&[], sql.to_string()).await.map(drop)
+    }
+
+    /// A query's rows, each a JSON object by column name (64-bit integers as numbers).
+    pub(super) async fn rows(&self, sql: &str) -> StoreResult<Vec<Value>> {
+        let text = self
+            .post(
+                &[("output_format_json_quote_64bit_integers", "0")],
+                format!("{sql} FORMAT JSONEachRow"),
+            )
+            .await?;
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| {
+                serde_json::from_str(l).map_err(|e| {
+                    StoreError::Internal(format!("ClickHouse answered a row that is not JSON: {e}"))
+                })
+            })
+            .collect()
+    }
+
+    /// Inserts rows (JSON objects by column name) into a table, synchronously: the rows are
+    /// stored (on a quorum of replicas when `quorum` > 1) when this returns.
+    pub(super) async fn insert(&self, table: &str, rows: &[Value], quorum: u32) -> StoreResult<()> {
+        let mut lines = String::new();
+        for row in rows {
+            lines.push_str(&row.to_string());
+            lines.push('\n');
+        }
+        self.insert_lines(table, lines, quorum).await
+    }
+
+    /// `insert` of rows already encoded as JSONEachRow lines.
+    pub(super) async fn insert_lines(
+        &self,
+        table: &str,
+        lines: String,
+        quorum: u32,
+    ) -> StoreResult<()> {
+        if lines.is_empty() {
+            return Ok(());
+        }
+        let body = format!("INSERT INTO {table} FORMAT JSONEachRow\n{lines}");
+        let quorum = quorum.to_string();
+        let mut settings = vec![("insert_distributed_sync", "1")];
+        if quorum != "0" && quorum != "1" {
+            settings.push(("insert_quorum", quorum.as_str()));
+        }
+        self.post(&settings, body).await.map(drop)
+    }
+}
+
+/// The server could not be reached, or did not answer in time: the client should retry.
+fn unreachable(e: reqwest::Error) -> StoreError {
+    tracing::warn!(error = %e, "ClickHouse is not answering");
+    StoreError::Overloaded {
+        reason: "the store (ClickHouse) is not answering".into(),
+        retry_after_secs: 5,
+    }
+}
+
+/// ClickHouse's error codes that mean "not now" rather than "never".
+const RETRYABLE: &[u32] = &[
+    159, // TIMEOUT_EXCEEDED
+    202, // TOO_MANY_SIMULTANEOUS_QUERIES
+    209, // SOCKET_TIMEOUT
+    210, // NETWORK_ERROR
+    241, // MEMORY_LIMIT_EXCEEDED
+    242, // TABLE_IS_READ_ONLY (a replica lost ZooKeeper)
+    252, // TOO_MANY_PARTS
+    285, // TOO_FEW_LIVE_REPLICAS (a quorum insert with a replica down)
+    286, // UNSATISFIED_QUORUM_FOR_PREVIOUS_WRITE
+    319, // UNKNOWN_STATUS_OF_INSERT
+    999, // KEEPER_EXCEPTION
+];
+
+/// `Code: 243, e.displayText() = DB::Exception: ...` as a store error kind.
+fn server_error(text: &str) -> StoreError {
+    let code = text
+        .trim_start()
+        .strip_prefix("Code: ")
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|digits| digits.parse::<u32>().ok());
+    let first_line = text.lines().next().unwrap_or("").trim();
+    match code {
+        // NOT_ENOUGH_SPACE, and "No space left on device" under other codes.
+        Some(243) => StoreError::disk_full(),
+        _ if text.contains("No space left") => StoreError::disk_full(),
+        Some(c) if RETRYABLE.contains(&c) => {
+            tracing::warn!(error = %first_line, "ClickHouse refused for now");
+            StoreError::Overloaded {
+                reason: "the store (ClickHouse) is busy or missing replicas".into(),
+                retry_after_secs: 5,
+            }
+        }
+        _ => StoreError::Internal(format!("ClickHouse: {first_line}")),
+    }
+}
+
+/// A string as a ClickHouse SQL literal: quoted, with backslashes, quotes and control bytes
+/// escaped, so that no value can end the literal.
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('\'');
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '\0' => out.push_str("\\0"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// Typed reads of a JSONEachRow row (numbers may come quoted on some servers).
+pub(super) trait RowExt {
+    fn str_of(&self, key: &str) -> String;
+    fn i64_of(&self, key: &str) -> i64;
+    fn f64_of(&self, key: &str) -> f64;
+}
+
+impl RowExt for Value {
+    fn str_of(&self, key: &str) -> String {
+        match &self[key] {
+            Value::String(s) => s.clone(),
+            Value::Null => String::new(),
+            other => other.to_string(),
+        }
+    }
+
+    fn i64_of(&self, key: &str) -> i64 {
+        as_i64(&self[key])
+    }
+
+    fn f64_of(&self, key: &str) -> f64 {
+        as_f64(&self[key])
+    }
+}
+
+pub(super) fn as_i64(v: &Value) -> i64 {
+    match v {
+        Value::Number(n) => n
+            .as_i64()
+            .or_else(|| n.as_u64().map(|u| u as i64))
+            .or_else(|| n.as_f64().map(|f| f as i64))
+            .unwrap_or(0),
+        Value::String(s) => s.parse().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+pub(super) fn as_f64(v: &Value) -> f64 {
+    match v {
+        Value::Number(n) => n.as_f64().unwrap_or(0.0),
+        Value::String(s) => s.parse().unwrap_or(0.0),
+        _ => 0.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_quoted_value_cannot_end_its_literal() {
+        assert_eq!(quote("a'b"), r"'a\'b'");
+        assert_eq!(
+            quote(r"a\'); DROP TABLE x; --"),
+            r"'a\\\'); DROP TABLE x; --'"
+        );
+        assert_eq!(quote("x\0y\n"), r"'x\0y\n'");
+    }
+
+    #[test]
+    fn server_errors_become_kinds() {
+        assert!(matches!(
+            server_error("Code: 243, e.displayText() = DB::Exception: Cannot reserve 1.00 MiB"),
+            StoreError::Overloaded {
+                retry_after_secs: 30,
+                ..
+            }
+        ));
+        assert!(matches!(
+            server_error("Code: 285, e.displayText() = DB::Exception: Number of alive replicas (1) is less than requested quorum (2)"),
+            StoreError::Overloaded { retry_after_secs: 5, .. }
+        ));
+        assert!(matches!(
+            server_error("Code: 62, e.displayText() = DB::Exception: Syntax error"),
+            StoreError::Internal(_)
+        ));
+    }
+}

@@ -1,0 +1,125 @@
+//! Metrics on ClickHouse: ClickHouse selects the traces in scope with their per-trace values
+//! and group tag; `skein_model::metric_fold` aggregates them, as on SQLite.
+
+use std::collections::HashMap;
+
+use skein_model::metric_fold::{resolve_range, MetricAccumulator};
+use skein_model::metrics::{Metric, MetricKind, MetricQuery, MetricResponse, Statistic};
+use skein_model::TraceQuery;
+
+use super::client::{quote, RowExt};
+use super::traces::RANK;
+use super::ClickhouseStore;
+use crate::store::{StoreError, StoreResult};
+
+impl ClickhouseStore {
+    /// Each trace's value of the group tag `key`, as its fold picks it.
+    async fn group_values(&self, project: &str, key: &str) -> StoreResult<HashMap<String, String>> {
+        let rows = self
+            .client
+            .rows(&format!(
+                "SELECT trace_id, argMin(v, rank) AS value FROM \
+                 (SELECT trace_id, {RANK} AS rank, tag_keys, tag_values FROM {} \
+                  WHERE project = {} AND has(tag_keys, {})) \
+                 ARRAY JOIN tag_keys AS k, tag_values AS v WHERE k = {} GROUP BY trace_id",
+                self.spans(),
+                quote(project),
+                quote(key),
+                quote(key)
+            ))
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.str_of("trace_id"), r.str_of("value")))
+            .collect())
+    }
+
+    pub(super) async fn metric(
+        &self,
+        project: &str,
+        q: &MetricQuery,
+        now_ms: i64,
+    ) -> StoreResult<MetricResponse> {
+        let bounds = self
+            .client
+            .rows(&format!(
+                "SELECT count() AS n, min(s) AS first, max(s) AS last FROM \
+                 (SELECT min(start_ns) AS s FROM {} WHERE project = {} GROUP BY trace_id)",
+                self.spans(),
+                quote(project)
+            ))
+            .await?;
+        let (first, last) = match bounds.first() {
+            Some(r) if r.i64_of("n") > 0 => (Some(r.i64_of("first")), Some(r.i64_of("last"))),
+            _ => (None, None),
+        };
+        let (from_ms, to_ms) = resolve_range(q, first, last);
+        let bucket_ms = q
+            .bucket
+            .resolve(from_ms, to_ms)
+            .map_err(|e| StoreError::Invalid(e.0))?;
+        let kind = q.metric.kind();
+        let per_bucket = matches!(q.metric.statistic(), Statistic::P50 | Statistic::P95);
+        let mut acc = MetricAccumulator::new(bucket_ms, kind == MetricKind::Value, per_bucket);
+
+        let scope = TraceQuery {
+            tags: q.tags.clone(),
+            from_ms: Some(from_ms),
+            to_ms: Some(to_ms),
+            ..TraceQuery::default()
+        };
+        let rows = self
+            .client
+            .rows(&format!(
+                "SELECT trace_id, start, duration, errors, in_tokens, out_tokens, cost_sum \
+                 FROM ({})",
+                self.trace_index(project, &scope, now_ms)
+            ))
+            .await?;
+        let groups = match &q.group_by {
+            Some(key) => Some(self.group_values(project, key).await?),
+            None => None,
+        };
+        let scores = match &q.metric {
+            Metric::Feedback(key) => Some(self.feedback_means(project, key).await?),
+            _ => None,
+        };
+        for row in &rows {
+            let trace_id = row.str_of("trace_id");
+            let value = match &q.metric {
+                Metric::Count => 1.0,
+                Metric::ErrorRate => f64::from(u8::from(row.i64_of("errors") > 0)),
+                Metric::LatencyP50 | Metric::LatencyP95 | Metric::LatencyMean => {
+                    row.i64_of("duration") as f64 / 1e6
+                }
+                Metric::InputTokens => row.i64_of("in_tokens") as f64,
+                Metric::OutputTokens => row.i64_of("out_tokens") as f64,
+                Metric::TotalTokens => (row.i64_of("in_tokens") + row.i64_of("out_tokens")) as f64,
+                Metric::Cost => row.f64_of("cost_sum"),
+                Metric::Feedback(_) => match scores.as_ref().and_then(|s| s.get(&trace_id)) {
+                    Some(v) => *v,
+                    None => continue,
+                },
+            };
+            let group = groups
+                .as_ref()
+                .and_then(|g| g.get(&trace_id))
+                .map(String::as_bytes);
+            acc.add(group, row.i64_of("start"), value);
+        }
+        let (groups, omitted_groups, bins) = acc.finish(kind);
+        Ok(MetricResponse {
+            metric: q.metric.clone(),
+            group_by: q.group_by.clone(),
+            kind,
+            statistic: q.metric.statistic(),
+            unit: q.metric.unit().to_string(),
+            from_ms,
+            to_ms,
+            bucket_ms,
+            bins,
+            groups,
+            omitted_groups,
+        })
+    }
+}

@@ -1,0 +1,379 @@
+//! The engine for teams that outgrow one machine: ClickHouse, one node or a sharded and
+//! replicated cluster, behind collectors that keep no state of their own (every collector reads
+//! and writes the same tables, keys and feedback included).
+//!
+//! - `client`: HTTP, JSONEachRow, errors as the store's kinds, SQL quoting;
+//! - `schema`: the tables and their versioned migrations, `ON CLUSTER` on a cluster;
+//! - `writer`: spans batched across requests into large inserts, acknowledged once stored;
+//! - `pieces`: spans sent in pieces; `traces`: summaries folded on read, the list, skeleton and
+//!   spans; `feedback`, `keys`, `metrics`, `journeys` (sessions, users, service graph).
+
+mod client;
+mod feedback;
+mod journeys;
+mod keys;
+mod metrics;
+mod pieces;
+mod schema;
+#[cfg(test)]
+pub mod testserver;
+mod traces;
+mod writer;
+
+use async_trait::async_trait;
+use skein_model::metrics::{MetricQuery, MetricResponse};
+use skein_model::service_graph::{ServiceGraph, ServiceGraphQuery};
+use skein_model::sessions::{SessionDetail, SessionPage, SessionQuery, UserDetail, UserPage};
+use skein_model::span::Span;
+use skein_model::{
+    trace_search, Feedback, FeedbackUpdate, NewFeedback, ProjectInfo, ServiceInfo, TagKeyInfo,
+    TagValueInfo, TracePage, TraceQuery, TraceSkeleton,
+};
+
+pub use client::{quote, Connection};
+use client::{Client, RowExt};
+use schema::Layout;
+use writer::Writer;
+
+use super::{
+    EngineInfo, FeedbackFilter, FeedbackStore, JourneyStore, QueryStore, SpanStore, Store,
+    StoreResult, WriteOutcome,
+};
+
+/// How to reach ClickHouse and lay Skein out there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClickhouseOptions {
+    pub connection: Connection,
+    pub database: String,
+    /// The cluster's name in the servers' `remote_servers`, for a sharded or replicated setup.
+    pub cluster: Option<String>,
+    /// Replicas that must acknowledge an insert (on a cluster: 2 with 2 replicas a shard).
+    pub insert_quorum: u32,
+    /// Spans that may wait for the writer; past this, writes are refused as overloaded.
+    pub max_queued_spans: usize,
+    /// Most spans in one insert.
+    pub max_batch_spans: usize,
+}
+
+impl ClickhouseOptions {
+    pub fn new(url: &str) -> ClickhouseOptions {
+        ClickhouseOptions {
+            connection: Connection {
+                url: url.trim_end_matches('/').to_string(),
+                user: None,
+                password: None,
+            },
+            database: "skein".into(),
+            cluster: None,
+            insert_quorum: 1,
+            max_queued_spans: 200_000,
+            max_batch_spans: 50_000,
+        }
+    }
+}
+
+pub struct ClickhouseStore {
+    client: Client,
+    layout: Layout,
+    quorum: u32,
+    writer: Writer,
+    version: String,
+}
+
+impl ClickhouseStore {
+    /// Connects, creates or upgrades Skein's tables, and starts the writer (on the current Tokio
+    /// runtime).
+    pub async fn open(options: ClickhouseOptions) -> StoreResult<ClickhouseStore> {
+        let client = Client::new(options.connection.clone())?;
+        let version = client
+            .rows("SELECT version() AS v")
+            .await?
+            .first()
+            .map(|r| r.str_of("v"))
+            .unwrap_or_default();
+        let layout = Layout {
+            database: options.database.clone(),
+            cluster: options.cluster.clone(),
+        };
+        schema::migrate(&client, &layout).await?;
+        let writer = Writer::start(
+            client.clone(),
+            layout.table("spans"),
+            options.insert_quorum,
+            options.max_queued_spans,
+            options.max_batch_spans,
+        );
+        Ok(ClickhouseStore {
+            client,
+            layout,
+            quorum: options.insert_quorum,
+            writer,
+            version,
+        })
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+#[async_trait]
+impl SpanStore for ClickhouseStore {
+    async fn write_spans(&self, spans: Vec<Span>) -> StoreResult<WriteOutcome> {
+        if spans.is_empty() {
+            return Ok(WriteOutcome::default());
+        }
+        self.writer.write(&spans).await?;
+        // An append-only engine does not look for an earlier copy on write: a retried span is
+        // folded away on read (`spans` is replacing), and counted here as written.
+        Ok(WriteOutcome {
+            inserted: spans.len(),
+            ..WriteOutcome::default()
+        })
+    }
+
+    async fn write_span_pieces(&self, pieces: Vec<Span>) -> StoreResult<WriteOutcome> {
+        if pieces.is_empty() {
+            return Ok(WriteOutcome::default());
+        }
+        self.write_pieces(pieces).await
+    }
+
+    async fn pieced_spans(&self, span_id: &str, limit: u32) -> StoreResult<Vec<Span>> {
+        self.pieced(span_id, limit).await
+    }
+
+    async fn trace_spans(&self, project: &str, trace_id: &str) -> StoreResult<Vec<Span>> {
+        self.all_spans(project, trace_id).await
+    }
+}
+
+#[async_trait]
+impl QueryStore for ClickhouseStore {
+    async fn list_traces(&self, project: &str, query: &TraceQuery) -> StoreResult<TracePage> {
+        self.list(project, query, now_ms()).await
+    }
+
+    async fn trace(&self, project: &str, trace_id: &str) -> StoreResult<Option<TraceSkeleton>> {
+        self.skeleton(project, trace_id).await
+    }
+
+    async fn span(
+        &self,
+        project: &str,
+        trace_id: &str,
+        span_id: &str,
+    ) -> StoreResult<Option<Span>> {
+        self.span_full(project, trace_id, span_id).await
+    }
+
+    async fn search_trace(
+        &self,
+        project: &str,
+        trace_id: &str,
+        needle: &str,
+    ) -> StoreResult<Option<Vec<String>>> {
+        let spans = self.all_spans(project, trace_id).await?;
+        if spans.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(
+            spans
+                .into_iter()
+                .filter(|s| trace_search::span_contains(s, needle))
+                .map(|s| s.span_id)
+                .collect(),
+        ))
+    }
+
+    async fn projects(&self) -> StoreResult<Vec<ProjectInfo>> {
+        let rows = self
+            .client
+            .rows(&format!(
+                "SELECT project, uniqExact(trace_id) AS traces, count() AS spans, \
+                 max(end_ns) AS last FROM {} GROUP BY project ORDER BY project",
+                self.spans()
+            ))
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| ProjectInfo {
+                name: r.str_of("project"),
+                trace_count: r.i64_of("traces").max(0) as u64,
+                span_count: r.i64_of("spans").max(0) as u64,
+                last_seen_ns: Some(r.i64_of("last")),
+            })
+            .collect())
+    }
+
+    async fn services(&self, project: &str) -> StoreResult<Vec<ServiceInfo>> {
+        let rows = self
+            .client
+            .rows(&format!(
+                "SELECT service, count() AS spans, countIf(status = 2) AS errors FROM {} \
+                 WHERE project = {} GROUP BY service ORDER BY spans DESC, service",
+                self.spans(),
+                quote(project)
+            ))
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| ServiceInfo {
+                name: r.str_of("service"),
+                span_count: r.i64_of("spans").max(0) as u64,
+                error_count: r.i64_of("errors").max(0) as u64,
+            })
+            .collect())
+    }
+
+    async fn tag_keys(&self, project: &str) -> StoreResult<Vec<TagKeyInfo>> {
+        let rows = self
+            .client
+            .rows(&format!(
+                "SELECT key, sum(traces) AS n FROM ({}) GROUP BY key ORDER BY n DESC, key LIMIT 500",
+                traces::tag_counts_sql(self, project)
+            ))
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| TagKeyInfo {
+                key: r.str_of("key"),
+                trace_count: r.i64_of("n").max(0) as u64,
+            })
+            .collect())
+    }
+
+    async fn tag_values(
+        &self,
+        project: &str,
+        key: &str,
+        prefix: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<TagValueInfo>> {
+        let prefix = prefix.unwrap_or("");
+        let rows = self
+            .client
+            .rows(&format!(
+                "SELECT value, traces FROM ({}) WHERE key = {} \
+                 AND substring(value, 1, {}) = {} ORDER BY traces DESC, value LIMIT {}",
+                traces::tag_counts_sql(self, project),
+                quote(key),
+                prefix.len(),
+                quote(prefix),
+                limit.clamp(1, 1000)
+            ))
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| TagValueInfo {
+                value: r.str_of("value"),
+                trace_count: r.i64_of("traces").max(0) as u64,
+            })
+            .collect())
+    }
+
+    async fn metrics(&self, project: &str, query: &MetricQuery) -> StoreResult<MetricResponse> {
+        self.metric(project, query, now_ms()).await
+    }
+}
+
+#[async_trait]
+impl JourneyStore for ClickhouseStore {
+    async fn list_sessions(&self, project: &str, query: &SessionQuery) -> StoreResult<SessionPage> {
+        self.sessions_page(project, query).await
+    }
+
+    async fn session(&self, project: &str, session_id: &str) -> StoreResult<Option<SessionDetail>> {
+        self.session_detail(project, session_id).await
+    }
+
+    async fn list_users(&self, project: &str, query: &SessionQuery) -> StoreResult<UserPage> {
+        self.users_page(project, query).await
+    }
+
+    async fn user(
+        &self,
+        project: &str,
+        user_id: &str,
+        query: &SessionQuery,
+    ) -> StoreResult<Option<UserDetail>> {
+        self.user_detail(project, user_id, query).await
+    }
+
+    async fn service_graph(
+        &self,
+        project: &str,
+        query: &ServiceGraphQuery,
+    ) -> StoreResult<ServiceGraph> {
+        self.graph(project, query).await
+    }
+}
+
+#[async_trait]
+impl FeedbackStore for ClickhouseStore {
+    async fn create_feedback(&self, project: &str, feedback: NewFeedback) -> StoreResult<Feedback> {
+        self.create_feedback_record(project, feedback).await
+    }
+
+    async fn update_feedback(
+        &self,
+        project: &str,
+        id: &str,
+        update: FeedbackUpdate,
+    ) -> StoreResult<Option<Feedback>> {
+        self.update_feedback_record(project, id, update).await
+    }
+
+    async fn delete_feedback(&self, project: &str, id: &str) -> StoreResult<bool> {
+        self.delete_feedback_record(project, id).await
+    }
+
+    async fn list_feedback(
+        &self,
+        project: &str,
+        filter: FeedbackFilter,
+    ) -> StoreResult<Vec<Feedback>> {
+        self.list_feedback_records(project, &filter).await
+    }
+}
+
+impl Store for ClickhouseStore {
+    fn engine(&self) -> EngineInfo {
+        EngineInfo {
+            engine: "clickhouse",
+            version: self.version.clone(),
+            location: match &self.layout.cluster {
+                Some(c) => format!(
+                    "{} database {} cluster {c}",
+                    self.client.url(),
+                    self.layout.database
+                ),
+                None => format!("{} database {}", self.client.url(), self.layout.database),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod conformance {
+    use std::sync::Arc;
+
+    use super::{testserver, ClickhouseOptions, ClickhouseStore};
+    use crate::store::Store;
+
+    async fn open() -> ((), Arc<dyn Store>) {
+        let server = testserver::server();
+        let options = ClickhouseOptions {
+            database: testserver::fresh_database(),
+            ..ClickhouseOptions::new(&server.url)
+        };
+        let store = ClickhouseStore::open(options)
+            .await
+            .expect("open the ClickHouse store");
+        ((), Arc::new(store))
+    }
+
+    crate::store_suite!(open);
+}

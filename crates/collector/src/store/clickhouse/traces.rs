@@ -1,0 +1,412 @@
+//! Traces read from `spans`: each trace's summary is folded on read, by the same rule SQLite
+//! folds on write (`skein_model::trace_fold`). ClickHouse computes each part of the fold per
+//! trace (sums, the best-ranked root, name, session and user, each service's and each tag's
+//! best rank); the parts become a `TraceFold` here, whose `summary` is the row.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+use skein_model::span::{Span, SpanKind, SpanStatus, SpanType};
+use skein_model::trace_fold::{Rank, Ranked, RootFacts, TraceFold};
+use skein_model::{
+    SkeletonSpanInput, StatusFilter, TracePage, TraceQuery, TraceSkeleton, TraceSort, TraceSummary,
+};
+
+use super::client::{quote, RowExt};
+use super::ClickhouseStore;
+use crate::store::{StoreError, StoreResult};
+
+/// A span's rank as SQL, the tuple `trace_fold::Rank` is: (tier, start, span id).
+pub(super) const RANK: &str = "tuple(has_parent, start_ns, span_id)";
+
+fn rank_of(v: &Value) -> Option<Rank> {
+    serde_json::from_value(v.clone()).ok()
+}
+
+/// `trace_id IN (...)` for a list of ids.
+pub(super) fn id_list(ids: &[String]) -> String {
+    ids.iter().map(|i| quote(i)).collect::<Vec<_>>().join(", ")
+}
+
+impl ClickhouseStore {
+    pub(super) fn spans(&self) -> String {
+        format!("{} FINAL", self.layout.table("spans"))
+    }
+
+    /// The folds of these traces of a project.
+    pub(super) async fn folds(
+        &self,
+        project: &str,
+        trace_ids: &[String],
+    ) -> StoreResult<HashMap<String, TraceFold>> {
+        let mut folds: HashMap<String, TraceFold> = HashMap::new();
+        if trace_ids.is_empty() {
+            return Ok(folds);
+        }
+        let scope = format!(
+            "project = {} AND trace_id IN ({})",
+            quote(project),
+            id_list(trace_ids)
+        );
+        let core = self
+            .client
+            .rows(&format!(
+                "SELECT trace_id, min(start_ns) AS first_start, \
+                 max(greatest(end_ns, start_ns)) AS last_end, \
+                 count() AS span_count, countIf(status = 2) AS errors, \
+                 sum(input_tokens) AS in_tokens, sum(output_tokens) AS out_tokens, \
+                 sum(cost) AS cost_sum, \
+                 countIf(has_parent = 0) AS roots, \
+                 argMinIf(tuple(name, span_id, span_type, status, service), {RANK}, has_parent = 0) AS root, \
+                 min({RANK}) AS first_rank, argMin(name, {RANK}) AS first_name, \
+                 countIf(session_id != '') AS sessions, \
+                 argMinIf(tuple(session_id, {RANK}), {RANK}, session_id != '') AS session, \
+                 countIf(user_id != '') AS users, \
+                 argMinIf(tuple(user_id, {RANK}), {RANK}, user_id != '') AS user \
+                 FROM {} WHERE {scope} GROUP BY trace_id",
+                self.spans()
+            ))
+            .await?;
+        for row in core {
+            let mut fold = TraceFold {
+                start_ns: row.i64_of("first_start"),
+                end_ns: row.i64_of("last_end"),
+                span_count: row.i64_of("span_count").max(0) as u64,
+                error_count: row.i64_of("errors").max(0) as u64,
+                input_tokens: row.i64_of("in_tokens"),
+                output_tokens: row.i64_of("out_tokens"),
+                cost: row.f64_of("cost_sum"),
+                ..TraceFold::default()
+            };
+            if row.i64_of("roots") > 0 {
+                let r = &row["root"];
+                fold.root = Some(Ranked {
+                    rank: Rank(0, 0, String::new()),
+                    value: RootFacts {
+                        name: r[0].as_str().unwrap_or("").to_string(),
+                        span_id: r[1].as_str().unwrap_or("").to_string(),
+                        span_type: super::client::as_i64(&r[2]) as u8,
+                        status: super::client::as_i64(&r[3]) as u8,
+                        service: r[4].as_str().unwrap_or("").to_string(),
+                    },
+                });
+            }
+            if let Some(rank) = rank_of(&row["first_rank"]) {
+                fold.first_name = Some(Ranked {
+                    rank,
+                    value: row.str_of("first_name"),
+                });
+            }
+            let ranked = |count: &str, v: &Value| -> Option<Ranked<String>> {
+                (row.i64_of(count) > 0).then(|| Ranked {
+                    rank: rank_of(&v[1]).unwrap_or(Rank(1, 0, String::new())),
+                    value: v[0].as_str().unwrap_or("").to_string(),
+                })
+            };
+            fold.session_id = ranked("sessions", &row["session"]);
+            fold.user_id = ranked("users", &row["user"]);
+            folds.insert(row.str_of("trace_id"), fold);
+        }
+        let services = self
+            .client
+            .rows(&format!(
+                "SELECT trace_id, service, min({RANK}) AS rank FROM {} WHERE {scope} \
+                 GROUP BY trace_id, service",
+                self.spans()
+            ))
+            .await?;
+        for row in services {
+            if let (Some(fold), Some(rank)) = (
+                folds.get_mut(&row.str_of("trace_id")),
+                rank_of(&row["rank"]),
+            ) {
+                fold.services.insert(row.str_of("service"), rank);
+            }
+        }
+        let tags = self
+            .client
+            .rows(&format!(
+                "SELECT trace_id, k AS key, argMin(v, rank) AS value, min(rank) AS best FROM \
+                 (SELECT trace_id, {RANK} AS rank, tag_keys, tag_values FROM {} WHERE {scope}) \
+                 ARRAY JOIN tag_keys AS k, tag_values AS v GROUP BY trace_id, k",
+                self.spans()
+            ))
+            .await?;
+        for row in tags {
+            if let (Some(fold), Some(rank)) = (
+                folds.get_mut(&row.str_of("trace_id")),
+                rank_of(&row["best"]),
+            ) {
+                fold.tags.insert(
+                    row.str_of("key"),
+                    Ranked {
+                        rank,
+                        value: row.str_of("value"),
+                    },
+                );
+            }
+        }
+        for fold in folds.values_mut() {
+            fold.cap();
+        }
+        Ok(folds)
+    }
+
+    /// The summaries of these traces, in the order given (missing ones left out).
+    pub(super) async fn summaries(
+        &self,
+        project: &str,
+        trace_ids: &[String],
+    ) -> StoreResult<Vec<TraceSummary>> {
+        let folds = self.folds(project, trace_ids).await?;
+        Ok(trace_ids
+            .iter()
+            .filter_map(|id| folds.get(id).map(|f| f.summary(id)))
+            .collect())
+    }
+
+    /// The per-trace aggregates a trace query filters and sorts on, for the traces matching
+    /// `q` (without cursor and limit): `SELECT` over it for pages and counts.
+    pub(super) fn trace_index(&self, project: &str, q: &TraceQuery, now_ms: i64) -> String {
+        let mut where_ = format!("project = {}", quote(project));
+        for tag in &q.tags {
+            where_.push_str(&format!(
+                " AND trace_id IN ({})",
+                self.traces_with_tag(project, &tag.key, &tag.value)
+            ));
+        }
+        let mut having: Vec<String> = Vec::new();
+        if let Some(from) = q.start_from_ms(now_ms) {
+            having.push(format!("start >= {}", from.saturating_mul(1_000_000)));
+        }
+        if let Some(to) = q.to_ms {
+            having.push(format!("start < {}", to.saturating_mul(1_000_000)));
+        }
+        if let Some(name) = &q.name {
+            having.push(format!(
+                "positionCaseInsensitive(root_name, {}) > 0",
+                quote(name)
+            ));
+        }
+        match q.status {
+            Some(StatusFilter::Error) => having.push("errors > 0".into()),
+            Some(StatusFilter::Ok) => having.push("errors = 0".into()),
+            None => {}
+        }
+        if let Some(ms) = q.min_duration_ms {
+            having.push(format!("duration >= {}", (ms * 1e6) as i64));
+        }
+        if let Some(ms) = q.max_duration_ms {
+            having.push(format!("duration <= {}", (ms * 1e6) as i64));
+        }
+        if let Some(s) = &q.session_id {
+            having.push(format!("sess = {}", quote(s)));
+        }
+        if let Some(u) = &q.user_id {
+            having.push(format!("usr = {}", quote(u)));
+        }
+        let having = if having.is_empty() {
+            String::new()
+        } else {
+            format!(" HAVING {}", having.join(" AND "))
+        };
+        format!(
+            "SELECT trace_id, min(start_ns) AS start, \
+             max(greatest(end_ns, start_ns)) - min(start_ns) AS duration, \
+             countIf(status = 2) AS errors, argMin(name, {RANK}) AS root_name, \
+             argMinIf(session_id, {RANK}, session_id != '') AS sess, \
+             argMinIf(user_id, {RANK}, user_id != '') AS usr, \
+             sum(input_tokens) AS in_tokens, sum(output_tokens) AS out_tokens, \
+             sum(cost) AS cost_sum \
+             FROM {} WHERE {where_} GROUP BY trace_id{having}",
+            self.spans()
+        )
+    }
+
+    /// The traces of a project whose tag `key` (as its fold picks it) is `value`.
+    pub(super) fn traces_with_tag(&self, project: &str, key: &str, value: &str) -> String {
+        format!(
+            "SELECT trace_id FROM (SELECT trace_id, argMin(v, rank) AS value FROM \
+             (SELECT trace_id, {RANK} AS rank, tag_keys, tag_values FROM {} \
+              WHERE project = {} AND has(tag_keys, {})) \
+             ARRAY JOIN tag_keys AS k, tag_values AS v WHERE k = {} GROUP BY trace_id) \
+             WHERE value = {}",
+            self.spans(),
+            quote(project),
+            quote(key),
+            quote(key),
+            quote(value)
+        )
+    }
+
+    pub(super) async fn list(
+        &self,
+        project: &str,
+        q: &TraceQuery,
+        now_ms: i64,
+    ) -> StoreResult<TracePage> {
+        let index = self.trace_index(project, q, now_ms);
+        let total = self
+            .client
+            .rows(&format!("SELECT count() AS n FROM ({index})"))
+            .await?
+            .first()
+            .map_or(0, |r| r.i64_of("n"));
+        let (column, descending) = match q.sort {
+            TraceSort::StartDesc => ("start", true),
+            TraceSort::StartAsc => ("start", false),
+            TraceSort::DurationDesc => ("duration", true),
+            TraceSort::DurationAsc => ("duration", false),
+        };
+        let mut page_sql = format!("SELECT trace_id, start, duration FROM ({index})");
+        if let Some(cursor) = &q.cursor {
+            let (key, id) = parse_cursor(cursor)?;
+            let op = if descending { "<" } else { ">" };
+            page_sql.push_str(&format!(
+                " WHERE ({column}, trace_id) {op} ({key}, {})",
+                quote(&id)
+            ));
+        }
+        let dir = if descending { "DESC" } else { "ASC" };
+        let limit = q.limit() as usize;
+        page_sql.push_str(&format!(
+            " ORDER BY {column} {dir}, trace_id {dir} LIMIT {}",
+            limit + 1
+        ));
+        let rows = self.client.rows(&page_sql).await?;
+        let mut ids: Vec<String> = rows.iter().map(|r| r.str_of("trace_id")).collect();
+        let next_cursor = if ids.len() > limit {
+            ids.truncate(limit);
+            rows.get(limit - 1)
+                .map(|r| format!("{}.{}", r.i64_of(column), r.str_of("trace_id")))
+        } else {
+            None
+        };
+        let mut traces = self.summaries(project, &ids).await?;
+        self.add_feedback_summaries(project, &mut traces).await?;
+        Ok(TracePage {
+            traces,
+            total: total.max(0) as u64,
+            next_cursor,
+        })
+    }
+
+    pub(super) async fn skeleton(
+        &self,
+        project: &str,
+        trace_id: &str,
+    ) -> StoreResult<Option<TraceSkeleton>> {
+        let ids = [trace_id.to_string()];
+        let Some(summary) = self.summaries(project, &ids).await?.pop() else {
+            return Ok(None);
+        };
+        let rows = self
+            .client
+            .rows(&format!(
+                "SELECT span_id, parent_span_id, has_parent, name, service, span_type, start_ns, \
+                 end_ns, status, input_tokens + output_tokens AS tokens, kind, cost \
+                 FROM {} WHERE project = {} AND trace_id = {}",
+                self.spans(),
+                quote(project),
+                quote(trace_id)
+            ))
+            .await?;
+        struct Raw {
+            span_id: String,
+            parent: Option<String>,
+            name: String,
+            service: String,
+            row: Value,
+        }
+        let raw: Vec<Raw> = rows
+            .into_iter()
+            .map(|row| Raw {
+                span_id: row.str_of("span_id"),
+                parent: (row.i64_of("has_parent") != 0).then(|| row.str_of("parent_span_id")),
+                name: row.str_of("name"),
+                service: row.str_of("service"),
+                row,
+            })
+            .collect();
+        let inputs = raw
+            .iter()
+            .map(|s| SkeletonSpanInput {
+                span_id: &s.span_id,
+                parent_span_id: s.parent.as_deref(),
+                name: &s.name,
+                service: &s.service,
+                span_type: SpanType::from_code(s.row.i64_of("span_type") as u8),
+                start_ns: s.row.i64_of("start_ns"),
+                end_ns: s.row.i64_of("end_ns"),
+                status: SpanStatus::from_code(s.row.i64_of("status") as u8),
+                tokens: s.row.i64_of("tokens"),
+                kind: SpanKind::from_code(s.row.i64_of("kind") as u8),
+                cost: s.row.f64_of("cost"),
+            })
+            .collect();
+        Ok(Some(TraceSkeleton::build(summary, inputs)))
+    }
+
+    /// Spans in full from `spans` rows holding `body`.
+    pub(super) fn bodies(rows: &[Value]) -> StoreResult<Vec<Span>> {
+        rows.iter()
+            .map(|r| {
+                serde_json::from_str(&r.str_of("body"))
+                    .map_err(|e| StoreError::Internal(format!("a stored span is unreadable: {e}")))
+            })
+            .collect()
+    }
+
+    pub(super) async fn span_full(
+        &self,
+        project: &str,
+        trace_id: &str,
+        span_id: &str,
+    ) -> StoreResult<Option<Span>> {
+        let rows = self
+            .client
+            .rows(&format!(
+                "SELECT body FROM {} WHERE project = {} AND trace_id = {} AND span_id = {}",
+                self.spans(),
+                quote(project),
+                quote(trace_id),
+                quote(span_id)
+            ))
+            .await?;
+        Ok(Self::bodies(&rows)?.pop())
+    }
+
+    /// Every span of a trace, in the order they first arrived.
+    pub(super) async fn all_spans(&self, project: &str, trace_id: &str) -> StoreResult<Vec<Span>> {
+        let rows = self
+            .client
+            .rows(&format!(
+                "SELECT body FROM {} WHERE project = {} AND trace_id = {} \
+                 ORDER BY arrival, span_id",
+                self.spans(),
+                quote(project),
+                quote(trace_id),
+            ))
+            .await?;
+        Self::bodies(&rows)
+    }
+}
+
+/// Cursor: `<sort key>.<trace id>` of the last row of the previous page.
+fn parse_cursor(cursor: &str) -> StoreResult<(i64, String)> {
+    cursor
+        .split_once('.')
+        .and_then(|(k, id)| Some((k.parse().ok()?, id.to_string())))
+        .ok_or_else(|| StoreError::Invalid(format!("cursor {cursor:?} is not one this API gave")))
+}
+
+/// Tag values of a project's traces with counts, as their folds pick them.
+pub(super) fn tag_counts_sql(store: &ClickhouseStore, project: &str) -> String {
+    format!(
+        "SELECT key, value, count() AS traces FROM (SELECT trace_id, k AS key, argMin(v, rank) AS value \
+         FROM (SELECT trace_id, {RANK} AS rank, tag_keys, tag_values FROM {} WHERE project = {}) \
+         ARRAY JOIN tag_keys AS k, tag_values AS v GROUP BY trace_id, k) GROUP BY key, value",
+        store.spans(),
+        quote(project)
+    )
+}

@@ -1,0 +1,204 @@
+//! Spans into ClickHouse. ClickHouse wants few large inserts, so requests queue for one writer
+//! task that sends whatever is queued as one INSERT (as SQLite's writer commits one
+//! transaction), and answers each request once ClickHouse has acknowledged that insert (on a
+//! cluster, through the Distributed table synchronously and on a quorum of replicas). A failed
+//! insert fails every request in it: nothing is acknowledged that was not stored.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::{json, Value};
+use skein_model::span::Span;
+use tokio::sync::{mpsc, oneshot};
+
+use super::client::Client;
+use crate::store::{StoreError, StoreResult};
+
+/// Versions of a span written as it arrived (`write_spans`): the first arrival ranks highest,
+/// so a retry or a later copy never replaces what was acknowledged first.
+const FIRST_ARRIVAL: u64 = 1 << 62;
+
+/// The version of a span folded from its pieces: above every plain version, and higher for a
+/// fold of a later piece, or of more pieces with the same latest one, so that of two folds
+/// written concurrently the one that saw more wins.
+pub(super) fn piece_version(latest_arrival_us: u64, pieces: usize) -> u64 {
+    FIRST_ARRIVAL
+        .saturating_add(latest_arrival_us.saturating_mul(4096))
+        .saturating_add(pieces.min(4095) as u64)
+}
+
+/// Arrival ticks for `n` spans: microseconds since the epoch, one distinct tick per span and
+/// increasing within this process, so that spans keep their arrival order (within a request
+/// too) and a later arrival always ranks after an earlier one.
+pub(super) fn arrivals(n: usize) -> u64 {
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64);
+    let n = n.max(1) as u64;
+    let mut last = LAST.load(Ordering::SeqCst);
+    loop {
+        let first = now.max(last + 1);
+        match LAST.compare_exchange(last, first + n - 1, Ordering::SeqCst, Ordering::SeqCst) {
+            Ok(_) => return first,
+            Err(seen) => last = seen,
+        }
+    }
+}
+
+/// A span as a row of `spans`: `arrival` is when it (its first piece) arrived.
+pub(super) fn span_row(span: &Span, pieced: bool, version: u64, arrival: u64) -> Value {
+    let arrived_secs = (arrival / 1_000_000).min(u64::from(u32::MAX));
+    let (keys, values): (Vec<&String>, Vec<&String>) = span.tags.iter().unzip();
+    json!({
+        "project": span.project,
+        "trace_id": span.trace_id,
+        "span_id": span.span_id,
+        "parent_span_id": span.parent_span_id.as_deref().unwrap_or(""),
+        "has_parent": u8::from(span.parent_span_id.is_some()),
+        "name": span.name,
+        "span_type": span.span_type.code(),
+        "kind": span.kind.code(),
+        "service": span.service,
+        "start_ns": span.start_ns,
+        "end_ns": span.end_ns,
+        "arrived": arrived_secs,
+        "status": span.status.code(),
+        "input_tokens": span.input_tokens.unwrap_or(0),
+        "output_tokens": span.output_tokens.unwrap_or(0),
+        "cost": span.cost.filter(|c| c.is_finite()).unwrap_or(0.0),
+        "session_id": span.session_id.as_deref().unwrap_or(""),
+        "user_id": span.user_id.as_deref().unwrap_or(""),
+        "tag_keys": keys,
+        "tag_values": values,
+        "pieced": u8::from(pieced),
+        "body": serde_json::to_string(span).unwrap_or_default(),
+        "arrival": arrival,
+        "version": version,
+    })
+}
+
+struct Job {
+    /// The rows as JSONEachRow lines, encoded on the caller's task.
+    lines: String,
+    rows: usize,
+    reply: oneshot::Sender<StoreResult<()>>,
+}
+
+/// The queue in front of the writer task.
+pub(super) struct Writer {
+    jobs: mpsc::UnboundedSender<Job>,
+    queued: Arc<AtomicUsize>,
+    max_queued: usize,
+}
+
+impl Writer {
+    /// Starts the writer task on the current runtime. `table` is where spans go.
+    pub(super) fn start(
+        client: Client,
+        table: String,
+        quorum: u32,
+        max_queued: usize,
+        max_batch: usize,
+    ) -> Writer {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let queued = Arc::new(AtomicUsize::new(0));
+        tokio::spawn(write_loop(
+            client,
+            table,
+            quorum,
+            rx,
+            queued.clone(),
+            max_batch.max(1),
+        ));
+        Writer {
+            jobs: tx,
+            queued,
+            max_queued,
+        }
+    }
+
+    /// Writes spans (first arrival wins) and returns once ClickHouse has them.
+    pub(super) async fn write(&self, spans: &[Span]) -> StoreResult<()> {
+        let n = spans.len();
+        let before = self.queued.fetch_add(n, Ordering::SeqCst);
+        if before > 0 && before + n > self.max_queued {
+            self.queued.fetch_sub(n, Ordering::SeqCst);
+            return Err(StoreError::queue_full());
+        }
+        let first = arrivals(n);
+        let mut lines = String::new();
+        for (i, span) in spans.iter().enumerate() {
+            let arrival = first + i as u64;
+            lines.push_str(&span_row(span, false, FIRST_ARRIVAL - arrival, arrival).to_string());
+            lines.push('\n');
+        }
+        let (reply, answer) = oneshot::channel();
+        if self
+            .jobs
+            .send(Job {
+                lines,
+                rows: n,
+                reply,
+            })
+            .is_err()
+        {
+            self.queued.fetch_sub(n, Ordering::SeqCst);
+            return Err(StoreError::Closed);
+        }
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+}
+
+async fn write_loop(
+    client: Client,
+    table: String,
+    quorum: u32,
+    mut jobs: mpsc::UnboundedReceiver<Job>,
+    queued: Arc<AtomicUsize>,
+    max_batch: usize,
+) {
+    while let Some(mut first) = jobs.recv().await {
+        let mut rows = first.rows;
+        let mut body = std::mem::take(&mut first.lines);
+        let mut batch = vec![first];
+        while rows < max_batch {
+            match jobs.try_recv() {
+                Ok(mut job) => {
+                    rows += job.rows;
+                    body.push_str(&job.lines);
+                    job.lines = String::new();
+                    batch.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        let result = client.insert_lines(&table, body, quorum).await;
+        queued.fetch_sub(rows, Ordering::SeqCst);
+        for job in batch {
+            let answer = match &result {
+                Ok(()) => Ok(()),
+                Err(e) => Err(clone_error(e)),
+            };
+            // The client may have gone; the insert stands (or failed) all the same.
+            let _ = job.reply.send(answer);
+        }
+    }
+}
+
+fn clone_error(e: &StoreError) -> StoreError {
+    match e {
+        StoreError::Invalid(m) => StoreError::Invalid(m.clone()),
+        StoreError::NotFound(m) => StoreError::NotFound(m.clone()),
+        StoreError::Overloaded {
+            reason,
+            retry_after_secs,
+        } => StoreError::Overloaded {
+            reason: reason.clone(),
+            retry_after_secs: *retry_after_secs,
+        },
+        StoreError::Closed => StoreError::Closed,
+        StoreError::Internal(m) => StoreError::Internal(m.clone()),
+    }
+}
