@@ -5,7 +5,7 @@
 #
 #   bash scripts/setup.sh            # everything
 #   bash scripts/setup.sh venv       # only some steps (wasm, trunk, wasm-bindgen, wasm-split, wasm-opt,
-#                                    #   chromium, venv)
+#                                    #   chromium, clickhouse, venv)
 #   source scripts/setup.sh          # only defines the functions and puts the tools on PATH
 #
 # Versions: Trunk 0.21.14 (0.22 needs a newer rustc); wasm-bindgen-cli = the wasm-bindgen in
@@ -110,6 +110,20 @@ setup_chromium() {
     fi
 }
 
+# Debian's ClickHouse server (18.16 on bookworm) and ZooKeeper: the ClickHouse engine's tests
+# start their own servers from temporary configs on free loopback ports (never the packages'
+# services, which are not started here).
+setup_clickhouse() {
+    if [ -x /usr/sbin/clickhouse-server ] && [ -f /usr/share/java/zookeeper.jar ]; then
+        _log "clickhouse-server and zookeeper: present"
+    else
+        _log "installing Debian's clickhouse-server, clickhouse-client and zookeeper"
+        _as_root apt-get update
+        DEBIAN_FRONTEND=noninteractive _as_root apt-get install -y --no-install-recommends \
+            clickhouse-server clickhouse-client zookeeper
+    fi
+}
+
 # A venv with the client SDKs the collector's tests drive, pinned in one place.
 PY_REQUIREMENTS="$SKEIN_ROOT/crates/collector/tests/python/requirements.txt"
 setup_venv() {
@@ -136,6 +150,7 @@ setup_all() {
     setup_wasm_split
     setup_wasm_opt
     setup_chromium
+    setup_clickhouse
     setup_venv
 }
 
@@ -153,6 +168,7 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
                 wasm-split) setup_wasm_split ;;
                 wasm-opt) setup_wasm_opt ;;
                 chromium) setup_chromium ;;
+                clickhouse) setup_clickhouse ;;
                 venv) setup_venv ;;
                 *) _log "unknown step: $step"; exit 2 ;;
             esac

@@ -27,6 +27,7 @@ use tokio::net::TcpListener;
 use crate::auth::KeyCache;
 use crate::context::AppState;
 pub use crate::ingest::body::BodyLimits;
+use crate::store::clickhouse::{ClickhouseOptions, ClickhouseStore};
 use crate::store::sqlite::{SqliteKeys, SqliteOptions, SqliteStore};
 use crate::store::{KeyStore, Store, StoreError};
 
@@ -35,33 +36,54 @@ use crate::store::{KeyStore, Store, StoreError};
 pub enum StoreConfig {
     /// One SQLite file, `skein.db`, in this directory (created on first start).
     Sqlite { dir: PathBuf },
+    /// ClickHouse, one node or a cluster: the tables are created or upgraded on start.
+    Clickhouse(ClickhouseOptions),
 }
 
 impl StoreConfig {
     /// Opens the store (creating or upgrading its schema) and starts its writers.
     /// `max_queued_spans`: spans that may wait to be written; past this, writes are refused
     /// as overloaded.
-    pub fn open(&self, max_queued_spans: usize) -> Result<Arc<dyn Store>, StoreError> {
+    pub async fn open(&self, max_queued_spans: usize) -> Result<Arc<dyn Store>, StoreError> {
         match self {
             StoreConfig::Sqlite { dir } => Ok(Arc::new(SqliteStore::open(SqliteOptions {
                 max_queued_spans,
                 ..SqliteOptions::new(dir.join("skein.db"))
             })?)),
+            StoreConfig::Clickhouse(options) => Ok(Arc::new(
+                ClickhouseStore::open(ClickhouseOptions {
+                    max_queued_spans,
+                    ..options.clone()
+                })
+                .await?,
+            )),
         }
     }
 
-    /// The projects and keys alone, for the CLI: nothing else is opened or started, and
+    /// The projects and keys, for the CLI. On SQLite nothing else is opened or started, and
     /// reading keys creates nothing.
-    pub fn keys(&self) -> Arc<dyn KeyStore> {
+    pub async fn keys(&self) -> Result<Arc<dyn KeyStore>, StoreError> {
         match self {
-            StoreConfig::Sqlite { dir } => Arc::new(SqliteKeys::new(dir.join("skein.db"))),
+            StoreConfig::Sqlite { dir } => Ok(Arc::new(SqliteKeys::new(dir.join("skein.db")))),
+            StoreConfig::Clickhouse(options) => {
+                Ok(Arc::new(ClickhouseStore::open(options.clone()).await?))
+            }
         }
     }
 
-    /// Where the data is, as an operator would name it.
+    /// Where the data is, as an operator would name it (never a password).
     pub fn describe(&self) -> String {
         match self {
             StoreConfig::Sqlite { dir } => dir.join("skein.db").display().to_string(),
+            StoreConfig::Clickhouse(o) => format!(
+                "ClickHouse {} database {}{}",
+                o.connection.url,
+                o.database,
+                o.cluster
+                    .as_ref()
+                    .map(|c| format!(" cluster {c}"))
+                    .unwrap_or_default()
+            ),
         }
     }
 }
@@ -125,6 +147,7 @@ pub async fn start(config: &ServeConfig) -> Result<Running, StartError> {
     let store = config
         .store
         .open(config.max_queued_spans)
+        .await
         .map_err(|source| StartError::Store {
             location: config.store.describe(),
             source,

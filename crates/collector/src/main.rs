@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use skein_collector::ingest::limits::ContentLimits;
+use skein_collector::store::clickhouse::{ClickhouseOptions, Connection};
 use skein_collector::{demo, start, ServeConfig, StoreConfig};
 
 #[global_allocator]
@@ -22,13 +23,79 @@ struct Cli {
     command: Command,
 }
 
+/// Where the data lives: the embedded SQLite file (the default), or ClickHouse.
+#[derive(clap::Args, Clone)]
+struct StoreArgs {
+    /// Where the SQLite database lives (created on first start); unused with --clickhouse-url.
+    #[arg(
+        long,
+        env = "SKEIN_DATA_DIR",
+        default_value = "skein-data",
+        global = true
+    )]
+    data_dir: PathBuf,
+    /// Store in ClickHouse at this HTTP address (`http://127.0.0.1:8123`) instead of SQLite.
+    #[arg(long, env = "SKEIN_CLICKHOUSE_URL", global = true)]
+    clickhouse_url: Option<String>,
+    /// The ClickHouse database Skein keeps its tables in (created if missing).
+    #[arg(
+        long,
+        env = "SKEIN_CLICKHOUSE_DATABASE",
+        default_value = "skein",
+        global = true
+    )]
+    clickhouse_database: String,
+    #[arg(long, env = "SKEIN_CLICKHOUSE_USER", global = true)]
+    clickhouse_user: Option<String>,
+    #[arg(
+        long,
+        env = "SKEIN_CLICKHOUSE_PASSWORD",
+        hide_env_values = true,
+        global = true
+    )]
+    clickhouse_password: Option<String>,
+    /// A ClickHouse cluster (a name in the servers' `remote_servers`): tables are created
+    /// `ON CLUSTER`, replicated, and sharded by trace id behind Distributed tables.
+    #[arg(long, env = "SKEIN_CLICKHOUSE_CLUSTER", global = true)]
+    clickhouse_cluster: Option<String>,
+    /// Replicas that must acknowledge each insert before a span is acknowledged (2 for a
+    /// cluster of 2 replicas a shard).
+    #[arg(
+        long,
+        env = "SKEIN_CLICKHOUSE_INSERT_QUORUM",
+        default_value_t = 1,
+        global = true
+    )]
+    clickhouse_insert_quorum: u32,
+}
+
+impl StoreArgs {
+    fn config(&self) -> StoreConfig {
+        match &self.clickhouse_url {
+            None => StoreConfig::Sqlite {
+                dir: self.data_dir.clone(),
+            },
+            Some(url) => StoreConfig::Clickhouse(ClickhouseOptions {
+                connection: Connection {
+                    url: url.trim_end_matches('/').to_string(),
+                    user: self.clickhouse_user.clone(),
+                    password: self.clickhouse_password.clone(),
+                },
+                database: self.clickhouse_database.clone(),
+                cluster: self.clickhouse_cluster.clone(),
+                insert_quorum: self.clickhouse_insert_quorum,
+                ..ClickhouseOptions::new(url)
+            }),
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run the collector: OTLP ingest, the query API and the dashboard.
     Serve {
-        /// Where the SQLite database lives (created on first start).
-        #[arg(long, env = "SKEIN_DATA_DIR", default_value = "skein-data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
         /// OTLP/HTTP address (`/v1/traces`); `off` to serve OTLP on the HTTP address only.
         #[arg(long, env = "SKEIN_OTLP_ADDR", default_value = "127.0.0.1:4318")]
         otlp_addr: String,
@@ -70,25 +137,15 @@ enum Command {
     Project {
         #[command(subcommand)]
         action: ProjectAction,
-        #[arg(
-            long,
-            env = "SKEIN_DATA_DIR",
-            default_value = "skein-data",
-            global = true
-        )]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// API keys: once one exists, every data endpoint needs a key.
     Key {
         #[command(subcommand)]
         action: KeyAction,
-        #[arg(
-            long,
-            env = "SKEIN_DATA_DIR",
-            default_value = "skein-data",
-            global = true
-        )]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// Send the demo data set to a running collector, through OTLP/HTTP and the feedback API.
     Demo {
@@ -166,7 +223,7 @@ fn main() -> ExitCode {
 async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
     match command {
         Command::Serve {
-            data_dir,
+            store,
             otlp_addr,
             http_addr,
             dist,
@@ -186,7 +243,7 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
                 ),
             };
             let config = ServeConfig {
-                store: StoreConfig::Sqlite { dir: data_dir },
+                store: store.config(),
                 otlp_addr,
                 http_addr,
                 dist,
@@ -201,7 +258,7 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
                 },
                 max_queued_spans,
             };
-            let has_keys = config.store.keys().key_table().await?.required;
+            let has_keys = config.store.keys().await?.key_table().await?.required;
             let exposed: Vec<SocketAddr> = [Some(config.http_addr), config.otlp_addr]
                 .into_iter()
                 .flatten()
@@ -267,8 +324,8 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             running.wait().await?;
             Ok(())
         }
-        Command::Project { action, data_dir } => {
-            let keys = StoreConfig::Sqlite { dir: data_dir }.keys();
+        Command::Project { action, store } => {
+            let keys = store.config().keys().await?;
             match action {
                 ProjectAction::Create { name } => {
                     let name = name.trim();
@@ -289,8 +346,8 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             }
             Ok(())
         }
-        Command::Key { action, data_dir } => {
-            let keys = StoreConfig::Sqlite { dir: data_dir }.keys();
+        Command::Key { action, store } => {
+            let keys = store.config().keys().await?;
             match action {
                 KeyAction::Create { project, label } => {
                     let key = keys.create_key(&project, &label).await?;

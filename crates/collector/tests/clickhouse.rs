@@ -1,0 +1,197 @@
+//! Skein on ClickHouse through the real binary: two collectors (`skein serve --clickhouse-url`)
+//! over one database are stateless: what real SDKs send through one (the OpenTelemetry Python
+//! SDK's seed agents, the LangSmith SDK's `@traceable` run and feedback) reads back identically
+//! through the other, and keys created with the CLI hold on both. The server is Debian's
+//! clickhouse-server, started from a temporary config (`store/clickhouse/testserver.rs`).
+
+mod common;
+
+#[path = "../src/store/clickhouse/testserver.rs"]
+mod testserver;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::{client, get_json, Collector};
+use serde_json::Value;
+
+fn on_clickhouse(url: &str, database: &str) -> Collector {
+    Collector::start_with(&["--clickhouse-url", url, "--clickhouse-database", database])
+}
+
+fn python(script: &str) -> Command {
+    let mut command = Command::new(common::python());
+    command.arg(format!(
+        "{}/tests/python/{script}",
+        env!("CARGO_MANIFEST_DIR")
+    ));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("LANGSMITH_")
+            || key.starts_with("LANGCHAIN_")
+            || key.starts_with("OTEL_")
+        {
+            command.env_remove(key);
+        }
+    }
+    command
+}
+
+fn last_json_line(output: std::process::Output) -> Value {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "python failed: {stderr}\n{stdout}");
+    let line = stdout.lines().last().expect("a line of output");
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
+}
+
+/// The trace as `collector` shows it, once it has `spans` spans.
+async fn trace_with(collector: &Collector, project: &str, trace: &str, spans: u64) -> Value {
+    let url = collector.url(&format!("/api/v1/traces/{trace}?project={project}"));
+    for _ in 0..100 {
+        let response = client().get(&url).send().await.expect("request");
+        if response.status() == 200 {
+            let skeleton: Value = response.json().await.expect("json");
+            if skeleton["summary"]["span_count"].as_u64() >= Some(spans) {
+                return skeleton;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "trace {trace} did not show {spans} spans on {}",
+        collector.http
+    );
+}
+
+fn skein(args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_skein"))
+        .args(args)
+        .output()
+        .expect("run skein");
+    assert!(
+        output.status.success(),
+        "skein {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+#[tokio::test]
+async fn two_collectors_on_one_database_answer_alike() {
+    let server = testserver::server();
+    let database = testserver::fresh_database();
+    let a = on_clickhouse(&server.url, &database);
+    let b = on_clickhouse(&server.url, &database);
+
+    let health = get_json(&a.url("/api/v1/health")).await;
+    assert_eq!(health["store"]["engine"], "clickhouse", "{health}");
+    assert!(
+        health["store"]["version"]
+            .as_str()
+            .is_some_and(|v| !v.is_empty()),
+        "{health}"
+    );
+
+    // The OpenTelemetry Python SDK sends the seed's agents through A.
+    let otel = last_json_line(
+        python("seed_agents.py")
+            .arg("session-ch")
+            .env("OTEL_EXPORTER_OTLP_ENDPOINT", &a.otlp_base)
+            .output()
+            .expect("run python"),
+    );
+    let otel_trace = otel["trace_id"].as_str().expect("trace id").to_string();
+    // The LangSmith SDK sends its @traceable run and feedback through B.
+    let langsmith = last_json_line(
+        python("langsmith_agents.py")
+            .arg("seed")
+            .env("LANGSMITH_ENDPOINT", b.url("/api/langsmith"))
+            .env("LANGSMITH_API_KEY", "test-key")
+            .env("LANGSMITH_TRACING", "true")
+            .env("LANGSMITH_PROJECT", "ls-team")
+            .output()
+            .expect("run python"),
+    );
+    let ls_trace = langsmith["trace_id"]
+        .as_str()
+        .expect("trace id")
+        .replace('-', "");
+
+    for (project, trace) in [("default", &otel_trace), ("ls-team", &ls_trace)] {
+        let via_a = trace_with(&a, project, trace, 7).await;
+        let via_b = trace_with(&b, project, trace, 7).await;
+        assert_eq!(via_a, via_b, "{project}: the two collectors disagree");
+        assert_eq!(via_a["summary"]["root_name"], "main_agent", "{project}");
+        for path in [
+            format!("/api/v1/traces?project={project}"),
+            format!("/api/v1/tags?project={project}"),
+            format!("/api/v1/services?project={project}"),
+            format!("/api/v1/sessions?project={project}"),
+            format!("/api/v1/metrics?project={project}&metric=latency_p50"),
+            format!("/api/v1/feedback?project={project}&trace_id={trace}"),
+        ] {
+            let (x, y) = (get_json(&a.url(&path)).await, get_json(&b.url(&path)).await);
+            assert_eq!(x, y, "{path}");
+        }
+    }
+    // The LangSmith SDK's feedback reached the trace, whichever collector is asked.
+    let feedback = get_json(&a.url(&format!(
+        "/api/v1/feedback?project=ls-team&trace_id={ls_trace}"
+    )))
+    .await;
+    let keys: Vec<&str> = feedback["feedback"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["key"].as_str())
+        .collect();
+    assert_eq!(
+        keys,
+        vec!["user_satisfaction", "business_value", "helpfulness"],
+        "{feedback}"
+    );
+
+    // A key created with the CLI against the database holds on both collectors.
+    let ch = [
+        "--clickhouse-url",
+        server.url.as_str(),
+        "--clickhouse-database",
+        database.as_str(),
+    ];
+    skein(&[&["project", "create", "ls-team"][..], &ch[..]].concat());
+    let key = skein(&[&["key", "create", "--project", "ls-team"][..], &ch[..]].concat());
+    assert!(key.starts_with("skein_"), "{key}");
+    for collector in [&a, &b] {
+        let url = collector.url("/api/v1/traces");
+        let mut status = 0;
+        for _ in 0..50 {
+            status = client()
+                .get(&url)
+                .send()
+                .await
+                .expect("request")
+                .status()
+                .as_u16();
+            if status == 401 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(
+            status, 401,
+            "{}: no key after one was created",
+            collector.http
+        );
+        let page: Value = client()
+            .get(&url)
+            .bearer_auth(&key)
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(page["total"], 1, "{}: {page}", collector.http);
+        assert_eq!(page["traces"][0]["trace_id"], ls_trace.as_str());
+    }
+}
