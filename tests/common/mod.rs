@@ -6,6 +6,9 @@
 
 #![allow(dead_code)]
 
+pub mod keys;
+pub mod timing;
+
 use std::fs::File;
 use std::future::Future;
 use std::path::{Path, PathBuf};
