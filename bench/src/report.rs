@@ -87,7 +87,8 @@ mod tests {
 
     #[test]
     fn ingest_prose_quotes_the_recorded_results() {
-        let results: serde_json::Value = serde_json::from_str(&read("results/ingest.json")).unwrap();
+        let results: serde_json::Value =
+            serde_json::from_str(&read("results/ingest.json")).unwrap();
         let acked = results["median_spans_per_second_acked"].as_f64().unwrap();
         let cpu = results["median_collector_cpu_seconds"].as_f64().unwrap();
         let runs: Vec<f64> = results["runs"]
@@ -103,7 +104,9 @@ mod tests {
         let readme = read("README.md");
         let (rate, cpu_text) = (thousands(acked, 100.0), format!("{cpu:.1}"));
         for expected in [
-            format!("### Ingest: 13,200 → {rate} spans/s, 51 → {cpu_text} collector CPU s per 1M spans"),
+            format!(
+                "### Ingest: 13,200 → {rate} spans/s, 51 → {cpu_text} collector CPU s per 1M spans"
+            ),
             format!("| ingest | {rate} spans/s acked, {cpu_text} collector CPU s per 1M |"),
             format!(
                 "median of {} ({:.0}k–{:.0}k)",

@@ -60,8 +60,8 @@ fn seeds(target: &str) -> Vec<(String, Vec<u8>)> {
         .join("../../fuzz/seeds")
         .join(target);
     let mut count = 0;
-    for entry in std::fs::read_dir(&fuzz_seeds)
-        .unwrap_or_else(|e| panic!("{}: {e}", fuzz_seeds.display()))
+    for entry in
+        std::fs::read_dir(&fuzz_seeds).unwrap_or_else(|e| panic!("{}: {e}", fuzz_seeds.display()))
     {
         let path = entry.expect("directory entry").path();
         let data = std::fs::read(&path).expect("read seed");
@@ -81,11 +81,7 @@ fn otlp_spans(encoding: Encoding, data: &[u8]) -> usize {
     let request = decode_request(encoding, &Bytes::copy_from_slice(data))
         .unwrap_or_else(|e| panic!("the seed does not decode: {e}"));
     let converted = convert(&request, None);
-    assert!(
-        converted.rejected.is_empty(),
-        "{:?}",
-        converted.rejected
-    );
+    assert!(converted.rejected.is_empty(), "{:?}", converted.rejected);
     converted.spans.len()
 }
 
@@ -157,6 +153,9 @@ fn query_filter_seeds_parse() {
         let text = std::str::from_utf8(&data).unwrap();
         let list = skein_model::TraceQuery::from_query_string(text);
         let metric = skein_model::metrics::MetricQuery::from_query_string(text);
-        assert!(list.is_ok() || metric.is_ok(), "{name}: {list:?} {metric:?}");
+        assert!(
+            list.is_ok() || metric.is_ok(),
+            "{name}: {list:?} {metric:?}"
+        );
     }
 }

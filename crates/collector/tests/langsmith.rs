@@ -927,7 +927,10 @@ async fn once_a_key_exists_the_sdk_needs_one_as_its_api_key() {
         .output()
         .expect("run python");
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success(), "the SDK got through without a key");
+    assert!(
+        !output.status.success(),
+        "the SDK got through without a key"
+    );
     assert!(stderr.contains("401"), "{stderr}");
     let page = traces(&key).await;
     assert_eq!(page["total"], 0, "{page}");

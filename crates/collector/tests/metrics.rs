@@ -151,7 +151,11 @@ async fn ab_test_metrics_on_data_with_known_effects() {
     assert_consistent(&r);
     assert_eq!(r.kind, MetricKind::Value);
     let values: Vec<Option<&str>> = r.groups.iter().map(|g| g.value.as_deref()).collect();
-    assert_eq!(values, vec![Some("A"), Some("B")], "only rated traces count");
+    assert_eq!(
+        values,
+        vec![Some("A"), Some("B")],
+        "only rated traces count"
+    );
     let (a, b) = (group(&r, "A"), group(&r, "B"));
     assert_eq!((a.n, b.n), (20, 20));
     close(a.mean, 0.5, "A's mean");
@@ -237,7 +241,10 @@ async fn ab_test_metrics_on_data_with_known_effects() {
     // Without group_by: one group of everything. A time range narrows it: B's 40 minutes.
     let one = metrics(&collector, "metric=count").await;
     assert_eq!(one.groups.len(), 1);
-    assert_eq!((one.groups[0].value.as_deref(), one.groups[0].n), (None, 82));
+    assert_eq!(
+        (one.groups[0].value.as_deref(), one.groups[0].n),
+        (None, 82)
+    );
     let ms = |k: f64| ((AB_START_NS as f64 + k * MINUTE_NS as f64) / 1e6) as i64;
     let (from, to) = (ms(39.5), ms(79.5));
     let range = metrics(
@@ -253,10 +260,8 @@ async fn ab_test_metrics_on_data_with_known_effects() {
         .map(|g| (g.value.as_deref(), g.n))
         .collect();
     assert_eq!(values, vec![(Some("B"), 40)]);
-    let listed = get_json(&collector.url(&format!(
-        "/api/v1/traces?from={from}&to={to}&limit=1"
-    )))
-    .await;
+    let listed =
+        get_json(&collector.url(&format!("/api/v1/traces?from={from}&to={to}&limit=1"))).await;
     assert_eq!(listed["total"], 40);
 
     // A group-by key no trace has: one group of traces without it.

@@ -137,7 +137,9 @@ mod tests {
         let mut rest = text;
         while let Some(start) = rest.find("/*") {
             out.push_str(&rest[..start]);
-            rest = rest[start..].find("*/").map_or("", |end| &rest[start + end + 2..]);
+            rest = rest[start..]
+                .find("*/")
+                .map_or("", |end| &rest[start + end + 2..]);
         }
         out.push_str(rest);
         out
@@ -146,9 +148,12 @@ mod tests {
     type Rgb = [f64; 3];
 
     fn hex(text: &str) -> Rgb {
-        let text = text.strip_prefix('#').unwrap_or_else(|| panic!("not #rrggbb: {text}"));
+        let text = text
+            .strip_prefix('#')
+            .unwrap_or_else(|| panic!("not #rrggbb: {text}"));
         assert_eq!(text.len(), 6, "not #rrggbb: {text}");
-        let channel = |i: usize| f64::from(u8::from_str_radix(&text[i..i + 2], 16).unwrap()) / 255.0;
+        let channel =
+            |i: usize| f64::from(u8::from_str_radix(&text[i..i + 2], 16).unwrap()) / 255.0;
         [channel(0), channel(2), channel(4)]
     }
 
@@ -248,7 +253,14 @@ mod tests {
         // WCAG AA for normal text: 4.5:1.
         for dark in [false, true] {
             let vars = theme(dark);
-            let surfaces = ["bg", "surface", "surface-2", "row-hover", "accent-soft", "match-bg"];
+            let surfaces = [
+                "bg",
+                "surface",
+                "surface-2",
+                "row-hover",
+                "accent-soft",
+                "match-bg",
+            ];
             for hue in HUES {
                 let text = text_colour(&vars, hue);
                 let chip = hsl(
@@ -281,7 +293,10 @@ mod tests {
             for (i, &a) in HUES.iter().enumerate() {
                 for &b in &HUES[i + 1..] {
                     for (what, colour) in [
-                        ("text", text_colour as fn(&HashMap<String, String>, u16) -> Rgb),
+                        (
+                            "text",
+                            text_colour as fn(&HashMap<String, String>, u16) -> Rgb,
+                        ),
                         ("dot", dot_colour),
                     ] {
                         let d = delta_e(colour(&vars, a), colour(&vars, b));
