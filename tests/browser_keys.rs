@@ -10,66 +10,11 @@ mod common;
 
 use std::time::Duration;
 
+use common::keys::{enter_key, prompt_shown, root_names, send_trace};
 use common::{eventually, js, texts, Browser, Collector};
-use serde_json::json;
 use thirtyfour::prelude::*;
 
 const WAIT: Duration = Duration::from_secs(20);
-
-/// One root span named `name`, sent with `key` to the collector's OTLP endpoint.
-async fn send_trace(collector: &Collector, key: &str, trace_id: &str, name: &str) {
-    let now_ns = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos()
-        - 60_000_000_000;
-    let body = json!({"resourceSpans": [{
-        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "svc"}}]},
-        "scopeSpans": [{"spans": [{
-            "traceId": trace_id, "spanId": "00000000000000a1", "name": name, "kind": 1,
-            "startTimeUnixNano": now_ns.to_string(),
-            "endTimeUnixNano": (now_ns + 5_000_000).to_string(),
-            "attributes": [{"key": "env", "value": {"stringValue": "production"}}]}]}]}]});
-    let response = reqwest::Client::new()
-        .post(collector.otlp_traces_url())
-        .header("x-api-key", key)
-        .json(&body)
-        .send()
-        .await
-        .expect("OTLP request");
-    assert!(response.status().is_success(), "{}", response.status());
-}
-
-async fn prompt_shown(driver: &WebDriver) -> bool {
-    matches!(
-        driver
-            .query(By::Css(".key-card input[type=password]"))
-            .nowait()
-            .exists()
-            .await,
-        Ok(true)
-    )
-}
-
-async fn enter_key(driver: &WebDriver, key: &str) {
-    let input = driver
-        .find(By::Css(".key-card input[type=password]"))
-        .await
-        .unwrap();
-    input.clear().await.unwrap();
-    input.send_keys(key).await.unwrap();
-    driver
-        .find(By::Css(".key-card button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-}
-
-async fn root_names(driver: &WebDriver) -> Vec<String> {
-    texts(driver, "tr.trace-row .root-name").await
-}
 
 async fn switcher_options(driver: &WebDriver) -> Vec<String> {
     let value = js(
@@ -313,80 +258,5 @@ async fn a_revoked_key_brings_the_prompt_back() {
     })
     .await;
     assert!(lead.contains("no longer accepted"), "{lead}");
-    browser.quit().await;
-}
-
-/// Not a check: the key prompt (empty, refused) and the no-access notice, in both themes.
-/// `SKEIN_SCREENSHOTS=/tmp/shots cargo test --test browser_keys -- --ignored`
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "takes screenshots for a person to look at; set SKEIN_SCREENSHOTS=<dir>"]
-async fn screenshots() {
-    let dir = std::path::PathBuf::from(
-        std::env::var_os("SKEIN_SCREENSHOTS").unwrap_or_else(|| "target/screenshots".into()),
-    );
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut key = String::new();
-    let collector = Collector::start_prepared(false, |dir| {
-        Collector::cli(dir, &["project", "create", "team-a"]);
-        key = Collector::cli(dir, &["key", "create", "--project", "team-a"]);
-    })
-    .await;
-    send_trace(
-        &collector,
-        &key,
-        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1",
-        "team_a_agent",
-    )
-    .await;
-    let browser = Browser::start().await;
-    let driver = &browser.driver;
-    for theme in ["light", "dark"] {
-        driver.goto(collector.url("/traces")).await.unwrap();
-        js(driver, &format!("localStorage.setItem('skein-theme', '{theme}'); sessionStorage.clear(); return null;")).await;
-        driver.refresh().await.unwrap();
-        eventually(WAIT, "the key prompt", || async {
-            prompt_shown(driver).await.then_some(())
-        })
-        .await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        driver
-            .screenshot(&dir.join(format!("key-prompt-{theme}.png")))
-            .await
-            .unwrap();
-        enter_key(driver, "skein_wrong").await;
-        eventually(WAIT, "the refusal", || async {
-            texts(driver, ".key-card .key-error")
-                .await
-                .into_iter()
-                .next()
-        })
-        .await;
-        driver
-            .screenshot(&dir.join(format!("key-refused-{theme}.png")))
-            .await
-            .unwrap();
-        enter_key(driver, &key).await;
-        eventually(WAIT, "team-a's traces", || async {
-            (!root_names(driver).await.is_empty()).then_some(())
-        })
-        .await;
-        driver
-            .screenshot(&dir.join(format!("key-accepted-{theme}.png")))
-            .await
-            .unwrap();
-        driver
-            .goto(collector.url("/sessions?project=team-b"))
-            .await
-            .unwrap();
-        eventually(WAIT, "the no-access notice", || async {
-            texts(driver, ".forbidden-card").await.into_iter().next()
-        })
-        .await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        driver
-            .screenshot(&dir.join(format!("key-forbidden-{theme}.png")))
-            .await
-            .unwrap();
-    }
     browser.quit().await;
 }

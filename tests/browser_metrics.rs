@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{eventually, js, texts, Browser, Collector};
+use common::{eventually, js, present, texts, Browser, Collector};
 use serde_json::json;
 use thirtyfour::prelude::*;
 
@@ -21,7 +21,7 @@ async fn group_rows(driver: &WebDriver) -> Vec<(String, String, String, String)>
     for row in driver
         .find_all(By::Css("[data-testid=groups-table] tbody tr"))
         .await
-        .unwrap_or_default()
+        .unwrap_or_else(|e| panic!("could not look for the groups table: {e}"))
     {
         let cell = |col: &'static str| {
             let row = row.clone();
@@ -275,10 +275,13 @@ async fn small_groups_get_a_plain_not_enough_data() {
         "{verdict:?}"
     );
     assert!(
-        driver.find(By::Css("[data-testid=ab-p]")).await.is_err(),
+        !present(driver, "[data-testid=ab-p]").await,
         "no p-value below the minimum n"
     );
+    // Both groups (x and y, three traces each) are listed, each without an interval.
     let ci = group_rows(driver).await;
+    let groups: Vec<&str> = ci.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(groups, ["x", "y"], "{ci:?}");
     assert!(ci.iter().all(|r| r.3 == "n < 10"), "{ci:?}");
     browser.quit().await;
 }

@@ -10,57 +10,12 @@ mod common;
 
 use std::time::Duration;
 
+use common::timing::*;
 use common::{eventually, js, open_trace_with_rows, span_rows, texts, Browser, Collector};
 use serde_json::{json, Value};
 use thirtyfour::prelude::*;
 
 const WAIT: Duration = Duration::from_secs(20);
-const TRACE: &str = "7a11c0ffee0000000000000000000042";
-const MS: u64 = 1_000_000;
-
-const ROOT: &str = "00000000000000a1";
-const CALL: &str = "00000000000000a2";
-const CACHE: &str = "00000000000000a3";
-const RENDER: &str = "00000000000000a4";
-const SERVE: &str = "00000000000000b1";
-const DB: &str = "00000000000000b2";
-
-fn span(id: &str, parent: Option<&str>, name: &str, kind: u8, start: u64, end: u64) -> Value {
-    let mut s = json!({
-        "traceId": TRACE, "spanId": id, "name": name, "kind": kind,
-        "startTimeUnixNano": start.to_string(), "endTimeUnixNano": end.to_string(),
-    });
-    if let Some(p) = parent {
-        s["parentSpanId"] = json!(p);
-    }
-    s
-}
-
-/// gateway: `GET /checkout` (server, 0–100 ms) calls orders with `POST orders` (client,
-/// 10–70 ms), looks up a cache in parallel (12–30 ms), then renders (75–90 ms). The orders
-/// service's clock runs 30 ms behind: its `POST /orders` (server, truly 15–55 ms) says
-/// −15–25 ms, starting before the client span that called it; its query says −10–10 ms.
-fn skewed_trace(t0: u64) -> Value {
-    let at = |ms: i64| (t0 as i64 + ms * MS as i64) as u64;
-    let service = |name: &str, spans: Vec<Value>| {
-        json!({
-            "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": name}}]},
-            "scopeSpans": [{"spans": spans}]
-        })
-    };
-    json!({"resourceSpans": [
-        service("gateway", vec![
-            span(ROOT, None, "GET /checkout", 2, at(0), at(100)),
-            span(CALL, Some(ROOT), "POST orders", 3, at(10), at(70)),
-            span(CACHE, Some(ROOT), "cache lookup", 1, at(12), at(30)),
-            span(RENDER, Some(ROOT), "render page", 1, at(75), at(90)),
-        ]),
-        service("orders", vec![
-            span(SERVE, Some(CALL), "POST /orders", 2, at(-15), at(25)),
-            span(DB, Some(SERVE), "SELECT orders", 1, at(-10), at(10)),
-        ]),
-    ]})
-}
 
 /// A row's bar: (left, right) in pixels.
 async fn bar(driver: &WebDriver, span_id: &str) -> (f64, f64) {
@@ -79,17 +34,21 @@ async fn bar(driver: &WebDriver, span_id: &str) -> (f64, f64) {
     (pair[0].as_f64().unwrap(), pair[1].as_f64().unwrap())
 }
 
+/// An attribute of a span's row (None: the row has no such attribute); panics if the row
+/// is not on the page, so that "no attribute" cannot stand for "no row".
 async fn attr(driver: &WebDriver, span_id: &str, name: &str) -> Option<String> {
-    js(
+    let got = js(
         driver,
         &format!(
             "const r = document.querySelector(\".span-row[data-span-id='{span_id}']\");
-             return r && r.getAttribute('{name}')"
+             return r ? [r.getAttribute('{name}')] : null"
         ),
     )
-    .await
-    .as_str()
-    .map(str::to_string)
+    .await;
+    let got = got
+        .as_array()
+        .unwrap_or_else(|| panic!("no row for span {span_id}"));
+    got[0].as_str().map(str::to_string)
 }
 
 async fn row_text(driver: &WebDriver, span_id: &str, css: &str) -> Vec<String> {
@@ -178,6 +137,7 @@ async fn cross_service_pairs_clock_skew_and_the_critical_path() {
         ])
     );
     let labels = texts(driver, ".span-row .call-mark").await;
+    assert!(labels.iter().any(|l| l == "→ orders"), "{labels:?}");
     assert!(
         labels
             .iter()
@@ -513,69 +473,5 @@ async fn llm_rows_show_their_own_cost_next_to_their_tokens() {
     );
     // The agent has no cost of its own (its children's is theirs).
     assert_eq!(cells("00000000000000d1").await, (vec![], vec![]));
-    browser.quit().await;
-}
-
-/// Not a check: screenshots of the timing marks (light and dark; the critical-path list; the
-/// adjustment off) for a person to look at. Ignored by default; run with
-///
-///   SKEIN_SCREENSHOTS=/tmp/shots cargo test --test browser_trace_timing -- --ignored
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore]
-async fn timing_screenshots() {
-    let dir = std::path::PathBuf::from(
-        std::env::var_os("SKEIN_SCREENSHOTS").unwrap_or_else(|| "/tmp/skein-screenshots".into()),
-    );
-    std::fs::create_dir_all(&dir).unwrap();
-    let collector = Collector::start(false).await;
-    let t0 = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-        - 60_000 * MS;
-    collector.send_otlp_json(&skewed_trace(t0)).await;
-    let browser = Browser::start().await;
-    let driver = &browser.driver;
-    let shot = |name: String| {
-        let path = dir.join(format!("{name}.png"));
-        async move {
-            tokio::time::sleep(Duration::from_millis(400)).await;
-            driver.screenshot(&path).await.unwrap();
-            eprintln!("screenshot: {}", path.display());
-        }
-    };
-    for theme in ["light", "dark"] {
-        for (suffix, query) in [
-            ("", String::new()),
-            ("-detail", format!("?span={SERVE}")),
-            ("-off", format!("?span={SERVE}&skew=off")),
-        ] {
-            driver
-                .goto(collector.url(&format!("/traces/{TRACE}{query}")))
-                .await
-                .unwrap();
-            js(
-                driver,
-                &format!(
-                    "localStorage.setItem('skein-theme', '{theme}'); \
-                     document.documentElement.dataset.theme = '{theme}'; return 0"
-                ),
-            )
-            .await;
-            eventually(WAIT, "six rows", || async {
-                (span_rows(driver).await == 6).then_some(())
-            })
-            .await;
-            shot(format!("timing{suffix}-{theme}")).await;
-        }
-        driver
-            .find(By::Css(".critical-switch button"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        shot(format!("timing-list-{theme}")).await;
-    }
     browser.quit().await;
 }

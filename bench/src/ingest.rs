@@ -59,6 +59,8 @@ pub enum IngestError {
     },
     #[error("the spans were not all queryable after {0:?}")]
     NotQueryable(Duration),
+    #[error("a sending worker failed: {0}")]
+    Worker(String),
 }
 
 /// A load ready to send: the encoded requests and what they hold.
@@ -244,11 +246,7 @@ pub async fn send(config: &IngestConfig, load: &mut Prepared) -> Result<IngestRe
             }
         });
     }
-    while let Some(result) = workers.join_next().await {
-        if let Ok(r) = result {
-            r?;
-        }
-    }
+    join_workers(workers).await?;
     let seconds_to_ack = started.elapsed().as_secs_f64();
     let client_cpu_seconds = match (client_before, process_usage(std::process::id())) {
         (Some(before), Some(after)) => Some(after.cpu_seconds - before.cpu_seconds),
@@ -291,4 +289,50 @@ pub async fn send(config: &IngestConfig, load: &mut Prepared) -> Result<IngestRe
         collector,
         client_cpu_seconds,
     })
+}
+
+/// Waits for every worker. A worker that panicked or was cancelled fails the run as one that
+/// returned an error does (the others are stopped): its requests were not all sent, so a rate
+/// over all spans would be a lie.
+async fn join_workers(
+    mut workers: tokio::task::JoinSet<Result<(), IngestError>>,
+) -> Result<(), IngestError> {
+    while let Some(result) = workers.join_next().await {
+        result.map_err(|e| IngestError::Worker(e.to_string()))??;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_worker_that_panics_fails_the_run() {
+        let mut workers = tokio::task::JoinSet::new();
+        workers.spawn(async { Ok(()) });
+        workers.spawn(async { panic!("a worker's bug") });
+        workers.spawn(async { Ok(()) });
+        let result = join_workers(workers).await;
+        assert!(
+            matches!(&result, Err(IngestError::Worker(why)) if why.contains("panic")),
+            "{result:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_worker_that_fails_fails_the_run_and_all_ok_is_ok() {
+        let mut workers = tokio::task::JoinSet::new();
+        workers.spawn(async { Ok(()) });
+        workers.spawn(async { Err(IngestError::NotQueryable(Duration::from_secs(1))) });
+        assert!(matches!(
+            join_workers(workers).await,
+            Err(IngestError::NotQueryable(_))
+        ));
+        let mut workers = tokio::task::JoinSet::new();
+        for _ in 0..4 {
+            workers.spawn(async { Ok(()) });
+        }
+        assert!(join_workers(workers).await.is_ok());
+    }
 }

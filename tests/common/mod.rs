@@ -6,6 +6,9 @@
 
 #![allow(dead_code)]
 
+pub mod keys;
+pub mod timing;
+
 use std::fs::File;
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -13,6 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use thirtyfour::error::WebDriverErrorInner;
 use thirtyfour::prelude::*;
 use thirtyfour::ChromiumLikeCapabilities;
 
@@ -500,13 +504,32 @@ pub async fn press(driver: &WebDriver, key: impl Into<char>) {
         .expect("key press");
 }
 
-/// The texts of all elements matching a CSS selector, right now.
+/// The texts of all elements matching a CSS selector, right now. An element removed from the
+/// page between finding it and reading it is left out (it is not there any more); any other
+/// WebDriver error panics, so that "no such text" never stands for "could not look".
 pub async fn texts(driver: &WebDriver, css: &str) -> Vec<String> {
+    let elements = driver
+        .find_all(By::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("could not look for {css:?}: {e}"));
     let mut out = Vec::new();
-    for el in driver.find_all(By::Css(css)).await.unwrap_or_default() {
-        if let Ok(t) = el.text().await {
-            out.push(t);
+    for el in elements {
+        match el.text().await {
+            Ok(t) => out.push(t),
+            Err(e) if matches!(e.as_inner(), WebDriverErrorInner::StaleElementReference(_)) => {}
+            Err(e) => panic!("could not read the text of {css:?}: {e}"),
         }
     }
     out
+}
+
+/// Whether an element matching `css` is on the page right now: `false` only when the driver
+/// answers that there is none (NoSuchElement). Any other error panics: a check that something
+/// is absent must not pass because the browser could not be asked.
+pub async fn present(driver: &WebDriver, css: &str) -> bool {
+    match driver.find(By::Css(css)).await {
+        Ok(_) => true,
+        Err(e) if matches!(e.as_inner(), WebDriverErrorInner::NoSuchElement(_)) => false,
+        Err(e) => panic!("could not look for {css:?}: {e}"),
+    }
 }

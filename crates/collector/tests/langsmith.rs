@@ -873,3 +873,80 @@ async fn sessions_and_queries_answer_what_the_sdk_expects() {
     }
     assert_eq!(seen.len(), 7);
 }
+
+/// Runs `skein <args> --data-dir <dir>` and returns what it printed.
+fn skein_cli(dir: &std::path::Path, args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_skein"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .output()
+        .expect("run skein");
+    assert!(
+        output.status.success(),
+        "skein {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+/// The README: once a key exists, `LANGSMITH_API_KEY` must be one (checked like every other
+/// key). The unmodified SDK with a Skein key uploads and reads back; with any other value its
+/// uploads get 401 and nothing is stored.
+#[tokio::test]
+async fn once_a_key_exists_the_sdk_needs_one_as_its_api_key() {
+    let dir = tempfile::tempdir().unwrap();
+    skein_cli(dir.path(), &["project", "create", "ls-keyed"]);
+    let key = skein_cli(dir.path(), &["key", "create", "--project", "ls-keyed"]);
+    let collector = Collector::start_in(dir, &[]);
+    let traces = |key: &str| {
+        let request = client()
+            .get(collector.url("/api/v1/traces?project=ls-keyed"))
+            .bearer_auth(key.to_string());
+        async move {
+            let response = request.send().await.expect("GET");
+            assert_eq!(response.status(), 200);
+            response.json::<Value>().await.unwrap()
+        }
+    };
+
+    // Any other value: every upload refused, so the SDK's own read-back fails too.
+    let mut command = Command::new(common::python());
+    for (name, _) in std::env::vars() {
+        if name.starts_with("LANGSMITH_") || name.starts_with("LANGCHAIN_") {
+            command.env_remove(name);
+        }
+    }
+    let output = command
+        .arg(script())
+        .arg("seed")
+        .env("LANGSMITH_ENDPOINT", collector.url("/api/langsmith"))
+        .env("LANGSMITH_API_KEY", "anything")
+        .env("LANGSMITH_TRACING", "true")
+        .env("LANGSMITH_PROJECT", "ls-keyed")
+        .output()
+        .expect("run python");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success(),
+        "the SDK got through without a key"
+    );
+    assert!(stderr.contains("401"), "{stderr}");
+    let page = traces(&key).await;
+    assert_eq!(page["total"], 0, "{page}");
+
+    // The key: uploads, feedback and the SDK's reads go through.
+    let out = run_sdk(
+        &collector,
+        "ls-keyed",
+        &["seed"],
+        &[("LANGSMITH_API_KEY", &key)],
+    );
+    assert_eq!(out["run_count"], 7, "{out}");
+    assert_eq!(out["tree"]["name"], "main_agent");
+    let trace = trace_hex(out["trace_id"].as_str().unwrap());
+    let page = traces(&key).await;
+    assert_eq!(page["total"], 1, "{page}");
+    assert_eq!(page["traces"][0]["trace_id"], trace.as_str());
+    assert_eq!(page["traces"][0]["span_count"], 7);
+}

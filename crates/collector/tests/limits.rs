@@ -337,6 +337,66 @@ async fn default_limits_take_real_llm_prompts() {
     assert_eq!(stored["events"].as_array().map(Vec::len), Some(2_000));
 }
 
+/// The README: "a request of more than 100,000 spans" gets 413 and nothing of it is stored;
+/// 100,000 spans in one request are taken.
+#[tokio::test]
+async fn an_otlp_request_of_more_than_100_000_spans_is_413() {
+    let collector = Collector::start();
+    let ids: Vec<(String, String)> = (0..100_001u64)
+        .map(|i| (format!("{:032x}", i / 100 + 1), format!("{:016x}", i + 1)))
+        .collect();
+    let spans = |n: usize| -> Vec<PbSpan> {
+        ids[..n]
+            .iter()
+            .map(|(trace, span)| PbSpan {
+                trace,
+                span,
+                name: "many",
+                attributes: Vec::new(),
+                events: 0,
+            })
+            .collect()
+    };
+    let project = ("x-skein-project", "many-spans");
+    let (status, answer) = post(
+        &collector.otlp_traces,
+        &[PROTOBUF, project],
+        pb_request(&spans(100_001)),
+    )
+    .await;
+    assert_eq!(status, 413, "{answer:?}");
+    let error = error_text(&answer);
+    assert!(
+        error.contains("100001 spans") && error.contains("100000"),
+        "{error}"
+    );
+    let projects = get_json(&collector.url("/api/v1/projects")).await;
+    let stored = projects
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "many-spans")
+        .map_or(0, |p| p["span_count"].as_u64().unwrap());
+    assert_eq!(stored, 0, "nothing of a refused request is stored");
+
+    // The limit itself is allowed.
+    let (status, answer) = post(
+        &collector.otlp_traces,
+        &[PROTOBUF, project],
+        pb_request(&spans(100_000)),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer:?}");
+    let projects = get_json(&collector.url("/api/v1/projects")).await;
+    let stored = projects
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "many-spans")
+        .map(|p| p["span_count"].as_u64().unwrap());
+    assert_eq!(stored, Some(100_000));
+}
+
 // ---------------------------------------------------------------------------------------------
 // LangSmith
 

@@ -1,15 +1,10 @@
-//! Not a check: screenshots of the trace explorer (light and dark) for a person to look at:
-//! the detail panel on an LLM call and on a failed span, find, zoom, a 50,000-span trace
-//! scrolled, a narrow window, a missing trace. Ignored by default; run with
-//!
-//!   SKEIN_SCREENSHOTS=/tmp/shots cargo test --test browser_trace_screenshots -- --ignored
+//! The trace explorer: the detail panel on an LLM call and on a failed span, find, zoom, a
+//! 50,000-span trace scrolled, a narrow window, a missing trace; in both themes.
 
-mod common;
-
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
-use common::{eventually, js, texts, Browser, Collector};
+use crate::common::{eventually, js, texts, Browser, Collector};
 use serde_json::{json, Value};
 use thirtyfour::prelude::*;
 
@@ -60,13 +55,7 @@ fn span_id_where(skeleton: &Value, pred: impl Fn(&Value) -> bool) -> String {
         .to_string()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "takes screenshots for a person to look at; set SKEIN_SCREENSHOTS=<dir>"]
-async fn trace_explorer_screenshots() {
-    let dir = PathBuf::from(
-        std::env::var_os("SKEIN_SCREENSHOTS").unwrap_or_else(|| "target/screenshots".into()),
-    );
-    std::fs::create_dir_all(&dir).unwrap();
+pub async fn run(dir: &Path) {
     let collector = Collector::start_demo().await;
 
     // A 50,000-span trace beside the demo data.
@@ -155,13 +144,13 @@ async fn trace_explorer_screenshots() {
         )
         .await;
         detail_loaded(driver).await;
-        shot(driver, &dir, &format!("explorer-detail-{theme}")).await;
+        shot(driver, dir, &format!("explorer-detail-{theme}")).await;
         js(
             driver,
             "document.querySelector('[data-testid=detail-input]').scrollIntoView(); return 0",
         )
         .await;
-        shot(driver, &dir, &format!("explorer-chat-{theme}")).await;
+        shot(driver, dir, &format!("explorer-chat-{theme}")).await;
 
         // A failed span: the exception and its stack trace.
         open(
@@ -170,7 +159,7 @@ async fn trace_explorer_screenshots() {
         )
         .await;
         detail_loaded(driver).await;
-        shot(driver, &dir, &format!("explorer-error-{theme}")).await;
+        shot(driver, dir, &format!("explorer-error-{theme}")).await;
 
         // Many services; find "model", then zoom into the middle of the trace on the ruler.
         open(driver, collector.url(&format!("/traces/{micro}"))).await;
@@ -180,7 +169,7 @@ async fn trace_explorer_screenshots() {
             (!texts(driver, ".span-row.match").await.is_empty()).then_some(())
         })
         .await;
-        shot(driver, &dir, &format!("explorer-find-{theme}")).await;
+        shot(driver, dir, &format!("explorer-find-{theme}")).await;
         let ruler = driver.find(By::Css(".ruler")).await.unwrap();
         let rect = ruler.rect().await.unwrap();
         driver
@@ -196,7 +185,7 @@ async fn trace_explorer_screenshots() {
             (!texts(driver, ".zoom-reset").await.is_empty()).then_some(())
         })
         .await;
-        shot(driver, &dir, &format!("explorer-zoomed-{theme}")).await;
+        shot(driver, dir, &format!("explorer-zoomed-{theme}")).await;
 
         // 50,000 spans, scrolled deep, a failed case selected.
         open(driver, collector.url(&format!("/traces/{big}"))).await;
@@ -210,7 +199,7 @@ async fn trace_explorer_screenshots() {
             row.click().await.unwrap();
             detail_loaded(driver).await;
         }
-        shot(driver, &dir, &format!("explorer-huge-{theme}")).await;
+        shot(driver, dir, &format!("explorer-huge-{theme}")).await;
 
         // A trace that does not exist.
         driver
@@ -218,7 +207,7 @@ async fn trace_explorer_screenshots() {
             .await
             .unwrap();
         driver.query(By::Css(".empty-state")).first().await.unwrap();
-        shot(driver, &dir, &format!("explorer-not-found-{theme}")).await;
+        shot(driver, dir, &format!("explorer-not-found-{theme}")).await;
     }
 
     // A narrow window: the panel lies over the rows.
@@ -230,7 +219,7 @@ async fn trace_explorer_screenshots() {
     )
     .await;
     detail_loaded(driver).await;
-    shot(driver, &dir, "explorer-narrow-light").await;
+    shot(driver, dir, "explorer-narrow-light").await;
 
     browser.quit().await;
 }

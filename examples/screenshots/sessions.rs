@@ -1,14 +1,9 @@
-//! Not a check: screenshots of the session, user and service pages (light and dark, loading,
-//! empty, narrow) for a person to look at. Ignored by default; run with
-//!
-//!   SKEIN_SCREENSHOTS=/tmp/shots cargo test --test browser_sessions_screenshots -- --ignored
+//! The session, user and service pages: loaded, loading, empty and narrow; in both themes.
 
-mod common;
-
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
-use common::{eventually, texts, Browser, Collector};
+use crate::common::{eventually, texts, Browser, Collector};
 use thirtyfour::prelude::*;
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -57,13 +52,7 @@ async fn open_loading(driver: &WebDriver, nav_text: &str) {
     panic!("no nav link {nav_text}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "takes screenshots for a person to look at; set SKEIN_SCREENSHOTS=<dir>"]
-async fn screenshots() {
-    let dir = PathBuf::from(
-        std::env::var_os("SKEIN_SCREENSHOTS").unwrap_or_else(|| "target/screenshots".into()),
-    );
-    std::fs::create_dir_all(&dir).unwrap();
+pub async fn run(dir: &Path) {
     let collector = Collector::start_demo().await;
     let empty = Collector::start(false).await;
     let browser = Browser::start().await;
@@ -85,39 +74,39 @@ async fn screenshots() {
         driver.goto(collector.url("/sessions")).await.unwrap();
         set_theme(driver, theme).await;
         wait_for(driver, "tr.session-row").await;
-        shot(driver, &dir, &format!("sessions-{theme}")).await;
+        shot(driver, dir, &format!("sessions-{theme}")).await;
 
         driver
             .goto(collector.url(&format!("/sessions/{session}")))
             .await
             .unwrap();
         wait_for(driver, ".timeline .req-row[data-trace-id]").await;
-        shot(driver, &dir, &format!("session-{theme}")).await;
+        shot(driver, dir, &format!("session-{theme}")).await;
 
         driver.goto(collector.url("/users")).await.unwrap();
         wait_for(driver, "tr.user-row").await;
-        shot(driver, &dir, &format!("users-{theme}")).await;
+        shot(driver, dir, &format!("users-{theme}")).await;
 
         driver
             .goto(collector.url(&format!("/users/{user}")))
             .await
             .unwrap();
         wait_for(driver, "tr.session-row").await;
-        shot(driver, &dir, &format!("user-{theme}")).await;
+        shot(driver, dir, &format!("user-{theme}")).await;
 
         driver
             .goto(collector.url("/services?range=7d"))
             .await
             .unwrap();
         wait_for(driver, "svg.service-graph .node-name").await;
-        shot(driver, &dir, &format!("services-{theme}")).await;
+        shot(driver, dir, &format!("services-{theme}")).await;
 
         // Loading states.
         for (page, nav) in [("sessions", "Sessions"), ("services", "Services")] {
             driver.goto(collector.url("/traces")).await.unwrap();
             wait_for(driver, "tr.trace-row").await;
             open_loading(driver, nav).await;
-            shot(driver, &dir, &format!("{page}-loading-{theme}")).await;
+            shot(driver, dir, &format!("{page}-loading-{theme}")).await;
         }
 
         // Empty states.
@@ -125,16 +114,16 @@ async fn screenshots() {
         set_theme(driver, theme).await;
         driver.refresh().await.unwrap();
         wait_for(driver, ".empty-state h2").await;
-        shot(driver, &dir, &format!("sessions-empty-{theme}")).await;
+        shot(driver, dir, &format!("sessions-empty-{theme}")).await;
         driver.goto(empty.url("/services")).await.unwrap();
         wait_for(driver, ".empty-state h2").await;
-        shot(driver, &dir, &format!("services-empty-{theme}")).await;
+        shot(driver, dir, &format!("services-empty-{theme}")).await;
         driver
             .goto(collector.url("/sessions/no-such-session"))
             .await
             .unwrap();
         wait_for(driver, ".empty-state h2").await;
-        shot(driver, &dir, &format!("session-missing-{theme}")).await;
+        shot(driver, dir, &format!("session-missing-{theme}")).await;
     }
 
     // A narrow window.
@@ -155,7 +144,7 @@ async fn screenshots() {
     ] {
         driver.goto(collector.url(&path)).await.unwrap();
         wait_for(driver, css).await;
-        shot(driver, &dir, &format!("{name}-light")).await;
+        shot(driver, dir, &format!("{name}-light")).await;
     }
 
     browser.quit().await;

@@ -1,14 +1,10 @@
-//! Not a check: takes screenshots of the dashboard's pages and states (light and dark) for a
-//! person to look at. Ignored by default; run with
-//!
-//!   SKEIN_SCREENSHOTS=/tmp/shots cargo test --test screenshots -- --ignored
+//! The list (plain, filtered, with the filter picker open), a trace, and the empty states,
+//! in both themes.
 
-mod common;
-
-use std::path::PathBuf;
+use std::path::Path;
 use std::time::Duration;
 
-use common::{eventually, texts, Browser, Collector};
+use crate::common::{eventually, texts, Browser, Collector};
 use thirtyfour::prelude::*;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -26,7 +22,7 @@ async fn set_theme(driver: &WebDriver, theme: &str) {
         .unwrap();
 }
 
-async fn shot(driver: &WebDriver, dir: &std::path::Path, name: &str) {
+async fn shot(driver: &WebDriver, dir: &Path, name: &str) {
     // Let transitions and the shimmer settle a little.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let path = dir.join(format!("{name}.png"));
@@ -41,13 +37,7 @@ async fn rows(driver: &WebDriver) {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "takes screenshots for a person to look at; set SKEIN_SCREENSHOTS=<dir>"]
-async fn screenshots() {
-    let dir = PathBuf::from(
-        std::env::var_os("SKEIN_SCREENSHOTS").unwrap_or_else(|| "target/screenshots".into()),
-    );
-    std::fs::create_dir_all(&dir).unwrap();
+pub async fn run(dir: &Path) {
     let mut collector = Collector::start_demo().await;
     let empty = Collector::start(false).await;
     let browser = Browser::start().await;
@@ -57,7 +47,7 @@ async fn screenshots() {
         driver.goto(collector.url("/traces")).await.unwrap();
         set_theme(driver, theme).await;
         rows(driver).await;
-        shot(driver, &dir, &format!("list-{theme}")).await;
+        shot(driver, dir, &format!("list-{theme}")).await;
 
         driver
             .goto(collector.url(
@@ -87,7 +77,7 @@ async fn screenshots() {
             .first()
             .await
             .unwrap();
-        shot(driver, &dir, &format!("list-filtered-{theme}")).await;
+        shot(driver, dir, &format!("list-filtered-{theme}")).await;
 
         driver
             .goto(collector.url("/traces?name=main_agent"))
@@ -103,25 +93,25 @@ async fn screenshots() {
             (!texts(driver, ".span-row[data-span-id]").await.is_empty()).then_some(())
         })
         .await;
-        shot(driver, &dir, &format!("trace-{theme}")).await;
+        shot(driver, dir, &format!("trace-{theme}")).await;
 
         // Another origin: its own localStorage, so the theme is set again.
         driver.goto(empty.url("/traces")).await.unwrap();
         set_theme(driver, theme).await;
         driver.refresh().await.unwrap();
         driver.query(By::Css(".empty-state")).first().await.unwrap();
-        shot(driver, &dir, &format!("empty-{theme}")).await;
+        shot(driver, dir, &format!("empty-{theme}")).await;
 
         driver
             .goto(collector.url("/traces?name=no-such-name"))
             .await
             .unwrap();
         driver.query(By::Css(".empty-state")).first().await.unwrap();
-        shot(driver, &dir, &format!("no-match-{theme}")).await;
+        shot(driver, dir, &format!("no-match-{theme}")).await;
 
         driver.goto(collector.url("/nowhere")).await.unwrap();
         driver.query(By::Css(".empty-state")).first().await.unwrap();
-        shot(driver, &dir, &format!("not-found-{theme}")).await;
+        shot(driver, dir, &format!("not-found-{theme}")).await;
     }
 
     // Unreachable: the page is loaded, then the collector goes away.
@@ -142,7 +132,7 @@ async fn screenshots() {
             .first()
             .await
             .unwrap();
-        shot(driver, &dir, &format!("unreachable-{theme}")).await;
+        shot(driver, dir, &format!("unreachable-{theme}")).await;
         driver
             .find(By::Css("select[name=status] option[value='']"))
             .await
@@ -158,7 +148,7 @@ async fn screenshots() {
     driver.goto(collector.url("/traces")).await.unwrap();
     set_theme(driver, "light").await;
     rows(driver).await;
-    shot(driver, &dir, "list-narrow-light").await;
+    shot(driver, dir, "list-narrow-light").await;
 
     browser.quit().await;
 }
