@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use axum::body::Bytes;
 use axum::http::{header, HeaderMap, HeaderValue};
 use skein_collector::fuzzing::FUZZ_BOUNDARY;
-use skein_collector::ingest::langsmith::multipart;
 use skein_collector::ingest::otlp::{convert, decode_request, Encoding};
+use skein_collector::langsmith::multipart;
 use skein_collector::BodyLimits;
 
 fn folder(target: &str) -> PathBuf {
