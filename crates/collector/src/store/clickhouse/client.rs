@@ -19,6 +19,8 @@ pub struct Connection {
 
 /// How long one query or insert may take before it is given up and the client told to retry.
 const QUERY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long an insert waits for its quorum of replicas (ms).
+const QUORUM_TIMEOUT_MS: &str = "5000";
 
 #[derive(Clone)]
 pub(super) struct Client {
@@ -73,7 +75,14 @@ impl Client {
     pub(super) async fn rows(&self, sql: &str) -> StoreResult<Vec<Value>> {
         let text = self
             .post(
-                &[("output_format_json_quote_64bit_integers", "0")],
+                &[
+                    ("output_format_json_quote_64bit_integers", "0"),
+                    // On a cluster, a subquery over a Distributed table inside a query over
+                    // another reads each shard's local table: every table that such a query
+                    // joins is sharded by trace id, so a trace's rows are all on one shard.
+                    // (A subquery that crosses shardings says `GLOBAL IN`.)
+                    ("distributed_product_mode", "local"),
+                ],
                 format!("{sql} FORMAT JSONEachRow"),
             )
             .await?;
@@ -113,6 +122,9 @@ impl Client {
         let mut settings = vec![("insert_distributed_sync", "1")];
         if quorum != "0" && quorum != "1" {
             settings.push(("insert_quorum", quorum.as_str()));
+            // A replica that just died still counts as alive for a while: without a bound, the
+            // insert would wait 10 minutes for it. Past this, the client is told to retry.
+            settings.push(("insert_quorum_timeout", QUORUM_TIMEOUT_MS));
         }
         self.post(&settings, body).await.map(drop)
     }

@@ -137,7 +137,7 @@ impl ClickhouseStore {
         let p = quote(project);
         let mut records = self
             .feedback_where(&format!(
-                "project = {p} AND (trace_id IN ({ids}) OR (trace_id = '' AND run_id IN \
+                "project = {p} AND (trace_id IN ({ids}) OR (trace_id = '' AND run_id GLOBAL IN \
                  (SELECT span_id FROM {} WHERE project = {p} AND trace_id IN ({ids}))))",
                 self.layout.table("spans")
             ))

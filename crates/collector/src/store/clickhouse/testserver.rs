@@ -150,6 +150,8 @@ pub struct ClusterNode {
     pub url: String,
     pub shard: usize,
     pub replica: usize,
+    /// The native protocol's port (`clickhouse-client --port`).
+    pub tcp: u16,
     http: u16,
     config: PathBuf,
     process: Option<std::process::Child>,
@@ -238,7 +240,7 @@ fn start_zookeeper(dir: &std::path::Path) -> (std::process::Child, u16) {
         jars.iter().any(|j| j.contains("zookeeper")),
         "ZooKeeper is not installed: `bash scripts/setup.sh clickhouse` installs Debian's package"
     );
-    let child = Command::new("java")
+    let mut child = Command::new("java")
         .arg("-Xmx256m")
         .arg("-cp")
         .arg(jars.join(":"))
@@ -263,6 +265,8 @@ fn start_zookeeper(dir: &std::path::Path) -> (std::process::Child, u16) {
         }
         std::thread::sleep(Duration::from_millis(200));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("zookeeper did not answer ruok");
 }
 
@@ -344,6 +348,7 @@ pub fn cluster(shards: usize, replicas: usize) -> TestCluster {
                 url: format!("http://127.0.0.1:{}", p.http),
                 shard: s,
                 replica: r,
+                tcp: p.tcp,
                 http: p.http,
                 process: Some(spawn_node(&config)),
                 config,
