@@ -67,6 +67,10 @@ struct StoreArgs {
         global = true
     )]
     clickhouse_insert_quorum: u32,
+    /// Append every statement sent to ClickHouse and its answer to this file (JSON lines), to
+    /// see what Skein asks or replay it on another ClickHouse version.
+    #[arg(long, env = "SKEIN_CLICKHOUSE_SQL_LOG", global = true)]
+    clickhouse_sql_log: Option<PathBuf>,
 }
 
 impl StoreArgs {
@@ -84,6 +88,7 @@ impl StoreArgs {
                 database: self.clickhouse_database.clone(),
                 cluster: self.clickhouse_cluster.clone(),
                 insert_quorum: self.clickhouse_insert_quorum,
+                sql_log: self.clickhouse_sql_log.clone(),
                 ..ClickhouseOptions::new(url)
             }),
         }

@@ -2,6 +2,9 @@
 //! JSONEachRow, and the server's errors as the store's kinds. String values are written into SQL
 //! only through `quote` (ClickHouse 18.16 has no query parameters).
 
+use std::io::Write;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -26,16 +29,43 @@ const QUORUM_TIMEOUT_MS: &str = "5000";
 pub(super) struct Client {
     http: reqwest::Client,
     conn: Connection,
+    /// Every statement sent and its answer, as JSON lines (`ClickhouseOptions::sql_log`).
+    log: Option<Arc<Mutex<std::fs::File>>>,
 }
 
 impl Client {
-    pub(super) fn new(conn: Connection) -> StoreResult<Client> {
+    pub(super) fn new(conn: Connection, sql_log: Option<&Path>) -> StoreResult<Client> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(3))
             .timeout(QUERY_TIMEOUT)
             .build()
             .map_err(|e| StoreError::Internal(format!("cannot build an HTTP client: {e}")))?;
-        Ok(Client { http, conn })
+        let log = sql_log
+            .map(|path| {
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .map(|f| Arc::new(Mutex::new(f)))
+                    .map_err(|e| {
+                        StoreError::Internal(format!("cannot open {}: {e}", path.display()))
+                    })
+            })
+            .transpose()?;
+        Ok(Client { http, conn, log })
+    }
+
+    fn record(&self, settings: &[(&str, &str)], body: &str, answer: &Result<String, String>) {
+        let Some(log) = &self.log else { return };
+        let line = serde_json::json!({
+            "settings": settings.iter().map(|(k, v)| [k, v]).collect::<Vec<_>>(),
+            "sql": body,
+            "answer": answer.as_ref().ok(),
+            "error": answer.as_ref().err(),
+        });
+        if let Ok(mut file) = log.lock() {
+            let _ = writeln!(file, "{line}");
+        }
     }
 
     pub(super) fn url(&self) -> &str {
@@ -45,6 +75,11 @@ impl Client {
     /// Runs a statement with settings (`name=value` pairs, in the URL: 18.16 has no
     /// `SETTINGS` clause on INSERT) and a body; the server's answer as text.
     async fn post(&self, settings: &[(&str, &str)], body: String) -> StoreResult<String> {
+        let body_text = if self.log.is_some() {
+            body.clone()
+        } else {
+            String::new()
+        };
         let mut request = self
             .http
             .post(format!("{}/", self.conn.url))
@@ -59,6 +94,14 @@ impl Client {
         let response = request.send().await.map_err(unreachable)?;
         let status = response.status();
         let text = response.text().await.map_err(unreachable)?;
+        if self.log.is_some() {
+            let answer = if status.is_success() {
+                Ok(text.clone())
+            } else {
+                Err(text.clone())
+            };
+            self.record(settings, &body_text, &answer);
+        }
         if status.is_success() {
             Ok(text)
         } else {

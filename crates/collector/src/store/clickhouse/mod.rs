@@ -53,6 +53,9 @@ pub struct ClickhouseOptions {
     pub max_queued_spans: usize,
     /// Most spans in one insert.
     pub max_batch_spans: usize,
+    /// Appends every statement sent and ClickHouse's answer to this file, as JSON lines: to see
+    /// what Skein asks, or to replay it on another ClickHouse version.
+    pub sql_log: Option<std::path::PathBuf>,
 }
 
 impl ClickhouseOptions {
@@ -68,6 +71,7 @@ impl ClickhouseOptions {
             insert_quorum: 1,
             max_queued_spans: 200_000,
             max_batch_spans: 50_000,
+            sql_log: None,
         }
     }
 }
@@ -84,7 +88,7 @@ impl ClickhouseStore {
     /// Connects, creates or upgrades Skein's tables, and starts the writer (on the current Tokio
     /// runtime).
     pub async fn open(options: ClickhouseOptions) -> StoreResult<ClickhouseStore> {
-        let client = Client::new(options.connection.clone())?;
+        let client = Client::new(options.connection.clone(), options.sql_log.as_deref())?;
         let version = client
             .rows("SELECT version() AS v")
             .await?
@@ -376,4 +380,57 @@ mod conformance {
     }
 
     crate::store_suite!(open);
+
+    /// The whole suite's SQL, recorded against Debian's 18.16, replayed on the current
+    /// ClickHouse engine (chdb-core in the test venv): every statement runs there and every
+    /// query answers the same rows.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_suite_reads_alike_on_current_clickhouse() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let log = dir.path().join("sql.jsonl");
+        let open = || {
+            let log = log.clone();
+            async move {
+                let options = ClickhouseOptions {
+                    database: testserver::fresh_database(),
+                    sql_log: Some(log),
+                    ..ClickhouseOptions::new(&testserver::server().url)
+                };
+                let store = ClickhouseStore::open(options).await.expect("open");
+                ((), Arc::new(store) as Arc<dyn Store>)
+            }
+        };
+        crate::store_suite_in_order!(open).await;
+
+        let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let python = std::env::var_os("SKEIN_TEST_PYTHON")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| manifest.join("../../.venv/bin/python"));
+        let output = std::process::Command::new(&python)
+            .arg(manifest.join("tests/python/chdb_replay.py"))
+            .arg(&log)
+            .output()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{}: {e} (scripts/setup.sh creates the venv)",
+                    python.display()
+                )
+            });
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{}{stdout}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let summary: serde_json::Value =
+            serde_json::from_str(stdout.lines().last().unwrap_or("")).expect("a JSON line");
+        assert!(
+            summary["server"]
+                .as_str()
+                .is_some_and(|v| v.starts_with("26.")),
+            "{summary}"
+        );
+        eprintln!("replayed on current ClickHouse: {summary}");
+        assert!(summary["compared"].as_u64() > Some(100), "{summary}");
+    }
 }

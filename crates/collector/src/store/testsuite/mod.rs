@@ -18,11 +18,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use skein_model::span::Span;
 
-/// Runs every test of the suite against the engine `open` gives.
+/// Calls `$callback!($($args)*; module::test, ...)` with every test of the suite: the one list
+/// of them, for `store_suite!` and `store_suite_in_order!`.
 #[macro_export]
-macro_rules! store_suite {
-    ($open:path) => {
-        $crate::store_suite!(@tests $open;
+macro_rules! for_each_suite_test {
+    ($callback:ident, $($args:tt)*) => {
+        $crate::$callback! {$($args)*;
             traces::summary_is_right_whatever_the_arrival_order,
             traces::a_retried_request_is_stored_once,
             traces::an_orphan_is_kept_and_named_by_its_earliest_span,
@@ -46,9 +47,22 @@ macro_rules! store_suite {
             metrics::metrics_group_by_tag_and_filter,
             metrics::feedback_metrics_average_per_trace,
             keys::keys_are_hashed_scoped_and_revocable,
-        );
+        }
     };
-    (@tests $open:path; $($module:ident :: $test:ident),+ $(,)?) => {
+}
+
+/// Runs every test of the suite, each as a test of its own, against the engine `open` gives.
+#[macro_export]
+macro_rules! store_suite {
+    ($open:path) => {
+        $crate::for_each_suite_test!(store_suite_tests, $open);
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! store_suite_tests {
+    ($open:path; $($module:ident :: $test:ident),+ $(,)?) => {
         $(
             #[tokio::test]
             async fn $test() {
@@ -56,6 +70,28 @@ macro_rules! store_suite {
                 $crate::store::testsuite::$module::$test(store).await;
             }
         )+
+    };
+}
+
+/// Runs every test of the suite one after the other, in one async block, each on a store
+/// `open` gives (for a check that needs the whole suite's traffic in one place).
+#[macro_export]
+macro_rules! store_suite_in_order {
+    ($open:expr) => {
+        $crate::for_each_suite_test!(store_suite_sequence, $open)
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! store_suite_sequence {
+    ($open:expr; $($module:ident :: $test:ident),+ $(,)?) => {
+        async {
+            $(
+                let (_guard, store) = ($open)().await;
+                $crate::store::testsuite::$module::$test(store).await;
+            )+
+        }
     };
 }
 
