@@ -15,6 +15,7 @@ pub mod error;
 pub mod fuzzing;
 pub mod ingest;
 pub mod langsmith;
+pub mod migrate;
 pub mod server;
 pub mod store;
 

@@ -152,6 +152,13 @@ enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Move everything of the SQLite store in --data-dir (spans, feedback, projects, keys) into
+    /// ClickHouse (--clickhouse-url ...): resumable, with a progress line, counts checked at the
+    /// end. Stop the collectors writing to the SQLite file first.
+    Migrate {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Send the demo data set to a running collector, through OTLP/HTTP and the feedback API.
     Demo {
         /// The collector's HTTP address (OTLP at /v1/traces, feedback at /api/v1/feedback).
@@ -381,6 +388,44 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
                     }
                 }
             }
+            Ok(())
+        }
+        Command::Migrate { store } => {
+            let StoreConfig::Clickhouse(_) = store.config() else {
+                return Err(
+                    "skein migrate moves the SQLite store into ClickHouse: give --clickhouse-url"
+                        .into(),
+                );
+            };
+            let from = StoreConfig::Sqlite {
+                dir: store.data_dir.clone(),
+            };
+            if !store.data_dir.join("skein.db").exists() {
+                return Err(format!("no SQLite store in {}", store.data_dir.display()).into());
+            }
+            let source = from.open(200_000).await?;
+            let target = store.config().open(200_000).await?;
+            let progress = store
+                .data_dir
+                .join(format!("migrate-to-{}.json", store.clickhouse_database));
+            let report = skein_collector::migrate::migrate(
+                source.as_ref(),
+                target.as_ref(),
+                &progress,
+                |line| eprintln!("{line}"),
+            )
+            .await?;
+            println!(
+                "moved {} projects, {} keys, {} traces, {} spans and {} feedback records from {} \
+                 to {}; the counts agree",
+                report.projects,
+                report.keys,
+                report.traces,
+                report.spans,
+                report.feedback,
+                from.describe(),
+                store.config().describe()
+            );
             Ok(())
         }
         Command::Demo {

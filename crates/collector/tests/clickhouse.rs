@@ -195,3 +195,109 @@ async fn two_collectors_on_one_database_answer_alike() {
         assert_eq!(page["traces"][0]["trace_id"], ls_trace.as_str());
     }
 }
+
+#[tokio::test]
+async fn migrate_moves_a_sqlite_store_into_clickhouse() {
+    // A SQLite store with what the SDKs send, feedback, a project and a key.
+    let sqlite = Collector::start();
+    let otel = last_json_line(
+        python("seed_agents.py")
+            .arg("session-migrate")
+            .env("OTEL_EXPORTER_OTLP_ENDPOINT", &sqlite.otlp_base)
+            .output()
+            .expect("run python"),
+    );
+    let otel_trace = otel["trace_id"].as_str().expect("trace id").to_string();
+    let langsmith = last_json_line(
+        python("langsmith_agents.py")
+            .arg("seed")
+            .env("LANGSMITH_ENDPOINT", sqlite.url("/api/langsmith"))
+            .env("LANGSMITH_API_KEY", "test-key")
+            .env("LANGSMITH_TRACING", "true")
+            .env("LANGSMITH_PROJECT", "ls-team")
+            .output()
+            .expect("run python"),
+    );
+    let ls_trace = langsmith["trace_id"]
+        .as_str()
+        .expect("trace id")
+        .replace('-', "");
+    trace_with(&sqlite, "default", &otel_trace, 7).await;
+    trace_with(&sqlite, "ls-team", &ls_trace, 7).await;
+    let before: Vec<Value> = {
+        let mut answers = Vec::new();
+        for path in [
+            format!("/api/v1/traces/{otel_trace}"),
+            format!("/api/v1/traces/{ls_trace}?project=ls-team"),
+            "/api/v1/traces?project=ls-team".to_string(),
+            format!("/api/v1/feedback?project=ls-team&trace_id={ls_trace}"),
+        ] {
+            answers.push(get_json(&sqlite.url(&path)).await);
+        }
+        answers
+    };
+    let dir = sqlite.kill();
+    let data_dir = dir.path().display().to_string();
+    skein(&["project", "create", "ls-team", "--data-dir", &data_dir]);
+    let key = skein(&[
+        "key",
+        "create",
+        "--project",
+        "ls-team",
+        "--data-dir",
+        &data_dir,
+    ]);
+    skein(&["project", "create", "default", "--data-dir", &data_dir]);
+    let default_key = skein(&[
+        "key",
+        "create",
+        "--project",
+        "default",
+        "--data-dir",
+        &data_dir,
+    ]);
+
+    let server = testserver::server();
+    let database = testserver::fresh_database();
+    let migrate = [
+        "migrate",
+        "--data-dir",
+        data_dir.as_str(),
+        "--clickhouse-url",
+        server.url.as_str(),
+        "--clickhouse-database",
+        database.as_str(),
+    ];
+    let said = skein(&migrate);
+    assert!(said.contains("the counts agree"), "{said}");
+    // Run again (as after an interruption): nothing is stored twice and the counts still agree.
+    let again = skein(&migrate);
+    assert!(again.contains("the counts agree"), "{again}");
+
+    let ch = on_clickhouse(&server.url, &database);
+    for (path, want) in [
+        format!("/api/v1/traces/{otel_trace}"),
+        format!("/api/v1/traces/{ls_trace}?project=ls-team"),
+        "/api/v1/traces?project=ls-team".to_string(),
+        format!("/api/v1/feedback?project=ls-team&trace_id={ls_trace}"),
+    ]
+    .iter()
+    .zip(&before)
+    {
+        // Each project's own key, moved with it, reads it.
+        let key = if path.contains("ls-team") {
+            &key
+        } else {
+            &default_key
+        };
+        let response = client()
+            .get(ch.url(path))
+            .bearer_auth(key)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 200, "{path}");
+        let got: Value = response.json().await.expect("json");
+        assert_eq!(&got, want, "{path} differs after the move");
+    }
+}

@@ -105,8 +105,11 @@ impl<'a> From<&'a Span> for SpanFacts<'a> {
     }
 }
 
-/// The partial summary of some of a trace's spans (see the module doc).
+/// The partial summary of some of a trace's spans (see the module doc). Stored compactly
+/// (`CompactFold`): most of a trace's facts come from its root, so each rank is written once
+/// and referred to by number.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(into = "CompactFold", from = "CompactFold")]
 pub struct TraceFold {
     pub start_ns: i64,
     pub end_ns: i64,
@@ -200,9 +203,93 @@ impl TraceFold {
     pub fn of_all<'a>(spans: impl IntoIterator<Item = SpanFacts<'a>>) -> TraceFold {
         let mut fold = TraceFold::default();
         for span in spans {
-            fold.merge(TraceFold::of(span));
+            fold.add(span);
         }
         fold
+    }
+
+    /// Folds one more span in: `merge(TraceFold::of(span))`, allocating only for what the span
+    /// changes (the write path folds every span it stores).
+    pub fn add(&mut self, span: SpanFacts<'_>) {
+        let is_root = span.parent_span_id.is_none();
+        let tier = u8::from(!is_root);
+        let key = (tier, span.start_ns, span.span_id);
+        let beats = |rank: &Rank| key < (rank.0, rank.1, rank.2.as_str());
+        let rank = || Rank(tier, span.start_ns, span.span_id.to_string());
+        self.start_ns = self.start_ns.min(span.start_ns);
+        self.end_ns = self.end_ns.max(span.end_ns.max(span.start_ns));
+        self.span_count += 1;
+        self.error_count += u64::from(span.status.is_error());
+        self.input_tokens = self
+            .input_tokens
+            .saturating_add(span.input_tokens.unwrap_or(0));
+        self.output_tokens = self
+            .output_tokens
+            .saturating_add(span.output_tokens.unwrap_or(0));
+        self.cost += span.cost.filter(|c| c.is_finite()).unwrap_or(0.0);
+        if is_root && self.root.as_ref().is_none_or(|r| beats(&r.rank)) {
+            self.root = Some(Ranked {
+                rank: rank(),
+                value: RootFacts {
+                    name: span.name.to_string(),
+                    span_id: span.span_id.to_string(),
+                    span_type: span.span_type.code(),
+                    status: span.status.code(),
+                    service: span.service.to_string(),
+                },
+            });
+        }
+        let pick = |slot: &mut Option<Ranked<String>>, value: Option<&str>| {
+            if let Some(v) = value {
+                let better = match slot.as_ref() {
+                    None => true,
+                    Some(r) => {
+                        (key, v) < ((r.rank.0, r.rank.1, r.rank.2.as_str()), r.value.as_str())
+                    }
+                };
+                if better {
+                    *slot = Some(Ranked {
+                        rank: rank(),
+                        value: v.to_string(),
+                    });
+                }
+            }
+        };
+        pick(&mut self.first_name, Some(span.name));
+        pick(&mut self.session_id, span.session_id);
+        pick(&mut self.user_id, span.user_id);
+        match self.services.get_mut(span.service) {
+            Some(r) if !beats(r) => {}
+            Some(r) => *r = rank(),
+            None => {
+                self.services.insert(span.service.to_string(), rank());
+            }
+        }
+        for (k, v) in span.tags {
+            match self.tags.get_mut(k) {
+                Some(r)
+                    if (key, v.as_str())
+                        >= ((r.rank.0, r.rank.1, r.rank.2.as_str()), r.value.as_str()) => {}
+                Some(r) => {
+                    *r = Ranked {
+                        rank: rank(),
+                        value: v.clone(),
+                    }
+                }
+                None => {
+                    self.tags.insert(
+                        k.clone(),
+                        Ranked {
+                            rank: rank(),
+                            value: v.clone(),
+                        },
+                    );
+                }
+            }
+        }
+        if self.services.len() > MAX_TRACE_SERVICES || self.tags.len() > MAX_TRACE_TAGS {
+            self.cap();
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -313,6 +400,133 @@ impl TraceFold {
             output_tokens: self.output_tokens,
             cost: self.cost,
             feedback: Vec::new(),
+        }
+    }
+}
+
+/// `TraceFold` as stored: ranks in a table (`r`), every ranked fact as (rank number, value).
+#[derive(Serialize, Deserialize)]
+struct CompactFold {
+    s: i64,
+    e: i64,
+    n: u64,
+    x: u64,
+    i: i64,
+    o: i64,
+    c: f64,
+    r: Vec<Rank>,
+    /// (rank, name, span type, status, service): the root's span id is its rank's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    root: Option<(usize, String, u8, u8, String)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    first: Option<(usize, String)>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    sv: Vec<(String, usize)>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    tg: Vec<(String, usize, String)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ss: Option<(usize, String)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    us: Option<(usize, String)>,
+}
+
+impl From<TraceFold> for CompactFold {
+    fn from(f: TraceFold) -> CompactFold {
+        let mut table: Vec<Rank> = Vec::new();
+        let mut number = |rank: Rank| -> usize {
+            match table.iter().position(|r| *r == rank) {
+                Some(i) => i,
+                None => {
+                    table.push(rank);
+                    table.len() - 1
+                }
+            }
+        };
+        let root = f.root.map(|r| {
+            let v = r.value;
+            (number(r.rank), v.name, v.span_type, v.status, v.service)
+        });
+        let first = f.first_name.map(|r| (number(r.rank), r.value));
+        let ss = f.session_id.map(|r| (number(r.rank), r.value));
+        let us = f.user_id.map(|r| (number(r.rank), r.value));
+        let sv = f
+            .services
+            .into_iter()
+            .map(|(name, rank)| (name, number(rank)))
+            .collect();
+        let tg = f
+            .tags
+            .into_iter()
+            .map(|(key, v)| (key, number(v.rank), v.value))
+            .collect();
+        CompactFold {
+            s: f.start_ns,
+            e: f.end_ns,
+            n: f.span_count,
+            x: f.error_count,
+            i: f.input_tokens,
+            o: f.output_tokens,
+            c: f.cost,
+            r: table,
+            root,
+            first,
+            sv,
+            tg,
+            ss,
+            us,
+        }
+    }
+}
+
+impl From<CompactFold> for TraceFold {
+    fn from(c: CompactFold) -> TraceFold {
+        let rank = |i: usize| {
+            c.r.get(i)
+                .cloned()
+                .unwrap_or(Rank(1, i64::MAX, String::new()))
+        };
+        let ranked = |(i, value): (usize, String)| Ranked {
+            rank: rank(i),
+            value,
+        };
+        TraceFold {
+            start_ns: c.s,
+            end_ns: c.e,
+            span_count: c.n,
+            error_count: c.x,
+            input_tokens: c.i,
+            output_tokens: c.o,
+            cost: c.c,
+            root: c.root.map(|(i, name, span_type, status, service)| {
+                let rank = rank(i);
+                Ranked {
+                    value: RootFacts {
+                        name,
+                        span_id: rank.2.clone(),
+                        span_type,
+                        status,
+                        service,
+                    },
+                    rank,
+                }
+            }),
+            first_name: c.first.map(ranked),
+            services: c.sv.into_iter().map(|(s, i)| (s, rank(i))).collect(),
+            tags: c
+                .tg
+                .into_iter()
+                .map(|(k, i, value)| {
+                    (
+                        k,
+                        Ranked {
+                            rank: rank(i),
+                            value,
+                        },
+                    )
+                })
+                .collect(),
+            session_id: c.ss.map(ranked),
+            user_id: c.us.map(ranked),
         }
     }
 }
@@ -451,6 +665,20 @@ mod tests {
         assert_eq!(fold, before);
         let text = serde_json::to_string(&fold).unwrap();
         assert_eq!(serde_json::from_str::<TraceFold>(&text).unwrap(), fold);
+    }
+
+    #[test]
+    fn adding_a_span_is_merging_its_fold() {
+        let spans = spans();
+        for order in [[0usize, 1, 2, 3], [3, 2, 1, 0], [2, 0, 3, 1]] {
+            let mut added = TraceFold::default();
+            let mut merged = TraceFold::default();
+            for &i in &order {
+                added.add(SpanFacts::from(&spans[i]));
+                merged.merge(TraceFold::of(SpanFacts::from(&spans[i])));
+            }
+            assert_eq!(added, merged, "{order:?}");
+        }
     }
 
     #[test]

@@ -28,6 +28,16 @@ pub struct NewKey {
     pub secret: String,
 }
 
+/// A key as stored (its secret's hash, never the secret), to move keys between engines
+/// (`skein migrate`): a moved key keeps working with the secret its user has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredKey {
+    pub info: KeyInfo,
+    pub secret_sha256: String,
+    /// When it was revoked (Unix ms); none while active.
+    pub revoked_ms: Option<i64>,
+}
+
 /// What the server checks requests against.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KeyTable {
@@ -75,4 +85,11 @@ pub trait KeyStore: Send + Sync + 'static {
 
     /// The table requests are checked against (read often: the server caches it briefly).
     async fn key_table(&self) -> StoreResult<KeyTable>;
+
+    /// Every key as stored, revoked ones too.
+    async fn export_keys(&self) -> StoreResult<Vec<StoredKey>>;
+
+    /// Stores a key exported from another store as it was (an id already here is left as it
+    /// is); its project must be registered.
+    async fn import_key(&self, key: StoredKey) -> StoreResult<()>;
 }

@@ -176,6 +176,10 @@ pub trait FeedbackStore: Send + Sync + 'static {
         update: FeedbackUpdate,
     ) -> StoreResult<Option<Feedback>>;
 
+    /// Stores a record exported from another store as it was, times included (`skein migrate`);
+    /// a record of the same project and id is replaced.
+    async fn import_feedback(&self, feedback: Feedback) -> StoreResult<()>;
+
     /// True when something was deleted.
     async fn delete_feedback(&self, project: &str, id: &str) -> StoreResult<bool>;
 

@@ -237,6 +237,16 @@ impl ClickhouseStore {
         Ok(Some(f))
     }
 
+    pub(super) async fn import_feedback_record(&self, f: &Feedback) -> StoreResult<()> {
+        self.client
+            .insert(
+                &self.layout.table("feedback"),
+                &[to_row(f, false)],
+                self.quorum,
+            )
+            .await
+    }
+
     pub(super) async fn delete_feedback_record(
         &self,
         project: &str,

@@ -7,7 +7,7 @@ use serde_json::json;
 use super::client::{quote, RowExt};
 use super::writer::arrivals;
 use super::ClickhouseStore;
-use crate::store::keys::{new_secret, KeyInfo, KeyStore, KeyTable, NewKey};
+use crate::store::keys::{new_secret, KeyInfo, KeyStore, KeyTable, NewKey, StoredKey};
 use crate::store::{StoreError, StoreResult};
 
 fn now_ms() -> i64 {
@@ -119,6 +119,40 @@ impl KeyStore for ClickhouseStore {
 
     async fn list_keys(&self) -> StoreResult<Vec<KeyInfo>> {
         Ok(self.key_rows("1").await?.iter().map(info_of).collect())
+    }
+
+    async fn export_keys(&self) -> StoreResult<Vec<StoredKey>> {
+        Ok(self
+            .key_rows("1")
+            .await?
+            .iter()
+            .map(|r| {
+                let revoked_ms = r.i64_of("revoked_ms");
+                StoredKey {
+                    info: info_of(r),
+                    secret_sha256: r.str_of("secret_sha256"),
+                    revoked_ms: (revoked_ms != 0).then_some(revoked_ms),
+                }
+            })
+            .collect())
+    }
+
+    async fn import_key(&self, key: StoredKey) -> StoreResult<()> {
+        let exists = !self
+            .key_rows(&format!("id = {}", quote(&key.info.id)))
+            .await?
+            .is_empty();
+        if exists {
+            return Ok(());
+        }
+        let row = json!({
+            "id": key.info.id, "project": key.info.project, "label": key.info.label,
+            "secret_sha256": key.secret_sha256, "created_ms": key.info.created_ms,
+            "revoked_ms": key.revoked_ms.unwrap_or(0), "version": arrivals(1),
+        });
+        self.client
+            .insert(&self.layout.table("api_keys"), &[row], self.quorum)
+            .await
     }
 
     async fn key_table(&self) -> StoreResult<KeyTable> {

@@ -330,6 +330,10 @@ impl FeedbackStore for ClickhouseStore {
         self.update_feedback_record(project, id, update).await
     }
 
+    async fn import_feedback(&self, feedback: Feedback) -> StoreResult<()> {
+        self.import_feedback_record(&feedback).await
+    }
+
     async fn delete_feedback(&self, project: &str, id: &str) -> StoreResult<bool> {
         self.delete_feedback_record(project, id).await
     }

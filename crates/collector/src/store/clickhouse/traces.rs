@@ -57,7 +57,8 @@ impl ClickhouseStore {
                  sum(input_tokens) AS in_tokens, sum(output_tokens) AS out_tokens, \
                  sum(cost) AS cost_sum, \
                  countIf(has_parent = 0) AS roots, \
-                 argMinIf(tuple(name, span_id, span_type, status, service), {RANK}, has_parent = 0) AS root, \
+                 argMinIf(tuple(name, span_id, span_type, status, service, start_ns), {RANK}, \
+                 has_parent = 0) AS root, \
                  min({RANK}) AS first_rank, argMin(name, {RANK}) AS first_name, \
                  countIf(session_id != '') AS sessions, \
                  argMinIf(tuple(session_id, {RANK}), {RANK}, session_id != '') AS session, \
@@ -80,11 +81,12 @@ impl ClickhouseStore {
             };
             if row.i64_of("roots") > 0 {
                 let r = &row["root"];
+                let span_id = r[1].as_str().unwrap_or("").to_string();
                 fold.root = Some(Ranked {
-                    rank: Rank(0, 0, String::new()),
+                    rank: Rank(0, super::client::as_i64(&r[5]), span_id.clone()),
                     value: RootFacts {
                         name: r[0].as_str().unwrap_or("").to_string(),
-                        span_id: r[1].as_str().unwrap_or("").to_string(),
+                        span_id,
                         span_type: super::client::as_i64(&r[2]) as u8,
                         status: super::client::as_i64(&r[3]) as u8,
                         service: r[4].as_str().unwrap_or("").to_string(),

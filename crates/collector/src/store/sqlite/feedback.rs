@@ -46,7 +46,7 @@ pub(super) fn insert(conn: &Connection, project: &str, new: &NewFeedback) -> Sto
         created_ms,
         modified_ms: now,
     };
-    write_feedback(conn, &feedback)?;
+    write(conn, &feedback)?;
     Ok(feedback)
 }
 
@@ -100,7 +100,7 @@ pub(super) fn attach_waiting(conn: &Connection, rows: &[SpanRow]) -> StoreResult
     Ok(())
 }
 
-fn write_feedback(conn: &Connection, f: &Feedback) -> StoreResult<()> {
+pub(super) fn write(conn: &Connection, f: &Feedback) -> StoreResult<()> {
     // An id that belongs to another project is refused rather than overwritten.
     let owner: Option<String> = conn
         .query_row(
@@ -166,7 +166,7 @@ pub(super) fn update(
         f.comment.clone_from(&update.comment);
     }
     f.modified_ms = now_ms();
-    write_feedback(conn, &f)?;
+    write(conn, &f)?;
     Ok(Some(f))
 }
 

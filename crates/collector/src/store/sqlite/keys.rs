@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use super::now_ms;
-use crate::store::keys::{new_secret, KeyInfo, KeyStore, KeyTable, NewKey};
+use crate::store::keys::{new_secret, KeyInfo, KeyStore, KeyTable, NewKey, StoredKey};
 use crate::store::{StoreError, StoreResult};
 
 /// The keys of one SQLite file. Cheap: it holds only the path.
@@ -55,6 +55,57 @@ impl KeyStore for SqliteKeys {
 
     async fn list_keys(&self) -> StoreResult<Vec<KeyInfo>> {
         self.run(list_keys).await
+    }
+
+    async fn export_keys(&self) -> StoreResult<Vec<StoredKey>> {
+        self.run(|db| {
+            if !db.exists() {
+                return Ok(Vec::new());
+            }
+            let conn = open(db)?;
+            let mut stmt = conn.prepare(
+                "SELECT id, project, label, created_ms, revoked_ms, secret_sha256 FROM api_keys \
+                 ORDER BY project, created_ms, id",
+            )?;
+            let keys = stmt
+                .query_map([], |r| {
+                    let revoked_ms: Option<i64> = r.get(4)?;
+                    Ok(StoredKey {
+                        info: KeyInfo {
+                            id: r.get(0)?,
+                            project: r.get(1)?,
+                            label: r.get(2)?,
+                            created_ms: r.get(3)?,
+                            revoked: revoked_ms.is_some(),
+                        },
+                        secret_sha256: r.get(5)?,
+                        revoked_ms,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(keys)
+        })
+        .await
+    }
+
+    async fn import_key(&self, key: StoredKey) -> StoreResult<()> {
+        self.run(move |db| {
+            let conn = open(db)?;
+            conn.execute(
+                "INSERT OR IGNORE INTO api_keys (id, project, label, secret_sha256, created_ms, \
+                 revoked_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    key.info.id,
+                    key.info.project,
+                    key.info.label,
+                    key.secret_sha256,
+                    key.info.created_ms,
+                    key.revoked_ms
+                ],
+            )?;
+            Ok(())
+        })
+        .await
     }
 
     async fn key_table(&self) -> StoreResult<KeyTable> {

@@ -4,19 +4,40 @@
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use skein_model::span::{SpanStatus, SpanType};
+use skein_model::trace_fold::TraceFold;
 use skein_model::{StatusFilter, TracePage, TraceQuery, TraceSort, TraceSummary};
 
 use super::{feedback, now_ms};
 use crate::store::{StoreError, StoreResult};
 
+/// A trace's summary columns. Its services and tags come from its fold (`traces.fold`), or, for
+/// a trace written before folds were kept, from the `services` and `tags` columns.
 pub(super) const TRACE_COLUMNS: &str =
     "trace_id, root_name, root_span_id, start_ns, end_ns, span_count, \
     error_count, status, services, tags, session_id, user_id, input_tokens, output_tokens, cost, \
-    duration_ns, root_span_type";
+    duration_ns, root_span_type, fold";
+
+/// The number of columns in `TRACE_COLUMNS` (the next one is the caller's).
+pub(super) const TRACE_COLUMN_COUNT: usize = 18;
 
 pub(super) fn trace_from_row(row: &Row<'_>) -> rusqlite::Result<TraceSummary> {
-    let services: String = row.get(8)?;
-    let tags: String = row.get(9)?;
+    let fold: Option<TraceFold> = row
+        .get::<_, Option<String>>(17)?
+        .and_then(|f| serde_json::from_str(&f).ok());
+    let (services, tags) = match fold {
+        Some(fold) => {
+            let summary = fold.summary("");
+            (summary.services, summary.tags)
+        }
+        None => {
+            let services: String = row.get(8)?;
+            let tags: String = row.get(9)?;
+            (
+                serde_json::from_str(&services).unwrap_or_default(),
+                serde_json::from_str(&tags).unwrap_or_default(),
+            )
+        }
+    };
     let root_span_id: Option<String> = row.get(2)?;
     Ok(TraceSummary {
         trace_id: row.get(0)?,
@@ -28,8 +49,8 @@ pub(super) fn trace_from_row(row: &Row<'_>) -> rusqlite::Result<TraceSummary> {
         span_count: row.get::<_, i64>(5)? as u64,
         error_count: row.get::<_, i64>(6)? as u64,
         status: SpanStatus::from_code(row.get::<_, i64>(7)? as u8),
-        services: serde_json::from_str(&services).unwrap_or_default(),
-        tags: serde_json::from_str(&tags).unwrap_or_default(),
+        services,
+        tags,
         session_id: row.get(10)?,
         user_id: row.get(11)?,
         input_tokens: row.get(12)?,

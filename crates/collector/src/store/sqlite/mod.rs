@@ -31,7 +31,7 @@ use skein_model::{
 };
 use tokio::sync::{mpsc, oneshot};
 
-use super::keys::{KeyInfo, KeyStore, KeyTable, NewKey};
+use super::keys::{KeyInfo, KeyStore, KeyTable, NewKey, StoredKey};
 use super::{
     EngineInfo, FeedbackFilter, FeedbackStore, JourneyStore, QueryStore, SpanStore, Store,
     StoreError, StoreResult, WriteOutcome,
@@ -441,6 +441,13 @@ impl FeedbackStore for SqliteStore {
         }
     }
 
+    async fn import_feedback(&self, feedback: Feedback) -> StoreResult<()> {
+        match self.submit(WriteOp::ImportFeedback(feedback)).await? {
+            WriteReply::Deleted(_) => Ok(()),
+            _ => Err(unexpected_reply()),
+        }
+    }
+
     async fn delete_feedback(&self, project: &str, id: &str) -> StoreResult<bool> {
         match self
             .submit(WriteOp::DeleteFeedback(project.to_string(), id.to_string()))
@@ -486,6 +493,14 @@ impl KeyStore for SqliteStore {
 
     async fn key_table(&self) -> StoreResult<KeyTable> {
         self.keys.key_table().await
+    }
+
+    async fn export_keys(&self) -> StoreResult<Vec<StoredKey>> {
+        self.keys.export_keys().await
+    }
+
+    async fn import_key(&self, key: StoredKey) -> StoreResult<()> {
+        self.keys.import_key(key).await
     }
 }
 

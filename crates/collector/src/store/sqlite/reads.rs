@@ -7,7 +7,7 @@ use skein_model::span::{Span, SpanStatus};
 use skein_model::{SkeletonSpanInput, TraceSkeleton};
 
 use super::codec;
-use super::list::{trace_from_row, TRACE_COLUMNS};
+use super::list::{trace_from_row, TRACE_COLUMNS, TRACE_COLUMN_COUNT};
 use crate::store::StoreResult;
 
 pub(super) fn skeleton(
@@ -20,7 +20,7 @@ pub(super) fn skeleton(
             "SELECT {TRACE_COLUMNS}, id FROM traces WHERE project = ?1 AND trace_id = ?2"
         ))?
         .query_row(params![project, trace_id], |r| {
-            Ok((trace_from_row(r)?, r.get::<_, i64>(17)?))
+            Ok((trace_from_row(r)?, r.get::<_, i64>(TRACE_COLUMN_COUNT)?))
         })
         .optional()?
     else {

@@ -137,7 +137,7 @@ pub(super) fn insert_spans(
                 continue;
             }
             outcome.inserted += 1;
-            added.merge(TraceFold::of(span.facts()));
+            added.add(span.facts());
             let counts = services
                 .entry((&span.project, &span.service))
                 .or_insert((0, 0));
@@ -230,7 +230,7 @@ pub(super) fn fold_stored_spans(
     while let Some(row) = rows.next()? {
         let body: Vec<u8> = row.get(0)?;
         match codec::decode(conn, &body) {
-            Ok(span) => fold.merge(TraceFold::of(SpanFacts::from(&span))),
+            Ok(span) => fold.add(SpanFacts::from(&span)),
             Err(e) => {
                 tracing::warn!(%trace_id, error = %e, "a stored span is unreadable; left out of the summary")
             }
@@ -274,8 +274,9 @@ pub(super) fn write_trace(
         t.span_count as i64,
         t.error_count as i64,
         t.status.code(),
-        to_json(&t.services),
-        to_json(&t.tags),
+        // Read from the fold (`list::trace_from_row`): not kept twice.
+        "",
+        "",
         t.session_id,
         t.user_id,
         t.input_tokens,

@@ -20,6 +20,7 @@ pub(super) enum WriteOp {
     Spans(Vec<SpanRow>),
     Pieces(Vec<Span>),
     CreateFeedback(String, NewFeedback),
+    ImportFeedback(Feedback),
     UpdateFeedback(String, String, FeedbackUpdate),
     DeleteFeedback(String, String),
 }
@@ -137,6 +138,7 @@ fn apply(
         WriteOp::CreateFeedback(project, new) => {
             feedback::insert(conn, project, new).map(|f| WriteReply::Feedback(Some(f)))
         }
+        WriteOp::ImportFeedback(f) => feedback::write(conn, f).map(|()| WriteReply::Deleted(false)),
         WriteOp::UpdateFeedback(project, id, update) => {
             feedback::update(conn, project, id, update).map(WriteReply::Feedback)
         }

@@ -112,6 +112,34 @@ pub async fn feedback_ids_are_scoped_by_project(store: Arc<dyn Store>) {
     );
 }
 
+pub async fn imported_feedback_keeps_its_times(store: Arc<dyn Store>) {
+    let root = span("f", "1", None, 0);
+    store.write_spans(vec![root.clone()]).await.unwrap();
+    let record = skein_model::Feedback {
+        id: "moved-1".into(),
+        project: "p".into(),
+        run_id: root.span_id.clone(),
+        trace_id: Some(root.trace_id.clone()),
+        key: "quality".into(),
+        score: Some(0.5),
+        value: None,
+        comment: Some("from the old store".into()),
+        correction: None,
+        source: "app".into(),
+        created_ms: 1_000,
+        modified_ms: 2_000,
+    };
+    store.import_feedback(record.clone()).await.unwrap();
+    store.import_feedback(record.clone()).await.unwrap();
+    assert_eq!(
+        store
+            .list_feedback("p", of_trace(&root.trace_id))
+            .await
+            .unwrap(),
+        vec![record]
+    );
+}
+
 pub async fn the_trace_list_carries_feedback_means(store: Arc<dyn Store>) {
     let root = span("e", "1", None, 0);
     let child = span("e", "2", Some("1"), 1);

@@ -56,4 +56,22 @@ pub async fn keys_are_hashed_scoped_and_revocable(store: Arc<dyn Store>) {
     let listed = store.list_keys().await.unwrap();
     assert_eq!(listed.len(), 2);
     assert!(listed.iter().all(|k| k.revoked));
+
+    // Keys move between stores as their hashes: an imported key answers to its secret.
+    let exported = store.export_keys().await.unwrap();
+    assert_eq!(exported.len(), 2);
+    assert!(exported.iter().all(|k| k.revoked_ms.is_some()));
+    let mut moved = exported[0].clone();
+    moved.info.id = "key_imported01".into();
+    moved.secret_sha256 = hash_secret("skein_moved");
+    moved.revoked_ms = None;
+    moved.info.revoked = false;
+    store.import_key(moved.clone()).await.unwrap();
+    store.import_key(moved.clone()).await.unwrap();
+    let table = store.key_table().await.unwrap();
+    assert_eq!(
+        table.active,
+        vec![(hash_secret("skein_moved"), moved.info.project.clone())]
+    );
+    assert_eq!(store.export_keys().await.unwrap().len(), 3);
 }

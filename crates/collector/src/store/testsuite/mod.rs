@@ -41,6 +41,7 @@ macro_rules! for_each_suite_test {
             feedback::feedback_before_its_run_takes_the_trace_when_it_arrives,
             feedback::feedback_ids_are_scoped_by_project,
             feedback::the_trace_list_carries_feedback_means,
+            feedback::imported_feedback_keeps_its_times,
             journeys::sessions_and_users_aggregate_their_requests,
             journeys::the_service_graph_counts_calls_between_services,
             metrics::quantiles_and_moments_are_exact,
