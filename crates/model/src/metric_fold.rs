@@ -7,8 +7,8 @@
 use std::collections::HashMap;
 
 use crate::metrics::{
-    group_ci, nice_bins, BucketPoint, Histogram, MetricGroup, MetricKind, MetricQuery, Quantiles,
-    MAX_GROUPS,
+    group_ci, nice_bins, BucketPoint, Histogram, MetricGroup, MetricKind, MetricQuery,
+    MetricResponse, Quantiles, MAX_GROUPS,
 };
 use crate::stats::{quantile_sorted, Moments};
 
@@ -120,6 +120,32 @@ impl MetricAccumulator {
             if self.per_bucket {
                 g.bucket_values.entry(bucket).or_default().push(value);
             }
+        }
+    }
+
+    /// The answer to `q` over the range `[from_ms, to_ms)` in buckets of `bucket_ms`, from the
+    /// values added (`finish`).
+    pub fn response(
+        self,
+        q: &MetricQuery,
+        from_ms: i64,
+        to_ms: i64,
+        bucket_ms: i64,
+    ) -> MetricResponse {
+        let kind = q.metric.kind();
+        let (groups, omitted_groups, bins) = self.finish(kind);
+        MetricResponse {
+            metric: q.metric.clone(),
+            group_by: q.group_by.clone(),
+            kind,
+            statistic: q.metric.statistic(),
+            unit: q.metric.unit().to_string(),
+            from_ms,
+            to_ms,
+            bucket_ms,
+            bins,
+            groups,
+            omitted_groups,
         }
     }
 

@@ -528,6 +528,19 @@ impl GroupCursor {
 
 /// Puts a session's requests in order: by `request_sequence` when every request has one
 /// (ties and equal numbers by start time), else by start time. Trace ids break ties.
+impl SessionRequest {
+    /// A request of a session: its trace, and its root span's input and output (raw, as the
+    /// span holds them) as conversation text.
+    pub fn of(trace: TraceSummary, input: Option<&str>, output: Option<&str>) -> SessionRequest {
+        SessionRequest {
+            sequence: sequence_of(&trace),
+            input: input.and_then(|t| turn_text(t, Side::Input, MAX_TURN_CHARS)),
+            output: output.and_then(|t| turn_text(t, Side::Output, MAX_TURN_CHARS)),
+            trace,
+        }
+    }
+}
+
 pub fn order_requests(requests: &mut [SessionRequest]) {
     let all_sequenced = requests.iter().all(|r| r.sequence.is_some());
     crate::sort::sort_by(requests, |a, b| {

@@ -191,6 +191,27 @@ pub trait FeedbackStore: Send + Sync + 'static {
     ) -> StoreResult<Vec<Feedback>>;
 }
 
+/// `QueryStore::search_trace` by reading the trace's spans in full: what an engine without a
+/// text index of its own answers with.
+pub(crate) async fn search_by_scan(
+    store: &dyn SpanStore,
+    project: &str,
+    trace_id: &str,
+    needle: &str,
+) -> StoreResult<Option<Vec<String>>> {
+    let spans = store.trace_spans(project, trace_id).await?;
+    if spans.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(
+        spans
+            .into_iter()
+            .filter(|s| skein_model::trace_search::span_contains(s, needle))
+            .map(|s| s.span_id)
+            .collect(),
+    ))
+}
+
 /// Everything the collector needs of its storage.
 pub trait Store: SpanStore + QueryStore + JourneyStore + FeedbackStore + KeyStore {
     fn engine(&self) -> EngineInfo;

@@ -9,8 +9,7 @@ use skein_model::service_graph::{
 };
 use skein_model::sessions::{
     self, CursorKey, GroupCursor, SessionDetail, SessionPage, SessionQuery, SessionRequest,
-    SessionSort, SessionSummary, Side, TraceAggregate, UserDetail, UserPage, UserSummary,
-    MAX_TURN_CHARS,
+    SessionSort, SessionSummary, TraceAggregate, UserDetail, UserPage, UserSummary,
 };
 use skein_model::trace::FeedbackStat;
 use skein_model::{TraceQuery, TraceSummary};
@@ -316,12 +315,11 @@ impl ClickhouseStore {
                 None => None,
             };
             let (input, output) = root.map_or((None, None), |s| (s.input, s.output));
-            requests.push(SessionRequest {
-                sequence: sessions::sequence_of(&trace),
-                input: input.and_then(|t| sessions::turn_text(&t, Side::Input, MAX_TURN_CHARS)),
-                output: output.and_then(|t| sessions::turn_text(&t, Side::Output, MAX_TURN_CHARS)),
+            requests.push(SessionRequest::of(
                 trace,
-            });
+                input.as_deref(),
+                output.as_deref(),
+            ));
         }
         sessions::order_requests(&mut requests);
         Ok(Some(SessionDetail {

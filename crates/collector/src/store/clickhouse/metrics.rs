@@ -107,19 +107,6 @@ impl ClickhouseStore {
                 .map(String::as_bytes);
             acc.add(group, row.i64_of("start"), value);
         }
-        let (groups, omitted_groups, bins) = acc.finish(kind);
-        Ok(MetricResponse {
-            metric: q.metric.clone(),
-            group_by: q.group_by.clone(),
-            kind,
-            statistic: q.metric.statistic(),
-            unit: q.metric.unit().to_string(),
-            from_ms,
-            to_ms,
-            bucket_ms,
-            bins,
-            groups,
-            omitted_groups,
-        })
+        Ok(acc.response(q, from_ms, to_ms, bucket_ms))
     }
 }

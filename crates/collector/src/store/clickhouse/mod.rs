@@ -26,8 +26,8 @@ use skein_model::service_graph::{ServiceGraph, ServiceGraphQuery};
 use skein_model::sessions::{SessionDetail, SessionPage, SessionQuery, UserDetail, UserPage};
 use skein_model::span::Span;
 use skein_model::{
-    trace_search, Feedback, FeedbackUpdate, NewFeedback, ProjectInfo, ServiceInfo, TagKeyInfo,
-    TagValueInfo, TracePage, TraceQuery, TraceSkeleton,
+    Feedback, FeedbackUpdate, NewFeedback, ProjectInfo, ServiceInfo, TagKeyInfo, TagValueInfo,
+    TracePage, TraceQuery, TraceSkeleton,
 };
 
 pub use client::{quote, Connection};
@@ -179,17 +179,7 @@ impl QueryStore for ClickhouseStore {
         trace_id: &str,
         needle: &str,
     ) -> StoreResult<Option<Vec<String>>> {
-        let spans = self.all_spans(project, trace_id).await?;
-        if spans.is_empty() {
-            return Ok(None);
-        }
-        Ok(Some(
-            spans
-                .into_iter()
-                .filter(|s| trace_search::span_contains(s, needle))
-                .map(|s| s.span_id)
-                .collect(),
-        ))
+        super::search_by_scan(self, project, trace_id, needle).await
     }
 
     async fn projects(&self) -> StoreResult<Vec<ProjectInfo>> {

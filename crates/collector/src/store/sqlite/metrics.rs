@@ -103,7 +103,7 @@ pub(super) fn metrics(
     }
 
     let streamed = started.elapsed();
-    let (groups, omitted_groups, bins) = acc.finish(kind);
+    let response = acc.response(q, from_ms, to_ms, bucket_ms);
     // Where the time goes, for tuning (SKEIN_LOG=skein_collector=debug).
     tracing::debug!(
         metric = %q.metric,
@@ -112,19 +112,7 @@ pub(super) fn metrics(
         total = ?started.elapsed(),
         "metrics: aggregated"
     );
-    Ok(MetricResponse {
-        metric: q.metric.clone(),
-        group_by: q.group_by.clone(),
-        kind,
-        statistic: q.metric.statistic(),
-        unit: q.metric.unit().to_string(),
-        from_ms,
-        to_ms,
-        bucket_ms,
-        bins,
-        groups,
-        omitted_groups,
-    })
+    Ok(response)
 }
 
 /// A group's key as the accumulator takes it: the tag value's bytes, borrowed from SQLite's

@@ -12,8 +12,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use skein_model::sessions::{
     self, CursorKey, GroupCursor, SessionDetail, SessionPage, SessionQuery, SessionRequest,
-    SessionSort, SessionSummary, Side, TraceAggregate, UserDetail, UserPage, UserSummary,
-    MAX_TURN_CHARS,
+    SessionSort, SessionSummary, TraceAggregate, UserDetail, UserPage, UserSummary,
 };
 use skein_model::trace::FeedbackStat;
 use skein_model::TraceQuery;
@@ -425,12 +424,11 @@ pub(super) fn session(
             }
             None => (None, None),
         };
-        requests.push(SessionRequest {
-            sequence: sessions::sequence_of(&trace),
-            input: input.and_then(|t| sessions::turn_text(&t, Side::Input, MAX_TURN_CHARS)),
-            output: output.and_then(|t| sessions::turn_text(&t, Side::Output, MAX_TURN_CHARS)),
+        requests.push(SessionRequest::of(
             trace,
-        });
+            input.as_deref(),
+            output.as_deref(),
+        ));
     }
     sessions::order_requests(&mut requests);
     Ok(Some(SessionDetail {
