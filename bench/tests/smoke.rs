@@ -4,7 +4,7 @@
 
 use skein_bench::ingest::{run, IngestConfig};
 use skein_bench::queries::{self, QueriesConfig};
-use skein_collector::{start, BodyLimits, ServeConfig};
+use skein_collector::{start, BodyLimits, ServeConfig, StoreConfig};
 
 async fn collector(dir: &std::path::Path) -> skein_collector::Running {
     collector_with(dir, None).await
@@ -15,12 +15,16 @@ async fn collector_with(
     dist: Option<std::path::PathBuf>,
 ) -> skein_collector::Running {
     start(&ServeConfig {
-        data_dir: dir.to_path_buf(),
+        store: StoreConfig::Sqlite {
+            dir: dir.to_path_buf(),
+        },
         otlp_addr: Some("127.0.0.1:0".parse().unwrap()),
         http_addr: "127.0.0.1:0".parse().unwrap(),
         dist,
         limits: BodyLimits::default(),
         max_queued_spans: 200_000,
+        max_inflight_bytes: 1 << 30,
+        allowed_hosts: Vec::new(),
     })
     .await
     .unwrap()
