@@ -78,9 +78,11 @@ impl BrowserPolicy {
     /// Refuses a write that a browser says comes from a page of another origin.
     fn check_origin(&self, headers: &HeaderMap) -> Result<(), ApiError> {
         let text = |name: &str| {
-            headers
-                .get(name)
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_ascii_lowercase())
+            headers.get(name).map(|v| {
+                String::from_utf8_lossy(v.as_bytes())
+                    .trim()
+                    .to_ascii_lowercase()
+            })
         };
         let refuse = |why: String| {
             Err(ApiError::Forbidden(format!(

@@ -31,8 +31,8 @@ use crate::auth::KeyCache;
 use crate::browser::BrowserPolicy;
 use crate::budget::BodyBudget;
 use crate::context::AppState;
-use crate::server::Guards;
 pub use crate::ingest::body::BodyLimits;
+use crate::server::Guards;
 use crate::store::sqlite::{SqliteKeys, SqliteOptions, SqliteStore};
 use crate::store::{KeyStore, Store, StoreError};
 

@@ -86,7 +86,12 @@ async fn unknown_session_ids_cost_no_scan_of_the_store() {
     assert_eq!(status, 202, "{answer}");
     let named_took = started.elapsed();
     let unknown: Vec<Value> = (300..600)
-        .map(|i| run(&run_id(i), json!({"session_id": uuid::Uuid::new_v4().to_string()})))
+        .map(|i| {
+            run(
+                &run_id(i),
+                json!({"session_id": uuid::Uuid::new_v4().to_string()}),
+            )
+        })
         .collect();
     let started = Instant::now();
     let (status, answer) = post_json(&batch, &json!({"post": unknown})).await;
@@ -208,7 +213,10 @@ async fn json_endpoints_answer_an_oversized_body_with_413_at_the_configured_limi
         ("POST", c.url("/api/langsmith/runs")),
     ] {
         let response = client()
-            .request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), &url)
+            .request(
+                reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+                &url,
+            )
             .json(&big)
             .send()
             .await
@@ -347,7 +355,10 @@ async fn langsmith_times_outside_a_sane_range_are_400() {
     .await;
     assert_eq!(status, 400, "{answer}");
     // Seconds and milliseconds in range are fine.
-    for (i, time) in [json!(1795500443.63), json!(1795500443630_u64)].into_iter().enumerate() {
+    for (i, time) in [json!(1795500443.63), json!(1795500443630_u64)]
+        .into_iter()
+        .enumerate()
+    {
         let mut body = run(&run_id(200 + i), json!({}));
         body["start_time"] = time;
         let (status, answer) = post_json(&runs, &body).await;

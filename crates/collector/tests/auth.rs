@@ -117,10 +117,7 @@ fn multipart(run: &Value) -> Body {
     let body = format!(
         "--XX\r\nContent-Disposition: form-data; name=\"post.{id}\"\r\nContent-Type: application/json\r\n\r\n{run}\r\n--XX--\r\n"
     );
-    Body::Raw(
-        "multipart/form-data; boundary=XX".into(),
-        body.into_bytes(),
-    )
+    Body::Raw("multipart/form-data; boundary=XX".into(), body.into_bytes())
 }
 
 /// A request aimed at team `a`'s data, sent with the key of `who`.
@@ -160,7 +157,13 @@ fn cases(c: &Collector, a: &Team, who: &str, n: usize) -> Vec<Case> {
     let get = |url| case("GET", url, vec![], Body::Empty, true);
     vec![
         get(q("/api/v1/traces")),
-        case("GET", http("/api/v1/traces"), named_header.clone(), Body::Empty, true),
+        case(
+            "GET",
+            http("/api/v1/traces"),
+            named_header.clone(),
+            Body::Empty,
+            true,
+        ),
         get(q(&format!("/api/v1/traces/{trace}"))),
         get(q(&format!("/api/v1/traces/{trace}/spans/{span}"))),
         get(q(&format!("/api/v1/traces/{trace}/search?q=otlp"))),
@@ -208,7 +211,13 @@ fn cases(c: &Collector, a: &Team, who: &str, n: usize) -> Vec<Case> {
             Body::Empty,
             false,
         ),
-        case("GET", http("/api/langsmith/sessions"), vec![], Body::Empty, false),
+        case(
+            "GET",
+            http("/api/langsmith/sessions"),
+            vec![],
+            Body::Empty,
+            false,
+        ),
         case(
             "GET",
             http(&format!("/api/langsmith/sessions/{session}")),
@@ -305,8 +314,7 @@ fn cases(c: &Collector, a: &Team, who: &str, n: usize) -> Vec<Case> {
 
 /// Whether an answer shows anything of `team`: its stored data, or (`name_too`) its name.
 fn shows(answer: &str, team: &Team, name_too: bool) -> bool {
-    answer.contains(&format!("secret-{}", team.trace))
-        || (name_too && answer.contains(&team.probe))
+    answer.contains(&format!("secret-{}", team.trace)) || (name_too && answer.contains(&team.probe))
 }
 
 #[tokio::test]
@@ -381,11 +389,31 @@ async fn every_endpoint_checks_the_key_and_its_project_in_any_script() {
         let context = format!("team {:?} from team {:?}", a.name, b.name);
         // Without a key, or with one Skein does not know: 401, in the JSON error shape.
         for case in cases(c, a, "nobody", 0) {
-            for key in [Key::None, Key::Bearer("skein_0000000000000000000000000000000000000000000000000000000000000000")] {
-                let (status, answer) = send(case.method, &case.url, key, &case.headers, &case.body).await;
-                assert_eq!(status, 401, "{} {} ({context}): {answer}", case.method, case.url);
-                assert!(answer.contains("\"error\""), "{} {}: {answer}", case.method, case.url);
-                assert!(!shows(&answer, a, false), "{} {}: {answer}", case.method, case.url);
+            for key in [
+                Key::None,
+                Key::Bearer(
+                    "skein_0000000000000000000000000000000000000000000000000000000000000000",
+                ),
+            ] {
+                let (status, answer) =
+                    send(case.method, &case.url, key, &case.headers, &case.body).await;
+                assert_eq!(
+                    status, 401,
+                    "{} {} ({context}): {answer}",
+                    case.method, case.url
+                );
+                assert!(
+                    answer.contains("\"error\""),
+                    "{} {}: {answer}",
+                    case.method,
+                    case.url
+                );
+                assert!(
+                    !shows(&answer, a, false),
+                    "{} {}: {answer}",
+                    case.method,
+                    case.url
+                );
             }
         }
         // Another project's key: 403 where the request names the project; where it names
@@ -393,10 +421,23 @@ async fn every_endpoint_checks_the_key_and_its_project_in_any_script() {
         n += 1;
         let intruder = format!("b{i}");
         for case in cases(c, a, &intruder, n) {
-            let (status, answer) =
-                send(case.method, &case.url, Key::Bearer(&b.key), &case.headers, &case.body).await;
-            let what = format!("{} {} with the key of {:?} ({context})", case.method, case.url, b.name);
-            assert!(!shows(&answer, a, !case.named), "{what} shows {:?}: {status} {answer}", a.name);
+            let (status, answer) = send(
+                case.method,
+                &case.url,
+                Key::Bearer(&b.key),
+                &case.headers,
+                &case.body,
+            )
+            .await;
+            let what = format!(
+                "{} {} with the key of {:?} ({context})",
+                case.method, case.url, b.name
+            );
+            assert!(
+                !shows(&answer, a, !case.named),
+                "{what} shows {:?}: {status} {answer}",
+                a.name
+            );
             if case.named {
                 assert_eq!(status, 403, "{what}: {answer}");
             } else {
@@ -406,8 +447,13 @@ async fn every_endpoint_checks_the_key_and_its_project_in_any_script() {
         // The project's own key, by Authorization or x-api-key.
         n += 1;
         for (j, case) in cases(c, a, "a", n).into_iter().enumerate() {
-            let key = if j % 2 == 0 { Key::Bearer(&a.key) } else { Key::Header(&a.key) };
-            let (status, answer) = send(case.method, &case.url, key, &case.headers, &case.body).await;
+            let key = if j % 2 == 0 {
+                Key::Bearer(&a.key)
+            } else {
+                Key::Header(&a.key)
+            };
+            let (status, answer) =
+                send(case.method, &case.url, key, &case.headers, &case.body).await;
             assert!(
                 (200..300).contains(&status),
                 "{} {} with its own key ({context}): {status} {answer}",
@@ -445,7 +491,12 @@ async fn every_endpoint_checks_the_key_and_its_project_in_any_script() {
         ] {
             let (status, answer) = call("GET", &c.url(&path), Key::Bearer(&b.key), None).await;
             assert!(status == 200 || status == 404, "{path}: {status} {answer}");
-            assert!(!shows(&answer, a, true), "{path} with {:?}'s key shows {:?}: {answer}", b.name, a.name);
+            assert!(
+                !shows(&answer, a, true),
+                "{path} with {:?}'s key shows {:?}: {answer}",
+                b.name,
+                a.name
+            );
         }
         let (_, own) = call("GET", &c.url("/api/v1/traces"), Key::Bearer(&b.key), None).await;
         assert!(own.contains(&format!("secret-{}", b.trace)), "{own}");
@@ -586,9 +637,8 @@ async fn run_and_feedback_ids_of_one_project_are_invisible_to_another() {
         "{read}"
     );
     let feedback_id = "0d3b1c52-7f2a-4a4b-9a38-1a0c5e3f00a1";
-    let feedback = |score: f64| {
-        json!({"id": feedback_id, "run_id": run, "key": "correct", "score": score})
-    };
+    let feedback =
+        |score: f64| json!({"id": feedback_id, "run_id": run, "key": "correct", "score": score});
     let ls_feedback = c.url("/api/langsmith/feedback");
     let (status, answer) = call("POST", &ls_feedback, a, Some(&feedback(1.0))).await;
     assert_eq!(status, 200, "A's feedback on its own run: {answer}");
@@ -596,7 +646,10 @@ async fn run_and_feedback_ids_of_one_project_are_invisible_to_another() {
     // B reads its own run under that UUID, and A's other run is not there for B.
     let (status, answer) = call("GET", &run_url, b, None).await;
     assert_eq!(status, 200, "{answer}");
-    assert!(answer.contains("squatter") && !answer.contains("équipe"), "{answer}");
+    assert!(
+        answer.contains("squatter") && !answer.contains("équipe"),
+        "{answer}"
+    );
     let (status, answer) = call(
         "GET",
         &c.url(&format!("/api/langsmith/runs/{only_a}")),
@@ -609,7 +662,10 @@ async fn run_and_feedback_ids_of_one_project_are_invisible_to_another() {
     // B reuses A's feedback id: a record of B's own, A's untouched.
     let (status, answer) = call("POST", &ls_feedback, b, Some(&feedback(0.0))).await;
     assert_eq!(status, 200, "B's feedback with an id A used: {answer}");
-    assert!(!answer.contains("already") && !answer.contains("équipe"), "{answer}");
+    assert!(
+        !answer.contains("already") && !answer.contains("équipe"),
+        "{answer}"
+    );
     let span = ids::span_hex(&ids::parse_uuid(run).unwrap());
     let (status, answer) = call(
         "GET",
@@ -646,7 +702,10 @@ async fn run_and_feedback_ids_of_one_project_are_invisible_to_another() {
         None,
     )
     .await;
-    assert!(answer.contains("fb-1"), "B's delete removed A's record: {answer}");
+    assert!(
+        answer.contains("fb-1"),
+        "B's delete removed A's record: {answer}"
+    );
 }
 
 /// Key ids are random, not a prefix of the secret: `skein key list` shows nothing of any
@@ -708,7 +767,10 @@ async fn key_ids_reveal_nothing_and_keys_from_before_keep_working() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert_eq!(status, 401, "the old key, revoked by its old id, still works");
+    assert_eq!(
+        status, 401,
+        "the old key, revoked by its old id, still works"
+    );
 }
 
 /// With keys, a request without a valid key is answered 401 from its headers: the collector
@@ -734,13 +796,10 @@ async fn a_body_without_a_key_is_refused_before_it_is_read() {
         socket.write_all(head.as_bytes()).await.unwrap();
         socket.write_all(&[b' '; 1000]).await.unwrap();
         let mut answer = vec![0u8; 4096];
-        let n = tokio::time::timeout(
-            std::time::Duration::from_secs(5),
-            socket.read(&mut answer),
-        )
-        .await
-        .unwrap_or_else(|_| panic!("{path}: no answer before the body was sent"))
-        .unwrap();
+        let n = tokio::time::timeout(std::time::Duration::from_secs(5), socket.read(&mut answer))
+            .await
+            .unwrap_or_else(|_| panic!("{path}: no answer before the body was sent"))
+            .unwrap();
         let answer = String::from_utf8_lossy(&answer[..n]);
         assert!(answer.starts_with("HTTP/1.1 401"), "{path}: {answer}");
     }

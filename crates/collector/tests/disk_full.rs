@@ -42,7 +42,10 @@ impl Tmpfs {
 
 impl Drop for Tmpfs {
     fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(self.dir.path()).status();
+        let _ = Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
     }
 }
 
@@ -143,7 +146,11 @@ async fn a_full_disk_is_503_then_writes_resume_and_nothing_acknowledged_is_lost(
     // Reads go on.
     for trace in &acknowledged {
         let skeleton = get_json(&collector.url(&format!("/api/v1/traces/{trace}"))).await;
-        assert_eq!(skeleton["spans"].as_array().map(Vec::len), Some(50), "{trace}");
+        assert_eq!(
+            skeleton["spans"].as_array().map(Vec::len),
+            Some(50),
+            "{trace}"
+        );
     }
 
     // Space is freed: the refused request, retried, is stored.
@@ -162,16 +169,26 @@ async fn a_full_disk_is_503_then_writes_resume_and_nothing_acknowledged_is_lost(
     assert_eq!(health["status"], "ok", "{health}");
     assert_eq!(health["disk_full"], false, "{health}");
     let page = get_json(&collector.url("/api/v1/traces?limit=500")).await;
-    assert_eq!(page["total"].as_u64(), Some(acknowledged.len() as u64), "{}", page["total"]);
+    assert_eq!(
+        page["total"].as_u64(),
+        Some(acknowledged.len() as u64),
+        "{}",
+        page["total"]
+    );
     for trace in &acknowledged {
         let skeleton = get_json(&collector.url(&format!("/api/v1/traces/{trace}"))).await;
-        assert_eq!(skeleton["spans"].as_array().map(Vec::len), Some(50), "{trace}");
+        assert_eq!(
+            skeleton["spans"].as_array().map(Vec::len),
+            Some(50),
+            "{trace}"
+        );
     }
 
     drop(collector);
     let log = std::fs::read_to_string(&log).unwrap();
     assert!(
-        log.lines().any(|l| l.contains("disk") && l.contains("full")),
+        log.lines()
+            .any(|l| l.contains("disk") && l.contains("full")),
         "the log does not say the disk is full:\n{log}"
     );
     drop(tmpfs);

@@ -44,7 +44,10 @@ async fn send(
     (status, response.text().await.unwrap_or_default())
 }
 
-fn json_body(v: &Value) -> Option<(&'static str, Vec<u8>)> {
+/// A body: its content type and bytes.
+type Body = Option<(&'static str, Vec<u8>)>;
+
+fn json_body(v: &Value) -> Body {
     Some(("application/json", serde_json::to_vec(v).unwrap()))
 }
 
@@ -54,15 +57,21 @@ async fn writes_from_other_sites_are_refused_and_same_origin_ones_kept() {
     let c = &collector;
     let own_origin = c.http.clone();
     let feedback = json!({"run_id": "b7ad6b7169203331", "key": "k", "score": 1});
-    let writes: Vec<(&str, String, Option<(&str, Vec<u8>)>)> = vec![
+    let writes: Vec<(&str, String, Body)> = vec![
         ("POST", c.url("/v1/traces"), json_body(&otlp())),
         ("POST", c.otlp_traces.clone(), json_body(&otlp())),
         ("POST", c.url("/api/v1/feedback"), json_body(&feedback)),
-        ("POST", c.url("/api/langsmith/runs/batch"), json_body(&run())),
+        (
+            "POST",
+            c.url("/api/langsmith/runs/batch"),
+            json_body(&run()),
+        ),
         (
             "POST",
             c.url("/api/langsmith/feedback"),
-            json_body(&json!({"run_id": "01a20c28-aec6-77ac-bd5e-0000000000c1", "key": "k", "score": 1})),
+            json_body(
+                &json!({"run_id": "01a20c28-aec6-77ac-bd5e-0000000000c1", "key": "k", "score": 1}),
+            ),
         ),
     ];
     let cross_site: [&[(&str, &str)]; 5] = [
@@ -71,7 +80,10 @@ async fn writes_from_other_sites_are_refused_and_same_origin_ones_kept() {
         // The same host on another port is another origin.
         &[("origin", "http://127.0.0.1:1")],
         &[("sec-fetch-site", "cross-site")],
-        &[("sec-fetch-site", "same-site"), ("origin", "http://localhost:3000")],
+        &[
+            ("sec-fetch-site", "same-site"),
+            ("origin", "http://localhost:3000"),
+        ],
     ];
     for (method, url, body) in &writes {
         for headers in cross_site {
@@ -122,7 +134,10 @@ async fn writes_from_other_sites_are_refused_and_same_origin_ones_kept() {
         let origin: String = url.split('/').take(3).collect::<Vec<_>>().join("/");
         for headers in [
             &[][..],
-            &[("origin", origin.as_str()), ("sec-fetch-site", "same-origin")][..],
+            &[
+                ("origin", origin.as_str()),
+                ("sec-fetch-site", "same-origin"),
+            ][..],
             &[("sec-fetch-site", "none")][..],
         ] {
             let (status, answer) = send(method, url, headers, body.clone()).await;
@@ -168,7 +183,8 @@ async fn only_hosts_naming_the_listening_address_are_answered() {
         format!("traces.example:{port}"),
     ] {
         for path in ["/api/v1/traces", "/api/v1/health", "/traces"] {
-            let (status, answer) = send("GET", &c.url(path), &[("host", host.as_str())], None).await;
+            let (status, answer) =
+                send("GET", &c.url(path), &[("host", host.as_str())], None).await;
             assert!(
                 status == 200 || (path == "/traces" && status == 404),
                 "Host {host} {path}: {status} {answer}"
@@ -189,9 +205,13 @@ async fn only_hosts_naming_the_listening_address_are_answered() {
             ("GET", "/traces"),
             ("GET", "/api/langsmith/sessions"),
         ] {
-            let (status, answer) = send(method, &c.url(path), &[("host", host.as_str())], None).await;
+            let (status, answer) =
+                send(method, &c.url(path), &[("host", host.as_str())], None).await;
             assert_eq!(status, 403, "Host {host} {method} {path}: {answer}");
-            assert!(answer.contains("\"error\"") && answer.contains("--allowed-hosts"), "{answer}");
+            assert!(
+                answer.contains("\"error\"") && answer.contains("--allowed-hosts"),
+                "{answer}"
+            );
         }
         let (status, answer) = send(
             "POST",

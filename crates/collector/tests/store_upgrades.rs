@@ -360,9 +360,18 @@ async fn feedback_keyed_by_id_alone_upgrades_to_ids_scoped_by_project() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status().as_u16(), 201, "{}", response.text().await.unwrap());
+    assert_eq!(
+        response.status().as_u16(),
+        201,
+        "{}",
+        response.text().await.unwrap()
+    );
     let listed = feedback_of_trace(&collector, TRACE).await;
-    assert_eq!((listed.len(), &listed[0]["score"]), (1, &json!(1.0)), "{listed:?}");
+    assert_eq!(
+        (listed.len(), &listed[0]["score"]),
+        (1, &json!(1.0)),
+        "{listed:?}"
+    );
     let dir = collector.kill();
     let conn = rusqlite::Connection::open(dir.path().join("skein.db")).unwrap();
     let version: i64 = conn
@@ -378,7 +387,9 @@ async fn feedback_keyed_by_id_alone_upgrades_to_ids_scoped_by_project() {
         .unwrap();
     assert_eq!(triggers, 4, "the score rollup's triggers");
     let rows: i64 = conn
-        .query_row("SELECT count(*) FROM feedback WHERE id = 'f-1'", [], |r| r.get(0))
+        .query_row("SELECT count(*) FROM feedback WHERE id = 'f-1'", [], |r| {
+            r.get(0)
+        })
         .unwrap();
     assert_eq!(rows, 2);
 }

@@ -345,9 +345,7 @@ fn pieces_of(list: Option<&Value>, op: Op, report: &mut Report) -> Result<Vec<Pi
     let mut pieces = Vec::new();
     for item in items {
         let Some(fields) = item.as_object() else {
-            report
-                .skipped
-                .push("a run that is not a JSON object");
+            report.skipped.push("a run that is not a JSON object");
             continue;
         };
         match fields

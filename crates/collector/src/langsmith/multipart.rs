@@ -103,11 +103,19 @@ impl Skipped {
 
     /// One line for people: how many, and the first reasons.
     pub fn summary(&self, reasons: usize) -> String {
-        let shown: Vec<&str> = self.first.iter().take(reasons).map(String::as_str).collect();
+        let shown: Vec<&str> = self
+            .first
+            .iter()
+            .take(reasons)
+            .map(String::as_str)
+            .collect();
         let more = self.total - shown.len();
         let mut out = shown.join("; ");
         if more > 0 {
-            out.push_str(&format!(" (and {more} more; {} skipped in all)", self.total));
+            out.push_str(&format!(
+                " (and {more} more; {} skipped in all)",
+                self.total
+            ));
         }
         out
     }
@@ -343,9 +351,15 @@ mod tests {
         }
         assert_eq!(skipped.total, 1000);
         assert_eq!(skipped.first.len(), Skipped::KEPT);
-        assert!(skipped.first.iter().all(|r| r.chars().count() <= Skipped::REASON_CHARS + 1));
+        assert!(skipped
+            .first
+            .iter()
+            .all(|r| r.chars().count() <= Skipped::REASON_CHARS + 1));
         let line = skipped.summary(3);
-        assert!(line.len() < 2000 && line.ends_with("(and 997 more; 1000 skipped in all)"), "{line}");
+        assert!(
+            line.len() < 2000 && line.ends_with("(and 997 more; 1000 skipped in all)"),
+            "{line}"
+        );
     }
 
     #[test]

@@ -92,7 +92,9 @@ pub async fn project_by_uuid(
             remember(&mut names, name);
         }
     }
-    Ok(stored.into_iter().find(|name| ids::project_uuid(name) == *id))
+    Ok(stored
+        .into_iter()
+        .find(|name| ids::project_uuid(name) == *id))
 }
 
 /// The span of a run, found by the run's UUID alone, in the key's project (in any project

@@ -160,15 +160,15 @@ pub async fn read_run(
     let uuid = ids::parse_uuid(&id)
         .ok_or_else(|| ApiError::BadRequest(format!("run id {id:?} is not a UUID")))?;
     let span =
-        locate_run(&state, &scope, &uuid)
-            .await?
-            .ok_or_else(|| match ids::synthetic_span(&uuid) {
+        locate_run(&state, &scope, &uuid).await?.ok_or_else(|| {
+            match ids::synthetic_span(&uuid) {
                 Some(span_id) => ApiError::NotFound(format!(
             "run {uuid} is span {span_id}, which came through OTLP: read it with its trace \
              (list_runs(trace_id=...)) or at /api/v1/traces/<trace id>/spans/{span_id}"
         )),
                 None => ApiError::NotFound(format!("no run {uuid}")),
-            })?;
+            }
+        })?;
     scope.allows(&span.project)?;
     Ok(Json(run::run_of(&span)))
 }
@@ -323,15 +323,14 @@ pub async fn query_runs(
             .collect(),
         _ => Vec::new(),
     };
-    let start_ns =
-        match q.get("start_time") {
-            None | Some(Value::Null) => None,
-            Some(v) => Some(run::parse_time(v).ok_or_else(|| {
-                ApiError::BadRequest(format!(
-                    "start_time {v} is not a timestamp between 1900 and 2200"
-                ))
-            })?),
-        };
+    let start_ns = match q.get("start_time") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(run::parse_time(v).ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "start_time {v} is not a timestamp between 1900 and 2200"
+            ))
+        })?),
+    };
     let parent = uuid_list(q.get("parent_run"), "parent_run")?
         .into_iter()
         .next();

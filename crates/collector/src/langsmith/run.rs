@@ -112,7 +112,8 @@ pub fn parse_time(value: &Value) -> Option<i64> {
 
 /// The times a run may carry: 1900-01-01 up to 2200-01-01 (UTC). Anything else is a mistake
 /// (a float of 9.9e300 would be stored as i64's extreme, a run "started in 1677").
-pub const SANE_TIMES_NS: std::ops::Range<i64> = -2_208_988_800_000_000_000..7_258_118_400_000_000_000;
+pub const SANE_TIMES_NS: std::ops::Range<i64> =
+    -2_208_988_800_000_000_000..7_258_118_400_000_000_000;
 
 fn parse_time_text(s: &str) -> Option<i64> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {

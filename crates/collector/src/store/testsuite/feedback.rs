@@ -104,7 +104,13 @@ pub async fn feedback_ids_are_scoped_by_project(store: Arc<dyn Store>) {
         let store = store.clone();
         async move {
             store
-                .list_feedback(project, FeedbackFilter { key: Some("k".into()), ..FeedbackFilter::default() })
+                .list_feedback(
+                    project,
+                    FeedbackFilter {
+                        key: Some("k".into()),
+                        ..FeedbackFilter::default()
+                    },
+                )
                 .await
                 .unwrap()
         }
@@ -118,7 +124,11 @@ pub async fn feedback_ids_are_scoped_by_project(store: Arc<dyn Store>) {
         score: Some(0.25),
         ..FeedbackUpdate::default()
     };
-    let edited = store.update_feedback("q", "f-1", update).await.unwrap().unwrap();
+    let edited = store
+        .update_feedback("q", "f-1", update)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(edited.score, Some(0.25));
     assert!(store.delete_feedback("q", "f-1").await.unwrap());
     assert!(listed("q").await.is_empty());
