@@ -365,3 +365,25 @@ async fn langsmith_times_outside_a_sane_range_are_400() {
         assert_eq!(status, 202, "{answer}");
     }
 }
+
+/// The filter language is parsed by recursive descent: a deeply nested filter is refused with
+/// 400 rather than overflowing the stack (which took the whole collector down).
+#[tokio::test]
+async fn a_deeply_nested_run_filter_is_400_and_the_collector_lives_on() {
+    let collector = Collector::start();
+    let query = collector.url("/api/langsmith/runs/query");
+    let nested = format!(
+        "{}eq(name, \"x\"){}",
+        "and(".repeat(100_000),
+        ")".repeat(100_000)
+    );
+    let (status, answer) =
+        post_json(&query, &json!({"session": [run_id(1)], "filter": nested})).await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(answer.contains("nest"), "{answer}");
+    // Nesting a real filter needs is fine.
+    let nested = format!("{}eq(name, \"x\"){}", "and(".repeat(30), ")".repeat(30));
+    let (status, answer) =
+        post_json(&query, &json!({"session": [run_id(1)], "filter": nested})).await;
+    assert_eq!(status, 200, "{answer}");
+}

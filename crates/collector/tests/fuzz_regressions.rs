@@ -42,3 +42,13 @@ fn langsmith_multipart_inputs_that_once_crashed() {
 fn query_filter_inputs_that_once_crashed() {
     assert!(replay("query_filters", skein_collector::fuzzing::query_filters) > 0);
 }
+
+#[test]
+fn langsmith_filter_inputs_that_once_crashed() {
+    assert!(
+        replay(
+            "langsmith_filter",
+            skein_collector::fuzzing::langsmith_filter
+        ) > 0
+    );
+}
