@@ -23,6 +23,8 @@ async fn collector_with(
         dist,
         limits: BodyLimits::default(),
         max_queued_spans: 200_000,
+        max_inflight_bytes: 1 << 30,
+        allowed_hosts: Vec::new(),
     })
     .await
     .unwrap()

@@ -67,6 +67,13 @@ impl KeyCache {
     }
 }
 
+impl KeyCache {
+    /// Whether keys are required (any key was ever created).
+    pub async fn required(&self) -> Result<bool, ApiError> {
+        Ok(self.snapshot().await?.required)
+    }
+}
+
 /// The secret a request carries, from `Authorization: Bearer` or `x-api-key`.
 fn presented_key(request: &Request) -> Option<&str> {
     let headers = request.headers();

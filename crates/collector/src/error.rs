@@ -22,6 +22,13 @@ pub enum ApiError {
     PayloadTooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// The collector cannot take this request now (not the store: its own budgets); the
+    /// client should retry after the given seconds.
+    #[error("{reason}; retry in {retry_after_secs} s")]
+    Overloaded {
+        reason: String,
+        retry_after_secs: u64,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -41,6 +48,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Store(StoreError::Overloaded { .. })
             | ApiError::Store(StoreError::Closed) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Store(StoreError::Invalid(_)) => StatusCode::BAD_REQUEST,
@@ -67,7 +75,10 @@ impl IntoResponse for ApiError {
         let retry_after = match &self {
             ApiError::Store(StoreError::Overloaded {
                 retry_after_secs, ..
-            }) => Some(*retry_after_secs),
+            })
+            | ApiError::Overloaded {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
             ApiError::Store(StoreError::Closed) => Some(5),
             _ => None,
         };

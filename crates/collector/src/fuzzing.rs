@@ -9,7 +9,7 @@ use skein_model::TraceQuery;
 
 use crate::ingest::body::BodyLimits;
 use crate::ingest::otlp::{convert, decode_request, Encoding};
-use crate::langsmith::multipart;
+use crate::langsmith::{filter, multipart};
 
 /// An OTLP/HTTP protobuf body, decoded and normalised.
 pub fn otlp_protobuf(data: &[u8]) {
@@ -78,5 +78,26 @@ pub fn query_filters(data: &[u8]) {
             again.is_ok(),
             "metric query round trip of {text:?}: {again:?}"
         );
+    }
+}
+
+/// A LangSmith run filter (`/runs/query`'s `filter`): parsed, checked, and what checks out
+/// evaluated against a run; none of it may panic or overflow the stack, however deep the
+/// nesting.
+pub fn langsmith_filter(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    if let Ok(expr) = filter::parse(&text) {
+        if filter::validate(&expr).is_ok() {
+            let run = serde_json::json!({
+                "id": "01a20c28-9de7-7b5d-8818-498ab6782bfd", "name": "main_agent",
+                "run_type": "chain", "status": "success", "error": null,
+                "start_time": "2026-11-24T06:05:18.183114+00:00",
+                "end_time": "2026-11-24T06:05:19.183114+00:00",
+                "tags": ["prod"], "total_tokens": 12, "prompt_tokens": 5,
+                "completion_tokens": 7, "total_cost": 0.01,
+                "extra": {"metadata": {"env": "prod"}},
+            });
+            let _ = filter::matches(&expr, &run);
+        }
     }
 }

@@ -2,12 +2,15 @@
 //! the built dashboard, as one binary (`skein`).
 //!
 //! From the bottom up: `store` (the storage contract and its engines), `error` (the one HTTP
-//! error shape), `context` (what a handler is given), `auth` (API keys), `ingest` (one module
-//! per protocol), `langsmith` (LangSmith's API), `api` (one file per resource), `dashboard`
-//! (the built files), `server` (the routers), and `start` here.
+//! error shape), `context` (what a handler is given), `auth` (API keys), `browser` (what a web
+//! page may do without keys), `budget` (request bodies held at once), `ingest` (one module per
+//! protocol), `langsmith` (LangSmith's API), `api` (one file per resource), `dashboard` (the
+//! built files), `server` (the routers), and `start` here.
 
 pub mod api;
 pub mod auth;
+pub mod browser;
+pub mod budget;
 pub mod context;
 pub mod dashboard;
 pub mod demo;
@@ -26,8 +29,11 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 use crate::auth::KeyCache;
+use crate::browser::BrowserPolicy;
+use crate::budget::BodyBudget;
 use crate::context::AppState;
 pub use crate::ingest::body::BodyLimits;
+use crate::server::Guards;
 use crate::store::clickhouse::{ClickhouseOptions, ClickhouseStore};
 use crate::store::sqlite::{SqliteKeys, SqliteOptions, SqliteStore};
 use crate::store::{KeyStore, Store, StoreError};
@@ -100,6 +106,10 @@ pub struct ServeConfig {
     pub limits: BodyLimits,
     /// Spans that may wait for the store's writer; past this, ingest answers 503 + Retry-After.
     pub max_queued_spans: usize,
+    /// Bytes of request bodies held at once; past this, requests get 503 + Retry-After.
+    pub max_inflight_bytes: usize,
+    /// Host names answered without keys besides localhost and IP addresses (`browser`).
+    pub allowed_hosts: Vec<String>,
 }
 
 /// A running collector: its bound addresses, until `shutdown` or drop of the runtime.
@@ -166,28 +176,44 @@ pub async fn start(config: &ServeConfig) -> Result<Running, StartError> {
     };
     let http = bind(config.http_addr).await?;
     let http_addr = http.local_addr().unwrap_or(config.http_addr);
+    let otlp = match config.otlp_addr {
+        Some(addr) => {
+            let otlp = bind(addr).await?;
+            let bound = otlp.local_addr().unwrap_or(addr);
+            Some((otlp, bound))
+        }
+        None => None,
+    };
+    let otlp_addr = otlp.as_ref().map(|(_, bound)| *bound);
+    let bound: Vec<SocketAddr> = std::iter::once(http_addr).chain(otlp_addr).collect();
+    let guards = Guards {
+        browser: Arc::new(BrowserPolicy::new(
+            keys.clone(),
+            &config.allowed_hosts,
+            &bound,
+        )),
+        budget: Arc::new(BodyBudget::new(
+            config.max_inflight_bytes,
+            config.limits.max_body_bytes,
+        )),
+        keys,
+    };
+
     let mut tasks = Vec::new();
-    let http_app = server::http_router(state.clone(), keys.clone(), config.dist.clone());
+    let http_app = server::http_router(state.clone(), &guards, config.dist.clone());
     tasks.push(tokio::spawn(async move {
         axum::serve(http, http_app)
             .with_graceful_shutdown(shutdown_signal())
             .await
     }));
-
-    let otlp_addr = match config.otlp_addr {
-        Some(addr) => {
-            let otlp = bind(addr).await?;
-            let bound = otlp.local_addr().unwrap_or(addr);
-            let otlp_app = server::otlp_router(state, keys);
-            tasks.push(tokio::spawn(async move {
-                axum::serve(otlp, otlp_app)
-                    .with_graceful_shutdown(shutdown_signal())
-                    .await
-            }));
-            Some(bound)
-        }
-        None => None,
-    };
+    if let Some((otlp, _)) = otlp {
+        let otlp_app = server::otlp_router(state, &guards);
+        tasks.push(tokio::spawn(async move {
+            axum::serve(otlp, otlp_app)
+                .with_graceful_shutdown(shutdown_signal())
+                .await
+        }));
+    }
     Ok(Running {
         http_addr,
         otlp_addr,

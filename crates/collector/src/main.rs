@@ -133,10 +133,18 @@ enum Command {
         /// with 413.
         #[arg(long, env = "SKEIN_MAX_SPAN_EVENTS", default_value_t = ContentLimits::default().max_events)]
         max_span_events: usize,
+        /// Bytes of request bodies held at once, all requests together; past this, requests
+        /// get 503 with Retry-After. Default: a quarter of the memory, at most 1 GiB.
+        #[arg(long, env = "SKEIN_MAX_INFLIGHT_BYTES")]
+        max_inflight_bytes: Option<usize>,
         /// Serve a non-loopback address although no API key exists (anyone who can reach it
         /// can read and write everything).
         #[arg(long)]
         allow_open: bool,
+        /// Without API keys, Skein answers only requests whose Host is localhost or one of its
+        /// IP addresses (a defence against DNS rebinding); these names too (comma-separated).
+        #[arg(long, env = "SKEIN_ALLOWED_HOSTS", value_delimiter = ',')]
+        allowed_hosts: Vec<String>,
     },
     /// Projects: each API key reads and writes one.
     Project {
@@ -245,8 +253,21 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             max_span_attributes,
             max_attribute_bytes,
             max_span_events,
+            max_inflight_bytes,
             allow_open,
+            allowed_hosts,
         } => {
+            let max_inflight_bytes = match max_inflight_bytes {
+                Some(n) if n < max_request_bytes => {
+                    return Err(format!(
+                        "--max-inflight-bytes ({n}) must be at least --max-request-bytes \
+                         ({max_request_bytes}), or no request of the largest size could ever fit"
+                    )
+                    .into())
+                }
+                Some(n) => n,
+                None => skein_collector::budget::default_budget(max_request_bytes),
+            };
             let otlp_addr = match otlp_addr.as_str() {
                 "off" | "" => None,
                 text => Some(
@@ -269,6 +290,12 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
                     },
                 },
                 max_queued_spans,
+                max_inflight_bytes,
+                allowed_hosts: allowed_hosts
+                    .into_iter()
+                    .map(|h| h.trim().to_string())
+                    .filter(|h| !h.is_empty())
+                    .collect(),
             };
             let has_keys = config.store.keys().await?.key_table().await?.required;
             let exposed: Vec<SocketAddr> = [Some(config.http_addr), config.otlp_addr]

@@ -193,11 +193,20 @@ async fn feedback_is_created_listed_edited_and_deleted() {
 
     let bad = client()
         .post(collector.url("/api/v1/feedback"))
+        .header("content-type", "application/json")
         .body("{\"run_id\": 12")
         .send()
         .await
         .unwrap();
     assert_eq!(bad.status(), 400);
+    // A body not declared JSON is refused before it is read.
+    let not_json = client()
+        .post(collector.url("/api/v1/feedback"))
+        .body("{\"run_id\": \"00f067aa0ba902b7\", \"key\": \"k\"}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_json.status(), 415);
     let missing_key = client()
         .post(collector.url("/api/v1/feedback"))
         .json(&json!({"run_id": span, "key": ""}))

@@ -159,3 +159,12 @@ fn query_filter_seeds_parse() {
         );
     }
 }
+
+#[test]
+fn langsmith_filter_inputs_that_once_crashed() {
+    // `replay` fails on a folder with nothing in it.
+    replay(
+        "langsmith_filter",
+        skein_collector::fuzzing::langsmith_filter,
+    );
+}

@@ -310,3 +310,86 @@ async fn a_database_in_the_first_layout_upgrades_in_place() {
         .unwrap();
     assert_eq!(tagged, 2, "each trace's env tag, with its project");
 }
+
+/// Schema 6 keyed feedback by its id alone, so one project's id was refused to another (which
+/// told it the id existed). The upgrade to 7 keys it by project and id, records unchanged.
+#[tokio::test]
+async fn feedback_keyed_by_id_alone_upgrades_to_ids_scoped_by_project() {
+    let collector = Collector::start();
+    send(
+        &collector,
+        otlp(TRACE, &[(ROOT, None, "main_agent", "AGENT")], "prod"),
+    )
+    .await;
+    wait_for_traces(&collector, "", 1).await;
+    post_feedback(
+        &collector,
+        json!({"id": "f-1", "run_id": ROOT, "key": "helpful", "score": 1}),
+    )
+    .await;
+    let dir = collector.kill();
+    let db = dir.path().join("skein.db");
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE old_feedback (
+                 id TEXT PRIMARY KEY, project TEXT NOT NULL, run_id TEXT NOT NULL, trace_id TEXT,
+                 key TEXT NOT NULL, score REAL, value TEXT, comment TEXT, correction TEXT,
+                 source TEXT NOT NULL, created_ms INTEGER NOT NULL, modified_ms INTEGER NOT NULL);
+             INSERT INTO old_feedback SELECT id, project, run_id, trace_id, key, score, value,
+                 comment, correction, source, created_ms, modified_ms FROM feedback;
+             DROP TABLE feedback;
+             ALTER TABLE old_feedback RENAME TO feedback;
+             CREATE INDEX feedback_by_run ON feedback (project, run_id);
+             CREATE INDEX feedback_by_trace ON feedback (project, trace_id);
+             CREATE INDEX feedback_by_key ON feedback (project, key, created_ms);
+             CREATE INDEX feedback_waiting ON feedback (project, run_id) WHERE trace_id IS NULL;
+             PRAGMA user_version = 6;",
+        )
+        .unwrap();
+    }
+
+    let collector = Collector::start_in(dir, &[]);
+    let listed = feedback_of_trace(&collector, TRACE).await;
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["id"], "f-1");
+    // The same id in another project is that project's own record.
+    let response = client()
+        .post(collector.url("/api/v1/feedback?project=other"))
+        .json(&json!({"id": "f-1", "run_id": ROOT, "key": "helpful", "score": 0}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status().as_u16(),
+        201,
+        "{}",
+        response.text().await.unwrap()
+    );
+    let listed = feedback_of_trace(&collector, TRACE).await;
+    assert_eq!(
+        (listed.len(), &listed[0]["score"]),
+        (1, &json!(1.0)),
+        "{listed:?}"
+    );
+    let dir = collector.kill();
+    let conn = rusqlite::Connection::open(dir.path().join("skein.db")).unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 7);
+    let triggers: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'feedback'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(triggers, 4, "the score rollup's triggers");
+    let rows: i64 = conn
+        .query_row("SELECT count(*) FROM feedback WHERE id = 'f-1'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(rows, 2);
+}

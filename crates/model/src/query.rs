@@ -151,8 +151,8 @@ impl TraceQuery {
                         }
                     })
                 }
-                "min_ms" => q.min_duration_ms = Some(parse_finite(key, value)?),
-                "max_ms" => q.max_duration_ms = Some(parse_finite(key, value)?),
+                "min_ms" => q.min_duration_ms = Some(parse_duration_ms(key, value)?),
+                "max_ms" => q.max_duration_ms = Some(parse_duration_ms(key, value)?),
                 "session" => q.session_id = Some(value.to_string()),
                 "user" => q.user_id = Some(value.to_string()),
                 "sort" => {
@@ -245,6 +245,23 @@ fn parse_finite(key: &str, value: &str) -> Result<f64, QueryError> {
             "{key} must be a finite number, not {value:?}"
         )))
     }
+}
+
+/// Most milliseconds a duration filter may name (about 31 years).
+const MAX_DURATION_MS: f64 = 1e12;
+
+/// A duration filter in milliseconds: finite, within `MAX_DURATION_MS`, to the microsecond.
+/// Rounded so that the query's own text (`format::plain`, six decimals) reads back as the same
+/// number: an arbitrary float (6.8e63, or 1.23456789) did not survive the round trip.
+fn parse_duration_ms(key: &str, value: &str) -> Result<f64, QueryError> {
+    let ms = parse_finite(key, value)?;
+    if ms.abs() > MAX_DURATION_MS {
+        return Err(QueryError::new(format!(
+            // Not `{MAX_DURATION_MS:e}`: core's float formatting would be in the dashboard's wasm.
+            "{key} must be between -1e12 and 1e12 ms, not {value:?}"
+        )));
+    }
+    Ok((ms * 1000.0).round() / 1000.0)
 }
 
 fn parse_number<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, QueryError> {
@@ -366,6 +383,28 @@ mod tests {
     }
 
     #[test]
+    fn duration_filters_survive_their_own_round_trip() {
+        for text in [
+            "min_ms=1.23456789",
+            "max_ms=0.0005",
+            "min_ms=-3.9999999",
+            "max_ms=999999999999.9999",
+            "min_ms=123456789.0123",
+            "max_ms=1e12",
+        ] {
+            let q = TraceQuery::from_query_string(text).unwrap();
+            assert_eq!(
+                TraceQuery::from_query_string(&q.to_query_string()).unwrap(),
+                q,
+                "{text} -> {}",
+                q.to_query_string()
+            );
+        }
+        let q = TraceQuery::from_query_string("min_ms=1.23456789").unwrap();
+        assert_eq!(q.min_duration_ms, Some(1.235));
+    }
+
+    #[test]
     fn bad_values_name_the_parameter() {
         let err = TraceQuery::from_query_string("from=yesterday").unwrap_err();
         assert!(err.0.contains("from"), "{err}");
@@ -374,6 +413,8 @@ mod tests {
         let err = TraceQuery::from_query_string("min_ms=NaN").unwrap_err();
         assert!(err.0.contains("finite"), "{err}");
         assert!(TraceQuery::from_query_string("max_ms=inf").is_err());
+        let err = TraceQuery::from_query_string("min_ms=6.8e63").unwrap_err();
+        assert!(err.0.contains("min_ms"), "{err}");
         let err = TraceQuery::from_query_string("sort=sideways").unwrap_err();
         assert!(err.0.contains("sort"), "{err}");
         let err = TraceQuery::from_query_string("range=fortnight").unwrap_err();

@@ -1,6 +1,5 @@
 //! `/api/v1/feedback`: create, list by run or trace, edit, delete.
 
-use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -10,6 +9,7 @@ use skein_model::{Feedback, FeedbackList, FeedbackUpdate, NewFeedback};
 use super::parse_json;
 use crate::context::{AppState, Project};
 use crate::error::{ApiError, ApiResult};
+use crate::ingest::body::JsonBody;
 use crate::store::FeedbackFilter;
 
 const MAX_KEY_LEN: usize = 128;
@@ -45,7 +45,7 @@ fn check_comment(comment: Option<&str>) -> ApiResult<()> {
 pub async fn create(
     State(state): State<AppState>,
     Project(project): Project,
-    body: Bytes,
+    JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<Feedback>)> {
     let mut new: NewFeedback = parse_json(&body)?;
     check_key(&new.key)?;
@@ -96,7 +96,7 @@ pub async fn update(
     State(state): State<AppState>,
     Project(project): Project,
     Path(id): Path<String>,
-    body: Bytes,
+    JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Feedback>> {
     let update: FeedbackUpdate = parse_json(&body)?;
     if let Some(key) = &update.key {

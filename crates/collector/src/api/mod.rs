@@ -47,9 +47,15 @@ pub fn router() -> Router<AppState> {
         .route("/api/{*rest}", axum::routing::any(unknown_api))
 }
 
-/// `GET /api/v1/health`: up, and on which store engine.
+/// `GET /api/v1/health`: up, on which store engine, and whether the store's disk is full
+/// (then "degraded": reads are answered, writes get 503 + Retry-After until space is freed).
 pub async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(serde_json::json!({"status": "ok", "store": state.store.engine()}))
+    let disk_full = state.store.disk_full();
+    Json(serde_json::json!({
+        "status": if disk_full { "degraded" } else { "ok" },
+        "disk_full": disk_full,
+        "store": state.store.engine(),
+    }))
 }
 
 async fn unknown_api(uri: Uri) -> ApiError {

@@ -125,7 +125,7 @@ pub async fn store(
         })?;
     let session = uuid_field(fb.session_id.as_deref(), "session_id")?;
 
-    let mut found = locate_run(state, &run_id).await?;
+    let mut found = locate_run(state, scope, &run_id).await?;
     if found.is_none()
         && trace.is_none()
         && session.is_none()
@@ -134,18 +134,18 @@ pub async fn store(
         let deadline = tokio::time::Instant::now() + WAIT_FOR_RUN;
         while found.is_none() && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(100)).await;
-            found = locate_run(state, &run_id).await?;
+            found = locate_run(state, scope, &run_id).await?;
         }
     }
     let (project, trace_hex) = match found {
         Some(span) => (span.project, Some(span.trace_id)),
         None => {
             let root = match trace {
-                Some(t) => locate_run(state, &t).await?,
+                Some(t) => locate_run(state, scope, &t).await?,
                 None => None,
             };
             let from_session = match (&root, session) {
-                (None, Some(s)) => project_by_uuid(state, &s).await?,
+                (None, Some(s)) => project_by_uuid(state, scope, &s).await?,
                 _ => None,
             };
             let project = match (root, from_session) {

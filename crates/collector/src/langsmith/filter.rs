@@ -18,11 +18,15 @@ pub enum Arg {
     Literal(Value),
 }
 
+/// How deep calls may nest: far more than a real filter needs, and few enough that parsing,
+/// checking and evaluating (all recursive) stay well within a thread's stack.
+pub const MAX_DEPTH: usize = 64;
+
 /// Parses a filter; the error says where it went wrong.
 pub fn parse(text: &str) -> Result<Arg, String> {
     let tokens = tokenize(text)?;
     let mut pos = 0;
-    let expr = parse_arg(&tokens, &mut pos)?;
+    let expr = parse_arg(&tokens, &mut pos, 0)?;
     if pos != tokens.len() {
         return Err(format!(
             "filter {text:?}: unexpected text after the expression"
@@ -135,11 +139,14 @@ fn tokenize(text: &str) -> Result<Vec<Token>, String> {
     Ok(tokens)
 }
 
-fn parse_arg(tokens: &[Token], pos: &mut usize) -> Result<Arg, String> {
+fn parse_arg(tokens: &[Token], pos: &mut usize, depth: usize) -> Result<Arg, String> {
     match tokens.get(*pos) {
         Some(Token::Word(w)) => {
             *pos += 1;
             if tokens.get(*pos) == Some(&Token::Open) {
+                if depth >= MAX_DEPTH {
+                    return Err(format!("filter: calls nest deeper than {MAX_DEPTH} levels"));
+                }
                 *pos += 1;
                 let mut args = Vec::new();
                 if tokens.get(*pos) == Some(&Token::Close) {
@@ -147,7 +154,7 @@ fn parse_arg(tokens: &[Token], pos: &mut usize) -> Result<Arg, String> {
                     return Ok(Arg::Call(w.clone(), args));
                 }
                 loop {
-                    args.push(parse_arg(tokens, pos)?);
+                    args.push(parse_arg(tokens, pos, depth + 1)?);
                     match tokens.get(*pos) {
                         Some(Token::Comma) => *pos += 1,
                         Some(Token::Close) => {

@@ -12,12 +12,12 @@ use axum::{Extension, Json};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
-use super::multipart::{self, Op, Part};
+use super::multipart::{self, Op, Part, Skipped};
 use super::projects::{check_project, locate_run, project_by_uuid, remember_project};
 use super::{feedback, ids, run};
 use crate::context::{AppState, KeyScope};
 use crate::error::ApiError;
-use crate::ingest::body::read_limited;
+use crate::ingest::body::{read_limited, require_json};
 use crate::ingest::limits;
 use crate::ingest::otlp;
 
@@ -86,24 +86,33 @@ pub(super) async fn info(
 }
 
 /// What an upload did, in the 202 answer (the SDK reads none of it; people and tests do).
+/// Its size is bounded whatever the upload held: the reasons of the first few skipped parts,
+/// and how many there were in all.
 #[derive(Debug, Default)]
 struct Report {
     runs: usize,
     feedback: usize,
-    skipped: Vec<String>,
+    skipped: Skipped,
 }
 
 impl Report {
     fn answer(self) -> Response {
-        for why in &self.skipped {
-            tracing::warn!(reason = %why, "LangSmith upload: part skipped");
+        if !self.skipped.is_empty() {
+            // One line per upload, however many parts it skipped.
+            tracing::warn!(
+                skipped = self.skipped.total,
+                first = %self.skipped.summary(3),
+                "LangSmith upload: {} parts skipped",
+                self.skipped.total
+            );
         }
         (
             StatusCode::ACCEPTED,
             Json(json!({
                 "runs": self.runs,
                 "feedback": self.feedback,
-                "skipped": self.skipped,
+                "skipped": self.skipped.first,
+                "skipped_total": self.skipped.total,
             })),
         )
             .into_response()
@@ -132,6 +141,8 @@ async fn ingest_pieces(
     mut attachments: HashMap<Uuid, Vec<Value>>,
     report: &mut Report,
 ) -> Result<(), ApiError> {
+    // Session UUIDs already resolved in this request: each is looked up once.
+    let mut sessions: HashMap<Uuid, Option<String>> = HashMap::new();
     // Before anything is stored: a run over the limits refuses the whole request.
     limits::check_runs(
         pieces.iter().map(|p| (&p.run, &p.fields)),
@@ -185,7 +196,14 @@ async fn ingest_pieces(
         };
         let by_session = match (&named, fields.get("session_id").and_then(Value::as_str)) {
             (None, Some(session)) => match ids::parse_uuid(session) {
-                Some(uuid) => project_by_uuid(state, &uuid).await?,
+                Some(uuid) => match sessions.get(&uuid) {
+                    Some(known) => known.clone(),
+                    None => {
+                        let found = project_by_uuid(state, scope, &uuid).await?;
+                        sessions.insert(uuid, found.clone());
+                        found
+                    }
+                },
                 None => None,
             },
             _ => None,
@@ -200,7 +218,7 @@ async fn ingest_pieces(
             }
         };
         let stored = if (named.is_none() && by_session.is_none()) || trace.is_none() {
-            locate_run(state, &run_id).await?
+            locate_run(state, scope, &run_id).await?
         } else {
             None
         };
@@ -251,6 +269,16 @@ async fn read_body(state: &AppState, headers: &HeaderMap, body: Body) -> Result<
     multipart::decode_body(headers, raw, state.limits)
 }
 
+/// The body of a JSON endpoint: declared JSON (`require_json`), then read as `read_body`.
+async fn read_json_body(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Bytes, ApiError> {
+    require_json(headers)?;
+    read_body(state, headers, body).await
+}
+
 fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
     serde_json::from_slice(bytes)
         .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
@@ -297,7 +325,7 @@ pub(super) async fn runs_multipart(
     if report.nothing_usable() {
         return Err(ApiError::BadRequest(format!(
             "nothing in the upload could be used: {}",
-            report.skipped.join("; ")
+            report.skipped.summary(5)
         )));
     }
     Ok(report.answer())
@@ -317,9 +345,7 @@ fn pieces_of(list: Option<&Value>, op: Op, report: &mut Report) -> Result<Vec<Pi
     let mut pieces = Vec::new();
     for item in items {
         let Some(fields) = item.as_object() else {
-            report
-                .skipped
-                .push("a run that is not a JSON object".into());
+            report.skipped.push("a run that is not a JSON object");
             continue;
         };
         match fields
@@ -346,7 +372,7 @@ pub(super) async fn runs_batch(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let bytes = read_body(&state, &headers, body).await?;
+    let bytes = read_json_body(&state, &headers, body).await?;
     let value = parse_json(&bytes)?;
     let Some(batch) = value.as_object() else {
         return Err(ApiError::BadRequest(
@@ -368,7 +394,7 @@ pub(super) async fn runs_batch(
     if report.nothing_usable() {
         return Err(ApiError::BadRequest(format!(
             "no run in the batch could be used: {}",
-            report.skipped.join("; ")
+            report.skipped.summary(5)
         )));
     }
     Ok(report.answer())
@@ -383,7 +409,7 @@ async fn single_run(
     op: Op,
     path_id: Option<&str>,
 ) -> Result<Response, ApiError> {
-    let bytes = read_body(state, headers, body).await?;
+    let bytes = read_json_body(state, headers, body).await?;
     let Value::Object(fields) = parse_json(&bytes)? else {
         return Err(ApiError::BadRequest("a run is a JSON object".into()));
     };
@@ -413,7 +439,7 @@ async fn single_run(
     )
     .await?;
     if report.runs == 0 {
-        return Err(ApiError::BadRequest(report.skipped.join("; ")));
+        return Err(ApiError::BadRequest(report.skipped.summary(5)));
     }
     Ok(report.answer())
 }
@@ -443,7 +469,7 @@ pub(super) async fn create_feedback(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let bytes = read_body(&state, &headers, body).await?;
+    let bytes = read_json_body(&state, &headers, body).await?;
     let value = parse_json(&bytes)?;
     feedback::store(
         &state,

@@ -21,7 +21,7 @@
 //! turns zstd off on its side. Every mode is always accepted whatever `/info` said.
 
 mod feedback;
-mod filter;
+pub(crate) mod filter;
 pub mod ids;
 mod ingest;
 pub mod multipart;

@@ -67,8 +67,58 @@ pub enum Part {
 #[derive(Debug, Default)]
 pub struct Parsed {
     pub parts: Vec<Part>,
-    pub skipped: Vec<String>,
+    pub skipped: Skipped,
     pub broken: Option<String>,
+}
+
+/// What an upload could not use: how many things, and why for the first few. Bounded
+/// whatever the upload holds, so that the answer and the log stay small (an upload of 100k
+/// junk parts is a few KB of zstd).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// The first `Skipped::KEPT` reasons, each at most `Skipped::REASON_CHARS` characters.
+    pub first: Vec<String>,
+    pub total: usize,
+}
+
+impl Skipped {
+    pub const KEPT: usize = 20;
+    pub const REASON_CHARS: usize = 300;
+
+    pub fn push(&mut self, why: impl Into<String>) {
+        self.total += 1;
+        if self.first.len() < Self::KEPT {
+            let why: String = why.into();
+            let mut short: String = why.chars().take(Self::REASON_CHARS).collect();
+            if short.len() < why.len() {
+                short.push('…');
+            }
+            self.first.push(short);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+
+    /// One line for people: how many, and the first reasons.
+    pub fn summary(&self, reasons: usize) -> String {
+        let shown: Vec<&str> = self
+            .first
+            .iter()
+            .take(reasons)
+            .map(String::as_str)
+            .collect();
+        let more = self.total - shown.len();
+        let mut out = shown.join("; ");
+        if more > 0 {
+            out.push_str(&format!(
+                " (and {more} more; {} skipped in all)",
+                self.total
+            ));
+        }
+        out
+    }
 }
 
 /// Undoes `Content-Encoding`: zstd here (a single frame, often without a content size, so it
@@ -261,9 +311,10 @@ mod tests {
         .await;
         assert_eq!(parsed.broken, None);
         assert_eq!(parsed.parts.len(), 4, "{:?}", parsed.parts);
-        assert_eq!(parsed.skipped.len(), 3, "{:?}", parsed.skipped);
+        assert_eq!(parsed.skipped.total, 3, "{:?}", parsed.skipped);
         assert!(parsed
             .skipped
+            .first
             .iter()
             .any(|s| s.contains("unknown part \"mystery\"")));
         match &parsed.parts[3] {
@@ -290,6 +341,25 @@ mod tests {
         let parsed = parse(Bytes::from(raw), "XX", 100).await;
         assert!(parsed.broken.is_some());
         assert_eq!(parsed.parts.len(), 1);
+    }
+
+    #[test]
+    fn skipped_reasons_are_counted_all_and_kept_few_and_short() {
+        let mut skipped = Skipped::default();
+        for i in 0..1000 {
+            skipped.push(format!("part {i}: {}", "x".repeat(1000)));
+        }
+        assert_eq!(skipped.total, 1000);
+        assert_eq!(skipped.first.len(), Skipped::KEPT);
+        assert!(skipped
+            .first
+            .iter()
+            .all(|r| r.chars().count() <= Skipped::REASON_CHARS + 1));
+        let line = skipped.summary(3);
+        assert!(
+            line.len() < 2000 && line.ends_with("(and 997 more; 1000 skipped in all)"),
+            "{line}"
+        );
     }
 
     #[test]

@@ -8,7 +8,6 @@
 
 use std::collections::HashSet;
 
-use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::Json;
 use serde_json::{json, Value};
@@ -22,12 +21,17 @@ use super::projects::{check_project, locate_run, project_by_uuid, remember_proje
 use super::{ids, run};
 use crate::context::{AppState, KeyScope};
 use crate::error::{ApiError, ApiResult};
+use crate::ingest::body::JsonBody;
 
 /// Runs answered per `/runs/query` page unless the query asks for fewer.
 const DEFAULT_RUN_LIMIT: usize = 100;
 const MAX_RUN_LIMIT: usize = 1000;
 /// Traces read per step while filling a page of runs from a project.
 const TRACES_PER_STEP: u32 = 50;
+/// Most sessions (projects) one `/runs/query` may name.
+const MAX_QUERY_SESSIONS: usize = 100;
+/// Most run ids one `/runs/query` may name.
+const MAX_QUERY_RUN_IDS: usize = 1000;
 
 fn session_json(name: &str, info: Option<&ProjectInfo>) -> Value {
     let last = info.and_then(|p| p.last_seen_ns);
@@ -114,12 +118,16 @@ pub async fn read_session(
 ) -> ApiResult<Json<Value>> {
     let uuid = ids::parse_uuid(&id)
         .ok_or_else(|| ApiError::BadRequest(format!("session id {id:?} is not a UUID")))?;
+    // Among the projects the key may see: another project's session is not found.
+    let not_found = || ApiError::NotFound(format!("no session {id}"));
+    let name = project_by_uuid(&state, &scope, &uuid)
+        .await?
+        .ok_or_else(not_found)?;
     let projects = state.store.projects().await?;
     let info = projects
         .iter()
-        .find(|p| ids::project_uuid(&p.name) == uuid)
-        .ok_or_else(|| ApiError::NotFound(format!("no session {id}")))?;
-    scope.allows(&info.name)?;
+        .find(|p| p.name == name)
+        .ok_or_else(not_found)?;
     Ok(Json(session_json(&info.name, Some(info))))
 }
 
@@ -128,7 +136,7 @@ pub async fn read_session(
 pub async fn create_session(
     State(state): State<AppState>,
     scope: KeyScope,
-    body: Bytes,
+    JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Value>> {
     let body: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?;
@@ -152,15 +160,15 @@ pub async fn read_run(
     let uuid = ids::parse_uuid(&id)
         .ok_or_else(|| ApiError::BadRequest(format!("run id {id:?} is not a UUID")))?;
     let span =
-        locate_run(&state, &uuid)
-            .await?
-            .ok_or_else(|| match ids::synthetic_span(&uuid) {
+        locate_run(&state, &scope, &uuid).await?.ok_or_else(|| {
+            match ids::synthetic_span(&uuid) {
                 Some(span_id) => ApiError::NotFound(format!(
             "run {uuid} is span {span_id}, which came through OTLP: read it with its trace \
              (list_runs(trace_id=...)) or at /api/v1/traces/<trace id>/spans/{span_id}"
         )),
                 None => ApiError::NotFound(format!("no run {uuid}")),
-            })?;
+            }
+        })?;
     scope.allows(&span.project)?;
     Ok(Json(run::run_of(&span)))
 }
@@ -279,7 +287,7 @@ fn pinned_name(expr: &filter::Arg) -> Option<String> {
 pub async fn query_runs(
     State(state): State<AppState>,
     scope: KeyScope,
-    body: Bytes,
+    JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Value>> {
     let body: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?;
@@ -315,13 +323,14 @@ pub async fn query_runs(
             .collect(),
         _ => Vec::new(),
     };
-    let start_ns =
-        match q.get("start_time") {
-            None | Some(Value::Null) => None,
-            Some(v) => Some(run::parse_time(v).ok_or_else(|| {
-                ApiError::BadRequest(format!("start_time {v} is not a timestamp"))
-            })?),
-        };
+    let start_ns = match q.get("start_time") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(run::parse_time(v).ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "start_time {v} is not a timestamp between 1900 and 2200"
+            ))
+        })?),
+    };
     let parent = uuid_list(q.get("parent_run"), "parent_run")?
         .into_iter()
         .next();
@@ -341,7 +350,19 @@ pub async fn query_runs(
     let cursor = Cursor::parse(q.get("cursor").and_then(Value::as_str))?;
     let mut sessions = uuid_list(q.get("session"), "session")?;
     sessions.extend(uuid_list(q.get("session_id"), "session_id")?);
+    if sessions.len() > MAX_QUERY_SESSIONS {
+        return Err(ApiError::BadRequest(format!(
+            "a run query names at most {MAX_QUERY_SESSIONS} sessions, not {}",
+            sessions.len()
+        )));
+    }
     let run_ids = uuid_list(q.get("id"), "id")?;
+    if run_ids.len() > MAX_QUERY_RUN_IDS {
+        return Err(ApiError::BadRequest(format!(
+            "a run query names at most {MAX_QUERY_RUN_IDS} run ids, not {}",
+            run_ids.len()
+        )));
+    }
     let trace = uuid_list(q.get("trace"), "trace")?
         .into_iter()
         .next()
@@ -353,7 +374,7 @@ pub async fn query_runs(
         if !run_ids.is_empty() {
             let mut seen = HashSet::new();
             for id in run_ids {
-                if let Some(span) = locate_run(&state, &id).await? {
+                if let Some(span) = locate_run(&state, &scope, &id).await? {
                     if seen.insert(id) {
                         scope.allows(&span.project)?;
                         runs.push(run::run_of(&span));
@@ -365,7 +386,9 @@ pub async fn query_runs(
             let anchor = trace.or(parent).ok_or_else(|| {
                 ApiError::BadRequest("a run query needs a trace or a parent_run".into())
             })?;
-            if let Some(span) = find_trace(&state, &anchor, trace.is_some(), &sessions).await? {
+            if let Some(span) =
+                find_trace(&state, &scope, &anchor, trace.is_some(), &sessions).await?
+            {
                 scope.allows(&span.0)?;
                 let spans = state.store.trace_spans(&span.0, &span.1).await?;
                 runs = run::runs_of(&spans);
@@ -400,7 +423,7 @@ pub async fn query_runs(
             "a run query needs a session (project), a trace, a parent_run or run ids".into(),
         ));
     }
-    let names = session_names(&state, &sessions).await?;
+    let names = session_names(&state, &scope, &sessions).await?;
     for name in names.iter().flatten() {
         scope.allows(name)?;
     }
@@ -480,11 +503,16 @@ fn by_dotted_order(a: &Value, b: &Value) -> std::cmp::Ordering {
     order(a).cmp(&order(b))
 }
 
-/// The project names of session UUIDs (`None` for an unknown one, kept for cursor positions).
-async fn session_names(state: &AppState, sessions: &[Uuid]) -> ApiResult<Vec<Option<String>>> {
+/// The project names of session UUIDs (`None` for an unknown one, or one the key may not
+/// see, kept for cursor positions).
+async fn session_names(
+    state: &AppState,
+    scope: &KeyScope,
+    sessions: &[Uuid],
+) -> ApiResult<Vec<Option<String>>> {
     let mut out = Vec::with_capacity(sessions.len());
     for s in sessions {
-        out.push(project_by_uuid(state, s).await?);
+        out.push(project_by_uuid(state, scope, s).await?);
     }
     Ok(out)
 }
@@ -493,33 +521,30 @@ async fn session_names(state: &AppState, sessions: &[Uuid]) -> ApiResult<Vec<Opt
 /// the trace a run belongs to.
 async fn find_trace(
     state: &AppState,
+    scope: &KeyScope,
     anchor: &Uuid,
     is_trace: bool,
     sessions: &[Uuid],
 ) -> ApiResult<Option<(String, String)>> {
-    if let Some(span) = locate_run(state, anchor).await? {
+    if let Some(span) = locate_run(state, scope, anchor).await? {
         return Ok(Some((span.project, span.trace_id)));
     }
     if !is_trace {
         return Ok(None);
     }
     // The root has not arrived (or the trace came through OTLP): look in the named projects,
-    // else in every project, for a trace with this id.
+    // else in every project the key may see, for a trace with this id.
     let trace_hex = ids::trace_hex(anchor);
-    let candidates: Vec<String> = if sessions.is_empty() {
-        state
-            .store
-            .projects()
-            .await?
-            .into_iter()
-            .map(|p| p.name)
-            .collect()
-    } else {
-        session_names(state, sessions)
+    let candidates: Vec<String> = if !sessions.is_empty() {
+        session_names(state, scope, sessions)
             .await?
             .into_iter()
             .flatten()
             .collect()
+    } else if let Some(own) = scope.project() {
+        vec![own.to_string()]
+    } else {
+        state.store.project_names().await?
     };
     for project in candidates {
         if state.store.trace(&project, &trace_hex).await?.is_some() {

@@ -53,7 +53,7 @@ pub enum RunError {
     },
     #[error("run {0}: no trace_id, and no dotted_order to take it from")]
     NoTrace(String),
-    #[error("run {run}: {field} {value} is not a timestamp")]
+    #[error("run {run}: {field} {value} is not a timestamp between 1900 and 2200")]
     BadTime {
         run: String,
         field: &'static str,
@@ -97,7 +97,7 @@ fn is_empty_value(v: &Value) -> bool {
 /// Nanoseconds since the epoch of a run timestamp: RFC 3339 (`…+00:00`, `…Z`), the SDK's
 /// zone-less ISO form (taken as UTC), or a number of seconds (milliseconds past 10¹¹).
 pub fn parse_time(value: &Value) -> Option<i64> {
-    match value {
+    let ns = match value {
         Value::String(s) => parse_time_text(s.trim()),
         Value::Number(n) => {
             let f = n.as_f64()?;
@@ -106,8 +106,14 @@ pub fn parse_time(value: &Value) -> Option<i64> {
             ns.is_finite().then_some(ns as i64)
         }
         _ => None,
-    }
+    };
+    ns.filter(|ns| SANE_TIMES_NS.contains(ns))
 }
+
+/// The times a run may carry: 1900-01-01 up to 2200-01-01 (UTC). Anything else is a mistake
+/// (a float of 9.9e300 would be stored as i64's extreme, a run "started in 1677").
+pub const SANE_TIMES_NS: std::ops::Range<i64> =
+    -2_208_988_800_000_000_000..7_258_118_400_000_000_000;
 
 fn parse_time_text(s: &str) -> Option<i64> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
@@ -146,7 +152,8 @@ pub fn parse_dotted_order(text: &str) -> Option<Vec<DottedSegment>> {
             let run = ids::parse_uuid(id)?;
             let start_ns = NaiveDateTime::parse_from_str(time, "%Y%m%dT%H%M%S%6f")
                 .ok()
-                .and_then(|t| t.and_utc().timestamp_nanos_opt());
+                .and_then(|t| t.and_utc().timestamp_nanos_opt())
+                .filter(|ns| SANE_TIMES_NS.contains(ns));
             Some(DottedSegment { start_ns, run })
         })
         .collect()

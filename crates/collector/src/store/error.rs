@@ -2,6 +2,9 @@
 //! its own folder (`sqlite/error.rs`), so nothing above the store sees a driver's error, and
 //! `crate::error` maps each kind to one HTTP answer.
 
+/// The reason of `StoreError::disk_full`.
+const DISK_FULL: &str = "the store's disk is full";
+
 /// What went wrong, by what the client should do about it.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -39,9 +42,14 @@ impl StoreError {
     /// freed will succeed.
     pub fn disk_full() -> StoreError {
         StoreError::Overloaded {
-            reason: "the store's disk is full".into(),
+            reason: DISK_FULL.into(),
             retry_after_secs: 30,
         }
+    }
+
+    /// Whether this is `disk_full()`.
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, StoreError::Overloaded { reason, .. } if reason == DISK_FULL)
     }
 }
 

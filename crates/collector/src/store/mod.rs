@@ -75,14 +75,22 @@ pub trait SpanStore: Send + Sync + 'static {
     /// of one run). Every reader, from then on, sees each span as its pieces folded in arrival
     /// order by `skein_model::span_pieces::merge`, and its trace's summary, tags and service
     /// counts as if the folded span had arrived alone. A piece that changes nothing is a
-    /// duplicate. Pieces may also be found by span id alone (`pieced_spans`).
+    /// duplicate. Pieces may also be found by span id and project (`pieced_spans`).
     async fn write_span_pieces(&self, pieces: Vec<Span>) -> StoreResult<WriteOutcome>;
 
-    /// The spans written through `write_span_pieces` with this span id, in any project or
-    /// trace, newest first, at most `limit` (LangSmith names a run by its UUID alone; the span
-    /// id is a hash of it). Spans written through `write_spans` are not found here: the OTLP
-    /// path pays nothing for a lookup it never needs.
-    async fn pieced_spans(&self, span_id: &str, limit: u32) -> StoreResult<Vec<Span>>;
+    /// The spans written through `write_span_pieces` with this span id, in `project` (in any
+    /// project when `None`: only for a Skein without keys, where every project is open), in
+    /// any trace, newest first, at most `limit` (LangSmith names a run by its UUID alone; the
+    /// span id is a hash of it). A lookup scoped to one project never finds, and so never
+    /// reveals or is shadowed by, another project's span with the same id. An indexed lookup:
+    /// its cost does not grow with the store. Spans written through `write_spans` are not
+    /// found here: the OTLP path pays nothing for a lookup it never needs.
+    async fn pieced_spans(
+        &self,
+        project: Option<&str>,
+        span_id: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<Span>>;
 
     /// Every span of a trace, in full, in the order they first arrived.
     async fn trace_spans(&self, project: &str, trace_id: &str) -> StoreResult<Vec<Span>>;
@@ -112,7 +120,14 @@ pub trait QueryStore: Send + Sync + 'static {
         needle: &str,
     ) -> StoreResult<Option<Vec<String>>>;
 
+    /// Every project with traces and its counts (a pass over the trace summaries: for
+    /// listings, not for lookups).
     async fn projects(&self) -> StoreResult<Vec<ProjectInfo>>;
+
+    /// The names of the projects with traces, sorted. Cheap enough to serve lookups (a
+    /// LangSmith session UUID is a hash of its project's name): its cost grows with the number
+    /// of projects, not of traces.
+    async fn project_names(&self) -> StoreResult<Vec<String>>;
 
     async fn services(&self, project: &str) -> StoreResult<Vec<ServiceInfo>>;
 
@@ -164,8 +179,9 @@ pub trait JourneyStore: Send + Sync + 'static {
 
 #[async_trait]
 pub trait FeedbackStore: Send + Sync + 'static {
-    /// Creates feedback on a run (span). A repeated `id` of the same project replaces that
-    /// record; an id another project uses is `StoreError::Invalid`. A record whose run is not
+    /// Creates feedback on a run (span). Ids are scoped by project: a repeated `id` of the
+    /// same project replaces that record, and the same id in another project is another record
+    /// (one project can neither overwrite nor detect another's ids). A record whose run is not
     /// stored yet takes the run's trace when the run arrives.
     async fn create_feedback(&self, project: &str, feedback: NewFeedback) -> StoreResult<Feedback>;
 
@@ -215,4 +231,10 @@ pub(crate) async fn search_by_scan(
 /// Everything the collector needs of its storage.
 pub trait Store: SpanStore + QueryStore + JourneyStore + FeedbackStore + KeyStore {
     fn engine(&self) -> EngineInfo;
+
+    /// True while the last write failed because the store's disk is full (cleared by the next
+    /// write that succeeds), for `GET /api/v1/health`. An engine that cannot tell says false.
+    fn disk_full(&self) -> bool {
+        false
+    }
 }

@@ -44,6 +44,21 @@ impl Collector {
         extra: &[&str],
         env: &[(&str, &str)],
     ) -> Collector {
+        Collector::start_logged(data_dir, extra, env, None)
+    }
+
+    /// Starts with the collector's log (stderr, `SKEIN_LOG=warn`) written to `log`, for tests
+    /// that check what it says.
+    pub fn start_logged(
+        data_dir: tempfile::TempDir,
+        extra: &[&str],
+        env: &[(&str, &str)],
+        log: Option<&Path>,
+    ) -> Collector {
+        let stderr = match log {
+            Some(path) => Stdio::from(std::fs::File::create(path).expect("create the log file")),
+            None => Stdio::inherit(),
+        };
         let mut child = Command::new(env!("CARGO_BIN_EXE_skein"))
             .arg("serve")
             .arg("--data-dir")
@@ -55,7 +70,7 @@ impl Collector {
             .env_remove("SKEIN_LANGSMITH_INGEST")
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("start the skein binary");
         let stdout = child.stdout.take().expect("stdout");

@@ -12,7 +12,7 @@ use super::client::{as_f64, quote, RowExt};
 use super::traces::id_list;
 use super::writer::arrivals;
 use super::ClickhouseStore;
-use crate::store::{FeedbackFilter, StoreError, StoreResult};
+use crate::store::{FeedbackFilter, StoreResult};
 
 const COLUMNS: &str = "project, id, run_id, trace_id, key, score, value, comment, correction, \
     source, created_ms, modified_ms";
@@ -156,15 +156,10 @@ impl ClickhouseStore {
             .id
             .clone()
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        let existing = self.feedback_where(&format!("id = {}", quote(&id))).await?;
-        if existing.iter().any(|f| f.project != project) {
-            return Err(StoreError::Invalid(format!(
-                "feedback id {id} is already used"
-            )));
-        }
-        let created_ms = existing
-            .iter()
-            .find(|f| f.project == project)
+        // Ids are scoped by project: the same id in another project is another record.
+        let created_ms = self
+            .one_feedback(project, &id)
+            .await?
             .map_or(now, |f| f.created_ms);
         let trace_id = match new.trace_id {
             Some(t) => Some(t),

@@ -103,6 +103,7 @@ impl ClickhouseStore {
         let writer = Writer::start(
             client.clone(),
             layout.table("spans"),
+            layout.table("span_projects"),
             options.insert_quorum,
             options.max_queued_spans,
             options.max_batch_spans,
@@ -145,8 +146,13 @@ impl SpanStore for ClickhouseStore {
         self.write_pieces(pieces).await
     }
 
-    async fn pieced_spans(&self, span_id: &str, limit: u32) -> StoreResult<Vec<Span>> {
-        self.pieced(span_id, limit).await
+    async fn pieced_spans(
+        &self,
+        project: Option<&str>,
+        span_id: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<Span>> {
+        self.pieced(project, span_id, limit).await
     }
 
     async fn trace_spans(&self, project: &str, trace_id: &str) -> StoreResult<Vec<Span>> {
@@ -200,6 +206,17 @@ impl QueryStore for ClickhouseStore {
                 last_seen_ns: Some(r.i64_of("last")),
             })
             .collect())
+    }
+
+    async fn project_names(&self) -> StoreResult<Vec<String>> {
+        let rows = self
+            .client
+            .rows(&format!(
+                "SELECT DISTINCT name FROM {} ORDER BY name",
+                self.layout.table("span_projects")
+            ))
+            .await?;
+        Ok(rows.iter().map(|r| r.str_of("name")).collect())
     }
 
     async fn services(&self, project: &str) -> StoreResult<Vec<ServiceInfo>> {

@@ -102,14 +102,30 @@ impl ClickhouseStore {
         self.client
             .insert(&self.layout.table("spans"), &folded_rows, self.quorum)
             .await?;
+        let projects: std::collections::BTreeSet<&str> =
+            pieces.iter().map(|p| p.project.as_str()).collect();
+        let names: Vec<Value> = projects.iter().map(|p| json!({ "name": p })).collect();
+        self.client
+            .insert(&self.layout.table("span_projects"), &names, self.quorum)
+            .await?;
         Ok(outcome)
     }
 
-    pub(super) async fn pieced(&self, span_id: &str, limit: u32) -> StoreResult<Vec<Span>> {
+    /// The folded spans of this id written in pieces, in `project` (any without one).
+    pub(super) async fn pieced(
+        &self,
+        project: Option<&str>,
+        span_id: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<Span>> {
+        let in_project = project
+            .map(|p| format!(" AND project = {}", quote(p)))
+            .unwrap_or_default();
         let rows = self
             .client
             .rows(&format!(
-                "SELECT project, trace_id, body FROM {} WHERE span_id = {} ORDER BY arrival",
+                "SELECT project, trace_id, body FROM {} WHERE span_id = {}{in_project} \
+                 ORDER BY arrival",
                 self.layout.table("span_pieces"),
                 quote(span_id)
             ))

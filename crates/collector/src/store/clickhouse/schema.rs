@@ -94,8 +94,19 @@ const TABLES_V1: &[Table] = &[
     },
 ];
 
+/// Version 2: the projects that have spans, so that listing their names does not scan spans.
+const TABLES_V2: &[Table] = &[Table {
+    name: "span_projects",
+    columns: "name String",
+    engine: "ReplacingMergeTree",
+    version: None,
+    order_by: "name",
+    partition_by: None,
+    shard_by: "cityHash64(name)",
+}];
+
 /// The layout's version this Skein writes.
-pub(super) const SCHEMA_VERSION: u32 = 1;
+pub(super) const SCHEMA_VERSION: u32 = 2;
 
 impl Layout {
     fn on_cluster(&self) -> String {
@@ -206,6 +217,22 @@ pub(super) async fn migrate(client: &Client, layout: &Layout) -> StoreResult<()>
         }
         record(client, layout, 1).await?;
         tracing::info!(database = %layout.database, "ClickHouse layout created (schema 1)");
+    }
+    if applied < 2 {
+        for t in TABLES_V2 {
+            for statement in layout.create(t) {
+                client.execute(&statement).await?;
+            }
+        }
+        client
+            .execute(&format!(
+                "INSERT INTO {} SELECT DISTINCT project FROM {}",
+                layout.table("span_projects"),
+                layout.table("spans")
+            ))
+            .await?;
+        record(client, layout, 2).await?;
+        tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 2");
     }
     Ok(())
 }

@@ -83,6 +83,8 @@ struct Job {
     /// The rows as JSONEachRow lines, encoded on the caller's task.
     lines: String,
     rows: usize,
+    /// The projects of the rows.
+    projects: Vec<String>,
     reply: oneshot::Sender<StoreResult<()>>,
 }
 
@@ -98,6 +100,7 @@ impl Writer {
     pub(super) fn start(
         client: Client,
         table: String,
+        projects_table: String,
         quorum: u32,
         max_queued: usize,
         max_batch: usize,
@@ -107,6 +110,7 @@ impl Writer {
         tokio::spawn(write_loop(
             client,
             table,
+            projects_table,
             quorum,
             rx,
             queued.clone(),
@@ -134,16 +138,17 @@ impl Writer {
             lines.push_str(&span_row(span, false, FIRST_ARRIVAL - arrival, arrival).to_string());
             lines.push('\n');
         }
+        let mut projects: Vec<String> = spans.iter().map(|s| s.project.clone()).collect();
+        projects.sort_unstable();
+        projects.dedup();
         let (reply, answer) = oneshot::channel();
-        if self
-            .jobs
-            .send(Job {
-                lines,
-                rows: n,
-                reply,
-            })
-            .is_err()
-        {
+        let job = Job {
+            lines,
+            rows: n,
+            projects,
+            reply,
+        };
+        if self.jobs.send(job).is_err() {
             self.queued.fetch_sub(n, Ordering::SeqCst);
             return Err(StoreError::Closed);
         }
@@ -154,6 +159,7 @@ impl Writer {
 async fn write_loop(
     client: Client,
     table: String,
+    projects_table: String,
     quorum: u32,
     mut jobs: mpsc::UnboundedReceiver<Job>,
     queued: Arc<AtomicUsize>,
@@ -174,7 +180,15 @@ async fn write_loop(
                 Err(_) => break,
             }
         }
-        let result = client.insert_lines(&table, body, quorum).await;
+        let mut projects: Vec<&String> = batch.iter().flat_map(|j| &j.projects).collect();
+        projects.sort_unstable();
+        projects.dedup();
+        let mut result = client.insert_lines(&table, body, quorum).await;
+        if result.is_ok() {
+            // The projects with spans, for lookups that must not scan the spans.
+            let names: Vec<Value> = projects.iter().map(|p| json!({ "name": p })).collect();
+            result = client.insert(&projects_table, &names, quorum).await;
+        }
         queued.fetch_sub(rows, Ordering::SeqCst);
         for job in batch {
             let answer = match &result {

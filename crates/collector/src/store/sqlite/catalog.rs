@@ -24,6 +24,23 @@ pub(super) fn projects(conn: &Connection) -> StoreResult<Vec<ProjectInfo>> {
     Ok(rows)
 }
 
+/// The names of the projects with traces, sorted: one probe of `traces_by_id` per project
+/// (each step seeks the first name after the last), not a pass over the traces.
+pub(super) fn project_names(conn: &Connection) -> StoreResult<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "WITH RECURSIVE names(name) AS ( \
+             SELECT min(project) FROM traces \
+             UNION ALL \
+             SELECT (SELECT min(project) FROM traces WHERE project > names.name) FROM names \
+             WHERE names.name IS NOT NULL \
+         ) SELECT name FROM names WHERE name IS NOT NULL",
+    )?;
+    let names = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<Vec<String>, _>>()?;
+    Ok(names)
+}
+
 pub(super) fn services(conn: &Connection, project: &str) -> StoreResult<Vec<ServiceInfo>> {
     let mut stmt = conn.prepare(
         "SELECT name, span_count, error_count FROM services WHERE project = ?1 \

@@ -12,7 +12,7 @@ use skein_model::{Feedback, FeedbackUpdate, NewFeedback, TraceSummary};
 
 use super::codec::SpanRow;
 use super::{now_ms, to_json};
-use crate::store::{FeedbackFilter, StoreError, StoreResult};
+use crate::store::{FeedbackFilter, StoreResult};
 
 pub(super) fn insert(conn: &Connection, project: &str, new: &NewFeedback) -> StoreResult<Feedback> {
     let now = now_ms();
@@ -100,21 +100,9 @@ pub(super) fn attach_waiting(conn: &Connection, rows: &[SpanRow]) -> StoreResult
     Ok(())
 }
 
+/// Writes a record, replacing the one of the same project and id (ids are scoped by project:
+/// the same id in another project is another record).
 pub(super) fn write(conn: &Connection, f: &Feedback) -> StoreResult<()> {
-    // An id that belongs to another project is refused rather than overwritten.
-    let owner: Option<String> = conn
-        .query_row(
-            "SELECT project FROM feedback WHERE id = ?1",
-            params![f.id],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if owner.as_deref().is_some_and(|p| p != f.project) {
-        return Err(StoreError::Invalid(format!(
-            "feedback id {} is already used",
-            f.id
-        )));
-    }
     conn.prepare_cached(
         "INSERT OR REPLACE INTO feedback (id, project, run_id, trace_id, key, score, value, comment, \
          correction, source, created_ms, modified_ms) \

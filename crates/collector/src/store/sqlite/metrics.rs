@@ -280,11 +280,11 @@ pub(super) const FEEDBACK_SCORES: &str = r#"
     BEGIN
         UPDATE feedback_scores SET n = n - 1, sum = sum - f.score
             FROM (SELECT project, key, trace_id, score FROM feedback
-                  WHERE id = NEW.id AND trace_id IS NOT NULL AND score IS NOT NULL) AS f
+                  WHERE project = NEW.project AND id = NEW.id AND trace_id IS NOT NULL AND score IS NOT NULL) AS f
             WHERE feedback_scores.project = f.project AND feedback_scores.key = f.key
               AND feedback_scores.trace_id = f.trace_id;
         DELETE FROM feedback_scores WHERE n <= 0 AND (project, key, trace_id) IN
-            (SELECT project, key, trace_id FROM feedback WHERE id = NEW.id);
+            (SELECT project, key, trace_id FROM feedback WHERE project = NEW.project AND id = NEW.id);
     END;
     CREATE TRIGGER IF NOT EXISTS feedback_scores_inserted AFTER INSERT ON feedback
     WHEN NEW.trace_id IS NOT NULL AND NEW.score IS NOT NULL

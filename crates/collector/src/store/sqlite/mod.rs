@@ -15,7 +15,7 @@
 //! trace (`trace_tags`), with counts per value (`tag_values`) for suggestions.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -96,6 +96,8 @@ pub struct SqliteStore {
     dict: Arc<CurrentDict>,
     /// Requests being encoded at once (`encode_rows`): one per core.
     encoders: tokio::sync::Semaphore,
+    /// Set while the last write failed for lack of disk space (`Store::disk_full`).
+    disk_full: AtomicBool,
 }
 
 impl SqliteStore {
@@ -151,6 +153,7 @@ impl SqliteStore {
             encoders: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             ),
+            disk_full: AtomicBool::new(false),
         })
     }
 
@@ -189,7 +192,27 @@ impl SqliteStore {
         places.n = 0;
         let (result, op) = answer.await.map_err(|_| StoreError::Closed)?;
         drop(op);
+        self.note_disk(&result);
         result
+    }
+
+    /// Keeps `disk_full` up to date with the last write's outcome, and says in the log when the
+    /// disk fills up and when writes resume.
+    fn note_disk<T>(&self, result: &StoreResult<T>) {
+        let full = matches!(result, Err(e) if e.is_disk_full());
+        if !full && result.is_err() {
+            return;
+        }
+        if self.disk_full.swap(full, Ordering::Relaxed) != full {
+            let path = self.readers.path.display();
+            if full {
+                tracing::error!(
+                    "the disk holding {path} is full: writes are refused (503 + Retry-After) until space is freed"
+                );
+            } else {
+                tracing::warn!("the disk holding {path} has room again: writes resume");
+            }
+        }
     }
 
     async fn read<T: Send + 'static>(
@@ -279,9 +302,14 @@ impl SpanStore for SqliteStore {
         }
     }
 
-    async fn pieced_spans(&self, span_id: &str, limit: u32) -> StoreResult<Vec<Span>> {
-        let span_id = span_id.to_string();
-        self.read(move |c| reads::pieced_spans(c, &span_id, limit))
+    async fn pieced_spans(
+        &self,
+        project: Option<&str>,
+        span_id: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<Span>> {
+        let (project, span_id) = (project.map(str::to_string), span_id.to_string());
+        self.read(move |c| reads::pieced_spans(c, project.as_deref(), &span_id, limit))
             .await
     }
 
@@ -332,6 +360,10 @@ impl QueryStore for SqliteStore {
 
     async fn projects(&self) -> StoreResult<Vec<ProjectInfo>> {
         self.read(catalog::projects).await
+    }
+
+    async fn project_names(&self) -> StoreResult<Vec<String>> {
+        self.read(catalog::project_names).await
     }
 
     async fn services(&self, project: &str) -> StoreResult<Vec<ServiceInfo>> {
@@ -501,6 +533,10 @@ impl Store for SqliteStore {
             version: rusqlite::version().to_string(),
             location: self.readers.path.display().to_string(),
         }
+    }
+
+    fn disk_full(&self) -> bool {
+        self.disk_full.load(Ordering::Relaxed)
     }
 }
 

@@ -1,5 +1,5 @@
 //! Reads of one trace: its skeleton (every span's columns, no body), one span in full, every
-//! span in full, and spans by id alone (LangSmith's run UUIDs: `GET /runs/{id}`, feedback on a
+//! span in full, and pieced spans by id and project (LangSmith's run UUIDs: `GET /runs/{id}`, feedback on a
 //! run).
 
 use rusqlite::{params, Connection, OptionalExtension};
@@ -99,18 +99,25 @@ pub(super) fn span(
 /// Most spans `pieced_spans` returns, whatever the caller asks.
 const MAX_FOUND: u32 = 100;
 
-/// Spans stored through `write_span_pieces` with this id, in any project or trace, newest
-/// first (through `span_lookup`, see `pieces::ensure_schema`).
-pub(super) fn pieced_spans(conn: &Connection, span_id: &str, limit: u32) -> StoreResult<Vec<Span>> {
+/// Spans stored through `write_span_pieces` with this id, in `project` (any project when
+/// `None`), in any trace, newest first (through `span_lookup`, see `pieces::ensure_schema`,
+/// whose key starts with the span id and the project).
+pub(super) fn pieced_spans(
+    conn: &Connection,
+    project: Option<&str>,
+    span_id: &str,
+    limit: u32,
+) -> StoreResult<Vec<Span>> {
     let limit = limit.clamp(1, MAX_FOUND);
     let mut stmt = conn.prepare_cached(
         "SELECT s.body FROM span_lookup l \
          JOIN traces t ON t.project = l.project AND t.trace_id = l.trace_id \
          JOIN spans s ON s.trace = t.id AND s.span_id = l.span_id \
-         WHERE l.span_id = ?1 ORDER BY s.start_ns DESC, s.id DESC LIMIT ?2",
+         WHERE l.span_id = ?1 AND (?2 IS NULL OR l.project = ?2) \
+         ORDER BY s.start_ns DESC, s.id DESC LIMIT ?3",
     )?;
     let bodies = stmt
-        .query_map(params![span_id, limit], |r| r.get::<_, Vec<u8>>(0))?
+        .query_map(params![span_id, project, limit], |r| r.get::<_, Vec<u8>>(0))?
         .collect::<Result<Vec<_>, _>>()?;
     bodies.iter().map(|b| codec::decode(conn, b)).collect()
 }

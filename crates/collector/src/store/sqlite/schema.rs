@@ -37,8 +37,9 @@ pub(super) fn configure_writer(conn: &Connection) -> StoreResult<()> {
 /// - 4: `feedback_scores`, the per-trace rollup of feedback scores (`metrics::FEEDBACK_SCORES`);
 /// - 5: `spans.cost` (the span's own cost, for the trace skeleton);
 /// - 6: `traces.fold`, the trace's `TraceFold` (`traces.rs`), from which its summary columns
-///   are written.
-const SCHEMA_VERSION: i64 = 6;
+///   are written;
+/// - 7: feedback keyed by (project, id): a feedback id is scoped by its project.
+const SCHEMA_VERSION: i64 = 7;
 
 type Migration = fn(&Connection) -> StoreResult<()>;
 
@@ -49,6 +50,7 @@ const MIGRATIONS: [Migration; (SCHEMA_VERSION - 1) as usize] = [
     metrics::add_feedback_scores,
     add_span_costs,
     add_trace_folds,
+    scope_feedback_ids,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> StoreResult<()> {
@@ -105,6 +107,53 @@ fn add_trace_folds(conn: &Connection) -> StoreResult<()> {
     if !has_column(conn, "traces", "fold")? {
         conn.execute_batch("ALTER TABLE traces ADD COLUMN fold TEXT")?;
     }
+    Ok(())
+}
+
+/// Feedback records, their indexes. A record is keyed by its project and id: the same id in
+/// two projects is two records.
+const FEEDBACK: &str = "
+    CREATE TABLE IF NOT EXISTS feedback (
+        id TEXT NOT NULL,
+        project TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        trace_id TEXT,
+        key TEXT NOT NULL,
+        score REAL,
+        value TEXT,
+        comment TEXT,
+        correction TEXT,
+        source TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        modified_ms INTEGER NOT NULL,
+        PRIMARY KEY (project, id)
+    );
+    CREATE INDEX IF NOT EXISTS feedback_by_run ON feedback (project, run_id);
+    CREATE INDEX IF NOT EXISTS feedback_by_trace ON feedback (project, trace_id);
+    CREATE INDEX IF NOT EXISTS feedback_by_key ON feedback (project, key, created_ms);
+    -- Feedback whose run has not arrived: the run's insert gives it its trace.
+    CREATE INDEX IF NOT EXISTS feedback_waiting ON feedback (project, run_id)
+        WHERE trace_id IS NULL;";
+
+/// 6 → 7. Feedback was keyed by its id alone, so one project's id was refused to another
+/// (which told it the id existed). The table is rebuilt keyed by (project, id), its records
+/// unchanged; `feedback_scores` stays as it is (the records and their scores are the same), and
+/// its triggers, dropped with the old table, are created again (matching records by project
+/// and id).
+fn scope_feedback_ids(conn: &Connection) -> StoreResult<()> {
+    const COLUMNS: &str = "id, project, run_id, trace_id, key, score, value, comment, correction, \
+        source, created_ms, modified_ms";
+    conn.execute_batch(&format!(
+        "ALTER TABLE feedback RENAME TO feedback_by_id;
+         DROP INDEX IF EXISTS feedback_by_run;
+         DROP INDEX IF EXISTS feedback_by_trace;
+         DROP INDEX IF EXISTS feedback_by_key;
+         DROP INDEX IF EXISTS feedback_waiting;
+         {FEEDBACK}
+         INSERT INTO feedback ({COLUMNS}) SELECT {COLUMNS} FROM feedback_by_id;
+         DROP TABLE feedback_by_id;"
+    ))?;
+    conn.execute_batch(metrics::FEEDBACK_SCORES)?;
     Ok(())
 }
 
@@ -230,27 +279,6 @@ fn create_schema(conn: &mut Connection) -> StoreResult<()> {
             PRIMARY KEY (project, name)
         ) WITHOUT ROWID;
 
-        CREATE TABLE IF NOT EXISTS feedback (
-            id TEXT PRIMARY KEY,
-            project TEXT NOT NULL,
-            run_id TEXT NOT NULL,
-            trace_id TEXT,
-            key TEXT NOT NULL,
-            score REAL,
-            value TEXT,
-            comment TEXT,
-            correction TEXT,
-            source TEXT NOT NULL,
-            created_ms INTEGER NOT NULL,
-            modified_ms INTEGER NOT NULL
-        );
-        CREATE INDEX IF NOT EXISTS feedback_by_run ON feedback (project, run_id);
-        CREATE INDEX IF NOT EXISTS feedback_by_trace ON feedback (project, trace_id);
-        CREATE INDEX IF NOT EXISTS feedback_by_key ON feedback (project, key, created_ms);
-        -- Feedback whose run has not arrived: the run's insert gives it its trace.
-        CREATE INDEX IF NOT EXISTS feedback_waiting ON feedback (project, run_id)
-            WHERE trace_id IS NULL;
-
         -- Compression dictionaries of span bodies (`codec`), never changed once written.
         CREATE TABLE IF NOT EXISTS body_dicts (
             id INTEGER PRIMARY KEY,
@@ -258,6 +286,7 @@ fn create_schema(conn: &mut Connection) -> StoreResult<()> {
         );
         "#,
     )?;
+    tx.execute_batch(FEEDBACK)?;
     tx.execute_batch(metrics::FEEDBACK_SCORES)?;
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;

@@ -200,10 +200,17 @@ mod tests {
             reply: oneshot::channel().0,
         };
         let row = |trace: &str| SpanRow::encode(span(trace), None).unwrap();
+        // Feedback of project "q" cannot be written on this connection...
+        writer
+            .conn
+            .execute_batch(
+                "CREATE TEMP TRIGGER refuse_q BEFORE INSERT ON main.feedback \
+                 WHEN NEW.project = 'q' BEGIN SELECT RAISE(ABORT, 'refused'); END;",
+            )
+            .unwrap();
         let jobs = vec![
             job(WriteOp::Spans(vec![row("a")])),
             job(WriteOp::CreateFeedback("p".into(), feedback("f1"))),
-            // The same feedback id in another project is refused...
             job(WriteOp::CreateFeedback("q".into(), feedback("f1"))),
             // ...and only that job fails.
             job(WriteOp::Spans(vec![row("b")])),
@@ -212,7 +219,7 @@ mod tests {
         assert!(matches!(results[0], Ok(WriteReply::Spans(o)) if o.inserted == 1));
         assert!(matches!(results[1], Ok(WriteReply::Feedback(Some(_)))));
         assert!(
-            matches!(results[2], Err(StoreError::Invalid(_))),
+            matches!(results[2], Err(StoreError::Internal(_))),
             "{:?}",
             results[2].as_ref().err()
         );

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use skein_model::{FeedbackUpdate, NewFeedback, TraceQuery};
 
 use super::span;
-use crate::store::{FeedbackFilter, Store, StoreError};
+use crate::store::{FeedbackFilter, Store};
 
 fn score(run_id: &str, key: &str, score: f64) -> NewFeedback {
     NewFeedback {
@@ -94,22 +94,46 @@ pub async fn feedback_ids_are_scoped_by_project(store: Arc<dyn Store>) {
     let replaced = store.create_feedback("p", again).await.unwrap();
     assert_eq!(replaced.created_ms, created.created_ms);
     assert_eq!(replaced.score, Some(0.5));
-    // Another project cannot take it over.
-    let err = store.create_feedback("q", new).await.unwrap_err();
-    assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
-    assert!(store
-        .list_feedback("q", FeedbackFilter::default())
+    // The same id in another project is that project's own record: neither refused (which
+    // would tell that the id exists elsewhere) nor taking the first one over.
+    let mut theirs = new.clone();
+    theirs.score = Some(0.0);
+    let other = store.create_feedback("q", theirs).await.unwrap();
+    assert_eq!((other.project.as_str(), other.score), ("q", Some(0.0)));
+    let listed = |project: &'static str| {
+        let store = store.clone();
+        async move {
+            store
+                .list_feedback(
+                    project,
+                    FeedbackFilter {
+                        key: Some("k".into()),
+                        ..FeedbackFilter::default()
+                    },
+                )
+                .await
+                .unwrap()
+        }
+    };
+    let p = listed("p").await;
+    assert_eq!(p.len(), 1);
+    assert_eq!((p[0].id.as_str(), p[0].score), ("f-1", Some(0.5)));
+    assert_eq!(listed("q").await.len(), 1);
+    // Edits and deletes reach the record of their own project only.
+    let update = FeedbackUpdate {
+        score: Some(0.25),
+        ..FeedbackUpdate::default()
+    };
+    let edited = store
+        .update_feedback("q", "f-1", update)
         .await
         .unwrap()
-        .is_empty());
-    assert_eq!(
-        store
-            .list_feedback("p", FeedbackFilter::default())
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+        .unwrap();
+    assert_eq!(edited.score, Some(0.25));
+    assert!(store.delete_feedback("q", "f-1").await.unwrap());
+    assert!(listed("q").await.is_empty());
+    let p = listed("p").await;
+    assert_eq!((p.len(), p[0].score), (1, Some(0.5)));
 }
 
 pub async fn imported_feedback_keeps_its_times(store: Arc<dyn Store>) {

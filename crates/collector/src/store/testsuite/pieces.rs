@@ -134,7 +134,7 @@ pub async fn a_replaced_piece_keeps_every_count_exact(store: Arc<dyn Store>) {
     );
 }
 
-pub async fn pieces_are_found_by_span_id_alone(store: Arc<dyn Store>) {
+pub async fn pieces_are_found_by_span_id_within_their_project(store: Arc<dyn Store>) {
     let run = post("3", None, "svc");
     // Both pieces in one request: folded in the order sent.
     let outcome = store
@@ -142,13 +142,49 @@ pub async fn pieces_are_found_by_span_id_alone(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!((outcome.inserted, outcome.merged), (1, 0));
-    let found = store.pieced_spans(&run.span_id, 10).await.unwrap();
+    let found = store
+        .pieced_spans(Some("p"), &run.span_id, 10)
+        .await
+        .unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].output.as_deref(), Some("answer"));
     assert_eq!(found[0].project, "p");
     assert!(store
-        .pieced_spans(&"f".repeat(16), 10)
+        .pieced_spans(Some("p"), &"f".repeat(16), 10)
         .await
         .unwrap()
         .is_empty());
+
+    // Another project stores a span with the same id (a LangSmith run UUID it knows): each
+    // project finds its own, and neither changes the other's.
+    let mut theirs = post("3", None, "other-svc");
+    theirs.project = "q".into();
+    theirs.trace_id = "b".repeat(32);
+    theirs.start_ns += 1_000_000;
+    theirs.input = Some("not yours".into());
+    store.write_span_pieces(vec![theirs]).await.unwrap();
+    let in_p = store
+        .pieced_spans(Some("p"), &run.span_id, 10)
+        .await
+        .unwrap();
+    assert_eq!(in_p.len(), 1);
+    assert_eq!(
+        (in_p[0].project.as_str(), in_p[0].input.as_deref()),
+        ("p", Some("question"))
+    );
+    let in_q = store
+        .pieced_spans(Some("q"), &run.span_id, 10)
+        .await
+        .unwrap();
+    assert_eq!(in_q.len(), 1);
+    assert_eq!(in_q[0].input.as_deref(), Some("not yours"));
+    assert!(store
+        .pieced_spans(Some("r"), &run.span_id, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    // Any project (a Skein without keys): both, newest first.
+    let anywhere = store.pieced_spans(None, &run.span_id, 10).await.unwrap();
+    let projects: Vec<&str> = anywhere.iter().map(|s| s.project.as_str()).collect();
+    assert_eq!(projects, ["q", "p"]);
 }

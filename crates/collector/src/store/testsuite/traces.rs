@@ -407,3 +407,30 @@ pub async fn catalog_counts_services_tags_and_projects(store: Arc<dyn Store>) {
     assert_eq!(projects.len(), 1);
     assert_eq!((projects[0].trace_count, projects[0].span_count), (3, 6));
 }
+
+pub async fn project_names_are_every_project_with_traces(store: Arc<dyn Store>) {
+    assert!(store.project_names().await.unwrap().is_empty());
+    let names = ["p", "équipe", "チーム 東京", "a b \"c\"", "z"];
+    let mut spans = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        // Several traces in some projects: a name is listed once.
+        for t in 0..=i as i64 {
+            let mut s = span("1", "1", None, t);
+            s.trace_id = trace_hex(t);
+            s.project = name.to_string();
+            spans.push(s);
+        }
+    }
+    store.write_spans(spans).await.unwrap();
+    let mut want: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    want.sort();
+    assert_eq!(store.project_names().await.unwrap(), want);
+    let listed: Vec<String> = store
+        .projects()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    assert_eq!(listed, want, "the same projects as `projects` lists");
+}
