@@ -101,3 +101,63 @@ pub fn langsmith_filter(data: &[u8]) {
         }
     }
 }
+
+/// A value written into ClickHouse SQL (`store::clickhouse::quote`, the one way values reach
+/// its SQL): read back as ClickHouse reads a string literal, it must end exactly where the
+/// quoting ends and give the value back, whatever the bytes: no value can end its literal and
+/// go on as SQL.
+pub fn clickhouse_literal(data: &[u8]) {
+    let value = String::from_utf8_lossy(data);
+    let quoted = crate::store::clickhouse::quote(&value);
+    let (read, consumed) = read_clickhouse_literal(&quoted)
+        .unwrap_or_else(|| panic!("{quoted:?} is not one string literal"));
+    assert_eq!(
+        consumed,
+        quoted.len(),
+        "{quoted:?} ends before its quoting does"
+    );
+    assert_eq!(read, value, "{quoted:?} reads back as another value");
+}
+
+/// Reads a single-quoted ClickHouse string literal at the start of `sql` as the server does
+/// (backslash escapes, a doubled quote for a quote); the value and the bytes it spans.
+fn read_clickhouse_literal(sql: &str) -> Option<(String, usize)> {
+    let mut chars = sql.char_indices();
+    if chars.next()?.1 != '\'' {
+        return None;
+    }
+    let mut out = String::new();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' => {
+                let (_, e) = chars.next()?;
+                out.push(match e {
+                    'n' => '\n',
+                    'r' => '\r',
+                    't' => '\t',
+                    '0' => '\0',
+                    'b' => '\u{8}',
+                    'f' => '\u{c}',
+                    'a' => '\u{7}',
+                    'v' => '\u{b}',
+                    'x' => {
+                        let hex: String = [chars.next()?.1, chars.next()?.1].iter().collect();
+                        char::from(u8::from_str_radix(&hex, 16).ok()?)
+                    }
+                    other => other,
+                });
+            }
+            '\'' => {
+                // A doubled quote is a quote; a single one ends the literal.
+                if sql[i + 1..].starts_with('\'') {
+                    chars.next();
+                    out.push('\'');
+                } else {
+                    return Some((out, i + 1));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    None
+}

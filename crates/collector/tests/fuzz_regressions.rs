@@ -168,3 +168,15 @@ fn langsmith_filter_inputs_that_once_crashed() {
         skein_collector::fuzzing::langsmith_filter,
     );
 }
+
+#[test]
+fn clickhouse_literal_inputs() {
+    replay(
+        "clickhouse_literal",
+        skein_collector::fuzzing::clickhouse_literal,
+    );
+    // Every seed of the fuzzer is kept here (`seeds` checks), an injection attempt among them.
+    assert!(seeds("clickhouse_literal")
+        .iter()
+        .any(|(_, data)| data.windows(10).any(|w| w == b"DROP TABLE")));
+}
