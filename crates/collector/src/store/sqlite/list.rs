@@ -15,7 +15,7 @@ use crate::store::{StoreError, StoreResult};
 pub(super) const TRACE_COLUMNS: &str =
     "trace_id, root_name, root_span_id, start_ns, end_ns, span_count, \
     error_count, status, services, tags, session_id, user_id, input_tokens, output_tokens, cost, \
-    duration_ns, root_span_type, fold";
+    duration_ns, root_span_type, (SELECT fold FROM trace_folds WHERE trace_folds.trace = id)";
 
 /// The number of columns in `TRACE_COLUMNS` (the next one is the caller's).
 pub(super) const TRACE_COLUMN_COUNT: usize = 18;

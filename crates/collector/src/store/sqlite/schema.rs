@@ -38,8 +38,10 @@ pub(super) fn configure_writer(conn: &Connection) -> StoreResult<()> {
 /// - 5: `spans.cost` (the span's own cost, for the trace skeleton);
 /// - 6: `traces.fold`, the trace's `TraceFold` (`traces.rs`), from which its summary columns
 ///   are written;
-/// - 7: feedback keyed by (project, id): a feedback id is scoped by its project.
-const SCHEMA_VERSION: i64 = 7;
+/// - 7: feedback keyed by (project, id): a feedback id is scoped by its project;
+/// - 8: the folds in a table of their own, `trace_folds`, so that the `traces` rows every list,
+///   count and aggregate reads stay small (`traces.fold` is left empty).
+const SCHEMA_VERSION: i64 = 8;
 
 type Migration = fn(&Connection) -> StoreResult<()>;
 
@@ -51,6 +53,7 @@ const MIGRATIONS: [Migration; (SCHEMA_VERSION - 1) as usize] = [
     add_span_costs,
     add_trace_folds,
     scope_feedback_ids,
+    move_trace_folds,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> StoreResult<()> {
@@ -107,6 +110,25 @@ fn add_trace_folds(conn: &Connection) -> StoreResult<()> {
     if !has_column(conn, "traces", "fold")? {
         conn.execute_batch("ALTER TABLE traces ADD COLUMN fold TEXT")?;
     }
+    Ok(())
+}
+
+/// Each trace's `TraceFold` as JSON, by `traces.id` (`traces.rs`): read by the writer when more
+/// spans of the trace arrive, and for the services and tags of a listed trace.
+const TRACE_FOLDS: &str = "
+    CREATE TABLE IF NOT EXISTS trace_folds (
+        trace INTEGER PRIMARY KEY,
+        fold TEXT NOT NULL
+    );";
+
+/// 7 → 8. Folds move out of the `traces` rows into `trace_folds`.
+fn move_trace_folds(conn: &Connection) -> StoreResult<()> {
+    conn.execute_batch(TRACE_FOLDS)?;
+    conn.execute_batch(
+        "INSERT OR REPLACE INTO trace_folds (trace, fold) \
+         SELECT id, fold FROM traces WHERE fold IS NOT NULL;
+         UPDATE traces SET fold = NULL WHERE fold IS NOT NULL;",
+    )?;
     Ok(())
 }
 
@@ -242,7 +264,7 @@ fn create_schema(conn: &mut Connection) -> StoreResult<()> {
             first_name_start_ns INTEGER NOT NULL,
             -- `SpanType::code` of the root span; NULL until the root arrives.
             root_span_type INTEGER,
-            -- The trace's `TraceFold` as JSON; the columns above are its summary.
+            -- Unused since schema 8 (folds are in `trace_folds`).
             fold TEXT
         );
         CREATE UNIQUE INDEX IF NOT EXISTS traces_by_id ON traces (project, trace_id);
@@ -287,6 +309,7 @@ fn create_schema(conn: &mut Connection) -> StoreResult<()> {
         "#,
     )?;
     tx.execute_batch(FEEDBACK)?;
+    tx.execute_batch(TRACE_FOLDS)?;
     tx.execute_batch(metrics::FEEDBACK_SCORES)?;
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;

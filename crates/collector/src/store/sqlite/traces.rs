@@ -1,7 +1,7 @@
 //! Writing spans and keeping their traces' summaries: a span is one row with its encoded body
-//! (`codec`); a trace is one `traces` row holding its `TraceFold` (`skein_model::trace_fold`)
-//! and the summary columns read out of it; its tags are rows of `trace_tags`, with counts per
-//! value in `tag_values` and per service in `services`.
+//! (`codec`); a trace is one `traces` row with the summary columns read out of its `TraceFold`
+//! (`skein_model::trace_fold`, kept in `trace_folds`); its tags are rows of `trace_tags`, with
+//! counts per value in `tag_values` and per service in `services`.
 //!
 //! Keys are chosen so that writes append: a trace gets an integer id (`traces.id`) when its
 //! first span arrives, and spans and tags are keyed by it (`spans (trace, span_id)`,
@@ -198,7 +198,10 @@ fn read_trace(
     trace_id: &str,
 ) -> StoreResult<Option<StoredTrace>> {
     let row: Option<(i64, Option<String>)> = conn
-        .prepare_cached("SELECT id, fold FROM traces WHERE project = ?1 AND trace_id = ?2")?
+        .prepare_cached(
+            "SELECT t.id, f.fold FROM traces t LEFT JOIN trace_folds f ON f.trace = t.id \
+             WHERE t.project = ?1 AND t.trace_id = ?2",
+        )?
         .query_row(params![project, trace_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     Ok(row.map(|(id, fold)| StoredTrace {
@@ -254,14 +257,14 @@ pub(super) fn write_trace(
     conn.prepare_cached(
         "INSERT INTO traces (project, trace_id, root_name, root_span_id, start_ns, end_ns, \
          duration_ns, span_count, error_count, status, services, tags, session_id, user_id, \
-         input_tokens, output_tokens, cost, first_name_start_ns, id, root_span_type, fold) \
+         input_tokens, output_tokens, cost, first_name_start_ns, id, root_span_type) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, \
-         ?19, ?20, ?21) \
+         ?19, ?20) \
          ON CONFLICT (id) DO UPDATE SET project = ?1, trace_id = ?2, root_name = ?3, \
          root_span_id = ?4, start_ns = ?5, end_ns = ?6, duration_ns = ?7, span_count = ?8, \
          error_count = ?9, status = ?10, services = ?11, tags = ?12, session_id = ?13, \
          user_id = ?14, input_tokens = ?15, output_tokens = ?16, cost = ?17, \
-         first_name_start_ns = ?18, root_span_type = ?20, fold = ?21",
+         first_name_start_ns = ?18, root_span_type = ?20",
     )?
     .execute(params![
         project,
@@ -286,8 +289,9 @@ pub(super) fn write_trace(
         fold.first_name.as_ref().map_or(0, |f| f.rank.1),
         id,
         t.root_span_type.map(SpanType::code),
-        to_json(fold),
     ])?;
+    conn.prepare_cached("INSERT OR REPLACE INTO trace_folds (trace, fold) VALUES (?1, ?2)")?
+        .execute(params![id, to_json(fold)])?;
 
     let mut set_tag = conn.prepare_cached(
         "INSERT OR REPLACE INTO trace_tags (trace, key, value, project) VALUES (?1, ?2, ?3, ?4)",
