@@ -5,6 +5,9 @@
 
 mod common;
 
+#[path = "../src/store/sqlite/test_files.rs"]
+mod test_files;
+
 use std::process::Command;
 
 use common::{client, Collector};
@@ -744,16 +747,14 @@ async fn key_ids_reveal_nothing_and_keys_from_before_keep_working() {
     let old_secret = format!("skein_{random}");
     let old_id = format!("key_{}", &random[..12]);
     {
-        let conn = rusqlite::Connection::open(dir.path().join("skein.db")).unwrap();
-        conn.execute(
+        let hash = skein_collector::store::keys::hash_secret(&old_secret);
+        test_files::execute(
+            &dir.path().join("skein.db"),
             "INSERT INTO api_keys (id, project, label, secret_sha256, created_ms) \
              VALUES (?1, 'team-a', 'old', ?2, 0)",
-            rusqlite::params![
-                old_id,
-                skein_collector::store::keys::hash_secret(&old_secret)
-            ],
+            &[old_id.as_str(), hash.as_str()],
         )
-        .unwrap();
+        .expect("insert a key the old way");
     }
     let listed = skein(dir.path(), &["key", "list"]);
     assert_eq!(listed.lines().count(), 4, "{listed}");

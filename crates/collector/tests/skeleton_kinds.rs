@@ -4,6 +4,9 @@
 
 mod common;
 
+#[path = "../src/store/sqlite/test_files.rs"]
+mod test_files;
+
 use std::time::Duration;
 
 use common::{client, get_json, Collector};
@@ -104,14 +107,11 @@ async fn a_database_from_before_kinds_is_upgraded_in_place() {
     let dir = collector.kill();
 
     // Put the database back to schema 1: spans without a kind column.
-    {
-        let db = rusqlite::Connection::open(dir.path().join("skein.db")).expect("open db");
-        db.execute_batch(
-            "ALTER TABLE spans DROP COLUMN kind; ALTER TABLE spans DROP COLUMN cost;
-             PRAGMA user_version = 1;",
-        )
-        .expect("downgrade");
-    }
+    test_files::execute_batch(
+        &dir.path().join("skein.db"),
+        "ALTER TABLE spans DROP COLUMN kind; ALTER TABLE spans DROP COLUMN cost;
+         PRAGMA user_version = 1;",
+    );
 
     let collector = Collector::start_in(dir, &[]);
     // Spans stored before the upgrade have no known kind: read as internal (1).

@@ -5,6 +5,9 @@
 
 mod common;
 
+#[path = "../src/store/sqlite/test_files.rs"]
+mod test_files;
+
 use common::{client, get_json, wait_for_traces, Collector};
 use serde_json::{json, Value};
 
@@ -201,8 +204,8 @@ async fn a_trace_summary_names_its_root_span_type() {
 /// (`user_version` 1): `trace_tags` without `project` and without `trace_tags_by_value`, no
 /// `spans.kind`, no `traces.root_span_type`, feedback that names no trace.
 fn downgrade_to_first_layout(db: &std::path::Path) {
-    let conn = rusqlite::Connection::open(db).unwrap();
-    conn.execute_batch(
+    test_files::execute_batch(
+        db,
         "DROP INDEX trace_tags_by_value;
          CREATE TABLE old_trace_tags (
              trace INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
@@ -216,8 +219,7 @@ fn downgrade_to_first_layout(db: &std::path::Path) {
          DROP INDEX feedback_waiting;
          UPDATE feedback SET trace_id = NULL;
          PRAGMA user_version = 1;",
-    )
-    .unwrap();
+    );
 }
 
 #[tokio::test]
@@ -243,25 +245,20 @@ async fn a_database_in_the_first_layout_upgrades_in_place() {
     .await;
     let dir = collector.kill();
     let db = dir.path().join("skein.db");
-    let user_version = |db: &std::path::Path| -> i64 {
-        rusqlite::Connection::open(db)
-            .unwrap()
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .unwrap()
-    };
+    let user_version =
+        |db: &std::path::Path| -> i64 { test_files::query_i64(db, "PRAGMA user_version") };
     // What this version creates is its latest layout, which the upgrade must reach.
     let latest = user_version(&db);
     assert!(latest >= 3, "{latest}");
     downgrade_to_first_layout(&db);
     {
         // The old layout for real: an insert as this version writes it fails.
-        let conn = rusqlite::Connection::open(&db).unwrap();
-        let err = conn
-            .execute(
-                "INSERT INTO trace_tags (trace, key, value, project) VALUES (1, 'k', 'v', 'p')",
-                [],
-            )
-            .unwrap_err();
+        let err = test_files::execute(
+            &db,
+            "INSERT INTO trace_tags (trace, key, value, project) VALUES (1, 'k', 'v', 'p')",
+            &[],
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("project"), "{err}");
     }
 
@@ -300,14 +297,10 @@ async fn a_database_in_the_first_layout_upgrades_in_place() {
     let dir = collector.kill();
 
     assert_eq!(user_version(&dir.path().join("skein.db")), latest);
-    let conn = rusqlite::Connection::open(dir.path().join("skein.db")).unwrap();
-    let tagged: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM trace_tags WHERE project = 'default'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let tagged = test_files::query_i64(
+        &dir.path().join("skein.db"),
+        "SELECT count(*) FROM trace_tags WHERE project = 'default'",
+    );
     assert_eq!(tagged, 2, "each trace's env tag, with its project");
 }
 
@@ -329,10 +322,9 @@ async fn feedback_keyed_by_id_alone_upgrades_to_ids_scoped_by_project() {
     .await;
     let dir = collector.kill();
     let db = dir.path().join("skein.db");
-    {
-        let conn = rusqlite::Connection::open(&db).unwrap();
-        conn.execute_batch(
-            "CREATE TABLE old_feedback (
+    test_files::execute_batch(
+        &db,
+        "CREATE TABLE old_feedback (
                  id TEXT PRIMARY KEY, project TEXT NOT NULL, run_id TEXT NOT NULL, trace_id TEXT,
                  key TEXT NOT NULL, score REAL, value TEXT, comment TEXT, correction TEXT,
                  source TEXT NOT NULL, created_ms INTEGER NOT NULL, modified_ms INTEGER NOT NULL);
@@ -345,9 +337,7 @@ async fn feedback_keyed_by_id_alone_upgrades_to_ids_scoped_by_project() {
              CREATE INDEX feedback_by_key ON feedback (project, key, created_ms);
              CREATE INDEX feedback_waiting ON feedback (project, run_id) WHERE trace_id IS NULL;
              PRAGMA user_version = 6;",
-        )
-        .unwrap();
-    }
+    );
 
     let collector = Collector::start_in(dir, &[]);
     let listed = feedback_of_trace(&collector, TRACE).await;
@@ -373,23 +363,14 @@ async fn feedback_keyed_by_id_alone_upgrades_to_ids_scoped_by_project() {
         "{listed:?}"
     );
     let dir = collector.kill();
-    let conn = rusqlite::Connection::open(dir.path().join("skein.db")).unwrap();
-    let version: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(version, 7);
-    let triggers: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'feedback'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let db = dir.path().join("skein.db");
+    // Upgraded all the way (7 scoped the ids; later versions leave feedback as it is).
+    assert!(test_files::query_i64(&db, "PRAGMA user_version") >= 7);
+    let triggers = test_files::query_i64(
+        &db,
+        "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'feedback'",
+    );
     assert_eq!(triggers, 4, "the score rollup's triggers");
-    let rows: i64 = conn
-        .query_row("SELECT count(*) FROM feedback WHERE id = 'f-1'", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
+    let rows = test_files::query_i64(&db, "SELECT count(*) FROM feedback WHERE id = 'f-1'");
     assert_eq!(rows, 2);
 }
