@@ -25,6 +25,7 @@ async fn collector_with(
         max_queued_spans: 200_000,
         max_inflight_bytes: 1 << 30,
         allowed_hosts: Vec::new(),
+        retention_days: None,
     })
     .await
     .unwrap()

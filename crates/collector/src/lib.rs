@@ -110,6 +110,9 @@ pub struct ServeConfig {
     pub max_inflight_bytes: usize,
     /// Host names answered without keys besides localhost and IP addresses (`browser`).
     pub allowed_hosts: Vec<String>,
+    /// Traces that started longer ago than this many days are removed (checked hourly);
+    /// none: kept for good.
+    pub retention_days: Option<u32>,
 }
 
 /// A running collector: its bound addresses, until `shutdown` or drop of the runtime.
@@ -214,12 +217,34 @@ pub async fn start(config: &ServeConfig) -> Result<Running, StartError> {
                 .await
         }));
     }
+    if let Some(days) = config.retention_days {
+        tokio::spawn(expire_old_traces(store.clone(), days));
+    }
     Ok(Running {
         http_addr,
         otlp_addr,
         store,
         tasks,
     })
+}
+
+/// `--retention-days`: a minute after start, then every hour, removes the traces that started
+/// more than `days` ago.
+async fn expire_old_traces(store: Arc<dyn Store>, days: u32) {
+    const EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+    tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+    loop {
+        let now_ns = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as i64);
+        let cutoff = now_ns.saturating_sub(i64::from(days) * 86_400 * 1_000_000_000);
+        match store.expire_before(cutoff).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(traces = n, days, "removed traces past the retention"),
+            Err(e) => tracing::warn!(error = %e, "removing traces past the retention failed"),
+        }
+        tokio::time::sleep(EVERY).await;
+    }
 }
 
 async fn shutdown_signal() {

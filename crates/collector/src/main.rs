@@ -145,6 +145,10 @@ enum Command {
         /// IP addresses (a defence against DNS rebinding); these names too (comma-separated).
         #[arg(long, env = "SKEIN_ALLOWED_HOSTS", value_delimiter = ',')]
         allowed_hosts: Vec<String>,
+        /// Remove traces that started more than this many days ago (checked hourly, on either
+        /// engine); without it, traces are kept for good.
+        #[arg(long, env = "SKEIN_RETENTION_DAYS")]
+        retention_days: Option<u32>,
     },
     /// Projects: each API key reads and writes one.
     Project {
@@ -256,6 +260,7 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             max_inflight_bytes,
             allow_open,
             allowed_hosts,
+            retention_days,
         } => {
             let max_inflight_bytes = match max_inflight_bytes {
                 Some(n) if n < max_request_bytes => {
@@ -296,6 +301,7 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
                     .map(|h| h.trim().to_string())
                     .filter(|h| !h.is_empty())
                     .collect(),
+                retention_days,
             };
             let has_keys = config.store.keys().await?.key_table().await?.required;
             let exposed: Vec<SocketAddr> = [Some(config.http_addr), config.otlp_addr]

@@ -94,6 +94,12 @@ pub trait SpanStore: Send + Sync + 'static {
 
     /// Every span of a trace, in full, in the order they first arrived.
     async fn trace_spans(&self, project: &str, trace_id: &str) -> StoreResult<Vec<Span>>;
+
+    /// Removes every trace (of any project) that started before `cutoff_ns` (Unix ns), with
+    /// its spans and feedback (`--retention-days`); how many traces, as far as the engine can
+    /// tell. An engine may finish the removal in the background (ClickHouse's mutations):
+    /// readers stop seeing the traces when it has.
+    async fn expire_before(&self, cutoff_ns: i64) -> StoreResult<u64>;
 }
 
 #[async_trait]

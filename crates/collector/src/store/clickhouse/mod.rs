@@ -9,6 +9,7 @@
 //!   spans; `feedback`, `keys`, `metrics`, `journeys` (sessions, users, service graph).
 
 mod client;
+mod expire;
 mod feedback;
 mod journeys;
 mod keys;
@@ -157,6 +158,10 @@ impl SpanStore for ClickhouseStore {
 
     async fn trace_spans(&self, project: &str, trace_id: &str) -> StoreResult<Vec<Span>> {
         self.all_spans(project, trace_id).await
+    }
+
+    async fn expire_before(&self, cutoff_ns: i64) -> StoreResult<u64> {
+        self.expire(cutoff_ns).await
     }
 }
 

@@ -121,6 +121,20 @@ impl Layout {
         format!("{}.{}", ident(&self.database), name)
     }
 
+    /// The statement head that changes a table's rows where they are stored (`ALTER TABLE`
+    /// on the table itself, or on every replica's local table of a cluster).
+    pub fn alter(&self, name: &str) -> String {
+        match &self.cluster {
+            Some(_) => format!(
+                "ALTER TABLE {}.{}_local{}",
+                ident(&self.database),
+                name,
+                self.on_cluster()
+            ),
+            None => format!("ALTER TABLE {}", self.table(name)),
+        }
+    }
+
     fn create(&self, t: &Table) -> Vec<String> {
         let db = ident(&self.database);
         let on = self.on_cluster();

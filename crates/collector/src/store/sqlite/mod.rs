@@ -41,6 +41,7 @@ mod catalog;
 mod checkpointer;
 mod codec;
 mod error;
+mod expire;
 mod feedback;
 mod keys;
 mod list;
@@ -317,6 +318,21 @@ impl SpanStore for SqliteStore {
         let (project, trace_id) = (project.to_string(), trace_id.to_string());
         self.read(move |c| reads::trace_spans(c, &project, &trace_id))
             .await
+    }
+
+    async fn expire_before(&self, cutoff_ns: i64) -> StoreResult<u64> {
+        let mut removed = 0;
+        loop {
+            match self.submit(WriteOp::Expire(cutoff_ns)).await? {
+                WriteReply::Expired(n) => {
+                    removed += n;
+                    if n < expire::TRACES_PER_JOB as u64 {
+                        return Ok(removed);
+                    }
+                }
+                _ => return Err(unexpected_reply()),
+            }
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::checkpointer;
 use super::codec::{CurrentDict, SpanRow};
-use super::{feedback, pieces, schema, traces};
+use super::{expire, feedback, pieces, schema, traces};
 use crate::store::{StoreResult, WriteOutcome};
 
 pub(super) enum WriteOp {
@@ -21,6 +21,8 @@ pub(super) enum WriteOp {
     Pieces(Vec<Span>),
     CreateFeedback(String, NewFeedback),
     ImportFeedback(Feedback),
+    /// Removes traces that started before this time (ns), a bounded number at a time.
+    Expire(i64),
     UpdateFeedback(String, String, FeedbackUpdate),
     DeleteFeedback(String, String),
 }
@@ -31,6 +33,8 @@ pub(super) enum WriteReply {
     Spans(WriteOutcome),
     Feedback(Option<Feedback>),
     Deleted(bool),
+    /// Traces removed.
+    Expired(u64),
 }
 
 pub(super) struct WriteJob {
@@ -139,6 +143,7 @@ fn apply(
             feedback::insert(conn, project, new).map(|f| WriteReply::Feedback(Some(f)))
         }
         WriteOp::ImportFeedback(f) => feedback::write(conn, f).map(|()| WriteReply::Deleted(false)),
+        WriteOp::Expire(cutoff) => expire::expire(conn, *cutoff).map(WriteReply::Expired),
         WriteOp::UpdateFeedback(project, id, update) => {
             feedback::update(conn, project, id, update).map(WriteReply::Feedback)
         }

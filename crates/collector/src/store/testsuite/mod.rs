@@ -34,6 +34,7 @@ macro_rules! for_each_suite_test {
             traces::projects_see_only_their_own_traces,
             traces::skeleton_span_and_search_read_what_was_written,
             traces::catalog_counts_services_tags_and_projects,
+            traces::traces_older_than_the_retention_leave_with_all_they_hold,
             traces::project_names_are_every_project_with_traces,
             pieces::post_then_patch_reads_as_one_span,
             pieces::a_replaced_piece_keeps_every_count_exact,

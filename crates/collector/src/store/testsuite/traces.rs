@@ -434,3 +434,99 @@ pub async fn project_names_are_every_project_with_traces(store: Arc<dyn Store>) 
         .collect();
     assert_eq!(listed, want, "the same projects as `projects` lists");
 }
+
+pub async fn traces_older_than_the_retention_leave_with_all_they_hold(store: Arc<dyn Store>) {
+    let day_ms: i64 = 86_400_000;
+    // An old trace (10 days before the others) with tags, an error, a LangSmith-style piece
+    // and feedback; a recent one beside it.
+    let mut old_root = span("a", "1", None, -10 * day_ms);
+    old_root.tags.insert("env".into(), "old".into());
+    old_root.service = "gateway".into();
+    let mut old_child = span("a", "2", Some("1"), -10 * day_ms + 1);
+    old_child.status = SpanStatus::Error;
+    old_child.service = "llm".into();
+    let mut new_root = span("b", "1", None, 0);
+    new_root.tags.insert("env".into(), "new".into());
+    new_root.service = "gateway".into();
+    store
+        .write_spans(vec![old_root.clone(), old_child, new_root.clone()])
+        .await
+        .unwrap();
+    let mut old_run = span("c", "3", None, -10 * day_ms);
+    old_run.trace_id = old_root.trace_id.clone();
+    store
+        .write_span_pieces(vec![old_run.clone()])
+        .await
+        .unwrap();
+    let feedback = skein_model::NewFeedback {
+        run_id: old_root.span_id.clone(),
+        trace_id: Some(old_root.trace_id.clone()),
+        key: "k".into(),
+        score: Some(1.0),
+        ..skein_model::NewFeedback::default()
+    };
+    store.create_feedback("p", feedback).await.unwrap();
+
+    let removed = store
+        .expire_before(base_ns() - day_ms * 1_000_000)
+        .await
+        .unwrap();
+    assert_eq!(removed, 1);
+    // An engine may finish in the background: wait (a bounded while) for readers to agree.
+    let mut page = store
+        .list_traces("p", &TraceQuery::default())
+        .await
+        .unwrap();
+    for _ in 0..100 {
+        if page.total == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        page = store
+            .list_traces("p", &TraceQuery::default())
+            .await
+            .unwrap();
+    }
+    assert_eq!(page.total, 1, "{page:?}");
+    assert_eq!(page.traces[0].trace_id, new_root.trace_id);
+    assert!(store
+        .trace("p", &old_root.trace_id)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .trace_spans("p", &old_root.trace_id)
+        .await
+        .unwrap()
+        .is_empty());
+    let by_trace = crate::store::FeedbackFilter {
+        trace_id: Some(old_root.trace_id.clone()),
+        ..crate::store::FeedbackFilter::default()
+    };
+    assert!(store.list_feedback("p", by_trace).await.unwrap().is_empty());
+    let services: Vec<(String, u64, u64)> = store
+        .services("p")
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|s| s.span_count > 0)
+        .map(|s| (s.name, s.span_count, s.error_count))
+        .collect();
+    assert_eq!(services, vec![("gateway".to_string(), 1, 0)]);
+    let values: Vec<(String, u64)> = store
+        .tag_values("p", "env", None, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|v| (v.value, v.trace_count))
+        .collect();
+    assert_eq!(values, vec![("new".to_string(), 1)]);
+    // Nothing left to remove.
+    assert_eq!(
+        store
+            .expire_before(base_ns() - day_ms * 1_000_000)
+            .await
+            .unwrap(),
+        0
+    );
+}
