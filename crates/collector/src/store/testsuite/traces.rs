@@ -472,13 +472,33 @@ pub async fn traces_older_than_the_retention_leave_with_all_they_hold(store: Arc
         .await
         .unwrap();
     assert_eq!(removed, 1);
-    // An engine may finish in the background: wait (a bounded while) for readers to agree.
+    // An engine may finish in the background: wait (a bounded while) until every reader agrees.
+    let by_trace = crate::store::FeedbackFilter {
+        trace_id: Some(old_root.trace_id.clone()),
+        ..crate::store::FeedbackFilter::default()
+    };
     let mut page = store
         .list_traces("p", &TraceQuery::default())
         .await
         .unwrap();
     for _ in 0..100 {
-        if page.total == 1 {
+        let gone = page.total == 1
+            && store
+                .trace_spans("p", &old_root.trace_id)
+                .await
+                .unwrap()
+                .is_empty()
+            && store
+                .list_feedback("p", by_trace.clone())
+                .await
+                .unwrap()
+                .is_empty()
+            && store
+                .pieced_spans(Some("p"), &old_run.span_id, 10)
+                .await
+                .unwrap()
+                .is_empty();
+        if gone {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -499,11 +519,12 @@ pub async fn traces_older_than_the_retention_leave_with_all_they_hold(store: Arc
         .await
         .unwrap()
         .is_empty());
-    let by_trace = crate::store::FeedbackFilter {
-        trace_id: Some(old_root.trace_id.clone()),
-        ..crate::store::FeedbackFilter::default()
-    };
     assert!(store.list_feedback("p", by_trace).await.unwrap().is_empty());
+    assert!(store
+        .pieced_spans(Some("p"), &old_run.span_id, 10)
+        .await
+        .unwrap()
+        .is_empty());
     let services: Vec<(String, u64, u64)> = store
         .services("p")
         .await
