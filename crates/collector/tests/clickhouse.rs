@@ -44,6 +44,38 @@ fn last_json_line(output: std::process::Output) -> Value {
     serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
 }
 
+/// The OpenTelemetry Python SDK sends the seed's agents (session `session`) through
+/// `collector`; the trace id.
+fn send_otel_seed(collector: &Collector, session: &str) -> String {
+    let answer = last_json_line(
+        python("seed_agents.py")
+            .arg(session)
+            .env("OTEL_EXPORTER_OTLP_ENDPOINT", &collector.otlp_base)
+            .output()
+            .expect("run python"),
+    );
+    answer["trace_id"].as_str().expect("trace id").to_string()
+}
+
+/// The LangSmith SDK sends its `@traceable` run and feedback to `project` through `collector`;
+/// the trace id (32 hex digits).
+fn send_langsmith_seed(collector: &Collector, project: &str) -> String {
+    let answer = last_json_line(
+        python("langsmith_agents.py")
+            .arg("seed")
+            .env("LANGSMITH_ENDPOINT", collector.url("/api/langsmith"))
+            .env("LANGSMITH_API_KEY", "test-key")
+            .env("LANGSMITH_TRACING", "true")
+            .env("LANGSMITH_PROJECT", project)
+            .output()
+            .expect("run python"),
+    );
+    answer["trace_id"]
+        .as_str()
+        .expect("trace id")
+        .replace('-', "")
+}
+
 /// The trace as `collector` shows it, once it has `spans` spans.
 async fn trace_with(collector: &Collector, project: &str, trace: &str, spans: u64) -> Value {
     let url = collector.url(&format!("/api/v1/traces/{trace}?project={project}"));
@@ -92,30 +124,9 @@ async fn two_collectors_on_one_database_answer_alike() {
         "{health}"
     );
 
-    // The OpenTelemetry Python SDK sends the seed's agents through A.
-    let otel = last_json_line(
-        python("seed_agents.py")
-            .arg("session-ch")
-            .env("OTEL_EXPORTER_OTLP_ENDPOINT", &a.otlp_base)
-            .output()
-            .expect("run python"),
-    );
-    let otel_trace = otel["trace_id"].as_str().expect("trace id").to_string();
-    // The LangSmith SDK sends its @traceable run and feedback through B.
-    let langsmith = last_json_line(
-        python("langsmith_agents.py")
-            .arg("seed")
-            .env("LANGSMITH_ENDPOINT", b.url("/api/langsmith"))
-            .env("LANGSMITH_API_KEY", "test-key")
-            .env("LANGSMITH_TRACING", "true")
-            .env("LANGSMITH_PROJECT", "ls-team")
-            .output()
-            .expect("run python"),
-    );
-    let ls_trace = langsmith["trace_id"]
-        .as_str()
-        .expect("trace id")
-        .replace('-', "");
+    // The OpenTelemetry Python SDK's seed through A, the LangSmith SDK's through B.
+    let otel_trace = send_otel_seed(&a, "session-ch");
+    let ls_trace = send_langsmith_seed(&b, "ls-team");
 
     for (project, trace) in [("default", &otel_trace), ("ls-team", &ls_trace)] {
         let via_a = trace_with(&a, project, trace, 7).await;
@@ -200,28 +211,8 @@ async fn two_collectors_on_one_database_answer_alike() {
 async fn migrate_moves_a_sqlite_store_into_clickhouse() {
     // A SQLite store with what the SDKs send, feedback, a project and a key.
     let sqlite = Collector::start();
-    let otel = last_json_line(
-        python("seed_agents.py")
-            .arg("session-migrate")
-            .env("OTEL_EXPORTER_OTLP_ENDPOINT", &sqlite.otlp_base)
-            .output()
-            .expect("run python"),
-    );
-    let otel_trace = otel["trace_id"].as_str().expect("trace id").to_string();
-    let langsmith = last_json_line(
-        python("langsmith_agents.py")
-            .arg("seed")
-            .env("LANGSMITH_ENDPOINT", sqlite.url("/api/langsmith"))
-            .env("LANGSMITH_API_KEY", "test-key")
-            .env("LANGSMITH_TRACING", "true")
-            .env("LANGSMITH_PROJECT", "ls-team")
-            .output()
-            .expect("run python"),
-    );
-    let ls_trace = langsmith["trace_id"]
-        .as_str()
-        .expect("trace id")
-        .replace('-', "");
+    let otel_trace = send_otel_seed(&sqlite, "session-migrate");
+    let ls_trace = send_langsmith_seed(&sqlite, "ls-team");
     trace_with(&sqlite, "default", &otel_trace, 7).await;
     trace_with(&sqlite, "ls-team", &ls_trace, 7).await;
     let before: Vec<Value> = {

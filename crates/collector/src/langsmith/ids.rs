@@ -17,7 +17,7 @@
 //! Spans that did not come from LangSmith (OTLP) have no run UUID; they are shown to the SDK
 //! with a synthetic one, sixteen zero hex digits followed by the span id. Such runs are listed
 //! with their project or trace (`list_runs`), but not read by id: finding a span by its id
-//! alone would cost every OTLP write an index (see `Store::find_spans`).
+//! alone would cost every OTLP write an index (see `SpanStore::pieced_spans`).
 
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
