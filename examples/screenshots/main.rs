@@ -18,6 +18,7 @@ mod common;
 mod keys;
 mod pages;
 mod sessions;
+mod shots;
 mod timing;
 mod trace;
 

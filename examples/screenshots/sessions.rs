@@ -6,27 +6,9 @@ use std::time::Duration;
 use crate::common::{eventually, texts, Browser, Collector};
 use thirtyfour::prelude::*;
 
+use crate::shots::{set_theme, shot};
+
 const WAIT: Duration = Duration::from_secs(30);
-
-async fn set_theme(driver: &WebDriver, theme: &str) {
-    driver
-        .execute(
-            &format!(
-                "localStorage.setItem('skein-theme', '{theme}'); \
-                 document.documentElement.dataset.theme = '{theme}';"
-            ),
-            vec![],
-        )
-        .await
-        .unwrap();
-}
-
-async fn shot(driver: &WebDriver, dir: &Path, name: &str) {
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    let path = dir.join(format!("{name}.png"));
-    driver.screenshot(&path).await.unwrap();
-    eprintln!("screenshot: {}", path.display());
-}
 
 async fn wait_for(driver: &WebDriver, css: &str) {
     eventually(WAIT, css, || async {

@@ -8,25 +8,9 @@ use crate::common::{eventually, js, texts, Browser, Collector};
 use serde_json::{json, Value};
 use thirtyfour::prelude::*;
 
+use crate::shots::{set_theme, shot};
+
 const WAIT: Duration = Duration::from_secs(30);
-
-async fn set_theme(driver: &WebDriver, theme: &str) {
-    js(
-        driver,
-        &format!(
-            "localStorage.setItem('skein-theme', '{theme}'); \
-             document.documentElement.dataset.theme = '{theme}'; return 0"
-        ),
-    )
-    .await;
-}
-
-async fn shot(driver: &WebDriver, dir: &Path, name: &str) {
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    let path = dir.join(format!("{name}.png"));
-    driver.screenshot(&path).await.unwrap();
-    eprintln!("screenshot: {}", path.display());
-}
 
 async fn open(driver: &WebDriver, url: String) {
     driver.goto(url).await.unwrap();
