@@ -1,6 +1,7 @@
 //! The dashboard's URLs. The page URL is the state: the project and every list filter live
 //! in the query string, so reload, back/forward and shared links restore the view.
-//! `TraceQuery`'s codec is the one used for both the page URL and the API call.
+//! `TraceQuery`'s codec is the one used for both the page URL and the API call. Every URL the
+//! dashboard builds, page or API, is built here.
 
 use skein_model::query::{encode_pairs, parse_query_string, percent_encode};
 use skein_model::{TraceQuery, DEFAULT_PROJECT};
@@ -46,10 +47,63 @@ pub fn list_href(project: &str, query: &TraceQuery) -> String {
 
 /// One trace's page.
 pub fn trace_href(project: &str, trace_id: &str) -> String {
+    trace_span_href(project, trace_id, None, true)
+}
+
+/// One trace's page with a span selected (or none), and the clock-skew adjustment's state.
+pub fn trace_span_href(project: &str, trace_id: &str, span: Option<&str>, skew: bool) -> String {
+    let span = span
+        .map(|s| encode_pairs([("span", s)]))
+        .unwrap_or_default();
+    let skew = if skew { "" } else { "skew=off" };
     join(
         &format!("/traces/{}", percent_encode(trace_id)),
-        &[project_prefix(project)],
+        &[project_prefix(project), span, skew.to_string()],
     )
+}
+
+/// The span named by the trace page's URL (`?span=`).
+pub fn span_param(search: &str) -> Option<String> {
+    parse_query_string(search)
+        .into_iter()
+        .find(|(k, v)| k == "span" && !v.trim().is_empty())
+        .map(|(_, v)| v.trim().to_ascii_lowercase())
+}
+
+/// The clock-skew adjustment is on unless the trace page's URL says `skew=off`.
+pub fn skew_param(search: &str) -> bool {
+    !parse_query_string(search)
+        .into_iter()
+        .any(|(k, v)| k == "skew" && v.trim().eq_ignore_ascii_case("off"))
+}
+
+/// `path?project=…&query` for any page, leaving out what is empty (and the default project).
+pub fn page(path: &str, project: &str, query: &str) -> String {
+    join(path, &[project_prefix(project), query.to_string()])
+}
+
+pub fn sessions(project: &str) -> String {
+    page("/sessions", project, "")
+}
+
+pub fn session(project: &str, session_id: &str) -> String {
+    page(
+        &format!("/sessions/{}", percent_encode(session_id)),
+        project,
+        "",
+    )
+}
+
+pub fn users(project: &str) -> String {
+    page("/users", project, "")
+}
+
+pub fn user(project: &str, user_id: &str) -> String {
+    page(&format!("/users/{}", percent_encode(user_id)), project, "")
+}
+
+pub fn services(project: &str) -> String {
+    page("/services", project, "")
 }
 
 /// True when the query narrows the list (anything but order and paging).
@@ -148,6 +202,12 @@ mod tests {
         assert_eq!(project_of("?project=&tag=a=b"), "default");
         assert_eq!(trace_href("p1", "ab12"), "/traces/ab12?project=p1");
         assert_eq!(trace_href("default", "ab12"), "/traces/ab12");
+        assert_eq!(
+            trace_span_href("p1", "ab12", Some("c d"), false),
+            "/traces/ab12?project=p1&span=c%20d&skew=off"
+        );
+        assert_eq!(session("default", "s/1"), "/sessions/s%2F1");
+        assert_eq!(user("p1", "u 1"), "/users/u%201?project=p1");
     }
 
     #[test]

@@ -8,9 +8,9 @@ use leptos_router::NavigateOptions;
 use skein_model::sessions::{RecentRange, Scope, SessionSort};
 use skein_model::TagFilter;
 
-use super::hrefs;
 use super::icons::CloseIcon;
 use super::tag_picker::AddTagFilter;
+use crate::links;
 
 #[component]
 pub fn ScopeBar(
@@ -28,7 +28,7 @@ pub fn ScopeBar(
     let navigate = use_navigate();
     let set_scope = move |s: Scope| {
         navigate(
-            &hrefs::page(
+            &links::page(
                 path,
                 &project.get_untracked(),
                 &s.to_query_string(default_range),

@@ -400,7 +400,7 @@ fn Chart(
             // For the browser benchmark: after the frame that shows this chart.
             request_animation_frame(|| {
                 set_timeout(
-                    || super::trace::perf::mark("skein:metrics-painted"),
+                    || crate::perf::mark("skein:metrics-painted"),
                     std::time::Duration::ZERO,
                 )
             });

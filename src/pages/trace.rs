@@ -8,9 +8,20 @@
 //! `skein:trace-fetch`, `skein:trace-build`, `skein:trace-load`; for a span's detail
 //! `skein:span-fetch`.
 
+mod critical;
 mod detail;
 mod explorer;
+mod find;
 mod header;
+mod keyboard;
+mod minimap;
+mod row;
+mod row_timing;
+mod rows;
+mod ruler;
+mod state;
+mod timeline;
+mod toolbar;
 
 use std::sync::Arc;
 
@@ -18,9 +29,8 @@ use leptos::either::EitherOf4;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_location, use_params_map};
-use skein_model::query::{parse_query_string, percent_encode};
 use skein_model::tree::TraceTree;
-use skein_model::{TraceSkeleton, DEFAULT_PROJECT};
+use skein_model::TraceSkeleton;
 
 use super::traces::RETRY;
 use crate::api::{self, ApiError};
@@ -29,6 +39,7 @@ use crate::components::error_banner::ErrorBanner;
 use crate::components::feedback::TraceFeedback;
 use crate::components::icons::ArrowLeftIcon;
 use crate::links;
+use crate::perf;
 
 use explorer::Explorer;
 use header::TraceHeader;
@@ -46,69 +57,6 @@ enum State {
     /// With the load's generation: a new trace is a new view.
     Ready(u64, Loaded),
     Failed(ApiError),
-}
-
-/// Performance API marks and measures, for benchmarks (`performance.getEntriesByName`).
-pub mod perf {
-    fn performance() -> Option<web_sys::Performance> {
-        web_sys::window()?.performance()
-    }
-
-    /// Marks `name`, replacing an earlier mark of the same name.
-    pub fn mark(name: &str) {
-        if let Some(p) = performance() {
-            p.clear_marks_with_mark_name(name);
-            let _ = p.mark(name);
-        }
-    }
-
-    /// Measures from mark `start` to mark `end` as `name`.
-    pub fn measure(name: &str, start: &str, end: &str) {
-        if let Some(p) = performance() {
-            p.clear_measures_with_measure_name(name);
-            let _ = p.measure_with_start_mark_and_end_mark(name, start, end);
-        }
-    }
-}
-
-/// The span named by the page URL (`?span=`).
-pub fn span_param(search: &str) -> Option<String> {
-    parse_query_string(search)
-        .into_iter()
-        .find(|(k, v)| k == "span" && !v.trim().is_empty())
-        .map(|(_, v)| v.trim().to_ascii_lowercase())
-}
-
-/// The clock-skew adjustment is on unless the URL says `skew=off`.
-pub fn skew_param(search: &str) -> bool {
-    !parse_query_string(search)
-        .into_iter()
-        .any(|(k, v)| k == "skew" && v.trim().eq_ignore_ascii_case("off"))
-}
-
-/// The trace page's URL with a span selected (or none), and the skew adjustment's state.
-pub fn trace_span_href(project: &str, trace_id: &str, span: Option<&str>, skew: bool) -> String {
-    let mut href = links::trace_href(project, trace_id);
-    if let Some(span) = span {
-        href.push(if href.contains('?') { '&' } else { '?' });
-        href.push_str("span=");
-        href.push_str(&percent_encode(span));
-    }
-    if !skew {
-        href.push(if href.contains('?') { '&' } else { '?' });
-        href.push_str("skew=off");
-    }
-    href
-}
-
-/// `/sessions/{id}` or `/users/{id}` in the current project.
-pub fn entity_href(kind: &str, project: &str, id: &str) -> String {
-    let mut href = format!("/{kind}/{}", percent_encode(id));
-    if project != DEFAULT_PROJECT && !project.is_empty() {
-        href.push_str("?project=");
-        href.push_str(&percent_encode(project));
-    }
-    href
 }
 
 fn load(
@@ -171,8 +119,8 @@ pub fn TracePage() -> impl IntoView {
     let location = use_location();
     let trace_id = Memo::new(move |_| params.read().get("trace_id").unwrap_or_default());
     let project = Memo::new(move |_| links::project_of(&location.search.get()));
-    let span_in_url = Memo::new(move |_| span_param(&location.search.get()));
-    let skew_in_url = Memo::new(move |_| skew_param(&location.search.get()));
+    let span_in_url = Memo::new(move |_| links::span_param(&location.search.get()));
+    let skew_in_url = Memo::new(move |_| links::skew_param(&location.search.get()));
     let state = RwSignal::new(State::Loading);
     let generation = StoredValue::new(0u64);
 

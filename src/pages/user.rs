@@ -9,7 +9,6 @@ use skein_model::sessions::{headline_feedback_key, SessionQuery, SessionSummary,
 use crate::api;
 use crate::components::empty_state::EmptyState;
 use crate::components::error_banner::ErrorBanner;
-use crate::components::hrefs;
 use crate::components::icons::ArrowLeftIcon;
 use crate::components::remote::{LoadMore, Phase, RETRY};
 use crate::components::session_table::{
@@ -126,7 +125,7 @@ pub fn UserPage() -> impl IntoView {
     let feedback_key = Signal::derive(move || {
         sessions.with(|rows| headline_feedback_key(rows.iter().map(|r| &r.stats)))
     });
-    let back = move || hrefs::users(&project.get());
+    let back = move || links::users(&project.get());
     let body = move || match state.get() {
         State::Loading => view! {
             <div class="entity-header" aria-busy="true">
