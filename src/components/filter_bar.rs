@@ -11,8 +11,9 @@ use skein_model::format::plain;
 use skein_model::sessions::RecentRange;
 use skein_model::{StatusFilter, TagFilter, TraceQuery, TraceSort};
 
-use super::icons::{CloseIcon, SearchIcon};
+use super::icons::SearchIcon;
 use super::tag_picker::AddTagFilter;
+use crate::components::tag_chip::FilterChip;
 use crate::{links, time};
 
 const SEARCH_DEBOUNCE: Duration = Duration::from_millis(300);
@@ -64,20 +65,8 @@ pub fn FilterBar(project: Memo<String>, query: Memo<TraceQuery>) -> impl IntoVie
             .enumerate()
             .map(move |(i, tag)| {
                 let remove_tag = remove_tag.clone();
-                let label = format!("Remove filter {} = {}", tag.key, tag.value);
-                view! {
-                    <span class="filter-chip">
-                        <span class="chip-text">
-                            <span class="tag-key">{tag.key}</span>
-                            <span class="filter-eq">" = "</span>
-                            <span class="tag-val">{tag.value}</span>
-                        </span>
-                        <button type="button" class="chip-remove" title=label.clone() aria-label=label
-                            on:click=move |_| remove_tag(i)>
-                            <CloseIcon/>
-                        </button>
-                    </span>
-                }
+                let remove = Callback::new(move |_| remove_tag(i));
+                view! { <FilterChip key=tag.key value=tag.value on_remove=remove/> }
             })
             .collect_view()
     };

@@ -8,8 +8,8 @@ use leptos_router::NavigateOptions;
 use skein_model::sessions::{RecentRange, Scope, SessionSort};
 use skein_model::TagFilter;
 
-use super::icons::CloseIcon;
 use super::tag_picker::AddTagFilter;
+use crate::components::tag_chip::FilterChip;
 use crate::links;
 
 #[component]
@@ -59,20 +59,8 @@ pub fn ScopeBar(
             .enumerate()
             .map(move |(i, tag)| {
                 let remove_tag = remove_tag.clone();
-                let label = format!("Remove filter {} = {}", tag.key, tag.value);
-                view! {
-                    <span class="filter-chip">
-                        <span class="chip-text">
-                            <span class="tag-key">{tag.key}</span>
-                            <span class="filter-eq">" = "</span>
-                            <span class="tag-val">{tag.value}</span>
-                        </span>
-                        <button type="button" class="chip-remove" title=label.clone() aria-label=label
-                            on:click=move |_| remove_tag(i)>
-                            <CloseIcon/>
-                        </button>
-                    </span>
-                }
+                let remove = Callback::new(move |_| remove_tag(i));
+                view! { <FilterChip key=tag.key value=tag.value on_remove=remove/> }
             })
             .collect_view()
     };

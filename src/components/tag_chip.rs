@@ -1,6 +1,8 @@
-//! A `key: value` tag; optionally a button that filters by it.
+//! A `key: value` tag (optionally a button that filters by it), and an applied filter.
 
 use leptos::prelude::*;
+
+use crate::components::icons::CloseIcon;
 
 #[component]
 pub fn TagChip(
@@ -40,5 +42,24 @@ pub fn TagChip(
             let title = format!("{key}: {value}");
             view! { <span class="tag-chip" title=title>{body()}</span> }.into_any()
         }
+    }
+}
+
+/// An applied `key = value` filter with a button that removes it.
+#[component]
+pub fn FilterChip(key: String, value: String, on_remove: Callback<()>) -> impl IntoView {
+    let label = format!("Remove filter {key} = {value}");
+    view! {
+        <span class="filter-chip">
+            <span class="chip-text">
+                <span class="tag-key">{key}</span>
+                <span class="filter-eq">" = "</span>
+                <span class="tag-val">{value}</span>
+            </span>
+            <button type="button" class="chip-remove" title=label.clone() aria-label=label
+                on:click=move |_| on_remove.run(())>
+                <CloseIcon/>
+            </button>
+        </span>
     }
 }

@@ -12,31 +12,23 @@ use std::sync::Arc;
 
 use leptos::html::Div;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
 use skein_model::metrics::{self, Metric, MetricKind, MetricQuery, MetricResponse, Statistic};
 use skein_model::sort;
 use skein_model::{TagFilter, TagKeyInfo, TraceQuery};
 
-use super::traces::RETRY;
 use crate::api::{self, ApiError};
 use crate::components::charts::{self, Colors, Series};
 use crate::components::empty_state::EmptyState;
 use crate::components::error_banner::ErrorBanner;
-use crate::components::icons::CloseIcon;
+use crate::components::remote::{Latest, Phase};
+use crate::components::tag_chip::FilterChip;
 use crate::components::tag_picker::AddTagFilter;
 use crate::components::theme_toggle::{Theme, ThemeState};
 use crate::metrics_view::{self as mv, Dist, MetricsView, Range};
 use crate::time::now_ms;
 use crate::{links, text};
-
-#[derive(Debug, Clone, PartialEq)]
-enum Phase {
-    Loading,
-    Ready,
-    Failed(ApiError),
-}
 
 /// How many recent traces are read to learn the project's feedback keys.
 const KEY_SAMPLE: u32 = 200;
@@ -69,56 +61,65 @@ pub fn MetricsPage() -> impl IntoView {
     });
     let data = RwSignal::new(None::<Arc<MetricResponse>>);
     let phase = RwSignal::new(Phase::Loading);
-    let generation = StoredValue::new(0u64);
+    let latest = Latest::new();
     Effect::new(move |_| {
         let (project, _, _) = fetch_key.get();
-        let gen = generation.get_value() + 1;
-        generation.set_value(gen);
+        let ticket = latest.next();
         if url_error.get().is_some() {
             phase.set(Phase::Ready);
             data.set(None);
             return;
         }
         phase.set(Phase::Loading);
-        load(data, phase, generation, gen, project, view.get_untracked());
+        let view = view.get_untracked();
+        let fetch = move || {
+            let (project, query) = (project.clone(), view.api_query(now_ms()));
+            async move { api::metrics(&project, &query).await }
+        };
+        latest.fetch(ticket, fetch, move |result| match result {
+            Ok(mut response) => {
+                mv::sort_groups(&mut response.groups);
+                data.set(Some(Arc::new(response)));
+                phase.set(Phase::Ready);
+            }
+            Err(error) => phase.set(Phase::Failed(error)),
+        });
     });
 
     // Tag keys (group-by choices, filters) and the feedback keys seen in recent traces.
     let tag_keys: TagKeys = RwSignal::new(None);
     let feedback_keys = RwSignal::new(Vec::<String>::new());
-    // Bumped to ask again while the collector is unreachable.
-    let keys_attempt = RwSignal::new(0u32);
+    let (tags_latest, feedback_latest) = (Latest::new(), Latest::new());
     Effect::new(move |_| {
         let project = project.get();
-        keys_attempt.track();
-        spawn_local(async move {
-            let tags = api::tags(&project).await;
-            let mut retry = matches!(&tags, Err(e) if e.is_transient());
-            tag_keys.try_set(Some(tags));
-            let sample = TraceQuery {
+        let tags = {
+            let project = project.clone();
+            move || {
+                let project = project.clone();
+                async move { api::tags(&project).await }
+            }
+        };
+        tags_latest.fetch(tags_latest.next(), tags, move |result| {
+            tag_keys.try_set(Some(result));
+        });
+        let sample = move || {
+            let project = project.clone();
+            let query = TraceQuery {
                 limit: Some(KEY_SAMPLE),
                 ..TraceQuery::default()
             };
-            match api::traces(&project, &sample).await {
-                Ok(page) => {
-                    let mut keys: Vec<String> = page
-                        .traces
-                        .into_iter()
-                        .flat_map(|t| t.feedback.into_iter().map(|f| f.key))
-                        .collect();
-                    sort::sort(&mut keys);
-                    keys.dedup();
-                    feedback_keys.try_set(keys);
-                }
-                Err(e) => retry |= e.is_transient(),
-            }
-            if retry {
-                set_timeout(
-                    move || {
-                        keys_attempt.try_update(|n| *n += 1);
-                    },
-                    RETRY,
-                );
+            async move { api::traces(&project, &query).await }
+        };
+        feedback_latest.fetch(feedback_latest.next(), sample, move |result| {
+            if let Ok(page) = result {
+                let mut keys: Vec<String> = page
+                    .traces
+                    .into_iter()
+                    .flat_map(|t| t.feedback.into_iter().map(|f| f.key))
+                    .collect();
+                sort::sort(&mut keys);
+                keys.dedup();
+                feedback_keys.try_set(keys);
             }
         });
     });
@@ -325,43 +326,6 @@ fn day_time(ms: i64) -> String {
     crate::time::local_parts(ms)
         .map(|t| format!("{} {}", t.month_day(), t.hour_minute()))
         .unwrap_or_default()
-}
-
-fn load(
-    data: RwSignal<Option<Arc<MetricResponse>>>,
-    phase: RwSignal<Phase>,
-    generation: StoredValue<u64>,
-    gen: u64,
-    project: String,
-    view: MetricsView,
-) {
-    spawn_local(async move {
-        let result = api::metrics(&project, &view.api_query(now_ms())).await;
-        if generation.try_get_value() != Some(gen) {
-            return;
-        }
-        match result {
-            Ok(mut response) => {
-                mv::sort_groups(&mut response.groups);
-                data.set(Some(Arc::new(response)));
-                phase.set(Phase::Ready);
-            }
-            Err(error) => {
-                let transient = error.is_transient();
-                phase.set(Phase::Failed(error));
-                if transient {
-                    set_timeout(
-                        move || {
-                            if generation.try_get_value() == Some(gen) {
-                                load(data, phase, generation, gen, project, view);
-                            }
-                        },
-                        RETRY,
-                    );
-                }
-            }
-        }
-    });
 }
 
 /// A chart: measures its box, draws at that width, and re-draws on resize.
@@ -601,27 +565,14 @@ fn Controls(
             .into_iter()
             .enumerate()
             .map(|(i, tag)| {
-                let label = format!("Remove filter {} = {}", tag.key, tag.value);
-                let remove = move |_| {
+                let remove = Callback::new(move |_| {
                     edit(&|q| {
                         if i < q.tags.len() {
                             q.tags.remove(i);
                         }
                     })
-                };
-                view! {
-                    <span class="filter-chip">
-                        <span class="chip-text">
-                            <span class="tag-key">{tag.key}</span>
-                            <span class="filter-eq">" = "</span>
-                            <span class="tag-val">{tag.value}</span>
-                        </span>
-                        <button type="button" class="chip-remove" title=label.clone() aria-label=label
-                            on:click=remove>
-                            <CloseIcon/>
-                        </button>
-                    </span>
-                }
+                });
+                view! { <FilterChip key=tag.key value=tag.value on_remove=remove/> }
             })
             .collect_view()
     };

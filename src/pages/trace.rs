@@ -27,17 +27,16 @@ use std::sync::Arc;
 
 use leptos::either::EitherOf4;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::hooks::{use_location, use_params_map};
 use skein_model::tree::TraceTree;
 use skein_model::TraceSkeleton;
 
-use super::traces::RETRY;
 use crate::api::{self, ApiError};
 use crate::components::empty_state::EmptyState;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::feedback::TraceFeedback;
 use crate::components::icons::ArrowLeftIcon;
+use crate::components::remote::{Loader, Remote};
 use crate::links;
 use crate::perf;
 
@@ -51,66 +50,27 @@ pub struct Loaded {
     pub tree: Arc<TraceTree>,
 }
 
-#[derive(Clone)]
-enum State {
-    Loading,
-    /// With the load's generation: a new trace is a new view.
-    Ready(u64, Loaded),
-    Failed(ApiError),
-}
-
-fn load(
-    state: RwSignal<State>,
-    generation: StoredValue<u64>,
-    gen: u64,
-    project: String,
-    id: String,
-) {
-    spawn_local(async move {
-        perf::mark("skein:trace-requested");
-        let result = api::trace(&project, &id).await;
-        if generation.try_get_value() != Some(gen) {
-            return;
-        }
-        match result {
-            Ok(skeleton) => {
-                perf::mark("skein:trace-fetched");
-                perf::measure(
-                    "skein:trace-fetch",
-                    "skein:trace-requested",
-                    "skein:trace-fetched",
-                );
-                let tree = TraceTree::build(&skeleton);
-                perf::mark("skein:trace-built");
-                perf::measure(
-                    "skein:trace-build",
-                    "skein:trace-fetched",
-                    "skein:trace-built",
-                );
-                state.set(State::Ready(
-                    gen,
-                    Loaded {
-                        skeleton: Arc::new(skeleton),
-                        tree: Arc::new(tree),
-                    },
-                ));
-            }
-            Err(error) => {
-                let retry = error.is_transient();
-                state.set(State::Failed(error));
-                if retry {
-                    set_timeout(
-                        move || {
-                            if generation.try_get_value() == Some(gen) {
-                                load(state, generation, gen, project, id);
-                            }
-                        },
-                        RETRY,
-                    );
-                }
-            }
-        }
-    });
+/// Fetches a trace's skeleton and builds its tree (marking both for benchmarks).
+async fn fetch(project: String, id: String) -> Result<Loaded, ApiError> {
+    perf::mark("skein:trace-requested");
+    let skeleton = api::trace(&project, &id).await?;
+    perf::mark("skein:trace-fetched");
+    perf::measure(
+        "skein:trace-fetch",
+        "skein:trace-requested",
+        "skein:trace-fetched",
+    );
+    let tree = TraceTree::build(&skeleton);
+    perf::mark("skein:trace-built");
+    perf::measure(
+        "skein:trace-build",
+        "skein:trace-fetched",
+        "skein:trace-built",
+    );
+    Ok(Loaded {
+        skeleton: Arc::new(skeleton),
+        tree: Arc::new(tree),
+    })
 }
 
 #[component]
@@ -121,25 +81,19 @@ pub fn TracePage() -> impl IntoView {
     let project = Memo::new(move |_| links::project_of(&location.search.get()));
     let span_in_url = Memo::new(move |_| links::span_param(&location.search.get()));
     let skew_in_url = Memo::new(move |_| links::skew_param(&location.search.get()));
-    let state = RwSignal::new(State::Loading);
-    let generation = StoredValue::new(0u64);
-
+    let loader = Loader::<Loaded>::new();
     Effect::new(move |_| {
-        let id = trace_id.get();
-        let project = project.get();
-        let gen = generation.get_value() + 1;
-        generation.set_value(gen);
-        state.set(State::Loading);
-        load(state, generation, gen, project, id);
+        let (project, id) = (project.get(), trace_id.get());
+        loader.load(false, move || fetch(project.clone(), id.clone()));
     });
 
     let back = move || links::list_href(&project.get(), &Default::default());
 
     // The other states: small views, redrawn as the state changes.
-    let other = move || match state.get() {
-        State::Ready(..) => None,
-        State::Loading => Some(EitherOf4::A(view! { <TraceLoading/> })),
-        State::Failed(error) if error.is_not_found() => Some(EitherOf4::B(view! {
+    let other = move || match loader.state.get() {
+        Remote::Ready(_) => None,
+        Remote::Loading => Some(EitherOf4::A(view! { <TraceLoading/> })),
+        Remote::Failed(error) if error.is_not_found() => Some(EitherOf4::B(view! {
             <EmptyState title="Trace not found">
                 <p>"No trace with id " <code>{trace_id.get()}</code> " in project "
                    <code>{project.get()}</code> "."</p>
@@ -147,17 +101,17 @@ pub fn TracePage() -> impl IntoView {
                 <p><a href=back()>"Back to the trace list"</a></p>
             </EmptyState>
         })),
-        State::Failed(error) if !error.is_transient() => Some(EitherOf4::C(view! {
+        Remote::Failed(error) if !error.is_transient() => Some(EitherOf4::C(view! {
             <ErrorBanner title=error.title() detail=error.detail()/>
         })),
-        State::Failed(error) => Some(EitherOf4::D(view! {
+        Remote::Failed(error) => Some(EitherOf4::D(view! {
             <ErrorBanner title=error.title() detail=error.detail() retrying=true/>
             <TraceLoading/>
         })),
     };
     // The loaded trace: built once per load, never diffed (a keyed list of at most one).
-    let ready = move || match state.get() {
-        State::Ready(gen, loaded) => Some((gen, loaded)),
+    let ready = move || match loader.state.get() {
+        Remote::Ready(loaded) => Some(loaded),
         _ => None,
     };
 
@@ -165,7 +119,7 @@ pub fn TracePage() -> impl IntoView {
         <div class="page trace-page">
             <a class="back-link" href=back><ArrowLeftIcon/>"Traces"</a>
             {other}
-            <For each=ready key=|(gen, _)| *gen children=move |(_, loaded): (u64, Loaded)| {
+            <For each=ready key=|loaded| Arc::as_ptr(&loaded.skeleton) as usize children=move |loaded: Loaded| {
                 let project_now = project.get_untracked();
                 let id = trace_id.get_untracked();
                 // The trace's feedback, shared by the detail panel's widget and the rows' badges.

@@ -17,7 +17,6 @@ use std::time::Duration;
 
 use leptos::either::EitherOf4;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use skein_model::format;
 use skein_model::span::Span;
 use skein_model::tree::Node;
@@ -26,6 +25,7 @@ use super::state::Ex;
 use crate::api::{self, ApiError};
 use crate::components::feedback::SpanFeedback;
 use crate::components::icons::CloseIcon;
+use crate::components::remote::Latest;
 use crate::perf;
 use crate::text;
 
@@ -117,37 +117,39 @@ pub fn DetailPanel(ex: Ex, project: String, trace_id: String) -> impl IntoView {
     let current_id =
         move || selected.with_untracked(|b| b.as_ref().and_then(|b| b.span_id.clone()));
 
+    // Each selection is a new request: an answer for a span no longer selected is dropped.
+    let latest = Latest::new();
     let start_fetch = {
         let (project, trace_id) = (project.clone(), trace_id.clone());
         move |id: String| {
+            let ticket = latest.next();
             let (project, trace_id) = (project.clone(), trace_id.clone());
-            spawn_local(async move {
-                perf::mark("skein:span-requested");
-                let result = api::span(&project, &trace_id, &id).await;
-                perf::mark("skein:span-fetched");
-                perf::measure(
-                    "skein:span-fetch",
-                    "skein:span-requested",
-                    "skein:span-fetched",
-                );
-                if selected
-                    .try_with_untracked(|b| b.as_ref().and_then(|b| b.span_id.clone()))
-                    .flatten()
-                    .as_deref()
-                    != Some(id.as_str())
-                {
-                    return; // another span is selected by now
-                }
-                match result {
-                    Ok(span) => {
-                        let span = Arc::new(span);
-                        cache.update_value(|c| {
-                            c.insert(id, span.clone());
-                        });
-                        set_fetch(Fetch::Ready(span));
+            let request = {
+                let id = id.clone();
+                move || {
+                    let (project, trace_id, id) = (project.clone(), trace_id.clone(), id.clone());
+                    async move {
+                        perf::mark("skein:span-requested");
+                        let result = api::span(&project, &trace_id, &id).await;
+                        perf::mark("skein:span-fetched");
+                        perf::measure(
+                            "skein:span-fetch",
+                            "skein:span-requested",
+                            "skein:span-fetched",
+                        );
+                        result
                     }
-                    Err(error) => set_fetch(Fetch::Failed(error)),
                 }
+            };
+            latest.fetch(ticket, request, move |result| match result {
+                Ok(span) => {
+                    let span = Arc::new(span);
+                    cache.update_value(|c| {
+                        c.insert(id.clone(), span.clone());
+                    });
+                    set_fetch(Fetch::Ready(span));
+                }
+                Err(error) => set_fetch(Fetch::Failed(error)),
             });
         }
     };
@@ -159,6 +161,7 @@ pub fn DetailPanel(ex: Ex, project: String, trace_id: String) -> impl IntoView {
                 return;
             };
             let open = ex.detail_open.get();
+            latest.next();
             if let Some(h) = pending.try_get_value().flatten() {
                 h.clear();
             }
