@@ -11,22 +11,37 @@ pub fn TagChip(
     /// When given, the chip is a button that calls it with (key, value).
     #[prop(optional)]
     on_pick: Option<Callback<(String, String)>>,
+    /// Where space is short (a table cell): the value first and whole, then the key, which
+    /// gives way (the tooltip always has both).
+    #[prop(optional)]
+    compact: bool,
 ) -> impl IntoView {
     let body = {
         let (key, value) = (key.clone(), value.clone());
         move || {
-            view! {
-                <span class="chip-text">
-                    <span class="tag-key">{key.clone()}</span>
-                    <span class="tag-sep">": "</span>
-                    <span class="tag-val">{value.clone()}</span>
-                </span>
+            if compact {
+                view! {
+                    <span class="chip-text value-first">
+                        <span class="tag-val">{value.clone()}</span>
+                        <span class="tag-key">{key.clone()}</span>
+                    </span>
+                }
+                .into_any()
+            } else {
+                view! {
+                    <span class="chip-text">
+                        <span class="tag-key">{key.clone()}</span>
+                        <span class="tag-sep">": "</span>
+                        <span class="tag-val">{value.clone()}</span>
+                    </span>
+                }
+                .into_any()
             }
         }
     };
     match on_pick {
         Some(pick) => {
-            let title = format!("Filter by {key} = {value}");
+            let title = format!("{key}: {value}\nFilter by {key} = {value}");
             view! {
                 <button type="button" class="tag-chip tag-chip-button" title=title
                     on:click=move |ev| {

@@ -3,7 +3,8 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};
 use skein_model::format;
-use skein_model::{TagFilter, TraceQuery, TraceSummary, DEFAULT_PROJECT};
+use skein_model::sort;
+use skein_model::{TagFilter, TagKeyInfo, TraceQuery, TraceSummary, DEFAULT_PROJECT};
 use wasm_bindgen::JsCast;
 
 use crate::api;
@@ -12,7 +13,7 @@ use crate::components::error_banner::ErrorBanner;
 use crate::components::feedback::FeedbackSummary;
 use crate::components::filter_bar::{go_to_list, FilterBar};
 use crate::components::icons::TraceIcon;
-use crate::components::remote::{LoadMore, PageOf, Pager, Phase};
+use crate::components::remote::{LoadMore, Loader, PageOf, Pager, Phase, Remote};
 use crate::components::service_chip::ServiceChip;
 use crate::components::skeleton::SkeletonRows;
 use crate::components::span_type::SpanTypeIcon;
@@ -61,6 +62,26 @@ pub fn TracesPage() -> impl IntoView {
         }
     });
     let load_more = move |_: ()| list.load_more(fetch_page);
+
+    // Tag keys by how much they matter here: those filtered on, then the project's most used.
+    let tag_keys = Loader::<Vec<TagKeyInfo>>::new();
+    Effect::new(move |_| {
+        let project = project.get();
+        tag_keys.load(true, move || {
+            let project = project.clone();
+            async move { api::tags(&project).await }
+        });
+    });
+    let key_order = Memo::new(move |_| {
+        let mut keys: Vec<String> = query.with(|q| q.tags.iter().map(|t| t.key.clone()).collect());
+        if let Remote::Ready(mut info) = tag_keys.state.get() {
+            sort::sort_by(&mut info, |a, b| b.trace_count.cmp(&a.trace_count));
+            keys.extend(info.into_iter().map(|i| i.key));
+        }
+        let mut seen = std::collections::HashSet::new();
+        keys.retain(|k| seen.insert(k.clone()));
+        keys
+    });
 
     let clear_filters = {
         let navigate = navigate.clone();
@@ -165,7 +186,7 @@ pub fn TracesPage() -> impl IntoView {
                 <For
                     each=move || list.rows.get()
                     key=|t: &TraceSummary| t.trace_id.clone()
-                    children=move |t: TraceSummary| view! { <TraceRow trace=t project=project on_tag=add_tag/> }
+                    children=move |t: TraceSummary| view! { <TraceRow trace=t project=project on_tag=add_tag key_order=key_order/> }
                 />
             }
             .into_any()
@@ -216,6 +237,8 @@ fn TraceRow(
     trace: TraceSummary,
     project: Memo<String>,
     on_tag: Callback<(String, String)>,
+    /// Tag keys in the order their chips come (the rest after, by name).
+    key_order: Memo<Vec<String>>,
 ) -> impl IntoView {
     let navigate = use_navigate();
     let clock = use_clock();
@@ -250,12 +273,26 @@ fn TraceRow(
     let (services, more_services) = text::shown_and_rest(&trace.services, SERVICES_SHOWN);
     let all_services = trace.services.join(", ");
     let tags: Vec<(String, String)> = trace.tags.clone().into_iter().collect();
-    let (tags_shown, more_tags) = text::shown_and_rest(&tags, TAGS_SHOWN);
-    let rest_tags = tags[tags_shown.len()..]
-        .iter()
-        .map(|(k, v)| format!("{k}: {v}"))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let tag_chips = move || {
+        let mut tags = tags.clone();
+        key_order.with(|order| {
+            let rank = |k: &str| order.iter().position(|o| o == k).unwrap_or(usize::MAX);
+            sort::sort_by(&mut tags, |a, b| rank(&a.0).cmp(&rank(&b.0)));
+        });
+        let (shown, more) = text::shown_and_rest(&tags, TAGS_SHOWN);
+        let rest = tags[shown.len()..]
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        view! {
+            {shown
+                .into_iter()
+                .map(|(k, v)| view! { <TagChip key=k value=v on_pick=on_tag compact=true/> })
+                .collect_view()}
+            {(more > 0).then(|| view! { <span class="more-chip" title=rest>{format!("+{more}")}</span> })}
+        }
+    };
     let root_name = if trace.root_name.is_empty() {
         "(unnamed)".to_string()
     } else {
@@ -288,15 +325,7 @@ fn TraceRow(
                 </div>
             </td>
             <td class="col-tags">
-                <div class="chips">
-                    {tags_shown
-                        .into_iter()
-                        .map(|(k, v)| view! { <TagChip key=k value=v on_pick=on_tag/> })
-                        .collect_view()}
-                    {(more_tags > 0).then(|| view! {
-                        <span class="more-chip" title=rest_tags.clone()>{format!("+{more_tags}")}</span>
-                    })}
-                </div>
+                <div class="chips">{tag_chips}</div>
             </td>
             <td class="col-num" title=tokens_title>
                 {if tokens > 0 { format::count(tokens) } else { "—".to_string() }}

@@ -57,8 +57,8 @@ pub fn FeedbackBadge(#[prop(into)] span_id: String) -> impl IntoView {
     }
 }
 
-/// A trace's feedback in the trace list: per key its mean score (or count), at most two keys
-/// and "+N"; the full summary in the tooltip.
+/// A trace's feedback in the trace list: the first key's mean score (or count), its key whole
+/// where the column allows (never cut to nothing), and "+N"; the full summary in the tooltip.
 #[component]
 pub fn FeedbackSummary(stats: Vec<FeedbackStat>) -> impl IntoView {
     if stats.is_empty() {
@@ -75,7 +75,7 @@ pub fn FeedbackSummary(stats: Vec<FeedbackStat>) -> impl IntoView {
         })
         .collect::<Vec<_>>()
         .join("\n");
-    let (shown, rest) = text::shown_and_rest(&stats, 2);
+    let (shown, rest) = text::shown_and_rest(&stats, 1);
     view! {
         <div class="fb-summary" title=title data-testid="feedback-summary">
             {shown
@@ -87,7 +87,7 @@ pub fn FeedbackSummary(stats: Vec<FeedbackStat>) -> impl IntoView {
                     };
                     view! {
                         <span class="fb-stat">
-                            <span class="fb-stat-key">{s.key}</span>
+                            <span class="fb-stat-key" title=s.key.clone()>{s.key.clone()}</span>
                             <span class="fb-stat-value">{value}</span>
                         </span>
                     }

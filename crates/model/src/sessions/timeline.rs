@@ -14,7 +14,7 @@ const TIMELINE_STEPS_S: [i64; 21] = [
     86_400, 172_800, 604_800, 2_592_000,
 ];
 
-/// At most `max_ticks` round ticks over a session lasting `span_ns`, from `+0`.
+/// At most `max_ticks` round ticks over a session lasting `span_ns`, from its start.
 pub fn timeline_ticks(span_ns: i64, max_ticks: usize) -> Vec<TimelineTick> {
     let span_s = span_ns.max(1) as f64 / 1e9;
     let max_ticks = max_ticks.max(1);
@@ -33,11 +33,12 @@ pub fn timeline_ticks(span_ns: i64, max_ticks: usize) -> Vec<TimelineTick> {
         .collect()
 }
 
-/// `+0`, `+45s`, `+5m`, `+1h 30m`, `+2d`.
+/// `start`, `+45s`, `+5m`, `+1h 30m`, `+2d`: the time since the session's first request (its
+/// first request itself, and anything at the same second, says `start`, not a bare `+0`).
 pub fn offset_label(seconds: i64) -> String {
     let s = seconds.max(0);
     if s == 0 {
-        "+0".to_string()
+        "start".to_string()
     } else if s < 60 {
         format!("+{s}s")
     } else if s < 3_600 {
@@ -72,7 +73,7 @@ mod tests {
         // A 22-minute session, at most 6 ticks: every 5 minutes.
         let ticks = timeline_ticks(22 * 60 * 1_000_000_000, 6);
         let labels: Vec<&str> = ticks.iter().map(|t| t.label.as_str()).collect();
-        assert_eq!(labels, ["+0", "+5m", "+10m", "+15m", "+20m"]);
+        assert_eq!(labels, ["start", "+5m", "+10m", "+15m", "+20m"]);
         assert_eq!(ticks[0].frac, 0.0);
         assert!(ticks.iter().all(|t| (0.0..=1.0).contains(&t.frac)));
         // A single short request: seconds.

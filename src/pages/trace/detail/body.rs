@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use leptos::either::Either;
 use leptos::prelude::*;
 use serde_json::Value;
 use skein_model::format;
@@ -13,6 +14,7 @@ use super::attributes::{scalar_text, AttributeTable};
 use super::io::InputOutput;
 use super::{offset, Brief};
 use crate::components::copy_button::CopyButton;
+use crate::components::span_type::SpanTypeIcon;
 use crate::components::tag_chip::TagChip;
 use crate::links;
 use crate::text;
@@ -32,10 +34,25 @@ pub fn SpanBody(ex: Ex, span: Arc<Span>, brief: Brief, project: String) -> impl 
         .filter(|e| e.name != "exception")
         .cloned()
         .collect();
+    // The parent as the skeleton knows it (name and type), when it arrived.
     let parent = span.parent_span_id.clone().map(|id| {
         let pos = ex.tree.with_value(|t| t.parent(brief.pos));
         let in_trace = brief.missing_parent.is_none() && pos.is_some();
-        (id, pos.filter(|_| in_trace))
+        let known = pos.filter(|_| in_trace).and_then(|p| {
+            let i = ex.tree.with_value(|t| t.span_at(p))?;
+            let (name, kind, trace_id) = ex.skeleton.with_value(|sk| {
+                let s = &sk.spans[i];
+                (
+                    sk.name_of(s).to_string(),
+                    s.span_type(),
+                    sk.summary.trace_id.clone(),
+                )
+            });
+            let href =
+                links::trace_span_href(&project, &trace_id, Some(&id), ex.skew_on.get_untracked());
+            Some((p, name, kind, href))
+        });
+        (id, known)
     });
     let tokens = span.total_tokens();
     let attributes: Vec<(String, Value)> = span
@@ -187,12 +204,26 @@ pub fn SpanBody(ex: Ex, span: Arc<Span>, brief: Brief, project: String) -> impl 
             {facts.into_iter().map(|(label, value, testid)| view! {
                 <dt>{label}</dt><dd class="num" data-testid=testid>{value}</dd>
             }).collect_view()}
-            {parent.map(|(id, pos)| view! {
+            {parent.map(|(id, known)| view! {
                 <dt>"Parent"</dt>
                 <dd class="id-line">
-                    <button type="button" class="link-button mono" title="Select the parent"
-                        disabled=pos.is_none() on:click=move |_| if let Some(p) = pos { ex.go_to(p, true) }>{id.clone()}</button>
-                    {pos.is_none().then(|| view! { <span class="hint">"never arrived"</span> })}
+                    {match known {
+                        Some((pos, name, kind, href)) => Either::Left(view! {
+                            <a class="parent-link" href=href data-testid="detail-parent"
+                                title=format!("Select the parent ({} span {id})", kind.as_str())
+                                on:click=move |ev| {
+                                    ev.prevent_default();
+                                    ex.go_to(pos, true);
+                                }>
+                                <SpanTypeIcon kind=kind/>
+                                <span class="parent-name">{if name.is_empty() { "(unnamed)".to_string() } else { name }}</span>
+                            </a>
+                        }),
+                        None => Either::Right(view! {
+                            <code class="mono">{id.clone()}</code>
+                            <span class="hint">"never arrived"</span>
+                        }),
+                    }}
                     <CopyButton text=id.clone() label="Copy parent span ID"/>
                 </dd>
             })}
