@@ -48,22 +48,23 @@ fn run_client(collector: &Collector, client: &str, project: &str) {
     );
 }
 
-/// Every span of the project's one trace, in start order, as the span endpoint answers.
-async fn spans(collector: &Collector, project: &str) -> Vec<Value> {
+/// Every span of the project's one trace, in start order, as the span endpoint answers, once
+/// it has `count` spans and the spans named `with_output` have their output (the LangSmith SDK
+/// sends a run's end after its start).
+async fn spans(
+    collector: &Collector,
+    project: &str,
+    count: usize,
+    with_output: &[&str],
+) -> Vec<Value> {
     let page = wait_for_traces(collector, &format!("project={project}"), 1).await;
     let trace_id = page["traces"][0]["trace_id"].as_str().expect("trace id");
-    // The LangSmith SDK sends a run's end after its start: wait until every span has it.
     for _ in 0..100 {
         let skeleton =
             get_json(&collector.url(&format!("/api/v1/traces/{trace_id}?project={project}"))).await;
-        let ids: Vec<String> = skeleton["spans"]
-            .as_array()
-            .expect("spans")
-            .iter()
-            .map(|s| s[0].as_str().expect("span id").to_string())
-            .collect();
         let mut out = Vec::new();
-        for id in &ids {
+        for s in skeleton["spans"].as_array().expect("spans") {
+            let id = s[0].as_str().expect("span id");
             out.push(
                 get_json(&collector.url(&format!(
                     "/api/v1/traces/{trace_id}/spans/{id}?project={project}"
@@ -71,9 +72,11 @@ async fn spans(collector: &Collector, project: &str) -> Vec<Value> {
                 .await,
             );
         }
-        // Four spans (agent or chain, model, tool, model), each with its output.
-        let done = out.len() >= 4 && out.iter().all(|s| s["output"].is_string());
-        if done {
+        let ended = out
+            .iter()
+            .filter(|s| with_output.contains(&s["name"].as_str().unwrap_or("")))
+            .all(|s| s["output"].is_string());
+        if out.len() >= count && ended {
             out.sort_by_key(|s| s["start_ns"].as_i64());
             return out;
         }
@@ -137,7 +140,13 @@ async fn langchain_outputs_read_as_the_models_answer_with_openinference_and_lang
         ("langsmith", "pl-langsmith"),
     ] {
         run_client(&collector, client, project);
-        let spans = spans(&collector, project).await;
+        let spans = spans(
+            &collector,
+            project,
+            4,
+            &["weather_chain", "GenericFakeChatModel", "get_weather"],
+        )
+        .await;
         let models = named(&spans, "GenericFakeChatModel");
         assert_eq!(models.len(), 2, "{client}: two model calls");
         let first_out = conversation(models[0], "output");
@@ -171,7 +180,7 @@ async fn langchain_outputs_read_as_the_models_answer_with_openinference_and_lang
 async fn genai_tool_and_agent_spans_show_arguments_results_and_the_final_result() {
     let collector = Collector::start();
     run_client(&collector, "pydantic-ai", "pl-pydantic");
-    let spans = spans(&collector, "pl-pydantic").await;
+    let spans = spans(&collector, "pl-pydantic", 4, &[]).await;
     let chats = named(&spans, "chat test");
     assert_eq!(chats.len(), 2);
     assert_model_turns(
@@ -196,4 +205,32 @@ async fn genai_tool_and_agent_spans_show_arguments_results_and_the_final_result(
         .as_str()
         .expect("final result")
         .contains("Sunny in "));
+}
+
+#[tokio::test]
+async fn openai_responses_read_as_a_conversation_through_openinference() {
+    let collector = Collector::start();
+    run_client(&collector, "openai-agents", "pl-openai-agents");
+    let spans = spans(&collector, "pl-openai-agents", 5, &[]).await;
+    let responses = named(&spans, "response");
+    assert_eq!(responses.len(), 2);
+    // Its input: the Responses API's items (a message, a function call, its output).
+    let second_in = conversation(responses[1], "input");
+    assert_eq!(second_in[0].text, "What's the weather in Paris?");
+    assert_eq!(second_in[1].tool_calls[0].name, "get_weather");
+    assert_eq!(
+        second_in[1].tool_calls[0].arguments,
+        json!({"city": "Paris"})
+    );
+    assert_eq!(
+        (second_in[2].role.as_str(), second_in[2].text.as_str()),
+        ("tool", "Sunny in Paris")
+    );
+    // Its output: the Response object's output items.
+    let first_out = conversation(responses[0], "output");
+    assert_eq!(first_out[0].tool_calls[0].id.as_deref(), Some("call_1"));
+    let answer = conversation(responses[1], "output");
+    assert_eq!(answer[0].text, "It is sunny in Paris.");
+    let tool = named(&spans, "get_weather")[0];
+    assert_eq!(tool["output"], "Sunny in Paris");
 }
