@@ -36,6 +36,7 @@ pub fn router() -> Router<AppState> {
             get(traces::span),
         )
         .route("/api/v1/traces/{trace_id}/search", get(traces::search))
+        .route("/api/v1/traces/{trace_id}/export", get(traces::export))
         .route(
             "/api/v1/feedback",
             get(feedback::list).post(feedback::create),

@@ -1,6 +1,9 @@
-//! `/api/v1/traces`: the list, one trace's skeleton, one span in full, find in a trace.
+//! `/api/v1/traces`: the list, one trace's skeleton, one span in full, find in a trace, a
+//! trace exported as OTLP.
 
 use axum::extract::{Path, RawQuery, State};
+use axum::http::header;
+use axum::response::IntoResponse;
 use axum::Json;
 use skein_model::query::parse_query_string;
 use skein_model::span::{is_valid_hex_id, Span};
@@ -9,6 +12,8 @@ use skein_model::{TracePage, TraceQuery, TraceSkeleton};
 
 use crate::context::{AppState, Project};
 use crate::error::{ApiError, ApiResult};
+use crate::export;
+use crate::store::StoreError;
 
 pub async fn list(
     State(state): State<AppState>,
@@ -87,4 +92,33 @@ pub async fn search(
         query: raw.trim().to_string(),
         span_ids,
     }))
+}
+
+/// `GET /api/v1/traces/{trace_id}/export`: the whole trace as an OTLP/JSON export request, as a
+/// file to download; sending it to `/v1/traces` stores the same trace again.
+pub async fn export(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Path(trace_id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    let id = check_trace_id(&trace_id)?;
+    let spans = state.store.trace_spans(&project, &id).await?;
+    if spans.is_empty() {
+        return Err(ApiError::NotFound(format!(
+            "no trace {id} in project {project:?}"
+        )));
+    }
+    let request = export::otlp::trace_request(&spans);
+    let body = serde_json::to_vec(&request)
+        .map_err(|e| StoreError::Internal(format!("writing trace {id} as OTLP JSON: {e}")))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"trace-{id}.otlp.json\""),
+            ),
+        ],
+        body,
+    ))
 }

@@ -1,0 +1,3 @@
+//! Export: stored data written in the formats other tools read.
+
+pub mod otlp;
