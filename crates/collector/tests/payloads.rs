@@ -6,46 +6,28 @@
 
 mod common;
 
-use std::process::Command;
-
+use common::sdks::{last_json_line, python};
 use common::{get_json, wait_for_traces, Collector};
 use serde_json::{json, Value};
 use skein_model::payload::{self, ChatMessage, Payload};
 
 fn run_client(collector: &Collector, client: &str, project: &str) {
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/python/payload_clients.py"
+    let answer = last_json_line(
+        python("payload_clients.py")
+            .arg(client)
+            .env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", &collector.otlp_traces)
+            .env(
+                "OTEL_EXPORTER_OTLP_HEADERS",
+                format!("x-skein-project={project}"),
+            )
+            .env("LANGSMITH_ENDPOINT", collector.url("/api/langsmith"))
+            .env("LANGSMITH_API_KEY", "test-key")
+            .env("LANGSMITH_TRACING", "true")
+            .env("LANGSMITH_PROJECT", project)
+            .output()
+            .expect("run the Python client"),
     );
-    let mut command = Command::new(common::python());
-    command.arg(script).arg(client);
-    // Hermetic: none of the caller's client settings leak in.
-    for (key, _) in std::env::vars() {
-        if ["LANGSMITH_", "LANGCHAIN_", "OTEL_"]
-            .iter()
-            .any(|p| key.starts_with(p))
-        {
-            command.env_remove(key);
-        }
-    }
-    let output = command
-        .env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", &collector.otlp_traces)
-        .env(
-            "OTEL_EXPORTER_OTLP_HEADERS",
-            format!("x-skein-project={project}"),
-        )
-        .env("LANGSMITH_ENDPOINT", collector.url("/api/langsmith"))
-        .env("LANGSMITH_API_KEY", "test-key")
-        .env("LANGSMITH_TRACING", "true")
-        .env("LANGSMITH_PROJECT", project)
-        .output()
-        .expect("run the Python client");
-    assert!(
-        output.status.success(),
-        "{client} failed:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_eq!(answer["client"], client);
 }
 
 /// Every span of the project's one trace, in start order, as the span endpoint answers, once
