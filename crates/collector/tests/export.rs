@@ -149,3 +149,112 @@ async fn exporting_what_is_not_there_says_so() {
         .expect("GET");
     assert_eq!(bad.status(), 400);
 }
+
+/// `count` one-span traces in one OTLP/JSON request: names `job-{i}`, `env` tag `prod` for
+/// even `i`, `dev` for odd; trace 0 is named like a spreadsheet formula with a comma.
+async fn send_many_traces(collector: &Collector, count: usize) {
+    let spans: Vec<Value> = (0..count)
+        .map(|i| {
+            let name = if i == 0 {
+                "=HYPERLINK(\"http://x\",\"y\")".to_string()
+            } else {
+                format!("job-{i}")
+            };
+            serde_json::json!({
+                "traceId": format!("{:032x}", i + 1),
+                "spanId": format!("{:016x}", i + 1),
+                "name": name,
+                "kind": 1,
+                "startTimeUnixNano": (1_700_000_000_000_000_000u64 + i as u64 * 1_000_000).to_string(),
+                "endTimeUnixNano": (1_700_000_000_000_000_000u64 + i as u64 * 1_000_000 + 5_000_000).to_string(),
+                "attributes": [{"key": "env", "value": {"stringValue": if i % 2 == 0 { "prod" } else { "dev" }}}],
+            })
+        })
+        .collect();
+    let request = serde_json::json!({"resourceSpans": [{
+        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "batch"}}]},
+        "scopeSpans": [{"spans": spans}],
+    }]});
+    let answer = client()
+        .post(&collector.otlp_traces)
+        .json(&request)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(answer.status(), 200);
+}
+
+/// RFC 4180 records (quoted cells may hold commas, quotes and line breaks).
+fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let (mut rows, mut row, mut cell) = (Vec::new(), Vec::new(), String::new());
+    let (mut quoted, mut chars) = (false, text.chars().peekable());
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                cell.push('"');
+                chars.next();
+            }
+            (true, '"') => quoted = false,
+            (true, c) => cell.push(c),
+            (false, '"') => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut cell)),
+            (false, '\r') => {}
+            (false, '\n') => {
+                row.push(std::mem::take(&mut cell));
+                rows.push(std::mem::take(&mut row));
+            }
+            (false, c) => cell.push(c),
+        }
+    }
+    rows
+}
+
+#[tokio::test]
+async fn the_filtered_list_downloads_whole_as_csv_and_jsonl() {
+    let collector = Collector::start();
+    send_many_traces(&collector, 2_500).await;
+    common::wait_for_traces(&collector, "range=all", 2_500).await;
+    let download = |query: &'static str| {
+        let url = collector.url(&format!("/api/v1/traces/export?{query}"));
+        async move {
+            let response = client().get(url).send().await.expect("GET");
+            let status = response.status();
+            let headers = response.headers().clone();
+            (status, headers, response.text().await.expect("body"))
+        }
+    };
+    // JSON Lines: every matching trace once, across the list's 1,000-row pages.
+    let (status, headers, body) = download("format=jsonl&tag=env=prod&range=all").await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "application/x-ndjson");
+    let rows: Vec<Value> = body
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(rows.len(), 1_250);
+    let ids: std::collections::BTreeSet<&str> = rows
+        .iter()
+        .map(|r| r["trace_id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(ids.len(), 1_250);
+    assert!(rows.iter().all(|r| r["tags"]["env"] == "prod"));
+    // CSV: a header and the same rows; a formula-like name is defused, its comma quoted.
+    let (status, headers, body) =
+        download("format=csv&tag=env=prod&range=all&sort=start_asc").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        headers["content-disposition"],
+        "attachment; filename=\"traces-default.csv\""
+    );
+    let table = parse_csv(&body);
+    assert_eq!(table[0][..4], ["trace_id", "start", "duration_ms", "name"]);
+    assert_eq!(table.len(), 1 + 1_250);
+    assert_eq!(table[1][0], format!("{:032x}", 1));
+    assert_eq!(table[1][3], "'=HYPERLINK(\"http://x\",\"y\")");
+    assert_eq!(table[1][2], "5");
+    assert_eq!(table[2][3], "job-2");
+    // A format it does not write is a clear 400.
+    let (status, _, body) = download("format=xlsx").await;
+    assert_eq!(status, 400);
+    assert!(body.contains("format must be csv or jsonl"), "{body}");
+}

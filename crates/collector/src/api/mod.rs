@@ -30,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/tags/{key}/values", get(catalog::tag_values))
         .route("/api/v1/metrics", get(metrics::get))
         .route("/api/v1/traces", get(traces::list))
+        .route("/api/v1/traces/export", get(traces::export_list))
         .route("/api/v1/traces/{trace_id}", get(traces::skeleton))
         .route(
             "/api/v1/traces/{trace_id}/spans/{span_id}",
