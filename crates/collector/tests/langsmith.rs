@@ -30,8 +30,19 @@ fn script() -> &'static str {
 
 /// Runs the SDK script against the collector; returns the JSON line it printed.
 fn run_sdk(collector: &Collector, project: &str, args: &[&str], env: &[(&str, &str)]) -> Value {
+    run_script(script(), collector, project, args, env)
+}
+
+/// Runs a script of tests/python with the SDK configured for the collector.
+fn run_script(
+    script: &str,
+    collector: &Collector,
+    project: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Value {
     let mut command = Command::new(common::python());
-    command.arg(script()).args(args);
+    command.arg(script).args(args);
     // Hermetic: nothing of the caller's LangSmith or LangChain settings leaks in.
     for (key, _) in std::env::vars() {
         if key.starts_with("LANGSMITH_") || key.starts_with("LANGCHAIN_") {
@@ -114,7 +125,8 @@ async fn check_seed(collector: &Collector, project: &str, out: &Value) {
     assert_eq!(summary["span_count"], 7, "{summary}");
     assert_eq!(summary["error_count"], 0);
     assert_eq!(summary["status"], "ok");
-    assert_eq!(summary["services"], json!(["langsmith"]));
+    // No service named in the runs' metadata or tags: the project the SDK sent is the service.
+    assert_eq!(summary["services"], json!([project]));
     assert_eq!(summary["session_id"], "thread-ls-1");
     assert_eq!(summary["user_id"], "user_ls");
     assert_eq!(summary["input_tokens"], 600);
@@ -431,7 +443,7 @@ async fn replayed_zstd_upload_twice_is_one_trace_and_its_feedback_lands() {
     let services = get_json(&collector.url("/api/v1/services?project=wire-test")).await;
     assert_eq!(
         services,
-        json!([{"name": "langsmith", "span_count": 7, "error_count": 0}])
+        json!([{"name": "wire-test", "span_count": 7, "error_count": 0}])
     );
     let tags = get_json(&collector.url("/api/v1/tags/env/values?project=wire-test")).await;
     assert_eq!(tags, json!([{"value": "production", "trace_count": 1}]));
@@ -949,4 +961,175 @@ async fn once_a_key_exists_the_sdk_needs_one_as_its_api_key() {
     assert_eq!(page["total"], 1, "{page}");
     assert_eq!(page["traces"][0]["trace_id"], trace.as_str());
     assert_eq!(page["traces"][0]["span_count"], 7);
+}
+
+fn api_script() -> &'static str {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/langsmith_api.py")
+}
+
+/// What the SDK's `Client` reads and edits beyond tracing, each call made by the real SDK and
+/// its results checked as a user would see them (tests/python/langsmith_api.py).
+#[tokio::test]
+async fn the_sdks_reads_and_edits_answer_what_langsmith_would() {
+    // A stand-in for the built dashboard: the trace page is its index.html.
+    let dist = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dist.path().join("index.html"),
+        "<!doctype html><title>Skein</title>",
+    )
+    .expect("write index.html");
+    let dist_arg = dist.path().to_str().expect("UTF-8 path");
+    let collector = Collector::start_with(&["--dist", dist_arg]);
+    let web_url = collector.url("");
+    let project = "ls-api";
+    let out = run_script(
+        api_script(),
+        &collector,
+        project,
+        &[],
+        &[("SKEIN_WEB_URL", web_url.as_str())],
+    );
+    let root = out["trace_id"].as_str().expect("root run id");
+    let runs = &out["run_ids"];
+    let sub2 = runs["sub_agent_2"].as_str().unwrap();
+
+    // /info's version is one whose v2 runs API is here: the SDK warns of no old backend.
+    assert_eq!(out["version"], "0.16.0");
+    let warnings = out["warnings"].as_array().unwrap();
+    assert!(
+        !warnings.iter().any(|w| {
+            let w = w.as_str().unwrap_or("").to_ascii_lowercase();
+            w.contains("backend version") || w.contains("older than")
+        }),
+        "the SDK warned about the backend: {warnings:?}"
+    );
+
+    // create_project: started now, not in 1970.
+    let offset = out["created_start_offset_s"].as_f64().unwrap();
+    assert!(
+        (-60.0..60.0).contains(&offset),
+        "start time off by {offset} s"
+    );
+
+    // Feedback listed by run id, read, updated (a comment cleared), deleted.
+    let fb = &out["feedback"];
+    assert_eq!(
+        fb["on_root"],
+        json!(["business_value", "user_satisfaction"])
+    );
+    assert_eq!(fb["on_root_run_ids"], json!([root]));
+    assert_eq!(
+        fb["on_both"],
+        json!(["business_value", "helpfulness", "user_satisfaction"])
+    );
+    assert_eq!(fb["helpful"], json!([["helpfulness", sub2, 1.0]]));
+    assert_eq!(
+        fb["read"],
+        json!({"key": "user_satisfaction", "score": 0.95, "comment": "User rated 5 stars", "run_id": root})
+    );
+    assert_eq!(fb["updated"], json!({"score": 0.5, "comment": null}));
+    assert_eq!(fb["deleted_read"], "not found");
+    assert_eq!(fb["after_delete"], json!(["user_satisfaction"]));
+
+    // read_run: token totals where the model calls are (the LLM runs' 110 + 220 + 330), and
+    // each run's own feedback.
+    let read = &out["read_run"];
+    assert_eq!(read["root_total_tokens"], 660);
+    assert_eq!(read["execution_total_tokens"], 660);
+    assert_eq!(read["sub2_total_tokens"], 220);
+    assert_eq!(
+        read["root_stats"],
+        json!({"user_satisfaction": {"n": 1, "avg": 0.5}})
+    );
+    assert_eq!(
+        read["sub2_stats"],
+        json!({"helpfulness": {"n": 1, "avg": 1.0}})
+    );
+
+    // The v2 runs resource.
+    let v2 = &out["v2"];
+    assert_eq!(v2["roots"], json!(["billing_agent", "main_agent"]));
+    assert_eq!(v2["root_total_tokens"]["main_agent"], 660);
+    assert_eq!(v2["root_status"]["main_agent"], "SUCCESS");
+    assert_eq!(
+        v2["in_trace"],
+        json!([
+            "execution_agent",
+            "main_agent",
+            "planning_agent",
+            "sub_agent_1",
+            "sub_agent_2",
+            "sub_agent_3",
+            "synthesis_agent"
+        ])
+    );
+    assert_eq!(
+        v2["llms"],
+        json!(["sub_agent_1", "sub_agent_2", "sub_agent_3"])
+    );
+    assert_eq!(v2["paged"], 7, "pages of 2 follow the cursor to all 7");
+    assert_eq!(v2["by_id"], json!([["sub_agent_2", 220]]));
+    assert_eq!(v2["by_id_has_no_unselected"], true);
+    assert_eq!(
+        v2["retrieved"],
+        json!({"name": "main_agent", "total_tokens": 660, "feedback": {"user_satisfaction": 1}})
+    );
+
+    // Every run link opens the run on its trace page, on Skein's own address.
+    let trace = trace_hex(root);
+    let root_page = collector.url(&format!("/traces/{trace}?span="));
+    let get_run_url = out["get_run_url"].as_str().unwrap();
+    assert!(
+        get_run_url.starts_with(&format!("{web_url}/o/")),
+        "{get_run_url}"
+    );
+    for (name, run) in [("get_run_url", root), ("run_url", root), ("v2_url", sub2)] {
+        let followed = &out["followed"][name];
+        let span = span_id_of(&collector, project, &trace, run).await;
+        assert_eq!(
+            followed["final"],
+            format!("{root_page}{span}&project={project}"),
+            "{name}: {followed}"
+        );
+        assert_eq!(
+            followed["status"], 200,
+            "{name}: the dashboard's page: {followed}"
+        );
+    }
+    assert_eq!(
+        out["followed"]["get_run_url"]["redirects"],
+        json!([303, 303])
+    );
+
+    // list_runs on a project nobody created raises the SDK's not-found error; one that
+    // create_project made is found, empty.
+    assert_eq!(out["unknown_project"], "not found");
+    assert_eq!(out["empty_project_runs"], 0);
+
+    // The runs' service: the project, unless the run names one (`service.name` metadata).
+    let page = common::wait_for_traces(&collector, &format!("project={project}"), 2).await;
+    let services: BTreeMap<String, Value> = page["traces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["root_name"].as_str().unwrap().to_string(),
+                t["services"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(services["main_agent"], json!([project]));
+    assert_eq!(services["billing_agent"], json!(["billing"]));
+}
+
+/// The span id Skein gave a run, as the trace's spans say (`langsmith.run_id`).
+async fn span_id_of(collector: &Collector, project: &str, trace: &str, run: &str) -> String {
+    let spans = spans_by_name(collector, project, trace).await;
+    spans
+        .values()
+        .find(|s| s["attributes"]["langsmith.run_id"] == run)
+        .and_then(|s| s["span_id"].as_str())
+        .unwrap_or_else(|| panic!("no span of run {run}"))
+        .to_string()
 }

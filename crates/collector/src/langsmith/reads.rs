@@ -10,14 +10,15 @@ use std::collections::HashSet;
 
 use axum::extract::{Path, RawQuery, State};
 use axum::Json;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use skein_model::query::parse_query_string;
+use skein_model::query::TraceSort;
 use skein_model::span::Span;
 use skein_model::{ProjectInfo, TraceQuery};
 use uuid::Uuid;
 
-use super::filter;
 use super::projects::{check_project, locate_run, project_by_uuid, remember_project};
+use super::{filter, rollups};
 use super::{ids, run};
 use crate::context::{AppState, KeyScope};
 use crate::error::{ApiError, ApiResult};
@@ -33,14 +34,13 @@ const MAX_QUERY_SESSIONS: usize = 100;
 /// Most run ids one `/runs/query` may name.
 const MAX_QUERY_RUN_IDS: usize = 1000;
 
-fn session_json(name: &str, info: Option<&ProjectInfo>) -> Value {
+fn session_json(name: &str, info: Option<&ProjectInfo>, start_ns: i64) -> Value {
     let last = info.and_then(|p| p.last_seen_ns);
     json!({
         "id": ids::project_uuid(name).to_string(),
         "name": name,
         "tenant_id": ids::TENANT_ID.to_string(),
-        // Skein keeps no creation time for a project: its latest activity stands in.
-        "start_time": run::format_time(last.unwrap_or(0)),
+        "start_time": run::format_time(start_ns),
         "end_time": null,
         "description": null,
         "extra": null,
@@ -48,6 +48,42 @@ fn session_json(name: &str, info: Option<&ProjectInfo>) -> Value {
         "run_count": info.map_or(0, |p| p.span_count),
         "last_run_start_time": last.map(run::format_time),
     })
+}
+
+/// When a project started: when it was created (`create_project`, `skein project create`) or
+/// its first trace, whichever is earlier; now for a project with neither.
+async fn project_start_ns(state: &AppState, name: &str, created_ms: Option<i64>) -> ApiResult<i64> {
+    let first = TraceQuery {
+        limit: Some(1),
+        sort: TraceSort::StartAsc,
+        ..TraceQuery::default()
+    };
+    let first_trace = state
+        .store
+        .list_traces(name, &first)
+        .await?
+        .traces
+        .first()
+        .map(|t| t.start_ns);
+    let created = created_ms.map(|ms| ms.saturating_mul(1_000_000));
+    Ok(match (created, first_trace) {
+        (Some(a), Some(b)) => a.min(b),
+        (a, b) => a.or(b).unwrap_or_else(now_ns),
+    })
+}
+
+/// A project as a session, if it exists: it has traces, was created, or is the default one.
+async fn existing_session(
+    state: &AppState,
+    name: &str,
+    info: Option<&ProjectInfo>,
+) -> ApiResult<Option<Value>> {
+    let created_ms = state.store.project_created_ms(name).await?;
+    if info.is_none() && created_ms.is_none() && name != skein_model::DEFAULT_PROJECT {
+        return Ok(None);
+    }
+    let start = project_start_ns(state, name, created_ms).await?;
+    Ok(Some(session_json(name, info, start)))
 }
 
 /// `GET /sessions?name=...&limit=...` (also `name_contains`, `id`, `offset`).
@@ -80,14 +116,12 @@ pub async fn list_sessions(
         .collect();
     let contains = one("name_contains");
 
-    let mut out = Vec::new();
+    let mut selected: Vec<(String, Option<&ProjectInfo>)> = Vec::new();
     if !names.is_empty() {
         for name in names {
             let name = check_project(&name).map_err(ApiError::BadRequest)?;
-            // `list_runs(project_name=...)` asks for the UUID, then queries by it.
-            remember_project(&name);
             let info = projects.iter().find(|p| p.name == name);
-            out.push(session_json(&name, info));
+            selected.push((name, info));
         }
     } else {
         for p in &projects {
@@ -100,14 +134,27 @@ pub async fn list_sessions(
             {
                 continue;
             }
-            out.push(session_json(&p.name, Some(p)));
+            selected.push((p.name.clone(), Some(p)));
         }
     }
     // A scoped key lists its own project only.
     if let Some(own) = scope.project() {
-        out.retain(|s| s["name"].as_str() == Some(own));
+        selected.retain(|(name, _)| name == own);
     }
-    Ok(Json(out.into_iter().skip(offset).take(limit).collect()))
+    // A name nobody created and no trace went to is not found, as in LangSmith (the SDK's
+    // `read_project` and `list_runs(project_name=...)` then raise their not-found error).
+    let mut out = Vec::new();
+    for (name, info) in selected.into_iter().skip(offset) {
+        if out.len() >= limit {
+            break;
+        }
+        if let Some(session) = existing_session(&state, &name, info).await? {
+            // `list_runs(project_name=...)` asks for the UUID, then queries by it.
+            remember_project(&name);
+            out.push(session);
+        }
+    }
+    Ok(Json(out))
 }
 
 /// `GET /sessions/{id}`.
@@ -124,15 +171,15 @@ pub async fn read_session(
         .await?
         .ok_or_else(not_found)?;
     let projects = state.store.projects().await?;
-    let info = projects
-        .iter()
-        .find(|p| p.name == name)
+    let info = projects.iter().find(|p| p.name == name);
+    let session = existing_session(&state, &name, info)
+        .await?
         .ok_or_else(not_found)?;
-    Ok(Json(session_json(&info.name, Some(info))))
+    Ok(Json(session))
 }
 
-/// `POST /sessions` (`Client.create_project`): projects need no creating; this answers the
-/// project as it is.
+/// `POST /sessions` (`Client.create_project`): registers the project (as `skein project
+/// create` does), so it is found by name before any trace arrives and keeps its creation time.
 pub async fn create_session(
     State(state): State<AppState>,
     scope: KeyScope,
@@ -146,9 +193,14 @@ pub async fn create_session(
         .ok_or_else(|| ApiError::BadRequest("a session needs a \"name\"".into()))?;
     let name = check_project(name).map_err(ApiError::BadRequest)?;
     scope.allows(&name)?;
+    state.store.create_project(&name).await?;
+    remember_project(&name);
     let projects = state.store.projects().await?;
     let info = projects.iter().find(|p| p.name == name);
-    Ok(Json(session_json(&name, info)))
+    let session = existing_session(&state, &name, info)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no project {name}")))?;
+    Ok(Json(session))
 }
 
 /// `GET /runs/{id}`.
@@ -170,7 +222,9 @@ pub async fn read_run(
             }
         })?;
     scope.allows(&span.project)?;
-    Ok(Json(run::run_of(&span)))
+    let mut run = run::run_of(&span);
+    rollups::fill_one(&state, &span, &mut run).await?;
+    Ok(Json(run))
 }
 
 fn uuid_list(value: Option<&Value>, what: &str) -> ApiResult<Vec<Uuid>> {
@@ -223,6 +277,8 @@ struct RunFilter {
     run_types: Vec<String>,
     error: Option<bool>,
     start_ns: Option<i64>,
+    /// Runs that started before this (exclusive).
+    start_before_ns: Option<i64>,
     parent: Option<Uuid>,
     expr: Option<filter::Arg>,
 }
@@ -262,6 +318,15 @@ impl RunFilter {
                 return false;
             }
         }
+        if let Some(before) = self.start_before_ns {
+            if run
+                .get("start_time")
+                .and_then(run::parse_time)
+                .is_none_or(|t| t >= before)
+            {
+                return false;
+            }
+        }
         self.expr.as_ref().is_none_or(|e| filter::matches(e, run))
     }
 }
@@ -294,6 +359,17 @@ pub async fn query_runs(
     let Some(q) = body.as_object() else {
         return Err(ApiError::BadRequest("a run query is a JSON object".into()));
     };
+    let (runs, next) = run_query(&state, &scope, q).await?;
+    Ok(Json(json!({"runs": runs, "cursors": {"next": next}})))
+}
+
+/// The runs a query (the fields of `POST /runs/query`, plus `max_start_time`) selects, as
+/// LangSmith runs with their feedback stats and token totals, and the next page's cursor.
+pub(super) async fn run_query(
+    state: &AppState,
+    scope: &KeyScope,
+    q: &Map<String, Value>,
+) -> ApiResult<(Vec<Value>, Option<String>)> {
     let present = |k: &str| q.get(k).is_some_and(|v| !v.is_null());
     for unsupported in ["trace_filter", "tree_filter", "query", "reference_example"] {
         if present(unsupported) {
@@ -323,14 +399,18 @@ pub async fn query_runs(
             .collect(),
         _ => Vec::new(),
     };
-    let start_ns = match q.get("start_time") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(run::parse_time(v).ok_or_else(|| {
-            ApiError::BadRequest(format!(
-                "start_time {v} is not a timestamp between 1900 and 2200"
-            ))
-        })?),
+    let time = |field: &str| -> ApiResult<Option<i64>> {
+        match q.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => run::parse_time(v).map(Some).ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "{field} {v} is not a timestamp between 1900 and 2200"
+                ))
+            }),
+        }
     };
+    let start_ns = time("start_time")?;
+    let start_before_ns = time("max_start_time")?;
     let parent = uuid_list(q.get("parent_run"), "parent_run")?
         .into_iter()
         .next();
@@ -339,6 +419,7 @@ pub async fn query_runs(
         run_types,
         error: q.get("error").and_then(Value::as_bool),
         start_ns,
+        start_before_ns,
         parent,
         expr,
     };
@@ -374,10 +455,12 @@ pub async fn query_runs(
         if !run_ids.is_empty() {
             let mut seen = HashSet::new();
             for id in run_ids {
-                if let Some(span) = locate_run(&state, &scope, &id).await? {
+                if let Some(span) = locate_run(state, scope, &id).await? {
                     if seen.insert(id) {
                         scope.allows(&span.project)?;
-                        runs.push(run::run_of(&span));
+                        let mut run = run::run_of(&span);
+                        rollups::fill_one(state, &span, &mut run).await?;
+                        runs.push(run);
                     }
                 }
             }
@@ -386,12 +469,13 @@ pub async fn query_runs(
             let anchor = trace.or(parent).ok_or_else(|| {
                 ApiError::BadRequest("a run query needs a trace or a parent_run".into())
             })?;
-            if let Some(span) =
-                find_trace(&state, &scope, &anchor, trace.is_some(), &sessions).await?
+            if let Some((project, trace_id)) =
+                find_trace(state, scope, &anchor, trace.is_some(), &sessions).await?
             {
-                scope.allows(&span.0)?;
-                let spans = state.store.trace_spans(&span.0, &span.1).await?;
+                scope.allows(&project)?;
+                let spans = state.store.trace_spans(&project, &trace_id).await?;
                 runs = run::runs_of(&spans);
+                rollups::fill_from_spans(state, &project, &trace_id, &spans, &mut runs).await?;
             }
         }
         runs.retain(|r| {
@@ -414,7 +498,7 @@ pub async fn query_runs(
         };
         let next = (runs.len() > offset + limit).then(|| format!("o:{}", offset + limit));
         let page: Vec<Value> = runs.into_iter().skip(offset).take(limit).collect();
-        return Ok(Json(json!({"runs": page, "cursors": {"next": next}})));
+        return Ok((page, next));
     }
 
     // A whole project (or several), newest traces first, a page of runs at a time.
@@ -423,7 +507,7 @@ pub async fn query_runs(
             "a run query needs a session (project), a trace, a parent_run or run ids".into(),
         ));
     }
-    let names = session_names(&state, &scope, &sessions).await?;
+    let names = session_names(state, scope, &sessions).await?;
     for name in names.iter().flatten() {
         scope.allows(name)?;
     }
@@ -454,7 +538,8 @@ pub async fn query_runs(
         };
         let page = state.store.list_traces(project, &query).await?;
         for summary in &page.traces {
-            let spans: Vec<Span> = if filter.is_root == Some(true) {
+            let roots_only = filter.is_root == Some(true);
+            let spans: Vec<Span> = if roots_only {
                 let Some(root) = &summary.root_span_id else {
                     continue;
                 };
@@ -469,6 +554,21 @@ pub async fn query_runs(
             };
             let mut trace_runs = run::runs_of(&spans);
             trace_runs.retain(|r| filter.keep(r));
+            if !trace_runs.is_empty() {
+                let stats = rollups::feedback_stats(state, project, &summary.trace_id).await?;
+                let mut tokens = rollups::subtree_tokens_of_spans(&spans);
+                if roots_only {
+                    // The root alone was read: the trace's total is the summary's.
+                    for span in &spans {
+                        if summary.total_tokens() > 0 {
+                            tokens
+                                .entry(span.span_id.clone())
+                                .or_insert(summary.total_tokens());
+                        }
+                    }
+                }
+                rollups::apply(&mut trace_runs, &stats, &tokens);
+            }
             trace_runs.sort_by(by_dotted_order);
             runs.extend(trace_runs);
         }
@@ -489,7 +589,7 @@ pub async fn query_runs(
             break;
         }
     }
-    Ok(Json(json!({"runs": runs, "cursors": {"next": next}})))
+    Ok((runs, next))
 }
 
 /// Execution order within a trace, as LangSmith sorts runs.
@@ -552,4 +652,10 @@ async fn find_trace(
         }
     }
     Ok(None)
+}
+
+fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }

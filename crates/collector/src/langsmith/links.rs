@@ -1,0 +1,59 @@
+//! The run links the SDK makes, opened on Skein.
+//!
+//! `Client.get_run_url` writes `{host}/o/{tenant}/projects/p/{session}/r/{run}?poll=true`,
+//! where `{host}` is `Client(web_url=...)`, else one derived from `LANGSMITH_ENDPOINT`
+//! (`http://localhost`, without the port, for a local one: hence `web_url`). Skein serves that
+//! path as a redirect to `{PREFIX}/runs/{run}/open`, which finds the run (it needs the
+//! request's key, as every data read does) and redirects to its place on the trace page,
+//! `/traces/{trace}?span={span}`. A run still on its way (`poll=true`) is waited for briefly.
+
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::projects::locate_run;
+use super::{ids, run, PREFIX};
+use crate::context::{AppState, KeyScope};
+use crate::error::{ApiError, ApiResult};
+
+/// How long opening a run waits for it to arrive.
+const WAIT_FOR_RUN: Duration = Duration::from_millis(3000);
+
+/// `GET /o/{tenant}/projects/p/{session}/r/{run}`: on to the run's opener, under the API.
+pub async fn project_run_link(
+    Path((_tenant, _session, run)): Path<(String, String, String)>,
+) -> ApiResult<Response> {
+    let run = ids::parse_uuid(&run)
+        .ok_or_else(|| ApiError::BadRequest(format!("run id {run:?} is not a UUID")))?;
+    Ok(Redirect::to(&format!("{PREFIX}/runs/{run}/open")).into_response())
+}
+
+/// `GET {PREFIX}/runs/{run}/open`: a redirect to the run on its trace page.
+pub async fn open_run(
+    State(state): State<AppState>,
+    scope: KeyScope,
+    Path(run): Path<String>,
+) -> ApiResult<Response> {
+    let run = ids::parse_uuid(&run)
+        .ok_or_else(|| ApiError::BadRequest(format!("run id {run:?} is not a UUID")))?;
+    let deadline = tokio::time::Instant::now() + WAIT_FOR_RUN;
+    let mut found = locate_run(&state, &scope, &run).await?;
+    while found.is_none() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        found = locate_run(&state, &scope, &run).await?;
+    }
+    let span = found.ok_or_else(|| ApiError::NotFound(format!("no run {run} (yet)")))?;
+    scope.allows(&span.project)?;
+    let mut response = Redirect::to(&run::trace_page(
+        &span.project,
+        &span.trace_id,
+        &span.span_id,
+    ))
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
