@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::process::Command;
 
 use common::{assert_seed_tree, client, get_json, Collector};
+use reqwest::Method;
 use serde_json::{json, Value};
 
 const METADATA: [(&str, &str); 6] = [
@@ -1132,4 +1133,134 @@ async fn span_id_of(collector: &Collector, project: &str, trace: &str, run: &str
         .and_then(|s| s["span_id"].as_str())
         .unwrap_or_else(|| panic!("no span of run {run}"))
         .to_string()
+}
+
+/// With keys, the feedback, v2 run and run-link endpoints answer a key about its own project
+/// only: another project's key finds nothing, changes nothing, and learns no trace id.
+#[tokio::test]
+async fn another_projects_key_sees_no_feedback_runs_or_links() {
+    let dir = tempfile::tempdir().unwrap();
+    for project in ["ls-a", "ls-b"] {
+        skein_cli(dir.path(), &["project", "create", project]);
+    }
+    let key_a = skein_cli(dir.path(), &["key", "create", "--project", "ls-a"]);
+    let key_b = skein_cli(dir.path(), &["key", "create", "--project", "ls-b"]);
+    let collector = Collector::start_in(dir, &[]);
+    let out = run_sdk(
+        &collector,
+        "ls-a",
+        &["seed"],
+        &[("LANGSMITH_API_KEY", &key_a)],
+    );
+    let root = out["trace_id"].as_str().unwrap().to_string();
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let call = |method: Method, path: String, key: Option<&str>, body: Option<Value>| {
+        let mut request = no_redirects.request(method, collector.url(&path));
+        if let Some(key) = key {
+            request = request.header("x-api-key", key);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        async move {
+            let response = request.send().await.expect("request");
+            let status = response.status().as_u16();
+            let location = response
+                .headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_string());
+            let text = response.text().await.unwrap();
+            (status, location, text)
+        }
+    };
+    let (_, _, sessions) = call(
+        Method::GET,
+        "/api/langsmith/sessions?name=ls-a".into(),
+        Some(&key_a),
+        None,
+    )
+    .await;
+    let sessions: Value = serde_json::from_str(&sessions).unwrap();
+    let project_a = sessions[0]["id"].as_str().unwrap().to_string();
+
+    let (status, _, listed) = call(
+        Method::GET,
+        format!("/api/langsmith/feedback?run={root}"),
+        Some(&key_a),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let listed: Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 2, "{listed}");
+    let id = listed[0]["id"].as_str().unwrap().to_string();
+
+    // Key B: nothing of A's.
+    let (status, _, body) = call(
+        Method::GET,
+        format!("/api/langsmith/feedback?run={root}"),
+        Some(&key_b),
+        None,
+    )
+    .await;
+    assert_eq!((status, body.as_str()), (200, "[]"));
+    for method in [Method::GET, Method::PATCH, Method::DELETE] {
+        let body = (method == Method::PATCH).then(|| json!({"score": 0}));
+        let (status, _, text) = call(
+            method.clone(),
+            format!("/api/langsmith/feedback/{id}"),
+            Some(&key_b),
+            body,
+        )
+        .await;
+        assert_eq!(status, 404, "{method} with another project's key: {text}");
+    }
+    let (status, _, text) = call(
+        Method::GET,
+        format!("/api/langsmith/feedback/{id}"),
+        Some(&key_a),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "A's feedback is still there: {text}");
+    for path in [
+        format!("/api/langsmith/api/v2/runs/{root}?project_id={project_a}&selects=NAME"),
+        format!("/api/langsmith/api/v2/runs/{root}/url?project_id={project_a}&trace_id={root}"),
+        format!("/api/langsmith/runs/{root}/open"),
+    ] {
+        let (status, location, text) = call(Method::GET, path.clone(), Some(&key_b), None).await;
+        assert_eq!((status, location), (404, None), "{path}: {text}");
+    }
+    let (status, _, text) = call(
+        Method::POST,
+        "/api/langsmith/api/v2/runs/query".into(),
+        Some(&key_b),
+        Some(json!({"project_ids": [project_a], "trace_id": root, "selects": ["NAME"]})),
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&text).unwrap()["items"],
+        json!([])
+    );
+
+    // The link the SDK writes leads on to the opener, which wants the project's key.
+    let link = format!("/o/00000000-0000-0000-0000-000000000000/projects/p/{project_a}/r/{root}");
+    let (status, location, _) = call(Method::GET, link, None, None).await;
+    assert_eq!(status, 303);
+    let opener = location.unwrap();
+    assert_eq!(opener, format!("/api/langsmith/runs/{root}/open"));
+    let (status, _, _) = call(Method::GET, opener.clone(), None, None).await;
+    assert_eq!(status, 401);
+    let (status, location, _) = call(Method::GET, opener, Some(&key_a), None).await;
+    assert_eq!(status, 303);
+    let page = location.unwrap();
+    assert!(
+        page.starts_with(&format!("/traces/{}?span=", trace_hex(&root)))
+            && page.ends_with("&project=ls-a"),
+        "{page}"
+    );
 }

@@ -28,7 +28,7 @@ use crate::store::FeedbackFilter;
 const MAX_LIST_RUNS: usize = 1000;
 /// Most records one page holds (the SDK asks for 100).
 const MAX_PAGE: usize = 1000;
-/// Most records read per project when listing without run ids.
+/// Most records read per project, and in all, when listing without run ids.
 const MAX_SCAN: u32 = 10_000;
 
 /// The projects a feedback id may be in, for this key.
@@ -228,6 +228,9 @@ pub async fn list_feedback(
         }
     } else {
         for project in candidate_projects(&state, &scope).await? {
+            if records.len() >= MAX_SCAN as usize {
+                break;
+            }
             let filter = FeedbackFilter {
                 key: (keys.len() == 1).then(|| keys[0].clone()),
                 limit: Some(MAX_SCAN),
@@ -240,8 +243,8 @@ pub async fn list_feedback(
         (keys.is_empty() || keys.contains(&f.key))
             && (sources.is_empty() || sources.contains(&f.source))
     });
-    // Newest first, as LangSmith lists feedback.
-    records.sort_by(|a, b| (b.created_ms, &b.id).cmp(&(a.created_ms, &a.id)));
+    // Oldest first, as the store lists them: pages by offset stay put while feedback is added.
+    records.sort_by(|a, b| (a.created_ms, &a.id).cmp(&(b.created_ms, &b.id)));
     records.dedup_by(|a, b| a.project == b.project && a.id == b.id);
     let page: Vec<Feedback> = records.into_iter().skip(offset).take(limit).collect();
     let mut out = Vec::with_capacity(page.len());

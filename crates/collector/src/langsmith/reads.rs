@@ -454,16 +454,17 @@ pub(super) async fn run_query(
         let mut runs = Vec::new();
         if !run_ids.is_empty() {
             let mut seen = HashSet::new();
+            let mut spans = Vec::new();
             for id in run_ids {
                 if let Some(span) = locate_run(state, scope, &id).await? {
                     if seen.insert(id) {
                         scope.allows(&span.project)?;
-                        let mut run = run::run_of(&span);
-                        rollups::fill_one(state, &span, &mut run).await?;
-                        runs.push(run);
+                        spans.push(span);
                     }
                 }
             }
+            runs = spans.iter().map(run::run_of).collect();
+            rollups::fill_many(state, &spans, &mut runs).await?;
         } else {
             // The trace's root run has the trace's UUID; the parent's trace holds its children.
             let anchor = trace.or(parent).ok_or_else(|| {

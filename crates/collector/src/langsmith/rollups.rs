@@ -7,6 +7,7 @@
 //! a run with usage of its own keeps it; one without sums its children's, each counted the
 //! same way, so a chain that repeats its LLM's usage is not counted on top of it.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{json, Map, Value};
@@ -212,17 +213,31 @@ pub async fn fill_from_spans(
     Ok(())
 }
 
-/// Stats and totals for one run read alone: the trace's skeleton is read only when the run
-/// has no usage of its own.
-pub async fn fill_one(state: &AppState, span: &Span, run: &mut Value) -> ApiResult<()> {
-    let stats = feedback_stats(state, &span.project, &span.trace_id).await?;
-    let tokens = if span.total_tokens().is_some() {
-        HashMap::new()
-    } else {
-        subtree_tokens_of_trace(state, &span.project, &span.trace_id).await?
-    };
-    apply(std::slice::from_mut(run), &stats, &tokens);
+/// Stats and totals for runs read alone (`runs[i]` is `spans[i]`'s run), one read of each
+/// trace's feedback, and of its skeleton only when a run has no usage of its own.
+pub async fn fill_many(state: &AppState, spans: &[Span], runs: &mut [Value]) -> ApiResult<()> {
+    type Rollup = (HashMap<String, Value>, HashMap<String, i64>);
+    let mut by_trace: HashMap<(&str, &str), Rollup> = HashMap::new();
+    for (span, run) in spans.iter().zip(runs.iter_mut()) {
+        let key = (span.project.as_str(), span.trace_id.as_str());
+        let (stats, tokens) = match by_trace.entry(key) {
+            Entry::Occupied(known) => known.into_mut(),
+            Entry::Vacant(new) => {
+                new.insert((feedback_stats(state, key.0, key.1).await?, HashMap::new()))
+            }
+        };
+        let needs_tokens = span.total_tokens().is_none();
+        if needs_tokens && tokens.is_empty() {
+            *tokens = subtree_tokens_of_trace(state, key.0, key.1).await?;
+        }
+        apply(std::slice::from_mut(run), stats, tokens);
+    }
     Ok(())
+}
+
+/// Stats and totals for one run read alone.
+pub async fn fill_one(state: &AppState, span: &Span, run: &mut Value) -> ApiResult<()> {
+    fill_many(state, std::slice::from_ref(span), std::slice::from_mut(run)).await
 }
 
 #[cfg(test)]

@@ -241,3 +241,51 @@ fn now_ns() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_v2_run_has_the_selected_fields_in_v2_spelling() {
+        let v1 = json!({
+            "id": "r", "name": "main_agent", "run_type": "chain", "status": "success",
+            "session_id": "s", "parent_run_id": null, "total_tokens": 660,
+            "start_time": "2026-11-24T06:05:18.000000+00:00",
+            "end_time": "2026-11-24T06:05:19.500000+00:00",
+            "extra": {"metadata": {"thread_id": "t-1"}},
+        });
+        let all = [
+            "NAME",
+            "RUN_TYPE",
+            "STATUS",
+            "PROJECT_ID",
+            "IS_ROOT",
+            "THREAD_ID",
+            "LATENCY_SECONDS",
+            "TOTAL_TOKENS",
+        ]
+        .map(String::from);
+        let run = select(v2_run(&v1), &all);
+        assert_eq!(
+            run,
+            json!({
+                "id": "r", "name": "main_agent", "run_type": "CHAIN", "status": "SUCCESS",
+                "project_id": "s", "is_root": true, "thread_id": "t-1",
+                "latency_seconds": 1.5, "total_tokens": 660,
+            })
+        );
+        assert_eq!(select(v2_run(&v1), &[]), json!({"id": "r"}));
+    }
+
+    #[test]
+    fn the_origin_is_the_host_asked() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::HOST, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(origin(&headers), "http://127.0.0.1:8080");
+        headers.insert("x-forwarded-proto", "https".parse().unwrap());
+        assert_eq!(origin(&headers), "https://127.0.0.1:8080");
+        headers.insert(header::HOST, "evil\"><script>".parse().unwrap());
+        assert_eq!(origin(&headers), "https://localhost");
+    }
+}
