@@ -1031,6 +1031,14 @@ async fn the_sdks_reads_and_edits_answer_what_langsmith_would() {
     assert_eq!(fb["updated"], json!({"score": 0.5, "comment": null}));
     assert_eq!(fb["deleted_read"], "not found");
     assert_eq!(fb["after_delete"], json!(["user_satisfaction"]));
+    assert_eq!(
+        fb["by_source"],
+        json!({"api": ["helpfulness", "user_satisfaction"], "model": []})
+    );
+    assert_eq!(
+        fb["by_project"],
+        json!(["helpfulness", "user_satisfaction"])
+    );
 
     // read_run: token totals where the model calls are (the LLM runs' 110 + 220 + 330), and
     // each run's own feedback.

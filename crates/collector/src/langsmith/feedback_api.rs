@@ -1,5 +1,5 @@
 //! The SDK's feedback reads and edits: `GET /feedback` (`Client.list_feedback`, by run ids,
-//! keys and sources, paged by `offset`), `GET`, `PATCH` and `DELETE /feedback/{id}`
+//! keys, sources and sessions, paged by `offset`), `GET`, `PATCH` and `DELETE /feedback/{id}`
 //! (`read_feedback`, `update_feedback`, `delete_feedback`). Creating is `feedback::store`.
 //!
 //! A feedback id is looked up in the key's project, or (without keys) in each project with
@@ -227,7 +227,19 @@ pub async fn list_feedback(
             records.extend(state.store.list_feedback(&span.project, filter).await?);
         }
     } else {
-        for project in candidate_projects(&state, &scope).await? {
+        // `session=<project UUID>` narrows to those projects.
+        let sessions: Vec<Uuid> = all("session")
+            .iter()
+            .map(|s| {
+                ids::parse_uuid(s)
+                    .ok_or_else(|| ApiError::BadRequest(format!("session {s:?} is not a UUID")))
+            })
+            .collect::<ApiResult<_>>()?;
+        let mut projects = candidate_projects(&state, &scope).await?;
+        if !sessions.is_empty() {
+            projects.retain(|p| sessions.contains(&ids::project_uuid(p)));
+        }
+        for project in projects {
             if records.len() >= MAX_SCAN as usize {
                 break;
             }

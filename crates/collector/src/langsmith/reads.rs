@@ -3,8 +3,10 @@
 //! (what `Client.list_runs` and `read_run(load_child_runs=True)` send) and `GET /runs/{id}`.
 //! Routes are registered by `super::router`.
 //!
-//! Projects exist in Skein as soon as they are named, so a session looked up by name is
-//! always found (with no runs until some arrive); its id is the stable UUIDv5 of its name.
+//! A session is a project that has traces, was created (`POST /sessions`, `skein project
+//! create`) or is the default one; any other name is not found, as in LangSmith. Its id is the
+//! stable UUIDv5 of its name, its start time when it was created or its first trace started.
+//! Runs carry their feedback stats and token totals (`rollups`).
 
 use std::collections::HashSet;
 

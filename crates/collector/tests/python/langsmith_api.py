@@ -133,11 +133,16 @@ def main():
             deleted_read = "not found"
         after_delete = sorted(f.key for f in client.list_feedback(run_ids=[root]))
 
+        by_source = {
+            source: sorted(f.key for f in client.list_feedback(run_ids=[root, sub2], feedback_source_type=[source]))
+            for source in ["api", "model"]
+        }
         root_run = client.read_run(root)
         sub2_run = client.read_run(sub2)
         execution = client.read_run(run_ids["execution_agent"])
         project_id = str(root_run.session_id)
 
+        by_project = sorted(f.key for f in client.list_feedback(session=[project_id]))
         v2 = asyncio.run(v2_calls(client, project_id, root, sub2))
 
         run_url = client.get_run_url(run=root_run)
@@ -169,6 +174,8 @@ def main():
                     "updated": {"score": updated.score, "comment": updated.comment},
                     "deleted_read": deleted_read,
                     "after_delete": after_delete,
+                    "by_source": by_source,
+                    "by_project": by_project,
                 },
                 "read_run": {
                     "root_total_tokens": root_run.total_tokens,
