@@ -4,8 +4,8 @@
 //! Ingest (`ingest`): `GET /info`, `POST /runs/multipart` (plain or `Content-Encoding:
 //! zstd`), `POST /runs/batch`, `POST /runs`, `PATCH /runs/{id}`, `POST /feedback` and
 //! `POST /otel/v1/traces` (the SDK's OTel mode: OTLP with a `langsmith-project` header).
-//! Reads (`reads`): `GET /sessions`, `GET /sessions/{id}`, `POST /sessions`,
-//! `POST /runs/query`, `GET /runs/{id}`; the v2 runs the SDK's `client.runs` reads (`v2`:
+//! Sessions (`sessions`): `GET /sessions`, `GET /sessions/{id}`, `POST /sessions`. Reads
+//! (`reads`): `POST /runs/query`, `GET /runs/{id}`; the v2 runs the SDK's `client.runs` reads (`v2`:
 //! `/api/v2/runs/query`, `/api/v2/runs/{id}`, `/api/v2/runs/{id}/url`), with feedback stats
 //! and token totals (`rollups`). Feedback reads and edits (`feedback_api`): `GET /feedback`,
 //! `GET`/`PATCH`/`DELETE /feedback/{id}`. Run links (`links`): the `/o/…/r/{run}` path
@@ -35,6 +35,7 @@ mod projects;
 mod reads;
 mod rollups;
 pub mod run;
+mod sessions;
 mod v2;
 
 use axum::routing::{get, post};
@@ -80,9 +81,9 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             &route("/sessions"),
-            get(reads::list_sessions).post(reads::create_session),
+            get(sessions::list_sessions).post(sessions::create_session),
         )
-        .route(&route("/sessions/{id}"), get(reads::read_session))
+        .route(&route("/sessions/{id}"), get(sessions::read_session))
         .route(&route("/otel/v1/traces"), post(ingest::otel_traces))
         .layer(Extension(IngestMode::from_env()))
 }
