@@ -2,9 +2,13 @@
 //! the real `skein` binary: the seed's nested `@traceable` agents, its `create_feedback` calls
 //! and the SDK's own reads, in every way the SDK uploads (zstd multipart, plain multipart,
 //! `/runs/batch`, one run at a time), a trace propagated across two processes, replays of
-//! recorded SDK requests, and bad input.
+//! recorded SDK requests, and bad input; the SDK's reads and edits beyond tracing (feedback,
+//! `client.runs`, run links, projects) on SQLite and ClickHouse, and what a key may see of them.
 
 mod common;
+
+#[path = "../src/store/clickhouse/testserver.rs"]
+mod testserver;
 
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -972,6 +976,24 @@ fn api_script() -> &'static str {
 /// its results checked as a user would see them (tests/python/langsmith_api.py).
 #[tokio::test]
 async fn the_sdks_reads_and_edits_answer_what_langsmith_would() {
+    sdk_reads_and_edits(&[]).await;
+}
+
+/// The same on ClickHouse (Debian's clickhouse-server, `store/clickhouse/testserver.rs`).
+#[tokio::test]
+async fn the_sdks_reads_and_edits_answer_alike_on_clickhouse() {
+    let server = testserver::server();
+    let database = testserver::fresh_database();
+    sdk_reads_and_edits(&[
+        "--clickhouse-url",
+        &server.url,
+        "--clickhouse-database",
+        &database,
+    ])
+    .await;
+}
+
+async fn sdk_reads_and_edits(store_args: &[&str]) {
     // A stand-in for the built dashboard: the trace page is its index.html.
     let dist = tempfile::tempdir().expect("temp dir");
     std::fs::write(
@@ -980,7 +1002,9 @@ async fn the_sdks_reads_and_edits_answer_what_langsmith_would() {
     )
     .expect("write index.html");
     let dist_arg = dist.path().to_str().expect("UTF-8 path");
-    let collector = Collector::start_with(&["--dist", dist_arg]);
+    let mut args = vec!["--dist", dist_arg];
+    args.extend_from_slice(store_args);
+    let collector = Collector::start_with(&args);
     let web_url = collector.url("");
     let project = "ls-api";
     let out = run_script(
