@@ -1133,6 +1133,12 @@ async fn sdk_reads_and_edits(store_args: &[&str]) {
         out["followed"]["get_run_url"]["redirects"],
         json!([303, 303])
     );
+    // The project's link (`create_project(...).url`) opens its trace list.
+    assert_eq!(
+        out["followed"]["project_url"]["final"],
+        collector.url(&format!("/traces?project={project}"))
+    );
+    assert_eq!(out["followed"]["project_url"]["status"], 200);
 
     // list_runs on a project nobody created raises the SDK's not-found error; one that
     // create_project made is found, empty.
@@ -1262,6 +1268,7 @@ async fn another_projects_key_sees_no_feedback_runs_or_links() {
         format!("/api/langsmith/api/v2/runs/{root}?project_id={project_a}&selects=NAME"),
         format!("/api/langsmith/api/v2/runs/{root}/url?project_id={project_a}&trace_id={root}"),
         format!("/api/langsmith/runs/{root}/open"),
+        format!("/api/langsmith/sessions/{project_a}/open"),
     ] {
         let (status, location, text) = call(Method::GET, path.clone(), Some(&key_b), None).await;
         assert_eq!((status, location), (404, None), "{path}: {text}");

@@ -8,8 +8,8 @@
 //! (`reads`): `POST /runs/query`, `GET /runs/{id}`; the v2 runs the SDK's `client.runs` reads (`v2`:
 //! `/api/v2/runs/query`, `/api/v2/runs/{id}`, `/api/v2/runs/{id}/url`), with feedback stats
 //! and token totals (`rollups`). Feedback reads and edits (`feedback_api`): `GET /feedback`,
-//! `GET`/`PATCH`/`DELETE /feedback/{id}`. Run links (`links`): the `/o/…/r/{run}` path
-//! `get_run_url` writes, on to the run's trace page.
+//! `GET`/`PATCH`/`DELETE /feedback/{id}`. Links (`links`): the `/o/…/r/{run}` path
+//! `get_run_url` writes, on to the run's trace page, and a project's `/o/…/p/{session}`.
 //!
 //! A run becomes a span (`run`), its ids are mapped deterministically (`ids`), and its pieces
 //! (a `post`, later a `patch`, re-sent copies) are stored as pieces of one span
@@ -72,6 +72,7 @@ pub fn router() -> Router<AppState> {
                 .delete(feedback_api::delete_feedback),
         )
         .route(&route("/runs/{id}/open"), get(links::open_run))
+        .route(&route("/sessions/{id}/open"), get(links::open_project))
         .route(&route("/api/v2/runs/query"), post(v2::query_runs))
         .route(&route("/api/v2/runs/{id}"), get(v2::retrieve_run))
         .route(&route("/api/v2/runs/{id}/url"), get(v2::run_url))
@@ -79,6 +80,7 @@ pub fn router() -> Router<AppState> {
             "/o/{tenant}/projects/p/{session}/r/{run}",
             get(links::project_run_link),
         )
+        .route("/o/{tenant}/projects/p/{session}", get(links::project_link))
         .route(
             &route("/sessions"),
             get(sessions::list_sessions).post(sessions::create_session),

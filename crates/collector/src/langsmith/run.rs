@@ -739,15 +739,22 @@ pub fn trace_page(project: &str, trace_id: &str, span_id: &str) -> String {
     let mut path = format!("/traces/{trace_id}?span={span_id}");
     if project != skein_model::DEFAULT_PROJECT {
         path.push_str("&project=");
-        for b in project.bytes() {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-                path.push(b as char);
-            } else {
-                path.push_str(&format!("%{b:02X}"));
-            }
-        }
+        path.push_str(&escape_query_value(project));
     }
     path
+}
+
+/// Percent-encodes all but RFC 3986's unreserved characters.
+pub fn escape_query_value(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

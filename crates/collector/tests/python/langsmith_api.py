@@ -191,6 +191,7 @@ def main():
                     "get_run_url": follow(run_url),
                     "run_url": follow(root_run.url),
                     "v2_url": follow(v2["url"]),
+                    "project_url": follow(created.url),
                 },
                 "unknown_project": unknown_project,
                 "empty_project_runs": len(empty_runs),
