@@ -12,11 +12,11 @@ use std::collections::HashMap;
 use axum::extract::{Path, RawQuery, State};
 use axum::Json;
 use serde_json::{json, Value};
-use skein_model::query::parse_query_string;
 use skein_model::Feedback;
 use uuid::Uuid;
 
 use super::feedback::{answer, score_of};
+use super::params::{json_object, QueryParams};
 use super::projects::locate_run;
 use super::{ids, run};
 use crate::context::{AppState, KeyScope};
@@ -104,13 +104,7 @@ pub async fn update_feedback(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Value>> {
     let id = feedback_uuid(&id)?;
-    let body: Value = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?;
-    let Some(changes) = body.as_object() else {
-        return Err(ApiError::BadRequest(
-            "a feedback update is a JSON object".into(),
-        ));
-    };
+    let changes = &json_object(&body, "a feedback update")?;
     let mut f = find(&state, &scope, &id).await?;
     scope.allows(&f.project)?;
     let present = |v: &Value| (!v.is_null()).then(|| v.clone());
@@ -176,14 +170,8 @@ pub async fn list_feedback(
     scope: KeyScope,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Json<Vec<Value>>> {
-    let pairs = parse_query_string(query.as_deref().unwrap_or(""));
-    let all = |name: &str| -> Vec<String> {
-        pairs
-            .iter()
-            .filter(|(k, v)| k == name && !v.is_empty())
-            .map(|(_, v)| v.clone())
-            .collect()
-    };
+    let params = QueryParams::parse(query.as_deref());
+    let all = |name: &str| params.all(name);
     let number = |name: &str, default: usize| -> ApiResult<usize> {
         match all(name).first() {
             None => Ok(default),

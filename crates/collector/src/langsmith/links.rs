@@ -15,6 +15,8 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
 
+use skein_model::query::percent_encode;
+
 use super::projects::{locate_run, project_by_uuid};
 use super::{ids, run, PREFIX};
 use crate::context::{AppState, KeyScope};
@@ -54,7 +56,7 @@ pub async fn open_project(
     let mut path = "/traces".to_string();
     if project != skein_model::DEFAULT_PROJECT {
         path.push_str("?project=");
-        path.push_str(&run::escape_query_value(&project));
+        path.push_str(&percent_encode(&project));
     }
     Ok(no_store(Redirect::to(&path).into_response()))
 }

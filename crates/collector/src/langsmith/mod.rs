@@ -31,6 +31,7 @@ pub mod ids;
 mod ingest;
 mod links;
 pub mod multipart;
+mod params;
 mod projects;
 mod reads;
 mod rollups;

@@ -12,6 +12,7 @@ use skein_model::span::Span;
 use skein_model::TraceQuery;
 use uuid::Uuid;
 
+use super::params::json_object;
 use super::projects::{locate_run, project_by_uuid};
 use super::{filter, rollups};
 use super::{ids, run};
@@ -180,11 +181,7 @@ pub async fn query_runs(
     scope: KeyScope,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Value>> {
-    let body: Value = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?;
-    let Some(q) = body.as_object() else {
-        return Err(ApiError::BadRequest("a run query is a JSON object".into()));
-    };
+    let q = &json_object(&body, "a run query")?;
     let (runs, next) = run_query(&state, &scope, q).await?;
     Ok(Json(json!({"runs": runs, "cursors": {"next": next}})))
 }

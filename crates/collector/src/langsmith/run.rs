@@ -20,6 +20,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use serde_json::{json, Map, Value};
+use skein_model::query::percent_encode;
 use skein_model::span::{Span, SpanEvent, SpanKind, SpanStatus, SpanType};
 use skein_model::span_pieces::deep_merge;
 use uuid::Uuid;
@@ -739,22 +740,9 @@ pub fn trace_page(project: &str, trace_id: &str, span_id: &str) -> String {
     let mut path = format!("/traces/{trace_id}?span={span_id}");
     if project != skein_model::DEFAULT_PROJECT {
         path.push_str("&project=");
-        path.push_str(&escape_query_value(project));
+        path.push_str(&percent_encode(project));
     }
     path
-}
-
-/// Percent-encodes all but RFC 3986's unreserved characters.
-pub fn escape_query_value(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 #[cfg(test)]

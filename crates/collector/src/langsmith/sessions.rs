@@ -9,10 +9,11 @@
 use axum::extract::{Path, RawQuery, State};
 use axum::Json;
 use serde_json::{json, Value};
-use skein_model::query::{parse_query_string, TraceSort};
+use skein_model::query::TraceSort;
 use skein_model::{ProjectInfo, TraceQuery};
 use uuid::Uuid;
 
+use super::params::{json_object, QueryParams};
 use super::projects::{check_project, project_by_uuid, remember_project};
 use super::{ids, run};
 use crate::context::{AppState, KeyScope};
@@ -77,15 +78,9 @@ pub async fn list_sessions(
     scope: KeyScope,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Json<Vec<Value>>> {
-    let pairs = parse_query_string(query.as_deref().unwrap_or(""));
-    let all = |name: &str| -> Vec<String> {
-        pairs
-            .iter()
-            .filter(|(k, v)| k == name && !v.is_empty())
-            .map(|(_, v)| v.clone())
-            .collect()
-    };
-    let one = |name: &str| all(name).into_iter().next();
+    let params = QueryParams::parse(query.as_deref());
+    let all = |name: &str| params.all(name);
+    let one = |name: &str| params.one(name);
     let limit = one("limit")
         .and_then(|l| l.parse::<usize>().ok())
         .unwrap_or(100)
@@ -170,8 +165,7 @@ pub async fn create_session(
     scope: KeyScope,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Value>> {
-    let body: Value = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?;
+    let body = json_object(&body, "a session")?;
     let name = body
         .get("name")
         .and_then(Value::as_str)

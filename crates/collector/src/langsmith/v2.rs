@@ -18,6 +18,7 @@ use axum::Json;
 use serde_json::{json, Map, Value};
 use skein_model::query::parse_query_string;
 
+use super::params::json_object;
 use super::projects::{locate_run, project_by_uuid};
 use super::reads::run_query;
 use super::{ids, rollups, run};
@@ -92,11 +93,7 @@ pub async fn query_runs(
     scope: KeyScope,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Value>> {
-    let body: Value = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?;
-    let Some(q) = body.as_object() else {
-        return Err(ApiError::BadRequest("a run query is a JSON object".into()));
-    };
+    let q = &json_object(&body, "a run query")?;
     let present = |k: &str| q.get(k).is_some_and(|v| !v.is_null());
     for unsupported in [
         "ai_search",
