@@ -327,6 +327,40 @@ async fn check(response: &Response) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Fetches `url` with the session's key and hands the answer to the browser as the file
+/// `filename` (a plain link could not carry the key).
+pub async fn download(url: &str, filename: &str) -> Result<(), ApiError> {
+    let response = send("GET", url, None).await?;
+    check(&response).await?;
+    let bytes = response
+        .binary()
+        .await
+        .map_err(|e| unreachable(&e.to_string()))?;
+    save_file(&bytes, filename)
+        .map_err(|e| ApiError::Unexpected(format!("saving {filename}: {e:?}")))
+}
+
+fn save_file(bytes: &[u8], filename: &str) -> Result<(), wasm_bindgen::JsValue> {
+    use wasm_bindgen::JsCast;
+    use web_sys::{js_sys, Blob, HtmlAnchorElement, Url};
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let blob = Blob::new_with_u8_array_sequence(&parts)?;
+    let href = Url::create_object_url_with_blob(&blob)?;
+    let document = leptos::prelude::document();
+    let anchor: HtmlAnchorElement = document.create_element("a")?.dyn_into()?;
+    anchor.set_href(&href);
+    anchor.set_download(filename);
+    anchor.click();
+    // Released once the browser has taken the file (released at once, a download may fail).
+    leptos::prelude::set_timeout(
+        move || {
+            let _ = Url::revoke_object_url(&href);
+        },
+        std::time::Duration::from_secs(60),
+    );
+    Ok(())
+}
+
 pub async fn projects() -> Result<Vec<ProjectInfo>, ApiError> {
     get(links::api_projects()).await
 }

@@ -145,6 +145,27 @@ pub fn api_trace(project: &str, trace_id: &str) -> String {
     )
 }
 
+/// The trace as an OTLP/JSON file.
+pub fn api_trace_export(project: &str, trace_id: &str) -> String {
+    with_project(
+        format!("/api/v1/traces/{}/export", percent_encode(trace_id)),
+        project,
+    )
+}
+
+/// The list's traces (its filters, all pages) as a `format` (`csv`, `jsonl`) file.
+pub fn api_traces_export(project: &str, query: &TraceQuery, format: &str) -> String {
+    let mut all = query.clone();
+    all.cursor = None;
+    join(
+        "/api/v1/traces/export",
+        &[
+            encode_pairs([("project", project), ("format", format)]),
+            all.to_query_string(),
+        ],
+    )
+}
+
 pub fn api_tags(project: &str) -> String {
     with_project("/api/v1/tags".to_string(), project)
 }

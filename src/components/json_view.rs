@@ -2,6 +2,8 @@
 //! strings and long lists show their start with a "show all". Everything is text nodes.
 
 use leptos::prelude::*;
+
+use crate::components::long_text::LongText;
 use serde_json::Value;
 
 /// Items of an array or object shown before "show N more".
@@ -134,19 +136,6 @@ fn leaf_view(value: Value) -> AnyView {
         Value::Object(_) => ("jv-punct", "{}".to_string()),
         Value::Array(_) => ("jv-punct", "[]".to_string()),
     };
-    let total = text.chars().count();
-    if total <= FIRST_CHARS {
-        return view! { <span class=class>{text}</span> }.into_any();
-    }
-    let all = RwSignal::new(false);
-    let head: String = text.chars().take(FIRST_CHARS).collect();
-    view! {
-        <span class=class>{move || if all.get() { text.clone() } else { format!("{head}…") }}</span>
-        {move || (!all.get()).then(|| view! {
-            <button type="button" class="link-button jv-more" on:click=move |_| all.set(true)>
-                {format!("Show all {total} characters")}
-            </button>
-        })}
-    }
+    view! { <LongText text=text class=class first_chars=FIRST_CHARS button_class="link-button jv-more"/> }
     .into_any()
 }

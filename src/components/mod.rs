@@ -3,7 +3,9 @@
 
 pub mod api_key;
 pub mod charts;
+pub mod conversation;
 pub mod copy_button;
+pub mod download_button;
 pub mod empty_state;
 pub mod error_banner;
 pub mod feedback;
@@ -11,6 +13,7 @@ pub mod filter_bar;
 pub mod icons;
 pub mod json_view;
 pub mod lazy;
+pub mod long_text;
 pub mod project_switcher;
 pub mod remote;
 pub mod scope_bar;

@@ -8,6 +8,7 @@ use skein_model::{TagFilter, TagKeyInfo, TraceQuery, TraceSummary, DEFAULT_PROJE
 use wasm_bindgen::JsCast;
 
 use crate::api;
+use crate::components::download_button::DownloadButton;
 use crate::components::empty_state::EmptyState;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::feedback::FeedbackSummary;
@@ -198,6 +199,16 @@ pub fn TracesPage() -> impl IntoView {
             <div class="page-head">
                 <h1>"Traces"</h1>
                 <span class="result-count" data-testid="result-count">{count}</span>
+                <div class="page-actions">
+                    <DownloadButton label="CSV" testid="list-csv"
+                        url=Signal::derive(move || links::api_traces_export(&project.get(), &query.get(), "csv"))
+                        filename=Signal::derive(move || format!("traces-{}.csv", project.get()))
+                        title="Every trace these filters select, one row each, as CSV"/>
+                    <DownloadButton label="JSONL" testid="list-jsonl"
+                        url=Signal::derive(move || links::api_traces_export(&project.get(), &query.get(), "jsonl"))
+                        filename=Signal::derive(move || format!("traces-{}.jsonl", project.get()))
+                        title="Every trace these filters select, as JSON Lines (one trace summary a line)"/>
+                </div>
             </div>
             <FilterBar project=project query=query/>
             {query_banner}

@@ -9,6 +9,7 @@ use skein_model::sort;
 use skein_model::TraceSkeleton;
 
 use crate::components::copy_button::CopyButton;
+use crate::components::download_button::DownloadButton;
 use crate::components::service_chip::ServiceChip;
 use crate::components::span_type::SpanTypeIcon;
 use crate::components::status_badge::StatusBadge;
@@ -75,6 +76,8 @@ pub fn TraceHeader(skeleton: Arc<TraceSkeleton>, project: String) -> impl IntoVi
         link_rows.push(("User", links::user(&project, id), id.clone()));
     }
 
+    let export_url = links::api_trace_export(&project, &summary.trace_id);
+    let export_file = format!("trace-{}.otlp.json", summary.trace_id);
     view! {
         <header class="trace-header">
             <div class="trace-title">
@@ -84,6 +87,11 @@ pub fn TraceHeader(skeleton: Arc<TraceSkeleton>, project: String) -> impl IntoVi
                 {(!summary.has_root).then(|| view! {
                     <span class="hint" title="The root span has not arrived (yet)">"no root"</span>
                 })}
+                <div class="trace-actions">
+                    <DownloadButton label="Export" testid="trace-export"
+                        url=export_url filename=export_file
+                        title="The whole trace as an OTLP/JSON file: send it to any OTLP endpoint's /v1/traces to load it there"/>
+                </div>
             </div>
             <dl class="trace-meta">
                 {facts.into_iter().map(|(label, value, title)| view! {

@@ -5,10 +5,7 @@ use leptos::prelude::*;
 use serde_json::Value;
 
 use crate::components::json_view::JsonView;
-use crate::text;
-
-/// Characters of a long text shown before "show all".
-const FIRST_CHARS: usize = 4_000;
+use crate::components::long_text::LongText;
 
 /// Attribute `key → value` rows: text wraps, JSON (objects, arrays, JSON in a string) folds.
 #[component]
@@ -58,23 +55,4 @@ pub fn scalar_text(v: &Value) -> String {
         Value::Array(a) => format!("[{} items]", a.len()),
         Value::Object(o) => format!("{{{} keys}}", o.len()),
     }
-}
-
-/// Text that wraps, its start only when very long.
-#[component]
-pub fn LongText(text: String) -> impl IntoView {
-    let total = text.chars().count();
-    if total <= FIRST_CHARS {
-        return Either::Left(view! { <span class="long-text">{text}</span> });
-    }
-    let all = RwSignal::new(false);
-    let head: String = text.chars().take(FIRST_CHARS).collect();
-    Either::Right(view! {
-        <span class="long-text">{move || if all.get() { text.clone() } else { format!("{head}…") }}</span>
-        {move || (!all.get()).then(|| view! {
-            <button type="button" class="link-button" on:click=move |_| all.set(true)>
-                {format!("Show all {} characters", text::thousands(total as u64))}
-            </button>
-        })}
-    })
 }

@@ -2,13 +2,14 @@
 
 use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
-use skein_model::payload::{self, ChatMessage, Payload};
+use skein_model::payload::{self, Payload};
 use skein_model::span::Span;
 
-use super::attributes::LongText;
 use super::body::section;
+use crate::components::conversation::Conversation;
 use crate::components::copy_button::CopyButton;
 use crate::components::json_view::JsonView;
+use crate::components::long_text::LongText;
 use crate::text;
 
 /// A span's input or output: a conversation, collapsible JSON, or wrapped text; with the raw
@@ -30,7 +31,7 @@ pub fn PayloadView(text: Option<String>) -> impl IntoView {
     };
     // The formatted view is drawn once; the raw text only when asked for.
     let formatted = match parsed {
-        Payload::Chat(messages) => EitherOf3::A(view! { <ChatView messages=messages/> }),
+        Payload::Chat(messages) => EitherOf3::A(view! { <Conversation messages=messages/> }),
         Payload::Json(v) => EitherOf3::B(view! { <JsonView value=v/> }),
         Payload::Text(t) => {
             EitherOf3::C(view! { <div class="payload-text"><LongText text=t/></div> })
@@ -52,40 +53,6 @@ pub fn PayloadView(text: Option<String>) -> impl IntoView {
             {move || raw.get().then(|| view! { <pre class="payload-raw">{pretty_view.clone()}</pre> })}
         </div>
     })
-}
-
-#[component]
-pub fn ChatView(messages: Vec<ChatMessage>) -> impl IntoView {
-    view! {
-        <ol class="chat">
-            {messages
-                .into_iter()
-                .map(|m| {
-                    // Only known roles become class names; any other text stays text.
-                    let role_class = match m.role.as_str() {
-                        "system" | "developer" => "msg role-system",
-                        "user" => "msg role-user",
-                        "assistant" => "msg role-assistant",
-                        "tool" | "function" => "msg role-tool",
-                        _ => "msg role-other",
-                    };
-                    view! {
-                        <li class=role_class>
-                            <div class="msg-role">
-                                {m.role.clone()}
-                                {m.name.clone().map(|n| view! { <span class="msg-name">{n}</span> })}
-                            </div>
-                            {(!m.text.is_empty()).then(|| view! { <div class="msg-text"><LongText text=m.text.clone()/></div> })}
-                            {m.extra
-                                .into_iter()
-                                .map(|v| view! { <div class="msg-extra"><JsonView value=v open_depth=1/></div> })
-                                .collect_view()}
-                        </li>
-                    }
-                })
-                .collect_view()}
-        </ol>
-    }
 }
 
 /// The span's input and output sections.
