@@ -15,6 +15,7 @@ use crate::components::project_switcher::ProjectSwitcher;
 use crate::components::theme_toggle::{ThemeState, ThemeToggle};
 use crate::links;
 use crate::metrics_view::{self, MetricsView};
+use crate::pages::compare::ComparePage;
 use crate::pages::metrics::MetricsPage;
 use crate::pages::not_found::NotFound;
 use crate::pages::services::ServicesPage;
@@ -46,6 +47,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/users") view={Lazy::<UsersRoute>::new()}/>
                     <Route path=path!("/users/:user_id") view={Lazy::<UserRoute>::new()}/>
                     <Route path=path!("/services") view={Lazy::<ServicesRoute>::new()}/>
+                    <Route path=path!("/compare") view={Lazy::<CompareRoute>::new()}/>
                 </Routes>
             </main>
             <KeyPrompt/>
@@ -85,6 +87,7 @@ lazy_page!(
     "Services",
     ServicesPage
 );
+lazy_page!(CompareRoute, compare_page, compare, "Compare", ComparePage);
 // Sessions and users: small pages, usually visited together.
 lazy_page!(SessionsRoute, journeys, sessions, "Sessions", SessionsPage);
 lazy_page!(SessionRoute, journeys, session, "Session", SessionPage);

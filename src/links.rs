@@ -70,6 +70,40 @@ pub fn span_param(search: &str) -> Option<String> {
         .map(|(_, v)| v.trim().to_ascii_lowercase())
 }
 
+/// Two traces compared (`/compare?a=&b=`), with a row of the comparison selected or none.
+pub fn compare_href(project: &str, a: &str, b: &str, row: Option<usize>) -> String {
+    let row = row.map(|r| r.to_string()).unwrap_or_default();
+    let pairs: Vec<(&str, &str)> = [("a", a), ("b", b), ("row", row.as_str())]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    join("/compare", &[project_prefix(project), encode_pairs(pairs)])
+}
+
+/// The trace list in "pick a trace to compare with `a`" mode, showing traces named `name`.
+pub fn compare_pick_href(project: &str, a: &str, name: &str) -> String {
+    let query = TraceQuery {
+        name: (!name.is_empty()).then(|| name.to_string()),
+        ..TraceQuery::default()
+    };
+    join(
+        "/traces",
+        &[
+            project_prefix(project),
+            query.to_query_string(),
+            encode_pairs([("compare", a)]),
+        ],
+    )
+}
+
+/// A query parameter of a page's URL, trimmed; `None` when absent or empty.
+pub fn param(search: &str, name: &str) -> Option<String> {
+    parse_query_string(search)
+        .into_iter()
+        .find(|(k, v)| k == name && !v.trim().is_empty())
+        .map(|(_, v)| v.trim().to_string())
+}
+
 /// The clock-skew adjustment is on unless the trace page's URL says `skew=off`.
 pub fn skew_param(search: &str) -> bool {
     !parse_query_string(search)

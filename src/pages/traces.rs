@@ -32,6 +32,7 @@ pub fn TracesPage() -> impl IntoView {
     let location = use_location();
     let navigate = use_navigate();
     let project = Memo::new(move |_| links::project_of(&location.search.get()));
+    let compare_with = Memo::new(move |_| links::param(&location.search.get(), "compare"));
     let parsed = Memo::new(move |_| TraceQuery::from_query_string(&location.search.get()));
     let query = Memo::new(move |_| {
         let mut q = parsed.get().unwrap_or_default();
@@ -187,7 +188,7 @@ pub fn TracesPage() -> impl IntoView {
                 <For
                     each=move || list.rows.get()
                     key=|t: &TraceSummary| t.trace_id.clone()
-                    children=move |t: TraceSummary| view! { <TraceRow trace=t project=project on_tag=add_tag key_order=key_order/> }
+                    children=move |t: TraceSummary| view! { <TraceRow trace=t project=project on_tag=add_tag key_order=key_order compare_with=compare_with/> }
                 />
             }
             .into_any()
@@ -210,6 +211,12 @@ pub fn TracesPage() -> impl IntoView {
                         title="Every trace these filters select, as JSON Lines (one trace summary a line)"/>
                 </div>
             </div>
+            {move || compare_with.get().map(|a| view! {
+                <div class="compare-pick" role="status" data-testid="compare-pick">
+                    "Pick the trace to compare with " <code>{a.clone()}</code> ": a row opens the comparison. "
+                    <a href=move || links::list_href(&project.get(), &query.get())>"Cancel"</a>
+                </div>
+            })}
             <FilterBar project=project query=query/>
             {query_banner}
             {banner}
@@ -250,10 +257,15 @@ fn TraceRow(
     on_tag: Callback<(String, String)>,
     /// Tag keys in the order their chips come (the rest after, by name).
     key_order: Memo<Vec<String>>,
+    /// Picking a trace to compare with this one: a row opens the comparison.
+    compare_with: Memo<Option<String>>,
 ) -> impl IntoView {
     let navigate = use_navigate();
     let clock = use_clock();
-    let href = links::trace_href(&project.get_untracked(), &trace.trace_id);
+    let href = match compare_with.get_untracked() {
+        Some(a) => links::compare_href(&project.get_untracked(), &a, &trace.trace_id, None),
+        None => links::trace_href(&project.get_untracked(), &trace.trace_id),
+    };
     let open = {
         let href = href.clone();
         move |ev: leptos::ev::MouseEvent| {

@@ -77,6 +77,7 @@ pub fn TraceHeader(skeleton: Arc<TraceSkeleton>, project: String) -> impl IntoVi
     }
 
     let export_url = links::api_trace_export(&project, &summary.trace_id);
+    let compare_href = links::compare_pick_href(&project, &summary.trace_id, &summary.root_name);
     let export_file = format!("trace-{}.otlp.json", summary.trace_id);
     view! {
         <header class="trace-header">
@@ -88,6 +89,8 @@ pub fn TraceHeader(skeleton: Arc<TraceSkeleton>, project: String) -> impl IntoVi
                     <span class="hint" title="The root span has not arrived (yet)">"no root"</span>
                 })}
                 <div class="trace-actions">
+                    <a class="button" data-testid="compare-with" href=compare_href
+                        title="Pick another trace (by default one with the same name) and compare the two span by span">"Compare with…"</a>
                     <DownloadButton label="Export" testid="trace-export"
                         url=export_url filename=export_file
                         title="The whole trace as an OTLP/JSON file: send it to any OTLP endpoint's /v1/traces to load it there"/>

@@ -125,6 +125,35 @@ pub fn chat_messages(value: &Value) -> Option<Vec<ChatMessage>> {
     envelopes::conversation(value)
 }
 
+/// A payload as lines to compare with another's: a conversation a message a line or more
+/// (`role: what it says`, tool calls as `→ name(arguments)`, answers as `← name: text`), JSON
+/// pretty-printed, text as it is.
+pub fn comparable_text(text: &str) -> String {
+    match read(text) {
+        Payload::Text(t) => t,
+        Payload::Json(v) => serde_json::to_string_pretty(&v).unwrap_or_else(|_| v.to_string()),
+        Payload::Chat(messages) => {
+            let mut lines = Vec::new();
+            for m in &messages {
+                if !m.text.is_empty() {
+                    lines.push(format!("{}: {}", m.role, m.text));
+                }
+                for c in &m.tool_calls {
+                    lines.push(format!("{}: → {}", m.role, c.signature()));
+                }
+                for r in &m.tool_results {
+                    let name = r.name.as_deref().unwrap_or("tool");
+                    lines.push(format!("{}: ← {name}: {}", m.role, r.content));
+                }
+                if m.text.is_empty() && m.tool_calls.is_empty() && m.tool_results.is_empty() {
+                    lines.push(format!("{}:", m.role));
+                }
+            }
+            lines.join("\n")
+        }
+    }
+}
+
 /// The text as JSON when it looks like JSON (an object, array or string) and parses.
 fn parse_json(text: &str) -> Option<Value> {
     let trimmed = text.trim();

@@ -375,3 +375,16 @@ fn vercel_ai_response_with_tool_calls() {
     let plain = attrs(json!({"ai.response.text": "Hello"}));
     assert_eq!(span_io::output(&plain).as_deref(), Some("Hello"));
 }
+
+#[test]
+fn comparable_text_lines() {
+    let text = comparable_text(
+        r#"[{"role":"user","content":"Weather?"},{"role":"assistant","tool_calls":[{"id":"1","function":{"name":"w","arguments":"{\"c\":1}"}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"1","content":"sun"}]}]"#,
+    );
+    assert_eq!(
+        text,
+        "user: Weather?\nassistant: → w({\"c\":1})\nuser: ← tool: sun"
+    );
+    assert_eq!(comparable_text("{\"a\":1}"), "{\n  \"a\": 1\n}");
+    assert_eq!(comparable_text("plain"), "plain");
+}
