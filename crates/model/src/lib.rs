@@ -21,6 +21,7 @@ pub mod timing;
 pub mod trace;
 pub mod trace_fold;
 pub mod trace_search;
+pub mod trace_tags;
 pub mod tree;
 
 pub use catalog::{ErrorBody, ProjectInfo, ServiceInfo, TagKeyInfo, TagValueInfo};
