@@ -42,6 +42,7 @@ const INTERNAL_PREFIXES: &[&str] = &[
 const INTERNAL_KEYS: &[&str] = &[
     // pydantic-ai's agent run span.
     "final_result",
+    "model_name",
     "model_request_parameters",
     "all_messages_events",
     "agent_name",
@@ -50,7 +51,6 @@ const INTERNAL_KEYS: &[&str] = &[
     "checkpoint_id",
     "langgraph_checkpoint_ns",
     "run_attempt",
-    "revision_id",
 ];
 
 /// Whether `key` is instrumentation's own bookkeeping rather than a user's metadata: such a
@@ -105,6 +105,7 @@ mod tests {
             "deployment.environment",
             "service.version",
             "thread_id",
+            "revision_id",
             "version",
             "customer",
         ] {

@@ -2,6 +2,7 @@
 models (no network): what a user of each sends.
 
     python framework_clients.py langgraph         # LangGraph, traced by the LangSmith SDK
+    python framework_clients.py langsmith-traceable   # @traceable agent around its model call
     python framework_clients.py pydantic-ai       # pydantic-ai's TestModel, its OpenTelemetry spans
     python framework_clients.py openinference     # LangChain through OpenInference's instrumentor
     python framework_clients.py openai-agents     # the OpenAI Agents SDK through OpenInference
@@ -96,16 +97,51 @@ def langgraph():
     return {}
 
 
+def langsmith_traceable():
+    """An agent function that returns its model call's response, usage and all, around the
+    model call itself (`run_type="llm"`): the usage of one call, reported twice."""
+    from langsmith import traceable
+    from langsmith.run_helpers import get_current_run_tree
+    from langsmith.run_trees import get_cached_client
+
+    trace = {}
+
+    @traceable(run_type="llm", metadata={"ls_provider": "openai", "ls_model_name": "gpt-4o-mini"})
+    def call_model(question):
+        return {
+            "choices": [{"message": {"role": "assistant", "content": "an answer"}}],
+            "usage_metadata": {
+                "input_tokens": INPUT_TOKENS,
+                "output_tokens": OUTPUT_TOKENS,
+                "total_tokens": INPUT_TOKENS + OUTPUT_TOKENS,
+            },
+        }
+
+    @traceable(name="answer_agent")
+    def answer_agent(question):
+        trace["trace_id"] = str(get_current_run_tree().trace_id)
+        return call_model(question)
+
+    answer_agent(
+        "what is skein?",
+        langsmith_extra={
+            "metadata": {**METADATA, "session_id": "ls-session-1", "user_id": "ls-user-1"}
+        },
+    )
+    get_cached_client().flush()
+    return trace
+
+
 def pydantic_ai():
     from pydantic_ai import Agent
     from pydantic_ai.models.instrumented import InstrumentationSettings
     from pydantic_ai.models.test import TestModel
 
     provider = tracer_provider("pydantic-svc")
+    Agent.instrument_all(InstrumentationSettings(tracer_provider=provider))
     agent = Agent(
         TestModel(custom_output_text="a test answer"),
         name="support_agent",
-        instrument=InstrumentationSettings(tracer_provider=provider),
         metadata=dict(METADATA),
     )
 
@@ -145,11 +181,13 @@ def openai_agents():
         ModelResponse,
         Runner,
         Usage,
+        generation_span,
         input_guardrail,
         set_trace_processors,
     )
     from agents.models.interface import Model
     from openai.types.responses import ResponseOutputMessage, ResponseOutputText
+    from openinference.instrumentation import using_metadata
     from openinference.instrumentation.openai_agents import OpenAIAgentsInstrumentor
 
     provider = tracer_provider("openai-agents-svc")
@@ -157,7 +195,16 @@ def openai_agents():
     OpenAIAgentsInstrumentor().instrument(tracer_provider=provider)
 
     class FakeModel(Model):
+        """A model provider of one's own: it records its call in a generation span, as the
+        SDK's own providers do."""
+
         async def get_response(self, *args, **kwargs):
+            with generation_span(
+                model="fake-model",
+                input=[{"role": "user", "content": "what is skein?"}],
+                usage={"input_tokens": INPUT_TOKENS, "output_tokens": OUTPUT_TOKENS},
+            ) as span:
+                span.span_data.output = [{"role": "assistant", "content": "an answer"}]
             message = ResponseOutputMessage(
                 id="msg_1",
                 type="message",
@@ -189,7 +236,9 @@ def openai_agents():
         model=FakeModel(),
         input_guardrails=[polite],
     )
-    asyncio.run(Runner.run(agent, "what is skein?"))
+    # OpenInference's own way to give a trace metadata (it sends none of the SDK's).
+    with using_metadata(dict(METADATA)):
+        asyncio.run(Runner.run(agent, "what is skein?"))
     provider.shutdown()
     return {}
 
@@ -210,6 +259,7 @@ def kinds():
 
 MODES = {
     "langgraph": langgraph,
+    "langsmith-traceable": langsmith_traceable,
     "pydantic-ai": pydantic_ai,
     "openinference": openinference,
     "openai-agents": openai_agents,
