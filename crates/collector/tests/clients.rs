@@ -210,17 +210,9 @@ async fn an_agent_repeating_its_model_calls_usage_is_counted_once_everywhere() {
     let total = CALL_TOKENS.0 + CALL_TOKENS.1;
     let session =
         get_json(&collector.url(&format!("/api/v1/sessions/ls-session-1?project={project}"))).await;
-    assert_eq!(
-        tokens(&session["summary"]),
-        CALL_TOKENS,
-        "{session}"
-    );
+    assert_eq!(tokens(&session["summary"]), CALL_TOKENS, "{session}");
     let sessions = get_json(&collector.url(&format!("/api/v1/sessions?project={project}"))).await;
-    assert_eq!(
-        tokens(&sessions["sessions"][0]),
-        CALL_TOKENS,
-        "{sessions}"
-    );
+    assert_eq!(tokens(&sessions["sessions"][0]), CALL_TOKENS, "{sessions}");
     let user =
         get_json(&collector.url(&format!("/api/v1/users/ls-user-1?project={project}"))).await;
     assert_eq!(tokens(&user["summary"]), CALL_TOKENS, "{user}");

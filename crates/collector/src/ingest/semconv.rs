@@ -429,6 +429,23 @@ mod tests {
     }
 
     #[test]
+    fn every_openinference_kind_has_its_own_type() {
+        for (kind, expected) in [
+            ("PROMPT", SpanType::Prompt),
+            ("EMBEDDING", SpanType::Embedding),
+            ("RERANKER", SpanType::Reranker),
+            ("GUARDRAIL", SpanType::Guardrail),
+            ("EVALUATOR", SpanType::Evaluator),
+            ("RETRIEVER", SpanType::Retriever),
+            ("CHAIN", SpanType::Chain),
+        ] {
+            let attrs = map(json!({"openinference.span.kind": kind}));
+            let d = derive("step", SpanKind::Internal, &attrs, &Map::new());
+            assert_eq!(d.span_type, expected, "{kind}");
+        }
+    }
+
+    #[test]
     fn oversized_values_are_not_tags() {
         let attrs = map(json!({"note": "x".repeat(MAX_TAG_VALUE + 1), "obj": {"a": 1}}));
         let d = derive("n", SpanKind::Internal, &attrs, &Map::new());
