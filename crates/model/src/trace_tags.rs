@@ -24,6 +24,14 @@ const INTERNAL_PREFIXES: &[&str] = &[
     // Logfire and pydantic-ai.
     "logfire.",
     "pydantic_ai.",
+    // Other frameworks' and SDKs' own namespaces (their user metadata is read out of them
+    // into plain keys at ingest: Traceloop's association properties, Langfuse's metadata).
+    "traceloop.",
+    "langfuse.",
+    "mlflow.",
+    "smolagents.",
+    "haystack.",
+    "crewai.",
     // Semantic conventions that describe the span, never the user's metadata.
     "gen_ai.",
     "llm.",
@@ -96,6 +104,8 @@ mod tests {
             "gen_ai.system",
             "llm.model_name",
             "openinference.span.kind",
+            "traceloop.entity.name",
+            "langfuse.observation.type",
         ] {
             assert!(is_internal_key(key), "{key}");
         }
