@@ -15,6 +15,7 @@ pub mod context;
 pub mod dashboard;
 pub mod demo;
 pub mod error;
+pub mod export;
 pub mod fuzzing;
 pub mod ingest;
 pub mod langsmith;

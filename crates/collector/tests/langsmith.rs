@@ -2,14 +2,19 @@
 //! the real `skein` binary: the seed's nested `@traceable` agents, its `create_feedback` calls
 //! and the SDK's own reads, in every way the SDK uploads (zstd multipart, plain multipart,
 //! `/runs/batch`, one run at a time), a trace propagated across two processes, replays of
-//! recorded SDK requests, and bad input.
+//! recorded SDK requests, and bad input; the SDK's reads and edits beyond tracing (feedback,
+//! `client.runs`, run links, projects) on SQLite and ClickHouse, and what a key may see of them.
 
 mod common;
+
+#[path = "../src/store/clickhouse/testserver.rs"]
+mod testserver;
 
 use std::collections::BTreeMap;
 use std::process::Command;
 
 use common::{assert_seed_tree, client, get_json, Collector};
+use reqwest::Method;
 use serde_json::{json, Value};
 
 const METADATA: [(&str, &str); 6] = [
@@ -30,8 +35,19 @@ fn script() -> &'static str {
 
 /// Runs the SDK script against the collector; returns the JSON line it printed.
 fn run_sdk(collector: &Collector, project: &str, args: &[&str], env: &[(&str, &str)]) -> Value {
+    run_script(script(), collector, project, args, env)
+}
+
+/// Runs a script of tests/python with the SDK configured for the collector.
+fn run_script(
+    script: &str,
+    collector: &Collector,
+    project: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Value {
     let mut command = Command::new(common::python());
-    command.arg(script()).args(args);
+    command.arg(script).args(args);
     // Hermetic: nothing of the caller's LangSmith or LangChain settings leaks in.
     for (key, _) in std::env::vars() {
         if key.starts_with("LANGSMITH_") || key.starts_with("LANGCHAIN_") {
@@ -114,7 +130,8 @@ async fn check_seed(collector: &Collector, project: &str, out: &Value) {
     assert_eq!(summary["span_count"], 7, "{summary}");
     assert_eq!(summary["error_count"], 0);
     assert_eq!(summary["status"], "ok");
-    assert_eq!(summary["services"], json!(["langsmith"]));
+    // No service named in the runs' metadata or tags: the project the SDK sent is the service.
+    assert_eq!(summary["services"], json!([project]));
     assert_eq!(summary["session_id"], "thread-ls-1");
     assert_eq!(summary["user_id"], "user_ls");
     assert_eq!(summary["input_tokens"], 600);
@@ -431,7 +448,7 @@ async fn replayed_zstd_upload_twice_is_one_trace_and_its_feedback_lands() {
     let services = get_json(&collector.url("/api/v1/services?project=wire-test")).await;
     assert_eq!(
         services,
-        json!([{"name": "langsmith", "span_count": 7, "error_count": 0}])
+        json!([{"name": "wire-test", "span_count": 7, "error_count": 0}])
     );
     let tags = get_json(&collector.url("/api/v1/tags/env/values?project=wire-test")).await;
     assert_eq!(tags, json!([{"value": "production", "trace_count": 1}]));
@@ -949,4 +966,340 @@ async fn once_a_key_exists_the_sdk_needs_one_as_its_api_key() {
     assert_eq!(page["total"], 1, "{page}");
     assert_eq!(page["traces"][0]["trace_id"], trace.as_str());
     assert_eq!(page["traces"][0]["span_count"], 7);
+}
+
+fn api_script() -> &'static str {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/langsmith_api.py")
+}
+
+/// What the SDK's `Client` reads and edits beyond tracing, each call made by the real SDK and
+/// its results checked as a user would see them (tests/python/langsmith_api.py).
+#[tokio::test]
+async fn the_sdks_reads_and_edits_answer_what_langsmith_would() {
+    sdk_reads_and_edits(&[]).await;
+}
+
+/// The same on ClickHouse (Debian's clickhouse-server, `store/clickhouse/testserver.rs`).
+#[tokio::test]
+async fn the_sdks_reads_and_edits_answer_alike_on_clickhouse() {
+    let server = testserver::server();
+    let database = testserver::fresh_database();
+    sdk_reads_and_edits(&[
+        "--clickhouse-url",
+        &server.url,
+        "--clickhouse-database",
+        &database,
+    ])
+    .await;
+}
+
+async fn sdk_reads_and_edits(store_args: &[&str]) {
+    // A stand-in for the built dashboard: the trace page is its index.html.
+    let dist = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dist.path().join("index.html"),
+        "<!doctype html><title>Skein</title>",
+    )
+    .expect("write index.html");
+    let dist_arg = dist.path().to_str().expect("UTF-8 path");
+    let mut args = vec!["--dist", dist_arg];
+    args.extend_from_slice(store_args);
+    let collector = Collector::start_with(&args);
+    let web_url = collector.url("");
+    let project = "ls-api";
+    let out = run_script(
+        api_script(),
+        &collector,
+        project,
+        &[],
+        &[("SKEIN_WEB_URL", web_url.as_str())],
+    );
+    let root = out["trace_id"].as_str().expect("root run id");
+    let runs = &out["run_ids"];
+    let sub2 = runs["sub_agent_2"].as_str().unwrap();
+
+    // /info's version is one whose v2 runs API is here: the SDK warns of no old backend.
+    assert_eq!(out["version"], "0.16.0");
+    let warnings = out["warnings"].as_array().unwrap();
+    assert!(
+        !warnings.iter().any(|w| {
+            let w = w.as_str().unwrap_or("").to_ascii_lowercase();
+            w.contains("backend version") || w.contains("older than")
+        }),
+        "the SDK warned about the backend: {warnings:?}"
+    );
+
+    // create_project: started now, not in 1970.
+    let offset = out["created_start_offset_s"].as_f64().unwrap();
+    assert!(
+        (-60.0..60.0).contains(&offset),
+        "start time off by {offset} s"
+    );
+
+    // Feedback listed by run id, read, updated (a comment cleared), deleted.
+    let fb = &out["feedback"];
+    assert_eq!(
+        fb["on_root"],
+        json!(["business_value", "user_satisfaction"])
+    );
+    assert_eq!(fb["on_root_run_ids"], json!([root]));
+    assert_eq!(
+        fb["on_both"],
+        json!(["business_value", "helpfulness", "user_satisfaction"])
+    );
+    assert_eq!(fb["helpful"], json!([["helpfulness", sub2, 1.0]]));
+    assert_eq!(
+        fb["read"],
+        json!({"key": "user_satisfaction", "score": 0.95, "comment": "User rated 5 stars", "run_id": root})
+    );
+    assert_eq!(fb["updated"], json!({"score": 0.5, "comment": null}));
+    assert_eq!(fb["deleted_read"], "not found");
+    assert_eq!(fb["after_delete"], json!(["user_satisfaction"]));
+    assert_eq!(
+        fb["by_source"],
+        json!({"api": ["helpfulness", "user_satisfaction"], "model": []})
+    );
+    assert_eq!(
+        fb["by_project"],
+        json!(["helpfulness", "user_satisfaction"])
+    );
+
+    // read_run: token totals where the model calls are (the LLM runs' 110 + 220 + 330), and
+    // each run's own feedback.
+    let read = &out["read_run"];
+    assert_eq!(read["root_total_tokens"], 660);
+    assert_eq!(read["execution_total_tokens"], 660);
+    assert_eq!(read["sub2_total_tokens"], 220);
+    assert_eq!(
+        read["root_stats"],
+        json!({"user_satisfaction": {"n": 1, "avg": 0.5}})
+    );
+    assert_eq!(
+        read["sub2_stats"],
+        json!({"helpfulness": {"n": 1, "avg": 1.0}})
+    );
+
+    // The v2 runs resource.
+    let v2 = &out["v2"];
+    assert_eq!(v2["roots"], json!(["billing_agent", "main_agent"]));
+    assert_eq!(v2["root_total_tokens"]["main_agent"], 660);
+    assert_eq!(v2["root_status"]["main_agent"], "SUCCESS");
+    assert_eq!(
+        v2["in_trace"],
+        json!([
+            "execution_agent",
+            "main_agent",
+            "planning_agent",
+            "sub_agent_1",
+            "sub_agent_2",
+            "sub_agent_3",
+            "synthesis_agent"
+        ])
+    );
+    assert_eq!(
+        v2["llms"],
+        json!(["sub_agent_1", "sub_agent_2", "sub_agent_3"])
+    );
+    assert_eq!(v2["paged"], 7, "pages of 2 follow the cursor to all 7");
+    assert_eq!(v2["by_id"], json!([["sub_agent_2", 220]]));
+    assert_eq!(v2["by_id_has_no_unselected"], true);
+    assert_eq!(
+        v2["retrieved"],
+        json!({"name": "main_agent", "total_tokens": 660, "feedback": {"user_satisfaction": 1}})
+    );
+
+    // Every run link opens the run on its trace page, on Skein's own address.
+    let trace = trace_hex(root);
+    let root_page = collector.url(&format!("/traces/{trace}?span="));
+    let get_run_url = out["get_run_url"].as_str().unwrap();
+    assert!(
+        get_run_url.starts_with(&format!("{web_url}/o/")),
+        "{get_run_url}"
+    );
+    for (name, run) in [("get_run_url", root), ("run_url", root), ("v2_url", sub2)] {
+        let followed = &out["followed"][name];
+        let span = span_id_of(&collector, project, &trace, run).await;
+        assert_eq!(
+            followed["final"],
+            format!("{root_page}{span}&project={project}"),
+            "{name}: {followed}"
+        );
+        assert_eq!(
+            followed["status"], 200,
+            "{name}: the dashboard's page: {followed}"
+        );
+    }
+    assert_eq!(
+        out["followed"]["get_run_url"]["redirects"],
+        json!([303, 303])
+    );
+    // The project's link (`create_project(...).url`) opens its trace list.
+    assert_eq!(
+        out["followed"]["project_url"]["final"],
+        collector.url(&format!("/traces?project={project}"))
+    );
+    assert_eq!(out["followed"]["project_url"]["status"], 200);
+
+    // list_runs on a project nobody created raises the SDK's not-found error; one that
+    // create_project made is found, empty.
+    assert_eq!(out["unknown_project"], "not found");
+    assert_eq!(out["empty_project_runs"], 0);
+
+    // The runs' service: the project, unless the run names one (`service.name` metadata).
+    let page = common::wait_for_traces(&collector, &format!("project={project}"), 2).await;
+    let services: BTreeMap<String, Value> = page["traces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["root_name"].as_str().unwrap().to_string(),
+                t["services"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(services["main_agent"], json!([project]));
+    assert_eq!(services["billing_agent"], json!(["billing"]));
+}
+
+/// The span id Skein gave a run, as the trace's spans say (`langsmith.run_id`).
+async fn span_id_of(collector: &Collector, project: &str, trace: &str, run: &str) -> String {
+    let spans = spans_by_name(collector, project, trace).await;
+    spans
+        .values()
+        .find(|s| s["attributes"]["langsmith.run_id"] == run)
+        .and_then(|s| s["span_id"].as_str())
+        .unwrap_or_else(|| panic!("no span of run {run}"))
+        .to_string()
+}
+
+/// With keys, the feedback, v2 run and run-link endpoints answer a key about its own project
+/// only: another project's key finds nothing, changes nothing, and learns no trace id.
+#[tokio::test]
+async fn another_projects_key_sees_no_feedback_runs_or_links() {
+    let dir = tempfile::tempdir().unwrap();
+    for project in ["ls-a", "ls-b"] {
+        skein_cli(dir.path(), &["project", "create", project]);
+    }
+    let key_a = skein_cli(dir.path(), &["key", "create", "--project", "ls-a"]);
+    let key_b = skein_cli(dir.path(), &["key", "create", "--project", "ls-b"]);
+    let collector = Collector::start_in(dir, &[]);
+    let out = run_sdk(
+        &collector,
+        "ls-a",
+        &["seed"],
+        &[("LANGSMITH_API_KEY", &key_a)],
+    );
+    let root = out["trace_id"].as_str().unwrap().to_string();
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let call = |method: Method, path: String, key: Option<&str>, body: Option<Value>| {
+        let mut request = no_redirects.request(method, collector.url(&path));
+        if let Some(key) = key {
+            request = request.header("x-api-key", key);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        async move {
+            let response = request.send().await.expect("request");
+            let status = response.status().as_u16();
+            let location = response
+                .headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_string());
+            let text = response.text().await.unwrap();
+            (status, location, text)
+        }
+    };
+    let (_, _, sessions) = call(
+        Method::GET,
+        "/api/langsmith/sessions?name=ls-a".into(),
+        Some(&key_a),
+        None,
+    )
+    .await;
+    let sessions: Value = serde_json::from_str(&sessions).unwrap();
+    let project_a = sessions[0]["id"].as_str().unwrap().to_string();
+
+    let (status, _, listed) = call(
+        Method::GET,
+        format!("/api/langsmith/feedback?run={root}"),
+        Some(&key_a),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let listed: Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 2, "{listed}");
+    let id = listed[0]["id"].as_str().unwrap().to_string();
+
+    // Key B: nothing of A's.
+    let (status, _, body) = call(
+        Method::GET,
+        format!("/api/langsmith/feedback?run={root}"),
+        Some(&key_b),
+        None,
+    )
+    .await;
+    assert_eq!((status, body.as_str()), (200, "[]"));
+    for method in [Method::GET, Method::PATCH, Method::DELETE] {
+        let body = (method == Method::PATCH).then(|| json!({"score": 0}));
+        let (status, _, text) = call(
+            method.clone(),
+            format!("/api/langsmith/feedback/{id}"),
+            Some(&key_b),
+            body,
+        )
+        .await;
+        assert_eq!(status, 404, "{method} with another project's key: {text}");
+    }
+    let (status, _, text) = call(
+        Method::GET,
+        format!("/api/langsmith/feedback/{id}"),
+        Some(&key_a),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "A's feedback is still there: {text}");
+    for path in [
+        format!("/api/langsmith/api/v2/runs/{root}?project_id={project_a}&selects=NAME"),
+        format!("/api/langsmith/api/v2/runs/{root}/url?project_id={project_a}&trace_id={root}"),
+        format!("/api/langsmith/runs/{root}/open"),
+        format!("/api/langsmith/sessions/{project_a}/open"),
+    ] {
+        let (status, location, text) = call(Method::GET, path.clone(), Some(&key_b), None).await;
+        assert_eq!((status, location), (404, None), "{path}: {text}");
+    }
+    let (status, _, text) = call(
+        Method::POST,
+        "/api/langsmith/api/v2/runs/query".into(),
+        Some(&key_b),
+        Some(json!({"project_ids": [project_a], "trace_id": root, "selects": ["NAME"]})),
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&text).unwrap()["items"],
+        json!([])
+    );
+
+    // The link the SDK writes leads on to the opener, which wants the project's key.
+    let link = format!("/o/00000000-0000-0000-0000-000000000000/projects/p/{project_a}/r/{root}");
+    let (status, location, _) = call(Method::GET, link, None, None).await;
+    assert_eq!(status, 303);
+    let opener = location.unwrap();
+    assert_eq!(opener, format!("/api/langsmith/runs/{root}/open"));
+    let (status, _, _) = call(Method::GET, opener.clone(), None, None).await;
+    assert_eq!(status, 401);
+    let (status, location, _) = call(Method::GET, opener, Some(&key_a), None).await;
+    assert_eq!(status, 303);
+    let page = location.unwrap();
+    assert!(
+        page.starts_with(&format!("/traces/{}?span=", trace_hex(&root)))
+            && page.ends_with("&project=ls-a"),
+        "{page}"
+    );
 }

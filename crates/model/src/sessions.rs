@@ -595,13 +595,18 @@ pub fn turn_text(raw: &str, side: Side, max_chars: usize) -> Option<TurnText> {
                 Side::Input => "user",
                 Side::Output => "assistant",
             };
-            let pick = messages
+            // What each message says (its text, else its tool calls or results).
+            let said: Vec<(String, &str)> = messages
+                .iter()
+                .map(|m| (m.summary(), m.role.as_str()))
+                .collect();
+            let pick = said
                 .iter()
                 .rev()
-                .find(|m| m.role == wanted && !m.text.trim().is_empty())
-                .or_else(|| messages.iter().rev().find(|m| !m.text.trim().is_empty()));
+                .find(|(text, role)| *role == wanted && !text.trim().is_empty())
+                .or_else(|| said.iter().rev().find(|(text, _)| !text.trim().is_empty()));
             match pick {
-                Some(m) => (m.text.clone(), Some(m.role.clone())),
+                Some((text, role)) => (text.clone(), Some(role.to_string())),
                 None => (raw.trim().to_string(), None),
             }
         }

@@ -33,10 +33,14 @@ pub fn normalize_query(raw: &str) -> Result<String, String> {
 pub fn span_contains(span: &Span, needle: &str) -> bool {
     let has = |text: &str| text.to_lowercase().contains(needle);
     [&span.name, &span.service].into_iter().any(|t| has(t))
-        || [&span.input, &span.output, &span.model, &span.status_message]
+        || [&span.model, &span.status_message]
             .into_iter()
             .flatten()
             .any(|t| has(t))
+        || [&span.input, &span.output]
+            .into_iter()
+            .flatten()
+            .any(|t| has(t) || json_text_contains(t, needle))
         || span.tags.values().any(|t| has(t))
         || span.labels.iter().any(|t| has(t))
         || span.attributes.values().any(|v| value_contains(v, needle))
@@ -44,6 +48,16 @@ pub fn span_contains(span: &Span, needle: &str) -> bool {
             .events
             .iter()
             .any(|e| has(&e.name) || e.attributes.values().any(|v| value_contains(v, needle)))
+}
+
+/// Whether a JSON payload's decoded strings contain the needle: a message reads `café` or
+/// `"quoted"` where its JSON text has `caf\u00e9` or `\"quoted\"`.
+fn json_text_contains(text: &str, needle: &str) -> bool {
+    let t = text.trim_start();
+    if !(t.starts_with('{') || t.starts_with('[')) {
+        return false;
+    }
+    serde_json::from_str::<serde_json::Value>(t).is_ok_and(|v| value_contains(&v, needle))
 }
 
 /// Strings and numbers anywhere in a JSON value, without recursion (values may nest deep).
@@ -118,6 +132,20 @@ mod tests {
             assert!(span_contains(&s, &needle), "{q}");
         }
         assert!(!span_contains(&s, &normalize_query("berlin").unwrap()));
+    }
+
+    #[test]
+    fn finds_the_text_a_json_payload_escapes() {
+        let s = Span {
+            output: Some(
+                r#"{"messages":[{"role":"ai","content":"Caf\u00e9 \"Flore\" opens at 7"}]}"#.into(),
+            ),
+            ..Span::default()
+        };
+        for q in ["café", "\"flore\" opens"] {
+            assert!(span_contains(&s, &normalize_query(q).unwrap()), "{q}");
+        }
+        assert!(!span_contains(&s, &normalize_query("closed").unwrap()));
     }
 
     #[test]

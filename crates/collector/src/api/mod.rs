@@ -30,12 +30,14 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/tags/{key}/values", get(catalog::tag_values))
         .route("/api/v1/metrics", get(metrics::get))
         .route("/api/v1/traces", get(traces::list))
+        .route("/api/v1/traces/export", get(traces::export_list))
         .route("/api/v1/traces/{trace_id}", get(traces::skeleton))
         .route(
             "/api/v1/traces/{trace_id}/spans/{span_id}",
             get(traces::span),
         )
         .route("/api/v1/traces/{trace_id}/search", get(traces::search))
+        .route("/api/v1/traces/{trace_id}/export", get(traces::export))
         .route(
             "/api/v1/feedback",
             get(feedback::list).post(feedback::create),

@@ -1,7 +1,12 @@
-//! `/api/v1/traces`: the list, one trace's skeleton, one span in full, find in a trace.
+//! `/api/v1/traces`: the list (and its download), one trace's skeleton, one span in full, find
+//! in a trace, a trace exported as OTLP.
 
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, RawQuery, State};
+use axum::http::header;
+use axum::response::IntoResponse;
 use axum::Json;
+use futures_util::StreamExt;
 use skein_model::query::parse_query_string;
 use skein_model::span::{is_valid_hex_id, Span};
 use skein_model::trace_search::{self, TraceSearch};
@@ -9,6 +14,9 @@ use skein_model::{TracePage, TraceQuery, TraceSkeleton};
 
 use crate::context::{AppState, Project};
 use crate::error::{ApiError, ApiResult};
+use crate::export;
+use crate::export::list::{self, ListFormat};
+use crate::store::StoreError;
 
 pub async fn list(
     State(state): State<AppState>,
@@ -87,4 +95,109 @@ pub async fn search(
         query: raw.trim().to_string(),
         span_ids,
     }))
+}
+
+/// `GET /api/v1/traces/{trace_id}/export`: the whole trace as an OTLP/JSON export request, as a
+/// file to download; sending it to `/v1/traces` stores the same trace again.
+pub async fn export(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Path(trace_id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    let id = check_trace_id(&trace_id)?;
+    let spans = state.store.trace_spans(&project, &id).await?;
+    if spans.is_empty() {
+        return Err(ApiError::NotFound(format!(
+            "no trace {id} in project {project:?}"
+        )));
+    }
+    let request = export::otlp::trace_request(&spans);
+    let body = serde_json::to_vec(&request)
+        .map_err(|e| StoreError::Internal(format!("writing trace {id} as OTLP JSON: {e}")))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"trace-{id}.otlp.json\""),
+            ),
+        ],
+        body,
+    ))
+}
+
+/// `GET /api/v1/traces/export?format=csv|jsonl&…`: every trace the list's filters select (the
+/// list's query; `cursor` and `limit` are the export's own), streamed a page at a time as a
+/// file to download. The first page is read before answering, so a bad query or a busy store
+/// gets its status; a failure later ends the download early.
+pub async fn export_list(
+    State(state): State<AppState>,
+    Project(project): Project,
+    RawQuery(query): RawQuery,
+) -> ApiResult<impl IntoResponse> {
+    let raw = query.unwrap_or_default();
+    let format_name = parse_query_string(&raw)
+        .into_iter()
+        .find(|(k, _)| k == "format")
+        .map_or_else(|| "csv".to_string(), |(_, v)| v);
+    let format = ListFormat::parse(&format_name).map_err(ApiError::BadRequest)?;
+    let mut query = TraceQuery::from_query_string(&raw)?;
+    query.cursor = None;
+    query.limit = Some(TraceQuery::MAX_LIMIT);
+    let first = state.store.list_traces(&project, &query).await?;
+    let mut head = Vec::new();
+    if format == ListFormat::Csv {
+        head.extend_from_slice(list::csv_header().as_bytes());
+    }
+    list::write_rows(format, &first.traces, &mut head);
+    let pages = futures_util::stream::unfold(
+        (state, project.clone(), query, first.next_cursor),
+        move |(state, project, mut query, cursor)| async move {
+            let cursor = cursor?;
+            query.cursor = Some(cursor);
+            match state.store.list_traces(&project, &query).await {
+                Ok(page) => {
+                    let mut out = Vec::new();
+                    list::write_rows(format, &page.traces, &mut out);
+                    Some((
+                        Ok::<_, StoreError>(Bytes::from(out)),
+                        (state, project, query, page.next_cursor),
+                    ))
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "trace list download ended early");
+                    Some((Err(e), (state, project, query, None)))
+                }
+            }
+        },
+    );
+    let body = futures_util::stream::once(async move { Ok::<_, StoreError>(Bytes::from(head)) })
+        .chain(pages);
+    Ok((
+        [
+            (header::CONTENT_TYPE, format.content_type().to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"traces-{}.{}\"",
+                    file_safe(&project),
+                    format.extension()
+                ),
+            ),
+        ],
+        Body::from_stream(body),
+    ))
+}
+
+/// A project name as a file name's part: letters, digits, `-` and `_`, the rest as `_`.
+fn file_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
+use skein_model::payload::span_io;
 use skein_model::span::{SpanKind, SpanType};
 
 /// Longest tag key and value kept; longer ones are not tags (they stay attributes).
@@ -106,7 +107,6 @@ pub fn derive(
     resource: &Map<String, Value>,
 ) -> Derived {
     let tags = tags(attrs, resource);
-    let text = |keys: &[&str]| keys.iter().find_map(|k| attrs.get(*k).and_then(as_text));
     Derived {
         span_type: span_type(name, kind, attrs),
         model: first_str(
@@ -135,18 +135,8 @@ pub fn derive(
             ],
         ),
         cost: first_f64(attrs, &["llm.cost.total", "gen_ai.usage.cost", "cost"]),
-        input: text(&[
-            "input.value",
-            "gen_ai.input.messages",
-            "gen_ai.prompt",
-            "langsmith.inputs",
-        ]),
-        output: text(&[
-            "output.value",
-            "gen_ai.output.messages",
-            "gen_ai.completion",
-            "langsmith.outputs",
-        ]),
+        input: span_io::input(attrs),
+        output: span_io::output(attrs),
         session_id: first_str(
             attrs,
             &[
@@ -300,15 +290,6 @@ fn scalar_text(value: &Value) -> Option<String> {
         Value::Number(n) => Some(n.to_string()),
         Value::Bool(b) => Some(b.to_string()),
         _ => None,
-    }
-}
-
-/// Text for an input or output: strings as they are, structures as JSON.
-fn as_text(value: &Value) -> Option<String> {
-    match value {
-        Value::Null => None,
-        Value::String(s) => Some(s.clone()),
-        other => Some(other.to_string()),
     }
 }
 

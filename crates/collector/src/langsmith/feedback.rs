@@ -22,7 +22,7 @@ use crate::context::{AppState, KeyScope};
 use crate::error::ApiError;
 
 const MAX_KEY_LEN: usize = 128;
-const MAX_COMMENT_LEN: usize = 16 * 1024;
+pub(super) const MAX_COMMENT_LEN: usize = 16 * 1024;
 /// How long `POST /feedback` waits for a run still on its way before answering 404.
 const WAIT_FOR_RUN: Duration = Duration::from_millis(1500);
 
@@ -68,7 +68,7 @@ fn uuid_field(value: Option<&str>, what: &str) -> Result<Option<Uuid>, ApiError>
     }
 }
 
-fn score_of(score: Option<&Value>) -> Result<Option<f64>, ApiError> {
+pub(super) fn score_of(score: Option<&Value>) -> Result<Option<f64>, ApiError> {
     let score = match score {
         None | Some(Value::Null) => return Ok(None),
         Some(Value::Bool(b)) => f64::from(u8::from(*b)),
@@ -192,8 +192,8 @@ pub async fn store(
     Ok(answer(&stored, &run_id, trace.as_ref(), metadata))
 }
 
-/// A stored feedback record as LangSmith answers it; unset fields are left out.
-fn answer(f: &Feedback, run: &Uuid, trace: Option<&Uuid>, metadata: Value) -> Value {
+/// A stored feedback record as LangSmith answers it; unset optional fields are left out.
+pub(super) fn answer(f: &Feedback, run: &Uuid, trace: Option<&Uuid>, metadata: Value) -> Value {
     let time = |ms: i64| run::format_time(ms.saturating_mul(1_000_000));
     let mut out = Map::new();
     out.insert("id".into(), f.id.clone().into());
@@ -203,9 +203,11 @@ fn answer(f: &Feedback, run: &Uuid, trace: Option<&Uuid>, metadata: Value) -> Va
     let trace = trace
         .copied()
         .or_else(|| f.trace_id.as_deref().and_then(ids::trace_uuid));
-    if let Some(t) = trace {
-        out.insert("trace_id".into(), t.to_string().into());
-    }
+    // The SDK's schema wants the field, null or not.
+    out.insert(
+        "trace_id".into(),
+        trace.map_or(Value::Null, |t| t.to_string().into()),
+    );
     out.insert("key".into(), f.key.clone().into());
     for (name, value) in [
         ("score", f.score.map(Value::from)),

@@ -24,8 +24,11 @@ use crate::ingest::otlp;
 /// Chooses what `/info` tells the SDK to send (see the module docs).
 pub const INGEST_ENV: &str = "SKEIN_LANGSMITH_INGEST";
 /// The LangSmith server version announced: at least 0.8.10, so the SDK sends feedback along
-/// with runs in multipart uploads; the SDK's captured behaviour is against this one.
-pub const ANNOUNCED_VERSION: &str = "0.10.100";
+/// with runs in multipart uploads, and 0.16.0, the version whose v2 runs API (`client.runs`:
+/// query, retrieve, get_url) Skein serves (`v2`), so the SDK does not warn that the backend is
+/// too old. Not 0.16.14 or 0.18 (annotation queue items, address resolution): Skein has
+/// neither, and the SDK keeps warning before those.
+pub const ANNOUNCED_VERSION: &str = "0.16.0";
 /// Most parts in one multipart upload (the SDK sends at most `size_limit` runs of ~6 parts).
 const MAX_PARTS: usize = 100_000;
 /// Most runs the SDK is told to put in one upload.

@@ -4,8 +4,12 @@
 //! Ingest (`ingest`): `GET /info`, `POST /runs/multipart` (plain or `Content-Encoding:
 //! zstd`), `POST /runs/batch`, `POST /runs`, `PATCH /runs/{id}`, `POST /feedback` and
 //! `POST /otel/v1/traces` (the SDK's OTel mode: OTLP with a `langsmith-project` header).
-//! Reads (`reads`): `GET /sessions`, `GET /sessions/{id}`, `POST /sessions`,
-//! `POST /runs/query`, `GET /runs/{id}`.
+//! Sessions (`sessions`): `GET /sessions`, `GET /sessions/{id}`, `POST /sessions`. Reads
+//! (`reads`): `POST /runs/query`, `GET /runs/{id}`; the v2 runs the SDK's `client.runs` reads (`v2`:
+//! `/api/v2/runs/query`, `/api/v2/runs/{id}`, `/api/v2/runs/{id}/url`), with feedback stats
+//! and token totals (`rollups`). Feedback reads and edits (`feedback_api`): `GET /feedback`,
+//! `GET`/`PATCH`/`DELETE /feedback/{id}`. Links (`links`): the `/o/…/r/{run}` path
+//! `get_run_url` writes, on to the run's trace page, and a project's `/o/…/p/{session}`.
 //!
 //! A run becomes a span (`run`), its ids are mapped deterministically (`ids`), and its pieces
 //! (a `post`, later a `patch`, re-sent copies) are stored as pieces of one span
@@ -21,13 +25,18 @@
 //! turns zstd off on its side. Every mode is always accepted whatever `/info` said.
 
 mod feedback;
+mod feedback_api;
 pub(crate) mod filter;
 pub mod ids;
 mod ingest;
+mod links;
 pub mod multipart;
 mod projects;
 mod reads;
+mod rollups;
 pub mod run;
+mod sessions;
+mod v2;
 
 use axum::routing::{get, post};
 use axum::{Extension, Router};
@@ -52,12 +61,31 @@ pub fn router() -> Router<AppState> {
             &route("/runs/{id}"),
             get(reads::read_run).patch(ingest::update_run),
         )
-        .route(&route("/feedback"), post(ingest::create_feedback))
+        .route(
+            &route("/feedback"),
+            post(ingest::create_feedback).get(feedback_api::list_feedback),
+        )
+        .route(
+            &route("/feedback/{id}"),
+            get(feedback_api::read_feedback)
+                .patch(feedback_api::update_feedback)
+                .delete(feedback_api::delete_feedback),
+        )
+        .route(&route("/runs/{id}/open"), get(links::open_run))
+        .route(&route("/sessions/{id}/open"), get(links::open_project))
+        .route(&route("/api/v2/runs/query"), post(v2::query_runs))
+        .route(&route("/api/v2/runs/{id}"), get(v2::retrieve_run))
+        .route(&route("/api/v2/runs/{id}/url"), get(v2::run_url))
+        .route(
+            "/o/{tenant}/projects/p/{session}/r/{run}",
+            get(links::project_run_link),
+        )
+        .route("/o/{tenant}/projects/p/{session}", get(links::project_link))
         .route(
             &route("/sessions"),
-            get(reads::list_sessions).post(reads::create_session),
+            get(sessions::list_sessions).post(sessions::create_session),
         )
-        .route(&route("/sessions/{id}"), get(reads::read_session))
+        .route(&route("/sessions/{id}"), get(sessions::read_session))
         .route(&route("/otel/v1/traces"), post(ingest::otel_traces))
         .layer(Extension(IngestMode::from_env()))
 }

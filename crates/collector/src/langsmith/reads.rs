@@ -1,23 +1,19 @@
-//! The LangSmith SDK's reads, served from Skein's store under `/api/langsmith`: projects as
-//! sessions (`GET /sessions`, `GET /sessions/{id}`, `POST /sessions`), `POST /runs/query`
-//! (what `Client.list_runs` and `read_run(load_child_runs=True)` send) and `GET /runs/{id}`.
-//! Routes are registered by `super::router`.
-//!
-//! Projects exist in Skein as soon as they are named, so a session looked up by name is
-//! always found (with no runs until some arrive); its id is the stable UUIDv5 of its name.
+//! The LangSmith SDK's run reads, served from Skein's store under `/api/langsmith`:
+//! `POST /runs/query` (what `Client.list_runs` and `read_run(load_child_runs=True)` send) and
+//! `GET /runs/{id}`, each run with its feedback stats and token totals (`rollups`). Routes are
+//! registered by `super::router`; projects as sessions are `sessions`.
 
 use std::collections::HashSet;
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::Json;
-use serde_json::{json, Value};
-use skein_model::query::parse_query_string;
+use serde_json::{json, Map, Value};
 use skein_model::span::Span;
-use skein_model::{ProjectInfo, TraceQuery};
+use skein_model::TraceQuery;
 use uuid::Uuid;
 
-use super::filter;
-use super::projects::{check_project, locate_run, project_by_uuid, remember_project};
+use super::projects::{locate_run, project_by_uuid};
+use super::{filter, rollups};
 use super::{ids, run};
 use crate::context::{AppState, KeyScope};
 use crate::error::{ApiError, ApiResult};
@@ -32,124 +28,6 @@ const TRACES_PER_STEP: u32 = 50;
 const MAX_QUERY_SESSIONS: usize = 100;
 /// Most run ids one `/runs/query` may name.
 const MAX_QUERY_RUN_IDS: usize = 1000;
-
-fn session_json(name: &str, info: Option<&ProjectInfo>) -> Value {
-    let last = info.and_then(|p| p.last_seen_ns);
-    json!({
-        "id": ids::project_uuid(name).to_string(),
-        "name": name,
-        "tenant_id": ids::TENANT_ID.to_string(),
-        // Skein keeps no creation time for a project: its latest activity stands in.
-        "start_time": run::format_time(last.unwrap_or(0)),
-        "end_time": null,
-        "description": null,
-        "extra": null,
-        "reference_dataset_id": null,
-        "run_count": info.map_or(0, |p| p.span_count),
-        "last_run_start_time": last.map(run::format_time),
-    })
-}
-
-/// `GET /sessions?name=...&limit=...` (also `name_contains`, `id`, `offset`).
-pub async fn list_sessions(
-    State(state): State<AppState>,
-    scope: KeyScope,
-    RawQuery(query): RawQuery,
-) -> ApiResult<Json<Vec<Value>>> {
-    let pairs = parse_query_string(query.as_deref().unwrap_or(""));
-    let all = |name: &str| -> Vec<String> {
-        pairs
-            .iter()
-            .filter(|(k, v)| k == name && !v.is_empty())
-            .map(|(_, v)| v.clone())
-            .collect()
-    };
-    let one = |name: &str| all(name).into_iter().next();
-    let limit = one("limit")
-        .and_then(|l| l.parse::<usize>().ok())
-        .unwrap_or(100)
-        .clamp(1, 1000);
-    let offset = one("offset")
-        .and_then(|o| o.parse::<usize>().ok())
-        .unwrap_or(0);
-    let projects = state.store.projects().await?;
-    let names = all("name");
-    let wanted_ids: Vec<Uuid> = all("id")
-        .iter()
-        .filter_map(|i| ids::parse_uuid(i))
-        .collect();
-    let contains = one("name_contains");
-
-    let mut out = Vec::new();
-    if !names.is_empty() {
-        for name in names {
-            let name = check_project(&name).map_err(ApiError::BadRequest)?;
-            // `list_runs(project_name=...)` asks for the UUID, then queries by it.
-            remember_project(&name);
-            let info = projects.iter().find(|p| p.name == name);
-            out.push(session_json(&name, info));
-        }
-    } else {
-        for p in &projects {
-            if !wanted_ids.is_empty() && !wanted_ids.contains(&ids::project_uuid(&p.name)) {
-                continue;
-            }
-            if contains
-                .as_ref()
-                .is_some_and(|c| !p.name.contains(c.as_str()))
-            {
-                continue;
-            }
-            out.push(session_json(&p.name, Some(p)));
-        }
-    }
-    // A scoped key lists its own project only.
-    if let Some(own) = scope.project() {
-        out.retain(|s| s["name"].as_str() == Some(own));
-    }
-    Ok(Json(out.into_iter().skip(offset).take(limit).collect()))
-}
-
-/// `GET /sessions/{id}`.
-pub async fn read_session(
-    State(state): State<AppState>,
-    scope: KeyScope,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let uuid = ids::parse_uuid(&id)
-        .ok_or_else(|| ApiError::BadRequest(format!("session id {id:?} is not a UUID")))?;
-    // Among the projects the key may see: another project's session is not found.
-    let not_found = || ApiError::NotFound(format!("no session {id}"));
-    let name = project_by_uuid(&state, &scope, &uuid)
-        .await?
-        .ok_or_else(not_found)?;
-    let projects = state.store.projects().await?;
-    let info = projects
-        .iter()
-        .find(|p| p.name == name)
-        .ok_or_else(not_found)?;
-    Ok(Json(session_json(&info.name, Some(info))))
-}
-
-/// `POST /sessions` (`Client.create_project`): projects need no creating; this answers the
-/// project as it is.
-pub async fn create_session(
-    State(state): State<AppState>,
-    scope: KeyScope,
-    JsonBody(body): JsonBody,
-) -> ApiResult<Json<Value>> {
-    let body: Value = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?;
-    let name = body
-        .get("name")
-        .and_then(Value::as_str)
-        .ok_or_else(|| ApiError::BadRequest("a session needs a \"name\"".into()))?;
-    let name = check_project(name).map_err(ApiError::BadRequest)?;
-    scope.allows(&name)?;
-    let projects = state.store.projects().await?;
-    let info = projects.iter().find(|p| p.name == name);
-    Ok(Json(session_json(&name, info)))
-}
 
 /// `GET /runs/{id}`.
 pub async fn read_run(
@@ -170,7 +48,9 @@ pub async fn read_run(
             }
         })?;
     scope.allows(&span.project)?;
-    Ok(Json(run::run_of(&span)))
+    let mut run = run::run_of(&span);
+    rollups::fill_one(&state, &span, &mut run).await?;
+    Ok(Json(run))
 }
 
 fn uuid_list(value: Option<&Value>, what: &str) -> ApiResult<Vec<Uuid>> {
@@ -223,6 +103,8 @@ struct RunFilter {
     run_types: Vec<String>,
     error: Option<bool>,
     start_ns: Option<i64>,
+    /// Runs that started before this (exclusive).
+    start_before_ns: Option<i64>,
     parent: Option<Uuid>,
     expr: Option<filter::Arg>,
 }
@@ -262,6 +144,15 @@ impl RunFilter {
                 return false;
             }
         }
+        if let Some(before) = self.start_before_ns {
+            if run
+                .get("start_time")
+                .and_then(run::parse_time)
+                .is_none_or(|t| t >= before)
+            {
+                return false;
+            }
+        }
         self.expr.as_ref().is_none_or(|e| filter::matches(e, run))
     }
 }
@@ -294,6 +185,17 @@ pub async fn query_runs(
     let Some(q) = body.as_object() else {
         return Err(ApiError::BadRequest("a run query is a JSON object".into()));
     };
+    let (runs, next) = run_query(&state, &scope, q).await?;
+    Ok(Json(json!({"runs": runs, "cursors": {"next": next}})))
+}
+
+/// The runs a query (the fields of `POST /runs/query`, plus `max_start_time`) selects, as
+/// LangSmith runs with their feedback stats and token totals, and the next page's cursor.
+pub(super) async fn run_query(
+    state: &AppState,
+    scope: &KeyScope,
+    q: &Map<String, Value>,
+) -> ApiResult<(Vec<Value>, Option<String>)> {
     let present = |k: &str| q.get(k).is_some_and(|v| !v.is_null());
     for unsupported in ["trace_filter", "tree_filter", "query", "reference_example"] {
         if present(unsupported) {
@@ -323,14 +225,18 @@ pub async fn query_runs(
             .collect(),
         _ => Vec::new(),
     };
-    let start_ns = match q.get("start_time") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(run::parse_time(v).ok_or_else(|| {
-            ApiError::BadRequest(format!(
-                "start_time {v} is not a timestamp between 1900 and 2200"
-            ))
-        })?),
+    let time = |field: &str| -> ApiResult<Option<i64>> {
+        match q.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => run::parse_time(v).map(Some).ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "{field} {v} is not a timestamp between 1900 and 2200"
+                ))
+            }),
+        }
     };
+    let start_ns = time("start_time")?;
+    let start_before_ns = time("max_start_time")?;
     let parent = uuid_list(q.get("parent_run"), "parent_run")?
         .into_iter()
         .next();
@@ -339,6 +245,7 @@ pub async fn query_runs(
         run_types,
         error: q.get("error").and_then(Value::as_bool),
         start_ns,
+        start_before_ns,
         parent,
         expr,
     };
@@ -373,25 +280,29 @@ pub async fn query_runs(
         let mut runs = Vec::new();
         if !run_ids.is_empty() {
             let mut seen = HashSet::new();
+            let mut spans = Vec::new();
             for id in run_ids {
-                if let Some(span) = locate_run(&state, &scope, &id).await? {
+                if let Some(span) = locate_run(state, scope, &id).await? {
                     if seen.insert(id) {
                         scope.allows(&span.project)?;
-                        runs.push(run::run_of(&span));
+                        spans.push(span);
                     }
                 }
             }
+            runs = spans.iter().map(run::run_of).collect();
+            rollups::fill_many(state, &spans, &mut runs).await?;
         } else {
             // The trace's root run has the trace's UUID; the parent's trace holds its children.
             let anchor = trace.or(parent).ok_or_else(|| {
                 ApiError::BadRequest("a run query needs a trace or a parent_run".into())
             })?;
-            if let Some(span) =
-                find_trace(&state, &scope, &anchor, trace.is_some(), &sessions).await?
+            if let Some((project, trace_id)) =
+                find_trace(state, scope, &anchor, trace.is_some(), &sessions).await?
             {
-                scope.allows(&span.0)?;
-                let spans = state.store.trace_spans(&span.0, &span.1).await?;
+                scope.allows(&project)?;
+                let spans = state.store.trace_spans(&project, &trace_id).await?;
                 runs = run::runs_of(&spans);
+                rollups::fill_from_spans(state, &project, &trace_id, &spans, &mut runs).await?;
             }
         }
         runs.retain(|r| {
@@ -414,7 +325,7 @@ pub async fn query_runs(
         };
         let next = (runs.len() > offset + limit).then(|| format!("o:{}", offset + limit));
         let page: Vec<Value> = runs.into_iter().skip(offset).take(limit).collect();
-        return Ok(Json(json!({"runs": page, "cursors": {"next": next}})));
+        return Ok((page, next));
     }
 
     // A whole project (or several), newest traces first, a page of runs at a time.
@@ -423,7 +334,7 @@ pub async fn query_runs(
             "a run query needs a session (project), a trace, a parent_run or run ids".into(),
         ));
     }
-    let names = session_names(&state, &scope, &sessions).await?;
+    let names = session_names(state, scope, &sessions).await?;
     for name in names.iter().flatten() {
         scope.allows(name)?;
     }
@@ -454,7 +365,8 @@ pub async fn query_runs(
         };
         let page = state.store.list_traces(project, &query).await?;
         for summary in &page.traces {
-            let spans: Vec<Span> = if filter.is_root == Some(true) {
+            let roots_only = filter.is_root == Some(true);
+            let spans: Vec<Span> = if roots_only {
                 let Some(root) = &summary.root_span_id else {
                     continue;
                 };
@@ -469,6 +381,21 @@ pub async fn query_runs(
             };
             let mut trace_runs = run::runs_of(&spans);
             trace_runs.retain(|r| filter.keep(r));
+            if !trace_runs.is_empty() {
+                let stats = rollups::feedback_stats(state, project, &summary.trace_id).await?;
+                let mut tokens = rollups::subtree_tokens_of_spans(&spans);
+                if roots_only {
+                    // The root alone was read: the trace's total is the summary's.
+                    for span in &spans {
+                        if summary.total_tokens() > 0 {
+                            tokens
+                                .entry(span.span_id.clone())
+                                .or_insert(summary.total_tokens());
+                        }
+                    }
+                }
+                rollups::apply(&mut trace_runs, &stats, &tokens);
+            }
             trace_runs.sort_by(by_dotted_order);
             runs.extend(trace_runs);
         }
@@ -489,7 +416,7 @@ pub async fn query_runs(
             break;
         }
     }
-    Ok(Json(json!({"runs": runs, "cursors": {"next": next}})))
+    Ok((runs, next))
 }
 
 /// Execution order within a trace, as LangSmith sorts runs.

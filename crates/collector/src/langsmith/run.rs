@@ -14,7 +14,7 @@
 //! | `tags` | `labels` |
 //! | `extra.metadata` | `tags` (scalar values; the SDK's own `ls_*` and `LANGSMITH_*` keys are left out), `session_id` (`session_id`, `thread_id`, `conversation_id`), `user_id`, `model` (`ls_model_name`), tokens and cost (`usage_metadata`); all of `extra` in `langsmith.extra` |
 //! | `extra.runtime` | `resource` (`telemetry.sdk.*`, `process.runtime.*`) |
-//! | — | `service`: metadata `service_name`/`service.name`/`service`, else `langsmith` |
+//! | — | `service`: metadata `service_name`/`service.name`/`service`, else a `service:<name>` (or `service=<name>`) tag, else the project (the SDK's project name; runs stored before this said `langsmith`) |
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -35,8 +35,6 @@ pub const ATTR_EXTRA: &str = "langsmith.extra";
 /// Names, types and sizes of attachments; their bytes are not stored.
 pub const ATTR_ATTACHMENTS: &str = "langsmith.attachments";
 pub const ATTR_REFERENCE_EXAMPLE: &str = "langsmith.reference_example_id";
-
-pub const DEFAULT_SERVICE: &str = "langsmith";
 
 const MAX_TAGS: usize = 64;
 const MAX_TAG_KEY: usize = 128;
@@ -295,7 +293,8 @@ pub fn to_span(
             .filter(|s| !s.is_empty())
     };
     let service = meta_text(&["service_name", "service.name", "service"])
-        .unwrap_or_else(|| DEFAULT_SERVICE.to_string());
+        .or_else(|| service_tag(fields.get("tags")))
+        .unwrap_or_else(|| project.to_string());
     let model = meta_text(&["ls_model_name"]).or_else(|| {
         let params = extra.get("invocation_params")?.as_object()?;
         ["model", "model_name"]
@@ -375,6 +374,16 @@ pub fn to_span(
         resource,
         events: events_of(fields.get("events"), start_ns),
         links: Vec::new(),
+    })
+}
+
+/// The service a run's tags name: `service:<name>` or `service=<name>`.
+fn service_tag(tags: Option<&Value>) -> Option<String> {
+    tags?.as_array()?.iter().find_map(|t| {
+        let (key, name) = t.as_str()?.split_once([':', '='])?;
+        let name = name.trim();
+        (key.trim().eq_ignore_ascii_case("service") && !name.is_empty())
+            .then(|| name.chars().take(MAX_TAG_VALUE).collect())
     })
 }
 
@@ -720,20 +729,33 @@ fn run_json(span: &Span, parent: Option<Uuid>, dotted_order: String) -> Value {
 }
 
 /// The run's page in the dashboard, as its trace-page links are written; the SDK prefixes it
-/// with `LANGSMITH_WEB_URL` (e.g. `http://localhost:8080`) to make `Run.url`.
+/// with its host URL (`LANGSMITH_WEB_URL`, `Client(web_url=...)`) to make `Run.url`.
 fn app_path(span: &Span) -> String {
-    let mut path = format!("/traces/{}", span.trace_id);
-    if span.project != skein_model::DEFAULT_PROJECT {
-        path.push_str("?project=");
-        for b in span.project.bytes() {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-                path.push(b as char);
-            } else {
-                path.push_str(&format!("%{b:02X}"));
-            }
-        }
+    trace_page(&span.project, &span.trace_id, &span.span_id)
+}
+
+/// `/traces/{trace}?span={span}` (and `&project=` outside the default project): a span's
+/// place on its trace page.
+pub fn trace_page(project: &str, trace_id: &str, span_id: &str) -> String {
+    let mut path = format!("/traces/{trace_id}?span={span_id}");
+    if project != skein_model::DEFAULT_PROJECT {
+        path.push_str("&project=");
+        path.push_str(&escape_query_value(project));
     }
     path
+}
+
+/// Percent-encodes all but RFC 3986's unreserved characters.
+pub fn escape_query_value(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -937,7 +959,28 @@ mod tests {
         assert_eq!(shown["prompt_tokens"], 12);
         assert_eq!(
             shown["app_path"],
-            "/traces/01a20c289de77b5d8818498ab6782bfd?project=wire-test"
+            format!(
+                "/traces/01a20c289de77b5d8818498ab6782bfd?span={}&project=wire-test",
+                span.span_id
+            )
+        );
+        // No service named: the project is the service.
+        assert_eq!(span.service, "wire-test");
+    }
+
+    #[test]
+    fn a_service_named_in_metadata_or_tags_is_the_runs() {
+        let mut run = child_post();
+        run["extra"]["metadata"]["service.name"] = json!("billing");
+        assert_eq!(
+            to_span(&uuid(CHILD), &run, "p", &[], 0).unwrap().service,
+            "billing"
+        );
+        let mut run = child_post();
+        run.insert("tags".into(), json!(["prod", "service:search"]));
+        assert_eq!(
+            to_span(&uuid(CHILD), &run, "p", &[], 0).unwrap().service,
+            "search"
         );
     }
 

@@ -75,6 +75,9 @@ pub trait KeyStore: Send + Sync + 'static {
 
     async fn list_projects(&self) -> StoreResult<Vec<String>>;
 
+    /// When a registered project was registered (Unix ms); none for a project never registered.
+    async fn project_created_ms(&self, name: &str) -> StoreResult<Option<i64>>;
+
     /// Creates a key for a registered project (`StoreError::NotFound` for another).
     async fn create_key(&self, project: &str, label: &str) -> StoreResult<NewKey>;
 

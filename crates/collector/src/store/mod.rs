@@ -205,6 +205,9 @@ pub trait FeedbackStore: Send + Sync + 'static {
     /// True when something was deleted.
     async fn delete_feedback(&self, project: &str, id: &str) -> StoreResult<bool>;
 
+    /// One record by its id, in its project (a lookup by key, whatever the project holds).
+    async fn read_feedback(&self, project: &str, id: &str) -> StoreResult<Option<Feedback>>;
+
     /// Oldest first.
     async fn list_feedback(
         &self,

@@ -2,6 +2,8 @@
 //! when dropped. Tests talk to it over HTTP only.
 #![allow(dead_code)]
 
+pub mod sdks;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

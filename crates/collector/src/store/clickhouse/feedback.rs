@@ -200,6 +200,18 @@ impl ClickhouseStore {
             .pop())
     }
 
+    /// One record, its trace resolved from its run if that has arrived since.
+    pub(super) async fn read_feedback_record(
+        &self,
+        project: &str,
+        id: &str,
+    ) -> StoreResult<Option<Feedback>> {
+        let mut records: Vec<Feedback> =
+            self.one_feedback(project, id).await?.into_iter().collect();
+        self.resolve(project, &mut records).await?;
+        Ok(records.pop())
+    }
+
     pub(super) async fn update_feedback_record(
         &self,
         project: &str,

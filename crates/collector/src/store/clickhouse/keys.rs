@@ -72,6 +72,21 @@ impl KeyStore for ClickhouseStore {
         Ok(rows.iter().map(|r| r.str_of("name")).collect())
     }
 
+    async fn project_created_ms(&self, name: &str) -> StoreResult<Option<i64>> {
+        let rows = self
+            .client
+            .rows(&format!(
+                "SELECT min(created_ms) AS created_ms, count() AS n FROM {} FINAL WHERE name = {}",
+                self.layout.table("projects"),
+                quote(name)
+            ))
+            .await?;
+        Ok(rows
+            .first()
+            .filter(|r| r.i64_of("n") > 0)
+            .map(|r| r.i64_of("created_ms")))
+    }
+
     async fn create_key(&self, project: &str, label: &str) -> StoreResult<NewKey> {
         if !self.project_exists(project).await? {
             return Err(StoreError::NotFound(format!(

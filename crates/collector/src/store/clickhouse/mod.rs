@@ -358,6 +358,10 @@ impl FeedbackStore for ClickhouseStore {
     ) -> StoreResult<Vec<Feedback>> {
         self.list_feedback_records(project, &filter).await
     }
+
+    async fn read_feedback(&self, project: &str, id: &str) -> StoreResult<Option<Feedback>> {
+        self.read_feedback_record(project, id).await
+    }
 }
 
 impl Store for ClickhouseStore {

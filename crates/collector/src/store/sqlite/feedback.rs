@@ -125,6 +125,17 @@ pub(super) fn write(conn: &Connection, f: &Feedback) -> StoreResult<()> {
     Ok(())
 }
 
+/// One record by its project and id (the table's key).
+pub(super) fn read(conn: &Connection, project: &str, id: &str) -> StoreResult<Option<Feedback>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {FEEDBACK_COLUMNS} FROM feedback WHERE project = ?1 AND id = ?2"),
+            params![project, id],
+            feedback_from_row,
+        )
+        .optional()?)
+}
+
 pub(super) fn update(
     conn: &Connection,
     project: &str,

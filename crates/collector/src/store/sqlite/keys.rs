@@ -43,6 +43,11 @@ impl KeyStore for SqliteKeys {
         self.run(list_projects).await
     }
 
+    async fn project_created_ms(&self, name: &str) -> StoreResult<Option<i64>> {
+        let name = name.to_string();
+        self.run(move |db| project_created_ms(db, &name)).await
+    }
+
     async fn create_key(&self, project: &str, label: &str) -> StoreResult<NewKey> {
         let (project, label) = (project.to_string(), label.to_string());
         self.run(move |db| create_key(db, &project, &label)).await
@@ -164,6 +169,17 @@ fn list_projects(db: &Path) -> StoreResult<Vec<String>> {
         .query_map([], |r| r.get(0))?
         .collect::<Result<Vec<String>, _>>()?;
     Ok(names)
+}
+
+fn project_created_ms(db: &Path, name: &str) -> StoreResult<Option<i64>> {
+    let conn = open(db)?;
+    Ok(conn
+        .query_row(
+            "SELECT created_ms FROM registered_projects WHERE name = ?1",
+            params![name],
+            |r| r.get(0),
+        )
+        .optional()?)
 }
 
 /// Creates a key for an existing project.

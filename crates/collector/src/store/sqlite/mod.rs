@@ -505,6 +505,11 @@ impl FeedbackStore for SqliteStore {
         self.read(move |c| feedback::list(c, &project, &filter))
             .await
     }
+
+    async fn read_feedback(&self, project: &str, id: &str) -> StoreResult<Option<Feedback>> {
+        let (project, id) = (project.to_string(), id.to_string());
+        self.read(move |c| feedback::read(c, &project, &id)).await
+    }
 }
 
 #[async_trait]
@@ -515,6 +520,10 @@ impl KeyStore for SqliteStore {
 
     async fn list_projects(&self) -> StoreResult<Vec<String>> {
         self.keys.list_projects().await
+    }
+
+    async fn project_created_ms(&self, name: &str) -> StoreResult<Option<i64>> {
+        self.keys.project_created_ms(name).await
     }
 
     async fn create_key(&self, project: &str, label: &str) -> StoreResult<NewKey> {

@@ -190,3 +190,34 @@ pub async fn the_trace_list_carries_feedback_means(store: Arc<dyn Store>) {
     assert_eq!((stats[0].key.as_str(), stats[0].count), ("quality", 3));
     assert!((stats[0].mean.unwrap() - 0.5).abs() < 1e-12);
 }
+
+pub async fn feedback_is_read_by_id_within_its_project(store: Arc<dyn Store>) {
+    let root = span("c", "1", None, 0);
+    let waiting = span("d", "2", None, 0);
+    store.write_spans(vec![root.clone()]).await.unwrap();
+    let on_root = store
+        .create_feedback("p", score(&root.span_id, "quality", 0.5))
+        .await
+        .unwrap();
+    // Its run not stored yet: read by id all the same, with its trace once the run is.
+    let early = store
+        .create_feedback("p", score(&waiting.span_id, "quality", 1.0))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.read_feedback("p", &on_root.id).await.unwrap(),
+        Some(on_root.clone())
+    );
+    assert_eq!(
+        store.read_feedback("other", &on_root.id).await.unwrap(),
+        None
+    );
+    assert_eq!(store.read_feedback("p", "no-such-id").await.unwrap(), None);
+    let read = store.read_feedback("p", &early.id).await.unwrap().unwrap();
+    assert_eq!((read.key.as_str(), read.trace_id), ("quality", None));
+    store.write_spans(vec![waiting.clone()]).await.unwrap();
+    let read = store.read_feedback("p", &early.id).await.unwrap().unwrap();
+    assert_eq!(read.trace_id.as_deref(), Some(waiting.trace_id.as_str()));
+    assert!(store.delete_feedback("p", &on_root.id).await.unwrap());
+    assert_eq!(store.read_feedback("p", &on_root.id).await.unwrap(), None);
+}

@@ -75,3 +75,32 @@ pub async fn keys_are_hashed_scoped_and_revocable(store: Arc<dyn Store>) {
     );
     assert_eq!(store.export_keys().await.unwrap().len(), 3);
 }
+
+pub async fn a_registered_project_keeps_its_creation_time(store: Arc<dyn Store>) {
+    let before = now_ms();
+    assert_eq!(store.project_created_ms("new-project").await.unwrap(), None);
+    assert!(store.create_project("new-project").await.unwrap());
+    let created = store
+        .project_created_ms("new-project")
+        .await
+        .unwrap()
+        .expect("registered");
+    let after = now_ms();
+    assert!(
+        (before..=after).contains(&created),
+        "{before} {created} {after}"
+    );
+    // Registering again changes nothing.
+    assert!(!store.create_project("new-project").await.unwrap());
+    assert_eq!(
+        store.project_created_ms("new-project").await.unwrap(),
+        Some(created)
+    );
+    assert_eq!(store.project_created_ms("other").await.unwrap(), None);
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}

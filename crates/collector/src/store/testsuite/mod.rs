@@ -47,12 +47,14 @@ macro_rules! for_each_suite_test {
             feedback::feedback_ids_are_scoped_by_project,
             feedback::the_trace_list_carries_feedback_means,
             feedback::imported_feedback_keeps_its_times,
+            feedback::feedback_is_read_by_id_within_its_project,
             journeys::sessions_and_users_aggregate_their_requests,
             journeys::the_service_graph_counts_calls_between_services,
             metrics::quantiles_and_moments_are_exact,
             metrics::metrics_group_by_tag_and_filter,
             metrics::feedback_metrics_average_per_trace,
             keys::keys_are_hashed_scoped_and_revocable,
+            keys::a_registered_project_keeps_its_creation_time,
         }
     };
 }

@@ -1,0 +1,4 @@
+//! Export: stored data written in the formats other tools read.
+
+pub mod list;
+pub mod otlp;
