@@ -63,7 +63,14 @@ impl Collector {
             .arg("serve")
             .arg("--data-dir")
             .arg(data_dir.path())
-            .args(["--http-addr", "127.0.0.1:0", "--otlp-addr", "127.0.0.1:0"])
+            .args([
+                "--http-addr",
+                "127.0.0.1:0",
+                "--otlp-addr",
+                "127.0.0.1:0",
+                "--otlp-grpc-addr",
+                "127.0.0.1:0",
+            ])
             .args(extra)
             .env("SKEIN_LOG", "warn")
             .env_remove("SKEIN_DIST")
