@@ -21,10 +21,12 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use tokio::sync::OwnedSemaphorePermit;
+use tonic::codec::{Codec, DecodeBuf, Decoder};
 use tonic::server::NamedService;
+use tonic_prost::{ProstCodec, ProstEncoder};
 
 use super::body::{decompress, BodyLimits};
-use super::otlp::store_request;
+use super::otlp::{decode_protobuf, store_request};
 use crate::auth::KeyCache;
 use crate::budget::BodyBudget;
 use crate::context::{AppState, KeyScope};
@@ -33,10 +35,13 @@ use crate::error::ApiError;
 /// A gRPC message's frame header: a compressed flag and a 4-byte big-endian length.
 const FRAME_HEADER: usize = 5;
 
+/// The path of the one call served.
+const EXPORT_PATH: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+
 /// The TraceService as tonic serves it, behind the checks every OTLP request passes.
 #[derive(Clone)]
 pub struct OtlpGrpc {
-    inner: TraceServiceServer<Export>,
+    export: Arc<Export>,
     keys: Arc<KeyCache>,
     budget: Arc<BodyBudget>,
     limits: BodyLimits,
@@ -46,9 +51,7 @@ impl OtlpGrpc {
     pub fn new(state: AppState, keys: Arc<KeyCache>, budget: Arc<BodyBudget>) -> OtlpGrpc {
         let limits = state.limits;
         OtlpGrpc {
-            // Messages reach tonic decompressed and within the decoded limit (`read_message`).
-            inner: TraceServiceServer::new(Export { state })
-                .max_decoding_message_size(limits.max_decoded_bytes.max(limits.max_body_bytes)),
+            export: Arc::new(Export { state }),
             keys,
             budget,
             limits,
@@ -61,6 +64,13 @@ impl OtlpGrpc {
         B::Error: std::fmt::Display,
     {
         let (mut parts, body) = request.into_parts();
+        if parts.uri.path() != EXPORT_PATH {
+            return tonic::Status::unimplemented(format!(
+                "{} is not served here; OTLP/gRPC traces are {EXPORT_PATH}",
+                parts.uri.path()
+            ))
+            .into_http();
+        }
         // Only the key check sets a scope.
         parts.extensions.remove::<KeyScope>();
         let scope = match self.keys.scope(None, &parts.headers).await {
@@ -74,19 +84,23 @@ impl OtlpGrpc {
             };
         parts.extensions.insert(scope);
         parts.headers.remove("grpc-encoding");
-        let mut inner = self.inner.clone();
-        let response = match tonic::codegen::Service::call(
-            &mut inner,
-            http::Request::from_parts(parts, Full::new(message)),
-        )
-        .await
-        {
-            Ok(response) => response,
-            Err(never) => match never {},
-        };
+        // Messages reach tonic whole, decompressed and within the decoded limit.
+        let mut grpc = tonic::server::Grpc::new(ExportCodec).apply_max_message_size_config(
+            Some(
+                self.limits
+                    .max_decoded_bytes
+                    .max(self.limits.max_body_bytes),
+            ),
+            None,
+        );
+        let mut response = grpc
+            .unary(
+                ExportCall(self.export.clone()),
+                http::Request::from_parts(parts, Full::new(message)),
+            )
+            .await;
         // The message counts against the budget until its answer is made.
         drop(held);
-        let mut response = response;
         response.headers_mut().insert(
             "grpc-accept-encoding",
             http::HeaderValue::from_static("gzip,deflate,identity"),
@@ -199,6 +213,52 @@ where
     framed.extend_from_slice(&length.to_be_bytes());
     framed.extend_from_slice(&message);
     Ok((framed.freeze(), held))
+}
+
+/// The codec of the Export call: tonic's prost encoder for answers, and for requests the
+/// OTLP pipeline's own protobuf decoder, so that both protocols decode alike and bad data is
+/// INVALID_ARGUMENT (tonic's decoder would say INTERNAL).
+struct ExportCodec;
+
+impl Codec for ExportCodec {
+    type Encode = ExportTraceServiceResponse;
+    type Decode = ExportTraceServiceRequest;
+    type Encoder = ProstEncoder<ExportTraceServiceResponse>;
+    type Decoder = ExportDecoder;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        ProstCodec::<ExportTraceServiceResponse, ExportTraceServiceRequest>::default().encoder()
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        ExportDecoder
+    }
+}
+
+struct ExportDecoder;
+
+impl Decoder for ExportDecoder {
+    type Item = ExportTraceServiceRequest;
+    type Error = tonic::Status;
+
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Self::Item>, Self::Error> {
+        decode_protobuf(src)
+            .map(Some)
+            .map_err(ApiError::into_grpc_status)
+    }
+}
+
+/// One Export call, handed to the service.
+struct ExportCall(Arc<Export>);
+
+impl tonic::server::UnaryService<ExportTraceServiceRequest> for ExportCall {
+    type Response = ExportTraceServiceResponse;
+    type Future = tonic::codegen::BoxFuture<tonic::Response<Self::Response>, tonic::Status>;
+
+    fn call(&mut self, request: tonic::Request<ExportTraceServiceRequest>) -> Self::Future {
+        let export = self.0.clone();
+        Box::pin(async move { export.export(request).await })
+    }
 }
 
 /// The TraceService itself: the decoded request into the OTLP pipeline.

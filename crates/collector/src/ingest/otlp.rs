@@ -126,11 +126,18 @@ pub fn decode_request(
     bytes: &Bytes,
 ) -> Result<ExportTraceServiceRequest, ApiError> {
     match encoding {
-        Encoding::Protobuf => ExportTraceServiceRequest::decode(bytes.as_ref())
-            .map_err(|e| ApiError::BadRequest(format!("invalid OTLP protobuf: {e}"))),
+        Encoding::Protobuf => decode_protobuf(bytes.as_ref()),
         Encoding::Json => serde_json::from_slice(bytes)
             .map_err(|e| ApiError::BadRequest(format!("invalid OTLP JSON: {e}"))),
     }
+}
+
+/// Decodes an OTLP protobuf message (an HTTP body, a gRPC message).
+pub fn decode_protobuf(
+    bytes: impl prost::bytes::Buf,
+) -> Result<ExportTraceServiceRequest, ApiError> {
+    ExportTraceServiceRequest::decode(bytes)
+        .map_err(|e| ApiError::BadRequest(format!("invalid OTLP protobuf: {e}")))
 }
 
 fn encode_response(encoding: Encoding, response: &ExportTraceServiceResponse) -> Response {

@@ -1,5 +1,6 @@
-//! Starts the real `skein` binary on free loopback ports with a fresh data dir, and stops it
-//! when dropped. Tests talk to it over HTTP only.
+//! Starts the real `skein` binary on free loopback ports (the HTTP, OTLP/HTTP and OTLP/gRPC
+//! addresses all on port 0, each reported in its ready line) with a fresh data dir, and stops
+//! it when dropped. Tests talk to it over HTTP and gRPC.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
@@ -16,6 +17,10 @@ pub struct Collector {
     pub otlp_traces: String,
     /// `http://127.0.0.1:PORT` of the OTLP-only address (what OTEL_EXPORTER_OTLP_ENDPOINT takes).
     pub otlp_base: String,
+    /// `http://127.0.0.1:PORT` of OTLP/gRPC (what OTEL_EXPORTER_OTLP_ENDPOINT takes with the gRPC
+    /// protocol), on a free port the collector picked; `None` when started with
+    /// `--otlp-grpc-addr off`.
+    pub otlp_grpc: Option<String>,
     pub data_dir: tempfile::TempDir,
 }
 
@@ -63,14 +68,14 @@ impl Collector {
             .arg("serve")
             .arg("--data-dir")
             .arg(data_dir.path())
-            .args([
-                "--http-addr",
-                "127.0.0.1:0",
-                "--otlp-addr",
-                "127.0.0.1:0",
-                "--otlp-grpc-addr",
-                "127.0.0.1:0",
-            ])
+            .args(["--http-addr", "127.0.0.1:0", "--otlp-addr", "127.0.0.1:0"])
+            // Never the default 4317: tests run many collectors at once.
+            .args(
+                (!extra.contains(&"--otlp-grpc-addr"))
+                    .then_some(["--otlp-grpc-addr", "127.0.0.1:0"])
+                    .into_iter()
+                    .flatten(),
+            )
             .args(extra)
             .env("SKEIN_LOG", "warn")
             .env_remove("SKEIN_DIST")
@@ -96,7 +101,7 @@ impl Collector {
                 panic!("skein did not report ready within 120 s");
             }
         };
-        // "Skein is ready: open http://A/traces (OTLP/HTTP: http://B/v1/traces)"
+        // "Skein is ready: open http://A/traces (OTLP/HTTP: http://B/v1/traces) (OTLP/gRPC: http://C)"
         let urls: Vec<&str> = line
             .split_whitespace()
             .filter(|w| w.starts_with("http://"))
@@ -104,11 +109,18 @@ impl Collector {
         let http = urls[0].trim_end_matches("/traces").to_string();
         let otlp_traces = urls[1].trim_end_matches(')').to_string();
         let otlp_base = otlp_traces.trim_end_matches("/v1/traces").to_string();
+        let otlp_grpc = line
+            .split("(OTLP/gRPC: ")
+            .nth(1)
+            .and_then(|rest| rest.split(')').next())
+            .filter(|addr| addr.starts_with("http://"))
+            .map(str::to_string);
         Collector {
             child,
             http,
             otlp_traces,
             otlp_base,
+            otlp_grpc,
             data_dir,
         }
     }
@@ -212,4 +224,34 @@ pub fn assert_seed_tree(spans: &std::collections::BTreeMap<String, serde_json::V
     for sub in ["sub_agent_1", "sub_agent_2", "sub_agent_3"] {
         assert_eq!(parent(sub), Some(id("execution_agent")), "{sub}'s parent");
     }
+}
+
+/// Runs `skein <args> --data-dir <dir>` (projects, keys) and returns what it printed.
+pub fn skein_cli(data_dir: &Path, args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_skein"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .output()
+        .expect("run skein");
+    assert!(
+        output.status.success(),
+        "skein {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+/// GET `url` with an API key (`x-api-key`), as JSON; panics unless 2xx.
+pub async fn get_json_with_key(url: &str, key: &str) -> serde_json::Value {
+    let response = client()
+        .get(url)
+        .header("x-api-key", key)
+        .send()
+        .await
+        .expect("GET");
+    let status = response.status();
+    let body = response.text().await.expect("body");
+    assert!(status.is_success(), "GET {url} answered {status}: {body}");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {url}: not JSON ({e}): {body}"))
 }
