@@ -97,10 +97,11 @@ impl ApiError {
         }
     }
 
-    /// What the client is told; server failures are logged here, once.
-    fn client_message(&self, status: StatusCode) -> String {
-        if status.is_server_error() {
-            tracing::warn!(%status, error = %self, "request failed");
+    /// What the client is told; failures of the server's side (not the request's) are logged
+    /// here, once, with the answer given.
+    fn client_message(&self, answer: &dyn std::fmt::Display) -> String {
+        if self.status().is_server_error() {
+            tracing::warn!(status = %answer, error = %self, "request failed");
         }
         match self {
             // The engine's own text is for the log (above), never for clients.
@@ -140,7 +141,8 @@ impl ApiError {
 
     /// The answer to a gRPC call.
     pub fn into_grpc_status(self) -> tonic::Status {
-        let message = self.client_message(self.status());
+        let code = self.grpc_code();
+        let message = self.client_message(&format_args!("gRPC {code:?}"));
         let status = self.rpc_status(message.clone());
         tonic::Status::with_details(self.grpc_code(), message, status.encode_to_vec().into())
     }
@@ -158,7 +160,9 @@ impl ApiError {
             return self.into_response();
         }
         let status = self.status();
-        let body = self.rpc_status(self.client_message(status)).encode_to_vec();
+        let body = self
+            .rpc_status(self.client_message(&status))
+            .encode_to_vec();
         let response = (
             status,
             [(
@@ -184,10 +188,44 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let error = self.client_message(status);
+        let error = self.client_message(&status);
         let response = (status, Json(ErrorBody { error })).into_response();
         self.with_retry_after(response)
     }
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tonic_types::StatusExt;
+
+    #[test]
+    fn retryable_failures_carry_retry_info_over_grpc_and_in_protobuf_bodies() {
+        let overloaded = || ApiError::Overloaded {
+            reason: "busy".into(),
+            retry_after_secs: 3,
+        };
+        let status = overloaded().into_grpc_status();
+        assert_eq!(status.code(), tonic::Code::ResourceExhausted);
+        let delay = status.get_details_retry_info().and_then(|i| i.retry_delay);
+        assert_eq!(delay, Some(std::time::Duration::from_secs(3)));
+
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-protobuf"),
+        );
+        let response = overloaded().into_response_for(&headers);
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "3");
+
+        let status = ApiError::BadRequest("bad".into()).into_grpc_status();
+        assert_eq!(status.code(), tonic::Code::InvalidArgument);
+        assert!(status.get_details_retry_info().is_none());
+        let closed = ApiError::Store(StoreError::Closed).into_grpc_status();
+        assert_eq!(closed.code(), tonic::Code::Unavailable);
+        assert!(closed.get_details_retry_info().is_some());
+    }
+}

@@ -106,12 +106,17 @@ pub fn decode_content(
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("identity");
-    decompress(encoding, bytes, limits)
+    decompress("Content-Encoding", encoding, bytes, limits)
 }
 
-/// Undoes a named compression (an HTTP `Content-Encoding`, a gRPC `grpc-encoding`) within
-/// `max_decoded_bytes`: gzip, deflate (zlib), or none.
-pub fn decompress(encoding: &str, bytes: Bytes, limits: BodyLimits) -> Result<Bytes, ApiError> {
+/// Undoes a compression named in `header` (an HTTP `Content-Encoding`, a gRPC
+/// `grpc-encoding`) within `max_decoded_bytes`: gzip, deflate (zlib), or none.
+pub fn decompress(
+    header: &str,
+    encoding: &str,
+    bytes: Bytes,
+    limits: BodyLimits,
+) -> Result<Bytes, ApiError> {
     let encoding = encoding.trim().to_ascii_lowercase();
     match encoding.as_str() {
         "" | "identity" => Ok(bytes),
@@ -122,7 +127,7 @@ pub fn decompress(encoding: &str, bytes: Bytes, limits: BodyLimits) -> Result<By
             limits,
         ),
         other => Err(ApiError::UnsupportedMediaType(format!(
-            "compression {other:?} is not supported; use gzip or none"
+            "{header} {other:?} is not supported; use gzip or none"
         ))),
     }
 }

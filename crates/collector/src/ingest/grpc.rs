@@ -197,7 +197,12 @@ where
                             .into(),
                     )
                 })?;
-            decompress(encoding, read.slice(FRAME_HEADER..), limits)?
+            decompress(
+                "grpc-encoding",
+                encoding,
+                read.slice(FRAME_HEADER..),
+                limits,
+            )?
         }
         flag => {
             return Err(ApiError::BadRequest(format!(

@@ -255,3 +255,24 @@ pub async fn get_json_with_key(url: &str, key: &str) -> serde_json::Value {
     assert!(status.is_success(), "GET {url} answered {status}: {body}");
     serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {url}: not JSON ({e}): {body}"))
 }
+
+/// An answer's body as JSON, the way a client reads it: a protobuf `google.rpc.Status` (what
+/// OTLP/HTTP protobuf requests get on error) as `{"error": message, "grpc_code": code}`, JSON as
+/// it is, anything else as a JSON string.
+pub async fn answer_json(response: reqwest::Response) -> serde_json::Value {
+    use prost::Message;
+    let protobuf = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-protobuf"));
+    let success = response.status().is_success();
+    let bytes = response.bytes().await.expect("body");
+    if protobuf && !success {
+        let status = tonic_types::pb::Status::decode(bytes.as_ref())
+            .unwrap_or_else(|e| panic!("an error answer that is not a google.rpc.Status: {e}"));
+        return serde_json::json!({"error": status.message, "grpc_code": status.code});
+    }
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
+}
