@@ -244,8 +244,14 @@ pub async fn start(config: &ServeConfig) -> Result<Running, StartError> {
     if let Some((grpc, _)) = grpc {
         let service = OtlpGrpc::new(state, guards.keys.clone(), guards.budget.clone());
         tasks.push(tokio::spawn(async move {
+            // Every path to the one service (not tonic's routing by name, which would answer
+            // an OTLP/HTTP POST on this port 200 with an empty body, as if stored).
+            let routes =
+                tonic::service::Routes::from(axum::Router::new().fallback_service(service));
             tonic::transport::Server::builder()
-                .add_service(service)
+                // HTTP/1 too, only to tell OTLP/HTTP exporters they have the wrong port.
+                .accept_http1(true)
+                .add_routes(routes)
                 .serve_with_incoming_shutdown(TcpListenerStream::new(grpc), shutdown_signal())
                 .await
                 .map_err(std::io::Error::other)

@@ -204,7 +204,7 @@ async fn over_grpc_a_full_disk_is_resource_exhausted_with_retry_info_then_writes
     let tmpfs = Tmpfs::mount("24m");
     let data = tempfile::tempdir_in(tmpfs.path()).unwrap();
     let collector = Collector::start_in(data, &[]);
-    let mut client = TraceServiceClient::connect(collector.otlp_grpc.clone().expect("gRPC"))
+    let mut client = TraceServiceClient::connect(collector.grpc_url())
         .await
         .expect("connect over gRPC");
     let message = |i: usize| {

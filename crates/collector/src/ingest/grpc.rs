@@ -14,15 +14,12 @@ use std::task::{Context, Poll};
 use axum::http::{self, HeaderMap};
 use bytes::{Bytes, BytesMut};
 use http_body_util::{BodyExt, Full};
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
-    TraceService, TraceServiceServer,
-};
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::TraceService;
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use tokio::sync::OwnedSemaphorePermit;
 use tonic::codec::{Codec, DecodeBuf, Decoder};
-use tonic::server::NamedService;
 use tonic_prost::{ProstCodec, ProstEncoder};
 
 use super::body::{decompress, BodyLimits};
@@ -64,6 +61,17 @@ impl OtlpGrpc {
         B::Error: std::fmt::Display,
     {
         let (mut parts, body) = request.into_parts();
+        if parts.version < http::Version::HTTP_2 {
+            // An OTLP/HTTP exporter pointed at the gRPC port: say so, rather than reset.
+            let response = ApiError::UnsupportedMediaType(
+                "this address serves OTLP over gRPC (HTTP/2); send OTLP/HTTP (protobuf or JSON) \
+                 to the OTLP/HTTP address (--otlp-addr, 4318 by default) at /v1/traces, or set \
+                 OTEL_EXPORTER_OTLP_PROTOCOL=grpc"
+                    .into(),
+            )
+            .into_response_for(&parts.headers);
+            return response.map(tonic::body::Body::new);
+        }
         if parts.uri.path() != EXPORT_PATH {
             return tonic::Status::unimplemented(format!(
                 "{} is not served here; OTLP/gRPC traces are {EXPORT_PATH}",
@@ -107,10 +115,6 @@ impl OtlpGrpc {
         );
         response
     }
-}
-
-impl NamedService for OtlpGrpc {
-    const NAME: &'static str = <TraceServiceServer<Export> as NamedService>::NAME;
 }
 
 impl<B> tonic::codegen::Service<http::Request<B>> for OtlpGrpc

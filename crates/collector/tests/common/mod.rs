@@ -125,6 +125,13 @@ impl Collector {
         }
     }
 
+    /// The OTLP/gRPC address (`http://127.0.0.1:PORT`); panics if started with it `off`.
+    pub fn grpc_url(&self) -> String {
+        self.otlp_grpc
+            .clone()
+            .expect("this collector serves no gRPC (--otlp-grpc-addr off)")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.http, path)
     }
