@@ -301,3 +301,28 @@ async fn an_otlp_http_exporter_on_the_grpc_port_is_told_so() {
         "{answer}"
     );
 }
+
+#[test]
+fn serving_grpc_beyond_loopback_without_keys_needs_an_explicit_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_skein"))
+        .args([
+            "serve",
+            "--http-addr",
+            "127.0.0.1:0",
+            "--otlp-addr",
+            "off",
+            "--otlp-grpc-addr",
+            "0.0.0.0:0",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .output()
+        .expect("run skein");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--allow-open") && stderr.contains("0.0.0.0"),
+        "{stderr}"
+    );
+}
