@@ -5,7 +5,7 @@
 #
 #   bash scripts/setup.sh            # everything
 #   bash scripts/setup.sh venv       # only some steps (wasm, trunk, wasm-bindgen, wasm-split, wasm-opt,
-#                                    #   chromium, clickhouse, venv)
+#                                    #   chromium, clickhouse, venv, node)
 #   source scripts/setup.sh          # only defines the functions and puts the tools on PATH
 #
 # Versions: Trunk 0.21.14 (0.22 needs a newer rustc); wasm-bindgen-cli = the wasm-bindgen in
@@ -143,6 +143,26 @@ PY
     fi
 }
 
+# The Node clients the collector's tests drive (OpenTelemetry JS's gRPC exporter), pinned by
+# their package-lock.json and installed with `npm ci`; redone only when the lock changes.
+NODE_CLIENTS="$SKEIN_ROOT/crates/collector/tests/node"
+setup_node() {
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        _log "installing Debian's nodejs and npm"
+        _as_root apt-get update
+        DEBIAN_FRONTEND=noninteractive _as_root apt-get install -y --no-install-recommends nodejs npm
+    fi
+    local stamp="$NODE_CLIENTS/node_modules/.skein-lock.sha256" want
+    want="$(sha256sum "$NODE_CLIENTS/package-lock.json" | cut -d' ' -f1)"
+    if [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+        _log "node test clients: present"
+    else
+        _log "installing the pinned node test clients (npm ci)"
+        (cd "$NODE_CLIENTS" && npm ci --no-audit --no-fund --loglevel=error)
+        echo "$want" >"$stamp"
+    fi
+}
+
 setup_all() {
     setup_wasm
     setup_trunk
@@ -152,6 +172,7 @@ setup_all() {
     setup_chromium
     setup_clickhouse
     setup_venv
+    setup_node
 }
 
 # Run only when executed, not when sourced.
@@ -170,6 +191,7 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
                 chromium) setup_chromium ;;
                 clickhouse) setup_clickhouse ;;
                 venv) setup_venv ;;
+                node) setup_node ;;
                 *) _log "unknown step: $step"; exit 2 ;;
             esac
         done

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds the dashboard and the collector, and runs Skein with the demo
-# data on an embedded SQLite store (./skein-data). Extra arguments go to `skein serve`, e.g.
+# data on an embedded SQLite store (./skein-data): the dashboard on :8080, OTLP/HTTP on :4318 and
+# OTLP/gRPC on :4317. Extra arguments go to `skein serve`, e.g.
 #   bash scripts/start.sh --http-addr 0.0.0.0:8080
+#   bash scripts/start.sh --otlp-grpc-addr off     # when another collector has 4317
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=setup.sh

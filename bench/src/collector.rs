@@ -30,6 +30,8 @@ impl Collector {
                 "127.0.0.1:0",
                 "--otlp-addr",
                 "127.0.0.1:0",
+                "--otlp-grpc-addr",
+                "off",
                 "--data-dir",
             ])
             .arg(dir.path())

@@ -19,6 +19,7 @@ async fn collector_with(
             dir: dir.to_path_buf(),
         },
         otlp_addr: Some("127.0.0.1:0".parse().unwrap()),
+        otlp_grpc_addr: None,
         http_addr: "127.0.0.1:0".parse().unwrap(),
         dist,
         limits: BodyLimits::default(),

@@ -61,11 +61,17 @@ pub fn SpanTypeIcon(kind: SpanType) -> impl IntoView {
             <circle cx="8" cy="8" r="3"/>
         }
         .into_any(),
+        // A template with a slot being filled.
+        SpanType::Prompt => view! {
+            <path d="M4 2.5h5.5l2.5 2.5v8.5H4z"/>
+            <path d="M6 8h4M6 10.5h2.5"/>
+        }
+        .into_any(),
     };
     view! {
-        <svg class=format!("type-icon t-{}", kind.as_str()) viewBox="0 0 16 16" width="14" height="14"
-            fill="none" stroke="currentColor" stroke-width="1.5" stroke-linecap="round"
-            stroke-linejoin="round" role="img" aria-label=kind.as_str()>
+        <svg class=format!("type-icon t-{}", kind.as_str()) style=hue(kind) viewBox="0 0 16 16"
+            width="14" height="14" fill="none" stroke="currentColor" stroke-width="1.5"
+            stroke-linecap="round" stroke-linejoin="round" role="img" aria-label=kind.as_str()>
             {glyph}
         </svg>
     }
@@ -74,5 +80,16 @@ pub fn SpanTypeIcon(kind: SpanType) -> impl IntoView {
 /// A small coloured label with the type's name (`agent`, `llm`…).
 #[component]
 pub fn SpanTypeBadge(kind: SpanType) -> impl IntoView {
-    view! { <span class=format!("type-badge t-{}", kind.as_str())>{kind.as_str()}</span> }
+    view! {
+        <span class=format!("type-badge t-{}", kind.as_str()) style=hue(kind)>{kind.as_str()}</span>
+    }
+}
+
+/// The colour of a type the stylesheet's `.t-*` rules do not name yet (they set `--t-h` and
+/// `--t-s`, from which the icon and badge colours are derived).
+fn hue(kind: SpanType) -> Option<&'static str> {
+    match kind {
+        SpanType::Prompt => Some("--t-h: 48; --t-s: 70%;"),
+        _ => None,
+    }
 }

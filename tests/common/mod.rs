@@ -247,6 +247,8 @@ impl Collector {
             .arg(format!("127.0.0.1:{}", self.http))
             .arg("--otlp-addr")
             .arg(format!("127.0.0.1:{}", self.otlp))
+            .arg("--otlp-grpc-addr")
+            .arg("off")
             .arg("--data-dir")
             .arg(self.data_dir())
             .arg("--dist")

@@ -1,4 +1,4 @@
-//! API keys: once any key exists, every data endpoint (OTLP, LangSmith, query and feedback)
+//! API keys: once any key exists, every data endpoint (OTLP/HTTP and gRPC, LangSmith, query and feedback)
 //! wants one, in `Authorization: Bearer <key>` or `x-api-key: <key>`. A key reads and writes one
 //! project: a request that names another project gets 403, and one that names none is scoped to
 //! the key's project. Without keys Skein is open (and `skein serve` keeps it on loopback unless
@@ -12,9 +12,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
-use axum::http::header;
+use axum::http::{header, HeaderMap};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use crate::context::KeyScope;
 use crate::error::ApiError;
@@ -74,9 +74,9 @@ impl KeyCache {
     }
 }
 
-/// The secret a request carries, from `Authorization: Bearer` or `x-api-key`.
-fn presented_key(request: &Request) -> Option<&str> {
-    let headers = request.headers();
+/// The secret a request carries, from `Authorization: Bearer` or `x-api-key` (HTTP headers
+/// or gRPC metadata alike).
+fn presented_key(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -96,10 +96,8 @@ fn needs_key(path: &str) -> bool {
 
 /// The projects a request names explicitly: `?project=`, `x-skein-project`, or LangSmith's
 /// `langsmith-project` header. A header that is not UTF-8 text names a project no key has.
-fn named_projects(request: &Request) -> Vec<String> {
-    let mut named: Vec<String> = request
-        .uri()
-        .query()
+fn named_projects(query: Option<&str>, headers: &HeaderMap) -> Vec<String> {
+    let mut named: Vec<String> = query
         .map(|q| {
             skein_model::query::parse_query_string(q)
                 .into_iter()
@@ -109,7 +107,7 @@ fn named_projects(request: &Request) -> Vec<String> {
         })
         .unwrap_or_default();
     for h in [skein_model::PROJECT_HEADER, "langsmith-project"] {
-        for v in request.headers().get_all(h) {
+        for v in headers.get_all(h) {
             named.push(
                 std::str::from_utf8(v.as_bytes())
                     .map(|p| p.trim().to_string())
@@ -120,7 +118,36 @@ fn named_projects(request: &Request) -> Vec<String> {
     named
 }
 
-/// The middleware on both addresses.
+impl KeyCache {
+    /// What a data request may touch, from its key and the projects it names (its query and
+    /// headers): the one check behind HTTP (`require_key`) and gRPC (`ingest::grpc`).
+    pub async fn scope(
+        &self,
+        query: Option<&str>,
+        headers: &HeaderMap,
+    ) -> Result<KeyScope, ApiError> {
+        let keys = self.snapshot().await?;
+        if !keys.required {
+            return Ok(KeyScope::Open);
+        }
+        let Some(secret) = presented_key(headers) else {
+            return Err(ApiError::Unauthorized(
+                "this Skein needs an API key: send `Authorization: Bearer <key>` or `x-api-key: <key>`"
+                    .into(),
+            ));
+        };
+        let Some(project) = keys.active.get(&hash_secret(secret)).cloned() else {
+            return Err(ApiError::Unauthorized("unknown or revoked API key".into()));
+        };
+        let scope = KeyScope::Project(project);
+        for named in named_projects(query, headers) {
+            scope.allows(&named)?;
+        }
+        Ok(scope)
+    }
+}
+
+/// The middleware on both HTTP addresses.
 pub async fn require_key(
     State(keys): State<Arc<KeyCache>>,
     mut request: Request,
@@ -131,32 +158,13 @@ pub async fn require_key(
     if !needs_key(request.uri().path()) {
         return next.run(request).await;
     }
-    let keys = match keys.snapshot().await {
-        Ok(keys) => keys,
-        Err(e) => return e.into_response(),
-    };
-    if !keys.required {
-        request.extensions_mut().insert(KeyScope::Open);
-        return next.run(request).await;
-    }
-    let Some(secret) = presented_key(&request) else {
-        return ApiError::Unauthorized(
-            "this Skein needs an API key: send `Authorization: Bearer <key>` or `x-api-key: <key>`"
-                .into(),
-        )
-        .into_response();
-    };
-    let Some(project) = keys.active.get(&hash_secret(secret)).cloned() else {
-        return ApiError::Unauthorized("unknown or revoked API key".into()).into_response();
-    };
-    let scope = KeyScope::Project(project);
-    for named in named_projects(&request) {
-        if let Err(e) = scope.allows(&named) {
-            return e.into_response();
+    match keys.scope(request.uri().query(), request.headers()).await {
+        Ok(scope) => {
+            request.extensions_mut().insert(scope);
+            next.run(request).await
         }
+        Err(e) => e.into_response_for(request.headers()),
     }
-    request.extensions_mut().insert(scope);
-    next.run(request).await
 }
 
 #[cfg(test)]

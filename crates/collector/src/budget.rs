@@ -12,7 +12,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use futures_util::StreamExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -37,11 +37,17 @@ impl BodyBudget {
         }
     }
 
+    /// The largest body a request may have: no request is charged more than one byte past it.
+    pub fn max_body_bytes(&self) -> usize {
+        self.max_body_bytes
+    }
+
     fn over(&self) -> OverBudget {
         OverBudget { budget: self.bytes }
     }
 
-    fn take(&self, bytes: usize) -> Result<Option<OwnedSemaphorePermit>, OverBudget> {
+    /// Holds `bytes` more of the budget until the permit is dropped (none for no bytes).
+    pub fn take(&self, bytes: usize) -> Result<Option<OwnedSemaphorePermit>, OverBudget> {
         if bytes == 0 {
             return Ok(None);
         }
@@ -131,7 +137,7 @@ pub async fn hold_bodies(
                 drop(held);
                 response
             }
-            Err(over) => over.to_api_error().into_response(),
+            Err(over) => over.to_api_error().into_response_for(request.headers()),
         };
     }
     if !headers.contains_key(header::TRANSFER_ENCODING) {

@@ -1,4 +1,4 @@
-//! Skein's collector: ingest (OTLP/HTTP, LangSmith), storage, the query and feedback API, and
+//! Skein's collector: ingest (OTLP/HTTP and gRPC, LangSmith), storage, the query and feedback API, and
 //! the built dashboard, as one binary (`skein`).
 //!
 //! From the bottom up: `store` (the storage contract and its engines), `error` (the one HTTP
@@ -28,12 +28,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
 
 use crate::auth::KeyCache;
 use crate::browser::BrowserPolicy;
 use crate::budget::BodyBudget;
 use crate::context::AppState;
 pub use crate::ingest::body::BodyLimits;
+use crate::ingest::grpc::OtlpGrpc;
 use crate::server::Guards;
 use crate::store::clickhouse::{ClickhouseOptions, ClickhouseStore};
 use crate::store::sqlite::{SqliteKeys, SqliteOptions, SqliteStore};
@@ -102,6 +104,8 @@ pub struct ServeConfig {
     pub store: StoreConfig,
     /// OTLP/HTTP only; `None` serves OTLP on the HTTP address alone.
     pub otlp_addr: Option<SocketAddr>,
+    /// OTLP/gRPC (the TraceService); `None`: not served.
+    pub otlp_grpc_addr: Option<SocketAddr>,
     pub http_addr: SocketAddr,
     pub dist: Option<PathBuf>,
     pub limits: BodyLimits,
@@ -120,6 +124,7 @@ pub struct ServeConfig {
 pub struct Running {
     pub http_addr: SocketAddr,
     pub otlp_addr: Option<SocketAddr>,
+    pub otlp_grpc_addr: Option<SocketAddr>,
     pub store: Arc<dyn Store>,
     tasks: Vec<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -141,8 +146,10 @@ pub enum StartError {
         location: String,
         source: StoreError,
     },
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr} ({flag}): {source}")]
     Bind {
+        /// The flag that names the address, and what it serves.
+        flag: &'static str,
         addr: SocketAddr,
         source: std::io::Error,
     },
@@ -173,22 +180,39 @@ pub async fn start(config: &ServeConfig) -> Result<Running, StartError> {
         limits: config.limits,
     };
 
-    let bind = |addr: SocketAddr| async move {
+    let bind = |addr: SocketAddr, flag: &'static str| async move {
         TcpListener::bind(addr)
             .await
-            .map_err(|source| StartError::Bind { addr, source })
+            .map_err(|source| StartError::Bind { flag, addr, source })
     };
-    let http = bind(config.http_addr).await?;
+    let http = bind(config.http_addr, "--http-addr").await?;
     let http_addr = http.local_addr().unwrap_or(config.http_addr);
     let otlp = match config.otlp_addr {
         Some(addr) => {
-            let otlp = bind(addr).await?;
+            let otlp = bind(
+                addr,
+                "--otlp-addr, OTLP/HTTP; give another address, or `off`",
+            )
+            .await?;
             let bound = otlp.local_addr().unwrap_or(addr);
             Some((otlp, bound))
         }
         None => None,
     };
     let otlp_addr = otlp.as_ref().map(|(_, bound)| *bound);
+    let grpc = match config.otlp_grpc_addr {
+        Some(addr) => {
+            let grpc = bind(
+                addr,
+                "--otlp-grpc-addr, OTLP/gRPC; give another address, or `off`",
+            )
+            .await?;
+            let bound = grpc.local_addr().unwrap_or(addr);
+            Some((grpc, bound))
+        }
+        None => None,
+    };
+    let otlp_grpc_addr = grpc.as_ref().map(|(_, bound)| *bound);
     let bound: Vec<SocketAddr> = std::iter::once(http_addr).chain(otlp_addr).collect();
     let guards = Guards {
         browser: Arc::new(BrowserPolicy::new(
@@ -211,11 +235,27 @@ pub async fn start(config: &ServeConfig) -> Result<Running, StartError> {
             .await
     }));
     if let Some((otlp, _)) = otlp {
-        let otlp_app = server::otlp_router(state, &guards);
+        let otlp_app = server::otlp_router(state.clone(), &guards);
         tasks.push(tokio::spawn(async move {
             axum::serve(otlp, otlp_app)
                 .with_graceful_shutdown(shutdown_signal())
                 .await
+        }));
+    }
+    if let Some((grpc, _)) = grpc {
+        let service = OtlpGrpc::new(state, guards.keys.clone(), guards.budget.clone());
+        tasks.push(tokio::spawn(async move {
+            // Every path to the one service (not tonic's routing by name, which would answer
+            // an OTLP/HTTP POST on this port 200 with an empty body, as if stored).
+            let routes =
+                tonic::service::Routes::from(axum::Router::new().fallback_service(service));
+            tonic::transport::Server::builder()
+                // HTTP/1 too, only to tell OTLP/HTTP exporters they have the wrong port.
+                .accept_http1(true)
+                .add_routes(routes)
+                .serve_with_incoming_shutdown(TcpListenerStream::new(grpc), shutdown_signal())
+                .await
+                .map_err(std::io::Error::other)
         }));
     }
     if let Some(days) = config.retention_days {
@@ -224,6 +264,7 @@ pub async fn start(config: &ServeConfig) -> Result<Running, StartError> {
     Ok(Running {
         http_addr,
         otlp_addr,
+        otlp_grpc_addr,
         store,
         tasks,
     })

@@ -104,6 +104,10 @@ enum Command {
         /// OTLP/HTTP address (`/v1/traces`); `off` to serve OTLP on the HTTP address only.
         #[arg(long, env = "SKEIN_OTLP_ADDR", default_value = "127.0.0.1:4318")]
         otlp_addr: String,
+        /// OTLP/gRPC address (the TraceService, what OTel exporters send by default); `off`
+        /// to serve no gRPC.
+        #[arg(long, env = "SKEIN_OTLP_GRPC_ADDR", default_value = "127.0.0.1:4317")]
+        otlp_grpc_addr: String,
         /// Dashboard, query API, and OTLP too.
         #[arg(long, env = "SKEIN_HTTP_ADDR", default_value = "127.0.0.1:8080")]
         http_addr: SocketAddr,
@@ -244,11 +248,22 @@ fn main() -> ExitCode {
     }
 }
 
+/// An address flag that may be `off`.
+fn optional_addr(flag: &str, text: &str) -> Result<Option<SocketAddr>, String> {
+    match text.trim() {
+        "off" | "" => Ok(None),
+        text => text.parse::<SocketAddr>().map(Some).map_err(|e| {
+            format!("{flag} {text:?}: {e} (an address like 127.0.0.1:4317, or `off`)")
+        }),
+    }
+}
+
 async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
     match command {
         Command::Serve {
             store,
             otlp_addr,
+            otlp_grpc_addr,
             http_addr,
             dist,
             demo: with_demo,
@@ -273,16 +288,12 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
                 Some(n) => n,
                 None => skein_collector::budget::default_budget(max_request_bytes),
             };
-            let otlp_addr = match otlp_addr.as_str() {
-                "off" | "" => None,
-                text => Some(
-                    text.parse::<SocketAddr>()
-                        .map_err(|e| format!("--otlp-addr {text:?}: {e}"))?,
-                ),
-            };
+            let otlp_addr = optional_addr("--otlp-addr", &otlp_addr)?;
+            let otlp_grpc_addr = optional_addr("--otlp-grpc-addr", &otlp_grpc_addr)?;
             let config = ServeConfig {
                 store: store.config(),
                 otlp_addr,
+                otlp_grpc_addr,
                 http_addr,
                 dist,
                 limits: skein_collector::BodyLimits {
@@ -304,11 +315,15 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
                 retention_days,
             };
             let has_keys = config.store.keys().await?.key_table().await?.required;
-            let exposed: Vec<SocketAddr> = [Some(config.http_addr), config.otlp_addr]
-                .into_iter()
-                .flatten()
-                .filter(|a| !a.ip().is_loopback())
-                .collect();
+            let exposed: Vec<SocketAddr> = [
+                Some(config.http_addr),
+                config.otlp_addr,
+                config.otlp_grpc_addr,
+            ]
+            .into_iter()
+            .flatten()
+            .filter(|a| !a.ip().is_loopback())
+            .collect();
             if !has_keys {
                 if !exposed.is_empty() && !allow_open {
                     return Err(format!(
@@ -331,6 +346,7 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             tracing::info!(
                 data = %config.store.describe(),
                 otlp = %running.otlp_addr.map_or("off".to_string(), |a| format!("http://{a}/v1/traces")),
+                otlp_grpc = %running.otlp_grpc_addr.map_or("off".to_string(), |a| format!("http://{a}")),
                 "collector listening"
             );
             if config.dist.is_none() {
@@ -360,10 +376,15 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
                     );
                 }
             }
-            // Scripts and tests read this line for the bound addresses.
+            // Scripts and tests read this line for the bound addresses (the first two URLs are
+            // the dashboard and OTLP/HTTP; the gRPC one comes last).
             let otlp = running.otlp_addr.unwrap_or(running.http_addr);
+            let grpc = running
+                .otlp_grpc_addr
+                .map_or("off".to_string(), |a| format!("http://{a}"));
             println!(
-                "Skein is ready: open http://{}/traces (OTLP/HTTP: http://{otlp}/v1/traces)",
+                "Skein is ready: open http://{}/traces (OTLP/HTTP: http://{otlp}/v1/traces) \
+                 (OTLP/gRPC: {grpc})",
                 running.http_addr
             );
             running.wait().await?;

@@ -2,7 +2,8 @@
 //! Retry-After (which OTLP exporters retry) rather than 500, the log and `/api/v1/health` say
 //! the disk is full, nothing acknowledged is lost, and writes succeed again once space is
 //! freed. The test mounts the tmpfs itself (it runs as root, as the test command does); where
-//! mounting is impossible it fails, saying so, rather than passing without having tried.
+//! mounting is impossible it fails, saying so, rather than passing without having tried. Over
+//! OTLP/gRPC the same is RESOURCE_EXHAUSTED with a RetryInfo detail.
 
 mod common;
 
@@ -191,5 +192,77 @@ async fn a_full_disk_is_503_then_writes_resume_and_nothing_acknowledged_is_lost(
             .any(|l| l.contains("disk") && l.contains("full")),
         "the log does not say the disk is full:\n{log}"
     );
+    drop(tmpfs);
+}
+
+#[tokio::test]
+async fn over_grpc_a_full_disk_is_resource_exhausted_with_retry_info_then_writes_resume() {
+    use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use tonic_types::StatusExt;
+
+    let tmpfs = Tmpfs::mount("24m");
+    let data = tempfile::tempdir_in(tmpfs.path()).unwrap();
+    let collector = Collector::start_in(data, &[]);
+    let mut client = TraceServiceClient::connect(collector.grpc_url())
+        .await
+        .expect("connect over gRPC");
+    let message = |i: usize| {
+        let (trace, body) = trace_request(i);
+        let request: ExportTraceServiceRequest =
+            serde_json::from_slice(&body).expect("the OTLP JSON as a protobuf message");
+        (trace, request)
+    };
+    let mut acknowledged = Vec::new();
+    for i in 0..3 {
+        let (trace, request) = message(i);
+        client.export(request).await.expect("room on the disk");
+        acknowledged.push(trace);
+    }
+
+    let filler: PathBuf = tmpfs.path().join("filler");
+    let free = free_bytes(tmpfs.path());
+    std::fs::write(&filler, vec![0u8; (free.saturating_sub(1 << 20)) as usize]).unwrap();
+    let mut refused = None;
+    for i in 3..200 {
+        let (trace, request) = message(i);
+        match client.export(request.clone()).await {
+            Ok(_) => acknowledged.push(trace),
+            Err(status) => {
+                assert_eq!(status.code(), tonic::Code::ResourceExhausted, "{status:?}");
+                assert!(status.message().contains("disk is full"), "{status:?}");
+                let retry = status
+                    .get_details_retry_info()
+                    .and_then(|info| info.retry_delay)
+                    .expect("a RetryInfo detail");
+                assert!(retry >= Duration::from_secs(1), "{retry:?}");
+                refused = Some((trace, request));
+                break;
+            }
+        }
+    }
+    let (refused_trace, refused_request) = refused.expect("the disk never filled up");
+
+    // Space is freed: the refused call, retried, is stored, and nothing acknowledged was lost.
+    std::fs::remove_file(&filler).unwrap();
+    let mut stored = false;
+    for _ in 0..100 {
+        if client.export(refused_request.clone()).await.is_ok() {
+            stored = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(stored, "writes did not resume once space was freed");
+    acknowledged.push(refused_trace);
+    for trace in &acknowledged {
+        let skeleton = get_json(&collector.url(&format!("/api/v1/traces/{trace}"))).await;
+        assert_eq!(
+            skeleton["spans"].as_array().map(Vec::len),
+            Some(50),
+            "{trace}"
+        );
+    }
+    drop(collector);
     drop(tmpfs);
 }

@@ -27,9 +27,7 @@ async fn post(url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> (u16, Value
     }
     let response = request.send().await.expect("POST");
     let status = response.status().as_u16();
-    let text = response.text().await.expect("body");
-    let json = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    (status, json)
+    (status, common::answer_json(response).await)
 }
 
 fn error_text(answer: &Value) -> String {

@@ -264,9 +264,7 @@ async fn post(url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> (u16, serde
     }
     let response = request.send().await.expect("POST");
     let status = response.status().as_u16();
-    let text = response.text().await.expect("body");
-    let json = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
-    (status, json)
+    (status, common::answer_json(response).await)
 }
 
 #[tokio::test]

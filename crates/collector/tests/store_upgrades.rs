@@ -374,3 +374,83 @@ async fn feedback_keyed_by_id_alone_upgrades_to_ids_scoped_by_project() {
     let rows = test_files::query_i64(&db, "SELECT count(*) FROM feedback WHERE id = 'f-1'");
     assert_eq!(rows, 2);
 }
+
+/// Schema 8 tagged a trace with every span's metadata (the first value seen) and counted a
+/// chain that repeats its model call's usage on top of it. The upgrade to 9 re-folds each
+/// stored trace from its spans: its root's tags without instrumentation's keys, its usage once.
+#[tokio::test]
+async fn traces_folded_by_schema_8_are_refolded_in_place() {
+    const LLM: &str = "eee19b7ec3c1b176";
+    let collector = Collector::start();
+    let span = |id: &str, parent: &str, name: &str, kind: &str, attrs: Value| {
+        let mut attributes =
+            vec![json!({"key": "openinference.span.kind", "value": {"stringValue": kind}})];
+        for (k, v) in attrs.as_object().unwrap() {
+            attributes.push(json!({"key": k, "value": {"stringValue": v.as_str().unwrap()}}));
+        }
+        json!({
+            "traceId": TRACE, "spanId": id, "parentSpanId": parent, "name": name, "kind": 1,
+            "startTimeUnixNano": "1795500443630000000", "endTimeUnixNano": "1795500443640000000",
+            "attributes": attributes
+        })
+    };
+    let body = json!({"resourceSpans": [{
+        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "upgrades"}}]},
+        "scopeSpans": [{"spans": [
+            span(ROOT, "", "graph", "CHAIN", json!({"env": "prod",
+                "llm.token_count.prompt": "40", "llm.token_count.completion": "19"})),
+            span(CHILD, ROOT, "writer", "CHAIN", json!({"langgraph_node": "writer",
+                "customer": "acme"})),
+            span(LLM, CHILD, "chat", "LLM", json!({
+                "llm.token_count.prompt": "40", "llm.token_count.completion": "19"})),
+        ]}]
+    }]});
+    send(&collector, serde_json::to_vec(&body).unwrap()).await;
+    wait_for_traces(&collector, "", 1).await;
+    let dir = collector.kill();
+    let db = dir.path().join("skein.db");
+    // What schema 8 had written for this trace: the child's tags and the usage twice.
+    test_files::execute_batch(
+        &db,
+        "UPDATE traces SET input_tokens = 80, output_tokens = 38;
+         UPDATE trace_folds SET fold = json_set(json_remove(fold, '$.oi', '$.oo', '$.mu'),
+             '$.i', 80, '$.o', 38);
+         INSERT INTO trace_tags (trace, key, value, project)
+             SELECT id, 'langgraph_node', 'writer', project FROM traces;
+         INSERT INTO trace_tags (trace, key, value, project)
+             SELECT id, 'customer', 'acme', project FROM traces;
+         INSERT INTO tag_values (project, key, value, trace_count)
+             VALUES ('default', 'langgraph_node', 'writer', 1), ('default', 'customer', 'acme', 1);
+         PRAGMA user_version = 8;",
+    );
+    assert_eq!(
+        test_files::query_i64(&db, "SELECT count(*) FROM trace_tags"),
+        3
+    );
+
+    let collector = Collector::start_in(dir, &[]);
+    let row = summary(&collector, "").await;
+    assert_eq!(row["tags"], json!({"env": "prod"}), "{row}");
+    assert_eq!(
+        (&row["input_tokens"], &row["output_tokens"]),
+        (&json!(40), &json!(19)),
+        "{row}"
+    );
+    let keys = get_json(&collector.url("/api/v1/tags")).await;
+    let keys: Vec<&str> = keys
+        .as_array()
+        .or_else(|| keys["tags"].as_array())
+        .expect("tag keys")
+        .iter()
+        .filter_map(|k| k["key"].as_str())
+        .collect();
+    assert_eq!(keys, vec!["env"]);
+    let page = get_json(&collector.url("/api/v1/traces?tag=customer%3Dacme")).await;
+    assert_eq!(page["total"], 0, "{page}");
+    wait_for_traces(&collector, "tag=env%3Dprod", 1).await;
+    let dir = collector.kill();
+    assert_eq!(
+        test_files::query_i64(&dir.path().join("skein.db"), "PRAGMA user_version"),
+        9
+    );
+}

@@ -24,6 +24,7 @@ pub mod trace;
 pub mod trace_diff;
 pub mod trace_fold;
 pub mod trace_search;
+pub mod trace_tags;
 pub mod tree;
 
 pub use catalog::{ErrorBody, ProjectInfo, ServiceInfo, TagKeyInfo, TagValueInfo};

@@ -22,10 +22,13 @@ pub enum SpanType {
     Db,
     #[default]
     Internal,
+    /// A prompt template being filled (OpenInference `PROMPT`, LangSmith `prompt` runs).
+    Prompt,
 }
 
 impl SpanType {
-    pub const ALL: [SpanType; 12] = [
+    /// Every type, in the order of their stored codes (`code`): a new type goes last.
+    pub const ALL: [SpanType; 13] = [
         SpanType::Agent,
         SpanType::Llm,
         SpanType::Tool,
@@ -38,6 +41,7 @@ impl SpanType {
         SpanType::Http,
         SpanType::Db,
         SpanType::Internal,
+        SpanType::Prompt,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -54,6 +58,7 @@ impl SpanType {
             SpanType::Http => "http",
             SpanType::Db => "db",
             SpanType::Internal => "internal",
+            SpanType::Prompt => "prompt",
         }
     }
 
@@ -65,7 +70,8 @@ impl SpanType {
             "agent" => SpanType::Agent,
             "llm" | "chat" | "text_completion" | "generate_content" | "completion" => SpanType::Llm,
             "tool" | "execute_tool" => SpanType::Tool,
-            "chain" | "prompt" | "parser" | "workflow" => SpanType::Chain,
+            "chain" | "parser" | "workflow" => SpanType::Chain,
+            "prompt" => SpanType::Prompt,
             "retriever" | "retrieval" => SpanType::Retriever,
             "embedding" | "embeddings" => SpanType::Embedding,
             "reranker" => SpanType::Reranker,
@@ -302,6 +308,9 @@ mod tests {
 
     #[test]
     fn span_type_codes_round_trip() {
+        // Stored codes never move: the types known before `Prompt` keep theirs.
+        assert_eq!(SpanType::Internal.code(), 11);
+        assert_eq!(SpanType::Prompt.code(), 12);
         for t in SpanType::ALL {
             assert_eq!(SpanType::from_code(t.code()), t);
             assert_eq!(SpanType::parse(t.as_str()), Some(t));
@@ -313,7 +322,13 @@ mod tests {
         assert_eq!(SpanType::parse("LLM"), Some(SpanType::Llm));
         assert_eq!(SpanType::parse("AGENT"), Some(SpanType::Agent));
         assert_eq!(SpanType::parse("execute_tool"), Some(SpanType::Tool));
-        assert_eq!(SpanType::parse("prompt"), Some(SpanType::Chain));
+        assert_eq!(SpanType::parse("prompt"), Some(SpanType::Prompt));
+        assert_eq!(SpanType::parse("PROMPT"), Some(SpanType::Prompt));
+        assert_eq!(SpanType::parse("EMBEDDING"), Some(SpanType::Embedding));
+        assert_eq!(SpanType::parse("RERANKER"), Some(SpanType::Reranker));
+        assert_eq!(SpanType::parse("GUARDRAIL"), Some(SpanType::Guardrail));
+        assert_eq!(SpanType::parse("EVALUATOR"), Some(SpanType::Evaluator));
+        assert_eq!(SpanType::parse("parser"), Some(SpanType::Chain));
         assert_eq!(SpanType::parse("something_else"), None);
     }
 

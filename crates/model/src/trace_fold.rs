@@ -8,6 +8,12 @@
 //! the same row. Where spans disagree, the one that ranks first wins: the root before any other
 //! span, then the earliest start, then the span id (hashed), then the value itself, so no
 //! choice depends on arrival order.
+//!
+//! The trace's tags are those of the span that ranks first, instrumentation's own keys left
+//! out (`trace_tags`): a fold keeps the tags of its best-ranked span only, and a better-ranked
+//! span replaces them. Usage is summed in two parts, the model calls' and the other spans', and
+//! the summary counts the other spans' only when no model call reports any (`trace_tags::
+//! is_model_call`): both are sums and a flag, so folding stays associative.
 
 use std::collections::BTreeMap;
 
@@ -15,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::span::{Span, SpanStatus, SpanType};
 use crate::trace::TraceSummary;
+use crate::trace_tags::{is_internal_key, is_model_call};
 
 /// Most services a summary lists (a runaway client must not grow a row).
 pub const MAX_TRACE_SERVICES: usize = 64;
@@ -115,9 +122,20 @@ pub struct TraceFold {
     pub end_ns: i64,
     pub span_count: u64,
     pub error_count: u64,
+    /// Usage of model-call spans (`trace_tags::is_model_call`).
     pub input_tokens: i64,
     pub output_tokens: i64,
     pub cost: f64,
+    /// Usage of every other span: counted only while no model call reports tokens.
+    #[serde(default)]
+    pub other_input_tokens: i64,
+    #[serde(default)]
+    pub other_output_tokens: i64,
+    #[serde(default)]
+    pub other_cost: f64,
+    /// Whether a model-call span reports tokens.
+    #[serde(default)]
+    pub model_usage: bool,
     /// The best-ranked root span, if any has arrived.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub root: Option<Ranked<RootFacts>>,
@@ -127,7 +145,8 @@ pub struct TraceFold {
     /// Each service with the best rank of its spans; the best `MAX_TRACE_SERVICES`.
     #[serde(default)]
     pub services: BTreeMap<String, Rank>,
-    /// Each tag key with its best-ranked value; the best `MAX_TRACE_TAGS` keys.
+    /// The tags of the best-ranked span (its rank is `first_name`'s), instrumentation's own
+    /// keys left out; the first `MAX_TRACE_TAGS` keys.
     #[serde(default)]
     pub tags: BTreeMap<String, Ranked<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -147,6 +166,10 @@ impl Default for TraceFold {
             input_tokens: 0,
             output_tokens: 0,
             cost: 0.0,
+            other_input_tokens: 0,
+            other_output_tokens: 0,
+            other_cost: 0.0,
+            model_usage: false,
             root: None,
             first_name: None,
             services: BTreeMap::new(),
@@ -171,10 +194,10 @@ impl TraceFold {
             end_ns: span.end_ns.max(span.start_ns),
             span_count: 1,
             error_count: u64::from(span.status.is_error()),
-            input_tokens: span.input_tokens.unwrap_or(0),
-            output_tokens: span.output_tokens.unwrap_or(0),
-            // A non-finite cost (a broken client) would poison every sum it joins.
-            cost: span.cost.filter(|c| c.is_finite()).unwrap_or(0.0),
+            ..TraceFold::default()
+        };
+        fold.add_usage(&span);
+        fold = TraceFold {
             root: is_root.then(|| Ranked {
                 rank: rank.clone(),
                 value: RootFacts {
@@ -190,13 +213,46 @@ impl TraceFold {
             tags: span
                 .tags
                 .iter()
+                .filter(|(k, _)| !is_internal_key(k))
                 .map(|(k, v)| (k.clone(), ranked(v)))
                 .collect(),
             session_id: span.session_id.map(ranked),
             user_id: span.user_id.map(ranked),
+            ..fold
         };
         fold.cap();
         fold
+    }
+
+    /// Adds a span's usage to the model calls' part or the other spans' part.
+    fn add_usage(&mut self, span: &SpanFacts<'_>) {
+        let input = span.input_tokens.unwrap_or(0);
+        let output = span.output_tokens.unwrap_or(0);
+        // A non-finite cost (a broken client) would poison every sum it joins.
+        let cost = span.cost.filter(|c| c.is_finite()).unwrap_or(0.0);
+        if is_model_call(span.span_type) {
+            self.input_tokens = self.input_tokens.saturating_add(input);
+            self.output_tokens = self.output_tokens.saturating_add(output);
+            self.cost += cost;
+            self.model_usage |= reports_usage(input, output);
+        } else {
+            self.other_input_tokens = self.other_input_tokens.saturating_add(input);
+            self.other_output_tokens = self.other_output_tokens.saturating_add(output);
+            self.other_cost += cost;
+        }
+    }
+
+    /// The usage the trace counts: (input tokens, output tokens, cost).
+    pub fn counted_usage(&self) -> (i64, i64, f64) {
+        if self.model_usage {
+            (self.input_tokens, self.output_tokens, self.cost)
+        } else {
+            (
+                self.input_tokens.saturating_add(self.other_input_tokens),
+                self.output_tokens.saturating_add(self.other_output_tokens),
+                self.cost + self.other_cost,
+            )
+        }
     }
 
     /// The fold of many spans.
@@ -220,13 +276,13 @@ impl TraceFold {
         self.end_ns = self.end_ns.max(span.end_ns.max(span.start_ns));
         self.span_count += 1;
         self.error_count += u64::from(span.status.is_error());
-        self.input_tokens = self
-            .input_tokens
-            .saturating_add(span.input_tokens.unwrap_or(0));
-        self.output_tokens = self
-            .output_tokens
-            .saturating_add(span.output_tokens.unwrap_or(0));
-        self.cost += span.cost.filter(|c| c.is_finite()).unwrap_or(0.0);
+        self.add_usage(&span);
+        // The tags follow the best-ranked span: decided against the best rank so far, before
+        // this span may become it.
+        let versus_best = match self.first_name.as_ref() {
+            None => std::cmp::Ordering::Less,
+            Some(f) => key.cmp(&(f.rank.0, f.rank.1, f.rank.2.as_str())),
+        };
         if is_root && self.root.as_ref().is_none_or(|r| beats(&r.rank)) {
             self.root = Some(Ranked {
                 rank: rank(),
@@ -265,25 +321,29 @@ impl TraceFold {
                 self.services.insert(span.service.to_string(), rank());
             }
         }
-        for (k, v) in span.tags {
-            match self.tags.get_mut(k) {
-                Some(r)
-                    if (key, v.as_str())
-                        >= ((r.rank.0, r.rank.1, r.rank.2.as_str()), r.value.as_str()) => {}
-                Some(r) => {
-                    *r = Ranked {
-                        rank: rank(),
-                        value: v.clone(),
-                    }
-                }
-                None => {
-                    self.tags.insert(
-                        k.clone(),
-                        Ranked {
+        if versus_best == std::cmp::Ordering::Less {
+            self.tags.clear();
+        }
+        if versus_best != std::cmp::Ordering::Greater {
+            for (k, v) in span.tags.iter().filter(|(k, _)| !is_internal_key(k)) {
+                match self.tags.get_mut(k) {
+                    // The same span in pieces: the smaller value, as `merge` picks.
+                    Some(r) if *v >= r.value => {}
+                    Some(r) => {
+                        *r = Ranked {
                             rank: rank(),
                             value: v.clone(),
-                        },
-                    );
+                        }
+                    }
+                    None => {
+                        self.tags.insert(
+                            k.clone(),
+                            Ranked {
+                                rank: rank(),
+                                value: v.clone(),
+                            },
+                        );
+                    }
                 }
             }
         }
@@ -305,6 +365,19 @@ impl TraceFold {
         self.input_tokens = self.input_tokens.saturating_add(other.input_tokens);
         self.output_tokens = self.output_tokens.saturating_add(other.output_tokens);
         self.cost += other.cost;
+        self.other_input_tokens = self
+            .other_input_tokens
+            .saturating_add(other.other_input_tokens);
+        self.other_output_tokens = self
+            .other_output_tokens
+            .saturating_add(other.other_output_tokens);
+        self.other_cost += other.other_cost;
+        self.model_usage |= other.model_usage;
+        let versus_best = match (&self.first_name, &other.first_name) {
+            (_, None) => std::cmp::Ordering::Greater,
+            (None, Some(_)) => std::cmp::Ordering::Less,
+            (Some(mine), Some(theirs)) => theirs.rank.cmp(&mine.rank),
+        };
         pick(&mut self.root, other.root);
         pick(&mut self.first_name, other.first_name);
         pick(&mut self.session_id, other.session_id);
@@ -318,14 +391,20 @@ impl TraceFold {
                 }
             }
         }
-        for (key, value) in other.tags {
-            match self.tags.get_mut(&key) {
-                Some(mine) if *mine <= value => {}
-                Some(mine) => *mine = value,
-                None => {
-                    self.tags.insert(key, value);
+        match versus_best {
+            std::cmp::Ordering::Less => self.tags = other.tags,
+            std::cmp::Ordering::Equal => {
+                for (key, value) in other.tags {
+                    match self.tags.get_mut(&key) {
+                        Some(mine) if *mine <= value => {}
+                        Some(mine) => *mine = value,
+                        None => {
+                            self.tags.insert(key, value);
+                        }
+                    }
                 }
             }
+            std::cmp::Ordering::Greater => {}
         }
         self.cap();
     }
@@ -370,6 +449,7 @@ impl TraceFold {
                 services.insert(0, service);
             }
         }
+        let (input_tokens, output_tokens, cost) = self.counted_usage();
         let status = if self.error_count > 0 {
             SpanStatus::Error
         } else if root.is_some_and(|r| SpanStatus::from_code(r.status) == SpanStatus::Ok) {
@@ -396,9 +476,9 @@ impl TraceFold {
             tags: self.tag_values(),
             session_id: self.session_id.as_ref().map(|s| s.value.clone()),
             user_id: self.user_id.as_ref().map(|s| s.value.clone()),
-            input_tokens: self.input_tokens,
-            output_tokens: self.output_tokens,
-            cost: self.cost,
+            input_tokens,
+            output_tokens,
+            cost,
             feedback: Vec::new(),
         }
     }
@@ -414,6 +494,15 @@ struct CompactFold {
     i: i64,
     o: i64,
     c: f64,
+    /// The other spans' usage and whether a model call reports any.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    oi: i64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    oo: i64,
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    oc: f64,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    mu: bool,
     r: Vec<Rank>,
     /// (rank, name, span type, status, service): the root's span id is its rank's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -467,6 +556,10 @@ impl From<TraceFold> for CompactFold {
             i: f.input_tokens,
             o: f.output_tokens,
             c: f.cost,
+            oi: f.other_input_tokens,
+            oo: f.other_output_tokens,
+            oc: f.other_cost,
+            mu: f.model_usage,
             r: table,
             root,
             first,
@@ -497,6 +590,10 @@ impl From<CompactFold> for TraceFold {
             input_tokens: c.i,
             output_tokens: c.o,
             cost: c.c,
+            other_input_tokens: c.oi,
+            other_output_tokens: c.oo,
+            other_cost: c.oc,
+            model_usage: c.mu,
             root: c.root.map(|(i, name, span_type, status, service)| {
                 let rank = rank(i);
                 Ranked {
@@ -531,6 +628,18 @@ impl From<CompactFold> for TraceFold {
     }
 }
 
+fn reports_usage(input: i64, output: i64) -> bool {
+    input != 0 || output != 0
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
+}
+
+fn is_zero_f64(n: &f64) -> bool {
+    *n == 0.0
+}
+
 /// The names of the `k` entries with the smallest (rank, name).
 fn best<'a>(
     entries: impl Iterator<Item = (&'a Rank, &'a String)>,
@@ -560,11 +669,16 @@ mod tests {
     }
 
     /// A trace with a root, children that disagree on tags, session and user, an error,
-    /// tokens and cost, and more tag keys than a summary keeps.
+    /// tokens and cost, instrumentation keys, and more tag keys than a summary keeps.
     fn spans() -> Vec<Span> {
         let mut root = span("r", None, 100);
         root.status = SpanStatus::Ok;
         root.tags.insert("env".into(), "prod".into());
+        root.tags.insert("langgraph_step".into(), "0".into());
+        root.tags.insert("_type".into(), "fake".into());
+        for i in 0..80 {
+            root.tags.insert(format!("k{i:02}"), "v".into());
+        }
         root.user_id = Some("u-root".into());
         let mut early = span("a", Some("r"), 50);
         early.tags.insert("env".into(), "dev".into());
@@ -578,9 +692,7 @@ mod tests {
         late.status = SpanStatus::Error;
         late.output_tokens = Some(7);
         late.cost = Some(0.5);
-        for i in 0..80 {
-            late.tags.insert(format!("k{i:02}"), "v".into());
-        }
+        late.tags.insert("k99".into(), "v".into());
         let mut other = span("c", Some("r"), 300);
         other.service = "svc-a".into();
         vec![root, early, late, other]
@@ -633,9 +745,12 @@ mod tests {
         assert_eq!((s.start_ns, s.end_ns), (50, 310));
         assert_eq!((s.span_count, s.error_count), (4, 1));
         assert_eq!(s.status, SpanStatus::Error);
-        // The root's tag over a child's; among children, the earliest span's value.
+        // The root's tags, not its children's, and none of instrumentation's own.
         assert_eq!(s.tags["env"], "prod");
-        assert_eq!(s.tags["step"], "1");
+        assert!(!s.tags.contains_key("step"));
+        assert!(!s.tags.contains_key("langgraph_step"));
+        assert!(!s.tags.contains_key("_type"));
+        assert!(!s.tags.contains_key("k99"));
         assert_eq!(s.tags.len(), MAX_TRACE_TAGS);
         assert_eq!(s.user_id.as_deref(), Some("u-root"));
         assert_eq!(s.session_id.as_deref(), Some("s-early"));
@@ -651,6 +766,10 @@ mod tests {
         let s = fold_in_order(&[&spans[2], &spans[1]]).summary("t");
         assert_eq!(s.root_name, "span-a");
         assert!(!s.has_root);
+        // ...and tagged by it (a root in a service that does not send here).
+        assert_eq!(s.tags["env"], "dev");
+        assert_eq!(s.tags["step"], "1");
+        assert!(!s.tags.contains_key("k99"));
         assert_eq!(s.status, SpanStatus::Error);
         let s = fold_in_order(&[&spans[3]]).summary("t");
         assert_eq!(s.status, SpanStatus::Unset);
@@ -678,6 +797,101 @@ mod tests {
                 merged.merge(TraceFold::of(SpanFacts::from(&spans[i])));
             }
             assert_eq!(added, merged, "{order:?}");
+        }
+    }
+
+    /// A LangGraph-like trace: a graph and a node that repeat their model call's usage, a
+    /// model call, and a tool that reports none.
+    fn usage_spans() -> Vec<Span> {
+        let mut graph = span("g", None, 0);
+        graph.span_type = SpanType::Chain;
+        graph.input_tokens = Some(40);
+        graph.output_tokens = Some(19);
+        let mut node = span("n", Some("g"), 1);
+        node.span_type = SpanType::Agent;
+        node.input_tokens = Some(40);
+        node.output_tokens = Some(19);
+        node.cost = Some(0.2);
+        let mut llm = span("l", Some("n"), 2);
+        llm.span_type = SpanType::Llm;
+        llm.input_tokens = Some(40);
+        llm.output_tokens = Some(19);
+        llm.cost = Some(0.1);
+        let tool = span("t", Some("n"), 3);
+        vec![graph, node, llm, tool]
+    }
+
+    #[test]
+    fn usage_is_counted_at_the_model_call_in_every_order_and_grouping() {
+        let spans = usage_spans();
+        let mut orders = vec![vec![0usize, 1, 2, 3]];
+        for _ in 0..23 {
+            let mut next = orders.last().unwrap().clone();
+            next_permutation(&mut next);
+            orders.push(next);
+        }
+        for order in &orders {
+            let ordered: Vec<&Span> = order.iter().map(|&i| &spans[i]).collect();
+            for split in 0..=ordered.len() {
+                let mut left = fold_in_order(&ordered[..split]);
+                left.merge(fold_in_order(&ordered[split..]));
+                // Through storage too: an engine keeps the fold between batches.
+                let stored: TraceFold =
+                    serde_json::from_str(&serde_json::to_string(&left).unwrap()).unwrap();
+                let s = stored.summary("t");
+                assert_eq!(
+                    (s.input_tokens, s.output_tokens),
+                    (40, 19),
+                    "{order:?}/{split}"
+                );
+                assert_eq!(s.cost, 0.1);
+            }
+        }
+        // Before the model call arrives, the parents' usage is all there is; a parent's
+        // usage counts while no model call reports any.
+        let s = fold_in_order(&[&spans[0], &spans[3]]).summary("t");
+        assert_eq!((s.input_tokens, s.output_tokens), (40, 19));
+        let s = fold_in_order(&[&spans[1], &spans[3]]).summary("t");
+        assert_eq!((s.input_tokens, s.output_tokens, s.cost), (40, 19, 0.2));
+        // A model call that reports no tokens leaves the others' usage counted.
+        let mut silent = spans[2].clone();
+        silent.input_tokens = None;
+        silent.output_tokens = None;
+        let s = fold_in_order(&[&spans[1], &silent]).summary("t");
+        assert_eq!((s.input_tokens, s.output_tokens), (40, 19));
+    }
+
+    #[test]
+    fn every_model_call_counts_embeddings_and_rerankers_too() {
+        let mut spans = usage_spans();
+        let mut embed = span("e", Some("g"), 5);
+        embed.span_type = SpanType::Embedding;
+        embed.input_tokens = Some(8);
+        spans.push(embed);
+        let s = fold_in_order(&spans.iter().collect::<Vec<_>>()).summary("t");
+        assert_eq!((s.input_tokens, s.output_tokens), (48, 19));
+    }
+
+    #[test]
+    fn a_better_ranked_span_replaces_the_tags_and_a_worse_one_adds_none() {
+        let mut child = span("c", Some("r"), 10);
+        child.tags.insert("langgraph_node".into(), "writer".into());
+        child.tags.insert("customer".into(), "acme".into());
+        let mut root = span("r", None, 20);
+        root.tags.insert("env".into(), "prod".into());
+        root.tags.insert("logfire.msg".into(), "run".into());
+        for order in [[&child, &root], [&root, &child]] {
+            let mut added = TraceFold::default();
+            let mut merged = TraceFold::default();
+            for s in order {
+                added.add(SpanFacts::from(s));
+                merged.merge(TraceFold::of(SpanFacts::from(s)));
+            }
+            assert_eq!(added, merged);
+            assert_eq!(
+                added.tag_values(),
+                BTreeMap::from([("env".to_string(), "prod".to_string())])
+            );
         }
     }
 

@@ -191,6 +191,8 @@ async fn one_request_is_one_trace_across_every_service() {
         .arg("127.0.0.1:0")
         .arg("--otlp-addr")
         .arg("off")
+        .arg("--otlp-grpc-addr")
+        .arg("off")
         .arg("--data-dir")
         .arg(dir.0.join("data"))
         .env("RUST_LOG", "warn");

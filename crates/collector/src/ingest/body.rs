@@ -105,9 +105,19 @@ pub fn decode_content(
     let encoding = headers
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("identity")
-        .trim()
-        .to_ascii_lowercase();
+        .unwrap_or("identity");
+    decompress("Content-Encoding", encoding, bytes, limits)
+}
+
+/// Undoes a compression named in `header` (an HTTP `Content-Encoding`, a gRPC
+/// `grpc-encoding`) within `max_decoded_bytes`: gzip, deflate (zlib), or none.
+pub fn decompress(
+    header: &str,
+    encoding: &str,
+    bytes: Bytes,
+    limits: BodyLimits,
+) -> Result<Bytes, ApiError> {
+    let encoding = encoding.trim().to_ascii_lowercase();
     match encoding.as_str() {
         "" | "identity" => Ok(bytes),
         "gzip" | "x-gzip" => inflate(flate2::read::GzDecoder::new(&bytes[..]), "gzip", limits),
@@ -117,7 +127,7 @@ pub fn decode_content(
             limits,
         ),
         other => Err(ApiError::UnsupportedMediaType(format!(
-            "Content-Encoding {other:?} is not supported; use gzip or none"
+            "{header} {other:?} is not supported; use gzip or none"
         ))),
     }
 }

@@ -1,6 +1,7 @@
 //! OTLP/HTTP traces: `POST /v1/traces` in protobuf or JSON, optionally gzip-compressed.
 //! Answers an `ExportTraceServiceResponse` in the request's encoding, with `partial_success`
-//! when some spans were refused (bad ids) and the rest were stored. A request with a span over
+//! when some spans were refused (bad ids) and the rest were stored. `store_request` is the
+//! pipeline OTLP/gRPC (`grpc`) shares. A request with a span over
 //! the content limits (`limits`) is refused whole with 413.
 
 use axum::body::{Body, Bytes};
@@ -51,23 +52,51 @@ fn request_encoding(headers: &HeaderMap) -> Result<Encoding, ApiError> {
     }
 }
 
-/// The `/v1/traces` handler.
+/// The `/v1/traces` handler. Its errors are answered here, in the request's encoding (a
+/// protobuf `google.rpc.Status` to a protobuf request, `{"error": ...}` to any other), so it
+/// returns `Ok` always; the `Result` lets callers that check more first chain it.
 pub async fn export(
     State(state): State<AppState>,
     scope: KeyScope,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let encoding = request_encoding(&headers)?;
+    Ok(match export_http(&state, &scope, &headers, body).await {
+        Ok(response) => response,
+        Err(e) => e.into_response_for(&headers),
+    })
+}
+
+async fn export_http(
+    state: &AppState,
+    scope: &KeyScope,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let encoding = request_encoding(headers)?;
     let raw = read_limited(body, state.limits).await?;
-    let bytes = decode_content(&headers, raw, state.limits)?;
+    let bytes = decode_content(headers, raw, state.limits)?;
     let request = decode_request(encoding, &bytes)?;
+    let response = store_request(state, request, scope, headers).await?;
+    Ok(encode_response(encoding, &response))
+}
+
+/// The one OTLP pipeline behind both protocols, once a request is decoded: the content
+/// limits, the project (the key's, else `x-skein-project`, else the resource's), conversion,
+/// and the store, which answers only once the spans are durably stored. Spans refused one by
+/// one (bad ids) are reported in `partial_success`.
+pub async fn store_request(
+    state: &AppState,
+    request: ExportTraceServiceRequest,
+    scope: &KeyScope,
+    headers: &HeaderMap,
+) -> Result<ExportTraceServiceResponse, ApiError> {
     check_otlp(&request, &state.limits.content)?;
-    // A key's spans go to the key's project, whatever they name (the key middleware has
-    // already refused a header naming another).
+    // A key's spans go to the key's project, whatever they name (the key check has already
+    // refused a header naming another).
     let project = match scope.project() {
         Some(own) => Some(own.to_string()),
-        None => project_from_headers(&headers)?,
+        None => project_from_headers(headers)?,
     };
     let converted = convert_owned(request, project.as_deref());
     if converted.spans.len() > MAX_SPANS_PER_REQUEST {
@@ -88,10 +117,7 @@ pub async fn export(
         rejected_spans: converted.rejected.len() as i64,
         error_message: summarize(&converted.rejected),
     });
-    Ok(encode_response(
-        encoding,
-        &ExportTraceServiceResponse { partial_success },
-    ))
+    Ok(ExportTraceServiceResponse { partial_success })
 }
 
 /// Decodes an OTLP body; public for the fuzz targets (fuzz/).
@@ -100,11 +126,18 @@ pub fn decode_request(
     bytes: &Bytes,
 ) -> Result<ExportTraceServiceRequest, ApiError> {
     match encoding {
-        Encoding::Protobuf => ExportTraceServiceRequest::decode(bytes.as_ref())
-            .map_err(|e| ApiError::BadRequest(format!("invalid OTLP protobuf: {e}"))),
+        Encoding::Protobuf => decode_protobuf(bytes.as_ref()),
         Encoding::Json => serde_json::from_slice(bytes)
             .map_err(|e| ApiError::BadRequest(format!("invalid OTLP JSON: {e}"))),
     }
+}
+
+/// Decodes an OTLP protobuf message (an HTTP body, a gRPC message).
+pub fn decode_protobuf(
+    bytes: impl prost::bytes::Buf,
+) -> Result<ExportTraceServiceRequest, ApiError> {
+    ExportTraceServiceRequest::decode(bytes)
+        .map_err(|e| ApiError::BadRequest(format!("invalid OTLP protobuf: {e}")))
 }
 
 fn encode_response(encoding: Encoding, response: &ExportTraceServiceResponse) -> Response {

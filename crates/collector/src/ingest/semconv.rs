@@ -65,6 +65,16 @@ const RESERVED_PREFIXES: &[&str] = &[
     "browser.",
 ];
 
+/// Attribute prefixes under which an SDK sends its user's metadata, one key each: the rest
+/// of the key is the tag's (Traceloop's association properties, Langfuse's metadata).
+const METADATA_PREFIXES: &[&str] = &[
+    "langsmith.metadata.",
+    "metadata.",
+    "traceloop.association.properties.",
+    "langfuse.trace.metadata.",
+    "langfuse.observation.metadata.",
+];
+
 /// Resource attributes that are user metadata despite a reserved namespace.
 const RESOURCE_TAG_KEYS: &[&str] = &[
     "deployment.environment",
@@ -155,7 +165,11 @@ pub fn derive(
 }
 
 fn span_type(name: &str, kind: SpanKind, attrs: &Map<String, Value>) -> SpanType {
-    for key in ["openinference.span.kind", "langsmith.span.kind"] {
+    for key in [
+        "openinference.span.kind",
+        "langsmith.span.kind",
+        "traceloop.span.kind",
+    ] {
         if let Some(t) = attrs
             .get(key)
             .and_then(Value::as_str)
@@ -218,10 +232,7 @@ fn tags(attrs: &Map<String, Value>, resource: &Map<String, Value>) -> BTreeMap<S
         }
     }
     for (k, v) in attrs {
-        if let Some(meta_key) = k
-            .strip_prefix("langsmith.metadata.")
-            .or_else(|| k.strip_prefix("metadata."))
-        {
+        if let Some(meta_key) = METADATA_PREFIXES.iter().find_map(|p| k.strip_prefix(p)) {
             put(meta_key, v, &mut tags);
         } else if k == "metadata" {
             // OpenInference sends metadata as a JSON object in a string.
@@ -407,6 +418,37 @@ mod tests {
             derive("compute", SpanKind::Internal, &Map::new(), &Map::new()).span_type,
             SpanType::Internal
         );
+    }
+
+    #[test]
+    fn traceloop_and_langfuse_metadata_are_tags_under_their_own_keys() {
+        let attrs = map(json!({
+            "traceloop.span.kind": "workflow",
+            "traceloop.association.properties.customer": "acme",
+            "langfuse.trace.metadata.env": "production",
+            "traceloop.entity.name": "qa"
+        }));
+        let d = derive("qa.workflow", SpanKind::Internal, &attrs, &Map::new());
+        assert_eq!(d.span_type, SpanType::Chain);
+        assert_eq!(d.tags["customer"], "acme");
+        assert_eq!(d.tags["env"], "production");
+    }
+
+    #[test]
+    fn every_openinference_kind_has_its_own_type() {
+        for (kind, expected) in [
+            ("PROMPT", SpanType::Prompt),
+            ("EMBEDDING", SpanType::Embedding),
+            ("RERANKER", SpanType::Reranker),
+            ("GUARDRAIL", SpanType::Guardrail),
+            ("EVALUATOR", SpanType::Evaluator),
+            ("RETRIEVER", SpanType::Retriever),
+            ("CHAIN", SpanType::Chain),
+        ] {
+            let attrs = map(json!({"openinference.span.kind": kind}));
+            let d = derive("step", SpanKind::Internal, &attrs, &Map::new());
+            assert_eq!(d.span_type, expected, "{kind}");
+        }
     }
 
     #[test]

@@ -628,6 +628,7 @@ fn run_type_of(span: &Span) -> String {
         SpanType::Retriever => "retriever",
         SpanType::Embedding => "embedding",
         SpanType::Reranker => "retriever",
+        SpanType::Prompt => "prompt",
         _ => "chain",
     }
     .to_string()
@@ -976,7 +977,8 @@ mod tests {
         assert_eq!(span_type(Some("chain"), "planning_agent"), SpanType::Agent);
         assert_eq!(span_type(Some("chain"), "summarize"), SpanType::Chain);
         assert_eq!(span_type(Some("llm"), "llm_agent"), SpanType::Llm);
-        assert_eq!(span_type(Some("prompt"), "p"), SpanType::Chain);
+        assert_eq!(span_type(Some("prompt"), "p"), SpanType::Prompt);
+        assert_eq!(span_type(Some("parser"), "p"), SpanType::Chain);
         assert_eq!(span_type(Some("weird"), "x"), SpanType::Internal);
     }
 

@@ -1,5 +1,6 @@
-//! Starts the real `skein` binary on free loopback ports with a fresh data dir, and stops it
-//! when dropped. Tests talk to it over HTTP only.
+//! Starts the real `skein` binary on free loopback ports (the HTTP, OTLP/HTTP and OTLP/gRPC
+//! addresses all on port 0, each reported in its ready line) with a fresh data dir, and stops
+//! it when dropped. Tests talk to it over HTTP and gRPC.
 #![allow(dead_code)]
 
 pub mod sdks;
@@ -18,6 +19,10 @@ pub struct Collector {
     pub otlp_traces: String,
     /// `http://127.0.0.1:PORT` of the OTLP-only address (what OTEL_EXPORTER_OTLP_ENDPOINT takes).
     pub otlp_base: String,
+    /// `http://127.0.0.1:PORT` of OTLP/gRPC (what OTEL_EXPORTER_OTLP_ENDPOINT takes with the gRPC
+    /// protocol), on a free port the collector picked; `None` when started with
+    /// `--otlp-grpc-addr off`.
+    pub otlp_grpc: Option<String>,
     pub data_dir: tempfile::TempDir,
 }
 
@@ -66,6 +71,13 @@ impl Collector {
             .arg("--data-dir")
             .arg(data_dir.path())
             .args(["--http-addr", "127.0.0.1:0", "--otlp-addr", "127.0.0.1:0"])
+            // Never the default 4317: tests run many collectors at once.
+            .args(
+                (!extra.contains(&"--otlp-grpc-addr"))
+                    .then_some(["--otlp-grpc-addr", "127.0.0.1:0"])
+                    .into_iter()
+                    .flatten(),
+            )
             .args(extra)
             .env("SKEIN_LOG", "warn")
             .env_remove("SKEIN_DIST")
@@ -91,7 +103,7 @@ impl Collector {
                 panic!("skein did not report ready within 120 s");
             }
         };
-        // "Skein is ready: open http://A/traces (OTLP/HTTP: http://B/v1/traces)"
+        // "Skein is ready: open http://A/traces (OTLP/HTTP: http://B/v1/traces) (OTLP/gRPC: http://C)"
         let urls: Vec<&str> = line
             .split_whitespace()
             .filter(|w| w.starts_with("http://"))
@@ -99,13 +111,27 @@ impl Collector {
         let http = urls[0].trim_end_matches("/traces").to_string();
         let otlp_traces = urls[1].trim_end_matches(')').to_string();
         let otlp_base = otlp_traces.trim_end_matches("/v1/traces").to_string();
+        let otlp_grpc = line
+            .split("(OTLP/gRPC: ")
+            .nth(1)
+            .and_then(|rest| rest.split(')').next())
+            .filter(|addr| addr.starts_with("http://"))
+            .map(str::to_string);
         Collector {
             child,
             http,
             otlp_traces,
             otlp_base,
+            otlp_grpc,
             data_dir,
         }
+    }
+
+    /// The OTLP/gRPC address (`http://127.0.0.1:PORT`); panics if started with it `off`.
+    pub fn grpc_url(&self) -> String {
+        self.otlp_grpc
+            .clone()
+            .expect("this collector serves no gRPC (--otlp-grpc-addr off)")
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -207,4 +233,55 @@ pub fn assert_seed_tree(spans: &std::collections::BTreeMap<String, serde_json::V
     for sub in ["sub_agent_1", "sub_agent_2", "sub_agent_3"] {
         assert_eq!(parent(sub), Some(id("execution_agent")), "{sub}'s parent");
     }
+}
+
+/// Runs `skein <args> --data-dir <dir>` (projects, keys) and returns what it printed.
+pub fn skein_cli(data_dir: &Path, args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_skein"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .output()
+        .expect("run skein");
+    assert!(
+        output.status.success(),
+        "skein {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+/// GET `url` with an API key (`x-api-key`), as JSON; panics unless 2xx.
+pub async fn get_json_with_key(url: &str, key: &str) -> serde_json::Value {
+    let response = client()
+        .get(url)
+        .header("x-api-key", key)
+        .send()
+        .await
+        .expect("GET");
+    let status = response.status();
+    let body = response.text().await.expect("body");
+    assert!(status.is_success(), "GET {url} answered {status}: {body}");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {url}: not JSON ({e}): {body}"))
+}
+
+/// An answer's body as JSON, the way a client reads it: a protobuf `google.rpc.Status` (what
+/// OTLP/HTTP protobuf requests get on error) as `{"error": message, "grpc_code": code}`, JSON as
+/// it is, anything else as a JSON string.
+pub async fn answer_json(response: reqwest::Response) -> serde_json::Value {
+    use prost::Message;
+    let protobuf = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-protobuf"));
+    let success = response.status().is_success();
+    let bytes = response.bytes().await.expect("body");
+    if protobuf && !success {
+        let status = tonic_types::pb::Status::decode(bytes.as_ref())
+            .unwrap_or_else(|e| panic!("an error answer that is not a google.rpc.Status: {e}"));
+        return serde_json::json!({"error": status.message, "grpc_code": status.code});
+    }
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
 }

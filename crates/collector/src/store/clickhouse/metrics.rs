@@ -8,23 +8,22 @@ use skein_model::metrics::{Metric, MetricKind, MetricQuery, MetricResponse, Stat
 use skein_model::TraceQuery;
 
 use super::client::{quote, RowExt};
-use super::traces::RANK;
+use super::summary_sql;
 use super::ClickhouseStore;
 use crate::store::{StoreError, StoreResult};
 
 impl ClickhouseStore {
     /// Each trace's value of the group tag `key`, as its fold picks it.
     async fn group_values(&self, project: &str, key: &str) -> StoreResult<HashMap<String, String>> {
+        let spans = self.spans();
         let rows = self
             .client
             .rows(&format!(
-                "SELECT trace_id, argMin(v, rank) AS value FROM \
-                 (SELECT trace_id, {RANK} AS rank, tag_keys, tag_values FROM {} \
-                  WHERE project = {} AND has(tag_keys, {})) \
-                 ARRAY JOIN tag_keys AS k, tag_values AS v WHERE k = {} GROUP BY trace_id",
-                self.spans(),
-                quote(project),
-                quote(key),
+                "SELECT trace_id, value FROM ({}) WHERE key = {}",
+                summary_sql::trace_tags(
+                    &spans,
+                    &summary_sql::traces_having_key(&spans, project, key)
+                ),
                 quote(key)
             ))
             .await?;

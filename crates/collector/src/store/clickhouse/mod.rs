@@ -16,6 +16,7 @@ mod keys;
 mod metrics;
 mod pieces;
 mod schema;
+mod summary_sql;
 #[cfg(test)]
 pub mod testserver;
 mod traces;

@@ -1,18 +1,20 @@
 //! Traces read from `spans`: each trace's summary is folded on read, by the same rule SQLite
 //! folds on write (`skein_model::trace_fold`). ClickHouse computes each part of the fold per
-//! trace (sums, the best-ranked root, name, session and user, each service's and each tag's
-//! best rank); the parts become a `TraceFold` here, whose `summary` is the row.
+//! trace (sums, the best-ranked root, name, session and user, each service's best rank, the
+//! best-ranked span's tags); the parts become a `TraceFold` here, whose `summary` is the row.
 
 use std::collections::HashMap;
 
 use serde_json::Value;
 use skein_model::span::{Span, SpanKind, SpanStatus, SpanType};
 use skein_model::trace_fold::{Rank, Ranked, RootFacts, TraceFold};
+use skein_model::trace_tags::is_internal_key;
 use skein_model::{
     SkeletonSpanInput, StatusFilter, TracePage, TraceQuery, TraceSkeleton, TraceSort, TraceSummary,
 };
 
 use super::client::{quote, RowExt};
+use super::summary_sql;
 use super::ClickhouseStore;
 use crate::store::{StoreError, StoreResult};
 
@@ -48,14 +50,20 @@ impl ClickhouseStore {
             quote(project),
             id_list(trace_ids)
         );
+        let model = summary_sql::model_call();
         let core = self
             .client
             .rows(&format!(
                 "SELECT trace_id, min(start_ns) AS first_start, \
                  max(greatest(end_ns, start_ns)) AS last_end, \
                  count() AS span_count, countIf(status = 2) AS errors, \
-                 sum(input_tokens) AS in_tokens, sum(output_tokens) AS out_tokens, \
-                 sum(cost) AS cost_sum, \
+                 sumIf(input_tokens, {model}) AS model_in, \
+                 sumIf(output_tokens, {model}) AS model_out, sumIf(cost, {model}) AS model_cost, \
+                 sumIf(input_tokens, NOT {model}) AS other_in, \
+                 sumIf(output_tokens, NOT {model}) AS other_out, \
+                 sumIf(cost, NOT {model}) AS other_cost, \
+                 countIf({model} AND (input_tokens != 0 OR output_tokens != 0)) AS model_reports, \
+                 argMin(tag_keys, {RANK}) AS best_keys, argMin(tag_values, {RANK}) AS best_values, \
                  countIf(has_parent = 0) AS roots, \
                  argMinIf(tuple(name, span_id, span_type, status, service, start_ns), {RANK}, \
                  has_parent = 0) AS root, \
@@ -74,9 +82,13 @@ impl ClickhouseStore {
                 end_ns: row.i64_of("last_end"),
                 span_count: row.i64_of("span_count").max(0) as u64,
                 error_count: row.i64_of("errors").max(0) as u64,
-                input_tokens: row.i64_of("in_tokens"),
-                output_tokens: row.i64_of("out_tokens"),
-                cost: row.f64_of("cost_sum"),
+                input_tokens: row.i64_of("model_in"),
+                output_tokens: row.i64_of("model_out"),
+                cost: row.f64_of("model_cost"),
+                other_input_tokens: row.i64_of("other_in"),
+                other_output_tokens: row.i64_of("other_out"),
+                other_cost: row.f64_of("other_cost"),
+                model_usage: row.i64_of("model_reports") > 0,
                 ..TraceFold::default()
             };
             if row.i64_of("roots") > 0 {
@@ -94,6 +106,22 @@ impl ClickhouseStore {
                 });
             }
             if let Some(rank) = rank_of(&row["first_rank"]) {
+                // The trace's tags: its best-ranked span's, as the fold keeps them.
+                let keys = row["best_keys"].as_array().into_iter().flatten();
+                let values = row["best_values"].as_array().into_iter().flatten();
+                for (key, value) in keys.zip(values) {
+                    if let (Some(key), Some(value)) = (key.as_str(), value.as_str()) {
+                        if !is_internal_key(key) {
+                            fold.tags.insert(
+                                key.to_string(),
+                                Ranked {
+                                    rank: rank.clone(),
+                                    value: value.to_string(),
+                                },
+                            );
+                        }
+                    }
+                }
                 fold.first_name = Some(Ranked {
                     rank,
                     value: row.str_of("first_name"),
@@ -123,29 +151,6 @@ impl ClickhouseStore {
                 rank_of(&row["rank"]),
             ) {
                 fold.services.insert(row.str_of("service"), rank);
-            }
-        }
-        let tags = self
-            .client
-            .rows(&format!(
-                "SELECT trace_id, k AS key, argMin(v, rank) AS value, min(rank) AS best FROM \
-                 (SELECT trace_id, {RANK} AS rank, tag_keys, tag_values FROM {} WHERE {scope}) \
-                 ARRAY JOIN tag_keys AS k, tag_values AS v GROUP BY trace_id, k",
-                self.spans()
-            ))
-            .await?;
-        for row in tags {
-            if let (Some(fold), Some(rank)) = (
-                folds.get_mut(&row.str_of("trace_id")),
-                rank_of(&row["best"]),
-            ) {
-                fold.tags.insert(
-                    row.str_of("key"),
-                    Ranked {
-                        rank,
-                        value: row.str_of("value"),
-                    },
-                );
             }
         }
         for fold in folds.values_mut() {
@@ -217,25 +222,22 @@ impl ClickhouseStore {
              max(greatest(end_ns, start_ns)) - min(start_ns) AS duration, \
              countIf(status = 2) AS errors, argMin(name, {RANK}) AS root_name, \
              argMinIf(session_id, {RANK}, session_id != '') AS sess, \
-             argMinIf(user_id, {RANK}, user_id != '') AS usr, \
-             sum(input_tokens) AS in_tokens, sum(output_tokens) AS out_tokens, \
-             sum(cost) AS cost_sum \
+             argMinIf(user_id, {RANK}, user_id != '') AS usr, {} \
              FROM {} WHERE {where_} GROUP BY trace_id{having}",
+            summary_sql::counted_usage(),
             self.spans()
         )
     }
 
     /// The traces of a project whose tag `key` (as its fold picks it) is `value`.
     pub(super) fn traces_with_tag(&self, project: &str, key: &str, value: &str) -> String {
+        let spans = self.spans();
         format!(
-            "SELECT trace_id FROM (SELECT trace_id, argMin(v, rank) AS value FROM \
-             (SELECT trace_id, {RANK} AS rank, tag_keys, tag_values FROM {} \
-              WHERE project = {} AND has(tag_keys, {})) \
-             ARRAY JOIN tag_keys AS k, tag_values AS v WHERE k = {} GROUP BY trace_id) \
-             WHERE value = {}",
-            self.spans(),
-            quote(project),
-            quote(key),
+            "SELECT trace_id FROM ({}) WHERE key = {} AND value = {}",
+            summary_sql::trace_tags(
+                &spans,
+                &summary_sql::traces_having_key(&spans, project, key)
+            ),
             quote(key),
             quote(value)
         )
@@ -405,10 +407,7 @@ fn parse_cursor(cursor: &str) -> StoreResult<(i64, String)> {
 /// Tag values of a project's traces with counts, as their folds pick them.
 pub(super) fn tag_counts_sql(store: &ClickhouseStore, project: &str) -> String {
     format!(
-        "SELECT key, value, count() AS traces FROM (SELECT trace_id, k AS key, argMin(v, rank) AS value \
-         FROM (SELECT trace_id, {RANK} AS rank, tag_keys, tag_values FROM {} WHERE project = {}) \
-         ARRAY JOIN tag_keys AS k, tag_values AS v GROUP BY trace_id, k) GROUP BY key, value",
-        store.spans(),
-        quote(project)
+        "SELECT key, value, count() AS traces FROM ({}) GROUP BY key, value",
+        summary_sql::trace_tags(&store.spans(), &format!("project = {}", quote(project)))
     )
 }

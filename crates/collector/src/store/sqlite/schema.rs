@@ -40,8 +40,10 @@ pub(super) fn configure_writer(conn: &Connection) -> StoreResult<()> {
 ///   are written;
 /// - 7: feedback keyed by (project, id): a feedback id is scoped by its project;
 /// - 8: the folds in a table of their own, `trace_folds`, so that the `traces` rows every list,
-///   count and aggregate reads stay small (`traces.fold` is left empty).
-const SCHEMA_VERSION: i64 = 8;
+///   count and aggregate reads stay small (`traces.fold` is left empty);
+/// - 9: every trace re-folded from its stored spans: its tags are its root's without
+///   instrumentation's own keys, its usage counted at its model calls (`trace_fold`).
+const SCHEMA_VERSION: i64 = 9;
 
 type Migration = fn(&Connection) -> StoreResult<()>;
 
@@ -54,6 +56,7 @@ const MIGRATIONS: [Migration; (SCHEMA_VERSION - 1) as usize] = [
     add_trace_folds,
     scope_feedback_ids,
     move_trace_folds,
+    super::traces::refold_stored_traces,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> StoreResult<()> {

@@ -242,6 +242,36 @@ pub(super) fn fold_stored_spans(
     Ok(fold)
 }
 
+/// 8 → 9. Re-folds every stored trace from its spans and rewrites its row, its `trace_tags`
+/// and the `tag_values` counts: the summary rule changed (`skein_model::trace_fold`).
+pub(super) fn refold_stored_traces(conn: &Connection) -> StoreResult<()> {
+    let traces: Vec<(i64, String, String)> = conn
+        .prepare("SELECT id, project, trace_id FROM traces ORDER BY id")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut tag_counts = TagCounts::default();
+    for (id, project, trace_id) in traces {
+        let fold = fold_stored_spans(conn, id, &trace_id)?;
+        if fold.is_empty() {
+            continue;
+        }
+        let old_tags = stored_tags(conn, id)?;
+        write_trace(
+            conn,
+            &project,
+            &trace_id,
+            id,
+            &fold,
+            &old_tags,
+            &mut tag_counts,
+        )?;
+    }
+    tag_counts.flush(conn)?;
+    // A key or value no trace has any more is no suggestion.
+    conn.execute("DELETE FROM tag_values WHERE trace_count <= 0", [])?;
+    Ok(())
+}
+
 /// Writes trace `id`'s row from its fold (inserting it if new), the `trace_tags` rows that
 /// changed from `old_tags`, and the changes to the `tag_values` counts into `tag_counts`.
 pub(super) fn write_trace(

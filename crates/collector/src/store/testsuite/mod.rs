@@ -11,6 +11,7 @@ pub mod journeys;
 pub mod keys;
 pub mod metrics;
 pub mod pieces;
+pub mod summary_rules;
 pub mod traces;
 
 use std::sync::OnceLock;
@@ -36,6 +37,8 @@ macro_rules! for_each_suite_test {
             traces::catalog_counts_services_tags_and_projects,
             traces::traces_older_than_the_retention_leave_with_all_they_hold,
             traces::project_names_are_every_project_with_traces,
+            summary_rules::trace_tags_are_the_roots_without_instrumentation_keys,
+            summary_rules::usage_is_counted_once_in_lists_sessions_users_and_metrics,
             pieces::post_then_patch_reads_as_one_span,
             pieces::a_replaced_piece_keeps_every_count_exact,
             pieces::pieces_are_found_by_span_id_within_their_project,

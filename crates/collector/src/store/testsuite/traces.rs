@@ -27,6 +27,8 @@ pub async fn summary_is_right_whatever_the_arrival_order(store: Arc<dyn Store>) 
         .unwrap();
     assert_eq!(page.traces[0].root_name, "span-2");
     assert!(!page.traces[0].has_root);
+    // Until its root arrives, a trace is tagged by its earliest span.
+    assert_eq!(page.traces[0].tags["step"], "plan");
 
     let mut root = span("a", "1", None, 1);
     root.status = SpanStatus::Ok;
@@ -49,9 +51,9 @@ pub async fn summary_is_right_whatever_the_arrival_order(store: Arc<dyn Store>) 
     assert_eq!(t.start_ns, base_ns() + 1_000_000);
     assert_eq!(t.end_ns, base_ns() + 3_000_000);
     assert_eq!(t.services, vec!["svc-1", "svc-2"]);
-    // The root's tag over its child's; a child's tag where the root has none.
+    // The root's tags; its child's stay on the child.
     assert_eq!(t.tags["env"], "production");
-    assert_eq!(t.tags["step"], "plan");
+    assert!(!t.tags.contains_key("step"), "{:?}", t.tags);
     assert_eq!(t.session_id.as_deref(), Some("s-1"));
     assert_eq!((t.input_tokens, t.output_tokens), (10, 5));
     assert!((t.cost - 0.25).abs() < 1e-12);
@@ -71,6 +73,14 @@ pub async fn summary_is_right_whatever_the_arrival_order(store: Arc<dyn Store>) 
     assert_eq!(
         store
             .list_traces("p", &by("env=child-env"))
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+    assert_eq!(
+        store
+            .list_traces("p", &by("step=plan"))
             .await
             .unwrap()
             .total,
