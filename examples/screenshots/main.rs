@@ -9,12 +9,14 @@
 //! ```
 //!
 //! Sets: `pages` (the list, a trace, empty states), `trace` (the trace explorer), `sessions`
-//! (sessions, users, services), `keys` (the key prompt), `timing` (cross-service timing).
+//! (sessions, users, services), `keys` (the key prompt), `timing` (cross-service timing),
+//! `clients` (each real client's trace, its conversation, two traces compared; needs the venv).
 //! Without `--out`, `target/screenshots`.
 
 #[path = "../../tests/common/mod.rs"]
 mod common;
 
+mod clients;
 mod keys;
 mod pages;
 mod sessions;
@@ -24,7 +26,7 @@ mod trace;
 
 use std::path::PathBuf;
 
-const SETS: [&str; 5] = ["pages", "trace", "sessions", "keys", "timing"];
+const SETS: [&str; 6] = ["pages", "trace", "sessions", "keys", "timing", "clients"];
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
@@ -58,6 +60,7 @@ async fn main() {
             "sessions" => sessions::run(&out).await,
             "keys" => keys::run(&out).await,
             "timing" => timing::run(&out).await,
+            "clients" => clients::run(&out).await,
             _ => unreachable!(),
         }
     }

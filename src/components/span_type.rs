@@ -69,7 +69,7 @@ pub fn SpanTypeIcon(kind: SpanType) -> impl IntoView {
         .into_any(),
     };
     view! {
-        <svg class=format!("type-icon t-{}", kind.as_str()) style=hue(kind) viewBox="0 0 16 16"
+        <svg class=format!("type-icon t-{}", kind.as_str()) viewBox="0 0 16 16"
             width="14" height="14" fill="none" stroke="currentColor" stroke-width="1.5"
             stroke-linecap="round" stroke-linejoin="round" role="img" aria-label=kind.as_str()>
             {glyph}
@@ -81,15 +81,6 @@ pub fn SpanTypeIcon(kind: SpanType) -> impl IntoView {
 #[component]
 pub fn SpanTypeBadge(kind: SpanType) -> impl IntoView {
     view! {
-        <span class=format!("type-badge t-{}", kind.as_str()) style=hue(kind)>{kind.as_str()}</span>
-    }
-}
-
-/// The colour of a type the stylesheet's `.t-*` rules do not name yet (they set `--t-h` and
-/// `--t-s`, from which the icon and badge colours are derived).
-fn hue(kind: SpanType) -> Option<&'static str> {
-    match kind {
-        SpanType::Prompt => Some("--t-h: 48; --t-s: 70%;"),
-        _ => None,
+        <span class=format!("type-badge t-{}", kind.as_str())>{kind.as_str()}</span>
     }
 }
