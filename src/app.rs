@@ -9,7 +9,6 @@ use leptos_router::{Lazy, LazyRoute};
 use skein_model::TraceQuery;
 
 use crate::components::api_key::{ForbiddenNotice, ForgetKeyButton, KeyPrompt, KeyState};
-use crate::components::hrefs;
 use crate::components::icons::Logo;
 use crate::components::lazy;
 use crate::components::project_switcher::ProjectSwitcher;
@@ -121,9 +120,9 @@ fn TopBar() -> impl IntoView {
     let on_sessions = on_page("/sessions");
     let on_users = on_page("/users");
     let on_services = on_page("/services");
-    let sessions_href = move || hrefs::sessions(&project.get());
-    let users_href = move || hrefs::users(&project.get());
-    let services_href = move || hrefs::services(&project.get());
+    let sessions_href = move || links::sessions(&project.get());
+    let users_href = move || links::users(&project.get());
+    let services_href = move || links::services(&project.get());
     view! {
         <header class="topbar">
             <a class="brand" href=traces_href>

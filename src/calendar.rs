@@ -1,5 +1,5 @@
 //! Dates and times as text, written by hand: the dashboard does not use chrono's `format` and
-//! `parse_from_str` (its strftime machinery, about 19 KB of wasm). Each function gives exactly
+//! `parse_from_str` (its strftime machinery: bench/README.md, Bundle, says what it weighs). Each function gives exactly
 //! the text of the chrono format string named in its doc; `time.rs` reads the fields from
 //! chrono's local time.
 

@@ -1,6 +1,7 @@
 //! The dashboard's URLs. The page URL is the state: the project and every list filter live
 //! in the query string, so reload, back/forward and shared links restore the view.
-//! `TraceQuery`'s codec is the one used for both the page URL and the API call.
+//! `TraceQuery`'s codec is the one used for both the page URL and the API call. Every URL the
+//! dashboard builds, page or API, is built here.
 
 use skein_model::query::{encode_pairs, parse_query_string, percent_encode};
 use skein_model::{TraceQuery, DEFAULT_PROJECT};
@@ -46,10 +47,63 @@ pub fn list_href(project: &str, query: &TraceQuery) -> String {
 
 /// One trace's page.
 pub fn trace_href(project: &str, trace_id: &str) -> String {
+    trace_span_href(project, trace_id, None, true)
+}
+
+/// One trace's page with a span selected (or none), and the clock-skew adjustment's state.
+pub fn trace_span_href(project: &str, trace_id: &str, span: Option<&str>, skew: bool) -> String {
+    let span = span
+        .map(|s| encode_pairs([("span", s)]))
+        .unwrap_or_default();
+    let skew = if skew { "" } else { "skew=off" };
     join(
         &format!("/traces/{}", percent_encode(trace_id)),
-        &[project_prefix(project)],
+        &[project_prefix(project), span, skew.to_string()],
     )
+}
+
+/// The span named by the trace page's URL (`?span=`).
+pub fn span_param(search: &str) -> Option<String> {
+    parse_query_string(search)
+        .into_iter()
+        .find(|(k, v)| k == "span" && !v.trim().is_empty())
+        .map(|(_, v)| v.trim().to_ascii_lowercase())
+}
+
+/// The clock-skew adjustment is on unless the trace page's URL says `skew=off`.
+pub fn skew_param(search: &str) -> bool {
+    !parse_query_string(search)
+        .into_iter()
+        .any(|(k, v)| k == "skew" && v.trim().eq_ignore_ascii_case("off"))
+}
+
+/// `path?project=…&query` for any page, leaving out what is empty (and the default project).
+pub fn page(path: &str, project: &str, query: &str) -> String {
+    join(path, &[project_prefix(project), query.to_string()])
+}
+
+pub fn sessions(project: &str) -> String {
+    page("/sessions", project, "")
+}
+
+pub fn session(project: &str, session_id: &str) -> String {
+    page(
+        &format!("/sessions/{}", percent_encode(session_id)),
+        project,
+        "",
+    )
+}
+
+pub fn users(project: &str) -> String {
+    page("/users", project, "")
+}
+
+pub fn user(project: &str, user_id: &str) -> String {
+    page(&format!("/users/{}", percent_encode(user_id)), project, "")
+}
+
+pub fn services(project: &str) -> String {
+    page("/services", project, "")
 }
 
 /// True when the query narrows the list (anything but order and paging).
@@ -81,7 +135,67 @@ pub fn api_traces(project: &str, query: &TraceQuery) -> String {
 }
 
 fn with_project(path: String, project: &str) -> String {
-    join(&path, &[encode_pairs([("project", project)])])
+    api(&path, project, "")
+}
+
+/// An API URL: `path?project=…&query` (the project always named: the API has no default).
+fn api(path: &str, project: &str, query: &str) -> String {
+    join(
+        path,
+        &[encode_pairs([("project", project)]), query.to_string()],
+    )
+}
+
+/// `GET /api/v1/traces/{trace_id}/spans/{span_id}`.
+pub fn api_span(project: &str, trace_id: &str, span_id: &str) -> String {
+    with_project(
+        format!(
+            "/api/v1/traces/{}/spans/{}",
+            percent_encode(trace_id),
+            percent_encode(span_id)
+        ),
+        project,
+    )
+}
+
+/// `GET /api/v1/traces/{trace_id}/search?q=`.
+pub fn api_trace_search(project: &str, trace_id: &str, q: &str) -> String {
+    api(
+        &format!("/api/v1/traces/{}/search", percent_encode(trace_id)),
+        project,
+        &encode_pairs([("q", q)]),
+    )
+}
+
+/// `GET /api/v1/metrics` for a metric query (its query string).
+pub fn api_metrics(project: &str, query: &str) -> String {
+    api("/api/v1/metrics", project, query)
+}
+
+/// `/api/v1/feedback` (a trace's records with `trace_id`), or `/api/v1/feedback/{id}`.
+pub fn api_feedback(project: &str, id: Option<&str>, trace_id: Option<&str>) -> String {
+    let path = match id {
+        Some(id) => format!("/api/v1/feedback/{}", percent_encode(id)),
+        None => "/api/v1/feedback".to_string(),
+    };
+    let query = trace_id
+        .map(|t| encode_pairs([("trace_id", t)]))
+        .unwrap_or_default();
+    api(&path, project, &query)
+}
+
+/// `GET /api/v1/sessions` or `/api/v1/users` (`kind`), or one of them by id, with a list query.
+pub fn api_sessions(kind: &str, project: &str, id: Option<&str>, query: &str) -> String {
+    let path = match id {
+        Some(id) => format!("/api/v1/{kind}/{}", percent_encode(id)),
+        None => format!("/api/v1/{kind}"),
+    };
+    api(&path, project, query)
+}
+
+/// `GET /api/v1/services/graph`.
+pub fn api_service_graph(project: &str, query: &str) -> String {
+    api("/api/v1/services/graph", project, query)
 }
 
 pub fn api_trace(project: &str, trace_id: &str) -> String {
@@ -148,6 +262,12 @@ mod tests {
         assert_eq!(project_of("?project=&tag=a=b"), "default");
         assert_eq!(trace_href("p1", "ab12"), "/traces/ab12?project=p1");
         assert_eq!(trace_href("default", "ab12"), "/traces/ab12");
+        assert_eq!(
+            trace_span_href("p1", "ab12", Some("c d"), false),
+            "/traces/ab12?project=p1&span=c%20d&skew=off"
+        );
+        assert_eq!(session("default", "s/1"), "/sessions/s%2F1");
+        assert_eq!(user("p1", "u 1"), "/users/u%201?project=p1");
     }
 
     #[test]
@@ -163,6 +283,18 @@ mod tests {
         assert_eq!(
             api_trace("x", "../../etc"),
             "/api/v1/traces/..%2F..%2Fetc?project=x"
+        );
+        assert_eq!(
+            api_span("p", "t/1", "s 2"),
+            "/api/v1/traces/t%2F1/spans/s%202?project=p"
+        );
+        assert_eq!(
+            api_feedback("p", None, Some("t1")),
+            "/api/v1/feedback?project=p&trace_id=t1"
+        );
+        assert_eq!(
+            api_sessions("users", "p", Some("u/1"), ""),
+            "/api/v1/users/u%2F1?project=p"
         );
     }
 

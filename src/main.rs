@@ -21,6 +21,8 @@ mod components;
 #[cfg(target_arch = "wasm32")]
 mod pages;
 #[cfg(target_arch = "wasm32")]
+mod perf;
+#[cfg(target_arch = "wasm32")]
 mod time;
 
 #[cfg(target_arch = "wasm32")]

@@ -234,8 +234,23 @@ async fn untrusted_text_is_shown_as_text() {
     assert_eq!(name, evil_name);
     let services = texts(driver, "tr.trace-row .svc-chip").await;
     assert_eq!(services, vec![evil_service.to_string()]);
-    let tags = texts(driver, "tr.trace-row .tag-chip").await;
-    assert_eq!(tags, vec![format!("note: {evil_value}")]);
+    // A list chip shows the value first, then the key; its tooltip names both.
+    let values = texts(driver, "tr.trace-row .tag-chip .tag-val").await;
+    assert_eq!(values, vec![evil_value.to_string()]);
+    let keys = texts(driver, "tr.trace-row .tag-chip .tag-key").await;
+    assert_eq!(keys, vec!["note".to_string()]);
+    let chip_title = driver
+        .find(By::Css("tr.trace-row .tag-chip"))
+        .await
+        .unwrap()
+        .attr("title")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(
+        chip_title.starts_with(&format!("note: {evil_value}")),
+        "{chip_title:?}"
+    );
     assert!(driver
         .find_all(By::Css(
             "tbody img, tbody b, tbody script, tbody svg:not(.type-icon)"

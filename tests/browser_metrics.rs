@@ -348,3 +348,72 @@ async fn markup_in_tag_values_stays_text() {
     assert!(names.iter().any(|n| n.starts_with("<img")), "{names:?}");
     browser.quit().await;
 }
+
+/// A time series with empty buckets: each gap is drawn (dashed, its tooltip says what has no
+/// data), and a point with empty buckets on both sides is drawn as a bigger dot, not lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn empty_buckets_are_drawn_as_gaps() {
+    let collector = Collector::start(false).await;
+    let now_s = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    // One-minute buckets: data 30, 29 and 28 minutes ago, none 27 and 26, one 25 minutes ago
+    // (alone), none 24 to 21, then 20 and 19 minutes ago.
+    let minute = |ago: u64| (now_s / 60 - ago) * 60 + 10;
+    let mut spans = Vec::new();
+    for (i, ago) in [30u64, 29, 28, 25, 20, 19].into_iter().enumerate() {
+        let start_ns = minute(ago) * 1_000_000_000;
+        spans.push(json!({
+            "traceId": format!("{:032x}", 0x9a00 + i),
+            "spanId": format!("{:016x}", 0x9b00 + i),
+            "name": "request",
+            "kind": 1,
+            "startTimeUnixNano": start_ns.to_string(),
+            "endTimeUnixNano": (start_ns + 5_000_000 * (i as u64 + 1)).to_string(),
+            "attributes": [{"key": "lane", "value": {"stringValue": "only"}}]
+        }));
+    }
+    collector
+        .send_otlp_json(&json!({"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]}))
+        .await;
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    driver
+        .goto(collector.url("/metrics?metric=latency_mean&group_by=lane&range=1h&bucket=1m"))
+        .await
+        .unwrap();
+    let gaps = eventually(WAIT, "the series' gaps", || async {
+        let gaps = js(
+            driver,
+            "return Array.from(document.querySelectorAll('[data-testid=chart-series] [data-testid=series-gap] title')).map(t => t.textContent)",
+        )
+        .await;
+        gaps.as_array()
+            .filter(|a| !a.is_empty())
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect::<Vec<_>>())
+    })
+    .await;
+    assert_eq!(gaps.len(), 2, "two stretches without data: {gaps:?}");
+    assert!(
+        gaps.iter().all(|g| g.starts_with("only · no data from ")),
+        "{gaps:?}"
+    );
+    // Six points: the lone one (25 minutes ago) is drawn bigger than the others.
+    let radii = js(
+        driver,
+        "return Array.from(document.querySelectorAll('[data-testid=chart-series] svg circle')).map(c => Number(c.getAttribute('r')))",
+    )
+    .await;
+    let radii: Vec<f64> = radii
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_f64()).collect())
+        .unwrap_or_default();
+    assert_eq!(radii.len(), 6, "{radii:?}");
+    assert_eq!(
+        radii.iter().filter(|r| **r > 3.0).count(),
+        1,
+        "one lone point, drawn bigger: {radii:?}"
+    );
+    browser.quit().await;
+}

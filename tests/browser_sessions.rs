@@ -276,6 +276,16 @@ async fn a_conversation_shows_untrusted_text_as_text_and_unknown_sessions_say_so
     })
     .await;
     assert_eq!(bubbles, vec![evil_input.to_string(), "second".to_string()]);
+    // The requests' offsets from the session's start: the first says so, not a bare "+0".
+    let offsets = texts(driver, "[data-testid=session-timeline] .req-row .time-ago").await;
+    assert_eq!(offsets, ["start", "+1m"], "{offsets:?}");
+    let ruler = texts(driver, "[data-testid=session-timeline] .ruler .tick").await;
+    assert_eq!(
+        ruler.first().map(String::as_str),
+        Some("start"),
+        "{ruler:?}"
+    );
+    assert!(!ruler.iter().any(|t| t == "+0"), "{ruler:?}");
     assert!(
         driver
             .find_all(By::Css(

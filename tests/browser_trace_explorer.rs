@@ -373,6 +373,16 @@ async fn explorer_on_a_seed_shaped_trace() {
             .contains(&format!("span={plan_llm}")),
         "{url}"
     );
+    // Its parent by name and type, a link to the parent's place in the trace.
+    let parent = driver
+        .find(By::Css("[data-testid=detail-parent]"))
+        .await
+        .unwrap();
+    assert_eq!(parent.text().await.unwrap().trim(), "planning_agent");
+    let href = parent.attr("href").await.unwrap().unwrap_or_default();
+    assert!(href.contains(&format!("span={planning}")), "{href}");
+    let parent_title = parent.attr("title").await.unwrap().unwrap_or_default();
+    assert!(parent_title.contains(&planning), "{parent_title}");
 
     // Keyboard: up moves to planning_agent (the row above), j/k move down and up, Enter
     // opens the detail after Escape closed it.

@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{eventually, texts, Browser, Collector};
+use common::{eventually, js, texts, Browser, Collector};
 use thirtyfour::prelude::*;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -40,6 +40,18 @@ async fn wait_for_rows(driver: &WebDriver) -> (Vec<String>, u64) {
         (!names.is_empty()).then_some((names, count))
     })
     .await
+}
+
+/// Each row's shown tag chips as `key: value` (a chip shows the value, then the key).
+async fn row_tags(driver: &WebDriver) -> Vec<Vec<String>> {
+    let got = js(
+        driver,
+        "return [...document.querySelectorAll('tr.trace-row .col-tags')].map(c =>
+            [...c.querySelectorAll('.tag-chip')].map(chip =>
+                chip.querySelector('.tag-key').textContent + ': ' + chip.querySelector('.tag-val').textContent))",
+    )
+    .await;
+    serde_json::from_value(got).unwrap_or_default()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -111,17 +123,20 @@ async fn trace_list_filters_and_opens_a_trace() {
     let check_filtered = || async {
         eventually(WAIT, "only ab_test_variant A rows", || async {
             let count = result_count(driver).await?;
-            let tags = texts(driver, "tr.trace-row .col-tags").await;
+            let tags = row_tags(driver).await;
             let ok = count == filtered_total
                 && !tags.is_empty()
-                && tags.iter().all(|t| t.contains("ab_test_variant: A"));
+                && tags
+                    .iter()
+                    .all(|t| t.contains(&"ab_test_variant: A".to_string()));
             ok.then_some(tags)
         })
         .await
     };
     let tags = check_filtered().await;
     assert!(
-        tags.iter().all(|t| !t.contains("ab_test_variant: B")),
+        tags.iter()
+            .all(|t| !t.contains(&"ab_test_variant: B".to_string())),
         "{tags:?}"
     );
     let chip = driver.find(By::Css(".filter-chip")).await.unwrap();
@@ -294,5 +309,105 @@ async fn the_list_says_when_the_collector_is_down_and_recovers() {
         errors_only.1
     );
 
+    browser.quit().await;
+}
+
+/// The list's tag chips lead with the tag filtered on, then the project's most used keys, and
+/// show its value whole (the key gives way, named in the tooltip); the feedback column shows
+/// its key, not an ellipsis alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tag_chips_show_the_values_that_matter_and_feedback_keeps_its_key() {
+    let collector = Collector::start_demo().await;
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    driver
+        .set_window_rect(0, 0, 1280, 900)
+        .await
+        .unwrap_or_else(|e| panic!("window size: {e}"));
+    driver
+        .goto(collector.url("/traces?tag=ab_test_variant%3DB"))
+        .await
+        .unwrap();
+    wait_for_rows(driver).await;
+    // Every row's first chip is the filtered tag, its value shown in full.
+    let chips = eventually(WAIT, "the rows' first tag chips", || async {
+        let got = js(
+            driver,
+            "return [...document.querySelectorAll('tr.trace-row .col-tags .chips')].map(c => {
+                const chip = c.querySelector('.tag-chip');
+                if (!chip) return null;
+                const value = chip.querySelector('.tag-val');
+                return [value.textContent, chip.querySelector('.tag-key').textContent,
+                        chip.getAttribute('title'), value.scrollWidth <= value.clientWidth + 1,
+                        value.getBoundingClientRect().width];
+            })",
+        )
+        .await;
+        let rows = got.as_array()?.clone();
+        (!rows.is_empty() && rows.iter().all(|r| !r.is_null())).then_some(rows)
+    })
+    .await;
+    for chip in &chips {
+        assert_eq!(chip[0], "B", "{chip}");
+        assert_eq!(chip[1], "ab_test_variant", "{chip}");
+        assert!(
+            chip[2]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("ab_test_variant: B"),
+            "{chip}"
+        );
+        assert_eq!(chip[3], true, "the value is not cut: {chip}");
+        assert!(chip[4].as_f64().unwrap_or(0.0) > 4.0, "{chip}");
+    }
+    // The second chip is one of the project's most used keys (not an alphabetical pick).
+    let tag_keys = collector.get_json("/api/v1/tags?project=default").await;
+    let by_use: Vec<(u64, String)> = tag_keys
+        .as_array()
+        .expect("tag keys")
+        .iter()
+        .map(|k| {
+            (
+                k["trace_count"].as_u64().unwrap_or(0),
+                k["key"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    let most = by_use
+        .iter()
+        .filter(|(_, k)| k != "ab_test_variant")
+        .map(|(n, _)| *n)
+        .max()
+        .unwrap_or(0);
+    let seconds: Vec<String> = row_tags(driver)
+        .await
+        .into_iter()
+        .filter_map(|chips| chips.get(1).cloned())
+        .collect();
+    assert!(!seconds.is_empty());
+    for chip in &seconds {
+        let key = chip.split(": ").next().unwrap_or("");
+        let used = by_use.iter().find(|(_, k)| k == key).map(|(n, _)| *n);
+        assert_eq!(used, Some(most), "{chip}: not a most used key {by_use:?}");
+    }
+
+    // Feedback: each summary shows a key a reader can read (not cut to nothing).
+    driver.goto(collector.url("/traces")).await.unwrap();
+    let keys = eventually(WAIT, "feedback in the list", || async {
+        let got = js(
+            driver,
+            "return [...document.querySelectorAll('tr.trace-row [data-testid=feedback-summary] .fb-stat-key')]
+                .map(k => [k.textContent, k.getBoundingClientRect().width])",
+        )
+        .await;
+        let rows = got.as_array()?.clone();
+        (!rows.is_empty()).then_some(rows)
+    })
+    .await;
+    for key in &keys {
+        let width = key[1].as_f64().unwrap_or(0.0);
+        assert!(width >= 40.0, "a feedback key cut to {width}px: {key}");
+        assert!(!key[0].as_str().unwrap_or("").is_empty(), "{key}");
+    }
     browser.quit().await;
 }

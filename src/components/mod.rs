@@ -8,7 +8,6 @@ pub mod empty_state;
 pub mod error_banner;
 pub mod feedback;
 pub mod filter_bar;
-pub mod hrefs;
 pub mod icons;
 pub mod json_view;
 pub mod lazy;

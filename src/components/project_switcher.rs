@@ -2,36 +2,20 @@
 //! the page URL (`?project=NAME`); picking one opens its trace list. With an API key the
 //! collector lists only the key's projects.
 
-use std::time::Duration;
-
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::hooks::{use_location, use_navigate};
 use skein_model::{ProjectInfo, TraceQuery};
 
 use crate::components::api_key::KeyState;
+use crate::components::remote::Latest;
 use crate::{api, links, text};
 
-const RETRY: Duration = Duration::from_secs(5);
-
-fn load(projects: RwSignal<Vec<ProjectInfo>>, retry: bool) {
-    spawn_local(async move {
-        match api::projects().await {
-            Ok(list) => {
-                projects.try_set(list);
-            }
-            Err(_) if retry => {
-                // Keep trying quietly while the page is open; the pages show the banner.
-                set_timeout(
-                    move || {
-                        if projects.try_get_untracked().is_some() {
-                            load(projects, true);
-                        }
-                    },
-                    RETRY,
-                );
-            }
-            Err(_) => {}
+/// Asks for the projects (again on focus: a new project may have arrived); retries quietly
+/// while the collector is away (the pages show the banner).
+fn load(latest: Latest, projects: RwSignal<Vec<ProjectInfo>>) {
+    latest.fetch(latest.next(), api::projects, move |result| {
+        if let Ok(list) = result {
+            projects.try_set(list);
         }
     });
 }
@@ -42,7 +26,8 @@ pub fn ProjectSwitcher() -> impl IntoView {
     let navigate = use_navigate();
     let current = Memo::new(move |_| links::project_of(&location.search.get()));
     let projects = RwSignal::new(Vec::<ProjectInfo>::new());
-    load(projects, true);
+    let latest = Latest::new();
+    load(latest, projects);
     let has_key = use_context::<KeyState>()
         .map(|k| k.has_key)
         .unwrap_or_else(|| RwSignal::new(false));
@@ -82,7 +67,7 @@ pub fn ProjectSwitcher() -> impl IntoView {
             <span class="project-label">"Project"</span>
             <select
                 aria-label="Project"
-                on:focus=move |_| load(projects, false)
+                on:focus=move |_| load(latest, projects)
                 on:change=move |ev| {
                     let name = event_target_value(&ev);
                     navigate(&links::list_href(&name, &TraceQuery::default()), Default::default());

@@ -1,7 +1,8 @@
-//! Loading state for the session, user and service pages: one value (`Remote`) or a list with
-//! "Load more" (`Pager`). A transient failure (collector unreachable, 5xx) is retried by
-//! itself every few seconds while the request is still the current one; answers to an older
-//! request are dropped.
+//! How every page loads data: `Latest` runs a request, drops the answers to any request
+//! started after it, and retries a transient failure (collector unreachable, 5xx) every
+//! `RETRY` while the request is still the latest. On it: `Loader` (one value, `Remote`) and
+//! `Pager` (a list with "Load more"). Errors reach the page as `ApiError`, shown by
+//! `ErrorBanner` (retrying or not).
 
 use std::future::Future;
 use std::time::Duration;
@@ -14,6 +15,75 @@ use crate::api::ApiError;
 /// How long to wait before asking an unreachable collector again.
 pub const RETRY: Duration = Duration::from_secs(3);
 
+/// The latest of a series of requests (a page's inputs changed, a list was reloaded): starting
+/// one makes the answers to the ones before it stale.
+pub struct Latest(StoredValue<u64>);
+
+impl Clone for Latest {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl Copy for Latest {}
+
+impl Default for Latest {
+    fn default() -> Self {
+        Latest::new()
+    }
+}
+
+impl Latest {
+    pub fn new() -> Latest {
+        Latest(StoredValue::new(0))
+    }
+
+    /// Starts a new request: from now on only answers to it count.
+    pub fn next(self) -> u64 {
+        let ticket = self.0.get_value() + 1;
+        self.0.set_value(ticket);
+        ticket
+    }
+
+    /// The latest request, for a follow-up that belongs to it (the next page of a list).
+    pub fn current(self) -> u64 {
+        self.0.get_value()
+    }
+
+    fn is_current(self, ticket: u64) -> bool {
+        self.0.try_get_value() == Some(ticket)
+    }
+
+    /// Runs `fetch` for request `ticket` and hands its answer to `answer` if the request is
+    /// still the latest (else drops it). A transient failure is handed on too (the page says
+    /// it is retrying), then asked again after `RETRY` while the request is still the latest.
+    pub fn fetch<T, F, Fut, A>(self, ticket: u64, fetch: F, answer: A)
+    where
+        T: 'static,
+        F: Fn() -> Fut + Clone + 'static,
+        Fut: Future<Output = Result<T, ApiError>> + 'static,
+        A: Fn(Result<T, ApiError>) + Clone + 'static,
+    {
+        spawn_local(async move {
+            let result = fetch().await;
+            if !self.is_current(ticket) {
+                return;
+            }
+            let retry = matches!(&result, Err(e) if e.is_transient());
+            answer(result);
+            if retry {
+                set_timeout(
+                    move || {
+                        if self.is_current(ticket) {
+                            self.fetch(ticket, fetch, answer);
+                        }
+                    },
+                    RETRY,
+                );
+            }
+        });
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Remote<T> {
     Loading,
@@ -24,7 +94,7 @@ pub enum Remote<T> {
 /// A value fetched from the API, reloaded when the page's inputs change.
 pub struct Loader<T: Send + Sync + 'static> {
     pub state: RwSignal<Remote<T>>,
-    generation: StoredValue<u64>,
+    latest: Latest,
 }
 
 impl<T: Send + Sync + 'static> Clone for Loader<T> {
@@ -38,7 +108,7 @@ impl<T: Send + Sync + Clone + 'static> Loader<T> {
     pub fn new() -> Loader<T> {
         Loader {
             state: RwSignal::new(Remote::Loading),
-            generation: StoredValue::new(0),
+            latest: Latest::new(),
         }
     }
 
@@ -49,41 +119,15 @@ impl<T: Send + Sync + Clone + 'static> Loader<T> {
         F: Fn() -> Fut + Clone + 'static,
         Fut: Future<Output = Result<T, ApiError>> + 'static,
     {
-        let generation = self.generation.get_value() + 1;
-        self.generation.set_value(generation);
+        let ticket = self.latest.next();
         if !keep || !matches!(self.state.get_untracked(), Remote::Ready(_)) {
             self.state.set(Remote::Loading);
         }
-        self.fetch(generation, fetch);
-    }
-
-    fn fetch<F, Fut>(self, generation: u64, fetch: F)
-    where
-        F: Fn() -> Fut + Clone + 'static,
-        Fut: Future<Output = Result<T, ApiError>> + 'static,
-    {
-        spawn_local(async move {
-            let result = fetch().await;
-            if self.generation.try_get_value() != Some(generation) {
-                return;
-            }
-            match result {
-                Ok(value) => self.state.set(Remote::Ready(value)),
-                Err(error) => {
-                    let retry = error.is_transient();
-                    self.state.set(Remote::Failed(error));
-                    if retry {
-                        set_timeout(
-                            move || {
-                                if self.generation.try_get_value() == Some(generation) {
-                                    self.fetch(generation, fetch);
-                                }
-                            },
-                            RETRY,
-                        );
-                    }
-                }
-            }
+        self.latest.fetch(ticket, fetch, move |result| {
+            self.state.set(match result {
+                Ok(value) => Remote::Ready(value),
+                Err(error) => Remote::Failed(error),
+            })
         });
     }
 }
@@ -109,7 +153,7 @@ pub struct Pager<T: Send + Sync + 'static> {
     pub next_cursor: RwSignal<Option<String>>,
     pub phase: RwSignal<Phase>,
     pub more: RwSignal<Phase>,
-    generation: StoredValue<u64>,
+    latest: Latest,
 }
 
 impl<T: Send + Sync + 'static> Clone for Pager<T> {
@@ -127,7 +171,7 @@ impl<T: Send + Sync + Clone + 'static> Pager<T> {
             next_cursor: RwSignal::new(None),
             phase: RwSignal::new(Phase::Loading),
             more: RwSignal::new(Phase::Ready),
-            generation: StoredValue::new(0),
+            latest: Latest::new(),
         }
     }
 
@@ -137,11 +181,20 @@ impl<T: Send + Sync + Clone + 'static> Pager<T> {
         F: Fn(Option<String>) -> Fut + Clone + 'static,
         Fut: Future<Output = Result<PageOf<T>, ApiError>> + 'static,
     {
-        let generation = self.generation.get_value() + 1;
-        self.generation.set_value(generation);
+        let ticket = self.latest.next();
         self.more.set(Phase::Ready);
         self.phase.set(Phase::Loading);
-        self.fetch(generation, None, fetch);
+        self.fetch(ticket, None, fetch);
+    }
+
+    /// Nothing to load (the inputs are invalid): no rows, and no request in flight.
+    pub fn clear(self) {
+        self.latest.next();
+        self.rows.set(Vec::new());
+        self.total.set(None);
+        self.next_cursor.set(None);
+        self.more.set(Phase::Ready);
+        self.phase.set(Phase::Ready);
     }
 
     /// Appends the next page.
@@ -154,21 +207,18 @@ impl<T: Send + Sync + Clone + 'static> Pager<T> {
             return;
         };
         self.more.set(Phase::Loading);
-        self.fetch(self.generation.get_value(), Some(cursor), fetch);
+        self.fetch(self.latest.current(), Some(cursor), fetch);
     }
 
-    fn fetch<F, Fut>(self, generation: u64, cursor: Option<String>, fetch: F)
+    fn fetch<F, Fut>(self, ticket: u64, cursor: Option<String>, fetch: F)
     where
         F: Fn(Option<String>) -> Fut + Clone + 'static,
         Fut: Future<Output = Result<PageOf<T>, ApiError>> + 'static,
     {
-        spawn_local(async move {
-            let append = cursor.is_some();
-            let result = fetch(cursor.clone()).await;
-            if self.generation.try_get_value() != Some(generation) {
-                return;
-            }
-            match result {
+        let append = cursor.is_some();
+        let request = move || fetch(cursor.clone());
+        self.latest
+            .fetch(ticket, request, move |result| match result {
                 Ok(page) => {
                     if append {
                         self.rows.update(|rows| rows.extend(page.rows));
@@ -180,26 +230,9 @@ impl<T: Send + Sync + Clone + 'static> Pager<T> {
                     self.total.set(Some(page.total));
                     self.next_cursor.set(page.next_cursor);
                 }
-                Err(error) => {
-                    let transient = error.is_transient();
-                    if append {
-                        self.more.set(Phase::Failed(error));
-                    } else {
-                        self.phase.set(Phase::Failed(error));
-                    }
-                    if transient {
-                        set_timeout(
-                            move || {
-                                if self.generation.try_get_value() == Some(generation) {
-                                    self.fetch(generation, cursor, fetch);
-                                }
-                            },
-                            RETRY,
-                        );
-                    }
-                }
-            }
-        });
+                Err(error) if append => self.more.set(Phase::Failed(error)),
+                Err(error) => self.phase.set(Phase::Failed(error)),
+            });
     }
 
     /// Nothing to show yet: the first load is under way (or retrying).

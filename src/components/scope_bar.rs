@@ -8,9 +8,9 @@ use leptos_router::NavigateOptions;
 use skein_model::sessions::{RecentRange, Scope, SessionSort};
 use skein_model::TagFilter;
 
-use super::hrefs;
-use super::icons::CloseIcon;
 use super::tag_picker::AddTagFilter;
+use crate::components::tag_chip::FilterChips;
+use crate::links;
 
 #[component]
 pub fn ScopeBar(
@@ -28,7 +28,7 @@ pub fn ScopeBar(
     let navigate = use_navigate();
     let set_scope = move |s: Scope| {
         navigate(
-            &hrefs::page(
+            &links::page(
                 path,
                 &project.get_untracked(),
                 &s.to_query_string(default_range),
@@ -50,32 +50,8 @@ pub fn ScopeBar(
             set_scope(s);
         }
     };
-    let chips = move || {
-        let remove_tag = remove_tag.clone();
-        scope
-            .get()
-            .tags
-            .into_iter()
-            .enumerate()
-            .map(move |(i, tag)| {
-                let remove_tag = remove_tag.clone();
-                let label = format!("Remove filter {} = {}", tag.key, tag.value);
-                view! {
-                    <span class="filter-chip">
-                        <span class="chip-text">
-                            <span class="tag-key">{tag.key}</span>
-                            <span class="filter-eq">" = "</span>
-                            <span class="tag-val">{tag.value}</span>
-                        </span>
-                        <button type="button" class="chip-remove" title=label.clone() aria-label=label
-                            on:click=move |_| remove_tag(i)>
-                            <CloseIcon/>
-                        </button>
-                    </span>
-                }
-            })
-            .collect_view()
-    };
+    let remove_tag = Callback::new(move |i: usize| remove_tag(i));
+    let filter_tags = Signal::derive(move || scope.get().tags);
 
     let on_range = {
         let set_scope = set_scope.clone();
@@ -140,7 +116,7 @@ pub fn ScopeBar(
                     </select>
                 })}
                 <span class="filter-label scope-tags-label">"Tags"</span>
-                {chips}
+                <FilterChips tags=filter_tags on_remove=remove_tag/>
                 <AddTagFilter project=project on_add=add_tag/>
                 <Show when=move || filtered.get()>
                     <button type="button" class="link-button clear-filters" on:click=clear.clone()>

@@ -8,7 +8,7 @@ use skein_model::format::fixed;
 use skein_model::sessions::{SessionSummary, TraceAggregate, UserSummary};
 use wasm_bindgen::JsCast;
 
-use super::hrefs;
+use crate::links;
 use crate::text;
 use crate::time::{full_time, local_time, use_clock};
 
@@ -121,7 +121,7 @@ pub fn SessionRow(
 ) -> impl IntoView {
     let clock = use_clock();
     let project_name = project.get_untracked();
-    let href = hrefs::session(&project_name, &session.session_id);
+    let href = links::session(&project_name, &session.session_id);
     let open = row_opener(href.clone());
     let s = &session.stats;
     let failed = s.error_count > 0;
@@ -144,7 +144,7 @@ pub fn SessionRow(
         format::duration_ns(s.elapsed_ns())
     );
     let user = session.user_id.clone().map(|u| {
-        let href = hrefs::user(&project_name, &u);
+        let href = links::user(&project_name, &u);
         (u, href)
     });
     view! {
@@ -202,7 +202,7 @@ pub fn UserRow(
     feedback_key: Signal<Option<String>>,
 ) -> impl IntoView {
     let clock = use_clock();
-    let href = hrefs::user(&project.get_untracked(), &user.user_id);
+    let href = links::user(&project.get_untracked(), &user.user_id);
     let open = row_opener(href.clone());
     let s = &user.stats;
     let failed = s.error_count > 0;

@@ -1,6 +1,10 @@
-//! A `key: value` tag; optionally a button that filters by it.
+//! A `key: value` tag (optionally a button that filters by it), and an applied filter.
 
 use leptos::prelude::*;
+
+use skein_model::TagFilter;
+
+use crate::components::icons::CloseIcon;
 
 #[component]
 pub fn TagChip(
@@ -9,22 +13,37 @@ pub fn TagChip(
     /// When given, the chip is a button that calls it with (key, value).
     #[prop(optional)]
     on_pick: Option<Callback<(String, String)>>,
+    /// Where space is short (a table cell): the value first and whole, then the key, which
+    /// gives way (the tooltip always has both).
+    #[prop(optional)]
+    compact: bool,
 ) -> impl IntoView {
     let body = {
         let (key, value) = (key.clone(), value.clone());
         move || {
-            view! {
-                <span class="chip-text">
-                    <span class="tag-key">{key.clone()}</span>
-                    <span class="tag-sep">": "</span>
-                    <span class="tag-val">{value.clone()}</span>
-                </span>
+            if compact {
+                view! {
+                    <span class="chip-text value-first">
+                        <span class="tag-val">{value.clone()}</span>
+                        <span class="tag-key">{key.clone()}</span>
+                    </span>
+                }
+                .into_any()
+            } else {
+                view! {
+                    <span class="chip-text">
+                        <span class="tag-key">{key.clone()}</span>
+                        <span class="tag-sep">": "</span>
+                        <span class="tag-val">{value.clone()}</span>
+                    </span>
+                }
+                .into_any()
             }
         }
     };
     match on_pick {
         Some(pick) => {
-            let title = format!("Filter by {key} = {value}");
+            let title = format!("{key}: {value}\nFilter by {key} = {value}");
             view! {
                 <button type="button" class="tag-chip tag-chip-button" title=title
                     on:click=move |ev| {
@@ -40,5 +59,39 @@ pub fn TagChip(
             let title = format!("{key}: {value}");
             view! { <span class="tag-chip" title=title>{body()}</span> }.into_any()
         }
+    }
+}
+
+/// An applied `key = value` filter with a button that removes it.
+#[component]
+pub fn FilterChip(key: String, value: String, on_remove: Callback<()>) -> impl IntoView {
+    let label = format!("Remove filter {key} = {value}");
+    view! {
+        <span class="filter-chip">
+            <span class="chip-text">
+                <span class="tag-key">{key}</span>
+                <span class="filter-eq">" = "</span>
+                <span class="tag-val">{value}</span>
+            </span>
+            <button type="button" class="chip-remove" title=label.clone() aria-label=label
+                on:click=move |_| on_remove.run(())>
+                <CloseIcon/>
+            </button>
+        </span>
+    }
+}
+
+/// Applied tag filters as chips; removing one calls `on_remove` with its index.
+#[component]
+pub fn FilterChips(tags: Signal<Vec<TagFilter>>, on_remove: Callback<usize>) -> impl IntoView {
+    move || {
+        tags.get()
+            .into_iter()
+            .enumerate()
+            .map(|(i, tag)| {
+                let remove = Callback::new(move |_| on_remove.run(i));
+                view! { <FilterChip key=tag.key value=tag.value on_remove=remove/> }
+            })
+            .collect_view()
     }
 }

@@ -11,7 +11,6 @@ use skein_model::sessions::{timeline_ticks, SessionDetail, SessionRequest, TurnT
 use crate::api;
 use crate::components::empty_state::EmptyState;
 use crate::components::error_banner::ErrorBanner;
-use crate::components::hrefs;
 use crate::components::icons::ArrowLeftIcon;
 use crate::components::remote::{Loader, Remote};
 use crate::components::session_table::{cost_text, tokens_text};
@@ -37,7 +36,7 @@ pub fn SessionPage() -> impl IntoView {
         });
     });
 
-    let back = move || hrefs::sessions(&project.get());
+    let back = move || links::sessions(&project.get());
     let body = move || match loader.state.get() {
         Remote::Loading => view! { <SessionSkeleton/> }.into_any(),
         Remote::Failed(error) if error.is_not_found() => {
@@ -92,7 +91,7 @@ fn SessionView(detail: SessionDetail, project: Memo<String>) -> impl IntoView {
     let s = summary.stats.clone();
     let user = match summary.user_id.clone() {
         Some(u) => {
-            let href = hrefs::user(&project_name, &u);
+            let href = links::user(&project_name, &u);
             view! { <a class="user-link" href=href title=u.clone()>{u.clone()}</a> }.into_any()
         }
         None => view! { <span class="muted">"—"</span> }.into_any(),

@@ -8,27 +8,37 @@
 //! `skein:trace-fetch`, `skein:trace-build`, `skein:trace-load`; for a span's detail
 //! `skein:span-fetch`.
 
+mod critical;
 mod detail;
 mod explorer;
+mod find;
 mod header;
+mod keyboard;
+mod minimap;
+mod row;
+mod row_timing;
+mod rows;
+mod ruler;
+mod state;
+mod timeline;
+mod toolbar;
 
 use std::sync::Arc;
 
 use leptos::either::EitherOf4;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::hooks::{use_location, use_params_map};
-use skein_model::query::{parse_query_string, percent_encode};
 use skein_model::tree::TraceTree;
-use skein_model::{TraceSkeleton, DEFAULT_PROJECT};
+use skein_model::TraceSkeleton;
 
-use super::traces::RETRY;
 use crate::api::{self, ApiError};
 use crate::components::empty_state::EmptyState;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::feedback::TraceFeedback;
 use crate::components::icons::ArrowLeftIcon;
+use crate::components::remote::{Loader, Remote};
 use crate::links;
+use crate::perf;
 
 use explorer::Explorer;
 use header::TraceHeader;
@@ -40,129 +50,27 @@ pub struct Loaded {
     pub tree: Arc<TraceTree>,
 }
 
-#[derive(Clone)]
-enum State {
-    Loading,
-    /// With the load's generation: a new trace is a new view.
-    Ready(u64, Loaded),
-    Failed(ApiError),
-}
-
-/// Performance API marks and measures, for benchmarks (`performance.getEntriesByName`).
-pub mod perf {
-    fn performance() -> Option<web_sys::Performance> {
-        web_sys::window()?.performance()
-    }
-
-    /// Marks `name`, replacing an earlier mark of the same name.
-    pub fn mark(name: &str) {
-        if let Some(p) = performance() {
-            p.clear_marks_with_mark_name(name);
-            let _ = p.mark(name);
-        }
-    }
-
-    /// Measures from mark `start` to mark `end` as `name`.
-    pub fn measure(name: &str, start: &str, end: &str) {
-        if let Some(p) = performance() {
-            p.clear_measures_with_measure_name(name);
-            let _ = p.measure_with_start_mark_and_end_mark(name, start, end);
-        }
-    }
-}
-
-/// The span named by the page URL (`?span=`).
-pub fn span_param(search: &str) -> Option<String> {
-    parse_query_string(search)
-        .into_iter()
-        .find(|(k, v)| k == "span" && !v.trim().is_empty())
-        .map(|(_, v)| v.trim().to_ascii_lowercase())
-}
-
-/// The clock-skew adjustment is on unless the URL says `skew=off`.
-pub fn skew_param(search: &str) -> bool {
-    !parse_query_string(search)
-        .into_iter()
-        .any(|(k, v)| k == "skew" && v.trim().eq_ignore_ascii_case("off"))
-}
-
-/// The trace page's URL with a span selected (or none), and the skew adjustment's state.
-pub fn trace_span_href(project: &str, trace_id: &str, span: Option<&str>, skew: bool) -> String {
-    let mut href = links::trace_href(project, trace_id);
-    if let Some(span) = span {
-        href.push(if href.contains('?') { '&' } else { '?' });
-        href.push_str("span=");
-        href.push_str(&percent_encode(span));
-    }
-    if !skew {
-        href.push(if href.contains('?') { '&' } else { '?' });
-        href.push_str("skew=off");
-    }
-    href
-}
-
-/// `/sessions/{id}` or `/users/{id}` in the current project.
-pub fn entity_href(kind: &str, project: &str, id: &str) -> String {
-    let mut href = format!("/{kind}/{}", percent_encode(id));
-    if project != DEFAULT_PROJECT && !project.is_empty() {
-        href.push_str("?project=");
-        href.push_str(&percent_encode(project));
-    }
-    href
-}
-
-fn load(
-    state: RwSignal<State>,
-    generation: StoredValue<u64>,
-    gen: u64,
-    project: String,
-    id: String,
-) {
-    spawn_local(async move {
-        perf::mark("skein:trace-requested");
-        let result = api::trace(&project, &id).await;
-        if generation.try_get_value() != Some(gen) {
-            return;
-        }
-        match result {
-            Ok(skeleton) => {
-                perf::mark("skein:trace-fetched");
-                perf::measure(
-                    "skein:trace-fetch",
-                    "skein:trace-requested",
-                    "skein:trace-fetched",
-                );
-                let tree = TraceTree::build(&skeleton);
-                perf::mark("skein:trace-built");
-                perf::measure(
-                    "skein:trace-build",
-                    "skein:trace-fetched",
-                    "skein:trace-built",
-                );
-                state.set(State::Ready(
-                    gen,
-                    Loaded {
-                        skeleton: Arc::new(skeleton),
-                        tree: Arc::new(tree),
-                    },
-                ));
-            }
-            Err(error) => {
-                let retry = error.is_transient();
-                state.set(State::Failed(error));
-                if retry {
-                    set_timeout(
-                        move || {
-                            if generation.try_get_value() == Some(gen) {
-                                load(state, generation, gen, project, id);
-                            }
-                        },
-                        RETRY,
-                    );
-                }
-            }
-        }
-    });
+/// Fetches a trace's skeleton and builds its tree (marking both for benchmarks).
+async fn fetch(project: String, id: String) -> Result<Loaded, ApiError> {
+    perf::mark("skein:trace-requested");
+    let skeleton = api::trace(&project, &id).await?;
+    perf::mark("skein:trace-fetched");
+    perf::measure(
+        "skein:trace-fetch",
+        "skein:trace-requested",
+        "skein:trace-fetched",
+    );
+    let tree = TraceTree::build(&skeleton);
+    perf::mark("skein:trace-built");
+    perf::measure(
+        "skein:trace-build",
+        "skein:trace-fetched",
+        "skein:trace-built",
+    );
+    Ok(Loaded {
+        skeleton: Arc::new(skeleton),
+        tree: Arc::new(tree),
+    })
 }
 
 #[component]
@@ -171,27 +79,21 @@ pub fn TracePage() -> impl IntoView {
     let location = use_location();
     let trace_id = Memo::new(move |_| params.read().get("trace_id").unwrap_or_default());
     let project = Memo::new(move |_| links::project_of(&location.search.get()));
-    let span_in_url = Memo::new(move |_| span_param(&location.search.get()));
-    let skew_in_url = Memo::new(move |_| skew_param(&location.search.get()));
-    let state = RwSignal::new(State::Loading);
-    let generation = StoredValue::new(0u64);
-
+    let span_in_url = Memo::new(move |_| links::span_param(&location.search.get()));
+    let skew_in_url = Memo::new(move |_| links::skew_param(&location.search.get()));
+    let loader = Loader::<Loaded>::new();
     Effect::new(move |_| {
-        let id = trace_id.get();
-        let project = project.get();
-        let gen = generation.get_value() + 1;
-        generation.set_value(gen);
-        state.set(State::Loading);
-        load(state, generation, gen, project, id);
+        let (project, id) = (project.get(), trace_id.get());
+        loader.load(false, move || fetch(project.clone(), id.clone()));
     });
 
     let back = move || links::list_href(&project.get(), &Default::default());
 
     // The other states: small views, redrawn as the state changes.
-    let other = move || match state.get() {
-        State::Ready(..) => None,
-        State::Loading => Some(EitherOf4::A(view! { <TraceLoading/> })),
-        State::Failed(error) if error.is_not_found() => Some(EitherOf4::B(view! {
+    let other = move || match loader.state.get() {
+        Remote::Ready(_) => None,
+        Remote::Loading => Some(EitherOf4::A(view! { <TraceLoading/> })),
+        Remote::Failed(error) if error.is_not_found() => Some(EitherOf4::B(view! {
             <EmptyState title="Trace not found">
                 <p>"No trace with id " <code>{trace_id.get()}</code> " in project "
                    <code>{project.get()}</code> "."</p>
@@ -199,17 +101,17 @@ pub fn TracePage() -> impl IntoView {
                 <p><a href=back()>"Back to the trace list"</a></p>
             </EmptyState>
         })),
-        State::Failed(error) if !error.is_transient() => Some(EitherOf4::C(view! {
+        Remote::Failed(error) if !error.is_transient() => Some(EitherOf4::C(view! {
             <ErrorBanner title=error.title() detail=error.detail()/>
         })),
-        State::Failed(error) => Some(EitherOf4::D(view! {
+        Remote::Failed(error) => Some(EitherOf4::D(view! {
             <ErrorBanner title=error.title() detail=error.detail() retrying=true/>
             <TraceLoading/>
         })),
     };
     // The loaded trace: built once per load, never diffed (a keyed list of at most one).
-    let ready = move || match state.get() {
-        State::Ready(gen, loaded) => Some((gen, loaded)),
+    let ready = move || match loader.state.get() {
+        Remote::Ready(loaded) => Some(loaded),
         _ => None,
     };
 
@@ -217,7 +119,7 @@ pub fn TracePage() -> impl IntoView {
         <div class="page trace-page">
             <a class="back-link" href=back><ArrowLeftIcon/>"Traces"</a>
             {other}
-            <For each=ready key=|(gen, _)| *gen children=move |(_, loaded): (u64, Loaded)| {
+            <For each=ready key=|loaded| Arc::as_ptr(&loaded.skeleton) as usize children=move |loaded: Loaded| {
                 let project_now = project.get_untracked();
                 let id = trace_id.get_untracked();
                 // The trace's feedback, shared by the detail panel's widget and the rows' badges.

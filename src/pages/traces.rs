@@ -1,20 +1,19 @@
 //! `/traces`: the trace list, filtered by the page URL's query string.
 
-use std::time::Duration;
-
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::hooks::{use_location, use_navigate};
 use skein_model::format;
-use skein_model::{TagFilter, TraceQuery, TraceSummary, DEFAULT_PROJECT};
+use skein_model::sort;
+use skein_model::{TagFilter, TagKeyInfo, TraceQuery, TraceSummary, DEFAULT_PROJECT};
 use wasm_bindgen::JsCast;
 
-use crate::api::{self, ApiError};
+use crate::api;
 use crate::components::empty_state::EmptyState;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::feedback::FeedbackSummary;
 use crate::components::filter_bar::{go_to_list, FilterBar};
 use crate::components::icons::TraceIcon;
+use crate::components::remote::{LoadMore, Loader, PageOf, Pager, Phase, Remote};
 use crate::components::service_chip::ServiceChip;
 use crate::components::skeleton::SkeletonRows;
 use crate::components::span_type::SpanTypeIcon;
@@ -23,89 +22,9 @@ use crate::components::tag_chip::TagChip;
 use crate::time::{full_time, local_time, now_ms, use_clock};
 use crate::{links, text};
 
-/// How long to wait before asking an unreachable collector again.
-pub const RETRY: Duration = Duration::from_secs(3);
 const COLUMNS: usize = 9;
 const SERVICES_SHOWN: usize = 2;
 const TAGS_SHOWN: usize = 2;
-
-#[derive(Debug, Clone, PartialEq)]
-enum Phase {
-    Loading,
-    Ready,
-    Failed(ApiError),
-}
-
-/// The list's state; every field is a cheap copyable handle.
-#[derive(Clone, Copy)]
-struct List {
-    rows: RwSignal<Vec<TraceSummary>>,
-    total: RwSignal<Option<u64>>,
-    next_cursor: RwSignal<Option<String>>,
-    phase: RwSignal<Phase>,
-    more: RwSignal<Phase>,
-    /// Bumped on every new query: answers to older queries are dropped.
-    generation: StoredValue<u64>,
-}
-
-impl List {
-    fn new() -> List {
-        List {
-            rows: RwSignal::new(Vec::new()),
-            total: RwSignal::new(None),
-            next_cursor: RwSignal::new(None),
-            phase: RwSignal::new(Phase::Loading),
-            more: RwSignal::new(Phase::Ready),
-            generation: StoredValue::new(0),
-        }
-    }
-
-    fn current(&self, generation: u64) -> bool {
-        self.generation.try_get_value() == Some(generation)
-    }
-
-    /// Fetches a page (the first, or the next with `append`), retrying by itself while the
-    /// collector is unreachable and the query is still the current one.
-    fn load(self, generation: u64, project: String, query: TraceQuery, append: bool) {
-        spawn_local(async move {
-            let result = api::traces(&project, &query).await;
-            if !self.current(generation) {
-                return;
-            }
-            match result {
-                Ok(page) => {
-                    if append {
-                        self.rows.update(|rows| rows.extend(page.traces));
-                        self.more.set(Phase::Ready);
-                    } else {
-                        self.rows.set(page.traces);
-                        self.phase.set(Phase::Ready);
-                    }
-                    self.total.set(Some(page.total));
-                    self.next_cursor.set(page.next_cursor);
-                }
-                Err(error) => {
-                    let transient = error.is_transient();
-                    if append {
-                        self.more.set(Phase::Failed(error));
-                    } else {
-                        self.phase.set(Phase::Failed(error));
-                    }
-                    if transient {
-                        set_timeout(
-                            move || {
-                                if self.current(generation) {
-                                    self.load(generation, project, query, append);
-                                }
-                            },
-                            RETRY,
-                        );
-                    }
-                }
-            }
-        });
-    }
-}
 
 #[component]
 pub fn TracesPage() -> impl IntoView {
@@ -120,38 +39,54 @@ pub fn TracesPage() -> impl IntoView {
     });
     let query_error = Memo::new(move |_| parsed.get().err().map(|e| e.to_string()));
 
-    let list = List::new();
+    let list = Pager::<TraceSummary>::new();
+    let fetch_page = move |cursor: Option<String>| {
+        let project = project.get_untracked();
+        let mut query = query.get_untracked();
+        query.cursor = cursor;
+        async move {
+            api::traces(&project, &query).await.map(|page| PageOf {
+                rows: page.traces,
+                total: page.total,
+                next_cursor: page.next_cursor,
+            })
+        }
+    };
+    Effect::new(move |_| {
+        project.track();
+        query.track();
+        if query_error.get().is_some() {
+            list.clear();
+        } else {
+            list.reload(fetch_page);
+        }
+    });
+    let load_more = move |_: ()| list.load_more(fetch_page);
+
+    // Tag keys by how much they matter here: those filtered on, then the project's most used.
+    let tag_keys = Loader::<Vec<TagKeyInfo>>::new();
     Effect::new(move |_| {
         let project = project.get();
-        let query = query.get();
-        let generation = list.generation.get_value() + 1;
-        list.generation.set_value(generation);
-        list.more.set(Phase::Ready);
-        if query_error.get().is_some() {
-            list.rows.set(Vec::new());
-            list.total.set(None);
-            list.next_cursor.set(None);
-            list.phase.set(Phase::Ready);
-            return;
-        }
-        list.phase.set(Phase::Loading);
-        list.load(generation, project, query, false);
+        tag_keys.load(true, move || {
+            let project = project.clone();
+            async move { api::tags(&project).await }
+        });
     });
-
-    let load_more = move |_| {
-        let Some(cursor) = list.next_cursor.get_untracked() else {
-            return;
-        };
-        let mut q = query.get_untracked();
-        q.cursor = Some(cursor);
-        list.more.set(Phase::Loading);
-        list.load(
-            list.generation.get_value(),
-            project.get_untracked(),
-            q,
-            true,
-        );
-    };
+    let key_order = Memo::new(move |_| {
+        let mut keys: Vec<String> = query.with(|q| q.tags.iter().map(|t| t.key.clone()).collect());
+        if let Remote::Ready(mut info) = tag_keys.state.get() {
+            sort::sort_by(&mut info, |a, b| b.trace_count.cmp(&a.trace_count));
+            keys.extend(info.into_iter().map(|i| i.key));
+        }
+        // A few keys: a linear check keeps a hash set's code out of the page.
+        let mut unique: Vec<String> = Vec::with_capacity(keys.len());
+        for k in keys {
+            if !unique.contains(&k) {
+                unique.push(k);
+            }
+        }
+        unique
+    });
 
     let clear_filters = {
         let navigate = navigate.clone();
@@ -176,16 +111,9 @@ pub fn TracesPage() -> impl IntoView {
         })
     };
 
-    let show_skeleton = Memo::new(move |_| {
-        list.rows.with(Vec::is_empty)
-            && match list.phase.get() {
-                Phase::Loading => true,
-                Phase::Failed(e) => e.is_transient(),
-                Phase::Ready => false,
-            }
-    });
+    let show_skeleton = Memo::new(move |_| list.show_skeleton());
     // Rows of an older query, shown dimmed while the new one loads or fails.
-    let stale = move || !matches!(list.phase.get(), Phase::Ready) && !show_skeleton.get();
+    let stale = move || list.stale();
 
     let count = move || {
         if matches!(list.phase.get(), Phase::Failed(_)) {
@@ -255,33 +183,6 @@ pub fn TracesPage() -> impl IntoView {
         }
     };
 
-    let more = move || {
-        let next = list.next_cursor.get();
-        if next.is_none() || !matches!(list.phase.get(), Phase::Ready) {
-            return None;
-        }
-        let shown = list.rows.with(Vec::len) as u64;
-        let total = list.total.get().unwrap_or(shown);
-        let state = list.more.get();
-        Some(view! {
-            <div class="load-more">
-                <span class="muted">{format!("Showing {} of {}", text::thousands(shown), text::thousands(total))}</span>
-                <button type="button" class="button" on:click=load_more
-                    disabled=matches!(state, Phase::Loading)>
-                    {match state {
-                        Phase::Loading => "Loading…",
-                        Phase::Failed(_) => "Retry loading more",
-                        Phase::Ready => "Load more",
-                    }}
-                </button>
-                {match state {
-                    Phase::Failed(e) => Some(view! { <span class="error-inline">{e.title()}</span> }),
-                    _ => None,
-                }}
-            </div>
-        })
-    };
-
     let body = move || {
         if show_skeleton.get() {
             view! { <SkeletonRows rows=10 cols=COLUMNS/> }.into_any()
@@ -290,7 +191,7 @@ pub fn TracesPage() -> impl IntoView {
                 <For
                     each=move || list.rows.get()
                     key=|t: &TraceSummary| t.trace_id.clone()
-                    children=move |t: TraceSummary| view! { <TraceRow trace=t project=project on_tag=add_tag/> }
+                    children=move |t: TraceSummary| view! { <TraceRow trace=t project=project on_tag=add_tag key_order=key_order/> }
                 />
             }
             .into_any()
@@ -325,7 +226,12 @@ pub fn TracesPage() -> impl IntoView {
                 </table>
                 {empty}
             </div>
-            {more}
+            <LoadMore
+                shown=Signal::derive(move || list.rows.with(Vec::len))
+                total=list.total.into()
+                has_more=Signal::derive(move || list.next_cursor.with(Option::is_some) && matches!(list.phase.get(), Phase::Ready))
+                state=list.more.into()
+                on_more=Callback::new(load_more)/>
         </div>
     }
 }
@@ -336,6 +242,8 @@ fn TraceRow(
     trace: TraceSummary,
     project: Memo<String>,
     on_tag: Callback<(String, String)>,
+    /// Tag keys in the order their chips come (the rest after, by name).
+    key_order: Memo<Vec<String>>,
 ) -> impl IntoView {
     let navigate = use_navigate();
     let clock = use_clock();
@@ -370,12 +278,26 @@ fn TraceRow(
     let (services, more_services) = text::shown_and_rest(&trace.services, SERVICES_SHOWN);
     let all_services = trace.services.join(", ");
     let tags: Vec<(String, String)> = trace.tags.clone().into_iter().collect();
-    let (tags_shown, more_tags) = text::shown_and_rest(&tags, TAGS_SHOWN);
-    let rest_tags = tags[tags_shown.len()..]
-        .iter()
-        .map(|(k, v)| format!("{k}: {v}"))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let tag_chips = move || {
+        let mut tags = tags.clone();
+        key_order.with(|order| {
+            let rank = |k: &str| order.iter().position(|o| o == k).unwrap_or(usize::MAX);
+            sort::sort_by(&mut tags, |a, b| rank(&a.0).cmp(&rank(&b.0)));
+        });
+        let (shown, more) = text::shown_and_rest(&tags, TAGS_SHOWN);
+        let rest = tags[shown.len()..]
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        view! {
+            {shown
+                .into_iter()
+                .map(|(k, v)| view! { <TagChip key=k value=v on_pick=on_tag compact=true/> })
+                .collect_view()}
+            {(more > 0).then(|| view! { <span class="more-chip" title=rest>{format!("+{more}")}</span> })}
+        }
+    };
     let root_name = if trace.root_name.is_empty() {
         "(unnamed)".to_string()
     } else {
@@ -408,15 +330,7 @@ fn TraceRow(
                 </div>
             </td>
             <td class="col-tags">
-                <div class="chips">
-                    {tags_shown
-                        .into_iter()
-                        .map(|(k, v)| view! { <TagChip key=k value=v on_pick=on_tag/> })
-                        .collect_view()}
-                    {(more_tags > 0).then(|| view! {
-                        <span class="more-chip" title=rest_tags.clone()>{format!("+{more_tags}")}</span>
-                    })}
-                </div>
+                <div class="chips">{tag_chips}</div>
             </td>
             <td class="col-num" title=tokens_title>
                 {if tokens > 0 { format::count(tokens) } else { "—".to_string() }}

@@ -9,9 +9,8 @@ use skein_model::sessions::{headline_feedback_key, SessionQuery, SessionSummary,
 use crate::api;
 use crate::components::empty_state::EmptyState;
 use crate::components::error_banner::ErrorBanner;
-use crate::components::hrefs;
 use crate::components::icons::ArrowLeftIcon;
-use crate::components::remote::{LoadMore, Phase, RETRY};
+use crate::components::remote::{Latest, LoadMore, Phase, Remote};
 use crate::components::session_table::{
     cost_text, session_columns, tokens_text, SessionHead, SessionRow,
 };
@@ -19,116 +18,73 @@ use crate::components::skeleton::SkeletonRows;
 use crate::time::{full_time, local_time, use_clock};
 use crate::{links, text};
 
-#[derive(Clone, PartialEq)]
-enum State {
-    Loading,
-    Ready(Box<UserDetail>),
-    Failed(api::ApiError),
-}
-
 #[component]
 pub fn UserPage() -> impl IntoView {
     let params = use_params_map();
     let location = use_location();
     let user_id = Memo::new(move |_| params.read().get("user_id").unwrap_or_default());
     let project = Memo::new(move |_| links::project_of(&location.search.get()));
-    let state = RwSignal::new(State::Loading);
+    let state = RwSignal::new(Remote::<Box<UserDetail>>::Loading);
     // The sessions shown (the first page comes with the user, more by cursor).
     let sessions = RwSignal::new(Vec::<SessionSummary>::new());
     let next_cursor = RwSignal::new(None::<String>);
     let more = RwSignal::new(Phase::Ready);
-    let generation = StoredValue::new(0u64);
-
-    fn load(
-        state: RwSignal<State>,
-        sessions: RwSignal<Vec<SessionSummary>>,
-        next_cursor: RwSignal<Option<String>>,
-        generation: StoredValue<u64>,
-        gen: u64,
-        project: String,
-        id: String,
-    ) {
-        leptos::task::spawn_local(async move {
-            let result = api::user(&project, &id, &SessionQuery::default()).await;
-            if generation.try_get_value() != Some(gen) {
-                return;
-            }
-            match result {
-                Ok(detail) => {
-                    sessions.set(detail.sessions.sessions.clone());
-                    next_cursor.set(detail.sessions.next_cursor.clone());
-                    state.set(State::Ready(Box::new(detail)));
-                }
-                Err(error) => {
-                    let retry = error.is_transient();
-                    state.set(State::Failed(error));
-                    if retry {
-                        set_timeout(
-                            move || {
-                                if generation.try_get_value() == Some(gen) {
-                                    load(
-                                        state,
-                                        sessions,
-                                        next_cursor,
-                                        generation,
-                                        gen,
-                                        project,
-                                        id,
-                                    );
-                                }
-                            },
-                            RETRY,
-                        );
-                    }
-                }
-            }
-        });
-    }
+    let latest = Latest::new();
+    let fetch = move |cursor: Option<String>| {
+        let (project, id) = (project.get_untracked(), user_id.get_untracked());
+        move || {
+            let (project, id) = (project.clone(), id.clone());
+            let query = SessionQuery {
+                cursor: cursor.clone(),
+                ..SessionQuery::default()
+            };
+            async move { api::user(&project, &id, &query).await }
+        }
+    };
 
     Effect::new(move |_| {
-        let (project, id) = (project.get(), user_id.get());
-        let gen = generation.get_value() + 1;
-        generation.set_value(gen);
-        state.set(State::Loading);
+        project.track();
+        user_id.track();
+        let ticket = latest.next();
+        state.set(Remote::Loading);
         sessions.set(Vec::new());
         next_cursor.set(None);
         more.set(Phase::Ready);
-        load(state, sessions, next_cursor, generation, gen, project, id);
+        latest.fetch(ticket, fetch(None), move |result| match result {
+            Ok(detail) => {
+                sessions.set(detail.sessions.sessions.clone());
+                next_cursor.set(detail.sessions.next_cursor.clone());
+                state.set(Remote::Ready(Box::new(detail)));
+            }
+            Err(error) => state.set(Remote::Failed(error)),
+        });
     });
 
     let load_more = Callback::new(move |_| {
         let Some(cursor) = next_cursor.get_untracked() else {
             return;
         };
-        let gen = generation.get_value();
-        let (project, id) = (project.get_untracked(), user_id.get_untracked());
         more.set(Phase::Loading);
-        leptos::task::spawn_local(async move {
-            let query = SessionQuery {
-                cursor: Some(cursor),
-                ..SessionQuery::default()
-            };
-            let result = api::user(&project, &id, &query).await;
-            if generation.try_get_value() != Some(gen) {
-                return;
-            }
-            match result {
+        latest.fetch(
+            latest.current(),
+            fetch(Some(cursor)),
+            move |result| match result {
                 Ok(detail) => {
                     sessions.update(|s| s.extend(detail.sessions.sessions));
                     next_cursor.set(detail.sessions.next_cursor);
                     more.set(Phase::Ready);
                 }
                 Err(e) => more.set(Phase::Failed(e)),
-            }
-        });
+            },
+        );
     });
 
     let feedback_key = Signal::derive(move || {
         sessions.with(|rows| headline_feedback_key(rows.iter().map(|r| &r.stats)))
     });
-    let back = move || hrefs::users(&project.get());
+    let back = move || links::users(&project.get());
     let body = move || match state.get() {
-        State::Loading => view! {
+        Remote::Loading => view! {
             <div class="entity-header" aria-busy="true">
                 <span class="shimmer" style="width: 200px; height: 16px"></span>
                 <span class="shimmer" style="width: 60%"></span>
@@ -141,7 +97,7 @@ pub fn UserPage() -> impl IntoView {
             </div>
         }
         .into_any(),
-        State::Failed(error) if error.is_not_found() => {
+        Remote::Failed(error) if error.is_not_found() => {
             let id = user_id.get();
             view! {
                 <EmptyState title="No such user">
@@ -151,12 +107,12 @@ pub fn UserPage() -> impl IntoView {
             }
             .into_any()
         }
-        State::Failed(error) => {
+        Remote::Failed(error) => {
             let retrying = error.is_transient();
             view! { <ErrorBanner title=error.title() detail=error.detail() retrying=retrying/> }
                 .into_any()
         }
-        State::Ready(detail) => {
+        Remote::Ready(detail) => {
             let total = detail.sessions.total;
             view! {
                 <UserHeader detail=*detail/>

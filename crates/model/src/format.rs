@@ -1,7 +1,8 @@
 //! Human-readable numbers for the dashboard: durations, token counts, costs.
 //!
 //! Decimals are written by `fixed` and `exponent`, not `format!("{:.2}")`: core's float
-//! formatting (Grisu with a Dragon4 fallback) is ~10 KB of wasm that every page would download.
+//! formatting (Grisu with a Dragon4 fallback) is wasm that every page would download (its size:
+//! bench/README.md, Bundle).
 
 /// `v` with `decimals` digits after the point (at most 9), like `format!("{v:.decimals$}")`,
 /// except that a value that rounds to zero has no sign ("-0.00" reads as a sign error). Ties go

@@ -10,6 +10,7 @@ pub mod num;
 pub mod palette;
 pub mod payload;
 pub mod query;
+pub mod recent;
 pub mod scale;
 pub mod service_graph;
 pub mod sessions;

@@ -1,8 +1,8 @@
 //! Float helpers for code that also runs in the dashboard's wasm.
 
 /// `v` limited to `lo..=hi` (`lo` for NaN). Not `f64::clamp`: its check that `lo <= hi` panics
-/// with the floats formatted, and that alone links core's float formatting (~10 KB of wasm)
-/// into every page that clamps.
+/// with the floats formatted, and that alone links core's float formatting into every page
+/// that clamps.
 pub fn clamp(v: f64, lo: f64, hi: f64) -> f64 {
     v.max(lo).min(hi)
 }

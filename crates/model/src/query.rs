@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::sessions::RecentRange;
+use crate::recent::RecentRange;
 
 /// A tag filter, `key=value` in a URL (`?tag=env=production`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -355,6 +355,13 @@ pub fn percent_decode(text: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+pub(crate) fn number<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, QueryError> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| QueryError::new(format!("{key} must be a number, not {value:?}")))
 }
 
 #[cfg(test)]

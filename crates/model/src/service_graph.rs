@@ -9,8 +9,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::format::fixed;
+use crate::query::number;
 use crate::query::{encode_pairs, parse_query_string, QueryError, TagFilter};
-use crate::sessions::number;
 
 /// The widest time range the graph is computed over (the computation reads every span of the
 /// traces in the range).

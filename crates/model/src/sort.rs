@@ -1,14 +1,14 @@
 //! One stable sort for the whole dashboard.
 //!
 //! Every `slice::sort_by` call on a different element or closure type gets its own copy of the
-//! standard library's sort (driftsort / ipnsort, a few KB of wasm each). These helpers sort a
+//! standard library's sort (driftsort / ipnsort). These helpers sort a
 //! permutation of `u32` indices instead, through one non-generic merge sort that calls the
 //! comparison through `&dyn Fn`, and then move the elements into place: per call site only the
 //! comparison closure and a short swap loop are left.
 //!
 //! All sorts here are stable (equal elements keep their order) and O(n log n); already sorted
 //! runs cost one comparison per merge. Sorting through indices is slower than std's sort on big
-//! inputs (about three times on a million elements), so code that only the collector runs on
+//! inputs (bench/README.md, Bundle, has the figure), so code that only the collector runs on
 //! whole traces (`TraceSkeleton::build`) keeps std's sort.
 
 use std::cmp::Ordering;

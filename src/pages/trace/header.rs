@@ -8,12 +8,12 @@ use skein_model::format;
 use skein_model::sort;
 use skein_model::TraceSkeleton;
 
-use super::entity_href;
 use crate::components::copy_button::CopyButton;
 use crate::components::service_chip::ServiceChip;
 use crate::components::span_type::SpanTypeIcon;
 use crate::components::status_badge::StatusBadge;
 use crate::components::tag_chip::TagChip;
+use crate::links;
 use crate::text;
 use crate::time::{full_time, local_time, now_ms, use_clock};
 
@@ -67,12 +67,12 @@ pub fn TraceHeader(skeleton: Arc<TraceSkeleton>, project: String) -> impl IntoVi
             String::new(),
         ),
     ];
-    let mut links: Vec<(&'static str, String, String)> = Vec::new();
+    let mut link_rows: Vec<(&'static str, String, String)> = Vec::new();
     if let Some(id) = &summary.session_id {
-        links.push(("Session", entity_href("sessions", &project, id), id.clone()));
+        link_rows.push(("Session", links::session(&project, id), id.clone()));
     }
     if let Some(id) = &summary.user_id {
-        links.push(("User", entity_href("users", &project, id), id.clone()));
+        link_rows.push(("User", links::user(&project, id), id.clone()));
     }
 
     view! {
@@ -92,7 +92,7 @@ pub fn TraceHeader(skeleton: Arc<TraceSkeleton>, project: String) -> impl IntoVi
                 <div><dt>"Started"</dt>
                     <dd title=full_time(summary.start_ns)>{local_time(summary.start_ns, now_ms())}
                         <span class="muted">" · " {move || text::relative(start_ms, clock.get())}</span></dd></div>
-                {links.into_iter().map(|(label, href, id)| view! {
+                {link_rows.into_iter().map(|(label, href, id)| view! {
                     <div><dt>{label}</dt><dd class="mono ellipsis"><a href=href title=id.clone()>{id.clone()}</a></dd></div>
                 }).collect_view()}
                 <div><dt>"Trace ID"</dt><dd class="mono id-line">{summary.trace_id.clone()}

@@ -1,0 +1,291 @@
+//! The session and user lists' query strings (`SessionQuery`, `SessionSort`), and a page's
+//! `Scope` (tags, recent range, order) as its URL says.
+
+use serde::{Deserialize, Serialize};
+
+use crate::query::{encode_pairs, number, parse_query_string, QueryError, TagFilter};
+use crate::recent::RecentRange;
+
+/// The order of a session or user list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionSort {
+    /// Most recently active first (by the last request's start).
+    #[default]
+    LastDesc,
+    /// Oldest first (by the first request's start).
+    FirstAsc,
+    RequestsDesc,
+    DurationDesc,
+    TokensDesc,
+    CostDesc,
+    ErrorsDesc,
+    /// Users with the most sessions first (a session list sorts by requests instead).
+    SessionsDesc,
+}
+
+impl SessionSort {
+    pub const ALL: [SessionSort; 8] = [
+        SessionSort::LastDesc,
+        SessionSort::FirstAsc,
+        SessionSort::RequestsDesc,
+        SessionSort::DurationDesc,
+        SessionSort::TokensDesc,
+        SessionSort::CostDesc,
+        SessionSort::ErrorsDesc,
+        SessionSort::SessionsDesc,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionSort::LastDesc => "last_desc",
+            SessionSort::FirstAsc => "first_asc",
+            SessionSort::RequestsDesc => "requests_desc",
+            SessionSort::DurationDesc => "duration_desc",
+            SessionSort::TokensDesc => "tokens_desc",
+            SessionSort::CostDesc => "cost_desc",
+            SessionSort::ErrorsDesc => "errors_desc",
+            SessionSort::SessionsDesc => "sessions_desc",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<SessionSort> {
+        SessionSort::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// A short label for a sort menu.
+    pub fn label(self) -> &'static str {
+        match self {
+            SessionSort::LastDesc => "Recently active",
+            SessionSort::FirstAsc => "Oldest first",
+            SessionSort::RequestsDesc => "Most requests",
+            SessionSort::DurationDesc => "Longest total time",
+            SessionSort::TokensDesc => "Most tokens",
+            SessionSort::CostDesc => "Highest cost",
+            SessionSort::ErrorsDesc => "Most errors",
+            SessionSort::SessionsDesc => "Most sessions",
+        }
+    }
+}
+
+/// Filters, order and page of the session and user lists. Filters select requests (traces):
+/// a session is listed when some of its requests match, and its aggregates are over those.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SessionQuery {
+    pub tags: Vec<TagFilter>,
+    /// Requests that started at or after this time (Unix ms).
+    pub from_ms: Option<i64>,
+    /// Requests that started before this time (Unix ms).
+    pub to_ms: Option<i64>,
+    /// Only this user's sessions.
+    pub user_id: Option<String>,
+    pub sort: SessionSort,
+    pub cursor: Option<String>,
+    pub limit: Option<u32>,
+}
+
+impl SessionQuery {
+    pub const DEFAULT_LIMIT: u32 = 50;
+    pub const MAX_LIMIT: u32 = 500;
+
+    pub fn limit(&self) -> u32 {
+        self.limit
+            .unwrap_or(Self::DEFAULT_LIMIT)
+            .clamp(1, Self::MAX_LIMIT)
+    }
+
+    /// Parses decoded query pairs; unknown keys are ignored.
+    pub fn from_pairs<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<SessionQuery, QueryError> {
+        let mut q = SessionQuery::default();
+        for (key, value) in pairs {
+            if value.is_empty() {
+                continue;
+            }
+            match key {
+                "tag" => q.tags.push(TagFilter::parse(value)?),
+                "from" => q.from_ms = Some(number(key, value)?),
+                "to" => q.to_ms = Some(number(key, value)?),
+                "user" => q.user_id = Some(value.to_string()),
+                "sort" => {
+                    q.sort = SessionSort::parse(value).ok_or_else(|| {
+                        let names: Vec<&str> =
+                            SessionSort::ALL.iter().map(|s| s.as_str()).collect();
+                        QueryError::new(format!(
+                            "sort must be one of {}, not {value:?}",
+                            names.join(", ")
+                        ))
+                    })?
+                }
+                "cursor" => q.cursor = Some(value.to_string()),
+                "limit" => q.limit = Some(number(key, value)?),
+                _ => {}
+            }
+        }
+        Ok(q)
+    }
+
+    pub fn from_query_string(query: &str) -> Result<SessionQuery, QueryError> {
+        let pairs = parse_query_string(query);
+        SessionQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    }
+
+    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = Vec::new();
+        for tag in &self.tags {
+            pairs.push(("tag", tag.to_string()));
+        }
+        if let Some(v) = self.from_ms {
+            pairs.push(("from", v.to_string()));
+        }
+        if let Some(v) = self.to_ms {
+            pairs.push(("to", v.to_string()));
+        }
+        if let Some(v) = &self.user_id {
+            pairs.push(("user", v.clone()));
+        }
+        if self.sort != SessionSort::default() {
+            pairs.push(("sort", self.sort.as_str().to_string()));
+        }
+        if let Some(v) = &self.cursor {
+            pairs.push(("cursor", v.clone()));
+        }
+        if let Some(v) = self.limit {
+            pairs.push(("limit", v.to_string()));
+        }
+        pairs
+    }
+
+    pub fn to_query_string(&self) -> String {
+        encode_pairs(self.to_pairs().iter().map(|(k, v)| (*k, v.as_str())))
+    }
+}
+
+/// What a page of the dashboard shows, as its URL says: tag filters, a recent time range and
+/// an order (`?tag=env=production&range=7d&sort=cost_desc`). A page passes its default range;
+/// the default is left out of URLs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Scope {
+    pub tags: Vec<TagFilter>,
+    pub range: RecentRange,
+    pub sort: SessionSort,
+}
+
+impl Scope {
+    pub fn parse(search: &str, default_range: RecentRange) -> Result<Scope, QueryError> {
+        let mut scope = Scope {
+            range: default_range,
+            ..Scope::default()
+        };
+        for (key, value) in parse_query_string(search) {
+            if value.is_empty() {
+                continue;
+            }
+            match key.as_str() {
+                "tag" => scope.tags.push(TagFilter::parse(&value)?),
+                "range" => {
+                    scope.range = RecentRange::parse(&value).ok_or_else(|| {
+                        QueryError::new(format!(
+                            "range must be 1h, 6h, 24h, 7d, 30d or all, not {value:?}"
+                        ))
+                    })?
+                }
+                "sort" => {
+                    scope.sort = SessionSort::parse(&value)
+                        .ok_or_else(|| QueryError::new(format!("unknown sort {value:?}")))?
+                }
+                _ => {}
+            }
+        }
+        Ok(scope)
+    }
+
+    /// The query string (without `?`), leaving out defaults.
+    pub fn to_query_string(&self, default_range: RecentRange) -> String {
+        let mut pairs: Vec<(&str, String)> =
+            self.tags.iter().map(|t| ("tag", t.to_string())).collect();
+        if self.range != default_range {
+            pairs.push(("range", self.range.as_str().to_string()));
+        }
+        if self.sort != SessionSort::default() {
+            pairs.push(("sort", self.sort.as_str().to_string()));
+        }
+        encode_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str())))
+    }
+
+    /// The API query for a session or user list, the range ending `now_ms`.
+    pub fn session_query(&self, now_ms: i64) -> SessionQuery {
+        let bounds = self.range.bounds(now_ms);
+        SessionQuery {
+            tags: self.tags.clone(),
+            from_ms: bounds.map(|b| b.0),
+            to_ms: bounds.map(|b| b.1),
+            sort: self.sort,
+            ..SessionQuery::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_round_trips_and_names_bad_parameters() {
+        let q = SessionQuery {
+            tags: vec![TagFilter::parse("env=production").unwrap()],
+            from_ms: Some(1_700_000_000_000),
+            to_ms: Some(1_700_000_100_000),
+            user_id: Some("user & 1".into()),
+            sort: SessionSort::CostDesc,
+            cursor: Some("r0.5~s 1".into()),
+            limit: Some(20),
+        };
+        assert_eq!(SessionQuery::from_query_string(&q.to_query_string()), Ok(q));
+        assert_eq!(SessionQuery::default().to_query_string(), "");
+        let err = SessionQuery::from_query_string("sort=sideways").unwrap_err();
+        assert!(err.0.contains("last_desc"), "{err}");
+        assert!(SessionQuery::from_query_string("from=yesterday").is_err());
+        let big = SessionQuery::from_query_string("limit=99999").unwrap();
+        assert_eq!(big.limit(), SessionQuery::MAX_LIMIT);
+    }
+
+    #[test]
+    fn page_scopes_round_trip_and_leave_defaults_out() {
+        let scope = Scope {
+            tags: vec![TagFilter::parse("ab_test_variant=B").unwrap()],
+            range: RecentRange::Week,
+            sort: SessionSort::ErrorsDesc,
+        };
+        let text = scope.to_query_string(RecentRange::All);
+        assert_eq!(text, "tag=ab_test_variant%3DB&range=7d&sort=errors_desc");
+        assert_eq!(Scope::parse(&text, RecentRange::All), Ok(scope.clone()));
+        assert_eq!(
+            Scope::parse("", RecentRange::Day).unwrap().range,
+            RecentRange::Day
+        );
+        assert_eq!(
+            Scope::default().to_query_string(RecentRange::All),
+            "",
+            "defaults are not written"
+        );
+        let day = Scope {
+            range: RecentRange::Day,
+            ..Scope::default()
+        };
+        assert_eq!(day.to_query_string(RecentRange::Day), "");
+        assert_eq!(day.to_query_string(RecentRange::All), "range=24h");
+        assert!(Scope::parse("range=forever", RecentRange::All).is_err());
+        assert!(Scope::parse("sort=up", RecentRange::All).is_err());
+
+        let q = scope.session_query(1_000_000_000);
+        assert_eq!(q.from_ms, Some(1_000_000_000 - 7 * 86_400_000));
+        assert_eq!(q.to_ms, Some(1_000_000_001));
+        assert_eq!(q.sort, SessionSort::ErrorsDesc);
+        assert_eq!(Scope::default().session_query(5).from_ms, None);
+        for r in RecentRange::ALL {
+            assert_eq!(RecentRange::parse(r.as_str()), Some(r));
+        }
+    }
+}

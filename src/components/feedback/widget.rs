@@ -1,0 +1,333 @@
+//! The rating widget in the span detail: thumbs up/down or a score under a key, with a
+//! comment; the span's records listed, editable and deletable.
+
+use leptos::html;
+use leptos::prelude::*;
+use skein_model::{FeedbackUpdate, NewFeedback};
+
+use super::icons::{ThumbDownIcon, ThumbUpIcon};
+use super::score::{js_number_text, parse_score, score_text};
+use super::store::{Item, Loaded, TraceFeedback};
+use crate::text;
+use crate::time::use_clock;
+
+/// The key proposed when the project has no feedback yet.
+const DEFAULT_KEY: &str = "user_satisfaction";
+
+/// The detail panel's feedback section for a span: the records' count in the heading and
+/// the widget.
+#[component]
+pub fn SpanFeedback(#[prop(into)] span_id: String) -> impl IntoView {
+    let store = TraceFeedback::from_context();
+    let count = {
+        let span_id = span_id.clone();
+        move || {
+            let n = store.map(|s| s.for_span(&span_id).len()).unwrap_or(0);
+            (n > 0).then(|| view! { <span class="fb-count">{n}</span> })
+        }
+    };
+    view! {
+        <details class="detail-section fb-section" open=true data-testid="span-feedback">
+            <summary><h3>"Feedback"</h3>{count}</summary>
+            <FeedbackWidget span_id=span_id/>
+        </details>
+    }
+}
+
+/// Rate a span, and the span's feedback with edit and delete. Needs the `TraceFeedback`
+/// context of the span's trace.
+///
+/// The inputs are uncontrolled (read and cleared through node refs, not mirrored in signals):
+/// less code, and no round trip that could rewrite what the user is typing.
+#[component]
+pub fn FeedbackWidget(#[prop(into)] span_id: String) -> impl IntoView {
+    let Some(store) = TraceFeedback::from_context() else {
+        return view! { <p class="muted">"Feedback is not available here."</p> }.into_any();
+    };
+    let span_id = StoredValue::new(span_id);
+    // The proposed key: the one this span was rated with last, else the trace's usual key.
+    let proposed = move || {
+        let keys = store.keys();
+        store
+            .for_span(&span_id.get_value())
+            .pop()
+            .map(|i| i.record.key)
+            .or_else(|| keys.iter().find(|k| *k == DEFAULT_KEY).cloned())
+            .or_else(|| keys.into_iter().next())
+            .unwrap_or_else(|| DEFAULT_KEY.to_string())
+    };
+    let key_input = NodeRef::<html::Input>::new();
+    let score_input = NodeRef::<html::Input>::new();
+    let comment_input = NodeRef::<html::Textarea>::new();
+    let error = RwSignal::new(None::<String>);
+    // The record being edited, or waiting for a delete confirmation (by id).
+    let editing = RwSignal::new(None::<String>);
+    let confirming = RwSignal::new(None::<String>);
+    let datalist_id = format!("fb-keys-{}", span_id.get_value());
+
+    let submit = move |score: Option<f64>| {
+        let typed = key_input
+            .get_untracked()
+            .map(|i| i.value())
+            .unwrap_or_default();
+        let key = match typed.trim() {
+            "" => proposed(),
+            k => k.to_string(),
+        };
+        let score = match score {
+            Some(s) => s,
+            None => {
+                let text = score_input
+                    .get_untracked()
+                    .map(|i| i.value())
+                    .unwrap_or_default();
+                match parse_score(text.trim()) {
+                    Some(v) => v,
+                    None => {
+                        error.set(Some(
+                            "The score must be a number, for example 0.8 or 4.".into(),
+                        ));
+                        return;
+                    }
+                }
+            }
+        };
+        let comment = comment_input
+            .get_untracked()
+            .map(|c| c.value().trim().to_string())
+            .unwrap_or_default();
+        error.set(None);
+        store.create(
+            NewFeedback {
+                run_id: span_id.get_value(),
+                trace_id: Some(store.trace_id.get_value()),
+                key,
+                score: Some(score),
+                comment: (!comment.is_empty()).then_some(comment),
+                source: Some("app".into()),
+                ..NewFeedback::default()
+            },
+            move |message| {
+                error.try_set(Some(message));
+            },
+        );
+        if let Some(i) = score_input.get_untracked() {
+            i.set_value("");
+        }
+        if let Some(c) = comment_input.get_untracked() {
+            c.set_value("");
+        }
+    };
+
+    let list = move || {
+        let items = store.for_span(&span_id.get_value());
+        if items.is_empty() {
+            let note = match store.loaded.get() {
+                Loaded::Loading => "Loading feedback…".to_string(),
+                Loaded::Failed(e) => format!("Couldn't load feedback: {}", e.title()),
+                Loaded::Ready => "No feedback on this span yet.".to_string(),
+            };
+            return view! { <p class="fb-empty muted">{note}</p> }.into_any();
+        }
+        let (editing_id, confirming_id) = (editing.get(), confirming.get());
+        let rows = items
+            .into_iter()
+            .map(|item| {
+                let id = item.record.id.clone();
+                let mode = if editing_id.as_deref() == Some(id.as_str()) {
+                    Mode::Editing
+                } else if confirming_id.as_deref() == Some(id.as_str()) {
+                    Mode::Confirming
+                } else {
+                    Mode::Viewing
+                };
+                row(item, mode, store, error, editing, confirming)
+            })
+            .collect_view();
+        view! { <ul class="fb-list" data-testid="feedback-list">{rows}</ul> }.into_any()
+    };
+
+    let suggestions = move || {
+        let mut keys = store.keys();
+        if !keys.iter().any(|k| k == DEFAULT_KEY) {
+            keys.push(DEFAULT_KEY.to_string());
+        }
+        keys.into_iter()
+            .map(|k| view! { <option value=k/> })
+            .collect_view()
+    };
+
+    view! {
+        <div class="fb-widget" data-testid="feedback-widget">
+            {list}
+            <form class="fb-form" on:submit=move |ev| {
+                ev.prevent_default();
+                submit(None);
+            }>
+                <div class="fb-form-row">
+                    <label class="fb-field fb-key">
+                        <span class="fb-label">"Key"</span>
+                        <input class="input" name="feedback-key" list=datalist_id.clone()
+                            node_ref=key_input placeholder=proposed/>
+                        <datalist id=datalist_id>{suggestions}</datalist>
+                    </label>
+                    <div class="fb-thumbs" role="group" aria-label="Quick rating">
+                        <button type="button" class="button fb-thumb" name="thumbs-up"
+                            title="Thumbs up (score 1)" aria-label="Thumbs up"
+                            on:click=move |_| submit(Some(1.0))><ThumbUpIcon/></button>
+                        <button type="button" class="button fb-thumb" name="thumbs-down"
+                            title="Thumbs down (score 0)" aria-label="Thumbs down"
+                            on:click=move |_| submit(Some(0.0))><ThumbDownIcon/></button>
+                    </div>
+                    <span class="muted fb-or">"or"</span>
+                    <label class="fb-field fb-score">
+                        <span class="fb-label">"Score"</span>
+                        // Text, not type=number: a number input reads "" while "0." is typed.
+                        <input class="input" name="feedback-score" type="text"
+                            inputmode="decimal" placeholder="0.8" node_ref=score_input/>
+                    </label>
+                    <button type="submit" class="button" name="save-score">"Save score"</button>
+                </div>
+                <textarea class="input fb-comment" name="feedback-comment" rows="1"
+                    placeholder="Comment (optional)" node_ref=comment_input></textarea>
+            </form>
+            {move || error.get().map(|message| view! {
+                <div class="fb-error" role="alert" data-testid="feedback-error">
+                    <span>{message}</span>
+                    <button type="button" class="link-button" on:click=move |_| error.set(None)>"Dismiss"</button>
+                </div>
+            })}
+        </div>
+    }
+    .into_any()
+}
+
+#[derive(Clone, Copy, PartialEq)]
+pub enum Mode {
+    Viewing,
+    Confirming,
+    Editing,
+}
+
+/// One record: key, score, comment, source and age; edit and delete.
+pub fn row(
+    item: Item,
+    mode: Mode,
+    store: TraceFeedback,
+    error: RwSignal<Option<String>>,
+    editing: RwSignal<Option<String>>,
+    confirming: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let record = item.record;
+    let pending = item.pending;
+    let id = StoredValue::new(record.id.clone());
+    let body = match mode {
+        Mode::Editing => {
+            let score_input = NodeRef::<html::Input>::new();
+            let comment_input = NodeRef::<html::Input>::new();
+            let save = move |ev: leptos::ev::SubmitEvent| {
+                ev.prevent_default();
+                let score_text = score_input
+                    .get_untracked()
+                    .map(|i| i.value())
+                    .unwrap_or_default();
+                let score = match score_text.trim() {
+                    "" => None,
+                    t => match parse_score(t) {
+                        Some(v) => Some(v),
+                        None => {
+                            error.set(Some("The score must be a number.".into()));
+                            return;
+                        }
+                    },
+                };
+                let comment = comment_input
+                    .get_untracked()
+                    .map(|c| c.value().trim().to_string())
+                    .unwrap_or_default();
+                error.set(None);
+                editing.set(None);
+                store.update(
+                    id.get_value(),
+                    FeedbackUpdate {
+                        score,
+                        comment: Some(comment),
+                        ..FeedbackUpdate::default()
+                    },
+                    move |message| {
+                        error.try_set(Some(message));
+                    },
+                );
+            };
+            let score = record.score.map(js_number_text).unwrap_or_default();
+            let comment = record.comment.clone().unwrap_or_default();
+            view! {
+                <form class="fb-edit" on:submit=save>
+                    <input class="input" name="edit-score" type="text" inputmode="decimal"
+                        aria-label="Score" value=score node_ref=score_input/>
+                    <input class="input fb-edit-comment" name="edit-comment" aria-label="Comment"
+                        placeholder="Comment" value=comment node_ref=comment_input/>
+                    <button type="submit" class="button">"Save"</button>
+                    <button type="button" class="button" on:click=move |_| editing.set(None)>"Cancel"</button>
+                </form>
+            }
+            .into_any()
+        }
+        _ => {
+            let clock = use_clock();
+            let modified = record.modified_ms;
+            let actions = match (pending, mode) {
+                (true, _) => None,
+                (false, Mode::Confirming) => Some(
+                    view! {
+                        <span class="fb-confirm">"Delete?"</span>
+                        <button type="button" class="link-button danger" name="confirm-delete"
+                            on:click=move |_| {
+                                confirming.set(None);
+                                error.set(None);
+                                store.delete(id.get_value(), move |message| {
+                                    error.try_set(Some(message));
+                                });
+                            }>"Yes"</button>
+                        <button type="button" class="link-button"
+                            on:click=move |_| confirming.set(None)>"No"</button>
+                    }
+                    .into_any(),
+                ),
+                (false, _) => Some(
+                    view! {
+                        <span class="muted">{move || text::relative(modified, clock.get())}</span>
+                        <button type="button" class="link-button" name="edit-feedback"
+                            on:click=move |_| editing.set(Some(id.get_value()))>"Edit"</button>
+                        <button type="button" class="link-button danger" name="delete-feedback"
+                            on:click=move |_| confirming.set(Some(id.get_value()))>"Delete"</button>
+                    }
+                    .into_any(),
+                ),
+            };
+            let source = if pending {
+                "saving…".to_string()
+            } else {
+                format!("{} · ", record.source)
+            };
+            let comment = record.comment.clone().map(|c| {
+                view! { <span class="fb-comment-text" title=c.clone()>{c.clone()}</span> }
+            });
+            view! {
+                <div class="fb-item-main">
+                    <span class="fb-key-name">{record.key.clone()}</span>
+                    <span class="fb-score-value" data-testid="feedback-score">{score_text(record.score)}</span>
+                    {comment}
+                </div>
+                <div class="fb-item-meta">
+                    <span class="muted">{source}</span>
+                    {actions}
+                </div>
+            }
+            .into_any()
+        }
+    };
+    view! {
+        <li class="fb-item" class:pending=pending data-feedback-id=record.id.clone()>{body}</li>
+    }
+}

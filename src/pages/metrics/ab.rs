@@ -1,0 +1,199 @@
+//! The metrics page's A/B panel: the groups' n, mean and 95% CI, and the comparison of two.
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use skein_model::metrics::{self, Metric, MetricKind, MetricResponse};
+use skein_model::sort;
+
+use crate::components::charts::{self, Series};
+use crate::metrics_view::{self as mv, MetricsView};
+use crate::text;
+
+/// The groups' n, mean and 95% CI, and the comparison of two of them.
+pub fn ab_panel(
+    r: &Arc<MetricResponse>,
+    v: &MetricsView,
+    series: &[Series],
+    set_view: Callback<MetricsView>,
+) -> impl IntoView {
+    let group_by = r.group_by.as_deref();
+    let label = |i: usize| mv::group_label(&r.groups[i].value, group_by);
+    let rows = r
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| {
+            let name = label(i);
+            let color = series
+                .get(i)
+                .map(|s| charts::hex(s.color))
+                .unwrap_or_default();
+            let (mean, ci) = match (r.kind, g.ci) {
+                (MetricKind::Count, _) => ("—".to_string(), "—".to_string()),
+                (_, Some(ci)) => (
+                    mv::value(g.mean, &r.metric),
+                    format!(
+                        "{} – {}",
+                        mv::value(ci.low, &r.metric),
+                        mv::value(ci.high, &r.metric)
+                    ),
+                ),
+                (_, None) => (
+                    mv::value(g.mean, &r.metric),
+                    format!("n < {}", mv::MIN_PER_GROUP),
+                ),
+            };
+            view! {
+                <tr data-group=name.clone()>
+                    <td>
+                        <div class="group-cell">
+                            <span class="swatch" style=format!("background: {color}")></span>
+                            <span class="group-name" title=name.clone()>{name.clone()}</span>
+                        </div>
+                    </td>
+                    <td class="col-num" data-col="n">{text::thousands(g.n)}</td>
+                    <td class="col-num" data-col="mean">{mean}</td>
+                    <td class="col-num" data-col="ci">{ci}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let omitted = (r.omitted_groups > 0).then(|| {
+        view! { <p class="m-note">{format!("{} smaller groups not shown", text::thousands(r.omitted_groups))}</p> }
+    });
+    let mean_head = if r.kind == MetricKind::Rate {
+        "Rate"
+    } else {
+        "Mean"
+    };
+    let comparison = if r.group_by.is_none() {
+        view! { <p class="m-note">"Choose a tag to group by (for example ab_test_variant) to compare groups."</p> }
+            .into_any()
+    } else if r.groups.len() < 2 {
+        view! { <p class="m-note">"Only one group in this range: nothing to compare."</p> }
+            .into_any()
+    } else {
+        comparison(r, v, set_view).into_any()
+    };
+    view! {
+        <header class="m-card-head"><h2>"Groups"</h2></header>
+        <table class="data-table groups-table" data-testid="groups-table">
+            <thead>
+                <tr>
+                    <th>"Group"</th>
+                    <th class="col-num">"n"</th>
+                    <th class="col-num">{mean_head}</th>
+                    <th class="col-num">"95% CI"</th>
+                </tr>
+            </thead>
+            <tbody>{rows}</tbody>
+        </table>
+        {omitted}
+        {comparison}
+    }
+}
+
+/// The pair picker and the test of the pair (at least two groups).
+pub fn comparison(
+    r: &Arc<MetricResponse>,
+    v: &MetricsView,
+    set_view: Callback<MetricsView>,
+) -> impl IntoView {
+    let group_by = r.group_by.as_deref();
+    let label = |i: usize| mv::group_label(&r.groups[i].value, group_by);
+    // The compared pair: the URL's, else the two largest groups (in reading order).
+    let find = |want: &Option<Option<String>>| {
+        want.as_ref()
+            .and_then(|value| r.groups.iter().position(|g| &g.value == value))
+    };
+    let (a, b) = match (find(&v.a), find(&v.b)) {
+        (Some(a), Some(b)) if a != b => (a, b),
+        _ => {
+            let mut by_n: Vec<usize> = (0..r.groups.len()).collect();
+            sort::sort_by_key(&mut by_n, |&i| (std::cmp::Reverse(r.groups[i].n), i));
+            (by_n[0].min(by_n[1]), by_n[0].max(by_n[1]))
+        }
+    };
+    let (la, lb) = (label(a), label(b));
+    let pick = {
+        let (r, v) = (r.clone(), v.clone());
+        move |which_a: bool, ev: leptos::ev::Event| {
+            let Ok(i) = event_target_value(&ev).parse::<usize>() else {
+                return;
+            };
+            let (mut x, mut y) = (a, b);
+            if which_a {
+                if i == y {
+                    y = x;
+                }
+                x = i;
+            } else {
+                if i == x {
+                    x = y;
+                }
+                y = i;
+            }
+            let mut v = v.clone();
+            v.a = r.groups.get(x).map(|g| g.value.clone());
+            v.b = r.groups.get(y).map(|g| g.value.clone());
+            set_view.run(v);
+        }
+    };
+    let pick_b = pick.clone();
+    let options = |selected: usize| {
+        (0..r.groups.len())
+            .map(|i| view! { <option value=i.to_string() selected=i == selected>{label(i)}</option> })
+            .collect_view()
+    };
+    let result = match metrics::compare(r.kind, &r.groups[a], &r.groups[b]) {
+        None => view! {
+            <p class="verdict muted" data-testid="ab-verdict">"A count has nothing to test: choose a rate or a value metric to compare groups."</p>
+        }
+        .into_any(),
+        Some(Err(why)) => view! {
+            <p class="verdict not-enough" data-testid="ab-verdict">{mv::not_enough(&why)}</p>
+        }
+        .into_any(),
+        Some(Ok(cmp)) => {
+            let verdict = mv::verdict(&cmp, &la, &lb, &r.metric);
+            let ci = cmp.ci();
+            let class = if verdict.significant {
+                "verdict significant"
+            } else {
+                "verdict"
+            };
+            view! {
+                <div class=class data-testid="ab-verdict">
+                    <dl class="ab-numbers">
+                        <div><dt>{format!("Difference ({la} − {lb})")}</dt>
+                            <dd data-testid="ab-difference">{mv::difference(cmp.difference(), &r.metric)}</dd></div>
+                        <div><dt>"95% CI"</dt>
+                            <dd data-testid="ab-ci">{format!("{} to {}", mv::difference(ci.low, &r.metric), mv::difference(ci.high, &r.metric))}</dd></div>
+                        <div><dt>"p-value"</dt>
+                            <dd data-testid="ab-p">{mv::p_value(cmp.p_value())}</dd></div>
+                    </dl>
+                    <p class="verdict-headline">{verdict.headline}</p>
+                    <p class="verdict-detail">{verdict.detail}</p>
+                </div>
+            }
+            .into_any()
+        }
+    };
+    let latency_note = matches!(r.metric, Metric::LatencyP50 | Metric::LatencyP95).then(|| view! {
+        <p class="m-note">"The test compares means: testing a percentile needs the raw values, which the dashboard does not download."</p>
+    });
+    view! {
+        <div class="ab-compare">
+            <div class="ab-pickers">
+                <select class="select" name="ab-a" aria-label="First group"
+                    on:change=move |ev| pick(true, ev)>{options(a)}</select>
+                <span class="muted">"vs"</span>
+                <select class="select" name="ab-b" aria-label="Second group"
+                    on:change=move |ev| pick_b(false, ev)>{options(b)}</select>
+            </div>
+            {result}
+            {latency_note}
+        </div>
+    }
+}

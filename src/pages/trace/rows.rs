@@ -1,0 +1,154 @@
+//! The virtualized rows: only the ones in view (plus a few) are in the DOM, at a fixed height,
+//! whatever the trace's size; and the status bar below them.
+
+use leptos::prelude::*;
+use skein_model::format::{fixed, plain};
+use skein_model::scale;
+use skein_model::sort;
+use skein_model::tree::TreeView;
+
+use super::row::{span_row, RowKey};
+use super::ruler::tick_count;
+use super::state::{Ex, ROW_H};
+use super::timeline::wheel_zoom;
+use crate::text;
+
+/// Rows drawn above and below the visible ones, so a fast scroll does not show gaps.
+const OVERSCAN: usize = 8;
+
+/// The virtualized rows.
+#[component]
+pub fn Rows(ex: Ex) -> impl IntoView {
+    let slice = Memo::new(move |_| {
+        let top = ex.scroll_top.get();
+        let h = ex.viewport_h.get();
+        let selected = ex.selected.get();
+        let window = ex.window.get();
+        let epoch = ex.find_epoch.get();
+        let skew = ex.skew_on.get();
+        let critical = ex.critical_on.get();
+        let bar_w = ex.bar_w.get();
+        ex.matches.with(|matches| {
+            ex.view.with(|v| {
+                let n = v.len();
+                let first = ((top / ROW_H).floor().max(0.0) as usize).min(n);
+                let shown = (h / ROW_H).ceil() as usize + 1;
+                let start = first.saturating_sub(OVERSCAN);
+                let end = (first + shown + OVERSCAN).min(n);
+                // Row r is drawn by element r % slots: a scroll of a few rows redraws only the
+                // rows that came into view, the others keep their elements untouched.
+                let slots = shown + 2 * OVERSCAN;
+                let mut drawn = vec![None; slots];
+                for r in start..end {
+                    drawn[r % slots] = Some(r);
+                }
+                drawn
+                    .into_iter()
+                    .map(|r| {
+                        let r = r?;
+                        let pos = v.rows()[r];
+                        Some(RowKey {
+                            row: r as u32,
+                            pos,
+                            selected: selected == Some(pos as usize),
+                            matched: matches.binary_search(&pos).is_ok(),
+                            collapsed: v.is_collapsed(pos as usize),
+                            epoch,
+                            window: (window.start.to_bits(), window.end.to_bits()),
+                            skew,
+                            critical,
+                            bar_w,
+                        })
+                    })
+                    .collect::<Vec<Option<RowKey>>>()
+            })
+        })
+    });
+    let height = move || {
+        format!(
+            "height: {}px",
+            plain(ex.view.with(TreeView::len) as f64 * ROW_H)
+        )
+    };
+    let on_scroll = move |_| {
+        if let Some(el) = ex.viewport.get_untracked() {
+            ex.scroll_top.set(f64::from(el.scroll_top()));
+        }
+    };
+    let grid = move || {
+        scale::ticks(ex.window.get(), tick_count(ex))
+            .into_iter()
+            .filter(|t| (0.0..=1.0).contains(&t.frac))
+            .map(|t| view! { <span class="grid-line" style=format!("left: {}%", fixed(t.frac * 100.0, 3))></span> })
+            .collect_view()
+    };
+    // The row elements are in slot order, not top to bottom: assistive technology reads the
+    // rows in the order this lists.
+    let reading_order = move || {
+        slice.with(|drawn| {
+            let mut rows: Vec<u32> = drawn.iter().flatten().map(|k| k.row).collect();
+            sort::sort_u32(&mut rows);
+            rows.iter()
+                .map(|r| format!("span-row-{r}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+    };
+    let nothing_shown = move || {
+        ex.only_matches.get()
+            && !ex.query.with(String::is_empty)
+            && ex.view.with(TreeView::is_empty)
+    };
+    view! {
+        <div class="rows-wrap">
+            <div class="rows-viewport" node_ref=ex.viewport on:scroll=on_scroll role="tree"
+                aria-owns=reading_order
+                on:wheel=move |ev| wheel_zoom(ex, &ev)
+                aria-label="Spans" tabindex="0">
+                <div class="rows-canvas" style=height>
+                    <div class="grid-lines" aria-hidden="true">{grid}</div>
+                    // Rebuilt in place, not keyed: an element that draws another row gets its
+                    // attributes and text updated (only those that differ) rather than being
+                    // replaced, and one whose row is unchanged is not touched, nor repainted.
+                    {move || slice.get().into_iter().map(|item| item.map(|item| span_row(ex, item))).collect_view()}
+                </div>
+            </div>
+            {move || nothing_shown().then(|| view! {
+                <div class="rows-empty">
+                    <p>{move || format!("No span matches “{}”.", ex.query.get())}</p>
+                    <p class="muted">"Find looks at span names, services, types and ids, and at any text the spans hold."</p>
+                </div>
+            })}
+        </div>
+    }
+}
+
+/// Below the rows: what is shown, and the keyboard.
+#[component]
+pub fn StatusBar(ex: Ex) -> impl IntoView {
+    let total = ex.tree.with_value(|t| t.len());
+    let shown = move || {
+        let visible = ex.view.with(TreeView::len);
+        if visible == total {
+            format!("{} rows", text::thousands(total as u64))
+        } else {
+            format!(
+                "{} of {} rows shown",
+                text::thousands(visible as u64),
+                text::thousands(total as u64)
+            )
+        }
+    };
+    view! {
+        <div class="status-bar">
+            <span class="num" data-testid="rows-shown">{shown}</span>
+            <span class="keys muted">
+                <kbd>"↑"</kbd><kbd>"↓"</kbd>" or "<kbd>"j"</kbd><kbd>"k"</kbd>" move · "
+                <kbd>"←"</kbd><kbd>"→"</kbd>" fold · "
+                <kbd>"Enter"</kbd>" details · "
+                <kbd>"/"</kbd>" find · "
+                <kbd>"n"</kbd>" next match"
+            </span>
+        </div>
+    }
+}

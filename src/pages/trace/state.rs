@@ -1,0 +1,278 @@
+//! The explorer's state: the trace, its tree and the view of it (collapse, selection, find,
+//! zoom, scroll), as cheap copyable handles shared by the explorer's parts, and the moves the
+//! keyboard and clicks make on it. No network here: what needs the collector is in `find`.
+
+use std::sync::Arc;
+
+use leptos::html::Div;
+use leptos::prelude::*;
+use skein_model::scale::TimeWindow;
+use skein_model::timing::TraceTiming;
+use skein_model::tree::{self, TraceTree, TreeView};
+use skein_model::TraceSkeleton;
+
+use super::Loaded;
+
+/// Every row is this tall (px): row `r` sits at `r * ROW_H`.
+pub const ROW_H: f64 = 28.0;
+
+/// The explorer's state: cheap copyable handles, shared by its parts.
+#[derive(Clone, Copy)]
+pub struct Ex {
+    pub skeleton: StoredValue<Arc<TraceSkeleton>>,
+    pub tree: StoredValue<Arc<TraceTree>>,
+    /// Collapse state and visible rows.
+    pub view: RwSignal<TreeView>,
+    /// The selected node's position.
+    pub selected: RwSignal<Option<usize>>,
+    pub detail_open: RwSignal<bool>,
+    /// The find query as applied (debounced), and its matches (positions, ascending).
+    pub query: RwSignal<String>,
+    pub find_epoch: RwSignal<u32>,
+    pub matches: RwSignal<Arc<Vec<u32>>>,
+    pub only_matches: RwSignal<bool>,
+    /// The stretch of time the waterfall shows, and the whole trace.
+    pub window: RwSignal<TimeWindow>,
+    pub whole: TimeWindow,
+    pub scroll_top: RwSignal<f64>,
+    pub viewport_h: RwSignal<f64>,
+    /// The waterfall's width in px (rounded), for what fits beside a bar.
+    pub bar_w: RwSignal<u32>,
+    pub viewport: NodeRef<Div>,
+    pub find_input: NodeRef<leptos::html::Input>,
+    /// The clock-skew adjustment is applied (from the URL: `skew=off` turns it off).
+    pub skew_on: Memo<bool>,
+    /// Writes the skew setting to the URL.
+    pub set_skew: Callback<bool>,
+    /// The critical path is drawn on the bars.
+    pub critical_on: RwSignal<bool>,
+    /// The project, for the find box's search on the collector.
+    pub project: StoredValue<String>,
+    /// Timing with the adjustment (computed with the trace), and without (when first asked).
+    adjusted: StoredValue<Arc<TraceTiming>>,
+    unadjusted: StoredValue<Option<Arc<TraceTiming>>>,
+}
+
+impl Ex {
+    pub fn new(
+        loaded: &Loaded,
+        project: String,
+        skew_on: Memo<bool>,
+        set_skew: Callback<bool>,
+    ) -> Ex {
+        let adjusted = TraceTiming::compute(&loaded.skeleton, true);
+        // The whole trace as recorded and as adjusted: toggling the adjustment keeps the scale.
+        let recorded = TimeWindow::of_trace(&loaded.skeleton);
+        let whole = match adjusted.bounds_us(&loaded.skeleton) {
+            Some((lo, hi)) => {
+                TimeWindow::new(recorded.start.min(lo as f64), recorded.end.max(hi as f64))
+            }
+            None => recorded,
+        };
+        Ex {
+            skeleton: StoredValue::new(loaded.skeleton.clone()),
+            tree: StoredValue::new(loaded.tree.clone()),
+            view: RwSignal::new(TreeView::new(&loaded.tree)),
+            selected: RwSignal::new(None),
+            detail_open: RwSignal::new(false),
+            query: RwSignal::new(String::new()),
+            find_epoch: RwSignal::new(0),
+            matches: RwSignal::new(Arc::new(Vec::new())),
+            only_matches: RwSignal::new(false),
+            window: RwSignal::new(whole),
+            whole,
+            scroll_top: RwSignal::new(0.0),
+            viewport_h: RwSignal::new(900.0),
+            bar_w: RwSignal::new(800),
+            viewport: NodeRef::new(),
+            find_input: NodeRef::new(),
+            skew_on,
+            set_skew,
+            critical_on: RwSignal::new(true),
+            project: StoredValue::new(project),
+            adjusted: StoredValue::new(Arc::new(adjusted)),
+            unadjusted: StoredValue::new(None),
+        }
+    }
+
+    /// The trace's timing as shown (tracks the skew setting).
+    pub fn timing(&self) -> Arc<TraceTiming> {
+        self.timing_for(self.skew_on.get())
+    }
+
+    /// The trace's timing with the adjustment on or off, each computed once.
+    pub fn timing_for(&self, skew: bool) -> Arc<TraceTiming> {
+        if skew {
+            return self.adjusted.get_value();
+        }
+        if let Some(timing) = self.unadjusted.get_value() {
+            return timing;
+        }
+        let timing = Arc::new(
+            self.skeleton
+                .with_value(|sk| TraceTiming::compute(sk, false)),
+        );
+        self.unadjusted.set_value(Some(timing.clone()));
+        timing
+    }
+
+    /// Spans the adjustment moves (whatever the setting).
+    pub fn skewed_count(&self) -> usize {
+        self.adjusted.with_value(|t| t.adjusted_count)
+    }
+
+    pub fn span_id(&self, pos: usize) -> Option<String> {
+        let tree = self.tree.get_value();
+        let i = tree.span_at(pos)?;
+        self.skeleton
+            .with_value(|sk| sk.spans.get(i).map(|s| s.span_id().to_string()))
+    }
+
+    /// The detail panel is open on a selected node.
+    pub fn detail_shown(&self) -> bool {
+        self.detail_open.get() && self.selected.with(Option::is_some)
+    }
+
+    pub fn position_of_id(&self, id: &str) -> Option<usize> {
+        let i = self.skeleton.with_value(|sk| tree::span_index(sk, id))?;
+        self.tree.with_value(|t| t.position_of(i))
+    }
+
+    /// The selected row, or the row of its nearest visible ancestor.
+    pub fn current_row(&self) -> Option<usize> {
+        let pos = self.selected.get_untracked()?;
+        let tree = self.tree.get_value();
+        self.view.with_untracked(|v| {
+            v.row_of(pos)
+                .or_else(|| tree.ancestors(pos).find_map(|a| v.row_of(a)))
+        })
+    }
+
+    pub fn set_collapsed(&self, pos: usize, collapsed: bool) {
+        let tree = self.tree.get_value();
+        if self.view.with_untracked(|v| v.is_collapsed(pos)) != collapsed {
+            self.view.update(|v| v.set_collapsed(&tree, pos, collapsed));
+        }
+    }
+
+    pub fn toggle(&self, pos: usize) {
+        let collapsed = self.view.with_untracked(|v| v.is_collapsed(pos));
+        self.set_collapsed(pos, !collapsed);
+    }
+
+    /// Selects a node, expanding what hides it, and scrolls it into view.
+    pub fn go_to(&self, pos: usize, center: bool) {
+        let tree = self.tree.get_value();
+        let row = match self.view.with_untracked(|v| v.row_of(pos)) {
+            Some(row) => Some(row),
+            None => self.view.try_update(|v| v.reveal(&tree, pos)).flatten(),
+        };
+        self.selected.set(Some(pos));
+        if let Some(row) = row {
+            self.scroll_to_row(row, center);
+        }
+    }
+
+    /// Scrolls so that `row` is in view (centred, or just inside the nearest edge), once the
+    /// DOM has caught up with the latest rows.
+    pub fn scroll_to_row(&self, row: usize, center: bool) {
+        let ex = *self;
+        request_animation_frame(move || {
+            let Some(el) = ex.viewport.get_untracked() else {
+                return;
+            };
+            let h = f64::from(el.client_height());
+            let st = f64::from(el.scroll_top());
+            let top = row as f64 * ROW_H;
+            let target = if center {
+                (top - h / 2.0 + ROW_H / 2.0).max(0.0)
+            } else if top < st {
+                top
+            } else if top + ROW_H > st + h {
+                top + ROW_H - h
+            } else {
+                return;
+            };
+            el.set_scroll_top(target.round() as i32);
+            ex.scroll_top.set(f64::from(el.scroll_top()));
+        });
+    }
+
+    pub fn select_row(&self, row: usize) {
+        if let Some(pos) = self.view.with_untracked(|v| v.position(row)) {
+            self.selected.set(Some(pos));
+            self.scroll_to_row(row, false);
+        }
+    }
+
+    pub fn move_by(&self, delta: isize) {
+        let n = self.view.with_untracked(TreeView::len);
+        if n == 0 {
+            return;
+        }
+        let row = match self.current_row() {
+            Some(r) => (r as isize + delta).clamp(0, n as isize - 1) as usize,
+            None if delta >= 0 => 0,
+            None => n - 1,
+        };
+        self.select_row(row);
+    }
+
+    pub fn page_rows(&self) -> isize {
+        ((self.viewport_h.get_untracked() / ROW_H).floor() as isize - 1).max(1)
+    }
+
+    /// Left: collapse an open node, else go to its parent.
+    pub fn left(&self) {
+        let Some(pos) = self.selected.get_untracked() else {
+            return self.move_by(0);
+        };
+        let tree = self.tree.get_value();
+        if tree.has_children(pos) && !self.view.with_untracked(|v| v.is_collapsed(pos)) {
+            self.set_collapsed(pos, true);
+        } else if let Some(parent) = tree.parent(pos) {
+            self.go_to(parent, false);
+        }
+    }
+
+    /// Right: expand a closed node, else go to its first child.
+    pub fn right(&self) {
+        let Some(pos) = self.selected.get_untracked() else {
+            return self.move_by(0);
+        };
+        let tree = self.tree.get_value();
+        if !tree.has_children(pos) {
+            return;
+        }
+        if self.view.with_untracked(|v| v.is_collapsed(pos)) {
+            self.set_collapsed(pos, false);
+        } else {
+            self.move_by(1);
+        }
+    }
+
+    pub fn refilter(&self) {
+        let tree = self.tree.get_value();
+        let keep = if self.only_matches.get_untracked() && !self.query.get_untracked().is_empty() {
+            Some(
+                self.matches
+                    .with_untracked(|m| tree::keep_matches(&tree, m)),
+            )
+        } else {
+            None
+        };
+        if keep.is_none() && !self.view.with_untracked(TreeView::is_filtered) {
+            return;
+        }
+        self.view.update(|v| v.set_filter(&tree, keep));
+    }
+
+    pub fn step_match(&self, forward: bool) {
+        let next = self
+            .matches
+            .with_untracked(|m| tree::step_match(m, self.selected.get_untracked(), forward));
+        if let Some(pos) = next {
+            self.go_to(pos, true);
+        }
+    }
+}
