@@ -15,7 +15,6 @@ use gloo_net::http::{Request, RequestBuilder, Response};
 use leptos::prelude::{RwSignal, Set, Update};
 use serde::de::DeserializeOwned;
 use skein_model::metrics::{MetricQuery, MetricResponse};
-use skein_model::query::encode_pairs;
 use skein_model::{
     ErrorBody, Feedback, FeedbackList, FeedbackUpdate, NewFeedback, ProjectInfo, TagKeyInfo,
     TagValueInfo, TracePage, TraceQuery, TraceSkeleton,
@@ -380,14 +379,7 @@ pub async fn span(
     trace_id: &str,
     span_id: &str,
 ) -> Result<skein_model::span::Span, ApiError> {
-    use skein_model::query::{encode_pairs, percent_encode};
-    get(format!(
-        "/api/v1/traces/{}/spans/{}?{}",
-        percent_encode(trace_id),
-        percent_encode(span_id),
-        encode_pairs([("project", project)])
-    ))
-    .await
+    get(links::api_span(project, trace_id, span_id)).await
 }
 
 /// `GET /api/v1/traces/{trace_id}/search?q=`: the spans holding the text anywhere
@@ -397,13 +389,7 @@ pub async fn trace_search(
     trace_id: &str,
     q: &str,
 ) -> Result<skein_model::trace_search::TraceSearch, ApiError> {
-    use skein_model::query::{encode_pairs, percent_encode};
-    get(format!(
-        "/api/v1/traces/{}/search?{}",
-        percent_encode(trace_id),
-        encode_pairs([("q", q), ("project", project)])
-    ))
-    .await
+    get(links::api_trace_search(project, trace_id, q)).await
 }
 
 pub async fn tags(project: &str) -> Result<Vec<TagKeyInfo>, ApiError> {
@@ -416,33 +402,17 @@ pub async fn tag_values(project: &str, key: &str) -> Result<Vec<TagValueInfo>, A
 
 /// `GET /api/v1/metrics`: a metric's aggregates per group and time bucket.
 pub async fn metrics(project: &str, query: &MetricQuery) -> Result<MetricResponse, ApiError> {
-    get(format!(
-        "/api/v1/metrics?{}&{}",
-        encode_pairs([("project", project)]),
-        query.to_query_string()
-    ))
-    .await
+    get(links::api_metrics(project, &query.to_query_string())).await
 }
 
 /// `GET /api/v1/feedback?trace_id=`: every feedback record on a trace's spans.
 pub async fn trace_feedback(project: &str, trace_id: &str) -> Result<Vec<Feedback>, ApiError> {
-    let list: FeedbackList = get(format!(
-        "/api/v1/feedback?{}",
-        encode_pairs([("project", project), ("trace_id", trace_id)])
-    ))
-    .await?;
+    let list: FeedbackList = get(links::api_feedback(project, None, Some(trace_id))).await?;
     Ok(list.feedback)
 }
 
 fn feedback_url(project: &str, id: Option<&str>) -> String {
-    let path = match id {
-        Some(id) => format!(
-            "/api/v1/feedback/{}",
-            skein_model::query::percent_encode(id)
-        ),
-        None => "/api/v1/feedback".to_string(),
-    };
-    format!("{path}?{}", encode_pairs([("project", project)]))
+    links::api_feedback(project, id, None)
 }
 
 async fn send_json<B: serde::Serialize, T: DeserializeOwned>(
@@ -477,22 +447,14 @@ pub async fn delete_feedback(project: &str, id: &str) -> Result<(), ApiError> {
 
 // Sessions, users and the service graph (`GET /api/v1/sessions`, `/users`, `/services/graph`).
 
-fn with_query(path: String, project: &str, query: &str) -> String {
-    let project = skein_model::query::encode_pairs([("project", project)]);
-    if query.is_empty() {
-        format!("{path}?{project}")
-    } else {
-        format!("{path}?{project}&{query}")
-    }
-}
-
 pub async fn sessions(
     project: &str,
     query: &skein_model::sessions::SessionQuery,
 ) -> Result<skein_model::sessions::SessionPage, ApiError> {
-    get(with_query(
-        "/api/v1/sessions".into(),
+    get(links::api_sessions(
+        "sessions",
         project,
+        None,
         &query.to_query_string(),
     ))
     .await
@@ -502,10 +464,10 @@ pub async fn session(
     project: &str,
     session_id: &str,
 ) -> Result<skein_model::sessions::SessionDetail, ApiError> {
-    use skein_model::query::percent_encode;
-    get(with_query(
-        format!("/api/v1/sessions/{}", percent_encode(session_id)),
+    get(links::api_sessions(
+        "sessions",
         project,
+        Some(session_id),
         "",
     ))
     .await
@@ -515,9 +477,10 @@ pub async fn users(
     project: &str,
     query: &skein_model::sessions::SessionQuery,
 ) -> Result<skein_model::sessions::UserPage, ApiError> {
-    get(with_query(
-        "/api/v1/users".into(),
+    get(links::api_sessions(
+        "users",
         project,
+        None,
         &query.to_query_string(),
     ))
     .await
@@ -528,10 +491,10 @@ pub async fn user(
     user_id: &str,
     query: &skein_model::sessions::SessionQuery,
 ) -> Result<skein_model::sessions::UserDetail, ApiError> {
-    use skein_model::query::percent_encode;
-    get(with_query(
-        format!("/api/v1/users/{}", percent_encode(user_id)),
+    get(links::api_sessions(
+        "users",
         project,
+        Some(user_id),
         &query.to_query_string(),
     ))
     .await
@@ -541,10 +504,5 @@ pub async fn service_graph(
     project: &str,
     query: &skein_model::service_graph::ServiceGraphQuery,
 ) -> Result<skein_model::service_graph::ServiceGraph, ApiError> {
-    get(with_query(
-        "/api/v1/services/graph".into(),
-        project,
-        &query.to_query_string(),
-    ))
-    .await
+    get(links::api_service_graph(project, &query.to_query_string())).await
 }

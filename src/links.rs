@@ -169,7 +169,67 @@ pub fn api_traces(project: &str, query: &TraceQuery) -> String {
 }
 
 fn with_project(path: String, project: &str) -> String {
-    join(&path, &[encode_pairs([("project", project)])])
+    api(&path, project, "")
+}
+
+/// An API URL: `path?project=…&query` (the project always named: the API has no default).
+fn api(path: &str, project: &str, query: &str) -> String {
+    join(
+        path,
+        &[encode_pairs([("project", project)]), query.to_string()],
+    )
+}
+
+/// `GET /api/v1/traces/{trace_id}/spans/{span_id}`.
+pub fn api_span(project: &str, trace_id: &str, span_id: &str) -> String {
+    with_project(
+        format!(
+            "/api/v1/traces/{}/spans/{}",
+            percent_encode(trace_id),
+            percent_encode(span_id)
+        ),
+        project,
+    )
+}
+
+/// `GET /api/v1/traces/{trace_id}/search?q=`.
+pub fn api_trace_search(project: &str, trace_id: &str, q: &str) -> String {
+    api(
+        &format!("/api/v1/traces/{}/search", percent_encode(trace_id)),
+        project,
+        &encode_pairs([("q", q)]),
+    )
+}
+
+/// `GET /api/v1/metrics` for a metric query (its query string).
+pub fn api_metrics(project: &str, query: &str) -> String {
+    api("/api/v1/metrics", project, query)
+}
+
+/// `/api/v1/feedback` (a trace's records with `trace_id`), or `/api/v1/feedback/{id}`.
+pub fn api_feedback(project: &str, id: Option<&str>, trace_id: Option<&str>) -> String {
+    let path = match id {
+        Some(id) => format!("/api/v1/feedback/{}", percent_encode(id)),
+        None => "/api/v1/feedback".to_string(),
+    };
+    let query = trace_id
+        .map(|t| encode_pairs([("trace_id", t)]))
+        .unwrap_or_default();
+    api(&path, project, &query)
+}
+
+/// `GET /api/v1/sessions` or `/api/v1/users` (`kind`), or one of them by id, with a list query.
+pub fn api_sessions(kind: &str, project: &str, id: Option<&str>, query: &str) -> String {
+    let path = match id {
+        Some(id) => format!("/api/v1/{kind}/{}", percent_encode(id)),
+        None => format!("/api/v1/{kind}"),
+    };
+    api(&path, project, query)
+}
+
+/// `GET /api/v1/services/graph`.
+pub fn api_service_graph(project: &str, query: &str) -> String {
+    api("/api/v1/services/graph", project, query)
 }
 
 pub fn api_trace(project: &str, trace_id: &str) -> String {
@@ -278,6 +338,18 @@ mod tests {
         assert_eq!(
             api_trace("x", "../../etc"),
             "/api/v1/traces/..%2F..%2Fetc?project=x"
+        );
+        assert_eq!(
+            api_span("p", "t/1", "s 2"),
+            "/api/v1/traces/t%2F1/spans/s%202?project=p"
+        );
+        assert_eq!(
+            api_feedback("p", None, Some("t1")),
+            "/api/v1/feedback?project=p&trace_id=t1"
+        );
+        assert_eq!(
+            api_sessions("users", "p", Some("u/1"), ""),
+            "/api/v1/users/u%2F1?project=p"
         );
     }
 

@@ -362,7 +362,7 @@ async fn tag_chips_show_the_values_that_matter_and_feedback_keeps_its_key() {
     }
     // The second chip is one of the project's most used keys (not an alphabetical pick).
     let tag_keys = collector.get_json("/api/v1/tags?project=default").await;
-    let mut by_use: Vec<(u64, String)> = tag_keys
+    let by_use: Vec<(u64, String)> = tag_keys
         .as_array()
         .expect("tag keys")
         .iter()
@@ -373,7 +373,6 @@ async fn tag_chips_show_the_values_that_matter_and_feedback_keeps_its_key() {
             )
         })
         .collect();
-    by_use.sort_by(|a, b| b.0.cmp(&a.0));
     let most = by_use
         .iter()
         .filter(|(_, k)| k != "ab_test_variant")

@@ -1,5 +1,5 @@
-//! The list (plain, filtered, with the filter picker open), a trace, and the empty states,
-//! in both themes.
+//! The list (plain, filtered, with the filter picker open), a trace, the metrics page, and the
+//! empty states, in both themes.
 
 use std::path::Path;
 use std::time::Duration;
@@ -93,6 +93,17 @@ pub async fn run(dir: &Path) {
         driver.goto(collector.url("/nowhere")).await.unwrap();
         driver.query(By::Css(".empty-state")).first().await.unwrap();
         shot(driver, dir, &format!("not-found-{theme}")).await;
+
+        driver
+            .goto(collector.url("/metrics?metric=latency_p95&group_by=ab_test_variant"))
+            .await
+            .unwrap();
+        driver
+            .query(By::Css("[data-testid=chart-series] svg"))
+            .first()
+            .await
+            .unwrap();
+        shot(driver, dir, &format!("metrics-{theme}")).await;
     }
 
     // Unreachable: the page is loaded, then the collector goes away.

@@ -13,7 +13,7 @@ use skein_model::{StatusFilter, TagFilter, TraceQuery, TraceSort};
 
 use super::icons::SearchIcon;
 use super::tag_picker::AddTagFilter;
-use crate::components::tag_chip::FilterChip;
+use crate::components::tag_chip::FilterChips;
 use crate::{links, time};
 
 const SEARCH_DEBOUNCE: Duration = Duration::from_millis(300);
@@ -56,20 +56,8 @@ pub fn FilterBar(project: Memo<String>, query: Memo<TraceQuery>) -> impl IntoVie
             set_query(q, false);
         }
     };
-    let chips = move || {
-        let remove_tag = remove_tag.clone();
-        query
-            .get()
-            .tags
-            .into_iter()
-            .enumerate()
-            .map(move |(i, tag)| {
-                let remove_tag = remove_tag.clone();
-                let remove = Callback::new(move |_| remove_tag(i));
-                view! { <FilterChip key=tag.key value=tag.value on_remove=remove/> }
-            })
-            .collect_view()
-    };
+    let remove_tag = Callback::new(move |i: usize| remove_tag(i));
+    let filter_tags = Signal::derive(move || query.get().tags);
 
     // Status and sort.
     let on_status = {
@@ -282,7 +270,7 @@ pub fn FilterBar(project: Memo<String>, query: Memo<TraceQuery>) -> impl IntoVie
             </div>
             <div class="filter-row tag-row">
                 <span class="filter-label">"Tags"</span>
-                {chips}
+                <FilterChips tags=filter_tags on_remove=remove_tag/>
                 <AddTagFilter project=project on_add=add_tag/>
             </div>
         </div>

@@ -9,7 +9,7 @@ use skein_model::sessions::{RecentRange, Scope, SessionSort};
 use skein_model::TagFilter;
 
 use super::tag_picker::AddTagFilter;
-use crate::components::tag_chip::FilterChip;
+use crate::components::tag_chip::FilterChips;
 use crate::links;
 
 #[component]
@@ -50,20 +50,8 @@ pub fn ScopeBar(
             set_scope(s);
         }
     };
-    let chips = move || {
-        let remove_tag = remove_tag.clone();
-        scope
-            .get()
-            .tags
-            .into_iter()
-            .enumerate()
-            .map(move |(i, tag)| {
-                let remove_tag = remove_tag.clone();
-                let remove = Callback::new(move |_| remove_tag(i));
-                view! { <FilterChip key=tag.key value=tag.value on_remove=remove/> }
-            })
-            .collect_view()
-    };
+    let remove_tag = Callback::new(move |i: usize| remove_tag(i));
+    let filter_tags = Signal::derive(move || scope.get().tags);
 
     let on_range = {
         let set_scope = set_scope.clone();
@@ -128,7 +116,7 @@ pub fn ScopeBar(
                     </select>
                 })}
                 <span class="filter-label scope-tags-label">"Tags"</span>
-                {chips}
+                <FilterChips tags=filter_tags on_remove=remove_tag/>
                 <AddTagFilter project=project on_add=add_tag/>
                 <Show when=move || filtered.get()>
                     <button type="button" class="link-button clear-filters" on:click=clear.clone()>

@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+use skein_model::TagFilter;
+
 use crate::components::icons::CloseIcon;
 
 #[component]
@@ -76,5 +78,20 @@ pub fn FilterChip(key: String, value: String, on_remove: Callback<()>) -> impl I
                 <CloseIcon/>
             </button>
         </span>
+    }
+}
+
+/// Applied tag filters as chips; removing one calls `on_remove` with its index.
+#[component]
+pub fn FilterChips(tags: Signal<Vec<TagFilter>>, on_remove: Callback<usize>) -> impl IntoView {
+    move || {
+        tags.get()
+            .into_iter()
+            .enumerate()
+            .map(|(i, tag)| {
+                let remove = Callback::new(move |_| on_remove.run(i));
+                view! { <FilterChip key=tag.key value=tag.value on_remove=remove/> }
+            })
+            .collect_view()
     }
 }

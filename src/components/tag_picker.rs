@@ -3,10 +3,10 @@
 //! user and service pages.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use skein_model::{TagKeyInfo, TagValueInfo};
 
 use super::icons::{CloseIcon, PlusIcon};
+use super::remote::Latest;
 use crate::api::{self, ApiError};
 use crate::text;
 
@@ -19,15 +19,21 @@ pub fn AddTagFilter(project: Memo<String>, on_add: Callback<(String, String)>) -
     let key = RwSignal::new(String::new());
     // Values are kept with the key they belong to: a slow answer for an older key is ignored.
     let values = RwSignal::new(None::<(String, Result<Vec<TagValueInfo>, ApiError>)>);
+    // A newer request (reopened, another key) drops the answers to older ones.
+    let (keys_latest, values_latest) = (Latest::new(), Latest::new());
 
     let open_picker = move |_| {
         open.set(true);
         key.set(String::new());
         values.set(None);
+        values_latest.next();
         keys.set(None);
         let project = project.get_untracked();
-        spawn_local(async move {
-            let result = api::tags(&project).await;
+        let fetch = move || {
+            let project = project.clone();
+            async move { api::tags(&project).await }
+        };
+        keys_latest.fetch(keys_latest.next(), fetch, move |result| {
             keys.try_set(Some(result));
         });
     };
@@ -41,14 +47,19 @@ pub fn AddTagFilter(project: Memo<String>, on_add: Callback<(String, String)>) -
         key.set(k.clone());
         values.set(None);
         if k.is_empty() {
+            values_latest.next();
             return;
         }
         let project = project.get_untracked();
-        spawn_local(async move {
-            let result = api::tag_values(&project, &k).await;
-            if key.try_get_untracked().as_deref() == Some(k.as_str()) {
-                values.try_set(Some((k, result)));
+        let fetch = {
+            let k = k.clone();
+            move || {
+                let (project, k) = (project.clone(), k.clone());
+                async move { api::tag_values(&project, &k).await }
             }
+        };
+        values_latest.fetch(values_latest.next(), fetch, move |result| {
+            values.try_set(Some((k.clone(), result)));
         });
     };
     let on_value = move |ev: leptos::ev::Event| {

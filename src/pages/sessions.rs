@@ -1,12 +1,14 @@
 //! `/sessions`: every session with its aggregates, filtered by tags and time, sorted.
 
+use std::future::Future;
+
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 use skein_model::sessions::{
     headline_feedback_key, RecentRange, Scope, SessionQuery, SessionSort, SessionSummary,
 };
 
-use crate::api;
+use crate::api::{self, ApiError};
 use crate::components::empty_state::EmptyState;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::remote::{LoadMore, PageOf, Pager, Phase};
@@ -43,6 +45,38 @@ pub fn use_scope(default_range: RecentRange) -> (Memo<String>, Memo<Scope>, Memo
     (project, scope, error)
 }
 
+/// A list in a page's scope (sessions, users), a page at a time: reloaded when the project or
+/// the scope changes; "Load more" continues the query shown (the same time bounds).
+pub fn scoped_list<T, F, Fut>(
+    project: Memo<String>,
+    scope: Memo<Scope>,
+    fetch: F,
+) -> (Pager<T>, Callback<()>)
+where
+    T: Send + Sync + Clone + 'static,
+    F: Fn(String, SessionQuery) -> Fut + Copy + Send + Sync + 'static,
+    Fut: Future<Output = Result<PageOf<T>, ApiError>> + 'static,
+{
+    let pager = Pager::<T>::new();
+    let current = StoredValue::new(SessionQuery::default());
+    let page_of = move |project: String, query: SessionQuery| {
+        move |cursor: Option<String>| {
+            let (project, mut query) = (project.clone(), query.clone());
+            query.cursor = cursor;
+            fetch(project, query)
+        }
+    };
+    Effect::new(move |_| {
+        let query = scope.get().session_query(now_ms());
+        current.set_value(query.clone());
+        pager.reload(page_of(project.get(), query));
+    });
+    let more = Callback::new(move |_| {
+        pager.load_more(page_of(project.get_untracked(), current.get_value()))
+    });
+    (pager, more)
+}
+
 /// The "what sessions are" note for empty states.
 pub fn sessions_hint() -> impl IntoView {
     view! {
@@ -55,26 +89,12 @@ pub fn sessions_hint() -> impl IntoView {
 #[component]
 pub fn SessionsPage() -> impl IntoView {
     let (project, scope, scope_error) = use_scope(RecentRange::All);
-    let pager = Pager::<SessionSummary>::new();
-    // The query of the list shown: "Load more" continues it (same time bounds).
-    let current = StoredValue::new(SessionQuery::default());
-    let fetcher = move |project: String, query: SessionQuery| {
-        move |cursor: Option<String>| {
-            let (project, mut query) = (project.clone(), query.clone());
-            query.cursor = cursor;
-            async move {
-                api::sessions(&project, &query).await.map(|p| PageOf {
-                    rows: p.sessions,
-                    total: p.total,
-                    next_cursor: p.next_cursor,
-                })
-            }
-        }
-    };
-    Effect::new(move |_| {
-        let query = scope.get().session_query(now_ms());
-        current.set_value(query.clone());
-        pager.reload(fetcher(project.get(), query));
+    let (pager, more) = scoped_list(project, scope, |project, query| async move {
+        api::sessions(&project, &query).await.map(|p| PageOf {
+            rows: p.sessions,
+            total: p.total,
+            next_cursor: p.next_cursor,
+        })
     });
 
     let feedback_key = Signal::derive(move || {
@@ -135,9 +155,6 @@ pub fn SessionsPage() -> impl IntoView {
             .into_any()
         }
     };
-    let more = Callback::new(move |_| {
-        pager.load_more(fetcher(project.get_untracked(), current.get_value()))
-    });
 
     view! {
         <div class="page sessions-page">

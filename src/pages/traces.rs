@@ -80,9 +80,14 @@ pub fn TracesPage() -> impl IntoView {
             sort::sort_by(&mut info, |a, b| b.trace_count.cmp(&a.trace_count));
             keys.extend(info.into_iter().map(|i| i.key));
         }
-        let mut seen = std::collections::HashSet::new();
-        keys.retain(|k| seen.insert(k.clone()));
-        keys
+        // A few keys: a linear check keeps a hash set's code out of the page.
+        let mut unique: Vec<String> = Vec::with_capacity(keys.len());
+        for k in keys {
+            if !unique.contains(&k) {
+                unique.push(k);
+            }
+        }
+        unique
     });
 
     let clear_filters = {

@@ -1,20 +1,17 @@
 //! `/users`: every user with their sessions and aggregates, filtered by tags and time.
 
 use leptos::prelude::*;
-use skein_model::sessions::{
-    headline_feedback_key, RecentRange, SessionQuery, SessionSort, UserSummary,
-};
+use skein_model::sessions::{headline_feedback_key, RecentRange, SessionSort, UserSummary};
 
-use super::sessions::{sessions_hint, use_scope, PhaseBanner, RANGES};
+use super::sessions::{scoped_list, sessions_hint, use_scope, PhaseBanner, RANGES};
 use crate::api;
 use crate::components::empty_state::EmptyState;
 use crate::components::error_banner::ErrorBanner;
-use crate::components::remote::{LoadMore, PageOf, Pager, Phase};
+use crate::components::remote::{LoadMore, PageOf, Phase};
 use crate::components::scope_bar::ScopeBar;
 use crate::components::session_table::{UserHead, UserRow, USER_COLUMNS};
 use crate::components::skeleton::SkeletonRows;
 use crate::text;
-use crate::time::now_ms;
 
 const USER_SORTS: &[SessionSort] = &[
     SessionSort::LastDesc,
@@ -30,25 +27,12 @@ const USER_SORTS: &[SessionSort] = &[
 #[component]
 pub fn UsersPage() -> impl IntoView {
     let (project, scope, scope_error) = use_scope(RecentRange::All);
-    let pager = Pager::<UserSummary>::new();
-    let current = StoredValue::new(SessionQuery::default());
-    let fetcher = move |project: String, query: SessionQuery| {
-        move |cursor: Option<String>| {
-            let (project, mut query) = (project.clone(), query.clone());
-            query.cursor = cursor;
-            async move {
-                api::users(&project, &query).await.map(|p| PageOf {
-                    rows: p.users,
-                    total: p.total,
-                    next_cursor: p.next_cursor,
-                })
-            }
-        }
-    };
-    Effect::new(move |_| {
-        let query = scope.get().session_query(now_ms());
-        current.set_value(query.clone());
-        pager.reload(fetcher(project.get(), query));
+    let (pager, more) = scoped_list(project, scope, |project, query| async move {
+        api::users(&project, &query).await.map(|p| PageOf {
+            rows: p.users,
+            total: p.total,
+            next_cursor: p.next_cursor,
+        })
     });
 
     let feedback_key = Signal::derive(move || {
@@ -105,9 +89,6 @@ pub fn UsersPage() -> impl IntoView {
             .into_any()
         }
     };
-    let more = Callback::new(move |_| {
-        pager.load_more(fetcher(project.get_untracked(), current.get_value()))
-    });
 
     view! {
         <div class="page users-page">

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use skein_model::metrics::{self, Metric, MetricQuery};
 use skein_model::TagFilter;
 
-use crate::components::tag_chip::FilterChip;
+use crate::components::tag_chip::FilterChips;
 use crate::components::tag_picker::AddTagFilter;
 use crate::metrics_view::{self as mv, MetricsView, Range};
 use crate::text;
@@ -168,24 +168,14 @@ pub fn Controls(
         }
     };
 
-    let chips = move || {
-        view.get()
-            .query
-            .tags
-            .into_iter()
-            .enumerate()
-            .map(|(i, tag)| {
-                let remove = Callback::new(move |_| {
-                    edit(&|q| {
-                        if i < q.tags.len() {
-                            q.tags.remove(i);
-                        }
-                    })
-                });
-                view! { <FilterChip key=tag.key value=tag.value on_remove=remove/> }
-            })
-            .collect_view()
-    };
+    let remove_tag = Callback::new(move |i: usize| {
+        edit(&|q| {
+            if i < q.tags.len() {
+                q.tags.remove(i);
+            }
+        })
+    });
+    let filter_tags = Signal::derive(move || view.get().query.tags);
     let add_tag = Callback::new(move |(key, value): (String, String)| {
         let tag = TagFilter { key, value };
         if !view.get_untracked().query.tags.contains(&tag) {
@@ -198,7 +188,7 @@ pub fn Controls(
             {row}
             <div class="filter-row tag-row">
                 <span class="filter-label">"Filters"</span>
-                {chips}
+                <FilterChips tags=filter_tags on_remove=remove_tag/>
                 <AddTagFilter project=project on_add=add_tag/>
             </div>
         </div>
