@@ -132,7 +132,7 @@ async fn two_runs_compare_span_by_span_with_their_outputs_diffed() {
     let diff = eventually(WAIT, "the output diff", || async {
         let lines = js(
             driver,
-            "return [...document.querySelectorAll('[data-testid=diff-output] .diff-line')].map(l => \
+            "return [...document.querySelectorAll('[data-testid=diff-output] .diff-line:not(.diff-head)')].map(l => \
                [l.className.replace('diff-line ', ''), l.querySelector('.diff-a').textContent, l.querySelector('.diff-b').textContent])",
         )
         .await;
