@@ -253,6 +253,19 @@ async fn the_filtered_list_downloads_whole_as_csv_and_jsonl() {
     assert_eq!(table[1][3], "'=HYPERLINK(\"http://x\",\"y\")");
     assert_eq!(table[1][2], "5");
     assert_eq!(table[2][3], "job-2");
+    // Compressed (as a browser asks), the stream ends as a whole gzip file.
+    let compressed = client()
+        .get(collector.url("/api/v1/traces/export?format=jsonl&range=all"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(compressed.headers()["content-encoding"], "gzip");
+    let gz = compressed.bytes().await.expect("the whole body");
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz[..]), &mut text)
+        .expect("a complete gzip stream");
+    assert_eq!(text.lines().count(), 2_500);
     // A format it does not write is a clear 400.
     let (status, _, body) = download("format=xlsx").await;
     assert_eq!(status, 400);

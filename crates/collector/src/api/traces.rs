@@ -172,7 +172,9 @@ pub async fn export_list(
         },
     );
     let body = futures_util::stream::once(async move { Ok::<_, StoreError>(Bytes::from(head)) })
-        .chain(pages);
+        .chain(pages)
+        // The compression layer may poll a body again after its end: a fused stream stays ended.
+        .fuse();
     Ok((
         [
             (header::CONTENT_TYPE, format.content_type().to_string()),
