@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod feedback;
+pub mod filter;
 pub mod format;
 pub mod metric_fold;
 pub mod metrics;
