@@ -16,6 +16,7 @@ pub mod service_graph;
 pub mod sessions;
 pub mod sort;
 pub mod span;
+pub mod span_list;
 pub mod span_pieces;
 pub mod stats;
 pub mod text_diff;
