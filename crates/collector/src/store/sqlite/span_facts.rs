@@ -127,3 +127,60 @@ pub(super) fn replace(conn: &Connection, trace: i64, span: &Span) -> StoreResult
         .query_row(params![trace, span.span_id], |r| r.get(0))?;
     write(conn, id, &Facts::of_span(span))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sqlite::{schema, traces};
+
+    #[test]
+    fn a_database_from_before_gets_its_facts_from_the_stored_bodies() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = Connection::open(dir.path().join("skein.db")).unwrap();
+        schema::migrate(&mut conn).unwrap();
+        let span = Span {
+            project: "p".into(),
+            trace_id: "a".repeat(32),
+            span_id: "b".repeat(16),
+            name: "chat".into(),
+            model: Some("gpt-4o".into()),
+            input_tokens: Some(3),
+            labels: vec!["beta".into()],
+            tags: [("env".to_string(), "prod".to_string())]
+                .into_iter()
+                .collect(),
+            ..Span::default()
+        };
+        let mut next = schema::next_trace_id(&conn).unwrap();
+        let row = SpanRow::encode(span, None).unwrap();
+        traces::insert_spans(&conn, &mut next, &[row]).unwrap();
+        let facts = |conn: &Connection| -> (String, i64, String, String) {
+            conn.query_row(
+                "SELECT model, input_tokens, tags, labels FROM span_facts",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .unwrap()
+        };
+        let written = facts(&conn);
+        assert_eq!(
+            written,
+            (
+                "gpt-4o".into(),
+                3,
+                r#"{"env":"prod"}"#.into(),
+                r#"["beta"]"#.into()
+            )
+        );
+        // A file from before span_facts: the table is made and filled when it is opened.
+        conn.execute_batch("DROP TABLE span_facts").unwrap();
+        schema::migrate(&mut conn).unwrap();
+        assert_eq!(facts(&conn), written);
+        // Removing the span removes its facts.
+        conn.execute_batch("DELETE FROM spans").unwrap();
+        let left: i64 = conn
+            .query_row("SELECT count(*) FROM span_facts", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, 0);
+    }
+}
