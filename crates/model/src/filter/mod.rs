@@ -206,8 +206,8 @@ pub enum Expr {
 }
 
 impl Expr {
-    /// Whether any part of the expression is `Search`/`Feedback` (which an engine may not
-    /// compile).
+    /// Whether any part of the expression passes `test` (does it ask about feedback, or
+    /// search text?).
     pub fn any(&self, test: &impl Fn(&Expr) -> bool) -> bool {
         test(self)
             || match self {
