@@ -9,7 +9,7 @@ use skein_model::TraceQuery;
 
 use crate::ingest::body::BodyLimits;
 use crate::ingest::otlp::{convert, decode_request, Encoding};
-use crate::langsmith::{filter, multipart};
+use crate::langsmith::multipart;
 
 /// An OTLP/HTTP protobuf body, decoded and normalised.
 pub fn otlp_protobuf(data: &[u8]) {
@@ -81,24 +81,26 @@ pub fn query_filters(data: &[u8]) {
     }
 }
 
-/// A LangSmith run filter (`/runs/query`'s `filter`): parsed, checked, and what checks out
-/// evaluated against a run; none of it may panic or overflow the stack, however deep the
-/// nesting.
+/// A run filter (`/runs/query`'s `filter`, `/api/v1/spans?filter=`): parsed, checked, and
+/// what checks out evaluated against a span; none of it may panic or overflow the stack,
+/// however deep the nesting.
 pub fn langsmith_filter(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
-    if let Ok(expr) = filter::parse(&text) {
-        if filter::validate(&expr).is_ok() {
-            let run = serde_json::json!({
-                "id": "01a20c28-9de7-7b5d-8818-498ab6782bfd", "name": "main_agent",
-                "run_type": "chain", "status": "success", "error": null,
-                "start_time": "2026-11-24T06:05:18.183114+00:00",
-                "end_time": "2026-11-24T06:05:19.183114+00:00",
-                "tags": ["prod"], "total_tokens": 12, "prompt_tokens": 5,
-                "completion_tokens": 7, "total_cost": 0.01,
-                "extra": {"metadata": {"env": "prod"}},
-            });
-            let _ = filter::matches(&expr, &run);
-        }
+    if let Ok(Some(expr)) = skein_model::filter::parse(&text) {
+        let span = skein_model::span::Span {
+            name: "main_agent".into(),
+            start_ns: 1_795_500_000_000_000_000,
+            end_ns: 1_795_500_001_000_000_000,
+            labels: vec!["prod".into()],
+            tags: [("env".to_string(), "prod".to_string())]
+                .into_iter()
+                .collect(),
+            input_tokens: Some(5),
+            output_tokens: Some(7),
+            cost: Some(0.01),
+            ..Default::default()
+        };
+        let _ = skein_model::filter::matches(&expr, &span);
     }
 }
 

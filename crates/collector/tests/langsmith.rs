@@ -768,7 +768,7 @@ async fn batch_and_feedback_errors_are_clear() {
         &collector,
         "/runs/query",
         &json_type,
-        json!({"trace": RUN, "filter": "eq(feedback_key, \"x\")"})
+        json!({"trace": RUN, "filter": "eq(no_such_field, \"x\")"})
             .to_string()
             .into_bytes(),
     )
@@ -1301,5 +1301,67 @@ async fn another_projects_key_sees_no_feedback_runs_or_links() {
         page.starts_with(&format!("/traces/{}?span=", trace_hex(&root)))
             && page.ends_with("&project=ls-a"),
         "{page}"
+    );
+}
+
+/// The SDK's `list_runs(filter=..., trace_filter=..., tree_filter=...)` answers what
+/// LangSmith's semantics say (tests/python/langsmith_filters.py): `filter` on the run,
+/// `trace_filter` on its trace's root, `tree_filter` on any run of its trace.
+#[tokio::test]
+async fn the_sdks_run_filters_select_as_langsmith_would() {
+    let collector = Collector::start();
+    let out = run_script(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/python/langsmith_filters.py"
+        ),
+        &collector,
+        "ls-filters",
+        &[],
+        &[],
+    );
+    assert_eq!(out["all"], 7, "{out}");
+    let (a, b) = (
+        out["roots"]["A"].as_str().unwrap(),
+        out["roots"]["B"].as_str().unwrap(),
+    );
+    let names = |key: &str| -> Vec<(String, String)> {
+        out[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("{key}: {out}"))
+            .iter()
+            .map(|r| {
+                (
+                    r["name"].as_str().unwrap().to_string(),
+                    r["trace"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let run = |name: &str, trace: &str| (name.to_string(), trace.to_string());
+    let mut llm = vec![run("chat_model", a), run("chat_model", b)];
+    llm.sort();
+    assert_eq!(names("llm"), llm);
+    assert!(out["llm"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["run_type"] == "llm"));
+    assert_eq!(names("llm_in_b"), vec![run("chat_model", b)]);
+    assert_eq!(names("roots_with_deep_tool"), vec![run("filter_root", b)]);
+    assert_eq!(names("beta"), vec![run("lookup_tool", a)]);
+    assert_eq!(
+        names("not_llm_or_root"),
+        vec![
+            run("deep_tool", b),
+            run("lookup_tool", a),
+            run("writer_node", b)
+        ]
+    );
+    assert_eq!(names("trace_a_by_id").len(), 3, "{out}");
+    let bad = out["bad_filter"].as_str().unwrap();
+    assert!(
+        bad.contains("400") && bad.contains("latncy"),
+        "a bad filter is refused, saying why: {bad}"
     );
 }

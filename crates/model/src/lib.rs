@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod feedback;
+pub mod filter;
 pub mod format;
 pub mod metric_fold;
 pub mod metrics;
@@ -16,6 +17,7 @@ pub mod service_graph;
 pub mod sessions;
 pub mod sort;
 pub mod span;
+pub mod span_list;
 pub mod span_pieces;
 pub mod stats;
 pub mod text_diff;

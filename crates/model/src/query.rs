@@ -93,6 +93,9 @@ pub struct TraceQuery {
     pub max_duration_ms: Option<f64>,
     pub session_id: Option<String>,
     pub user_id: Option<String>,
+    /// Traces having a span that passes this filter (`crate::filter`; LangSmith's
+    /// `tree_filter`), as written: checked when parsed, compiled by the store.
+    pub filter: Option<String>,
     pub sort: TraceSort,
     pub cursor: Option<String>,
     pub limit: Option<u32>,
@@ -155,6 +158,11 @@ impl TraceQuery {
                 "max_ms" => q.max_duration_ms = Some(parse_duration_ms(key, value)?),
                 "session" => q.session_id = Some(value.to_string()),
                 "user" => q.user_id = Some(value.to_string()),
+                "filter" if !value.trim().is_empty() => {
+                    crate::filter::parse(value)
+                        .map_err(|e| QueryError::new(format!("filter: {e}")))?;
+                    q.filter = Some(value.to_string());
+                }
                 "sort" => {
                     q.sort = TraceSort::parse(value).ok_or_else(|| {
                         QueryError::new(format!(
@@ -215,6 +223,9 @@ impl TraceQuery {
         }
         if let Some(v) = &self.user_id {
             pairs.push(("user", v.clone()));
+        }
+        if let Some(v) = &self.filter {
+            pairs.push(("filter", v.clone()));
         }
         if self.sort != TraceSort::default() {
             pairs.push(("sort", self.sort.as_str().to_string()));

@@ -16,8 +16,8 @@
 //! (`SpanStore::write_span_pieces`, folded by `skein_model::span_pieces`), so a run is one span
 //! however it arrives. A duplicate is success
 //! (LangSmith's 409 means the same to the SDK). Feedback goes to Skein's feedback store
-//! (`feedback`). Projects, their UUIDs and what a key may touch: `projects`; the LangSmith
-//! query filter language: `filter`; multipart bodies: `multipart`.
+//! (`feedback`). Projects, their UUIDs and what a key may touch: `projects`; the run query's
+//! filters in Skein's filter language (`skein_model::filter`): `run_filter`; multipart bodies: `multipart`.
 //!
 //! What `/info` announces steers the SDK: multipart with zstd (the default), multipart
 //! without compression, or `/runs/batch`. `SKEIN_LANGSMITH_INGEST` (`multipart-zstd`,
@@ -26,7 +26,6 @@
 
 mod feedback;
 mod feedback_api;
-pub(crate) mod filter;
 pub mod ids;
 mod ingest;
 mod links;
@@ -36,6 +35,7 @@ mod projects;
 mod reads;
 mod rollups;
 pub mod run;
+mod run_filter;
 mod sessions;
 mod v2;
 

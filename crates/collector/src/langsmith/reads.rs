@@ -8,13 +8,17 @@ use std::collections::HashSet;
 use axum::extract::{Path, State};
 use axum::Json;
 use serde_json::{json, Map, Value};
+use skein_model::filter::{Expr, Field, Op, Value as FilterValue};
 use skein_model::span::Span;
-use skein_model::TraceQuery;
+use skein_model::{Feedback, TraceQuery};
+
+use crate::store::FeedbackFilter;
 use uuid::Uuid;
 
 use super::params::json_object;
 use super::projects::{locate_run, project_by_uuid};
-use super::{filter, rollups};
+use super::rollups;
+use super::run_filter::RunFilters;
 use super::{ids, run};
 use crate::context::{AppState, KeyScope};
 use crate::error::{ApiError, ApiResult};
@@ -107,7 +111,6 @@ struct RunFilter {
     /// Runs that started before this (exclusive).
     start_before_ns: Option<i64>,
     parent: Option<Uuid>,
-    expr: Option<filter::Arg>,
 }
 
 impl RunFilter {
@@ -154,25 +157,58 @@ impl RunFilter {
                 return false;
             }
         }
-        self.expr.as_ref().is_none_or(|e| filter::matches(e, run))
+        true
     }
 }
 
 /// The name a filter pins exactly (`eq(name, "x")`, alone or in an `and`), used to narrow
 /// the trace list before runs are read.
-fn pinned_name(expr: &filter::Arg) -> Option<String> {
+fn pinned_name(expr: &Expr) -> Option<String> {
     match expr {
-        filter::Arg::Call(f, args) if f == "eq" => match (args.first(), args.get(1)) {
-            (Some(filter::Arg::Field(n)), Some(filter::Arg::Literal(Value::String(v))))
-                if n == "name" =>
-            {
-                Some(v.clone())
-            }
-            _ => None,
-        },
-        filter::Arg::Call(f, args) if f == "and" => args.iter().find_map(pinned_name),
+        Expr::Compare {
+            field: Field::Name,
+            op: Op::Eq,
+            value: FilterValue::Text(v),
+        } => Some(v.clone()),
+        Expr::And(items) => items.iter().find_map(pinned_name),
         _ => None,
     }
+}
+
+/// The feedback of a trace, when the filters ask about feedback.
+async fn filter_feedback(
+    state: &AppState,
+    filters: &RunFilters,
+    project: &str,
+    trace_id: &str,
+) -> ApiResult<Vec<Feedback>> {
+    if !filters.needs_feedback() {
+        return Ok(Vec::new());
+    }
+    let which = FeedbackFilter {
+        trace_id: Some(trace_id.to_string()),
+        ..FeedbackFilter::default()
+    };
+    Ok(state.store.list_feedback(project, which).await?)
+}
+
+/// The runs of `spans` (all of one trace, `trace`) that pass `filters`.
+async fn passing_runs(
+    state: &AppState,
+    filters: &RunFilters,
+    spans: &[Span],
+    trace: &[Span],
+) -> ApiResult<Vec<Value>> {
+    let feedback = match spans.first() {
+        Some(s) => filter_feedback(state, filters, &s.project, &s.trace_id).await?,
+        None => Vec::new(),
+    };
+    Ok(run::runs_of(spans)
+        .into_iter()
+        .zip(spans)
+        .filter(|(_, span)| filters.keep(span, trace, &feedback))
+        .map(|(run, _)| run)
+        .collect())
 }
 
 /// `POST /runs/query`.
@@ -194,25 +230,14 @@ pub(super) async fn run_query(
     q: &Map<String, Value>,
 ) -> ApiResult<(Vec<Value>, Option<String>)> {
     let present = |k: &str| q.get(k).is_some_and(|v| !v.is_null());
-    for unsupported in ["trace_filter", "tree_filter", "query", "reference_example"] {
+    for unsupported in ["query", "reference_example"] {
         if present(unsupported) {
             return Err(ApiError::BadRequest(format!(
                 "run queries with \"{unsupported}\" are not supported by Skein yet"
             )));
         }
     }
-    let expr = match q
-        .get("filter")
-        .and_then(Value::as_str)
-        .filter(|f| !f.trim().is_empty())
-    {
-        Some(text) => {
-            let expr = filter::parse(text).map_err(ApiError::BadRequest)?;
-            filter::validate(&expr).map_err(ApiError::BadRequest)?;
-            Some(expr)
-        }
-        None => None,
-    };
+    let filters = RunFilters::parse(q)?;
     let run_types = match q.get("run_type") {
         Some(Value::String(t)) => vec![t.clone()],
         Some(Value::Array(ts)) => ts
@@ -244,7 +269,6 @@ pub(super) async fn run_query(
         start_ns,
         start_before_ns,
         parent,
-        expr,
     };
     let limit = q
         .get("limit")
@@ -286,8 +310,24 @@ pub(super) async fn run_query(
                     }
                 }
             }
-            runs = spans.iter().map(run::run_of).collect();
-            rollups::fill_many(state, &spans, &mut runs).await?;
+            let mut kept = Vec::with_capacity(spans.len());
+            for span in spans {
+                let trace = if filters.needs_trace() {
+                    state
+                        .store
+                        .trace_spans(&span.project, &span.trace_id)
+                        .await?
+                } else {
+                    Vec::new()
+                };
+                let feedback =
+                    filter_feedback(state, &filters, &span.project, &span.trace_id).await?;
+                if filters.keep(&span, &trace, &feedback) {
+                    kept.push(span);
+                }
+            }
+            runs = kept.iter().map(run::run_of).collect();
+            rollups::fill_many(state, &kept, &mut runs).await?;
         } else {
             // The trace's root run has the trace's UUID; the parent's trace holds its children.
             let anchor = trace.or(parent).ok_or_else(|| {
@@ -298,7 +338,7 @@ pub(super) async fn run_query(
             {
                 scope.allows(&project)?;
                 let spans = state.store.trace_spans(&project, &trace_id).await?;
-                runs = run::runs_of(&spans);
+                runs = passing_runs(state, &filters, &spans, &spans).await?;
                 rollups::fill_from_spans(state, &project, &trace_id, &spans, &mut runs).await?;
             }
         }
@@ -344,7 +384,7 @@ pub(super) async fn run_query(
             ))
         }
     };
-    let name_filter = filter.expr.as_ref().and_then(pinned_name);
+    let name_filter = filters.filter.as_ref().and_then(pinned_name);
     let mut runs = Vec::new();
     let mut next = None;
     while session_index < names.len() {
@@ -362,7 +402,8 @@ pub(super) async fn run_query(
         };
         let page = state.store.list_traces(project, &query).await?;
         for summary in &page.traces {
-            let roots_only = filter.is_root == Some(true);
+            // Only the root is read, unless the filters look at the rest of the trace.
+            let roots_only = filter.is_root == Some(true) && !filters.needs_trace();
             let spans: Vec<Span> = if roots_only {
                 let Some(root) = &summary.root_span_id else {
                     continue;
@@ -376,7 +417,7 @@ pub(super) async fn run_query(
             } else {
                 state.store.trace_spans(project, &summary.trace_id).await?
             };
-            let mut trace_runs = run::runs_of(&spans);
+            let mut trace_runs = passing_runs(state, &filters, &spans, &spans).await?;
             trace_runs.retain(|r| filter.keep(r));
             if !trace_runs.is_empty() {
                 let stats = rollups::feedback_stats(state, project, &summary.trace_id).await?;

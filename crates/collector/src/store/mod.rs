@@ -15,6 +15,7 @@
 
 pub mod clickhouse;
 mod error;
+mod filter_sql;
 pub mod keys;
 pub mod sqlite;
 #[cfg(test)]
@@ -25,6 +26,7 @@ use skein_model::metrics::{MetricQuery, MetricResponse};
 use skein_model::service_graph::{ServiceGraph, ServiceGraphQuery};
 use skein_model::sessions::{SessionDetail, SessionPage, SessionQuery, UserDetail, UserPage};
 use skein_model::span::Span;
+use skein_model::span_list::{SpanPage, SpanQuery};
 use skein_model::{
     Feedback, FeedbackUpdate, NewFeedback, ProjectInfo, ServiceInfo, TagKeyInfo, TagValueInfo,
     TracePage, TraceQuery, TraceSkeleton,
@@ -151,6 +153,14 @@ pub trait QueryStore: Send + Sync + 'static {
     /// by `skein_model::metric_fold` (`GET /api/v1/metrics`). A query the store cannot answer
     /// as asked (too many buckets) is `StoreError::Invalid`.
     async fn metrics(&self, project: &str, query: &MetricQuery) -> StoreResult<MetricResponse>;
+
+    /// A page of the project's spans passing the query's filters (`filter` on the span,
+    /// `trace_filter` on its trace's root span, `tree_filter` on any span of its trace, as
+    /// `skein_model::filter::matches` decides), in the query's order (ties newest-arrived
+    /// first), counted up to `SPAN_COUNT_CAP`, and the next page's cursor (a cursor this store
+    /// did not give, or a filter it cannot compile, is `StoreError::Invalid`). A page costs
+    /// its size plus the cap, however large the project.
+    async fn list_spans(&self, project: &str, query: &SpanQuery) -> StoreResult<SpanPage>;
 }
 
 /// Aggregates over many traces for the user-journey and service views.

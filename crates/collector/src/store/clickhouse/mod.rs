@@ -17,6 +17,7 @@ mod metrics;
 mod pieces;
 mod schema;
 mod summary_sql;
+mod span_list;
 #[cfg(test)]
 pub mod testserver;
 mod traces;
@@ -27,6 +28,7 @@ use skein_model::metrics::{MetricQuery, MetricResponse};
 use skein_model::service_graph::{ServiceGraph, ServiceGraphQuery};
 use skein_model::sessions::{SessionDetail, SessionPage, SessionQuery, UserDetail, UserPage};
 use skein_model::span::Span;
+use skein_model::span_list::{SpanPage, SpanQuery};
 use skein_model::{
     Feedback, FeedbackUpdate, NewFeedback, ProjectInfo, ServiceInfo, TagKeyInfo, TagValueInfo,
     TracePage, TraceQuery, TraceSkeleton,
@@ -169,6 +171,7 @@ impl SpanStore for ClickhouseStore {
 #[async_trait]
 impl QueryStore for ClickhouseStore {
     async fn list_traces(&self, project: &str, query: &TraceQuery) -> StoreResult<TracePage> {
+        self.trace_list_filter(project, query)?;
         self.list(project, query, now_ms()).await
     }
 
@@ -293,6 +296,10 @@ impl QueryStore for ClickhouseStore {
 
     async fn metrics(&self, project: &str, query: &MetricQuery) -> StoreResult<MetricResponse> {
         self.metric(project, query, now_ms()).await
+    }
+
+    async fn list_spans(&self, project: &str, query: &SpanQuery) -> StoreResult<SpanPage> {
+        self.span_list(project, query).await
     }
 }
 

@@ -182,6 +182,8 @@ impl ClickhouseStore {
                 self.traces_with_tag(project, &tag.key, &tag.value)
             ));
         }
+        // Refused before (`trace_list_filter` in `list_traces`) when it does not compile.
+        where_.push_str(&self.trace_list_filter(project, q).unwrap_or_default());
         let mut having: Vec<String> = Vec::new();
         if let Some(from) = q.start_from_ms(now_ms) {
             having.push(format!("start >= {}", from.saturating_mul(1_000_000)));

@@ -265,6 +265,9 @@ pub(super) struct SpanRow {
     pub session_id: Option<String>,
     pub user_id: Option<String>,
     pub tags: BTreeMap<String, String>,
+    /// For `span_facts` (what filters read besides the columns).
+    pub model: Option<String>,
+    pub labels: Vec<String>,
     /// `encode(span)`; empty where only the summary fields are wanted (rebuilding a trace).
     pub body: Vec<u8>,
 }
@@ -296,6 +299,8 @@ impl SpanRow {
             session_id: span.session_id,
             user_id: span.user_id,
             tags: span.tags,
+            model: span.model,
+            labels: span.labels,
             body,
         }
     }

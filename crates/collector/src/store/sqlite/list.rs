@@ -110,6 +110,7 @@ pub(super) fn trace_filter(project: &str, q: &TraceQuery) -> (String, Vec<SqlVal
         args.push(tag.key.clone().into());
         args.push(tag.value.clone().into());
     }
+    super::span_list::push_trace_list_filter(q, &mut sql, &mut args);
     (sql, args)
 }
 
@@ -215,6 +216,7 @@ pub(super) fn list_traces(
     project: &str,
     q: &TraceQuery,
 ) -> StoreResult<TracePage> {
+    super::span_list::trace_list_filter(q)?;
     let total = count_traces(conn, project, q)?;
     let (filter, args) = match rarest_tag(conn, project, q)? {
         Some((i, n)) if n <= FEW_TAGGED => {

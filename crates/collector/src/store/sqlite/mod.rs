@@ -25,6 +25,7 @@ use skein_model::metrics::{MetricQuery, MetricResponse};
 use skein_model::service_graph::{ServiceGraph, ServiceGraphQuery};
 use skein_model::sessions::{SessionDetail, SessionPage, SessionQuery, UserDetail, UserPage};
 use skein_model::span::Span;
+use skein_model::span_list::{SpanPage, SpanQuery};
 use skein_model::{
     Feedback, FeedbackUpdate, NewFeedback, ProjectInfo, ServiceInfo, TagKeyInfo, TagValueInfo,
     TracePage, TraceQuery, TraceSkeleton,
@@ -52,6 +53,8 @@ mod reads;
 mod schema;
 mod service_graph;
 mod sessions;
+mod span_facts;
+mod span_list;
 mod traces;
 mod writer;
 
@@ -408,6 +411,12 @@ impl QueryStore for SqliteStore {
     async fn metrics(&self, project: &str, query: &MetricQuery) -> StoreResult<MetricResponse> {
         let (project, query) = (project.to_string(), query.clone());
         self.read(move |c| metrics::metrics(c, &project, &query))
+            .await
+    }
+
+    async fn list_spans(&self, project: &str, query: &SpanQuery) -> StoreResult<SpanPage> {
+        let (project, query) = (project.to_string(), query.clone());
+        self.read(move |c| span_list::list_spans(c, &project, &query))
             .await
     }
 }

@@ -20,6 +20,7 @@ use skein_model::span::Span;
 use skein_model::span_pieces::merge;
 
 use super::codec::{self, CurrentDict, SpanRow};
+use super::span_facts;
 use super::traces::{fold_stored_spans, insert_spans, stored_tags, write_trace, TagCounts};
 use crate::store::{StoreResult, WriteOutcome};
 
@@ -183,7 +184,7 @@ fn replace_row(conn: &Connection, trace: i64, span: &Span, dict: &CurrentDict) -
         span.kind.code(),
         span.cost.filter(|c| c.is_finite()).unwrap_or(0.0),
     ])?;
-    Ok(())
+    span_facts::replace(conn, trace, span)
 }
 
 /// Recomputes the summary row of trace `id`, its `trace_tags` and its share of `tag_values`

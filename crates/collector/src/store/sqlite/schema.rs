@@ -67,18 +67,20 @@ pub(super) fn migrate(conn: &mut Connection) -> StoreResult<()> {
         )));
     }
     if version == 0 {
-        return create_schema(conn);
+        create_schema(conn)?;
+    } else {
+        check_layout(conn)?;
+        for (i, step) in MIGRATIONS.iter().enumerate().skip(version as usize - 1) {
+            let to = i as i64 + 2;
+            let tx = conn.transaction()?;
+            step(&tx)?;
+            tx.pragma_update(None, "user_version", to)?;
+            tx.commit()?;
+            tracing::info!(from = to - 1, to, "database layout upgraded");
+        }
     }
-    check_layout(conn)?;
-    for (i, step) in MIGRATIONS.iter().enumerate().skip(version as usize - 1) {
-        let to = i as i64 + 2;
-        let tx = conn.transaction()?;
-        step(&tx)?;
-        tx.pragma_update(None, "user_version", to)?;
-        tx.commit()?;
-        tracing::info!(from = to - 1, to, "database layout upgraded");
-    }
-    Ok(())
+    // Versionless: created (and filled from the stored spans) wherever it is missing.
+    super::span_facts::ensure_schema(conn)
 }
 
 fn has_column(conn: &Connection, table: &str, column: &str) -> StoreResult<bool> {

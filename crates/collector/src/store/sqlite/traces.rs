@@ -15,6 +15,7 @@ use skein_model::span::SpanType;
 use skein_model::trace_fold::{SpanFacts, TraceFold};
 
 use super::codec::{self, SpanRow};
+use super::span_facts;
 use super::{feedback, to_json};
 use crate::store::{StoreResult, WriteOutcome};
 
@@ -137,6 +138,7 @@ pub(super) fn insert_spans(
                 continue;
             }
             outcome.inserted += 1;
+            span_facts::insert(conn, conn.last_insert_rowid(), span)?;
             added.add(span.facts());
             let counts = services
                 .entry((&span.project, &span.service))

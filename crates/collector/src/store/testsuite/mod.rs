@@ -12,6 +12,7 @@ pub mod keys;
 pub mod metrics;
 pub mod pieces;
 pub mod summary_rules;
+pub mod spans;
 pub mod traces;
 
 use std::sync::OnceLock;
@@ -55,6 +56,9 @@ macro_rules! for_each_suite_test {
             metrics::feedback_metrics_average_per_trace,
             keys::keys_are_hashed_scoped_and_revocable,
             keys::a_registered_project_keeps_its_creation_time,
+            spans::span_filters_select_like_a_scan_would,
+            spans::span_rows_carry_what_the_list_shows,
+            spans::the_trace_list_keeps_traces_having_a_matching_span,
         }
     };
 }

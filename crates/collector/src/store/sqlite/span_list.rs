@@ -1,0 +1,291 @@
+//! Spans across traces (`QueryStore::list_spans`): the filters compiled to SQL over `spans`,
+//! their trace (`traces`, for the project) and `span_facts`, with bound parameters; counted up
+//! to a cap and paged by cursor (sort value, then rowid).
+
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{params_from_iter, Connection};
+use skein_model::filter::{Expr, Field, Op, Value};
+use skein_model::span::{SpanStatus, SpanType};
+use skein_model::span_list::{row_tags, SpanPage, SpanQuery, SpanRow, SpanSort, SPAN_COUNT_CAP};
+use skein_model::TraceQuery;
+
+use crate::store::filter_sql::{condition, Cursor, CursorValue, Dialect};
+use crate::store::{StoreError, StoreResult};
+
+#[derive(Default)]
+struct Sqlite {
+    params: Vec<SqlValue>,
+    /// Plain `?` placeholders (for a statement whose other parameters are plain), rather than
+    /// numbered ones. Either way parameters are bound in the order they are written.
+    plain: bool,
+}
+
+impl Sqlite {
+    fn bind(&mut self, value: SqlValue) -> String {
+        self.params.push(value);
+        if self.plain {
+            "?".to_string()
+        } else {
+            format!("?{}", self.params.len())
+        }
+    }
+
+    fn text(&mut self, text: &str) -> String {
+        self.bind(SqlValue::Text(text.to_string()))
+    }
+}
+
+impl Dialect for Sqlite {
+    fn column(&mut self, field: &Field, a: &str) -> String {
+        match field {
+            Field::Name => format!("{a}.name"),
+            Field::Type => format!("{a}.span_type"),
+            Field::Service => format!("{a}.service"),
+            Field::Model => format!("ifnull({a}f.model, '')"),
+            Field::Start => format!("{a}.start_ns"),
+            Field::End => format!("{a}.end_ns"),
+            Field::Latency => format!("max({a}.end_ns - {a}.start_ns, 0)"),
+            Field::Error => format!("({a}.status = {})", SpanStatus::Error.code()),
+            Field::Tokens => format!("{a}.tokens"),
+            Field::PromptTokens => format!("ifnull({a}f.input_tokens, 0)"),
+            Field::CompletionTokens => format!("ifnull({a}f.output_tokens, 0)"),
+            Field::Cost => format!("{a}.cost"),
+            Field::TraceId => format!("{a}t.trace_id"),
+            Field::SpanId => format!("{a}.span_id"),
+            Field::ParentId => format!("ifnull({a}.parent_span_id, '')"),
+            Field::IsRoot => format!("({a}.parent_span_id IS NULL)"),
+            Field::Session => format!("ifnull({a}f.session_id, '')"),
+            Field::User => format!("ifnull({a}f.user_id, '')"),
+            Field::Tag(key) => {
+                let key = self.text(key);
+                format!(
+                    "ifnull((SELECT j.value FROM json_each({a}f.tags) j WHERE j.key = {key}), '')"
+                )
+            }
+            // Set fields are only ever tested with `has`.
+            Field::AnyTagValue | Field::Labels => "''".to_string(),
+        }
+    }
+
+    fn literal(&mut self, value: &Value) -> String {
+        self.bind(match value {
+            Value::Text(t) => SqlValue::Text(t.clone()),
+            Value::Int(i) => SqlValue::Integer(*i),
+            Value::Float(f) => SqlValue::Real(*f),
+            Value::Bool(b) => SqlValue::Integer(i64::from(*b)),
+        })
+    }
+
+    fn has_label(&mut self, a: &str, label: &str) -> String {
+        let label = self.text(label);
+        format!("EXISTS (SELECT 1 FROM json_each({a}f.labels) j WHERE j.value = {label})")
+    }
+
+    fn has_tag_value(&mut self, a: &str, value: &str) -> String {
+        let value = self.text(value);
+        format!("EXISTS (SELECT 1 FROM json_each({a}f.tags) j WHERE j.value = {value})")
+    }
+
+    fn tag_exists(&mut self, a: &str, key: &str) -> String {
+        let key = self.text(key);
+        format!("EXISTS (SELECT 1 FROM json_each({a}f.tags) j WHERE j.key = {key})")
+    }
+
+    fn feedback(&mut self, a: &str, key: &str, score: Option<(Op, f64)>) -> String {
+        let key = self.text(key);
+        let score = match score {
+            Some((op, v)) => {
+                let v = self.bind(SqlValue::Real(v));
+                format!(" AND fb.score {} {v}", op.sql())
+            }
+            None => String::new(),
+        };
+        format!(
+            "EXISTS (SELECT 1 FROM feedback fb WHERE fb.project = {a}t.project \
+             AND fb.run_id = {a}.span_id AND ifnull(fb.trace_id, {a}t.trace_id) = {a}t.trace_id \
+             AND fb.key = {key}{score})"
+        )
+    }
+}
+
+/// The span rows aliased `a` (`{a}t` its trace, `{a}f` its facts).
+fn rows(a: &str) -> String {
+    format!(
+        "spans {a} JOIN traces {a}t ON {a}t.id = {a}.trace \
+         LEFT JOIN span_facts {a}f ON {a}f.span = {a}.id"
+    )
+}
+
+/// The conditions of `trace_filter` (on the trace's root spans) and `tree_filter` (on any of
+/// its spans) for the span row `a`.
+fn trace_conditions(
+    d: &mut Sqlite,
+    a: &str,
+    trace_filter: Option<&Expr>,
+    tree_filter: Option<&Expr>,
+) -> StoreResult<Vec<String>> {
+    let mut out = Vec::new();
+    if let Some(expr) = trace_filter {
+        let cond = condition(expr, "r", d)?;
+        out.push(format!(
+            "EXISTS (SELECT 1 FROM {} WHERE r.trace = {a}.trace AND r.parent_span_id IS NULL \
+             AND ({cond}))",
+            rows("r")
+        ));
+    }
+    if let Some(expr) = tree_filter {
+        let cond = condition(expr, "x", d)?;
+        out.push(format!(
+            "EXISTS (SELECT 1 FROM {} WHERE x.trace = {a}.trace AND ({cond}))",
+            rows("x")
+        ));
+    }
+    Ok(out)
+}
+
+/// The trace list's `filter` (traces having a span passing it), checked: an expression this
+/// engine cannot compile is `StoreError::Invalid`.
+pub(super) fn trace_list_filter(q: &TraceQuery) -> StoreResult<Option<Expr>> {
+    let Some(text) = &q.filter else {
+        return Ok(None);
+    };
+    let expr = skein_model::filter::parse(text)
+        .map_err(|e| StoreError::Invalid(format!("filter: {e}")))?;
+    if let Some(expr) = &expr {
+        condition(expr, "x", &mut Sqlite::default())?;
+    }
+    Ok(expr)
+}
+
+/// For the trace list (`traces t`, plain `?` parameters): ` AND` a span of the trace passes
+/// the query's `filter`. Nothing when there is none (or it does not compile: `list_traces`
+/// has refused it with `trace_list_filter` first).
+pub(super) fn push_trace_list_filter(q: &TraceQuery, sql: &mut String, args: &mut Vec<SqlValue>) {
+    let Ok(Some(expr)) = trace_list_filter(q) else {
+        return;
+    };
+    let mut d = Sqlite {
+        plain: true,
+        ..Sqlite::default()
+    };
+    if let Ok(cond) = condition(&expr, "x", &mut d) {
+        sql.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM {} WHERE x.trace = t.id AND ({cond}))",
+            rows("x")
+        ));
+        args.extend(d.params);
+    }
+}
+
+fn sort_column(sort: SpanSort) -> &'static str {
+    match sort {
+        SpanSort::StartDesc => "s.start_ns",
+        SpanSort::DurationDesc => "(s.end_ns - s.start_ns)",
+        SpanSort::TokensDesc => "s.tokens",
+        SpanSort::CostDesc => "s.cost",
+    }
+}
+
+pub(super) fn list_spans(conn: &Connection, project: &str, q: &SpanQuery) -> StoreResult<SpanPage> {
+    let mut d = Sqlite::default();
+    let project = d.text(project);
+    let mut wheres = vec![format!("st.project = {project}")];
+    if let Some(expr) = &q.filter {
+        wheres.push(condition(expr, "s", &mut d)?);
+    }
+    wheres.extend(trace_conditions(
+        &mut d,
+        "s",
+        q.trace_filter.as_ref(),
+        q.tree_filter.as_ref(),
+    )?);
+    let from = rows("s");
+    let filter = wheres
+        .iter()
+        .map(|w| format!("({w})"))
+        .collect::<Vec<_>>()
+        .join(" AND ");
+
+    let counted: i64 = conn
+        .prepare(&format!(
+            "SELECT count(*) FROM (SELECT 1 FROM {from} WHERE {filter} LIMIT {})",
+            SPAN_COUNT_CAP + 1
+        ))?
+        .query_row(params_from_iter(d.params.iter()), |r| r.get(0))?;
+
+    let sort = sort_column(q.sort);
+    let mut page_filter = filter;
+    if let Some(text) = &q.cursor {
+        let cursor = Cursor::parse(q.sort, text)?;
+        let tie: i64 = cursor.tie.parse().map_err(|_| {
+            StoreError::Invalid(format!("cursor {text:?} is not one this list gave"))
+        })?;
+        let value = d.bind(match cursor.value {
+            CursorValue::Int(i) => SqlValue::Integer(i),
+            CursorValue::Float(f) => SqlValue::Real(f),
+        });
+        let tie = d.bind(SqlValue::Integer(tie));
+        page_filter.push_str(&format!(
+            " AND ({sort} < {value} OR ({sort} = {value} AND s.id < {tie}))"
+        ));
+    }
+    let limit = q.limit();
+    let sql = format!(
+        "SELECT st.trace_id, s.span_id, s.parent_span_id, s.name, s.span_type, s.service, \
+         sf.model, s.start_ns, s.end_ns, s.tokens, s.cost, s.status, sf.tags, {sort}, s.id \
+         FROM {from} WHERE {page_filter} ORDER BY {sort} DESC, s.id DESC LIMIT {}",
+        limit + 1
+    );
+    let mut statement = conn.prepare(&sql)?;
+    let mut rows = statement.query(params_from_iter(d.params.iter()))?;
+    let mut spans = Vec::new();
+    let mut last: Option<String> = None;
+    let mut more = false;
+    while let Some(r) = rows.next()? {
+        if spans.len() == limit as usize {
+            more = true;
+            break;
+        }
+        let (start_ns, end_ns): (i64, i64) = (r.get(7)?, r.get(8)?);
+        let tags: Option<String> = r.get(12)?;
+        let tags: std::collections::BTreeMap<String, String> = tags
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default();
+        let row = SpanRow {
+            trace_id: r.get(0)?,
+            span_id: r.get(1)?,
+            parent_span_id: r.get(2)?,
+            name: r.get(3)?,
+            span_type: SpanType::from_code(r.get::<_, i64>(4)? as u8),
+            service: r.get(5)?,
+            model: r.get::<_, Option<String>>(6)?.filter(|m| !m.is_empty()),
+            start_ns,
+            duration_ns: (end_ns - start_ns).max(0),
+            tokens: r.get(9)?,
+            cost: r.get(10)?,
+            status: SpanStatus::from_code(r.get::<_, i64>(11)? as u8),
+            tags: row_tags(tags),
+        };
+        let sort_value: SqlValue = r.get(13)?;
+        let (int, float) = match sort_value {
+            SqlValue::Integer(i) => (i, i as f64),
+            SqlValue::Real(f) => (f as i64, f),
+            _ => (0, 0.0),
+        };
+        last = Some(Cursor::encode(
+            q.sort,
+            int,
+            float,
+            &r.get::<_, i64>(14)?.to_string(),
+        ));
+        spans.push(row);
+    }
+    let next_cursor = if more { last } else { None };
+    let counted = counted.max(0) as u64;
+    Ok(SpanPage {
+        spans,
+        total: counted.min(SPAN_COUNT_CAP),
+        total_exact: counted <= SPAN_COUNT_CAP,
+        next_cursor,
+    })
+}
