@@ -31,7 +31,8 @@ fn run(trace: &str, start_ns: u128, slow: bool) -> Value {
         "Answer from memory."
     };
     let input = json!([{"role": "user", "parts": [{"type": "text", "content": "Plan the trip"}]}]);
-    let mut output = vec![json!({"role": "assistant", "parts": [{"type": "text", "content": answer}]})];
+    let mut output =
+        vec![json!({"role": "assistant", "parts": [{"type": "text", "content": answer}]})];
     if slow {
         output.push(json!({"role": "assistant", "parts": [
             {"type": "tool_call", "id": "t1", "name": "web_search", "arguments": {"q": "trip <b>ideas</b>"}}
@@ -69,8 +70,12 @@ async fn seeded() -> Collector {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_nanos();
-    collector.send_otlp_json(&run(A, now_ns - 120_000_000_000, false)).await;
-    collector.send_otlp_json(&run(B, now_ns - 60_000_000_000, true)).await;
+    collector
+        .send_otlp_json(&run(A, now_ns - 120_000_000_000, false))
+        .await;
+    collector
+        .send_otlp_json(&run(B, now_ns - 60_000_000_000, true))
+        .await;
     collector
 }
 
@@ -90,9 +95,15 @@ async fn two_runs_compare_span_by_span_with_their_outputs_diffed() {
     let driver = &browser.driver;
 
     // From the trace page: Compare with… lists traces of the same name to pick from.
-    driver.goto(collector.url(&format!("/traces/{A}"))).await.unwrap();
+    driver
+        .goto(collector.url(&format!("/traces/{A}")))
+        .await
+        .unwrap();
     let compare = eventually(WAIT, "Compare with…", || async {
-        driver.find(By::Css("[data-testid=compare-with]")).await.ok()
+        driver
+            .find(By::Css("[data-testid=compare-with]"))
+            .await
+            .ok()
     })
     .await;
     compare.click().await.unwrap();
@@ -103,7 +114,9 @@ async fn two_runs_compare_span_by_span_with_their_outputs_diffed() {
     .await;
     let row_b = eventually(WAIT, "trace B in the list", || async {
         driver
-            .find(By::Css(&format!("tr.trace-row[data-trace-id='{B}'] .root-name")))
+            .find(By::Css(&format!(
+                "tr.trace-row[data-trace-id='{B}'] .root-name"
+            )))
             .await
             .ok()
     })
@@ -115,11 +128,21 @@ async fn two_runs_compare_span_by_span_with_their_outputs_diffed() {
     // A 1 s, B 1.6 s: B is 600 ms slower, marked as worse.
     assert!(rows[0].contains("+600"), "{rows:?}");
     assert!(rows[1].starts_with("plan"), "{rows:?}");
-    assert!(rows[2].starts_with("web_search") && rows[2].contains("only in B"), "{rows:?}");
-    let worse = js(driver, "return document.querySelectorAll('[data-testid=compare-row] .delta.worse').length").await;
+    assert!(
+        rows[2].starts_with("web_search") && rows[2].contains("only in B"),
+        "{rows:?}"
+    );
+    let worse = js(
+        driver,
+        "return document.querySelectorAll('[data-testid=compare-row] .delta.worse').length",
+    )
+    .await;
     assert_eq!(worse, json!(2));
     let url = driver.current_url().await.unwrap();
-    assert!(url.path() == "/compare" && url.query().unwrap_or("").contains(&format!("a={A}&b={B}")), "{url}");
+    assert!(
+        url.path() == "/compare" && url.query().unwrap_or("").contains(&format!("a={A}&b={B}")),
+        "{url}"
+    );
 
     // The model call's outputs, line by line: A's answer removed, B's answer and call added.
     driver
@@ -140,15 +163,38 @@ async fn two_runs_compare_span_by_span_with_their_outputs_diffed() {
         (lines.len() > 1).then_some(lines)
     })
     .await;
-    assert!(diff.contains(&("removed".into(), "assistant: Answer from memory.".into(), String::new())), "{diff:?}");
-    assert!(diff.contains(&("added".into(), String::new(), "assistant: Search the web, then answer.".into())), "{diff:?}");
+    assert!(
+        diff.contains(&(
+            "removed".into(),
+            "assistant: Answer from memory.".into(),
+            String::new()
+        )),
+        "{diff:?}"
+    );
+    assert!(
+        diff.contains(&(
+            "added".into(),
+            String::new(),
+            "assistant: Search the web, then answer.".into()
+        )),
+        "{diff:?}"
+    );
     // Untrusted text stays text.
-    assert!(diff.iter().any(|(_, _, b)| b.contains("<b>ideas</b>")), "{diff:?}");
+    assert!(
+        diff.iter().any(|(_, _, b)| b.contains("<b>ideas</b>")),
+        "{diff:?}"
+    );
     let input_same = texts(driver, "[data-testid=diff-input] h3").await;
     assert!(input_same[0].contains("the same"), "{input_same:?}");
 
     // The selection is in the URL: a reload shows the same row open.
-    assert!(driver.current_url().await.unwrap().query().unwrap_or("").contains("row=1"));
+    assert!(driver
+        .current_url()
+        .await
+        .unwrap()
+        .query()
+        .unwrap_or("")
+        .contains("row=1"));
     driver.refresh().await.unwrap();
     eventually(WAIT, "the selected row after a reload", || async {
         let selected = texts(driver, "[data-testid=compare-row].selected").await;
@@ -163,9 +209,16 @@ async fn a_model_call_reads_as_a_conversation_and_downloads_carry_the_data() {
     let collector = seeded().await;
     let browser = Browser::start().await;
     let driver = &browser.driver;
-    driver.goto(collector.url(&format!("/traces/{B}?span=b000000000000002"))).await.unwrap();
+    driver
+        .goto(collector.url(&format!("/traces/{B}?span=b000000000000002")))
+        .await
+        .unwrap();
     let call = eventually(WAIT, "the tool call in the output", || async {
-        let calls = texts(driver, "[data-testid=detail-output] [data-testid=tool-call]").await;
+        let calls = texts(
+            driver,
+            "[data-testid=detail-output] [data-testid=tool-call]",
+        )
+        .await;
         calls.into_iter().next()
     })
     .await;
@@ -175,7 +228,10 @@ async fn a_model_call_reads_as_a_conversation_and_downloads_carry_the_data() {
     assert!(user[0].contains("Plan the trip"), "{user:?}");
 
     // The tool span shows its arguments and result (GenAI keeps them in gen_ai.tool.call.*).
-    driver.goto(collector.url(&format!("/traces/{B}?span=b000000000000003"))).await.unwrap();
+    driver
+        .goto(collector.url(&format!("/traces/{B}?span=b000000000000003")))
+        .await
+        .unwrap();
     eventually(WAIT, "the tool's result", || async {
         let out = texts(driver, "[data-testid=detail-output]").await;
         out.first().filter(|t| t.contains("3 results")).cloned()
@@ -189,9 +245,19 @@ async fn a_model_call_reads_as_a_conversation_and_downloads_carry_the_data() {
            if (this.download) { window.__downloads.push({name: this.download, href: this.href}); } };",
     )
     .await;
-    driver.find(By::Css("[data-testid=trace-export]")).await.unwrap().click().await.unwrap();
+    driver
+        .find(By::Css("[data-testid=trace-export]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     let file = eventually(WAIT, "the exported file", || async {
-        let got = js(driver, "return window.__downloads.length ? window.__downloads[0] : null").await;
+        let got = js(
+            driver,
+            "return window.__downloads.length ? window.__downloads[0] : null",
+        )
+        .await;
         (!got.is_null()).then_some(got)
     })
     .await;
@@ -221,9 +287,19 @@ async fn a_model_call_reads_as_a_conversation_and_downloads_carry_the_data() {
         (texts(driver, "tr.trace-row").await.len() == 2).then_some(())
     })
     .await;
-    driver.find(By::Css("[data-testid=list-csv]")).await.unwrap().click().await.unwrap();
+    driver
+        .find(By::Css("[data-testid=list-csv]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     let file = eventually(WAIT, "the CSV", || async {
-        let got = js(driver, "return window.__downloads.length ? window.__downloads[0] : null").await;
+        let got = js(
+            driver,
+            "return window.__downloads.length ? window.__downloads[0] : null",
+        )
+        .await;
         (!got.is_null()).then_some(got)
     })
     .await;
@@ -240,6 +316,9 @@ async fn a_model_call_reads_as_a_conversation_and_downloads_carry_the_data() {
     let lines: Vec<&str> = csv.as_str().unwrap().lines().collect();
     assert_eq!(lines.len(), 3, "{lines:?}");
     assert!(lines[0].starts_with("trace_id,start,duration_ms,name"));
-    assert!(lines[1].starts_with(B) && lines[2].starts_with(A), "{lines:?}");
+    assert!(
+        lines[1].starts_with(B) && lines[2].starts_with(A),
+        "{lines:?}"
+    );
     browser.quit().await;
 }

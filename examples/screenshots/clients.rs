@@ -32,8 +32,14 @@ fn send(collector: &Collector, client: &str, project: &str) {
         }
         let status = command
             .arg(client)
-            .env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", collector.otlp_traces_url())
-            .env("OTEL_EXPORTER_OTLP_HEADERS", format!("x-skein-project={project}"))
+            .env(
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                collector.otlp_traces_url(),
+            )
+            .env(
+                "OTEL_EXPORTER_OTLP_HEADERS",
+                format!("x-skein-project={project}"),
+            )
             .env("LANGSMITH_ENDPOINT", collector.url("/api/langsmith"))
             .env("LANGSMITH_API_KEY", "screenshots")
             .env("LANGSMITH_TRACING", "true")
@@ -90,7 +96,10 @@ pub async fn run(dir: &Path) {
             if let Some(row) = last_llm {
                 row.click().await.unwrap();
                 eventually(WAIT, "the detail", || async {
-                    (!texts(driver, "[data-testid=detail-input] .chat").await.is_empty()).then_some(())
+                    (!texts(driver, "[data-testid=detail-input] .chat")
+                        .await
+                        .is_empty())
+                    .then_some(())
                 })
                 .await;
             }

@@ -16,8 +16,8 @@ mod keys;
 mod metrics;
 mod pieces;
 mod schema;
-mod summary_sql;
 mod span_list;
+mod summary_sql;
 #[cfg(test)]
 pub mod testserver;
 mod traces;

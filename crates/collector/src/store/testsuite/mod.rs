@@ -11,8 +11,8 @@ pub mod journeys;
 pub mod keys;
 pub mod metrics;
 pub mod pieces;
-pub mod summary_rules;
 pub mod spans;
+pub mod summary_rules;
 pub mod traces;
 
 use std::sync::OnceLock;
