@@ -2,6 +2,7 @@
 //! dashboard, and pure functions over them. No IO; compiles for wasm32 and native.
 
 pub mod catalog;
+pub mod cohort;
 pub mod feedback;
 pub mod format;
 pub mod metric_fold;

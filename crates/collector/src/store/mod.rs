@@ -21,6 +21,7 @@ pub mod sqlite;
 pub mod testsuite;
 
 use async_trait::async_trait;
+use skein_model::cohort::{CohortComparison, CohortQuery};
 use skein_model::metrics::{MetricQuery, MetricResponse};
 use skein_model::service_graph::{ServiceGraph, ServiceGraphQuery};
 use skein_model::sessions::{SessionDetail, SessionPage, SessionQuery, UserDetail, UserPage};
@@ -151,6 +152,16 @@ pub trait QueryStore: Send + Sync + 'static {
     /// by `skein_model::metric_fold` (`GET /api/v1/metrics`). A query the store cannot answer
     /// as asked (too many buckets) is `StoreError::Invalid`.
     async fn metrics(&self, project: &str, query: &MetricQuery) -> StoreResult<MetricResponse>;
+
+    /// Two cohorts of traces (each selected by a trace-list filter) compared span name by span
+    /// name (`GET /api/v1/compare/cohorts`): the engine aggregates each cohort in the store
+    /// (`skein_model::cohort::CohortAggregates`, at most `cohort::MAX_NAMES` names) and
+    /// `skein_model::cohort::compare` makes the table.
+    async fn compare_cohorts(
+        &self,
+        project: &str,
+        query: &CohortQuery,
+    ) -> StoreResult<CohortComparison>;
 }
 
 /// Aggregates over many traces for the user-journey and service views.

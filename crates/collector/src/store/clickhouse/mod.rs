@@ -9,6 +9,7 @@
 //!   spans; `feedback`, `keys`, `metrics`, `journeys` (sessions, users, service graph).
 
 mod client;
+mod cohort;
 mod expire;
 mod feedback;
 mod journeys;
@@ -22,6 +23,7 @@ mod traces;
 mod writer;
 
 use async_trait::async_trait;
+use skein_model::cohort::{CohortComparison, CohortQuery};
 use skein_model::metrics::{MetricQuery, MetricResponse};
 use skein_model::service_graph::{ServiceGraph, ServiceGraphQuery};
 use skein_model::sessions::{SessionDetail, SessionPage, SessionQuery, UserDetail, UserPage};
@@ -292,6 +294,14 @@ impl QueryStore for ClickhouseStore {
 
     async fn metrics(&self, project: &str, query: &MetricQuery) -> StoreResult<MetricResponse> {
         self.metric(project, query, now_ms()).await
+    }
+
+    async fn compare_cohorts(
+        &self,
+        project: &str,
+        query: &CohortQuery,
+    ) -> StoreResult<CohortComparison> {
+        self.cohorts(project, query, now_ms()).await
     }
 }
 

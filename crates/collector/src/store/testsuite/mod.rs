@@ -6,6 +6,7 @@
 //! Each test talks to the store only through the traits, with data it makes itself, and
 //! asserts what a client of the API would read back.
 
+pub mod cohort;
 pub mod feedback;
 pub mod journeys;
 pub mod keys;
@@ -52,6 +53,8 @@ macro_rules! for_each_suite_test {
             metrics::feedback_metrics_average_per_trace,
             keys::keys_are_hashed_scoped_and_revocable,
             keys::a_registered_project_keeps_its_creation_time,
+            cohort::cohorts_compare_span_names_with_exact_figures,
+            cohort::a_cohort_without_traces_compares_as_empty,
         }
     };
 }
