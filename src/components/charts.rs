@@ -334,6 +334,8 @@ fn statistic_name(resp: &MetricResponse) -> &'static str {
         Statistic::Mean => "mean",
         Statistic::P50 => "p50",
         Statistic::P95 => "p95",
+        Statistic::Sum => "sum",
+        Statistic::P99 => "p99",
     }
 }
 

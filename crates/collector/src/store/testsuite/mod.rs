@@ -51,6 +51,7 @@ macro_rules! for_each_suite_test {
             metrics::quantiles_and_moments_are_exact,
             metrics::metrics_group_by_tag_and_filter,
             metrics::feedback_metrics_average_per_trace,
+            metrics::statistics_sums_and_thresholds_are_exact,
             keys::keys_are_hashed_scoped_and_revocable,
             keys::a_registered_project_keeps_its_creation_time,
             cohort::cohorts_compare_span_names_with_exact_figures,
