@@ -179,6 +179,11 @@ pub async fn run(config: &QueriesConfig) -> Result<QueriesReport, QueriesError> 
             "/api/v1/metrics?metric=latency_p95&group_by=ab_test_variant",
             Some(100.0),
         ),
+        (
+            "cohort compare (ab_test_variant A vs B, by duration)",
+            "/api/v1/compare/cohorts?a.tag=ab_test_variant%3DA&b.tag=ab_test_variant%3DB&by=duration",
+            Some(1000.0),
+        ),
     ];
     for (name, path, target) in fixed {
         queries.push(

@@ -76,7 +76,11 @@ async fn query_benchmark_runs_end_to_end() {
     let load = report.load.as_ref().unwrap();
     assert_eq!(report.spans_stored, load.spans as u64 + 1_200);
     let names: Vec<&str> = report.queries.iter().map(|q| q.name.as_str()).collect();
-    assert_eq!(names.len(), 10, "{names:?}");
+    assert_eq!(names.len(), 11, "{names:?}");
+    assert!(
+        names.iter().any(|n| n.starts_with("cohort compare")),
+        "{names:?}"
+    );
     // Every record was stored.
     let feedback = report.feedback_load.as_ref().unwrap();
     assert_eq!(feedback.records, 1_000);
@@ -98,10 +102,10 @@ async fn query_benchmark_runs_end_to_end() {
         assert!(q.p50_ms > 0.0 && q.p95_ms >= q.p50_ms, "{q:?}");
         assert!(q.response_bytes > 0, "{q:?}");
     }
-    let big = &report.queries[5];
+    let big = &report.queries[6];
     assert!(big.name.contains("1200 spans"), "{big:?}");
     assert!(
-        report.queries[6].name.contains("feedback:quality"),
+        report.queries[7].name.contains("feedback:quality"),
         "{names:?}"
     );
 }

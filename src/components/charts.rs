@@ -351,5 +351,7 @@ fn statistic_name(resp: &MetricResponse) -> &'static str {
         Statistic::Mean => "mean",
         Statistic::P50 => "p50",
         Statistic::P95 => "p95",
+        Statistic::Sum => "sum",
+        Statistic::P99 => "p99",
     }
 }

@@ -254,6 +254,8 @@ fn results_view(
         (Statistic::Mean, _) => "Mean",
         (Statistic::P50, _) => "Median (p50)",
         (Statistic::P95, _) => "p95",
+        (Statistic::Sum, _) => "Total",
+        (Statistic::P99, _) => "p99",
     };
     let series_title = format!("{what} per {} bucket", metrics::Bucket::Fixed(r.bucket_ms));
     let has_dist = r.groups.iter().any(|g| g.quantiles.is_some());

@@ -2,6 +2,7 @@
 //! dashboard, and pure functions over them. No IO; compiles for wasm32 and native.
 
 pub mod catalog;
+pub mod cohort;
 pub mod feedback;
 pub mod filter;
 pub mod format;

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use crate::metrics::{
     group_ci, nice_bins, BucketPoint, Histogram, MetricGroup, MetricKind, MetricQuery,
-    MetricResponse, Quantiles, MAX_GROUPS,
+    MetricResponse, Quantiles, Statistic, MAX_GROUPS,
 };
 use crate::stats::{quantile_sorted, Moments};
 
@@ -55,6 +55,11 @@ pub struct MetricAccumulator {
     bucket_ms: i64,
     keep_values: bool,
     per_bucket: bool,
+    /// Also each bucket's p99 (only when the query's statistic is p99, so that the answers
+    /// of the other statistics stay as they were).
+    bucket_p99: bool,
+    /// Values at or above it count 1, others 0 (`MetricQuery::threshold`).
+    threshold: Option<f64>,
     kept: usize,
     slot_of: HashMap<Vec<u8>, usize>,
     untagged: Option<usize>,
@@ -68,11 +73,27 @@ impl MetricAccumulator {
             bucket_ms: bucket_ms.max(1),
             keep_values,
             per_bucket,
+            bucket_p99: false,
+            threshold: None,
             kept: 0,
             slot_of: HashMap::new(),
             untagged: None,
             groups: Vec::new(),
         }
+    }
+
+    /// The accumulator for a query: values kept for quantiles when they are values, per
+    /// bucket when the statistic is a quantile, thresholded when the query has a threshold.
+    pub fn for_query(q: &MetricQuery, bucket_ms: i64) -> MetricAccumulator {
+        let statistic = q.statistic();
+        let mut acc = MetricAccumulator::new(
+            bucket_ms,
+            q.kind() == MetricKind::Value,
+            statistic.is_quantile(),
+        );
+        acc.bucket_p99 = statistic == Statistic::P99;
+        acc.threshold = q.threshold;
+        acc
     }
 
     fn new_group(&mut self, value: Option<String>) -> usize {
@@ -110,6 +131,10 @@ impl MetricAccumulator {
         if !value.is_finite() {
             return;
         }
+        let value = match self.threshold {
+            Some(t) => f64::from(u8::from(value >= t)),
+            None => value,
+        };
         let slot = self.slot(group);
         let bucket = start_ns.div_euclid(self.bucket_ns);
         let g = &mut self.groups[slot];
@@ -132,14 +157,15 @@ impl MetricAccumulator {
         to_ms: i64,
         bucket_ms: i64,
     ) -> MetricResponse {
-        let kind = q.metric.kind();
+        let kind = q.kind();
         let (groups, omitted_groups, bins) = self.finish(kind);
         MetricResponse {
             metric: q.metric.clone(),
             group_by: q.group_by.clone(),
             kind,
-            statistic: q.metric.statistic(),
-            unit: q.metric.unit().to_string(),
+            statistic: q.statistic(),
+            threshold: q.threshold,
+            unit: q.unit().to_string(),
             from_ms,
             to_ms,
             bucket_ms,
@@ -154,6 +180,7 @@ impl MetricAccumulator {
     pub fn finish(self, kind: MetricKind) -> (Vec<MetricGroup>, u64, Vec<f64>) {
         let complete = self.kept < MAX_DISTRIBUTION_VALUES;
         let bucket_ms = self.bucket_ms;
+        let bucket_p99 = self.bucket_p99;
         let mut accs = self.groups;
         // Largest first; traces without the tag after tagged groups of the same size.
         let size = |g: &GroupAcc| g.buckets.values().map(|m| m.n).sum::<u64>();
@@ -185,11 +212,15 @@ impl MetricAccumulator {
                         sum_sq: m.sum_sq,
                         p50: None,
                         p95: None,
+                        p99: None,
                     };
                     if let (true, Some(vals)) = (complete, acc.bucket_values.get_mut(b)) {
                         vals.sort_unstable_by(f64::total_cmp);
                         point.p50 = quantile_sorted(vals, 0.5);
                         point.p95 = quantile_sorted(vals, 0.95);
+                        if bucket_p99 {
+                            point.p99 = quantile_sorted(vals, 0.99);
+                        }
                     }
                     point
                 })
@@ -271,5 +302,62 @@ fn histogram(sorted: &[f64], edges: &[f64]) -> Histogram {
     Histogram {
         counts,
         above: (sorted.len() - within) as u64,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::MetricQuery;
+
+    fn answer(query: &str, values: &[(&str, i64, f64)]) -> MetricResponse {
+        let q = MetricQuery::from_query_string(query).unwrap();
+        let mut acc = MetricAccumulator::for_query(&q, 1000);
+        for (group, start_ms, v) in values {
+            acc.add(Some(group.as_bytes()), start_ms * MS_NS, *v);
+        }
+        acc.response(&q, 0, 10_000, 1000)
+    }
+
+    #[test]
+    fn the_statistic_is_the_querys_and_sums_are_per_bucket() {
+        let values = [
+            ("A", 0, 150.0),
+            ("A", 500, 0.0),
+            ("A", 1500, 150.0),
+            ("B", 0, 20.0),
+        ];
+        let r = answer("metric=cost&group_by=v&statistic=sum", &values);
+        assert_eq!(r.statistic, Statistic::Sum);
+        let a = &r.groups[0];
+        assert_eq!(a.headline(Statistic::Sum), Some(300.0));
+        let sums: Vec<f64> = a.series.iter().map(|p| p.sum).collect();
+        assert_eq!(sums, [150.0, 150.0]);
+        assert_eq!(a.series[0].p99, None);
+        // Without a statistic, the metric's own, and no per-bucket quantiles for a mean.
+        let r = answer("metric=cost&group_by=v", &values);
+        assert_eq!(r.statistic, Statistic::Mean);
+        assert_eq!(r.groups[0].series[0].p50, None);
+        // p99 per bucket only when asked for.
+        let r = answer("metric=cost&group_by=v&statistic=p99", &values);
+        let p99 = r.groups[0].series[0].p99.unwrap();
+        assert!((p99 - crate::stats::quantile_sorted(&[0.0, 150.0], 0.99).unwrap()).abs() < 1e-12);
+        assert_eq!(
+            r.groups[0].headline(Statistic::P99),
+            r.groups[0].quantiles.map(|q| q.p99)
+        );
+    }
+
+    #[test]
+    fn a_threshold_makes_a_rate_of_values_reaching_it() {
+        let values = [("A", 0, 3.0), ("A", 0, 4.0), ("A", 0, 5.0), ("A", 0, 4.5)];
+        let r = answer("metric=feedback%3Ascore&threshold=4.5", &values);
+        assert_eq!(r.kind, MetricKind::Rate);
+        assert_eq!(r.threshold, Some(4.5));
+        assert_eq!(r.unit, "");
+        let g = &r.groups[0];
+        assert_eq!((g.n, g.sum), (4, 2.0));
+        assert_eq!(g.mean, 0.5);
+        assert!(g.quantiles.is_none(), "a rate has no quantiles");
     }
 }

@@ -55,7 +55,8 @@ pub enum MetricKind {
     Value,
 }
 
-/// Which statistic of a group (or bucket) a chart shows for a metric.
+/// Which statistic of a group (or bucket) a chart shows for a metric: the metric's own
+/// (`Metric::statistic`), or the query's `statistic=`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Statistic {
@@ -63,6 +64,48 @@ pub enum Statistic {
     Mean,
     P50,
     P95,
+    /// The total of the values: a business metric (revenue per variant per day) is summed.
+    Sum,
+    P99,
+}
+
+impl Statistic {
+    pub const ALL: [Statistic; 6] = [
+        Statistic::Mean,
+        Statistic::Sum,
+        Statistic::Count,
+        Statistic::P50,
+        Statistic::P95,
+        Statistic::P99,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Statistic::Count => "count",
+            Statistic::Mean => "mean",
+            Statistic::P50 => "p50",
+            Statistic::P95 => "p95",
+            Statistic::Sum => "sum",
+            Statistic::P99 => "p99",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Statistic, QueryError> {
+        let text = text.trim();
+        Statistic::ALL
+            .into_iter()
+            .find(|s| s.as_str() == text)
+            .ok_or_else(|| {
+                QueryError::new(format!(
+                    "statistic must be mean, sum, count, p50, p95 or p99, not {text:?}"
+                ))
+            })
+    }
+
+    /// True for the quantiles, which need every value (per bucket, for a series).
+    pub fn is_quantile(self) -> bool {
+        matches!(self, Statistic::P50 | Statistic::P95 | Statistic::P99)
+    }
 }
 
 impl Metric {
@@ -313,7 +356,9 @@ impl fmt::Display for Bucket {
 
 /// `GET /api/v1/metrics`: which metric, grouped how, over which traces. Every field has a
 /// query-string form: `metric`, `group_by`, `tag` (repeated, `key=value`, AND-ed), `from` and `to`
-/// (Unix ms, on the trace's start; `to` excluded) and `bucket`.
+/// (Unix ms, on the trace's start; `to` excluded), `bucket`, `statistic` (the number charts
+/// show; the metric's own when absent) and `threshold` (each trace's value becomes 1 when at
+/// or above it, else 0: the metric becomes the rate of traces reaching it).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MetricQuery {
     pub metric: Metric,
@@ -323,9 +368,38 @@ pub struct MetricQuery {
     pub from_ms: Option<i64>,
     pub to_ms: Option<i64>,
     pub bucket: Bucket,
+    pub statistic: Option<Statistic>,
+    pub threshold: Option<f64>,
 }
 
 impl MetricQuery {
+    /// How the values this query aggregates are distributed: a rate with a threshold.
+    pub fn kind(&self) -> MetricKind {
+        if self.threshold.is_some() {
+            MetricKind::Rate
+        } else {
+            self.metric.kind()
+        }
+    }
+
+    /// The statistic charts of this query show.
+    pub fn statistic(&self) -> Statistic {
+        match (self.statistic, self.threshold) {
+            (Some(s), _) => s,
+            (None, Some(_)) => Statistic::Mean,
+            (None, None) => self.metric.statistic(),
+        }
+    }
+
+    /// The unit of the values aggregated ("" for a rate of reaching the threshold).
+    pub fn unit(&self) -> &'static str {
+        if self.threshold.is_some() {
+            ""
+        } else {
+            self.metric.unit()
+        }
+    }
+
     /// Parses decoded query pairs; unknown keys are ignored (they may belong to the page, such
     /// as `project`), and so are empty values. Errors name the parameter.
     pub fn from_pairs<'a>(
@@ -343,6 +417,18 @@ impl MetricQuery {
                 "from" => q.from_ms = Some(parse_ms(key, value)?),
                 "to" => q.to_ms = Some(parse_ms(key, value)?),
                 "bucket" => q.bucket = Bucket::parse(value)?,
+                "statistic" => q.statistic = Some(Statistic::parse(value)?),
+                "threshold" => {
+                    let t: f64 = value.trim().parse().map_err(|_| {
+                        QueryError::new(format!("threshold must be a number, not {value:?}"))
+                    })?;
+                    if !t.is_finite() {
+                        return Err(QueryError::new(format!(
+                            "threshold must be a finite number, not {value:?}"
+                        )));
+                    }
+                    q.threshold = Some(t);
+                }
                 _ => {}
             }
         }
@@ -380,6 +466,12 @@ impl MetricQuery {
         if self.bucket != Bucket::Auto {
             pairs.push(("bucket", self.bucket.to_string()));
         }
+        if let Some(s) = self.statistic {
+            pairs.push(("statistic", s.as_str().to_string()));
+        }
+        if let Some(t) = self.threshold {
+            pairs.push(("threshold", crate::format::plain(t)));
+        }
         pairs
     }
 
@@ -404,8 +496,11 @@ pub struct MetricResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_by: Option<String>,
     pub kind: MetricKind,
-    /// The statistic charts of this metric show (`n`, mean, p50 or p95).
+    /// The statistic charts of this metric show (`n`, mean, sum or a quantile).
     pub statistic: Statistic,
+    /// The query's threshold: the values are 1 for traces at or above it, else 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
     /// Unit of the values ("ms", "tokens", "USD", "traces", or "" for rates and scores).
     pub unit: String,
     /// The time range covered: the query's, or where no bound was given, the data's.
@@ -471,6 +566,8 @@ impl MetricGroup {
             Statistic::Mean => Some(self.mean),
             Statistic::P50 => self.quantiles.map(|q| q.p50),
             Statistic::P95 => self.quantiles.map(|q| q.p95),
+            Statistic::Sum => Some(self.sum),
+            Statistic::P99 => self.quantiles.map(|q| q.p99),
         }
     }
 }
@@ -513,11 +610,14 @@ pub struct BucketPoint {
     /// Sum and sum of squares, for an interval per bucket (`BucketPoint::moments`).
     pub sum: f64,
     pub sum_sq: f64,
-    /// Exact quantiles in the bucket, for the latency p50 and p95 metrics only.
+    /// Exact quantiles in the bucket, when the statistic is a quantile (p50 and p95; p99 too
+    /// when it is p99).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p50: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p95: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p99: Option<f64>,
 }
 
 impl BucketPoint {
@@ -532,6 +632,8 @@ impl BucketPoint {
             Statistic::Mean => Some(self.mean),
             Statistic::P50 => self.p50,
             Statistic::P95 => self.p95,
+            Statistic::Sum => Some(self.sum),
+            Statistic::P99 => self.p99,
         }
     }
 }
@@ -687,6 +789,8 @@ mod tests {
             from_ms: Some(1_700_000_000_000),
             to_ms: Some(1_700_086_400_000),
             bucket: Bucket::Fixed(HOUR_MS),
+            statistic: Some(Statistic::Sum),
+            threshold: Some(4.5),
         };
         let text = q.to_query_string();
         assert!(
@@ -714,6 +818,9 @@ mod tests {
             ("bucket=0h", "bucket"),
             ("bucket=h", "bucket"),
             ("tag=novalue", "key=value"),
+            ("statistic=median", "statistic"),
+            ("threshold=high", "threshold"),
+            ("threshold=inf", "threshold"),
         ] {
             let err = MetricQuery::from_query_string(text).unwrap_err();
             assert!(err.0.contains(param), "{text}: {err}");

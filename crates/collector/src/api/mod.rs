@@ -1,6 +1,7 @@
 //! The query and feedback API, `/api/v1/...`: one file per resource.
 
 mod catalog;
+mod compare;
 mod feedback;
 mod metrics;
 mod services;
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/tags/{key}/values", get(catalog::tag_values))
         .route("/api/v1/metrics", get(metrics::get))
         .route("/api/v1/spans", get(spans::list))
+        .route("/api/v1/compare/cohorts", get(compare::cohorts))
         .route("/api/v1/traces", get(traces::list))
         .route("/api/v1/traces/export", get(traces::export_list))
         .route("/api/v1/traces/{trace_id}", get(traces::skeleton))

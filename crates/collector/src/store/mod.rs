@@ -22,6 +22,7 @@ pub mod sqlite;
 pub mod testsuite;
 
 use async_trait::async_trait;
+use skein_model::cohort::{CohortComparison, CohortQuery};
 use skein_model::metrics::{MetricQuery, MetricResponse};
 use skein_model::service_graph::{ServiceGraph, ServiceGraphQuery};
 use skein_model::sessions::{SessionDetail, SessionPage, SessionQuery, UserDetail, UserPage};
@@ -161,6 +162,16 @@ pub trait QueryStore: Send + Sync + 'static {
     /// did not give, or a filter it cannot compile, is `StoreError::Invalid`). A page costs
     /// its size plus the cap, however large the project.
     async fn list_spans(&self, project: &str, query: &SpanQuery) -> StoreResult<SpanPage>;
+
+    /// Two cohorts of traces (each selected by a trace-list filter) compared span name by span
+    /// name (`GET /api/v1/compare/cohorts`): the engine aggregates each cohort in the store
+    /// (`skein_model::cohort::CohortAggregates`, at most `cohort::MAX_NAMES` names) and
+    /// `skein_model::cohort::compare` makes the table.
+    async fn compare_cohorts(
+        &self,
+        project: &str,
+        query: &CohortQuery,
+    ) -> StoreResult<CohortComparison>;
 }
 
 /// Aggregates over many traces for the user-journey and service views.

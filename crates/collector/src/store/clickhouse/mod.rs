@@ -9,6 +9,7 @@
 //!   spans; `feedback`, `keys`, `metrics`, `journeys` (sessions, users, service graph).
 
 mod client;
+mod cohort;
 mod expire;
 mod feedback;
 mod journeys;
@@ -24,6 +25,7 @@ mod traces;
 mod writer;
 
 use async_trait::async_trait;
+use skein_model::cohort::{CohortComparison, CohortQuery};
 use skein_model::metrics::{MetricQuery, MetricResponse};
 use skein_model::service_graph::{ServiceGraph, ServiceGraphQuery};
 use skein_model::sessions::{SessionDetail, SessionPage, SessionQuery, UserDetail, UserPage};
@@ -300,6 +302,14 @@ impl QueryStore for ClickhouseStore {
 
     async fn list_spans(&self, project: &str, query: &SpanQuery) -> StoreResult<SpanPage> {
         self.span_list(project, query).await
+    }
+
+    async fn compare_cohorts(
+        &self,
+        project: &str,
+        query: &CohortQuery,
+    ) -> StoreResult<CohortComparison> {
+        self.cohorts(project, query, now_ms()).await
     }
 }
 

@@ -36,7 +36,7 @@ use std::collections::HashMap;
 use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::{params_from_iter, Connection, OptionalExtension};
 use skein_model::metric_fold::{resolve_range, MetricAccumulator};
-use skein_model::metrics::{Metric, MetricKind, MetricQuery, MetricResponse, Statistic};
+use skein_model::metrics::{Metric, MetricQuery, MetricResponse};
 use skein_model::TraceQuery;
 
 use super::list::trace_filter;
@@ -64,9 +64,7 @@ pub(super) fn metrics(
         .bucket
         .resolve(from_ms, to_ms)
         .map_err(|e| StoreError::Invalid(e.0))?;
-    let kind = q.metric.kind();
-    let per_bucket = matches!(q.metric.statistic(), Statistic::P50 | Statistic::P95);
-    let mut acc = MetricAccumulator::new(bucket_ms, kind == MetricKind::Value, per_bucket);
+    let mut acc = MetricAccumulator::for_query(q, bucket_ms);
     let by_start = data.is_selective(from_ms, to_ms);
     let mut buf = Vec::new();
 

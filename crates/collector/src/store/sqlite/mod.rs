@@ -21,6 +21,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use rusqlite::Connection;
+use skein_model::cohort::{CohortComparison, CohortQuery};
 use skein_model::metrics::{MetricQuery, MetricResponse};
 use skein_model::service_graph::{ServiceGraph, ServiceGraphQuery};
 use skein_model::sessions::{SessionDetail, SessionPage, SessionQuery, UserDetail, UserPage};
@@ -41,6 +42,7 @@ use super::{
 mod catalog;
 mod checkpointer;
 mod codec;
+mod cohort;
 mod error;
 mod expire;
 mod feedback;
@@ -417,6 +419,16 @@ impl QueryStore for SqliteStore {
     async fn list_spans(&self, project: &str, query: &SpanQuery) -> StoreResult<SpanPage> {
         let (project, query) = (project.to_string(), query.clone());
         self.read(move |c| span_list::list_spans(c, &project, &query))
+            .await
+    }
+
+    async fn compare_cohorts(
+        &self,
+        project: &str,
+        query: &CohortQuery,
+    ) -> StoreResult<CohortComparison> {
+        let (project, query) = (project.to_string(), query.clone());
+        self.read(move |c| cohort::compare_cohorts(c, &project, &query))
             .await
     }
 }

@@ -2,8 +2,9 @@
 
 use std::sync::Arc;
 
-use skein_model::metrics::MetricQuery;
+use skein_model::metrics::{MetricKind, MetricQuery, Statistic};
 use skein_model::span::SpanStatus;
+use skein_model::stats::quantile_sorted;
 use skein_model::NewFeedback;
 
 use super::{span, trace_hex};
@@ -127,4 +128,79 @@ pub async fn feedback_metrics_average_per_trace(store: Arc<dyn Store>) {
     let g = &answer.groups[0];
     assert_eq!(g.n, 2, "one value per trace with feedback");
     assert!((g.mean - 0.75).abs() < 1e-12);
+}
+
+pub async fn statistics_sums_and_thresholds_are_exact(store: Arc<dyn Store>) {
+    // Traces 0..12 last 1..12 ms (A even, B odd) with 10·(i+1) input tokens, one per ms.
+    let ms: Vec<i64> = (1..=12).collect();
+    traces(&store, &ms, &[]).await;
+    let group = |answer: &skein_model::metrics::MetricResponse, v: &str| {
+        answer
+            .groups
+            .iter()
+            .find(|g| g.value.as_deref() == Some(v))
+            .cloned()
+            .expect("group")
+    };
+    let tokens = |b: bool| -> Vec<f64> {
+        (0..12)
+            .filter(|i| (i % 2 == 1) == b)
+            .map(|i| 10.0 * f64::from(i + 1))
+            .collect()
+    };
+
+    // The total per variant, and per bucket (all in the first minute: one bucket).
+    let sum = store
+        .metrics(
+            "p",
+            &query("metric=input_tokens&group_by=variant&statistic=sum&bucket=1d"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(sum.statistic, Statistic::Sum);
+    let a = group(&sum, "A");
+    assert_eq!(a.headline(Statistic::Sum), Some(tokens(false).iter().sum()));
+    assert_eq!(
+        a.series.iter().map(|p| p.sum).sum::<f64>(),
+        tokens(false).iter().sum::<f64>()
+    );
+    assert!(
+        a.series.iter().all(|p| p.p50.is_none()),
+        "no quantiles for a sum"
+    );
+
+    // p95 and p99 of each variant and bucket, as numpy would interpolate them.
+    for (text, stat, q) in [("p95", Statistic::P95, 0.95), ("p99", Statistic::P99, 0.99)] {
+        let answer = store
+            .metrics(
+                "p",
+                &query(&format!(
+                    "metric=input_tokens&group_by=variant&statistic={text}&bucket=1d"
+                )),
+            )
+            .await
+            .unwrap();
+        assert_eq!(answer.statistic, stat);
+        let b = group(&answer, "B");
+        let want = quantile_sorted(&tokens(true), q).unwrap();
+        assert!((b.headline(stat).unwrap() - want).abs() < 1e-9, "{text}");
+        assert_eq!(b.series.len(), 1);
+        let point = b.series[0].headline(stat).expect("a bucket quantile");
+        assert!((point - want).abs() < 1e-9, "{text} per bucket");
+    }
+
+    // The share of traces lasting 8 ms or more: 8..12 ms, i.e. 5 of 12 (A: 9, 11; B: 8, 10, 12).
+    let rate = store
+        .metrics(
+            "p",
+            &query("metric=latency_mean&group_by=variant&threshold=8"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(rate.kind, MetricKind::Rate);
+    assert_eq!(rate.threshold, Some(8.0));
+    let (a, b) = (group(&rate, "A"), group(&rate, "B"));
+    assert_eq!((a.n, a.sum), (6, 2.0));
+    assert_eq!((b.n, b.sum), (6, 3.0));
+    assert!(a.ci.is_none() || a.ci.is_some_and(|ci| ci.contains(a.mean)));
 }

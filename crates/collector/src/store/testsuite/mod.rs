@@ -6,6 +6,7 @@
 //! Each test talks to the store only through the traits, with data it makes itself, and
 //! asserts what a client of the API would read back.
 
+pub mod cohort;
 pub mod feedback;
 pub mod journeys;
 pub mod keys;
@@ -54,11 +55,14 @@ macro_rules! for_each_suite_test {
             metrics::quantiles_and_moments_are_exact,
             metrics::metrics_group_by_tag_and_filter,
             metrics::feedback_metrics_average_per_trace,
+            metrics::statistics_sums_and_thresholds_are_exact,
             keys::keys_are_hashed_scoped_and_revocable,
             keys::a_registered_project_keeps_its_creation_time,
             spans::span_filters_select_like_a_scan_would,
             spans::span_rows_carry_what_the_list_shows,
             spans::the_trace_list_keeps_traces_having_a_matching_span,
+            cohort::cohorts_compare_span_names_with_exact_figures,
+            cohort::a_cohort_without_traces_compares_as_empty,
         }
     };
 }
