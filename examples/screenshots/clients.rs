@@ -1,8 +1,8 @@
 //! What each real client's trace looks like: the same small tool-using agent run sent by
 //! pydantic-ai, OpenInference's LangChain and OpenAI Agents instrumentors and the LangSmith SDK
 //! (crates/collector/tests/python/payload_clients.py), each in its own project: the list, the
-//! trace with its last model call open (the conversation with its tool call and answer), and
-//! two traces compared. Needs the test venv (`bash scripts/setup.sh venv`).
+//! trace with its last model call open (the conversation with its tool call and answer), two
+//! traces compared, sessions and the tokens metric. Needs the test venv (`bash scripts/setup.sh venv`).
 
 use std::path::Path;
 use std::process::Command;
@@ -113,6 +113,17 @@ pub async fn run(dir: &Path) {
             })
             .await;
             shot(driver, dir, &format!("client-{client}-compare-{theme}")).await;
+            for (page, path) in [
+                ("sessions", format!("/sessions?project={client}")),
+                (
+                    "metrics",
+                    format!("/metrics?project={client}&metric=tokens"),
+                ),
+            ] {
+                driver.goto(collector.url(&path)).await.unwrap();
+                tokio::time::sleep(Duration::from_millis(1500)).await;
+                shot(driver, dir, &format!("client-{client}-{page}-{theme}")).await;
+            }
         }
     }
     browser.quit().await;
