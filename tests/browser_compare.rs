@@ -114,7 +114,7 @@ async fn two_runs_compare_span_by_span_with_their_outputs_diffed() {
     .await;
     let row_b = eventually(WAIT, "trace B in the list", || async {
         driver
-            .find(By::Css(&format!(
+            .find(By::Css(format!(
                 "tr.trace-row[data-trace-id='{B}'] .root-name"
             )))
             .await
