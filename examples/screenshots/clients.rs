@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use thirtyfour::prelude::*;
 
-use crate::common::{eventually, repo_root, texts, Browser, Collector};
+use crate::common::{eventually, js, repo_root, texts, Browser, Collector};
 use crate::shots::{set_theme, shot};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -104,6 +104,17 @@ pub async fn run(dir: &Path) {
                 .await;
             }
             shot(driver, dir, &format!("client-{client}-trace-{theme}")).await;
+            js(
+                driver,
+                "document.querySelector('[data-testid=detail-input]')?.scrollIntoView({block: 'start'})",
+            )
+            .await;
+            shot(
+                driver,
+                dir,
+                &format!("client-{client}-conversation-{theme}"),
+            )
+            .await;
             driver
                 .goto(collector.url(&format!("/compare?project={client}&a={a}&b={b}&row=1")))
                 .await
@@ -117,7 +128,7 @@ pub async fn run(dir: &Path) {
                 ("sessions", format!("/sessions?project={client}")),
                 (
                     "metrics",
-                    format!("/metrics?project={client}&metric=tokens"),
+                    format!("/metrics?project={client}&metric=total_tokens"),
                 ),
             ] {
                 driver.goto(collector.url(&path)).await.unwrap();
