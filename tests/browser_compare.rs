@@ -88,6 +88,46 @@ async fn compare_rows(driver: &WebDriver, count: usize) -> Vec<String> {
     .await
 }
 
+/// Clicks the download button `testid` and returns the file the browser was handed: its name
+/// and text (the page's save is captured, not written to disk).
+async fn download(driver: &WebDriver, testid: &str) -> (String, String) {
+    js(
+        driver,
+        "window.__downloads = []; HTMLAnchorElement.prototype.click = function () { \
+           if (this.download) { window.__downloads.push({name: this.download, href: this.href}); } };",
+    )
+    .await;
+    driver
+        .find(By::Css(format!("[data-testid={testid}]")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let file = eventually(WAIT, testid, || async {
+        let got = js(
+            driver,
+            "return window.__downloads.length ? window.__downloads[0] : null",
+        )
+        .await;
+        (!got.is_null()).then_some(got)
+    })
+    .await;
+    let body = driver
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; fetch(arguments[0]).then(r => r.text()).then(done);",
+            vec![file["href"].clone()],
+        )
+        .await
+        .unwrap()
+        .json()
+        .clone();
+    (
+        file["name"].as_str().unwrap_or_default().to_string(),
+        body.as_str().unwrap_or_default().to_string(),
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_runs_compare_span_by_span_with_their_outputs_diffed() {
     let collector = seeded().await;
@@ -238,82 +278,22 @@ async fn a_model_call_reads_as_a_conversation_and_downloads_carry_the_data() {
     })
     .await;
 
-    // Export: the browser is handed the file the API writes (captured, not saved to disk).
-    js(
-        driver,
-        "window.__downloads = []; HTMLAnchorElement.prototype.click = function () { \
-           if (this.download) { window.__downloads.push({name: this.download, href: this.href}); } };",
-    )
-    .await;
-    driver
-        .find(By::Css("[data-testid=trace-export]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let file = eventually(WAIT, "the exported file", || async {
-        let got = js(
-            driver,
-            "return window.__downloads.length ? window.__downloads[0] : null",
-        )
-        .await;
-        (!got.is_null()).then_some(got)
-    })
-    .await;
-    assert_eq!(file["name"], format!("trace-{B}.otlp.json"));
-    let body = driver
-        .execute_async(
-            "const done = arguments[arguments.length - 1]; fetch(arguments[0]).then(r => r.text()).then(done);",
-            vec![file["href"].clone()],
-        )
-        .await
-        .unwrap()
-        .json()
-        .clone();
-    let exported: Value = serde_json::from_str(body.as_str().unwrap()).unwrap();
+    // Export: the browser is handed the file the API writes.
+    let (name, body) = download(driver, "trace-export").await;
+    assert_eq!(name, format!("trace-{B}.otlp.json"));
+    let exported: Value = serde_json::from_str(&body).unwrap();
     let spans = &exported["resourceSpans"][0]["scopeSpans"][0]["spans"];
     assert_eq!(spans.as_array().map(Vec::len), Some(3), "{exported}");
 
     // The list's CSV: a header and both runs.
     driver.goto(collector.url("/traces")).await.unwrap();
-    js(
-        driver,
-        "window.__downloads = []; HTMLAnchorElement.prototype.click = function () { \
-           if (this.download) { window.__downloads.push({name: this.download, href: this.href}); } };",
-    )
-    .await;
     eventually(WAIT, "the list", || async {
         (texts(driver, "tr.trace-row").await.len() == 2).then_some(())
     })
     .await;
-    driver
-        .find(By::Css("[data-testid=list-csv]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let file = eventually(WAIT, "the CSV", || async {
-        let got = js(
-            driver,
-            "return window.__downloads.length ? window.__downloads[0] : null",
-        )
-        .await;
-        (!got.is_null()).then_some(got)
-    })
-    .await;
-    assert_eq!(file["name"], "traces-default.csv");
-    let csv = driver
-        .execute_async(
-            "const done = arguments[arguments.length - 1]; fetch(arguments[0]).then(r => r.text()).then(done);",
-            vec![file["href"].clone()],
-        )
-        .await
-        .unwrap()
-        .json()
-        .clone();
-    let lines: Vec<&str> = csv.as_str().unwrap().lines().collect();
+    let (name, csv) = download(driver, "list-csv").await;
+    assert_eq!(name, "traces-default.csv");
+    let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 3, "{lines:?}");
     assert!(lines[0].starts_with("trace_id,start,duration_ms,name"));
     assert!(
