@@ -512,8 +512,24 @@ fn number(value: Option<&Value>) -> Option<f64> {
     .filter(|f: &f64| f.is_finite())
 }
 
+/// A LangChain message's usage: in itself (`usage_metadata`), or in `kwargs` when serialized.
+fn message_usage(message: Option<&Value>) -> Option<&Map<String, Value>> {
+    let message = message?;
+    message
+        .get("usage_metadata")
+        .or_else(|| message.get("kwargs")?.get("usage_metadata"))?
+        .as_object()
+}
+
+/// The message of a chat model's first generation (`LLMResult`).
+fn first_generation(outputs: &Map<String, Value>) -> Option<&Value> {
+    let first = outputs.get("generations")?.get(0)?;
+    first.get(0).unwrap_or(first).get("message")
+}
+
 /// Token counts and cost: `extra.metadata.usage_metadata` (what `@traceable` records), else
-/// the outputs' `usage_metadata` or `llm_output.token_usage`, else the run's own counters.
+/// the outputs' `usage_metadata` or `llm_output.token_usage`, else the usage of the message
+/// they hold (a chain's `output`, a chat model's generation), else the run's own counters.
 fn usage_of(
     fields: &Map<String, Value>,
     metadata: &Map<String, Value>,
@@ -533,6 +549,8 @@ fn usage_of(
         metadata.get("usage_metadata").and_then(Value::as_object),
         outputs.and_then(|o| o.get("usage_metadata")?.as_object()),
         outputs.and_then(|o| o.get("llm_output")?.get("token_usage")?.as_object()),
+        outputs.and_then(|o| message_usage(o.get("output"))),
+        outputs.and_then(|o| message_usage(first_generation(o))),
         Some(fields),
     ];
     let mut usage = Usage::default();
@@ -799,6 +817,29 @@ mod tests {
                         "usage_metadata": {"input_tokens": 12, "output_tokens": 7, "total_tokens": 19}},
             "extra": {"metadata": {"usage_metadata": {"input_tokens": 12, "output_tokens": 7, "total_tokens": 19}}}
         }))
+    }
+
+    #[test]
+    fn usage_is_read_from_the_message_a_run_outputs() {
+        let usage = json!({"input_tokens": 40, "output_tokens": 19, "total_tokens": 59});
+        // A chain returning an AIMessage (serialized) and a chat model's LLMResult.
+        let chain = json!({"output": {"lc": 1, "type": "constructor",
+            "id": ["langchain", "schema", "messages", "AIMessage"],
+            "kwargs": {"content": "hi", "usage_metadata": usage.clone()}}});
+        let model = json!({"generations": [[{"text": "hi", "type": "ChatGeneration",
+            "message": {"lc": 1, "kwargs": {"content": "hi", "usage_metadata": usage.clone()}}}]],
+            "llm_output": null});
+        for outputs in [
+            chain,
+            model,
+            json!({"output": {"content": "hi", "usage_metadata": usage}}),
+        ] {
+            let u = usage_of(&Map::new(), &Map::new(), Some(&outputs));
+            assert_eq!((u.input, u.output), (Some(40), Some(19)), "{outputs}");
+        }
+        // An output that is no message has no usage.
+        let none = usage_of(&Map::new(), &Map::new(), Some(&json!({"output": "hi"})));
+        assert_eq!((none.input, none.output), (None, None));
     }
 
     #[test]
