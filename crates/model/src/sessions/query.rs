@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::query::{encode_pairs, number, parse_query_string, QueryError, TagFilter};
+use crate::query::{
+    encode_pairs, filter_param, number, parse_query_string, push_filters, QueryError, TagFilter,
+};
 use crate::recent::RecentRange;
 
 /// The order of a session or user list.
@@ -79,6 +81,12 @@ pub struct SessionQuery {
     pub to_ms: Option<i64>,
     /// Only this user's sessions.
     pub user_id: Option<String>,
+    /// Requests (traces) having a span that passes this filter (`crate::filter`), as written.
+    pub filter: Option<String>,
+    /// Requests whose root span passes this filter.
+    pub trace_filter: Option<String>,
+    /// Requests having a span that passes this filter (as `filter`; both may be given).
+    pub tree_filter: Option<String>,
     pub sort: SessionSort,
     pub cursor: Option<String>,
     pub limit: Option<u32>,
@@ -108,6 +116,9 @@ impl SessionQuery {
                 "from" => q.from_ms = Some(number(key, value)?),
                 "to" => q.to_ms = Some(number(key, value)?),
                 "user" => q.user_id = Some(value.to_string()),
+                "filter" => q.filter = filter_param(key, value)?,
+                "trace_filter" => q.trace_filter = filter_param(key, value)?,
+                "tree_filter" => q.tree_filter = filter_param(key, value)?,
                 "sort" => {
                     q.sort = SessionSort::parse(value).ok_or_else(|| {
                         let names: Vec<&str> =
@@ -124,6 +135,20 @@ impl SessionQuery {
             }
         }
         Ok(q)
+    }
+
+    /// The requests (traces) the filters select: tags, time range and span conditions (a
+    /// session list's `user` is the caller's to add).
+    pub fn requests(&self) -> crate::TraceQuery {
+        crate::TraceQuery {
+            tags: self.tags.clone(),
+            from_ms: self.from_ms,
+            to_ms: self.to_ms,
+            filter: self.filter.clone(),
+            trace_filter: self.trace_filter.clone(),
+            tree_filter: self.tree_filter.clone(),
+            ..crate::TraceQuery::default()
+        }
     }
 
     pub fn from_query_string(query: &str) -> Result<SessionQuery, QueryError> {
@@ -145,6 +170,10 @@ impl SessionQuery {
         if let Some(v) = &self.user_id {
             pairs.push(("user", v.clone()));
         }
+        push_filters(
+            &mut pairs,
+            [&self.filter, &self.trace_filter, &self.tree_filter],
+        );
         if self.sort != SessionSort::default() {
             pairs.push(("sort", self.sort.as_str().to_string()));
         }
@@ -238,6 +267,9 @@ mod tests {
             from_ms: Some(1_700_000_000_000),
             to_ms: Some(1_700_000_100_000),
             user_id: Some("user & 1".into()),
+            filter: Some(r#"eq(model, "gpt-4o")"#.into()),
+            trace_filter: Some(r#"eq(tag.env, "prod")"#.into()),
+            tree_filter: Some("gt(attr.retrieval.documents, 3)".into()),
             sort: SessionSort::CostDesc,
             cursor: Some("r0.5~s 1".into()),
             limit: Some(20),
@@ -247,6 +279,9 @@ mod tests {
         let err = SessionQuery::from_query_string("sort=sideways").unwrap_err();
         assert!(err.0.contains("last_desc"), "{err}");
         assert!(SessionQuery::from_query_string("from=yesterday").is_err());
+        let err = SessionQuery::from_query_string("filter=gt(latency,%22fast%22)").unwrap_err();
+        assert!(err.0.starts_with("filter: "), "{err}");
+        assert!(err.0.contains("at character 12"), "{err}");
         let big = SessionQuery::from_query_string("limit=99999").unwrap();
         assert_eq!(big.limit(), SessionQuery::MAX_LIMIT);
     }
