@@ -71,7 +71,9 @@ pub fn is_decimal(text: &str) -> bool {
 
 /// What a store keeps of a span's attributes for filters: each key's text, and the keys
 /// that are numbers with their number.
-pub fn filterable(attributes: &Map<String, Value>) -> (BTreeMap<String, String>, BTreeMap<String, f64>) {
+pub fn filterable(
+    attributes: &Map<String, Value>,
+) -> (BTreeMap<String, String>, BTreeMap<String, f64>) {
     let texts = attributes
         .iter()
         .filter_map(|(k, v)| Some((k.clone(), attr_text(v)?)))
@@ -94,13 +96,18 @@ mod tests {
         assert_eq!(attr_text(&json!(500)).as_deref(), Some("500"));
         assert_eq!(attr_text(&json!(2.5)).as_deref(), Some("2.5"));
         assert_eq!(attr_text(&json!(true)).as_deref(), Some("true"));
-        assert_eq!(attr_text(&json!(["a", "b"])).as_deref(), Some(r#"["a","b"]"#));
+        assert_eq!(
+            attr_text(&json!(["a", "b"])).as_deref(),
+            Some(r#"["a","b"]"#)
+        );
         assert_eq!(attr_text(&json!(null)), None);
         assert_eq!(attr_text(&json!("x".repeat(MAX_ATTR_TEXT + 1))), None);
         assert_eq!(attr_number(&json!(3)), Some(3.0));
         assert_eq!(attr_number(&json!("500")), Some(500.0));
         assert_eq!(attr_number(&json!("-2.5e3")), Some(-2500.0));
-        for not in ["", "-", "1.", ".5", "+5", " 5", "5 ", "inf", "NaN", "1e", "0x10", "1e+"] {
+        for not in [
+            "", "-", "1.", ".5", "+5", " 5", "5 ", "inf", "NaN", "1e", "0x10", "1e+",
+        ] {
             assert_eq!(attr_number(&json!(not)), None, "{not:?}");
         }
         assert_eq!(attr_number(&json!(true)), None);

@@ -193,7 +193,10 @@ fn any_attribute_compares_as_its_literal_says() {
     assert!(!check("gt(attr.retrieval.documents, 5)"));
     assert!(check("gte(attributes.retrieval.documents, 5)"));
     assert!(check("eq(attr.http.status_code, 500)"));
-    assert!(check(r#"eq(attr.http.status_code, "500")"#), "text of a number");
+    assert!(
+        check(r#"eq(attr.http.status_code, "500")"#),
+        "text of a number"
+    );
     assert!(check("eq(attr.http.status_code, 500.0)"));
     assert!(check(r#"eq(attr.http.method, "POST")"#));
     assert!(!check(r#"eq(attr.http.method, "post")"#));

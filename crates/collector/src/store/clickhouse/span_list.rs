@@ -49,8 +49,19 @@ impl Dialect for Clickhouse {
                 "arrayElement(tag_values, indexOf(tag_keys, {}))",
                 quote(key)
             ),
+            Field::Attr(key) => attr_text(key),
             Field::AnyTagValue | Field::Labels => "''".into(),
         }
+    }
+
+    fn attr_number(&mut self, _alias: &str, key: &str, op: Op, number: f64) -> String {
+        let text = attr_raw_text(key);
+        format!(
+            "if(match({text}, {}), toFloat64OrZero({text}) {} {number:?}, {})",
+            quote(DECIMAL),
+            op.sql(),
+            u8::from(op == Op::Neq)
+        )
     }
 
     fn literal(&mut self, value: &Value) -> String {
@@ -100,6 +111,40 @@ impl Dialect for Clickhouse {
     }
 }
 
+/// The span's own attributes object in its stored JSON body ('' when it has none). The first
+/// `"attributes":{` of a body is the span's: the fields before it (tags, labels, input...)
+/// hold strings, whose quotes are escaped. A span without attributes has none there, and
+/// then the first one is an event's or a link's, which come after `"events":[`/`"links":[`.
+const ATTRIBUTES: &str = "if(position(body, '\"attributes\":{') > 0 \
+    AND (position(body, '\"events\":[') = 0 \
+        OR position(body, '\"attributes\":{') < position(body, '\"events\":[')) \
+    AND (position(body, '\"links\":[') = 0 \
+        OR position(body, '\"attributes\":{') < position(body, '\"links\":[')), \
+    visitParamExtractRaw(substring(body, position(body, '\"attributes\":{')), 'attributes'), '')";
+
+/// `skein_model::filter::is_decimal` as a regular expression.
+const DECIMAL: &str = r"^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$";
+
+/// An attribute's value as text: a string unescaped, anything else its JSON ('' if missing).
+fn attr_raw_text(key: &str) -> String {
+    let key = quote(key);
+    format!(
+        "if(substring(visitParamExtractRaw({ATTRIBUTES}, {key}), 1, 1) = '\"', \
+         visitParamExtractString({ATTRIBUTES}, {key}), visitParamExtractRaw({ATTRIBUTES}, {key}))"
+    )
+}
+
+/// An attribute's text as filters compare it (`skein_model::filter::attr_text`): null and
+/// payload-sized text read as ''.
+fn attr_text(key: &str) -> String {
+    let text = attr_raw_text(key);
+    format!(
+        "if(visitParamExtractRaw({ATTRIBUTES}, {key}) = 'null' OR length({text}) > {max}, '', {text})",
+        key = quote(key),
+        max = skein_model::filter::MAX_ATTR_TEXT
+    )
+}
+
 fn sort_column(sort: SpanSort) -> &'static str {
     match sort {
         SpanSort::StartDesc => "start_ns",
@@ -127,23 +172,30 @@ impl ClickhouseStore {
         }
     }
 
-    /// The trace list's `filter` as ` AND trace_id GLOBAL IN (traces having a span passing
-    /// it)`; an expression this engine cannot compile is `StoreError::Invalid`.
+    /// A trace scope's span conditions (`filter` and `tree_filter`: a span of the trace
+    /// passes; `trace_filter`: its root span passes) as ` AND trace_id GLOBAL IN (...)` each;
+    /// an expression this engine cannot compile is `StoreError::Invalid` naming the parameter.
     pub(super) fn trace_list_filter(&self, project: &str, q: &TraceQuery) -> StoreResult<String> {
-        let Some(text) = &q.filter else {
-            return Ok(String::new());
-        };
-        let Some(expr) = skein_model::filter::parse(text)
-            .map_err(|e| StoreError::Invalid(format!("filter: {e}")))?
-        else {
-            return Ok(String::new());
-        };
-        let cond = condition(&expr, "", &mut self.dialect(project))?;
-        Ok(format!(
-            " AND trace_id GLOBAL IN (SELECT trace_id FROM {} WHERE project = {} AND ({cond}))",
-            self.spans(),
-            quote(project)
-        ))
+        let mut out = String::new();
+        for (name, text, roots) in [
+            ("filter", &q.filter, ""),
+            ("trace_filter", &q.trace_filter, " AND has_parent = 0"),
+            ("tree_filter", &q.tree_filter, ""),
+        ] {
+            let Some(text) = text else { continue };
+            let invalid = |e: &dyn std::fmt::Display| StoreError::Invalid(format!("{name}: {e}"));
+            let Some(expr) = skein_model::filter::parse(text).map_err(|e| invalid(&e))? else {
+                continue;
+            };
+            let cond = condition(&expr, "", &mut self.dialect(project)).map_err(|e| invalid(&e))?;
+            out.push_str(&format!(
+                " AND trace_id GLOBAL IN (SELECT trace_id FROM {} WHERE project = {}{roots} \
+                 AND ({cond}))",
+                self.spans(),
+                quote(project)
+            ));
+        }
+        Ok(out)
     }
 
     pub(super) async fn span_list(&self, project: &str, q: &SpanQuery) -> StoreResult<SpanPage> {
