@@ -3,17 +3,23 @@
 //! the language of `skein_model::filter`; `sort=start_desc|duration_desc|tokens_desc|cost_desc`,
 //! `cursor`, `limit`. A filter that cannot be used is a 400 whose body names the parameter and
 //! where in it the problem is (`offset`/`end` in bytes, `char_offset` in characters).
+//! `GET /api/v1/spans/export?format=csv|jsonl&…` streams every span the same query selects.
 
+use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use futures_util::StreamExt;
 use skein_model::filter::{self, Expr, FilterError};
 use skein_model::query::parse_query_string;
-use skein_model::span_list::{SpanPage, SpanQuery, SpanSort};
+use skein_model::span_list::{SpanPage, SpanQuery, SpanSort, MAX_SPAN_LIMIT};
 
 use crate::context::{AppState, Project};
 use crate::error::ApiError;
+use crate::export::list::{file_safe, ListFormat};
+use crate::export::span_list;
+use crate::store::StoreError;
 
 /// Why a span query is refused.
 pub enum SpanQueryError {
@@ -90,4 +96,73 @@ pub async fn list(
         .await
         .map_err(ApiError::from)?;
     Ok(Json(page))
+}
+
+/// `GET /api/v1/spans/export?format=csv|jsonl&…`: every span the query selects (its
+/// `cursor` and `limit` are the export's own), streamed a page at a time as a file to
+/// download. The first page is read before answering, so a bad query gets its status; a
+/// failure later ends the download early.
+pub async fn export_list(
+    State(state): State<AppState>,
+    Project(project): Project,
+    RawQuery(query): RawQuery,
+) -> Result<Response, SpanQueryError> {
+    let pairs = parse_query_string(query.as_deref().unwrap_or(""));
+    let format_name = pairs
+        .iter()
+        .find(|(k, _)| k == "format")
+        .map_or("csv", |(_, v)| v.as_str());
+    let format = ListFormat::parse(format_name).map_err(ApiError::BadRequest)?;
+    let mut q = span_query(&pairs)?;
+    q.cursor = None;
+    q.limit = MAX_SPAN_LIMIT;
+    let first = state
+        .store
+        .list_spans(&project, &q)
+        .await
+        .map_err(ApiError::from)?;
+    let mut head = Vec::new();
+    if format == ListFormat::Csv {
+        head.extend_from_slice(span_list::csv_header().as_bytes());
+    }
+    span_list::write_rows(format, &first.spans, &mut head);
+    let pages = futures_util::stream::unfold(
+        (state, project.clone(), q, first.next_cursor),
+        move |(state, project, mut q, cursor)| async move {
+            q.cursor = Some(cursor?);
+            match state.store.list_spans(&project, &q).await {
+                Ok(page) => {
+                    let mut out = Vec::new();
+                    span_list::write_rows(format, &page.spans, &mut out);
+                    Some((
+                        Ok::<_, StoreError>(Bytes::from(out)),
+                        (state, project, q, page.next_cursor),
+                    ))
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "span list download ended early");
+                    Some((Err(e), (state, project, q, None)))
+                }
+            }
+        },
+    );
+    let body = futures_util::stream::once(async move { Ok::<_, StoreError>(Bytes::from(head)) })
+        .chain(pages)
+        // The compression layer may poll a body again after its end: a fused stream stays ended.
+        .fuse();
+    Ok((
+        [
+            (header::CONTENT_TYPE, format.content_type().to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"spans-{}.{}\"",
+                    file_safe(&project),
+                    format.extension()
+                ),
+            ),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response())
 }
