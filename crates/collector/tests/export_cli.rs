@@ -2,9 +2,12 @@
 //! writes are what was sent (filtered by the language, in the project asked, with the key the
 //! collector wants), paged across several of the API's pages; its OTLP lines, sent to a fresh
 //! collector, store the same traces; and a refused request is a non-zero exit with the
-//! collector's message.
+//! collector's message. The same on a collector storing in ClickHouse.
 
 mod common;
+
+#[path = "../src/store/clickhouse/testserver.rs"]
+mod testserver;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Command, Output};
@@ -366,4 +369,84 @@ async fn otlp_lines_sent_to_a_fresh_collector_are_the_same_traces() {
         assert_eq!(before.len(), 3);
         assert_eq!(after, before, "trace {trace}");
     }
+}
+
+#[tokio::test]
+async fn a_clickhouse_collector_exports_alike() {
+    let server = testserver::server();
+    let database = testserver::fresh_database();
+    let collector = Collector::start_with(&[
+        "--clickhouse-url",
+        &server.url,
+        "--clickhouse-database",
+        &database,
+    ]);
+    send(&collector, "").await;
+    send_other(&collector, "").await;
+    wait_for_project(&collector, "", TRACES).await;
+    let out = stdout_of(&export(
+        &collector,
+        &[
+            "--project",
+            PROJECT,
+            "--kind",
+            "spans",
+            "--filter",
+            "gt(attr.retrieval.documents, 3)",
+            "--trace-filter",
+            r#"eq(session, "s-1")"#,
+        ],
+    ));
+    let got: BTreeSet<(String, String)> = out
+        .lines()
+        .map(|l| {
+            let row: Value = serde_json::from_str(l).expect("a JSON line");
+            (
+                row["trace_id"].as_str().unwrap().to_string(),
+                row["span_id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want: BTreeSet<(String, String)> = (0..TRACES)
+        .filter(|i| i % 7 > 3 && i % 4 == 1)
+        .map(|i| (trace_id(i), span_id(i, 2)))
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(got, want);
+
+    let out = stdout_of(&export(
+        &collector,
+        &[
+            "--project",
+            PROJECT,
+            "--format",
+            "otlp",
+            "--filter",
+            "eq(attr.retrieval.documents, 6)",
+            "--tree-filter",
+            r#"eq(model, "gpt-4o")"#,
+        ],
+    ));
+    let got: BTreeSet<String> = out
+        .lines()
+        .map(|l| {
+            let document: Value = serde_json::from_str(l).expect("OTLP/JSON");
+            let spans: Vec<&Value> = document["resourceSpans"]
+                .as_array()
+                .expect("resourceSpans")
+                .iter()
+                .flat_map(|r| r["scopeSpans"].as_array().into_iter().flatten())
+                .flat_map(|s| s["spans"].as_array().into_iter().flatten())
+                .collect();
+            assert_eq!(spans.len(), 3, "the trace whole");
+            spans[0]["traceId"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let want: BTreeSet<String> = (0..TRACES)
+        .filter(|i| i % 7 == 6 && i % 3 == 0)
+        .map(trace_id)
+        .collect();
+    assert_eq!(got, want);
+    let bad = stderr_of(&export(&collector, &["--filter", "gt(attr., 1)"]));
+    assert!(bad.contains("at character 4"), "{bad}");
 }
