@@ -223,5 +223,23 @@ async fn a_bad_expression_in_any_scope_is_a_400_saying_where() {
         let error = body["error"].as_str().expect("an error message");
         assert!(error.starts_with(&format!("{param}: ")), "{url}: {error}");
         assert!(error.contains(at), "{url}: {error}");
+        // Where, for a text box to point at.
+        assert_eq!(body["param"], param, "{url}");
+        let start = body["char_offset"].as_u64().expect("char_offset");
+        assert!(
+            error.contains(&format!("at character {}", start + 1)),
+            "{body}"
+        );
+        assert!(body["end"].as_u64() >= body["offset"].as_u64(), "{body}");
     }
+    // A cohort's filter is named with its side.
+    let url = collector.url(&format!(
+        "/api/v1/compare/cohorts?{}&b.tag=x=y",
+        q("a.trace_filter", "eq(nmae, 1)")
+    ));
+    let response = client().get(&url).send().await.expect("GET");
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(body["param"], "a.trace_filter", "{body}");
+    assert_eq!(body["char_offset"], 3, "{body}");
 }

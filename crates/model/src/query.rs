@@ -256,7 +256,7 @@ pub fn filter_param(key: &str, value: &str) -> Result<Option<String>, QueryError
     match crate::filter::parse(value) {
         Ok(None) => Ok(None),
         Ok(Some(_)) => Ok(Some(value.to_string())),
-        Err(e) => Err(QueryError::new(format!("{key}: {e}"))),
+        Err(e) => Err(QueryError::filter(key, &e)),
     }
 }
 
@@ -309,13 +309,53 @@ fn parse_number<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, Query
         .map_err(|_| QueryError::new(format!("{key} must be a number, not {value:?}")))
 }
 
-/// A query that cannot be understood; the message names the parameter.
+/// A query that cannot be understood; the message names the parameter, and for a filter
+/// expression the second field says where in it the problem is.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QueryError(pub String);
+pub struct QueryError(pub String, pub Option<FilterPosition>);
+
+/// Where in a filter parameter's text a problem is, for a text box to point at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilterPosition {
+    /// The parameter (`filter`, `trace_filter`, `tree_filter`, `a.filter`...).
+    pub param: String,
+    /// Byte offsets of the offending text.
+    pub offset: usize,
+    pub end: usize,
+    /// `offset` counted in characters.
+    pub char_offset: usize,
+}
+
+impl FilterPosition {
+    pub fn of(param: &str, e: &crate::filter::FilterError) -> FilterPosition {
+        FilterPosition {
+            param: param.to_string(),
+            offset: e.offset,
+            end: e.end,
+            char_offset: e.char_offset,
+        }
+    }
+}
 
 impl QueryError {
     pub fn new(message: impl Into<String>) -> QueryError {
-        QueryError(message.into())
+        QueryError(message.into(), None)
+    }
+
+    /// A filter parameter's expression that cannot be used.
+    pub fn filter(param: &str, e: &crate::filter::FilterError) -> QueryError {
+        QueryError(format!("{param}: {e}"), Some(FilterPosition::of(param, e)))
+    }
+
+    /// The same error with its parameter's name prefixed (`a.` for a cohort's).
+    pub fn prefixed(self, prefix: &str) -> QueryError {
+        QueryError(
+            format!("{prefix}{}", self.0),
+            self.1.map(|p| FilterPosition {
+                param: format!("{prefix}{}", p.param),
+                ..p
+            }),
+        )
     }
 }
 
@@ -513,6 +553,15 @@ mod tests {
         let err = TraceQuery::from_query_string("tree_filter=eq(nmae,1)").unwrap_err();
         assert!(err.0.starts_with("tree_filter: unknown field"), "{err}");
         assert!(err.0.contains("at character 4"), "{err}");
+        assert_eq!(
+            err.1,
+            Some(FilterPosition {
+                param: "tree_filter".into(),
+                offset: 3,
+                end: 7,
+                char_offset: 3
+            })
+        );
         let blank = TraceQuery::from_query_string("trace_filter=%20").unwrap();
         assert_eq!(blank.trace_filter, None);
     }

@@ -7,11 +7,11 @@
 
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures_util::StreamExt;
-use skein_model::filter::{self, Expr, FilterError};
+use skein_model::filter::{self, Expr};
 use skein_model::query::parse_query_string;
 use skein_model::span_list::{SpanPage, SpanQuery, SpanSort, MAX_SPAN_LIMIT};
 
@@ -21,43 +21,12 @@ use crate::export::list::{file_safe, ListFormat};
 use crate::export::span_list;
 use crate::store::StoreError;
 
-/// Why a span query is refused.
-pub enum SpanQueryError {
-    Filter(&'static str, FilterError),
-    Api(ApiError),
-}
-
-impl From<ApiError> for SpanQueryError {
-    fn from(e: ApiError) -> Self {
-        SpanQueryError::Api(e)
-    }
-}
-
-impl IntoResponse for SpanQueryError {
-    fn into_response(self) -> Response {
-        match self {
-            SpanQueryError::Api(e) => e.into_response(),
-            SpanQueryError::Filter(param, e) => (
-                StatusCode::BAD_REQUEST,
-                Json(serde_json::json!({
-                    "error": format!("{param}: {e}"),
-                    "param": param,
-                    "offset": e.offset,
-                    "end": e.end,
-                    "char_offset": e.char_offset,
-                })),
-            )
-                .into_response(),
-        }
-    }
-}
-
-fn expression(param: &'static str, text: &str) -> Result<Option<Expr>, SpanQueryError> {
-    filter::parse(text).map_err(|e| SpanQueryError::Filter(param, e))
+fn expression(param: &'static str, text: &str) -> Result<Option<Expr>, ApiError> {
+    filter::parse(text).map_err(|e| ApiError::bad_filter(param, &e))
 }
 
 /// The query from the URL's pairs.
-pub fn span_query(pairs: &[(String, String)]) -> Result<SpanQuery, SpanQueryError> {
+pub fn span_query(pairs: &[(String, String)]) -> Result<SpanQuery, ApiError> {
     let mut q = SpanQuery::default();
     for (key, value) in pairs {
         match key.as_str() {
@@ -87,14 +56,10 @@ pub async fn list(
     State(state): State<AppState>,
     Project(project): Project,
     RawQuery(query): RawQuery,
-) -> Result<Json<SpanPage>, SpanQueryError> {
+) -> Result<Json<SpanPage>, ApiError> {
     let pairs = parse_query_string(query.as_deref().unwrap_or(""));
     let q = span_query(&pairs)?;
-    let page = state
-        .store
-        .list_spans(&project, &q)
-        .await
-        .map_err(ApiError::from)?;
+    let page = state.store.list_spans(&project, &q).await?;
     Ok(Json(page))
 }
 
@@ -106,7 +71,7 @@ pub async fn export_list(
     State(state): State<AppState>,
     Project(project): Project,
     RawQuery(query): RawQuery,
-) -> Result<Response, SpanQueryError> {
+) -> Result<Response, ApiError> {
     let pairs = parse_query_string(query.as_deref().unwrap_or(""));
     let format_name = pairs
         .iter()
@@ -116,11 +81,7 @@ pub async fn export_list(
     let mut q = span_query(&pairs)?;
     q.cursor = None;
     q.limit = MAX_SPAN_LIMIT;
-    let first = state
-        .store
-        .list_spans(&project, &q)
-        .await
-        .map_err(ApiError::from)?;
+    let first = state.store.list_spans(&project, &q).await?;
     let mut head = Vec::new();
     if format == ListFormat::Csv {
         head.extend_from_slice(span_list::csv_header().as_bytes());
