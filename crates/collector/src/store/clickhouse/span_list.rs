@@ -1,7 +1,7 @@
 //! Spans across traces on ClickHouse (`QueryStore::list_spans`): the filters compiled to SQL
 //! over the folded span rows, literals written through `quote`; fields the rows do not have as
 //! columns (model, labels) read from the span's JSON body with `visitParamExtract*` (the core
-//! runs on 18.16: no JSON functions). `trace_filter` and `tree_filter` select trace ids with a
+//! runs on 18.16: no JSON functions), attributes from the flat `attrs`/`attr_nums` objects. `trace_filter` and `tree_filter` select trace ids with a
 //! `GLOBAL IN` subquery (a trace lives on one shard, and a cluster's subquery reads the
 //! distributed table). Counted up to a cap, paged by cursor (sort value, trace id, span id).
 
@@ -55,12 +55,14 @@ impl Dialect for Clickhouse {
     }
 
     fn attr_number(&mut self, _alias: &str, key: &str, op: Op, number: f64) -> String {
-        let text = attr_raw_text(key);
+        let (text, k) = (body_attr_text(key), quote(key));
+        let neq = u8::from(op == Op::Neq);
+        let op = op.sql();
         format!(
-            "if(match({text}, {}), toFloat64OrZero({text}) {} {number:?}, {})",
+            "if(attrs != '', \
+             if(visitParamHas(attr_nums, {k}), visitParamExtractFloat(attr_nums, {k}) {op} {number:?}, {neq}), \
+             if(match({text}, {}), toFloat64OrZero({text}) {op} {number:?}, {neq}))",
             quote(DECIMAL),
-            op.sql(),
-            u8::from(op == Op::Neq)
         )
     }
 
@@ -111,7 +113,8 @@ impl Dialect for Clickhouse {
     }
 }
 
-/// The span's own attributes object in its stored JSON body ('' when it has none). The first
+/// For a row written before schema 3 (`attrs` = ''), the span's own attributes object in its
+/// stored JSON body ('' when it has none). The first
 /// `"attributes":{` of a body is the span's: the fields before it (tags, labels, input...)
 /// hold strings, whose quotes are escaped. A span without attributes has none there, and
 /// then the first one is an event's or a link's, which come after `"events":[`/`"links":[`.
@@ -125,8 +128,10 @@ const ATTRIBUTES: &str = "if(position(body, '\"attributes\":{') > 0 \
 /// `skein_model::filter::is_decimal` as a regular expression.
 const DECIMAL: &str = r"^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$";
 
-/// An attribute's value as text: a string unescaped, anything else its JSON ('' if missing).
-fn attr_raw_text(key: &str) -> String {
+/// From the body: an attribute's value as text, a string unescaped, anything else its JSON
+/// ('' if missing). A key nested in an object value may be found too: rows written since
+/// schema 3 read the flat `attrs` instead.
+fn body_attr_text(key: &str) -> String {
     let key = quote(key);
     format!(
         "if(substring(visitParamExtractRaw({ATTRIBUTES}, {key}), 1, 1) = '\"', \
@@ -137,9 +142,10 @@ fn attr_raw_text(key: &str) -> String {
 /// An attribute's text as filters compare it (`skein_model::filter::attr_text`): null and
 /// payload-sized text read as ''.
 fn attr_text(key: &str) -> String {
-    let text = attr_raw_text(key);
+    let text = body_attr_text(key);
     format!(
-        "if(visitParamExtractRaw({ATTRIBUTES}, {key}) = 'null' OR length({text}) > {max}, '', {text})",
+        "if(attrs != '', visitParamExtractString(attrs, {key}), \
+         if(visitParamExtractRaw({ATTRIBUTES}, {key}) = 'null' OR length({text}) > {max}, '', {text}))",
         key = quote(key),
         max = skein_model::filter::MAX_ATTR_TEXT
     )

@@ -63,6 +63,8 @@ async fn seed(store: &Arc<dyn Store>) -> Vec<Span> {
             "list": ["a", "b"],
             "nothing": null,
             "long": if i == 3 { "x".repeat(filter::MAX_ATTR_TEXT + 1) } else { "short".into() },
+            // A key nested in an object value is not an attribute of the span.
+            "extra": {"metadata": {"tool.name": "nested", "db.rows": 1000}},
         }));
         let mut tool = span("1", "3", Some("1"), i * 10 + 2);
         tool.trace_id = trace_hex(i);
@@ -126,6 +128,9 @@ pub async fn attribute_filters_select_like_a_scan_would(store: Arc<dyn Store>) {
         r#"eq(attr.long, "short")"#,
         r#"and(eq(run_type, "llm"), lte(attr.request.size, 20))"#,
         r#"or(eq(attr.http.route, "/search"), eq(attr.tool.name, "search"))"#,
+        r#"eq(attr.tool.name, "nested")"#,
+        "gt(attr.db.rows, 100)",
+        r#"eq(attr.extra, "{\"metadata\":{\"db.rows\":1000,\"tool.name\":\"nested\"}}")"#,
     ];
     let mut sizes = BTreeSet::new();
     for text in cases {
