@@ -401,8 +401,29 @@ pub async fn tag_values(project: &str, key: &str) -> Result<Vec<TagValueInfo>, A
 }
 
 /// `GET /api/v1/metrics`: a metric's aggregates per group and time bucket.
-pub async fn metrics(project: &str, query: &MetricQuery) -> Result<MetricResponse, ApiError> {
-    get(links::api_metrics(project, &query.to_query_string())).await
+/// `filter` (the filter language) narrows the traces to those having a span passing it.
+pub async fn metrics(
+    project: &str,
+    query: &MetricQuery,
+    filter: Option<&str>,
+) -> Result<MetricResponse, ApiError> {
+    get(links::api_metrics(
+        project,
+        &with_filter(query.to_query_string(), filter),
+    ))
+    .await
+}
+
+/// A list query string with `filter=` added when there is one.
+fn with_filter(query: String, filter: Option<&str>) -> String {
+    match filter.filter(|f| !f.trim().is_empty()) {
+        Some(f) if query.is_empty() => skein_model::query::encode_pairs([("filter", f)]),
+        Some(f) => format!(
+            "{query}&{}",
+            skein_model::query::encode_pairs([("filter", f)])
+        ),
+        None => query,
+    }
 }
 
 /// `GET /api/v1/feedback?trace_id=`: every feedback record on a trace's spans.
@@ -450,12 +471,13 @@ pub async fn delete_feedback(project: &str, id: &str) -> Result<(), ApiError> {
 pub async fn sessions(
     project: &str,
     query: &skein_model::sessions::SessionQuery,
+    filter: Option<&str>,
 ) -> Result<skein_model::sessions::SessionPage, ApiError> {
     get(links::api_sessions(
         "sessions",
         project,
         None,
-        &query.to_query_string(),
+        &with_filter(query.to_query_string(), filter),
     ))
     .await
 }
@@ -505,4 +527,18 @@ pub async fn service_graph(
     query: &skein_model::service_graph::ServiceGraphQuery,
 ) -> Result<skein_model::service_graph::ServiceGraph, ApiError> {
     get(links::api_service_graph(project, &query.to_query_string())).await
+}
+
+/// `GET /api/v1/spans`: a page of the project's spans across traces, for the `/spans` page.
+pub async fn spans(
+    project: &str,
+    view: &links::SpanListView,
+    cursor: Option<&str>,
+) -> Result<skein_model::span_list::SpanPage, ApiError> {
+    get(links::api_spans(project, view, cursor)).await
+}
+
+/// `GET /api/v1/services`: the project's services (filter suggestions).
+pub async fn services(project: &str) -> Result<Vec<skein_model::ServiceInfo>, ApiError> {
+    get(links::api_services(project)).await
 }

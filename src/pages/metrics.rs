@@ -25,6 +25,7 @@ use crate::api::{self, ApiError};
 use crate::components::charts::{self, Colors, Series};
 use crate::components::empty_state::EmptyState;
 use crate::components::error_banner::ErrorBanner;
+use crate::components::filter_input::FilterInput;
 use crate::components::remote::{Latest, Phase};
 use crate::components::theme_toggle::{Theme, ThemeState};
 use crate::metrics_view::{self as mv, Dist, MetricsView};
@@ -61,13 +62,13 @@ pub fn MetricsPage() -> impl IntoView {
     // What to fetch: the metric query and the range, not the page-only keys.
     let fetch_key = Memo::new(move |_| {
         let v = view.get();
-        (project.get(), v.query, v.range)
+        (project.get(), v.query, v.range, v.filter)
     });
     let data = RwSignal::new(None::<Arc<MetricResponse>>);
     let phase = RwSignal::new(Phase::Loading);
     let latest = Latest::new();
     Effect::new(move |_| {
-        let (project, _, _) = fetch_key.get();
+        let (project, _, _, _) = fetch_key.get();
         let ticket = latest.next();
         if url_error.get().is_some() {
             phase.set(Phase::Ready);
@@ -78,7 +79,8 @@ pub fn MetricsPage() -> impl IntoView {
         let view = view.get_untracked();
         let fetch = move || {
             let (project, query) = (project.clone(), view.api_query(now_ms()));
-            async move { api::metrics(&project, &query).await }
+            let filter = view.filter.clone();
+            async move { api::metrics(&project, &query, filter.as_deref()).await }
         };
         latest.fetch(ticket, fetch, move |result| match result {
             Ok(mut response) => {
@@ -190,6 +192,15 @@ pub fn MetricsPage() -> impl IntoView {
             </div>
             <Controls view=view project=project tag_keys=tag_keys feedback_keys=feedback_keys
                 set_view=set_view/>
+            <div class="filter-bar span-condition">
+                <FilterInput project=project label="Traces having a span where"
+                    value=Signal::derive(move || view.with(|v| v.filter.clone().unwrap_or_default()))
+                    on_apply=Callback::new(move |text: String| {
+                        let mut v = view.get_untracked();
+                        v.filter = (!text.is_empty()).then_some(text);
+                        set_view.run(v);
+                    })/>
+            </div>
             {banners}
             <div class="metrics-results" class:stale=stale>{results}</div>
         </div>

@@ -9,6 +9,7 @@
 //!   converted to what the field holds (latencies to ns, times to Unix ns, run types to codes);
 //! - `eval`: whether a span passes.
 
+pub mod complete;
 mod eval;
 mod fields;
 mod lower;

@@ -162,14 +162,17 @@ impl SessionQuery {
     }
 }
 
-/// What a page of the dashboard shows, as its URL says: tag filters, a recent time range and
-/// an order (`?tag=env=production&range=7d&sort=cost_desc`). A page passes its default range;
-/// the default is left out of URLs.
+/// What a page of the dashboard shows, as its URL says: tag filters, a recent time range,
+/// an order and a condition in the filter language
+/// (`?tag=env=production&range=7d&sort=cost_desc&filter=eq(run_type,"llm")`). A page passes
+/// its default range; the default is left out of URLs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Scope {
     pub tags: Vec<TagFilter>,
     pub range: RecentRange,
     pub sort: SessionSort,
+    /// Requests (traces) having a span that passes it, as written (checked when parsed).
+    pub filter: Option<String>,
 }
 
 impl Scope {
@@ -195,6 +198,11 @@ impl Scope {
                     scope.sort = SessionSort::parse(&value)
                         .ok_or_else(|| QueryError::new(format!("unknown sort {value:?}")))?
                 }
+                "filter" if !value.trim().is_empty() => {
+                    crate::filter::parse(&value)
+                        .map_err(|e| QueryError::new(format!("filter: {e}")))?;
+                    scope.filter = Some(value);
+                }
                 _ => {}
             }
         }
@@ -210,6 +218,9 @@ impl Scope {
         }
         if self.sort != SessionSort::default() {
             pairs.push(("sort", self.sort.as_str().to_string()));
+        }
+        if let Some(filter) = &self.filter {
+            pairs.push(("filter", filter.clone()));
         }
         encode_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str())))
     }
@@ -257,9 +268,14 @@ mod tests {
             tags: vec![TagFilter::parse("ab_test_variant=B").unwrap()],
             range: RecentRange::Week,
             sort: SessionSort::ErrorsDesc,
+            filter: Some("eq(model, \"gpt-4o\")".into()),
         };
         let text = scope.to_query_string(RecentRange::All);
-        assert_eq!(text, "tag=ab_test_variant%3DB&range=7d&sort=errors_desc");
+        assert_eq!(
+            text,
+            "tag=ab_test_variant%3DB&range=7d&sort=errors_desc&filter=eq%28model%2C%20%22gpt-4o%22%29"
+        );
+        assert!(Scope::parse("filter=eq(model", RecentRange::All).is_err());
         assert_eq!(Scope::parse(&text, RecentRange::All), Ok(scope.clone()));
         assert_eq!(
             Scope::parse("", RecentRange::Day).unwrap().range,
