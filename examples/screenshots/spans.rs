@@ -33,6 +33,16 @@ async fn type_filter(driver: &WebDriver, text: &str) {
     input.send_keys(text).await.unwrap();
 }
 
+async fn click_nav(driver: &WebDriver, text: &str) {
+    for link in driver.find_all(By::Css("nav a")).await.unwrap() {
+        if link.text().await.unwrap_or_default() == text {
+            link.click().await.unwrap();
+            return;
+        }
+    }
+    panic!("no nav link {text}");
+}
+
 pub async fn run(dir: &Path) {
     let collector = Collector::start_demo().await;
     let browser = Browser::start().await;
@@ -82,19 +92,16 @@ pub async fn run(dir: &Path) {
         wait_for(driver, "tr.trace-row").await;
         shot(driver, dir, &format!("traces-span-filter-{theme}")).await;
 
-        // Loading: every later API call hangs.
-        driver.goto(collector.url("/traces")).await.unwrap();
+        // Loading: the page's code already loaded, then every later API call hangs.
+        driver.goto(collector.url("/spans")).await.unwrap();
+        wait_for(driver, ".sl-rows .sl-row").await;
+        click_nav(driver, "Traces").await;
         wait_for(driver, "tr.trace-row").await;
         driver
             .execute("window.fetch = () => new Promise(() => {});", vec![])
             .await
             .unwrap();
-        for link in driver.find_all(By::Css("nav a")).await.unwrap() {
-            if link.text().await.unwrap_or_default() == "Spans" {
-                link.click().await.unwrap();
-                break;
-            }
-        }
+        click_nav(driver, "Spans").await;
         wait_for(driver, ".sl-row.skeleton-line").await;
         shot(driver, dir, &format!("spans-loading-{theme}")).await;
     }

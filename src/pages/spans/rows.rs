@@ -53,12 +53,15 @@ pub fn SpanRows(
         let first = ((scroll_top.get() / ROW_PX) as usize).saturating_sub(OVERSCAN);
         first.min(n)..(first + MAX_VISIBLE + 2 * OVERSCAN).min(n)
     });
-    // Near the end: the next page, once (the pager ignores a request while one is under way).
+    // Near the end: the next page, once at a time (not again while one is under way).
     Effect::new(move |_| {
-        let end = window.get().end;
+        let height = viewport
+            .get()
+            .map_or(0.0, |el| f64::from(el.client_height()));
+        let last_seen = ((scroll_top.get() + height) / ROW_PX).ceil() as usize;
         let n = count.get();
         let idle = list.more.get() == Phase::Ready;
-        if n > 0 && end + PRELOAD_ROWS >= n + OVERSCAN && has_more.get() && idle {
+        if n > 0 && last_seen + PRELOAD_ROWS >= n && has_more.get() && idle {
             on_more.run(());
         }
     });

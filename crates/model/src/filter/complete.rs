@@ -382,19 +382,20 @@ pub fn tag_field(key: &str) -> Option<String> {
     (!key.is_empty() && key.chars().all(is_word_char)).then(|| format!("tag.{key}"))
 }
 
-/// The candidates matching `prefix` (case-insensitive): those starting with it first, then
-/// those containing it, each group in the given order; at most `max`.
+/// The candidates matching `prefix` (ASCII case-insensitive: Unicode case tables would weigh
+/// on the browser's code): those starting with it first, then those containing it, each group
+/// in the given order; at most `max`.
 pub fn rank<'a, T>(
     prefix: &str,
     items: &'a [T],
     name: impl Fn(&T) -> &str,
     max: usize,
 ) -> Vec<&'a T> {
-    let needle = prefix.to_lowercase();
+    let needle = prefix.to_ascii_lowercase();
     let mut starts = Vec::new();
     let mut contains = Vec::new();
     for item in items {
-        let candidate = name(item).to_lowercase();
+        let candidate = name(item).to_ascii_lowercase();
         if candidate == needle && !needle.is_empty() {
             continue;
         }

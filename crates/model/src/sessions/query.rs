@@ -171,7 +171,9 @@ pub struct Scope {
     pub tags: Vec<TagFilter>,
     pub range: RecentRange,
     pub sort: SessionSort,
-    /// Requests (traces) having a span that passes it, as written (checked when parsed).
+    /// Requests (traces) having a span that passes it, as written: checked by the API and by
+    /// the page's filter box, not here, so that pages without the box (users, services) do
+    /// not carry the filter parser in their code.
     pub filter: Option<String>,
 }
 
@@ -198,11 +200,7 @@ impl Scope {
                     scope.sort = SessionSort::parse(&value)
                         .ok_or_else(|| QueryError::new(format!("unknown sort {value:?}")))?
                 }
-                "filter" if !value.trim().is_empty() => {
-                    crate::filter::parse(&value)
-                        .map_err(|e| QueryError::new(format!("filter: {e}")))?;
-                    scope.filter = Some(value);
-                }
+                "filter" if !value.trim().is_empty() => scope.filter = Some(value),
                 _ => {}
             }
         }
@@ -275,7 +273,6 @@ mod tests {
             text,
             "tag=ab_test_variant%3DB&range=7d&sort=errors_desc&filter=eq%28model%2C%20%22gpt-4o%22%29"
         );
-        assert!(Scope::parse("filter=eq(model", RecentRange::All).is_err());
         assert_eq!(Scope::parse(&text, RecentRange::All), Ok(scope.clone()));
         assert_eq!(
             Scope::parse("", RecentRange::Day).unwrap().range,
