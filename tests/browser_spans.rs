@@ -183,7 +183,7 @@ async fn spans_page_filters_sorts_and_opens_the_span() {
     );
 
     // Slowest first, from the column header.
-    expected.sort_by(|a, b| b.ms.cmp(&a.ms));
+    expected.sort_by_key(|c| std::cmp::Reverse(c.ms));
     let slowest: Vec<(String, String)> = expected
         .iter()
         .map(|c| (c.trace.clone(), c.span.clone()))
