@@ -12,6 +12,7 @@
 //! - `attr`: how an attribute is read (its text, its number), for the evaluator and the stores.
 
 mod attr;
+pub mod complete;
 mod eval;
 mod fields;
 mod lower;

@@ -191,14 +191,19 @@ impl SessionQuery {
     }
 }
 
-/// What a page of the dashboard shows, as its URL says: tag filters, a recent time range and
-/// an order (`?tag=env=production&range=7d&sort=cost_desc`). A page passes its default range;
-/// the default is left out of URLs.
+/// What a page of the dashboard shows, as its URL says: tag filters, a recent time range,
+/// an order and a condition in the filter language
+/// (`?tag=env=production&range=7d&sort=cost_desc&filter=eq(run_type,"llm")`). A page passes
+/// its default range; the default is left out of URLs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Scope {
     pub tags: Vec<TagFilter>,
     pub range: RecentRange,
     pub sort: SessionSort,
+    /// Requests (traces) having a span that passes it, as written: checked by the API and by
+    /// the page's filter box, not here, so that pages without the box (users, services) do
+    /// not carry the filter parser in their code.
+    pub filter: Option<String>,
 }
 
 impl Scope {
@@ -224,6 +229,7 @@ impl Scope {
                     scope.sort = SessionSort::parse(&value)
                         .ok_or_else(|| QueryError::new(format!("unknown sort {value:?}")))?
                 }
+                "filter" if !value.trim().is_empty() => scope.filter = Some(value),
                 _ => {}
             }
         }
@@ -240,6 +246,9 @@ impl Scope {
         if self.sort != SessionSort::default() {
             pairs.push(("sort", self.sort.as_str().to_string()));
         }
+        if let Some(filter) = &self.filter {
+            pairs.push(("filter", filter.clone()));
+        }
         encode_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str())))
     }
 
@@ -251,6 +260,7 @@ impl Scope {
             from_ms: bounds.map(|b| b.0),
             to_ms: bounds.map(|b| b.1),
             sort: self.sort,
+            filter: self.filter.clone(),
             ..SessionQuery::default()
         }
     }
@@ -292,9 +302,13 @@ mod tests {
             tags: vec![TagFilter::parse("ab_test_variant=B").unwrap()],
             range: RecentRange::Week,
             sort: SessionSort::ErrorsDesc,
+            filter: Some("eq(model, \"gpt-4o\")".into()),
         };
         let text = scope.to_query_string(RecentRange::All);
-        assert_eq!(text, "tag=ab_test_variant%3DB&range=7d&sort=errors_desc");
+        assert_eq!(
+            text,
+            "tag=ab_test_variant%3DB&range=7d&sort=errors_desc&filter=eq%28model%2C%20%22gpt-4o%22%29"
+        );
         assert_eq!(Scope::parse(&text, RecentRange::All), Ok(scope.clone()));
         assert_eq!(
             Scope::parse("", RecentRange::Day).unwrap().range,
