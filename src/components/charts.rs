@@ -213,6 +213,51 @@ impl Overlay {
     }
 }
 
+/// A chart's frame: the room over the plot (for its titles) and under it (for the x labels),
+/// and the labels plotters writes on the axes (none on x where the chart writes its own).
+struct Frame<'f> {
+    top: u32,
+    x_area: u32,
+    x_labels: usize,
+    x_fmt: Option<&'f dyn Fn(&f64) -> String>,
+    y_fmt: &'f dyn Fn(&f64) -> String,
+}
+
+type Plot<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The plot every chart draws on: x and y ranges in the frame, with the grid, the axes and
+/// their labels in the theme's colours (one place for what the charts share; `None` when
+/// plotters cannot lay it out).
+fn axes<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+    frame: Frame,
+    colors: &Colors,
+) -> Option<Plot<'a, 'b>> {
+    let mut chart = ChartBuilder::on(root)
+        .margin_top(frame.top)
+        .margin_right(18)
+        .x_label_area_size(frame.x_area)
+        .y_label_area_size(64)
+        .build_cartesian_2d(x, y)
+        .ok()?;
+    let mut mesh = chart.configure_mesh();
+    mesh.disable_x_mesh()
+        .max_light_lines(0)
+        .bold_line_style(colors.grid)
+        .axis_style(colors.axis)
+        .label_style(tick_style(colors))
+        .x_labels(frame.x_labels)
+        .y_labels(5)
+        .y_label_formatter(frame.y_fmt);
+    if let Some(x_fmt) = frame.x_fmt {
+        mesh.x_label_formatter(x_fmt);
+    }
+    let _ = mesh.draw();
+    Some(chart)
+}
+
 fn tick_style(colors: &Colors) -> TextStyle<'static> {
     (FONT, TICK_SIZE).into_font().color(&colors.muted)
 }

@@ -131,10 +131,12 @@ impl TraceQuery {
             if value.is_empty() {
                 continue;
             }
+            if read_tag_or_time(key, value, &mut q.tags, &mut q.from_ms, &mut q.to_ms)?
+                || read_page(key, value, &mut q.cursor, &mut q.limit)?
+            {
+                continue;
+            }
             match key {
-                "tag" => q.tags.push(TagFilter::parse(value)?),
-                "from" => q.from_ms = Some(parse_number(key, value)?),
-                "to" => q.to_ms = Some(parse_number(key, value)?),
                 "range" => {
                     q.range = RecentRange::parse(value).ok_or_else(|| {
                         QueryError::new(format!(
@@ -170,8 +172,6 @@ impl TraceQuery {
                         ))
                     })?
                 }
-                "cursor" => q.cursor = Some(value.to_string()),
-                "limit" => q.limit = Some(parse_number(key, value)?),
                 _ => {}
             }
         }
@@ -180,22 +180,12 @@ impl TraceQuery {
 
     /// Parses a raw query string (`a=b&c=d`, percent-encoded).
     pub fn from_query_string(query: &str) -> Result<TraceQuery, QueryError> {
-        let pairs = parse_query_string(query);
-        TraceQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        decode(query, |pairs| TraceQuery::from_pairs(pairs))
     }
 
     /// The query's pairs, in a stable order, without defaults.
     pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
-        let mut pairs = Vec::new();
-        for tag in &self.tags {
-            pairs.push(("tag", tag.to_string()));
-        }
-        if let Some(v) = self.from_ms {
-            pairs.push(("from", v.to_string()));
-        }
-        if let Some(v) = self.to_ms {
-            pairs.push(("to", v.to_string()));
-        }
+        let mut pairs = tag_and_time_pairs(&self.tags, self.from_ms, self.to_ms);
         if self.range != RecentRange::All {
             pairs.push(("range", self.range.as_str().to_string()));
         }
@@ -230,25 +220,92 @@ impl TraceQuery {
         if self.sort != TraceSort::default() {
             pairs.push(("sort", self.sort.as_str().to_string()));
         }
-        if let Some(v) = &self.cursor {
-            pairs.push(("cursor", v.clone()));
-        }
-        if let Some(v) = self.limit {
-            pairs.push(("limit", v.to_string()));
-        }
+        push_page(&mut pairs, &self.cursor, self.limit);
         pairs
     }
 
     /// The percent-encoded query string (without `?`).
     pub fn to_query_string(&self) -> String {
-        encode_pairs(self.to_pairs().iter().map(|(k, v)| (*k, v.as_str())))
+        encode(&self.to_pairs())
     }
+}
+
+// The keys and the codec the trace, session, metric and service-graph queries share: each
+// query reads and writes its own keys and leaves these to one piece of code.
+
+/// Reads `tag` (repeated), `from` or `to` (Unix ms) into their fields; false for any other key.
+pub(crate) fn read_tag_or_time(
+    key: &str,
+    value: &str,
+    tags: &mut Vec<TagFilter>,
+    from_ms: &mut Option<i64>,
+    to_ms: &mut Option<i64>,
+) -> Result<bool, QueryError> {
+    match key {
+        "tag" => tags.push(TagFilter::parse(value)?),
+        "from" => *from_ms = Some(number(key, value)?),
+        "to" => *to_ms = Some(number(key, value)?),
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// `tag`, `from` and `to` as pairs, in that order, the absent left out.
+pub(crate) fn tag_and_time_pairs(
+    tags: &[TagFilter],
+    from_ms: Option<i64>,
+    to_ms: Option<i64>,
+) -> Vec<(&'static str, String)> {
+    let mut pairs: Vec<(&'static str, String)> =
+        tags.iter().map(|t| ("tag", t.to_string())).collect();
+    pairs.extend(from_ms.map(|v| ("from", v.to_string())));
+    pairs.extend(to_ms.map(|v| ("to", v.to_string())));
+    pairs
+}
+
+/// Reads a page's `cursor` or `limit`; false for any other key.
+pub(crate) fn read_page(
+    key: &str,
+    value: &str,
+    cursor: &mut Option<String>,
+    limit: &mut Option<u32>,
+) -> Result<bool, QueryError> {
+    match key {
+        "cursor" => *cursor = Some(value.to_string()),
+        "limit" => *limit = Some(number(key, value)?),
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// Appends `cursor` and `limit`, when set.
+pub(crate) fn push_page(
+    pairs: &mut Vec<(&'static str, String)>,
+    cursor: &Option<String>,
+    limit: Option<u32>,
+) {
+    pairs.extend(cursor.as_ref().map(|v| ("cursor", v.clone())));
+    pairs.extend(limit.map(|v| ("limit", v.to_string())));
+}
+
+/// A raw query string (`a=b&c=d`, percent-encoded) decoded and handed to `read` as pairs.
+pub(crate) fn decode<T>(
+    query: &str,
+    read: impl for<'a> FnOnce(&mut dyn Iterator<Item = (&'a str, &'a str)>) -> T,
+) -> T {
+    let pairs = parse_query_string(query);
+    read(&mut pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+}
+
+/// Pairs as a percent-encoded query string (without `?`).
+pub(crate) fn encode(pairs: &[(&str, String)]) -> String {
+    encode_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str())))
 }
 
 /// A float that is a number: Rust also parses `NaN` and `inf`, which mean nothing as a filter
 /// (and `NaN` would not even equal itself after a round trip through the URL).
 fn parse_finite(key: &str, value: &str) -> Result<f64, QueryError> {
-    let number: f64 = parse_number(key, value)?;
+    let number: f64 = number(key, value)?;
     if number.is_finite() {
         Ok(number)
     } else {
@@ -273,13 +330,6 @@ fn parse_duration_ms(key: &str, value: &str) -> Result<f64, QueryError> {
         )));
     }
     Ok((ms * 1000.0).round() / 1000.0)
-}
-
-fn parse_number<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, QueryError> {
-    value
-        .trim()
-        .parse()
-        .map_err(|_| QueryError::new(format!("{key} must be a number, not {value:?}")))
 }
 
 /// A query that cannot be understood; the message names the parameter.

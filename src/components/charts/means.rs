@@ -31,28 +31,18 @@ pub fn means(resp: &MetricResponse, series: &[Series], width: u32, colors: &Colo
     let mut overlay = Overlay::new();
     {
         let root = SVGBackend::with_string(&mut out, (width, HEIGHT)).into_drawing_area();
-        let Ok(mut chart) = ChartBuilder::on(&root)
-            .margin_top(26)
-            .margin_right(18)
-            .x_label_area_size(24)
-            .y_label_area_size(64)
-            .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), y0..y1)
-        else {
-            return String::new();
-        };
         let y_fmt = y_tick(resp.kind);
         let axis_fmt = metrics_view::tick(y0, y1, resp.kind == MetricKind::Rate);
-        let _ = chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .max_light_lines(0)
-            .bold_line_style(colors.grid)
-            .axis_style(colors.axis)
-            .label_style(tick_style(colors))
-            .x_labels(0)
-            .y_labels(5)
-            .y_label_formatter(&axis_fmt)
-            .draw();
+        let frame = Frame {
+            top: 26,
+            x_area: 24,
+            x_labels: 0,
+            x_fmt: None,
+            y_fmt: &axis_fmt,
+        };
+        let Some(mut chart) = axes(&root, -0.5f64..(n as f64 - 0.5), y0..y1, frame, colors) else {
+            return String::new();
+        };
         let slot = (width as f64 - 82.0) / n as f64;
         let half = (0.3f64).min(28.0 / slot.max(1.0));
         let base = clamp(0.0, y0, y1);

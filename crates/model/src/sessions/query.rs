@@ -3,7 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::query::{encode_pairs, number, parse_query_string, QueryError, TagFilter};
+use crate::query::{
+    decode, encode, parse_query_string, push_page, read_page, read_tag_or_time,
+    tag_and_time_pairs, QueryError, TagFilter,
+};
 use crate::recent::RecentRange;
 
 /// The order of a session or user list.
@@ -103,10 +106,12 @@ impl SessionQuery {
             if value.is_empty() {
                 continue;
             }
+            if read_tag_or_time(key, value, &mut q.tags, &mut q.from_ms, &mut q.to_ms)?
+                || read_page(key, value, &mut q.cursor, &mut q.limit)?
+            {
+                continue;
+            }
             match key {
-                "tag" => q.tags.push(TagFilter::parse(value)?),
-                "from" => q.from_ms = Some(number(key, value)?),
-                "to" => q.to_ms = Some(number(key, value)?),
                 "user" => q.user_id = Some(value.to_string()),
                 "sort" => {
                     q.sort = SessionSort::parse(value).ok_or_else(|| {
@@ -118,8 +123,6 @@ impl SessionQuery {
                         ))
                     })?
                 }
-                "cursor" => q.cursor = Some(value.to_string()),
-                "limit" => q.limit = Some(number(key, value)?),
                 _ => {}
             }
         }
@@ -127,38 +130,23 @@ impl SessionQuery {
     }
 
     pub fn from_query_string(query: &str) -> Result<SessionQuery, QueryError> {
-        let pairs = parse_query_string(query);
-        SessionQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        decode(query, |pairs| SessionQuery::from_pairs(pairs))
     }
 
     pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
-        let mut pairs = Vec::new();
-        for tag in &self.tags {
-            pairs.push(("tag", tag.to_string()));
-        }
-        if let Some(v) = self.from_ms {
-            pairs.push(("from", v.to_string()));
-        }
-        if let Some(v) = self.to_ms {
-            pairs.push(("to", v.to_string()));
-        }
+        let mut pairs = tag_and_time_pairs(&self.tags, self.from_ms, self.to_ms);
         if let Some(v) = &self.user_id {
             pairs.push(("user", v.clone()));
         }
         if self.sort != SessionSort::default() {
             pairs.push(("sort", self.sort.as_str().to_string()));
         }
-        if let Some(v) = &self.cursor {
-            pairs.push(("cursor", v.clone()));
-        }
-        if let Some(v) = self.limit {
-            pairs.push(("limit", v.to_string()));
-        }
+        push_page(&mut pairs, &self.cursor, self.limit);
         pairs
     }
 
     pub fn to_query_string(&self) -> String {
-        encode_pairs(self.to_pairs().iter().map(|(k, v)| (*k, v.as_str())))
+        encode(&self.to_pairs())
     }
 }
 
@@ -211,7 +199,7 @@ impl Scope {
         if self.sort != SessionSort::default() {
             pairs.push(("sort", self.sort.as_str().to_string()));
         }
-        encode_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str())))
+        encode(&pairs)
     }
 
     /// The API query for a session or user list, the range ending `now_ms`.
