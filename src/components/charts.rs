@@ -17,6 +17,7 @@ pub use means::means;
 pub use time_series::time_series;
 
 use chrono::{Local, TimeZone};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use skein_model::metrics::{MetricKind, MetricResponse};
 use skein_model::num::clamp;
@@ -256,6 +257,25 @@ fn axes<'a, 'b>(
     }
     let _ = mesh.draw();
     Some(chart)
+}
+
+/// The axes of a chart with a slot per group (`n` of them, centred on 0, 1, …) and no x labels
+/// of plotters' (the chart writes the groups' names).
+fn group_axes<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    n: usize,
+    y: std::ops::Range<f64>,
+    y_fmt: &dyn Fn(&f64) -> String,
+    colors: &Colors,
+) -> Option<Plot<'a, 'b>> {
+    let frame = Frame {
+        top: 26,
+        x_area: 24,
+        x_labels: 0,
+        x_fmt: None,
+        y_fmt,
+    };
+    axes(root, -0.5f64..(n as f64 - 0.5), y, frame, colors)
 }
 
 fn tick_style(colors: &Colors) -> TextStyle<'static> {

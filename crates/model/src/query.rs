@@ -7,6 +7,20 @@ use serde::{Deserialize, Serialize};
 
 use crate::recent::RecentRange;
 
+/// A list query's [`SharedKeys`]: its fields of those names.
+macro_rules! shared_keys {
+    ($query:expr) => {
+        $crate::query::SharedKeys {
+            tags: &mut $query.tags,
+            from_ms: &mut $query.from_ms,
+            to_ms: &mut $query.to_ms,
+            cursor: &mut $query.cursor,
+            limit: &mut $query.limit,
+        }
+    };
+}
+pub(crate) use shared_keys;
+
 /// A tag filter, `key=value` in a URL (`?tag=env=production`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TagFilter {
@@ -126,56 +140,7 @@ impl TraceQuery {
     pub fn from_pairs<'a>(
         pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<TraceQuery, QueryError> {
-        let mut q = TraceQuery::default();
-        for (key, value) in pairs {
-            if value.is_empty() {
-                continue;
-            }
-            if read_tag_or_time(key, value, &mut q.tags, &mut q.from_ms, &mut q.to_ms)?
-                || read_page(key, value, &mut q.cursor, &mut q.limit)?
-            {
-                continue;
-            }
-            match key {
-                "range" => {
-                    q.range = RecentRange::parse(value).ok_or_else(|| {
-                        QueryError::new(format!(
-                            "range must be 1h, 6h, 24h, 7d, 30d or all, not {value:?}"
-                        ))
-                    })?
-                }
-                "name" => q.name = Some(value.to_string()),
-                "status" => {
-                    q.status = Some(match value {
-                        "ok" => StatusFilter::Ok,
-                        "error" => StatusFilter::Error,
-                        _ => {
-                            return Err(QueryError::new(format!(
-                                "status must be ok or error, not {value:?}"
-                            )))
-                        }
-                    })
-                }
-                "min_ms" => q.min_duration_ms = Some(parse_duration_ms(key, value)?),
-                "max_ms" => q.max_duration_ms = Some(parse_duration_ms(key, value)?),
-                "session" => q.session_id = Some(value.to_string()),
-                "user" => q.user_id = Some(value.to_string()),
-                "filter" if !value.trim().is_empty() => {
-                    crate::filter::parse(value)
-                        .map_err(|e| QueryError::new(format!("filter: {e}")))?;
-                    q.filter = Some(value.to_string());
-                }
-                "sort" => {
-                    q.sort = TraceSort::parse(value).ok_or_else(|| {
-                        QueryError::new(format!(
-                            "sort must be start_desc, start_asc, duration_desc or duration_asc, not {value:?}"
-                        ))
-                    })?
-                }
-                _ => {}
-            }
-        }
-        Ok(q)
+        read_list(pairs)
     }
 
     /// Parses a raw query string (`a=b&c=d`, percent-encoded).
@@ -230,8 +195,93 @@ impl TraceQuery {
     }
 }
 
+impl ListQuery for TraceQuery {
+    fn shared(&mut self) -> SharedKeys<'_> {
+        shared_keys!(self)
+    }
+
+    fn read_own(&mut self, key: &str, value: &str) -> Result<(), QueryError> {
+        match key {
+            "range" => {
+                self.range = RecentRange::parse(value).ok_or_else(|| {
+                        QueryError::new(format!(
+                            "range must be 1h, 6h, 24h, 7d, 30d or all, not {value:?}"
+                        ))
+                    })?
+                }
+                "name" => self.name = Some(value.to_string()),
+                "status" => {
+                    self.status = Some(match value {
+                        "ok" => StatusFilter::Ok,
+                        "error" => StatusFilter::Error,
+                        _ => {
+                            return Err(QueryError::new(format!(
+                                "status must be ok or error, not {value:?}"
+                            )))
+                        }
+                    })
+                }
+                "min_ms" => self.min_duration_ms = Some(parse_duration_ms(key, value)?),
+                "max_ms" => self.max_duration_ms = Some(parse_duration_ms(key, value)?),
+                "session" => self.session_id = Some(value.to_string()),
+                "user" => self.user_id = Some(value.to_string()),
+                "filter" if !value.trim().is_empty() => {
+                    crate::filter::parse(value)
+                        .map_err(|e| QueryError::new(format!("filter: {e}")))?;
+                    self.filter = Some(value.to_string());
+                }
+                "sort" => {
+                    self.sort = TraceSort::parse(value).ok_or_else(|| {
+                        QueryError::new(format!(
+                            "sort must be start_desc, start_asc, duration_desc or duration_asc, not {value:?}"
+                        ))
+                    })?
+                }
+                _ => {}
+            }
+        Ok(())
+    }
+}
+
 // The keys and the codec the trace, session, metric and service-graph queries share: each
 // query reads and writes its own keys and leaves these to one piece of code.
+
+/// A list query (the trace list's, the session and user lists'): the keys all lists share,
+/// read by [`read_list`], and its own.
+pub(crate) trait ListQuery: Default {
+    fn shared(&mut self) -> SharedKeys<'_>;
+    /// One of its own keys (the value is not empty); an unknown key is ignored.
+    fn read_own(&mut self, key: &str, value: &str) -> Result<(), QueryError>;
+}
+
+/// A list query's tag, time and page fields.
+pub(crate) struct SharedKeys<'q> {
+    pub tags: &'q mut Vec<TagFilter>,
+    pub from_ms: &'q mut Option<i64>,
+    pub to_ms: &'q mut Option<i64>,
+    pub cursor: &'q mut Option<String>,
+    pub limit: &'q mut Option<u32>,
+}
+
+/// Reads a list query from decoded pairs; empty values are skipped, unknown keys ignored
+/// (they may belong to the page, such as `project`).
+pub(crate) fn read_list<'a, Q: ListQuery>(
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<Q, QueryError> {
+    let mut q = Q::default();
+    for (key, value) in pairs {
+        if value.is_empty() {
+            continue;
+        }
+        let s = q.shared();
+        if !(read_tag_or_time(key, value, s.tags, s.from_ms, s.to_ms)?
+            || read_page(key, value, s.cursor, s.limit)?)
+        {
+            q.read_own(key, value)?;
+        }
+    }
+    Ok(q)
+}
 
 /// Reads `tag` (repeated), `from` or `to` (Unix ms) into their fields; false for any other key.
 pub(crate) fn read_tag_or_time(

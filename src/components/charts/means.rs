@@ -33,14 +33,7 @@ pub fn means(resp: &MetricResponse, series: &[Series], width: u32, colors: &Colo
         let root = SVGBackend::with_string(&mut out, (width, HEIGHT)).into_drawing_area();
         let y_fmt = y_tick(resp.kind);
         let axis_fmt = metrics_view::tick(y0, y1, resp.kind == MetricKind::Rate);
-        let frame = Frame {
-            top: 26,
-            x_area: 24,
-            x_labels: 0,
-            x_fmt: None,
-            y_fmt: &axis_fmt,
-        };
-        let Some(mut chart) = axes(&root, -0.5f64..(n as f64 - 0.5), y0..y1, frame, colors) else {
+        let Some(mut chart) = group_axes(&root, n, y0..y1, &axis_fmt, colors) else {
             return String::new();
         };
         let slot = (width as f64 - 82.0) / n as f64;

@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::query::{
-    decode, encode, parse_query_string, push_page, read_page, read_tag_or_time,
-    tag_and_time_pairs, QueryError, TagFilter,
+    decode, encode, parse_query_string, push_page, read_list, shared_keys, tag_and_time_pairs,
+    ListQuery, QueryError, SharedKeys, TagFilter,
 };
 use crate::recent::RecentRange;
 
@@ -101,32 +101,7 @@ impl SessionQuery {
     pub fn from_pairs<'a>(
         pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<SessionQuery, QueryError> {
-        let mut q = SessionQuery::default();
-        for (key, value) in pairs {
-            if value.is_empty() {
-                continue;
-            }
-            if read_tag_or_time(key, value, &mut q.tags, &mut q.from_ms, &mut q.to_ms)?
-                || read_page(key, value, &mut q.cursor, &mut q.limit)?
-            {
-                continue;
-            }
-            match key {
-                "user" => q.user_id = Some(value.to_string()),
-                "sort" => {
-                    q.sort = SessionSort::parse(value).ok_or_else(|| {
-                        let names: Vec<&str> =
-                            SessionSort::ALL.iter().map(|s| s.as_str()).collect();
-                        QueryError::new(format!(
-                            "sort must be one of {}, not {value:?}",
-                            names.join(", ")
-                        ))
-                    })?
-                }
-                _ => {}
-            }
-        }
-        Ok(q)
+        read_list(pairs)
     }
 
     pub fn from_query_string(query: &str) -> Result<SessionQuery, QueryError> {
@@ -147,6 +122,29 @@ impl SessionQuery {
 
     pub fn to_query_string(&self) -> String {
         encode(&self.to_pairs())
+    }
+}
+
+impl ListQuery for SessionQuery {
+    fn shared(&mut self) -> SharedKeys<'_> {
+        shared_keys!(self)
+    }
+
+    fn read_own(&mut self, key: &str, value: &str) -> Result<(), QueryError> {
+        match key {
+            "user" => self.user_id = Some(value.to_string()),
+            "sort" => {
+                self.sort = SessionSort::parse(value).ok_or_else(|| {
+                    let names: Vec<&str> = SessionSort::ALL.iter().map(|s| s.as_str()).collect();
+                    QueryError::new(format!(
+                        "sort must be one of {}, not {value:?}",
+                        names.join(", ")
+                    ))
+                })?
+            }
+            _ => {}
+        }
+        Ok(())
     }
 }
 
