@@ -434,7 +434,9 @@ async fn a_link_with_unreadable_filters_says_what_is_wrong() {
         assert!(banner.contains(problem), "{link}: {banner}");
         assert_eq!(texts(driver, ".error-banner").await.len(), 1, "{link}");
         driver
-            .find(By::XPath("//div[@class='error-banner']//button[.='Clear filters']"))
+            .find(By::XPath(
+                "//div[@class='error-banner']//button[.='Clear filters']",
+            ))
             .await
             .unwrap()
             .click()
@@ -442,7 +444,8 @@ async fn a_link_with_unreadable_filters_says_what_is_wrong() {
             .unwrap();
         eventually(WAIT, "the filters cleared", || async {
             let url = driver.current_url().await.ok()?.to_string();
-            (!url.contains("filter=") && !url.contains("status=")
+            (!url.contains("filter=")
+                && !url.contains("status=")
                 && texts(driver, ".error-banner").await.is_empty())
             .then_some(())
         })
