@@ -278,6 +278,27 @@ fn group_axes<'a, 'b>(
     axes(root, -0.5f64..(n as f64 - 0.5), y, frame, colors)
 }
 
+/// A group's name under its slot (`left`..`right` px, the plot's `bottom`), shortened to what
+/// a slot of `slot` px holds.
+fn group_label(
+    overlay: &mut Overlay,
+    (left, right, bottom): (i32, i32, i32),
+    slot: f64,
+    label: &str,
+    colors: &Colors,
+) {
+    let chars = ((slot / 6.5) as usize).clamp(3, 28);
+    overlay.text(
+        (left + right) / 2,
+        bottom + 16,
+        "middle",
+        11,
+        colors.text,
+        500,
+        &svg::shorten(label, chars),
+    );
+}
+
 fn tick_style(colors: &Colors) -> TextStyle<'static> {
     (FONT, TICK_SIZE).into_font().color(&colors.muted)
 }

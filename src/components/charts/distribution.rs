@@ -45,16 +45,7 @@ fn box_plot(resp: &MetricResponse, series: &[Series], width: u32, colors: &Color
             let x = i as f64;
             let (left, top) = chart.backend_coord(&(x - 0.5, y1));
             let (right, bottom) = chart.backend_coord(&(x + 0.5, y0));
-            let chars = ((slot / 6.5) as usize).clamp(3, 28);
-            overlay.text(
-                (left + right) / 2,
-                bottom + 16,
-                "middle",
-                11,
-                colors.text,
-                500,
-                &svg::shorten(&s.label, chars),
-            );
+            group_label(&mut overlay, (left, right, bottom), slot, &s.label, colors);
             let Some(q) = q else { continue };
             let whisker = s.color.stroke_width(1);
             let cap = half * 0.5;

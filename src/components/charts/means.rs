@@ -79,16 +79,7 @@ pub fn means(resp: &MetricResponse, series: &[Series], width: u32, colors: &Colo
                 ),
             };
             overlay.tip_rect(left, top, right - left, bottom - top, &tip);
-            let chars = ((slot / 6.5) as usize).clamp(3, 28);
-            overlay.text(
-                (left + right) / 2,
-                bottom + 16,
-                "middle",
-                11,
-                colors.text,
-                500,
-                &svg::shorten(&s.label, chars),
-            );
+            group_label(&mut overlay, (left, right, bottom), slot, &s.label, colors);
         }
         let _ = root.present();
     }
