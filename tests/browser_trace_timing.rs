@@ -167,6 +167,8 @@ async fn cross_service_pairs_clock_skew_and_the_critical_path() {
         .await
         .expect("the skew switch");
     assert!(skew_box.is_selected().await.unwrap());
+    // Adjusted, the trace is its root's 100 ms (as recorded it spans 115 ms: below).
+    assert_eq!(header_duration(driver).await, "100 ms");
 
     // The critical path: every span but the parallel cache lookup, drawn on the bars...
     let mut on_path = vec![ROOT, CALL, RENDER, SERVE, DB]
@@ -276,6 +278,7 @@ async fn cross_service_pairs_clock_skew_and_the_critical_path() {
     assert!(row_text(driver, SERVE, "[data-testid=skew-mark]")
         .await
         .is_empty());
+    assert_eq!(header_duration(driver).await, "115 ms");
     // The request "arrived" before it was sent: no lead-in, only the tail.
     let gaps = js(
         driver,
@@ -350,6 +353,83 @@ async fn cross_service_pairs_clock_skew_and_the_critical_path() {
     browser.quit().await;
 }
 
+/// The header's duration.
+async fn header_duration(driver: &WebDriver) -> String {
+    texts(driver, "[data-testid=trace-duration]").await.concat()
+}
+
+/// A JS SDK's millisecond clock puts one child 2 ms before its root's start and another 3 ms
+/// after its end (one service: no clock-skew adjustment applies). The header, the ruler and the
+/// bars agree on one extent: 105 ms, every bar inside the ruler, the early child's bar at its
+/// left edge and the late one's at its right edge.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn children_outside_their_root_widen_the_trace_for_header_ruler_and_bars() {
+    let collector = Collector::start(false).await;
+    // Whole milliseconds, as a JS SDK's clock gives them.
+    let t0 = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        / MS
+        * MS
+        - 60_000 * MS;
+    collector.send_otlp_json(&overhanging_trace(t0)).await;
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    open_trace_with_rows(driver, &collector.url(&format!("/traces/{JS_TRACE}")), 3).await;
+
+    assert_eq!(header_duration(driver).await, "105 ms");
+    // The root's own duration stays in its row.
+    assert_eq!(
+        row_text(driver, JS_ROOT, ".bar-label").await,
+        vec!["100 ms"]
+    );
+    let ruler = js(
+        driver,
+        "const r = document.querySelector('.explorer .ruler').getBoundingClientRect();
+         return [r.left, r.right]",
+    )
+    .await;
+    let (ruler_l, ruler_r) = (ruler[0].as_f64().unwrap(), ruler[1].as_f64().unwrap());
+    let width = ruler_r - ruler_l;
+    for id in [JS_ROOT, JS_EARLY, JS_LATE] {
+        let (l, r) = bar(driver, id).await;
+        assert!(
+            l >= ruler_l - 0.5 && r <= ruler_r + 0.5,
+            "{id}'s bar {l}..{r} lies within the ruler {ruler_l}..{ruler_r}"
+        );
+    }
+    let (early_l, _) = bar(driver, JS_EARLY).await;
+    let (_, late_r) = bar(driver, JS_LATE).await;
+    assert!((early_l - ruler_l).abs() < 1.5, "{early_l} vs {ruler_l}");
+    assert!((late_r - ruler_r).abs() < 1.5, "{late_r} vs {ruler_r}");
+    // The root starts 2 ms into the 105 ms.
+    let (root_l, root_r) = bar(driver, JS_ROOT).await;
+    assert!(
+        ((root_l - ruler_l) / width - 2.0 / 105.0).abs() < 0.01,
+        "root at {root_l} in {ruler_l}..{ruler_r}"
+    );
+    assert!(((root_r - ruler_l) / width - 102.0 / 105.0).abs() < 0.01);
+    // The ruler reads from the trace's start: 0 at the left edge, 100 ms inside the right.
+    let ticks = js(
+        driver,
+        "return [...document.querySelectorAll('.explorer .ruler .tick')]
+            .map(t => [t.textContent, t.getBoundingClientRect().left])",
+    )
+    .await;
+    let ticks = ticks.as_array().unwrap();
+    assert_eq!(ticks[0][0], "0");
+    assert!((ticks[0][1].as_f64().unwrap() - ruler_l).abs() < 1.5);
+    let last = &ticks[ticks.len() - 1];
+    assert_eq!(last[0], "100 ms", "{ticks:?}");
+    let expected = ruler_l + width * 100.0 / 105.0;
+    assert!(
+        (last[1].as_f64().unwrap() - expected).abs() < 3.0 || last[1].as_f64().unwrap() < expected,
+        "{ticks:?}"
+    );
+    browser.quit().await;
+}
+
 /// Sends a wheel event at `x` (px) over the rows; true when the page took it (prevented the
 /// browser's own handling).
 async fn wheel(driver: &WebDriver, x: f64, delta_y: f64, ctrl: bool) -> bool {
@@ -405,7 +485,8 @@ async fn ctrl_wheel_zooms_the_waterfall_around_the_pointer() {
     );
     assert_eq!(texts(driver, ".zoom-reset").await, vec!["Reset zoom"]);
     let label = texts(driver, ".head-zoom").await;
-    assert!(label[0].contains(" of 115 ms"), "{label:?}");
+    // The whole trace as adjusted: the root's 100 ms (115 ms only as recorded).
+    assert!(label[0].contains(" of 100 ms"), "{label:?}");
 
     // Over the tree, Ctrl+wheel is left to the browser.
     assert!(!wheel(driver, 40.0, -200.0, true).await);

@@ -411,3 +411,45 @@ async fn tag_chips_show_the_values_that_matter_and_feedback_keeps_its_key() {
     }
     browser.quit().await;
 }
+
+/// A link whose filters cannot be read says so, with the problem and a way out: read by the
+/// page (a bad status) or by the collector (the filter language is checked there only).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_with_unreadable_filters_says_what_is_wrong() {
+    let collector = Collector::start(false).await;
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    for (link, problem) in [
+        ("/traces?status=maybe", "status must be ok or error"),
+        ("/traces?filter=eq(name%2C&tag=env%3Dprod", "filter: "),
+    ] {
+        driver.goto(collector.url(link)).await.unwrap();
+        let banner = eventually(WAIT, "the unreadable-filters banner", || async {
+            texts(driver, ".error-banner")
+                .await
+                .into_iter()
+                .find(|t| t.contains("This link's filters can't be read"))
+        })
+        .await;
+        assert!(banner.contains(problem), "{link}: {banner}");
+        assert_eq!(texts(driver, ".error-banner").await.len(), 1, "{link}");
+        driver
+            .find(By::XPath(
+                "//div[@class='error-banner']//button[.='Clear filters']",
+            ))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        eventually(WAIT, "the filters cleared", || async {
+            let url = driver.current_url().await.ok()?.to_string();
+            (!url.contains("filter=")
+                && !url.contains("status=")
+                && texts(driver, ".error-banner").await.is_empty())
+            .then_some(())
+        })
+        .await;
+    }
+    browser.quit().await;
+}

@@ -1,10 +1,11 @@
 //! The cross-service timing marks (a client/server pair, a skewed server span), its detail,
-//! the adjustment off and the critical-path list, in both themes.
+//! the adjustment off and the critical-path list, and a trace whose children start before and
+//! end after its root (a millisecond clock), in both themes.
 
 use std::path::Path;
 use std::time::Duration;
 
-use crate::common::timing::{skewed_trace, MS, SERVE, TRACE};
+use crate::common::timing::{overhanging_trace, skewed_trace, JS_TRACE, MS, SERVE, TRACE};
 use crate::common::{eventually, js, span_rows, Browser, Collector};
 use thirtyfour::prelude::*;
 
@@ -18,6 +19,9 @@ pub async fn run(dir: &Path) {
         .as_nanos() as u64
         - 60_000 * MS;
     collector.send_otlp_json(&skewed_trace(t0)).await;
+    collector
+        .send_otlp_json(&overhanging_trace(t0 / MS * MS))
+        .await;
     let browser = Browser::start().await;
     let driver = &browser.driver;
     let shot = |name: String| {
@@ -60,6 +64,16 @@ pub async fn run(dir: &Path) {
             .await
             .unwrap();
         shot(format!("timing-list-{theme}")).await;
+
+        driver
+            .goto(collector.url(&format!("/traces/{JS_TRACE}")))
+            .await
+            .unwrap();
+        eventually(WAIT, "three rows", || async {
+            (span_rows(driver).await == 3).then_some(())
+        })
+        .await;
+        shot(format!("timing-overhang-{theme}")).await;
     }
     browser.quit().await;
 }

@@ -17,6 +17,7 @@ pub use means::means;
 pub use time_series::time_series;
 
 use chrono::{Local, TimeZone};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use skein_model::metrics::{MetricKind, MetricResponse};
 use skein_model::num::clamp;
@@ -211,6 +212,91 @@ impl Overlay {
             None => plotted,
         }
     }
+}
+
+/// A chart's frame: the room over the plot (for its titles) and under it (for the x labels),
+/// and the labels plotters writes on the axes (none on x where the chart writes its own).
+struct Frame<'f> {
+    top: u32,
+    x_area: u32,
+    x_labels: usize,
+    x_fmt: Option<&'f dyn Fn(&f64) -> String>,
+    y_fmt: &'f dyn Fn(&f64) -> String,
+}
+
+type Plot<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The plot every chart draws on: x and y ranges in the frame, with the grid, the axes and
+/// their labels in the theme's colours (one place for what the charts share; `None` when
+/// plotters cannot lay it out).
+fn axes<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+    frame: Frame,
+    colors: &Colors,
+) -> Option<Plot<'a, 'b>> {
+    let mut chart = ChartBuilder::on(root)
+        .margin_top(frame.top)
+        .margin_right(18)
+        .x_label_area_size(frame.x_area)
+        .y_label_area_size(64)
+        .build_cartesian_2d(x, y)
+        .ok()?;
+    let mut mesh = chart.configure_mesh();
+    mesh.disable_x_mesh()
+        .max_light_lines(0)
+        .bold_line_style(colors.grid)
+        .axis_style(colors.axis)
+        .label_style(tick_style(colors))
+        .x_labels(frame.x_labels)
+        .y_labels(5)
+        .y_label_formatter(frame.y_fmt);
+    if let Some(x_fmt) = frame.x_fmt {
+        mesh.x_label_formatter(x_fmt);
+    }
+    let _ = mesh.draw();
+    Some(chart)
+}
+
+/// The axes of a chart with a slot per group (`n` of them, centred on 0, 1, …) and no x labels
+/// of plotters' (the chart writes the groups' names).
+fn group_axes<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    n: usize,
+    y: std::ops::Range<f64>,
+    y_fmt: &dyn Fn(&f64) -> String,
+    colors: &Colors,
+) -> Option<Plot<'a, 'b>> {
+    let frame = Frame {
+        top: 26,
+        x_area: 24,
+        x_labels: 0,
+        x_fmt: None,
+        y_fmt,
+    };
+    axes(root, -0.5f64..(n as f64 - 0.5), y, frame, colors)
+}
+
+/// A group's name under its slot (`left`..`right` px, the plot's `bottom`), shortened to what
+/// a slot of `slot` px holds.
+fn group_label(
+    overlay: &mut Overlay,
+    (left, right, bottom): (i32, i32, i32),
+    slot: f64,
+    label: &str,
+    colors: &Colors,
+) {
+    let chars = ((slot / 6.5) as usize).clamp(3, 28);
+    overlay.text(
+        (left + right) / 2,
+        bottom + 16,
+        "middle",
+        11,
+        colors.text,
+        500,
+        &svg::shorten(label, chars),
+    );
 }
 
 fn tick_style(colors: &Colors) -> TextStyle<'static> {

@@ -40,7 +40,7 @@ use crate::components::remote::{Loader, Remote};
 use crate::links;
 use crate::perf;
 
-use explorer::Explorer;
+use explorer::{explorer_state, Explorer};
 use header::TraceHeader;
 
 /// A trace as the page holds it: the skeleton and its tree, shared, never copied.
@@ -124,10 +124,13 @@ pub fn TracePage() -> impl IntoView {
                 let id = trace_id.get_untracked();
                 // The trace's feedback, shared by the detail panel's widget and the rows' badges.
                 TraceFeedback::provide(project_now.clone(), id.clone());
+                let ex = explorer_state(&loaded, project_now.clone(), id.clone(), span_in_url, skew_in_url);
+                // One extent for the header, the ruler and the bars (adjusted or not).
+                let duration_ns = Signal::derive(move || ex.timing().duration_us() * 1_000);
                 view! {
-                    <TraceHeader skeleton=loaded.skeleton.clone() project=project_now.clone()/>
-                    <Explorer loaded=loaded project=project_now trace_id=id span_in_url=span_in_url
-                        skew_in_url=skew_in_url/>
+                    <TraceHeader skeleton=loaded.skeleton.clone() project=project_now.clone()
+                        duration_ns=duration_ns/>
+                    <Explorer ex=ex project=project_now trace_id=id span_in_url=span_in_url/>
                 }
             }/>
         </div>

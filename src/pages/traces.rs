@@ -7,7 +7,7 @@ use skein_model::sort;
 use skein_model::{TagFilter, TagKeyInfo, TraceQuery, TraceSummary, DEFAULT_PROJECT};
 use wasm_bindgen::JsCast;
 
-use crate::api;
+use crate::api::{self, ApiError};
 use crate::components::download_button::DownloadButton;
 use crate::components::empty_state::EmptyState;
 use crate::components::error_banner::ErrorBanner;
@@ -34,13 +34,13 @@ pub fn TracesPage() -> impl IntoView {
     let navigate = use_navigate();
     let project = Memo::new(move |_| links::project_of(&location.search.get()));
     let compare_with = Memo::new(move |_| links::param(&location.search.get(), "compare"));
-    let parsed = Memo::new(move |_| TraceQuery::from_query_string(&location.search.get()));
+    let parsed = Memo::new(move |_| TraceQuery::from_link(&location.search.get()));
     let query = Memo::new(move |_| {
         let mut q = parsed.get().unwrap_or_default();
         q.cursor = None;
         q
     });
-    let query_error = Memo::new(move |_| parsed.get().err().map(|e| e.to_string()));
+    let url_error = Memo::new(move |_| parsed.get().err().map(|e| e.to_string()));
 
     let list = Pager::<TraceSummary>::new();
     let fetch_page = move |cursor: Option<String>| {
@@ -58,13 +58,24 @@ pub fn TracesPage() -> impl IntoView {
     Effect::new(move |_| {
         project.track();
         query.track();
-        if query_error.get().is_some() {
+        if url_error.get().is_some() {
             list.clear();
         } else {
             list.reload(fetch_page);
         }
     });
     let load_more = move |_: ()| list.load_more(fetch_page);
+    // What in the link cannot be read: here, or by the collector (a 400 names the problem; the
+    // filter language is checked there only, its parser kept out of this page).
+    let query_error = Memo::new(move |_| {
+        url_error.get().or_else(|| match list.phase.get() {
+            Phase::Failed(ApiError::Status {
+                status: 400,
+                message,
+            }) => Some(message),
+            _ => None,
+        })
+    });
 
     // Tag keys by how much they matter here: those filtered on, then the project's most used.
     let tag_keys = Loader::<Vec<TagKeyInfo>>::new();
@@ -137,7 +148,7 @@ pub fn TracesPage() -> impl IntoView {
     };
 
     let banner = move || match list.phase.get() {
-        Phase::Failed(error) => {
+        Phase::Failed(error) if query_error.get().is_none() => {
             let retrying = error.is_transient();
             Some(view! {
                 <ErrorBanner title=error.title() detail=error.detail() retrying=retrying/>

@@ -49,3 +49,28 @@ pub fn skewed_trace(t0: u64) -> Value {
         ]),
     ]})
 }
+
+pub const JS_TRACE: &str = "0e4e7a4a0e4e7a4a0e4e7a4a0e4e7a4a";
+pub const JS_ROOT: &str = "00000000000000e1";
+pub const JS_EARLY: &str = "00000000000000e2";
+pub const JS_LATE: &str = "00000000000000e3";
+
+/// One service timed by a JS SDK's millisecond clock: `agent run` (0–100 ms) with a child that
+/// says it started 2 ms before it (`plan`, −2–40 ms) and one that ends 3 ms after it
+/// (`answer`, 45–103 ms). One clock: the skew adjustment leaves them where they are.
+pub fn overhanging_trace(t0: u64) -> Value {
+    let at = |ms: i64| (t0 as i64 + ms * MS as i64) as u64;
+    let span = |id: &str, parent: Option<&str>, name: &str, start: i64, end: i64| {
+        let mut s = span(id, parent, name, 1, at(start), at(end));
+        s["traceId"] = json!(JS_TRACE);
+        s
+    };
+    json!({"resourceSpans": [{
+        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "agent-js"}}]},
+        "scopeSpans": [{"spans": [
+            span(JS_ROOT, None, "agent run", 0, 100),
+            span(JS_EARLY, Some(JS_ROOT), "plan", -2, 40),
+            span(JS_LATE, Some(JS_ROOT), "answer", 45, 103),
+        ]}]
+    }]})
+}

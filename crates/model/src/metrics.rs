@@ -14,7 +14,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::query::{
-    encode_pairs, filter_param, parse_query_string, push_filters, QueryError, TagFilter,
+    decode, encode, filter_param, push_filters, tag_and_time_pairs, QueryError, TagFilter,
 };
 use crate::stats::{self, Interval, MeanDifference, Moments, NotEnoughData, ProportionDifference};
 
@@ -467,8 +467,7 @@ impl MetricQuery {
 
     /// Parses a raw query string (`a=b&c=d`, percent-encoded).
     pub fn from_query_string(query: &str) -> Result<MetricQuery, QueryError> {
-        let pairs = parse_query_string(query);
-        MetricQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        decode(query, |pairs| MetricQuery::from_pairs(pairs))
     }
 
     /// The query's pairs in a stable order; `metric` always, the rest when not the default.
@@ -477,19 +476,11 @@ impl MetricQuery {
         if let Some(key) = &self.group_by {
             pairs.push(("group_by", key.clone()));
         }
-        for tag in &self.tags {
-            pairs.push(("tag", tag.to_string()));
-        }
+        pairs.extend(tag_and_time_pairs(&self.tags, self.from_ms, self.to_ms));
         push_filters(
             &mut pairs,
             [&self.filter, &self.trace_filter, &self.tree_filter],
         );
-        if let Some(v) = self.from_ms {
-            pairs.push(("from", v.to_string()));
-        }
-        if let Some(v) = self.to_ms {
-            pairs.push(("to", v.to_string()));
-        }
         if self.bucket != Bucket::Auto {
             pairs.push(("bucket", self.bucket.to_string()));
         }
@@ -504,7 +495,7 @@ impl MetricQuery {
 
     /// The percent-encoded query string (without `?`).
     pub fn to_query_string(&self) -> String {
-        encode_pairs(self.to_pairs().iter().map(|(k, v)| (*k, v.as_str())))
+        encode(&self.to_pairs())
     }
 }
 

@@ -7,6 +7,20 @@ use serde::{Deserialize, Serialize};
 
 use crate::recent::RecentRange;
 
+/// A list query's [`SharedKeys`]: its fields of those names.
+macro_rules! shared_keys {
+    ($query:expr) => {
+        $crate::query::SharedKeys {
+            tags: &mut $query.tags,
+            from_ms: &mut $query.from_ms,
+            to_ms: &mut $query.to_ms,
+            cursor: &mut $query.cursor,
+            limit: &mut $query.limit,
+        }
+    };
+}
+pub(crate) use shared_keys;
+
 /// A tag filter, `key=value` in a URL (`?tag=env=production`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TagFilter {
@@ -131,74 +145,35 @@ impl TraceQuery {
     pub fn from_pairs<'a>(
         pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<TraceQuery, QueryError> {
-        let mut q = TraceQuery::default();
-        for (key, value) in pairs {
-            if value.is_empty() {
-                continue;
-            }
-            match key {
-                "tag" => q.tags.push(TagFilter::parse(value)?),
-                "from" => q.from_ms = Some(parse_number(key, value)?),
-                "to" => q.to_ms = Some(parse_number(key, value)?),
-                "range" => {
-                    q.range = RecentRange::parse(value).ok_or_else(|| {
-                        QueryError::new(format!(
-                            "range must be 1h, 6h, 24h, 7d, 30d or all, not {value:?}"
-                        ))
-                    })?
-                }
-                "name" => q.name = Some(value.to_string()),
-                "status" => {
-                    q.status = Some(match value {
-                        "ok" => StatusFilter::Ok,
-                        "error" => StatusFilter::Error,
-                        _ => {
-                            return Err(QueryError::new(format!(
-                                "status must be ok or error, not {value:?}"
-                            )))
-                        }
-                    })
-                }
-                "min_ms" => q.min_duration_ms = Some(parse_duration_ms(key, value)?),
-                "max_ms" => q.max_duration_ms = Some(parse_duration_ms(key, value)?),
-                "session" => q.session_id = Some(value.to_string()),
-                "user" => q.user_id = Some(value.to_string()),
-                "filter" => q.filter = filter_param(key, value)?,
-                "trace_filter" => q.trace_filter = filter_param(key, value)?,
-                "tree_filter" => q.tree_filter = filter_param(key, value)?,
-                "sort" => {
-                    q.sort = TraceSort::parse(value).ok_or_else(|| {
-                        QueryError::new(format!(
-                            "sort must be start_desc, start_asc, duration_desc or duration_asc, not {value:?}"
-                        ))
-                    })?
-                }
-                "cursor" => q.cursor = Some(value.to_string()),
-                "limit" => q.limit = Some(parse_number(key, value)?),
-                _ => {}
+        let mut q: TraceQuery = read_list(pairs)?;
+        for (key, slot) in
+            FILTER_PARAMS
+                .into_iter()
+                .zip([&mut q.filter, &mut q.trace_filter, &mut q.tree_filter])
+        {
+            if let Some(text) = slot.take() {
+                *slot = filter_param(key, &text)?;
             }
         }
         Ok(q)
     }
 
+    /// Reads a list page's link (its query string) as [`Self::from_query_string`] does, but
+    /// leaves the filters to the collector, which checks it and answers 400 naming the
+    /// problem: the dashboard's list page does not carry the filter language's parser (and
+    /// the Unicode tables it needs) in its wasm.
+    pub fn from_link(search: &str) -> Result<TraceQuery, QueryError> {
+        decode(search, |pairs| read_list(pairs))
+    }
+
     /// Parses a raw query string (`a=b&c=d`, percent-encoded).
     pub fn from_query_string(query: &str) -> Result<TraceQuery, QueryError> {
-        let pairs = parse_query_string(query);
-        TraceQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        decode(query, |pairs| TraceQuery::from_pairs(pairs))
     }
 
     /// The query's pairs, in a stable order, without defaults.
     pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
-        let mut pairs = Vec::new();
-        for tag in &self.tags {
-            pairs.push(("tag", tag.to_string()));
-        }
-        if let Some(v) = self.from_ms {
-            pairs.push(("from", v.to_string()));
-        }
-        if let Some(v) = self.to_ms {
-            pairs.push(("to", v.to_string()));
-        }
+        let mut pairs = tag_and_time_pairs(&self.tags, self.from_ms, self.to_ms);
         if self.range != RecentRange::All {
             pairs.push(("range", self.range.as_str().to_string()));
         }
@@ -234,19 +209,174 @@ impl TraceQuery {
         if self.sort != TraceSort::default() {
             pairs.push(("sort", self.sort.as_str().to_string()));
         }
-        if let Some(v) = &self.cursor {
-            pairs.push(("cursor", v.clone()));
-        }
-        if let Some(v) = self.limit {
-            pairs.push(("limit", v.to_string()));
-        }
+        push_page(&mut pairs, &self.cursor, self.limit);
         pairs
     }
 
     /// The percent-encoded query string (without `?`).
     pub fn to_query_string(&self) -> String {
-        encode_pairs(self.to_pairs().iter().map(|(k, v)| (*k, v.as_str())))
+        encode(&self.to_pairs())
     }
+}
+
+impl ListQuery for TraceQuery {
+    fn shared(&mut self) -> SharedKeys<'_> {
+        shared_keys!(self)
+    }
+
+    fn read_own(&mut self, key: &str, value: &str) -> Result<(), QueryError> {
+        match key {
+            "range" => {
+                self.range = RecentRange::parse(value).ok_or_else(|| {
+                        QueryError::new(format!(
+                            "range must be 1h, 6h, 24h, 7d, 30d or all, not {value:?}"
+                        ))
+                    })?
+                }
+                "name" => self.name = Some(value.to_string()),
+                "status" => {
+                    self.status = Some(match value {
+                        "ok" => StatusFilter::Ok,
+                        "error" => StatusFilter::Error,
+                        _ => {
+                            return Err(QueryError::new(format!(
+                                "status must be ok or error, not {value:?}"
+                            )))
+                        }
+                    })
+                }
+                "min_ms" => self.min_duration_ms = Some(parse_duration_ms(key, value)?),
+                "max_ms" => self.max_duration_ms = Some(parse_duration_ms(key, value)?),
+                "session" => self.session_id = Some(value.to_string()),
+                "user" => self.user_id = Some(value.to_string()),
+                // Checked by `from_pairs` once all is read (not by `from_link`).
+                "filter" if !value.trim().is_empty() => self.filter = Some(value.to_string()),
+                "trace_filter" if !value.trim().is_empty() => {
+                    self.trace_filter = Some(value.to_string())
+                }
+                "tree_filter" if !value.trim().is_empty() => {
+                    self.tree_filter = Some(value.to_string())
+                }
+                "sort" => {
+                    self.sort = TraceSort::parse(value).ok_or_else(|| {
+                        QueryError::new(format!(
+                            "sort must be start_desc, start_asc, duration_desc or duration_asc, not {value:?}"
+                        ))
+                    })?
+                }
+                _ => {}
+            }
+        Ok(())
+    }
+}
+
+// The keys and the codec the trace, session, metric and service-graph queries share: each
+// query reads and writes its own keys and leaves these to one piece of code.
+
+/// A list query (the trace list's, the session and user lists'): the keys all lists share,
+/// read by [`read_list`], and its own.
+pub(crate) trait ListQuery: Default {
+    fn shared(&mut self) -> SharedKeys<'_>;
+    /// One of its own keys (the value is not empty); an unknown key is ignored.
+    fn read_own(&mut self, key: &str, value: &str) -> Result<(), QueryError>;
+}
+
+/// A list query's tag, time and page fields.
+pub(crate) struct SharedKeys<'q> {
+    pub tags: &'q mut Vec<TagFilter>,
+    pub from_ms: &'q mut Option<i64>,
+    pub to_ms: &'q mut Option<i64>,
+    pub cursor: &'q mut Option<String>,
+    pub limit: &'q mut Option<u32>,
+}
+
+/// Reads a list query from decoded pairs; empty values are skipped, unknown keys ignored
+/// (they may belong to the page, such as `project`).
+pub(crate) fn read_list<'a, Q: ListQuery>(
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<Q, QueryError> {
+    let mut q = Q::default();
+    for (key, value) in pairs {
+        if value.is_empty() {
+            continue;
+        }
+        let s = q.shared();
+        if !(read_tag_or_time(key, value, s.tags, s.from_ms, s.to_ms)?
+            || read_page(key, value, s.cursor, s.limit)?)
+        {
+            q.read_own(key, value)?;
+        }
+    }
+    Ok(q)
+}
+
+/// Reads `tag` (repeated), `from` or `to` (Unix ms) into their fields; false for any other key.
+pub(crate) fn read_tag_or_time(
+    key: &str,
+    value: &str,
+    tags: &mut Vec<TagFilter>,
+    from_ms: &mut Option<i64>,
+    to_ms: &mut Option<i64>,
+) -> Result<bool, QueryError> {
+    match key {
+        "tag" => tags.push(TagFilter::parse(value)?),
+        "from" => *from_ms = Some(number(key, value)?),
+        "to" => *to_ms = Some(number(key, value)?),
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// `tag`, `from` and `to` as pairs, in that order, the absent left out.
+pub(crate) fn tag_and_time_pairs(
+    tags: &[TagFilter],
+    from_ms: Option<i64>,
+    to_ms: Option<i64>,
+) -> Vec<(&'static str, String)> {
+    let mut pairs: Vec<(&'static str, String)> =
+        tags.iter().map(|t| ("tag", t.to_string())).collect();
+    pairs.extend(from_ms.map(|v| ("from", v.to_string())));
+    pairs.extend(to_ms.map(|v| ("to", v.to_string())));
+    pairs
+}
+
+/// Reads a page's `cursor` or `limit`; false for any other key.
+pub(crate) fn read_page(
+    key: &str,
+    value: &str,
+    cursor: &mut Option<String>,
+    limit: &mut Option<u32>,
+) -> Result<bool, QueryError> {
+    match key {
+        "cursor" => *cursor = Some(value.to_string()),
+        "limit" => *limit = Some(number(key, value)?),
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// Appends `cursor` and `limit`, when set.
+pub(crate) fn push_page(
+    pairs: &mut Vec<(&'static str, String)>,
+    cursor: &Option<String>,
+    limit: Option<u32>,
+) {
+    pairs.extend(cursor.as_ref().map(|v| ("cursor", v.clone())));
+    pairs.extend(limit.map(|v| ("limit", v.to_string())));
+}
+
+/// A raw query string (`a=b&c=d`, percent-encoded) decoded and handed to `read` as pairs.
+pub(crate) fn decode<T>(
+    query: &str,
+    read: impl for<'a> FnOnce(&mut dyn Iterator<Item = (&'a str, &'a str)>) -> T,
+) -> T {
+    let pairs = parse_query_string(query);
+    read(&mut pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+}
+
+/// Pairs as a percent-encoded query string (without `?`).
+pub(crate) fn encode(pairs: &[(&str, String)]) -> String {
+    encode_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str())))
 }
 
 /// A filter parameter (`filter`, `trace_filter`, `tree_filter`) as written, once checked: an
@@ -275,7 +405,7 @@ pub fn push_filters(pairs: &mut Vec<(&'static str, String)>, filters: [&Option<S
 /// A float that is a number: Rust also parses `NaN` and `inf`, which mean nothing as a filter
 /// (and `NaN` would not even equal itself after a round trip through the URL).
 fn parse_finite(key: &str, value: &str) -> Result<f64, QueryError> {
-    let number: f64 = parse_number(key, value)?;
+    let number: f64 = number(key, value)?;
     if number.is_finite() {
         Ok(number)
     } else {
@@ -300,13 +430,6 @@ fn parse_duration_ms(key: &str, value: &str) -> Result<f64, QueryError> {
         )));
     }
     Ok((ms * 1000.0).round() / 1000.0)
-}
-
-fn parse_number<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, QueryError> {
-    value
-        .trim()
-        .parse()
-        .map_err(|_| QueryError::new(format!("{key} must be a number, not {value:?}")))
 }
 
 /// A query that cannot be understood; the message names the parameter, and for a filter
@@ -468,6 +591,23 @@ mod tests {
     }
 
     #[test]
+    fn the_filter_is_checked_by_the_collector_side_reader_only() {
+        let link = "tag=env%3Dprod&filter=eq(name%2C&limit=5";
+        let err = TraceQuery::from_query_string(link).unwrap_err();
+        assert!(err.0.starts_with("filter: "), "{err}");
+        // The list page's reader leaves it to the collector, and reads the rest alike.
+        let q = TraceQuery::from_link(link).unwrap();
+        assert_eq!(q.filter.as_deref(), Some("eq(name,"));
+        assert_eq!((q.tags.len(), q.limit), (1, Some(5)));
+        let good = "filter=eq(name%2C%20%22chat%22)&sort=duration_desc";
+        assert_eq!(
+            TraceQuery::from_link(good),
+            TraceQuery::from_query_string(good)
+        );
+        assert!(TraceQuery::from_link("limit=many").is_err());
+    }
+
+    #[test]
     fn duration_filters_survive_their_own_round_trip() {
         for text in [
             "min_ms=1.23456789",
@@ -541,6 +681,13 @@ mod tests {
     }
 
     #[test]
+    fn limit_is_clamped() {
+        let q = TraceQuery::from_query_string("limit=100000").unwrap();
+        assert_eq!(q.limit(), TraceQuery::MAX_LIMIT);
+        assert_eq!(TraceQuery::default().limit(), TraceQuery::DEFAULT_LIMIT);
+    }
+
+    #[test]
     fn span_conditions_round_trip_and_bad_ones_say_where() {
         let q = TraceQuery::from_query_string(
             "filter=eq(run_type,%22llm%22)&trace_filter=eq(tag.env,%22prod%22)&tree_filter=gt(attr.n,3)",
@@ -564,12 +711,5 @@ mod tests {
         );
         let blank = TraceQuery::from_query_string("trace_filter=%20").unwrap();
         assert_eq!(blank.trace_filter, None);
-    }
-
-    #[test]
-    fn limit_is_clamped() {
-        let q = TraceQuery::from_query_string("limit=100000").unwrap();
-        assert_eq!(q.limit(), TraceQuery::MAX_LIMIT);
-        assert_eq!(TraceQuery::default().limit(), TraceQuery::DEFAULT_LIMIT);
     }
 }

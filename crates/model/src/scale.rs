@@ -5,7 +5,6 @@
 //! positions are fractions of the waterfall's width (0 = left edge, 1 = right edge).
 
 use crate::num::clamp;
-use crate::trace::TraceSkeleton;
 
 /// The narrowest window a zoom may produce (µs).
 pub const MIN_WINDOW_US: f64 = 1.0;
@@ -38,18 +37,6 @@ impl TimeWindow {
         };
         let b = b.max(a + MIN_WINDOW_US);
         TimeWindow { start: a, end: b }
-    }
-
-    /// The whole trace: from its start to the latest span end (or the summary's end, if later).
-    pub fn of_trace(skeleton: &TraceSkeleton) -> TimeWindow {
-        let summary_us = (skeleton.summary.end_ns - skeleton.start_ns).max(0) / 1_000;
-        let (lo, hi) = skeleton
-            .spans
-            .iter()
-            .fold((0i64, summary_us), |(lo, hi), s| {
-                (lo.min(s.start_us()), hi.max(s.end_us()))
-            });
-        TimeWindow::new(lo as f64, hi as f64)
     }
 
     pub fn width(&self) -> f64 {
@@ -137,7 +124,7 @@ impl TimeWindow {
 /// One mark on the ruler.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tick {
-    /// µs after the trace's start.
+    /// µs after the origin (the trace's start as shown).
     pub time: f64,
     /// Fraction of the window's width.
     pub frac: f64,
@@ -155,11 +142,13 @@ pub fn tick_step(width: f64, max_ticks: usize) -> f64 {
         .unwrap_or(10.0 * magnitude)
 }
 
-/// Ruler ticks for the window: round times, labelled in one unit chosen for the window (µs,
-/// ms or s) with as many decimals as the step needs.
-pub fn ticks(window: TimeWindow, max_ticks: usize) -> Vec<Tick> {
+/// Ruler ticks for the window: round times after `origin` (the trace's start as shown, where
+/// the ruler reads 0), labelled in one unit chosen for the window (µs, ms or s) with as many
+/// decimals as the step needs.
+pub fn ticks(window: TimeWindow, origin: f64, max_ticks: usize) -> Vec<Tick> {
     let step = tick_step(window.width(), max_ticks);
-    let biggest = window.start.abs().max(window.end.abs());
+    let (from, to) = (window.start - origin, window.end - origin);
+    let biggest = from.abs().max(to.abs());
     let (unit, suffix) = if biggest >= 1_000_000.0 {
         (1_000_000.0, "s")
     } else if biggest >= 1_000.0 {
@@ -168,12 +157,12 @@ pub fn ticks(window: TimeWindow, max_ticks: usize) -> Vec<Tick> {
         (1.0, "µs")
     };
     let decimals = ((unit / step).log10().ceil().max(0.0) as usize).min(6);
-    let first = (window.start / step).ceil();
+    let first = (from / step).ceil();
     let mut out = Vec::new();
     let mut k = first;
     loop {
         let time = k * step;
-        if time > window.end + step * 1e-9 || out.len() > max_ticks * 2 + 2 {
+        if time > to + step * 1e-9 || out.len() > max_ticks * 2 + 2 {
             break;
         }
         let label = if time.abs() < step * 1e-9 {
@@ -183,7 +172,7 @@ pub fn ticks(window: TimeWindow, max_ticks: usize) -> Vec<Tick> {
         };
         out.push(Tick {
             time,
-            frac: window.frac(time),
+            frac: window.frac(origin + time),
             label,
         });
         k += 1.0;
@@ -225,7 +214,6 @@ pub fn activity(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::{SkeletonSpan, TraceSummary};
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-9
@@ -293,8 +281,12 @@ mod tests {
         assert!(close(tick_step(1_100.0, 10), 200.0));
         assert!(close(tick_step(3_000.0, 10), 500.0));
 
-        let labels =
-            |w: TimeWindow, n: usize| ticks(w, n).into_iter().map(|t| t.label).collect::<Vec<_>>();
+        let labels = |w: TimeWindow, n: usize| {
+            ticks(w, 0.0, n)
+                .into_iter()
+                .map(|t| t.label)
+                .collect::<Vec<_>>()
+        };
         assert_eq!(
             labels(TimeWindow::new(0.0, 10_000_000.0), 5),
             vec!["0", "2 s", "4 s", "6 s", "8 s", "10 s"]
@@ -315,11 +307,21 @@ mod tests {
         let deep = labels(TimeWindow::new(1_200_000.0, 1_300_000.0), 5);
         assert_eq!(deep[0], "1.20 s");
         assert_eq!(deep[1], "1.22 s");
-        let fracs: Vec<f64> = ticks(TimeWindow::new(50.0, 150.0), 4)
+        let fracs: Vec<f64> = ticks(TimeWindow::new(50.0, 150.0), 0.0, 4)
             .iter()
             .map(|t| t.frac)
             .collect();
         assert!(close(fracs[0], 0.0) && close(fracs[fracs.len() - 1], 1.0));
+        // Read from the trace's start as shown: a window from 15 to 115 ms after the earliest
+        // recorded span reads 0..100 ms, its first tick at the left edge.
+        let shown = ticks(TimeWindow::new(15_000.0, 115_000.0), 15_000.0, 5);
+        let labels: Vec<&str> = shown.iter().map(|t| t.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            vec!["0", "20 ms", "40 ms", "60 ms", "80 ms", "100 ms"]
+        );
+        assert!(close(shown[0].frac, 0.0) && close(shown[5].frac, 1.0));
+        assert!(close(shown[1].time, 20_000.0));
     }
 
     #[test]
@@ -332,26 +334,5 @@ mod tests {
             vec![0, 0, 0, 0],
             "outside the window"
         );
-    }
-
-    #[test]
-    fn the_whole_trace_covers_every_span_and_the_summary() {
-        let sk = TraceSkeleton {
-            summary: TraceSummary {
-                start_ns: 1_000_000,
-                end_ns: 3_000_000,
-                ..TraceSummary::default()
-            },
-            start_ns: 1_000_000,
-            spans: vec![
-                SkeletonSpan("a".into(), -1, 0, 0, 0, 0, 1_000, 0, 0, 0, 0.0),
-                SkeletonSpan("b".into(), 0, 0, 0, 0, 500, 2_500, 0, 0, 0, 0.0),
-            ],
-            ..TraceSkeleton::default()
-        };
-        let w = TimeWindow::of_trace(&sk);
-        assert!(close(w.start, 0.0) && close(w.end, 3_000.0));
-        let empty = TimeWindow::of_trace(&TraceSkeleton::default());
-        assert!(empty.width() >= MIN_WINDOW_US);
     }
 }

@@ -9,8 +9,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::format::fixed;
-use crate::query::number;
-use crate::query::{encode_pairs, parse_query_string, QueryError, TagFilter};
+use crate::query::{
+    encode, parse_query_string, read_tag_or_time, tag_and_time_pairs, QueryError, TagFilter,
+};
 
 /// The widest time range the graph is computed over (the computation reads every span of the
 /// traces in the range).
@@ -30,31 +31,15 @@ impl ServiceGraphQuery {
     pub fn from_query_string(query: &str) -> Result<ServiceGraphQuery, QueryError> {
         let mut q = ServiceGraphQuery::default();
         for (key, value) in parse_query_string(query) {
-            if value.is_empty() {
-                continue;
-            }
-            match key.as_str() {
-                "tag" => q.tags.push(TagFilter::parse(&value)?),
-                "from" => q.from_ms = Some(number("from", &value)?),
-                "to" => q.to_ms = Some(number("to", &value)?),
-                _ => {}
+            if !value.is_empty() {
+                read_tag_or_time(&key, &value, &mut q.tags, &mut q.from_ms, &mut q.to_ms)?;
             }
         }
         Ok(q)
     }
 
     pub fn to_query_string(&self) -> String {
-        let mut pairs: Vec<(&str, String)> = Vec::new();
-        for tag in &self.tags {
-            pairs.push(("tag", tag.to_string()));
-        }
-        if let Some(v) = self.from_ms {
-            pairs.push(("from", v.to_string()));
-        }
-        if let Some(v) = self.to_ms {
-            pairs.push(("to", v.to_string()));
-        }
-        encode_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str())))
+        encode(&tag_and_time_pairs(&self.tags, self.from_ms, self.to_ms))
     }
 
     /// The range to compute: `to` defaults to now, `from` to a day before `to`; a range

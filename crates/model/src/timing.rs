@@ -100,6 +100,17 @@ pub fn clock_skew_shifts(spans: &[SpanTiming]) -> Vec<i64> {
     shift
 }
 
+/// The trace's extent: the earliest start to the latest end over all spans (as given, i.e.
+/// adjusted when the shifts were added), or `None` for no spans. A child that starts before
+/// or ends after its root (millisecond clocks, a skew the adjustment leaves) widens it, so
+/// that one extent holds every bar the waterfall draws.
+pub fn trace_extent(spans: &[SpanTiming]) -> Option<(i64, i64)> {
+    spans
+        .iter()
+        .map(|s| (s.start, s.end.max(s.start)))
+        .reduce(|(a, b), (c, d)| (a.min(c), b.max(d)))
+}
+
 /// A stretch of time during which one span was what the trace waited on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CriticalSection {
@@ -252,6 +263,9 @@ pub enum CallRole {
 pub struct TraceTiming {
     /// Whether the clock-skew adjustment is applied.
     pub skew_adjusted: bool,
+    /// The whole trace as shown (µs, see [`trace_extent`]): the header's duration, the
+    /// ruler's span and the waterfall's full width. Without spans, the summary's.
+    pub extent_us: (i64, i64),
     /// Per span: added to its start and end (all 0 when the adjustment is off).
     pub shift_us: Vec<i64>,
     /// Spans whose own clock was adjusted (their shift differs from their parent's).
@@ -299,6 +313,10 @@ impl TraceTiming {
                 ..*s
             })
             .collect();
+        let extent_us = trace_extent(&spans).unwrap_or_else(|| {
+            let summary = &skeleton.summary;
+            (0, (summary.end_ns - summary.start_ns).max(0) / 1_000)
+        });
         let adjusted_count = (0..n)
             .filter(|&i| shift_us[i] != spans[i].parent.map_or(0, |p| shift_us[p]))
             .count();
@@ -352,6 +370,7 @@ impl TraceTiming {
 
         TraceTiming {
             skew_adjusted,
+            extent_us,
             shift_us,
             adjusted_count,
             calls,
@@ -404,11 +423,9 @@ impl TraceTiming {
         }
     }
 
-    /// The earliest start and latest end over all spans as shown (µs).
-    pub fn bounds_us(&self, skeleton: &TraceSkeleton) -> Option<(i64, i64)> {
-        (0..skeleton.spans.len())
-            .map(|i| self.extent_us(skeleton, i))
-            .reduce(|(a, b), (c, d)| (a.min(c), b.max(d)))
+    /// The whole trace's duration as shown (µs): the extent's width.
+    pub fn duration_us(&self) -> i64 {
+        self.extent_us.1 - self.extent_us.0
     }
 }
 
@@ -560,6 +577,20 @@ mod tests {
         assert!(by_span[1..].iter().all(|&t| t == 1));
     }
 
+    #[test]
+    fn the_extent_holds_children_outside_their_root() {
+        // A millisecond clock: the child starts 2 before its root, another ends 3 after it.
+        let spans = [
+            span(None, 0, 100, 0),
+            span(Some(0), -2, 50, 0),
+            span(Some(0), 60, 103, 0),
+        ];
+        assert_eq!(trace_extent(&spans), Some((-2, 103)));
+        // A span with its end before its start counts as an instant.
+        assert_eq!(trace_extent(&[span(None, 10, 5, 0)]), Some((10, 10)));
+        assert_eq!(trace_extent(&[]), None);
+    }
+
     mod on_a_skeleton {
         use super::super::*;
         use crate::span::{SpanStatus, SpanType};
@@ -633,6 +664,57 @@ mod tests {
         }
 
         #[test]
+        fn one_extent_for_header_ruler_and_bars_follows_the_adjustment() {
+            // A JS SDK's millisecond clock: a child starts 2 ms before its root and another
+            // ends 3 ms after it (one service: the adjustment leaves them).
+            let sk = TraceSkeleton::build(
+                TraceSummary::default(),
+                vec![
+                    input("root", None, "agent", SpanKind::Internal, 0, 100),
+                    input("early", Some("root"), "agent", SpanKind::Internal, -2, 50),
+                    input("late", Some("root"), "agent", SpanKind::Internal, 60, 103),
+                ],
+            );
+            for skew in [true, false] {
+                let t = TraceTiming::compute(&sk, skew);
+                // Times are after the earliest start (the early child's).
+                assert_eq!(t.extent_us, (0, 105_000));
+                assert_eq!(t.duration_us(), 105_000);
+                for i in 0..sk.spans.len() {
+                    let (s, e) = t.extent_us(&sk, i);
+                    assert!(t.extent_us.0 <= s && e <= t.extent_us.1);
+                }
+            }
+
+            // Another service's clock 30 ms behind: its server span says -15..25 ms. As
+            // recorded the trace spans 115 ms; adjusted, the span sits inside its client and
+            // the trace is its root's 100 ms.
+            let sk = TraceSkeleton::build(
+                TraceSummary::default(),
+                vec![
+                    input("root", None, "gateway", SpanKind::Server, 0, 100),
+                    input("call", Some("root"), "gateway", SpanKind::Client, 10, 70),
+                    input("serve", Some("call"), "orders", SpanKind::Server, -15, 25),
+                ],
+            );
+            let on = TraceTiming::compute(&sk, true);
+            assert_eq!(on.extent_us, (15_000, 115_000));
+            assert_eq!(on.duration_us(), 100_000);
+            let off = TraceTiming::compute(&sk, false);
+            assert_eq!(off.extent_us, (0, 115_000));
+            // No spans: the summary's time.
+            let empty = TraceSkeleton::build(
+                TraceSummary {
+                    start_ns: 5 * MS,
+                    end_ns: 12 * MS,
+                    ..TraceSummary::default()
+                },
+                Vec::new(),
+            );
+            assert_eq!(TraceTiming::compute(&empty, true).extent_us, (0, 7_000));
+        }
+
+        #[test]
         fn client_server_pairs_across_services_carry_their_gaps() {
             let sk = skewed();
             let (call, serve) = (index(&sk, "call"), index(&sk, "serve"));
@@ -687,7 +769,7 @@ mod tests {
             let root_sections = t.critical_sections(index(&sk, "root"));
             assert_eq!(root_sections.len(), 3);
             assert!(root_sections.windows(2).all(|w| w[0].start < w[1].start));
-            assert_eq!(t.bounds_us(&sk), Some((0, 100_000)));
+            assert_eq!(t.extent_us, (0, 100_000));
         }
     }
 }

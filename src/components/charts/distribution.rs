@@ -36,42 +36,16 @@ fn box_plot(resp: &MetricResponse, series: &[Series], width: u32, colors: &Color
     let axis_fmt = metrics_view::tick(y0, y1, resp.kind == MetricKind::Rate);
     {
         let root = SVGBackend::with_string(&mut out, (width, HEIGHT)).into_drawing_area();
-        let Ok(mut chart) = ChartBuilder::on(&root)
-            .margin_top(26)
-            .margin_right(18)
-            .x_label_area_size(24)
-            .y_label_area_size(64)
-            .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), y0..y1)
-        else {
+        let Some(mut chart) = group_axes(&root, n, y0..y1, &axis_fmt, colors) else {
             return String::new();
         };
-        let _ = chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .max_light_lines(0)
-            .bold_line_style(colors.grid)
-            .axis_style(colors.axis)
-            .label_style(tick_style(colors))
-            .x_labels(0)
-            .y_labels(5)
-            .y_label_formatter(&axis_fmt)
-            .draw();
         let slot = (width as f64 - 82.0) / n as f64;
         let half = (0.25f64).min(24.0 / slot.max(1.0));
         for (i, (q, s)) in quantiles.iter().zip(series).enumerate() {
             let x = i as f64;
             let (left, top) = chart.backend_coord(&(x - 0.5, y1));
             let (right, bottom) = chart.backend_coord(&(x + 0.5, y0));
-            let chars = ((slot / 6.5) as usize).clamp(3, 28);
-            overlay.text(
-                (left + right) / 2,
-                bottom + 16,
-                "middle",
-                11,
-                colors.text,
-                500,
-                &svg::shorten(&s.label, chars),
-            );
+            group_label(&mut overlay, (left, right, bottom), slot, &s.label, colors);
             let Some(q) = q else { continue };
             let whisker = s.color.stroke_width(1);
             let cap = half * 0.5;
@@ -139,28 +113,17 @@ fn histogram(resp: &MetricResponse, series: &[Series], width: u32, colors: &Colo
     let x_fmt = metrics_view::tick(x0, x1, resp.kind == MetricKind::Rate);
     {
         let root = SVGBackend::with_string(&mut out, (width, HEIGHT)).into_drawing_area();
-        let Ok(mut chart) = ChartBuilder::on(&root)
-            .margin_top(30)
-            .margin_right(18)
-            .x_label_area_size(38)
-            .y_label_area_size(64)
-            .build_cartesian_2d(x0..x1, y0..y1)
-        else {
+        let pct = metrics_view::tick(y0, y1, true);
+        let frame = Frame {
+            top: 30,
+            x_area: 38,
+            x_labels: ((width / 90).max(2)) as usize,
+            x_fmt: Some(&x_fmt),
+            y_fmt: &pct,
+        };
+        let Some(mut chart) = axes(&root, x0..x1, y0..y1, frame, colors) else {
             return String::new();
         };
-        let pct = metrics_view::tick(y0, y1, true);
-        let _ = chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .max_light_lines(0)
-            .bold_line_style(colors.grid)
-            .axis_style(colors.axis)
-            .label_style(tick_style(colors))
-            .x_labels(((width / 90).max(2)) as usize)
-            .y_labels(5)
-            .x_label_formatter(&x_fmt)
-            .y_label_formatter(&pct)
-            .draw();
         for (share, s) in shares.iter().zip(series) {
             let Some(share) = share else { continue };
             let mut outline = vec![(x0, 0.0)];

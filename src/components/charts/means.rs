@@ -31,28 +31,11 @@ pub fn means(resp: &MetricResponse, series: &[Series], width: u32, colors: &Colo
     let mut overlay = Overlay::new();
     {
         let root = SVGBackend::with_string(&mut out, (width, HEIGHT)).into_drawing_area();
-        let Ok(mut chart) = ChartBuilder::on(&root)
-            .margin_top(26)
-            .margin_right(18)
-            .x_label_area_size(24)
-            .y_label_area_size(64)
-            .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), y0..y1)
-        else {
-            return String::new();
-        };
         let y_fmt = y_tick(resp.kind);
         let axis_fmt = metrics_view::tick(y0, y1, resp.kind == MetricKind::Rate);
-        let _ = chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .max_light_lines(0)
-            .bold_line_style(colors.grid)
-            .axis_style(colors.axis)
-            .label_style(tick_style(colors))
-            .x_labels(0)
-            .y_labels(5)
-            .y_label_formatter(&axis_fmt)
-            .draw();
+        let Some(mut chart) = group_axes(&root, n, y0..y1, &axis_fmt, colors) else {
+            return String::new();
+        };
         let slot = (width as f64 - 82.0) / n as f64;
         let half = (0.3f64).min(28.0 / slot.max(1.0));
         let base = clamp(0.0, y0, y1);
@@ -96,16 +79,7 @@ pub fn means(resp: &MetricResponse, series: &[Series], width: u32, colors: &Colo
                 ),
             };
             overlay.tip_rect(left, top, right - left, bottom - top, &tip);
-            let chars = ((slot / 6.5) as usize).clamp(3, 28);
-            overlay.text(
-                (left + right) / 2,
-                bottom + 16,
-                "middle",
-                11,
-                colors.text,
-                500,
-                &svg::shorten(&s.label, chars),
-            );
+            group_label(&mut overlay, (left, right, bottom), slot, &s.label, colors);
         }
         let _ = root.present();
     }

@@ -40,27 +40,17 @@ pub fn time_series(
     let x1 = (resp.to_ms.max(resp.from_ms + 1)) as f64;
     {
         let root = SVGBackend::with_string(&mut out, (width, HEIGHT)).into_drawing_area();
-        let Ok(mut chart) = ChartBuilder::on(&root)
-            .margin_top(30)
-            .margin_right(18)
-            .x_label_area_size(24)
-            .y_label_area_size(64)
-            .build_cartesian_2d(x0..x1, y0..y1)
-        else {
+        let y_fmt = metrics_view::tick(y0, y1, resp.kind == MetricKind::Rate);
+        let frame = Frame {
+            top: 30,
+            x_area: 24,
+            x_labels: 0,
+            x_fmt: None,
+            y_fmt: &y_fmt,
+        };
+        let Some(mut chart) = axes(&root, x0..x1, y0..y1, frame, colors) else {
             return String::new();
         };
-        let y_fmt = metrics_view::tick(y0, y1, resp.kind == MetricKind::Rate);
-        let _ = chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .max_light_lines(0)
-            .bold_line_style(colors.grid)
-            .axis_style(colors.axis)
-            .label_style(tick_style(colors))
-            .x_labels(0)
-            .y_labels(5)
-            .y_label_formatter(&y_fmt)
-            .draw();
         // Time ticks on round local times (plotters would put them on round milliseconds).
         let (ticks, step) = time_ticks(x0 as i64, x1 as i64, i64::from(width / 100).max(2));
         for t in ticks {

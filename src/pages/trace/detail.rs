@@ -64,6 +64,9 @@ fn brief(ex: Ex, pos: usize) -> Brief {
     let tree = ex.tree.get_value();
     let skeleton = ex.skeleton.get_value();
     let (start_us, end_us) = tree.extent_us(&skeleton, pos);
+    // The start as the waterfall shows it: adjusted when that is on, read from the trace's start.
+    let timing = ex.timing();
+    let origin = timing.extent_us.0;
     let self_us = tree.self_time_us(&skeleton, pos);
     let children = tree.child_count(pos);
     match tree.node(pos) {
@@ -76,7 +79,7 @@ fn brief(ex: Ex, pos: usize) -> Brief {
                 service: skeleton.service_of(s).to_string(),
                 kind: s.span_type(),
                 failed: s.status().is_error(),
-                start_us,
+                start_us: timing.extent_us(&skeleton, i).0 - origin,
                 duration_us: s.duration_us(),
                 self_us,
                 tokens: s.tokens(),
@@ -91,7 +94,7 @@ fn brief(ex: Ex, pos: usize) -> Brief {
             service: String::new(),
             kind: skein_model::SpanType::Internal,
             failed: false,
-            start_us,
+            start_us: start_us - origin,
             duration_us: end_us - start_us,
             self_us: 0,
             tokens: 0,
@@ -265,9 +268,10 @@ fn PlaceholderBody(brief: Brief) -> impl IntoView {
 
 /// `+12.3 ms` after the trace's start.
 pub fn offset(us: i64) -> String {
-    if us == 0 {
-        "0 (trace start)".to_string()
-    } else {
-        format!("+{}", format::duration_ns(us * 1_000))
+    match us {
+        0 => "0 (trace start)".to_string(),
+        // A placeholder's recorded time may lie before the adjusted trace's start.
+        ..0 => format::signed_duration_ns(us * 1_000),
+        _ => format!("+{}", format::duration_ns(us * 1_000)),
     }
 }

@@ -25,17 +25,18 @@ use crate::components::empty_state::EmptyState;
 use crate::links::trace_span_href;
 use crate::perf;
 
-#[component]
-pub fn Explorer(
-    loaded: Loaded,
+/// The explorer's state for a loaded trace, made before the page's parts (the header shows
+/// its duration): the skew switch writes the URL.
+pub fn explorer_state(
+    loaded: &Loaded,
     project: String,
     trace_id: String,
     span_in_url: Memo<Option<String>>,
     skew_in_url: Memo<bool>,
-) -> impl IntoView {
+) -> Ex {
     let navigate = use_navigate();
     let set_skew = {
-        let (project, trace_id, navigate) = (project.clone(), trace_id.clone(), navigate.clone());
+        let project = project.clone();
         Callback::new(move |on: bool| {
             navigate(
                 &trace_span_href(
@@ -52,7 +53,17 @@ pub fn Explorer(
             );
         })
     };
-    let ex = Ex::new(&loaded, project.clone(), skew_in_url, set_skew);
+    Ex::new(loaded, project, skew_in_url, set_skew)
+}
+
+#[component]
+pub fn Explorer(
+    ex: Ex,
+    project: String,
+    trace_id: String,
+    span_in_url: Memo<Option<String>>,
+) -> impl IntoView {
+    let navigate = use_navigate();
 
     // A span named in the URL opens at once: selected, revealed, its detail shown.
     let initial = span_in_url.get_untracked();

@@ -19,7 +19,13 @@ use crate::text;
 use crate::time::{full_time, local_time, now_ms, use_clock};
 
 #[component]
-pub fn TraceHeader(skeleton: Arc<TraceSkeleton>, project: String) -> impl IntoView {
+pub fn TraceHeader(
+    skeleton: Arc<TraceSkeleton>,
+    project: String,
+    /// The whole trace as the waterfall shows it (earliest start to latest end, adjusted for
+    /// clock skew when that is on), which may differ from the root's own duration.
+    duration_ns: Signal<i64>,
+) -> impl IntoView {
     let clock = use_clock();
     let summary = skeleton.summary.clone();
     let root = skeleton.spans.iter().find(|s| s.parent().is_none());
@@ -46,12 +52,14 @@ pub fn TraceHeader(skeleton: Arc<TraceSkeleton>, project: String) -> impl IntoVi
     });
     let orphans = skeleton.orphans.len();
     let dash = |v: String, some: bool| if some { v } else { "—".to_string() };
+    let root_duration = root.map(|s| format::duration_ns(s.duration_us() * 1_000));
+    let duration_title = match root_duration {
+        Some(d) => {
+            format!("From the first span's start to the last span's end (the root span: {d})")
+        }
+        None => "From the first span's start to the last span's end".to_string(),
+    };
     let facts: Vec<(&'static str, String, String)> = vec![
-        (
-            "Duration",
-            format::duration_ns(summary.duration_ns()),
-            String::new(),
-        ),
         ("Spans", text::thousands(summary.span_count), String::new()),
         (
             "Tokens",
@@ -97,6 +105,8 @@ pub fn TraceHeader(skeleton: Arc<TraceSkeleton>, project: String) -> impl IntoVi
                 </div>
             </div>
             <dl class="trace-meta">
+                <div><dt>"Duration"</dt><dd class="num" data-testid="trace-duration" title=duration_title>
+                    {move || format::duration_ns(duration_ns.get())}</dd></div>
                 {facts.into_iter().map(|(label, value, title)| view! {
                     <div><dt>{label}</dt><dd class="num" title=title>{value}</dd></div>
                 }).collect_view()}

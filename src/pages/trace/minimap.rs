@@ -15,37 +15,46 @@ const MINIMAP_BUCKETS: usize = 200;
 /// window outlined. Drag to zoom; click to move the window.
 #[component]
 pub fn Minimap(ex: Ex) -> impl IntoView {
-    let (path, errors) = ex.skeleton.with_value(|sk| {
-        let profile = scale::activity(
-            sk.spans.iter().map(|s| (s.start_us(), s.end_us())),
-            ex.whole,
-            MINIMAP_BUCKETS,
-        );
-        let max = profile.iter().copied().max().unwrap_or(1).max(1) as f64;
-        // A step outline, numbers only (nothing from the trace reaches the markup).
-        let mut d = String::from("M0 40");
-        for (i, &c) in profile.iter().enumerate() {
-            let y = 40.0 - (f64::from(c) / max).sqrt() * 38.0;
-            d.push_str(&format!(" L{i} {} L{} {}", fixed(y, 1), i + 1, fixed(y, 1)));
-        }
-        d.push_str(&format!(" L{MINIMAP_BUCKETS} 40 Z"));
-        let mut failed = [false; MINIMAP_BUCKETS];
-        for s in sk.spans.iter().filter(|s| s.status().is_error()) {
-            let b = (ex.whole.frac(s.start_us() as f64) * MINIMAP_BUCKETS as f64).floor();
-            failed[(b.max(0.0) as usize).min(MINIMAP_BUCKETS - 1)] = true;
-        }
-        let errors: Vec<f64> = failed
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| **f)
-            .map(|(i, _)| (i as f64 + 0.5) / MINIMAP_BUCKETS as f64)
-            .collect();
-        (d, errors)
+    // Drawn from the spans as shown (adjusted or not), over the whole trace as shown.
+    let profile = Memo::new(move |_| {
+        let (timing, whole) = (ex.timing(), ex.whole());
+        ex.skeleton.with_value(|sk| {
+            let shown = |i: usize| timing.extent_us(sk, i);
+            let counts = scale::activity((0..sk.spans.len()).map(shown), whole, MINIMAP_BUCKETS);
+            let max = counts.iter().copied().max().unwrap_or(1).max(1) as f64;
+            // A step outline, numbers only (nothing from the trace reaches the markup).
+            let mut d = String::from("M0 40");
+            for (i, &c) in counts.iter().enumerate() {
+                let y = 40.0 - (f64::from(c) / max).sqrt() * 38.0;
+                d.push_str(&format!(" L{i} {} L{} {}", fixed(y, 1), i + 1, fixed(y, 1)));
+            }
+            d.push_str(&format!(" L{MINIMAP_BUCKETS} 40 Z"));
+            let mut failed = [false; MINIMAP_BUCKETS];
+            for i in (0..sk.spans.len()).filter(|&i| sk.spans[i].status().is_error()) {
+                let b = (whole.frac(shown(i).0 as f64) * MINIMAP_BUCKETS as f64).floor();
+                failed[(b.max(0.0) as usize).min(MINIMAP_BUCKETS - 1)] = true;
+            }
+            let errors: Vec<f64> = failed
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| **f)
+                .map(|(i, _)| (i as f64 + 0.5) / MINIMAP_BUCKETS as f64)
+                .collect();
+            (d, errors)
+        })
     });
+    let path = move || profile.with(|p| p.0.clone());
+    let errors = move || {
+        profile.with(|p| {
+            p.1.iter()
+                .map(|f| view! { <span class="minimap-error" style=format!("left: {}%", fixed(f * 100.0, 3))></span> })
+                .collect_view()
+        })
+    };
     let window_style = move || {
-        let w = ex.window.get();
-        let l = clamp(ex.whole.frac(w.start), 0.0, 1.0);
-        let r = clamp(ex.whole.frac(w.end), 0.0, 1.0);
+        let (w, whole) = (ex.window.get(), ex.whole());
+        let l = clamp(whole.frac(w.start), 0.0, 1.0);
+        let r = clamp(whole.frac(w.end), 0.0, 1.0);
         format!(
             "left: {}%; width: {}%",
             fixed(l * 100.0, 3),
@@ -53,17 +62,17 @@ pub fn Minimap(ex: Ex) -> impl IntoView {
         )
     };
     let pick = Callback::new(move |(a, b): (f64, f64)| {
-        ex.window.set(ex.whole.select(a, b, ex.whole));
+        let whole = ex.whole_untracked();
+        ex.window.set(whole.select(a, b, whole));
     });
     let click = Callback::new(move |at: f64| {
-        let w = ex.window.get_untracked();
-        if !w.is_zoomed_in(ex.whole) {
+        let (w, whole) = (ex.window.get_untracked(), ex.whole_untracked());
+        if !w.is_zoomed_in(whole) {
             return;
         }
-        let center = ex.whole.at(at);
-        ex.window.set(
-            TimeWindow::new(center - w.width() / 2.0, center + w.width() / 2.0).within(ex.whole),
-        );
+        let center = whole.at(at);
+        ex.window
+            .set(TimeWindow::new(center - w.width() / 2.0, center + w.width() / 2.0).within(whole));
     });
     let view_box = format!("0 0 {MINIMAP_BUCKETS} 40");
     view! {
@@ -72,11 +81,8 @@ pub fn Minimap(ex: Ex) -> impl IntoView {
             <svg class="minimap-svg" viewBox=view_box preserveAspectRatio="none" aria-hidden="true">
                 <path class="minimap-area" d=path/>
             </svg>
-            {errors
-                .into_iter()
-                .map(|f| view! { <span class="minimap-error" style=format!("left: {}%", fixed(f * 100.0, 3))></span> })
-                .collect_view()}
-            <div class="minimap-window" class:zoomed=move || ex.window.get().is_zoomed_in(ex.whole)
+            {errors}
+            <div class="minimap-window" class:zoomed=move || ex.window.get().is_zoomed_in(ex.whole())
                 style=window_style></div>
         </RangeSelect>
     }

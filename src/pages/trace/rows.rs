@@ -76,7 +76,7 @@ pub fn Rows(ex: Ex) -> impl IntoView {
         }
     };
     let grid = move || {
-        scale::ticks(ex.window.get(), tick_count(ex))
+        scale::ticks(ex.window.get(), ex.whole().start, tick_count(ex))
             .into_iter()
             .filter(|t| (0.0..=1.0).contains(&t.frac))
             .map(|t| view! { <span class="grid-line" style=format!("left: {}%", fixed(t.frac * 100.0, 3))></span> })

@@ -20,10 +20,10 @@ pub fn tick_count(ex: Ex) -> usize {
 pub fn Ruler(ex: Ex) -> impl IntoView {
     let pick = Callback::new(move |(a, b): (f64, f64)| {
         let w = ex.window.get_untracked();
-        ex.window.set(w.select(a, b, ex.whole));
+        ex.window.set(w.select(a, b, ex.whole_untracked()));
     });
     let ticks = move || {
-        scale::ticks(ex.window.get(), tick_count(ex))
+        scale::ticks(ex.window.get(), ex.whole().start, tick_count(ex))
             .into_iter()
             .filter(|t| (0.0..=1.0).contains(&t.frac))
             .map(|t| {

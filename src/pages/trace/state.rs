@@ -16,6 +16,11 @@ use super::Loaded;
 /// Every row is this tall (px): row `r` sits at `r * ROW_H`.
 pub const ROW_H: f64 = 28.0;
 
+fn whole_of(timing: &TraceTiming) -> TimeWindow {
+    let (start, end) = timing.extent_us;
+    TimeWindow::new(start as f64, end as f64)
+}
+
 /// The explorer's state: cheap copyable handles, shared by its parts.
 #[derive(Clone, Copy)]
 pub struct Ex {
@@ -31,9 +36,8 @@ pub struct Ex {
     pub find_epoch: RwSignal<u32>,
     pub matches: RwSignal<Arc<Vec<u32>>>,
     pub only_matches: RwSignal<bool>,
-    /// The stretch of time the waterfall shows, and the whole trace.
+    /// The stretch of time the waterfall shows (the whole trace, `whole()`, unless zoomed).
     pub window: RwSignal<TimeWindow>,
-    pub whole: TimeWindow,
     pub scroll_top: RwSignal<f64>,
     pub viewport_h: RwSignal<f64>,
     /// The waterfall's width in px (rounded), for what fits beside a bar.
@@ -61,15 +65,8 @@ impl Ex {
         set_skew: Callback<bool>,
     ) -> Ex {
         let adjusted = TraceTiming::compute(&loaded.skeleton, true);
-        // The whole trace as recorded and as adjusted: toggling the adjustment keeps the scale.
-        let recorded = TimeWindow::of_trace(&loaded.skeleton);
-        let whole = match adjusted.bounds_us(&loaded.skeleton) {
-            Some((lo, hi)) => {
-                TimeWindow::new(recorded.start.min(lo as f64), recorded.end.max(hi as f64))
-            }
-            None => recorded,
-        };
-        Ex {
+        let whole = whole_of(&adjusted);
+        let ex = Ex {
             skeleton: StoredValue::new(loaded.skeleton.clone()),
             tree: StoredValue::new(loaded.tree.clone()),
             view: RwSignal::new(TreeView::new(&loaded.tree)),
@@ -80,7 +77,6 @@ impl Ex {
             matches: RwSignal::new(Arc::new(Vec::new())),
             only_matches: RwSignal::new(false),
             window: RwSignal::new(whole),
-            whole,
             scroll_top: RwSignal::new(0.0),
             viewport_h: RwSignal::new(900.0),
             bar_w: RwSignal::new(800),
@@ -92,7 +88,35 @@ impl Ex {
             project: StoredValue::new(project),
             adjusted: StoredValue::new(Arc::new(adjusted)),
             unadjusted: StoredValue::new(None),
-        }
+        };
+        // The window follows the skew setting: the whole trace again, unless zoomed in
+        // (then kept, inside the new whole).
+        let shown = StoredValue::new(whole);
+        Effect::new(move |_| {
+            let whole = ex.whole();
+            let before = shown.get_value();
+            if whole == before {
+                return;
+            }
+            shown.set_value(whole);
+            let w = ex.window.get_untracked();
+            ex.window.set(if w.is_zoomed_in(before) {
+                w.within(whole)
+            } else {
+                whole
+            });
+        });
+        ex
+    }
+
+    /// The whole trace as shown (tracks the skew setting): the extent every bar, the ruler and
+    /// the minimap are drawn in, and the header's duration.
+    pub fn whole(&self) -> TimeWindow {
+        whole_of(&self.timing())
+    }
+
+    pub fn whole_untracked(&self) -> TimeWindow {
+        whole_of(&self.timing_for(self.skew_on.get_untracked()))
     }
 
     /// The trace's timing as shown (tracks the skew setting).

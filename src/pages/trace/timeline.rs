@@ -17,13 +17,15 @@ use crate::text;
 pub fn TimelineHead(ex: Ex) -> impl IntoView {
     let span_count = ex.skeleton.with_value(|sk| sk.spans.len());
     let window_label = move || {
-        let w = ex.window.get();
-        if w.is_zoomed_in(ex.whole) {
+        let (w, whole) = (ex.window.get(), ex.whole());
+        if w.is_zoomed_in(whole) {
+            // Read from the trace's start as shown, like the ruler.
+            let ns = |us: f64| (us * 1_000.0) as i64;
             format!(
                 "{} – {} of {}",
-                format::duration_ns((w.start * 1_000.0) as i64),
-                format::duration_ns((w.end * 1_000.0) as i64),
-                format::duration_ns((ex.whole.width() * 1_000.0) as i64)
+                format::duration_ns(ns(w.start - whole.start)),
+                format::duration_ns(ns(w.end - whole.start)),
+                format::duration_ns(ns(whole.width()))
             )
         } else {
             "Drag on the timeline or Ctrl+scroll to zoom".to_string()
@@ -67,7 +69,7 @@ pub fn wheel_zoom(ex: Ex, ev: &web_sys::WheelEvent) {
     };
     let factor = clamp((pixels * 0.0025).exp(), 0.25, 4.0);
     let window = ex.window.get_untracked();
-    let zoomed = window.zoom(factor, anchor, ex.whole);
+    let zoomed = window.zoom(factor, anchor, ex.whole_untracked());
     if zoomed != window {
         ex.window.set(zoomed);
     }

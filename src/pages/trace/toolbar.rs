@@ -33,8 +33,8 @@ pub fn Toolbar(ex: Ex) -> impl IntoView {
             select.set_value("");
         }
     };
-    let zoomed = move || ex.window.get().is_zoomed_in(ex.whole);
-    let reset_zoom = move |_| ex.window.set(ex.whole);
+    let zoomed = move || ex.window.get().is_zoomed_in(ex.whole());
+    let reset_zoom = move |_| ex.window.set(ex.whole_untracked());
 
     view! {
         <div class="explorer-toolbar" role="toolbar" aria-label="Trace tools">

@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::query::{
-    encode_pairs, filter_param, number, parse_query_string, push_filters, QueryError, TagFilter,
+    decode, encode, filter_param, parse_query_string, push_filters, push_page, read_list,
+    shared_keys, tag_and_time_pairs, ListQuery, QueryError, SharedKeys, TagFilter, FILTER_PARAMS,
 };
 use crate::recent::RecentRange;
 
@@ -106,32 +107,14 @@ impl SessionQuery {
     pub fn from_pairs<'a>(
         pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<SessionQuery, QueryError> {
-        let mut q = SessionQuery::default();
-        for (key, value) in pairs {
-            if value.is_empty() {
-                continue;
-            }
-            match key {
-                "tag" => q.tags.push(TagFilter::parse(value)?),
-                "from" => q.from_ms = Some(number(key, value)?),
-                "to" => q.to_ms = Some(number(key, value)?),
-                "user" => q.user_id = Some(value.to_string()),
-                "filter" => q.filter = filter_param(key, value)?,
-                "trace_filter" => q.trace_filter = filter_param(key, value)?,
-                "tree_filter" => q.tree_filter = filter_param(key, value)?,
-                "sort" => {
-                    q.sort = SessionSort::parse(value).ok_or_else(|| {
-                        let names: Vec<&str> =
-                            SessionSort::ALL.iter().map(|s| s.as_str()).collect();
-                        QueryError::new(format!(
-                            "sort must be one of {}, not {value:?}",
-                            names.join(", ")
-                        ))
-                    })?
-                }
-                "cursor" => q.cursor = Some(value.to_string()),
-                "limit" => q.limit = Some(number(key, value)?),
-                _ => {}
+        let mut q: SessionQuery = read_list(pairs)?;
+        for (key, slot) in
+            FILTER_PARAMS
+                .into_iter()
+                .zip([&mut q.filter, &mut q.trace_filter, &mut q.tree_filter])
+        {
+            if let Some(text) = slot.take() {
+                *slot = filter_param(key, &text)?;
             }
         }
         Ok(q)
@@ -152,21 +135,11 @@ impl SessionQuery {
     }
 
     pub fn from_query_string(query: &str) -> Result<SessionQuery, QueryError> {
-        let pairs = parse_query_string(query);
-        SessionQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        decode(query, |pairs| SessionQuery::from_pairs(pairs))
     }
 
     pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
-        let mut pairs = Vec::new();
-        for tag in &self.tags {
-            pairs.push(("tag", tag.to_string()));
-        }
-        if let Some(v) = self.from_ms {
-            pairs.push(("from", v.to_string()));
-        }
-        if let Some(v) = self.to_ms {
-            pairs.push(("to", v.to_string()));
-        }
+        let mut pairs = tag_and_time_pairs(&self.tags, self.from_ms, self.to_ms);
         if let Some(v) = &self.user_id {
             pairs.push(("user", v.clone()));
         }
@@ -177,17 +150,41 @@ impl SessionQuery {
         if self.sort != SessionSort::default() {
             pairs.push(("sort", self.sort.as_str().to_string()));
         }
-        if let Some(v) = &self.cursor {
-            pairs.push(("cursor", v.clone()));
-        }
-        if let Some(v) = self.limit {
-            pairs.push(("limit", v.to_string()));
-        }
+        push_page(&mut pairs, &self.cursor, self.limit);
         pairs
     }
 
     pub fn to_query_string(&self) -> String {
-        encode_pairs(self.to_pairs().iter().map(|(k, v)| (*k, v.as_str())))
+        encode(&self.to_pairs())
+    }
+}
+
+impl ListQuery for SessionQuery {
+    fn shared(&mut self) -> SharedKeys<'_> {
+        shared_keys!(self)
+    }
+
+    fn read_own(&mut self, key: &str, value: &str) -> Result<(), QueryError> {
+        match key {
+            "user" => self.user_id = Some(value.to_string()),
+            // Checked by `from_pairs` once all is read.
+            "filter" if !value.trim().is_empty() => self.filter = Some(value.to_string()),
+            "trace_filter" if !value.trim().is_empty() => {
+                self.trace_filter = Some(value.to_string())
+            }
+            "tree_filter" if !value.trim().is_empty() => self.tree_filter = Some(value.to_string()),
+            "sort" => {
+                self.sort = SessionSort::parse(value).ok_or_else(|| {
+                    let names: Vec<&str> = SessionSort::ALL.iter().map(|s| s.as_str()).collect();
+                    QueryError::new(format!(
+                        "sort must be one of {}, not {value:?}",
+                        names.join(", ")
+                    ))
+                })?
+            }
+            _ => {}
+        }
+        Ok(())
     }
 }
 
@@ -249,7 +246,7 @@ impl Scope {
         if let Some(filter) = &self.filter {
             pairs.push(("filter", filter.clone()));
         }
-        encode_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str())))
+        encode(&pairs)
     }
 
     /// The API query for a session or user list, the range ending `now_ms`.
