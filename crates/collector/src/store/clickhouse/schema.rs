@@ -105,8 +105,30 @@ const TABLES_V2: &[Table] = &[Table {
     shard_by: "cityHash64(name)",
 }];
 
+/// Version 3: score configs and feedback settings, per project (`score_configs.rs`).
+const TABLES_V3: &[Table] = &[
+    Table {
+        name: "score_configs",
+        columns: "project String, key String, config String, deleted UInt8, version UInt64",
+        engine: "ReplacingMergeTree",
+        version: Some("version"),
+        order_by: "(project, key)",
+        partition_by: None,
+        shard_by: "cityHash64(project)",
+    },
+    Table {
+        name: "score_settings",
+        columns: "project String, settings String, version UInt64",
+        engine: "ReplacingMergeTree",
+        version: Some("version"),
+        order_by: "project",
+        partition_by: None,
+        shard_by: "cityHash64(project)",
+    },
+];
+
 /// The layout's version this Skein writes.
-pub(super) const SCHEMA_VERSION: u32 = 2;
+pub(super) const SCHEMA_VERSION: u32 = 3;
 
 impl Layout {
     fn on_cluster(&self) -> String {
@@ -247,6 +269,15 @@ pub(super) async fn migrate(client: &Client, layout: &Layout) -> StoreResult<()>
             .await?;
         record(client, layout, 2).await?;
         tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 2");
+    }
+    if applied < 3 {
+        for t in TABLES_V3 {
+            for statement in layout.create(t) {
+                client.execute(&statement).await?;
+            }
+        }
+        record(client, layout, 3).await?;
+        tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 3");
     }
     Ok(())
 }
