@@ -106,6 +106,24 @@ impl ScoreConfigList {
             .or_else(|| self.get(id_or_key))
     }
 
+    /// The scores of `key` that have names, in score order: a categorical key's categories, a
+    /// boolean key's thumbs; none for a numeric key or a key without a config. For charts,
+    /// which label these values on their axes.
+    pub fn named_scores(&self, key: &str) -> Vec<(f64, String)> {
+        let mut named: Vec<(f64, String)> = match self.get(key).map(|c| &c.kind) {
+            Some(ScoreKind::Categorical { categories }) => categories
+                .iter()
+                .map(|c| (c.score, c.label.clone()))
+                .collect(),
+            Some(ScoreKind::Boolean) => {
+                vec![(0.0, "thumbs down".into()), (1.0, "thumbs up".into())]
+            }
+            _ => Vec::new(),
+        };
+        named.sort_by(|a, b| a.0.total_cmp(&b.0));
+        named
+    }
+
     /// Checks feedback under `key` against the project's configs and settings (see
     /// `check_feedback`); a key without a config keeps its score, unless the project accepts
     /// configured keys only.

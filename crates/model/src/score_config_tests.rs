@@ -162,6 +162,16 @@ fn keys_without_a_config_pass_unless_the_project_wants_configured_keys_only() {
         Ok(Some(4.0))
     );
     assert_eq!(
+        list.named_scores("correctness"),
+        [
+            (0.0, "wrong".to_string()),
+            (0.5, "partly".to_string()),
+            (1.0, "correct".to_string())
+        ]
+    );
+    assert!(list.named_scores("user_satisfaction").is_empty());
+    assert!(list.named_scores("anything").is_empty());
+    assert_eq!(
         list.find("id-correctness").map(|c| c.key.as_str()),
         Some("correctness")
     );
