@@ -87,7 +87,8 @@ impl ScoreConfigStore for ClickhouseStore {
                 quote(key)
             ))
             .await?;
-        if !rows.first().is_some_and(|r| r.i64_of("n") > 0) {
+        let found = rows.first().is_some_and(|r| r.i64_of("n") > 0);
+        if !found {
             return Ok(false);
         }
         self.write_config_row(project, key, "", true).await?;
