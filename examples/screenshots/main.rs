@@ -9,7 +9,7 @@
 //! ```
 //!
 //! Sets: `pages` (the list, a trace, empty states), `trace` (the trace explorer), `sessions`
-//! (sessions, users, services), `keys` (the key prompt), `timing` (cross-service timing),
+//! (sessions, users, services), `spans` (the spans page and the filter box), `keys` (the key prompt), `timing` (cross-service timing),
 //! `clients` (each real client's trace, its conversation, two traces compared; needs the venv),
 //! `scores` (score configs: the settings page, the rating widget, the metrics of a category).
 //! Without `--out`, `target/screenshots`.
@@ -23,13 +23,14 @@ mod pages;
 mod scores;
 mod sessions;
 mod shots;
+mod spans;
 mod timing;
 mod trace;
 
 use std::path::PathBuf;
 
-const SETS: [&str; 7] = [
-    "pages", "trace", "sessions", "keys", "timing", "clients", "scores",
+const SETS: [&str; 8] = [
+    "pages", "trace", "sessions", "spans", "keys", "timing", "clients", "scores",
 ];
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -62,6 +63,7 @@ async fn main() {
             "pages" => pages::run(&out).await,
             "trace" => trace::run(&out).await,
             "sessions" => sessions::run(&out).await,
+            "spans" => spans::run(&out).await,
             "keys" => keys::run(&out).await,
             "timing" => timing::run(&out).await,
             "clients" => clients::run(&out).await,

@@ -7,6 +7,7 @@ pub mod score_configs;
 pub mod services;
 pub mod session;
 pub mod sessions;
+pub mod spans;
 pub mod trace;
 pub mod traces;
 pub mod user;

@@ -34,7 +34,7 @@ pub mod tree;
 
 pub use catalog::{ErrorBody, ProjectInfo, ServiceInfo, TagKeyInfo, TagValueInfo};
 pub use feedback::{Feedback, FeedbackList, FeedbackUpdate, NewFeedback};
-pub use query::{QueryError, StatusFilter, TagFilter, TraceQuery, TraceSort};
+pub use query::{FilterPosition, QueryError, StatusFilter, TagFilter, TraceQuery, TraceSort};
 pub use score_config::{
     Category, NewScoreConfig, ScoreConfig, ScoreConfigList, ScoreKind, ScoreSettings,
 };

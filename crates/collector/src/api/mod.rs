@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/tags/{key}/values", get(catalog::tag_values))
         .route("/api/v1/metrics", get(metrics::get))
         .route("/api/v1/spans", get(spans::list))
+        .route("/api/v1/spans/export", get(spans::export_list))
         .route("/api/v1/compare/cohorts", get(compare::cohorts))
         .route("/api/v1/traces", get(traces::list))
         .route("/api/v1/traces/export", get(traces::export_list))

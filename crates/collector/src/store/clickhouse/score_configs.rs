@@ -1,4 +1,4 @@
-//! Score configs and feedback settings in ClickHouse (schema 3): each config's versions in
+//! Score configs and feedback settings in ClickHouse (schema 4): each config's versions in
 //! `score_configs` by project and key (the latest wins; a deletion is a version marked
 //! deleted), each project's settings' versions in `score_settings`; both the model's types as
 //! JSON, so that a field added needs no migration. Sharded by project: a project's configs are
