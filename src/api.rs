@@ -16,8 +16,9 @@ use leptos::prelude::{RwSignal, Set, Update};
 use serde::de::DeserializeOwned;
 use skein_model::metrics::{MetricQuery, MetricResponse};
 use skein_model::{
-    ErrorBody, Feedback, FeedbackList, FeedbackUpdate, NewFeedback, ProjectInfo, TagKeyInfo,
-    TagValueInfo, TracePage, TraceQuery, TraceSkeleton,
+    ErrorBody, Feedback, FeedbackList, FeedbackUpdate, NewFeedback, NewScoreConfig, ProjectInfo,
+    ScoreConfig, ScoreConfigList, ScoreSettings, TagKeyInfo, TagValueInfo, TracePage, TraceQuery,
+    TraceSkeleton,
 };
 
 use crate::links;
@@ -215,6 +216,7 @@ async fn send(method: &str, url: &str, json_body: Option<String>) -> Result<Resp
         let mut builder: RequestBuilder = match method {
             "POST" => Request::post(url),
             "PATCH" => Request::patch(url),
+            "PUT" => Request::put(url),
             "DELETE" => Request::delete(url),
             _ => Request::get(url),
         };
@@ -443,6 +445,43 @@ pub async fn update_feedback(
 pub async fn delete_feedback(project: &str, id: &str) -> Result<(), ApiError> {
     let response = send("DELETE", &feedback_url(project, Some(id)), None).await?;
     check(&response).await
+}
+
+// Score configs (`/api/v1/score-configs`, `/api/v1/score-settings`).
+
+/// The project's configs and settings.
+pub async fn score_configs(project: &str) -> Result<ScoreConfigList, ApiError> {
+    get(links::api_score_configs(project, None)).await
+}
+
+/// `POST`: 201 and the stored config.
+pub async fn create_score_config(
+    project: &str,
+    new: &NewScoreConfig,
+) -> Result<ScoreConfig, ApiError> {
+    send_json("POST", links::api_score_configs(project, None), new).await
+}
+
+/// `PUT /{id}`: the config as changed.
+pub async fn update_score_config(
+    project: &str,
+    id: &str,
+    new: &NewScoreConfig,
+) -> Result<ScoreConfig, ApiError> {
+    send_json("PUT", links::api_score_configs(project, Some(id)), new).await
+}
+
+/// `DELETE /{id}`: 204.
+pub async fn delete_score_config(project: &str, id: &str) -> Result<(), ApiError> {
+    let response = send("DELETE", &links::api_score_configs(project, Some(id)), None).await?;
+    check(&response).await
+}
+
+pub async fn set_score_settings(
+    project: &str,
+    settings: &ScoreSettings,
+) -> Result<ScoreSettings, ApiError> {
+    send_json("PUT", links::api_score_settings(project), settings).await
 }
 
 // Sessions, users and the service graph (`GET /api/v1/sessions`, `/users`, `/services/graph`).

@@ -18,6 +18,7 @@ use crate::metrics_view::{self, MetricsView};
 use crate::pages::compare::ComparePage;
 use crate::pages::metrics::MetricsPage;
 use crate::pages::not_found::NotFound;
+use crate::pages::score_configs::ScoreConfigsPage;
 use crate::pages::services::ServicesPage;
 use crate::pages::session::SessionPage;
 use crate::pages::sessions::SessionsPage;
@@ -50,6 +51,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/users/:user_id") view={Lazy::<UserRoute>::new()}/>
                     <Route path=path!("/services") view={Lazy::<ServicesRoute>::new()}/>
                     <Route path=path!("/compare") view={Lazy::<CompareRoute>::new()}/>
+                    <Route path=path!("/settings/scores") view={Lazy::<ScoreConfigsRoute>::new()}/>
                 </Routes>
             </main>
             <KeyPrompt/>
@@ -91,6 +93,13 @@ lazy_page!(
     ServicesPage
 );
 lazy_page!(CompareRoute, compare_page, compare, "Compare", ComparePage);
+lazy_page!(
+    ScoreConfigsRoute,
+    settings_page,
+    score_configs,
+    "Score configs",
+    ScoreConfigsPage
+);
 // Sessions and users: small pages, usually visited together.
 lazy_page!(SessionsRoute, journeys, sessions, "Sessions", SessionsPage);
 lazy_page!(SessionRoute, journeys, session, "Session", SessionPage);
@@ -128,9 +137,11 @@ fn TopBar() -> impl IntoView {
     let on_sessions = on_page("/sessions");
     let on_users = on_page("/users");
     let on_services = on_page("/services");
+    let on_settings = on_page("/settings/scores");
     let sessions_href = move || links::sessions(&project.get());
     let users_href = move || links::users(&project.get());
     let services_href = move || links::services(&project.get());
+    let settings_href = move || links::score_configs(&project.get());
     view! {
         <header class="topbar">
             <a class="brand" href=traces_href>
@@ -150,6 +161,8 @@ fn TopBar() -> impl IntoView {
                     aria-current=move || on_users().then_some("page")>"Users"</a>
                 <a href=services_href class:active=on_services
                     aria-current=move || on_services().then_some("page")>"Services"</a>
+                <a href=settings_href class:active=on_settings title="Score configs: what each feedback key means"
+                    aria-current=move || on_settings().then_some("page")>"Scores"</a>
             </nav>
             <div class="topbar-spacer"></div>
             <ProjectSwitcher/>

@@ -141,6 +141,11 @@ pub fn services(project: &str) -> String {
     page("/services", project, "")
 }
 
+/// The project's score configs page.
+pub fn score_configs(project: &str) -> String {
+    page("/settings/scores", project, "")
+}
+
 /// What the `/spans` page shows, as its URL says: a filter (`filter=`, the filter language)
 /// and an order (`sort=`).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -270,6 +275,20 @@ pub fn api_feedback(project: &str, id: Option<&str>, trace_id: Option<&str>) -> 
         .map(|t| encode_pairs([("trace_id", t)]))
         .unwrap_or_default();
     api(&path, project, &query)
+}
+
+/// `/api/v1/score-configs`, or one config by id or key.
+pub fn api_score_configs(project: &str, id_or_key: Option<&str>) -> String {
+    let path = match id_or_key {
+        Some(id) => format!("/api/v1/score-configs/{}", percent_encode(id)),
+        None => "/api/v1/score-configs".to_string(),
+    };
+    api(&path, project, "")
+}
+
+/// `/api/v1/score-settings`.
+pub fn api_score_settings(project: &str) -> String {
+    api("/api/v1/score-settings", project, "")
 }
 
 /// `GET /api/v1/sessions` or `/api/v1/users` (`kind`), or one of them by id, with a list query.

@@ -10,7 +10,8 @@
 //!
 //! Sets: `pages` (the list, a trace, empty states), `trace` (the trace explorer), `sessions`
 //! (sessions, users, services), `spans` (the spans page and the filter box), `keys` (the key prompt), `timing` (cross-service timing),
-//! `clients` (each real client's trace, its conversation, two traces compared; needs the venv).
+//! `clients` (each real client's trace, its conversation, two traces compared; needs the venv),
+//! `scores` (score configs: the settings page, the rating widget, the metrics of a category).
 //! Without `--out`, `target/screenshots`.
 
 #[path = "../../tests/common/mod.rs"]
@@ -19,6 +20,7 @@ mod common;
 mod clients;
 mod keys;
 mod pages;
+mod scores;
 mod sessions;
 mod shots;
 mod spans;
@@ -27,8 +29,8 @@ mod trace;
 
 use std::path::PathBuf;
 
-const SETS: [&str; 7] = [
-    "pages", "trace", "sessions", "spans", "keys", "timing", "clients",
+const SETS: [&str; 8] = [
+    "pages", "trace", "sessions", "spans", "keys", "timing", "clients", "scores",
 ];
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -65,6 +67,7 @@ async fn main() {
             "keys" => keys::run(&out).await,
             "timing" => timing::run(&out).await,
             "clients" => clients::run(&out).await,
+            "scores" => scores::run(&out).await,
             _ => unreachable!(),
         }
     }

@@ -116,6 +116,10 @@ pub fn series(resp: &MetricResponse, colors: &Colors) -> Vec<Series> {
         .collect()
 }
 
+/// Named scores (a categorical feedback key's labels, from its score config), drawn on the
+/// value axis of the means and the series.
+pub type ScoreScale = [(f64, String)];
+
 /// SVG elements added after plotters is done. Every text goes through `escape`.
 struct Overlay(String);
 
@@ -141,6 +145,19 @@ impl Overlay {
             hex(fill),
             escape(text)
         ));
+    }
+
+    /// A named score's label just inside the plot's left edge at its height `y` (escaped).
+    fn scale_label(&mut self, x: i32, y: i32, label: &str, colors: &Colors) {
+        self.text(
+            x + 4,
+            y - 3,
+            "start",
+            10,
+            colors.muted,
+            600,
+            &svg::shorten(label, 24),
+        );
     }
 
     /// An invisible hit area with a tooltip (`<title>`, escaped).

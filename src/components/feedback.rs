@@ -10,7 +10,8 @@
 
 mod badge;
 mod icons;
-mod score;
+mod rate;
+pub mod score;
 mod store;
 mod widget;
 

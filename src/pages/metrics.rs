@@ -19,7 +19,7 @@ use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
 use skein_model::metrics::{self, Metric, MetricKind, MetricResponse, Statistic};
 use skein_model::sort;
-use skein_model::{TagKeyInfo, TraceQuery};
+use skein_model::{ScoreConfigList, TagKeyInfo, TraceQuery};
 
 use crate::api::{self, ApiError};
 use crate::components::charts::{self, Colors, Series};
@@ -94,9 +94,24 @@ pub fn MetricsPage() -> impl IntoView {
     // Tag keys (group-by choices, filters) and the feedback keys seen in recent traces.
     let tag_keys: TagKeys = RwSignal::new(None);
     let feedback_keys = RwSignal::new(Vec::<String>::new());
+    let score_configs = RwSignal::new(ScoreConfigList::default());
     let (tags_latest, feedback_latest) = (Latest::new(), Latest::new());
+    let configs_latest = Latest::new();
     Effect::new(move |_| {
         let project = project.get();
+        let configs = {
+            let project = project.clone();
+            move || {
+                let project = project.clone();
+                async move { api::score_configs(&project).await }
+            }
+        };
+        configs_latest.fetch(configs_latest.next(), configs, move |result| {
+            // Without them the charts show plain numbers.
+            if let Ok(list) = result {
+                score_configs.try_set(list);
+            }
+        });
         let tags = {
             let project = project.clone();
             move || {
@@ -179,7 +194,8 @@ pub fn MetricsPage() -> impl IntoView {
         }
         let colors = Colors::new(dark.get());
         let series = Arc::new(charts::series(&r, &colors));
-        results_view(r, v, series, colors, set_view, widths).into_any()
+        let scale = Arc::new(score_scale(&score_configs.get(), &v.query.metric));
+        results_view(r, v, series, colors, set_view, widths, scale).into_any()
     };
     let stale = move || !matches!(phase.get(), Phase::Ready) && data.with(Option::is_some);
 
@@ -203,6 +219,14 @@ pub fn MetricsPage() -> impl IntoView {
             {banners}
             <div class="metrics-results" class:stale=stale>{results}</div>
         </div>
+    }
+}
+
+/// The named scores of a feedback metric whose key has a config (`ScoreConfigList::named_scores`).
+fn score_scale(configs: &ScoreConfigList, metric: &Metric) -> Vec<(f64, String)> {
+    match metric {
+        Metric::Feedback(key) => configs.named_scores(key),
+        _ => Vec::new(),
     }
 }
 
@@ -252,7 +276,19 @@ fn results_view(
     colors: Colors,
     set_view: Callback<MetricsView>,
     widths: StoredValue<[u32; 3]>,
+    scale: Arc<Vec<(f64, String)>>,
 ) -> impl IntoView {
+    let scale_note = (!scale.is_empty()).then(|| {
+        let names: Vec<String> = scale
+            .iter()
+            .map(|(score, label)| format!("{label} = {}", skein_model::format::plain(*score)))
+            .collect();
+        view! {
+            <p class="m-note" data-testid="score-scale">
+                {format!("Scores of {}: {}", r.metric.label(), names.join(" · "))}
+            </p>
+        }
+    });
     let means_title = match r.kind {
         MetricKind::Count => "Traces per group",
         MetricKind::Rate => "Rate per group, with 95% confidence interval",
@@ -271,10 +307,10 @@ fn results_view(
     let has_dist = r.groups.iter().any(|g| g.quantiles.is_some());
     let dist = v.dist;
     let chart = |which: usize| {
-        let (r, series) = (r.clone(), series.clone());
+        let (r, series, scale) = (r.clone(), series.clone(), scale.clone());
         Callback::new(move |width: u32| match which {
-            0 => charts::means(&r, &series, width, &colors),
-            1 => charts::time_series(&r, &series, width, &colors),
+            0 => charts::means(&r, &series, &scale, width, &colors),
+            1 => charts::time_series(&r, &series, &scale, width, &colors),
             _ => charts::distribution(&r, &series, dist, width, &colors),
         })
     };
@@ -324,6 +360,7 @@ fn results_view(
             <section class="m-card">
                 <header class="m-card-head"><h2>{means_title}</h2></header>
                 <Chart render={chart(0)} testid="chart-means" index=0 widths=widths/>
+                {scale_note}
             </section>
             <section class="m-card wide">
                 <header class="m-card-head"><h2>{series_title}</h2></header>

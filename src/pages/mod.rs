@@ -3,6 +3,7 @@
 pub mod compare;
 pub mod metrics;
 pub mod not_found;
+pub mod score_configs;
 pub mod services;
 pub mod session;
 pub mod sessions;

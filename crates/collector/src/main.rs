@@ -504,13 +504,14 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             )
             .await?;
             println!(
-                "moved {} projects, {} keys, {} traces, {} spans and {} feedback records from {} \
-                 to {}; the counts agree",
+                "moved {} projects, {} keys, {} traces, {} spans, {} feedback records and {} score \
+                 configs from {} to {}; the counts agree",
                 report.projects,
                 report.keys,
                 report.traces,
                 report.spans,
                 report.feedback,
+                report.score_configs,
                 from.describe(),
                 store.config().describe()
             );

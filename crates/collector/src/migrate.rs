@@ -62,6 +62,7 @@ pub struct MigrateReport {
     pub traces: u64,
     pub spans: u64,
     pub feedback: u64,
+    pub score_configs: u64,
 }
 
 /// A span that came from the LangSmith API is moved as a piece, so that it is found by its run
@@ -96,6 +97,22 @@ pub async fn migrate(
     }
 
     let projects = from.projects().await?;
+    // Score configs and settings of every project known (registered, or with traces).
+    let mut named = registered.clone();
+    named.extend(projects.iter().map(|p| p.name.clone()));
+    named.sort();
+    named.dedup();
+    for project in &named {
+        let scores = from.score_configs(project).await?;
+        if scores.settings != Default::default() {
+            to.set_score_settings(project, scores.settings).await?;
+        }
+        for config in scores.configs {
+            to.put_score_config(config).await?;
+            report.score_configs += 1;
+        }
+    }
+
     let total: u64 = projects.iter().map(|p| p.trace_count).sum();
     let mut moved_before: u64 = 0;
     for info in &projects {

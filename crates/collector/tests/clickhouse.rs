@@ -159,6 +159,28 @@ async fn migrate_moves_a_sqlite_store_into_clickhouse() {
     let ls_trace = send_langsmith_seed(&sqlite, "ls-team");
     trace_with(&sqlite, "default", &otel_trace, 7).await;
     trace_with(&sqlite, "ls-team", &ls_trace, 7).await;
+    // Score configs and settings move too.
+    for (path, method, body) in [
+        (
+            "/api/v1/score-configs?project=ls-team",
+            reqwest::Method::POST,
+            serde_json::json!({"key": "correctness", "type": "categorical",
+                "categories": [{"label": "right", "score": 1}, {"label": "wrong", "score": 0}]}),
+        ),
+        (
+            "/api/v1/score-settings?project=ls-team",
+            reqwest::Method::PUT,
+            serde_json::json!({"configured_keys_only": true}),
+        ),
+    ] {
+        let response = client()
+            .request(method, sqlite.url(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        assert!(response.status().is_success(), "{path}");
+    }
     let before: Vec<Value> = {
         let mut answers = Vec::new();
         for path in [
@@ -166,6 +188,7 @@ async fn migrate_moves_a_sqlite_store_into_clickhouse() {
             format!("/api/v1/traces/{ls_trace}?project=ls-team"),
             "/api/v1/traces?project=ls-team".to_string(),
             format!("/api/v1/feedback?project=ls-team&trace_id={ls_trace}"),
+            "/api/v1/score-configs?project=ls-team".to_string(),
         ] {
             answers.push(get_json(&sqlite.url(&path)).await);
         }
@@ -215,6 +238,7 @@ async fn migrate_moves_a_sqlite_store_into_clickhouse() {
         format!("/api/v1/traces/{ls_trace}?project=ls-team"),
         "/api/v1/traces?project=ls-team".to_string(),
         format!("/api/v1/feedback?project=ls-team&trace_id={ls_trace}"),
+        "/api/v1/score-configs?project=ls-team".to_string(),
     ]
     .iter()
     .zip(&before)

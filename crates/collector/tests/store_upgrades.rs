@@ -451,6 +451,42 @@ async fn traces_folded_by_schema_8_are_refolded_in_place() {
     let dir = collector.kill();
     assert_eq!(
         test_files::query_i64(&dir.path().join("skein.db"), "PRAGMA user_version"),
-        9
+        10
+    );
+}
+
+#[tokio::test]
+async fn a_database_from_before_score_configs_gains_them() {
+    let collector = Collector::start();
+    post_feedback(
+        &collector,
+        json!({"run_id": "00000000000000c1", "key": "correctness", "score": 0.7}),
+    )
+    .await;
+    let dir = collector.kill();
+    let db = dir.path().join("skein.db");
+    // Schema 9 had no score config tables.
+    test_files::execute_batch(
+        &db,
+        "DROP TABLE score_configs; DROP TABLE score_settings; PRAGMA user_version = 9;",
+    );
+
+    let collector = Collector::start_in(dir, &[]);
+    let config = json!({"key": "correctness", "type": "categorical",
+        "categories": [{"label": "right", "score": 1}, {"label": "wrong", "score": 0}]});
+    let response = client()
+        .post(collector.url("/api/v1/score-configs"))
+        .json(&config)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    // Feedback from before the config is kept as it was.
+    let listed = get_json(&collector.url("/api/v1/feedback?key=correctness")).await;
+    assert_eq!(listed["feedback"][0]["score"], 0.7, "{listed}");
+    let dir = collector.kill();
+    assert_eq!(
+        test_files::query_i64(&dir.path().join("skein.db"), "PRAGMA user_version"),
+        10
     );
 }

@@ -9,11 +9,13 @@ pub mod format;
 pub mod metric_fold;
 pub mod metrics;
 pub mod num;
+pub mod pairwise;
 pub mod palette;
 pub mod payload;
 pub mod query;
 pub mod recent;
 pub mod scale;
+pub mod score_config;
 pub mod service_graph;
 pub mod sessions;
 pub mod sort;
@@ -33,6 +35,9 @@ pub mod tree;
 pub use catalog::{ErrorBody, ProjectInfo, ServiceInfo, TagKeyInfo, TagValueInfo};
 pub use feedback::{Feedback, FeedbackList, FeedbackUpdate, NewFeedback};
 pub use query::{FilterPosition, QueryError, StatusFilter, TagFilter, TraceQuery, TraceSort};
+pub use score_config::{
+    Category, NewScoreConfig, ScoreConfig, ScoreConfigList, ScoreKind, ScoreSettings,
+};
 pub use span::{SpanEvent, SpanKind, SpanLink, SpanStatus, SpanType};
 pub use trace::{SkeletonSpan, SkeletonSpanInput, TracePage, TraceSkeleton, TraceSummary};
 

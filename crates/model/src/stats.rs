@@ -563,16 +563,28 @@ pub fn mean_ci(m: &Moments) -> Result<Interval, NotEnoughData> {
 /// inside [0, 1] and does not collapse to a point when no (or every) trace failed.
 pub fn wilson_ci(successes: u64, n: u64) -> Result<Interval, NotEnoughData> {
     check_min_n(n)?;
+    Ok(wilson_interval(successes, n))
+}
+
+/// The Wilson score 95% interval without the minimum-n rule, for callers whose own test is
+/// exact at any n (`pairwise`). `n` must be positive; `[0, 1]` when it is not.
+pub fn wilson_interval(successes: u64, n: u64) -> Interval {
+    if n == 0 {
+        return Interval {
+            low: 0.0,
+            high: 1.0,
+        };
+    }
     let z = normal_quantile(0.5 + CONFIDENCE / 2.0);
     let nf = n as f64;
     let p = (successes.min(n)) as f64 / nf;
     let z2n = z * z / nf;
     let center = (p + z2n / 2.0) / (1.0 + z2n);
     let half = z / (1.0 + z2n) * (p * (1.0 - p) / nf + z2n / (4.0 * nf)).sqrt();
-    Ok(Interval {
+    Interval {
         low: (center - half).max(0.0),
         high: (center + half).min(1.0),
-    })
+    }
 }
 
 /// A difference of two means (`a − b`) with Welch's t-test.

@@ -6,7 +6,13 @@ use skein_model::metrics::{MetricKind, MetricResponse};
 use super::*;
 
 /// Each group's mean with its 95% CI as an error bar (for counts, the number of traces).
-pub fn means(resp: &MetricResponse, series: &[Series], width: u32, colors: &Colors) -> String {
+pub fn means(
+    resp: &MetricResponse,
+    series: &[Series],
+    scale: &ScoreScale,
+    width: u32,
+    colors: &Colors,
+) -> String {
     let count = resp.kind == MetricKind::Count;
     let bars: Vec<(f64, Option<(f64, f64)>)> = resp
         .groups
@@ -36,6 +42,10 @@ pub fn means(resp: &MetricResponse, series: &[Series], width: u32, colors: &Colo
         let Some(mut chart) = group_axes(&root, n, y0..y1, &axis_fmt, colors) else {
             return String::new();
         };
+        for (score, label) in scale.iter().filter(|(s, _)| (y0..=y1).contains(s)) {
+            let (x, y) = chart.backend_coord(&(-0.5, *score));
+            overlay.scale_label(x, y, label, colors);
+        }
         let slot = (width as f64 - 82.0) / n as f64;
         let half = (0.3f64).min(28.0 / slot.max(1.0));
         let base = clamp(0.0, y0, y1);

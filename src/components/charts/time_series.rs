@@ -9,6 +9,7 @@ use super::*;
 pub fn time_series(
     resp: &MetricResponse,
     series: &[Series],
+    scale: &ScoreScale,
     width: u32,
     colors: &Colors,
 ) -> String {
@@ -60,6 +61,10 @@ pub fn time_series(
             overlay.line((px, bottom), (px, bottom + 4), colors.axis);
             let label = time_tick_label(t, step);
             overlay.text(px, bottom + 16, "middle", 11, colors.muted, 400, &label);
+        }
+        for (score, label) in scale.iter().filter(|(s, _)| (y0..=y1).contains(s)) {
+            let (x, y) = chart.backend_coord(&(x0, *score));
+            overlay.scale_label(x, y, label, colors);
         }
         for (points, s) in lines.iter().zip(series) {
             // A missing bucket breaks the line; the break is drawn dashed (with what is

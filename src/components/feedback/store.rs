@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use skein_model::sort;
-use skein_model::{Feedback, FeedbackUpdate, NewFeedback};
+use skein_model::{Feedback, FeedbackUpdate, NewFeedback, ScoreConfig, ScoreConfigList};
 
 use crate::api::{self, ApiError};
 use crate::components::remote::Latest;
@@ -34,6 +34,9 @@ pub struct TraceFeedback {
     pub loaded: RwSignal<Loaded>,
     next_temp: StoredValue<u64>,
     latest: Latest,
+    /// The project's score configs (empty until loaded, or if they cannot be: the widget then
+    /// rates freely and the collector still checks).
+    configs: RwSignal<ScoreConfigList>,
 }
 
 impl TraceFeedback {
@@ -46,8 +49,10 @@ impl TraceFeedback {
             loaded: RwSignal::new(Loaded::Loading),
             next_temp: StoredValue::new(0),
             latest: Latest::new(),
+            configs: RwSignal::new(ScoreConfigList::default()),
         };
         store.reload();
+        store.reload_configs();
         provide_context(store);
         store
     }
@@ -80,6 +85,27 @@ impl TraceFeedback {
                     self.loaded.try_set(Loaded::Failed(e));
                 }
             });
+    }
+
+    /// (Re)loads the project's score configs.
+    pub fn reload_configs(self) {
+        let project = self.project.get_value();
+        spawn_local(async move {
+            if let Ok(list) = api::score_configs(&project).await {
+                self.configs.try_set(list);
+            }
+        });
+    }
+
+    /// The config of `key`, if the project has one (reactive).
+    pub fn config(&self, key: &str) -> Option<ScoreConfig> {
+        self.configs.with(|list| list.get(key).cloned())
+    }
+
+    /// The project's configured keys, in key order (reactive).
+    pub fn configured_keys(&self) -> Vec<String> {
+        self.configs
+            .with(|list| list.configs.iter().map(|c| c.key.clone()).collect())
     }
 
     /// The records on one span, oldest first (reactive).
@@ -149,6 +175,10 @@ impl TraceFeedback {
                 }
             });
             if let Err(e) = result {
+                // Refused: perhaps by a config changed since the page loaded.
+                if matches!(e, ApiError::Status { status: 400, .. }) {
+                    self.reload_configs();
+                }
                 on_error(describe("Couldn't save the feedback", &e));
             }
         });

@@ -3,9 +3,9 @@
 
 use leptos::html;
 use leptos::prelude::*;
-use skein_model::{FeedbackUpdate, NewFeedback};
+use skein_model::{FeedbackUpdate, NewFeedback, ScoreKind};
 
-use super::icons::{ThumbDownIcon, ThumbUpIcon};
+use super::rate::controls;
 use super::score::{js_number_text, parse_score, score_text};
 use super::store::{Item, Loaded, TraceFeedback};
 use crate::text;
@@ -45,17 +45,32 @@ pub fn FeedbackWidget(#[prop(into)] span_id: String) -> impl IntoView {
         return view! { <p class="muted">"Feedback is not available here."</p> }.into_any();
     };
     let span_id = StoredValue::new(span_id);
-    // The proposed key: the one this span was rated with last, else the trace's usual key.
+    // The proposed key: the one this span was rated with last, else the usual key (of the
+    // trace, or configured), else the first configured key, else the trace's first.
     let proposed = move || {
         let keys = store.keys();
+        let configured = store.configured_keys();
         store
             .for_span(&span_id.get_value())
             .pop()
             .map(|i| i.record.key)
-            .or_else(|| keys.iter().find(|k| *k == DEFAULT_KEY).cloned())
+            .or_else(|| {
+                keys.iter()
+                    .chain(&configured)
+                    .find(|k| *k == DEFAULT_KEY)
+                    .cloned()
+            })
+            .or_else(|| configured.into_iter().next())
             .or_else(|| keys.into_iter().next())
             .unwrap_or_else(|| DEFAULT_KEY.to_string())
     };
+    // The key being rated: as typed, else the proposed one; and its config, if any.
+    let typed_key = RwSignal::new(String::new());
+    let current_key = move || match typed_key.get().trim() {
+        "" => proposed(),
+        k => k.to_string(),
+    };
+    let config = Memo::new(move |_| store.config(&current_key()));
     let key_input = NodeRef::<html::Input>::new();
     let score_input = NodeRef::<html::Input>::new();
     let comment_input = NodeRef::<html::Textarea>::new();
@@ -66,14 +81,7 @@ pub fn FeedbackWidget(#[prop(into)] span_id: String) -> impl IntoView {
     let datalist_id = format!("fb-keys-{}", span_id.get_value());
 
     let submit = move |score: Option<f64>| {
-        let typed = key_input
-            .get_untracked()
-            .map(|i| i.value())
-            .unwrap_or_default();
-        let key = match typed.trim() {
-            "" => proposed(),
-            k => k.to_string(),
-        };
+        let key = untrack(current_key);
         let score = match score {
             Some(s) => s,
             None => {
@@ -119,6 +127,21 @@ pub fn FeedbackWidget(#[prop(into)] span_id: String) -> impl IntoView {
         }
     };
 
+    let rate = Callback::new(submit);
+    let comment_asked = move || config.with(|c| c.as_ref().is_some_and(|c| c.comment_asked));
+    // What the key means and allows, from its config.
+    let hint = move || {
+        config.get().map(|c| {
+            let allowed = c.kind.allowed();
+            let text = if c.description.is_empty() {
+                format!("{}: {allowed}.", c.key)
+            } else {
+                format!("{} — {allowed}.", c.description)
+            };
+            view! { <p class="fb-hint muted" data-testid="feedback-hint">{text}</p> }
+        })
+    };
+
     let list = move || {
         let items = store.for_span(&span_id.get_value());
         if items.is_empty() {
@@ -149,6 +172,9 @@ pub fn FeedbackWidget(#[prop(into)] span_id: String) -> impl IntoView {
 
     let suggestions = move || {
         let mut keys = store.keys();
+        keys.extend(store.configured_keys());
+        skein_model::sort::sort(&mut keys);
+        keys.dedup();
         if !keys.iter().any(|k| k == DEFAULT_KEY) {
             keys.push(DEFAULT_KEY.to_string());
         }
@@ -168,28 +194,21 @@ pub fn FeedbackWidget(#[prop(into)] span_id: String) -> impl IntoView {
                     <label class="fb-field fb-key">
                         <span class="fb-label">"Key"</span>
                         <input class="input" name="feedback-key" list=datalist_id.clone()
-                            node_ref=key_input placeholder=proposed/>
+                            node_ref=key_input placeholder=proposed
+                            on:input=move |ev| typed_key.set(event_target_value(&ev))/>
                         <datalist id=datalist_id>{suggestions}</datalist>
                     </label>
-                    <div class="fb-thumbs" role="group" aria-label="Quick rating">
-                        <button type="button" class="button fb-thumb" name="thumbs-up"
-                            title="Thumbs up (score 1)" aria-label="Thumbs up"
-                            on:click=move |_| submit(Some(1.0))><ThumbUpIcon/></button>
-                        <button type="button" class="button fb-thumb" name="thumbs-down"
-                            title="Thumbs down (score 0)" aria-label="Thumbs down"
-                            on:click=move |_| submit(Some(0.0))><ThumbDownIcon/></button>
-                    </div>
-                    <span class="muted fb-or">"or"</span>
-                    <label class="fb-field fb-score">
-                        <span class="fb-label">"Score"</span>
-                        // Text, not type=number: a number input reads "" while "0." is typed.
-                        <input class="input" name="feedback-score" type="text"
-                            inputmode="decimal" placeholder="0.8" node_ref=score_input/>
-                    </label>
-                    <button type="submit" class="button" name="save-score">"Save score"</button>
+                    {move || controls(config.get(), rate, score_input)}
                 </div>
-                <textarea class="input fb-comment" name="feedback-comment" rows="1"
-                    placeholder="Comment (optional)" node_ref=comment_input></textarea>
+                {hint}
+                <textarea class="input fb-comment" class:asked=comment_asked name="feedback-comment"
+                    rows=move || if comment_asked() { "2" } else { "1" }
+                    placeholder=move || if comment_asked() {
+                        "Comment (asked for this key: say why)"
+                    } else {
+                        "Comment (optional)"
+                    }
+                    node_ref=comment_input></textarea>
             </form>
             {move || error.get().map(|message| view! {
                 <div class="fb-error" role="alert" data-testid="feedback-error">
@@ -310,13 +329,20 @@ pub fn row(
             } else {
                 format!("{} · ", record.source)
             };
+            // A category's label beside its score, for a key with a config.
+            let shown_score = match (store.config(&record.key), record.score) {
+                (Some(c), Some(s)) if !matches!(c.kind, ScoreKind::Numeric { .. }) => {
+                    format!("{} ({})", c.kind.label(s), score_text(Some(s)))
+                }
+                _ => score_text(record.score),
+            };
             let comment = record.comment.clone().map(|c| {
                 view! { <span class="fb-comment-text" title=c.clone()>{c.clone()}</span> }
             });
             view! {
                 <div class="fb-item-main">
                     <span class="fb-key-name">{record.key.clone()}</span>
-                    <span class="fb-score-value" data-testid="feedback-score">{score_text(record.score)}</span>
+                    <span class="fb-score-value" data-testid="feedback-score">{shown_score}</span>
                     {comment}
                 </div>
                 <div class="fb-item-meta">

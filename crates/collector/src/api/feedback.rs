@@ -7,6 +7,7 @@ use skein_model::query::parse_query_string;
 use skein_model::{Feedback, FeedbackList, FeedbackUpdate, NewFeedback};
 
 use super::parse_json;
+use super::score_configs::checked_score;
 use crate::context::{AppState, Project};
 use crate::error::{ApiError, ApiResult};
 use crate::ingest::body::JsonBody;
@@ -57,6 +58,14 @@ pub async fn create(
             "feedback needs a run_id (a span id)".into(),
         ));
     }
+    new.score = checked_score(
+        state.store.as_ref(),
+        &project,
+        &new.key,
+        new.score,
+        new.value.as_ref(),
+    )
+    .await?;
     let created = state.store.create_feedback(&project, new).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
@@ -98,12 +107,28 @@ pub async fn update(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Feedback>> {
-    let update: FeedbackUpdate = parse_json(&body)?;
+    let mut update: FeedbackUpdate = parse_json(&body)?;
     if let Some(key) = &update.key {
         check_key(key)?;
     }
     check_score(update.score)?;
     check_comment(update.comment.as_deref())?;
+    // The record as it would be after the change must still fit its key's config.
+    if update.key.is_some() || update.score.is_some() || update.value.is_some() {
+        let stored = state
+            .store
+            .read_feedback(&project, &id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("no feedback {id}")))?;
+        let key = update.key.clone().unwrap_or(stored.key);
+        let value = update.value.clone().or(stored.value);
+        let score = update.score.or(stored.score);
+        if let Some(checked) =
+            checked_score(state.store.as_ref(), &project, &key, score, value.as_ref()).await?
+        {
+            update.score = Some(checked);
+        }
+    }
     state
         .store
         .update_feedback(&project, &id, update)

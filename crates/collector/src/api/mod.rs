@@ -4,6 +4,7 @@ mod catalog;
 mod compare;
 mod feedback;
 mod metrics;
+pub(crate) mod score_configs;
 mod services;
 mod sessions;
 mod spans;
@@ -50,6 +51,20 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/feedback/{id}",
             patch(feedback::update).delete(feedback::delete),
+        )
+        .route(
+            "/api/v1/score-configs",
+            get(score_configs::list).post(score_configs::create),
+        )
+        .route(
+            "/api/v1/score-configs/{id_or_key}",
+            get(score_configs::one)
+                .put(score_configs::update)
+                .delete(score_configs::delete),
+        )
+        .route(
+            "/api/v1/score-settings",
+            get(score_configs::settings).put(score_configs::set_settings),
         )
         .route("/api/{*rest}", axum::routing::any(unknown_api))
 }

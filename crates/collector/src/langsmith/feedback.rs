@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 use super::projects::{locate_run, project_by_uuid};
 use super::{ids, run};
+use crate::api::score_configs::checked_score;
 use crate::context::{AppState, KeyScope};
 use crate::error::ApiError;
 
@@ -168,6 +169,8 @@ pub async fn store(
         }
     };
     scope.allows(&project)?;
+    let value = fb.value.filter(|v| !v.is_null());
+    let score = checked_score(state.store.as_ref(), &project, &key, score, value.as_ref()).await?;
 
     let source = fb.feedback_source.as_ref().and_then(Value::as_object);
     let new = NewFeedback {
@@ -176,7 +179,7 @@ pub async fn store(
         trace_id: trace_hex,
         key,
         score,
-        value: fb.value.filter(|v| !v.is_null()),
+        value,
         comment: fb.comment.filter(|c| !c.is_empty()),
         correction: fb.correction.filter(|v| !v.is_null()),
         source: source

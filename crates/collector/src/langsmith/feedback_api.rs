@@ -19,6 +19,7 @@ use super::feedback::{answer, score_of};
 use super::params::{json_object, QueryParams};
 use super::projects::locate_run;
 use super::{ids, run};
+use crate::api::score_configs::checked_score;
 use crate::context::{AppState, KeyScope};
 use crate::error::{ApiError, ApiResult};
 use crate::ingest::body::JsonBody;
@@ -141,6 +142,18 @@ pub async fn update_feedback(
                 )))
             }
         }
+    }
+    // A changed score must fit its key's config (a comment alone may change on a record
+    // given before the config was).
+    if changes.contains_key("score") || changes.contains_key("value") {
+        f.score = checked_score(
+            state.store.as_ref(),
+            &f.project,
+            &f.key,
+            f.score,
+            f.value.as_ref(),
+        )
+        .await?;
     }
     f.modified_ms = now_ms().max(f.modified_ms);
     // The edited record replaces the stored one whole (the store's `update_feedback` cannot

@@ -5,6 +5,7 @@
 //! - `QueryStore`: the trace list, a trace's skeleton, one span, the catalog and metrics;
 //! - `JourneyStore`: sessions, users and the service graph;
 //! - `FeedbackStore`: feedback on runs;
+//! - `ScoreConfigStore` (`score_configs`): what feedback keys mean, per project;
 //! - `KeyStore` (`keys`): projects and API keys.
 //!
 //! The rules every engine applies live outside the engines, in `skein_model`: how a trace's
@@ -17,6 +18,7 @@ pub mod clickhouse;
 mod error;
 mod filter_sql;
 pub mod keys;
+pub mod score_configs;
 pub mod sqlite;
 #[cfg(test)]
 pub mod testsuite;
@@ -35,6 +37,7 @@ use skein_model::{
 
 pub use error::{StoreError, StoreResult};
 pub use keys::KeyStore;
+pub use score_configs::ScoreConfigStore;
 
 /// What a write did, as far as the engine can tell without reading first: spans newly stored,
 /// and spans that were already there (a client retry). SQLite tells exactly; an append-only
@@ -259,7 +262,9 @@ pub(crate) async fn search_by_scan(
 }
 
 /// Everything the collector needs of its storage.
-pub trait Store: SpanStore + QueryStore + JourneyStore + FeedbackStore + KeyStore {
+pub trait Store:
+    SpanStore + QueryStore + JourneyStore + FeedbackStore + ScoreConfigStore + KeyStore
+{
     fn engine(&self) -> EngineInfo;
 
     /// True while the last write failed because the store's disk is full (cleared by the next

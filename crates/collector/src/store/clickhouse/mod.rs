@@ -6,7 +6,8 @@
 //! - `schema`: the tables and their versioned migrations, `ON CLUSTER` on a cluster;
 //! - `writer`: spans batched across requests into large inserts, acknowledged once stored;
 //! - `pieces`: spans sent in pieces; `traces`: summaries folded on read, the list, skeleton and
-//!   spans; `feedback`, `keys`, `metrics`, `journeys` (sessions, users, service graph).
+//!   spans; `feedback`, `score_configs`, `keys`, `metrics`, `journeys` (sessions, users, service
+//!   graph).
 
 mod client;
 mod cohort;
@@ -17,6 +18,7 @@ mod keys;
 mod metrics;
 mod pieces;
 mod schema;
+mod score_configs;
 mod span_list;
 mod summary_sql;
 #[cfg(test)]

@@ -111,8 +111,30 @@ const TABLES_V2: &[Table] = &[Table {
 /// written before have '' (filters then read the body).
 const SPAN_COLUMNS_V3: &[(&str, &str)] = &[("attrs", "String"), ("attr_nums", "String")];
 
+/// Version 4: score configs and feedback settings, per project (`score_configs.rs`).
+const TABLES_V4: &[Table] = &[
+    Table {
+        name: "score_configs",
+        columns: "project String, key String, config String, deleted UInt8, version UInt64",
+        engine: "ReplacingMergeTree",
+        version: Some("version"),
+        order_by: "(project, key)",
+        partition_by: None,
+        shard_by: "cityHash64(project)",
+    },
+    Table {
+        name: "score_settings",
+        columns: "project String, settings String, version UInt64",
+        engine: "ReplacingMergeTree",
+        version: Some("version"),
+        order_by: "project",
+        partition_by: None,
+        shard_by: "cityHash64(project)",
+    },
+];
+
 /// The layout's version this Skein writes.
-pub(super) const SCHEMA_VERSION: u32 = 3;
+pub(super) const SCHEMA_VERSION: u32 = 4;
 
 impl Layout {
     fn on_cluster(&self) -> String {
@@ -262,6 +284,15 @@ pub(super) async fn migrate(client: &Client, layout: &Layout) -> StoreResult<()>
         add_columns(client, layout, spans, SPAN_COLUMNS_V3).await?;
         record(client, layout, 3).await?;
         tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 3");
+    }
+    if applied < 4 {
+        for t in TABLES_V4 {
+            for statement in layout.create(t) {
+                client.execute(&statement).await?;
+            }
+        }
+        record(client, layout, 4).await?;
+        tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 4");
     }
     Ok(())
 }

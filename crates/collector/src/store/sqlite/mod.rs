@@ -4,7 +4,8 @@
 //! - `writer`: the one writer thread (group commit) and its jobs;
 //! - `traces`: spans in, and the trace summaries folded from them; `pieces`: spans that arrive
 //!   in pieces;
-//! - `feedback`, `keys`: feedback records; projects and API keys;
+//! - `feedback`, `score_configs`, `keys`: feedback records; score configs and feedback settings;
+//!   projects and API keys;
 //! - `readers`: the pool of read-only connections; `list`, `reads`, `catalog`, `metrics`,
 //!   `sessions`, `service_graph`: the queries;
 //! - `codec`: span bodies (zstd with a trained dictionary); `checkpointer`: WAL checkpoints on
@@ -53,6 +54,7 @@ mod pieces;
 mod readers;
 mod reads;
 mod schema;
+mod score_configs;
 mod service_graph;
 mod sessions;
 mod span_facts;

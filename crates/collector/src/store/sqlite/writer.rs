@@ -12,6 +12,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::checkpointer;
 use super::codec::{CurrentDict, SpanRow};
+use super::score_configs::{self, ScoreConfigWrite};
 use super::{expire, feedback, pieces, schema, traces};
 use crate::store::{StoreResult, WriteOutcome};
 
@@ -25,6 +26,7 @@ pub(super) enum WriteOp {
     Expire(i64),
     UpdateFeedback(String, String, FeedbackUpdate),
     DeleteFeedback(String, String),
+    ScoreConfigs(ScoreConfigWrite),
 }
 
 // One short-lived reply per write job: boxing the large variant would buy nothing.
@@ -150,6 +152,7 @@ fn apply(
         WriteOp::DeleteFeedback(project, id) => {
             feedback::delete(conn, project, id).map(WriteReply::Deleted)
         }
+        WriteOp::ScoreConfigs(write) => score_configs::apply(conn, write).map(WriteReply::Deleted),
     }
 }
 

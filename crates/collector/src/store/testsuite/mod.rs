@@ -13,6 +13,7 @@ pub mod keys;
 pub mod metrics;
 pub mod pieces;
 pub mod scopes;
+pub mod score_configs;
 pub mod spans;
 pub mod summary_rules;
 pub mod traces;
@@ -51,6 +52,8 @@ macro_rules! for_each_suite_test {
             feedback::the_trace_list_carries_feedback_means,
             feedback::imported_feedback_keeps_its_times,
             feedback::feedback_is_read_by_id_within_its_project,
+            score_configs::score_configs_are_kept_per_project_by_key,
+            score_configs::feedback_settings_are_per_project,
             journeys::sessions_and_users_aggregate_their_requests,
             journeys::the_service_graph_counts_calls_between_services,
             metrics::quantiles_and_moments_are_exact,
