@@ -7,6 +7,7 @@ mod metrics;
 mod services;
 mod sessions;
 mod spans;
+mod stream;
 mod traces;
 
 use axum::extract::State;
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/tags/{key}/values", get(catalog::tag_values))
         .route("/api/v1/metrics", get(metrics::get))
         .route("/api/v1/spans", get(spans::list))
+        .route("/api/v1/stream", get(stream::stream))
         .route("/api/v1/compare/cohorts", get(compare::cohorts))
         .route("/api/v1/traces", get(traces::list))
         .route("/api/v1/traces/export", get(traces::export_list))

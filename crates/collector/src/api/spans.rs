@@ -46,7 +46,7 @@ impl IntoResponse for SpanQueryError {
     }
 }
 
-fn expression(param: &'static str, text: &str) -> Result<Option<Expr>, SpanQueryError> {
+pub(super) fn expression(param: &'static str, text: &str) -> Result<Option<Expr>, SpanQueryError> {
     filter::parse(text).map_err(|e| SpanQueryError::Filter(param, e))
 }
 

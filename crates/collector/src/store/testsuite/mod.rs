@@ -12,6 +12,7 @@ pub mod journeys;
 pub mod keys;
 pub mod metrics;
 pub mod pieces;
+pub mod received;
 pub mod spans;
 pub mod summary_rules;
 pub mod traces;
@@ -63,6 +64,8 @@ macro_rules! for_each_suite_test {
             spans::the_trace_list_keeps_traces_having_a_matching_span,
             cohort::cohorts_compare_span_names_with_exact_figures,
             cohort::a_cohort_without_traces_compares_as_empty,
+            received::received_spans_follow_the_cursor_within_their_project,
+            received::trace_summaries_are_the_lists_rows,
         }
     };
 }
