@@ -13,6 +13,7 @@ pub mod filter_bar;
 pub mod icons;
 pub mod json_view;
 pub mod lazy;
+pub mod live;
 pub mod long_text;
 pub mod project_switcher;
 pub mod remote;

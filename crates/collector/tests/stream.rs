@@ -184,6 +184,51 @@ async fn a_key_streams_its_own_project_only() {
     let seen = beta_stream.next(SOON).await.expect("beta sees its own span");
     assert_eq!(seen.data["name"], "beta-span");
     assert!(alpha_stream.drain(Duration::from_millis(500)).await.is_empty());
+
+    // A browser's EventSource sends no key: a ticket got with the key opens its project only.
+    let ticket = |key: Option<&str>| {
+        let mut post = client().post(c.url("/api/v1/stream/ticket")).json(&json!({}));
+        if let Some(key) = key {
+            post = post.header("x-api-key", key);
+        }
+        post.send()
+    };
+    assert_eq!(ticket(None).await.expect("POST").status(), 401);
+    let answer: Value = ticket(Some(&beta))
+        .await
+        .expect("POST")
+        .json()
+        .await
+        .expect("JSON");
+    let t = answer["ticket"].as_str().expect("a ticket").to_string();
+    let mut by_ticket = SseStream::open(
+        &stream_url(&c, &format!("kind=spans&project=beta&ticket={}", percent_encode(&t))),
+        &[],
+    )
+    .await;
+    send(&c.otlp_traces, Some(&alpha), &request(&[(3, 3, None, "alpha-again", "prod")])).await;
+    send(&c.otlp_traces, Some(&beta), &request(&[(4, 4, None, "beta-again", "prod")])).await;
+    let names: Vec<Value> = by_ticket
+        .drain(SOON)
+        .await
+        .into_iter()
+        .map(|e| e.data["name"].clone())
+        .collect();
+    assert_eq!(names, vec![json!("beta-again")]);
+    for query in [
+        format!("project=alpha&ticket={}", percent_encode(&t)),
+        "project=beta&ticket=1.00".to_string(),
+    ] {
+        let refused = client().get(stream_url(&c, &query)).send().await.expect("GET");
+        assert_eq!(refused.status(), 401, "{query}");
+    }
+    // Only the stream takes tickets.
+    let list = client()
+        .get(c.url(&format!("/api/v1/traces?project=beta&ticket={}", percent_encode(&t))))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(list.status(), 401);
 }
 
 #[tokio::test]

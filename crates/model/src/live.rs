@@ -10,6 +10,8 @@
 //! Every event's id is the receive cursor of its newest span: sent back as `Last-Event-ID`,
 //! the stream resumes after it.
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 
 use crate::query::TraceQuery;
@@ -22,6 +24,13 @@ use crate::StatusFilter;
 pub const TRACE_EVENT: &str = "trace";
 /// The SSE event name of a new span (data: `SpanRow`).
 pub const SPAN_EVENT: &str = "span";
+
+/// `POST /api/v1/stream/ticket`: what opens a stream where the key cannot be sent (a browser's
+/// EventSource): `?ticket=` with the same `project=`. None when Skein has no keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct StreamTicket {
+    pub ticket: Option<String>,
+}
 
 /// What a stream announces (`kind=traces|spans`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -47,6 +56,31 @@ impl StreamKind {
             _ => None,
         }
     }
+}
+
+/// Puts `batch` (oldest first) at the top of `rows` (newest first): a row whose key comes
+/// again moves up as its newest version; at most `cap` rows stay. Returns how many keys were
+/// not in `rows` before (new rows, not updates).
+pub fn merge_newest_first<T>(
+    rows: &mut Vec<T>,
+    batch: Vec<T>,
+    key: impl Fn(&T) -> &str,
+    cap: usize,
+) -> usize {
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    let mut top: Vec<T> = Vec::with_capacity(batch.len() + rows.len());
+    for item in batch.into_iter().rev() {
+        if seen.insert(key(&item).to_string()) {
+            top.push(item);
+        }
+    }
+    let before = rows.len();
+    rows.retain(|r| !seen.contains(key(r)));
+    let fresh = seen.len() - (before - rows.len());
+    top.append(rows);
+    top.truncate(cap);
+    *rows = top;
+    fresh
 }
 
 impl SpanRow {
@@ -183,6 +217,17 @@ mod tests {
         assert_eq!(row.tokens, 7);
         assert_eq!(row.model, None);
         assert_eq!(row.span_type, SpanType::Llm);
+    }
+
+    #[test]
+    fn a_batch_goes_on_top_newest_first_and_the_rows_stay_capped() {
+        let mut rows = vec!["c", "b", "a"];
+        let fresh = merge_newest_first(&mut rows, vec!["d", "b", "e", "d"], |s| s, 4);
+        assert_eq!(fresh, 2, "d and e are new; b moved up");
+        assert_eq!(rows, vec!["d", "e", "b", "c"]);
+        let mut empty: Vec<&str> = Vec::new();
+        assert_eq!(merge_newest_first(&mut empty, vec![], |s| s, 4), 0);
+        assert!(empty.is_empty());
     }
 
     #[test]

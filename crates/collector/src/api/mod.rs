@@ -13,7 +13,7 @@ mod traces;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, patch};
+use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 
 use crate::context::AppState;
@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/metrics", get(metrics::get))
         .route("/api/v1/spans", get(spans::list))
         .route("/api/v1/stream", get(stream::stream))
+        .route("/api/v1/stream/ticket", post(stream::ticket))
         .route("/api/v1/compare/cohorts", get(compare::cohorts))
         .route("/api/v1/traces", get(traces::list))
         .route("/api/v1/traces/export", get(traces::export_list))

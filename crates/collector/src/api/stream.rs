@@ -8,7 +8,8 @@
 //! Events come within a second of the spans being acknowledged, by any collector on the same
 //! store. Each has an id; a client that reconnects with `Last-Event-ID` (EventSource does by
 //! itself; or `?last_event_id=`) gets what it missed. Idle streams get a keep-alive comment.
-//! Beyond the collector's cap on open streams: 503 with `Retry-After`.
+//! Beyond the collector's cap on open streams: 503 with `Retry-After`. A browser, whose
+//! EventSource cannot send a key, opens it with a ticket (`POST /api/v1/stream/ticket`).
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -18,7 +19,8 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use skein_model::live::StreamKind;
+use axum::Json;
+use skein_model::live::{StreamKind, StreamTicket};
 use skein_model::query::parse_query_string;
 use skein_model::TraceQuery;
 use tokio::sync::{watch, OwnedSemaphorePermit};
@@ -139,6 +141,14 @@ async fn next_event(mut open: Open) -> Option<(Result<Event, Infallible>, Open)>
     }
 }
 
+/// `POST /api/v1/stream/ticket?project=P`: a ticket for opening streams of the project in a
+/// browser, whose EventSource cannot send the key (`live::ticket`); none without keys.
+pub async fn ticket(Project(project): Project, headers: HeaderMap) -> Json<StreamTicket> {
+    Json(StreamTicket {
+        ticket: crate::auth::stream_ticket(&headers, &project),
+    })
+}
+
 pub async fn stream(
     State(state): State<AppState>,
     Project(project): Project,
@@ -168,6 +178,6 @@ pub async fn stream(
     };
     let events = futures_util::stream::unfold(open, next_event);
     Ok(Sse::new(events)
-        .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
+        .keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("keep-alive"))
         .into_response())
 }

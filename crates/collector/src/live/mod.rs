@@ -6,6 +6,7 @@
 //! again every `POLL_EVERY` for the writes of other collectors. `tail` decides what to send.
 
 pub mod tail;
+pub mod ticket;
 
 use std::sync::Arc;
 use std::time::Duration;
