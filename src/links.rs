@@ -368,8 +368,14 @@ mod tests {
 
     #[test]
     fn live_is_a_page_url_switch_and_streams_carry_the_lists_query() {
-        assert_eq!(with_live("/traces?tag=a%3Db", true), "/traces?tag=a%3Db&live=1");
-        assert_eq!(with_live("/traces?live=1&tag=a%3Db", false), "/traces?tag=a%3Db");
+        assert_eq!(
+            with_live("/traces?tag=a%3Db", true),
+            "/traces?tag=a%3Db&live=1"
+        );
+        assert_eq!(
+            with_live("/traces?live=1&tag=a%3Db", false),
+            "/traces?tag=a%3Db"
+        );
         assert_eq!(with_live("/traces", true), "/traces?live=1");
         assert!(live_param("tag=a%3Db&live=1"));
         assert!(!live_param("live=0"));

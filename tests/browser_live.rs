@@ -107,9 +107,14 @@ async fn a_trace_sent_after_the_list_opened_appears_at_the_top_without_a_reload(
         ))
         .await;
     let acked = Instant::now();
-    eventually(Duration::from_secs(5), "the new trace at the top", || async {
-        (root_names(driver).await.first().map(String::as_str) == Some("fresh_run")).then_some(())
-    })
+    eventually(
+        Duration::from_secs(5),
+        "the new trace at the top",
+        || async {
+            (root_names(driver).await.first().map(String::as_str) == Some("fresh_run"))
+                .then_some(())
+        },
+    )
     .await;
     let took = acked.elapsed();
     assert!(took < Duration::from_millis(1500), "it took {took:?}");
@@ -119,10 +124,17 @@ async fn a_trace_sent_after_the_list_opened_appears_at_the_top_without_a_reload(
     assert_eq!(count, ["2 traces"]);
     let spans_cell = texts(
         driver,
-        &format!("tr.trace-row[data-trace-id='{}'] td:nth-child(4)", trace_id(2)),
+        &format!(
+            "tr.trace-row[data-trace-id='{}'] td:nth-child(4)",
+            trace_id(2)
+        ),
     )
     .await;
-    assert_eq!(spans_cell, ["2"], "the row is the list's summary of the trace");
+    assert_eq!(
+        spans_cell,
+        ["2"],
+        "the row is the list's summary of the trace"
+    );
 
     // While the pointer is over the list, new rows wait behind "N new — show".
     let table = driver.find(By::Css(".table-wrap")).await.expect("the list");
@@ -136,7 +148,10 @@ async fn a_trace_sent_after_the_list_opened_appears_at_the_top_without_a_reload(
         .send_otlp_json(&spans(&trace_id(3), &[(1, None, "while_reading")]))
         .await;
     let notice = eventually(WAIT, "the held-rows notice", || async {
-        texts(driver, "[data-testid=live-new]").await.into_iter().next()
+        texts(driver, "[data-testid=live-new]")
+            .await
+            .into_iter()
+            .next()
     })
     .await;
     assert_eq!(notice, "1 new — show");
@@ -199,9 +214,11 @@ async fn a_trace_page_grows_as_its_spans_arrive() {
             &[(3, Some(1), "search_tool"), (4, Some(1), "write_answer")],
         ))
         .await;
-    eventually(Duration::from_secs(5), "the new spans on the page", || async {
-        (span_rows(driver).await == 4).then_some(())
-    })
+    eventually(
+        Duration::from_secs(5),
+        "the new spans on the page",
+        || async { (span_rows(driver).await == 4).then_some(()) },
+    )
     .await;
     assert!(page_marked(driver).await, "the page grew without a reload");
     let names = texts(driver, ".span-row .name").await;

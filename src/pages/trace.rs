@@ -113,9 +113,8 @@ pub fn TracePage() -> impl IntoView {
             Remote::Ready(loaded) => in_progress(&loaded.skeleton.summary),
             _ => false,
         });
-        (recent && is_valid_hex_id(&id, 32)).then(|| {
-            links::api_stream_spans(&project.get(), &format!("eq(trace_id, \"{id}\")"))
-        })
+        (recent && is_valid_hex_id(&id, 32))
+            .then(|| links::api_stream_spans(&project.get(), &format!("eq(trace_id, \"{id}\")")))
     });
     let refetch_due = StoredValue::new(false);
     let refetch = move || {

@@ -270,7 +270,11 @@ async fn a_stream_on_one_collector_sees_what_another_stored() {
         .next(Duration::from_millis(1500))
         .await
         .expect("B announces A's span");
-    assert!(acked.elapsed() <= Duration::from_millis(1100), "{:?}", acked.elapsed());
+    assert!(
+        acked.elapsed() <= Duration::from_millis(1100),
+        "{:?}",
+        acked.elapsed()
+    );
     assert_eq!(event.data["name"], "through-a");
     drop(on_b);
 
@@ -282,6 +286,9 @@ async fn a_stream_on_one_collector_sees_what_another_stored() {
         .expect("POST");
     let mut on_a = SseStream::open(&url(&a), &[("last-event-id", &event.id)]).await;
     let missed = on_a.drain(Duration::from_millis(1500)).await;
-    let names: Vec<&str> = missed.iter().filter_map(|e| e.data["name"].as_str()).collect();
+    let names: Vec<&str> = missed
+        .iter()
+        .filter_map(|e| e.data["name"].as_str())
+        .collect();
     assert_eq!(names, vec!["through-b"]);
 }

@@ -72,12 +72,20 @@ fn trace_ids(events: &[SseEvent]) -> Vec<String> {
 async fn a_trace_sent_after_the_stream_opened_arrives_within_a_second() {
     let c = Collector::start();
     // Stored before: not announced.
-    send(&c.otlp_traces, None, &request(&[(1, 1, None, "before", "prod")])).await;
+    send(
+        &c.otlp_traces,
+        None,
+        &request(&[(1, 1, None, "before", "prod")]),
+    )
+    .await;
     let mut stream = SseStream::open(&stream_url(&c, "kind=traces"), &[]).await;
     let acked = send(
         &c.otlp_traces,
         None,
-        &request(&[(2, 1, None, "checkout", "prod"), (2, 2, Some(1), "llm", "prod")]),
+        &request(&[
+            (2, 1, None, "checkout", "prod"),
+            (2, 2, Some(1), "llm", "prod"),
+        ]),
     )
     .await;
     let event = stream.next(SOON).await.expect("a trace event within 1 s");
@@ -93,7 +101,12 @@ async fn a_trace_sent_after_the_stream_opened_arrives_within_a_second() {
 
     // A span stream sends each span as the span list's row.
     let mut spans = SseStream::open(&stream_url(&c, "kind=spans"), &[]).await;
-    send(&c.otlp_traces, None, &request(&[(3, 7, None, "tool", "prod")])).await;
+    send(
+        &c.otlp_traces,
+        None,
+        &request(&[(3, 7, None, "tool", "prod")]),
+    )
+    .await;
     let event = spans.next(SOON).await.expect("a span event within 1 s");
     assert_eq!(event.name, "span");
     assert_eq!(event.data["span_id"], format!("{:016x}", 7));
@@ -106,10 +119,14 @@ async fn a_trace_sent_after_the_stream_opened_arrives_within_a_second() {
 async fn the_filter_and_the_lists_parameters_select() {
     let c = Collector::start();
     let filter = percent_encode(r#"eq(name, "llm")"#);
-    let mut spans = SseStream::open(&stream_url(&c, &format!("kind=spans&filter={filter}")), &[]).await;
+    let mut spans =
+        SseStream::open(&stream_url(&c, &format!("kind=spans&filter={filter}")), &[]).await;
     let mut staging = SseStream::open(&stream_url(&c, "kind=traces&tag=env%3Dstaging"), &[]).await;
-    let mut having_llm =
-        SseStream::open(&stream_url(&c, &format!("kind=traces&filter={filter}")), &[]).await;
+    let mut having_llm = SseStream::open(
+        &stream_url(&c, &format!("kind=traces&filter={filter}")),
+        &[],
+    )
+    .await;
     send(
         &c.otlp_traces,
         None,
@@ -127,14 +144,22 @@ async fn the_filter_and_the_lists_parameters_select() {
     assert_eq!(trace_ids(&having_llm.drain(SOON).await), vec![trace_id(1)]);
 
     // A trace that matched keeps being announced as more of its spans arrive.
-    send(&c.otlp_traces, None, &request(&[(1, 4, Some(1), "tool", "prod")])).await;
+    send(
+        &c.otlp_traces,
+        None,
+        &request(&[(1, 4, Some(1), "tool", "prod")]),
+    )
+    .await;
     let more = having_llm.drain(SOON).await;
     assert_eq!(trace_ids(&more), vec![trace_id(1)]);
     assert_eq!(more[0].data["span_count"], 3);
 
     // A filter that cannot be used: 400 naming where.
     let bad = client()
-        .get(stream_url(&c, &format!("kind=spans&filter={}", percent_encode("eq(name,"))))
+        .get(stream_url(
+            &c,
+            &format!("kind=spans&filter={}", percent_encode("eq(name,")),
+        ))
         .send()
         .await
         .expect("GET");
@@ -170,24 +195,49 @@ async fn a_key_streams_its_own_project_only() {
         .expect("GET");
     assert_eq!(other.status(), 403);
 
-    let mut beta_stream = SseStream::open(&stream_url(&c, "kind=spans"), &[("x-api-key", &beta)]).await;
-    let mut alpha_stream =
-        SseStream::open(&stream_url(&c, "kind=spans"), &[("authorization", &format!("Bearer {alpha}"))]).await;
-    send(&c.otlp_traces, Some(&alpha), &request(&[(1, 1, None, "alpha-span", "prod")])).await;
+    let mut beta_stream =
+        SseStream::open(&stream_url(&c, "kind=spans"), &[("x-api-key", &beta)]).await;
+    let mut alpha_stream = SseStream::open(
+        &stream_url(&c, "kind=spans"),
+        &[("authorization", &format!("Bearer {alpha}"))],
+    )
+    .await;
+    send(
+        &c.otlp_traces,
+        Some(&alpha),
+        &request(&[(1, 1, None, "alpha-span", "prod")]),
+    )
+    .await;
     let seen = alpha_stream.next(SOON).await.expect("alpha sees its span");
     assert_eq!(seen.data["name"], "alpha-span");
     assert!(
-        beta_stream.drain(Duration::from_millis(1500)).await.is_empty(),
+        beta_stream
+            .drain(Duration::from_millis(1500))
+            .await
+            .is_empty(),
         "beta's key sees nothing of alpha"
     );
-    send(&c.otlp_traces, Some(&beta), &request(&[(2, 2, None, "beta-span", "prod")])).await;
-    let seen = beta_stream.next(SOON).await.expect("beta sees its own span");
+    send(
+        &c.otlp_traces,
+        Some(&beta),
+        &request(&[(2, 2, None, "beta-span", "prod")]),
+    )
+    .await;
+    let seen = beta_stream
+        .next(SOON)
+        .await
+        .expect("beta sees its own span");
     assert_eq!(seen.data["name"], "beta-span");
-    assert!(alpha_stream.drain(Duration::from_millis(500)).await.is_empty());
+    assert!(alpha_stream
+        .drain(Duration::from_millis(500))
+        .await
+        .is_empty());
 
     // A browser's EventSource sends no key: a ticket got with the key opens its project only.
     let ticket = |key: Option<&str>| {
-        let mut post = client().post(c.url("/api/v1/stream/ticket")).json(&json!({}));
+        let mut post = client()
+            .post(c.url("/api/v1/stream/ticket"))
+            .json(&json!({}));
         if let Some(key) = key {
             post = post.header("x-api-key", key);
         }
@@ -202,12 +252,25 @@ async fn a_key_streams_its_own_project_only() {
         .expect("JSON");
     let t = answer["ticket"].as_str().expect("a ticket").to_string();
     let mut by_ticket = SseStream::open(
-        &stream_url(&c, &format!("kind=spans&project=beta&ticket={}", percent_encode(&t))),
+        &stream_url(
+            &c,
+            &format!("kind=spans&project=beta&ticket={}", percent_encode(&t)),
+        ),
         &[],
     )
     .await;
-    send(&c.otlp_traces, Some(&alpha), &request(&[(3, 3, None, "alpha-again", "prod")])).await;
-    send(&c.otlp_traces, Some(&beta), &request(&[(4, 4, None, "beta-again", "prod")])).await;
+    send(
+        &c.otlp_traces,
+        Some(&alpha),
+        &request(&[(3, 3, None, "alpha-again", "prod")]),
+    )
+    .await;
+    send(
+        &c.otlp_traces,
+        Some(&beta),
+        &request(&[(4, 4, None, "beta-again", "prod")]),
+    )
+    .await;
     let names: Vec<Value> = by_ticket
         .drain(SOON)
         .await
@@ -219,12 +282,19 @@ async fn a_key_streams_its_own_project_only() {
         format!("project=alpha&ticket={}", percent_encode(&t)),
         "project=beta&ticket=1.00".to_string(),
     ] {
-        let refused = client().get(stream_url(&c, &query)).send().await.expect("GET");
+        let refused = client()
+            .get(stream_url(&c, &query))
+            .send()
+            .await
+            .expect("GET");
         assert_eq!(refused.status(), 401, "{query}");
     }
     // Only the stream takes tickets.
     let list = client()
-        .get(c.url(&format!("/api/v1/traces?project=beta&ticket={}", percent_encode(&t))))
+        .get(c.url(&format!(
+            "/api/v1/traces?project=beta&ticket={}",
+            percent_encode(&t)
+        )))
         .send()
         .await
         .expect("GET");
@@ -236,21 +306,39 @@ async fn last_event_id_resumes_with_what_was_missed() {
     let c = Collector::start();
     let url = stream_url(&c, "kind=traces");
     let mut stream = SseStream::open(&url, &[]).await;
-    send(&c.otlp_traces, None, &request(&[(1, 1, None, "first", "prod")])).await;
+    send(
+        &c.otlp_traces,
+        None,
+        &request(&[(1, 1, None, "first", "prod")]),
+    )
+    .await;
     let first = stream.next(SOON).await.expect("first");
     assert_eq!(first.data["trace_id"], trace_id(1));
     drop(stream);
 
     // Sent while no stream was open.
-    send(&c.otlp_traces, None, &request(&[(2, 2, None, "second", "prod")])).await;
-    send(&c.otlp_traces, None, &request(&[(3, 3, None, "third", "prod")])).await;
+    send(
+        &c.otlp_traces,
+        None,
+        &request(&[(2, 2, None, "second", "prod")]),
+    )
+    .await;
+    send(
+        &c.otlp_traces,
+        None,
+        &request(&[(3, 3, None, "third", "prod")]),
+    )
+    .await;
     let mut resumed = SseStream::open(&url, &[("last-event-id", &first.id)]).await;
     let missed = resumed.drain(SOON).await;
     assert_eq!(trace_ids(&missed), vec![trace_id(2), trace_id(3)]);
     // Ids increase: resuming after the last one sends nothing again.
     let last = missed.last().map(|e| e.id.clone()).unwrap_or_default();
     let mut after_last = SseStream::open(&url, &[("last-event-id", &last)]).await;
-    assert!(after_last.drain(Duration::from_millis(800)).await.is_empty());
+    assert!(after_last
+        .drain(Duration::from_millis(800))
+        .await
+        .is_empty());
     // A made-up id is refused.
     let bad = client()
         .get(&url)
@@ -271,7 +359,10 @@ async fn streams_past_the_cap_get_503_and_a_closed_one_frees_its_place() {
     assert_eq!(refused.status(), 503);
     assert!(refused.headers().get("retry-after").is_some());
     let body: Value = refused.json().await.expect("JSON error");
-    assert!(body["error"].as_str().unwrap_or_default().contains("live streams"));
+    assert!(body["error"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("live streams"));
 
     // The client goes: its stream ends and its place is given back (within a keep-alive).
     drop(first);
@@ -281,7 +372,10 @@ async fn streams_past_the_cap_get_503_and_a_closed_one_frees_its_place() {
         if answer.status() == 200 {
             break;
         }
-        assert!(Instant::now() < deadline, "the closed stream's place never came back");
+        assert!(
+            Instant::now() < deadline,
+            "the closed stream's place never came back"
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }

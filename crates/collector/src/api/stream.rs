@@ -92,10 +92,9 @@ fn last_event_id(headers: &HeaderMap, pairs: &[(String, String)]) -> Result<Opti
         .filter(|v| !v.is_empty());
     given
         .map(|id| {
-            id.parse::<i64>()
-                .ok()
-                .filter(|n| *n >= 0)
-                .ok_or_else(|| ApiError::BadRequest(format!("Last-Event-ID {id:?} is not one this stream gave")))
+            id.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+                ApiError::BadRequest(format!("Last-Event-ID {id:?} is not one this stream gave"))
+            })
         })
         .transpose()
 }
@@ -110,7 +109,10 @@ struct Open {
 }
 
 fn sse_event(e: LiveEvent) -> Event {
-    Event::default().event(e.name).id(e.id.to_string()).data(e.data)
+    Event::default()
+        .event(e.name)
+        .id(e.id.to_string())
+        .data(e.data)
 }
 
 async fn next_event(mut open: Open) -> Option<(Result<Event, Infallible>, Open)> {
@@ -163,11 +165,7 @@ pub async fn stream(
     woken.borrow_and_update();
     let floor = match last {
         Some(id) => id,
-        None => state
-            .store
-            .receive_head()
-            .await
-            .map_err(ApiError::from)?,
+        None => state.store.receive_head().await.map_err(ApiError::from)?,
     };
     let open = Open {
         tail: Tail::new(state.store.clone(), project, selection, floor),

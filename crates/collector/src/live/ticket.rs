@@ -87,9 +87,15 @@ mod tests {
         assert!(!verify("hash-a", "beta", &ticket, 1_000), "another project");
         assert!(!verify("hash-b", "alpha", &ticket, 1_000), "another key");
         let forged = format!("9999999999.{}", ticket.split_once('.').unwrap().1);
-        assert!(!verify("hash-a", "alpha", &forged, 1_000), "a changed expiry");
+        assert!(
+            !verify("hash-a", "alpha", &forged, 1_000),
+            "a changed expiry"
+        );
         assert!(!verify("hash-a", "alpha", "junk", 1_000));
         let far = sign("hash-a", "alpha", 100_000);
-        assert!(!verify("hash-a", "alpha", &far, 1_000), "longer than a ticket lives");
+        assert!(
+            !verify("hash-a", "alpha", &far, 1_000),
+            "longer than a ticket lives"
+        );
     }
 }

@@ -43,8 +43,8 @@ use schema::Layout;
 use writer::Writer;
 
 use super::{
-    EngineInfo, FeedbackFilter, FeedbackStore, JourneyStore, QueryStore, ReceivedBatch,
-    SpanStore, Store, StoreResult, WriteOutcome,
+    EngineInfo, FeedbackFilter, FeedbackStore, JourneyStore, QueryStore, ReceivedBatch, SpanStore,
+    Store, StoreResult, WriteOutcome,
 };
 
 /// How to reach ClickHouse and lay Skein out there.

@@ -35,8 +35,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::keys::{KeyInfo, KeyStore, KeyTable, NewKey, StoredKey};
 use super::{
-    EngineInfo, FeedbackFilter, FeedbackStore, JourneyStore, QueryStore, ReceivedBatch,
-    SpanStore, Store, StoreError, StoreResult, WriteOutcome,
+    EngineInfo, FeedbackFilter, FeedbackStore, JourneyStore, QueryStore, ReceivedBatch, SpanStore,
+    Store, StoreError, StoreResult, WriteOutcome,
 };
 
 mod catalog;
