@@ -1,7 +1,8 @@
 //! Live tail in a real browser: the trace list with Live on (`live=1` in its URL) shows a
 //! trace sent after the page opened at the top without a reload, holds new rows while the
 //! pointer is over the list ("N new — show"), and a trace page open on a trace in progress
-//! grows as its spans arrive.
+//! grows as its spans arrive. With API keys, the stream opens with a ticket (an EventSource
+//! cannot send the key) and shows the key's project only.
 //!
 //! Needs: `cargo build -p skein-collector`, `scripts/build-dashboard.sh`, chromium (see
 //! tests/common/mod.rs). Run with `cargo test --test browser_live`.
@@ -10,6 +11,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::keys::{enter_key, prompt_shown, send_trace};
 use common::{eventually, js, span_rows, texts, Browser, Collector};
 use serde_json::{json, Value};
 use thirtyfour::prelude::*;
@@ -226,5 +228,45 @@ async fn a_trace_page_grows_as_its_spans_arrive() {
         names.iter().any(|n| n.contains("write_answer")),
         "{names:?}"
     );
+    browser.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_keys_a_live_list_shows_its_keys_project_only() {
+    let (mut key, mut other_key) = (String::new(), String::new());
+    let collector = Collector::start_prepared(false, |dir| {
+        Collector::cli(dir, &["project", "create", "team-a"]);
+        Collector::cli(dir, &["project", "create", "team-b"]);
+        key = Collector::cli(dir, &["key", "create", "--project", "team-a"]);
+        other_key = Collector::cli(dir, &["key", "create", "--project", "team-b"]);
+    })
+    .await;
+    send_trace(&collector, &key, &trace_id(20), "team_a_before").await;
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    driver
+        .goto(collector.url("/traces?project=team-a&live=1"))
+        .await
+        .unwrap();
+    eventually(WAIT, "the key prompt", || async {
+        prompt_shown(driver).await.then_some(())
+    })
+    .await;
+    enter_key(driver, &key).await;
+    eventually(WAIT, "the list, live", || async {
+        let names = root_names(driver).await;
+        (names == ["team_a_before"] && live_status(driver).await.as_deref() == Some("live"))
+            .then_some(())
+    })
+    .await;
+
+    send_trace(&collector, &other_key, &trace_id(21), "team_b_secret").await;
+    send_trace(&collector, &key, &trace_id(22), "team_a_live").await;
+    eventually(Duration::from_secs(5), "team a's new trace", || async {
+        (root_names(driver).await.first().map(String::as_str) == Some("team_a_live")).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(root_names(driver).await, ["team_a_live", "team_a_before"]);
     browser.quit().await;
 }
