@@ -1,6 +1,7 @@
 //! Live tail in the browser: an `EventSource` on the collector's `GET /api/v1/stream`, its
-//! events coalesced into one batch per animation frame (so a thousand events a second cost
-//! at most one update a frame, and only the newest `max_buffered` are kept between frames),
+//! events coalesced into batches drawn in an animation frame, at most one every `MIN_GAP_MS`
+//! (so a thousand events a second cost a few updates, and only the newest `max_buffered` are
+//! kept between them),
 //! and the pieces a live list shows: the switch (a link: `live=1` is in the page URL), the
 //! hold while the user reads the list (pointer over it, or scrolled down), and the
 //! "N new — show" notice. Used by the trace list; made for any list of stream rows.
@@ -20,6 +21,9 @@ use crate::api;
 /// How long to wait before opening a stream again after the collector refused it (busy, or
 /// down); EventSource itself retries a stream that merely broke.
 const REOPEN_AFTER: Duration = Duration::from_secs(5);
+/// The least time between two batches handed to the page: a burst costs the page at most a
+/// few updates a second, each drawn in an animation frame.
+const MIN_GAP_MS: f64 = 200.0;
 /// Scrolled further than this from the top, the user is reading: hold new rows.
 const READING_SCROLL_PX: f64 = 40.0;
 
@@ -60,6 +64,8 @@ impl Drop for Open {
 struct Feed<T> {
     buffer: RefCell<VecDeque<T>>,
     frame_asked: Cell<bool>,
+    /// When the last batch was handed over (`performance.now()`).
+    last_flush: Cell<f64>,
     max_buffered: usize,
     on_batch: Box<dyn Fn(Vec<T>)>,
     on_open: Box<dyn Fn()>,
@@ -77,15 +83,28 @@ impl<T: 'static> Feed<T> {
         }
         if !self.frame_asked.replace(true) {
             let feed = self.clone();
-            request_animation_frame(move || {
-                feed.frame_asked.set(false);
-                let batch: Vec<T> = feed.buffer.borrow_mut().drain(..).collect();
-                if !batch.is_empty() {
-                    (feed.on_batch)(batch);
-                }
-            });
+            let in_frame = move || {
+                request_animation_frame(move || {
+                    feed.frame_asked.set(false);
+                    feed.last_flush.set(now());
+                    let batch: Vec<T> = feed.buffer.borrow_mut().drain(..).collect();
+                    if !batch.is_empty() {
+                        (feed.on_batch)(batch);
+                    }
+                })
+            };
+            let wait = self.last_flush.get() + MIN_GAP_MS - now();
+            if wait > 0.0 {
+                set_timeout(in_frame, Duration::from_millis(wait as u64));
+            } else {
+                in_frame();
+            }
         }
     }
+}
+
+fn now() -> f64 {
+    window().performance().map_or(0.0, |p| p.now())
 }
 
 fn listener(f: impl FnMut(web_sys::Event) + 'static) -> Closure<dyn FnMut(web_sys::Event)> {
@@ -107,6 +126,7 @@ pub fn use_live_stream<T: DeserializeOwned + 'static>(
     let feed = Rc::new(Feed {
         buffer: RefCell::new(VecDeque::new()),
         frame_asked: Cell::new(false),
+        last_flush: Cell::new(f64::NEG_INFINITY),
         max_buffered: max_buffered.max(1),
         on_batch: Box::new(on_batch),
         on_open: Box::new(on_open),

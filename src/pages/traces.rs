@@ -28,8 +28,9 @@ use crate::{links, text};
 const COLUMNS: usize = 9;
 const SERVICES_SHOWN: usize = 2;
 const TAGS_SHOWN: usize = 2;
-/// Rows a live list keeps (the oldest go), and live rows held while the user reads.
-const LIVE_ROWS: usize = 1_000;
+/// Rows a live list keeps (the oldest go), and live rows held while the user reads: few
+/// enough that a burst of new traces redraws a table the browser lays out quickly.
+const LIVE_ROWS: usize = 200;
 /// Events kept between two frames: a burst beyond this shows its newest only.
 const LIVE_BUFFERED: usize = 1_000;
 

@@ -36,6 +36,9 @@ use crate::live::POLL_EVERY;
 const KEEP_ALIVE: Duration = Duration::from_secs(10);
 /// How long EventSource waits before reconnecting.
 const RECONNECT: Duration = Duration::from_secs(1);
+/// The least time between two reads of one stream: a busy ingest wakes streams at every
+/// acknowledged request, and each stream then reads at most this often.
+const MIN_READ_GAP: Duration = Duration::from_millis(100);
 /// How long a stream waits after the store failed a read before reading again.
 const AFTER_FAILURE: Duration = Duration::from_secs(2);
 
@@ -104,6 +107,7 @@ struct Open {
     woken: watch::Receiver<u64>,
     pending: VecDeque<LiveEvent>,
     started: bool,
+    last_read: tokio::time::Instant,
     /// The stream's place under the cap, given back when the client goes (the body is dropped).
     _permit: OwnedSemaphorePermit,
 }
@@ -132,7 +136,9 @@ async fn next_event(mut open: Open) -> Option<(Result<Event, Infallible>, Open)>
                 },
                 _ = tokio::time::sleep(POLL_EVERY) => {}
             }
+            tokio::time::sleep_until(open.last_read + MIN_READ_GAP).await;
         }
+        open.last_read = tokio::time::Instant::now();
         match open.tail.read().await {
             Ok(events) => open.pending.extend(events),
             Err(e) => {
@@ -172,6 +178,7 @@ pub async fn stream(
         woken,
         pending: VecDeque::new(),
         started: false,
+        last_read: tokio::time::Instant::now(),
         _permit: permit,
     };
     let events = futures_util::stream::unfold(open, next_event);
