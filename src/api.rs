@@ -523,3 +523,17 @@ pub async fn service_graph(
 ) -> Result<skein_model::service_graph::ServiceGraph, ApiError> {
     get(links::api_service_graph(project, &query.to_query_string())).await
 }
+
+/// `GET /api/v1/spans`: a page of the project's spans across traces, for the `/spans` page.
+pub async fn spans(
+    project: &str,
+    view: &links::SpanListView,
+    cursor: Option<&str>,
+) -> Result<skein_model::span_list::SpanPage, ApiError> {
+    get(links::api_spans(project, view, cursor)).await
+}
+
+/// `GET /api/v1/services`: the project's services (filter suggestions).
+pub async fn services(project: &str) -> Result<Vec<skein_model::ServiceInfo>, ApiError> {
+    get(links::api_services(project)).await
+}

@@ -21,6 +21,7 @@ use crate::pages::not_found::NotFound;
 use crate::pages::services::ServicesPage;
 use crate::pages::session::SessionPage;
 use crate::pages::sessions::SessionsPage;
+use crate::pages::spans::SpansPage;
 use crate::pages::trace::TracePage;
 use crate::pages::traces::TracesPage;
 use crate::pages::user::UserPage;
@@ -41,6 +42,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=RootRedirect/>
                     <Route path=path!("/traces") view={Lazy::<TracesRoute>::new()}/>
                     <Route path=path!("/traces/:trace_id") view={Lazy::<TraceRoute>::new()}/>
+                    <Route path=path!("/spans") view={Lazy::<SpansRoute>::new()}/>
                     <Route path=path!("/metrics") view={Lazy::<MetricsRoute>::new()}/>
                     <Route path=path!("/sessions") view={Lazy::<SessionsRoute>::new()}/>
                     <Route path=path!("/sessions/:session_id") view={Lazy::<SessionRoute>::new()}/>
@@ -79,6 +81,7 @@ macro_rules! lazy_page {
 }
 lazy_page!(TracesRoute, traces_page, traces, "Traces", TracesPage);
 lazy_page!(TraceRoute, trace_page, trace, "Trace", TracePage);
+lazy_page!(SpansRoute, spans_page, spans, "Spans", SpansPage);
 lazy_page!(MetricsRoute, metrics_page, metrics, "Metrics", MetricsPage);
 lazy_page!(
     ServicesRoute,
@@ -120,6 +123,8 @@ fn TopBar() -> impl IntoView {
             path == prefix || path.starts_with(&format!("{prefix}/"))
         }
     };
+    let on_spans = on_page("/spans");
+    let spans_href = move || links::spans_href(&project.get(), &links::SpanListView::default());
     let on_sessions = on_page("/sessions");
     let on_users = on_page("/users");
     let on_services = on_page("/services");
@@ -135,6 +140,8 @@ fn TopBar() -> impl IntoView {
             <nav class="nav" aria-label="Main">
                 <a href=traces_href class:active=on_traces
                     aria-current=move || on_traces().then_some("page")>"Traces"</a>
+                <a href=spans_href class:active=on_spans
+                    aria-current=move || on_spans().then_some("page")>"Spans"</a>
                 <a href=metrics_href class:active=on_metrics
                     aria-current=move || on_metrics().then_some("page")>"Metrics"</a>
                 <a href=sessions_href class:active=on_sessions

@@ -4,6 +4,7 @@
 //! dashboard builds, page or API, is built here.
 
 use skein_model::query::{encode_pairs, parse_query_string, percent_encode};
+use skein_model::span_list::SpanSort;
 use skein_model::{TraceQuery, DEFAULT_PROJECT};
 
 /// The project named by a page's query string (`?project=NAME`), or the default project.
@@ -195,6 +196,59 @@ pub fn user(project: &str, user_id: &str) -> String {
 
 pub fn services(project: &str) -> String {
     page("/services", project, "")
+}
+
+/// What the `/spans` page shows, as its URL says: a filter (`filter=`, the filter language)
+/// and an order (`sort=`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SpanListView {
+    pub filter: Option<String>,
+    pub sort: SpanSort,
+}
+
+impl SpanListView {
+    /// Reads a page query string; an unknown order is the default one.
+    pub fn from_search(search: &str) -> SpanListView {
+        SpanListView {
+            filter: param(search, "filter"),
+            sort: param(search, "sort")
+                .and_then(|s| SpanSort::parse(&s))
+                .unwrap_or_default(),
+        }
+    }
+
+    fn query_string(&self) -> String {
+        let sort = (self.sort != SpanSort::default()).then(|| self.sort.as_str());
+        let pairs: Vec<(&str, &str)> = [("filter", self.filter.as_deref()), ("sort", sort)]
+            .into_iter()
+            .filter_map(|(k, v)| Some((k, v?)))
+            .collect();
+        encode_pairs(pairs)
+    }
+}
+
+/// The `/spans` page.
+pub fn spans_href(project: &str, view: &SpanListView) -> String {
+    page("/spans", project, &view.query_string())
+}
+
+/// `GET /api/v1/spans` for a page's view, from `cursor`.
+pub fn api_spans(project: &str, view: &SpanListView, cursor: Option<&str>) -> String {
+    let cursor = cursor.map(|c| encode_pairs([("cursor", c)]));
+    api(
+        "/api/v1/spans",
+        project,
+        &[view.query_string(), cursor.unwrap_or_default()]
+            .into_iter()
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join("&"),
+    )
+}
+
+/// `GET /api/v1/services` (the project's services, for filter suggestions).
+pub fn api_services(project: &str) -> String {
+    with_project("/api/v1/services".to_string(), project)
 }
 
 /// True when the query narrows the list (anything but order and paging).
@@ -430,6 +484,28 @@ mod tests {
         assert_eq!(
             api_sessions("users", "p", Some("u/1"), ""),
             "/api/v1/users/u%2F1?project=p"
+        );
+    }
+
+    #[test]
+    fn span_list_urls_round_trip() {
+        let view = SpanListView {
+            filter: Some("eq(run_type, \"llm\")".into()),
+            sort: SpanSort::DurationDesc,
+        };
+        let href = spans_href("p1", &view);
+        assert_eq!(
+            href,
+            "/spans?project=p1&filter=eq%28run_type%2C%20%22llm%22%29&sort=duration_desc"
+        );
+        assert_eq!(
+            SpanListView::from_search(href.split_once('?').unwrap().1),
+            view
+        );
+        assert_eq!(spans_href("default", &SpanListView::default()), "/spans");
+        assert_eq!(
+            api_spans("default", &SpanListView::default(), Some("a b")),
+            "/api/v1/spans?project=default&cursor=a%20b"
         );
     }
 

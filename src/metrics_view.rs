@@ -93,6 +93,9 @@ pub struct MetricsView {
     pub a: Option<Option<String>>,
     pub b: Option<Option<String>>,
     pub dist: Dist,
+    /// The scope's condition in the filter language (`filter=`): the traces having a span
+    /// that passes it.
+    pub filter: Option<String>,
 }
 
 impl MetricsView {
@@ -110,6 +113,11 @@ impl MetricsView {
                 "range" => view.range = Range::parse(&value).unwrap_or_default(),
                 "a" => view.a = Some((!value.is_empty()).then_some(value)),
                 "b" => view.b = Some((!value.is_empty()).then_some(value)),
+                "filter" if !value.trim().is_empty() => {
+                    skein_model::filter::parse(&value)
+                        .map_err(|e| QueryError::new(format!("filter: {e}")))?;
+                    view.filter = Some(value);
+                }
                 "dist" => {
                     view.dist = if value == "hist" {
                         Dist::Histogram
@@ -143,6 +151,9 @@ impl MetricsView {
         if self.dist == Dist::Histogram {
             own.push(("dist", "hist"));
         }
+        if let Some(filter) = &self.filter {
+            own.push(("filter", filter));
+        }
         if !own.is_empty() {
             parts.push(encode_pairs(own));
         }
@@ -152,6 +163,7 @@ impl MetricsView {
     /// The query sent to the API: the preset range resolved against `now_ms`.
     pub fn api_query(&self, now_ms: i64) -> MetricQuery {
         let mut q = self.query.clone();
+        q.filter = self.filter.clone();
         if let Some(ms) = self.range.ms() {
             q.from_ms = Some(now_ms.saturating_sub(ms));
             q.to_ms = Some(now_ms.saturating_add(1));
@@ -418,11 +430,12 @@ mod tests {
             a: Some(Some("A & B".into())),
             b: Some(None),
             dist: Dist::Histogram,
+            filter: Some("eq(run_type, \"llm\")".into()),
         };
         let search = view.to_search();
         assert_eq!(
             search,
-            "metric=feedback%3Auser%20satisfaction&group_by=ab_test_variant&tag=env%3Dproduction&bucket=1h&range=7d&a=A%20%26%20B&b=&dist=hist"
+            "metric=feedback%3Auser%20satisfaction&group_by=ab_test_variant&tag=env%3Dproduction&bucket=1h&range=7d&a=A%20%26%20B&b=&dist=hist&filter=eq%28run_type%2C%20%22llm%22%29"
         );
         assert_eq!(MetricsView::from_search(&search).unwrap(), view);
         assert_eq!(
@@ -445,6 +458,8 @@ mod tests {
         assert_eq!(v.query.group_by.as_deref(), Some("ab_test_variant"));
         assert_eq!(v.range, Range::All);
         assert!(MetricsView::from_search("metric=speed").is_err());
+        let bad = MetricsView::from_search("filter=eq(model").unwrap_err();
+        assert!(bad.0.starts_with("filter: "), "{bad}");
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! ```
 //!
 //! Sets: `pages` (the list, a trace, empty states), `trace` (the trace explorer), `sessions`
-//! (sessions, users, services), `keys` (the key prompt), `timing` (cross-service timing),
+//! (sessions, users, services), `spans` (the spans page and the filter box), `keys` (the key prompt), `timing` (cross-service timing),
 //! `clients` (each real client's trace, its conversation, two traces compared; needs the venv).
 //! Without `--out`, `target/screenshots`.
 
@@ -21,12 +21,15 @@ mod keys;
 mod pages;
 mod sessions;
 mod shots;
+mod spans;
 mod timing;
 mod trace;
 
 use std::path::PathBuf;
 
-const SETS: [&str; 6] = ["pages", "trace", "sessions", "keys", "timing", "clients"];
+const SETS: [&str; 7] = [
+    "pages", "trace", "sessions", "spans", "keys", "timing", "clients",
+];
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
@@ -58,6 +61,7 @@ async fn main() {
             "pages" => pages::run(&out).await,
             "trace" => trace::run(&out).await,
             "sessions" => sessions::run(&out).await,
+            "spans" => spans::run(&out).await,
             "keys" => keys::run(&out).await,
             "timing" => timing::run(&out).await,
             "clients" => clients::run(&out).await,

@@ -10,6 +10,8 @@ pub mod empty_state;
 pub mod error_banner;
 pub mod feedback;
 pub mod filter_bar;
+pub mod filter_input;
+pub mod filter_suggest;
 pub mod icons;
 pub mod json_view;
 pub mod lazy;

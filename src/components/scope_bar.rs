@@ -82,7 +82,7 @@ pub fn ScopeBar(
     };
     let filtered = Memo::new(move |_| {
         let s = scope.get();
-        !s.tags.is_empty() || s.range != default_range
+        !s.tags.is_empty() || s.range != default_range || s.filter.is_some()
     });
     let clear = {
         let set_scope = set_scope.clone();
@@ -91,7 +91,7 @@ pub fn ScopeBar(
             set_scope(Scope {
                 sort: s.sort,
                 range: default_range,
-                tags: Vec::new(),
+                ..Scope::default()
             })
         }
     };

@@ -25,6 +25,7 @@ use crate::api::{self, ApiError};
 use crate::components::charts::{self, Colors, Series};
 use crate::components::empty_state::EmptyState;
 use crate::components::error_banner::ErrorBanner;
+use crate::components::filter_input::FilterInput;
 use crate::components::remote::{Latest, Phase};
 use crate::components::theme_toggle::{Theme, ThemeState};
 use crate::metrics_view::{self as mv, Dist, MetricsView};
@@ -61,13 +62,13 @@ pub fn MetricsPage() -> impl IntoView {
     // What to fetch: the metric query and the range, not the page-only keys.
     let fetch_key = Memo::new(move |_| {
         let v = view.get();
-        (project.get(), v.query, v.range)
+        (project.get(), v.query, v.range, v.filter)
     });
     let data = RwSignal::new(None::<Arc<MetricResponse>>);
     let phase = RwSignal::new(Phase::Loading);
     let latest = Latest::new();
     Effect::new(move |_| {
-        let (project, _, _) = fetch_key.get();
+        let (project, _, _, _) = fetch_key.get();
         let ticket = latest.next();
         if url_error.get().is_some() {
             phase.set(Phase::Ready);
@@ -190,6 +191,15 @@ pub fn MetricsPage() -> impl IntoView {
             </div>
             <Controls view=view project=project tag_keys=tag_keys feedback_keys=feedback_keys
                 set_view=set_view/>
+            <div class="filter-bar span-condition">
+                <FilterInput project=project label="Traces having a span where"
+                    value=Signal::derive(move || view.with(|v| v.filter.clone().unwrap_or_default()))
+                    on_apply=Callback::new(move |text: String| {
+                        let mut v = view.get_untracked();
+                        v.filter = (!text.is_empty()).then_some(text);
+                        set_view.run(v);
+                    })/>
+            </div>
             {banners}
             <div class="metrics-results" class:stale=stale>{results}</div>
         </div>

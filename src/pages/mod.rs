@@ -6,6 +6,7 @@ pub mod not_found;
 pub mod services;
 pub mod session;
 pub mod sessions;
+pub mod spans;
 pub mod trace;
 pub mod traces;
 pub mod user;

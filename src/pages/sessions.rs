@@ -3,7 +3,8 @@
 use std::future::Future;
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_location;
+use leptos_router::hooks::{use_location, use_navigate};
+use leptos_router::NavigateOptions;
 use skein_model::sessions::{
     headline_feedback_key, RecentRange, Scope, SessionQuery, SessionSort, SessionSummary,
 };
@@ -11,6 +12,7 @@ use skein_model::sessions::{
 use crate::api::{self, ApiError};
 use crate::components::empty_state::EmptyState;
 use crate::components::error_banner::ErrorBanner;
+use crate::components::filter_input::FilterInput;
 use crate::components::remote::{LoadMore, PageOf, Pager, Phase};
 use crate::components::scope_bar::ScopeBar;
 use crate::components::session_table::{session_columns, SessionHead, SessionRow};
@@ -89,12 +91,29 @@ pub fn sessions_hint() -> impl IntoView {
 #[component]
 pub fn SessionsPage() -> impl IntoView {
     let (project, scope, scope_error) = use_scope(RecentRange::All);
-    let (pager, more) = scoped_list(project, scope, |project, query| async move {
+    let (pager, more) = scoped_list(project, scope, move |project, query| async move {
         api::sessions(&project, &query).await.map(|p| PageOf {
             rows: p.sessions,
             total: p.total,
             next_cursor: p.next_cursor,
         })
+    });
+
+    let navigate = use_navigate();
+    let apply_filter = Callback::new(move |text: String| {
+        let mut s = scope.get_untracked();
+        s.filter = (!text.is_empty()).then_some(text);
+        navigate(
+            &links::page(
+                "/sessions",
+                &project.get_untracked(),
+                &s.to_query_string(RecentRange::All),
+            ),
+            NavigateOptions {
+                scroll: false,
+                ..NavigateOptions::default()
+            },
+        );
     });
 
     let feedback_key = Signal::derive(move || {
@@ -124,22 +143,24 @@ pub fn SessionsPage() -> impl IntoView {
             return None;
         }
         let s = scope.get();
-        Some(if !s.tags.is_empty() || s.range != RecentRange::All {
-            view! {
+        Some(
+            if !s.tags.is_empty() || s.range != RecentRange::All || s.filter.is_some() {
+                view! {
                 <EmptyState title="No sessions match these filters">
                     <p>"No request in a session matches all of the filters above. Try another time range or remove a tag filter."</p>
                 </EmptyState>
             }
             .into_any()
-        } else {
-            view! {
+            } else {
+                view! {
                 <EmptyState title="No sessions yet">
                     {sessions_hint()}
                     <p class="muted">"Load the demo data set to look around: "<code>"skein demo"</code></p>
                 </EmptyState>
             }
             .into_any()
-        })
+            },
+        )
     };
     let body = move || {
         if pager.show_skeleton() {
@@ -164,6 +185,11 @@ pub fn SessionsPage() -> impl IntoView {
             </div>
             <ScopeBar project=project scope=scope path="/sessions" default_range=RecentRange::All
                 ranges=RANGES sorts=SESSION_SORTS/>
+            <div class="filter-bar span-condition">
+                <FilterInput project=project label="Requests having a span where"
+                    value=Signal::derive(move || scope.with(|s| s.filter.clone().unwrap_or_default()))
+                    on_apply=apply_filter/>
+            </div>
             {banner}
             <div class="table-wrap" class:stale=move || pager.stale()>
                 <table class="data-table sessions-table">

@@ -14,6 +14,7 @@ use crate::components::empty_state::EmptyState;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::feedback::FeedbackSummary;
 use crate::components::filter_bar::{go_to_list, FilterBar};
+use crate::components::filter_input::FilterInput;
 use crate::components::icons::TraceIcon;
 use crate::components::live::{use_live_stream, LiveHold, LiveNotice, LiveSwitch};
 use crate::components::remote::{LoadMore, Loader, PageOf, Pager, Phase, Remote};
@@ -181,6 +182,17 @@ pub fn TracesPage() -> impl IntoView {
         })
     };
 
+    // "Traces having a span where ...": the API's `filter=` (LangSmith's tree_filter).
+    let span_filter = Signal::derive(move || query.with(|q| q.filter.clone().unwrap_or_default()));
+    let apply_span_filter = {
+        let navigate = navigate.clone();
+        Callback::new(move |text: String| {
+            let mut q = query.get_untracked();
+            q.filter = (!text.is_empty()).then_some(text);
+            go_to_list(&navigate, &project.get_untracked(), &q, false);
+        })
+    };
+
     let show_skeleton = Memo::new(move |_| list.show_skeleton());
     // Rows of an older query, shown dimmed while the new one loads or fails.
     let stale = move || list.stale();
@@ -294,6 +306,11 @@ pub fn TracesPage() -> impl IntoView {
                 </div>
             })}
             <FilterBar project=project query=query/>
+            <div class="filter-bar span-condition">
+                <FilterInput project=project value=span_filter on_apply=apply_span_filter
+                    label="Having a span where"
+                    placeholder="and(eq(tag.langgraph_node, \"writer\"), eq(status, \"error\"))"/>
+            </div>
             {query_banner}
             {banner}
             <div class="table-wrap" class:stale=stale

@@ -6,7 +6,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use prost::Message;
-use skein_model::ErrorBody;
+use skein_model::{ErrorBody, FilterPosition};
 
 use crate::store::StoreError;
 
@@ -14,6 +14,10 @@ use crate::store::StoreError;
 pub enum ApiError {
     #[error("{0}")]
     BadRequest(String),
+    /// A filter expression that cannot be used: a 400 whose body also says where in which
+    /// parameter (`param`, `offset`/`end` in bytes, `char_offset` in characters).
+    #[error("{message}")]
+    BadFilter { message: String, at: FilterPosition },
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
@@ -37,14 +41,24 @@ pub enum ApiError {
 
 impl From<skein_model::QueryError> for ApiError {
     fn from(e: skein_model::QueryError) -> Self {
-        ApiError::BadRequest(e.0)
+        match e.1 {
+            Some(at) => ApiError::BadFilter { message: e.0, at },
+            None => ApiError::BadRequest(e.0),
+        }
+    }
+}
+
+impl ApiError {
+    /// The expression of filter parameter `param` cannot be used.
+    pub fn bad_filter(param: &str, e: &skein_model::filter::FilterError) -> ApiError {
+        skein_model::QueryError::filter(param, e).into()
     }
 }
 
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::BadRequest(_) | ApiError::BadFilter { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -67,6 +81,7 @@ impl ApiError {
     pub fn grpc_code(&self) -> tonic::Code {
         match self {
             ApiError::BadRequest(_)
+            | ApiError::BadFilter { .. }
             | ApiError::PayloadTooLarge(_)
             | ApiError::UnsupportedMediaType(_)
             | ApiError::Store(StoreError::Invalid(_)) => tonic::Code::InvalidArgument,
@@ -189,7 +204,20 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let error = self.client_message(&status);
-        let response = (status, Json(ErrorBody { error })).into_response();
+        let response = match &self {
+            ApiError::BadFilter { at, .. } => (
+                status,
+                Json(serde_json::json!({
+                    "error": error,
+                    "param": at.param,
+                    "offset": at.offset,
+                    "end": at.end,
+                    "char_offset": at.char_offset,
+                })),
+            )
+                .into_response(),
+            _ => (status, Json(ErrorBody { error })).into_response(),
+        };
         self.with_retry_after(response)
     }
 }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use skein_collector::export::client::{ExportFormat, ExportKind, ExportOptions};
 use skein_collector::ingest::limits::ContentLimits;
 use skein_collector::store::clickhouse::{ClickhouseOptions, Connection};
 use skein_collector::{demo, start, ServeConfig, StoreConfig};
@@ -192,6 +193,39 @@ enum Command {
         /// An API key, when the collector has keys.
         #[arg(long, env = "SKEIN_API_KEY")]
         api_key: Option<String>,
+    },
+    /// Write a running collector's traces or spans, selected with the filter language, to
+    /// stdout or a file: CSV, JSON Lines, or OTLP/JSON (one export request per trace, a line
+    /// each; POST a line to /v1/traces to store that trace again). Streamed, never held.
+    Export {
+        /// The collector's HTTP address.
+        #[arg(long, env = "SKEIN_URL", default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// The project to export (the key's project when a key is given and this is not).
+        #[arg(long)]
+        project: Option<String>,
+        /// Spans (--kind spans) or traces having a span (--kind traces) that pass this
+        /// expression, e.g. 'and(eq(run_type, "llm"), gt(latency, "2s"))'.
+        #[arg(long)]
+        filter: Option<String>,
+        /// Only where the trace's root span passes this expression.
+        #[arg(long)]
+        trace_filter: Option<String>,
+        /// Only where some span of the trace passes this expression.
+        #[arg(long)]
+        tree_filter: Option<String>,
+        /// jsonl, csv or otlp (otlp: whole traces, with --kind traces).
+        #[arg(long, default_value = "jsonl", value_parser = ExportFormat::parse)]
+        format: ExportFormat,
+        /// A row per trace (traces) or per span (spans).
+        #[arg(long, default_value = "traces", value_parser = ExportKind::parse)]
+        kind: ExportKind,
+        /// An API key, when the collector has keys.
+        #[arg(long, env = "SKEIN_API_KEY", hide_env_values = true)]
+        api_key: Option<String>,
+        /// Write here instead of stdout (whole or not at all: written beside it, then renamed).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
     },
 }
 
@@ -503,6 +537,73 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
                 summary.traces, summary.spans, summary.feedback
             );
             Ok(())
+        }
+        Command::Export {
+            url,
+            project,
+            filter,
+            trace_filter,
+            tree_filter,
+            format,
+            kind,
+            api_key,
+            output,
+        } => {
+            let blank = |t: Option<String>| t.filter(|t| !t.trim().is_empty());
+            let options = ExportOptions {
+                url,
+                project,
+                api_key,
+                kind,
+                format,
+                filter: blank(filter),
+                trace_filter: blank(trace_filter),
+                tree_filter: blank(tree_filter),
+            };
+            export_to(&options, output).await
+        }
+    }
+}
+
+/// Runs an export into the file (written beside it, renamed once whole; removed on failure)
+/// or stdout (a reader that stops early, as `head` does, ends it quietly).
+async fn export_to(
+    options: &ExportOptions,
+    output: Option<PathBuf>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use skein_collector::export::client::{export, ExportError};
+    use std::io::{BufWriter, ErrorKind};
+    let Some(path) = output else {
+        let mut out = BufWriter::new(std::io::stdout().lock());
+        return match export(options, &mut out).await {
+            Err(ExportError::Write(e)) if e.kind() == ErrorKind::BrokenPipe => Ok(()),
+            other => other.map(|_| ()).map_err(Into::into),
+        };
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| format!("--output {} is not a file name", path.display()))?;
+    let partial = path.with_file_name(format!(".{}.partial", name.to_string_lossy()));
+    let file = std::fs::File::create(&partial)
+        .map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
+    let mut out = BufWriter::new(file);
+    let written = export(options, &mut out).await;
+    let finished = written.and_then(|_| {
+        let file = out
+            .into_inner()
+            .map_err(|e| ExportError::Write(e.into_error()))?;
+        file.sync_all()?;
+        Ok(())
+    });
+    match finished {
+        Ok(()) => {
+            std::fs::rename(&partial, &path)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            Ok(())
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            Err(e.into())
         }
     }
 }

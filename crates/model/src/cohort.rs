@@ -149,7 +149,7 @@ impl CohortQuery {
 /// One cohort's list query, without the list's order and page, its errors prefixed by the cohort.
 fn side_query(prefix: &str, pairs: &[(String, String)]) -> Result<TraceQuery, QueryError> {
     let q = TraceQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .map_err(|e| QueryError::new(format!("{prefix}.{}", e.0)))?;
+        .map_err(|e| e.prefixed(&format!("{prefix}.")))?;
     Ok(TraceQuery {
         sort: Default::default(),
         cursor: None,

@@ -33,7 +33,7 @@ pub mod tree;
 
 pub use catalog::{ErrorBody, ProjectInfo, ServiceInfo, TagKeyInfo, TagValueInfo};
 pub use feedback::{Feedback, FeedbackList, FeedbackUpdate, NewFeedback};
-pub use query::{QueryError, StatusFilter, TagFilter, TraceQuery, TraceSort};
+pub use query::{FilterPosition, QueryError, StatusFilter, TagFilter, TraceQuery, TraceSort};
 pub use span::{SpanEvent, SpanKind, SpanLink, SpanStatus, SpanType};
 pub use trace::{SkeletonSpan, SkeletonSpanInput, TracePage, TraceSkeleton, TraceSummary};
 

@@ -13,7 +13,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::query::{encode_pairs, parse_query_string, QueryError, TagFilter};
+use crate::query::{
+    encode_pairs, filter_param, parse_query_string, push_filters, QueryError, TagFilter,
+};
 use crate::stats::{self, Interval, MeanDifference, Moments, NotEnoughData, ProportionDifference};
 
 /// Longest feedback key or tag key accepted in a metric query.
@@ -358,13 +360,18 @@ impl fmt::Display for Bucket {
 /// query-string form: `metric`, `group_by`, `tag` (repeated, `key=value`, AND-ed), `from` and `to`
 /// (Unix ms, on the trace's start; `to` excluded), `bucket`, `statistic` (the number charts
 /// show; the metric's own when absent) and `threshold` (each trace's value becomes 1 when at
-/// or above it, else 0: the metric becomes the rate of traces reaching it).
+/// or above it, else 0: the metric becomes the rate of traces reaching it). `filter` and
+/// `tree_filter` keep the traces having a span that passes them, `trace_filter` those whose
+/// root span passes it (`crate::filter`), as on the trace list.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MetricQuery {
     pub metric: Metric,
     /// The tag key whose values are the groups; none for one group of all traces.
     pub group_by: Option<String>,
     pub tags: Vec<TagFilter>,
+    pub filter: Option<String>,
+    pub trace_filter: Option<String>,
+    pub tree_filter: Option<String>,
     pub from_ms: Option<i64>,
     pub to_ms: Option<i64>,
     pub bucket: Bucket,
@@ -414,6 +421,9 @@ impl MetricQuery {
                 "metric" => q.metric = Metric::parse(value)?,
                 "group_by" => q.group_by = Some(check_key("group_by", value.trim())?.to_string()),
                 "tag" => q.tags.push(TagFilter::parse(value)?),
+                "filter" => q.filter = filter_param(key, value)?,
+                "trace_filter" => q.trace_filter = filter_param(key, value)?,
+                "tree_filter" => q.tree_filter = filter_param(key, value)?,
                 "from" => q.from_ms = Some(parse_ms(key, value)?),
                 "to" => q.to_ms = Some(parse_ms(key, value)?),
                 "bucket" => q.bucket = Bucket::parse(value)?,
@@ -442,6 +452,19 @@ impl MetricQuery {
         Ok(q)
     }
 
+    /// The traces in scope: tags, span conditions and the time range given.
+    pub fn scope(&self, from_ms: Option<i64>, to_ms: Option<i64>) -> crate::TraceQuery {
+        crate::TraceQuery {
+            tags: self.tags.clone(),
+            from_ms,
+            to_ms,
+            filter: self.filter.clone(),
+            trace_filter: self.trace_filter.clone(),
+            tree_filter: self.tree_filter.clone(),
+            ..crate::TraceQuery::default()
+        }
+    }
+
     /// Parses a raw query string (`a=b&c=d`, percent-encoded).
     pub fn from_query_string(query: &str) -> Result<MetricQuery, QueryError> {
         let pairs = parse_query_string(query);
@@ -457,6 +480,10 @@ impl MetricQuery {
         for tag in &self.tags {
             pairs.push(("tag", tag.to_string()));
         }
+        push_filters(
+            &mut pairs,
+            [&self.filter, &self.trace_filter, &self.tree_filter],
+        );
         if let Some(v) = self.from_ms {
             pairs.push(("from", v.to_string()));
         }
@@ -789,6 +816,9 @@ mod tests {
             from_ms: Some(1_700_000_000_000),
             to_ms: Some(1_700_086_400_000),
             bucket: Bucket::Fixed(HOUR_MS),
+            filter: Some(r#"eq(model, "gpt-4o")"#.into()),
+            trace_filter: Some(r#"eq(name, "agent")"#.into()),
+            tree_filter: Some("gt(attr.retrieval.documents, 3)".into()),
             statistic: Some(Statistic::Sum),
             threshold: Some(4.5),
         };
@@ -799,6 +829,9 @@ mod tests {
         );
         assert!(text.contains("bucket=1h"), "{text}");
         assert_eq!(MetricQuery::from_query_string(&text).unwrap(), q);
+        let err = MetricQuery::from_query_string("metric=cost&trace_filter=eq(name,").unwrap_err();
+        assert!(err.0.starts_with("trace_filter: "), "{err}");
+        assert!(err.0.contains("at character"), "{err}");
         // Unknown keys (the page's project) and empty values are ignored.
         let q = MetricQuery::from_query_string("project=x&metric=cost&group_by=").unwrap();
         assert_eq!(q.metric, Metric::Cost);

@@ -93,9 +93,14 @@ pub struct TraceQuery {
     pub max_duration_ms: Option<f64>,
     pub session_id: Option<String>,
     pub user_id: Option<String>,
-    /// Traces having a span that passes this filter (`crate::filter`; LangSmith's
-    /// `tree_filter`), as written: checked when parsed, compiled by the store.
+    /// Traces having a span that passes this filter (`crate::filter`), as written: checked
+    /// when parsed, compiled by the store.
     pub filter: Option<String>,
+    /// Traces whose root span passes this filter (LangSmith's `trace_filter`).
+    pub trace_filter: Option<String>,
+    /// Traces having a span that passes this filter (LangSmith's `tree_filter`): as `filter`,
+    /// and both may be given (each then has its own span).
+    pub tree_filter: Option<String>,
     pub sort: TraceSort,
     pub cursor: Option<String>,
     pub limit: Option<u32>,
@@ -158,11 +163,9 @@ impl TraceQuery {
                 "max_ms" => q.max_duration_ms = Some(parse_duration_ms(key, value)?),
                 "session" => q.session_id = Some(value.to_string()),
                 "user" => q.user_id = Some(value.to_string()),
-                "filter" if !value.trim().is_empty() => {
-                    crate::filter::parse(value)
-                        .map_err(|e| QueryError::new(format!("filter: {e}")))?;
-                    q.filter = Some(value.to_string());
-                }
+                "filter" => q.filter = filter_param(key, value)?,
+                "trace_filter" => q.trace_filter = filter_param(key, value)?,
+                "tree_filter" => q.tree_filter = filter_param(key, value)?,
                 "sort" => {
                     q.sort = TraceSort::parse(value).ok_or_else(|| {
                         QueryError::new(format!(
@@ -224,9 +227,10 @@ impl TraceQuery {
         if let Some(v) = &self.user_id {
             pairs.push(("user", v.clone()));
         }
-        if let Some(v) = &self.filter {
-            pairs.push(("filter", v.clone()));
-        }
+        push_filters(
+            &mut pairs,
+            [&self.filter, &self.trace_filter, &self.tree_filter],
+        );
         if self.sort != TraceSort::default() {
             pairs.push(("sort", self.sort.as_str().to_string()));
         }
@@ -242,6 +246,29 @@ impl TraceQuery {
     /// The percent-encoded query string (without `?`).
     pub fn to_query_string(&self) -> String {
         encode_pairs(self.to_pairs().iter().map(|(k, v)| (*k, v.as_str())))
+    }
+}
+
+/// A filter parameter (`filter`, `trace_filter`, `tree_filter`) as written, once checked: an
+/// expression that cannot be used is an error naming the parameter and the position; blank
+/// text is no filter.
+pub fn filter_param(key: &str, value: &str) -> Result<Option<String>, QueryError> {
+    match crate::filter::parse(value) {
+        Ok(None) => Ok(None),
+        Ok(Some(_)) => Ok(Some(value.to_string())),
+        Err(e) => Err(QueryError::filter(key, &e)),
+    }
+}
+
+/// The names of a scope's three filters, in the order `push_filters` takes them.
+pub const FILTER_PARAMS: [&str; 3] = ["filter", "trace_filter", "tree_filter"];
+
+/// Appends a scope's filters (`filter`, `trace_filter`, `tree_filter`) that are set.
+pub fn push_filters(pairs: &mut Vec<(&'static str, String)>, filters: [&Option<String>; 3]) {
+    for (key, value) in FILTER_PARAMS.into_iter().zip(filters) {
+        if let Some(v) = value {
+            pairs.push((key, v.clone()));
+        }
     }
 }
 
@@ -282,13 +309,53 @@ fn parse_number<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, Query
         .map_err(|_| QueryError::new(format!("{key} must be a number, not {value:?}")))
 }
 
-/// A query that cannot be understood; the message names the parameter.
+/// A query that cannot be understood; the message names the parameter, and for a filter
+/// expression the second field says where in it the problem is.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QueryError(pub String);
+pub struct QueryError(pub String, pub Option<FilterPosition>);
+
+/// Where in a filter parameter's text a problem is, for a text box to point at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilterPosition {
+    /// The parameter (`filter`, `trace_filter`, `tree_filter`, `a.filter`...).
+    pub param: String,
+    /// Byte offsets of the offending text.
+    pub offset: usize,
+    pub end: usize,
+    /// `offset` counted in characters.
+    pub char_offset: usize,
+}
+
+impl FilterPosition {
+    pub fn of(param: &str, e: &crate::filter::FilterError) -> FilterPosition {
+        FilterPosition {
+            param: param.to_string(),
+            offset: e.offset,
+            end: e.end,
+            char_offset: e.char_offset,
+        }
+    }
+}
 
 impl QueryError {
     pub fn new(message: impl Into<String>) -> QueryError {
-        QueryError(message.into())
+        QueryError(message.into(), None)
+    }
+
+    /// A filter parameter's expression that cannot be used.
+    pub fn filter(param: &str, e: &crate::filter::FilterError) -> QueryError {
+        QueryError(format!("{param}: {e}"), Some(FilterPosition::of(param, e)))
+    }
+
+    /// The same error with its parameter's name prefixed (`a.` for a cohort's).
+    pub fn prefixed(self, prefix: &str) -> QueryError {
+        QueryError(
+            format!("{prefix}{}", self.0),
+            self.1.map(|p| FilterPosition {
+                param: format!("{prefix}{}", p.param),
+                ..p
+            }),
+        )
     }
 }
 
@@ -471,6 +538,32 @@ mod tests {
         assert_eq!(percent_decode("%zz"), "%zz");
         assert_eq!(percent_decode("a+b%20c"), "a b c");
         assert_eq!(percent_decode("%C3%A9"), "é");
+    }
+
+    #[test]
+    fn span_conditions_round_trip_and_bad_ones_say_where() {
+        let q = TraceQuery::from_query_string(
+            "filter=eq(run_type,%22llm%22)&trace_filter=eq(tag.env,%22prod%22)&tree_filter=gt(attr.n,3)",
+        )
+        .unwrap();
+        assert_eq!(q.filter.as_deref(), Some(r#"eq(run_type,"llm")"#));
+        assert_eq!(q.trace_filter.as_deref(), Some(r#"eq(tag.env,"prod")"#));
+        assert_eq!(q.tree_filter.as_deref(), Some("gt(attr.n,3)"));
+        assert_eq!(TraceQuery::from_query_string(&q.to_query_string()), Ok(q));
+        let err = TraceQuery::from_query_string("tree_filter=eq(nmae,1)").unwrap_err();
+        assert!(err.0.starts_with("tree_filter: unknown field"), "{err}");
+        assert!(err.0.contains("at character 4"), "{err}");
+        assert_eq!(
+            err.1,
+            Some(FilterPosition {
+                param: "tree_filter".into(),
+                offset: 3,
+                end: 7,
+                char_offset: 3
+            })
+        );
+        let blank = TraceQuery::from_query_string("trace_filter=%20").unwrap();
+        assert_eq!(blank.trace_filter, None);
     }
 
     #[test]

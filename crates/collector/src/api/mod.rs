@@ -35,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/spans", get(spans::list))
         .route("/api/v1/stream", get(stream::stream))
         .route("/api/v1/stream/ticket", post(stream::ticket))
+        .route("/api/v1/spans/export", get(spans::export_list))
         .route("/api/v1/compare/cohorts", get(compare::cohorts))
         .route("/api/v1/traces", get(traces::list))
         .route("/api/v1/traces/export", get(traces::export_list))

@@ -3,55 +3,30 @@
 //! the language of `skein_model::filter`; `sort=start_desc|duration_desc|tokens_desc|cost_desc`,
 //! `cursor`, `limit`. A filter that cannot be used is a 400 whose body names the parameter and
 //! where in it the problem is (`offset`/`end` in bytes, `char_offset` in characters).
+//! `GET /api/v1/spans/export?format=csv|jsonl&…` streams every span the same query selects.
 
+use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use skein_model::filter::{self, Expr, FilterError};
+use futures_util::StreamExt;
+use skein_model::filter::{self, Expr};
 use skein_model::query::parse_query_string;
-use skein_model::span_list::{SpanPage, SpanQuery, SpanSort};
+use skein_model::span_list::{SpanPage, SpanQuery, SpanSort, MAX_SPAN_LIMIT};
 
 use crate::context::{AppState, Project};
 use crate::error::ApiError;
+use crate::export::list::{file_safe, ListFormat};
+use crate::export::span_list;
+use crate::store::StoreError;
 
-/// Why a span query is refused.
-pub enum SpanQueryError {
-    Filter(&'static str, FilterError),
-    Api(ApiError),
-}
-
-impl From<ApiError> for SpanQueryError {
-    fn from(e: ApiError) -> Self {
-        SpanQueryError::Api(e)
-    }
-}
-
-impl IntoResponse for SpanQueryError {
-    fn into_response(self) -> Response {
-        match self {
-            SpanQueryError::Api(e) => e.into_response(),
-            SpanQueryError::Filter(param, e) => (
-                StatusCode::BAD_REQUEST,
-                Json(serde_json::json!({
-                    "error": format!("{param}: {e}"),
-                    "param": param,
-                    "offset": e.offset,
-                    "end": e.end,
-                    "char_offset": e.char_offset,
-                })),
-            )
-                .into_response(),
-        }
-    }
-}
-
-pub(super) fn expression(param: &'static str, text: &str) -> Result<Option<Expr>, SpanQueryError> {
-    filter::parse(text).map_err(|e| SpanQueryError::Filter(param, e))
+pub(super) fn expression(param: &'static str, text: &str) -> Result<Option<Expr>, ApiError> {
+    filter::parse(text).map_err(|e| ApiError::bad_filter(param, &e))
 }
 
 /// The query from the URL's pairs.
-pub fn span_query(pairs: &[(String, String)]) -> Result<SpanQuery, SpanQueryError> {
+pub fn span_query(pairs: &[(String, String)]) -> Result<SpanQuery, ApiError> {
     let mut q = SpanQuery::default();
     for (key, value) in pairs {
         match key.as_str() {
@@ -81,13 +56,74 @@ pub async fn list(
     State(state): State<AppState>,
     Project(project): Project,
     RawQuery(query): RawQuery,
-) -> Result<Json<SpanPage>, SpanQueryError> {
+) -> Result<Json<SpanPage>, ApiError> {
     let pairs = parse_query_string(query.as_deref().unwrap_or(""));
     let q = span_query(&pairs)?;
-    let page = state
-        .store
-        .list_spans(&project, &q)
-        .await
-        .map_err(ApiError::from)?;
+    let page = state.store.list_spans(&project, &q).await?;
     Ok(Json(page))
+}
+
+/// `GET /api/v1/spans/export?format=csv|jsonl&…`: every span the query selects (its
+/// `cursor` and `limit` are the export's own), streamed a page at a time as a file to
+/// download. The first page is read before answering, so a bad query gets its status; a
+/// failure later ends the download early.
+pub async fn export_list(
+    State(state): State<AppState>,
+    Project(project): Project,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let pairs = parse_query_string(query.as_deref().unwrap_or(""));
+    let format_name = pairs
+        .iter()
+        .find(|(k, _)| k == "format")
+        .map_or("csv", |(_, v)| v.as_str());
+    let format = ListFormat::parse(format_name).map_err(ApiError::BadRequest)?;
+    let mut q = span_query(&pairs)?;
+    q.cursor = None;
+    q.limit = MAX_SPAN_LIMIT;
+    let first = state.store.list_spans(&project, &q).await?;
+    let mut head = Vec::new();
+    if format == ListFormat::Csv {
+        head.extend_from_slice(span_list::csv_header().as_bytes());
+    }
+    span_list::write_rows(format, &first.spans, &mut head);
+    let pages = futures_util::stream::unfold(
+        (state, project.clone(), q, first.next_cursor),
+        move |(state, project, mut q, cursor)| async move {
+            q.cursor = Some(cursor?);
+            match state.store.list_spans(&project, &q).await {
+                Ok(page) => {
+                    let mut out = Vec::new();
+                    span_list::write_rows(format, &page.spans, &mut out);
+                    Some((
+                        Ok::<_, StoreError>(Bytes::from(out)),
+                        (state, project, q, page.next_cursor),
+                    ))
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "span list download ended early");
+                    Some((Err(e), (state, project, q, None)))
+                }
+            }
+        },
+    );
+    let body = futures_util::stream::once(async move { Ok::<_, StoreError>(Bytes::from(head)) })
+        .chain(pages)
+        // The compression layer may poll a body again after its end: a fused stream stays ended.
+        .fuse();
+    Ok((
+        [
+            (header::CONTENT_TYPE, format.content_type().to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"spans-{}.{}\"",
+                    file_safe(&project),
+                    format.extension()
+                ),
+            ),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response())
 }

@@ -25,7 +25,7 @@ use skein_model::query::parse_query_string;
 use skein_model::TraceQuery;
 use tokio::sync::{watch, OwnedSemaphorePermit};
 
-use super::spans::{expression, SpanQueryError};
+use super::spans::expression;
 use crate::context::{AppState, Project};
 use crate::error::ApiError;
 use crate::live::tail::{LiveEvent, Selection, Tail};
@@ -42,7 +42,7 @@ const MIN_READ_GAP: Duration = Duration::from_millis(100);
 /// How long a stream waits after the store failed a read before reading again.
 const AFTER_FAILURE: Duration = Duration::from_secs(2);
 
-fn selection(pairs: &[(String, String)]) -> Result<Selection, SpanQueryError> {
+fn selection(pairs: &[(String, String)]) -> Result<Selection, ApiError> {
     let value = |key: &str| {
         pairs
             .iter()
@@ -59,8 +59,7 @@ fn selection(pairs: &[(String, String)]) -> Result<Selection, SpanQueryError> {
         if value(unsupported).is_some_and(|v| !v.trim().is_empty()) {
             return Err(ApiError::BadRequest(format!(
                 "{unsupported} is not supported by the stream: use filter"
-            ))
-            .into());
+            )));
         }
     }
     let filter = expression("filter", value("filter").unwrap_or(""))?;
@@ -162,7 +161,7 @@ pub async fn stream(
     Project(project): Project,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-) -> Result<Response, SpanQueryError> {
+) -> Result<Response, ApiError> {
     let pairs = parse_query_string(query.as_deref().unwrap_or(""));
     let selection = selection(&pairs)?;
     let last = last_event_id(&headers, &pairs)?;

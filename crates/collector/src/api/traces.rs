@@ -182,24 +182,11 @@ pub async fn export_list(
                 header::CONTENT_DISPOSITION,
                 format!(
                     "attachment; filename=\"traces-{}.{}\"",
-                    file_safe(&project),
+                    list::file_safe(&project),
                     format.extension()
                 ),
             ),
         ],
         Body::from_stream(body),
     ))
-}
-
-/// A project name as a file name's part: letters, digits, `-` and `_`, the rest as `_`.
-fn file_safe(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }

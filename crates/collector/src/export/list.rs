@@ -1,5 +1,5 @@
 //! The trace list written as CSV or JSON Lines, a page at a time, so that a million rows are
-//! streamed without being held.
+//! streamed without being held; the CSV cell rules and file names every list download shares.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use skein_model::format;
@@ -117,7 +117,7 @@ fn csv_cells(t: &TraceSummary) -> [String; 16] {
 /// One CSV cell (RFC 4180 quoting). Text a spreadsheet would run as a formula (`=`, `+`, `-`,
 /// `@`, a tab or carriage return first) gets a leading `'`: span names and tags come from
 /// clients, and an export must not carry their formulas into someone's spreadsheet.
-fn csv_cell(text: &str) -> String {
+pub(super) fn csv_cell(text: &str) -> String {
     let risky = text
         .chars()
         .next()
@@ -133,6 +133,19 @@ fn csv_cell(text: &str) -> String {
     } else {
         text
     }
+}
+
+/// A project name as a file name's part: letters, digits, `-` and `_`, the rest as `_`.
+pub fn file_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

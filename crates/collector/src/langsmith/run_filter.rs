@@ -38,7 +38,7 @@ fn parse(q: &Map<String, Value>, param: &str) -> ApiResult<Option<Expr>> {
     let Some(text) = q.get(param).and_then(Value::as_str) else {
         return Ok(None);
     };
-    let expr = filter::parse(text).map_err(|e| ApiError::BadRequest(format!("{param}: {e}")))?;
+    let expr = filter::parse(text).map_err(|e| ApiError::bad_filter(param, &e))?;
     Ok(expr.map(|e| {
         e.map_text(&Field::SpanId, &span_id_of)
             .map_text(&Field::ParentId, &span_id_of)

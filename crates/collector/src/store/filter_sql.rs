@@ -20,6 +20,9 @@ pub(crate) trait Dialect {
     fn tag_exists(&mut self, alias: &str, key: &str) -> String;
     /// The span has feedback with this key (and a score passing the test).
     fn feedback(&mut self, alias: &str, key: &str, score: Option<(Op, f64)>) -> String;
+    /// The attribute's number (`skein_model::filter::attr_number`) passes `op number`; an
+    /// attribute that is not a number passes only `neq`. (Its text is `column`'s.)
+    fn attr_number(&mut self, alias: &str, key: &str, op: Op, number: f64) -> String;
 }
 
 /// `search()` needs the text index, which the span list does not have yet.
@@ -53,6 +56,11 @@ pub(crate) fn condition(expr: &Expr, alias: &str, d: &mut dyn Dialect) -> StoreR
             parts.join(joiner)
         }
         Expr::Not(inner) => format!("NOT ({})", condition(inner, alias, d)?),
+        Expr::Compare {
+            field: Field::Attr(key),
+            op,
+            value: Value::Float(number),
+        } => d.attr_number(alias, key, *op, *number),
         Expr::Compare { field, op, value } => {
             let column = d.column(field, alias);
             let literal = d.literal(&flag(value));

@@ -29,6 +29,12 @@ fn value_of(span: &Span, field: &Field) -> Value {
         Field::Session => text(span.session_id.as_ref()),
         Field::User => text(span.user_id.as_ref()),
         Field::Tag(key) => text(span.tags.get(key)),
+        Field::Attr(key) => Value::Text(
+            span.attributes
+                .get(key)
+                .and_then(super::attr_text)
+                .unwrap_or_default(),
+        ),
         Field::AnyTagValue | Field::Labels => Value::Text(String::new()),
     }
 }
@@ -73,6 +79,15 @@ pub fn matches_with(expr: &Expr, span: &Span, feedback: &FeedbackTest) -> bool {
         Expr::And(items) => items.iter().all(|e| matches_with(e, span, feedback)),
         Expr::Or(items) => items.iter().any(|e| matches_with(e, span, feedback)),
         Expr::Not(inner) => !matches_with(inner, span, feedback),
+        Expr::Compare {
+            field: Field::Attr(key),
+            op,
+            value: number @ Value::Float(_),
+        } => match span.attributes.get(key).and_then(super::attr_number) {
+            Some(own) => compare(&Value::Float(own), *op, number),
+            // Not a number: no order, so only `neq` holds.
+            None => *op == Op::Neq,
+        },
         Expr::Compare { field, op, value } => compare(&value_of(span, field), *op, value),
         Expr::In { field, values } => {
             let own = value_of(span, field);

@@ -1,5 +1,6 @@
 //! The field catalogue: every name a filter may use, what it means, and the prefixes that
-//! name a tag (`tag.env`, `metadata.env`). The browser suggests from `FIELDS`.
+//! name a tag (`tag.env`, `metadata.env`) or any attribute (`attr.http.status_code`). The
+//! browser suggests from `FIELDS`.
 
 use super::Field;
 
@@ -16,8 +17,10 @@ macro_rules! fields {
     };
 }
 
-/// Every plain field name (aliases included); tags are `tag.<key>` besides these.
+/// Every field name (aliases included); the two `<key>` entries stand for a prefix and any key.
 pub const FIELDS: &[FieldInfo] = fields![
+    "tag.<key>" => "a metadata tag's value, as text: eq(tag.env, \"prod\") (also tags.<key>, metadata.<key>)",
+    "attr.<key>" => "any span attribute: eq(attr.http.method, \"GET\"), gt(attr.retrieval.documents, 3); compared as a number when the value is a number (also attributes.<key>)",
     "name" => "the span's (run's) name",
     "run_type" => "llm, chain, tool, retriever, agent, embedding... (alias: type)",
     "type" => "the span type, as run_type",
@@ -50,6 +53,9 @@ pub const FIELDS: &[FieldInfo] = fields![
 /// The prefixes that name a tag: `tag.env`, `tags.env`, `metadata.env`.
 pub const TAG_PREFIXES: &[&str] = &["tag.", "tags.", "metadata."];
 
+/// The prefixes that name an attribute: `attr.http.status_code`, `attributes.http.status_code`.
+pub const ATTR_PREFIXES: &[&str] = &["attr.", "attrs.", "attributes."];
+
 /// Every field name, for suggestions.
 pub fn field_names() -> impl Iterator<Item = &'static str> {
     FIELDS.iter().map(|f| f.name)
@@ -59,6 +65,9 @@ pub fn field_names() -> impl Iterator<Item = &'static str> {
 pub fn resolve(name: &str) -> Option<Field> {
     if let Some(key) = TAG_PREFIXES.iter().find_map(|p| name.strip_prefix(p)) {
         return (!key.is_empty()).then(|| Field::Tag(key.to_string()));
+    }
+    if let Some(key) = ATTR_PREFIXES.iter().find_map(|p| name.strip_prefix(p)) {
+        return (!key.is_empty()).then(|| Field::Attr(key.to_string()));
     }
     Some(match name {
         "name" => Field::Name,

@@ -102,6 +102,14 @@ impl Lowering<'_> {
                         self.error(list, "in() takes a list: in(run_type, [\"llm\", \"tool\"])")
                     );
                 };
+                if let Field::Attr(_) = field {
+                    // Each value decides how it compares (a number numerically, text as text).
+                    let alternatives = items
+                        .iter()
+                        .map(|i| self.compare(field.clone(), Op::Eq, i))
+                        .collect::<Result<_, FilterError>>()?;
+                    return Ok(Expr::Or(alternatives));
+                }
                 if field.kind() == FieldKind::TextSet {
                     let alternatives = items
                         .iter()
@@ -152,6 +160,11 @@ impl Lowering<'_> {
                     _ => Err(self.error(value, "tags compare only with eq, neq or has")),
                 }
             }
+            FieldKind::Attr => Ok(Expr::Compare {
+                field,
+                op,
+                value: self.attr_value(value)?,
+            }),
             FieldKind::Bool if !matches!(op, Op::Eq | Op::Neq) => Err(self.error(
                 value,
                 "this field is true or false: compare it with eq or neq",
@@ -190,7 +203,10 @@ impl Lowering<'_> {
             };
             self.error(
                 node,
-                format!("unknown field {name:?}{hint}; a tag is tag.<key>, e.g. tag.env"),
+                format!(
+                    "unknown field {name:?}{hint}; a tag is tag.<key> (tag.env), any span \
+                     attribute attr.<key> (attr.http.method)"
+                ),
             )
         })
     }
@@ -209,6 +225,7 @@ impl Lowering<'_> {
     fn value(&self, field: &Field, node: &Node) -> Result<Value, FilterError> {
         let null = matches!(node.kind, NodeKind::Null);
         let value = match field.kind() {
+            FieldKind::Attr => self.attr_value(node)?,
             FieldKind::Text | FieldKind::TextSet => Value::Text(if null {
                 String::new()
             } else {
@@ -241,6 +258,16 @@ impl Lowering<'_> {
             FieldKind::Int => Value::Int(self.int_value(field, node)?),
         };
         Ok(value)
+    }
+
+    /// An attribute's literal: a number compares numerically (`Value::Float`), anything else
+    /// as the attribute's text (`attr::attr_text`: flags as `true`/`false`, null as missing).
+    fn attr_value(&self, node: &Node) -> Result<Value, FilterError> {
+        Ok(match &node.kind {
+            NodeKind::Number(n) => Value::Float(*n),
+            NodeKind::Null => Value::Text(String::new()),
+            _ => Value::Text(self.text_of(node)?),
+        })
     }
 
     fn int_value(&self, field: &Field, node: &Node) -> Result<i64, FilterError> {

@@ -1,14 +1,18 @@
 //! One filter language for spans, traces and the API: LangSmith's run filter grammar
 //! (`and(eq(run_type, "llm"), gt(latency, "2s"), has(tags, "beta"))`) extended with Skein's
-//! fields (`eq(tag.env, "prod")`, `model`, `service`, `session`, `user`...). Parsed here, so
+//! fields (`eq(tag.env, "prod")`, `gt(attr.retrieval.documents, 3)`, `model`, `service`,
+//! `session`, `user`...). Parsed here, so
 //! the browser checks an expression as it is typed; evaluated here on one span (`eval`), and
 //! compiled to SQL by each store engine from the typed `Expr` this module gives.
 //!
 //! - `parse`: text → `Node` tree with byte positions;
 //! - `lower`: the tree → `Expr`, every field name resolved (`fields`) and every literal
 //!   converted to what the field holds (latencies to ns, times to Unix ns, run types to codes);
-//! - `eval`: whether a span passes.
+//! - `eval`: whether a span passes;
+//! - `attr`: how an attribute is read (its text, its number), for the evaluator and the stores.
 
+mod attr;
+pub mod complete;
 mod eval;
 mod fields;
 mod lower;
@@ -19,6 +23,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use attr::{attr_number, attr_text, filterable, is_decimal, MAX_ATTR_TEXT};
 pub use eval::{matches, matches_with, FeedbackTest};
 pub use fields::{field_names, FieldInfo, FIELDS};
 pub use parse::{parse_tree, Node, NodeKind, MAX_DEPTH};
@@ -100,6 +105,9 @@ pub enum Field {
     AnyTagValue,
     /// The free-form labels (LangSmith `tags`).
     Labels,
+    /// Any span attribute (`attr.http.status_code`), read as `attr` says: compared as a
+    /// number when the literal is a number (`Value::Float`), else as text.
+    Attr(String),
 }
 
 /// What a field holds, which decides the literals and operators it takes.
@@ -111,6 +119,8 @@ pub enum FieldKind {
     Bool,
     /// A set of texts (`has`, and `eq` meaning "has").
     TextSet,
+    /// An attribute: text or number, as the literal compared with it.
+    Attr,
 }
 
 impl Field {
@@ -135,6 +145,7 @@ impl Field {
             Field::Cost => FieldKind::Float,
             Field::Error | Field::IsRoot => FieldKind::Bool,
             Field::Labels | Field::AnyTagValue => FieldKind::TextSet,
+            Field::Attr(_) => FieldKind::Attr,
         }
     }
 }

@@ -25,6 +25,20 @@ fn llm() -> Span {
         .collect(),
         labels: vec!["beta".into(), "agent:main".into()],
         input: Some("Please process a REFUND".into()),
+        attributes: serde_json::json!({
+            "http.status_code": 500,
+            "http.method": "POST",
+            "retrieval.documents": 5,
+            "db.rows": "12",
+            "cache.hit": true,
+            "ratio": 0.75,
+            "note": "5 apples",
+            "prompt": "x".repeat(MAX_ATTR_TEXT + 1),
+            "empty": null,
+        })
+        .as_object()
+        .cloned()
+        .unwrap(),
         ..Span::default()
     }
 }
@@ -171,4 +185,55 @@ fn ids_can_be_rewritten() {
     assert!(matches(&mapped, &llm()));
     let none = parse(r#"eq(id, "unknown")"#).unwrap().unwrap();
     assert!(!matches(&none.map_text(&Field::SpanId, &|_| None), &llm()));
+}
+
+#[test]
+fn any_attribute_compares_as_its_literal_says() {
+    assert!(check("gt(attr.retrieval.documents, 3)"));
+    assert!(!check("gt(attr.retrieval.documents, 5)"));
+    assert!(check("gte(attributes.retrieval.documents, 5)"));
+    assert!(check("eq(attr.http.status_code, 500)"));
+    assert!(
+        check(r#"eq(attr.http.status_code, "500")"#),
+        "text of a number"
+    );
+    assert!(check("eq(attr.http.status_code, 500.0)"));
+    assert!(check(r#"eq(attr.http.method, "POST")"#));
+    assert!(!check(r#"eq(attr.http.method, "post")"#));
+    // A string holding a number compares numerically with a number.
+    assert!(check("gt(attr.db.rows, 9)"), "\"12\" > 9 as numbers");
+    assert!(check(r#"lt(attr.db.rows, "9")"#), "\"12\" < \"9\" as text");
+    assert!(check("lt(attr.ratio, 1)"));
+    assert!(check("eq(attr.cache.hit, true)"));
+    assert!(check(r#"in(attr.http.status_code, [404, 500])"#));
+    assert!(check(r#"in(attr.http.method, ["GET", "POST"])"#));
+    assert!(!check(r#"in(attr.http.method, ["GET", 1])"#));
+    // Not a number, or missing: only neq holds numerically; as text it is empty.
+    for key in ["note", "missing", "http.method", "empty", "cache.hit"] {
+        assert!(!check(&format!("gt(attr.{key}, 0)")), "{key}");
+        assert!(!check(&format!("lte(attr.{key}, 0)")), "{key}");
+        assert!(!check(&format!("eq(attr.{key}, 0)")), "{key}");
+        assert!(check(&format!("neq(attr.{key}, 0)")), "{key}");
+        assert!(check(&format!("not(gt(attr.{key}, 0))")), "{key}");
+    }
+    assert!(check("eq(attr.missing, null)"));
+    assert!(check(r#"eq(attr.empty, "")"#));
+    assert!(check(r#"neq(attr.http.method, null)"#));
+    // A payload-sized value is left to search().
+    assert!(check("eq(attr.prompt, null)"));
+    // Tags are not attributes.
+    assert!(check("eq(attr.env, null)"));
+    assert_eq!(
+        parse("gt(attr.retrieval.documents, 3)").unwrap(),
+        Some(Expr::Compare {
+            field: Field::Attr("retrieval.documents".into()),
+            op: Op::Gt,
+            value: Value::Float(3.0)
+        })
+    );
+    let e = parse(r#"has(attr.x, "y")"#).unwrap_err();
+    assert_eq!(e.offset, 4);
+    let e = parse(r#"eq(attr., 1)"#).unwrap_err();
+    assert!(e.message.contains("attr.<key>"), "{e}");
+    assert!(FIELDS.iter().any(|f| f.name == "attr.<key>"));
 }

@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::query::{encode_pairs, number, parse_query_string, QueryError, TagFilter};
+use crate::query::{
+    encode_pairs, filter_param, number, parse_query_string, push_filters, QueryError, TagFilter,
+};
 use crate::recent::RecentRange;
 
 /// The order of a session or user list.
@@ -79,6 +81,12 @@ pub struct SessionQuery {
     pub to_ms: Option<i64>,
     /// Only this user's sessions.
     pub user_id: Option<String>,
+    /// Requests (traces) having a span that passes this filter (`crate::filter`), as written.
+    pub filter: Option<String>,
+    /// Requests whose root span passes this filter.
+    pub trace_filter: Option<String>,
+    /// Requests having a span that passes this filter (as `filter`; both may be given).
+    pub tree_filter: Option<String>,
     pub sort: SessionSort,
     pub cursor: Option<String>,
     pub limit: Option<u32>,
@@ -108,6 +116,9 @@ impl SessionQuery {
                 "from" => q.from_ms = Some(number(key, value)?),
                 "to" => q.to_ms = Some(number(key, value)?),
                 "user" => q.user_id = Some(value.to_string()),
+                "filter" => q.filter = filter_param(key, value)?,
+                "trace_filter" => q.trace_filter = filter_param(key, value)?,
+                "tree_filter" => q.tree_filter = filter_param(key, value)?,
                 "sort" => {
                     q.sort = SessionSort::parse(value).ok_or_else(|| {
                         let names: Vec<&str> =
@@ -124,6 +135,20 @@ impl SessionQuery {
             }
         }
         Ok(q)
+    }
+
+    /// The requests (traces) the filters select: tags, time range and span conditions (a
+    /// session list's `user` is the caller's to add).
+    pub fn requests(&self) -> crate::TraceQuery {
+        crate::TraceQuery {
+            tags: self.tags.clone(),
+            from_ms: self.from_ms,
+            to_ms: self.to_ms,
+            filter: self.filter.clone(),
+            trace_filter: self.trace_filter.clone(),
+            tree_filter: self.tree_filter.clone(),
+            ..crate::TraceQuery::default()
+        }
     }
 
     pub fn from_query_string(query: &str) -> Result<SessionQuery, QueryError> {
@@ -145,6 +170,10 @@ impl SessionQuery {
         if let Some(v) = &self.user_id {
             pairs.push(("user", v.clone()));
         }
+        push_filters(
+            &mut pairs,
+            [&self.filter, &self.trace_filter, &self.tree_filter],
+        );
         if self.sort != SessionSort::default() {
             pairs.push(("sort", self.sort.as_str().to_string()));
         }
@@ -162,14 +191,19 @@ impl SessionQuery {
     }
 }
 
-/// What a page of the dashboard shows, as its URL says: tag filters, a recent time range and
-/// an order (`?tag=env=production&range=7d&sort=cost_desc`). A page passes its default range;
-/// the default is left out of URLs.
+/// What a page of the dashboard shows, as its URL says: tag filters, a recent time range,
+/// an order and a condition in the filter language
+/// (`?tag=env=production&range=7d&sort=cost_desc&filter=eq(run_type,"llm")`). A page passes
+/// its default range; the default is left out of URLs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Scope {
     pub tags: Vec<TagFilter>,
     pub range: RecentRange,
     pub sort: SessionSort,
+    /// Requests (traces) having a span that passes it, as written: checked by the API and by
+    /// the page's filter box, not here, so that pages without the box (users, services) do
+    /// not carry the filter parser in their code.
+    pub filter: Option<String>,
 }
 
 impl Scope {
@@ -195,6 +229,7 @@ impl Scope {
                     scope.sort = SessionSort::parse(&value)
                         .ok_or_else(|| QueryError::new(format!("unknown sort {value:?}")))?
                 }
+                "filter" if !value.trim().is_empty() => scope.filter = Some(value),
                 _ => {}
             }
         }
@@ -211,6 +246,9 @@ impl Scope {
         if self.sort != SessionSort::default() {
             pairs.push(("sort", self.sort.as_str().to_string()));
         }
+        if let Some(filter) = &self.filter {
+            pairs.push(("filter", filter.clone()));
+        }
         encode_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str())))
     }
 
@@ -222,6 +260,7 @@ impl Scope {
             from_ms: bounds.map(|b| b.0),
             to_ms: bounds.map(|b| b.1),
             sort: self.sort,
+            filter: self.filter.clone(),
             ..SessionQuery::default()
         }
     }
@@ -238,6 +277,9 @@ mod tests {
             from_ms: Some(1_700_000_000_000),
             to_ms: Some(1_700_000_100_000),
             user_id: Some("user & 1".into()),
+            filter: Some(r#"eq(model, "gpt-4o")"#.into()),
+            trace_filter: Some(r#"eq(tag.env, "prod")"#.into()),
+            tree_filter: Some("gt(attr.retrieval.documents, 3)".into()),
             sort: SessionSort::CostDesc,
             cursor: Some("r0.5~s 1".into()),
             limit: Some(20),
@@ -247,6 +289,9 @@ mod tests {
         let err = SessionQuery::from_query_string("sort=sideways").unwrap_err();
         assert!(err.0.contains("last_desc"), "{err}");
         assert!(SessionQuery::from_query_string("from=yesterday").is_err());
+        let err = SessionQuery::from_query_string("filter=gt(latency,%22fast%22)").unwrap_err();
+        assert!(err.0.starts_with("filter: "), "{err}");
+        assert!(err.0.contains("at character 12"), "{err}");
         let big = SessionQuery::from_query_string("limit=99999").unwrap();
         assert_eq!(big.limit(), SessionQuery::MAX_LIMIT);
     }
@@ -257,9 +302,13 @@ mod tests {
             tags: vec![TagFilter::parse("ab_test_variant=B").unwrap()],
             range: RecentRange::Week,
             sort: SessionSort::ErrorsDesc,
+            filter: Some("eq(model, \"gpt-4o\")".into()),
         };
         let text = scope.to_query_string(RecentRange::All);
-        assert_eq!(text, "tag=ab_test_variant%3DB&range=7d&sort=errors_desc");
+        assert_eq!(
+            text,
+            "tag=ab_test_variant%3DB&range=7d&sort=errors_desc&filter=eq%28model%2C%20%22gpt-4o%22%29"
+        );
         assert_eq!(Scope::parse(&text, RecentRange::All), Ok(scope.clone()));
         assert_eq!(
             Scope::parse("", RecentRange::Day).unwrap().range,

@@ -47,6 +47,7 @@ impl ClickhouseStore {
         q: &TraceQuery,
         now_ms: i64,
     ) -> StoreResult<CohortAggregates> {
+        self.trace_list_filter(project, q)?;
         let index = self.trace_index(project, q, now_ms);
         let totals = self
             .client

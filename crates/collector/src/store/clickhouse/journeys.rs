@@ -137,12 +137,8 @@ impl ClickhouseStore {
         group: Group,
         fixed: Option<&str>,
     ) -> StoreResult<Page> {
-        let mut traces = TraceQuery {
-            tags: q.tags.clone(),
-            from_ms: q.from_ms,
-            to_ms: q.to_ms,
-            ..TraceQuery::default()
-        };
+        let mut traces = q.requests();
+        self.trace_list_filter(project, &traces)?;
         match (group, fixed) {
             (Group::Session, Some(id)) => traces.session_id = Some(id.to_string()),
             (Group::User, Some(id)) => traces.user_id = Some(id.to_string()),

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use skein_model::metric_fold::{resolve_range, MetricAccumulator};
 use skein_model::metrics::{Metric, MetricQuery, MetricResponse};
-use skein_model::TraceQuery;
 
 use super::client::{quote, RowExt};
 use super::summary_sql;
@@ -59,12 +58,8 @@ impl ClickhouseStore {
             .map_err(|e| StoreError::Invalid(e.0))?;
         let mut acc = MetricAccumulator::for_query(q, bucket_ms);
 
-        let scope = TraceQuery {
-            tags: q.tags.clone(),
-            from_ms: Some(from_ms),
-            to_ms: Some(to_ms),
-            ..TraceQuery::default()
-        };
+        let scope = q.scope(Some(from_ms), Some(to_ms));
+        self.trace_list_filter(project, &scope)?;
         let rows = self
             .client
             .rows(&format!(

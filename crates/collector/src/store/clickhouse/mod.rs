@@ -447,6 +447,67 @@ mod conformance {
 
     crate::store_suite!(open);
 
+    /// A database from before schema 3 (no flat attribute columns) is upgraded when opened,
+    /// and its rows written before still answer attribute filters (read from their bodies).
+    #[tokio::test]
+    async fn rows_from_before_the_attribute_columns_still_filter() {
+        use crate::store::{QueryStore, SpanStore};
+        use skein_model::span_list::SpanQuery;
+        let options = ClickhouseOptions {
+            database: testserver::fresh_database(),
+            ..ClickhouseOptions::new(&testserver::server().url)
+        };
+        let store = ClickhouseStore::open(options.clone()).await.expect("open");
+        let span = |trace: &str, documents: i64| {
+            let mut s = crate::store::testsuite::span(trace, "1", None, 0);
+            s.attributes = serde_json::json!({"retrieval.documents": documents, "route": "/a"})
+                .as_object()
+                .cloned()
+                .unwrap();
+            s
+        };
+        store.write_spans(vec![span("a", 5)]).await.unwrap();
+        for sql in [
+            format!(
+                "ALTER TABLE {} DROP COLUMN attrs",
+                store.layout.table("spans")
+            ),
+            format!(
+                "ALTER TABLE {} DROP COLUMN attr_nums",
+                store.layout.table("spans")
+            ),
+            format!("DROP TABLE {}", store.layout.table("schema_versions")),
+        ] {
+            store.client.execute(&sql).await.unwrap();
+        }
+        drop(store);
+        let store = ClickhouseStore::open(options).await.expect("reopen");
+        store.write_spans(vec![span("b", 2)]).await.unwrap();
+        let traces = |filter: &str| {
+            let q = SpanQuery {
+                filter: skein_model::filter::parse(filter).unwrap(),
+                ..SpanQuery::default()
+            };
+            let store = &store;
+            async move {
+                let mut ids: Vec<String> = store
+                    .list_spans("p", &q)
+                    .await
+                    .unwrap()
+                    .spans
+                    .into_iter()
+                    .map(|r| r.trace_id[..1].to_string())
+                    .collect();
+                ids.sort();
+                ids
+            }
+        };
+        assert_eq!(traces("gt(attr.retrieval.documents, 3)").await, ["a"]);
+        assert_eq!(traces("lt(attr.retrieval.documents, 3)").await, ["b"]);
+        assert_eq!(traces(r#"eq(attr.route, "/a")"#).await, ["a", "b"]);
+        assert!(traces("eq(attr.missing, 1)").await.is_empty());
+    }
+
     /// The whole suite's SQL, recorded against Debian's 18.16, replayed on the current
     /// ClickHouse engine (chdb-core in the test venv): every statement runs there and every
     /// query answers the same rows.

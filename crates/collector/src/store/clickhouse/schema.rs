@@ -105,8 +105,14 @@ const TABLES_V2: &[Table] = &[Table {
     shard_by: "cityHash64(name)",
 }];
 
+/// Version 3: each span's attributes as filters read them (`skein_model::filter::filterable`),
+/// two flat JSON objects (key to text, key to number), so that `attr.KEY` finds a top-level
+/// key exactly (a lookup in the body would also find a key nested in an object value). Rows
+/// written before have '' (filters then read the body).
+const SPAN_COLUMNS_V3: &[(&str, &str)] = &[("attrs", "String"), ("attr_nums", "String")];
+
 /// The layout's version this Skein writes.
-pub(super) const SCHEMA_VERSION: u32 = 2;
+pub(super) const SCHEMA_VERSION: u32 = 3;
 
 impl Layout {
     fn on_cluster(&self) -> String {
@@ -247,6 +253,72 @@ pub(super) async fn migrate(client: &Client, layout: &Layout) -> StoreResult<()>
             .await?;
         record(client, layout, 2).await?;
         tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 2");
+    }
+    if applied < 3 {
+        let spans = TABLES_V1
+            .iter()
+            .find(|t| t.name == "spans")
+            .ok_or_else(|| StoreError::Internal("no spans table in the layout".into()))?;
+        add_columns(client, layout, spans, SPAN_COLUMNS_V3).await?;
+        record(client, layout, 3).await?;
+        tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 3");
+    }
+    Ok(())
+}
+
+/// Adds the columns a table lacks (18.16 has no `ADD COLUMN IF NOT EXISTS`, and an upgrade
+/// stopped halfway is run again). On a cluster, to every replica's local table; the
+/// Distributed table over them, which ClickHouse does not alter `ON CLUSTER` (its shards are
+/// replicated), is made again over the new columns (it holds no data).
+async fn add_columns(
+    client: &Client,
+    layout: &Layout,
+    table: &Table,
+    columns: &[(&str, &str)],
+) -> StoreResult<()> {
+    let db = ident(&layout.database);
+    let on = layout.on_cluster();
+    let missing = |name: String| async move {
+        let existing: Vec<String> = client
+            .rows(&format!(
+                "SELECT name FROM system.columns WHERE database = {} AND table = {}",
+                quote(&layout.database),
+                quote(&name)
+            ))
+            .await?
+            .iter()
+            .filter_map(|r| r["name"].as_str().map(str::to_string))
+            .collect();
+        Ok::<_, StoreError>(
+            columns
+                .iter()
+                .filter(|(c, _)| !existing.iter().any(|e| e == c))
+                .copied()
+                .collect::<Vec<_>>(),
+        )
+    };
+    let stored = match layout.cluster {
+        Some(_) => format!("{}_local", table.name),
+        None => table.name.to_string(),
+    };
+    for (column, kind) in missing(stored.clone()).await? {
+        client
+            .execute(&format!(
+                "ALTER TABLE {db}.{}{on} ADD COLUMN {column} {kind}",
+                ident(&stored)
+            ))
+            .await?;
+    }
+    if layout.cluster.is_some() && !missing(table.name.to_string()).await?.is_empty() {
+        client
+            .execute(&format!(
+                "DROP TABLE IF EXISTS {db}.{}{on}",
+                ident(table.name)
+            ))
+            .await?;
+        for statement in layout.create(table).into_iter().skip(1) {
+            client.execute(&statement).await?;
+        }
     }
     Ok(())
 }

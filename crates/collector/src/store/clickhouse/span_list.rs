@@ -1,7 +1,7 @@
 //! Spans across traces on ClickHouse (`QueryStore::list_spans`): the filters compiled to SQL
 //! over the folded span rows, literals written through `quote`; fields the rows do not have as
 //! columns (model, labels) read from the span's JSON body with `visitParamExtract*` (the core
-//! runs on 18.16: no JSON functions). `trace_filter` and `tree_filter` select trace ids with a
+//! runs on 18.16: no JSON functions), attributes from the flat `attrs`/`attr_nums` objects. `trace_filter` and `tree_filter` select trace ids with a
 //! `GLOBAL IN` subquery (a trace lives on one shard, and a cluster's subquery reads the
 //! distributed table). Counted up to a cap, paged by cursor (sort value, trace id, span id).
 
@@ -49,8 +49,21 @@ impl Dialect for Clickhouse {
                 "arrayElement(tag_values, indexOf(tag_keys, {}))",
                 quote(key)
             ),
+            Field::Attr(key) => attr_text(key),
             Field::AnyTagValue | Field::Labels => "''".into(),
         }
+    }
+
+    fn attr_number(&mut self, _alias: &str, key: &str, op: Op, number: f64) -> String {
+        let (text, k) = (body_attr_text(key), quote(key));
+        let neq = u8::from(op == Op::Neq);
+        let op = op.sql();
+        format!(
+            "if(attrs != '', \
+             if(visitParamHas(attr_nums, {k}), visitParamExtractFloat(attr_nums, {k}) {op} {number:?}, {neq}), \
+             if(match({text}, {}), toFloat64OrZero({text}) {op} {number:?}, {neq}))",
+            quote(DECIMAL),
+        )
     }
 
     fn literal(&mut self, value: &Value) -> String {
@@ -100,6 +113,44 @@ impl Dialect for Clickhouse {
     }
 }
 
+/// For a row written before schema 3 (`attrs` = ''), the span's own attributes object in its
+/// stored JSON body ('' when it has none). The first
+/// `"attributes":{` of a body is the span's: the fields before it (tags, labels, input...)
+/// hold strings, whose quotes are escaped. A span without attributes has none there, and
+/// then the first one is an event's or a link's, which come after `"events":[`/`"links":[`.
+const ATTRIBUTES: &str = "if(position(body, '\"attributes\":{') > 0 \
+    AND (position(body, '\"events\":[') = 0 \
+        OR position(body, '\"attributes\":{') < position(body, '\"events\":[')) \
+    AND (position(body, '\"links\":[') = 0 \
+        OR position(body, '\"attributes\":{') < position(body, '\"links\":[')), \
+    visitParamExtractRaw(substring(body, position(body, '\"attributes\":{')), 'attributes'), '')";
+
+/// `skein_model::filter::is_decimal` as a regular expression.
+const DECIMAL: &str = r"^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$";
+
+/// From the body: an attribute's value as text, a string unescaped, anything else its JSON
+/// ('' if missing). A key nested in an object value may be found too: rows written since
+/// schema 3 read the flat `attrs` instead.
+fn body_attr_text(key: &str) -> String {
+    let key = quote(key);
+    format!(
+        "if(substring(visitParamExtractRaw({ATTRIBUTES}, {key}), 1, 1) = '\"', \
+         visitParamExtractString({ATTRIBUTES}, {key}), visitParamExtractRaw({ATTRIBUTES}, {key}))"
+    )
+}
+
+/// An attribute's text as filters compare it (`skein_model::filter::attr_text`): null and
+/// payload-sized text read as ''.
+fn attr_text(key: &str) -> String {
+    let text = body_attr_text(key);
+    format!(
+        "if(attrs != '', visitParamExtractString(attrs, {key}), \
+         if(visitParamExtractRaw({ATTRIBUTES}, {key}) = 'null' OR length({text}) > {max}, '', {text}))",
+        key = quote(key),
+        max = skein_model::filter::MAX_ATTR_TEXT
+    )
+}
+
 fn sort_column(sort: SpanSort) -> &'static str {
     match sort {
         SpanSort::StartDesc => "start_ns",
@@ -127,23 +178,30 @@ impl ClickhouseStore {
         }
     }
 
-    /// The trace list's `filter` as ` AND trace_id GLOBAL IN (traces having a span passing
-    /// it)`; an expression this engine cannot compile is `StoreError::Invalid`.
+    /// A trace scope's span conditions (`filter` and `tree_filter`: a span of the trace
+    /// passes; `trace_filter`: its root span passes) as ` AND trace_id GLOBAL IN (...)` each;
+    /// an expression this engine cannot compile is `StoreError::Invalid` naming the parameter.
     pub(super) fn trace_list_filter(&self, project: &str, q: &TraceQuery) -> StoreResult<String> {
-        let Some(text) = &q.filter else {
-            return Ok(String::new());
-        };
-        let Some(expr) = skein_model::filter::parse(text)
-            .map_err(|e| StoreError::Invalid(format!("filter: {e}")))?
-        else {
-            return Ok(String::new());
-        };
-        let cond = condition(&expr, "", &mut self.dialect(project))?;
-        Ok(format!(
-            " AND trace_id GLOBAL IN (SELECT trace_id FROM {} WHERE project = {} AND ({cond}))",
-            self.spans(),
-            quote(project)
-        ))
+        let mut out = String::new();
+        for (name, text, roots) in [
+            ("filter", &q.filter, ""),
+            ("trace_filter", &q.trace_filter, " AND has_parent = 0"),
+            ("tree_filter", &q.tree_filter, ""),
+        ] {
+            let Some(text) = text else { continue };
+            let invalid = |e: &dyn std::fmt::Display| StoreError::Invalid(format!("{name}: {e}"));
+            let Some(expr) = skein_model::filter::parse(text).map_err(|e| invalid(&e))? else {
+                continue;
+            };
+            let cond = condition(&expr, "", &mut self.dialect(project)).map_err(|e| invalid(&e))?;
+            out.push_str(&format!(
+                " AND trace_id GLOBAL IN (SELECT trace_id FROM {} WHERE project = {}{roots} \
+                 AND ({cond}))",
+                self.spans(),
+                quote(project)
+            ));
+        }
+        Ok(out)
     }
 
     pub(super) async fn span_list(&self, project: &str, q: &SpanQuery) -> StoreResult<SpanPage> {

@@ -51,6 +51,7 @@ pub(super) fn arrivals(n: usize) -> u64 {
 pub(super) fn span_row(span: &Span, pieced: bool, version: u64, arrival: u64) -> Value {
     let arrived_secs = (arrival / 1_000_000).min(u64::from(u32::MAX));
     let (keys, values): (Vec<&String>, Vec<&String>) = span.tags.iter().unzip();
+    let (attr_texts, attr_numbers) = skein_model::filter::filterable(&span.attributes);
     json!({
         "project": span.project,
         "trace_id": span.trace_id,
@@ -72,6 +73,8 @@ pub(super) fn span_row(span: &Span, pieced: bool, version: u64, arrival: u64) ->
         "user_id": span.user_id.as_deref().unwrap_or(""),
         "tag_keys": keys,
         "tag_values": values,
+        "attrs": serde_json::to_string(&attr_texts).unwrap_or_else(|_| "{}".into()),
+        "attr_nums": serde_json::to_string(&attr_numbers).unwrap_or_else(|_| "{}".into()),
         "pieced": u8::from(pieced),
         "body": serde_json::to_string(span).unwrap_or_default(),
         "arrival": arrival,

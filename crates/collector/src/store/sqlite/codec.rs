@@ -268,6 +268,9 @@ pub(super) struct SpanRow {
     /// For `span_facts` (what filters read besides the columns).
     pub model: Option<String>,
     pub labels: Vec<String>,
+    /// The attributes as filters read them (`span_facts::attribute_columns`).
+    pub attrs: String,
+    pub attr_nums: String,
     /// `encode(span)`; empty where only the summary fields are wanted (rebuilding a trace).
     pub body: Vec<u8>,
 }
@@ -281,7 +284,10 @@ impl SpanRow {
     }
 
     pub fn with_body(span: Span, body: Vec<u8>) -> SpanRow {
+        let (attrs, attr_nums) = attribute_columns(&span.attributes);
         SpanRow {
+            attrs,
+            attr_nums,
             span_type: span.span_type.code(),
             kind: span.kind,
             project: span.project,
@@ -308,6 +314,18 @@ impl SpanRow {
     pub fn total_tokens(&self) -> i64 {
         self.input_tokens.unwrap_or(0) + self.output_tokens.unwrap_or(0)
     }
+}
+
+/// A span's attributes as filters read them (`skein_model::filter::filterable`), for
+/// `span_facts`: (`attrs`, key to text; `attr_nums`, key to number) as JSON objects.
+pub(super) fn attribute_columns(
+    attributes: &serde_json::Map<String, serde_json::Value>,
+) -> (String, String) {
+    let (texts, numbers) = skein_model::filter::filterable(attributes);
+    (
+        serde_json::to_string(&texts).unwrap_or_else(|_| "{}".into()),
+        serde_json::to_string(&numbers).unwrap_or_else(|_| "{}".into()),
+    )
 }
 
 #[cfg(test)]

@@ -35,6 +35,7 @@ pub(super) fn compare_cohorts(
 }
 
 fn cohort(conn: &Connection, project: &str, q: &TraceQuery) -> StoreResult<CohortAggregates> {
+    super::span_list::trace_list_filter(q)?;
     let (filter, args) = trace_filter(project, q);
     let mut aggregates = trace_moments(conn, &filter, &args)?;
     if aggregates.duration_ms.n > 0 {

@@ -37,7 +37,6 @@ use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::{params_from_iter, Connection, OptionalExtension};
 use skein_model::metric_fold::{resolve_range, MetricAccumulator};
 use skein_model::metrics::{Metric, MetricQuery, MetricResponse};
-use skein_model::TraceQuery;
 
 use super::list::trace_filter;
 use crate::store::{StoreError, StoreResult};
@@ -55,6 +54,7 @@ pub(super) fn metrics(
     project: &str,
     q: &MetricQuery,
 ) -> StoreResult<MetricResponse> {
+    super::span_list::trace_list_filter(&q.scope(None, None))?;
     // One read transaction: the feedback map and the traces come from the same snapshot.
     let started = std::time::Instant::now();
     let tx = conn.unchecked_transaction()?;
@@ -214,12 +214,7 @@ impl Scope {
             }
             None => ("NULL", ""),
         };
-        let scope = TraceQuery {
-            tags: q.tags.clone(),
-            from_ms: by_start.then_some(from_ms),
-            to_ms: by_start.then_some(to_ms),
-            ..TraceQuery::default()
-        };
+        let scope = q.scope(by_start.then_some(from_ms), by_start.then_some(to_ms));
         let (mut filter, filter_args) = trace_filter(project, &scope);
         args.extend(filter_args);
         let mut order = "";

@@ -15,9 +15,9 @@ use skein_model::sessions::{
     SessionSort, SessionSummary, TraceAggregate, UserDetail, UserPage, UserSummary,
 };
 use skein_model::trace::FeedbackStat;
-use skein_model::TraceQuery;
 
 use super::list::{trace_filter, trace_from_row, TRACE_COLUMNS};
+use super::span_list::trace_list_filter;
 use super::{codec, feedback};
 use crate::store::{StoreError, StoreResult};
 
@@ -103,13 +103,7 @@ fn filter_of(
     session_id: Option<&str>,
     user_id: Option<&str>,
 ) -> (String, Vec<SqlValue>) {
-    let traces = TraceQuery {
-        tags: q.tags.clone(),
-        from_ms: q.from_ms,
-        to_ms: q.to_ms,
-        ..TraceQuery::default()
-    };
-    let (mut sql, mut args) = trace_filter(project, &traces);
+    let (mut sql, mut args) = trace_filter(project, &q.requests());
     if let Some(s) = session_id {
         sql.push_str(" AND unlikely(t.session_id = ?)");
         args.push(s.to_string().into());
@@ -297,6 +291,7 @@ pub(super) fn list_sessions(
 
 /// The session list, inside the caller's transaction.
 fn list_sessions_in(tx: &Connection, project: &str, q: &SessionQuery) -> StoreResult<SessionPage> {
+    trace_list_filter(&q.requests())?;
     let filter = filter_of(project, q, Group::Session, None, None);
     let (rows, total, next_cursor) = list_groups(
         tx,
@@ -331,6 +326,7 @@ pub(super) fn list_users(
     project: &str,
     q: &SessionQuery,
 ) -> StoreResult<UserPage> {
+    trace_list_filter(&q.requests())?;
     let tx = conn.unchecked_transaction()?;
     let filter = filter_of(project, q, Group::User, None, None);
     let (rows, total, next_cursor) = list_groups(

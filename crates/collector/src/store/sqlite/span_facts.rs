@@ -1,8 +1,10 @@
 //! `span_facts`: what span filters read besides the `spans` columns (the body is compressed,
-//! so SQL cannot look into it): model, token split, session, user, tags (a JSON object) and
-//! labels (a JSON array), one row per span by its rowid. Written with the span
-//! (`traces::insert_spans`, `pieces::replace_row`), removed with it (a trigger), and filled
-//! from the stored bodies once, when a database from before it is opened.
+//! so SQL cannot look into it): model, token split, session, user, tags (a JSON object),
+//! labels (a JSON array) and attributes as filters read them (`attrs`: key to text,
+//! `attr_nums`: key to number, `skein_model::filter::filterable`), one row per span by its
+//! rowid. Written with the span (`traces::insert_spans`, `pieces::replace_row`), removed with
+//! it (a trigger), and filled from the stored bodies once, when a database from before it (or
+//! from before its attribute columns) is opened.
 //!
 //! `spans_by_start` (start time, then rowid) serves the newest-first span list.
 
@@ -28,13 +30,26 @@ pub(super) fn ensure_schema(conn: &mut Connection) -> StoreResult<()> {
             session_id TEXT NOT NULL,
             user_id TEXT NOT NULL,
             tags TEXT NOT NULL,
-            labels TEXT NOT NULL
+            labels TEXT NOT NULL,
+            attrs TEXT NOT NULL DEFAULT '{}',
+            attr_nums TEXT NOT NULL DEFAULT '{}'
         );
         CREATE INDEX IF NOT EXISTS spans_by_start ON spans (start_ns);
         CREATE TRIGGER IF NOT EXISTS span_facts_removed AFTER DELETE ON spans
         BEGIN DELETE FROM span_facts WHERE span = old.id; END;",
     )?;
-    if !existed {
+    let has_attrs: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM pragma_table_info('span_facts') WHERE name = 'attrs')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_attrs {
+        tx.execute_batch(
+            "ALTER TABLE span_facts ADD COLUMN attrs TEXT NOT NULL DEFAULT '{}';
+             ALTER TABLE span_facts ADD COLUMN attr_nums TEXT NOT NULL DEFAULT '{}';",
+        )?;
+    }
+    if !existed || !has_attrs {
         backfill(&tx)?;
     }
     tx.commit()?;
@@ -68,11 +83,16 @@ struct Facts<'a> {
     user_id: &'a str,
     tags: String,
     labels: String,
+    attrs: String,
+    attr_nums: String,
 }
 
 impl Facts<'_> {
     fn of_span(span: &Span) -> Facts<'_> {
+        let (attrs, attr_nums) = codec::attribute_columns(&span.attributes);
         Facts {
+            attrs,
+            attr_nums,
             model: span.model.as_deref().unwrap_or(""),
             input_tokens: span.input_tokens.unwrap_or(0),
             output_tokens: span.output_tokens.unwrap_or(0),
@@ -85,6 +105,8 @@ impl Facts<'_> {
 
     fn of_row(row: &SpanRow) -> Facts<'_> {
         Facts {
+            attrs: row.attrs.clone(),
+            attr_nums: row.attr_nums.clone(),
             model: row.model.as_deref().unwrap_or(""),
             input_tokens: row.input_tokens.unwrap_or(0),
             output_tokens: row.output_tokens.unwrap_or(0),
@@ -99,8 +121,8 @@ impl Facts<'_> {
 fn write(conn: &Connection, span: i64, f: &Facts) -> StoreResult<()> {
     conn.prepare_cached(
         "INSERT OR REPLACE INTO span_facts \
-         (span, model, input_tokens, output_tokens, session_id, user_id, tags, labels) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+         (span, model, input_tokens, output_tokens, session_id, user_id, tags, labels, \
+         attrs, attr_nums) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
         span,
@@ -110,7 +132,9 @@ fn write(conn: &Connection, span: i64, f: &Facts) -> StoreResult<()> {
         f.session_id,
         f.user_id,
         f.tags,
-        f.labels
+        f.labels,
+        f.attrs,
+        f.attr_nums
     ])?;
     Ok(())
 }
@@ -149,16 +173,30 @@ mod tests {
             tags: [("env".to_string(), "prod".to_string())]
                 .into_iter()
                 .collect(),
+            attributes: serde_json::json!({"http.status_code": 500, "db.rows": "12", "m": "GET"})
+                .as_object()
+                .cloned()
+                .unwrap(),
             ..Span::default()
         };
         let mut next = schema::next_trace_id(&conn).unwrap();
         let row = SpanRow::encode(span, None).unwrap();
         traces::insert_spans(&conn, &mut next, &[row]).unwrap();
-        let facts = |conn: &Connection| -> (String, i64, String, String) {
+        type Facts = (String, i64, String, String, String, String);
+        let facts = |conn: &Connection| -> Facts {
             conn.query_row(
-                "SELECT model, input_tokens, tags, labels FROM span_facts",
+                "SELECT model, input_tokens, tags, labels, attrs, attr_nums FROM span_facts",
                 [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                },
             )
             .unwrap()
         };
@@ -169,11 +207,20 @@ mod tests {
                 "gpt-4o".into(),
                 3,
                 r#"{"env":"prod"}"#.into(),
-                r#"["beta"]"#.into()
+                r#"["beta"]"#.into(),
+                r#"{"db.rows":"12","http.status_code":"500","m":"GET"}"#.into(),
+                r#"{"db.rows":12.0,"http.status_code":500.0}"#.into(),
             )
         );
         // A file from before span_facts: the table is made and filled when it is opened.
         conn.execute_batch("DROP TABLE span_facts").unwrap();
+        schema::migrate(&mut conn).unwrap();
+        assert_eq!(facts(&conn), written);
+        // A file from before the attribute columns: they are added and filled.
+        conn.execute_batch(
+            "ALTER TABLE span_facts DROP COLUMN attrs; ALTER TABLE span_facts DROP COLUMN attr_nums;",
+        )
+        .unwrap();
         schema::migrate(&mut conn).unwrap();
         assert_eq!(facts(&conn), written);
         // Removing the span removes its facts.

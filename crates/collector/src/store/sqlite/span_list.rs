@@ -62,9 +62,26 @@ impl Dialect for Sqlite {
                     "ifnull((SELECT j.value FROM json_each({a}f.tags) j WHERE j.key = {key}), '')"
                 )
             }
+            Field::Attr(key) => {
+                let key = self.text(key);
+                format!(
+                    "ifnull((SELECT j.value FROM json_each({a}f.attrs) j WHERE j.key = {key}), '')"
+                )
+            }
             // Set fields are only ever tested with `has`.
             Field::AnyTagValue | Field::Labels => "''".to_string(),
         }
+    }
+
+    fn attr_number(&mut self, a: &str, key: &str, op: Op, number: f64) -> String {
+        let key = self.text(key);
+        let number = self.bind(SqlValue::Real(number));
+        // NULL (not a number) compares as nothing: only `neq` holds.
+        format!(
+            "ifnull((SELECT j.value FROM json_each({a}f.attr_nums) j WHERE j.key = {key}) {} {number}, {})",
+            op.sql(),
+            u8::from(op == Op::Neq)
+        )
     }
 
     fn literal(&mut self, value: &Value) -> String {
@@ -143,37 +160,61 @@ fn trace_conditions(
     Ok(out)
 }
 
-/// The trace list's `filter` (traces having a span passing it), checked: an expression this
-/// engine cannot compile is `StoreError::Invalid`.
-pub(super) fn trace_list_filter(q: &TraceQuery) -> StoreResult<Option<Expr>> {
-    let Some(text) = &q.filter else {
-        return Ok(None);
-    };
-    let expr = skein_model::filter::parse(text)
-        .map_err(|e| StoreError::Invalid(format!("filter: {e}")))?;
-    if let Some(expr) = &expr {
-        condition(expr, "x", &mut Sqlite::default())?;
-    }
-    Ok(expr)
+/// A trace scope's span conditions (`filter` and `tree_filter`: a span of the trace passes;
+/// `trace_filter`: its root span passes), parsed and checked: an expression this engine
+/// cannot compile is `StoreError::Invalid` naming the parameter.
+pub(super) struct TraceConditions {
+    any_span: Vec<Expr>,
+    root: Option<Expr>,
 }
 
-/// For the trace list (`traces t`, plain `?` parameters): ` AND` a span of the trace passes
-/// the query's `filter`. Nothing when there is none (or it does not compile: `list_traces`
-/// has refused it with `trace_list_filter` first).
+pub(super) fn trace_list_filter(q: &TraceQuery) -> StoreResult<TraceConditions> {
+    let parse = |name: &str, text: &Option<String>| -> StoreResult<Option<Expr>> {
+        let Some(text) = text else { return Ok(None) };
+        let expr = skein_model::filter::parse(text)
+            .map_err(|e| StoreError::Invalid(format!("{name}: {e}")))?;
+        if let Some(expr) = &expr {
+            condition(expr, "x", &mut Sqlite::default())
+                .map_err(|e| StoreError::Invalid(format!("{name}: {e}")))?;
+        }
+        Ok(expr)
+    };
+    Ok(TraceConditions {
+        any_span: [
+            parse("filter", &q.filter)?,
+            parse("tree_filter", &q.tree_filter)?,
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
+        root: parse("trace_filter", &q.trace_filter)?,
+    })
+}
+
+/// For a trace scope (`traces t`, plain `?` parameters): ` AND` the query's span conditions.
+/// Nothing for a condition that does not compile: `list_traces` (and every scope's reader)
+/// has refused it with `trace_list_filter` first.
 pub(super) fn push_trace_list_filter(q: &TraceQuery, sql: &mut String, args: &mut Vec<SqlValue>) {
-    let Ok(Some(expr)) = trace_list_filter(q) else {
+    let Ok(conditions) = trace_list_filter(q) else {
         return;
     };
-    let mut d = Sqlite {
-        plain: true,
-        ..Sqlite::default()
-    };
-    if let Ok(cond) = condition(&expr, "x", &mut d) {
-        sql.push_str(&format!(
-            " AND EXISTS (SELECT 1 FROM {} WHERE x.trace = t.id AND ({cond}))",
-            rows("x")
-        ));
-        args.extend(d.params);
+    let roots = conditions
+        .root
+        .iter()
+        .map(|e| (e, " AND x.parent_span_id IS NULL"));
+    let spans = conditions.any_span.iter().map(|e| (e, ""));
+    for (expr, which) in roots.chain(spans) {
+        let mut d = Sqlite {
+            plain: true,
+            ..Sqlite::default()
+        };
+        if let Ok(cond) = condition(expr, "x", &mut d) {
+            sql.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM {} WHERE x.trace = t.id{which} AND ({cond}))",
+                rows("x")
+            ));
+            args.extend(d.params);
+        }
     }
 }
 

@@ -13,6 +13,7 @@ pub mod keys;
 pub mod metrics;
 pub mod pieces;
 pub mod received;
+pub mod scopes;
 pub mod spans;
 pub mod summary_rules;
 pub mod traces;
@@ -62,6 +63,8 @@ macro_rules! for_each_suite_test {
             spans::span_filters_select_like_a_scan_would,
             spans::span_rows_carry_what_the_list_shows,
             spans::the_trace_list_keeps_traces_having_a_matching_span,
+            scopes::attribute_filters_select_like_a_scan_would,
+            scopes::trace_scopes_take_span_conditions,
             cohort::cohorts_compare_span_names_with_exact_figures,
             cohort::a_cohort_without_traces_compares_as_empty,
             received::received_spans_follow_the_cursor_within_their_project,

@@ -1,0 +1,205 @@
+//! `/spans`: every span of the project passing a filter (`filter=`, the filter language),
+//! newest first or by duration, tokens or cost (`sort=`), a page at a time with the total.
+//! A row opens its trace with the span selected. The rows are virtualized (`rows`).
+
+mod rows;
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_location, use_navigate};
+use leptos_router::NavigateOptions;
+use skein_model::filter::complete;
+use skein_model::span_list::{SpanRow, SpanSort};
+
+use crate::api;
+use crate::components::empty_state::EmptyState;
+use crate::components::error_banner::ErrorBanner;
+use crate::components::filter_input::FilterInput;
+use crate::components::remote::{LoadMore, PageOf, Pager, Phase};
+use crate::links::{self, SpanListView};
+use crate::text;
+
+use rows::SpanRows;
+
+fn sort_label(sort: SpanSort) -> &'static str {
+    match sort {
+        SpanSort::StartDesc => "Newest first",
+        SpanSort::DurationDesc => "Slowest first",
+        SpanSort::TokensDesc => "Most tokens",
+        SpanSort::CostDesc => "Highest cost",
+    }
+}
+
+#[component]
+pub fn SpansPage() -> impl IntoView {
+    let location = use_location();
+    let navigate = use_navigate();
+    let project = Memo::new(move |_| links::project_of(&location.search.get()));
+    let view = Memo::new(move |_| SpanListView::from_search(&location.search.get()));
+    let go = move |v: SpanListView| {
+        navigate(
+            &links::spans_href(&project.get_untracked(), &v),
+            NavigateOptions {
+                scroll: false,
+                ..NavigateOptions::default()
+            },
+        )
+    };
+
+    let list = Pager::<SpanRow>::new();
+    // False when the server stopped counting (there are at least `total`).
+    let exact = RwSignal::new(true);
+    let fetch_page = move |cursor: Option<String>| {
+        let (project, view) = (project.get_untracked(), view.get_untracked());
+        async move {
+            let page = api::spans(&project, &view, cursor.as_deref()).await?;
+            exact.try_set(page.total_exact);
+            Ok(PageOf {
+                rows: page.spans,
+                total: page.total,
+                next_cursor: page.next_cursor,
+            })
+        }
+    };
+    // A link whose filter cannot be read: the box shows where, nothing is fetched.
+    let unreadable = Memo::new(move |_| {
+        view.with(|v| {
+            v.filter
+                .as_deref()
+                .is_some_and(|f| skein_model::filter::parse(f).is_err())
+        })
+    });
+    Effect::new(move |_| {
+        project.track();
+        view.track();
+        if unreadable.get() {
+            list.clear();
+        } else {
+            list.reload(fetch_page);
+        }
+    });
+    let load_more = Callback::new(move |_: ()| list.load_more(fetch_page));
+    let has_more = Signal::derive(move || {
+        list.next_cursor.with(Option::is_some) && matches!(list.phase.get(), Phase::Ready)
+    });
+
+    let filter_text = Signal::derive(move || view.get().filter.unwrap_or_default());
+    let apply_filter = {
+        let go = go.clone();
+        Callback::new(move |text: String| {
+            let mut v = view.get_untracked();
+            v.filter = (!text.is_empty()).then_some(text);
+            go(v);
+        })
+    };
+    let on_sort = {
+        let go = go.clone();
+        move |ev: leptos::ev::Event| {
+            let mut v = view.get_untracked();
+            v.sort = SpanSort::parse(&event_target_value(&ev)).unwrap_or_default();
+            go(v);
+        }
+    };
+    let sort_by = {
+        let go = go.clone();
+        Callback::new(move |sort: SpanSort| {
+            let mut v = view.get_untracked();
+            v.sort = sort;
+            go(v);
+        })
+    };
+    // A tag chip in a row narrows the filter to its value.
+    let add_tag = Callback::new(move |(key, value): (String, String)| {
+        if let Some(field) = complete::tag_field(&key) {
+            let condition = format!("eq({field}, {})", complete::quote(&value));
+            let current = view.get_untracked().filter.unwrap_or_default();
+            apply_filter.run(complete::conjoin(&current, &condition));
+        }
+    });
+
+    let count = move || {
+        if matches!(list.phase.get(), Phase::Failed(_)) || unreadable.get() {
+            return None;
+        }
+        list.total.get().map(|t| {
+            let words = text::plural(t, "span", "spans");
+            if exact.get() {
+                words
+            } else {
+                format!("at least {words}")
+            }
+        })
+    };
+    let banner = move || match list.phase.get() {
+        Phase::Failed(error) => {
+            let retrying = error.is_transient();
+            Some(
+                view! { <ErrorBanner title=error.title() detail=error.detail() retrying=retrying/> },
+            )
+        }
+        _ => None,
+    };
+    let clear = {
+        let go = go.clone();
+        move |_| {
+            go(SpanListView {
+                filter: None,
+                sort: view.get_untracked().sort,
+            })
+        }
+    };
+    let empty = move || {
+        if !list.ready_and_empty() || unreadable.get() {
+            return None;
+        }
+        Some(if view.with(|v| v.filter.is_some()) {
+            let clear = clear.clone();
+            view! {
+                <EmptyState title="No spans match this filter">
+                    <p>"No span in this project passes the filter above. Loosen a condition (a lower "
+                       <code>"gt(latency, …)"</code>", another model), or look at every span."</p>
+                    <button type="button" class="button" on:click=clear>"Show all spans"</button>
+                </EmptyState>
+            }
+            .into_any()
+        } else {
+            view! {
+                <EmptyState title="No spans yet">
+                    <p>"Spans appear here as agents send them (OTLP, the LangSmith SDK). Load sample agent traces to look around:"</p>
+                    <pre class="code-block">"skein demo"</pre>
+                </EmptyState>
+            }
+            .into_any()
+        })
+    };
+
+    view! {
+        <div class="page spans-page">
+            <div class="page-head">
+                <h1>"Spans"</h1>
+                <span class="result-count" data-testid="result-count">{count}</span>
+                <div class="page-actions">
+                    <select class="select" name="sort" aria-label="Sort" on:change=on_sort
+                        prop:value=move || view.get().sort.as_str()>
+                        {SpanSort::ALL
+                            .iter()
+                            .map(|s| view! { <option value=s.as_str()>{sort_label(*s)}</option> })
+                            .collect_view()}
+                    </select>
+                </div>
+            </div>
+            <div class="filter-bar">
+                <FilterInput project=project value=filter_text on_apply=apply_filter label="Filter"/>
+            </div>
+            {banner}
+            <SpanRows project=project list=list sort=Signal::derive(move || view.get().sort)
+                on_sort=sort_by on_tag=add_tag has_more=has_more on_more=load_more/>
+            {empty}
+            <LoadMore
+                shown=Signal::derive(move || list.rows.with(Vec::len))
+                total=list.total.into()
+                has_more=has_more
+                state=list.more.into()
+                on_more=load_more/>
+        </div>
+    }
+}
