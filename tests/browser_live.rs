@@ -326,10 +326,11 @@ async fn a_thousand_traces_a_second_keep_the_page_responsive() {
         (root_names(driver).await.first().map(String::as_str) == Some("burst_2999")).then_some(())
     })
     .await;
-    // Drawing every event as it came froze this page for 3 s; batched, frames stay well under
-    // a second even with other browser tests sharing the machine's two cores.
+    // Drawing every event as it came froze this page for 3 s (run alone). Batched, the longest
+    // frame is under a second alone, and up to ~1.1 s with three other browser tests sharing
+    // the machine's two cores: the bound leaves room for that, not for a freeze.
     let gap = longest_frame_gap(driver).await;
-    assert!(gap < 1000.0, "the page froze for {gap} ms");
+    assert!(gap < 2000.0, "the page froze for {gap} ms");
     // Bounded: the list keeps its newest rows only.
     let rows = js(
         driver,
