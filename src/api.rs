@@ -14,7 +14,9 @@ use std::task::{Context, Poll, Waker};
 use gloo_net::http::{Request, RequestBuilder, Response};
 use leptos::prelude::{RwSignal, Set, Update};
 use serde::de::DeserializeOwned;
+use skein_model::live::StreamTicket;
 use skein_model::metrics::{MetricQuery, MetricResponse};
+use skein_model::query::encode_pairs;
 use skein_model::{
     ErrorBody, Feedback, FeedbackList, FeedbackUpdate, NewFeedback, NewScoreConfig, ProjectInfo,
     ScoreConfig, ScoreConfigList, ScoreSettings, TagKeyInfo, TagValueInfo, TracePage, TraceQuery,
@@ -425,6 +427,21 @@ async fn send_json<B: serde::Serialize, T: DeserializeOwned>(
     let json = serde_json::to_string(body).map_err(|e| ApiError::Unexpected(e.to_string()))?;
     let response = send(method, &url, Some(json)).await?;
     answer(&url, response).await
+}
+
+/// The URL to open a live stream at (`GET /api/v1/stream?project=…`): with a ticket when this
+/// session has a key, since an EventSource cannot send it (`POST /api/v1/stream/ticket`).
+pub async fn stream_url(url: &str) -> Result<String, ApiError> {
+    if stored_key().is_none() {
+        return Ok(url.to_string());
+    }
+    let project = project_in(url).unwrap_or_default();
+    let ticket_url = links::api_stream_ticket(&project);
+    let answer: StreamTicket = send_json("POST", ticket_url, &()).await?;
+    Ok(match answer.ticket {
+        Some(ticket) => format!("{url}&{}", encode_pairs([("ticket", ticket.as_str())])),
+        None => url.to_string(),
+    })
 }
 
 /// `POST /api/v1/feedback`: 201 and the stored record.

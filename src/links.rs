@@ -46,6 +46,63 @@ pub fn list_href(project: &str, query: &TraceQuery) -> String {
     join("/traces", &[project_prefix(project), q.to_query_string()])
 }
 
+/// Whether a page URL asks for live updates (`live=1`).
+pub fn live_param(search: &str) -> bool {
+    param(search, "live").as_deref() == Some("1")
+}
+
+/// The same page URL (path and query) with `live=1` on or off.
+pub fn with_live(href: &str, on: bool) -> String {
+    let (path, search) = href.split_once('?').unwrap_or((href, ""));
+    let mut pairs: Vec<(String, String)> = parse_query_string(search)
+        .into_iter()
+        .filter(|(k, _)| k != "live")
+        .collect();
+    if on {
+        pairs.push(("live".into(), "1".into()));
+    }
+    join(
+        path,
+        &[encode_pairs(
+            pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        )],
+    )
+}
+
+/// The live stream of the traces a list query selects (`GET /api/v1/stream`).
+pub fn api_stream_traces(project: &str, query: &TraceQuery) -> String {
+    let mut q = query.clone();
+    q.cursor = None;
+    q.limit = None;
+    join(
+        "/api/v1/stream",
+        &[
+            encode_pairs([("project", project), ("kind", "traces")]),
+            q.to_query_string(),
+        ],
+    )
+}
+
+/// The live stream of the spans passing `filter`.
+pub fn api_stream_spans(project: &str, filter: &str) -> String {
+    join(
+        "/api/v1/stream",
+        &[encode_pairs([
+            ("project", project),
+            ("kind", "spans"),
+            ("filter", filter),
+        ])],
+    )
+}
+
+/// Where a browser gets a ticket for opening streams of a project.
+pub fn api_stream_ticket(project: &str) -> String {
+    join(
+        "/api/v1/stream/ticket",
+        &[encode_pairs([("project", project)])],
+    )
+}
+
 /// One trace's page.
 pub fn trace_href(project: &str, trace_id: &str) -> String {
     trace_span_href(project, trace_id, None, true)
@@ -380,6 +437,29 @@ mod tests {
         assert_eq!(TraceQuery::from_query_string(search).unwrap(), expected);
         assert_eq!(project_of(search), "default");
         assert_eq!(list_href("default", &TraceQuery::default()), "/traces");
+    }
+
+    #[test]
+    fn live_is_a_page_url_switch_and_streams_carry_the_lists_query() {
+        assert_eq!(
+            with_live("/traces?tag=a%3Db", true),
+            "/traces?tag=a%3Db&live=1"
+        );
+        assert_eq!(
+            with_live("/traces?live=1&tag=a%3Db", false),
+            "/traces?tag=a%3Db"
+        );
+        assert_eq!(with_live("/traces", true), "/traces?live=1");
+        assert!(live_param("tag=a%3Db&live=1"));
+        assert!(!live_param("live=0"));
+        assert_eq!(
+            api_stream_traces("p", &query()),
+            "/api/v1/stream?project=p&kind=traces&tag=env%3Dproduction&tag=user_tier%3Dpremium&name=agent&status=error&sort=duration_desc"
+        );
+        assert_eq!(
+            api_stream_spans("p", "eq(trace_id, \"ab\")"),
+            "/api/v1/stream?project=p&kind=spans&filter=eq%28trace_id%2C%20%22ab%22%29"
+        );
     }
 
     #[test]

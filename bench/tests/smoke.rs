@@ -27,6 +27,7 @@ async fn collector_with(
         max_inflight_bytes: 1 << 30,
         allowed_hosts: Vec::new(),
         retention_days: None,
+        max_live_streams: skein_collector::live::DEFAULT_MAX_STREAMS,
     })
     .await
     .unwrap()

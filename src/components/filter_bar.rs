@@ -25,8 +25,12 @@ pub fn go_to_list(
     query: &TraceQuery,
     replace: bool,
 ) {
+    // A live list stays live as its filters change.
+    let live = web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .is_some_and(|search| links::live_param(search.trim_start_matches('?')));
     navigate(
-        &links::list_href(project, query),
+        &links::with_live(&links::list_href(project, query), live),
         NavigateOptions {
             replace,
             scroll: false,

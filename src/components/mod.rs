@@ -15,6 +15,7 @@ pub mod filter_suggest;
 pub mod icons;
 pub mod json_view;
 pub mod lazy;
+pub mod live;
 pub mod long_text;
 pub mod project_switcher;
 pub mod remote;

@@ -24,21 +24,27 @@ mod timeline;
 mod toolbar;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use leptos::either::EitherOf4;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_params_map};
+use skein_model::live::SPAN_EVENT;
+use skein_model::span::is_valid_hex_id;
+use skein_model::span_list::SpanRow;
 use skein_model::tree::TraceTree;
-use skein_model::TraceSkeleton;
+use skein_model::{TraceSkeleton, TraceSummary};
 
 use crate::api::{self, ApiError};
 use crate::components::empty_state::EmptyState;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::feedback::TraceFeedback;
 use crate::components::icons::ArrowLeftIcon;
+use crate::components::live::use_live_stream;
 use crate::components::remote::{Loader, Remote};
 use crate::links;
 use crate::perf;
+use crate::time::now_ms;
 
 use explorer::{explorer_state, Explorer};
 use header::TraceHeader;
@@ -73,6 +79,18 @@ async fn fetch(project: String, id: String) -> Result<Loaded, ApiError> {
     })
 }
 
+/// A trace whose last span ended this recently (or whose root has not arrived) may still be
+/// in progress: its page follows its new spans.
+const IN_PROGRESS_MS: i64 = 15 * 60 * 1000;
+/// New spans are gathered this long before the skeleton is fetched again.
+const REFETCH_AFTER: Duration = Duration::from_millis(300);
+/// Span events kept between two frames (only their arrival matters here).
+const SPANS_BUFFERED: usize = 64;
+
+fn in_progress(summary: &TraceSummary) -> bool {
+    !summary.has_root || summary.end_ns / 1_000_000 >= now_ms() - IN_PROGRESS_MS
+}
+
 #[component]
 pub fn TracePage() -> impl IntoView {
     let params = use_params_map();
@@ -86,6 +104,42 @@ pub fn TracePage() -> impl IntoView {
         let (project, id) = (project.get(), trace_id.get());
         loader.load(false, move || fetch(project.clone(), id.clone()));
     });
+
+    // A trace still in progress grows as its spans arrive: a stream of its new spans, each
+    // burst of them coalesced into one fetch of the skeleton.
+    let follow = Memo::new(move |_| {
+        let id = trace_id.get();
+        let recent = loader.state.with(|s| match s {
+            Remote::Ready(loaded) => in_progress(&loaded.skeleton.summary),
+            _ => false,
+        });
+        (recent && is_valid_hex_id(&id, 32))
+            .then(|| links::api_stream_spans(&project.get(), &format!("eq(trace_id, \"{id}\")")))
+    });
+    let refetch_due = StoredValue::new(false);
+    let refetch = move || {
+        if refetch_due.try_get_value() != Some(false) {
+            return;
+        }
+        refetch_due.set_value(true);
+        set_timeout(
+            move || {
+                if refetch_due.try_update_value(|due| *due = false).is_none() {
+                    return;
+                }
+                let (project, id) = (project.get_untracked(), trace_id.get_untracked());
+                loader.load(true, move || fetch(project.clone(), id.clone()));
+            },
+            REFETCH_AFTER,
+        );
+    };
+    use_live_stream::<SpanRow>(
+        follow.into(),
+        SPAN_EVENT,
+        SPANS_BUFFERED,
+        move |_new_spans| refetch(),
+        refetch,
+    );
 
     let back = move || links::list_href(&project.get(), &Default::default());
 

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};
 use skein_model::format;
+use skein_model::live::{merge_newest_first, TRACE_EVENT};
 use skein_model::sort;
 use skein_model::{TagFilter, TagKeyInfo, TraceQuery, TraceSummary, DEFAULT_PROJECT};
 use wasm_bindgen::JsCast;
@@ -15,6 +16,7 @@ use crate::components::feedback::FeedbackSummary;
 use crate::components::filter_bar::{go_to_list, FilterBar};
 use crate::components::filter_input::FilterInput;
 use crate::components::icons::TraceIcon;
+use crate::components::live::{use_live_stream, LiveHold, LiveNotice, LiveSwitch};
 use crate::components::remote::{LoadMore, Loader, PageOf, Pager, Phase, Remote};
 use crate::components::service_chip::ServiceChip;
 use crate::components::skeleton::SkeletonRows;
@@ -27,6 +29,15 @@ use crate::{links, text};
 const COLUMNS: usize = 9;
 const SERVICES_SHOWN: usize = 2;
 const TAGS_SHOWN: usize = 2;
+/// Rows a live list keeps (the oldest go), and live rows held while the user reads: few
+/// enough that a burst of new traces redraws a table the browser lays out quickly.
+const LIVE_ROWS: usize = 200;
+/// Events kept between two frames: a burst beyond this shows its newest only.
+const LIVE_BUFFERED: usize = 1_000;
+
+fn trace_key(t: &TraceSummary) -> &str {
+    &t.trace_id
+}
 
 #[component]
 pub fn TracesPage() -> impl IntoView {
@@ -75,6 +86,63 @@ pub fn TracesPage() -> impl IntoView {
             }) => Some(message),
             _ => None,
         })
+    });
+
+    // Live: new traces matching the filters come in at the top as they arrive (`live=1`).
+    let live_on = Memo::new(move |_| links::live_param(&location.search.get()));
+    let live_url = Memo::new(move |_| {
+        (live_on.get() && query_error.get().is_none())
+            .then(|| links::api_stream_traces(&project.get(), &query.get()))
+    });
+    let hold = LiveHold::<TraceSummary>::new();
+    let show_live = move |batch: Vec<TraceSummary>| {
+        let mut fresh = 0;
+        list.rows
+            .update(|rows| fresh = merge_newest_first(rows, batch, trace_key, LIVE_ROWS));
+        if fresh > 0 {
+            list.total
+                .update(|total| *total = total.map(|t| t + fresh as u64));
+        }
+    };
+    let live_status = use_live_stream::<TraceSummary>(
+        live_url.into(),
+        TRACE_EVENT,
+        LIVE_BUFFERED,
+        move |batch| {
+            if hold.paused_untracked() {
+                hold.held.update(|held| {
+                    merge_newest_first(held, batch, trace_key, LIVE_ROWS);
+                });
+            } else {
+                show_live(batch);
+            }
+        },
+        // (Re)connected: what came before the stream opened is in the first page.
+        move || list.reload(fetch_page),
+    );
+    Effect::new(move |_| {
+        if !hold.paused() && hold.held.with(|h| !h.is_empty()) {
+            show_live(hold.take());
+        }
+    });
+    let live_new = Signal::derive(move || {
+        hold.held.with(|held| {
+            list.rows.with(|rows| {
+                held.iter()
+                    .filter(|t| !rows.iter().any(|r| r.trace_id == t.trace_id))
+                    .count()
+            })
+        })
+    });
+    let show_held = Callback::new(move |_: ()| {
+        show_live(hold.take());
+        window().scroll_to_with_x_and_y(0.0, 0.0);
+    });
+    let live_toggle = Signal::derive(move || {
+        links::with_live(
+            &links::list_href(&project.get(), &query.get()),
+            !live_on.get(),
+        )
     });
 
     // Tag keys by how much they matter here: those filtered on, then the project's most used.
@@ -200,7 +268,7 @@ pub fn TracesPage() -> impl IntoView {
                         })}
                         <p>"Or load sample agent traces to look around:"</p>
                         <pre class="code-block">"skein demo"</pre>
-                        <p class="muted">"New traces appear here when you reload."</p>
+                        <p class="muted">"New traces appear here when you reload, or as they arrive with Live on."</p>
                     </EmptyState>
                 }
                 .into_any()
@@ -215,7 +283,8 @@ pub fn TracesPage() -> impl IntoView {
             view! {
                 <For
                     each=move || list.rows.get()
-                    key=|t: &TraceSummary| t.trace_id.clone()
+                    // A live update of a row (more spans, a later end) draws it again.
+                    key=|t: &TraceSummary| (t.trace_id.clone(), t.span_count, t.end_ns, t.error_count)
                     children=move |t: TraceSummary| view! { <TraceRow trace=t project=project on_tag=add_tag key_order=key_order compare_with=compare_with/> }
                 />
             }
@@ -229,6 +298,8 @@ pub fn TracesPage() -> impl IntoView {
                 <h1>"Traces"</h1>
                 <span class="result-count" data-testid="result-count">{count}</span>
                 <div class="page-actions">
+                    <LiveNotice count=live_new on_show=show_held/>
+                    <LiveSwitch on=live_on.into() status=live_status toggle_href=live_toggle/>
                     <DownloadButton label="CSV" testid="list-csv"
                         url=Signal::derive(move || links::api_traces_export(&project.get(), &query.get(), "csv"))
                         filename=Signal::derive(move || format!("traces-{}.csv", project.get()))
@@ -253,7 +324,9 @@ pub fn TracesPage() -> impl IntoView {
             </div>
             {query_banner}
             {banner}
-            <div class="table-wrap" class:stale=stale>
+            <div class="table-wrap" class:stale=stale
+                on:mouseenter=move |_| hold.hovering.set(true)
+                on:mouseleave=move |_| hold.hovering.set(false)>
                 <table class="data-table traces-table">
                     <thead>
                         <tr>

@@ -18,6 +18,7 @@ use axum::response::Response;
 
 use crate::context::KeyScope;
 use crate::error::ApiError;
+use crate::live::ticket;
 use crate::store::keys::hash_secret;
 use crate::store::KeyStore;
 
@@ -147,6 +148,56 @@ impl KeyCache {
     }
 }
 
+/// Where a stream ticket (`live::ticket`) stands in for a key.
+pub const STREAM_PATH: &str = "/api/v1/stream";
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// A ticket that opens live streams of `project` (which the request's key may read) for a
+/// minute, signed with that key; none when the request carries no key (Skein without keys).
+pub fn stream_ticket(headers: &HeaderMap, project: &str) -> Option<String> {
+    let secret = presented_key(headers)?;
+    Some(ticket::sign(
+        &hash_secret(secret),
+        project,
+        now_secs() + ticket::TICKET_TTL_SECS,
+    ))
+}
+
+impl KeyCache {
+    /// The scope of a stream request that carries a ticket (`?ticket=`, with the `project=` it
+    /// was given for) instead of a key: the project, if an active key of it signed the ticket.
+    async fn ticket_scope(&self, query: Option<&str>) -> Result<Option<KeyScope>, ApiError> {
+        let pairs = skein_model::query::parse_query_string(query.unwrap_or(""));
+        let value = |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, v)| k == name && !v.is_empty())
+                .map(|(_, v)| v.as_str())
+        };
+        let (Some(given), Some(project)) = (value("ticket"), value("project")) else {
+            return Ok(None);
+        };
+        let keys = self.snapshot().await?;
+        let now = now_secs();
+        let signed = keys
+            .active
+            .iter()
+            .any(|(hash, p)| p == project && ticket::verify(hash, project, given, now));
+        if signed {
+            Ok(Some(KeyScope::Project(project.to_string())))
+        } else {
+            Err(ApiError::Unauthorized(
+                "the stream ticket is expired or was not given for this project".into(),
+            ))
+        }
+    }
+}
+
 /// The middleware on both HTTP addresses.
 pub async fn require_key(
     State(keys): State<Arc<KeyCache>>,
@@ -157,6 +208,16 @@ pub async fn require_key(
     request.extensions_mut().remove::<KeyScope>();
     if !needs_key(request.uri().path()) {
         return next.run(request).await;
+    }
+    if request.uri().path() == STREAM_PATH && presented_key(request.headers()).is_none() {
+        match keys.ticket_scope(request.uri().query()).await {
+            Ok(Some(scope)) => {
+                request.extensions_mut().insert(scope);
+                return next.run(request).await;
+            }
+            Ok(None) => {}
+            Err(e) => return e.into_response_for(request.headers()),
+        }
     }
     match keys.scope(request.uri().query(), request.headers()).await {
         Ok(scope) => {

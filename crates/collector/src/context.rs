@@ -11,12 +11,15 @@ use axum::http::HeaderMap;
 
 use crate::error::ApiError;
 use crate::ingest::body::BodyLimits;
+use crate::live::LiveHub;
 use crate::store::Store;
 
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub limits: BodyLimits,
+    /// Wakes live streams when spans are stored, and caps how many are open.
+    pub live: Arc<LiveHub>,
 }
 
 /// Longest project name accepted.

@@ -19,6 +19,7 @@ pub mod export;
 pub mod fuzzing;
 pub mod ingest;
 pub mod langsmith;
+pub mod live;
 pub mod migrate;
 pub mod server;
 pub mod store;
@@ -36,6 +37,7 @@ use crate::budget::BodyBudget;
 use crate::context::AppState;
 pub use crate::ingest::body::BodyLimits;
 use crate::ingest::grpc::OtlpGrpc;
+use crate::live::LiveHub;
 use crate::server::Guards;
 use crate::store::clickhouse::{ClickhouseOptions, ClickhouseStore};
 use crate::store::sqlite::{SqliteKeys, SqliteOptions, SqliteStore};
@@ -118,6 +120,8 @@ pub struct ServeConfig {
     /// Traces that started longer ago than this many days are removed (checked hourly);
     /// none: kept for good.
     pub retention_days: Option<u32>,
+    /// Live streams (`GET /api/v1/stream`) open at once; past this, 503 + Retry-After.
+    pub max_live_streams: usize,
 }
 
 /// A running collector: its bound addresses, until `shutdown` or drop of the runtime.
@@ -178,6 +182,7 @@ pub async fn start(config: &ServeConfig) -> Result<Running, StartError> {
     let state = AppState {
         store: store.clone(),
         limits: config.limits,
+        live: Arc::new(LiveHub::new(config.max_live_streams)),
     };
 
     let bind = |addr: SocketAddr, flag: &'static str| async move {

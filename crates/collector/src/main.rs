@@ -126,6 +126,9 @@ enum Command {
         /// (OTLP clients retry), which bounds memory under load.
         #[arg(long, env = "SKEIN_MAX_QUEUED_SPANS", default_value_t = 200_000)]
         max_queued_spans: usize,
+        /// Live streams (`GET /api/v1/stream`) open at once; past this, 503 with Retry-After.
+        #[arg(long, env = "SKEIN_MAX_LIVE_STREAMS", default_value_t = skein_collector::live::DEFAULT_MAX_STREAMS)]
+        max_live_streams: usize,
         /// Most attributes on a span, event, link or resource (and keys in a LangSmith run's
         /// `extra.metadata`); a request with more is refused whole with 413.
         #[arg(long, env = "SKEIN_MAX_SPAN_ATTRIBUTES", default_value_t = ContentLimits::default().max_attributes)]
@@ -303,6 +306,7 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             demo: with_demo,
             max_request_bytes,
             max_queued_spans,
+            max_live_streams,
             max_span_attributes,
             max_attribute_bytes,
             max_span_events,
@@ -347,6 +351,7 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
                     .filter(|h| !h.is_empty())
                     .collect(),
                 retention_days,
+                max_live_streams,
             };
             let has_keys = config.store.keys().await?.key_table().await?.required;
             let exposed: Vec<SocketAddr> = [

@@ -260,3 +260,59 @@ async fn migrate_moves_a_sqlite_store_into_clickhouse() {
         assert_eq!(&got, want, "{path} differs after the move");
     }
 }
+
+/// Live tail across collectors: a stream on B announces, within a second of A's
+/// acknowledgement, a span written through A (B reads the shared store; nothing but the store
+/// connects them), and a reconnect to A with B's last event id misses nothing.
+#[tokio::test]
+async fn a_stream_on_one_collector_sees_what_another_stored() {
+    use common::sse::SseStream;
+    let server = testserver::server();
+    let database = testserver::fresh_database();
+    let a = on_clickhouse(&server.url, &database);
+    let b = on_clickhouse(&server.url, &database);
+    let body = |trace: u64, name: &str| {
+        let start = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        serde_json::json!({"resourceSpans": [{"scopeSpans": [{"spans": [{
+            "traceId": format!("{trace:032x}"), "spanId": format!("{trace:016x}"), "name": name,
+            "startTimeUnixNano": start.to_string(),
+            "endTimeUnixNano": (start + 1_000_000).to_string()}]}]}]})
+    };
+    let url = |c: &Collector| c.url("/api/v1/stream?kind=spans");
+    let mut on_b = SseStream::open(&url(&b), &[]).await;
+    let response = client()
+        .post(&a.otlp_traces)
+        .json(&body(0x11, "through-a"))
+        .send()
+        .await
+        .expect("POST");
+    assert!(response.status().is_success());
+    let acked = std::time::Instant::now();
+    let event = on_b
+        .next(Duration::from_millis(1500))
+        .await
+        .expect("B announces A's span");
+    assert!(
+        acked.elapsed() <= Duration::from_millis(1100),
+        "{:?}",
+        acked.elapsed()
+    );
+    assert_eq!(event.data["name"], "through-a");
+    drop(on_b);
+
+    client()
+        .post(&b.otlp_traces)
+        .json(&body(0x12, "through-b"))
+        .send()
+        .await
+        .expect("POST");
+    let mut on_a = SseStream::open(&url(&a), &[("last-event-id", &event.id)]).await;
+    let missed = on_a.drain(Duration::from_millis(1500)).await;
+    let names: Vec<&str> = missed
+        .iter()
+        .filter_map(|e| e.data["name"].as_str())
+        .collect();
+    assert_eq!(names, vec!["through-b"]);
+}

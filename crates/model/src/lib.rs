@@ -6,6 +6,7 @@ pub mod cohort;
 pub mod feedback;
 pub mod filter;
 pub mod format;
+pub mod live;
 pub mod metric_fold;
 pub mod metrics;
 pub mod num;

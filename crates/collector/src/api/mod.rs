@@ -8,12 +8,13 @@ pub(crate) mod score_configs;
 mod services;
 mod sessions;
 mod spans;
+mod stream;
 mod traces;
 
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, patch};
+use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 
 use crate::context::AppState;
@@ -33,6 +34,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/tags/{key}/values", get(catalog::tag_values))
         .route("/api/v1/metrics", get(metrics::get))
         .route("/api/v1/spans", get(spans::list))
+        .route("/api/v1/stream", get(stream::stream))
+        .route("/api/v1/stream/ticket", post(stream::ticket))
         .route("/api/v1/spans/export", get(spans::export_list))
         .route("/api/v1/compare/cohorts", get(compare::cohorts))
         .route("/api/v1/traces", get(traces::list))

@@ -21,7 +21,7 @@ use crate::export::list::{file_safe, ListFormat};
 use crate::export::span_list;
 use crate::store::StoreError;
 
-fn expression(param: &'static str, text: &str) -> Result<Option<Expr>, ApiError> {
+pub(super) fn expression(param: &'static str, text: &str) -> Result<Option<Expr>, ApiError> {
     filter::parse(text).map_err(|e| ApiError::bad_filter(param, &e))
 }
 

@@ -112,6 +112,7 @@ pub async fn store_request(
         )));
     }
     state.store.write_spans(converted.spans).await?;
+    state.live.spans_stored();
 
     let partial_success = (!converted.rejected.is_empty()).then(|| ExportTracePartialSuccess {
         rejected_spans: converted.rejected.len() as i64,

@@ -257,6 +257,7 @@ async fn ingest_pieces(
     }
     report.runs = spans.len();
     state.store.write_span_pieces(spans).await?;
+    state.live.spans_stored();
     Ok(())
 }
 

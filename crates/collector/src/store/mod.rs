@@ -32,7 +32,7 @@ use skein_model::span::Span;
 use skein_model::span_list::{SpanPage, SpanQuery};
 use skein_model::{
     Feedback, FeedbackUpdate, NewFeedback, ProjectInfo, ServiceInfo, TagKeyInfo, TagValueInfo,
-    TracePage, TraceQuery, TraceSkeleton,
+    TracePage, TraceQuery, TraceSkeleton, TraceSummary,
 };
 
 pub use error::{StoreError, StoreResult};
@@ -49,6 +49,25 @@ pub struct WriteOutcome {
     pub duplicates: usize,
     /// Pieces that changed a span already stored (`write_span_pieces` only).
     pub merged: usize,
+}
+
+/// A span as a live stream reads it: where it is in the store's receive order, and the span.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReceivedSpan {
+    pub seq: i64,
+    pub span: Span,
+}
+
+/// A read of the spans received after a cursor (`SpanStore::received_spans`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReceivedBatch {
+    /// The project's spans, in receive order.
+    pub spans: Vec<ReceivedSpan>,
+    /// How far the read went (past other projects' spans too): the next read's `after`. The
+    /// cursor given when nothing was read.
+    pub scanned_to: i64,
+    /// True when the read stopped at its limit: more may follow at once.
+    pub more: bool,
 }
 
 /// Which feedback to list.
@@ -101,6 +120,28 @@ pub trait SpanStore: Send + Sync + 'static {
     /// Every span of a trace, in full, in the order they first arrived.
     async fn trace_spans(&self, project: &str, trace_id: &str) -> StoreResult<Vec<Span>>;
 
+    /// The project's spans received after the cursor `after`, oldest first, reading at most
+    /// `limit` stored spans (of any project: a busy neighbour makes a read return fewer, never
+    /// cost more). A cursor (`seq`) orders spans by when the store received them: a span
+    /// acknowledged later never has a smaller one, except within `receive_settle` of the newest
+    /// a reader has seen (writers whose clocks and inserts race: several collectors on one
+    /// cluster). A span written again (a retry, a later piece) may be read again.
+    async fn received_spans(
+        &self,
+        project: &str,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<ReceivedBatch>;
+
+    /// The cursor of "now": a stream opened now reads the spans received after it.
+    async fn receive_head(&self) -> StoreResult<i64>;
+
+    /// How far below a cursor already read a span may still appear (0 where the cursor is the
+    /// commit order of one writer): a reader reads that far back again and skips what it sent.
+    fn receive_settle(&self) -> i64 {
+        0
+    }
+
     /// Removes every trace (of any project) that started before `cutoff_ns` (Unix ns), with
     /// its spans and feedback (`--retention-days`); how many traces, as far as the engine can
     /// tell. An engine may finish the removal in the background (ClickHouse's mutations):
@@ -113,6 +154,15 @@ pub trait QueryStore: Send + Sync + 'static {
     /// A page of trace summaries matching the query, the total, and the next page's cursor (a
     /// cursor this store did not give is `StoreError::Invalid`).
     async fn list_traces(&self, project: &str, query: &TraceQuery) -> StoreResult<TracePage>;
+
+    /// The summaries of these traces of the project, as the trace list shows them (feedback
+    /// included), in the order given; traces not stored are left out. At most a page's worth
+    /// (`TraceQuery::MAX_LIMIT`) is asked at once.
+    async fn trace_summaries(
+        &self,
+        project: &str,
+        trace_ids: &[String],
+    ) -> StoreResult<Vec<TraceSummary>>;
 
     /// A trace's compact skeleton (every span without its payloads).
     async fn trace(&self, project: &str, trace_id: &str) -> StoreResult<Option<TraceSkeleton>>;

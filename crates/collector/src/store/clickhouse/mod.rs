@@ -17,6 +17,7 @@ mod journeys;
 mod keys;
 mod metrics;
 mod pieces;
+mod received;
 mod schema;
 mod score_configs;
 mod span_list;
@@ -35,7 +36,7 @@ use skein_model::span::Span;
 use skein_model::span_list::{SpanPage, SpanQuery};
 use skein_model::{
     Feedback, FeedbackUpdate, NewFeedback, ProjectInfo, ServiceInfo, TagKeyInfo, TagValueInfo,
-    TracePage, TraceQuery, TraceSkeleton,
+    TracePage, TraceQuery, TraceSkeleton, TraceSummary,
 };
 
 pub use client::{quote, Connection};
@@ -44,8 +45,8 @@ use schema::Layout;
 use writer::Writer;
 
 use super::{
-    EngineInfo, FeedbackFilter, FeedbackStore, JourneyStore, QueryStore, SpanStore, Store,
-    StoreResult, WriteOutcome,
+    EngineInfo, FeedbackFilter, FeedbackStore, JourneyStore, QueryStore, ReceivedBatch, SpanStore,
+    Store, StoreResult, WriteOutcome,
 };
 
 /// How to reach ClickHouse and lay Skein out there.
@@ -167,6 +168,23 @@ impl SpanStore for ClickhouseStore {
         self.all_spans(project, trace_id).await
     }
 
+    async fn received_spans(
+        &self,
+        project: &str,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<ReceivedBatch> {
+        self.received(project, after, limit).await
+    }
+
+    async fn receive_head(&self) -> StoreResult<i64> {
+        Ok(self.received_head())
+    }
+
+    fn receive_settle(&self) -> i64 {
+        received::RECEIVE_SETTLE
+    }
+
     async fn expire_before(&self, cutoff_ns: i64) -> StoreResult<u64> {
         self.expire(cutoff_ns).await
     }
@@ -177,6 +195,16 @@ impl QueryStore for ClickhouseStore {
     async fn list_traces(&self, project: &str, query: &TraceQuery) -> StoreResult<TracePage> {
         self.trace_list_filter(project, query)?;
         self.list(project, query, now_ms()).await
+    }
+
+    async fn trace_summaries(
+        &self,
+        project: &str,
+        trace_ids: &[String],
+    ) -> StoreResult<Vec<TraceSummary>> {
+        let mut traces = self.summaries(project, trace_ids).await?;
+        self.add_feedback_summaries(project, &mut traces).await?;
+        Ok(traces)
     }
 
     async fn trace(&self, project: &str, trace_id: &str) -> StoreResult<Option<TraceSkeleton>> {

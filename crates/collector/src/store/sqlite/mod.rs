@@ -30,14 +30,14 @@ use skein_model::span::Span;
 use skein_model::span_list::{SpanPage, SpanQuery};
 use skein_model::{
     Feedback, FeedbackUpdate, NewFeedback, ProjectInfo, ServiceInfo, TagKeyInfo, TagValueInfo,
-    TracePage, TraceQuery, TraceSkeleton,
+    TracePage, TraceQuery, TraceSkeleton, TraceSummary,
 };
 use tokio::sync::{mpsc, oneshot};
 
 use super::keys::{KeyInfo, KeyStore, KeyTable, NewKey, StoredKey};
 use super::{
-    EngineInfo, FeedbackFilter, FeedbackStore, JourneyStore, QueryStore, SpanStore, Store,
-    StoreError, StoreResult, WriteOutcome,
+    EngineInfo, FeedbackFilter, FeedbackStore, JourneyStore, QueryStore, ReceivedBatch, SpanStore,
+    Store, StoreError, StoreResult, WriteOutcome,
 };
 
 mod catalog;
@@ -53,6 +53,7 @@ mod metrics;
 mod pieces;
 mod readers;
 mod reads;
+mod received;
 mod schema;
 mod score_configs;
 mod service_graph;
@@ -327,6 +328,21 @@ impl SpanStore for SqliteStore {
             .await
     }
 
+    async fn received_spans(
+        &self,
+        project: &str,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<ReceivedBatch> {
+        let project = project.to_string();
+        self.read(move |c| received::received_spans(c, &project, after, limit))
+            .await
+    }
+
+    async fn receive_head(&self) -> StoreResult<i64> {
+        self.read(received::receive_head).await
+    }
+
     async fn expire_before(&self, cutoff_ns: i64) -> StoreResult<u64> {
         let mut removed = 0;
         loop {
@@ -348,6 +364,16 @@ impl QueryStore for SqliteStore {
     async fn list_traces(&self, project: &str, query: &TraceQuery) -> StoreResult<TracePage> {
         let (project, query) = (project.to_string(), query.clone());
         self.read(move |c| list::list_traces(c, &project, &query))
+            .await
+    }
+
+    async fn trace_summaries(
+        &self,
+        project: &str,
+        trace_ids: &[String],
+    ) -> StoreResult<Vec<TraceSummary>> {
+        let (project, trace_ids) = (project.to_string(), trace_ids.to_vec());
+        self.read(move |c| received::trace_summaries(c, &project, &trace_ids))
             .await
     }
 

@@ -12,6 +12,7 @@ pub mod journeys;
 pub mod keys;
 pub mod metrics;
 pub mod pieces;
+pub mod received;
 pub mod scopes;
 pub mod score_configs;
 pub mod spans;
@@ -69,6 +70,8 @@ macro_rules! for_each_suite_test {
             scopes::trace_scopes_take_span_conditions,
             cohort::cohorts_compare_span_names_with_exact_figures,
             cohort::a_cohort_without_traces_compares_as_empty,
+            received::received_spans_follow_the_cursor_within_their_project,
+            received::trace_summaries_are_the_lists_rows,
         }
     };
 }
