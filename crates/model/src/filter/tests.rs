@@ -122,6 +122,7 @@ fn bad_filters_say_what_and_where() {
         (r#"in(run_type, "llm")"#, 13, "takes a list"),
         ("name", 0, "expected a call"),
         (r#"search()"#, 0, "search() takes one"),
+        (r#"and(eq(name, "x"), search(" ab "))"#, 26, "at least 3 characters, not 2"),
         (r#"and()"#, 0, "at least one"),
         (r#"eq(start_time, "last tuesday")"#, 15, "not a time"),
         (r#"eq(tokens, "many")"#, 11, "not a whole number"),
