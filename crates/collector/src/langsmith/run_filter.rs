@@ -46,6 +46,22 @@ fn parse(q: &Map<String, Value>, param: &str) -> ApiResult<Option<Expr>> {
     }))
 }
 
+/// A text as a string of the filter language (which reads `\\`, `\"`, `\n` and `\t`).
+fn filter_string(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 fn feedback_passes(records: &[Feedback], span: &Span, key: &str, score: Option<(Op, f64)>) -> bool {
     records.iter().any(|f| {
         f.run_id == span.span_id
@@ -70,6 +86,28 @@ impl RunFilters {
             trace_filter: parse(q, "trace_filter")?,
             tree_filter: parse(q, "tree_filter")?,
         })
+    }
+
+    /// A trace-list filter every trace holding a passing run passes (its texts searched for
+    /// wherever all of them must be found), so that the store's text index narrows the traces
+    /// read; `None` when the filters search for nothing that way.
+    pub fn trace_narrowing(&self) -> Option<String> {
+        let mut needles = Vec::new();
+        for expr in [&self.filter, &self.trace_filter, &self.tree_filter]
+            .into_iter()
+            .flatten()
+        {
+            needles.extend(expr.required_searches());
+        }
+        let terms: Vec<String> = needles
+            .into_iter()
+            .map(|n| format!("search({})", filter_string(n)))
+            .collect();
+        match terms.len() {
+            0 => None,
+            1 => terms.into_iter().next(),
+            _ => Some(format!("and({})", terms.join(", "))),
+        }
     }
 
     /// Whether deciding needs the whole trace of a run, not the run alone.

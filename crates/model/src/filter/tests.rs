@@ -173,3 +173,16 @@ fn ids_can_be_rewritten() {
     let none = parse(r#"eq(id, "unknown")"#).unwrap().unwrap();
     assert!(!matches(&none.map_text(&Field::SpanId, &|_| None), &llm()));
 }
+
+#[test]
+fn the_searched_text_is_the_first_search_not_negated() {
+    use super::searched_text;
+    assert_eq!(searched_text(r#"search(" Refund ")"#).as_deref(), Some("Refund"));
+    assert_eq!(
+        searched_text(r#"and(not(search("a b c")), eq(run_type, "llm"), search("café \"x\""))"#)
+            .as_deref(),
+        Some("café \"x\"")
+    );
+    assert_eq!(searched_text(r#"eq(name, "search")"#), None);
+    assert_eq!(searched_text(r#"search("unclosed)"#), None);
+}

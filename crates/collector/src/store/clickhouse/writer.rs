@@ -74,6 +74,7 @@ pub(super) fn span_row(span: &Span, pieced: bool, version: u64, arrival: u64) ->
         "tag_values": values,
         "pieced": u8::from(pieced),
         "body": serde_json::to_string(span).unwrap_or_default(),
+        "search_text": skein_model::trace_search::search_text(span),
         "arrival": arrival,
         "version": version,
     })

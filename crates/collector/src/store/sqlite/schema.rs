@@ -42,8 +42,9 @@ pub(super) fn configure_writer(conn: &Connection) -> StoreResult<()> {
 /// - 8: the folds in a table of their own, `trace_folds`, so that the `traces` rows every list,
 ///   count and aggregate reads stay small (`traces.fold` is left empty);
 /// - 9: every trace re-folded from its stored spans: its tags are its root's without
-///   instrumentation's own keys, its usage counted at its model calls (`trace_fold`).
-const SCHEMA_VERSION: i64 = 9;
+///   instrumentation's own keys, its usage counted at its model calls (`trace_fold`);
+/// - 10: `span_text`, the full-text index of `search("...")`, filled from the stored spans.
+const SCHEMA_VERSION: i64 = 10;
 
 type Migration = fn(&Connection) -> StoreResult<()>;
 
@@ -57,6 +58,7 @@ const MIGRATIONS: [Migration; (SCHEMA_VERSION - 1) as usize] = [
     scope_feedback_ids,
     move_trace_folds,
     super::traces::refold_stored_traces,
+    super::span_text::create_and_fill,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> StoreResult<()> {
@@ -316,6 +318,7 @@ fn create_schema(conn: &mut Connection) -> StoreResult<()> {
     tx.execute_batch(FEEDBACK)?;
     tx.execute_batch(TRACE_FOLDS)?;
     tx.execute_batch(metrics::FEEDBACK_SCORES)?;
+    tx.execute_batch(super::span_text::SCHEMA)?;
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
     Ok(())

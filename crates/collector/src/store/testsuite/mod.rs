@@ -12,6 +12,7 @@ pub mod journeys;
 pub mod keys;
 pub mod metrics;
 pub mod pieces;
+pub mod search;
 pub mod spans;
 pub mod summary_rules;
 pub mod traces;
@@ -61,6 +62,7 @@ macro_rules! for_each_suite_test {
             spans::span_filters_select_like_a_scan_would,
             spans::span_rows_carry_what_the_list_shows,
             spans::the_trace_list_keeps_traces_having_a_matching_span,
+            search::search_finds_text_anywhere_in_a_span_as_literal_text,
             cohort::cohorts_compare_span_names_with_exact_figures,
             cohort::a_cohort_without_traces_compares_as_empty,
         }
