@@ -156,7 +156,7 @@ async fn search_finds_traces_and_spans_by_their_text() {
     assert_eq!(spans(&page), ["1/chat", "4/chat", "6/chat"], "{page}");
     let page = get_json(&collector.url(&format!(
         "/api/v1/spans?{}",
-        filter(r#"or(search("money back"), search("#42"))"#)
+        filter(r##"or(search("money back"), search("#42"))"##)
     )))
     .await;
     assert_eq!(spans(&page), ["2/chat", "5/chat"], "{page}");
