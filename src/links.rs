@@ -339,8 +339,15 @@ mod tests {
             find_param(href.split_once('?').unwrap().1).as_deref(),
             Some("Refund & co")
         );
-        assert_eq!(trace_find_href("default", "ab12", Some(r#"search("x y z")"#)), "/traces/ab12?find=x%20y%20z");
-        for filter in [None, Some(r#"eq(name, "x")"#), Some(r#"not(search("abc"))"#)] {
+        assert_eq!(
+            trace_find_href("default", "ab12", Some(r#"search("x y z")"#)),
+            "/traces/ab12?find=x%20y%20z"
+        );
+        for filter in [
+            None,
+            Some(r#"eq(name, "x")"#),
+            Some(r#"not(search("abc"))"#),
+        ] {
             assert_eq!(trace_find_href("default", "ab12", filter), "/traces/ab12");
         }
     }

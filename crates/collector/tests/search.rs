@@ -29,16 +29,21 @@ async fn send_traces(collector: &Collector, project: &str) {
             root_attrs.push(attr("ticket.reason", "Customer asked for a REFUND"));
         }
         let root_name = if i == 1 { "Refund flow" } else { "support" };
-        spans.push(json!({"traceId": trace_id(i), "spanId": format!("{:016x}", i * 16 + 1),
+        spans.push(
+            json!({"traceId": trace_id(i), "spanId": format!("{:016x}", i * 16 + 1),
             "name": root_name, "startTimeUnixNano": at(0), "endTimeUnixNano": at(3_000),
-            "attributes": root_attrs}));
+            "attributes": root_attrs}),
+        );
         let mut llm_attrs = vec![
             attr("gen_ai.operation.name", "chat"),
             attr("gen_ai.request.model", "gpt-4o"),
         ];
         match i {
             2 => llm_attrs.push(attr("input.value", "can I get my money back (a refund)?")),
-            3 => llm_attrs.push(attr("output.value", r#"{"reply":"Your refund is on its way"}"#)),
+            3 => llm_attrs.push(attr(
+                "output.value",
+                r#"{"reply":"Your refund is on its way"}"#,
+            )),
             6 => llm_attrs.push(attr(
                 "input.value",
                 r#"invoice "NEAR" 100% paid * -x_y C:\bills"#,
@@ -111,11 +116,9 @@ async fn search_finds_traces_and_spans_by_their_text() {
     // Another project says "refund" too: never seen from this one.
     send_traces(&collector, "elsewhere").await;
 
-    let page = get_json(&collector.url(&format!(
-        "/api/v1/traces?{}",
-        filter(r#"search("refund")"#)
-    )))
-    .await;
+    let page =
+        get_json(&collector.url(&format!("/api/v1/traces?{}", filter(r#"search("refund")"#))))
+            .await;
     assert_eq!(traces(&page), ["1", "2", "3", "4", "5"], "{page}");
     assert_eq!(page["total"], 5);
     // The summaries are the whole traces'.
@@ -132,20 +135,11 @@ async fn search_finds_traces_and_spans_by_their_text() {
     .await;
     assert_eq!(traces(&page), ["2", "3", "5"], "{page}");
 
-    let page = get_json(&collector.url(&format!(
-        "/api/v1/spans?{}",
-        filter(r#"search("Refund")"#)
-    )))
-    .await;
+    let page =
+        get_json(&collector.url(&format!("/api/v1/spans?{}", filter(r#"search("Refund")"#)))).await;
     assert_eq!(
         spans(&page),
-        [
-            "1/Refund flow",
-            "2/chat",
-            "3/chat",
-            "4/support",
-            "5/chat"
-        ],
+        ["1/Refund flow", "2/chat", "3/chat", "4/support", "5/chat"],
         "{page}"
     );
     let page = get_json(&collector.url(&format!(

@@ -470,7 +470,11 @@ async fn a_database_without_the_search_index_gets_it_in_place() {
         }]}))
         .unwrap()
     };
-    send(&collector, with_input(TRACE, "support", "I want a Refund, please")).await;
+    send(
+        &collector,
+        with_input(TRACE, "support", "I want a Refund, please"),
+    )
+    .await;
     wait_for_traces(&collector, "", 1).await;
     let dir = collector.kill();
     let db = dir.path().join("skein.db");

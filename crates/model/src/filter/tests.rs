@@ -122,7 +122,11 @@ fn bad_filters_say_what_and_where() {
         (r#"in(run_type, "llm")"#, 13, "takes a list"),
         ("name", 0, "expected a call"),
         (r#"search()"#, 0, "search() takes one"),
-        (r#"and(eq(name, "x"), search(" ab "))"#, 26, "at least 3 characters, not 2"),
+        (
+            r#"and(eq(name, "x"), search(" ab "))"#,
+            26,
+            "at least 3 characters, not 2",
+        ),
         (r#"and()"#, 0, "at least one"),
         (r#"eq(start_time, "last tuesday")"#, 15, "not a time"),
         (r#"eq(tokens, "many")"#, 11, "not a whole number"),
@@ -177,7 +181,10 @@ fn ids_can_be_rewritten() {
 #[test]
 fn the_searched_text_is_the_first_search_not_negated() {
     use super::searched_text;
-    assert_eq!(searched_text(r#"search(" Refund ")"#).as_deref(), Some("Refund"));
+    assert_eq!(
+        searched_text(r#"search(" Refund ")"#).as_deref(),
+        Some("Refund")
+    );
     assert_eq!(
         searched_text(r#"and(not(search("a b c")), eq(run_type, "llm"), search("café \"x\""))"#)
             .as_deref(),

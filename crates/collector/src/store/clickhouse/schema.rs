@@ -393,7 +393,10 @@ mod tests {
         // Back to schema 2, as an older Skein left it.
         let (client, layout) = (store.client.clone(), store.layout.clone());
         client
-            .execute(&format!("{} DROP COLUMN search_text", layout.alter("spans")))
+            .execute(&format!(
+                "{} DROP COLUMN search_text",
+                layout.alter("spans")
+            ))
             .await
             .unwrap();
         client

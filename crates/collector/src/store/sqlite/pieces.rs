@@ -20,8 +20,8 @@ use skein_model::span::Span;
 use skein_model::span_pieces::merge;
 
 use super::codec::{self, CurrentDict, SpanRow};
-use super::{span_facts, span_text};
 use super::traces::{fold_stored_spans, insert_spans, stored_tags, write_trace, TagCounts};
+use super::{span_facts, span_text};
 use crate::store::{StoreResult, WriteOutcome};
 
 /// What the upsert and lookup paths need on top of the versioned schema. `IF NOT EXISTS`

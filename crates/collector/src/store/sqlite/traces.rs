@@ -15,8 +15,8 @@ use skein_model::span::SpanType;
 use skein_model::trace_fold::{SpanFacts, TraceFold};
 
 use super::codec::{self, SpanRow};
-use super::{span_facts, span_text};
 use super::{feedback, to_json};
+use super::{span_facts, span_text};
 use crate::store::{StoreResult, WriteOutcome};
 
 impl SpanRow {

@@ -49,9 +49,8 @@ async fn seed(store: &Arc<dyn Store>) -> Vec<Span> {
     });
 
     let mut special = span("7", "1", None, 60);
-    special.input = Some(
-        r#"He said "NEAR" 100% * -x_y col:umn ^start (a OR b) C:\Temp\Out.txt"#.into(),
-    );
+    special.input =
+        Some(r#"He said "NEAR" 100% * -x_y col:umn ^start (a OR b) C:\Temp\Out.txt"#.into());
     let mut lookalike = span("8", "1", None, 70);
     lookalike.input = Some("1000 sure, xay, near them, c:/temp".into());
 
@@ -81,10 +80,7 @@ async fn seed(store: &Arc<dyn Store>) -> Vec<Span> {
 
     let mut pieced = span("6", "1", None, 50);
     pieced.name = "chain".into();
-    store
-        .write_span_pieces(vec![pieced.clone()])
-        .await
-        .unwrap();
+    store.write_span_pieces(vec![pieced.clone()]).await.unwrap();
     pieced.output = Some("refund approved".into());
     store.write_span_pieces(vec![pieced]).await.unwrap();
 
@@ -168,7 +164,11 @@ pub async fn search_finds_text_anywhere_in_a_span_as_literal_text(store: Arc<dyn
     assert_eq!(scan(&refund), want);
     assert_eq!(span_traces(&store, "p", &refund).await, want);
     for text in ["REFUND", "  Refund "] {
-        assert_eq!(span_traces(&store, "p", &search(text)).await, want, "{text}");
+        assert_eq!(
+            span_traces(&store, "p", &search(text)).await,
+            want,
+            "{text}"
+        );
     }
     assert_eq!(span_traces(&store, "q", &refund).await, set(&["1/1"]));
     assert_eq!(
@@ -179,7 +179,9 @@ pub async fn search_finds_text_anywhere_in_a_span_as_literal_text(store: Arc<dyn
         span_traces(&store, "p", &search("ÉCHANGE")).await,
         set(&["3/1"])
     );
-    assert!(span_traces(&store, "p", &search("refunds")).await.is_empty());
+    assert!(span_traces(&store, "p", &search("refunds"))
+        .await
+        .is_empty());
 
     // A trace is listed when any of its spans matches; its summary is the whole trace's.
     assert_eq!(
@@ -208,7 +210,12 @@ pub async fn search_finds_text_anywhere_in_a_span_as_literal_text(store: Arc<dyn
         assert!(!want.is_empty(), "{filter}");
     }
     assert_eq!(
-        trace_list(&store, "p", &format!(r#"and({refund}, eq(run_type, "llm"))"#)).await,
+        trace_list(
+            &store,
+            "p",
+            &format!(r#"and({refund}, eq(run_type, "llm"))"#)
+        )
+        .await,
         set(&["2"])
     );
     assert_eq!(
