@@ -141,3 +141,40 @@ impl RunFilters {
             })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filters(pairs: &[(&str, &str)]) -> RunFilters {
+        let q: Map<String, Value> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+            .collect();
+        RunFilters::parse(&q).unwrap()
+    }
+
+    #[test]
+    fn the_store_narrows_by_every_text_a_run_must_hold() {
+        let f = filters(&[
+            ("filter", r#"and(search("Refund \"now\""), eq(run_type, "llm"))"#),
+            ("tree_filter", r#"search("c:\\tmp")"#),
+        ]);
+        let narrowing = f.trace_narrowing().unwrap();
+        assert_eq!(
+            narrowing,
+            r#"and(search("refund \"now\""), search("c:\\tmp"))"#
+        );
+        // It reads back as the same searches.
+        let expr = filter::parse(&narrowing).unwrap().unwrap();
+        assert_eq!(expr.required_searches(), ["refund \"now\"", "c:\\tmp"]);
+        // A search that a run may pass without (under or, not) narrows nothing.
+        for filter in [
+            r#"or(search("refund"), eq(name, "x"))"#,
+            r#"not(search("refund"))"#,
+            r#"eq(name, "x")"#,
+        ] {
+            assert_eq!(filters(&[("filter", filter)]).trace_narrowing(), None);
+        }
+    }
+}
