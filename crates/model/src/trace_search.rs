@@ -47,10 +47,19 @@ pub fn span_contains(span: &Span, needle: &str) -> bool {
 /// name, service, model, status message, input and output (and the strings their JSON
 /// decodes to), tag values, labels, attribute values and events (names and attribute values).
 /// What the stores index, and what `span_contains` reads: a span matches `needle` exactly when
-/// this text contains it.
+/// this text contains it. A text met twice (an input that is also its `input.value`
+/// attribute, a tag that is also an attribute) is written once: the index costs ingest what
+/// the text's length does.
 pub fn search_text(span: &Span) -> String {
+    use std::hash::{Hash, Hasher};
     let mut out = String::new();
+    let mut seen: std::collections::HashSet<u64> = std::collections::HashSet::new();
     let mut push = |text: &str| {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        text.hash(&mut hasher);
+        if text.is_empty() || !seen.insert(hasher.finish()) {
+            return;
+        }
         if !out.is_empty() {
             out.push(SEARCH_SEPARATOR);
         }
@@ -173,6 +182,24 @@ mod tests {
             assert!(span_contains(&s, &normalize_query(q).unwrap()), "{q}");
         }
         assert!(!span_contains(&s, &normalize_query("closed").unwrap()));
+    }
+
+    #[test]
+    fn a_text_met_twice_is_written_once() {
+        let mut s = Span {
+            name: "chat".into(),
+            input: Some("Refund please".into()),
+            ..Span::default()
+        };
+        s.attributes
+            .insert("input.value".into(), serde_json::json!("Refund please"));
+        s.tags.insert("topic".into(), "billing".into());
+        s.attributes
+            .insert("topic".into(), serde_json::json!("billing"));
+        let text = search_text(&s);
+        assert_eq!(text.matches("refund please").count(), 1, "{text:?}");
+        assert_eq!(text.matches("billing").count(), 1, "{text:?}");
+        assert!(span_contains(&s, "refund please") && span_contains(&s, "billing"));
     }
 
     #[test]

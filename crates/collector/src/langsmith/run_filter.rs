@@ -157,7 +157,10 @@ mod tests {
     #[test]
     fn the_store_narrows_by_every_text_a_run_must_hold() {
         let f = filters(&[
-            ("filter", r#"and(search("Refund \"now\""), eq(run_type, "llm"))"#),
+            (
+                "filter",
+                r#"and(search("Refund \"now\""), eq(run_type, "llm"))"#,
+            ),
             ("tree_filter", r#"search("c:\\tmp")"#),
         ]);
         let narrowing = f.trace_narrowing().unwrap();
