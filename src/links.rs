@@ -120,6 +120,24 @@ pub fn trace_span_href(project: &str, trace_id: &str, span: Option<&str>, skew: 
     )
 }
 
+/// One trace's page opened from a list whose filter searches for text (`search("...")`): its
+/// find box starts with that text (`?find=`), so the match is marked.
+pub fn trace_find_href(project: &str, trace_id: &str, list_filter: Option<&str>) -> String {
+    let href = trace_href(project, trace_id);
+    match list_filter.and_then(skein_model::filter::searched_text) {
+        Some(text) => {
+            let sep = if href.contains('?') { '&' } else { '?' };
+            format!("{href}{sep}{}", encode_pairs([("find", text.as_str())]))
+        }
+        None => href,
+    }
+}
+
+/// The text the trace page's find box starts with (`?find=`).
+pub fn find_param(search: &str) -> Option<String> {
+    param(search, "find")
+}
+
 /// The span named by the trace page's URL (`?span=`).
 pub fn span_param(search: &str) -> Option<String> {
     parse_query_string(search)
@@ -460,6 +478,31 @@ mod tests {
             api_stream_spans("p", "eq(trace_id, \"ab\")"),
             "/api/v1/stream?project=p&kind=spans&filter=eq%28trace_id%2C%20%22ab%22%29"
         );
+    }
+
+    #[test]
+    fn a_trace_opened_from_a_searched_list_finds_the_searched_text() {
+        let href = trace_find_href(
+            "team",
+            "ab12",
+            Some(r#"and(eq(run_type, "llm"), search("Refund & co"))"#),
+        );
+        assert_eq!(href, "/traces/ab12?project=team&find=Refund%20%26%20co");
+        assert_eq!(
+            find_param(href.split_once('?').unwrap().1).as_deref(),
+            Some("Refund & co")
+        );
+        assert_eq!(
+            trace_find_href("default", "ab12", Some(r#"search("x y z")"#)),
+            "/traces/ab12?find=x%20y%20z"
+        );
+        for filter in [
+            None,
+            Some(r#"eq(name, "x")"#),
+            Some(r#"not(search("abc"))"#),
+        ] {
+            assert_eq!(trace_find_href("default", "ab12", filter), "/traces/ab12");
+        }
     }
 
     #[test]

@@ -112,3 +112,73 @@ async fn find_reaches_attribute_values_through_the_collector() {
     .await;
     browser.quit().await;
 }
+
+/// A trace opened from a list searched with `search("...")` (`/traces?filter=`): the list
+/// shows only the trace holding the text, and its page opens with the text in the find box
+/// and the span holding it marked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trace_opened_from_a_search_marks_the_match() {
+    const HIT: &str = "5ea5c4000000000000000000000000b1";
+    const MISS: &str = "5ea5c4000000000000000000000000b2";
+    let collector = Collector::start(false).await;
+    let t0 = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        - 60_000_000_000;
+    let at = |ms: u64| (t0 + ms * 1_000_000).to_string();
+    let attr = |k: &str, v: &str| json!({"key": k, "value": {"stringValue": v}});
+    let span = |trace: &str, id: &str, parent: Option<&str>, name: &str, input: &str| {
+        let mut s = json!({"traceId": trace, "spanId": id, "name": name,
+            "startTimeUnixNano": at(0), "endTimeUnixNano": at(20),
+            "attributes": [attr("input.value", input)]});
+        if let Some(p) = parent {
+            s["parentSpanId"] = json!(p);
+        }
+        s
+    };
+    collector
+        .send_otlp_json(&json!({"resourceSpans": [{
+            "resource": {"attributes": [attr("service.name", "support")]},
+            "scopeSpans": [{"spans": [
+                span(HIT, "00000000000000b1", None, "desk", "hello"),
+                span(HIT, "00000000000000b2", Some("00000000000000b1"), "policy", "Can I get a REFUND?"),
+                span(HIT, "00000000000000b3", Some("00000000000000b1"), "reply", "sure"),
+                span(MISS, "00000000000000c1", None, "desk", "an invoice, please"),
+            ]}]
+        }]}))
+        .await;
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    let list = collector.url("/traces?filter=search(%22refund%22)");
+    let row = eventually(WAIT, "the one trace that mentions a refund", || async {
+        driver.goto(&list).await.ok()?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let rows = driver.find_all(By::Css("tr.trace-row")).await.ok()?;
+        match rows.as_slice() {
+            [row] => Some(row.clone()),
+            _ => None,
+        }
+    })
+    .await;
+    assert_eq!(
+        row.attr("data-trace-id").await.unwrap().as_deref(),
+        Some(HIT)
+    );
+    row.find(By::Css("td.col-num"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually(WAIT, "the match marked on the trace page", || async {
+        (matched(driver).await == ["00000000000000b2"]).then_some(())
+    })
+    .await;
+    let url = driver.current_url().await.unwrap();
+    assert_eq!(url.path(), format!("/traces/{HIT}"));
+    let find = driver.find(By::Css("input[name=find]")).await.unwrap();
+    assert_eq!(find.prop("value").await.unwrap().as_deref(), Some("refund"));
+    assert_eq!(texts(driver, ".find-count").await, vec!["1 match"]);
+    browser.quit().await;
+}

@@ -180,6 +180,21 @@ pub async fn run(config: &QueriesConfig) -> Result<QueriesReport, QueriesError> 
             Some(100.0),
         ),
         (
+            "trace list, one-word search (search(\"kyoto\"), in ~10% of traces)",
+            "/api/v1/traces?filter=search(%22kyoto%22)&limit=50",
+            Some(300.0),
+        ),
+        (
+            "span list, one-word search (search(\"kyoto\"))",
+            "/api/v1/spans?filter=search(%22kyoto%22)&limit=50",
+            Some(300.0),
+        ),
+        (
+            "trace list, rare-word search (search(\"timeouterror\"))",
+            "/api/v1/traces?filter=search(%22timeouterror%22)&limit=50",
+            Some(300.0),
+        ),
+        (
             "cohort compare (ab_test_variant A vs B, by duration)",
             "/api/v1/compare/cohorts?a.tag=ab_test_variant%3DA&b.tag=ab_test_variant%3DB&by=duration",
             Some(1000.0),

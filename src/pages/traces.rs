@@ -52,6 +52,8 @@ pub fn TracesPage() -> impl IntoView {
         q
     });
     let url_error = Memo::new(move |_| parsed.get().err().map(|e| e.to_string()));
+    // A trace opened from a searched list starts its find box with the searched text.
+    let list_filter = Memo::new(move |_| query.with(|q| q.filter.clone()));
 
     let list = Pager::<TraceSummary>::new();
     let fetch_page = move |cursor: Option<String>| {
@@ -285,7 +287,7 @@ pub fn TracesPage() -> impl IntoView {
                     each=move || list.rows.get()
                     // A live update of a row (more spans, a later end) draws it again.
                     key=|t: &TraceSummary| (t.trace_id.clone(), t.span_count, t.end_ns, t.error_count)
-                    children=move |t: TraceSummary| view! { <TraceRow trace=t project=project on_tag=add_tag key_order=key_order compare_with=compare_with/> }
+                    children=move |t: TraceSummary| view! { <TraceRow trace=t project=project on_tag=add_tag key_order=key_order compare_with=compare_with list_filter=list_filter/> }
                 />
             }
             .into_any()
@@ -365,12 +367,18 @@ fn TraceRow(
     key_order: Memo<Vec<String>>,
     /// Picking a trace to compare with this one: a row opens the comparison.
     compare_with: Memo<Option<String>>,
+    /// The list's filter expression, whose searched text the opened trace finds.
+    list_filter: Memo<Option<String>>,
 ) -> impl IntoView {
     let navigate = use_navigate();
     let clock = use_clock();
     let href = match compare_with.get_untracked() {
         Some(a) => links::compare_href(&project.get_untracked(), &a, &trace.trace_id, None),
-        None => links::trace_href(&project.get_untracked(), &trace.trace_id),
+        None => links::trace_find_href(
+            &project.get_untracked(),
+            &trace.trace_id,
+            list_filter.get_untracked().as_deref(),
+        ),
     };
     let open = {
         let href = href.clone();

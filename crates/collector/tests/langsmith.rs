@@ -1359,6 +1359,14 @@ async fn the_sdks_run_filters_select_as_langsmith_would() {
         ]
     );
     assert_eq!(names("trace_a_by_id").len(), 3, "{out}");
+    // Full-text search: the runs whose input holds the text, whatever its case.
+    assert_eq!(
+        names("search"),
+        vec![run("deep_tool", b), run("writer_node", b)]
+    );
+    assert_eq!(names("search_tools"), vec![run("deep_tool", b)]);
+    assert_eq!(names("roots_searched"), vec![run("filter_root", b)]);
+    assert_eq!(names("search_nothing"), vec![], "{out}");
     let bad = out["bad_filter"].as_str().unwrap();
     assert!(
         bad.contains("400") && bad.contains("latncy"),

@@ -449,9 +449,54 @@ async fn traces_folded_by_schema_8_are_refolded_in_place() {
     assert_eq!(page["total"], 0, "{page}");
     wait_for_traces(&collector, "tag=env%3Dprod", 1).await;
     let dir = collector.kill();
+    assert!(test_files::query_i64(&dir.path().join("skein.db"), "PRAGMA user_version") >= 9);
+}
+
+/// Schema 10 had no full-text index: the upgrade to 11 builds it from the stored spans, so
+/// `search(...)` finds what was stored before, and what arrives after.
+#[tokio::test]
+async fn a_database_without_the_search_index_gets_it_in_place() {
+    const OTHER: &str = "6c8efff798038103d269b633813fc60c";
+    let collector = Collector::start();
+    let with_input = |trace: &str, name: &str, input: &str| {
+        serde_json::to_vec(&json!({"resourceSpans": [{
+            "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "upgrades"}}]},
+            "scopeSpans": [{"spans": [{
+                "traceId": trace, "spanId": ROOT, "name": name, "kind": 1,
+                "startTimeUnixNano": "1795500443630000000",
+                "endTimeUnixNano": "1795500443640000000",
+                "attributes": [{"key": "input.value", "value": {"stringValue": input}}]
+            }]}]
+        }]}))
+        .unwrap()
+    };
+    send(
+        &collector,
+        with_input(TRACE, "support", "I want a Refund, please"),
+    )
+    .await;
+    wait_for_traces(&collector, "", 1).await;
+    let dir = collector.kill();
+    let db = dir.path().join("skein.db");
+    test_files::execute_batch(
+        &db,
+        "DROP TRIGGER span_text_removed; DROP TABLE span_text; PRAGMA user_version = 10;",
+    );
+
+    let collector = Collector::start_in(dir, &[]);
+    let search = "filter=search(%22refund%22)";
+    let page = wait_for_traces(&collector, search, 1).await;
+    assert_eq!(page["traces"][0]["trace_id"], TRACE, "{page}");
+    send(&collector, with_input(OTHER, "REFUND desk", "hello")).await;
+    let page = wait_for_traces(&collector, search, 2).await;
+    assert_eq!(page["total"], 2, "{page}");
+    let page = get_json(&collector.url("/api/v1/traces?filter=search(%22hello%22)")).await;
+    assert_eq!(page["total"], 1, "{page}");
+    assert_eq!(page["traces"][0]["trace_id"], OTHER, "{page}");
+    let dir = collector.kill();
     assert_eq!(
         test_files::query_i64(&dir.path().join("skein.db"), "PRAGMA user_version"),
-        10
+        11
     );
 }
 
@@ -465,10 +510,11 @@ async fn a_database_from_before_score_configs_gains_them() {
     .await;
     let dir = collector.kill();
     let db = dir.path().join("skein.db");
-    // Schema 9 had no score config tables.
+    // Schema 9 had neither score config tables nor the full-text index.
     test_files::execute_batch(
         &db,
-        "DROP TABLE score_configs; DROP TABLE score_settings; PRAGMA user_version = 9;",
+        "DROP TABLE score_configs; DROP TABLE score_settings; \
+         DROP TRIGGER span_text_removed; DROP TABLE span_text; PRAGMA user_version = 9;",
     );
 
     let collector = Collector::start_in(dir, &[]);
@@ -487,6 +533,6 @@ async fn a_database_from_before_score_configs_gains_them() {
     let dir = collector.kill();
     assert_eq!(
         test_files::query_i64(&dir.path().join("skein.db"), "PRAGMA user_version"),
-        10
+        11
     );
 }

@@ -29,63 +29,99 @@ pub fn normalize_query(raw: &str) -> Result<String, String> {
     Ok(q.to_lowercase())
 }
 
+/// The fewest characters a search across traces (`search("...")` in a filter) takes: the
+/// stores' text indexes are built of three-character pieces, and a shorter text would have to
+/// read every span.
+pub const MIN_SEARCH_CHARS: usize = 3;
+
+/// What separates the texts of a span in its `search_text`: a control character no query
+/// holds (it is taken out of the texts themselves), so a match never spans two texts.
+pub const SEARCH_SEPARATOR: char = '\u{1f}';
+
 /// True when any text of the span contains `needle` (already lowercased).
 pub fn span_contains(span: &Span, needle: &str) -> bool {
-    let has = |text: &str| text.to_lowercase().contains(needle);
-    [&span.name, &span.service].into_iter().any(|t| has(t))
-        || [&span.model, &span.status_message]
-            .into_iter()
-            .flatten()
-            .any(|t| has(t))
-        || [&span.input, &span.output]
-            .into_iter()
-            .flatten()
-            .any(|t| has(t) || json_text_contains(t, needle))
-        || span.tags.values().any(|t| has(t))
-        || span.labels.iter().any(|t| has(t))
-        || span.attributes.values().any(|v| value_contains(v, needle))
-        || span
-            .events
-            .iter()
-            .any(|e| has(&e.name) || e.attributes.values().any(|v| value_contains(v, needle)))
+    search_text(span).contains(needle)
 }
 
-/// Whether a JSON payload's decoded strings contain the needle: a message reads `café` or
-/// `"quoted"` where its JSON text has `caf\u00e9` or `\"quoted\"`.
-fn json_text_contains(text: &str, needle: &str) -> bool {
-    let t = text.trim_start();
-    if !(t.starts_with('{') || t.starts_with('[')) {
-        return false;
+/// Every text of the span a search looks in, lowercased, separated by `SEARCH_SEPARATOR`: its
+/// name, service, model, status message, input and output (and the strings their JSON
+/// decodes to), tag values, labels, attribute values and events (names and attribute values).
+/// What the stores index, and what `span_contains` reads: a span matches `needle` exactly when
+/// this text contains it. A text met twice (an input that is also its `input.value`
+/// attribute, a tag that is also an attribute) is written once: the index costs ingest what
+/// the text's length does.
+pub fn search_text(span: &Span) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut out = String::new();
+    let mut seen: std::collections::HashSet<u64> = std::collections::HashSet::new();
+    let mut push = |text: &str| {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        text.hash(&mut hasher);
+        if text.is_empty() || !seen.insert(hasher.finish()) {
+            return;
+        }
+        if !out.is_empty() {
+            out.push(SEARCH_SEPARATOR);
+        }
+        let lower = text.to_lowercase();
+        if lower.contains(SEARCH_SEPARATOR) {
+            out.push_str(&lower.replace(SEARCH_SEPARATOR, " "));
+        } else {
+            out.push_str(&lower);
+        }
+    };
+    for text in [&span.name, &span.service] {
+        push(text);
     }
-    serde_json::from_str::<serde_json::Value>(t).is_ok_and(|v| value_contains(&v, needle))
+    for text in [&span.model, &span.status_message].into_iter().flatten() {
+        push(text);
+    }
+    for text in [&span.input, &span.output].into_iter().flatten() {
+        push(text);
+        json_strings(text, &mut push);
+    }
+    for text in span.tags.values().chain(&span.labels) {
+        push(text);
+    }
+    for value in span.attributes.values() {
+        value_texts(value, &mut push);
+    }
+    for event in &span.events {
+        push(&event.name);
+        for value in event.attributes.values() {
+            value_texts(value, &mut push);
+        }
+    }
+    out
 }
 
-/// Strings and numbers anywhere in a JSON value, without recursion (values may nest deep).
-fn value_contains(value: &serde_json::Value, needle: &str) -> bool {
+/// The decoded strings of a JSON payload, where they differ from its text: a message reads
+/// `café` or `"quoted"` where its JSON text has `caf\u00e9` or `\"quoted\"`. Without a
+/// backslash, every string of the payload is already in its text as it decodes.
+fn json_strings(text: &str, push: &mut impl FnMut(&str)) {
+    let t = text.trim_start();
+    if !(t.starts_with('{') || t.starts_with('[')) || !t.contains('\\') {
+        return;
+    }
+    if let Ok(value) = serde_json::from_str::<serde_json::Value>(t) {
+        value_texts(&value, push);
+    }
+}
+
+/// Strings, numbers and flags anywhere in a JSON value, without recursion (values may nest
+/// deep).
+fn value_texts(value: &serde_json::Value, push: &mut impl FnMut(&str)) {
     let mut stack = vec![value];
     while let Some(v) = stack.pop() {
         match v {
-            serde_json::Value::String(s) => {
-                if s.to_lowercase().contains(needle) {
-                    return true;
-                }
-            }
-            serde_json::Value::Number(n) => {
-                if n.to_string().contains(needle) {
-                    return true;
-                }
-            }
-            serde_json::Value::Bool(b) => {
-                if b.to_string() == needle {
-                    return true;
-                }
-            }
+            serde_json::Value::String(s) => push(s),
+            serde_json::Value::Number(n) => push(&n.to_string()),
+            serde_json::Value::Bool(b) => push(if *b { "true" } else { "false" }),
             serde_json::Value::Array(items) => stack.extend(items),
             serde_json::Value::Object(map) => stack.extend(map.values()),
             serde_json::Value::Null => {}
         }
     }
-    false
 }
 
 #[cfg(test)]
@@ -146,6 +182,35 @@ mod tests {
             assert!(span_contains(&s, &normalize_query(q).unwrap()), "{q}");
         }
         assert!(!span_contains(&s, &normalize_query("closed").unwrap()));
+    }
+
+    #[test]
+    fn a_text_met_twice_is_written_once() {
+        let mut s = Span {
+            name: "chat".into(),
+            input: Some("Refund please".into()),
+            ..Span::default()
+        };
+        s.attributes
+            .insert("input.value".into(), serde_json::json!("Refund please"));
+        s.tags.insert("topic".into(), "billing".into());
+        s.attributes
+            .insert("topic".into(), serde_json::json!("billing"));
+        let text = search_text(&s);
+        assert_eq!(text.matches("refund please").count(), 1, "{text:?}");
+        assert_eq!(text.matches("billing").count(), 1, "{text:?}");
+        assert!(span_contains(&s, "refund please") && span_contains(&s, "billing"));
+    }
+
+    #[test]
+    fn a_match_never_spans_two_texts() {
+        let s = Span {
+            name: "Refund".into(),
+            service: "desk".into(),
+            ..Span::default()
+        };
+        assert!(span_contains(&s, "refund") && span_contains(&s, "desk"));
+        assert!(!span_contains(&s, "ddesk"));
     }
 
     #[test]

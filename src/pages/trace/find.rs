@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::hooks::use_location;
 use skein_model::sort;
 use skein_model::tree;
 use wasm_bindgen::JsCast;
@@ -14,6 +15,7 @@ use wasm_bindgen::JsCast;
 use super::state::Ex;
 use crate::api;
 use crate::components::icons::SearchIcon;
+use crate::links;
 use crate::text;
 
 const FIND_DEBOUNCE: Duration = Duration::from_millis(120);
@@ -135,7 +137,12 @@ pub fn split_match(label: &str, query: &str) -> (String, Option<String>, String)
 /// "Only matches".
 #[component]
 pub fn FindBox(ex: Ex) -> impl IntoView {
-    let raw = RwSignal::new(String::new());
+    // A trace opened from a searched list (`?find=`) starts with the searched text found.
+    let from_url = links::find_param(&use_location().search.get_untracked());
+    let raw = RwSignal::new(from_url.clone().unwrap_or_default());
+    if let Some(text) = from_url {
+        request_animation_frame(move || apply_find(ex, text));
+    }
     let pending = StoredValue::new_local(None::<TimeoutHandle>);
     let schedule = move |text: String, delay: Duration| {
         if let Some(h) = pending.try_get_value().flatten() {

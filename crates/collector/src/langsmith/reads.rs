@@ -398,6 +398,8 @@ pub(super) async fn run_query(
             cursor: trace_cursor.clone(),
             // A substring match in the store, exact below: only a narrowing.
             name: name_filter.clone().filter(|_| filter.is_root == Some(true)),
+            // The text index: only the traces that can hold a passing run are read.
+            filter: filters.trace_narrowing(),
             ..TraceQuery::default()
         };
         let page = state.store.list_traces(project, &query).await?;

@@ -46,6 +46,22 @@ fn parse(q: &Map<String, Value>, param: &str) -> ApiResult<Option<Expr>> {
     }))
 }
 
+/// A text as a string of the filter language (which reads `\\`, `\"`, `\n` and `\t`).
+fn filter_string(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 fn feedback_passes(records: &[Feedback], span: &Span, key: &str, score: Option<(Op, f64)>) -> bool {
     records.iter().any(|f| {
         f.run_id == span.span_id
@@ -70,6 +86,28 @@ impl RunFilters {
             trace_filter: parse(q, "trace_filter")?,
             tree_filter: parse(q, "tree_filter")?,
         })
+    }
+
+    /// A trace-list filter every trace holding a passing run passes (its texts searched for
+    /// wherever all of them must be found), so that the store's text index narrows the traces
+    /// read; `None` when the filters search for nothing that way.
+    pub fn trace_narrowing(&self) -> Option<String> {
+        let mut needles = Vec::new();
+        for expr in [&self.filter, &self.trace_filter, &self.tree_filter]
+            .into_iter()
+            .flatten()
+        {
+            needles.extend(expr.required_searches());
+        }
+        let terms: Vec<String> = needles
+            .into_iter()
+            .map(|n| format!("search({})", filter_string(n)))
+            .collect();
+        match terms.len() {
+            0 => None,
+            1 => terms.into_iter().next(),
+            _ => Some(format!("and({})", terms.join(", "))),
+        }
     }
 
     /// Whether deciding needs the whole trace of a run, not the run alone.
@@ -101,5 +139,45 @@ impl RunFilters {
                     .iter()
                     .any(|s| s.trace_id == span.trace_id && passes(e, s))
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filters(pairs: &[(&str, &str)]) -> RunFilters {
+        let q: Map<String, Value> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+            .collect();
+        RunFilters::parse(&q).unwrap()
+    }
+
+    #[test]
+    fn the_store_narrows_by_every_text_a_run_must_hold() {
+        let f = filters(&[
+            (
+                "filter",
+                r#"and(search("Refund \"now\""), eq(run_type, "llm"))"#,
+            ),
+            ("tree_filter", r#"search("c:\\tmp")"#),
+        ]);
+        let narrowing = f.trace_narrowing().unwrap();
+        assert_eq!(
+            narrowing,
+            r#"and(search("refund \"now\""), search("c:\\tmp"))"#
+        );
+        // It reads back as the same searches.
+        let expr = filter::parse(&narrowing).unwrap().unwrap();
+        assert_eq!(expr.required_searches(), ["refund \"now\"", "c:\\tmp"]);
+        // A search that a run may pass without (under or, not) narrows nothing.
+        for filter in [
+            r#"or(search("refund"), eq(name, "x"))"#,
+            r#"not(search("refund"))"#,
+            r#"eq(name, "x")"#,
+        ] {
+            assert_eq!(filters(&[("filter", filter)]).trace_narrowing(), None);
+        }
     }
 }

@@ -23,15 +23,9 @@ pub(crate) trait Dialect {
     /// The attribute's number (`skein_model::filter::attr_number`) passes `op number`; an
     /// attribute that is not a number passes only `neq`. (Its text is `column`'s.)
     fn attr_number(&mut self, alias: &str, key: &str, op: Op, number: f64) -> String;
-}
-
-/// `search()` needs the text index, which the span list does not have yet.
-fn unsupported_search() -> StoreError {
-    StoreError::Invalid(
-        "search(...) is not supported in span and trace lists yet: use it in the LangSmith \
-         run query, or filter on fields"
-            .into(),
-    )
+    /// The span's search text (`trace_search::search_text`) contains `needle` (lowercased,
+    /// `MIN_SEARCH_CHARS` or more), taken as literal text whatever characters it holds.
+    fn search(&mut self, alias: &str, needle: &str) -> String;
 }
 
 /// The condition on the span row `alias`.
@@ -79,7 +73,7 @@ pub(crate) fn condition(expr: &Expr, alias: &str, d: &mut dyn Dialect) -> StoreR
         Expr::Has { value, .. } => d.has_tag_value(alias, value),
         Expr::TagExists(key) => d.tag_exists(alias, key),
         Expr::Feedback { key, score } => d.feedback(alias, key, *score),
-        Expr::Search(_) => return Err(unsupported_search()),
+        Expr::Search(needle) => d.search(alias, needle),
     })
 }
 

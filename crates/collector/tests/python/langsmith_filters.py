@@ -4,7 +4,7 @@ with the unmodified Client. Two traces are sent with @traceable:
 - variant A: root `filter_root` (metadata variant=A) -> llm `chat_model`, tool `lookup_tool`
   (tags ["beta"]);
 - variant B: root `filter_root` (metadata variant=B) -> llm `chat_model`, chain `writer_node`
-  -> tool `deep_tool`.
+  -> tool `deep_tool` (both with the input "Please REFUND order b").
 
 Then list_runs is asked what LangSmith's semantics answer: `filter` on the run itself,
 `trace_filter` on its trace's root run, `tree_filter` on any run of its trace. Prints one JSON
@@ -48,7 +48,7 @@ def filter_root(variant):
     if variant == "A":
         lookup_tool("a")
     else:
-        writer_node("b")
+        writer_node("Please REFUND order b")
     return {"done": variant}
 
 
@@ -88,6 +88,10 @@ def main():
         "beta": runs(filter='has(tags, "beta")'),
         "not_llm_or_root": runs(filter='and(neq(run_type, "llm"), eq(is_root, false))'),
         "trace_a_by_id": runs(filter=f'eq(trace_id, "{roots["A"]}")'),
+        "search": runs(filter='search("refund")'),
+        "search_tools": runs(filter='and(search("rEfUnD order"), eq(run_type, "tool"))'),
+        "roots_searched": runs(is_root=True, tree_filter='search("refund")'),
+        "search_nothing": runs(filter='search("no such words")'),
     }
     try:
         list(client.list_runs(project_name=project, filter='eq(latncy, "2s")'))

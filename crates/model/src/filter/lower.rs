@@ -7,6 +7,7 @@ use super::parse::{Node, NodeKind};
 use super::time::{parse_duration_ns, parse_timestamp_ns};
 use super::{Expr, Field, FieldKind, FilterError, Op, Value};
 use crate::span::SpanType;
+use crate::trace_search::{MAX_QUERY_CHARS, MIN_SEARCH_CHARS};
 
 struct Lowering<'a> {
     text: &'a str,
@@ -74,10 +75,10 @@ impl Lowering<'_> {
                 _ => Err(self.error(node, "not() takes one condition")),
             },
             "search" => match args.as_slice() {
-                [Node {
+                [arg @ Node {
                     kind: NodeKind::Text(t),
                     ..
-                }] if !t.trim().is_empty() => Ok(Expr::Search(t.trim().to_lowercase())),
+                }] if !t.trim().is_empty() => self.search(arg, t),
                 _ => Err(self.error(
                     node,
                     "search() takes one non-empty string: search(\"refund\")",
@@ -145,6 +146,26 @@ impl Lowering<'_> {
                 self.compare(field, op, value)
             }
         }
+    }
+
+    /// The text searched for, as the stores compare it (trimmed, lowercased), at least
+    /// `MIN_SEARCH_CHARS` long and at most `MAX_QUERY_CHARS`.
+    fn search(&self, node: &Node, text: &str) -> Result<Expr, FilterError> {
+        let needle = text.trim().to_lowercase();
+        let chars = needle.chars().count();
+        if chars < MIN_SEARCH_CHARS {
+            return Err(self.error(
+                node,
+                format!("search() needs at least {MIN_SEARCH_CHARS} characters, not {chars}"),
+            ));
+        }
+        if chars > MAX_QUERY_CHARS {
+            return Err(self.error(
+                node,
+                format!("search() takes at most {MAX_QUERY_CHARS} characters"),
+            ));
+        }
+        Ok(Expr::Search(needle))
     }
 
     fn compare(&self, field: Field, op: Op, value: &Node) -> Result<Expr, FilterError> {

@@ -228,6 +228,17 @@ impl Expr {
             }
     }
 
+    /// The texts a span (or trace) cannot pass without containing: the searches of the
+    /// expression, alone or in a top-level `and`. Stores narrow through their text index with
+    /// them before testing the rest.
+    pub fn required_searches(&self) -> Vec<&str> {
+        match self {
+            Expr::Search(needle) => vec![needle.as_str()],
+            Expr::And(items) => items.iter().flat_map(Expr::required_searches).collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// Rewrites the text literals compared with `field` (a LangSmith run UUID to the span id
     /// it is stored as); a literal `map` refuses leaves the whole comparison unmatched.
     pub fn map_text(self, field: &Field, map: &impl Fn(&str) -> Option<String>) -> Expr {
@@ -273,6 +284,26 @@ pub fn parse(text: &str) -> Result<Option<Expr>, FilterError> {
     }
     let tree = parse_tree(text)?;
     lower::lower(text, &tree).map(Some)
+}
+
+/// The text a filter searches for: its first `search("...")` not under a `not`, as typed
+/// (trimmed). The trace page's find box starts with it when a trace is opened from a list
+/// searched that way, so the match is marked.
+pub fn searched_text(text: &str) -> Option<String> {
+    fn first(node: &Node) -> Option<String> {
+        match &node.kind {
+            NodeKind::Call(f, args) if f == "search" => match args.as_slice() {
+                [Node {
+                    kind: NodeKind::Text(t),
+                    ..
+                }] => Some(t.trim().to_string()).filter(|t| !t.is_empty()),
+                _ => None,
+            },
+            NodeKind::Call(f, args) if f == "and" || f == "or" => args.iter().find_map(first),
+            _ => None,
+        }
+    }
+    first(&parse_tree(text).ok()?)
 }
 
 #[cfg(test)]

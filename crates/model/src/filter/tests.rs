@@ -136,6 +136,11 @@ fn bad_filters_say_what_and_where() {
         (r#"in(run_type, "llm")"#, 13, "takes a list"),
         ("name", 0, "expected a call"),
         (r#"search()"#, 0, "search() takes one"),
+        (
+            r#"and(eq(name, "x"), search(" ab "))"#,
+            26,
+            "at least 3 characters, not 2",
+        ),
         (r#"and()"#, 0, "at least one"),
         (r#"eq(start_time, "last tuesday")"#, 15, "not a time"),
         (r#"eq(tokens, "many")"#, 11, "not a whole number"),
@@ -236,4 +241,20 @@ fn any_attribute_compares_as_its_literal_says() {
     let e = parse(r#"eq(attr., 1)"#).unwrap_err();
     assert!(e.message.contains("attr.<key>"), "{e}");
     assert!(FIELDS.iter().any(|f| f.name == "attr.<key>"));
+}
+
+#[test]
+fn the_searched_text_is_the_first_search_not_negated() {
+    use super::searched_text;
+    assert_eq!(
+        searched_text(r#"search(" Refund ")"#).as_deref(),
+        Some("Refund")
+    );
+    assert_eq!(
+        searched_text(r#"and(not(search("a b c")), eq(run_type, "llm"), search("café \"x\""))"#)
+            .as_deref(),
+        Some("café \"x\"")
+    );
+    assert_eq!(searched_text(r#"eq(name, "search")"#), None);
+    assert_eq!(searched_text(r#"search("unclosed)"#), None);
 }

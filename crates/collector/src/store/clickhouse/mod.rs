@@ -108,7 +108,7 @@ impl ClickhouseStore {
             database: options.database.clone(),
             cluster: options.cluster.clone(),
         };
-        schema::migrate(&client, &layout).await?;
+        schema::migrate(&client, &layout, &version).await?;
         let writer = Writer::start(
             client.clone(),
             layout.table("spans"),

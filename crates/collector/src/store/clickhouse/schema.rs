@@ -133,8 +133,27 @@ const TABLES_V4: &[Table] = &[
     },
 ];
 
-/// The layout's version this Skein writes.
-pub(super) const SCHEMA_VERSION: u32 = 4;
+/// The layout's version this Skein writes: 5 adds `spans.search_text` (below).
+pub(super) const SCHEMA_VERSION: u32 = 5;
+
+/// The span's text that `search("...")` reads (`trace_search::search_text`, lowercased by the
+/// writer, so a plain `LIKE` matches case-insensitively, Unicode included).
+const SEARCH_TEXT: &str = "search_text String";
+
+/// On servers that have data-skipping indexes (20.1 and later; Debian's 18.16 has none, and
+/// searches there read the column), an n-gram bloom filter of the search text lets `LIKE
+/// '%word%'` skip the granules that cannot hold the word: trigrams, 64 KiB a granule.
+const SEARCH_INDEX: &str =
+    "INDEX search_ngrams search_text TYPE ngrambf_v1(3, 65536, 2, 0) GRANULARITY 1";
+
+/// The server's major version, from `version()` (`18.16.1`, `26.9.2.1`).
+fn major_version(version: &str) -> u32 {
+    version
+        .split('.')
+        .next()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(0)
+}
 
 impl Layout {
     fn on_cluster(&self) -> String {
@@ -216,8 +235,9 @@ pub(super) fn ident(name: &str) -> String {
     format!("`{}`", name.replace('\\', "\\\\").replace('`', "\\`"))
 }
 
-/// Creates the database and tables if missing and applies the migrations not applied yet.
-pub(super) async fn migrate(client: &Client, layout: &Layout) -> StoreResult<()> {
+/// Creates the database and tables if missing and applies the migrations not applied yet, on
+/// a server of `version`.
+pub(super) async fn migrate(client: &Client, layout: &Layout, version: &str) -> StoreResult<()> {
     let db = ident(&layout.database);
     let on = layout.on_cluster();
     client
@@ -294,6 +314,11 @@ pub(super) async fn migrate(client: &Client, layout: &Layout) -> StoreResult<()>
         record(client, layout, 4).await?;
         tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 4");
     }
+    if applied < 5 {
+        add_search_text(client, layout, version, applied >= 1).await?;
+        record(client, layout, 5).await?;
+        tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 5");
+    }
     Ok(())
 }
 
@@ -354,6 +379,73 @@ async fn add_columns(
     Ok(())
 }
 
+/// 4 → 5: `spans.search_text` (and its index, where the server has them). Spans stored before
+/// get theirs from their JSON body, lowercased, in the background (a mutation): they are
+/// found by the text of their body as stored, which holds everything `search_text` does
+/// (strings as JSON writes them, escapes included) and the body's keys and ids besides.
+async fn add_search_text(
+    client: &Client,
+    layout: &Layout,
+    version: &str,
+    had_spans: bool,
+) -> StoreResult<()> {
+    let columns = client
+        .rows(&format!(
+            "SELECT name FROM system.columns WHERE database = {} AND table = {} \
+             AND name = 'search_text'",
+            quote(&layout.database),
+            quote(if layout.cluster.is_some() {
+                "spans_local"
+            } else {
+                "spans"
+            })
+        ))
+        .await?;
+    // 18.16 has no `ADD COLUMN IF NOT EXISTS`: a step cut short is resumed by looking.
+    if columns.is_empty() {
+        client
+            .execute(&format!(
+                "{} ADD COLUMN {SEARCH_TEXT}",
+                layout.alter("spans")
+            ))
+            .await?;
+        if let Some(cluster) = &layout.cluster {
+            client
+                .execute(&format!(
+                    "ALTER TABLE {} ON CLUSTER {} ADD COLUMN {SEARCH_TEXT}",
+                    layout.table("spans"),
+                    ident(cluster)
+                ))
+                .await?;
+        }
+        if had_spans {
+            client
+                .execute(&format!(
+                    "{} UPDATE search_text = lowerUTF8(body) WHERE search_text = ''",
+                    layout.alter("spans")
+                ))
+                .await?;
+        }
+    }
+    if major_version(version) >= 20 {
+        client
+            .execute(&format!(
+                "{} ADD INDEX IF NOT EXISTS {SEARCH_INDEX}",
+                layout.alter("spans")
+            ))
+            .await?;
+        if had_spans {
+            client
+                .execute(&format!(
+                    "{} MATERIALIZE INDEX search_ngrams",
+                    layout.alter("spans")
+                ))
+                .await?;
+        }
+    }
+    Ok(())
+}
+
 async fn record(client: &Client, layout: &Layout, version: u32) -> StoreResult<()> {
     client
         .execute(&format!(
@@ -361,4 +453,85 @@ async fn record(client: &Client, layout: &Layout, version: u32) -> StoreResult<(
             layout.table("schema_versions")
         ))
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use skein_model::span::Span;
+    use skein_model::span_list::SpanQuery;
+
+    use super::super::{testserver, ClickhouseOptions, ClickhouseStore};
+    use crate::store::{QueryStore, SpanStore};
+
+    async fn found(store: &ClickhouseStore, text: &str) -> u64 {
+        let q = SpanQuery {
+            filter: skein_model::filter::parse(&format!("search({text:?})")).unwrap(),
+            ..SpanQuery::default()
+        };
+        store.list_spans("p", &q).await.unwrap().total
+    }
+
+    /// A database of schema 4 (spans without `search_text`) gets the column on open, filled
+    /// from the stored bodies in the background: what was stored before is found.
+    #[tokio::test]
+    async fn spans_stored_before_the_search_text_are_found_after_the_upgrade() {
+        let options = ClickhouseOptions {
+            database: testserver::fresh_database(),
+            ..ClickhouseOptions::new(&testserver::server().url)
+        };
+        let store = ClickhouseStore::open(options.clone()).await.unwrap();
+        let span = Span {
+            project: "p".into(),
+            trace_id: "a".repeat(32),
+            span_id: "b".repeat(16),
+            name: "support".into(),
+            input: Some("Can I get a REFUND?".into()),
+            ..Span::default()
+        };
+        store.write_spans(vec![span]).await.unwrap();
+        assert_eq!(found(&store, "refund").await, 1);
+
+        // Back to schema 4, as an older Skein left it.
+        let (client, layout) = (store.client.clone(), store.layout.clone());
+        client
+            .execute(&format!(
+                "{} DROP COLUMN search_text",
+                layout.alter("spans")
+            ))
+            .await
+            .unwrap();
+        client
+            .execute(&format!(
+                "{} DELETE WHERE version = 5",
+                layout.alter("schema_versions")
+            ))
+            .await
+            .unwrap();
+        let versions = format!(
+            "SELECT max(version) AS v FROM {}",
+            layout.table("schema_versions")
+        );
+        for _ in 0..100 {
+            let rows = client.rows(&versions).await.unwrap();
+            if rows.first().map(|r| super::super::client::as_i64(&r["v"])) == Some(4) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        drop(store);
+
+        let store = ClickhouseStore::open(options).await.unwrap();
+        let mut n = 0;
+        for _ in 0..100 {
+            n = found(&store, "refund").await;
+            if n == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(n, 1, "the span stored before is found");
+        assert_eq!(found(&store, "no such text").await, 0);
+    }
 }

@@ -111,6 +111,16 @@ impl Dialect for Clickhouse {
              OR span_id GLOBAL IN (SELECT run_id {records} AND trace_id = ''))"
         )
     }
+
+    /// A `LIKE` on the lowercased search text, its wildcards and backslash escaped (the form
+    /// the n-gram index, where the server has one, serves).
+    fn search(&mut self, _alias: &str, needle: &str) -> String {
+        let escaped = needle
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        format!("search_text LIKE {}", quote(&format!("%{escaped}%")))
+    }
 }
 
 /// For a row written before schema 3 (`attrs` = ''), the span's own attributes object in its

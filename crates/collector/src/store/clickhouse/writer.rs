@@ -77,6 +77,7 @@ pub(super) fn span_row(span: &Span, pieced: bool, version: u64, arrival: u64) ->
         "attr_nums": serde_json::to_string(&attr_numbers).unwrap_or_else(|_| "{}".into()),
         "pieced": u8::from(pieced),
         "body": serde_json::to_string(span).unwrap_or_default(),
+        "search_text": skein_model::trace_search::search_text(span),
         "arrival": arrival,
         "version": version,
     })

@@ -273,11 +273,13 @@ pub(super) struct SpanRow {
     pub attr_nums: String,
     /// `encode(span)`; empty where only the summary fields are wanted (rebuilding a trace).
     pub body: Vec<u8>,
+    /// For `span_text` (`trace_search::search_text`).
+    pub search_text: String,
 }
 
 impl SpanRow {
-    /// Encodes the span's body and keeps the fields the store indexes or summarises; the
-    /// rest of the span (attributes, events, input, output) is dropped here.
+    /// Encodes the span's body and keeps the fields the store indexes or summarises (and its
+    /// search text); the rest of the span (attributes, events, input, output) is dropped here.
     pub fn encode(span: Span, dict: Option<&Dict>) -> StoreResult<SpanRow> {
         let body = encode(&span, dict)?;
         Ok(SpanRow::with_body(span, body))
@@ -285,9 +287,11 @@ impl SpanRow {
 
     pub fn with_body(span: Span, body: Vec<u8>) -> SpanRow {
         let (attrs, attr_nums) = attribute_columns(&span.attributes);
+        let search_text = skein_model::trace_search::search_text(&span);
         SpanRow {
             attrs,
             attr_nums,
+            search_text,
             span_type: span.span_type.code(),
             kind: span.kind,
             project: span.project,

@@ -20,8 +20,8 @@ use skein_model::span::Span;
 use skein_model::span_pieces::merge;
 
 use super::codec::{self, CurrentDict, SpanRow};
-use super::span_facts;
 use super::traces::{fold_stored_spans, insert_spans, stored_tags, write_trace, TagCounts};
+use super::{span_facts, span_text};
 use crate::store::{StoreResult, WriteOutcome};
 
 /// What the upsert and lookup paths need on top of the versioned schema. `IF NOT EXISTS`
@@ -184,7 +184,8 @@ fn replace_row(conn: &Connection, trace: i64, span: &Span, dict: &CurrentDict) -
         span.kind.code(),
         span.cost.filter(|c| c.is_finite()).unwrap_or(0.0),
     ])?;
-    span_facts::replace(conn, trace, span)
+    let id = span_facts::replace(conn, trace, span)?;
+    span_text::replace(conn, id, &skein_model::trace_search::search_text(span))
 }
 
 /// Recomputes the summary row of trace `id`, its `trace_tags` and its share of `tag_values`

@@ -43,8 +43,9 @@ pub(super) fn configure_writer(conn: &Connection) -> StoreResult<()> {
 ///   count and aggregate reads stay small (`traces.fold` is left empty);
 /// - 9: every trace re-folded from its stored spans: its tags are its root's without
 ///   instrumentation's own keys, its usage counted at its model calls (`trace_fold`);
-/// - 10: score configs and feedback settings (`score_configs`).
-const SCHEMA_VERSION: i64 = 10;
+/// - 10: score configs and feedback settings (`score_configs`);
+/// - 11: `span_text`, the full-text index of `search("...")`, filled from the stored spans.
+const SCHEMA_VERSION: i64 = 11;
 
 type Migration = fn(&Connection) -> StoreResult<()>;
 
@@ -59,6 +60,7 @@ const MIGRATIONS: [Migration; (SCHEMA_VERSION - 1) as usize] = [
     move_trace_folds,
     super::traces::refold_stored_traces,
     add_score_configs,
+    super::span_text::create_and_fill,
 ];
 
 /// 9 → 10. New tables, empty.
@@ -325,6 +327,7 @@ fn create_schema(conn: &mut Connection) -> StoreResult<()> {
     tx.execute_batch(TRACE_FOLDS)?;
     tx.execute_batch(metrics::FEEDBACK_SCORES)?;
     tx.execute_batch(super::score_configs::SCHEMA)?;
+    tx.execute_batch(super::span_text::SCHEMA)?;
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
     Ok(())

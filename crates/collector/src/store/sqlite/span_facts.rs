@@ -144,12 +144,13 @@ pub(super) fn insert(conn: &Connection, span: i64, row: &SpanRow) -> StoreResult
     write(conn, span, &Facts::of_row(row))
 }
 
-/// The facts of a span just replaced in trace `trace`.
-pub(super) fn replace(conn: &Connection, trace: i64, span: &Span) -> StoreResult<()> {
+/// The facts of a span just replaced in trace `trace`; its row id.
+pub(super) fn replace(conn: &Connection, trace: i64, span: &Span) -> StoreResult<i64> {
     let id: i64 = conn
         .prepare_cached("SELECT id FROM spans WHERE trace = ?1 AND span_id = ?2")?
         .query_row(params![trace, span.span_id], |r| r.get(0))?;
-    write(conn, id, &Facts::of_span(span))
+    write(conn, id, &Facts::of_span(span))?;
+    Ok(id)
 }
 
 #[cfg(test)]

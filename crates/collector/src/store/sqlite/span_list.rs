@@ -123,6 +123,13 @@ impl Dialect for Sqlite {
              AND fb.key = {key}{score})"
         )
     }
+
+    /// Through the trigram index (`span_text`), which finds exactly the spans whose text
+    /// contains the needle.
+    fn search(&mut self, a: &str, needle: &str) -> String {
+        let query = self.text(&super::span_text::match_query(needle));
+        format!("{a}.id IN (SELECT rowid FROM span_text WHERE span_text MATCH {query})")
+    }
 }
 
 /// The span rows aliased `a` (`{a}t` its trace, `{a}f` its facts).
@@ -209,6 +216,15 @@ pub(super) fn push_trace_list_filter(q: &TraceQuery, sql: &mut String, args: &mu
             ..Sqlite::default()
         };
         if let Ok(cond) = condition(expr, "x", &mut d) {
+            // The traces holding the searched texts first, from the index: the spans of the
+            // other traces are then never read.
+            for needle in expr.required_searches() {
+                sql.push_str(
+                    " AND t.id IN (SELECT s.trace FROM spans s WHERE s.id IN \
+                     (SELECT rowid FROM span_text WHERE span_text MATCH ?))",
+                );
+                args.push(SqlValue::Text(super::span_text::match_query(needle)));
+            }
             sql.push_str(&format!(
                 " AND EXISTS (SELECT 1 FROM {} WHERE x.trace = t.id{which} AND ({cond}))",
                 rows("x")

@@ -15,8 +15,8 @@ use skein_model::span::SpanType;
 use skein_model::trace_fold::{SpanFacts, TraceFold};
 
 use super::codec::{self, SpanRow};
-use super::span_facts;
 use super::{feedback, to_json};
+use super::{span_facts, span_text};
 use crate::store::{StoreResult, WriteOutcome};
 
 impl SpanRow {
@@ -138,7 +138,9 @@ pub(super) fn insert_spans(
                 continue;
             }
             outcome.inserted += 1;
-            span_facts::insert(conn, conn.last_insert_rowid(), span)?;
+            let rowid = conn.last_insert_rowid();
+            span_facts::insert(conn, rowid, span)?;
+            span_text::insert(conn, rowid, &span.search_text)?;
             added.add(span.facts());
             let counts = services
                 .entry((&span.project, &span.service))

@@ -15,6 +15,7 @@ pub mod pieces;
 pub mod received;
 pub mod scopes;
 pub mod score_configs;
+pub mod search;
 pub mod spans;
 pub mod summary_rules;
 pub mod traces;
@@ -68,6 +69,7 @@ macro_rules! for_each_suite_test {
             spans::the_trace_list_keeps_traces_having_a_matching_span,
             scopes::attribute_filters_select_like_a_scan_would,
             scopes::trace_scopes_take_span_conditions,
+            search::search_finds_text_anywhere_in_a_span_as_literal_text,
             cohort::cohorts_compare_span_names_with_exact_figures,
             cohort::a_cohort_without_traces_compares_as_empty,
             received::received_spans_follow_the_cursor_within_their_project,
