@@ -85,14 +85,11 @@ pub fn api_stream_traces(project: &str, query: &TraceQuery) -> String {
 
 /// The live stream of the spans passing `filter`.
 pub fn api_stream_spans(project: &str, filter: &str) -> String {
-    join(
-        "/api/v1/stream",
-        &[encode_pairs([
-            ("project", project),
-            ("kind", "spans"),
-            ("filter", filter),
-        ])],
-    )
+    let mut pairs = vec![("project", project), ("kind", "spans")];
+    if !filter.trim().is_empty() {
+        pairs.push(("filter", filter));
+    }
+    join("/api/v1/stream", &[encode_pairs(pairs)])
 }
 
 /// Where a browser gets a ticket for opening streams of a project.

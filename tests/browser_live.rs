@@ -344,3 +344,75 @@ async fn a_thousand_traces_a_second_keep_the_page_responsive() {
     );
     browser.quit().await;
 }
+
+async fn span_names(driver: &WebDriver) -> Vec<String> {
+    texts(driver, ".sl-rows .sl-row .sl-name").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_spans_page_with_live_on_shows_new_matching_spans_at_the_top() {
+    let collector = Collector::start(false).await;
+    collector
+        .send_otlp_json(&spans(&trace_id(40), &[(1, None, "old_llm_call")]))
+        .await;
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+
+    // Only spans named new_llm_call are listed, and only those come in live.
+    let filter = "filter=eq(name%2C%20%22new_llm_call%22)";
+    driver
+        .goto(collector.url(&format!("/spans?{filter}")))
+        .await
+        .unwrap();
+    eventually(WAIT, "the empty filtered list", || async {
+        driver
+            .find(By::Css("[data-testid=live-switch]"))
+            .await
+            .ok()
+            .map(|_| ())
+    })
+    .await;
+    driver
+        .find(By::Css("[data-testid=live-switch]"))
+        .await
+        .expect("the Live switch")
+        .click()
+        .await
+        .expect("click Live");
+    eventually(
+        WAIT,
+        "live=1 in the URL, the filter kept, the stream open",
+        || async {
+            let url = driver.current_url().await.ok()?;
+            let query = url.query().unwrap_or_default().to_string();
+            (query.contains("live=1")
+                && query.contains("new_llm_call")
+                && live_status(driver).await.as_deref() == Some("live"))
+            .then_some(())
+        },
+    )
+    .await;
+    mark_page(driver).await;
+
+    collector
+        .send_otlp_json(&spans(
+            &trace_id(41),
+            &[(1, None, "new_llm_call"), (2, Some(1), "other_step")],
+        ))
+        .await;
+    let names = eventually(Duration::from_secs(5), "the new span, alone", || async {
+        let names = span_names(driver).await;
+        (names == ["new_llm_call"]).then_some(names)
+    })
+    .await;
+    assert_eq!(names, ["new_llm_call"]);
+    assert!(page_marked(driver).await, "no reload");
+    let row = driver
+        .find(By::Css(".sl-rows .sl-row"))
+        .await
+        .expect("the row");
+    assert_eq!(
+        row.attr("data-trace-id").await.unwrap().as_deref(),
+        Some(trace_id(41).as_str())
+    );
+}

@@ -78,8 +78,15 @@ async fn query_benchmark_runs_end_to_end() {
     assert_eq!(report.spans_stored, load.spans as u64 + 1_200);
     let names: Vec<&str> = report.queries.iter().map(|q| q.name.as_str()).collect();
     assert_eq!(names.len(), 14, "{names:?}");
-    for kind in ["cohort compare", "trace list, one-word search", "span list, one-word search"] {
-        assert!(names.iter().any(|n| n.starts_with(kind)), "{kind}: {names:?}");
+    for kind in [
+        "cohort compare",
+        "trace list, one-word search",
+        "span list, one-word search",
+    ] {
+        assert!(
+            names.iter().any(|n| n.starts_with(kind)),
+            "{kind}: {names:?}"
+        );
     }
     // Every record was stored.
     let feedback = report.feedback_load.as_ref().unwrap();

@@ -1,6 +1,7 @@
 //! `/spans`: every span of the project passing a filter (`filter=`, the filter language),
 //! newest first or by duration, tokens or cost (`sort=`), a page at a time with the total.
-//! A row opens its trace with the span selected. The rows are virtualized (`rows`).
+//! A row opens its trace with the span selected. The rows are virtualized (`rows`). With Live
+//! on (`live=1`, newest first only), new spans passing the filter come in at the top.
 
 mod rows;
 
@@ -8,17 +9,28 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
 use skein_model::filter::complete;
+use skein_model::live::{merge_newest_first, SPAN_EVENT};
 use skein_model::span_list::{SpanRow, SpanSort};
 
 use crate::api;
 use crate::components::empty_state::EmptyState;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::filter_input::FilterInput;
+use crate::components::live::{use_live_stream, LiveHold, LiveNotice, LiveSwitch};
 use crate::components::remote::{LoadMore, PageOf, Pager, Phase};
 use crate::links::{self, SpanListView};
 use crate::text;
 
 use rows::SpanRows;
+
+/// Rows a live list keeps (the oldest go), and events kept between two frames: as the trace
+/// list's.
+const LIVE_ROWS: usize = 200;
+const LIVE_BUFFERED: usize = 1_000;
+
+fn span_key(s: &SpanRow) -> &str {
+    &s.span_id
+}
 
 fn sort_label(sort: SpanSort) -> &'static str {
     match sort {
@@ -35,9 +47,12 @@ pub fn SpansPage() -> impl IntoView {
     let navigate = use_navigate();
     let project = Memo::new(move |_| links::project_of(&location.search.get()));
     let view = Memo::new(move |_| SpanListView::from_search(&location.search.get()));
+    let live_on = Memo::new(move |_| links::live_param(&location.search.get()));
+    // A live list stays live as its filter changes (and turns off with another order).
     let go = move |v: SpanListView| {
+        let live = live_on.get_untracked() && v.sort == SpanSort::default();
         navigate(
-            &links::spans_href(&project.get_untracked(), &v),
+            &links::with_live(&links::spans_href(&project.get_untracked(), &v), live),
             NavigateOptions {
                 scroll: false,
                 ..NavigateOptions::default()
@@ -78,6 +93,56 @@ pub fn SpansPage() -> impl IntoView {
         }
     });
     let load_more = Callback::new(move |_: ()| list.load_more(fetch_page));
+
+    // Live: a stream of the spans passing the filter, while the list is newest first.
+    let live_url = Memo::new(move |_| {
+        let v = view.get();
+        (live_on.get() && !unreadable.get() && v.sort == SpanSort::default()).then(|| {
+            links::api_stream_spans(&project.get(), v.filter.as_deref().unwrap_or_default())
+        })
+    });
+    let hold = LiveHold::<SpanRow>::new();
+    let show_live = move |batch: Vec<SpanRow>| {
+        let mut fresh = 0;
+        list.rows
+            .update(|rows| fresh = merge_newest_first(rows, batch, span_key, LIVE_ROWS));
+        if fresh > 0 {
+            list.total
+                .update(|total| *total = total.map(|t| t + fresh as u64));
+        }
+    };
+    let live_status = use_live_stream::<SpanRow>(
+        live_url.into(),
+        SPAN_EVENT,
+        LIVE_BUFFERED,
+        move |batch| {
+            if hold.paused_untracked() {
+                hold.held.update(|held| {
+                    merge_newest_first(held, batch, span_key, LIVE_ROWS);
+                });
+            } else {
+                show_live(batch);
+            }
+        },
+        // (Re)connected: what came before the stream opened is in the first page.
+        move || list.reload(fetch_page),
+    );
+    Effect::new(move |_| {
+        if !hold.paused() && hold.held.with(|h| !h.is_empty()) {
+            show_live(hold.take());
+        }
+    });
+    let live_new = Signal::derive(move || hold.held.with(Vec::len));
+    let show_held = Callback::new(move |_: ()| {
+        show_live(hold.take());
+        window().scroll_to_with_x_and_y(0.0, 0.0);
+    });
+    let live_toggle = Signal::derive(move || {
+        let mut v = view.get();
+        // Live shows the newest spans first.
+        v.sort = SpanSort::default();
+        links::with_live(&links::spans_href(&project.get(), &v), !live_on.get())
+    });
     let has_more = Signal::derive(move || {
         list.next_cursor.with(Option::is_some) && matches!(list.phase.get(), Phase::Ready)
     });
@@ -178,6 +243,8 @@ pub fn SpansPage() -> impl IntoView {
                 <h1>"Spans"</h1>
                 <span class="result-count" data-testid="result-count">{count}</span>
                 <div class="page-actions">
+                    <LiveNotice count=live_new on_show=show_held/>
+                    <LiveSwitch on=live_on.into() status=live_status toggle_href=live_toggle/>
                     <select class="select" name="sort" aria-label="Sort" on:change=on_sort
                         prop:value=move || view.get().sort.as_str()>
                         {SpanSort::ALL
@@ -191,8 +258,12 @@ pub fn SpansPage() -> impl IntoView {
                 <FilterInput project=project value=filter_text on_apply=apply_filter label="Filter"/>
             </div>
             {banner}
-            <SpanRows project=project list=list sort=Signal::derive(move || view.get().sort)
-                on_sort=sort_by on_tag=add_tag has_more=has_more on_more=load_more/>
+            // New live rows wait while the pointer is over the list (someone is reading it).
+            <div on:mouseenter=move |_| hold.hovering.set(true)
+                on:mouseleave=move |_| hold.hovering.set(false)>
+                <SpanRows project=project list=list sort=Signal::derive(move || view.get().sort)
+                    on_sort=sort_by on_tag=add_tag has_more=has_more on_more=load_more/>
+            </div>
             {empty}
             <LoadMore
                 shown=Signal::derive(move || list.rows.with(Vec::len))
