@@ -1,8 +1,8 @@
 //! The filter text box: any expression of the filter language
 //! (`and(eq(run_type, "llm"), gt(latency, "2s"))`), checked as it is typed by the model's own
-//! parser (no round trip; loaded with the box's first use, `filter_check`), with the place of an error underlined and its message; suggestions
-//! of functions, fields and stored values at the caret (↑/↓, Enter or Tab to accept, Escape to
-//! close). Enter applies a valid expression: the page puts it in its URL (`filter=`).
+//! parser (no round trip; its code loads on the box's first use, `filter_check`), with the place
+//! of an error underlined and its message; suggestions of functions, fields and stored values at
+//! the caret (↑/↓, Enter or Tab to accept, Escape to close). Enter applies a valid expression: the page puts it in its URL (`filter=`).
 
 use std::time::Duration;
 
@@ -12,7 +12,6 @@ use skein_model::filter::complete;
 use skein_model::filter::FilterError;
 
 use super::filter_check::{self, Check};
-
 use super::filter_suggest::{Catalog, Suggestion};
 use super::icons::CloseIcon;
 
