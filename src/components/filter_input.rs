@@ -1,16 +1,17 @@
 //! The filter text box: any expression of the filter language
 //! (`and(eq(run_type, "llm"), gt(latency, "2s"))`), checked as it is typed by the model's own
-//! parser (no round trip), with the place of an error underlined and its message; suggestions
-//! of functions, fields and stored values at the caret (↑/↓, Enter or Tab to accept, Escape to
-//! close). Enter applies a valid expression: the page puts it in its URL (`filter=`).
+//! parser (no round trip; its code loads on the box's first use, `filter_check`), with the place
+//! of an error underlined and its message; suggestions of functions, fields and stored values at
+//! the caret (↑/↓, Enter or Tab to accept, Escape to close). Enter applies a valid expression: the page puts it in its URL (`filter=`).
 
 use std::time::Duration;
 
 use leptos::html::Input;
 use leptos::prelude::*;
 use skein_model::filter::complete;
-use skein_model::filter::{self, FilterError};
+use skein_model::filter::FilterError;
 
+use super::filter_check::{self, Check};
 use super::filter_suggest::{Catalog, Suggestion};
 use super::icons::CloseIcon;
 
@@ -44,15 +45,29 @@ pub fn FilterInput(
     let settled = RwSignal::new(true);
     let typing = StoredValue::new(0u64);
     let catalog = Catalog::new(project);
+    // The parser, loaded on first use (or at once for a filter from the link).
+    let check = RwSignal::new(filter_check::loaded());
+    let start_checking = move || {
+        if check.get_untracked().is_none() {
+            filter_check::load(check);
+        }
+    };
 
     // The URL changed (back, a chip, a link): the box shows what is applied.
     Effect::new(move |_| {
         let v = value.get();
+        if !v.trim().is_empty() {
+            start_checking();
+        }
         text.set(v);
         settled.set(true);
     });
 
-    let checked = Memo::new(move |_| text.with(|t| filter::parse(t).err()));
+    // Unchecked (no error shown) until the parser is loaded.
+    let checked = Memo::new(move |_| {
+        let check: Option<Check> = check.get();
+        check.and_then(|check| text.with(|t| check(t)))
+    });
     let completion = Memo::new(move |_| {
         let at = caret.get();
         text.with(|t| complete::completion_at(t, at))
@@ -85,9 +100,11 @@ pub fn FilterInput(
         let t = text.get_untracked();
         settled.set(true);
         open.set(false);
-        if filter::parse(&t).is_ok() {
-            on_apply.run(t.trim().to_string());
-        }
+        filter_check::with_checker(move |check| {
+            if check(&t).is_none() {
+                on_apply.run(t.trim().to_string());
+            }
+        });
     };
     let accept = move |choice: Suggestion| {
         let Some(at) = completion.get_untracked() else {
@@ -109,6 +126,7 @@ pub fn FilterInput(
 
     let on_input = move |ev: leptos::ev::Event| {
         text.set(event_target_value(&ev));
+        start_checking();
         read_caret();
         catalog.load();
         open.set(true);
@@ -267,7 +285,10 @@ pub fn FilterInput(
                     prop:value=move || text.get()
                     on:input=on_input on:keydown=on_keydown on:keyup=on_keyup
                     on:click=move |_| read_caret()
-                    on:focus=move |_| catalog.load()
+                    on:focus=move |_| {
+                        start_checking();
+                        catalog.load();
+                    }
                     on:blur=move |_| open.set(false)/>
                 {list}
             </div>

@@ -10,6 +10,7 @@ pub mod empty_state;
 pub mod error_banner;
 pub mod feedback;
 pub mod filter_bar;
+pub mod filter_check;
 pub mod filter_input;
 pub mod filter_suggest;
 pub mod icons;

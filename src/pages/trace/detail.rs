@@ -3,11 +3,11 @@
 //! tokens, cost — from `GET /api/v1/traces/{trace_id}/spans/{span_id}`, fetched only when the
 //! span is selected with the panel open (debounced while the keyboard moves through rows) and
 //! kept for the visit. The panel stays mounted while closed (hidden), so opening is instant.
-//! The body's code is part of the trace page's wasm chunk: a chunk of its own cost more (another
-//! module, more shared chunks, a second round trip on the first span opened) than it saved.
+//! The body's code is a chunk of its own (`body_code`), loaded with the first span's fetch.
 
 mod attributes;
 mod body;
+mod body_code;
 mod head;
 mod io;
 
@@ -22,14 +22,13 @@ use skein_model::span::Span;
 use skein_model::tree::Node;
 
 use super::state::Ex;
-use crate::api::{self, ApiError};
+use crate::api::ApiError;
 use crate::components::feedback::SpanFeedback;
 use crate::components::icons::CloseIcon;
 use crate::components::remote::Latest;
 use crate::perf;
 use crate::text;
 
-use body::SpanBody;
 use head::{DetailHead, TimingNotes};
 
 /// Wait this long after a selection before fetching (holding `j` fetches only where it stops).
@@ -133,7 +132,7 @@ pub fn DetailPanel(ex: Ex, project: String, trace_id: String) -> impl IntoView {
                     let (project, trace_id, id) = (project.clone(), trace_id.clone(), id.clone());
                     async move {
                         perf::mark("skein:span-requested");
-                        let result = api::span(&project, &trace_id, &id).await;
+                        let result = body_code::fetch_span(project, trace_id, id).await;
                         perf::mark("skein:span-fetched");
                         perf::measure(
                             "skein:span-fetch",
@@ -214,7 +213,11 @@ pub fn DetailPanel(ex: Ex, project: String, trace_id: String) -> impl IntoView {
                 })
             }
             Fetch::Ready(span) => {
-                EitherOf4::D(view! { <SpanBody ex=ex span=span brief=b project=project.clone()/> })
+                // Ready: the fetch went through the body's code, so it is loaded.
+                match body_code::loaded() {
+                    Some(code) => EitherOf4::D((code.render)(ex, span, b, project.clone())),
+                    None => EitherOf4::B(view! { <BodyLoading/> }),
+                }
             }
         }
     };
