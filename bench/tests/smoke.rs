@@ -109,10 +109,9 @@ async fn query_benchmark_runs_end_to_end() {
         assert!(q.p50_ms > 0.0 && q.p95_ms >= q.p50_ms, "{q:?}");
         assert!(q.response_bytes > 0, "{q:?}");
     }
-    let big = &report.queries[6];
-    assert!(big.name.contains("1200 spans"), "{big:?}");
+    assert!(names.iter().any(|n| n.contains("1200 spans")), "{names:?}");
     assert!(
-        report.queries[7].name.contains("feedback:quality"),
+        names.iter().any(|n| n.contains("feedback:quality")),
         "{names:?}"
     );
 }
