@@ -136,9 +136,10 @@ const TABLES_V4: &[Table] = &[
 /// The layout's version this Skein writes: 5 adds `spans.search_text` (below).
 pub(super) const SCHEMA_VERSION: u32 = 5;
 
-/// The span's text that `search("...")` reads (`trace_search::search_text`, lowercased by the
-/// writer, so a plain `LIKE` matches case-insensitively, Unicode included).
-const SEARCH_TEXT: &str = "search_text String";
+/// Version 5: `search_text String`, the span's text that `search("...")` reads
+/// (`trace_search::search_text`, lowercased by the writer, so a plain `LIKE` matches
+/// case-insensitively, Unicode included).
+const SPAN_COLUMNS_V5: &[(&str, &str)] = &[("search_text", "String")];
 
 /// On servers that have data-skipping indexes (20.1 and later; Debian's 18.16 has none, and
 /// searches there read the column), an n-gram bloom filter of the search text lets `LIKE
@@ -401,31 +402,20 @@ async fn add_search_text(
             })
         ))
         .await?;
-    // 18.16 has no `ADD COLUMN IF NOT EXISTS`: a step cut short is resumed by looking.
-    if columns.is_empty() {
+    // Added as schema 3's columns are: on a cluster, to the replicas' local tables, and the
+    // Distributed table over them made again (18.16 cannot alter it `ON CLUSTER`).
+    let spans = TABLES_V1
+        .iter()
+        .find(|t| t.name == "spans")
+        .ok_or_else(|| StoreError::Internal("no spans table in the layout".into()))?;
+    add_columns(client, layout, spans, SPAN_COLUMNS_V5).await?;
+    if columns.is_empty() && had_spans {
         client
             .execute(&format!(
-                "{} ADD COLUMN {SEARCH_TEXT}",
+                "{} UPDATE search_text = lowerUTF8(body) WHERE search_text = ''",
                 layout.alter("spans")
             ))
             .await?;
-        if let Some(cluster) = &layout.cluster {
-            client
-                .execute(&format!(
-                    "ALTER TABLE {} ON CLUSTER {} ADD COLUMN {SEARCH_TEXT}",
-                    layout.table("spans"),
-                    ident(cluster)
-                ))
-                .await?;
-        }
-        if had_spans {
-            client
-                .execute(&format!(
-                    "{} UPDATE search_text = lowerUTF8(body) WHERE search_text = ''",
-                    layout.alter("spans")
-                ))
-                .await?;
-        }
     }
     if major_version(version) >= 20 {
         client
