@@ -103,7 +103,10 @@ impl MetricsView {
     /// parameter.
     pub fn from_search(search: &str) -> Result<MetricsView, QueryError> {
         let search = search.strip_prefix('?').unwrap_or(search);
-        let query = MetricQuery::from_query_string(search)?;
+        let mut query = MetricQuery::from_query_string(search)?;
+        // The page keeps its filter in `filter` (what the box shows) and puts it into the
+        // API query when it asks (`api_query`), so the two never disagree.
+        query.filter = None;
         let mut view = MetricsView {
             query,
             ..MetricsView::default()

@@ -75,7 +75,10 @@ async fn find_reaches_attribute_values_through_the_collector() {
         (matched(driver).await == ["00000000000000f2"]).then_some(())
     })
     .await;
-    assert_eq!(texts(driver, ".find-count").await, vec!["1 match"]);
+    eventually(WAIT, "the count of one match", || async {
+        (texts(driver, ".find-count").await == ["1 match"]).then_some(())
+    })
+    .await;
 
     // In an output of one span, and a name of another.
     find.clear().await.unwrap();

@@ -133,12 +133,21 @@ pub fn TracePage() -> impl IntoView {
             REFETCH_AFTER,
         );
     };
+    // The page has just loaded the skeleton when the stream first opens: only a reopened
+    // stream (after a drop) asks again for what may have come meanwhile.
+    let opened = StoredValue::new(false);
     use_live_stream::<SpanRow>(
         follow.into(),
         SPAN_EVENT,
         SPANS_BUFFERED,
         move |_new_spans| refetch(),
-        refetch,
+        move || {
+            if opened.get_value() {
+                refetch();
+            } else {
+                opened.set_value(true);
+            }
+        },
     );
 
     let back = move || links::list_href(&project.get(), &Default::default());
