@@ -17,6 +17,8 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 
 use crate::api;
+use crate::components::remote::Pager;
+use skein_model::live::merge_newest_first;
 
 /// How long to wait before opening a stream again after the collector refused it (busy, or
 /// down); EventSource itself retries a stream that merely broke.
@@ -316,4 +318,56 @@ pub fn LiveNotice(count: Signal<usize>, on_show: Callback<()>) -> impl IntoView 
             }
         })
     }
+}
+
+/// A live list: rows from the stream at `url` come in at the top of `list` (at most
+/// `max_rows`, the total counting the new ones), held while the user reads; a (re)opened
+/// stream calls `reopen` (what came before it is in the first page). Returns the hold, the
+/// stream's state, and "show the held rows" (scrolled to the top).
+pub fn use_live_list<T>(
+    list: Pager<T>,
+    url: Signal<Option<String>>,
+    event: &'static str,
+    key: fn(&T) -> &str,
+    (max_rows, max_buffered): (usize, usize),
+    reopen: impl Fn() + 'static,
+) -> (LiveHold<T>, RwSignal<LiveStatus>, Callback<()>)
+where
+    T: DeserializeOwned + Clone + Send + Sync + 'static,
+{
+    let hold = LiveHold::<T>::new();
+    let show = move |batch: Vec<T>| {
+        let mut fresh = 0;
+        list.rows
+            .update(|rows| fresh = merge_newest_first(rows, batch, key, max_rows));
+        if fresh > 0 {
+            list.total
+                .update(|total| *total = total.map(|t| t + fresh as u64));
+        }
+    };
+    let status = use_live_stream::<T>(
+        url,
+        event,
+        max_buffered,
+        move |batch| {
+            if hold.paused_untracked() {
+                hold.held.update(|held| {
+                    merge_newest_first(held, batch, key, max_rows);
+                });
+            } else {
+                show(batch);
+            }
+        },
+        reopen,
+    );
+    Effect::new(move |_| {
+        if !hold.paused() && hold.held.with(|h| !h.is_empty()) {
+            show(hold.take());
+        }
+    });
+    let show_held = Callback::new(move |_: ()| {
+        show(hold.take());
+        window().scroll_to_with_x_and_y(0.0, 0.0);
+    });
+    (hold, status, show_held)
 }

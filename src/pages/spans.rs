@@ -9,14 +9,14 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
 use skein_model::filter::complete;
-use skein_model::live::{merge_newest_first, SPAN_EVENT};
+use skein_model::live::SPAN_EVENT;
 use skein_model::span_list::{SpanRow, SpanSort};
 
 use crate::api;
 use crate::components::empty_state::EmptyState;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::filter_input::FilterInput;
-use crate::components::live::{use_live_stream, LiveHold, LiveNotice, LiveSwitch};
+use crate::components::live::{use_live_list, LiveNotice, LiveSwitch};
 use crate::components::remote::{LoadMore, PageOf, Pager, Phase};
 use crate::links::{self, SpanListView};
 use crate::text;
@@ -101,42 +101,15 @@ pub fn SpansPage() -> impl IntoView {
             links::api_stream_spans(&project.get(), v.filter.as_deref().unwrap_or_default())
         })
     });
-    let hold = LiveHold::<SpanRow>::new();
-    let show_live = move |batch: Vec<SpanRow>| {
-        let mut fresh = 0;
-        list.rows
-            .update(|rows| fresh = merge_newest_first(rows, batch, span_key, LIVE_ROWS));
-        if fresh > 0 {
-            list.total
-                .update(|total| *total = total.map(|t| t + fresh as u64));
-        }
-    };
-    let live_status = use_live_stream::<SpanRow>(
+    let (hold, live_status, show_held) = use_live_list(
+        list,
         live_url.into(),
         SPAN_EVENT,
-        LIVE_BUFFERED,
-        move |batch| {
-            if hold.paused_untracked() {
-                hold.held.update(|held| {
-                    merge_newest_first(held, batch, span_key, LIVE_ROWS);
-                });
-            } else {
-                show_live(batch);
-            }
-        },
-        // (Re)connected: what came before the stream opened is in the first page.
+        span_key,
+        (LIVE_ROWS, LIVE_BUFFERED),
         move || list.reload(fetch_page),
     );
-    Effect::new(move |_| {
-        if !hold.paused() && hold.held.with(|h| !h.is_empty()) {
-            show_live(hold.take());
-        }
-    });
     let live_new = Signal::derive(move || hold.held.with(Vec::len));
-    let show_held = Callback::new(move |_: ()| {
-        show_live(hold.take());
-        window().scroll_to_with_x_and_y(0.0, 0.0);
-    });
     let live_toggle = Signal::derive(move || {
         let mut v = view.get();
         // Live shows the newest spans first.

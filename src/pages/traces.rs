@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};
 use skein_model::format;
-use skein_model::live::{merge_newest_first, TRACE_EVENT};
+use skein_model::live::TRACE_EVENT;
 use skein_model::sort;
 use skein_model::{TagFilter, TagKeyInfo, TraceQuery, TraceSummary, DEFAULT_PROJECT};
 use wasm_bindgen::JsCast;
@@ -16,7 +16,7 @@ use crate::components::feedback::FeedbackSummary;
 use crate::components::filter_bar::{go_to_list, FilterBar};
 use crate::components::filter_input::FilterInput;
 use crate::components::icons::TraceIcon;
-use crate::components::live::{use_live_stream, LiveHold, LiveNotice, LiveSwitch};
+use crate::components::live::{use_live_list, LiveNotice, LiveSwitch};
 use crate::components::remote::{LoadMore, Loader, PageOf, Pager, Phase, Remote};
 use crate::components::service_chip::ServiceChip;
 use crate::components::skeleton::SkeletonRows;
@@ -96,37 +96,14 @@ pub fn TracesPage() -> impl IntoView {
         (live_on.get() && query_error.get().is_none())
             .then(|| links::api_stream_traces(&project.get(), &query.get()))
     });
-    let hold = LiveHold::<TraceSummary>::new();
-    let show_live = move |batch: Vec<TraceSummary>| {
-        let mut fresh = 0;
-        list.rows
-            .update(|rows| fresh = merge_newest_first(rows, batch, trace_key, LIVE_ROWS));
-        if fresh > 0 {
-            list.total
-                .update(|total| *total = total.map(|t| t + fresh as u64));
-        }
-    };
-    let live_status = use_live_stream::<TraceSummary>(
+    let (hold, live_status, show_held) = use_live_list(
+        list,
         live_url.into(),
         TRACE_EVENT,
-        LIVE_BUFFERED,
-        move |batch| {
-            if hold.paused_untracked() {
-                hold.held.update(|held| {
-                    merge_newest_first(held, batch, trace_key, LIVE_ROWS);
-                });
-            } else {
-                show_live(batch);
-            }
-        },
-        // (Re)connected: what came before the stream opened is in the first page.
+        trace_key,
+        (LIVE_ROWS, LIVE_BUFFERED),
         move || list.reload(fetch_page),
     );
-    Effect::new(move |_| {
-        if !hold.paused() && hold.held.with(|h| !h.is_empty()) {
-            show_live(hold.take());
-        }
-    });
     let live_new = Signal::derive(move || {
         hold.held.with(|held| {
             list.rows.with(|rows| {
@@ -135,10 +112,6 @@ pub fn TracesPage() -> impl IntoView {
                     .count()
             })
         })
-    });
-    let show_held = Callback::new(move |_: ()| {
-        show_live(hold.take());
-        window().scroll_to_with_x_and_y(0.0, 0.0);
     });
     let live_toggle = Signal::derive(move || {
         links::with_live(
