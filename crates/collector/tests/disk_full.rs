@@ -64,6 +64,29 @@ fn free_bytes(path: &Path) -> u64 {
         .expect("df's answer")
 }
 
+/// Writes `filler` until about `room` bytes are left on the file system of `dir`. The
+/// collector may grow its files meanwhile (a WAL checkpoint runs in the background), so the
+/// space measured first can be gone by the time the filler is written: it is written in
+/// pieces, and if the disk fills first it is cut back to leave `room`.
+fn fill_leaving(dir: &Path, filler: &Path, room: u64) {
+    use std::io::Write;
+    const PIECE: usize = 256 << 10;
+    let mut file = std::fs::File::create(filler).expect("create the filler");
+    let piece = vec![0u8; PIECE];
+    let mut written = 0u64;
+    while free_bytes(dir) > room + PIECE as u64 {
+        match file.write_all(&piece).and_then(|()| file.flush()) {
+            Ok(()) => written += PIECE as u64,
+            Err(e) if e.kind() == std::io::ErrorKind::StorageFull => {
+                written = std::fs::metadata(filler).map(|m| m.len()).unwrap_or(written);
+                file.set_len(written.saturating_sub(room)).expect("cut the filler back");
+                return;
+            }
+            Err(e) => panic!("writing the filler: {e}"),
+        }
+    }
+}
+
 /// An OTLP JSON request of one trace of 50 spans carrying ~2 KB of text that compresses
 /// poorly each.
 fn trace_request(i: usize) -> (String, Vec<u8>) {
@@ -122,8 +145,7 @@ async fn a_full_disk_is_503_then_writes_resume_and_nothing_acknowledged_is_lost(
 
     // Leave about 1 MB free, then send until the disk is full.
     let filler: PathBuf = tmpfs.path().join("filler");
-    let free = free_bytes(tmpfs.path());
-    std::fs::write(&filler, vec![0u8; (free.saturating_sub(1 << 20)) as usize]).unwrap();
+    fill_leaving(tmpfs.path(), &filler, 1 << 20);
     let mut refused = None;
     for i in 5..200 {
         let (trace, body) = trace_request(i);
@@ -221,8 +243,7 @@ async fn over_grpc_a_full_disk_is_resource_exhausted_with_retry_info_then_writes
     }
 
     let filler: PathBuf = tmpfs.path().join("filler");
-    let free = free_bytes(tmpfs.path());
-    std::fs::write(&filler, vec![0u8; (free.saturating_sub(1 << 20)) as usize]).unwrap();
+    fill_leaving(tmpfs.path(), &filler, 1 << 20);
     let mut refused = None;
     for i in 3..200 {
         let (trace, request) = message(i);
