@@ -1,5 +1,5 @@
 //! ClickHouse over its HTTP interface: queries answered as JSONEachRow, inserts sent as
-//! JSONEachRow, and the server's errors as the store's kinds. String values are written into SQL
+//! JSONEachRow (spans as RowBinary), and the server's errors as the store's kinds. String values are written into SQL
 //! only through `quote` (ClickHouse 18.16 has no query parameters).
 
 use std::io::Write;
@@ -75,16 +75,27 @@ impl Client {
     /// Runs a statement with settings (`name=value` pairs, in the URL: 18.16 has no
     /// `SETTINGS` clause on INSERT) and a body; the server's answer as text.
     async fn post(&self, settings: &[(&str, &str)], body: String) -> StoreResult<String> {
-        let body_text = if self.log.is_some() {
-            body.clone()
-        } else {
-            String::new()
-        };
+        let logged = self.log.as_ref().map(|_| body.clone());
+        self.send(settings, None, body.into_bytes(), logged).await
+    }
+
+    /// Sends `body` to the server, with `query` in the URL when the body is data rather than
+    /// the statement; `logged` is what the SQL log records for it.
+    async fn send(
+        &self,
+        settings: &[(&str, &str)],
+        query: Option<&str>,
+        body: Vec<u8>,
+        logged: Option<String>,
+    ) -> StoreResult<String> {
         let mut request = self
             .http
             .post(format!("{}/", self.conn.url))
-            .query(settings)
-            .body(body);
+            .query(settings);
+        if let Some(query) = query {
+            request = request.query(&[("query", query)]);
+        }
+        request = request.body(body);
         if let Some(user) = &self.conn.user {
             request = request.header("X-ClickHouse-User", user);
         }
@@ -94,13 +105,13 @@ impl Client {
         let response = request.send().await.map_err(unreachable)?;
         let status = response.status();
         let text = response.text().await.map_err(unreachable)?;
-        if self.log.is_some() {
+        if let Some(logged) = logged {
             let answer = if status.is_success() {
                 Ok(text.clone())
             } else {
                 Err(text.clone())
             };
-            self.record(settings, &body_text, &answer);
+            self.record(settings, &logged, &answer);
         }
         if status.is_success() {
             Ok(text)
@@ -142,35 +153,59 @@ impl Client {
     /// Inserts rows (JSON objects by column name) into a table, synchronously: the rows are
     /// stored (on a quorum of replicas when `quorum` > 1) when this returns.
     pub(super) async fn insert(&self, table: &str, rows: &[Value], quorum: u32) -> StoreResult<()> {
-        let mut lines = String::new();
-        for row in rows {
-            lines.push_str(&row.to_string());
-            lines.push('\n');
-        }
-        self.insert_lines(table, lines, quorum).await
-    }
-
-    /// `insert` of rows already encoded as JSONEachRow lines.
-    pub(super) async fn insert_lines(
-        &self,
-        table: &str,
-        lines: String,
-        quorum: u32,
-    ) -> StoreResult<()> {
-        if lines.is_empty() {
+        if rows.is_empty() {
             return Ok(());
         }
-        let body = format!("INSERT INTO {table} FORMAT JSONEachRow\n{lines}");
-        let quorum = quorum.to_string();
-        let mut settings = vec![("insert_distributed_sync", "1")];
-        if quorum != "0" && quorum != "1" {
-            settings.push(("insert_quorum", quorum.as_str()));
-            // A replica that just died still counts as alive for a while: without a bound, the
-            // insert would wait 10 minutes for it. Past this, the client is told to retry.
-            settings.push(("insert_quorum_timeout", QUORUM_TIMEOUT_MS));
+        let mut body = format!("INSERT INTO {table} FORMAT JSONEachRow\n");
+        for row in rows {
+            body.push_str(&row.to_string());
+            body.push('\n');
         }
-        self.post(&settings, body).await.map(drop)
+        let quorum = quorum.to_string();
+        self.post(&insert_settings(&quorum), body).await.map(drop)
     }
+
+    /// Inserts rows encoded as RowBinary (`span_row`) into `columns` (`(c1, c2, …)`) of a
+    /// table; `structure` (`c1 T1, …`) lets the SQL log record the insert as a statement that
+    /// carries its data (`format()`), which a replay can run.
+    pub(super) async fn insert_row_binary(
+        &self,
+        table: &str,
+        (columns, structure): (&str, &str),
+        rows: Vec<u8>,
+        quorum: u32,
+    ) -> StoreResult<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let query = format!("INSERT INTO {table} {columns} FORMAT RowBinary");
+        let logged = self.log.as_ref().map(|_| {
+            format!(
+                "INSERT INTO {table} {columns} SELECT * FROM format(RowBinary, {}, '{}')",
+                quote(structure),
+                rows.iter()
+                    .map(|b| format!("\\x{b:02x}"))
+                    .collect::<String>()
+            )
+        });
+        let quorum = quorum.to_string();
+        self.send(&insert_settings(&quorum), Some(&query), rows, logged)
+            .await
+            .map(drop)
+    }
+}
+
+/// The URL settings of an insert: synchronous through a Distributed table, and on a quorum of
+/// replicas when `quorum` is above 1.
+fn insert_settings(quorum: &str) -> Vec<(&'static str, &str)> {
+    let mut settings = vec![("insert_distributed_sync", "1")];
+    if quorum != "0" && quorum != "1" {
+        settings.push(("insert_quorum", quorum));
+        // A replica that just died still counts as alive for a while: without a bound, the
+        // insert would wait 10 minutes for it. Past this, the client is told to retry.
+        settings.push(("insert_quorum_timeout", QUORUM_TIMEOUT_MS));
+    }
+    settings
 }
 
 /// The server could not be reached, or did not answer in time: the client should retry.

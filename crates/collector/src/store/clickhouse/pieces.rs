@@ -11,7 +11,8 @@ use skein_model::span::Span;
 use skein_model::span_pieces;
 
 use super::client::{quote, RowExt};
-use super::writer::{arrivals, piece_version, span_row};
+use super::span_row::{encode_span, span_column_list};
+use super::writer::{arrivals, piece_version};
 use super::ClickhouseStore;
 use crate::store::{StoreResult, WriteOutcome};
 
@@ -92,15 +93,22 @@ impl ClickhouseStore {
             }
             let first = versions.first().map_or(first_new, |(a, _)| *a);
             let latest = versions.last().map_or(first_new, |(a, _)| *a);
-            folded_rows.push(span_row(
+            encode_span(
+                &mut folded_rows,
                 &now,
                 true,
                 piece_version(latest, versions.len()),
                 first,
-            ));
+            );
         }
+        let (columns, structure) = span_column_list();
         self.client
-            .insert(&self.layout.table("spans"), &folded_rows, self.quorum)
+            .insert_row_binary(
+                &self.layout.table("spans"),
+                (&columns, &structure),
+                folded_rows,
+                self.quorum,
+            )
             .await?;
         let projects: std::collections::BTreeSet<&str> =
             pieces.iter().map(|p| p.project.as_str()).collect();

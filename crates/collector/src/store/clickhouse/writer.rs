@@ -13,6 +13,7 @@ use skein_model::span::Span;
 use tokio::sync::{mpsc, oneshot};
 
 use super::client::Client;
+use super::span_row::{encode_span, span_column_list};
 use crate::store::{StoreError, StoreResult};
 
 /// Versions of a span written as it arrived (`write_spans`): the first arrival ranks highest,
@@ -47,45 +48,9 @@ pub(super) fn arrivals(n: usize) -> u64 {
     }
 }
 
-/// A span as a row of `spans`: `arrival` is when it (its first piece) arrived.
-pub(super) fn span_row(span: &Span, pieced: bool, version: u64, arrival: u64) -> Value {
-    let arrived_secs = (arrival / 1_000_000).min(u64::from(u32::MAX));
-    let (keys, values): (Vec<&String>, Vec<&String>) = span.tags.iter().unzip();
-    let (attr_texts, attr_numbers) = skein_model::filter::filterable(&span.attributes);
-    json!({
-        "project": span.project,
-        "trace_id": span.trace_id,
-        "span_id": span.span_id,
-        "parent_span_id": span.parent_span_id.as_deref().unwrap_or(""),
-        "has_parent": u8::from(span.parent_span_id.is_some()),
-        "name": span.name,
-        "span_type": span.span_type.code(),
-        "kind": span.kind.code(),
-        "service": span.service,
-        "start_ns": span.start_ns,
-        "end_ns": span.end_ns,
-        "arrived": arrived_secs,
-        "status": span.status.code(),
-        "input_tokens": span.input_tokens.unwrap_or(0),
-        "output_tokens": span.output_tokens.unwrap_or(0),
-        "cost": span.cost.filter(|c| c.is_finite()).unwrap_or(0.0),
-        "session_id": span.session_id.as_deref().unwrap_or(""),
-        "user_id": span.user_id.as_deref().unwrap_or(""),
-        "tag_keys": keys,
-        "tag_values": values,
-        "attrs": serde_json::to_string(&attr_texts).unwrap_or_else(|_| "{}".into()),
-        "attr_nums": serde_json::to_string(&attr_numbers).unwrap_or_else(|_| "{}".into()),
-        "pieced": u8::from(pieced),
-        "body": serde_json::to_string(span).unwrap_or_default(),
-        "search_text": skein_model::trace_search::search_text(span),
-        "arrival": arrival,
-        "version": version,
-    })
-}
-
 struct Job {
-    /// The rows as JSONEachRow lines, encoded on the caller's task.
-    lines: String,
+    /// The rows as RowBinary (`span_row`), encoded on the caller's task.
+    encoded: Vec<u8>,
     rows: usize,
     /// The projects of the rows.
     projects: Vec<String>,
@@ -136,18 +101,17 @@ impl Writer {
             return Err(StoreError::queue_full());
         }
         let first = arrivals(n);
-        let mut lines = String::new();
+        let mut encoded = Vec::with_capacity(n * 1024);
         for (i, span) in spans.iter().enumerate() {
             let arrival = first + i as u64;
-            lines.push_str(&span_row(span, false, FIRST_ARRIVAL - arrival, arrival).to_string());
-            lines.push('\n');
+            encode_span(&mut encoded, span, false, FIRST_ARRIVAL - arrival, arrival);
         }
         let mut projects: Vec<String> = spans.iter().map(|s| s.project.clone()).collect();
         projects.sort_unstable();
         projects.dedup();
         let (reply, answer) = oneshot::channel();
         let job = Job {
-            lines,
+            encoded,
             rows: n,
             projects,
             reply,
@@ -171,14 +135,13 @@ async fn write_loop(
 ) {
     while let Some(mut first) = jobs.recv().await {
         let mut rows = first.rows;
-        let mut body = std::mem::take(&mut first.lines);
+        let mut body = std::mem::take(&mut first.encoded);
         let mut batch = vec![first];
         while rows < max_batch {
             match jobs.try_recv() {
                 Ok(mut job) => {
                     rows += job.rows;
-                    body.push_str(&job.lines);
-                    job.lines = String::new();
+                    body.append(&mut job.encoded);
                     batch.push(job);
                 }
                 Err(_) => break,
@@ -187,7 +150,10 @@ async fn write_loop(
         let mut projects: Vec<&String> = batch.iter().flat_map(|j| &j.projects).collect();
         projects.sort_unstable();
         projects.dedup();
-        let mut result = client.insert_lines(&table, body, quorum).await;
+        let (columns, structure) = span_column_list();
+        let mut result = client
+            .insert_row_binary(&table, (&columns, &structure), body, quorum)
+            .await;
         if result.is_ok() {
             // The projects with spans, for lookups that must not scan the spans.
             let names: Vec<Value> = projects.iter().map(|p| json!({ "name": p })).collect();
