@@ -21,6 +21,7 @@ pub mod long_text;
 pub mod project_switcher;
 pub mod remote;
 pub mod scope_bar;
+pub mod scoped_list;
 pub mod service_chip;
 pub mod service_graph;
 pub mod session_table;

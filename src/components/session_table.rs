@@ -62,6 +62,24 @@ pub fn tokens_text(stats: &TraceAggregate) -> (String, String) {
     (shown, title)
 }
 
+/// The header's feedback entries of an aggregate: each key's mean score (the number of records
+/// in its tooltip).
+pub fn feedback_means(stats: &TraceAggregate) -> impl IntoView {
+    stats
+        .feedback
+        .iter()
+        .map(|f| {
+            let value = match f.mean {
+                Some(m) if m.abs() < 10.0 => format::fixed(m, 2),
+                Some(m) => format::fixed(m, 0),
+                None => "—".to_string(),
+            };
+            let title = text::plural(f.count, "record", "records");
+            view! { <div><dt>{f.key.clone()}</dt><dd class="num" title=title>{value}</dd></div> }
+        })
+        .collect_view()
+}
+
 pub fn cost_text(cost: f64) -> String {
     if cost > 0.0 {
         format::cost_usd(cost)

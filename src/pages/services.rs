@@ -7,12 +7,12 @@ use skein_model::format;
 use skein_model::service_graph::{CallStats, ServiceGraph, ServiceGraphQuery};
 use skein_model::sessions::RecentRange;
 
-use super::sessions::use_scope;
 use crate::api;
 use crate::components::empty_state::EmptyState;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::remote::{Loader, Remote};
 use crate::components::scope_bar::ScopeBar;
+use crate::components::scoped_list::use_scope;
 use crate::components::service_chip::ServiceChip;
 use crate::components::service_graph::{error_rate_text, ServiceGraphView};
 use crate::text;

@@ -13,7 +13,7 @@ use crate::components::empty_state::EmptyState;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::icons::ArrowLeftIcon;
 use crate::components::remote::{Loader, Remote};
-use crate::components::session_table::{cost_text, tokens_text};
+use crate::components::session_table::{cost_text, feedback_means, tokens_text};
 use crate::components::status_badge::StatusBadge;
 use crate::time::{full_time, local_time, use_clock};
 use crate::{links, text};
@@ -100,24 +100,7 @@ fn SessionView(detail: SessionDetail, project: Memo<String>) -> impl IntoView {
     let first = local_time(s.first_start_ns, clock.get_untracked());
     let last_ms = s.last_start_ns / 1_000_000;
     let ago = move || text::relative(last_ms, clock.get());
-    let feedback = s
-        .feedback
-        .iter()
-        .map(|f| {
-            let value = match f.mean {
-                Some(m) if m.abs() < 10.0 => fixed(m, 2),
-                Some(m) => fixed(m, 0),
-                None => "—".to_string(),
-            };
-            let title = text::plural(f.count, "record", "records");
-            view! {
-                <div>
-                    <dt>{f.key.clone()}</dt>
-                    <dd class="num" title=title>{value}</dd>
-                </div>
-            }
-        })
-        .collect_view();
+    let feedback = feedback_means(&s);
     let sequenced = detail.requests.iter().all(|r| r.sequence.is_some());
     let order_note = if sequenced {
         "in request_sequence order"

@@ -3,7 +3,6 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_params_map};
 use skein_model::format;
-use skein_model::format::fixed;
 use skein_model::sessions::{headline_feedback_key, SessionQuery, SessionSummary, UserDetail};
 
 use crate::api;
@@ -12,7 +11,7 @@ use crate::components::error_banner::ErrorBanner;
 use crate::components::icons::ArrowLeftIcon;
 use crate::components::remote::{Latest, LoadMore, Phase, Remote};
 use crate::components::session_table::{
-    cost_text, session_columns, tokens_text, SessionHead, SessionRow,
+    cost_text, feedback_means, session_columns, tokens_text, SessionHead, SessionRow,
 };
 use crate::components::skeleton::SkeletonRows;
 use crate::time::{full_time, local_time, use_clock};
@@ -165,19 +164,7 @@ fn UserHeader(detail: UserDetail) -> impl IntoView {
     let first = local_time(s.first_start_ns, clock.get_untracked());
     let last_ms = s.last_start_ns / 1_000_000;
     let ago = move || text::relative(last_ms, clock.get());
-    let feedback = s
-        .feedback
-        .iter()
-        .map(|f| {
-            let value = match f.mean {
-                Some(m) if m.abs() < 10.0 => fixed(m, 2),
-                Some(m) => fixed(m, 0),
-                None => "—".to_string(),
-            };
-            let title = text::plural(f.count, "record", "records");
-            view! { <div><dt>{f.key.clone()}</dt><dd class="num" title=title>{value}</dd></div> }
-        })
-        .collect_view();
+    let feedback = feedback_means(&s);
     let outside = detail.requests_without_session;
     view! {
         <header class="entity-header">

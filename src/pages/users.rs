@@ -3,15 +3,17 @@
 use leptos::prelude::*;
 use skein_model::sessions::{headline_feedback_key, RecentRange, SessionSort, UserSummary};
 
-use super::sessions::{scoped_list, sessions_hint, use_scope, PhaseBanner, RANGES};
 use crate::api;
 use crate::components::empty_state::EmptyState;
-use crate::components::error_banner::ErrorBanner;
+use crate::components::filter_input::FilterInput;
 use crate::components::remote::{LoadMore, PageOf, Phase};
 use crate::components::scope_bar::ScopeBar;
+use crate::components::scoped_list::{
+    apply_filter, narrows, result_count, scope_banner, scoped_list, sessions_hint, use_scope,
+    RANGES,
+};
 use crate::components::session_table::{UserHead, UserRow, USER_COLUMNS};
 use crate::components::skeleton::SkeletonRows;
-use crate::text;
 
 const USER_SORTS: &[SessionSort] = &[
     SessionSort::LastDesc,
@@ -40,26 +42,14 @@ pub fn UsersPage() -> impl IntoView {
             .rows
             .with(|rows| headline_feedback_key(rows.iter().map(|r| &r.stats)))
     });
-    let count = move || {
-        if matches!(pager.phase.get(), Phase::Failed(_)) {
-            return None;
-        }
-        pager.total.get().map(|t| text::plural(t, "user", "users"))
-    };
-    let banner = move || {
-        pager.phase.get().error_view().or_else(|| {
-            scope_error.get().map(|message| {
-                view! { <ErrorBanner title="This link's filters can't be read" detail=message/> }
-                    .into_any()
-            })
-        })
-    };
+    let apply = apply_filter("/users", project, scope);
+    let count = result_count(pager, "user", "users");
+    let banner = scope_banner(pager, scope_error);
     let empty = move || {
         if !pager.ready_and_empty() {
             return None;
         }
-        let s = scope.get();
-        Some(if !s.tags.is_empty() || s.range != RecentRange::All {
+        Some(if scope.with(narrows) {
             view! {
                 <EmptyState title="No users match these filters">
                     <p>"No request with a user matches all of the filters above. Try another time range or remove a tag filter."</p>
@@ -98,6 +88,11 @@ pub fn UsersPage() -> impl IntoView {
             </div>
             <ScopeBar project=project scope=scope path="/users" default_range=RecentRange::All
                 ranges=RANGES sorts=USER_SORTS/>
+            <div class="filter-bar span-condition">
+                <FilterInput project=project label="Requests having a span where"
+                    value=Signal::derive(move || scope.with(|s| s.filter.clone().unwrap_or_default()))
+                    on_apply=apply/>
+            </div>
             {banner}
             <div class="table-wrap" class:stale=move || pager.stale()>
                 <table class="data-table users-table">
