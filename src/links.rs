@@ -384,6 +384,15 @@ pub fn api_trace(project: &str, trace_id: &str) -> String {
     )
 }
 
+/// A trace's skeleton in the compact binary form (`skein_model::skeleton_wire`).
+pub fn api_trace_binary(project: &str, trace_id: &str) -> String {
+    api(
+        &format!("/api/v1/traces/{}", percent_encode(trace_id)),
+        project,
+        &encode_pairs([("format", skein_model::skeleton_wire::FORMAT)]),
+    )
+}
+
 /// The trace as an OTLP/JSON file.
 pub fn api_trace_export(project: &str, trace_id: &str) -> String {
     with_project(

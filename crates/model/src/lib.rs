@@ -18,6 +18,7 @@ pub mod recent;
 pub mod scale;
 pub mod score_config;
 pub mod service_graph;
+pub mod skeleton_wire;
 pub mod sessions;
 pub mod sort;
 pub mod span;
