@@ -144,56 +144,55 @@ pub fn decode(bytes: &[u8]) -> Result<TraceSkeleton, WireError> {
     let services = r.strings()?;
     // Every span takes at least 8 bytes (a byte in each of the eight one-a-span columns).
     let n = r.count(8)?;
-    let ids: Vec<String> = match r.byte()? {
+    // The spans are made with their ids, then each column is written into them in turn: no
+    // column is held on its own besides the input.
+    let blank = |id: Box<str>| SkeletonSpan(id, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0.0);
+    let mut spans: Vec<SkeletonSpan> = match r.byte()? {
         IDS_HEX16 => r
             .take(n.checked_mul(8).ok_or_else(|| bad("too many spans"))?)?
             .chunks_exact(8)
-            .map(hex_of)
+            .map(|id| blank(hex_of(id).into()))
             .collect(),
-        IDS_TEXT => (0..n).map(|_| r.string()).collect::<Result<_, _>>()?,
+        IDS_TEXT => (0..n)
+            .map(|_| r.string().map(|id| blank(id.into())))
+            .collect::<Result<_, _>>()?,
         other => return Err(WireError(format!("unknown span id form {other}"))),
     };
-    let mut parents = Vec::with_capacity(n);
     let mut parent = 0i64;
-    for i in 0..n {
+    for (i, s) in spans.iter_mut().enumerate() {
         parent = parent.wrapping_add(r.i64()?);
-        parents.push(if parent == 0 {
-            -1
-        } else {
-            i32::try_from(parent - 1)
+        if parent != 0 {
+            s.1 = i32::try_from(parent - 1)
                 .ok()
                 .filter(|&p| p as usize != i && (0..n as i64).contains(&i64::from(p)))
-                .ok_or_else(|| WireError(format!("span {i}: parent out of range")))?
-        });
+                .ok_or_else(|| WireError(format!("span {i}: parent out of range")))?;
+        }
     }
-    let name_of = r.u32s(n)?;
-    let service_of = r.u32s(n)?;
-    let types = r.take(n)?;
-    let statuses = r.take(n)?;
-    let kinds = r.take(n)?;
-    let mut starts = Vec::with_capacity(n);
+    for s in spans.iter_mut() {
+        s.2 = r.u32()?;
+    }
+    for s in spans.iter_mut() {
+        s.3 = r.u32()?;
+    }
+    for (s, &code) in spans.iter_mut().zip(r.take(n)?) {
+        s.4 = code;
+    }
+    for (s, &code) in spans.iter_mut().zip(r.take(n)?) {
+        s.7 = code;
+    }
+    for (s, &code) in spans.iter_mut().zip(r.take(n)?) {
+        s.9 = code;
+    }
     let mut start = 0i64;
-    for _ in 0..n {
+    for s in spans.iter_mut() {
         start = start.wrapping_add(r.i64()?);
-        starts.push(start);
+        s.5 = start;
     }
-    let durations = r.i64s(n)?;
-    let tokens = r.i64s(n)?;
-    let mut spans: Vec<SkeletonSpan> = Vec::with_capacity(n);
-    for (i, id) in ids.into_iter().enumerate() {
-        spans.push(SkeletonSpan(
-            id,
-            parents[i],
-            name_of[i],
-            service_of[i],
-            types[i],
-            starts[i],
-            durations[i],
-            statuses[i],
-            tokens[i],
-            kinds[i],
-            0.0,
-        ));
+    for s in spans.iter_mut() {
+        s.6 = r.i64()?;
+    }
+    for s in spans.iter_mut() {
+        s.8 = r.i64()?;
     }
     let mut at = 0usize;
     for _ in 0..r.count(9)? {
@@ -329,20 +328,8 @@ impl<'a> Reader<'a> {
         (0..n).map(|_| self.string()).collect()
     }
 
-    fn u32s(&mut self, n: usize) -> Result<Vec<u32>, WireError> {
-        let mut out = Vec::with_capacity(n);
-        for _ in 0..n {
-            out.push(u32::try_from(self.u64()?).map_err(|_| bad("an index too large"))?);
-        }
-        Ok(out)
-    }
-
-    fn i64s(&mut self, n: usize) -> Result<Vec<i64>, WireError> {
-        let mut out = Vec::with_capacity(n);
-        for _ in 0..n {
-            out.push(self.i64()?);
-        }
-        Ok(out)
+    fn u32(&mut self) -> Result<u32, WireError> {
+        u32::try_from(self.u64()?).map_err(|_| bad("an index too large"))
     }
 }
 
@@ -385,12 +372,47 @@ mod tests {
             ..TraceSummary::default()
         };
         let mut inputs = vec![
-            input(ids[0], None, "research_run", "planner", 1_000_000_000, 9_000_000_000),
-            input(ids[1], Some(ids[0]), "plan_step", "planner", 1_500_000_000, 2_000_000_000),
+            input(
+                ids[0],
+                None,
+                "research_run",
+                "planner",
+                1_000_000_000,
+                9_000_000_000,
+            ),
+            input(
+                ids[1],
+                Some(ids[0]),
+                "plan_step",
+                "planner",
+                1_500_000_000,
+                2_000_000_000,
+            ),
             // Starts before its parent (another service's clock): its parent's index is larger.
-            input(ids[2], Some(ids[3]), "fetch_page", "search", 1_200_000_000, 1_300_000_000),
-            input(ids[3], Some(ids[0]), "search_documents", "search", 1_400_000_000, 3_000_000_000),
-            input(ids[4], Some("never-arrived"), "fetch_page", "søk — ünïcode", 500, 2_000),
+            input(
+                ids[2],
+                Some(ids[3]),
+                "fetch_page",
+                "search",
+                1_200_000_000,
+                1_300_000_000,
+            ),
+            input(
+                ids[3],
+                Some(ids[0]),
+                "search_documents",
+                "search",
+                1_400_000_000,
+                3_000_000_000,
+            ),
+            input(
+                ids[4],
+                Some("never-arrived"),
+                "fetch_page",
+                "søk — ünïcode",
+                500,
+                2_000,
+            ),
         ];
         inputs[1].cost = 0.0042;
         inputs[3].tokens = 0;
@@ -421,7 +443,10 @@ mod tests {
         assert!(encode(&text).len() > encode(&hex).len());
         // Parent out of order, cost, orphan and negative tokens survive.
         let back = decode(&encode(&hex)).unwrap();
-        assert_eq!(back.orphans.get(&0).map(String::as_str), Some("never-arrived"));
+        assert_eq!(
+            back.orphans.get(&0).map(String::as_str),
+            Some("never-arrived")
+        );
         assert!(back.spans.iter().any(|s| s.cost() == 0.0042));
         assert!(back
             .spans
@@ -434,7 +459,9 @@ mod tests {
 
     #[test]
     fn a_big_skeleton_is_a_fraction_of_its_json() {
-        let ids: Vec<String> = (1..=10_000u64).map(|i| format!("{:016x}", i * 7919)).collect();
+        let ids: Vec<String> = (1..=10_000u64)
+            .map(|i| format!("{:016x}", i * 7919))
+            .collect();
         let inputs: Vec<SkeletonSpanInput> = (0..ids.len())
             .map(|i| {
                 let parent = (i > 0).then(|| ids[(i - 1) / 10].as_str());
@@ -445,7 +472,12 @@ mod tests {
         let sk = TraceSkeleton::build(TraceSummary::default(), inputs);
         let binary = encode(&sk);
         let json = serde_json::to_vec(&sk).unwrap();
-        assert!(binary.len() * 2 < json.len(), "{} vs {}", binary.len(), json.len());
+        assert!(
+            binary.len() * 2 < json.len(),
+            "{} vs {}",
+            binary.len(),
+            json.len()
+        );
         assert_eq!(decode(&binary), Ok(sk));
     }
 

@@ -8,9 +8,9 @@ use axum::response::IntoResponse;
 use axum::Json;
 use futures_util::StreamExt;
 use skein_model::query::parse_query_string;
+use skein_model::skeleton_wire;
 use skein_model::span::{is_valid_hex_id, Span};
 use skein_model::trace_search::{self, TraceSearch};
-use skein_model::skeleton_wire;
 use skein_model::{TracePage, TraceQuery};
 
 use crate::context::{AppState, Project};
