@@ -377,10 +377,12 @@ pub fn api_service_graph(project: &str, query: &str) -> String {
     api("/api/v1/services/graph", project, query)
 }
 
-pub fn api_trace(project: &str, trace_id: &str) -> String {
-    with_project(
-        format!("/api/v1/traces/{}", percent_encode(trace_id)),
+/// A trace's skeleton in the compact binary form (`skein_model::skeleton_wire`).
+pub fn api_trace_binary(project: &str, trace_id: &str) -> String {
+    api(
+        &format!("/api/v1/traces/{}", percent_encode(trace_id)),
         project,
+        &encode_pairs([("format", skein_model::skeleton_wire::FORMAT)]),
     )
 }
 
@@ -529,8 +531,8 @@ mod tests {
             "/api/v1/tags/a%2Fb%20c/values?project=default"
         );
         assert_eq!(
-            api_trace("x", "../../etc"),
-            "/api/v1/traces/..%2F..%2Fetc?project=x"
+            api_trace_binary("x", "../../etc"),
+            "/api/v1/traces/..%2F..%2Fetc?project=x&format=binary"
         );
         assert_eq!(
             api_span("p", "t/1", "s 2"),

@@ -57,9 +57,24 @@ pub struct ScrollStats {
     pub reached_end: bool,
 }
 
+/// Whether a navigation found the dashboard's files in the browser's cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Cache {
+    /// The cache emptied first: a shared link opened for the first time (the wasm downloaded
+    /// and compiled again).
+    Cold,
+    /// Right after another visit of the same page.
+    Warm,
+}
+
 /// One navigation to a trace.
 #[derive(Debug, Clone, Serialize)]
 pub struct TraceRun {
+    pub cache: Cache,
+    /// Navigation to the first frame showing a `.span-row` (the top of the trace).
+    pub navigation_to_first_rows_ms: Option<f64>,
+    /// Navigation to `skein:trace-painted`: the whole trace loaded, its rows scrollable.
     pub navigation_to_painted_ms: f64,
     pub fetch_ms: Option<f64>,
     pub build_ms: Option<f64>,
@@ -75,7 +90,11 @@ pub struct TraceRun {
 pub struct TraceResult {
     pub spans: usize,
     pub trace_id: String,
+    /// Warm cache, as every figure below unless named cold.
+    pub median_navigation_to_first_rows_ms: f64,
     pub median_navigation_to_painted_ms: f64,
+    pub median_cold_first_rows_ms: f64,
+    pub median_cold_painted_ms: f64,
     pub median_fetch_ms: f64,
     pub median_build_ms: f64,
     pub median_js_heap_mib: f64,
@@ -345,11 +364,25 @@ window.__skeinScroll = null;
 return true;
 "#;
 
+/// Set on every new document: `window.__skeinFirstRows` is the time of the first frame after
+/// a `.span-row` entered the DOM (taken as the app takes its own marks: after that frame).
+const FIRST_ROWS_WATCH: &str = r#"
+window.__skeinFirstRows = null;
+new MutationObserver((_, observer) => {
+  if (window.__skeinFirstRows === null && document.querySelector('.span-row')) {
+    observer.disconnect();
+    window.__skeinFirstRows = -1;
+    requestAnimationFrame(() => setTimeout(() => { window.__skeinFirstRows = performance.now(); }, 0));
+  }
+}).observe(document, {childList: true, subtree: true});
+"#;
+
 const READ_MARKS: &str = r#"
 const m = n => { const e = performance.getEntriesByName(n); return e.length ? e[e.length - 1].duration : null; };
 const painted = performance.getEntriesByName('skein:trace-painted');
 const shown = document.querySelector('[data-testid=rows-shown]');
 return {
+  firstRows: window.__skeinFirstRows > 0 ? window.__skeinFirstRows : null,
   painted: painted.length ? painted[0].startTime : null,
   fetch: m('skein:trace-fetch'),
   build: m('skein:trace-build'),
@@ -386,9 +419,15 @@ async fn open_trace(
     browser: &Browser,
     config: &BrowserConfig,
     trace_id: &str,
+    cache: Cache,
 ) -> Result<TraceRun, BrowserError> {
     let driver = &browser.driver;
     driver.goto("about:blank").await?;
+    if cache == Cache::Cold {
+        ChromeDevTools::new(driver.handle.clone())
+            .execute_cdp("Network.clearBrowserCache")
+            .await?;
+    }
     driver
         .goto(format!("{}/traces/{trace_id}", config.app_url))
         .await?;
@@ -402,6 +441,8 @@ async fn open_trace(
     let m = js(driver, READ_MARKS).await?;
     let mib = |v: &Value| v.as_f64().map(|b| b / 1024.0 / 1024.0);
     let mut run = TraceRun {
+        cache,
+        navigation_to_first_rows_ms: m["firstRows"].as_f64(),
         navigation_to_painted_ms: m["painted"].as_f64().unwrap_or(f64::NAN),
         fetch_ms: m["fetch"].as_f64(),
         build_ms: m["build"].as_f64(),
@@ -412,7 +453,7 @@ async fn open_trace(
         rows_shown: m["shown"].as_str().unwrap_or("").to_string(),
         scroll: None,
     };
-    if config.scroll_frames > 0 {
+    if config.scroll_frames > 0 && cache == Cache::Warm {
         driver
             .execute(SCROLL_SCRIPT, vec![json!(config.scroll_frames)])
             .await?;
@@ -506,6 +547,12 @@ pub async fn run(config: &BrowserConfig) -> Result<BrowserReport, BrowserError> 
             json!({"source": "addEventListener('TrunkApplicationStarted', e => { window.__skeinWasm = e.detail && e.detail.wasm; });"}),
         )
         .await?;
+    ChromeDevTools::new(browser.driver.handle.clone())
+        .execute_cdp_with_params(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({ "source": FIRST_ROWS_WATCH }),
+        )
+        .await?;
     let chromium = browser
         .driver
         .execute("return navigator.userAgent", vec![])
@@ -534,11 +581,14 @@ async fn measure(
     let mut traces = Vec::new();
     for (spans, id) in ids {
         let mut runs = Vec::new();
-        for i in 0..config.runs.max(1) {
-            let run = open_trace(browser, config, id).await?;
+        // Each run: the page opened with an empty cache, then again with the cache it filled.
+        for (i, cache) in (0..config.runs.max(1)).flat_map(|i| [(i, Cache::Cold), (i, Cache::Warm)])
+        {
+            let run = open_trace(browser, config, id, cache).await?;
             eprintln!(
-                "  {spans} spans, run {}: painted {:.0} ms after navigation (fetch {:.0}, build {:.0}), {} row elements{}",
+                "  {spans} spans, run {} ({cache:?}): first rows {:.0} ms, painted {:.0} ms after navigation (fetch {:.0}, build {:.0}), {} row elements{}",
                 i + 1,
+                run.navigation_to_first_rows_ms.unwrap_or(f64::NAN),
                 run.navigation_to_painted_ms,
                 run.fetch_ms.unwrap_or(f64::NAN),
                 run.build_ms.unwrap_or(f64::NAN),
@@ -550,12 +600,22 @@ async fn measure(
             );
             runs.push(run);
         }
-        let med =
-            |f: &dyn Fn(&TraceRun) -> Option<f64>| median(runs.iter().filter_map(f).collect());
+        let of = |cache: Cache, f: &dyn Fn(&TraceRun) -> Option<f64>| {
+            median(
+                runs.iter()
+                    .filter(|r| r.cache == cache)
+                    .filter_map(f)
+                    .collect(),
+            )
+        };
+        let med = |f: &dyn Fn(&TraceRun) -> Option<f64>| of(Cache::Warm, f);
         traces.push(TraceResult {
             spans: *spans,
             trace_id: id.clone(),
+            median_navigation_to_first_rows_ms: med(&|r| r.navigation_to_first_rows_ms),
             median_navigation_to_painted_ms: med(&|r| Some(r.navigation_to_painted_ms)),
+            median_cold_first_rows_ms: of(Cache::Cold, &|r| r.navigation_to_first_rows_ms),
+            median_cold_painted_ms: of(Cache::Cold, &|r| Some(r.navigation_to_painted_ms)),
             median_fetch_ms: med(&|r| r.fetch_ms),
             median_build_ms: med(&|r| r.build_ms),
             median_js_heap_mib: med(&|r| r.js_heap_mib),

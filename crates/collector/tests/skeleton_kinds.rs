@@ -1,6 +1,6 @@
 //! The trace skeleton carries each span's OTel kind (its 10th element) and its own cost (its
 //! 11th), from OTLP through SQLite, including in a database written before the store kept
-//! kinds.
+//! kinds; and the same skeleton in the compact binary form.
 
 mod common;
 
@@ -169,4 +169,56 @@ async fn the_skeleton_carries_span_costs() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("the trace did not arrive");
+}
+
+/// The compact binary form (`?format=binary`, or `Accept` naming its type) is the same
+/// skeleton as the JSON, for clients that ask for it; JSON stays the default.
+#[tokio::test]
+async fn the_binary_skeleton_is_the_json_one() {
+    use skein_model::{skeleton_wire, TraceSkeleton};
+    let collector = Collector::start();
+    send(&collector, TRACE).await;
+    kinds(&collector, TRACE).await;
+    let url = collector.url(&format!("/api/v1/traces/{TRACE}"));
+    let json: TraceSkeleton = client()
+        .get(&url)
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(json.spans.len(), 4);
+    for request in [
+        client().get(format!("{url}?format=binary")),
+        client()
+            .get(&url)
+            .header("accept", skeleton_wire::CONTENT_TYPE),
+    ] {
+        let response = request.send().await.expect("GET");
+        assert_eq!(response.status(), 200);
+        assert_eq!(
+            response.headers()["content-type"],
+            skeleton_wire::CONTENT_TYPE
+        );
+        let bytes = response.bytes().await.expect("body");
+        assert_eq!(skeleton_wire::decode(&bytes), Ok(json.clone()));
+    }
+    let response = client()
+        .get(format!("{url}?format=xml"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(response.status(), 400);
+    let error: serde_json::Value = response.json().await.expect("JSON error");
+    assert!(
+        error["error"].as_str().is_some_and(|e| e.contains("xml")),
+        "{error}"
+    );
+    // Unknown traces are a 404 in either form.
+    let missing = collector.url("/api/v1/traces/5a1e00000000000000000000000000ff?format=binary");
+    assert_eq!(
+        client().get(missing).send().await.expect("GET").status(),
+        404
+    );
 }

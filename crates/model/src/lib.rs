@@ -19,6 +19,7 @@ pub mod scale;
 pub mod score_config;
 pub mod service_graph;
 pub mod sessions;
+pub mod skeleton_wire;
 pub mod sort;
 pub mod span;
 pub mod span_list;

@@ -25,35 +25,64 @@ impl SpanTiming {
     }
 }
 
-/// Children of each span, in input order.
-fn children_of(spans: &[SpanTiming]) -> Vec<Vec<usize>> {
-    let mut children = vec![Vec::new(); spans.len()];
-    for (i, s) in spans.iter().enumerate() {
-        if let Some(p) = s.parent.filter(|&p| p < spans.len() && p != i) {
-            children[p].push(i);
+/// Children of each span, in input order, in one array (`kids[first[i]..first[i + 1]]`):
+/// two integers a span, where a vector per span would cost a million allocations.
+struct Children {
+    first: Vec<u32>,
+    kids: Vec<u32>,
+}
+
+impl Children {
+    fn of_spans(spans: &[SpanTiming]) -> Children {
+        let n = spans.len();
+        let parent = |i: usize| spans[i].parent.filter(|&p| p < n && p != i);
+        let mut first = vec![0u32; n + 1];
+        for i in 0..n {
+            if let Some(p) = parent(i) {
+                first[p + 1] += 1;
+            }
         }
+        for i in 0..n {
+            first[i + 1] += first[i];
+        }
+        let mut fill = first.clone();
+        let mut kids = vec![0u32; first[n] as usize];
+        for i in 0..n {
+            if let Some(p) = parent(i) {
+                kids[fill[p] as usize] = i as u32;
+                fill[p] += 1;
+            }
+        }
+        Children { first, kids }
     }
-    children
+
+    fn of(&self, i: usize) -> &[u32] {
+        &self.kids[self.first[i] as usize..self.first[i + 1] as usize]
+    }
+
+    fn of_mut(&mut self, i: usize) -> &mut [u32] {
+        &mut self.kids[self.first[i] as usize..self.first[i + 1] as usize]
+    }
 }
 
 /// Spans in parent-before-child order (roots first), visiting each span once even if the
 /// parent links contain a cycle.
-fn top_down(spans: &[SpanTiming], children: &[Vec<usize>]) -> Vec<usize> {
+fn top_down(spans: &[SpanTiming], children: &Children) -> Vec<u32> {
     let mut order = Vec::with_capacity(spans.len());
     let mut seen = vec![false; spans.len()];
     let roots = spans
         .iter()
         .enumerate()
         .filter(|(i, s)| s.parent.is_none_or(|p| p >= spans.len() || p == *i))
-        .map(|(i, _)| i);
-    let mut stack: Vec<usize> = roots.collect();
+        .map(|(i, _)| i as u32);
+    let mut stack: Vec<u32> = roots.collect();
     stack.reverse();
     while let Some(i) = stack.pop() {
-        if std::mem::replace(&mut seen[i], true) {
+        if std::mem::replace(&mut seen[i as usize], true) {
             continue;
         }
         order.push(i);
-        stack.extend(children[i].iter().rev().copied());
+        stack.extend(children.of(i as usize).iter().rev().copied());
     }
     order
 }
@@ -72,9 +101,10 @@ fn is_async_edge(child: &SpanTiming, parent: &SpanTiming) -> bool {
 ///
 /// Returns the shift to add to each span's start and end (0 for most).
 pub fn clock_skew_shifts(spans: &[SpanTiming]) -> Vec<i64> {
-    let children = children_of(spans);
+    let children = Children::of_spans(spans);
     let mut shift = vec![0i64; spans.len()];
     for i in top_down(spans, &children) {
+        let i = i as usize;
         let Some(p) = spans[i].parent.filter(|&p| p < spans.len() && p != i) else {
             continue;
         };
@@ -131,7 +161,7 @@ pub fn critical_path(spans: &[SpanTiming], root: usize) -> Vec<CriticalSection> 
     if root >= spans.len() {
         return Vec::new();
     }
-    let mut children = children_of(spans);
+    let mut children = Children::of_spans(spans);
     // Clip every span into its parent's (clipped) window; drop those entirely outside.
     let mut window: Vec<Option<(i64, i64)>> = vec![None; spans.len()];
     window[root] = Some((spans[root].start, spans[root].end.max(spans[root].start)));
@@ -142,7 +172,8 @@ pub fn critical_path(spans: &[SpanTiming], root: usize) -> Vec<CriticalSection> 
             continue;
         }
         let Some((ps, pe)) = window[i] else { continue };
-        for &c in &children[i] {
+        for &c in children.of(i) {
+            let c = c as usize;
             let (s, e) = (spans[c].start.max(ps), spans[c].end.min(pe));
             if s <= e && spans[c].start <= pe && spans[c].end >= ps {
                 window[c] = Some((s, e));
@@ -150,15 +181,12 @@ pub fn critical_path(spans: &[SpanTiming], root: usize) -> Vec<CriticalSection> 
             }
         }
     }
-    // Candidates per span: children on the path's tree, latest end first (ties: input order).
-    for (i, kids) in children.iter_mut().enumerate() {
-        if !visited[i] {
-            kids.clear();
-            continue;
-        }
-        kids.retain(|&c| window[c].is_some());
-        crate::sort::sort_by_key(kids, |&c| {
-            (std::cmp::Reverse(window[c].map_or(0, |w| w.1)), c)
+    // Candidates per span: children on the path's tree, latest end first (ties: input
+    // order), those outside it (no window) last. Only visited spans are ever explained.
+    for i in (0..spans.len()).filter(|&i| visited[i]) {
+        crate::sort::sort_by_key(children.of_mut(i), |&c| match window[c as usize] {
+            Some((_, end)) => (false, std::cmp::Reverse(end), c),
+            None => (true, std::cmp::Reverse(0), c),
         });
     }
     // Per span: how many of its sorted children have been passed over or taken.
@@ -179,16 +207,19 @@ pub fn critical_path(spans: &[SpanTiming], root: usize) -> Vec<CriticalSection> 
         };
         // The child that finished last, at or before `until`; children ending later can
         // never qualify again (`until` only decreases for this span).
-        let kids = &children[current];
+        let kids = children.of(current);
         while next[current] < kids.len()
-            && window[kids[next[current]]].is_some_and(|(_, e)| e > until)
+            && window[kids[next[current]] as usize].is_some_and(|(_, e)| e > until)
         {
             next[current] += 1;
         }
-        let last_child = kids.get(next[current]).map(|&c| {
+        let last_child = kids
+            .get(next[current])
+            .map(|&c| c as usize)
+            .and_then(|c| window[c].map(|(_, e)| (c, e)));
+        if last_child.is_some() {
             next[current] += 1;
-            (c, window[c].map_or(until, |w| w.1))
-        });
+        }
         match last_child {
             Some((c, e)) => {
                 if e < until {
@@ -266,20 +297,18 @@ pub struct TraceTiming {
     /// The whole trace as shown (µs, see [`trace_extent`]): the header's duration, the
     /// ruler's span and the waterfall's full width. Without spans, the summary's.
     pub extent_us: (i64, i64),
-    /// Per span: added to its start and end (all 0 when the adjustment is off).
-    pub shift_us: Vec<i64>,
+    /// Per span: added to its start and end; empty when no span moved (the adjustment off,
+    /// or clocks that agree): a million spans need no 8 MB of zeros.
+    shift_us: Vec<i64>,
     /// Spans whose own clock was adjusted (their shift differs from their parent's).
     pub adjusted_count: usize,
-    /// Per span: its role in a client/server pair.
-    pub calls: Vec<CallRole>,
+    /// The spans with a role in a client/server pair, by span index (most spans have none).
+    calls: Vec<(u32, CallRole)>,
     /// The span whose critical path is shown (the longest root), and its duration.
     pub critical_root: Option<usize>,
     pub critical_total_us: i64,
-    /// Per span: time on the critical path.
-    pub critical_us: Vec<i64>,
-    /// Critical sections grouped by span (`section_from[i]..section_from[i + 1]`), by start.
+    /// Critical sections ordered by span, then start: a span's are found by binary search.
     sections: Vec<CriticalSection>,
-    section_from: Vec<u32>,
     /// Spans on the critical path in the order the trace ran them, with their time on it.
     pub critical_spans: Vec<(usize, i64)>,
 }
@@ -299,29 +328,31 @@ impl TraceTiming {
                 kind: s.kind(),
             })
             .collect();
-        let shift_us = if skew_adjusted {
+        let mut shift_us = if skew_adjusted {
             clock_skew_shifts(&raw)
         } else {
-            vec![0; n]
+            Vec::new()
         };
-        let spans: Vec<SpanTiming> = raw
-            .iter()
-            .zip(&shift_us)
-            .map(|(s, &d)| SpanTiming {
-                start: s.start + d,
-                end: s.end + d,
-                ..*s
-            })
-            .collect();
+        if shift_us.iter().all(|&d| d == 0) {
+            shift_us = Vec::new();
+        }
+        // Shifted in place: one array of the spans' timing, not two.
+        let mut spans = raw;
+        for (s, &d) in spans.iter_mut().zip(&shift_us) {
+            s.start += d;
+            s.end += d;
+        }
+        let shift_of = |i: usize| shift_us.get(i).copied().unwrap_or(0);
         let extent_us = trace_extent(&spans).unwrap_or_else(|| {
             let summary = &skeleton.summary;
             (0, (summary.end_ns - summary.start_ns).max(0) / 1_000)
         });
         let adjusted_count = (0..n)
-            .filter(|&i| shift_us[i] != spans[i].parent.map_or(0, |p| shift_us[p]))
+            .filter(|&i| shift_of(i) != spans[i].parent.map_or(0, shift_of))
             .count();
 
-        let mut calls = vec![CallRole::None; n];
+        // A client's role names its first server (in span order).
+        let mut calls: Vec<(u32, CallRole)> = Vec::new();
         for (i, s) in spans.iter().enumerate() {
             let Some(p) = s.parent else { continue };
             let client = &spans[p];
@@ -329,18 +360,26 @@ impl TraceTiming {
                 && client.kind == SpanKind::Client
                 && s.service != client.service
             {
-                calls[i] = CallRole::Server {
-                    client: p,
-                    gap: NetworkGap {
-                        request: s.start - client.start,
-                        response: client.end - s.end,
+                calls.push((
+                    i as u32,
+                    CallRole::Server {
+                        client: p,
+                        gap: NetworkGap {
+                            request: s.start - client.start,
+                            response: client.end - s.end,
+                        },
                     },
-                };
-                if calls[p] == CallRole::None {
-                    calls[p] = CallRole::Client { server: i };
-                }
+                ));
+                calls.push((p as u32, CallRole::Client { server: i }));
             }
         }
+        // One role a span: a server's (a span called by another service may itself call
+        // a third), else a client's of its first server.
+        crate::sort::sort_by_key(&mut calls, |&(i, role)| match role {
+            CallRole::Client { server } => (i, 1, server),
+            _ => (i, 0, 0),
+        });
+        calls.dedup_by_key(|(i, _)| *i);
 
         // The longest span without a parent (orphans only when no true root exists).
         let critical_root = (0..n)
@@ -350,23 +389,26 @@ impl TraceTiming {
                 (!orphan, spans[i].duration(), std::cmp::Reverse(i))
             });
         let mut sections = critical_root.map_or_else(Vec::new, |r| critical_path(&spans, r));
-        let critical_us = critical_time_by_span(&sections, n);
         let critical_total_us = critical_root.map_or(0, |r| spans[r].duration());
+        drop(spans);
         crate::sort::sort_by_key(&mut sections, |s| (s.span, s.start));
-        let mut section_from = vec![0u32; n + 1];
+        // Per span on the path: its first section's start and its total time on it.
+        let mut critical_spans: Vec<(usize, i64)> = Vec::new();
+        let mut first_start: Vec<i64> = Vec::new();
         for s in &sections {
-            section_from[s.span + 1] += 1;
+            match critical_spans.last_mut() {
+                Some((span, total)) if *span == s.span => *total += s.end - s.start,
+                _ => {
+                    critical_spans.push((s.span, s.end - s.start));
+                    first_start.push(s.start);
+                }
+            }
         }
-        for i in 0..n {
-            section_from[i + 1] += section_from[i];
-        }
-        let mut critical_spans: Vec<(usize, i64)> = (0..n)
-            .filter(|&i| critical_us[i] > 0)
-            .map(|i| (i, critical_us[i]))
+        let mut order: Vec<usize> = (0..critical_spans.len())
+            .filter(|&k| critical_spans[k].1 > 0)
             .collect();
-        crate::sort::sort_by_key(&mut critical_spans, |&(i, _)| {
-            (sections[section_from[i] as usize].start, i)
-        });
+        crate::sort::sort_by_key(&mut order, |&k| (first_start[k], critical_spans[k].0));
+        let critical_spans = order.into_iter().map(|k| critical_spans[k]).collect();
 
         TraceTiming {
             skew_adjusted,
@@ -376,9 +418,7 @@ impl TraceTiming {
             calls,
             critical_root,
             critical_total_us,
-            critical_us,
             sections,
-            section_from,
             critical_spans,
         }
     }
@@ -386,36 +426,48 @@ impl TraceTiming {
     /// A span's start and end as shown (µs), adjusted when the adjustment is on.
     pub fn extent_us(&self, skeleton: &TraceSkeleton, span: usize) -> (i64, i64) {
         let s = &skeleton.spans[span];
-        let d = self.shift_us.get(span).copied().unwrap_or(0);
+        let d = self.shift_us(span);
         (s.start_us() + d, s.end_us() + d)
+    }
+
+    /// What was added to a span's start and end (0 when it was not moved).
+    pub fn shift_us(&self, span: usize) -> i64 {
+        self.shift_us.get(span).copied().unwrap_or(0)
     }
 
     /// The adjustment made at this span for its own clock (0 when it only moved along with
     /// its parent, or was not moved).
     pub fn own_adjustment_us(&self, skeleton: &TraceSkeleton, span: usize) -> i64 {
-        let d = self.shift_us.get(span).copied().unwrap_or(0);
         let parent = skeleton.spans[span]
             .parent()
-            .and_then(|p| self.shift_us.get(p).copied())
-            .unwrap_or(0);
-        d - parent
+            .map_or(0, |p| self.shift_us(p));
+        self.shift_us(span) - parent
     }
 
     pub fn call_role(&self, span: usize) -> CallRole {
-        self.calls.get(span).copied().unwrap_or_default()
+        self.calls
+            .binary_search_by_key(&span, |&(i, _)| i as usize)
+            .map_or(CallRole::None, |k| self.calls[k].1)
     }
 
     /// A span's stretches on the critical path, earliest first.
     pub fn critical_sections(&self, span: usize) -> &[CriticalSection] {
-        match (self.section_from.get(span), self.section_from.get(span + 1)) {
-            (Some(&a), Some(&b)) => &self.sections[a as usize..b as usize],
-            _ => &[],
-        }
+        let from = self.sections.partition_point(|s| s.span < span);
+        let to = self.sections.partition_point(|s| s.span <= span);
+        &self.sections[from..to]
+    }
+
+    /// A span's time on the critical path.
+    pub fn critical_us(&self, span: usize) -> i64 {
+        self.critical_sections(span)
+            .iter()
+            .map(|s| s.end - s.start)
+            .sum()
     }
 
     /// A span's share of the critical root's duration (0..1).
     pub fn critical_share(&self, span: usize) -> f64 {
-        let t = self.critical_us.get(span).copied().unwrap_or(0);
+        let t = self.critical_us(span);
         if self.critical_total_us <= 0 {
             0.0
         } else {
@@ -648,14 +700,14 @@ mod tests {
             // Centred: (60 - 40) / 2 = 10 ms each side → starts at 20 ms, i.e. +20 ms.
             assert_eq!(t.own_adjustment_us(&sk, serve), 20_000);
             assert_eq!(t.own_adjustment_us(&sk, db), 0, "moved along, not adjusted");
-            assert_eq!(t.shift_us[db], 20_000);
+            assert_eq!(t.shift_us(db), 20_000);
             assert_eq!(t.adjusted_count, 1);
             let (s, e) = t.extent_us(&sk, serve);
             let (cs, ce) = t.extent_us(&sk, index(&sk, "call"));
             assert!(cs <= s && e <= ce);
 
             let off = TraceTiming::compute(&sk, false);
-            assert!(off.shift_us.iter().all(|&d| d == 0));
+            assert!((0..sk.spans.len()).all(|i| off.shift_us(i) == 0));
             assert_eq!(off.adjusted_count, 0);
             assert_eq!(
                 off.extent_us(&sk, serve),
@@ -765,7 +817,7 @@ mod tests {
                 .map(|&(i, _)| t.critical_share(i))
                 .sum();
             assert!((shares - 1.0).abs() < 1e-9);
-            assert_eq!(t.critical_us[index(&sk, "db")], 30_000);
+            assert_eq!(t.critical_us(index(&sk, "db")), 30_000);
             let root_sections = t.critical_sections(index(&sk, "root"));
             assert_eq!(root_sections.len(), 3);
             assert!(root_sections.windows(2).all(|w| w[0].start < w[1].start));

@@ -85,7 +85,9 @@ pub struct TracePage {
 /// - `cost`: the span's own cost in USD (0 when none or unknown).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SkeletonSpan(
-    pub String,
+    /// A boxed `str` (no spare capacity): a million ids are a million allocations of their
+    /// exact size.
+    pub Box<str>,
     pub i32,
     pub u32,
     pub u32,
@@ -219,7 +221,7 @@ impl TraceSkeleton {
                     },
                 };
                 SkeletonSpan(
-                    s.span_id.to_string(),
+                    s.span_id.into(),
                     parent,
                     names.intern(s.name),
                     services.intern(s.service),

@@ -585,7 +585,7 @@ mod tests {
                 .enumerate()
                 .map(|(i, &p)| {
                     SkeletonSpan(
-                        format!("{i:016x}"),
+                        format!("{i:016x}").into(),
                         p,
                         i as u32,
                         0,

@@ -93,7 +93,7 @@ pub fn TimingNotes(ex: Ex, pos: usize) -> impl IntoView {
         let mut notes: Vec<TimingNote> = Vec::new();
 
         let own = timing.own_adjustment_us(&skeleton, i);
-        let shift = timing.shift_us.get(i).copied().unwrap_or(0);
+        let shift = timing.shift_us(i);
         if own != 0 {
             notes.push(note(
                 "skew",
@@ -158,7 +158,7 @@ pub fn TimingNotes(ex: Ex, pos: usize) -> impl IntoView {
             CallRole::None => {}
         }
 
-        let critical = timing.critical_us.get(i).copied().unwrap_or(0);
+        let critical = timing.critical_us(i);
         if critical > 0 {
             notes.push(note(
                 "critical",
