@@ -176,6 +176,12 @@ async fn the_filter_and_the_lists_parameters_select() {
 }
 
 #[tokio::test]
+async fn trace_filter_and_tree_filter_select_as_the_lists_do() {
+    let c = Collector::start();
+    common::live::trace_and_tree_filters_select(&c).await;
+}
+
+#[tokio::test]
 async fn a_key_streams_its_own_project_only() {
     let dir = tempfile::tempdir().expect("temp dir");
     skein_cli(dir.path(), &["project", "create", "alpha"]);

@@ -155,13 +155,17 @@ pub trait QueryStore: Send + Sync + 'static {
     /// cursor this store did not give is `StoreError::Invalid`).
     async fn list_traces(&self, project: &str, query: &TraceQuery) -> StoreResult<TracePage>;
 
-    /// The summaries of these traces of the project, as the trace list shows them (feedback
-    /// included), in the order given; traces not stored are left out. At most a page's worth
-    /// (`TraceQuery::MAX_LIMIT`) is asked at once.
+    /// The summaries of these traces of the project that pass `query`'s conditions (all but
+    /// its order, cursor and limit: the list's filters, compiled as `list_traces` compiles
+    /// them), as the trace list shows them (feedback included), in the order given; traces not
+    /// stored or not passing are left out. At most a page's worth (`TraceQuery::MAX_LIMIT`) is
+    /// asked at once, and the cost is that of these traces, not of the project. A filter the
+    /// store cannot compile is `StoreError::Invalid`.
     async fn trace_summaries(
         &self,
         project: &str,
         trace_ids: &[String],
+        query: &TraceQuery,
     ) -> StoreResult<Vec<TraceSummary>>;
 
     /// A trace's compact skeleton (every span without its payloads).

@@ -201,8 +201,10 @@ impl QueryStore for ClickhouseStore {
         &self,
         project: &str,
         trace_ids: &[String],
+        query: &TraceQuery,
     ) -> StoreResult<Vec<TraceSummary>> {
-        let mut traces = self.summaries(project, trace_ids).await?;
+        let passing = self.passing(project, trace_ids, query, now_ms()).await?;
+        let mut traces = self.summaries(project, &passing).await?;
         self.add_feedback_summaries(project, &mut traces).await?;
         Ok(traces)
     }

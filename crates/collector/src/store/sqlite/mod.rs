@@ -372,9 +372,10 @@ impl QueryStore for SqliteStore {
         &self,
         project: &str,
         trace_ids: &[String],
+        query: &TraceQuery,
     ) -> StoreResult<Vec<TraceSummary>> {
-        let (project, trace_ids) = (project.to_string(), trace_ids.to_vec());
-        self.read(move |c| received::trace_summaries(c, &project, &trace_ids))
+        let (project, trace_ids, query) = (project.to_string(), trace_ids.to_vec(), query.clone());
+        self.read(move |c| received::trace_summaries(c, &project, &trace_ids, &query))
             .await
     }
 

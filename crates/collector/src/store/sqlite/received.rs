@@ -1,14 +1,15 @@
-//! Reads for the live stream: the spans received after a cursor, and trace summaries by id.
+//! Reads for the live stream: the spans received after a cursor, and trace summaries by id
+//! (of the traces passing a trace list's query).
 //! The cursor is `spans.id`, which the one writer numbers in commit order: a reader never sees
 //! a span whose id is below one it has already seen appear later (no settle window).
 
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, params_from_iter, Connection};
-use skein_model::TraceSummary;
+use skein_model::{TraceQuery, TraceSummary};
 
 use super::codec;
 use super::feedback;
-use super::list::{trace_from_row, TRACE_COLUMNS};
+use super::list::{trace_filter, trace_from_row, TRACE_COLUMNS};
 use crate::store::{ReceivedBatch, ReceivedSpan, StoreResult};
 
 /// Most spans read at once, whatever the caller asks.
@@ -58,15 +59,18 @@ pub(super) fn trace_summaries(
     conn: &Connection,
     project: &str,
     trace_ids: &[String],
+    query: &TraceQuery,
 ) -> StoreResult<Vec<TraceSummary>> {
+    super::span_list::trace_list_filter(query)?;
     if trace_ids.is_empty() {
         return Ok(Vec::new());
     }
+    // The list's own conditions, on these traces only (their primary key first).
+    let (filter, mut args) = trace_filter(project, query);
     let marks = vec!["?"; trace_ids.len()].join(", ");
-    let mut args: Vec<SqlValue> = vec![project.to_string().into()];
     args.extend(trace_ids.iter().map(|id| SqlValue::from(id.clone())));
     let mut stmt = conn.prepare(&format!(
-        "SELECT {TRACE_COLUMNS} FROM traces WHERE project = ? AND trace_id IN ({marks})"
+        "SELECT {TRACE_COLUMNS} FROM traces t WHERE {filter} AND t.trace_id IN ({marks})"
     ))?;
     let found = stmt
         .query_map(params_from_iter(args), trace_from_row)?

@@ -74,6 +74,7 @@ macro_rules! for_each_suite_test {
             cohort::a_cohort_without_traces_compares_as_empty,
             received::received_spans_follow_the_cursor_within_their_project,
             received::trace_summaries_are_the_lists_rows,
+            received::trace_summaries_pass_the_lists_query,
         }
     };
 }
