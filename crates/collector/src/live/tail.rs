@@ -128,7 +128,7 @@ impl Tail {
             .await?;
         self.cursor = self.cursor.max(batch.scanned_to);
         self.next_page = batch.more.then_some(batch.scanned_to);
-        let fresh: Vec<ReceivedSpan> = batch
+        let mut fresh: Vec<ReceivedSpan> = batch
             .spans
             .into_iter()
             .filter(|r| r.seq > self.floor)
@@ -137,6 +137,19 @@ impl Tail {
                     .insert((r.span.trace_id.clone(), r.span.span_id.clone(), r.seq))
             })
             .collect();
+        // A span written twice within the page (created, then patched) is sent once, as read.
+        let latest: HashMap<(&str, &str), i64> = fresh
+            .iter()
+            .map(|r| ((r.span.trace_id.as_str(), r.span.span_id.as_str()), r.seq))
+            .collect();
+        let keep: Vec<bool> = fresh
+            .iter()
+            .map(|r| {
+                latest.get(&(r.span.trace_id.as_str(), r.span.span_id.as_str())) == Some(&r.seq)
+            })
+            .collect();
+        let mut keep = keep.into_iter();
+        fresh.retain(|_| keep.next().unwrap_or(true));
         let horizon = self.cursor.saturating_sub(settle);
         self.sent.retain(|(_, _, seq)| *seq >= horizon);
         if self.sent.len() > SENT_KEYS {

@@ -111,8 +111,11 @@ impl ClickhouseStore {
         schema::migrate(&client, &layout, &version).await?;
         let writer = Writer::start(
             client.clone(),
-            layout.table("spans"),
-            layout.table("span_projects"),
+            writer::Tables {
+                spans: layout.table("spans"),
+                projects: layout.table("span_projects"),
+                received: layout.table("received"),
+            },
             options.insert_quorum,
             options.max_queued_spans,
             options.max_batch_spans,

@@ -83,9 +83,31 @@ pub(super) fn span_row(span: &Span, pieced: bool, version: u64, arrival: u64) ->
     })
 }
 
+/// A span's row of `received` (the live stream's receive log): this write of it, at `arrival`.
+pub(super) fn received_row(span: &Span, arrival: u64) -> Value {
+    json!({
+        "project": span.project,
+        "arrival": arrival,
+        "arrived": (arrival / 1_000_000).min(u64::from(u32::MAX)),
+        "trace_id": span.trace_id,
+        "span_id": span.span_id,
+    })
+}
+
+/// Where the writer inserts.
+pub(super) struct Tables {
+    pub spans: String,
+    /// The projects with spans.
+    pub projects: String,
+    /// The receive log (`received_row`).
+    pub received: String,
+}
+
 struct Job {
     /// The rows as JSONEachRow lines, encoded on the caller's task.
     lines: String,
+    /// Their `received` rows, likewise.
+    received: String,
     rows: usize,
     /// The projects of the rows.
     projects: Vec<String>,
@@ -100,11 +122,10 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer task on the current runtime. `table` is where spans go.
+    /// Starts the writer task on the current runtime.
     pub(super) fn start(
         client: Client,
-        table: String,
-        projects_table: String,
+        tables: Tables,
         quorum: u32,
         max_queued: usize,
         max_batch: usize,
@@ -113,8 +134,7 @@ impl Writer {
         let queued = Arc::new(AtomicUsize::new(0));
         tokio::spawn(write_loop(
             client,
-            table,
-            projects_table,
+            tables,
             quorum,
             rx,
             queued.clone(),
@@ -136,11 +156,13 @@ impl Writer {
             return Err(StoreError::queue_full());
         }
         let first = arrivals(n);
-        let mut lines = String::new();
+        let (mut lines, mut received) = (String::new(), String::new());
         for (i, span) in spans.iter().enumerate() {
             let arrival = first + i as u64;
             lines.push_str(&span_row(span, false, FIRST_ARRIVAL - arrival, arrival).to_string());
             lines.push('\n');
+            received.push_str(&received_row(span, arrival).to_string());
+            received.push('\n');
         }
         let mut projects: Vec<String> = spans.iter().map(|s| s.project.clone()).collect();
         projects.sort_unstable();
@@ -148,6 +170,7 @@ impl Writer {
         let (reply, answer) = oneshot::channel();
         let job = Job {
             lines,
+            received,
             rows: n,
             projects,
             reply,
@@ -162,8 +185,7 @@ impl Writer {
 
 async fn write_loop(
     client: Client,
-    table: String,
-    projects_table: String,
+    tables: Tables,
     quorum: u32,
     mut jobs: mpsc::UnboundedReceiver<Job>,
     queued: Arc<AtomicUsize>,
@@ -172,13 +194,16 @@ async fn write_loop(
     while let Some(mut first) = jobs.recv().await {
         let mut rows = first.rows;
         let mut body = std::mem::take(&mut first.lines);
+        let mut received = std::mem::take(&mut first.received);
         let mut batch = vec![first];
         while rows < max_batch {
             match jobs.try_recv() {
                 Ok(mut job) => {
                     rows += job.rows;
                     body.push_str(&job.lines);
+                    received.push_str(&job.received);
                     job.lines = String::new();
+                    job.received = String::new();
                     batch.push(job);
                 }
                 Err(_) => break,
@@ -187,11 +212,17 @@ async fn write_loop(
         let mut projects: Vec<&String> = batch.iter().flat_map(|j| &j.projects).collect();
         projects.sort_unstable();
         projects.dedup();
-        let mut result = client.insert_lines(&table, body, quorum).await;
+        let mut result = client.insert_lines(&tables.spans, body, quorum).await;
+        if result.is_ok() {
+            // After the spans: a stream that reads a span's receipt finds the span.
+            result = client
+                .insert_lines(&tables.received, received, quorum)
+                .await;
+        }
         if result.is_ok() {
             // The projects with spans, for lookups that must not scan the spans.
             let names: Vec<Value> = projects.iter().map(|p| json!({ "name": p })).collect();
-            result = client.insert(&projects_table, &names, quorum).await;
+            result = client.insert(&tables.projects, &names, quorum).await;
         }
         queued.fetch_sub(rows, Ordering::SeqCst);
         for job in batch {

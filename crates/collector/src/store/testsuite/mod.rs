@@ -75,6 +75,7 @@ macro_rules! for_each_suite_test {
             received::received_spans_follow_the_cursor_within_their_project,
             received::trace_summaries_are_the_lists_rows,
             received::trace_summaries_pass_the_lists_query,
+            received::a_patched_span_is_received_again,
         }
     };
 }

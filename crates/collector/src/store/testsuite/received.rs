@@ -212,3 +212,49 @@ pub async fn trace_summaries_pass_the_lists_query(store: Arc<dyn Store>) {
     };
     assert!(store.trace_summaries("p", &ids, &bad).await.is_err());
 }
+
+/// A span written again with changes (a LangSmith run's patch) is received again, after what
+/// came in between, as it is now; a head taken after it is past it.
+pub async fn a_patched_span_is_received_again(store: Arc<dyn Store>) {
+    let head = store.receive_head().await.expect("head");
+    let mut run = span("a", "1", None, 0);
+    run.end_ns = run.start_ns;
+    store
+        .write_span_pieces(vec![run.clone()])
+        .await
+        .expect("post");
+    let first = read_all(&store, "p", head, 100).await;
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].end_ns, first[0].start_ns, "not ended yet");
+    let after_first = store
+        .received_spans("p", head, 100)
+        .await
+        .expect("read")
+        .scanned_to;
+
+    store
+        .write_spans(vec![span("b", "2", None, 1)])
+        .await
+        .expect("another span");
+    let mut patch = run.clone();
+    patch.end_ns = run.start_ns + 5_000_000;
+    patch.output = Some("answer".into());
+    patch.attributes.insert(
+        skein_model::span_pieces::ATTR_END_TIME.into(),
+        serde_json::json!("2026-01-01T00:00:00Z"),
+    );
+    store.write_span_pieces(vec![patch]).await.expect("patch");
+    let second = read_all(&store, "p", after_first, 1).await;
+    let ids: Vec<String> = second.iter().map(|s| s.span_id.clone()).collect();
+    assert_eq!(
+        ids,
+        vec!["2".repeat(16), "1".repeat(16)],
+        "in receive order"
+    );
+    assert_eq!(second[1].output.as_deref(), Some("answer"));
+    assert_eq!(second[1].end_ns - second[1].start_ns, 5_000_000);
+
+    let now = store.receive_head().await.expect("head");
+    let later = store.received_spans("p", now, 100).await.expect("read");
+    assert!(later.spans.is_empty(), "{later:?}");
+}
