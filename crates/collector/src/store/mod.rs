@@ -31,8 +31,8 @@ use skein_model::sessions::{SessionDetail, SessionPage, SessionQuery, UserDetail
 use skein_model::span::Span;
 use skein_model::span_list::{SpanPage, SpanQuery};
 use skein_model::{
-    Feedback, FeedbackUpdate, NewFeedback, ProjectInfo, ServiceInfo, TagKeyInfo, TagValueInfo,
-    TracePage, TraceQuery, TraceSkeleton, TraceSummary,
+    Feedback, FeedbackUpdate, FieldValueInfo, NewFeedback, ProjectInfo, ServiceInfo, TagKeyInfo,
+    TagValueInfo, TracePage, TraceQuery, TraceSkeleton, TraceSummary, ValueField,
 };
 
 pub use error::{StoreError, StoreResult};
@@ -206,6 +206,18 @@ pub trait QueryStore: Send + Sync + 'static {
         prefix: Option<&str>,
         limit: u32,
     ) -> StoreResult<Vec<TagValueInfo>>;
+
+    /// The values of a span field starting with `prefix` (as typed, case-sensitive) among the
+    /// spans of the project's latest `catalog::FIELD_VALUE_TRACES` traces (by start), each with
+    /// its number of spans there, most used first (ties by value), at most `limit`: what the
+    /// filter box suggests, at a cost that does not grow with the project.
+    async fn field_values(
+        &self,
+        project: &str,
+        field: ValueField,
+        prefix: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<FieldValueInfo>>;
 
     /// A metric's aggregates per group (a tag's value) and time bucket, computed in the store
     /// by `skein_model::metric_fold` (`GET /api/v1/metrics`). A query the store cannot answer

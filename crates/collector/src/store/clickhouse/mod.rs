@@ -13,6 +13,7 @@ mod client;
 mod cohort;
 mod expire;
 mod feedback;
+mod field_values;
 mod journeys;
 mod keys;
 mod metrics;
@@ -35,8 +36,8 @@ use skein_model::sessions::{SessionDetail, SessionPage, SessionQuery, UserDetail
 use skein_model::span::Span;
 use skein_model::span_list::{SpanPage, SpanQuery};
 use skein_model::{
-    Feedback, FeedbackUpdate, NewFeedback, ProjectInfo, ServiceInfo, TagKeyInfo, TagValueInfo,
-    TracePage, TraceQuery, TraceSkeleton, TraceSummary,
+    Feedback, FeedbackUpdate, FieldValueInfo, NewFeedback, ProjectInfo, ServiceInfo, TagKeyInfo,
+    TagValueInfo, TracePage, TraceQuery, TraceSkeleton, TraceSummary, ValueField,
 };
 
 pub use client::{quote, Connection};
@@ -300,6 +301,17 @@ impl QueryStore for ClickhouseStore {
                 trace_count: r.i64_of("n").max(0) as u64,
             })
             .collect())
+    }
+
+    async fn field_values(
+        &self,
+        project: &str,
+        field: ValueField,
+        prefix: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<FieldValueInfo>> {
+        self.values_of(project, field, prefix.unwrap_or(""), limit)
+            .await
     }
 
     async fn tag_values(

@@ -66,6 +66,7 @@ macro_rules! for_each_suite_test {
             keys::a_registered_project_keeps_its_creation_time,
             spans::span_filters_select_like_a_scan_would,
             spans::span_rows_carry_what_the_list_shows,
+            spans::field_values_are_the_latest_traces_most_used_first,
             spans::the_trace_list_keeps_traces_having_a_matching_span,
             scopes::attribute_filters_select_like_a_scan_would,
             scopes::trace_scopes_take_span_conditions,
