@@ -414,6 +414,14 @@ pub async fn tag_values(project: &str, key: &str) -> Result<Vec<TagValueInfo>, A
     get(links::api_tag_values(project, key)).await
 }
 
+/// `GET /api/v1/fields/{field}/values`: a span field's values in use (`model`, `name`).
+pub async fn field_values(
+    project: &str,
+    field: skein_model::ValueField,
+) -> Result<Vec<skein_model::FieldValueInfo>, ApiError> {
+    get(links::api_field_values(project, field)).await
+}
+
 /// `GET /api/v1/metrics`: a metric's aggregates per group and time bucket.
 pub async fn metrics(project: &str, query: &MetricQuery) -> Result<MetricResponse, ApiError> {
     get(links::api_metrics(project, &query.to_query_string())).await

@@ -418,6 +418,11 @@ pub fn api_tag_values(project: &str, key: &str) -> String {
     )
 }
 
+/// A span field's stored values (`model`, `name`), for the filter box.
+pub fn api_field_values(project: &str, field: skein_model::ValueField) -> String {
+    with_project(format!("/api/v1/fields/{}/values", field.as_str()), project)
+}
+
 pub fn api_projects() -> String {
     "/api/v1/projects".to_string()
 }

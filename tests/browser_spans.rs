@@ -292,6 +292,31 @@ async fn the_filter_box_points_at_errors_and_suggests() {
     })
     .await;
 
+    // A model: the values stored, from the catalog API, accepted with Tab, quoted.
+    let input = type_in(driver, "eq(model, \"gpt-4o-").await;
+    let mut models: Vec<String> = MODELS
+        .iter()
+        .filter(|m| m.starts_with("gpt-4o-"))
+        .map(|m| m.to_string())
+        .collect();
+    models.sort();
+    assert!(!models.is_empty());
+    eventually(WAIT, "model suggestions", || async {
+        let mut offered = texts(driver, "[data-testid=filter-suggestions] .suggestion-text").await;
+        offered.sort();
+        (offered == models).then_some(())
+    })
+    .await;
+    input.send_keys(Key::Tab).await.unwrap();
+    eventually(WAIT, "the model accepted", || async {
+        let value = box_value(&input).await;
+        models
+            .iter()
+            .any(|m| value == format!("eq(model, \"{m}\")"))
+            .then_some(())
+    })
+    .await;
+
     // Escape closes the list.
     let input = type_in(driver, "an").await;
     eventually(WAIT, "function suggestions", || async {

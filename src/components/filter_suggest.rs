@@ -1,11 +1,12 @@
 //! What the filter box suggests: functions and fields of the language (`filter::FIELDS`), the
-//! project's tag keys (as `tag.<key>`), and stored values (tag values, services, span types),
-//! fetched from the catalog API once per project and key while the box is in use.
+//! project's tag keys (as `tag.<key>`), and stored values (tag values, services, models, span
+//! names; span types), fetched from the catalog API once per project and key (or field) while
+//! the box is in use.
 
 use leptos::prelude::*;
 use skein_model::filter::complete::{self, Completion, Slot, ValueSource, FUNCTIONS};
 use skein_model::filter::FIELDS;
-use skein_model::{ServiceInfo, TagKeyInfo, TagValueInfo};
+use skein_model::{FieldValueInfo, ServiceInfo, TagKeyInfo, TagValueInfo, ValueField};
 
 use super::remote::Latest;
 use crate::{api, text};
@@ -30,6 +31,8 @@ pub struct Catalog {
     services: RwSignal<Option<Vec<ServiceInfo>>>,
     /// Values of the keys asked for so far (a few keys: a list, not a map).
     tag_values: RwSignal<Vec<(String, Vec<TagValueInfo>)>>,
+    /// Values of the span fields asked for so far (`model`, `name`).
+    field_values: RwSignal<Vec<(ValueField, Vec<FieldValueInfo>)>>,
     /// The project the lists above belong to.
     loaded_for: StoredValue<Option<String>>,
     latest: Latest,
@@ -42,6 +45,7 @@ impl Catalog {
             tag_keys: RwSignal::new(None),
             services: RwSignal::new(None),
             tag_values: RwSignal::new(Vec::new()),
+            field_values: RwSignal::new(Vec::new()),
             loaded_for: StoredValue::new(None),
             latest: Latest::new(),
         }
@@ -57,6 +61,7 @@ impl Catalog {
         self.tag_keys.set(None);
         self.services.set(None);
         self.tag_values.set(Vec::new());
+        self.field_values.set(Vec::new());
         let ticket = self.latest.next();
         let keys_project = project.clone();
         self.latest.fetch(
@@ -81,13 +86,45 @@ impl Catalog {
         );
     }
 
-    /// Fetches what suggestions at `at` need that is not there yet (a tag key's values).
+    /// Fetches what suggestions at `at` need that is not there yet (a tag key's or a span
+    /// field's values).
     pub fn prefetch(self, at: &Completion) {
         if let Slot::Value { field, .. } = &at.slot {
-            if let ValueSource::TagValues(key) = complete::value_source(field) {
-                self.want_values(&key);
+            match complete::value_source(field) {
+                ValueSource::TagValues(key) => self.want_values(&key),
+                ValueSource::SpanValues(field) => self.want_field_values(field),
+                _ => {}
             }
         }
+    }
+
+    /// Fetches a span field's values once.
+    fn want_field_values(self, field: ValueField) {
+        if self
+            .field_values
+            .with_untracked(|all| all.iter().any(|(f, _)| *f == field))
+        {
+            return;
+        }
+        // Marked as asked at once, so that a keystroke does not ask again meanwhile.
+        self.field_values
+            .update(|all| all.push((field, Vec::new())));
+        let project = self.project.get_untracked();
+        self.latest.fetch(
+            self.latest.current(),
+            move || {
+                let project = project.clone();
+                async move { api::field_values(&project, field).await }
+            },
+            move |result| {
+                let values = result.unwrap_or_default();
+                self.field_values.try_update(|all| {
+                    if let Some(entry) = all.iter_mut().find(|(f, _)| *f == field) {
+                        entry.1 = values;
+                    }
+                });
+            },
+        );
     }
 
     /// Fetches a tag key's values once.
@@ -187,6 +224,21 @@ impl Catalog {
                         bare: false,
                     })
                     .collect()
+            }),
+            ValueSource::SpanValues(field) => self.field_values.with(|all| {
+                all.iter()
+                    .find(|(f, _)| *f == field)
+                    .map(|(_, values)| {
+                        values
+                            .iter()
+                            .map(|v| Suggestion {
+                                text: v.value.clone(),
+                                detail: text::plural(v.span_count, "span", "spans"),
+                                bare: false,
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default()
             }),
             ValueSource::Fixed(values) => values.iter().map(|v| plain(v, "")).collect(),
             ValueSource::Bare(values) => values

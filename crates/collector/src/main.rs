@@ -214,7 +214,8 @@ enum Command {
         /// Only where some span of the trace passes this expression.
         #[arg(long)]
         tree_filter: Option<String>,
-        /// jsonl, csv or otlp (otlp: whole traces, with --kind traces).
+        /// jsonl, csv or otlp (otlp: whole traces with --kind traces; the selected spans, a line
+        /// per trace, with --kind spans).
         #[arg(long, default_value = "jsonl", value_parser = ExportFormat::parse)]
         format: ExportFormat,
         /// A row per trace (traces) or per span (spans).

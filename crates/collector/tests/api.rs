@@ -120,6 +120,81 @@ async fn demo_data_fills_the_list_filters_and_pages() {
     assert_eq!(sequence, expected);
 }
 
+/// The filter box's suggestions for `model` and `name`: the values the project's spans carry
+/// (the model as OTLP's GenAI attributes name it), most used first, by prefix.
+#[tokio::test]
+async fn stored_models_and_span_names_are_suggested() {
+    let collector = Collector::start();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let span = |trace: u64, id: u64, name: &str, model: Option<&str>| {
+        let mut attributes = vec![];
+        if let Some(m) = model {
+            attributes.push(json!({"key": "gen_ai.request.model", "value": {"stringValue": m}}));
+            attributes
+                .push(json!({"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}}));
+        }
+        json!({"traceId": format!("{trace:032x}"), "spanId": format!("{id:016x}"), "name": name,
+            "startTimeUnixNano": (now + id).to_string(),
+            "endTimeUnixNano": (now + id + 1_000_000).to_string(), "attributes": attributes})
+    };
+    let body = json!({"resourceSpans": [{"scopeSpans": [{"spans": [
+        span(1, 1, "agent", None),
+        span(1, 2, "chat gpt-4o", Some("gpt-4o")),
+        span(2, 3, "chat gpt-4o", Some("gpt-4o")),
+        span(2, 4, "chat mini", Some("gpt-4o-mini")),
+    ]}]}]});
+    let response = client()
+        .post(&collector.otlp_traces)
+        .json(&body)
+        .send()
+        .await
+        .expect("POST");
+    assert!(response.status().is_success());
+    let values = |path: &str| {
+        let url = collector.url(path);
+        async move {
+            get_json(&url)
+                .await
+                .as_array()
+                .expect("a list")
+                .iter()
+                .map(|v| {
+                    (
+                        v["value"].as_str().unwrap().to_string(),
+                        v["span_count"].as_u64().unwrap(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let pair = |v: &str, n: u64| (v.to_string(), n);
+    assert_eq!(
+        values("/api/v1/fields/model/values").await,
+        vec![pair("gpt-4o", 2), pair("gpt-4o-mini", 1)]
+    );
+    assert_eq!(
+        values("/api/v1/fields/model/values?prefix=gpt-4o-").await,
+        vec![pair("gpt-4o-mini", 1)]
+    );
+    assert_eq!(
+        values("/api/v1/fields/name/values?limit=2").await,
+        vec![pair("chat gpt-4o", 2), pair("agent", 1)]
+    );
+    let bad = client()
+        .get(collector.url("/api/v1/fields/colour/values"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(bad.status(), 400);
+    let error = bad.json::<serde_json::Value>().await.expect("JSON")["error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(error.contains("model, name"), "{error}");
+}
+
 #[tokio::test]
 async fn errors_share_one_json_shape() {
     let collector = Collector::start();

@@ -316,3 +316,12 @@ async fn a_stream_on_one_collector_sees_what_another_stored() {
         .collect();
     assert_eq!(names, vec!["through-b"]);
 }
+
+/// The stream's `trace_filter` and `tree_filter`, decided by ClickHouse as its lists decide.
+#[tokio::test]
+async fn stream_trace_and_tree_filters_select_on_clickhouse() {
+    let server = testserver::server();
+    let database = testserver::fresh_database();
+    let c = on_clickhouse(&server.url, &database);
+    common::live::trace_and_tree_filters_select(&c).await;
+}

@@ -1,7 +1,7 @@
 //! `skein export` run as a script would, against a running collector over HTTP: the rows it
 //! writes are what was sent (filtered by the language, in the project asked, with the key the
-//! collector wants), paged across several of the API's pages; its OTLP lines, sent to a fresh
-//! collector, store the same traces; and a refused request is a non-zero exit with the
+//! collector wants), paged across several of the API's pages; its OTLP lines (of traces, or of
+//! spans), sent to a fresh collector, store the same traces or spans; and a refused request is a non-zero exit with the
 //! collector's message. The same on a collector storing in ClickHouse.
 
 mod common;
@@ -269,11 +269,6 @@ async fn exports_are_the_rows_the_filter_selects() {
         &["--project", "other", "--api-key", key.as_str()],
     ));
     assert!(wrong.contains("403"), "{wrong}");
-    let usage = stderr_of(&export(
-        &collector,
-        &[&auth[..], &["--kind", "spans", "--format", "otlp"]].concat(),
-    ));
-    assert!(usage.contains("--kind traces"), "{usage}");
     let failed_file = dir.path().join("failed.jsonl");
     stderr_of(&export(
         &collector,
@@ -371,6 +366,87 @@ async fn otlp_lines_sent_to_a_fresh_collector_are_the_same_traces() {
     }
 }
 
+/// The `(trace, span)` ids of the spans in OTLP/JSON lines.
+fn otlp_span_ids(out: &str) -> Vec<(String, String)> {
+    out.lines()
+        .flat_map(|l| {
+            let document: Value = serde_json::from_str(l).expect("one OTLP/JSON document a line");
+            let spans: Vec<(String, String)> = document["resourceSpans"]
+                .as_array()
+                .expect("resourceSpans")
+                .iter()
+                .flat_map(|r| r["scopeSpans"].as_array().into_iter().flatten())
+                .flat_map(|s| s["spans"].as_array().into_iter().flatten())
+                .map(|s| {
+                    (
+                        s["traceId"].as_str().expect("traceId").to_string(),
+                        s["spanId"].as_str().expect("spanId").to_string(),
+                    )
+                })
+                .collect();
+            assert!(!spans.is_empty(), "{l}");
+            assert!(
+                spans.iter().all(|(t, _)| *t == spans[0].0),
+                "one trace a line"
+            );
+            spans
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn otlp_span_lines_sent_to_a_fresh_collector_recreate_the_spans() {
+    let source = Collector::start();
+    send(&source, "").await;
+    send_other(&source, "").await;
+    wait_for_project(&source, "", TRACES).await;
+    // Every span of the project: 660, more than a page of the API's (500 rows), so one trace
+    // is split between two pages, and two lines.
+    let out = stdout_of(&export(
+        &source,
+        &["--project", PROJECT, "--kind", "spans", "--format", "otlp"],
+    ));
+    assert_eq!(out.lines().count() as u64, TRACES + 1);
+    let ids = otlp_span_ids(&out);
+    let unique: BTreeSet<(String, String)> = ids.iter().cloned().collect();
+    assert_eq!(unique.len(), ids.len(), "each span once");
+    let want: BTreeSet<(String, String)> = (0..TRACES)
+        .flat_map(|i| (1..=3).map(move |n| (trace_id(i), span_id(i, n))))
+        .collect();
+    assert_eq!(unique, want);
+
+    let target = Collector::start();
+    for line in out.lines() {
+        let response = client()
+            .post(&target.otlp_traces)
+            .header("content-type", "application/json")
+            .header("x-skein-project", PROJECT)
+            .body(line.to_string())
+            .send()
+            .await
+            .expect("POST a line");
+        assert_eq!(response.status(), 200);
+    }
+    wait_for_project(&target, "", TRACES).await;
+    let spans = get(
+        &target.url(&format!("/api/v1/spans?project={PROJECT}&limit=1")),
+        "",
+    )
+    .await;
+    assert_eq!(spans["total"], 3 * TRACES, "{spans}");
+    // Each span as it was (a sample of traces, and the one split between pages).
+    let split = (0..TRACES)
+        .find(|i| out.lines().filter(|l| l.contains(&trace_id(*i))).count() == 2)
+        .expect("a trace on two lines");
+    for i in (0..TRACES).step_by(23).chain([split]) {
+        let trace = trace_id(i);
+        let before = spans_of(&source, "", PROJECT, &trace).await;
+        let after = spans_of(&target, "", PROJECT, &trace).await;
+        assert_eq!(after.len(), 3);
+        assert_eq!(after, before, "trace {trace}");
+    }
+}
+
 #[tokio::test]
 async fn a_clickhouse_collector_exports_alike() {
     let server = testserver::server();
@@ -445,6 +521,28 @@ async fn a_clickhouse_collector_exports_alike() {
     let want: BTreeSet<String> = (0..TRACES)
         .filter(|i| i % 7 == 6 && i % 3 == 0)
         .map(trace_id)
+        .collect();
+    assert_eq!(got, want);
+    // Spans as OTLP lines: the same spans the rows are.
+    let out = stdout_of(&export(
+        &collector,
+        &[
+            "--project",
+            PROJECT,
+            "--kind",
+            "spans",
+            "--format",
+            "otlp",
+            "--filter",
+            "gt(attr.retrieval.documents, 3)",
+            "--trace-filter",
+            r#"eq(session, "s-1")"#,
+        ],
+    ));
+    let got: BTreeSet<(String, String)> = otlp_span_ids(&out).into_iter().collect();
+    let want: BTreeSet<(String, String)> = (0..TRACES)
+        .filter(|i| i % 7 > 3 && i % 4 == 1)
+        .map(|i| (trace_id(i), span_id(i, 2)))
         .collect();
     assert_eq!(got, want);
     let bad = stderr_of(&export(&collector, &["--filter", "gt(attr., 1)"]));

@@ -176,6 +176,56 @@ async fn the_filter_and_the_lists_parameters_select() {
 }
 
 #[tokio::test]
+async fn trace_filter_and_tree_filter_select_as_the_lists_do() {
+    let c = Collector::start();
+    common::live::trace_and_tree_filters_select(&c).await;
+}
+
+/// A LangSmith run created, then patched with its end, outputs and error (the real SDK's
+/// `create_run` then `update_run`): each stream announces it again as it changed.
+#[tokio::test]
+async fn a_patched_langsmith_run_is_announced_again() {
+    let c = Collector::start();
+    let mut spans = SseStream::open(&stream_url(&c, "kind=spans&project=patched"), &[]).await;
+    let mut traces = SseStream::open(&stream_url(&c, "kind=traces&project=patched"), &[]).await;
+    let mut sdk = common::sdks::python("langsmith_patch.py");
+    sdk.arg("1.5")
+        .env("LANGSMITH_ENDPOINT", c.url("/api/langsmith"))
+        .env("LANGSMITH_API_KEY", "test-key")
+        .env("LANGSMITH_TRACING", "true")
+        .env("LANGSMITH_PROJECT", "patched");
+    let script = tokio::task::spawn_blocking(move || sdk.output().expect("run python"));
+    // The SDK takes its time to start; then the patch comes 1.5 s after the run.
+    let mut span_events: Vec<SseEvent> = spans
+        .next(Duration::from_secs(30))
+        .await
+        .into_iter()
+        .collect();
+    span_events.extend(spans.drain(Duration::from_millis(3000)).await);
+    let mut trace_events: Vec<SseEvent> = traces.next(SOON).await.into_iter().collect();
+    trace_events.extend(traces.drain(Duration::from_millis(500)).await);
+    common::sdks::last_json_line(script.await.expect("the script ran"));
+
+    let mine: Vec<&SseEvent> = span_events
+        .iter()
+        .filter(|e| e.data["name"] == "slow_lookup")
+        .collect();
+    assert_eq!(mine.len(), 2, "created, then patched: {span_events:?}");
+    assert_eq!(mine[0].data["span_id"], mine[1].data["span_id"]);
+    assert_eq!(mine[0].data["status"], "unset", "{:?}", mine[0]);
+    assert_eq!(mine[1].data["status"], "error", "{:?}", mine[1]);
+    assert_eq!(mine[1].data["duration_ns"], 2_000_000_000u64);
+    assert!(
+        mine[1].id.parse::<i64>().unwrap() > mine[0].id.parse::<i64>().unwrap(),
+        "the patch is later in the stream"
+    );
+    assert_eq!(trace_events.len(), 2, "{trace_events:?}");
+    assert_eq!(trace_events[0].data["error_count"], 0);
+    assert_eq!(trace_events[1].data["error_count"], 1);
+    assert_eq!(trace_events[1].data["root_name"], "slow_lookup");
+}
+
+#[tokio::test]
 async fn a_key_streams_its_own_project_only() {
     let dir = tempfile::tempdir().expect("temp dir");
     skein_cli(dir.path(), &["project", "create", "alpha"]);

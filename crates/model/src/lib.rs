@@ -34,7 +34,9 @@ pub mod trace_search;
 pub mod trace_tags;
 pub mod tree;
 
-pub use catalog::{ErrorBody, ProjectInfo, ServiceInfo, TagKeyInfo, TagValueInfo};
+pub use catalog::{
+    ErrorBody, FieldValueInfo, ProjectInfo, ServiceInfo, TagKeyInfo, TagValueInfo, ValueField,
+};
 pub use feedback::{Feedback, FeedbackList, FeedbackUpdate, NewFeedback};
 pub use query::{FilterPosition, QueryError, StatusFilter, TagFilter, TraceQuery, TraceSort};
 pub use score_config::{

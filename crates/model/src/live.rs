@@ -2,10 +2,10 @@
 //! sends. The collector reads the spans a store received after a cursor and asks these rules
 //! which to announce; the dashboard reads the same event names and rows.
 //!
-//! - a `span` event is a new span passing the stream's `filter`, as its `SpanRow`;
+//! - a `span` event is a new span passing the stream's `filter` (and whose trace passes its
+//!   `trace_filter` and `tree_filter`), as its `SpanRow`;
 //! - a `trace` event is a trace that got new spans, as its `TraceSummary` (the list's row),
-//!   when its trace passes the trace list's query (`TraceQuery::admits`, and `filter` on any
-//!   span of it the stream has seen).
+//!   when the trace passes the trace list's query (the store decides, as for the list).
 //!
 //! Every event's id is the receive cursor of its newest span: sent back as `Last-Event-ID`,
 //! the stream resumes after it.
@@ -14,11 +14,8 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::query::TraceQuery;
 use crate::span::Span;
 use crate::span_list::{row_tags, SpanRow};
-use crate::trace::TraceSummary;
-use crate::StatusFilter;
 
 /// The SSE event name of a new trace (data: `TraceSummary`).
 pub const TRACE_EVENT: &str = "trace";
@@ -104,99 +101,10 @@ impl SpanRow {
     }
 }
 
-impl TraceQuery {
-    /// Whether a trace's summary passes the query's conditions on the trace itself (time,
-    /// root name, status, duration, session, user, tags), as the stores' list does at `now_ms`.
-    /// `filter` (on the trace's spans) is not looked at here: the caller holds the spans.
-    pub fn admits(&self, t: &TraceSummary, now_ms: i64) -> bool {
-        let ms_to_ns = |ms: i64| ms.saturating_mul(1_000_000);
-        if self
-            .start_from_ms(now_ms)
-            .is_some_and(|from| t.start_ns < ms_to_ns(from))
-        {
-            return false;
-        }
-        if self.to_ms.is_some_and(|to| t.start_ns >= ms_to_ns(to)) {
-            return false;
-        }
-        if let Some(name) = &self.name {
-            if !t.root_name.to_lowercase().contains(&name.to_lowercase()) {
-                return false;
-            }
-        }
-        match self.status {
-            Some(StatusFilter::Error) if t.error_count == 0 => return false,
-            Some(StatusFilter::Ok) if t.error_count > 0 => return false,
-            _ => {}
-        }
-        let duration = t.duration_ns();
-        if self
-            .min_duration_ms
-            .is_some_and(|ms| duration < (ms * 1e6) as i64)
-            || self
-                .max_duration_ms
-                .is_some_and(|ms| duration > (ms * 1e6) as i64)
-        {
-            return false;
-        }
-        if self
-            .session_id
-            .as_ref()
-            .is_some_and(|s| t.session_id.as_ref() != Some(s))
-            || self
-                .user_id
-                .as_ref()
-                .is_some_and(|u| t.user_id.as_ref() != Some(u))
-        {
-            return false;
-        }
-        self.tags
-            .iter()
-            .all(|tag| t.tags.get(&tag.key) == Some(&tag.value))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::span::{SpanStatus, SpanType};
-
-    fn summary() -> TraceSummary {
-        TraceSummary {
-            trace_id: "a".repeat(32),
-            root_name: "Checkout".into(),
-            start_ns: 10_000_000_000,
-            end_ns: 12_500_000_000,
-            span_count: 3,
-            error_count: 1,
-            status: SpanStatus::Error,
-            tags: [("env".to_string(), "prod".to_string())].into(),
-            session_id: Some("s1".into()),
-            ..TraceSummary::default()
-        }
-    }
-
-    fn query(text: &str) -> TraceQuery {
-        TraceQuery::from_query_string(text).expect("query")
-    }
-
-    #[test]
-    fn trace_conditions_decide_on_the_summary() {
-        let t = summary();
-        let now = 20_000;
-        assert!(query("").admits(&t, now));
-        assert!(query("name=checkOUT&status=error&tag=env%3Dprod").admits(&t, now));
-        assert!(!query("status=ok").admits(&t, now));
-        assert!(!query("tag=env%3Dstaging").admits(&t, now));
-        assert!(!query("name=refund").admits(&t, now));
-        assert!(query("min_ms=2500").admits(&t, now));
-        assert!(!query("min_ms=2501").admits(&t, now));
-        assert!(!query("max_ms=2000").admits(&t, now));
-        assert!(query("session=s1").admits(&t, now));
-        assert!(!query("user=u1").admits(&t, now));
-        assert!(!query("from=10001").admits(&t, now));
-        assert!(query("from=10000&to=10001").admits(&t, now));
-    }
+    use crate::span::SpanType;
 
     #[test]
     fn a_span_row_is_the_span_lists() {

@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/users/{user_id}", get(sessions::user))
         .route("/api/v1/tags", get(catalog::tag_keys))
         .route("/api/v1/tags/{key}/values", get(catalog::tag_values))
+        .route("/api/v1/fields/{field}/values", get(catalog::field_values))
         .route("/api/v1/metrics", get(metrics::get))
         .route("/api/v1/spans", get(spans::list))
         .route("/api/v1/stream", get(stream::stream))

@@ -1,9 +1,15 @@
-//! `GET /api/v1/stream?kind=traces|spans&filter=EXPR`: live tail as server-sent events.
+//! `GET /api/v1/stream?kind=traces|spans&filter=EXPR&trace_filter=EXPR&tree_filter=EXPR`: live
+//! tail as server-sent events.
 //!
-//! - `kind=spans`: a `span` event (a `SpanRow`) per new span passing `filter`;
+//! - `kind=spans`: a `span` event (a `SpanRow`) per new span passing `filter` whose trace's
+//!   root passes `trace_filter` and which has a span passing `tree_filter`, as on the span
+//!   list; a span whose trace passes only once a later span of it arrives (its root) is sent
+//!   then;
 //! - `kind=traces` (the default): a `trace` event (a `TraceSummary`) each time a trace gets new
-//!   spans, when one of them passes `filter` (or one did earlier in the stream) and the trace
-//!   passes the trace list's other parameters (`tag`, `name`, `status`, `range`, ...).
+//!   spans and passes the trace list's query as the list decides it (`filter`, `trace_filter`,
+//!   `tree_filter`, `tag`, `name`, `status`, `range`, ...): a trace is first announced when it
+//!   first passes (its root, or its matching span, may come after other spans), then again as
+//!   it changes. A span written again with changes (a LangSmith run's patch) is new again.
 //!
 //! Events come within a second of the spans being acknowledged, by any collector on the same
 //! store. Each has an id; a client that reconnects with `Last-Event-ID` (EventSource does by
@@ -55,14 +61,13 @@ fn selection(pairs: &[(String, String)]) -> Result<Selection, ApiError> {
             ApiError::BadRequest(format!("kind must be traces or spans, not {v:?}"))
         })?,
     };
-    for unsupported in ["trace_filter", "tree_filter"] {
-        if value(unsupported).is_some_and(|v| !v.trim().is_empty()) {
-            return Err(ApiError::BadRequest(format!(
-                "{unsupported} is not supported by the stream: use filter"
-            )));
-        }
-    }
+    // Each expression checked here: a 400 names the parameter and the place in it.
     let filter = expression("filter", value("filter").unwrap_or(""))?;
+    let text_of = |param: &'static str| -> Result<Option<String>, ApiError> {
+        let text = value(param).unwrap_or("");
+        Ok(expression(param, text)?.map(|_| text.to_string()))
+    };
+    let (trace_filter, tree_filter) = (text_of("trace_filter")?, text_of("tree_filter")?);
     let traces = match kind {
         StreamKind::Traces => TraceQuery::from_pairs(
             pairs
@@ -71,7 +76,11 @@ fn selection(pairs: &[(String, String)]) -> Result<Selection, ApiError> {
                 .map(|(k, v)| (k.as_str(), v.as_str())),
         )
         .map_err(ApiError::from)?,
-        StreamKind::Spans => TraceQuery::default(),
+        StreamKind::Spans => TraceQuery {
+            trace_filter,
+            tree_filter,
+            ..TraceQuery::default()
+        },
     };
     Ok(Selection {
         kind,
@@ -164,6 +173,12 @@ pub async fn stream(
 ) -> Result<Response, ApiError> {
     let pairs = parse_query_string(query.as_deref().unwrap_or(""));
     let selection = selection(&pairs)?;
+    // A filter the store cannot compile is refused now, not at every read.
+    state
+        .store
+        .trace_summaries(&project, &[], &selection.traces)
+        .await
+        .map_err(ApiError::from)?;
     let last = last_event_id(&headers, &pairs)?;
     let permit = state.live.open_stream()?;
     let mut woken = state.live.subscribe();

@@ -5,7 +5,9 @@
 //!   copied chunk by chunk as the collector streams them;
 //! - `otlp`: each selected trace as an OTLP/JSON export request (`/api/v1/traces/{id}/export`)
 //!   on a line of its own, a page of trace ids at a time. Each line, POSTed to `/v1/traces`
-//!   as `application/json`, stores that trace again.
+//!   as `application/json`, stores that trace again. With `--kind spans`, the selected spans
+//!   as the span download writes them (`/api/v1/spans/export?format=otlp`: a line per trace
+//!   and page, holding that trace's selected spans), which `/v1/traces` takes back alike.
 //!
 //! Nothing is held but a page of ids or one trace. A refusal (a bad filter, a missing key) is
 //! an error carrying the collector's message.
@@ -37,7 +39,7 @@ impl ExportKind {
 pub enum ExportFormat {
     Csv,
     Jsonl,
-    /// One OTLP/JSON export request per trace, a line each.
+    /// One OTLP/JSON export request per trace (`--kind spans`: per trace and page), a line each.
     Otlp,
 }
 
@@ -179,11 +181,6 @@ pub async fn export(options: &ExportOptions, out: &mut dyn Write) -> Result<u64,
         options: options.clone(),
     };
     match (options.format, options.kind) {
-        (ExportFormat::Otlp, ExportKind::Spans) => Err(ExportError::Usage(
-            "--format otlp exports whole traces: use it with --kind traces (the filters select \
-             the traces)"
-                .into(),
-        )),
         (ExportFormat::Otlp, ExportKind::Traces) => otlp(&api, out).await,
         (format, kind) => list(&api, format, kind, out).await,
     }
@@ -200,7 +197,7 @@ fn filter_pairs(options: &ExportOptions) -> Vec<(&'static str, &str)> {
     .collect()
 }
 
-/// A list download copied as it streams.
+/// A list download (OTLP lines too, for spans) copied as it streams.
 async fn list(
     api: &Api,
     format: ExportFormat,
@@ -211,10 +208,10 @@ async fn list(
         ExportKind::Traces => "/api/v1/traces/export",
         ExportKind::Spans => "/api/v1/spans/export",
     };
-    let format = if format == ExportFormat::Csv {
-        "csv"
-    } else {
-        "jsonl"
+    let format = match format {
+        ExportFormat::Csv => "csv",
+        ExportFormat::Jsonl => "jsonl",
+        ExportFormat::Otlp => "otlp",
     };
     let mut pairs = vec![("format", format)];
     pairs.extend(filter_pairs(&api.options));

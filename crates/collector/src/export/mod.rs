@@ -5,3 +5,4 @@ pub mod client;
 pub mod list;
 pub mod otlp;
 pub mod span_list;
+pub mod span_otlp;

@@ -1,7 +1,9 @@
 //! One stream's reader: reads the spans received after its cursor a bounded page at a time,
 //! skips what it already sent (a store may show a span late, within its settle window, or
-//! twice), and turns the rest into events: each new span passing the filter, or each trace
-//! that got new spans and passes the trace list's query (`skein_model::live`).
+//! twice), and turns the rest into events: each new span passing the filter whose trace passes
+//! the stream's trace conditions, or each trace that got new spans and passes the trace list's
+//! query. Trace conditions are the store's to decide (`QueryStore::trace_summaries`, compiled
+//! as the list compiles them), asked once a page for the traces the page touched.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -15,18 +17,22 @@ use crate::store::{ReceivedSpan, Store, StoreResult};
 
 /// Stored spans read at once: one page of a poll.
 pub const PAGE: u32 = 500;
-/// Traces remembered as having matched `filter` (their later spans need not match).
+/// Traces remembered as passing the trace conditions (`kind=spans`): not asked again.
 const MATCHED_TRACES: usize = 10_000;
-/// Span keys remembered as sent, within the store's settle window.
+/// Spans held while their trace does not pass yet (its root or matching span may come later).
+const HELD_SPANS: usize = 10_000;
+/// Span versions remembered as sent, within the store's settle window.
 const SENT_KEYS: usize = 100_000;
 
 /// What a stream sends.
 #[derive(Debug, Clone)]
 pub struct Selection {
     pub kind: StreamKind,
-    /// On the span (`kind=spans`), or on any span of the trace (`kind=traces`).
+    /// On the span itself (`kind=spans`).
     pub filter: Option<Expr>,
-    /// The trace list's other conditions (`kind=traces`).
+    /// The trace list's query (its `filter`, `trace_filter`, `tree_filter`, tags, status...):
+    /// a trace event is sent for a trace passing all of it; a span event only for a span whose
+    /// trace passes it (`kind=spans`: `trace_filter` and `tree_filter`).
     pub traces: TraceQuery,
 }
 
@@ -80,9 +86,13 @@ pub struct Tail {
     cursor: i64,
     /// Where the next page starts when the last one stopped at its limit.
     next_page: Option<i64>,
-    /// Span keys sent with their cursor, pruned below `cursor - settle`.
-    sent: HashMap<(String, String), i64>,
+    /// Span versions sent (trace, span, cursor), pruned below `cursor - settle`: a version read
+    /// again is skipped, a later version of the span (a LangSmith patch) is sent.
+    sent: HashSet<(String, String, i64)>,
+    /// `kind=spans`: traces that passed the trace conditions.
     matched: Recent,
+    /// `kind=spans`: spans passing `filter` whose trace did not pass yet, oldest first.
+    held: VecDeque<ReceivedSpan>,
 }
 
 impl Tail {
@@ -95,8 +105,9 @@ impl Tail {
             floor,
             cursor: floor,
             next_page: None,
-            sent: HashMap::new(),
+            sent: HashSet::new(),
             matched: Recent::new(MATCHED_TRACES),
+            held: VecDeque::new(),
         }
     }
 
@@ -117,23 +128,36 @@ impl Tail {
             .await?;
         self.cursor = self.cursor.max(batch.scanned_to);
         self.next_page = batch.more.then_some(batch.scanned_to);
-        let fresh: Vec<ReceivedSpan> = batch
+        let mut fresh: Vec<ReceivedSpan> = batch
             .spans
             .into_iter()
             .filter(|r| r.seq > self.floor)
             .filter(|r| {
-                let key = (r.span.trace_id.clone(), r.span.span_id.clone());
-                self.sent.insert(key, r.seq).is_none()
+                self.sent
+                    .insert((r.span.trace_id.clone(), r.span.span_id.clone(), r.seq))
             })
             .collect();
+        // A span written twice within the page (created, then patched) is sent once, as read.
+        let latest: HashMap<(&str, &str), i64> = fresh
+            .iter()
+            .map(|r| ((r.span.trace_id.as_str(), r.span.span_id.as_str()), r.seq))
+            .collect();
+        let keep: Vec<bool> = fresh
+            .iter()
+            .map(|r| {
+                latest.get(&(r.span.trace_id.as_str(), r.span.span_id.as_str())) == Some(&r.seq)
+            })
+            .collect();
+        let mut keep = keep.into_iter();
+        fresh.retain(|_| keep.next().unwrap_or(true));
         let horizon = self.cursor.saturating_sub(settle);
-        self.sent.retain(|_, seq| *seq >= horizon);
+        self.sent.retain(|(_, _, seq)| *seq >= horizon);
         if self.sent.len() > SENT_KEYS {
             // Past the bound a resent span is the lesser harm than unbounded memory.
             self.sent.clear();
         }
         match self.selection.kind {
-            StreamKind::Spans => Ok(self.span_events(&fresh)),
+            StreamKind::Spans => self.span_events(fresh).await,
             StreamKind::Traces => self.trace_events(&fresh).await,
         }
     }
@@ -145,10 +169,50 @@ impl Tail {
             .is_none_or(|f| filter::matches(f, &r.span))
     }
 
-    fn span_events(&self, fresh: &[ReceivedSpan]) -> Vec<LiveEvent> {
-        fresh
+    /// Each new span passing `filter` whose trace passes the trace conditions; a span whose
+    /// trace does not pass yet is held (boundedly) and sent once the trace passes, when a
+    /// later span of it (its root, a matching child) arrives.
+    async fn span_events(&mut self, fresh: Vec<ReceivedSpan>) -> StoreResult<Vec<LiveEvent>> {
+        let touched: HashSet<String> = fresh.iter().map(|r| r.span.trace_id.clone()).collect();
+        let passing: Vec<ReceivedSpan> = fresh.into_iter().filter(|r| self.passes(r)).collect();
+        let mut out = if self.selection.traces == TraceQuery::default() {
+            passing
+        } else {
+            let mut asked: Vec<String> = Vec::new();
+            let unmatched = |t: &String| !self.matched.contains(t);
+            for trace in passing.iter().map(|r| &r.span.trace_id).chain(
+                self.held
+                    .iter()
+                    .map(|r| &r.span.trace_id)
+                    .filter(|t| touched.contains(*t)),
+            ) {
+                if unmatched(trace) && !asked.contains(trace) {
+                    asked.push(trace.clone());
+                }
+            }
+            if !asked.is_empty() {
+                for summary in self
+                    .store
+                    .trace_summaries(&self.project, &asked, &self.selection.traces)
+                    .await?
+                {
+                    self.matched.insert(&summary.trace_id);
+                }
+            }
+            let (ready, still): (Vec<ReceivedSpan>, Vec<ReceivedSpan>) =
+                std::mem::take(&mut self.held)
+                    .into_iter()
+                    .chain(passing)
+                    .partition(|r| self.matched.contains(&r.span.trace_id));
+            self.held = still.into();
+            while self.held.len() > HELD_SPANS {
+                self.held.pop_front();
+            }
+            ready
+        };
+        out.sort_by_key(|r| r.seq);
+        Ok(out
             .iter()
-            .filter(|r| self.passes(r))
             .filter_map(|r| {
                 Some(LiveEvent {
                     name: SPAN_EVENT,
@@ -156,40 +220,32 @@ impl Tail {
                     data: serde_json::to_string(&SpanRow::of_span(&r.span)).ok()?,
                 })
             })
-            .collect()
+            .collect())
     }
 
-    /// One event per trace that got new spans and passes: its summary now, with the cursor of
-    /// its newest span in this page (so a resume after an earlier event still sends it).
+    /// One event per trace that got new spans and passes the trace list's query (decided by
+    /// the store, as the list decides): its summary now, with the cursor of its newest span in
+    /// this page (so a resume after an earlier event still sends it).
     async fn trace_events(&mut self, fresh: &[ReceivedSpan]) -> StoreResult<Vec<LiveEvent>> {
-        let mut newest: Vec<(String, i64)> = Vec::new();
+        let mut newest: HashMap<&str, i64> = HashMap::new();
         for r in fresh {
-            let trace = &r.span.trace_id;
-            if self.passes(r) {
-                self.matched.insert(trace);
-            }
-            match newest.iter_mut().find(|(t, _)| t == trace) {
-                Some((_, seq)) => *seq = (*seq).max(r.seq),
-                None => newest.push((trace.clone(), r.seq)),
-            }
+            let seq = newest.entry(r.span.trace_id.as_str()).or_insert(r.seq);
+            *seq = (*seq).max(r.seq);
         }
-        newest.retain(|(t, _)| self.matched.contains(t));
         if newest.is_empty() {
             return Ok(Vec::new());
         }
-        newest.sort_by_key(|(_, seq)| *seq);
-        let ids: Vec<String> = newest.iter().map(|(t, _)| t.clone()).collect();
-        let summaries = self.store.trace_summaries(&self.project, &ids).await?;
-        let now_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
-        Ok(newest
+        let mut order: Vec<(&str, i64)> = newest.into_iter().collect();
+        order.sort_by_key(|(_, seq)| *seq);
+        let ids: Vec<String> = order.iter().map(|(t, _)| t.to_string()).collect();
+        let summaries = self
+            .store
+            .trace_summaries(&self.project, &ids, &self.selection.traces)
+            .await?;
+        Ok(order
             .iter()
             .filter_map(|(trace, seq)| {
-                let summary = summaries.iter().find(|s| &s.trace_id == trace)?;
-                if !self.selection.traces.admits(summary, now_ms) {
-                    return None;
-                }
+                let summary = summaries.iter().find(|s| s.trace_id == *trace)?;
                 Some(LiveEvent {
                     name: TRACE_EVENT,
                     id: *seq,

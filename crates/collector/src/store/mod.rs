@@ -31,8 +31,8 @@ use skein_model::sessions::{SessionDetail, SessionPage, SessionQuery, UserDetail
 use skein_model::span::Span;
 use skein_model::span_list::{SpanPage, SpanQuery};
 use skein_model::{
-    Feedback, FeedbackUpdate, NewFeedback, ProjectInfo, ServiceInfo, TagKeyInfo, TagValueInfo,
-    TracePage, TraceQuery, TraceSkeleton, TraceSummary,
+    Feedback, FeedbackUpdate, FieldValueInfo, NewFeedback, ProjectInfo, ServiceInfo, TagKeyInfo,
+    TagValueInfo, TracePage, TraceQuery, TraceSkeleton, TraceSummary, ValueField,
 };
 
 pub use error::{StoreError, StoreResult};
@@ -155,13 +155,17 @@ pub trait QueryStore: Send + Sync + 'static {
     /// cursor this store did not give is `StoreError::Invalid`).
     async fn list_traces(&self, project: &str, query: &TraceQuery) -> StoreResult<TracePage>;
 
-    /// The summaries of these traces of the project, as the trace list shows them (feedback
-    /// included), in the order given; traces not stored are left out. At most a page's worth
-    /// (`TraceQuery::MAX_LIMIT`) is asked at once.
+    /// The summaries of these traces of the project that pass `query`'s conditions (all but
+    /// its order, cursor and limit: the list's filters, compiled as `list_traces` compiles
+    /// them), as the trace list shows them (feedback included), in the order given; traces not
+    /// stored or not passing are left out. At most a page's worth (`TraceQuery::MAX_LIMIT`) is
+    /// asked at once, and the cost is that of these traces, not of the project. A filter the
+    /// store cannot compile is `StoreError::Invalid`.
     async fn trace_summaries(
         &self,
         project: &str,
         trace_ids: &[String],
+        query: &TraceQuery,
     ) -> StoreResult<Vec<TraceSummary>>;
 
     /// A trace's compact skeleton (every span without its payloads).
@@ -202,6 +206,18 @@ pub trait QueryStore: Send + Sync + 'static {
         prefix: Option<&str>,
         limit: u32,
     ) -> StoreResult<Vec<TagValueInfo>>;
+
+    /// The values of a span field starting with `prefix` (as typed, case-sensitive) among the
+    /// spans of the project's latest `catalog::FIELD_VALUE_TRACES` traces (by start), each with
+    /// its number of spans there, most used first (ties by value), at most `limit`: what the
+    /// filter box suggests, at a cost that does not grow with the project.
+    async fn field_values(
+        &self,
+        project: &str,
+        field: ValueField,
+        prefix: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<FieldValueInfo>>;
 
     /// A metric's aggregates per group (a tag's value) and time bucket, computed in the store
     /// by `skein_model::metric_fold` (`GET /api/v1/metrics`). A query the store cannot answer

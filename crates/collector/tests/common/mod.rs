@@ -3,6 +3,7 @@
 //! it when dropped. Tests talk to it over HTTP and gRPC.
 #![allow(dead_code)]
 
+pub mod live;
 pub mod sdks;
 pub mod sse;
 

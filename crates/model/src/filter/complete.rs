@@ -3,6 +3,7 @@
 //! Tolerant of unfinished text (an open call, an unclosed string), unlike `parse`.
 
 use super::fields::TAG_PREFIXES;
+use crate::catalog::ValueField;
 
 /// The functions of the language, with what each does.
 pub const FUNCTIONS: &[(&str, &str)] = &[
@@ -256,6 +257,8 @@ pub enum ValueSource {
     TagKeys,
     /// The project's services.
     Services,
+    /// The stored values of a span field (`GET /api/v1/fields/{field}/values`).
+    SpanValues(ValueField),
     /// A fixed list, quoted when inserted.
     Fixed(&'static [&'static str]),
     /// Literals written bare (`true`, `false`).
@@ -289,6 +292,8 @@ pub fn value_source(field: &str) -> ValueSource {
         "run_type" | "type" | "span_type" => ValueSource::Fixed(&TYPES),
         "status" => ValueSource::Fixed(&["error", "success"]),
         "service" => ValueSource::Services,
+        "model" => ValueSource::SpanValues(ValueField::Model),
+        "name" => ValueSource::SpanValues(ValueField::Name),
         "metadata_key" => ValueSource::TagKeys,
         "error" | "is_root" => ValueSource::Bare(&["true", "false"]),
         "latency" | "duration" => ValueSource::Fixed(&["100ms", "500ms", "1s", "2s", "5s", "10s"]),
@@ -509,7 +514,23 @@ mod tests {
         );
         assert!(matches!(value_source("run_type"), ValueSource::Fixed(t) if t.contains(&"llm")));
         assert_eq!(value_source("service"), ValueSource::Services);
-        assert_eq!(value_source("name"), ValueSource::None);
+        assert_eq!(
+            value_source("model"),
+            ValueSource::SpanValues(ValueField::Model)
+        );
+        assert_eq!(
+            value_source("name"),
+            ValueSource::SpanValues(ValueField::Name)
+        );
+        assert_eq!(value_source("latencyy"), ValueSource::None);
+        for field in ValueField::ALL {
+            assert_eq!(ValueField::parse(field.as_str()), Some(field));
+            assert_eq!(
+                value_source(field.as_str()),
+                ValueSource::SpanValues(field),
+                "the API's name is the language's field"
+            );
+        }
         let names: Vec<&str> = SpanType::ALL.iter().map(|t| t.as_str()).collect();
         assert_eq!(names, TYPES);
     }

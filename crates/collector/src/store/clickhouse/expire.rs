@@ -22,7 +22,7 @@ impl ClickhouseStore {
         let ids: Vec<String> = rows.iter().map(|r| r.str_of("trace_id")).collect();
         for chunk in ids.chunks(CHUNK) {
             let ids = id_list(chunk);
-            for table in ["spans", "span_pieces", "feedback"] {
+            for table in ["spans", "span_pieces", "received", "feedback"] {
                 self.client
                     .execute(&format!(
                         "{} DELETE WHERE trace_id IN ({ids})",

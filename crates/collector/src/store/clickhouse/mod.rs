@@ -13,6 +13,7 @@ mod client;
 mod cohort;
 mod expire;
 mod feedback;
+mod field_values;
 mod journeys;
 mod keys;
 mod metrics;
@@ -36,8 +37,8 @@ use skein_model::sessions::{SessionDetail, SessionPage, SessionQuery, UserDetail
 use skein_model::span::Span;
 use skein_model::span_list::{SpanPage, SpanQuery};
 use skein_model::{
-    Feedback, FeedbackUpdate, NewFeedback, ProjectInfo, ServiceInfo, TagKeyInfo, TagValueInfo,
-    TracePage, TraceQuery, TraceSkeleton, TraceSummary,
+    Feedback, FeedbackUpdate, FieldValueInfo, NewFeedback, ProjectInfo, ServiceInfo, TagKeyInfo,
+    TagValueInfo, TracePage, TraceQuery, TraceSkeleton, TraceSummary, ValueField,
 };
 
 pub use client::{quote, Connection};
@@ -112,8 +113,11 @@ impl ClickhouseStore {
         schema::migrate(&client, &layout, &version).await?;
         let writer = Writer::start(
             client.clone(),
-            layout.table("spans"),
-            layout.table("span_projects"),
+            writer::Tables {
+                spans: layout.table("spans"),
+                projects: layout.table("span_projects"),
+                received: layout.table("received"),
+            },
             options.insert_quorum,
             options.max_queued_spans,
             options.max_batch_spans,
@@ -202,8 +206,10 @@ impl QueryStore for ClickhouseStore {
         &self,
         project: &str,
         trace_ids: &[String],
+        query: &TraceQuery,
     ) -> StoreResult<Vec<TraceSummary>> {
-        let mut traces = self.summaries(project, trace_ids).await?;
+        let passing = self.passing(project, trace_ids, query, now_ms()).await?;
+        let mut traces = self.summaries(project, &passing).await?;
         self.add_feedback_summaries(project, &mut traces).await?;
         Ok(traces)
     }
@@ -296,6 +302,17 @@ impl QueryStore for ClickhouseStore {
                 trace_count: r.i64_of("n").max(0) as u64,
             })
             .collect())
+    }
+
+    async fn field_values(
+        &self,
+        project: &str,
+        field: ValueField,
+        prefix: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<FieldValueInfo>> {
+        self.values_of(project, field, prefix.unwrap_or(""), limit)
+            .await
     }
 
     async fn tag_values(

@@ -12,7 +12,7 @@ use skein_model::span_pieces;
 
 use super::client::{quote, RowExt};
 use super::span_row::{encode_span, span_column_list};
-use super::writer::{arrivals, piece_version};
+use super::writer::{arrivals, piece_version, received_row};
 use super::ClickhouseStore;
 use crate::store::{StoreResult, WriteOutcome};
 
@@ -76,6 +76,7 @@ impl ClickhouseStore {
 
         let mut outcome = WriteOutcome::default();
         let mut folded_rows = Vec::new();
+        let mut folded: Vec<Span> = Vec::new();
         for versions in by_key.values() {
             let before = span_pieces::fold(
                 versions
@@ -100,6 +101,7 @@ impl ClickhouseStore {
                 piece_version(latest, versions.len()),
                 first,
             );
+            folded.push(now);
         }
         let (columns, structure) = span_column_list();
         self.client
@@ -109,6 +111,16 @@ impl ClickhouseStore {
                 folded_rows,
                 self.quorum,
             )
+            .await?;
+        // Each folded span is received again (a patch changes what a stream showed).
+        let first_receipt = arrivals(folded.len());
+        let receipts: Vec<Value> = folded
+            .iter()
+            .enumerate()
+            .map(|(i, span)| received_row(span, first_receipt + i as u64))
+            .collect();
+        self.client
+            .insert(&self.layout.table("received"), &receipts, self.quorum)
             .await?;
         let projects: std::collections::BTreeSet<&str> =
             pieces.iter().map(|p| p.project.as_str()).collect();

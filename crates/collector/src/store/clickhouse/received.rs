@@ -1,9 +1,15 @@
-//! Reads for the live stream: the spans received after a cursor. The cursor is a row's
-//! `arrival` (microseconds, increasing within one collector): several collectors write with
-//! their own clocks, and an insert becomes visible when ClickHouse has it, so a span may
-//! appear below a cursor already read by up to `RECEIVE_SETTLE` (readers read that far back).
+//! Reads for the live stream: the spans received after a cursor, from the receive log
+//! (`received`, ordered by project and arrival: a poll reads the rows after its cursor, not
+//! the spans of the month). The cursor is a write's `arrival` (microseconds, increasing within
+//! one collector): several collectors write with their own clocks, and an insert becomes
+//! visible when ClickHouse has it, so a write may appear below a cursor already read by up to
+//! `RECEIVE_SETTLE` (readers read that far back). Each write of a span has a receipt of its
+//! own (a LangSmith run's patch too); the span is read as it is now.
+
+use std::collections::HashMap;
 
 use super::client::{quote, RowExt};
+use super::traces::id_list;
 use super::writer::arrivals;
 use super::ClickhouseStore;
 use crate::store::{ReceivedBatch, ReceivedSpan, StoreResult};
@@ -24,30 +30,63 @@ impl ClickhouseStore {
     ) -> StoreResult<ReceivedBatch> {
         let limit = limit.clamp(1, MAX_READ);
         let after = after.max(0);
-        // Every version of a row as written (no FINAL): a retry is read again, and the reader
-        // skips what it sent. `arrived` (the partition key) keeps older months unread.
-        let rows = self
+        let project_is = format!("project = {}", quote(project));
+        // A range of the primary key; `arrived` (the partition key) keeps older months unread.
+        let receipts = self
             .client
             .rows(&format!(
-                "SELECT arrival, body FROM {} WHERE project = {} AND arrival > {after} \
-                 AND arrived >= toDateTime({}) ORDER BY arrival LIMIT {limit}",
-                self.layout.table("spans"),
-                quote(project),
+                "SELECT arrival, trace_id, span_id FROM {} WHERE {project_is} \
+                 AND arrival > {after} AND arrived >= toDateTime({}) ORDER BY arrival LIMIT {limit}",
+                self.layout.table("received"),
                 after / 1_000_000
             ))
             .await?;
-        let spans = Self::bodies(&rows)?;
+        let scanned_to = receipts.last().map_or(after, |r| r.i64_of("arrival"));
+        let more = receipts.len() == limit as usize;
+        if receipts.is_empty() {
+            return Ok(ReceivedBatch {
+                spans: Vec::new(),
+                scanned_to,
+                more,
+            });
+        }
+        let mut traces: Vec<String> = receipts.iter().map(|r| r.str_of("trace_id")).collect();
+        traces.sort_unstable();
+        traces.dedup();
+        let mut span_ids: Vec<String> = receipts.iter().map(|r| r.str_of("span_id")).collect();
+        span_ids.sort_unstable();
+        span_ids.dedup();
+        // The spans as they are now (folded), by their primary key.
+        let rows = self
+            .client
+            .rows(&format!(
+                "SELECT trace_id, span_id, body FROM {} WHERE {project_is} \
+                 AND trace_id IN ({}) AND span_id IN ({})",
+                self.spans(),
+                id_list(&traces),
+                id_list(&span_ids)
+            ))
+            .await?;
+        let bodies = Self::bodies(&rows)?;
+        let spans: HashMap<(String, String), _> = rows
+            .iter()
+            .map(|r| (r.str_of("trace_id"), r.str_of("span_id")))
+            .zip(bodies)
+            .collect();
         Ok(ReceivedBatch {
-            scanned_to: rows.last().map_or(after, |r| r.i64_of("arrival")),
-            more: rows.len() == limit as usize,
-            spans: rows
+            // A span removed since (retention) is left out.
+            spans: receipts
                 .iter()
-                .zip(spans)
-                .map(|(r, span)| ReceivedSpan {
-                    seq: r.i64_of("arrival"),
-                    span,
+                .filter_map(|r| {
+                    let span = spans.get(&(r.str_of("trace_id"), r.str_of("span_id")))?;
+                    Some(ReceivedSpan {
+                        seq: r.i64_of("arrival"),
+                        span: span.clone(),
+                    })
                 })
                 .collect(),
+            scanned_to,
+            more,
         })
     }
 

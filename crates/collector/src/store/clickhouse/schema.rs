@@ -133,8 +133,24 @@ const TABLES_V4: &[Table] = &[
     },
 ];
 
-/// The layout's version this Skein writes: 5 adds `spans.search_text` (below).
-pub(super) const SCHEMA_VERSION: u32 = 5;
+/// The layout's version this Skein writes: 5 adds `spans.search_text` (below), 6 the
+/// receive log (`TABLES_V6`).
+pub(super) const SCHEMA_VERSION: u32 = 6;
+
+/// Version 6: the receive log the live stream reads (`received.rs`): a small row per write of a
+/// span (its arrival, a new one for each write: a LangSmith run's patch is received again), in
+/// arrival order within the project, so that a stream's poll reads only what came after its
+/// cursor rather than the month's spans (`spans` is ordered by trace). Partitioned by month,
+/// like `spans`; retention removes a trace's rows with its spans.
+const TABLES_V6: &[Table] = &[Table {
+    name: "received",
+    columns: "project String, arrival UInt64, arrived DateTime, trace_id String, span_id String",
+    engine: "MergeTree",
+    version: None,
+    order_by: "(project, arrival)",
+    partition_by: Some("toYYYYMM(arrived)"),
+    shard_by: "cityHash64(trace_id)",
+}];
 
 /// Version 5: `search_text String`, the span's text that `search("...")` reads
 /// (`trace_search::search_text`, lowercased by the writer, so a plain `LIKE` matches
@@ -319,6 +335,16 @@ pub(super) async fn migrate(client: &Client, layout: &Layout, version: &str) -> 
         add_search_text(client, layout, version, applied >= 1).await?;
         record(client, layout, 5).await?;
         tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 5");
+    }
+    if applied < 6 {
+        // Empty at first: streams open at the head, so nothing before is ever read from it.
+        for t in TABLES_V6 {
+            for statement in layout.create(t) {
+                client.execute(&statement).await?;
+            }
+        }
+        record(client, layout, 6).await?;
+        tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 6");
     }
     Ok(())
 }

@@ -192,6 +192,16 @@ impl ClickhouseStore {
     /// passes; `trace_filter`: its root span passes) as ` AND trace_id GLOBAL IN (...)` each;
     /// an expression this engine cannot compile is `StoreError::Invalid` naming the parameter.
     pub(super) fn trace_list_filter(&self, project: &str, q: &TraceQuery) -> StoreResult<String> {
+        self.trace_list_filter_in(project, q, "1 = 1")
+    }
+
+    /// `trace_list_filter` reading only the spans within `scope` (a condition on a span row).
+    pub(super) fn trace_list_filter_in(
+        &self,
+        project: &str,
+        q: &TraceQuery,
+        scope: &str,
+    ) -> StoreResult<String> {
         let mut out = String::new();
         for (name, text, roots) in [
             ("filter", &q.filter, ""),
@@ -205,8 +215,8 @@ impl ClickhouseStore {
             };
             let cond = condition(&expr, "", &mut self.dialect(project)).map_err(|e| invalid(&e))?;
             out.push_str(&format!(
-                " AND trace_id GLOBAL IN (SELECT trace_id FROM {} WHERE project = {}{roots} \
-                 AND ({cond}))",
+                " AND trace_id GLOBAL IN (SELECT trace_id FROM {} WHERE project = {} \
+                 AND {scope}{roots} AND ({cond}))",
                 self.spans(),
                 quote(project)
             ));

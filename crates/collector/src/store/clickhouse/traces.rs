@@ -172,10 +172,54 @@ impl ClickhouseStore {
             .collect())
     }
 
+    /// Of these traces, those passing `q` (all but its order, cursor and limit), in the order
+    /// given: the list's index over these traces only.
+    pub(super) async fn passing(
+        &self,
+        project: &str,
+        trace_ids: &[String],
+        q: &TraceQuery,
+        now_ms: i64,
+    ) -> StoreResult<Vec<String>> {
+        self.trace_list_filter(project, q)?;
+        if trace_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let unfiltered = TraceQuery {
+            sort: q.sort,
+            cursor: q.cursor.clone(),
+            limit: q.limit,
+            ..TraceQuery::default()
+        };
+        if *q == unfiltered {
+            return Ok(trace_ids.to_vec());
+        }
+        let scope = format!("trace_id IN ({})", id_list(trace_ids));
+        let rows = self
+            .client
+            .rows(&format!(
+                "SELECT trace_id FROM ({})",
+                self.trace_index_in(project, q, now_ms, &scope)
+            ))
+            .await?;
+        let found: std::collections::HashSet<String> =
+            rows.iter().map(|r| r.str_of("trace_id")).collect();
+        Ok(trace_ids
+            .iter()
+            .filter(|id| found.contains(*id))
+            .cloned()
+            .collect())
+    }
+
     /// The per-trace aggregates a trace query filters and sorts on, for the traces matching
     /// `q` (without cursor and limit): `SELECT` over it for pages and counts.
     pub(super) fn trace_index(&self, project: &str, q: &TraceQuery, now_ms: i64) -> String {
-        let mut where_ = format!("project = {}", quote(project));
+        self.trace_index_in(project, q, now_ms, "1 = 1")
+    }
+
+    /// `trace_index` over the spans (and the span conditions over the spans) within `scope`.
+    fn trace_index_in(&self, project: &str, q: &TraceQuery, now_ms: i64, scope: &str) -> String {
+        let mut where_ = format!("project = {} AND {scope}", quote(project));
         for tag in &q.tags {
             where_.push_str(&format!(
                 " AND trace_id IN ({})",
@@ -183,7 +227,11 @@ impl ClickhouseStore {
             ));
         }
         // Refused before (`trace_list_filter` in `list_traces`) when it does not compile.
-        where_.push_str(&self.trace_list_filter(project, q).unwrap_or_default());
+        where_.push_str(
+            &self
+                .trace_list_filter_in(project, q, scope)
+                .unwrap_or_default(),
+        );
         let mut having: Vec<String> = Vec::new();
         if let Some(from) = q.start_from_ms(now_ms) {
             having.push(format!("start >= {}", from.saturating_mul(1_000_000)));

@@ -48,9 +48,31 @@ pub(super) fn arrivals(n: usize) -> u64 {
     }
 }
 
+/// A span's row of `received` (the live stream's receive log): this write of it, at `arrival`.
+pub(super) fn received_row(span: &Span, arrival: u64) -> Value {
+    json!({
+        "project": span.project,
+        "arrival": arrival,
+        "arrived": (arrival / 1_000_000).min(u64::from(u32::MAX)),
+        "trace_id": span.trace_id,
+        "span_id": span.span_id,
+    })
+}
+
+/// Where the writer inserts.
+pub(super) struct Tables {
+    pub spans: String,
+    /// The projects with spans.
+    pub projects: String,
+    /// The receive log (`received_row`).
+    pub received: String,
+}
+
 struct Job {
     /// The rows as RowBinary (`span_row`), encoded on the caller's task.
     encoded: Vec<u8>,
+    /// Their `received` rows.
+    received: Vec<Value>,
     rows: usize,
     /// The projects of the rows.
     projects: Vec<String>,
@@ -65,11 +87,10 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer task on the current runtime. `table` is where spans go.
+    /// Starts the writer task on the current runtime.
     pub(super) fn start(
         client: Client,
-        table: String,
-        projects_table: String,
+        tables: Tables,
         quorum: u32,
         max_queued: usize,
         max_batch: usize,
@@ -78,8 +99,7 @@ impl Writer {
         let queued = Arc::new(AtomicUsize::new(0));
         tokio::spawn(write_loop(
             client,
-            table,
-            projects_table,
+            tables,
             quorum,
             rx,
             queued.clone(),
@@ -102,9 +122,11 @@ impl Writer {
         }
         let first = arrivals(n);
         let mut encoded = Vec::with_capacity(n * 1024);
+        let mut received = Vec::with_capacity(n);
         for (i, span) in spans.iter().enumerate() {
             let arrival = first + i as u64;
             encode_span(&mut encoded, span, false, FIRST_ARRIVAL - arrival, arrival);
+            received.push(received_row(span, arrival));
         }
         let mut projects: Vec<String> = spans.iter().map(|s| s.project.clone()).collect();
         projects.sort_unstable();
@@ -112,6 +134,7 @@ impl Writer {
         let (reply, answer) = oneshot::channel();
         let job = Job {
             encoded,
+            received,
             rows: n,
             projects,
             reply,
@@ -126,8 +149,7 @@ impl Writer {
 
 async fn write_loop(
     client: Client,
-    table: String,
-    projects_table: String,
+    tables: Tables,
     quorum: u32,
     mut jobs: mpsc::UnboundedReceiver<Job>,
     queued: Arc<AtomicUsize>,
@@ -136,12 +158,14 @@ async fn write_loop(
     while let Some(mut first) = jobs.recv().await {
         let mut rows = first.rows;
         let mut body = std::mem::take(&mut first.encoded);
+        let mut received = std::mem::take(&mut first.received);
         let mut batch = vec![first];
         while rows < max_batch {
             match jobs.try_recv() {
                 Ok(mut job) => {
                     rows += job.rows;
                     body.append(&mut job.encoded);
+                    received.append(&mut job.received);
                     batch.push(job);
                 }
                 Err(_) => break,
@@ -152,12 +176,16 @@ async fn write_loop(
         projects.dedup();
         let (columns, structure) = span_column_list();
         let mut result = client
-            .insert_row_binary(&table, (&columns, &structure), body, quorum)
+            .insert_row_binary(&tables.spans, (&columns, &structure), body, quorum)
             .await;
+        if result.is_ok() {
+            // After the spans: a stream that reads a span's receipt finds the span.
+            result = client.insert(&tables.received, &received, quorum).await;
+        }
         if result.is_ok() {
             // The projects with spans, for lookups that must not scan the spans.
             let names: Vec<Value> = projects.iter().map(|p| json!({ "name": p })).collect();
-            result = client.insert(&projects_table, &names, quorum).await;
+            result = client.insert(&tables.projects, &names, quorum).await;
         }
         queued.fetch_sub(rows, Ordering::SeqCst);
         for job in batch {

@@ -2,7 +2,8 @@
 //! (kept by the writer in `services` and `tag_values`).
 
 use rusqlite::{params, Connection};
-use skein_model::{ProjectInfo, ServiceInfo, TagKeyInfo, TagValueInfo};
+use skein_model::catalog::FIELD_VALUE_TRACES;
+use skein_model::{FieldValueInfo, ProjectInfo, ServiceInfo, TagKeyInfo, TagValueInfo, ValueField};
 
 use crate::store::StoreResult;
 
@@ -104,6 +105,41 @@ pub(super) fn tag_values(
                 trace_count: r.get::<_, i64>(1)? as u64,
             })
         })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// The values of a span field starting with `prefix` among the spans of the project's latest
+/// `FIELD_VALUE_TRACES` traces (by start, through `traces_by_start`), most used first.
+pub(super) fn field_values(
+    conn: &Connection,
+    project: &str,
+    field: ValueField,
+    prefix: Option<&str>,
+    limit: u32,
+) -> StoreResult<Vec<FieldValueInfo>> {
+    let column = match field {
+        ValueField::Model => "ifnull(f.model, '')",
+        ValueField::Name => "s.name",
+    };
+    let limit = limit.clamp(1, 1000);
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT v, count(*) AS n FROM (SELECT {column} AS v \
+         FROM (SELECT id FROM traces WHERE project = ?1 ORDER BY start_ns DESC LIMIT ?2) t \
+         JOIN spans s ON s.trace = t.id LEFT JOIN span_facts f ON f.span = s.id) \
+         WHERE v != '' AND substr(v, 1, length(?3)) = ?3 \
+         GROUP BY v ORDER BY n DESC, v LIMIT ?4"
+    ))?;
+    let rows = stmt
+        .query_map(
+            params![project, FIELD_VALUE_TRACES, prefix.unwrap_or(""), limit],
+            |r| {
+                Ok(FieldValueInfo {
+                    value: r.get(0)?,
+                    span_count: r.get::<_, i64>(1)? as u64,
+                })
+            },
+        )?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }

@@ -72,6 +72,8 @@ pub(super) fn expire(conn: &Connection, cutoff_ns: i64) -> StoreResult<u64> {
              WHERE e.project = span_lookup.project AND e.trace_id = span_lookup.trace_id);
          DELETE FROM feedback WHERE EXISTS (SELECT 1 FROM temp.expired e \
              WHERE e.project = feedback.project AND e.trace_id = feedback.trace_id);
+         DELETE FROM span_changes WHERE span IN \
+             (SELECT s.id FROM spans s WHERE s.trace IN (SELECT id FROM temp.expired));
          DELETE FROM spans WHERE trace IN (SELECT id FROM temp.expired);
          DELETE FROM trace_folds WHERE trace IN (SELECT id FROM temp.expired);
          DELETE FROM traces WHERE id IN (SELECT id FROM temp.expired);

@@ -29,8 +29,8 @@ use skein_model::sessions::{SessionDetail, SessionPage, SessionQuery, UserDetail
 use skein_model::span::Span;
 use skein_model::span_list::{SpanPage, SpanQuery};
 use skein_model::{
-    Feedback, FeedbackUpdate, NewFeedback, ProjectInfo, ServiceInfo, TagKeyInfo, TagValueInfo,
-    TracePage, TraceQuery, TraceSkeleton, TraceSummary,
+    Feedback, FeedbackUpdate, FieldValueInfo, NewFeedback, ProjectInfo, ServiceInfo, TagKeyInfo,
+    TagValueInfo, TracePage, TraceQuery, TraceSkeleton, TraceSummary, ValueField,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -372,9 +372,10 @@ impl QueryStore for SqliteStore {
         &self,
         project: &str,
         trace_ids: &[String],
+        query: &TraceQuery,
     ) -> StoreResult<Vec<TraceSummary>> {
-        let (project, trace_ids) = (project.to_string(), trace_ids.to_vec());
-        self.read(move |c| received::trace_summaries(c, &project, &trace_ids))
+        let (project, trace_ids, query) = (project.to_string(), trace_ids.to_vec(), query.clone());
+        self.read(move |c| received::trace_summaries(c, &project, &trace_ids, &query))
             .await
     }
 
@@ -424,6 +425,19 @@ impl QueryStore for SqliteStore {
     async fn tag_keys(&self, project: &str) -> StoreResult<Vec<TagKeyInfo>> {
         let project = project.to_string();
         self.read(move |c| catalog::tag_keys(c, &project)).await
+    }
+
+    async fn field_values(
+        &self,
+        project: &str,
+        field: ValueField,
+        prefix: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<FieldValueInfo>> {
+        let project = project.to_string();
+        let prefix = prefix.map(str::to_string);
+        self.read(move |c| catalog::field_values(c, &project, field, prefix.as_deref(), limit))
+            .await
     }
 
     async fn tag_values(

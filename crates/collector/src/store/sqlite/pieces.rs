@@ -126,7 +126,8 @@ pub(super) fn write_pieces(
                 incoming
             }
         };
-        replace_row(conn, trace, &merged, dict)?;
+        let id = replace_row(conn, trace, &merged, dict)?;
+        super::received::span_changed(conn, id)?;
         let new = service_moves
             .entry((merged.project.clone(), merged.service.clone()))
             .or_insert((0, 0));
@@ -161,7 +162,8 @@ pub(super) fn write_pieces(
     Ok(outcome)
 }
 
-fn replace_row(conn: &Connection, trace: i64, span: &Span, dict: &CurrentDict) -> StoreResult<()> {
+/// Returns the span's row id.
+fn replace_row(conn: &Connection, trace: i64, span: &Span, dict: &CurrentDict) -> StoreResult<i64> {
     let body = codec::encode(span, dict.get().as_deref())?;
     // In place: the row keeps its rowid, i.e. its place in the arrival order.
     conn.prepare_cached(
@@ -185,7 +187,8 @@ fn replace_row(conn: &Connection, trace: i64, span: &Span, dict: &CurrentDict) -
         span.cost.filter(|c| c.is_finite()).unwrap_or(0.0),
     ])?;
     let id = span_facts::replace(conn, trace, span)?;
-    span_text::replace(conn, id, &skein_model::trace_search::search_text(span))
+    span_text::replace(conn, id, &skein_model::trace_search::search_text(span))?;
+    Ok(id)
 }
 
 /// Recomputes the summary row of trace `id`, its `trace_tags` and its share of `tag_values`

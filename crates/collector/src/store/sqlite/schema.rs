@@ -90,7 +90,8 @@ pub(super) fn migrate(conn: &mut Connection) -> StoreResult<()> {
         }
     }
     // Versionless: created (and filled from the stored spans) wherever it is missing.
-    super::span_facts::ensure_schema(conn)
+    super::span_facts::ensure_schema(conn)?;
+    super::received::ensure_schema(conn)
 }
 
 fn has_column(conn: &Connection, table: &str, column: &str) -> StoreResult<bool> {

@@ -102,9 +102,11 @@ pub(super) fn insert_spans(
     let mut tag_counts = TagCounts::default();
     let mut insert = conn.prepare_cached(
         "INSERT OR IGNORE INTO spans (trace, span_id, parent_span_id, name, span_type, service, \
-         start_ns, end_ns, status, tokens, body, kind, cost) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+         start_ns, end_ns, status, tokens, body, kind, cost, id) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?;
+    // Ids given here, from the counter changes to stored spans share (the receive order).
+    let mut next_id = super::received::next_seq(conn)?;
     for group in groups {
         let (project, trace_id) = (group[0].project.as_str(), group[0].trace_id.as_str());
         let stored = read_trace(conn, project, trace_id)?;
@@ -132,13 +134,15 @@ pub(super) fn insert_spans(
                 span.body,
                 span.kind.code(),
                 span.cost.filter(|c| c.is_finite()).unwrap_or(0.0),
+                next_id,
             ])?;
             if n == 0 {
                 outcome.duplicates += 1;
                 continue;
             }
             outcome.inserted += 1;
-            let rowid = conn.last_insert_rowid();
+            let rowid = next_id;
+            next_id += 1;
             span_facts::insert(conn, rowid, span)?;
             span_text::insert(conn, rowid, &span.search_text)?;
             added.add(span.facts());

@@ -66,6 +66,7 @@ macro_rules! for_each_suite_test {
             keys::a_registered_project_keeps_its_creation_time,
             spans::span_filters_select_like_a_scan_would,
             spans::span_rows_carry_what_the_list_shows,
+            spans::field_values_are_the_latest_traces_most_used_first,
             spans::the_trace_list_keeps_traces_having_a_matching_span,
             scopes::attribute_filters_select_like_a_scan_would,
             scopes::trace_scopes_take_span_conditions,
@@ -74,6 +75,8 @@ macro_rules! for_each_suite_test {
             cohort::a_cohort_without_traces_compares_as_empty,
             received::received_spans_follow_the_cursor_within_their_project,
             received::trace_summaries_are_the_lists_rows,
+            received::trace_summaries_pass_the_lists_query,
+            received::a_patched_span_is_received_again,
         }
     };
 }

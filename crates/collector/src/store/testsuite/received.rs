@@ -115,15 +115,146 @@ pub async fn trace_summaries_are_the_lists_rows(store: Arc<dyn Store>) {
     let (a, b) = ("a".repeat(32), "b".repeat(32));
     let missing = "c".repeat(32);
     let got = store
-        .trace_summaries("p", &[b.clone(), missing, a.clone()])
+        .trace_summaries(
+            "p",
+            &[b.clone(), missing, a.clone()],
+            &TraceQuery::default(),
+        )
         .await
         .expect("summaries");
     let row = |id: &str| list.traces.iter().find(|t| t.trace_id == id).cloned();
     assert_eq!(got, vec![row(&b).expect("b"), row(&a).expect("a")]);
     assert_eq!(got[1].span_count, 2);
     assert!(store
-        .trace_summaries("other", &[a])
+        .trace_summaries("other", &[a], &TraceQuery::default())
         .await
         .expect("other project")
         .is_empty());
+}
+
+/// Every condition of a trace list's query, on the traces asked only: what the list shows of
+/// them (the live stream's `filter`, `trace_filter`, `tree_filter`, tags...).
+pub async fn trace_summaries_pass_the_lists_query(store: Arc<dyn Store>) {
+    // a: root "agent", child "llm" with an error; b: root "agent" only; c: a child "llm" whose
+    // root has not arrived; d: root "chat" tagged prod, child "llm".
+    let mut spans = vec![
+        span("a", "1", None, 0),
+        span("a", "2", Some("1"), 1),
+        span("b", "3", None, 2),
+        span("c", "4", Some("9"), 3),
+        span("d", "5", None, 4),
+        span("d", "6", Some("5"), 5),
+    ];
+    for (i, name) in [
+        (0, "agent"),
+        (1, "llm"),
+        (2, "agent"),
+        (3, "llm"),
+        (4, "chat"),
+        (5, "llm"),
+    ] {
+        spans[i].name = name.into();
+    }
+    spans[1].status = skein_model::span::SpanStatus::Error;
+    spans[4].tags.insert("env".into(), "prod".into());
+    store.write_spans(spans).await.expect("write");
+    let ids: Vec<String> = ["d", "c", "b", "a", "e"]
+        .iter()
+        .map(|t| t.repeat(32))
+        .collect();
+    let cases: &[(&str, &[&str])] = &[
+        ("", &["d", "c", "b", "a"]),
+        (r#"filter=eq(name, "llm")"#, &["d", "c", "a"]),
+        (r#"tree_filter=eq(name, "llm")"#, &["d", "c", "a"]),
+        (r#"trace_filter=eq(name, "agent")"#, &["b", "a"]),
+        (
+            r#"trace_filter=eq(name, "agent")&tree_filter=eq(status, "error")"#,
+            &["a"],
+        ),
+        (r#"filter=eq(name, "llm")&tag=env=prod"#, &["d"]),
+        ("status=error", &["a"]),
+        (r#"trace_filter=eq(name, "nothing")"#, &[]),
+    ];
+    for (query, want) in cases {
+        let q = TraceQuery::from_pairs(
+            query
+                .split('&')
+                .filter(|p| !p.is_empty())
+                .filter_map(|p| p.split_once('=')),
+        )
+        .expect("query");
+        let got: Vec<String> = store
+            .trace_summaries("p", &ids, &q)
+            .await
+            .expect("summaries")
+            .into_iter()
+            .map(|t| t.trace_id)
+            .collect();
+        let want: Vec<String> = want.iter().map(|t| t.repeat(32)).collect();
+        assert_eq!(got, want, "{query}");
+        // The list agrees.
+        let mut listed: Vec<String> = store
+            .list_traces("p", &q)
+            .await
+            .expect("list")
+            .traces
+            .into_iter()
+            .map(|t| t.trace_id)
+            .collect();
+        listed.sort();
+        let mut sorted = want.clone();
+        sorted.sort();
+        assert_eq!(listed, sorted, "the list: {query}");
+    }
+    let bad = TraceQuery {
+        tree_filter: Some("eq(name,".into()),
+        ..TraceQuery::default()
+    };
+    assert!(store.trace_summaries("p", &ids, &bad).await.is_err());
+}
+
+/// A span written again with changes (a LangSmith run's patch) is received again, after what
+/// came in between, as it is now; a head taken after it is past it.
+pub async fn a_patched_span_is_received_again(store: Arc<dyn Store>) {
+    let head = store.receive_head().await.expect("head");
+    let mut run = span("a", "1", None, 0);
+    run.end_ns = run.start_ns;
+    store
+        .write_span_pieces(vec![run.clone()])
+        .await
+        .expect("post");
+    let first = read_all(&store, "p", head, 100).await;
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].end_ns, first[0].start_ns, "not ended yet");
+    let after_first = store
+        .received_spans("p", head, 100)
+        .await
+        .expect("read")
+        .scanned_to;
+
+    store
+        .write_spans(vec![span("b", "2", None, 1)])
+        .await
+        .expect("another span");
+    let mut patch = run.clone();
+    patch.end_ns = run.start_ns + 5_000_000;
+    patch.output = Some("answer".into());
+    patch.attributes.insert(
+        skein_model::span_pieces::ATTR_END_TIME.into(),
+        serde_json::json!("2026-01-01T00:00:00Z"),
+    );
+    store.write_span_pieces(vec![patch]).await.expect("patch");
+    let second = read_all(&store, "p", after_first, 1).await;
+    let ids: Vec<String> = second.iter().map(|s| s.span_id.clone()).collect();
+    assert_eq!(
+        ids,
+        vec!["2".repeat(16), "1".repeat(16)],
+        "in receive order"
+    );
+    assert_eq!(second[1].output.as_deref(), Some("answer"));
+    assert_eq!(second[1].end_ns - second[1].start_ns, 5_000_000);
+
+    let now = store.receive_head().await.expect("head");
+    let later = store.received_spans("p", now, 100).await.expect("read");
+    assert!(later.spans.is_empty(), "{later:?}");
 }

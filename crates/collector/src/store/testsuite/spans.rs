@@ -353,3 +353,89 @@ pub async fn the_trace_list_keeps_traces_having_a_matching_span(store: Arc<dyn S
         Err(StoreError::Invalid(_))
     ));
 }
+
+/// The filter box's stored values of a span field: the project's only, most used first, by
+/// prefix, from its latest traces only.
+pub async fn field_values_are_the_latest_traces_most_used_first(store: Arc<dyn Store>) {
+    use skein_model::catalog::FIELD_VALUE_TRACES;
+    use skein_model::ValueField;
+    let named = |trace: &str, id: &str, parent: Option<&str>, name: &str, model: Option<&str>| {
+        let mut s = span(trace, id, parent, 0);
+        s.name = name.into();
+        s.model = model.map(str::to_string);
+        s
+    };
+    let mut other = named("c", "5", None, "chat", Some("claude"));
+    other.project = "q".into();
+    store
+        .write_spans(vec![
+            named("a", "1", None, "agent", None),
+            named("a", "2", Some("1"), "chat", Some("gpt-4o")),
+            named("a", "3", Some("1"), "chat", Some("gpt-4o")),
+            named("b", "4", None, "chat", Some("gpt-4o-mini")),
+            other,
+        ])
+        .await
+        .expect("write");
+    let values = |field, prefix: Option<&'static str>, limit| {
+        let store = store.clone();
+        async move {
+            store
+                .field_values("p", field, prefix, limit)
+                .await
+                .expect("values")
+                .into_iter()
+                .map(|v| (v.value, v.span_count))
+                .collect::<Vec<_>>()
+        }
+    };
+    let pair = |v: &str, n: u64| (v.to_string(), n);
+    assert_eq!(
+        values(ValueField::Model, None, 10).await,
+        vec![pair("gpt-4o", 2), pair("gpt-4o-mini", 1)]
+    );
+    assert_eq!(
+        values(ValueField::Model, Some("gpt-4o-"), 10).await,
+        vec![pair("gpt-4o-mini", 1)]
+    );
+    assert_eq!(values(ValueField::Model, Some("GPT"), 10).await, vec![]);
+    assert_eq!(
+        values(ValueField::Name, None, 10).await,
+        vec![pair("chat", 3), pair("agent", 1)]
+    );
+    assert_eq!(
+        values(ValueField::Name, None, 1).await,
+        vec![pair("chat", 3)]
+    );
+    let q = store
+        .field_values("q", ValueField::Model, None, 10)
+        .await
+        .expect("q");
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0].value, "claude");
+
+    // Older than the latest traces: not suggested.
+    let mut ancient = named("d", "6", None, "old", Some("ancient"));
+    ancient.project = "r".into();
+    ancient.start_ns -= 3_600_000_000_000;
+    ancient.end_ns -= 3_600_000_000_000;
+    let mut recent: Vec<Span> = (0..FIELD_VALUE_TRACES as i64)
+        .map(|i| {
+            let mut s = span(&super::trace_hex(i), "7", None, i);
+            s.project = "r".into();
+            s.model = Some("recent".into());
+            s
+        })
+        .collect();
+    recent.push(ancient);
+    store.write_spans(recent).await.expect("write r");
+    let r = store
+        .field_values("r", ValueField::Model, None, 10)
+        .await
+        .expect("r");
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert_eq!(
+        (r[0].value.as_str(), r[0].span_count),
+        ("recent", u64::from(FIELD_VALUE_TRACES))
+    );
+}
