@@ -43,14 +43,19 @@ pub struct QueueCounts {
 }
 
 impl QueueCounts {
-    /// Counts one item in the state it has at `now_ms`.
+    /// Counts one item in `state` (its state at the time counted: `QueueItem::state_at`).
     pub fn add(&mut self, state: ItemStatus) {
-        self.total += 1;
+        self.add_many(state, 1);
+    }
+
+    /// Counts `n` items in `state`.
+    pub fn add_many(&mut self, state: ItemStatus, n: u64) {
+        self.total += n;
         match state {
-            ItemStatus::Pending => self.pending += 1,
-            ItemStatus::InProgress => self.in_progress += 1,
-            ItemStatus::Done => self.done += 1,
-            ItemStatus::Skipped => self.skipped += 1,
+            ItemStatus::Pending => self.pending += n,
+            ItemStatus::InProgress => self.in_progress += n,
+            ItemStatus::Done => self.done += n,
+            ItemStatus::Skipped => self.skipped += n,
         }
     }
 
@@ -219,13 +224,7 @@ impl QueueItem {
 
     /// The item's state at `now_ms`: an item held under a lease that has run out is pending.
     pub fn state_at(&self, now_ms: i64) -> ItemStatus {
-        match (&self.status, &self.lease) {
-            (ItemStatus::InProgress, Some(lease)) if lease.expires_ms > now_ms => {
-                ItemStatus::InProgress
-            }
-            (ItemStatus::InProgress, _) => ItemStatus::Pending,
-            (status, _) => *status,
-        }
+        state_at(self.status, self.lease.as_ref().map(|l| l.expires_ms), now_ms)
     }
 
     /// The item as a reader sees it at `now_ms`: a lease that ran out is gone.
@@ -241,6 +240,16 @@ impl QueueItem {
     pub fn held_by(&self, reviewer: &str, now_ms: i64) -> bool {
         self.state_at(now_ms) == ItemStatus::InProgress
             && self.lease.as_ref().is_some_and(|l| l.holder == reviewer)
+    }
+}
+
+/// What an item written with `status` and a lease ending at `lease_expires_ms` is at `now_ms`
+/// (for stores that count items without reading them whole).
+pub fn state_at(status: ItemStatus, lease_expires_ms: Option<i64>, now_ms: i64) -> ItemStatus {
+    match (status, lease_expires_ms) {
+        (ItemStatus::InProgress, Some(expires)) if expires > now_ms => ItemStatus::InProgress,
+        (ItemStatus::InProgress, _) => ItemStatus::Pending,
+        (status, _) => status,
     }
 }
 

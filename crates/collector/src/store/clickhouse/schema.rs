@@ -133,8 +133,32 @@ const TABLES_V4: &[Table] = &[
     },
 ];
 
-/// The layout's version this Skein writes: 5 adds `spans.search_text` (below).
-pub(super) const SCHEMA_VERSION: u32 = 5;
+/// The layout's version this Skein writes: 6 adds annotation queues (below).
+pub(super) const SCHEMA_VERSION: u32 = 6;
+
+/// Version 6: annotation queues and their items, per project (`queues.rs`).
+const TABLES_V6: &[Table] = &[
+    Table {
+        name: "queues",
+        columns: "project String, id String, created_ms Int64, queue String, deleted UInt8, \
+            version UInt64",
+        engine: "ReplacingMergeTree",
+        version: Some("version"),
+        order_by: "(project, id)",
+        partition_by: None,
+        shard_by: "cityHash64(project)",
+    },
+    Table {
+        name: "queue_items",
+        columns: "project String, queue_id String, id String, position Int64, status String, \
+            holder String, lease_expires_ms Int64, item String, version UInt64",
+        engine: "ReplacingMergeTree",
+        version: Some("version"),
+        order_by: "(project, queue_id, id)",
+        partition_by: None,
+        shard_by: "cityHash64(project)",
+    },
+];
 
 /// Version 5: `search_text String`, the span's text that `search("...")` reads
 /// (`trace_search::search_text`, lowercased by the writer, so a plain `LIKE` matches
@@ -320,6 +344,15 @@ pub(super) async fn migrate(client: &Client, layout: &Layout, version: &str) -> 
         record(client, layout, 5).await?;
         tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 5");
     }
+    if applied < 6 {
+        for t in TABLES_V6 {
+            for statement in layout.create(t) {
+                client.execute(&statement).await?;
+            }
+        }
+        record(client, layout, 6).await?;
+        tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 6");
+    }
     Ok(())
 }
 
@@ -494,7 +527,7 @@ mod tests {
             .unwrap();
         client
             .execute(&format!(
-                "{} DELETE WHERE version = 5",
+                "{} DELETE WHERE version >= 5",
                 layout.alter("schema_versions")
             ))
             .await
