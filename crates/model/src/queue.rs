@@ -161,12 +161,12 @@ impl ItemRef {
         }
     }
 
-    /// Ids as ids are stored: trimmed, lowercase hex; `None` when one is not hex or is empty.
+    /// Ids as ids are stored: trimmed, lowercase; `None` unless the trace id is 32 hex digits
+    /// and the span id 16.
     pub fn normalized(&self) -> Option<ItemRef> {
-        let id = |s: &str, max: usize| {
+        let id = |s: &str, len: usize| {
             let s = s.trim().to_ascii_lowercase();
-            (!s.is_empty() && s.len() <= max && s.bytes().all(|b| b.is_ascii_hexdigit()))
-                .then_some(s)
+            crate::span::is_valid_hex_id(&s, len).then_some(s)
         };
         Some(ItemRef {
             trace_id: id(&self.trace_id, 32)?,
@@ -224,7 +224,11 @@ impl QueueItem {
 
     /// The item's state at `now_ms`: an item held under a lease that has run out is pending.
     pub fn state_at(&self, now_ms: i64) -> ItemStatus {
-        state_at(self.status, self.lease.as_ref().map(|l| l.expires_ms), now_ms)
+        state_at(
+            self.status,
+            self.lease.as_ref().map(|l| l.expires_ms),
+            now_ms,
+        )
     }
 
     /// The item as a reader sees it at `now_ms`: a lease that ran out is gone.
@@ -318,7 +322,9 @@ impl std::fmt::Display for FinishError {
                 f,
                 "the item is {} already{}",
                 status.as_str(),
-                by.as_ref().map(|b| format!(" (by {b})")).unwrap_or_default()
+                by.as_ref()
+                    .map(|b| format!(" (by {b})"))
+                    .unwrap_or_default()
             ),
             FinishError::HeldByOther(holder) => {
                 write!(f, "the item is held by {holder}, not by this reviewer")

@@ -119,12 +119,15 @@ fn counts_take_expired_leases_as_pending() {
 #[test]
 fn item_refs_are_normalized_hex_and_name_their_item() {
     let r = ItemRef {
-        trace_id: " ABCDEF01 ".into(),
-        span_id: Some("00FF".into()),
+        trace_id: format!(" {} ", "AB".repeat(16)),
+        span_id: Some("00FF".repeat(4)),
     };
     let n = r.normalized().unwrap();
-    assert_eq!(n.trace_id, "abcdef01");
-    assert_eq!(n.item_id(), "abcdef01-00ff");
+    assert_eq!(n.trace_id, "ab".repeat(16));
+    assert_eq!(
+        n.item_id(),
+        format!("{}-{}", "ab".repeat(16), "00ff".repeat(4))
+    );
     assert!(ItemRef {
         trace_id: "xyz".into(),
         span_id: None
@@ -132,7 +135,7 @@ fn item_refs_are_normalized_hex_and_name_their_item() {
     .normalized()
     .is_none());
     assert!(ItemRef {
-        trace_id: "ab".into(),
+        trace_id: "ab".repeat(16),
         span_id: Some(String::new())
     }
     .normalized()
@@ -151,7 +154,9 @@ fn new_queues_are_checked() {
         score_keys: vec![],
         ..ok.clone()
     };
-    assert!(check_new_queue(&no_keys).unwrap_err().contains("score_keys"));
+    assert!(check_new_queue(&no_keys)
+        .unwrap_err()
+        .contains("score_keys"));
     let twice = NewQueue {
         score_keys: vec!["a".into(), "a".into()],
         ..ok.clone()

@@ -117,8 +117,8 @@ impl ClickhouseStore {
             .await?;
         match rows.first() {
             Some(r) => {
-                let item = serde_json::from_str(&r.str_of("item"))
-                    .map_err(|e| unreadable("item", e))?;
+                let item =
+                    serde_json::from_str(&r.str_of("item")).map_err(|e| unreadable("item", e))?;
                 Ok(Some((item, r.i64_of("version") as u64)))
             }
             None => Ok(None),

@@ -392,8 +392,11 @@ impl QueueStore for SqliteStore {
         item_id: &str,
         now_ms: i64,
     ) -> StoreResult<Option<QueueItem>> {
-        let (project, queue_id, item_id) =
-            (project.to_string(), queue_id.to_string(), item_id.to_string());
+        let (project, queue_id, item_id) = (
+            project.to_string(),
+            queue_id.to_string(),
+            item_id.to_string(),
+        );
         let found = self
             .read(move |c| item(c, &project, &queue_id, &item_id))
             .await?;

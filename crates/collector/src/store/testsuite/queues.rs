@@ -161,7 +161,12 @@ pub async fn claims_hold_items_under_leases(store: Arc<dyn Store>) {
         .unwrap()
         .unwrap()
         .unwrap();
-    let counts = store.queue("p", "q", 150 + LEASE).await.unwrap().unwrap().counts;
+    let counts = store
+        .queue("p", "q", 150 + LEASE)
+        .await
+        .unwrap()
+        .unwrap()
+        .counts;
     assert_eq!(
         counts,
         QueueCounts {
