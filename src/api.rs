@@ -17,6 +17,9 @@ use serde::de::DeserializeOwned;
 use skein_model::live::StreamTicket;
 use skein_model::metrics::{MetricQuery, MetricResponse};
 use skein_model::query::encode_pairs;
+use skein_model::queue::{
+    AddItems, Added, Claim, Claimed, Completion, NewQueue, Queue, QueueItem, QueueList,
+};
 use skein_model::skeleton_wire;
 use skein_model::{
     ErrorBody, Feedback, FeedbackList, FeedbackUpdate, NewFeedback, NewScoreConfig, ProjectInfo,
@@ -480,6 +483,76 @@ pub async fn update_feedback(
 pub async fn delete_feedback(project: &str, id: &str) -> Result<(), ApiError> {
     let response = send("DELETE", &feedback_url(project, Some(id)), None).await?;
     check(&response).await
+}
+
+// Annotation queues (`/api/v1/queues`).
+
+fn queue_tail(id: &str, rest: &str) -> String {
+    format!("/{}{rest}", skein_model::query::percent_encode(id))
+}
+
+pub async fn queues(project: &str) -> Result<QueueList, ApiError> {
+    get(links::api_queues(project, "")).await
+}
+
+pub async fn queue(project: &str, id: &str) -> Result<Queue, ApiError> {
+    get(links::api_queues(project, &queue_tail(id, ""))).await
+}
+
+/// `POST`: 201 and the stored queue.
+pub async fn create_queue(project: &str, new: &NewQueue) -> Result<Queue, ApiError> {
+    send_json("POST", links::api_queues(project, ""), new).await
+}
+
+/// `POST /{id}/items`: runs added to the queue.
+pub async fn add_to_queue(project: &str, id: &str, add: &AddItems) -> Result<Added, ApiError> {
+    send_json(
+        "POST",
+        links::api_queues(project, &queue_tail(id, "/items")),
+        add,
+    )
+    .await
+}
+
+/// `POST /{id}/next`: the item the reviewer holds now (none when the queue is finished).
+pub async fn claim_next(project: &str, id: &str, claim: &Claim) -> Result<Claimed, ApiError> {
+    send_json(
+        "POST",
+        links::api_queues(project, &queue_tail(id, "/next")),
+        claim,
+    )
+    .await
+}
+
+/// `POST /{id}/items/{item}/complete`: the scores stored as feedback, the item done.
+pub async fn complete_item(
+    project: &str,
+    id: &str,
+    item: &str,
+    completion: &Completion,
+) -> Result<serde_json::Value, ApiError> {
+    let tail = queue_tail(
+        id,
+        &format!(
+            "/items/{}/complete",
+            skein_model::query::percent_encode(item)
+        ),
+    );
+    send_json("POST", links::api_queues(project, &tail), completion).await
+}
+
+/// `POST /{id}/items/{item}/skip`.
+pub async fn skip_item(
+    project: &str,
+    id: &str,
+    item: &str,
+    claim: &Claim,
+) -> Result<QueueItem, ApiError> {
+    let tail = queue_tail(
+        id,
+        &format!("/items/{}/skip", skein_model::query::percent_encode(item)),
+    );
+    send_json("POST", links::api_queues(project, &tail), claim).await
 }
 
 // Score configs (`/api/v1/score-configs`, `/api/v1/score-settings`).

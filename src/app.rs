@@ -18,6 +18,8 @@ use crate::metrics_view::{self, MetricsView};
 use crate::pages::compare::ComparePage;
 use crate::pages::metrics::MetricsPage;
 use crate::pages::not_found::NotFound;
+use crate::pages::queue_review::QueueReviewPage;
+use crate::pages::queues::QueuesPage;
 use crate::pages::score_configs::ScoreConfigsPage;
 use crate::pages::services::ServicesPage;
 use crate::pages::session::SessionPage;
@@ -52,6 +54,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/services") view={Lazy::<ServicesRoute>::new()}/>
                     <Route path=path!("/compare") view={Lazy::<CompareRoute>::new()}/>
                     <Route path=path!("/settings/scores") view={Lazy::<ScoreConfigsRoute>::new()}/>
+                    <Route path=path!("/queues") view={Lazy::<QueuesRoute>::new()}/>
+                    <Route path=path!("/queues/:id") view={Lazy::<QueueReviewRoute>::new()}/>
                 </Routes>
             </main>
             <KeyPrompt/>
@@ -100,6 +104,15 @@ lazy_page!(
     "Score configs",
     ScoreConfigsPage
 );
+// The queue list and the review page: visited together.
+lazy_page!(QueuesRoute, queues_page, queues, "Queues", QueuesPage);
+lazy_page!(
+    QueueReviewRoute,
+    queues_page,
+    queue_review,
+    "Review",
+    QueueReviewPage
+);
 // Sessions and users: small pages, usually visited together.
 lazy_page!(SessionsRoute, journeys, sessions, "Sessions", SessionsPage);
 lazy_page!(SessionRoute, journeys, session, "Session", SessionPage);
@@ -138,6 +151,8 @@ fn TopBar() -> impl IntoView {
     let on_users = on_page("/users");
     let on_services = on_page("/services");
     let on_settings = on_page("/settings/scores");
+    let on_queues = on_page("/queues");
+    let queues_href = move || links::queues(&project.get());
     let sessions_href = move || links::sessions(&project.get());
     let users_href = move || links::users(&project.get());
     let services_href = move || links::services(&project.get());
@@ -161,6 +176,8 @@ fn TopBar() -> impl IntoView {
                     aria-current=move || on_users().then_some("page")>"Users"</a>
                 <a href=services_href class:active=on_services
                     aria-current=move || on_services().then_some("page")>"Services"</a>
+                <a href=queues_href class:active=on_queues title="Annotation queues: runs set aside to rate"
+                    aria-current=move || on_queues().then_some("page")>"Queues"</a>
                 <a href=settings_href class:active=on_settings title="Score configs: what each feedback key means"
                     aria-current=move || on_settings().then_some("page")>"Scores"</a>
             </nav>

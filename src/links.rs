@@ -213,6 +213,21 @@ pub fn services(project: &str) -> String {
     page("/services", project, "")
 }
 
+/// The project's annotation queues.
+pub fn queues(project: &str) -> String {
+    page("/queues", project, "")
+}
+
+/// A queue's review page.
+pub fn queue(project: &str, id: &str) -> String {
+    page(&format!("/queues/{}", percent_encode(id)), project, "")
+}
+
+/// `/api/v1/queues` and below it (`tail`: `/{id}/next`, already encoded).
+pub fn api_queues(project: &str, tail: &str) -> String {
+    api(&format!("/api/v1/queues{tail}"), project, "")
+}
+
 /// The project's score configs page.
 pub fn score_configs(project: &str) -> String {
     page("/settings/scores", project, "")

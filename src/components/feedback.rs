@@ -10,7 +10,7 @@
 
 mod badge;
 mod icons;
-mod rate;
+pub mod rate;
 pub mod score;
 mod store;
 mod widget;

@@ -3,6 +3,8 @@
 pub mod compare;
 pub mod metrics;
 pub mod not_found;
+pub mod queue_review;
+pub mod queues;
 pub mod score_configs;
 pub mod services;
 pub mod session;

@@ -9,7 +9,7 @@
 //! `skein:span-fetch`.
 
 mod critical;
-mod detail;
+pub(crate) mod detail;
 mod explorer;
 mod find;
 mod header;

@@ -24,6 +24,10 @@ pub enum ApiError {
     Forbidden(String),
     #[error("{0}")]
     NotFound(String),
+    /// The request is right but the resource's state refuses it now (an item someone else
+    /// holds): 409.
+    #[error("{0}")]
+    Conflict(String),
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
@@ -62,6 +66,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
@@ -86,6 +91,7 @@ impl ApiError {
             | ApiError::UnsupportedMediaType(_)
             | ApiError::Store(StoreError::Invalid(_)) => tonic::Code::InvalidArgument,
             ApiError::Unauthorized(_) => tonic::Code::Unauthenticated,
+            ApiError::Conflict(_) => tonic::Code::FailedPrecondition,
             ApiError::Forbidden(_) => tonic::Code::PermissionDenied,
             ApiError::NotFound(_) | ApiError::Store(StoreError::NotFound(_)) => {
                 tonic::Code::NotFound

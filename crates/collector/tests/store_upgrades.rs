@@ -480,7 +480,8 @@ async fn a_database_without_the_search_index_gets_it_in_place() {
     let db = dir.path().join("skein.db");
     test_files::execute_batch(
         &db,
-        "DROP TRIGGER span_text_removed; DROP TABLE span_text; PRAGMA user_version = 10;",
+        "DROP TRIGGER span_text_removed; DROP TABLE span_text; \
+         DROP TABLE queue_items; DROP TABLE queues; PRAGMA user_version = 10;",
     );
 
     let collector = Collector::start_in(dir, &[]);
@@ -496,7 +497,7 @@ async fn a_database_without_the_search_index_gets_it_in_place() {
     let dir = collector.kill();
     assert_eq!(
         test_files::query_i64(&dir.path().join("skein.db"), "PRAGMA user_version"),
-        11
+        12
     );
 }
 
@@ -514,7 +515,8 @@ async fn a_database_from_before_score_configs_gains_them() {
     test_files::execute_batch(
         &db,
         "DROP TABLE score_configs; DROP TABLE score_settings; \
-         DROP TRIGGER span_text_removed; DROP TABLE span_text; PRAGMA user_version = 9;",
+         DROP TRIGGER span_text_removed; DROP TABLE span_text; \
+         DROP TABLE queue_items; DROP TABLE queues; PRAGMA user_version = 9;",
     );
 
     let collector = Collector::start_in(dir, &[]);
@@ -533,6 +535,33 @@ async fn a_database_from_before_score_configs_gains_them() {
     let dir = collector.kill();
     assert_eq!(
         test_files::query_i64(&dir.path().join("skein.db"), "PRAGMA user_version"),
-        11
+        12
+    );
+}
+
+/// Schema 11 had no annotation queues: the upgrade to 12 makes their tables, empty.
+#[tokio::test]
+async fn a_database_from_before_queues_gains_them() {
+    let collector = Collector::start();
+    let dir = collector.kill();
+    let db = dir.path().join("skein.db");
+    test_files::execute_batch(
+        &db,
+        "DROP TABLE queue_items; DROP TABLE queues; PRAGMA user_version = 11;",
+    );
+    let collector = Collector::start_in(dir, &[]);
+    let response = client()
+        .post(collector.url("/api/v1/queues"))
+        .json(&json!({"name": "after the upgrade", "score_keys": ["correctness"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let listed = get_json(&collector.url("/api/v1/queues")).await;
+    assert_eq!(listed["queues"][0]["name"], "after the upgrade", "{listed}");
+    let dir = collector.kill();
+    assert_eq!(
+        test_files::query_i64(&dir.path().join("skein.db"), "PRAGMA user_version"),
+        12
     );
 }

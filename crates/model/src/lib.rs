@@ -14,6 +14,7 @@ pub mod pairwise;
 pub mod palette;
 pub mod payload;
 pub mod query;
+pub mod queue;
 pub mod recent;
 pub mod scale;
 pub mod score_config;

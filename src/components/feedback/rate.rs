@@ -43,9 +43,11 @@ pub fn controls(
                 .map(|(i, c)| {
                     let score = c.score;
                     let title = format!("{} (score {})", c.label, plain(score));
+                    // Digits 1 to 9 choose the first nine.
+                    let shortcut = (i < 9).then(|| (i + 1).to_string());
                     view! {
                         <button type="button" class="button fb-choice" name="rate-category"
-                            data-score=plain(score) title=title aria-keyshortcuts=(i + 1).to_string()
+                            data-score=plain(score) title=title aria-keyshortcuts=shortcut
                             on:click=move |_| rate.run(Some(score))>{c.label}</button>
                     }
                 })
@@ -57,10 +59,13 @@ pub fn controls(
             Some(values) => {
                 let buttons = values
                     .into_iter()
-                    .map(|v| {
+                    .enumerate()
+                    .map(|(i, v)| {
+                        let shortcut = (i < 9).then(|| (i + 1).to_string());
                         view! {
                             <button type="button" class="button fb-choice fb-step" name="rate-step"
-                                data-score=plain(v) on:click=move |_| rate.run(Some(v))>{plain(v)}</button>
+                                data-score=plain(v) aria-keyshortcuts=shortcut
+                                on:click=move |_| rate.run(Some(v))>{plain(v)}</button>
                         }
                     })
                     .collect_view();

@@ -184,7 +184,7 @@ pub fn FeedbackWidget(#[prop(into)] span_id: String) -> impl IntoView {
     };
 
     view! {
-        <div class="fb-widget" data-testid="feedback-widget">
+        <div class="fb-widget" data-testid="feedback-widget" on:keydown=choose_by_digit>
             {list}
             <form class="fb-form" on:submit=move |ev| {
                 ev.prevent_default();
@@ -219,6 +219,46 @@ pub fn FeedbackWidget(#[prop(into)] span_id: String) -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+/// A digit pressed in the widget (outside its text fields) clicks that category or step button
+/// (`aria-keyshortcuts` on each).
+fn choose_by_digit(ev: leptos::ev::KeyboardEvent) {
+    use wasm_bindgen::JsCast;
+    if ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
+        return;
+    }
+    let key = ev.key();
+    let Some(n) = key
+        .parse::<usize>()
+        .ok()
+        .filter(|n| (1..=9).contains(n) && key.len() == 1)
+    else {
+        return;
+    };
+    let Some(target) = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+    else {
+        return;
+    };
+    if matches!(
+        target.tag_name().to_ascii_uppercase().as_str(),
+        "INPUT" | "TEXTAREA" | "SELECT"
+    ) {
+        return;
+    }
+    let Some(widget) = target.closest(".fb-widget").ok().flatten() else {
+        return;
+    };
+    let button = widget
+        .query_selector(&format!(".fb-choices .fb-choice:nth-of-type({n})"))
+        .ok()
+        .flatten();
+    if let Some(button) = button.and_then(|b| b.dyn_into::<web_sys::HtmlElement>().ok()) {
+        button.click();
+        ev.prevent_default();
+    }
 }
 
 #[derive(Clone, Copy, PartialEq)]

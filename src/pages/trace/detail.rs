@@ -9,7 +9,7 @@ mod attributes;
 mod body;
 mod body_code;
 mod head;
-mod io;
+pub(crate) mod io;
 
 use std::collections::HashMap;
 use std::sync::Arc;

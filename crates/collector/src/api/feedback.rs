@@ -48,7 +48,19 @@ pub async fn create(
     Project(project): Project,
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<Feedback>)> {
-    let mut new: NewFeedback = parse_json(&body)?;
+    let new: NewFeedback = parse_json(&body)?;
+    let created = create_checked(&state, &project, new).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Creates feedback after every check feedback on Skein's API passes (its key, score and
+/// comment, its run, the project's score configs): the one path the feedback API and the
+/// review queues write by.
+pub(super) async fn create_checked(
+    state: &AppState,
+    project: &str,
+    mut new: NewFeedback,
+) -> ApiResult<Feedback> {
     check_key(&new.key)?;
     check_score(new.score)?;
     check_comment(new.comment.as_deref())?;
@@ -60,14 +72,13 @@ pub async fn create(
     }
     new.score = checked_score(
         state.store.as_ref(),
-        &project,
+        project,
         &new.key,
         new.score,
         new.value.as_ref(),
     )
     .await?;
-    let created = state.store.create_feedback(&project, new).await?;
-    Ok((StatusCode::CREATED, Json(created)))
+    Ok(state.store.create_feedback(project, new).await?)
 }
 
 pub async fn list(

@@ -4,6 +4,7 @@ mod catalog;
 mod compare;
 mod feedback;
 mod metrics;
+mod queues;
 pub(crate) mod score_configs;
 mod services;
 mod sessions;
@@ -76,6 +77,25 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/score-settings",
             get(score_configs::settings).put(score_configs::set_settings),
+        )
+        .route("/api/v1/queues", get(queues::list).post(queues::create))
+        .route(
+            "/api/v1/queues/{id}",
+            get(queues::one).delete(queues::delete),
+        )
+        .route(
+            "/api/v1/queues/{id}/items",
+            get(queues::items).post(queues::add_items),
+        )
+        .route("/api/v1/queues/{id}/next", post(queues::next))
+        .route(
+            "/api/v1/queues/{id}/items/{item}/complete",
+            post(queues::complete),
+        )
+        .route("/api/v1/queues/{id}/items/{item}/skip", post(queues::skip))
+        .route(
+            "/api/v1/queues/{id}/items/{item}/release",
+            post(queues::release),
         )
         .route("/api/{*rest}", axum::routing::any(unknown_api))
 }

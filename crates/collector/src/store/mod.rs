@@ -6,6 +6,7 @@
 //! - `JourneyStore`: sessions, users and the service graph;
 //! - `FeedbackStore`: feedback on runs;
 //! - `ScoreConfigStore` (`score_configs`): what feedback keys mean, per project;
+//! - `QueueStore` (`queues`): annotation queues, their items and reviewers' leases;
 //! - `KeyStore` (`keys`): projects and API keys.
 //!
 //! The rules every engine applies live outside the engines, in `skein_model`: how a trace's
@@ -18,6 +19,7 @@ pub mod clickhouse;
 mod error;
 mod filter_sql;
 pub mod keys;
+pub mod queues;
 pub mod score_configs;
 pub mod sqlite;
 #[cfg(test)]
@@ -37,6 +39,7 @@ use skein_model::{
 
 pub use error::{StoreError, StoreResult};
 pub use keys::KeyStore;
+pub use queues::QueueStore;
 pub use score_configs::ScoreConfigStore;
 
 /// What a write did, as far as the engine can tell without reading first: spans newly stored,
@@ -329,7 +332,7 @@ pub(crate) async fn search_by_scan(
 
 /// Everything the collector needs of its storage.
 pub trait Store:
-    SpanStore + QueryStore + JourneyStore + FeedbackStore + ScoreConfigStore + KeyStore
+    SpanStore + QueryStore + JourneyStore + FeedbackStore + ScoreConfigStore + QueueStore + KeyStore
 {
     fn engine(&self) -> EngineInfo;
 

@@ -6,7 +6,7 @@
 //! - `schema`: the tables and their versioned migrations, `ON CLUSTER` on a cluster;
 //! - `writer`: spans batched across requests into large inserts, acknowledged once stored;
 //! - `pieces`: spans sent in pieces; `traces`: summaries folded on read, the list, skeleton and
-//!   spans; `feedback`, `score_configs`, `keys`, `metrics`, `journeys` (sessions, users, service
+//!   spans; `feedback`, `score_configs`, `queues` (annotation queues and leases), `keys`, `metrics`, `journeys` (sessions, users, service
 //!   graph).
 
 mod client;
@@ -18,6 +18,7 @@ mod journeys;
 mod keys;
 mod metrics;
 mod pieces;
+mod queues;
 mod received;
 mod schema;
 mod score_configs;
@@ -93,6 +94,8 @@ pub struct ClickhouseStore {
     quorum: u32,
     writer: Writer,
     version: String,
+    /// Claims, adds and finishes of queue items, one at a time (`queues.rs`).
+    queue_writes: tokio::sync::Mutex<()>,
 }
 
 impl ClickhouseStore {
@@ -128,6 +131,7 @@ impl ClickhouseStore {
             quorum: options.insert_quorum,
             writer,
             version,
+            queue_writes: tokio::sync::Mutex::new(()),
         })
     }
 }

@@ -134,8 +134,8 @@ const TABLES_V4: &[Table] = &[
 ];
 
 /// The layout's version this Skein writes: 5 adds `spans.search_text` (below), 6 the
-/// receive log (`TABLES_V6`).
-pub(super) const SCHEMA_VERSION: u32 = 6;
+/// receive log (`TABLES_V6`), 7 annotation queues (`TABLES_V7`).
+pub(super) const SCHEMA_VERSION: u32 = 7;
 
 /// Version 6: the receive log the live stream reads (`received.rs`): a small row per write of a
 /// span (its arrival, a new one for each write: a LangSmith run's patch is received again), in
@@ -151,6 +151,30 @@ const TABLES_V6: &[Table] = &[Table {
     partition_by: Some("toYYYYMM(arrived)"),
     shard_by: "cityHash64(trace_id)",
 }];
+
+/// Version 7: annotation queues and their items, per project (`queues.rs`).
+const TABLES_V7: &[Table] = &[
+    Table {
+        name: "queues",
+        columns: "project String, id String, created_ms Int64, queue String, deleted UInt8, \
+            version UInt64",
+        engine: "ReplacingMergeTree",
+        version: Some("version"),
+        order_by: "(project, id)",
+        partition_by: None,
+        shard_by: "cityHash64(project)",
+    },
+    Table {
+        name: "queue_items",
+        columns: "project String, queue_id String, id String, position Int64, status String, \
+            holder String, lease_expires_ms Int64, item String, version UInt64",
+        engine: "ReplacingMergeTree",
+        version: Some("version"),
+        order_by: "(project, queue_id, id)",
+        partition_by: None,
+        shard_by: "cityHash64(project)",
+    },
+];
 
 /// Version 5: `search_text String`, the span's text that `search("...")` reads
 /// (`trace_search::search_text`, lowercased by the writer, so a plain `LIKE` matches
@@ -345,6 +369,15 @@ pub(super) async fn migrate(client: &Client, layout: &Layout, version: &str) -> 
         }
         record(client, layout, 6).await?;
         tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 6");
+    }
+    if applied < 7 {
+        for t in TABLES_V7 {
+            for statement in layout.create(t) {
+                client.execute(&statement).await?;
+            }
+        }
+        record(client, layout, 7).await?;
+        tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 7");
     }
     Ok(())
 }

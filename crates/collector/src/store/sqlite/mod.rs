@@ -4,8 +4,8 @@
 //! - `writer`: the one writer thread (group commit) and its jobs;
 //! - `traces`: spans in, and the trace summaries folded from them; `pieces`: spans that arrive
 //!   in pieces;
-//! - `feedback`, `score_configs`, `keys`: feedback records; score configs and feedback settings;
-//!   projects and API keys;
+//! - `feedback`, `score_configs`, `queues`, `keys`: feedback records; score configs and feedback
+//!   settings; annotation queues; projects and API keys;
 //! - `readers`: the pool of read-only connections; `list`, `reads`, `catalog`, `metrics`,
 //!   `sessions`, `service_graph`: the queries;
 //! - `codec`: span bodies (zstd with a trained dictionary); `checkpointer`: WAL checkpoints on
@@ -51,6 +51,7 @@ mod keys;
 mod list;
 mod metrics;
 mod pieces;
+mod queues;
 mod readers;
 mod reads;
 mod received;

@@ -44,8 +44,9 @@ pub(super) fn configure_writer(conn: &Connection) -> StoreResult<()> {
 /// - 9: every trace re-folded from its stored spans: its tags are its root's without
 ///   instrumentation's own keys, its usage counted at its model calls (`trace_fold`);
 /// - 10: score configs and feedback settings (`score_configs`);
-/// - 11: `span_text`, the full-text index of `search("...")`, filled from the stored spans.
-const SCHEMA_VERSION: i64 = 11;
+/// - 11: `span_text`, the full-text index of `search("...")`, filled from the stored spans;
+/// - 12: annotation queues and their items (`queues`).
+const SCHEMA_VERSION: i64 = 12;
 
 type Migration = fn(&Connection) -> StoreResult<()>;
 
@@ -61,11 +62,18 @@ const MIGRATIONS: [Migration; (SCHEMA_VERSION - 1) as usize] = [
     super::traces::refold_stored_traces,
     add_score_configs,
     super::span_text::create_and_fill,
+    add_queues,
 ];
 
 /// 9 → 10. New tables, empty.
 fn add_score_configs(conn: &Connection) -> StoreResult<()> {
     conn.execute_batch(super::score_configs::SCHEMA)?;
+    Ok(())
+}
+
+/// 11 → 12. New tables, empty.
+fn add_queues(conn: &Connection) -> StoreResult<()> {
+    conn.execute_batch(super::queues::SCHEMA)?;
     Ok(())
 }
 
@@ -329,6 +337,7 @@ fn create_schema(conn: &mut Connection) -> StoreResult<()> {
     tx.execute_batch(metrics::FEEDBACK_SCORES)?;
     tx.execute_batch(super::score_configs::SCHEMA)?;
     tx.execute_batch(super::span_text::SCHEMA)?;
+    tx.execute_batch(super::queues::SCHEMA)?;
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
     Ok(())

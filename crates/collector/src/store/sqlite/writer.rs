@@ -12,6 +12,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::checkpointer;
 use super::codec::{CurrentDict, SpanRow};
+use super::queues::{self, QueueReply, QueueWrite};
 use super::score_configs::{self, ScoreConfigWrite};
 use super::{expire, feedback, pieces, schema, traces};
 use crate::store::{StoreResult, WriteOutcome};
@@ -27,6 +28,7 @@ pub(super) enum WriteOp {
     UpdateFeedback(String, String, FeedbackUpdate),
     DeleteFeedback(String, String),
     ScoreConfigs(ScoreConfigWrite),
+    Queues(QueueWrite),
 }
 
 // One short-lived reply per write job: boxing the large variant would buy nothing.
@@ -37,6 +39,7 @@ pub(super) enum WriteReply {
     Deleted(bool),
     /// Traces removed.
     Expired(u64),
+    Queues(QueueReply),
 }
 
 pub(super) struct WriteJob {
@@ -153,6 +156,7 @@ fn apply(
             feedback::delete(conn, project, id).map(WriteReply::Deleted)
         }
         WriteOp::ScoreConfigs(write) => score_configs::apply(conn, write).map(WriteReply::Deleted),
+        WriteOp::Queues(write) => queues::apply(conn, write).map(WriteReply::Queues),
     }
 }
 

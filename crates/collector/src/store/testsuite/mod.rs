@@ -12,6 +12,7 @@ pub mod journeys;
 pub mod keys;
 pub mod metrics;
 pub mod pieces;
+pub mod queues;
 pub mod received;
 pub mod scopes;
 pub mod score_configs;
@@ -56,6 +57,9 @@ macro_rules! for_each_suite_test {
             feedback::feedback_is_read_by_id_within_its_project,
             score_configs::score_configs_are_kept_per_project_by_key,
             score_configs::feedback_settings_are_per_project,
+            queues::queues_are_kept_per_project_with_their_items,
+            queues::claims_hold_items_under_leases,
+            queues::concurrent_claims_never_share_an_item,
             journeys::sessions_and_users_aggregate_their_requests,
             journeys::the_service_graph_counts_calls_between_services,
             metrics::quantiles_and_moments_are_exact,

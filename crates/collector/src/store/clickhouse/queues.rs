@@ -1,0 +1,350 @@
+//! Annotation queues in ClickHouse (schema 6): each queue's versions in `queues` and each
+//! item's in `queue_items`, by project, queue and id (the latest version wins; a deleted queue
+//! is a version marked deleted, and its items are no longer read), each the model's type as
+//! JSON beside the columns claims and counts select by. Sharded by project.
+//!
+//! ClickHouse has no transactions, so a claim is a read, the model's choice
+//! (`queue::choose_next`) and a new version of the item. Claims, adds and finishes of one
+//! collector run one at a time (`ClickhouseStore::queue_writes`), and each reads its item
+//! again after writing (FINAL) to check its version is the latest: on one collector, whatever
+//! the ClickHouse nodes behind it, two reviewers never get the same item. Several collectors
+//! over one cluster serialize only their own claims: two of them claiming within one
+//! read-write round trip of each other could both win the same item, and the read-back catches
+//! only the ones whose writes it sees. Such a setup should send a queue's review traffic to
+//! one collector (sticky routing by queue), or keep leases in a store with compare-and-set.
+
+use async_trait::async_trait;
+use serde_json::json;
+use skein_model::queue::{self, Finish, FinishError, ItemRef, ItemStatus, Queue, QueueItem};
+
+use super::client::{quote, RowExt};
+use super::writer::arrivals;
+use super::ClickhouseStore;
+use crate::store::queues::QueueStore;
+use crate::store::{StoreError, StoreResult};
+
+fn unreadable(what: &str, e: serde_json::Error) -> StoreError {
+    StoreError::Internal(format!("a stored {what} is unreadable: {e}"))
+}
+
+fn as_json<T: serde::Serialize>(value: &T) -> StoreResult<String> {
+    serde_json::to_string(value).map_err(|e| StoreError::Internal(format!("as JSON: {e}")))
+}
+
+impl ClickhouseStore {
+    fn queues_table(&self) -> String {
+        self.layout.table("queues")
+    }
+
+    fn items_table(&self) -> String {
+        self.layout.table("queue_items")
+    }
+
+    /// The latest versions of a queue's items passing `condition` (on the item's columns),
+    /// ordered by `order`, at most `limit`.
+    async fn select_items(
+        &self,
+        project: &str,
+        queue_id: &str,
+        condition: &str,
+        order: &str,
+        limit: Option<u32>,
+    ) -> StoreResult<Vec<QueueItem>> {
+        // FINAL folds versions; only key columns filter inside it, so that no older version
+        // is selected by a condition its newer version no longer meets.
+        let limit = limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
+        let rows = self
+            .client
+            .rows(&format!(
+                "SELECT item FROM (SELECT item, position, status, holder, lease_expires_ms \
+                 FROM {} FINAL WHERE project = {} AND queue_id = {}) WHERE {condition} \
+                 ORDER BY {order}{limit}",
+                self.items_table(),
+                quote(project),
+                quote(queue_id)
+            ))
+            .await?;
+        rows.iter()
+            .map(|r| serde_json::from_str(&r.str_of("item")).map_err(|e| unreadable("item", e)))
+            .collect()
+    }
+
+    async fn write_items(
+        &self,
+        project: &str,
+        items: &[QueueItem],
+        version: u64,
+    ) -> StoreResult<()> {
+        let mut rows = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let (holder, expires) = item
+                .lease
+                .as_ref()
+                .map_or(("", 0), |l| (l.holder.as_str(), l.expires_ms));
+            rows.push(json!({
+                "project": project,
+                "queue_id": item.queue_id,
+                "id": item.id,
+                "position": item.position,
+                "status": item.status.as_str(),
+                "holder": holder,
+                "lease_expires_ms": expires,
+                "item": as_json(item)?,
+                "version": version + i as u64,
+            }));
+        }
+        self.client
+            .insert(&self.items_table(), &rows, self.quorum)
+            .await
+    }
+
+    async fn stored_item(
+        &self,
+        project: &str,
+        queue_id: &str,
+        item_id: &str,
+    ) -> StoreResult<Option<(QueueItem, u64)>> {
+        let rows = self
+            .client
+            .rows(&format!(
+                "SELECT item, version FROM {} FINAL WHERE project = {} AND queue_id = {} \
+                 AND id = {}",
+                self.items_table(),
+                quote(project),
+                quote(queue_id),
+                quote(item_id)
+            ))
+            .await?;
+        match rows.first() {
+            Some(r) => {
+                let item =
+                    serde_json::from_str(&r.str_of("item")).map_err(|e| unreadable("item", e))?;
+                Ok(Some((item, r.i64_of("version") as u64)))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Writes a new version of an item and reads it back: false when another writer's
+    /// version is the latest.
+    async fn write_and_confirm(&self, project: &str, item: &QueueItem) -> StoreResult<bool> {
+        let version = arrivals(1);
+        self.write_items(project, std::slice::from_ref(item), version)
+            .await?;
+        let latest = self.stored_item(project, &item.queue_id, &item.id).await?;
+        Ok(latest.is_some_and(|(_, v)| v == version))
+    }
+
+    async fn read_queues(
+        &self,
+        project: &str,
+        id: Option<&str>,
+        now_ms: i64,
+    ) -> StoreResult<Vec<Queue>> {
+        let p = quote(project);
+        let one = id.map(|id| format!(" AND id = {}", quote(id)));
+        let rows = self
+            .client
+            .rows(&format!(
+                "SELECT queue FROM (SELECT queue, created_ms, id, deleted FROM {} FINAL \
+                 WHERE project = {p}{}) WHERE deleted = 0 ORDER BY created_ms, id",
+                self.queues_table(),
+                one.as_deref().unwrap_or("")
+            ))
+            .await?;
+        let mut queues = rows
+            .iter()
+            .map(|r| serde_json::from_str::<Queue>(&r.str_of("queue")))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| unreadable("queue", e))?;
+        if queues.is_empty() {
+            return Ok(queues);
+        }
+        let of_queue = id.map(|id| format!(" AND queue_id = {}", quote(id)));
+        let counts = self
+            .client
+            .rows(&format!(
+                "SELECT queue_id, status, lease_expires_ms > {now_ms} AS live, count() AS n \
+                 FROM (SELECT queue_id, status, lease_expires_ms FROM {} FINAL \
+                 WHERE project = {p}{}) GROUP BY queue_id, status, live",
+                self.items_table(),
+                of_queue.as_deref().unwrap_or("")
+            ))
+            .await?;
+        for row in &counts {
+            let status = row.str_of("status");
+            let status = ItemStatus::parse(&status).ok_or_else(|| {
+                StoreError::Internal(format!("a queue item has an unknown status {status:?}"))
+            })?;
+            let live = row.i64_of("live") != 0;
+            let state = queue::state_at(status, live.then_some(now_ms + 1), now_ms);
+            let queue_id = row.str_of("queue_id");
+            if let Some(q) = queues.iter_mut().find(|q| q.id == queue_id) {
+                q.counts.add_many(state, row.i64_of("n").max(0) as u64);
+            }
+        }
+        Ok(queues)
+    }
+
+    async fn write_queue_row(&self, queue: &Queue, deleted: bool) -> StoreResult<()> {
+        let row = json!({
+            "project": queue.project,
+            "id": queue.id,
+            "created_ms": queue.created_ms,
+            "queue": as_json(queue)?,
+            "deleted": u8::from(deleted),
+            "version": arrivals(1),
+        });
+        self.client
+            .insert(&self.queues_table(), &[row], self.quorum)
+            .await
+    }
+}
+
+/// How often a claim that lost its item to another collector's write tries the next one.
+const CLAIM_ATTEMPTS: usize = 5;
+
+#[async_trait]
+impl QueueStore for ClickhouseStore {
+    async fn create_queue(&self, queue: Queue) -> StoreResult<()> {
+        self.write_queue_row(&queue, false).await
+    }
+
+    async fn queues(&self, project: &str, now_ms: i64) -> StoreResult<Vec<Queue>> {
+        self.read_queues(project, None, now_ms).await
+    }
+
+    async fn queue(&self, project: &str, id: &str, now_ms: i64) -> StoreResult<Option<Queue>> {
+        Ok(self.read_queues(project, Some(id), now_ms).await?.pop())
+    }
+
+    async fn delete_queue(&self, project: &str, id: &str) -> StoreResult<bool> {
+        let Some(queue) = self.read_queues(project, Some(id), 0).await?.pop() else {
+            return Ok(false);
+        };
+        self.write_queue_row(&queue, true).await?;
+        Ok(true)
+    }
+
+    async fn add_queue_items(
+        &self,
+        project: &str,
+        queue_id: &str,
+        targets: Vec<ItemRef>,
+        now_ms: i64,
+    ) -> StoreResult<u64> {
+        let _one_at_a_time = self.queue_writes.lock().await;
+        let rows = self
+            .client
+            .rows(&format!(
+                "SELECT id, position FROM {} FINAL WHERE project = {} AND queue_id = {}",
+                self.items_table(),
+                quote(project),
+                quote(queue_id)
+            ))
+            .await?;
+        let mut known: std::collections::HashSet<String> =
+            rows.iter().map(|r| r.str_of("id")).collect();
+        let mut next = rows.iter().map(|r| r.i64_of("position")).max().unwrap_or(0) + 1;
+        let mut new = Vec::new();
+        for target in targets {
+            let item = QueueItem::new(queue_id, target, next, now_ms);
+            if known.insert(item.id.clone()) {
+                new.push(item);
+                next += 1;
+            }
+        }
+        self.write_items(project, &new, arrivals(new.len())).await?;
+        Ok(new.len() as u64)
+    }
+
+    async fn queue_items(
+        &self,
+        project: &str,
+        queue_id: &str,
+        now_ms: i64,
+    ) -> StoreResult<Vec<QueueItem>> {
+        let items = self
+            .select_items(project, queue_id, "1", "position", None)
+            .await?;
+        Ok(items.into_iter().map(|i| i.as_of(now_ms)).collect())
+    }
+
+    async fn queue_item(
+        &self,
+        project: &str,
+        queue_id: &str,
+        item_id: &str,
+        now_ms: i64,
+    ) -> StoreResult<Option<QueueItem>> {
+        let found = self.stored_item(project, queue_id, item_id).await?;
+        Ok(found.map(|(i, _)| i.as_of(now_ms)))
+    }
+
+    async fn claim_queue_item(
+        &self,
+        project: &str,
+        queue_id: &str,
+        reviewer: &str,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> StoreResult<Option<QueueItem>> {
+        let _one_at_a_time = self.queue_writes.lock().await;
+        for _ in 0..CLAIM_ATTEMPTS {
+            // The candidates of `queue::choose_next`: what the reviewer holds, the first
+            // pending item and the first whose lease ran out.
+            let condition = format!(
+                "(status = 'in_progress' AND holder = {r} AND lease_expires_ms > {now_ms}) \
+                 OR status = 'pending' \
+                 OR (status = 'in_progress' AND lease_expires_ms <= {now_ms})",
+                r = quote(reviewer)
+            );
+            let order = format!(
+                "(status = 'in_progress' AND holder = {} AND lease_expires_ms > {now_ms}) DESC, \
+                 position",
+                quote(reviewer)
+            );
+            let candidates = self
+                .select_items(project, queue_id, &condition, &order, Some(2))
+                .await?;
+            let Some(chosen) = queue::choose_next(&candidates, reviewer, now_ms) else {
+                return Ok(None);
+            };
+            let claimed = queue::claim(chosen, reviewer, now_ms, lease_ms);
+            if self.write_and_confirm(project, &claimed).await? {
+                return Ok(Some(claimed));
+            }
+        }
+        Err(StoreError::Overloaded {
+            reason: "other reviewers are claiming this queue's items at the same time".into(),
+            retry_after_secs: 1,
+        })
+    }
+
+    async fn finish_queue_item(
+        &self,
+        project: &str,
+        queue_id: &str,
+        item_id: &str,
+        reviewer: &str,
+        how: Finish,
+        now_ms: i64,
+    ) -> StoreResult<Option<Result<QueueItem, FinishError>>> {
+        let _one_at_a_time = self.queue_writes.lock().await;
+        let Some((stored, _)) = self.stored_item(project, queue_id, item_id).await? else {
+            return Ok(None);
+        };
+        let finished = queue::finish(&stored, reviewer, how, now_ms);
+        if let Ok(item) = &finished {
+            if !self.write_and_confirm(project, item).await? {
+                // Another collector wrote the item meanwhile: asked again, the rule decides on
+                // what it wrote.
+                return Err(StoreError::Overloaded {
+                    reason: "the item changed while it was being finished".into(),
+                    retry_after_secs: 1,
+                });
+            }
+        }
+        Ok(Some(finished))
+    }
+}

@@ -1,0 +1,449 @@
+//! Annotation queues (`/api/v1/queues`) against the real `skein` binary: queues made from
+//! trace ids and from a trace-list query, reviewers claiming items under leases (never the
+//! same item at once; an item whose lease ran out goes back), completions stored as feedback
+//! on the traces through the score-config checks, bad input refused with 400 {"error"}, and a
+//! key reading and writing its own project's queues only.
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use common::{client, Collector};
+use serde_json::{json, Value};
+
+async fn call(method: &str, url: &str, body: Option<&Value>, key: Option<&str>) -> (u16, Value) {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+    let mut request = client().request(method, url);
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    if let Some(key) = key {
+        request = request.header("x-api-key", key);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+fn trace_id(n: u64) -> String {
+    format!("{n:032x}")
+}
+
+fn root_id(n: u64) -> String {
+    format!("{:016x}", n * 16 + 1)
+}
+
+/// Traces `ns` of `project`: each a root span named `name` with one child.
+async fn post_traces(collector: &Collector, project: &str, ns: &[u64], name: &str) {
+    let start = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
+        - 60_000_000_000;
+    let mut spans = Vec::new();
+    for &n in ns {
+        let at = start + n as i64 * 1_000_000;
+        spans.push(json!({
+            "traceId": trace_id(n), "spanId": root_id(n), "name": name,
+            "startTimeUnixNano": at.to_string(), "endTimeUnixNano": (at + 5_000_000).to_string(),
+            "attributes": [{"key": "input.value", "value": {"stringValue": format!("question {n}")}}],
+        }));
+        spans.push(json!({
+            "traceId": trace_id(n), "spanId": format!("{:016x}", n * 16 + 2),
+            "parentSpanId": root_id(n), "name": "llm",
+            "startTimeUnixNano": (at + 1_000_000).to_string(),
+            "endTimeUnixNano": (at + 4_000_000).to_string(),
+        }));
+    }
+    let body = json!({"resourceSpans": [{
+        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "agent"}}]},
+        "scopeSpans": [{"spans": spans}],
+    }]});
+    let response = client()
+        .post(collector.url("/v1/traces"))
+        .header("x-skein-project", project)
+        .json(&body)
+        .send()
+        .await
+        .expect("POST /v1/traces");
+    assert!(response.status().is_success(), "{}", response.status());
+}
+
+fn correctness() -> Value {
+    json!({"key": "correctness", "type": "categorical",
+           "categories": [{"label": "correct", "score": 1}, {"label": "wrong", "score": 0}]})
+}
+
+/// Creates a queue collecting `correctness` in project `p`; its id.
+async fn new_queue(collector: &Collector, p: &str) -> String {
+    let url = collector.url(&format!("/api/v1/queues?project={p}"));
+    let (status, queue) = call(
+        "POST",
+        &url,
+        Some(&json!({"name": "weekly review", "score_keys": ["correctness"]})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{queue}");
+    queue["id"].as_str().expect("an id").to_string()
+}
+
+#[tokio::test]
+async fn reviewers_get_different_items_and_their_ratings_are_feedback_on_the_traces() {
+    let collector = Collector::start();
+    let p = "review";
+    post_traces(&collector, p, &[1, 2], "checkout").await;
+    post_traces(&collector, p, &[3, 4, 5], "support").await;
+    let configs = collector.url(&format!("/api/v1/score-configs?project={p}"));
+    assert_eq!(
+        call("POST", &configs, Some(&correctness()), None).await.0,
+        201
+    );
+    let id = new_queue(&collector, p).await;
+    let url = |path: &str| collector.url(&format!("/api/v1/queues/{id}{path}?project={p}"));
+
+    // Two traces by id, then every "support" trace by a trace-list query (one of them twice).
+    let (status, added) = call(
+        "POST",
+        &url("/items"),
+        Some(&json!({"trace_ids": [trace_id(1), trace_id(3).to_uppercase()]})),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, &added),
+        (200, &json!({"added": 2, "already_queued": 0}))
+    );
+    let (status, added) = call(
+        "POST",
+        &url("/items"),
+        Some(&json!({"query": "name=support&sort=start_asc"})),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, &added),
+        (200, &json!({"added": 2, "already_queued": 1}))
+    );
+    let (_, items) = call("GET", &url("/items"), None, None).await;
+    let queued: Vec<&str> = items["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["trace_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(queued, [trace_id(1), trace_id(3), trace_id(4), trace_id(5)]);
+
+    // Ann and Bob never hold the same item; asking again gives Ann hers.
+    let next = |who: &'static str| {
+        let url = url("/next");
+        async move {
+            let (status, claimed) = call("POST", &url, Some(&json!({"reviewer": who})), None).await;
+            assert_eq!(status, 200, "{claimed}");
+            claimed
+        }
+    };
+    let ann = next("ann").await;
+    let bob = next("bob").await;
+    let ann_item = ann["item"]["id"].as_str().unwrap().to_string();
+    let bob_item = bob["item"]["id"].as_str().unwrap().to_string();
+    assert_ne!(ann_item, bob_item);
+    assert_eq!(ann["item"]["status"], "in_progress");
+    assert_eq!(ann["item"]["lease"]["holder"], "ann");
+    assert_eq!(next("ann").await["item"]["id"], json!(ann_item));
+    assert_eq!(bob["counts"]["in_progress"], 2);
+
+    // Bob cannot complete Ann's item; a score the config refuses stores nothing.
+    let complete = |item: &str| url(&format!("/items/{item}/complete"));
+    let rating = |who: &str, label: &str| json!({"reviewer": who, "scores": [{"key": "correctness", "value": label, "comment": "checked"}]});
+    let (status, refused) = call(
+        "POST",
+        &complete(&ann_item),
+        Some(&rating("bob", "correct")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 409, "{refused}");
+    assert!(refused["error"].as_str().unwrap().contains("held by ann"));
+    let (status, refused) = call(
+        "POST",
+        &complete(&ann_item),
+        Some(&rating("ann", "great")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(refused["error"].as_str().unwrap().contains("correctness"));
+
+    // Completed: the rating is feedback on the trace's root, seen by the trace list.
+    let (status, done) = call(
+        "POST",
+        &complete(&ann_item),
+        Some(&rating("ann", "correct")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["item"]["status"], "done");
+    assert_eq!(done["item"]["finished_by"], "ann");
+    let (status, done) = call(
+        "POST",
+        &complete(&bob_item),
+        Some(&rating("bob", "wrong")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{done}");
+    for (item, score) in [(&ann_item, 1.0), (&bob_item, 0.0)] {
+        let (_, feedback) = call(
+            "GET",
+            &collector.url(&format!("/api/v1/feedback?trace_id={item}&project={p}")),
+            None,
+            None,
+        )
+        .await;
+        let records = feedback["feedback"].as_array().unwrap();
+        assert_eq!(records.len(), 1, "{feedback}");
+        assert_eq!(records[0]["key"], "correctness");
+        assert_eq!(records[0]["score"], score);
+        assert_eq!(records[0]["source"], "queue");
+        assert_eq!(records[0]["comment"], "checked");
+        let n: u64 = u64::from_str_radix(item, 16).unwrap();
+        assert_eq!(records[0]["run_id"], json!(root_id(n)));
+    }
+    let (_, list) = call(
+        "GET",
+        &collector.url(&format!("/api/v1/traces?project={p}&limit=10")),
+        None,
+        None,
+    )
+    .await;
+    let rated: Vec<(&str, f64)> = list["traces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| {
+            let stat = t["feedback"].as_array()?.first()?;
+            Some((t["trace_id"].as_str()?, stat["mean"].as_f64()?))
+        })
+        .collect();
+    assert_eq!(rated.len(), 2, "{list}");
+
+    // Ann skips the next one, Bob releases his: counts say so, and done items are not redone.
+    let third = next("ann").await["item"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, skipped) = call(
+        "POST",
+        &url(&format!("/items/{third}/skip")),
+        Some(&json!({"reviewer": "ann"})),
+        None,
+    )
+    .await;
+    assert_eq!((status, &skipped["status"]), (200, &json!("skipped")));
+    let fourth = next("bob").await["item"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, _) = call(
+        "POST",
+        &url(&format!("/items/{fourth}/release")),
+        Some(&json!({"reviewer": "bob"})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, queue) = call("GET", &url(""), None, None).await;
+    assert_eq!(
+        queue["counts"],
+        json!({"total": 4, "pending": 1, "in_progress": 0, "done": 2, "skipped": 1})
+    );
+    let (status, again) = call(
+        "POST",
+        &complete(&ann_item),
+        Some(&rating("ann", "wrong")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 409, "{again}");
+    assert!(again["error"].as_str().unwrap().contains("done already"));
+    let (status, _) = call("DELETE", &url(""), None, None).await;
+    assert_eq!(status, 204);
+    assert_eq!(call("GET", &url(""), None, None).await.0, 404);
+}
+
+#[tokio::test]
+async fn an_item_whose_lease_ran_out_goes_to_the_next_reviewer() {
+    let collector = Collector::start();
+    let p = "leases";
+    post_traces(&collector, p, &[7], "chat").await;
+    let id = new_queue(&collector, p).await;
+    let url = |path: &str| collector.url(&format!("/api/v1/queues/{id}{path}?project={p}"));
+    call(
+        "POST",
+        &url("/items"),
+        Some(&json!({"trace_ids": [trace_id(7)]})),
+        None,
+    )
+    .await;
+    let claim = |who: &str| json!({"reviewer": who, "lease_secs": 1});
+
+    let (_, ann) = call("POST", &url("/next"), Some(&claim("ann")), None).await;
+    assert_eq!(ann["item"]["trace_id"], json!(trace_id(7)));
+    let (_, bob) = call("POST", &url("/next"), Some(&claim("bob")), None).await;
+    assert_eq!(bob["item"], Value::Null, "the one item is Ann's: {bob}");
+    assert_eq!(bob["counts"]["in_progress"], 1);
+
+    tokio::time::sleep(Duration::from_millis(1_300)).await;
+    let (_, queue) = call("GET", &url(""), None, None).await;
+    assert_eq!(queue["counts"]["pending"], 1, "{queue}");
+    let (_, bob) = call("POST", &url("/next"), Some(&claim("bob")), None).await;
+    assert_eq!(bob["item"]["trace_id"], json!(trace_id(7)));
+    assert_eq!(bob["item"]["lease"]["holder"], "bob");
+    let rating = json!({"reviewer": "ann", "scores": [{"key": "correctness", "score": 1}]});
+    let item = trace_id(7);
+    let (status, refused) = call(
+        "POST",
+        &url(&format!("/items/{item}/complete")),
+        Some(&rating),
+        None,
+    )
+    .await;
+    assert_eq!(status, 409, "{refused}");
+    assert!(refused["error"].as_str().unwrap().contains("held by bob"));
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_with_400_naming_the_problem() {
+    let collector = Collector::start();
+    let p = "bad";
+    post_traces(&collector, p, &[9], "chat").await;
+    let queues = collector.url(&format!("/api/v1/queues?project={p}"));
+    for (body, says) in [
+        (json!({"name": "x", "score_keys": []}), "score_keys"),
+        (json!({"name": "", "score_keys": ["a"]}), "name"),
+        (json!({"name": "x", "score_keys": ["a", "a"]}), "twice"),
+        (json!({"name": "x"}), "score_keys"),
+        (
+            json!({"name": "x", "score_keys": ["a"], "reviewers": ["\u{1}"]}),
+            "reviewer",
+        ),
+    ] {
+        let (status, answer) = call("POST", &queues, Some(&body), None).await;
+        assert_eq!(status, 400, "{body}: {answer}");
+        let error = answer["error"].as_str().expect("an error");
+        assert!(error.contains(says), "{body}: {error}");
+    }
+    let id = new_queue(&collector, p).await;
+    let url = |path: &str| collector.url(&format!("/api/v1/queues/{id}{path}?project={p}"));
+    for (path, body, says) in [
+        ("/items", json!({"trace_ids": ["not-hex"]}), "32 hex"),
+        ("/items", json!({"trace_ids": [trace_id(99)]}), "no trace"),
+        ("/items", json!({}), "trace_ids"),
+        ("/items", json!({"query": "from=yesterday"}), "from"),
+        ("/items", json!({"query": "filter=name =="}), "filter"),
+        ("/next", json!({}), "reviewer"),
+        (
+            "/next",
+            json!({"reviewer": "ann", "lease_secs": 0}),
+            "lease_secs",
+        ),
+    ] {
+        let (status, answer) = call("POST", &url(path), Some(&body), None).await;
+        assert_eq!(status, 400, "{path} {body}: {answer}");
+        let error = answer["error"].as_str().expect("an error");
+        assert!(error.contains(says), "{path} {body}: {error}");
+    }
+    call(
+        "POST",
+        &url("/items"),
+        Some(&json!({"trace_ids": [trace_id(9)]})),
+        None,
+    )
+    .await;
+    call(
+        "POST",
+        &url("/next"),
+        Some(&json!({"reviewer": "ann"})),
+        None,
+    )
+    .await;
+    let complete = url(&format!("/items/{}/complete", trace_id(9)));
+    for (body, says) in [
+        (json!({"reviewer": "ann", "scores": []}), "correctness"),
+        (
+            json!({"reviewer": "ann", "scores": [{"key": "other", "score": 1}]}),
+            "not \"other\"",
+        ),
+        (
+            json!({"reviewer": "ann", "scores": [{"key": "correctness", "score": 1}, {"key": "correctness", "score": 0}]}),
+            "twice",
+        ),
+        (
+            json!({"reviewer": "ann", "scores": [{"key": "correctness", "score": "high"}]}),
+            "JSON",
+        ),
+    ] {
+        let (status, answer) = call("POST", &complete, Some(&body), None).await;
+        assert_eq!(status, 400, "{body}: {answer}");
+        let error = answer["error"].as_str().expect("an error");
+        assert!(error.contains(says), "{body}: {error}");
+    }
+    let (status, answer) = call("GET", &collector.url("/api/v1/queues/nope"), None, None).await;
+    assert_eq!(status, 404, "{answer}");
+    assert!(answer["error"].is_string());
+}
+
+fn skein(data_dir: &std::path::Path, args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_skein"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .output()
+        .expect("run skein");
+    assert!(output.status.success(), "skein {args:?}");
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+#[tokio::test]
+async fn a_key_reads_and_writes_its_own_projects_queues_only() {
+    let dir = tempfile::tempdir().unwrap();
+    skein(dir.path(), &["project", "create", "team-a"]);
+    skein(dir.path(), &["project", "create", "team-b"]);
+    let key_a = skein(dir.path(), &["key", "create", "--project", "team-a"]);
+    let key_b = skein(dir.path(), &["key", "create", "--project", "team-b"]);
+    let collector = Collector::start_in(dir, &[]);
+    let queues = collector.url("/api/v1/queues");
+    let body = json!({"name": "a's", "score_keys": ["correctness"]});
+
+    assert_eq!(call("POST", &queues, Some(&body), None).await.0, 401);
+    let (status, created) = call("POST", &queues, Some(&body), Some(&key_a)).await;
+    assert_eq!((status, &created["project"]), (201, &json!("team-a")));
+    let id = created["id"].as_str().unwrap();
+    let (status, _) = call(
+        "GET",
+        &format!("{queues}?project=team-a"),
+        None,
+        Some(&key_b),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (_, seen_by_b) = call("GET", &queues, None, Some(&key_b)).await;
+    assert_eq!(seen_by_b["queues"], json!([]));
+    for (method, path) in [
+        ("GET", format!("{queues}/{id}")),
+        ("POST", format!("{queues}/{id}/next")),
+        ("DELETE", format!("{queues}/{id}")),
+    ] {
+        let (status, answer) =
+            call(method, &path, Some(&json!({"reviewer": "b"})), Some(&key_b)).await;
+        assert_eq!(status, 404, "{method} {path}: {answer}");
+    }
+    let (_, seen_by_a) = call("GET", &queues, None, Some(&key_a)).await;
+    assert_eq!(seen_by_a["queues"].as_array().unwrap().len(), 1);
+}

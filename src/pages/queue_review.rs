@@ -1,0 +1,437 @@
+//! `/queues/{id}`: the review page, built for speed. The reviewer (named once, kept in the
+//! browser) is given one item at a time under a lease; the page shows the run's input and
+//! output and the queue's score keys as the rating widget's controls. Keyboard: digits choose
+//! a category or step of the current key, `t`/`f` thumbs, `j`/`k` (or arrows) move between
+//! keys, Enter saves and moves to the next item, `s` skips it.
+
+use std::collections::BTreeMap;
+
+use leptos::html;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::{use_location, use_params_map};
+use skein_model::queue::{Claim, Claimed, Completion, ItemScore, Queue, QueueItem};
+use skein_model::span::Span;
+use skein_model::ScoreConfigList;
+use wasm_bindgen::JsCast;
+
+use super::queues::progress_bar;
+use super::trace::detail::io::PayloadView;
+use crate::api::{self, ApiError};
+use crate::components::error_banner::ErrorBanner;
+use crate::components::feedback::rate::controls;
+use crate::components::feedback::score::{parse_score, score_text};
+use crate::links;
+
+/// Where the reviewer's name is kept (asked once per browser).
+const REVIEWER_KEY: &str = "skein-reviewer";
+
+fn stored_reviewer() -> Option<String> {
+    let storage = window().local_storage().ok().flatten()?;
+    storage
+        .get_item(REVIEWER_KEY)
+        .ok()
+        .flatten()
+        .filter(|r| !r.trim().is_empty())
+}
+
+/// What the page holds for the item under review.
+#[derive(Clone)]
+struct Current {
+    item: QueueItem,
+    span: Option<Result<Span, ApiError>>,
+}
+
+#[component]
+pub fn QueueReviewPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    let location = use_location();
+    let project = Memo::new(move |_| links::project_of(&location.search.get()));
+    let reviewer = RwSignal::new(stored_reviewer());
+    let queue = RwSignal::new(None::<Result<Queue, ApiError>>);
+    let configs = RwSignal::new(ScoreConfigList::default());
+    let current = RwSignal::new(None::<Current>);
+    let finished = RwSignal::new(false);
+    let chosen = RwSignal::new(BTreeMap::<String, f64>::new());
+    let active = RwSignal::new(0usize);
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let inputs = StoredValue::new(BTreeMap::<String, NodeRef<html::Input>>::new());
+
+    let show = move |claimed: Claimed| {
+        queue.update(|q| {
+            if let Some(Ok(q)) = q {
+                q.counts = claimed.counts;
+            }
+        });
+        chosen.set(BTreeMap::new());
+        active.set(0);
+        let Some(item) = claimed.item else {
+            current.set(None);
+            finished.set(true);
+            return;
+        };
+        finished.set(false);
+        current.set(Some(Current {
+            item: item.clone(),
+            span: None,
+        }));
+        let project = project.get_untracked();
+        spawn_local(async move {
+            let trace_id = item.target.trace_id.clone();
+            let span_id = match &item.target.span_id {
+                Some(s) => Ok(s.clone()),
+                None => api::trace(&project, &trace_id).await.and_then(|t| {
+                    t.summary
+                        .root_span_id
+                        .ok_or_else(|| api::unreachable("the trace has no root span yet"))
+                }),
+            };
+            let span = match span_id {
+                Ok(s) => api::span(&project, &trace_id, &s).await,
+                Err(e) => Err(e),
+            };
+            current.try_update(|c| {
+                if let Some(c) = c.as_mut().filter(|c| c.item.id == item.id) {
+                    c.span = Some(span);
+                }
+            });
+        });
+    };
+    let claim_next = move || {
+        let Some(name) = reviewer.get_untracked() else {
+            return;
+        };
+        let (project, id) = (project.get_untracked(), id.get_untracked());
+        busy.set(true);
+        spawn_local(async move {
+            let claim = Claim {
+                reviewer: name,
+                lease_secs: None,
+            };
+            let result = api::claim_next(&project, &id, &claim).await;
+            busy.try_set(false);
+            match result {
+                Ok(claimed) => show(claimed),
+                Err(e) => {
+                    error.try_set(Some(format!("Couldn't get the next item: {}", e.detail())));
+                }
+            }
+        });
+    };
+    Effect::new(move |_| {
+        let (project, id) = (project.get(), id.get());
+        spawn_local(async move {
+            let result = api::queue(&project, &id).await;
+            queue.try_set(Some(result));
+            if let Ok(c) = api::score_configs(&project).await {
+                configs.try_set(c);
+            }
+        });
+    });
+    Effect::new(move |_| {
+        if reviewer.get().is_some() && id.get() != "" {
+            claim_next();
+        }
+    });
+
+    let keys = move || {
+        queue.with(|q| match q {
+            Some(Ok(q)) => q.score_keys.clone(),
+            _ => Vec::new(),
+        })
+    };
+    let submit = move || {
+        if busy.get_untracked() {
+            return;
+        }
+        let Some(c) = current.get_untracked() else {
+            return;
+        };
+        let Some(name) = reviewer.get_untracked() else {
+            return;
+        };
+        let mut scores = Vec::new();
+        for key in keys() {
+            let typed = inputs
+                .with_value(|i| i.get(&key).and_then(|n| n.get_untracked()))
+                .map(|i| i.value())
+                .and_then(|t| parse_score(t.trim()));
+            if let Some(score) = chosen.with_untracked(|c| c.get(&key).copied()).or(typed) {
+                scores.push(ItemScore {
+                    key,
+                    score: Some(score),
+                    ..ItemScore::default()
+                });
+            }
+        }
+        if scores.is_empty() {
+            error.set(Some(
+                "Choose a score first (digits choose, Enter saves).".into(),
+            ));
+            return;
+        }
+        error.set(None);
+        busy.set(true);
+        let (project, id) = (project.get_untracked(), id.get_untracked());
+        spawn_local(async move {
+            let completion = Completion {
+                reviewer: name,
+                scores,
+            };
+            let result = api::complete_item(&project, &id, &c.item.id, &completion).await;
+            busy.try_set(false);
+            match result {
+                Ok(_) => claim_next(),
+                Err(e) => {
+                    error.try_set(Some(format!("Couldn't save: {}", e.detail())));
+                }
+            }
+        });
+    };
+    let skip = move || {
+        if busy.get_untracked() {
+            return;
+        }
+        let (Some(c), Some(name)) = (current.get_untracked(), reviewer.get_untracked()) else {
+            return;
+        };
+        busy.set(true);
+        let (project, id) = (project.get_untracked(), id.get_untracked());
+        spawn_local(async move {
+            let claim = Claim {
+                reviewer: name,
+                lease_secs: None,
+            };
+            let result = api::skip_item(&project, &id, &c.item.id, &claim).await;
+            busy.try_set(false);
+            match result {
+                Ok(_) => claim_next(),
+                Err(e) => {
+                    error.try_set(Some(format!("Couldn't skip: {}", e.detail())));
+                }
+            }
+        });
+    };
+
+    let on_key = move |ev: web_sys::KeyboardEvent| {
+        if ev.ctrl_key() || ev.meta_key() || ev.alt_key() || ev.default_prevented() {
+            return;
+        }
+        let target = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok());
+        let tag = target
+            .as_ref()
+            .map(|el| el.tag_name().to_ascii_uppercase())
+            .unwrap_or_default();
+        if matches!(tag.as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+            || current.get_untracked().is_none()
+        {
+            return;
+        }
+        let n_keys = keys().len();
+        let key = ev.key();
+        let handled = match key.as_str() {
+            "Enter" => {
+                submit();
+                true
+            }
+            "s" | "S" => {
+                skip();
+                true
+            }
+            "j" | "ArrowDown" => {
+                active.update(|a| *a = (*a + 1).min(n_keys.saturating_sub(1)));
+                true
+            }
+            "k" | "ArrowUp" => {
+                active.update(|a| *a = a.saturating_sub(1));
+                true
+            }
+            "t" | "f" => click_in_active(
+                active.get_untracked(),
+                if key == "t" {
+                    "[name=thumbs-up]"
+                } else {
+                    "[name=thumbs-down]"
+                },
+            ),
+            digit if digit.len() == 1 && digit.as_bytes()[0].is_ascii_digit() && digit != "0" => {
+                let n = usize::from(digit.as_bytes()[0] - b'0');
+                click_in_active(
+                    active.get_untracked(),
+                    &format!(".fb-choice:nth-of-type({n})"),
+                )
+            }
+            _ => false,
+        };
+        if handled {
+            ev.prevent_default();
+        }
+    };
+    let listener = window_event_listener(leptos::ev::keydown, on_key);
+    on_cleanup(move || listener.remove());
+
+    let score_rows = move || {
+        let list = configs.get();
+        let keys = keys();
+        let last = keys.len().saturating_sub(1);
+        keys.into_iter()
+            .enumerate()
+            .map(|(i, key)| {
+                let config = list.get(&key).cloned();
+                let score_input = NodeRef::<html::Input>::new();
+                inputs.update_value(|m| {
+                    m.insert(key.clone(), score_input);
+                });
+                let for_key = key.clone();
+                let rate = Callback::new(move |score: Option<f64>| {
+                    if let Some(s) = score {
+                        chosen.update(|c| {
+                            c.insert(for_key.clone(), s);
+                        });
+                        active.set((i + 1).min(last));
+                    }
+                });
+                let shown_key = key.clone();
+                let label_config = config.clone();
+                let shown = move || {
+                    chosen
+                        .with(|c| c.get(&shown_key).copied())
+                        .map(|s| match &label_config {
+                            Some(c) => format!("{} ({})", c.kind.label(s), score_text(Some(s))),
+                            None => score_text(Some(s)),
+                        })
+                };
+                view! {
+                    <div class="review-key" class:active=move || active.get() == i
+                        data-score-key=key.clone() data-key-index=i.to_string()>
+                        <span class="review-key-name">{key.clone()}</span>
+                        <div class="fb-form-row">{controls(config, rate, score_input)}</div>
+                        <span class="review-chosen" data-testid="review-chosen">{shown}</span>
+                    </div>
+                }
+            })
+            .collect_view()
+    };
+
+    let item_view = move || {
+        let c = current.get()?;
+        let project = project.get_untracked();
+        let trace_href = links::trace_span_href(
+            &project,
+            &c.item.target.trace_id,
+            c.item.target.span_id.as_deref(),
+            false,
+        );
+        let body = match c.span {
+            None => view! { <p class="muted">"Loading the run…"</p> }.into_any(),
+            Some(Err(e)) => view! { <ErrorBanner title=e.title() detail=e.detail()/> }.into_any(),
+            Some(Ok(span)) => view! {
+                <h3 class="review-span-name">{span.name.clone()}</h3>
+                <section class="review-io">
+                    <h4>"Input"</h4>
+                    <PayloadView text=span.input.clone()/>
+                    <h4>"Output"</h4>
+                    <PayloadView text=span.output.clone()/>
+                </section>
+            }
+            .into_any(),
+        };
+        Some(view! {
+            <article class="panel review-item" data-testid="review-item"
+                data-item-id=c.item.id.clone() data-trace-id=c.item.target.trace_id.clone()>
+                <div class="review-item-head">
+                    <a href=trace_href class="muted">{format!("trace {}", c.item.target.trace_id)}</a>
+                </div>
+                {body}
+            </article>
+        })
+    };
+
+    let name_input = NodeRef::<html::Input>::new();
+    let set_name = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let name = name_input
+            .get_untracked()
+            .map(|i| i.value().trim().to_string())
+            .unwrap_or_default();
+        if name.is_empty() {
+            return;
+        }
+        if let Some(storage) = window().local_storage().ok().flatten() {
+            let _ = storage.set_item(REVIEWER_KEY, &name);
+        }
+        reviewer.set(Some(name));
+    };
+
+    view! {
+        <div class="page review-page">
+            {move || match queue.get() {
+                None => view! { <p class="muted">"Loading the queue…"</p> }.into_any(),
+                Some(Err(e)) => view! { <ErrorBanner title=e.title() detail=e.detail()/> }.into_any(),
+                Some(Ok(q)) => view! {
+                    <div class="page-head">
+                        <h1>{q.name.clone()}</h1>
+                        <a class="muted" href=links::queues(&project.get_untracked())>"All queues"</a>
+                    </div>
+                    {progress_bar(&q)}
+                }
+                .into_any(),
+            }}
+            {move || match reviewer.get() {
+                None => view! {
+                    <form class="panel review-name" data-testid="reviewer-form" on:submit=set_name>
+                        <label class="fb-field">
+                            <span class="fb-label">"Your name, as your ratings will show it"</span>
+                            <input class="input" name="reviewer-name" node_ref=name_input autofocus=true/>
+                        </label>
+                        <button type="submit" class="button primary">"Start reviewing"</button>
+                    </form>
+                }
+                .into_any(),
+                Some(name) => view! {
+                    <p class="muted review-who">{format!("Reviewing as {name}")}</p>
+                }
+                .into_any(),
+            }}
+            {move || finished.get().then(|| view! {
+                <p class="review-done" data-testid="review-done">"Nothing left to review in this queue."</p>
+            })}
+            <div class="review-layout">
+                {item_view}
+                {move || current.with(|c| c.is_some()).then(|| view! {
+                    <aside class="panel review-scores" data-testid="review-scores">
+                        {score_rows}
+                        <div class="review-actions">
+                            <button type="button" class="button primary" name="review-save"
+                                disabled=move || busy.get() on:click=move |_| submit()>"Save and next (Enter)"</button>
+                            <button type="button" class="button" name="review-skip"
+                                disabled=move || busy.get() on:click=move |_| skip()>"Skip (S)"</button>
+                        </div>
+                        <p class="muted review-keys-help">"Digits choose · t/f thumbs · j/k move between keys · Enter saves · S skips"</p>
+                        {move || error.get().map(|message| view! {
+                            <div class="fb-error" role="alert" data-testid="review-error"><span>{message}</span></div>
+                        })}
+                    </aside>
+                })}
+            </div>
+        </div>
+    }
+}
+
+/// Clicks the control `css` of the score key at `index`; whether there was one.
+fn click_in_active(index: usize, css: &str) -> bool {
+    let selector = format!(".review-key[data-key-index=\"{index}\"] {css}");
+    match document().query_selector(&selector).ok().flatten() {
+        Some(el) => {
+            if let Some(el) = el.dyn_ref::<web_sys::HtmlElement>() {
+                el.click();
+            }
+            true
+        }
+        None => false,
+    }
+}
