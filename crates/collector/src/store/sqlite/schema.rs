@@ -44,8 +44,9 @@ pub(super) fn configure_writer(conn: &Connection) -> StoreResult<()> {
 /// - 9: every trace re-folded from its stored spans: its tags are its root's without
 ///   instrumentation's own keys, its usage counted at its model calls (`trace_fold`);
 /// - 10: score configs and feedback settings (`score_configs`);
-/// - 11: `span_text`, the full-text index of `search("...")`, filled from the stored spans.
-const SCHEMA_VERSION: i64 = 11;
+/// - 11: `span_text`, the full-text index of `search("...")`, filled from the stored spans;
+/// - 12: `span_text_pending`, the texts of spans stored but not yet in `span_text`.
+const SCHEMA_VERSION: i64 = 12;
 
 type Migration = fn(&Connection) -> StoreResult<()>;
 
@@ -61,6 +62,7 @@ const MIGRATIONS: [Migration; (SCHEMA_VERSION - 1) as usize] = [
     super::traces::refold_stored_traces,
     add_score_configs,
     super::span_text::create_and_fill,
+    super::span_text::add_pending,
 ];
 
 /// 9 → 10. New tables, empty.

@@ -140,7 +140,7 @@ pub(super) fn insert_spans(
             outcome.inserted += 1;
             let rowid = conn.last_insert_rowid();
             span_facts::insert(conn, rowid, span)?;
-            span_text::insert(conn, rowid, &span.search_text)?;
+            span_text::queue(conn, rowid, &span.search_text)?;
             added.add(span.facts());
             let counts = services
                 .entry((&span.project, &span.service))
