@@ -124,17 +124,20 @@ pub(super) fn writer_loop(
             let _ = job.reply.send((result, job.op));
         }
         // Past its bound the queue is worked down after every write, not only when idle.
-        if writer.unindexed > span_text::MAX_PENDING_SPANS {
-            index_chunk(writer);
+        while writer.unindexed > span_text::MAX_PENDING_SPANS {
+            if !index_chunk(writer) {
+                break;
+            }
         }
     }
 }
 
 /// Moves the next chunk of queued texts into the full-text index, in a transaction of its
 /// own. A failure is logged and leaves the texts queued (still found by a search); the writer
-/// tries again later.
-fn index_chunk(writer: &mut Writer) {
-    writer.checkpoints.restart_if_long(&writer.conn);
+/// tries again later (false).
+/// (No RESTART checkpoint here, unlike before a write: it would wait on the readers a
+/// search keeps busy, and the passive checkpoints let the WAL start over by themselves.)
+fn index_chunk(writer: &mut Writer) -> bool {
     let result = (|| -> StoreResult<usize> {
         let tx = writer
             .conn
@@ -143,6 +146,7 @@ fn index_chunk(writer: &mut Writer) {
         tx.commit()?;
         Ok(moved)
     })();
+    writer.checkpoints.committed();
     match result {
         Ok(moved) if moved < span_text::INDEX_CHUNK => writer.unindexed = 0,
         Ok(moved) => writer.unindexed = writer.unindexed.saturating_sub(moved).max(1),
@@ -150,9 +154,10 @@ fn index_chunk(writer: &mut Writer) {
             tracing::warn!(error = %e, "indexing queued span texts failed");
             // Not again at once: the next write (or restart) retries.
             writer.unindexed = 0;
+            return false;
         }
     }
-    writer.checkpoints.committed();
+    true
 }
 
 /// Runs every job in one transaction. If anything fails, that transaction is rolled back and
