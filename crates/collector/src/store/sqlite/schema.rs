@@ -22,9 +22,12 @@ pub(super) fn configure_writer(conn: &Connection) -> StoreResult<()> {
     conn.pragma_update(None, "cache_size", -64_000)?;
     // Checkpoints are the checkpointer thread's job, never the writer's.
     conn.pragma_update(None, "wal_autocheckpoint", 0)?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.busy_timeout(WRITER_BUSY_TIMEOUT)?;
     Ok(())
 }
+
+/// How long the writer waits for a lock another connection holds.
+pub(super) const WRITER_BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The layout's version (`PRAGMA user_version`). A new database is created at the latest
 /// layout (`create_schema`); an older file is brought up to it in place, one step of

@@ -98,9 +98,8 @@ pub(super) fn replace(conn: &Connection, span: i64, text: &str) -> StoreResult<(
 
 /// Moves up to `limit` queued texts (the oldest spans first) into the index; how many.
 pub(super) fn index_pending(conn: &Connection, limit: usize) -> StoreResult<usize> {
-    let mut read = conn.prepare_cached(
-        "SELECT span, text FROM span_text_pending ORDER BY span LIMIT ?1",
-    )?;
+    let mut read =
+        conn.prepare_cached("SELECT span, text FROM span_text_pending ORDER BY span LIMIT ?1")?;
     let mut rows = read.query([limit as i64])?;
     let (mut moved, mut last) = (0, None);
     while let Some(row) = rows.next()? {

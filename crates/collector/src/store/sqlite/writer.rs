@@ -72,6 +72,8 @@ pub(super) struct Writer {
 const IDLE_BEFORE_INDEXING: Duration = Duration::from_millis(100);
 /// Until then, how often it looks for a write (the most a write waits for it).
 const IDLE_POLL: Duration = Duration::from_millis(2);
+/// How long catching up waits for readers to restart a long WAL.
+const CATCH_UP_BUSY_TIMEOUT: Duration = Duration::from_millis(100);
 
 pub(super) fn writer_loop(
     writer: &mut Writer,
@@ -135,9 +137,16 @@ pub(super) fn writer_loop(
 /// Moves the next chunk of queued texts into the full-text index, in a transaction of its
 /// own. A failure is logged and leaves the texts queued (still found by a search); the writer
 /// tries again later (false).
-/// (No RESTART checkpoint here, unlike before a write: it would wait on the readers a
-/// search keeps busy, and the passive checkpoints let the WAL start over by themselves.)
 fn index_chunk(writer: &mut Writer) -> bool {
+    // Merging the index writes several times the text into the WAL: it is started over as
+    // before a write, but waiting only briefly for readers (a search scanning a long queue
+    // holds its snapshot for seconds, and the catch-up would wait on every one).
+    if writer.conn.busy_timeout(CATCH_UP_BUSY_TIMEOUT).is_ok() {
+        writer.checkpoints.restart_if_long(&writer.conn);
+        if let Err(e) = writer.conn.busy_timeout(schema::WRITER_BUSY_TIMEOUT) {
+            tracing::warn!(error = %e, "cannot set the writer's busy timeout");
+        }
+    }
     let result = (|| -> StoreResult<usize> {
         let tx = writer
             .conn
