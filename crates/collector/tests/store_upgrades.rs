@@ -480,7 +480,7 @@ async fn a_database_without_the_search_index_gets_it_in_place() {
     let db = dir.path().join("skein.db");
     test_files::execute_batch(
         &db,
-        "DROP TRIGGER span_text_removed; DROP TABLE span_text; \
+        "DROP TRIGGER span_text_removed; DROP TABLE span_text; DROP TABLE span_text_pending; \
          DROP TABLE queue_items; DROP TABLE queues; PRAGMA user_version = 10;",
     );
 
@@ -497,8 +497,54 @@ async fn a_database_without_the_search_index_gets_it_in_place() {
     let dir = collector.kill();
     assert_eq!(
         test_files::query_i64(&dir.path().join("skein.db"), "PRAGMA user_version"),
-        12
+        13
     );
+}
+
+/// Schema 11 indexed a span's text in the writer's transaction, with no queue: the upgrade to
+/// 13 adds the queue; what was indexed is found as before, and what arrives after as soon as
+/// it is acknowledged.
+#[tokio::test]
+async fn a_database_that_indexed_with_the_writer_gets_the_queue_in_place() {
+    const OTHER: &str = "7c8efff798038103d269b633813fc60c";
+    let collector = Collector::start();
+    let named = |trace: &str, name: &str| {
+        serde_json::to_vec(&json!({"resourceSpans": [{
+            "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "upgrades"}}]},
+            "scopeSpans": [{"spans": [{
+                "traceId": trace, "spanId": ROOT, "name": name, "kind": 1,
+                "startTimeUnixNano": "1795500443630000000",
+                "endTimeUnixNano": "1795500443640000000"
+            }]}]
+        }]}))
+        .unwrap()
+    };
+    send(&collector, named(TRACE, "Kyoto planner")).await;
+    wait_for_traces(&collector, "", 1).await;
+    let dir = collector.kill();
+    // The file as schema 11 left it: every text in the index, no queue.
+    test_files::execute_batch(
+        &dir.path().join("skein.db"),
+        "INSERT INTO span_text (rowid, text) SELECT span, text FROM span_text_pending; \
+         DROP TRIGGER span_text_removed; DROP TABLE span_text_pending; \
+         CREATE TRIGGER span_text_removed AFTER DELETE ON spans \
+         BEGIN DELETE FROM span_text WHERE rowid = old.id; END; \
+         DROP TABLE queue_items; DROP TABLE queues; PRAGMA user_version = 11;",
+    );
+
+    let collector = Collector::start_in(dir, &[]);
+    let page = get_json(&collector.url("/api/v1/traces?filter=search(%22kyoto%22)")).await;
+    assert_eq!(page["total"], 1, "{page}");
+    assert_eq!(page["traces"][0]["trace_id"], TRACE, "{page}");
+    send(&collector, named(OTHER, "kyoto desk")).await;
+    // Acknowledged, so found: indexed or still queued.
+    let page = get_json(&collector.url("/api/v1/traces?filter=search(%22kyoto%22)")).await;
+    assert_eq!(page["total"], 2, "{page}");
+    let spans = get_json(&collector.url("/api/v1/spans?filter=search(%22yoto%20de%22)")).await;
+    assert_eq!(spans["total"], 1, "{spans}");
+    let dir = collector.kill();
+    let db = dir.path().join("skein.db");
+    assert_eq!(test_files::query_i64(&db, "PRAGMA user_version"), 13);
 }
 
 #[tokio::test]
@@ -515,7 +561,7 @@ async fn a_database_from_before_score_configs_gains_them() {
     test_files::execute_batch(
         &db,
         "DROP TABLE score_configs; DROP TABLE score_settings; \
-         DROP TRIGGER span_text_removed; DROP TABLE span_text; \
+         DROP TRIGGER span_text_removed; DROP TABLE span_text; DROP TABLE span_text_pending; \
          DROP TABLE queue_items; DROP TABLE queues; PRAGMA user_version = 9;",
     );
 
@@ -535,7 +581,7 @@ async fn a_database_from_before_score_configs_gains_them() {
     let dir = collector.kill();
     assert_eq!(
         test_files::query_i64(&dir.path().join("skein.db"), "PRAGMA user_version"),
-        12
+        13
     );
 }
 
@@ -547,7 +593,8 @@ async fn a_database_from_before_queues_gains_them() {
     let db = dir.path().join("skein.db");
     test_files::execute_batch(
         &db,
-        "DROP TABLE queue_items; DROP TABLE queues; PRAGMA user_version = 11;",
+        "DROP TABLE queue_items; DROP TABLE queues; DROP TABLE span_text_pending; \
+         PRAGMA user_version = 11;",
     );
     let collector = Collector::start_in(dir, &[]);
     let response = client()
@@ -562,6 +609,6 @@ async fn a_database_from_before_queues_gains_them() {
     let dir = collector.kill();
     assert_eq!(
         test_files::query_i64(&dir.path().join("skein.db"), "PRAGMA user_version"),
-        12
+        13
     );
 }

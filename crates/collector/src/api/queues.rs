@@ -151,7 +151,11 @@ async fn named_targets(state: &AppState, project: &str, add: &AddItems) -> ApiRe
     let trace_ids: Vec<String> = targets.iter().map(|t| t.trace_id.clone()).collect();
     let mut stored = std::collections::HashSet::new();
     for chunk in trace_ids.chunks(TraceQuery::MAX_LIMIT as usize) {
-        for summary in state.store.trace_summaries(project, chunk).await? {
+        for summary in state
+            .store
+            .trace_summaries(project, chunk, &TraceQuery::default())
+            .await?
+        {
             stored.insert(summary.trace_id);
         }
     }
@@ -327,7 +331,11 @@ async fn run_of(state: &AppState, project: &str, item: &QueueItem) -> ApiResult<
     let trace_id = &item.target.trace_id;
     state
         .store
-        .trace_summaries(project, std::slice::from_ref(trace_id))
+        .trace_summaries(
+            project,
+            std::slice::from_ref(trace_id),
+            &TraceQuery::default(),
+        )
         .await?
         .into_iter()
         .find_map(|t| t.root_span_id)

@@ -127,6 +127,7 @@ impl SqliteStore {
         pieces::ensure_schema(&conn)?;
         schema::migrate(&mut conn)?;
         let next_trace_id = schema::next_trace_id(&conn)?;
+        let unindexed = span_text::pending(&conn)?;
         let dict = Arc::new(CurrentDict::load(&conn)?);
 
         // Unbounded channel, bounded by `queued_spans`: the limit is in spans, not requests.
@@ -145,6 +146,7 @@ impl SqliteStore {
                     next_trace_id,
                     checkpoints,
                     dict: writer_dict,
+                    unindexed,
                 };
                 writer_loop(&mut writer, rx, queued, max_batch)
             })

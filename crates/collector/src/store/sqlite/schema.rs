@@ -22,9 +22,12 @@ pub(super) fn configure_writer(conn: &Connection) -> StoreResult<()> {
     conn.pragma_update(None, "cache_size", -64_000)?;
     // Checkpoints are the checkpointer thread's job, never the writer's.
     conn.pragma_update(None, "wal_autocheckpoint", 0)?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.busy_timeout(WRITER_BUSY_TIMEOUT)?;
     Ok(())
 }
+
+/// How long the writer waits for a lock another connection holds.
+pub(super) const WRITER_BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The layout's version (`PRAGMA user_version`). A new database is created at the latest
 /// layout (`create_schema`); an older file is brought up to it in place, one step of
@@ -45,8 +48,9 @@ pub(super) fn configure_writer(conn: &Connection) -> StoreResult<()> {
 ///   instrumentation's own keys, its usage counted at its model calls (`trace_fold`);
 /// - 10: score configs and feedback settings (`score_configs`);
 /// - 11: `span_text`, the full-text index of `search("...")`, filled from the stored spans;
-/// - 12: annotation queues and their items (`queues`).
-const SCHEMA_VERSION: i64 = 12;
+/// - 12: annotation queues and their items (`queues`);
+/// - 13: `span_text_pending`, the texts of spans stored but not yet in `span_text`.
+const SCHEMA_VERSION: i64 = 13;
 
 type Migration = fn(&Connection) -> StoreResult<()>;
 
@@ -63,6 +67,7 @@ const MIGRATIONS: [Migration; (SCHEMA_VERSION - 1) as usize] = [
     add_score_configs,
     super::span_text::create_and_fill,
     add_queues,
+    super::span_text::add_pending,
 ];
 
 /// 9 → 10. New tables, empty.

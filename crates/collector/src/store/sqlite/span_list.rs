@@ -125,10 +125,11 @@ impl Dialect for Sqlite {
     }
 
     /// Through the trigram index (`span_text`), which finds exactly the spans whose text
-    /// contains the needle.
+    /// contains the needle, and the texts still waiting for it.
     fn search(&mut self, a: &str, needle: &str) -> String {
         let query = self.text(&super::span_text::match_query(needle));
-        format!("{a}.id IN (SELECT rowid FROM span_text WHERE span_text MATCH {query})")
+        let needle = self.text(needle);
+        super::span_text::search_sql(&format!("{a}.id"), &query, &needle)
     }
 }
 
@@ -219,11 +220,12 @@ pub(super) fn push_trace_list_filter(q: &TraceQuery, sql: &mut String, args: &mu
             // The traces holding the searched texts first, from the index: the spans of the
             // other traces are then never read.
             for needle in expr.required_searches() {
-                sql.push_str(
-                    " AND t.id IN (SELECT s.trace FROM spans s WHERE s.id IN \
-                     (SELECT rowid FROM span_text WHERE span_text MATCH ?))",
-                );
+                sql.push_str(&format!(
+                    " AND t.id IN (SELECT s.trace FROM spans s WHERE {})",
+                    super::span_text::search_sql("s.id", "?", "?")
+                ));
                 args.push(SqlValue::Text(super::span_text::match_query(needle)));
+                args.push(SqlValue::Text(needle.to_string()));
             }
             sql.push_str(&format!(
                 " AND EXISTS (SELECT 1 FROM {} WHERE x.trace = t.id{which} AND ({cond}))",

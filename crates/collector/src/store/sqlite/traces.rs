@@ -144,7 +144,7 @@ pub(super) fn insert_spans(
             let rowid = next_id;
             next_id += 1;
             span_facts::insert(conn, rowid, span)?;
-            span_text::insert(conn, rowid, &span.search_text)?;
+            span_text::queue(conn, rowid, &span.search_text)?;
             added.add(span.facts());
             let counts = services
                 .entry((&span.project, &span.service))

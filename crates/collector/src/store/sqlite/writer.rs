@@ -4,6 +4,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 use skein_model::span::Span;
@@ -14,7 +15,7 @@ use super::checkpointer;
 use super::codec::{CurrentDict, SpanRow};
 use super::queues::{self, QueueReply, QueueWrite};
 use super::score_configs::{self, ScoreConfigWrite};
-use super::{expire, feedback, pieces, schema, traces};
+use super::{expire, feedback, pieces, schema, span_text, traces};
 use crate::store::{StoreResult, WriteOutcome};
 
 pub(super) enum WriteOp {
@@ -65,7 +66,17 @@ pub(super) struct Writer {
     pub(super) next_trace_id: i64,
     pub(super) checkpoints: checkpointer::Handle,
     pub(super) dict: Arc<CurrentDict>,
+    /// About how many spans wait for the full-text index (`span_text`): counted up by the
+    /// spans written, down by those indexed, exact again whenever the queue runs empty.
+    pub(super) unindexed: usize,
 }
+
+/// How long no write arrives before the writer indexes queued span texts.
+const IDLE_BEFORE_INDEXING: Duration = Duration::from_millis(100);
+/// Until then, how often it looks for a write (the most a write waits for it).
+const IDLE_POLL: Duration = Duration::from_millis(2);
+/// How long catching up waits for readers to restart a long WAL.
+const CATCH_UP_BUSY_TIMEOUT: Duration = Duration::from_millis(100);
 
 pub(super) fn writer_loop(
     writer: &mut Writer,
@@ -73,7 +84,27 @@ pub(super) fn writer_loop(
     queued: Arc<AtomicUsize>,
     max_batch: usize,
 ) {
-    while let Some(first) = rx.blocking_recv() {
+    let mut last_write = Instant::now();
+    loop {
+        let first = match rx.try_recv() {
+            Ok(job) => job,
+            Err(mpsc::error::TryRecvError::Disconnected) => break,
+            // Nothing has been written for a while: the full-text index catches up, a chunk
+            // at a time. Meanwhile (ingest pauses between a client's requests), a short wait
+            // for the next write: indexing between the batches of a burst would slow it.
+            Err(mpsc::error::TryRecvError::Empty) if writer.unindexed > 0 => {
+                if last_write.elapsed() >= IDLE_BEFORE_INDEXING {
+                    index_chunk(writer);
+                } else {
+                    std::thread::sleep(IDLE_POLL);
+                }
+                continue;
+            }
+            Err(mpsc::error::TryRecvError::Empty) => match rx.blocking_recv() {
+                Some(job) => job,
+                None => break,
+            },
+        };
         writer.checkpoints.restart_if_long(&writer.conn);
         let mut batch_spans = first.span_count();
         let mut jobs = vec![first];
@@ -87,13 +118,58 @@ pub(super) fn writer_loop(
             }
         }
         let results = commit_batch(writer, &jobs);
+        last_write = Instant::now();
         writer.checkpoints.committed();
         queued.fetch_sub(batch_spans, Ordering::SeqCst);
         for (job, result) in jobs.into_iter().zip(results) {
+            if let Ok(WriteReply::Spans(outcome)) = &result {
+                writer.unindexed += outcome.inserted + outcome.merged;
+            }
             // The client may have gone away; its data is committed all the same.
             let _ = job.reply.send((result, job.op));
         }
+        // Past its bound the queue is worked down after every write, not only when idle.
+        while writer.unindexed > span_text::MAX_PENDING_SPANS {
+            if !index_chunk(writer) {
+                break;
+            }
+        }
     }
+}
+
+/// Moves the next chunk of queued texts into the full-text index, in a transaction of its
+/// own. A failure is logged and leaves the texts queued (still found by a search); the writer
+/// tries again later (false).
+fn index_chunk(writer: &mut Writer) -> bool {
+    // Merging the index writes several times the text into the WAL: it is started over as
+    // before a write, but waiting only briefly for readers (a search scanning a long queue
+    // holds its snapshot for seconds, and the catch-up would wait on every one).
+    if writer.conn.busy_timeout(CATCH_UP_BUSY_TIMEOUT).is_ok() {
+        writer.checkpoints.restart_if_long(&writer.conn);
+        if let Err(e) = writer.conn.busy_timeout(schema::WRITER_BUSY_TIMEOUT) {
+            tracing::warn!(error = %e, "cannot set the writer's busy timeout");
+        }
+    }
+    let result = (|| -> StoreResult<usize> {
+        let tx = writer
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let moved = span_text::index_pending(&tx, span_text::INDEX_CHUNK)?;
+        tx.commit()?;
+        Ok(moved)
+    })();
+    writer.checkpoints.committed();
+    match result {
+        Ok(moved) if moved < span_text::INDEX_CHUNK => writer.unindexed = 0,
+        Ok(moved) => writer.unindexed = writer.unindexed.saturating_sub(moved).max(1),
+        Err(e) => {
+            tracing::warn!(error = %e, "indexing queued span texts failed");
+            // Not again at once: the next write (or restart) retries.
+            writer.unindexed = 0;
+            return false;
+        }
+    }
+    true
 }
 
 /// Runs every job in one transaction. If anything fails, that transaction is rolled back and
@@ -199,6 +275,7 @@ mod tests {
             checkpoints: checkpointer::start(&path, dict.clone(), None).unwrap(),
             dict,
             conn,
+            unindexed: 0,
         };
         let feedback = |id: &str| NewFeedback {
             id: Some(id.into()),
