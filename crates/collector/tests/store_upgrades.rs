@@ -496,7 +496,7 @@ async fn a_database_without_the_search_index_gets_it_in_place() {
     let dir = collector.kill();
     assert_eq!(
         test_files::query_i64(&dir.path().join("skein.db"), "PRAGMA user_version"),
-        11
+        12
     );
 }
 
@@ -533,6 +533,52 @@ async fn a_database_from_before_score_configs_gains_them() {
     let dir = collector.kill();
     assert_eq!(
         test_files::query_i64(&dir.path().join("skein.db"), "PRAGMA user_version"),
-        11
+        12
+    );
+}
+
+/// Schema 11 had no covering index for the cohort compare: the upgrade to 12 builds it from
+/// the stored spans, and the compare of what was stored before reads from it.
+#[tokio::test]
+async fn a_database_without_the_span_extents_gets_them_in_place() {
+    let collector = Collector::start();
+    let span = |trace: &str, variant: &str| {
+        serde_json::to_vec(&json!({"resourceSpans": [{
+            "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "upgrades"}}]},
+            "scopeSpans": [{"spans": [{
+                "traceId": trace, "spanId": ROOT, "name": "agent", "kind": 1,
+                "startTimeUnixNano": "1795500443630000000",
+                "endTimeUnixNano": "1795500443640000000",
+                "attributes": [{"key": "variant", "value": {"stringValue": variant}}]
+            }]}]
+        }]}))
+        .unwrap()
+    };
+    send(&collector, span(TRACE, "A")).await;
+    send(&collector, span("6c8efff798038103d269b633813fc60d", "B")).await;
+    wait_for_traces(&collector, "", 2).await;
+    let dir = collector.kill();
+    let db = dir.path().join("skein.db");
+    test_files::execute_batch(
+        &db,
+        "DROP INDEX spans_by_trace_extent; PRAGMA user_version = 11;",
+    );
+
+    let collector = Collector::start_in(dir, &[]);
+    let c = get_json(&collector.url(
+        "/api/v1/compare/cohorts?a.tag=variant%3DA&b.tag=variant%3DB",
+    ))
+    .await;
+    assert_eq!(c["rows"][0]["name"], "agent", "{c}");
+    assert_eq!(c["rows"][0]["a"]["p50_ms"], 10.0, "{c}");
+    let dir = collector.kill();
+    let db = dir.path().join("skein.db");
+    assert_eq!(test_files::query_i64(&db, "PRAGMA user_version"), 12);
+    assert_eq!(
+        test_files::query_i64(
+            &db,
+            "SELECT count(*) FROM sqlite_master WHERE name = 'spans_by_trace_extent'"
+        ),
+        1
     );
 }
