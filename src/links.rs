@@ -3,8 +3,8 @@
 //! `TraceQuery`'s codec is the one used for both the page URL and the API call. Every URL the
 //! dashboard builds, page or API, is built here.
 
-use skein_model::query::{encode_pairs, parse_query_string, percent_encode};
 use skein_model::cohort::CohortQuery;
+use skein_model::query::{encode_pairs, parse_query_string, percent_encode};
 use skein_model::span_list::SpanSort;
 use skein_model::{TraceQuery, DEFAULT_PROJECT};
 

@@ -26,9 +26,9 @@ use crate::links;
 use controls::{CohortControls, Presets};
 use table::{CohortTable, CohortTotals};
 
-/// The page's query, or why the link cannot be read.
+/// The page's query, or why the link cannot be read (its filters are the collector's to check).
 fn read(search: &str) -> Result<CohortQuery, String> {
-    CohortQuery::from_query_string(search.trim_start_matches('?')).map_err(|e| e.to_string())
+    CohortQuery::from_link(search).map_err(|e| e.to_string())
 }
 
 #[component]
@@ -47,7 +47,8 @@ pub fn CohortsPage() -> impl IntoView {
             },
         );
     });
-    let chosen = move || query.with(|q| q.a != TraceQuery::default() || q.b != TraceQuery::default());
+    let chosen =
+        move || query.with(|q| q.a != TraceQuery::default() || q.b != TraceQuery::default());
 
     let loader = Loader::<Arc<CohortComparison>>::new();
     Effect::new(move |_| {

@@ -100,9 +100,9 @@ pub fn SpansPage() -> impl IntoView {
         let v = view.get();
         // The stream takes a span filter only: a list scoped to some traces is not live.
         let scoped = v.trace_filter.is_some() || v.tree_filter.is_some();
-        (live_on.get() && !unreadable.get() && !scoped && v.sort == SpanSort::default()).then(|| {
-            links::api_stream_spans(&project.get(), v.filter.as_deref().unwrap_or_default())
-        })
+        (live_on.get() && !unreadable.get() && !scoped && v.sort == SpanSort::default()).then(
+            || links::api_stream_spans(&project.get(), v.filter.as_deref().unwrap_or_default()),
+        )
     });
     let (hold, live_status, show_held) = use_live_list(
         list,
@@ -219,9 +219,15 @@ pub fn SpansPage() -> impl IntoView {
         if !list.ready_and_empty() || unreadable.get() {
             return None;
         }
-        Some(if view.with(|v| v != &SpanListView { sort: v.sort, ..Default::default() }) {
-            let clear = clear.clone();
-            view! {
+        Some(
+            if view.with(|v| {
+                v != &SpanListView {
+                    sort: v.sort,
+                    ..Default::default()
+                }
+            }) {
+                let clear = clear.clone();
+                view! {
                 <EmptyState title="No spans match this filter">
                     <p>"No span in this project passes the filter above. Loosen a condition (a lower "
                        <code>"gt(latency, …)"</code>", another model), or look at every span."</p>
@@ -229,15 +235,16 @@ pub fn SpansPage() -> impl IntoView {
                 </EmptyState>
             }
             .into_any()
-        } else {
-            view! {
+            } else {
+                view! {
                 <EmptyState title="No spans yet">
                     <p>"Spans appear here as agents send them (OTLP, the LangSmith SDK). Load sample agent traces to look around:"</p>
                     <pre class="code-block">"skein demo"</pre>
                 </EmptyState>
             }
             .into_any()
-        })
+            },
+        )
     };
 
     view! {

@@ -565,10 +565,8 @@ async fn a_database_without_the_span_extents_gets_them_in_place() {
     );
 
     let collector = Collector::start_in(dir, &[]);
-    let c = get_json(&collector.url(
-        "/api/v1/compare/cohorts?a.tag=variant%3DA&b.tag=variant%3DB",
-    ))
-    .await;
+    let c = get_json(&collector.url("/api/v1/compare/cohorts?a.tag=variant%3DA&b.tag=variant%3DB"))
+        .await;
     assert_eq!(c["rows"][0]["name"], "agent", "{c}");
     assert_eq!(c["rows"][0]["a"]["p50_ms"], 10.0, "{c}");
     let dir = collector.kill();

@@ -448,7 +448,10 @@ mod tests {
                 per_trace.values().map(f).collect()
             };
             let close = |a: f64, b: f64, what: &str| {
-                assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{name} {what}: {a} {b}")
+                assert!(
+                    (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+                    "{name} {what}: {a} {b}"
+                )
             };
             assert_eq!(g.spans, mine.len() as u64);
             assert_eq!(g.traces_with, per_trace.len() as u64);

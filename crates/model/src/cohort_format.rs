@@ -94,7 +94,10 @@ mod tests {
         assert_eq!(tokens(-1234567.0), "-1,234,567");
         assert_eq!(tokens(105.5), "105.5");
         assert_eq!(rate(1.0 / 3.0), "33.3%");
-        assert_eq!(difference(CohortMeasure::Duration, -80.0), "\u{2212}80.0 ms");
+        assert_eq!(
+            difference(CohortMeasure::Duration, -80.0),
+            "\u{2212}80.0 ms"
+        );
         assert_eq!(difference(CohortMeasure::Cost, 0.0042), "+$0.0042");
         assert_eq!(difference(CohortMeasure::Errors, 0.0), "0");
         assert_eq!(per_trace(1.0), "1");

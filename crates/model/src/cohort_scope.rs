@@ -134,7 +134,13 @@ mod tests {
 
     #[test]
     fn timestamps_read_back() {
-        for ms in [0, 1_795_600_000_123, 951_782_400_000, 4_102_444_799_999, -86_400_001] {
+        for ms in [
+            0,
+            1_795_600_000_123,
+            951_782_400_000,
+            4_102_444_799_999,
+            -86_400_001,
+        ] {
             let text = utc_timestamp(ms);
             assert_eq!(parse_timestamp_ns(&text), Some(ms * 1_000_000), "{text}");
         }
@@ -150,15 +156,16 @@ mod tests {
         let scope = q.span_scope(0).unwrap();
         assert_eq!(
             scope.trace_filter.as_deref(),
-            Some(
-                "and(eq(tag.variant, \"A\\\"x\"), gte(start_time, \"2026-11-24T08:26:40.000Z\"))"
-            )
+            Some("and(eq(tag.variant, \"A\\\"x\"), gte(start_time, \"2026-11-24T08:26:40.000Z\"))")
         );
         assert_eq!(scope.tree_filter.as_deref(), Some("eq(run_type, \"tool\")"));
         for f in [scope.trace_filter.unwrap(), scope.tree_filter.unwrap()] {
             crate::filter::parse(&f).unwrap().unwrap();
         }
-        assert_eq!(TraceQuery::default().span_scope(0), Some(SpanScope::default()));
+        assert_eq!(
+            TraceQuery::default().span_scope(0),
+            Some(SpanScope::default())
+        );
     }
 
     #[test]

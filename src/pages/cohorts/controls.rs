@@ -270,7 +270,11 @@ pub fn Presets(
             .collect_view()
     };
     let apply_tag = move |_| {
-        let (k, a, b) = (key.get_untracked(), value_a.get_untracked(), value_b.get_untracked());
+        let (k, a, b) = (
+            key.get_untracked(),
+            value_a.get_untracked(),
+            value_b.get_untracked(),
+        );
         if k.is_empty() || a.is_empty() || b.is_empty() {
             return;
         }

@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use skein_model::cohort::{CohortCell, CohortComparison, CohortMeasure, CohortQuery, CohortRow, Significance};
+use skein_model::cohort::{
+    CohortCell, CohortComparison, CohortMeasure, CohortQuery, CohortRow, Significance,
+};
 use skein_model::cohort_format as fmt;
 use skein_model::cohort_scope::name_filter;
 use skein_model::format;
@@ -159,7 +161,10 @@ fn spans_link(project: &str, cohort: &TraceQuery, row: &CohortRow) -> String {
     }
 }
 
-fn cell_figures(c: &Option<CohortCell>, f: impl Fn(&CohortCell) -> Option<String>) -> Option<String> {
+fn cell_figures(
+    c: &Option<CohortCell>,
+    f: impl Fn(&CohortCell) -> Option<String>,
+) -> Option<String> {
     c.as_ref().and_then(f)
 }
 

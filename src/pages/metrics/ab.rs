@@ -5,10 +5,10 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 use skein_model::cohort::CohortQuery;
-use skein_model::recent::RecentRange;
-use skein_model::{TagFilter, TraceQuery};
 use skein_model::metrics::{self, Metric, MetricKind, MetricResponse};
+use skein_model::recent::RecentRange;
 use skein_model::sort;
+use skein_model::{TagFilter, TraceQuery};
 
 use crate::components::charts::{self, Series};
 use crate::links;
@@ -186,14 +186,19 @@ pub fn comparison(
         }
     };
     // The same two groups span by span, on the cohort page.
-    let span_by_span = cohort_query(v, r.group_by.as_deref(), &r.groups[a].value, &r.groups[b].value)
-        .map(|q| {
-            let project = links::project_of(&use_location().search.get_untracked());
-            view! {
-                <p class="m-note"><a href=links::cohorts_href(&project, &q) data-testid="ab-cohorts">
-                    {format!("Where do {la} and {lb} differ? Compare them span by span →")}</a></p>
-            }
-        });
+    let span_by_span = cohort_query(
+        v,
+        r.group_by.as_deref(),
+        &r.groups[a].value,
+        &r.groups[b].value,
+    )
+    .map(|q| {
+        let project = links::project_of(&use_location().search.get_untracked());
+        view! {
+            <p class="m-note"><a href=links::cohorts_href(&project, &q) data-testid="ab-cohorts">
+                {format!("Where do {la} and {lb} differ? Compare them span by span →")}</a></p>
+        }
+    });
     let latency_note = matches!(r.metric, Metric::LatencyP50 | Metric::LatencyP95).then(|| view! {
         <p class="m-note">"The test compares means: testing a percentile needs the raw values, which the dashboard does not download."</p>
     });

@@ -89,9 +89,8 @@ fn names(
     let mut rows = stmt.query(params_from_iter(args.iter()))?;
     let mut fold = CohortFold::new();
     let mut push = |r: &rusqlite::Row<'_>| -> rusqlite::Result<()> {
-        let text = |i: usize| -> rusqlite::Result<Option<&[u8]>> {
-            Ok(r.get_ref(i)?.as_bytes_or_null()?)
-        };
+        let text =
+            |i: usize| -> rusqlite::Result<Option<&[u8]>> { Ok(r.get_ref(i)?.as_bytes_or_null()?) };
         let span_type: u8 = r.get(4)?;
         let status: u8 = r.get(8)?;
         fold.push(
