@@ -156,7 +156,7 @@ mod tests {
         let scope = q.span_scope(0).unwrap();
         assert_eq!(
             scope.trace_filter.as_deref(),
-            Some("and(eq(tag.variant, \"A\\\"x\"), gte(start_time, \"2026-11-24T08:26:40.000Z\"))")
+            Some("and(eq(tag.variant, \"A\\\"x\"), gte(start_time, \"2026-11-25T09:46:40.000Z\"))")
         );
         assert_eq!(scope.tree_filter.as_deref(), Some("eq(run_type, \"tool\")"));
         for f in [scope.trace_filter.unwrap(), scope.tree_filter.unwrap()] {
