@@ -41,7 +41,7 @@ fn shape(b: bool, k: u64) -> Shape {
         planner: 20 + k,
         agent: if b { 300 + 5 * k } else { 100 + 2 * k },
         search: 30 + k % 5,
-        fails: b && k % 5 == 0,
+        fails: b && k.is_multiple_of(5),
     }
 }
 
