@@ -667,3 +667,11 @@ pub async fn spans(
 pub async fn services(project: &str) -> Result<Vec<skein_model::ServiceInfo>, ApiError> {
     get(links::api_services(project)).await
 }
+
+/// `GET /api/v1/compare/cohorts`: two cohorts of traces compared span name by span name.
+pub async fn compare_cohorts(
+    project: &str,
+    query: &skein_model::cohort::CohortQuery,
+) -> Result<skein_model::cohort::CohortComparison, ApiError> {
+    get(links::api_cohorts(project, query)).await
+}

@@ -15,6 +15,7 @@ use crate::components::project_switcher::ProjectSwitcher;
 use crate::components::theme_toggle::{ThemeState, ThemeToggle};
 use crate::links;
 use crate::metrics_view::{self, MetricsView};
+use crate::pages::cohorts::CohortsPage;
 use crate::pages::compare::ComparePage;
 use crate::pages::metrics::MetricsPage;
 use crate::pages::not_found::NotFound;
@@ -53,6 +54,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/users/:user_id") view={Lazy::<UserRoute>::new()}/>
                     <Route path=path!("/services") view={Lazy::<ServicesRoute>::new()}/>
                     <Route path=path!("/compare") view={Lazy::<CompareRoute>::new()}/>
+                    <Route path=path!("/compare/cohorts") view={Lazy::<CohortsRoute>::new()}/>
                     <Route path=path!("/settings/scores") view={Lazy::<ScoreConfigsRoute>::new()}/>
                     <Route path=path!("/queues") view={Lazy::<QueuesRoute>::new()}/>
                     <Route path=path!("/queues/:id") view={Lazy::<QueueReviewRoute>::new()}/>
@@ -97,6 +99,13 @@ lazy_page!(
     ServicesPage
 );
 lazy_page!(CompareRoute, compare_page, compare, "Compare", ComparePage);
+lazy_page!(
+    CohortsRoute,
+    cohorts_page,
+    cohorts,
+    "Compare cohorts",
+    CohortsPage
+);
 lazy_page!(
     ScoreConfigsRoute,
     settings_page,
@@ -150,6 +159,8 @@ fn TopBar() -> impl IntoView {
     let on_sessions = on_page("/sessions");
     let on_users = on_page("/users");
     let on_services = on_page("/services");
+    let on_cohorts = on_page("/compare/cohorts");
+    let cohorts_href = move || links::cohorts_href(&project.get(), &Default::default());
     let on_settings = on_page("/settings/scores");
     let on_queues = on_page("/queues");
     let queues_href = move || links::queues(&project.get());
@@ -174,6 +185,8 @@ fn TopBar() -> impl IntoView {
                     aria-current=move || on_sessions().then_some("page")>"Sessions"</a>
                 <a href=users_href class:active=on_users
                     aria-current=move || on_users().then_some("page")>"Users"</a>
+                <a href=cohorts_href class:active=on_cohorts title="Compare two cohorts of traces span by span"
+                    aria-current=move || on_cohorts().then_some("page")>"Compare"</a>
                 <a href=services_href class:active=on_services
                     aria-current=move || on_services().then_some("page")>"Services"</a>
                 <a href=queues_href class:active=on_queues title="Annotation queues: runs set aside to rate"

@@ -3,6 +3,7 @@
 //! `TraceQuery`'s codec is the one used for both the page URL and the API call. Every URL the
 //! dashboard builds, page or API, is built here.
 
+use skein_model::cohort::CohortQuery;
 use skein_model::query::{encode_pairs, parse_query_string, percent_encode};
 use skein_model::span_list::SpanSort;
 use skein_model::{TraceQuery, DEFAULT_PROJECT};
@@ -238,6 +239,10 @@ pub fn score_configs(project: &str) -> String {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpanListView {
     pub filter: Option<String>,
+    /// The spans' traces: their root passes `trace_filter`, some span of them `tree_filter`
+    /// (a cohort's traces, from the cohort page's row links).
+    pub trace_filter: Option<String>,
+    pub tree_filter: Option<String>,
     pub sort: SpanSort,
 }
 
@@ -246,6 +251,8 @@ impl SpanListView {
     pub fn from_search(search: &str) -> SpanListView {
         SpanListView {
             filter: param(search, "filter"),
+            trace_filter: param(search, "trace_filter"),
+            tree_filter: param(search, "tree_filter"),
             sort: param(search, "sort")
                 .and_then(|s| SpanSort::parse(&s))
                 .unwrap_or_default(),
@@ -254,12 +261,28 @@ impl SpanListView {
 
     fn query_string(&self) -> String {
         let sort = (self.sort != SpanSort::default()).then(|| self.sort.as_str());
-        let pairs: Vec<(&str, &str)> = [("filter", self.filter.as_deref()), ("sort", sort)]
-            .into_iter()
-            .filter_map(|(k, v)| Some((k, v?)))
-            .collect();
+        let pairs: Vec<(&str, &str)> = [
+            ("filter", self.filter.as_deref()),
+            ("trace_filter", self.trace_filter.as_deref()),
+            ("tree_filter", self.tree_filter.as_deref()),
+            ("sort", sort),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v?)))
+        .collect();
         encode_pairs(pairs)
     }
+}
+
+/// `/compare/cohorts`: two cohorts of traces compared span name by span name; the page's
+/// query is the API's (`CohortQuery`).
+pub fn cohorts_href(project: &str, query: &CohortQuery) -> String {
+    page("/compare/cohorts", project, &query.to_query_string())
+}
+
+/// `GET /api/v1/compare/cohorts`.
+pub fn api_cohorts(project: &str, query: &CohortQuery) -> String {
+    api("/api/v1/compare/cohorts", project, &query.to_query_string())
 }
 
 /// The `/spans` page.
@@ -573,6 +596,7 @@ mod tests {
         let view = SpanListView {
             filter: Some("eq(run_type, \"llm\")".into()),
             sort: SpanSort::DurationDesc,
+            ..SpanListView::default()
         };
         let href = spans_href("p1", &view);
         assert_eq!(

@@ -1,5 +1,6 @@
 //! One module per page.
 
+pub mod cohorts;
 pub mod compare;
 pub mod metrics;
 pub mod not_found;

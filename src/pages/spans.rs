@@ -78,9 +78,10 @@ pub fn SpansPage() -> impl IntoView {
     // A link whose filter cannot be read: the box shows where, nothing is fetched.
     let unreadable = Memo::new(move |_| {
         view.with(|v| {
-            v.filter
-                .as_deref()
-                .is_some_and(|f| skein_model::filter::parse(f).is_err())
+            [&v.filter, &v.trace_filter, &v.tree_filter]
+                .into_iter()
+                .flatten()
+                .any(|f| skein_model::filter::parse(f).is_err())
         })
     });
     Effect::new(move |_| {
@@ -97,9 +98,11 @@ pub fn SpansPage() -> impl IntoView {
     // Live: a stream of the spans passing the filter, while the list is newest first.
     let live_url = Memo::new(move |_| {
         let v = view.get();
-        (live_on.get() && !unreadable.get() && v.sort == SpanSort::default()).then(|| {
-            links::api_stream_spans(&project.get(), v.filter.as_deref().unwrap_or_default())
-        })
+        // The stream takes a span filter only: a list scoped to some traces is not live.
+        let scoped = v.trace_filter.is_some() || v.tree_filter.is_some();
+        (live_on.get() && !unreadable.get() && !scoped && v.sort == SpanSort::default()).then(
+            || links::api_stream_spans(&project.get(), v.filter.as_deref().unwrap_or_default()),
+        )
     });
     let (hold, live_status, show_held) = use_live_list(
         list,
@@ -180,18 +183,51 @@ pub fn SpansPage() -> impl IntoView {
         let go = go.clone();
         move |_| {
             go(SpanListView {
-                filter: None,
                 sort: view.get_untracked().sort,
+                ..SpanListView::default()
             })
         }
+    };
+    // The traces the spans are drawn from (a cohort's, from the cohort page), and a way out.
+    let unscope = {
+        let go = go.clone();
+        move |_| {
+            let mut v = view.get_untracked();
+            v.trace_filter = None;
+            v.tree_filter = None;
+            go(v);
+        }
+    };
+    let scope_note = move || {
+        let v = view.get();
+        (v.trace_filter.is_some() || v.tree_filter.is_some()).then(|| {
+            let root = v.trace_filter.map(|f| view! {
+                <span>"whose root span passes " <code>{f}</code></span>
+            });
+            let tree = v.tree_filter.map(|f| view! {
+                <span>" having a span that passes " <code>{f}</code></span>
+            });
+            view! {
+                <div class="scope-note" data-testid="span-scope">
+                    <span class="muted">"In traces "</span>{root}{tree}
+                    <button type="button" class="link-button" on:click=unscope.clone()>"All traces"</button>
+                </div>
+            }
+        })
     };
     let empty = move || {
         if !list.ready_and_empty() || unreadable.get() {
             return None;
         }
-        Some(if view.with(|v| v.filter.is_some()) {
-            let clear = clear.clone();
-            view! {
+        Some(
+            if view.with(|v| {
+                v != &SpanListView {
+                    sort: v.sort,
+                    ..Default::default()
+                }
+            }) {
+                let clear = clear.clone();
+                view! {
                 <EmptyState title="No spans match this filter">
                     <p>"No span in this project passes the filter above. Loosen a condition (a lower "
                        <code>"gt(latency, …)"</code>", another model), or look at every span."</p>
@@ -199,15 +235,16 @@ pub fn SpansPage() -> impl IntoView {
                 </EmptyState>
             }
             .into_any()
-        } else {
-            view! {
+            } else {
+                view! {
                 <EmptyState title="No spans yet">
                     <p>"Spans appear here as agents send them (OTLP, the LangSmith SDK). Load sample agent traces to look around:"</p>
                     <pre class="code-block">"skein demo"</pre>
                 </EmptyState>
             }
             .into_any()
-        })
+            },
+        )
     };
 
     view! {
@@ -229,6 +266,7 @@ pub fn SpansPage() -> impl IntoView {
             </div>
             <div class="filter-bar">
                 <FilterInput project=project value=filter_text on_apply=apply_filter label="Filter"/>
+                {scope_note}
             </div>
             {banner}
             // New live rows wait while the pointer is over the list (someone is reading it).

@@ -497,7 +497,7 @@ async fn a_database_without_the_search_index_gets_it_in_place() {
     let dir = collector.kill();
     assert_eq!(
         test_files::query_i64(&dir.path().join("skein.db"), "PRAGMA user_version"),
-        13
+        14
     );
 }
 
@@ -544,7 +544,7 @@ async fn a_database_that_indexed_with_the_writer_gets_the_queue_in_place() {
     assert_eq!(spans["total"], 1, "{spans}");
     let dir = collector.kill();
     let db = dir.path().join("skein.db");
-    assert_eq!(test_files::query_i64(&db, "PRAGMA user_version"), 13);
+    assert_eq!(test_files::query_i64(&db, "PRAGMA user_version"), 14);
 }
 
 #[tokio::test]
@@ -581,7 +581,7 @@ async fn a_database_from_before_score_configs_gains_them() {
     let dir = collector.kill();
     assert_eq!(
         test_files::query_i64(&dir.path().join("skein.db"), "PRAGMA user_version"),
-        13
+        14
     );
 }
 
@@ -609,6 +609,50 @@ async fn a_database_from_before_queues_gains_them() {
     let dir = collector.kill();
     assert_eq!(
         test_files::query_i64(&dir.path().join("skein.db"), "PRAGMA user_version"),
-        13
+        14
+    );
+}
+
+/// Schema 13 had no covering index for the cohort compare: the upgrade to 14 builds it from
+/// the stored spans, and the compare of what was stored before reads from it.
+#[tokio::test]
+async fn a_database_without_the_span_extents_gets_them_in_place() {
+    let collector = Collector::start();
+    let span = |trace: &str, variant: &str| {
+        serde_json::to_vec(&json!({"resourceSpans": [{
+            "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "upgrades"}}]},
+            "scopeSpans": [{"spans": [{
+                "traceId": trace, "spanId": ROOT, "name": "agent", "kind": 1,
+                "startTimeUnixNano": "1795500443630000000",
+                "endTimeUnixNano": "1795500443640000000",
+                "attributes": [{"key": "variant", "value": {"stringValue": variant}}]
+            }]}]
+        }]}))
+        .unwrap()
+    };
+    send(&collector, span(TRACE, "A")).await;
+    send(&collector, span("6c8efff798038103d269b633813fc60d", "B")).await;
+    wait_for_traces(&collector, "", 2).await;
+    let dir = collector.kill();
+    let db = dir.path().join("skein.db");
+    test_files::execute_batch(
+        &db,
+        "DROP INDEX spans_by_trace_extent; PRAGMA user_version = 13;",
+    );
+
+    let collector = Collector::start_in(dir, &[]);
+    let c = get_json(&collector.url("/api/v1/compare/cohorts?a.tag=variant%3DA&b.tag=variant%3DB"))
+        .await;
+    assert_eq!(c["rows"][0]["name"], "agent", "{c}");
+    assert_eq!(c["rows"][0]["a"]["p50_ms"], 10.0, "{c}");
+    let dir = collector.kill();
+    let db = dir.path().join("skein.db");
+    assert_eq!(test_files::query_i64(&db, "PRAGMA user_version"), 14);
+    assert_eq!(
+        test_files::query_i64(
+            &db,
+            "SELECT count(*) FROM sqlite_master WHERE name = 'spans_by_trace_extent'"
+        ),
+        1
     );
 }

@@ -94,6 +94,29 @@ impl CohortQuery {
     pub fn from_pairs<'a>(
         pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<CohortQuery, QueryError> {
+        CohortQuery::read(pairs, |pairs| {
+            TraceQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        })
+    }
+
+    /// Reads a page's link as `from_pairs` does, but leaves the cohorts' filters to the
+    /// collector (as `TraceQuery::from_link`): the page does not carry the filter parser.
+    pub fn from_link(search: &str) -> Result<CohortQuery, QueryError> {
+        let pairs = parse_query_string(search.trim_start_matches('?'));
+        CohortQuery::read(
+            pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            |pairs| {
+                TraceQuery::from_link(&encode_pairs(
+                    pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+                ))
+            },
+        )
+    }
+
+    fn read<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+        side: impl Fn(&[(String, String)]) -> Result<TraceQuery, QueryError>,
+    ) -> Result<CohortQuery, QueryError> {
         let mut side_pairs: [Vec<(String, String)>; 2] = [Vec::new(), Vec::new()];
         let mut by = CohortMeasure::default();
         for (key, value) in pairs {
@@ -120,8 +143,8 @@ impl CohortQuery {
         }
         let [a, b] = side_pairs;
         Ok(CohortQuery {
-            a: side_query("a", &a)?,
-            b: side_query("b", &b)?,
+            a: side_query("a", &a, &side)?,
+            b: side_query("b", &b, &side)?,
             by,
         })
     }
@@ -147,9 +170,12 @@ impl CohortQuery {
 }
 
 /// One cohort's list query, without the list's order and page, its errors prefixed by the cohort.
-fn side_query(prefix: &str, pairs: &[(String, String)]) -> Result<TraceQuery, QueryError> {
-    let q = TraceQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .map_err(|e| e.prefixed(&format!("{prefix}.")))?;
+fn side_query(
+    prefix: &str,
+    pairs: &[(String, String)],
+    read: impl Fn(&[(String, String)]) -> Result<TraceQuery, QueryError>,
+) -> Result<TraceQuery, QueryError> {
+    let q = read(pairs).map_err(|e| e.prefixed(&format!("{prefix}.")))?;
     Ok(TraceQuery {
         sort: Default::default(),
         cursor: None,
@@ -519,6 +545,15 @@ mod tests {
         assert_eq!(whole.a.tags[0].to_string(), "env=prod");
         assert_eq!(whole.a.range, crate::sessions::RecentRange::Day);
         assert_eq!(whole.b, TraceQuery::default());
+        // A page's link: the same query, the filters left unchecked.
+        let link = "a.tag=v%3DA&a.filter=eq(nope%2C%201)&b.range=24h&by=cost";
+        let q = CohortQuery::from_link(link).unwrap();
+        assert_eq!(q.a.filter.as_deref(), Some("eq(nope, 1)"));
+        assert_eq!(
+            (q.a.tags[0].value.as_str(), q.by),
+            ("A", CohortMeasure::Cost)
+        );
+        assert!(CohortQuery::from_query_string(link).is_err());
     }
 
     #[test]

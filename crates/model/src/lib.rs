@@ -3,6 +3,9 @@
 
 pub mod catalog;
 pub mod cohort;
+pub mod cohort_fold;
+pub mod cohort_format;
+pub mod cohort_scope;
 pub mod feedback;
 pub mod filter;
 pub mod format;

@@ -3,10 +3,15 @@
 use std::sync::Arc;
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_location;
+use skein_model::cohort::CohortQuery;
 use skein_model::metrics::{self, Metric, MetricKind, MetricResponse};
+use skein_model::recent::RecentRange;
 use skein_model::sort;
+use skein_model::{TagFilter, TraceQuery};
 
 use crate::components::charts::{self, Series};
+use crate::links;
 use crate::metrics_view::{self as mv, MetricsView};
 use crate::text;
 
@@ -180,6 +185,20 @@ pub fn comparison(
             .into_any()
         }
     };
+    // The same two groups span by span, on the cohort page.
+    let span_by_span = cohort_query(
+        v,
+        r.group_by.as_deref(),
+        &r.groups[a].value,
+        &r.groups[b].value,
+    )
+    .map(|q| {
+        let project = links::project_of(&use_location().search.get_untracked());
+        view! {
+            <p class="m-note"><a href=links::cohorts_href(&project, &q) data-testid="ab-cohorts">
+                {format!("Where do {la} and {lb} differ? Compare them span by span →")}</a></p>
+        }
+    });
     let latency_note = matches!(r.metric, Metric::LatencyP50 | Metric::LatencyP95).then(|| view! {
         <p class="m-note">"The test compares means: testing a percentile needs the raw values, which the dashboard does not download."</p>
     });
@@ -193,7 +212,43 @@ pub fn comparison(
                     on:change=move |ev| pick_b(false, ev)>{options(b)}</select>
             </div>
             {result}
+            {span_by_span}
             {latency_note}
         </div>
     }
+}
+
+/// Two groups of the view (values of its `group_by` tag) as cohorts of its traces: the view's
+/// tags, filters and time range, and the group's tag. None for the group without the tag.
+fn cohort_query(
+    v: &MetricsView,
+    group_by: Option<&str>,
+    a: &Option<String>,
+    b: &Option<String>,
+) -> Option<CohortQuery> {
+    let key = group_by?;
+    let q = &v.query;
+    let side = |value: &str| {
+        let mut tags = q.tags.clone();
+        tags.retain(|t| t.key != key);
+        tags.push(TagFilter {
+            key: key.to_string(),
+            value: value.to_string(),
+        });
+        TraceQuery {
+            tags,
+            filter: v.filter.clone(),
+            trace_filter: q.trace_filter.clone(),
+            tree_filter: q.tree_filter.clone(),
+            from_ms: q.from_ms,
+            to_ms: q.to_ms,
+            range: RecentRange::parse(v.range.as_str()).unwrap_or_default(),
+            ..TraceQuery::default()
+        }
+    };
+    Some(CohortQuery {
+        a: side(a.as_deref()?),
+        b: side(b.as_deref()?),
+        by: Default::default(),
+    })
 }

@@ -1,45 +1,38 @@
-//! `Store::compare_cohorts` on SQLite: each cohort's aggregates in SQL, over the spans of the
-//! traces its list filter selects (`list::trace_filter`), then `skein_model::cohort::compare`.
+//! `Store::compare_cohorts` on SQLite: each cohort's aggregates over the spans of the traces
+//! its list filter selects (`list::trace_filter`); `mod.rs` reads the two cohorts at once on
+//! two reader connections, then `skein_model::cohort::compare` makes the table.
 //!
-//! Per cohort, three statements in one read transaction: the traces' moments from their
-//! summary rows; per span name, type and service the per-trace sums of self time, tokens, cost
-//! and error spans (grouped by trace, then by name: the moments of a Welch test); and the exact
-//! p50/p95 of the spans' durations, from the ranks a window over the spans sorted by duration
-//! gives (only the two rows around each quantile leave SQLite). Self time follows the rule of
-//! `cohort::self_time_ns`: each span's direct children summed and enveloped in one `GROUP BY`
-//! over the cohort's spans, joined back by (trace, span id).
-
-use std::collections::HashMap;
+//! Per cohort, two statements in one read transaction: the traces' moments from their summary
+//! rows, and one read of the cohort's spans from the covering index `spans_by_trace_extent`
+//! (never the rows and their bodies), folded trace by trace by `skein_model::cohort_fold` into
+//! the per-name aggregates: self time by the rule of `cohort::self_time_ns`, the per-trace sums
+//! of a Welch test, and the exact p50/p95 of the durations. (Grouping in SQL read the spans
+//! twice and sorted them three times; bench/README.md has the figures.)
 
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params_from_iter, Connection};
-use skein_model::cohort::{
-    CohortAggregates, CohortComparison, CohortQuery, NameAggregates, MAX_NAMES,
-};
-use skein_model::stats::{quantile_ranks, Moments};
-use skein_model::{SpanType, TraceQuery};
+use skein_model::cohort::{CohortAggregates, NameAggregates, MAX_NAMES};
+use skein_model::cohort_fold::{CohortFold, FoldSpan};
+use skein_model::stats::Moments;
+use skein_model::{SpanStatus, SpanType, TraceQuery};
 
-use super::list::trace_filter;
+use super::list::traces_in_order;
 use crate::store::StoreResult;
 
-pub(super) fn compare_cohorts(
+/// One cohort's aggregates, in one read transaction (one snapshot).
+pub(super) fn cohort(
     conn: &Connection,
     project: &str,
-    q: &CohortQuery,
-) -> StoreResult<CohortComparison> {
-    // One snapshot for both cohorts.
+    q: &TraceQuery,
+) -> StoreResult<CohortAggregates> {
     let tx = conn.unchecked_transaction()?;
-    let a = cohort(&tx, project, &q.a)?;
-    let b = cohort(&tx, project, &q.b)?;
-    Ok(skein_model::cohort::compare(q.by, &a, &b))
-}
-
-fn cohort(conn: &Connection, project: &str, q: &TraceQuery) -> StoreResult<CohortAggregates> {
+    let conn: &Connection = &tx;
     super::span_list::trace_list_filter(q)?;
-    let (filter, args) = trace_filter(project, q);
-    let mut aggregates = trace_moments(conn, &filter, &args)?;
+    let (from, filter, args) = traces_in_order(conn, project, q)?;
+    let traces = format!("{from} WHERE {filter}");
+    let mut aggregates = trace_moments(conn, &traces, &args)?;
     if aggregates.duration_ms.n > 0 {
-        aggregates.names = names(conn, &filter, &args)?;
+        aggregates.names = names(conn, &from, &filter, &args)?;
     }
     Ok(aggregates)
 }
@@ -52,9 +45,10 @@ fn moments(row: &rusqlite::Row<'_>, n: u64, at: usize) -> rusqlite::Result<Momen
     ))
 }
 
+/// `traces`: the cohort's `FROM ... WHERE ...`.
 fn trace_moments(
     conn: &Connection,
-    filter: &str,
+    traces: &str,
     args: &[SqlValue],
 ) -> StoreResult<CohortAggregates> {
     let sql = format!(
@@ -62,7 +56,7 @@ fn trace_moments(
          sum(cost * cost), sum(err), sum(err * err) FROM \
          (SELECT t.duration_ns / 1e6 AS d, CAST(t.input_tokens + t.output_tokens AS REAL) AS tok, \
           CAST(t.cost AS REAL) AS cost, CAST(t.error_count AS REAL) AS err \
-          FROM traces t WHERE {filter})"
+          FROM {traces})"
     );
     Ok(conn.query_row(&sql, params_from_iter(args.iter()), |r| {
         let n = r.get::<_, i64>(0)?.max(0) as u64;
@@ -76,110 +70,48 @@ fn trace_moments(
     })?)
 }
 
-/// The cohort's spans: `ct` its traces, `sp` their spans with durations.
-fn spans_cte(filter: &str) -> String {
-    format!(
-        "ct AS MATERIALIZED (SELECT t.id AS trace FROM traces t WHERE {filter}), \
-         sp AS MATERIALIZED (SELECT s.trace, s.span_id, s.parent_span_id AS parent, s.name, \
-           s.span_type, s.service, s.start_ns, s.end_ns, max(s.end_ns - s.start_ns, 0) AS d, \
-           CAST(s.status = 2 AS REAL) AS err, CAST(coalesce(s.tokens, 0) AS REAL) AS tok, \
-           CAST(s.cost AS REAL) AS cost \
-           FROM ct CROSS JOIN spans s ON s.trace = ct.trace)"
-    )
-}
-
-type NameKey = (String, u8, String);
-
-fn names(conn: &Connection, filter: &str, args: &[SqlValue]) -> StoreResult<Vec<NameAggregates>> {
-    let spans = spans_cte(filter);
-    let sql = format!(
-        "WITH {spans}, \
-         kids AS MATERIALIZED (SELECT trace, parent, sum(d) AS kd, min(start_ns) AS ks, \
-           max(end_ns) AS ke FROM sp WHERE parent IS NOT NULL GROUP BY trace, parent), \
-         per_trace AS (SELECT sp.name, sp.span_type, sp.service, count(*) AS n, sum(sp.d) AS d, \
-           sum(CASE WHEN k.trace IS NULL THEN sp.d ELSE max(sp.d - min(k.kd, \
-             max(min(k.ke, sp.end_ns) - max(k.ks, sp.start_ns), 0)), 0) END) / 1e6 AS self_ms, \
-           sum(sp.err) AS err, sum(sp.tok) AS tok, sum(sp.cost) AS cost \
-           FROM sp LEFT JOIN kids k ON k.trace = sp.trace AND k.parent = sp.span_id \
-           GROUP BY sp.name, sp.span_type, sp.service, sp.trace) \
-         SELECT name, span_type, service, sum(n), count(*), sum(d) / 1e6, \
-           sum(self_ms), sum(self_ms * self_ms), sum(tok), sum(tok * tok), sum(cost), sum(cost * cost), \
-           sum(err), sum(err * err) \
-         FROM per_trace GROUP BY name, span_type, service \
-         ORDER BY sum(self_ms) DESC, name LIMIT {MAX_NAMES}"
-    );
-    let mut stmt = conn.prepare(&sql)?;
-    let mut names: Vec<NameAggregates> = stmt
-        .query_map(params_from_iter(args.iter()), |r| {
-            let traces_with = r.get::<_, i64>(4)?.max(0) as u64;
-            Ok(NameAggregates {
-                name: r.get(0)?,
-                span_type: SpanType::from_code(r.get(1)?),
-                service: r.get(2)?,
-                spans: r.get::<_, i64>(3)?.max(0) as u64,
-                traces_with,
-                duration_ms_sum: r.get::<_, Option<f64>>(5)?.unwrap_or(0.0),
-                p50_ms: 0.0,
-                p95_ms: 0.0,
-                self_ms: moments(r, traces_with, 6)?,
-                tokens: moments(r, traces_with, 8)?,
-                cost: moments(r, traces_with, 10)?,
-                errors: moments(r, traces_with, 12)?,
-            })
-        })?
-        .collect::<Result<_, _>>()?;
-    let quantiles = duration_quantiles(conn, filter, args)?;
-    for g in &mut names {
-        let key = (g.name.clone(), g.span_type.code(), g.service.clone());
-        if let Some(ranked) = quantiles.get(&key) {
-            g.p50_ms = ranked.quantile(g.spans, 0.5);
-            g.p95_ms = ranked.quantile(g.spans, 0.95);
-        }
-    }
-    Ok(names)
-}
-
-/// The durations (ms) at the ranks a quantile interpolates between, by rank.
-#[derive(Default)]
-struct Ranked(HashMap<u64, f64>);
-
-impl Ranked {
-    fn quantile(&self, n: u64, q: f64) -> f64 {
-        let Some((lo, hi, frac)) = quantile_ranks(n, q) else {
-            return 0.0;
-        };
-        let (Some(a), Some(b)) = (self.0.get(&lo), self.0.get(&hi)) else {
-            return 0.0;
-        };
-        a + (b - a) * frac
-    }
-}
-
-/// Per name, type and service, the durations at the p50 and p95 ranks (`stats::quantile_ranks`:
-/// ⌊(n − 1)·q⌋ and the next), picked from a window over the spans sorted by duration.
-fn duration_quantiles(
+/// Per span name, type and service: one pass over the cohort's spans folded by
+/// `CohortFold`. `CROSS JOIN` keeps the traces the outer loop (each trace's spans read together
+/// through `spans_by_trace`), which the fold needs: a trace's spans before the next trace's.
+fn names(
     conn: &Connection,
+    from: &str,
     filter: &str,
     args: &[SqlValue],
-) -> StoreResult<HashMap<NameKey, Ranked>> {
-    let spans = spans_cte(filter);
-    let rank = |q: f64| format!("CAST((n - 1) * {q:?} AS INTEGER)");
-    let (p50, p95) = (rank(0.5), rank(0.95));
+) -> StoreResult<Vec<NameAggregates>> {
     let sql = format!(
-        "WITH {spans}, \
-         ranked AS (SELECT name, span_type, service, d, \
-           row_number() OVER (PARTITION BY name, span_type, service ORDER BY d) - 1 AS rk, \
-           count(*) OVER (PARTITION BY name, span_type, service) AS n FROM sp) \
-         SELECT name, span_type, service, rk, d / 1e6 FROM ranked \
-         WHERE rk = {p50} OR rk = min({p50} + 1, n - 1) OR rk = {p95} OR rk = min({p95} + 1, n - 1)"
+        "SELECT t.id, s.span_id, s.parent_span_id, s.name, s.span_type, s.service, s.start_ns, \
+         s.end_ns, s.status, s.tokens, s.cost \
+         FROM {from} CROSS JOIN spans s INDEXED BY spans_by_trace_extent ON s.trace = t.id \
+         WHERE {filter}"
     );
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query(params_from_iter(args.iter()))?;
-    let mut out: HashMap<NameKey, Ranked> = HashMap::new();
+    let mut fold = CohortFold::new();
+    let mut push = |r: &rusqlite::Row<'_>| -> rusqlite::Result<()> {
+        let text =
+            |i: usize| -> rusqlite::Result<Option<&[u8]>> { Ok(r.get_ref(i)?.as_bytes_or_null()?) };
+        let span_type: u8 = r.get(4)?;
+        let status: u8 = r.get(8)?;
+        fold.push(
+            r.get(0)?,
+            FoldSpan {
+                span_id: text(1)?.unwrap_or_default(),
+                parent_span_id: text(2)?,
+                name: text(3)?.unwrap_or_default(),
+                span_type: SpanType::from_code(span_type),
+                service: text(5)?.unwrap_or_default(),
+                start_ns: r.get(6)?,
+                end_ns: r.get(7)?,
+                error: status == SpanStatus::Error.code(),
+                tokens: r.get::<_, Option<i64>>(9)?.unwrap_or(0),
+                cost: r.get::<_, Option<f64>>(10)?.unwrap_or(0.0),
+            },
+        );
+        Ok(())
+    };
     while let Some(r) = rows.next()? {
-        let key: NameKey = (r.get(0)?, r.get(1)?, r.get(2)?);
-        let rank = r.get::<_, i64>(3)?.max(0) as u64;
-        out.entry(key).or_default().0.insert(rank, r.get(4)?);
+        push(r)?;
     }
-    Ok(out)
+    Ok(fold.finish(MAX_NAMES))
 }

@@ -157,6 +157,33 @@ fn without_tag(project: &str, q: &TraceQuery, i: usize) -> (TraceQuery, Vec<SqlV
     (rest, args)
 }
 
+/// The traces a query selects as SQL (`FROM`, `WHERE`, the parameters of the `WHERE`), `t`
+/// being `traces`, in trace id order. With tag filters they are read from the rarest tag's rows
+/// of `trace_tags_by_value` (its traces only, in id order) rather than by probing the tags of
+/// every trace of the project: half the time of a cohort's spans at 1M spans.
+pub(super) fn traces_in_order(
+    conn: &Connection,
+    project: &str,
+    q: &TraceQuery,
+) -> StoreResult<(String, String, Vec<SqlValue>)> {
+    Ok(match rarest_tag(conn, project, q)? {
+        Some((i, _)) => {
+            let (rest, mut args) = without_tag(project, q, i);
+            let (filter, filter_args) = trace_filter(project, &rest);
+            args.extend(filter_args);
+            (
+                format!("{FROM_TAG} CROSS JOIN traces t ON t.id = g0.trace"),
+                format!("{BY_TAG} AND {filter}"),
+                args,
+            )
+        }
+        None => {
+            let (filter, args) = trace_filter(project, q);
+            ("traces t".to_string(), filter, args)
+        }
+    })
+}
+
 /// True when the query filters on nothing but tags (whatever fields `TraceQuery` grows).
 fn only_tag_filters(q: &TraceQuery) -> bool {
     TraceQuery {

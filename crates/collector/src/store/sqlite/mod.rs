@@ -473,9 +473,13 @@ impl QueryStore for SqliteStore {
         project: &str,
         query: &CohortQuery,
     ) -> StoreResult<CohortComparison> {
-        let (project, query) = (project.to_string(), query.clone());
-        self.read(move |c| cohort::compare_cohorts(c, &project, &query))
-            .await
+        // The two cohorts on two reader connections at once (each in its own snapshot).
+        let side = |side: skein_model::TraceQuery| {
+            let project = project.to_string();
+            self.read(move |c| cohort::cohort(c, &project, &side))
+        };
+        let (a, b) = tokio::try_join!(side(query.a.clone()), side(query.b.clone()))?;
+        Ok(skein_model::cohort::compare(query.by, &a, &b))
     }
 }
 
