@@ -78,8 +78,11 @@ fn fill_leaving(dir: &Path, filler: &Path, room: u64) {
         match file.write_all(&piece).and_then(|()| file.flush()) {
             Ok(()) => written += PIECE as u64,
             Err(e) if e.kind() == std::io::ErrorKind::StorageFull => {
-                written = std::fs::metadata(filler).map(|m| m.len()).unwrap_or(written);
-                file.set_len(written.saturating_sub(room)).expect("cut the filler back");
+                written = std::fs::metadata(filler)
+                    .map(|m| m.len())
+                    .unwrap_or(written);
+                file.set_len(written.saturating_sub(room))
+                    .expect("cut the filler back");
                 return;
             }
             Err(e) => panic!("writing the filler: {e}"),
