@@ -25,7 +25,7 @@ use crate::components::span_type::SpanTypeIcon;
 use crate::components::status_badge::StatusBadge;
 use crate::components::tag_chip::TagChip;
 use crate::time::{full_time, local_time, now_ms, use_clock};
-use crate::{links, text};
+use crate::{links, number, text};
 
 const COLUMNS: usize = 9;
 const SERVICES_SHOWN: usize = 2;
@@ -46,7 +46,8 @@ pub fn TracesPage() -> impl IntoView {
     let navigate = use_navigate();
     let project = Memo::new(move |_| links::project_of(&location.search.get()));
     let compare_with = Memo::new(move |_| links::param(&location.search.get(), "compare"));
-    let parsed = Memo::new(move |_| TraceQuery::from_link(&location.search.get()));
+    let parsed =
+        Memo::new(move |_| TraceQuery::from_link(&location.search.get(), number::parse_finite));
     let query = Memo::new(move |_| {
         let mut q = parsed.get().unwrap_or_default();
         q.cursor = None;

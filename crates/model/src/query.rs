@@ -162,8 +162,34 @@ impl TraceQuery {
     /// leaves the filters to the collector, which checks it and answers 400 naming the
     /// problem: the dashboard's list page does not carry the filter language's parser (and
     /// the Unicode tables it needs) in its wasm.
-    pub fn from_link(search: &str) -> Result<TraceQuery, QueryError> {
-        decode(search, |pairs| read_list(pairs))
+    ///
+    /// `read_number` reads the duration bounds (`min_ms`, `max_ms`): the dashboard passes the
+    /// browser's `Number()`, which keeps core's float parser out of its wasm (`None`: not a
+    /// number). It must read what `str::parse::<f64>` reads.
+    pub fn from_link(
+        search: &str,
+        read_number: fn(&str) -> Option<f64>,
+    ) -> Result<TraceQuery, QueryError> {
+        decode(search, |pairs| {
+            let mut bounds = Vec::new();
+            let mut q: TraceQuery = read_list(pairs.filter(|&(key, value)| {
+                let bound = matches!(key, "min_ms" | "max_ms") && !value.is_empty();
+                if bound {
+                    bounds.push((key, value));
+                }
+                !bound
+            }))?;
+            for (key, value) in bounds {
+                let ms = read_number(value.trim()).ok_or_else(|| not_a_number(key, value))?;
+                let ms = Some(duration_ms(key, value, ms)?);
+                if key == "min_ms" {
+                    q.min_duration_ms = ms;
+                } else {
+                    q.max_duration_ms = ms;
+                }
+            }
+            Ok(q)
+        })
     }
 
     /// Parses a raw query string (`a=b&c=d`, percent-encoded).
@@ -404,8 +430,7 @@ pub fn push_filters(pairs: &mut Vec<(&'static str, String)>, filters: [&Option<S
 
 /// A float that is a number: Rust also parses `NaN` and `inf`, which mean nothing as a filter
 /// (and `NaN` would not even equal itself after a round trip through the URL).
-fn parse_finite(key: &str, value: &str) -> Result<f64, QueryError> {
-    let number: f64 = number(key, value)?;
+fn finite(key: &str, value: &str, number: f64) -> Result<f64, QueryError> {
     if number.is_finite() {
         Ok(number)
     } else {
@@ -422,7 +447,12 @@ const MAX_DURATION_MS: f64 = 1e12;
 /// Rounded so that the query's own text (`format::plain`, six decimals) reads back as the same
 /// number: an arbitrary float (6.8e63, or 1.23456789) did not survive the round trip.
 fn parse_duration_ms(key: &str, value: &str) -> Result<f64, QueryError> {
-    let ms = parse_finite(key, value)?;
+    duration_ms(key, value, number(key, value)?)
+}
+
+/// [`parse_duration_ms`] of a number already read from `value`.
+fn duration_ms(key: &str, value: &str, ms: f64) -> Result<f64, QueryError> {
+    let ms = finite(key, value, ms)?;
     if ms.abs() > MAX_DURATION_MS {
         return Err(QueryError::new(format!(
             // Not `{MAX_DURATION_MS:e}`: core's float formatting would be in the dashboard's wasm.
@@ -559,10 +589,11 @@ pub fn percent_decode(text: &str) -> String {
 }
 
 pub(crate) fn number<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, QueryError> {
-    value
-        .trim()
-        .parse()
-        .map_err(|_| QueryError::new(format!("{key} must be a number, not {value:?}")))
+    value.trim().parse().map_err(|_| not_a_number(key, value))
+}
+
+fn not_a_number(key: &str, value: &str) -> QueryError {
+    QueryError::new(format!("{key} must be a number, not {value:?}"))
 }
 
 #[cfg(test)]
@@ -596,15 +627,21 @@ mod tests {
         let err = TraceQuery::from_query_string(link).unwrap_err();
         assert!(err.0.starts_with("filter: "), "{err}");
         // The list page's reader leaves it to the collector, and reads the rest alike.
-        let q = TraceQuery::from_link(link).unwrap();
+        let from_link = |link| TraceQuery::from_link(link, |t| t.parse().ok());
+        let q = from_link(link).unwrap();
         assert_eq!(q.filter.as_deref(), Some("eq(name,"));
         assert_eq!((q.tags.len(), q.limit), (1, Some(5)));
-        let good = "filter=eq(name%2C%20%22chat%22)&sort=duration_desc";
-        assert_eq!(
-            TraceQuery::from_link(good),
-            TraceQuery::from_query_string(good)
-        );
-        assert!(TraceQuery::from_link("limit=many").is_err());
+        let good = "filter=eq(name%2C%20%22chat%22)&sort=duration_desc&min_ms=1.5&max_ms=%202e3";
+        assert_eq!(from_link(good), TraceQuery::from_query_string(good));
+        assert!(from_link("limit=many").is_err());
+        // The duration bounds are read by the reader given, and checked alike.
+        for bad in ["min_ms=fast", "max_ms=inf", "min_ms=2e12"] {
+            assert_eq!(
+                from_link(bad).unwrap_err(),
+                TraceQuery::from_query_string(bad).unwrap_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]
