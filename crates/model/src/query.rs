@@ -145,7 +145,7 @@ impl TraceQuery {
     pub fn from_pairs<'a>(
         pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<TraceQuery, QueryError> {
-        let mut q: TraceQuery = read_list(pairs)?;
+        let mut q: TraceQuery = read_list(pairs, rust_number)?;
         for (key, slot) in
             FILTER_PARAMS
                 .into_iter()
@@ -163,33 +163,9 @@ impl TraceQuery {
     /// problem: the dashboard's list page does not carry the filter language's parser (and
     /// the Unicode tables it needs) in its wasm.
     ///
-    /// `read_number` reads the duration bounds (`min_ms`, `max_ms`): the dashboard passes the
-    /// browser's `Number()`, which keeps core's float parser out of its wasm (`None`: not a
-    /// number). It must read what `str::parse::<f64>` reads.
-    pub fn from_link(
-        search: &str,
-        read_number: fn(&str) -> Option<f64>,
-    ) -> Result<TraceQuery, QueryError> {
-        decode(search, |pairs| {
-            let mut bounds = Vec::new();
-            let mut q: TraceQuery = read_list(pairs.filter(|&(key, value)| {
-                let bound = matches!(key, "min_ms" | "max_ms") && !value.is_empty();
-                if bound {
-                    bounds.push((key, value));
-                }
-                !bound
-            }))?;
-            for (key, value) in bounds {
-                let ms = read_number(value.trim()).ok_or_else(|| not_a_number(key, value))?;
-                let ms = Some(duration_ms(key, value, ms)?);
-                if key == "min_ms" {
-                    q.min_duration_ms = ms;
-                } else {
-                    q.max_duration_ms = ms;
-                }
-            }
-            Ok(q)
-        })
+    /// `read_number` reads the duration bounds (`min_ms`, `max_ms`), as [`rust_number`] does.
+    pub fn from_link(search: &str, read_number: ReadNumber) -> Result<TraceQuery, QueryError> {
+        decode(search, |pairs| read_list(pairs, read_number))
     }
 
     /// Parses a raw query string (`a=b&c=d`, percent-encoded).
@@ -250,7 +226,12 @@ impl ListQuery for TraceQuery {
         shared_keys!(self)
     }
 
-    fn read_own(&mut self, key: &str, value: &str) -> Result<(), QueryError> {
+    fn read_own(
+        &mut self,
+        key: &str,
+        value: &str,
+        read_number: ReadNumber,
+    ) -> Result<(), QueryError> {
         match key {
             "range" => {
                 self.range = RecentRange::parse(value).ok_or_else(|| {
@@ -271,8 +252,12 @@ impl ListQuery for TraceQuery {
                         }
                     })
                 }
-                "min_ms" => self.min_duration_ms = Some(parse_duration_ms(key, value)?),
-                "max_ms" => self.max_duration_ms = Some(parse_duration_ms(key, value)?),
+                "min_ms" => {
+                    self.min_duration_ms = Some(parse_duration_ms(key, value, read_number)?)
+                }
+                "max_ms" => {
+                    self.max_duration_ms = Some(parse_duration_ms(key, value, read_number)?)
+                }
                 "session" => self.session_id = Some(value.to_string()),
                 "user" => self.user_id = Some(value.to_string()),
                 // Checked by `from_pairs` once all is read (not by `from_link`).
@@ -303,8 +288,23 @@ impl ListQuery for TraceQuery {
 /// read by [`read_list`], and its own.
 pub(crate) trait ListQuery: Default {
     fn shared(&mut self) -> SharedKeys<'_>;
-    /// One of its own keys (the value is not empty); an unknown key is ignored.
-    fn read_own(&mut self, key: &str, value: &str) -> Result<(), QueryError>;
+    /// One of its own keys (the value is not empty); an unknown key is ignored. Decimal
+    /// numbers are read with `read_number`.
+    fn read_own(
+        &mut self,
+        key: &str,
+        value: &str,
+        read_number: ReadNumber,
+    ) -> Result<(), QueryError>;
+}
+
+/// Reads a decimal number as `str::parse::<f64>` does (`None`: not a number). The dashboard
+/// passes the browser's `Number()`, which keeps core's float parser out of its wasm.
+pub type ReadNumber = fn(&str) -> Option<f64>;
+
+/// [`ReadNumber`] by `str::parse::<f64>`.
+pub fn rust_number(text: &str) -> Option<f64> {
+    text.parse().ok()
 }
 
 /// A list query's tag, time and page fields.
@@ -320,6 +320,7 @@ pub(crate) struct SharedKeys<'q> {
 /// (they may belong to the page, such as `project`).
 pub(crate) fn read_list<'a, Q: ListQuery>(
     pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    read_number: ReadNumber,
 ) -> Result<Q, QueryError> {
     let mut q = Q::default();
     for (key, value) in pairs {
@@ -330,7 +331,7 @@ pub(crate) fn read_list<'a, Q: ListQuery>(
         if !(read_tag_or_time(key, value, s.tags, s.from_ms, s.to_ms)?
             || read_page(key, value, s.cursor, s.limit)?)
         {
-            q.read_own(key, value)?;
+            q.read_own(key, value, read_number)?;
         }
     }
     Ok(q)
@@ -446,12 +447,8 @@ const MAX_DURATION_MS: f64 = 1e12;
 /// A duration filter in milliseconds: finite, within `MAX_DURATION_MS`, to the microsecond.
 /// Rounded so that the query's own text (`format::plain`, six decimals) reads back as the same
 /// number: an arbitrary float (6.8e63, or 1.23456789) did not survive the round trip.
-fn parse_duration_ms(key: &str, value: &str) -> Result<f64, QueryError> {
-    duration_ms(key, value, number(key, value)?)
-}
-
-/// [`parse_duration_ms`] of a number already read from `value`.
-fn duration_ms(key: &str, value: &str, ms: f64) -> Result<f64, QueryError> {
+fn parse_duration_ms(key: &str, value: &str, read_number: ReadNumber) -> Result<f64, QueryError> {
+    let ms = read_number(value.trim()).ok_or_else(|| not_a_number(key, value))?;
     let ms = finite(key, value, ms)?;
     if ms.abs() > MAX_DURATION_MS {
         return Err(QueryError::new(format!(
