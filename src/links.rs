@@ -118,14 +118,15 @@ pub fn trace_span_href(project: &str, trace_id: &str, span: Option<&str>, skew: 
     )
 }
 
-/// One trace's page opened from a list whose filter searches for text (`search("...")`): its
-/// find box starts with that text (`?find=`), so the match is marked.
-pub fn trace_find_href(project: &str, trace_id: &str, list_filter: Option<&str>) -> String {
+/// One trace's page opened from a list whose filter searches for text (`search("...")`,
+/// `skein_model::filter::searched_text`): its find box starts with that text (`?find=`), so
+/// the match is marked.
+pub fn trace_find_href(project: &str, trace_id: &str, searched: Option<&str>) -> String {
     let href = trace_href(project, trace_id);
-    match list_filter.and_then(skein_model::filter::searched_text) {
+    match searched.filter(|t| !t.is_empty()) {
         Some(text) => {
             let sep = if href.contains('?') { '&' } else { '?' };
-            format!("{href}{sep}{}", encode_pairs([("find", text.as_str())]))
+            format!("{href}{sep}{}", encode_pairs([("find", text)]))
         }
         None => href,
     }
@@ -524,6 +525,10 @@ mod tests {
 
     #[test]
     fn a_trace_opened_from_a_searched_list_finds_the_searched_text() {
+        let trace_find_href = |project, trace, filter: Option<&str>| {
+            let searched = filter.and_then(skein_model::filter::searched_text);
+            trace_find_href(project, trace, searched.as_deref())
+        };
         let href = trace_find_href(
             "team",
             "ab12",

@@ -144,11 +144,7 @@ pub fn FilterBar(project: Memo<String>, query: Memo<TraceQuery>) -> impl IntoVie
         let set_query = set_query.clone();
         move |is_min: bool, ev: leptos::ev::Event| {
             let text = event_target_value(&ev);
-            let ms = text
-                .trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|v| v.is_finite() && *v >= 0.0);
+            let ms = crate::number::parse_finite(text.trim()).filter(|v| *v >= 0.0);
             let mut q = query.get_untracked();
             if is_min {
                 q.min_duration_ms = ms;

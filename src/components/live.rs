@@ -48,6 +48,16 @@ impl LiveStatus {
             LiveStatus::Retrying => "Live: reconnecting…",
         }
     }
+
+    /// The state's name for tests (`data-status`), lowercase ASCII (no Unicode case tables).
+    pub fn name(self) -> &'static str {
+        match self {
+            LiveStatus::Off => "off",
+            LiveStatus::Connecting => "connecting",
+            LiveStatus::Live => "live",
+            LiveStatus::Retrying => "retrying",
+        }
+    }
 }
 
 /// An open EventSource and the callbacks it holds; closed when dropped.
@@ -297,7 +307,7 @@ pub fn LiveSwitch(
     view! {
         <a class="button live-switch" class:live-on=move || on.get() href=move || toggle_href.get()
             role="switch" aria-checked=move || on.get().to_string() title=title
-            data-testid="live-switch" data-status=move || format!("{:?}", status.get()).to_lowercase()>
+            data-testid="live-switch" data-status=move || status.get().name()>
             <span class="live-dot" aria-hidden="true"></span>
             {move || if on.get() { status.get().label() } else { LiveStatus::Off.label() }}
         </a>

@@ -21,14 +21,14 @@ use crate::api::{self, ApiError};
 use crate::components::empty_state::EmptyState;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::remote::{Loader, Remote};
-use crate::links;
+use crate::{links, number};
 
 use controls::{CohortControls, Presets};
 use table::{CohortTable, CohortTotals};
 
 /// The page's query, or why the link cannot be read (its filters are the collector's to check).
 fn read(search: &str) -> Result<CohortQuery, String> {
-    CohortQuery::from_link(search).map_err(|e| e.to_string())
+    CohortQuery::from_link(search, number::parse_finite).map_err(|e| e.to_string())
 }
 
 #[component]

@@ -25,6 +25,7 @@ use crate::api::{self, ApiError};
 use crate::components::charts::{self, Colors, Series};
 use crate::components::empty_state::EmptyState;
 use crate::components::error_banner::ErrorBanner;
+use crate::components::filter_check;
 use crate::components::filter_input::FilterInput;
 use crate::components::remote::{Latest, Phase};
 use crate::components::theme_toggle::{Theme, ThemeState};
@@ -47,7 +48,14 @@ pub fn MetricsPage() -> impl IntoView {
     let project = Memo::new(move |_| links::project_of(&location.search.get()));
     let parsed = Memo::new(move |_| MetricsView::from_search(&location.search.get()));
     let view = Memo::new(move |_| parsed.get().unwrap_or_default());
-    let url_error = Memo::new(move |_| parsed.get().err().map(|e| e.to_string()));
+    // The link's filter is checked by the lazily loaded parser (and by the collector).
+    let filter_error = filter_check::link_filter_error(Signal::derive(move || {
+        parsed.with(|p| p.as_ref().ok().and_then(|v| v.filter.clone()))
+    }));
+    let url_error = Memo::new(move |_| match parsed.get() {
+        Err(e) => Some(e.to_string()),
+        Ok(_) => filter_error.get().map(|e| format!("filter: {e}")),
+    });
 
     let set_view = Callback::new(move |v: MetricsView| {
         navigate(

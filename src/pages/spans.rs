@@ -15,6 +15,7 @@ use skein_model::span_list::{SpanRow, SpanSort};
 use crate::api;
 use crate::components::empty_state::EmptyState;
 use crate::components::error_banner::ErrorBanner;
+use crate::components::filter_check;
 use crate::components::filter_input::FilterInput;
 use crate::components::live::{use_live_list, LiveNotice, LiveSwitch};
 use crate::components::remote::{LoadMore, PageOf, Pager, Phase};
@@ -75,15 +76,15 @@ pub fn SpansPage() -> impl IntoView {
             })
         }
     };
-    // A link whose filter cannot be read: the box shows where, nothing is fetched.
-    let unreadable = Memo::new(move |_| {
-        view.with(|v| {
-            [&v.filter, &v.trace_filter, &v.tree_filter]
-                .into_iter()
-                .flatten()
-                .any(|f| skein_model::filter::parse(f).is_err())
-        })
-    });
+    // A link whose filter cannot be read: the box shows where, nothing is fetched (known once
+    // the parser's chunk is loaded; the collector's 400 shows meanwhile).
+    let filter_errors = [
+        Signal::derive(move || view.with(|v| v.filter.clone())),
+        Signal::derive(move || view.with(|v| v.trace_filter.clone())),
+        Signal::derive(move || view.with(|v| v.tree_filter.clone())),
+    ]
+    .map(filter_check::link_filter_error);
+    let unreadable = Memo::new(move |_| filter_errors.iter().any(|e| e.with(Option::is_some)));
     Effect::new(move |_| {
         project.track();
         view.track();

@@ -14,6 +14,7 @@ use crate::components::empty_state::EmptyState;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::feedback::FeedbackSummary;
 use crate::components::filter_bar::{go_to_list, FilterBar};
+use crate::components::filter_check;
 use crate::components::filter_input::FilterInput;
 use crate::components::icons::TraceIcon;
 use crate::components::live::{use_live_list, LiveNotice, LiveSwitch};
@@ -24,7 +25,7 @@ use crate::components::span_type::SpanTypeIcon;
 use crate::components::status_badge::StatusBadge;
 use crate::components::tag_chip::TagChip;
 use crate::time::{full_time, local_time, now_ms, use_clock};
-use crate::{links, text};
+use crate::{links, number, text};
 
 const COLUMNS: usize = 9;
 const SERVICES_SHOWN: usize = 2;
@@ -45,7 +46,8 @@ pub fn TracesPage() -> impl IntoView {
     let navigate = use_navigate();
     let project = Memo::new(move |_| links::project_of(&location.search.get()));
     let compare_with = Memo::new(move |_| links::param(&location.search.get(), "compare"));
-    let parsed = Memo::new(move |_| TraceQuery::from_link(&location.search.get()));
+    let parsed =
+        Memo::new(move |_| TraceQuery::from_link(&location.search.get(), number::parse_finite));
     let query = Memo::new(move |_| {
         let mut q = parsed.get().unwrap_or_default();
         q.cursor = None;
@@ -53,7 +55,8 @@ pub fn TracesPage() -> impl IntoView {
     });
     let url_error = Memo::new(move |_| parsed.get().err().map(|e| e.to_string()));
     // A trace opened from a searched list starts its find box with the searched text.
-    let list_filter = Memo::new(move |_| query.with(|q| q.filter.clone()));
+    let searched =
+        filter_check::searched_text(Signal::derive(move || query.with(|q| q.filter.clone())));
 
     let list = Pager::<TraceSummary>::new();
     let fetch_page = move |cursor: Option<String>| {
@@ -260,7 +263,7 @@ pub fn TracesPage() -> impl IntoView {
                     each=move || list.rows.get()
                     // A live update of a row (more spans, a later end) draws it again.
                     key=|t: &TraceSummary| (t.trace_id.clone(), t.span_count, t.end_ns, t.error_count)
-                    children=move |t: TraceSummary| view! { <TraceRow trace=t project=project on_tag=add_tag key_order=key_order compare_with=compare_with list_filter=list_filter/> }
+                    children=move |t: TraceSummary| view! { <TraceRow trace=t project=project on_tag=add_tag key_order=key_order compare_with=compare_with searched=searched/> }
                 />
             }
             .into_any()
@@ -340,18 +343,16 @@ fn TraceRow(
     key_order: Memo<Vec<String>>,
     /// Picking a trace to compare with this one: a row opens the comparison.
     compare_with: Memo<Option<String>>,
-    /// The list's filter expression, whose searched text the opened trace finds.
-    list_filter: Memo<Option<String>>,
+    /// The text the list's filter searches for, which the opened trace finds.
+    searched: Memo<Option<String>>,
 ) -> impl IntoView {
     let navigate = use_navigate();
     let clock = use_clock();
-    let href = match compare_with.get_untracked() {
-        Some(a) => links::compare_href(&project.get_untracked(), &a, &trace.trace_id, None),
-        None => links::trace_find_href(
-            &project.get_untracked(),
-            &trace.trace_id,
-            list_filter.get_untracked().as_deref(),
-        ),
+    let trace_id = trace.trace_id.clone();
+    let href = move || match compare_with.get_untracked() {
+        Some(a) => links::compare_href(&project.get_untracked(), &a, &trace_id, None),
+        None => searched
+            .with(|s| links::trace_find_href(&project.get_untracked(), &trace_id, s.as_deref())),
     };
     let open = {
         let href = href.clone();
@@ -362,7 +363,7 @@ fn TraceRow(
                 .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
                 .and_then(|el| el.closest("a, button").ok().flatten());
             if inner.is_none() {
-                navigate(&href, Default::default());
+                navigate(&href(), Default::default());
             }
         }
     };

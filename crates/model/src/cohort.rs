@@ -22,7 +22,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::query::{encode_pairs, parse_query_string, QueryError, TraceQuery};
+use crate::query::{encode_pairs, parse_query_string, QueryError, ReadNumber, TraceQuery};
 use crate::span::SpanType;
 use crate::stats::{self, Interval, Moments, NotEnoughData};
 
@@ -101,14 +101,15 @@ impl CohortQuery {
 
     /// Reads a page's link as `from_pairs` does, but leaves the cohorts' filters to the
     /// collector (as `TraceQuery::from_link`): the page does not carry the filter parser.
-    pub fn from_link(search: &str) -> Result<CohortQuery, QueryError> {
+    pub fn from_link(search: &str, read_number: ReadNumber) -> Result<CohortQuery, QueryError> {
         let pairs = parse_query_string(search.trim_start_matches('?'));
         CohortQuery::read(
             pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
             |pairs| {
-                TraceQuery::from_link(&encode_pairs(
-                    pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-                ))
+                TraceQuery::from_link(
+                    &encode_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+                    read_number,
+                )
             },
         )
     }
@@ -547,7 +548,7 @@ mod tests {
         assert_eq!(whole.b, TraceQuery::default());
         // A page's link: the same query, the filters left unchecked.
         let link = "a.tag=v%3DA&a.filter=eq(nope%2C%201)&b.range=24h&by=cost";
-        let q = CohortQuery::from_link(link).unwrap();
+        let q = CohortQuery::from_link(link, |s| s.parse().ok()).unwrap();
         assert_eq!(q.a.filter.as_deref(), Some("eq(nope, 1)"));
         assert_eq!(
             (q.a.tags[0].value.as_str(), q.by),

@@ -145,7 +145,7 @@ impl TraceQuery {
     pub fn from_pairs<'a>(
         pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<TraceQuery, QueryError> {
-        let mut q: TraceQuery = read_list(pairs)?;
+        let mut q: TraceQuery = read_list(pairs, rust_number)?;
         for (key, slot) in
             FILTER_PARAMS
                 .into_iter()
@@ -162,8 +162,10 @@ impl TraceQuery {
     /// leaves the filters to the collector, which checks it and answers 400 naming the
     /// problem: the dashboard's list page does not carry the filter language's parser (and
     /// the Unicode tables it needs) in its wasm.
-    pub fn from_link(search: &str) -> Result<TraceQuery, QueryError> {
-        decode(search, |pairs| read_list(pairs))
+    ///
+    /// `read_number` reads the duration bounds (`min_ms`, `max_ms`), as [`rust_number`] does.
+    pub fn from_link(search: &str, read_number: ReadNumber) -> Result<TraceQuery, QueryError> {
+        decode(search, |pairs| read_list(pairs, read_number))
     }
 
     /// Parses a raw query string (`a=b&c=d`, percent-encoded).
@@ -224,7 +226,12 @@ impl ListQuery for TraceQuery {
         shared_keys!(self)
     }
 
-    fn read_own(&mut self, key: &str, value: &str) -> Result<(), QueryError> {
+    fn read_own(
+        &mut self,
+        key: &str,
+        value: &str,
+        read_number: ReadNumber,
+    ) -> Result<(), QueryError> {
         match key {
             "range" => {
                 self.range = RecentRange::parse(value).ok_or_else(|| {
@@ -245,8 +252,12 @@ impl ListQuery for TraceQuery {
                         }
                     })
                 }
-                "min_ms" => self.min_duration_ms = Some(parse_duration_ms(key, value)?),
-                "max_ms" => self.max_duration_ms = Some(parse_duration_ms(key, value)?),
+                "min_ms" => {
+                    self.min_duration_ms = Some(parse_duration_ms(key, value, read_number)?)
+                }
+                "max_ms" => {
+                    self.max_duration_ms = Some(parse_duration_ms(key, value, read_number)?)
+                }
                 "session" => self.session_id = Some(value.to_string()),
                 "user" => self.user_id = Some(value.to_string()),
                 // Checked by `from_pairs` once all is read (not by `from_link`).
@@ -277,8 +288,23 @@ impl ListQuery for TraceQuery {
 /// read by [`read_list`], and its own.
 pub(crate) trait ListQuery: Default {
     fn shared(&mut self) -> SharedKeys<'_>;
-    /// One of its own keys (the value is not empty); an unknown key is ignored.
-    fn read_own(&mut self, key: &str, value: &str) -> Result<(), QueryError>;
+    /// One of its own keys (the value is not empty); an unknown key is ignored. Decimal
+    /// numbers are read with `read_number`.
+    fn read_own(
+        &mut self,
+        key: &str,
+        value: &str,
+        read_number: ReadNumber,
+    ) -> Result<(), QueryError>;
+}
+
+/// Reads a decimal number as `str::parse::<f64>` does (`None`: not a number). The dashboard
+/// passes the browser's `Number()`, which keeps core's float parser out of its wasm.
+pub type ReadNumber = fn(&str) -> Option<f64>;
+
+/// [`ReadNumber`] by `str::parse::<f64>`.
+pub fn rust_number(text: &str) -> Option<f64> {
+    text.parse().ok()
 }
 
 /// A list query's tag, time and page fields.
@@ -294,6 +320,7 @@ pub(crate) struct SharedKeys<'q> {
 /// (they may belong to the page, such as `project`).
 pub(crate) fn read_list<'a, Q: ListQuery>(
     pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    read_number: ReadNumber,
 ) -> Result<Q, QueryError> {
     let mut q = Q::default();
     for (key, value) in pairs {
@@ -304,7 +331,7 @@ pub(crate) fn read_list<'a, Q: ListQuery>(
         if !(read_tag_or_time(key, value, s.tags, s.from_ms, s.to_ms)?
             || read_page(key, value, s.cursor, s.limit)?)
         {
-            q.read_own(key, value)?;
+            q.read_own(key, value, read_number)?;
         }
     }
     Ok(q)
@@ -404,8 +431,7 @@ pub fn push_filters(pairs: &mut Vec<(&'static str, String)>, filters: [&Option<S
 
 /// A float that is a number: Rust also parses `NaN` and `inf`, which mean nothing as a filter
 /// (and `NaN` would not even equal itself after a round trip through the URL).
-fn parse_finite(key: &str, value: &str) -> Result<f64, QueryError> {
-    let number: f64 = number(key, value)?;
+fn finite(key: &str, value: &str, number: f64) -> Result<f64, QueryError> {
     if number.is_finite() {
         Ok(number)
     } else {
@@ -421,8 +447,9 @@ const MAX_DURATION_MS: f64 = 1e12;
 /// A duration filter in milliseconds: finite, within `MAX_DURATION_MS`, to the microsecond.
 /// Rounded so that the query's own text (`format::plain`, six decimals) reads back as the same
 /// number: an arbitrary float (6.8e63, or 1.23456789) did not survive the round trip.
-fn parse_duration_ms(key: &str, value: &str) -> Result<f64, QueryError> {
-    let ms = parse_finite(key, value)?;
+fn parse_duration_ms(key: &str, value: &str, read_number: ReadNumber) -> Result<f64, QueryError> {
+    let ms = read_number(value.trim()).ok_or_else(|| not_a_number(key, value))?;
+    let ms = finite(key, value, ms)?;
     if ms.abs() > MAX_DURATION_MS {
         return Err(QueryError::new(format!(
             // Not `{MAX_DURATION_MS:e}`: core's float formatting would be in the dashboard's wasm.
@@ -559,10 +586,11 @@ pub fn percent_decode(text: &str) -> String {
 }
 
 pub(crate) fn number<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, QueryError> {
-    value
-        .trim()
-        .parse()
-        .map_err(|_| QueryError::new(format!("{key} must be a number, not {value:?}")))
+    value.trim().parse().map_err(|_| not_a_number(key, value))
+}
+
+fn not_a_number(key: &str, value: &str) -> QueryError {
+    QueryError::new(format!("{key} must be a number, not {value:?}"))
 }
 
 #[cfg(test)]
@@ -596,15 +624,21 @@ mod tests {
         let err = TraceQuery::from_query_string(link).unwrap_err();
         assert!(err.0.starts_with("filter: "), "{err}");
         // The list page's reader leaves it to the collector, and reads the rest alike.
-        let q = TraceQuery::from_link(link).unwrap();
+        let from_link = |link| TraceQuery::from_link(link, |t| t.parse().ok());
+        let q = from_link(link).unwrap();
         assert_eq!(q.filter.as_deref(), Some("eq(name,"));
         assert_eq!((q.tags.len(), q.limit), (1, Some(5)));
-        let good = "filter=eq(name%2C%20%22chat%22)&sort=duration_desc";
-        assert_eq!(
-            TraceQuery::from_link(good),
-            TraceQuery::from_query_string(good)
-        );
-        assert!(TraceQuery::from_link("limit=many").is_err());
+        let good = "filter=eq(name%2C%20%22chat%22)&sort=duration_desc&min_ms=1.5&max_ms=%202e3";
+        assert_eq!(from_link(good), TraceQuery::from_query_string(good));
+        assert!(from_link("limit=many").is_err());
+        // The duration bounds are read by the reader given, and checked alike.
+        for bad in ["min_ms=fast", "max_ms=inf", "min_ms=2e12"] {
+            assert_eq!(
+                from_link(bad).unwrap_err(),
+                TraceQuery::from_query_string(bad).unwrap_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

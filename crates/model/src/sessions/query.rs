@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::query::{
     decode, encode, filter_param, parse_query_string, push_filters, push_page, read_list,
-    shared_keys, tag_and_time_pairs, ListQuery, QueryError, SharedKeys, TagFilter, FILTER_PARAMS,
+    rust_number, shared_keys, tag_and_time_pairs, ListQuery, QueryError, ReadNumber, SharedKeys,
+    TagFilter, FILTER_PARAMS,
 };
 use crate::recent::RecentRange;
 
@@ -107,7 +108,7 @@ impl SessionQuery {
     pub fn from_pairs<'a>(
         pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<SessionQuery, QueryError> {
-        let mut q: SessionQuery = read_list(pairs)?;
+        let mut q: SessionQuery = read_list(pairs, rust_number)?;
         for (key, slot) in
             FILTER_PARAMS
                 .into_iter()
@@ -164,7 +165,7 @@ impl ListQuery for SessionQuery {
         shared_keys!(self)
     }
 
-    fn read_own(&mut self, key: &str, value: &str) -> Result<(), QueryError> {
+    fn read_own(&mut self, key: &str, value: &str, _: ReadNumber) -> Result<(), QueryError> {
         match key {
             "user" => self.user_id = Some(value.to_string()),
             // Checked by `from_pairs` once all is read.
