@@ -144,7 +144,7 @@ fn bundle_benchmark_measures_a_dist_dir() {
 /// first) and Chromium, like the browser tests of the dashboard.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_benchmark_runs_end_to_end() {
-    use skein_bench::browser::{default_dist, run, BrowserConfig};
+    use skein_bench::browser::{default_dist, run, BrowserConfig, Cache};
     let dist = default_dist();
     assert!(
         dist.join("index.html").exists(),
@@ -165,10 +165,16 @@ async fn browser_benchmark_runs_end_to_end() {
     let report = run(&config).await.unwrap();
     let trace = &report.traces[0];
     assert_eq!(trace.spans, 400);
-    let run = &trace.runs[0];
-    assert!(run.navigation_to_painted_ms > 0.0, "{run:?}");
-    assert!(run.row_elements > 0 && run.row_elements <= 400, "{run:?}");
-    let scroll = run.scroll.as_ref().expect("scrolled");
+    // Each run opens the trace twice: the cache emptied first, then warm (which scrolls).
+    let caches: Vec<Cache> = trace.runs.iter().map(|r| r.cache).collect();
+    assert_eq!(caches, [Cache::Cold, Cache::Warm], "{:?}", trace.runs);
+    for run in &trace.runs {
+        assert!(run.navigation_to_painted_ms > 0.0, "{run:?}");
+        assert!(run.navigation_to_first_rows_ms.is_some(), "{run:?}");
+        assert!(run.row_elements > 0 && run.row_elements <= 400, "{run:?}");
+    }
+    let run = &trace.runs[1];
+    let scroll = run.scroll.as_ref().expect("the warm run scrolled");
     assert_eq!(scroll.frames, 10);
     assert!(scroll.reached_end, "{scroll:?}");
     for page in &report.pages {
