@@ -258,13 +258,6 @@ pub fn CohortTable(
     view! {
         <section class="cohort-table-wrap" aria-label="Span names compared">
             <table class="data-table cohort-table" data-testid="cohort-table">
-                <colgroup>
-                    <col class="c-name"/>
-                    <col span="7" class="c-pair"/>
-                    <col class="c-diff"/>
-                    <col class="c-test"/>
-                    <col class="c-links"/>
-                </colgroup>
                 <thead>
                     <tr>
                         <th>"Span · service"<span class="muted th-note">" (A above B)"</span></th>
@@ -275,9 +268,9 @@ pub fn CohortTable(
                         {head("Error rate", CohortMeasure::Errors)}
                         {head("Tokens / trace", CohortMeasure::Tokens)}
                         {head("Cost / trace", CohortMeasure::Cost)}
-                        <th class="col-num" title="What this name adds to B − A per trace">{format!("B − A {}", fmt::measure_label(by).to_lowercase())}</th>
-                        <th class="col-num" title="Welch's t-test over the per-trace values">"95% CI · p"</th>
-                        <th>"Spans"</th>
+                        <th class="col-num col-diff" title="What this name adds to B − A per trace">{format!("B − A {}", fmt::measure_label(by).to_lowercase())}</th>
+                        <th class="col-num col-test" title="Welch's t-test over the per-trace values">"95% CI · p"</th>
+                        <th class="col-links">"Spans"</th>
                     </tr>
                 </thead>
                 <tbody>{rows}</tbody>
