@@ -409,6 +409,25 @@ async fn tag_chips_show_the_values_that_matter_and_feedback_keeps_its_key() {
         assert!(width >= 40.0, "a feedback key cut to {width}px: {key}");
         assert!(!key[0].as_str().unwrap_or("").is_empty(), "{key}");
     }
+
+    // Services: a row across services names its first one readably, the rest behind "+N"
+    // (two chips in the column were cut to a letter each).
+    let services = js(
+        driver,
+        "return [...document.querySelectorAll('tr.trace-row .col-services .chips')]
+            .filter(c => c.querySelector('.more-chip'))
+            .map(c => [c.querySelectorAll('.svc-chip').length,
+                       c.querySelector('.svc-name').getBoundingClientRect().width,
+                       c.querySelector('.svc-name').textContent])",
+    )
+    .await;
+    let services = services.as_array().cloned().unwrap_or_default();
+    assert!(!services.is_empty(), "the demo has traces across services");
+    for row in &services {
+        assert_eq!(row[0], 1, "one service chip before +N: {row}");
+        let width = row[1].as_f64().unwrap_or(0.0);
+        assert!(width >= 40.0, "a service name cut to {width}px: {row}");
+    }
     browser.quit().await;
 }
 

@@ -12,8 +12,7 @@ use skein_model::sessions::RecentRange;
 use skein_model::{StatusFilter, TagFilter, TraceQuery, TraceSort};
 
 use super::icons::SearchIcon;
-use super::tag_picker::AddTagFilter;
-use crate::components::tag_chip::FilterChips;
+use super::tag_picker::TagFilters;
 use crate::{links, time};
 
 const SEARCH_DEBOUNCE: Duration = Duration::from_millis(300);
@@ -50,17 +49,14 @@ pub fn FilterBar(project: Memo<String>, query: Memo<TraceQuery>) -> impl IntoVie
     };
 
     // Tag chips.
-    let remove_tag = {
+    let on_tags = {
         let set_query = set_query.clone();
-        move |index: usize| {
+        Callback::new(move |tags: Vec<TagFilter>| {
             let mut q = query.get_untracked();
-            if index < q.tags.len() {
-                q.tags.remove(index);
-            }
+            q.tags = tags;
             set_query(q, false);
-        }
+        })
     };
-    let remove_tag = Callback::new(move |i: usize| remove_tag(i));
     let filter_tags = Signal::derive(move || query.get().tags);
 
     // Status and sort.
@@ -194,19 +190,7 @@ pub fn FilterBar(project: Memo<String>, query: Memo<TraceQuery>) -> impl IntoVie
     let filtered = Memo::new(move |_| links::has_filters(&query.get()));
     let clear = {
         let set_query = set_query.clone();
-        move |_| set_query(links::without_filters(&query.get_untracked()), false)
-    };
-
-    let add_tag = {
-        let set_query = set_query.clone();
-        Callback::new(move |(key, value): (String, String)| {
-            let mut q = query.get_untracked();
-            let tag = TagFilter { key, value };
-            if !q.tags.contains(&tag) {
-                q.tags.push(tag);
-                set_query(q, false);
-            }
-        })
+        Callback::new(move |_| set_query(links::without_filters(&query.get_untracked()), false))
     };
 
     view! {
@@ -262,17 +246,24 @@ pub fn FilterBar(project: Memo<String>, query: Memo<TraceQuery>) -> impl IntoVie
                     <option value="duration_desc">"Slowest first"</option>
                     <option value="duration_asc">"Fastest first"</option>
                 </select>
-                <Show when=move || filtered.get()>
-                    <button type="button" class="link-button clear-filters" on:click=clear.clone()>
-                        "Clear filters"
-                    </button>
-                </Show>
+                <ClearFilters shown=filtered on_clear=clear/>
             </div>
             <div class="filter-row tag-row">
                 <span class="filter-label">"Tags"</span>
-                <FilterChips tags=filter_tags on_remove=remove_tag/>
-                <AddTagFilter project=project on_add=add_tag/>
+                <TagFilters project=project tags=filter_tags on_change=on_tags/>
             </div>
         </div>
+    }
+}
+
+/// "Clear filters", shown while a bar has any.
+#[component]
+pub fn ClearFilters(shown: Memo<bool>, on_clear: Callback<()>) -> impl IntoView {
+    view! {
+        <Show when=move || shown.get()>
+            <button type="button" class="link-button clear-filters" on:click=move |_| on_clear.run(())>
+                "Clear filters"
+            </button>
+        </Show>
     }
 }

@@ -20,6 +20,7 @@ pub mod live;
 pub mod long_text;
 pub mod project_switcher;
 pub mod remote;
+pub mod row_link;
 pub mod scope_bar;
 pub mod scoped_list;
 pub mod service_chip;

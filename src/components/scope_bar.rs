@@ -8,8 +8,8 @@ use leptos_router::NavigateOptions;
 use skein_model::sessions::{RecentRange, Scope, SessionSort};
 use skein_model::TagFilter;
 
-use super::tag_picker::AddTagFilter;
-use crate::components::tag_chip::FilterChips;
+use super::filter_bar::ClearFilters;
+use super::tag_picker::TagFilters;
 use crate::links;
 
 #[component]
@@ -40,17 +40,14 @@ pub fn ScopeBar(
         )
     };
 
-    let remove_tag = {
+    let on_tags = {
         let set_scope = set_scope.clone();
-        move |index: usize| {
+        Callback::new(move |tags: Vec<TagFilter>| {
             let mut s = scope.get_untracked();
-            if index < s.tags.len() {
-                s.tags.remove(index);
-            }
+            s.tags = tags;
             set_scope(s);
-        }
+        })
     };
-    let remove_tag = Callback::new(move |i: usize| remove_tag(i));
     let filter_tags = Signal::derive(move || scope.get().tags);
 
     let on_range = {
@@ -69,31 +66,20 @@ pub fn ScopeBar(
             set_scope(s);
         }
     };
-    let add_tag = {
-        let set_scope = set_scope.clone();
-        Callback::new(move |(key, value): (String, String)| {
-            let mut s = scope.get_untracked();
-            let tag = TagFilter { key, value };
-            if !s.tags.contains(&tag) {
-                s.tags.push(tag);
-                set_scope(s);
-            }
-        })
-    };
     let filtered = Memo::new(move |_| {
         let s = scope.get();
         !s.tags.is_empty() || s.range != default_range || s.filter.is_some()
     });
     let clear = {
         let set_scope = set_scope.clone();
-        move |_| {
+        Callback::new(move |_| {
             let s = scope.get_untracked();
             set_scope(Scope {
                 sort: s.sort,
                 range: default_range,
                 ..Scope::default()
             })
-        }
+        })
     };
 
     view! {
@@ -116,13 +102,8 @@ pub fn ScopeBar(
                     </select>
                 })}
                 <span class="filter-label scope-tags-label">"Tags"</span>
-                <FilterChips tags=filter_tags on_remove=remove_tag/>
-                <AddTagFilter project=project on_add=add_tag/>
-                <Show when=move || filtered.get()>
-                    <button type="button" class="link-button clear-filters" on:click=clear.clone()>
-                        "Clear filters"
-                    </button>
-                </Show>
+                <TagFilters project=project tags=filter_tags on_change=on_tags/>
+                <ClearFilters shown=filtered on_clear=clear/>
             </div>
         </div>
     }

@@ -2,12 +2,11 @@
 //! `/users/:id`. Ids and names are untrusted text: text nodes and attribute values only.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 use skein_model::format;
 use skein_model::format::fixed;
 use skein_model::sessions::{SessionSummary, TraceAggregate, UserSummary};
-use wasm_bindgen::JsCast;
 
+use crate::components::row_link::row_opener_to;
 use crate::links;
 use crate::text;
 use crate::time::{full_time, local_time, use_clock};
@@ -37,9 +36,13 @@ pub fn feedback_text(stats: &TraceAggregate, key: Option<&str>) -> (String, Stri
     }
 }
 
-/// The feedback column's header: the key it shows.
-fn feedback_header(key: Signal<Option<String>>) -> impl IntoView {
+/// The header of `aggregate_cells`; the feedback column names the key it shows.
+fn aggregate_header(key: Signal<Option<String>>) -> impl IntoView {
     view! {
+        <th class="col-num col-wide">"Total time"</th>
+        <th class="col-num">"Tokens"</th>
+        <th class="col-num">"Cost"</th>
+        <th class="col-num">"Errors"</th>
         <th class="col-num col-wide col-feedback"
             title=move || key.get().map(|k| format!("Mean score of the {k} feedback")).unwrap_or_else(|| "No scored feedback".into())>
             {move || key.get().unwrap_or_else(|| "Feedback".into())}
@@ -88,17 +91,46 @@ pub fn cost_text(cost: f64) -> String {
     }
 }
 
-/// Opens `href` on a click anywhere in a row, except on links and buttons inside it.
-fn row_opener(href: String) -> impl Fn(leptos::ev::MouseEvent) + 'static {
-    let navigate = use_navigate();
-    move |ev: leptos::ev::MouseEvent| {
-        let inner = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            .and_then(|el| el.closest("a, button").ok().flatten());
-        if inner.is_none() {
-            navigate(&href, Default::default());
-        }
+/// The cells of a group's first and last request: when it started, and how long ago it was
+/// last active.
+fn time_cells(s: &TraceAggregate) -> impl IntoView {
+    let clock = use_clock();
+    let first = local_time(s.first_start_ns, clock.get_untracked());
+    let first_title = full_time(s.first_start_ns);
+    let last_ms = s.last_start_ns / 1_000_000;
+    let last_title = full_time(s.last_start_ns);
+    let ago = move || text::relative(last_ms, clock.get());
+    view! {
+        <td class="col-time" title=first_title><span class="time-main">{first}</span></td>
+        <td class="col-ago" title=last_title>{ago}</td>
+    }
+}
+
+/// The cells both tables end with: total time, tokens, cost, errors and the feedback key's
+/// mean.
+fn aggregate_cells(s: &TraceAggregate, feedback_key: Signal<Option<String>>) -> impl IntoView {
+    let failed = s.error_count > 0;
+    let (tokens, tokens_title) = tokens_text(s);
+    let feedback = {
+        let stats = s.clone();
+        move || feedback_text(&stats, feedback_key.get().as_deref())
+    };
+    let feedback_title = {
+        let f = feedback.clone();
+        move || f().1
+    };
+    let duration_title = format!(
+        "Sum of the requests' durations; {} from the first request's start to the last one's end",
+        format::duration_ns(s.elapsed_ns())
+    );
+    view! {
+        <td class="col-num col-wide" title=duration_title>{format::duration_ns(s.total_duration_ns)}</td>
+        <td class="col-num" title=tokens_title>{tokens}</td>
+        <td class="col-num">{cost_text(s.cost)}</td>
+        <td class="col-num" class:error-count=failed>
+            {if failed { text::thousands(s.error_count) } else { "—".to_string() }}
+        </td>
+        <td class="col-num col-wide col-feedback" title=feedback_title>{move || feedback().0}</td>
     }
 }
 
@@ -112,11 +144,7 @@ pub fn SessionHead(show_user: bool, feedback_key: Signal<Option<String>>) -> imp
             <th class="col-time">"First request"</th>
             <th class="col-ago">"Last active"</th>
             <th class="col-num">"Requests"</th>
-            <th class="col-num col-wide">"Total time"</th>
-            <th class="col-num">"Tokens"</th>
-            <th class="col-num">"Cost"</th>
-            <th class="col-num">"Errors"</th>
-            {feedback_header(feedback_key)}
+            {aggregate_header(feedback_key)}
         </tr>
     }
 }
@@ -137,30 +165,11 @@ pub fn SessionRow(
     show_user: bool,
     feedback_key: Signal<Option<String>>,
 ) -> impl IntoView {
-    let clock = use_clock();
     let project_name = project.get_untracked();
     let href = links::session(&project_name, &session.session_id);
-    let open = row_opener(href.clone());
+    let open = row_opener_to(&href);
     let s = &session.stats;
     let failed = s.error_count > 0;
-    let started = local_time(s.first_start_ns, clock.get_untracked());
-    let started_title = full_time(s.first_start_ns);
-    let last_ms = s.last_start_ns / 1_000_000;
-    let last_title = full_time(s.last_start_ns);
-    let ago = move || text::relative(last_ms, clock.get());
-    let (tokens, tokens_title) = tokens_text(s);
-    let feedback = {
-        let stats = s.clone();
-        move || feedback_text(&stats, feedback_key.get().as_deref())
-    };
-    let feedback_title = {
-        let f = feedback.clone();
-        move || f().1
-    };
-    let duration_title = format!(
-        "Sum of the requests' durations; {} from the first request's start to the last one's end",
-        format::duration_ns(s.elapsed_ns())
-    );
     let user = session.user_id.clone().map(|u| {
         let href = links::user(&project_name, &u);
         (u, href)
@@ -179,16 +188,9 @@ pub fn SessionRow(
                     }}
                 </td>
             })}
-            <td class="col-time" title=started_title><span class="time-main">{started}</span></td>
-            <td class="col-ago" title=last_title>{ago}</td>
+            {time_cells(s)}
             <td class="col-num">{text::thousands(s.request_count)}</td>
-            <td class="col-num col-wide" title=duration_title>{format::duration_ns(s.total_duration_ns)}</td>
-            <td class="col-num" title=tokens_title>{tokens}</td>
-            <td class="col-num">{cost_text(s.cost)}</td>
-            <td class="col-num" class:error-count=failed>
-                {if failed { text::thousands(s.error_count) } else { "—".to_string() }}
-            </td>
-            <td class="col-num col-wide col-feedback" title=feedback_title>{move || feedback().0}</td>
+            {aggregate_cells(s, feedback_key)}
         </tr>
     }
 }
@@ -202,11 +204,7 @@ pub fn UserHead(feedback_key: Signal<Option<String>>) -> impl IntoView {
             <th class="col-num">"Requests"</th>
             <th class="col-time">"First seen"</th>
             <th class="col-ago">"Last active"</th>
-            <th class="col-num col-wide">"Total time"</th>
-            <th class="col-num">"Tokens"</th>
-            <th class="col-num">"Cost"</th>
-            <th class="col-num">"Errors"</th>
-            {feedback_header(feedback_key)}
+            {aggregate_header(feedback_key)}
         </tr>
     }
 }
@@ -219,25 +217,10 @@ pub fn UserRow(
     project: Memo<String>,
     feedback_key: Signal<Option<String>>,
 ) -> impl IntoView {
-    let clock = use_clock();
     let href = links::user(&project.get_untracked(), &user.user_id);
-    let open = row_opener(href.clone());
+    let open = row_opener_to(&href);
     let s = &user.stats;
     let failed = s.error_count > 0;
-    let first = local_time(s.first_start_ns, clock.get_untracked());
-    let first_title = full_time(s.first_start_ns);
-    let last_ms = s.last_start_ns / 1_000_000;
-    let last_title = full_time(s.last_start_ns);
-    let ago = move || text::relative(last_ms, clock.get());
-    let (tokens, tokens_title) = tokens_text(s);
-    let feedback = {
-        let stats = s.clone();
-        move || feedback_text(&stats, feedback_key.get().as_deref())
-    };
-    let feedback_title = {
-        let f = feedback.clone();
-        move || f().1
-    };
     view! {
         <tr class="user-row" class:row-error=failed on:click=open data-user-id=user.user_id.clone()>
             <td class="col-user-main">
@@ -245,15 +228,8 @@ pub fn UserRow(
             </td>
             <td class="col-num">{text::thousands(user.session_count)}</td>
             <td class="col-num">{text::thousands(s.request_count)}</td>
-            <td class="col-time" title=first_title><span class="time-main">{first}</span></td>
-            <td class="col-ago" title=last_title>{ago}</td>
-            <td class="col-num col-wide">{format::duration_ns(s.total_duration_ns)}</td>
-            <td class="col-num" title=tokens_title>{tokens}</td>
-            <td class="col-num">{cost_text(s.cost)}</td>
-            <td class="col-num" class:error-count=failed>
-                {if failed { text::thousands(s.error_count) } else { "—".to_string() }}
-            </td>
-            <td class="col-num col-wide col-feedback" title=feedback_title>{move || feedback().0}</td>
+            {time_cells(s)}
+            {aggregate_cells(s, feedback_key)}
         </tr>
     }
 }

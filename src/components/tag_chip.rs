@@ -5,6 +5,10 @@ use leptos::prelude::*;
 use skein_model::TagFilter;
 
 use crate::components::icons::CloseIcon;
+use crate::text;
+
+/// How many of a row's tags a list shows as chips (the rest behind "+N").
+pub const ROW_TAGS_SHOWN: usize = 2;
 
 #[component]
 pub fn TagChip(
@@ -93,5 +97,27 @@ pub fn FilterChips(tags: Signal<Vec<TagFilter>>, on_remove: Callback<usize>) -> 
                 view! { <FilterChip key=tag.key value=tag.value on_remove=remove/> }
             })
             .collect_view()
+    }
+}
+
+/// A list row's tags as compact chips, the first `ROW_TAGS_SHOWN` in the order given, then
+/// "+N" with the rest in its tooltip; a chip filters by its tag.
+#[component]
+pub fn RowTagChips(
+    tags: Vec<(String, String)>,
+    on_pick: Callback<(String, String)>,
+) -> impl IntoView {
+    let (shown, more) = text::shown_and_rest(&tags, ROW_TAGS_SHOWN);
+    let rest = tags[shown.len()..]
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    view! {
+        {shown
+            .into_iter()
+            .map(|(k, v)| view! { <TagChip key=k value=v on_pick=on_pick compact=true/> })
+            .collect_view()}
+        {(more > 0).then(|| view! { <span class="more-chip" title=rest>{format!("+{more}")}</span> })}
     }
 }

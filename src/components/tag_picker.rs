@@ -3,39 +3,106 @@
 //! user and service pages.
 
 use leptos::prelude::*;
-use skein_model::{TagKeyInfo, TagValueInfo};
+use skein_model::{TagFilter, TagKeyInfo, TagValueInfo};
 
 use super::icons::{CloseIcon, PlusIcon};
 use super::remote::Latest;
+use super::tag_chip::FilterChips;
 use crate::api::{self, ApiError};
 use crate::text;
+
+/// The project's tag keys (`GET /api/v1/tags`) and the values of the key chosen
+/// (`GET /api/v1/tags/{key}/values`), each load dropping the answers to older ones.
+pub struct TagLists {
+    pub keys: RwSignal<Option<Result<Vec<TagKeyInfo>, ApiError>>>,
+    pub key: RwSignal<String>,
+    /// Values are kept with the key they belong to: a slow answer for an older key is ignored.
+    pub values: RwSignal<Option<(String, Result<Vec<TagValueInfo>, ApiError>)>>,
+    keys_latest: Latest,
+    values_latest: Latest,
+}
+
+impl Clone for TagLists {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl Copy for TagLists {}
+
+impl TagLists {
+    pub fn new() -> TagLists {
+        TagLists {
+            keys: RwSignal::new(None),
+            key: RwSignal::new(String::new()),
+            values: RwSignal::new(None),
+            keys_latest: Latest::new(),
+            values_latest: Latest::new(),
+        }
+    }
+
+    /// (Re)loads the project's keys.
+    pub fn load_keys(self, project: String) {
+        self.keys.set(None);
+        let fetch = move || {
+            let project = project.clone();
+            async move { api::tags(&project).await }
+        };
+        let keys = self.keys;
+        self.keys_latest
+            .fetch(self.keys_latest.next(), fetch, move |result| {
+                keys.try_set(Some(result));
+            });
+    }
+
+    /// Chooses a key (empty: none) and loads its values; `loaded` sees them first.
+    pub fn choose_key(
+        self,
+        project: String,
+        key: String,
+        loaded: impl Fn(&Result<Vec<TagValueInfo>, ApiError>) + Clone + 'static,
+    ) {
+        self.key.set(key.clone());
+        self.values.set(None);
+        let ticket = self.values_latest.next();
+        if key.is_empty() {
+            return;
+        }
+        let fetch = {
+            let key = key.clone();
+            move || {
+                let (project, key) = (project.clone(), key.clone());
+                async move { api::tag_values(&project, &key).await }
+            }
+        };
+        let values = self.values;
+        self.values_latest.fetch(ticket, fetch, move |result| {
+            loaded(&result);
+            values.try_set(Some((key.clone(), result)));
+        });
+    }
+}
+
+impl Default for TagLists {
+    fn default() -> Self {
+        TagLists::new()
+    }
+}
 
 /// Pick a tag key (from `GET /api/v1/tags`), then one of its values
 /// (`GET /api/v1/tags/{key}/values`); picking the value adds the filter.
 #[component]
 pub fn AddTagFilter(project: Memo<String>, on_add: Callback<(String, String)>) -> impl IntoView {
     let open = RwSignal::new(false);
-    let keys = RwSignal::new(None::<Result<Vec<TagKeyInfo>, ApiError>>);
-    let key = RwSignal::new(String::new());
-    // Values are kept with the key they belong to: a slow answer for an older key is ignored.
-    let values = RwSignal::new(None::<(String, Result<Vec<TagValueInfo>, ApiError>)>);
-    // A newer request (reopened, another key) drops the answers to older ones.
-    let (keys_latest, values_latest) = (Latest::new(), Latest::new());
+    let lists = TagLists::new();
+    let TagLists {
+        keys, key, values, ..
+    } = lists;
 
     let open_picker = move |_| {
         open.set(true);
-        key.set(String::new());
-        values.set(None);
-        values_latest.next();
-        keys.set(None);
         let project = project.get_untracked();
-        let fetch = move || {
-            let project = project.clone();
-            async move { api::tags(&project).await }
-        };
-        keys_latest.fetch(keys_latest.next(), fetch, move |result| {
-            keys.try_set(Some(result));
-        });
+        lists.choose_key(project.clone(), String::new(), |_| {});
+        lists.load_keys(project);
     };
     let close = move || {
         open.set(false);
@@ -43,24 +110,7 @@ pub fn AddTagFilter(project: Memo<String>, on_add: Callback<(String, String)>) -
         values.set(None);
     };
     let on_key = move |ev: leptos::ev::Event| {
-        let k = event_target_value(&ev);
-        key.set(k.clone());
-        values.set(None);
-        if k.is_empty() {
-            values_latest.next();
-            return;
-        }
-        let project = project.get_untracked();
-        let fetch = {
-            let k = k.clone();
-            move || {
-                let (project, k) = (project.clone(), k.clone());
-                async move { api::tag_values(&project, &k).await }
-            }
-        };
-        values_latest.fetch(values_latest.next(), fetch, move |result| {
-            values.try_set(Some((k.clone(), result)));
-        });
+        lists.choose_key(project.get_untracked(), event_target_value(&ev), |_| {});
     };
     let on_value = move |ev: leptos::ev::Event| {
         let v = event_target_value(&ev);
@@ -128,5 +178,34 @@ pub fn AddTagFilter(project: Memo<String>, on_add: Callback<(String, String)>) -
                 </button>
             </span>
         </Show>
+    }
+}
+
+/// A bar's tag filters: the applied ones as removable chips, then "Add filter" (a tag already
+/// applied is not added twice); `on_change` gets the new list.
+#[component]
+pub fn TagFilters(
+    project: Memo<String>,
+    tags: Signal<Vec<TagFilter>>,
+    on_change: Callback<Vec<TagFilter>>,
+) -> impl IntoView {
+    let on_remove = Callback::new(move |index: usize| {
+        let mut list = tags.get_untracked();
+        if index < list.len() {
+            list.remove(index);
+            on_change.run(list);
+        }
+    });
+    let on_add = Callback::new(move |(key, value): (String, String)| {
+        let mut list = tags.get_untracked();
+        let tag = TagFilter { key, value };
+        if !list.contains(&tag) {
+            list.push(tag);
+            on_change.run(list);
+        }
+    });
+    view! {
+        <FilterChips tags=tags on_remove=on_remove/>
+        <AddTagFilter project=project on_add=on_add/>
     }
 }

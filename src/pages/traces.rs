@@ -6,7 +6,6 @@ use skein_model::format;
 use skein_model::live::TRACE_EVENT;
 use skein_model::sort;
 use skein_model::{TagFilter, TagKeyInfo, TraceQuery, TraceSummary, DEFAULT_PROJECT};
-use wasm_bindgen::JsCast;
 
 use crate::api::{self, ApiError};
 use crate::components::download_button::DownloadButton;
@@ -19,17 +18,17 @@ use crate::components::filter_input::FilterInput;
 use crate::components::icons::TraceIcon;
 use crate::components::live::{use_live_list, LiveNotice, LiveSwitch};
 use crate::components::remote::{LoadMore, Loader, PageOf, Pager, Phase, Remote};
+use crate::components::row_link::row_opener;
 use crate::components::service_chip::ServiceChip;
 use crate::components::skeleton::SkeletonRows;
 use crate::components::span_type::SpanTypeIcon;
 use crate::components::status_badge::StatusBadge;
-use crate::components::tag_chip::TagChip;
+use crate::components::tag_chip::RowTagChips;
 use crate::time::{full_time, local_time, now_ms, use_clock};
 use crate::{links, number, text};
 
 const COLUMNS: usize = 9;
-const SERVICES_SHOWN: usize = 2;
-const TAGS_SHOWN: usize = 2;
+const SERVICES_SHOWN: usize = 1;
 /// Rows a live list keeps (the oldest go), and live rows held while the user reads: few
 /// enough that a burst of new traces redraws a table the browser lays out quickly.
 const LIVE_ROWS: usize = 200;
@@ -346,7 +345,6 @@ fn TraceRow(
     /// The text the list's filter searches for, which the opened trace finds.
     searched: Memo<Option<String>>,
 ) -> impl IntoView {
-    let navigate = use_navigate();
     let clock = use_clock();
     let trace_id = trace.trace_id.clone();
     let href = move || match compare_with.get_untracked() {
@@ -354,19 +352,7 @@ fn TraceRow(
         None => searched
             .with(|s| links::trace_find_href(&project.get_untracked(), &trace_id, s.as_deref())),
     };
-    let open = {
-        let href = href.clone();
-        move |ev: leptos::ev::MouseEvent| {
-            // Links and buttons inside the row do their own thing.
-            let inner = ev
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                .and_then(|el| el.closest("a, button").ok().flatten());
-            if inner.is_none() {
-                navigate(&href(), Default::default());
-            }
-        }
-    };
+    let open = row_opener(href.clone());
 
     let failed = trace.error_count > 0 || trace.status.is_error();
     let start_ms = trace.start_ns / 1_000_000;
@@ -390,19 +376,7 @@ fn TraceRow(
             let rank = |k: &str| order.iter().position(|o| o == k).unwrap_or(usize::MAX);
             sort::sort_by(&mut tags, |a, b| rank(&a.0).cmp(&rank(&b.0)));
         });
-        let (shown, more) = text::shown_and_rest(&tags, TAGS_SHOWN);
-        let rest = tags[shown.len()..]
-            .iter()
-            .map(|(k, v)| format!("{k}: {v}"))
-            .collect::<Vec<_>>()
-            .join("\n");
-        view! {
-            {shown
-                .into_iter()
-                .map(|(k, v)| view! { <TagChip key=k value=v on_pick=on_tag compact=true/> })
-                .collect_view()}
-            {(more > 0).then(|| view! { <span class="more-chip" title=rest>{format!("+{more}")}</span> })}
-        }
+        view! { <RowTagChips tags=tags on_pick=on_tag/> }
     };
     let root_name = if trace.root_name.is_empty() {
         "(unnamed)".to_string()

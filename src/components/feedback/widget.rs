@@ -82,23 +82,11 @@ pub fn FeedbackWidget(#[prop(into)] span_id: String) -> impl IntoView {
 
     let submit = move |score: Option<f64>| {
         let key = untrack(current_key);
-        let score = match score {
-            Some(s) => s,
-            None => {
-                let text = score_input
-                    .get_untracked()
-                    .map(|i| i.value())
-                    .unwrap_or_default();
-                match parse_score(text.trim()) {
-                    Some(v) => v,
-                    None => {
-                        error.set(Some(
-                            "The score must be a number, for example 0.8 or 4.".into(),
-                        ));
-                        return;
-                    }
-                }
-            }
+        let Some(score) = score.or_else(|| parse_score(&typed(score_input))) else {
+            error.set(Some(
+                "The score must be a number, for example 0.8 or 4.".into(),
+            ));
+            return;
         };
         let comment = comment_input
             .get_untracked()
@@ -223,6 +211,14 @@ pub fn FeedbackWidget(#[prop(into)] span_id: String) -> impl IntoView {
 
 /// A digit pressed in the widget (outside its text fields) clicks that category or step button
 /// (`aria-keyshortcuts` on each).
+/// What an input holds, trimmed (nothing before it is mounted).
+fn typed(input: NodeRef<html::Input>) -> String {
+    input
+        .get_untracked()
+        .map(|i| i.value().trim().to_string())
+        .unwrap_or_default()
+}
+
 fn choose_by_digit(ev: leptos::ev::KeyboardEvent) {
     use wasm_bindgen::JsCast;
     if ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
@@ -286,13 +282,9 @@ pub fn row(
             let comment_input = NodeRef::<html::Input>::new();
             let save = move |ev: leptos::ev::SubmitEvent| {
                 ev.prevent_default();
-                let score_text = score_input
-                    .get_untracked()
-                    .map(|i| i.value())
-                    .unwrap_or_default();
-                let score = match score_text.trim() {
-                    "" => None,
-                    t => match parse_score(t) {
+                let score = match typed(score_input) {
+                    empty if empty.is_empty() => None,
+                    text => match parse_score(&text) {
                         Some(v) => Some(v),
                         None => {
                             error.set(Some("The score must be a number.".into()));
@@ -300,10 +292,7 @@ pub fn row(
                         }
                     },
                 };
-                let comment = comment_input
-                    .get_untracked()
-                    .map(|c| c.value().trim().to_string())
-                    .unwrap_or_default();
+                let comment = typed(comment_input);
                 error.set(None);
                 editing.set(None);
                 store.update(

@@ -6,13 +6,11 @@ use leptos::prelude::*;
 use skein_model::cohort::{CohortMeasure, CohortQuery};
 use skein_model::cohort_format;
 use skein_model::recent::RecentRange;
-use skein_model::{StatusFilter, TagFilter, TagKeyInfo, TagValueInfo, TraceQuery};
+use skein_model::{StatusFilter, TagFilter, TraceQuery};
 
-use crate::api::{self, ApiError};
 use crate::components::filter_input::FilterInput;
-use crate::components::remote::Latest;
 use crate::components::tag_chip::FilterChips;
-use crate::components::tag_picker::AddTagFilter;
+use crate::components::tag_picker::{AddTagFilter, TagLists};
 use crate::links;
 use crate::time::{full_time, now_ms};
 
@@ -210,46 +208,21 @@ pub fn Presets(
     query: Memo<CohortQuery>,
     set_query: Callback<CohortQuery>,
 ) -> impl IntoView {
-    let keys = RwSignal::new(None::<Result<Vec<TagKeyInfo>, ApiError>>);
-    let key = RwSignal::new(String::new());
-    let values = RwSignal::new(None::<(String, Result<Vec<TagValueInfo>, ApiError>)>);
+    let lists = TagLists::new();
+    let TagLists {
+        keys, key, values, ..
+    } = lists;
     let (value_a, value_b) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
-    let (keys_latest, values_latest) = (Latest::new(), Latest::new());
-    Effect::new(move |_| {
-        let project = project.get();
-        let fetch = move || {
-            let project = project.clone();
-            async move { api::tags(&project).await }
-        };
-        keys_latest.fetch(keys_latest.next(), fetch, move |r| {
-            keys.try_set(Some(r));
-        });
-    });
+    Effect::new(move |_| lists.load_keys(project.get()));
     let on_key = move |ev: leptos::ev::Event| {
-        let k = event_target_value(&ev);
-        key.set(k.clone());
-        values.set(None);
         value_a.set(String::new());
         value_b.set(String::new());
-        if k.is_empty() {
-            values_latest.next();
-            return;
-        }
-        let project = project.get_untracked();
-        let fetch = {
-            let k = k.clone();
-            move || {
-                let (project, k) = (project.clone(), k.clone());
-                async move { api::tag_values(&project, &k).await }
-            }
-        };
-        values_latest.fetch(values_latest.next(), fetch, move |r| {
+        lists.choose_key(project.get_untracked(), event_target_value(&ev), move |r| {
             // The two most common values, preselected.
-            if let Ok(v) = &r {
+            if let Ok(v) = r {
                 value_a.set(v.first().map(|x| x.value.clone()).unwrap_or_default());
                 value_b.set(v.get(1).map(|x| x.value.clone()).unwrap_or_default());
             }
-            values.try_set(Some((k.clone(), r)));
         });
     };
     let key_options = move || match keys.get() {

@@ -2,18 +2,18 @@
 //! at a fixed height, however many pages are loaded; scrolling near the end loads the next.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 use skein_model::format;
 use skein_model::span_list::{SpanRow, SpanSort};
-use wasm_bindgen::JsCast;
 
 use crate::components::remote::{Pager, Phase};
+use crate::components::row_link::row_opener_to;
 use crate::components::service_chip::ServiceChip;
+use crate::components::session_table::cost_text;
 use crate::components::span_type::SpanTypeIcon;
 use crate::components::status_badge::StatusBadge;
-use crate::components::tag_chip::TagChip;
+use crate::components::tag_chip::RowTagChips;
+use crate::links;
 use crate::time::{full_time, local_time, now_ms};
-use crate::{links, text};
 
 /// A row's height in pixels (the CSS's `.sl-row` height).
 const ROW_PX: f64 = 34.0;
@@ -23,7 +23,6 @@ const OVERSCAN: usize = 8;
 const MAX_VISIBLE: usize = 40;
 /// The next page is fetched when the view comes this close to the end.
 const PRELOAD_ROWS: usize = 12;
-const TAGS_SHOWN: usize = 2;
 
 #[component]
 pub fn SpanRows(
@@ -149,26 +148,13 @@ fn Row(
     project: Memo<String>,
     on_tag: Callback<(String, String)>,
 ) -> impl IntoView {
-    let navigate = use_navigate();
     let href = links::trace_span_href(
         &project.get_untracked(),
         &row.trace_id,
         Some(&row.span_id),
         true,
     );
-    let open = {
-        let href = href.clone();
-        move |ev: leptos::ev::MouseEvent| {
-            // Links and buttons inside the row do their own thing.
-            let inner = ev
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                .and_then(|el| el.closest("a, button").ok().flatten());
-            if inner.is_none() {
-                navigate(&href, Default::default());
-            }
-        }
-    };
+    let open = row_opener_to(&href);
     let name = if row.name.is_empty() {
         "(unnamed)".to_string()
     } else {
@@ -180,18 +166,7 @@ fn Row(
     } else {
         "—".to_string()
     };
-    let cost = if row.cost > 0.0 {
-        format::cost_usd(row.cost)
-    } else {
-        "—".to_string()
-    };
     let tags: Vec<(String, String)> = row.tags.clone().into_iter().collect();
-    let (shown, more) = text::shown_and_rest(&tags, TAGS_SHOWN);
-    let rest = tags[shown.len()..]
-        .iter()
-        .map(|(k, v)| format!("{k}: {v}"))
-        .collect::<Vec<_>>()
-        .join("\n");
     view! {
         <div class="sl-row" role="row" class:row-error=failed on:click=open
             aria-rowindex=(index + 1).to_string()
@@ -207,15 +182,11 @@ fn Row(
             </span>
             <span class="s-num" role="cell" data-col="duration">{format::duration_ns(row.duration_ns)}</span>
             <span class="s-num" role="cell" data-col="tokens">{tokens}</span>
-            <span class="s-num" role="cell" data-col="cost">{cost}</span>
+            <span class="s-num" role="cell" data-col="cost">{cost_text(row.cost)}</span>
             <span class="s-status" role="cell"><StatusBadge status=row.status/></span>
             <span class="s-time" role="cell" title=full_time(row.start_ns)>{local_time(row.start_ns, now_ms())}</span>
             <span class="s-tags chips" role="cell">
-                {shown
-                    .into_iter()
-                    .map(|(k, v)| view! { <TagChip key=k value=v on_pick=on_tag compact=true/> })
-                    .collect_view()}
-                {(more > 0).then(|| view! { <span class="more-chip" title=rest>{format!("+{more}")}</span> })}
+                <RowTagChips tags=tags on_pick=on_tag/>
             </span>
         </div>
     }
