@@ -16,6 +16,11 @@ macro_rules! shared_keys {
             to_ms: &mut $query.to_ms,
             cursor: &mut $query.cursor,
             limit: &mut $query.limit,
+            filters: [
+                &mut $query.filter,
+                &mut $query.trace_filter,
+                &mut $query.tree_filter,
+            ],
         }
     };
 }
@@ -145,17 +150,7 @@ impl TraceQuery {
     pub fn from_pairs<'a>(
         pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<TraceQuery, QueryError> {
-        let mut q: TraceQuery = read_list(pairs, rust_number)?;
-        for (key, slot) in
-            FILTER_PARAMS
-                .into_iter()
-                .zip([&mut q.filter, &mut q.trace_filter, &mut q.tree_filter])
-        {
-            if let Some(text) = slot.take() {
-                *slot = filter_param(key, &text)?;
-            }
-        }
-        Ok(q)
+        read_checked(pairs)
     }
 
     /// Reads a list page's link (its query string) as [`Self::from_query_string`] does, but
@@ -204,14 +199,13 @@ impl TraceQuery {
         if let Some(v) = &self.user_id {
             pairs.push(("user", v.clone()));
         }
-        push_filters(
+        push_list_tail(
             &mut pairs,
             [&self.filter, &self.trace_filter, &self.tree_filter],
+            (self.sort != TraceSort::default()).then(|| self.sort.as_str()),
+            &self.cursor,
+            self.limit,
         );
-        if self.sort != TraceSort::default() {
-            pairs.push(("sort", self.sort.as_str().to_string()));
-        }
-        push_page(&mut pairs, &self.cursor, self.limit);
         pairs
     }
 
@@ -260,14 +254,6 @@ impl ListQuery for TraceQuery {
                 }
                 "session" => self.session_id = Some(value.to_string()),
                 "user" => self.user_id = Some(value.to_string()),
-                // Checked by `from_pairs` once all is read (not by `from_link`).
-                "filter" if !value.trim().is_empty() => self.filter = Some(value.to_string()),
-                "trace_filter" if !value.trim().is_empty() => {
-                    self.trace_filter = Some(value.to_string())
-                }
-                "tree_filter" if !value.trim().is_empty() => {
-                    self.tree_filter = Some(value.to_string())
-                }
                 "sort" => {
                     self.sort = TraceSort::parse(value).ok_or_else(|| {
                         QueryError::new(format!(
@@ -314,6 +300,9 @@ pub(crate) struct SharedKeys<'q> {
     pub to_ms: &'q mut Option<i64>,
     pub cursor: &'q mut Option<String>,
     pub limit: &'q mut Option<u32>,
+    /// `filter`, `trace_filter` and `tree_filter` as written: checked by [`read_checked`]
+    /// once all is read, not by [`read_list`] (a page's link leaves them to the collector).
+    pub filters: [&'q mut Option<String>; 3],
 }
 
 /// Reads a list query from decoded pairs; empty values are skipped, unknown keys ignored
@@ -329,12 +318,49 @@ pub(crate) fn read_list<'a, Q: ListQuery>(
         }
         let s = q.shared();
         if !(read_tag_or_time(key, value, s.tags, s.from_ms, s.to_ms)?
-            || read_page(key, value, s.cursor, s.limit)?)
+            || read_page(key, value, s.cursor, s.limit)?
+            || read_filter(key, value, s.filters))
         {
             q.read_own(key, value, read_number)?;
         }
     }
     Ok(q)
+}
+
+/// [`read_list`], then its filters checked ([`check_filters`]).
+pub(crate) fn read_checked<'a, Q: ListQuery>(
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<Q, QueryError> {
+    let mut q: Q = read_list(pairs, rust_number)?;
+    check_filters(q.shared().filters)?;
+    Ok(q)
+}
+
+/// Reads `filter`, `trace_filter` or `tree_filter` as written (blank text is none); false for
+/// any other key.
+fn read_filter(key: &str, value: &str, filters: [&mut Option<String>; 3]) -> bool {
+    let Some(slot) = FILTER_PARAMS
+        .into_iter()
+        .zip(filters)
+        .find_map(|(name, slot)| (name == key).then_some(slot))
+    else {
+        return false;
+    };
+    if !value.trim().is_empty() {
+        *slot = Some(value.to_string());
+    }
+    true
+}
+
+/// Checks a query's three filters (`filter`, `trace_filter`, `tree_filter`) with
+/// [`filter_param`]: blank text becomes none, an expression that cannot be used an error.
+pub fn check_filters(filters: [&mut Option<String>; 3]) -> Result<(), QueryError> {
+    for (key, slot) in FILTER_PARAMS.into_iter().zip(filters) {
+        if let Some(text) = slot.take() {
+            *slot = filter_param(key, &text)?;
+        }
+    }
+    Ok(())
 }
 
 /// Reads `tag` (repeated), `from` or `to` (Unix ms) into their fields; false for any other key.
@@ -390,6 +416,20 @@ pub(crate) fn push_page(
 ) {
     pairs.extend(cursor.as_ref().map(|v| ("cursor", v.clone())));
     pairs.extend(limit.map(|v| ("limit", v.to_string())));
+}
+
+/// Appends what a list query's pairs end with: its filters that are set, its order (`None`
+/// for the default, which is left out) and the page.
+pub(crate) fn push_list_tail(
+    pairs: &mut Vec<(&'static str, String)>,
+    filters: [&Option<String>; 3],
+    sort: Option<&str>,
+    cursor: &Option<String>,
+    limit: Option<u32>,
+) {
+    push_filters(pairs, filters);
+    pairs.extend(sort.map(|v| ("sort", v.to_string())));
+    push_page(pairs, cursor, limit);
 }
 
 /// A raw query string (`a=b&c=d`, percent-encoded) decoded and handed to `read` as pairs.

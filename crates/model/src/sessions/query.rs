@@ -4,9 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::query::{
-    decode, encode, filter_param, parse_query_string, push_filters, push_page, read_list,
-    rust_number, shared_keys, tag_and_time_pairs, ListQuery, QueryError, ReadNumber, SharedKeys,
-    TagFilter, FILTER_PARAMS,
+    decode, encode, parse_query_string, push_list_tail, read_checked, shared_keys,
+    tag_and_time_pairs, ListQuery, QueryError, ReadNumber, SharedKeys, TagFilter,
 };
 use crate::recent::RecentRange;
 
@@ -108,17 +107,7 @@ impl SessionQuery {
     pub fn from_pairs<'a>(
         pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<SessionQuery, QueryError> {
-        let mut q: SessionQuery = read_list(pairs, rust_number)?;
-        for (key, slot) in
-            FILTER_PARAMS
-                .into_iter()
-                .zip([&mut q.filter, &mut q.trace_filter, &mut q.tree_filter])
-        {
-            if let Some(text) = slot.take() {
-                *slot = filter_param(key, &text)?;
-            }
-        }
-        Ok(q)
+        read_checked(pairs)
     }
 
     /// The requests (traces) the filters select: tags, time range and span conditions (a
@@ -144,14 +133,13 @@ impl SessionQuery {
         if let Some(v) = &self.user_id {
             pairs.push(("user", v.clone()));
         }
-        push_filters(
+        push_list_tail(
             &mut pairs,
             [&self.filter, &self.trace_filter, &self.tree_filter],
+            (self.sort != SessionSort::default()).then(|| self.sort.as_str()),
+            &self.cursor,
+            self.limit,
         );
-        if self.sort != SessionSort::default() {
-            pairs.push(("sort", self.sort.as_str().to_string()));
-        }
-        push_page(&mut pairs, &self.cursor, self.limit);
         pairs
     }
 
@@ -168,12 +156,6 @@ impl ListQuery for SessionQuery {
     fn read_own(&mut self, key: &str, value: &str, _: ReadNumber) -> Result<(), QueryError> {
         match key {
             "user" => self.user_id = Some(value.to_string()),
-            // Checked by `from_pairs` once all is read.
-            "filter" if !value.trim().is_empty() => self.filter = Some(value.to_string()),
-            "trace_filter" if !value.trim().is_empty() => {
-                self.trace_filter = Some(value.to_string())
-            }
-            "tree_filter" if !value.trim().is_empty() => self.tree_filter = Some(value.to_string()),
             "sort" => {
                 self.sort = SessionSort::parse(value).ok_or_else(|| {
                     let names: Vec<&str> = SessionSort::ALL.iter().map(|s| s.as_str()).collect();
