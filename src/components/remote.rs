@@ -17,14 +17,8 @@ pub const RETRY: Duration = Duration::from_secs(3);
 
 /// The latest of a series of requests (a page's inputs changed, a list was reloaded): starting
 /// one makes the answers to the ones before it stale.
+#[derive(Clone, Copy)]
 pub struct Latest(StoredValue<u64>);
-
-impl Clone for Latest {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-impl Copy for Latest {}
 
 impl Default for Latest {
     fn default() -> Self {

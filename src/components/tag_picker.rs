@@ -13,6 +13,7 @@ use crate::text;
 
 /// The project's tag keys (`GET /api/v1/tags`) and the values of the key chosen
 /// (`GET /api/v1/tags/{key}/values`), each load dropping the answers to older ones.
+#[derive(Clone, Copy)]
 pub struct TagLists {
     pub keys: RwSignal<Option<Result<Vec<TagKeyInfo>, ApiError>>>,
     pub key: RwSignal<String>,
@@ -21,13 +22,6 @@ pub struct TagLists {
     keys_latest: Latest,
     values_latest: Latest,
 }
-
-impl Clone for TagLists {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-impl Copy for TagLists {}
 
 impl TagLists {
     pub fn new() -> TagLists {
