@@ -172,6 +172,14 @@ async fn explorer_on_a_seed_shaped_trace() {
         .find(By::Css(".trace-meta a[href^='/users/']"))
         .await
         .expect("a link to the user");
+    // The header's tag chips wrap, so each key shows whole (`request_sequence`, not cut).
+    let cut_keys = js(
+        driver,
+        "return [...document.querySelectorAll('.trace-chips .tag-chip .tag-key')]
+            .filter(k => k.scrollWidth > k.clientWidth + 1).map(k => k.textContent)",
+    )
+    .await;
+    assert_eq!(cut_keys, json!([]), "tag keys cut in the trace header");
     // Failed spans are marked; LLM spans show their tokens.
     let failed = js(
         driver,
