@@ -11,6 +11,9 @@ use super::tag_chip::FilterChips;
 use crate::api::{self, ApiError};
 use crate::text;
 
+/// A key's values as loaded.
+pub type TagValues = Result<Vec<TagValueInfo>, ApiError>;
+
 /// The project's tag keys (`GET /api/v1/tags`) and the values of the key chosen
 /// (`GET /api/v1/tags/{key}/values`), each load dropping the answers to older ones.
 #[derive(Clone, Copy)]
@@ -18,7 +21,7 @@ pub struct TagLists {
     pub keys: RwSignal<Option<Result<Vec<TagKeyInfo>, ApiError>>>,
     pub key: RwSignal<String>,
     /// Values are kept with the key they belong to: a slow answer for an older key is ignored.
-    pub values: RwSignal<Option<(String, Result<Vec<TagValueInfo>, ApiError>)>>,
+    pub values: RwSignal<Option<(String, TagValues)>>,
     keys_latest: Latest,
     values_latest: Latest,
 }
@@ -53,7 +56,7 @@ impl TagLists {
         self,
         project: String,
         key: String,
-        loaded: impl Fn(&Result<Vec<TagValueInfo>, ApiError>) + Clone + 'static,
+        loaded: impl Fn(&TagValues) + Clone + 'static,
     ) {
         self.key.set(key.clone());
         self.values.set(None);

@@ -11,7 +11,6 @@
 //! - [`find`]: spans whose name, service, type or id match a query, and the rows to keep when
 //!   only matches (and their ancestors) are shown.
 
-use crate::span::SpanType;
 use crate::trace::TraceSkeleton;
 
 mod find;

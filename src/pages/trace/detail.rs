@@ -23,7 +23,6 @@ use skein_model::tree::Node;
 
 use super::state::Ex;
 use crate::api::ApiError;
-use crate::components::feedback::SpanFeedback;
 use crate::components::icons::CloseIcon;
 use crate::components::remote::Latest;
 use crate::perf;
@@ -190,6 +189,18 @@ pub fn DetailPanel(ex: Ex, project: String, trace_id: String) -> impl IntoView {
     let close = move |_| ex.detail_open.set(false);
     let feedback_span =
         Memo::new(move |_| selected.with(|b| b.as_ref().and_then(|b| b.span_id.clone())));
+    // The rating widget comes with the body's code: it shows once a fetch has loaded that.
+    let code_ready = Memo::new(move |_| {
+        fetch.track();
+        body_code::loaded().is_some()
+    });
+    let feedback = move || {
+        let span_id = feedback_span.get()?;
+        if !code_ready.get() {
+            return None;
+        }
+        body_code::loaded().map(|code| (code.feedback)(span_id))
+    };
 
     let body_item = move || {
         let b = selected.get()?;
@@ -232,7 +243,7 @@ pub fn DetailPanel(ex: Ex, project: String, trace_id: String) -> impl IntoView {
             {move || selected.get().map(|b| view! { <DetailHead ex=ex brief=b/> })}
             {move || selected.get().map(|b| view! { <TimingNotes ex=ex pos=b.pos/> })}
             <div class="detail-body">
-                {move || feedback_span.get().map(|id| view! { <SpanFeedback span_id=id/> })}
+                {feedback}
                 <For each=body_item key=|(seq, _, b): &(u32, Fetch, Brief)| (b.pos, *seq) children=body/>
             </div>
         </aside>

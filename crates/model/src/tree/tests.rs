@@ -1,4 +1,5 @@
 use super::*;
+use crate::span::SpanType;
 use crate::trace::SkeletonSpan;
 use std::collections::BTreeMap;
 

@@ -1,5 +1,5 @@
 //! The span body's code — the span's fetch and decoding, input and output (conversations,
-//! JSON), attributes, events, exceptions — as a wasm chunk of its own (cut by
+//! JSON), attributes, events, exceptions, and the rating widget — as a wasm chunk of its own (cut by
 //! scripts/build-wasm.sh): opening a trace draws the tree without it, and it loads alongside
 //! the first selected span's fetch (which waits for it), so the detail's first answer costs the
 //! longer of the two, not their sum.
@@ -16,6 +16,7 @@ use super::super::state::Ex;
 use super::body::SpanBody;
 use super::Brief;
 use crate::api::{self, ApiError};
+use crate::components::feedback::SpanFeedback;
 
 pub type SpanFetch = Pin<Box<dyn Future<Output = Result<Span, ApiError>>>>;
 
@@ -26,6 +27,8 @@ pub struct BodyCode {
     pub fetch: fn(String, String, String) -> SpanFetch,
     /// The body of a fetched span.
     pub render: fn(Ex, Arc<Span>, Brief, String) -> AnyView,
+    /// The rating widget for a span (by id): not needed before a span is opened either.
+    pub feedback: fn(String) -> AnyView,
 }
 
 /// The code once loaded (for the rest of the visit).
@@ -40,6 +43,7 @@ fn body_code() -> Result<BodyCode, SplitLoaderError> {
         render: |ex, span, brief, project| {
             view! { <SpanBody ex=ex span=span brief=brief project=project/> }.into_any()
         },
+        feedback: |span_id| view! { <SpanFeedback span_id=span_id/> }.into_any(),
     })
 }
 
