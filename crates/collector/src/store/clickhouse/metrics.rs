@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use skein_model::metric_fold::{resolve_range, MetricAccumulator};
-use skein_model::metrics::{Metric, MetricQuery, MetricResponse};
+use skein_model::metrics::{Metric, MetricQuery, MetricResponse, Over};
 
 use super::client::{quote, RowExt};
 use super::summary_sql;
@@ -13,7 +13,7 @@ use crate::store::{StoreError, StoreResult};
 
 impl ClickhouseStore {
     /// Each trace's value of the group tag `key`, as its fold picks it.
-    async fn group_values(&self, project: &str, key: &str) -> StoreResult<HashMap<String, String>> {
+    pub(super) async fn group_values(&self, project: &str, key: &str) -> StoreResult<HashMap<String, String>> {
         let spans = self.spans();
         let rows = self
             .client
@@ -38,6 +38,9 @@ impl ClickhouseStore {
         q: &MetricQuery,
         now_ms: i64,
     ) -> StoreResult<MetricResponse> {
+        if q.over == Over::Spans {
+            return self.span_metric(project, q).await;
+        }
         let bounds = self
             .client
             .rows(&format!(
@@ -72,6 +75,10 @@ impl ClickhouseStore {
             Some(key) => Some(self.group_values(project, key).await?),
             None => None,
         };
+        let thens = match &q.then_by {
+            Some(key) => Some(self.group_values(project, key).await?),
+            None => None,
+        };
         let scores = match &q.metric {
             Metric::Feedback(key) => Some(self.feedback_means(project, key).await?),
             _ => None,
@@ -92,13 +99,24 @@ impl ClickhouseStore {
                     Some(v) => *v,
                     None => continue,
                 },
+                // A span's attribute: refused over traces (`Over::check`).
+                Metric::Attr(_) => continue,
             };
-            let group = groups
-                .as_ref()
-                .and_then(|g| g.get(&trace_id))
-                .map(String::as_bytes);
-            acc.add(group, row.i64_of("start"), value);
+            acc.add_pair(
+                value_of(&groups, &trace_id),
+                value_of(&thens, &trace_id),
+                row.i64_of("start"),
+                value,
+            );
         }
         Ok(acc.response(q, from_ms, to_ms, bucket_ms))
     }
+}
+
+/// A trace's value in a map of group values, as the accumulator takes it.
+fn value_of<'a>(values: &'a Option<HashMap<String, String>>, trace_id: &str) -> Option<&'a [u8]> {
+    values
+        .as_ref()
+        .and_then(|g| g.get(trace_id))
+        .map(String::as_bytes)
 }
