@@ -152,5 +152,4 @@ mod tests {
         assert_eq!(bucket_start(-1, HOUR_MS), -HOUR_MS);
         assert_eq!(bucket_start(2 * HOUR_MS + 5, HOUR_MS), 2 * HOUR_MS);
     }
-
 }

@@ -99,10 +99,16 @@ mod tests {
         let q = MetricQuery::from_query_string(text).unwrap();
         assert_eq!(q.over, Over::Spans);
         assert_eq!(q.metric, Metric::Attr("retrieval.documents".into()));
-        assert_eq!(SpanGroup::of(q.group_by.as_deref().unwrap()), SpanGroup::Model);
+        assert_eq!(
+            SpanGroup::of(q.group_by.as_deref().unwrap()),
+            SpanGroup::Model
+        );
         assert_eq!(SpanGroup::of("variant"), SpanGroup::Tag("variant"));
         assert_eq!(q.then_by.as_deref(), Some("variant"));
-        assert_eq!(MetricQuery::from_query_string(&q.to_query_string()).unwrap(), q);
+        assert_eq!(
+            MetricQuery::from_query_string(&q.to_query_string()).unwrap(),
+            q
+        );
         // Over spans, `filter` is the spans', not the traces'.
         assert_eq!(q.scope(None, None).filter, None);
         assert_eq!(q.unit(), "");

@@ -15,16 +15,16 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::metric_answer::{
+    compare, group_ci, nice_bins, BucketPoint, Comparison, Histogram, MetricGroup, MetricResponse,
+    Quantiles, MAX_GROUPS,
+};
+pub use crate::metric_bucket::{bucket_start, Bucket};
+pub use crate::metric_scope::{Over, SpanGroup};
 use crate::query::{
     decode, encode, filter_param, push_filters, tag_and_time_pairs, QueryError, TagFilter,
     FILTER_PARAMS,
 };
-pub use crate::metric_answer::{
-    compare, group_ci, nice_bins, BucketPoint, Comparison, Histogram, MetricGroup,
-    MetricResponse, Quantiles, MAX_GROUPS,
-};
-pub use crate::metric_bucket::{bucket_start, Bucket};
-pub use crate::metric_scope::{Over, SpanGroup};
 
 /// Longest feedback key or tag key accepted in a metric query.
 pub const MAX_KEY_LEN: usize = 128;
@@ -247,7 +247,6 @@ pub(crate) fn check_key<'a>(param: &str, key: &'a str) -> Result<&'a str, QueryE
     }
     Ok(key)
 }
-
 
 /// `GET /api/v1/metrics`: which metric, grouped how, over which traces. Every field has a
 /// query-string form: `metric`, `group_by`, `tag` (repeated, `key=value`, AND-ed), `from` and `to`
@@ -536,5 +535,4 @@ mod tests {
             .0
             .contains("group_by"));
     }
-
 }

@@ -13,7 +13,11 @@ use crate::store::{StoreError, StoreResult};
 
 impl ClickhouseStore {
     /// Each trace's value of the group tag `key`, as its fold picks it.
-    pub(super) async fn group_values(&self, project: &str, key: &str) -> StoreResult<HashMap<String, String>> {
+    pub(super) async fn group_values(
+        &self,
+        project: &str,
+        key: &str,
+    ) -> StoreResult<HashMap<String, String>> {
         let spans = self.spans();
         let rows = self
             .client

@@ -223,7 +223,9 @@ pub(super) fn tag_group(
             args.push(key.to_string().into());
             (
                 format!("{alias}.value"),
-                format!(" LEFT JOIN trace_tags {alias} ON {alias}.trace = t.id AND {alias}.key = ?"),
+                format!(
+                    " LEFT JOIN trace_tags {alias} ON {alias}.trace = t.id AND {alias}.key = ?"
+                ),
             )
         }
         None => ("NULL".into(), String::new()),
