@@ -1,5 +1,7 @@
 //! `/traces`: the trace list, filtered by the page URL's query string.
 
+mod select;
+
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};
 use skein_model::format;
@@ -27,7 +29,9 @@ use crate::components::tag_chip::TagChip;
 use crate::time::{full_time, local_time, now_ms, use_clock};
 use crate::{links, number, text};
 
-const COLUMNS: usize = 9;
+use select::{SelectCell, Selection, SelectionBar};
+
+const COLUMNS: usize = 10;
 const SERVICES_SHOWN: usize = 2;
 const TAGS_SHOWN: usize = 2;
 /// Rows a live list keeps (the oldest go), and live rows held while the user reads: few
@@ -182,6 +186,7 @@ pub fn TracesPage() -> impl IntoView {
         })
     };
 
+    let selection = Selection::new();
     let show_skeleton = Memo::new(move |_| list.show_skeleton());
     // Rows of an older query, shown dimmed while the new one loads or fails.
     let stale = move || list.stale();
@@ -263,7 +268,7 @@ pub fn TracesPage() -> impl IntoView {
                     each=move || list.rows.get()
                     // A live update of a row (more spans, a later end) draws it again.
                     key=|t: &TraceSummary| (t.trace_id.clone(), t.span_count, t.end_ns, t.error_count)
-                    children=move |t: TraceSummary| view! { <TraceRow trace=t project=project on_tag=add_tag key_order=key_order compare_with=compare_with searched=searched/> }
+                    children=move |t: TraceSummary| view! { <TraceRow trace=t project=project on_tag=add_tag key_order=key_order compare_with=compare_with searched=searched selection=selection/> }
                 />
             }
             .into_any()
@@ -302,12 +307,14 @@ pub fn TracesPage() -> impl IntoView {
             </div>
             {query_banner}
             {banner}
+            <SelectionBar selection=selection project=project/>
             <div class="table-wrap" class:stale=stale
                 on:mouseenter=move |_| hold.hovering.set(true)
                 on:mouseleave=move |_| hold.hovering.set(false)>
                 <table class="data-table traces-table">
                     <thead>
                         <tr>
+                            <th class="col-select" aria-label="Select to compare"></th>
                             <th class="col-name">"Name"</th>
                             <th class="col-time">"Started"</th>
                             <th class="col-num">"Duration"</th>
@@ -345,6 +352,8 @@ fn TraceRow(
     compare_with: Memo<Option<String>>,
     /// The text the list's filter searches for, which the opened trace finds.
     searched: Memo<Option<String>>,
+    /// The rows picked to compare.
+    selection: Selection,
 ) -> impl IntoView {
     let navigate = use_navigate();
     let clock = use_clock();
@@ -357,11 +366,11 @@ fn TraceRow(
     let open = {
         let href = href.clone();
         move |ev: leptos::ev::MouseEvent| {
-            // Links and buttons inside the row do their own thing.
+            // Links, buttons and the selection box inside the row do their own thing.
             let inner = ev
                 .target()
                 .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                .and_then(|el| el.closest("a, button").ok().flatten());
+                .and_then(|el| el.closest("a, button, input, .col-select").ok().flatten());
             if inner.is_none() {
                 navigate(&href(), Default::default());
             }
@@ -412,6 +421,7 @@ fn TraceRow(
 
     view! {
         <tr class="trace-row" class:row-error=failed on:click=open data-trace-id=trace.trace_id.clone()>
+            <SelectCell selection=selection trace_id=trace.trace_id.clone() name=root_name.clone()/>
             <td class="col-name">
                 <div class="name-cell">
                     // The root span's type; a neutral trace glyph until the root arrives.
