@@ -17,6 +17,9 @@ use crate::metrics_pairs::reading_order;
 use skein_model::stats::{NotEnoughData, MIN_N};
 use skein_model::DEFAULT_PROJECT;
 
+// The page and the charts write numbers through here (`mv::value`); natively, only the
+// verdicts below use them.
+#[cfg_attr(not(target_arch = "wasm32"), allow(unused_imports))]
 pub use crate::metrics_format::{difference, number, p_value, tick, value};
 
 /// A time range relative to now.

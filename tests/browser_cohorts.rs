@@ -207,6 +207,13 @@ async fn check_figures(driver: &WebDriver, e: &Expected) {
         texts(driver, "tr[data-measure=duration] td[data-col=difference]").await,
         [fmt::difference(by, d.difference)]
     );
+    // Every totals cell shows all of its text at the default width (1440 px).
+    let cut = js(
+        driver,
+        "return Array.from(document.querySelectorAll('[data-testid=cohort-totals] td')).filter(c => c.scrollWidth > c.clientWidth + 1).map(c => c.textContent)",
+    )
+    .await;
+    assert_eq!(cut, serde_json::json!([]), "cells cut");
     assert_eq!(
         texts(driver, "tr[data-measure=duration] td[data-col=ci]").await,
         [format!(

@@ -318,9 +318,9 @@ fn results_view(
         (MetricKind::Count, Over::Spans) => "Spans per group",
         (MetricKind::Count, _) => "Traces per group",
         (kind, _) => match kind {
-        MetricKind::Count => "Traces per group",
-        MetricKind::Rate => "Rate per group, with 95% confidence interval",
-        MetricKind::Value => "Mean per group, with 95% confidence interval",
+            MetricKind::Count => "Traces per group",
+            MetricKind::Rate => "Rate per group, with 95% confidence interval",
+            MetricKind::Value => "Mean per group, with 95% confidence interval",
         },
     };
     let what = match (r.statistic, r.kind) {

@@ -54,7 +54,10 @@ pub fn Controls(
             }
         }
         if let Metric::Attr(key) = &q.metric {
-            metric_groups.push(("Span attribute", vec![(metric_now.clone(), format!("Attribute: {key}"))]));
+            metric_groups.push((
+                "Span attribute",
+                vec![(metric_now.clone(), format!("Attribute: {key}"))],
+            ));
         }
         if !keys.is_empty() && !spans {
             let items = keys
@@ -88,7 +91,12 @@ pub fn Controls(
             _ => Vec::new(),
         };
         if spans {
-            let fields = SpanGroup::FIELDS.into_iter().zip(["Span name", "Span type", "Span model", "Span service"]);
+            let fields = SpanGroup::FIELDS.into_iter().zip([
+                "Span name",
+                "Span type",
+                "Span model",
+                "Span service",
+            ]);
             for (i, (key, label)) in fields.enumerate() {
                 group_keys.insert(i, (key.to_string(), label.to_string()));
             }
@@ -100,7 +108,12 @@ pub fn Controls(
         }
         let key_options = |none: &str, chosen: &Option<String>, other: &Option<String>| {
             std::iter::once((String::new(), none.to_string()))
-                .chain(group_keys.iter().filter(|(k, _)| Some(k) != other.as_ref()).cloned())
+                .chain(
+                    group_keys
+                        .iter()
+                        .filter(|(k, _)| Some(k) != other.as_ref())
+                        .cloned(),
+                )
                 .map(|(key, label)| {
                     let selected = chosen.as_deref().unwrap_or("") == key;
                     option(key, label, selected)
@@ -112,14 +125,16 @@ pub fn Controls(
             .group_by
             .is_some()
             .then(|| key_options("Nothing", &q.then_by, &q.group_by));
-        let then_control = then_options.map(|options| view! {
-            <label class="m-control">
-                <span class="m-control-label">"Then by"</span>
-                <select class="select" name="then_by" on:change=move |ev| {
-                    let key = event_target_value(&ev);
-                    edit(&|q| q.then_by = (!key.is_empty()).then(|| key.clone()));
-                }>{options}</select>
-            </label>
+        let then_control = then_options.map(|options| {
+            view! {
+                <label class="m-control">
+                    <span class="m-control-label">"Then by"</span>
+                    <select class="select" name="then_by" on:change=move |ev| {
+                        let key = event_target_value(&ev);
+                        edit(&|q| q.then_by = (!key.is_empty()).then(|| key.clone()));
+                    }>{options}</select>
+                </label>
+            }
         });
         let attr_now = match &q.metric {
             Metric::Attr(key) => key.clone(),
@@ -154,7 +169,10 @@ pub fn Controls(
                         }
                         // A span field names nothing on a trace.
                         for key in [&mut q.group_by, &mut q.then_by] {
-                            if key.as_deref().is_some_and(|k| !matches!(SpanGroup::of(k), SpanGroup::Tag(_))) {
+                            if key
+                                .as_deref()
+                                .is_some_and(|k| !matches!(SpanGroup::of(k), SpanGroup::Tag(_)))
+                            {
                                 *key = None;
                             }
                         }

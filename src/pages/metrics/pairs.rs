@@ -134,7 +134,11 @@ pub fn pairs_panel(
             </div>
         }
     });
-    let what = if r.kind == MetricKind::Rate { "Rate" } else { "Mean" };
+    let what = if r.kind == MetricKind::Rate {
+        "Rate"
+    } else {
+        "Mean"
+    };
     let title = format!(
         "{what} by {} and {}, with 95% confidence intervals",
         group_by.unwrap_or_default(),

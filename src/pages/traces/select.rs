@@ -33,7 +33,8 @@ impl Selection {
 pub fn SelectCell(selection: Selection, trace_id: String, name: String) -> impl IntoView {
     let id = trace_id.clone();
     let checked = move || selection.0.with(|ids| ids.contains(&id));
-    let toggle = move |ev: leptos::ev::Event| selection.toggle(&trace_id, event_target_checked(&ev));
+    let toggle =
+        move |ev: leptos::ev::Event| selection.toggle(&trace_id, event_target_checked(&ev));
     view! {
         <td class="col-select">
             <input type="checkbox" class="row-select" prop:checked=checked on:change=toggle
