@@ -51,6 +51,17 @@ fn distinct(values: impl Iterator<Item = Option<String>>) -> Vec<Option<String>>
     out
 }
 
+/// The compared pair `(a, b)` after picking `i` as its first (`first`) or second member: picking
+/// the other member's index swaps them.
+pub fn repick((a, b): (usize, usize), i: usize, first: bool) -> (usize, usize) {
+    match (first, i) {
+        (true, i) if i == b => (i, a),
+        (true, i) => (i, b),
+        (false, i) if i == a => (b, i),
+        (false, i) => (a, i),
+    }
+}
+
 /// The table of `r`, comparing the columns `a` and `b` (values of the first key, as the page
 /// URL names them) where both are columns, else the two with the most traces (in reading
 /// order).
@@ -113,20 +124,7 @@ mod tests {
     use skein_model::stats::{welch_t_test, Moments};
 
     fn group(value: &str, then: Option<&str>, values: &[f64]) -> MetricGroup {
-        let m = Moments::from_values(values);
-        MetricGroup {
-            value: Some(value.into()),
-            then: then.map(Into::into),
-            n: m.n,
-            sum: m.sum,
-            sum_sq: m.sum_sq,
-            mean: m.mean().unwrap_or(0.0),
-            sd: m.sd(),
-            ci: None,
-            quantiles: None,
-            histogram: None,
-            series: Vec::new(),
-        }
+        MetricGroup::of_values(Some(value.into()), then.map(Into::into), values)
     }
 
     #[test]
@@ -161,6 +159,9 @@ mod tests {
             Some(Ok(Comparison::Welch(d))) => assert_eq!(*d, want.unwrap()),
             other => panic!("{other:?}"),
         }
+        assert_eq!(repick((0, 1), 2, true), (2, 1));
+        assert_eq!(repick((0, 1), 1, true), (1, 0));
+        assert_eq!(repick((0, 1), 0, false), (1, 0));
         // The URL's pair wins; counts have nothing to test.
         let t = pair_table(&r, &Some(Some("B".into())), &Some(Some("A".into())));
         assert_eq!(t.compared, Some((1, 0)));

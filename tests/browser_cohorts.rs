@@ -13,7 +13,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{eventually, js, present, texts, Browser, Collector};
+use common::{click, eventually, js, present, texts, Browser, Collector};
 use serde_json::{json, Value};
 use skein_model::cohort::CohortMeasure;
 use skein_model::cohort_format as fmt;
@@ -157,17 +157,6 @@ async fn cell(driver: &WebDriver, name: &str, col: &str) -> Vec<String> {
     } else {
         pair
     }
-}
-
-async fn click(driver: &WebDriver, css: &str) {
-    driver
-        .query(By::Css(css))
-        .first()
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("click {css}: {e}"));
 }
 
 /// The rows' names once the table shows four, in order.

@@ -11,7 +11,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{eventually, js, texts, Browser, Collector};
+use common::{click, eventually, js, texts, Browser, Collector};
 use serde_json::{json, Value};
 use skein_model::stats::{welch_t_test, Moments};
 use thirtyfour::prelude::*;
@@ -98,17 +98,6 @@ fn shown_as(text: &str, want: f64) {
 
 fn mean(v: &[f64]) -> f64 {
     v.iter().sum::<f64>() / v.len() as f64
-}
-
-async fn click(driver: &WebDriver, css: &str) {
-    driver
-        .query(By::Css(css))
-        .first()
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("click {css}: {e}"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

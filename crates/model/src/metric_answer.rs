@@ -81,6 +81,24 @@ pub struct MetricGroup {
 }
 
 impl MetricGroup {
+    /// The group of these values (no CI, quantiles or series): for tests and examples.
+    pub fn of_values(value: Option<String>, then: Option<String>, values: &[f64]) -> MetricGroup {
+        let m = Moments::from_values(values);
+        MetricGroup {
+            value,
+            then,
+            n: m.n,
+            sum: m.sum,
+            sum_sq: m.sum_sq,
+            mean: m.mean().unwrap_or(0.0),
+            sd: m.sd(),
+            ci: None,
+            quantiles: None,
+            histogram: None,
+            series: Vec::new(),
+        }
+    }
+
     pub fn moments(&self) -> Moments {
         Moments::new(self.n, self.sum, self.sum_sq)
     }
@@ -303,21 +321,9 @@ mod tests {
     }
 
     fn group(n: u64, values: &[f64]) -> MetricGroup {
-        let m = Moments::from_values(values);
-        assert_eq!(m.n, n);
-        MetricGroup {
-            value: None,
-            then: None,
-            n,
-            sum: m.sum,
-            sum_sq: m.sum_sq,
-            mean: m.mean().unwrap_or(0.0),
-            sd: m.sd(),
-            ci: None,
-            quantiles: None,
-            histogram: None,
-            series: Vec::new(),
-        }
+        let g = MetricGroup::of_values(None, None, values);
+        assert_eq!(g.n, n);
+        g
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::metrics::{
     group_ci, nice_bins, BucketPoint, Histogram, MetricGroup, MetricKind, MetricQuery,
     MetricResponse, Quantiles, Statistic, MAX_GROUPS,
 };
+use crate::query::QueryError;
 use crate::stats::{quantile_sorted, Moments};
 
 /// About this many histogram bins (`metrics::nice_bins` picks a round width).
@@ -38,6 +39,24 @@ pub fn resolve_range(q: &MetricQuery, first_ns: Option<i64>, last_ns: Option<i64
         .unwrap_or(to.saturating_sub(1))
         .min(to.saturating_sub(1));
     (from, to)
+}
+
+/// What an engine needs before it streams a query's values: the range (Unix ms, `to`
+/// excluded), the bucket size and the accumulator, for data whose first and last start (ns)
+/// are `first_ns` and `last_ns`. A bucket giving too many buckets is the error.
+pub fn prepare(
+    q: &MetricQuery,
+    first_ns: Option<i64>,
+    last_ns: Option<i64>,
+) -> Result<(i64, i64, i64, MetricAccumulator), QueryError> {
+    let (from_ms, to_ms) = resolve_range(q, first_ns, last_ns);
+    let bucket_ms = q.bucket.resolve(from_ms, to_ms)?;
+    Ok((
+        from_ms,
+        to_ms,
+        bucket_ms,
+        MetricAccumulator::for_query(q, bucket_ms),
+    ))
 }
 
 /// One group being aggregated.

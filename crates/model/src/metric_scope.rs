@@ -61,6 +61,18 @@ impl Over {
     }
 }
 
+/// The span filter of a span metric (`filter`), parsed; an error names the parameter.
+pub fn span_filter(
+    q: &crate::metrics::MetricQuery,
+) -> Result<Option<crate::filter::Expr>, QueryError> {
+    match &q.filter {
+        Some(text) => {
+            crate::filter::parse(text).map_err(|e| QueryError::new(format!("filter: {e}")))
+        }
+        None => Ok(None),
+    }
+}
+
 /// A span metric's group: a field of the span, or a tag of its trace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SpanGroup<'a> {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use skein_model::metrics::{MetricKind, MetricResponse};
 
-use crate::metrics_pairs::pair_table;
+use crate::metrics_pairs::{pair_table, repick};
 use crate::metrics_view::{self as mv, MetricsView};
 use crate::text;
 
@@ -99,18 +99,7 @@ pub fn pairs_panel(
             let Ok(i) = event_target_value(&ev).parse::<usize>() else {
                 return;
             };
-            let (mut x, mut y) = (a, b);
-            if which_a {
-                if i == y {
-                    y = x;
-                }
-                x = i;
-            } else {
-                if i == x {
-                    x = y;
-                }
-                y = i;
-            }
+            let (x, y) = repick((a, b), i, which_a);
             let mut v = view_now.clone();
             v.a = columns.get(x).cloned();
             v.b = columns.get(y).cloned();

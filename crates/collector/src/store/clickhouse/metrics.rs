@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use skein_model::metric_fold::{resolve_range, MetricAccumulator};
+use skein_model::metric_fold::{prepare, MetricAccumulator};
 use skein_model::metrics::{Metric, MetricQuery, MetricResponse, Over};
 
 use super::client::{quote, RowExt};
@@ -12,6 +12,25 @@ use super::ClickhouseStore;
 use crate::store::{StoreError, StoreResult};
 
 impl ClickhouseStore {
+    /// `metric_fold::prepare` for the data whose starts `starts` selects (a column `s`).
+    pub(super) async fn prepare(
+        &self,
+        q: &MetricQuery,
+        starts: &str,
+    ) -> StoreResult<(i64, i64, i64, MetricAccumulator)> {
+        let bounds = self
+            .client
+            .rows(&format!(
+                "SELECT count() AS n, min(s) AS first, max(s) AS last FROM ({starts})"
+            ))
+            .await?;
+        let (first, last) = match bounds.first() {
+            Some(r) if r.i64_of("n") > 0 => (Some(r.i64_of("first")), Some(r.i64_of("last"))),
+            _ => (None, None),
+        };
+        prepare(q, first, last).map_err(|e| StoreError::Invalid(e.0))
+    }
+
     /// Each trace's value of the group tag `key`, as its fold picks it.
     pub(super) async fn group_values(
         &self,
@@ -45,25 +64,16 @@ impl ClickhouseStore {
         if q.over == Over::Spans {
             return self.span_metric(project, q).await;
         }
-        let bounds = self
-            .client
-            .rows(&format!(
-                "SELECT count() AS n, min(s) AS first, max(s) AS last FROM \
-                 (SELECT min(start_ns) AS s FROM {} WHERE project = {} GROUP BY trace_id)",
-                self.spans(),
-                quote(project)
-            ))
+        let (from_ms, to_ms, bucket_ms, mut acc) = self
+            .prepare(
+                q,
+                &format!(
+                    "SELECT min(start_ns) AS s FROM {} WHERE project = {} GROUP BY trace_id",
+                    self.spans(),
+                    quote(project)
+                ),
+            )
             .await?;
-        let (first, last) = match bounds.first() {
-            Some(r) if r.i64_of("n") > 0 => (Some(r.i64_of("first")), Some(r.i64_of("last"))),
-            _ => (None, None),
-        };
-        let (from_ms, to_ms) = resolve_range(q, first, last);
-        let bucket_ms = q
-            .bucket
-            .resolve(from_ms, to_ms)
-            .map_err(|e| StoreError::Invalid(e.0))?;
-        let mut acc = MetricAccumulator::for_query(q, bucket_ms);
 
         let scope = q.scope(Some(from_ms), Some(to_ms));
         self.trace_list_filter(project, &scope)?;

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use serde_json::Value as Json;
-use skein_model::metric_fold::{resolve_range, MetricAccumulator};
+use skein_model::metric_scope::span_filter;
 use skein_model::metrics::{Metric, MetricQuery, MetricResponse, SpanGroup};
 use skein_model::span::{SpanStatus, SpanType};
 
@@ -49,30 +49,15 @@ impl ClickhouseStore {
         project: &str,
         q: &MetricQuery,
     ) -> StoreResult<MetricResponse> {
-        let span_filter = match &q.filter {
-            Some(text) => skein_model::filter::parse(text)
-                .map_err(|e| StoreError::Invalid(format!("filter: {e}")))?,
-            None => None,
-        };
+        let span_filter = span_filter(q).map_err(|e| StoreError::Invalid(e.0))?;
         let spans = self.spans();
         let in_project = format!("project = {}", quote(project));
-        let bounds = self
-            .client
-            .rows(&format!(
-                "SELECT count() AS n, min(start_ns) AS first, max(start_ns) AS last \
-                 FROM {spans} WHERE {in_project}"
-            ))
+        let (from_ms, to_ms, bucket_ms, mut acc) = self
+            .prepare(
+                q,
+                &format!("SELECT start_ns AS s FROM {spans} WHERE {in_project}"),
+            )
             .await?;
-        let (first, last) = match bounds.first() {
-            Some(r) if r.i64_of("n") > 0 => (Some(r.i64_of("first")), Some(r.i64_of("last"))),
-            _ => (None, None),
-        };
-        let (from_ms, to_ms) = resolve_range(q, first, last);
-        let bucket_ms = q
-            .bucket
-            .resolve(from_ms, to_ms)
-            .map_err(|e| StoreError::Invalid(e.0))?;
-        let mut acc = MetricAccumulator::for_query(q, bucket_ms);
 
         let mut wheres = format!(
             "{in_project} AND start_ns >= {} AND start_ns < {}",

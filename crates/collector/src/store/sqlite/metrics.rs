@@ -35,7 +35,7 @@ use std::collections::HashMap;
 
 use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::{params_from_iter, Connection, OptionalExtension};
-use skein_model::metric_fold::{resolve_range, MetricAccumulator};
+use skein_model::metric_fold::prepare;
 use skein_model::metrics::{Metric, MetricQuery, MetricResponse, Over};
 
 use super::list::trace_filter;
@@ -62,12 +62,8 @@ pub(super) fn metrics(
     let started = std::time::Instant::now();
     let tx = conn.unchecked_transaction()?;
     let data = DataSpan::of(&tx, project)?;
-    let (from_ms, to_ms) = data.resolve(q);
-    let bucket_ms = q
-        .bucket
-        .resolve(from_ms, to_ms)
-        .map_err(|e| StoreError::Invalid(e.0))?;
-    let mut acc = MetricAccumulator::for_query(q, bucket_ms);
+    let (from_ms, to_ms, bucket_ms, mut acc) =
+        prepare(q, data.first, data.last).map_err(|e| StoreError::Invalid(e.0))?;
     let by_start = data.is_selective(from_ms, to_ms);
     let mut buf = [Vec::new(), Vec::new()];
 
@@ -162,24 +158,19 @@ fn value_expr(metric: &Metric) -> &'static str {
 }
 
 /// The first and last trace start of the project (ns), from `traces_by_start`: two seeks.
-pub(super) struct DataSpan {
+struct DataSpan {
     first: Option<i64>,
     last: Option<i64>,
 }
 
 impl DataSpan {
-    pub(super) fn of(conn: &Connection, project: &str) -> StoreResult<DataSpan> {
+    fn of(conn: &Connection, project: &str) -> StoreResult<DataSpan> {
         let (first, last) = conn
             .prepare_cached("SELECT min(start_ns), max(start_ns) FROM traces WHERE project = ?1")?
             .query_row([project], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?
             .unwrap_or((None, None));
         Ok(DataSpan { first, last })
-    }
-
-    /// The query's range (Unix ms, `to` excluded), with the data's bounds where it gives none.
-    pub(super) fn resolve(&self, q: &MetricQuery) -> (i64, i64) {
-        resolve_range(q, self.first, self.last)
     }
 
     /// Whether `[from_ms, to_ms)` covers little enough of the data's time span for the

@@ -6,7 +6,8 @@
 
 use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::Connection;
-use skein_model::metric_fold::{resolve_range, MetricAccumulator};
+use skein_model::metric_fold::prepare;
+use skein_model::metric_scope::span_filter;
 use skein_model::metrics::{Metric, MetricQuery, MetricResponse, SpanGroup};
 use skein_model::span::{SpanStatus, SpanType};
 
@@ -22,11 +23,7 @@ pub(super) fn span_metrics(
     project: &str,
     q: &MetricQuery,
 ) -> StoreResult<MetricResponse> {
-    let span_filter = match &q.filter {
-        Some(text) => skein_model::filter::parse(text)
-            .map_err(|e| StoreError::Invalid(format!("filter: {e}")))?,
-        None => None,
-    };
+    let span_filter = span_filter(q).map_err(|e| StoreError::Invalid(e.0))?;
     let tx = conn.unchecked_transaction()?;
     // A span starts within its trace: at or after the trace's start, at or before its end.
     let (first, last): (Option<i64>, Option<i64>) = tx
@@ -34,12 +31,8 @@ pub(super) fn span_metrics(
             "SELECT min(start_ns), max(start_ns + duration_ns) FROM traces WHERE project = ?1",
         )?
         .query_row([project], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    let (from_ms, to_ms) = resolve_range(q, first, last);
-    let bucket_ms = q
-        .bucket
-        .resolve(from_ms, to_ms)
-        .map_err(|e| StoreError::Invalid(e.0))?;
-    let mut acc = MetricAccumulator::for_query(q, bucket_ms);
+    let (from_ms, to_ms, bucket_ms, mut acc) =
+        prepare(q, first, last).map_err(|e| StoreError::Invalid(e.0))?;
 
     // Parameters in the order they are written: the value's (in the SELECT), then the joins'.
     let mut args: Vec<SqlValue> = Vec::new();
