@@ -22,7 +22,7 @@ const MODELS: [&str; 2] = ["gpt-4o", "claude-3-5-sonnet"];
 const TIERS: [&str; 2] = ["free", "pro"];
 
 fn variant(t: u64) -> &'static str {
-    if t % 2 == 0 {
+    if t.is_multiple_of(2) {
         "A"
     } else {
         "B"

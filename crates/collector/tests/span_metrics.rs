@@ -20,7 +20,7 @@ const TOOLS: [&str; 2] = ["web_search", "calculator"];
 const TIERS: [&str; 2] = ["free", "pro"];
 
 fn variant(t: u64) -> &'static str {
-    if t % 2 == 0 {
+    if t.is_multiple_of(2) {
         "A"
     } else {
         "B"
@@ -46,9 +46,9 @@ fn tool(t: u64) -> (&'static str, bool) {
     (
         name,
         if name == "web_search" {
-            t % 4 == 0
+            t.is_multiple_of(4)
         } else {
-            t % 5 == 0
+            t.is_multiple_of(5)
         },
     )
 }
