@@ -197,7 +197,8 @@ async fn span_metrics_pairs_and_selected_traces_compare() {
                 .collect()
         };
         let row = format!("[data-testid=pairs-table] tr[data-then={tier_name}]");
-        let means = texts(driver, &format!("{row} [data-testid=pair-mean]")).await;
+        let mut means = texts(driver, &format!("{row} [data-testid=pair-mean]")).await;
+        means.extend(texts(driver, &format!("{row} [data-testid=pair-difference]")).await);
         assert_eq!(means.len(), 3, "A, B and the difference: {means:?}");
         shown_as(&means[0], mean(&values("A")));
         shown_as(&means[1], mean(&values("B")));
