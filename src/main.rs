@@ -8,6 +8,8 @@
 
 mod calendar;
 mod links;
+mod metrics_format;
+mod metrics_pairs;
 mod metrics_view;
 mod svg;
 mod text;

@@ -8,13 +8,19 @@
 //! value names the group of traces without the tag) and `dist` (`hist` for histograms instead
 //! of box plots).
 
-use skein_model::format::{exponent, fixed};
-use skein_model::metrics::{Comparison, Metric, MetricKind, MetricQuery};
-use skein_model::num::clamp;
+use skein_model::format::fixed;
+use skein_model::metrics::{Comparison, Metric, MetricGroup, MetricQuery, MetricResponse, Over};
 use skein_model::query::{encode_pairs, parse_query_string, QueryError};
 use skein_model::sort;
+
+use crate::metrics_pairs::reading_order;
 use skein_model::stats::{NotEnoughData, MIN_N};
 use skein_model::DEFAULT_PROJECT;
+
+// The page and the charts write numbers through here (`mv::value`); natively, only the
+// verdicts below use them.
+#[cfg_attr(not(target_arch = "wasm32"), allow(unused_imports))]
+pub use crate::metrics_format::{difference, number, p_value, tick, value};
 
 /// A time range relative to now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -215,128 +221,33 @@ pub fn group_label(value: &Option<String>, group_by: Option<&str>) -> String {
     }
 }
 
-/// `1.23`, `45.6`, `789`, `12.3k`, `0.00123`: about three significant figures.
-pub fn number(v: f64) -> String {
-    if !v.is_finite() {
-        return "—".to_string();
-    }
-    let a = v.abs();
-    let text = if a == 0.0 {
-        "0".to_string()
-    } else if a >= 1e6 {
-        format!("{}M", fixed(v / 1e6, 2))
-    } else if a >= 1e4 {
-        format!("{}k", fixed(v / 1e3, 1))
-    } else if a >= 100.0 {
-        fixed(v, 0)
-    } else if a >= 10.0 {
-        fixed(v, 1)
-    } else if a >= 1.0 {
-        fixed(v, 2)
-    } else if a >= 0.001 {
-        // Three significant figures below 1.
-        let digits = (-(a.log10().floor()) as usize) + 2;
-        fixed(v, digits)
-    } else {
-        exponent(v, 2)
+/// A group's name with its `then_by` value, when the response has one: `B · pro`.
+pub fn pair_label(g: &MetricGroup, r: &MetricResponse) -> String {
+    let first = match (&g.value, r.group_by.as_deref(), r.over) {
+        (None, None, Over::Spans) => "All spans".to_string(),
+        (value, group_by, _) => group_label(value, group_by),
     };
-    zero_as_0(text)
-}
-
-/// "0" for a number written as zero ("0.00", "-0.0"): the decimals of nothing are noise.
-fn zero_as_0(text: String) -> String {
-    if text
-        .trim_start_matches('-')
-        .chars()
-        .all(|c| c == '0' || c == '.')
-    {
-        "0".to_string()
-    } else {
-        text
+    match &r.then_by {
+        Some(key) => format!("{first} · {}", group_label(&g.then, Some(key))),
+        None => first,
     }
 }
 
-/// Axis tick labels for values from `low` to `high`: one number of decimals for the whole
-/// axis (`0.00, 0.25, 0.50`), `k`/`M` for large values; rates as percentages.
-pub fn tick(low: f64, high: f64, rate: bool) -> impl Fn(&f64) -> String {
-    let scale = if rate { 100.0 } else { 1.0 };
-    let top = (low.abs().max(high.abs()) * scale).max(f64::MIN_POSITIVE);
-    let (divisor, suffix) = if top >= 1e6 {
-        (1e6, "M")
-    } else if top >= 1e4 {
-        (1e3, "k")
-    } else {
-        (1.0, "")
-    };
-    let step = ((high - low).abs() * scale / divisor / 5.0).max(1e-9);
-    let decimals = clamp(-step.log10().floor(), 0.0, 6.0) as usize;
-    let percent = if rate { "%" } else { "" };
-    move |v: &f64| {
-        let x = v * scale / divisor;
-        let text = zero_as_0(fixed(x, decimals));
-        format!("{text}{suffix}{percent}")
+/// What the values are counted in: "trace"/"traces", "span"/"spans", "trace with feedback".
+pub fn unit_words(r: &MetricResponse) -> (&'static str, &'static str) {
+    match (&r.metric, r.over) {
+        (_, Over::Spans) => ("span", "spans"),
+        (Metric::Feedback(_), _) => ("trace with feedback", "traces with feedback"),
+        _ => ("trace", "traces"),
     }
 }
 
-/// Groups in reading order: by value, numbers by size (`v2` < `v10` is not attempted), the
-/// group without the tag last.
-pub fn sort_groups(groups: &mut [skein_model::metrics::MetricGroup]) {
-    sort::sort_by(groups, |a, b| match (&a.value, &b.value) {
-        (None, None) => std::cmp::Ordering::Equal,
-        (None, Some(_)) => std::cmp::Ordering::Greater,
-        (Some(_), None) => std::cmp::Ordering::Less,
-        (Some(x), Some(y)) => match (x.trim().parse::<f64>(), y.trim().parse::<f64>()) {
-            (Ok(p), Ok(q)) => p.total_cmp(&q),
-            _ => x.cmp(y),
-        },
+/// Groups in reading order (`metrics_pairs::reading_order`) of their value, then of their
+/// `then_by` value.
+pub fn sort_groups(groups: &mut [MetricGroup]) {
+    sort::sort_by(groups, |a, b| {
+        reading_order(&a.value, &b.value).then_with(|| reading_order(&a.then, &b.then))
     });
-}
-
-/// A value of a metric with its unit: `412 ms`, `3.2k tokens`, `$0.0123`, `12.5%`, `0.82`.
-pub fn value(v: f64, metric: &Metric) -> String {
-    match metric.kind() {
-        MetricKind::Rate => format!("{}%", number(v * 100.0)),
-        MetricKind::Count => number(v),
-        MetricKind::Value => match metric.unit() {
-            "ms" => format!("{} ms", number(v)),
-            "USD" => {
-                if v < 0.0 {
-                    format!("−${}", number(-v))
-                } else {
-                    format!("${}", number(v))
-                }
-            }
-            "tokens" => format!("{} tokens", number(v)),
-            _ => number(v),
-        },
-    }
-}
-
-/// A difference of a metric (`a − b`), signed: `+12 ms`, `−3.1 pp` (percentage points).
-pub fn difference(d: f64, metric: &Metric) -> String {
-    let sign = if d > 0.0 {
-        "+"
-    } else if d < 0.0 {
-        "−"
-    } else {
-        ""
-    };
-    let body = match metric.kind() {
-        MetricKind::Rate => format!("{} pp", number(d.abs() * 100.0)),
-        _ => value(d.abs(), metric),
-    };
-    format!("{sign}{body}")
-}
-
-/// `p = 0.031`, `p < 0.0001`.
-pub fn p_value(p: f64) -> String {
-    if p < 0.0001 {
-        "p < 0.0001".to_string()
-    } else if p < 0.001 {
-        format!("p = {}", fixed(p, 4))
-    } else {
-        format!("p = {}", fixed(p, 3))
-    }
 }
 
 /// What the A/B panel says about a comparison of `a` and `b` (difference `a − b`).
@@ -585,6 +496,7 @@ mod tests {
     #[test]
     fn groups_read_in_order() {
         let g = |v: Option<&str>| skein_model::metrics::MetricGroup {
+            then: None,
             value: v.map(str::to_string),
             n: 0,
             sum: 0.0,

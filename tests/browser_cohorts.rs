@@ -13,7 +13,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{eventually, js, present, texts, Browser, Collector};
+use common::{click, eventually, js, present, texts, Browser, Collector};
 use serde_json::{json, Value};
 use skein_model::cohort::CohortMeasure;
 use skein_model::cohort_format as fmt;
@@ -159,17 +159,6 @@ async fn cell(driver: &WebDriver, name: &str, col: &str) -> Vec<String> {
     }
 }
 
-async fn click(driver: &WebDriver, css: &str) {
-    driver
-        .query(By::Css(css))
-        .first()
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("click {css}: {e}"));
-}
-
 /// The rows' names once the table shows four, in order.
 async fn row_names(driver: &WebDriver) -> Vec<String> {
     eventually(WAIT, "four rows in the cohort table", || async {
@@ -207,6 +196,13 @@ async fn check_figures(driver: &WebDriver, e: &Expected) {
         texts(driver, "tr[data-measure=duration] td[data-col=difference]").await,
         [fmt::difference(by, d.difference)]
     );
+    // Every totals cell shows all of its text at the default width (1440 px).
+    let cut = js(
+        driver,
+        "return Array.from(document.querySelectorAll('[data-testid=cohort-totals] td')).filter(c => c.scrollWidth > c.clientWidth + 1).map(c => c.textContent)",
+    )
+    .await;
+    assert_eq!(cut, serde_json::json!([]), "cells cut");
     assert_eq!(
         texts(driver, "tr[data-measure=duration] td[data-col=ci]").await,
         [format!(

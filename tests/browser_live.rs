@@ -127,7 +127,7 @@ async fn a_trace_sent_after_the_list_opened_appears_at_the_top_without_a_reload(
     let spans_cell = texts(
         driver,
         &format!(
-            "tr.trace-row[data-trace-id='{}'] td:nth-child(4)",
+            "tr.trace-row[data-trace-id='{}'] td:nth-child(5)",
             trace_id(2)
         ),
     )

@@ -11,13 +11,15 @@
 //! Sets: `pages` (the list, a trace, empty states), `trace` (the trace explorer), `sessions`
 //! (sessions, users, services), `spans` (the spans page and the filter box), `keys` (the key prompt), `timing` (cross-service timing),
 //! `clients` (each real client's trace, its conversation, two traces compared; needs the venv),
-//! `scores` (score configs: the settings page, the rating widget, the metrics of a category).
+//! `scores` (score configs: the settings page, the rating widget, the metrics of a category),
+//! `compare` (span metrics, variant × tier, two rows selected, the cohort totals).
 //! Without `--out`, `target/screenshots`.
 
 #[path = "../../tests/common/mod.rs"]
 mod common;
 
 mod clients;
+mod compare;
 mod keys;
 mod pages;
 mod scores;
@@ -29,8 +31,8 @@ mod trace;
 
 use std::path::PathBuf;
 
-const SETS: [&str; 8] = [
-    "pages", "trace", "sessions", "spans", "keys", "timing", "clients", "scores",
+const SETS: [&str; 9] = [
+    "pages", "trace", "sessions", "spans", "keys", "timing", "clients", "scores", "compare",
 ];
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -68,6 +70,7 @@ async fn main() {
             "timing" => timing::run(&out).await,
             "clients" => clients::run(&out).await,
             "scores" => scores::run(&out).await,
+            "compare" => compare::run(&out).await,
             _ => unreachable!(),
         }
     }

@@ -100,13 +100,23 @@ pub struct Series {
 
 /// The groups of a response with their labels and colours, in the response's order.
 pub fn series(resp: &MetricResponse, colors: &Colors) -> Vec<Series> {
-    let values: Vec<Option<String>> = resp.groups.iter().map(|g| g.value.clone()).collect();
+    let labels: Vec<String> = resp
+        .groups
+        .iter()
+        .map(|g| metrics_view::pair_label(g, resp))
+        .collect();
+    // Pairs take a colour each; single groups keep their value's.
+    let values: Vec<Option<String>> = match resp.then_by {
+        Some(_) => labels.iter().cloned().map(Some).collect(),
+        None => resp.groups.iter().map(|g| g.value.clone()).collect(),
+    };
     let slots = svg::group_slots(&values);
     resp.groups
         .iter()
         .zip(slots)
-        .map(|(g, slot)| Series {
-            label: metrics_view::group_label(&g.value, resp.group_by.as_deref()),
+        .zip(labels)
+        .map(|((g, slot), label)| Series {
+            label,
             color: colors.group(if g.value.is_none() && resp.group_by.is_none() {
                 Some(0)
             } else {

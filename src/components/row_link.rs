@@ -4,7 +4,7 @@ use leptos_router::hooks::use_navigate;
 use wasm_bindgen::JsCast;
 
 /// Opens `href()` on a click anywhere in a row, except on links and buttons inside it (they
-/// do their own thing).
+/// do their own thing), and the selection box of a row that has one.
 pub fn row_opener(
     href: impl Fn() -> String + 'static,
 ) -> impl Fn(leptos::ev::MouseEvent) + 'static {
@@ -13,7 +13,7 @@ pub fn row_opener(
         let inner = ev
             .target()
             .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            .and_then(|el| el.closest("a, button").ok().flatten());
+            .and_then(|el| el.closest("a, button, input, label, .col-select").ok().flatten());
         if inner.is_none() {
             navigate(&href(), Default::default());
         }

@@ -10,6 +10,7 @@
 
 mod ab;
 mod controls;
+mod pairs;
 
 use std::sync::Arc;
 
@@ -17,7 +18,7 @@ use leptos::html::Div;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
-use skein_model::metrics::{self, Metric, MetricKind, MetricResponse, Statistic};
+use skein_model::metrics::{self, Metric, MetricKind, MetricResponse, Over, Statistic};
 use skein_model::sort;
 use skein_model::{ScoreConfigList, TagKeyInfo, TraceQuery};
 
@@ -198,7 +199,7 @@ pub fn MetricsPage() -> impl IntoView {
         };
         let v = view.get();
         if !r.groups.iter().any(|g| g.n > 0) {
-            return empty_state(&v.query.metric).into_any();
+            return empty_state(&v.query.metric, v.query.over).into_any();
         }
         let colors = Colors::new(dark.get());
         let series = Arc::new(charts::series(&r, &colors));
@@ -206,6 +207,25 @@ pub fn MetricsPage() -> impl IntoView {
         results_view(r, v, series, colors, set_view, widths, scale).into_any()
     };
     let stale = move || !matches!(phase.get(), Phase::Ready) && data.with(Option::is_some);
+
+    // Over spans the filter selects the spans measured; over traces, the traces having one.
+    let over_spans = Memo::new(move |_| view.with(|v| v.query.over == Over::Spans));
+    let filter_input = move || {
+        let label = if over_spans.get() {
+            "Spans where"
+        } else {
+            "Traces having a span where"
+        };
+        view! {
+            <FilterInput project=project label=label
+                value=Signal::derive(move || view.with(|v| v.filter.clone().unwrap_or_default()))
+                on_apply=Callback::new(move |text: String| {
+                    let mut v = view.get_untracked();
+                    v.filter = (!text.is_empty()).then_some(text);
+                    set_view.run(v);
+                })/>
+        }
+    };
 
     view! {
         <div class="page metrics-page">
@@ -215,15 +235,7 @@ pub fn MetricsPage() -> impl IntoView {
             </div>
             <Controls view=view project=project tag_keys=tag_keys feedback_keys=feedback_keys
                 set_view=set_view/>
-            <div class="filter-bar span-condition">
-                <FilterInput project=project label="Traces having a span where"
-                    value=Signal::derive(move || view.with(|v| v.filter.clone().unwrap_or_default()))
-                    on_apply=Callback::new(move |text: String| {
-                        let mut v = view.get_untracked();
-                        v.filter = (!text.is_empty()).then_some(text);
-                        set_view.run(v);
-                    })/>
-            </div>
+            <div class="filter-bar span-condition">{filter_input}</div>
             {banners}
             <div class="metrics-results" class:stale=stale>{results}</div>
         </div>
@@ -241,10 +253,7 @@ fn score_scale(configs: &ScoreConfigList, metric: &Metric) -> Vec<(f64, String)>
 /// "1,235 traces with feedback · 2 groups · Nov 17 09:26 – Nov 24 09:38 · 3h buckets".
 fn summary_text(r: &MetricResponse) -> String {
     let total: u64 = r.groups.iter().map(|g| g.n).sum();
-    let unit = match r.metric {
-        Metric::Feedback(_) => ("trace with feedback", "traces with feedback"),
-        _ => ("trace", "traces"),
-    };
+    let unit = mv::unit_words(r);
     let mut parts = vec![text::plural(total, unit.0, unit.1)];
     if r.group_by.is_some() {
         parts.push(text::plural(r.groups.len() as u64, "group", "groups"));
@@ -258,8 +267,16 @@ fn summary_text(r: &MetricResponse) -> String {
     parts.join(" · ")
 }
 
-fn empty_state(metric: &Metric) -> impl IntoView {
+fn empty_state(metric: &Metric, over: Over) -> impl IntoView {
     let (title, body) = match metric {
+        Metric::Attr(key) => (
+            format!("No span with a number under \u{201c}{key}\u{201d} in this range"),
+            "No span here has this attribute as a number. Check the key on a span's attributes, or widen the time range or the span filter.",
+        ),
+        _ if over == Over::Spans => (
+            "No spans in this range".to_string(),
+            "No span matches this time range and these filters. Try a wider range or another span filter.",
+        ),
         Metric::Feedback(key) => (
             format!("No feedback \u{201c}{key}\u{201d} in this range"),
             "No trace here has feedback with this key. Rate runs on a trace's page, send feedback with the API, or pick another metric or a wider time range.",
@@ -297,12 +314,17 @@ fn results_view(
             </p>
         }
     });
-    let means_title = match r.kind {
-        MetricKind::Count => "Traces per group",
-        MetricKind::Rate => "Rate per group, with 95% confidence interval",
-        MetricKind::Value => "Mean per group, with 95% confidence interval",
+    let means_title = match (r.kind, r.over) {
+        (MetricKind::Count, Over::Spans) => "Spans per group",
+        (MetricKind::Count, _) => "Traces per group",
+        (kind, _) => match kind {
+            MetricKind::Count => "Traces per group",
+            MetricKind::Rate => "Rate per group, with 95% confidence interval",
+            MetricKind::Value => "Mean per group, with 95% confidence interval",
+        },
     };
     let what = match (r.statistic, r.kind) {
+        (Statistic::Count, _) if r.over == Over::Spans => "Spans",
         (Statistic::Count, _) => "Traces",
         (Statistic::Mean, MetricKind::Rate) => "Rate",
         (Statistic::Mean, _) => "Mean",
@@ -362,9 +384,16 @@ fn results_view(
             .into_any(),
         )
     };
+    let pairs_or_groups = if r.then_by.is_some() {
+        view! { <section class="m-card wide pairs-card">{pairs::pairs_panel(&r, &v, set_view)}</section> }
+            .into_any()
+    } else {
+        view! { <section class="m-card ab-card">{ab_panel(&r, &v, &series, set_view)}</section> }
+            .into_any()
+    };
     view! {
         <div class="metrics-grid">
-            <section class="m-card ab-card">{ab_panel(&r, &v, &series, set_view)}</section>
+            {pairs_or_groups}
             <section class="m-card">
                 <header class="m-card-head"><h2>{means_title}</h2></header>
                 <Chart render={chart(0)} testid="chart-means" index=0 widths=widths/>

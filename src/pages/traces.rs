@@ -1,5 +1,7 @@
 //! `/traces`: the trace list, filtered by the page URL's query string.
 
+mod select;
+
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};
 use skein_model::format;
@@ -27,7 +29,9 @@ use crate::components::tag_chip::RowTagChips;
 use crate::time::{full_time, local_time, now_ms, use_clock};
 use crate::{links, number, text};
 
-const COLUMNS: usize = 9;
+use select::{SelectCell, Selection, SelectionBar};
+
+const COLUMNS: usize = 10;
 const SERVICES_SHOWN: usize = 1;
 /// Rows a live list keeps (the oldest go), and live rows held while the user reads: few
 /// enough that a burst of new traces redraws a table the browser lays out quickly.
@@ -181,6 +185,7 @@ pub fn TracesPage() -> impl IntoView {
         })
     };
 
+    let selection = Selection::new();
     let show_skeleton = Memo::new(move |_| list.show_skeleton());
     // Rows of an older query, shown dimmed while the new one loads or fails.
     let stale = move || list.stale();
@@ -262,7 +267,7 @@ pub fn TracesPage() -> impl IntoView {
                     each=move || list.rows.get()
                     // A live update of a row (more spans, a later end) draws it again.
                     key=|t: &TraceSummary| (t.trace_id.clone(), t.span_count, t.end_ns, t.error_count)
-                    children=move |t: TraceSummary| view! { <TraceRow trace=t project=project on_tag=add_tag key_order=key_order compare_with=compare_with searched=searched/> }
+                    children=move |t: TraceSummary| view! { <TraceRow trace=t project=project on_tag=add_tag key_order=key_order compare_with=compare_with searched=searched selection=selection/> }
                 />
             }
             .into_any()
@@ -301,12 +306,14 @@ pub fn TracesPage() -> impl IntoView {
             </div>
             {query_banner}
             {banner}
+            <SelectionBar selection=selection project=project/>
             <div class="table-wrap" class:stale=stale
                 on:mouseenter=move |_| hold.hovering.set(true)
                 on:mouseleave=move |_| hold.hovering.set(false)>
                 <table class="data-table traces-table">
                     <thead>
                         <tr>
+                            <th class="col-select" aria-label="Select to compare"></th>
                             <th class="col-name">"Name"</th>
                             <th class="col-time">"Started"</th>
                             <th class="col-num">"Duration"</th>
@@ -344,6 +351,8 @@ fn TraceRow(
     compare_with: Memo<Option<String>>,
     /// The text the list's filter searches for, which the opened trace finds.
     searched: Memo<Option<String>>,
+    /// The rows picked to compare.
+    selection: Selection,
 ) -> impl IntoView {
     let clock = use_clock();
     let trace_id = trace.trace_id.clone();
@@ -386,6 +395,7 @@ fn TraceRow(
 
     view! {
         <tr class="trace-row" class:row-error=failed on:click=open data-trace-id=trace.trace_id.clone()>
+            <SelectCell selection=selection trace_id=trace.trace_id.clone() name=root_name.clone()/>
             <td class="col-name">
                 <div class="name-cell">
                     // The root span's type; a neutral trace glyph until the root arrives.

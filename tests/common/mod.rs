@@ -525,6 +525,18 @@ pub async fn texts(driver: &WebDriver, css: &str) -> Vec<String> {
     out
 }
 
+/// Clicks the first element matching `css`, once it is there.
+pub async fn click(driver: &WebDriver, css: &str) {
+    driver
+        .query(By::Css(css))
+        .first()
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
 /// Whether an element matching `css` is on the page right now: `false` only when the driver
 /// answers that there is none (NoSuchElement). Any other error panics: a check that something
 /// is absent must not pass because the browser could not be asked.

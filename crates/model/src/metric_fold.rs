@@ -10,6 +10,7 @@ use crate::metrics::{
     group_ci, nice_bins, BucketPoint, Histogram, MetricGroup, MetricKind, MetricQuery,
     MetricResponse, Quantiles, Statistic, MAX_GROUPS,
 };
+use crate::query::QueryError;
 use crate::stats::{quantile_sorted, Moments};
 
 /// About this many histogram bins (`metrics::nice_bins` picks a round width).
@@ -40,9 +41,28 @@ pub fn resolve_range(q: &MetricQuery, first_ns: Option<i64>, last_ns: Option<i64
     (from, to)
 }
 
+/// What an engine needs before it streams a query's values: the range (Unix ms, `to`
+/// excluded), the bucket size and the accumulator, for data whose first and last start (ns)
+/// are `first_ns` and `last_ns`. A bucket giving too many buckets is the error.
+pub fn prepare(
+    q: &MetricQuery,
+    first_ns: Option<i64>,
+    last_ns: Option<i64>,
+) -> Result<(i64, i64, i64, MetricAccumulator), QueryError> {
+    let (from_ms, to_ms) = resolve_range(q, first_ns, last_ns);
+    let bucket_ms = q.bucket.resolve(from_ms, to_ms)?;
+    Ok((
+        from_ms,
+        to_ms,
+        bucket_ms,
+        MetricAccumulator::for_query(q, bucket_ms),
+    ))
+}
+
 /// One group being aggregated.
 struct GroupAcc {
     value: Option<String>,
+    then: Option<String>,
     buckets: HashMap<i64, Moments>,
     values: Vec<f64>,
     bucket_values: HashMap<i64, Vec<f64>>,
@@ -61,9 +81,27 @@ pub struct MetricAccumulator {
     /// Values at or above it count 1, others 0 (`MetricQuery::threshold`).
     threshold: Option<f64>,
     kept: usize,
+    /// Groups by `pair_key` of their values.
     slot_of: HashMap<Vec<u8>, usize>,
-    untagged: Option<usize>,
+    /// The key being looked up, reused (no allocation per value).
+    scratch: Vec<u8>,
     groups: Vec<GroupAcc>,
+}
+
+/// Byte that cannot occur in UTF-8: it ends the first value in a pair's key.
+const SEPARATOR: u8 = 0xFF;
+
+/// One key for a pair of optional values: a marker byte (0 none, 1 some) and the bytes of
+/// each, the first ended by `SEPARATOR`.
+fn pair_key(out: &mut Vec<u8>, group: Option<&[u8]>, then: Option<&[u8]>) {
+    out.clear();
+    for (i, part) in [group, then].into_iter().enumerate() {
+        out.push(u8::from(part.is_some()));
+        out.extend_from_slice(part.unwrap_or_default());
+        if i == 0 {
+            out.push(SEPARATOR);
+        }
+    }
 }
 
 impl MetricAccumulator {
@@ -77,7 +115,7 @@ impl MetricAccumulator {
             threshold: None,
             kept: 0,
             slot_of: HashMap::new(),
-            untagged: None,
+            scratch: Vec::new(),
             groups: Vec::new(),
         }
     }
@@ -96,9 +134,10 @@ impl MetricAccumulator {
         acc
     }
 
-    fn new_group(&mut self, value: Option<String>) -> usize {
+    fn new_group(&mut self, value: Option<String>, then: Option<String>) -> usize {
         self.groups.push(GroupAcc {
             value,
+            then,
             buckets: HashMap::new(),
             values: Vec::new(),
             bucket_values: HashMap::new(),
@@ -106,26 +145,36 @@ impl MetricAccumulator {
         self.groups.len() - 1
     }
 
-    /// The group of a tag value (its UTF-8 bytes, as an engine hands them out without
-    /// copying), or of the traces without the tag (`None`).
-    fn slot(&mut self, group: Option<&[u8]>) -> usize {
-        let Some(key) = group else {
-            if let Some(slot) = self.untagged {
-                return slot;
+    /// The group of a tag value and of a `then_by` value (their UTF-8 bytes, as an engine
+    /// hands them out without copying); `None` for a value missing.
+    fn slot(&mut self, group: Option<&[u8]>, then: Option<&[u8]>) -> usize {
+        let mut key = std::mem::take(&mut self.scratch);
+        pair_key(&mut key, group, then);
+        let slot = match self.slot_of.get(key.as_slice()) {
+            Some(&slot) => slot,
+            None => {
+                let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+                let slot = self.new_group(group.map(text), then.map(text));
+                self.slot_of.insert(key.clone(), slot);
+                slot
             }
-            let slot = self.new_group(None);
-            self.untagged = Some(slot);
-            return slot;
         };
-        if let Some(&slot) = self.slot_of.get(key) {
-            return slot;
-        }
-        let slot = self.new_group(Some(String::from_utf8_lossy(key).into_owned()));
-        self.slot_of.insert(key.to_vec(), slot);
+        self.scratch = key;
         slot
     }
 
     pub fn add(&mut self, group: Option<&[u8]>, start_ns: i64, value: f64) {
+        self.add_pair(group, None, start_ns, value);
+    }
+
+    /// `add` for a query with a `then_by`: the value's group is the pair.
+    pub fn add_pair(
+        &mut self,
+        group: Option<&[u8]>,
+        then: Option<&[u8]>,
+        start_ns: i64,
+        value: f64,
+    ) {
         // A non-finite value (an infinite cost from a broken client) would turn every sum it
         // joins into inf or NaN, which JSON cannot carry: it is left out.
         if !value.is_finite() {
@@ -135,7 +184,7 @@ impl MetricAccumulator {
             Some(t) => f64::from(u8::from(value >= t)),
             None => value,
         };
-        let slot = self.slot(group);
+        let slot = self.slot(group, then);
         let bucket = start_ns.div_euclid(self.bucket_ns);
         let g = &mut self.groups[slot];
         g.buckets.entry(bucket).or_default().push(value);
@@ -161,7 +210,9 @@ impl MetricAccumulator {
         let (groups, omitted_groups, bins) = self.finish(kind);
         MetricResponse {
             metric: q.metric.clone(),
+            over: q.over,
             group_by: q.group_by.clone(),
+            then_by: q.then_by.clone(),
             kind,
             statistic: q.statistic(),
             threshold: q.threshold,
@@ -189,6 +240,8 @@ impl MetricAccumulator {
                 std::cmp::Reverse(size(g)),
                 g.value.is_none(),
                 g.value.clone(),
+                g.then.is_none(),
+                g.then.clone(),
             )
         });
         let omitted = accs.len().saturating_sub(MAX_GROUPS) as u64;
@@ -233,6 +286,7 @@ impl MetricAccumulator {
             };
             groups.push(MetricGroup {
                 value: acc.value,
+                then: acc.then,
                 n: total.n,
                 sum: total.sum,
                 sum_sq: total.sum_sq,
@@ -359,5 +413,37 @@ mod tests {
         assert_eq!((g.n, g.sum), (4, 2.0));
         assert_eq!(g.mean, 0.5);
         assert!(g.quantiles.is_none(), "a rate has no quantiles");
+    }
+
+    #[test]
+    fn then_by_splits_each_group_into_pairs() {
+        let q = MetricQuery::from_query_string("metric=cost&group_by=v&then_by=tier").unwrap();
+        let mut acc = MetricAccumulator::for_query(&q, 1000);
+        for (v, tier, value) in [
+            (Some("A"), Some("free"), 1.0),
+            (Some("A"), Some("free"), 3.0),
+            (Some("A"), Some("pro"), 5.0),
+            (Some("B"), None, 7.0),
+            // A value whose bytes run on into the other's must not share its key.
+            (Some("Afree"), None, 9.0),
+        ] {
+            acc.add_pair(v.map(str::as_bytes), tier.map(str::as_bytes), 0, value);
+        }
+        let r = acc.response(&q, 0, 10_000, 1000);
+        assert_eq!(r.then_by.as_deref(), Some("tier"));
+        let pairs: Vec<(Option<&str>, Option<&str>, u64, f64)> = r
+            .groups
+            .iter()
+            .map(|g| (g.value.as_deref(), g.then.as_deref(), g.n, g.sum))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                (Some("A"), Some("free"), 2, 4.0),
+                (Some("A"), Some("pro"), 1, 5.0),
+                (Some("Afree"), None, 1, 9.0),
+                (Some("B"), None, 1, 7.0),
+            ]
+        );
     }
 }

@@ -12,6 +12,7 @@ use skein_model::{TagFilter, TraceQuery};
 
 use crate::components::charts::{self, Series};
 use crate::links;
+use crate::metrics_pairs::repick;
 use crate::metrics_view::{self as mv, MetricsView};
 use crate::text;
 
@@ -127,18 +128,7 @@ pub fn comparison(
             let Ok(i) = event_target_value(&ev).parse::<usize>() else {
                 return;
             };
-            let (mut x, mut y) = (a, b);
-            if which_a {
-                if i == y {
-                    y = x;
-                }
-                x = i;
-            } else {
-                if i == x {
-                    x = y;
-                }
-                y = i;
-            }
+            let (x, y) = repick((a, b), i, which_a);
             let mut v = v.clone();
             v.a = r.groups.get(x).map(|g| g.value.clone());
             v.b = r.groups.get(y).map(|g| g.value.clone());

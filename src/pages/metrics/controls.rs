@@ -1,8 +1,8 @@
-//! The metrics page's controls: metric, grouping, filters, time range and bucket. They only
-//! edit the URL.
+//! The metrics page's controls: what is measured (traces or spans), metric, grouping by one
+//! or two keys, filters, time range and bucket. They only edit the URL.
 
 use leptos::prelude::*;
-use skein_model::metrics::{self, Metric, MetricQuery};
+use skein_model::metrics::{self, Metric, MetricQuery, Over, SpanGroup};
 use skein_model::TagFilter;
 
 use crate::components::tag_chip::FilterChips;
@@ -40,14 +40,26 @@ pub fn Controls(
         let option = |value: String, label: String, selected: bool| {
             view! { <option value=value selected=selected>{label}</option> }
         };
+        let spans = q.over == Over::Spans;
         let mut metric_groups: Vec<(&str, Vec<(String, String)>)> = Vec::new();
         for (group, name, label) in mv::BUILT_IN {
+            let (group, label) = match (spans, group, name) {
+                (true, _, "count") => ("Spans", "Span count"),
+                (true, "Traces", _) => ("Spans", label),
+                _ => (group, label),
+            };
             match metric_groups.last_mut() {
                 Some((g, items)) if *g == group => items.push((name.into(), label.into())),
                 _ => metric_groups.push((group, vec![(name.into(), label.into())])),
             }
         }
-        if !keys.is_empty() {
+        if let Metric::Attr(key) = &q.metric {
+            metric_groups.push((
+                "Span attribute",
+                vec![(metric_now.clone(), format!("Attribute: {key}"))],
+            ));
+        }
+        if !keys.is_empty() && !spans {
             let items = keys
                 .into_iter()
                 .map(|k| (format!("feedback:{k}"), format!("Feedback: {k}")))
@@ -78,16 +90,98 @@ pub fn Controls(
                 .collect(),
             _ => Vec::new(),
         };
-        if let Some(c) = &q.group_by {
-            if !group_keys.iter().any(|(k, _)| k == c) {
-                group_keys.insert(0, (c.clone(), c.clone()));
+        if spans {
+            let fields = SpanGroup::FIELDS.into_iter().zip([
+                "Span name",
+                "Span type",
+                "Span model",
+                "Span service",
+            ]);
+            for (i, (key, label)) in fields.enumerate() {
+                group_keys.insert(i, (key.to_string(), label.to_string()));
             }
         }
-        let group_options = std::iter::once((String::new(), "No grouping".to_string()))
-            .chain(group_keys)
-            .map(|(key, label)| {
-                let selected = q.group_by.as_deref().unwrap_or("") == key;
-                option(key, label, selected)
+        for chosen in [&q.group_by, &q.then_by].into_iter().flatten() {
+            if !group_keys.iter().any(|(k, _)| k == chosen) {
+                group_keys.insert(0, (chosen.clone(), chosen.clone()));
+            }
+        }
+        let key_options = |none: &str, chosen: &Option<String>, other: &Option<String>| {
+            std::iter::once((String::new(), none.to_string()))
+                .chain(
+                    group_keys
+                        .iter()
+                        .filter(|(k, _)| Some(k) != other.as_ref())
+                        .cloned(),
+                )
+                .map(|(key, label)| {
+                    let selected = chosen.as_deref().unwrap_or("") == key;
+                    option(key, label, selected)
+                })
+                .collect_view()
+        };
+        let group_options = key_options("No grouping", &q.group_by, &None);
+        let then_options = q
+            .group_by
+            .is_some()
+            .then(|| key_options("Nothing", &q.then_by, &q.group_by));
+        let then_control = then_options.map(|options| {
+            view! {
+                <label class="m-control">
+                    <span class="m-control-label">"Then by"</span>
+                    <select class="select" name="then_by" on:change=move |ev| {
+                        let key = event_target_value(&ev);
+                        edit(&|q| q.then_by = (!key.is_empty()).then(|| key.clone()));
+                    }>{options}</select>
+                </label>
+            }
+        });
+        let attr_now = match &q.metric {
+            Metric::Attr(key) => key.clone(),
+            _ => String::new(),
+        };
+        let attr_control = spans.then(|| view! {
+            <label class="m-control">
+                <span class="m-control-label">"Attribute"</span>
+                <input class="input m-attr" name="attr" type="text" value=attr_now
+                    placeholder="retrieval.documents" spellcheck="false"
+                    title="A numeric span attribute to measure (spans without it are left out)"
+                    on:change=move |ev| {
+                        let key = event_target_value(&ev).trim().to_string();
+                        let metric = if key.is_empty() { Ok(Metric::Count) } else { Metric::parse(&format!("attr:{key}")) };
+                        if let Ok(m) = metric {
+                            edit(&|q| q.metric = m.clone());
+                        }
+                    }/>
+            </label>
+        });
+        let overs = [(Over::Traces, "Traces"), (Over::Spans, "Spans")]
+            .into_iter()
+            .map(|(over, label)| {
+                let pick = move |_| {
+                    edit(&|q| {
+                        if q.over == over {
+                            return;
+                        }
+                        q.over = over;
+                        if over.check(&q.metric).is_err() {
+                            q.metric = Metric::Count;
+                        }
+                        // A span field names nothing on a trace.
+                        for key in [&mut q.group_by, &mut q.then_by] {
+                            if key
+                                .as_deref()
+                                .is_some_and(|k| !matches!(SpanGroup::of(k), SpanGroup::Tag(_)))
+                            {
+                                *key = None;
+                            }
+                        }
+                    })
+                };
+                view! {
+                    <button type="button" class="m-seg-button" data-over=over.as_str()
+                        aria-pressed=(q.over == over).to_string() on:click=pick>{label}</button>
+                }
             })
             .collect_view();
 
@@ -136,6 +230,10 @@ pub fn Controls(
 
         view! {
             <div class="filter-row">
+                <div class="m-control">
+                    <span class="m-control-label">"Measure"</span>
+                    <div class="m-seg" role="group" aria-label="Measure">{overs}</div>
+                </div>
                 <label class="m-control">
                     <span class="m-control-label">"Metric"</span>
                     <select class="select" name="metric" on:change=move |ev| {
@@ -148,9 +246,16 @@ pub fn Controls(
                     <span class="m-control-label">"Group by"</span>
                     <select class="select" name="group_by" on:change=move |ev| {
                         let key = event_target_value(&ev);
-                        edit(&|q| q.group_by = (!key.is_empty()).then(|| key.clone()));
+                        edit(&|q| {
+                            q.group_by = (!key.is_empty()).then(|| key.clone());
+                            if q.group_by.is_none() || q.group_by == q.then_by {
+                                q.then_by = None;
+                            }
+                        });
                     }>{group_options}</select>
                 </label>
+                {then_control}
+                {attr_control}
                 <div class="m-control">
                     <span class="m-control-label">"Range"</span>
                     <div class="m-seg" role="group" aria-label="Time range">{ranges}</div>

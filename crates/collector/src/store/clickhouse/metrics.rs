@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
-use skein_model::metric_fold::{resolve_range, MetricAccumulator};
-use skein_model::metrics::{Metric, MetricQuery, MetricResponse};
+use skein_model::metric_fold::{prepare, MetricAccumulator};
+use skein_model::metrics::{Metric, MetricQuery, MetricResponse, Over};
 
 use super::client::{quote, RowExt};
 use super::summary_sql;
@@ -12,8 +12,31 @@ use super::ClickhouseStore;
 use crate::store::{StoreError, StoreResult};
 
 impl ClickhouseStore {
+    /// `metric_fold::prepare` for the data whose starts `starts` selects (a column `s`).
+    pub(super) async fn prepare(
+        &self,
+        q: &MetricQuery,
+        starts: &str,
+    ) -> StoreResult<(i64, i64, i64, MetricAccumulator)> {
+        let bounds = self
+            .client
+            .rows(&format!(
+                "SELECT count() AS n, min(s) AS first, max(s) AS last FROM ({starts})"
+            ))
+            .await?;
+        let (first, last) = match bounds.first() {
+            Some(r) if r.i64_of("n") > 0 => (Some(r.i64_of("first")), Some(r.i64_of("last"))),
+            _ => (None, None),
+        };
+        prepare(q, first, last).map_err(|e| StoreError::Invalid(e.0))
+    }
+
     /// Each trace's value of the group tag `key`, as its fold picks it.
-    async fn group_values(&self, project: &str, key: &str) -> StoreResult<HashMap<String, String>> {
+    pub(super) async fn group_values(
+        &self,
+        project: &str,
+        key: &str,
+    ) -> StoreResult<HashMap<String, String>> {
         let spans = self.spans();
         let rows = self
             .client
@@ -38,25 +61,19 @@ impl ClickhouseStore {
         q: &MetricQuery,
         now_ms: i64,
     ) -> StoreResult<MetricResponse> {
-        let bounds = self
-            .client
-            .rows(&format!(
-                "SELECT count() AS n, min(s) AS first, max(s) AS last FROM \
-                 (SELECT min(start_ns) AS s FROM {} WHERE project = {} GROUP BY trace_id)",
-                self.spans(),
-                quote(project)
-            ))
+        if q.over == Over::Spans {
+            return self.span_metric(project, q).await;
+        }
+        let (from_ms, to_ms, bucket_ms, mut acc) = self
+            .prepare(
+                q,
+                &format!(
+                    "SELECT min(start_ns) AS s FROM {} WHERE project = {} GROUP BY trace_id",
+                    self.spans(),
+                    quote(project)
+                ),
+            )
             .await?;
-        let (first, last) = match bounds.first() {
-            Some(r) if r.i64_of("n") > 0 => (Some(r.i64_of("first")), Some(r.i64_of("last"))),
-            _ => (None, None),
-        };
-        let (from_ms, to_ms) = resolve_range(q, first, last);
-        let bucket_ms = q
-            .bucket
-            .resolve(from_ms, to_ms)
-            .map_err(|e| StoreError::Invalid(e.0))?;
-        let mut acc = MetricAccumulator::for_query(q, bucket_ms);
 
         let scope = q.scope(Some(from_ms), Some(to_ms));
         self.trace_list_filter(project, &scope)?;
@@ -69,6 +86,10 @@ impl ClickhouseStore {
             ))
             .await?;
         let groups = match &q.group_by {
+            Some(key) => Some(self.group_values(project, key).await?),
+            None => None,
+        };
+        let thens = match &q.then_by {
             Some(key) => Some(self.group_values(project, key).await?),
             None => None,
         };
@@ -92,13 +113,24 @@ impl ClickhouseStore {
                     Some(v) => *v,
                     None => continue,
                 },
+                // A span's attribute: refused over traces (`Over::check`).
+                Metric::Attr(_) => continue,
             };
-            let group = groups
-                .as_ref()
-                .and_then(|g| g.get(&trace_id))
-                .map(String::as_bytes);
-            acc.add(group, row.i64_of("start"), value);
+            acc.add_pair(
+                value_of(&groups, &trace_id),
+                value_of(&thens, &trace_id),
+                row.i64_of("start"),
+                value,
+            );
         }
         Ok(acc.response(q, from_ms, to_ms, bucket_ms))
     }
+}
+
+/// A trace's value in a map of group values, as the accumulator takes it.
+fn value_of<'a>(values: &'a Option<HashMap<String, String>>, trace_id: &str) -> Option<&'a [u8]> {
+    values
+        .as_ref()
+        .and_then(|g| g.get(trace_id))
+        .map(String::as_bytes)
 }

@@ -23,6 +23,7 @@ mod received;
 mod schema;
 mod score_configs;
 mod span_list;
+mod span_metrics;
 mod span_row;
 mod summary_sql;
 #[cfg(test)]

@@ -136,12 +136,12 @@ const ATTRIBUTES: &str = "if(position(body, '\"attributes\":{') > 0 \
     visitParamExtractRaw(substring(body, position(body, '\"attributes\":{')), 'attributes'), '')";
 
 /// `skein_model::filter::is_decimal` as a regular expression.
-const DECIMAL: &str = r"^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$";
+pub(super) const DECIMAL: &str = r"^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$";
 
 /// From the body: an attribute's value as text, a string unescaped, anything else its JSON
 /// ('' if missing). A key nested in an object value may be found too: rows written since
 /// schema 3 read the flat `attrs` instead.
-fn body_attr_text(key: &str) -> String {
+pub(super) fn body_attr_text(key: &str) -> String {
     let key = quote(key);
     format!(
         "if(substring(visitParamExtractRaw({ATTRIBUTES}, {key}), 1, 1) = '\"', \
@@ -186,6 +186,15 @@ impl ClickhouseStore {
             project: project.to_string(),
             feedback_table: format!("{} FINAL", self.layout.table("feedback")),
         }
+    }
+
+    /// `expr` as a condition on a span row of `project`.
+    pub(super) fn span_condition(
+        &self,
+        project: &str,
+        expr: &skein_model::filter::Expr,
+    ) -> StoreResult<String> {
+        condition(expr, "", &mut self.dialect(project))
     }
 
     /// A trace scope's span conditions (`filter` and `tree_filter`: a span of the trace

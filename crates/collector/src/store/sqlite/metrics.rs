@@ -35,8 +35,8 @@ use std::collections::HashMap;
 
 use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::{params_from_iter, Connection, OptionalExtension};
-use skein_model::metric_fold::{resolve_range, MetricAccumulator};
-use skein_model::metrics::{Metric, MetricQuery, MetricResponse};
+use skein_model::metric_fold::prepare;
+use skein_model::metrics::{Metric, MetricQuery, MetricResponse, Over};
 
 use super::list::trace_filter;
 use crate::store::{StoreError, StoreResult};
@@ -55,18 +55,17 @@ pub(super) fn metrics(
     q: &MetricQuery,
 ) -> StoreResult<MetricResponse> {
     super::span_list::trace_list_filter(&q.scope(None, None))?;
+    if q.over == Over::Spans {
+        return super::span_metrics::span_metrics(conn, project, q);
+    }
     // One read transaction: the feedback map and the traces come from the same snapshot.
     let started = std::time::Instant::now();
     let tx = conn.unchecked_transaction()?;
     let data = DataSpan::of(&tx, project)?;
-    let (from_ms, to_ms) = data.resolve(q);
-    let bucket_ms = q
-        .bucket
-        .resolve(from_ms, to_ms)
-        .map_err(|e| StoreError::Invalid(e.0))?;
-    let mut acc = MetricAccumulator::for_query(q, bucket_ms);
+    let (from_ms, to_ms, bucket_ms, mut acc) =
+        prepare(q, data.first, data.last).map_err(|e| StoreError::Invalid(e.0))?;
     let by_start = data.is_selective(from_ms, to_ms);
-    let mut buf = Vec::new();
+    let mut buf = [Vec::new(), Vec::new()];
 
     match &q.metric {
         Metric::Feedback(key) => {
@@ -81,7 +80,8 @@ pub(super) fn metrics(
                 scope.for_each(&tx, |row| {
                     if let ValueRef::Text(id) = row.column {
                         if let Some(score) = scores.mean(id) {
-                            acc.add(group_key(row.group, &mut buf), row.start_ns, score);
+                            let (group, then) = group_keys(&row, &mut buf);
+                            acc.add_pair(group, then, row.start_ns, score);
                         }
                     }
                 })?;
@@ -95,7 +95,8 @@ pub(super) fn metrics(
                     ValueRef::Integer(v) => v as f64,
                     _ => return,
                 };
-                acc.add(group_key(row.group, &mut buf), row.start_ns, value);
+                let (group, then) = group_keys(&row, &mut buf);
+                acc.add_pair(group, then, row.start_ns, value);
             })?;
         }
     }
@@ -111,6 +112,15 @@ pub(super) fn metrics(
         "metrics: aggregated"
     );
     Ok(response)
+}
+
+/// A row's group and `then_by` keys (`group_key`); `bufs` hold a number's text.
+pub(super) fn group_keys<'a>(
+    row: &ScopeRow<'a>,
+    bufs: &'a mut [Vec<u8>; 2],
+) -> (Option<&'a [u8]>, Option<&'a [u8]>) {
+    let [first, second] = bufs;
+    (group_key(row.group, first), group_key(row.then, second))
 }
 
 /// A group's key as the accumulator takes it: the tag value's bytes, borrowed from SQLite's
@@ -142,7 +152,8 @@ fn value_expr(metric: &Metric) -> &'static str {
         Metric::TotalTokens => "CAST(t.input_tokens + t.output_tokens AS REAL)",
         Metric::Cost => "CAST(t.cost AS REAL)",
         // Feedback values come from `TraceScores`; the scope selects the trace id instead.
-        Metric::Feedback(_) => "NULL",
+        // An attribute is a span's: refused over traces (`Over::check`).
+        Metric::Feedback(_) | Metric::Attr(_) => "NULL",
     }
 }
 
@@ -162,11 +173,6 @@ impl DataSpan {
         Ok(DataSpan { first, last })
     }
 
-    /// The query's range (Unix ms, `to` excluded), with the data's bounds where it gives none.
-    fn resolve(&self, q: &MetricQuery) -> (i64, i64) {
-        resolve_range(q, self.first, self.last)
-    }
-
     /// Whether `[from_ms, to_ms)` covers little enough of the data's time span for the
     /// `traces_by_start` index to beat a scan (assuming traces spread evenly over time).
     fn is_selective(&self, from_ms: i64, to_ms: i64) -> bool {
@@ -180,18 +186,41 @@ impl DataSpan {
     }
 }
 
-/// The traces in scope as rows `(grp, ts, column)`: the group tag's value (NULL without
-/// one), the trace's start (ns), and a per-trace column (the metric's value, or the id).
-struct Scope {
-    sql: String,
-    args: Vec<SqlValue>,
+/// The traces (or spans) in scope as rows `(grp, then, ts, column)`: the group tag's value
+/// (NULL without one), the `then_by` tag's, the start (ns), and a column (the metric's value,
+/// or the trace id).
+pub(super) struct Scope {
+    pub(super) sql: String,
+    pub(super) args: Vec<SqlValue>,
 }
 
 /// One row of a `Scope`, borrowed from SQLite's buffers (no allocation per row).
-struct ScopeRow<'a> {
+pub(super) struct ScopeRow<'a> {
     group: ValueRef<'a>,
-    start_ns: i64,
-    column: ValueRef<'a>,
+    then: ValueRef<'a>,
+    pub(super) start_ns: i64,
+    pub(super) column: ValueRef<'a>,
+}
+
+/// The column and join of a group tag's value for the trace `t.id` (alias `g`), its key
+/// bound in `args`; NULL without a key.
+pub(super) fn tag_group(
+    key: Option<&str>,
+    alias: &str,
+    args: &mut Vec<SqlValue>,
+) -> (String, String) {
+    match key {
+        Some(key) => {
+            args.push(key.to_string().into());
+            (
+                format!("{alias}.value"),
+                format!(
+                    " LEFT JOIN trace_tags {alias} ON {alias}.trace = t.id AND {alias}.key = ?"
+                ),
+            )
+        }
+        None => ("NULL".into(), String::new()),
+    }
 }
 
 impl Scope {
@@ -204,16 +233,8 @@ impl Scope {
         column: &str,
     ) -> Scope {
         let mut args: Vec<SqlValue> = Vec::new();
-        let (group, join) = match &q.group_by {
-            Some(key) => {
-                args.push(key.clone().into());
-                (
-                    "g.value",
-                    " LEFT JOIN trace_tags g ON g.trace = t.id AND g.key = ?",
-                )
-            }
-            None => ("NULL", ""),
-        };
+        let (group, join) = tag_group(q.group_by.as_deref(), "g", &mut args);
+        let (then, then_join) = tag_group(q.then_by.as_deref(), "g2", &mut args);
         let scope = q.scope(by_start.then_some(from_ms), by_start.then_some(to_ms));
         let (mut filter, filter_args) = trace_filter(project, &scope);
         args.extend(filter_args);
@@ -235,20 +256,26 @@ impl Scope {
         }
         Scope {
             sql: format!(
-                "SELECT {group}, t.start_ns, {column} FROM traces t{scan}{join} WHERE {filter}{order}"
+                "SELECT {group}, {then}, t.start_ns, {column} FROM traces t{scan}{join}{then_join} \
+                 WHERE {filter}{order}"
             ),
             args,
         }
     }
 
-    fn for_each(&self, conn: &Connection, mut f: impl FnMut(ScopeRow<'_>)) -> StoreResult<()> {
+    pub(super) fn for_each(
+        &self,
+        conn: &Connection,
+        mut f: impl FnMut(ScopeRow<'_>),
+    ) -> StoreResult<()> {
         let mut stmt = conn.prepare(&self.sql)?;
         let mut rows = stmt.query(params_from_iter(self.args.iter()))?;
         while let Some(row) = rows.next()? {
             f(ScopeRow {
                 group: row.get_ref(0)?,
-                start_ns: row.get(1)?,
-                column: row.get_ref(2)?,
+                then: row.get_ref(1)?,
+                start_ns: row.get(2)?,
+                column: row.get_ref(3)?,
             });
         }
         Ok(())

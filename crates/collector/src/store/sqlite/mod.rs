@@ -61,6 +61,7 @@ mod service_graph;
 mod sessions;
 mod span_facts;
 mod span_list;
+mod span_metrics;
 mod span_text;
 mod traces;
 mod writer;

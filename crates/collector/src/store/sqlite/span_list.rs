@@ -133,6 +133,17 @@ impl Dialect for Sqlite {
     }
 }
 
+/// `expr` as a condition on the span row `a` (`{a}t` its trace, `{a}f` its facts), with plain
+/// `?` parameters.
+pub(super) fn span_condition(expr: &Expr, a: &str) -> StoreResult<(String, Vec<SqlValue>)> {
+    let mut d = Sqlite {
+        plain: true,
+        ..Sqlite::default()
+    };
+    let cond = condition(expr, a, &mut d)?;
+    Ok((cond, d.params))
+}
+
 /// The span rows aliased `a` (`{a}t` its trace, `{a}f` its facts).
 fn rows(a: &str) -> String {
     format!(

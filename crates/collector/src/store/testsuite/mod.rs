@@ -17,6 +17,7 @@ pub mod received;
 pub mod scopes;
 pub mod score_configs;
 pub mod search;
+pub mod span_metrics;
 pub mod spans;
 pub mod summary_rules;
 pub mod traces;
@@ -66,6 +67,8 @@ macro_rules! for_each_suite_test {
             metrics::metrics_group_by_tag_and_filter,
             metrics::feedback_metrics_average_per_trace,
             metrics::statistics_sums_and_thresholds_are_exact,
+            span_metrics::span_metrics_measure_the_spans_a_filter_selects,
+            span_metrics::trace_metrics_split_by_a_second_tag,
             keys::keys_are_hashed_scoped_and_revocable,
             keys::a_registered_project_keeps_its_creation_time,
             spans::span_filters_select_like_a_scan_would,
