@@ -232,6 +232,26 @@ async fn span_metrics_pairs_and_selected_traces_compare() {
     .await;
     assert_eq!(cut, json!(0));
 
+    // The cohort page's totals show every cell whole at this width (the CI cell was cut).
+    driver
+        .goto(collector.url("/compare/cohorts?a.tag=ab_test_variant%3DA&b.tag=ab_test_variant%3DB"))
+        .await
+        .unwrap();
+    eventually(WAIT, "the cohort totals", || async {
+        (!texts(driver, "[data-testid=cohort-totals] td[data-col=ci]")
+            .await
+            .join("")
+            .is_empty())
+        .then_some(())
+    })
+    .await;
+    let cut = js(
+        driver,
+        "return Array.from(document.querySelectorAll('[data-testid=cohort-totals] td')).filter(c => c.scrollWidth > c.clientWidth + 1).map(c => c.textContent)",
+    )
+    .await;
+    assert_eq!(cut, json!([]), "cells cut");
+
     // Two rows of the trace list selected: "Compare" opens the two traces side by side.
     driver.goto(collector.url("/traces")).await.unwrap();
     let ids = eventually(WAIT, "the list's rows", || async {

@@ -144,7 +144,7 @@ pub fn Controls(
             <label class="m-control">
                 <span class="m-control-label">"Attribute"</span>
                 <input class="input m-attr" name="attr" type="text" value=attr_now
-                    placeholder="retrieval.documents" spellcheck="false"
+                    placeholder="e.g. retrieval.documents" spellcheck="false"
                     title="A numeric span attribute to measure (spans without it are left out)"
                     on:change=move |ev| {
                         let key = event_target_value(&ev).trim().to_string();
