@@ -10,6 +10,8 @@ use skein_model::{TraceQuery, DEFAULT_PROJECT};
 
 mod api;
 
+// Natively (the tests) only the page URLs are used.
+#[cfg_attr(not(target_arch = "wasm32"), allow(unused_imports))]
 pub use self::api::*;
 
 /// The project named by a page's query string (`?project=NAME`), or the default project.
