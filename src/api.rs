@@ -18,7 +18,7 @@ use skein_model::live::StreamTicket;
 use skein_model::metrics::{MetricQuery, MetricResponse};
 use skein_model::query::encode_pairs;
 use skein_model::queue::{
-    AddItems, Added, Claim, Claimed, Completion, NewQueue, Queue, QueueItem, QueueList,
+    AddItems, Added, Claim, Claimed, Completion, NewQueue, Queue, QueueItem, QueueList, Reviewer,
 };
 use skein_model::skeleton_wire;
 use skein_model::{
@@ -489,6 +489,11 @@ pub async fn delete_feedback(project: &str, id: &str) -> Result<(), ApiError> {
 
 fn queue_tail(id: &str, rest: &str) -> String {
     format!("/{}{rest}", skein_model::query::percent_encode(id))
+}
+
+/// `GET /api/v1/reviewer`: the reviewer the API key names (none without keys).
+pub async fn reviewer(project: &str) -> Result<Reviewer, ApiError> {
+    get(links::api_reviewer(project)).await
 }
 
 pub async fn queues(project: &str) -> Result<QueueList, ApiError> {

@@ -230,6 +230,11 @@ pub fn api_queues(project: &str, tail: &str) -> String {
     api(&format!("/api/v1/queues{tail}"), project, "")
 }
 
+/// Who the request's API key reviews as.
+pub fn api_reviewer(project: &str) -> String {
+    api("/api/v1/reviewer", project, "")
+}
+
 /// The project's score configs page.
 pub fn score_configs(project: &str) -> String {
     page("/settings/scores", project, "")
