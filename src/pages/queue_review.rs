@@ -476,13 +476,16 @@ pub fn QueueReviewPage() -> impl IntoView {
                                 prop:value=move || comment.get()
                                 on:input=move |ev| comment.set(event_target_value(&ev))
                                 on:keydown=move |ev: web_sys::KeyboardEvent| {
-                                    if ev.key() == "Enter" && !ev.shift_key() {
+                                    let enter = ev.key() == "Enter" && !ev.shift_key();
+                                    if enter || ev.key() == "Escape" {
+                                        // The page's keys work again once out of the box.
                                         ev.prevent_default();
-                                        submit();
-                                    } else if ev.key() == "Escape" {
                                         if let Some(b) = comment_box.get_untracked() {
                                             let _ = b.blur();
                                         }
+                                    }
+                                    if enter {
+                                        submit();
                                     }
                                 }></textarea>
                         </label>

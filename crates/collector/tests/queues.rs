@@ -471,7 +471,14 @@ async fn a_keys_label_is_the_reviewer_whatever_the_body_claims() {
     skein(dir.path(), &["project", "create", "team"]);
     let ann = skein(
         dir.path(),
-        &["key", "create", "--project", "team", "--label", "Ann Reviewer"],
+        &[
+            "key",
+            "create",
+            "--project",
+            "team",
+            "--label",
+            "Ann Reviewer",
+        ],
     );
     let unlabelled = skein(dir.path(), &["key", "create", "--project", "team"]);
     let collector = Collector::start_in(dir, &[]);
@@ -581,7 +588,11 @@ async fn items_needing_two_reviews_are_rated_by_two_reviewers_and_metrics_see_th
     let second = next("carl").await.unwrap();
     assert_ne!(first, second);
     assert_eq!(next("dan").await, Some(second.clone()));
-    assert_eq!(next("eve").await, None, "both items have as many holders as they need");
+    assert_eq!(
+        next("eve").await,
+        None,
+        "both items have as many holders as they need"
+    );
     assert_eq!(rate("ann", first.clone(), 1.0).await.0, 200);
     // Ann never gets the first again, and the second is Carl's and Dan's.
     assert_eq!(next("ann").await, None);
@@ -670,7 +681,11 @@ async fn a_queue_made_from_a_query_takes_a_random_sample_balanced_across_a_tag()
     assert_eq!(status, 201, "{queue}");
     let traces = queued(queue["id"].as_str().unwrap().into()).await;
     let count = |v: &str| traces.iter().filter(|t| variant_of(t) == v).count();
-    assert_eq!((count("A"), count("B"), count("none")), (4, 4, 0), "{traces:?}");
+    assert_eq!(
+        (count("A"), count("B"), count("none")),
+        (4, 4, 0),
+        "{traces:?}"
+    );
     let (_, queue) = create(json!({"name": "all balanced", "score_keys": ["k"],
         "query": "name=chat", "sample": {"balance_by": "ab_test_variant"}}))
     .await;
@@ -694,11 +709,23 @@ async fn a_queue_made_from_a_query_takes_a_random_sample_balanced_across_a_tag()
     assert_ne!(draws[0], draws[1]);
 
     for (body, says) in [
-        (json!({"name": "x", "score_keys": ["k"], "sample": {"size": 3}}), "query"),
-        (json!({"name": "x", "score_keys": ["k"], "query": "name=chat",
-                "sample": {"balance_by": "nope"}}), "nope"),
-        (json!({"name": "x", "score_keys": ["k"], "reviews_per_item": 0}), "reviews_per_item"),
-        (json!({"name": "x", "score_keys": ["k"], "query": "sort=sideways"}), "sort"),
+        (
+            json!({"name": "x", "score_keys": ["k"], "sample": {"size": 3}}),
+            "query",
+        ),
+        (
+            json!({"name": "x", "score_keys": ["k"], "query": "name=chat",
+                "sample": {"balance_by": "nope"}}),
+            "nope",
+        ),
+        (
+            json!({"name": "x", "score_keys": ["k"], "reviews_per_item": 0}),
+            "reviews_per_item",
+        ),
+        (
+            json!({"name": "x", "score_keys": ["k"], "query": "sort=sideways"}),
+            "sort",
+        ),
     ] {
         let (status, refused) = create(body.clone()).await;
         assert_eq!(status, 400, "{body}: {refused}");
@@ -706,5 +733,9 @@ async fn a_queue_made_from_a_query_takes_a_random_sample_balanced_across_a_tag()
         assert!(error.contains(says), "{body}: {error}");
     }
     let (_, listed) = call("GET", &queues, None, None).await;
-    assert_eq!(listed["queues"].as_array().unwrap().len(), 4, "refusals store nothing");
+    assert_eq!(
+        listed["queues"].as_array().unwrap().len(),
+        4,
+        "refusals store nothing"
+    );
 }

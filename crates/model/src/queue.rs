@@ -376,7 +376,10 @@ impl QueueItem {
 
     /// Whether `reviewer` rated or skipped the item already.
     pub fn finished_by(&self, reviewer: &str) -> bool {
-        self.completed_by.iter().chain(&self.skipped_by).any(|r| r == reviewer)
+        self.completed_by
+            .iter()
+            .chain(&self.skipped_by)
+            .any(|r| r == reviewer)
     }
 
     /// Whether the item is finished: rated by as many reviewers as it needs (done), or passed
@@ -446,8 +449,7 @@ pub fn choose_next<'a>(
         if item.held_by(reviewer, now_ms) && !item.is_finished() {
             return Some(item);
         }
-        if item.open_to(reviewer, now_ms) && first_open.is_none_or(|f| item.position < f.position)
-        {
+        if item.open_to(reviewer, now_ms) && first_open.is_none_or(|f| item.position < f.position) {
             first_open = Some(item);
         }
     }
@@ -545,10 +547,7 @@ pub fn finish(
     if !item.held_by(reviewer, now_ms) {
         let lapsed = item.leases.iter().any(|l| l.holder == reviewer);
         if how == Finish::Release || !lapsed || !item.open_to(reviewer, now_ms) {
-            let others: Vec<String> = item
-                .live_leases(now_ms)
-                .map(|l| l.holder.clone())
-                .collect();
+            let others: Vec<String> = item.live_leases(now_ms).map(|l| l.holder.clone()).collect();
             return Err(if others.is_empty() || (lapsed && how == Finish::Release) {
                 FinishError::NotHeld
             } else {
@@ -693,7 +692,11 @@ pub fn check_new_queue(new: &NewQueue) -> Result<(), String> {
         if sample.size.is_some_and(|n| n == 0 || n as usize > MAX_ADD) {
             return Err(format!("a sample's size must be 1 to {MAX_ADD}"));
         }
-        if sample.balance_by.as_deref().is_some_and(|t| t.trim().is_empty()) {
+        if sample
+            .balance_by
+            .as_deref()
+            .is_some_and(|t| t.trim().is_empty())
+        {
             return Err("balance_by names a tag (e.g. ab_test_variant)".into());
         }
     }

@@ -124,7 +124,13 @@ fn an_item_needing_two_reviews_is_done_by_two_different_reviewers() {
     assert_eq!(skipped.state_at(1), ItemStatus::Pending);
     assert_eq!(choose_next([&skipped], "ann", 2), None);
     assert!(skipped.open_to("bob", 2));
-    let passed = finish(&claim(&skipped, "bob", 2, LEASE), "bob", Finish::Complete, 3).unwrap();
+    let passed = finish(
+        &claim(&skipped, "bob", 2, LEASE),
+        "bob",
+        Finish::Complete,
+        3,
+    )
+    .unwrap();
     assert_eq!(passed.status, ItemStatus::Skipped);
 }
 

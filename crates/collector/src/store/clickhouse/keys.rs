@@ -7,9 +7,7 @@ use serde_json::json;
 use super::client::{quote, RowExt};
 use super::writer::arrivals;
 use super::ClickhouseStore;
-use crate::store::keys::{
-    new_secret, ActiveKey, KeyInfo, KeyStore, KeyTable, NewKey, StoredKey,
-};
+use crate::store::keys::{new_secret, ActiveKey, KeyInfo, KeyStore, KeyTable, NewKey, StoredKey};
 use crate::store::{StoreError, StoreResult};
 
 fn now_ms() -> i64 {

@@ -7,9 +7,7 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use super::now_ms;
-use crate::store::keys::{
-    new_secret, ActiveKey, KeyInfo, KeyStore, KeyTable, NewKey, StoredKey,
-};
+use crate::store::keys::{new_secret, ActiveKey, KeyInfo, KeyStore, KeyTable, NewKey, StoredKey};
 use crate::store::{StoreError, StoreResult};
 
 /// The keys of one SQLite file. Cheap: it holds only the path.

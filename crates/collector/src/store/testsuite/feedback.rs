@@ -243,7 +243,10 @@ pub async fn queue_ratings_name_their_queue_and_reviewer(store: Arc<dyn Store>) 
     assert_eq!(rated.queue_id.as_deref(), Some("q-7"));
     assert_eq!(rated.reviewer.as_deref(), Some("Ann Reviewer"));
     assert_eq!(plain.queue_id, None);
-    let of_trace = store.list_feedback("p", of_trace(&root.trace_id)).await.unwrap();
+    let of_trace = store
+        .list_feedback("p", of_trace(&root.trace_id))
+        .await
+        .unwrap();
     assert_eq!(of_trace.len(), 2);
     assert!(of_trace.contains(&rated) && of_trace.contains(&plain));
     let of_queue = |project: &str, queue: &str| {

@@ -34,8 +34,18 @@ pub async fn keys_are_hashed_scoped_and_revocable(store: Arc<dyn Store>) {
     let mut active = table.active.clone();
     active.sort();
     let mut expected = vec![
-        ActiveKey::new(hash_secret(&a.secret), "team-a".into(), &a.info.id, &a.info.label),
-        ActiveKey::new(hash_secret(&b.secret), "équipe b".into(), &b.info.id, &b.info.label),
+        ActiveKey::new(
+            hash_secret(&a.secret),
+            "team-a".into(),
+            &a.info.id,
+            &a.info.label,
+        ),
+        ActiveKey::new(
+            hash_secret(&b.secret),
+            "équipe b".into(),
+            &b.info.id,
+            &b.info.label,
+        ),
     ];
     expected.sort();
     assert_eq!(active, expected);

@@ -247,7 +247,11 @@ pub async fn items_needing_two_reviews_go_to_two_reviewers(store: Arc<dyn Store>
     assert_eq!(claim("ann", 100).await, Some(first.clone()));
     assert_eq!(claim("bob", 110).await, Some(first.clone()));
     assert_eq!(claim("carl", 120).await, Some(second.clone()));
-    let held = store.queue_item("p", "q", &first, 130).await.unwrap().unwrap();
+    let held = store
+        .queue_item("p", "q", &first, 130)
+        .await
+        .unwrap()
+        .unwrap();
     let holders: Vec<&str> = held.leases.iter().map(|l| l.holder.as_str()).collect();
     assert_eq!(holders, ["ann", "bob"]);
     // Ann rates the first: it still waits for Bob, and Ann gets the second next.
