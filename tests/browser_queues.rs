@@ -320,6 +320,7 @@ async fn a_reviewer_works_through_20_items_by_keyboard_alone() {
             press(driver, 'k').await;
             let past = past_item(driver, &traces[8]).await;
             assert!(past.contains(CATEGORIES[8 % 3].0), "{past}");
+            shot(driver, "queue-review-back").await;
             // Read-only: a digit and Enter do nothing there.
             press(driver, '1').await;
             press(driver, Key::Enter).await;

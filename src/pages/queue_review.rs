@@ -237,6 +237,13 @@ pub fn QueueReviewPage() -> impl IntoView {
                     claim_next()
                 }
                 Err(e) => {
+                    // A refusal may come from a config changed since the page loaded: the
+                    // controls follow the config as it is now.
+                    if matches!(e, ApiError::Status { status: 400, .. }) {
+                        if let Ok(c) = api::score_configs(&project).await {
+                            configs.try_set(c);
+                        }
+                    }
                     error.try_set(Some(format!("Couldn't save: {}", e.detail())));
                 }
             }
@@ -462,7 +469,8 @@ pub fn QueueReviewPage() -> impl IntoView {
                 .into_any(),
             }}
             {move || finished.get().then(|| view! {
-                <p class="review-done" data-testid="review-done">"Nothing left to review in this queue."</p>
+                <p class="review-done" data-testid="review-done">"Nothing left to review in this queue."
+                    {move || history.with(|h| !h.is_empty()).then_some(" k goes back to what you rated.")}</p>
             })}
             <div class="review-layout">
                 {item_view}

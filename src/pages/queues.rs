@@ -224,13 +224,13 @@ pub fn QueuesPage() -> impl IntoView {
                             on:input=move |ev| reviews.set(event_target_value(&ev))/>
                     </label>
                     <label class="fb-field">
-                        <span class="fb-label">"Random sample of (optional)"</span>
+                        <span class="fb-label">"Sample size (optional)"</span>
                         <input class="input" name="queue-sample" type="number" min="1" placeholder="all"
                             prop:value=move || sample_size.get()
                             on:input=move |ev| sample_size.set(event_target_value(&ev))/>
                     </label>
                     <label class="fb-field">
-                        <span class="fb-label">"Balanced across tag (optional)"</span>
+                        <span class="fb-label">"Balance by tag (optional)"</span>
                         <input class="input" name="queue-balance" placeholder="ab_test_variant"
                             prop:value=move || balance_by.get()
                             on:input=move |ev| balance_by.set(event_target_value(&ev))/>
