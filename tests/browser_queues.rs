@@ -474,6 +474,21 @@ async fn a_score_configs_refusal_shows_in_the_review_page() {
     browser.quit().await;
 }
 
+/// Opens "Add to queue", checks what its button offers (`offer`), confirms; what it says then.
+async fn add_through_panel(driver: &WebDriver, offer: &str, shot_name: &str) -> String {
+    element(driver, "[data-testid=add-to-queue]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let confirm = element(driver, "button[name=add-to-queue-confirm]").await;
+    assert_eq!(confirm.text().await.unwrap(), offer);
+    shot(driver, shot_name).await;
+    confirm.click().await.unwrap();
+    let done = element(driver, "[data-testid=add-to-queue-done]").await;
+    done.text().await.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn add_to_queue_from_the_trace_page_and_the_trace_list() {
     let collector = Collector::start(false).await;
@@ -497,17 +512,8 @@ async fn add_to_queue_from_the_trace_page_and_the_trace_list() {
         .goto(collector.url(&format!("/traces/{}?project={PROJECT}", traces[2])))
         .await
         .unwrap();
-    element(driver, "[data-testid=add-to-queue]")
-        .await
-        .click()
-        .await
-        .unwrap();
-    let confirm = element(driver, "button[name=add-to-queue-confirm]").await;
-    assert_eq!(confirm.text().await.unwrap(), "Add this trace");
-    shot(driver, "trace-add-to-queue").await;
-    confirm.click().await.unwrap();
-    let done = element(driver, "[data-testid=add-to-queue-done]").await;
-    assert!(done.text().await.unwrap().starts_with("Added 1 trace"));
+    let done = add_through_panel(driver, "Add this trace", "trace-add-to-queue").await;
+    assert!(done.starts_with("Added 1 trace"), "{done}");
     assert_eq!(queued().await, [traces[2].clone()]);
 
     // The list's traces, with their count said first.
@@ -520,17 +526,7 @@ async fn add_to_queue_from_the_trace_page_and_the_trace_list() {
         (count.first().map(String::as_str) == Some("5 traces")).then_some(())
     })
     .await;
-    element(driver, "[data-testid=add-to-queue]")
-        .await
-        .click()
-        .await
-        .unwrap();
-    let confirm = element(driver, "button[name=add-to-queue-confirm]").await;
-    assert_eq!(confirm.text().await.unwrap(), "Add 5 traces");
-    shot(driver, "traces-add-to-queue").await;
-    confirm.click().await.unwrap();
-    let done = element(driver, "[data-testid=add-to-queue-done]").await;
-    let text = done.text().await.unwrap();
+    let text = add_through_panel(driver, "Add 5 traces", "traces-add-to-queue").await;
     assert!(
         text.starts_with("Added 4 traces (1 already queued)"),
         "{text}"

@@ -56,16 +56,7 @@ async fn send(collector: &Collector, body: Vec<u8>) {
 }
 
 async fn post_feedback(collector: &Collector, body: Value) -> Value {
-    let response = client()
-        .post(collector.url("/api/v1/feedback"))
-        .json(&body)
-        .send()
-        .await
-        .expect("POST");
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    assert_eq!(status.as_u16(), 201, "{text}");
-    serde_json::from_str(&text).unwrap()
+    post_ok(collector, "/api/v1/feedback", body).await
 }
 
 async fn feedback_of_trace(collector: &Collector, trace: &str) -> Vec<Value> {

@@ -713,7 +713,7 @@ pub fn sample_items(
     balanced: bool,
     seed: u64,
 ) -> Vec<String> {
-    let mut rng = SplitMix(seed);
+    let mut rng = crate::random::SplitMix::new(seed);
     if !balanced {
         let mut ids: Vec<String> = candidates.into_iter().map(|(id, _)| id).collect();
         rng.shuffle(&mut ids);
@@ -738,27 +738,6 @@ pub fn sample_items(
     }
     rng.shuffle(&mut picked);
     picked
-}
-
-/// SplitMix64: a small seeded generator, enough to draw samples (not for secrets).
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Fisher-Yates.
-    fn shuffle<T>(&mut self, items: &mut [T]) {
-        for i in (1..items.len()).rev() {
-            let j = (self.next() % (i as u64 + 1)) as usize;
-            items.swap(i, j);
-        }
-    }
 }
 
 #[cfg(test)]

@@ -84,22 +84,23 @@ pub async fn queues_are_kept_per_project_with_their_items(store: Arc<dyn Store>)
     assert_eq!(ids(store.queues("p", 40).await.unwrap()), ["q2"]);
 }
 
+/// The id of the item `reviewer` claims in queue "q" of project "p" (a trace item's id is its
+/// trace id).
+async fn claim_in_q(store: &Arc<dyn Store>, reviewer: &str, now: i64) -> Option<String> {
+    store
+        .claim_queue_item("p", "q", reviewer, now, LEASE)
+        .await
+        .unwrap()
+        .map(|i| i.id)
+}
+
 pub async fn claims_hold_items_under_leases(store: Arc<dyn Store>) {
     store.create_queue(queue("p", "q", 1_000)).await.unwrap();
     store
         .add_queue_items("p", "q", vec![target(1), target(2), target(3)], 1, 0)
         .await
         .unwrap();
-    let claim = |reviewer: &'static str, now: i64| {
-        let store = store.clone();
-        async move {
-            store
-                .claim_queue_item("p", "q", reviewer, now, LEASE)
-                .await
-                .unwrap()
-                .map(|i| i.target.trace_id)
-        }
-    };
+    let claim = |reviewer: &'static str, now: i64| claim_in_q(&store, reviewer, now);
     // Two reviewers get different items; asking again finds one's own item.
     let ann = claim("ann", 100).await.unwrap();
     let bob = claim("bob", 110).await.unwrap();
@@ -221,16 +222,7 @@ pub async fn items_needing_two_reviews_go_to_two_reviewers(store: Arc<dyn Store>
         .add_queue_items("p", "q", vec![target(1), target(2)], 2, 0)
         .await
         .unwrap();
-    let claim = |reviewer: &'static str, now: i64| {
-        let store = store.clone();
-        async move {
-            store
-                .claim_queue_item("p", "q", reviewer, now, LEASE)
-                .await
-                .unwrap()
-                .map(|i| i.id)
-        }
-    };
+    let claim = |reviewer: &'static str, now: i64| claim_in_q(&store, reviewer, now);
     let complete = |reviewer: &'static str, item: String, now: i64| {
         let store = store.clone();
         async move {
