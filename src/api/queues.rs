@@ -1,7 +1,7 @@
 //! Annotation queues (`/api/v1/queues`).
 
 use skein_model::queue::{
-    AddItems, Added, Claim, Claimed, Completion, NewQueue, Queue, QueueItem, QueueList,
+    AddItems, Added, Claim, Claimed, Completion, NewQueue, Queue, QueueItem, QueueList, Reviewer,
 };
 
 use super::{get, send_json, ApiError};
@@ -9,6 +9,11 @@ use crate::links;
 
 fn queue_tail(id: &str, rest: &str) -> String {
     format!("/{}{rest}", skein_model::query::percent_encode(id))
+}
+
+/// `GET /api/v1/reviewer`: the reviewer the API key names (none without keys).
+pub async fn reviewer(project: &str) -> Result<Reviewer, ApiError> {
+    get(links::api_reviewer(project)).await
 }
 
 pub async fn queues(project: &str) -> Result<QueueList, ApiError> {

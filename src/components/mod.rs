@@ -1,6 +1,7 @@
 //! Reusable pieces of the dashboard's pages. Text that comes from traces (span names,
 //! services, tag keys and values) is only ever rendered as text nodes or attribute values.
 
+pub mod add_to_queue;
 pub mod api_key;
 pub mod charts;
 pub mod conversation;

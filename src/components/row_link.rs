@@ -13,7 +13,11 @@ pub fn row_opener(
         let inner = ev
             .target()
             .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            .and_then(|el| el.closest("a, button, input, label, .col-select").ok().flatten());
+            .and_then(|el| {
+                el.closest("a, button, input, label, .col-select")
+                    .ok()
+                    .flatten()
+            });
         if inner.is_none() {
             navigate(&href(), Default::default());
         }

@@ -43,6 +43,11 @@ pub fn api_queues(project: &str, tail: &str) -> String {
     api(&format!("/api/v1/queues{tail}"), project, "")
 }
 
+/// Who the request's API key reviews as.
+pub fn api_reviewer(project: &str) -> String {
+    api("/api/v1/reviewer", project, "")
+}
+
 /// `GET /api/v1/compare/cohorts`.
 pub fn api_cohorts(project: &str, query: &CohortQuery) -> String {
     api("/api/v1/compare/cohorts", project, &query.to_query_string())

@@ -1,8 +1,10 @@
-//! `/queues/{id}`: the review page, built for speed. The reviewer (named once, kept in the
-//! browser) is given one item at a time under a lease; the page shows the run's input and
-//! output and the queue's score keys as the rating widget's controls. Keyboard: digits choose
-//! a category or step of the current key, `t`/`f` thumbs, `j`/`k` (or arrows) move between
-//! keys, Enter saves and moves to the next item, `s` skips it.
+//! `/queues/{id}`: the review page, built for speed. The reviewer (their API key's label when
+//! Skein has keys, else a name asked once and kept in the browser) is given one item at a time
+//! under a lease; the page shows the run's input and output and the queue's score keys as the
+//! rating widget's controls. Keyboard: digits choose a category or step of the current key,
+//! `t`/`f` thumbs, ↑/↓ move between keys, `c` opens the comment box, Enter saves and moves to
+//! the next item, `s` skips it, `k` goes back to the items rated before (shown read-only, with
+//! their ratings) and `j` forward again.
 
 use std::collections::BTreeMap;
 
@@ -12,7 +14,7 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::{use_location, use_params_map};
 use skein_model::queue::{Claim, Claimed, Completion, ItemScore, Queue, QueueItem};
 use skein_model::span::Span;
-use skein_model::ScoreConfigList;
+use skein_model::{ScoreConfig, ScoreConfigList};
 use wasm_bindgen::JsCast;
 
 use super::queues::progress_bar;
@@ -42,13 +44,29 @@ struct Current {
     span: Option<Result<Span, ApiError>>,
 }
 
+/// An item rated (or skipped) in this visit, as `k` shows it again.
+#[derive(Clone)]
+struct Rated {
+    shown: Current,
+    /// Each key and what was chosen, as the page showed it; empty for a skipped item.
+    scores: Vec<(String, String)>,
+    comment: String,
+}
+
 #[component]
 pub fn QueueReviewPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
     let location = use_location();
     let project = Memo::new(move |_| links::project_of(&location.search.get()));
-    let reviewer = RwSignal::new(stored_reviewer());
+    let reviewer = RwSignal::new(None::<String>);
+    // Whether the server names the reviewer (an API key's label): then nothing is asked.
+    let keyed = RwSignal::new(false);
+    let history = RwSignal::new(Vec::<Rated>::new());
+    // The rated item shown instead of the current one (an index into `history`), after `k`.
+    let looking_back = RwSignal::new(None::<usize>);
+    let comment = RwSignal::new(String::new());
+    let comment_box = NodeRef::<html::Textarea>::new();
     let queue = RwSignal::new(None::<Result<Queue, ApiError>>);
     let configs = RwSignal::new(ScoreConfigList::default());
     let current = RwSignal::new(None::<Current>);
@@ -66,7 +84,9 @@ pub fn QueueReviewPage() -> impl IntoView {
             }
         });
         chosen.set(BTreeMap::new());
+        comment.set(String::new());
         active.set(0);
+        looking_back.set(None);
         let Some(item) = claimed.item else {
             current.set(None);
             finished.set(true);
@@ -121,6 +141,21 @@ pub fn QueueReviewPage() -> impl IntoView {
         });
     };
     Effect::new(move |_| {
+        let project = project.get();
+        spawn_local(async move {
+            // A key's label, else the name this browser gave before (asked for when none).
+            match api::reviewer(&project).await {
+                Ok(api_reviewer) if api_reviewer.name.is_some() => {
+                    keyed.try_set(true);
+                    reviewer.try_set(api_reviewer.name);
+                }
+                _ => {
+                    reviewer.try_set(stored_reviewer());
+                }
+            }
+        });
+    });
+    Effect::new(move |_| {
         let (project, id) = (project.get(), id.get());
         spawn_local(async move {
             let result = api::queue(&project, &id).await;
@@ -152,19 +187,27 @@ pub fn QueueReviewPage() -> impl IntoView {
         let Some(name) = reviewer.get_untracked() else {
             return;
         };
+        let list = configs.get_untracked();
         let mut scores = Vec::new();
+        let mut shown = Vec::new();
         for key in keys() {
             let typed = inputs
                 .with_value(|i| i.get(&key).and_then(|n| n.get_untracked()))
                 .map(|i| i.value())
                 .and_then(|t| parse_score(t.trim()));
             if let Some(score) = chosen.with_untracked(|c| c.get(&key).copied()).or(typed) {
+                shown.push((key.clone(), chosen_text(list.get(&key), score)));
                 scores.push(ItemScore {
                     key,
                     score: Some(score),
                     ..ItemScore::default()
                 });
             }
+        }
+        // One comment per item, kept with its first score.
+        let note = comment.get_untracked().trim().to_string();
+        if let Some(first) = scores.first_mut().filter(|_| !note.is_empty()) {
+            first.comment = Some(note.clone());
         }
         if scores.is_empty() {
             error.set(Some(
@@ -183,8 +226,24 @@ pub fn QueueReviewPage() -> impl IntoView {
             let result = api::complete_item(&project, &id, &c.item.id, &completion).await;
             busy.try_set(false);
             match result {
-                Ok(_) => claim_next(),
+                Ok(_) => {
+                    history.update(|h| {
+                        h.push(Rated {
+                            shown: c,
+                            scores: shown,
+                            comment: note,
+                        })
+                    });
+                    claim_next()
+                }
                 Err(e) => {
+                    // A refusal may come from a config changed since the page loaded: the
+                    // controls follow the config as it is now.
+                    if matches!(e, ApiError::Status { status: 400, .. }) {
+                        if let Ok(c) = api::score_configs(&project).await {
+                            configs.try_set(c);
+                        }
+                    }
                     error.try_set(Some(format!("Couldn't save: {}", e.detail())));
                 }
             }
@@ -207,7 +266,16 @@ pub fn QueueReviewPage() -> impl IntoView {
             let result = api::skip_item(&project, &id, &c.item.id, &claim).await;
             busy.try_set(false);
             match result {
-                Ok(_) => claim_next(),
+                Ok(_) => {
+                    history.update(|h| {
+                        h.push(Rated {
+                            shown: c,
+                            scores: Vec::new(),
+                            comment: String::new(),
+                        })
+                    });
+                    claim_next()
+                }
                 Err(e) => {
                     error.try_set(Some(format!("Couldn't skip: {}", e.detail())));
                 }
@@ -226,13 +294,36 @@ pub fn QueueReviewPage() -> impl IntoView {
             .as_ref()
             .map(|el| el.tag_name().to_ascii_uppercase())
             .unwrap_or_default();
-        if matches!(tag.as_str(), "INPUT" | "TEXTAREA" | "SELECT")
-            || current.get_untracked().is_none()
-        {
+        if matches!(tag.as_str(), "INPUT" | "TEXTAREA" | "SELECT") {
+            return;
+        }
+        let key = ev.key();
+        // Back and forth through what was rated in this visit, the current item last.
+        let handled = match key.as_str() {
+            "k" => {
+                let rated = history.with_untracked(Vec::len);
+                let back = match looking_back.get_untracked() {
+                    None => rated.checked_sub(1),
+                    Some(i) => Some(i.saturating_sub(1)),
+                };
+                looking_back.set(back);
+                back.is_some()
+            }
+            "j" => {
+                let rated = history.with_untracked(Vec::len);
+                looking_back.update(|b| *b = b.map(|i| i + 1).filter(|i| *i < rated));
+                true
+            }
+            _ => false,
+        };
+        if handled {
+            ev.prevent_default();
+            return;
+        }
+        if current.get_untracked().is_none() || looking_back.get_untracked().is_some() {
             return;
         }
         let n_keys = keys().len();
-        let key = ev.key();
         let handled = match key.as_str() {
             "Enter" => {
                 submit();
@@ -242,11 +333,17 @@ pub fn QueueReviewPage() -> impl IntoView {
                 skip();
                 true
             }
-            "j" | "ArrowDown" => {
+            "c" | "C" => {
+                if let Some(b) = comment_box.get_untracked() {
+                    let _ = b.focus();
+                }
+                true
+            }
+            "ArrowDown" => {
                 active.update(|a| *a = (*a + 1).min(n_keys.saturating_sub(1)));
                 true
             }
-            "k" | "ArrowUp" => {
+            "ArrowUp" => {
                 active.update(|a| *a = a.saturating_sub(1));
                 true
             }
@@ -300,10 +397,7 @@ pub fn QueueReviewPage() -> impl IntoView {
                 let shown = move || {
                     chosen
                         .with(|c| c.get(&shown_key).copied())
-                        .map(|s| match &label_config {
-                            Some(c) => format!("{} ({})", c.kind.label(s), score_text(Some(s))),
-                            None => score_text(Some(s)),
-                        })
+                        .map(|s| chosen_text(label_config.as_ref(), s))
                 };
                 view! {
                     <div class="review-key" class:active=move || active.get() == i
@@ -318,37 +412,13 @@ pub fn QueueReviewPage() -> impl IntoView {
     };
 
     let item_view = move || {
+        if let Some(i) = looking_back.get() {
+            let rated = history.with(|h| h.get(i).cloned())?;
+            let count = history.with(Vec::len);
+            return Some(past_view(&project.get_untracked(), rated, i, count).into_any());
+        }
         let c = current.get()?;
-        let project = project.get_untracked();
-        let trace_href = links::trace_span_href(
-            &project,
-            &c.item.target.trace_id,
-            c.item.target.span_id.as_deref(),
-            false,
-        );
-        let body = match c.span {
-            None => view! { <p class="muted">"Loading the run…"</p> }.into_any(),
-            Some(Err(e)) => view! { <ErrorBanner title=e.title() detail=e.detail()/> }.into_any(),
-            Some(Ok(span)) => view! {
-                <h3 class="review-span-name">{span.name.clone()}</h3>
-                <section class="review-io">
-                    <h4>"Input"</h4>
-                    <PayloadView text=span.input.clone()/>
-                    <h4>"Output"</h4>
-                    <PayloadView text=span.output.clone()/>
-                </section>
-            }
-            .into_any(),
-        };
-        Some(view! {
-            <article class="panel review-item" data-testid="review-item"
-                data-item-id=c.item.id.clone() data-trace-id=c.item.target.trace_id.clone()>
-                <div class="review-item-head">
-                    <a href=trace_href class="muted">{format!("trace {}", c.item.target.trace_id)}</a>
-                </div>
-                {body}
-            </article>
-        })
+        Some(run_view(&project.get_untracked(), &c, None).into_any())
     };
 
     let name_input = NodeRef::<html::Input>::new();
@@ -382,6 +452,7 @@ pub fn QueueReviewPage() -> impl IntoView {
                 .into_any(),
             }}
             {move || match reviewer.get() {
+                None if keyed.get() => ().into_any(),
                 None => view! {
                     <form class="panel review-name" data-testid="reviewer-form" on:submit=set_name>
                         <label class="fb-field">
@@ -398,20 +469,41 @@ pub fn QueueReviewPage() -> impl IntoView {
                 .into_any(),
             }}
             {move || finished.get().then(|| view! {
-                <p class="review-done" data-testid="review-done">"Nothing left to review in this queue."</p>
+                <p class="review-done" data-testid="review-done">"Nothing left to review in this queue."
+                    {move || history.with(|h| !h.is_empty()).then_some(" k goes back to what you rated.")}</p>
             })}
             <div class="review-layout">
                 {item_view}
-                {move || current.with(|c| c.is_some()).then(|| view! {
+                {move || (current.with(|c| c.is_some()) && looking_back.get().is_none()).then(|| view! {
                     <aside class="panel review-scores" data-testid="review-scores">
                         {score_rows}
+                        <label class="fb-field review-comment">
+                            <span class="fb-label">"Comment (c)"</span>
+                            <textarea class="input" name="review-comment" rows="2" node_ref=comment_box
+                                placeholder="Optional · Enter saves · Esc leaves the box"
+                                prop:value=move || comment.get()
+                                on:input=move |ev| comment.set(event_target_value(&ev))
+                                on:keydown=move |ev: web_sys::KeyboardEvent| {
+                                    let enter = ev.key() == "Enter" && !ev.shift_key();
+                                    if enter || ev.key() == "Escape" {
+                                        // The page's keys work again once out of the box.
+                                        ev.prevent_default();
+                                        if let Some(b) = comment_box.get_untracked() {
+                                            let _ = b.blur();
+                                        }
+                                    }
+                                    if enter {
+                                        submit();
+                                    }
+                                }></textarea>
+                        </label>
                         <div class="review-actions">
                             <button type="button" class="button primary" name="review-save"
                                 disabled=move || busy.get() on:click=move |_| submit()>"Save and next (Enter)"</button>
                             <button type="button" class="button" name="review-skip"
                                 disabled=move || busy.get() on:click=move |_| skip()>"Skip (S)"</button>
                         </div>
-                        <p class="muted review-keys-help">"Digits choose · t/f thumbs · j/k move between keys · Enter saves · S skips"</p>
+                        <p class="muted review-keys-help">"Digits choose · t/f thumbs · ↑/↓ move between keys · c comment · Enter saves · s skips · k back"</p>
                         {move || error.get().map(|message| view! {
                             <div class="fb-error" role="alert" data-testid="review-error"><span>{message}</span></div>
                         })}
@@ -420,6 +512,77 @@ pub fn QueueReviewPage() -> impl IntoView {
             </div>
         </div>
     }
+}
+
+/// What a score shows as: its config's label and the number, or the number.
+fn chosen_text(config: Option<&ScoreConfig>, score: f64) -> String {
+    match config {
+        Some(c) => format!("{} ({})", c.kind.label(score), score_text(Some(score))),
+        None => score_text(Some(score)),
+    }
+}
+
+/// The run under review (or reviewed): its trace, name, input and output.
+fn run_view(project: &str, c: &Current, note: Option<AnyView>) -> impl IntoView {
+    let trace_href = links::trace_span_href(
+        project,
+        &c.item.target.trace_id,
+        c.item.target.span_id.as_deref(),
+        false,
+    );
+    let body = match c.span.clone() {
+        None => view! { <p class="muted">"Loading the run…"</p> }.into_any(),
+        Some(Err(e)) => view! { <ErrorBanner title=e.title() detail=e.detail()/> }.into_any(),
+        Some(Ok(span)) => view! {
+            <h3 class="review-span-name">{span.name.clone()}</h3>
+            <section class="review-io">
+                <h4>"Input"</h4>
+                <PayloadView text=span.input.clone()/>
+                <h4>"Output"</h4>
+                <PayloadView text=span.output.clone()/>
+            </section>
+        }
+        .into_any(),
+    };
+    view! {
+        <article class="panel review-item" data-testid="review-item"
+            data-item-id=c.item.id.clone() data-trace-id=c.item.target.trace_id.clone()>
+            <div class="review-item-head">
+                <a href=trace_href class="muted">{format!("trace {}", c.item.target.trace_id)}</a>
+            </div>
+            {note}
+            {body}
+        </article>
+    }
+}
+
+/// An item rated before in this visit (`k`): what was given, read-only, above the run.
+fn past_view(project: &str, rated: Rated, index: usize, count: usize) -> impl IntoView {
+    let given = if rated.scores.is_empty() {
+        view! { <p>"Skipped."</p> }.into_any()
+    } else {
+        let rows = rated
+            .scores
+            .into_iter()
+            .map(|(key, text)| {
+                let name = key.clone();
+                view! { <li data-score-key=key><span class="review-key-name">{name}</span>" "<strong>{text}</strong></li> }
+            })
+            .collect_view();
+        view! { <ul class="review-past-scores">{rows}</ul> }.into_any()
+    };
+    let comment = (!rated.comment.is_empty()).then(|| {
+        view! { <p class="review-past-comment">{format!("“{}”", rated.comment)}</p> }
+    });
+    let note = view! {
+        <div class="review-past" data-testid="review-past">
+            <p class="muted">{format!("Rated earlier ({} of {count}) · read-only · j goes forward", index + 1)}</p>
+            {given}
+            {comment}
+        </div>
+    }
+    .into_any();
+    run_view(project, &rated.shown, Some(note))
 }
 
 /// Clicks the control `css` of the score key at `index`; whether there was one.

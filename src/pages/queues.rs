@@ -1,11 +1,12 @@
 //! `/queues`: the project's annotation queues with their progress, and a form that makes one
-//! (a name, the score keys to collect, optionally the traces of a trace-list link). Each queue
+//! (a name, the score keys to collect, how many reviewers rate each item, optionally the traces
+//! of a trace-list link, all or a random sample, balanced across a tag's values). Each queue
 //! opens its review page (`queue_review`).
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_location;
-use skein_model::queue::{check_new_queue, AddItems, NewQueue, Queue, QueueList};
+use skein_model::queue::{check_new_queue, NewQueue, Queue, QueueList, Sample};
 use skein_model::ScoreConfigList;
 
 use crate::api::{self, ApiError};
@@ -72,10 +73,35 @@ pub fn QueuesPage() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let keys = RwSignal::new(String::new());
     let traces = RwSignal::new(String::new());
+    let reviews = RwSignal::new(String::from("1"));
+    let sample_size = RwSignal::new(String::new());
+    let balance_by = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let saving = RwSignal::new(false);
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        let query = list_query(&traces.get_untracked());
+        let size = sample_size.get_untracked().trim().to_string();
+        let balance = balance_by.get_untracked().trim().to_string();
+        let number = |text: &str, what: &str| match text.parse::<u32>() {
+            Ok(n) => Ok(Some(n)),
+            Err(_) if text.is_empty() => Ok(None),
+            Err(_) => Err(format!("{what} is a whole number")),
+        };
+        let (reviews_per_item, size) = match (
+            number(reviews.get_untracked().trim(), "Reviewers per item"),
+            number(&size, "The sample's size"),
+        ) {
+            (Ok(r), Ok(s)) => (r, s),
+            (Err(e), _) | (_, Err(e)) => {
+                error.set(Some(e));
+                return;
+            }
+        };
+        let sample = (size.is_some() || !balance.is_empty()).then(|| Sample {
+            size,
+            balance_by: (!balance.is_empty()).then_some(balance),
+        });
         let new = NewQueue {
             name: name.get_untracked(),
             score_keys: keys
@@ -84,32 +110,28 @@ pub fn QueuesPage() -> impl IntoView {
                 .map(|k| k.trim().to_string())
                 .filter(|k| !k.is_empty())
                 .collect(),
+            reviews_per_item,
+            // Without a link the queue starts empty; with a sample, an empty link samples all.
+            query: (!query.is_empty() || sample.is_some()).then_some(query),
+            sample,
             ..NewQueue::default()
         };
         if let Err(message) = check_new_queue(&new) {
             error.set(Some(message));
             return;
         }
-        let query = list_query(&traces.get_untracked());
         error.set(None);
         saving.set(true);
         let project = project.get_untracked();
         spawn_local(async move {
-            let result = match api::create_queue(&project, &new).await {
-                Ok(queue) if !query.is_empty() => {
-                    let add = AddItems {
-                        query: Some(query),
-                        ..AddItems::default()
-                    };
-                    api::add_to_queue(&project, &queue.id, &add).await.map(drop)
-                }
-                other => other.map(drop),
-            };
+            let result = api::create_queue(&project, &new).await;
             saving.try_set(false);
             match result {
-                Ok(()) => {
+                Ok(_) => {
                     name.try_set(String::new());
                     traces.try_set(String::new());
+                    sample_size.try_set(String::new());
+                    balance_by.try_set(String::new());
                     reload();
                 }
                 Err(e) => {
@@ -141,6 +163,7 @@ pub fn QueuesPage() -> impl IntoView {
                         <tr data-queue-id=q.id.clone()>
                             <td><a href=href>{q.name.clone()}</a></td>
                             <td class="queue-keys">{q.score_keys.join(", ")}</td>
+                            <td class="col-num">{q.reviews_per_item}</td>
                             <td>{progress_bar(&q)}</td>
                         </tr>
                     }
@@ -149,7 +172,7 @@ pub fn QueuesPage() -> impl IntoView {
             view! {
                 <div class="table-wrap">
                     <table class="data-table queue-table" data-testid="queues">
-                        <thead><tr><th>"Queue"</th><th>"Score keys"</th><th>"Progress"</th></tr></thead>
+                        <thead><tr><th>"Queue"</th><th>"Score keys"</th><th class="col-num" title="Different reviewers who rate each item">"Reviewers"</th><th>"Progress"</th></tr></thead>
                         <tbody>{rows}</tbody>
                     </table>
                 </div>
@@ -193,6 +216,26 @@ pub fn QueuesPage() -> impl IntoView {
                         prop:value=move || traces.get()
                         on:input=move |ev| traces.set(event_target_value(&ev))/>
                 </label>
+                <div class="queue-form-row">
+                    <label class="fb-field">
+                        <span class="fb-label">"Reviewers per item"</span>
+                        <input class="input" name="queue-reviews" type="number" min="1" max="20"
+                            prop:value=move || reviews.get()
+                            on:input=move |ev| reviews.set(event_target_value(&ev))/>
+                    </label>
+                    <label class="fb-field">
+                        <span class="fb-label">"Sample size (optional)"</span>
+                        <input class="input" name="queue-sample" type="number" min="1" placeholder="all"
+                            prop:value=move || sample_size.get()
+                            on:input=move |ev| sample_size.set(event_target_value(&ev))/>
+                    </label>
+                    <label class="fb-field">
+                        <span class="fb-label">"Balance by tag (optional)"</span>
+                        <input class="input" name="queue-balance" placeholder="ab_test_variant"
+                            prop:value=move || balance_by.get()
+                            on:input=move |ev| balance_by.set(event_target_value(&ev))/>
+                    </label>
+                </div>
                 <button type="submit" class="button primary" name="create-queue"
                     disabled=move || saving.get()>"Create queue"</button>
                 {move || error.get().map(|message| view! {

@@ -10,6 +10,7 @@ use skein_model::sort;
 use skein_model::{TagFilter, TagKeyInfo, TraceQuery, TraceSummary, DEFAULT_PROJECT};
 
 use crate::api::{self, ApiError};
+use crate::components::add_to_queue::{AddToQueue, QueueRuns};
 use crate::components::download_button::DownloadButton;
 use crate::components::empty_state::EmptyState;
 use crate::components::error_banner::ErrorBanner;
@@ -290,6 +291,10 @@ pub fn TracesPage() -> impl IntoView {
                         url=Signal::derive(move || links::api_traces_export(&project.get(), &query.get(), "jsonl"))
                         filename=Signal::derive(move || format!("traces-{}.jsonl", project.get()))
                         title="Every trace these filters select, as JSON Lines (one trace summary a line)"/>
+                    <AddToQueue project=project runs=Signal::derive(move || QueueRuns::Selected {
+                        query: query.get().to_query_string(),
+                        total: list.total.get(),
+                    })/>
                 </div>
             </div>
             {move || compare_with.get().map(|a| view! {

@@ -16,10 +16,10 @@ use axum::http::{header, HeaderMap};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::context::KeyScope;
+use crate::context::{KeyHolder, KeyScope};
 use crate::error::ApiError;
 use crate::live::ticket;
-use crate::store::keys::hash_secret;
+use crate::store::keys::{hash_secret, ActiveKey};
 use crate::store::KeyStore;
 
 /// How long a read of the key table is trusted: keys created or revoked with the CLI take
@@ -29,8 +29,8 @@ const REFRESH: Duration = Duration::from_secs(2);
 /// What the middleware checks against: whether keys are required, and the active ones.
 struct Snapshot {
     required: bool,
-    /// Secret hash → project.
-    active: HashMap<String, String>,
+    /// Secret hash → the key.
+    active: HashMap<String, ActiveKey>,
 }
 
 /// The key table, cached for `REFRESH`.
@@ -59,7 +59,11 @@ impl KeyCache {
         let table = self.keys.key_table().await?;
         let keys = Arc::new(Snapshot {
             required: table.required,
-            active: table.active.into_iter().collect(),
+            active: table
+                .active
+                .into_iter()
+                .map(|k| (k.secret_sha256.clone(), k))
+                .collect(),
         });
         if let Ok(mut cached) = self.cached.lock() {
             *cached = Some((Instant::now(), keys.clone()));
@@ -127,9 +131,18 @@ impl KeyCache {
         query: Option<&str>,
         headers: &HeaderMap,
     ) -> Result<KeyScope, ApiError> {
+        Ok(self.scope_and_holder(query, headers).await?.0)
+    }
+
+    /// The request's scope, and who holds its key (none without keys).
+    async fn scope_and_holder(
+        &self,
+        query: Option<&str>,
+        headers: &HeaderMap,
+    ) -> Result<(KeyScope, Option<KeyHolder>), ApiError> {
         let keys = self.snapshot().await?;
         if !keys.required {
-            return Ok(KeyScope::Open);
+            return Ok((KeyScope::Open, None));
         }
         let Some(secret) = presented_key(headers) else {
             return Err(ApiError::Unauthorized(
@@ -137,14 +150,14 @@ impl KeyCache {
                     .into(),
             ));
         };
-        let Some(project) = keys.active.get(&hash_secret(secret)).cloned() else {
+        let Some(key) = keys.active.get(&hash_secret(secret)) else {
             return Err(ApiError::Unauthorized("unknown or revoked API key".into()));
         };
-        let scope = KeyScope::Project(project);
+        let scope = KeyScope::Project(key.project.clone());
         for named in named_projects(query, headers) {
             scope.allows(&named)?;
         }
-        Ok(scope)
+        Ok((scope, Some(KeyHolder(key.holder.clone()))))
     }
 }
 
@@ -186,8 +199,8 @@ impl KeyCache {
         let now = now_secs();
         let signed = keys
             .active
-            .iter()
-            .any(|(hash, p)| p == project && ticket::verify(hash, project, given, now));
+            .values()
+            .any(|k| k.project == project && ticket::verify(&k.secret_sha256, project, given, now));
         if signed {
             Ok(Some(KeyScope::Project(project.to_string())))
         } else {
@@ -204,8 +217,9 @@ pub async fn require_key(
     mut request: Request,
     next: Next,
 ) -> Response {
-    // Only this middleware sets a scope.
+    // Only this middleware sets a scope and a key holder.
     request.extensions_mut().remove::<KeyScope>();
+    request.extensions_mut().remove::<KeyHolder>();
     if !needs_key(request.uri().path()) {
         return next.run(request).await;
     }
@@ -219,9 +233,15 @@ pub async fn require_key(
             Err(e) => return e.into_response_for(request.headers()),
         }
     }
-    match keys.scope(request.uri().query(), request.headers()).await {
-        Ok(scope) => {
+    match keys
+        .scope_and_holder(request.uri().query(), request.headers())
+        .await
+    {
+        Ok((scope, holder)) => {
             request.extensions_mut().insert(scope);
+            if let Some(holder) = holder {
+                request.extensions_mut().insert(holder);
+            }
             next.run(request).await
         }
         Err(e) => e.into_response_for(request.headers()),

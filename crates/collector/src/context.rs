@@ -113,6 +113,11 @@ impl KeyScope {
     }
 }
 
+/// Who holds the request's API key (`store::keys::ActiveKey::holder`), set by the key
+/// middleware beside the scope; absent when Skein has no keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyHolder(pub String);
+
 impl<S: Send + Sync> FromRequestParts<S> for KeyScope {
     type Rejection = ApiError;
 

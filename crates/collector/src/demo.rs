@@ -17,6 +17,7 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::span::{Event, SpanKind};
 use opentelemetry_proto::tonic::trace::v1::{status, ResourceSpans, ScopeSpans, Span, Status};
 use prost::Message;
+use skein_model::random::SplitMix;
 use skein_model::NewFeedback;
 
 pub const DEFAULT_TRACES: usize = 2_000;
@@ -209,16 +210,12 @@ pub fn to_request(traces: &[DemoTrace]) -> ExportTraceServiceRequest {
     }
 }
 
-/// SplitMix64: small, deterministic, good enough for demo data.
-struct Rng(u64);
+/// Deterministic for a seed: the same demo data every time.
+struct Rng(SplitMix);
 
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
     /// Uniform in [0, 1).
     fn unit(&mut self) -> f64 {
@@ -283,7 +280,7 @@ struct Context {
 
 /// Builds the whole data set in memory (a few MB).
 pub fn generate(options: &DemoOptions) -> DemoData {
-    let mut rng = Rng(options.seed);
+    let mut rng = Rng(SplitMix::new(options.seed));
     let anchor_ns = options.anchor_ms * 1_000_000;
     let users: Vec<(String, &str)> = (1..=120)
         .map(|i| {

@@ -1,8 +1,10 @@
 //! Annotation queues (`/api/v1/queues`) against the real `skein` binary: queues made from
 //! trace ids and from a trace-list query, reviewers claiming items under leases (never the
 //! same item at once; an item whose lease ran out goes back), completions stored as feedback
-//! on the traces through the score-config checks, bad input refused with 400 {"error"}, and a
-//! key reading and writing its own project's queues only.
+//! on the traces through the score-config checks (naming the queue and the reviewer, seen by
+//! /metrics at once), items needing several reviewers, queues sampled from a query (balanced
+//! across a tag), bad input refused with 400 {"error"}, a key reading and writing its own
+//! project's queues only, and a key's label as its reviewer whatever the body claims.
 
 mod common;
 
@@ -40,6 +42,17 @@ fn root_id(n: u64) -> String {
 
 /// Traces `ns` of `project`: each a root span named `name` with one child.
 async fn post_traces(collector: &Collector, project: &str, ns: &[u64], name: &str) {
+    post_tagged(collector, project, ns, name, &[]).await;
+}
+
+/// Traces as `post_traces` sends them, their roots tagged with `tags`.
+async fn post_tagged(
+    collector: &Collector,
+    project: &str,
+    ns: &[u64],
+    name: &str,
+    tags: &[(&str, &str)],
+) {
     let start = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as i64)
@@ -50,7 +63,10 @@ async fn post_traces(collector: &Collector, project: &str, ns: &[u64], name: &st
         spans.push(json!({
             "traceId": trace_id(n), "spanId": root_id(n), "name": name,
             "startTimeUnixNano": at.to_string(), "endTimeUnixNano": (at + 5_000_000).to_string(),
-            "attributes": [{"key": "input.value", "value": {"stringValue": format!("question {n}")}}],
+            "attributes": std::iter::once(("input.value", format!("question {n}")))
+                .chain(tags.iter().map(|(k, v)| (*k, v.to_string())))
+                .map(|(k, v)| json!({"key": k, "value": {"stringValue": v}}))
+                .collect::<Vec<_>>(),
         }));
         spans.push(json!({
             "traceId": trace_id(n), "spanId": format!("{:016x}", n * 16 + 2),
@@ -153,7 +169,7 @@ async fn reviewers_get_different_items_and_their_ratings_are_feedback_on_the_tra
     let bob_item = bob["item"]["id"].as_str().unwrap().to_string();
     assert_ne!(ann_item, bob_item);
     assert_eq!(ann["item"]["status"], "in_progress");
-    assert_eq!(ann["item"]["lease"]["holder"], "ann");
+    assert_eq!(ann["item"]["leases"][0]["holder"], "ann");
     assert_eq!(next("ann").await["item"]["id"], json!(ann_item));
     assert_eq!(bob["counts"]["in_progress"], 2);
 
@@ -189,7 +205,7 @@ async fn reviewers_get_different_items_and_their_ratings_are_feedback_on_the_tra
     .await;
     assert_eq!(status, 200, "{done}");
     assert_eq!(done["item"]["status"], "done");
-    assert_eq!(done["item"]["finished_by"], "ann");
+    assert_eq!(done["item"]["completed_by"], json!(["ann"]));
     let (status, done) = call(
         "POST",
         &complete(&bob_item),
@@ -212,6 +228,7 @@ async fn reviewers_get_different_items_and_their_ratings_are_feedback_on_the_tra
         assert_eq!(records[0]["score"], score);
         assert_eq!(records[0]["source"], "queue");
         assert_eq!(records[0]["comment"], "checked");
+        assert_eq!(records[0]["queue_id"], json!(id));
         let n: u64 = u64::from_str_radix(item, 16).unwrap();
         assert_eq!(records[0]["run_id"], json!(root_id(n)));
     }
@@ -304,7 +321,7 @@ async fn an_item_whose_lease_ran_out_goes_to_the_next_reviewer() {
     assert_eq!(queue["counts"]["pending"], 1, "{queue}");
     let (_, bob) = call("POST", &url("/next"), Some(&claim("bob")), None).await;
     assert_eq!(bob["item"]["trace_id"], json!(trace_id(7)));
-    assert_eq!(bob["item"]["lease"]["holder"], "bob");
+    assert_eq!(bob["item"]["leases"][0]["holder"], "bob");
     let rating = json!({"reviewer": "ann", "scores": [{"key": "correctness", "score": 1}]});
     let item = trace_id(7);
     let (status, refused) = call(
@@ -446,4 +463,279 @@ async fn a_key_reads_and_writes_its_own_projects_queues_only() {
     }
     let (_, seen_by_a) = call("GET", &queues, None, Some(&key_a)).await;
     assert_eq!(seen_by_a["queues"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_keys_label_is_the_reviewer_whatever_the_body_claims() {
+    let dir = tempfile::tempdir().unwrap();
+    skein(dir.path(), &["project", "create", "team"]);
+    let ann = skein(
+        dir.path(),
+        &[
+            "key",
+            "create",
+            "--project",
+            "team",
+            "--label",
+            "Ann Reviewer",
+        ],
+    );
+    let unlabelled = skein(dir.path(), &["key", "create", "--project", "team"]);
+    let collector = Collector::start_in(dir, &[]);
+    let (_, who) = call("GET", &collector.url("/api/v1/reviewer"), None, Some(&ann)).await;
+    assert_eq!(who, json!({"name": "Ann Reviewer"}));
+    let response = client()
+        .post(collector.url("/v1/traces"))
+        .header("x-api-key", &ann)
+        .json(&json!({"resourceSpans": [{"scopeSpans": [{"spans": [{
+            "traceId": trace_id(1), "spanId": root_id(1), "name": "chat",
+            "startTimeUnixNano": "1795500443630000000", "endTimeUnixNano": "1795500443640000000"
+        }]}]}]}))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+    let queues = collector.url("/api/v1/queues");
+    let (status, queue) = call(
+        "POST",
+        &queues,
+        Some(&json!({"name": "keyed", "score_keys": ["correctness"], "query": ""})),
+        Some(&ann),
+    )
+    .await;
+    assert_eq!(status, 201, "{queue}");
+    assert_eq!(queue["counts"]["total"], 1, "{queue}");
+    let id = queue["id"].as_str().unwrap();
+    // The body claims to be Bob: the key says Ann.
+    let (status, claimed) = call(
+        "POST",
+        &format!("{queues}/{id}/next"),
+        Some(&json!({"reviewer": "bob"})),
+        Some(&ann),
+    )
+    .await;
+    assert_eq!(status, 200, "{claimed}");
+    assert_eq!(claimed["item"]["leases"][0]["holder"], "Ann Reviewer");
+    // Another key is another reviewer (named by its id without a label): not Ann's item.
+    let (_, other) = call(
+        "POST",
+        &format!("{queues}/{id}/next"),
+        Some(&json!({"reviewer": "Ann Reviewer"})),
+        Some(&unlabelled),
+    )
+    .await;
+    assert_eq!(other["item"], Value::Null, "{other}");
+    let (status, done) = call(
+        "POST",
+        &format!("{queues}/{id}/items/{}/complete", trace_id(1)),
+        Some(&json!({"reviewer": "bob", "scores": [{"key": "correctness", "score": 1}]})),
+        Some(&ann),
+    )
+    .await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["feedback"][0]["reviewer"], "Ann Reviewer");
+    assert_eq!(done["item"]["completed_by"], json!(["Ann Reviewer"]));
+    // A client cannot claim a queue or a reviewer for feedback it posts itself.
+    let (status, posted) = call(
+        "POST",
+        &collector.url("/api/v1/feedback"),
+        Some(&json!({"run_id": root_id(1), "key": "k", "score": 1,
+                     "queue_id": id, "reviewer": "Carl"})),
+        Some(&ann),
+    )
+    .await;
+    assert_eq!(status, 201, "{posted}");
+    assert!(posted.get("queue_id").is_none() && posted.get("reviewer").is_none());
+}
+
+#[tokio::test]
+async fn items_needing_two_reviews_are_rated_by_two_reviewers_and_metrics_see_them() {
+    let collector = Collector::start();
+    let p = "pairs";
+    post_traces(&collector, p, &[1, 2], "chat").await;
+    let queues = collector.url(&format!("/api/v1/queues?project={p}"));
+    let (status, queue) = call(
+        "POST",
+        &queues,
+        Some(&json!({"name": "twice", "score_keys": ["correctness"],
+                     "reviews_per_item": 2, "query": "sort=start_asc"})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{queue}");
+    assert_eq!(queue["reviews_per_item"], 2);
+    assert_eq!(queue["counts"]["total"], 2);
+    let id = queue["id"].as_str().unwrap().to_string();
+    let url = |path: &str| collector.url(&format!("/api/v1/queues/{id}{path}?project={p}"));
+    let next = |who: &'static str| {
+        let url = url("/next");
+        async move {
+            let (status, claimed) = call("POST", &url, Some(&json!({"reviewer": who})), None).await;
+            assert_eq!(status, 200, "{claimed}");
+            claimed["item"]["id"].as_str().map(str::to_string)
+        }
+    };
+    let rate = |who: &'static str, item: String, score: f64| {
+        let url = url(&format!("/items/{item}/complete"));
+        async move {
+            let body = json!({"reviewer": who, "scores": [{"key": "correctness", "score": score}]});
+            call("POST", &url, Some(&body), None).await
+        }
+    };
+    // Ann and Bob share the first item, Carl and Dan the second.
+    let first = next("ann").await.unwrap();
+    assert_eq!(next("bob").await.unwrap(), first);
+    let second = next("carl").await.unwrap();
+    assert_ne!(first, second);
+    assert_eq!(next("dan").await, Some(second.clone()));
+    assert_eq!(
+        next("eve").await,
+        None,
+        "both items have as many holders as they need"
+    );
+    assert_eq!(rate("ann", first.clone(), 1.0).await.0, 200);
+    // Ann never gets the first again, and the second is Carl's and Dan's.
+    assert_eq!(next("ann").await, None);
+    let (status, refused) = rate("ann", first.clone(), 0.0).await;
+    assert_eq!(status, 409, "{refused}");
+    let (status, done) = rate("bob", first.clone(), 0.0).await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["item"]["status"], "done");
+    assert_eq!(done["item"]["completed_by"], json!(["ann", "bob"]));
+    let (_, queue) = call("GET", &url(""), None, None).await;
+    assert_eq!(queue["counts"]["done"], 1, "{queue}");
+
+    // Both ratings are feedback of the queue, each naming its reviewer, and /metrics
+    // averages them at once.
+    let (_, of_queue) = call(
+        "GET",
+        &collector.url(&format!("/api/v1/feedback?queue_id={id}&project={p}")),
+        None,
+        None,
+    )
+    .await;
+    let mut reviewers: Vec<&str> = of_queue["feedback"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["reviewer"].as_str().unwrap())
+        .collect();
+    reviewers.sort();
+    assert_eq!(reviewers, ["ann", "bob"], "{of_queue}");
+    let (status, metrics) = call(
+        "GET",
+        &collector.url(&format!(
+            "/api/v1/metrics?metric=feedback:correctness&project={p}"
+        )),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{metrics}");
+    assert_eq!(metrics["groups"][0]["n"], 1, "one rated trace: {metrics}");
+    assert_eq!(metrics["groups"][0]["mean"], 0.5, "{metrics}");
+}
+
+#[tokio::test]
+async fn a_queue_made_from_a_query_takes_a_random_sample_balanced_across_a_tag() {
+    let collector = Collector::start();
+    let p = "sampled";
+    let a: Vec<u64> = (1..=12).collect();
+    let b: Vec<u64> = (20..=24).collect();
+    post_tagged(&collector, p, &a, "chat", &[("ab_test_variant", "A")]).await;
+    post_tagged(&collector, p, &b, "chat", &[("ab_test_variant", "B")]).await;
+    post_traces(&collector, p, &[30, 31], "chat").await;
+    post_tagged(&collector, p, &[40], "other", &[("ab_test_variant", "B")]).await;
+    let queues = collector.url(&format!("/api/v1/queues?project={p}"));
+    let create = |body: Value| {
+        let queues = queues.clone();
+        async move { call("POST", &queues, Some(&body), None).await }
+    };
+    let variant_of = |trace: &str| {
+        let n = u64::from_str_radix(trace, 16).unwrap();
+        if a.contains(&n) {
+            "A"
+        } else if b.contains(&n) {
+            "B"
+        } else {
+            "none"
+        }
+    };
+    let queued = |id: String| {
+        let url = collector.url(&format!("/api/v1/queues/{id}/items?project={p}"));
+        async move {
+            let (_, items) = call("GET", &url, None, None).await;
+            items["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["trace_id"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+
+    // Balanced: as many A as B, at most as many as the rarer B has (5 of "chat").
+    let (status, queue) = create(json!({"name": "balanced", "score_keys": ["k"],
+        "query": "name=chat", "sample": {"size": 8, "balance_by": "ab_test_variant"}}))
+    .await;
+    assert_eq!(status, 201, "{queue}");
+    let traces = queued(queue["id"].as_str().unwrap().into()).await;
+    let count = |v: &str| traces.iter().filter(|t| variant_of(t) == v).count();
+    assert_eq!(
+        (count("A"), count("B"), count("none")),
+        (4, 4, 0),
+        "{traces:?}"
+    );
+    let (_, queue) = create(json!({"name": "all balanced", "score_keys": ["k"],
+        "query": "name=chat", "sample": {"balance_by": "ab_test_variant"}}))
+    .await;
+    let traces = queued(queue["id"].as_str().unwrap().into()).await;
+    let count = |v: &str| traces.iter().filter(|t| variant_of(t) == v).count();
+    assert_eq!((count("A"), count("B")), (5, 5), "{traces:?}");
+
+    // A plain random sample of 6 of the 19 "chat" traces: two draws differ (almost surely:
+    // 1 in 27,132).
+    let mut draws = Vec::new();
+    for _ in 0..2 {
+        let (status, queue) = create(json!({"name": "random", "score_keys": ["k"],
+            "query": "name=chat", "sample": {"size": 6}}))
+        .await;
+        assert_eq!(status, 201, "{queue}");
+        assert_eq!(queue["counts"]["total"], 6);
+        let mut traces = queued(queue["id"].as_str().unwrap().into()).await;
+        traces.sort();
+        draws.push(traces);
+    }
+    assert_ne!(draws[0], draws[1]);
+
+    for (body, says) in [
+        (
+            json!({"name": "x", "score_keys": ["k"], "sample": {"size": 3}}),
+            "query",
+        ),
+        (
+            json!({"name": "x", "score_keys": ["k"], "query": "name=chat",
+                "sample": {"balance_by": "nope"}}),
+            "nope",
+        ),
+        (
+            json!({"name": "x", "score_keys": ["k"], "reviews_per_item": 0}),
+            "reviews_per_item",
+        ),
+        (
+            json!({"name": "x", "score_keys": ["k"], "query": "sort=sideways"}),
+            "sort",
+        ),
+    ] {
+        let (status, refused) = create(body.clone()).await;
+        assert_eq!(status, 400, "{body}: {refused}");
+        let error = refused["error"].as_str().unwrap_or_default();
+        assert!(error.contains(says), "{body}: {error}");
+    }
+    let (_, listed) = call("GET", &queues, None, None).await;
+    assert_eq!(
+        listed["queues"].as_array().unwrap().len(),
+        4,
+        "refusals store nothing"
+    );
 }

@@ -56,16 +56,7 @@ async fn send(collector: &Collector, body: Vec<u8>) {
 }
 
 async fn post_feedback(collector: &Collector, body: Value) -> Value {
-    let response = client()
-        .post(collector.url("/api/v1/feedback"))
-        .json(&body)
-        .send()
-        .await
-        .expect("POST");
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    assert_eq!(status.as_u16(), 201, "{text}");
-    serde_json::from_str(&text).unwrap()
+    post_ok(collector, "/api/v1/feedback", body).await
 }
 
 async fn feedback_of_trace(collector: &Collector, trace: &str) -> Vec<Value> {
@@ -497,7 +488,7 @@ async fn a_database_without_the_search_index_gets_it_in_place() {
     let dir = collector.kill();
     assert_eq!(
         test_files::query_i64(&dir.path().join("skein.db"), "PRAGMA user_version"),
-        14
+        16
     );
 }
 
@@ -544,7 +535,7 @@ async fn a_database_that_indexed_with_the_writer_gets_the_queue_in_place() {
     assert_eq!(spans["total"], 1, "{spans}");
     let dir = collector.kill();
     let db = dir.path().join("skein.db");
-    assert_eq!(test_files::query_i64(&db, "PRAGMA user_version"), 14);
+    assert_eq!(test_files::query_i64(&db, "PRAGMA user_version"), 16);
 }
 
 #[tokio::test]
@@ -581,7 +572,7 @@ async fn a_database_from_before_score_configs_gains_them() {
     let dir = collector.kill();
     assert_eq!(
         test_files::query_i64(&dir.path().join("skein.db"), "PRAGMA user_version"),
-        14
+        16
     );
 }
 
@@ -609,7 +600,7 @@ async fn a_database_from_before_queues_gains_them() {
     let dir = collector.kill();
     assert_eq!(
         test_files::query_i64(&dir.path().join("skein.db"), "PRAGMA user_version"),
-        14
+        16
     );
 }
 
@@ -647,12 +638,99 @@ async fn a_database_without_the_span_extents_gets_them_in_place() {
     assert_eq!(c["rows"][0]["a"]["p50_ms"], 10.0, "{c}");
     let dir = collector.kill();
     let db = dir.path().join("skein.db");
-    assert_eq!(test_files::query_i64(&db, "PRAGMA user_version"), 14);
+    assert_eq!(test_files::query_i64(&db, "PRAGMA user_version"), 16);
     assert_eq!(
         test_files::query_i64(
             &db,
             "SELECT count(*) FROM sqlite_master WHERE name = 'spans_by_trace_extent'"
         ),
         1
+    );
+}
+
+async fn post_ok(collector: &Collector, path: &str, body: Value) -> Value {
+    let response = client()
+        .post(collector.url(path))
+        .json(&body)
+        .send()
+        .await
+        .expect("POST");
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    assert!(status.is_success(), "{path}: {status} {text}");
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Schema 14 (15 is another branch's step) had feedback without a queue or reviewer, and
+/// queue items with one `lease` each: the upgrade to 16 adds the columns (old records have
+/// none), and an item held under the old shape is still its holder's to rate, the rating
+/// naming the queue and the reviewer.
+#[tokio::test]
+async fn a_database_from_before_queue_reviewers_gains_them() {
+    let collector = Collector::start();
+    send(
+        &collector,
+        otlp(TRACE, &[(ROOT, None, "main_agent", "AGENT")], "prod"),
+    )
+    .await;
+    wait_for_traces(&collector, "", 1).await;
+    post_feedback(
+        &collector,
+        json!({"run_id": ROOT, "key": "helpful", "score": 1}),
+    )
+    .await;
+    let queue = post_ok(
+        &collector,
+        "/api/v1/queues",
+        json!({"name": "old", "score_keys": ["correctness"], "query": ""}),
+    )
+    .await;
+    let id = queue["id"].as_str().unwrap().to_string();
+    let claimed = post_ok(
+        &collector,
+        &format!("/api/v1/queues/{id}/next"),
+        json!({"reviewer": "ann"}),
+    )
+    .await;
+    assert_eq!(claimed["item"]["trace_id"], TRACE, "{claimed}");
+    let dir = collector.kill();
+    let db = dir.path().join("skein.db");
+    // The item as schema 12 wrote it: one lease, no reviews_needed.
+    test_files::execute_batch(
+        &db,
+        "UPDATE queue_items SET item = json_remove(json_set(item, '$.lease', \
+             json_extract(item, '$.leases[0]')), '$.leases', '$.reviews_needed'), \
+             holder = 'ann';
+         DROP INDEX feedback_by_queue;
+         ALTER TABLE feedback DROP COLUMN queue_id;
+         ALTER TABLE feedback DROP COLUMN reviewer;
+         PRAGMA user_version = 14;",
+    );
+
+    let collector = Collector::start_in(dir, &[]);
+    let before = feedback_of_trace(&collector, TRACE).await;
+    assert_eq!(before.len(), 1);
+    assert!(before[0].get("queue_id").is_none(), "{before:?}");
+    let again = post_ok(
+        &collector,
+        &format!("/api/v1/queues/{id}/next"),
+        json!({"reviewer": "ann"}),
+    )
+    .await;
+    assert_eq!(again["item"]["leases"][0]["holder"], "ann", "{again}");
+    let done = post_ok(
+        &collector,
+        &format!("/api/v1/queues/{id}/items/{TRACE}/complete"),
+        json!({"reviewer": "ann", "scores": [{"key": "correctness", "score": 1}]}),
+    )
+    .await;
+    assert_eq!(done["item"]["status"], "done", "{done}");
+    let of_queue = get_json(&collector.url(&format!("/api/v1/feedback?queue_id={id}"))).await;
+    assert_eq!(of_queue["feedback"][0]["reviewer"], "ann", "{of_queue}");
+    assert_eq!(of_queue["feedback"][0]["run_id"], ROOT, "{of_queue}");
+    let dir = collector.kill();
+    assert_eq!(
+        test_files::query_i64(&dir.path().join("skein.db"), "PRAGMA user_version"),
+        16
     );
 }

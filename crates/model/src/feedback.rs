@@ -21,8 +21,14 @@ pub struct Feedback {
     pub comment: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub correction: Option<serde_json::Value>,
-    /// Who gave it: `api`, `app` (the dashboard), `model`…
+    /// Who gave it: `api`, `app` (the dashboard), `queue`, `model`…
     pub source: String,
+    /// The annotation queue it was given in, for a rating of a queue's item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_id: Option<String>,
+    /// The reviewer who gave it in a queue: their API key's label, or the name they gave.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewer: Option<String>,
     pub created_ms: i64,
     pub modified_ms: i64,
 }
@@ -48,6 +54,12 @@ pub struct NewFeedback {
     pub correction: Option<serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// Set by a queue's completion only, never read from a client: who rated is the server's
+    /// to say.
+    #[serde(skip)]
+    pub queue_id: Option<String>,
+    #[serde(skip)]
+    pub reviewer: Option<String>,
 }
 
 /// `PATCH /api/v1/feedback/{id}`: the fields to change; absent fields stay as they are.

@@ -21,6 +21,7 @@ pub mod palette;
 pub mod payload;
 pub mod query;
 pub mod queue;
+pub mod random;
 pub mod recent;
 pub mod scale;
 pub mod score_config;

@@ -1,7 +1,8 @@
 //! Annotation queues: runs set aside for people to rate, one at a time, with the score keys
-//! the queue collects. A reviewer asks for the next item and holds it under a lease that
-//! expires, so that two reviewers never rate the same item at once and an item a reviewer left
-//! goes back to the others.
+//! the queue collects and how many different reviewers rate each item. A reviewer asks for the
+//! next item and holds it under a lease that expires, so that a reviewer never gets an item
+//! twice, no more reviewers hold an item than it still needs, and an item a reviewer left goes
+//! back to the others.
 //!
 //! The rules every engine applies are here as pure functions: what an item's state is at a
 //! time (`QueueItem::state_at`), which item a reviewer gets next (`choose_next`), what a claim,
@@ -22,6 +23,8 @@ pub const MAX_REVIEWERS: usize = 100;
 pub const MAX_REVIEWER_LEN: usize = 128;
 /// Most items one request adds.
 pub const MAX_ADD: usize = 1000;
+/// Most reviewers one item may need.
+pub const MAX_REVIEWS_PER_ITEM: u32 = 20;
 /// Most items one queue holds.
 pub const MAX_ITEMS: usize = 10_000;
 /// Most queues one project holds.
@@ -78,9 +81,16 @@ pub struct Queue {
     /// Who may claim items; empty: anyone who can read the project.
     #[serde(default)]
     pub reviewers: Vec<String>,
+    /// How many different reviewers rate each item (an item is done once that many did).
+    #[serde(default = "one")]
+    pub reviews_per_item: u32,
     pub created_ms: i64,
     #[serde(default)]
     pub counts: QueueCounts,
+}
+
+fn one() -> u32 {
+    1
 }
 
 impl Queue {
@@ -90,7 +100,8 @@ impl Queue {
     }
 }
 
-/// `POST /api/v1/queues`.
+/// `POST /api/v1/queues`: the queue, and optionally its first items (as `AddItems` takes
+/// them: a trace-list `query`, sampled and balanced as `sample` says).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct NewQueue {
     pub name: String,
@@ -99,7 +110,36 @@ pub struct NewQueue {
     pub score_keys: Vec<String>,
     #[serde(default)]
     pub reviewers: Vec<String>,
+    /// Different reviewers per item; 1 when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviews_per_item: Option<u32>,
+    /// The first items: the traces a trace-list query selects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample: Option<Sample>,
 }
+
+/// Which of a query's traces a queue takes: `size` of them at random (all when absent),
+/// balanced across the values of tag `balance_by` when given (as many of each value, as far
+/// as the rarest value allows; traces without the tag are left out).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub balance_by: Option<String>,
+}
+
+/// `GET /api/v1/reviewer`: who the request reviews as when the server says (an API key's
+/// label); none when Skein has no keys and the reviewer gives their name.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Reviewer {
+    pub name: Option<String>,
+}
+
+/// Most of a query's traces a sample is drawn from (its newest).
+pub const MAX_SAMPLE_POOL: usize = 10_000;
 
 /// `GET /api/v1/queues`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -189,6 +229,7 @@ pub struct Lease {
 /// One item of a queue, as stored: its state as last written (`state_at` says what it is at a
 /// given time).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "StoredItem")]
 pub struct QueueItem {
     pub queue_id: String,
     pub id: String,
@@ -197,58 +238,195 @@ pub struct QueueItem {
     /// Its place in the queue: items are offered in this order.
     pub position: i64,
     pub status: ItemStatus,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lease: Option<Lease>,
-    /// Who rated or skipped it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub finished_by: Option<String>,
+    /// How many different reviewers rate it (the queue's `reviews_per_item` when added).
+    pub reviews_needed: u32,
+    /// The reviewers holding it now, one lease each (leases that ran out may linger until the
+    /// item is next written).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub leases: Vec<Lease>,
+    /// Who rated it, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub completed_by: Vec<String>,
+    /// Who passed it over.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped_by: Vec<String>,
     pub added_ms: i64,
     pub modified_ms: i64,
 }
 
+/// An item as stored by any version: items of schema 12 had one `lease` and a `finished_by`
+/// (the rater of a done item, the skipper of a skipped one) and needed one review.
+#[derive(Deserialize)]
+struct StoredItem {
+    queue_id: String,
+    id: String,
+    #[serde(flatten)]
+    target: ItemRef,
+    position: i64,
+    status: ItemStatus,
+    #[serde(default = "one")]
+    reviews_needed: u32,
+    #[serde(default)]
+    leases: Vec<Lease>,
+    #[serde(default)]
+    lease: Option<Lease>,
+    #[serde(default)]
+    completed_by: Vec<String>,
+    #[serde(default)]
+    skipped_by: Vec<String>,
+    #[serde(default)]
+    finished_by: Option<String>,
+    added_ms: i64,
+    modified_ms: i64,
+}
+
+impl From<StoredItem> for QueueItem {
+    fn from(s: StoredItem) -> QueueItem {
+        let mut item = QueueItem {
+            queue_id: s.queue_id,
+            id: s.id,
+            target: s.target,
+            position: s.position,
+            status: s.status,
+            reviews_needed: s.reviews_needed.max(1),
+            leases: s.leases,
+            completed_by: s.completed_by,
+            skipped_by: s.skipped_by,
+            added_ms: s.added_ms,
+            modified_ms: s.modified_ms,
+        };
+        item.leases.extend(s.lease);
+        if let Some(by) = s.finished_by {
+            match s.status {
+                ItemStatus::Done => item.completed_by.push(by),
+                ItemStatus::Skipped => item.skipped_by.push(by),
+                _ => {}
+            }
+        }
+        item
+    }
+}
+
 impl QueueItem {
-    /// A new pending item.
-    pub fn new(queue_id: &str, target: ItemRef, position: i64, now_ms: i64) -> QueueItem {
+    /// A new pending item that `reviews_needed` reviewers rate.
+    pub fn new(
+        queue_id: &str,
+        target: ItemRef,
+        position: i64,
+        reviews_needed: u32,
+        now_ms: i64,
+    ) -> QueueItem {
         QueueItem {
             queue_id: queue_id.to_string(),
             id: target.item_id(),
             target,
             position,
             status: ItemStatus::Pending,
-            lease: None,
-            finished_by: None,
+            reviews_needed: reviews_needed.max(1),
+            leases: Vec::new(),
+            completed_by: Vec::new(),
+            skipped_by: Vec::new(),
             added_ms: now_ms,
             modified_ms: now_ms,
         }
     }
 
-    /// The item's state at `now_ms`: an item held under a lease that has run out is pending.
-    pub fn state_at(&self, now_ms: i64) -> ItemStatus {
-        state_at(
-            self.status,
-            self.lease.as_ref().map(|l| l.expires_ms),
-            now_ms,
-        )
+    /// The leases live at `now_ms`.
+    pub fn live_leases(&self, now_ms: i64) -> impl Iterator<Item = &Lease> {
+        self.leases.iter().filter(move |l| l.expires_ms > now_ms)
     }
 
-    /// The item as a reader sees it at `now_ms`: a lease that ran out is gone.
-    pub fn as_of(mut self, now_ms: i64) -> QueueItem {
-        if self.state_at(now_ms) == ItemStatus::Pending {
-            self.status = ItemStatus::Pending;
-            self.lease = None;
+    /// When the last live lease ends (0 when none was ever taken): what stores index.
+    pub fn lease_expires_ms(&self) -> i64 {
+        self.leases.iter().map(|l| l.expires_ms).max().unwrap_or(0)
+    }
+
+    /// The holders, each between newlines (`"\nann\nbob\n"`; empty when none), as stores
+    /// keep them in one column: a reviewer's name has no control characters, so
+    /// `"\n{name}\n"` is found in it exactly when they hold a lease.
+    pub fn holders_column(&self) -> String {
+        if self.leases.is_empty() {
+            return String::new();
         }
+        let mut text = String::from("\n");
+        for l in &self.leases {
+            text.push_str(&l.holder);
+            text.push('\n');
+        }
+        text
+    }
+
+    /// The item's state at `now_ms`: an unfinished item is in progress while anyone holds a
+    /// live lease on it, else pending.
+    pub fn state_at(&self, now_ms: i64) -> ItemStatus {
+        state_at(self.status, Some(self.lease_expires_ms()), now_ms)
+    }
+
+    /// The item as a reader sees it at `now_ms`: leases that ran out are gone.
+    pub fn as_of(mut self, now_ms: i64) -> QueueItem {
+        self.leases.retain(|l| l.expires_ms > now_ms);
+        self.status = self.state_at(now_ms);
         self
     }
 
     /// Whether `reviewer` holds the item at `now_ms`.
     pub fn held_by(&self, reviewer: &str, now_ms: i64) -> bool {
-        self.state_at(now_ms) == ItemStatus::InProgress
-            && self.lease.as_ref().is_some_and(|l| l.holder == reviewer)
+        self.live_leases(now_ms).any(|l| l.holder == reviewer)
+    }
+
+    /// Whether `reviewer` rated or skipped the item already.
+    pub fn finished_by(&self, reviewer: &str) -> bool {
+        self.completed_by
+            .iter()
+            .chain(&self.skipped_by)
+            .any(|r| r == reviewer)
+    }
+
+    /// Whether the item is finished: rated by as many reviewers as it needs (done), or passed
+    /// through that many with some skipping it (skipped).
+    pub fn is_finished(&self) -> bool {
+        matches!(self.status, ItemStatus::Done | ItemStatus::Skipped)
+    }
+
+    /// Whether `reviewer` may claim the item at `now_ms`: unfinished, never rated or skipped
+    /// by them, and with room beside the reviews given and the others' live leases.
+    pub fn open_to(&self, reviewer: &str, now_ms: i64) -> bool {
+        let others = self
+            .live_leases(now_ms)
+            .filter(|l| l.holder != reviewer)
+            .count();
+        !self.is_finished()
+            && !self.finished_by(reviewer)
+            && self.completed_by.len() + self.skipped_by.len() + others
+                < self.reviews_needed as usize
+    }
+
+    /// The status that its reviews and leases make at `now_ms`.
+    fn settled(mut self, now_ms: i64) -> QueueItem {
+        let needed = self.reviews_needed as usize;
+        self.status = if self.completed_by.len() >= needed {
+            ItemStatus::Done
+        } else if self.completed_by.len() + self.skipped_by.len() >= needed {
+            ItemStatus::Skipped
+        } else if self.held_by_anyone(now_ms) {
+            ItemStatus::InProgress
+        } else {
+            ItemStatus::Pending
+        };
+        if self.is_finished() {
+            self.leases.clear();
+        }
+        self.modified_ms = now_ms;
+        self
+    }
+
+    fn held_by_anyone(&self, now_ms: i64) -> bool {
+        self.live_leases(now_ms).next().is_some()
     }
 }
 
-/// What an item written with `status` and a lease ending at `lease_expires_ms` is at `now_ms`
-/// (for stores that count items without reading them whole).
+/// What an item written with `status` and its last lease ending at `lease_expires_ms` is at
+/// `now_ms` (for stores that count items without reading them whole).
 pub fn state_at(status: ItemStatus, lease_expires_ms: Option<i64>, now_ms: i64) -> ItemStatus {
     match (status, lease_expires_ms) {
         (ItemStatus::InProgress, Some(expires)) if expires > now_ms => ItemStatus::InProgress,
@@ -258,38 +436,38 @@ pub fn state_at(status: ItemStatus, lease_expires_ms: Option<i64>, now_ms: i64) 
 }
 
 /// The item `reviewer` gets next at `now_ms`: the one they already hold (a reload of the review
-/// page finds its item again), else the first pending one by position (one whose lease ran out
-/// included); none when every item is held by others or finished.
+/// page finds its item again), else the first by position that is open to them
+/// (`QueueItem::open_to`); none when every item is finished, rated by them or held by as many
+/// others as it needs.
 pub fn choose_next<'a>(
     items: impl IntoIterator<Item = &'a QueueItem>,
     reviewer: &str,
     now_ms: i64,
 ) -> Option<&'a QueueItem> {
-    let mut first_pending: Option<&QueueItem> = None;
+    let mut first_open: Option<&QueueItem> = None;
     for item in items {
-        if item.held_by(reviewer, now_ms) {
+        if item.held_by(reviewer, now_ms) && !item.is_finished() {
             return Some(item);
         }
-        if item.state_at(now_ms) == ItemStatus::Pending
-            && first_pending.is_none_or(|f| item.position < f.position)
-        {
-            first_pending = Some(item);
+        if item.open_to(reviewer, now_ms) && first_open.is_none_or(|f| item.position < f.position) {
+            first_open = Some(item);
         }
     }
-    first_pending
+    first_open
 }
 
-/// `item` claimed by `reviewer` at `now_ms` for `lease_ms`.
+/// `item` claimed by `reviewer` at `now_ms` for `lease_ms`: their lease, beside the others'
+/// live ones (leases that ran out are dropped).
 pub fn claim(item: &QueueItem, reviewer: &str, now_ms: i64, lease_ms: i64) -> QueueItem {
-    QueueItem {
-        status: ItemStatus::InProgress,
-        lease: Some(Lease {
-            holder: reviewer.to_string(),
-            expires_ms: now_ms.saturating_add(lease_ms),
-        }),
-        modified_ms: now_ms,
-        ..item.clone()
-    }
+    let mut claimed = item.clone();
+    claimed
+        .leases
+        .retain(|l| l.expires_ms > now_ms && l.holder != reviewer);
+    claimed.leases.push(Lease {
+        holder: reviewer.to_string(),
+        expires_ms: now_ms.saturating_add(lease_ms),
+    });
+    claimed.settled(now_ms)
 }
 
 /// What a reviewer does with an item they hold.
@@ -308,9 +486,11 @@ pub enum Finish {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FinishError {
     /// The item is finished already (by whom).
-    Finished(ItemStatus, Option<String>),
-    /// Someone else holds it.
-    HeldByOther(String),
+    Finished(ItemStatus, Vec<String>),
+    /// This reviewer rated or skipped it already.
+    FinishedByThem,
+    /// Others hold it, as many as it needs.
+    HeldByOther(Vec<String>),
     /// Nobody holds it (never claimed, or the lease ran out): claim it first.
     NotHeld,
 }
@@ -322,13 +502,20 @@ impl std::fmt::Display for FinishError {
                 f,
                 "the item is {} already{}",
                 status.as_str(),
-                by.as_ref()
-                    .map(|b| format!(" (by {b})"))
-                    .unwrap_or_default()
+                if by.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (by {})", by.join(", "))
+                }
             ),
-            FinishError::HeldByOther(holder) => {
-                write!(f, "the item is held by {holder}, not by this reviewer")
+            FinishError::FinishedByThem => {
+                write!(f, "this reviewer rated or skipped the item already")
             }
+            FinishError::HeldByOther(holders) => write!(
+                f,
+                "the item is held by {}, not by this reviewer",
+                holders.join(", ")
+            ),
             FinishError::NotHeld => write!(
                 f,
                 "the item is not held by this reviewer (its lease ran out or it was never \
@@ -338,44 +525,44 @@ impl std::fmt::Display for FinishError {
     }
 }
 
-/// `item` after `reviewer` finishes it at `now_ms`: only the lease holder may finish an item;
-/// a completion may also rate an item that is pending after its holder's lease ran out, as
-/// long as nobody else claimed it since (the rating is the holder's work, not lost to a slow
-/// form).
+/// `item` after `reviewer` finishes it at `now_ms`: only a lease holder may finish an item; a
+/// completion or a skip may also come from a reviewer whose lease ran out, as long as the item
+/// still has room for them (the rating is the holder's work, not lost to a slow form).
 pub fn finish(
     item: &QueueItem,
     reviewer: &str,
     how: Finish,
     now_ms: i64,
 ) -> Result<QueueItem, FinishError> {
-    match item.state_at(now_ms) {
-        ItemStatus::Done | ItemStatus::Skipped => {
-            return Err(FinishError::Finished(item.status, item.finished_by.clone()))
-        }
-        ItemStatus::InProgress if !item.held_by(reviewer, now_ms) => {
-            let holder = item.lease.as_ref().map(|l| l.holder.clone());
-            return Err(FinishError::HeldByOther(holder.unwrap_or_default()));
-        }
-        ItemStatus::Pending => {
-            let last_holder = item.lease.as_ref().map(|l| l.holder.as_str());
-            if how == Finish::Release || last_holder != Some(reviewer) {
-                return Err(FinishError::NotHeld);
-            }
-        }
-        ItemStatus::InProgress => {}
+    if item.is_finished() {
+        let by = match item.status {
+            ItemStatus::Done => item.completed_by.clone(),
+            _ => item.skipped_by.clone(),
+        };
+        return Err(FinishError::Finished(item.status, by));
     }
-    let (status, finished_by) = match how {
-        Finish::Complete => (ItemStatus::Done, Some(reviewer.to_string())),
-        Finish::Skip => (ItemStatus::Skipped, Some(reviewer.to_string())),
-        Finish::Release => (ItemStatus::Pending, None),
-    };
-    Ok(QueueItem {
-        status,
-        lease: None,
-        finished_by,
-        modified_ms: now_ms,
-        ..item.clone()
-    })
+    if item.finished_by(reviewer) {
+        return Err(FinishError::FinishedByThem);
+    }
+    if !item.held_by(reviewer, now_ms) {
+        let lapsed = item.leases.iter().any(|l| l.holder == reviewer);
+        if how == Finish::Release || !lapsed || !item.open_to(reviewer, now_ms) {
+            let others: Vec<String> = item.live_leases(now_ms).map(|l| l.holder.clone()).collect();
+            return Err(if others.is_empty() || (lapsed && how == Finish::Release) {
+                FinishError::NotHeld
+            } else {
+                FinishError::HeldByOther(others)
+            });
+        }
+    }
+    let mut done = item.clone();
+    done.leases.retain(|l| l.holder != reviewer);
+    match how {
+        Finish::Complete => done.completed_by.push(reviewer.to_string()),
+        Finish::Skip => done.skipped_by.push(reviewer.to_string()),
+        Finish::Release => {}
+    }
+    Ok(done.settled(now_ms))
 }
 
 /// `POST /api/v1/queues/{id}/items`: runs by id, and/or every trace a trace-list query selects
@@ -485,7 +672,72 @@ pub fn check_new_queue(new: &NewQueue) -> Result<(), String> {
     for reviewer in &new.reviewers {
         check_reviewer(reviewer)?;
     }
+    if let Some(n) = new.reviews_per_item {
+        if n == 0 || n > MAX_REVIEWS_PER_ITEM {
+            return Err(format!(
+                "reviews_per_item must be 1 to {MAX_REVIEWS_PER_ITEM}"
+            ));
+        }
+        if !new.reviewers.is_empty() && n as usize > new.reviewers.len() {
+            return Err(format!(
+                "each item needs {n} different reviewers, but the queue names only {}",
+                new.reviewers.len()
+            ));
+        }
+    }
+    if let Some(sample) = &new.sample {
+        if new.query.is_none() {
+            return Err("a sample is drawn from a trace-list \"query\": give one".into());
+        }
+        if sample.size.is_some_and(|n| n == 0 || n as usize > MAX_ADD) {
+            return Err(format!("a sample's size must be 1 to {MAX_ADD}"));
+        }
+        if sample
+            .balance_by
+            .as_deref()
+            .is_some_and(|t| t.trim().is_empty())
+        {
+            return Err("balance_by names a tag (e.g. ab_test_variant)".into());
+        }
+    }
     Ok(())
+}
+
+/// A random sample of `size` of `candidates` (each an id and its value of the balancing tag),
+/// in random order, drawn with `seed`. Balanced (`balanced`), it takes as many of each tag
+/// value as the rarest value has, and no more than `size` in all (split evenly, the values
+/// taking turns), leaving out candidates without a value; otherwise it takes any `size`.
+pub fn sample_items(
+    candidates: Vec<(String, Option<String>)>,
+    size: usize,
+    balanced: bool,
+    seed: u64,
+) -> Vec<String> {
+    let mut rng = crate::random::SplitMix::new(seed);
+    if !balanced {
+        let mut ids: Vec<String> = candidates.into_iter().map(|(id, _)| id).collect();
+        rng.shuffle(&mut ids);
+        ids.truncate(size);
+        return ids;
+    }
+    let mut groups: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for (id, value) in candidates {
+        if let Some(value) = value {
+            groups.entry(value).or_default().push(id);
+        }
+    }
+    if groups.is_empty() {
+        return Vec::new();
+    }
+    let rarest = groups.values().map(Vec::len).min().unwrap_or(0);
+    let per_value = rarest.min(size / groups.len());
+    let mut picked = Vec::with_capacity(per_value * groups.len());
+    for ids in groups.values_mut() {
+        rng.shuffle(ids);
+        picked.extend(ids.drain(..per_value));
+    }
+    rng.shuffle(&mut picked);
+    picked
 }
 
 #[cfg(test)]

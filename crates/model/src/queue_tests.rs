@@ -1,6 +1,10 @@
 use super::*;
 
 fn item(n: i64) -> QueueItem {
+    needing(n, 1)
+}
+
+fn needing(n: i64, reviews: u32) -> QueueItem {
     QueueItem::new(
         "q",
         ItemRef {
@@ -8,6 +12,7 @@ fn item(n: i64) -> QueueItem {
             span_id: None,
         },
         n,
+        reviews,
         1_000,
     )
 }
@@ -25,7 +30,7 @@ fn a_lease_holds_until_it_expires() {
     assert!(!held.held_by("ann", 70_000));
     let read = held.as_of(70_000);
     assert_eq!(read.status, ItemStatus::Pending);
-    assert_eq!(read.lease, None);
+    assert!(read.leases.is_empty());
 }
 
 #[test]
@@ -53,7 +58,7 @@ fn only_the_holder_finishes_an_item() {
     let held = claim(&item(1), "ann", 0, LEASE);
     assert_eq!(
         finish(&held, "bob", Finish::Complete, 1),
-        Err(FinishError::HeldByOther("ann".into()))
+        Err(FinishError::HeldByOther(vec!["ann".into()]))
     );
     assert_eq!(
         finish(&item(1), "ann", Finish::Skip, 1),
@@ -61,17 +66,17 @@ fn only_the_holder_finishes_an_item() {
     );
     let done = finish(&held, "ann", Finish::Complete, 5).unwrap();
     assert_eq!(done.status, ItemStatus::Done);
-    assert_eq!(done.finished_by.as_deref(), Some("ann"));
-    assert_eq!(done.lease, None);
+    assert_eq!(done.completed_by, ["ann"]);
+    assert!(done.leases.is_empty());
     assert_eq!(
         finish(&done, "ann", Finish::Complete, 6),
-        Err(FinishError::Finished(ItemStatus::Done, Some("ann".into())))
+        Err(FinishError::Finished(ItemStatus::Done, vec!["ann".into()]))
     );
     let skipped = finish(&held, "ann", Finish::Skip, 5).unwrap();
     assert_eq!(skipped.state_at(10 * LEASE), ItemStatus::Skipped);
     let released = finish(&held, "ann", Finish::Release, 5).unwrap();
     assert_eq!(released.status, ItemStatus::Pending);
-    assert_eq!(released.finished_by, None);
+    assert!(released.completed_by.is_empty() && released.skipped_by.is_empty());
 }
 
 #[test]
@@ -87,8 +92,99 @@ fn a_slow_holder_may_still_complete_unless_someone_claimed_since() {
     let bobs = claim(&held, "bob", LEASE + 1, LEASE);
     assert_eq!(
         finish(&bobs, "ann", Finish::Complete, LEASE + 2),
-        Err(FinishError::HeldByOther("bob".into()))
+        Err(FinishError::HeldByOther(vec!["bob".into()]))
     );
+}
+
+#[test]
+fn an_item_needing_two_reviews_is_done_by_two_different_reviewers() {
+    let two = needing(1, 2);
+    let ann = claim(&two, "ann", 0, LEASE);
+    // Ann holds it and it needs another: Bob may hold it too, Cy may not.
+    assert!(ann.open_to("bob", 1));
+    let both = claim(&ann, "bob", 1, LEASE);
+    assert_eq!(both.state_at(2), ItemStatus::InProgress);
+    assert!(!both.open_to("cy", 2));
+    assert_eq!(choose_next([&both], "cy", 2), None);
+    let rated = finish(&both, "ann", Finish::Complete, 3).unwrap();
+    assert_eq!(rated.state_at(3), ItemStatus::InProgress);
+    // Ann never gets it again, not even after Bob's lease runs out.
+    assert_eq!(choose_next([&rated], "ann", 4), None);
+    assert_eq!(choose_next([&rated], "ann", LEASE + 5), None);
+    assert_eq!(
+        finish(&rated, "ann", Finish::Complete, 4),
+        Err(FinishError::FinishedByThem)
+    );
+    let done = finish(&rated, "bob", Finish::Complete, 5).unwrap();
+    assert_eq!(done.status, ItemStatus::Done);
+    assert_eq!(done.completed_by, ["ann", "bob"]);
+    assert_eq!(choose_next([&done], "cy", 6), None);
+    // A skip leaves room for another reviewer; one completion and one skip finish it.
+    let skipped = finish(&claim(&two, "ann", 0, LEASE), "ann", Finish::Skip, 1).unwrap();
+    assert_eq!(skipped.state_at(1), ItemStatus::Pending);
+    assert_eq!(choose_next([&skipped], "ann", 2), None);
+    assert!(skipped.open_to("bob", 2));
+    let passed = finish(
+        &claim(&skipped, "bob", 2, LEASE),
+        "bob",
+        Finish::Complete,
+        3,
+    )
+    .unwrap();
+    assert_eq!(passed.status, ItemStatus::Skipped);
+}
+
+#[test]
+fn items_stored_with_one_lease_read_as_items_of_one_review() {
+    let stored = serde_json::json!({
+        "queue_id": "q", "id": "a".repeat(32), "trace_id": "a".repeat(32), "position": 1,
+        "status": "done", "finished_by": "ann", "added_ms": 1, "modified_ms": 2
+    });
+    let item: QueueItem = serde_json::from_value(stored).unwrap();
+    assert_eq!(item.reviews_needed, 1);
+    assert_eq!(item.completed_by, ["ann"]);
+    let held = serde_json::json!({
+        "queue_id": "q", "id": "a".repeat(32), "trace_id": "a".repeat(32), "position": 1,
+        "status": "in_progress", "lease": {"holder": "bob", "expires_ms": 50},
+        "added_ms": 1, "modified_ms": 2
+    });
+    let item: QueueItem = serde_json::from_value(held).unwrap();
+    assert!(item.held_by("bob", 10));
+    let again: QueueItem = serde_json::from_str(&serde_json::to_string(&item).unwrap()).unwrap();
+    assert_eq!(again, item);
+}
+
+#[test]
+fn samples_are_random_and_balanced_across_a_tag() {
+    let candidates: Vec<(String, Option<String>)> = (0..100)
+        .map(|i| {
+            let variant = match i % 10 {
+                0..=6 => Some("A".to_string()),
+                7 | 8 => Some("B".to_string()),
+                _ => None,
+            };
+            (format!("t{i}"), variant)
+        })
+        .collect();
+    let variant_of = |id: &str| candidates.iter().find(|(c, _)| c == id).unwrap().1.clone();
+    let any = sample_items(candidates.clone(), 10, false, 7);
+    assert_eq!(any.len(), 10);
+    let unique: std::collections::HashSet<_> = any.iter().collect();
+    assert_eq!(unique.len(), 10);
+    assert_ne!(any, sample_items(candidates.clone(), 10, false, 8));
+    assert_eq!(any, sample_items(candidates.clone(), 10, false, 7));
+    let balanced = sample_items(candidates.clone(), 30, true, 7);
+    let count = |v: &str| {
+        balanced
+            .iter()
+            .filter(|id| variant_of(id).as_deref() == Some(v))
+            .count()
+    };
+    assert_eq!((count("A"), count("B"), balanced.len()), (15, 15, 30));
+    // As many of each as the rarest value has (20 B), at most.
+    let all = sample_items(candidates.clone(), usize::MAX, true, 1);
+    assert_eq!(all.len(), 40);
+    assert!(sample_items(vec![("x".into(), None)], 5, true, 1).is_empty());
 }
 
 #[test]
@@ -169,10 +265,26 @@ fn new_queues_are_checked() {
     assert!(check_new_queue(&unnamed).unwrap_err().contains("name"));
     let bad_reviewer = NewQueue {
         reviewers: vec!["a\nb".into()],
-        ..ok
+        ..ok.clone()
     };
     assert!(check_new_queue(&bad_reviewer)
         .unwrap_err()
         .contains("reviewer"));
     assert!(ItemStatus::parse("in_progress") == Some(ItemStatus::InProgress));
+    let too_many = NewQueue {
+        reviews_per_item: Some(3),
+        reviewers: vec!["ann".into(), "bob".into()],
+        ..ok.clone()
+    };
+    assert!(check_new_queue(&too_many).unwrap_err().contains("only 2"));
+    let sample_without_query = NewQueue {
+        sample: Some(Sample {
+            size: Some(5),
+            balance_by: None,
+        }),
+        ..ok
+    };
+    assert!(check_new_queue(&sample_without_query)
+        .unwrap_err()
+        .contains("query"));
 }

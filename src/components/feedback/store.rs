@@ -147,6 +147,8 @@ impl TraceFeedback {
             comment: new.comment.clone(),
             correction: None,
             source: new.source.clone().unwrap_or_else(|| "app".into()),
+            queue_id: None,
+            reviewer: None,
             created_ms: now,
             modified_ms: now,
         };

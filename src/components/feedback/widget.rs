@@ -353,10 +353,11 @@ pub fn row(
                     .into_any(),
                 ),
             };
-            let source = if pending {
-                "saving…".to_string()
-            } else {
-                format!("{} · ", record.source)
+            let source = match (&record.reviewer, pending) {
+                (_, true) => "saving…".to_string(),
+                // A queue's rating says who gave it.
+                (Some(reviewer), false) => format!("{} by {reviewer} · ", record.source),
+                (None, false) => format!("{} · ", record.source),
             };
             // A category's label beside its score, for a key with a config.
             let shown_score = match (store.config(&record.key), record.score) {

@@ -8,6 +8,7 @@ use skein_model::format;
 use skein_model::sort;
 use skein_model::TraceSkeleton;
 
+use crate::components::add_to_queue::{AddToQueue, QueueRuns};
 use crate::components::copy_button::CopyButton;
 use crate::components::download_button::DownloadButton;
 use crate::components::service_chip::ServiceChip;
@@ -102,6 +103,7 @@ pub fn TraceHeader(
                     <DownloadButton label="Export" testid="trace-export"
                         url=export_url filename=export_file
                         title="The whole trace as an OTLP/JSON file: send it to any OTLP endpoint's /v1/traces to load it there"/>
+                    <AddToQueue project=project.clone() runs=QueueRuns::Trace(summary.trace_id.clone())/>
                 </div>
             </div>
             <dl class="trace-meta">

@@ -100,11 +100,19 @@ pub async fn list(
             .iter()
             .find(|(k, _)| k == "key")
             .map(|(_, v)| v.clone()),
+        queue_id: pairs
+            .iter()
+            .find(|(k, v)| k == "queue_id" && !v.is_empty())
+            .map(|(_, v)| v.clone()),
         limit: get("limit").and_then(|l| l.parse().ok()),
     };
-    if filter.run_id.is_none() && filter.trace_id.is_none() && filter.key.is_none() {
+    if filter.run_id.is_none()
+        && filter.trace_id.is_none()
+        && filter.key.is_none()
+        && filter.queue_id.is_none()
+    {
         return Err(ApiError::BadRequest(
-            "list feedback by run_id, trace_id or key".into(),
+            "list feedback by run_id, trace_id, key or queue_id".into(),
         ));
     }
     Ok(Json(FeedbackList {

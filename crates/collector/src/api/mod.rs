@@ -79,6 +79,7 @@ pub fn router() -> Router<AppState> {
             get(score_configs::settings).put(score_configs::set_settings),
         )
         .route("/api/v1/queues", get(queues::list).post(queues::create))
+        .route("/api/v1/reviewer", get(queues::reviewer))
         .route(
             "/api/v1/queues/{id}",
             get(queues::one).delete(queues::delete),

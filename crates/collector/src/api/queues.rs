@@ -3,21 +3,25 @@
 //! the next item under a lease (`POST .../next`), then completes it with scores (written as
 //! ordinary feedback through the feedback API's checks, so score configs apply), skips it or
 //! releases it. Every route is scoped to the request's project.
+//!
+//! Who reviews is the server's to say once Skein has keys: the request's key holder (its
+//! label), whatever the body claims; without keys, the name the body gives (the dashboard asks
+//! it once per browser).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
+use axum::{Extension, Json};
 use serde::Serialize;
 use skein_model::queue::{
     self, AddItems, Added, Claim, Claimed, Completion, Finish, ItemRef, NewQueue, Queue,
-    QueueCounts, QueueItem, QueueList, DEFAULT_LEASE_SECS, MAX_ADD, MAX_ITEMS, MAX_LEASE_SECS,
-    MAX_QUEUES,
+    QueueCounts, QueueItem, QueueList, Reviewer, DEFAULT_LEASE_SECS, MAX_ADD, MAX_ITEMS,
+    MAX_LEASE_SECS, MAX_QUEUES, MAX_SAMPLE_POOL,
 };
 use skein_model::{Feedback, NewFeedback, TraceQuery};
 
 use super::feedback::create_checked;
 use super::parse_json;
-use crate::context::{AppState, Project};
+use crate::context::{AppState, KeyHolder, Project};
 use crate::error::{ApiError, ApiResult};
 use crate::ingest::body::JsonBody;
 
@@ -35,9 +39,22 @@ async fn find_queue(state: &AppState, project: &str, id: &str) -> ApiResult<Queu
         .ok_or_else(|| ApiError::NotFound(format!("no queue {id:?} in project {project:?}")))
 }
 
-fn reviewer_of(name: &str, queue: &Queue) -> ApiResult<String> {
-    let reviewer = queue::check_reviewer(name)
-        .map_err(|e| ApiError::BadRequest(format!("{e} (\"reviewer\": who is reviewing)")))?;
+/// The request's key holder, when Skein has keys.
+type Holder = Option<Extension<KeyHolder>>;
+
+/// Who reviews: the key's holder, else the name the request gives.
+fn reviewer_name(given: &str, holder: &Holder) -> ApiResult<String> {
+    match holder {
+        Some(Extension(KeyHolder(name))) => queue::check_reviewer(name).map_err(|e| {
+            ApiError::BadRequest(format!("this API key's label cannot name a reviewer: {e}"))
+        }),
+        None => queue::check_reviewer(given)
+            .map_err(|e| ApiError::BadRequest(format!("{e} (\"reviewer\": who is reviewing)"))),
+    }
+}
+
+fn reviewer_of(given: &str, holder: &Holder, queue: &Queue) -> ApiResult<String> {
+    let reviewer = reviewer_name(given, holder)?;
     if !queue.admits(&reviewer) {
         return Err(ApiError::Forbidden(format!(
             "{reviewer} is not a reviewer of queue {:?}",
@@ -45,6 +62,14 @@ fn reviewer_of(name: &str, queue: &Queue) -> ApiResult<String> {
         )));
     }
     Ok(reviewer)
+}
+
+/// `GET /api/v1/reviewer`: who this request reviews as, when the server knows (a key's
+/// holder); none when the browser is to ask.
+pub async fn reviewer(holder: Holder) -> Json<Reviewer> {
+    Json(Reviewer {
+        name: holder.map(|Extension(KeyHolder(name))| name),
+    })
 }
 
 pub async fn list(
@@ -76,7 +101,12 @@ pub async fn create(
             )));
         }
     }
-    let queue = Queue {
+    // Drawn before the queue is stored: a query that fails stores nothing.
+    let first_items = match &new.query {
+        Some(query) => first_items(&state, &project, query, &new).await?,
+        None => Vec::new(),
+    };
+    let mut queue = Queue {
         id: uuid::Uuid::new_v4().to_string(),
         project,
         name: new.name.trim().to_string(),
@@ -87,11 +117,68 @@ pub async fn create(
             .map(|k| k.trim().to_string())
             .collect(),
         reviewers: new.reviewers.iter().map(|r| r.trim().to_string()).collect(),
+        reviews_per_item: new.reviews_per_item.unwrap_or(1),
         created_ms: now_ms(),
         counts: QueueCounts::default(),
     };
     state.store.create_queue(queue.clone()).await?;
+    if !first_items.is_empty() {
+        let now = now_ms();
+        state
+            .store
+            .add_queue_items(
+                &queue.project,
+                &queue.id,
+                first_items,
+                queue.reviews_per_item,
+                now,
+            )
+            .await?;
+        queue = find_queue(&state, &queue.project, &queue.id).await?;
+    }
     Ok((StatusCode::CREATED, Json(queue)))
+}
+
+/// A new queue's items: the traces its query selects, or a sample of them (random, balanced
+/// across a tag's values when asked) drawn from the newest `MAX_SAMPLE_POOL`.
+async fn first_items(
+    state: &AppState,
+    project: &str,
+    query: &str,
+    new: &NewQueue,
+) -> ApiResult<Vec<ItemRef>> {
+    let Some(sample) = &new.sample else {
+        return Ok(selected_traces(state, project, query, MAX_ADD)
+            .await?
+            .into_iter()
+            .map(|(target, _)| target)
+            .collect());
+    };
+    let tag = sample.balance_by.as_deref().map(str::trim);
+    let pool = selected_traces(state, project, query, MAX_SAMPLE_POOL).await?;
+    let candidates = pool
+        .into_iter()
+        .map(|(target, tags)| {
+            let value = tag.and_then(|t| tags.get(t).cloned());
+            (target.trace_id, value)
+        })
+        .collect();
+    let size = sample.size.map_or(MAX_ADD, |n| n as usize);
+    let seed = uuid::Uuid::new_v4().as_u64_pair().0;
+    let picked = queue::sample_items(candidates, size, tag.is_some(), seed);
+    if picked.is_empty() {
+        return Err(ApiError::BadRequest(match tag {
+            Some(t) => format!("none of the query's traces has tag {t:?} to balance by"),
+            None => "the query selects no traces".into(),
+        }));
+    }
+    Ok(picked
+        .into_iter()
+        .map(|trace_id| ItemRef {
+            trace_id,
+            span_id: None,
+        })
+        .collect())
 }
 
 pub async fn one(
@@ -183,21 +270,25 @@ async fn named_targets(state: &AppState, project: &str, add: &AddItems) -> ApiRe
     Ok(targets)
 }
 
-/// The traces a trace-list query selects (its link's query string), at most `limit`.
+/// The traces a trace-list query selects (its link's query string), newest first, at most
+/// `limit`, each with its tags.
 async fn selected_traces(
     state: &AppState,
     project: &str,
     query: &str,
     limit: usize,
-) -> ApiResult<Vec<ItemRef>> {
+) -> ApiResult<Vec<(ItemRef, std::collections::BTreeMap<String, String>)>> {
     let mut query = TraceQuery::from_query_string(query.trim_start_matches('?'))?;
     let mut targets = Vec::new();
     while targets.len() < limit {
         query.limit = Some((limit - targets.len()).min(TraceQuery::MAX_LIMIT as usize) as u32);
         let page = state.store.list_traces(project, &query).await?;
-        targets.extend(page.traces.into_iter().map(|t| ItemRef {
-            trace_id: t.trace_id,
-            span_id: None,
+        targets.extend(page.traces.into_iter().map(|t| {
+            let target = ItemRef {
+                trace_id: t.trace_id,
+                span_id: None,
+            };
+            (target, t.tags)
         }));
         match page.next_cursor {
             Some(cursor) => query.cursor = Some(cursor),
@@ -225,7 +316,8 @@ pub async fn add_items(
     let limit = add.limit.map_or(MAX_ADD, |l| (l as usize).min(MAX_ADD));
     let mut targets = named_targets(&state, &project, &add).await?;
     if let Some(query) = &add.query {
-        targets.extend(selected_traces(&state, &project, query, limit).await?);
+        let selected = selected_traces(&state, &project, query, limit).await?;
+        targets.extend(selected.into_iter().map(|(target, _)| target));
     }
     if targets.is_empty() {
         return Err(ApiError::BadRequest(
@@ -243,7 +335,7 @@ pub async fn add_items(
     let asked = targets.len() as u64;
     let added = state
         .store
-        .add_queue_items(&project, &id, targets, now_ms())
+        .add_queue_items(&project, &id, targets, queue.reviews_per_item, now_ms())
         .await?;
     Ok(Json(Added {
         added,
@@ -254,12 +346,13 @@ pub async fn add_items(
 pub async fn next(
     State(state): State<AppState>,
     Project(project): Project,
+    holder: Holder,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Claimed>> {
     let claim: Claim = parse_json(&body)?;
     let queue = find_queue(&state, &project, &id).await?;
-    let reviewer = reviewer_of(&claim.reviewer, &queue)?;
+    let reviewer = reviewer_of(&claim.reviewer, &holder, &queue)?;
     let lease_secs = claim.lease_secs.unwrap_or(DEFAULT_LEASE_SECS);
     if lease_secs == 0 || lease_secs > MAX_LEASE_SECS {
         return Err(ApiError::BadRequest(format!(
@@ -350,12 +443,13 @@ async fn run_of(state: &AppState, project: &str, item: &QueueItem) -> ApiResult<
 pub async fn complete(
     State(state): State<AppState>,
     Project(project): Project,
+    holder: Holder,
     Path((id, item_id)): Path<(String, String)>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Completed>> {
     let completion: Completion = parse_json(&body)?;
     let queue = find_queue(&state, &project, &id).await?;
-    let reviewer = reviewer_of(&completion.reviewer, &queue)?;
+    let reviewer = reviewer_of(&completion.reviewer, &holder, &queue)?;
     if completion.scores.is_empty() {
         return Err(ApiError::BadRequest(format!(
             "a completion gives scores: one or more of {}",
@@ -406,6 +500,8 @@ pub async fn complete(
             value: score.value,
             comment: score.comment,
             source: Some("queue".into()),
+            queue_id: Some(queue.id.clone()),
+            reviewer: Some(reviewer.clone()),
             ..NewFeedback::default()
         };
         feedback.push(create_checked(&state, &project, new).await?);
@@ -417,14 +513,14 @@ pub async fn complete(
 async fn skip_or_release(
     state: AppState,
     project: String,
-    id: String,
-    item_id: String,
+    holder: Holder,
+    (id, item_id): (String, String),
     body: &[u8],
     how: Finish,
 ) -> ApiResult<Json<QueueItem>> {
     let claim: Claim = parse_json(body)?;
     let queue = find_queue(&state, &project, &id).await?;
-    let reviewer = reviewer_of(&claim.reviewer, &queue)?;
+    let reviewer = reviewer_of(&claim.reviewer, &holder, &queue)?;
     held_item(&state, &project, &queue, &item_id, &reviewer, how).await?;
     Ok(Json(
         finish_item(&state, &project, &id, &item_id, &reviewer, how).await?,
@@ -434,17 +530,19 @@ async fn skip_or_release(
 pub async fn skip(
     State(state): State<AppState>,
     Project(project): Project,
-    Path((id, item_id)): Path<(String, String)>,
+    holder: Holder,
+    Path(ids): Path<(String, String)>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<QueueItem>> {
-    skip_or_release(state, project, id, item_id, &body, Finish::Skip).await
+    skip_or_release(state, project, holder, ids, &body, Finish::Skip).await
 }
 
 pub async fn release(
     State(state): State<AppState>,
     Project(project): Project,
-    Path((id, item_id)): Path<(String, String)>,
+    holder: Holder,
+    Path(ids): Path<(String, String)>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<QueueItem>> {
-    skip_or_release(state, project, id, item_id, &body, Finish::Release).await
+    skip_or_release(state, project, holder, ids, &body, Finish::Release).await
 }

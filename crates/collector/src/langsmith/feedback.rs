@@ -186,6 +186,7 @@ pub async fn store(
             .and_then(|s| s.get("type"))
             .and_then(Value::as_str)
             .map(|t| t.chars().take(64).collect()),
+        ..NewFeedback::default()
     };
     let stored = state.store.create_feedback(&project, new).await?;
     let metadata = source

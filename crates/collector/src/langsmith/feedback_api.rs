@@ -224,6 +224,7 @@ pub async fn list_feedback(
                 trace_id: Some(span.trace_id.clone()),
                 key: (keys.len() == 1).then(|| keys[0].clone()),
                 limit: Some(MAX_SCAN),
+                ..FeedbackFilter::default()
             };
             records.extend(state.store.list_feedback(&span.project, filter).await?);
         }

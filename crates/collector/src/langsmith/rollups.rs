@@ -280,6 +280,8 @@ mod tests {
             comment: comment.map(str::to_string),
             correction: None,
             source: "api".into(),
+            queue_id: None,
+            reviewer: None,
             created_ms: 0,
             modified_ms: 0,
         };

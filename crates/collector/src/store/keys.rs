@@ -44,8 +44,29 @@ pub struct KeyTable {
     /// True once any key was ever created: from then on every data request needs a key, even
     /// after the last one is revoked (revoking must never open a Skein up).
     pub required: bool,
-    /// The active keys: secret hash → project.
-    pub active: Vec<(String, String)>,
+    /// The active keys.
+    pub active: Vec<ActiveKey>,
+}
+
+/// An active key as requests are checked against it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ActiveKey {
+    pub secret_sha256: String,
+    pub project: String,
+    /// Who uses it, as the key names them: its label, else its id. A queue's reviewer with
+    /// this key is this name, whatever the request claims.
+    pub holder: String,
+}
+
+impl ActiveKey {
+    pub fn new(secret_sha256: String, project: String, id: &str, label: &str) -> ActiveKey {
+        let label = label.trim();
+        ActiveKey {
+            secret_sha256,
+            project,
+            holder: if label.is_empty() { id } else { label }.to_string(),
+        }
+    }
 }
 
 /// A fresh key's secret, its hash (what is stored) and its public id: 256 random bits of the

@@ -79,6 +79,8 @@ pub struct FeedbackFilter {
     pub run_id: Option<String>,
     pub trace_id: Option<String>,
     pub key: Option<String>,
+    /// Ratings given in this annotation queue.
+    pub queue_id: Option<String>,
     pub limit: Option<u32>,
 }
 

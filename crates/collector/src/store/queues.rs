@@ -22,13 +22,15 @@ pub trait QueueStore: Send + Sync + 'static {
     /// Removes a queue and its items (the feedback given stays); true when there was one.
     async fn delete_queue(&self, project: &str, id: &str) -> StoreResult<bool>;
 
-    /// Appends items to a queue, in the order given, after those it holds; a run the queue
-    /// holds already (same `ItemRef::item_id`) is left as it is. How many were new.
+    /// Appends items to a queue, in the order given, after those it holds, each to be rated by
+    /// `reviews_needed` reviewers; a run the queue holds already (same `ItemRef::item_id`) is
+    /// left as it is. How many were new.
     async fn add_queue_items(
         &self,
         project: &str,
         queue_id: &str,
         targets: Vec<ItemRef>,
+        reviews_needed: u32,
         now_ms: i64,
     ) -> StoreResult<u64>;
 
@@ -50,8 +52,9 @@ pub trait QueueStore: Send + Sync + 'static {
     ) -> StoreResult<Option<QueueItem>>;
 
     /// Claims for `reviewer` the item `queue::choose_next` picks at `now_ms`, held for
-    /// `lease_ms` (`queue::claim`); none when nothing is left for them. Two claims, however
-    /// concurrent, never hold the same item at once.
+    /// `lease_ms` (`queue::claim`); none when nothing is left for them. Concurrent claims never
+    /// put more holders on an item than it needs reviews (one, by default: two reviewers never
+    /// hold the same item), and never give a reviewer an item they rated or skipped.
     async fn claim_queue_item(
         &self,
         project: &str,

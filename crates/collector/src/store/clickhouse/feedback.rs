@@ -15,7 +15,7 @@ use super::ClickhouseStore;
 use crate::store::{FeedbackFilter, StoreResult};
 
 const COLUMNS: &str = "project, id, run_id, trace_id, key, score, value, comment, correction, \
-    source, created_ms, modified_ms";
+    source, queue_id, reviewer, created_ms, modified_ms";
 
 fn now_ms() -> i64 {
     (arrivals(1) / 1000) as i64
@@ -39,6 +39,8 @@ fn from_row(row: &Value) -> Feedback {
         comment: text("comment"),
         correction: json_of("correction"),
         source: row.str_of("source"),
+        queue_id: text("queue_id").filter(|t| !t.is_empty()),
+        reviewer: text("reviewer").filter(|t| !t.is_empty()),
         created_ms: row.i64_of("created_ms"),
         modified_ms: row.i64_of("modified_ms"),
     }
@@ -57,6 +59,8 @@ fn to_row(f: &Feedback, deleted: bool) -> Value {
         "comment": f.comment,
         "correction": json_text(&f.correction),
         "source": f.source,
+        "queue_id": f.queue_id.as_deref().unwrap_or(""),
+        "reviewer": f.reviewer.as_deref().unwrap_or(""),
         "created_ms": f.created_ms,
         "modified_ms": f.modified_ms,
         "deleted": u8::from(deleted),
@@ -176,6 +180,8 @@ impl ClickhouseStore {
             comment: new.comment,
             correction: new.correction,
             source: new.source.unwrap_or_else(|| "api".into()),
+            queue_id: new.queue_id,
+            reviewer: new.reviewer,
             created_ms,
             modified_ms: now,
         };
@@ -283,8 +289,13 @@ impl ClickhouseStore {
                     .await?
             }
             None => {
+                let of_queue = filter
+                    .queue_id
+                    .as_ref()
+                    .map(|q| format!(" AND queue_id = {}", quote(q)))
+                    .unwrap_or_default();
                 let mut records = self
-                    .feedback_where(&format!("project = {}", quote(project)))
+                    .feedback_where(&format!("project = {}{of_queue}", quote(project)))
                     .await?;
                 self.resolve(project, &mut records).await?;
                 records
@@ -293,6 +304,10 @@ impl ClickhouseStore {
         records.retain(|f| {
             filter.run_id.as_ref().is_none_or(|r| f.run_id == *r)
                 && filter.key.as_ref().is_none_or(|k| f.key == *k)
+                && filter
+                    .queue_id
+                    .as_ref()
+                    .is_none_or(|q| f.queue_id.as_ref() == Some(q))
         });
         records.sort_by(|a, b| (a.created_ms, &a.id).cmp(&(b.created_ms, &b.id)));
         records.truncate(filter.limit.unwrap_or(1000).clamp(1, 10_000) as usize);

@@ -7,7 +7,7 @@ use serde_json::json;
 use super::client::{quote, RowExt};
 use super::writer::arrivals;
 use super::ClickhouseStore;
-use crate::store::keys::{new_secret, KeyInfo, KeyStore, KeyTable, NewKey, StoredKey};
+use crate::store::keys::{new_secret, ActiveKey, KeyInfo, KeyStore, KeyTable, NewKey, StoredKey};
 use crate::store::{StoreError, StoreResult};
 
 fn now_ms() -> i64 {
@@ -177,7 +177,14 @@ impl KeyStore for ClickhouseStore {
             active: rows
                 .iter()
                 .filter(|r| r.i64_of("revoked_ms") == 0)
-                .map(|r| (r.str_of("secret_sha256"), r.str_of("project")))
+                .map(|r| {
+                    ActiveKey::new(
+                        r.str_of("secret_sha256"),
+                        r.str_of("project"),
+                        &r.str_of("id"),
+                        &r.str_of("label"),
+                    )
+                })
                 .collect(),
         })
     }

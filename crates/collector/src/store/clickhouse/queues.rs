@@ -1,7 +1,9 @@
 //! Annotation queues in ClickHouse (schema 6): each queue's versions in `queues` and each
 //! item's in `queue_items`, by project, queue and id (the latest version wins; a deleted queue
 //! is a version marked deleted, and its items are no longer read), each the model's type as
-//! JSON beside the columns claims and counts select by. Sharded by project.
+//! JSON beside the columns claims and counts select by (`holder`: the lease holders between
+//! newlines, `QueueItem::holders_column`; `lease_expires_ms`: when the last lease ends).
+//! Sharded by project.
 //!
 //! ClickHouse has no transactions, so a claim is a read, the model's choice
 //! (`queue::choose_next`) and a new version of the item. Claims, adds and finishes of one
@@ -77,18 +79,14 @@ impl ClickhouseStore {
     ) -> StoreResult<()> {
         let mut rows = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
-            let (holder, expires) = item
-                .lease
-                .as_ref()
-                .map_or(("", 0), |l| (l.holder.as_str(), l.expires_ms));
             rows.push(json!({
                 "project": project,
                 "queue_id": item.queue_id,
                 "id": item.id,
                 "position": item.position,
                 "status": item.status.as_str(),
-                "holder": holder,
-                "lease_expires_ms": expires,
+                "holder": item.holders_column(),
+                "lease_expires_ms": item.lease_expires_ms(),
                 "item": as_json(item)?,
                 "version": version + i as u64,
             }));
@@ -231,6 +229,7 @@ impl QueueStore for ClickhouseStore {
         project: &str,
         queue_id: &str,
         targets: Vec<ItemRef>,
+        reviews_needed: u32,
         now_ms: i64,
     ) -> StoreResult<u64> {
         let _one_at_a_time = self.queue_writes.lock().await;
@@ -248,7 +247,7 @@ impl QueueStore for ClickhouseStore {
         let mut next = rows.iter().map(|r| r.i64_of("position")).max().unwrap_or(0) + 1;
         let mut new = Vec::new();
         for target in targets {
-            let item = QueueItem::new(queue_id, target, next, now_ms);
+            let item = QueueItem::new(queue_id, target, next, reviews_needed, now_ms);
             if known.insert(item.id.clone()) {
                 new.push(item);
                 next += 1;
@@ -291,21 +290,21 @@ impl QueueStore for ClickhouseStore {
     ) -> StoreResult<Option<QueueItem>> {
         let _one_at_a_time = self.queue_writes.lock().await;
         for _ in 0..CLAIM_ATTEMPTS {
-            // The candidates of `queue::choose_next`: what the reviewer holds, the first
-            // pending item and the first whose lease ran out.
-            let condition = format!(
-                "(status = 'in_progress' AND holder = {r} AND lease_expires_ms > {now_ms}) \
-                 OR status = 'pending' \
-                 OR (status = 'in_progress' AND lease_expires_ms <= {now_ms})",
-                r = quote(reviewer)
-            );
-            let order = format!(
-                "(status = 'in_progress' AND holder = {} AND lease_expires_ms > {now_ms}) DESC, \
-                 position",
-                quote(reviewer)
+            // The candidates of `queue::choose_next`: the unfinished items, the one the
+            // reviewer holds first (a reviewer's own ratings are in the item only, so every
+            // unfinished item is read: at most `MAX_ITEMS`).
+            let held = format!(
+                "lease_expires_ms > {now_ms} AND position(holder, {}) > 0",
+                quote(&format!("\n{reviewer}\n"))
             );
             let candidates = self
-                .select_items(project, queue_id, &condition, &order, Some(2))
+                .select_items(
+                    project,
+                    queue_id,
+                    "status IN ('pending', 'in_progress')",
+                    &format!("({held}) DESC, position"),
+                    None,
+                )
                 .await?;
             let Some(chosen) = queue::choose_next(&candidates, reviewer, now_ms) else {
                 return Ok(None);

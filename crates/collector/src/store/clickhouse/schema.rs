@@ -134,8 +134,12 @@ const TABLES_V4: &[Table] = &[
 ];
 
 /// The layout's version this Skein writes: 5 adds `spans.search_text` (below), 6 the
-/// receive log (`TABLES_V6`), 7 annotation queues (`TABLES_V7`).
-pub(super) const SCHEMA_VERSION: u32 = 7;
+/// receive log (`TABLES_V6`), 7 annotation queues (`TABLES_V7`), 8 is another branch's step
+/// (renumbered at merge), 9 who rated in which queue (`FEEDBACK_COLUMNS_V9`).
+pub(super) const SCHEMA_VERSION: u32 = 9;
+
+/// Version 9: a feedback record's annotation queue and reviewer (empty outside queues).
+const FEEDBACK_COLUMNS_V9: &[(&str, &str)] = &[("queue_id", "String"), ("reviewer", "String")];
 
 /// Version 6: the receive log the live stream reads (`received.rs`): a small row per write of a
 /// span (its arrival, a new one for each write: a LangSmith run's patch is received again), in
@@ -378,6 +382,19 @@ pub(super) async fn migrate(client: &Client, layout: &Layout, version: &str) -> 
         }
         record(client, layout, 7).await?;
         tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 7");
+    }
+    if applied < 8 {
+        // Another branch's step (renumbered at merge).
+        record(client, layout, 8).await?;
+    }
+    if applied < 9 {
+        let feedback = TABLES_V1
+            .iter()
+            .find(|t| t.name == "feedback")
+            .ok_or_else(|| StoreError::Internal("no feedback table in the layout".into()))?;
+        add_columns(client, layout, feedback, FEEDBACK_COLUMNS_V9).await?;
+        record(client, layout, 9).await?;
+        tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 9");
     }
     Ok(())
 }

@@ -43,6 +43,8 @@ pub(super) fn insert(conn: &Connection, project: &str, new: &NewFeedback) -> Sto
         comment: new.comment.clone(),
         correction: new.correction.clone(),
         source: new.source.clone().unwrap_or_else(|| "api".into()),
+        queue_id: new.queue_id.clone(),
+        reviewer: new.reviewer.clone(),
         created_ms,
         modified_ms: now,
     };
@@ -105,8 +107,8 @@ pub(super) fn attach_waiting(conn: &Connection, rows: &[SpanRow]) -> StoreResult
 pub(super) fn write(conn: &Connection, f: &Feedback) -> StoreResult<()> {
     conn.prepare_cached(
         "INSERT OR REPLACE INTO feedback (id, project, run_id, trace_id, key, score, value, comment, \
-         correction, source, created_ms, modified_ms) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+         correction, source, created_ms, modified_ms, queue_id, reviewer) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?
     .execute(params![
         f.id,
@@ -121,6 +123,8 @@ pub(super) fn write(conn: &Connection, f: &Feedback) -> StoreResult<()> {
         f.source,
         f.created_ms,
         f.modified_ms,
+        f.queue_id,
+        f.reviewer,
     ])?;
     Ok(())
 }
@@ -198,6 +202,10 @@ pub(super) fn list(
         sql.push_str(" AND f.key = ?");
         args.push(key.clone().into());
     }
+    if let Some(queue_id) = &filter.queue_id {
+        sql.push_str(" AND f.queue_id = ?");
+        args.push(queue_id.clone().into());
+    }
     let limit = filter.limit.unwrap_or(1000).clamp(1, 10_000);
     sql.push_str(&format!(" ORDER BY f.created_ms, f.id LIMIT {limit}"));
     let mut stmt = conn.prepare(&sql)?;
@@ -248,7 +256,7 @@ pub(super) fn add_summaries(
 }
 
 const FEEDBACK_COLUMNS: &str = "id, project, run_id, trace_id, key, score, value, comment, \
-    correction, source, created_ms, modified_ms";
+    correction, source, created_ms, modified_ms, queue_id, reviewer";
 
 fn feedback_from_row(row: &Row<'_>) -> rusqlite::Result<Feedback> {
     let value: Option<String> = row.get(6)?;
@@ -266,5 +274,7 @@ fn feedback_from_row(row: &Row<'_>) -> rusqlite::Result<Feedback> {
         source: row.get(9)?,
         created_ms: row.get(10)?,
         modified_ms: row.get(11)?,
+        queue_id: row.get(12)?,
+        reviewer: row.get(13)?,
     })
 }

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use super::now_ms;
-use crate::store::keys::{new_secret, KeyInfo, KeyStore, KeyTable, NewKey, StoredKey};
+use crate::store::keys::{new_secret, ActiveKey, KeyInfo, KeyStore, KeyTable, NewKey, StoredKey};
 use crate::store::{StoreError, StoreResult};
 
 /// The keys of one SQLite file. Cheap: it holds only the path.
@@ -258,10 +258,14 @@ fn read_keys(conn: &Connection) -> StoreResult<KeyTable> {
         return Ok(KeyTable::default());
     }
     let required: bool = conn.query_row("SELECT count(*) > 0 FROM api_keys", [], |r| r.get(0))?;
-    let mut stmt =
-        conn.prepare("SELECT secret_sha256, project FROM api_keys WHERE revoked_ms IS NULL")?;
+    let mut stmt = conn.prepare(
+        "SELECT secret_sha256, project, id, label FROM api_keys WHERE revoked_ms IS NULL",
+    )?;
     let active = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map([], |r| {
+            let (id, label): (String, String) = (r.get(2)?, r.get(3)?);
+            Ok(ActiveKey::new(r.get(0)?, r.get(1)?, &id, &label))
+        })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(KeyTable { required, active })
 }

@@ -1,5 +1,7 @@
 //! Annotation queues in the SQLite file (schema 12): one row per queue and one per item, each
-//! the model's type as JSON beside the columns the claims and counts select by. Every write,
+//! the model's type as JSON beside the columns the claims and counts select by (`holder`: the
+//! item's lease holders between newlines, `QueueItem::holders_column`; `lease_expires_ms`:
+//! when its last lease ends). Every write,
 //! claims included, goes through the one writer thread: a claim reads and writes its item in
 //! the writer's transaction, after every claim queued before it, so two claims never hold the
 //! same item.
@@ -51,6 +53,7 @@ pub(super) enum QueueWrite {
         project: String,
         queue_id: String,
         targets: Vec<ItemRef>,
+        reviews_needed: u32,
         now_ms: i64,
     },
     Claim {
@@ -83,10 +86,6 @@ fn unreadable(what: &str, e: serde_json::Error) -> StoreError {
 }
 
 fn put_item(conn: &Connection, project: &str, item: &QueueItem) -> StoreResult<()> {
-    let (holder, expires) = item
-        .lease
-        .as_ref()
-        .map_or(("", 0), |l| (l.holder.as_str(), l.expires_ms));
     conn.prepare_cached(
         "INSERT OR REPLACE INTO queue_items \
          (project, queue_id, id, position, status, holder, lease_expires_ms, item) \
@@ -98,8 +97,8 @@ fn put_item(conn: &Connection, project: &str, item: &QueueItem) -> StoreResult<(
         item.id,
         item.position,
         item.status.as_str(),
-        holder,
-        expires,
+        item.holders_column(),
+        item.lease_expires_ms(),
         to_json(item)
     ])?;
     Ok(())
@@ -140,6 +139,7 @@ fn add(
     project: &str,
     queue_id: &str,
     targets: &[ItemRef],
+    reviews_needed: u32,
     now_ms: i64,
 ) -> StoreResult<u64> {
     let mut next: i64 = conn.query_row(
@@ -150,7 +150,7 @@ fn add(
     )?;
     let mut added = 0;
     for target in targets {
-        let new = QueueItem::new(queue_id, target.clone(), next, now_ms);
+        let new = QueueItem::new(queue_id, target.clone(), next, reviews_needed, now_ms);
         let exists = conn
             .prepare_cached(
                 "SELECT 1 FROM queue_items WHERE project = ?1 AND queue_id = ?2 AND id = ?3",
@@ -167,8 +167,9 @@ fn add(
     Ok(added)
 }
 
-/// The candidates of `queue::choose_next`: what the reviewer holds, the first pending item and
-/// the first whose lease ran out; the model's rule picks among them.
+/// The item `queue::choose_next` picks: the one the reviewer holds (found by the holders
+/// column), else the first unfinished item by position that is open to them, read in order
+/// until one is.
 fn claim(
     conn: &Connection,
     project: &str,
@@ -177,28 +178,33 @@ fn claim(
     now_ms: i64,
     lease_ms: i64,
 ) -> StoreResult<Option<QueueItem>> {
-    let mut candidates = items_of(
+    let held = items_of(
         conn,
         "SELECT item FROM queue_items WHERE project = ?1 AND queue_id = ?2 \
-         AND status = 'in_progress' AND holder = ?3 AND lease_expires_ms > ?4",
-        params![project, queue_id, reviewer, now_ms],
+         AND status = 'in_progress' AND lease_expires_ms > ?4 AND instr(holder, ?3) > 0",
+        params![project, queue_id, format!("\n{reviewer}\n"), now_ms],
     )?;
-    candidates.extend(items_of(
-        conn,
-        "SELECT item FROM queue_items WHERE project = ?1 AND queue_id = ?2 \
-         AND status = 'pending' ORDER BY position LIMIT 1",
-        params![project, queue_id],
-    )?);
-    candidates.extend(items_of(
-        conn,
-        "SELECT item FROM queue_items WHERE project = ?1 AND queue_id = ?2 \
-         AND status = 'in_progress' AND lease_expires_ms <= ?3 ORDER BY position LIMIT 1",
-        params![project, queue_id, now_ms],
-    )?);
-    let Some(chosen) = queue::choose_next(&candidates, reviewer, now_ms) else {
+    let mut chosen = held.into_iter().find(|i| i.held_by(reviewer, now_ms));
+    if chosen.is_none() {
+        let mut stmt = conn.prepare_cached(
+            "SELECT item FROM queue_items WHERE project = ?1 AND queue_id = ?2 \
+             AND status IN ('pending', 'in_progress') ORDER BY position",
+        )?;
+        let mut rows = stmt.query(params![project, queue_id])?;
+        while let Some(row) = rows.next()? {
+            let text: String = row.get(0)?;
+            let item: QueueItem =
+                serde_json::from_str(&text).map_err(|e| unreadable("queue item", e))?;
+            if item.open_to(reviewer, now_ms) {
+                chosen = Some(item);
+                break;
+            }
+        }
+    }
+    let Some(chosen) = chosen else {
         return Ok(None);
     };
-    let claimed = queue::claim(chosen, reviewer, now_ms, lease_ms);
+    let claimed = queue::claim(&chosen, reviewer, now_ms, lease_ms);
     put_item(conn, project, &claimed)?;
     Ok(Some(claimed))
 }
@@ -227,8 +233,9 @@ pub(super) fn apply(conn: &Connection, write: &QueueWrite) -> StoreResult<QueueR
             project,
             queue_id,
             targets,
+            reviews_needed,
             now_ms,
-        } => add(conn, project, queue_id, targets, *now_ms).map(QueueReply::Added),
+        } => add(conn, project, queue_id, targets, *reviews_needed, *now_ms).map(QueueReply::Added),
         QueueWrite::Claim {
             project,
             queue_id,
@@ -351,12 +358,14 @@ impl QueueStore for SqliteStore {
         project: &str,
         queue_id: &str,
         targets: Vec<ItemRef>,
+        reviews_needed: u32,
         now_ms: i64,
     ) -> StoreResult<u64> {
         let write = QueueWrite::Add {
             project: project.to_string(),
             queue_id: queue_id.to_string(),
             targets,
+            reviews_needed,
             now_ms,
         };
         match self.write_queue(write).await? {

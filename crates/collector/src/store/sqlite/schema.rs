@@ -51,8 +51,11 @@ pub(super) const WRITER_BUSY_TIMEOUT: std::time::Duration = std::time::Duration:
 /// - 12: annotation queues and their items (`queues`);
 /// - 13: `span_text_pending`, the texts of spans stored but not yet in `span_text`;
 /// - 14: `spans_by_trace_extent`, the columns a cohort compare reads of each span, by trace
-///   (`SPAN_EXTENTS`).
-const SCHEMA_VERSION: i64 = 14;
+///   (`SPAN_EXTENTS`);
+/// - 15: taken by another branch's step (renumbered at merge); nothing here;
+/// - 16: `feedback.queue_id` and `feedback.reviewer`, who rated in which annotation queue
+///   (`add_feedback_reviews`).
+const SCHEMA_VERSION: i64 = 16;
 
 type Migration = fn(&Connection) -> StoreResult<()>;
 
@@ -71,7 +74,30 @@ const MIGRATIONS: [Migration; (SCHEMA_VERSION - 1) as usize] = [
     add_queues,
     super::span_text::add_pending,
     add_span_extents,
+    step_of_another_branch,
+    add_feedback_reviews,
 ];
+
+/// 14 → 15: another branch's step (renumbered at merge).
+fn step_of_another_branch(_conn: &Connection) -> StoreResult<()> {
+    Ok(())
+}
+
+/// Ratings by queue, for `GET /api/v1/feedback?queue_id=`.
+const FEEDBACK_BY_QUEUE: &str = "
+    CREATE INDEX IF NOT EXISTS feedback_by_queue ON feedback (project, queue_id)
+        WHERE queue_id IS NOT NULL;";
+
+/// 15 → 16. Records given before have neither (NULL): they were given outside queues.
+fn add_feedback_reviews(conn: &Connection) -> StoreResult<()> {
+    for column in ["queue_id", "reviewer"] {
+        if !has_column(conn, "feedback", column)? {
+            conn.execute_batch(&format!("ALTER TABLE feedback ADD COLUMN {column} TEXT"))?;
+        }
+    }
+    conn.execute_batch(FEEDBACK_BY_QUEUE)?;
+    Ok(())
+}
 
 /// A covering index of the columns a cohort compare reads of every span of its traces
 /// (`cohort.rs`), by trace: read from it, the compare never touches the span rows (their
@@ -194,6 +220,8 @@ const FEEDBACK: &str = "
         source TEXT NOT NULL,
         created_ms INTEGER NOT NULL,
         modified_ms INTEGER NOT NULL,
+        queue_id TEXT,
+        reviewer TEXT,
         PRIMARY KEY (project, id)
     );
     CREATE INDEX IF NOT EXISTS feedback_by_run ON feedback (project, run_id);
@@ -355,6 +383,7 @@ fn create_schema(conn: &mut Connection) -> StoreResult<()> {
         "#,
     )?;
     tx.execute_batch(FEEDBACK)?;
+    tx.execute_batch(FEEDBACK_BY_QUEUE)?;
     tx.execute_batch(TRACE_FOLDS)?;
     tx.execute_batch(metrics::FEEDBACK_SCORES)?;
     tx.execute_batch(super::score_configs::SCHEMA)?;

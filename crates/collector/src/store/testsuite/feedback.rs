@@ -149,7 +149,9 @@ pub async fn imported_feedback_keeps_its_times(store: Arc<dyn Store>) {
         value: None,
         comment: Some("from the old store".into()),
         correction: None,
-        source: "app".into(),
+        source: "queue".into(),
+        queue_id: Some("q-1".into()),
+        reviewer: Some("ann".into()),
         created_ms: 1_000,
         modified_ms: 2_000,
     };
@@ -220,4 +222,45 @@ pub async fn feedback_is_read_by_id_within_its_project(store: Arc<dyn Store>) {
     assert_eq!(read.trace_id.as_deref(), Some(waiting.trace_id.as_str()));
     assert!(store.delete_feedback("p", &on_root.id).await.unwrap());
     assert_eq!(store.read_feedback("p", &on_root.id).await.unwrap(), None);
+}
+
+/// A queue's rating is an ordinary record that names its queue and reviewer, found by trace
+/// like any other and by its queue.
+pub async fn queue_ratings_name_their_queue_and_reviewer(store: Arc<dyn Store>) {
+    let root = span("r", "1", None, 0);
+    store.write_spans(vec![root.clone()]).await.unwrap();
+    let rating = NewFeedback {
+        queue_id: Some("q-7".into()),
+        reviewer: Some("Ann Reviewer".into()),
+        source: Some("queue".into()),
+        ..score(&root.span_id, "correctness", 1.0)
+    };
+    let rated = store.create_feedback("p", rating).await.unwrap();
+    let plain = store
+        .create_feedback("p", score(&root.span_id, "correctness", 0.0))
+        .await
+        .unwrap();
+    assert_eq!(rated.queue_id.as_deref(), Some("q-7"));
+    assert_eq!(rated.reviewer.as_deref(), Some("Ann Reviewer"));
+    assert_eq!(plain.queue_id, None);
+    let of_trace = store
+        .list_feedback("p", of_trace(&root.trace_id))
+        .await
+        .unwrap();
+    assert_eq!(of_trace.len(), 2);
+    assert!(of_trace.contains(&rated) && of_trace.contains(&plain));
+    let of_queue = |project: &str, queue: &str| {
+        let store = store.clone();
+        let (project, filter) = (
+            project.to_string(),
+            FeedbackFilter {
+                queue_id: Some(queue.into()),
+                ..FeedbackFilter::default()
+            },
+        );
+        async move { store.list_feedback(&project, filter).await.unwrap() }
+    };
+    assert_eq!(of_queue("p", "q-7").await, vec![rated]);
+    assert!(of_queue("p", "q-8").await.is_empty());
+    assert!(of_queue("o", "q-7").await.is_empty());
 }

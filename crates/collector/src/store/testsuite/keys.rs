@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::store::keys::{hash_secret, SECRET_PREFIX};
+use crate::store::keys::{hash_secret, ActiveKey, SECRET_PREFIX};
 use crate::store::{Store, StoreError};
 
 pub async fn keys_are_hashed_scoped_and_revocable(store: Arc<dyn Store>) {
@@ -34,15 +34,25 @@ pub async fn keys_are_hashed_scoped_and_revocable(store: Arc<dyn Store>) {
     let mut active = table.active.clone();
     active.sort();
     let mut expected = vec![
-        (hash_secret(&a.secret), "team-a".to_string()),
-        (hash_secret(&b.secret), "équipe b".to_string()),
+        ActiveKey::new(
+            hash_secret(&a.secret),
+            "team-a".into(),
+            &a.info.id,
+            &a.info.label,
+        ),
+        ActiveKey::new(
+            hash_secret(&b.secret),
+            "équipe b".into(),
+            &b.info.id,
+            &b.info.label,
+        ),
     ];
     expected.sort();
     assert_eq!(active, expected);
     assert!(table
         .active
         .iter()
-        .all(|(h, _)| *h != a.secret && *h != b.secret));
+        .all(|k| k.secret_sha256 != a.secret && k.secret_sha256 != b.secret));
 
     assert!(store.revoke_key(&a.info.id).await.unwrap());
     assert!(!store.revoke_key(&a.info.id).await.unwrap());
@@ -71,7 +81,12 @@ pub async fn keys_are_hashed_scoped_and_revocable(store: Arc<dyn Store>) {
     let table = store.key_table().await.unwrap();
     assert_eq!(
         table.active,
-        vec![(hash_secret("skein_moved"), moved.info.project.clone())]
+        vec![ActiveKey::new(
+            hash_secret("skein_moved"),
+            moved.info.project.clone(),
+            &moved.info.id,
+            &moved.info.label
+        )]
     );
     assert_eq!(store.export_keys().await.unwrap().len(), 3);
 }

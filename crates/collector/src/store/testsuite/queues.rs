@@ -17,6 +17,7 @@ fn queue(project: &str, id: &str, created_ms: i64) -> Queue {
         description: "rate these".into(),
         score_keys: vec!["correctness".into()],
         reviewers: vec![],
+        reviews_per_item: 1,
         created_ms,
         counts: QueueCounts::default(),
     }
@@ -45,12 +46,12 @@ pub async fn queues_are_kept_per_project_with_their_items(store: Arc<dyn Store>)
         span_id: Some("ab".repeat(8)),
     };
     let added = store
-        .add_queue_items("p", "q1", vec![target(3), target(1), span.clone()], 10)
+        .add_queue_items("p", "q1", vec![target(3), target(1), span.clone()], 1, 10)
         .await
         .unwrap();
     assert_eq!(added, 3);
     let again = store
-        .add_queue_items("p", "q1", vec![target(1), target(2)], 20)
+        .add_queue_items("p", "q1", vec![target(1), target(2)], 1, 20)
         .await
         .unwrap();
     assert_eq!(again, 1);
@@ -83,22 +84,23 @@ pub async fn queues_are_kept_per_project_with_their_items(store: Arc<dyn Store>)
     assert_eq!(ids(store.queues("p", 40).await.unwrap()), ["q2"]);
 }
 
+/// The id of the item `reviewer` claims in queue "q" of project "p" (a trace item's id is its
+/// trace id).
+async fn claim_in_q(store: &Arc<dyn Store>, reviewer: &str, now: i64) -> Option<String> {
+    store
+        .claim_queue_item("p", "q", reviewer, now, LEASE)
+        .await
+        .unwrap()
+        .map(|i| i.id)
+}
+
 pub async fn claims_hold_items_under_leases(store: Arc<dyn Store>) {
     store.create_queue(queue("p", "q", 1_000)).await.unwrap();
     store
-        .add_queue_items("p", "q", vec![target(1), target(2), target(3)], 0)
+        .add_queue_items("p", "q", vec![target(1), target(2), target(3)], 1, 0)
         .await
         .unwrap();
-    let claim = |reviewer: &'static str, now: i64| {
-        let store = store.clone();
-        async move {
-            store
-                .claim_queue_item("p", "q", reviewer, now, LEASE)
-                .await
-                .unwrap()
-                .map(|i| i.target.trace_id)
-        }
-    };
+    let claim = |reviewer: &'static str, now: i64| claim_in_q(&store, reviewer, now);
     // Two reviewers get different items; asking again finds one's own item.
     let ann = claim("ann", 100).await.unwrap();
     let bob = claim("bob", 110).await.unwrap();
@@ -114,7 +116,7 @@ pub async fn claims_hold_items_under_leases(store: Arc<dyn Store>) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(refused, Err(FinishError::HeldByOther("bob".into())));
+    assert_eq!(refused, Err(FinishError::HeldByOther(vec!["bob".into()])));
     let done = store
         .finish_queue_item("p", "q", &ann, "ann", Finish::Complete, 200)
         .await
@@ -122,7 +124,7 @@ pub async fn claims_hold_items_under_leases(store: Arc<dyn Store>) {
         .unwrap()
         .unwrap();
     assert_eq!(done.status, ItemStatus::Done);
-    assert_eq!(done.finished_by.as_deref(), Some("ann"));
+    assert_eq!(done.completed_by, ["ann"]);
     assert!(store
         .finish_queue_item("p", "q", "no-such-item", "ann", Finish::Skip, 200)
         .await
@@ -137,14 +139,14 @@ pub async fn claims_hold_items_under_leases(store: Arc<dyn Store>) {
         .unwrap()
         .unwrap();
     assert_eq!(bobs_item.status, ItemStatus::Pending);
-    assert_eq!(bobs_item.lease, None);
+    assert!(bobs_item.leases.is_empty());
     assert_eq!(claim("carl", 110 + LEASE).await.unwrap(), bob);
     let late = store
         .finish_queue_item("p", "q", &bob, "bob", Finish::Complete, 120 + LEASE)
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(late, Err(FinishError::HeldByOther("carl".into())));
+    assert_eq!(late, Err(FinishError::HeldByOther(vec!["carl".into()])));
 
     // Carl skips, Ann releases: the released item is pending again, the skipped one is not.
     let skipped = store
@@ -185,7 +187,7 @@ pub async fn claims_hold_items_under_leases(store: Arc<dyn Store>) {
 pub async fn concurrent_claims_never_share_an_item(store: Arc<dyn Store>) {
     store.create_queue(queue("p", "q", 1_000)).await.unwrap();
     store
-        .add_queue_items("p", "q", (1..=8).map(target).collect(), 0)
+        .add_queue_items("p", "q", (1..=8).map(target).collect(), 1, 0)
         .await
         .unwrap();
     let tasks: Vec<_> = (0..12)
@@ -210,4 +212,58 @@ pub async fn concurrent_claims_never_share_an_item(store: Arc<dyn Store>) {
     got.sort();
     got.dedup();
     assert_eq!(got.len(), 8, "no item claimed twice");
+}
+
+/// A queue of two reviews per item: each item is held by two different reviewers at most,
+/// done once both rated it, and never given twice to one reviewer.
+pub async fn items_needing_two_reviews_go_to_two_reviewers(store: Arc<dyn Store>) {
+    store.create_queue(queue("p", "q", 1_000)).await.unwrap();
+    store
+        .add_queue_items("p", "q", vec![target(1), target(2)], 2, 0)
+        .await
+        .unwrap();
+    let claim = |reviewer: &'static str, now: i64| claim_in_q(&store, reviewer, now);
+    let complete = |reviewer: &'static str, item: String, now: i64| {
+        let store = store.clone();
+        async move {
+            store
+                .finish_queue_item("p", "q", &item, reviewer, Finish::Complete, now)
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    let first = target(1).trace_id;
+    let second = target(2).trace_id;
+    // Ann and Bob both get the first item (it needs two); Carl gets the second.
+    assert_eq!(claim("ann", 100).await, Some(first.clone()));
+    assert_eq!(claim("bob", 110).await, Some(first.clone()));
+    assert_eq!(claim("carl", 120).await, Some(second.clone()));
+    let held = store
+        .queue_item("p", "q", &first, 130)
+        .await
+        .unwrap()
+        .unwrap();
+    let holders: Vec<&str> = held.leases.iter().map(|l| l.holder.as_str()).collect();
+    assert_eq!(holders, ["ann", "bob"]);
+    // Ann rates the first: it still waits for Bob, and Ann gets the second next.
+    let rated = complete("ann", first.clone(), 200).await.unwrap();
+    assert_eq!(rated.status, ItemStatus::InProgress);
+    assert_eq!(claim("ann", 210).await, Some(second.clone()));
+    // Ann again, after rating both: nothing left for her, even once every lease ran out.
+    complete("ann", second.clone(), 220).await.unwrap();
+    assert_eq!(claim("ann", 230 + 2 * LEASE).await, None);
+    assert_eq!(
+        complete("ann", first.clone(), 240).await,
+        Err(FinishError::FinishedByThem)
+    );
+    let done = complete("bob", first.clone(), 300).await.unwrap();
+    assert_eq!(done.status, ItemStatus::Done);
+    assert_eq!(done.completed_by, ["ann", "bob"]);
+    let counts = store.queue("p", "q", 310).await.unwrap().unwrap().counts;
+    assert_eq!((counts.done, counts.in_progress), (1, 1));
+    // The second has Ann's rating and Carl's live lease, as many as it needs: Dan waits until
+    // Carl's lease runs out.
+    assert_eq!(claim("dan", 320).await, None);
+    assert_eq!(claim("dan", 120 + LEASE).await, Some(second));
 }
