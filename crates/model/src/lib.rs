@@ -14,6 +14,7 @@ pub mod metric_fold;
 pub mod metrics;
 pub mod num;
 pub mod pairwise;
+pub mod pairwise_queue;
 pub mod palette;
 pub mod payload;
 pub mod query;
