@@ -451,3 +451,45 @@ pub fn results_by_group(judgements: &[Judgement], group_by: Option<&str>) -> Vec
 #[cfg(test)]
 #[path = "pairwise_queue_tests.rs"]
 mod tests;
+
+/// `GET /api/v1/pairwise/results?queue=ID&group_by=KEY`: the judgements of one queue (of every
+/// queue of the project without), grouped by a tag (one group without).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResultsQuery {
+    pub queue: Option<String>,
+    pub group_by: Option<String>,
+}
+
+impl ResultsQuery {
+    /// Reads `queue` and `group_by` (blank is none); other parameters are left to the page.
+    pub fn from_query_string(query: &str) -> ResultsQuery {
+        crate::query::decode(query.trim_start_matches('?'), |pairs| {
+            let mut q = ResultsQuery::default();
+            for (k, v) in pairs {
+                let v = v.trim();
+                match k {
+                    "queue" if !v.is_empty() => q.queue = Some(v.to_string()),
+                    "group_by" if !v.is_empty() => q.group_by = Some(v.to_string()),
+                    _ => {}
+                }
+            }
+            q
+        })
+    }
+
+    pub fn to_query_string(&self) -> String {
+        let mut pairs = Vec::new();
+        if let Some(q) = &self.queue {
+            pairs.push(("queue", q.clone()));
+        }
+        if let Some(g) = &self.group_by {
+            pairs.push(("group_by", g.clone()));
+        }
+        crate::query::encode(&pairs)
+    }
+}
+
+/// The key of a root input for matching pairs: equal texts (trimmed), equal keys.
+pub fn input_key(text: &str) -> String {
+    format!("{:016x}", fnv1a(&[text.trim()]))
+}

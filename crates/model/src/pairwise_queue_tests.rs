@@ -158,3 +158,21 @@ fn new_queues_are_checked() {
     };
     assert!(check_new_queue(&empty).unwrap_err().contains("cohort_a"));
 }
+
+#[test]
+fn results_queries_round_trip() {
+    let q = ResultsQuery {
+        queue: Some("q 1".into()),
+        group_by: Some("user tier".into()),
+    };
+    assert_eq!(ResultsQuery::from_query_string(&q.to_query_string()), q);
+    assert_eq!(
+        ResultsQuery::from_query_string("?group_by=&queue=x&metric=count"),
+        ResultsQuery {
+            queue: Some("x".into()),
+            group_by: None
+        }
+    );
+    assert_eq!(input_key(" hi "), input_key("hi"));
+    assert_ne!(input_key("hi"), input_key("ho"));
+}

@@ -4,6 +4,7 @@ mod catalog;
 mod compare;
 mod feedback;
 mod metrics;
+mod pairwise;
 mod queues;
 pub(crate) mod score_configs;
 mod services;
@@ -96,6 +97,28 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/queues/{id}/items/{item}/release",
             post(queues::release),
+        )
+        .route(
+            "/api/v1/pairwise",
+            get(pairwise::list).post(pairwise::create),
+        )
+        .route("/api/v1/pairwise/results", get(pairwise::results))
+        .route(
+            "/api/v1/pairwise/{id}",
+            get(pairwise::one).delete(pairwise::delete),
+        )
+        .route("/api/v1/pairwise/{id}/next", post(pairwise::next))
+        .route(
+            "/api/v1/pairwise/{id}/pairs/{pair}/judge",
+            post(pairwise::judge),
+        )
+        .route(
+            "/api/v1/pairwise/{id}/pairs/{pair}/skip",
+            post(pairwise::skip),
+        )
+        .route(
+            "/api/v1/pairwise/{id}/pairs/{pair}/release",
+            post(pairwise::release),
         )
         .route("/api/{*rest}", axum::routing::any(unknown_api))
 }

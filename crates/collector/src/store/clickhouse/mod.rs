@@ -18,6 +18,7 @@ mod journeys;
 mod keys;
 mod metrics;
 mod pieces;
+mod pairwise;
 mod queues;
 mod received;
 mod schema;

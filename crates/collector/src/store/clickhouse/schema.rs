@@ -134,8 +134,9 @@ const TABLES_V4: &[Table] = &[
 ];
 
 /// The layout's version this Skein writes: 5 adds `spans.search_text` (below), 6 the
-/// receive log (`TABLES_V6`), 7 annotation queues (`TABLES_V7`).
-pub(super) const SCHEMA_VERSION: u32 = 7;
+/// receive log (`TABLES_V6`), 7 annotation queues (`TABLES_V7`), 8 blind pairwise review
+/// queues (`TABLES_V8`).
+pub(super) const SCHEMA_VERSION: u32 = 8;
 
 /// Version 6: the receive log the live stream reads (`received.rs`): a small row per write of a
 /// span (its arrival, a new one for each write: a LangSmith run's patch is received again), in
@@ -171,6 +172,41 @@ const TABLES_V7: &[Table] = &[
         engine: "ReplacingMergeTree",
         version: Some("version"),
         order_by: "(project, queue_id, id)",
+        partition_by: None,
+        shard_by: "cityHash64(project)",
+    },
+];
+
+/// Version 8: blind pairwise review queues, their pairs and judgements, per project
+/// (`pairwise.rs`).
+const TABLES_V8: &[Table] = &[
+    Table {
+        name: "pairwise_queues",
+        columns: "project String, id String, created_ms Int64, queue String, deleted UInt8, \
+            version UInt64",
+        engine: "ReplacingMergeTree",
+        version: Some("version"),
+        order_by: "(project, id)",
+        partition_by: None,
+        shard_by: "cityHash64(project)",
+    },
+    Table {
+        name: "pairwise_pairs",
+        columns: "project String, queue_id String, id String, position Int64, status String, \
+            holder String, lease_expires_ms Int64, pair String, version UInt64",
+        engine: "ReplacingMergeTree",
+        version: Some("version"),
+        order_by: "(project, queue_id, id)",
+        partition_by: None,
+        shard_by: "cityHash64(project)",
+    },
+    Table {
+        name: "pairwise_judgements",
+        columns: "project String, queue_id String, pair_id String, reviewer String, \
+            winner String, created_ms Int64, judgement String, version UInt64",
+        engine: "ReplacingMergeTree",
+        version: Some("version"),
+        order_by: "(project, queue_id, pair_id)",
         partition_by: None,
         shard_by: "cityHash64(project)",
     },
@@ -378,6 +414,15 @@ pub(super) async fn migrate(client: &Client, layout: &Layout, version: &str) -> 
         }
         record(client, layout, 7).await?;
         tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 7");
+    }
+    if applied < 8 {
+        for t in TABLES_V8 {
+            for statement in layout.create(t) {
+                client.execute(&statement).await?;
+            }
+        }
+        record(client, layout, 8).await?;
+        tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 8");
     }
     Ok(())
 }

@@ -51,6 +51,7 @@ mod keys;
 mod list;
 mod metrics;
 mod pieces;
+mod pairwise;
 mod queues;
 mod readers;
 mod reads;

@@ -51,8 +51,9 @@ pub(super) const WRITER_BUSY_TIMEOUT: std::time::Duration = std::time::Duration:
 /// - 12: annotation queues and their items (`queues`);
 /// - 13: `span_text_pending`, the texts of spans stored but not yet in `span_text`;
 /// - 14: `spans_by_trace_extent`, the columns a cohort compare reads of each span, by trace
-///   (`SPAN_EXTENTS`).
-const SCHEMA_VERSION: i64 = 14;
+///   (`SPAN_EXTENTS`);
+/// - 15: blind pairwise review queues, their pairs and judgements (`pairwise`).
+const SCHEMA_VERSION: i64 = 15;
 
 type Migration = fn(&Connection) -> StoreResult<()>;
 
@@ -71,6 +72,7 @@ const MIGRATIONS: [Migration; (SCHEMA_VERSION - 1) as usize] = [
     add_queues,
     super::span_text::add_pending,
     add_span_extents,
+    add_pairwise,
 ];
 
 /// A covering index of the columns a cohort compare reads of every span of its traces
@@ -96,6 +98,12 @@ fn add_score_configs(conn: &Connection) -> StoreResult<()> {
 /// 11 → 12. New tables, empty.
 fn add_queues(conn: &Connection) -> StoreResult<()> {
     conn.execute_batch(super::queues::SCHEMA)?;
+    Ok(())
+}
+
+/// 14 → 15. New tables, empty.
+fn add_pairwise(conn: &Connection) -> StoreResult<()> {
+    conn.execute_batch(super::pairwise::SCHEMA)?;
     Ok(())
 }
 
@@ -361,6 +369,7 @@ fn create_schema(conn: &mut Connection) -> StoreResult<()> {
     tx.execute_batch(super::span_text::SCHEMA)?;
     tx.execute_batch(super::queues::SCHEMA)?;
     tx.execute_batch(SPAN_EXTENTS)?;
+    tx.execute_batch(super::pairwise::SCHEMA)?;
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
     Ok(())
