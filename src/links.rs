@@ -230,6 +230,16 @@ pub fn api_queues(project: &str, tail: &str) -> String {
     api(&format!("/api/v1/queues{tail}"), project, "")
 }
 
+/// A pairwise queue's review page.
+pub fn pairwise(project: &str, id: &str) -> String {
+    page(&format!("/pairwise/{}", percent_encode(id)), project, "")
+}
+
+/// `/api/v1/pairwise` and below it (`tail`: `/{id}/next`, already encoded), with `query`.
+pub fn api_pairwise(project: &str, tail: &str, query: &str) -> String {
+    api(&format!("/api/v1/pairwise{tail}"), project, query)
+}
+
 /// The project's score configs page.
 pub fn score_configs(project: &str) -> String {
     page("/settings/scores", project, "")

@@ -10,6 +10,7 @@
 
 mod ab;
 mod controls;
+mod pairwise;
 
 use std::sync::Arc;
 
@@ -35,6 +36,7 @@ use crate::{links, text};
 
 use ab::ab_panel;
 use controls::Controls;
+use pairwise::PairwisePanel;
 
 /// How many recent traces are read to learn the project's feedback keys.
 const KEY_SAMPLE: u32 = 200;
@@ -226,6 +228,8 @@ pub fn MetricsPage() -> impl IntoView {
             </div>
             {banners}
             <div class="metrics-results" class:stale=stale>{results}</div>
+            <PairwisePanel project=project
+                group_by=Signal::derive(move || view.with(|v| v.query.group_by.clone()))/>
         </div>
     }
 }

@@ -10,6 +10,7 @@ use skein_model::ScoreConfigList;
 
 use crate::api::{self, ApiError};
 use crate::components::empty_state::EmptyState;
+use super::pairwise_queues::PairwiseQueues;
 use crate::components::error_banner::ErrorBanner;
 use crate::links;
 
@@ -40,7 +41,7 @@ pub fn progress_bar(queue: &Queue) -> impl IntoView {
 }
 
 /// The trace-list query of a trace-list link (`/traces?name=x` → `name=x`), or what was typed.
-fn list_query(text: &str) -> String {
+pub(super) fn list_query(text: &str) -> String {
     let text = text.trim();
     match text.split_once('?') {
         Some((_, query)) => query.to_string(),
@@ -199,6 +200,7 @@ pub fn QueuesPage() -> impl IntoView {
                     <div class="fb-error" role="alert" data-testid="queue-error"><span>{message}</span></div>
                 })}
             </form>
+            <PairwiseQueues project=project/>
         </div>
     }
 }
