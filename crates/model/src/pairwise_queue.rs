@@ -146,6 +146,35 @@ impl PairItem {
         PairItem { item, pair }
     }
 
+    /// The pair `queue::choose_next` picks among `candidates` for `reviewer` at `now_ms`,
+    /// claimed for `lease_ms` (`queue::claim`); none when nothing is left for them.
+    pub fn claim_next(
+        candidates: &[PairItem],
+        reviewer: &str,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Option<PairItem> {
+        let chosen = crate::queue::choose_next(candidates.iter().map(|p| &p.item), reviewer, now_ms)?;
+        let pair = candidates.iter().find(|p| p.item.id == chosen.id)?;
+        Some(PairItem {
+            item: crate::queue::claim(chosen, reviewer, now_ms, lease_ms),
+            pair: pair.pair.clone(),
+        })
+    }
+
+    /// The pair after `reviewer` finishes it at `now_ms`, as `queue::finish` allows.
+    pub fn finish(
+        &self,
+        reviewer: &str,
+        how: crate::queue::Finish,
+        now_ms: i64,
+    ) -> Result<PairItem, crate::queue::FinishError> {
+        Ok(PairItem {
+            item: crate::queue::finish(&self.item, reviewer, how, now_ms)?,
+            pair: self.pair.clone(),
+        })
+    }
+
     /// The pair as a reviewer sees it: sides, not cohorts.
     pub fn blind(&self) -> BlindPair {
         let (left, right) = if self.pair.a_on_left {
@@ -239,6 +268,20 @@ pub struct Judgement {
     pub winner: Winner,
     pub pair: Pair,
     pub created_ms: i64,
+}
+
+impl Judgement {
+    /// `reviewer`'s pick of a side of `pair` at `now_ms`, as the cohort it was.
+    pub fn of(pair: &PairItem, reviewer: &str, pick: Pick, now_ms: i64) -> Judgement {
+        Judgement {
+            queue_id: pair.item.queue_id.clone(),
+            pair_id: pair.item.id.clone(),
+            reviewer: reviewer.to_string(),
+            winner: pick.winner(&pair.pair),
+            pair: pair.pair.clone(),
+            created_ms: now_ms,
+        }
+    }
 }
 
 /// Whether A's run of the pair (`a`, `b`) of queue `queue_id` is shown on the left: a hash of

@@ -8,7 +8,7 @@
 use async_trait::async_trait;
 use serde_json::json;
 use skein_model::pairwise_queue::{Judgement, PairItem, PairwiseQueue, Pick};
-use skein_model::queue::{self, Finish, FinishError, ItemStatus, QueueItem};
+use skein_model::queue::{self, Finish, FinishError, ItemStatus};
 
 use super::client::{quote, RowExt};
 use super::writer::arrivals;
@@ -269,16 +269,9 @@ impl PairwiseStore for ClickhouseStore {
             let candidates = self
                 .select_pairs(project, queue_id, &condition, &order, Some(2))
                 .await?;
-            let items: Vec<QueueItem> = candidates.iter().map(|p| p.item.clone()).collect();
-            let Some(chosen) = queue::choose_next(&items, reviewer, now_ms) else {
+            let Some(claimed) = PairItem::claim_next(&candidates, reviewer, now_ms, lease_ms)
+            else {
                 return Ok(None);
-            };
-            let Some(pair) = candidates.iter().find(|p| p.item.id == chosen.id) else {
-                return Ok(None);
-            };
-            let claimed = PairItem {
-                item: queue::claim(chosen, reviewer, now_ms, lease_ms),
-                pair: pair.pair.clone(),
             };
             if self.write_pair_and_confirm(project, &claimed).await? {
                 return Ok(Some(claimed));
@@ -304,24 +297,14 @@ impl PairwiseStore for ClickhouseStore {
         let Some((stored, _)) = self.stored_pair(project, queue_id, pair_id).await? else {
             return Ok(None);
         };
-        let finished = match queue::finish(&stored.item, reviewer, how, now_ms) {
-            Ok(item) => PairItem {
-                item,
-                pair: stored.pair,
-            },
+        let finished = match stored.finish(reviewer, how, now_ms) {
+            Ok(finished) => finished,
             Err(e) => return Ok(Some(Err(e))),
         };
         // The judgement first: a pair is never done without the judgement that finished it
         // (should writing the pair fail, the reviewer judges again and the newer version wins).
         if let (Finish::Complete, Some(pick)) = (how, pick) {
-            let judgement = Judgement {
-                queue_id: queue_id.to_string(),
-                pair_id: pair_id.to_string(),
-                reviewer: reviewer.to_string(),
-                winner: pick.winner(&finished.pair),
-                pair: finished.pair.clone(),
-                created_ms: now_ms,
-            };
+            let judgement = Judgement::of(&finished, reviewer, pick, now_ms);
             self.write_judgement(project, &judgement).await?;
         }
         if !self.write_pair_and_confirm(project, &finished).await? {

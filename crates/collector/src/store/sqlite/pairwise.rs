@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use rusqlite::{params, Connection};
 use skein_model::pairwise_queue::{Judgement, PairItem, PairwiseQueue, Pick};
-use skein_model::queue::{self, Finish, FinishError, ItemStatus, QueueCounts, QueueItem};
+use skein_model::queue::{self, Finish, FinishError, ItemStatus, QueueCounts};
 
 use super::writer::{WriteOp, WriteReply};
 use super::{to_json, unexpected_reply, SqliteStore};
@@ -152,16 +152,8 @@ fn claim(
          AND status = 'in_progress' AND lease_expires_ms <= ?3 ORDER BY position LIMIT 1",
         params![project, queue_id, now_ms],
     )?);
-    let items: Vec<QueueItem> = candidates.iter().map(|p| p.item.clone()).collect();
-    let Some(chosen) = queue::choose_next(&items, reviewer, now_ms) else {
+    let Some(claimed) = PairItem::claim_next(&candidates, reviewer, now_ms, lease_ms) else {
         return Ok(None);
-    };
-    let Some(pair) = candidates.iter().find(|p| p.item.id == chosen.id) else {
-        return Ok(None);
-    };
-    let claimed = PairItem {
-        item: queue::claim(chosen, reviewer, now_ms, lease_ms),
-        pair: pair.pair.clone(),
     };
     put_pair(conn, project, &claimed)?;
     Ok(Some(claimed))
@@ -186,23 +178,13 @@ fn finish(
     .pop() else {
         return Ok(None);
     };
-    let finished = match queue::finish(&stored.item, reviewer, how, now_ms) {
-        Ok(item) => PairItem {
-            item,
-            pair: stored.pair,
-        },
+    let finished = match stored.finish(reviewer, how, now_ms) {
+        Ok(finished) => finished,
         Err(e) => return Ok(Some(Err(e))),
     };
     put_pair(conn, project, &finished)?;
     if let (Finish::Complete, Some(pick)) = (how, pick) {
-        let judgement = Judgement {
-            queue_id: queue_id.to_string(),
-            pair_id: pair_id.to_string(),
-            reviewer: reviewer.to_string(),
-            winner: pick.winner(&finished.pair),
-            pair: finished.pair.clone(),
-            created_ms: now_ms,
-        };
+        let judgement = Judgement::of(&finished, reviewer, pick, now_ms);
         conn.prepare_cached(
             "INSERT OR REPLACE INTO pairwise_judgements \
              (project, queue_id, pair_id, reviewer, winner, created_ms, judgement) \
