@@ -739,5 +739,10 @@ pub async fn pairwise_results(
     project: &str,
     query: &pq::ResultsQuery,
 ) -> Result<pq::PairwiseResults, ApiError> {
-    get(links::api_pairwise(project, "/results", &query.to_query_string())).await
+    get(links::api_pairwise(
+        project,
+        "/results",
+        &query.to_query_string(),
+    ))
+    .await
 }

@@ -26,7 +26,7 @@ fn trace_id(n: u64) -> String {
 }
 
 fn tier(n: u64) -> &'static str {
-    if n % 3 == 0 {
+    if n.is_multiple_of(3) {
         "pro"
     } else {
         "free"
@@ -175,7 +175,10 @@ async fn a_pairwise_queue_reviewed_by_keyboard_shows_its_sign_test_on_metrics() 
         .unwrap();
     let row = element(driver, "[data-testid=pairwise-queues] tr[data-pairwise-id]").await;
     let progress = row.text().await.unwrap();
-    assert!(progress.contains(&format!("0 of {RUNS} done")), "{progress}");
+    assert!(
+        progress.contains(&format!("0 of {RUNS} done")),
+        "{progress}"
+    );
     shot(driver, "pairwise-queues").await;
     row.find(By::Css("a")).await.unwrap().click().await.unwrap();
 
@@ -189,9 +192,21 @@ async fn a_pairwise_queue_reviewed_by_keyboard_shows_its_sign_test_on_metrics() 
     let mut sides = HashSet::new();
     for i in 0..RUNS {
         let (id, left, right) = shown_pair(driver, before.as_deref()).await;
-        assert_ne!(b_runs.contains(&left), b_runs.contains(&right), "{left} {right}");
-        assert_eq!(tier_of(&left), tier_of(&right), "matched on the same question");
-        let page = element(driver, "[data-testid=pw-pair]").await.text().await.unwrap();
+        assert_ne!(
+            b_runs.contains(&left),
+            b_runs.contains(&right),
+            "{left} {right}"
+        );
+        assert_eq!(
+            tier_of(&left),
+            tier_of(&right),
+            "matched on the same question"
+        );
+        let page = element(driver, "[data-testid=pw-pair]")
+            .await
+            .text()
+            .await
+            .unwrap();
         assert!(!page.contains("variant"), "the cohort is hidden: {page}");
         if i == 0 {
             shot(driver, "pairwise-review").await;
@@ -240,7 +255,7 @@ async fn a_pairwise_queue_reviewed_by_keyboard_shows_its_sign_test_on_metrics() 
         let text = |testid: &'static str| {
             let row = row.clone();
             async move {
-                row.find(By::Css(&format!("[data-testid={testid}]")))
+                row.find(By::Css(format!("[data-testid={testid}]")))
                     .await
                     .unwrap()
                     .text()
@@ -256,7 +271,10 @@ async fn a_pairwise_queue_reviewed_by_keyboard_shows_its_sign_test_on_metrics() 
         assert!((shown_p - p).abs() < 1e-12, "{group}: p {shown_p} ≠ {p}");
         let shown = text("pw-p").await;
         let read: f64 = shown.trim_start_matches("p = ").parse().unwrap();
-        assert!((read - p).abs() <= 0.0005 + 1e-12, "{group}: {shown} for p = {p}");
+        assert!(
+            (read - p).abs() <= 0.0005 + 1e-12,
+            "{group}: {shown} for p = {p}"
+        );
         let (low, high) = wilson(*b, n);
         assert_eq!(
             text("pw-ci").await,

@@ -82,7 +82,8 @@ pub fn PairwiseQueues(project: Memo<String>) -> impl IntoView {
         });
     };
 
-    let table = move || match list.get() {
+    let table = move || {
+        match list.get() {
         None => view! { <p class="muted">"Loading pairwise queues…"</p> }.into_any(),
         Some(Err(e)) => view! { <ErrorBanner title=e.title() detail=e.detail()/> }.into_any(),
         Some(Ok(l)) if l.queues.is_empty() => view! {
@@ -116,9 +117,13 @@ pub fn PairwiseQueues(project: Memo<String>) -> impl IntoView {
             }
             .into_any()
         }
+    }
     };
 
-    let field = |label: &'static str, field_name: &'static str, placeholder: &'static str, value: RwSignal<String>| {
+    let field = |label: &'static str,
+                 field_name: &'static str,
+                 placeholder: &'static str,
+                 value: RwSignal<String>| {
         view! {
             <label class="fb-field">
                 <span class="fb-label">{label}</span>

@@ -13,8 +13,8 @@ use skein_model::queue::Claim;
 use skein_model::span::{Span, SpanType};
 use wasm_bindgen::JsCast;
 
-use super::queue_review::{remember_reviewer, stored_reviewer};
 use super::pairwise_queues::pairwise_progress;
+use super::queue_review::{remember_reviewer, stored_reviewer};
 use super::trace::detail::io::PayloadView;
 use crate::api::{self, ApiError};
 use crate::components::error_banner::ErrorBanner;
@@ -52,7 +52,11 @@ struct Current {
     right: Option<Result<Run, ApiError>>,
 }
 
-fn side_view(label: &'static str, key: &'static str, run: Option<Result<Run, ApiError>>) -> AnyView {
+fn side_view(
+    label: &'static str,
+    key: &'static str,
+    run: Option<Result<Run, ApiError>>,
+) -> AnyView {
     let body = match run {
         None => view! { <p class="muted">"Loading the run…"</p> }.into_any(),
         Some(Err(e)) => view! { <ErrorBanner title=e.title() detail=e.detail()/> }.into_any(),
@@ -123,7 +127,11 @@ pub fn PairwiseReviewPage() -> impl IntoView {
             let project = project.get_untracked();
             let (pair_id, trace) = (
                 pair.id.clone(),
-                if left { pair.left.clone() } else { pair.right.clone() },
+                if left {
+                    pair.left.clone()
+                } else {
+                    pair.right.clone()
+                },
             );
             spawn_local(async move {
                 let run = load_run(&project, &trace).await;

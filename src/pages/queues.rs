@@ -8,9 +8,9 @@ use leptos_router::hooks::use_location;
 use skein_model::queue::{check_new_queue, AddItems, NewQueue, Queue, QueueList};
 use skein_model::ScoreConfigList;
 
+use super::pairwise_queues::PairwiseQueues;
 use crate::api::{self, ApiError};
 use crate::components::empty_state::EmptyState;
-use super::pairwise_queues::PairwiseQueues;
 use crate::components::error_banner::ErrorBanner;
 use crate::links;
 

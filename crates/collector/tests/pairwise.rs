@@ -107,7 +107,7 @@ async fn pairs_are_matched_blind_and_judged_into_per_group_statistics() {
     let p = "pairs";
     // A: 1..=8; B: 101..=108. Runs n and n + 100 ask the same question for n ≤ 6; the rest
     // ask different ones. Tiers alternate, the same on both sides of a matched pair.
-    let tier = |n: u64| if n % 2 == 0 { "pro" } else { "free" };
+    let tier = |n: u64| if n.is_multiple_of(2) { "pro" } else { "free" };
     let mut runs = Vec::new();
     let questions: Vec<String> = (1..=8).map(|n| format!("question {n}")).collect();
     let others: Vec<String> = (7..=8).map(|n| format!("something else {n}")).collect();
@@ -153,10 +153,16 @@ async fn pairs_are_matched_blind_and_judged_into_per_group_statistics() {
     )
     .await;
     assert_eq!(status, 409, "{refused}");
-    assert!(refused["error"].as_str().unwrap().contains("ann"), "{refused}");
+    assert!(
+        refused["error"].as_str().unwrap().contains("ann"),
+        "{refused}"
+    );
     call(
         "POST",
-        &url(&format!("/pairs/{}/release", bob["pair"]["id"].as_str().unwrap())),
+        &url(&format!(
+            "/pairs/{}/release",
+            bob["pair"]["id"].as_str().unwrap()
+        )),
         Some(&json!({"reviewer": "bob"})),
     )
     .await;
@@ -173,13 +179,24 @@ async fn pairs_are_matched_blind_and_judged_into_per_group_statistics() {
         let Some(pair) = claimed["pair"].as_object() else {
             break;
         };
-        let (left, right) = (pair["left"].as_str().unwrap(), pair["right"].as_str().unwrap());
+        let (left, right) = (
+            pair["left"].as_str().unwrap(),
+            pair["right"].as_str().unwrap(),
+        );
         let n_of = |t: &str| u64::from_str_radix(t, 16).unwrap() % 100;
         if n_of(left) <= 6 || n_of(right) <= 6 {
-            assert_eq!(n_of(left), n_of(right), "the same question is paired: {pair:?}");
+            assert_eq!(
+                n_of(left),
+                n_of(right),
+                "the same question is paired: {pair:?}"
+            );
         }
         let a_left = a_ids.contains(left);
-        assert_ne!(a_left, a_ids.contains(right), "one run of each cohort: {pair:?}");
+        assert_ne!(
+            a_left,
+            a_ids.contains(right),
+            "one run of each cohort: {pair:?}"
+        );
         seen_sides.insert(a_left);
         let n = n_of(left);
         let group = if n_of(left) == n_of(right) {
@@ -194,10 +211,18 @@ async fn pairs_are_matched_blind_and_judged_into_per_group_statistics() {
             "tie"
         } else if group == "free" {
             entry.1 += 1;
-            if a_left { "right" } else { "left" }
+            if a_left {
+                "right"
+            } else {
+                "left"
+            }
         } else {
             entry.0 += 1;
-            if a_left { "left" } else { "right" }
+            if a_left {
+                "left"
+            } else {
+                "right"
+            }
         };
         let (status, judged) = call(
             "POST",
@@ -207,7 +232,11 @@ async fn pairs_are_matched_blind_and_judged_into_per_group_statistics() {
         .await;
         assert_eq!(status, 200, "{judged}");
     }
-    assert_eq!(seen_sides.len(), 2, "A's run is shown on both sides across pairs");
+    assert_eq!(
+        seen_sides.len(),
+        2,
+        "A's run is shown on both sides across pairs"
+    );
     let (_, queue) = call("GET", &url(""), None).await;
     assert_eq!(queue["counts"]["done"], 8, "{queue}");
 
@@ -218,8 +247,15 @@ async fn pairs_are_matched_blind_and_judged_into_per_group_statistics() {
     let (status, results) = call("GET", &results, None).await;
     assert_eq!(status, 200, "{results}");
     let groups = results["groups"].as_array().unwrap();
-    let names: Vec<&str> = groups.iter().map(|g| g["group"].as_str().unwrap()).collect();
-    assert_eq!(names, expected.keys().copied().collect::<Vec<_>>(), "{results}");
+    let names: Vec<&str> = groups
+        .iter()
+        .map(|g| g["group"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        expected.keys().copied().collect::<Vec<_>>(),
+        "{results}"
+    );
     for g in groups {
         let (a, b, t) = expected[g["group"].as_str().unwrap()];
         assert_eq!(
@@ -235,7 +271,10 @@ async fn pairs_are_matched_blind_and_judged_into_per_group_statistics() {
         let (low, high) = wilson(b, a + b);
         assert!(close(&r["b_preferred"], b as f64 / (a + b) as f64), "{g}");
         assert!(close(&r["p_value"], sign_test(b, a + b)), "{g}");
-        assert!(close(&r["ci"]["low"], low) && close(&r["ci"]["high"], high), "{g}");
+        assert!(
+            close(&r["ci"]["low"], low) && close(&r["ci"]["high"], high),
+            "{g}"
+        );
         assert!(close(&r["tie_rate"], t as f64 / (a + b + t) as f64), "{g}");
     }
     let all = collector.url(&format!("/api/v1/pairwise/results?project={p}"));
@@ -258,11 +297,19 @@ async fn pairs_are_matched_blind_and_judged_into_per_group_statistics() {
 async fn bad_pairwise_requests_are_refused_naming_the_problem() {
     let collector = Collector::start();
     let p = "bad";
-    post_runs(&collector, p, &[(1, "A", "free", "hi"), (2, "B", "free", "hi")]).await;
+    post_runs(
+        &collector,
+        p,
+        &[(1, "A", "free", "hi"), (2, "B", "free", "hi")],
+    )
+    .await;
     wait_for_traces(&collector, &format!("project={p}"), 2).await;
     let base = collector.url(&format!("/api/v1/pairwise?project={p}"));
     let cases = [
-        (json!({"name": "x", "cohort_a": "tag=variant%3DA"}), "cohort_b"),
+        (
+            json!({"name": "x", "cohort_a": "tag=variant%3DA"}),
+            "cohort_b",
+        ),
         (
             json!({"name": "x", "cohort_a": "tag=variant%3DA", "cohort_b": "tag=variant%3DA"}),
             "same",
@@ -304,7 +351,10 @@ async fn bad_pairwise_requests_are_refused_naming_the_problem() {
     let url = |path: &str| collector.url(&format!("/api/v1/pairwise/{id}{path}?project={p}"));
     let (status, answer) = call("POST", &url("/next"), Some(&json!({}))).await;
     assert_eq!(status, 400, "{answer}");
-    assert!(answer["error"].as_str().unwrap().contains("reviewer"), "{answer}");
+    assert!(
+        answer["error"].as_str().unwrap().contains("reviewer"),
+        "{answer}"
+    );
     let (status, answer) = call(
         "POST",
         &url("/pairs/1/judge"),

@@ -693,8 +693,10 @@ async fn a_database_from_before_pairwise_queues_gains_them() {
     let collector = Collector::start_in(dir, &[]);
     let response = client()
         .post(collector.url("/api/v1/pairwise"))
-        .json(&json!({"name": "after the upgrade", "cohort_a": "tag=variant%3DA",
-            "cohort_b": "tag=variant%3DB"}))
+        .json(
+            &json!({"name": "after the upgrade", "cohort_a": "tag=variant%3DA",
+            "cohort_b": "tag=variant%3DB"}),
+        )
         .send()
         .await
         .unwrap();

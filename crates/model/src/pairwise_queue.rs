@@ -154,7 +154,8 @@ impl PairItem {
         now_ms: i64,
         lease_ms: i64,
     ) -> Option<PairItem> {
-        let chosen = crate::queue::choose_next(candidates.iter().map(|p| &p.item), reviewer, now_ms)?;
+        let chosen =
+            crate::queue::choose_next(candidates.iter().map(|p| &p.item), reviewer, now_ms)?;
         let pair = candidates.iter().find(|p| p.item.id == chosen.id)?;
         Some(PairItem {
             item: crate::queue::claim(chosen, reviewer, now_ms, lease_ms),
@@ -251,6 +252,25 @@ impl Pick {
     }
 }
 
+/// What a reviewer does with a pair they hold: judge it, skip it or give it back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PairFinish {
+    Judge(Pick),
+    Skip,
+    Release,
+}
+
+impl PairFinish {
+    /// What it makes of the pair's place in the queue.
+    pub fn how(self) -> crate::queue::Finish {
+        match self {
+            PairFinish::Judge(_) => crate::queue::Finish::Complete,
+            PairFinish::Skip => crate::queue::Finish::Skip,
+            PairFinish::Release => crate::queue::Finish::Release,
+        }
+    }
+}
+
 /// `POST /api/v1/pairwise/{id}/pairs/{pair}/judge`; skip and release take the reviewer only.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Judge {
@@ -309,7 +329,10 @@ fn fnv1a(parts: &[&str]) -> u64 {
 fn cohort_keys(a: &[Candidate], b: &[Candidate]) -> Vec<String> {
     let (va, vb) = (tag_values(a), tag_values(b));
     va.iter()
-        .filter(|(k, a_values)| vb.get(*k).is_some_and(|b_values| a_values.is_disjoint(b_values)))
+        .filter(|(k, a_values)| {
+            vb.get(*k)
+                .is_some_and(|b_values| a_values.is_disjoint(b_values))
+        })
         .map(|(k, _)| k.to_string())
         .collect()
 }

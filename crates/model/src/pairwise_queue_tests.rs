@@ -51,7 +51,11 @@ fn at_most_n_pairs_and_no_run_twice() {
     bs.dedup();
     assert_eq!(bs.len(), 30);
     assert_eq!(draw_pairs("q", &a, &b, 5, 1).len(), 5);
-    assert_eq!(draw_pairs("q", &a, &b, 40, 1), pairs, "the same seed draws the same");
+    assert_eq!(
+        draw_pairs("q", &a, &b, 40, 1),
+        pairs,
+        "the same seed draws the same"
+    );
 }
 
 #[test]
@@ -59,7 +63,10 @@ fn sides_are_stable_and_shuffled() {
     let lefts = (0..200)
         .filter(|i| a_on_left("queue", &format!("a{i}"), &format!("b{i}")))
         .count();
-    assert!((70..=130).contains(&lefts), "A on the left {lefts} times of 200");
+    assert!(
+        (70..=130).contains(&lefts),
+        "A on the left {lefts} times of 200"
+    );
     assert_eq!(a_on_left("q", "x", "y"), a_on_left("q", "x", "y"));
 }
 
@@ -77,10 +84,7 @@ fn a_pick_of_a_side_is_the_cohort_shown_there() {
         } else {
             (Pick::Right, Pick::Left)
         };
-        assert_eq!(
-            if a_left { &blind.left } else { &blind.right },
-            "a"
-        );
+        assert_eq!(if a_left { &blind.left } else { &blind.right }, "a");
         assert_eq!(a_side.winner(&pair), Winner::A);
         assert_eq!(b_side.winner(&pair), Winner::B);
         assert_eq!(Pick::Tie.winner(&pair), Winner::Tie);

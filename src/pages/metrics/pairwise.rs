@@ -30,7 +30,11 @@ fn group_row(g: GroupResult) -> impl IntoView {
             "no decisive judgement".to_string(),
             "–".to_string(),
             String::new(),
-            percent(if c.total() == 0 { 0.0 } else { c.ties as f64 / c.total() as f64 }),
+            percent(if c.total() == 0 {
+                0.0
+            } else {
+                c.ties as f64 / c.total() as f64
+            }),
         ),
     };
     view! {
@@ -51,7 +55,8 @@ fn group_row(g: GroupResult) -> impl IntoView {
 pub fn PairwisePanel(project: Memo<String>, group_by: Signal<Option<String>>) -> impl IntoView {
     let queues = RwSignal::new(Vec::<PairwiseQueue>::new());
     let chosen = RwSignal::new(None::<String>);
-    let results = RwSignal::new(None::<Result<skein_model::pairwise_queue::PairwiseResults, api::ApiError>>);
+    let results =
+        RwSignal::new(None::<Result<skein_model::pairwise_queue::PairwiseResults, api::ApiError>>);
     Effect::new(move |_| {
         let project = project.get();
         spawn_local(async move {

@@ -9,11 +9,12 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::Json;
 use skein_model::pairwise_queue::{
-    self, BlindPair, Candidate, ClaimedPair, Judge, NewPairwiseQueue, PairItem, PairwiseQueue,
-    PairwiseQueueList, PairwiseResults, ResultsQuery, DEFAULT_PAIRS, MAX_COHORT, MAX_PAIRS,
+    self, BlindPair, Candidate, ClaimedPair, Judge, NewPairwiseQueue, PairFinish, PairItem,
+    PairwiseQueue, PairwiseQueueList, PairwiseResults, ResultsQuery, DEFAULT_PAIRS, MAX_COHORT,
+    MAX_PAIRS,
 };
 use skein_model::queue::{
-    self, Claim, Finish, QueueCounts, DEFAULT_LEASE_SECS, MAX_LEASE_SECS, MAX_QUEUES,
+    self, Claim, QueueCounts, DEFAULT_LEASE_SECS, MAX_LEASE_SECS, MAX_QUEUES,
 };
 use skein_model::TraceQuery;
 
@@ -63,7 +64,8 @@ async fn cohort(
         .map_err(|e| ApiError::BadRequest(format!("{field}: {e}")))?;
     let mut summaries = Vec::new();
     while summaries.len() < MAX_COHORT {
-        query.limit = Some((MAX_COHORT - summaries.len()).min(TraceQuery::MAX_LIMIT as usize) as u32);
+        query.limit =
+            Some((MAX_COHORT - summaries.len()).min(TraceQuery::MAX_LIMIT as usize) as u32);
         let page = state.store.list_traces(project, &query).await?;
         summaries.extend(page.traces);
         match page.next_cursor {
@@ -119,7 +121,10 @@ pub async fn create(
         )));
     }
     let id = uuid::Uuid::new_v4().to_string();
-    let n = new.pairs.map_or(DEFAULT_PAIRS, |n| n as usize).min(MAX_PAIRS);
+    let n = new
+        .pairs
+        .map_or(DEFAULT_PAIRS, |n| n as usize)
+        .min(MAX_PAIRS);
     let pairs = pairwise_queue::draw_pairs(&id, &a, &b, n, pairwise_queue::seed_of(&id));
     let now = now_ms();
     let items: Vec<PairItem> = pairs
@@ -184,7 +189,13 @@ pub async fn next(
     }
     let pair = state
         .store
-        .claim_pair(&project, &id, &reviewer, now_ms(), i64::from(lease_secs) * 1000)
+        .claim_pair(
+            &project,
+            &id,
+            &reviewer,
+            now_ms(),
+            i64::from(lease_secs) * 1000,
+        )
         .await?;
     let counts = find_queue(&state, &project, &id).await?.counts;
     Ok(Json(ClaimedPair {
@@ -199,13 +210,12 @@ async fn finish(
     id: &str,
     pair_id: &str,
     reviewer: &str,
-    how: Finish,
-    pick: Option<pairwise_queue::Pick>,
+    how: PairFinish,
 ) -> ApiResult<Json<BlindPair>> {
     find_queue(state, project, id).await?;
     let pair = state
         .store
-        .finish_pair(project, id, pair_id, reviewer, how, pick, now_ms())
+        .finish_pair(project, id, pair_id, reviewer, how, now_ms())
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no pair {pair_id:?} in this queue")))?
         .map_err(|e| ApiError::Conflict(e.to_string()))?;
@@ -226,8 +236,7 @@ pub async fn judge(
         &id,
         &pair_id,
         &reviewer,
-        Finish::Complete,
-        Some(judge.pick),
+        PairFinish::Judge(judge.pick),
     )
     .await
 }
@@ -238,11 +247,11 @@ async fn skip_or_release(
     id: String,
     pair_id: String,
     body: &[u8],
-    how: Finish,
+    how: PairFinish,
 ) -> ApiResult<Json<BlindPair>> {
     let claim: Claim = parse_json(body)?;
     let reviewer = reviewer_of(&claim.reviewer)?;
-    finish(&state, &project, &id, &pair_id, &reviewer, how, None).await
+    finish(&state, &project, &id, &pair_id, &reviewer, how).await
 }
 
 pub async fn skip(
@@ -251,7 +260,7 @@ pub async fn skip(
     Path((id, pair_id)): Path<(String, String)>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<BlindPair>> {
-    skip_or_release(state, project, id, pair_id, &body, Finish::Skip).await
+    skip_or_release(state, project, id, pair_id, &body, PairFinish::Skip).await
 }
 
 pub async fn release(
@@ -260,7 +269,7 @@ pub async fn release(
     Path((id, pair_id)): Path<(String, String)>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<BlindPair>> {
-    skip_or_release(state, project, id, pair_id, &body, Finish::Release).await
+    skip_or_release(state, project, id, pair_id, &body, PairFinish::Release).await
 }
 
 /// `GET /api/v1/pairwise/results?queue=ID&group_by=KEY`.

@@ -335,7 +335,13 @@ pub(crate) async fn search_by_scan(
 
 /// Everything the collector needs of its storage.
 pub trait Store:
-    SpanStore + QueryStore + JourneyStore + FeedbackStore + ScoreConfigStore + QueueStore + PairwiseStore
+    SpanStore
+    + QueryStore
+    + JourneyStore
+    + FeedbackStore
+    + ScoreConfigStore
+    + QueueStore
+    + PairwiseStore
     + KeyStore
 {
     fn engine(&self) -> EngineInfo;

@@ -5,8 +5,8 @@
 //! applies those rules so that two claims never hold one pair.
 
 use async_trait::async_trait;
-use skein_model::pairwise_queue::{Judgement, PairItem, PairwiseQueue, Pick};
-use skein_model::queue::{Finish, FinishError};
+use skein_model::pairwise_queue::{Judgement, PairFinish, PairItem, PairwiseQueue};
+use skein_model::queue::FinishError;
 
 use super::StoreResult;
 
@@ -46,7 +46,7 @@ pub trait PairwiseStore: Send + Sync + 'static {
     ) -> StoreResult<Option<PairItem>>;
 
     /// Finishes a pair as `queue::finish` allows, checked and written as one step, with the
-    /// judgement when `how` is `Complete`: which cohort won, from the side picked
+    /// judgement when `how` judges it: which cohort won, from the side picked
     /// (`Pick::winner`). The pair as finished, or why `reviewer` may not; none when the queue
     /// has no such pair.
     async fn finish_pair(
@@ -55,8 +55,7 @@ pub trait PairwiseStore: Send + Sync + 'static {
         queue_id: &str,
         pair_id: &str,
         reviewer: &str,
-        how: Finish,
-        pick: Option<Pick>,
+        how: PairFinish,
         now_ms: i64,
     ) -> StoreResult<Option<Result<PairItem, FinishError>>>;
 

@@ -7,8 +7,8 @@
 
 use async_trait::async_trait;
 use serde_json::json;
-use skein_model::pairwise_queue::{Judgement, PairItem, PairwiseQueue, Pick};
-use skein_model::queue::{self, Finish, FinishError, ItemStatus};
+use skein_model::pairwise_queue::{Judgement, PairFinish, PairItem, PairwiseQueue};
+use skein_model::queue::{self, FinishError, ItemStatus};
 
 use super::client::{quote, RowExt};
 use super::writer::arrivals;
@@ -60,7 +60,12 @@ impl ClickhouseStore {
             .collect()
     }
 
-    async fn write_pairs(&self, project: &str, pairs: &[PairItem], version: u64) -> StoreResult<()> {
+    async fn write_pairs(
+        &self,
+        project: &str,
+        pairs: &[PairItem],
+        version: u64,
+    ) -> StoreResult<()> {
         let mut rows = Vec::with_capacity(pairs.len());
         for (i, pair) in pairs.iter().enumerate() {
             let item = &pair.item;
@@ -178,7 +183,11 @@ impl ClickhouseStore {
         Ok(queues)
     }
 
-    async fn write_pairwise_queue_row(&self, queue: &PairwiseQueue, deleted: bool) -> StoreResult<()> {
+    async fn write_pairwise_queue_row(
+        &self,
+        queue: &PairwiseQueue,
+        deleted: bool,
+    ) -> StoreResult<()> {
         let row = json!({
             "project": queue.project,
             "id": queue.id,
@@ -204,7 +213,11 @@ impl ClickhouseStore {
             "version": arrivals(1),
         });
         self.client
-            .insert(&self.layout.table("pairwise_judgements"), &[row], self.quorum)
+            .insert(
+                &self.layout.table("pairwise_judgements"),
+                &[row],
+                self.quorum,
+            )
             .await
     }
 }
@@ -232,7 +245,10 @@ impl PairwiseStore for ClickhouseStore {
         id: &str,
         now_ms: i64,
     ) -> StoreResult<Option<PairwiseQueue>> {
-        Ok(self.read_pairwise_queues(project, Some(id), now_ms).await?.pop())
+        Ok(self
+            .read_pairwise_queues(project, Some(id), now_ms)
+            .await?
+            .pop())
     }
 
     async fn delete_pairwise_queue(&self, project: &str, id: &str) -> StoreResult<bool> {
@@ -252,14 +268,17 @@ impl PairwiseStore for ClickhouseStore {
         lease_ms: i64,
     ) -> StoreResult<Option<PairItem>> {
         // A deleted queue's pairs stay in the table: nothing of it is offered.
-        if self.pairwise_queue(project, queue_id, now_ms).await?.is_none() {
+        if self
+            .pairwise_queue(project, queue_id, now_ms)
+            .await?
+            .is_none()
+        {
             return Ok(None);
         }
         let _one_at_a_time = self.queue_writes.lock().await;
         let r = quote(reviewer);
-        let held = format!(
-            "(status = 'in_progress' AND holder = {r} AND lease_expires_ms > {now_ms})"
-        );
+        let held =
+            format!("(status = 'in_progress' AND holder = {r} AND lease_expires_ms > {now_ms})");
         let condition = format!(
             "{held} OR status = 'pending' \
              OR (status = 'in_progress' AND lease_expires_ms <= {now_ms})"
@@ -289,21 +308,20 @@ impl PairwiseStore for ClickhouseStore {
         queue_id: &str,
         pair_id: &str,
         reviewer: &str,
-        how: Finish,
-        pick: Option<Pick>,
+        how: PairFinish,
         now_ms: i64,
     ) -> StoreResult<Option<Result<PairItem, FinishError>>> {
         let _one_at_a_time = self.queue_writes.lock().await;
         let Some((stored, _)) = self.stored_pair(project, queue_id, pair_id).await? else {
             return Ok(None);
         };
-        let finished = match stored.finish(reviewer, how, now_ms) {
+        let finished = match stored.finish(reviewer, how.how(), now_ms) {
             Ok(finished) => finished,
             Err(e) => return Ok(Some(Err(e))),
         };
         // The judgement first: a pair is never done without the judgement that finished it
         // (should writing the pair fail, the reviewer judges again and the newer version wins).
-        if let (Finish::Complete, Some(pick)) = (how, pick) {
+        if let PairFinish::Judge(pick) = how {
             let judgement = Judgement::of(&finished, reviewer, pick, now_ms);
             self.write_judgement(project, &judgement).await?;
         }

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use rusqlite::{params, Connection};
-use skein_model::pairwise_queue::{Judgement, PairItem, PairwiseQueue, Pick};
-use skein_model::queue::{self, Finish, FinishError, ItemStatus, QueueCounts};
+use skein_model::pairwise_queue::{Judgement, PairFinish, PairItem, PairwiseQueue};
+use skein_model::queue::{self, FinishError, ItemStatus, QueueCounts};
 
 use super::writer::{WriteOp, WriteReply};
 use super::{to_json, unexpected_reply, SqliteStore};
@@ -68,8 +68,7 @@ pub(super) enum PairwiseWrite {
         queue_id: String,
         pair_id: String,
         reviewer: String,
-        how: Finish,
-        pick: Option<Pick>,
+        how: PairFinish,
         now_ms: i64,
     },
 }
@@ -159,15 +158,13 @@ fn claim(
     Ok(Some(claimed))
 }
 
-#[allow(clippy::too_many_arguments)]
 fn finish(
     conn: &Connection,
     project: &str,
     queue_id: &str,
     pair_id: &str,
     reviewer: &str,
-    how: Finish,
-    pick: Option<Pick>,
+    how: PairFinish,
     now_ms: i64,
 ) -> StoreResult<Option<Result<PairItem, FinishError>>> {
     let Some(stored) = pairs_of(
@@ -178,12 +175,12 @@ fn finish(
     .pop() else {
         return Ok(None);
     };
-    let finished = match stored.finish(reviewer, how, now_ms) {
+    let finished = match stored.finish(reviewer, how.how(), now_ms) {
         Ok(finished) => finished,
         Err(e) => return Ok(Some(Err(e))),
     };
     put_pair(conn, project, &finished)?;
-    if let (Finish::Complete, Some(pick)) = (how, pick) {
+    if let PairFinish::Judge(pick) = how {
         let judgement = Judgement::of(&finished, reviewer, pick, now_ms);
         conn.prepare_cached(
             "INSERT OR REPLACE INTO pairwise_judgements \
@@ -233,20 +230,18 @@ pub(super) fn apply(conn: &Connection, write: &PairwiseWrite) -> StoreResult<Pai
             reviewer,
             now_ms,
             lease_ms,
-        } => claim(conn, project, queue_id, reviewer, *now_ms, *lease_ms)
-            .map(PairwiseReply::Claimed),
+        } => {
+            claim(conn, project, queue_id, reviewer, *now_ms, *lease_ms).map(PairwiseReply::Claimed)
+        }
         PairwiseWrite::Finish {
             project,
             queue_id,
             pair_id,
             reviewer,
             how,
-            pick,
             now_ms,
-        } => finish(
-            conn, project, queue_id, pair_id, reviewer, *how, *pick, *now_ms,
-        )
-        .map(PairwiseReply::Finished),
+        } => finish(conn, project, queue_id, pair_id, reviewer, *how, *now_ms)
+            .map(PairwiseReply::Finished),
     }
 }
 
@@ -397,8 +392,7 @@ impl PairwiseStore for SqliteStore {
         queue_id: &str,
         pair_id: &str,
         reviewer: &str,
-        how: Finish,
-        pick: Option<Pick>,
+        how: PairFinish,
         now_ms: i64,
     ) -> StoreResult<Option<Result<PairItem, FinishError>>> {
         let write = PairwiseWrite::Finish {
@@ -407,7 +401,6 @@ impl PairwiseStore for SqliteStore {
             pair_id: pair_id.to_string(),
             reviewer: reviewer.to_string(),
             how,
-            pick,
             now_ms,
         };
         match self.write_pairwise(write).await? {

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use skein_model::pairwise_queue::{
-    Matched, Pair, PairItem, PairwiseQueue, Pick, Winner,
+    Matched, Pair, PairFinish, PairItem, PairwiseQueue, Pick, Winner,
 };
-use skein_model::queue::{Finish, FinishError, ItemStatus, QueueCounts};
+use skein_model::queue::{FinishError, ItemStatus, QueueCounts};
 
 use crate::store::Store;
 
@@ -29,14 +29,16 @@ fn queue(project: &str, id: &str, created_ms: i64) -> PairwiseQueue {
 fn pairs(queue_id: &str, n: u32) -> Vec<PairItem> {
     (1..=n)
         .map(|i| {
-            let tier: BTreeMap<String, String> =
-                [("tier".to_string(), if i % 2 == 0 { "pro" } else { "free" }.to_string())]
-                    .into();
+            let tier: BTreeMap<String, String> = [(
+                "tier".to_string(),
+                if i.is_multiple_of(2) { "pro" } else { "free" }.to_string(),
+            )]
+            .into();
             let pair = Pair {
                 a: format!("{i:032x}"),
                 b: format!("{:032x}", i + 1000),
                 // Odd pairs show A on the left, even ones on the right.
-                a_on_left: i % 2 == 1,
+                a_on_left: !i.is_multiple_of(2),
                 matched: Matched::Tags,
                 a_tags: tier.clone(),
                 b_tags: tier,
@@ -61,7 +63,10 @@ pub async fn pairwise_queues_hold_pairs_and_store_judgements(store: Arc<dyn Stor
         .await
         .unwrap();
     let ids = |qs: Vec<PairwiseQueue>| qs.into_iter().map(|q| q.id).collect::<Vec<_>>();
-    assert_eq!(ids(store.pairwise_queues("p", 0).await.unwrap()), ["q1", "q2"]);
+    assert_eq!(
+        ids(store.pairwise_queues("p", 0).await.unwrap()),
+        ["q1", "q2"]
+    );
     assert_eq!(ids(store.pairwise_queues("o", 0).await.unwrap()), ["q3"]);
     assert!(store.pairwise_queue("o", "q1", 0).await.unwrap().is_none());
     let q1 = store.pairwise_queue("p", "q1", 10).await.unwrap().unwrap();
@@ -69,23 +74,38 @@ pub async fn pairwise_queues_hold_pairs_and_store_judgements(store: Arc<dyn Stor
     assert_eq!(q1.cohort_a, "tag=variant%3DA");
 
     // Pairs come in order; a reviewer who claims again gets the pair they hold.
-    let first = store.claim_pair("p", "q1", "ann", 100, LEASE).await.unwrap().unwrap();
+    let first = store
+        .claim_pair("p", "q1", "ann", 100, LEASE)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(first.item.id, "1");
     assert_eq!(first.pair.a, format!("{:032x}", 1));
-    let again = store.claim_pair("p", "q1", "ann", 200, LEASE).await.unwrap().unwrap();
+    let again = store
+        .claim_pair("p", "q1", "ann", 200, LEASE)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(again.item.id, "1");
-    let bob = store.claim_pair("p", "q1", "bob", 300, LEASE).await.unwrap().unwrap();
-    assert_eq!(bob.item.id, "2", "a held pair is not offered to another reviewer");
+    let bob = store
+        .claim_pair("p", "q1", "bob", 300, LEASE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        bob.item.id, "2",
+        "a held pair is not offered to another reviewer"
+    );
 
     // Only the holder judges; the side picked is stored as the cohort it was.
     let refused = store
-        .finish_pair("p", "q1", "1", "bob", Finish::Complete, Some(Pick::Left), 400)
+        .finish_pair("p", "q1", "1", "bob", PairFinish::Judge(Pick::Left), 400)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(refused, Err(FinishError::HeldByOther("ann".into())));
     let judged = store
-        .finish_pair("p", "q1", "1", "ann", Finish::Complete, Some(Pick::Left), 500)
+        .finish_pair("p", "q1", "1", "ann", PairFinish::Judge(Pick::Left), 500)
         .await
         .unwrap()
         .unwrap()
@@ -93,25 +113,32 @@ pub async fn pairwise_queues_hold_pairs_and_store_judgements(store: Arc<dyn Stor
     assert_eq!(judged.item.status, ItemStatus::Done);
     // Pair 2 shows A on the right: a pick of the left is B.
     store
-        .finish_pair("p", "q1", "2", "bob", Finish::Complete, Some(Pick::Left), 600)
+        .finish_pair("p", "q1", "2", "bob", PairFinish::Judge(Pick::Left), 600)
         .await
         .unwrap()
         .unwrap()
         .unwrap();
     let twice = store
-        .finish_pair("p", "q1", "1", "ann", Finish::Complete, Some(Pick::Right), 700)
+        .finish_pair("p", "q1", "1", "ann", PairFinish::Judge(Pick::Right), 700)
         .await
         .unwrap()
         .unwrap();
-    assert!(matches!(twice, Err(FinishError::Finished(ItemStatus::Done, _))));
+    assert!(matches!(
+        twice,
+        Err(FinishError::Finished(ItemStatus::Done, _))
+    ));
     assert!(store
-        .finish_pair("p", "q1", "9", "ann", Finish::Skip, None, 700)
+        .finish_pair("p", "q1", "9", "ann", PairFinish::Skip, 700)
         .await
         .unwrap()
         .is_none());
 
     // A lease that ran out gives the pair to the next reviewer; a skip stores no judgement.
-    let third = store.claim_pair("p", "q1", "cy", 800, LEASE).await.unwrap().unwrap();
+    let third = store
+        .claim_pair("p", "q1", "cy", 800, LEASE)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(third.item.id, "3");
     let late = store
         .claim_pair("p", "q1", "dee", 800 + LEASE + 1, LEASE)
@@ -120,7 +147,7 @@ pub async fn pairwise_queues_hold_pairs_and_store_judgements(store: Arc<dyn Stor
         .unwrap();
     assert_eq!(late.item.id, "3");
     store
-        .finish_pair("p", "q1", "3", "dee", Finish::Skip, None, 900 + LEASE)
+        .finish_pair("p", "q1", "3", "dee", PairFinish::Skip, 900 + LEASE)
         .await
         .unwrap()
         .unwrap()
@@ -153,7 +180,11 @@ pub async fn pairwise_queues_hold_pairs_and_store_judgements(store: Arc<dyn Stor
     assert!(!store.delete_pairwise_queue("o", "q1").await.unwrap());
     assert!(store.delete_pairwise_queue("p", "q1").await.unwrap());
     assert_eq!(ids(store.pairwise_queues("p", 0).await.unwrap()), ["q2"]);
-    assert!(store.claim_pair("p", "q1", "x", 0, LEASE).await.unwrap().is_none());
+    assert!(store
+        .claim_pair("p", "q1", "x", 0, LEASE)
+        .await
+        .unwrap()
+        .is_none());
     assert_eq!(store.judgements("p", Some("q1")).await.unwrap().len(), 2);
 }
 
