@@ -289,6 +289,11 @@ async fn a_pairwise_queue_reviewed_by_keyboard_shows_its_sign_test_on_metrics() 
             format!("{:.1}%", *t as f64 * 100.0 / (n + t) as f64)
         );
     }
+    element(driver, "[data-testid=pairwise-panel]")
+        .await
+        .scroll_into_view()
+        .await
+        .unwrap();
     shot(driver, "pairwise-metrics").await;
     browser.quit().await;
 }

@@ -6,7 +6,8 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use skein_model::pairwise_queue::{
-    check_new_queue, NewPairwiseQueue, PairwiseQueue, PairwiseQueueList, DEFAULT_PAIRS,
+    check_new_queue, cohort_label, NewPairwiseQueue, PairwiseQueue, PairwiseQueueList,
+    DEFAULT_PAIRS,
 };
 use skein_model::queue::Queue;
 
@@ -100,8 +101,8 @@ pub fn PairwiseQueues(project: Memo<String>) -> impl IntoView {
                     view! {
                         <tr data-pairwise-id=q.id.clone()>
                             <td><a href=href>{q.name.clone()}</a></td>
-                            <td class="queue-keys">{q.cohort_a.clone()}</td>
-                            <td class="queue-keys">{q.cohort_b.clone()}</td>
+                            <td class="queue-keys">{cohort_label(&q.cohort_a)}</td>
+                            <td class="queue-keys">{cohort_label(&q.cohort_b)}</td>
                             <td>{pairwise_progress(&q)}</td>
                         </tr>
                     }

@@ -555,6 +555,20 @@ impl ResultsQuery {
     }
 }
 
+/// A cohort's trace-list query as a person reads it: `tag=variant%3DA&name=x` →
+/// `variant=A & name=x` (tag filters by themselves, other parameters by name).
+pub fn cohort_label(query: &str) -> String {
+    crate::query::decode(query.trim_start_matches('?'), |pairs| {
+        pairs
+            .map(|(k, v)| match k {
+                "tag" => v.to_string(),
+                _ => format!("{k}={v}"),
+            })
+            .collect::<Vec<_>>()
+            .join(" & ")
+    })
+}
+
 /// The key of a root input for matching pairs: equal texts (trimmed), equal keys.
 pub fn input_key(text: &str) -> String {
     format!("{:016x}", fnv1a(&[text.trim()]))

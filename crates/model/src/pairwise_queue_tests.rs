@@ -177,6 +177,10 @@ fn results_queries_round_trip() {
             group_by: None
         }
     );
+    assert_eq!(
+        cohort_label("?tag=variant%3DA&filter=name%20%3D%3D%20%22x%22"),
+        "variant=A & filter=name == \"x\""
+    );
     assert_eq!(input_key(" hi "), input_key("hi"));
     assert_ne!(input_key("hi"), input_key("ho"));
 }

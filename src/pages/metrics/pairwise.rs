@@ -6,7 +6,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use skein_model::pairwise_queue::{GroupResult, PairwiseQueue, ResultsQuery};
+use skein_model::pairwise_queue::{cohort_label, GroupResult, PairwiseQueue, ResultsQuery};
 
 use crate::api;
 use crate::metrics_view as mv;
@@ -97,7 +97,13 @@ pub fn PairwisePanel(project: Memo<String>, group_by: Signal<Option<String>>) ->
             })
             .collect_view();
         let queue = list.iter().find(|q| q.id == selected).cloned();
-        let cohorts = queue.map(|q| format!("A: {} · B: {}", q.cohort_a, q.cohort_b));
+        let cohorts = queue.map(|q| {
+            format!(
+                "A: {} · B: {}",
+                cohort_label(&q.cohort_a),
+                cohort_label(&q.cohort_b)
+            )
+        });
         let by = group_by
             .get()
             .map_or("all judgements".to_string(), |k| format!("per {k}"));
