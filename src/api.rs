@@ -12,6 +12,7 @@ use skein_model::ErrorBody;
 
 mod feedback;
 mod key;
+mod pairwise;
 mod queues;
 mod reads;
 
@@ -19,6 +20,7 @@ use self::key::{key_forbidden, key_refused, KEY_HEADER};
 
 pub use self::feedback::*;
 pub use self::key::*;
+pub use self::pairwise::*;
 pub use self::queues::*;
 pub use self::reads::*;
 

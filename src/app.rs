@@ -19,6 +19,7 @@ use crate::pages::cohorts::CohortsPage;
 use crate::pages::compare::ComparePage;
 use crate::pages::metrics::MetricsPage;
 use crate::pages::not_found::NotFound;
+use crate::pages::pairwise_review::PairwiseReviewPage;
 use crate::pages::queue_review::QueueReviewPage;
 use crate::pages::queues::QueuesPage;
 use crate::pages::score_configs::ScoreConfigsPage;
@@ -58,6 +59,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings/scores") view={Lazy::<ScoreConfigsRoute>::new()}/>
                     <Route path=path!("/queues") view={Lazy::<QueuesRoute>::new()}/>
                     <Route path=path!("/queues/:id") view={Lazy::<QueueReviewRoute>::new()}/>
+                    <Route path=path!("/pairwise/:id") view={Lazy::<PairwiseReviewRoute>::new()}/>
                 </Routes>
             </main>
             <KeyPrompt/>
@@ -121,6 +123,13 @@ lazy_page!(
     queue_review,
     "Review",
     QueueReviewPage
+);
+lazy_page!(
+    PairwiseReviewRoute,
+    queues_page,
+    pairwise_review,
+    "Pairwise review",
+    PairwiseReviewPage
 );
 // Sessions and users: small pages, usually visited together.
 lazy_page!(SessionsRoute, journeys, sessions, "Sessions", SessionsPage);

@@ -200,6 +200,11 @@ pub fn queue(project: &str, id: &str) -> String {
     page(&format!("/queues/{}", percent_encode(id)), project, "")
 }
 
+/// A pairwise queue's review page.
+pub fn pairwise(project: &str, id: &str) -> String {
+    page(&format!("/pairwise/{}", percent_encode(id)), project, "")
+}
+
 /// The project's score configs page.
 pub fn score_configs(project: &str) -> String {
     page("/settings/scores", project, "")

@@ -43,6 +43,11 @@ pub fn api_queues(project: &str, tail: &str) -> String {
     api(&format!("/api/v1/queues{tail}"), project, "")
 }
 
+/// `/api/v1/pairwise` and below it (`tail`: `/{id}/next`, already encoded), with `query`.
+pub fn api_pairwise(project: &str, tail: &str, query: &str) -> String {
+    api(&format!("/api/v1/pairwise{tail}"), project, query)
+}
+
 /// Who the request's API key reviews as.
 pub fn api_reviewer(project: &str) -> String {
     api("/api/v1/reviewer", project, "")

@@ -11,6 +11,7 @@
 mod ab;
 mod controls;
 mod pairs;
+mod pairwise;
 
 use std::sync::Arc;
 
@@ -36,6 +37,7 @@ use crate::{links, text};
 
 use ab::ab_panel;
 use controls::Controls;
+use pairwise::PairwisePanel;
 
 /// How many recent traces are read to learn the project's feedback keys.
 const KEY_SAMPLE: u32 = 200;
@@ -238,6 +240,8 @@ pub fn MetricsPage() -> impl IntoView {
             <div class="filter-bar span-condition">{filter_input}</div>
             {banners}
             <div class="metrics-results" class:stale=stale>{results}</div>
+            <PairwisePanel project=project
+                group_by=Signal::derive(move || view.with(|v| v.query.group_by.clone()))/>
         </div>
     }
 }

@@ -4,6 +4,8 @@ pub mod cohorts;
 pub mod compare;
 pub mod metrics;
 pub mod not_found;
+pub mod pairwise_queues;
+pub mod pairwise_review;
 pub mod queue_review;
 pub mod queues;
 pub mod score_configs;

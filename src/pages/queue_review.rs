@@ -28,13 +28,20 @@ use crate::links;
 /// Where the reviewer's name is kept (asked once per browser).
 const REVIEWER_KEY: &str = "skein-reviewer";
 
-fn stored_reviewer() -> Option<String> {
+pub(super) fn stored_reviewer() -> Option<String> {
     let storage = window().local_storage().ok().flatten()?;
     storage
         .get_item(REVIEWER_KEY)
         .ok()
         .flatten()
         .filter(|r| !r.trim().is_empty())
+}
+
+/// Keeps the reviewer's name for the next visit (this page's and the pairwise review's).
+pub(super) fn remember_reviewer(name: &str) {
+    if let Some(storage) = window().local_storage().ok().flatten() {
+        let _ = storage.set_item(REVIEWER_KEY, name);
+    }
 }
 
 /// What the page holds for the item under review.
@@ -431,9 +438,7 @@ pub fn QueueReviewPage() -> impl IntoView {
         if name.is_empty() {
             return;
         }
-        if let Some(storage) = window().local_storage().ok().flatten() {
-            let _ = storage.set_item(REVIEWER_KEY, &name);
-        }
+        remember_reviewer(&name);
         reviewer.set(Some(name));
     };
 
@@ -447,7 +452,7 @@ pub fn QueueReviewPage() -> impl IntoView {
                         <h1>{q.name.clone()}</h1>
                         <a class="muted" href=links::queues(&project.get_untracked())>"All queues"</a>
                     </div>
-                    {progress_bar(&q)}
+                    {progress_bar(q.counts)}
                 }
                 .into_any(),
             }}

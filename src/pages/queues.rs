@@ -6,26 +6,26 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_location;
-use skein_model::queue::{check_new_queue, NewQueue, Queue, QueueList, Sample};
+use skein_model::queue::{check_new_queue, NewQueue, QueueCounts, QueueList, Sample};
 use skein_model::ScoreConfigList;
 
+use super::pairwise_queues::PairwiseQueues;
 use crate::api::{self, ApiError};
 use crate::components::empty_state::EmptyState;
 use crate::components::error_banner::ErrorBanner;
 use crate::links;
 
 /// Done and skipped items as a share of all, in percent.
-pub fn progress_percent(queue: &Queue) -> f64 {
-    match queue.counts.total {
+pub fn progress_percent(c: &QueueCounts) -> f64 {
+    match c.total {
         0 => 0.0,
-        total => queue.counts.finished() as f64 * 100.0 / total as f64,
+        total => c.finished() as f64 * 100.0 / total as f64,
     }
 }
 
 /// A progress bar with its numbers.
-pub fn progress_bar(queue: &Queue) -> impl IntoView {
-    let c = queue.counts;
-    let percent = progress_percent(queue);
+pub fn progress_bar(c: QueueCounts) -> impl IntoView {
+    let percent = progress_percent(&c);
     view! {
         <div class="queue-progress" data-testid="queue-progress">
             <div class="queue-bar" role="progressbar" aria-valuemin="0" aria-valuemax="100"
@@ -41,7 +41,7 @@ pub fn progress_bar(queue: &Queue) -> impl IntoView {
 }
 
 /// The trace-list query of a trace-list link (`/traces?name=x` → `name=x`), or what was typed.
-fn list_query(text: &str) -> String {
+pub(super) fn list_query(text: &str) -> String {
     let text = text.trim();
     match text.split_once('?') {
         Some((_, query)) => query.to_string(),
@@ -164,7 +164,7 @@ pub fn QueuesPage() -> impl IntoView {
                             <td><a href=href>{q.name.clone()}</a></td>
                             <td class="queue-keys">{q.score_keys.join(", ")}</td>
                             <td class="col-num">{q.reviews_per_item}</td>
-                            <td>{progress_bar(&q)}</td>
+                            <td>{progress_bar(q.counts)}</td>
                         </tr>
                     }
                 })
@@ -242,6 +242,7 @@ pub fn QueuesPage() -> impl IntoView {
                     <div class="fb-error" role="alert" data-testid="queue-error"><span>{message}</span></div>
                 })}
             </form>
+            <PairwiseQueues project=project/>
         </div>
     }
 }

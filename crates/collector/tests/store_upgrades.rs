@@ -472,7 +472,8 @@ async fn a_database_without_the_search_index_gets_it_in_place() {
     test_files::execute_batch(
         &db,
         "DROP TRIGGER span_text_removed; DROP TABLE span_text; DROP TABLE span_text_pending; \
-         DROP TABLE queue_items; DROP TABLE queues; PRAGMA user_version = 10;",
+         DROP TABLE queue_items; DROP TABLE queues; DROP TABLE pairwise_judgements; \
+         DROP TABLE pairwise_pairs; DROP TABLE pairwise_queues; PRAGMA user_version = 10;",
     );
 
     let collector = Collector::start_in(dir, &[]);
@@ -520,7 +521,8 @@ async fn a_database_that_indexed_with_the_writer_gets_the_queue_in_place() {
          DROP TRIGGER span_text_removed; DROP TABLE span_text_pending; \
          CREATE TRIGGER span_text_removed AFTER DELETE ON spans \
          BEGIN DELETE FROM span_text WHERE rowid = old.id; END; \
-         DROP TABLE queue_items; DROP TABLE queues; PRAGMA user_version = 11;",
+         DROP TABLE queue_items; DROP TABLE queues; DROP TABLE pairwise_judgements; \
+         DROP TABLE pairwise_pairs; DROP TABLE pairwise_queues; PRAGMA user_version = 11;",
     );
 
     let collector = Collector::start_in(dir, &[]);
@@ -553,7 +555,8 @@ async fn a_database_from_before_score_configs_gains_them() {
         &db,
         "DROP TABLE score_configs; DROP TABLE score_settings; \
          DROP TRIGGER span_text_removed; DROP TABLE span_text; DROP TABLE span_text_pending; \
-         DROP TABLE queue_items; DROP TABLE queues; PRAGMA user_version = 9;",
+         DROP TABLE queue_items; DROP TABLE queues; DROP TABLE pairwise_judgements; \
+         DROP TABLE pairwise_pairs; DROP TABLE pairwise_queues; PRAGMA user_version = 9;",
     );
 
     let collector = Collector::start_in(dir, &[]);
@@ -584,7 +587,8 @@ async fn a_database_from_before_queues_gains_them() {
     let db = dir.path().join("skein.db");
     test_files::execute_batch(
         &db,
-        "DROP TABLE queue_items; DROP TABLE queues; DROP TABLE span_text_pending; \
+        "DROP TABLE queue_items; DROP TABLE queues; DROP TABLE pairwise_judgements; \
+         DROP TABLE pairwise_pairs; DROP TABLE pairwise_queues; DROP TABLE span_text_pending; \
          PRAGMA user_version = 11;",
     );
     let collector = Collector::start_in(dir, &[]);
@@ -628,7 +632,8 @@ async fn a_database_without_the_span_extents_gets_them_in_place() {
     let db = dir.path().join("skein.db");
     test_files::execute_batch(
         &db,
-        "DROP INDEX spans_by_trace_extent; PRAGMA user_version = 13;",
+        "DROP INDEX spans_by_trace_extent; DROP TABLE pairwise_judgements; \
+         DROP TABLE pairwise_pairs; DROP TABLE pairwise_queues; PRAGMA user_version = 13;",
     );
 
     let collector = Collector::start_in(dir, &[]);
@@ -661,8 +666,8 @@ async fn post_ok(collector: &Collector, path: &str, body: Value) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
-/// Schema 14 (15 is another branch's step) had feedback without a queue or reviewer, and
-/// queue items with one `lease` each: the upgrade to 16 adds the columns (old records have
+/// Schema 14 had feedback without a queue or reviewer, and
+/// queue items with one `lease` each: the upgrades to 16 add the columns (old records have
 /// none), and an item held under the old shape is still its holder's to rate, the rating
 /// naming the queue and the reviewer.
 #[tokio::test]
@@ -728,6 +733,55 @@ async fn a_database_from_before_queue_reviewers_gains_them() {
     let of_queue = get_json(&collector.url(&format!("/api/v1/feedback?queue_id={id}"))).await;
     assert_eq!(of_queue["feedback"][0]["reviewer"], "ann", "{of_queue}");
     assert_eq!(of_queue["feedback"][0]["run_id"], ROOT, "{of_queue}");
+    let dir = collector.kill();
+    assert_eq!(
+        test_files::query_i64(&dir.path().join("skein.db"), "PRAGMA user_version"),
+        16
+    );
+}
+
+/// Schema 14 had no pairwise review queues: the upgrade makes their tables, empty, and
+/// the traces stored before can be paired.
+#[tokio::test]
+async fn a_database_from_before_pairwise_queues_gains_them() {
+    let collector = Collector::start();
+    let span = |trace: &str, variant: &str| {
+        serde_json::to_vec(&json!({"resourceSpans": [{
+            "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "upgrades"}}]},
+            "scopeSpans": [{"spans": [{
+                "traceId": trace, "spanId": ROOT, "name": "agent", "kind": 1,
+                "startTimeUnixNano": "1795500443630000000",
+                "endTimeUnixNano": "1795500443640000000",
+                "attributes": [{"key": "variant", "value": {"stringValue": variant}}]
+            }]}]
+        }]}))
+        .unwrap()
+    };
+    send(&collector, span(TRACE, "A")).await;
+    send(&collector, span("6c8efff798038103d269b633813fc60e", "B")).await;
+    wait_for_traces(&collector, "", 2).await;
+    let dir = collector.kill();
+    let db = dir.path().join("skein.db");
+    test_files::execute_batch(
+        &db,
+        "DROP TABLE pairwise_judgements; DROP TABLE pairwise_pairs; DROP TABLE pairwise_queues; \
+         PRAGMA user_version = 14;",
+    );
+
+    let collector = Collector::start_in(dir, &[]);
+    let response = client()
+        .post(collector.url("/api/v1/pairwise"))
+        .json(
+            &json!({"name": "after the upgrade", "cohort_a": "tag=variant%3DA",
+            "cohort_b": "tag=variant%3DB"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let listed = get_json(&collector.url("/api/v1/pairwise")).await;
+    assert_eq!(listed["queues"][0]["name"], "after the upgrade", "{listed}");
+    assert_eq!(listed["queues"][0]["counts"]["pending"], 1, "{listed}");
     let dir = collector.kill();
     assert_eq!(
         test_files::query_i64(&dir.path().join("skein.db"), "PRAGMA user_version"),

@@ -17,6 +17,7 @@ pub mod metric_scope;
 pub mod metrics;
 pub mod num;
 pub mod pairwise;
+pub mod pairwise_queue;
 pub mod palette;
 pub mod payload;
 pub mod query;

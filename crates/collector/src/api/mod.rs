@@ -4,7 +4,9 @@ mod catalog;
 mod compare;
 mod feedback;
 mod metrics;
+mod pairwise;
 mod queues;
+mod reviewer;
 pub(crate) mod score_configs;
 mod services;
 mod sessions;
@@ -79,7 +81,7 @@ pub fn router() -> Router<AppState> {
             get(score_configs::settings).put(score_configs::set_settings),
         )
         .route("/api/v1/queues", get(queues::list).post(queues::create))
-        .route("/api/v1/reviewer", get(queues::reviewer))
+        .route("/api/v1/reviewer", get(reviewer::reviewer))
         .route(
             "/api/v1/queues/{id}",
             get(queues::one).delete(queues::delete),
@@ -97,6 +99,28 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/queues/{id}/items/{item}/release",
             post(queues::release),
+        )
+        .route(
+            "/api/v1/pairwise",
+            get(pairwise::list).post(pairwise::create),
+        )
+        .route("/api/v1/pairwise/results", get(pairwise::results))
+        .route(
+            "/api/v1/pairwise/{id}",
+            get(pairwise::one).delete(pairwise::delete),
+        )
+        .route("/api/v1/pairwise/{id}/next", post(pairwise::next))
+        .route(
+            "/api/v1/pairwise/{id}/pairs/{pair}/judge",
+            post(pairwise::judge),
+        )
+        .route(
+            "/api/v1/pairwise/{id}/pairs/{pair}/skip",
+            post(pairwise::skip),
+        )
+        .route(
+            "/api/v1/pairwise/{id}/pairs/{pair}/release",
+            post(pairwise::release),
         )
         .route("/api/{*rest}", axum::routing::any(unknown_api))
 }

@@ -10,18 +10,19 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::{Extension, Json};
+use axum::Json;
 use serde::Serialize;
 use skein_model::queue::{
     self, AddItems, Added, Claim, Claimed, Completion, Finish, ItemRef, NewQueue, Queue,
-    QueueCounts, QueueItem, QueueList, Reviewer, DEFAULT_LEASE_SECS, MAX_ADD, MAX_ITEMS,
-    MAX_LEASE_SECS, MAX_QUEUES, MAX_SAMPLE_POOL,
+    QueueCounts, QueueItem, QueueList, DEFAULT_LEASE_SECS, MAX_ADD, MAX_ITEMS, MAX_LEASE_SECS,
+    MAX_QUEUES, MAX_SAMPLE_POOL,
 };
 use skein_model::{Feedback, NewFeedback, TraceQuery};
 
 use super::feedback::create_checked;
 use super::parse_json;
-use crate::context::{AppState, KeyHolder, Project};
+use super::reviewer::{reviewer_name, Holder};
+use crate::context::{AppState, Project};
 use crate::error::{ApiError, ApiResult};
 use crate::ingest::body::JsonBody;
 
@@ -39,20 +40,6 @@ async fn find_queue(state: &AppState, project: &str, id: &str) -> ApiResult<Queu
         .ok_or_else(|| ApiError::NotFound(format!("no queue {id:?} in project {project:?}")))
 }
 
-/// The request's key holder, when Skein has keys.
-type Holder = Option<Extension<KeyHolder>>;
-
-/// Who reviews: the key's holder, else the name the request gives.
-fn reviewer_name(given: &str, holder: &Holder) -> ApiResult<String> {
-    match holder {
-        Some(Extension(KeyHolder(name))) => queue::check_reviewer(name).map_err(|e| {
-            ApiError::BadRequest(format!("this API key's label cannot name a reviewer: {e}"))
-        }),
-        None => queue::check_reviewer(given)
-            .map_err(|e| ApiError::BadRequest(format!("{e} (\"reviewer\": who is reviewing)"))),
-    }
-}
-
 fn reviewer_of(given: &str, holder: &Holder, queue: &Queue) -> ApiResult<String> {
     let reviewer = reviewer_name(given, holder)?;
     if !queue.admits(&reviewer) {
@@ -62,14 +49,6 @@ fn reviewer_of(given: &str, holder: &Holder, queue: &Queue) -> ApiResult<String>
         )));
     }
     Ok(reviewer)
-}
-
-/// `GET /api/v1/reviewer`: who this request reviews as, when the server knows (a key's
-/// holder); none when the browser is to ask.
-pub async fn reviewer(holder: Holder) -> Json<Reviewer> {
-    Json(Reviewer {
-        name: holder.map(|Extension(KeyHolder(name))| name),
-    })
 }
 
 pub async fn list(

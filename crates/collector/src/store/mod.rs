@@ -7,6 +7,7 @@
 //! - `FeedbackStore`: feedback on runs;
 //! - `ScoreConfigStore` (`score_configs`): what feedback keys mean, per project;
 //! - `QueueStore` (`queues`): annotation queues, their items and reviewers' leases;
+//! - `PairwiseStore` (`pairwise`): blind pairwise review queues, their pairs and judgements;
 //! - `KeyStore` (`keys`): projects and API keys.
 //!
 //! The rules every engine applies live outside the engines, in `skein_model`: how a trace's
@@ -19,6 +20,7 @@ pub mod clickhouse;
 mod error;
 mod filter_sql;
 pub mod keys;
+pub mod pairwise;
 pub mod queues;
 pub mod score_configs;
 pub mod sqlite;
@@ -39,6 +41,7 @@ use skein_model::{
 
 pub use error::{StoreError, StoreResult};
 pub use keys::KeyStore;
+pub use pairwise::PairwiseStore;
 pub use queues::QueueStore;
 pub use score_configs::ScoreConfigStore;
 
@@ -334,7 +337,14 @@ pub(crate) async fn search_by_scan(
 
 /// Everything the collector needs of its storage.
 pub trait Store:
-    SpanStore + QueryStore + JourneyStore + FeedbackStore + ScoreConfigStore + QueueStore + KeyStore
+    SpanStore
+    + QueryStore
+    + JourneyStore
+    + FeedbackStore
+    + ScoreConfigStore
+    + QueueStore
+    + PairwiseStore
+    + KeyStore
 {
     fn engine(&self) -> EngineInfo;
 

@@ -17,6 +17,7 @@ mod field_values;
 mod journeys;
 mod keys;
 mod metrics;
+mod pairwise;
 mod pieces;
 mod queues;
 mod received;

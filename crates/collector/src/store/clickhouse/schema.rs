@@ -134,8 +134,8 @@ const TABLES_V4: &[Table] = &[
 ];
 
 /// The layout's version this Skein writes: 5 adds `spans.search_text` (below), 6 the
-/// receive log (`TABLES_V6`), 7 annotation queues (`TABLES_V7`), 8 is another branch's step
-/// (renumbered at merge), 9 who rated in which queue (`FEEDBACK_COLUMNS_V9`).
+/// receive log (`TABLES_V6`), 7 annotation queues (`TABLES_V7`), 8 blind pairwise review
+/// queues (`TABLES_V8`), 9 who rated in which queue (`FEEDBACK_COLUMNS_V9`).
 pub(super) const SCHEMA_VERSION: u32 = 9;
 
 /// Version 9: a feedback record's annotation queue and reviewer (empty outside queues).
@@ -175,6 +175,41 @@ const TABLES_V7: &[Table] = &[
         engine: "ReplacingMergeTree",
         version: Some("version"),
         order_by: "(project, queue_id, id)",
+        partition_by: None,
+        shard_by: "cityHash64(project)",
+    },
+];
+
+/// Version 8: blind pairwise review queues, their pairs and judgements, per project
+/// (`pairwise.rs`).
+const TABLES_V8: &[Table] = &[
+    Table {
+        name: "pairwise_queues",
+        columns: "project String, id String, created_ms Int64, queue String, deleted UInt8, \
+            version UInt64",
+        engine: "ReplacingMergeTree",
+        version: Some("version"),
+        order_by: "(project, id)",
+        partition_by: None,
+        shard_by: "cityHash64(project)",
+    },
+    Table {
+        name: "pairwise_pairs",
+        columns: "project String, queue_id String, id String, position Int64, status String, \
+            holder String, lease_expires_ms Int64, pair String, version UInt64",
+        engine: "ReplacingMergeTree",
+        version: Some("version"),
+        order_by: "(project, queue_id, id)",
+        partition_by: None,
+        shard_by: "cityHash64(project)",
+    },
+    Table {
+        name: "pairwise_judgements",
+        columns: "project String, queue_id String, pair_id String, reviewer String, \
+            winner String, created_ms Int64, judgement String, version UInt64",
+        engine: "ReplacingMergeTree",
+        version: Some("version"),
+        order_by: "(project, queue_id, pair_id)",
         partition_by: None,
         shard_by: "cityHash64(project)",
     },
@@ -384,8 +419,13 @@ pub(super) async fn migrate(client: &Client, layout: &Layout, version: &str) -> 
         tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 7");
     }
     if applied < 8 {
-        // Another branch's step (renumbered at merge).
+        for t in TABLES_V8 {
+            for statement in layout.create(t) {
+                client.execute(&statement).await?;
+            }
+        }
         record(client, layout, 8).await?;
+        tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 8");
     }
     if applied < 9 {
         let feedback = TABLES_V1

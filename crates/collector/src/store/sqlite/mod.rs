@@ -50,6 +50,7 @@ mod feedback;
 mod keys;
 mod list;
 mod metrics;
+mod pairwise;
 mod pieces;
 mod queues;
 mod readers;

@@ -52,7 +52,7 @@ pub(super) const WRITER_BUSY_TIMEOUT: std::time::Duration = std::time::Duration:
 /// - 13: `span_text_pending`, the texts of spans stored but not yet in `span_text`;
 /// - 14: `spans_by_trace_extent`, the columns a cohort compare reads of each span, by trace
 ///   (`SPAN_EXTENTS`);
-/// - 15: taken by another branch's step (renumbered at merge); nothing here;
+/// - 15: blind pairwise review queues, their pairs and judgements (`pairwise`);
 /// - 16: `feedback.queue_id` and `feedback.reviewer`, who rated in which annotation queue
 ///   (`add_feedback_reviews`).
 const SCHEMA_VERSION: i64 = 16;
@@ -74,14 +74,9 @@ const MIGRATIONS: [Migration; (SCHEMA_VERSION - 1) as usize] = [
     add_queues,
     super::span_text::add_pending,
     add_span_extents,
-    step_of_another_branch,
+    add_pairwise,
     add_feedback_reviews,
 ];
-
-/// 14 → 15: another branch's step (renumbered at merge).
-fn step_of_another_branch(_conn: &Connection) -> StoreResult<()> {
-    Ok(())
-}
 
 /// Ratings by queue, for `GET /api/v1/feedback?queue_id=`.
 const FEEDBACK_BY_QUEUE: &str = "
@@ -122,6 +117,12 @@ fn add_score_configs(conn: &Connection) -> StoreResult<()> {
 /// 11 → 12. New tables, empty.
 fn add_queues(conn: &Connection) -> StoreResult<()> {
     conn.execute_batch(super::queues::SCHEMA)?;
+    Ok(())
+}
+
+/// 14 → 15. New tables, empty.
+fn add_pairwise(conn: &Connection) -> StoreResult<()> {
+    conn.execute_batch(super::pairwise::SCHEMA)?;
     Ok(())
 }
 
@@ -390,6 +391,7 @@ fn create_schema(conn: &mut Connection) -> StoreResult<()> {
     tx.execute_batch(super::span_text::SCHEMA)?;
     tx.execute_batch(super::queues::SCHEMA)?;
     tx.execute_batch(SPAN_EXTENTS)?;
+    tx.execute_batch(super::pairwise::SCHEMA)?;
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
     Ok(())

@@ -13,6 +13,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::checkpointer;
 use super::codec::{CurrentDict, SpanRow};
+use super::pairwise::{self, PairwiseReply, PairwiseWrite};
 use super::queues::{self, QueueReply, QueueWrite};
 use super::score_configs::{self, ScoreConfigWrite};
 use super::{expire, feedback, pieces, schema, span_text, traces};
@@ -30,6 +31,7 @@ pub(super) enum WriteOp {
     DeleteFeedback(String, String),
     ScoreConfigs(ScoreConfigWrite),
     Queues(QueueWrite),
+    Pairwise(PairwiseWrite),
 }
 
 // One short-lived reply per write job: boxing the large variant would buy nothing.
@@ -41,6 +43,7 @@ pub(super) enum WriteReply {
     /// Traces removed.
     Expired(u64),
     Queues(QueueReply),
+    Pairwise(PairwiseReply),
 }
 
 pub(super) struct WriteJob {
@@ -233,6 +236,7 @@ fn apply(
         }
         WriteOp::ScoreConfigs(write) => score_configs::apply(conn, write).map(WriteReply::Deleted),
         WriteOp::Queues(write) => queues::apply(conn, write).map(WriteReply::Queues),
+        WriteOp::Pairwise(write) => pairwise::apply(conn, write).map(WriteReply::Pairwise),
     }
 }
 

@@ -11,6 +11,7 @@ pub mod feedback;
 pub mod journeys;
 pub mod keys;
 pub mod metrics;
+pub mod pairwise;
 pub mod pieces;
 pub mod queues;
 pub mod received;
@@ -63,6 +64,8 @@ macro_rules! for_each_suite_test {
             queues::claims_hold_items_under_leases,
             queues::concurrent_claims_never_share_an_item,
             queues::items_needing_two_reviews_go_to_two_reviewers,
+            pairwise::pairwise_queues_hold_pairs_and_store_judgements,
+            pairwise::concurrent_claims_never_share_a_pair,
             journeys::sessions_and_users_aggregate_their_requests,
             journeys::the_service_graph_counts_calls_between_services,
             metrics::quantiles_and_moments_are_exact,

@@ -1,0 +1,299 @@
+//! Blind pairwise review in the browser: a pairwise queue made from the /queues form (two
+//! cohorts as trace-list links) lists with its progress; on its review page a reviewer named
+//! once judges every pair by keyboard alone (← left, → right, ↓ tie), never told which run is
+//! which cohort; /metrics then shows, per group of the page's group-by tag, B's preference
+//! rate, its Wilson interval and the sign test's p-value, which match a computation done here
+//! from the picks made.
+//!
+//! Needs: `cargo build -p skein-collector`, the built dashboard (dist/, or `SKEIN_TEST_DIST`),
+//! chromium (see tests/common/mod.rs). Run with `cargo test --test browser_pairwise`.
+
+mod common;
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use common::{eventually, press, texts, Browser, Collector};
+use serde_json::json;
+use thirtyfour::prelude::*;
+
+const WAIT: Duration = Duration::from_secs(20);
+const PROJECT: &str = "pairs";
+const RUNS: u64 = 8;
+
+fn trace_id(n: u64) -> String {
+    format!("{:032x}", 0xbeef_0000 + n)
+}
+
+fn tier(n: u64) -> &'static str {
+    if n.is_multiple_of(3) {
+        "pro"
+    } else {
+        "free"
+    }
+}
+
+/// Cohort A's runs 1..=RUNS and B's 101..=100+RUNS; runs n and n + 100 answer the same
+/// question, with the same tier.
+async fn send_runs(collector: &Collector) {
+    let start = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
+        - 60_000_000_000;
+    let mut spans = Vec::new();
+    for n in 1..=RUNS {
+        for (id, variant) in [(n, "A"), (n + 100, "B")] {
+            let at = start + id as i64 * 1_000_000;
+            let attr = |k: &str, v: String| json!({"key": k, "value": {"stringValue": v}});
+            spans.push(json!({
+                "traceId": trace_id(id), "spanId": format!("{:016x}", id + 1), "name": "answer",
+                "startTimeUnixNano": at.to_string(),
+                "endTimeUnixNano": (at + 5_000_000).to_string(),
+                "attributes": [
+                    attr("variant", variant.to_string()), attr("tier", tier(n).to_string()),
+                    attr("input.value", format!("How do I reset password {n}?")),
+                    attr("output.value", format!("Answer from run {id}")),
+                ],
+            }));
+        }
+    }
+    collector
+        .send_otlp_json(&json!({"resourceSpans": [{
+            "resource": {"attributes": [
+                {"key": "service.name", "value": {"stringValue": "helpdesk"}},
+                {"key": "skein.project", "value": {"stringValue": PROJECT}},
+            ]},
+            "scopeSpans": [{"spans": spans}],
+        }]}))
+        .await;
+}
+
+async fn element(driver: &WebDriver, css: &str) -> WebElement {
+    driver
+        .query(By::Css(css))
+        .wait(WAIT, Duration::from_millis(100))
+        .first()
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+}
+
+async fn shot(driver: &WebDriver, name: &str) {
+    let Some(dir) = std::env::var_os("SKEIN_SCREENSHOTS") else {
+        return;
+    };
+    for theme in ["light", "dark"] {
+        driver
+            .execute(
+                &format!(
+                    "localStorage.setItem('skein-theme', '{theme}'); \
+                     document.documentElement.dataset.theme = '{theme}';"
+                ),
+                vec![],
+            )
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let path = std::path::Path::new(&dir).join(format!("{name}-{theme}.png"));
+        driver.screenshot(&path).await.unwrap();
+    }
+}
+
+/// The pair on the review page once it differs from `before` and both runs have loaded:
+/// (pair id, left trace, right trace).
+async fn shown_pair(driver: &WebDriver, before: Option<&str>) -> (String, String, String) {
+    eventually(WAIT, "the next pair on the review page", || async {
+        let el = driver.find(By::Css("[data-testid=pw-pair]")).await.ok()?;
+        let id = el.attr("data-pair-id").await.ok()??;
+        let left = el.attr("data-left").await.ok()??;
+        let right = el.attr("data-right").await.ok()??;
+        let body = el.text().await.ok()?;
+        (Some(id.as_str()) != before && body.matches("Answer from run").count() == 2)
+            .then_some((id, left, right))
+    })
+    .await
+}
+
+/// P(X ≤ m) for X ~ Binomial(n, ½), summed exactly.
+fn binomial_half_cdf(m: u64, n: u64) -> f64 {
+    let mut c = 1.0f64;
+    let mut sum = 0.0;
+    for i in 0..=m {
+        if i > 0 {
+            c = c * (n - i + 1) as f64 / i as f64;
+        }
+        sum += c;
+    }
+    sum / 2f64.powi(n as i32)
+}
+
+fn sign_test(k: u64, n: u64) -> f64 {
+    if 2 * k == n {
+        return 1.0;
+    }
+    (2.0 * binomial_half_cdf(k.min(n - k), n)).min(1.0)
+}
+
+fn wilson(k: u64, n: u64) -> (f64, f64) {
+    let z = 1.959_963_984_540_054_f64;
+    let (k, n) = (k as f64, n as f64);
+    let p = k / n;
+    let center = (p + z * z / (2.0 * n)) / (1.0 + z * z / n);
+    let half = z / (1.0 + z * z / n) * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt();
+    ((center - half).max(0.0), (center + half).min(1.0))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pairwise_queue_reviewed_by_keyboard_shows_its_sign_test_on_metrics() {
+    let collector = Collector::start(false).await;
+    send_runs(&collector).await;
+    let b_runs: HashSet<String> = (1..=RUNS).map(|n| trace_id(n + 100)).collect();
+    let tier_of = |trace: &str| {
+        let n = u64::from_str_radix(trace, 16).unwrap() - 0xbeef_0000;
+        tier(n % 100)
+    };
+
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    driver
+        .goto(collector.url(&format!("/queues?project={PROJECT}")))
+        .await
+        .unwrap();
+    // Made from the form: the cohorts as trace-list links.
+    let fill = |name: &'static str, text: String| async move {
+        let input = element(driver, &format!("input[name={name}]")).await;
+        input.clear().await.unwrap();
+        input.send_keys(text).await.unwrap();
+    };
+    fill("pairwise-name", "Helpdesk B vs A".into()).await;
+    fill("pairwise-a", "/traces?tag=variant%3DA".into()).await;
+    fill("pairwise-b", "/traces?tag=variant%3DB".into()).await;
+    fill("pairwise-pairs", RUNS.to_string()).await;
+    element(driver, "button[name=create-pairwise]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let row = element(driver, "[data-testid=pairwise-queues] tr[data-pairwise-id]").await;
+    let progress = row.text().await.unwrap();
+    assert!(
+        progress.contains(&format!("0 of {RUNS} done")),
+        "{progress}"
+    );
+    shot(driver, "pairwise-queues").await;
+    row.find(By::Css("a")).await.unwrap().click().await.unwrap();
+
+    let name = element(driver, "input[name=reviewer-name]").await;
+    name.send_keys("ann").await.unwrap();
+    name.send_keys(Key::Enter).await.unwrap();
+
+    // B wins on "free", A on "pro", except the first "free" pair: a tie.
+    let mut expected: BTreeMap<&str, (u64, u64, u64)> = BTreeMap::new();
+    let mut before: Option<String> = None;
+    let mut sides = HashSet::new();
+    for i in 0..RUNS {
+        let (id, left, right) = shown_pair(driver, before.as_deref()).await;
+        assert_ne!(
+            b_runs.contains(&left),
+            b_runs.contains(&right),
+            "{left} {right}"
+        );
+        assert_eq!(
+            tier_of(&left),
+            tier_of(&right),
+            "matched on the same question"
+        );
+        let page = element(driver, "[data-testid=pw-pair]")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(!page.contains("variant"), "the cohort is hidden: {page}");
+        if i == 0 {
+            shot(driver, "pairwise-review").await;
+        }
+        let b_left = b_runs.contains(&left);
+        sides.insert(b_left);
+        let group = tier_of(&left);
+        let counts = expected.entry(group).or_default();
+        let key = if group == "free" && counts.2 == 0 {
+            counts.2 += 1;
+            Key::Down
+        } else if group == "free" {
+            counts.1 += 1;
+            if b_left {
+                Key::Left
+            } else {
+                Key::Right
+            }
+        } else {
+            counts.0 += 1;
+            if b_left {
+                Key::Right
+            } else {
+                Key::Left
+            }
+        };
+        press(driver, key).await;
+        before = Some(id);
+    }
+    element(driver, "[data-testid=review-done]").await;
+    assert_eq!(sides.len(), 2, "B's run was shown on both sides");
+    let progress = texts(driver, "[data-testid=queue-progress]").await;
+    assert_eq!(progress, [format!("{RUNS} of {RUNS} done")], "{progress:?}");
+
+    // /metrics grouped by tier: each group's numbers as computed here.
+    driver
+        .goto(collector.url(&format!("/metrics?project={PROJECT}&group_by=tier")))
+        .await
+        .unwrap();
+    for (group, (a, b, t)) in &expected {
+        let row = element(
+            driver,
+            &format!("[data-testid=pw-results] tr[data-group='{group}']"),
+        )
+        .await;
+        let text = |testid: &'static str| {
+            let row = row.clone();
+            async move {
+                row.find(By::Css(format!("[data-testid={testid}]")))
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(text("pw-counts").await, format!("{b} / {a} / {t}"));
+        assert_eq!(text("pw-n").await, (a + b + t).to_string());
+        let n = a + b;
+        let p = sign_test(*b, n);
+        let shown_p: f64 = row.attr("data-p").await.unwrap().unwrap().parse().unwrap();
+        assert!((shown_p - p).abs() < 1e-12, "{group}: p {shown_p} ≠ {p}");
+        let shown = text("pw-p").await;
+        let read: f64 = shown.trim_start_matches("p = ").parse().unwrap();
+        assert!(
+            (read - p).abs() <= 0.0005 + 1e-12,
+            "{group}: {shown} for p = {p}"
+        );
+        let (low, high) = wilson(*b, n);
+        assert_eq!(
+            text("pw-ci").await,
+            format!("{:.1}% – {:.1}%", low * 100.0, high * 100.0)
+        );
+        assert_eq!(
+            text("pw-b-preferred").await,
+            format!("{:.1}%", *b as f64 * 100.0 / n as f64)
+        );
+        assert_eq!(
+            text("pw-ties").await,
+            format!("{:.1}%", *t as f64 * 100.0 / (n + t) as f64)
+        );
+    }
+    element(driver, "[data-testid=pairwise-panel]")
+        .await
+        .scroll_into_view()
+        .await
+        .unwrap();
+    shot(driver, "pairwise-metrics").await;
+    browser.quit().await;
+}
