@@ -51,8 +51,13 @@ pub(super) const WRITER_BUSY_TIMEOUT: std::time::Duration = std::time::Duration:
 /// - 12: annotation queues and their items (`queues`);
 /// - 13: `span_text_pending`, the texts of spans stored but not yet in `span_text`;
 /// - 14: `spans_by_trace_extent`, the columns a cohort compare reads of each span, by trace
-///   (`SPAN_EXTENTS`).
-const SCHEMA_VERSION: i64 = 14;
+///   (`SPAN_EXTENTS`);
+/// - 15, 16: reserved for steps of other branches (merged in their place), no change here;
+/// - 17: `span_changes`, the live stream's record of changed spans (`received`);
+/// - 18: `span_texts`, the span texts kept beside a `span_text` index without positions
+///   (`detail=none`), rebuilt from the stored spans; it replaces what 11 and 13 made, which
+///   those steps no longer do.
+const SCHEMA_VERSION: i64 = 18;
 
 type Migration = fn(&Connection) -> StoreResult<()>;
 
@@ -67,11 +72,20 @@ const MIGRATIONS: [Migration; (SCHEMA_VERSION - 1) as usize] = [
     move_trace_folds,
     super::traces::refold_stored_traces,
     add_score_configs,
-    super::span_text::create_and_fill,
+    super::span_text::superseded,
     add_queues,
-    super::span_text::add_pending,
+    super::span_text::superseded,
     add_span_extents,
+    reserved,
+    reserved,
+    super::received::add_span_changes,
+    super::span_text::keep_texts,
 ];
+
+/// A step number taken by another branch: nothing to do in this one.
+fn reserved(_: &Connection) -> StoreResult<()> {
+    Ok(())
+}
 
 /// A covering index of the columns a cohort compare reads of every span of its traces
 /// (`cohort.rs`), by trace: read from it, the compare never touches the span rows (their
@@ -120,8 +134,7 @@ pub(super) fn migrate(conn: &mut Connection) -> StoreResult<()> {
         }
     }
     // Versionless: created (and filled from the stored spans) wherever it is missing.
-    super::span_facts::ensure_schema(conn)?;
-    super::received::ensure_schema(conn)
+    super::span_facts::ensure_schema(conn)
 }
 
 fn has_column(conn: &Connection, table: &str, column: &str) -> StoreResult<bool> {
@@ -361,6 +374,7 @@ fn create_schema(conn: &mut Connection) -> StoreResult<()> {
     tx.execute_batch(super::span_text::SCHEMA)?;
     tx.execute_batch(super::queues::SCHEMA)?;
     tx.execute_batch(SPAN_EXTENTS)?;
+    tx.execute_batch(super::received::SCHEMA)?;
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
     Ok(())
