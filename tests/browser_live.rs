@@ -189,6 +189,27 @@ async fn a_trace_sent_after_the_list_opened_appears_at_the_top_without_a_reload(
     browser.quit().await;
 }
 
+/// Marks the trace page, gives its stream a moment to open (its catch-up fetch covers a late
+/// open too), sends `new` spans of `trace`, and waits until the page, not reloaded, shows the
+/// span named `last`.
+async fn grow(
+    collector: &Collector,
+    driver: &WebDriver,
+    trace: &str,
+    new: &[(u64, Option<u64>, &str)],
+    last: &str,
+) {
+    mark_page(driver).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    collector.send_otlp_json(&spans(trace, new)).await;
+    eventually(Duration::from_secs(5), "the new spans on the page", || async {
+        let names = texts(driver, ".span-row .name").await;
+        names.iter().any(|n| n.contains(last)).then_some(())
+    })
+    .await;
+    assert!(page_marked(driver).await, "the page grew without a reload");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_trace_page_grows_as_its_spans_arrive() {
     let collector = Collector::start(false).await;
@@ -206,23 +227,15 @@ async fn a_trace_page_grows_as_its_spans_arrive() {
         (span_rows(driver).await == 2).then_some(())
     })
     .await;
-    mark_page(driver).await;
-    // Give the page's stream a moment to open (its catch-up fetch covers a late open too).
-    tokio::time::sleep(Duration::from_millis(500)).await;
-
-    collector
-        .send_otlp_json(&spans(
-            &trace,
-            &[(3, Some(1), "search_tool"), (4, Some(1), "write_answer")],
-        ))
-        .await;
-    eventually(
-        Duration::from_secs(5),
-        "the new spans on the page",
-        || async { (span_rows(driver).await == 4).then_some(()) },
+    grow(
+        &collector,
+        driver,
+        &trace,
+        &[(3, Some(1), "search_tool"), (4, Some(1), "write_answer")],
+        "write_answer",
     )
     .await;
-    assert!(page_marked(driver).await, "the page grew without a reload");
+    assert_eq!(span_rows(driver).await, 4);
     let names = texts(driver, ".span-row .name").await;
     assert!(
         names.iter().any(|n| n.contains("write_answer")),
@@ -259,15 +272,7 @@ async fn a_growing_trace_keeps_its_selection_find_and_collapse() {
         (span_rows(driver).await == 5).then_some(())
     })
     .await;
-    let selected = || async {
-        js(
-            driver,
-            "const r = document.querySelector('.span-row.selected'); return r && r.dataset.spanId",
-        )
-        .await
-        .as_str()
-        .map(str::to_string)
-    };
+    let selected = || common::selected_span_id(driver);
     let search_tool = format!("{:016x}", 4);
     // Select search_tool, collapse plan (its plan_llm hidden), find "plan".
     driver
@@ -301,28 +306,14 @@ async fn a_growing_trace_keeps_its_selection_find_and_collapse() {
         (texts(driver, ".find-count").await == ["1 of 2"]).then_some(())
     })
     .await;
-    mark_page(driver).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-
-    collector
-        .send_otlp_json(&spans(
-            &trace,
-            &[(6, Some(1), "search_again"), (7, Some(2), "plan_more")],
-        ))
-        .await;
-    eventually(
-        Duration::from_secs(5),
-        "the new spans on the page",
-        || async {
-            let names = texts(driver, ".span-row .name").await;
-            names
-                .iter()
-                .any(|n| n.contains("search_again"))
-                .then_some(())
-        },
+    grow(
+        &collector,
+        driver,
+        &trace,
+        &[(6, Some(1), "search_again"), (7, Some(2), "plan_more")],
+        "search_again",
     )
     .await;
-    assert!(page_marked(driver).await, "the page grew without a reload");
     assert_eq!(selected().await.as_deref(), Some(search_tool.as_str()));
     let find = driver.find(By::Css("input[name=find]")).await.unwrap();
     assert_eq!(find.prop("value").await.unwrap().as_deref(), Some("search"));

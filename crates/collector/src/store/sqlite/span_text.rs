@@ -146,21 +146,21 @@ pub(super) fn pending(conn: &Connection) -> StoreResult<usize> {
 /// them). `instr` on the lowercased text is what `span_contains` does.
 pub(super) fn search_sql(id: &str, needle: &str, mut bind: impl FnMut(String) -> String) -> String {
     let query = bind(match_query(needle));
+    // Each candidate's text by its key, in a subquery: the planner never scans `span_texts`.
     let indexed = if needle.chars().count() == 3 {
         // One trigram: the index's answer is exact.
         format!("SELECT rowid FROM span_text WHERE span_text MATCH {query}")
     } else {
         let checked = bind(needle.to_string());
         format!(
-            "SELECT x.span FROM span_texts x \
-             WHERE x.span IN (SELECT rowid FROM span_text WHERE span_text MATCH {query}) \
-             AND instr(x.text, {checked}) > 0"
+            "SELECT rowid FROM span_text WHERE span_text MATCH {query} AND instr((SELECT \
+             x.text FROM span_texts x WHERE x.span = span_text.rowid), {checked}) > 0"
         )
     };
     let waiting = bind(needle.to_string());
     format!(
-        "{id} IN ({indexed} UNION ALL SELECT p.span FROM span_text_pending p \
-         JOIN span_texts x ON x.span = p.span WHERE instr(x.text, {waiting}) > 0)"
+        "{id} IN ({indexed} UNION ALL SELECT p.span FROM span_text_pending p WHERE instr((SELECT \
+         x.text FROM span_texts x WHERE x.span = p.span), {waiting}) > 0)"
     )
 }
 
