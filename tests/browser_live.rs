@@ -202,10 +202,14 @@ async fn grow(
     mark_page(driver).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     collector.send_otlp_json(&spans(trace, new)).await;
-    eventually(Duration::from_secs(5), "the new spans on the page", || async {
-        let names = texts(driver, ".span-row .name").await;
-        names.iter().any(|n| n.contains(last)).then_some(())
-    })
+    eventually(
+        Duration::from_secs(5),
+        "the new spans on the page",
+        || async {
+            let names = texts(driver, ".span-row .name").await;
+            names.iter().any(|n| n.contains(last)).then_some(())
+        },
+    )
     .await;
     assert!(page_marked(driver).await, "the page grew without a reload");
 }
@@ -276,7 +280,7 @@ async fn a_growing_trace_keeps_its_selection_find_and_collapse() {
     let search_tool = format!("{:016x}", 4);
     // Select search_tool, collapse plan (its plan_llm hidden), find "plan".
     driver
-        .find(By::Css(&format!(".span-row[data-span-id='{search_tool}']")))
+        .find(By::Css(format!(".span-row[data-span-id='{search_tool}']")))
         .await
         .unwrap()
         .click()
@@ -288,9 +292,7 @@ async fn a_growing_trace_keeps_its_selection_find_and_collapse() {
     .await;
     let plan = format!("{:016x}", 2);
     driver
-        .find(By::Css(&format!(
-            ".span-row[data-span-id='{plan}'] .twisty"
-        )))
+        .find(By::Css(format!(".span-row[data-span-id='{plan}'] .twisty")))
         .await
         .unwrap()
         .click()
