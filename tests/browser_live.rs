@@ -1,7 +1,7 @@
 //! Live tail in a real browser: the trace list with Live on (`live=1` in its URL) shows a
 //! trace sent after the page opened at the top without a reload, holds new rows while the
 //! pointer is over the list ("N new — show"), and a trace page open on a trace in progress
-//! grows as its spans arrive. With API keys, the stream opens with a ticket (an EventSource
+//! grows as its spans arrive, keeping its selection, find and collapsed nodes. With API keys, the stream opens with a ticket (an EventSource
 //! cannot send the key) and shows the key's project only.
 //!
 //! Needs: `cargo build -p skein-collector`, `scripts/build-dashboard.sh`, chromium (see
@@ -189,6 +189,31 @@ async fn a_trace_sent_after_the_list_opened_appears_at_the_top_without_a_reload(
     browser.quit().await;
 }
 
+/// Marks the trace page, gives its stream a moment to open (its catch-up fetch covers a late
+/// open too), sends `new` spans of `trace`, and waits until the page, not reloaded, shows the
+/// span named `last`.
+async fn grow(
+    collector: &Collector,
+    driver: &WebDriver,
+    trace: &str,
+    new: &[(u64, Option<u64>, &str)],
+    last: &str,
+) {
+    mark_page(driver).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    collector.send_otlp_json(&spans(trace, new)).await;
+    eventually(
+        Duration::from_secs(5),
+        "the new spans on the page",
+        || async {
+            let names = texts(driver, ".span-row .name").await;
+            names.iter().any(|n| n.contains(last)).then_some(())
+        },
+    )
+    .await;
+    assert!(page_marked(driver).await, "the page grew without a reload");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_trace_page_grows_as_its_spans_arrive() {
     let collector = Collector::start(false).await;
@@ -206,26 +231,106 @@ async fn a_trace_page_grows_as_its_spans_arrive() {
         (span_rows(driver).await == 2).then_some(())
     })
     .await;
-    mark_page(driver).await;
-    // Give the page's stream a moment to open (its catch-up fetch covers a late open too).
-    tokio::time::sleep(Duration::from_millis(500)).await;
-
-    collector
-        .send_otlp_json(&spans(
-            &trace,
-            &[(3, Some(1), "search_tool"), (4, Some(1), "write_answer")],
-        ))
-        .await;
-    eventually(
-        Duration::from_secs(5),
-        "the new spans on the page",
-        || async { (span_rows(driver).await == 4).then_some(()) },
+    grow(
+        &collector,
+        driver,
+        &trace,
+        &[(3, Some(1), "search_tool"), (4, Some(1), "write_answer")],
+        "write_answer",
     )
     .await;
-    assert!(page_marked(driver).await, "the page grew without a reload");
+    assert_eq!(span_rows(driver).await, 4);
     let names = texts(driver, ".span-row .name").await;
     assert!(
         names.iter().any(|n| n.contains("write_answer")),
+        "{names:?}"
+    );
+    browser.quit().await;
+}
+
+/// The span selected, its detail panel, the find text and its matches, and a collapsed
+/// node stay as they were when the trace grows (the page loads it again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_growing_trace_keeps_its_selection_find_and_collapse() {
+    let collector = Collector::start(false).await;
+    let trace = trace_id(8);
+    collector
+        .send_otlp_json(&spans(
+            &trace,
+            &[
+                (1, None, "agent"),
+                (2, Some(1), "plan"),
+                (3, Some(2), "plan_llm"),
+                (4, Some(1), "search_tool"),
+                (5, Some(4), "search_http"),
+            ],
+        ))
+        .await;
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    driver
+        .goto(collector.url(&format!("/traces/{trace}")))
+        .await
+        .unwrap();
+    eventually(WAIT, "the trace's five spans", || async {
+        (span_rows(driver).await == 5).then_some(())
+    })
+    .await;
+    let selected = || common::selected_span_id(driver);
+    let search_tool = format!("{:016x}", 4);
+    // Select search_tool, collapse plan (its plan_llm hidden), find "plan".
+    driver
+        .find(By::Css(format!(".span-row[data-span-id='{search_tool}']")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually(WAIT, "search_tool selected", || async {
+        (selected().await.as_deref() == Some(search_tool.as_str())).then_some(())
+    })
+    .await;
+    let plan = format!("{:016x}", 2);
+    driver
+        .find(By::Css(format!(".span-row[data-span-id='{plan}'] .twisty")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually(WAIT, "plan collapsed", || async {
+        (span_rows(driver).await == 4).then_some(())
+    })
+    .await;
+    let find = driver.find(By::Css("input[name=find]")).await.unwrap();
+    find.send_keys("search").await.unwrap();
+    eventually(WAIT, "two matches", || async {
+        (texts(driver, ".find-count").await == ["1 of 2"]).then_some(())
+    })
+    .await;
+    grow(
+        &collector,
+        driver,
+        &trace,
+        &[(6, Some(1), "search_again"), (7, Some(2), "plan_more")],
+        "search_again",
+    )
+    .await;
+    assert_eq!(selected().await.as_deref(), Some(search_tool.as_str()));
+    let find = driver.find(By::Css("input[name=find]")).await.unwrap();
+    assert_eq!(find.prop("value").await.unwrap().as_deref(), Some("search"));
+    // The find applies to the grown trace: the new span matches too.
+    eventually(WAIT, "three matches", || async {
+        (texts(driver, ".find-count").await == ["1 of 3"]).then_some(())
+    })
+    .await;
+    // plan is still collapsed: neither plan_llm nor the new plan_more is shown.
+    let names = texts(driver, ".span-row .name").await;
+    assert_eq!(span_rows(driver).await, 5, "{names:?}");
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.contains("plan_llm") || n.contains("plan_more")),
         "{names:?}"
     );
     browser.quit().await;

@@ -70,13 +70,7 @@ async fn row(driver: &WebDriver, span_id: &str) -> WebElement {
 }
 
 async fn selected_id(driver: &WebDriver) -> Option<String> {
-    js(
-        driver,
-        "const r = document.querySelector('.span-row.selected'); return r && r.dataset.spanId",
-    )
-    .await
-    .as_str()
-    .map(str::to_string)
+    common::selected_span_id(driver).await
 }
 
 /// Waits until the detail panel shows `span_id` in full (its input section loaded).

@@ -13,6 +13,7 @@ pub(crate) mod detail;
 mod explorer;
 mod find;
 mod header;
+mod kept;
 mod keyboard;
 mod minimap;
 mod row;
@@ -48,6 +49,8 @@ use crate::time::now_ms;
 
 use explorer::{explorer_state, Explorer};
 use header::TraceHeader;
+use kept::Kept;
+use state::Ex;
 
 /// A trace as the page holds it: the skeleton and its tree, shared, never copied.
 #[derive(Clone)]
@@ -116,6 +119,10 @@ pub fn TracePage() -> impl IntoView {
         (recent && is_valid_hex_id(&id, 32))
             .then(|| links::api_stream_spans(&project.get(), &format!("eq(trace_id, \"{id}\")")))
     });
+    // The explorer shown, and the view taken from it before the trace is loaded again: the
+    // new explorer shows it (find, selection, collapse, zoom, scroll).
+    let shown = StoredValue::new(None::<Ex>);
+    let kept = StoredValue::new(None::<Kept>);
     let refetch_due = StoredValue::new(false);
     let refetch = move || {
         if refetch_due.try_get_value() != Some(false) {
@@ -128,6 +135,7 @@ pub fn TracePage() -> impl IntoView {
                     return;
                 }
                 let (project, id) = (project.get_untracked(), trace_id.get_untracked());
+                kept.set_value(shown.get_value().and_then(kept::keep));
                 loader.load(true, move || fetch(project.clone(), id.clone()));
             },
             REFETCH_AFTER,
@@ -188,6 +196,10 @@ pub fn TracePage() -> impl IntoView {
                 // The trace's feedback, shared by the detail panel's widget and the rows' badges.
                 TraceFeedback::provide(project_now.clone(), id.clone());
                 let ex = explorer_state(&loaded, project_now.clone(), id.clone(), span_in_url, skew_in_url);
+                if let Some(view) = kept.try_update_value(Option::take).flatten() {
+                    kept::restore(ex, view);
+                }
+                shown.set_value(Some(ex));
                 // One extent for the header, the ruler and the bars (adjusted or not).
                 let duration_ns = Signal::derive(move || ex.timing().duration_us() * 1_000);
                 view! {

@@ -469,6 +469,17 @@ pub async fn js(driver: &WebDriver, script: &str) -> serde_json::Value {
 }
 
 /// The trace page's span rows in the DOM right now.
+/// The span id of the trace page's selected row.
+pub async fn selected_span_id(driver: &WebDriver) -> Option<String> {
+    js(
+        driver,
+        "const r = document.querySelector('.span-row.selected'); return r && r.dataset.spanId",
+    )
+    .await
+    .as_str()
+    .map(str::to_string)
+}
+
 pub async fn span_rows(driver: &WebDriver) -> u64 {
     js(
         driver,

@@ -325,3 +325,21 @@ async fn stream_trace_and_tree_filters_select_on_clickhouse() {
     let c = on_clickhouse(&server.url, &database);
     common::live::trace_and_tree_filters_select(&c).await;
 }
+
+/// Feedback alone fires stream filters that name it, on ClickHouse.
+#[tokio::test]
+async fn stream_feedback_fires_filters_naming_it_on_clickhouse() {
+    let server = testserver::server();
+    let database = testserver::fresh_database();
+    let c = on_clickhouse(&server.url, &database);
+    common::live::feedback_fires_filters_naming_it(&c).await;
+}
+
+/// A reconnect while a span is held for its trace still gets it, on ClickHouse.
+#[tokio::test]
+async fn stream_resume_keeps_a_held_span_on_clickhouse() {
+    let server = testserver::server();
+    let database = testserver::fresh_database();
+    let c = on_clickhouse(&server.url, &database);
+    common::live::a_resume_while_a_span_is_held_still_gets_it(&c).await;
+}

@@ -5,6 +5,9 @@
 
 mod common;
 
+/// The layout a file is brought up to (`PRAGMA user_version`).
+const LATEST_LAYOUT: i64 = 18;
+
 #[path = "../src/store/sqlite/test_files.rs"]
 mod test_files;
 
@@ -472,8 +475,9 @@ async fn a_database_without_the_search_index_gets_it_in_place() {
     test_files::execute_batch(
         &db,
         "DROP TRIGGER span_text_removed; DROP TABLE span_text; DROP TABLE span_text_pending; \
-         DROP TABLE queue_items; DROP TABLE queues; DROP TABLE pairwise_judgements; \
-         DROP TABLE pairwise_pairs; DROP TABLE pairwise_queues; PRAGMA user_version = 10;",
+         DROP TABLE span_texts; DROP TABLE queue_items; DROP TABLE queues; \
+         DROP TABLE pairwise_judgements; DROP TABLE pairwise_pairs; DROP TABLE pairwise_queues; \
+         PRAGMA user_version = 10;",
     );
 
     let collector = Collector::start_in(dir, &[]);
@@ -489,15 +493,17 @@ async fn a_database_without_the_search_index_gets_it_in_place() {
     let dir = collector.kill();
     assert_eq!(
         test_files::query_i64(&dir.path().join("skein.db"), "PRAGMA user_version"),
-        16
+        LATEST_LAYOUT
     );
 }
 
-/// Schema 11 indexed a span's text in the writer's transaction, with no queue: the upgrade to
-/// 13 adds the queue; what was indexed is found as before, and what arrives after as soon as
-/// it is acknowledged.
+/// Schemas 11 to 17 indexed a span's text with positions (`detail=full`) and kept no text (a
+/// queued one only until indexed): the upgrade to 18 keeps every span's text, computed from
+/// its body, and rebuilds the index without positions; what was stored before is found as
+/// before (also a needle whose trigrams are all in a text, not in a row, is not), and what
+/// arrives after as soon as it is acknowledged.
 #[tokio::test]
-async fn a_database_that_indexed_with_the_writer_gets_the_queue_in_place() {
+async fn a_database_with_the_positional_index_gets_kept_texts_in_place() {
     const OTHER: &str = "7c8efff798038103d269b633813fc60c";
     let collector = Collector::start();
     let named = |trace: &str, name: &str| {
@@ -511,18 +517,22 @@ async fn a_database_that_indexed_with_the_writer_gets_the_queue_in_place() {
         }]}))
         .unwrap()
     };
-    send(&collector, named(TRACE, "Kyoto planner")).await;
+    send(&collector, named(TRACE, "Kyoto planner, plan nerds")).await;
     wait_for_traces(&collector, "", 1).await;
     let dir = collector.kill();
-    // The file as schema 11 left it: every text in the index, no queue.
+    // The file as schema 17 left it: every text in the positional index, the queue empty.
     test_files::execute_batch(
         &dir.path().join("skein.db"),
-        "INSERT INTO span_text (rowid, text) SELECT span, text FROM span_text_pending; \
-         DROP TRIGGER span_text_removed; DROP TABLE span_text_pending; \
-         CREATE TRIGGER span_text_removed AFTER DELETE ON spans \
-         BEGIN DELETE FROM span_text WHERE rowid = old.id; END; \
-         DROP TABLE queue_items; DROP TABLE queues; DROP TABLE pairwise_judgements; \
-         DROP TABLE pairwise_pairs; DROP TABLE pairwise_queues; PRAGMA user_version = 11;",
+        "DROP TRIGGER span_text_removed; DROP TABLE span_text; DROP TABLE span_text_pending; \
+         CREATE VIRTUAL TABLE span_text USING fts5(text, content = '', \
+             contentless_delete = 1, tokenize = 'trigram case_sensitive 1'); \
+         INSERT INTO span_text (rowid, text) SELECT span, text FROM span_texts; \
+         CREATE TABLE span_text_pending (span INTEGER PRIMARY KEY, text TEXT NOT NULL); \
+         DROP TABLE span_texts; \
+         CREATE TRIGGER span_text_removed AFTER DELETE ON spans BEGIN \
+             DELETE FROM span_text WHERE rowid = old.id; \
+             DELETE FROM span_text_pending WHERE span = old.id; END; \
+         PRAGMA user_version = 17;",
     );
 
     let collector = Collector::start_in(dir, &[]);
@@ -535,9 +545,39 @@ async fn a_database_that_indexed_with_the_writer_gets_the_queue_in_place() {
     assert_eq!(page["total"], 2, "{page}");
     let spans = get_json(&collector.url("/api/v1/spans?filter=search(%22yoto%20de%22)")).await;
     assert_eq!(spans["total"], 1, "{spans}");
+    // Once indexed (the writer is idle): found through the index, its candidates checked.
+    // "planner" and "nerd" hold every trigram of "plannerd", not in a row.
+    let indexed = |c: &Collector| {
+        test_files::query_i64(
+            &c.data_dir.path().join("skein.db"),
+            "SELECT count(*) FROM span_text_pending",
+        ) == 0
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !indexed(&collector) {
+        assert!(std::time::Instant::now() < deadline, "never indexed");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    for (needle, total) in [
+        ("kyoto", 2),
+        ("yoto%20de", 1),
+        ("plannerd", 0),
+        ("nerds", 1),
+    ] {
+        let spans =
+            get_json(&collector.url(&format!("/api/v1/spans?filter=search(%22{needle}%22)"))).await;
+        assert_eq!(spans["total"], total, "{needle}: {spans}");
+    }
     let dir = collector.kill();
     let db = dir.path().join("skein.db");
-    assert_eq!(test_files::query_i64(&db, "PRAGMA user_version"), 16);
+    assert_eq!(
+        test_files::query_i64(&db, "PRAGMA user_version"),
+        LATEST_LAYOUT
+    );
+    assert_eq!(
+        test_files::query_i64(&db, "SELECT count(*) FROM span_texts"),
+        2
+    );
 }
 
 #[tokio::test]
@@ -555,8 +595,9 @@ async fn a_database_from_before_score_configs_gains_them() {
         &db,
         "DROP TABLE score_configs; DROP TABLE score_settings; \
          DROP TRIGGER span_text_removed; DROP TABLE span_text; DROP TABLE span_text_pending; \
-         DROP TABLE queue_items; DROP TABLE queues; DROP TABLE pairwise_judgements; \
-         DROP TABLE pairwise_pairs; DROP TABLE pairwise_queues; PRAGMA user_version = 9;",
+         DROP TABLE span_texts; DROP TABLE queue_items; DROP TABLE queues; \
+         DROP TABLE pairwise_judgements; DROP TABLE pairwise_pairs; DROP TABLE pairwise_queues; \
+         PRAGMA user_version = 9;",
     );
 
     let collector = Collector::start_in(dir, &[]);
@@ -575,7 +616,7 @@ async fn a_database_from_before_score_configs_gains_them() {
     let dir = collector.kill();
     assert_eq!(
         test_files::query_i64(&dir.path().join("skein.db"), "PRAGMA user_version"),
-        16
+        LATEST_LAYOUT
     );
 }
 
@@ -604,7 +645,7 @@ async fn a_database_from_before_queues_gains_them() {
     let dir = collector.kill();
     assert_eq!(
         test_files::query_i64(&dir.path().join("skein.db"), "PRAGMA user_version"),
-        16
+        LATEST_LAYOUT
     );
 }
 
@@ -643,12 +684,68 @@ async fn a_database_without_the_span_extents_gets_them_in_place() {
     assert_eq!(c["rows"][0]["a"]["p50_ms"], 10.0, "{c}");
     let dir = collector.kill();
     let db = dir.path().join("skein.db");
-    assert_eq!(test_files::query_i64(&db, "PRAGMA user_version"), 16);
+    assert_eq!(
+        test_files::query_i64(&db, "PRAGMA user_version"),
+        LATEST_LAYOUT
+    );
     assert_eq!(
         test_files::query_i64(
             &db,
             "SELECT count(*) FROM sqlite_master WHERE name = 'spans_by_trace_extent'"
         ),
+        1
+    );
+}
+
+/// Until schema 17 the live stream's `span_changes` was created at start, outside the numbered
+/// steps, so a file from before the live stream has none: the upgrade to 17 makes it, and a
+/// LangSmith run patched after it is stored and announced again.
+#[tokio::test]
+async fn a_database_without_span_changes_gets_them_in_place() {
+    let collector = Collector::start();
+    let run = "0190f4b2-7c3e-7a00-8000-0000000000d1";
+    let post = client()
+        .post(collector.url("/api/langsmith/runs"))
+        .json(
+            &json!({"id": run, "trace_id": run, "name": "ls_agent", "run_type": "chain",
+                      "start_time": "2026-11-24T06:05:18Z"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(post.status().as_u16(), 202);
+    wait_for_traces(&collector, "", 1).await;
+    let dir = collector.kill();
+    let db = dir.path().join("skein.db");
+    test_files::execute_batch(&db, "DROP TABLE span_changes; PRAGMA user_version = 14;");
+
+    let collector = Collector::start_in(dir, &[]);
+    let patch = client()
+        .patch(collector.url(&format!("/api/langsmith/runs/{run}")))
+        .json(&json!({"end_time": "2026-11-24T06:05:20Z", "outputs": {"answer": "done"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        patch.status().as_u16(),
+        202,
+        "{}",
+        patch.text().await.unwrap()
+    );
+    let trace = run.replace('-', "");
+    let page = wait_for_traces(&collector, "filter=search(%22done%22)", 1).await;
+    assert_eq!(page["traces"][0]["trace_id"], trace.as_str(), "{page}");
+    let summary = &page["traces"][0];
+    let duration = summary["end_ns"].as_i64().unwrap() - summary["start_ns"].as_i64().unwrap();
+    assert_eq!(duration, 2_000_000_000, "{page}");
+    let dir = collector.kill();
+    let db = dir.path().join("skein.db");
+    assert_eq!(
+        test_files::query_i64(&db, "PRAGMA user_version"),
+        LATEST_LAYOUT
+    );
+    assert_eq!(
+        test_files::query_i64(&db, "SELECT count(*) FROM span_changes"),
         1
     );
 }
@@ -736,7 +833,7 @@ async fn a_database_from_before_queue_reviewers_gains_them() {
     let dir = collector.kill();
     assert_eq!(
         test_files::query_i64(&dir.path().join("skein.db"), "PRAGMA user_version"),
-        16
+        LATEST_LAYOUT
     );
 }
 
@@ -785,6 +882,6 @@ async fn a_database_from_before_pairwise_queues_gains_them() {
     let dir = collector.kill();
     assert_eq!(
         test_files::query_i64(&dir.path().join("skein.db"), "PRAGMA user_version"),
-        16
+        LATEST_LAYOUT
     );
 }

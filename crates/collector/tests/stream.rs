@@ -181,6 +181,18 @@ async fn trace_filter_and_tree_filter_select_as_the_lists_do() {
     common::live::trace_and_tree_filters_select(&c).await;
 }
 
+#[tokio::test]
+async fn feedback_alone_fires_filters_that_name_it() {
+    let c = Collector::start();
+    common::live::feedback_fires_filters_naming_it(&c).await;
+}
+
+#[tokio::test]
+async fn a_resume_while_a_span_is_held_still_gets_it() {
+    let c = Collector::start();
+    common::live::a_resume_while_a_span_is_held_still_gets_it(&c).await;
+}
+
 /// A LangSmith run created, then patched with its end, outputs and error (the real SDK's
 /// `create_run` then `update_run`): each stream announces it again as it changed.
 #[tokio::test]

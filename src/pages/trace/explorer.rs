@@ -153,7 +153,13 @@ pub fn Explorer(
     on_cleanup(move || resize.remove());
     request_animation_frame(move || {
         measure();
-        if let Some(pos) = initial_pos {
+        // Loaded again (the trace grew): where the explorer it replaces was scrolled.
+        if let Some(top) = ex.kept_scroll.try_update_value(Option::take).flatten() {
+            if let Some(el) = ex.viewport.get_untracked() {
+                el.set_scroll_top(top.round() as i32);
+                ex.scroll_top.set(f64::from(el.scroll_top()));
+            }
+        } else if let Some(pos) = initial_pos {
             if let Some(row) = ex.view.with_untracked(|v| v.row_of(pos)) {
                 ex.scroll_to_row(row, true);
             }

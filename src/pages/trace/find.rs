@@ -22,6 +22,18 @@ const FIND_DEBOUNCE: Duration = Duration::from_millis(120);
 
 /// Applies a find query: matches, the filter if on, and scrolls to the first match.
 pub fn apply_find(ex: Ex, query: String) {
+    let first = apply_find_in_place(ex, query);
+    if let Some(pos) = first {
+        let tree = ex.tree.get_value();
+        let row = ex.view.try_update(|v| v.reveal(&tree, pos)).flatten();
+        if let Some(row) = row {
+            ex.scroll_to_row(row, true);
+        }
+    }
+}
+
+/// Applies a find query without moving: matches and the filter if on; the first match.
+pub fn apply_find_in_place(ex: Ex, query: String) -> Option<usize> {
     let matches = {
         let tree = ex.tree.get_value();
         ex.skeleton
@@ -35,13 +47,7 @@ pub fn apply_find(ex: Ex, query: String) {
     ex.find_epoch.update(|e| *e = e.wrapping_add(1));
     ex.matches.set(Arc::new(matches));
     ex.refilter();
-    if let Some(pos) = first {
-        let tree = ex.tree.get_value();
-        let row = ex.view.try_update(|v| v.reveal(&tree, pos)).flatten();
-        if let Some(row) = row {
-            ex.scroll_to_row(row, true);
-        }
-    }
+    first
 }
 
 /// Asks the collector for spans holding the query in any text (attributes, input,
@@ -137,11 +143,14 @@ pub fn split_match(label: &str, query: &str) -> (String, Option<String>, String)
 /// "Only matches".
 #[component]
 pub fn FindBox(ex: Ex) -> impl IntoView {
-    // A trace opened from a searched list (`?find=`) starts with the searched text found.
-    let from_url = links::find_param(&use_location().search.get_untracked());
-    let raw = RwSignal::new(from_url.clone().unwrap_or_default());
-    if let Some(text) = from_url {
-        request_animation_frame(move || apply_find(ex, text));
+    // A trace opened from a searched list (`?find=`) starts with the searched text found;
+    // one loaded again (it grew) keeps the text it had (`kept`).
+    let raw = ex.find_text;
+    if raw.with_untracked(String::is_empty) {
+        if let Some(text) = links::find_param(&use_location().search.get_untracked()) {
+            raw.set(text.clone());
+            request_animation_frame(move || apply_find(ex, text));
+        }
     }
     let pending = StoredValue::new_local(None::<TimeoutHandle>);
     let schedule = move |text: String, delay: Duration| {

@@ -31,7 +31,9 @@ pub struct Ex {
     /// The selected node's position.
     pub selected: RwSignal<Option<usize>>,
     pub detail_open: RwSignal<bool>,
-    /// The find query as applied (debounced), and its matches (positions, ascending).
+    /// The find box's text as typed; the query as applied (debounced), and its matches
+    /// (positions, ascending).
+    pub find_text: RwSignal<String>,
     pub query: RwSignal<String>,
     pub find_epoch: RwSignal<u32>,
     pub matches: RwSignal<Arc<Vec<u32>>>,
@@ -39,6 +41,9 @@ pub struct Ex {
     /// The stretch of time the waterfall shows (the whole trace, `whole()`, unless zoomed).
     pub window: RwSignal<TimeWindow>,
     pub scroll_top: RwSignal<f64>,
+    /// The scroll position kept from the explorer this one replaces (`kept`), applied once
+    /// the rows are drawn.
+    pub kept_scroll: StoredValue<Option<f64>>,
     pub viewport_h: RwSignal<f64>,
     /// The waterfall's width in px (rounded), for what fits beside a bar.
     pub bar_w: RwSignal<u32>,
@@ -72,12 +77,14 @@ impl Ex {
             view: RwSignal::new(TreeView::new(&loaded.tree)),
             selected: RwSignal::new(None),
             detail_open: RwSignal::new(false),
+            find_text: RwSignal::new(String::new()),
             query: RwSignal::new(String::new()),
             find_epoch: RwSignal::new(0),
             matches: RwSignal::new(Arc::new(Vec::new())),
             only_matches: RwSignal::new(false),
             window: RwSignal::new(whole),
             scroll_top: RwSignal::new(0.0),
+            kept_scroll: StoredValue::new(None),
             viewport_h: RwSignal::new(900.0),
             bar_w: RwSignal::new(800),
             viewport: NodeRef::new(),

@@ -9,11 +9,12 @@
 //!   spans and passes the trace list's query as the list decides it (`filter`, `trace_filter`,
 //!   `tree_filter`, `tag`, `name`, `status`, `range`, ...): a trace is first announced when it
 //!   first passes (its root, or its matching span, may come after other spans), then again as
-//!   it changes. A span written again with changes (a LangSmith run's patch) is new again.
+//!   it changes. A span written again with changes (a LangSmith run's patch), or whose
+//!   feedback changed, is new again.
 //!
 //! Events come within a second of the spans being acknowledged, by any collector on the same
 //! store. Each has an id; a client that reconnects with `Last-Event-ID` (EventSource does by
-//! itself; or `?last_event_id=`) gets what it missed. Idle streams get a keep-alive comment.
+//! itself; or `?last_event_id=`) gets what it missed, at least once (`live::tail`). Idle streams get a keep-alive comment.
 //! Beyond the collector's cap on open streams: 503 with `Retry-After`. A browser, whose
 //! EventSource cannot send a key, opens it with a ticket (`POST /api/v1/stream/ticket`).
 

@@ -4,9 +4,17 @@
 //! the stream's trace conditions, or each trace that got new spans and passes the trace list's
 //! query. Trace conditions are the store's to decide (`QueryStore::trace_summaries`, compiled
 //! as the list compiles them), asked once a page for the traces the page touched.
+//!
+//! An event's id is where a stream resumed with it as `Last-Event-ID` reads again from: its
+//! span's cursor, or just below the oldest span still held (`kind=spans`), so that a reconnect
+//! while a span waits for its trace to pass reads that span again and sends it when the trace
+//! does. Delivery is at least once: the resumed stream may send again what was sent after the
+//! held span (a list keys its rows by span). A span held longer than `HOLD_RESUME` no longer
+//! holds ids back: a reconnect re-reads at most that much.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use skein_model::filter::{self, Expr};
 use skein_model::live::{StreamKind, SPAN_EVENT, TRACE_EVENT};
@@ -21,6 +29,8 @@ pub const PAGE: u32 = 500;
 const MATCHED_TRACES: usize = 10_000;
 /// Spans held while their trace does not pass yet (its root or matching span may come later).
 const HELD_SPANS: usize = 10_000;
+/// How long a held span keeps the ids of later events below its cursor.
+const HOLD_RESUME: Duration = Duration::from_secs(60);
 /// Span versions remembered as sent, within the store's settle window.
 const SENT_KEYS: usize = 100_000;
 
@@ -91,8 +101,9 @@ pub struct Tail {
     sent: HashSet<(String, String, i64)>,
     /// `kind=spans`: traces that passed the trace conditions.
     matched: Recent,
-    /// `kind=spans`: spans passing `filter` whose trace did not pass yet, oldest first.
-    held: VecDeque<ReceivedSpan>,
+    /// `kind=spans`: spans passing `filter` whose trace did not pass yet, oldest first, with
+    /// when they were first held.
+    held: VecDeque<(ReceivedSpan, Instant)>,
 }
 
 impl Tail {
@@ -183,7 +194,7 @@ impl Tail {
             for trace in passing.iter().map(|r| &r.span.trace_id).chain(
                 self.held
                     .iter()
-                    .map(|r| &r.span.trace_id)
+                    .map(|(r, _)| &r.span.trace_id)
                     .filter(|t| touched.contains(*t)),
             ) {
                 if unmatched(trace) && !asked.contains(trace) {
@@ -199,24 +210,31 @@ impl Tail {
                     self.matched.insert(&summary.trace_id);
                 }
             }
-            let (ready, still): (Vec<ReceivedSpan>, Vec<ReceivedSpan>) =
-                std::mem::take(&mut self.held)
-                    .into_iter()
-                    .chain(passing)
-                    .partition(|r| self.matched.contains(&r.span.trace_id));
+            let now = Instant::now();
+            let (ready, still): (Vec<_>, Vec<_>) = std::mem::take(&mut self.held)
+                .into_iter()
+                .chain(passing.into_iter().map(|r| (r, now)))
+                .partition(|(r, _)| self.matched.contains(&r.span.trace_id));
             self.held = still.into();
             while self.held.len() > HELD_SPANS {
                 self.held.pop_front();
             }
-            ready
+            latest_versions(ready.into_iter().map(|(r, _)| r).collect())
         };
         out.sort_by_key(|r| r.seq);
+        // Below the oldest span still held (recently): a resume reads it again.
+        let resume_below = self
+            .held
+            .iter()
+            .filter(|(_, since)| since.elapsed() < HOLD_RESUME)
+            .map(|(r, _)| r.seq)
+            .min();
         Ok(out
             .iter()
             .filter_map(|r| {
                 Some(LiveEvent {
                     name: SPAN_EVENT,
-                    id: r.seq,
+                    id: resume_below.map_or(r.seq, |held| r.seq.min(held - 1)),
                     data: serde_json::to_string(&SpanRow::of_span(&r.span)).ok()?,
                 })
             })
@@ -254,4 +272,19 @@ impl Tail {
             })
             .collect())
     }
+}
+
+/// Each span once, in its latest version: a span held, then written again (patched, rated)
+/// before its trace passed, is sent as it is now.
+fn latest_versions(mut spans: Vec<ReceivedSpan>) -> Vec<ReceivedSpan> {
+    let mut newest: HashMap<(String, String), i64> = HashMap::new();
+    for r in &spans {
+        let seq = newest
+            .entry((r.span.trace_id.clone(), r.span.span_id.clone()))
+            .or_insert(r.seq);
+        *seq = (*seq).max(r.seq);
+    }
+    spans
+        .retain(|r| newest.get(&(r.span.trace_id.clone(), r.span.span_id.clone())) == Some(&r.seq));
+    spans
 }

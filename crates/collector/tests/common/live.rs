@@ -132,3 +132,106 @@ pub async fn trace_and_tree_filters_select(c: &Collector) {
         }
     }
 }
+
+async fn post_feedback(c: &Collector, body: Value) -> Value {
+    let response = client()
+        .post(c.url("/api/v1/feedback"))
+        .json(&body)
+        .send()
+        .await
+        .expect("POST feedback");
+    assert_eq!(response.status(), 201);
+    response.json().await.expect("JSON")
+}
+
+/// A stream whose `tree_filter` or `trace_filter` names feedback decides again when feedback
+/// alone changes (a rating posted, changed or removed after the spans arrived).
+pub async fn feedback_fires_filters_naming_it(c: &Collector) {
+    let good = percent_encode(r#"and(eq(feedback_key, "quality"), gte(feedback_score, 0.5))"#);
+    let mut traces_rated = open(c, &format!("kind=traces&tree_filter={good}")).await;
+    let mut roots_rated = open(c, &format!("kind=traces&trace_filter={good}")).await;
+    let mut spans_rated = open(c, &format!("kind=spans&tree_filter={good}")).await;
+
+    send(
+        c,
+        &spans(&[(11, 1, None, "agent"), (11, 2, Some(1), "llm")]),
+    )
+    .await;
+    assert!(traces_rated.drain(WAIT).await.is_empty(), "not rated yet");
+    assert!(spans_rated.drain(WAIT).await.is_empty());
+
+    // A good rating on the child: the trace has a span rated so (tree_filter), its root not.
+    let child = post_feedback(
+        c,
+        json!({"run_id": format!("{:016x}", 2), "trace_id": trace_hex(11),
+               "key": "quality", "score": 0.9}),
+    )
+    .await;
+    let got = traces_rated.drain(WAIT).await;
+    assert_eq!(traces(&got), vec![trace_hex(11)], "{got:?}");
+    let got = spans_rated.drain(WAIT).await;
+    assert_eq!(got.len(), 2, "each span once, as it is now: {got:?}");
+    assert_eq!(
+        names(&got),
+        ["agent", "llm"].map(String::from).into(),
+        "{got:?}"
+    );
+    assert!(
+        roots_rated.drain(WAIT).await.is_empty(),
+        "the root is not rated"
+    );
+
+    // The root rated too (its trace not named: looked up from the run).
+    post_feedback(
+        c,
+        json!({"run_id": format!("{:016x}", 1), "key": "quality", "score": 1.0}),
+    )
+    .await;
+    let got = roots_rated.drain(WAIT).await;
+    assert_eq!(traces(&got), vec![trace_hex(11)], "{got:?}");
+
+    // The child's rating lowered: the tree still passes through its root, announced again.
+    let response = client()
+        .patch(c.url(&format!(
+            "/api/v1/feedback/{}",
+            child["id"].as_str().unwrap()
+        )))
+        .json(&json!({"score": 0.1}))
+        .send()
+        .await
+        .expect("PATCH feedback");
+    assert!(response.status().is_success(), "{}", response.status());
+    let got = traces_rated.drain(WAIT).await;
+    assert_eq!(got.len(), 2, "each change announced: {got:?}");
+}
+
+/// A span held while its trace does not pass yet (`kind=spans`) is not lost by a reconnect
+/// in that window: the events sent meanwhile have ids below it, so the resumed stream reads
+/// it again and sends it when its trace passes.
+pub async fn a_resume_while_a_span_is_held_still_gets_it(c: &Collector) {
+    let agent = percent_encode(r#"eq(name, "agent")"#);
+    let query = format!("kind=spans&trace_filter={agent}");
+    let mut first = open(c, &query).await;
+    // Trace 21's tool span before its root: held. Trace 22 passes at once: sent.
+    send(c, &spans(&[(21, 2, Some(1), "tool")])).await;
+    send(c, &spans(&[(22, 3, None, "agent")])).await;
+    let got = first.drain(WAIT).await;
+    assert_eq!(traces(&got), vec![trace_hex(22)], "{got:?}");
+    let last_id = got[0].id.clone();
+    drop(first);
+
+    // The root of trace 21 arrives while the client is away; it reconnects.
+    send(c, &spans(&[(21, 1, None, "agent")])).await;
+    let mut resumed = SseStream::open(
+        &c.url(&format!("/api/v1/stream?{query}")),
+        &[("last-event-id", &last_id)],
+    )
+    .await;
+    let got = resumed.drain(WAIT).await;
+    let of_21: BTreeSet<String> = got
+        .iter()
+        .filter(|e| e.data["trace_id"] == trace_hex(21))
+        .map(|e| e.data["name"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(of_21, ["agent", "tool"].map(String::from).into(), "{got:?}");
+}

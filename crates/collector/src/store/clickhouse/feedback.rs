@@ -10,7 +10,7 @@ use skein_model::{Feedback, FeedbackUpdate, NewFeedback, TraceSummary};
 
 use super::client::{as_f64, quote, RowExt};
 use super::traces::id_list;
-use super::writer::arrivals;
+use super::writer::{arrivals, received_row};
 use super::ClickhouseStore;
 use crate::store::{FeedbackFilter, StoreResult};
 
@@ -192,7 +192,22 @@ impl ClickhouseStore {
                 self.quorum,
             )
             .await?;
+        self.feedback_received(&feedback).await?;
         Ok(feedback)
+    }
+
+    /// After a record of `f`'s run was written (created, changed or removed): the run's span
+    /// is received again, so that a stream whose conditions name feedback decides again. A
+    /// record whose run has not arrived (no trace yet) changes nothing: the run's arrival is
+    /// received then; a receipt of a span not stored is skipped by the reader.
+    async fn feedback_received(&self, f: &Feedback) -> StoreResult<()> {
+        let Some(trace_id) = &f.trace_id else {
+            return Ok(());
+        };
+        let receipt = received_row(&f.project, trace_id, &f.run_id, arrivals(1));
+        self.client
+            .insert(&self.layout.table("received"), &[receipt], self.quorum)
+            .await
     }
 
     async fn one_feedback(&self, project: &str, id: &str) -> StoreResult<Option<Feedback>> {
@@ -247,6 +262,7 @@ impl ClickhouseStore {
                 self.quorum,
             )
             .await?;
+        self.feedback_received(&f).await?;
         Ok(Some(f))
     }
 
@@ -257,7 +273,8 @@ impl ClickhouseStore {
                 &[to_row(f, false)],
                 self.quorum,
             )
-            .await
+            .await?;
+        self.feedback_received(f).await
     }
 
     pub(super) async fn delete_feedback_record(
@@ -275,6 +292,7 @@ impl ClickhouseStore {
                 self.quorum,
             )
             .await?;
+        self.feedback_received(&f).await?;
         Ok(true)
     }
 

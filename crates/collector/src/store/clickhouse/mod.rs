@@ -534,6 +534,45 @@ mod conformance {
         assert!(traces("eq(attr.missing, 1)").await.is_empty());
     }
 
+    /// The suggestions read the traces the latest receipts name; a project whose spans were
+    /// all stored before the receive log (no receipt) still gets them, from its spans.
+    #[tokio::test]
+    async fn field_values_of_spans_stored_before_the_receive_log() {
+        use crate::store::{QueryStore, SpanStore};
+        use skein_model::ValueField;
+        let options = ClickhouseOptions {
+            database: testserver::fresh_database(),
+            ..ClickhouseOptions::new(&testserver::server().url)
+        };
+        let store = ClickhouseStore::open(options).await.expect("open");
+        let mut span = crate::store::testsuite::span("a", "1", None, 0);
+        span.model = Some("gpt-4o".into());
+        store.write_spans(vec![span]).await.unwrap();
+        async fn models(store: &ClickhouseStore) -> Vec<String> {
+            store
+                .field_values("p", ValueField::Model, None, 10)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|v| v.value)
+                .collect()
+        }
+        assert_eq!(models(&store).await, ["gpt-4o"]);
+        store
+            .client
+            .execute(&format!(
+                "TRUNCATE TABLE {}",
+                store.layout.table("received")
+            ))
+            .await
+            .unwrap();
+        assert_eq!(
+            models(&store).await,
+            ["gpt-4o"],
+            "no receipt: from the spans"
+        );
+    }
+
     /// The whole suite's SQL, recorded against Debian's 18.16, replayed on the current
     /// ClickHouse engine (chdb-core in the test venv): every statement runs there and every
     /// query answers the same rows.

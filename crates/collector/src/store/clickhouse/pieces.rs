@@ -117,7 +117,10 @@ impl ClickhouseStore {
         let receipts: Vec<Value> = folded
             .iter()
             .enumerate()
-            .map(|(i, span)| received_row(span, first_receipt + i as u64))
+            .map(|(i, span)| {
+                let arrival = first_receipt + i as u64;
+                received_row(&span.project, &span.trace_id, &span.span_id, arrival)
+            })
             .collect();
         self.client
             .insert(&self.layout.table("received"), &receipts, self.quorum)

@@ -48,14 +48,15 @@ pub(super) fn arrivals(n: usize) -> u64 {
     }
 }
 
-/// A span's row of `received` (the live stream's receive log): this write of it, at `arrival`.
-pub(super) fn received_row(span: &Span, arrival: u64) -> Value {
+/// A span's row of `received` (the live stream's receive log): this write of it (or of its
+/// feedback), at `arrival`.
+pub(super) fn received_row(project: &str, trace_id: &str, span_id: &str, arrival: u64) -> Value {
     json!({
-        "project": span.project,
+        "project": project,
         "arrival": arrival,
         "arrived": (arrival / 1_000_000).min(u64::from(u32::MAX)),
-        "trace_id": span.trace_id,
-        "span_id": span.span_id,
+        "trace_id": trace_id,
+        "span_id": span_id,
     })
 }
 
@@ -126,7 +127,12 @@ impl Writer {
         for (i, span) in spans.iter().enumerate() {
             let arrival = first + i as u64;
             encode_span(&mut encoded, span, false, FIRST_ARRIVAL - arrival, arrival);
-            received.push(received_row(span, arrival));
+            received.push(received_row(
+                &span.project,
+                &span.trace_id,
+                &span.span_id,
+                arrival,
+            ));
         }
         let mut projects: Vec<String> = spans.iter().map(|s| s.project.clone()).collect();
         projects.sort_unstable();

@@ -103,8 +103,9 @@ pub(super) fn attach_waiting(conn: &Connection, rows: &[SpanRow]) -> StoreResult
 }
 
 /// Writes a record, replacing the one of the same project and id (ids are scoped by project:
-/// the same id in another project is another record).
+/// the same id in another project is another record); its run is received again.
 pub(super) fn write(conn: &Connection, f: &Feedback) -> StoreResult<()> {
+    super::received::feedback_changed(conn, &f.project, f.trace_id.as_deref(), &f.run_id)?;
     conn.prepare_cached(
         "INSERT OR REPLACE INTO feedback (id, project, run_id, trace_id, key, score, value, comment, \
          correction, source, created_ms, modified_ms, queue_id, reviewer) \
@@ -174,6 +175,9 @@ pub(super) fn update(
 }
 
 pub(super) fn delete(conn: &Connection, project: &str, id: &str) -> StoreResult<bool> {
+    if let Some(f) = read(conn, project, id)? {
+        super::received::feedback_changed(conn, project, f.trace_id.as_deref(), &f.run_id)?;
+    }
     let n = conn.execute(
         "DELETE FROM feedback WHERE project = ?1 AND id = ?2",
         params![project, id],

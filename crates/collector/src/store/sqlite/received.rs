@@ -8,7 +8,7 @@
 //! order); `span_changes` holds the latest change of each changed span.
 
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{params, params_from_iter, Connection};
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 use skein_model::{TraceQuery, TraceSummary};
 
 use super::codec;
@@ -19,14 +19,18 @@ use crate::store::{ReceivedBatch, ReceivedSpan, StoreResult};
 /// Most spans read at once, whatever the caller asks.
 const MAX_READ: u32 = 1_000;
 
-/// Versionless: the latest change of each changed span, in the receive order.
-pub(super) fn ensure_schema(conn: &Connection) -> StoreResult<()> {
-    conn.execute_batch(
-        "CREATE TABLE IF NOT EXISTS span_changes (
-            seq INTEGER PRIMARY KEY,
-            span INTEGER NOT NULL UNIQUE
-        );",
-    )?;
+/// The latest change of each changed span, in the receive order.
+pub(super) const SCHEMA: &str = "
+    CREATE TABLE IF NOT EXISTS span_changes (
+        seq INTEGER PRIMARY KEY,
+        span INTEGER NOT NULL UNIQUE
+    );";
+
+/// 16 → 17. The table, empty where it is new (no change was recorded before it); a file that
+/// has it already (versions that created it at start, outside the numbered steps) keeps its
+/// rows.
+pub(super) fn add_span_changes(conn: &Connection) -> StoreResult<()> {
+    conn.execute_batch(SCHEMA)?;
     Ok(())
 }
 
@@ -34,7 +38,8 @@ pub(super) fn ensure_schema(conn: &Connection) -> StoreResult<()> {
 pub(super) fn next_seq(conn: &Connection) -> StoreResult<i64> {
     let max: i64 = conn
         .prepare_cached(
-            "SELECT max(ifnull((SELECT max(id) FROM spans), 0),              ifnull((SELECT max(seq) FROM span_changes), 0))",
+            "SELECT max(ifnull((SELECT max(id) FROM spans), 0), \
+             ifnull((SELECT max(seq) FROM span_changes), 0))",
         )?
         .query_row([], |r| r.get(0))?;
     Ok(max + 1)
@@ -46,6 +51,32 @@ pub(super) fn span_changed(conn: &Connection, span: i64) -> StoreResult<()> {
     conn.prepare_cached("INSERT OR REPLACE INTO span_changes (seq, span) VALUES (?1, ?2)")?
         .execute(params![seq, span])?;
     Ok(())
+}
+
+/// Records that the feedback on run `run_id` of trace `trace_id` in `project` changed
+/// (created, changed or removed): the run's span, when stored, is received again, so that a
+/// stream whose conditions name feedback decides again. A record whose run has not arrived
+/// (no trace yet) changes nothing: the run's arrival is received then.
+pub(super) fn feedback_changed(
+    conn: &Connection,
+    project: &str,
+    trace_id: Option<&str>,
+    run_id: &str,
+) -> StoreResult<()> {
+    let Some(trace_id) = trace_id else {
+        return Ok(());
+    };
+    let span: Option<i64> = conn
+        .prepare_cached(
+            "SELECT s.id FROM traces t JOIN spans s ON s.trace = t.id \
+             WHERE t.project = ?1 AND t.trace_id = ?2 AND s.span_id = ?3",
+        )?
+        .query_row(params![project, trace_id, run_id], |r| r.get(0))
+        .optional()?;
+    match span {
+        Some(span) => span_changed(conn, span),
+        None => Ok(()),
+    }
 }
 
 /// A write read after a cursor: its cursor, and the span's body when of the project.

@@ -54,8 +54,12 @@ pub(super) const WRITER_BUSY_TIMEOUT: std::time::Duration = std::time::Duration:
 ///   (`SPAN_EXTENTS`);
 /// - 15: blind pairwise review queues, their pairs and judgements (`pairwise`);
 /// - 16: `feedback.queue_id` and `feedback.reviewer`, who rated in which annotation queue
-///   (`add_feedback_reviews`).
-const SCHEMA_VERSION: i64 = 16;
+///   (`add_feedback_reviews`);
+/// - 17: `span_changes`, the live stream's record of changed spans (`received`);
+/// - 18: `span_texts`, the span texts kept beside a `span_text` index without positions
+///   (`detail=none`), rebuilt from the stored spans; it replaces what 11 and 13 made, which
+///   those steps no longer do.
+const SCHEMA_VERSION: i64 = 18;
 
 type Migration = fn(&Connection) -> StoreResult<()>;
 
@@ -70,12 +74,14 @@ const MIGRATIONS: [Migration; (SCHEMA_VERSION - 1) as usize] = [
     move_trace_folds,
     super::traces::refold_stored_traces,
     add_score_configs,
-    super::span_text::create_and_fill,
+    super::span_text::superseded,
     add_queues,
-    super::span_text::add_pending,
+    super::span_text::superseded,
     add_span_extents,
     add_pairwise,
     add_feedback_reviews,
+    super::received::add_span_changes,
+    super::span_text::keep_texts,
 ];
 
 /// Ratings by queue, for `GET /api/v1/feedback?queue_id=`.
@@ -147,8 +153,7 @@ pub(super) fn migrate(conn: &mut Connection) -> StoreResult<()> {
         }
     }
     // Versionless: created (and filled from the stored spans) wherever it is missing.
-    super::span_facts::ensure_schema(conn)?;
-    super::received::ensure_schema(conn)
+    super::span_facts::ensure_schema(conn)
 }
 
 fn has_column(conn: &Connection, table: &str, column: &str) -> StoreResult<bool> {
@@ -392,6 +397,7 @@ fn create_schema(conn: &mut Connection) -> StoreResult<()> {
     tx.execute_batch(super::queues::SCHEMA)?;
     tx.execute_batch(SPAN_EXTENTS)?;
     tx.execute_batch(super::pairwise::SCHEMA)?;
+    tx.execute_batch(super::received::SCHEMA)?;
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
     Ok(())

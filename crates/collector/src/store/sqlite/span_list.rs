@@ -124,12 +124,10 @@ impl Dialect for Sqlite {
         )
     }
 
-    /// Through the trigram index (`span_text`), which finds exactly the spans whose text
-    /// contains the needle, and the texts still waiting for it.
+    /// Through the trigram index (`span_text`), its candidates checked against their texts,
+    /// and the texts still waiting for it.
     fn search(&mut self, a: &str, needle: &str) -> String {
-        let query = self.text(&super::span_text::match_query(needle));
-        let needle = self.text(needle);
-        super::span_text::search_sql(&format!("{a}.id"), &query, &needle)
+        super::span_text::search_sql(&format!("{a}.id"), needle, |value| self.text(&value))
     }
 }
 
@@ -231,12 +229,13 @@ pub(super) fn push_trace_list_filter(q: &TraceQuery, sql: &mut String, args: &mu
             // The traces holding the searched texts first, from the index: the spans of the
             // other traces are then never read.
             for needle in expr.required_searches() {
+                let search = super::span_text::search_sql("s.id", needle, |value| {
+                    args.push(SqlValue::Text(value));
+                    "?".to_string()
+                });
                 sql.push_str(&format!(
-                    " AND t.id IN (SELECT s.trace FROM spans s WHERE {})",
-                    super::span_text::search_sql("s.id", "?", "?")
+                    " AND t.id IN (SELECT s.trace FROM spans s WHERE {search})"
                 ));
-                args.push(SqlValue::Text(super::span_text::match_query(needle)));
-                args.push(SqlValue::Text(needle.to_string()));
             }
             sql.push_str(&format!(
                 " AND EXISTS (SELECT 1 FROM {} WHERE x.trace = t.id{which} AND ({cond}))",

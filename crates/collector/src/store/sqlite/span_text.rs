@@ -1,20 +1,23 @@
-//! `span_text`: the full-text index that `search("...")` in span and trace filters reads. An
-//! FTS5 table with the trigram tokenizer (any substring of three characters or more is found
-//! through the index), contentless (the text is kept only as the index: the span's body has it
-//! already), one row per span by the span's rowid. The text is the span's
-//! `skein_model::trace_search::search_text`, lowercased in Rust on the caller's thread, so the
-//! tokenizer is case-sensitive: matching is exactly `span_contains`, Unicode case included.
+//! `span_text`: the full-text index that `search("...")` in span and trace filters reads, and
+//! `span_texts`, the texts it is built from. A span's text is its
+//! `skein_model::trace_search::search_text`, lowercased in Rust on the caller's thread, kept in
+//! `span_texts` by the span's rowid. The index is an FTS5 table with the trigram tokenizer,
+//! case-sensitive (the text is lowercased already), contentless, and `detail=none`: it keeps
+//! which spans hold each three-character sequence, not where. A search asks it for the spans
+//! holding every trigram of the needle (`match_query`), then checks the candidates' kept texts
+//! with `instr` (`search_sql`): exactly `span_contains`, Unicode case included. A needle of
+//! three characters is one trigram, which the index answers exactly without the check.
+//! Without positions the index is about a quarter of the size of one that has them (the
+//! layout before schema 18), and building it writes that much less.
 //!
-//! The index is built behind the writer: a span's text is first queued in
-//! `span_text_pending` with the span, in the writer's transaction (`traces::insert_spans`,
+//! The index is built behind the writer: a span's text is stored in `span_texts` and its id
+//! queued in `span_text_pending`, in the writer's transaction (`traces::insert_spans`,
 //! `pieces::replace_row`), and moved into the index later, a chunk at a time, by the writer
 //! when no write waits (`index_pending`), or after every write once more than
 //! `MAX_PENDING_SPANS` wait (so the queue, and what a search scans of it, stays bounded).
-//! Indexing costs about three times what the rest of storing a span does; queued, it is paid
-//! after the acknowledgement. A search reads the index and scans the queue (`search_sql`),
-//! both in the same snapshot: a span is in exactly one of them, so it is found the moment it
-//! is acknowledged. Removed with the span (a trigger); filled from the stored bodies by the
-//! migration that creates the index (`create_and_fill`).
+//! A search reads the index and scans the queue's texts, both in the same snapshot: a span is
+//! in exactly one of them, so it is found the moment it is acknowledged. Removed with the span
+//! (a trigger).
 
 use rusqlite::{params, Connection};
 use skein_model::trace_search::search_text;
@@ -22,74 +25,86 @@ use skein_model::trace_search::search_text;
 use super::codec;
 use crate::store::StoreResult;
 
-/// The index, its queue and the trigger that keeps both in step with `spans`.
+/// The index, the texts, the queue and the trigger that keeps them in step with `spans`.
 pub(super) const SCHEMA: &str = "
     CREATE VIRTUAL TABLE IF NOT EXISTS span_text USING fts5(
-        text, content = '', contentless_delete = 1, tokenize = 'trigram case_sensitive 1'
+        text, content = '', contentless_delete = 1, detail = none,
+        tokenize = 'trigram case_sensitive 1'
     );
-    CREATE TABLE IF NOT EXISTS span_text_pending (
+    CREATE TABLE IF NOT EXISTS span_texts (
         span INTEGER PRIMARY KEY,
         text TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS span_text_pending (
+        span INTEGER PRIMARY KEY
     );
     DROP TRIGGER IF EXISTS span_text_removed;
     CREATE TRIGGER span_text_removed AFTER DELETE ON spans
     BEGIN
         DELETE FROM span_text WHERE rowid = old.id;
+        DELETE FROM span_texts WHERE span = old.id;
         DELETE FROM span_text_pending WHERE span = old.id;
     END;";
 
 /// The most spans whose text waits for the index before the writer indexes after every write
-/// (not only when idle): what a search scans of the queue stays bounded.
-pub(super) const MAX_PENDING_SPANS: usize = 1_000_000;
+/// (not only when idle): what a search scans of the queue stays bounded (about a microsecond
+/// a waiting span; see bench/README.md).
+pub(super) const MAX_PENDING_SPANS: usize = 200_000;
 
 /// The spans indexed in one transaction when catching up: a write that arrives meanwhile
 /// waits for at most this many.
 pub(super) const INDEX_CHUNK: usize = 500;
 
-/// 9 → 10. The index, filled from every stored span's body (a body this version cannot read
-/// is left out: such a span is found by no search).
-pub(super) fn create_and_fill(conn: &Connection) -> StoreResult<()> {
+/// The most trigrams of a needle asked of the index: the candidates are checked against the
+/// text anyway, and a few dozen trigrams already leave next to no false candidate.
+const MAX_QUERY_TRIGRAMS: usize = 24;
+
+/// 10 → 11 and 12 → 13 built the layout before this one: what they made is replaced by step
+/// 18 (`keep_texts`), so they do nothing now.
+pub(super) fn superseded(_: &Connection) -> StoreResult<()> {
+    Ok(())
+}
+
+/// 17 → 18. The texts kept beside an index without positions: whatever index and queue the
+/// file has (schema 11's index, schema 13's queue of texts, or none) is dropped, every stored
+/// span's text is computed again from its body (a body this version cannot read is left out:
+/// such a span is found by no search) and queued, and the writer builds the index behind
+/// (a search scans the queue meanwhile).
+pub(super) fn keep_texts(conn: &Connection) -> StoreResult<()> {
+    conn.execute_batch(
+        "DROP TRIGGER IF EXISTS span_text_removed;
+         DROP TABLE IF EXISTS span_text;
+         DROP TABLE IF EXISTS span_text_pending;
+         DROP TABLE IF EXISTS span_texts;",
+    )?;
     conn.execute_batch(SCHEMA)?;
-    // Every stored span is indexed below: none waits.
-    conn.execute_batch("DELETE FROM span_text_pending")?;
     let mut read = conn.prepare("SELECT id, body FROM spans")?;
     let mut rows = read.query([])?;
     let mut filled = 0u64;
     while let Some(row) = rows.next()? {
         let (id, body): (i64, Vec<u8>) = (row.get(0)?, row.get(1)?);
         if let Ok(span) = codec::decode(conn, &body) {
-            insert(conn, id, &search_text(&span))?;
+            queue(conn, id, &search_text(&span))?;
             filled += 1;
         }
     }
     if filled > 0 {
-        tracing::info!(spans = filled, "full-text index built for search");
+        tracing::info!(spans = filled, "span texts kept for search, to be indexed");
     }
     Ok(())
 }
 
-/// 11 → 12. The queue (existing spans are all indexed already) and the trigger that empties
-/// it with the spans.
-pub(super) fn add_pending(conn: &Connection) -> StoreResult<()> {
-    conn.execute_batch(SCHEMA)?;
-    Ok(())
-}
-
-fn insert(conn: &Connection, span: i64, text: &str) -> StoreResult<()> {
-    conn.prepare_cached("INSERT INTO span_text (rowid, text) VALUES (?1, ?2)")?
-        .execute(params![span, text])?;
-    Ok(())
-}
-
-/// Queues the text of the span just inserted as row `span`.
+/// Keeps the text of the span just inserted as row `span` and queues it for the index.
 pub(super) fn queue(conn: &Connection, span: i64, text: &str) -> StoreResult<()> {
-    conn.prepare_cached("INSERT OR REPLACE INTO span_text_pending (span, text) VALUES (?1, ?2)")?
+    conn.prepare_cached("INSERT OR REPLACE INTO span_texts (span, text) VALUES (?1, ?2)")?
         .execute(params![span, text])?;
+    conn.prepare_cached("INSERT OR IGNORE INTO span_text_pending (span) VALUES (?1)")?
+        .execute(params![span])?;
     Ok(())
 }
 
 /// The text of the span row `span`, whose content was just replaced: its old text leaves the
-/// index now, the new one is queued.
+/// index now, the new one is kept and queued.
 pub(super) fn replace(conn: &Connection, span: i64, text: &str) -> StoreResult<()> {
     conn.prepare_cached("DELETE FROM span_text WHERE rowid = ?1")?
         .execute(params![span])?;
@@ -98,13 +113,16 @@ pub(super) fn replace(conn: &Connection, span: i64, text: &str) -> StoreResult<(
 
 /// Moves up to `limit` queued texts (the oldest spans first) into the index; how many.
 pub(super) fn index_pending(conn: &Connection, limit: usize) -> StoreResult<usize> {
-    let mut read =
-        conn.prepare_cached("SELECT span, text FROM span_text_pending ORDER BY span LIMIT ?1")?;
+    let mut read = conn.prepare_cached(
+        "SELECT p.span, t.text FROM span_text_pending p JOIN span_texts t ON t.span = p.span \
+         ORDER BY p.span LIMIT ?1",
+    )?;
+    let mut insert = conn.prepare_cached("INSERT INTO span_text (rowid, text) VALUES (?1, ?2)")?;
     let mut rows = read.query([limit as i64])?;
     let (mut moved, mut last) = (0, None);
     while let Some(row) = rows.next()? {
         let (span, text): (i64, String) = (row.get(0)?, row.get(1)?);
-        insert(conn, span, &text)?;
+        insert.execute(params![span, text])?;
         moved += 1;
         last = Some(span);
     }
@@ -121,22 +139,47 @@ pub(super) fn pending(conn: &Connection) -> StoreResult<usize> {
     Ok(n as usize)
 }
 
-/// The condition "span row `id` holds `needle`", its two parameters (`match_query(needle)`
-/// and `needle`) in that order: through the index for the indexed spans, by scanning the
-/// queue for the others (a span is in exactly one of them). `instr` on the lowercased text is
-/// what `span_contains` does.
-pub(super) fn search_sql(id: &str, query: &str, needle: &str) -> String {
+/// The condition "span row `id` holds `needle`" (lowercased, at least three characters),
+/// its parameters bound through `bind` (which answers each one's placeholder) in the order
+/// they appear: through the index for the indexed spans, each candidate checked against its
+/// text, and by scanning the queue's texts for the others (a span is in exactly one of
+/// them). `instr` on the lowercased text is what `span_contains` does.
+pub(super) fn search_sql(id: &str, needle: &str, mut bind: impl FnMut(String) -> String) -> String {
+    let query = bind(match_query(needle));
+    // Each candidate's text by its key, in a subquery: the planner never scans `span_texts`.
+    let indexed = if needle.chars().count() == 3 {
+        // One trigram: the index's answer is exact.
+        format!("SELECT rowid FROM span_text WHERE span_text MATCH {query}")
+    } else {
+        let checked = bind(needle.to_string());
+        format!(
+            "SELECT rowid FROM span_text WHERE span_text MATCH {query} AND instr((SELECT \
+             x.text FROM span_texts x WHERE x.span = span_text.rowid), {checked}) > 0"
+        )
+    };
+    let waiting = bind(needle.to_string());
     format!(
-        "{id} IN (SELECT rowid FROM span_text WHERE span_text MATCH {query} \
-         UNION ALL SELECT span FROM span_text_pending WHERE instr(text, {needle}) > 0)"
+        "{id} IN ({indexed} UNION ALL SELECT p.span FROM span_text_pending p WHERE instr((SELECT \
+         x.text FROM span_texts x WHERE x.span = p.span), {waiting}) > 0)"
     )
 }
 
-/// `needle` (lowercased, at least three characters) as an FTS5 query that matches it as
-/// literal text: one quoted string, its quotes doubled, so that `"`, `*`, `-`, `NEAR`, `AND`,
-/// `^` and the like are characters to find, never query syntax.
+/// `needle` as an FTS5 query for the spans whose text holds every one of its distinct
+/// trigrams (at most `MAX_QUERY_TRIGRAMS` of them, every n-th in sorted order): each trigram one quoted string, its
+/// quotes doubled, so that `"`, `*`, `-`, `NEAR`, `AND`, `^` and the like are characters to
+/// find, never query syntax.
 pub(super) fn match_query(needle: &str) -> String {
-    format!("\"{}\"", needle.replace('"', "\"\""))
+    let chars: Vec<char> = needle.chars().collect();
+    let mut trigrams: Vec<String> = chars.windows(3).map(|w| w.iter().collect()).collect();
+    trigrams.sort();
+    trigrams.dedup();
+    let step = trigrams.len().div_ceil(MAX_QUERY_TRIGRAMS).max(1);
+    trigrams
+        .iter()
+        .step_by(step)
+        .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(" AND ")
 }
 
 #[cfg(test)]
@@ -156,14 +199,16 @@ mod tests {
         .unwrap()
     }
 
-    /// What a search finds: the index and the queue.
+    /// What a search finds: the index, its candidates checked, and the queue.
     fn searched(conn: &Connection, needle: &str) -> i64 {
+        let mut args = Vec::new();
+        let condition = search_sql("spans.id", needle, |value| {
+            args.push(value);
+            "?".to_string()
+        });
         conn.query_row(
-            &format!(
-                "SELECT count(*) FROM spans WHERE {}",
-                search_sql("spans.id", "?1", "?2")
-            ),
-            [match_query(needle), needle.to_string()],
+            &format!("SELECT count(*) FROM spans WHERE {condition}"),
+            rusqlite::params_from_iter(args),
             |r| r.get(0),
         )
         .unwrap()
@@ -185,17 +230,20 @@ mod tests {
             span_id: "b".repeat(16),
             name: "chat".into(),
             input: Some(r#"Please REFUND order "A-1" *now* NEAR 50%"#.into()),
+            // Every trigram of "kyoto", not in a row: a candidate of the index, not a match.
+            output: Some("kyo, yoto".into()),
             ..Span::default()
         };
         let mut next = schema::next_trace_id(&conn).unwrap();
         traces::insert_spans(&conn, &mut next, &[SpanRow::encode(span, None).unwrap()]).unwrap();
-        let needles = ["refund", "\"a-1\"", "*now* near", "50%", "chat"];
+        let needles = ["refund", "\"a-1\"", "*now* near", "50%", "chat", "yoto"];
         // Queued, not indexed yet: found by the scan of the queue.
         assert_eq!((queued(&conn), found(&conn, "refund")), (1, 0));
         for needle in needles {
             assert_eq!(searched(&conn, needle), 1, "{needle}");
         }
         assert_eq!(searched(&conn, "refunds"), 0);
+        assert_eq!(searched(&conn, "kyoto"), 0);
         // Indexed: found through the index, once.
         assert_eq!(index_pending(&conn, INDEX_CHUNK).unwrap(), 1);
         assert_eq!(queued(&conn), 0);
@@ -204,17 +252,26 @@ mod tests {
             assert_eq!(searched(&conn, needle), 1, "{needle}");
         }
         assert_eq!(searched(&conn, "refunds"), 0);
+        assert_eq!((found(&conn, "kyoto"), searched(&conn, "kyoto")), (1, 0));
 
-        // A file from before the index: the migration builds it from the bodies.
+        // A file from before the index: the migration keeps the texts from the bodies and
+        // queues them.
         conn.execute_batch(
-            "DROP TRIGGER span_text_removed; DROP TABLE span_text; PRAGMA user_version = 9;",
+            "DROP TRIGGER span_text_removed; DROP TABLE span_text; DROP TABLE span_texts; \
+             DROP TABLE span_text_pending; PRAGMA user_version = 9;",
         )
         .unwrap();
         schema::migrate(&mut conn).unwrap();
-        assert_eq!(found(&conn, "refund"), 1);
+        assert_eq!((queued(&conn), searched(&conn, "refund")), (1, 1));
+        assert_eq!(index_pending(&conn, INDEX_CHUNK).unwrap(), 1);
+        assert_eq!((found(&conn, "refund"), searched(&conn, "refund")), (1, 1));
         // Removing the span removes its text.
         conn.execute_batch("DELETE FROM spans").unwrap();
         assert_eq!(found(&conn, "refund"), 0);
+        let kept: i64 = conn
+            .query_row("SELECT count(*) FROM span_texts", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(kept, 0);
     }
 
     #[test]

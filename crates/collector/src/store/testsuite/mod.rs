@@ -89,6 +89,7 @@ macro_rules! for_each_suite_test {
             received::trace_summaries_are_the_lists_rows,
             received::trace_summaries_pass_the_lists_query,
             received::a_patched_span_is_received_again,
+            received::feedback_on_a_span_receives_it_again,
         }
     };
 }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use skein_model::span::Span;
-use skein_model::TraceQuery;
+use skein_model::{FeedbackUpdate, NewFeedback, TraceQuery};
 
 use super::span;
 use crate::store::{ReceivedBatch, Store};
@@ -257,4 +257,108 @@ pub async fn a_patched_span_is_received_again(store: Arc<dyn Store>) {
     let now = store.receive_head().await.expect("head");
     let later = store.received_spans("p", now, 100).await.expect("read");
     assert!(later.spans.is_empty(), "{later:?}");
+}
+
+/// Feedback written on a stored span (created, changed, removed) receives the span again, so
+/// that a stream whose conditions name feedback decides again; feedback on a run not stored
+/// receives nothing.
+pub async fn feedback_on_a_span_receives_it_again(store: Arc<dyn Store>) {
+    let head = store.receive_head().await.expect("head");
+    store
+        .write_spans(vec![span("a", "1", None, 0), span("a", "2", Some("1"), 1)])
+        .await
+        .expect("write");
+    assert_eq!(read_all(&store, "p", head, 100).await.len(), 2);
+    let mut cursor = store
+        .received_spans("p", head, 100)
+        .await
+        .expect("read")
+        .scanned_to;
+    let rated = TraceQuery {
+        tree_filter: Some(
+            r#"and(eq(feedback_key, "correctness"), gt(feedback_score, 0.5))"#.into(),
+        ),
+        ..TraceQuery::default()
+    };
+    let trace = "a".repeat(32);
+    let passes = |store: Arc<dyn Store>, q: TraceQuery| {
+        let trace = trace.clone();
+        async move {
+            !store
+                .trace_summaries("p", &[trace], &q)
+                .await
+                .expect("summaries")
+                .is_empty()
+        }
+    };
+    assert!(!passes(store.clone(), rated.clone()).await);
+
+    let next = |store: Arc<dyn Store>, after: i64| async move {
+        let batch = read_all(&store, "p", after, 100).await;
+        let to = store
+            .received_spans("p", after, 100)
+            .await
+            .expect("read")
+            .scanned_to;
+        (batch, to)
+    };
+    let created = store
+        .create_feedback(
+            "p",
+            NewFeedback {
+                run_id: "2".repeat(16),
+                key: "correctness".into(),
+                score: Some(1.0),
+                ..NewFeedback::default()
+            },
+        )
+        .await
+        .expect("feedback");
+    let (again, to) = next(store.clone(), cursor).await;
+    let got: Vec<&str> = again.iter().map(|s| s.span_id.as_str()).collect();
+    assert_eq!(got, vec!["2".repeat(16)], "the rated span, once");
+    assert!(passes(store.clone(), rated.clone()).await);
+    cursor = to;
+
+    store
+        .update_feedback(
+            "p",
+            &created.id,
+            FeedbackUpdate {
+                score: Some(0.0),
+                ..FeedbackUpdate::default()
+            },
+        )
+        .await
+        .expect("update")
+        .expect("found");
+    let (again, to) = next(store.clone(), cursor).await;
+    assert_eq!(again.len(), 1, "changed: received again");
+    assert!(!passes(store.clone(), rated.clone()).await);
+    cursor = to;
+
+    assert!(store
+        .delete_feedback("p", &created.id)
+        .await
+        .expect("delete"));
+    let (again, to) = next(store.clone(), cursor).await;
+    assert_eq!(again.len(), 1, "removed: received again");
+    cursor = to;
+
+    // A run that was never stored: nothing to receive.
+    store
+        .create_feedback(
+            "p",
+            NewFeedback {
+                run_id: "9".repeat(16),
+                trace_id: Some("a".repeat(32)),
+                key: "correctness".into(),
+                score: Some(1.0),
+                ..NewFeedback::default()
+            },
+        )
+        .await
+        .expect("feedback");
+    let (again, _) = next(store.clone(), cursor).await;
+    assert!(again.is_empty(), "{again:?}");
 }
