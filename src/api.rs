@@ -24,6 +24,11 @@ pub use self::pairwise::*;
 pub use self::queues::*;
 pub use self::reads::*;
 
+/// `/{id}{rest}` below a resource's URL, the id encoded (`rest` already is).
+fn id_tail(id: &str, rest: &str) -> String {
+    format!("/{}{rest}", skein_model::query::percent_encode(id))
+}
+
 /// Why a call failed, told apart because the page reacts differently to each.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApiError {

@@ -3,19 +3,15 @@
 use skein_model::pairwise_queue as pq;
 use skein_model::queue::Claim;
 
-use super::{get, send_json, ApiError};
+use super::{get, id_tail, send_json, ApiError};
 use crate::links;
-
-fn pairwise_tail(id: &str, rest: &str) -> String {
-    format!("/{}{rest}", skein_model::query::percent_encode(id))
-}
 
 pub async fn pairwise_queues(project: &str) -> Result<pq::PairwiseQueueList, ApiError> {
     get(links::api_pairwise(project, "", "")).await
 }
 
 pub async fn pairwise_queue(project: &str, id: &str) -> Result<pq::PairwiseQueue, ApiError> {
-    get(links::api_pairwise(project, &pairwise_tail(id, ""), "")).await
+    get(links::api_pairwise(project, &id_tail(id, ""), "")).await
 }
 
 /// `POST`: 201 and the stored queue, its pairs drawn.
@@ -32,7 +28,7 @@ pub async fn claim_pair(
     id: &str,
     claim: &Claim,
 ) -> Result<pq::ClaimedPair, ApiError> {
-    let url = links::api_pairwise(project, &pairwise_tail(id, "/next"), "");
+    let url = links::api_pairwise(project, &id_tail(id, "/next"), "");
     send_json("POST", url, claim).await
 }
 
@@ -44,7 +40,7 @@ pub async fn judge_pair(
     judge: &pq::Judge,
 ) -> Result<pq::BlindPair, ApiError> {
     let rest = format!("/pairs/{}/judge", skein_model::query::percent_encode(pair));
-    let url = links::api_pairwise(project, &pairwise_tail(id, &rest), "");
+    let url = links::api_pairwise(project, &id_tail(id, &rest), "");
     send_json("POST", url, judge).await
 }
 
@@ -56,7 +52,7 @@ pub async fn skip_pair(
     claim: &Claim,
 ) -> Result<pq::BlindPair, ApiError> {
     let rest = format!("/pairs/{}/skip", skein_model::query::percent_encode(pair));
-    let url = links::api_pairwise(project, &pairwise_tail(id, &rest), "");
+    let url = links::api_pairwise(project, &id_tail(id, &rest), "");
     send_json("POST", url, claim).await
 }
 

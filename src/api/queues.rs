@@ -4,12 +4,8 @@ use skein_model::queue::{
     AddItems, Added, Claim, Claimed, Completion, NewQueue, Queue, QueueItem, QueueList, Reviewer,
 };
 
-use super::{get, send_json, ApiError};
+use super::{get, id_tail, send_json, ApiError};
 use crate::links;
-
-fn queue_tail(id: &str, rest: &str) -> String {
-    format!("/{}{rest}", skein_model::query::percent_encode(id))
-}
 
 /// `GET /api/v1/reviewer`: the reviewer the API key names (none without keys).
 pub async fn reviewer(project: &str) -> Result<Reviewer, ApiError> {
@@ -21,7 +17,7 @@ pub async fn queues(project: &str) -> Result<QueueList, ApiError> {
 }
 
 pub async fn queue(project: &str, id: &str) -> Result<Queue, ApiError> {
-    get(links::api_queues(project, &queue_tail(id, ""))).await
+    get(links::api_queues(project, &id_tail(id, ""))).await
 }
 
 /// `POST`: 201 and the stored queue.
@@ -33,7 +29,7 @@ pub async fn create_queue(project: &str, new: &NewQueue) -> Result<Queue, ApiErr
 pub async fn add_to_queue(project: &str, id: &str, add: &AddItems) -> Result<Added, ApiError> {
     send_json(
         "POST",
-        links::api_queues(project, &queue_tail(id, "/items")),
+        links::api_queues(project, &id_tail(id, "/items")),
         add,
     )
     .await
@@ -43,7 +39,7 @@ pub async fn add_to_queue(project: &str, id: &str, add: &AddItems) -> Result<Add
 pub async fn claim_next(project: &str, id: &str, claim: &Claim) -> Result<Claimed, ApiError> {
     send_json(
         "POST",
-        links::api_queues(project, &queue_tail(id, "/next")),
+        links::api_queues(project, &id_tail(id, "/next")),
         claim,
     )
     .await
@@ -56,7 +52,7 @@ pub async fn complete_item(
     item: &str,
     completion: &Completion,
 ) -> Result<serde_json::Value, ApiError> {
-    let tail = queue_tail(
+    let tail = id_tail(
         id,
         &format!(
             "/items/{}/complete",
@@ -73,7 +69,7 @@ pub async fn skip_item(
     item: &str,
     claim: &Claim,
 ) -> Result<QueueItem, ApiError> {
-    let tail = queue_tail(
+    let tail = id_tail(
         id,
         &format!("/items/{}/skip", skein_model::query::percent_encode(item)),
     );

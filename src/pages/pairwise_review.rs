@@ -13,7 +13,7 @@ use skein_model::queue::Claim;
 use skein_model::span::{Span, SpanType};
 use wasm_bindgen::JsCast;
 
-use super::queue_review::{remember_reviewer, stored_reviewer};
+use super::queue_review::{remember_reviewer, use_reviewer};
 use super::queues::progress_bar;
 use super::trace::detail::io::PayloadView;
 use crate::api::{self, ApiError};
@@ -99,7 +99,7 @@ pub fn PairwiseReviewPage() -> impl IntoView {
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
     let location = use_location();
     let project = Memo::new(move |_| links::project_of(&location.search.get()));
-    let reviewer = RwSignal::new(stored_reviewer());
+    let (reviewer, keyed) = use_reviewer(project);
     let queue = RwSignal::new(None::<Result<PairwiseQueue, ApiError>>);
     let current = RwSignal::new(None::<Current>);
     let finished = RwSignal::new(false);
@@ -301,6 +301,7 @@ pub fn PairwiseReviewPage() -> impl IntoView {
                 .into_any(),
             }}
             {move || match reviewer.get() {
+                None if keyed.get() => ().into_any(),
                 None => view! {
                     <form class="panel review-name" data-testid="reviewer-form" on:submit=set_name>
                         <label class="fb-field">

@@ -28,7 +28,7 @@ use crate::links;
 /// Where the reviewer's name is kept (asked once per browser).
 const REVIEWER_KEY: &str = "skein-reviewer";
 
-pub(super) fn stored_reviewer() -> Option<String> {
+fn stored_reviewer() -> Option<String> {
     let storage = window().local_storage().ok().flatten()?;
     storage
         .get_item(REVIEWER_KEY)
@@ -42,6 +42,28 @@ pub(super) fn remember_reviewer(name: &str) {
     if let Some(storage) = window().local_storage().ok().flatten() {
         let _ = storage.set_item(REVIEWER_KEY, name);
     }
+}
+
+/// Who reviews on this page: an API key's label when the server names one (`keyed`: then
+/// nothing is asked), else the name this browser gave before (none until asked).
+pub(super) fn use_reviewer(project: Memo<String>) -> (RwSignal<Option<String>>, RwSignal<bool>) {
+    let reviewer = RwSignal::new(None::<String>);
+    let keyed = RwSignal::new(false);
+    Effect::new(move |_| {
+        let project = project.get();
+        spawn_local(async move {
+            match api::reviewer(&project).await {
+                Ok(api_reviewer) if api_reviewer.name.is_some() => {
+                    keyed.try_set(true);
+                    reviewer.try_set(api_reviewer.name);
+                }
+                _ => {
+                    reviewer.try_set(stored_reviewer());
+                }
+            }
+        });
+    });
+    (reviewer, keyed)
 }
 
 /// What the page holds for the item under review.
@@ -66,9 +88,7 @@ pub fn QueueReviewPage() -> impl IntoView {
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
     let location = use_location();
     let project = Memo::new(move |_| links::project_of(&location.search.get()));
-    let reviewer = RwSignal::new(None::<String>);
-    // Whether the server names the reviewer (an API key's label): then nothing is asked.
-    let keyed = RwSignal::new(false);
+    let (reviewer, keyed) = use_reviewer(project);
     let history = RwSignal::new(Vec::<Rated>::new());
     // The rated item shown instead of the current one (an index into `history`), after `k`.
     let looking_back = RwSignal::new(None::<usize>);
@@ -147,21 +167,6 @@ pub fn QueueReviewPage() -> impl IntoView {
             }
         });
     };
-    Effect::new(move |_| {
-        let project = project.get();
-        spawn_local(async move {
-            // A key's label, else the name this browser gave before (asked for when none).
-            match api::reviewer(&project).await {
-                Ok(api_reviewer) if api_reviewer.name.is_some() => {
-                    keyed.try_set(true);
-                    reviewer.try_set(api_reviewer.name);
-                }
-                _ => {
-                    reviewer.try_set(stored_reviewer());
-                }
-            }
-        });
-    });
     Effect::new(move |_| {
         let (project, id) = (project.get(), id.get());
         spawn_local(async move {

@@ -20,6 +20,7 @@ pub mod clickhouse;
 mod error;
 mod filter_sql;
 pub mod keys;
+mod leased;
 pub mod pairwise;
 pub mod queues;
 pub mod score_configs;

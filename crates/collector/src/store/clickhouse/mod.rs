@@ -16,6 +16,7 @@ mod feedback;
 mod field_values;
 mod journeys;
 mod keys;
+mod leased;
 mod metrics;
 mod pairwise;
 mod pieces;

@@ -12,192 +12,26 @@ use skein_model::queue::{self, FinishError, ItemStatus};
 
 use super::client::{quote, RowExt};
 use super::writer::arrivals;
+use super::leased::as_json;
 use super::ClickhouseStore;
+use crate::store::leased::unreadable;
 use crate::store::pairwise::PairwiseStore;
 use crate::store::{StoreError, StoreResult};
 
-fn unreadable(what: &str, e: serde_json::Error) -> StoreError {
-    StoreError::Internal(format!("a stored {what} is unreadable: {e}"))
-}
-
-fn as_json<T: serde::Serialize>(value: &T) -> StoreResult<String> {
-    serde_json::to_string(value).map_err(|e| StoreError::Internal(format!("as JSON: {e}")))
-}
+const QUEUES: &str = "pairwise_queues";
+const PAIRS: &str = "pairwise_pairs";
 
 /// How often a claim that lost its pair to another collector's write tries the next one.
 const CLAIM_ATTEMPTS: usize = 5;
 
 impl ClickhouseStore {
-    fn pairs_table(&self) -> String {
-        self.layout.table("pairwise_pairs")
-    }
-
-    /// The latest versions of a queue's pairs passing `condition` (on the pair's columns),
-    /// ordered by `order`, at most `limit`.
-    async fn select_pairs(
-        &self,
-        project: &str,
-        queue_id: &str,
-        condition: &str,
-        order: &str,
-        limit: Option<u32>,
-    ) -> StoreResult<Vec<PairItem>> {
-        // FINAL folds versions; only key columns filter inside it.
-        let limit = limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
-        let rows = self
-            .client
-            .rows(&format!(
-                "SELECT pair FROM (SELECT pair, position, status, holder, lease_expires_ms \
-                 FROM {} FINAL WHERE project = {} AND queue_id = {}) WHERE {condition} \
-                 ORDER BY {order}{limit}",
-                self.pairs_table(),
-                quote(project),
-                quote(queue_id)
-            ))
-            .await?;
-        rows.iter()
-            .map(|r| serde_json::from_str(&r.str_of("pair")).map_err(|e| unreadable("pair", e)))
-            .collect()
-    }
-
-    async fn write_pairs(
-        &self,
-        project: &str,
-        pairs: &[PairItem],
-        version: u64,
-    ) -> StoreResult<()> {
-        let mut rows = Vec::with_capacity(pairs.len());
-        for (i, pair) in pairs.iter().enumerate() {
-            let item = &pair.item;
-            let (holder, expires) = item
-                .leases
-                .first()
-                .map_or(("", 0), |l| (l.holder.as_str(), l.expires_ms));
-            rows.push(json!({
-                "project": project,
-                "queue_id": item.queue_id,
-                "id": item.id,
-                "position": item.position,
-                "status": item.status.as_str(),
-                "holder": holder,
-                "lease_expires_ms": expires,
-                "pair": as_json(pair)?,
-                "version": version + i as u64,
-            }));
-        }
-        if rows.is_empty() {
-            return Ok(());
-        }
-        self.client
-            .insert(&self.pairs_table(), &rows, self.quorum)
-            .await
-    }
-
-    async fn stored_pair(
-        &self,
-        project: &str,
-        queue_id: &str,
-        pair_id: &str,
-    ) -> StoreResult<Option<(PairItem, u64)>> {
-        let rows = self
-            .client
-            .rows(&format!(
-                "SELECT pair, version FROM {} FINAL WHERE project = {} AND queue_id = {} \
-                 AND id = {}",
-                self.pairs_table(),
-                quote(project),
-                quote(queue_id),
-                quote(pair_id)
-            ))
-            .await?;
-        match rows.first() {
-            Some(r) => {
-                let pair =
-                    serde_json::from_str(&r.str_of("pair")).map_err(|e| unreadable("pair", e))?;
-                Ok(Some((pair, r.i64_of("version") as u64)))
-            }
-            None => Ok(None),
-        }
-    }
-
-    /// Writes a new version of a pair and reads it back: false when another writer's version
-    /// is the latest.
-    async fn write_pair_and_confirm(&self, project: &str, pair: &PairItem) -> StoreResult<bool> {
-        let version = arrivals(1);
-        self.write_pairs(project, std::slice::from_ref(pair), version)
-            .await?;
-        let latest = self
-            .stored_pair(project, &pair.item.queue_id, &pair.item.id)
-            .await?;
-        Ok(latest.is_some_and(|(_, v)| v == version))
-    }
-
     async fn read_pairwise_queues(
         &self,
         project: &str,
         id: Option<&str>,
         now_ms: i64,
     ) -> StoreResult<Vec<PairwiseQueue>> {
-        let p = quote(project);
-        let one = id.map(|id| format!(" AND id = {}", quote(id)));
-        let rows = self
-            .client
-            .rows(&format!(
-                "SELECT queue FROM (SELECT queue, created_ms, id, deleted FROM {} FINAL \
-                 WHERE project = {p}{}) WHERE deleted = 0 ORDER BY created_ms, id",
-                self.layout.table("pairwise_queues"),
-                one.as_deref().unwrap_or("")
-            ))
-            .await?;
-        let mut queues = rows
-            .iter()
-            .map(|r| serde_json::from_str::<PairwiseQueue>(&r.str_of("queue")))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| unreadable("pairwise queue", e))?;
-        if queues.is_empty() {
-            return Ok(queues);
-        }
-        let of_queue = id.map(|id| format!(" AND queue_id = {}", quote(id)));
-        let counts = self
-            .client
-            .rows(&format!(
-                "SELECT queue_id, status, lease_expires_ms > {now_ms} AS live, count() AS n \
-                 FROM (SELECT queue_id, status, lease_expires_ms FROM {} FINAL \
-                 WHERE project = {p}{}) GROUP BY queue_id, status, live",
-                self.pairs_table(),
-                of_queue.as_deref().unwrap_or("")
-            ))
-            .await?;
-        for row in &counts {
-            let status = row.str_of("status");
-            let status = ItemStatus::parse(&status).ok_or_else(|| {
-                StoreError::Internal(format!("a pair has an unknown status {status:?}"))
-            })?;
-            let live = row.i64_of("live") != 0;
-            let state = queue::state_at(status, live.then_some(now_ms + 1), now_ms);
-            let queue_id = row.str_of("queue_id");
-            if let Some(q) = queues.iter_mut().find(|q| q.id == queue_id) {
-                q.counts.add_many(state, row.i64_of("n").max(0) as u64);
-            }
-        }
-        Ok(queues)
-    }
-
-    async fn write_pairwise_queue_row(
-        &self,
-        queue: &PairwiseQueue,
-        deleted: bool,
-    ) -> StoreResult<()> {
-        let row = json!({
-            "project": queue.project,
-            "id": queue.id,
-            "created_ms": queue.created_ms,
-            "queue": as_json(queue)?,
-            "deleted": u8::from(deleted),
-            "version": arrivals(1),
-        });
-        self.client
-            .insert(&self.layout.table("pairwise_queues"), &[row], self.quorum)
+        self.read_stored_queues(QUEUES, PAIRS, project, id, now_ms)
             .await
     }
 
@@ -230,9 +64,9 @@ impl PairwiseStore for ClickhouseStore {
         pairs: Vec<PairItem>,
     ) -> StoreResult<()> {
         // The pairs first: a queue is listed only once its pairs are all there.
-        self.write_pairs(&queue.project, &pairs, arrivals(pairs.len()))
+        self.write_leased(PAIRS, &queue.project, &pairs, arrivals(pairs.len()))
             .await?;
-        self.write_pairwise_queue_row(&queue, false).await
+        self.write_queue_version(QUEUES, &queue, false).await
     }
 
     async fn pairwise_queues(&self, project: &str, now_ms: i64) -> StoreResult<Vec<PairwiseQueue>> {
@@ -255,7 +89,7 @@ impl PairwiseStore for ClickhouseStore {
         let Some(queue) = self.read_pairwise_queues(project, Some(id), 0).await?.pop() else {
             return Ok(false);
         };
-        self.write_pairwise_queue_row(&queue, true).await?;
+        self.write_queue_version(QUEUES, &queue, true).await?;
         Ok(true)
     }
 
@@ -267,6 +101,9 @@ impl PairwiseStore for ClickhouseStore {
         now_ms: i64,
         lease_ms: i64,
     ) -> StoreResult<Option<PairItem>> {
+        // One at a time from the queue's read on, so that no claim reads counts halfway
+        // through another's write.
+        let _one_at_a_time = self.queue_writes.lock().await;
         // A deleted queue's pairs stay in the table: nothing of it is offered.
         if self
             .pairwise_queue(project, queue_id, now_ms)
@@ -275,10 +112,11 @@ impl PairwiseStore for ClickhouseStore {
         {
             return Ok(None);
         }
-        let _one_at_a_time = self.queue_writes.lock().await;
-        let r = quote(reviewer);
-        let held =
-            format!("(status = 'in_progress' AND holder = {r} AND lease_expires_ms > {now_ms})");
+        let r = quote(&format!("\n{reviewer}\n"));
+        let held = format!(
+            "(status = 'in_progress' AND position(holder, {r}) > 0 \
+             AND lease_expires_ms > {now_ms})"
+        );
         let condition = format!(
             "{held} OR status = 'pending' \
              OR (status = 'in_progress' AND lease_expires_ms <= {now_ms})"
@@ -286,13 +124,13 @@ impl PairwiseStore for ClickhouseStore {
         let order = format!("{held} DESC, position");
         for _ in 0..CLAIM_ATTEMPTS {
             let candidates = self
-                .select_pairs(project, queue_id, &condition, &order, Some(2))
+                .select_leased(PAIRS, project, queue_id, &condition, &order, Some(2))
                 .await?;
             let Some(claimed) = PairItem::claim_next(&candidates, reviewer, now_ms, lease_ms)
             else {
                 return Ok(None);
             };
-            if self.write_pair_and_confirm(project, &claimed).await? {
+            if self.write_leased_and_confirm(PAIRS, project, &claimed).await? {
                 return Ok(Some(claimed));
             }
         }
@@ -312,7 +150,7 @@ impl PairwiseStore for ClickhouseStore {
         now_ms: i64,
     ) -> StoreResult<Option<Result<PairItem, FinishError>>> {
         let _one_at_a_time = self.queue_writes.lock().await;
-        let Some((stored, _)) = self.stored_pair(project, queue_id, pair_id).await? else {
+        let Some((stored, _)) = self.stored_leased::<PairItem>(PAIRS, project, queue_id, pair_id).await? else {
             return Ok(None);
         };
         let finished = match stored.finish(reviewer, how.how(), now_ms) {
@@ -325,7 +163,7 @@ impl PairwiseStore for ClickhouseStore {
             let judgement = Judgement::of(&finished, reviewer, pick, now_ms);
             self.write_judgement(project, &judgement).await?;
         }
-        if !self.write_pair_and_confirm(project, &finished).await? {
+        if !self.write_leased_and_confirm(PAIRS, project, &finished).await? {
             return Err(StoreError::Overloaded {
                 reason: "the pair changed while it was being finished".into(),
                 retry_after_secs: 1,

@@ -25,25 +25,10 @@ use super::ClickhouseStore;
 use crate::store::queues::QueueStore;
 use crate::store::{StoreError, StoreResult};
 
-fn unreadable(what: &str, e: serde_json::Error) -> StoreError {
-    StoreError::Internal(format!("a stored {what} is unreadable: {e}"))
-}
-
-fn as_json<T: serde::Serialize>(value: &T) -> StoreResult<String> {
-    serde_json::to_string(value).map_err(|e| StoreError::Internal(format!("as JSON: {e}")))
-}
+const QUEUES: &str = "queues";
+const ITEMS: &str = "queue_items";
 
 impl ClickhouseStore {
-    fn queues_table(&self) -> String {
-        self.layout.table("queues")
-    }
-
-    fn items_table(&self) -> String {
-        self.layout.table("queue_items")
-    }
-
-    /// The latest versions of a queue's items passing `condition` (on the item's columns),
-    /// ordered by `order`, at most `limit`.
     async fn select_items(
         &self,
         project: &str,
@@ -52,47 +37,7 @@ impl ClickhouseStore {
         order: &str,
         limit: Option<u32>,
     ) -> StoreResult<Vec<QueueItem>> {
-        // FINAL folds versions; only key columns filter inside it, so that no older version
-        // is selected by a condition its newer version no longer meets.
-        let limit = limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
-        let rows = self
-            .client
-            .rows(&format!(
-                "SELECT item FROM (SELECT item, position, status, holder, lease_expires_ms \
-                 FROM {} FINAL WHERE project = {} AND queue_id = {}) WHERE {condition} \
-                 ORDER BY {order}{limit}",
-                self.items_table(),
-                quote(project),
-                quote(queue_id)
-            ))
-            .await?;
-        rows.iter()
-            .map(|r| serde_json::from_str(&r.str_of("item")).map_err(|e| unreadable("item", e)))
-            .collect()
-    }
-
-    async fn write_items(
-        &self,
-        project: &str,
-        items: &[QueueItem],
-        version: u64,
-    ) -> StoreResult<()> {
-        let mut rows = Vec::with_capacity(items.len());
-        for (i, item) in items.iter().enumerate() {
-            rows.push(json!({
-                "project": project,
-                "queue_id": item.queue_id,
-                "id": item.id,
-                "position": item.position,
-                "status": item.status.as_str(),
-                "holder": item.holders_column(),
-                "lease_expires_ms": item.lease_expires_ms(),
-                "item": as_json(item)?,
-                "version": version + i as u64,
-            }));
-        }
-        self.client
-            .insert(&self.items_table(), &rows, self.quorum)
+        self.select_leased(ITEMS, project, queue_id, condition, order, limit)
             .await
     }
 
@@ -102,35 +47,7 @@ impl ClickhouseStore {
         queue_id: &str,
         item_id: &str,
     ) -> StoreResult<Option<(QueueItem, u64)>> {
-        let rows = self
-            .client
-            .rows(&format!(
-                "SELECT item, version FROM {} FINAL WHERE project = {} AND queue_id = {} \
-                 AND id = {}",
-                self.items_table(),
-                quote(project),
-                quote(queue_id),
-                quote(item_id)
-            ))
-            .await?;
-        match rows.first() {
-            Some(r) => {
-                let item =
-                    serde_json::from_str(&r.str_of("item")).map_err(|e| unreadable("item", e))?;
-                Ok(Some((item, r.i64_of("version") as u64)))
-            }
-            None => Ok(None),
-        }
-    }
-
-    /// Writes a new version of an item and reads it back: false when another writer's
-    /// version is the latest.
-    async fn write_and_confirm(&self, project: &str, item: &QueueItem) -> StoreResult<bool> {
-        let version = arrivals(1);
-        self.write_items(project, std::slice::from_ref(item), version)
-            .await?;
-        let latest = self.stored_item(project, &item.queue_id, &item.id).await?;
-        Ok(latest.is_some_and(|(_, v)| v == version))
+        self.stored_leased(ITEMS, project, queue_id, item_id).await
     }
 
     async fn read_queues(
@@ -139,62 +56,7 @@ impl ClickhouseStore {
         id: Option<&str>,
         now_ms: i64,
     ) -> StoreResult<Vec<Queue>> {
-        let p = quote(project);
-        let one = id.map(|id| format!(" AND id = {}", quote(id)));
-        let rows = self
-            .client
-            .rows(&format!(
-                "SELECT queue FROM (SELECT queue, created_ms, id, deleted FROM {} FINAL \
-                 WHERE project = {p}{}) WHERE deleted = 0 ORDER BY created_ms, id",
-                self.queues_table(),
-                one.as_deref().unwrap_or("")
-            ))
-            .await?;
-        let mut queues = rows
-            .iter()
-            .map(|r| serde_json::from_str::<Queue>(&r.str_of("queue")))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| unreadable("queue", e))?;
-        if queues.is_empty() {
-            return Ok(queues);
-        }
-        let of_queue = id.map(|id| format!(" AND queue_id = {}", quote(id)));
-        let counts = self
-            .client
-            .rows(&format!(
-                "SELECT queue_id, status, lease_expires_ms > {now_ms} AS live, count() AS n \
-                 FROM (SELECT queue_id, status, lease_expires_ms FROM {} FINAL \
-                 WHERE project = {p}{}) GROUP BY queue_id, status, live",
-                self.items_table(),
-                of_queue.as_deref().unwrap_or("")
-            ))
-            .await?;
-        for row in &counts {
-            let status = row.str_of("status");
-            let status = ItemStatus::parse(&status).ok_or_else(|| {
-                StoreError::Internal(format!("a queue item has an unknown status {status:?}"))
-            })?;
-            let live = row.i64_of("live") != 0;
-            let state = queue::state_at(status, live.then_some(now_ms + 1), now_ms);
-            let queue_id = row.str_of("queue_id");
-            if let Some(q) = queues.iter_mut().find(|q| q.id == queue_id) {
-                q.counts.add_many(state, row.i64_of("n").max(0) as u64);
-            }
-        }
-        Ok(queues)
-    }
-
-    async fn write_queue_row(&self, queue: &Queue, deleted: bool) -> StoreResult<()> {
-        let row = json!({
-            "project": queue.project,
-            "id": queue.id,
-            "created_ms": queue.created_ms,
-            "queue": as_json(queue)?,
-            "deleted": u8::from(deleted),
-            "version": arrivals(1),
-        });
-        self.client
-            .insert(&self.queues_table(), &[row], self.quorum)
+        self.read_stored_queues(QUEUES, ITEMS, project, id, now_ms)
             .await
     }
 }
@@ -205,7 +67,7 @@ const CLAIM_ATTEMPTS: usize = 5;
 #[async_trait]
 impl QueueStore for ClickhouseStore {
     async fn create_queue(&self, queue: Queue) -> StoreResult<()> {
-        self.write_queue_row(&queue, false).await
+        self.write_queue_version(QUEUES, &queue, false).await
     }
 
     async fn queues(&self, project: &str, now_ms: i64) -> StoreResult<Vec<Queue>> {
@@ -220,7 +82,7 @@ impl QueueStore for ClickhouseStore {
         let Some(queue) = self.read_queues(project, Some(id), 0).await?.pop() else {
             return Ok(false);
         };
-        self.write_queue_row(&queue, true).await?;
+        self.write_queue_version(QUEUES, &queue, true).await?;
         Ok(true)
     }
 
@@ -237,7 +99,7 @@ impl QueueStore for ClickhouseStore {
             .client
             .rows(&format!(
                 "SELECT id, position FROM {} FINAL WHERE project = {} AND queue_id = {}",
-                self.items_table(),
+                self.layout.table(ITEMS),
                 quote(project),
                 quote(queue_id)
             ))
@@ -253,7 +115,7 @@ impl QueueStore for ClickhouseStore {
                 next += 1;
             }
         }
-        self.write_items(project, &new, arrivals(new.len())).await?;
+        self.write_leased(ITEMS, project, &new, arrivals(new.len())).await?;
         Ok(new.len() as u64)
     }
 
@@ -310,7 +172,7 @@ impl QueueStore for ClickhouseStore {
                 return Ok(None);
             };
             let claimed = queue::claim(chosen, reviewer, now_ms, lease_ms);
-            if self.write_and_confirm(project, &claimed).await? {
+            if self.write_leased_and_confirm(ITEMS, project, &claimed).await? {
                 return Ok(Some(claimed));
             }
         }
@@ -335,7 +197,7 @@ impl QueueStore for ClickhouseStore {
         };
         let finished = queue::finish(&stored, reviewer, how, now_ms);
         if let Ok(item) = &finished {
-            if !self.write_and_confirm(project, item).await? {
+            if !self.write_leased_and_confirm(ITEMS, project, item).await? {
                 // Another collector wrote the item meanwhile: asked again, the rule decides on
                 // what it wrote.
                 return Err(StoreError::Overloaded {

@@ -48,6 +48,7 @@ mod error;
 mod expire;
 mod feedback;
 mod keys;
+mod leased;
 mod list;
 mod metrics;
 mod pairwise;

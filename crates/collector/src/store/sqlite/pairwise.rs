@@ -11,6 +11,7 @@ use rusqlite::{params, Connection};
 use skein_model::pairwise_queue::{Judgement, PairFinish, PairItem, PairwiseQueue};
 use skein_model::queue::{self, FinishError, ItemStatus, QueueCounts};
 
+use super::leased;
 use super::writer::{WriteOp, WriteReply};
 use super::{to_json, unexpected_reply, SqliteStore};
 use crate::store::pairwise::PairwiseStore;
@@ -80,32 +81,8 @@ pub(super) enum PairwiseReply {
     Finished(Option<Result<PairItem, FinishError>>),
 }
 
-fn unreadable(what: &str, e: serde_json::Error) -> StoreError {
-    StoreError::Internal(format!("a stored {what} is unreadable: {e}"))
-}
-
 fn put_pair(conn: &Connection, project: &str, pair: &PairItem) -> StoreResult<()> {
-    let item = &pair.item;
-    let (holder, expires) = item
-        .leases
-        .first()
-        .map_or(("", 0), |l| (l.holder.as_str(), l.expires_ms));
-    conn.prepare_cached(
-        "INSERT OR REPLACE INTO pairwise_pairs \
-         (project, queue_id, id, position, status, holder, lease_expires_ms, pair) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(params![
-        project,
-        item.queue_id,
-        item.id,
-        item.position,
-        item.status.as_str(),
-        holder,
-        expires,
-        to_json(pair)
-    ])?;
-    Ok(())
+    leased::put(conn, "pairwise_pairs", project, pair)
 }
 
 fn pairs_of(
@@ -113,14 +90,7 @@ fn pairs_of(
     sql: &str,
     args: impl rusqlite::Params,
 ) -> StoreResult<Vec<PairItem>> {
-    let mut stmt = conn.prepare_cached(sql)?;
-    let mut rows = stmt.query(args)?;
-    let mut pairs = Vec::new();
-    while let Some(row) = rows.next()? {
-        let text: String = row.get(0)?;
-        pairs.push(serde_json::from_str(&text).map_err(|e| unreadable("pair", e))?);
-    }
-    Ok(pairs)
+    leased::rows_of(conn, "pair", sql, args)
 }
 
 /// The candidates of `queue::choose_next` (what the reviewer holds, the first pending pair,
@@ -136,8 +106,8 @@ fn claim(
     let mut candidates = pairs_of(
         conn,
         "SELECT pair FROM pairwise_pairs WHERE project = ?1 AND queue_id = ?2 \
-         AND status = 'in_progress' AND holder = ?3 AND lease_expires_ms > ?4",
-        params![project, queue_id, reviewer, now_ms],
+         AND status = 'in_progress' AND instr(holder, ?3) > 0 AND lease_expires_ms > ?4",
+        params![project, queue_id, format!("\n{reviewer}\n"), now_ms],
     )?;
     candidates.extend(pairs_of(
         conn,
@@ -245,57 +215,13 @@ pub(super) fn apply(conn: &Connection, write: &PairwiseWrite) -> StoreResult<Pai
     }
 }
 
-/// Each queue's counts at `now_ms`, by queue id.
-fn counts(
-    conn: &Connection,
-    project: &str,
-    queue_id: Option<&str>,
-    now_ms: i64,
-) -> StoreResult<HashMap<String, QueueCounts>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT queue_id, status, lease_expires_ms > ?3, count(*) FROM pairwise_pairs \
-         WHERE project = ?1 AND (?2 IS NULL OR queue_id = ?2) GROUP BY 1, 2, 3",
-    )?;
-    let mut rows = stmt.query(params![project, queue_id, now_ms])?;
-    let mut counts: HashMap<String, QueueCounts> = HashMap::new();
-    while let Some(row) = rows.next()? {
-        let queue_id: String = row.get(0)?;
-        let status: String = row.get(1)?;
-        let live: bool = row.get(2)?;
-        let n: i64 = row.get(3)?;
-        let status = ItemStatus::parse(&status).ok_or_else(|| {
-            StoreError::Internal(format!("a pair has an unknown status {status:?}"))
-        })?;
-        let state = queue::state_at(status, live.then_some(now_ms + 1), now_ms);
-        counts
-            .entry(queue_id)
-            .or_default()
-            .add_many(state, n.max(0) as u64);
-    }
-    Ok(counts)
-}
-
 fn read_queues(
     conn: &Connection,
     project: &str,
     id: Option<&str>,
     now_ms: i64,
 ) -> StoreResult<Vec<PairwiseQueue>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT queue FROM pairwise_queues WHERE project = ?1 AND (?2 IS NULL OR id = ?2) \
-         ORDER BY created_ms, id",
-    )?;
-    let mut rows = stmt.query(params![project, id])?;
-    let mut counts = counts(conn, project, id, now_ms)?;
-    let mut queues = Vec::new();
-    while let Some(row) = rows.next()? {
-        let text: String = row.get(0)?;
-        let mut q: PairwiseQueue =
-            serde_json::from_str(&text).map_err(|e| unreadable("pairwise queue", e))?;
-        q.counts = counts.remove(&q.id).unwrap_or_default();
-        queues.push(q);
-    }
-    Ok(queues)
+    leased::read_queues(conn, "pairwise_queues", "pairwise_pairs", project, id, now_ms)
 }
 
 fn read_judgements(
@@ -303,17 +229,13 @@ fn read_judgements(
     project: &str,
     queue_id: Option<&str>,
 ) -> StoreResult<Vec<Judgement>> {
-    let mut stmt = conn.prepare_cached(
+    leased::rows_of(
+        conn,
+        "judgement",
         "SELECT judgement FROM pairwise_judgements \
          WHERE project = ?1 AND (?2 IS NULL OR queue_id = ?2) ORDER BY created_ms, queue_id, pair_id",
-    )?;
-    let mut rows = stmt.query(params![project, queue_id])?;
-    let mut judgements = Vec::new();
-    while let Some(row) = rows.next()? {
-        let text: String = row.get(0)?;
-        judgements.push(serde_json::from_str(&text).map_err(|e| unreadable("judgement", e))?);
-    }
-    Ok(judgements)
+        params![project, queue_id],
+    )
 }
 
 impl SqliteStore {

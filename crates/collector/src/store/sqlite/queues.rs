@@ -14,6 +14,7 @@ use skein_model::queue::{
     self, Finish, FinishError, ItemRef, ItemStatus, Queue, QueueCounts, QueueItem,
 };
 
+use super::leased;
 use super::writer::{WriteOp, WriteReply};
 use super::{to_json, unexpected_reply, SqliteStore};
 use crate::store::queues::QueueStore;
@@ -81,27 +82,8 @@ pub(super) enum QueueReply {
     Finished(Option<Result<QueueItem, FinishError>>),
 }
 
-fn unreadable(what: &str, e: serde_json::Error) -> StoreError {
-    StoreError::Internal(format!("a stored {what} is unreadable: {e}"))
-}
-
 fn put_item(conn: &Connection, project: &str, item: &QueueItem) -> StoreResult<()> {
-    conn.prepare_cached(
-        "INSERT OR REPLACE INTO queue_items \
-         (project, queue_id, id, position, status, holder, lease_expires_ms, item) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(params![
-        project,
-        item.queue_id,
-        item.id,
-        item.position,
-        item.status.as_str(),
-        item.holders_column(),
-        item.lease_expires_ms(),
-        to_json(item)
-    ])?;
-    Ok(())
+    leased::put(conn, "queue_items", project, item)
 }
 
 /// The items a query of `item` texts selects.
@@ -110,14 +92,7 @@ fn items_of(
     sql: &str,
     args: impl rusqlite::Params,
 ) -> StoreResult<Vec<QueueItem>> {
-    let mut stmt = conn.prepare_cached(sql)?;
-    let mut rows = stmt.query(args)?;
-    let mut items = Vec::new();
-    while let Some(row) = rows.next()? {
-        let text: String = row.get(0)?;
-        items.push(serde_json::from_str(&text).map_err(|e| unreadable("queue item", e))?);
-    }
-    Ok(items)
+    leased::rows_of(conn, "queue item", sql, args)
 }
 
 fn item(
@@ -194,7 +169,7 @@ fn claim(
         while let Some(row) = rows.next()? {
             let text: String = row.get(0)?;
             let item: QueueItem =
-                serde_json::from_str(&text).map_err(|e| unreadable("queue item", e))?;
+                serde_json::from_str(&text).map_err(|e| leased::unreadable("queue item", e))?;
             if item.open_to(reviewer, now_ms) {
                 chosen = Some(item);
                 break;
@@ -263,56 +238,13 @@ pub(super) fn apply(conn: &Connection, write: &QueueWrite) -> StoreResult<QueueR
     }
 }
 
-/// Each queue's counts at `now_ms`, by queue id (of one queue when `queue_id` is given).
-fn counts(
-    conn: &Connection,
-    project: &str,
-    queue_id: Option<&str>,
-    now_ms: i64,
-) -> StoreResult<HashMap<String, QueueCounts>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT queue_id, status, lease_expires_ms > ?3, count(*) FROM queue_items \
-         WHERE project = ?1 AND (?2 IS NULL OR queue_id = ?2) GROUP BY 1, 2, 3",
-    )?;
-    let mut rows = stmt.query(params![project, queue_id, now_ms])?;
-    let mut counts: HashMap<String, QueueCounts> = HashMap::new();
-    while let Some(row) = rows.next()? {
-        let queue_id: String = row.get(0)?;
-        let status: String = row.get(1)?;
-        let live: bool = row.get(2)?;
-        let n: i64 = row.get(3)?;
-        let status = ItemStatus::parse(&status).ok_or_else(|| {
-            StoreError::Internal(format!("a queue item has an unknown status {status:?}"))
-        })?;
-        let state = queue::state_at(status, live.then_some(now_ms + 1), now_ms);
-        counts
-            .entry(queue_id)
-            .or_default()
-            .add_many(state, n.max(0) as u64);
-    }
-    Ok(counts)
-}
-
 fn read_queues(
     conn: &Connection,
     project: &str,
     id: Option<&str>,
     now_ms: i64,
 ) -> StoreResult<Vec<Queue>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT queue FROM queues WHERE project = ?1 AND (?2 IS NULL OR id = ?2) \
-         ORDER BY created_ms, id",
-    )?;
-    let mut rows = stmt.query(params![project, id])?;
-    let mut counts = counts(conn, project, id, now_ms)?;
-    let mut queues = Vec::new();
-    while let Some(row) = rows.next()? {
-        let text: String = row.get(0)?;
-        let mut q: Queue = serde_json::from_str(&text).map_err(|e| unreadable("queue", e))?;
-        q.counts = counts.remove(&q.id).unwrap_or_default();
-        queues.push(q);
-    }
-    Ok(queues)
+    leased::read_queues(conn, "queues", "queue_items", project, id, now_ms)
 }
 
 impl SqliteStore {
