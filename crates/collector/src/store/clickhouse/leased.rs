@@ -178,7 +178,8 @@ impl ClickhouseStore {
             let state = queue::state_at(status, live.then_some(now_ms + 1), now_ms);
             let queue_id = row.str_of("queue_id");
             if let Some(q) = queues.iter_mut().find(|q| q.id() == queue_id) {
-                q.counts_mut().add_many(state, row.i64_of("n").max(0) as u64);
+                q.counts_mut()
+                    .add_many(state, row.i64_of("n").max(0) as u64);
             }
         }
         Ok(queues)

@@ -8,11 +8,11 @@
 use async_trait::async_trait;
 use serde_json::json;
 use skein_model::pairwise_queue::{Judgement, PairFinish, PairItem, PairwiseQueue};
-use skein_model::queue::{self, FinishError, ItemStatus};
+use skein_model::queue::FinishError;
 
 use super::client::{quote, RowExt};
-use super::writer::arrivals;
 use super::leased::as_json;
+use super::writer::arrivals;
 use super::ClickhouseStore;
 use crate::store::leased::unreadable;
 use crate::store::pairwise::PairwiseStore;
@@ -130,7 +130,10 @@ impl PairwiseStore for ClickhouseStore {
             else {
                 return Ok(None);
             };
-            if self.write_leased_and_confirm(PAIRS, project, &claimed).await? {
+            if self
+                .write_leased_and_confirm(PAIRS, project, &claimed)
+                .await?
+            {
                 return Ok(Some(claimed));
             }
         }
@@ -150,7 +153,10 @@ impl PairwiseStore for ClickhouseStore {
         now_ms: i64,
     ) -> StoreResult<Option<Result<PairItem, FinishError>>> {
         let _one_at_a_time = self.queue_writes.lock().await;
-        let Some((stored, _)) = self.stored_leased::<PairItem>(PAIRS, project, queue_id, pair_id).await? else {
+        let Some((stored, _)) = self
+            .stored_leased::<PairItem>(PAIRS, project, queue_id, pair_id)
+            .await?
+        else {
             return Ok(None);
         };
         let finished = match stored.finish(reviewer, how.how(), now_ms) {
@@ -163,7 +169,10 @@ impl PairwiseStore for ClickhouseStore {
             let judgement = Judgement::of(&finished, reviewer, pick, now_ms);
             self.write_judgement(project, &judgement).await?;
         }
-        if !self.write_leased_and_confirm(PAIRS, project, &finished).await? {
+        if !self
+            .write_leased_and_confirm(PAIRS, project, &finished)
+            .await?
+        {
             return Err(StoreError::Overloaded {
                 reason: "the pair changed while it was being finished".into(),
                 retry_after_secs: 1,

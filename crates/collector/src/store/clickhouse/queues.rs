@@ -16,8 +16,7 @@
 //! one collector (sticky routing by queue), or keep leases in a store with compare-and-set.
 
 use async_trait::async_trait;
-use serde_json::json;
-use skein_model::queue::{self, Finish, FinishError, ItemRef, ItemStatus, Queue, QueueItem};
+use skein_model::queue::{self, Finish, FinishError, ItemRef, Queue, QueueItem};
 
 use super::client::{quote, RowExt};
 use super::writer::arrivals;
@@ -115,7 +114,8 @@ impl QueueStore for ClickhouseStore {
                 next += 1;
             }
         }
-        self.write_leased(ITEMS, project, &new, arrivals(new.len())).await?;
+        self.write_leased(ITEMS, project, &new, arrivals(new.len()))
+            .await?;
         Ok(new.len() as u64)
     }
 
@@ -172,7 +172,10 @@ impl QueueStore for ClickhouseStore {
                 return Ok(None);
             };
             let claimed = queue::claim(chosen, reviewer, now_ms, lease_ms);
-            if self.write_leased_and_confirm(ITEMS, project, &claimed).await? {
+            if self
+                .write_leased_and_confirm(ITEMS, project, &claimed)
+                .await?
+            {
                 return Ok(Some(claimed));
             }
         }

@@ -102,7 +102,8 @@ fn counts(
         let status: String = row.get(1)?;
         let live: bool = row.get(2)?;
         let n: i64 = row.get(3)?;
-        let status = ItemStatus::parse(&status).ok_or_else(|| unknown_status(rows_table, &status))?;
+        let status =
+            ItemStatus::parse(&status).ok_or_else(|| unknown_status(rows_table, &status))?;
         let state = queue::state_at(status, live.then_some(now_ms + 1), now_ms);
         counts
             .entry(queue_id)

@@ -4,18 +4,16 @@
 //! pair after every claim queued before it (two claims never hold one pair), and a judgement is
 //! written in the same transaction as the pair it finishes.
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 use rusqlite::{params, Connection};
 use skein_model::pairwise_queue::{Judgement, PairFinish, PairItem, PairwiseQueue};
-use skein_model::queue::{self, FinishError, ItemStatus, QueueCounts};
+use skein_model::queue::FinishError;
 
 use super::leased;
 use super::writer::{WriteOp, WriteReply};
 use super::{to_json, unexpected_reply, SqliteStore};
 use crate::store::pairwise::PairwiseStore;
-use crate::store::{StoreError, StoreResult};
+use crate::store::StoreResult;
 
 /// The tables (schema 15).
 pub(super) const SCHEMA: &str = "
@@ -221,7 +219,14 @@ fn read_queues(
     id: Option<&str>,
     now_ms: i64,
 ) -> StoreResult<Vec<PairwiseQueue>> {
-    leased::read_queues(conn, "pairwise_queues", "pairwise_pairs", project, id, now_ms)
+    leased::read_queues(
+        conn,
+        "pairwise_queues",
+        "pairwise_pairs",
+        project,
+        id,
+        now_ms,
+    )
 }
 
 fn read_judgements(

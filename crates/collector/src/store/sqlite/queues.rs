@@ -6,19 +6,15 @@
 //! the writer's transaction, after every claim queued before it, so two claims never hold the
 //! same item.
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension};
-use skein_model::queue::{
-    self, Finish, FinishError, ItemRef, ItemStatus, Queue, QueueCounts, QueueItem,
-};
+use skein_model::queue::{self, Finish, FinishError, ItemRef, Queue, QueueItem};
 
 use super::leased;
 use super::writer::{WriteOp, WriteReply};
 use super::{to_json, unexpected_reply, SqliteStore};
 use crate::store::queues::QueueStore;
-use crate::store::{StoreError, StoreResult};
+use crate::store::StoreResult;
 
 /// The tables (schema 12).
 pub(super) const SCHEMA: &str = "
@@ -168,8 +164,8 @@ fn claim(
         let mut rows = stmt.query(params![project, queue_id])?;
         while let Some(row) = rows.next()? {
             let text: String = row.get(0)?;
-            let item: QueueItem =
-                serde_json::from_str(&text).map_err(|e| leased::unreadable("queue item", e))?;
+            let item: QueueItem = serde_json::from_str(&text)
+                .map_err(|e| crate::store::leased::unreadable("queue item", e))?;
             if item.open_to(reviewer, now_ms) {
                 chosen = Some(item);
                 break;
