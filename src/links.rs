@@ -235,7 +235,8 @@ impl SpanListView {
         }
     }
 
-    fn query_string(&self) -> String {
+    /// The view as a query string (`filter=...&sort=...`), as the API reads it.
+    pub fn query_string(&self) -> String {
         let sort = (self.sort != SpanSort::default()).then(|| self.sort.as_str());
         let pairs: Vec<(&str, &str)> = [
             ("filter", self.filter.as_deref()),

@@ -1,6 +1,7 @@
 //! "Add to queue": a button that opens a small panel to put runs into an existing annotation
-//! queue: the trace a trace page shows, or the traces a trace list's filters select (the panel
-//! says how many before anything is added, at most `queue::MAX_ADD` of them).
+//! queue: the trace a trace page shows, the traces a trace list's filters select, or the spans
+//! the spans page's filter selects (the panel says how many before anything is added, at most
+//! `queue::MAX_ADD` of them).
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -17,6 +18,8 @@ pub enum QueueRuns {
     Trace(String),
     /// The traces of a trace-list query (its query string), `total` of them.
     Selected { query: String, total: Option<u64> },
+    /// The spans of a span-list query (its query string), `total` of them.
+    Spans { query: String, total: Option<u64> },
 }
 
 impl QueueRuns {
@@ -31,22 +34,37 @@ impl QueueRuns {
                 limit: Some(MAX_ADD as u32),
                 ..AddItems::default()
             },
+            QueueRuns::Spans { query, .. } => AddItems {
+                span_query: Some(query.clone()),
+                limit: Some(MAX_ADD as u32),
+                ..AddItems::default()
+            },
+        }
+    }
+
+    /// What one and several of the runs are called.
+    fn nouns(&self) -> (&'static str, &'static str) {
+        match self {
+            QueueRuns::Trace(_) | QueueRuns::Selected { .. } => ("trace", "traces"),
+            QueueRuns::Spans { .. } => ("span", "spans"),
         }
     }
 
     /// What the confirm button says.
     fn what(&self) -> String {
-        match self {
-            QueueRuns::Trace(_) => "Add this trace".into(),
-            QueueRuns::Selected { total: Some(n), .. } if *n > MAX_ADD as u64 => format!(
+        let total = match self {
+            QueueRuns::Trace(_) => return "Add this trace".into(),
+            QueueRuns::Selected { total, .. } | QueueRuns::Spans { total, .. } => *total,
+        };
+        let (one, many) = self.nouns();
+        match total {
+            Some(n) if n > MAX_ADD as u64 => format!(
                 "Add the first {} of {}",
                 text::thousands(MAX_ADD as u64),
-                text::plural(*n, "trace", "traces")
+                text::plural(n, one, many)
             ),
-            QueueRuns::Selected { total: Some(n), .. } => {
-                format!("Add {}", text::plural(*n, "trace", "traces"))
-            }
-            QueueRuns::Selected { total: None, .. } => "Add the selected traces".into(),
+            Some(n) => format!("Add {}", text::plural(n, one, many)),
+            None => format!("Add the selected {many}"),
         }
     }
 }
@@ -141,12 +159,13 @@ pub fn AddToQueue(
         let result = move || {
             outcome.get().map(|o| match o {
                 Outcome::Added(id, added) => {
+                    let (one, many) = runs.with_untracked(QueueRuns::nouns);
                     let href = links::queue(&project.get_untracked(), &id);
                     let already = (added.already_queued > 0)
                         .then(|| format!(" ({} already queued)", added.already_queued));
                     view! {
                         <p class="add-to-queue-done" role="status" data-testid="add-to-queue-done">
-                            {format!("Added {}", text::plural(added.added, "trace", "traces"))}
+                            {format!("Added {}", text::plural(added.added, one, many))}
                             {already}" · "<a href=href>"Open the queue"</a>
                         </p>
                     }

@@ -4,6 +4,7 @@
 pub mod add_to_queue;
 pub mod api_key;
 pub mod charts;
+pub mod compact_tree;
 pub mod conversation;
 pub mod copy_button;
 pub mod download_button;

@@ -20,6 +20,7 @@ use wasm_bindgen::JsCast;
 use super::queues::progress_bar;
 use super::trace::detail::io::PayloadView;
 use crate::api::{self, ApiError};
+use crate::components::compact_tree::CompactTree;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::feedback::rate::controls;
 use crate::components::feedback::score::{parse_score, score_text};
@@ -562,6 +563,8 @@ fn run_view(project: &str, c: &Current, note: Option<AnyView>) -> impl IntoView 
             </div>
             {note}
             {body}
+            <CompactTree project=project.to_string() trace_id=c.item.target.trace_id.clone()
+                marked=c.item.target.span_id.clone()/>
         </article>
     }
 }

@@ -12,6 +12,7 @@ use skein_model::filter::complete;
 use skein_model::live::SPAN_EVENT;
 use skein_model::span_list::{SpanRow, SpanSort};
 
+use crate::components::add_to_queue::{AddToQueue, QueueRuns};
 use crate::api;
 use crate::components::empty_state::EmptyState;
 use crate::components::error_banner::ErrorBanner;
@@ -263,6 +264,10 @@ pub fn SpansPage() -> impl IntoView {
                             .map(|s| view! { <option value=s.as_str()>{sort_label(*s)}</option> })
                             .collect_view()}
                     </select>
+                    <AddToQueue project=project runs=Signal::derive(move || QueueRuns::Spans {
+                        query: view.get().query_string(),
+                        total: list.total.get(),
+                    })/>
                 </div>
             </div>
             <div class="filter-bar">

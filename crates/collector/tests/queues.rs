@@ -739,3 +739,111 @@ async fn a_queue_made_from_a_query_takes_a_random_sample_balanced_across_a_tag()
         "refusals store nothing"
     );
 }
+
+/// A queue made from the spans page's filter holds those spans (not their traces' roots), and
+/// spans are added later the same way; a sample of a span query is drawn from its spans.
+#[tokio::test]
+async fn a_queue_made_from_a_span_filter_holds_those_spans() {
+    let collector = Collector::start();
+    let p = "spanq";
+    post_traces(&collector, p, &[1, 2, 3, 4], "chat").await;
+    let queues = collector.url(&format!("/api/v1/queues?project={p}"));
+    let span_query = "filter=eq(name%2C%20%22llm%22)";
+    let items_of = |id: String| {
+        let url = collector.url(&format!("/api/v1/queues/{id}/items?project={p}"));
+        async move {
+            let (_, items) = call("GET", &url, None, None).await;
+            let mut got: Vec<(String, String)> = items["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| {
+                    (
+                        i["trace_id"].as_str().unwrap().to_string(),
+                        i["span_id"].as_str().unwrap_or("").to_string(),
+                    )
+                })
+                .collect();
+            got.sort();
+            got
+        }
+    };
+    let llm_span = |n: u64| (trace_id(n), format!("{:016x}", n * 16 + 2));
+    // Ingest is acknowledged before the span list sees every span only on a slow machine:
+    // wait for the four.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (_, page) = call(
+            "GET",
+            &collector.url(&format!("/api/v1/spans?project={p}&{span_query}")),
+            None,
+            None,
+        )
+        .await;
+        if page["total"] == 4 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{page}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
+    let (status, queue) = call(
+        "POST",
+        &queues,
+        Some(&json!({"name": "llm calls", "score_keys": ["k"], "span_query": span_query})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{queue}");
+    assert_eq!(queue["counts"]["total"], 4, "{queue}");
+    let id = queue["id"].as_str().unwrap().to_string();
+    let want: Vec<_> = (1..=4).map(llm_span).collect();
+    assert_eq!(items_of(id.clone()).await, want);
+
+    // Added again later: nothing is new.
+    let (status, added) = call(
+        "POST",
+        &collector.url(&format!("/api/v1/queues/{id}/items?project={p}")),
+        Some(&json!({"span_query": span_query, "limit": 2})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{added}");
+    assert_eq!((added["added"].as_u64(), added["already_queued"].as_u64()), (Some(0), Some(2)));
+
+    // A sample of two of the four spans.
+    let (status, sampled) = call(
+        "POST",
+        &queues,
+        Some(&json!({"name": "two llm calls", "score_keys": ["k"], "span_query": span_query,
+            "sample": {"size": 2}})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{sampled}");
+    let got = items_of(sampled["id"].as_str().unwrap().to_string()).await;
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(got.iter().all(|g| want.contains(g)), "{got:?}");
+
+    for (body, says) in [
+        (
+            json!({"name": "x", "score_keys": ["k"], "query": "name=chat",
+                "span_query": span_query}),
+            "not both",
+        ),
+        (
+            json!({"name": "x", "score_keys": ["k"], "span_query": span_query,
+                "sample": {"balance_by": "ab_test_variant"}}),
+            "balance",
+        ),
+        (
+            json!({"name": "x", "score_keys": ["k"], "span_query": "filter=eq(name"}),
+            "filter",
+        ),
+    ] {
+        let (status, error) = call("POST", &queues, Some(&body), None).await;
+        assert_eq!(status, 400, "{body}: {error}");
+        let text = error["error"].as_str().unwrap_or("");
+        assert!(text.contains(says), "{body}: {text}");
+    }
+}

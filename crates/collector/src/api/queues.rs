@@ -17,9 +17,12 @@ use skein_model::queue::{
     QueueCounts, QueueItem, QueueList, DEFAULT_LEASE_SECS, MAX_ADD, MAX_ITEMS, MAX_LEASE_SECS,
     MAX_QUEUES, MAX_SAMPLE_POOL,
 };
+use skein_model::query::parse_query_string;
+use skein_model::span_list::MAX_SPAN_LIMIT;
 use skein_model::{Feedback, NewFeedback, TraceQuery};
 
 use super::feedback::create_checked;
+use super::spans::span_query as span_query_of;
 use super::parse_json;
 use super::reviewer::{reviewer_name, Holder};
 use crate::context::{AppState, Project};
@@ -81,10 +84,7 @@ pub async fn create(
         }
     }
     // Drawn before the queue is stored: a query that fails stores nothing.
-    let first_items = match &new.query {
-        Some(query) => first_items(&state, &project, query, &new).await?,
-        None => Vec::new(),
-    };
+    let first_items = first_items(&state, &project, &new).await?;
     let mut queue = Queue {
         id: uuid::Uuid::new_v4().to_string(),
         project,
@@ -118,29 +118,29 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(queue)))
 }
 
-/// A new queue's items: the traces its query selects, or a sample of them (random, balanced
-/// across a tag's values when asked) drawn from the newest `MAX_SAMPLE_POOL`.
-async fn first_items(
-    state: &AppState,
-    project: &str,
-    query: &str,
-    new: &NewQueue,
-) -> ApiResult<Vec<ItemRef>> {
-    let Some(sample) = &new.sample else {
-        return Ok(selected_traces(state, project, query, MAX_ADD)
+/// A new queue's items: the traces its trace-list query selects or the spans its span-list
+/// query does, or a sample of them (random, balanced across a tag's values when asked) drawn
+/// from the newest `MAX_SAMPLE_POOL`.
+async fn first_items(state: &AppState, project: &str, new: &NewQueue) -> ApiResult<Vec<ItemRef>> {
+    let pool_size = if new.sample.is_some() { MAX_SAMPLE_POOL } else { MAX_ADD };
+    let pool = match (&new.query, &new.span_query) {
+        (Some(query), _) => selected_traces(state, project, query, pool_size).await?,
+        (None, Some(span_query)) => selected_spans(state, project, span_query, pool_size)
             .await?
             .into_iter()
-            .map(|(target, _)| target)
-            .collect());
+            .map(|target| (target, Default::default()))
+            .collect(),
+        (None, None) => return Ok(Vec::new()),
+    };
+    let Some(sample) = &new.sample else {
+        return Ok(pool.into_iter().map(|(target, _)| target).collect());
     };
     let tag = sample.balance_by.as_deref().map(str::trim);
-    let pool = selected_traces(state, project, query, MAX_SAMPLE_POOL).await?;
+    // Sampled by position in the pool, so that traces and spans are drawn alike.
     let candidates = pool
-        .into_iter()
-        .map(|(target, tags)| {
-            let value = tag.and_then(|t| tags.get(t).cloned());
-            (target.trace_id, value)
-        })
+        .iter()
+        .enumerate()
+        .map(|(i, (_, tags))| (i.to_string(), tag.and_then(|t| tags.get(t).cloned())))
         .collect();
     let size = sample.size.map_or(MAX_ADD, |n| n as usize);
     let seed = uuid::Uuid::new_v4().as_u64_pair().0;
@@ -148,15 +148,13 @@ async fn first_items(
     if picked.is_empty() {
         return Err(ApiError::BadRequest(match tag {
             Some(t) => format!("none of the query's traces has tag {t:?} to balance by"),
-            None => "the query selects no traces".into(),
+            None => "the query selects no runs".into(),
         }));
     }
     Ok(picked
-        .into_iter()
-        .map(|trace_id| ItemRef {
-            trace_id,
-            span_id: None,
-        })
+        .iter()
+        .filter_map(|i| i.parse::<usize>().ok())
+        .filter_map(|i| pool.get(i).map(|(target, _)| target.clone()))
         .collect())
 }
 
@@ -278,6 +276,33 @@ async fn selected_traces(
     Ok(targets)
 }
 
+/// The spans a span-list query selects (its link's query string), in its order, at most
+/// `limit`.
+async fn selected_spans(
+    state: &AppState,
+    project: &str,
+    span_query: &str,
+    limit: usize,
+) -> ApiResult<Vec<ItemRef>> {
+    let pairs = parse_query_string(span_query.trim_start_matches('?'));
+    let mut query = span_query_of(&pairs)?;
+    let mut targets = Vec::new();
+    while targets.len() < limit {
+        query.limit = (limit - targets.len()).min(MAX_SPAN_LIMIT as usize) as u32;
+        let page = state.store.list_spans(project, &query).await?;
+        targets.extend(page.spans.into_iter().map(|s| ItemRef {
+            trace_id: s.trace_id,
+            span_id: Some(s.span_id),
+        }));
+        match page.next_cursor {
+            Some(cursor) => query.cursor = Some(cursor),
+            None => break,
+        }
+    }
+    targets.truncate(limit);
+    Ok(targets)
+}
+
 pub async fn add_items(
     State(state): State<AppState>,
     Project(project): Project,
@@ -298,10 +323,13 @@ pub async fn add_items(
         let selected = selected_traces(&state, &project, query, limit).await?;
         targets.extend(selected.into_iter().map(|(target, _)| target));
     }
+    if let Some(span_query) = &add.span_query {
+        targets.extend(selected_spans(&state, &project, span_query, limit).await?);
+    }
     if targets.is_empty() {
         return Err(ApiError::BadRequest(
-            "name the runs to add: \"trace_ids\", \"items\" ({\"trace_id\", \"span_id\"}) or a \
-             trace-list \"query\""
+            "name the runs to add: \"trace_ids\", \"items\" ({\"trace_id\", \"span_id\"}), a \
+             trace-list \"query\" or a span-list \"span_query\""
                 .into(),
         ));
     }

@@ -116,6 +116,9 @@ pub struct NewQueue {
     /// The first items: the traces a trace-list query selects.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<String>,
+    /// Or the spans a span-list query selects (its link's query string: `filter=...`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub span_query: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sample: Option<Sample>,
 }
@@ -435,6 +438,9 @@ pub struct AddItems {
     pub items: Vec<ItemRef>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<String>,
+    /// Every span a span-list query selects (`filter=...`, as in the spans page's link).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub span_query: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
 }

@@ -203,9 +203,25 @@ pub fn check_new_queue(new: &NewQueue) -> Result<(), String> {
             ));
         }
     }
+    if new.query.is_some() && new.span_query.is_some() {
+        return Err(
+            "a queue starts from a trace-list \"query\" or a span-list \"span_query\", not both"
+                .into(),
+        );
+    }
     if let Some(sample) = &new.sample {
-        if new.query.is_none() {
-            return Err("a sample is drawn from a trace-list \"query\": give one".into());
+        if new.query.is_none() && new.span_query.is_none() {
+            return Err(
+                "a sample is drawn from a trace-list \"query\" or a span-list \"span_query\": \
+                 give one"
+                    .into(),
+            );
+        }
+        if new.span_query.is_some() && sample.balance_by.is_some() {
+            return Err(
+                "balance_by balances traces by a tag: give a trace-list \"query\" to balance"
+                    .into(),
+            );
         }
         if sample.size.is_some_and(|n| n == 0 || n as usize > MAX_ADD) {
             return Err(format!("a sample's size must be 1 to {MAX_ADD}"));
