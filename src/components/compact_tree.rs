@@ -66,8 +66,10 @@ pub fn CompactTree(project: String, trace_id: String, marked: Option<String>) ->
     }
     move || match loaded.get() {
         None => view! { <p class="muted compact-tree-note">"Loading the tree…"</p> }.into_any(),
-        Some(Err(e)) => view! { <p class="muted compact-tree-note">{format!("No tree: {}", e.detail())}</p> }
-            .into_any(),
+        Some(Err(e)) => {
+            view! { <p class="muted compact-tree-note">{format!("No tree: {}", e.detail())}</p> }
+                .into_any()
+        }
         Some(Ok(skeleton)) => {
             let (rows, total) = rows_of(&skeleton);
             // The run's root is marked when the item is a whole trace.

@@ -12,8 +12,8 @@ use skein_model::filter::complete;
 use skein_model::live::SPAN_EVENT;
 use skein_model::span_list::{SpanRow, SpanSort};
 
-use crate::components::add_to_queue::{AddToQueue, QueueRuns};
 use crate::api;
+use crate::components::add_to_queue::{AddToQueue, QueueRuns};
 use crate::components::empty_state::EmptyState;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::filter_check;

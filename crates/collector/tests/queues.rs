@@ -809,14 +809,19 @@ async fn a_queue_made_from_a_span_filter_holds_those_spans() {
     )
     .await;
     assert_eq!(status, 200, "{added}");
-    assert_eq!((added["added"].as_u64(), added["already_queued"].as_u64()), (Some(0), Some(2)));
+    assert_eq!(
+        (added["added"].as_u64(), added["already_queued"].as_u64()),
+        (Some(0), Some(2))
+    );
 
     // A sample of two of the four spans.
     let (status, sampled) = call(
         "POST",
         &queues,
-        Some(&json!({"name": "two llm calls", "score_keys": ["k"], "span_query": span_query,
-            "sample": {"size": 2}})),
+        Some(
+            &json!({"name": "two llm calls", "score_keys": ["k"], "span_query": span_query,
+            "sample": {"size": 2}}),
+        ),
         None,
     )
     .await;

@@ -12,19 +12,19 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Serialize;
+use skein_model::query::parse_query_string;
 use skein_model::queue::{
     self, AddItems, Added, Claim, Claimed, Completion, Finish, ItemRef, NewQueue, Queue,
     QueueCounts, QueueItem, QueueList, DEFAULT_LEASE_SECS, MAX_ADD, MAX_ITEMS, MAX_LEASE_SECS,
     MAX_QUEUES, MAX_SAMPLE_POOL,
 };
-use skein_model::query::parse_query_string;
 use skein_model::span_list::MAX_SPAN_LIMIT;
 use skein_model::{Feedback, NewFeedback, TraceQuery};
 
 use super::feedback::create_checked;
-use super::spans::span_query as span_query_of;
 use super::parse_json;
 use super::reviewer::{reviewer_name, Holder};
+use super::spans::span_query as span_query_of;
 use crate::context::{AppState, Project};
 use crate::error::{ApiError, ApiResult};
 use crate::ingest::body::JsonBody;
@@ -122,7 +122,11 @@ pub async fn create(
 /// query does, or a sample of them (random, balanced across a tag's values when asked) drawn
 /// from the newest `MAX_SAMPLE_POOL`.
 async fn first_items(state: &AppState, project: &str, new: &NewQueue) -> ApiResult<Vec<ItemRef>> {
-    let pool_size = if new.sample.is_some() { MAX_SAMPLE_POOL } else { MAX_ADD };
+    let pool_size = if new.sample.is_some() {
+        MAX_SAMPLE_POOL
+    } else {
+        MAX_ADD
+    };
     let pool = match (&new.query, &new.span_query) {
         (Some(query), _) => selected_traces(state, project, query, pool_size).await?,
         (None, Some(span_query)) => selected_spans(state, project, span_query, pool_size)
