@@ -176,6 +176,14 @@ async fn a_reviewer_rates_a_queue_by_keyboard_and_the_ratings_reach_the_traces()
     name.send_keys(Key::Enter).await.unwrap();
     let first = shown_item(driver, None).await;
     assert_eq!(first, traces[0]);
+    // The run's trace as a compact tree, the run under review marked.
+    let marked = eventually(WAIT, "the run's tree", || async {
+        let rows = texts(driver, "[data-testid=compact-tree] .compact-tree-row.marked").await;
+        (!rows.is_empty()).then_some(rows)
+    })
+    .await;
+    assert_eq!(marked.len(), 1, "{marked:?}");
+    assert!(marked[0].contains("answer"), "{marked:?}");
     shot(driver, "queue-review").await;
     // "1" chooses "correct"; Enter saves and brings the next item.
     press(driver, '1').await;
@@ -536,5 +544,28 @@ async fn add_to_queue_from_the_trace_page_and_the_trace_list() {
     let mut all = traces.clone();
     all.sort();
     assert_eq!(got, all);
+
+    // The spans page's spans, by the same button: each root span is its own item.
+    driver
+        .goto(collector.url(&format!("/spans?project={PROJECT}")))
+        .await
+        .unwrap();
+    eventually(WAIT, "the span list's count", || async {
+        let count = texts(driver, "[data-testid=result-count]").await;
+        count.first().filter(|c| c.starts_with("5 spans")).map(|_| ())
+    })
+    .await;
+    let text = add_through_panel(driver, "Add 5 spans", "spans-add-to-queue").await;
+    assert!(text.starts_with("Added 5 spans"), "{text}");
+    let items = collector
+        .get_json(&format!("/api/v1/queues/{id}/items?project={PROJECT}"))
+        .await;
+    let span_items = items["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["span_id"].is_string())
+        .count();
+    assert_eq!(span_items, 5, "{items}");
     browser.quit().await;
 }
