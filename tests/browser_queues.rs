@@ -178,7 +178,11 @@ async fn a_reviewer_rates_a_queue_by_keyboard_and_the_ratings_reach_the_traces()
     assert_eq!(first, traces[0]);
     // The run's trace as a compact tree, the run under review marked.
     let marked = eventually(WAIT, "the run's tree", || async {
-        let rows = texts(driver, "[data-testid=compact-tree] .compact-tree-row.marked").await;
+        let rows = texts(
+            driver,
+            "[data-testid=compact-tree] .compact-tree-row.marked",
+        )
+        .await;
         (!rows.is_empty()).then_some(rows)
     })
     .await;
@@ -552,7 +556,10 @@ async fn add_to_queue_from_the_trace_page_and_the_trace_list() {
         .unwrap();
     eventually(WAIT, "the span list's count", || async {
         let count = texts(driver, "[data-testid=result-count]").await;
-        count.first().filter(|c| c.starts_with("5 spans")).map(|_| ())
+        count
+            .first()
+            .filter(|c| c.starts_with("5 spans"))
+            .map(|_| ())
     })
     .await;
     let text = add_through_panel(driver, "Add 5 spans", "spans-add-to-queue").await;
