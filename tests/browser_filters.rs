@@ -237,8 +237,16 @@ async fn untrusted_text_is_shown_as_text() {
     // A list chip shows the value first, then the key; its tooltip names both.
     let values = texts(driver, "tr.trace-row .tag-chip .tag-val").await;
     assert_eq!(values, vec![evil_value.to_string()]);
-    let keys = texts(driver, "tr.trace-row .tag-chip .tag-key").await;
-    assert_eq!(keys, vec!["note".to_string()]);
+    // The key gives way to a long value in a narrow cell (the tooltip names it): it is in the
+    // chip as text all the same.
+    let key = driver
+        .find(By::Css("tr.trace-row .tag-chip .tag-key"))
+        .await
+        .unwrap()
+        .prop("textContent")
+        .await
+        .unwrap();
+    assert_eq!(key.as_deref(), Some("note"));
     let chip_title = driver
         .find(By::Css("tr.trace-row .tag-chip"))
         .await
