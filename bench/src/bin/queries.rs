@@ -140,6 +140,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             row("queries: search, traces", "trace list, one-word search", "≤ 300 ms p50"),
             row("queries: search, spans", "span list, one-word search", "≤ 300 ms p50"),
             row("queries: search, rare word", "trace list, rare-word search", "≤ 300 ms p50"),
+            row("queries: cohort compare", "cohort compare", "≤ 1 s p50"),
             row("queries: trace fetch", "trace fetch (skeleton, ~", "—"),
             row("queries: span fetch", "span fetch", "—"),
             row(
@@ -182,6 +183,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "queries: search, traces",
             "queries: search, spans",
             "queries: search, rare word",
+            "queries: cohort compare",
             "queries: trace fetch",
             "queries: span fetch",
             "queries: 100k-span trace",
