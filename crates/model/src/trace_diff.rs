@@ -1,10 +1,14 @@
 //! Two traces' trees aligned row by row, for comparing them: spans are matched by their path
 //! of names and types (siblings with the same name and type paired in start order); what one
-//! trace has and the other lacks gets a row of its own, placed where it happened.
+//! trace has and the other lacks gets a row of its own, placed where it happened. Model calls
+//! left over pair by type alone, in order: their names carry the model ("chat gpt-4o"), and
+//! swapping the model is what an A/B variant often does.
 
 use std::collections::{HashMap, VecDeque};
 
+use crate::span::SpanType;
 use crate::trace::TraceSkeleton;
+use crate::trace_tags::is_model_call;
 use crate::tree::{Node, TraceTree};
 
 /// One row of an aligned pair of trees: tree positions in A and B (a position in
@@ -51,6 +55,14 @@ impl Side<'_> {
                 (self.skeleton.name_of(span), span.span_type().code())
             }
             Node::Missing(_) => ("", u8::MAX),
+        }
+    }
+
+    /// The span's type when it is a model call (paired by type when its name differs).
+    fn model_call(&self, pos: usize) -> Option<SpanType> {
+        match self.tree.node(pos) {
+            Node::Span(i) => Some(self.skeleton.spans[i].span_type()).filter(|t| is_model_call(*t)),
+            Node::Missing(_) => None,
         }
     }
 
@@ -107,10 +119,28 @@ fn pair_siblings(a: Side<'_>, a_list: &[usize], b: Side<'_>, b_list: &[usize]) -
     for &y in b_list {
         by_key.entry(b.key(y)).or_default().push_back(y);
     }
-    let partner: Vec<Option<usize>> = a_list
+    let mut partner: Vec<Option<usize>> = a_list
         .iter()
         .map(|&x| by_key.get_mut(&a.key(x)).and_then(VecDeque::pop_front))
         .collect();
+    // Model calls whose names differ (another model) pair by type, in order.
+    let mut spare_calls: HashMap<SpanType, VecDeque<usize>> = HashMap::new();
+    for y in by_key.into_values().flatten() {
+        if let Some(t) = b.model_call(y) {
+            spare_calls.entry(t).or_default().push_back(y);
+        }
+    }
+    for spare in spare_calls.values_mut() {
+        spare.make_contiguous().sort_unstable();
+    }
+    for (slot, &x) in partner.iter_mut().zip(a_list) {
+        if slot.is_none() {
+            *slot = a
+                .model_call(x)
+                .and_then(|t| spare_calls.get_mut(&t))
+                .and_then(VecDeque::pop_front);
+        }
+    }
     let matched: std::collections::HashSet<usize> = partner.iter().flatten().copied().collect();
     // B-only spans, attached to the matched B sibling before them (or to the front).
     let mut front = Vec::new();
@@ -247,6 +277,32 @@ mod tests {
                 "1:llm|llm",
                 "1:-|tool",
                 "1:-|llm",
+            ]
+        );
+    }
+
+    #[test]
+    fn model_calls_of_another_model_pair_by_type_but_tools_do_not() {
+        let a = skeleton(&[
+            ("r", None, "agent", 0),
+            ("l1", Some("r"), "llm gpt-4o", 1),
+            ("t1", Some("r"), "tool search", 2),
+            ("l2", Some("r"), "llm gpt-4o", 3),
+        ]);
+        let b = skeleton(&[
+            ("R", None, "agent", 0),
+            ("L1", Some("R"), "llm claude", 1),
+            ("T1", Some("R"), "tool calculator", 2),
+            ("L2", Some("R"), "llm gpt-4o", 3),
+        ]);
+        assert_eq!(
+            render(&a, &b),
+            [
+                "0:agent|agent",
+                "1:llm gpt-4o|llm gpt-4o",
+                "1:tool search|-",
+                "1:llm gpt-4o|llm claude",
+                "1:-|tool calculator",
             ]
         );
     }

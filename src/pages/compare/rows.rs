@@ -89,10 +89,13 @@ fn CompareRow(
         (None, None) => (&comparison.a, placeholder()),
     };
     let name = side.skeleton.name_of(&span).to_string();
-    let name = if name.is_empty() {
-        "(missing parent)".to_string()
-    } else {
-        name
+    let name = match &b {
+        // A model call paired with another model's: both names.
+        Some(other) if a.is_some() && comparison.b.skeleton.name_of(other) != name => {
+            format!("{name} → {}", comparison.b.skeleton.name_of(other))
+        }
+        _ if name.is_empty() => "(missing parent)".to_string(),
+        _ => name,
     };
     let presence = row.presence();
     let (class, note) = match presence {

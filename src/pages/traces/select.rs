@@ -63,7 +63,7 @@ pub fn SelectionBar(selection: Selection, project: Memo<String>) -> impl IntoVie
         let clear = move |_| selection.0.set(Vec::new());
         Some(view! {
             <div class="selection-bar" role="status" data-testid="selection-bar">
-                <span>{format!("{} of 2 selected", ids.len())}</span>
+                <span>{if ids.len() == 1 { "1 trace selected".to_string() } else { format!("{} traces selected", ids.len()) }}</span>
                 {action}
                 <button type="button" class="link-button" on:click=clear>"Clear"</button>
             </div>
