@@ -27,6 +27,21 @@ pub fn shown_and_rest<T: Clone>(items: &[T], max: usize) -> (Vec<T>, usize) {
     }
 }
 
+/// How many items of these text lengths, in order, a cell shows whole: the first always, the
+/// next while they fit in `budget` characters together, at most `max`.
+pub fn fitting(lengths: impl IntoIterator<Item = usize>, max: usize, budget: usize) -> usize {
+    let mut used = 0;
+    let mut shown = 0;
+    for len in lengths.into_iter().take(max) {
+        used += len;
+        if shown > 0 && used > budget {
+            break;
+        }
+        shown += 1;
+    }
+    shown
+}
+
 /// `5m ago`, or `in 5m` for a time ahead of the viewer's clock (a skewed producer clock).
 pub fn relative(then_ms: i64, now_ms: i64) -> String {
     if then_ms > now_ms + 5_000 {
@@ -40,6 +55,15 @@ pub fn relative(then_ms: i64, now_ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_next_item_shows_only_when_it_fits_whole() {
+        assert_eq!(fitting([], 2, 18), 0);
+        assert_eq!(fitting([1, 10, 1], 2, 18), 2);
+        assert_eq!(fitting([19, 1], 2, 18), 1);
+        assert_eq!(fitting([13, 10], 2, 18), 1);
+        assert_eq!(fitting([4, 4, 4], 2, 18), 2);
+    }
 
     #[test]
     fn thousands_are_grouped() {

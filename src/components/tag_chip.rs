@@ -7,8 +7,12 @@ use skein_model::TagFilter;
 use crate::components::icons::CloseIcon;
 use crate::text;
 
-/// How many of a row's tags a list shows as chips (the rest behind "+N").
+/// How many of a row's tags a list shows as chips at most (the rest behind "+N").
 pub const ROW_TAGS_SHOWN: usize = 2;
+
+/// The characters of values a list cell shows whole: a tag past them goes behind "+N" rather
+/// than cutting a value (a value is what tells rows apart).
+const ROW_VALUE_CHARS: usize = 18;
 
 #[component]
 pub fn TagChip(
@@ -45,11 +49,13 @@ pub fn TagChip(
             }
         }
     };
+    // A compact chip gives way down to its value's width (a value caps at 28ch), never less.
+    let style = compact.then(|| format!("--value-chars: {}", value.chars().count().min(28)));
     match on_pick {
         Some(pick) => {
             let title = format!("{key}: {value}\nFilter by {key} = {value}");
             view! {
-                <button type="button" class="tag-chip tag-chip-button" title=title
+                <button type="button" class="tag-chip tag-chip-button" title=title style=style
                     on:click=move |ev| {
                         ev.stop_propagation();
                         pick.run((key.clone(), value.clone()));
@@ -61,7 +67,7 @@ pub fn TagChip(
         }
         None => {
             let title = format!("{key}: {value}");
-            view! { <span class="tag-chip" title=title>{body()}</span> }.into_any()
+            view! { <span class="tag-chip" title=title style=style>{body()}</span> }.into_any()
         }
     }
 }
@@ -100,14 +106,19 @@ pub fn FilterChips(tags: Signal<Vec<TagFilter>>, on_remove: Callback<usize>) -> 
     }
 }
 
-/// A list row's tags as compact chips, the first `ROW_TAGS_SHOWN` in the order given, then
+/// A list row's tags as compact chips, as many as fit whole (`text::fitting`) in the order given, then
 /// "+N" with the rest in its tooltip; a chip filters by its tag.
 #[component]
 pub fn RowTagChips(
     tags: Vec<(String, String)>,
     on_pick: Callback<(String, String)>,
 ) -> impl IntoView {
-    let (shown, more) = text::shown_and_rest(&tags, ROW_TAGS_SHOWN);
+    let fit = text::fitting(
+        tags.iter().map(|(_, v)| v.chars().count()),
+        ROW_TAGS_SHOWN,
+        ROW_VALUE_CHARS,
+    );
+    let (shown, more) = text::shown_and_rest(&tags, fit);
     let rest = tags[shown.len()..]
         .iter()
         .map(|(k, v)| format!("{k}: {v}"))
