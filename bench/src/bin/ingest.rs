@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::Parser;
 use skein_bench::collector::{dir_bytes, median, Collector};
 use skein_bench::ingest::{run, IngestConfig, IngestReport};
+use skein_bench::machine::process_usage;
 use skein_bench::report;
 
 #[derive(Parser)]
@@ -36,6 +37,26 @@ struct Args {
     /// Do not write bench/results/ingest.json nor the README row.
     #[arg(long)]
     no_record: bool,
+    /// After the spans are queryable, wait until the collector is idle (the work it does
+    /// behind the acknowledgements, such as the search index, done) and report its CPU
+    /// seconds in all and when it went idle.
+    #[arg(long)]
+    settle: bool,
+}
+
+/// Waits until the process uses less than a tenth of a CPU second in a second; its CPU
+/// seconds then (since `before`) and the seconds waited.
+async fn settle(pid: u32, before: f64) -> Option<(f64, f64)> {
+    let started = std::time::Instant::now();
+    let mut last = process_usage(pid)?.cpu_seconds;
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now = process_usage(pid)?.cpu_seconds;
+        if now - last < 0.1 {
+            return Some((now - before, started.elapsed().as_secs_f64()));
+        }
+        last = now;
+    }
 }
 
 #[tokio::main]
@@ -73,7 +94,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .or(args.collector_pid),
             project: "bench".into(),
         };
+        let cpu_before = config
+            .collector_pid
+            .and_then(process_usage)
+            .map_or(0.0, |u| u.cpu_seconds);
         let report = run(&config).await?;
+        if let (true, Some(pid)) = (args.settle, config.collector_pid) {
+            if let Some((cpu, waited)) = settle(pid, cpu_before).await {
+                eprintln!(
+                    "run {}: collector idle {waited:.0} s after the spans were queryable, \
+                     {cpu:.1} CPU s in all",
+                    i + 1
+                );
+            }
+        }
         eprintln!(
             "run {}: {} spans, {:.0} spans/s acked, {} spans/s queryable, collector {}, load generator {} CPU s",
             i + 1,

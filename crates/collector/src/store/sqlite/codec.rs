@@ -287,7 +287,11 @@ impl SpanRow {
 
     pub fn with_body(span: Span, body: Vec<u8>) -> SpanRow {
         let (attrs, attr_nums) = attribute_columns(&span.attributes);
-        let search_text = skein_model::trace_search::search_text(&span);
+        let search_text = if super::span_text::indexing() {
+            skein_model::trace_search::search_text(&span)
+        } else {
+            String::new()
+        };
         SpanRow {
             attrs,
             attr_nums,

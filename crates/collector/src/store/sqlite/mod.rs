@@ -59,6 +59,8 @@ mod reads;
 mod received;
 mod schema;
 mod score_configs;
+#[cfg(test)]
+mod search_pages;
 mod service_graph;
 mod sessions;
 mod span_facts;

@@ -12,7 +12,7 @@ use skein_model::TraceQuery;
 use crate::store::filter_sql::{condition, Cursor, CursorValue, Dialect};
 use crate::store::{StoreError, StoreResult};
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Sqlite {
     params: Vec<SqlValue>,
     /// Plain `?` placeholders (for a statement whose other parameters are plain), rather than
@@ -226,15 +226,16 @@ pub(super) fn push_trace_list_filter(q: &TraceQuery, sql: &mut String, args: &mu
             ..Sqlite::default()
         };
         if let Ok(cond) = condition(expr, "x", &mut d) {
-            // The traces holding the searched texts first, from the index: the spans of the
-            // other traces are then never read.
+            // The traces holding the searched texts' candidates first, from the index alone:
+            // the spans of the other traces are never read, and the `EXISTS` below reads the
+            // texts of a candidate trace only until one of its spans passes.
             for needle in expr.required_searches() {
-                let search = super::span_text::search_sql("s.id", needle, |value| {
+                let candidates = super::span_text::candidates(needle, |value| {
                     args.push(SqlValue::Text(value));
                     "?".to_string()
                 });
                 sql.push_str(&format!(
-                    " AND t.id IN (SELECT s.trace FROM spans s WHERE {search})"
+                    " AND t.id IN (SELECT s.trace FROM spans s WHERE s.id IN ({candidates}))"
                 ));
             }
             sql.push_str(&format!(
@@ -255,11 +256,73 @@ fn sort_column(sort: SpanSort) -> &'static str {
     }
 }
 
+/// The searches every listed span must pass (`search` alone or in a top-level `and`), and the
+/// rest of the filter.
+fn split_searches(expr: &Expr) -> (Vec<&str>, Vec<&Expr>) {
+    fn walk<'a>(expr: &'a Expr, needles: &mut Vec<&'a str>, rest: &mut Vec<&'a Expr>) {
+        match expr {
+            Expr::Search(needle) => needles.push(needle),
+            Expr::And(items) => items.iter().for_each(|e| walk(e, needles, rest)),
+            other => rest.push(other),
+        }
+    }
+    let (mut needles, mut rest) = (Vec::new(), Vec::new());
+    walk(expr, &mut needles, &mut rest);
+    (needles, rest)
+}
+
+/// The display columns of a span row `s` (`{sort}` the list's sort value), as `span_row` reads
+/// them.
+fn row_columns(sort: &str) -> String {
+    format!(
+        "st.trace_id, s.span_id, s.parent_span_id, s.name, s.span_type, s.service, sf.model, \
+         s.start_ns, s.end_ns, s.tokens, s.cost, s.status, sf.tags, {sort}, s.id"
+    )
+}
+
+/// A row of `row_columns`, and its cursor.
+fn span_row(r: &rusqlite::Row<'_>, sort: SpanSort) -> rusqlite::Result<(SpanRow, String)> {
+    let (start_ns, end_ns): (i64, i64) = (r.get(7)?, r.get(8)?);
+    let tags: Option<String> = r.get(12)?;
+    let tags: std::collections::BTreeMap<String, String> = tags
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    let row = SpanRow {
+        trace_id: r.get(0)?,
+        span_id: r.get(1)?,
+        parent_span_id: r.get(2)?,
+        name: r.get(3)?,
+        span_type: SpanType::from_code(r.get::<_, i64>(4)? as u8),
+        service: r.get(5)?,
+        model: r.get::<_, Option<String>>(6)?.filter(|m| !m.is_empty()),
+        start_ns,
+        duration_ns: (end_ns - start_ns).max(0),
+        tokens: r.get(9)?,
+        cost: r.get(10)?,
+        status: SpanStatus::from_code(r.get::<_, i64>(11)? as u8),
+        tags: row_tags(tags),
+    };
+    let sort_value: SqlValue = r.get(13)?;
+    let (int, float) = match sort_value {
+        SqlValue::Integer(i) => (i, i as f64),
+        SqlValue::Real(f) => (f as i64, f),
+        _ => (0, 0.0),
+    };
+    let cursor = Cursor::encode(sort, int, float, &r.get::<_, i64>(14)?.to_string());
+    Ok((row, cursor))
+}
+
 pub(super) fn list_spans(conn: &Connection, project: &str, q: &SpanQuery) -> StoreResult<SpanPage> {
     let mut d = Sqlite::default();
     let project = d.text(project);
     let mut wheres = vec![format!("st.project = {project}")];
-    if let Some(expr) = &q.filter {
+    // The searches every span must pass are left out of the filter: the page reads their
+    // candidates from the index and checks the kept texts of its own rows only.
+    let (needles, rest) = match &q.filter {
+        Some(expr) => split_searches(expr),
+        None => (Vec::new(), Vec::new()),
+    };
+    for expr in rest {
         wheres.push(condition(expr, "s", &mut d)?);
     }
     wheres.extend(trace_conditions(
@@ -268,22 +331,53 @@ pub(super) fn list_spans(conn: &Connection, project: &str, q: &SpanQuery) -> Sto
         q.trace_filter.as_ref(),
         q.tree_filter.as_ref(),
     )?);
-    let from = rows("s");
-    let filter = wheres
-        .iter()
-        .map(|w| format!("({w})"))
-        .collect::<Vec<_>>()
-        .join(" AND ");
+    let joined = |wheres: &[String]| {
+        wheres
+            .iter()
+            .map(|w| format!("({w})"))
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    };
+    // With searches, the rows are read from the first one's candidates (in rowid order), never
+    // by scanning the project's traces: without statistics the planner would take the
+    // project's index, reading every span of the project.
+    let mut counting = d.clone();
+    let mut count_wheres = wheres.clone();
+    let (from, count_from) = match needles.split_first() {
+        None => (rows("s"), rows("s")),
+        Some((first, others)) => {
+            let from_candidates = |d: &mut Sqlite| {
+                let candidates = super::span_text::candidates(first, |value| d.text(&value));
+                format!(
+                    "({candidates}) c CROSS JOIN spans s ON s.id = c.id \
+                     CROSS JOIN traces st ON st.id = s.trace \
+                     LEFT JOIN span_facts sf ON sf.span = s.id"
+                )
+            };
+            let (from, count_from) = (from_candidates(&mut d), from_candidates(&mut counting));
+            let first = counting.text(first);
+            count_wheres.push(super::span_text::check("s.id", &first));
+            for needle in others {
+                count_wheres.push(super::span_text::search_sql("s.id", needle, |value| {
+                    counting.text(&value)
+                }));
+                let candidates = super::span_text::candidates(needle, |value| d.text(&value));
+                wheres.push(format!("s.id IN ({candidates})"));
+            }
+            (from, count_from)
+        }
+    };
 
+    // Counted (in rowid order, with searches) up to the cap, each row checked until then.
     let counted: i64 = conn
         .prepare(&format!(
-            "SELECT count(*) FROM (SELECT 1 FROM {from} WHERE {filter} LIMIT {})",
+            "SELECT count(*) FROM (SELECT 1 FROM {count_from} WHERE {} LIMIT {})",
+            joined(&count_wheres),
             SPAN_COUNT_CAP + 1
         ))?
-        .query_row(params_from_iter(d.params.iter()), |r| r.get(0))?;
+        .query_row(params_from_iter(counting.params.iter()), |r| r.get(0))?;
 
     let sort = sort_column(q.sort);
-    let mut page_filter = filter;
     if let Some(text) = &q.cursor {
         let cursor = Cursor::parse(q.sort, text)?;
         let tie: i64 = cursor.tie.parse().map_err(|_| {
@@ -294,59 +388,46 @@ pub(super) fn list_spans(conn: &Connection, project: &str, q: &SpanQuery) -> Sto
             CursorValue::Float(f) => SqlValue::Real(f),
         });
         let tie = d.bind(SqlValue::Integer(tie));
-        page_filter.push_str(&format!(
-            " AND ({sort} < {value} OR ({sort} = {value} AND s.id < {tie}))"
+        wheres.push(format!(
+            "{sort} < {value} OR ({sort} = {value} AND s.id < {tie})"
         ));
     }
-    let limit = q.limit();
+    let limit = q.limit() as usize;
+    let (mut page, from) = if needles.is_empty() {
+        (d, from)
+    } else {
+        // The rows in the page's order, without their texts; each checked until the page (and
+        // one more row) is full; then those rows read.
+        let ids = checked_ids(conn, &from, &joined(&wheres), sort, &d, &needles, limit + 1)?;
+        let mut page = Sqlite::default();
+        let ids = ids
+            .into_iter()
+            .map(|id| page.bind(SqlValue::Integer(id)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        wheres = vec![format!("s.id IN ({ids})")];
+        let by_id = "spans s CROSS JOIN traces st ON st.id = s.trace \
+                     LEFT JOIN span_facts sf ON sf.span = s.id";
+        (page, by_id.to_string())
+    };
     let sql = format!(
-        "SELECT st.trace_id, s.span_id, s.parent_span_id, s.name, s.span_type, s.service, \
-         sf.model, s.start_ns, s.end_ns, s.tokens, s.cost, s.status, sf.tags, {sort}, s.id \
-         FROM {from} WHERE {page_filter} ORDER BY {sort} DESC, s.id DESC LIMIT {}",
+        "SELECT {} FROM {from} WHERE {} ORDER BY {sort} DESC, s.id DESC LIMIT {}",
+        row_columns(sort),
+        joined(&wheres),
         limit + 1
     );
     let mut statement = conn.prepare(&sql)?;
-    let mut rows = statement.query(params_from_iter(d.params.iter()))?;
+    let mut rows = statement.query(params_from_iter(std::mem::take(&mut page.params).iter()))?;
     let mut spans = Vec::new();
     let mut last: Option<String> = None;
     let mut more = false;
     while let Some(r) = rows.next()? {
-        if spans.len() == limit as usize {
+        if spans.len() == limit {
             more = true;
             break;
         }
-        let (start_ns, end_ns): (i64, i64) = (r.get(7)?, r.get(8)?);
-        let tags: Option<String> = r.get(12)?;
-        let tags: std::collections::BTreeMap<String, String> = tags
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .unwrap_or_default();
-        let row = SpanRow {
-            trace_id: r.get(0)?,
-            span_id: r.get(1)?,
-            parent_span_id: r.get(2)?,
-            name: r.get(3)?,
-            span_type: SpanType::from_code(r.get::<_, i64>(4)? as u8),
-            service: r.get(5)?,
-            model: r.get::<_, Option<String>>(6)?.filter(|m| !m.is_empty()),
-            start_ns,
-            duration_ns: (end_ns - start_ns).max(0),
-            tokens: r.get(9)?,
-            cost: r.get(10)?,
-            status: SpanStatus::from_code(r.get::<_, i64>(11)? as u8),
-            tags: row_tags(tags),
-        };
-        let sort_value: SqlValue = r.get(13)?;
-        let (int, float) = match sort_value {
-            SqlValue::Integer(i) => (i, i as f64),
-            SqlValue::Real(f) => (f as i64, f),
-            _ => (0, 0.0),
-        };
-        last = Some(Cursor::encode(
-            q.sort,
-            int,
-            float,
-            &r.get::<_, i64>(14)?.to_string(),
-        ));
+        let (row, cursor) = span_row(r, q.sort)?;
+        last = Some(cursor);
         spans.push(row);
     }
     let next_cursor = if more { last } else { None };
@@ -357,4 +438,40 @@ pub(super) fn list_spans(conn: &Connection, project: &str, q: &SpanQuery) -> Sto
         total_exact: counted <= SPAN_COUNT_CAP,
         next_cursor,
     })
+}
+
+/// The ids of the first `wanted` rows (in the list's order) of those `filter` selects whose
+/// kept texts hold every needle: the rows are sorted without reading a text, then checked one
+/// by one until enough pass.
+fn checked_ids(
+    conn: &Connection,
+    from: &str,
+    filter: &str,
+    sort: &str,
+    d: &Sqlite,
+    needles: &[&str],
+    wanted: usize,
+) -> StoreResult<Vec<i64>> {
+    let mut statement = conn.prepare(&format!(
+        "SELECT s.id FROM {from} WHERE {filter} ORDER BY {sort} DESC, s.id DESC"
+    ))?;
+    let mut rows = statement.query(params_from_iter(d.params.iter()))?;
+    let mut check =
+        conn.prepare_cached(&format!("SELECT {}", super::span_text::check("?1", "?2")))?;
+    let mut ids = Vec::new();
+    while ids.len() < wanted {
+        let Some(row) = rows.next()? else { break };
+        let id: i64 = row.get(0)?;
+        let mut holds = true;
+        for needle in needles {
+            holds = check.query_row(rusqlite::params![id, needle], |r| r.get(0))?;
+            if !holds {
+                break;
+            }
+        }
+        if holds {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
 }

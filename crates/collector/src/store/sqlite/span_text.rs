@@ -4,9 +4,10 @@
 //! `span_texts` by the span's rowid. The index is an FTS5 table with the trigram tokenizer,
 //! case-sensitive (the text is lowercased already), contentless, and `detail=none`: it keeps
 //! which spans hold each three-character sequence, not where. A search asks it for the spans
-//! holding every trigram of the needle (`match_query`), then checks the candidates' kept texts
-//! with `instr` (`search_sql`): exactly `span_contains`, Unicode case included. A needle of
-//! three characters is one trigram, which the index answers exactly without the check.
+//! holding every trigram of the needle (`match_query`, `candidates`), then checks a candidate's
+//! kept text with `instr` (`check`) only when the statement reaches it (`search_sql`; the span
+//! list checks its page's rows only): exactly `span_contains`, Unicode case included. A needle
+//! of three characters is one trigram, which the index answers exactly without the check.
 //! Without positions the index is about a quarter of the size of one that has them (the
 //! layout before schema 18), and building it writes that much less.
 //!
@@ -15,9 +16,9 @@
 //! `pieces::replace_row`), and moved into the index later, a chunk at a time, by the writer
 //! when no write waits (`index_pending`), or after every write once more than
 //! `MAX_PENDING_SPANS` wait (so the queue, and what a search scans of it, stays bounded).
-//! A search reads the index and scans the queue's texts, both in the same snapshot: a span is
-//! in exactly one of them, so it is found the moment it is acknowledged. Removed with the span
-//! (a trigger).
+//! A search takes the index's candidates and every queued span, both in the same snapshot, and
+//! checks their texts: a span is in exactly one of them, so it is found the moment it is
+//! acknowledged. Removed with the span (a trigger).
 
 use rusqlite::{params, Connection};
 use skein_model::trace_search::search_text;
@@ -47,9 +48,11 @@ pub(super) const SCHEMA: &str = "
     END;";
 
 /// The most spans whose text waits for the index before the writer indexes after every write
-/// (not only when idle): what a search scans of the queue stays bounded (about a microsecond
-/// a waiting span; see bench/README.md).
-pub(super) const MAX_PENDING_SPANS: usize = 200_000;
+/// (not only when idle). A burst up to this size is stored without building the index (which
+/// costs about as much CPU as the rest of storing a span); a search meanwhile checks every
+/// waiting span it reaches, so what it costs is bounded by this (see bench/README.md, "Search
+/// and ingest").
+pub(super) const MAX_PENDING_SPANS: usize = 1_000_000;
 
 /// The spans indexed in one transaction when catching up: a write that arrives meanwhile
 /// waits for at most this many.
@@ -94,8 +97,21 @@ pub(super) fn keep_texts(conn: &Connection) -> StoreResult<()> {
     Ok(())
 }
 
+/// False when `SKEIN_BENCH_WITHOUT_SEARCH_INDEX` is set (to anything but `0`): for the ingest
+/// benchmark only, which measures what the index costs against a collector that keeps no span
+/// texts and builds no index (its searches find nothing).
+pub(super) fn indexing() -> bool {
+    static INDEXING: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *INDEXING.get_or_init(|| {
+        std::env::var("SKEIN_BENCH_WITHOUT_SEARCH_INDEX").map_or(true, |v| v == "0")
+    })
+}
+
 /// Keeps the text of the span just inserted as row `span` and queues it for the index.
 pub(super) fn queue(conn: &Connection, span: i64, text: &str) -> StoreResult<()> {
+    if !indexing() {
+        return Ok(());
+    }
     conn.prepare_cached("INSERT OR REPLACE INTO span_texts (span, text) VALUES (?1, ?2)")?
         .execute(params![span, text])?;
     conn.prepare_cached("INSERT OR IGNORE INTO span_text_pending (span) VALUES (?1)")?
@@ -141,26 +157,44 @@ pub(super) fn pending(conn: &Connection) -> StoreResult<usize> {
 
 /// The condition "span row `id` holds `needle`" (lowercased, at least three characters),
 /// its parameters bound through `bind` (which answers each one's placeholder) in the order
-/// they appear: through the index for the indexed spans, each candidate checked against its
-/// text, and by scanning the queue's texts for the others (a span is in exactly one of
-/// them). `instr` on the lowercased text is what `span_contains` does.
+/// they appear: the row is one of the needle's `candidates` and its kept text holds the
+/// needle (`check`). The candidates are read once a statement; the text is read only for a
+/// candidate the rest of the statement reaches (in a trace scope's `EXISTS`, until a span of
+/// the trace passes). A needle of three characters is one trigram: the index's answer is
+/// exact, and only the queued texts are read.
 pub(super) fn search_sql(id: &str, needle: &str, mut bind: impl FnMut(String) -> String) -> String {
+    if needle.chars().count() == 3 {
+        let query = bind(match_query(needle));
+        let waiting = check("p.span", &bind(needle.to_string()));
+        return format!(
+            "{id} IN (SELECT rowid FROM span_text WHERE span_text MATCH {query} UNION ALL \
+             SELECT p.span FROM span_text_pending p WHERE {waiting})"
+        );
+    }
+    let candidates = candidates(needle, &mut bind);
+    let checked = check(id, &bind(needle.to_string()));
+    format!("({id} IN ({candidates}) AND {checked})")
+}
+
+/// The span rowids that may hold `needle`: those the index holds every (asked) trigram of,
+/// and every span whose text waits for the index (column `id`; each span once: a span is in
+/// exactly one of them). A superset of the matches, read from the index alone; `check` decides.
+pub(super) fn candidates(needle: &str, mut bind: impl FnMut(String) -> String) -> String {
     let query = bind(match_query(needle));
-    // Each candidate's text by its key, in a subquery: the planner never scans `span_texts`.
-    let indexed = if needle.chars().count() == 3 {
-        // One trigram: the index's answer is exact.
-        format!("SELECT rowid FROM span_text WHERE span_text MATCH {query}")
-    } else {
-        let checked = bind(needle.to_string());
-        format!(
-            "SELECT rowid FROM span_text WHERE span_text MATCH {query} AND instr((SELECT \
-             x.text FROM span_texts x WHERE x.span = span_text.rowid), {checked}) > 0"
-        )
-    };
-    let waiting = bind(needle.to_string());
     format!(
-        "{id} IN ({indexed} UNION ALL SELECT p.span FROM span_text_pending p WHERE instr((SELECT \
-         x.text FROM span_texts x WHERE x.span = p.span), {waiting}) > 0)"
+        "SELECT rowid AS id FROM span_text WHERE span_text MATCH {query} UNION ALL \
+         SELECT span FROM span_text_pending"
+    )
+}
+
+/// "The kept text of span row `id` holds the needle bound as `needle`": exact, for any span,
+/// indexed or queued (a span without a kept text holds nothing). `instr` on the lowercased
+/// text is what `span_contains` does; the text is read by its key.
+pub(super) fn check(id: &str, needle: &str) -> String {
+    // `kept`: an alias no caller gives its span rows.
+    format!(
+        "ifnull(instr((SELECT kept.text FROM span_texts kept WHERE kept.span = {id}), {needle}), \
+         0) > 0"
     )
 }
 
