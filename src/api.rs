@@ -10,6 +10,7 @@ use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use skein_model::ErrorBody;
 
+mod body;
 mod feedback;
 mod key;
 mod pairwise;

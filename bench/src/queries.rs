@@ -234,6 +234,18 @@ pub async fn run(config: &QueriesConfig) -> Result<QueriesReport, QueriesError> 
                 })
                 .await?,
         );
+        // The form the trace page reads (issue 20's target: a million spans in <= 1 s).
+        let name = format!(
+            "trace fetch (binary skeleton, {} spans)",
+            config.big_trace_spans
+        );
+        queries.push(
+            client
+                .time(&name, Some(1000.0), config.repeats, |_| {
+                    format!("/api/v1/traces/{id}?format=binary")
+                })
+                .await?,
+        );
     }
 
     let feedback_load = match (prepared, config.feedback) {
@@ -428,8 +440,8 @@ struct Api<'a> {
 }
 
 impl Api<'_> {
-    /// GETs `path`; the body's text and how long it took to have all of it.
-    async fn get(&self, path: &str) -> Result<(String, Duration), QueriesError> {
+    /// GETs `path`; the body and how long it took to have all of it.
+    async fn get(&self, path: &str) -> Result<(Vec<u8>, Duration), QueriesError> {
         let url = format!("{}{path}", self.base);
         let started = Instant::now();
         let response = self
@@ -443,15 +455,19 @@ impl Api<'_> {
                 source,
             })?;
         let status = response.status().as_u16();
-        let body = response.text().await.map_err(|source| QueriesError::Http {
-            url: url.clone(),
-            source,
-        })?;
+        let body = response
+            .bytes()
+            .await
+            .map_err(|source| QueriesError::Http {
+                url: url.clone(),
+                source,
+            })?;
         let elapsed = started.elapsed();
         if status != 200 {
+            let body = String::from_utf8_lossy(&body).into_owned();
             return Err(QueriesError::Refused { url, status, body });
         }
-        Ok((body, elapsed))
+        Ok((body.to_vec(), elapsed))
     }
 
     async fn json<T: serde::de::DeserializeOwned>(
@@ -459,7 +475,7 @@ impl Api<'_> {
         path: &str,
     ) -> Result<(T, Duration), QueriesError> {
         let (body, elapsed) = self.get(path).await?;
-        let value = serde_json::from_str(&body).map_err(|e| QueriesError::Unexpected {
+        let value = serde_json::from_slice(&body).map_err(|e| QueriesError::Unexpected {
             url: format!("{}{path}", self.base),
             why: e.to_string(),
         })?;

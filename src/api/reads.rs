@@ -4,6 +4,7 @@ use skein_model::metrics::{MetricQuery, MetricResponse};
 use skein_model::skeleton_wire;
 use skein_model::{ProjectInfo, TagKeyInfo, TagValueInfo, TracePage, TraceQuery, TraceSkeleton};
 
+use super::body::{after_paint, BodyReader};
 use super::{check, get, send, unreachable, ApiError};
 use crate::links;
 
@@ -16,16 +17,43 @@ pub async fn traces(project: &str, query: &TraceQuery) -> Result<TracePage, ApiE
 }
 
 /// A trace's skeleton, fetched in the compact binary form: at a million spans it is a
-/// fraction of the JSON's bytes and decodes straight into the skeleton's vectors.
+/// fraction of the JSON's bytes.
 pub async fn trace(project: &str, trace_id: &str) -> Result<TraceSkeleton, ApiError> {
+    trace_streamed(project, trace_id, |_| false).await
+}
+
+/// [`trace`], decoded as it arrives (the body read chunk by chunk): `progress` sees the
+/// decoder after each chunk, the top of the tree first, and returns true to have the next
+/// frame painted before reading on.
+pub async fn trace_streamed(
+    project: &str,
+    trace_id: &str,
+    mut progress: impl FnMut(&skeleton_wire::Decoder) -> bool,
+) -> Result<TraceSkeleton, ApiError> {
     let url = links::api_trace_binary(project, trace_id);
     let response = send("GET", &url, None).await?;
     check(&response).await?;
-    let bytes = response
-        .binary()
-        .await
-        .map_err(|e| unreachable(&e.to_string()))?;
-    skeleton_wire::decode(&bytes).map_err(|e| ApiError::Unexpected(format!("{url}: {e}")))
+    let wrong = |e: skeleton_wire::WireError| ApiError::Unexpected(format!("{url}: {e}"));
+    let mut decoder = skeleton_wire::Decoder::new();
+    match response.body() {
+        Some(body) => {
+            let mut reader = BodyReader::new(&body).map_err(|e| unreachable(&e))?;
+            while let Some(bytes) = reader.next().await.map_err(|e| unreachable(&e))? {
+                decoder.feed(bytes).map_err(wrong)?;
+                if progress(&decoder) {
+                    after_paint().await;
+                }
+            }
+        }
+        None => {
+            let bytes = response
+                .binary()
+                .await
+                .map_err(|e| unreachable(&e.to_string()))?;
+            decoder.feed(&bytes).map_err(wrong)?;
+        }
+    }
+    decoder.finish().map_err(wrong)
 }
 
 /// `GET /api/v1/traces/{trace_id}/spans/{span_id}`: one span in full (attributes, events,

@@ -57,29 +57,66 @@ use state::Ex;
 pub struct Loaded {
     pub skeleton: Arc<TraceSkeleton>,
     pub tree: Arc<TraceTree>,
+    /// Every span has arrived (else these are the first, the top of the tree, shown while
+    /// the rest is on its way).
+    pub complete: bool,
 }
 
-/// Fetches a trace's skeleton and builds its tree (marking both for benchmarks).
-async fn fetch(project: String, id: String) -> Result<Loaded, ApiError> {
+impl Loaded {
+    fn new(skeleton: TraceSkeleton, complete: bool) -> Loaded {
+        let tree = TraceTree::build(&skeleton);
+        Loaded {
+            skeleton: Arc::new(skeleton),
+            tree: Arc::new(tree),
+            complete,
+        }
+    }
+}
+
+/// A trace with more spans than this shows its first rows while the rest arrives.
+const SHOW_FIRST_ROWS_FROM: usize = 20_000;
+
+/// Fetches a trace's skeleton and builds its tree (marking both for benchmarks). A big
+/// trace's first rows are handed to `first_rows` as soon as they have arrived, and
+/// `whole_next` is told before the whole trace replaces them.
+async fn fetch(
+    project: String,
+    id: String,
+    first_rows: impl Fn(Loaded),
+    whole_next: impl Fn(),
+) -> Result<Loaded, ApiError> {
     perf::mark("skein:trace-requested");
-    let skeleton = api::trace(&project, &id).await?;
+    let mut shown_first = false;
+    let skeleton = api::trace_streamed(&project, &id, |decoder| {
+        let big = decoder
+            .expected_spans()
+            .is_some_and(|n| n > SHOW_FIRST_ROWS_FROM);
+        if big && !shown_first && !decoder.is_done() && !decoder.skeleton().spans.is_empty() {
+            shown_first = true;
+            perf::mark("skein:trace-first-chunk");
+            first_rows(Loaded::new(decoder.skeleton().clone(), false));
+            return true;
+        }
+        false
+    })
+    .await?;
     perf::mark("skein:trace-fetched");
     perf::measure(
         "skein:trace-fetch",
         "skein:trace-requested",
         "skein:trace-fetched",
     );
-    let tree = TraceTree::build(&skeleton);
+    let loaded = Loaded::new(skeleton, true);
     perf::mark("skein:trace-built");
     perf::measure(
         "skein:trace-build",
         "skein:trace-fetched",
         "skein:trace-built",
     );
-    Ok(Loaded {
-        skeleton: Arc::new(skeleton),
-        tree: Arc::new(tree),
-    })
+    if shown_first {
+        whole_next();
+    }
+    Ok(loaded)
 }
 
 /// A trace whose last span ended this recently (or whose root has not arrived) may still be
@@ -103,9 +140,36 @@ pub fn TracePage() -> impl IntoView {
     let span_in_url = Memo::new(move |_| links::span_param(&location.search.get()));
     let skew_in_url = Memo::new(move |_| links::skew_param(&location.search.get()));
     let loader = Loader::<Loaded>::new();
+    // The explorer shown, and the view taken from it before the trace is loaded again: the
+    // new explorer shows it (find, selection, collapse, zoom, scroll).
+    let shown = StoredValue::new(None::<Ex>);
+    let kept = StoredValue::new(None::<Kept>);
+    // Each load's number: a big trace's first rows are shown only while their load is the
+    // latest and nothing else is shown yet.
+    let loads = StoredValue::new(0u64);
+    let load = move |keep: bool| {
+        let ticket = loads.get_value() + 1;
+        loads.set_value(ticket);
+        let (project, id) = (project.get_untracked(), trace_id.get_untracked());
+        loader.load(keep, move || {
+            let first_rows = move |first: Loaded| {
+                let waiting = matches!(loader.state.try_get_untracked(), Some(Remote::Loading));
+                if loads.try_get_value() == Some(ticket) && waiting {
+                    loader.state.set(Remote::Ready(first));
+                }
+            };
+            let whole_next = move || {
+                if loads.try_get_value() == Some(ticket) {
+                    kept.set_value(shown.get_value().and_then(kept::keep));
+                }
+            };
+            fetch(project.clone(), id.clone(), first_rows, whole_next)
+        });
+    };
     Effect::new(move |_| {
-        let (project, id) = (project.get(), trace_id.get());
-        loader.load(false, move || fetch(project.clone(), id.clone()));
+        project.track();
+        trace_id.track();
+        load(false);
     });
 
     // A trace still in progress grows as its spans arrive: a stream of its new spans, each
@@ -113,16 +177,12 @@ pub fn TracePage() -> impl IntoView {
     let follow = Memo::new(move |_| {
         let id = trace_id.get();
         let recent = loader.state.with(|s| match s {
-            Remote::Ready(loaded) => in_progress(&loaded.skeleton.summary),
+            Remote::Ready(loaded) => loaded.complete && in_progress(&loaded.skeleton.summary),
             _ => false,
         });
         (recent && is_valid_hex_id(&id, 32))
             .then(|| links::api_stream_spans(&project.get(), &format!("eq(trace_id, \"{id}\")")))
     });
-    // The explorer shown, and the view taken from it before the trace is loaded again: the
-    // new explorer shows it (find, selection, collapse, zoom, scroll).
-    let shown = StoredValue::new(None::<Ex>);
-    let kept = StoredValue::new(None::<Kept>);
     let refetch_due = StoredValue::new(false);
     let refetch = move || {
         if refetch_due.try_get_value() != Some(false) {
@@ -134,9 +194,8 @@ pub fn TracePage() -> impl IntoView {
                 if refetch_due.try_update_value(|due| *due = false).is_none() {
                     return;
                 }
-                let (project, id) = (project.get_untracked(), trace_id.get_untracked());
                 kept.set_value(shown.get_value().and_then(kept::keep));
-                loader.load(true, move || fetch(project.clone(), id.clone()));
+                load(true);
             },
             REFETCH_AFTER,
         );

@@ -9,7 +9,7 @@ use crate::span::SpanKind;
 use crate::trace::TraceSkeleton;
 
 mod critical;
-pub use self::critical::{critical_path, critical_time_by_span, CriticalSection};
+pub use self::critical::{critical_path, critical_time_by_span, CriticalPath, CriticalSection};
 
 /// What the algorithms need of a span.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +38,11 @@ struct Children {
 impl Children {
     fn of_spans(spans: &[SpanTiming]) -> Children {
         let n = spans.len();
-        let parent = |i: usize| spans[i].parent.filter(|&p| p < n && p != i);
+        Children::of_parents(n, |i| spans[i].parent.filter(|&p| p < n && p != i))
+    }
+
+    /// From each span's parent (in range, never the span itself).
+    fn of_parents(n: usize, parent: impl Fn(usize) -> Option<usize>) -> Children {
         let mut first = vec![0u32; n + 1];
         for i in 0..n {
             if let Some(p) = parent(i) {
@@ -166,8 +170,9 @@ pub enum CallRole {
     Server { client: usize, gap: NetworkGap },
 }
 
-/// Everything the trace page shows about timing, computed once per trace and skew setting
-/// from the skeleton (times in µs after `TraceSkeleton::start_ns`).
+/// What the trace page shows about timing, computed once per trace and skew setting from the
+/// skeleton (times in µs after `TraceSkeleton::start_ns`); the critical path is apart
+/// ([`CriticalPath`]), computed only when shown.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TraceTiming {
     /// Whether the clock-skew adjustment is applied.
@@ -182,31 +187,24 @@ pub struct TraceTiming {
     pub adjusted_count: usize,
     /// The spans with a role in a client/server pair, by span index (most spans have none).
     calls: Vec<(u32, CallRole)>,
-    /// The span whose critical path is shown (the longest root), and its duration.
-    pub critical_root: Option<usize>,
-    pub critical_total_us: i64,
-    /// Critical sections ordered by span, then start: a span's are found by binary search.
-    sections: Vec<CriticalSection>,
-    /// Spans on the critical path in the order the trace ran them, with their time on it.
-    pub critical_spans: Vec<(usize, i64)>,
 }
 
 impl TraceTiming {
     pub fn compute(skeleton: &TraceSkeleton, skew_adjusted: bool) -> TraceTiming {
-        let n = skeleton.spans.len();
-        let raw: Vec<SpanTiming> = skeleton
-            .spans
-            .iter()
-            .enumerate()
-            .map(|(i, s)| SpanTiming {
-                parent: s.parent().filter(|&p| p < n && p != i),
-                start: s.start_us(),
-                end: s.end_us(),
-                service: s.service_index() as u32,
-                kind: s.kind(),
-            })
-            .collect();
+        let spans = &skeleton.spans;
+        let n = spans.len();
+        let parent_of = |i: usize| spans[i].parent().filter(|&p| p < n && p != i);
+        // The spans' timing as the skew adjustment needs it: held only while it runs.
         let mut shift_us = if skew_adjusted {
+            let raw: Vec<SpanTiming> = (0..n)
+                .map(|i| SpanTiming {
+                    parent: parent_of(i),
+                    start: spans[i].start_us(),
+                    end: spans[i].end_us(),
+                    service: spans[i].service_index() as u32,
+                    kind: spans[i].kind(),
+                })
+                .collect();
             clock_skew_shifts(&raw)
         } else {
             Vec::new()
@@ -214,37 +212,42 @@ impl TraceTiming {
         if shift_us.iter().all(|&d| d == 0) {
             shift_us = Vec::new();
         }
-        // Shifted in place: one array of the spans' timing, not two.
-        let mut spans = raw;
-        for (s, &d) in spans.iter_mut().zip(&shift_us) {
-            s.start += d;
-            s.end += d;
-        }
         let shift_of = |i: usize| shift_us.get(i).copied().unwrap_or(0);
-        let extent_us = trace_extent(&spans).unwrap_or_else(|| {
-            let summary = &skeleton.summary;
-            (0, (summary.end_ns - summary.start_ns).max(0) / 1_000)
-        });
+        let shown = |i: usize| {
+            let d = shift_of(i);
+            (spans[i].start_us() + d, spans[i].end_us() + d)
+        };
+        let extent_us = (0..n)
+            .map(|i| {
+                let (start, end) = shown(i);
+                (start, end.max(start))
+            })
+            .reduce(|(a, b), (c, d)| (a.min(c), b.max(d)))
+            .unwrap_or_else(|| {
+                let summary = &skeleton.summary;
+                (0, (summary.end_ns - summary.start_ns).max(0) / 1_000)
+            });
         let adjusted_count = (0..n)
-            .filter(|&i| shift_of(i) != spans[i].parent.map_or(0, shift_of))
+            .filter(|&i| shift_of(i) != parent_of(i).map_or(0, shift_of))
             .count();
 
         // A client's role names its first server (in span order).
         let mut calls: Vec<(u32, CallRole)> = Vec::new();
-        for (i, s) in spans.iter().enumerate() {
-            let Some(p) = s.parent else { continue };
-            let client = &spans[p];
-            if s.kind == SpanKind::Server
-                && client.kind == SpanKind::Client
-                && s.service != client.service
+        for i in 0..n {
+            let Some(p) = parent_of(i) else { continue };
+            let (server, client) = (&spans[i], &spans[p]);
+            if server.kind() == SpanKind::Server
+                && client.kind() == SpanKind::Client
+                && server.service_index() != client.service_index()
             {
+                let ((start, end), (client_start, client_end)) = (shown(i), shown(p));
                 calls.push((
                     i as u32,
                     CallRole::Server {
                         client: p,
                         gap: NetworkGap {
-                            request: s.start - client.start,
-                            response: client.end - s.end,
+                            request: start - client_start,
+                            response: client_end - end,
                         },
                     },
                 ));
@@ -259,45 +262,12 @@ impl TraceTiming {
         });
         calls.dedup_by_key(|(i, _)| *i);
 
-        // The longest span without a parent (orphans only when no true root exists).
-        let critical_root = (0..n)
-            .filter(|&i| spans[i].parent.is_none())
-            .max_by_key(|&i| {
-                let orphan = skeleton.orphans.contains_key(&(i as u32));
-                (!orphan, spans[i].duration(), std::cmp::Reverse(i))
-            });
-        let mut sections = critical_root.map_or_else(Vec::new, |r| critical_path(&spans, r));
-        let critical_total_us = critical_root.map_or(0, |r| spans[r].duration());
-        drop(spans);
-        crate::sort::sort_by_key(&mut sections, |s| (s.span, s.start));
-        // Per span on the path: its first section's start and its total time on it.
-        let mut critical_spans: Vec<(usize, i64)> = Vec::new();
-        let mut first_start: Vec<i64> = Vec::new();
-        for s in &sections {
-            match critical_spans.last_mut() {
-                Some((span, total)) if *span == s.span => *total += s.end - s.start,
-                _ => {
-                    critical_spans.push((s.span, s.end - s.start));
-                    first_start.push(s.start);
-                }
-            }
-        }
-        let mut order: Vec<usize> = (0..critical_spans.len())
-            .filter(|&k| critical_spans[k].1 > 0)
-            .collect();
-        crate::sort::sort_by_key(&mut order, |&k| (first_start[k], critical_spans[k].0));
-        let critical_spans = order.into_iter().map(|k| critical_spans[k]).collect();
-
         TraceTiming {
             skew_adjusted,
             extent_us,
             shift_us,
             adjusted_count,
             calls,
-            critical_root,
-            critical_total_us,
-            sections,
-            critical_spans,
         }
     }
 
@@ -326,31 +296,6 @@ impl TraceTiming {
         self.calls
             .binary_search_by_key(&span, |&(i, _)| i as usize)
             .map_or(CallRole::None, |k| self.calls[k].1)
-    }
-
-    /// A span's stretches on the critical path, earliest first.
-    pub fn critical_sections(&self, span: usize) -> &[CriticalSection] {
-        let from = self.sections.partition_point(|s| s.span < span);
-        let to = self.sections.partition_point(|s| s.span <= span);
-        &self.sections[from..to]
-    }
-
-    /// A span's time on the critical path.
-    pub fn critical_us(&self, span: usize) -> i64 {
-        self.critical_sections(span)
-            .iter()
-            .map(|s| s.end - s.start)
-            .sum()
-    }
-
-    /// A span's share of the critical root's duration (0..1).
-    pub fn critical_share(&self, span: usize) -> f64 {
-        let t = self.critical_us(span);
-        if self.critical_total_us <= 0 {
-            0.0
-        } else {
-            t as f64 / self.critical_total_us as f64
-        }
     }
 
     /// The whole trace's duration as shown (µs): the extent's width.

@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::skeleton_build::SkeletonBuilder;
+use crate::skeleton_id::{IdText, SpanId};
 use crate::span::{SpanKind, SpanStatus, SpanType};
 
 /// One row of the trace list, kept up to date by the store as spans of the trace arrive
@@ -85,9 +87,8 @@ pub struct TracePage {
 /// - `cost`: the span's own cost in USD (0 when none or unknown).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SkeletonSpan(
-    /// A boxed `str` (no spare capacity): a million ids are a million allocations of their
-    /// exact size.
-    pub Box<str>,
+    /// OTel's 16-hex-digit ids as a number: a million ids are no million allocations.
+    pub SpanId,
     pub i32,
     pub u32,
     pub u32,
@@ -106,8 +107,8 @@ fn is_zero(cost: &f64) -> bool {
 }
 
 impl SkeletonSpan {
-    pub fn span_id(&self) -> &str {
-        &self.0
+    pub fn span_id(&self) -> IdText<'_> {
+        self.0.text()
     }
     pub fn parent(&self) -> Option<usize> {
         usize::try_from(self.1).ok()
@@ -145,7 +146,9 @@ impl SkeletonSpan {
 }
 
 /// `GET /api/v1/traces/{trace_id}`: every span of a trace in compact form, sorted by start
-/// time. Heavy payloads (attributes, inputs, outputs) are fetched per span, when selected.
+/// time (in the binary form, `crate::skeleton_wire`, in display order: see
+/// [`TraceSkeleton::in_display_order`]). Heavy payloads (attributes, inputs, outputs) are
+/// fetched per span, when selected.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct TraceSkeleton {
     pub summary: TraceSummary,
@@ -188,80 +191,14 @@ pub struct SkeletonSpanInput<'a> {
 
 impl TraceSkeleton {
     /// Sorts the spans by start time (ties keep parents first), interns names and services,
-    /// and resolves parents to indexes.
-    pub fn build(summary: TraceSummary, mut inputs: Vec<SkeletonSpanInput<'_>>) -> TraceSkeleton {
-        // The collector's, never the dashboard's: std's sort (not `crate::sort`, which keeps
-        // the wasm small) is about three times faster on a million spans.
-        inputs.sort_by(|a, b| {
-            a.start_ns
-                .cmp(&b.start_ns)
-                .then_with(|| a.parent_span_id.is_some().cmp(&b.parent_span_id.is_some()))
-        });
-        let start_ns = inputs.first().map_or(summary.start_ns, |s| s.start_ns);
-        let index_of: std::collections::HashMap<&str, usize> = inputs
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.span_id, i))
-            .collect();
-        let mut names = Interner::default();
-        let mut services = Interner::default();
-        let mut orphans = BTreeMap::new();
-        let spans = inputs
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                let parent = match s.parent_span_id {
-                    None => -1,
-                    Some(p) => match index_of.get(p) {
-                        Some(&pi) if pi != i => pi as i32,
-                        _ => {
-                            orphans.insert(i as u32, p.to_string());
-                            -1
-                        }
-                    },
-                };
-                SkeletonSpan(
-                    s.span_id.into(),
-                    parent,
-                    names.intern(s.name),
-                    services.intern(s.service),
-                    s.span_type.code(),
-                    (s.start_ns - start_ns) / 1_000,
-                    (s.end_ns - s.start_ns).max(0) / 1_000,
-                    s.status.code(),
-                    s.tokens,
-                    s.kind.code(),
-                    // Rounded: the skeleton stays small, and no LLM call is cheaper.
-                    (s.cost * 1e9).round() / 1e9,
-                )
-            })
-            .collect();
-        TraceSkeleton {
-            summary,
-            start_ns,
-            names: names.values,
-            services: services.values,
-            spans,
-            orphans,
+    /// and resolves parents to indexes (see [`SkeletonBuilder`], which a store can fill as it
+    /// reads).
+    pub fn build(summary: TraceSummary, inputs: Vec<SkeletonSpanInput<'_>>) -> TraceSkeleton {
+        let mut builder = SkeletonBuilder::with_capacity(inputs.len());
+        for input in inputs {
+            builder.push(input);
         }
-    }
-}
-
-#[derive(Default)]
-struct Interner<'a> {
-    index: std::collections::HashMap<&'a str, u32>,
-    values: Vec<String>,
-}
-
-impl<'a> Interner<'a> {
-    fn intern(&mut self, value: &'a str) -> u32 {
-        if let Some(&i) = self.index.get(value) {
-            return i;
-        }
-        let i = self.values.len() as u32;
-        self.values.push(value.to_string());
-        self.index.insert(value, i);
-        i
+        builder.finish(summary)
     }
 }
 

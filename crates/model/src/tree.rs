@@ -43,7 +43,9 @@ pub struct Placeholder {
 /// spans caught in a parent cycle are shown as roots after everything else.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TraceTree {
-    /// Per position: the span index, or `span_count + placeholder index`.
+    /// Per position: the span index, or `span_count + placeholder index`. Empty when every
+    /// position holds the span of its own index (spans in display order, as the binary
+    /// skeleton sends them, and no placeholder): then `pos_of_span` is empty too.
     node: Vec<u32>,
     depth: Vec<u32>,
     /// Subtree size, the node itself included.
@@ -188,20 +190,30 @@ impl TraceTree {
         }
         tree.size = size;
         tree.children = placed;
+        let in_order = tree.node.iter().enumerate().all(|(p, &v)| p == v as usize);
+        if in_order && tree.placeholders.is_empty() {
+            tree.node = Vec::new();
+            tree.pos_of_span = Vec::new();
+        }
         tree
     }
 
     /// Number of positions (spans and placeholders).
     pub fn len(&self) -> usize {
-        self.node.len()
+        self.size.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.node.is_empty()
+        self.size.is_empty()
     }
 
     pub fn node(&self, pos: usize) -> Node {
-        let v = self.node[pos] as usize;
+        let v = if self.node.is_empty() {
+            assert!(pos < self.size.len(), "position {pos} out of the tree");
+            pos
+        } else {
+            self.node[pos] as usize
+        };
         if v < self.span_count {
             Node::Span(v)
         } else {
@@ -218,6 +230,9 @@ impl TraceTree {
     }
 
     pub fn position_of(&self, span: usize) -> Option<usize> {
+        if self.node.is_empty() {
+            return (span < self.size.len()).then_some(span);
+        }
         self.pos_of_span
             .get(span)
             .filter(|&&p| p != NONE)

@@ -166,5 +166,5 @@ fn CompareRow(
 
 /// What a row shows for a missing parent's stand-in (no span on either side).
 fn placeholder() -> SkeletonSpan {
-    SkeletonSpan(Box::default(), -1, u32::MAX, 0, 0, 0, 0, 0, 0, 0, 0.0)
+    SkeletonSpan(Default::default(), -1, u32::MAX, 0, 0, 0, 0, 0, 0, 0, 0.0)
 }

@@ -86,29 +86,28 @@ pub fn checked(ev: &leptos::ev::Event) -> bool {
 /// duration; choosing one selects it.
 #[component]
 pub fn CriticalList(ex: Ex, close: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    // The list needs the path even while its highlight is off.
+    Effect::new(move |_| ex.request_critical(ex.skew_on.get()));
     let items = move || {
-        let timing = ex.timing();
+        let path = ex.critical_path().unwrap_or_default();
         let skeleton = ex.skeleton.get_value();
-        let total = timing.critical_total_us;
-        let shown: Vec<(usize, i64)> = timing
-            .critical_spans
-            .iter()
-            .copied()
-            .take(CRITICAL_LIST_MAX)
-            .collect();
-        let rest = timing.critical_spans.len().saturating_sub(shown.len());
+        let total = path.total_us;
+        let shown: Vec<usize> = path.spans().take(CRITICAL_LIST_MAX).collect();
+        let count = path.spans().len();
+        let rest = count.saturating_sub(shown.len());
         let head = format!(
             "{} across the trace's {}",
-            text::plural(timing.critical_spans.len() as u64, "span", "spans"),
+            text::plural(count as u64, "span", "spans"),
             format::duration_ns(total * 1_000)
         );
         let rows = shown
             .into_iter()
-            .map(|(i, us)| {
+            .map(|i| {
+                let us = path.time_us(i);
                 let span = &skeleton.spans[i];
                 let name = skeleton.name_of(span).to_string();
                 let service = skeleton.service_of(span).to_string();
-                let share = timing.critical_share(i);
+                let share = path.share(i);
                 let id = span.span_id().to_string();
                 let hue = service_hue(&service);
                 let go = move |_| {

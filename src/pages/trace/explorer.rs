@@ -164,14 +164,20 @@ pub fn Explorer(
                 ex.scroll_to_row(row, true);
             }
         }
+        // The whole trace painted (its first rows alone are only marked).
+        let complete = ex.complete;
         set_timeout(
-            || {
-                perf::mark("skein:trace-painted");
-                perf::measure(
-                    "skein:trace-load",
-                    "skein:trace-requested",
-                    "skein:trace-painted",
-                );
+            move || {
+                if complete {
+                    perf::mark("skein:trace-painted");
+                    perf::measure(
+                        "skein:trace-load",
+                        "skein:trace-requested",
+                        "skein:trace-painted",
+                    );
+                } else {
+                    perf::mark("skein:trace-first-rows");
+                }
             },
             Duration::ZERO,
         );

@@ -71,7 +71,7 @@ fn search_collector(ex: Ex, query: String) {
             sk.spans
                 .iter()
                 .enumerate()
-                .filter(|(_, s)| ids.contains(s.span_id()))
+                .filter(|(_, s)| ids.contains(&*s.span_id()))
                 .filter_map(|(i, _)| tree.position_of(i))
                 .map(|p| p as u32)
                 .collect()

@@ -66,9 +66,13 @@ pub fn span_row(ex: Ex, key: RowKey) -> impl IntoView {
     };
     let window = ex.window.get_untracked();
     let bar = window.bar(start_us as f64, end_us as f64, 0.002);
+    let critical = key
+        .critical
+        .then(|| ex.critical_path_for(key.skew))
+        .flatten();
     let marks = tree
         .span_at(pos)
-        .map(|i| RowTiming::of(&timing, &skeleton, i, key.critical, window))
+        .map(|i| RowTiming::of(&timing, &skeleton, i, critical.as_deref(), window))
         .unwrap_or_default();
 
     let mut class = String::from("span-row");

@@ -1,8 +1,9 @@
-//! What a span's row shows of the trace's timing, computed from `TraceTiming` for the window.
+//! What a span's row shows of the trace's timing, computed from `TraceTiming` (and the
+//! critical path, when shown) for the window.
 
 use skein_model::format;
 use skein_model::scale::{self, TimeWindow};
-use skein_model::timing::{CallRole, TraceTiming};
+use skein_model::timing::{CallRole, CriticalPath, TraceTiming};
 use skein_model::TraceSkeleton;
 
 /// What a span's row shows of the trace's timing: its clock-skew adjustment, its part in a
@@ -27,7 +28,7 @@ impl RowTiming {
         timing: &TraceTiming,
         skeleton: &TraceSkeleton,
         i: usize,
-        critical: bool,
+        critical: Option<&CriticalPath>,
         window: TimeWindow,
     ) -> RowTiming {
         let segment = |a: i64, b: i64| window.bar(a as f64, b as f64, 0.0);
@@ -69,22 +70,18 @@ impl RowTiming {
             ),
             CallRole::None => (String::new(), Vec::new()),
         };
-        let sections = timing.critical_sections(i);
+        let sections = critical.map_or(&[][..], |c| c.sections(i));
         RowTiming {
             skew_us,
             recorded,
             call,
             peer_service,
             gaps,
-            critical: if critical {
-                sections
-                    .iter()
-                    .filter_map(|s| segment(s.start, s.end))
-                    .collect()
-            } else {
-                Vec::new()
-            },
-            on_critical: critical && !sections.is_empty(),
+            critical: sections
+                .iter()
+                .filter_map(|&(start, end)| segment(start, end))
+                .collect(),
+            on_critical: !sections.is_empty(),
         }
     }
 }

@@ -26,7 +26,8 @@ pub fn Rows(ex: Ex) -> impl IntoView {
         let window = ex.window.get();
         let epoch = ex.find_epoch.get();
         let skew = ex.skew_on.get();
-        let critical = ex.critical_on.get();
+        // Drawn once computed (after the first paint).
+        let critical = ex.critical_on.get() && ex.critical_path().is_some();
         let bar_w = ex.bar_w.get();
         ex.matches.with(|matches| {
             ex.view.with(|v| {
@@ -127,9 +128,16 @@ pub fn Rows(ex: Ex) -> impl IntoView {
 #[component]
 pub fn StatusBar(ex: Ex) -> impl IntoView {
     let total = ex.tree.with_value(|t| t.len());
+    let announced = ex.skeleton.with_value(|sk| sk.summary.span_count);
     let shown = move || {
         let visible = ex.view.with(TreeView::len);
-        if visible == total {
+        if !ex.complete {
+            format!(
+                "{} of {} spans loaded…",
+                text::thousands(total as u64),
+                text::thousands(announced)
+            )
+        } else if visible == total {
             format!("{} rows", text::thousands(total as u64))
         } else {
             format!(

@@ -3,15 +3,17 @@
 //! keyboard and clicks make on it. No network here: what needs the collector is in `find`.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use leptos::html::Div;
 use leptos::prelude::*;
 use skein_model::scale::TimeWindow;
-use skein_model::timing::TraceTiming;
+use skein_model::timing::{CriticalPath, TraceTiming};
 use skein_model::tree::{self, TraceTree, TreeView};
 use skein_model::TraceSkeleton;
 
 use super::Loaded;
+use crate::perf;
 
 /// Every row is this tall (px): row `r` sits at `r * ROW_H`.
 pub const ROW_H: f64 = 28.0;
@@ -26,6 +28,8 @@ fn whole_of(timing: &TraceTiming) -> TimeWindow {
 pub struct Ex {
     pub skeleton: StoredValue<Arc<TraceSkeleton>>,
     pub tree: StoredValue<Arc<TraceTree>>,
+    /// Every span has arrived (else the first rows are shown while the rest arrives).
+    pub complete: bool,
     /// Collapse state and visible rows.
     pub view: RwSignal<TreeView>,
     /// The selected node's position.
@@ -60,6 +64,11 @@ pub struct Ex {
     /// Timing with the adjustment (computed with the trace), and without (when first asked).
     adjusted: StoredValue<Arc<TraceTiming>>,
     unadjusted: StoredValue<Option<Arc<TraceTiming>>>,
+    /// The critical path with the adjustment and without, each computed once it is shown,
+    /// after the rows are painted (a million spans' path takes a while); `critical_epoch`
+    /// tells the rows one has arrived.
+    critical_paths: StoredValue<[Option<Arc<CriticalPath>>; 2]>,
+    critical_epoch: RwSignal<u32>,
 }
 
 impl Ex {
@@ -74,6 +83,7 @@ impl Ex {
         let ex = Ex {
             skeleton: StoredValue::new(loaded.skeleton.clone()),
             tree: StoredValue::new(loaded.tree.clone()),
+            complete: loaded.complete,
             view: RwSignal::new(TreeView::new(&loaded.tree)),
             selected: RwSignal::new(None),
             detail_open: RwSignal::new(false),
@@ -95,7 +105,16 @@ impl Ex {
             project: StoredValue::new(project),
             adjusted: StoredValue::new(Arc::new(adjusted)),
             unadjusted: StoredValue::new(None),
+            critical_paths: StoredValue::new([None, None]),
+            critical_epoch: RwSignal::new(0),
         };
+        // The critical path, once shown: computed after the next frame is painted.
+        Effect::new(move |_| {
+            let skew = ex.skew_on.get();
+            if ex.critical_on.get() {
+                ex.request_critical(skew);
+            }
+        });
         // The window follows the skew setting: the whole trace again, unless zoomed in
         // (then kept, inside the new whole).
         let shown = StoredValue::new(whole);
@@ -145,6 +164,59 @@ impl Ex {
         );
         self.unadjusted.set_value(Some(timing.clone()));
         timing
+    }
+
+    /// The critical path as shown (tracks the skew setting and its arrival); none until it
+    /// has been computed.
+    pub fn critical_path(&self) -> Option<Arc<CriticalPath>> {
+        self.critical_epoch.track();
+        self.critical_path_for(self.skew_on.get())
+    }
+
+    /// The critical path for a skew setting, untracked; none until computed.
+    pub fn critical_path_for(&self, skew: bool) -> Option<Arc<CriticalPath>> {
+        self.critical_paths
+            .try_with_value(|paths| paths[usize::from(skew)].clone())
+            .flatten()
+    }
+
+    /// Has the critical path for a skew setting computed after the next frame is painted,
+    /// unless it is there already.
+    pub fn request_critical(&self, skew: bool) {
+        if self.critical_path_for(skew).is_none() {
+            let ex = *self;
+            request_animation_frame(move || {
+                set_timeout(move || ex.compute_critical(skew), Duration::ZERO);
+            });
+        }
+    }
+
+    /// Computes the critical path for a skew setting, unless it is there already (or the
+    /// explorer is gone), and marks the first for benchmarks (`skein:trace-critical`).
+    fn compute_critical(&self, skew: bool) {
+        if self.critical_paths.try_get_value().is_none() || self.critical_path_for(skew).is_some() {
+            return;
+        }
+        let timing = self.timing_for(skew);
+        let path = self
+            .skeleton
+            .with_value(|sk| Arc::new(CriticalPath::compute(sk, &timing)));
+        let first = self
+            .critical_paths
+            .try_update_value(|paths| {
+                paths[usize::from(skew)] = Some(path);
+                paths.iter().flatten().count() == 1
+            })
+            .unwrap_or(false);
+        self.critical_epoch.try_update(|e| *e += 1);
+        if first && self.complete {
+            perf::mark("skein:trace-critical");
+            perf::measure(
+                "skein:trace-critical-path",
+                "skein:trace-painted",
+                "skein:trace-critical",
+            );
+        }
     }
 
     /// Spans the adjustment moves (whatever the setting).

@@ -57,14 +57,21 @@ pub async fn skeleton(
     if !binary {
         return Ok(Json(skeleton).into_response());
     }
-    // Encoded in place, as the JSON is: a fraction of the time its serialisation takes.
-    let bytes = skeleton_wire::encode(&skeleton);
+    // In pieces, the top of the tree first: the page draws the first rows from the first
+    // piece while the rest is on its way.
+    let pieces = skeleton_wire::encode_pieces(&skeleton);
+    drop(skeleton);
+    let body = Body::from_stream(futures_util::stream::iter(
+        pieces
+            .into_iter()
+            .map(|piece| Ok::<_, std::convert::Infallible>(Bytes::from(piece))),
+    ));
     Ok((
         [
             (header::CONTENT_TYPE, skeleton_wire::CONTENT_TYPE),
             (header::VARY, "accept"),
         ],
-        bytes,
+        body,
     )
         .into_response())
 }

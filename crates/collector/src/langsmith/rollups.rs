@@ -169,10 +169,11 @@ pub async fn subtree_tokens_of_trace(
         return Ok(HashMap::new());
     };
     let spans = &skeleton.spans;
-    Ok(subtree_tokens(spans.iter().map(|s| {
+    let ids: Vec<String> = spans.iter().map(|s| s.span_id().to_string()).collect();
+    Ok(subtree_tokens(spans.iter().zip(&ids).map(|(s, id)| {
         (
-            s.span_id(),
-            s.parent().and_then(|p| spans.get(p)).map(|p| p.span_id()),
+            id.as_str(),
+            s.parent().and_then(|p| ids.get(p)).map(String::as_str),
             Some(s.tokens()),
         )
     })))

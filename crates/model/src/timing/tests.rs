@@ -316,26 +316,90 @@ mod on_a_skeleton {
     fn the_critical_path_lists_spans_in_order_with_shares_of_the_whole() {
         let sk = skewed();
         let t = TraceTiming::compute(&sk, true);
-        assert_eq!(t.critical_root, Some(index(&sk, "root")));
-        assert_eq!(t.critical_total_us, 100_000);
-        let order: Vec<&str> = t
-            .critical_spans
-            .iter()
-            .map(|&(i, _)| sk.spans[i].span_id())
+        let c = CriticalPath::compute(&sk, &t);
+        assert_eq!(c.root, Some(index(&sk, "root")));
+        assert_eq!(c.total_us, 100_000);
+        let order: Vec<String> = c
+            .spans()
+            .map(|i| sk.spans[i].span_id().to_string())
             .collect();
         // root 0..10, call 10..20, serve 20..25, db 25..55, serve 55..60, call 60..70,
         // root 70..75, after 75..90, root 90..100.
         assert_eq!(order, vec!["root", "call", "serve", "db", "after"]);
-        let shares: f64 = t
-            .critical_spans
-            .iter()
-            .map(|&(i, _)| t.critical_share(i))
-            .sum();
+        let shares: f64 = c.spans().map(|i| c.share(i)).sum();
         assert!((shares - 1.0).abs() < 1e-9);
-        assert_eq!(t.critical_us(index(&sk, "db")), 30_000);
-        let root_sections = t.critical_sections(index(&sk, "root"));
-        assert_eq!(root_sections.len(), 3);
-        assert!(root_sections.windows(2).all(|w| w[0].start < w[1].start));
+        assert_eq!(c.time_us(index(&sk, "db")), 30_000);
+        let root = index(&sk, "root");
+        assert_eq!(
+            c.sections(root),
+            &[(0, 10_000), (70_000, 75_000), (90_000, 100_000)]
+        );
+        assert_eq!(
+            c.sections(index(&sk, "serve")),
+            &[(20_000, 25_000), (55_000, 60_000)]
+        );
+        assert!(c.sections(sk.spans.len()).is_empty());
         assert_eq!(t.extent_us, (0, 100_000));
+        // Unadjusted, the server span as recorded (0..40 ms) is clipped to its client's call
+        // (10..70): call 40..70, serve 35..40, db 10..35.
+        let off = CriticalPath::compute(&sk, &TraceTiming::compute(&sk, false));
+        assert_eq!(off.time_us(index(&sk, "call")), 30_000);
+        assert_eq!(off.time_us(index(&sk, "serve")), 5_000);
+        assert_eq!(off.time_us(index(&sk, "db")), 25_000);
+    }
+
+    #[test]
+    fn the_critical_path_of_a_big_tree_is_its_sections_per_span() {
+        // A tree of fan-out 10, children one after another inside their parent: every span
+        // is on the path; the per-span sections agree with the plain walk's.
+        let ids: Vec<String> = (0..5_000).map(|i| format!("{i:016x}")).collect();
+        let mut window = vec![(0i64, 1_000_000_000i64); ids.len()];
+        let mut inputs = Vec::new();
+        for i in 0..ids.len() {
+            let parent = (i > 0).then(|| (i - 1) / 10);
+            if let Some(p) = parent {
+                let (start, end) = window[p];
+                let slot = (end - start) / 10;
+                let k = ((i - 1) % 10) as i64;
+                window[i] = (start + k * slot, start + (k + 1) * slot - slot / 10);
+            }
+            let mut span = input(&ids[i], None, "svc", SpanKind::Internal, 0, 0);
+            span.parent_span_id = parent.map(|p| ids[p].as_str());
+            span.start_ns = window[i].0 * 1_000;
+            span.end_ns = window[i].1 * 1_000;
+            inputs.push(span);
+        }
+        let sk = TraceSkeleton::build(TraceSummary::default(), inputs);
+        let t = TraceTiming::compute(&sk, true);
+        let c = CriticalPath::compute(&sk, &t);
+        let spans: Vec<SpanTiming> = (0..sk.spans.len())
+            .map(|i| SpanTiming {
+                parent: sk.spans[i].parent(),
+                start: sk.spans[i].start_us(),
+                end: sk.spans[i].end_us(),
+                service: 0,
+                kind: SpanKind::Internal,
+            })
+            .collect();
+        let mut plain = critical_path(&spans, c.root.unwrap());
+        crate::sort::sort_by_key(&mut plain, |s| (s.span, s.start));
+        let mut k = 0;
+        for i in 0..sk.spans.len() {
+            for &(start, end) in c.sections(i) {
+                assert_eq!(
+                    plain[k],
+                    CriticalSection {
+                        span: i,
+                        start,
+                        end
+                    }
+                );
+                k += 1;
+            }
+        }
+        assert_eq!(k, plain.len());
+        assert_eq!(c.spans().len(), sk.spans.len());
+        let total: i64 = (0..sk.spans.len()).map(|i| c.time_us(i)).sum();
+        assert_eq!(total, c.total_us);
     }
 }

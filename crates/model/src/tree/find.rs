@@ -89,6 +89,6 @@ pub fn step_match(matches: &[u32], pos: Option<usize>, forward: bool) -> Option<
 
 /// The index of a span by id (a linear scan: done once per page load or link).
 pub fn span_index(skeleton: &TraceSkeleton, span_id: &str) -> Option<usize> {
-    let id = span_id.trim().to_ascii_lowercase();
-    skeleton.spans.iter().position(|s| s.span_id() == id)
+    let id = crate::skeleton_id::SpanId::new(&span_id.trim().to_ascii_lowercase());
+    skeleton.spans.iter().position(|s| s.0 == id)
 }

@@ -78,8 +78,11 @@ pub fn note(kind: &'static str, text: String, link: Option<(usize, String)>) -> 
 /// across services it is part of (with the network gaps), and its share of the critical path.
 #[component]
 pub fn TimingNotes(ex: Ex, pos: usize) -> impl IntoView {
+    // The share of the critical path is told even while its highlight is off.
+    Effect::new(move |_| ex.request_critical(ex.skew_on.get()));
     move || {
         let timing = ex.timing();
+        let path = ex.critical_path();
         let skeleton = ex.skeleton.get_value();
         let i = ex.tree.with_value(|t| t.span_at(pos))?;
         let service_of = |j: usize| {
@@ -158,14 +161,14 @@ pub fn TimingNotes(ex: Ex, pos: usize) -> impl IntoView {
             CallRole::None => {}
         }
 
-        let critical = timing.critical_us(i);
-        if critical > 0 {
+        let critical = path.as_ref().map_or(0, |p| p.time_us(i));
+        if let Some(path) = path.filter(|_| critical > 0) {
             notes.push(note(
                 "critical",
                 format!(
                     "On the critical path for {}: {}% of the trace's duration.",
                     format::duration_ns(critical * 1_000),
-                    fixed(timing.critical_share(i) * 100.0, 1)
+                    fixed(path.share(i) * 100.0, 1)
                 ),
                 None,
             ));

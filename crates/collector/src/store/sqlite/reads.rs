@@ -3,6 +3,7 @@
 //! run).
 
 use rusqlite::{params, Connection, OptionalExtension};
+use skein_model::skeleton_build::SkeletonBuilder;
 use skein_model::span::{Span, SpanStatus};
 use skein_model::{SkeletonSpanInput, TraceSkeleton};
 
@@ -26,57 +27,35 @@ pub(super) fn skeleton(
     else {
         return Ok(None);
     };
-    struct RawSpan {
-        span_id: String,
-        parent: Option<String>,
-        name: String,
-        service: String,
-        span_type: u8,
-        start_ns: i64,
-        end_ns: i64,
-        status: u8,
-        tokens: i64,
-        kind: u8,
-        cost: f64,
-    }
+    // Each row's text is borrowed only while the row is read: ids are parsed and names
+    // interned on the spot, no string allocated for a span that repeats them.
     let mut stmt = conn.prepare_cached(
         "SELECT span_id, parent_span_id, name, service, span_type, start_ns, end_ns, status, tokens, \
          kind, cost FROM spans WHERE trace = ?1",
     )?;
-    let raw = stmt
-        .query_map(params![id], |r| {
-            Ok(RawSpan {
-                span_id: r.get(0)?,
-                parent: r.get(1)?,
-                name: r.get(2)?,
-                service: r.get(3)?,
-                span_type: r.get(4)?,
-                start_ns: r.get(5)?,
-                end_ns: r.get(6)?,
-                status: r.get(7)?,
-                tokens: r.get(8)?,
-                kind: r.get(9)?,
-                cost: r.get(10)?,
-            })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    let inputs = raw
-        .iter()
-        .map(|s| SkeletonSpanInput {
-            span_id: &s.span_id,
-            parent_span_id: s.parent.as_deref(),
-            name: &s.name,
-            service: &s.service,
-            span_type: skein_model::SpanType::from_code(s.span_type),
-            start_ns: s.start_ns,
-            end_ns: s.end_ns,
-            status: SpanStatus::from_code(s.status),
-            tokens: s.tokens,
-            kind: skein_model::SpanKind::from_code(s.kind),
-            cost: s.cost,
-        })
-        .collect();
-    Ok(Some(TraceSkeleton::build(summary, inputs)))
+    let mut builder = SkeletonBuilder::with_capacity(summary.span_count.min(1 << 22) as usize);
+    let mut rows = stmt.query(params![id])?;
+    while let Some(r) = rows.next()? {
+        push_skeleton_row(&mut builder, r)?;
+    }
+    Ok(Some(builder.finish(summary)))
+}
+
+fn push_skeleton_row(builder: &mut SkeletonBuilder, r: &rusqlite::Row) -> rusqlite::Result<()> {
+    builder.push(SkeletonSpanInput {
+        span_id: r.get_ref(0)?.as_str()?,
+        parent_span_id: r.get_ref(1)?.as_str_or_null()?,
+        name: r.get_ref(2)?.as_str()?,
+        service: r.get_ref(3)?.as_str()?,
+        span_type: skein_model::SpanType::from_code(r.get(4)?),
+        start_ns: r.get(5)?,
+        end_ns: r.get(6)?,
+        status: SpanStatus::from_code(r.get(7)?),
+        tokens: r.get(8)?,
+        kind: skein_model::SpanKind::from_code(r.get(9)?),
+        cost: r.get(10)?,
+    });
+    Ok(())
 }
 
 /// One span in full.
