@@ -27,6 +27,7 @@ pub mod scope_bar;
 pub mod scoped_list;
 pub mod service_chip;
 pub mod service_graph;
+pub mod shortcuts;
 pub mod session_table;
 pub mod skeleton;
 pub mod span_type;

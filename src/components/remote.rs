@@ -10,6 +10,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use super::error_banner::ErrorBanner;
 use crate::api::ApiError;
 
 /// How long to wait before asking an unreachable collector again.
@@ -83,6 +84,21 @@ pub enum Remote<T> {
     Loading,
     Ready(T),
     Failed(ApiError),
+}
+
+impl<T> Remote<T> {
+    /// What a part of a page shows: the value's view once ready; before, `loading` (a muted
+    /// line); on failure, the error's banner (saying so when it retries by itself).
+    pub fn view(self, loading: &'static str, ready: impl FnOnce(T) -> AnyView) -> AnyView {
+        match self {
+            Remote::Loading => view! { <p class="muted">{loading}</p> }.into_any(),
+            Remote::Failed(e) => view! {
+                <ErrorBanner title=e.title() detail=e.detail() retrying=e.is_transient()/>
+            }
+            .into_any(),
+            Remote::Ready(value) => ready(value),
+        }
+    }
 }
 
 /// A value fetched from the API, reloaded when the page's inputs change.
