@@ -5,6 +5,8 @@
 //! `ErrorBanner` (retrying or not).
 
 use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
 use std::time::Duration;
 
 use leptos::prelude::*;
@@ -58,18 +60,30 @@ impl Latest {
         Fut: Future<Output = Result<T, ApiError>> + 'static,
         A: Fn(Result<T, ApiError>) + Clone + 'static,
     {
+        // Only this attempt is compiled per call site; the task, the timer and the retry are
+        // compiled once (`run`).
+        let attempt: Attempt = Rc::new(move || -> Pin<Box<dyn Future<Output = bool>>> {
+            let (fetch, answer) = (fetch.clone(), answer.clone());
+            Box::pin(async move {
+                let result = fetch().await;
+                if !self.is_current(ticket) {
+                    return false;
+                }
+                let retry = matches!(&result, Err(e) if e.is_transient());
+                answer(result);
+                retry
+            })
+        });
+        self.run(ticket, attempt);
+    }
+
+    fn run(self, ticket: u64, attempt: Attempt) {
         spawn_local(async move {
-            let result = fetch().await;
-            if !self.is_current(ticket) {
-                return;
-            }
-            let retry = matches!(&result, Err(e) if e.is_transient());
-            answer(result);
-            if retry {
+            if attempt().await {
                 set_timeout(
                     move || {
                         if self.is_current(ticket) {
-                            self.fetch(ticket, fetch, answer);
+                            self.run(ticket, attempt);
                         }
                     },
                     RETRY,
@@ -78,6 +92,9 @@ impl Latest {
         });
     }
 }
+
+/// One try of a request: whether it failed in a way worth trying again.
+type Attempt = Rc<dyn Fn() -> Pin<Box<dyn Future<Output = bool>>>>;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Remote<T> {
