@@ -16,8 +16,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::{element, eventually, press, shot, texts, Browser, Collector};
-use stats::{sign_test, wilson};
 use serde_json::json;
+use stats::{sign_test, wilson};
 use thirtyfour::components::SelectElement;
 use thirtyfour::prelude::*;
 

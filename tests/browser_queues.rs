@@ -87,24 +87,27 @@ async fn feedback_of(collector: &Collector, trace_id: &str) -> Vec<Value> {
 async fn a_reviewer_rates_a_queue_by_keyboard_and_the_ratings_reach_the_traces() {
     let collector = Collector::start(false).await;
     let traces = send_traces(&collector).await;
-    collector.post_json(
-        &format!("/api/v1/score-configs?project={PROJECT}"),
-        json!({"key": "correctness", "type": "categorical", "categories": [
+    collector
+        .post_json(
+            &format!("/api/v1/score-configs?project={PROJECT}"),
+            json!({"key": "correctness", "type": "categorical", "categories": [
             {"label": "correct", "score": 1}, {"label": "partly", "score": 0.5},
             {"label": "wrong", "score": 0}]}),
-    )
-    .await;
-    let queue = collector.post_json(
-        &format!("/api/v1/queues?project={PROJECT}"),
-        json!({"name": "Tutor answers", "score_keys": ["correctness"]}),
-    )
-    .await;
+        )
+        .await;
+    let queue = collector
+        .post_json(
+            &format!("/api/v1/queues?project={PROJECT}"),
+            json!({"name": "Tutor answers", "score_keys": ["correctness"]}),
+        )
+        .await;
     let id = queue["id"].as_str().unwrap().to_string();
-    let added = collector.post_json(
-        &format!("/api/v1/queues/{id}/items?project={PROJECT}"),
-        json!({"trace_ids": traces}),
-    )
-    .await;
+    let added = collector
+        .post_json(
+            &format!("/api/v1/queues/{id}/items?project={PROJECT}"),
+            json!({"trace_ids": traces}),
+        )
+        .await;
     assert_eq!(added["added"], 3);
 
     let browser = Browser::start().await;
@@ -197,26 +200,29 @@ const CATEGORIES: [(&str, f64); 3] = [("correct", 1.0), ("partly", 0.5), ("wrong
 
 /// A categorical `correctness` config and a queue of `traces` collecting it; the queue's id.
 async fn rated_queue(collector: &Collector, traces: &[String]) -> String {
-    collector.post_json(
-        &format!("/api/v1/score-configs?project={PROJECT}"),
-        json!({"key": "correctness", "type": "categorical", "categories": CATEGORIES
+    collector
+        .post_json(
+            &format!("/api/v1/score-configs?project={PROJECT}"),
+            json!({"key": "correctness", "type": "categorical", "categories": CATEGORIES
             .iter()
             .map(|(label, score)| json!({"label": label, "score": score}))
             .collect::<Vec<_>>()}),
-    )
-    .await;
-    let queue = collector.post_json(
-        &format!("/api/v1/queues?project={PROJECT}"),
-        json!({"name": "Tutor answers", "score_keys": ["correctness"]}),
-    )
-    .await;
-    let id = queue["id"].as_str().unwrap().to_string();
-    if !traces.is_empty() {
-        collector.post_json(
-            &format!("/api/v1/queues/{id}/items?project={PROJECT}"),
-            json!({"trace_ids": traces}),
         )
         .await;
+    let queue = collector
+        .post_json(
+            &format!("/api/v1/queues?project={PROJECT}"),
+            json!({"name": "Tutor answers", "score_keys": ["correctness"]}),
+        )
+        .await;
+    let id = queue["id"].as_str().unwrap().to_string();
+    if !traces.is_empty() {
+        collector
+            .post_json(
+                &format!("/api/v1/queues/{id}/items?project={PROJECT}"),
+                json!({"trace_ids": traces}),
+            )
+            .await;
     }
     id
 }

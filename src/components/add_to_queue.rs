@@ -73,7 +73,6 @@ impl QueueRuns {
     }
 }
 
-
 /// The panel's code: draws the open panel.
 type PanelCode = fn(Signal<String>, Signal<QueueRuns>) -> AnyView;
 

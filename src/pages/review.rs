@@ -209,7 +209,11 @@ impl<K: ReviewKind> Review<K> {
         };
         self.error.set(None);
         self.busy.set(true);
-        let sent = request(self.project.get_untracked(), self.id.get_untracked(), reviewer);
+        let sent = request(
+            self.project.get_untracked(),
+            self.id.get_untracked(),
+            reviewer,
+        );
         spawn_local(async move {
             let result = sent.await;
             self.busy.try_set(false);
@@ -219,7 +223,8 @@ impl<K: ReviewKind> Review<K> {
                     self.claim_next();
                 }
                 Err(e) => {
-                    self.error.try_set(Some(format!("{failed}: {}", e.detail())));
+                    self.error
+                        .try_set(Some(format!("{failed}: {}", e.detail())));
                 }
             }
         });
@@ -257,7 +262,8 @@ impl<K: ReviewKind> Review<K> {
                 self.reviewer.set(Some(name));
             }
         };
-        move || match self.reviewer.get() {
+        move || {
+            match self.reviewer.get() {
             None if self.keyed.get() => ().into_any(),
             None => view! {
                 <form class="panel review-name" data-testid="reviewer-form" on:submit=set_name>
@@ -273,6 +279,7 @@ impl<K: ReviewKind> Review<K> {
                 <p class="muted review-who">{format!("Reviewing as {name}")}</p>
             }
             .into_any(),
+        }
         }
     }
 

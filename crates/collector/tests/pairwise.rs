@@ -72,7 +72,8 @@ async fn pairs_are_matched_blind_and_judged_into_per_group_statistics() {
         "POST",
         &base,
         Some(&json!({"name": "A vs B", "cohort_a": "tag=variant%3DA",
-            "cohort_b": "?tag=variant%3DB", "pairs": 8})), None,
+            "cohort_b": "?tag=variant%3DB", "pairs": 8})),
+        None,
     )
     .await;
     assert_eq!(status, 201, "{queue}");
@@ -81,8 +82,20 @@ async fn pairs_are_matched_blind_and_judged_into_per_group_statistics() {
     let url = |path: &str| collector.url(&format!("/api/v1/pairwise/{id}{path}?project={p}"));
 
     // Two reviewers hold different pairs at once; each pair shows sides only.
-    let (_, ann) = call("POST", &url("/next"), Some(&json!({"reviewer": "ann"})), None).await;
-    let (_, bob) = call("POST", &url("/next"), Some(&json!({"reviewer": "bob"})), None).await;
+    let (_, ann) = call(
+        "POST",
+        &url("/next"),
+        Some(&json!({"reviewer": "ann"})),
+        None,
+    )
+    .await;
+    let (_, bob) = call(
+        "POST",
+        &url("/next"),
+        Some(&json!({"reviewer": "bob"})),
+        None,
+    )
+    .await;
     assert_ne!(ann["pair"]["id"], bob["pair"]["id"], "{ann} {bob}");
     assert_eq!(bob["counts"]["in_progress"], 2, "{bob}");
     for field in ["a", "b", "a_on_left", "pair", "matched", "a_tags"] {
@@ -93,7 +106,8 @@ async fn pairs_are_matched_blind_and_judged_into_per_group_statistics() {
     let (status, refused) = call(
         "POST",
         &url(&format!("/pairs/{ann_pair}/judge")),
-        Some(&json!({"reviewer": "bob", "pick": "left"})), None,
+        Some(&json!({"reviewer": "bob", "pick": "left"})),
+        None,
     )
     .await;
     assert_eq!(status, 409, "{refused}");
@@ -107,7 +121,8 @@ async fn pairs_are_matched_blind_and_judged_into_per_group_statistics() {
             "/pairs/{}/release",
             bob["pair"]["id"].as_str().unwrap()
         )),
-        Some(&json!({"reviewer": "bob"})), None,
+        Some(&json!({"reviewer": "bob"})),
+        None,
     )
     .await;
 
@@ -116,8 +131,13 @@ async fn pairs_are_matched_blind_and_judged_into_per_group_statistics() {
     let mut expected: BTreeMap<&str, (u64, u64, u64)> = BTreeMap::new();
     let mut tied = false;
     loop {
-        let (status, claimed) =
-            call("POST", &url("/next"), Some(&json!({"reviewer": "ann"})), None).await;
+        let (status, claimed) = call(
+            "POST",
+            &url("/next"),
+            Some(&json!({"reviewer": "ann"})),
+            None,
+        )
+        .await;
         assert_eq!(status, 200, "{claimed}");
         let Some(pair) = claimed["pair"].as_object() else {
             break;
@@ -177,7 +197,8 @@ async fn pairs_are_matched_blind_and_judged_into_per_group_statistics() {
         let (status, judged) = call(
             "POST",
             &url(&format!("/pairs/{}/judge", pair["id"].as_str().unwrap())),
-            Some(&json!({"reviewer": "ann", "pick": pick})), None,
+            Some(&json!({"reviewer": "ann", "pick": pick})),
+            None,
         )
         .await;
         assert_eq!(status, 200, "{judged}");
@@ -288,7 +309,8 @@ async fn bad_pairwise_requests_are_refused_naming_the_problem() {
     let (status, queue) = call(
         "POST",
         &base,
-        Some(&json!({"name": "x", "cohort_a": "tag=variant%3DA", "cohort_b": "tag=variant%3DB"})), None,
+        Some(&json!({"name": "x", "cohort_a": "tag=variant%3DA", "cohort_b": "tag=variant%3DB"})),
+        None,
     )
     .await;
     assert_eq!(status, 201, "{queue}");
@@ -303,21 +325,24 @@ async fn bad_pairwise_requests_are_refused_naming_the_problem() {
     let (status, answer) = call(
         "POST",
         &url("/pairs/1/judge"),
-        Some(&json!({"reviewer": "ann", "pick": "up"})), None,
+        Some(&json!({"reviewer": "ann", "pick": "up"})),
+        None,
     )
     .await;
     assert_eq!(status, 400, "{answer}");
     let (status, answer) = call(
         "POST",
         &url("/pairs/1/judge"),
-        Some(&json!({"reviewer": "ann", "pick": "left"})), None,
+        Some(&json!({"reviewer": "ann", "pick": "left"})),
+        None,
     )
     .await;
     assert_eq!(status, 409, "not claimed: {answer}");
     let (status, _) = call(
         "POST",
         &url("/pairs/99/skip"),
-        Some(&json!({"reviewer": "ann"})), None,
+        Some(&json!({"reviewer": "ann"})),
+        None,
     )
     .await;
     assert_eq!(status, 404);

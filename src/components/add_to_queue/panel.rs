@@ -51,26 +51,25 @@ pub fn Panel(project: Signal<String>, runs: Signal<QueueRuns>) -> impl IntoView 
         });
     };
 
-    let body = move || {
-        match queues.get() {
-            None => view! { <p class="muted">"Loading queues…"</p> }.into_any(),
-            Some(Err(e)) => view! { <p class="fb-error" role="alert">{e.detail()}</p> }.into_any(),
-            Some(Ok(l)) if l.queues.is_empty() => view! {
-                <p class="muted">"No queue yet. "
-                    <a href=links::queues(&project.get_untracked())>"Create one"</a>" first."</p>
-            }
-            .into_any(),
-            Some(Ok(l)) => {
-                let options = l
-                    .queues
-                    .into_iter()
-                    .map(|q| {
-                        let id = q.id.clone();
-                        let selected = move || chosen.get() == id;
-                        view! { <option value=q.id.clone() selected=selected>{q.name.clone()}</option> }
-                    })
-                    .collect_view();
-                view! {
+    let body = move || match queues.get() {
+        None => view! { <p class="muted">"Loading queues…"</p> }.into_any(),
+        Some(Err(e)) => view! { <p class="fb-error" role="alert">{e.detail()}</p> }.into_any(),
+        Some(Ok(l)) if l.queues.is_empty() => view! {
+            <p class="muted">"No queue yet. "
+                <a href=links::queues(&project.get_untracked())>"Create one"</a>" first."</p>
+        }
+        .into_any(),
+        Some(Ok(l)) => {
+            let options = l
+                .queues
+                .into_iter()
+                .map(|q| {
+                    let id = q.id.clone();
+                    let selected = move || chosen.get() == id;
+                    view! { <option value=q.id.clone() selected=selected>{q.name.clone()}</option> }
+                })
+                .collect_view();
+            view! {
                     <label class="fb-field">
                         <span class="fb-label">"Queue"</span>
                         <select class="input" name="add-to-queue-queue"
@@ -80,7 +79,6 @@ pub fn Panel(project: Signal<String>, runs: Signal<QueueRuns>) -> impl IntoView 
                         disabled=move || busy.get() on:click=confirm>{move || runs.get().what()}</button>
                 }
                 .into_any()
-            }
         }
     };
     let result = move || {

@@ -6,8 +6,8 @@ use leptos::task::spawn_local;
 use skein_model::sort;
 use skein_model::{Feedback, FeedbackUpdate, NewFeedback, ScoreConfig, ScoreConfigList};
 
-use crate::api::{self, ApiError};
 use super::configs;
+use crate::api::{self, ApiError};
 use crate::components::remote::Latest;
 use crate::time::now_ms;
 

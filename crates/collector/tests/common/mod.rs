@@ -209,10 +209,27 @@ pub async fn send_spans(
     service: &str,
     spans: Vec<serde_json::Value>,
 ) {
-    let body = serde_json::json!({"resourceSpans": [{
-        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": service}}]},
-        "scopeSpans": [{"spans": spans}],
-    }]});
+    send_services(collector, project, vec![(service, spans)]).await;
+}
+
+/// Sends spans of several services (one resource each) to `project`; panics unless they are
+/// accepted.
+pub async fn send_services(
+    collector: &Collector,
+    project: &str,
+    services: Vec<(&str, Vec<serde_json::Value>)>,
+) {
+    let resources: Vec<serde_json::Value> = services
+        .into_iter()
+        .map(|(service, spans)| {
+            serde_json::json!({
+                "resource": {"attributes": [
+                    {"key": "service.name", "value": {"stringValue": service}}]},
+                "scopeSpans": [{"spans": spans}],
+            })
+        })
+        .collect();
+    let body = serde_json::json!({ "resourceSpans": resources });
     let response = client()
         .post(collector.url("/v1/traces"))
         .header("x-skein-project", project)
