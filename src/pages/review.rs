@@ -24,6 +24,8 @@ use crate::links;
 use reviewer::{remember_reviewer, use_reviewer};
 
 type Answer<T> = Result<T, ApiError>;
+/// What a page does with the work claimed (given the project).
+type Show<W> = Rc<dyn Fn(&str, Option<W>)>;
 
 /// A kind of queue under review: how it is read and how its next piece of work is claimed.
 pub trait ReviewKind: 'static {
@@ -105,7 +107,7 @@ pub struct Review<K: ReviewKind> {
     pub error: RwSignal<Option<String>>,
     pub busy: RwSignal<bool>,
     /// What the page does with claimed work (none: the queue is finished).
-    show: StoredValue<Rc<dyn Fn(&str, Option<K::Work>)>, LocalStorage>,
+    show: StoredValue<Show<K::Work>, LocalStorage>,
 }
 
 impl<K: ReviewKind> Clone for Review<K> {
@@ -124,7 +126,7 @@ pub fn use_review<K: ReviewKind>(show: impl Fn(&str, Option<K::Work>) + 'static)
     let location = use_location();
     let project = Memo::new(move |_| links::project_of(&location.search.get()));
     let (reviewer, keyed) = use_reviewer(project);
-    let show: Rc<dyn Fn(&str, Option<K::Work>)> = Rc::new(show);
+    let show: Show<K::Work> = Rc::new(show);
     let review = Review {
         project,
         id,
