@@ -11,6 +11,8 @@
 #   -> wasm-split-cli (the main module, one module per lazy route, shared chunks, a JS loader)
 #   -> wasm-bindgen on the main module (--keep-lld-exports: the chunks import its table and memory)
 #   -> wasm-opt -Oz on every module (release only)
+#   -> scripts/merge-chunks.py: wasm-split's hundreds of small shared chunks merged into a few
+#      dozen (wasm-merge), where that saves a page more than the code it loads without needing
 # The files go to pkg-<content hash>/ (a new name whenever the code changes, so no stale cache),
 # and index.html's __SKEIN_PKG__ placeholder becomes that directory's URL.
 set -euo pipefail
@@ -18,7 +20,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 staging="${TRUNK_STAGING_DIR:?run by Trunk as a post_build hook (scripts/build-dashboard.sh)}"
 # shellcheck source=setup.sh
 source "$root/scripts/setup.sh"
-for tool in wasm-split-cli wasm-bindgen wasm-opt; do
+for tool in wasm-split-cli wasm-bindgen wasm-opt wasm-merge python3; do
     command -v "$tool" >/dev/null || { echo "$tool not found: run scripts/setup.sh" >&2; exit 1; }
 done
 
@@ -42,15 +44,25 @@ wasm-bindgen --target web --keep-lld-exports --no-typescript \
     --out-dir "$work/pkg" --out-name skein-dashboard "$work/split/skein-dashboard.wasm"
 rm "$work/split/skein-dashboard.wasm"
 mv "$work/split/"* "$work/pkg/"
+# The features rustc's wasm32 target enables: a merged module carries no target_features
+# section, so binaryen is told them.
+features=(--enable-sign-ext --enable-mutable-globals --enable-bulk-memory --enable-bulk-memory-opt
+    --enable-call-indirect-overlong
+    --enable-nontrapping-float-to-int --enable-multivalue --enable-reference-types)
 
 if [ "$cargo_profile" = wasm-release ]; then
     # Two at a time (the machines have 2 cores), without the harmless warning wasm-opt prints
     # about a name subsection (types) that wasm-split writes and it does not know. The
     # target_features and producers sections are for tools, not browsers: ~200 bytes a module.
     printf '%s\0' "$work/pkg/"*.wasm | xargs -0 -P 2 -I {} bash -c 'set -o pipefail
-        wasm-opt -Oz --strip-target-features --strip-producers "$1" -o "$1" 2>&1 |
-            { grep -v "unknown name subsection" || true; } >&2' _ {}
+        wasm-opt -Oz "${@:2}" --strip-target-features --strip-producers "$1" -o "$1" 2>&1 |
+            { grep -v "unknown name subsection" || true; } >&2' _ {} "${features[@]}"
 fi
+
+# Merged after wasm-opt: the plan weighs the modules' sizes as they are served. The split
+# points named here are parts of a page, loaded after it (the rest are pages).
+python3 "$root/scripts/merge-chunks.py" "$work/pkg" \
+    span_body,filter_check,add_to_queue,pairwise_panel,score_configs wasm-merge "${features[@]}"
 
 hash="$(cat "$work/pkg/"* | sha256sum | cut -c1-16)"
 public_url="${TRUNK_PUBLIC_URL:-/}"

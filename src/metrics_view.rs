@@ -5,8 +5,9 @@
 //! codec: `metric`, `group_by`, `tag`, `from`, `to`, `bucket`) plus the page's own keys:
 //! `range` (a preset relative to now: `1h`, `24h`, `7d`, `30d`; absent for all time or when
 //! `from`/`to` give a fixed range), `a` and `b` (the two groups the A/B panel compares; an empty
-//! value names the group of traces without the tag) and `dist` (`hist` for histograms instead
-//! of box plots).
+//! value names the group of traces without the tag), `dist` (`hist` for histograms instead
+//! of box plots) and `pairwise` (the pairwise queue whose results the pairwise panel shows;
+//! the newest without it).
 
 use skein_model::format::fixed;
 use skein_model::metrics::{Comparison, Metric, MetricGroup, MetricQuery, MetricResponse, Over};
@@ -102,6 +103,8 @@ pub struct MetricsView {
     /// The scope's condition in the filter language (`filter=`): the traces having a span
     /// that passes it.
     pub filter: Option<String>,
+    /// The pairwise queue the pairwise panel shows, by id.
+    pub pairwise: Option<String>,
 }
 
 impl MetricsView {
@@ -124,6 +127,7 @@ impl MetricsView {
                 "a" => view.a = Some((!value.is_empty()).then_some(value)),
                 "b" => view.b = Some((!value.is_empty()).then_some(value)),
                 "filter" if !value.trim().is_empty() => view.filter = Some(value),
+                "pairwise" if !value.is_empty() => view.pairwise = Some(value),
                 "dist" => {
                     view.dist = if value == "hist" {
                         Dist::Histogram
@@ -159,6 +163,9 @@ impl MetricsView {
         }
         if let Some(filter) = &self.filter {
             own.push(("filter", filter));
+        }
+        if let Some(queue) = &self.pairwise {
+            own.push(("pairwise", queue));
         }
         if !own.is_empty() {
             parts.push(encode_pairs(own));
@@ -342,11 +349,12 @@ mod tests {
             b: Some(None),
             dist: Dist::Histogram,
             filter: Some("eq(run_type, \"llm\")".into()),
+            pairwise: Some("q 1".into()),
         };
         let search = view.to_search();
         assert_eq!(
             search,
-            "metric=feedback%3Auser%20satisfaction&group_by=ab_test_variant&tag=env%3Dproduction&bucket=1h&range=7d&a=A%20%26%20B&b=&dist=hist&filter=eq%28run_type%2C%20%22llm%22%29"
+            "metric=feedback%3Auser%20satisfaction&group_by=ab_test_variant&tag=env%3Dproduction&bucket=1h&range=7d&a=A%20%26%20B&b=&dist=hist&filter=eq%28run_type%2C%20%22llm%22%29&pairwise=q%201"
         );
         assert_eq!(MetricsView::from_search(&search).unwrap(), view);
         assert_eq!(

@@ -9,12 +9,16 @@
 //! chromium (see tests/common/mod.rs). Run with `cargo test --test browser_pairwise`.
 
 mod common;
+#[path = "../crates/collector/tests/common/stats.rs"]
+mod stats;
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::{eventually, press, texts, Browser, Collector};
+use common::{element, eventually, press, shot, texts, Browser, Collector};
 use serde_json::json;
+use stats::{sign_test, wilson};
+use thirtyfour::components::SelectElement;
 use thirtyfour::prelude::*;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -68,36 +72,6 @@ async fn send_runs(collector: &Collector) {
         .await;
 }
 
-async fn element(driver: &WebDriver, css: &str) -> WebElement {
-    driver
-        .query(By::Css(css))
-        .wait(WAIT, Duration::from_millis(100))
-        .first()
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-}
-
-async fn shot(driver: &WebDriver, name: &str) {
-    let Some(dir) = std::env::var_os("SKEIN_SCREENSHOTS") else {
-        return;
-    };
-    for theme in ["light", "dark"] {
-        driver
-            .execute(
-                &format!(
-                    "localStorage.setItem('skein-theme', '{theme}'); \
-                     document.documentElement.dataset.theme = '{theme}';"
-                ),
-                vec![],
-            )
-            .await
-            .unwrap();
-        tokio::time::sleep(Duration::from_millis(400)).await;
-        let path = std::path::Path::new(&dir).join(format!("{name}-{theme}.png"));
-        driver.screenshot(&path).await.unwrap();
-    }
-}
-
 /// The pair on the review page once it differs from `before` and both runs have loaded:
 /// (pair id, left trace, right trace).
 async fn shown_pair(driver: &WebDriver, before: Option<&str>) -> (String, String, String) {
@@ -111,35 +85,6 @@ async fn shown_pair(driver: &WebDriver, before: Option<&str>) -> (String, String
             .then_some((id, left, right))
     })
     .await
-}
-
-/// P(X ≤ m) for X ~ Binomial(n, ½), summed exactly.
-fn binomial_half_cdf(m: u64, n: u64) -> f64 {
-    let mut c = 1.0f64;
-    let mut sum = 0.0;
-    for i in 0..=m {
-        if i > 0 {
-            c = c * (n - i + 1) as f64 / i as f64;
-        }
-        sum += c;
-    }
-    sum / 2f64.powi(n as i32)
-}
-
-fn sign_test(k: u64, n: u64) -> f64 {
-    if 2 * k == n {
-        return 1.0;
-    }
-    (2.0 * binomial_half_cdf(k.min(n - k), n)).min(1.0)
-}
-
-fn wilson(k: u64, n: u64) -> (f64, f64) {
-    let z = 1.959_963_984_540_054_f64;
-    let (k, n) = (k as f64, n as f64);
-    let p = k / n;
-    let center = (p + z * z / (2.0 * n)) / (1.0 + z * z / n);
-    let half = z / (1.0 + z * z / n) * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt();
-    ((center - half).max(0.0), (center + half).min(1.0))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -174,6 +119,7 @@ async fn a_pairwise_queue_reviewed_by_keyboard_shows_its_sign_test_on_metrics() 
         .await
         .unwrap();
     let row = element(driver, "[data-testid=pairwise-queues] tr[data-pairwise-id]").await;
+    let queue_id = row.attr("data-pairwise-id").await.unwrap().unwrap();
     let progress = row.text().await.unwrap();
     assert!(
         progress.contains(&format!("0 of {RUNS} done")),
@@ -258,9 +204,23 @@ async fn a_pairwise_queue_reviewed_by_keyboard_shows_its_sign_test_on_metrics() 
     let progress = texts(driver, "[data-testid=queue-progress]").await;
     assert_eq!(progress, [format!("{RUNS} of {RUNS} done")], "{progress:?}");
 
-    // /metrics grouped by tier: each group's numbers as computed here.
+    // A newer queue, not reviewed: the panel shows the newest unless the URL names another.
+    let newer = collector
+        .post_json(
+            &format!("/api/v1/pairwise?project={PROJECT}"),
+            json!({"name": "Not reviewed yet", "cohort_a": "tag=variant%3DA",
+                "cohort_b": "tag=variant%3DB", "pairs": 1}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // /metrics grouped by tier, on the reviewed queue: each group's numbers as computed here.
     driver
-        .goto(collector.url(&format!("/metrics?project={PROJECT}&group_by=tier")))
+        .goto(collector.url(&format!(
+            "/metrics?project={PROJECT}&group_by=tier&pairwise={queue_id}"
+        )))
         .await
         .unwrap();
     for (group, (a, b, t)) in &expected {
@@ -312,5 +272,17 @@ async fn a_pairwise_queue_reviewed_by_keyboard_shows_its_sign_test_on_metrics() 
         .await
         .unwrap();
     shot(driver, "pairwise-metrics").await;
+
+    // Choosing the other queue puts it in the URL, and its (empty) results show.
+    let select = element(driver, "select[name=pairwise-queue]").await;
+    SelectElement::new(&select)
+        .await
+        .unwrap()
+        .select_by_value(&newer)
+        .await
+        .unwrap();
+    element(driver, "[data-testid=pw-empty]").await;
+    let url = driver.current_url().await.unwrap().to_string();
+    assert!(url.contains(&format!("pairwise={newer}")), "{url}");
     browser.quit().await;
 }

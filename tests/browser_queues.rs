@@ -13,25 +13,12 @@ mod common;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::{eventually, press, texts, Browser, Collector};
+use common::{element, eventually, press, shot, texts, Browser, Collector};
 use serde_json::{json, Value};
 use thirtyfour::prelude::*;
 
 const WAIT: Duration = Duration::from_secs(20);
 const PROJECT: &str = "review";
-
-async fn post(collector: &Collector, path: &str, body: Value) -> Value {
-    let response = reqwest::Client::new()
-        .post(collector.url(path))
-        .json(&body)
-        .send()
-        .await
-        .expect("POST");
-    let status = response.status();
-    let answer: Value = response.json().await.unwrap_or(Value::Null);
-    assert!(status.is_success(), "POST {path}: {status} {answer}");
-    answer
-}
 
 /// Three traces, each a root span with a question and an answer.
 async fn send_traces(collector: &Collector) -> Vec<String> {
@@ -70,15 +57,6 @@ async fn send_n_traces(collector: &Collector, n: u64) -> Vec<String> {
     ids
 }
 
-async fn element(driver: &WebDriver, css: &str) -> WebElement {
-    driver
-        .query(By::Css(css))
-        .wait(WAIT, Duration::from_millis(100))
-        .first()
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-}
-
 /// The trace id of the item the review page shows now, once it differs from `before`.
 async fn shown_item(driver: &WebDriver, before: Option<&str>) -> String {
     eventually(WAIT, "the next item on the review page", || async {
@@ -105,52 +83,31 @@ async fn feedback_of(collector: &Collector, trace_id: &str) -> Vec<Value> {
         .clone()
 }
 
-async fn shot(driver: &WebDriver, name: &str) {
-    let Some(dir) = std::env::var_os("SKEIN_SCREENSHOTS") else {
-        return;
-    };
-    for theme in ["light", "dark"] {
-        driver
-            .execute(
-                &format!(
-                    "localStorage.setItem('skein-theme', '{theme}'); \
-                     document.documentElement.dataset.theme = '{theme}';"
-                ),
-                vec![],
-            )
-            .await
-            .unwrap();
-        tokio::time::sleep(Duration::from_millis(400)).await;
-        let path = std::path::Path::new(&dir).join(format!("{name}-{theme}.png"));
-        driver.screenshot(&path).await.unwrap();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reviewer_rates_a_queue_by_keyboard_and_the_ratings_reach_the_traces() {
     let collector = Collector::start(false).await;
     let traces = send_traces(&collector).await;
-    post(
-        &collector,
-        &format!("/api/v1/score-configs?project={PROJECT}"),
-        json!({"key": "correctness", "type": "categorical", "categories": [
+    collector
+        .post_json(
+            &format!("/api/v1/score-configs?project={PROJECT}"),
+            json!({"key": "correctness", "type": "categorical", "categories": [
             {"label": "correct", "score": 1}, {"label": "partly", "score": 0.5},
             {"label": "wrong", "score": 0}]}),
-    )
-    .await;
-    let queue = post(
-        &collector,
-        &format!("/api/v1/queues?project={PROJECT}"),
-        json!({"name": "Tutor answers", "score_keys": ["correctness"]}),
-    )
-    .await;
+        )
+        .await;
+    let queue = collector
+        .post_json(
+            &format!("/api/v1/queues?project={PROJECT}"),
+            json!({"name": "Tutor answers", "score_keys": ["correctness"]}),
+        )
+        .await;
     let id = queue["id"].as_str().unwrap().to_string();
-    let added = post(
-        &collector,
-        &format!("/api/v1/queues/{id}/items?project={PROJECT}"),
-        json!({"trace_ids": traces}),
-    )
-    .await;
+    let added = collector
+        .post_json(
+            &format!("/api/v1/queues/{id}/items?project={PROJECT}"),
+            json!({"trace_ids": traces}),
+        )
+        .await;
     assert_eq!(added["added"], 3);
 
     let browser = Browser::start().await;
@@ -243,29 +200,29 @@ const CATEGORIES: [(&str, f64); 3] = [("correct", 1.0), ("partly", 0.5), ("wrong
 
 /// A categorical `correctness` config and a queue of `traces` collecting it; the queue's id.
 async fn rated_queue(collector: &Collector, traces: &[String]) -> String {
-    post(
-        collector,
-        &format!("/api/v1/score-configs?project={PROJECT}"),
-        json!({"key": "correctness", "type": "categorical", "categories": CATEGORIES
+    collector
+        .post_json(
+            &format!("/api/v1/score-configs?project={PROJECT}"),
+            json!({"key": "correctness", "type": "categorical", "categories": CATEGORIES
             .iter()
             .map(|(label, score)| json!({"label": label, "score": score}))
             .collect::<Vec<_>>()}),
-    )
-    .await;
-    let queue = post(
-        collector,
-        &format!("/api/v1/queues?project={PROJECT}"),
-        json!({"name": "Tutor answers", "score_keys": ["correctness"]}),
-    )
-    .await;
-    let id = queue["id"].as_str().unwrap().to_string();
-    if !traces.is_empty() {
-        post(
-            collector,
-            &format!("/api/v1/queues/{id}/items?project={PROJECT}"),
-            json!({"trace_ids": traces}),
         )
         .await;
+    let queue = collector
+        .post_json(
+            &format!("/api/v1/queues?project={PROJECT}"),
+            json!({"name": "Tutor answers", "score_keys": ["correctness"]}),
+        )
+        .await;
+    let id = queue["id"].as_str().unwrap().to_string();
+    if !traces.is_empty() {
+        collector
+            .post_json(
+                &format!("/api/v1/queues/{id}/items?project={PROJECT}"),
+                json!({"trace_ids": traces}),
+            )
+            .await;
     }
     id
 }
@@ -361,6 +318,12 @@ async fn a_reviewer_works_through_20_items_by_keyboard_alone() {
     let progress = texts(driver, "[data-testid=queue-progress]").await;
     assert_eq!(progress, ["20 of 20 done"], "{progress:?}");
     shot(driver, "queue-review-done").await;
+    // What was rated is kept for the tab's session: `k` still shows it after a reload.
+    driver.refresh().await.unwrap();
+    element(driver, "[data-testid=review-done]").await;
+    press(driver, 'k').await;
+    let past = past_item(driver, &traces[19]).await;
+    assert!(past.contains(CATEGORIES[19 % 3].0), "{past}");
 
     // Every rating is feedback of the queue, by Ann, on its trace, as chosen.
     let rated = collector

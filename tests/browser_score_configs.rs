@@ -11,7 +11,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{eventually, texts, Browser, Collector};
+use common::{element, eventually, texts, Browser, Collector};
 use serde_json::{json, Value};
 use thirtyfour::prelude::*;
 
@@ -60,15 +60,6 @@ async fn span_feedback(collector: &Collector, span_id: &str) -> Vec<Value> {
         .as_array()
         .expect("feedback list")
         .clone()
-}
-
-async fn element(driver: &WebDriver, css: &str) -> WebElement {
-    driver
-        .query(By::Css(css))
-        .wait(WAIT, Duration::from_millis(100))
-        .first()
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
 }
 
 async fn click(driver: &WebDriver, css: &str) {

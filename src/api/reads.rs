@@ -1,5 +1,6 @@
 //! What the pages read: traces, spans, tags, metrics, sessions, users, services and cohorts.
 
+use serde::Deserialize;
 use skein_model::metrics::{MetricQuery, MetricResponse};
 use skein_model::skeleton_wire;
 use skein_model::{ProjectInfo, TagKeyInfo, TagValueInfo, TracePage, TraceQuery, TraceSkeleton};
@@ -14,6 +15,32 @@ pub async fn projects() -> Result<Vec<ProjectInfo>, ApiError> {
 
 pub async fn traces(project: &str, query: &TraceQuery) -> Result<TracePage, ApiError> {
     get(links::api_traces(project, query)).await
+}
+
+/// The feedback keys on the traces `query` lists, in list order with repeats: the list's
+/// answer read for them alone (the rest of each row is skipped, not decoded: a page that
+/// only wants the keys does without the trace summary's decoder).
+pub async fn feedback_keys(project: &str, query: &TraceQuery) -> Result<Vec<String>, ApiError> {
+    #[derive(Deserialize)]
+    struct Page {
+        traces: Vec<Row>,
+    }
+    #[derive(Deserialize)]
+    struct Row {
+        #[serde(default)]
+        feedback: Vec<Stat>,
+    }
+    #[derive(Deserialize)]
+    struct Stat {
+        key: String,
+    }
+    let page: Page = get(links::api_traces(project, query)).await?;
+    Ok(page
+        .traces
+        .into_iter()
+        .flat_map(|t| t.feedback)
+        .map(|f| f.key)
+        .collect())
 }
 
 /// A trace's skeleton, fetched in the compact binary form: at a million spans it is a

@@ -1,14 +1,18 @@
 //! "Add to queue": a button that opens a small panel to put runs into an existing annotation
 //! queue: the trace a trace page shows, the traces a trace list's filters select, or the spans
 //! the spans page's filter selects (the panel says how many before anything is added, at most
-//! `queue::MAX_ADD` of them).
+//! `queue::MAX_ADD` of them). The panel is a wasm chunk of its own (`panel`), fetched on the
+//! button's first click: most visits never open it.
+
+mod panel;
+
+use std::sync::OnceLock;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use skein_model::queue::{AddItems, Added, QueueList, MAX_ADD};
+use leptos::wasm_split::{self as split, wasm_split, SplitLoaderError};
+use skein_model::queue::{AddItems, MAX_ADD};
 
-use crate::api::{self, ApiError};
-use crate::links;
 use crate::text;
 
 /// What the button adds.
@@ -69,10 +73,15 @@ impl QueueRuns {
     }
 }
 
-#[derive(Clone)]
-enum Outcome {
-    Added(String, Added),
-    Failed(String),
+/// The panel's code: draws the open panel.
+type PanelCode = fn(Signal<String>, Signal<QueueRuns>) -> AnyView;
+
+/// The code once loaded (for the rest of the visit).
+static LOADED: OnceLock<PanelCode> = OnceLock::new();
+
+#[wasm_split(add_to_queue, wasm_split_path = split, fallible)]
+fn panel_code() -> Result<PanelCode, SplitLoaderError> {
+    Ok(|project, runs| view! { <panel::Panel project=project runs=runs/> }.into_any())
 }
 
 #[component]
@@ -83,114 +92,52 @@ pub fn AddToQueue(
     runs: Signal<QueueRuns>,
 ) -> impl IntoView {
     let open = RwSignal::new(false);
-    let queues = RwSignal::new(None::<Result<QueueList, ApiError>>);
-    let chosen = RwSignal::new(String::new());
-    let outcome = RwSignal::new(None::<Outcome>);
-    let busy = RwSignal::new(false);
+    let code = RwSignal::new(LOADED.get().copied());
+    // A failed load (the collector away: it serves the chunks) says so; a click tries again.
+    let unloaded = RwSignal::new(false);
     let toggle = move |_| {
         let opening = !open.get_untracked();
         open.set(opening);
-        outcome.set(None);
-        if opening {
-            let project = project.get_untracked();
+        if opening && code.get_untracked().is_none() {
+            unloaded.set(false);
             spawn_local(async move {
-                let list = api::queues(&project).await;
-                if let Ok(l) = &list {
-                    if let Some(first) = l.queues.first() {
-                        chosen.try_update(|c| {
-                            if c.is_empty() || !l.queues.iter().any(|q| q.id == *c) {
-                                *c = first.id.clone();
-                            }
-                        });
+                match panel_code().await {
+                    Ok(loaded) => {
+                        code.try_set(Some(*LOADED.get_or_init(|| loaded)));
+                    }
+                    Err(_) => {
+                        unloaded.try_set(true);
                     }
                 }
-                queues.try_set(Some(list));
             });
         }
     };
-    let confirm = move |_| {
-        let id = chosen.get_untracked();
-        if id.is_empty() || busy.get_untracked() {
-            return;
-        }
-        busy.set(true);
-        let (project, add) = (project.get_untracked(), runs.get_untracked().request());
-        spawn_local(async move {
-            let result = api::add_to_queue(&project, &id, &add).await;
-            busy.try_set(false);
-            outcome.try_set(Some(match result {
-                Ok(added) => Outcome::Added(id, added),
-                Err(e) => Outcome::Failed(e.detail()),
-            }));
-        });
-    };
-
     let panel = move || {
-        let body = match queues.get() {
-            None => view! { <p class="muted">"Loading queues…"</p> }.into_any(),
-            Some(Err(e)) => view! { <p class="fb-error" role="alert">{e.detail()}</p> }.into_any(),
-            Some(Ok(l)) if l.queues.is_empty() => view! {
-                <p class="muted">"No queue yet. "
-                    <a href=links::queues(&project.get_untracked())>"Create one"</a>" first."</p>
+        if !open.get() {
+            return None;
+        }
+        Some(match code.get() {
+            Some(draw) => draw(project, runs),
+            None if unloaded.get() => view! {
+                <div class="panel add-to-queue-panel" data-testid="add-to-queue-panel">
+                    <p class="fb-error" role="alert">"Couldn't load this panel: is the collector running?"</p>
+                </div>
             }
             .into_any(),
-            Some(Ok(l)) => {
-                let options = l
-                    .queues
-                    .into_iter()
-                    .map(|q| {
-                        let id = q.id.clone();
-                        let selected = move || chosen.get() == id;
-                        view! { <option value=q.id.clone() selected=selected>{q.name.clone()}</option> }
-                    })
-                    .collect_view();
-                view! {
-                    <label class="fb-field">
-                        <span class="fb-label">"Queue"</span>
-                        <select class="input" name="add-to-queue-queue"
-                            on:change=move |ev| chosen.set(event_target_value(&ev))>{options}</select>
-                    </label>
-                    <button type="button" class="button primary" name="add-to-queue-confirm"
-                        disabled=move || busy.get() on:click=confirm>{move || runs.get().what()}</button>
-                }
-                .into_any()
+            None => view! {
+                <div class="panel add-to-queue-panel" data-testid="add-to-queue-panel">
+                    <p class="muted">"Loading queues…"</p>
+                </div>
             }
-        };
-        let result = move || {
-            outcome.get().map(|o| match o {
-                Outcome::Added(id, added) => {
-                    let (one, many) = runs.with_untracked(QueueRuns::nouns);
-                    let href = links::queue(&project.get_untracked(), &id);
-                    let already = (added.already_queued > 0)
-                        .then(|| format!(" ({} already queued)", added.already_queued));
-                    view! {
-                        <p class="add-to-queue-done" role="status" data-testid="add-to-queue-done">
-                            {format!("Added {}", text::plural(added.added, one, many))}
-                            {already}" · "<a href=href>"Open the queue"</a>
-                        </p>
-                    }
-                    .into_any()
-                }
-                Outcome::Failed(why) => view! {
-                    <p class="fb-error" role="alert">{format!("Couldn't add: {why}")}</p>
-                }
-                .into_any(),
-            })
-        };
-        view! {
-            <div class="panel add-to-queue-panel" data-testid="add-to-queue-panel">
-                {body}
-                {result}
-            </div>
-        }
+            .into_any(),
+        })
     };
-
     view! {
         <div class="add-to-queue">
             <button type="button" class="button" data-testid="add-to-queue"
                 aria-expanded=move || open.get().to_string() on:click=toggle
                 title="Put these runs into an annotation queue for people to rate">"Add to queue"</button>
-            {move || open.get().then(panel)}
+            {panel}
         </div>
     }
 }

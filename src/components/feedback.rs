@@ -9,6 +9,7 @@
 //! show the same way; the browser's carry `source: "app"`.
 
 mod badge;
+pub mod configs;
 mod icons;
 pub mod rate;
 pub mod score;

@@ -28,6 +28,7 @@ pub mod scoped_list;
 pub mod service_chip;
 pub mod service_graph;
 pub mod session_table;
+pub mod shortcuts;
 pub mod skeleton;
 pub mod span_type;
 pub mod status_badge;

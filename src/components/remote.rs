@@ -5,11 +5,14 @@
 //! `ErrorBanner` (retrying or not).
 
 use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
 use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use super::error_banner::ErrorBanner;
 use crate::api::ApiError;
 
 /// How long to wait before asking an unreachable collector again.
@@ -57,18 +60,30 @@ impl Latest {
         Fut: Future<Output = Result<T, ApiError>> + 'static,
         A: Fn(Result<T, ApiError>) + Clone + 'static,
     {
+        // Only this attempt is compiled per call site; the task, the timer and the retry are
+        // compiled once (`run`).
+        let attempt: Attempt = Rc::new(move || -> Pin<Box<dyn Future<Output = bool>>> {
+            let (fetch, answer) = (fetch.clone(), answer.clone());
+            Box::pin(async move {
+                let result = fetch().await;
+                if !self.is_current(ticket) {
+                    return false;
+                }
+                let retry = matches!(&result, Err(e) if e.is_transient());
+                answer(result);
+                retry
+            })
+        });
+        self.run(ticket, attempt);
+    }
+
+    fn run(self, ticket: u64, attempt: Attempt) {
         spawn_local(async move {
-            let result = fetch().await;
-            if !self.is_current(ticket) {
-                return;
-            }
-            let retry = matches!(&result, Err(e) if e.is_transient());
-            answer(result);
-            if retry {
+            if attempt().await {
                 set_timeout(
                     move || {
                         if self.is_current(ticket) {
-                            self.fetch(ticket, fetch, answer);
+                            self.run(ticket, attempt);
                         }
                     },
                     RETRY,
@@ -78,11 +93,29 @@ impl Latest {
     }
 }
 
+/// One try of a request: whether it failed in a way worth trying again.
+type Attempt = Rc<dyn Fn() -> Pin<Box<dyn Future<Output = bool>>>>;
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Remote<T> {
     Loading,
     Ready(T),
     Failed(ApiError),
+}
+
+impl<T> Remote<T> {
+    /// What a part of a page shows: the value's view once ready; before, `loading` (a muted
+    /// line); on failure, the error's banner (saying so when it retries by itself).
+    pub fn view(self, loading: &'static str, ready: impl FnOnce(T) -> AnyView) -> AnyView {
+        match self {
+            Remote::Loading => view! { <p class="muted">{loading}</p> }.into_any(),
+            Remote::Failed(e) => view! {
+                <ErrorBanner title=e.title() detail=e.detail() retrying=e.is_transient()/>
+            }
+            .into_any(),
+            Remote::Ready(value) => ready(value),
+        }
+    }
 }
 
 /// A value fetched from the API, reloaded when the page's inputs change.

@@ -27,6 +27,7 @@ use crate::api::{self, ApiError};
 use crate::components::charts::{self, Colors, Series};
 use crate::components::empty_state::EmptyState;
 use crate::components::error_banner::ErrorBanner;
+use crate::components::feedback::configs;
 use crate::components::filter_check;
 use crate::components::filter_input::FilterInput;
 use crate::components::remote::{Latest, Phase};
@@ -114,7 +115,7 @@ pub fn MetricsPage() -> impl IntoView {
             let project = project.clone();
             move || {
                 let project = project.clone();
-                async move { api::score_configs(&project).await }
+                async move { configs::score_configs(project).await }
             }
         };
         configs_latest.fetch(configs_latest.next(), configs, move |result| {
@@ -139,15 +140,10 @@ pub fn MetricsPage() -> impl IntoView {
                 limit: Some(KEY_SAMPLE),
                 ..TraceQuery::default()
             };
-            async move { api::traces(&project, &query).await }
+            async move { api::feedback_keys(&project, &query).await }
         };
         feedback_latest.fetch(feedback_latest.next(), sample, move |result| {
-            if let Ok(page) = result {
-                let mut keys: Vec<String> = page
-                    .traces
-                    .into_iter()
-                    .flat_map(|t| t.feedback.into_iter().map(|f| f.key))
-                    .collect();
+            if let Ok(mut keys) = result {
                 sort::sort(&mut keys);
                 keys.dedup();
                 feedback_keys.try_set(keys);
@@ -241,7 +237,13 @@ pub fn MetricsPage() -> impl IntoView {
             {banners}
             <div class="metrics-results" class:stale=stale>{results}</div>
             <PairwisePanel project=project
-                group_by=Signal::derive(move || view.with(|v| v.query.group_by.clone()))/>
+                group_by=Signal::derive(move || view.with(|v| v.query.group_by.clone()))
+                chosen=Signal::derive(move || view.with(|v| v.pairwise.clone()))
+                choose=Callback::new(move |queue: String| {
+                    let mut v = view.get_untracked();
+                    v.pairwise = Some(queue);
+                    set_view.run(v);
+                })/>
         </div>
     }
 }

@@ -4,163 +4,120 @@
 //! rating widget's controls. Keyboard: digits choose a category or step of the current key,
 //! `t`/`f` thumbs, ↑/↓ move between keys, `c` opens the comment box, Enter saves and moves to
 //! the next item, `s` skips it, `k` goes back to the items rated before (shown read-only, with
-//! their ratings) and `j` forward again.
+//! their ratings; kept for the tab's session, `history`) and `j` forward again. The claim and
+//! answer flow and the page's head are the review pages' (`review`).
 
 use std::collections::BTreeMap;
 
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::{use_location, use_params_map};
-use skein_model::queue::{Claim, Claimed, Completion, ItemScore, Queue, QueueItem};
+use skein_model::queue::{Completion, ItemScore, QueueItem};
 use skein_model::span::Span;
 use skein_model::{ScoreConfig, ScoreConfigList};
 use wasm_bindgen::JsCast;
 
-use super::queues::progress_bar;
+use super::review::{on_review_keys, use_review, Items};
 use super::trace::detail::io::PayloadView;
 use crate::api::{self, ApiError};
 use crate::components::compact_tree::CompactTree;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::feedback::rate::controls;
 use crate::components::feedback::score::{parse_score, score_text};
+use crate::components::remote::Remote;
 use crate::links;
 
-mod reviewer;
+mod history;
 
-pub(super) use reviewer::{remember_reviewer, use_reviewer};
+use history::Rated;
 
-/// What the page holds for the item under review.
-#[derive(Clone)]
-struct Current {
-    item: QueueItem,
-    span: Option<Result<Span, ApiError>>,
-}
+/// The runs shown (current and rated), by item id, once fetched.
+type Runs = RwSignal<BTreeMap<String, Result<Span, ApiError>>>;
 
-/// An item rated (or skipped) in this visit, as `k` shows it again.
-#[derive(Clone)]
-struct Rated {
-    shown: Current,
-    /// Each key and what was chosen, as the page showed it; empty for a skipped item.
-    scores: Vec<(String, String)>,
-    comment: String,
+/// Fetches the run an item is about (its span, or its trace's root) into `runs`.
+fn fetch_run(project: String, item: QueueItem, runs: Runs) {
+    spawn_local(async move {
+        let trace_id = item.target.trace_id.clone();
+        let span_id = match &item.target.span_id {
+            Some(s) => Ok(s.clone()),
+            None => api::trace(&project, &trace_id).await.and_then(|t| {
+                t.summary
+                    .root_span_id
+                    .ok_or_else(|| api::unreachable("the trace has no root span yet"))
+            }),
+        };
+        let span = match span_id {
+            Ok(s) => api::span(&project, &trace_id, &s).await,
+            Err(e) => Err(e),
+        };
+        runs.try_update(|r| r.insert(item.id, span));
+    });
 }
 
 #[component]
 pub fn QueueReviewPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
-    let location = use_location();
-    let project = Memo::new(move |_| links::project_of(&location.search.get()));
-    let (reviewer, keyed) = use_reviewer(project);
     let history = RwSignal::new(Vec::<Rated>::new());
     // The rated item shown instead of the current one (an index into `history`), after `k`.
     let looking_back = RwSignal::new(None::<usize>);
     let comment = RwSignal::new(String::new());
     let comment_box = NodeRef::<html::Textarea>::new();
-    let queue = RwSignal::new(None::<Result<Queue, ApiError>>);
     let configs = RwSignal::new(ScoreConfigList::default());
-    let current = RwSignal::new(None::<Current>);
-    let finished = RwSignal::new(false);
+    let current = RwSignal::new(None::<QueueItem>);
+    let runs: Runs = RwSignal::new(BTreeMap::new());
     let chosen = RwSignal::new(BTreeMap::<String, f64>::new());
     let active = RwSignal::new(0usize);
-    let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
     let inputs = StoredValue::new(BTreeMap::<String, NodeRef<html::Input>>::new());
 
-    let show = move |claimed: Claimed| {
-        queue.update(|q| {
-            if let Some(Ok(q)) = q {
-                q.counts = claimed.counts;
-            }
-        });
+    let review = use_review::<Items>(move |project, item| {
         chosen.set(BTreeMap::new());
         comment.set(String::new());
         active.set(0);
         looking_back.set(None);
-        let Some(item) = claimed.item else {
-            current.set(None);
-            finished.set(true);
-            return;
-        };
-        finished.set(false);
-        current.set(Some(Current {
-            item: item.clone(),
-            span: None,
-        }));
-        let project = project.get_untracked();
-        spawn_local(async move {
-            let trace_id = item.target.trace_id.clone();
-            let span_id = match &item.target.span_id {
-                Some(s) => Ok(s.clone()),
-                None => api::trace(&project, &trace_id).await.and_then(|t| {
-                    t.summary
-                        .root_span_id
-                        .ok_or_else(|| api::unreachable("the trace has no root span yet"))
-                }),
-            };
-            let span = match span_id {
-                Ok(s) => api::span(&project, &trace_id, &s).await,
-                Err(e) => Err(e),
-            };
-            current.try_update(|c| {
-                if let Some(c) = c.as_mut().filter(|c| c.item.id == item.id) {
-                    c.span = Some(span);
-                }
-            });
-        });
-    };
-    let claim_next = move || {
-        let Some(name) = reviewer.get_untracked() else {
-            return;
-        };
-        let (project, id) = (project.get_untracked(), id.get_untracked());
-        busy.set(true);
-        spawn_local(async move {
-            let claim = Claim {
-                reviewer: name,
-                lease_secs: None,
-            };
-            let result = api::claim_next(&project, &id, &claim).await;
-            busy.try_set(false);
-            match result {
-                Ok(claimed) => show(claimed),
-                Err(e) => {
-                    error.try_set(Some(format!("Couldn't get the next item: {}", e.detail())));
-                }
-            }
-        });
-    };
+        if let Some(item) = &item {
+            fetch_run(project.to_string(), item.clone(), runs);
+        }
+        current.set(item);
+    });
+    let (project, id) = (review.project, review.id);
     Effect::new(move |_| {
         let (project, id) = (project.get(), id.get());
+        history.set(history::load(&project, &id));
         spawn_local(async move {
-            let result = api::queue(&project, &id).await;
-            queue.try_set(Some(result));
             if let Ok(c) = api::score_configs(&project).await {
                 configs.try_set(c);
             }
         });
     });
+    // A rated item looked at again whose run this visit has not fetched (after a reload).
     Effect::new(move |_| {
-        if reviewer.get().is_some() && id.get() != "" {
-            claim_next();
+        let Some(i) = looking_back.get() else {
+            return;
+        };
+        let Some(item) = history.with_untracked(|h| h.get(i).map(|r| r.item.clone())) else {
+            return;
+        };
+        if !runs.with_untracked(|r| r.contains_key(&item.id)) {
+            fetch_run(project.get_untracked(), item, runs);
         }
     });
+    let remember = move |rated: Rated| {
+        history.update(|h| {
+            h.push(rated);
+            history::save(&project.get_untracked(), &id.get_untracked(), h);
+        });
+    };
 
     let keys = move || {
-        queue.with(|q| match q {
-            Some(Ok(q)) => q.score_keys.clone(),
+        review.queue.state.with(|q| match q {
+            Remote::Ready(q) => q.score_keys.clone(),
             _ => Vec::new(),
         })
     };
     let submit = move || {
-        if busy.get_untracked() {
+        if review.busy.get_untracked() {
             return;
         }
-        let Some(c) = current.get_untracked() else {
-            return;
-        };
-        let Some(name) = reviewer.get_untracked() else {
+        let Some(item) = current.get_untracked() else {
             return;
         };
         let list = configs.get_untracked();
@@ -186,96 +143,62 @@ pub fn QueueReviewPage() -> impl IntoView {
             first.comment = Some(note.clone());
         }
         if scores.is_empty() {
-            error.set(Some(
+            review.error.set(Some(
                 "Choose a score first (digits choose, Enter saves).".into(),
             ));
             return;
         }
-        error.set(None);
-        busy.set(true);
-        let (project, id) = (project.get_untracked(), id.get_untracked());
-        spawn_local(async move {
-            let completion = Completion {
-                reviewer: name,
-                scores,
-            };
-            let result = api::complete_item(&project, &id, &c.item.id, &completion).await;
-            busy.try_set(false);
-            match result {
-                Ok(_) => {
-                    history.update(|h| {
-                        h.push(Rated {
-                            shown: c,
-                            scores: shown,
-                            comment: note,
-                        })
-                    });
-                    claim_next()
-                }
-                Err(e) => {
-                    // A refusal may come from a config changed since the page loaded: the
-                    // controls follow the config as it is now.
-                    if matches!(e, ApiError::Status { status: 400, .. }) {
-                        if let Ok(c) = api::score_configs(&project).await {
-                            configs.try_set(c);
-                        }
+        let item_id = item.id.clone();
+        review.answer(
+            "Couldn't save",
+            move |project, id, reviewer| async move {
+                let completion = Completion { reviewer, scores };
+                let result = api::complete_item(&project, &id, &item_id, &completion).await;
+                // A refusal may come from a config changed since the page loaded: the
+                // controls follow the config as it is now.
+                if matches!(result, Err(ApiError::Status { status: 400, .. })) {
+                    if let Ok(c) = api::score_configs(&project).await {
+                        configs.try_set(c);
                     }
-                    error.try_set(Some(format!("Couldn't save: {}", e.detail())));
                 }
-            }
-        });
+                result
+            },
+            move || {
+                remember(Rated {
+                    item,
+                    scores: shown,
+                    comment: note,
+                })
+            },
+        );
     };
     let skip = move || {
-        if busy.get_untracked() {
-            return;
-        }
-        let (Some(c), Some(name)) = (current.get_untracked(), reviewer.get_untracked()) else {
+        let Some(item) = current.get_untracked() else {
             return;
         };
-        busy.set(true);
-        let (project, id) = (project.get_untracked(), id.get_untracked());
-        spawn_local(async move {
-            let claim = Claim {
-                reviewer: name,
-                lease_secs: None,
-            };
-            let result = api::skip_item(&project, &id, &c.item.id, &claim).await;
-            busy.try_set(false);
-            match result {
-                Ok(_) => {
-                    history.update(|h| {
-                        h.push(Rated {
-                            shown: c,
-                            scores: Vec::new(),
-                            comment: String::new(),
-                        })
-                    });
-                    claim_next()
-                }
-                Err(e) => {
-                    error.try_set(Some(format!("Couldn't skip: {}", e.detail())));
-                }
-            }
-        });
+        let item_id = item.id.clone();
+        review.answer(
+            "Couldn't skip",
+            move |project, id, reviewer| async move {
+                let claim = skein_model::queue::Claim {
+                    reviewer,
+                    lease_secs: None,
+                };
+                api::skip_item(&project, &id, &item_id, &claim).await
+            },
+            move || {
+                remember(Rated {
+                    item,
+                    scores: Vec::new(),
+                    comment: String::new(),
+                })
+            },
+        );
     };
 
-    let on_key = move |ev: web_sys::KeyboardEvent| {
-        if ev.ctrl_key() || ev.meta_key() || ev.alt_key() || ev.default_prevented() {
-            return;
-        }
-        let target = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::Element>().ok());
-        let tag = target
-            .as_ref()
-            .map(|el| el.tag_name().to_ascii_uppercase())
-            .unwrap_or_default();
-        if matches!(tag.as_str(), "INPUT" | "TEXTAREA" | "SELECT") {
-            return;
-        }
-        let key = ev.key();
-        // Back and forth through what was rated in this visit, the current item last.
-        let handled = match key.as_str() {
+    on_review_keys(move |key| {
+        // Back and forth through what was rated, the current item last.
+        match key {
             "k" => {
                 let rated = history.with_untracked(Vec::len);
                 let back = match looking_back.get_untracked() {
@@ -283,24 +206,20 @@ pub fn QueueReviewPage() -> impl IntoView {
                     Some(i) => Some(i.saturating_sub(1)),
                 };
                 looking_back.set(back);
-                back.is_some()
+                return back.is_some();
             }
             "j" => {
                 let rated = history.with_untracked(Vec::len);
                 looking_back.update(|b| *b = b.map(|i| i + 1).filter(|i| *i < rated));
-                true
+                return true;
             }
-            _ => false,
-        };
-        if handled {
-            ev.prevent_default();
-            return;
+            _ => {}
         }
-        if current.get_untracked().is_none() || looking_back.get_untracked().is_some() {
-            return;
+        if current.with_untracked(Option::is_none) || looking_back.get_untracked().is_some() {
+            return false;
         }
         let n_keys = keys().len();
-        let handled = match key.as_str() {
+        match key {
             "Enter" => {
                 submit();
                 true
@@ -339,13 +258,8 @@ pub fn QueueReviewPage() -> impl IntoView {
                 )
             }
             _ => false,
-        };
-        if handled {
-            ev.prevent_default();
         }
-    };
-    let listener = window_event_listener(leptos::ev::keydown, on_key);
-    on_cleanup(move || listener.remove());
+    });
 
     let score_rows = move || {
         let list = configs.get();
@@ -388,61 +302,24 @@ pub fn QueueReviewPage() -> impl IntoView {
     };
 
     let item_view = move || {
+        let project = project.get_untracked();
         if let Some(i) = looking_back.get() {
             let rated = history.with(|h| h.get(i).cloned())?;
             let count = history.with(Vec::len);
-            return Some(past_view(&project.get_untracked(), rated, i, count).into_any());
+            let run = runs.with(|r| r.get(&rated.item.id).cloned());
+            return Some(past_view(&project, rated, run, i, count).into_any());
         }
-        let c = current.get()?;
-        Some(run_view(&project.get_untracked(), &c, None).into_any())
+        let item = current.get()?;
+        let run = runs.with(|r| r.get(&item.id).cloned());
+        Some(run_view(&project, &item, run, None).into_any())
     };
-
-    let name_input = NodeRef::<html::Input>::new();
-    let set_name = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let name = name_input
-            .get_untracked()
-            .map(|i| i.value().trim().to_string())
-            .unwrap_or_default();
-        if name.is_empty() {
-            return;
-        }
-        remember_reviewer(&name);
-        reviewer.set(Some(name));
-    };
+    let busy = review.busy;
 
     view! {
         <div class="page review-page">
-            {move || match queue.get() {
-                None => view! { <p class="muted">"Loading the queue…"</p> }.into_any(),
-                Some(Err(e)) => view! { <ErrorBanner title=e.title() detail=e.detail()/> }.into_any(),
-                Some(Ok(q)) => view! {
-                    <div class="page-head">
-                        <h1>{q.name.clone()}</h1>
-                        <a class="muted" href=links::queues(&project.get_untracked())>"All queues"</a>
-                    </div>
-                    {progress_bar(q.counts)}
-                }
-                .into_any(),
-            }}
-            {move || match reviewer.get() {
-                None if keyed.get() => ().into_any(),
-                None => view! {
-                    <form class="panel review-name" data-testid="reviewer-form" on:submit=set_name>
-                        <label class="fb-field">
-                            <span class="fb-label">"Your name, as your ratings will show it"</span>
-                            <input class="input" name="reviewer-name" node_ref=name_input autofocus=true/>
-                        </label>
-                        <button type="submit" class="button primary">"Start reviewing"</button>
-                    </form>
-                }
-                .into_any(),
-                Some(name) => view! {
-                    <p class="muted review-who">{format!("Reviewing as {name}")}</p>
-                }
-                .into_any(),
-            }}
-            {move || finished.get().then(|| view! {
+            {review.head(None)}
+            {review.reviewer_form("Your name, as your ratings will show it")}
+            {move || review.finished.get().then(|| view! {
                 <p class="review-done" data-testid="review-done">"Nothing left to review in this queue."
                     {move || history.with(|h| !h.is_empty()).then_some(" k goes back to what you rated.")}</p>
             })}
@@ -478,9 +355,7 @@ pub fn QueueReviewPage() -> impl IntoView {
                                 disabled=move || busy.get() on:click=move |_| skip()>"Skip (S)"</button>
                         </div>
                         <p class="muted review-keys-help">"Digits choose · t/f thumbs · ↑/↓ move between keys · c comment · Enter saves · s skips · k back"</p>
-                        {move || error.get().map(|message| view! {
-                            <div class="fb-error" role="alert" data-testid="review-error"><span>{message}</span></div>
-                        })}
+                        {review.error_note()}
                     </aside>
                 })}
             </div>
@@ -497,14 +372,19 @@ fn chosen_text(config: Option<&ScoreConfig>, score: f64) -> String {
 }
 
 /// The run under review (or reviewed): its trace, name, input and output.
-fn run_view(project: &str, c: &Current, note: Option<AnyView>) -> impl IntoView {
+fn run_view(
+    project: &str,
+    item: &QueueItem,
+    run: Option<Result<Span, ApiError>>,
+    note: Option<AnyView>,
+) -> impl IntoView {
     let trace_href = links::trace_span_href(
         project,
-        &c.item.target.trace_id,
-        c.item.target.span_id.as_deref(),
+        &item.target.trace_id,
+        item.target.span_id.as_deref(),
         false,
     );
-    let body = match c.span.clone() {
+    let body = match run {
         None => view! { <p class="muted">"Loading the run…"</p> }.into_any(),
         Some(Err(e)) => view! { <ErrorBanner title=e.title() detail=e.detail()/> }.into_any(),
         Some(Ok(span)) => view! {
@@ -520,20 +400,26 @@ fn run_view(project: &str, c: &Current, note: Option<AnyView>) -> impl IntoView 
     };
     view! {
         <article class="panel review-item" data-testid="review-item"
-            data-item-id=c.item.id.clone() data-trace-id=c.item.target.trace_id.clone()>
+            data-item-id=item.id.clone() data-trace-id=item.target.trace_id.clone()>
             <div class="review-item-head">
-                <a href=trace_href class="muted">{format!("trace {}", c.item.target.trace_id)}</a>
+                <a href=trace_href class="muted">{format!("trace {}", item.target.trace_id)}</a>
             </div>
             {note}
             {body}
-            <CompactTree project=project.to_string() trace_id=c.item.target.trace_id.clone()
-                marked=c.item.target.span_id.clone()/>
+            <CompactTree project=project.to_string() trace_id=item.target.trace_id.clone()
+                marked=item.target.span_id.clone()/>
         </article>
     }
 }
 
-/// An item rated before in this visit (`k`): what was given, read-only, above the run.
-fn past_view(project: &str, rated: Rated, index: usize, count: usize) -> impl IntoView {
+/// An item rated before (`k`): what was given, read-only, above the run.
+fn past_view(
+    project: &str,
+    rated: Rated,
+    run: Option<Result<Span, ApiError>>,
+    index: usize,
+    count: usize,
+) -> impl IntoView {
     let given = if rated.scores.is_empty() {
         view! { <p>"Skipped."</p> }.into_any()
     } else {
@@ -558,7 +444,7 @@ fn past_view(project: &str, rated: Rated, index: usize, count: usize) -> impl In
         </div>
     }
     .into_any();
-    run_view(project, &rated.shown, Some(note))
+    run_view(project, &rated.item, run, Some(note))
 }
 
 /// Clicks the control `css` of the score key at `index`; whether there was one.

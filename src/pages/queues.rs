@@ -3,17 +3,21 @@
 //! of a trace-list link, all or a random sample, balanced across a tag's values). Each queue
 //! opens its review page (`queue_review`).
 
+mod form;
+mod pairwise;
+
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_location;
 use skein_model::queue::{check_new_queue, NewQueue, QueueCounts, QueueList, Sample};
 use skein_model::ScoreConfigList;
 
-use super::pairwise_queues::PairwiseQueues;
-use crate::api::{self, ApiError};
+use crate::api;
 use crate::components::empty_state::EmptyState;
-use crate::components::error_banner::ErrorBanner;
+use crate::components::remote::Loader;
 use crate::links;
+use form::{field, CreateForm, Kind};
+use pairwise::PairwiseQueues;
 
 /// Done and skipped items as a share of all, in percent.
 pub fn progress_percent(c: &QueueCounts) -> f64 {
@@ -41,7 +45,7 @@ pub fn progress_bar(c: QueueCounts) -> impl IntoView {
 }
 
 /// The trace-list query of a trace-list link (`/traces?name=x` → `name=x`), or what was typed.
-pub(super) fn list_query(text: &str) -> String {
+fn list_query(text: &str) -> String {
     let text = text.trim();
     match text.split_once('?') {
         Some((_, query)) => query.to_string(),
@@ -53,21 +57,23 @@ pub(super) fn list_query(text: &str) -> String {
 pub fn QueuesPage() -> impl IntoView {
     let location = use_location();
     let project = Memo::new(move |_| links::project_of(&location.search.get()));
-    let list = RwSignal::new(None::<Result<QueueList, ApiError>>);
+    let list = Loader::<QueueList>::new();
     let configs = RwSignal::new(ScoreConfigList::default());
     let reload = move || {
         let project = project.get_untracked();
+        list.load(true, move || {
+            let project = project.clone();
+            async move { api::queues(&project).await }
+        });
+    };
+    Effect::new(move |_| {
+        let project = project.get();
+        reload();
         spawn_local(async move {
-            let result = api::queues(&project).await;
-            list.try_set(Some(result));
             if let Ok(c) = api::score_configs(&project).await {
                 configs.try_set(c);
             }
         });
-    };
-    Effect::new(move |_| {
-        project.track();
-        reload();
     });
 
     let name = RwSignal::new(String::new());
@@ -76,83 +82,42 @@ pub fn QueuesPage() -> impl IntoView {
     let reviews = RwSignal::new(String::from("1"));
     let sample_size = RwSignal::new(String::new());
     let balance_by = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
-    let saving = RwSignal::new(false);
+    let form = CreateForm::new();
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let query = list_query(&traces.get_untracked());
-        let size = sample_size.get_untracked().trim().to_string();
-        let balance = balance_by.get_untracked().trim().to_string();
-        let number = |text: &str, what: &str| match text.parse::<u32>() {
-            Ok(n) => Ok(Some(n)),
-            Err(_) if text.is_empty() => Ok(None),
-            Err(_) => Err(format!("{what} is a whole number")),
-        };
-        let (reviews_per_item, size) = match (
-            number(reviews.get_untracked().trim(), "Reviewers per item"),
-            number(&size, "The sample's size"),
-        ) {
-            (Ok(r), Ok(s)) => (r, s),
-            (Err(e), _) | (_, Err(e)) => {
-                error.set(Some(e));
-                return;
-            }
-        };
-        let sample = (size.is_some() || !balance.is_empty()).then(|| Sample {
-            size,
-            balance_by: (!balance.is_empty()).then_some(balance),
-        });
-        let new = NewQueue {
-            name: name.get_untracked(),
-            score_keys: keys
-                .get_untracked()
-                .split(',')
-                .map(|k| k.trim().to_string())
-                .filter(|k| !k.is_empty())
-                .collect(),
-            reviews_per_item,
-            // Without a link the queue starts empty; with a sample, an empty link samples all.
-            query: (!query.is_empty() || sample.is_some()).then_some(query),
-            sample,
-            ..NewQueue::default()
-        };
-        if let Err(message) = check_new_queue(&new) {
-            error.set(Some(message));
-            return;
-        }
-        error.set(None);
-        saving.set(true);
+        let new = new_queue(
+            &name.get_untracked(),
+            &keys.get_untracked(),
+            &traces.get_untracked(),
+            reviews.get_untracked().trim(),
+            sample_size.get_untracked().trim(),
+            balance_by.get_untracked().trim(),
+        );
         let project = project.get_untracked();
-        spawn_local(async move {
-            let result = api::create_queue(&project, &new).await;
-            saving.try_set(false);
-            match result {
-                Ok(_) => {
-                    name.try_set(String::new());
-                    traces.try_set(String::new());
-                    sample_size.try_set(String::new());
-                    balance_by.try_set(String::new());
-                    reload();
+        form.send(
+            new,
+            move |new| async move { api::create_queue(&project, &new).await },
+            move |created| {
+                if created {
+                    for input in [name, traces, sample_size, balance_by] {
+                        input.try_set(String::new());
+                    }
                 }
-                Err(e) => {
-                    error.try_set(Some(format!("Couldn't create the queue: {}", e.detail())));
-                    reload();
-                }
-            }
-        });
+                reload();
+            },
+        );
     };
 
     let table = move || {
-        match list.get() {
-        None => view! { <p class="muted">"Loading queues…"</p> }.into_any(),
-        Some(Err(e)) => view! { <ErrorBanner title=e.title() detail=e.detail()/> }.into_any(),
-        Some(Ok(l)) if l.queues.is_empty() => view! {
-            <EmptyState title="No annotation queues yet">
-                <p>"A queue sets runs aside for people to rate one after the other, with the score keys you choose. Create one below."</p>
-            </EmptyState>
-        }
-        .into_any(),
-        Some(Ok(l)) => {
+        list.state.get().view("Loading queues…", |l| {
+            if l.queues.is_empty() {
+                return view! {
+                    <EmptyState title="No annotation queues yet">
+                        <p>"A queue sets runs aside for people to rate one after the other, with the score keys you choose. Create one below."</p>
+                    </EmptyState>
+                }
+                .into_any();
+            }
             let project = project.get_untracked();
             let rows = l
                 .queues
@@ -178,8 +143,7 @@ pub fn QueuesPage() -> impl IntoView {
                 </div>
             }
             .into_any()
-        }
-    }
+        })
     };
     let key_hint = move || {
         let keys: Vec<String> = configs.with(|c| c.configs.iter().map(|c| c.key.clone()).collect());
@@ -189,6 +153,7 @@ pub fn QueuesPage() -> impl IntoView {
             format!("Configured: {}", keys.join(", "))
         }
     };
+    let number = |min, max| Kind::Number { min, max };
 
     view! {
         <div class="page queues-page">
@@ -199,50 +164,58 @@ pub fn QueuesPage() -> impl IntoView {
             {table}
             <form class="panel queue-form" data-testid="queue-form" on:submit=create>
                 <h2>"New queue"</h2>
-                <label class="fb-field">
-                    <span class="fb-label">"Name"</span>
-                    <input class="input" name="queue-name" prop:value=move || name.get()
-                        on:input=move |ev| name.set(event_target_value(&ev))/>
-                </label>
-                <label class="fb-field">
-                    <span class="fb-label">"Score keys"</span>
-                    <input class="input" name="queue-keys" placeholder=key_hint
-                        prop:value=move || keys.get()
-                        on:input=move |ev| keys.set(event_target_value(&ev))/>
-                </label>
-                <label class="fb-field">
-                    <span class="fb-label">"Traces (a trace-list link or its filters, optional)"</span>
-                    <input class="input" name="queue-traces" placeholder="/traces?name=checkout&status=error"
-                        prop:value=move || traces.get()
-                        on:input=move |ev| traces.set(event_target_value(&ev))/>
-                </label>
+                {field("Name", "queue-name", "", Kind::Text, name)}
+                {field("Score keys", "queue-keys", Signal::derive(key_hint), Kind::Text, keys)}
+                {field("Traces (a trace-list link or its filters, optional)", "queue-traces",
+                    "/traces?name=checkout&status=error", Kind::Text, traces)}
                 <div class="queue-form-row">
-                    <label class="fb-field">
-                        <span class="fb-label">"Reviewers per item"</span>
-                        <input class="input" name="queue-reviews" type="number" min="1" max="20"
-                            prop:value=move || reviews.get()
-                            on:input=move |ev| reviews.set(event_target_value(&ev))/>
-                    </label>
-                    <label class="fb-field">
-                        <span class="fb-label">"Sample size (optional)"</span>
-                        <input class="input" name="queue-sample" type="number" min="1" placeholder="all"
-                            prop:value=move || sample_size.get()
-                            on:input=move |ev| sample_size.set(event_target_value(&ev))/>
-                    </label>
-                    <label class="fb-field">
-                        <span class="fb-label">"Balance by tag (optional)"</span>
-                        <input class="input" name="queue-balance" placeholder="ab_test_variant"
-                            prop:value=move || balance_by.get()
-                            on:input=move |ev| balance_by.set(event_target_value(&ev))/>
-                    </label>
+                    {field("Reviewers per item", "queue-reviews", "", number("1", Some("20")), reviews)}
+                    {field("Sample size (optional)", "queue-sample", "all", number("1", None), sample_size)}
+                    {field("Balance by tag (optional)", "queue-balance", "ab_test_variant", Kind::Text, balance_by)}
                 </div>
                 <button type="submit" class="button primary" name="create-queue"
-                    disabled=move || saving.get()>"Create queue"</button>
-                {move || error.get().map(|message| view! {
-                    <div class="fb-error" role="alert" data-testid="queue-error"><span>{message}</span></div>
-                })}
+                    disabled=move || form.saving.get()>"Create queue"</button>
+                {form.error_note("queue-error")}
             </form>
             <PairwiseQueues project=project/>
         </div>
     }
+}
+
+/// The queue the form describes, or why it is refused.
+fn new_queue(
+    name: &str,
+    keys: &str,
+    traces: &str,
+    reviews: &str,
+    sample_size: &str,
+    balance_by: &str,
+) -> Result<NewQueue, String> {
+    let number = |text: &str, what: &str| match text.parse::<u32>() {
+        Ok(n) => Ok(Some(n)),
+        Err(_) if text.is_empty() => Ok(None),
+        Err(_) => Err(format!("{what} is a whole number")),
+    };
+    let reviews_per_item = number(reviews, "Reviewers per item")?;
+    let size = number(sample_size, "The sample's size")?;
+    let query = list_query(traces);
+    let sample = (size.is_some() || !balance_by.is_empty()).then(|| Sample {
+        size,
+        balance_by: (!balance_by.is_empty()).then(|| balance_by.to_string()),
+    });
+    let new = NewQueue {
+        name: name.to_string(),
+        score_keys: keys
+            .split(',')
+            .map(|k| k.trim().to_string())
+            .filter(|k| !k.is_empty())
+            .collect(),
+        reviews_per_item,
+        // Without a link the queue starts empty; with a sample, an empty link samples all.
+        query: (!query.is_empty() || sample.is_some()).then_some(query),
+        sample,
+        ..NewQueue::default()
+    };
+    check_new_queue(&new)?;
+    Ok(new)
 }

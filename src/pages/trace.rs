@@ -30,9 +30,9 @@ use std::time::Duration;
 use leptos::either::EitherOf4;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_params_map};
+use serde::de::IgnoredAny;
 use skein_model::live::SPAN_EVENT;
 use skein_model::span::is_valid_hex_id;
-use skein_model::span_list::SpanRow;
 use skein_model::tree::TraceTree;
 use skein_model::{TraceSkeleton, TraceSummary};
 
@@ -201,9 +201,10 @@ pub fn TracePage() -> impl IntoView {
         );
     };
     // The page has just loaded the skeleton when the stream first opens: only a reopened
-    // stream (after a drop) asks again for what may have come meanwhile.
+    // stream (after a drop) asks again for what may have come meanwhile. A new span only
+    // says "fetch again": its row is skipped, not decoded (no `SpanRow` decoder in the page).
     let opened = StoredValue::new(false);
-    use_live_stream::<SpanRow>(
+    use_live_stream::<IgnoredAny>(
         follow.into(),
         SPAN_EVENT,
         SPANS_BUFFERED,

@@ -337,6 +337,20 @@ impl Collector {
         );
         response.json().await.expect("JSON")
     }
+
+    /// `POST`s JSON to the API; panics unless it is accepted. The answer's JSON (null if none).
+    pub async fn post_json(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let response = reqwest::Client::new()
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"));
+        let status = response.status();
+        let answer = response.json().await.unwrap_or(serde_json::Value::Null);
+        assert!(status.is_success(), "POST {path}: {status} {answer}");
+        answer
+    }
 }
 
 /// chromedriver plus one headless Chromium session.
@@ -534,6 +548,39 @@ pub async fn texts(driver: &WebDriver, css: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// The first element matching `css`, once it is there (within 20 s).
+pub async fn element(driver: &WebDriver, css: &str) -> WebElement {
+    driver
+        .query(By::Css(css))
+        .wait(Duration::from_secs(20), Duration::from_millis(100))
+        .first()
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+}
+
+/// Screenshots of the page in both themes, `NAME-light.png` and `NAME-dark.png`, into the
+/// directory `SKEIN_SCREENSHOTS` names (none without it): for a person to look at.
+pub async fn shot(driver: &WebDriver, name: &str) {
+    let Some(dir) = std::env::var_os("SKEIN_SCREENSHOTS") else {
+        return;
+    };
+    for theme in ["light", "dark"] {
+        driver
+            .execute(
+                &format!(
+                    "localStorage.setItem('skein-theme', '{theme}'); \
+                     document.documentElement.dataset.theme = '{theme}';"
+                ),
+                vec![],
+            )
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let path = Path::new(&dir).join(format!("{name}-{theme}.png"));
+        driver.screenshot(&path).await.unwrap();
+    }
 }
 
 /// Clicks the first element matching `css`, once it is there.

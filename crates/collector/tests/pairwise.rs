@@ -9,23 +9,9 @@ mod common;
 use std::collections::{BTreeMap, HashSet};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use common::{client, wait_for_traces, Collector};
+use common::stats::{sign_test, wilson};
+use common::{call, send_spans, wait_for_traces, Collector};
 use serde_json::{json, Value};
-
-async fn call(method: &str, url: &str, body: Option<&Value>) -> (u16, Value) {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-    let mut request = client().request(method, url);
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    let response = request.send().await.expect("request");
-    let status = response.status().as_u16();
-    let text = response.text().await.expect("body");
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
 
 fn trace_id(n: u64) -> String {
     format!("{n:032x}")
@@ -52,49 +38,7 @@ async fn post_runs(collector: &Collector, project: &str, runs: &[(u64, &str, &st
             })
         })
         .collect();
-    let body = json!({"resourceSpans": [{
-        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "agent"}}]},
-        "scopeSpans": [{"spans": spans}],
-    }]});
-    let response = client()
-        .post(collector.url("/v1/traces"))
-        .header("x-skein-project", project)
-        .json(&body)
-        .send()
-        .await
-        .expect("POST /v1/traces");
-    assert!(response.status().is_success(), "{}", response.status());
-}
-
-/// P(X ≤ m) for X ~ Binomial(n, ½), summed exactly.
-fn binomial_half_cdf(m: u64, n: u64) -> f64 {
-    let mut c = 1.0f64;
-    let mut sum = 0.0;
-    for i in 0..=m {
-        if i > 0 {
-            c = c * (n - i + 1) as f64 / i as f64;
-        }
-        sum += c;
-    }
-    sum / 2f64.powi(n as i32)
-}
-
-/// The two-sided exact binomial test against ½ of `k` successes in `n`.
-fn sign_test(k: u64, n: u64) -> f64 {
-    if 2 * k == n {
-        return 1.0;
-    }
-    (2.0 * binomial_half_cdf(k.min(n - k), n)).min(1.0)
-}
-
-/// The Wilson score 95% interval of `k` successes in `n`.
-fn wilson(k: u64, n: u64) -> (f64, f64) {
-    let z = 1.959_963_984_540_054_f64;
-    let (k, n) = (k as f64, n as f64);
-    let p = k / n;
-    let center = (p + z * z / (2.0 * n)) / (1.0 + z * z / n);
-    let half = z / (1.0 + z * z / n) * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt();
-    ((center - half).max(0.0), (center + half).min(1.0))
+    send_spans(collector, project, "agent", spans).await;
 }
 
 fn close(got: &Value, want: f64) -> bool {
@@ -129,6 +73,7 @@ async fn pairs_are_matched_blind_and_judged_into_per_group_statistics() {
         &base,
         Some(&json!({"name": "A vs B", "cohort_a": "tag=variant%3DA",
             "cohort_b": "?tag=variant%3DB", "pairs": 8})),
+        None,
     )
     .await;
     assert_eq!(status, 201, "{queue}");
@@ -137,8 +82,20 @@ async fn pairs_are_matched_blind_and_judged_into_per_group_statistics() {
     let url = |path: &str| collector.url(&format!("/api/v1/pairwise/{id}{path}?project={p}"));
 
     // Two reviewers hold different pairs at once; each pair shows sides only.
-    let (_, ann) = call("POST", &url("/next"), Some(&json!({"reviewer": "ann"}))).await;
-    let (_, bob) = call("POST", &url("/next"), Some(&json!({"reviewer": "bob"}))).await;
+    let (_, ann) = call(
+        "POST",
+        &url("/next"),
+        Some(&json!({"reviewer": "ann"})),
+        None,
+    )
+    .await;
+    let (_, bob) = call(
+        "POST",
+        &url("/next"),
+        Some(&json!({"reviewer": "bob"})),
+        None,
+    )
+    .await;
     assert_ne!(ann["pair"]["id"], bob["pair"]["id"], "{ann} {bob}");
     assert_eq!(bob["counts"]["in_progress"], 2, "{bob}");
     for field in ["a", "b", "a_on_left", "pair", "matched", "a_tags"] {
@@ -150,6 +107,7 @@ async fn pairs_are_matched_blind_and_judged_into_per_group_statistics() {
         "POST",
         &url(&format!("/pairs/{ann_pair}/judge")),
         Some(&json!({"reviewer": "bob", "pick": "left"})),
+        None,
     )
     .await;
     assert_eq!(status, 409, "{refused}");
@@ -164,6 +122,7 @@ async fn pairs_are_matched_blind_and_judged_into_per_group_statistics() {
             bob["pair"]["id"].as_str().unwrap()
         )),
         Some(&json!({"reviewer": "bob"})),
+        None,
     )
     .await;
 
@@ -172,8 +131,13 @@ async fn pairs_are_matched_blind_and_judged_into_per_group_statistics() {
     let mut expected: BTreeMap<&str, (u64, u64, u64)> = BTreeMap::new();
     let mut tied = false;
     loop {
-        let (status, claimed) =
-            call("POST", &url("/next"), Some(&json!({"reviewer": "ann"}))).await;
+        let (status, claimed) = call(
+            "POST",
+            &url("/next"),
+            Some(&json!({"reviewer": "ann"})),
+            None,
+        )
+        .await;
         assert_eq!(status, 200, "{claimed}");
         let Some(pair) = claimed["pair"].as_object() else {
             break;
@@ -234,18 +198,19 @@ async fn pairs_are_matched_blind_and_judged_into_per_group_statistics() {
             "POST",
             &url(&format!("/pairs/{}/judge", pair["id"].as_str().unwrap())),
             Some(&json!({"reviewer": "ann", "pick": pick})),
+            None,
         )
         .await;
         assert_eq!(status, 200, "{judged}");
     }
-    let (_, queue) = call("GET", &url(""), None).await;
+    let (_, queue) = call("GET", &url(""), None, None).await;
     assert_eq!(queue["counts"]["done"], 8, "{queue}");
 
     // The results per tier: counts, and the statistics computed here.
     let results = collector.url(&format!(
         "/api/v1/pairwise/results?project={p}&queue={id}&group_by=tier"
     ));
-    let (status, results) = call("GET", &results, None).await;
+    let (status, results) = call("GET", &results, None, None).await;
     assert_eq!(status, 200, "{results}");
     let groups = results["groups"].as_array().unwrap();
     let names: Vec<&str> = groups
@@ -279,7 +244,7 @@ async fn pairs_are_matched_blind_and_judged_into_per_group_statistics() {
         assert!(close(&r["tie_rate"], t as f64 / (a + b + t) as f64), "{g}");
     }
     let all = collector.url(&format!("/api/v1/pairwise/results?project={p}"));
-    let (_, all) = call("GET", &all, None).await;
+    let (_, all) = call("GET", &all, None, None).await;
     assert_eq!(all["groups"][0]["group"], "all", "{all}");
     let total: u64 = ["a_wins", "b_wins", "ties"]
         .iter()
@@ -289,9 +254,9 @@ async fn pairs_are_matched_blind_and_judged_into_per_group_statistics() {
 
     // Another project sees none of it.
     let other = collector.url(&format!("/api/v1/pairwise/{id}?project=elsewhere"));
-    assert_eq!(call("GET", &other, None).await.0, 404);
+    assert_eq!(call("GET", &other, None, None).await.0, 404);
     let other = collector.url("/api/v1/pairwise/results?project=elsewhere");
-    assert_eq!(call("GET", &other, None).await.1["groups"], json!([]));
+    assert_eq!(call("GET", &other, None, None).await.1["groups"], json!([]));
 }
 
 #[tokio::test]
@@ -334,7 +299,7 @@ async fn bad_pairwise_requests_are_refused_naming_the_problem() {
         ),
     ];
     for (body, named) in cases {
-        let (status, answer) = call("POST", &base, Some(&body)).await;
+        let (status, answer) = call("POST", &base, Some(&body), None).await;
         assert_eq!(status, 400, "{body} → {answer}");
         assert!(
             answer["error"].as_str().unwrap().contains(named),
@@ -345,12 +310,13 @@ async fn bad_pairwise_requests_are_refused_naming_the_problem() {
         "POST",
         &base,
         Some(&json!({"name": "x", "cohort_a": "tag=variant%3DA", "cohort_b": "tag=variant%3DB"})),
+        None,
     )
     .await;
     assert_eq!(status, 201, "{queue}");
     let id = queue["id"].as_str().unwrap();
     let url = |path: &str| collector.url(&format!("/api/v1/pairwise/{id}{path}?project={p}"));
-    let (status, answer) = call("POST", &url("/next"), Some(&json!({}))).await;
+    let (status, answer) = call("POST", &url("/next"), Some(&json!({})), None).await;
     assert_eq!(status, 400, "{answer}");
     assert!(
         answer["error"].as_str().unwrap().contains("reviewer"),
@@ -360,6 +326,7 @@ async fn bad_pairwise_requests_are_refused_naming_the_problem() {
         "POST",
         &url("/pairs/1/judge"),
         Some(&json!({"reviewer": "ann", "pick": "up"})),
+        None,
     )
     .await;
     assert_eq!(status, 400, "{answer}");
@@ -367,6 +334,7 @@ async fn bad_pairwise_requests_are_refused_naming_the_problem() {
         "POST",
         &url("/pairs/1/judge"),
         Some(&json!({"reviewer": "ann", "pick": "left"})),
+        None,
     )
     .await;
     assert_eq!(status, 409, "not claimed: {answer}");
@@ -374,9 +342,10 @@ async fn bad_pairwise_requests_are_refused_naming_the_problem() {
         "POST",
         &url("/pairs/99/skip"),
         Some(&json!({"reviewer": "ann"})),
+        None,
     )
     .await;
     assert_eq!(status, 404);
-    assert_eq!(call("DELETE", &url(""), None).await.0, 204);
-    assert_eq!(call("GET", &url(""), None).await.0, 404);
+    assert_eq!(call("DELETE", &url(""), None, None).await.0, 204);
+    assert_eq!(call("GET", &url(""), None, None).await.0, 404);
 }

@@ -11,26 +11,8 @@ mod common;
 use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::{client, Collector};
+use common::{call, client, send_spans, Collector};
 use serde_json::{json, Value};
-
-async fn call(method: &str, url: &str, body: Option<&Value>, key: Option<&str>) -> (u16, Value) {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-    let mut request = client().request(method, url);
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    if let Some(key) = key {
-        request = request.header("x-api-key", key);
-    }
-    let response = request.send().await.expect("request");
-    let status = response.status().as_u16();
-    let text = response.text().await.expect("body");
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
 
 fn trace_id(n: u64) -> String {
     format!("{n:032x}")
@@ -75,18 +57,7 @@ async fn post_tagged(
             "endTimeUnixNano": (at + 4_000_000).to_string(),
         }));
     }
-    let body = json!({"resourceSpans": [{
-        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "agent"}}]},
-        "scopeSpans": [{"spans": spans}],
-    }]});
-    let response = client()
-        .post(collector.url("/v1/traces"))
-        .header("x-skein-project", project)
-        .json(&body)
-        .send()
-        .await
-        .expect("POST /v1/traces");
-    assert!(response.status().is_success(), "{}", response.status());
+    send_spans(collector, project, "agent", spans).await;
 }
 
 fn correctness() -> Value {

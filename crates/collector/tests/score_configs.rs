@@ -8,26 +8,8 @@ mod common;
 use std::process::Command;
 
 use common::sdks::{last_json_line, python};
-use common::{client, Collector};
+use common::{call, Collector};
 use serde_json::{json, Value};
-
-async fn call(method: &str, url: &str, body: Option<&Value>, key: Option<&str>) -> (u16, Value) {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-    let mut request = client().request(method, url);
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    if let Some(key) = key {
-        request = request.header("x-api-key", key);
-    }
-    let response = request.send().await.expect("request");
-    let status = response.status().as_u16();
-    let text = response.text().await.expect("body");
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
 
 fn satisfaction() -> Value {
     json!({"key": "user_satisfaction", "type": "numeric", "min": 1, "max": 5, "step": 1,

@@ -8,7 +8,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use common::{client, get_json, Collector};
+use common::{client, get_json, send_services, Collector};
 use serde_json::{json, Value};
 
 fn now_ms() -> i64 {
@@ -74,18 +74,7 @@ async fn post_spans(collector: &Collector, project: &str, spans: Vec<S>) {
             None => by_service.push((s.service, vec![s.span])),
         }
     }
-    let body = json!({"resourceSpans": by_service.into_iter().map(|(service, spans)| json!({
-        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": service}}]},
-        "scopeSpans": [{"spans": spans}],
-    })).collect::<Vec<_>>()});
-    let response = client()
-        .post(collector.url("/v1/traces"))
-        .header("x-skein-project", project)
-        .json(&body)
-        .send()
-        .await
-        .expect("POST /v1/traces");
-    assert!(response.status().is_success(), "{}", response.status());
+    send_services(collector, project, by_service).await;
 }
 
 async fn get_status(url: &str) -> (u16, Value) {

@@ -6,6 +6,7 @@ use leptos::task::spawn_local;
 use skein_model::sort;
 use skein_model::{Feedback, FeedbackUpdate, NewFeedback, ScoreConfig, ScoreConfigList};
 
+use super::configs;
 use crate::api::{self, ApiError};
 use crate::components::remote::Latest;
 use crate::time::now_ms;
@@ -37,6 +38,8 @@ pub struct TraceFeedback {
     /// The project's score configs (empty until loaded, or if they cannot be: the widget then
     /// rates freely and the collector still checks).
     configs: RwSignal<ScoreConfigList>,
+    /// The configs were asked for (by the first widget shown).
+    configs_asked: StoredValue<bool>,
 }
 
 impl TraceFeedback {
@@ -50,9 +53,9 @@ impl TraceFeedback {
             next_temp: StoredValue::new(0),
             latest: Latest::new(),
             configs: RwSignal::new(ScoreConfigList::default()),
+            configs_asked: StoredValue::new(false),
         };
         store.reload();
-        store.reload_configs();
         provide_context(store);
         store
     }
@@ -87,11 +90,20 @@ impl TraceFeedback {
             });
     }
 
+    /// Loads the project's score configs, once: the rating widget needs them, the badges do
+    /// not.
+    pub fn want_configs(self) {
+        if !self.configs_asked.get_value() {
+            self.configs_asked.set_value(true);
+            self.reload_configs();
+        }
+    }
+
     /// (Re)loads the project's score configs.
     pub fn reload_configs(self) {
         let project = self.project.get_value();
         spawn_local(async move {
-            if let Ok(list) = api::score_configs(&project).await {
+            if let Ok(list) = configs::score_configs(project).await {
                 self.configs.try_set(list);
             }
         });

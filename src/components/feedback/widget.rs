@@ -44,6 +44,7 @@ pub fn FeedbackWidget(#[prop(into)] span_id: String) -> impl IntoView {
     let Some(store) = TraceFeedback::from_context() else {
         return view! { <p class="muted">"Feedback is not available here."</p> }.into_any();
     };
+    store.want_configs();
     let span_id = StoredValue::new(span_id);
     // The proposed key: the one this span was rated with last, else the usual key (of the
     // trace, or configured), else the first configured key, else the trace's first.

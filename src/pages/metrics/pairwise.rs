@@ -2,147 +2,88 @@
 //! the page's group-by tag: how often B's run was preferred over A's with its 95% Wilson
 //! interval, the exact sign test's p-value with ties left out, the tie rate and n. The
 //! collector adds the judgements up (`GET /api/v1/pairwise/results`); the statistics are
-//! `skein_model::pairwise`.
+//! `skein_model::pairwise`. The panel's code (`results`) is a chunk of its own, loaded once
+//! the project turns out to have a pairwise queue.
+
+mod results;
+
+use std::sync::OnceLock;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use skein_model::pairwise_queue::{cohort_label, GroupResult, PairwiseQueue, ResultsQuery};
+use leptos::wasm_split::{self as split, wasm_split, SplitLoaderError};
+use skein_model::pairwise_queue::{PairwiseQueue, PairwiseQueueList};
 
 use crate::api;
-use crate::metrics_view as mv;
+use crate::components::remote::{Loader, Remote};
 
-fn percent(x: f64) -> String {
-    format!("{:.1}%", x * 100.0)
+/// What the panel is drawn from.
+#[derive(Clone, Copy)]
+pub struct PanelProps {
+    project: Memo<String>,
+    group_by: Signal<Option<String>>,
+    chosen: Signal<Option<String>>,
+    choose: Callback<String>,
+    /// The project's pairwise queues, the newest first.
+    queues: Memo<Vec<PairwiseQueue>>,
 }
 
-fn group_row(g: GroupResult) -> impl IntoView {
-    let c = g.counts;
-    let (preferred, ci, p, p_raw, ties) = match g.result {
-        Some(r) => (
-            percent(r.b_preferred),
-            format!("{} – {}", percent(r.ci.low), percent(r.ci.high)),
-            mv::p_value(r.p_value),
-            r.p_value.to_string(),
-            percent(r.tie_rate),
-        ),
-        None => (
-            "–".to_string(),
-            "no decisive judgement".to_string(),
-            "–".to_string(),
-            String::new(),
-            percent(if c.total() == 0 {
-                0.0
-            } else {
-                c.ties as f64 / c.total() as f64
-            }),
-        ),
-    };
-    view! {
-        <tr data-group=g.group.clone() data-p=p_raw>
-            <td class="pw-group">{g.group.clone()}</td>
-            <td class="num" data-testid="pw-n">{c.total()}</td>
-            <td class="num" data-testid="pw-counts">{format!("{} / {} / {}", c.b_wins, c.a_wins, c.ties)}</td>
-            <td class="num" data-testid="pw-b-preferred">{preferred}</td>
-            <td class="num" data-testid="pw-ci">{ci}</td>
-            <td class="num" data-testid="pw-p">{p}</td>
-            <td class="num" data-testid="pw-ties">{ties}</td>
-        </tr>
-    }
+type PanelCode = fn(PanelProps) -> AnyView;
+
+/// The code once loaded (for the rest of the visit).
+static LOADED: OnceLock<PanelCode> = OnceLock::new();
+
+#[wasm_split(pairwise_panel, wasm_split_path = split, fallible)]
+fn panel_code() -> Result<PanelCode, SplitLoaderError> {
+    Ok(results::panel)
 }
 
-/// The panel; nothing while the project has no pairwise queue.
+/// The panel; nothing while the project has no pairwise queue. It shows the queue the URL
+/// names (`chosen`), else the newest; a choice goes into the URL (`choose`).
 #[component]
-pub fn PairwisePanel(project: Memo<String>, group_by: Signal<Option<String>>) -> impl IntoView {
-    let queues = RwSignal::new(Vec::<PairwiseQueue>::new());
-    let chosen = RwSignal::new(None::<String>);
-    let results =
-        RwSignal::new(None::<Result<skein_model::pairwise_queue::PairwiseResults, api::ApiError>>);
+pub fn PairwisePanel(
+    project: Memo<String>,
+    group_by: Signal<Option<String>>,
+    chosen: Signal<Option<String>>,
+    choose: Callback<String>,
+) -> impl IntoView {
+    let list = Loader::<PairwiseQueueList>::new();
     Effect::new(move |_| {
         let project = project.get();
-        spawn_local(async move {
-            if let Ok(list) = api::pairwise_queues(&project).await {
-                // The newest first: the one most likely asked about.
-                let mut list = list.queues;
-                list.reverse();
-                chosen.try_set(list.first().map(|q| q.id.clone()));
-                queues.try_set(list);
-            }
+        list.load(true, move || {
+            let project = project.clone();
+            async move { api::pairwise_queues(&project).await }
         });
     });
+    // The newest first: the one most likely asked about.
+    let queues = Memo::new(move |_| match list.state.get() {
+        Remote::Ready(l) => l.queues.into_iter().rev().collect(),
+        _ => Vec::<PairwiseQueue>::new(),
+    });
+    let any = Memo::new(move |_| queues.with(|q| !q.is_empty()));
+    let code = RwSignal::new(LOADED.get().copied());
     Effect::new(move |_| {
-        let Some(queue) = chosen.get() else {
+        if !any.get() || code.get_untracked().is_some() {
             return;
-        };
-        let query = ResultsQuery {
-            queue: Some(queue),
-            group_by: group_by.get(),
-        };
-        let project = project.get_untracked();
+        }
         spawn_local(async move {
-            results.try_set(Some(api::pairwise_results(&project, &query).await));
+            // A failed load (the collector away) leaves the panel out, as a failed list does.
+            if let Ok(loaded) = panel_code().await {
+                code.try_set(Some(*LOADED.get_or_init(|| loaded)));
+            }
         });
     });
-
+    let props = PanelProps {
+        project,
+        group_by,
+        chosen,
+        choose,
+        queues,
+    };
     move || {
-        let list = queues.get();
-        if list.is_empty() {
-            return ().into_any();
+        if !any.get() {
+            return None;
         }
-        let selected = chosen.get().unwrap_or_default();
-        let options = list
-            .iter()
-            .map(|q| {
-                let is = q.id == selected;
-                view! { <option value=q.id.clone() selected=is>{q.name.clone()}</option> }
-            })
-            .collect_view();
-        let queue = list.iter().find(|q| q.id == selected).cloned();
-        let cohorts = queue.map(|q| {
-            format!(
-                "A: {} · B: {}",
-                cohort_label(&q.cohort_a),
-                cohort_label(&q.cohort_b)
-            )
-        });
-        let by = group_by
-            .get()
-            .map_or("all judgements".to_string(), |k| format!("per {k}"));
-        let body = match results.get() {
-            None => view! { <p class="muted">"Loading judgements…"</p> }.into_any(),
-            Some(Err(e)) => view! { <p class="fb-error">{e.detail()}</p> }.into_any(),
-            Some(Ok(r)) if r.groups.is_empty() => {
-                view! { <p class="muted" data-testid="pw-empty">"No judgements yet: review pairs on the queue's page."</p> }.into_any()
-            }
-            Some(Ok(r)) => {
-                let rows = r.groups.into_iter().map(group_row).collect_view();
-                view! {
-                    <div class="table-wrap">
-                        <table class="data-table pw-table" data-testid="pw-results">
-                            <thead><tr>
-                                <th>"Group"</th><th class="num">"n"</th>
-                                <th class="num" title="B wins / A wins / ties">"B / A / ties"</th>
-                                <th class="num">"B preferred"</th><th class="num">"95% CI (Wilson)"</th>
-                                <th class="num" title="Exact two-sided binomial (sign) test against ½, ties excluded">"p-value (sign test)"</th>
-                                <th class="num">"Ties"</th>
-                            </tr></thead>
-                            <tbody>{rows}</tbody>
-                        </table>
-                    </div>
-                }
-                .into_any()
-            }
-        };
-        view! {
-            <section class="m-card pw-results-card" data-testid="pairwise-panel">
-                <header class="m-card-head">
-                    <h2>{format!("Blind pairwise review: B preferred over A, {by}")}</h2>
-                    <select class="input" name="pairwise-queue" aria-label="Pairwise queue"
-                        on:change=move |ev| chosen.set(Some(event_target_value(&ev)))>{options}</select>
-                </header>
-                <p class="m-note">{cohorts}" · p-values from the exact sign test with ties excluded."</p>
-                {body}
-            </section>
-        }
-        .into_any()
+        code.get().map(|draw| draw(props))
     }
 }

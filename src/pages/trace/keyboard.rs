@@ -1,23 +1,17 @@
 //! The explorer's keyboard: anywhere on the page but in a text field or the detail panel.
 
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
 
 use super::state::Ex;
+use crate::components::shortcuts::{is_field, key_target, not_a_shortcut};
 
 pub fn on_key(ex: Ex, ev: &web_sys::KeyboardEvent) {
-    if ev.ctrl_key() || ev.meta_key() || ev.alt_key() || ev.default_prevented() {
+    if not_a_shortcut(ev) {
         return;
     }
     let key = ev.key();
-    let target = ev
-        .target()
-        .and_then(|t| t.dyn_into::<web_sys::Element>().ok());
-    let tag = target
-        .as_ref()
-        .map(|el| el.tag_name().to_ascii_uppercase())
-        .unwrap_or_default();
-    let in_field = matches!(tag.as_str(), "INPUT" | "TEXTAREA" | "SELECT");
+    let (target, tag) = key_target(ev);
+    let in_field = is_field(&tag);
     let in_panel = target
         .as_ref()
         .and_then(|el| el.closest(".detail-panel").ok().flatten())

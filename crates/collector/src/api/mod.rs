@@ -3,6 +3,7 @@
 mod catalog;
 mod compare;
 mod feedback;
+mod leases;
 mod metrics;
 mod pairwise;
 mod queues;

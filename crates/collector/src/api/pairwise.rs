@@ -13,31 +13,19 @@ use skein_model::pairwise_queue::{
     PairwiseQueue, PairwiseQueueList, PairwiseResults, ResultsQuery, DEFAULT_PAIRS, MAX_COHORT,
     MAX_PAIRS,
 };
-use skein_model::queue::{
-    self, Claim, QueueCounts, DEFAULT_LEASE_SECS, MAX_LEASE_SECS, MAX_QUEUES,
-};
+use skein_model::queue::{self, Claim, QueueCounts, MAX_QUEUES};
 use skein_model::TraceQuery;
 
+use super::leases::{deleted, found, lease_ms, now_ms};
 use super::parse_json;
 use super::reviewer::{reviewer_name, Holder};
 use crate::context::{AppState, Project};
 use crate::error::{ApiError, ApiResult};
 use crate::ingest::body::JsonBody;
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
 async fn find_queue(state: &AppState, project: &str, id: &str) -> ApiResult<PairwiseQueue> {
-    state
-        .store
-        .pairwise_queue(project, id, now_ms())
-        .await?
-        .ok_or_else(|| {
-            ApiError::NotFound(format!("no pairwise queue {id:?} in project {project:?}"))
-        })
+    let queue = state.store.pairwise_queue(project, id, now_ms()).await?;
+    found("pairwise queue", project, id, queue)
 }
 
 pub async fn list(
@@ -159,13 +147,8 @@ pub async fn delete(
     Project(project): Project,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    if state.store.delete_pairwise_queue(&project, &id).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::NotFound(format!(
-            "no pairwise queue {id:?} in project {project:?}"
-        )))
-    }
+    let gone = state.store.delete_pairwise_queue(&project, &id).await?;
+    deleted("pairwise queue", &project, &id, gone)
 }
 
 pub async fn next(
@@ -178,21 +161,10 @@ pub async fn next(
     let claim: Claim = parse_json(&body)?;
     find_queue(&state, &project, &id).await?;
     let reviewer = reviewer_name(&claim.reviewer, &holder)?;
-    let lease_secs = claim.lease_secs.unwrap_or(DEFAULT_LEASE_SECS);
-    if lease_secs == 0 || lease_secs > MAX_LEASE_SECS {
-        return Err(ApiError::BadRequest(format!(
-            "lease_secs must be 1 to {MAX_LEASE_SECS}"
-        )));
-    }
+    let lease_ms = lease_ms(&claim)?;
     let pair = state
         .store
-        .claim_pair(
-            &project,
-            &id,
-            &reviewer,
-            now_ms(),
-            i64::from(lease_secs) * 1000,
-        )
+        .claim_pair(&project, &id, &reviewer, now_ms(), lease_ms)
         .await?;
     let counts = find_queue(&state, &project, &id).await?.counts;
     Ok(Json(ClaimedPair {

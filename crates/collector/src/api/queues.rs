@@ -15,13 +15,13 @@ use serde::Serialize;
 use skein_model::query::parse_query_string;
 use skein_model::queue::{
     self, AddItems, Added, Claim, Claimed, Completion, Finish, ItemRef, NewQueue, Queue,
-    QueueCounts, QueueItem, QueueList, DEFAULT_LEASE_SECS, MAX_ADD, MAX_ITEMS, MAX_LEASE_SECS,
-    MAX_QUEUES, MAX_SAMPLE_POOL,
+    QueueCounts, QueueItem, QueueList, MAX_ADD, MAX_ITEMS, MAX_QUEUES, MAX_SAMPLE_POOL,
 };
 use skein_model::span_list::MAX_SPAN_LIMIT;
 use skein_model::{Feedback, NewFeedback, TraceQuery};
 
 use super::feedback::create_checked;
+use super::leases::{deleted, found, lease_ms, now_ms};
 use super::parse_json;
 use super::reviewer::{reviewer_name, Holder};
 use super::spans::span_query as span_query_of;
@@ -29,18 +29,9 @@ use crate::context::{AppState, Project};
 use crate::error::{ApiError, ApiResult};
 use crate::ingest::body::JsonBody;
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
 async fn find_queue(state: &AppState, project: &str, id: &str) -> ApiResult<Queue> {
-    state
-        .store
-        .queue(project, id, now_ms())
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no queue {id:?} in project {project:?}")))
+    let queue = state.store.queue(project, id, now_ms()).await?;
+    found("queue", project, id, queue)
 }
 
 fn reviewer_of(given: &str, holder: &Holder, queue: &Queue) -> ApiResult<String> {
@@ -175,13 +166,8 @@ pub async fn delete(
     Project(project): Project,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    if state.store.delete_queue(&project, &id).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::NotFound(format!(
-            "no queue {id:?} in project {project:?}"
-        )))
-    }
+    let gone = state.store.delete_queue(&project, &id).await?;
+    deleted("queue", &project, &id, gone)
 }
 
 /// `GET /api/v1/queues/{id}/items`.
@@ -364,16 +350,10 @@ pub async fn next(
     let claim: Claim = parse_json(&body)?;
     let queue = find_queue(&state, &project, &id).await?;
     let reviewer = reviewer_of(&claim.reviewer, &holder, &queue)?;
-    let lease_secs = claim.lease_secs.unwrap_or(DEFAULT_LEASE_SECS);
-    if lease_secs == 0 || lease_secs > MAX_LEASE_SECS {
-        return Err(ApiError::BadRequest(format!(
-            "lease_secs must be 1 to {MAX_LEASE_SECS}"
-        )));
-    }
-    let now = now_ms();
+    let lease_ms = lease_ms(&claim)?;
     let item = state
         .store
-        .claim_queue_item(&project, &id, &reviewer, now, i64::from(lease_secs) * 1000)
+        .claim_queue_item(&project, &id, &reviewer, now_ms(), lease_ms)
         .await?;
     let counts = find_queue(&state, &project, &id).await?.counts;
     Ok(Json(Claimed { item, counts }))

@@ -6,6 +6,7 @@
 pub mod live;
 pub mod sdks;
 pub mod sse;
+pub mod stats;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -173,6 +174,70 @@ pub async fn get_json(url: &str) -> serde_json::Value {
     let body = response.text().await.expect("body");
     assert!(status.is_success(), "GET {url} answered {status}: {body}");
     serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {url}: not JSON ({e}): {body}"))
+}
+
+/// A JSON API call (`key`: sent as `x-api-key`): the status and the answer's JSON (a JSON
+/// string when it is not JSON).
+pub async fn call(
+    method: &str,
+    url: &str,
+    body: Option<&serde_json::Value>,
+    key: Option<&str>,
+) -> (u16, serde_json::Value) {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+    let mut request = client().request(method, url);
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    if let Some(key) = key {
+        request = request.header("x-api-key", key);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
+}
+
+/// Sends spans (OTLP/JSON `scopeSpans`' spans, one resource of `service`) to `project`;
+/// panics unless they are accepted.
+pub async fn send_spans(
+    collector: &Collector,
+    project: &str,
+    service: &str,
+    spans: Vec<serde_json::Value>,
+) {
+    send_services(collector, project, vec![(service, spans)]).await;
+}
+
+/// Sends spans of several services (one resource each) to `project`; panics unless they are
+/// accepted.
+pub async fn send_services(
+    collector: &Collector,
+    project: &str,
+    services: Vec<(&str, Vec<serde_json::Value>)>,
+) {
+    let resources: Vec<serde_json::Value> = services
+        .into_iter()
+        .map(|(service, spans)| {
+            serde_json::json!({
+                "resource": {"attributes": [
+                    {"key": "service.name", "value": {"stringValue": service}}]},
+                "scopeSpans": [{"spans": spans}],
+            })
+        })
+        .collect();
+    let body = serde_json::json!({ "resourceSpans": resources });
+    let response = client()
+        .post(collector.url("/v1/traces"))
+        .header("x-skein-project", project)
+        .json(&body)
+        .send()
+        .await
+        .expect("POST /v1/traces");
+    assert!(response.status().is_success(), "{}", response.status());
 }
 
 /// Polls until the trace list of `project` holds at least `count` traces matching `query`.

@@ -18,8 +18,8 @@ fn stored_reviewer() -> Option<String> {
         .filter(|r| !r.trim().is_empty())
 }
 
-/// Keeps the reviewer's name for the next visit (this page's and the pairwise review's).
-pub(crate) fn remember_reviewer(name: &str) {
+/// Keeps the reviewer's name for the next visit (to either review page).
+pub(super) fn remember_reviewer(name: &str) {
     if let Some(storage) = window().local_storage().ok().flatten() {
         let _ = storage.set_item(REVIEWER_KEY, name);
     }
@@ -27,7 +27,7 @@ pub(crate) fn remember_reviewer(name: &str) {
 
 /// Who reviews on this page: an API key's label when the server names one (`keyed`: then
 /// nothing is asked), else the name this browser gave before (none until asked).
-pub(crate) fn use_reviewer(project: Memo<String>) -> (RwSignal<Option<String>>, RwSignal<bool>) {
+pub(super) fn use_reviewer(project: Memo<String>) -> (RwSignal<Option<String>>, RwSignal<bool>) {
     let reviewer = RwSignal::new(None::<String>);
     let keyed = RwSignal::new(false);
     Effect::new(move |_| {
