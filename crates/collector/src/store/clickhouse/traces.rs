@@ -1,7 +1,9 @@
-//! Traces read from `spans`: each trace's summary is folded on read, by the same rule SQLite
-//! folds on write (`skein_model::trace_fold`). ClickHouse computes each part of the fold per
-//! trace (sums, the best-ranked root, name, session and user, each service's best rank, the
-//! best-ranked span's tags); the parts become a `TraceFold` here, whose `summary` is the row.
+//! Traces: which traces a query selects, in which order, is read from the per-trace table
+//! (`trace_table`); the summaries of a page's traces are folded from their spans, by the same
+//! rule SQLite folds on write (`skein_model::trace_fold`). ClickHouse computes each part of the
+//! fold per trace (sums, the best-ranked root, name, session and user, each service's best
+//! rank, the best-ranked span's tags); the parts become a `TraceFold` here, whose `summary` is
+//! the row.
 
 use std::collections::HashMap;
 
@@ -14,8 +16,8 @@ use skein_model::{
 };
 
 use super::client::{quote, RowExt};
-use super::summary_sql;
 use super::ClickhouseStore;
+use super::{summary_sql, trace_table};
 use crate::store::{StoreError, StoreResult};
 
 /// A span's rank as SQL, the tuple `trace_fold::Rank` is: (tier, start, span id).
@@ -217,21 +219,17 @@ impl ClickhouseStore {
         self.trace_index_in(project, q, now_ms, "1 = 1")
     }
 
-    /// `trace_index` over the spans (and the span conditions over the spans) within `scope`.
+    /// `trace_index` over the traces within `scope` (a condition on the trace id).
     fn trace_index_in(&self, project: &str, q: &TraceQuery, now_ms: i64, scope: &str) -> String {
-        let mut where_ = format!("project = {} AND {scope}", quote(project));
-        for tag in &q.tags {
-            where_.push_str(&format!(
-                " AND trace_id IN ({})",
-                self.traces_with_tag(project, &tag.key, &tag.value)
-            ));
-        }
+        let tags: Vec<(String, String)> = q
+            .tags
+            .iter()
+            .map(|t| (t.key.clone(), t.value.clone()))
+            .collect();
         // Refused before (`trace_list_filter` in `list_traces`) when it does not compile.
-        where_.push_str(
-            &self
-                .trace_list_filter_in(project, q, scope)
-                .unwrap_or_default(),
-        );
+        let filters = self
+            .trace_list_filter_in(project, q, scope)
+            .unwrap_or_default();
         let mut having: Vec<String> = Vec::new();
         if let Some(from) = q.start_from_ms(now_ms) {
             having.push(format!("start >= {}", from.saturating_mul(1_000_000)));
@@ -262,33 +260,34 @@ impl ClickhouseStore {
         if let Some(u) = &q.user_id {
             having.push(format!("usr = {}", quote(u)));
         }
-        let having = if having.is_empty() {
-            String::new()
-        } else {
-            format!(" HAVING {}", having.join(" AND "))
-        };
-        format!(
-            "SELECT trace_id, min(start_ns) AS start, \
-             max(greatest(end_ns, start_ns)) - min(start_ns) AS duration, \
-             countIf(status = 2) AS errors, argMin(name, {RANK}) AS root_name, \
-             argMinIf(session_id, {RANK}, session_id != '') AS sess, \
-             argMinIf(user_id, {RANK}, user_id != '') AS usr, {} \
-             FROM {} WHERE {where_} GROUP BY trace_id{having}",
-            summary_sql::counted_usage(),
-            self.spans()
+        trace_table::index(
+            &self.trace_table(),
+            &self.spans(),
+            &trace_table::IndexQuery {
+                project,
+                scope,
+                filters: &filters,
+                tags: &tags,
+                having: &having,
+            },
         )
+    }
+
+    /// The per-trace table (`trace_table`).
+    pub(super) fn trace_table(&self) -> String {
+        self.layout.table("traces")
+    }
+
+    /// Rows (trace_id, key, value) of the tags of a project's traces, of `key` only if given.
+    pub(super) fn trace_tag_rows(&self, project: &str, key: Option<&str>) -> String {
+        trace_table::tag_rows(&self.trace_table(), &self.spans(), project, key)
     }
 
     /// The traces of a project whose tag `key` (as its fold picks it) is `value`.
     pub(super) fn traces_with_tag(&self, project: &str, key: &str, value: &str) -> String {
-        let spans = self.spans();
         format!(
-            "SELECT trace_id FROM ({}) WHERE key = {} AND value = {}",
-            summary_sql::trace_tags(
-                &spans,
-                &summary_sql::traces_having_key(&spans, project, key)
-            ),
-            quote(key),
+            "SELECT trace_id FROM ({}) WHERE value = {}",
+            self.trace_tag_rows(project, Some(key)),
             quote(value)
         )
     }
@@ -300,12 +299,7 @@ impl ClickhouseStore {
         now_ms: i64,
     ) -> StoreResult<TracePage> {
         let index = self.trace_index(project, q, now_ms);
-        let total = self
-            .client
-            .rows(&format!("SELECT count() AS n FROM ({index})"))
-            .await?
-            .first()
-            .map_or(0, |r| r.i64_of("n"));
+        let count_sql = format!("SELECT count() AS n FROM ({index})");
         let (column, descending) = match q.sort {
             TraceSort::StartDesc => ("start", true),
             TraceSort::StartAsc => ("start", false),
@@ -327,7 +321,10 @@ impl ClickhouseStore {
             " ORDER BY {column} {dir}, trace_id {dir} LIMIT {}",
             limit + 1
         ));
-        let rows = self.client.rows(&page_sql).await?;
+        // The total and the page are independent reads of the index: asked at once.
+        let (counted, rows) =
+            tokio::try_join!(self.client.rows(&count_sql), self.client.rows(&page_sql))?;
+        let total = counted.first().map_or(0, |r| r.i64_of("n"));
         let mut ids: Vec<String> = rows.iter().map(|r| r.str_of("trace_id")).collect();
         let next_cursor = if ids.len() > limit {
             ids.truncate(limit);
@@ -458,6 +455,6 @@ fn parse_cursor(cursor: &str) -> StoreResult<(i64, String)> {
 pub(super) fn tag_counts_sql(store: &ClickhouseStore, project: &str) -> String {
     format!(
         "SELECT key, value, count() AS traces FROM ({}) GROUP BY key, value",
-        summary_sql::trace_tags(&store.spans(), &format!("project = {}", quote(project)))
+        store.trace_tag_rows(project, None)
     )
 }
