@@ -119,7 +119,7 @@ impl ClickhouseStore {
             .rows(&format!(
                 "SELECT trace_id, start, duration, errors, sess, usr, span_count, in_tokens, \
                  out_tokens, cost_sum FROM ({}) ORDER BY start, trace_id",
-                self.trace_index(project, q, now_ms())
+                self.trace_index(project, q, now_ms()).await?
             ))
             .await?;
         let text =
@@ -369,6 +369,7 @@ impl ClickhouseStore {
                     },
                     now_ms()
                 )
+                .await?
             ))
             .await?;
         let without = rows.first().map_or(0, |r| r.i64_of("n")).max(0) as u64;
@@ -398,7 +399,7 @@ impl ClickhouseStore {
         };
         let in_scope = format!(
             "SELECT trace_id FROM ({})",
-            self.trace_index(project, &scope, now)
+            self.trace_index(project, &scope, now).await?
         );
         let rows = self
             .client

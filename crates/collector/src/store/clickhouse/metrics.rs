@@ -41,7 +41,7 @@ impl ClickhouseStore {
             .client
             .rows(&format!(
                 "SELECT trace_id, value FROM ({})",
-                self.trace_tag_rows(project, Some(key))
+                self.trace_tag_rows(project, Some(key)).await?
             ))
             .await?;
         Ok(rows
@@ -65,6 +65,7 @@ impl ClickhouseStore {
                 &format!(
                     "SELECT start AS s FROM ({})",
                     self.trace_index(project, &TraceQuery::default(), now_ms)
+                        .await?
                 ),
             )
             .await?;
@@ -76,7 +77,7 @@ impl ClickhouseStore {
             .rows(&format!(
                 "SELECT trace_id, start, duration, errors, in_tokens, out_tokens, cost_sum \
                  FROM ({})",
-                self.trace_index(project, &scope, now_ms)
+                self.trace_index(project, &scope, now_ms).await?
             ))
             .await?;
         let groups = match &q.group_by {

@@ -301,7 +301,7 @@ impl QueryStore for ClickhouseStore {
             .client
             .rows(&format!(
                 "SELECT key, sum(traces) AS n FROM ({}) GROUP BY key ORDER BY n DESC, key LIMIT 500",
-                traces::tag_counts_sql(self, project)
+                traces::tag_counts_sql(self, project).await?
             ))
             .await?;
         Ok(rows
@@ -337,7 +337,7 @@ impl QueryStore for ClickhouseStore {
             .rows(&format!(
                 "SELECT value, traces FROM ({}) WHERE key = {} \
                  AND substring(value, 1, {}) = {} ORDER BY traces DESC, value LIMIT {}",
-                traces::tag_counts_sql(self, project),
+                traces::tag_counts_sql(self, project).await?,
                 quote(key),
                 prefix.len(),
                 quote(prefix),

@@ -148,15 +148,42 @@ pub(super) struct IndexQuery<'a> {
 }
 
 /// The traces of a project within `where_` whose rows were fed more than once.
-fn with_copies(traces: &str, where_: &str) -> String {
+pub(super) fn with_copies(traces: &str, where_: &str) -> String {
     format!("SELECT trace_id FROM {traces} WHERE {where_} GROUP BY trace_id HAVING NOT ({EXACT})")
+}
+
+/// Most ids of traces with copies written into a query as a list; past this, the query asks
+/// for them itself.
+pub(super) const MAX_LISTED_COPIES: usize = 10_000;
+
+/// The traces whose rows were fed more than once, as a read found them before the query:
+/// 18.16 does not narrow a `FINAL` read of `spans` by a subquery's set (it reads every span),
+/// but it does by a list of ids, and none at all leaves that part out.
+pub(super) enum Copies {
+    Ids(Vec<String>),
+    /// Too many to list: this subquery selects them.
+    Query(String),
+}
+
+impl Copies {
+    fn none(&self) -> bool {
+        matches!(self, Copies::Ids(ids) if ids.is_empty())
+    }
+
+    fn sql(&self) -> String {
+        match self {
+            Copies::Ids(ids) => super::traces::id_list(ids),
+            Copies::Query(q) => q.clone(),
+        }
+    }
 }
 
 /// The index rows (`INDEX_COLUMNS`) of the traces `q` selects: from the table where exact,
 /// else folded from `spans`.
-pub(super) fn index(traces: &str, spans: &str, q: &IndexQuery<'_>) -> String {
+pub(super) fn index(traces: &str, spans: &str, q: &IndexQuery<'_>, copies: &Copies) -> String {
     let scope = format!("project = {} AND {}", quote(q.project), q.scope);
-    let copies = with_copies(traces, &scope);
+    let listed = copies;
+    let copies = copies.sql();
     let where_ = format!("{scope}{}", q.filters);
     let mut exact_having = vec![EXACT.to_string()];
     let mut folded_where = format!("{where_} AND trace_id IN ({copies})");
@@ -189,27 +216,46 @@ pub(super) fn index(traces: &str, spans: &str, q: &IndexQuery<'_>) -> String {
     } else {
         format!(" HAVING {}", q.having.join(" AND "))
     };
+    let exact = format!(
+        "SELECT {INDEX_COLUMNS} FROM {traces} WHERE {where_} GROUP BY trace_id HAVING {}",
+        exact_having.join(" AND ")
+    );
+    if listed.none() {
+        return exact;
+    }
     format!(
-        "SELECT {INDEX_COLUMNS} FROM {traces} WHERE {where_} GROUP BY trace_id HAVING {} \
-         UNION ALL SELECT {} FROM {spans} WHERE {folded_where} GROUP BY trace_id{folded_having}",
-        exact_having.join(" AND "),
+        "{exact} UNION ALL SELECT {} FROM {spans} WHERE {folded_where} GROUP BY trace_id\
+         {folded_having}",
         folded_columns()
     )
 }
 
 /// Rows (trace_id, key, value) of the tags of a project's traces (as their folds pick them),
 /// of key `key` only when given.
-pub(super) fn tag_rows(traces: &str, spans: &str, project: &str, key: Option<&str>) -> String {
+pub(super) fn tag_rows(
+    traces: &str,
+    spans: &str,
+    project: &str,
+    key: Option<&str>,
+    copies: &Copies,
+) -> String {
     let where_ = format!("project = {}", quote(project));
     let key_only = key
         .map(|k| format!(" AND k = {}", quote(k)))
         .unwrap_or_default();
+    let exact = format!(
+        "SELECT trace_id, k AS key, v AS value FROM \
+         (SELECT trace_id, argMinMerge(best_tag_keys) AS ks, argMinMerge(best_tag_values) AS vs \
+          FROM {traces} WHERE {where_} GROUP BY trace_id HAVING {EXACT}) \
+         ARRAY JOIN ks AS k, vs AS v WHERE {}{key_only}",
+        summary_sql::user_key("k")
+    );
+    if copies.none() {
+        return exact;
+    }
     let folded = summary_sql::trace_tags(
         spans,
-        &format!(
-            "{where_} AND trace_id IN ({})",
-            with_copies(traces, &where_)
-        ),
+        &format!("{where_} AND trace_id IN ({})", copies.sql()),
     );
     let folded = match key {
         Some(k) => format!(
@@ -218,13 +264,7 @@ pub(super) fn tag_rows(traces: &str, spans: &str, project: &str, key: Option<&st
         ),
         None => folded,
     };
-    format!(
-        "SELECT trace_id, k AS key, v AS value FROM \
-         (SELECT trace_id, argMinMerge(best_tag_keys) AS ks, argMinMerge(best_tag_values) AS vs \
-          FROM {traces} WHERE {where_} GROUP BY trace_id HAVING {EXACT}) \
-         ARRAY JOIN ks AS k, vs AS v WHERE {}{key_only} UNION ALL {folded}",
-        summary_sql::user_key("k")
-    )
+    format!("{exact} UNION ALL {folded}")
 }
 
 #[cfg(test)]

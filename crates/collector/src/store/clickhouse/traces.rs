@@ -16,8 +16,9 @@ use skein_model::{
 };
 
 use super::client::{quote, RowExt};
+use super::summary_sql;
+use super::trace_table::{self, Copies};
 use super::ClickhouseStore;
-use super::{summary_sql, trace_table};
 use crate::store::{StoreError, StoreResult};
 
 /// A span's rank as SQL, the tuple `trace_fold::Rank` is: (tier, start, span id).
@@ -201,7 +202,7 @@ impl ClickhouseStore {
             .client
             .rows(&format!(
                 "SELECT trace_id FROM ({})",
-                self.trace_index_in(project, q, now_ms, &scope)
+                self.trace_index_in(project, q, now_ms, &scope).await?
             ))
             .await?;
         let found: std::collections::HashSet<String> =
@@ -215,12 +216,23 @@ impl ClickhouseStore {
 
     /// The per-trace aggregates a trace query filters and sorts on, for the traces matching
     /// `q` (without cursor and limit): `SELECT` over it for pages and counts.
-    pub(super) fn trace_index(&self, project: &str, q: &TraceQuery, now_ms: i64) -> String {
-        self.trace_index_in(project, q, now_ms, "1 = 1")
+    pub(super) async fn trace_index(
+        &self,
+        project: &str,
+        q: &TraceQuery,
+        now_ms: i64,
+    ) -> StoreResult<String> {
+        self.trace_index_in(project, q, now_ms, "1 = 1").await
     }
 
     /// `trace_index` over the traces within `scope` (a condition on the trace id).
-    fn trace_index_in(&self, project: &str, q: &TraceQuery, now_ms: i64, scope: &str) -> String {
+    async fn trace_index_in(
+        &self,
+        project: &str,
+        q: &TraceQuery,
+        now_ms: i64,
+        scope: &str,
+    ) -> StoreResult<String> {
         let tags: Vec<(String, String)> = q
             .tags
             .iter()
@@ -260,7 +272,8 @@ impl ClickhouseStore {
         if let Some(u) = &q.user_id {
             having.push(format!("usr = {}", quote(u)));
         }
-        trace_table::index(
+        let copies = self.copies(project, scope).await?;
+        Ok(trace_table::index(
             &self.trace_table(),
             &self.spans(),
             &trace_table::IndexQuery {
@@ -270,7 +283,29 @@ impl ClickhouseStore {
                 tags: &tags,
                 having: &having,
             },
-        )
+            &copies,
+        ))
+    }
+
+    /// The traces of a project within `scope` whose rows in the per-trace table were fed
+    /// more than once (`trace_table::Copies`).
+    pub(super) async fn copies(&self, project: &str, scope: &str) -> StoreResult<Copies> {
+        let query = trace_table::with_copies(
+            &self.trace_table(),
+            &format!("project = {} AND {scope}", quote(project)),
+        );
+        let rows = self
+            .client
+            .rows(&format!(
+                "{query} LIMIT {}",
+                trace_table::MAX_LISTED_COPIES + 1
+            ))
+            .await?;
+        Ok(if rows.len() > trace_table::MAX_LISTED_COPIES {
+            Copies::Query(query)
+        } else {
+            Copies::Ids(rows.iter().map(|r| r.str_of("trace_id")).collect())
+        })
     }
 
     /// The per-trace table (`trace_table`).
@@ -279,17 +314,33 @@ impl ClickhouseStore {
     }
 
     /// Rows (trace_id, key, value) of the tags of a project's traces, of `key` only if given.
-    pub(super) fn trace_tag_rows(&self, project: &str, key: Option<&str>) -> String {
-        trace_table::tag_rows(&self.trace_table(), &self.spans(), project, key)
+    pub(super) async fn trace_tag_rows(
+        &self,
+        project: &str,
+        key: Option<&str>,
+    ) -> StoreResult<String> {
+        let copies = self.copies(project, "1 = 1").await?;
+        Ok(trace_table::tag_rows(
+            &self.trace_table(),
+            &self.spans(),
+            project,
+            key,
+            &copies,
+        ))
     }
 
     /// The traces of a project whose tag `key` (as its fold picks it) is `value`.
-    pub(super) fn traces_with_tag(&self, project: &str, key: &str, value: &str) -> String {
-        format!(
+    pub(super) async fn traces_with_tag(
+        &self,
+        project: &str,
+        key: &str,
+        value: &str,
+    ) -> StoreResult<String> {
+        Ok(format!(
             "SELECT trace_id FROM ({}) WHERE value = {}",
-            self.trace_tag_rows(project, Some(key)),
+            self.trace_tag_rows(project, Some(key)).await?,
             quote(value)
-        )
+        ))
     }
 
     pub(super) async fn list(
@@ -298,7 +349,7 @@ impl ClickhouseStore {
         q: &TraceQuery,
         now_ms: i64,
     ) -> StoreResult<TracePage> {
-        let index = self.trace_index(project, q, now_ms);
+        let index = self.trace_index(project, q, now_ms).await?;
         let count_sql = format!("SELECT count() AS n FROM ({index})");
         let (column, descending) = match q.sort {
             TraceSort::StartDesc => ("start", true),
@@ -452,9 +503,9 @@ fn parse_cursor(cursor: &str) -> StoreResult<(i64, String)> {
 }
 
 /// Tag values of a project's traces with counts, as their folds pick them.
-pub(super) fn tag_counts_sql(store: &ClickhouseStore, project: &str) -> String {
-    format!(
+pub(super) async fn tag_counts_sql(store: &ClickhouseStore, project: &str) -> StoreResult<String> {
+    Ok(format!(
         "SELECT key, value, count() AS traces FROM ({}) GROUP BY key, value",
-        store.trace_tag_rows(project, None)
-    )
+        store.trace_tag_rows(project, None).await?
+    ))
 }
