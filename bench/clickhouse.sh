@@ -10,7 +10,7 @@
 # Everything (server data included) is in a temp dir removed at the end. Extra arguments after
 # the size go to the benchmark (`--repeats 10`, `--big-trace-spans 0`...). With
 # SKEIN_BENCH_BEFORE / SKEIN_BENCH_AFTER=COMMAND, COMMAND runs before the benchmark / at the end
-# with CH_URL set to the server's HTTP address.
+# with CH_URL set to the server's HTTP address (and at the end API_URL to the collector's).
 set -euo pipefail
 what=${1:?usage: clickhouse.sh ingest|queries SPANS [ARGS...]}
 spans=${2:?usage: clickhouse.sh ingest|queries SPANS [ARGS...]}
@@ -68,5 +68,5 @@ q "SELECT table, sum(bytes) AS b, round(sum(bytes) / $stored, 1) AS per_span FRO
    WHERE database = 'skein' AND active GROUP BY table ORDER BY b DESC FORMAT PrettyCompactNoEscapes"
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ -n "${SKEIN_BENCH_AFTER:-}" ]; then
-    CH_URL=$ch bash -c "$SKEIN_BENCH_AFTER"
+    CH_URL=$ch API_URL=$api bash -c "$SKEIN_BENCH_AFTER"
 fi
