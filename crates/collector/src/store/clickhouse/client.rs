@@ -125,6 +125,13 @@ impl Client {
         self.post(&[], sql.to_string()).await.map(drop)
     }
 
+    /// An `INSERT ... SELECT`, synchronous through a Distributed table.
+    pub(super) async fn insert_select(&self, sql: &str) -> StoreResult<()> {
+        self.post(&insert_settings("1"), sql.to_string())
+            .await
+            .map(drop)
+    }
+
     /// A query's rows, each a JSON object by column name (64-bit integers as numbers).
     pub(super) async fn rows(&self, sql: &str) -> StoreResult<Vec<Value>> {
         let text = self

@@ -48,7 +48,7 @@ impl ClickhouseStore {
         now_ms: i64,
     ) -> StoreResult<CohortAggregates> {
         self.trace_list_filter(project, q)?;
-        let index = self.trace_index(project, q, now_ms);
+        let index = self.trace_index(project, q, now_ms).await?;
         let totals = self
             .client
             .rows(&format!(

@@ -22,7 +22,8 @@ impl ClickhouseStore {
         let ids: Vec<String> = rows.iter().map(|r| r.str_of("trace_id")).collect();
         for chunk in ids.chunks(CHUNK) {
             let ids = id_list(chunk);
-            for table in ["spans", "span_pieces", "received", "feedback"] {
+            // The per-trace rows first: a list never names a trace whose spans are gone.
+            for table in ["traces", "spans", "span_pieces", "received", "feedback"] {
                 self.client
                     .execute(&format!(
                         "{} DELETE WHERE trace_id IN ({ids})",

@@ -1,5 +1,5 @@
 //! Sessions, users and the service graph on ClickHouse. Sessions and users are aggregated here
-//! from the trace summaries in scope (each folded as `traces` folds them), with the sort orders
+//! from the trace index rows in scope (`trace_table`), with the sort orders
 //! and cursors of SQLite's `GROUP BY`; the service graph joins each span to its parent here.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -17,9 +17,6 @@ use skein_model::{TraceQuery, TraceSummary};
 use super::client::{quote, RowExt};
 use super::ClickhouseStore;
 use crate::store::{StoreError, StoreResult};
-
-/// Trace ids per folding query.
-const CHUNK: usize = 2_000;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Group {
@@ -109,7 +106,9 @@ struct Page {
 }
 
 impl ClickhouseStore {
-    /// The summaries of every trace of the project matching `q` (its filters only).
+    /// The figures sessions and users add up (start, end, spans, errors, usage, session and
+    /// user) of every trace of the project matching `q` (its filters only), from the trace
+    /// index: summaries without their names, services and tags.
     async fn scope_summaries(
         &self,
         project: &str,
@@ -118,16 +117,29 @@ impl ClickhouseStore {
         let rows = self
             .client
             .rows(&format!(
-                "SELECT trace_id FROM ({}) ORDER BY start, trace_id",
-                self.trace_index(project, q, now_ms())
+                "SELECT trace_id, start, duration, errors, sess, usr, span_count, in_tokens, \
+                 out_tokens, cost_sum FROM ({}) ORDER BY start, trace_id",
+                self.trace_index(project, q, now_ms()).await?
             ))
             .await?;
-        let ids: Vec<String> = rows.iter().map(|r| r.str_of("trace_id")).collect();
-        let mut out = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(CHUNK) {
-            out.extend(self.summaries(project, chunk).await?);
-        }
-        Ok(out)
+        let text =
+            |r: &serde_json::Value, column: &str| Some(r.str_of(column)).filter(|v| !v.is_empty());
+        Ok(rows
+            .iter()
+            .map(|r| TraceSummary {
+                trace_id: r.str_of("trace_id"),
+                start_ns: r.i64_of("start"),
+                end_ns: r.i64_of("start").saturating_add(r.i64_of("duration")),
+                span_count: r.i64_of("span_count").max(0) as u64,
+                error_count: r.i64_of("errors").max(0) as u64,
+                session_id: text(r, "sess"),
+                user_id: text(r, "usr"),
+                input_tokens: r.i64_of("in_tokens"),
+                output_tokens: r.i64_of("out_tokens"),
+                cost: r.f64_of("cost_sum"),
+                ..TraceSummary::default()
+            })
+            .collect())
     }
 
     async fn groups(
@@ -357,6 +369,7 @@ impl ClickhouseStore {
                     },
                     now_ms()
                 )
+                .await?
             ))
             .await?;
         let without = rows.first().map_or(0, |r| r.i64_of("n")).max(0) as u64;
@@ -386,7 +399,7 @@ impl ClickhouseStore {
         };
         let in_scope = format!(
             "SELECT trace_id FROM ({})",
-            self.trace_index(project, &scope, now)
+            self.trace_index(project, &scope, now).await?
         );
         let rows = self
             .client

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 
 use skein_model::metric_fold::{prepare, MetricAccumulator};
 use skein_model::metrics::{Metric, MetricQuery, MetricResponse, Over};
+use skein_model::TraceQuery;
 
-use super::client::{quote, RowExt};
-use super::summary_sql;
+use super::client::RowExt;
 use super::ClickhouseStore;
 use crate::store::{StoreError, StoreResult};
 
@@ -37,16 +37,11 @@ impl ClickhouseStore {
         project: &str,
         key: &str,
     ) -> StoreResult<HashMap<String, String>> {
-        let spans = self.spans();
         let rows = self
             .client
             .rows(&format!(
-                "SELECT trace_id, value FROM ({}) WHERE key = {}",
-                summary_sql::trace_tags(
-                    &spans,
-                    &summary_sql::traces_having_key(&spans, project, key)
-                ),
-                quote(key)
+                "SELECT trace_id, value FROM ({})",
+                self.trace_tag_rows(project, Some(key)).await?
             ))
             .await?;
         Ok(rows
@@ -68,9 +63,9 @@ impl ClickhouseStore {
             .prepare(
                 q,
                 &format!(
-                    "SELECT min(start_ns) AS s FROM {} WHERE project = {} GROUP BY trace_id",
-                    self.spans(),
-                    quote(project)
+                    "SELECT start AS s FROM ({})",
+                    self.trace_index(project, &TraceQuery::default(), now_ms)
+                        .await?
                 ),
             )
             .await?;
@@ -82,7 +77,7 @@ impl ClickhouseStore {
             .rows(&format!(
                 "SELECT trace_id, start, duration, errors, in_tokens, out_tokens, cost_sum \
                  FROM ({})",
-                self.trace_index(project, &scope, now_ms)
+                self.trace_index(project, &scope, now_ms).await?
             ))
             .await?;
         let groups = match &q.group_by {

@@ -5,8 +5,9 @@
 //! - `client`: HTTP, JSONEachRow, errors as the store's kinds, SQL quoting;
 //! - `schema`: the tables and their versioned migrations, `ON CLUSTER` on a cluster;
 //! - `writer`: spans batched across requests into large inserts, acknowledged once stored;
-//! - `pieces`: spans sent in pieces; `traces`: summaries folded on read, the list, skeleton and
-//!   spans; `feedback`, `score_configs`, `queues` (annotation queues and leases), `keys`, `metrics`, `journeys` (sessions, users, service
+//! - `pieces`: spans sent in pieces; `trace_table`: the per-trace table the writes keep, which
+//!   lists, filters, counts, metrics and journeys read; `traces`: the list, summaries of a
+//!   page's traces folded from their spans, skeleton and spans; `feedback`, `score_configs`, `queues` (annotation queues and leases), `keys`, `metrics`, `journeys` (sessions, users, service
 //!   graph).
 
 mod client;
@@ -30,6 +31,7 @@ mod span_row;
 mod summary_sql;
 #[cfg(test)]
 pub mod testserver;
+mod trace_table;
 mod traces;
 mod writer;
 
@@ -299,7 +301,7 @@ impl QueryStore for ClickhouseStore {
             .client
             .rows(&format!(
                 "SELECT key, sum(traces) AS n FROM ({}) GROUP BY key ORDER BY n DESC, key LIMIT 500",
-                traces::tag_counts_sql(self, project)
+                traces::tag_counts_sql(self, project).await?
             ))
             .await?;
         Ok(rows
@@ -335,7 +337,7 @@ impl QueryStore for ClickhouseStore {
             .rows(&format!(
                 "SELECT value, traces FROM ({}) WHERE key = {} \
                  AND substring(value, 1, {}) = {} ORDER BY traces DESC, value LIMIT {}",
-                traces::tag_counts_sql(self, project),
+                traces::tag_counts_sql(self, project).await?,
                 quote(key),
                 prefix.len(),
                 quote(prefix),

@@ -20,15 +20,15 @@ pub(super) struct Layout {
 
 /// A table: its columns, engine family, version column (for replacing engines), order and
 /// partition, and the expression that shards it on a cluster.
-struct Table {
-    name: &'static str,
-    columns: &'static str,
-    /// `MergeTree` or `ReplacingMergeTree`.
-    engine: &'static str,
-    version: Option<&'static str>,
-    order_by: &'static str,
-    partition_by: Option<&'static str>,
-    shard_by: &'static str,
+pub(super) struct Table {
+    pub name: &'static str,
+    pub columns: &'static str,
+    /// `MergeTree`, `ReplacingMergeTree` or `AggregatingMergeTree`.
+    pub engine: &'static str,
+    pub version: Option<&'static str>,
+    pub order_by: &'static str,
+    pub partition_by: Option<&'static str>,
+    pub shard_by: &'static str,
 }
 
 /// Version 1 of the layout.
@@ -135,8 +135,9 @@ const TABLES_V4: &[Table] = &[
 
 /// The layout's version this Skein writes: 5 adds `spans.search_text` (below), 6 the
 /// receive log (`TABLES_V6`), 7 annotation queues (`TABLES_V7`), 8 blind pairwise review
-/// queues (`TABLES_V8`), 9 who rated in which queue (`FEEDBACK_COLUMNS_V9`).
-pub(super) const SCHEMA_VERSION: u32 = 9;
+/// queues (`TABLES_V8`), 9 who rated in which queue (`FEEDBACK_COLUMNS_V9`), 10 the per-trace
+/// table and the view that feeds it (`trace_table`).
+pub(super) const SCHEMA_VERSION: u32 = 10;
 
 /// Version 9: a feedback record's annotation queue and reviewer (empty outside queues).
 const FEEDBACK_COLUMNS_V9: &[(&str, &str)] = &[("queue_id", "String"), ("reviewer", "String")];
@@ -236,7 +237,7 @@ fn major_version(version: &str) -> u32 {
 }
 
 impl Layout {
-    fn on_cluster(&self) -> String {
+    pub fn on_cluster(&self) -> String {
         self.cluster
             .as_ref()
             .map(|c| format!(" ON CLUSTER {}", ident(c)))
@@ -246,6 +247,15 @@ impl Layout {
     /// The name queries and inserts use for a table.
     pub fn table(&self, name: &str) -> String {
         format!("{}.{}", ident(&self.database), name)
+    }
+
+    /// The name of the table that holds a table's rows: itself, or on a cluster each shard's
+    /// `<name>_local` under the Distributed table.
+    pub fn stored(&self, name: &str) -> String {
+        match self.cluster {
+            Some(_) => format!("{name}_local"),
+            None => name.to_string(),
+        }
     }
 
     /// The statement head that changes a table's rows where they are stored (`ALTER TABLE`
@@ -262,7 +272,7 @@ impl Layout {
         }
     }
 
-    fn create(&self, t: &Table) -> Vec<String> {
+    pub fn create(&self, t: &Table) -> Vec<String> {
         let db = ident(&self.database);
         let on = self.on_cluster();
         let local = if self.cluster.is_some() {
@@ -435,6 +445,11 @@ pub(super) async fn migrate(client: &Client, layout: &Layout, version: &str) -> 
         add_columns(client, layout, feedback, FEEDBACK_COLUMNS_V9).await?;
         record(client, layout, 9).await?;
         tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 9");
+    }
+    if applied < 10 {
+        super::trace_table::create(client, layout).await?;
+        record(client, layout, 10).await?;
+        tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 10");
     }
     Ok(())
 }

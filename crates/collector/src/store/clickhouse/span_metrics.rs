@@ -74,7 +74,7 @@ impl ClickhouseStore {
         for tag in &scope.tags {
             wheres.push_str(&format!(
                 " AND trace_id GLOBAL IN ({})",
-                self.traces_with_tag(project, &tag.key, &tag.value)
+                self.traces_with_tag(project, &tag.key, &tag.value).await?
             ));
         }
         wheres.push_str(&self.trace_list_filter(project, &scope)?);

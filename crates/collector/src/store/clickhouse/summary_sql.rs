@@ -53,17 +53,6 @@ pub(super) fn trace_tags(spans: &str, where_: &str) -> String {
     )
 }
 
-/// `where_` for the traces of `project` that have a span with tag `key` (whose trace's tag
-/// it may be), whole.
-pub(super) fn traces_having_key(spans: &str, project: &str, key: &str) -> String {
-    format!(
-        "project = {p} AND trace_id IN (SELECT trace_id FROM {spans} WHERE project = {p} \
-         AND has(tag_keys, {k}))",
-        p = quote(project),
-        k = quote(key)
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

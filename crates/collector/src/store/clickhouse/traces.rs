@@ -1,7 +1,9 @@
-//! Traces read from `spans`: each trace's summary is folded on read, by the same rule SQLite
-//! folds on write (`skein_model::trace_fold`). ClickHouse computes each part of the fold per
-//! trace (sums, the best-ranked root, name, session and user, each service's best rank, the
-//! best-ranked span's tags); the parts become a `TraceFold` here, whose `summary` is the row.
+//! Traces: which traces a query selects, in which order, is read from the per-trace table
+//! (`trace_table`); the summaries of a page's traces are folded from their spans, by the same
+//! rule SQLite folds on write (`skein_model::trace_fold`). ClickHouse computes each part of the
+//! fold per trace (sums, the best-ranked root, name, session and user, each service's best
+//! rank, the best-ranked span's tags); the parts become a `TraceFold` here, whose `summary` is
+//! the row.
 
 use std::collections::HashMap;
 
@@ -15,6 +17,7 @@ use skein_model::{
 
 use super::client::{quote, RowExt};
 use super::summary_sql;
+use super::trace_table::{self, Copies};
 use super::ClickhouseStore;
 use crate::store::{StoreError, StoreResult};
 
@@ -199,7 +202,7 @@ impl ClickhouseStore {
             .client
             .rows(&format!(
                 "SELECT trace_id FROM ({})",
-                self.trace_index_in(project, q, now_ms, &scope)
+                self.trace_index_in(project, q, now_ms, &scope).await?
             ))
             .await?;
         let found: std::collections::HashSet<String> =
@@ -213,25 +216,32 @@ impl ClickhouseStore {
 
     /// The per-trace aggregates a trace query filters and sorts on, for the traces matching
     /// `q` (without cursor and limit): `SELECT` over it for pages and counts.
-    pub(super) fn trace_index(&self, project: &str, q: &TraceQuery, now_ms: i64) -> String {
-        self.trace_index_in(project, q, now_ms, "1 = 1")
+    pub(super) async fn trace_index(
+        &self,
+        project: &str,
+        q: &TraceQuery,
+        now_ms: i64,
+    ) -> StoreResult<String> {
+        self.trace_index_in(project, q, now_ms, "1 = 1").await
     }
 
-    /// `trace_index` over the spans (and the span conditions over the spans) within `scope`.
-    fn trace_index_in(&self, project: &str, q: &TraceQuery, now_ms: i64, scope: &str) -> String {
-        let mut where_ = format!("project = {} AND {scope}", quote(project));
-        for tag in &q.tags {
-            where_.push_str(&format!(
-                " AND trace_id IN ({})",
-                self.traces_with_tag(project, &tag.key, &tag.value)
-            ));
-        }
+    /// `trace_index` over the traces within `scope` (a condition on the trace id).
+    async fn trace_index_in(
+        &self,
+        project: &str,
+        q: &TraceQuery,
+        now_ms: i64,
+        scope: &str,
+    ) -> StoreResult<String> {
+        let tags: Vec<(String, String)> = q
+            .tags
+            .iter()
+            .map(|t| (t.key.clone(), t.value.clone()))
+            .collect();
         // Refused before (`trace_list_filter` in `list_traces`) when it does not compile.
-        where_.push_str(
-            &self
-                .trace_list_filter_in(project, q, scope)
-                .unwrap_or_default(),
-        );
+        let filters = self
+            .trace_list_filter_in(project, q, scope)
+            .unwrap_or_default();
         let mut having: Vec<String> = Vec::new();
         if let Some(from) = q.start_from_ms(now_ms) {
             having.push(format!("start >= {}", from.saturating_mul(1_000_000)));
@@ -262,35 +272,75 @@ impl ClickhouseStore {
         if let Some(u) = &q.user_id {
             having.push(format!("usr = {}", quote(u)));
         }
-        let having = if having.is_empty() {
-            String::new()
+        let copies = self.copies(project, scope).await?;
+        Ok(trace_table::index(
+            &self.trace_table(),
+            &self.spans(),
+            &trace_table::IndexQuery {
+                project,
+                scope,
+                filters: &filters,
+                tags: &tags,
+                having: &having,
+            },
+            &copies,
+        ))
+    }
+
+    /// The traces of a project within `scope` whose rows in the per-trace table were fed
+    /// more than once (`trace_table::Copies`).
+    pub(super) async fn copies(&self, project: &str, scope: &str) -> StoreResult<Copies> {
+        let query = trace_table::with_copies(
+            &self.trace_table(),
+            &format!("project = {} AND {scope}", quote(project)),
+        );
+        let rows = self
+            .client
+            .rows(&format!(
+                "{query} LIMIT {}",
+                trace_table::MAX_LISTED_COPIES + 1
+            ))
+            .await?;
+        Ok(if rows.len() > trace_table::MAX_LISTED_COPIES {
+            Copies::Query(query)
         } else {
-            format!(" HAVING {}", having.join(" AND "))
-        };
-        format!(
-            "SELECT trace_id, min(start_ns) AS start, \
-             max(greatest(end_ns, start_ns)) - min(start_ns) AS duration, \
-             countIf(status = 2) AS errors, argMin(name, {RANK}) AS root_name, \
-             argMinIf(session_id, {RANK}, session_id != '') AS sess, \
-             argMinIf(user_id, {RANK}, user_id != '') AS usr, {} \
-             FROM {} WHERE {where_} GROUP BY trace_id{having}",
-            summary_sql::counted_usage(),
-            self.spans()
-        )
+            Copies::Ids(rows.iter().map(|r| r.str_of("trace_id")).collect())
+        })
+    }
+
+    /// The per-trace table (`trace_table`).
+    pub(super) fn trace_table(&self) -> String {
+        self.layout.table("traces")
+    }
+
+    /// Rows (trace_id, key, value) of the tags of a project's traces, of `key` only if given.
+    pub(super) async fn trace_tag_rows(
+        &self,
+        project: &str,
+        key: Option<&str>,
+    ) -> StoreResult<String> {
+        let copies = self.copies(project, "1 = 1").await?;
+        Ok(trace_table::tag_rows(
+            &self.trace_table(),
+            &self.spans(),
+            project,
+            key,
+            &copies,
+        ))
     }
 
     /// The traces of a project whose tag `key` (as its fold picks it) is `value`.
-    pub(super) fn traces_with_tag(&self, project: &str, key: &str, value: &str) -> String {
-        let spans = self.spans();
-        format!(
-            "SELECT trace_id FROM ({}) WHERE key = {} AND value = {}",
-            summary_sql::trace_tags(
-                &spans,
-                &summary_sql::traces_having_key(&spans, project, key)
-            ),
-            quote(key),
+    pub(super) async fn traces_with_tag(
+        &self,
+        project: &str,
+        key: &str,
+        value: &str,
+    ) -> StoreResult<String> {
+        Ok(format!(
+            "SELECT trace_id FROM ({}) WHERE value = {}",
+            self.trace_tag_rows(project, Some(key)).await?,
             quote(value)
-        )
+        ))
     }
 
     pub(super) async fn list(
@@ -299,13 +349,8 @@ impl ClickhouseStore {
         q: &TraceQuery,
         now_ms: i64,
     ) -> StoreResult<TracePage> {
-        let index = self.trace_index(project, q, now_ms);
-        let total = self
-            .client
-            .rows(&format!("SELECT count() AS n FROM ({index})"))
-            .await?
-            .first()
-            .map_or(0, |r| r.i64_of("n"));
+        let index = self.trace_index(project, q, now_ms).await?;
+        let count_sql = format!("SELECT count() AS n FROM ({index})");
         let (column, descending) = match q.sort {
             TraceSort::StartDesc => ("start", true),
             TraceSort::StartAsc => ("start", false),
@@ -327,7 +372,10 @@ impl ClickhouseStore {
             " ORDER BY {column} {dir}, trace_id {dir} LIMIT {}",
             limit + 1
         ));
-        let rows = self.client.rows(&page_sql).await?;
+        // The total and the page are independent reads of the index: asked at once.
+        let (counted, rows) =
+            tokio::try_join!(self.client.rows(&count_sql), self.client.rows(&page_sql))?;
+        let total = counted.first().map_or(0, |r| r.i64_of("n"));
         let mut ids: Vec<String> = rows.iter().map(|r| r.str_of("trace_id")).collect();
         let next_cursor = if ids.len() > limit {
             ids.truncate(limit);
@@ -455,9 +503,9 @@ fn parse_cursor(cursor: &str) -> StoreResult<(i64, String)> {
 }
 
 /// Tag values of a project's traces with counts, as their folds pick them.
-pub(super) fn tag_counts_sql(store: &ClickhouseStore, project: &str) -> String {
-    format!(
+pub(super) async fn tag_counts_sql(store: &ClickhouseStore, project: &str) -> StoreResult<String> {
+    Ok(format!(
         "SELECT key, value, count() AS traces FROM ({}) GROUP BY key, value",
-        summary_sql::trace_tags(&store.spans(), &format!("project = {}", quote(project)))
-    )
+        store.trace_tag_rows(project, None).await?
+    ))
 }
