@@ -137,12 +137,7 @@ async fn a_pairwise_queue_reviewed_by_keyboard_shows_its_sign_test_on_metrics() 
     let mut before: Option<String> = None;
     // The review page's path names the queue: `/pairwise/{id}`.
     let url = driver.current_url().await.unwrap();
-    let queue_id = url
-        .path()
-        .rsplit('/')
-        .next()
-        .unwrap_or_default()
-        .to_string();
+    assert_eq!(url.path(), format!("/pairwise/{queue_id}"));
     for i in 0..RUNS {
         let (id, left, right) = shown_pair(driver, before.as_deref()).await;
         assert_ne!(
