@@ -77,7 +77,8 @@ mod tests {
                 .rfind(|c: char| !(c.is_ascii_digit() || c == ','))
                 .map_or(0, |i| i + 1);
             let number = &before[start..];
-            if !number.is_empty() {
+            // A comma alone ("ingest, spans/s") is prose, not a number.
+            if number.chars().any(|c| c.is_ascii_digit()) {
                 let lead: String = before[..start].chars().rev().take(2).collect();
                 out.push((number.to_string(), lead.chars().rev().collect()));
             }
