@@ -45,7 +45,13 @@ def same(a, b):
 
 
 def main(path):
-    s = session.Session(tempfile.mkdtemp(prefix="skein-chdb-"))
+    # The engine's files live only as long as the replay (every test run makes one).
+    with tempfile.TemporaryDirectory(prefix="skein-chdb-", ignore_cleanup_errors=True) as data:
+        replay(path, data)
+
+
+def replay(path, data):
+    s = session.Session(data)
     server = s.query("SELECT version()", "TabSeparated").bytes().decode().strip()
     # Span inserts are replayed as `format(RowBinary, ..., '<bytes>')` statements, as large as
     # the batch they carry.
