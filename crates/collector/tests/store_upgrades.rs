@@ -6,7 +6,7 @@
 mod common;
 
 /// The layout a file is brought up to (`PRAGMA user_version`).
-const LATEST_LAYOUT: i64 = 18;
+const LATEST_LAYOUT: i64 = 19;
 
 #[path = "../src/store/sqlite/test_files.rs"]
 mod test_files;
@@ -196,11 +196,14 @@ async fn a_trace_summary_names_its_root_span_type() {
 
 /// Takes a database written by this version back to the layout of the first release
 /// (`user_version` 1): `trace_tags` without `project` and without `trace_tags_by_value`, no
-/// `spans.kind`, no `traces.root_span_type`, feedback that names no trace.
+/// `spans.kind` (nor the later indexes over it), no `traces.root_span_type`, feedback that
+/// names no trace.
 fn downgrade_to_first_layout(db: &std::path::Path) {
     test_files::execute_batch(
         db,
         "DROP INDEX trace_tags_by_value;
+         DROP INDEX spans_by_trace_extent;
+         DROP INDEX spans_by_parent;
          CREATE TABLE old_trace_tags (
              trace INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
              PRIMARY KEY (trace, key)
@@ -692,6 +695,62 @@ async fn a_database_without_the_span_extents_gets_them_in_place() {
         test_files::query_i64(
             &db,
             "SELECT count(*) FROM sqlite_master WHERE name = 'spans_by_trace_extent'"
+        ),
+        1
+    );
+}
+
+/// Schema 18's covering index had no `kind` and there was no index by parent: the upgrade to
+/// 19 builds both, and the skeleton of what was stored before reads from them.
+#[tokio::test]
+async fn a_database_without_the_skeleton_indexes_gets_them_in_place() {
+    let collector = Collector::start();
+    send(
+        &collector,
+        otlp(
+            TRACE,
+            &[
+                (ROOT, None, "agent", "AGENT"),
+                (CHILD, Some(ROOT), "search", "TOOL"),
+            ],
+            "prod",
+        ),
+    )
+    .await;
+    wait_for_traces(&collector, "", 1).await;
+    let dir = collector.kill();
+    let db = dir.path().join("skein.db");
+    test_files::execute_batch(
+        &db,
+        "DROP INDEX spans_by_parent; DROP INDEX spans_by_trace_extent;
+         CREATE INDEX spans_by_trace_extent ON spans (trace, span_id, parent_span_id, name,
+             span_type, service, start_ns, end_ns, status, tokens, cost);
+         PRAGMA user_version = 18;",
+    );
+
+    let collector = Collector::start_in(dir, &[]);
+    let skeleton = get_json(&collector.url(&format!("/api/v1/traces/{TRACE}"))).await;
+    let spans = skeleton["spans"].as_array().expect("spans");
+    assert_eq!(spans.len(), 2, "{skeleton}");
+    // Each span's OTel kind (internal: 1) comes from the index now.
+    assert!(spans.iter().all(|s| s[9] == 1), "{skeleton}");
+    let dir = collector.kill();
+    let db = dir.path().join("skein.db");
+    assert_eq!(
+        test_files::query_i64(&db, "PRAGMA user_version"),
+        LATEST_LAYOUT
+    );
+    assert_eq!(
+        test_files::query_i64(
+            &db,
+            "SELECT count(*) FROM pragma_index_info('spans_by_trace_extent') WHERE name = 'kind'"
+        ),
+        1
+    );
+    assert_eq!(
+        test_files::query_i64(
+            &db,
+            "SELECT count(*) FROM sqlite_master WHERE name = 'spans_by_parent'"
         ),
         1
     );

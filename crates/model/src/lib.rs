@@ -29,6 +29,7 @@ pub mod score_config;
 pub mod service_graph;
 pub mod sessions;
 pub mod skeleton_build;
+pub mod skeleton_head;
 pub mod skeleton_id;
 pub mod skeleton_order;
 pub mod skeleton_wire;

@@ -54,7 +54,7 @@ impl SkeletonBuilder {
         });
     }
 
-    /// Sorts the spans by start time (ties keep parents first, then the order pushed) and
+    /// Sorts the spans by start time (ties keep parents first, then by span id) and
     /// resolves parents to indexes; a parent that is not among the spans makes an orphan.
     pub fn finish(self, summary: TraceSummary) -> TraceSkeleton {
         let pushed = self.spans;
@@ -69,7 +69,15 @@ impl SkeletonBuilder {
                 )
             })
             .collect();
-        order.sort_unstable_by_key(|&(start, key)| (start, key >> 31, key & !(1 << 31)));
+        let id_of = |key: u32| &pushed[(key & !(1 << 31)) as usize].id;
+        // Ties by span id, whatever order the store read them in (a trace's head, read
+        // apart, orders them so too: `skeleton_head`).
+        order.sort_unstable_by(|&(a_start, a), &(b_start, b)| {
+            (a_start, a >> 31)
+                .cmp(&(b_start, b >> 31))
+                .then_with(|| id_of(a).text_cmp(id_of(b)))
+                .then_with(|| a.cmp(&b))
+        });
         let at = |k: usize| &pushed[(order[k].1 & !(1 << 31)) as usize];
         let start_ns = order.first().map_or(summary.start_ns, |&(s, _)| s);
         let mut index_of: HashMap<&SpanId, u32, BuildHasherDefault<FastHasher>> =
@@ -91,19 +99,19 @@ impl SkeletonBuilder {
                         }
                     },
                 };
+                let (start_us, duration_us) = span_times(s.start_ns, s.end_ns, start_ns);
                 SkeletonSpan(
                     s.id.clone(),
                     parent,
                     s.name,
                     s.service,
                     s.span_type,
-                    (s.start_ns - start_ns) / 1_000,
-                    (s.end_ns - s.start_ns).max(0) / 1_000,
+                    start_us,
+                    duration_us,
                     s.status,
                     s.tokens,
                     s.kind,
-                    // Rounded: the skeleton stays small, and no LLM call is cheaper.
-                    (s.cost * 1e9).round() / 1e9,
+                    skeleton_cost(s.cost),
                 )
             })
             .collect();
@@ -118,15 +126,29 @@ impl SkeletonBuilder {
     }
 }
 
+/// A span's start (from the trace's) and duration, in microseconds, as a skeleton holds them.
+pub(crate) fn span_times(start_ns: i64, end_ns: i64, trace_start_ns: i64) -> (i64, i64) {
+    (
+        (start_ns - trace_start_ns) / 1_000,
+        (end_ns - start_ns).max(0) / 1_000,
+    )
+}
+
+/// A span's cost as a skeleton holds it: rounded (the skeleton stays small, and no LLM call is
+/// cheaper).
+pub(crate) fn skeleton_cost(cost: f64) -> f64 {
+    (cost * 1e9).round() / 1e9
+}
+
 /// Names or services, each kept once, numbered in order of first use.
 #[derive(Default)]
-struct Interner {
+pub(crate) struct Interner {
     index: HashMap<String, u32, BuildHasherDefault<FastHasher>>,
-    values: Vec<String>,
+    pub(crate) values: Vec<String>,
 }
 
 impl Interner {
-    fn intern(&mut self, value: &str) -> u32 {
+    pub(crate) fn intern(&mut self, value: &str) -> u32 {
         if let Some(&i) = self.index.get(value) {
             return i;
         }

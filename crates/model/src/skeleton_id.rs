@@ -37,6 +37,14 @@ impl SpanId {
         }
     }
 
+    /// Orders ids as their texts order.
+    pub fn text_cmp(&self, other: &SpanId) -> std::cmp::Ordering {
+        match (self, other) {
+            (SpanId::Hex(a), SpanId::Hex(b)) => a.cmp(b),
+            _ => self.text().as_bytes().cmp(other.text().as_bytes()),
+        }
+    }
+
     /// The number a 16-hex-digit id spells.
     pub fn hex(&self) -> Option<u64> {
         match self {

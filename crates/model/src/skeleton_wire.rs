@@ -24,12 +24,18 @@
 //! - the tail: 0 (no spans), then the orphans: count, then per orphan its index and the missing
 //!   parent's id (length, bytes). Nothing follows it.
 //!
+//! A big trace's first chunk may be sent before the whole trace is read (its head, read apart:
+//! [`encode_head`]). Should the whole trace not begin with it (the trace grew in between), an
+//! empty frame follows it: the reader forgets what it has decoded, and a header and every
+//! chunk follow again ([`Pieces::after_head`]).
+//!
 //! The decoder is total: truncated or malformed input is an error, never a panic, and no count
 //! read from the input reserves more memory than the bytes that hold it could fill (the span
 //! count of the header, checked against the chunks that follow, at most [`MAX_RESERVED`]).
 
 use std::fmt;
 
+use crate::skeleton_head::SkeletonHead;
 use crate::trace::TraceSkeleton;
 
 mod decode;
@@ -48,7 +54,7 @@ pub const CHUNK: usize = 65_536;
 pub const MAX_RESERVED: usize = 1 << 21;
 
 const MAGIC: &[u8; 4] = b"SKSK";
-const VERSION: u8 = 2;
+const VERSION: u8 = 3;
 const IDS_TEXT: u8 = 0;
 const IDS_HEX16: u8 = 1;
 
@@ -70,52 +76,152 @@ fn bad(why: &str) -> WireError {
 
 /// Encodes a skeleton (see the module doc for the layout) in one piece.
 pub fn encode(skeleton: &TraceSkeleton) -> Vec<u8> {
-    encode_pieces(skeleton).concat()
+    Pieces::new(skeleton).collect::<Vec<_>>().concat()
 }
 
 /// Encodes a skeleton in pieces to send one after another: the first holds the header and
 /// the first chunk (the first rows), each later one a chunk, the last the tail.
 pub fn encode_pieces(skeleton: &TraceSkeleton) -> Vec<Vec<u8>> {
-    let shown = skeleton.in_display_order();
-    let spans = &shown.spans;
-    let mut first = Vec::with_capacity(64 + FIRST_CHUNK * 24);
+    Pieces::new(skeleton).collect()
+}
+
+/// The first piece of a big trace's skeleton from its head alone: the header (with the span
+/// count and start of the whole trace) and the head's spans as the first chunk.
+pub fn encode_head(head: &SkeletonHead) -> Vec<u8> {
+    let mut first = Vec::with_capacity(64 + head.skeleton.spans.len() * 24);
     first.extend_from_slice(MAGIC);
     first.push(VERSION);
-    let mut header = Vec::new();
-    let summary = serde_json::to_vec(&shown.summary).unwrap_or_default();
-    put_bytes(&mut header, &summary);
-    put_i64(&mut header, shown.start_ns);
-    put_u64(&mut header, spans.len() as u64);
-    put_frame(&mut first, &header);
+    put_header(&mut first, &head.skeleton, head.total);
+    if !head.skeleton.spans.is_empty() {
+        let chunk = encode_chunk(&head.skeleton, 0, head.skeleton.spans.len(), &mut (0, 0));
+        put_frame(&mut first, &chunk);
+    }
+    first
+}
 
-    let mut pieces = vec![first];
-    let mut tables = (0usize, 0usize);
-    let mut from = 0;
-    while from < spans.len() {
-        let to = spans
-            .len()
-            .min(if from == 0 { FIRST_CHUNK } else { from + CHUNK });
-        let chunk = encode_chunk(&shown, from, to, &mut tables);
-        if from == 0 {
-            put_frame(&mut pieces[0], &chunk);
-        } else {
-            let mut piece = Vec::with_capacity(chunk.len() + 5);
-            put_frame(&mut piece, &chunk);
-            pieces.push(piece);
+fn put_header(out: &mut Vec<u8>, skeleton: &TraceSkeleton, spans: usize) {
+    let mut header = Vec::new();
+    let summary = serde_json::to_vec(&skeleton.summary).unwrap_or_default();
+    put_bytes(&mut header, &summary);
+    put_i64(&mut header, skeleton.start_ns);
+    put_u64(&mut header, spans as u64);
+    put_frame(out, &header);
+}
+
+/// A skeleton's pieces (as [`encode_pieces`]), each encoded only when asked for: a sender
+/// sends the first rows while the later chunks are still to be encoded.
+pub struct Pieces {
+    shown: TraceSkeleton,
+    /// The header went out (with the first chunk).
+    started: bool,
+    /// What went out is to be forgotten: the first piece begins with an empty frame (and no
+    /// magic bytes).
+    restart: bool,
+    /// The next span to encode; past the spans once the tail is next, `None` after it.
+    from: Option<usize>,
+    /// Names and services sent so far.
+    tables: (usize, usize),
+}
+
+impl Pieces {
+    pub fn new(skeleton: &TraceSkeleton) -> Pieces {
+        Pieces {
+            shown: skeleton.in_display_order(),
+            started: false,
+            restart: false,
+            from: Some(0),
+            tables: (0, 0),
         }
-        from = to;
     }
-    let mut tail = Vec::new();
-    put_u64(&mut tail, 0);
-    put_u64(&mut tail, shown.orphans.len() as u64);
-    for (&i, id) in &shown.orphans {
-        put_u64(&mut tail, u64::from(i));
-        put_bytes(&mut tail, id.as_bytes());
+
+    /// The pieces that follow `head`'s ([`encode_head`]): the rest of the chunks when the
+    /// whole trace begins with the head, else an empty frame and the whole skeleton again.
+    pub fn after_head(skeleton: &TraceSkeleton, head: &SkeletonHead) -> Pieces {
+        let mut pieces = Pieces::new(skeleton);
+        let (shown, h) = (&pieces.shown, &head.skeleton);
+        let k = h.spans.len();
+        let continues = shown.summary == h.summary
+            && shown.start_ns == h.start_ns
+            && shown.spans.len() == head.total
+            && shown.spans.get(..k) == Some(&h.spans[..])
+            && shown.names.get(..h.names.len()) == Some(&h.names[..])
+            && shown.services.get(..h.services.len()) == Some(&h.services[..])
+            && shown.spans[..k]
+                .iter()
+                .all(|s| (s.2 as usize) < h.names.len())
+            && shown.spans[..k]
+                .iter()
+                .all(|s| (s.3 as usize) < h.services.len());
+        if continues {
+            pieces.started = true;
+            pieces.from = Some(k);
+            pieces.tables = (h.names.len(), h.services.len());
+        } else {
+            pieces.restart = true;
+        }
+        pieces
     }
-    let mut last = Vec::with_capacity(tail.len() + 5);
-    put_frame(&mut last, &tail);
-    pieces.push(last);
-    pieces
+
+    /// Whether these pieces carry on from a head (else they begin anew).
+    pub fn continue_head(&self) -> bool {
+        self.started && !self.restart
+    }
+
+    /// The magic bytes, the version, the header and the first chunk.
+    fn first(&mut self) -> Vec<u8> {
+        let shown = &self.shown;
+        let mut first = Vec::with_capacity(64 + FIRST_CHUNK * 24);
+        if self.restart {
+            put_frame(&mut first, &[]);
+        } else {
+            first.extend_from_slice(MAGIC);
+            first.push(VERSION);
+        }
+        put_header(&mut first, shown, shown.spans.len());
+        let to = shown.spans.len().min(FIRST_CHUNK);
+        if to > 0 {
+            put_frame(&mut first, &encode_chunk(shown, 0, to, &mut self.tables));
+        }
+        self.started = true;
+        self.from = Some(to);
+        first
+    }
+
+    /// The orphans, after the spans.
+    fn tail(&self) -> Vec<u8> {
+        let mut tail = Vec::new();
+        put_u64(&mut tail, 0);
+        put_u64(&mut tail, self.shown.orphans.len() as u64);
+        for (&i, id) in &self.shown.orphans {
+            put_u64(&mut tail, u64::from(i));
+            put_bytes(&mut tail, id.as_bytes());
+        }
+        let mut last = Vec::with_capacity(tail.len() + 5);
+        put_frame(&mut last, &tail);
+        last
+    }
+}
+
+impl Iterator for Pieces {
+    type Item = Vec<u8>;
+
+    fn next(&mut self) -> Option<Vec<u8>> {
+        let from = self.from?;
+        let n = self.shown.spans.len();
+        if !self.started {
+            return Some(self.first());
+        }
+        if from >= n {
+            self.from = None;
+            return Some(self.tail());
+        }
+        let to = n.min(from + CHUNK);
+        let chunk = encode_chunk(&self.shown, from, to, &mut self.tables);
+        let mut piece = Vec::with_capacity(chunk.len() + 5);
+        put_frame(&mut piece, &chunk);
+        self.from = Some(to);
+        Some(piece)
+    }
 }
 
 /// Spans `from..to` of a skeleton in display order (names and services in order of first

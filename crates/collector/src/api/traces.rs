@@ -38,6 +38,13 @@ fn check_trace_id(trace_id: &str) -> ApiResult<String> {
     Ok(id)
 }
 
+/// A trace of this many spans has its first rows sent before the whole of it is read (the
+/// trace page draws them first from about this size on).
+const HEAD_FROM_SPANS: usize = 20_000;
+
+/// A piece of the binary skeleton, or why the rest of it cannot come.
+type Piece = Result<Bytes, std::io::Error>;
+
 /// `GET /api/v1/traces/{trace_id}`: the skeleton as JSON, or in the compact binary form
 /// (`skein_model::skeleton_wire`) when asked with `?format=binary` or `Accept` naming its type.
 pub async fn skeleton(
@@ -49,22 +56,70 @@ pub async fn skeleton(
 ) -> ApiResult<axum::response::Response> {
     let id = check_trace_id(&trace_id)?;
     let binary = wants_binary(query.as_deref(), &headers)?;
-    let skeleton = state
-        .store
-        .trace(&project, &id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no trace {id} in project {project:?}")))?;
+    let not_found = || ApiError::NotFound(format!("no trace {id} in project {project:?}"));
     if !binary {
+        let skeleton = state
+            .store
+            .trace(&project, &id)
+            .await?
+            .ok_or_else(not_found)?;
         return Ok(Json(skeleton).into_response());
     }
     // In pieces, the top of the tree first: the page draws the first rows from the first
-    // piece while the rest is on its way.
-    let pieces = skeleton_wire::encode_pieces(&skeleton);
-    drop(skeleton);
-    let body = Body::from_stream(futures_util::stream::iter(
-        pieces
-            .into_iter()
-            .map(|piece| Ok::<_, std::convert::Infallible>(Bytes::from(piece))),
+    // piece while the rest is on its way. A big trace's first rows are read apart and sent
+    // while the whole trace is read; the rest is ordered and encoded off the async workers
+    // (a million spans take a CPU tenth of a second), each piece sent once encoded.
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Piece>(2);
+    let head = state
+        .store
+        .trace_head(&project, &id, skeleton_wire::FIRST_CHUNK, HEAD_FROM_SPANS)
+        .await?;
+    match head {
+        None => {
+            let skeleton = state
+                .store
+                .trace(&project, &id)
+                .await?
+                .ok_or_else(not_found)?;
+            tokio::task::spawn_blocking(move || {
+                send_pieces(skeleton_wire::Pieces::new(&skeleton), &sender)
+            });
+        }
+        Some(head) => {
+            // The channel is empty: the first piece always fits.
+            let _ = sender.try_send(Ok(Bytes::from(skeleton_wire::encode_head(&head))));
+            let store = state.store.clone();
+            tokio::spawn(async move {
+                let skeleton = match store.trace(&project, &id).await {
+                    Ok(Some(skeleton)) => skeleton,
+                    Ok(None) => {
+                        let gone = std::io::Error::other("the trace was removed while sent");
+                        let _ = sender.send(Err(gone)).await;
+                        return;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "a trace's skeleton ended early");
+                        let _ = sender.send(Err(std::io::Error::other(e.to_string()))).await;
+                        return;
+                    }
+                };
+                tokio::task::spawn_blocking(move || {
+                    let pieces = skeleton_wire::Pieces::after_head(&skeleton, &head);
+                    if !pieces.continue_head() {
+                        tracing::debug!(trace = %id, "the trace changed after its first rows were sent");
+                    }
+                    drop(skeleton);
+                    send_pieces(pieces, &sender)
+                });
+            });
+        }
+    }
+    let body = Body::from_stream(futures_util::stream::unfold(
+        receiver,
+        |mut receiver| async move {
+            let piece = receiver.recv().await?;
+            Some((piece, receiver))
+        },
     ));
     Ok((
         [
@@ -74,6 +129,15 @@ pub async fn skeleton(
         body,
     )
         .into_response())
+}
+
+/// Encodes and sends pieces one by one until the last or until the client has gone.
+fn send_pieces(pieces: skeleton_wire::Pieces, sender: &tokio::sync::mpsc::Sender<Piece>) {
+    for piece in pieces {
+        if sender.blocking_send(Ok(Bytes::from(piece))).is_err() {
+            break;
+        }
+    }
 }
 
 /// `format=json` (the default) or `format=binary`; without `format=`, `Accept` decides.

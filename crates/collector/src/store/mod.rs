@@ -33,6 +33,7 @@ use skein_model::cohort::{CohortComparison, CohortQuery};
 use skein_model::metrics::{MetricQuery, MetricResponse};
 use skein_model::service_graph::{ServiceGraph, ServiceGraphQuery};
 use skein_model::sessions::{SessionDetail, SessionPage, SessionQuery, UserDetail, UserPage};
+use skein_model::skeleton_head::SkeletonHead;
 use skein_model::span::Span;
 use skein_model::span_list::{SpanPage, SpanQuery};
 use skein_model::{
@@ -179,6 +180,21 @@ pub trait QueryStore: Send + Sync + 'static {
 
     /// A trace's compact skeleton (every span without its payloads).
     async fn trace(&self, project: &str, trace_id: &str) -> StoreResult<Option<TraceSkeleton>>;
+
+    /// The first `spans` spans of a trace of at least `from_spans` spans, in display order (the
+    /// roots' subtrees depth-first, children by start, ties by span id: the order `trace`'s
+    /// skeleton shows them in), read without reading the whole trace; none for a smaller
+    /// trace, one not stored, or where the engine cannot read them apart (the default). The
+    /// collector sends them while it reads the whole trace.
+    async fn trace_head(
+        &self,
+        _project: &str,
+        _trace_id: &str,
+        _spans: usize,
+        _from_spans: usize,
+    ) -> StoreResult<Option<SkeletonHead>> {
+        Ok(None)
+    }
 
     /// One span in full.
     async fn span(&self, project: &str, trace_id: &str, span_id: &str)

@@ -107,6 +107,15 @@ impl Decoder {
             let Some(frame) = start.checked_add(len).and_then(|end| bytes.get(start..end)) else {
                 break;
             };
+            if frame.is_empty() {
+                // The head sent first is not how the whole trace begins: start again.
+                if !self.has_header {
+                    return Err(bad("an empty frame before the header"));
+                }
+                self.forget();
+                at = start;
+                continue;
+            }
             let mut r = Reader {
                 bytes: frame,
                 at: 0,
@@ -122,6 +131,14 @@ impl Decoder {
             at = start + len;
         }
         Ok(at)
+    }
+
+    /// Back to before the header: what was decoded is dropped.
+    fn forget(&mut self) {
+        self.has_header = false;
+        self.expected = 0;
+        self.last_start = 0;
+        self.skeleton = TraceSkeleton::default();
     }
 
     fn header(&mut self, r: &mut Reader) -> Result<(), WireError> {

@@ -1,4 +1,5 @@
 use super::*;
+use crate::skeleton_head::SkeletonHead;
 use crate::span::{SpanKind, SpanStatus, SpanType};
 use crate::trace::{SkeletonSpanInput, TraceSummary};
 
@@ -233,4 +234,95 @@ fn damaged_input_is_an_error_not_a_panic() {
         d.feed(&huge),
         Err(bad("fewer spans than the header announced"))
     );
+}
+
+/// The first `k` spans of a skeleton in display order, as a store reads them apart: each span's
+/// columns pushed into a head of the trace `summary` describes.
+fn head_of(sk: &TraceSkeleton, summary: TraceSummary, k: usize) -> SkeletonHead {
+    let shown = sk.in_display_order();
+    let mut head = crate::skeleton_head::HeadBuilder::new(summary);
+    for s in &shown.spans[..k] {
+        let start_ns = shown.start_ns + s.5 * 1_000;
+        let id = s.span_id().to_string();
+        head.push(
+            SkeletonSpanInput {
+                span_id: &id,
+                parent_span_id: None,
+                name: &shown.names[s.2 as usize],
+                service: &shown.services[s.3 as usize],
+                span_type: SpanType::from_code(s.4),
+                start_ns,
+                end_ns: start_ns + s.6 * 1_000,
+                status: SpanStatus::from_code(s.7),
+                tokens: s.8,
+                kind: SpanKind::from_code(s.9),
+                cost: s.10,
+            },
+            s.parent().map(|p| p as u32),
+        );
+    }
+    head.finish()
+}
+
+fn whole_summary(sk: &TraceSkeleton) -> TraceSummary {
+    TraceSummary {
+        span_count: sk.spans.len() as u64,
+        start_ns: sk.start_ns,
+        ..sk.summary.clone()
+    }
+}
+
+#[test]
+fn a_head_read_apart_is_the_first_chunk_and_the_rest_follows_it() {
+    let mut sk = big(CHUNK + 3 * FIRST_CHUNK);
+    sk.summary = whole_summary(&sk);
+    let head = head_of(&sk, sk.summary.clone(), FIRST_CHUNK);
+    let first = encode_head(&head);
+    assert_eq!(
+        first,
+        encode_pieces(&sk)[0],
+        "the same bytes as the whole's first piece"
+    );
+    let rest = Pieces::after_head(&sk, &head);
+    assert!(rest.continue_head());
+    let mut d = Decoder::new();
+    d.feed(&first).unwrap();
+    assert_eq!(d.skeleton().spans.len(), FIRST_CHUNK);
+    for piece in rest {
+        d.feed(&piece).unwrap();
+    }
+    assert_eq!(d.finish(), Ok(sk.in_display_order()));
+}
+
+#[test]
+fn a_head_the_whole_does_not_begin_with_is_forgotten() {
+    let mut sk = big(2 * FIRST_CHUNK);
+    sk.summary = whole_summary(&sk);
+    // Read while the trace had fewer spans: its count differs from the whole's.
+    let mut earlier = sk.summary.clone();
+    earlier.span_count -= 1;
+    // And a head in another order (the second root's subtree first): not the whole's start.
+    for head in [
+        head_of(&sk, earlier, FIRST_CHUNK),
+        head_of(&sk, sk.summary.clone(), 1),
+    ] {
+        let mut changed = head.clone();
+        if head.total == sk.spans.len() {
+            changed.skeleton.spans[0].8 += 1;
+        }
+        let rest = Pieces::after_head(&sk, &changed);
+        assert!(!rest.continue_head());
+        let mut d = Decoder::new();
+        d.feed(&encode_head(&changed)).unwrap();
+        assert!(!d.skeleton().spans.is_empty());
+        for piece in rest {
+            d.feed(&piece).unwrap();
+        }
+        assert_eq!(d.finish(), Ok(sk.in_display_order()));
+    }
+    // An empty frame before any header is damage.
+    let mut bytes = Vec::from(&MAGIC[..]);
+    bytes.push(VERSION);
+    put_frame(&mut bytes, &[]);
+    assert!(decode(&bytes).is_err());
 }

@@ -26,6 +26,7 @@ use skein_model::cohort::{CohortComparison, CohortQuery};
 use skein_model::metrics::{MetricQuery, MetricResponse};
 use skein_model::service_graph::{ServiceGraph, ServiceGraphQuery};
 use skein_model::sessions::{SessionDetail, SessionPage, SessionQuery, UserDetail, UserPage};
+use skein_model::skeleton_head::SkeletonHead;
 use skein_model::span::Span;
 use skein_model::span_list::{SpanPage, SpanQuery};
 use skein_model::{
@@ -390,6 +391,18 @@ impl QueryStore for SqliteStore {
     async fn trace(&self, project: &str, trace_id: &str) -> StoreResult<Option<TraceSkeleton>> {
         let (project, trace_id) = (project.to_string(), trace_id.to_string());
         self.read(move |c| reads::skeleton(c, &project, &trace_id))
+            .await
+    }
+
+    async fn trace_head(
+        &self,
+        project: &str,
+        trace_id: &str,
+        spans: usize,
+        from_spans: usize,
+    ) -> StoreResult<Option<SkeletonHead>> {
+        let (project, trace_id) = (project.to_string(), trace_id.to_string());
+        self.read(move |c| reads::skeleton_head(c, &project, &trace_id, spans, from_spans))
             .await
     }
 

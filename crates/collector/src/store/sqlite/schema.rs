@@ -58,8 +58,11 @@ pub(super) const WRITER_BUSY_TIMEOUT: std::time::Duration = std::time::Duration:
 /// - 17: `span_changes`, the live stream's record of changed spans (`received`);
 /// - 18: `span_texts`, the span texts kept beside a `span_text` index without positions
 ///   (`detail=none`), rebuilt from the stored spans; it replaces what 11 and 13 made, which
-///   those steps no longer do.
-const SCHEMA_VERSION: i64 = 18;
+///   those steps no longer do;
+/// - 19: `spans_by_trace_extent` with `kind`, so that the trace skeleton reads from it too,
+///   and `spans_by_parent`, a trace's children by start, for the first rows of a big trace
+///   read apart (`extend_span_extents`).
+const SCHEMA_VERSION: i64 = 19;
 
 type Migration = fn(&Connection) -> StoreResult<()>;
 
@@ -82,6 +85,7 @@ const MIGRATIONS: [Migration; (SCHEMA_VERSION - 1) as usize] = [
     add_feedback_reviews,
     super::received::add_span_changes,
     super::span_text::keep_texts,
+    extend_span_extents,
 ];
 
 /// Ratings by queue, for `GET /api/v1/feedback?queue_id=`.
@@ -100,17 +104,42 @@ fn add_feedback_reviews(conn: &Connection) -> StoreResult<()> {
     Ok(())
 }
 
-/// A covering index of the columns a cohort compare reads of every span of its traces
-/// (`cohort.rs`), by trace: read from it, the compare never touches the span rows (their
-/// bodies make them ~7x larger) nor seeks a row per span. About 100 bytes a span.
+/// A covering index of the columns a cohort compare (`cohort.rs`) and the trace skeleton
+/// (`reads::skeleton`) read of every span of a trace, by trace: read from it, neither touches
+/// the span rows (their bodies make them ~7x larger, and `kind` and `cost` come after the body,
+/// in its overflow pages when it is big) nor seeks a row per span. About 100 bytes a span.
 const SPAN_EXTENTS: &str = "
     CREATE INDEX IF NOT EXISTS spans_by_trace_extent ON spans
         (trace, span_id, parent_span_id, name, span_type, service, start_ns, end_ns, status,
-         tokens, cost);";
+         tokens, cost, kind);";
 
 /// 13 → 14. Built from the stored rows (~2 s a million spans).
 fn add_span_extents(conn: &Connection) -> StoreResult<()> {
     conn.execute_batch(SPAN_EXTENTS)?;
+    Ok(())
+}
+
+/// A trace's spans by parent, then start and span id: a span's children in the order the
+/// skeleton shows them, for its first rows read apart (`reads::skeleton_head`).
+const SPANS_BY_PARENT: &str = "
+    CREATE INDEX IF NOT EXISTS spans_by_parent ON spans
+        (trace, parent_span_id, start_ns, span_id);";
+
+/// 18 → 19. The index of step 14 as it was made before (without `kind`) built again with it
+/// (one made by step 14 since already has it), and `spans_by_parent` (~3 s a million spans
+/// together).
+fn extend_span_extents(conn: &Connection) -> StoreResult<()> {
+    let has_kind: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM pragma_index_info('spans_by_trace_extent') \
+         WHERE name = 'kind')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_kind {
+        conn.execute_batch("DROP INDEX IF EXISTS spans_by_trace_extent")?;
+        conn.execute_batch(SPAN_EXTENTS)?;
+    }
+    conn.execute_batch(SPANS_BY_PARENT)?;
     Ok(())
 }
 
@@ -396,6 +425,7 @@ fn create_schema(conn: &mut Connection) -> StoreResult<()> {
     tx.execute_batch(super::span_text::SCHEMA)?;
     tx.execute_batch(super::queues::SCHEMA)?;
     tx.execute_batch(SPAN_EXTENTS)?;
+    tx.execute_batch(SPANS_BY_PARENT)?;
     tx.execute_batch(super::pairwise::SCHEMA)?;
     tx.execute_batch(super::received::SCHEMA)?;
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;

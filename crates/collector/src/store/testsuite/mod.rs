@@ -18,6 +18,7 @@ pub mod received;
 pub mod scopes;
 pub mod score_configs;
 pub mod search;
+pub mod skeleton_head;
 pub mod span_metrics;
 pub mod spans;
 pub mod summary_rules;
@@ -43,6 +44,7 @@ macro_rules! for_each_suite_test {
             traces::time_and_latency_ranges_select_like_a_scan_would,
             traces::projects_see_only_their_own_traces,
             traces::skeleton_span_and_search_read_what_was_written,
+            skeleton_head::a_trace_head_is_how_its_skeleton_begins,
             traces::catalog_counts_services_tags_and_projects,
             traces::traces_older_than_the_retention_leave_with_all_they_hold,
             traces::project_names_are_every_project_with_traces,
