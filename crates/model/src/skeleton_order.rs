@@ -3,7 +3,7 @@
 //! parent cycle last), as the trace page shows its rows. The binary wire form sends the spans
 //! in this order, so that its first chunk is the first screen of rows.
 
-use crate::trace::{SkeletonSpan, TraceSkeleton};
+use crate::trace::TraceSkeleton;
 use crate::tree::TraceTree;
 
 impl TraceSkeleton {
@@ -11,52 +11,56 @@ impl TraceSkeleton {
     /// first use (so that the first spans need only the first names). Parents and orphans
     /// follow their spans; a skeleton already in this form comes back unchanged.
     pub fn in_display_order(&self) -> TraceSkeleton {
-        let tree = TraceTree::build(self);
+        self.clone().into_display_order()
+    }
+
+    /// [`in_display_order`](Self::in_display_order), the spans moved in place (a million
+    /// spans are no second copy of themselves).
+    pub fn into_display_order(mut self) -> TraceSkeleton {
+        let tree = TraceTree::build(&self);
         let n = self.spans.len();
-        let order: Vec<usize> = (0..tree.len()).filter_map(|p| tree.span_at(p)).collect();
+        // order[k]: the span shown k-th.
+        let order: Vec<u32> = (0..tree.len())
+            .filter_map(|p| tree.span_at(p))
+            .map(|i| i as u32)
+            .collect();
         drop(tree);
         let mut new_index = vec![u32::MAX; n];
         for (k, &i) in order.iter().enumerate() {
-            new_index[i] = k as u32;
+            new_index[i as usize] = k as u32;
         }
+        // Each cycle of the permutation by swaps along it: position k takes span order[k].
+        let mut placed = vec![false; n];
+        for first in 0..n {
+            let mut k = first;
+            while !placed[k] {
+                placed[k] = true;
+                let next = order[k] as usize;
+                if next != first {
+                    self.spans.swap(k, next);
+                }
+                k = next;
+            }
+        }
+        drop(placed);
+        drop(order);
         let mut names = Renumber::new(self.names.len());
         let mut services = Renumber::new(self.services.len());
-        let spans = order
-            .iter()
-            .map(|&i| {
-                let s = &self.spans[i];
-                let parent = s
-                    .parent()
-                    .and_then(|p| new_index.get(p))
-                    .map_or(-1, |&p| p as i32);
-                SkeletonSpan(
-                    s.0.clone(),
-                    parent,
-                    names.index(s.2),
-                    services.index(s.3),
-                    s.4,
-                    s.5,
-                    s.6,
-                    s.7,
-                    s.8,
-                    s.9,
-                    s.10,
-                )
-            })
-            .collect();
-        let orphans = self
-            .orphans
-            .iter()
-            .filter_map(|(&i, id)| Some((*new_index.get(i as usize)?, id.clone())))
-            .collect();
-        TraceSkeleton {
-            summary: self.summary.clone(),
-            start_ns: self.start_ns,
-            names: names.values(&self.names),
-            services: services.values(&self.services),
-            spans,
-            orphans,
+        for s in &mut self.spans {
+            s.1 = s
+                .parent()
+                .and_then(|p| new_index.get(p))
+                .map_or(-1, |&p| p as i32);
+            s.2 = names.index(s.2);
+            s.3 = services.index(s.3);
         }
+        self.orphans = std::mem::take(&mut self.orphans)
+            .into_iter()
+            .filter_map(|(i, id)| Some((*new_index.get(i as usize)?, id)))
+            .collect();
+        self.names = names.values(&self.names);
+        self.services = services.values(&self.services);
+        self
     }
 }
 
@@ -207,5 +211,37 @@ mod tests {
             TraceSkeleton::default().in_display_order(),
             TraceSkeleton::default()
         );
+    }
+
+    #[test]
+    fn spans_moved_in_place_are_the_rows_the_tree_shows() {
+        // A deep and wide tree whose start order is far from its display order (children
+        // start in reverse), a cycle and an orphan: long permutation cycles.
+        let ids: Vec<String> = (0..2_000).map(|i| format!("{i:016x}")).collect();
+        let mut inputs: Vec<SkeletonSpanInput> = (0..ids.len())
+            .map(|i| {
+                let parent = (i > 0).then(|| ids[(i - 1) / 3].as_str());
+                input(&ids[i], parent, ["a", "b", "c"][i % 3], (5_000 - i) as i64)
+            })
+            .collect();
+        inputs[1_998].parent_span_id = Some(ids[1_999].as_str());
+        inputs[1_999].parent_span_id = Some(ids[1_998].as_str());
+        inputs[1_000].parent_span_id = Some("gone");
+        let sk = TraceSkeleton::build(TraceSummary::default(), inputs);
+        let tree = TraceTree::build(&sk);
+        let shown = sk.clone().into_display_order();
+        let rows: Vec<usize> = (0..tree.len()).filter_map(|p| tree.span_at(p)).collect();
+        assert_eq!(rows.len(), sk.spans.len());
+        for (k, &i) in rows.iter().enumerate() {
+            let (a, b) = (&shown.spans[k], &sk.spans[i]);
+            assert_eq!(a.0, b.0, "row {k}");
+            assert_eq!(shown.name_of(a), sk.name_of(b));
+            assert_eq!(
+                a.parent().map(|p| shown.spans[p].0.clone()),
+                b.parent().map(|p| sk.spans[p].0.clone())
+            );
+        }
+        assert_eq!(shown, sk.in_display_order());
+        assert_eq!(shown.orphans.len(), 1);
     }
 }

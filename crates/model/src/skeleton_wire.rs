@@ -76,13 +76,13 @@ fn bad(why: &str) -> WireError {
 
 /// Encodes a skeleton (see the module doc for the layout) in one piece.
 pub fn encode(skeleton: &TraceSkeleton) -> Vec<u8> {
-    Pieces::new(skeleton).collect::<Vec<_>>().concat()
+    Pieces::new(skeleton.clone()).collect::<Vec<_>>().concat()
 }
 
 /// Encodes a skeleton in pieces to send one after another: the first holds the header and
 /// the first chunk (the first rows), each later one a chunk, the last the tail.
 pub fn encode_pieces(skeleton: &TraceSkeleton) -> Vec<Vec<u8>> {
-    Pieces::new(skeleton).collect()
+    Pieces::new(skeleton.clone()).collect()
 }
 
 /// The first piece of a big trace's skeleton from its head alone: the header (with the span
@@ -124,9 +124,9 @@ pub struct Pieces {
 }
 
 impl Pieces {
-    pub fn new(skeleton: &TraceSkeleton) -> Pieces {
+    pub fn new(skeleton: TraceSkeleton) -> Pieces {
         Pieces {
-            shown: skeleton.in_display_order(),
+            shown: skeleton.into_display_order(),
             started: false,
             restart: false,
             from: Some(0),
@@ -136,7 +136,7 @@ impl Pieces {
 
     /// The pieces that follow `head`'s ([`encode_head`]): the rest of the chunks when the
     /// whole trace begins with the head, else an empty frame and the whole skeleton again.
-    pub fn after_head(skeleton: &TraceSkeleton, head: &SkeletonHead) -> Pieces {
+    pub fn after_head(skeleton: TraceSkeleton, head: &SkeletonHead) -> Pieces {
         let mut pieces = Pieces::new(skeleton);
         let (shown, h) = (&pieces.shown, &head.skeleton);
         let k = h.spans.len();

@@ -82,7 +82,7 @@ pub async fn skeleton(
                 .await?
                 .ok_or_else(not_found)?;
             tokio::task::spawn_blocking(move || {
-                send_pieces(skeleton_wire::Pieces::new(&skeleton), &sender)
+                send_pieces(skeleton_wire::Pieces::new(skeleton), &sender)
             });
         }
         Some(head) => {
@@ -104,11 +104,10 @@ pub async fn skeleton(
                     }
                 };
                 tokio::task::spawn_blocking(move || {
-                    let pieces = skeleton_wire::Pieces::after_head(&skeleton, &head);
+                    let pieces = skeleton_wire::Pieces::after_head(skeleton, &head);
                     if !pieces.continue_head() {
                         tracing::debug!(trace = %id, "the trace changed after its first rows were sent");
                     }
-                    drop(skeleton);
                     send_pieces(pieces, &sender)
                 });
             });

@@ -283,7 +283,7 @@ fn a_head_read_apart_is_the_first_chunk_and_the_rest_follows_it() {
         encode_pieces(&sk)[0],
         "the same bytes as the whole's first piece"
     );
-    let rest = Pieces::after_head(&sk, &head);
+    let rest = Pieces::after_head(sk.clone(), &head);
     assert!(rest.continue_head());
     let mut d = Decoder::new();
     d.feed(&first).unwrap();
@@ -310,7 +310,7 @@ fn a_head_the_whole_does_not_begin_with_is_forgotten() {
         if head.total == sk.spans.len() {
             changed.skeleton.spans[0].8 += 1;
         }
-        let rest = Pieces::after_head(&sk, &changed);
+        let rest = Pieces::after_head(sk.clone(), &changed);
         assert!(!rest.continue_head());
         let mut d = Decoder::new();
         d.feed(&encode_head(&changed)).unwrap();

@@ -55,7 +55,7 @@ pub async fn a_trace_head_is_how_its_skeleton_begins(store: Arc<dyn Store>) {
             head.skeleton.names[..],
             shown.names[..head.skeleton.names.len()]
         );
-        assert!(Pieces::after_head(&whole, &head).continue_head());
+        assert!(Pieces::after_head(whole.clone(), &head).continue_head());
     }
     assert!(store
         .trace_head("p", &trace_id, 256, 301)
