@@ -219,8 +219,8 @@ fn downgrade_to_first_layout(db: &std::path::Path) {
     );
 }
 
-#[tokio::test]
-async fn a_database_in_the_first_layout_upgrades_in_place() {
+/// A collector holding one trace: an agent (`ROOT`) and its model call (`CHILD`).
+async fn with_agent_and_model_call() -> Collector {
     let collector = Collector::start();
     send(
         &collector,
@@ -235,6 +235,12 @@ async fn a_database_in_the_first_layout_upgrades_in_place() {
     )
     .await;
     wait_for_traces(&collector, "", 1).await;
+    collector
+}
+
+#[tokio::test]
+async fn a_database_in_the_first_layout_upgrades_in_place() {
+    let collector = with_agent_and_model_call().await;
     post_feedback(
         &collector,
         json!({"run_id": CHILD, "key": "helpful", "score": 1}),
@@ -685,39 +691,30 @@ async fn a_database_without_the_span_extents_gets_them_in_place() {
         .await;
     assert_eq!(c["rows"][0]["name"], "agent", "{c}");
     assert_eq!(c["rows"][0]["a"]["p50_ms"], 10.0, "{c}");
+    stops_at_the_latest_layout_with(
+        collector,
+        &["SELECT count(*) FROM sqlite_master WHERE name = 'spans_by_trace_extent'"],
+    );
+}
+
+/// Stops the collector; its file is at the latest layout, and each query counts 1.
+fn stops_at_the_latest_layout_with(collector: Collector, counts_one: &[&str]) {
     let dir = collector.kill();
     let db = dir.path().join("skein.db");
     assert_eq!(
         test_files::query_i64(&db, "PRAGMA user_version"),
         LATEST_LAYOUT
     );
-    assert_eq!(
-        test_files::query_i64(
-            &db,
-            "SELECT count(*) FROM sqlite_master WHERE name = 'spans_by_trace_extent'"
-        ),
-        1
-    );
+    for sql in counts_one {
+        assert_eq!(test_files::query_i64(&db, sql), 1, "{sql}");
+    }
 }
 
 /// Schema 18's covering index had no `kind` and there was no index by parent: the upgrade to
 /// 19 builds both, and the skeleton of what was stored before reads from them.
 #[tokio::test]
 async fn a_database_without_the_skeleton_indexes_gets_them_in_place() {
-    let collector = Collector::start();
-    send(
-        &collector,
-        otlp(
-            TRACE,
-            &[
-                (ROOT, None, "agent", "AGENT"),
-                (CHILD, Some(ROOT), "search", "TOOL"),
-            ],
-            "prod",
-        ),
-    )
-    .await;
-    wait_for_traces(&collector, "", 1).await;
+    let collector = with_agent_and_model_call().await;
     let dir = collector.kill();
     let db = dir.path().join("skein.db");
     test_files::execute_batch(
@@ -734,25 +731,12 @@ async fn a_database_without_the_skeleton_indexes_gets_them_in_place() {
     assert_eq!(spans.len(), 2, "{skeleton}");
     // Each span's OTel kind (internal: 1) comes from the index now.
     assert!(spans.iter().all(|s| s[9] == 1), "{skeleton}");
-    let dir = collector.kill();
-    let db = dir.path().join("skein.db");
-    assert_eq!(
-        test_files::query_i64(&db, "PRAGMA user_version"),
-        LATEST_LAYOUT
-    );
-    assert_eq!(
-        test_files::query_i64(
-            &db,
-            "SELECT count(*) FROM pragma_index_info('spans_by_trace_extent') WHERE name = 'kind'"
-        ),
-        1
-    );
-    assert_eq!(
-        test_files::query_i64(
-            &db,
-            "SELECT count(*) FROM sqlite_master WHERE name = 'spans_by_parent'"
-        ),
-        1
+    stops_at_the_latest_layout_with(
+        collector,
+        &[
+            "SELECT count(*) FROM pragma_index_info('spans_by_trace_extent') WHERE name = 'kind'",
+            "SELECT count(*) FROM sqlite_master WHERE name = 'spans_by_parent'",
+        ],
     );
 }
 
