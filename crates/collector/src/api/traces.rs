@@ -113,13 +113,14 @@ pub async fn skeleton(
             });
         }
     }
-    let body = Body::from_stream(futures_util::stream::unfold(
-        receiver,
-        |mut receiver| async move {
+    // Fused: a compressing layer may poll the body again after its end.
+    let body = Body::from_stream(
+        futures_util::stream::unfold(receiver, |mut receiver| async move {
             let piece = receiver.recv().await?;
             Some((piece, receiver))
-        },
-    ));
+        })
+        .fuse(),
+    );
     Ok((
         [
             (header::CONTENT_TYPE, skeleton_wire::CONTENT_TYPE),
