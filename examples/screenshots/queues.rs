@@ -21,7 +21,15 @@ async fn wait_for(driver: &WebDriver, css: &str) {
 }
 
 /// Opens `path` in `theme`, waits for `css` and takes `name-theme.png`.
-async fn page(driver: &WebDriver, collector: &Collector, dir: &Path, path: &str, css: &str, name: &str, theme: &str) {
+async fn page(
+    driver: &WebDriver,
+    collector: &Collector,
+    dir: &Path,
+    path: &str,
+    css: &str,
+    name: &str,
+    theme: &str,
+) {
     driver.goto(collector.url(path)).await.unwrap();
     set_theme(driver, theme).await;
     wait_for(driver, css).await;
@@ -35,11 +43,24 @@ pub async fn run(dir: &Path) {
 
     // Before any queue: the empty states.
     for theme in ["light", "dark"] {
-        page(driver, &collector, dir, "/queues", "[data-testid=queue-form]", "queues-empty", theme).await;
+        page(
+            driver,
+            &collector,
+            dir,
+            "/queues",
+            "[data-testid=queue-form]",
+            "queues-empty",
+            theme,
+        )
+        .await;
     }
 
     let category = |label: &str, score: f64| json!({"label": label, "score": score});
-    let categories = [category("right", 1.0), category("half", 0.5), category("wrong", 0.0)];
+    let categories = [
+        category("right", 1.0),
+        category("half", 0.5),
+        category("wrong", 0.0),
+    ];
     let config = json!({"key": "correctness", "type": "categorical", "categories": categories});
     collector
         .post_json("/api/v1/score-configs?project=default", config)
@@ -67,14 +88,50 @@ pub async fn run(dir: &Path) {
             .execute("localStorage.removeItem('skein-reviewer')", vec![])
             .await
             .unwrap();
-        page(driver, &collector, dir, "/queues", "[data-testid=pairwise-queues] tbody tr", "queues", theme).await;
-        page(driver, &collector, dir, &format!("/queues/{queue}"), "[data-testid=reviewer-form]", "review-name", theme).await;
+        page(
+            driver,
+            &collector,
+            dir,
+            "/queues",
+            "[data-testid=pairwise-queues] tbody tr",
+            "queues",
+            theme,
+        )
+        .await;
+        page(
+            driver,
+            &collector,
+            dir,
+            &format!("/queues/{queue}"),
+            "[data-testid=reviewer-form]",
+            "review-name",
+            theme,
+        )
+        .await;
         driver
             .execute("localStorage.setItem('skein-reviewer', 'Ada')", vec![])
             .await
             .unwrap();
-        page(driver, &collector, dir, &format!("/queues/{queue}"), "[data-testid=review-item]", "review", theme).await;
-        page(driver, &collector, dir, &format!("/pairwise/{pairwise}"), "[data-testid=pw-pair]", "pairwise-review", theme).await;
+        page(
+            driver,
+            &collector,
+            dir,
+            &format!("/queues/{queue}"),
+            "[data-testid=review-item]",
+            "review",
+            theme,
+        )
+        .await;
+        page(
+            driver,
+            &collector,
+            dir,
+            &format!("/pairwise/{pairwise}"),
+            "[data-testid=pw-pair]",
+            "pairwise-review",
+            theme,
+        )
+        .await;
         page(
             driver,
             &collector,

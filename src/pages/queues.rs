@@ -56,9 +56,10 @@ fn list_query(text: &str) -> String {
 pub fn QueuesPage() -> impl IntoView {
     let location = use_location();
     let project = Memo::new(move |_| links::project_of(&location.search.get()));
-    let (list, reload) = project_list(project, |project| async move {
-        api::queues(&project).await
-    });
+    let (list, reload) = project_list(
+        project,
+        |project| async move { api::queues(&project).await },
+    );
     let configs = RwSignal::new(ScoreConfigList::default());
     Effect::new(move |_| {
         let project = project.get();

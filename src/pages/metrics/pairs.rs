@@ -74,7 +74,11 @@ pub fn pairs_panel(
     }
 }
 
-fn table(r: &Arc<MetricResponse>, v: &MetricsView, set_view: Callback<MetricsView>) -> impl IntoView {
+fn table(
+    r: &Arc<MetricResponse>,
+    v: &MetricsView,
+    set_view: Callback<MetricsView>,
+) -> impl IntoView {
     let table = pair_table(r, &v.a, &v.b);
     let group_by = r.group_by.as_deref();
     let then_by = r.then_by.clone().unwrap_or_default();

@@ -4,9 +4,7 @@
 //! page (`pairwise_review`); its results are on `/metrics`.
 
 use leptos::prelude::*;
-use skein_model::pairwise_queue::{
-    check_new_queue, cohort_label, NewPairwiseQueue, DEFAULT_PAIRS,
-};
+use skein_model::pairwise_queue::{check_new_queue, cohort_label, NewPairwiseQueue, DEFAULT_PAIRS};
 
 use super::form::{field, project_list, queue_table, CreateForm, Kind};
 use super::{list_query, progress_bar};
