@@ -20,39 +20,38 @@ async fn wait_for(driver: &WebDriver, css: &str) {
     .await;
 }
 
-/// Opens `path` in `theme`, waits for `css` and takes `name-theme.png`.
-async fn page(
-    driver: &WebDriver,
-    collector: &Collector,
-    dir: &Path,
-    path: &str,
-    css: &str,
-    name: &str,
-    theme: &str,
-) {
-    driver.goto(collector.url(path)).await.unwrap();
-    set_theme(driver, theme).await;
-    wait_for(driver, css).await;
-    shot(driver, dir, &format!("{name}-{theme}")).await;
+/// What a picture needs: the browser, the collector, the folder.
+struct Camera<'a> {
+    driver: &'a WebDriver,
+    collector: &'a Collector,
+    dir: &'a Path,
+}
+
+impl Camera<'_> {
+    /// Opens `path` in `theme`, waits for `css` and takes `name-theme.png`.
+    async fn page(&self, path: &str, css: &str, name: &str, theme: &str) {
+        self.driver.goto(self.collector.url(path)).await.unwrap();
+        set_theme(self.driver, theme).await;
+        wait_for(self.driver, css).await;
+        shot(self.driver, self.dir, &format!("{name}-{theme}")).await;
+    }
 }
 
 pub async fn run(dir: &Path) {
     let collector = Collector::start_demo().await;
     let browser = Browser::start().await;
     let driver = &browser.driver;
+    let camera = Camera {
+        driver,
+        collector: &collector,
+        dir,
+    };
 
     // Before any queue: the empty states.
     for theme in ["light", "dark"] {
-        page(
-            driver,
-            &collector,
-            dir,
-            "/queues",
-            "[data-testid=queue-form]",
-            "queues-empty",
-            theme,
-        )
-        .await;
+        camera
+            .page("/queues", "[data-testid=queue-form]", "queues-empty", theme)
+            .await;
     }
 
     let category = |label: &str, score: f64| json!({"label": label, "score": score});
@@ -88,59 +87,51 @@ pub async fn run(dir: &Path) {
             .execute("localStorage.removeItem('skein-reviewer')", vec![])
             .await
             .unwrap();
-        page(
-            driver,
-            &collector,
-            dir,
-            "/queues",
-            "[data-testid=pairwise-queues] tbody tr",
-            "queues",
-            theme,
-        )
-        .await;
-        page(
-            driver,
-            &collector,
-            dir,
-            &format!("/queues/{queue}"),
-            "[data-testid=reviewer-form]",
-            "review-name",
-            theme,
-        )
-        .await;
+        camera
+            .page(
+                "/queues",
+                "[data-testid=pairwise-queues] tbody tr",
+                "queues",
+                theme,
+            )
+            .await;
+        camera
+            .page(
+                &format!("/queues/{queue}"),
+                "[data-testid=reviewer-form]",
+                "review-name",
+                theme,
+            )
+            .await;
         driver
             .execute("localStorage.setItem('skein-reviewer', 'Ada')", vec![])
             .await
             .unwrap();
-        page(
-            driver,
-            &collector,
-            dir,
-            &format!("/queues/{queue}"),
-            "[data-testid=review-item]",
-            "review",
-            theme,
-        )
-        .await;
-        page(
-            driver,
-            &collector,
-            dir,
-            &format!("/pairwise/{pairwise}"),
-            "[data-testid=pw-pair]",
-            "pairwise-review",
-            theme,
-        )
-        .await;
-        page(
-            driver,
-            &collector,
-            dir,
-            &format!("/metrics?metric=latency_p95&group_by=ab_test_variant&pairwise={pairwise}"),
-            "[data-testid=chart-series] svg",
-            "metrics-pairwise",
-            theme,
-        )
-        .await;
+        camera
+            .page(
+                &format!("/queues/{queue}"),
+                "[data-testid=review-item]",
+                "review",
+                theme,
+            )
+            .await;
+        camera
+            .page(
+                &format!("/pairwise/{pairwise}"),
+                "[data-testid=pw-pair]",
+                "pairwise-review",
+                theme,
+            )
+            .await;
+        camera
+            .page(
+                &format!(
+                    "/metrics?metric=latency_p95&group_by=ab_test_variant&pairwise={pairwise}"
+                ),
+                "[data-testid=chart-series] svg",
+                "metrics-pairwise",
+                theme,
+            )
+            .await;
     }
 }
