@@ -1,9 +1,19 @@
 //! How the metrics page writes numbers: values with their unit, signed differences, axis
-//! ticks and p-values. Pure (compiled and tested natively, through `metrics_view`).
+//! ticks and p-values; and how it reads them. Pure (compiled and tested natively, through
+//! `metrics_view`).
 
 use skein_model::format::{exponent, fixed};
 use skein_model::metrics::{Metric, MetricKind};
 use skein_model::num::clamp;
+use skein_model::query::ReadNumber;
+
+/// How the page reads a number (a link's threshold, a group's value): the browser's `Number()`
+/// in the dashboard (`crate::number`: core's float parser stays out of the page), Rust's
+/// parser in the native tests.
+#[cfg(target_arch = "wasm32")]
+pub const READ_NUMBER: ReadNumber = crate::number::parse_finite;
+#[cfg(not(target_arch = "wasm32"))]
+pub const READ_NUMBER: ReadNumber = skein_model::query::rust_number;
 
 /// `1.23`, `45.6`, `789`, `12.3k`, `0.00123`: about three significant figures.
 pub fn number(v: f64) -> String {

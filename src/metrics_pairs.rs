@@ -7,6 +7,8 @@ use skein_model::metrics::{self, Comparison, MetricGroup, MetricResponse};
 use skein_model::sort;
 use skein_model::stats::NotEnoughData;
 
+use crate::metrics_format::READ_NUMBER;
+
 /// The table of a response grouped by two keys.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PairTable {
@@ -33,8 +35,8 @@ pub fn reading_order(a: &Option<String>, b: &Option<String>) -> std::cmp::Orderi
         (None, None) => std::cmp::Ordering::Equal,
         (None, Some(_)) => std::cmp::Ordering::Greater,
         (Some(_), None) => std::cmp::Ordering::Less,
-        (Some(x), Some(y)) => match (x.trim().parse::<f64>(), y.trim().parse::<f64>()) {
-            (Ok(p), Ok(q)) => p.total_cmp(&q),
+        (Some(x), Some(y)) => match (READ_NUMBER(x.trim()), READ_NUMBER(y.trim())) {
+            (Some(p), Some(q)) => p.total_cmp(&q),
             _ => x.cmp(y),
         },
     }

@@ -113,7 +113,7 @@ impl MetricsView {
     /// loaded parser, `filter_check`; the collector checks all of them).
     pub fn from_search(search: &str) -> Result<MetricsView, QueryError> {
         let search = search.strip_prefix('?').unwrap_or(search);
-        let mut query = MetricQuery::from_link(search)?;
+        let mut query = MetricQuery::from_link(search, crate::metrics_format::READ_NUMBER)?;
         // The page keeps its filter in `filter` (what the box shows) and puts it into the
         // API query when it asks (`api_query`), so the two never disagree.
         query.filter = None;

@@ -12,7 +12,8 @@
 //! (sessions, users, services), `spans` (the spans page and the filter box), `keys` (the key prompt), `timing` (cross-service timing),
 //! `clients` (each real client's trace, its conversation, two traces compared; needs the venv),
 //! `scores` (score configs: the settings page, the rating widget, the metrics of a category),
-//! `compare` (span metrics, variant × tier, two rows selected, the cohort totals).
+//! `compare` (span metrics, variant × tier, two rows selected, the cohort totals), `queues`
+//! (the queue lists, a review page, a pairwise pair, the pairwise panel on /metrics).
 //! Without `--out`, `target/screenshots`.
 
 #[path = "../../tests/common/mod.rs"]
@@ -22,6 +23,7 @@ mod clients;
 mod compare;
 mod keys;
 mod pages;
+mod queues;
 mod scores;
 mod sessions;
 mod shots;
@@ -31,8 +33,9 @@ mod trace;
 
 use std::path::PathBuf;
 
-const SETS: [&str; 9] = [
+const SETS: [&str; 10] = [
     "pages", "trace", "sessions", "spans", "keys", "timing", "clients", "scores", "compare",
+    "queues",
 ];
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -71,6 +74,7 @@ async fn main() {
             "clients" => clients::run(&out).await,
             "scores" => scores::run(&out).await,
             "compare" => compare::run(&out).await,
+            "queues" => queues::run(&out).await,
             _ => unreachable!(),
         }
     }

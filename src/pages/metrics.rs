@@ -76,6 +76,12 @@ pub fn MetricsPage() -> impl IntoView {
         let v = view.get();
         (project.get(), v.query, v.range, v.filter)
     });
+    // The two-key table's code fetched beside the data (a chunk of its own).
+    Effect::new(move |_| {
+        if view.with(|v| v.query.then_by.is_some()) {
+            pairs::preload();
+        }
+    });
     let data = RwSignal::new(None::<Arc<MetricResponse>>);
     let phase = RwSignal::new(Phase::Loading);
     let latest = Latest::new();

@@ -9,14 +9,13 @@ mod pairwise;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_location;
-use skein_model::queue::{check_new_queue, NewQueue, QueueCounts, QueueList, Sample};
+use skein_model::queue::{check_new_queue, NewQueue, QueueCounts, Sample};
 use skein_model::ScoreConfigList;
 
 use crate::api;
 use crate::components::empty_state::EmptyState;
-use crate::components::remote::Loader;
 use crate::links;
-use form::{field, CreateForm, Kind};
+use form::{field, project_list, queue_table, CreateForm, Kind};
 use pairwise::PairwiseQueues;
 
 /// Done and skipped items as a share of all, in percent.
@@ -57,18 +56,13 @@ fn list_query(text: &str) -> String {
 pub fn QueuesPage() -> impl IntoView {
     let location = use_location();
     let project = Memo::new(move |_| links::project_of(&location.search.get()));
-    let list = Loader::<QueueList>::new();
+    let (list, reload) = project_list(
+        project,
+        |project| async move { api::queues(&project).await },
+    );
     let configs = RwSignal::new(ScoreConfigList::default());
-    let reload = move || {
-        let project = project.get_untracked();
-        list.load(true, move || {
-            let project = project.clone();
-            async move { api::queues(&project).await }
-        });
-    };
     Effect::new(move |_| {
         let project = project.get();
-        reload();
         spawn_local(async move {
             if let Ok(c) = api::score_configs(&project).await {
                 configs.try_set(c);
@@ -82,7 +76,7 @@ pub fn QueuesPage() -> impl IntoView {
     let reviews = RwSignal::new(String::from("1"));
     let sample_size = RwSignal::new(String::new());
     let balance_by = RwSignal::new(String::new());
-    let form = CreateForm::new();
+    let form = CreateForm::new(reload);
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let new = new_queue(
@@ -97,14 +91,7 @@ pub fn QueuesPage() -> impl IntoView {
         form.send(
             new,
             move |new| async move { api::create_queue(&project, &new).await },
-            move |created| {
-                if created {
-                    for input in [name, traces, sample_size, balance_by] {
-                        input.try_set(String::new());
-                    }
-                }
-                reload();
-            },
+            vec![name, traces, sample_size, balance_by],
         );
     };
 
@@ -134,15 +121,12 @@ pub fn QueuesPage() -> impl IntoView {
                     }
                 })
                 .collect_view();
-            view! {
-                <div class="table-wrap">
-                    <table class="data-table queue-table" data-testid="queues">
-                        <thead><tr><th>"Queue"</th><th>"Score keys"</th><th class="col-num" title="Different reviewers who rate each item">"Reviewers"</th><th>"Progress"</th></tr></thead>
-                        <tbody>{rows}</tbody>
-                    </table>
-                </div>
-            }
-            .into_any()
+            let head = view! {
+                <th>"Queue"</th><th>"Score keys"</th>
+                <th class="col-num" title="Different reviewers who rate each item">"Reviewers"</th>
+                <th>"Progress"</th>
+            };
+            queue_table("queues", head, rows)
         })
     };
     let key_hint = move || {

@@ -22,8 +22,8 @@ pub use crate::metric_answer::{
 pub use crate::metric_bucket::{bucket_start, Bucket};
 pub use crate::metric_scope::{Over, SpanGroup};
 use crate::query::{
-    decode, encode, filter_param, push_filters, tag_and_time_pairs, QueryError, TagFilter,
-    FILTER_PARAMS,
+    decode, encode, filter_param, push_filters, rust_number, tag_and_time_pairs, QueryError,
+    ReadNumber, TagFilter, FILTER_PARAMS,
 };
 
 /// Longest feedback key or tag key accepted in a metric query.
@@ -311,7 +311,7 @@ impl MetricQuery {
     pub fn from_pairs<'a>(
         pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<MetricQuery, QueryError> {
-        let mut q = MetricQuery::read_pairs(pairs)?;
+        let mut q = MetricQuery::read_pairs(pairs, rust_number)?;
         for (key, slot) in
             FILTER_PARAMS
                 .into_iter()
@@ -326,14 +326,15 @@ impl MetricQuery {
 
     /// Reads a page's link as [`Self::from_query_string`] does, but leaves the filters to the
     /// collector (which answers 400 naming the problem): the dashboard's pages do not carry
-    /// the filter language's parser in their wasm.
-    pub fn from_link(search: &str) -> Result<MetricQuery, QueryError> {
-        decode(search, |pairs| MetricQuery::read_pairs(pairs))
+    /// the filter language's parser in their wasm; `read_number` reads the threshold.
+    pub fn from_link(search: &str, read_number: ReadNumber) -> Result<MetricQuery, QueryError> {
+        decode(search, |pairs| MetricQuery::read_pairs(pairs, read_number))
     }
 
     /// Every key read, the filters as written (blank ones dropped).
     fn read_pairs<'a>(
         pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+        read_number: ReadNumber,
     ) -> Result<MetricQuery, QueryError> {
         let mut q = MetricQuery::default();
         for (key, value) in pairs {
@@ -354,7 +355,7 @@ impl MetricQuery {
                 "bucket" => q.bucket = Bucket::parse(value)?,
                 "statistic" => q.statistic = Some(Statistic::parse(value)?),
                 "threshold" => {
-                    let t: f64 = value.trim().parse().map_err(|_| {
+                    let t = read_number(value.trim()).ok_or_else(|| {
                         QueryError::new(format!("threshold must be a number, not {value:?}"))
                     })?;
                     if !t.is_finite() {

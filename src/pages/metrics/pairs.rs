@@ -1,17 +1,80 @@
 //! The metrics page's table for two keys (`group_by` × `then_by`): a row per value of the
 //! second key, each first-key value's mean with its 95% CI, and the A/B test of two of them
-//! within the row (`crate::metrics_pairs`).
+//! within the row (`crate::metrics_pairs`). Rarely asked for, so its code is a chunk of its
+//! own (`then_by_table`), fetched when a link names a second key.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos::wasm_split::{self as split, wasm_split, SplitLoaderError};
 use skein_model::metrics::{MetricKind, MetricResponse};
 
+use crate::api;
+use crate::components::error_banner::ErrorBanner;
 use crate::metrics_pairs::{pair_table, repick};
 use crate::metrics_view::{self as mv, MetricsView};
 use crate::text;
 
+type TableCode = fn(&Arc<MetricResponse>, &MetricsView, Callback<MetricsView>) -> AnyView;
+
+/// The code once loaded (for the rest of the visit).
+static LOADED: OnceLock<TableCode> = OnceLock::new();
+
+#[wasm_split(then_by_table, wasm_split_path = split, fallible)]
+fn table_code() -> Result<TableCode, SplitLoaderError> {
+    Ok(|r, v, set_view| table(r, v, set_view).into_any())
+}
+
+/// What loading the code came to: `None` while it loads.
+type Loaded = Option<Result<TableCode, ()>>;
+
+/// Loads the table's code into `into` (at once if it is loaded already).
+fn load(into: RwSignal<Loaded>) {
+    if let Some(code) = LOADED.get() {
+        into.set(Some(Ok(*code)));
+        return;
+    }
+    spawn_local(async move {
+        let loaded = table_code().await.map_err(|_| ());
+        into.try_set(Some(loaded.map(|code| *LOADED.get_or_init(|| code))));
+    });
+}
+
+/// Starts fetching the table's code while the page's data loads (a link with `then_by`).
+pub fn preload() {
+    if LOADED.get().is_none() {
+        spawn_local(async move {
+            let _ = table_code().await;
+        });
+    }
+}
+
+/// The table, once its code is here.
 pub fn pairs_panel(
+    r: &Arc<MetricResponse>,
+    v: &MetricsView,
+    set_view: Callback<MetricsView>,
+) -> impl IntoView {
+    let code = RwSignal::new(None);
+    load(code);
+    let (r, v) = (r.clone(), v.clone());
+    move || match code.get() {
+        None => view! { <p class="muted">"Loading the table…"</p> }.into_any(),
+        Some(Ok(draw)) => draw(&r, &v, set_view),
+        Some(Err(())) => {
+            let error = api::unreachable("the table's code did not load");
+            view! {
+                <ErrorBanner title=error.title() detail=error.detail()>
+                    <button type="button" class="button" on:click=move |_| load(code)>"Try again"</button>
+                </ErrorBanner>
+            }
+            .into_any()
+        }
+    }
+}
+
+fn table(
     r: &Arc<MetricResponse>,
     v: &MetricsView,
     set_view: Callback<MetricsView>,

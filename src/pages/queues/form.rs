@@ -1,5 +1,6 @@
-//! What the two create forms of `/queues` (annotation and pairwise queues) share: fields bound
-//! to signals, the request sent once the form checks, its refusal shown, the list reloaded.
+//! What the two lists of `/queues` (annotation and pairwise queues) share: the project's list
+//! loaded and reloaded, its table, and the create form: fields bound to signals, the request
+//! sent once the form checks, its refusal shown, the fields cleared and the list reloaded.
 
 use std::future::Future;
 
@@ -7,30 +8,68 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::ApiError;
+use crate::components::remote::Loader;
 
-/// A create form's state: a request under way, the last refusal.
+/// A project's queues of one kind: loaded now and whenever the project changes; `reload`
+/// loads them again (after a queue is created).
+pub fn project_list<T, Fut>(
+    project: Memo<String>,
+    fetch: fn(String) -> Fut,
+) -> (Loader<T>, Callback<()>)
+where
+    T: Send + Sync + Clone + 'static,
+    Fut: Future<Output = Result<T, ApiError>> + 'static,
+{
+    let list = Loader::<T>::new();
+    let reload = Callback::new(move |()| {
+        let project = project.get_untracked();
+        list.load(true, move || fetch(project.clone()));
+    });
+    Effect::new(move |_| {
+        project.track();
+        reload.run(());
+    });
+    (list, reload)
+}
+
+/// A table of queues: the header's cells, then one row a queue.
+pub fn queue_table(testid: &'static str, head: impl IntoView, rows: impl IntoView) -> AnyView {
+    view! {
+        <div class="table-wrap">
+            <table class="data-table queue-table" data-testid=testid>
+                <thead><tr>{head}</tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+/// A create form's state: a request under way, the last refusal, the list to reload after it.
 #[derive(Clone, Copy)]
 pub struct CreateForm {
     pub saving: RwSignal<bool>,
     error: RwSignal<Option<String>>,
+    reload: Callback<()>,
 }
 
 impl CreateForm {
-    pub fn new() -> CreateForm {
+    pub fn new(reload: Callback<()>) -> CreateForm {
         CreateForm {
             saving: RwSignal::new(false),
             error: RwSignal::new(None),
+            reload,
         }
     }
 
     /// Sends the request `request` makes of what the form gives, once it checks (`checked`:
-    /// the form's value or its refusal); then `done` with whether it was stored (a list to
-    /// reload, fields to clear), a refusal shown as "Couldn't create the queue: why".
+    /// the form's value or its refusal); once stored, empties the fields `clear` and reloads
+    /// the list; a refusal shows as "Couldn't create the queue: why".
     pub fn send<V, T, Fut>(
         self,
         checked: Result<V, String>,
         request: impl FnOnce(V) -> Fut,
-        done: impl FnOnce(bool) + 'static,
+        clear: Vec<RwSignal<String>>,
     ) where
         T: 'static,
         Fut: Future<Output = Result<T, ApiError>> + 'static,
@@ -48,11 +87,16 @@ impl CreateForm {
         spawn_local(async move {
             let result = sent.await;
             self.saving.try_set(false);
-            if let Err(e) = &result {
-                self.error
-                    .try_set(Some(format!("Couldn't create the queue: {}", e.detail())));
+            match result {
+                Ok(_) => clear.iter().for_each(|field| {
+                    field.try_set(String::new());
+                }),
+                Err(e) => {
+                    self.error
+                        .try_set(Some(format!("Couldn't create the queue: {}", e.detail())));
+                }
             }
-            done(result.is_ok());
+            self.reload.run(());
         });
     }
 

@@ -4,36 +4,24 @@
 //! page (`pairwise_review`); its results are on `/metrics`.
 
 use leptos::prelude::*;
-use skein_model::pairwise_queue::{
-    check_new_queue, cohort_label, NewPairwiseQueue, PairwiseQueueList, DEFAULT_PAIRS,
-};
+use skein_model::pairwise_queue::{check_new_queue, cohort_label, NewPairwiseQueue, DEFAULT_PAIRS};
 
-use super::form::{field, CreateForm, Kind};
+use super::form::{field, project_list, queue_table, CreateForm, Kind};
 use super::{list_query, progress_bar};
 use crate::api;
-use crate::components::remote::Loader;
 use crate::links;
 
 #[component]
 pub fn PairwiseQueues(project: Memo<String>) -> impl IntoView {
-    let list = Loader::<PairwiseQueueList>::new();
-    let reload = move || {
-        let project = project.get_untracked();
-        list.load(true, move || {
-            let project = project.clone();
-            async move { api::pairwise_queues(&project).await }
-        });
-    };
-    Effect::new(move |_| {
-        project.track();
-        reload();
+    let (list, reload) = project_list(project, |project| async move {
+        api::pairwise_queues(&project).await
     });
 
     let name = RwSignal::new(String::new());
     let cohort_a = RwSignal::new(String::new());
     let cohort_b = RwSignal::new(String::new());
     let pairs = RwSignal::new(DEFAULT_PAIRS.to_string());
-    let form = CreateForm::new();
+    let form = CreateForm::new(reload);
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let count = pairs.get_untracked().trim().parse::<u32>().ok();
@@ -49,12 +37,7 @@ pub fn PairwiseQueues(project: Memo<String>) -> impl IntoView {
         form.send(
             checked,
             move |new| async move { api::create_pairwise_queue(&project, &new).await },
-            move |created| {
-                if created {
-                    name.try_set(String::new());
-                }
-                reload();
-            },
+            vec![name],
         );
     };
 
@@ -82,15 +65,10 @@ pub fn PairwiseQueues(project: Memo<String>) -> impl IntoView {
                     }
                 })
                 .collect_view();
-            view! {
-                <div class="table-wrap">
-                    <table class="data-table queue-table" data-testid="pairwise-queues">
-                        <thead><tr><th>"Queue"</th><th>"Cohort A"</th><th>"Cohort B"</th><th>"Progress"</th></tr></thead>
-                        <tbody>{rows}</tbody>
-                    </table>
-                </div>
-            }
-            .into_any()
+            let head = view! {
+                <th>"Queue"</th><th>"Cohort A"</th><th>"Cohort B"</th><th>"Progress"</th>
+            };
+            queue_table("pairwise-queues", head, rows)
         })
     };
 
