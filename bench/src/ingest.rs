@@ -1,7 +1,11 @@
-//! The ingest benchmark: pre-encodes OTLP/HTTP protobuf batches of seed-shaped traces (the
+//! The ingest benchmark: generates OTLP/HTTP protobuf batches of seed-shaped traces (the
 //! demo generator's agents and microservice requests: ~10 attributes a span, prompts and
-//! answers of a few hundred bytes), sends them over a few concurrent connections to any OTLP
-//! endpoint, and measures spans per second acknowledged and queryable.
+//! answers of a few hundred bytes) while it sends them over a few concurrent connections to
+//! any OTLP endpoint, and measures spans per second acknowledged and queryable.
+//!
+//! The load is generated in chunks of `CHUNK_TRACES` traces on one blocking thread, encoded and
+//! queued a few requests per connection ahead of the senders: the generator's memory is the
+//! same for 1M spans as for 100M (pre-encoding every request held ~11 GiB at 3M spans).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -9,9 +13,16 @@ use std::time::{Duration, Instant};
 
 use prost::Message;
 use serde::Serialize;
-use skein_collector::demo::{self, DemoOptions};
+use skein_collector::demo::{self, DemoOptions, DemoTrace};
+use skein_model::random::SplitMix;
+use tokio::sync::{mpsc, Mutex};
 
 use crate::machine::{process_usage, Machine, ProcessUsage};
+
+/// Traces the generator builds at once (the demo's default data set: a few MB of spans).
+const CHUNK_TRACES: usize = 2_000;
+/// Encoded requests queued ahead of each connection.
+const QUEUED_PER_CONNECTION: usize = 4;
 
 #[derive(Debug, Clone)]
 pub struct IngestConfig {
@@ -63,74 +74,109 @@ pub enum IngestError {
     Worker(String),
 }
 
-/// A load ready to send: the encoded requests and what they hold.
-pub struct Prepared {
-    pub requests: Vec<Vec<u8>>,
+/// What a sent load held, and (when asked for) what other benchmarks refer to.
+#[derive(Debug, Default)]
+pub struct Sent {
     pub traces: usize,
     pub spans: usize,
-    /// Every span's (trace id, span id), for benchmarks that refer to them (feedback).
+    pub requests: usize,
+    pub request_bytes: usize,
+    /// Every span's (trace id, span id), for benchmarks that refer to them (feedback); kept
+    /// only when asked for.
     pub span_ids: Vec<([u8; 16], [u8; 8])>,
-    /// The feedback the demo generator gives these traces (on root runs).
+    /// The feedback the demo generator gives these traces (on root runs); kept only when
+    /// asked for.
     pub feedback: Vec<skein_model::NewFeedback>,
 }
 
-/// Builds the encoded requests: about `spans` spans, in requests of `traces_per_request`
-/// traces. Trace ids are fresh for every call (seeded from the clock).
-pub fn prepare(config: &IngestConfig) -> Prepared {
+/// Generates about `config.spans` spans in requests of `config.traces_per_request` traces and
+/// queues them (blocking while the queue is full); stops early when the senders are gone.
+/// Trace ids are fresh for every call (seeded from the clock); each chunk has its own seed.
+fn generate(
+    config: &IngestConfig,
+    keep_ids: bool,
+    chunk_traces: usize,
+    queue: &mpsc::Sender<Vec<u8>>,
+) -> Sent {
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(1, |d| d.as_nanos() as u64);
-    let mut options = DemoOptions::new("http://unused");
-    options.seed = seed;
-    // Demo traces average ~13 spans; generate a little more and stop at the span budget.
-    options.traces = config.spans / 10 + 1;
-    let data = demo::generate(&options);
-    let mut traces = Vec::new();
-    let mut spans = 0;
-    for t in data.traces {
-        if spans >= config.spans {
-            break;
+    let mut sent = Sent::default();
+    let mut chunk_no = 0u64;
+    while sent.spans < config.spans {
+        let mut options = DemoOptions::new("http://unused");
+        // Mixed, not offset: the demo's generator steps its state by a constant, so seeds a
+        // multiple of it apart give the same traces shifted.
+        options.seed = SplitMix::new(seed ^ chunk_no.rotate_left(32)).next_u64();
+        // Demo traces average ~13 spans; generate a little more and stop at the span budget.
+        options.traces = ((config.spans - sent.spans) / 10 + 1).min(chunk_traces);
+        let data = demo::generate(&options);
+        let mut traces = Vec::with_capacity(data.traces.len());
+        for mut trace in data.traces {
+            if sent.spans >= config.spans {
+                break;
+            }
+            sent.spans += trace.spans.len();
+            if chunk_no > 0 {
+                distinct_sessions(&mut trace, chunk_no);
+            }
+            traces.push(trace);
         }
-        spans += t.spans.len();
-        traces.push(t);
+        sent.traces += traces.len();
+        if keep_ids {
+            keep(&mut sent, &traces, data.feedback);
+        }
+        for request in traces.chunks(config.traces_per_request.max(1)) {
+            let body = demo::to_request(request).encode_to_vec();
+            sent.requests += 1;
+            sent.request_bytes += body.len();
+            if queue.blocking_send(body).is_err() {
+                return sent;
+            }
+        }
+        chunk_no += 1;
     }
-    let span_ids = traces
-        .iter()
-        .flat_map(|t| &t.spans)
-        .filter_map(|(_, s)| {
+    sent
+}
+
+/// Every chunk numbers its sessions from 1: later chunks' session ids get the chunk's number,
+/// so a session stays one user's few requests however large the load.
+fn distinct_sessions(trace: &mut DemoTrace, chunk_no: u64) {
+    use opentelemetry_proto::tonic::common::v1::any_value::Value;
+    for (_, span) in &mut trace.spans {
+        for attribute in &mut span.attributes {
+            if attribute.key != "session.id" {
+                continue;
+            }
+            if let Some(Value::StringValue(id)) =
+                attribute.value.as_mut().and_then(|v| v.value.as_mut())
+            {
+                id.push_str(&format!("-{chunk_no}"));
+            }
+        }
+    }
+}
+
+/// Keeps the traces' span ids and the demo's feedback on them.
+fn keep(sent: &mut Sent, traces: &[DemoTrace], feedback: Vec<skein_model::NewFeedback>) {
+    sent.span_ids
+        .extend(traces.iter().flat_map(|t| &t.spans).filter_map(|(_, s)| {
             Some((
                 <[u8; 16]>::try_from(s.trace_id.as_slice()).ok()?,
                 <[u8; 8]>::try_from(s.span_id.as_slice()).ok()?,
             ))
-        })
-        .collect();
-    // The demo's feedback of the traces kept (it names their trace ids).
+        }));
     let kept: std::collections::HashSet<[u8; 16]> = traces
         .iter()
         .filter_map(|t| t.spans.first())
         .filter_map(|(_, s)| <[u8; 16]>::try_from(s.trace_id.as_slice()).ok())
         .collect();
-    let feedback = data
-        .feedback
-        .into_iter()
-        .filter(|f| {
-            f.trace_id
-                .as_deref()
-                .and_then(parse_hex16)
-                .is_some_and(|t| kept.contains(&t))
-        })
-        .collect();
-    let requests = traces
-        .chunks(config.traces_per_request.max(1))
-        .map(|chunk| demo::to_request(chunk).encode_to_vec())
-        .collect();
-    Prepared {
-        requests,
-        traces: traces.len(),
-        spans,
-        span_ids,
-        feedback,
-    }
+    sent.feedback.extend(feedback.into_iter().filter(|f| {
+        f.trace_id
+            .as_deref()
+            .and_then(parse_hex16)
+            .is_some_and(|t| kept.contains(&t))
+    }));
 }
 
 fn parse_hex16(text: &str) -> Option<[u8; 16]> {
@@ -166,15 +212,16 @@ async fn stored_spans(
 }
 
 pub async fn run(config: &IngestConfig) -> Result<IngestReport, IngestError> {
-    send(config, &mut prepare(config)).await
+    Ok(run_keeping(config, false).await?.0)
 }
 
-/// Sends a prepared load; its requests are taken (the ids and feedback stay for the caller).
-pub async fn send(config: &IngestConfig, load: &mut Prepared) -> Result<IngestReport, IngestError> {
+/// Generates and sends the load; with `keep_ids`, the sent spans' ids and the demo's feedback
+/// on them come back too (a few dozen bytes a span).
+pub async fn run_keeping(
+    config: &IngestConfig,
+    keep_ids: bool,
+) -> Result<(IngestReport, Sent), IngestError> {
     let machine = Machine::now();
-    let requests = std::mem::take(&mut load.requests);
-    let (traces, spans) = (load.traces, load.spans);
-    let request_bytes = requests.iter().map(Vec::len).sum();
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(120))
         .pool_max_idle_per_host(config.connections)
@@ -190,23 +237,23 @@ pub async fn send(config: &IngestConfig, load: &mut Prepared) -> Result<IngestRe
     let usage_before = config.collector_pid.and_then(process_usage);
     let client_before = process_usage(std::process::id());
 
-    let requests = Arc::new(requests);
-    let next = Arc::new(AtomicUsize::new(0));
+    let connections = config.connections.max(1);
+    let (queue, requests) = mpsc::channel(connections * QUEUED_PER_CONNECTION);
+    let generator = {
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || generate(&config, keep_ids, CHUNK_TRACES, &queue))
+    };
+    let requests = Arc::new(Mutex::new(requests));
     let retries = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut workers = tokio::task::JoinSet::new();
-    for _ in 0..config.connections.max(1) {
-        let (requests, next, retries, client) = (
-            requests.clone(),
-            next.clone(),
-            retries.clone(),
-            client.clone(),
-        );
+    for _ in 0..connections {
+        let (requests, retries, client) = (requests.clone(), retries.clone(), client.clone());
         let (url, project) = (config.otlp_url.clone(), config.project.clone());
         workers.spawn(async move {
             loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(body) = requests.get(i) else {
+                let next = requests.lock().await.recv().await;
+                let Some(body) = next else {
                     return Ok(());
                 };
                 loop {
@@ -247,6 +294,10 @@ pub async fn send(config: &IngestConfig, load: &mut Prepared) -> Result<IngestRe
         });
     }
     join_workers(workers).await?;
+    let sent = generator
+        .await
+        .map_err(|e| IngestError::Worker(format!("the generator: {e}")))?;
+    let (traces, spans) = (sent.traces, sent.spans);
     let seconds_to_ack = started.elapsed().as_secs_f64();
     let client_cpu_seconds = match (client_before, process_usage(std::process::id())) {
         (Some(before), Some(after)) => Some(after.cpu_seconds - before.cpu_seconds),
@@ -274,12 +325,12 @@ pub async fn send(config: &IngestConfig, load: &mut Prepared) -> Result<IngestRe
         }),
         _ => None,
     };
-    Ok(IngestReport {
+    let report = IngestReport {
         machine,
         spans,
         traces,
-        requests: requests.len(),
-        request_bytes,
+        requests: sent.requests,
+        request_bytes: sent.request_bytes,
         connections: config.connections,
         retries: retries.load(Ordering::Relaxed),
         seconds_to_ack,
@@ -288,7 +339,8 @@ pub async fn send(config: &IngestConfig, load: &mut Prepared) -> Result<IngestRe
         spans_per_second_queryable: seconds_to_queryable.map(|s| spans as f64 / s),
         collector,
         client_cpu_seconds,
-    })
+    };
+    Ok((report, sent))
 }
 
 /// Waits for every worker. A worker that panicked or was cancelled fails the run as one that
@@ -306,6 +358,66 @@ async fn join_workers(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+
+    /// Chunk after chunk, the generator sends fresh traces and sessions, as many spans as asked
+    /// for, and keeps the ids asked for.
+    #[test]
+    fn chunks_hold_distinct_traces_and_sessions() {
+        use opentelemetry_proto::tonic::common::v1::any_value::Value;
+        let config = IngestConfig {
+            otlp_url: String::new(),
+            api_url: None,
+            spans: 3_000,
+            connections: 1,
+            traces_per_request: 7,
+            collector_pid: None,
+            project: "bench".into(),
+        };
+        let (queue, mut requests) = mpsc::channel(2);
+        let generator = std::thread::spawn(move || generate(&config, true, 40, &queue));
+        let (mut traces, mut spans, mut sessions) = (
+            std::collections::HashSet::new(),
+            0,
+            std::collections::HashSet::new(),
+        );
+        let mut count = 0;
+        while let Some(body) = requests.blocking_recv() {
+            count += 1;
+            let request = ExportTraceServiceRequest::decode(body.as_slice()).unwrap();
+            for span in request
+                .resource_spans
+                .iter()
+                .flat_map(|r| &r.scope_spans)
+                .flat_map(|s| &s.spans)
+            {
+                spans += 1;
+                traces.insert(span.trace_id.clone());
+                for a in &span.attributes {
+                    if let ("session.id", Some(Value::StringValue(id))) = (
+                        a.key.as_str(),
+                        a.value.as_ref().and_then(|v| v.value.as_ref()),
+                    ) {
+                        sessions.insert(id.clone());
+                    }
+                }
+            }
+        }
+        let sent = generator.join().unwrap();
+        assert!(sent.spans >= 3_000 && sent.spans < 3_100, "{sent:?}");
+        assert_eq!(spans, sent.spans);
+        assert_eq!(count, sent.requests);
+        assert!(sent.traces > 200, "several chunks of 40: {sent:?}");
+        assert_eq!(traces.len(), sent.traces, "every trace id once");
+        assert_eq!(sent.span_ids.len(), sent.spans);
+        // Sessions of a few requests each, not the first chunk's again and again.
+        assert!(
+            sessions.len() * 5 >= sent.traces,
+            "{} sessions",
+            sessions.len()
+        );
+        assert!(!sent.feedback.is_empty());
+    }
 
     #[tokio::test]
     async fn a_worker_that_panics_fails_the_run() {
