@@ -3,9 +3,11 @@
 //! answers of a few hundred bytes) while it sends them over a few concurrent connections to
 //! any OTLP endpoint, and measures spans per second acknowledged and queryable.
 //!
-//! The load is generated in chunks of `CHUNK_TRACES` traces on one blocking thread, encoded and
-//! queued a few requests per connection ahead of the senders: the generator's memory is the
-//! same for 1M spans as for 100M (pre-encoding every request held ~11 GiB at 3M spans).
+//! The load is made on one blocking thread and queued a few requests per connection ahead of
+//! the senders: demo traces in chunks of `CHUNK_TRACES` up to `POOL_SPANS` spans, then that
+//! pool again with new ids, round after round (`ingest_pool`). The generator's memory is the
+//! same for 1M spans as for 100M (pre-encoding every request held ~11 GiB at 3M spans), and
+//! its CPU a copy of each request's bytes past the pool.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -17,10 +19,14 @@ use skein_collector::demo::{self, DemoOptions, DemoTrace};
 use skein_model::random::SplitMix;
 use tokio::sync::{mpsc, Mutex};
 
+use crate::ingest_pool::{Round, Template};
 use crate::machine::{process_usage, Machine, ProcessUsage};
 
 /// Traces the generator builds at once (the demo's default data set: a few MB of spans).
 const CHUNK_TRACES: usize = 2_000;
+/// Spans of demo traces made (and kept, encoded: ~1.5 KB a span); later spans are these again
+/// with new ids.
+const POOL_SPANS: usize = 100_000;
 /// Encoded requests queued ahead of each connection.
 const QUEUED_PER_CONNECTION: usize = 4;
 
@@ -91,19 +97,25 @@ pub struct Sent {
 
 /// Generates about `config.spans` spans in requests of `config.traces_per_request` traces and
 /// queues them (blocking while the queue is full); stops early when the senders are gone.
-/// Trace ids are fresh for every call (seeded from the clock); each chunk has its own seed.
+/// The first `pool_spans` are demo traces made in chunks of `chunk_traces` (each chunk with
+/// its own seed: trace ids are fresh for every call); the rest are rounds of that pool with
+/// new ids (`ingest_pool`), which costs a copy of the bytes instead of making and encoding
+/// spans on the cores the collector needs.
 fn generate(
     config: &IngestConfig,
     keep_ids: bool,
     chunk_traces: usize,
+    pool_spans: usize,
     queue: &mpsc::Sender<Vec<u8>>,
 ) -> Sent {
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(1, |d| d.as_nanos() as u64);
     let mut sent = Sent::default();
+    let mut pool: Vec<Template> = Vec::new();
+    let mut pool_ids = Sent::default();
     let mut chunk_no = 0u64;
-    while sent.spans < config.spans {
+    while sent.spans < config.spans.min(pool_spans) {
         let mut options = DemoOptions::new("http://unused");
         // Mixed, not offset: the demo's generator steps its state by a constant, so seeds a
         // multiple of it apart give the same traces shifted.
@@ -112,35 +124,65 @@ fn generate(
         options.traces = ((config.spans - sent.spans) / 10 + 1).min(chunk_traces);
         let data = demo::generate(&options);
         let mut traces = Vec::with_capacity(data.traces.len());
+        let mut spans = sent.spans;
         for mut trace in data.traces {
-            if sent.spans >= config.spans {
+            if spans >= config.spans {
                 break;
             }
-            sent.spans += trace.spans.len();
-            if chunk_no > 0 {
-                distinct_sessions(&mut trace, chunk_no);
-            }
+            spans += trace.spans.len();
+            distinct_sessions(&mut trace, chunk_no);
             traces.push(trace);
         }
-        sent.traces += traces.len();
         if keep_ids {
-            keep(&mut sent, &traces, data.feedback);
+            keep(&mut pool_ids, &traces, data.feedback);
         }
         for request in traces.chunks(config.traces_per_request.max(1)) {
-            let body = demo::to_request(request).encode_to_vec();
-            sent.requests += 1;
-            sent.request_bytes += body.len();
-            if queue.blocking_send(body).is_err() {
+            let template = Template::new(demo::to_request(request).encode_to_vec(), request.len());
+            if !send_one(&mut sent, &template, template.body.clone(), queue) {
                 return sent;
             }
+            pool.push(template);
         }
         chunk_no += 1;
     }
+    let pool_span_count = sent.spans;
+    if keep_ids {
+        sent.span_ids.extend_from_slice(&pool_ids.span_ids);
+        sent.feedback.extend(pool_ids.feedback.iter().cloned());
+    }
+    let mut round_no = 1;
+    while sent.spans < config.spans && !pool.is_empty() {
+        let round = Round::new(seed, round_no);
+        let before = sent.spans;
+        for template in &pool {
+            if sent.spans >= config.spans {
+                break;
+            }
+            if !send_one(&mut sent, template, round.body(template), queue) {
+                return sent;
+            }
+        }
+        if keep_ids {
+            let spans = sent.spans - before;
+            keep_round(&mut sent, &pool_ids, &round, spans);
+        }
+        round_no += 1;
+    }
+    debug_assert!(pool_span_count <= sent.spans);
     sent
 }
 
-/// Every chunk numbers its sessions from 1: later chunks' session ids get the chunk's number,
-/// so a session stays one user's few requests however large the load.
+/// Queues one request; false when the senders are gone.
+fn send_one(sent: &mut Sent, t: &Template, body: Vec<u8>, queue: &mpsc::Sender<Vec<u8>>) -> bool {
+    sent.traces += t.traces;
+    sent.spans += t.spans;
+    sent.requests += 1;
+    sent.request_bytes += body.len();
+    queue.blocking_send(body).is_ok()
+}
+
+/// Session ids end with the chunk's number and 8 hex digits a round rewrites
+/// (`ingest_pool`): a session stays one user's few requests however large the load.
 fn distinct_sessions(trace: &mut DemoTrace, chunk_no: u64) {
     use opentelemetry_proto::tonic::common::v1::any_value::Value;
     for (_, span) in &mut trace.spans {
@@ -151,9 +193,38 @@ fn distinct_sessions(trace: &mut DemoTrace, chunk_no: u64) {
             if let Some(Value::StringValue(id)) =
                 attribute.value.as_mut().and_then(|v| v.value.as_mut())
             {
-                id.push_str(&format!("-{chunk_no}"));
+                id.push_str(&format!("-{chunk_no:x}-00000000"));
             }
         }
+    }
+}
+
+/// Keeps the ids a round sent (the first `spans` of the pool's) and the demo's feedback on
+/// those traces, with the round's ids.
+fn keep_round(sent: &mut Sent, pool: &Sent, round: &Round, spans: usize) {
+    let ids = &pool.span_ids[..spans.min(pool.span_ids.len())];
+    sent.span_ids.extend(
+        ids.iter()
+            .map(|(t, s)| (round.trace_id(*t), round.span_id(*s))),
+    );
+    let traces: std::collections::HashSet<[u8; 16]> = ids.iter().map(|(t, _)| *t).collect();
+    let hex = |b: &[u8]| b.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    for f in &pool.feedback {
+        let Some(trace) = f.trace_id.as_deref().and_then(parse_hex16) else {
+            continue;
+        };
+        let Some(run) = parse_hex16(&format!("{:0>32}", f.run_id)) else {
+            continue;
+        };
+        if !traces.contains(&trace) {
+            continue;
+        }
+        let run: [u8; 8] = std::array::from_fn(|i| run[8 + i]);
+        sent.feedback.push(skein_model::NewFeedback {
+            trace_id: Some(hex(&round.trace_id(trace))),
+            run_id: hex(&round.span_id(run)),
+            ..f.clone()
+        });
     }
 }
 
@@ -241,7 +312,9 @@ pub async fn run_keeping(
     let (queue, requests) = mpsc::channel(connections * QUEUED_PER_CONNECTION);
     let generator = {
         let config = config.clone();
-        tokio::task::spawn_blocking(move || generate(&config, keep_ids, CHUNK_TRACES, &queue))
+        tokio::task::spawn_blocking(move || {
+            generate(&config, keep_ids, CHUNK_TRACES, POOL_SPANS, &queue)
+        })
     };
     let requests = Arc::new(Mutex::new(requests));
     let retries = Arc::new(AtomicUsize::new(0));
@@ -375,13 +448,15 @@ mod tests {
             project: "bench".into(),
         };
         let (queue, mut requests) = mpsc::channel(2);
-        let generator = std::thread::spawn(move || generate(&config, true, 40, &queue));
+        // Chunks of 40 traces, the pool ~1,000 spans, then rounds.
+        let generator = std::thread::spawn(move || generate(&config, true, 40, 1_000, &queue));
         let (mut traces, mut spans, mut sessions) = (
             std::collections::HashSet::new(),
             0,
             std::collections::HashSet::new(),
         );
         let mut count = 0;
+        let (mut ids, mut parents) = (std::collections::HashSet::new(), Vec::new());
         while let Some(body) = requests.blocking_recv() {
             count += 1;
             let request = ExportTraceServiceRequest::decode(body.as_slice()).unwrap();
@@ -393,6 +468,10 @@ mod tests {
             {
                 spans += 1;
                 traces.insert(span.trace_id.clone());
+                ids.insert((span.trace_id.clone(), span.span_id.clone()));
+                if !span.parent_span_id.is_empty() {
+                    parents.push((span.trace_id.clone(), span.parent_span_id.clone()));
+                }
                 for a in &span.attributes {
                     if let ("session.id", Some(Value::StringValue(id))) = (
                         a.key.as_str(),
@@ -409,14 +488,29 @@ mod tests {
         assert_eq!(count, sent.requests);
         assert!(sent.traces > 200, "several chunks of 40: {sent:?}");
         assert_eq!(traces.len(), sent.traces, "every trace id once");
-        assert_eq!(sent.span_ids.len(), sent.spans);
+        assert_eq!(ids.len(), sent.spans, "every span id once in its trace");
+        // Rewritten ids keep the tree: every parent is a span of the same trace.
+        assert!(parents.iter().all(|p| ids.contains(p)));
+        let kept: std::collections::HashSet<(Vec<u8>, Vec<u8>)> = sent
+            .span_ids
+            .iter()
+            .map(|(t, s)| (t.to_vec(), s.to_vec()))
+            .collect();
+        assert_eq!(kept, ids);
+        let hex = |b: &[u8]| b.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        let runs: std::collections::HashSet<(String, String)> =
+            ids.iter().map(|(t, s)| (hex(t), hex(s))).collect();
+        for f in &sent.feedback {
+            let run = (f.trace_id.clone().unwrap_or_default(), f.run_id.clone());
+            assert!(runs.contains(&run), "feedback on a span sent: {run:?}");
+        }
         // Sessions of a few requests each, not the first chunk's again and again.
         assert!(
             sessions.len() * 5 >= sent.traces,
             "{} sessions",
             sessions.len()
         );
-        assert!(!sent.feedback.is_empty());
+        assert!(sent.feedback.len() > 100, "{}", sent.feedback.len());
     }
 
     #[tokio::test]
