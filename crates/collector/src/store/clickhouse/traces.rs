@@ -188,13 +188,7 @@ impl ClickhouseStore {
         if trace_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let unfiltered = TraceQuery {
-            sort: q.sort,
-            cursor: q.cursor.clone(),
-            limit: q.limit,
-            ..TraceQuery::default()
-        };
-        if *q == unfiltered {
+        if is_unfiltered(q) {
             return Ok(trace_ids.to_vec());
         }
         let scope = format!("trace_id IN ({})", id_list(trace_ids));
@@ -349,19 +343,32 @@ impl ClickhouseStore {
         q: &TraceQuery,
         now_ms: i64,
     ) -> StoreResult<TracePage> {
-        let index = self.trace_index(project, q, now_ms).await?;
-        let count_sql = format!("SELECT count() AS n FROM ({index})");
         let column = sort_column(q.sort).0;
         let limit = q.limit() as usize;
+        let count = async {
+            // Without filters, every trace of the project: its ids, no state merged.
+            let sql = if is_unfiltered(q) {
+                format!(
+                    "SELECT uniqExact(trace_id) AS n FROM {} WHERE project = {}",
+                    self.trace_table(),
+                    quote(project)
+                )
+            } else {
+                let index = self.trace_index(project, q, now_ms).await?;
+                format!("SELECT count() AS n FROM ({index})")
+            };
+            self.client.rows(&sql).await
+        };
         let page = async {
             if q.sort == TraceSort::StartDesc {
                 self.newest_page(project, q, now_ms).await
             } else {
+                let index = self.trace_index(project, q, now_ms).await?;
                 self.client.rows(&page_sql(&index, q, None)?).await
             }
         };
-        // The total and the page are independent reads of the index: asked at once.
-        let (counted, rows) = tokio::try_join!(self.client.rows(&count_sql), page)?;
+        // The total and the page are independent reads: asked at once.
+        let (counted, rows) = tokio::try_join!(count, page)?;
         let total = counted.first().map_or(0, |r| r.i64_of("n"));
         let mut ids: Vec<String> = rows.iter().map(|r| r.str_of("trace_id")).collect();
         let next_cursor = if ids.len() > limit {
@@ -544,6 +551,16 @@ impl ClickhouseStore {
             ))
             .await?;
         Self::bodies(&rows)
+    }
+}
+
+/// Whether `q` selects every trace (it may order and page them).
+fn is_unfiltered(q: &TraceQuery) -> bool {
+    *q == TraceQuery {
+        sort: q.sort,
+        cursor: q.cursor.clone(),
+        limit: q.limit,
+        ..TraceQuery::default()
     }
 }
 
