@@ -388,7 +388,7 @@ impl ClickhouseStore {
     }
 
     /// A newest-first page (its `limit + 1` rows), read from the newest window of starts that
-    /// fills it: the traces with a row in the window's minutes (`trace_table` says why that
+    /// fills it (the first sized to the project's rows a minute): the traces with a row in the window's minutes (`trace_table` says why that
     /// finds every trace starting in it), then wider windows, then the whole index.
     async fn newest_page(
         &self,
@@ -428,7 +428,18 @@ impl ClickhouseStore {
                         .div_euclid(trace_table::MINUTE_NS)
                 }));
         let limit = q.limit() as usize;
-        let mut minutes = FIRST_WINDOW_MINUTES;
+        // The first window: where the rows spread evenly, twice what holds a page (each
+        // window is a few reads: a small project's whole index in one is cheaper).
+        let rows = bounds.i64_of("n").max(1);
+        let spread = bounds
+            .i64_of("newest")
+            .saturating_sub(bounds.i64_of("oldest"))
+            .max(1);
+        let mut minutes = ((limit as i64 + 1) * 2)
+            .saturating_mul(spread)
+            .checked_div(rows)
+            .unwrap_or(i64::MAX)
+            .max(FIRST_WINDOW_MINUTES);
         while top.saturating_sub(minutes) > oldest {
             let from = top - minutes;
             let scope = format!(
@@ -564,7 +575,7 @@ fn is_unfiltered(q: &TraceQuery) -> bool {
     }
 }
 
-/// The first window of a newest-first page, and how much each next one is wider.
+/// The narrowest first window of a newest-first page, and how much each next one is wider.
 const FIRST_WINDOW_MINUTES: i64 = 60;
 const WINDOW_GROWTH: i64 = 8;
 
