@@ -388,8 +388,9 @@ impl ClickhouseStore {
     }
 
     /// A newest-first page (its `limit + 1` rows), read from the newest window of starts that
-    /// fills it (the first sized to the project's rows a minute): the traces with a row in the window's minutes (`trace_table` says why that
-    /// finds every trace starting in it), then wider windows, then the whole index.
+    /// fills it (the first sized to the project's rows a minute): the traces with a row in the
+    /// window's minutes (`trace_table` says why that finds every trace starting in it), then
+    /// wider windows, then the whole index.
     async fn newest_page(
         &self,
         project: &str,
