@@ -4,6 +4,7 @@ pub mod browser;
 pub mod bundle;
 pub mod collector;
 pub mod ingest;
+mod ingest_pool;
 pub mod machine;
 pub mod queries;
 pub mod report;

@@ -124,9 +124,8 @@ pub async fn run(config: &QueriesConfig) -> Result<QueriesReport, QueriesError> 
             collector_pid: config.collector_pid,
             project: config.project.clone(),
         };
-        let mut data = ingest::prepare(&ingest_config);
-        let report = ingest::send(&ingest_config, &mut data).await?;
-        prepared = Some(data);
+        let (report, sent) = ingest::run_keeping(&ingest_config, config.feedback > 0).await?;
+        prepared = Some(sent);
         Some(report)
     } else {
         None

@@ -23,7 +23,13 @@ impl ClickhouseStore {
         for chunk in ids.chunks(CHUNK) {
             let ids = id_list(chunk);
             // The per-trace rows first: a list never names a trace whose spans are gone.
-            for table in ["traces", "spans", "span_pieces", "received", "feedback"] {
+            for table in [
+                super::trace_table::TRACES.name,
+                "spans",
+                "span_pieces",
+                "received",
+                "feedback",
+            ] {
                 self.client
                     .execute(&format!(
                         "{} DELETE WHERE trace_id IN ({ids})",

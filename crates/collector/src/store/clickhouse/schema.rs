@@ -136,8 +136,8 @@ const TABLES_V4: &[Table] = &[
 /// The layout's version this Skein writes: 5 adds `spans.search_text` (below), 6 the
 /// receive log (`TABLES_V6`), 7 annotation queues (`TABLES_V7`), 8 blind pairwise review
 /// queues (`TABLES_V8`), 9 who rated in which queue (`FEEDBACK_COLUMNS_V9`), 10 the per-trace
-/// table and the view that feeds it (`trace_table`).
-pub(super) const SCHEMA_VERSION: u32 = 10;
+/// table and the view that feeds it (`trace_table`), 11 that table ordered by start instead.
+pub(super) const SCHEMA_VERSION: u32 = 11;
 
 /// Version 9: a feedback record's annotation queue and reviewer (empty outside queues).
 const FEEDBACK_COLUMNS_V9: &[(&str, &str)] = &[("queue_id", "String"), ("reviewer", "String")];
@@ -446,10 +446,15 @@ pub(super) async fn migrate(client: &Client, layout: &Layout, version: &str) -> 
         record(client, layout, 9).await?;
         tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 9");
     }
-    if applied < 10 {
+    // Schema 10's per-trace table (ordered by trace id) is replaced by schema 11's (ordered by
+    // start): a database before 10 gets the latter only.
+    if applied < 11 {
         super::trace_table::create(client, layout).await?;
-        record(client, layout, 10).await?;
-        tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 10");
+        if applied < 10 {
+            record(client, layout, 10).await?;
+        }
+        record(client, layout, 11).await?;
+        tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 11");
     }
     Ok(())
 }

@@ -1,4 +1,5 @@
-//! The per-trace table `traces` (schema 10): what the trace list, its filters and counts,
+//! The per-trace table `traces_by_start` (schema 11; schema 10's `traces` was the same ordered
+//! by trace id): what the trace list, its filters and counts,
 //! metrics, sessions and users, tag suggestions and the service graph's scope read instead of
 //! folding a project's spans on every query.
 //!
@@ -20,6 +21,14 @@
 //! twice (the backfill racing the view, a retried insert) only moves its trace to the second
 //! part: the answers stay exact, never double counted, at the cost of reading its spans.
 //!
+//! The table is ordered by each row's first start (to the minute) before the trace id, so a
+//! range of starts reads only its rows: a newest-first page reads the newest window of starts
+//! first (`windows`). A trace's start is only known as the minimum over its spans, and each
+//! insert's row carries that insert's first start: every row of a trace starts at or after
+//! the trace's start, and the row holding its first span starts exactly there. So the traces
+//! that start within a window are among those with a row in it, and merging every row of
+//! those (whatever minute) gives each its true start, to keep or drop.
+//!
 //! Why not the alternatives: aggregate states idempotent per span version would need a state
 //! per span (the table would be `spans` again), and a table that only narrows the candidates
 //! still has to fold every candidate's spans to count and order a page exactly.
@@ -32,11 +41,12 @@ use super::summary_sql;
 use super::traces::RANK;
 use crate::store::StoreResult;
 
-/// The table: one row per trace and month of arrival (partitioned as `spans` is), merged by
-/// `(project, trace_id)`. No column is named as a read's alias (`start`, `errors`…).
+/// The table: one row per trace, month of arrival (partitioned as `spans` is) and minute of its
+/// rows' first start, merged by `(project, start_minute, trace_id)`. No column is named as a
+/// read's alias (`start`, `errors`…).
 pub(super) const TRACES: Table = Table {
-    name: "traces",
-    columns: "project String, trace_id String, first_arrived DateTime, \
+    name: "traces_by_start",
+    columns: "project String, start_minute Int64, trace_id String, first_arrived DateTime, \
         row_count AggregateFunction(count), span_set AggregateFunction(uniqExact, String), \
         first_start AggregateFunction(min, Int64), last_end AggregateFunction(max, Int64), \
         error_spans AggregateFunction(sum, UInt64), \
@@ -51,13 +61,20 @@ pub(super) const TRACES: Table = Table {
         best_user AggregateFunction(argMin, String, Tuple(UInt8, UInt8, Int64, String))",
     engine: "AggregatingMergeTree",
     version: None,
-    order_by: "(project, trace_id)",
+    order_by: "(project, start_minute, trace_id)",
     partition_by: Some("toYYYYMM(first_arrived)"),
     shard_by: "cityHash64(trace_id)",
 };
 
 /// The view that feeds the table.
-const FEED: &str = "traces_feed";
+const FEED: &str = "traces_by_start_feed";
+
+/// Schema 10's table and view, ordered by trace id.
+const V10_TABLE: &str = "traces";
+const V10_FEED: &str = "traces_feed";
+
+/// Nanoseconds a `start_minute`.
+pub(super) const MINUTE_NS: i64 = 60_000_000_000;
 
 /// The table's rows for the span rows of `spans` (a table name).
 fn feed(spans: &str) -> String {
@@ -65,7 +82,8 @@ fn feed(spans: &str) -> String {
     // A session (user) ranks by the best-ranked span that has one.
     let having = |column: &str| format!("tuple({column} = '', has_parent, start_ns, span_id)");
     format!(
-        "SELECT project, trace_id, min(arrived) AS first_arrived, countState() AS row_count, \
+        "SELECT project, intDiv(min(start_ns), {MINUTE_NS}) AS start_minute, trace_id, \
+         min(arrived) AS first_arrived, countState() AS row_count, \
          uniqExactState(span_id) AS span_set, minState(start_ns) AS first_start, \
          maxState(greatest(end_ns, start_ns)) AS last_end, \
          sumState(toUInt64(status = 2)) AS error_spans, \
@@ -85,27 +103,41 @@ fn feed(spans: &str) -> String {
     )
 }
 
-/// Schema 10: the table, the view feeding it from every insert into `spans` (on a cluster,
-/// each shard's local tables, so a trace's row is where its spans are), and the table filled
-/// from the spans stored before. The view comes first, so that no span is missed: a span both
-/// fed and backfilled only sends its trace to the fold from `spans` (see the module doc).
+/// Schema 11: schema 10's table and view (if any) dropped, then the table, the view feeding it
+/// from every insert into `spans` (on a cluster, each shard's local tables, so a trace's row is
+/// where its spans are), and the table filled from the spans stored before. The view comes
+/// first, so that no span is missed: a span both fed and backfilled only sends its trace to
+/// the fold from `spans` (see the module doc). The table has a name of its own, so that a
+/// replicated one never meets schema 10's metadata left in ZooKeeper.
 pub(super) async fn create(client: &Client, layout: &Layout) -> StoreResult<()> {
+    let db = ident(&layout.database);
+    let on = layout.on_cluster();
+    // The view first (inserts stop feeding the old table), then the Distributed table over
+    // the local ones on a cluster.
+    let mut old = vec![V10_FEED.to_string(), V10_TABLE.to_string()];
+    if layout.cluster.is_some() {
+        old.push(layout.stored(V10_TABLE));
+    }
+    for name in old {
+        client
+            .execute(&format!("DROP TABLE IF EXISTS {db}.{name}{on}"))
+            .await?;
+    }
     for statement in layout.create(&TRACES) {
         client.execute(&statement).await?;
     }
-    let db = ident(&layout.database);
     client
         .execute(&format!(
             "CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.{FEED}{} TO {db}.{} AS {}",
             layout.on_cluster(),
-            layout.stored("traces"),
+            layout.stored(TRACES.name),
             feed(&format!("{db}.{}", layout.stored("spans")))
         ))
         .await?;
     client
         .insert_select(&format!(
             "INSERT INTO {} {}",
-            layout.table("traces"),
+            layout.table(TRACES.name),
             feed(&layout.table("spans"))
         ))
         .await
@@ -405,21 +437,34 @@ mod tests {
         assert_eq!(counts, [("prod", 2), ("dev", 1)]);
     }
 
-    /// A database of schema 9 (spans, no per-trace table) gains the table on open, filled
-    /// from the spans stored before; spans written after feed it.
-    #[tokio::test]
-    async fn spans_stored_before_the_table_fill_it_on_upgrade() {
-        let database = testserver::fresh_database();
-        let store = open(&database).await;
-        store.write_spans(trace("a", "prod")).await.unwrap();
-        for sql in [
-            format!("DROP TABLE {}.traces_feed", super::ident(&database)),
+    /// Brings a database back to `schema` (9: spans, no per-trace table; 10: the table and
+    /// view of schema 10, by their names) and opens it again.
+    async fn reopened_from(database: &str, store: ClickhouseStore, schema: i64) -> ClickhouseStore {
+        let db = super::ident(database);
+        let mut statements = vec![
+            format!("DROP TABLE {db}.{}", super::FEED),
             format!("DROP TABLE {}", store.trace_table()),
             format!(
-                "{} DELETE WHERE version >= 10",
+                "{} DELETE WHERE version > {schema}",
                 store.layout.alter("schema_versions")
             ),
-        ] {
+        ];
+        if schema == 10 {
+            statements.extend([
+                format!(
+                    "CREATE TABLE {db}.{} (project String, trace_id String) \
+                     ENGINE = MergeTree ORDER BY trace_id",
+                    super::V10_TABLE
+                ),
+                format!(
+                    "CREATE MATERIALIZED VIEW {db}.{} TO {db}.{} AS \
+                     SELECT project, trace_id FROM {db}.spans",
+                    super::V10_FEED,
+                    super::V10_TABLE
+                ),
+            ]);
+        }
+        for sql in statements {
             store.client.execute(&sql).await.unwrap();
         }
         let versions = format!(
@@ -428,23 +473,116 @@ mod tests {
         );
         for _ in 0..100 {
             let rows = store.client.rows(&versions).await.unwrap();
-            if rows.first().map(|r| r.i64_of("v")) == Some(9) {
+            if rows.first().map(|r| r.i64_of("v")) == Some(schema) {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
         drop(store);
+        open(database).await
+    }
 
-        let store = open(&database).await;
-        assert_eq!(exact_rows(&store).await, [("a".into(), true)]);
-        store.write_spans(trace("b", "dev")).await.unwrap();
-        assert_eq!(
-            exact_rows(&store).await,
-            [("a".into(), true), ("b".into(), true)]
-        );
-        assert_eq!(
-            listed(&store, &TraceQuery::default()).await,
-            [("b".into(), 2, 1, 15), ("a".into(), 2, 1, 15)]
-        );
+    /// A database of schema 9 (spans, no per-trace table) or 10 (the table ordered by trace
+    /// id) gains the table ordered by start on open, filled from the spans stored before
+    /// (schema 10's dropped); spans written after feed it.
+    #[tokio::test]
+    async fn spans_stored_before_the_table_fill_it_on_upgrade() {
+        for schema in [9, 10] {
+            let database = testserver::fresh_database();
+            let store = open(&database).await;
+            store.write_spans(trace("a", "prod")).await.unwrap();
+            let store = reopened_from(&database, store, schema).await;
+            let left: Vec<String> = store
+                .client
+                .rows(&format!(
+                    "SELECT name FROM system.tables WHERE database = {} ORDER BY name",
+                    super::quote(&database)
+                ))
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.str_of("name"))
+                .filter(|n| n.starts_with("traces"))
+                .collect();
+            assert_eq!(
+                left,
+                ["traces_by_start", "traces_by_start_feed"],
+                "from {schema}"
+            );
+            assert_eq!(
+                exact_rows(&store).await,
+                [("a".into(), true)],
+                "from {schema}"
+            );
+            store.write_spans(trace("b", "dev")).await.unwrap();
+            assert_eq!(
+                exact_rows(&store).await,
+                [("a".into(), true), ("b".into(), true)]
+            );
+            assert_eq!(
+                listed(&store, &TraceQuery::default()).await,
+                [("b".into(), 2, 1, 15), ("a".into(), 2, 1, 15)]
+            );
+        }
+    }
+
+    /// A newest-first list reads windows of starts, widening: traces hours to years apart
+    /// page alike, and a trace whose first span arrived after a later one (its first insert's
+    /// row in the newest window) is listed by its true start.
+    #[tokio::test]
+    async fn newest_first_pages_read_windows_of_starts() {
+        let store = open(&testserver::fresh_database()).await;
+        const HOUR: i64 = 3_600_000;
+        for (id, start) in [
+            ("1", 0),
+            ("2", -2 * HOUR),
+            ("3", -20 * HOUR),
+            ("4", -72 * HOUR),
+            ("5", -30 * 24 * HOUR),
+            ("6", -400 * 24 * HOUR),
+        ] {
+            store
+                .write_spans(vec![span(id, "1", None, start)])
+                .await
+                .unwrap();
+        }
+        // Older traces, so that the first window (sized to the rows a minute) is a day.
+        let old: Vec<Span> = (0..6_000)
+            .map(|i| {
+                let mut s = span(&format!("{:032x}", i + 1), "1", None, -900 * 24 * HOUR);
+                s.trace_id = format!("f{:031x}", i);
+                s
+            })
+            .collect();
+        store.write_spans(old).await.unwrap();
+        // Trace 7: a child half an hour ago, then its root, 50 hours ago.
+        store
+            .write_spans(vec![span("7", "2", Some("1"), -HOUR / 2)])
+            .await
+            .unwrap();
+        store
+            .write_spans(vec![span("7", "1", None, -50 * HOUR)])
+            .await
+            .unwrap();
+        let mut q = TraceQuery {
+            limit: Some(2),
+            ..TraceQuery::default()
+        };
+        let mut order = Vec::new();
+        while order.len() < 8 {
+            let page = store.list_traces("p", &q).await.unwrap();
+            assert_eq!(page.total, 6_007);
+            order.extend(page.traces.iter().map(|t| t.trace_id[..1].to_string()));
+            q.cursor = page.next_cursor;
+        }
+        assert_eq!(order, ["1", "2", "3", "7", "4", "5", "6", "f"]);
+        let older = TraceQuery {
+            to_ms: Some((crate::store::testsuite::base_ns() / 1_000_000) - 10 * HOUR),
+            limit: Some(3),
+            ..TraceQuery::default()
+        };
+        let page = store.list_traces("p", &older).await.unwrap();
+        let ids: Vec<&str> = page.traces.iter().map(|t| &t.trace_id[..1]).collect();
+        assert_eq!((ids, page.total), (vec!["3", "7", "4"], 6_005));
     }
 }

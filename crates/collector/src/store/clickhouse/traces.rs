@@ -188,13 +188,7 @@ impl ClickhouseStore {
         if trace_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let unfiltered = TraceQuery {
-            sort: q.sort,
-            cursor: q.cursor.clone(),
-            limit: q.limit,
-            ..TraceQuery::default()
-        };
-        if *q == unfiltered {
+        if is_unfiltered(q) {
             return Ok(trace_ids.to_vec());
         }
         let scope = format!("trace_id IN ({})", id_list(trace_ids));
@@ -310,7 +304,7 @@ impl ClickhouseStore {
 
     /// The per-trace table (`trace_table`).
     pub(super) fn trace_table(&self) -> String {
-        self.layout.table("traces")
+        self.layout.table(trace_table::TRACES.name)
     }
 
     /// Rows (trace_id, key, value) of the tags of a project's traces, of `key` only if given.
@@ -349,32 +343,32 @@ impl ClickhouseStore {
         q: &TraceQuery,
         now_ms: i64,
     ) -> StoreResult<TracePage> {
-        let index = self.trace_index(project, q, now_ms).await?;
-        let count_sql = format!("SELECT count() AS n FROM ({index})");
-        let (column, descending) = match q.sort {
-            TraceSort::StartDesc => ("start", true),
-            TraceSort::StartAsc => ("start", false),
-            TraceSort::DurationDesc => ("duration", true),
-            TraceSort::DurationAsc => ("duration", false),
-        };
-        let mut page_sql = format!("SELECT trace_id, start, duration FROM ({index})");
-        if let Some(cursor) = &q.cursor {
-            let (key, id) = parse_cursor(cursor)?;
-            let op = if descending { "<" } else { ">" };
-            page_sql.push_str(&format!(
-                " WHERE ({column}, trace_id) {op} ({key}, {})",
-                quote(&id)
-            ));
-        }
-        let dir = if descending { "DESC" } else { "ASC" };
+        let column = sort_column(q.sort).0;
         let limit = q.limit() as usize;
-        page_sql.push_str(&format!(
-            " ORDER BY {column} {dir}, trace_id {dir} LIMIT {}",
-            limit + 1
-        ));
-        // The total and the page are independent reads of the index: asked at once.
-        let (counted, rows) =
-            tokio::try_join!(self.client.rows(&count_sql), self.client.rows(&page_sql))?;
+        let count = async {
+            // Without filters, every trace of the project: its ids, no state merged.
+            let sql = if is_unfiltered(q) {
+                format!(
+                    "SELECT uniqExact(trace_id) AS n FROM {} WHERE project = {}",
+                    self.trace_table(),
+                    quote(project)
+                )
+            } else {
+                let index = self.trace_index(project, q, now_ms).await?;
+                format!("SELECT count() AS n FROM ({index})")
+            };
+            self.client.rows(&sql).await
+        };
+        let page = async {
+            if q.sort == TraceSort::StartDesc {
+                self.newest_page(project, q, now_ms).await
+            } else {
+                let index = self.trace_index(project, q, now_ms).await?;
+                self.client.rows(&page_sql(&index, q, None)?).await
+            }
+        };
+        // The total and the page are independent reads: asked at once.
+        let (counted, rows) = tokio::try_join!(count, page)?;
         let total = counted.first().map_or(0, |r| r.i64_of("n"));
         let mut ids: Vec<String> = rows.iter().map(|r| r.str_of("trace_id")).collect();
         let next_cursor = if ids.len() > limit {
@@ -391,6 +385,84 @@ impl ClickhouseStore {
             total: total.max(0) as u64,
             next_cursor,
         })
+    }
+
+    /// A newest-first page (its `limit + 1` rows), read from the newest window of starts that
+    /// fills it (the first sized to the project's rows a minute): the traces with a row in the
+    /// window's minutes (`trace_table` says why that finds every trace starting in it), then
+    /// wider windows, then the whole index.
+    async fn newest_page(
+        &self,
+        project: &str,
+        q: &TraceQuery,
+        now_ms: i64,
+    ) -> StoreResult<Vec<Value>> {
+        let table = self.trace_table();
+        let project_rows = format!("{table} WHERE project = {}", quote(project));
+        let bounds = self
+            .client
+            .rows(&format!(
+                "SELECT count() AS n, min(start_minute) AS oldest, max(start_minute) AS newest \
+                 FROM {project_rows}"
+            ))
+            .await?;
+        let Some(bounds) = bounds.first().filter(|b| b.i64_of("n") > 0) else {
+            return Ok(Vec::new());
+        };
+        // The newest minute a listed trace can start in: the cursor's, the range's end, or the
+        // project's newest row.
+        let mut top = bounds.i64_of("newest");
+        if let Some(cursor) = &q.cursor {
+            top = top.min(parse_cursor(cursor)?.0.div_euclid(trace_table::MINUTE_NS));
+        }
+        if let Some(to) = q.to_ms {
+            top = top.min(
+                to.saturating_mul(1_000_000)
+                    .div_euclid(trace_table::MINUTE_NS),
+            );
+        }
+        let oldest =
+            bounds
+                .i64_of("oldest")
+                .max(q.start_from_ms(now_ms).map_or(i64::MIN, |from| {
+                    from.saturating_mul(1_000_000)
+                        .div_euclid(trace_table::MINUTE_NS)
+                }));
+        let limit = q.limit() as usize;
+        // The first window: where the rows spread evenly, twice what holds a page (each
+        // window is a few reads: a small project's whole index in one is cheaper).
+        let rows = bounds.i64_of("n").max(1);
+        let spread = bounds
+            .i64_of("newest")
+            .saturating_sub(bounds.i64_of("oldest"))
+            .max(1);
+        let mut minutes = ((limit as i64 + 1) * 2)
+            .saturating_mul(spread)
+            .checked_div(rows)
+            .unwrap_or(i64::MAX)
+            .max(FIRST_WINDOW_MINUTES);
+        while top.saturating_sub(minutes) > oldest {
+            let from = top - minutes;
+            let scope = format!(
+                "trace_id IN (SELECT trace_id FROM {project_rows} \
+                 AND start_minute BETWEEN {from} AND {top})"
+            );
+            let index = self.trace_index_in(project, q, now_ms, &scope).await?;
+            let rows = self
+                .client
+                .rows(&page_sql(
+                    &index,
+                    q,
+                    Some(from.saturating_mul(trace_table::MINUTE_NS)),
+                )?)
+                .await?;
+            if rows.len() > limit {
+                return Ok(rows);
+            }
+            minutes = minutes.saturating_mul(WINDOW_GROWTH);
+        }
+        let index = self.trace_index(project, q, now_ms).await?;
+        self.client.rows(&page_sql(&index, q, None)?).await
     }
 
     pub(super) async fn skeleton(
@@ -492,6 +564,55 @@ impl ClickhouseStore {
             .await?;
         Self::bodies(&rows)
     }
+}
+
+/// Whether `q` selects every trace (it may order and page them).
+fn is_unfiltered(q: &TraceQuery) -> bool {
+    *q == TraceQuery {
+        sort: q.sort,
+        cursor: q.cursor.clone(),
+        limit: q.limit,
+        ..TraceQuery::default()
+    }
+}
+
+/// The narrowest first window of a newest-first page, and how much each next one is wider.
+const FIRST_WINDOW_MINUTES: i64 = 60;
+const WINDOW_GROWTH: i64 = 8;
+
+/// The index column a sort orders by, and whether descending.
+fn sort_column(sort: TraceSort) -> (&'static str, bool) {
+    match sort {
+        TraceSort::StartDesc => ("start", true),
+        TraceSort::StartAsc => ("start", false),
+        TraceSort::DurationDesc => ("duration", true),
+        TraceSort::DurationAsc => ("duration", false),
+    }
+}
+
+/// A page (`limit + 1` rows of trace id, start and duration) of an index in `q`'s order after
+/// its cursor, of the traces starting at `from_ns` or later when given.
+fn page_sql(index: &str, q: &TraceQuery, from_ns: Option<i64>) -> StoreResult<String> {
+    let (column, descending) = sort_column(q.sort);
+    let mut conditions = Vec::new();
+    if let Some(from) = from_ns {
+        conditions.push(format!("start >= {from}"));
+    }
+    if let Some(cursor) = &q.cursor {
+        let (key, id) = parse_cursor(cursor)?;
+        let op = if descending { "<" } else { ">" };
+        conditions.push(format!("({column}, trace_id) {op} ({key}, {})", quote(&id)));
+    }
+    let mut sql = format!("SELECT trace_id, start, duration FROM ({index})");
+    if !conditions.is_empty() {
+        sql.push_str(&format!(" WHERE {}", conditions.join(" AND ")));
+    }
+    let dir = if descending { "DESC" } else { "ASC" };
+    sql.push_str(&format!(
+        " ORDER BY {column} {dir}, trace_id {dir} LIMIT {}",
+        q.limit() + 1
+    ));
+    Ok(sql)
 }
 
 /// Cursor: `<sort key>.<trace id>` of the last row of the previous page.
