@@ -202,7 +202,10 @@ async fn health_counts_the_spans_waiting_for_the_index() {
     let page =
         get_json(&collector.url(&format!("/api/v1/traces?{}", filter(r#"search("refund")"#))))
             .await;
-    assert_eq!((page["total"].as_u64(), page.get("total_approximate")), (Some(5), None));
+    assert_eq!(
+        (page["total"].as_u64(), page.get("total_approximate")),
+        (Some(5), None)
+    );
     let mut health = health;
     for _ in 0..100 {
         if waiting(&health) == Some(0) {
@@ -213,9 +216,11 @@ async fn health_counts_the_spans_waiting_for_the_index() {
     }
     assert_eq!(waiting(&health), Some(0), "{health}");
     let page =
-        get_json(&collector.url(&format!("/api/v1/spans?{}", filter(r#"search("refund")"#))))
-            .await;
-    assert_eq!((page["total"].as_u64(), page["total_exact"].as_bool()), (Some(5), Some(true)));
+        get_json(&collector.url(&format!("/api/v1/spans?{}", filter(r#"search("refund")"#)))).await;
+    assert_eq!(
+        (page["total"].as_u64(), page["total_exact"].as_bool()),
+        (Some(5), Some(true))
+    );
 }
 
 #[tokio::test]

@@ -289,7 +289,10 @@ fn searched_traces(
     } else {
         // In the list's order, each trace tested until enough pass: otherwise the planner reads
         // every candidate trace (by rowid) and sorts them.
-        let from = format!("traces t INDEXED BY traces_by_{}", column.trim_end_matches("_ns"));
+        let from = format!(
+            "traces t INDEXED BY traces_by_{}",
+            column.trim_end_matches("_ns")
+        );
         (filter, args, from, COMMON_SEARCH_COUNT_CAP)
     })
 }
@@ -321,7 +324,13 @@ pub(super) fn list_traces(
                 |r| r.get(0),
             )?;
             let partial = super::span_text::waiting_beyond_checked(conn)?;
-            (counted.min(cap), counted > cap || partial, filter, args, from)
+            (
+                counted.min(cap),
+                counted > cap || partial,
+                filter,
+                args,
+                from,
+            )
         }
         _ => {
             let total = count_traces(conn, project, q)?;

@@ -224,7 +224,10 @@ async fn the_span_count_stops_past_its_cap() {
 
 #[tokio::test]
 async fn the_trace_count_of_a_common_word_stops_past_its_cap() {
-    let (few, cap) = (super::list::FEW_CANDIDATES as i64, super::list::COMMON_SEARCH_COUNT_CAP);
+    let (few, cap) = (
+        super::list::FEW_CANDIDATES as i64,
+        super::list::COMMON_SEARCH_COUNT_CAP,
+    );
     let base = 1_795_000_000_000_000_000i64;
     // A trace a span: every other one says "kyoto N", the rest hold its trigrams only: more
     // candidates than narrow the traces, more matches than are counted.
@@ -256,21 +259,33 @@ async fn the_trace_count_of_a_common_word_stops_past_its_cap() {
     let starts = |page: &skein_model::TracePage| -> Vec<i64> {
         page.traces.iter().map(|t| t.start_ns - base).collect()
     };
-    let page = store.list_traces("p", &list(r#"search("kyoto")"#)).await.unwrap();
+    let page = store
+        .list_traces("p", &list(r#"search("kyoto")"#))
+        .await
+        .unwrap();
     assert_eq!((page.total, page.total_approximate), (cap as u64, true));
     assert_eq!(starts(&page), vec![n - 2, n - 4, n - 6]);
     let mut q = list(r#"search("kyoto")"#);
     q.cursor = page.next_cursor.clone();
     let next = store.list_traces("p", &q).await.unwrap();
     assert_eq!(starts(&next), vec![n - 8, n - 10, n - 12]);
-    let page = store.list_traces("p", &list(r#"search("kyo")"#)).await.unwrap();
+    let page = store
+        .list_traces("p", &list(r#"search("kyo")"#))
+        .await
+        .unwrap();
     assert_eq!((page.total, page.total_approximate), (cap as u64, true));
     assert_eq!(starts(&page), vec![n - 1, n - 2, n - 3]);
     // A rarer text: its few candidates' traces, all counted.
-    let want: Vec<i64> = (0..n).rev().filter(|i| name(*i).contains("kyoto 10")).collect();
+    let want: Vec<i64> = (0..n)
+        .rev()
+        .filter(|i| name(*i).contains("kyoto 10"))
+        .collect();
     let mut q = list(r#"search("kyoto 10")"#);
     q.limit = Some(100);
     let page = store.list_traces("p", &q).await.unwrap();
-    assert_eq!((page.total, page.total_approximate), (want.len() as u64, false));
+    assert_eq!(
+        (page.total, page.total_approximate),
+        (want.len() as u64, false)
+    );
     assert_eq!(starts(&page), want);
 }

@@ -272,7 +272,11 @@ pub(super) fn push_trace_list_filter(
             // The traces holding the searched texts' candidates first, from the index alone:
             // the spans of the other traces are never read, and the `EXISTS` below reads the
             // texts of a candidate trace only until one of its spans passes.
-            for needle in expr.required_searches().into_iter().filter(|n| narrow_by(n)) {
+            for needle in expr
+                .required_searches()
+                .into_iter()
+                .filter(|n| narrow_by(n))
+            {
                 let candidates = super::span_text::candidates(needle, |value| {
                     args.push(SqlValue::Text(value));
                     "?".to_string()

@@ -231,14 +231,21 @@ pub(super) fn candidates(needle: &str, mut bind: impl FnMut(String) -> String) -
 }
 
 /// Whether `needle` has more than `limit` candidates (index and checked queue).
-pub(super) fn has_more_candidates(conn: &Connection, needle: &str, limit: usize) -> StoreResult<bool> {
+pub(super) fn has_more_candidates(
+    conn: &Connection,
+    needle: &str,
+    limit: usize,
+) -> StoreResult<bool> {
     let mut args = Vec::new();
     let candidates = candidates(needle, |value| {
         args.push(value);
         "?".to_string()
     });
     let n: i64 = conn.query_row(
-        &format!("SELECT count(*) FROM (SELECT 1 FROM ({candidates}) LIMIT {})", limit + 1),
+        &format!(
+            "SELECT count(*) FROM (SELECT 1 FROM ({candidates}) LIMIT {})",
+            limit + 1
+        ),
         rusqlite::params_from_iter(args),
         |r| r.get(0),
     )?;
@@ -409,7 +416,11 @@ mod tests {
         let last = MAX_WAITING_CHECKED + 1;
         let rows: Vec<SpanRow> = (0..=last)
             .map(|i| {
-                let said = if i == 0 || i == last { "kyoto" } else { "osaka" };
+                let said = if i == 0 || i == last {
+                    "kyoto"
+                } else {
+                    "osaka"
+                };
                 let span = Span {
                     project: "p".into(),
                     trace_id: format!("{:032x}", i / 10 + 1),
