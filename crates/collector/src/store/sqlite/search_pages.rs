@@ -251,41 +251,35 @@ async fn the_trace_count_of_a_common_word_stops_past_its_cap() {
         })
         .collect();
     let (_dir, _, store) = indexed(spans).await;
-    let list = |text: &str| TraceQuery {
-        filter: Some(text.to_string()),
-        limit: Some(3),
-        ..TraceQuery::default()
+    // A page of `limit` after `cursor`: its traces' starts, total, whether approximate, cursor.
+    let list = |text: &str, limit: u32, cursor: Option<String>| {
+        let q = TraceQuery {
+            filter: Some(text.to_string()),
+            limit: Some(limit),
+            cursor,
+            ..TraceQuery::default()
+        };
+        let store = store.clone();
+        async move {
+            let page = store.list_traces("p", &q).await.unwrap();
+            let starts: Vec<i64> = page.traces.iter().map(|t| t.start_ns - base).collect();
+            (starts, page.total, page.total_approximate, page.next_cursor)
+        }
     };
-    let starts = |page: &skein_model::TracePage| -> Vec<i64> {
-        page.traces.iter().map(|t| t.start_ns - base).collect()
-    };
-    let page = store
-        .list_traces("p", &list(r#"search("kyoto")"#))
-        .await
-        .unwrap();
-    assert_eq!((page.total, page.total_approximate), (cap as u64, true));
-    assert_eq!(starts(&page), vec![n - 2, n - 4, n - 6]);
-    let mut q = list(r#"search("kyoto")"#);
-    q.cursor = page.next_cursor.clone();
-    let next = store.list_traces("p", &q).await.unwrap();
-    assert_eq!(starts(&next), vec![n - 8, n - 10, n - 12]);
-    let page = store
-        .list_traces("p", &list(r#"search("kyo")"#))
-        .await
-        .unwrap();
-    assert_eq!((page.total, page.total_approximate), (cap as u64, true));
-    assert_eq!(starts(&page), vec![n - 1, n - 2, n - 3]);
+    let (starts, total, approximate, cursor) = list(r#"search("kyoto")"#, 3, None).await;
+    assert_eq!((total, approximate), (cap as u64, true));
+    assert_eq!(starts, vec![n - 2, n - 4, n - 6]);
+    let (starts, ..) = list(r#"search("kyoto")"#, 3, cursor).await;
+    assert_eq!(starts, vec![n - 8, n - 10, n - 12]);
+    let (starts, total, approximate, _) = list(r#"search("kyo")"#, 3, None).await;
+    assert_eq!((total, approximate), (cap as u64, true));
+    assert_eq!(starts, vec![n - 1, n - 2, n - 3]);
     // A rarer text: its few candidates' traces, all counted.
     let want: Vec<i64> = (0..n)
         .rev()
         .filter(|i| name(*i).contains("kyoto 10"))
         .collect();
-    let mut q = list(r#"search("kyoto 10")"#);
-    q.limit = Some(100);
-    let page = store.list_traces("p", &q).await.unwrap();
-    assert_eq!(
-        (page.total, page.total_approximate),
-        (want.len() as u64, false)
-    );
-    assert_eq!(starts(&page), want);
+    let (starts, total, approximate, _) = list(r#"search("kyoto 10")"#, 100, None).await;
+    assert_eq!((total, approximate), (want.len() as u64, false));
+    assert_eq!(starts, want);
 }

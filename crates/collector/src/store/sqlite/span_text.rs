@@ -313,6 +313,15 @@ mod tests {
         .unwrap()
     }
 
+    /// Stores `spans` as the writer does (their texts queued).
+    fn insert(conn: &Connection, spans: impl Iterator<Item = Span>) {
+        let rows: Vec<SpanRow> = spans
+            .map(|span| SpanRow::encode(span, None).unwrap())
+            .collect();
+        let mut next = schema::next_trace_id(conn).unwrap();
+        traces::insert_spans(conn, &mut next, &rows).unwrap();
+    }
+
     fn queued(conn: &Connection) -> i64 {
         conn.query_row("SELECT count(*) FROM span_text_pending", [], |r| r.get(0))
             .unwrap()
@@ -378,20 +387,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut conn = Connection::open(dir.path().join("skein.db")).unwrap();
         schema::migrate(&mut conn).unwrap();
-        let rows: Vec<SpanRow> = (0..5)
-            .map(|i| {
-                let span = Span {
-                    project: "p".into(),
-                    trace_id: format!("{i:032x}"),
-                    span_id: "b".repeat(16),
-                    name: format!("step {i} of kyoto"),
-                    ..Span::default()
-                };
-                SpanRow::encode(span, None).unwrap()
-            })
-            .collect();
-        let mut next = schema::next_trace_id(&conn).unwrap();
-        traces::insert_spans(&conn, &mut next, &rows).unwrap();
+        let spans = (0..5).map(|i| Span {
+            project: "p".into(),
+            trace_id: format!("{i:032x}"),
+            span_id: "b".repeat(16),
+            name: format!("step {i} of kyoto"),
+            ..Span::default()
+        });
+        insert(&conn, spans);
         assert_eq!(pending(&conn).unwrap(), 5);
         assert_eq!(index_pending(&conn, 2).unwrap(), 2);
         // Two indexed, three queued: every span found once.
@@ -407,6 +410,7 @@ mod tests {
         assert_eq!(index_pending(&conn, 10).unwrap(), 0);
         assert_eq!((found(&conn, "kyoto"), searched(&conn, "kyoto")), (4, 4));
     }
+
     #[test]
     fn a_search_checks_only_the_newest_waiting_spans() {
         let dir = tempfile::tempdir().unwrap();
@@ -414,25 +418,21 @@ mod tests {
         schema::migrate(&mut conn).unwrap();
         // The oldest and the newest of MAX_WAITING_CHECKED + 2 waiting spans say "kyoto".
         let last = MAX_WAITING_CHECKED + 1;
-        let rows: Vec<SpanRow> = (0..=last)
-            .map(|i| {
-                let said = if i == 0 || i == last {
+        let spans = (0..=last).map(|i| Span {
+            project: "p".into(),
+            trace_id: format!("{:032x}", i / 10 + 1),
+            span_id: format!("{:016x}", i + 1),
+            name: format!(
+                "{} {i}",
+                if i == 0 || i == last {
                     "kyoto"
                 } else {
                     "osaka"
-                };
-                let span = Span {
-                    project: "p".into(),
-                    trace_id: format!("{:032x}", i / 10 + 1),
-                    span_id: format!("{:016x}", i + 1),
-                    name: format!("{said} {i}"),
-                    ..Span::default()
-                };
-                SpanRow::encode(span, None).unwrap()
-            })
-            .collect();
-        let mut next = schema::next_trace_id(&conn).unwrap();
-        traces::insert_spans(&conn, &mut next, &rows).unwrap();
+                }
+            ),
+            ..Span::default()
+        });
+        insert(&conn, spans);
         assert!(waiting_beyond_checked(&conn).unwrap());
         // The newest is found at once (as are three-character needles of it); the oldest
         // once indexed.
