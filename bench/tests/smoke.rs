@@ -107,7 +107,13 @@ async fn query_benchmark_runs_end_to_end() {
         .unwrap();
     assert_eq!(stored.len(), 1_000 - feedback.demo_records);
     for q in &report.queries {
-        assert_eq!(q.calls, 3, "{q:?}");
+        // The search right after loading is called once, the others `repeats` times.
+        let calls = if q.name.starts_with("right after loading") {
+            1
+        } else {
+            3
+        };
+        assert_eq!(q.calls, calls, "{q:?}");
         assert!(q.p50_ms > 0.0 && q.p95_ms >= q.p50_ms, "{q:?}");
         assert!(q.response_bytes > 0, "{q:?}");
     }
