@@ -189,6 +189,40 @@ async fn search_finds_traces_and_spans_by_their_text() {
     assert_eq!(page["total"], 5, "{page}");
 }
 
+/// `GET /api/v1/health` says how many spans wait for the index: the ones just stored at
+/// most, then none once the collector has indexed them (idle, it does so at once); a search
+/// meanwhile finds them all the same, and its total is exact.
+#[tokio::test]
+async fn health_counts_the_spans_waiting_for_the_index() {
+    let collector = Collector::start();
+    send_traces(&collector, "default").await;
+    let waiting = |health: &Value| health["search_index"]["waiting"].as_u64();
+    let health = get_json(&collector.url("/api/v1/health")).await;
+    assert!(waiting(&health).is_some_and(|n| n <= 12), "{health}");
+    let page =
+        get_json(&collector.url(&format!("/api/v1/traces?{}", filter(r#"search("refund")"#))))
+            .await;
+    assert_eq!(
+        (page["total"].as_u64(), page.get("total_approximate")),
+        (Some(5), None)
+    );
+    let mut health = health;
+    for _ in 0..100 {
+        if waiting(&health) == Some(0) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        health = get_json(&collector.url("/api/v1/health")).await;
+    }
+    assert_eq!(waiting(&health), Some(0), "{health}");
+    let page =
+        get_json(&collector.url(&format!("/api/v1/spans?{}", filter(r#"search("refund")"#)))).await;
+    assert_eq!(
+        (page["total"].as_u64(), page["total_exact"].as_bool()),
+        (Some(5), Some(true))
+    );
+}
+
 #[tokio::test]
 async fn a_search_too_short_for_the_index_is_a_400() {
     let collector = Collector::start();

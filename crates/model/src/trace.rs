@@ -68,6 +68,10 @@ pub struct TracePage {
     pub traces: Vec<TraceSummary>,
     /// All traces that match the filters (not only this page).
     pub total: u64,
+    /// True when `total` is not exact: a text search's count stopped at its cap (there are
+    /// at least `total`), or spans waiting for the full-text index were left unchecked.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub total_approximate: bool,
     /// Pass as `cursor` to get the next page; absent on the last page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,

@@ -127,13 +127,15 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `GET /api/v1/health`: up, on which store engine, and whether the store's disk is full
-/// (then "degraded": reads are answered, writes get 503 + Retry-After until space is freed).
+/// (then "degraded": reads are answered, writes get 503 + Retry-After until space is freed),
+/// and how many stored spans still wait for the full-text index.
 pub async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
     let disk_full = state.store.disk_full();
     Json(serde_json::json!({
         "status": if disk_full { "degraded" } else { "ok" },
         "disk_full": disk_full,
         "store": state.store.engine(),
+        "search_index": { "waiting": state.store.search_index_waiting() },
     }))
 }
 

@@ -370,4 +370,11 @@ pub trait Store:
     fn disk_full(&self) -> bool {
         false
     }
+
+    /// About how many stored spans wait to enter the full-text index (`search_index.waiting`
+    /// on `GET /api/v1/health`); 0 once it has caught up. An engine that indexes a span as it
+    /// stores it says 0.
+    fn search_index_waiting(&self) -> u64 {
+        0
+    }
 }

@@ -383,6 +383,7 @@ impl ClickhouseStore {
         Ok(TracePage {
             traces,
             total: total.max(0) as u64,
+            total_approximate: false,
             next_cursor,
         })
     }

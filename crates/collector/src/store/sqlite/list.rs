@@ -63,6 +63,16 @@ pub(super) fn trace_from_row(row: &Row<'_>) -> rusqlite::Result<TraceSummary> {
 
 /// The WHERE clause and parameters of a trace query (without the cursor).
 pub(super) fn trace_filter(project: &str, q: &TraceQuery) -> (String, Vec<SqlValue>) {
+    trace_filter_narrowed(project, q, &|_| true)
+}
+
+/// `trace_filter`, the traces narrowed by a searched text's candidates only where `narrow_by`
+/// says (`span_list::push_trace_list_filter`).
+fn trace_filter_narrowed(
+    project: &str,
+    q: &TraceQuery,
+    narrow_by: &dyn Fn(&str) -> bool,
+) -> (String, Vec<SqlValue>) {
     let mut sql = String::from("t.project = ?");
     let mut args: Vec<SqlValue> = vec![project.to_string().into()];
     if let Some(from) = q.start_from_ms(now_ms()) {
@@ -110,7 +120,7 @@ pub(super) fn trace_filter(project: &str, q: &TraceQuery) -> (String, Vec<SqlVal
         args.push(tag.key.clone().into());
         args.push(tag.value.clone().into());
     }
-    super::span_list::push_trace_list_filter(q, &mut sql, &mut args);
+    super::span_list::push_trace_list_filter(q, &mut sql, &mut args, narrow_by);
     (sql, args)
 }
 
@@ -238,33 +248,109 @@ fn count_traces(conn: &Connection, project: &str, q: &TraceQuery) -> StoreResult
 /// than by scanning the traces in the page's order until it is full.
 const FEW_TAGGED: i64 = 5_000;
 
+/// The most traces a text search counts exactly when its texts have few candidates (the
+/// traces are then read from the candidates': at most `FEW_CANDIDATES` rows); past it the total
+/// says "at least".
+pub(super) const SEARCH_COUNT_CAP: i64 = 10_000;
+
+/// A searched text with at most this many candidate spans narrows the traces to the
+/// candidates' (a row of `spans` read each, ~2 µs); with more, the traces are tested in the
+/// list's order instead, and counted up to `COMMON_SEARCH_COUNT_CAP` only.
+#[cfg(not(test))]
+pub(super) const FEW_CANDIDATES: usize = 20_000;
+/// Small in unit tests, whose stores are small.
+#[cfg(test)]
+pub(super) const FEW_CANDIDATES: usize = 500;
+
+/// The most traces counted for a text with many candidates: each trace tested in the list's
+/// order (its spans probed against the candidates) until this many pass.
+pub(super) const COMMON_SEARCH_COUNT_CAP: i64 = 1_000;
+
+/// The trace list under a text search: its filter (narrowed by the texts with few candidates),
+/// the `FROM` that reads the traces in the list's order when a text is common, and how many
+/// traces it counts at most.
+fn searched_traces(
+    conn: &Connection,
+    project: &str,
+    q: &TraceQuery,
+    conditions: &super::span_list::TraceConditions,
+    column: &str,
+) -> StoreResult<(String, Vec<SqlValue>, String, i64)> {
+    let mut common = Vec::new();
+    for needle in conditions.required_searches() {
+        if super::span_text::has_more_candidates(conn, needle, FEW_CANDIDATES)? {
+            common.push(needle.to_string());
+        }
+    }
+    let narrowed = conditions.required_searches().len() > common.len();
+    let (filter, args) = trace_filter_narrowed(project, q, &|n| !common.iter().any(|c| c == n));
+    Ok(if narrowed {
+        (filter, args, "traces t".to_string(), SEARCH_COUNT_CAP)
+    } else {
+        // In the list's order, each trace tested until enough pass: otherwise the planner reads
+        // every candidate trace (by rowid) and sorts them.
+        let from = format!(
+            "traces t INDEXED BY traces_by_{}",
+            column.trim_end_matches("_ns")
+        );
+        (filter, args, from, COMMON_SEARCH_COUNT_CAP)
+    })
+}
+
 pub(super) fn list_traces(
     conn: &Connection,
     project: &str,
     q: &TraceQuery,
 ) -> StoreResult<TracePage> {
-    super::span_list::trace_list_filter(q)?;
-    let total = count_traces(conn, project, q)?;
-    let (filter, args) = match rarest_tag(conn, project, q)? {
-        Some((i, n)) if n <= FEW_TAGGED => {
-            let (rest, mut args) = without_tag(project, q, i);
-            let (filter, filter_args) = trace_filter(project, &rest);
-            args.extend(filter_args);
-            (format!("{BY_TAG} AND {filter}"), args)
-        }
-        _ => trace_filter(project, q),
-    };
-
+    let conditions = super::span_list::trace_list_filter(q)?;
     let (column, descending) = match q.sort {
         TraceSort::StartDesc => ("start_ns", true),
         TraceSort::StartAsc => ("start_ns", false),
         TraceSort::DurationDesc => ("duration_ns", true),
         TraceSort::DurationAsc => ("duration_ns", false),
     };
-    let from = if filter.starts_with(BY_TAG) {
-        format!("{FROM_TAG} CROSS JOIN traces t ON t.id = g0.trace")
-    } else {
-        "traces t".to_string()
+    let dir = if descending { "DESC" } else { "ASC" };
+    let rarest = rarest_tag(conn, project, q)?;
+    let few_tagged = rarest.filter(|(_, n)| *n <= FEW_TAGGED);
+    let (total, total_approximate, filter, args, from) = match few_tagged {
+        None if conditions.searches() => {
+            let (filter, args, from, cap) = searched_traces(conn, project, q, &conditions, column)?;
+            let counted: i64 = conn.query_row(
+                &format!(
+                    "SELECT count(*) FROM (SELECT 1 FROM {from} WHERE {filter} LIMIT {})",
+                    cap + 1
+                ),
+                params_from_iter(args.iter()),
+                |r| r.get(0),
+            )?;
+            let partial = super::span_text::waiting_beyond_checked(conn)?;
+            (
+                counted.min(cap),
+                counted > cap || partial,
+                filter,
+                args,
+                from,
+            )
+        }
+        _ => {
+            let total = count_traces(conn, project, q)?;
+            let partial = conditions.searches() && super::span_text::waiting_beyond_checked(conn)?;
+            let (filter, args) = match few_tagged {
+                Some((i, _)) => {
+                    let (rest, mut args) = without_tag(project, q, i);
+                    let (filter, filter_args) = trace_filter(project, &rest);
+                    args.extend(filter_args);
+                    (format!("{BY_TAG} AND {filter}"), args)
+                }
+                None => trace_filter(project, q),
+            };
+            let from = if few_tagged.is_some() {
+                format!("{FROM_TAG} CROSS JOIN traces t ON t.id = g0.trace")
+            } else {
+                "traces t".to_string()
+            };
+            (total, partial, filter, args, from)
+        }
     };
     let mut sql = format!("SELECT {TRACE_COLUMNS} FROM {from} WHERE {filter}");
     let mut args = args;
@@ -275,7 +361,6 @@ pub(super) fn list_traces(
         args.push(key.into());
         args.push(id.into());
     }
-    let dir = if descending { "DESC" } else { "ASC" };
     let limit = q.limit();
     sql.push_str(&format!(
         " ORDER BY t.{column} {dir}, t.trace_id {dir} LIMIT {}",
@@ -302,6 +387,7 @@ pub(super) fn list_traces(
     Ok(TracePage {
         traces,
         total: total as u64,
+        total_approximate,
         next_cursor,
     })
 }

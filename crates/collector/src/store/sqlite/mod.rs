@@ -115,6 +115,8 @@ pub struct SqliteStore {
     encoders: tokio::sync::Semaphore,
     /// Set while the last write failed for lack of disk space (`Store::disk_full`).
     disk_full: AtomicBool,
+    /// The writer's count of spans waiting for the full-text index (`Writer::unindexed`).
+    unindexed: Arc<AtomicUsize>,
 }
 
 impl SqliteStore {
@@ -140,6 +142,8 @@ impl SqliteStore {
         let (tx, rx) = mpsc::unbounded_channel();
         let queued_spans = Arc::new(AtomicUsize::new(0));
         let queued = queued_spans.clone();
+        let unindexed = Arc::new(AtomicUsize::new(unindexed));
+        let waiting = unindexed.clone();
         let max_batch = options.max_batch_spans.max(1);
         let checkpoints =
             checkpointer::start(&options.path, dict.clone(), options.dictionary_after_spans)?;
@@ -152,7 +156,8 @@ impl SqliteStore {
                     next_trace_id,
                     checkpoints,
                     dict: writer_dict,
-                    unindexed,
+                    unindexed: waiting.load(Ordering::Relaxed),
+                    waiting,
                 };
                 writer_loop(&mut writer, rx, queued, max_batch)
             })
@@ -173,6 +178,7 @@ impl SqliteStore {
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             ),
             disk_full: AtomicBool::new(false),
+            unindexed,
         })
     }
 
@@ -651,6 +657,10 @@ impl Store for SqliteStore {
 
     fn disk_full(&self) -> bool {
         self.disk_full.load(Ordering::Relaxed)
+    }
+
+    fn search_index_waiting(&self) -> u64 {
+        self.unindexed.load(Ordering::Relaxed) as u64
     }
 }
 

@@ -150,25 +150,32 @@ fn count(path: &std::path::Path, sql: &str) -> i64 {
     conn.query_row(sql, [], |r| r.get(0)).unwrap()
 }
 
-#[tokio::test]
-async fn search_lists_page_like_a_scan_with_texts_queued_and_indexed() {
+const QUEUED: &str = "SELECT count(*) FROM span_text_pending";
+
+/// A store holding `spans`, every text indexed (the writer does so once idle).
+async fn indexed(spans: Vec<Span>) -> (tempfile::TempDir, std::path::PathBuf, Arc<dyn Store>) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("skein.db");
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(SqliteOptions::new(&path)).unwrap());
-    let all = spans();
-    store.write_spans(all.clone()).await.unwrap();
-    let queued = "SELECT count(*) FROM span_text_pending";
-    for _ in 0..200 {
-        if count(&path, queued) == 0 {
+    store.write_spans(spans).await.unwrap();
+    for _ in 0..400 {
+        if count(&path, QUEUED) == 0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(
-        count(&path, queued),
+        count(&path, QUEUED),
         0,
         "the writer indexes the queue when idle"
     );
+    (dir, path, store)
+}
+
+#[tokio::test]
+async fn search_lists_page_like_a_scan_with_texts_queued_and_indexed() {
+    let all = spans();
+    let (_dir, path, store) = indexed(all.clone()).await;
     check_lists(&store, &all).await;
 
     // Every other span back in the queue (the writer, knowing of no queue, leaves it).
@@ -179,15 +186,12 @@ async fn search_lists_page_like_a_scan_with_texts_queued_and_indexed() {
              INSERT INTO span_text_pending SELECT span FROM span_texts WHERE span % 2 = 0;",
         )
         .unwrap();
-    assert_eq!(count(&path, queued), (TRACES * SPANS_A_TRACE / 2) as i64);
+    assert_eq!(count(&path, QUEUED), (TRACES * SPANS_A_TRACE / 2) as i64);
     check_lists(&store, &all).await;
 }
 
 #[tokio::test]
 async fn the_span_count_stops_past_its_cap() {
-    let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> =
-        Arc::new(SqliteStore::open(SqliteOptions::new(dir.path().join("skein.db"))).unwrap());
     let base = 1_795_000_000_000_000_000i64;
     let spans: Vec<Span> = (0..SPAN_COUNT_CAP as i64 + 20)
         .map(|i| Span {
@@ -200,7 +204,7 @@ async fn the_span_count_stops_past_its_cap() {
             ..Span::default()
         })
         .collect();
-    store.write_spans(spans).await.unwrap();
+    let (_dir, _, store) = indexed(spans).await;
     let q = SpanQuery {
         filter: Some(parse(r#"search("kyoto")"#)),
         ..SpanQuery::default()
@@ -216,4 +220,66 @@ async fn the_span_count_stops_past_its_cap() {
     let page = store.list_spans("p", &q).await.unwrap();
     assert_eq!((page.total, page.total_exact), (SPAN_COUNT_CAP, false));
     assert_eq!(page.spans[0].start_ns, base + SPAN_COUNT_CAP as i64 + 19);
+}
+
+#[tokio::test]
+async fn the_trace_count_of_a_common_word_stops_past_its_cap() {
+    let (few, cap) = (
+        super::list::FEW_CANDIDATES as i64,
+        super::list::COMMON_SEARCH_COUNT_CAP,
+    );
+    let base = 1_795_000_000_000_000_000i64;
+    // A trace a span: every other one says "kyoto N", the rest hold its trigrams only: more
+    // candidates than narrow the traces, more matches than are counted.
+    let n = few.max(2 * cap) + 40;
+    let name = |i: i64| {
+        if i % 2 == 0 {
+            format!("kyoto {i}")
+        } else {
+            "oto kyo yot".to_string()
+        }
+    };
+    let spans: Vec<Span> = (0..n)
+        .map(|i| Span {
+            project: "p".into(),
+            trace_id: format!("{:032x}", i + 1),
+            span_id: format!("{:016x}", i + 1),
+            name: name(i),
+            start_ns: base + i,
+            end_ns: base + i + 1,
+            ..Span::default()
+        })
+        .collect();
+    let (_dir, _, store) = indexed(spans).await;
+    // A page of `limit` after `cursor`: its traces' starts, total, whether approximate, cursor.
+    let list = |text: &str, limit: u32, cursor: Option<String>| {
+        let q = TraceQuery {
+            filter: Some(text.to_string()),
+            limit: Some(limit),
+            cursor,
+            ..TraceQuery::default()
+        };
+        let store = store.clone();
+        async move {
+            let page = store.list_traces("p", &q).await.unwrap();
+            let starts: Vec<i64> = page.traces.iter().map(|t| t.start_ns - base).collect();
+            (starts, page.total, page.total_approximate, page.next_cursor)
+        }
+    };
+    let (starts, total, approximate, cursor) = list(r#"search("kyoto")"#, 3, None).await;
+    assert_eq!((total, approximate), (cap as u64, true));
+    assert_eq!(starts, vec![n - 2, n - 4, n - 6]);
+    let (starts, ..) = list(r#"search("kyoto")"#, 3, cursor).await;
+    assert_eq!(starts, vec![n - 8, n - 10, n - 12]);
+    let (starts, total, approximate, _) = list(r#"search("kyo")"#, 3, None).await;
+    assert_eq!((total, approximate), (cap as u64, true));
+    assert_eq!(starts, vec![n - 1, n - 2, n - 3]);
+    // A rarer text: its few candidates' traces, all counted.
+    let want: Vec<i64> = (0..n)
+        .rev()
+        .filter(|i| name(*i).contains("kyoto 10"))
+        .collect();
+    let (starts, total, approximate, _) = list(r#"search("kyoto 10")"#, 100, None).await;
+    assert_eq!((total, approximate), (want.len() as u64, false));
+    assert_eq!(starts, want);
 }

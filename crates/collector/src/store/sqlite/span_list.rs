@@ -150,6 +150,20 @@ fn rows(a: &str) -> String {
     )
 }
 
+/// The span rows aliased `a` that `cond` reads: `{a}t` and `{a}f` joined only when it names
+/// them (a search or a name reads the span alone; joining its trace for each span of every
+/// candidate trace is most of a trace-list search's time otherwise).
+fn rows_read_by(a: &str, cond: &str) -> String {
+    let mut from = format!("spans {a}");
+    if cond.contains(&format!("{a}t.")) {
+        from.push_str(&format!(" JOIN traces {a}t ON {a}t.id = {a}.trace"));
+    }
+    if cond.contains(&format!("{a}f.")) {
+        from.push_str(&format!(" LEFT JOIN span_facts {a}f ON {a}f.span = {a}.id"));
+    }
+    from
+}
+
 /// The conditions of `trace_filter` (on the trace's root spans) and `tree_filter` (on any of
 /// its spans) for the span row `a`.
 fn trace_conditions(
@@ -185,6 +199,27 @@ pub(super) struct TraceConditions {
     root: Option<Expr>,
 }
 
+impl TraceConditions {
+    /// Whether any condition searches text.
+    pub(super) fn searches(&self) -> bool {
+        self.any_span.iter().chain(&self.root).any(searches)
+    }
+
+    /// The texts the traces are narrowed by (`push_trace_list_filter`).
+    pub(super) fn required_searches(&self) -> Vec<&str> {
+        self.any_span
+            .iter()
+            .chain(&self.root)
+            .flat_map(Expr::required_searches)
+            .collect()
+    }
+}
+
+/// Whether `expr` searches text anywhere.
+fn searches(expr: &Expr) -> bool {
+    expr.any(&|e| matches!(e, Expr::Search(_)))
+}
+
 pub(super) fn trace_list_filter(q: &TraceQuery) -> StoreResult<TraceConditions> {
     let parse = |name: &str, text: &Option<String>| -> StoreResult<Option<Expr>> {
         let Some(text) = text else { return Ok(None) };
@@ -211,7 +246,15 @@ pub(super) fn trace_list_filter(q: &TraceQuery) -> StoreResult<TraceConditions> 
 /// For a trace scope (`traces t`, plain `?` parameters): ` AND` the query's span conditions.
 /// Nothing for a condition that does not compile: `list_traces` (and every scope's reader)
 /// has refused it with `trace_list_filter` first.
-pub(super) fn push_trace_list_filter(q: &TraceQuery, sql: &mut String, args: &mut Vec<SqlValue>) {
+/// The traces are narrowed to those of a searched text's candidates only for the texts
+/// `narrow_by` says (reading a candidate's trace costs a row of `spans` each: for a common
+/// word, testing the traces in the list's order until the page is full is cheaper).
+pub(super) fn push_trace_list_filter(
+    q: &TraceQuery,
+    sql: &mut String,
+    args: &mut Vec<SqlValue>,
+    narrow_by: &dyn Fn(&str) -> bool,
+) {
     let Ok(conditions) = trace_list_filter(q) else {
         return;
     };
@@ -229,7 +272,11 @@ pub(super) fn push_trace_list_filter(q: &TraceQuery, sql: &mut String, args: &mu
             // The traces holding the searched texts' candidates first, from the index alone:
             // the spans of the other traces are never read, and the `EXISTS` below reads the
             // texts of a candidate trace only until one of its spans passes.
-            for needle in expr.required_searches() {
+            for needle in expr
+                .required_searches()
+                .into_iter()
+                .filter(|n| narrow_by(n))
+            {
                 let candidates = super::span_text::candidates(needle, |value| {
                     args.push(SqlValue::Text(value));
                     "?".to_string()
@@ -240,7 +287,7 @@ pub(super) fn push_trace_list_filter(q: &TraceQuery, sql: &mut String, args: &mu
             }
             sql.push_str(&format!(
                 " AND EXISTS (SELECT 1 FROM {} WHERE x.trace = t.id{which} AND ({cond}))",
-                rows("x")
+                rows_read_by("x", &cond)
             ));
             args.extend(d.params);
         }
@@ -432,10 +479,15 @@ pub(super) fn list_spans(conn: &Connection, project: &str, q: &SpanQuery) -> Sto
     }
     let next_cursor = if more { last } else { None };
     let counted = counted.max(0) as u64;
+    let searching = [&q.filter, &q.trace_filter, &q.tree_filter]
+        .into_iter()
+        .flatten()
+        .any(searches);
+    let partial = searching && super::span_text::waiting_beyond_checked(conn)?;
     Ok(SpanPage {
         spans,
         total: counted.min(SPAN_COUNT_CAP),
-        total_exact: counted <= SPAN_COUNT_CAP,
+        total_exact: counted <= SPAN_COUNT_CAP && !partial,
         next_cursor,
     })
 }

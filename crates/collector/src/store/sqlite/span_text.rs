@@ -16,9 +16,10 @@
 //! `pieces::replace_row`), and moved into the index later, a chunk at a time, by the writer
 //! when no write waits (`index_pending`), or after every write once more than
 //! `MAX_PENDING_SPANS` wait (so the queue, and what a search scans of it, stays bounded).
-//! A search takes the index's candidates and every queued span, both in the same snapshot, and
-//! checks their texts: a span is in exactly one of them, so it is found the moment it is
-//! acknowledged. Removed with the span (a trigger).
+//! A search takes the index's candidates and the newest queued spans (`MAX_WAITING_CHECKED`),
+//! both in the same snapshot, and checks their texts: a span is in at most one of them, so it
+//! is found the moment it is acknowledged, unless more than that many wait (then until it is
+//! indexed, and the list's total says it is approximate). Removed with the span (a trigger).
 
 use rusqlite::{params, Connection};
 use skein_model::trace_search::search_text;
@@ -54,9 +55,51 @@ pub(super) const SCHEMA: &str = "
 /// and ingest").
 pub(super) const MAX_PENDING_SPANS: usize = 1_000_000;
 
+/// `MAX_PENDING_SPANS`, or `SKEIN_BENCH_SEARCH_INDEX_BOUND` when set to a number: for the
+/// ingest benchmark only, which measures sustained ingest (past the bound) without sending
+/// millions of spans.
+pub(super) fn max_pending_spans() -> usize {
+    static BOUND: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *BOUND.get_or_init(|| {
+        std::env::var("SKEIN_BENCH_SEARCH_INDEX_BOUND")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(MAX_PENDING_SPANS)
+    })
+}
+
 /// The spans indexed in one transaction when catching up: a write that arrives meanwhile
-/// waits for at most this many.
-pub(super) const INDEX_CHUNK: usize = 500;
+/// waits for at most this many. Each transaction writes a segment that FTS5 merges later:
+/// 4,000 rather than 500 took a fifth less CPU to index (bench/README.md, "Search bounded").
+pub(super) const INDEX_CHUNK: usize = 4_000;
+
+/// The most waiting spans (the newest) a search checks by their texts while the index catches
+/// up: a search's cost stays bounded however long the queue, and what was just acknowledged
+/// is still found. Older waiting spans are found once indexed; meanwhile a list says its
+/// total is approximate (`waiting_beyond_checked`).
+#[cfg(not(test))]
+pub(super) const MAX_WAITING_CHECKED: usize = 20_000;
+/// Small in unit tests, whose stores are small.
+#[cfg(test)]
+pub(super) const MAX_WAITING_CHECKED: usize = 500;
+
+/// The newest waiting spans a search checks (column `span`).
+fn waiting_checked() -> String {
+    format!(
+        "SELECT span FROM (SELECT span FROM span_text_pending ORDER BY span DESC LIMIT {MAX_WAITING_CHECKED})"
+    )
+}
+
+/// True when more spans wait for the index than a search checks: its results leave some out.
+pub(super) fn waiting_beyond_checked(conn: &Connection) -> StoreResult<bool> {
+    let n: i64 = conn
+        .prepare_cached(&format!(
+            "SELECT count(*) FROM (SELECT 1 FROM span_text_pending LIMIT {})",
+            MAX_WAITING_CHECKED + 1
+        ))?
+        .query_row([], |r| r.get(0))?;
+    Ok(n as usize > MAX_WAITING_CHECKED)
+}
 
 /// The most trigrams of a needle asked of the index: the candidates are checked against the
 /// text anyway, and a few dozen trigrams already leave next to no false candidate.
@@ -168,7 +211,8 @@ pub(super) fn search_sql(id: &str, needle: &str, mut bind: impl FnMut(String) ->
         let waiting = check("p.span", &bind(needle.to_string()));
         return format!(
             "{id} IN (SELECT rowid FROM span_text WHERE span_text MATCH {query} UNION ALL \
-             SELECT p.span FROM span_text_pending p WHERE {waiting})"
+             SELECT p.span FROM ({}) p WHERE {waiting})",
+            waiting_checked()
         );
     }
     let candidates = candidates(needle, &mut bind);
@@ -177,14 +221,36 @@ pub(super) fn search_sql(id: &str, needle: &str, mut bind: impl FnMut(String) ->
 }
 
 /// The span rowids that may hold `needle`: those the index holds every (asked) trigram of,
-/// and every span whose text waits for the index (column `id`; each span once: a span is in
-/// exactly one of them). A superset of the matches, read from the index alone; `check` decides.
+/// and the newest spans whose texts wait for the index (column `id`; each span once: a span is
+/// in at most one of them). A superset of the matches, read from the index alone; `check` decides.
 pub(super) fn candidates(needle: &str, mut bind: impl FnMut(String) -> String) -> String {
     let query = bind(match_query(needle));
     format!(
-        "SELECT rowid AS id FROM span_text WHERE span_text MATCH {query} UNION ALL \
-         SELECT span FROM span_text_pending"
+        "SELECT rowid AS id FROM span_text WHERE span_text MATCH {query} UNION ALL {}",
+        waiting_checked()
     )
+}
+
+/// Whether `needle` has more than `limit` candidates (index and checked queue).
+pub(super) fn has_more_candidates(
+    conn: &Connection,
+    needle: &str,
+    limit: usize,
+) -> StoreResult<bool> {
+    let mut args = Vec::new();
+    let candidates = candidates(needle, |value| {
+        args.push(value);
+        "?".to_string()
+    });
+    let n: i64 = conn.query_row(
+        &format!(
+            "SELECT count(*) FROM (SELECT 1 FROM ({candidates}) LIMIT {})",
+            limit + 1
+        ),
+        rusqlite::params_from_iter(args),
+        |r| r.get(0),
+    )?;
+    Ok(n as usize > limit)
 }
 
 /// "The kept text of span row `id` holds the needle bound as `needle`": exact, for any span,
@@ -246,6 +312,15 @@ mod tests {
             |r| r.get(0),
         )
         .unwrap()
+    }
+
+    /// Stores `spans` as the writer does (their texts queued).
+    fn insert(conn: &Connection, spans: impl Iterator<Item = Span>) {
+        let rows: Vec<SpanRow> = spans
+            .map(|span| SpanRow::encode(span, None).unwrap())
+            .collect();
+        let mut next = schema::next_trace_id(conn).unwrap();
+        traces::insert_spans(conn, &mut next, &rows).unwrap();
     }
 
     fn queued(conn: &Connection) -> i64 {
@@ -313,20 +388,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut conn = Connection::open(dir.path().join("skein.db")).unwrap();
         schema::migrate(&mut conn).unwrap();
-        let rows: Vec<SpanRow> = (0..5)
-            .map(|i| {
-                let span = Span {
-                    project: "p".into(),
-                    trace_id: format!("{i:032x}"),
-                    span_id: "b".repeat(16),
-                    name: format!("step {i} of kyoto"),
-                    ..Span::default()
-                };
-                SpanRow::encode(span, None).unwrap()
-            })
-            .collect();
-        let mut next = schema::next_trace_id(&conn).unwrap();
-        traces::insert_spans(&conn, &mut next, &rows).unwrap();
+        let spans = (0..5).map(|i| Span {
+            project: "p".into(),
+            trace_id: format!("{i:032x}"),
+            span_id: "b".repeat(16),
+            name: format!("step {i} of kyoto"),
+            ..Span::default()
+        });
+        insert(&conn, spans);
         assert_eq!(pending(&conn).unwrap(), 5);
         assert_eq!(index_pending(&conn, 2).unwrap(), 2);
         // Two indexed, three queued: every span found once.
@@ -341,5 +410,40 @@ mod tests {
         assert_eq!(index_pending(&conn, 10).unwrap(), 2);
         assert_eq!(index_pending(&conn, 10).unwrap(), 0);
         assert_eq!((found(&conn, "kyoto"), searched(&conn, "kyoto")), (4, 4));
+    }
+
+    #[test]
+    fn a_search_checks_only_the_newest_waiting_spans() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = Connection::open(dir.path().join("skein.db")).unwrap();
+        schema::migrate(&mut conn).unwrap();
+        // The oldest and the newest of MAX_WAITING_CHECKED + 2 waiting spans say "kyoto".
+        let last = MAX_WAITING_CHECKED + 1;
+        let spans = (0..=last).map(|i| Span {
+            project: "p".into(),
+            trace_id: format!("{:032x}", i / 10 + 1),
+            span_id: format!("{:016x}", i + 1),
+            name: format!(
+                "{} {i}",
+                if i == 0 || i == last {
+                    "kyoto"
+                } else {
+                    "osaka"
+                }
+            ),
+            ..Span::default()
+        });
+        insert(&conn, spans);
+        assert!(waiting_beyond_checked(&conn).unwrap());
+        // The newest is found at once (as are three-character needles of it); the oldest
+        // once indexed.
+        assert_eq!(searched(&conn, "kyoto"), 1);
+        assert_eq!(searched(&conn, "kyo"), 1);
+        assert_eq!(searched(&conn, &format!("kyoto {last}")), 1);
+        assert_eq!(searched(&conn, "kyoto 0"), 0);
+        assert_eq!(index_pending(&conn, 2).unwrap(), 2);
+        assert_eq!(searched(&conn, "kyoto"), 2);
+        assert_eq!(searched(&conn, "kyoto 0"), 1);
+        assert!(!waiting_beyond_checked(&conn).unwrap());
     }
 }

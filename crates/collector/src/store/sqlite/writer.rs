@@ -72,6 +72,15 @@ pub(super) struct Writer {
     /// About how many spans wait for the full-text index (`span_text`): counted up by the
     /// spans written, down by those indexed, exact again whenever the queue runs empty.
     pub(super) unindexed: usize,
+    /// `unindexed`, for readers (`Store::search_index_waiting`).
+    pub(super) waiting: Arc<AtomicUsize>,
+}
+
+impl Writer {
+    fn set_unindexed(&mut self, spans: usize) {
+        self.unindexed = spans;
+        self.waiting.store(spans, Ordering::Relaxed);
+    }
 }
 
 /// How long no write arrives before the writer indexes queued span texts.
@@ -126,13 +135,13 @@ pub(super) fn writer_loop(
         queued.fetch_sub(batch_spans, Ordering::SeqCst);
         for (job, result) in jobs.into_iter().zip(results) {
             if let Ok(WriteReply::Spans(outcome)) = &result {
-                writer.unindexed += outcome.inserted + outcome.merged;
+                writer.set_unindexed(writer.unindexed + outcome.inserted + outcome.merged);
             }
             // The client may have gone away; its data is committed all the same.
             let _ = job.reply.send((result, job.op));
         }
         // Past its bound the queue is worked down after every write, not only when idle.
-        while writer.unindexed > span_text::MAX_PENDING_SPANS {
+        while writer.unindexed > span_text::max_pending_spans() {
             if !index_chunk(writer) {
                 break;
             }
@@ -163,11 +172,11 @@ fn index_chunk(writer: &mut Writer) -> bool {
     })();
     writer.checkpoints.committed();
     match result {
-        Ok(moved) if moved < span_text::INDEX_CHUNK => writer.unindexed = 0,
-        Ok(moved) => writer.unindexed = writer.unindexed.saturating_sub(moved).max(1),
+        Ok(moved) if moved < span_text::INDEX_CHUNK => writer.set_unindexed(0),
+        Ok(moved) => writer.set_unindexed(writer.unindexed.saturating_sub(moved).max(1)),
         Err(e) => {
             tracing::warn!(error = %e, "indexing queued span texts failed");
-            // Not again at once: the next write (or restart) retries.
+            // Not again at once: the next write (or restart) retries (the queue still waits).
             writer.unindexed = 0;
             return false;
         }
@@ -280,6 +289,7 @@ mod tests {
             dict,
             conn,
             unindexed: 0,
+            waiting: Arc::default(),
         };
         let feedback = |id: &str| NewFeedback {
             id: Some(id.into()),
