@@ -63,12 +63,16 @@ pub fn TracesPage() -> impl IntoView {
         filter_check::searched_text(Signal::derive(move || query.with(|q| q.filter.clone())));
 
     let list = Pager::<TraceSummary>::new();
+    // True when the server stopped counting (a text search's cap: there are at least `total`).
+    let approximate = RwSignal::new(false);
     let fetch_page = move |cursor: Option<String>| {
         let project = project.get_untracked();
         let mut query = query.get_untracked();
         query.cursor = cursor;
         async move {
-            api::traces(&project, &query).await.map(|page| PageOf {
+            let page = api::traces(&project, &query).await?;
+            approximate.try_set(page.total_approximate);
+            Ok(PageOf {
                 rows: page.traces,
                 total: page.total,
                 next_cursor: page.next_cursor,
@@ -195,7 +199,14 @@ pub fn TracesPage() -> impl IntoView {
         if matches!(list.phase.get(), Phase::Failed(_)) {
             return None;
         }
-        list.total.get().map(|t| text::plural(t, "trace", "traces"))
+        list.total.get().map(|t| {
+            let words = text::plural(t, "trace", "traces");
+            if approximate.get() {
+                format!("at least {words}")
+            } else {
+                words
+            }
+        })
     };
 
     let banner = move || match list.phase.get() {
