@@ -183,14 +183,8 @@ async fn the_binary_skeleton_is_the_json_one() {
     send(&collector, TRACE).await;
     kinds(&collector, TRACE).await;
     let url = collector.url(&format!("/api/v1/traces/{TRACE}"));
-    let json: TraceSkeleton = client()
-        .get(&url)
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("JSON");
+    let json: TraceSkeleton =
+        serde_json::from_value(get_json(&url).await).expect("a trace skeleton");
     assert_eq!(json.spans.len(), 4);
     for request in [
         client().get(format!("{url}?format=binary")),

@@ -50,14 +50,8 @@ async fn a_big_skeleton_arrives_whole_whatever_the_compression() {
     }
     assert_eq!(total, SPANS as u64);
     let url = collector.url(&format!("/api/v1/traces/{TRACE}"));
-    let json: TraceSkeleton = client()
-        .get(&url)
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("JSON");
+    let json: TraceSkeleton =
+        serde_json::from_value(get_json(&url).await).expect("a trace skeleton");
     let shown = json.in_display_order();
     for encoding in ["identity", "gzip", "gzip, deflate, br, zstd"] {
         let response = client()
