@@ -87,21 +87,7 @@ async fn feedback_of(collector: &Collector, trace_id: &str) -> Vec<Value> {
 async fn a_reviewer_rates_a_queue_by_keyboard_and_the_ratings_reach_the_traces() {
     let collector = Collector::start(false).await;
     let traces = send_traces(&collector).await;
-    collector
-        .post_json(
-            &format!("/api/v1/score-configs?project={PROJECT}"),
-            json!({"key": "correctness", "type": "categorical", "categories": [
-            {"label": "correct", "score": 1}, {"label": "partly", "score": 0.5},
-            {"label": "wrong", "score": 0}]}),
-        )
-        .await;
-    let queue = collector
-        .post_json(
-            &format!("/api/v1/queues?project={PROJECT}"),
-            json!({"name": "Tutor answers", "score_keys": ["correctness"]}),
-        )
-        .await;
-    let id = queue["id"].as_str().unwrap().to_string();
+    let id = rated_queue(&collector, &[]).await;
     let added = collector
         .post_json(
             &format!("/api/v1/queues/{id}/items?project={PROJECT}"),

@@ -6,19 +6,7 @@ use std::time::Duration;
 
 use thirtyfour::prelude::*;
 
-/// Switches the page to `theme` (`light` or `dark`) as the theme toggle does.
-pub async fn set_theme(driver: &WebDriver, theme: &str) {
-    driver
-        .execute(
-            &format!(
-                "localStorage.setItem('skein-theme', '{theme}'); \
-                 document.documentElement.dataset.theme = '{theme}';"
-            ),
-            vec![],
-        )
-        .await
-        .unwrap();
-}
+pub use crate::common::set_theme;
 
 /// Writes `DIR/NAME.png` once transitions and the loading shimmer have settled a little.
 pub async fn shot(driver: &WebDriver, dir: &Path, name: &str) {

@@ -560,6 +560,20 @@ pub async fn element(driver: &WebDriver, css: &str) -> WebElement {
         .unwrap_or_else(|e| panic!("{css}: {e}"))
 }
 
+/// Switches the page to `theme` (`light` or `dark`) as the theme toggle does.
+pub async fn set_theme(driver: &WebDriver, theme: &str) {
+    driver
+        .execute(
+            &format!(
+                "localStorage.setItem('skein-theme', '{theme}'); \
+                 document.documentElement.dataset.theme = '{theme}';"
+            ),
+            vec![],
+        )
+        .await
+        .unwrap();
+}
+
 /// Screenshots of the page in both themes, `NAME-light.png` and `NAME-dark.png`, into the
 /// directory `SKEIN_SCREENSHOTS` names (none without it): for a person to look at.
 pub async fn shot(driver: &WebDriver, name: &str) {
@@ -567,16 +581,7 @@ pub async fn shot(driver: &WebDriver, name: &str) {
         return;
     };
     for theme in ["light", "dark"] {
-        driver
-            .execute(
-                &format!(
-                    "localStorage.setItem('skein-theme', '{theme}'); \
-                     document.documentElement.dataset.theme = '{theme}';"
-                ),
-                vec![],
-            )
-            .await
-            .unwrap();
+        set_theme(driver, theme).await;
         tokio::time::sleep(Duration::from_millis(400)).await;
         let path = Path::new(&dir).join(format!("{name}-{theme}.png"));
         driver.screenshot(&path).await.unwrap();
