@@ -113,36 +113,107 @@ pub(super) fn encode(span: &Span, dict: Option<&Dict>) -> StoreResult<Vec<u8>> {
         json.clear();
         serde_json::to_writer(&mut *json, span)
             .map_err(|e| StoreError::Internal(format!("cannot encode span: {e}")))?;
-        COMPRESSOR.with(|cell| {
-            let mut slot = cell.borrow_mut();
-            let instance = dict.map_or(0, |d| d.instance);
-            if slot.as_ref().is_none_or(|(held, _)| *held != instance) {
-                let compressor = match dict {
-                    Some(d) => zstd::bulk::Compressor::with_dictionary(LEVEL, &d.bytes),
-                    None => zstd::bulk::Compressor::new(LEVEL),
-                }
-                .map_err(zstd_error)?;
-                *slot = Some((instance, compressor));
-            }
-            let (_, compressor) = slot.as_mut().expect("just set");
-            let bound = zstd::zstd_safe::compress_bound(json.len());
-            let mut out = Vec::with_capacity(5 + bound);
-            match dict {
-                Some(d) => {
-                    out.push(FORMAT_ZSTD_DICT_JSON);
-                    out.extend_from_slice(&d.id.to_le_bytes());
-                }
-                None => out.push(FORMAT_ZSTD_JSON),
-            }
-            let start = out.len();
-            out.resize(start + bound, 0);
-            let n = compressor
-                .compress_to_buffer(&json[..], &mut out[start..])
-                .map_err(|e| StoreError::Internal(format!("cannot compress span: {e}")))?;
-            out.truncate(start + n);
-            Ok(out)
-        })
+        compress(&json, dict)
     })
+}
+
+/// `bytes` as a body: a format byte (and the dictionary's id), then a zstd frame.
+fn compress(bytes: &[u8], dict: Option<&Dict>) -> StoreResult<Vec<u8>> {
+    COMPRESSOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let instance = dict.map_or(0, |d| d.instance);
+        if slot.as_ref().is_none_or(|(held, _)| *held != instance) {
+            let compressor = match dict {
+                Some(d) => zstd::bulk::Compressor::with_dictionary(LEVEL, &d.bytes),
+                None => zstd::bulk::Compressor::new(LEVEL),
+            }
+            .map_err(zstd_error)?;
+            *slot = Some((instance, compressor));
+        }
+        let (_, compressor) = slot.as_mut().expect("just set");
+        let bound = zstd::zstd_safe::compress_bound(bytes.len());
+        let mut out = Vec::with_capacity(5 + bound);
+        match dict {
+            Some(d) => {
+                out.push(FORMAT_ZSTD_DICT_JSON);
+                out.extend_from_slice(&d.id.to_le_bytes());
+            }
+            None => out.push(FORMAT_ZSTD_JSON),
+        }
+        let start = out.len();
+        out.resize(start + bound, 0);
+        let n = compressor
+            .compress_to_buffer(bytes, &mut out[start..])
+            .map_err(|e| StoreError::Internal(format!("cannot compress span: {e}")))?;
+        out.truncate(start + n);
+        Ok(out)
+    })
+}
+
+/// A text column that SQL reads through `unpack` (`skein_text(column)`): `span_facts`' JSON
+/// objects and `span_texts`' search texts. Stored as the text itself, or, where that is
+/// smaller, as a BLOB in the body format (zstd, with the body dictionary when there is one):
+/// these texts were most of the bytes a span wrote (bench/README.md, "Ingest"). Texts
+/// written before are plain text, read as they are.
+pub(super) enum Packed {
+    Text(String),
+    Blob(Vec<u8>),
+}
+
+/// Texts shorter than this are kept as they are: a frame and its header would not be smaller.
+const PACK_MIN: usize = 48;
+
+impl Packed {
+    pub fn pack(text: String, dict: Option<&Dict>) -> Packed {
+        if text.len() < PACK_MIN {
+            return Packed::Text(text);
+        }
+        match compress(text.as_bytes(), dict) {
+            Ok(blob) if blob.len() < text.len() => Packed::Blob(blob),
+            _ => Packed::Text(text),
+        }
+    }
+}
+
+impl rusqlite::ToSql for Packed {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(match self {
+            Packed::Text(t) => t.as_str().into(),
+            Packed::Blob(b) => b.as_slice().into(),
+        })
+    }
+}
+
+/// Registers `skein_text(x)` on `conn`: a `Packed` column's text (a BLOB unpacked, a text as
+/// it is, NULL as NULL). Every connection that reads those columns needs it.
+pub(super) fn register_unpack(conn: &Connection) -> StoreResult<()> {
+    use rusqlite::functions::FunctionFlags;
+    use rusqlite::types::{Value, ValueRef};
+    conn.create_scalar_function(
+        "skein_text",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            Ok(match ctx.get_raw(0) {
+                ValueRef::Blob(blob) => {
+                    // SAFETY: the connection is used only within this call, on this thread
+                    // (for the dictionary, when this thread's decompressor lacks it).
+                    let conn = unsafe { ctx.get_connection()? };
+                    let bytes = decompress(&conn, blob)
+                        .map_err(|e| rusqlite::Error::UserFunctionError(Box::new(e)))?;
+                    Value::Text(
+                        String::from_utf8(bytes)
+                            .map_err(|e| rusqlite::Error::UserFunctionError(Box::new(e)))?,
+                    )
+                }
+                ValueRef::Text(text) => Value::Text(String::from_utf8_lossy(text).into_owned()),
+                ValueRef::Null => Value::Null,
+                ValueRef::Integer(i) => Value::Integer(i),
+                ValueRef::Real(r) => Value::Real(r),
+            })
+        },
+    )?;
+    Ok(())
 }
 
 fn unreadable(why: impl std::fmt::Display) -> StoreError {
@@ -265,16 +336,15 @@ pub(super) struct SpanRow {
     pub session_id: Option<String>,
     pub user_id: Option<String>,
     pub tags: BTreeMap<String, String>,
-    /// For `span_facts` (what filters read besides the columns).
+    /// For `span_facts` (what filters read besides the columns), packed here rather than
+    /// on the writer: the tags and labels as JSON, the attributes as filters read them
+    /// (`attribute_columns`).
     pub model: Option<String>,
-    pub labels: Vec<String>,
-    /// The attributes as filters read them (`span_facts::attribute_columns`).
-    pub attrs: String,
-    pub attr_nums: String,
+    pub facts: FactColumns,
     /// `encode(span)`; empty where only the summary fields are wanted (rebuilding a trace).
     pub body: Vec<u8>,
-    /// For `span_text` (`trace_search::search_text`).
-    pub search_text: String,
+    /// For `span_text` (`trace_search::search_text`); empty when not indexing.
+    pub search_text: Packed,
 }
 
 impl SpanRow {
@@ -282,19 +352,13 @@ impl SpanRow {
     /// search text); the rest of the span (attributes, events, input, output) is dropped here.
     pub fn encode(span: Span, dict: Option<&Dict>) -> StoreResult<SpanRow> {
         let body = encode(&span, dict)?;
-        Ok(SpanRow::with_body(span, body))
-    }
-
-    pub fn with_body(span: Span, body: Vec<u8>) -> SpanRow {
-        let (attrs, attr_nums) = attribute_columns(&span.attributes);
         let search_text = if super::span_text::indexing() {
-            skein_model::trace_search::search_text(&span)
+            Packed::pack(skein_model::trace_search::search_text(&span), dict)
         } else {
-            String::new()
+            Packed::Text(String::new())
         };
-        SpanRow {
-            attrs,
-            attr_nums,
+        Ok(SpanRow {
+            facts: FactColumns::of_span(&span, dict),
             search_text,
             span_type: span.span_type.code(),
             kind: span.kind,
@@ -314,9 +378,8 @@ impl SpanRow {
             user_id: span.user_id,
             tags: span.tags,
             model: span.model,
-            labels: span.labels,
             body,
-        }
+        })
     }
 
     pub fn total_tokens(&self) -> i64 {
@@ -324,16 +387,27 @@ impl SpanRow {
     }
 }
 
-/// A span's attributes as filters read them (`skein_model::filter::filterable`), for
-/// `span_facts`: (`attrs`, key to text; `attr_nums`, key to number) as JSON objects.
-pub(super) fn attribute_columns(
-    attributes: &serde_json::Map<String, serde_json::Value>,
-) -> (String, String) {
-    let (texts, numbers) = skein_model::filter::filterable(attributes);
-    (
-        serde_json::to_string(&texts).unwrap_or_else(|_| "{}".into()),
-        serde_json::to_string(&numbers).unwrap_or_else(|_| "{}".into()),
-    )
+/// The JSON columns of a span's `span_facts` row, packed: its tags, its labels, and its
+/// attributes as filters read them (`skein_model::filter::filterable`: `attrs`, key to
+/// text; `attr_nums`, key to number).
+pub(super) struct FactColumns {
+    pub tags: Packed,
+    pub labels: Packed,
+    pub attrs: Packed,
+    pub attr_nums: Packed,
+}
+
+impl FactColumns {
+    pub fn of_span(span: &Span, dict: Option<&Dict>) -> FactColumns {
+        let (texts, numbers) = skein_model::filter::filterable(&span.attributes);
+        let json = |value: String| Packed::pack(value, dict);
+        FactColumns {
+            tags: json(serde_json::to_string(&span.tags).unwrap_or_else(|_| "{}".into())),
+            labels: json(serde_json::to_string(&span.labels).unwrap_or_else(|_| "[]".into())),
+            attrs: json(serde_json::to_string(&texts).unwrap_or_else(|_| "{}".into())),
+            attr_nums: json(serde_json::to_string(&numbers).unwrap_or_else(|_| "{}".into())),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -401,6 +475,50 @@ mod tests {
         assert_eq!(decode(&conn, &small).unwrap(), span(5_000));
         // A fresh load finds the dictionary.
         assert_eq!(CurrentDict::load(&conn).unwrap().get().unwrap().id, 1);
+    }
+
+    #[test]
+    fn packed_texts_read_back_through_skein_text() {
+        let (dir, conn) = database();
+        let unpacked = |conn: &Connection, packed: &Packed| -> Option<String> {
+            conn.query_row("SELECT skein_text(?1)", params![packed], |r| r.get(0))
+                .unwrap()
+        };
+        register_unpack(&conn).unwrap();
+        let long = format!("{{\"input.value\":\"{}\"}}", "why is the sky blue? ".repeat(8));
+        let short = r#"{"env":"prod"}"#.to_string();
+        assert!(matches!(Packed::pack(short.clone(), None), Packed::Text(_)));
+        let plain = Packed::pack(long.clone(), None);
+        assert!(matches!(&plain, Packed::Blob(b) if b.len() < long.len()));
+        assert_eq!(unpacked(&conn, &plain).as_deref(), Some(long.as_str()));
+        assert_eq!(unpacked(&conn, &Packed::Text(short.clone())), Some(short));
+        let null: Option<String> = conn
+            .query_row("SELECT skein_text(NULL)", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(null, None);
+        // With the body dictionary, read on another connection to the same file.
+        conn.execute_batch("BEGIN").unwrap();
+        for i in 0..TRAINING_SPANS {
+            conn.execute(
+                "INSERT INTO spans (body) VALUES (?1)",
+                params![encode(&span(i), None).unwrap()],
+            )
+            .unwrap();
+        }
+        conn.execute_batch("COMMIT").unwrap();
+        let current = CurrentDict::load(&conn).unwrap();
+        assert!(train(&conn, &current).unwrap());
+        let packed = Packed::pack(long.clone(), current.get().as_deref());
+        assert!(matches!(&packed, Packed::Blob(b) if b[0] == FORMAT_ZSTD_DICT_JSON));
+        let other = Connection::open(dir.path().join("t.db")).unwrap();
+        register_unpack(&other).unwrap();
+        assert_eq!(unpacked(&other, &packed).as_deref(), Some(long.as_str()));
+        // A damaged one is an error, not a wrong text.
+        let damaged = Packed::Blob(vec![FORMAT_ZSTD_JSON, 1, 2, 3]);
+        assert!(other
+            .query_row("SELECT skein_text(?1)", params![damaged], |r| r
+                .get::<_, String>(0))
+            .is_err());
     }
 
     #[test]

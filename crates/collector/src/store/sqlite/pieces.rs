@@ -164,7 +164,9 @@ pub(super) fn write_pieces(
 
 /// Returns the span's row id.
 fn replace_row(conn: &Connection, trace: i64, span: &Span, dict: &CurrentDict) -> StoreResult<i64> {
-    let body = codec::encode(span, dict.get().as_deref())?;
+    let dict = dict.get();
+    let dict = dict.as_deref();
+    let body = codec::encode(span, dict)?;
     // In place: the row keeps its rowid, i.e. its place in the arrival order.
     conn.prepare_cached(
         "UPDATE spans SET parent_span_id = ?3, name = ?4, span_type = ?5, service = ?6, \
@@ -186,8 +188,9 @@ fn replace_row(conn: &Connection, trace: i64, span: &Span, dict: &CurrentDict) -
         span.kind.code(),
         span.cost.filter(|c| c.is_finite()).unwrap_or(0.0),
     ])?;
-    let id = span_facts::replace(conn, trace, span)?;
-    span_text::replace(conn, id, &skein_model::trace_search::search_text(span))?;
+    let id = span_facts::replace(conn, trace, span, dict)?;
+    let text = codec::Packed::pack(skein_model::trace_search::search_text(span), dict);
+    span_text::replace(conn, id, &text)?;
     Ok(id)
 }
 

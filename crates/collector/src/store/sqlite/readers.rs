@@ -29,6 +29,7 @@ impl ReaderPool {
                 // Pages mapped rather than copied in by pread: a metric scans every trace
                 // row, and at 1M spans the copies were most of its time.
                 c.pragma_update(None, "mmap_size", READER_MMAP_BYTES)?;
+                super::codec::register_unpack(&c)?;
                 c
             }
         };

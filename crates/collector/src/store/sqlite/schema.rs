@@ -61,8 +61,12 @@ pub(super) const WRITER_BUSY_TIMEOUT: std::time::Duration = std::time::Duration:
 ///   those steps no longer do;
 /// - 19: `spans_by_trace_extent` with `kind`, so that the trace skeleton reads from it too,
 ///   and `spans_by_parent`, a trace's children by start, for the first rows of a big trace
-///   read apart (`extend_span_extents`).
-const SCHEMA_VERSION: i64 = 19;
+///   read apart (`extend_span_extents`);
+/// - 20: `span_facts`' JSON columns and `span_texts.text` may hold packed texts
+///   (`codec::Packed`, read through `skein_text`); those written before stay plain text,
+///   read as they are, so the step changes nothing but the version (an older Skein, which
+///   cannot read packed texts, then refuses the file).
+const SCHEMA_VERSION: i64 = 20;
 
 type Migration = fn(&Connection) -> StoreResult<()>;
 
@@ -86,7 +90,13 @@ const MIGRATIONS: [Migration; (SCHEMA_VERSION - 1) as usize] = [
     super::received::add_span_changes,
     super::span_text::keep_texts,
     extend_span_extents,
+    pack_texts,
 ];
+
+/// 19 → 20. Nothing to change (see `SCHEMA_VERSION`).
+fn pack_texts(_: &Connection) -> StoreResult<()> {
+    Ok(())
+}
 
 /// Ratings by queue, for `GET /api/v1/feedback?queue_id=`.
 const FEEDBACK_BY_QUEUE: &str = "
@@ -162,6 +172,8 @@ fn add_pairwise(conn: &Connection) -> StoreResult<()> {
 }
 
 pub(super) fn migrate(conn: &mut Connection) -> StoreResult<()> {
+    // Every connection that writes opens the file here; the steps read packed texts too.
+    super::codec::register_unpack(conn)?;
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if version > SCHEMA_VERSION {
         return Err(StoreError::Internal(format!(

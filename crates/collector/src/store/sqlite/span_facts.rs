@@ -11,7 +11,7 @@
 use rusqlite::{params, Connection};
 use skein_model::span::Span;
 
-use super::codec::{self, SpanRow};
+use super::codec::{self, CurrentDict, Dict, FactColumns, SpanRow};
 use crate::store::StoreResult;
 
 pub(super) fn ensure_schema(conn: &mut Connection) -> StoreResult<()> {
@@ -59,13 +59,15 @@ pub(super) fn ensure_schema(conn: &mut Connection) -> StoreResult<()> {
 /// Facts of every stored span, from its body (a span whose body cannot be read is left
 /// without: filters see it with empty facts).
 fn backfill(conn: &Connection) -> StoreResult<()> {
+    let dict = CurrentDict::load(conn)?.get();
     let mut read = conn.prepare("SELECT id, body FROM spans")?;
     let mut rows = read.query([])?;
     let mut filled = 0u64;
     while let Some(row) = rows.next()? {
         let (id, body): (i64, Vec<u8>) = (row.get(0)?, row.get(1)?);
         if let Ok(span) = codec::decode(conn, &body) {
-            write(conn, id, &Facts::of_span(&span))?;
+            let columns = FactColumns::of_span(&span, dict.as_deref());
+            write(conn, id, &Facts::of_span(&span), &columns)?;
             filled += 1;
         }
     }
@@ -75,50 +77,38 @@ fn backfill(conn: &Connection) -> StoreResult<()> {
     Ok(())
 }
 
+/// A span's facts besides its packed JSON columns (`FactColumns`).
 struct Facts<'a> {
     model: &'a str,
     input_tokens: i64,
     output_tokens: i64,
     session_id: &'a str,
     user_id: &'a str,
-    tags: String,
-    labels: String,
-    attrs: String,
-    attr_nums: String,
 }
 
 impl Facts<'_> {
     fn of_span(span: &Span) -> Facts<'_> {
-        let (attrs, attr_nums) = codec::attribute_columns(&span.attributes);
         Facts {
-            attrs,
-            attr_nums,
             model: span.model.as_deref().unwrap_or(""),
             input_tokens: span.input_tokens.unwrap_or(0),
             output_tokens: span.output_tokens.unwrap_or(0),
             session_id: span.session_id.as_deref().unwrap_or(""),
             user_id: span.user_id.as_deref().unwrap_or(""),
-            tags: serde_json::to_string(&span.tags).unwrap_or_else(|_| "{}".into()),
-            labels: serde_json::to_string(&span.labels).unwrap_or_else(|_| "[]".into()),
         }
     }
 
     fn of_row(row: &SpanRow) -> Facts<'_> {
         Facts {
-            attrs: row.attrs.clone(),
-            attr_nums: row.attr_nums.clone(),
             model: row.model.as_deref().unwrap_or(""),
             input_tokens: row.input_tokens.unwrap_or(0),
             output_tokens: row.output_tokens.unwrap_or(0),
             session_id: row.session_id.as_deref().unwrap_or(""),
             user_id: row.user_id.as_deref().unwrap_or(""),
-            tags: serde_json::to_string(&row.tags).unwrap_or_else(|_| "{}".into()),
-            labels: serde_json::to_string(&row.labels).unwrap_or_else(|_| "[]".into()),
         }
     }
 }
 
-fn write(conn: &Connection, span: i64, f: &Facts) -> StoreResult<()> {
+fn write(conn: &Connection, span: i64, f: &Facts, json: &FactColumns) -> StoreResult<()> {
     conn.prepare_cached(
         "INSERT OR REPLACE INTO span_facts \
          (span, model, input_tokens, output_tokens, session_id, user_id, tags, labels, \
@@ -131,25 +121,35 @@ fn write(conn: &Connection, span: i64, f: &Facts) -> StoreResult<()> {
         f.output_tokens,
         f.session_id,
         f.user_id,
-        f.tags,
-        f.labels,
-        f.attrs,
-        f.attr_nums
+        json.tags,
+        json.labels,
+        json.attrs,
+        json.attr_nums
     ])?;
     Ok(())
 }
 
 /// The facts of a span just inserted as row `span`.
 pub(super) fn insert(conn: &Connection, span: i64, row: &SpanRow) -> StoreResult<()> {
-    write(conn, span, &Facts::of_row(row))
+    write(conn, span, &Facts::of_row(row), &row.facts)
 }
 
 /// The facts of a span just replaced in trace `trace`; its row id.
-pub(super) fn replace(conn: &Connection, trace: i64, span: &Span) -> StoreResult<i64> {
+pub(super) fn replace(
+    conn: &Connection,
+    trace: i64,
+    span: &Span,
+    dict: Option<&Dict>,
+) -> StoreResult<i64> {
     let id: i64 = conn
         .prepare_cached("SELECT id FROM spans WHERE trace = ?1 AND span_id = ?2")?
         .query_row(params![trace, span.span_id], |r| r.get(0))?;
-    write(conn, id, &Facts::of_span(span))?;
+    write(
+        conn,
+        id,
+        &Facts::of_span(span),
+        &FactColumns::of_span(span, dict),
+    )?;
     Ok(id)
 }
 
@@ -186,7 +186,8 @@ mod tests {
         type Facts = (String, i64, String, String, String, String);
         let facts = |conn: &Connection| -> Facts {
             conn.query_row(
-                "SELECT model, input_tokens, tags, labels, attrs, attr_nums FROM span_facts",
+                "SELECT model, input_tokens, skein_text(tags), skein_text(labels), \
+                 skein_text(attrs), skein_text(attr_nums) FROM span_facts",
                 [],
                 |r| {
                     Ok((

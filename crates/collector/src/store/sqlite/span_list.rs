@@ -59,13 +59,13 @@ impl Dialect for Sqlite {
             Field::Tag(key) => {
                 let key = self.text(key);
                 format!(
-                    "ifnull((SELECT j.value FROM json_each({a}f.tags) j WHERE j.key = {key}), '')"
+                    "ifnull((SELECT j.value FROM json_each(skein_text({a}f.tags)) j WHERE j.key = {key}), '')"
                 )
             }
             Field::Attr(key) => {
                 let key = self.text(key);
                 format!(
-                    "ifnull((SELECT j.value FROM json_each({a}f.attrs) j WHERE j.key = {key}), '')"
+                    "ifnull((SELECT j.value FROM json_each(skein_text({a}f.attrs)) j WHERE j.key = {key}), '')"
                 )
             }
             // Set fields are only ever tested with `has`.
@@ -78,7 +78,7 @@ impl Dialect for Sqlite {
         let number = self.bind(SqlValue::Real(number));
         // NULL (not a number) compares as nothing: only `neq` holds.
         format!(
-            "ifnull((SELECT j.value FROM json_each({a}f.attr_nums) j WHERE j.key = {key}) {} {number}, {})",
+            "ifnull((SELECT j.value FROM json_each(skein_text({a}f.attr_nums)) j WHERE j.key = {key}) {} {number}, {})",
             op.sql(),
             u8::from(op == Op::Neq)
         )
@@ -95,17 +95,17 @@ impl Dialect for Sqlite {
 
     fn has_label(&mut self, a: &str, label: &str) -> String {
         let label = self.text(label);
-        format!("EXISTS (SELECT 1 FROM json_each({a}f.labels) j WHERE j.value = {label})")
+        format!("EXISTS (SELECT 1 FROM json_each(skein_text({a}f.labels)) j WHERE j.value = {label})")
     }
 
     fn has_tag_value(&mut self, a: &str, value: &str) -> String {
         let value = self.text(value);
-        format!("EXISTS (SELECT 1 FROM json_each({a}f.tags) j WHERE j.value = {value})")
+        format!("EXISTS (SELECT 1 FROM json_each(skein_text({a}f.tags)) j WHERE j.value = {value})")
     }
 
     fn tag_exists(&mut self, a: &str, key: &str) -> String {
         let key = self.text(key);
-        format!("EXISTS (SELECT 1 FROM json_each({a}f.tags) j WHERE j.key = {key})")
+        format!("EXISTS (SELECT 1 FROM json_each(skein_text({a}f.tags)) j WHERE j.key = {key})")
     }
 
     fn feedback(&mut self, a: &str, key: &str, score: Option<(Op, f64)>) -> String {
@@ -323,7 +323,7 @@ fn split_searches(expr: &Expr) -> (Vec<&str>, Vec<&Expr>) {
 fn row_columns(sort: &str) -> String {
     format!(
         "st.trace_id, s.span_id, s.parent_span_id, s.name, s.span_type, s.service, sf.model, \
-         s.start_ns, s.end_ns, s.tokens, s.cost, s.status, sf.tags, {sort}, s.id"
+         s.start_ns, s.end_ns, s.tokens, s.cost, s.status, skein_text(sf.tags), {sort}, s.id"
     )
 }
 

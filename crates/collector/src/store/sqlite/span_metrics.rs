@@ -107,7 +107,7 @@ fn value_expr(metric: &Metric, args: &mut Vec<SqlValue>) -> String {
         Metric::Cost => "CAST(s.cost AS REAL)".into(),
         Metric::Attr(key) => {
             args.push(key.clone().into());
-            "(SELECT CAST(j.value AS REAL) FROM json_each(sf.attr_nums) j WHERE j.key = ?)".into()
+            "(SELECT CAST(j.value AS REAL) FROM json_each(skein_text(sf.attr_nums)) j WHERE j.key = ?)".into()
         }
         // Refused by the query's parser (`Over::check`).
         Metric::Feedback(_) => "NULL".into(),

@@ -24,7 +24,7 @@
 use rusqlite::{params, Connection};
 use skein_model::trace_search::search_text;
 
-use super::codec;
+use super::codec::{self, CurrentDict, Packed};
 use crate::store::StoreResult;
 
 /// The index, the texts, the queue and the trigger that keeps them in step with `spans`.
@@ -124,13 +124,14 @@ pub(super) fn keep_texts(conn: &Connection) -> StoreResult<()> {
          DROP TABLE IF EXISTS span_texts;",
     )?;
     conn.execute_batch(SCHEMA)?;
+    let dict = CurrentDict::load(conn)?.get();
     let mut read = conn.prepare("SELECT id, body FROM spans")?;
     let mut rows = read.query([])?;
     let mut filled = 0u64;
     while let Some(row) = rows.next()? {
         let (id, body): (i64, Vec<u8>) = (row.get(0)?, row.get(1)?);
         if let Ok(span) = codec::decode(conn, &body) {
-            queue(conn, id, &search_text(&span))?;
+            queue(conn, id, &Packed::pack(search_text(&span), dict.as_deref()))?;
             filled += 1;
         }
     }
@@ -151,7 +152,7 @@ pub(super) fn indexing() -> bool {
 }
 
 /// Keeps the text of the span just inserted as row `span` and queues it for the index.
-pub(super) fn queue(conn: &Connection, span: i64, text: &str) -> StoreResult<()> {
+pub(super) fn queue(conn: &Connection, span: i64, text: &Packed) -> StoreResult<()> {
     if !indexing() {
         return Ok(());
     }
@@ -164,7 +165,7 @@ pub(super) fn queue(conn: &Connection, span: i64, text: &str) -> StoreResult<()>
 
 /// The text of the span row `span`, whose content was just replaced: its old text leaves the
 /// index now, the new one is kept and queued.
-pub(super) fn replace(conn: &Connection, span: i64, text: &str) -> StoreResult<()> {
+pub(super) fn replace(conn: &Connection, span: i64, text: &Packed) -> StoreResult<()> {
     conn.prepare_cached("DELETE FROM span_text WHERE rowid = ?1")?
         .execute(params![span])?;
     queue(conn, span, text)
@@ -173,7 +174,8 @@ pub(super) fn replace(conn: &Connection, span: i64, text: &str) -> StoreResult<(
 /// Moves up to `limit` queued texts (the oldest spans first) into the index; how many.
 pub(super) fn index_pending(conn: &Connection, limit: usize) -> StoreResult<usize> {
     let mut read = conn.prepare_cached(
-        "SELECT p.span, t.text FROM span_text_pending p JOIN span_texts t ON t.span = p.span \
+        "SELECT p.span, skein_text(t.text) FROM span_text_pending p \
+         JOIN span_texts t ON t.span = p.span \
          ORDER BY p.span LIMIT ?1",
     )?;
     let mut insert = conn.prepare_cached("INSERT INTO span_text (rowid, text) VALUES (?1, ?2)")?;
@@ -259,7 +261,8 @@ pub(super) fn has_more_candidates(
 pub(super) fn check(id: &str, needle: &str) -> String {
     // `kept`: an alias no caller gives its span rows.
     format!(
-        "ifnull(instr((SELECT kept.text FROM span_texts kept WHERE kept.span = {id}), {needle}), \
+        "ifnull(instr((SELECT skein_text(kept.text) FROM span_texts kept WHERE kept.span = {id}), \
+         {needle}), \
          0) > 0"
     )
 }
