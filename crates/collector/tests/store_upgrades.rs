@@ -6,7 +6,7 @@
 mod common;
 
 /// The layout a file is brought up to (`PRAGMA user_version`).
-const LATEST_LAYOUT: i64 = 19;
+const LATEST_LAYOUT: i64 = 20;
 
 #[path = "../src/store/sqlite/test_files.rs"]
 mod test_files;
@@ -737,6 +737,73 @@ async fn a_database_without_the_skeleton_indexes_gets_them_in_place() {
             "SELECT count(*) FROM pragma_index_info('spans_by_trace_extent') WHERE name = 'kind'",
             "SELECT count(*) FROM sqlite_master WHERE name = 'spans_by_parent'",
         ],
+    );
+}
+
+/// Schema 19 kept `span_facts`' JSON and the search texts as plain text, and its index merged
+/// 4 segments at a time: the upgrade to 20 leaves those texts as they are (read as before
+/// beside the packed ones written after) and makes the index merge 16 at a time.
+#[tokio::test]
+async fn a_database_with_plain_texts_reads_them_beside_packed_ones() {
+    const OTHER: &str = "7c8efff798038103d269b633813fc60c";
+    let collector = with_agent_and_model_call().await;
+    let dir = collector.kill();
+    let db = dir.path().join("skein.db");
+    // The file as schema 19 wrote it: texts and JSON as they are (long enough to be packed
+    // now), FTS5's default merge.
+    let long = "a Kyoto itinerary, day by day, with trains and temples ".repeat(4);
+    test_files::execute(
+        &db,
+        "UPDATE span_facts SET attrs = json_object('note', ?1), tags = '{\"env\":\"prod\"}'",
+        &[&long],
+    )
+    .unwrap();
+    test_files::execute(&db, "UPDATE span_texts SET text = lower(?1)", &[&long]).unwrap();
+    test_files::execute_batch(
+        &db,
+        "DELETE FROM span_text_config WHERE k = 'automerge'; DELETE FROM span_text; \
+         INSERT OR IGNORE INTO span_text_pending SELECT span FROM span_texts; \
+         PRAGMA user_version = 19;",
+    );
+
+    let collector = Collector::start_in(dir, &[]);
+    // A span stored now, whose texts are packed.
+    let note = serde_json::to_vec(&json!({"resourceSpans": [{
+        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "upgrades"}}]},
+        "scopeSpans": [{"spans": [{
+            "traceId": OTHER, "spanId": ROOT, "name": "later", "kind": 1,
+            "startTimeUnixNano": "1795500443630000000",
+            "endTimeUnixNano": "1795500443640000000",
+            "attributes": [{"key": "note", "value": {"stringValue": long}},
+                           {"key": "env", "value": {"stringValue": "prod"}}]
+        }]}]
+    }]}))
+    .unwrap();
+    send(&collector, note).await;
+    let filter: String = format!("eq(attr.note, \"{long}\")")
+        .bytes()
+        .map(|b| format!("%{b:02X}"))
+        .collect();
+    let spans = get_json(&collector.url(&format!("/api/v1/spans?filter={filter}"))).await;
+    assert_eq!(spans["total"], 3, "{spans}");
+    let spans = get_json(&collector.url("/api/v1/spans?filter=search(%22kyoto%20itinerary%22)")).await;
+    assert_eq!(spans["total"], 3, "{spans}");
+    let spans = get_json(&collector.url("/api/v1/spans?filter=eq(tag.env,%22prod%22)")).await;
+    assert_eq!(spans["total"], 3, "{spans}");
+    let packed = |c: &Collector, sql: &str| {
+        test_files::query_i64(&c.data_dir.path().join("skein.db"), sql)
+    };
+    assert_eq!(
+        packed(&collector, "SELECT count(*) FROM span_facts WHERE typeof(attrs) = 'blob'"),
+        1
+    );
+    assert_eq!(
+        packed(&collector, "SELECT count(*) FROM span_texts WHERE typeof(text) = 'blob'"),
+        1
+    );
+    stops_at_the_latest_layout_with(
+        collector,
+        &["SELECT count(*) FROM span_text_config WHERE k = 'automerge' AND v = 16"],
     );
 }
 

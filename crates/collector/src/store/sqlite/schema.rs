@@ -64,8 +64,8 @@ pub(super) const WRITER_BUSY_TIMEOUT: std::time::Duration = std::time::Duration:
 ///   read apart (`extend_span_extents`);
 /// - 20: `span_facts`' JSON columns and `span_texts.text` may hold packed texts
 ///   (`codec::Packed`, read through `skein_text`); those written before stay plain text,
-///   read as they are, so the step changes nothing but the version (an older Skein, which
-///   cannot read packed texts, then refuses the file).
+///   read as they are (an older Skein, which cannot read packed texts, refuses the file by
+///   its version); `span_text` merges wider (`span_text::merge_wider`).
 const SCHEMA_VERSION: i64 = 20;
 
 type Migration = fn(&Connection) -> StoreResult<()>;
@@ -90,13 +90,8 @@ const MIGRATIONS: [Migration; (SCHEMA_VERSION - 1) as usize] = [
     super::received::add_span_changes,
     super::span_text::keep_texts,
     extend_span_extents,
-    pack_texts,
+    super::span_text::merge_wider,
 ];
-
-/// 19 → 20. Nothing to change (see `SCHEMA_VERSION`).
-fn pack_texts(_: &Connection) -> StoreResult<()> {
-    Ok(())
-}
 
 /// Ratings by queue, for `GET /api/v1/feedback?queue_id=`.
 const FEEDBACK_BY_QUEUE: &str = "
@@ -435,6 +430,7 @@ fn create_schema(conn: &mut Connection) -> StoreResult<()> {
     tx.execute_batch(metrics::FEEDBACK_SCORES)?;
     tx.execute_batch(super::score_configs::SCHEMA)?;
     tx.execute_batch(super::span_text::SCHEMA)?;
+    super::span_text::merge_wider(&tx)?;
     tx.execute_batch(super::queues::SCHEMA)?;
     tx.execute_batch(SPAN_EXTENTS)?;
     tx.execute_batch(SPANS_BY_PARENT)?;
