@@ -786,19 +786,25 @@ async fn a_database_with_plain_texts_reads_them_beside_packed_ones() {
         .collect();
     let spans = get_json(&collector.url(&format!("/api/v1/spans?filter={filter}"))).await;
     assert_eq!(spans["total"], 3, "{spans}");
-    let spans = get_json(&collector.url("/api/v1/spans?filter=search(%22kyoto%20itinerary%22)")).await;
+    let spans =
+        get_json(&collector.url("/api/v1/spans?filter=search(%22kyoto%20itinerary%22)")).await;
     assert_eq!(spans["total"], 3, "{spans}");
     let spans = get_json(&collector.url("/api/v1/spans?filter=eq(tag.env,%22prod%22)")).await;
     assert_eq!(spans["total"], 3, "{spans}");
-    let packed = |c: &Collector, sql: &str| {
-        test_files::query_i64(&c.data_dir.path().join("skein.db"), sql)
-    };
+    let packed =
+        |c: &Collector, sql: &str| test_files::query_i64(&c.data_dir.path().join("skein.db"), sql);
     assert_eq!(
-        packed(&collector, "SELECT count(*) FROM span_facts WHERE typeof(attrs) = 'blob'"),
+        packed(
+            &collector,
+            "SELECT count(*) FROM span_facts WHERE typeof(attrs) = 'blob'"
+        ),
         1
     );
     assert_eq!(
-        packed(&collector, "SELECT count(*) FROM span_texts WHERE typeof(text) = 'blob'"),
+        packed(
+            &collector,
+            "SELECT count(*) FROM span_texts WHERE typeof(text) = 'blob'"
+        ),
         1
     );
     stops_at_the_latest_layout_with(

@@ -492,7 +492,10 @@ mod tests {
                 .unwrap()
         };
         register_unpack(&conn).unwrap();
-        let long = format!("{{\"input.value\":\"{}\"}}", "why is the sky blue? ".repeat(8));
+        let long = format!(
+            "{{\"input.value\":\"{}\"}}",
+            "why is the sky blue? ".repeat(8)
+        );
         let short = r#"{"env":"prod"}"#.to_string();
         assert!(matches!(Packed::pack(short.clone(), None), Packed::Text(_)));
         let plain = Packed::pack(long.clone(), None);

@@ -95,7 +95,9 @@ impl Dialect for Sqlite {
 
     fn has_label(&mut self, a: &str, label: &str) -> String {
         let label = self.text(label);
-        format!("EXISTS (SELECT 1 FROM json_each(skein_text({a}f.labels)) j WHERE j.value = {label})")
+        format!(
+            "EXISTS (SELECT 1 FROM json_each(skein_text({a}f.labels)) j WHERE j.value = {label})"
+        )
     }
 
     fn has_tag_value(&mut self, a: &str, value: &str) -> String {
