@@ -451,6 +451,19 @@ mod tests {
         (dir, conn)
     }
 
+    /// Enough bodies to train a dictionary on.
+    fn store_training_spans(conn: &Connection) {
+        conn.execute_batch("BEGIN").unwrap();
+        for i in 0..TRAINING_SPANS {
+            conn.execute(
+                "INSERT INTO spans (body) VALUES (?1)",
+                params![encode(&span(i), None).unwrap()],
+            )
+            .unwrap();
+        }
+        conn.execute_batch("COMMIT").unwrap();
+    }
+
     #[test]
     fn bodies_round_trip_with_and_without_a_dictionary() {
         let (_dir, conn) = database();
@@ -461,15 +474,7 @@ mod tests {
         let current = CurrentDict::load(&conn).unwrap();
         assert!(current.is_none());
         assert!(!train(&conn, &current).unwrap(), "nothing to train on yet");
-        conn.execute_batch("BEGIN").unwrap();
-        for i in 0..TRAINING_SPANS {
-            conn.execute(
-                "INSERT INTO spans (body) VALUES (?1)",
-                params![encode(&span(i), None).unwrap()],
-            )
-            .unwrap();
-        }
-        conn.execute_batch("COMMIT").unwrap();
+        store_training_spans(&conn);
         assert!(train(&conn, &current).unwrap());
         let dict = current.get().unwrap();
         assert_eq!(dict.id, 1);
@@ -507,15 +512,7 @@ mod tests {
             .unwrap();
         assert_eq!(null, None);
         // With the body dictionary, read on another connection to the same file.
-        conn.execute_batch("BEGIN").unwrap();
-        for i in 0..TRAINING_SPANS {
-            conn.execute(
-                "INSERT INTO spans (body) VALUES (?1)",
-                params![encode(&span(i), None).unwrap()],
-            )
-            .unwrap();
-        }
-        conn.execute_batch("COMMIT").unwrap();
+        store_training_spans(&conn);
         let current = CurrentDict::load(&conn).unwrap();
         assert!(train(&conn, &current).unwrap());
         let packed = Packed::pack(long.clone(), current.get().as_deref());
