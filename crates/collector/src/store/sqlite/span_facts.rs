@@ -2,7 +2,8 @@
 //! so SQL cannot look into it): model, token split, session, user, tags (a JSON object),
 //! labels (a JSON array) and attributes as filters read them (`attrs`: key to text,
 //! `attr_nums`: key to number, `skein_model::filter::filterable`), one row per span by its
-//! rowid. Written with the span (`traces::insert_spans`, `pieces::replace_row`), removed with
+//! rowid. The JSON columns are read through `skein_text(...)`: `attrs` is packed where that
+//! is smaller (`codec::Packed`). Written with the span (`traces::insert_spans`, `pieces::replace_row`), removed with
 //! it (a trigger), and filled from the stored bodies once, when a database from before it (or
 //! from before its attribute columns) is opened.
 //!

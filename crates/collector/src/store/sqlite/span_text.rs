@@ -1,7 +1,8 @@
 //! `span_text`: the full-text index that `search("...")` in span and trace filters reads, and
 //! `span_texts`, the texts it is built from. A span's text is its
 //! `skein_model::trace_search::search_text`, lowercased in Rust on the caller's thread, kept in
-//! `span_texts` by the span's rowid. The index is an FTS5 table with the trigram tokenizer,
+//! `span_texts` by the span's rowid, packed where that is smaller (`codec::Packed`, read
+//! through `skein_text`). The index is an FTS5 table with the trigram tokenizer,
 //! case-sensitive (the text is lowercased already), contentless, and `detail=none`: it keeps
 //! which spans hold each three-character sequence, not where. A search asks it for the spans
 //! holding every trigram of the needle (`match_query`, `candidates`), then checks a candidate's
