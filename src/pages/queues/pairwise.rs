@@ -9,6 +9,7 @@ use skein_model::pairwise_queue::{check_new_queue, cohort_label, NewPairwiseQueu
 use super::form::{field, project_list, queue_table, CreateForm, Kind};
 use super::{list_query, progress_bar};
 use crate::api;
+use crate::components::empty_state::EmptyState;
 use crate::links;
 
 #[component]
@@ -45,7 +46,9 @@ pub fn PairwiseQueues(project: Memo<String>) -> impl IntoView {
         list.state.get().view("Loading pairwise queues…", |l| {
             if l.queues.is_empty() {
                 return view! {
-                    <p class="muted">"No pairwise queues yet. A pairwise queue shows a run of cohort A and one of cohort B side by side, sides shuffled and cohorts hidden, and asks which is better."</p>
+                    <EmptyState title="No pairwise queues yet">
+                        <p>"A pairwise queue shows a run of cohort A and one of cohort B side by side, sides shuffled and cohorts hidden, and asks which is better. Create one below."</p>
+                    </EmptyState>
                 }
                 .into_any();
             }
