@@ -9,7 +9,6 @@ use skein_model::pairwise_queue::{check_new_queue, cohort_label, NewPairwiseQueu
 use super::form::{field, project_list, queue_table, CreateForm, Kind};
 use super::{list_query, progress_bar};
 use crate::api;
-use crate::components::empty_state::EmptyState;
 use crate::links;
 
 #[component]
@@ -44,14 +43,6 @@ pub fn PairwiseQueues(project: Memo<String>) -> impl IntoView {
 
     let table = move || {
         list.state.get().view("Loading pairwise queues…", |l| {
-            if l.queues.is_empty() {
-                return view! {
-                    <EmptyState title="No pairwise queues yet">
-                        <p>"A pairwise queue shows a run of cohort A and one of cohort B side by side, sides shuffled and cohorts hidden, and asks which is better. Create one below."</p>
-                    </EmptyState>
-                }
-                .into_any();
-            }
             let project = project.get_untracked();
             let rows = l
                 .queues
@@ -67,11 +58,15 @@ pub fn PairwiseQueues(project: Memo<String>) -> impl IntoView {
                         </tr>
                     }
                 })
-                .collect_view();
+                .collect();
             let head = view! {
                 <th>"Queue"</th><th>"Cohort A"</th><th>"Cohort B"</th><th>"Progress"</th>
             };
-            queue_table("pairwise-queues", head, rows)
+            let empty = (
+                "No pairwise queues yet",
+                "A pairwise queue shows a run of cohort A and one of cohort B side by side, sides shuffled and cohorts hidden, and asks which is better. Create one below.",
+            );
+            queue_table("pairwise-queues", head, rows, empty)
         })
     };
 
