@@ -93,3 +93,31 @@ fn retry_until_loaded(
         RETRY,
     );
 }
+
+/// A rarely used part's code (a chunk of its own), loaded on first use: once loaded it is kept
+/// in `kept` for the rest of the visit and set into `code`; a failed load (the collector away:
+/// it serves the chunks) sets `failed`, and the next call tries again.
+pub fn load_part<C, Fut>(
+    kept: &'static std::sync::OnceLock<C>,
+    load: fn() -> Fut,
+    code: RwSignal<Option<C>>,
+    failed: RwSignal<bool>,
+) where
+    C: Copy + Send + Sync + 'static,
+    Fut: Future<Output = Result<C, SplitLoaderError>> + 'static,
+{
+    if code.get_untracked().is_some() {
+        return;
+    }
+    failed.set(false);
+    leptos::task::spawn_local(async move {
+        match load().await {
+            Ok(loaded) => {
+                code.try_set(Some(*kept.get_or_init(|| loaded)));
+            }
+            Err(_) => {
+                failed.try_set(true);
+            }
+        }
+    });
+}

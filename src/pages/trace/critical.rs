@@ -5,7 +5,6 @@
 use std::sync::OnceLock;
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos::wasm_split::{self as split, wasm_split, SplitLoaderError};
 use skein_model::format;
 use skein_model::format::fixed;
@@ -13,6 +12,7 @@ use skein_model::palette::service_hue;
 use wasm_bindgen::JsCast;
 
 use super::state::Ex;
+use crate::components::lazy::load_part;
 use crate::text;
 
 /// Most critical-path spans listed at once (the rest are summed up below the list).
@@ -40,18 +40,8 @@ pub fn TimingTools(ex: Ex) -> impl IntoView {
     let toggle_list = move |_| {
         let opening = !list_open.get_untracked();
         list_open.set(opening);
-        if opening && code.get_untracked().is_none() {
-            unloaded.set(false);
-            spawn_local(async move {
-                match list_code().await {
-                    Ok(loaded) => {
-                        code.try_set(Some(*LOADED.get_or_init(|| loaded)));
-                    }
-                    Err(_) => {
-                        unloaded.try_set(true);
-                    }
-                }
-            });
+        if opening {
+            load_part(&LOADED, list_code, code, unloaded);
         }
     };
     let close = Callback::new(move |()| list_open.set(false));
