@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use leptos::wasm_split::{self as split, wasm_split, SplitLoaderError};
 use skein_model::queue::{AddItems, MAX_ADD};
 
-use super::lazy::load_part;
+use super::lazy::toggle_part;
 use crate::text;
 
 /// What the button adds.
@@ -95,13 +95,7 @@ pub fn AddToQueue(
     let code = RwSignal::new(LOADED.get().copied());
     // A failed load (the collector away: it serves the chunks) says so; a click tries again.
     let unloaded = RwSignal::new(false);
-    let toggle = move |_| {
-        let opening = !open.get_untracked();
-        open.set(opening);
-        if opening {
-            load_part(&LOADED, panel_code, code, unloaded);
-        }
-    };
+    let toggle = move |_| toggle_part(open, &LOADED, panel_code, code, unloaded);
     let panel = move || {
         if !open.get() {
             return None;

@@ -94,10 +94,12 @@ fn retry_until_loaded(
     );
 }
 
-/// A rarely used part's code (a chunk of its own), loaded on first use: once loaded it is kept
-/// in `kept` for the rest of the visit and set into `code`; a failed load (the collector away:
-/// it serves the chunks) sets `failed`, and the next call tries again.
-pub fn load_part<C, Fut>(
+/// Opens or closes a rarely used part whose code is a chunk of its own, loading the code on
+/// first opening: once loaded it is kept in `kept` for the rest of the visit and set into
+/// `code`; a failed load (the collector away: it serves the chunks) sets `failed`, and the next
+/// opening tries again.
+pub fn toggle_part<C, Fut>(
+    open: RwSignal<bool>,
     kept: &'static std::sync::OnceLock<C>,
     load: fn() -> Fut,
     code: RwSignal<Option<C>>,
@@ -106,7 +108,9 @@ pub fn load_part<C, Fut>(
     C: Copy + Send + Sync + 'static,
     Fut: Future<Output = Result<C, SplitLoaderError>> + 'static,
 {
-    if code.get_untracked().is_some() {
+    let opening = !open.get_untracked();
+    open.set(opening);
+    if !opening || code.get_untracked().is_some() {
         return;
     }
     failed.set(false);

@@ -12,7 +12,7 @@ use skein_model::palette::service_hue;
 use wasm_bindgen::JsCast;
 
 use super::state::Ex;
-use crate::components::lazy::load_part;
+use crate::components::lazy::toggle_part;
 use crate::text;
 
 /// Most critical-path spans listed at once (the rest are summed up below the list).
@@ -37,13 +37,7 @@ pub fn TimingTools(ex: Ex) -> impl IntoView {
     let code = RwSignal::new(LOADED.get().copied());
     // A failed load (the collector away: it serves the chunks) says so; a click tries again.
     let unloaded = RwSignal::new(false);
-    let toggle_list = move |_| {
-        let opening = !list_open.get_untracked();
-        list_open.set(opening);
-        if opening {
-            load_part(&LOADED, list_code, code, unloaded);
-        }
-    };
+    let toggle_list = move |_| toggle_part(list_open, &LOADED, list_code, code, unloaded);
     let close = Callback::new(move |()| list_open.set(false));
     let list = move || {
         list_open.get().then(|| match code.get() {
