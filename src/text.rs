@@ -18,6 +18,16 @@ pub fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{} {}", thousands(n), if n == 1 { one } else { many })
 }
 
+/// A list's count, "at least 1,000 traces" where the server stopped counting.
+pub fn count(n: u64, approximate: bool, one: &str, many: &str) -> String {
+    let words = plural(n, one, many);
+    if approximate {
+        format!("at least {words}")
+    } else {
+        words
+    }
+}
+
 /// Splits a list into the items shown and the number left over (`a b c +4`).
 pub fn shown_and_rest<T: Clone>(items: &[T], max: usize) -> (Vec<T>, usize) {
     if items.len() <= max {
@@ -63,6 +73,15 @@ mod tests {
         assert_eq!(fitting([19, 1], 2, 18), 1);
         assert_eq!(fitting([13, 10], 2, 18), 1);
         assert_eq!(fitting([4, 4, 4], 2, 18), 2);
+    }
+
+    #[test]
+    fn a_capped_count_says_at_least() {
+        assert_eq!(
+            count(10_000, true, "span", "spans"),
+            "at least 10,000 spans"
+        );
+        assert_eq!(count(1, false, "trace", "traces"), "1 trace");
     }
 
     #[test]

@@ -296,6 +296,22 @@ async fn cohorts_compared_span_by_span_from_the_presets() {
     })
     .await;
 
+    // Preset: before a tag key is picked, only the key's drop-down (no empty value lists).
+    eventually(WAIT, "the presets' key list", || async {
+        present(
+            driver,
+            "select[name=preset-key] option[value=ab_test_variant]",
+        )
+        .await
+        .then_some(())
+    })
+    .await;
+    let row = texts(driver, ".cohort-presets").await;
+    assert!(
+        !present(driver, "select[name=preset-a]").await
+            && !present(driver, "select[name=preset-b]").await,
+        "value drop-downs before a key: {row:?}"
+    );
     // Preset: ab_test_variant, A vs B.
     click(
         driver,

@@ -103,6 +103,12 @@ async fn a_pairwise_queue_reviewed_by_keyboard_shows_its_sign_test_on_metrics() 
         .goto(collector.url(&format!("/queues?project={PROJECT}")))
         .await
         .unwrap();
+    // Before any queue: the shared empty state (as the annotation queues have), saying what
+    // a pairwise queue is.
+    let empty = element(driver, ".pairwise-queues .empty-state[role=status]").await;
+    let said = empty.text().await.unwrap();
+    assert!(said.contains("No pairwise queues yet"), "{said}");
+    assert!(said.contains("side by side"), "{said}");
     // Made from the form: the cohorts as trace-list links.
     let fill = |name: &'static str, text: String| async move {
         let input = element(driver, &format!("input[name={name}]")).await;

@@ -428,6 +428,50 @@ async fn tag_chips_show_the_values_that_matter_and_feedback_keeps_its_key() {
         let width = row[1].as_f64().unwrap_or(0.0);
         assert!(width >= 40.0, "a service name cut to {width}px: {row}");
     }
+
+    // A chip's key shows whole, or its first few characters, or not at all (named in the
+    // tooltip): never cut to "e" or "ab_…", at the default width (1440 px) or narrower.
+    for width in [1440, 1280, 1100] {
+        driver
+            .set_window_rect(0, 0, width, 900)
+            .await
+            .unwrap_or_else(|e| panic!("window size: {e}"));
+        let keys = eventually(WAIT, "the rows' tag keys", || async {
+            let got = js(
+                driver,
+                "return [...document.querySelectorAll('tr.trace-row .col-tags .tag-chip')].map(chip => {
+                    const key = chip.querySelector('.tag-key');
+                    const k = key.getBoundingClientRect(), c = chip.getBoundingClientRect();
+                    const shown = k.width > 0 && k.top < c.bottom - 2 && k.left < c.right - 2;
+                    const whole = key.scrollWidth <= key.clientWidth + 1;
+                    const charWidth = key.scrollWidth / Math.max(1, key.textContent.length);
+                    return [key.textContent, shown, whole, k.width / charWidth,
+                            chip.getAttribute('title') || ''];
+                })",
+            )
+            .await;
+            let chips = got.as_array()?.clone();
+            (!chips.is_empty()).then_some(chips)
+        })
+        .await;
+        for chip in &keys {
+            let key = chip[0].as_str().unwrap_or("");
+            assert!(
+                chip[4]
+                    .as_str()
+                    .unwrap_or("")
+                    .starts_with(&format!("{key}: ")),
+                "the tooltip names the key: {chip}"
+            );
+            if chip[1] == true && chip[2] != true {
+                let chars = chip[3].as_f64().unwrap_or(0.0);
+                assert!(
+                    chars >= 4.0,
+                    "at {width} px a key is cut to {chars:.1} characters: {chip}"
+                );
+            }
+        }
+    }
     browser.quit().await;
 }
 
@@ -470,5 +514,33 @@ async fn a_link_with_unreadable_filters_says_what_is_wrong() {
         })
         .await;
     }
+    browser.quit().await;
+}
+
+/// Where the collector stopped counting (the span list counts up to a cap), the page says "at
+/// least" in its count and beside "Load more", never a bare number that reads as exact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_capped_count_says_at_least() {
+    let collector = Collector::start_demo().await;
+    let page = collector.get_json("/api/v1/spans?project=default").await;
+    assert_eq!(
+        page["total_exact"], false,
+        "the demo has more spans than the span list counts: {}",
+        page["total"]
+    );
+    let total = page["total"].as_u64().expect("a total");
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    driver.goto(collector.url("/spans")).await.unwrap();
+    let (count, more) = eventually(WAIT, "the span count and Load more", || async {
+        let count = texts(driver, "[data-testid=result-count]").await;
+        let more = texts(driver, ".load-more .muted").await;
+        (!count.is_empty() && !more.is_empty()).then(|| (count[0].clone(), more[0].clone()))
+    })
+    .await;
+    // The numbers as written, without their thousands separators.
+    let (count, more) = (count.replace(',', ""), more.replace(',', ""));
+    assert_eq!(count, format!("at least {total} spans"));
+    assert!(more.ends_with(&format!(" of at least {total}")), "{more}");
     browser.quit().await;
 }

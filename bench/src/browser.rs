@@ -538,6 +538,46 @@ async fn page_ready(
     }
 }
 
+/// Waits until the collector has indexed what was just loaded (`GET /api/v1/health`'s
+/// `search_index.waiting` is 0). A burst is indexed after it is stored, tens of CPU seconds per
+/// million spans (bench/README, "Full-text search"): measured meanwhile, the pages would share
+/// the machine's two cores with that catch-up, which a browser on another machine never does.
+async fn settle(app_url: &str, timeout: Duration) -> Result<(), BrowserError> {
+    let url = format!("{app_url}/api/v1/health");
+    let started = Instant::now();
+    let mut first = None;
+    loop {
+        let failed = |why: String| BrowserError::Http {
+            url: url.clone(),
+            why,
+        };
+        let body = reqwest::get(&url)
+            .await
+            .and_then(|r| r.error_for_status())
+            .map_err(|e| failed(e.to_string()))?
+            .text()
+            .await
+            .map_err(|e| failed(e.to_string()))?;
+        let health: Value = serde_json::from_str(&body).map_err(|e| failed(e.to_string()))?;
+        let waiting = health["search_index"]["waiting"].as_u64().unwrap_or(0);
+        first.get_or_insert(waiting);
+        if waiting == 0 {
+            eprintln!(
+                "  the search index caught up {:.1} s after loading ({} spans were waiting)",
+                started.elapsed().as_secs_f64(),
+                first.unwrap_or(0)
+            );
+            return Ok(());
+        }
+        if started.elapsed() > timeout {
+            return Err(BrowserError::Timeout(format!(
+                "{waiting} spans still waiting for the search index after {timeout:?}"
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
 /// Loads the traces and measures them; `/traces` and `/metrics` too.
 pub async fn run(config: &BrowserConfig) -> Result<BrowserReport, BrowserError> {
     let machine = Machine::now();
@@ -559,6 +599,11 @@ pub async fn run(config: &BrowserConfig) -> Result<BrowserReport, BrowserError> 
         eprintln!("  loading a {spans}-span trace");
         ids.push((spans, load_trace(&config.otlp_url, spans).await?));
     }
+    settle(
+        &config.app_url,
+        config.timeout.max(Duration::from_secs(900)),
+    )
+    .await?;
     let browser = Browser::start().await?;
     // Keep the wasm instance's exports, for its memory size.
     ChromeDevTools::new(browser.driver.handle.clone())

@@ -9,10 +9,10 @@ mod panel;
 use std::sync::OnceLock;
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos::wasm_split::{self as split, wasm_split, SplitLoaderError};
 use skein_model::queue::{AddItems, MAX_ADD};
 
+use super::lazy::toggle_part;
 use crate::text;
 
 /// What the button adds.
@@ -95,23 +95,7 @@ pub fn AddToQueue(
     let code = RwSignal::new(LOADED.get().copied());
     // A failed load (the collector away: it serves the chunks) says so; a click tries again.
     let unloaded = RwSignal::new(false);
-    let toggle = move |_| {
-        let opening = !open.get_untracked();
-        open.set(opening);
-        if opening && code.get_untracked().is_none() {
-            unloaded.set(false);
-            spawn_local(async move {
-                match panel_code().await {
-                    Ok(loaded) => {
-                        code.try_set(Some(*LOADED.get_or_init(|| loaded)));
-                    }
-                    Err(_) => {
-                        unloaded.try_set(true);
-                    }
-                }
-            });
-        }
-    };
+    let toggle = move |_| toggle_part(open, &LOADED, panel_code, code, unloaded);
     let panel = move || {
         if !open.get() {
             return None;

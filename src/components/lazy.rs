@@ -93,3 +93,35 @@ fn retry_until_loaded(
         RETRY,
     );
 }
+
+/// Opens or closes a rarely used part whose code is a chunk of its own, loading the code on
+/// first opening: once loaded it is kept in `kept` for the rest of the visit and set into
+/// `code`; a failed load (the collector away: it serves the chunks) sets `failed`, and the next
+/// opening tries again.
+pub fn toggle_part<C, Fut>(
+    open: RwSignal<bool>,
+    kept: &'static std::sync::OnceLock<C>,
+    load: fn() -> Fut,
+    code: RwSignal<Option<C>>,
+    failed: RwSignal<bool>,
+) where
+    C: Copy + Send + Sync + 'static,
+    Fut: Future<Output = Result<C, SplitLoaderError>> + 'static,
+{
+    let opening = !open.get_untracked();
+    open.set(opening);
+    if !opening || code.get_untracked().is_some() {
+        return;
+    }
+    failed.set(false);
+    leptos::task::spawn_local(async move {
+        match load().await {
+            Ok(loaded) => {
+                code.try_set(Some(*kept.get_or_init(|| loaded)));
+            }
+            Err(_) => {
+                failed.try_set(true);
+            }
+        }
+    });
+}

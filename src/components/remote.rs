@@ -163,6 +163,8 @@ impl<T: Send + Sync + Clone + 'static> Loader<T> {
 pub struct PageOf<T> {
     pub rows: Vec<T>,
     pub total: u64,
+    /// The server stopped counting (a text search's cap): there are at least `total`.
+    pub total_approximate: bool,
     pub next_cursor: Option<String>,
 }
 
@@ -177,6 +179,8 @@ pub enum Phase {
 pub struct Pager<T: Send + Sync + 'static> {
     pub rows: RwSignal<Vec<T>>,
     pub total: RwSignal<Option<u64>>,
+    /// `total` is a lower bound (the server stopped counting).
+    pub approximate: RwSignal<bool>,
     pub next_cursor: RwSignal<Option<String>>,
     pub phase: RwSignal<Phase>,
     pub more: RwSignal<Phase>,
@@ -195,6 +199,7 @@ impl<T: Send + Sync + Clone + 'static> Pager<T> {
         Pager {
             rows: RwSignal::new(Vec::new()),
             total: RwSignal::new(None),
+            approximate: RwSignal::new(false),
             next_cursor: RwSignal::new(None),
             phase: RwSignal::new(Phase::Loading),
             more: RwSignal::new(Phase::Ready),
@@ -219,6 +224,7 @@ impl<T: Send + Sync + Clone + 'static> Pager<T> {
         self.latest.next();
         self.rows.set(Vec::new());
         self.total.set(None);
+        self.approximate.set(false);
         self.next_cursor.set(None);
         self.more.set(Phase::Ready);
         self.phase.set(Phase::Ready);
@@ -255,6 +261,7 @@ impl<T: Send + Sync + Clone + 'static> Pager<T> {
                         self.phase.set(Phase::Ready);
                     }
                     self.total.set(Some(page.total));
+                    self.approximate.set(page.total_approximate);
                     self.next_cursor.set(page.next_cursor);
                 }
                 Err(error) if append => self.more.set(Phase::Failed(error)),
@@ -282,11 +289,15 @@ impl<T: Send + Sync + Clone + 'static> Pager<T> {
     }
 }
 
-/// "Showing 50 of 674 · Load more", with the state of the next page's request.
+/// "Showing 50 of 674 · Load more" ("of at least 1,000" where the server stopped counting),
+/// with the state of the next page's request.
 #[component]
 pub fn LoadMore(
     shown: Signal<usize>,
     total: Signal<Option<u64>>,
+    /// `total` is a lower bound.
+    #[prop(optional)]
+    approximate: Option<Signal<bool>>,
     has_more: Signal<bool>,
     state: Signal<Phase>,
     on_more: Callback<()>,
@@ -300,7 +311,12 @@ pub fn LoadMore(
         let state = state.get();
         Some(view! {
             <div class="load-more">
-                <span class="muted">{format!("Showing {} of {}", crate::text::thousands(shown), crate::text::thousands(total))}</span>
+                <span class="muted">{format!(
+                    "Showing {} of {}{}",
+                    crate::text::thousands(shown),
+                    if approximate.is_some_and(|a| a.get()) { "at least " } else { "" },
+                    crate::text::thousands(total),
+                )}</span>
                 <button type="button" class="button" on:click=move |_| on_more.run(())
                     disabled=matches!(state, Phase::Loading)>
                     {match state {

@@ -164,6 +164,7 @@ impl From<SessionPage> for PageOf<SessionSummary> {
         PageOf {
             rows: p.sessions,
             total: p.total,
+            total_approximate: false,
             next_cursor: p.next_cursor,
         }
     }
@@ -174,6 +175,7 @@ impl From<UserPage> for PageOf<UserSummary> {
         PageOf {
             rows: p.users,
             total: p.total,
+            total_approximate: false,
             next_cursor: p.next_cursor,
         }
     }

@@ -13,7 +13,6 @@ use skein_model::queue::{check_new_queue, NewQueue, QueueCounts, Sample};
 use skein_model::ScoreConfigList;
 
 use crate::api;
-use crate::components::empty_state::EmptyState;
 use crate::links;
 use form::{field, project_list, queue_table, CreateForm, Kind};
 use pairwise::PairwiseQueues;
@@ -97,14 +96,6 @@ pub fn QueuesPage() -> impl IntoView {
 
     let table = move || {
         list.state.get().view("Loading queues…", |l| {
-            if l.queues.is_empty() {
-                return view! {
-                    <EmptyState title="No annotation queues yet">
-                        <p>"A queue sets runs aside for people to rate one after the other, with the score keys you choose. Create one below."</p>
-                    </EmptyState>
-                }
-                .into_any();
-            }
             let project = project.get_untracked();
             let rows = l
                 .queues
@@ -120,13 +111,17 @@ pub fn QueuesPage() -> impl IntoView {
                         </tr>
                     }
                 })
-                .collect_view();
+                .collect();
             let head = view! {
                 <th>"Queue"</th><th>"Score keys"</th>
                 <th class="col-num" title="Different reviewers who rate each item">"Reviewers"</th>
                 <th>"Progress"</th>
             };
-            queue_table("queues", head, rows)
+            let empty = (
+                "No annotation queues yet",
+                "A queue sets runs aside for people to rate one after the other, with the score keys you choose. Create one below.",
+            );
+            queue_table("queues", head, rows, empty)
         })
     };
     let key_hint = move || {

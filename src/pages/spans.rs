@@ -63,16 +63,14 @@ pub fn SpansPage() -> impl IntoView {
     };
 
     let list = Pager::<SpanRow>::new();
-    // False when the server stopped counting (there are at least `total`).
-    let exact = RwSignal::new(true);
     let fetch_page = move |cursor: Option<String>| {
         let (project, view) = (project.get_untracked(), view.get_untracked());
         async move {
             let page = api::spans(&project, &view, cursor.as_deref()).await?;
-            exact.try_set(page.total_exact);
             Ok(PageOf {
                 rows: page.spans,
                 total: page.total,
+                total_approximate: !page.total_exact,
                 next_cursor: page.next_cursor,
             })
         }
@@ -163,14 +161,9 @@ pub fn SpansPage() -> impl IntoView {
         if matches!(list.phase.get(), Phase::Failed(_)) || unreadable.get() {
             return None;
         }
-        list.total.get().map(|t| {
-            let words = text::plural(t, "span", "spans");
-            if exact.get() {
-                words
-            } else {
-                format!("at least {words}")
-            }
-        })
+        list.total
+            .get()
+            .map(|t| text::count(t, list.approximate.get(), "span", "spans"))
     };
     let banner = move || match list.phase.get() {
         Phase::Failed(error) => {
@@ -285,6 +278,7 @@ pub fn SpansPage() -> impl IntoView {
             <LoadMore
                 shown=Signal::derive(move || list.rows.with(Vec::len))
                 total=list.total.into()
+                approximate=list.approximate.into()
                 has_more=has_more
                 state=list.more.into()
                 on_more=load_more/>

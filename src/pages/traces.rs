@@ -63,18 +63,16 @@ pub fn TracesPage() -> impl IntoView {
         filter_check::searched_text(Signal::derive(move || query.with(|q| q.filter.clone())));
 
     let list = Pager::<TraceSummary>::new();
-    // True when the server stopped counting (a text search's cap: there are at least `total`).
-    let approximate = RwSignal::new(false);
     let fetch_page = move |cursor: Option<String>| {
         let project = project.get_untracked();
         let mut query = query.get_untracked();
         query.cursor = cursor;
         async move {
             let page = api::traces(&project, &query).await?;
-            approximate.try_set(page.total_approximate);
             Ok(PageOf {
                 rows: page.traces,
                 total: page.total,
+                total_approximate: page.total_approximate,
                 next_cursor: page.next_cursor,
             })
         }
@@ -199,14 +197,9 @@ pub fn TracesPage() -> impl IntoView {
         if matches!(list.phase.get(), Phase::Failed(_)) {
             return None;
         }
-        list.total.get().map(|t| {
-            let words = text::plural(t, "trace", "traces");
-            if approximate.get() {
-                format!("at least {words}")
-            } else {
-                words
-            }
-        })
+        list.total
+            .get()
+            .map(|t| text::count(t, list.approximate.get(), "trace", "traces"))
     };
 
     let banner = move || match list.phase.get() {
@@ -348,6 +341,7 @@ pub fn TracesPage() -> impl IntoView {
             <LoadMore
                 shown=Signal::derive(move || list.rows.with(Vec::len))
                 total=list.total.into()
+                approximate=list.approximate.into()
                 has_more=Signal::derive(move || list.next_cursor.with(Option::is_some) && matches!(list.phase.get(), Phase::Ready))
                 state=list.more.into()
                 on_more=Callback::new(load_more)/>

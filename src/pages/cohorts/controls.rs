@@ -288,19 +288,20 @@ pub fn Presets(
                 <option value="">"tag…"</option>
                 {key_options}
             </select>
-            <select class="select small" name="preset-a" aria-label="Value for A"
-                disabled=move || key.get().is_empty()
-                on:change=move |ev| value_a.set(event_target_value(&ev))>
-                {move || value_options(value_a)}
-            </select>
-            <span class="muted">"vs"</span>
-            <select class="select small" name="preset-b" aria-label="Value for B"
-                disabled=move || key.get().is_empty()
-                on:change=move |ev| value_b.set(event_target_value(&ev))>
-                {move || value_options(value_b)}
-            </select>
-            <button type="button" class="button small" name="preset-apply"
-                disabled=move || !can_apply() on:click=apply_tag>"Compare values"</button>
+            // The values and the button come with a key: two empty drop-downs said nothing.
+            <Show when=move || !key.get().is_empty()>
+                <select class="select small" name="preset-a" aria-label="Value for A"
+                    on:change=move |ev| value_a.set(event_target_value(&ev))>
+                    {move || value_options(value_a)}
+                </select>
+                <span class="muted">"vs"</span>
+                <select class="select small" name="preset-b" aria-label="Value for B"
+                    on:change=move |ev| value_b.set(event_target_value(&ev))>
+                    {move || value_options(value_b)}
+                </select>
+                <button type="button" class="button small" name="preset-apply"
+                    disabled=move || !can_apply() on:click=apply_tag>"Compare values"</button>
+            </Show>
             <span class="preset-sep"></span>
             <button type="button" class="button small" name="preset-weeks" on:click=weeks
                 title="A: the 7 days before the last 7; B: the last 7 days">"Last week vs this week"</button>

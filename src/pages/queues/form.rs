@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::ApiError;
+use crate::components::empty_state::EmptyState;
 use crate::components::remote::Loader;
 
 /// A project's queues of one kind: loaded now and whenever the project changes; `reload`
@@ -32,13 +33,23 @@ where
     (list, reload)
 }
 
-/// A table of queues: the header's cells, then one row a queue.
-pub fn queue_table(testid: &'static str, head: impl IntoView, rows: impl IntoView) -> AnyView {
+/// A table of queues: the header's cells, then one row a queue; without any, the shared
+/// empty state (`empty`: its title and what such a queue is for).
+pub fn queue_table<R: IntoView + 'static>(
+    testid: &'static str,
+    head: impl IntoView,
+    rows: Vec<R>,
+    empty: (&'static str, &'static str),
+) -> AnyView {
+    if rows.is_empty() {
+        let (title, hint) = empty;
+        return view! { <EmptyState title=title><p>{hint}</p></EmptyState> }.into_any();
+    }
     view! {
         <div class="table-wrap">
             <table class="data-table queue-table" data-testid=testid>
                 <thead><tr>{head}</tr></thead>
-                <tbody>{rows}</tbody>
+                <tbody>{rows.collect_view()}</tbody>
             </table>
         </div>
     }

@@ -43,12 +43,6 @@ pub fn PairwiseQueues(project: Memo<String>) -> impl IntoView {
 
     let table = move || {
         list.state.get().view("Loading pairwise queues…", |l| {
-            if l.queues.is_empty() {
-                return view! {
-                    <p class="muted">"No pairwise queues yet. A pairwise queue shows a run of cohort A and one of cohort B side by side, sides shuffled and cohorts hidden, and asks which is better."</p>
-                }
-                .into_any();
-            }
             let project = project.get_untracked();
             let rows = l
                 .queues
@@ -64,11 +58,15 @@ pub fn PairwiseQueues(project: Memo<String>) -> impl IntoView {
                         </tr>
                     }
                 })
-                .collect_view();
+                .collect();
             let head = view! {
                 <th>"Queue"</th><th>"Cohort A"</th><th>"Cohort B"</th><th>"Progress"</th>
             };
-            queue_table("pairwise-queues", head, rows)
+            let empty = (
+                "No pairwise queues yet",
+                "A pairwise queue shows a run of cohort A and one of cohort B side by side, sides shuffled and cohorts hidden, and asks which is better. Create one below.",
+            );
+            queue_table("pairwise-queues", head, rows, empty)
         })
     };
 

@@ -1,23 +1,65 @@
 //! The timing switches over the waterfall: the critical path (its highlight, and the list of
-//! its spans) and the clock-skew adjustment.
+//! its spans) and the clock-skew adjustment. The list is opened rarely: its code is a chunk of
+//! its own (`critical_list`), fetched on the button's first click.
+
+use std::sync::OnceLock;
 
 use leptos::prelude::*;
+use leptos::wasm_split::{self as split, wasm_split, SplitLoaderError};
 use skein_model::format;
 use skein_model::format::fixed;
 use skein_model::palette::service_hue;
 use wasm_bindgen::JsCast;
 
 use super::state::Ex;
+use crate::components::lazy::toggle_part;
 use crate::text;
 
 /// Most critical-path spans listed at once (the rest are summed up below the list).
 const CRITICAL_LIST_MAX: usize = 200;
+
+/// The list's code: draws the open list (`close` closes it).
+type ListCode = fn(Ex, Callback<()>) -> AnyView;
+
+/// The code once loaded (for the rest of the visit).
+static LOADED: OnceLock<ListCode> = OnceLock::new();
+
+#[wasm_split(critical_list, wasm_split_path = split, fallible)]
+fn list_code() -> Result<ListCode, SplitLoaderError> {
+    Ok(|ex, close| view! { <CriticalList ex=ex close=move || close.run(())/> }.into_any())
+}
 
 /// The timing switches: the critical path (highlight, and its list), and the clock-skew
 /// adjustment (shown when the trace needs one).
 #[component]
 pub fn TimingTools(ex: Ex) -> impl IntoView {
     let list_open = RwSignal::new(false);
+    let code = RwSignal::new(LOADED.get().copied());
+    // A failed load (the collector away: it serves the chunks) says so; a click tries again.
+    let unloaded = RwSignal::new(false);
+    let toggle_list = move |_| toggle_part(list_open, &LOADED, list_code, code, unloaded);
+    let close = Callback::new(move |()| list_open.set(false));
+    let list = move || {
+        list_open.get().then(|| match code.get() {
+            Some(draw) => draw(ex, close),
+            None => {
+                let (class, text) = if unloaded.get() {
+                    (
+                        "fb-error",
+                        "Couldn't load the list: is the collector running?",
+                    )
+                } else {
+                    ("muted", "Loading the critical path…")
+                };
+                view! {
+                    <div class="crit-pop" role="dialog" aria-label="Critical path">
+                        <p class=class>{text}</p>
+                    </div>
+                }
+                .into_any()
+            }
+        })
+    };
     let skewed = ex.skewed_count();
     let on_critical = move |ev: leptos::ev::Event| {
         ex.critical_on.set(checked(&ev));
@@ -59,7 +101,7 @@ pub fn TimingTools(ex: Ex) -> impl IntoView {
                 <button type="button" class="button small" aria-haspopup="dialog"
                     aria-expanded=move || list_open.get().to_string()
                     title="The critical path's spans, in order, with their share of the trace"
-                    on:click=move |_| list_open.update(|o| *o = !*o)>
+                    on:click=toggle_list>
                     "List"
                 </button>
             </span>
@@ -71,7 +113,7 @@ pub fn TimingTools(ex: Ex) -> impl IntoView {
                     <span class="check-count num">{skewed}</span>
                 </label>
             })}
-            {move || list_open.get().then(|| view! { <CriticalList ex=ex close=move || list_open.set(false)/> })}
+            {list}
         </div>
     }
 }
