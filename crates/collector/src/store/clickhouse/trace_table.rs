@@ -173,6 +173,8 @@ fn folded_columns() -> String {
 /// whose tags include `tags` (key, value) and whose index columns pass `having`.
 pub(super) struct IndexQuery<'a> {
     pub project: &'a str,
+    /// The tag index (`tag_index`), which names the candidates of a tag filter.
+    pub tag_index: &'a str,
     pub scope: &'a str,
     pub filters: &'a str,
     pub tags: &'a [(String, String)],
@@ -217,6 +219,11 @@ pub(super) fn index(traces: &str, spans: &str, q: &IndexQuery<'_>, copies: &Copi
     let listed = copies;
     let copies = copies.sql();
     let where_ = format!("{scope}{}", q.filters);
+    // Rows of the tag filter's candidates only, before any state is merged.
+    let exact_where = match super::tag_index::candidates(q.tag_index, q.project, q.tags) {
+        Some(candidates) => format!("{where_} AND {candidates}"),
+        None => where_.clone(),
+    };
     let mut exact_having = vec![EXACT.to_string()];
     let mut folded_where = format!("{where_} AND trace_id IN ({copies})");
     for (key, value) in q.tags {
@@ -249,7 +256,7 @@ pub(super) fn index(traces: &str, spans: &str, q: &IndexQuery<'_>, copies: &Copi
         format!(" HAVING {}", q.having.join(" AND "))
     };
     let exact = format!(
-        "SELECT {INDEX_COLUMNS} FROM {traces} WHERE {where_} GROUP BY trace_id HAVING {}",
+        "SELECT {INDEX_COLUMNS} FROM {traces} WHERE {exact_where} GROUP BY trace_id HAVING {}",
         exact_having.join(" AND ")
     );
     if listed.none() {
@@ -267,18 +274,27 @@ pub(super) fn index(traces: &str, spans: &str, q: &IndexQuery<'_>, copies: &Copi
 pub(super) fn tag_rows(
     traces: &str,
     spans: &str,
+    tag_index: &str,
     project: &str,
     key: Option<&str>,
     copies: &Copies,
 ) -> String {
     let where_ = format!("project = {}", quote(project));
+    // Of one key, the rows of the traces with a span tagged by it only.
+    let exact_where = match key {
+        Some(k) => format!(
+            "{where_} AND {}",
+            super::tag_index::with_key(tag_index, project, k)
+        ),
+        None => where_.clone(),
+    };
     let key_only = key
         .map(|k| format!(" AND k = {}", quote(k)))
         .unwrap_or_default();
     let exact = format!(
         "SELECT trace_id, k AS key, v AS value FROM \
          (SELECT trace_id, argMinMerge(best_tag_keys) AS ks, argMinMerge(best_tag_values) AS vs \
-          FROM {traces} WHERE {where_} GROUP BY trace_id HAVING {EXACT}) \
+          FROM {traces} WHERE {exact_where} GROUP BY trace_id HAVING {EXACT}) \
          ARRAY JOIN ks AS k, vs AS v WHERE {}{key_only}",
         summary_sql::user_key("k")
     );

@@ -1,0 +1,173 @@
+//! The tag index `trace_tag_index` (schema 12): per trace, every tag (key, value) any of its
+//! spans was written with, ordered by `(project, key, value, trace_id)`, so a tag filter reads
+//! the range of its key and value and names its candidate traces before any per-trace state is
+//! merged (`trace_table`).
+//!
+//! A superset, not the answer: a trace's tags are its best-ranked span's (`trace_fold`), which
+//! only merging its rows can tell, so the candidates still pass the exact rule after the prune.
+//! Every span's tags (each version's) rather than each insert's best span's: a superset that
+//! holds however a trace's spans were split across inserts or rewritten. A materialized view
+//! fed by every insert into `spans` writes one row per trace, key and value of the insert
+//! (deduplicated again on merge: the engine replaces rows of the same key).
+
+use super::client::{quote, Client};
+use super::schema::{ident, Layout, Table};
+use crate::store::StoreResult;
+
+pub(super) const TAGS: Table = Table {
+    name: "trace_tag_index",
+    columns: "project String, key String, value String, trace_id String, arrived DateTime",
+    engine: "ReplacingMergeTree",
+    version: None,
+    order_by: "(project, key, value, trace_id)",
+    partition_by: Some("toYYYYMM(arrived)"),
+    shard_by: "cityHash64(trace_id)",
+};
+
+/// The view that feeds it.
+const FEED: &str = "trace_tag_index_feed";
+
+/// The index's rows for the span rows of `spans` (a table, `FINAL` or not).
+fn feed(spans: &str) -> String {
+    format!(
+        "SELECT project, k AS key, v AS value, trace_id, min(arrived) AS arrived \
+         FROM {spans} ARRAY JOIN tag_keys AS k, tag_values AS v \
+         GROUP BY project, key, value, trace_id"
+    )
+}
+
+/// Schema 12: the index, the view feeding it from every insert into `spans` (each shard's
+/// local tables on a cluster), then the spans stored before. The view comes first, so that no
+/// span is missed (a row written twice is only a duplicate, which the superset allows).
+pub(super) async fn create(client: &Client, layout: &Layout) -> StoreResult<()> {
+    let db = ident(&layout.database);
+    for statement in layout.create(&TAGS) {
+        client.execute(&statement).await?;
+    }
+    client
+        .execute(&format!(
+            "CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.{FEED}{} TO {db}.{} AS {}",
+            layout.on_cluster(),
+            layout.stored(TAGS.name),
+            feed(&format!("{db}.{}", layout.stored("spans")))
+        ))
+        .await?;
+    client
+        .insert_select(&format!(
+            "INSERT INTO {} {}",
+            layout.table(TAGS.name),
+            feed(&layout.table("spans"))
+        ))
+        .await
+}
+
+/// A condition on `trace_id`: the traces of `project` any of whose spans has every tag of
+/// `tags` (key, value) — a superset of those whose trace tags do; `None` without tags.
+pub(super) fn candidates(index: &str, project: &str, tags: &[(String, String)]) -> Option<String> {
+    let conditions: Vec<String> = tags
+        .iter()
+        .map(|(key, value)| {
+            format!(
+                "trace_id IN (SELECT trace_id FROM {index} WHERE project = {} AND key = {} \
+                 AND value = {})",
+                quote(project),
+                quote(key),
+                quote(value)
+            )
+        })
+        .collect();
+    (!conditions.is_empty()).then(|| conditions.join(" AND "))
+}
+
+/// A condition on `trace_id`: the traces of `project` any of whose spans has the tag `key`.
+pub(super) fn with_key(index: &str, project: &str, key: &str) -> String {
+    format!(
+        "trace_id IN (SELECT trace_id FROM {index} WHERE project = {} AND key = {})",
+        quote(project),
+        quote(key)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::client::RowExt;
+    use super::super::{testserver, ClickhouseOptions, ClickhouseStore};
+    use crate::store::testsuite::span;
+    use crate::store::SpanStore;
+
+    /// The index holds every span's tags, those written before it existed (filled on upgrade
+    /// from schema 11) and after (fed by the view).
+    #[tokio::test]
+    async fn spans_before_and_after_the_upgrade_are_indexed() {
+        let database = testserver::fresh_database();
+        let open = || {
+            ClickhouseStore::open(ClickhouseOptions {
+                database: database.clone(),
+                ..ClickhouseOptions::new(&testserver::server().url)
+            })
+        };
+        let store = open().await.unwrap();
+        let tagged = |trace: &str, id: &str, parent: Option<&str>, env: &str| {
+            let mut s = span(trace, id, parent, 0);
+            s.tags.insert("env".into(), env.into());
+            s
+        };
+        store
+            .write_spans(vec![
+                tagged("a", "1", None, "prod"),
+                tagged("a", "2", Some("1"), "child"),
+            ])
+            .await
+            .unwrap();
+        let db = super::ident(&database);
+        for sql in [
+            format!("DROP TABLE {db}.{}", super::FEED),
+            format!("DROP TABLE {}", store.layout.table(super::TAGS.name)),
+            format!(
+                "{} DELETE WHERE version > 11",
+                store.layout.alter("schema_versions")
+            ),
+        ] {
+            store.client.execute(&sql).await.unwrap();
+        }
+        let versions = format!(
+            "SELECT max(version) AS v FROM {}",
+            store.layout.table("schema_versions")
+        );
+        for _ in 0..100 {
+            let rows = store.client.rows(&versions).await.unwrap();
+            if rows.first().map(|r| r.i64_of("v")) == Some(11) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        drop(store);
+        let store = open().await.unwrap();
+        store
+            .write_spans(vec![tagged("b", "1", None, "dev")])
+            .await
+            .unwrap();
+        let rows = store
+            .client
+            .rows(&format!(
+                "SELECT DISTINCT trace_id, key, value FROM {} ORDER BY trace_id, value",
+                store.layout.table(super::TAGS.name)
+            ))
+            .await
+            .unwrap();
+        let found: Vec<String> = rows
+            .iter()
+            .map(|r| {
+                format!(
+                    "{}:{}={}",
+                    &r.str_of("trace_id")[..1],
+                    r.str_of("key"),
+                    r.str_of("value")
+                )
+            })
+            .collect();
+        assert_eq!(found, ["a:env=child", "a:env=prod", "b:env=dev"]);
+        let rows = store.client.rows(&versions).await.unwrap();
+        assert_eq!(rows.first().map(|r| r.i64_of("v")), Some(12));
+    }
+}
