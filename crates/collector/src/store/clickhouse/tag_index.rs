@@ -61,35 +61,88 @@ pub(super) async fn create(client: &Client, layout: &Layout) -> StoreResult<()> 
         .await
 }
 
-/// A condition on `trace_id`: the traces of `project` any of whose spans has every tag of
-/// `tags` (key, value) — a superset of those whose trace tags do; `None` without tags.
-pub(super) fn candidates(index: &str, project: &str, tags: &[(String, String)]) -> Option<String> {
-    let conditions: Vec<String> = tags
+/// Past this many candidate traces, a tag does not narrow a read: probing every per-trace row
+/// against a set that large costs more than merging the rows it would leave out (at 10M spans,
+/// 565k candidates of 750k traces made grouping the ids 4x slower, not faster).
+pub(super) const FEW_CANDIDATES: i64 = 50_000;
+
+/// A query counting the index rows of each of `tags` (key, value) in `project`: its answer
+/// goes to `narrowing`. `None` without tags.
+pub(super) fn counts(index: &str, project: &str, tags: &[(String, String)]) -> Option<String> {
+    let pairs: Vec<String> = tags
         .iter()
-        .map(|(key, value)| {
-            format!(
-                "trace_id IN (SELECT trace_id FROM {index} WHERE project = {} AND key = {} \
-                 AND value = {})",
-                quote(project),
-                quote(key),
-                quote(value)
-            )
-        })
+        .map(|(key, value)| format!("(key = {} AND value = {})", quote(key), quote(value)))
         .collect();
-    (!conditions.is_empty()).then(|| conditions.join(" AND "))
+    (!pairs.is_empty()).then(|| {
+        format!(
+            "SELECT key, value, count() AS n FROM {index} WHERE project = {} AND ({}) \
+             GROUP BY key, value",
+            quote(project),
+            pairs.join(" OR ")
+        )
+    })
 }
 
-/// A condition on `trace_id`: the traces of `project` any of whose spans has the tag `key`.
-pub(super) fn with_key(index: &str, project: &str, key: &str) -> String {
-    format!(
-        "trace_id IN (SELECT trace_id FROM {index} WHERE project = {} AND key = {})",
-        quote(project),
-        quote(key)
-    )
+/// A condition on `trace_id` naming the candidates of the rarest of `tags` (the traces of
+/// `project` with a span so tagged: a superset of those whose trace tags are), given the
+/// `counts` rows, when it has at most `FEW_CANDIDATES`; a tag absent from the index has none.
+pub(super) fn narrowing(
+    index: &str,
+    project: &str,
+    tags: &[(String, String)],
+    counts: &[serde_json::Value],
+) -> Option<String> {
+    use super::client::RowExt;
+    let count = |key: &str, value: &str| {
+        counts
+            .iter()
+            .find(|r| r.str_of("key") == key && r.str_of("value") == value)
+            .map_or(0, |r| r.i64_of("n"))
+    };
+    let (key, value) = tags.iter().min_by_key(|(key, value)| count(key, value))?;
+    (count(key, value) <= FEW_CANDIDATES).then(|| {
+        format!(
+            "trace_id IN (SELECT trace_id FROM {index} WHERE project = {} AND key = {} \
+             AND value = {})",
+            quote(project),
+            quote(key),
+            quote(value)
+        )
+    })
 }
 
 #[cfg(test)]
 mod tests {
+    /// The rarest tag narrows, unless it has too many candidates; a tag no span has, to none.
+    #[test]
+    fn the_rarest_tag_with_few_candidates_narrows() {
+        let tags = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let counts = |rows: &[(&str, &str, i64)]| -> Vec<serde_json::Value> {
+            rows.iter()
+                .map(|(k, v, n)| serde_json::json!({"key": k, "value": v, "n": n}))
+                .collect()
+        };
+        let two = tags(&[("env", "prod"), ("variant", "B")]);
+        let narrowed = |rows: &[(&str, &str, i64)]| super::narrowing("i", "p", &two, &counts(rows));
+        let absent = narrowed(&[]).unwrap();
+        assert!(
+            absent.contains("key = 'env' AND value = 'prod'"),
+            "{absent}"
+        );
+        let rare = narrowed(&[("env", "prod", 600_000), ("variant", "B", 40_000)]).unwrap();
+        assert!(rare.contains("key = 'variant' AND value = 'B'"), "{rare}");
+        assert_eq!(
+            narrowed(&[("env", "prod", 600_000), ("variant", "B", 300_000)]),
+            None
+        );
+        assert!(super::counts("i", "p", &[]).is_none());
+    }
+
     use super::super::client::RowExt;
     use super::super::{testserver, ClickhouseOptions, ClickhouseStore};
     use crate::store::testsuite::span;

@@ -173,8 +173,9 @@ fn folded_columns() -> String {
 /// whose tags include `tags` (key, value) and whose index columns pass `having`.
 pub(super) struct IndexQuery<'a> {
     pub project: &'a str,
-    /// The tag index (`tag_index`), which names the candidates of a tag filter.
-    pub tag_index: &'a str,
+    /// A condition on the trace id naming a superset of the traces with `tags`, when the tag
+    /// index narrows them (`tag_index::narrowing`): only their rows are merged.
+    pub candidates: Option<&'a str>,
     pub scope: &'a str,
     pub filters: &'a str,
     pub tags: &'a [(String, String)],
@@ -220,7 +221,7 @@ pub(super) fn index(traces: &str, spans: &str, q: &IndexQuery<'_>, copies: &Copi
     let copies = copies.sql();
     let where_ = format!("{scope}{}", q.filters);
     // Rows of the tag filter's candidates only, before any state is merged.
-    let exact_where = match super::tag_index::candidates(q.tag_index, q.project, q.tags) {
+    let exact_where = match q.candidates {
         Some(candidates) => format!("{where_} AND {candidates}"),
         None => where_.clone(),
     };
@@ -274,27 +275,18 @@ pub(super) fn index(traces: &str, spans: &str, q: &IndexQuery<'_>, copies: &Copi
 pub(super) fn tag_rows(
     traces: &str,
     spans: &str,
-    tag_index: &str,
     project: &str,
     key: Option<&str>,
     copies: &Copies,
 ) -> String {
     let where_ = format!("project = {}", quote(project));
-    // Of one key, the rows of the traces with a span tagged by it only.
-    let exact_where = match key {
-        Some(k) => format!(
-            "{where_} AND {}",
-            super::tag_index::with_key(tag_index, project, k)
-        ),
-        None => where_.clone(),
-    };
     let key_only = key
         .map(|k| format!(" AND k = {}", quote(k)))
         .unwrap_or_default();
     let exact = format!(
         "SELECT trace_id, k AS key, v AS value FROM \
          (SELECT trace_id, argMinMerge(best_tag_keys) AS ks, argMinMerge(best_tag_values) AS vs \
-          FROM {traces} WHERE {exact_where} GROUP BY trace_id HAVING {EXACT}) \
+          FROM {traces} WHERE {where_} GROUP BY trace_id HAVING {EXACT}) \
          ARRAY JOIN ks AS k, vs AS v WHERE {}{key_only}",
         summary_sql::user_key("k")
     );

@@ -264,9 +264,10 @@ impl ClickhouseStore {
         if let Some(u) = &q.user_id {
             having.push(format!("usr = {}", quote(u)));
         }
-        // Traces fed twice are looked for among a tag filter's candidates only.
-        let tag_index = self.layout.table(tag_index::TAGS.name);
-        let copies = match tag_index::candidates(&tag_index, project, &tags) {
+        // A tag with few candidate traces narrows the rows merged, and the search for traces
+        // fed twice, to those.
+        let candidates = self.tag_candidates(project, &tags).await?;
+        let copies = match &candidates {
             Some(candidates) => {
                 self.copies(project, &format!("{scope} AND {candidates}"))
                     .await?
@@ -278,7 +279,7 @@ impl ClickhouseStore {
             &self.spans(),
             &trace_table::IndexQuery {
                 project,
-                tag_index: &tag_index,
+                candidates: candidates.as_deref(),
                 scope,
                 filters: &filters,
                 tags: &tags,
@@ -286,6 +287,22 @@ impl ClickhouseStore {
             },
             &copies,
         ))
+    }
+
+    /// A condition naming the candidates of the rarest of `tags` (a superset of the traces
+    /// with them), when it has few enough that probing the per-trace rows for them is cheaper
+    /// than merging every trace's; `None` otherwise.
+    async fn tag_candidates(
+        &self,
+        project: &str,
+        tags: &[(String, String)],
+    ) -> StoreResult<Option<String>> {
+        let index = self.layout.table(tag_index::TAGS.name);
+        let Some(sql) = tag_index::counts(&index, project, tags) else {
+            return Ok(None);
+        };
+        let rows = self.client.rows(&sql).await?;
+        Ok(tag_index::narrowing(&index, project, tags, &rows))
     }
 
     /// The traces of a project within `scope` whose rows in the per-trace table were fed
@@ -320,16 +337,10 @@ impl ClickhouseStore {
         project: &str,
         key: Option<&str>,
     ) -> StoreResult<String> {
-        let tag_index = self.layout.table(tag_index::TAGS.name);
-        let scope = match key {
-            Some(k) => tag_index::with_key(&tag_index, project, k),
-            None => "1 = 1".to_string(),
-        };
-        let copies = self.copies(project, &scope).await?;
+        let copies = self.copies(project, "1 = 1").await?;
         Ok(trace_table::tag_rows(
             &self.trace_table(),
             &self.spans(),
-            &tag_index,
             project,
             key,
             &copies,
