@@ -11,7 +11,7 @@
 //! (deduplicated again on merge: the engine replaces rows of the same key).
 
 use super::client::{quote, Client};
-use super::schema::{ident, Layout, Table};
+use super::schema::{Layout, Table};
 use crate::store::StoreResult;
 
 pub(super) const TAGS: Table = Table {
@@ -40,25 +40,7 @@ fn feed(spans: &str) -> String {
 /// local tables on a cluster), then the spans stored before. The view comes first, so that no
 /// span is missed (a row written twice is only a duplicate, which the superset allows).
 pub(super) async fn create(client: &Client, layout: &Layout) -> StoreResult<()> {
-    let db = ident(&layout.database);
-    for statement in layout.create(&TAGS) {
-        client.execute(&statement).await?;
-    }
-    client
-        .execute(&format!(
-            "CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.{FEED}{} TO {db}.{} AS {}",
-            layout.on_cluster(),
-            layout.stored(TAGS.name),
-            feed(&format!("{db}.{}", layout.stored("spans")))
-        ))
-        .await?;
-    client
-        .insert_select(&format!(
-            "INSERT INTO {} {}",
-            layout.table(TAGS.name),
-            feed(&layout.table("spans"))
-        ))
-        .await
+    super::trace_table::create_fed(client, layout, &TAGS, FEED, feed).await
 }
 
 /// Past this many candidate traces, a tag does not narrow a read: probing every per-trace row
@@ -172,7 +154,7 @@ mod tests {
             ])
             .await
             .unwrap();
-        let db = super::ident(&database);
+        let db = super::super::schema::ident(&database);
         for sql in [
             format!("DROP TABLE {db}.{}", super::FEED),
             format!("DROP TABLE {}", store.layout.table(super::TAGS.name)),

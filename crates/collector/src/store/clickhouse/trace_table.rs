@@ -123,21 +123,35 @@ pub(super) async fn create(client: &Client, layout: &Layout) -> StoreResult<()> 
             .execute(&format!("DROP TABLE IF EXISTS {db}.{name}{on}"))
             .await?;
     }
-    for statement in layout.create(&TRACES) {
+    create_fed(client, layout, &TRACES, FEED, feed).await
+}
+
+/// `table`, the materialized view `view` feeding it the rows `feed` makes of every insert into
+/// `spans` (on a cluster, each shard's local tables, so a trace's rows are where its spans
+/// are), then the rows of the spans stored before: the view first, so that no span is missed.
+pub(super) async fn create_fed(
+    client: &Client,
+    layout: &Layout,
+    table: &Table,
+    view: &str,
+    feed: fn(&str) -> String,
+) -> StoreResult<()> {
+    let db = ident(&layout.database);
+    for statement in layout.create(table) {
         client.execute(&statement).await?;
     }
     client
         .execute(&format!(
-            "CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.{FEED}{} TO {db}.{} AS {}",
+            "CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.{view}{} TO {db}.{} AS {}",
             layout.on_cluster(),
-            layout.stored(TRACES.name),
+            layout.stored(table.name),
             feed(&format!("{db}.{}", layout.stored("spans")))
         ))
         .await?;
     client
         .insert_select(&format!(
             "INSERT INTO {} {}",
-            layout.table(TRACES.name),
+            layout.table(table.name),
             feed(&layout.table("spans"))
         ))
         .await
