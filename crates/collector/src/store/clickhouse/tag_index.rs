@@ -155,27 +155,11 @@ mod tests {
             .await
             .unwrap();
         let db = super::super::schema::ident(&database);
-        for sql in [
+        let undo = vec![
             format!("DROP TABLE {db}.{}", super::FEED),
             format!("DROP TABLE {}", store.layout.table(super::TAGS.name)),
-            format!(
-                "{} DELETE WHERE version > 11",
-                store.layout.alter("schema_versions")
-            ),
-        ] {
-            store.client.execute(&sql).await.unwrap();
-        }
-        let versions = format!(
-            "SELECT max(version) AS v FROM {}",
-            store.layout.table("schema_versions")
-        );
-        for _ in 0..100 {
-            let rows = store.client.rows(&versions).await.unwrap();
-            if rows.first().map(|r| r.i64_of("v")) == Some(11) {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
+        ];
+        super::super::trace_table::back_to_schema(&store, undo, 11).await;
         drop(store);
         let store = open().await.unwrap();
         store
@@ -202,6 +186,10 @@ mod tests {
             })
             .collect();
         assert_eq!(found, ["a:env=child", "a:env=prod", "b:env=dev"]);
+        let versions = format!(
+            "SELECT max(version) AS v FROM {}",
+            store.layout.table("schema_versions")
+        );
         let rows = store.client.rows(&versions).await.unwrap();
         assert_eq!(rows.first().map(|r| r.i64_of("v")), Some(12));
     }

@@ -321,6 +321,36 @@ pub(super) fn tag_rows(
     format!("{exact} UNION ALL {folded}")
 }
 
+/// Brings a store's database back to `schema`: runs `statements` (which undo what the later
+/// schemas made), forgets the later schemas, and waits until the server shows it.
+#[cfg(test)]
+pub(super) async fn back_to_schema(
+    store: &super::ClickhouseStore,
+    statements: Vec<String>,
+    schema: i64,
+) {
+    use super::client::RowExt;
+    let forget = format!(
+        "{} DELETE WHERE version > {schema}",
+        store.layout.alter("schema_versions")
+    );
+    for sql in statements.into_iter().chain([forget]) {
+        store.client.execute(&sql).await.unwrap();
+    }
+    let versions = format!(
+        "SELECT max(version) AS v FROM {}",
+        store.layout.table("schema_versions")
+    );
+    for _ in 0..100 {
+        let rows = store.client.rows(&versions).await.unwrap();
+        if rows.first().map(|r| r.i64_of("v")) == Some(schema) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the schema versions after {schema} were not forgotten");
+}
+
 #[cfg(test)]
 mod tests {
     use skein_model::span::{Span, SpanStatus, SpanType};
@@ -466,10 +496,6 @@ mod tests {
         let mut statements = vec![
             format!("DROP TABLE {db}.{}", super::FEED),
             format!("DROP TABLE {}", store.trace_table()),
-            format!(
-                "{} DELETE WHERE version > {schema}",
-                store.layout.alter("schema_versions")
-            ),
         ];
         if schema == 10 {
             statements.extend([
@@ -486,20 +512,7 @@ mod tests {
                 ),
             ]);
         }
-        for sql in statements {
-            store.client.execute(&sql).await.unwrap();
-        }
-        let versions = format!(
-            "SELECT max(version) AS v FROM {}",
-            store.layout.table("schema_versions")
-        );
-        for _ in 0..100 {
-            let rows = store.client.rows(&versions).await.unwrap();
-            if rows.first().map(|r| r.i64_of("v")) == Some(schema) {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
+        super::back_to_schema(&store, statements, schema).await;
         drop(store);
         open(database).await
     }
