@@ -4,6 +4,13 @@
 #
 #   bash bench/clickhouse.sh ingest 1000000    # target/release/ingest, one run
 #   bash bench/clickhouse.sh queries 10000000  # target/release/queries, without feedback
+#   bash bench/clickhouse.sh queries 10000000 --fill [POOL]
+#
+# `--fill` (queries only) reaches the size in minutes: a pool of POOL spans (default 200,000) is
+# loaded through the collector (`ingest`, its rate printed), then copied server-side
+# (`bench/clickhouse-fill.sh`: every table OTLP ingest writes, the per-trace table fed by its
+# view as an insert feeds it) until SPANS are stored; then `queries` loads the 100k-span trace
+# through the collector and times the reads.
 #
 # Prints the benchmark's own lines, then the collector's and the server's peak RSS, and the
 # bytes on disk a span (the active parts of every Skein table, and of `spans` and `traces`).
@@ -50,8 +57,23 @@ ingest)
         --spans "$spans" --no-record "$@"
     ;;
 queries)
-    "$release/queries" --api-url "$api" --otlp-url "$otlp" --spans "$spans" --feedback 0 \
-        --no-record "$@"
+    if [ "${1:-}" = "--fill" ]; then
+        shift
+        pool=200000
+        if [[ "${1:-}" =~ ^[0-9]+$ ]]; then
+            pool=$1
+            shift
+        fi
+        "$release/ingest" --otlp-url "$otlp" --api-url "$api" --collector-pid "$collector_pid" \
+            --spans "$pool" --no-record
+        echo "load before copying: $(cut -d' ' -f1-3 /proc/loadavg)"
+        bash "$root/bench/clickhouse-fill.sh" "$ch" "$spans"
+        "$release/queries" --api-url "$api" --otlp-url "$otlp" --spans 0 --feedback 0 \
+            --no-record "$@"
+    else
+        "$release/queries" --api-url "$api" --otlp-url "$otlp" --spans "$spans" --feedback 0 \
+            --no-record "$@"
+    fi
     ;;
 *)
     echo "ingest or queries" >&2

@@ -22,6 +22,9 @@ pub struct Connection {
 
 /// How long one query or insert may take before it is given up and the client told to retry.
 const QUERY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a schema upgrade's backfill (`insert_select`) may take: it copies a whole table
+/// once, minutes at tens of millions of spans, and is not retried by a client.
+const BACKFILL_TIMEOUT: Duration = Duration::from_secs(6 * 3600);
 /// How long an insert waits for its quorum of replicas (ms).
 const QUORUM_TIMEOUT_MS: &str = "5000";
 
@@ -76,7 +79,8 @@ impl Client {
     /// `SETTINGS` clause on INSERT) and a body; the server's answer as text.
     async fn post(&self, settings: &[(&str, &str)], body: String) -> StoreResult<String> {
         let logged = self.log.as_ref().map(|_| body.clone());
-        self.send(settings, None, body.into_bytes(), logged).await
+        self.send(settings, None, body.into_bytes(), logged, QUERY_TIMEOUT)
+            .await
     }
 
     /// Sends `body` to the server, with `query` in the URL when the body is data rather than
@@ -87,10 +91,12 @@ impl Client {
         query: Option<&str>,
         body: Vec<u8>,
         logged: Option<String>,
+        timeout: Duration,
     ) -> StoreResult<String> {
         let mut request = self
             .http
             .post(format!("{}/", self.conn.url))
+            .timeout(timeout)
             .query(settings);
         if let Some(query) = query {
             request = request.query(&[("query", query)]);
@@ -125,11 +131,19 @@ impl Client {
         self.post(&[], sql.to_string()).await.map(drop)
     }
 
-    /// An `INSERT ... SELECT`, synchronous through a Distributed table.
+    /// An `INSERT ... SELECT` (a schema upgrade's backfill), synchronous through a Distributed
+    /// table, waited for as long as it takes.
     pub(super) async fn insert_select(&self, sql: &str) -> StoreResult<()> {
-        self.post(&insert_settings("1"), sql.to_string())
-            .await
-            .map(drop)
+        let logged = self.log.as_ref().map(|_| sql.to_string());
+        self.send(
+            &insert_settings("1"),
+            None,
+            sql.as_bytes().to_vec(),
+            logged,
+            BACKFILL_TIMEOUT,
+        )
+        .await
+        .map(drop)
     }
 
     /// A query's rows, each a JSON object by column name (64-bit integers as numbers).
@@ -196,9 +210,15 @@ impl Client {
             )
         });
         let quorum = quorum.to_string();
-        self.send(&insert_settings(&quorum), Some(&query), rows, logged)
-            .await
-            .map(drop)
+        self.send(
+            &insert_settings(&quorum),
+            Some(&query),
+            rows,
+            logged,
+            QUERY_TIMEOUT,
+        )
+        .await
+        .map(drop)
     }
 }
 

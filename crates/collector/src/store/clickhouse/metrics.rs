@@ -59,39 +59,82 @@ impl ClickhouseStore {
         if q.over == Over::Spans {
             return self.span_metric(project, q).await;
         }
-        let (from_ms, to_ms, bucket_ms, mut acc) = self
-            .prepare(
-                q,
-                &format!(
-                    "SELECT start AS s FROM ({})",
-                    self.trace_index(project, &TraceQuery::default(), now_ms)
-                        .await?
-                ),
+        const COLUMNS: &str = "trace_id, start, duration, errors, in_tokens, out_tokens, cost_sum";
+        // Without filters, the traces measured are the project's within the range that all of
+        // them span: one read of every trace gives both.
+        let all = if q.scope(None, None) == TraceQuery::default() {
+            let index = self
+                .trace_index(project, &TraceQuery::default(), now_ms)
+                .await?;
+            Some(
+                self.client
+                    .rows(&format!("SELECT {COLUMNS} FROM ({index})"))
+                    .await?,
             )
-            .await?;
-
+        } else {
+            None
+        };
+        let (from_ms, to_ms, bucket_ms, mut acc) = match &all {
+            Some(rows) => {
+                let starts = rows.iter().map(|r| r.i64_of("start"));
+                prepare(q, starts.clone().min(), starts.max())
+                    .map_err(|e| StoreError::Invalid(e.0))?
+            }
+            None => {
+                self.prepare(
+                    q,
+                    &format!(
+                        "SELECT start AS s FROM ({})",
+                        self.trace_index(project, &TraceQuery::default(), now_ms)
+                            .await?
+                    ),
+                )
+                .await?
+            }
+        };
         let scope = q.scope(Some(from_ms), Some(to_ms));
         self.trace_list_filter(project, &scope)?;
-        let rows = self
-            .client
-            .rows(&format!(
-                "SELECT trace_id, start, duration, errors, in_tokens, out_tokens, cost_sum \
-                 FROM ({})",
-                self.trace_index(project, &scope, now_ms).await?
-            ))
-            .await?;
-        let groups = match &q.group_by {
-            Some(key) => Some(self.group_values(project, key).await?),
-            None => None,
+        let traces = async {
+            match all {
+                Some(rows) => {
+                    let (from, to) = (
+                        from_ms.saturating_mul(1_000_000),
+                        to_ms.saturating_mul(1_000_000),
+                    );
+                    Ok(rows
+                        .into_iter()
+                        .filter(|r| (from..to).contains(&r.i64_of("start")))
+                        .collect())
+                }
+                None => {
+                    let index = self.trace_index(project, &scope, now_ms).await?;
+                    self.client
+                        .rows(&format!("SELECT {COLUMNS} FROM ({index})"))
+                        .await
+                }
+            }
         };
-        let thens = match &q.then_by {
-            Some(key) => Some(self.group_values(project, key).await?),
-            None => None,
+        let groups = async {
+            match &q.group_by {
+                Some(key) => Ok(Some(self.group_values(project, key).await?)),
+                None => Ok(None),
+            }
         };
-        let scores = match &q.metric {
-            Metric::Feedback(key) => Some(self.feedback_means(project, key).await?),
-            _ => None,
+        let thens = async {
+            match &q.then_by {
+                Some(key) => Ok(Some(self.group_values(project, key).await?)),
+                None => Ok(None),
+            }
         };
+        let scores = async {
+            match &q.metric {
+                Metric::Feedback(key) => Ok(Some(self.feedback_means(project, key).await?)),
+                _ => Ok(None),
+            }
+        };
+        // Independent reads: asked at once.
+        let (rows, groups, thens, scores): (Vec<serde_json::Value>, _, _, _) =
+            tokio::try_join!(traces, groups, thens, scores)?;
         for row in &rows {
             let trace_id = row.str_of("trace_id");
             let value = match &q.metric {

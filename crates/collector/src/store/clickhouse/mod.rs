@@ -6,7 +6,8 @@
 //! - `schema`: the tables and their versioned migrations, `ON CLUSTER` on a cluster;
 //! - `writer`: spans batched across requests into large inserts, acknowledged once stored;
 //! - `pieces`: spans sent in pieces; `trace_table`: the per-trace table the writes keep, which
-//!   lists, filters, counts, metrics and journeys read; `traces`: the list, summaries of a
+//!   lists, filters, counts, metrics and journeys read; `tag_index`: the traces' tags a tag
+//!   filter prunes them by first; `traces`: the list, summaries of a
 //!   page's traces folded from their spans, skeleton and spans; `feedback`, `score_configs`, `queues` (annotation queues and leases), `keys`, `metrics`, `journeys` (sessions, users, service
 //!   graph).
 
@@ -29,6 +30,7 @@ mod span_list;
 mod span_metrics;
 mod span_row;
 mod summary_sql;
+mod tag_index;
 #[cfg(test)]
 pub mod testserver;
 mod trace_table;

@@ -136,8 +136,9 @@ const TABLES_V4: &[Table] = &[
 /// The layout's version this Skein writes: 5 adds `spans.search_text` (below), 6 the
 /// receive log (`TABLES_V6`), 7 annotation queues (`TABLES_V7`), 8 blind pairwise review
 /// queues (`TABLES_V8`), 9 who rated in which queue (`FEEDBACK_COLUMNS_V9`), 10 the per-trace
-/// table and the view that feeds it (`trace_table`), 11 that table ordered by start instead.
-pub(super) const SCHEMA_VERSION: u32 = 11;
+/// table and the view that feeds it (`trace_table`), 11 that table ordered by start instead, 12
+/// the tag index a tag filter prunes by (`tag_index`).
+pub(super) const SCHEMA_VERSION: u32 = 12;
 
 /// Version 9: a feedback record's annotation queue and reviewer (empty outside queues).
 const FEEDBACK_COLUMNS_V9: &[(&str, &str)] = &[("queue_id", "String"), ("reviewer", "String")];
@@ -455,6 +456,11 @@ pub(super) async fn migrate(client: &Client, layout: &Layout, version: &str) -> 
         }
         record(client, layout, 11).await?;
         tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 11");
+    }
+    if applied < 12 {
+        super::tag_index::create(client, layout).await?;
+        record(client, layout, 12).await?;
+        tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 12");
     }
     Ok(())
 }

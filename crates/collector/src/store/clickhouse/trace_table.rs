@@ -123,21 +123,35 @@ pub(super) async fn create(client: &Client, layout: &Layout) -> StoreResult<()> 
             .execute(&format!("DROP TABLE IF EXISTS {db}.{name}{on}"))
             .await?;
     }
-    for statement in layout.create(&TRACES) {
+    create_fed(client, layout, &TRACES, FEED, feed).await
+}
+
+/// `table`, the materialized view `view` feeding it the rows `feed` makes of every insert into
+/// `spans` (on a cluster, each shard's local tables, so a trace's rows are where its spans
+/// are), then the rows of the spans stored before: the view first, so that no span is missed.
+pub(super) async fn create_fed(
+    client: &Client,
+    layout: &Layout,
+    table: &Table,
+    view: &str,
+    feed: fn(&str) -> String,
+) -> StoreResult<()> {
+    let db = ident(&layout.database);
+    for statement in layout.create(table) {
         client.execute(&statement).await?;
     }
     client
         .execute(&format!(
-            "CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.{FEED}{} TO {db}.{} AS {}",
+            "CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.{view}{} TO {db}.{} AS {}",
             layout.on_cluster(),
-            layout.stored(TRACES.name),
+            layout.stored(table.name),
             feed(&format!("{db}.{}", layout.stored("spans")))
         ))
         .await?;
     client
         .insert_select(&format!(
             "INSERT INTO {} {}",
-            layout.table(TRACES.name),
+            layout.table(table.name),
             feed(&layout.table("spans"))
         ))
         .await
@@ -173,6 +187,9 @@ fn folded_columns() -> String {
 /// whose tags include `tags` (key, value) and whose index columns pass `having`.
 pub(super) struct IndexQuery<'a> {
     pub project: &'a str,
+    /// A condition on the trace id naming a superset of the traces with `tags`, when the tag
+    /// index narrows them (`tag_index::narrowing`): only their rows are merged.
+    pub candidates: Option<&'a str>,
     pub scope: &'a str,
     pub filters: &'a str,
     pub tags: &'a [(String, String)],
@@ -217,6 +234,11 @@ pub(super) fn index(traces: &str, spans: &str, q: &IndexQuery<'_>, copies: &Copi
     let listed = copies;
     let copies = copies.sql();
     let where_ = format!("{scope}{}", q.filters);
+    // Rows of the tag filter's candidates only, before any state is merged.
+    let exact_where = match q.candidates {
+        Some(candidates) => format!("{where_} AND {candidates}"),
+        None => where_.clone(),
+    };
     let mut exact_having = vec![EXACT.to_string()];
     let mut folded_where = format!("{where_} AND trace_id IN ({copies})");
     for (key, value) in q.tags {
@@ -249,7 +271,7 @@ pub(super) fn index(traces: &str, spans: &str, q: &IndexQuery<'_>, copies: &Copi
         format!(" HAVING {}", q.having.join(" AND "))
     };
     let exact = format!(
-        "SELECT {INDEX_COLUMNS} FROM {traces} WHERE {where_} GROUP BY trace_id HAVING {}",
+        "SELECT {INDEX_COLUMNS} FROM {traces} WHERE {exact_where} GROUP BY trace_id HAVING {}",
         exact_having.join(" AND ")
     );
     if listed.none() {
@@ -297,6 +319,36 @@ pub(super) fn tag_rows(
         None => folded,
     };
     format!("{exact} UNION ALL {folded}")
+}
+
+/// Brings a store's database back to `schema`: runs `statements` (which undo what the later
+/// schemas made), forgets the later schemas, and waits until the server shows it.
+#[cfg(test)]
+pub(super) async fn back_to_schema(
+    store: &super::ClickhouseStore,
+    statements: Vec<String>,
+    schema: i64,
+) {
+    use super::client::RowExt;
+    let forget = format!(
+        "{} DELETE WHERE version > {schema}",
+        store.layout.alter("schema_versions")
+    );
+    for sql in statements.into_iter().chain([forget]) {
+        store.client.execute(&sql).await.unwrap();
+    }
+    let versions = format!(
+        "SELECT max(version) AS v FROM {}",
+        store.layout.table("schema_versions")
+    );
+    for _ in 0..100 {
+        let rows = store.client.rows(&versions).await.unwrap();
+        if rows.first().map(|r| r.i64_of("v")) == Some(schema) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the schema versions after {schema} were not forgotten");
 }
 
 #[cfg(test)]
@@ -444,10 +496,6 @@ mod tests {
         let mut statements = vec![
             format!("DROP TABLE {db}.{}", super::FEED),
             format!("DROP TABLE {}", store.trace_table()),
-            format!(
-                "{} DELETE WHERE version > {schema}",
-                store.layout.alter("schema_versions")
-            ),
         ];
         if schema == 10 {
             statements.extend([
@@ -464,20 +512,7 @@ mod tests {
                 ),
             ]);
         }
-        for sql in statements {
-            store.client.execute(&sql).await.unwrap();
-        }
-        let versions = format!(
-            "SELECT max(version) AS v FROM {}",
-            store.layout.table("schema_versions")
-        );
-        for _ in 0..100 {
-            let rows = store.client.rows(&versions).await.unwrap();
-            if rows.first().map(|r| r.i64_of("v")) == Some(schema) {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
+        super::back_to_schema(&store, statements, schema).await;
         drop(store);
         open(database).await
     }

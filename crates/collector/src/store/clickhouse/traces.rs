@@ -17,6 +17,7 @@ use skein_model::{
 
 use super::client::{quote, RowExt};
 use super::summary_sql;
+use super::tag_index;
 use super::trace_table::{self, Copies};
 use super::ClickhouseStore;
 use crate::store::{StoreError, StoreResult};
@@ -54,10 +55,13 @@ impl ClickhouseStore {
             id_list(trace_ids)
         );
         let model = summary_sql::model_call();
-        let core = self
-            .client
-            .rows(&format!(
-                "SELECT trace_id, min(start_ns) AS first_start, \
+        let services_sql = format!(
+            "SELECT trace_id, service, min({RANK}) AS rank FROM {} WHERE {scope} \
+             GROUP BY trace_id, service",
+            self.spans()
+        );
+        let core_sql = format!(
+            "SELECT trace_id, min(start_ns) AS first_start, \
                  max(greatest(end_ns, start_ns)) AS last_end, \
                  count() AS span_count, countIf(status = 2) AS errors, \
                  sumIf(input_tokens, {model}) AS model_in, \
@@ -76,9 +80,11 @@ impl ClickhouseStore {
                  countIf(user_id != '') AS users, \
                  argMinIf(tuple(user_id, {RANK}), {RANK}, user_id != '') AS user \
                  FROM {} WHERE {scope} GROUP BY trace_id",
-                self.spans()
-            ))
-            .await?;
+            self.spans()
+        );
+        // The two reads are independent: asked at once.
+        let (core, services) =
+            tokio::try_join!(self.client.rows(&core_sql), self.client.rows(&services_sql))?;
         for row in core {
             let mut fold = TraceFold {
                 start_ns: row.i64_of("first_start"),
@@ -140,14 +146,6 @@ impl ClickhouseStore {
             fold.user_id = ranked("users", &row["user"]);
             folds.insert(row.str_of("trace_id"), fold);
         }
-        let services = self
-            .client
-            .rows(&format!(
-                "SELECT trace_id, service, min({RANK}) AS rank FROM {} WHERE {scope} \
-                 GROUP BY trace_id, service",
-                self.spans()
-            ))
-            .await?;
         for row in services {
             if let (Some(fold), Some(rank)) = (
                 folds.get_mut(&row.str_of("trace_id")),
@@ -266,12 +264,22 @@ impl ClickhouseStore {
         if let Some(u) = &q.user_id {
             having.push(format!("usr = {}", quote(u)));
         }
-        let copies = self.copies(project, scope).await?;
+        // A tag with few candidate traces narrows the rows merged, and the search for traces
+        // fed twice, to those.
+        let candidates = self.tag_candidates(project, &tags).await?;
+        let copies = match &candidates {
+            Some(candidates) => {
+                self.copies(project, &format!("{scope} AND {candidates}"))
+                    .await?
+            }
+            None => self.copies(project, scope).await?,
+        };
         Ok(trace_table::index(
             &self.trace_table(),
             &self.spans(),
             &trace_table::IndexQuery {
                 project,
+                candidates: candidates.as_deref(),
                 scope,
                 filters: &filters,
                 tags: &tags,
@@ -279,6 +287,22 @@ impl ClickhouseStore {
             },
             &copies,
         ))
+    }
+
+    /// A condition naming the candidates of the rarest of `tags` (a superset of the traces
+    /// with them), when it has few enough that probing the per-trace rows for them is cheaper
+    /// than merging every trace's; `None` otherwise.
+    async fn tag_candidates(
+        &self,
+        project: &str,
+        tags: &[(String, String)],
+    ) -> StoreResult<Option<String>> {
+        let index = self.layout.table(tag_index::TAGS.name);
+        let Some(sql) = tag_index::counts(&index, project, tags) else {
+            return Ok(None);
+        };
+        let rows = self.client.rows(&sql).await?;
+        Ok(tag_index::narrowing(&index, project, tags, &rows))
     }
 
     /// The traces of a project within `scope` whose rows in the per-trace table were fed
@@ -472,20 +496,20 @@ impl ClickhouseStore {
         trace_id: &str,
     ) -> StoreResult<Option<TraceSkeleton>> {
         let ids = [trace_id.to_string()];
-        let Some(summary) = self.summaries(project, &ids).await?.pop() else {
+        let spans_sql = format!(
+            "SELECT span_id, parent_span_id, has_parent, name, service, span_type, start_ns, \
+             end_ns, status, input_tokens + output_tokens AS tokens, kind, cost \
+             FROM {} WHERE project = {} AND trace_id = {}",
+            self.spans(),
+            quote(project),
+            quote(trace_id)
+        );
+        // The summary and the spans: independent reads, asked at once.
+        let (mut summaries, rows) =
+            tokio::try_join!(self.summaries(project, &ids), self.client.rows(&spans_sql))?;
+        let Some(summary) = summaries.pop() else {
             return Ok(None);
         };
-        let rows = self
-            .client
-            .rows(&format!(
-                "SELECT span_id, parent_span_id, has_parent, name, service, span_type, start_ns, \
-                 end_ns, status, input_tokens + output_tokens AS tokens, kind, cost \
-                 FROM {} WHERE project = {} AND trace_id = {}",
-                self.spans(),
-                quote(project),
-                quote(trace_id)
-            ))
-            .await?;
         struct Raw {
             span_id: String,
             parent: Option<String>,
