@@ -721,10 +721,7 @@ async fn skeleton_over_http(
     config: &BrowserConfig,
     trace_id: &str,
 ) -> Result<SkeletonHttp, BrowserError> {
-    let url = format!(
-        "{}/api/v1/traces/{trace_id}?format=binary",
-        config.app_url
-    );
+    let url = format!("{}/api/v1/traces/{trace_id}?format=binary", config.app_url);
     let failed = |why: String| BrowserError::Http {
         url: url.clone(),
         why,
