@@ -73,11 +73,8 @@ impl Loaded {
     }
 }
 
-/// A trace with more spans than this shows its first rows while the rest arrives. A smaller
-/// one arrives whole about as soon (100,000 spans in a few hundred milliseconds on loopback),
-/// and drawing its first rows apart would only delay the whole: the page drawn twice, the
-/// rest of the body read while the first rows are drawn.
-const SHOW_FIRST_ROWS_FROM: usize = 200_000;
+/// A trace with more spans than this shows its first rows while the rest arrives.
+const SHOW_FIRST_ROWS_FROM: usize = 20_000;
 
 /// Fetches a trace's skeleton and builds its tree (marking both for benchmarks). A big
 /// trace's first rows are handed to `first_rows` as soon as they have arrived, and

@@ -25,7 +25,7 @@ const MAX_INDENT_DEPTH: usize = 32;
 
 /// What a drawn row shows. Rows have no reactive parts: when any of this changes for a row
 /// (selection, a match, collapse, zoom, the query), that row is drawn anew.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq)]
 pub struct RowKey {
     pub row: u32,
     pub pos: u32,
