@@ -108,7 +108,21 @@ pub struct TraceResult {
     /// Medians over the runs of each run's p95 and max frame time while scrolling.
     pub median_scroll_p95_ms: f64,
     pub median_scroll_max_ms: f64,
+    /// The skeleton's whole read over HTTP, as the page asks for it, without the browser.
+    pub skeleton_http: SkeletonHttp,
     pub runs: Vec<TraceRun>,
+}
+
+/// `GET /api/v1/traces/{id}?format=binary` with `Accept-Encoding: gzip` (what the trace page
+/// asks), timed from the request to its first and to its last byte (the collector's read,
+/// ordering, encoding and compression, and the transfer; no decoding).
+#[derive(Debug, Clone, Serialize)]
+pub struct SkeletonHttp {
+    pub calls: usize,
+    pub first_byte_p50_ms: f64,
+    pub whole_p50_ms: f64,
+    pub whole_p95_ms: f64,
+    pub bytes: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -645,6 +659,15 @@ async fn measure(
 ) -> Result<(Vec<TraceResult>, Vec<PageResult>), BrowserError> {
     let mut traces = Vec::new();
     for (spans, id) in ids {
+        let skeleton_http = skeleton_over_http(config, id).await?;
+        eprintln!(
+            "  {spans} spans, the skeleton over HTTP ({} calls, {} bytes gzipped): first byte p50 {:.0} ms, whole p50 {:.0} ms, p95 {:.0} ms",
+            skeleton_http.calls,
+            skeleton_http.bytes,
+            skeleton_http.first_byte_p50_ms,
+            skeleton_http.whole_p50_ms,
+            skeleton_http.whole_p95_ms
+        );
         let mut runs = Vec::new();
         // Each run: the page opened with an empty cache, then again with the cache it filled.
         for (i, cache) in (0..config.runs.max(1)).flat_map(|i| [(i, Cache::Cold), (i, Cache::Warm)])
@@ -698,6 +721,7 @@ async fn measure(
                 .unwrap_or(0),
             median_scroll_p95_ms: med(&|r| r.scroll.as_ref().map(|s| s.p95_ms)),
             median_scroll_max_ms: med(&|r| r.scroll.as_ref().map(|s| s.max_ms)),
+            skeleton_http,
             runs,
         });
     }
@@ -735,6 +759,57 @@ async fn measure(
     }
     Ok((traces, pages))
 }
+
+/// Reads a trace's binary skeleton whole, one call at a time: one untimed, then
+/// `SKELETON_CALLS`.
+async fn skeleton_over_http(
+    config: &BrowserConfig,
+    trace_id: &str,
+) -> Result<SkeletonHttp, BrowserError> {
+    let url = format!("{}/api/v1/traces/{trace_id}?format=binary", config.app_url);
+    let failed = |why: String| BrowserError::Http {
+        url: url.clone(),
+        why,
+    };
+    let http = reqwest::Client::builder()
+        .timeout(config.timeout)
+        .build()
+        .map_err(|e| BrowserError::Setup(e.to_string()))?;
+    let (mut first_bytes, mut wholes, mut bytes) = (Vec::new(), Vec::new(), 0);
+    for call in 0..=SKELETON_CALLS {
+        let started = Instant::now();
+        let mut response = http
+            .get(&url)
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .map_err(|e| failed(e.to_string()))?;
+        if !response.status().is_success() {
+            return Err(failed(format!("status {}", response.status())));
+        }
+        let (mut first, mut read) = (None, 0);
+        while let Some(chunk) = response.chunk().await.map_err(|e| failed(e.to_string()))? {
+            first.get_or_insert_with(|| started.elapsed());
+            read += chunk.len();
+        }
+        let whole = started.elapsed();
+        if call > 0 {
+            first_bytes.push(first.unwrap_or(whole).as_secs_f64() * 1e3);
+            wholes.push(whole.as_secs_f64() * 1e3);
+            bytes = read;
+        }
+    }
+    Ok(SkeletonHttp {
+        calls: wholes.len(),
+        first_byte_p50_ms: median(first_bytes),
+        whole_p50_ms: median(wholes.clone()),
+        whole_p95_ms: quantile(wholes, 0.95),
+        bytes,
+    })
+}
+
+/// Timed reads of each trace's skeleton over HTTP.
+const SKELETON_CALLS: usize = 10;
 
 /// The built dashboard: `SKEIN_TEST_DIST` if set (as for the dashboard's browser tests),
 /// else this checkout's `dist/`.

@@ -28,6 +28,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 
@@ -234,6 +235,11 @@ pub async fn start(config: &ServeConfig) -> Result<Running, StartError> {
 
     let mut tasks = Vec::new();
     let http_app = server::http_router(state.clone(), &guards, config.dist.clone());
+    // Without TCP_NODELAY a streamed answer's last small write waits for the client's delayed
+    // ACK (~40 ms) on a reused connection: the browser's, for the trace page's skeleton.
+    let http = http.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     tasks.push(tokio::spawn(async move {
         axum::serve(http, http_app)
             .with_graceful_shutdown(shutdown_signal())

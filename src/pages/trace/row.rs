@@ -24,8 +24,7 @@ const INDENT_PX: usize = 14;
 const MAX_INDENT_DEPTH: usize = 32;
 
 /// What a drawn row shows. Rows have no reactive parts: when any of this changes for a row
-/// (selection, a match, collapse, zoom, the query, a scroll), the rows are rebuilt, each DOM
-/// attribute and text set only where it differs.
+/// (selection, a match, collapse, zoom, the query), that row is drawn anew.
 #[derive(Clone, Copy, PartialEq)]
 pub struct RowKey {
     pub row: u32,

@@ -16,9 +16,15 @@ use crate::text;
 /// Rows drawn above and below the visible ones, so a fast scroll does not show gaps.
 const OVERSCAN: usize = 8;
 
+/// Rows a viewport of this height shows, the one cut at the bottom included.
+fn shown_rows(viewport_h: f64) -> usize {
+    (viewport_h / ROW_H).ceil() as usize + 1
+}
+
 /// The virtualized rows.
 #[component]
 pub fn Rows(ex: Ex) -> impl IntoView {
+    let slot_count = Memo::new(move |_| shown_rows(ex.viewport_h.get()) + 2 * OVERSCAN);
     let slice = Memo::new(move |_| {
         let top = ex.scroll_top.get();
         let h = ex.viewport_h.get();
@@ -33,7 +39,7 @@ pub fn Rows(ex: Ex) -> impl IntoView {
             ex.view.with(|v| {
                 let n = v.len();
                 let first = ((top / ROW_H).floor().max(0.0) as usize).min(n);
-                let shown = (h / ROW_H).ceil() as usize + 1;
+                let shown = shown_rows(h);
                 let start = first.saturating_sub(OVERSCAN);
                 let end = (first + shown + OVERSCAN).min(n);
                 // Row r is drawn by element r % slots: a scroll of a few rows redraws only the
@@ -108,10 +114,16 @@ pub fn Rows(ex: Ex) -> impl IntoView {
                 aria-label="Spans" tabindex="0">
                 <div class="rows-canvas" style=height>
                     <div class="grid-lines" aria-hidden="true">{grid}</div>
-                    // Rebuilt in place, not keyed: an element that draws another row gets its
-                    // attributes and text updated (only those that differ) rather than being
-                    // replaced, and one whose row is unchanged is not touched, nor repainted.
-                    {move || slice.get().into_iter().map(|item| item.map(|item| span_row(ex, item))).collect_view()}
+                    // One element per slot, each redrawn only when what its row shows changes:
+                    // after a scroll of a few rows only the slots of the rows that came into
+                    // view are. An element that draws another row is rebuilt in place rather
+                    // than replaced (cheaper than a new one), but in this build a rebuild
+                    // removes and sets every attribute again (they are type-erased), so a slot
+                    // whose row is unchanged must not be rebuilt at all.
+                    {move || (0..slot_count.get()).map(|slot| {
+                        let key = Memo::new(move |_| slice.with(|drawn| drawn.get(slot).copied().flatten()));
+                        move || key.get().map(|item| span_row(ex, item))
+                    }).collect_view()}
                 </div>
             </div>
             {move || nothing_shown().then(|| view! {
