@@ -11,6 +11,7 @@ pub mod api;
 pub mod auth;
 pub mod browser;
 pub mod budget;
+pub mod clock;
 pub mod context;
 pub mod dashboard;
 pub mod demo;

@@ -5,14 +5,8 @@
 use axum::http::StatusCode;
 use skein_model::queue::{Claim, DEFAULT_LEASE_SECS, MAX_LEASE_SECS};
 
+pub use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult};
-
-/// Now, as leases and queue times are kept (ms since the epoch).
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
 
 /// The queue read (`kind`: what it is called, "queue" or "pairwise queue"), or 404.
 pub fn found<T>(kind: &str, project: &str, id: &str, queue: Option<T>) -> ApiResult<T> {

@@ -10,6 +10,7 @@ use skein_model::score_config::{check_config, MAX_CONFIGS};
 use skein_model::{NewScoreConfig, ScoreConfig, ScoreConfigList, ScoreSettings};
 
 use super::parse_json;
+use crate::clock::now_ms;
 use crate::context::{AppState, Project};
 use crate::error::{ApiError, ApiResult};
 use crate::ingest::body::JsonBody;
@@ -30,12 +31,6 @@ pub(crate) async fn checked_score(
         .await?
         .check(key, score, value)
         .map_err(ApiError::BadRequest)
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 fn parse_config(body: &[u8]) -> ApiResult<NewScoreConfig> {

@@ -20,6 +20,7 @@ use super::params::{json_object, QueryParams};
 use super::projects::locate_run;
 use super::{ids, run};
 use crate::api::score_configs::checked_score;
+use crate::clock::now_ms;
 use crate::context::{AppState, KeyScope};
 use crate::error::{ApiError, ApiResult};
 use crate::ingest::body::JsonBody;
@@ -267,10 +268,4 @@ pub async fn list_feedback(
         out.push(answered(f, &run));
     }
     Ok(Json(out))
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }

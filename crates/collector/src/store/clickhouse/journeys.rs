@@ -16,6 +16,7 @@ use skein_model::{TraceQuery, TraceSummary};
 
 use super::client::{quote, RowExt};
 use super::ClickhouseStore;
+use crate::clock::now_ms;
 use crate::store::{StoreError, StoreResult};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -475,10 +476,4 @@ impl ClickhouseStore {
             span_count: rows.len() as u64,
         })
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }

@@ -54,6 +54,8 @@ use client::{Client, RowExt};
 use schema::Layout;
 use writer::Writer;
 
+use crate::clock::now_ms;
+
 use super::{
     EngineInfo, FeedbackFilter, FeedbackStore, JourneyStore, QueryStore, ReceivedBatch, SpanStore,
     Store, StoreResult, WriteOutcome,
@@ -141,12 +143,6 @@ impl ClickhouseStore {
             queue_writes: tokio::sync::Mutex::new(()),
         })
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 #[async_trait]

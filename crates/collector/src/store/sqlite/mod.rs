@@ -18,7 +18,6 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use rusqlite::Connection;
@@ -73,6 +72,7 @@ mod writer;
 
 pub use keys::SqliteKeys;
 
+use crate::clock::now_ms;
 use codec::{CurrentDict, SpanRow};
 use readers::ReaderPool;
 use writer::{writer_loop, WriteJob, WriteOp, WriteReply, Writer};
@@ -288,13 +288,6 @@ async fn encode_rows(
 
 fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".into())
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 /// The writer answered a job with a reply of another kind: a bug, not a client's error.
