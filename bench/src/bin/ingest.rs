@@ -159,9 +159,28 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         loads.iter().copied().fold(f64::INFINITY, f64::min),
         loads.iter().copied().fold(f64::NEG_INFINITY, f64::max)
     );
+    // A figure not measured (no API URL, no collector pid, not our data dir) is left out,
+    // not printed as NaN.
+    let known = |value: f64, text: String| (!value.is_nan()).then_some(text);
+    let queryable_text = known(queryable, format!(", {queryable:.0} spans/s queryable"));
+    let collector_text = [
+        known(cpu, format!("collector {cpu:.1} CPU s")),
+        known(rss, format!("peak RSS {rss:.0} MiB")),
+        known(
+            bytes_per_span,
+            format!("{bytes_per_span:.0} bytes on disk a span"),
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(", ");
     println!(
-        "ingest: median of {runs} runs of {} spans: {acked:.0} spans/s acknowledged, {queryable:.0} spans/s queryable; collector {cpu:.1} CPU s, peak RSS {rss:.0} MiB, {bytes_per_span:.0} bytes on disk a span ({} cores, load {load} at the start of the runs)",
-        reports[0].spans, machine.cores
+        "ingest: median of {runs} runs of {} spans: {acked:.0} spans/s acknowledged{}{}{collector_text} ({} cores, load {load} at the start of the runs)",
+        reports[0].spans,
+        queryable_text.unwrap_or_default(),
+        if collector_text.is_empty() { "" } else { "; " },
+        machine.cores
     );
     if !args.no_record {
         let summary = serde_json::json!({
