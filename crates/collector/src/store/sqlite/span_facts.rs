@@ -3,9 +3,9 @@
 //! labels (a JSON array) and attributes as filters read them (`attrs`: key to text,
 //! `attr_nums`: key to number, `skein_model::filter::filterable`), one row per span by its
 //! rowid. The JSON columns are read through `skein_text(...)`: `attrs` is packed where that
-//! is smaller (`codec::Packed`). Written with the span (`traces::insert_spans`, `pieces::replace_row`), removed with
-//! it (a trigger), and filled from the stored bodies once, when a database from before it (or
-//! from before its attribute columns) is opened.
+//! is smaller (`codec::Packed`). Written with the span (`traces::insert_spans`,
+//! `pieces::replace_row`), removed with it (a trigger), and filled from the stored bodies once,
+//! when a database from before it (or from before its attribute columns) is opened.
 //!
 //! `spans_by_start` (start time, then rowid) serves the newest-first span list.
 
