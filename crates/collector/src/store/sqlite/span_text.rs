@@ -612,7 +612,7 @@ mod tests {
         );
         while index_pending(&conn, INDEX_CHUNK).unwrap() > 0 {}
         // What `span_contains` says of a needle holding the separator, the search says too.
-        let across = format!("d{SEARCH_SEPARATOR}hel");
+        let across = format!("d{SEARCH_SEPARATOR}h");
         assert!(match_query(&across).is_none());
         assert_eq!(searched(&conn, &across), 1);
         assert_eq!(searched(&conn, &format!("refund{SEARCH_SEPARATOR}d")), 1);
