@@ -848,7 +848,10 @@ async fn a_database_with_an_index_by_span_gets_the_index_by_block_in_place() {
              DELETE FROM span_text_pending WHERE span = old.id; END; \
          PRAGMA user_version = 20;",
     );
-    assert_eq!(test_files::query_i64(&db, "SELECT count(*) FROM span_text_docsize"), 2);
+    assert_eq!(
+        test_files::query_i64(&db, "SELECT count(*) FROM span_text_docsize"),
+        2
+    );
 
     let collector = Collector::start_in(dir, &[]);
     let totals = |c: &Collector| {

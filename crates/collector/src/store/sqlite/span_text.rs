@@ -184,7 +184,9 @@ pub(super) fn index_blocks(conn: &Connection) -> StoreResult<()> {
     )?;
     conn.execute_batch(SCHEMA)?;
     merge_wider(conn)?;
-    conn.execute_batch("INSERT OR IGNORE INTO span_text_pending (span) SELECT span FROM span_texts;")?;
+    conn.execute_batch(
+        "INSERT OR IGNORE INTO span_text_pending (span) SELECT span FROM span_texts;",
+    )?;
     Ok(())
 }
 
@@ -276,8 +278,8 @@ pub(super) fn index_pending(conn: &Connection, limit: usize) -> StoreResult<usiz
     for block in &blocks {
         forget.execute([block])?;
     }
-    let mut read =
-        conn.prepare_cached("SELECT skein_text(text) FROM span_texts WHERE span BETWEEN ?1 AND ?2")?;
+    let mut read = conn
+        .prepare_cached("SELECT skein_text(text) FROM span_texts WHERE span BETWEEN ?1 AND ?2")?;
     let mut insert = conn.prepare_cached("INSERT INTO span_text (rowid, text) VALUES (?1, ?2)")?;
     for &block in &blocks {
         let (first, last) = block_range(block << BLOCK_SHIFT);
@@ -561,16 +563,25 @@ mod tests {
         // A span removed while queued leaves the queue.
         conn.execute("DELETE FROM spans WHERE name = 'step 39 of kyoto'", [])
             .unwrap();
-        assert_eq!((searched(&conn, "kyoto"), queued(&conn)), (39, 39 - in_first_block));
+        assert_eq!(
+            (searched(&conn, "kyoto"), queued(&conn)),
+            (39, 39 - in_first_block)
+        );
         while index_pending(&conn, 10).unwrap() > 0 {}
         let blocks = count(
             &conn,
             &format!("SELECT count(DISTINCT span >> {BLOCK_SHIFT}) FROM span_texts"),
         );
-        assert_eq!((found(&conn, "kyoto"), searched(&conn, "kyoto")), (blocks, 39));
+        assert_eq!(
+            (found(&conn, "kyoto"), searched(&conn, "kyoto")),
+            (blocks, 39)
+        );
         // The first block's spans removed: its document goes with the last of them.
-        conn.execute("DELETE FROM spans WHERE id < ?1", [first_block + BLOCK_SPANS])
-            .unwrap();
+        conn.execute(
+            "DELETE FROM spans WHERE id < ?1",
+            [first_block + BLOCK_SPANS],
+        )
+        .unwrap();
         assert_eq!(found(&conn, "kyoto"), blocks - 1);
         assert_eq!(searched(&conn, "kyoto"), 39 - in_first_block);
     }
