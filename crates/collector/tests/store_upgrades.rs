@@ -6,7 +6,7 @@
 mod common;
 
 /// The layout a file is brought up to (`PRAGMA user_version`).
-const LATEST_LAYOUT: i64 = 20;
+const LATEST_LAYOUT: i64 = 21;
 
 #[path = "../src/store/sqlite/test_files.rs"]
 mod test_files;
@@ -811,6 +811,74 @@ async fn a_database_with_plain_texts_reads_them_beside_packed_ones() {
         collector,
         &["SELECT count(*) FROM span_text_config WHERE k = 'automerge' AND v = 16"],
     );
+}
+
+/// Schema 20 indexed each span's text as a document of its own: the upgrade to 21 drops that
+/// index, queues every kept text, and the writer builds the index of blocks of spans behind;
+/// searches find the same spans throughout.
+#[tokio::test]
+async fn a_database_with_an_index_by_span_gets_the_index_by_block_in_place() {
+    let collector = Collector::start();
+    send(
+        &collector,
+        otlp(
+            TRACE,
+            &[
+                (ROOT, None, "plan the kyoto trip", "AGENT"),
+                (CHILD, Some(ROOT), "book an osaka hotel", "TOOL"),
+            ],
+            "prod",
+        ),
+    )
+    .await;
+    wait_for_traces(&collector, "", 1).await;
+    let dir = collector.kill();
+    let db = dir.path().join("skein.db");
+    // The file as schema 20 left it: a document a span (the short texts are plain).
+    test_files::execute_batch(
+        &db,
+        "DROP TRIGGER span_text_removed; DROP TABLE span_text; DELETE FROM span_text_pending; \
+         CREATE VIRTUAL TABLE span_text USING fts5(text, content = '', contentless_delete = 1, \
+             detail = none, tokenize = 'trigram case_sensitive 1'); \
+         INSERT INTO span_text (span_text, rank) VALUES ('automerge', 16); \
+         INSERT INTO span_text (rowid, text) SELECT span, text FROM span_texts; \
+         CREATE TRIGGER span_text_removed AFTER DELETE ON spans BEGIN \
+             DELETE FROM span_text WHERE rowid = old.id; \
+             DELETE FROM span_texts WHERE span = old.id; \
+             DELETE FROM span_text_pending WHERE span = old.id; END; \
+         PRAGMA user_version = 20;",
+    );
+    assert_eq!(
+        test_files::query_i64(&db, "SELECT count(*) FROM span_text_docsize"),
+        2
+    );
+
+    let collector = Collector::start_in(dir, &[]);
+    let totals = |c: &Collector| {
+        let c = c.url("/api/v1/spans?filter=");
+        async move {
+            let mut totals = Vec::new();
+            for needle in ["kyoto", "osaka%20hotel", "trip%20book", "upgrades"] {
+                let page = get_json(&format!("{c}search(%22{needle}%22)")).await;
+                totals.push(page["total"].as_i64().unwrap_or(-1));
+            }
+            totals
+        }
+    };
+    // Queued again, found all the same.
+    assert_eq!(totals(&collector).await, [1, 1, 0, 2]);
+    let indexed = |c: &Collector| {
+        let db = c.data_dir.path().join("skein.db");
+        test_files::query_i64(&db, "SELECT count(*) FROM span_text_pending") == 0
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !indexed(&collector) {
+        assert!(std::time::Instant::now() < deadline, "never indexed");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // Indexed by block: the two spans are one document, each still found by its own text.
+    assert_eq!(totals(&collector).await, [1, 1, 0, 2]);
+    stops_at_the_latest_layout_with(collector, &["SELECT count(*) FROM span_text_docsize"]);
 }
 
 /// Until schema 17 the live stream's `span_changes` was created at start, outside the numbered

@@ -65,8 +65,10 @@ pub(super) const WRITER_BUSY_TIMEOUT: std::time::Duration = std::time::Duration:
 /// - 20: `span_facts`' JSON columns and `span_texts.text` may hold packed texts
 ///   (`codec::Packed`, read through `skein_text`); those written before stay plain text,
 ///   read as they are (an older Skein, which cannot read packed texts, refuses the file by
-///   its version); `span_text` merges wider (`span_text::merge_wider`).
-const SCHEMA_VERSION: i64 = 20;
+///   its version); `span_text` merges wider (`span_text::merge_wider`);
+/// - 21: `span_text` indexes blocks of 16 consecutive spans, a document each, rebuilt behind
+///   the writer from the kept texts (`span_text::index_blocks`).
+const SCHEMA_VERSION: i64 = 21;
 
 type Migration = fn(&Connection) -> StoreResult<()>;
 
@@ -91,6 +93,7 @@ const MIGRATIONS: [Migration; (SCHEMA_VERSION - 1) as usize] = [
     super::span_text::keep_texts,
     extend_span_extents,
     super::span_text::merge_wider,
+    super::span_text::index_blocks,
 ];
 
 /// Ratings by queue, for `GET /api/v1/feedback?queue_id=`.
