@@ -101,6 +101,20 @@ async fn a_trace_link_asks_for_its_skeleton_once_in_any_project() {
         .unwrap();
     assert_eq!(trace_title(driver).await, "plain_root");
     assert_eq!(skeleton_requests(driver, plain).await, 1);
+    // Sent by index.html: before the page, once started, went to fetch it.
+    let sent_early = js(
+        driver,
+        &format!(
+            "const sent = performance.getEntriesByType('resource')
+                .find(e => new URL(e.name).pathname === '/api/v1/traces/{plain}').startTime;
+             return sent < performance.getEntriesByName('skein:trace-requested')[0].startTime"
+        ),
+    )
+    .await;
+    assert_eq!(
+        sent_early, true,
+        "the skeleton asked for before the page started"
+    );
 
     driver
         .goto(collector.url(&format!("/traces/{spaced}?project=team+a%2Bb%27s")))
