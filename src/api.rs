@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use skein_model::ErrorBody;
 
 mod body;
+mod early;
 mod feedback;
 mod key;
 mod pairwise;

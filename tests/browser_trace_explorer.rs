@@ -816,6 +816,15 @@ async fn a_50000_span_trace_opens_scrolls_to_its_end_and_stays_virtualized() {
             .then_some(())
     })
     .await;
+    // The trace's feedback (the rows' badges) is asked for once, though the first rows and
+    // the whole trace are drawn one after the other.
+    let feedback_requests = js(
+        driver,
+        "return performance.getEntriesByType('resource')
+            .filter(e => e.name.includes('/api/v1/feedback?') && e.name.includes('trace_id=')).length",
+    )
+    .await;
+    assert_eq!(feedback_requests, 1, "requests for the trace's feedback");
     let few_hundred = 300;
     let at_start = span_rows(driver).await;
     assert!(at_start <= few_hundred, "{at_start} row elements");

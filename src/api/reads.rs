@@ -6,7 +6,8 @@ use skein_model::skeleton_wire;
 use skein_model::{ProjectInfo, TagKeyInfo, TagValueInfo, TracePage, TraceQuery, TraceSkeleton};
 
 use super::body::{after_paint, BodyReader};
-use super::{check, get, send, unreachable, ApiError};
+use super::early;
+use super::{check, get, unreachable, ApiError};
 use crate::links;
 
 pub async fn projects() -> Result<Vec<ProjectInfo>, ApiError> {
@@ -58,7 +59,8 @@ pub async fn trace_streamed(
     mut progress: impl FnMut(&skeleton_wire::Decoder) -> bool,
 ) -> Result<TraceSkeleton, ApiError> {
     let url = links::api_trace_binary(project, trace_id);
-    let response = send("GET", &url, None).await?;
+    // The opened trace's skeleton: index.html asked for it already (the same URL).
+    let response = early::get(&url).await?;
     check(&response).await?;
     let wrong = |e: skeleton_wire::WireError| ApiError::Unexpected(format!("{url}: {e}"));
     let mut decoder = skeleton_wire::Decoder::new();

@@ -147,6 +147,11 @@ pub fn TracePage() -> impl IntoView {
     // Each load's number: a big trace's first rows are shown only while their load is the
     // latest and nothing else is shown yet.
     let loads = StoredValue::new(0u64);
+    // The feedback store made for a big trace's first rows, taken over by the whole trace of
+    // the same load (fetched once, not twice). Made under the page's owner: the first rows'
+    // view is dropped when the whole trace replaces it.
+    let page_owner = Owner::current().unwrap_or_default();
+    let first_rows_feedback = StoredValue::new(None::<TraceFeedback>);
     let load = move |keep: bool| {
         let ticket = loads.get_value() + 1;
         loads.set_value(ticket);
@@ -254,7 +259,18 @@ pub fn TracePage() -> impl IntoView {
                 let project_now = project.get_untracked();
                 let id = trace_id.get_untracked();
                 // The trace's feedback, shared by the detail panel's widget and the rows' badges.
-                TraceFeedback::provide(project_now.clone(), id.clone());
+                let feedback = if loaded.complete {
+                    first_rows_feedback
+                        .try_update_value(Option::take)
+                        .flatten()
+                        .filter(|f| f.is_of(&project_now, &id))
+                        .unwrap_or_else(|| TraceFeedback::new(project_now.clone(), id.clone()))
+                } else {
+                    let made = page_owner.with(|| TraceFeedback::new(project_now.clone(), id.clone()));
+                    first_rows_feedback.set_value(Some(made));
+                    made
+                };
+                feedback.provide();
                 let ex = explorer_state(&loaded, project_now.clone(), id.clone(), span_in_url, skew_in_url);
                 if let Some(view) = kept.try_update_value(Option::take).flatten() {
                     kept::restore(ex, view);

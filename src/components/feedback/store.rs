@@ -43,8 +43,8 @@ pub struct TraceFeedback {
 }
 
 impl TraceFeedback {
-    /// Creates the store for a trace, loads it, and provides it as context.
-    pub fn provide(project: String, trace_id: String) -> TraceFeedback {
+    /// Creates the store for a trace and loads it (`provide` it where it is shared).
+    pub fn new(project: String, trace_id: String) -> TraceFeedback {
         let store = TraceFeedback {
             project: StoredValue::new(project),
             trace_id: StoredValue::new(trace_id),
@@ -56,8 +56,17 @@ impl TraceFeedback {
             configs_asked: StoredValue::new(false),
         };
         store.reload();
-        provide_context(store);
         store
+    }
+
+    /// Shares the store with the widget and the badges below.
+    pub fn provide(self) {
+        provide_context(self);
+    }
+
+    /// Whether this is the store of that trace.
+    pub fn is_of(self, project: &str, trace_id: &str) -> bool {
+        self.project.with_value(|p| p == project) && self.trace_id.with_value(|t| t == trace_id)
     }
 
     pub fn from_context() -> Option<TraceFeedback> {

@@ -117,6 +117,8 @@ pub struct SqliteStore {
     disk_full: AtomicBool,
     /// The writer's count of spans waiting for the full-text index (`Writer::unindexed`).
     unindexed: Arc<AtomicUsize>,
+    /// `projects()` as last read, until the next write of spans.
+    projects: Arc<catalog::ProjectsCache>,
 }
 
 impl SqliteStore {
@@ -179,6 +181,7 @@ impl SqliteStore {
             ),
             disk_full: AtomicBool::new(false),
             unindexed,
+            projects: Arc::default(),
         })
     }
 
@@ -208,6 +211,10 @@ impl SqliteStore {
 
     async fn send(&self, op: WriteOp, mut places: QueuePlaces) -> StoreResult<WriteReply> {
         let (reply, answer) = oneshot::channel();
+        let changes_traces = matches!(
+            op,
+            WriteOp::Spans(_) | WriteOp::Pieces(_) | WriteOp::Expire(_)
+        );
         let job = WriteJob { op, reply };
         debug_assert_eq!(job.span_count(), places.n);
         if self.writer.send(job).is_err() {
@@ -215,7 +222,12 @@ impl SqliteStore {
         }
         // The writer gives the places back once the job is committed.
         places.n = 0;
-        let (result, op) = answer.await.map_err(|_| StoreError::Closed)?;
+        let answered = if changes_traces {
+            self.projects.after_write(answer).await
+        } else {
+            answer.await
+        };
+        let (result, op) = answered.map_err(|_| StoreError::Closed)?;
         drop(op);
         self.note_disk(&result);
         result
@@ -430,7 +442,13 @@ impl QueryStore for SqliteStore {
     }
 
     async fn projects(&self) -> StoreResult<Vec<ProjectInfo>> {
-        self.read(catalog::projects).await
+        let writes = match self.projects.get() {
+            Ok(kept) => return Ok(kept),
+            Err(writes) => writes,
+        };
+        let list = self.read(catalog::projects).await?;
+        self.projects.keep(writes, &list);
+        Ok(list)
     }
 
     async fn project_names(&self) -> StoreResult<Vec<String>> {

@@ -48,6 +48,7 @@ macro_rules! for_each_suite_test {
             traces::catalog_counts_services_tags_and_projects,
             traces::traces_older_than_the_retention_leave_with_all_they_hold,
             traces::project_names_are_every_project_with_traces,
+            traces::the_project_list_follows_every_write,
             summary_rules::trace_tags_are_the_roots_without_instrumentation_keys,
             summary_rules::usage_is_counted_once_in_lists_sessions_users_and_metrics,
             pieces::post_then_patch_reads_as_one_span,

@@ -561,3 +561,58 @@ pub async fn traces_older_than_the_retention_leave_with_all_they_hold(store: Arc
         0
     );
 }
+
+/// The project list read after each kind of write that changes it: a new trace, a trace that
+/// grows, another project, a span sent in pieces, old traces expired (an engine may keep the
+/// list between reads, never past a write).
+pub async fn the_project_list_follows_every_write(store: Arc<dyn Store>) {
+    async fn counts(store: &Arc<dyn Store>) -> Vec<(String, u64, u64)> {
+        let list = store.projects().await.unwrap();
+        list.into_iter()
+            .map(|p| (p.name, p.trace_count, p.span_count))
+            .collect()
+    }
+    let listed = |rows: &[(&str, u64, u64)]| -> Vec<(String, u64, u64)> {
+        rows.iter()
+            .map(|(n, t, s)| (n.to_string(), *t, *s))
+            .collect()
+    };
+    assert!(counts(&store).await.is_empty());
+    let day_ms: i64 = 86_400_000;
+    let old_root = span("a", "1", None, -10 * day_ms);
+    store.write_spans(vec![old_root]).await.unwrap();
+    assert_eq!(counts(&store).await, listed(&[("p", 1, 1)]));
+    let old_child = span("a", "2", Some("1"), -10 * day_ms + 1);
+    store.write_spans(vec![old_child]).await.unwrap();
+    assert_eq!(
+        counts(&store).await,
+        listed(&[("p", 1, 2)]),
+        "the trace grew"
+    );
+    let mut elsewhere = span("b", "1", None, 0);
+    elsewhere.project = "q".into();
+    store.write_spans(vec![elsewhere]).await.unwrap();
+    assert_eq!(counts(&store).await, listed(&[("p", 1, 2), ("q", 1, 1)]));
+    let piece = span("c", "3", None, 0);
+    store.write_span_pieces(vec![piece]).await.unwrap();
+    assert_eq!(
+        counts(&store).await,
+        listed(&[("p", 2, 3), ("q", 1, 1)]),
+        "a span in pieces"
+    );
+
+    let removed = store
+        .expire_before(base_ns() - day_ms * 1_000_000)
+        .await
+        .unwrap();
+    assert_eq!(removed, 1);
+    // An engine may finish in the background: wait (a bounded while) until the list agrees.
+    let after = listed(&[("p", 1, 1), ("q", 1, 1)]);
+    for _ in 0..100 {
+        if counts(&store).await == after {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(counts(&store).await, after, "the old trace expired");
+}
