@@ -447,20 +447,24 @@ pub(super) async fn migrate(client: &Client, layout: &Layout, version: &str) -> 
         record(client, layout, 9).await?;
         tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 9");
     }
-    // Schema 10's per-trace table (ordered by trace id) is replaced by schema 11's (ordered by
-    // start): a database before 10 gets the latter only.
+    // Schemas 10's and 11's per-trace tables (of aggregate states) are replaced by schema 13's
+    // rows (`trace_table`): a database before 13 gets the latter only.
     if applied < 11 {
-        super::trace_table::create(client, layout).await?;
-        if applied < 10 {
-            record(client, layout, 10).await?;
+        for step in [10, 11] {
+            if applied < step {
+                record(client, layout, step).await?;
+            }
         }
-        record(client, layout, 11).await?;
-        tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 11");
     }
     if applied < 12 {
         super::tag_index::create(client, layout).await?;
         record(client, layout, 12).await?;
         tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 12");
+    }
+    if applied < 13 {
+        super::trace_table::create(client, layout).await?;
+        record(client, layout, 13).await?;
+        tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 13");
     }
     Ok(())
 }
