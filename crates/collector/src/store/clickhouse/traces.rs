@@ -593,7 +593,10 @@ impl SkeletonRow {
             cost: row.f64_of("cost"),
             session_id: row.str_of("session_id"),
             user_id: row.str_of("user_id"),
-            tags: texts("tag_keys").into_iter().zip(texts("tag_values")).collect(),
+            tags: texts("tag_keys")
+                .into_iter()
+                .zip(texts("tag_values"))
+                .collect(),
         }
     }
 

@@ -199,16 +199,12 @@ async fn write_loop(
             .await;
         if result.is_ok() {
             // Before any client is answered: a trace read as one row must be one.
-            let traces: Vec<(String, String)> =
-                batch.iter().flat_map(|j| j.traces.iter().cloned()).collect();
-            result = mark_splits(
-                &client,
-                &tables.trace_rows,
-                &tables.splits,
-                &traces,
-                quorum,
-            )
-            .await;
+            let traces: Vec<(String, String)> = batch
+                .iter()
+                .flat_map(|j| j.traces.iter().cloned())
+                .collect();
+            result =
+                mark_splits(&client, &tables.trace_rows, &tables.splits, &traces, quorum).await;
         }
         if result.is_ok() {
             // After the spans: a stream that reads a span's receipt finds the span.
