@@ -41,14 +41,14 @@ start() {
         --otlp-grpc-addr off --data-dir "$dir/skein-$2" --clickhouse-url "$ch" >"$out" 2>&1 &
     collector_pid=$!
     for _ in $(seq 1 36000); do
-        grep -q "http://" "$out" 2>/dev/null && break
+        grep -q "http://[^ )]*/traces" "$out" 2>/dev/null && break
         kill -0 "$collector_pid" 2>/dev/null || { cat "$out" >&2; exit 1; }
         sleep 0.1
     done
-    local urls
-    urls=$(grep -o 'http://[^ )]*' "$out" | head -2)
-    api=$(echo "$urls" | sed -n 1p | sed 's#/traces$##')
-    otlp=$(echo "$urls" | sed -n 2p)
+    # The dashboard's line and the OTLP line (a warning may name ClickHouse's address first).
+    api=$(grep -o 'http://[^ )]*/traces' "$out" | head -1 | sed 's#/traces$##')
+    otlp=$(grep -o 'http://[^ )]*/v1/traces' "$out" | head -1)
+    grep -v 'http://[^ )]*/traces' "$out" | head -5 >&2 || true
 }
 
 stop() {

@@ -137,8 +137,9 @@ const TABLES_V4: &[Table] = &[
 /// receive log (`TABLES_V6`), 7 annotation queues (`TABLES_V7`), 8 blind pairwise review
 /// queues (`TABLES_V8`), 9 who rated in which queue (`FEEDBACK_COLUMNS_V9`), 10 the per-trace
 /// table and the view that feeds it (`trace_table`), 11 that table ordered by start instead, 12
-/// the tag index a tag filter prunes by (`tag_index`).
-pub(super) const SCHEMA_VERSION: u32 = 12;
+/// the tag index a tag filter prunes by (`tag_index`), 13 per-trace rows of plain columns and
+/// the split traces instead of 10's and 11's tables (`trace_table`).
+pub(super) const SCHEMA_VERSION: u32 = 13;
 
 /// Version 9: a feedback record's annotation queue and reviewer (empty outside queues).
 const FEEDBACK_COLUMNS_V9: &[(&str, &str)] = &[("queue_id", "String"), ("reviewer", "String")];
@@ -450,8 +451,8 @@ pub(super) async fn migrate(client: &Client, layout: &Layout, version: &str) -> 
     // Schemas 10's and 11's per-trace tables (of aggregate states) are replaced by schema 13's
     // rows (`trace_table`): a database before 13 gets the latter only.
     if applied < 11 {
-        for step in [10, 11] {
-            if applied < step {
+        for step in [10u32, 11] {
+            if applied < i64::from(step) {
                 record(client, layout, step).await?;
             }
         }
