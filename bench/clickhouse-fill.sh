@@ -10,7 +10,8 @@
 # first 4, the session ids suffixed `~k` (the span's stored body rewritten alike), and every
 # time (start, end, arrival's date) moved back by k times the pool's spread of starts, so the
 # copies are an older history of the same shape. Each insert goes through `spans`' views, so
-# the per-trace tables are fed as ingest feeds them. Prints the copies' rate and the load.
+# the per-trace tables are fed as ingest feeds them (and the traces a copy split across blocks
+# are named split at the end). Prints the copies' rate and the load.
 set -euo pipefail
 ch=${1:?usage: clickhouse-fill.sh CH_URL SPANS}
 target=${2:?usage: clickhouse-fill.sh CH_URL SPANS}
@@ -86,4 +87,11 @@ for k in $(seq 1 "$copies"); do
 done
 seconds=$(echo "$(date +%s.%N) - $started" | bc)
 echo "copied $((copies * pool)) spans in ${seconds} s ($(echo "$copies * $pool / $seconds" | bc) spans/s), load $(cut -d' ' -f1-3 /proc/loadavg)"
+# A copy's insert is cut into blocks, and the per-trace rows' view runs a block at a time, so a
+# trace cut between two blocks has two rows: named split here as the collector names a split
+# after each insert it writes (schema 13 and later).
+if [ "$(q "EXISTS TABLE skein.trace_splits")" = 1 ]; then
+    q "INSERT INTO skein.trace_splits SELECT project, trace_id, now() FROM skein.trace_rows GROUP BY project, trace_id HAVING count() > 1 OR countIf(row_count != span_ids) > 0" >/dev/null
+    echo "split traces: $(q "SELECT count() FROM skein.trace_splits")"
+fi
 q "DROP DATABASE skein_fill" >/dev/null

@@ -157,6 +157,10 @@ impl Client {
                     // joins is sharded by trace id, so a trace's rows are all on one shard.
                     // (A subquery that crosses shardings says `GLOBAL IN`.)
                     ("distributed_product_mode", "local"),
+                    // Lists of trace ids (a page's, the split traces': up to
+                    // `trace_table::MAX_LISTED_COPIES`, some more than once) outgrow the
+                    // default 256 KiB of query text.
+                    ("max_query_size", "1073741824"),
                 ],
                 format!("{sql} FORMAT JSONEachRow"),
             )

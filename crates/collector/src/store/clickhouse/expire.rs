@@ -25,6 +25,7 @@ impl ClickhouseStore {
             // The per-trace rows first: a list never names a trace whose spans are gone.
             for table in [
                 super::trace_table::TRACES.name,
+                super::trace_table::SPLITS.name,
                 super::tag_index::TAGS.name,
                 "spans",
                 "span_pieces",

@@ -1,5 +1,5 @@
 //! Metrics on ClickHouse: ClickHouse selects the traces in scope with their per-trace values
-//! and group tag; `skein_model::metric_fold` aggregates them, as on SQLite.
+//! and group tags (one row a trace); `skein_model::metric_fold` aggregates them, as on SQLite.
 
 use std::collections::HashMap;
 
@@ -59,16 +59,25 @@ impl ClickhouseStore {
         if q.over == Over::Spans {
             return self.span_metric(project, q).await;
         }
-        const COLUMNS: &str = "trace_id, start, duration, errors, in_tokens, out_tokens, cost_sum";
+        // Each trace's group values come in its own row (`trace_table::IndexQuery`), and
+        // its id only when the feedback metric needs it: a row a trace is all that is read.
+        let keys: Vec<String> = q.group_by.iter().chain(&q.then_by).cloned().collect();
+        let mut columns = String::from("start, duration, errors, in_tokens, out_tokens, cost_sum");
+        if matches!(q.metric, Metric::Feedback(_)) {
+            columns.push_str(", trace_id");
+        }
+        for i in 0..keys.len() {
+            columns.push_str(&format!(", g{i}, h{i}"));
+        }
         // Without filters, the traces measured are the project's within the range that all of
         // them span: one read of every trace gives both.
         let all = if q.scope(None, None) == TraceQuery::default() {
             let index = self
-                .trace_index(project, &TraceQuery::default(), now_ms)
+                .trace_index_grouped(project, &TraceQuery::default(), now_ms, &keys)
                 .await?;
             Some(
                 self.client
-                    .rows(&format!("SELECT {COLUMNS} FROM ({index})"))
+                    .rows(&format!("SELECT {columns} FROM ({index})"))
                     .await?,
             )
         } else {
@@ -107,23 +116,13 @@ impl ClickhouseStore {
                         .collect())
                 }
                 None => {
-                    let index = self.trace_index(project, &scope, now_ms).await?;
+                    let index = self
+                        .trace_index_grouped(project, &scope, now_ms, &keys)
+                        .await?;
                     self.client
-                        .rows(&format!("SELECT {COLUMNS} FROM ({index})"))
+                        .rows(&format!("SELECT {columns} FROM ({index})"))
                         .await
                 }
-            }
-        };
-        let groups = async {
-            match &q.group_by {
-                Some(key) => Ok(Some(self.group_values(project, key).await?)),
-                None => Ok(None),
-            }
-        };
-        let thens = async {
-            match &q.then_by {
-                Some(key) => Ok(Some(self.group_values(project, key).await?)),
-                None => Ok(None),
             }
         };
         let scores = async {
@@ -133,8 +132,14 @@ impl ClickhouseStore {
             }
         };
         // Independent reads: asked at once.
-        let (rows, groups, thens, scores): (Vec<serde_json::Value>, _, _, _) =
-            tokio::try_join!(traces, groups, thens, scores)?;
+        let (rows, scores): (Vec<serde_json::Value>, _) = tokio::try_join!(traces, scores)?;
+        // The columns of the group key and of the key splitting it, when asked.
+        let group = |row: &serde_json::Value, i: Option<usize>| -> Option<String> {
+            let i = i?;
+            (row.i64_of(&format!("h{i}")) != 0).then(|| row.str_of(&format!("g{i}")))
+        };
+        let by = q.group_by.is_some().then_some(0);
+        let then = q.then_by.is_some().then_some(usize::from(by.is_some()));
         for row in &rows {
             let trace_id = row.str_of("trace_id");
             let value = match &q.metric {
@@ -154,21 +159,14 @@ impl ClickhouseStore {
                 // A span's attribute: refused over traces (`Over::check`).
                 Metric::Attr(_) => continue,
             };
+            let (g, t) = (group(row, by), group(row, then));
             acc.add_pair(
-                value_of(&groups, &trace_id),
-                value_of(&thens, &trace_id),
+                g.as_deref().map(str::as_bytes),
+                t.as_deref().map(str::as_bytes),
                 row.i64_of("start"),
                 value,
             );
         }
         Ok(acc.response(q, from_ms, to_ms, bucket_ms))
     }
-}
-
-/// A trace's value in a map of group values, as the accumulator takes it.
-fn value_of<'a>(values: &'a Option<HashMap<String, String>>, trace_id: &str) -> Option<&'a [u8]> {
-    values
-        .as_ref()
-        .and_then(|g| g.get(trace_id))
-        .map(String::as_bytes)
 }

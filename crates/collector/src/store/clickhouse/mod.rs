@@ -129,6 +129,8 @@ impl ClickhouseStore {
                 spans: layout.table("spans"),
                 projects: layout.table("span_projects"),
                 received: layout.table("received"),
+                trace_rows: layout.table(trace_table::TRACES.name),
+                splits: layout.table(trace_table::SPLITS.name),
             },
             options.insert_quorum,
             options.max_queued_spans,
@@ -243,24 +245,33 @@ impl QueryStore for ClickhouseStore {
         super::search_by_scan(self, project, trace_id, needle).await
     }
 
+    /// Each project's traces, spans and last end from its per-trace rows (`trace_table`), not
+    /// from its spans: every dashboard page asks this first.
     async fn projects(&self) -> StoreResult<Vec<ProjectInfo>> {
-        let rows = self
-            .client
-            .rows(&format!(
-                "SELECT project, uniqExact(trace_id) AS traces, count() AS spans, \
-                 max(end_ns) AS last FROM {} GROUP BY project ORDER BY project",
-                self.spans()
-            ))
-            .await?;
-        Ok(rows
-            .iter()
-            .map(|r| ProjectInfo {
-                name: r.str_of("project"),
+        let mut projects = Vec::new();
+        for name in self.project_names().await? {
+            let index = self
+                .trace_index(&name, &TraceQuery::default(), now_ms())
+                .await?;
+            let rows = self
+                .client
+                .rows(&format!(
+                    "SELECT count() AS traces, sum(span_count) AS spans, \
+                     max(start + duration) AS last FROM ({index})"
+                ))
+                .await?;
+            let Some(r) = rows.first().filter(|r| r.i64_of("traces") > 0) else {
+                // Its spans expired.
+                continue;
+            };
+            projects.push(ProjectInfo {
+                name,
                 trace_count: r.i64_of("traces").max(0) as u64,
                 span_count: r.i64_of("spans").max(0) as u64,
                 last_seen_ns: Some(r.i64_of("last")),
-            })
-            .collect())
+            });
+        }
+        Ok(projects)
     }
 
     async fn project_names(&self) -> StoreResult<Vec<String>> {

@@ -112,6 +112,19 @@ impl ClickhouseStore {
                 self.quorum,
             )
             .await?;
+        // A fold is another row of its trace: named split before any client is answered.
+        let traces: Vec<(String, String)> = folded
+            .iter()
+            .map(|s| (s.project.clone(), s.trace_id.clone()))
+            .collect();
+        super::trace_table::mark_splits(
+            &self.client,
+            &self.layout.table(super::trace_table::TRACES.name),
+            &self.layout.table(super::trace_table::SPLITS.name),
+            &traces,
+            self.quorum,
+        )
+        .await?;
         // Each folded span is received again (a patch changes what a stream showed).
         let first_receipt = arrivals(folded.len());
         let receipts: Vec<Value> = folded

@@ -137,8 +137,9 @@ const TABLES_V4: &[Table] = &[
 /// receive log (`TABLES_V6`), 7 annotation queues (`TABLES_V7`), 8 blind pairwise review
 /// queues (`TABLES_V8`), 9 who rated in which queue (`FEEDBACK_COLUMNS_V9`), 10 the per-trace
 /// table and the view that feeds it (`trace_table`), 11 that table ordered by start instead, 12
-/// the tag index a tag filter prunes by (`tag_index`).
-pub(super) const SCHEMA_VERSION: u32 = 12;
+/// the tag index a tag filter prunes by (`tag_index`), 13 per-trace rows of plain columns and
+/// the split traces instead of 10's and 11's tables (`trace_table`).
+pub(super) const SCHEMA_VERSION: u32 = 13;
 
 /// Version 9: a feedback record's annotation queue and reviewer (empty outside queues).
 const FEEDBACK_COLUMNS_V9: &[(&str, &str)] = &[("queue_id", "String"), ("reviewer", "String")];
@@ -447,20 +448,24 @@ pub(super) async fn migrate(client: &Client, layout: &Layout, version: &str) -> 
         record(client, layout, 9).await?;
         tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 9");
     }
-    // Schema 10's per-trace table (ordered by trace id) is replaced by schema 11's (ordered by
-    // start): a database before 10 gets the latter only.
+    // Schemas 10's and 11's per-trace tables (of aggregate states) are replaced by schema 13's
+    // rows (`trace_table`): a database before 13 gets the latter only.
     if applied < 11 {
-        super::trace_table::create(client, layout).await?;
-        if applied < 10 {
-            record(client, layout, 10).await?;
+        for step in [10u32, 11] {
+            if applied < i64::from(step) {
+                record(client, layout, step).await?;
+            }
         }
-        record(client, layout, 11).await?;
-        tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 11");
     }
     if applied < 12 {
         super::tag_index::create(client, layout).await?;
         record(client, layout, 12).await?;
         tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 12");
+    }
+    if applied < 13 {
+        super::trace_table::create(client, layout).await?;
+        record(client, layout, 13).await?;
+        tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 13");
     }
     Ok(())
 }

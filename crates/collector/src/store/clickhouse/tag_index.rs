@@ -1,10 +1,10 @@
 //! The tag index `trace_tag_index` (schema 12): per trace, every tag (key, value) any of its
 //! spans was written with, ordered by `(project, key, value, trace_id)`, so a tag filter reads
-//! the range of its key and value and names its candidate traces before any per-trace state is
-//! merged (`trace_table`).
+//! the range of its key and value and names its candidate traces before any per-trace row is
+//! read (`trace_table`).
 //!
 //! A superset, not the answer: a trace's tags are its best-ranked span's (`trace_fold`), which
-//! only merging its rows can tell, so the candidates still pass the exact rule after the prune.
+//! only its per-trace row (or fold) tells, so the candidates still pass the exact rule.
 //! Every span's tags (each version's) rather than each insert's best span's: a superset that
 //! holds however a trace's spans were split across inserts or rewritten. A materialized view
 //! fed by every insert into `spans` writes one row per trace, key and value of the insert
@@ -44,8 +44,7 @@ pub(super) async fn create(client: &Client, layout: &Layout) -> StoreResult<()> 
 }
 
 /// Past this many candidate traces, a tag does not narrow a read: probing every per-trace row
-/// against a set that large costs more than merging the rows it would leave out (at 10M spans,
-/// 565k candidates of 750k traces made grouping the ids 4x slower, not faster).
+/// against a set that large costs more than reading the rows it would leave out.
 pub(super) const FEW_CANDIDATES: i64 = 50_000;
 
 /// A query counting the index rows of each of `tags` (key, value) in `project`: its answer
@@ -191,6 +190,6 @@ mod tests {
             store.layout.table("schema_versions")
         );
         let rows = store.client.rows(&versions).await.unwrap();
-        assert_eq!(rows.first().map(|r| r.i64_of("v")), Some(12));
+        assert_eq!(rows.first().map(|r| r.i64_of("v")), Some(13));
     }
 }

@@ -1,129 +1,140 @@
-//! The per-trace table `traces_by_start` (schema 11; schema 10's `traces` was the same ordered
-//! by trace id): what the trace list, its filters and counts,
-//! metrics, sessions and users, tag suggestions and the service graph's scope read instead of
-//! folding a project's spans on every query.
+//! The per-trace rows `trace_rows` (schema 13; schemas 10 and 11 kept aggregate states
+//! instead): what the trace list, its filters and counts, metrics, sessions and users, tag
+//! suggestions and the service graph's scope read instead of folding a project's spans on
+//! every query.
 //!
-//! A materialized view fed by every insert into `spans` folds each insert's spans into one row
-//! per trace of aggregate states (`AggregatingMergeTree`, merged again on read with `-Merge`):
-//! first start, last end, errors, the model calls' and all spans' usage, and by rank
-//! (`traces::RANK`) the best-ranked span's name and tags and the best-ranked session and user,
-//! each the same rule `skein_model::trace_fold` applies. Collectors keep no state: any of them
-//! may write any span of a trace, and the states merge whatever wrote them.
+//! A materialized view fed by every insert into `spans` folds each insert's spans of a trace
+//! into one row of plain values: first start, last end, errors, the model calls' and all
+//! spans' usage, and by rank (`traces::RANK`) the best-ranked span's name and tags and the
+//! best-ranked session and user, each the same rule `skein_model::trace_fold` applies, with
+//! the rows it was fed (`row_count`) beside its distinct span ids (`span_ids`).
 //!
-//! A span has several rows in `spans` when it was written more than once (a retried request, a
-//! LangSmith run's post then patch, each fold of its pieces a new version; `spans` is replacing
-//! and reads fold the versions with `FINAL`). Sums and counts over every version would count
-//! such a span twice, and its superseded versions could win a rank. So the table also counts
-//! the rows it was fed (`row_count`) beside the distinct span ids (`span_set`): where the two
-//! agree, every span of the trace was fed once, and the table's values are exactly the fold of
-//! its spans; where they differ, the trace's values are folded from `spans` as before, reading
-//! only those traces. Reads (`index`, `tag_rows`) are the union of the two. Feeding a row
-//! twice (the backfill racing the view, a retried insert) only moves its trace to the second
-//! part: the answers stay exact, never double counted, at the cost of reading its spans.
+//! A trace written by one insert, each span once, has one row, and that row is exactly the
+//! fold of its spans: reads take its columns as they are (no `GROUP BY`, no states merged:
+//! schema 11's merge of 750k traces' states was 10–30 s a read at 10M spans). Any other trace
+//! (its spans split across inserts, a span written twice: a retry, a LangSmith run's post then
+//! patch, each fold of its pieces) is named in `trace_splits`, and its values are folded from
+//! `spans FINAL`, reading only those traces. Reads are the union of the two parts.
 //!
-//! The table is ordered by each row's first start (to the minute) before the trace id, so a
-//! range of starts reads only its rows: a newest-first page reads the newest window of starts
-//! first (`windows`). A trace's start is only known as the minimum over its spans, and each
-//! insert's row carries that insert's first start: every row of a trace starts at or after
-//! the trace's start, and the row holding its first span starts exactly there. So the traces
-//! that start within a window are among those with a row in it, and merging every row of
-//! those (whatever minute) gives each its true start, to keep or drop.
+//! Collectors keep no state, so a split is found where it happens: after each insert into
+//! `spans` is acknowledged, and before the writer acknowledges it to its clients, the writer
+//! asks which of the insert's traces now have more than one row (or a row fed a span twice)
+//! and names them (`mark_splits`). Of two inserts of one trace racing on two collectors, the
+//! one checked last sees both rows. A failed check fails the insert's requests, whose retry
+//! checks again: no acknowledged trace is read as whole when it is not.
 //!
-//! Why not the alternatives: aggregate states idempotent per span version would need a state
-//! per span (the table would be `spans` again), and a table that only narrows the candidates
-//! still has to fold every candidate's spans to count and order a page exactly.
+//! Why not merge states (schemas 10–11): every read with a common tag merged most of the
+//! project's traces' states per call. Why not one row a trace kept by a replacing engine:
+//! which of two inserts' rows wins depends on both, which no insert alone knows.
 
+use serde_json::{json, Value};
 use skein_model::trace_tags::is_internal_key;
 
-use super::client::{quote, Client};
+use super::client::{quote, Client, RowExt};
 use super::schema::{ident, Layout, Table};
 use super::summary_sql;
-use super::traces::RANK;
+use super::traces::{id_list, RANK};
 use crate::store::StoreResult;
 
-/// The table: one row per trace, month of arrival (partitioned as `spans` is) and minute of its
-/// rows' first start, merged by `(project, start_minute, trace_id)`. No column is named as a
-/// read's alias (`start`, `errors`…).
+/// The rows: one per insert, trace and month of arrival (partitioned as `spans` is), ordered
+/// by trace so that a trace's rows are found by its id. No column is named as a read's alias
+/// (`start`, `errors`…).
 pub(super) const TRACES: Table = Table {
-    name: "traces_by_start",
-    columns: "project String, start_minute Int64, trace_id String, first_arrived DateTime, \
-        row_count AggregateFunction(count), span_set AggregateFunction(uniqExact, String), \
-        first_start AggregateFunction(min, Int64), last_end AggregateFunction(max, Int64), \
-        error_spans AggregateFunction(sum, UInt64), \
-        model_in AggregateFunction(sum, Int64), model_out AggregateFunction(sum, Int64), \
-        model_cost AggregateFunction(sum, Float64), all_in AggregateFunction(sum, Int64), \
-        all_out AggregateFunction(sum, Int64), all_cost AggregateFunction(sum, Float64), \
-        model_reports AggregateFunction(sum, UInt64), \
-        best_name AggregateFunction(argMin, String, Tuple(UInt8, Int64, String)), \
-        best_tag_keys AggregateFunction(argMin, Array(String), Tuple(UInt8, Int64, String)), \
-        best_tag_values AggregateFunction(argMin, Array(String), Tuple(UInt8, Int64, String)), \
-        best_session AggregateFunction(argMin, String, Tuple(UInt8, UInt8, Int64, String)), \
-        best_user AggregateFunction(argMin, String, Tuple(UInt8, UInt8, Int64, String))",
-    engine: "AggregatingMergeTree",
+    name: "trace_rows",
+    columns: "project String, trace_id String, first_arrived DateTime, row_count UInt64, \
+        span_ids UInt64, first_start Int64, last_end Int64, error_spans UInt64, \
+        model_in Int64, model_out Int64, model_cost Float64, all_in Int64, all_out Int64, \
+        all_cost Float64, model_reports UInt64, best_name String, \
+        best_tag_keys Array(String), best_tag_values Array(String), best_session String, \
+        best_user String",
+    engine: "MergeTree",
     version: None,
-    order_by: "(project, start_minute, trace_id)",
+    order_by: "(project, trace_id)",
     partition_by: Some("toYYYYMM(first_arrived)"),
     shard_by: "cityHash64(trace_id)",
 };
 
-/// The view that feeds the table.
-const FEED: &str = "traces_by_start_feed";
+/// The traces whose values are folded from `spans`: more than one row, or a row fed a span
+/// twice.
+pub(super) const SPLITS: Table = Table {
+    name: "trace_splits",
+    columns: "project String, trace_id String, marked DateTime",
+    engine: "ReplacingMergeTree",
+    version: None,
+    order_by: "(project, trace_id)",
+    partition_by: None,
+    shard_by: "cityHash64(trace_id)",
+};
 
-/// Schema 10's table and view, ordered by trace id.
-const V10_TABLE: &str = "traces";
-const V10_FEED: &str = "traces_feed";
+/// The view that feeds the rows.
+const FEED: &str = "trace_rows_feed";
 
-/// Nanoseconds a `start_minute`.
-pub(super) const MINUTE_NS: i64 = 60_000_000_000;
+/// Schema 10's table and view (ordered by trace id) and schema 11's (ordered by start): both
+/// of aggregate states, dropped by schema 13.
+const OLD_TABLES: [(&str, &str); 2] = [
+    ("traces", "traces_feed"),
+    ("traces_by_start", "traces_by_start_feed"),
+];
 
-/// The table's rows for the span rows of `spans` (a table name).
+/// The rows for the span rows of `spans` (a table name).
 fn feed(spans: &str) -> String {
     let model = summary_sql::model_call();
     // A session (user) ranks by the best-ranked span that has one.
     let having = |column: &str| format!("tuple({column} = '', has_parent, start_ns, span_id)");
     format!(
-        "SELECT project, intDiv(min(start_ns), {MINUTE_NS}) AS start_minute, trace_id, \
-         min(arrived) AS first_arrived, countState() AS row_count, \
-         uniqExactState(span_id) AS span_set, minState(start_ns) AS first_start, \
-         maxState(greatest(end_ns, start_ns)) AS last_end, \
-         sumState(toUInt64(status = 2)) AS error_spans, \
-         sumState(if({model}, input_tokens, toInt64(0))) AS model_in, \
-         sumState(if({model}, output_tokens, toInt64(0))) AS model_out, \
-         sumState(if({model}, cost, toFloat64(0))) AS model_cost, \
-         sumState(input_tokens) AS all_in, sumState(output_tokens) AS all_out, \
-         sumState(cost) AS all_cost, \
-         sumState(toUInt64({model} AND (input_tokens != 0 OR output_tokens != 0))) \
+        "SELECT project, trace_id, min(arrived) AS first_arrived, count() AS row_count, \
+         uniqExact(span_id) AS span_ids, min(start_ns) AS first_start, \
+         max(greatest(end_ns, start_ns)) AS last_end, \
+         sum(toUInt64(status = 2)) AS error_spans, \
+         sum(if({model}, input_tokens, toInt64(0))) AS model_in, \
+         sum(if({model}, output_tokens, toInt64(0))) AS model_out, \
+         sum(if({model}, cost, toFloat64(0))) AS model_cost, \
+         sum(input_tokens) AS all_in, sum(output_tokens) AS all_out, \
+         sum(cost) AS all_cost, \
+         sum(toUInt64({model} AND (input_tokens != 0 OR output_tokens != 0))) \
          AS model_reports, \
-         argMinState(name, {RANK}) AS best_name, argMinState(tag_keys, {RANK}) AS best_tag_keys, \
-         argMinState(tag_values, {RANK}) AS best_tag_values, \
-         argMinState(session_id, {}) AS best_session, argMinState(user_id, {}) AS best_user \
+         argMin(name, {RANK}) AS best_name, argMin(tag_keys, {RANK}) AS best_tag_keys, \
+         argMin(tag_values, {RANK}) AS best_tag_values, \
+         argMin(session_id, {}) AS best_session, argMin(user_id, {}) AS best_user \
          FROM {spans} GROUP BY project, trace_id, toYYYYMM(arrived)",
         having("session_id"),
         having("user_id"),
     )
 }
 
-/// Schema 11: schema 10's table and view (if any) dropped, then the table, the view feeding it
-/// from every insert into `spans` (on a cluster, each shard's local tables, so a trace's row is
-/// where its spans are), and the table filled from the spans stored before. The view comes
-/// first, so that no span is missed: a span both fed and backfilled only sends its trace to
-/// the fold from `spans` (see the module doc). The table has a name of its own, so that a
-/// replicated one never meets schema 10's metadata left in ZooKeeper.
+/// Schema 13: schemas 10's and 11's tables and views (if any) dropped; the rows, the view
+/// feeding them from every insert into `spans` (on a cluster, each shard's local tables, so a
+/// trace's rows are where its spans are) and the rows of the spans stored before; then the
+/// splits among them. The view comes first, so that no span is missed: a span both fed and
+/// backfilled gives its trace two rows, which the splits found after the backfill name.
 pub(super) async fn create(client: &Client, layout: &Layout) -> StoreResult<()> {
     let db = ident(&layout.database);
     let on = layout.on_cluster();
-    // The view first (inserts stop feeding the old table), then the Distributed table over
-    // the local ones on a cluster.
-    let mut old = vec![V10_FEED.to_string(), V10_TABLE.to_string()];
-    if layout.cluster.is_some() {
-        old.push(layout.stored(V10_TABLE));
+    for (table, view) in OLD_TABLES {
+        // The view first (inserts stop feeding the old table), then the Distributed table
+        // over the local ones on a cluster.
+        let mut old = vec![view.to_string(), table.to_string()];
+        if layout.cluster.is_some() {
+            old.push(layout.stored(table));
+        }
+        for name in old {
+            client
+                .execute(&format!("DROP TABLE IF EXISTS {db}.{name}{on}"))
+                .await?;
+        }
     }
-    for name in old {
-        client
-            .execute(&format!("DROP TABLE IF EXISTS {db}.{name}{on}"))
-            .await?;
+    for statement in layout.create(&SPLITS) {
+        client.execute(&statement).await?;
     }
-    create_fed(client, layout, &TRACES, FEED, feed).await
+    create_fed(client, layout, &TRACES, FEED, feed).await?;
+    client
+        .insert_select(&format!(
+            "INSERT INTO {} SELECT project, trace_id, now() AS marked FROM {} \
+             GROUP BY project, trace_id HAVING {SPLIT}",
+            layout.table(SPLITS.name),
+            layout.table(TRACES.name)
+        ))
+        .await
 }
 
 /// `table`, the materialized view `view` feeding it the rows `feed` makes of every insert into
@@ -157,18 +168,62 @@ pub(super) async fn create_fed(
         .await
 }
 
-/// Whether a trace's merged row is exact: each of its spans was fed once.
-const EXACT: &str = "countMerge(row_count) = uniqExactMerge(span_set)";
+/// Of a trace's rows grouped: whether it is split (its values are not one row's).
+const SPLIT: &str = "count() > 1 OR countIf(row_count != span_ids) > 0";
+
+/// Most trace ids one check asks about (a query's text stays far below the server's limit).
+const CHECKED_AT_ONCE: usize = 2_000;
+
+/// Names the traces among `traces` (project, trace id: those an insert into `spans` just
+/// wrote) that are now split (see the module doc), in `splits`; `rows` and `splits` are the
+/// tables' names as queries use them.
+pub(super) async fn mark_splits(
+    client: &Client,
+    rows: &str,
+    splits: &str,
+    traces: &[(String, String)],
+    quorum: u32,
+) -> StoreResult<()> {
+    let mut by_project: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+    for (project, trace_id) in traces {
+        by_project
+            .entry(project.as_str())
+            .or_default()
+            .push(trace_id.clone());
+    }
+    let mut marked: Vec<Value> = Vec::new();
+    for (project, mut ids) in by_project {
+        ids.sort_unstable();
+        ids.dedup();
+        for chunk in ids.chunks(CHECKED_AT_ONCE) {
+            let found = client
+                .rows(&format!(
+                    "SELECT trace_id FROM {rows} WHERE project = {} AND trace_id IN ({}) \
+                     GROUP BY trace_id HAVING {SPLIT}",
+                    quote(project),
+                    id_list(chunk)
+                ))
+                .await?;
+            marked.extend(found.iter().map(|r| {
+                json!({"project": project, "trace_id": r.str_of("trace_id"), "marked": now_s()})
+            }));
+        }
+    }
+    client.insert(splits, &marked, quorum).await
+}
+
+/// Seconds since the epoch, for a `DateTime` column.
+fn now_s() -> u64 {
+    crate::clock::now_ms().max(0) as u64 / 1000
+}
 
 /// The columns of a trace index row (`traces::trace_index`), in the order both parts give
-/// them, from the table's states.
-const INDEX_COLUMNS: &str = "trace_id, minMerge(first_start) AS start, \
-    maxMerge(last_end) - minMerge(first_start) AS duration, sumMerge(error_spans) AS errors, \
-    argMinMerge(best_name) AS root_name, argMinMerge(best_session) AS sess, \
-    argMinMerge(best_user) AS usr, countMerge(row_count) AS span_count, \
-    if(sumMerge(model_reports) > 0, sumMerge(model_in), sumMerge(all_in)) AS in_tokens, \
-    if(sumMerge(model_reports) > 0, sumMerge(model_out), sumMerge(all_out)) AS out_tokens, \
-    if(sumMerge(model_reports) > 0, sumMerge(model_cost), sumMerge(all_cost)) AS cost_sum";
+/// them, from a trace's one row.
+const INDEX_COLUMNS: &str = "trace_id, first_start AS start, last_end - first_start AS duration, \
+    error_spans AS errors, best_name AS root_name, best_session AS sess, best_user AS usr, \
+    row_count AS span_count, if(model_reports > 0, model_in, all_in) AS in_tokens, \
+    if(model_reports > 0, model_out, all_out) AS out_tokens, \
+    if(model_reports > 0, model_cost, all_cost) AS cost_sum";
 
 /// The same columns folded from `spans` rows.
 fn folded_columns() -> String {
@@ -188,26 +243,29 @@ fn folded_columns() -> String {
 pub(super) struct IndexQuery<'a> {
     pub project: &'a str,
     /// A condition on the trace id naming a superset of the traces with `tags`, when the tag
-    /// index narrows them (`tag_index::narrowing`): only their rows are merged.
+    /// index narrows them (`tag_index::narrowing`).
     pub candidates: Option<&'a str>,
     pub scope: &'a str,
     pub filters: &'a str,
     pub tags: &'a [(String, String)],
     pub having: &'a [String],
+    /// Tag keys whose values the index gives too: column `g<i>` the value of the `i`th key
+    /// (as the trace's fold picks its tags), `h<i>` whether the trace has it.
+    pub group_keys: &'a [String],
 }
 
-/// The traces of a project within `where_` whose rows were fed more than once.
-pub(super) fn with_copies(traces: &str, where_: &str) -> String {
-    format!("SELECT trace_id FROM {traces} WHERE {where_} GROUP BY trace_id HAVING NOT ({EXACT})")
+/// The split traces of a project within `where_` (a condition on `trace_splits`' columns).
+pub(super) fn splits_in(splits: &str, where_: &str) -> String {
+    format!("SELECT DISTINCT trace_id FROM {splits} WHERE {where_}")
 }
 
-/// Most ids of traces with copies written into a query as a list; past this, the query asks
-/// for them itself.
+/// Most ids of split traces written into a query as a list; past this, the query asks for
+/// them itself.
 pub(super) const MAX_LISTED_COPIES: usize = 10_000;
 
-/// The traces whose rows were fed more than once, as a read found them before the query:
-/// 18.16 does not narrow a `FINAL` read of `spans` by a subquery's set (it reads every span),
-/// but it does by a list of ids, and none at all leaves that part out.
+/// The split traces, as a read found them before the query: 18.16 does not narrow a `FINAL`
+/// read of `spans` by a subquery's set (it reads every span), but it does by a list of ids,
+/// and none at all leaves that part out.
 pub(super) enum Copies {
     Ids(Vec<String>),
     /// Too many to list: this subquery selects them.
@@ -221,38 +279,46 @@ impl Copies {
 
     fn sql(&self) -> String {
         match self {
-            Copies::Ids(ids) => super::traces::id_list(ids),
+            Copies::Ids(ids) => id_list(ids),
             Copies::Query(q) => q.clone(),
+        }
+    }
+
+    /// ` AND trace_id NOT IN (…)`: the traces whose one row is their values.
+    fn whole(&self) -> String {
+        if self.none() {
+            String::new()
+        } else {
+            format!(" AND trace_id NOT IN ({})", self.sql())
         }
     }
 }
 
-/// The index rows (`INDEX_COLUMNS`) of the traces `q` selects: from the table where exact,
-/// else folded from `spans`.
+/// The index rows (`INDEX_COLUMNS`) of the traces `q` selects: a whole trace's row as it is,
+/// a split one folded from `spans`.
 pub(super) fn index(traces: &str, spans: &str, q: &IndexQuery<'_>, copies: &Copies) -> String {
     let scope = format!("project = {} AND {}", quote(q.project), q.scope);
+    let where_ = format!("{scope}{}", q.filters);
+    let mut whole_where = format!("{where_}{}", copies.whole());
+    if let Some(candidates) = q.candidates {
+        whole_where.push_str(&format!(" AND {candidates}"));
+    }
     let listed = copies;
     let copies = copies.sql();
-    let where_ = format!("{scope}{}", q.filters);
-    // Rows of the tag filter's candidates only, before any state is merged.
-    let exact_where = match q.candidates {
-        Some(candidates) => format!("{where_} AND {candidates}"),
-        None => where_.clone(),
-    };
-    let mut exact_having = vec![EXACT.to_string()];
     let mut folded_where = format!("{where_} AND trace_id IN ({copies})");
     for (key, value) in q.tags {
         if is_internal_key(key) {
             // Never a trace's tag.
-            exact_having.push("0".into());
+            whole_where.push_str(" AND 0");
             folded_where.push_str(" AND 0");
             continue;
         }
-        exact_having.push(format!(
-            "arrayExists((k, v) -> k = {} AND v = {}, argMinMerge(best_tag_keys), \
-             argMinMerge(best_tag_values))",
-            quote(key),
-            quote(value)
+        // A span's tag keys are distinct: the key's one position holds its value (no lambda
+        // a row: `arrayExists` was the most of a tag filter's read).
+        whole_where.push_str(&format!(
+            " AND has(best_tag_keys, {k}) AND best_tag_values[indexOf(best_tag_keys, {k})] = {}",
+            quote(value),
+            k = quote(key)
         ));
         folded_where.push_str(&format!(
             " AND trace_id IN (SELECT trace_id FROM ({}) WHERE key = {} AND value = {})",
@@ -264,22 +330,41 @@ pub(super) fn index(traces: &str, spans: &str, q: &IndexQuery<'_>, copies: &Copi
             quote(value)
         ));
     }
-    exact_having.extend(q.having.iter().cloned());
+    for condition in q.having {
+        // The index's columns by their aliases, which a `WHERE` reads too.
+        whole_where.push_str(&format!(" AND {condition}"));
+    }
     let folded_having = if q.having.is_empty() {
         String::new()
     } else {
         format!(" HAVING {}", q.having.join(" AND "))
     };
-    let exact = format!(
-        "SELECT {INDEX_COLUMNS} FROM {traces} WHERE {exact_where} GROUP BY trace_id HAVING {}",
-        exact_having.join(" AND ")
-    );
+    let (mut whole_groups, mut folded_groups) = (String::new(), String::new());
+    for (i, key) in q.group_keys.iter().enumerate() {
+        if is_internal_key(key) {
+            let none = format!(", '' AS g{i}, toUInt8(0) AS h{i}");
+            whole_groups.push_str(&none);
+            folded_groups.push_str(&none);
+            continue;
+        }
+        let k = quote(key);
+        // An absent key's position is 0, whose element is the empty default.
+        whole_groups.push_str(&format!(
+            ", best_tag_values[indexOf(best_tag_keys, {k})] AS g{i}, \
+             has(best_tag_keys, {k}) AS h{i}"
+        ));
+        folded_groups.push_str(&format!(
+            ", argMin(tag_values, {RANK})[indexOf(argMin(tag_keys, {RANK}), {k})] AS g{i}, \
+             has(argMin(tag_keys, {RANK}), {k}) AS h{i}"
+        ));
+    }
+    let whole = format!("SELECT {INDEX_COLUMNS}{whole_groups} FROM {traces} WHERE {whole_where}");
     if listed.none() {
-        return exact;
+        return whole;
     }
     format!(
-        "{exact} UNION ALL SELECT {} FROM {spans} WHERE {folded_where} GROUP BY trace_id\
-         {folded_having}",
+        "{whole} UNION ALL SELECT {}{folded_groups} FROM {spans} WHERE {folded_where} \
+         GROUP BY trace_id{folded_having}",
         folded_columns()
     )
 }
@@ -297,15 +382,15 @@ pub(super) fn tag_rows(
     let key_only = key
         .map(|k| format!(" AND k = {}", quote(k)))
         .unwrap_or_default();
-    let exact = format!(
-        "SELECT trace_id, k AS key, v AS value FROM \
-         (SELECT trace_id, argMinMerge(best_tag_keys) AS ks, argMinMerge(best_tag_values) AS vs \
-          FROM {traces} WHERE {where_} GROUP BY trace_id HAVING {EXACT}) \
-         ARRAY JOIN ks AS k, vs AS v WHERE {}{key_only}",
+    let whole = format!(
+        "SELECT trace_id, k AS key, v AS value FROM {traces} \
+         ARRAY JOIN best_tag_keys AS k, best_tag_values AS v \
+         WHERE {where_}{} AND {}{key_only}",
+        copies.whole(),
         summary_sql::user_key("k")
     );
     if copies.none() {
-        return exact;
+        return whole;
     }
     let folded = summary_sql::trace_tags(
         spans,
@@ -318,7 +403,7 @@ pub(super) fn tag_rows(
         ),
         None => folded,
     };
-    format!("{exact} UNION ALL {folded}")
+    format!("{whole} UNION ALL {folded}")
 }
 
 /// Brings a store's database back to `schema`: runs `statements` (which undo what the later
@@ -384,13 +469,15 @@ mod tests {
         vec![root, call]
     }
 
-    /// Per trace (by its first letter): whether the table's row is exact (each span fed once).
+    /// Per trace (by its first letter): whether it is whole (one row, each span fed once:
+    /// read as its row) or named split (folded from its spans).
     async fn exact_rows(store: &ClickhouseStore) -> Vec<(String, bool)> {
         let rows = store
             .client
             .rows(&format!(
-                "SELECT trace_id, {} AS exact FROM {} GROUP BY trace_id ORDER BY trace_id",
-                super::EXACT,
+                "SELECT trace_id, trace_id NOT IN (SELECT trace_id FROM {}) AS exact \
+                 FROM {} GROUP BY trace_id ORDER BY trace_id",
+                store.layout.table(super::SPLITS.name),
                 store.trace_table()
             ))
             .await
@@ -489,26 +576,29 @@ mod tests {
         assert_eq!(counts, [("prod", 2), ("dev", 1)]);
     }
 
-    /// Brings a database back to `schema` (9: spans, no per-trace table; 10: the table and
-    /// view of schema 10, by their names) and opens it again.
+    /// Brings a database back to `schema` (9: spans, no per-trace table; 10 and 12: the
+    /// tables and views of schemas 10 and 11–12, by their names) and opens it again.
     async fn reopened_from(database: &str, store: ClickhouseStore, schema: i64) -> ClickhouseStore {
         let db = super::ident(database);
         let mut statements = vec![
             format!("DROP TABLE {db}.{}", super::FEED),
             format!("DROP TABLE {}", store.trace_table()),
+            format!("DROP TABLE {}", store.layout.table(super::SPLITS.name)),
         ];
-        if schema == 10 {
+        let old = match schema {
+            10 => Some(super::OLD_TABLES[0]),
+            12 => Some(super::OLD_TABLES[1]),
+            _ => None,
+        };
+        if let Some((table, view)) = old {
             statements.extend([
                 format!(
-                    "CREATE TABLE {db}.{} (project String, trace_id String) \
-                     ENGINE = MergeTree ORDER BY trace_id",
-                    super::V10_TABLE
+                    "CREATE TABLE {db}.{table} (project String, trace_id String) \
+                     ENGINE = MergeTree ORDER BY trace_id"
                 ),
                 format!(
-                    "CREATE MATERIALIZED VIEW {db}.{} TO {db}.{} AS \
-                     SELECT project, trace_id FROM {db}.spans",
-                    super::V10_FEED,
-                    super::V10_TABLE
+                    "CREATE MATERIALIZED VIEW {db}.{view} TO {db}.{table} AS \
+                     SELECT project, trace_id FROM {db}.spans"
                 ),
             ]);
         }
@@ -517,15 +607,18 @@ mod tests {
         open(database).await
     }
 
-    /// A database of schema 9 (spans, no per-trace table) or 10 (the table ordered by trace
-    /// id) gains the table ordered by start on open, filled from the spans stored before
-    /// (schema 10's dropped); spans written after feed it.
+    /// A database of schema 9 (spans, no per-trace table), 10 or 12 (the tables of
+    /// aggregate states) gains the per-trace rows on open, filled from the spans stored
+    /// before (the old tables dropped), with the traces written twice before named split;
+    /// spans written after feed it.
     #[tokio::test]
-    async fn spans_stored_before_the_table_fill_it_on_upgrade() {
-        for schema in [9, 10] {
+    async fn spans_stored_before_the_rows_fill_them_on_upgrade() {
+        for schema in [9, 10, 12] {
             let database = testserver::fresh_database();
             let store = open(&database).await;
             store.write_spans(trace("a", "prod")).await.unwrap();
+            store.write_spans(trace("c", "prod")).await.unwrap();
+            store.write_spans(trace("c", "prod")).await.unwrap();
             let store = reopened_from(&database, store, schema).await;
             let left: Vec<String> = store
                 .client
@@ -537,35 +630,38 @@ mod tests {
                 .unwrap()
                 .iter()
                 .map(|r| r.str_of("name"))
-                .filter(|n| n.starts_with("traces"))
+                .filter(|n| n.starts_with("trace") && !n.starts_with("trace_tag"))
                 .collect();
             assert_eq!(
                 left,
-                ["traces_by_start", "traces_by_start_feed"],
+                ["trace_rows", "trace_rows_feed", "trace_splits"],
                 "from {schema}"
             );
             assert_eq!(
                 exact_rows(&store).await,
-                [("a".into(), true)],
+                [("a".into(), true), ("c".into(), false)],
                 "from {schema}"
             );
             store.write_spans(trace("b", "dev")).await.unwrap();
             assert_eq!(
                 exact_rows(&store).await,
-                [("a".into(), true), ("b".into(), true)]
+                [("a".into(), true), ("b".into(), true), ("c".into(), false)]
             );
             assert_eq!(
                 listed(&store, &TraceQuery::default()).await,
-                [("b".into(), 2, 1, 15), ("a".into(), 2, 1, 15)]
+                [
+                    ("c".into(), 2, 1, 15),
+                    ("b".into(), 2, 1, 15),
+                    ("a".into(), 2, 1, 15)
+                ]
             );
         }
     }
 
-    /// A newest-first list reads windows of starts, widening: traces hours to years apart
-    /// page alike, and a trace whose first span arrived after a later one (its first insert's
-    /// row in the newest window) is listed by its true start.
+    /// A newest-first list pages traces hours to years apart by their true starts: a trace
+    /// whose root arrived after a child (two rows: split) is listed by its root's start.
     #[tokio::test]
-    async fn newest_first_pages_read_windows_of_starts() {
+    async fn newest_first_pages_order_by_true_starts() {
         let store = open(&testserver::fresh_database()).await;
         const HOUR: i64 = 3_600_000;
         for (id, start) in [

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 use skein_model::span::{Span, SpanKind, SpanStatus, SpanType};
-use skein_model::trace_fold::{Rank, Ranked, RootFacts, TraceFold};
+use skein_model::trace_fold::{Rank, Ranked, RootFacts, SpanFacts, TraceFold};
 use skein_model::trace_tags::is_internal_key;
 use skein_model::{
     SkeletonSpanInput, StatusFilter, TracePage, TraceQuery, TraceSkeleton, TraceSort, TraceSummary,
@@ -39,11 +39,39 @@ impl ClickhouseStore {
         format!("{} FINAL", self.layout.table("spans"))
     }
 
-    /// The folds of these traces of a project.
+    /// The folds of these traces of a project. A whole trace (`trace_table`: one insert,
+    /// each span once) has one row a span in `spans`, read as it is; a split one's versions
+    /// are folded (`FINAL`), which costs a merge of every part holding it.
     pub(super) async fn folds(
         &self,
         project: &str,
         trace_ids: &[String],
+    ) -> StoreResult<HashMap<String, TraceFold>> {
+        if trace_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let copies = self
+            .copies(project, &format!("trace_id IN ({})", id_list(trace_ids)))
+            .await?;
+        let (split, whole): (Vec<String>, Vec<String>) = match &copies {
+            Copies::Ids(ids) => trace_ids.iter().cloned().partition(|id| ids.contains(id)),
+            Copies::Query(_) => (trace_ids.to_vec(), Vec::new()),
+        };
+        let (stored, folded) = (self.layout.table("spans"), self.spans());
+        let (mut folds, split) = tokio::try_join!(
+            self.folds_in(project, &whole, &stored),
+            self.folds_in(project, &split, &folded)
+        )?;
+        folds.extend(split);
+        Ok(folds)
+    }
+
+    /// The folds of these traces of a project from `spans` (`FINAL` or not).
+    async fn folds_in(
+        &self,
+        project: &str,
+        trace_ids: &[String],
+        spans: &str,
     ) -> StoreResult<HashMap<String, TraceFold>> {
         let mut folds: HashMap<String, TraceFold> = HashMap::new();
         if trace_ids.is_empty() {
@@ -56,9 +84,8 @@ impl ClickhouseStore {
         );
         let model = summary_sql::model_call();
         let services_sql = format!(
-            "SELECT trace_id, service, min({RANK}) AS rank FROM {} WHERE {scope} \
-             GROUP BY trace_id, service",
-            self.spans()
+            "SELECT trace_id, service, min({RANK}) AS rank FROM {spans} WHERE {scope} \
+             GROUP BY trace_id, service"
         );
         let core_sql = format!(
             "SELECT trace_id, min(start_ns) AS first_start, \
@@ -79,8 +106,7 @@ impl ClickhouseStore {
                  argMinIf(tuple(session_id, {RANK}), {RANK}, session_id != '') AS session, \
                  countIf(user_id != '') AS users, \
                  argMinIf(tuple(user_id, {RANK}), {RANK}, user_id != '') AS user \
-                 FROM {} WHERE {scope} GROUP BY trace_id",
-            self.spans()
+                 FROM {spans} WHERE {scope} GROUP BY trace_id"
         );
         // The two reads are independent: asked at once.
         let (core, services) =
@@ -194,7 +220,7 @@ impl ClickhouseStore {
             .client
             .rows(&format!(
                 "SELECT trace_id FROM ({})",
-                self.trace_index_in(project, q, now_ms, &scope).await?
+                self.trace_index_in(project, q, now_ms, &scope, &[]).await?
             ))
             .await?;
         let found: std::collections::HashSet<String> =
@@ -214,7 +240,20 @@ impl ClickhouseStore {
         q: &TraceQuery,
         now_ms: i64,
     ) -> StoreResult<String> {
-        self.trace_index_in(project, q, now_ms, "1 = 1").await
+        self.trace_index_in(project, q, now_ms, "1 = 1", &[]).await
+    }
+
+    /// `trace_index` with each trace's values of the tags `group_keys` (columns `g<i>`,
+    /// `h<i>`: `trace_table::IndexQuery`).
+    pub(super) async fn trace_index_grouped(
+        &self,
+        project: &str,
+        q: &TraceQuery,
+        now_ms: i64,
+        group_keys: &[String],
+    ) -> StoreResult<String> {
+        self.trace_index_in(project, q, now_ms, "1 = 1", group_keys)
+            .await
     }
 
     /// `trace_index` over the traces within `scope` (a condition on the trace id).
@@ -224,6 +263,7 @@ impl ClickhouseStore {
         q: &TraceQuery,
         now_ms: i64,
         scope: &str,
+        group_keys: &[String],
     ) -> StoreResult<String> {
         let tags: Vec<(String, String)> = q
             .tags
@@ -284,6 +324,7 @@ impl ClickhouseStore {
                 filters: &filters,
                 tags: &tags,
                 having: &having,
+                group_keys,
             },
             &copies,
         ))
@@ -305,11 +346,11 @@ impl ClickhouseStore {
         Ok(tag_index::narrowing(&index, project, tags, &rows))
     }
 
-    /// The traces of a project within `scope` whose rows in the per-trace table were fed
-    /// more than once (`trace_table::Copies`).
+    /// The split traces of a project within `scope` (`trace_table::Copies`): a read of the
+    /// few the writer named, not of every trace.
     pub(super) async fn copies(&self, project: &str, scope: &str) -> StoreResult<Copies> {
-        let query = trace_table::with_copies(
-            &self.trace_table(),
+        let query = trace_table::splits_in(
+            &self.layout.table(trace_table::SPLITS.name),
             &format!("project = {} AND {scope}", quote(project)),
         );
         let rows = self
@@ -370,26 +411,14 @@ impl ClickhouseStore {
         let column = sort_column(q.sort).0;
         let limit = q.limit() as usize;
         let count = async {
-            // Without filters, every trace of the project: its ids, no state merged.
-            let sql = if is_unfiltered(q) {
-                format!(
-                    "SELECT uniqExact(trace_id) AS n FROM {} WHERE project = {}",
-                    self.trace_table(),
-                    quote(project)
-                )
-            } else {
-                let index = self.trace_index(project, q, now_ms).await?;
-                format!("SELECT count() AS n FROM ({index})")
-            };
-            self.client.rows(&sql).await
+            let index = self.trace_index(project, q, now_ms).await?;
+            self.client
+                .rows(&format!("SELECT count() AS n FROM ({index})"))
+                .await
         };
         let page = async {
-            if q.sort == TraceSort::StartDesc {
-                self.newest_page(project, q, now_ms).await
-            } else {
-                let index = self.trace_index(project, q, now_ms).await?;
-                self.client.rows(&page_sql(&index, q, None)?).await
-            }
+            let index = self.trace_index(project, q, now_ms).await?;
+            self.client.rows(&page_sql(&index, q)?).await
         };
         // The total and the page are independent reads: asked at once.
         let (counted, rows) = tokio::try_join!(count, page)?;
@@ -412,138 +441,35 @@ impl ClickhouseStore {
         })
     }
 
-    /// A newest-first page (its `limit + 1` rows), read from the newest window of starts that
-    /// fills it (the first sized to the project's rows a minute): the traces with a row in the
-    /// window's minutes (`trace_table` says why that finds every trace starting in it), then
-    /// wider windows, then the whole index.
-    async fn newest_page(
-        &self,
-        project: &str,
-        q: &TraceQuery,
-        now_ms: i64,
-    ) -> StoreResult<Vec<Value>> {
-        let table = self.trace_table();
-        let project_rows = format!("{table} WHERE project = {}", quote(project));
-        let bounds = self
-            .client
-            .rows(&format!(
-                "SELECT count() AS n, min(start_minute) AS oldest, max(start_minute) AS newest \
-                 FROM {project_rows}"
-            ))
-            .await?;
-        let Some(bounds) = bounds.first().filter(|b| b.i64_of("n") > 0) else {
-            return Ok(Vec::new());
-        };
-        // The newest minute a listed trace can start in: the cursor's, the range's end, or the
-        // project's newest row.
-        let mut top = bounds.i64_of("newest");
-        if let Some(cursor) = &q.cursor {
-            top = top.min(parse_cursor(cursor)?.0.div_euclid(trace_table::MINUTE_NS));
-        }
-        if let Some(to) = q.to_ms {
-            top = top.min(
-                to.saturating_mul(1_000_000)
-                    .div_euclid(trace_table::MINUTE_NS),
-            );
-        }
-        let oldest =
-            bounds
-                .i64_of("oldest")
-                .max(q.start_from_ms(now_ms).map_or(i64::MIN, |from| {
-                    from.saturating_mul(1_000_000)
-                        .div_euclid(trace_table::MINUTE_NS)
-                }));
-        let limit = q.limit() as usize;
-        // The first window: where the rows spread evenly, twice what holds a page (each
-        // window is a few reads: a small project's whole index in one is cheaper).
-        let rows = bounds.i64_of("n").max(1);
-        let spread = bounds
-            .i64_of("newest")
-            .saturating_sub(bounds.i64_of("oldest"))
-            .max(1);
-        let mut minutes = ((limit as i64 + 1) * 2)
-            .saturating_mul(spread)
-            .checked_div(rows)
-            .unwrap_or(i64::MAX)
-            .max(FIRST_WINDOW_MINUTES);
-        while top.saturating_sub(minutes) > oldest {
-            let from = top - minutes;
-            let scope = format!(
-                "trace_id IN (SELECT trace_id FROM {project_rows} \
-                 AND start_minute BETWEEN {from} AND {top})"
-            );
-            let index = self.trace_index_in(project, q, now_ms, &scope).await?;
-            let rows = self
-                .client
-                .rows(&page_sql(
-                    &index,
-                    q,
-                    Some(from.saturating_mul(trace_table::MINUTE_NS)),
-                )?)
-                .await?;
-            if rows.len() > limit {
-                return Ok(rows);
-            }
-            minutes = minutes.saturating_mul(WINDOW_GROWTH);
-        }
-        let index = self.trace_index(project, q, now_ms).await?;
-        self.client.rows(&page_sql(&index, q, None)?).await
-    }
-
+    /// A trace's skeleton and summary from one read of its spans' rows, every version
+    /// (`spans` without `FINAL`: merging a 100k-span trace's versions in ClickHouse cost
+    /// more than the read), each span's latest version kept here as `FINAL` keeps it, and
+    /// the summary folded from them by the rule SQLite folds by (`TraceFold`).
     pub(super) async fn skeleton(
         &self,
         project: &str,
         trace_id: &str,
     ) -> StoreResult<Option<TraceSkeleton>> {
-        let ids = [trace_id.to_string()];
-        let spans_sql = format!(
-            "SELECT span_id, parent_span_id, has_parent, name, service, span_type, start_ns, \
-             end_ns, status, input_tokens + output_tokens AS tokens, kind, cost \
-             FROM {} WHERE project = {} AND trace_id = {}",
-            self.spans(),
-            quote(project),
-            quote(trace_id)
-        );
-        // The summary and the spans: independent reads, asked at once.
-        let (mut summaries, rows) =
-            tokio::try_join!(self.summaries(project, &ids), self.client.rows(&spans_sql))?;
-        let Some(summary) = summaries.pop() else {
+        let rows = self
+            .client
+            .rows(&format!(
+                "SELECT span_id, parent_span_id, has_parent, name, service, span_type, \
+                 start_ns, end_ns, status, input_tokens, output_tokens, kind, cost, \
+                 session_id, user_id, tag_keys, tag_values, version, arrival \
+                 FROM {} WHERE project = {} AND trace_id = {}",
+                self.layout.table("spans"),
+                quote(project),
+                quote(trace_id)
+            ))
+            .await?;
+        let rows = latest_versions(rows);
+        if rows.is_empty() {
             return Ok(None);
-        };
-        struct Raw {
-            span_id: String,
-            parent: Option<String>,
-            name: String,
-            service: String,
-            row: Value,
         }
-        let raw: Vec<Raw> = rows
-            .into_iter()
-            .map(|row| Raw {
-                span_id: row.str_of("span_id"),
-                parent: (row.i64_of("has_parent") != 0).then(|| row.str_of("parent_span_id")),
-                name: row.str_of("name"),
-                service: row.str_of("service"),
-                row,
-            })
-            .collect();
-        let inputs = raw
-            .iter()
-            .map(|s| SkeletonSpanInput {
-                span_id: &s.span_id,
-                parent_span_id: s.parent.as_deref(),
-                name: &s.name,
-                service: &s.service,
-                span_type: SpanType::from_code(s.row.i64_of("span_type") as u8),
-                start_ns: s.row.i64_of("start_ns"),
-                end_ns: s.row.i64_of("end_ns"),
-                status: SpanStatus::from_code(s.row.i64_of("status") as u8),
-                tokens: s.row.i64_of("tokens"),
-                kind: SpanKind::from_code(s.row.i64_of("kind") as u8),
-                cost: s.row.f64_of("cost"),
-            })
-            .collect();
-        Ok(Some(TraceSkeleton::build(summary, inputs)))
+        let spans: Vec<SkeletonRow> = rows.iter().map(SkeletonRow::of).collect();
+        let fold = TraceFold::of_all(spans.iter().map(SkeletonRow::facts));
+        let inputs = spans.iter().map(SkeletonRow::input).collect();
+        Ok(Some(TraceSkeleton::build(fold.summary(trace_id), inputs)))
     }
 
     /// Spans in full from `spans` rows holding `body`.
@@ -591,6 +517,130 @@ impl ClickhouseStore {
     }
 }
 
+/// Of `spans` rows holding `span_id`, `version` and `arrival`, each span's latest version
+/// (the highest version, of equal ones the later arrival), as `FINAL` reads them.
+fn latest_versions(rows: Vec<Value>) -> Vec<Value> {
+    let mut latest: HashMap<String, usize> = HashMap::with_capacity(rows.len());
+    let key = |r: &Value| (as_u64(&r["version"]), as_u64(&r["arrival"]));
+    let mut kept: Vec<Option<Value>> = Vec::with_capacity(rows.len());
+    for row in rows {
+        match latest.entry(row.str_of("span_id")) {
+            std::collections::hash_map::Entry::Occupied(at) => {
+                let slot = &mut kept[*at.get()];
+                if slot.as_ref().is_none_or(|old| key(&row) > key(old)) {
+                    *slot = Some(row);
+                }
+            }
+            std::collections::hash_map::Entry::Vacant(at) => {
+                at.insert(kept.len());
+                kept.push(Some(row));
+            }
+        }
+    }
+    kept.into_iter().flatten().collect()
+}
+
+/// A `u64` column as JSON gives it (a number, or a string past 2^53 in some formats).
+fn as_u64(v: &Value) -> u64 {
+    match v {
+        Value::Number(n) => n.as_u64().unwrap_or(0),
+        Value::String(s) => s.parse().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// One span of a skeleton's read, owned, for the fold and the skeleton to borrow.
+struct SkeletonRow {
+    span_id: String,
+    parent: Option<String>,
+    name: String,
+    service: String,
+    span_type: SpanType,
+    kind: SpanKind,
+    status: SpanStatus,
+    start_ns: i64,
+    end_ns: i64,
+    input_tokens: i64,
+    output_tokens: i64,
+    cost: f64,
+    session_id: String,
+    user_id: String,
+    tags: std::collections::BTreeMap<String, String>,
+}
+
+impl SkeletonRow {
+    fn of(row: &Value) -> SkeletonRow {
+        let texts = |key: &str| -> Vec<String> {
+            row[key]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|v| v.as_str().unwrap_or("").to_string())
+                .collect()
+        };
+        SkeletonRow {
+            span_id: row.str_of("span_id"),
+            parent: (row.i64_of("has_parent") != 0).then(|| row.str_of("parent_span_id")),
+            name: row.str_of("name"),
+            service: row.str_of("service"),
+            span_type: SpanType::from_code(row.i64_of("span_type") as u8),
+            kind: SpanKind::from_code(row.i64_of("kind") as u8),
+            status: SpanStatus::from_code(row.i64_of("status") as u8),
+            start_ns: row.i64_of("start_ns"),
+            end_ns: row.i64_of("end_ns"),
+            input_tokens: row.i64_of("input_tokens"),
+            output_tokens: row.i64_of("output_tokens"),
+            cost: row.f64_of("cost"),
+            session_id: row.str_of("session_id"),
+            user_id: row.str_of("user_id"),
+            tags: texts("tag_keys")
+                .into_iter()
+                .zip(texts("tag_values"))
+                .collect(),
+        }
+    }
+
+    /// What the span gives the trace's fold: stored empty texts are absent values, as the
+    /// folds in SQL read them.
+    fn facts(&self) -> SpanFacts<'_> {
+        fn present(s: &str) -> Option<&str> {
+            (!s.is_empty()).then_some(s)
+        }
+        SpanFacts {
+            span_id: &self.span_id,
+            parent_span_id: self.parent.as_deref(),
+            name: &self.name,
+            span_type: self.span_type,
+            service: &self.service,
+            start_ns: self.start_ns,
+            end_ns: self.end_ns,
+            status: self.status,
+            input_tokens: Some(self.input_tokens),
+            output_tokens: Some(self.output_tokens),
+            cost: Some(self.cost),
+            session_id: present(&self.session_id),
+            user_id: present(&self.user_id),
+            tags: &self.tags,
+        }
+    }
+
+    fn input(&self) -> SkeletonSpanInput<'_> {
+        SkeletonSpanInput {
+            span_id: &self.span_id,
+            parent_span_id: self.parent.as_deref(),
+            name: &self.name,
+            service: &self.service,
+            span_type: self.span_type,
+            start_ns: self.start_ns,
+            end_ns: self.end_ns,
+            status: self.status,
+            tokens: self.input_tokens + self.output_tokens,
+            kind: self.kind,
+            cost: self.cost,
+        }
+    }
+}
+
 /// Whether `q` selects every trace (it may order and page them).
 fn is_unfiltered(q: &TraceQuery) -> bool {
     *q == TraceQuery {
@@ -600,10 +650,6 @@ fn is_unfiltered(q: &TraceQuery) -> bool {
         ..TraceQuery::default()
     }
 }
-
-/// The narrowest first window of a newest-first page, and how much each next one is wider.
-const FIRST_WINDOW_MINUTES: i64 = 60;
-const WINDOW_GROWTH: i64 = 8;
 
 /// The index column a sort orders by, and whether descending.
 fn sort_column(sort: TraceSort) -> (&'static str, bool) {
@@ -616,13 +662,10 @@ fn sort_column(sort: TraceSort) -> (&'static str, bool) {
 }
 
 /// A page (`limit + 1` rows of trace id, start and duration) of an index in `q`'s order after
-/// its cursor, of the traces starting at `from_ns` or later when given.
-fn page_sql(index: &str, q: &TraceQuery, from_ns: Option<i64>) -> StoreResult<String> {
+/// its cursor.
+fn page_sql(index: &str, q: &TraceQuery) -> StoreResult<String> {
     let (column, descending) = sort_column(q.sort);
     let mut conditions = Vec::new();
-    if let Some(from) = from_ns {
-        conditions.push(format!("start >= {from}"));
-    }
     if let Some(cursor) = &q.cursor {
         let (key, id) = parse_cursor(cursor)?;
         let op = if descending { "<" } else { ">" };

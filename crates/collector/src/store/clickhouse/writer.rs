@@ -14,6 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::client::Client;
 use super::span_row::{encode_span, span_column_list};
+use super::trace_table::mark_splits;
 use crate::store::{StoreError, StoreResult};
 
 /// Versions of a span written as it arrived (`write_spans`): the first arrival ranks highest,
@@ -67,6 +68,9 @@ pub(super) struct Tables {
     pub projects: String,
     /// The receive log (`received_row`).
     pub received: String,
+    /// The per-trace rows and the split traces (`trace_table::mark_splits`).
+    pub trace_rows: String,
+    pub splits: String,
 }
 
 struct Job {
@@ -77,6 +81,8 @@ struct Job {
     rows: usize,
     /// The projects of the rows.
     projects: Vec<String>,
+    /// The traces of the rows (project, trace id).
+    traces: Vec<(String, String)>,
     reply: oneshot::Sender<StoreResult<()>>,
 }
 
@@ -137,12 +143,19 @@ impl Writer {
         let mut projects: Vec<String> = spans.iter().map(|s| s.project.clone()).collect();
         projects.sort_unstable();
         projects.dedup();
+        let mut traces: Vec<(String, String)> = spans
+            .iter()
+            .map(|s| (s.project.clone(), s.trace_id.clone()))
+            .collect();
+        traces.sort_unstable();
+        traces.dedup();
         let (reply, answer) = oneshot::channel();
         let job = Job {
             encoded,
             received,
             rows: n,
             projects,
+            traces,
             reply,
         };
         if self.jobs.send(job).is_err() {
@@ -184,6 +197,15 @@ async fn write_loop(
         let mut result = client
             .insert_row_binary(&tables.spans, (&columns, &structure), body, quorum)
             .await;
+        if result.is_ok() {
+            // Before any client is answered: a trace read as one row must be one.
+            let traces: Vec<(String, String)> = batch
+                .iter()
+                .flat_map(|j| j.traces.iter().cloned())
+                .collect();
+            result =
+                mark_splits(&client, &tables.trace_rows, &tables.splits, &traces, quorum).await;
+        }
         if result.is_ok() {
             // After the spans: a stream that reads a span's receipt finds the span.
             result = client.insert(&tables.received, &received, quorum).await;
