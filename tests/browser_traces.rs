@@ -533,9 +533,11 @@ async fn a_capped_count_says_at_least() {
     let driver = &browser.driver;
     driver.goto(collector.url("/spans")).await.unwrap();
     let (count, more) = eventually(WAIT, "the span count and Load more", || async {
+        // The count's element is there from the start, empty until the total is known.
         let count = texts(driver, "[data-testid=result-count]").await;
+        let count = count.into_iter().next().filter(|c| !c.is_empty())?;
         let more = texts(driver, ".load-more .muted").await;
-        (!count.is_empty() && !more.is_empty()).then(|| (count[0].clone(), more[0].clone()))
+        more.into_iter().next().map(|more| (count, more))
     })
     .await;
     // The numbers as written, without their thousands separators.

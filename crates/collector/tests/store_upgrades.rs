@@ -221,14 +221,19 @@ fn downgrade_to_first_layout(db: &std::path::Path) {
 
 /// A collector holding one trace: an agent (`ROOT`) and its model call (`CHILD`).
 async fn with_agent_and_model_call() -> Collector {
+    with_root_and_child(("main_agent", "AGENT"), ("call_model", "LLM")).await
+}
+
+/// A collector holding one trace of two spans: `ROOT` and its child `CHILD`, each (name, type).
+async fn with_root_and_child(root: (&str, &str), child: (&str, &str)) -> Collector {
     let collector = Collector::start();
     send(
         &collector,
         otlp(
             TRACE,
             &[
-                (ROOT, None, "main_agent", "AGENT"),
-                (CHILD, Some(ROOT), "call_model", "LLM"),
+                (ROOT, None, root.0, root.1),
+                (CHILD, Some(ROOT), child.0, child.1),
             ],
             "prod",
         ),
@@ -818,20 +823,11 @@ async fn a_database_with_plain_texts_reads_them_beside_packed_ones() {
 /// searches find the same spans throughout.
 #[tokio::test]
 async fn a_database_with_an_index_by_span_gets_the_index_by_block_in_place() {
-    let collector = Collector::start();
-    send(
-        &collector,
-        otlp(
-            TRACE,
-            &[
-                (ROOT, None, "plan the kyoto trip", "AGENT"),
-                (CHILD, Some(ROOT), "book an osaka hotel", "TOOL"),
-            ],
-            "prod",
-        ),
+    let collector = with_root_and_child(
+        ("plan the kyoto trip", "AGENT"),
+        ("book an osaka hotel", "TOOL"),
     )
     .await;
-    wait_for_traces(&collector, "", 1).await;
     let dir = collector.kill();
     let db = dir.path().join("skein.db");
     // The file as schema 20 left it: a document a span (the short texts are plain).
