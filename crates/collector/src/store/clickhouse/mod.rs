@@ -107,7 +107,34 @@ pub struct ClickhouseStore {
     queue_writes: tokio::sync::Mutex<()>,
 }
 
+/// Projects whose summaries `projects()` reads at once.
+const PROJECTS_AT_ONCE: usize = 8;
+
 impl ClickhouseStore {
+    /// A project's traces, spans and last end (`QueryStore::projects`); `None` once its spans
+    /// have expired.
+    async fn project_info(&self, name: String) -> StoreResult<Option<ProjectInfo>> {
+        let index = self
+            .trace_index(&name, &TraceQuery::default(), now_ms())
+            .await?;
+        let rows = self
+            .client
+            .rows(&format!(
+                "SELECT count() AS traces, sum(span_count) AS spans, \
+                 max(start + duration) AS last FROM ({index})"
+            ))
+            .await?;
+        Ok(rows
+            .first()
+            .filter(|r| r.i64_of("traces") > 0)
+            .map(|r| ProjectInfo {
+                name,
+                trace_count: r.i64_of("traces").max(0) as u64,
+                span_count: r.i64_of("spans").max(0) as u64,
+                last_seen_ns: Some(r.i64_of("last")),
+            }))
+    }
+
     /// Connects, creates or upgrades Skein's tables, and starts the writer (on the current Tokio
     /// runtime).
     pub async fn open(options: ClickhouseOptions) -> StoreResult<ClickhouseStore> {
@@ -246,32 +273,17 @@ impl QueryStore for ClickhouseStore {
     }
 
     /// Each project's traces, spans and last end from its per-trace rows (`trace_table`), not
-    /// from its spans: every dashboard page asks this first.
+    /// from its spans: every dashboard page asks this first. The projects are read a few at a
+    /// time, not one after another.
     async fn projects(&self) -> StoreResult<Vec<ProjectInfo>> {
-        let mut projects = Vec::new();
-        for name in self.project_names().await? {
-            let index = self
-                .trace_index(&name, &TraceQuery::default(), now_ms())
-                .await?;
-            let rows = self
-                .client
-                .rows(&format!(
-                    "SELECT count() AS traces, sum(span_count) AS spans, \
-                     max(start + duration) AS last FROM ({index})"
-                ))
-                .await?;
-            let Some(r) = rows.first().filter(|r| r.i64_of("traces") > 0) else {
-                // Its spans expired.
-                continue;
-            };
-            projects.push(ProjectInfo {
-                name,
-                trace_count: r.i64_of("traces").max(0) as u64,
-                span_count: r.i64_of("spans").max(0) as u64,
-                last_seen_ns: Some(r.i64_of("last")),
-            });
-        }
-        Ok(projects)
+        use futures_util::{StreamExt, TryStreamExt};
+        let names = self.project_names().await?;
+        let read = futures_util::stream::iter(names)
+            .map(|name| self.project_info(name))
+            .buffered(PROJECTS_AT_ONCE)
+            .try_collect::<Vec<_>>()
+            .await?;
+        Ok(read.into_iter().flatten().collect())
     }
 
     async fn project_names(&self) -> StoreResult<Vec<String>> {
