@@ -1,5 +1,5 @@
 //! For the collector's integration tests that take a database file back to an older layout
-//! (`tests/store_upgrades.rs`, `tests/skeleton_kinds.rs`, `tests/auth.rs`): statements run on
+//! (`tests/store_upgrades/`, `tests/skeleton_kinds.rs`, `tests/auth.rs`): statements run on
 //! the file directly, while no collector has it open. Included by those tests with `#[path]`,
 //! so that only the SQLite engine's folder speaks SQLite.
 #![allow(dead_code)]

@@ -1,0 +1,130 @@
+//! The store keeps its promises across versions and arrival orders, checked over HTTP against
+//! the real binary: a database in an older layout upgrades in place when opened; feedback
+//! posted with only a run id carries its run's trace (whether the run came first or later);
+//! a trace summary names its root span's type.
+
+#[path = "../common/mod.rs"]
+mod common;
+mod feedback;
+mod layouts;
+mod rating;
+mod search;
+
+/// The layout a file is brought up to (`PRAGMA user_version`).
+const LATEST_LAYOUT: i64 = 21;
+
+#[path = "../../src/store/sqlite/test_files.rs"]
+mod test_files;
+
+use common::{client, get_json, wait_for_traces, Collector};
+use serde_json::{json, Value};
+
+const TRACE: &str = "5b8efff798038103d269b633813fc60c";
+const ROOT: &str = "eee19b7ec3c1b174";
+const CHILD: &str = "eee19b7ec3c1b175";
+
+/// One OTLP JSON request: (span id, parent, name, openinference kind, tag value).
+fn otlp(trace: &str, spans: &[(&str, Option<&str>, &str, &str)], env: &str) -> Vec<u8> {
+    let spans: Vec<Value> = spans
+        .iter()
+        .map(|(id, parent, name, kind)| {
+            json!({
+                "traceId": trace, "spanId": id, "parentSpanId": parent.unwrap_or(""),
+                "name": name, "kind": 1,
+                "startTimeUnixNano": "1795500443630000000",
+                "endTimeUnixNano": "1795500443640000000",
+                "attributes": [
+                    {"key": "openinference.span.kind", "value": {"stringValue": kind}},
+                    {"key": "env", "value": {"stringValue": env}}
+                ]
+            })
+        })
+        .collect();
+    serde_json::to_vec(&json!({"resourceSpans": [{
+        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "upgrades"}}]},
+        "scopeSpans": [{"spans": spans}]
+    }]}))
+    .unwrap()
+}
+
+async fn send(collector: &Collector, body: Vec<u8>) {
+    let response = client()
+        .post(&collector.otlp_traces)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("POST");
+    let status = response.status();
+    assert!(
+        status.is_success(),
+        "{status}: {}",
+        response.text().await.unwrap()
+    );
+}
+
+async fn post_feedback(collector: &Collector, body: Value) -> Value {
+    post_ok(collector, "/api/v1/feedback", body).await
+}
+
+async fn feedback_of_trace(collector: &Collector, trace: &str) -> Vec<Value> {
+    get_json(&collector.url(&format!("/api/v1/feedback?trace_id={trace}"))).await["feedback"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+async fn summary(collector: &Collector, query: &str) -> Value {
+    let page = wait_for_traces(collector, query, 1).await;
+    page["traces"][0].clone()
+}
+
+/// A collector holding one trace: an agent (`ROOT`) and its model call (`CHILD`).
+async fn with_agent_and_model_call() -> Collector {
+    with_root_and_child(("main_agent", "AGENT"), ("call_model", "LLM")).await
+}
+
+/// A collector holding one trace of two spans: `ROOT` and its child `CHILD`, each (name, type).
+async fn with_root_and_child(root: (&str, &str), child: (&str, &str)) -> Collector {
+    let collector = Collector::start();
+    send(
+        &collector,
+        otlp(
+            TRACE,
+            &[
+                (ROOT, None, root.0, root.1),
+                (CHILD, Some(ROOT), child.0, child.1),
+            ],
+            "prod",
+        ),
+    )
+    .await;
+    wait_for_traces(&collector, "", 1).await;
+    collector
+}
+
+/// Stops the collector; its file is at the latest layout, and each query counts 1.
+fn stops_at_the_latest_layout_with(collector: Collector, counts_one: &[&str]) {
+    let dir = collector.kill();
+    let db = dir.path().join("skein.db");
+    assert_eq!(
+        test_files::query_i64(&db, "PRAGMA user_version"),
+        LATEST_LAYOUT
+    );
+    for sql in counts_one {
+        assert_eq!(test_files::query_i64(&db, sql), 1, "{sql}");
+    }
+}
+
+async fn post_ok(collector: &Collector, path: &str, body: Value) -> Value {
+    let response = client()
+        .post(collector.url(path))
+        .json(&body)
+        .send()
+        .await
+        .expect("POST");
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    assert!(status.is_success(), "{path}: {status} {text}");
+    serde_json::from_str(&text).unwrap()
+}
