@@ -8,7 +8,7 @@ with the unmodified Client. Two traces are sent with @traceable:
 
 Then list_runs is asked what LangSmith's semantics answer: `filter` on the run itself,
 `trace_filter` on its trace's root run, `tree_filter` on any run of its trace. Prints one JSON
-line for the Rust test (crates/collector/tests/langsmith.rs).
+line for the Rust test (crates/collector/tests/langsmith/reads.rs).
 """
 
 import json
