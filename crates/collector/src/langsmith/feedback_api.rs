@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::feedback::{answer, score_of};
 use super::params::{json_object, QueryParams};
 use super::projects::locate_run;
-use super::{ids, run};
+use super::{as_run, ids};
 use crate::api::score_configs::checked_score;
 use crate::clock::now_ms;
 use crate::context::{AppState, KeyScope};
@@ -77,7 +77,7 @@ async fn run_uuid(
     };
     let uuid = span
         .as_ref()
-        .map_or_else(|| ids::synthetic_run_id(&f.run_id), run::run_id_of);
+        .map_or_else(|| ids::synthetic_run_id(&f.run_id), as_run::run_id_of);
     known.insert(f.run_id.clone(), uuid);
     Ok(uuid)
 }

@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use skein_model::query::percent_encode;
 
 use super::projects::{locate_run, project_by_uuid};
-use super::{ids, run, PREFIX};
+use super::{as_run, ids, PREFIX};
 use crate::context::{AppState, KeyScope};
 use crate::error::{ApiError, ApiResult};
 
@@ -84,7 +84,7 @@ pub async fn open_run(
     }
     let span = found.ok_or_else(|| ApiError::NotFound(format!("no run {run} (yet)")))?;
     scope.allows(&span.project)?;
-    let mut response = Redirect::to(&run::trace_page(
+    let mut response = Redirect::to(&as_run::trace_page(
         &span.project,
         &span.trace_id,
         &span.span_id,

@@ -11,7 +11,7 @@
 //! `GET`/`PATCH`/`DELETE /feedback/{id}`. Links (`links`): the `/o/…/r/{run}` path
 //! `get_run_url` writes, on to the run's trace page, and a project's `/o/…/p/{session}`.
 //!
-//! A run becomes a span (`run`), its ids are mapped deterministically (`ids`), and its pieces
+//! A run becomes a span (`run`) and a span is shown back as a run (`as_run`), its ids are mapped deterministically (`ids`), and its pieces
 //! (a `post`, later a `patch`, re-sent copies) are stored as pieces of one span
 //! (`SpanStore::write_span_pieces`, folded by `skein_model::span_pieces`), so a run is one span
 //! however it arrives. A duplicate is success
@@ -24,6 +24,7 @@
 //! `multipart`, `batch`) chooses; the SDK's own `LANGSMITH_DISABLE_RUN_COMPRESSION=true`
 //! turns zstd off on its side. Every mode is always accepted whatever `/info` said.
 
+mod as_run;
 mod feedback;
 mod feedback_api;
 pub mod ids;

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use skein_model::span::Span;
 use uuid::Uuid;
 
-use super::{ids, run};
+use super::{as_run, ids};
 use crate::context::{AppState, KeyScope};
 use crate::error::ApiError;
 
@@ -109,5 +109,5 @@ pub async fn locate_run(
         .store
         .pieced_spans(scope.project(), &ids::span_hex(run_id), 10)
         .await?;
-    Ok(hashed.into_iter().find(|s| run::run_id_of(s) == *run_id))
+    Ok(hashed.into_iter().find(|s| as_run::run_id_of(s) == *run_id))
 }

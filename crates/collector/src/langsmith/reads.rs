@@ -19,7 +19,7 @@ use super::params::json_object;
 use super::projects::{locate_run, project_by_uuid};
 use super::rollups;
 use super::run_filter::RunFilters;
-use super::{ids, run};
+use super::{as_run, ids, run};
 use crate::context::{AppState, KeyScope};
 use crate::error::{ApiError, ApiResult};
 use crate::ingest::body::JsonBody;
@@ -53,7 +53,7 @@ pub async fn read_run(
             }
         })?;
     scope.allows(&span.project)?;
-    let mut run = run::run_of(&span);
+    let mut run = as_run::run_of(&span);
     rollups::fill_one(&state, &span, &mut run).await?;
     Ok(Json(run))
 }
@@ -203,7 +203,7 @@ async fn passing_runs(
         Some(s) => filter_feedback(state, filters, &s.project, &s.trace_id).await?,
         None => Vec::new(),
     };
-    Ok(run::runs_of(spans)
+    Ok(as_run::runs_of(spans)
         .into_iter()
         .zip(spans)
         .filter(|(_, span)| filters.keep(span, trace, &feedback))
@@ -326,7 +326,7 @@ pub(super) async fn run_query(
                     kept.push(span);
                 }
             }
-            runs = kept.iter().map(run::run_of).collect();
+            runs = kept.iter().map(as_run::run_of).collect();
             rollups::fill_many(state, &kept, &mut runs).await?;
         } else {
             // The trace's root run has the trace's UUID; the parent's trace holds its children.

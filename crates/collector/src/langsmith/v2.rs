@@ -21,7 +21,7 @@ use skein_model::query::parse_query_string;
 use super::params::json_object;
 use super::projects::{locate_run, project_by_uuid};
 use super::reads::run_query;
-use super::{ids, rollups, run};
+use super::{as_run, ids, rollups, run};
 use crate::context::{AppState, KeyScope};
 use crate::error::{ApiError, ApiResult};
 use crate::ingest::body::JsonBody;
@@ -167,7 +167,7 @@ pub async fn retrieve_run(
         .filter(|s| ids::project_uuid(&s.project) == project)
         .ok_or_else(not_found)?;
     scope.allows(&span.project)?;
-    let mut v1 = run::run_of(&span);
+    let mut v1 = as_run::run_of(&span);
     rollups::fill_one(&state, &span, &mut v1).await?;
     let selects: Vec<String> = pairs
         .into_iter()
@@ -205,7 +205,7 @@ pub async fn run_url(
         .ok_or_else(|| ApiError::NotFound(format!("no project {project_id}")))?;
     scope.allows(&project)?;
     // A LangSmith trace's Skein id is its UUID's hex, as an OTLP trace's UUID is its id.
-    let path = run::trace_page(
+    let path = as_run::trace_page(
         &project,
         &ids::trace_hex(&trace),
         &rollups::span_of_run(&run),
