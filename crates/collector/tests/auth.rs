@@ -10,26 +10,11 @@ mod test_files;
 
 use std::process::Command;
 
-use common::{client, Collector};
+use common::{client, skein_cli, Collector};
 use serde_json::{json, Value};
 use skein_collector::langsmith::ids;
 use skein_model::query::percent_encode;
 const TRACE_B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb2";
-
-fn skein(data_dir: &std::path::Path, args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_skein"))
-        .args(args)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .output()
-        .expect("run skein");
-    assert!(
-        output.status.success(),
-        "skein {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_string()
-}
 
 fn otlp_body(trace: &str, span: &str, name: &str) -> serde_json::Value {
     json!({"resourceSpans": [{"scopeSpans": [{"spans": [{
@@ -335,8 +320,8 @@ async fn every_endpoint_checks_the_key_and_its_project_in_any_script() {
     ];
     let mut teams = Vec::new();
     for (i, (name, probe)) in names.iter().enumerate() {
-        skein(dir.path(), &["project", "create", name]);
-        let key = skein(dir.path(), &["key", "create", "--project", name]);
+        skein_cli(dir.path(), &["project", "create", name]);
+        let key = skein_cli(dir.path(), &["key", "create", "--project", name]);
         assert!(key.starts_with("skein_"));
         teams.push(Team {
             name: name.to_string(),
@@ -518,15 +503,15 @@ async fn a_revoked_key_stops_working_within_2_s_without_a_restart() {
     use std::time::{Duration, Instant};
     const PROMISED: Duration = Duration::from_secs(2);
     let dir = tempfile::tempdir().unwrap();
-    skein(dir.path(), &["project", "create", "team-a"]);
-    let key = skein(dir.path(), &["key", "create", "--project", "team-a"]);
+    skein_cli(dir.path(), &["project", "create", "team-a"]);
+    let key = skein_cli(dir.path(), &["key", "create", "--project", "team-a"]);
     let path = dir.path().to_path_buf();
     let collector = Collector::start_in(dir, &[]);
     let url = collector.url("/api/v1/traces");
-    let listed = skein(&path, &["key", "list"]);
+    let listed = skein_cli(&path, &["key", "list"]);
     let id = listed.split_whitespace().next().unwrap().to_string();
     assert_eq!(call("GET", &url, Key::Bearer(&key), None).await.0, 200);
-    skein(&path, &["key", "revoke", &id]);
+    skein_cli(&path, &["key", "revoke", &id]);
     let revoked = Instant::now();
     // (time since the revoke when the request was sent, its status)
     let mut answers: Vec<(Duration, u16)> = Vec::new();
@@ -573,10 +558,10 @@ fn serving_beyond_loopback_without_keys_needs_an_explicit_flag() {
 #[tokio::test]
 async fn a_key_sees_its_own_project_listed_even_before_its_first_trace() {
     let dir = tempfile::tempdir().unwrap();
-    skein(dir.path(), &["project", "create", "team-a"]);
-    skein(dir.path(), &["project", "create", "team-b"]);
-    let key_a = skein(dir.path(), &["key", "create", "--project", "team-a"]);
-    let key_b = skein(dir.path(), &["key", "create", "--project", "team-b"]);
+    skein_cli(dir.path(), &["project", "create", "team-a"]);
+    skein_cli(dir.path(), &["project", "create", "team-b"]);
+    let key_a = skein_cli(dir.path(), &["key", "create", "--project", "team-a"]);
+    let key_b = skein_cli(dir.path(), &["key", "create", "--project", "team-b"]);
     let collector = Collector::start_in(dir, &[]);
     let (status, _) = call(
         "POST",
@@ -621,10 +606,10 @@ async fn a_key_sees_its_own_project_listed_even_before_its_first_trace() {
 #[tokio::test]
 async fn run_and_feedback_ids_of_one_project_are_invisible_to_another() {
     let dir = tempfile::tempdir().unwrap();
-    skein(dir.path(), &["project", "create", "équipe a"]);
-    skein(dir.path(), &["project", "create", "team-b"]);
-    let key_a = skein(dir.path(), &["key", "create", "--project", "équipe a"]);
-    let key_b = skein(dir.path(), &["key", "create", "--project", "team-b"]);
+    skein_cli(dir.path(), &["project", "create", "équipe a"]);
+    skein_cli(dir.path(), &["project", "create", "team-b"]);
+    let key_a = skein_cli(dir.path(), &["key", "create", "--project", "équipe a"]);
+    let key_b = skein_cli(dir.path(), &["key", "create", "--project", "team-b"]);
     let collector = Collector::start_in(dir, &[]);
     let c = &collector;
     let (a, b) = (Key::Bearer(&key_a), Key::Bearer(&key_b));
@@ -734,9 +719,9 @@ async fn run_and_feedback_ids_of_one_project_are_invisible_to_another() {
 #[tokio::test]
 async fn key_ids_reveal_nothing_and_keys_from_before_keep_working() {
     let dir = tempfile::tempdir().unwrap();
-    skein(dir.path(), &["project", "create", "team-a"]);
+    skein_cli(dir.path(), &["project", "create", "team-a"]);
     let secrets: Vec<String> = (0..3)
-        .map(|_| skein(dir.path(), &["key", "create", "--project", "team-a"]))
+        .map(|_| skein_cli(dir.path(), &["key", "create", "--project", "team-a"]))
         .collect();
     // A key as an earlier version wrote it.
     let random = format!(
@@ -756,7 +741,7 @@ async fn key_ids_reveal_nothing_and_keys_from_before_keep_working() {
         )
         .expect("insert a key the old way");
     }
-    let listed = skein(dir.path(), &["key", "list"]);
+    let listed = skein_cli(dir.path(), &["key", "list"]);
     assert_eq!(listed.lines().count(), 4, "{listed}");
     for secret in &secrets {
         let random = secret.strip_prefix("skein_").unwrap();
@@ -776,7 +761,7 @@ async fn key_ids_reveal_nothing_and_keys_from_before_keep_working() {
         let (status, answer) = call("GET", &url, Key::Bearer(secret), None).await;
         assert_eq!(status, 200, "{answer}");
     }
-    skein(&path, &["key", "revoke", &old_id]);
+    skein_cli(&path, &["key", "revoke", &old_id]);
     let mut status = 200;
     for _ in 0..50 {
         status = call("GET", &url, Key::Bearer(&old_secret), None).await.0;
@@ -797,8 +782,8 @@ async fn key_ids_reveal_nothing_and_keys_from_before_keep_working() {
 async fn a_body_without_a_key_is_refused_before_it_is_read() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let dir = tempfile::tempdir().unwrap();
-    skein(dir.path(), &["project", "create", "team-a"]);
-    skein(dir.path(), &["key", "create", "--project", "team-a"]);
+    skein_cli(dir.path(), &["project", "create", "team-a"]);
+    skein_cli(dir.path(), &["key", "create", "--project", "team-a"]);
     let collector = Collector::start_in(dir, &[]);
     for (path, key) in [
         ("/v1/traces", ""),

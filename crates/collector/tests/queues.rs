@@ -8,10 +8,9 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::{call, client, send_spans, Collector};
+use common::{call, client, send_spans, skein_cli, Collector};
 use serde_json::{json, Value};
 
 fn trace_id(n: u64) -> String {
@@ -387,24 +386,13 @@ async fn bad_input_is_refused_with_400_naming_the_problem() {
     assert!(answer["error"].is_string());
 }
 
-fn skein(data_dir: &std::path::Path, args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_skein"))
-        .args(args)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .output()
-        .expect("run skein");
-    assert!(output.status.success(), "skein {args:?}");
-    String::from_utf8_lossy(&output.stdout).trim().to_string()
-}
-
 #[tokio::test]
 async fn a_key_reads_and_writes_its_own_projects_queues_only() {
     let dir = tempfile::tempdir().unwrap();
-    skein(dir.path(), &["project", "create", "team-a"]);
-    skein(dir.path(), &["project", "create", "team-b"]);
-    let key_a = skein(dir.path(), &["key", "create", "--project", "team-a"]);
-    let key_b = skein(dir.path(), &["key", "create", "--project", "team-b"]);
+    skein_cli(dir.path(), &["project", "create", "team-a"]);
+    skein_cli(dir.path(), &["project", "create", "team-b"]);
+    let key_a = skein_cli(dir.path(), &["key", "create", "--project", "team-a"]);
+    let key_b = skein_cli(dir.path(), &["key", "create", "--project", "team-b"]);
     let collector = Collector::start_in(dir, &[]);
     let queues = collector.url("/api/v1/queues");
     let body = json!({"name": "a's", "score_keys": ["correctness"]});
@@ -439,8 +427,8 @@ async fn a_key_reads_and_writes_its_own_projects_queues_only() {
 #[tokio::test]
 async fn a_keys_label_is_the_reviewer_whatever_the_body_claims() {
     let dir = tempfile::tempdir().unwrap();
-    skein(dir.path(), &["project", "create", "team"]);
-    let ann = skein(
+    skein_cli(dir.path(), &["project", "create", "team"]);
+    let ann = skein_cli(
         dir.path(),
         &[
             "key",
@@ -451,7 +439,7 @@ async fn a_keys_label_is_the_reviewer_whatever_the_body_claims() {
             "Ann Reviewer",
         ],
     );
-    let unlabelled = skein(dir.path(), &["key", "create", "--project", "team"]);
+    let unlabelled = skein_cli(dir.path(), &["key", "create", "--project", "team"]);
     let collector = Collector::start_in(dir, &[]);
     let (_, who) = call("GET", &collector.url("/api/v1/reviewer"), None, Some(&ann)).await;
     assert_eq!(who, json!({"name": "Ann Reviewer"}));

@@ -5,10 +5,8 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::sdks::{last_json_line, python};
-use common::{call, Collector};
+use common::{call, skein_cli, Collector};
 use serde_json::{json, Value};
 
 fn satisfaction() -> Value {
@@ -235,24 +233,13 @@ async fn feedback_that_breaks_a_config_is_refused_with_what_is_allowed() {
     );
 }
 
-fn skein(data_dir: &std::path::Path, args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_skein"))
-        .args(args)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .output()
-        .expect("run skein");
-    assert!(output.status.success(), "skein {args:?}");
-    String::from_utf8_lossy(&output.stdout).trim().to_string()
-}
-
 #[tokio::test]
 async fn a_key_reads_and_writes_its_own_projects_configs_only() {
     let dir = tempfile::tempdir().unwrap();
-    skein(dir.path(), &["project", "create", "team-a"]);
-    skein(dir.path(), &["project", "create", "team-b"]);
-    let key_a = skein(dir.path(), &["key", "create", "--project", "team-a"]);
-    let key_b = skein(dir.path(), &["key", "create", "--project", "team-b"]);
+    skein_cli(dir.path(), &["project", "create", "team-a"]);
+    skein_cli(dir.path(), &["project", "create", "team-b"]);
+    let key_a = skein_cli(dir.path(), &["key", "create", "--project", "team-a"]);
+    let key_b = skein_cli(dir.path(), &["key", "create", "--project", "team-b"]);
     let collector = Collector::start_in(dir, &[]);
     let configs = collector.url("/api/v1/score-configs");
 

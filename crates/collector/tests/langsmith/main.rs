@@ -18,7 +18,7 @@ mod testserver;
 use std::collections::BTreeMap;
 use std::process::Command;
 
-use common::{assert_seed_tree, client, get_json, Collector};
+use common::{assert_seed_tree, client, get_json, skein_cli, Collector};
 use reqwest::Method;
 use serde_json::{json, Value};
 

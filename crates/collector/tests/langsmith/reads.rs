@@ -112,22 +112,6 @@ async fn sessions_and_queries_answer_what_the_sdk_expects() {
     assert_eq!(seen.len(), 7);
 }
 
-/// Runs `skein <args> --data-dir <dir>` and returns what it printed.
-fn skein_cli(dir: &std::path::Path, args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_skein"))
-        .args(args)
-        .arg("--data-dir")
-        .arg(dir)
-        .output()
-        .expect("run skein");
-    assert!(
-        output.status.success(),
-        "skein {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_string()
-}
-
 /// The README: once a key exists, `LANGSMITH_API_KEY` must be one (checked like every other
 /// key). The unmodified SDK with a Skein key uploads and reads back; with any other value its
 /// uploads get 401 and nothing is stored.
