@@ -95,20 +95,21 @@ pub fn Rows(ex: Ex) -> impl IntoView {
     // rows only the slots of the rows that came into view are.
     let canvas = NodeRef::<Div>::new();
     let slots: Rc<RefCell<Slots>> = Rc::default();
-    let owner = Owner::current();
+    // The slots' badges are made in the explorer's owner (they read its context and live as
+    // long as it does), held weakly: an owner runs its cleanups (the explorer's keyboard
+    // listener, its effects) only when dropped, and a strong one held here would keep a
+    // replaced explorer's alive and reacting to keys and URL changes beside the new one.
+    let owner = Owner::current().map(|owner| owner.downgrade());
     {
         let slots = slots.clone();
         Effect::new(move |_| {
             let Some(canvas) = canvas.get() else {
                 return;
             };
-            slice.with(|drawn| {
-                let draw = || slots.borrow_mut().draw(ex, &canvas, drawn);
-                match &owner {
-                    Some(owner) => owner.with(draw),
-                    None => draw(),
-                }
-            });
+            let Some(owner) = owner.as_ref().and_then(|owner| owner.upgrade()) else {
+                return;
+            };
+            slice.with(|drawn| owner.with(|| slots.borrow_mut().draw(ex, &canvas, drawn)));
         });
     }
     // Clicks on the rows, handled once for every slot.
