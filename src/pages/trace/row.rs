@@ -1,7 +1,7 @@
-//! One row of the explorer: the tree cell (indent, twisty, type, name, marks) and the bar cell
-//! (the span's bar, its label, network gaps, critical-path stretches, recorded position).
+//! What one row of the explorer shows, as text and flags: the tree cell (indent, twisty, type,
+//! name, marks) and the bar cell (the span's bar, its label, network gaps, critical-path
+//! stretches, recorded position). `row_slot` draws it.
 
-use leptos::either::Either;
 use leptos::prelude::*;
 use skein_model::format;
 use skein_model::format::{fixed, plain};
@@ -14,17 +14,14 @@ use skein_model::SpanType;
 use super::find::split_match;
 use super::row_timing::RowTiming;
 use super::state::{Ex, ROW_H};
-use crate::components::feedback::FeedbackBadge;
-use crate::components::icons::AlertIcon;
-use crate::components::span_type::SpanTypeIcon;
 use crate::text;
 
 const INDENT_PX: usize = 14;
 /// Indentation stops growing here; deeper rows show their depth as a number.
 const MAX_INDENT_DEPTH: usize = 32;
 
-/// What a drawn row shows. Rows have no reactive parts: when any of this changes for a row
-/// (selection, a match, collapse, zoom, the query), that row is drawn anew.
+/// What decides a drawn row: when any of this changes for a row (selection, a match,
+/// collapse, zoom, the query), that row is drawn again.
 #[derive(Clone, Copy, PartialEq)]
 pub struct RowKey {
     pub row: u32,
@@ -41,134 +38,284 @@ pub struct RowKey {
     pub bar_w: u32,
 }
 
-pub fn span_row(ex: Ex, key: RowKey) -> impl IntoView {
-    let RowKey {
-        row,
-        pos,
-        selected,
-        matched,
-        collapsed,
-        ..
-    } = key;
-    let pos = pos as usize;
-    let tree = ex.tree.get_value();
-    let skeleton = ex.skeleton.get_value();
-    let depth = tree.depth(pos);
-    let has_children = tree.has_children(pos);
-    let descendants = tree.subtree_size(pos) - 1;
-    let indent = format!("width: {}px", depth.min(MAX_INDENT_DEPTH) * INDENT_PX);
-    let cost = tree.span_at(pos).map_or(0.0, |i| skeleton.spans[i].cost());
-    let timing = ex.timing_for(key.skew);
-    let (start_us, end_us) = match tree.span_at(pos) {
-        Some(i) => timing.extent_us(&skeleton, i),
-        None => tree.extent_us(&skeleton, pos),
-    };
-    let window = ex.window.get_untracked();
-    let bar = window.bar(start_us as f64, end_us as f64, 0.002);
-    let critical = key
-        .critical
-        .then(|| ex.critical_path_for(key.skew))
-        .flatten();
-    let marks = tree
-        .span_at(pos)
-        .map(|i| RowTiming::of(&timing, &skeleton, i, critical.as_deref(), window))
-        .unwrap_or_default();
+/// The twisty before a row's name.
+#[derive(Clone, PartialEq)]
+pub enum Twisty {
+    /// No children: a dot.
+    Leaf,
+    Open,
+    /// Collapsed, with its button's title ("Expand (N below)").
+    Closed(String),
+}
 
-    let mut class = String::from("span-row");
-    for (on, name) in [
-        (selected, " selected"),
-        (matched, " match"),
-        (has_children && collapsed, " collapsed"),
-    ] {
-        if on {
-            class.push_str(name);
+/// A row's name: the find query's match marked, and a missing parent's id.
+#[derive(Clone, PartialEq, Default)]
+pub struct Name {
+    pub before: String,
+    pub marked: Option<String>,
+    pub after: String,
+    pub missing_id: Option<String>,
+}
+
+/// A small labelled mark (skew, call…).
+#[derive(Clone, PartialEq)]
+pub struct Chip {
+    pub class: &'static str,
+    pub testid: Option<&'static str>,
+    pub title: String,
+    pub text: String,
+}
+
+/// A positioned piece of the bar cell: the bar, a network gap, a critical-path stretch, the
+/// recorded position.
+#[derive(Clone, PartialEq)]
+pub struct Segment {
+    pub class: String,
+    pub style: String,
+    pub title: Option<String>,
+}
+
+/// The duration beside (or inside) the bar, with a call's note where there is room.
+#[derive(Clone, PartialEq)]
+pub struct Label {
+    pub class: &'static str,
+    pub style: String,
+    pub text: String,
+    pub chip: Option<Chip>,
+}
+
+/// What a drawn row shows.
+#[derive(Clone, PartialEq)]
+pub struct RowView {
+    pub pos: usize,
+    /// The row element's attributes.
+    pub class: String,
+    pub id: String,
+    pub style: String,
+    pub span_id: Option<String>,
+    pub missing_parent: Option<String>,
+    pub call: Option<&'static str>,
+    pub skew_us: Option<String>,
+    pub depth: String,
+    pub selected: bool,
+    /// `aria-expanded`: only rows with children have one.
+    pub expanded: Option<bool>,
+    /// The tree cell.
+    pub title: String,
+    pub indent: String,
+    pub twisty: Twisty,
+    pub depth_note: Option<String>,
+    /// The span's type icon; none for a missing parent (a "?" instead).
+    pub icon: Option<SpanType>,
+    pub name: Name,
+    pub failed: bool,
+    /// The service, where it changes from the parent's.
+    pub service: Option<String>,
+    pub hidden_count: Option<String>,
+    pub skew_chip: Option<Chip>,
+    pub tokens: Option<String>,
+    pub cost: Option<String>,
+    /// The bar cell, in drawing order (later ones on top).
+    pub segments: Vec<Segment>,
+    pub label: Option<Label>,
+}
+
+impl RowView {
+    pub fn of(ex: Ex, key: RowKey) -> RowView {
+        let RowKey {
+            row,
+            pos,
+            selected,
+            matched,
+            collapsed,
+            ..
+        } = key;
+        let pos = pos as usize;
+        let tree = ex.tree.get_value();
+        let skeleton = ex.skeleton.get_value();
+        let depth = tree.depth(pos);
+        let has_children = tree.has_children(pos);
+        let descendants = tree.subtree_size(pos) - 1;
+        let cost = tree.span_at(pos).map_or(0.0, |i| skeleton.spans[i].cost());
+        let timing = ex.timing_for(key.skew);
+        let (start_us, end_us) = match tree.span_at(pos) {
+            Some(i) => timing.extent_us(&skeleton, i),
+            None => tree.extent_us(&skeleton, pos),
+        };
+        let window = ex.window.get_untracked();
+        let bar = window.bar(start_us as f64, end_us as f64, 0.002);
+        let critical = key
+            .critical
+            .then(|| ex.critical_path_for(key.skew))
+            .flatten();
+        let marks = tree
+            .span_at(pos)
+            .map(|i| RowTiming::of(&timing, &skeleton, i, critical.as_deref(), window))
+            .unwrap_or_default();
+
+        let mut class = String::from("span-row");
+        for (on, name) in [
+            (selected, " selected"),
+            (matched, " match"),
+            (has_children && collapsed, " collapsed"),
+        ] {
+            if on {
+                class.push_str(name);
+            }
+        }
+        let (name, service, hue, kind, failed, tokens, duration, span_id, missing, show_service) =
+            match tree.node(pos) {
+                Node::Span(i) => {
+                    let span = &skeleton.spans[i];
+                    let service = skeleton.service_of(span).to_string();
+                    let parent_service = tree
+                        .parent(pos)
+                        .and_then(|p| tree.span_at(p))
+                        .map(|p| skeleton.service_of(&skeleton.spans[p]));
+                    // The service is named where it changes (the root, a call into another one).
+                    let show_service = parent_service != Some(service.as_str());
+                    (
+                        skeleton.name_of(span).to_string(),
+                        service.clone(),
+                        service_hue(&service),
+                        span.span_type(),
+                        span.status().is_error(),
+                        span.tokens(),
+                        format::duration_ns(span.duration_us() * 1_000),
+                        Some(span.span_id().to_string()),
+                        None,
+                        show_service,
+                    )
+                }
+                Node::Missing(g) => {
+                    class.push_str(" placeholder-row");
+                    (
+                        String::new(),
+                        String::new(),
+                        0,
+                        SpanType::Internal,
+                        false,
+                        0,
+                        String::new(),
+                        None,
+                        Some(tree.placeholders()[g].parent_id.clone()),
+                        false,
+                    )
+                }
+            };
+        if failed {
+            class.push_str(" row-error");
+        }
+        if marks.on_critical {
+            class.push_str(" on-critical");
+        }
+        let call_attr = match marks.call {
+            CallRole::None => None,
+            CallRole::Client { .. } => Some("client"),
+            CallRole::Server { .. } => Some("server"),
+        };
+        let label = match (&missing, name.is_empty()) {
+            (Some(_), _) => "Missing parent ".to_string(),
+            (None, true) => "(unnamed)".to_string(),
+            (None, false) => name,
+        };
+        let title = match &missing {
+            Some(id) => format!(
+                "Span {id} is named as the parent of {} below, but never arrived",
+                text::plural(tree.child_count(pos) as u64, "span", "spans")
+            ),
+            None => format!(
+                "{label}\n{} · {} · {duration}",
+                if service.is_empty() {
+                    "unknown service"
+                } else {
+                    &service
+                },
+                kind.as_str()
+            ),
+        };
+        let query = if matched {
+            ex.query.get_untracked()
+        } else {
+            String::new()
+        };
+        let (before, marked, after) = split_match(&label, &query);
+        let twisty = match (has_children, collapsed) {
+            (false, _) => Twisty::Leaf,
+            (true, false) => Twisty::Open,
+            (true, true) => Twisty::Closed(format!(
+                "Expand ({} below)",
+                text::thousands(descendants as u64)
+            )),
+        };
+        let skew_us = marks.skew_us;
+        let (segments, label) = bar_cell(bar, marks, failed, missing.is_some(), duration, key);
+        RowView {
+            pos,
+            class,
+            id: format!("span-row-{row}"),
+            style: format!(
+                "transform: translateY({}px); --svc-h: {hue}",
+                plain(f64::from(row) * ROW_H)
+            ),
+            span_id,
+            call: call_attr,
+            skew_us: (skew_us != 0).then(|| skew_us.to_string()),
+            depth: depth.to_string(),
+            selected,
+            expanded: has_children.then_some(!collapsed),
+            title,
+            indent: format!("width: {}px", depth.min(MAX_INDENT_DEPTH) * INDENT_PX),
+            twisty,
+            depth_note: (depth > MAX_INDENT_DEPTH).then(|| depth.to_string()),
+            icon: missing.is_none().then_some(kind),
+            name: Name {
+                before,
+                marked,
+                after,
+                missing_id: missing.clone(),
+            },
+            missing_parent: missing,
+            failed,
+            service: show_service.then(|| {
+                if service.is_empty() {
+                    "unknown".to_string()
+                } else {
+                    service
+                }
+            }),
+            hidden_count: (has_children && collapsed)
+                .then(|| format!("+{}", text::thousands(descendants as u64))),
+            skew_chip: (skew_us != 0).then(|| {
+                let shift = format::signed_duration_ns(skew_us * 1_000);
+                Chip {
+                    class: "skew-mark",
+                    testid: Some("skew-mark"),
+                    title: format!(
+                        "Adjusted {shift} for clock skew: this service's clock disagrees with its caller's"
+                    ),
+                    text: format!("skew {shift}"),
+                }
+            }),
+            tokens: (tokens > 0).then(|| format!("{} tok", format::count(tokens))),
+            cost: (cost > 0.0).then(|| format::cost_usd(cost)),
+            segments,
+            label,
         }
     }
-    let (name, service, hue, kind, failed, tokens, duration, span_id, missing, show_service) =
-        match tree.node(pos) {
-            Node::Span(i) => {
-                let span = &skeleton.spans[i];
-                let service = skeleton.service_of(span).to_string();
-                let parent_service = tree
-                    .parent(pos)
-                    .and_then(|p| tree.span_at(p))
-                    .map(|p| skeleton.service_of(&skeleton.spans[p]));
-                // The service is named where it changes (the root, a call into another one).
-                let show_service = parent_service != Some(service.as_str());
-                (
-                    skeleton.name_of(span).to_string(),
-                    service.clone(),
-                    service_hue(&service),
-                    span.span_type(),
-                    span.status().is_error(),
-                    span.tokens(),
-                    format::duration_ns(span.duration_us() * 1_000),
-                    Some(span.span_id().to_string()),
-                    None,
-                    show_service,
-                )
-            }
-            Node::Missing(g) => {
-                class.push_str(" placeholder-row");
-                (
-                    String::new(),
-                    String::new(),
-                    0,
-                    SpanType::Internal,
-                    false,
-                    0,
-                    String::new(),
-                    None,
-                    Some(tree.placeholders()[g].parent_id.clone()),
-                    false,
-                )
-            }
-        };
-    if failed {
-        class.push_str(" row-error");
-    }
-    if marks.on_critical {
-        class.push_str(" on-critical");
-    }
-    let call_attr = match marks.call {
-        CallRole::None => None,
-        CallRole::Client { .. } => Some("client"),
-        CallRole::Server { .. } => Some("server"),
-    };
-    let badge_id = span_id.clone();
-    let label = match (&missing, name.is_empty()) {
-        (Some(_), _) => "Missing parent ".to_string(),
-        (None, true) => "(unnamed)".to_string(),
-        (None, false) => name.clone(),
-    };
-    let title = match &missing {
-        Some(id) => format!(
-            "Span {id} is named as the parent of {} below, but never arrived",
-            text::plural(tree.child_count(pos) as u64, "span", "spans")
-        ),
-        None => format!(
-            "{label}\n{} · {} · {duration}",
-            if service.is_empty() {
-                "unknown service"
-            } else {
-                &service
-            },
-            kind.as_str()
-        ),
-    };
-    let query = if matched {
-        ex.query.get_untracked()
-    } else {
-        String::new()
-    };
-    let (before, marked, after) = split_match(&label, &query);
-    let twisty_title = if collapsed {
-        format!("Expand ({} below)", text::thousands(descendants as u64))
-    } else {
-        "Collapse".to_string()
-    };
+}
+
+/// The bar cell: the recorded position and network gaps under the bar, the bar, the
+/// critical path's stretches, and the label.
+fn bar_cell(
+    bar: Option<scale::Bar>,
+    marks: RowTiming,
+    failed: bool,
+    missing: bool,
+    duration: String,
+    key: RowKey,
+) -> (Vec<Segment>, Option<Label>) {
     let RowTiming {
-        skew_us,
         recorded,
         call,
         peer_service,
@@ -176,8 +323,7 @@ pub fn span_row(ex: Ex, key: RowKey) -> impl IntoView {
         critical,
         ..
     } = marks;
-    // The bar's pieces are `segment`s and the small marks `chip`s (one shape each).
-    let mut before_bar: Vec<_> = recorded
+    let mut segments: Vec<Segment> = recorded
         .map(|b| {
             segment(
                 "bar-recorded".into(),
@@ -188,52 +334,36 @@ pub fn span_row(ex: Ex, key: RowKey) -> impl IntoView {
         .into_iter()
         .collect();
     let gap_bars: Vec<scale::Bar> = gaps.iter().map(|(b, ..)| *b).collect();
-    before_bar.extend(
+    segments.extend(
         gaps.into_iter()
             .map(|(b, class, title)| segment(class.into(), &b, Some(title))),
     );
-    let critical_views: Vec<_> = critical
-        .into_iter()
-        .map(|b| segment("crit-seg".into(), &b, None))
-        .collect();
-    let skew_chip = (skew_us != 0).then(|| {
-        let shift = format::signed_duration_ns(skew_us * 1_000);
-        chip(
-            "skew-mark",
-            Some("skew-mark"),
-            Some(format!(
-                "Adjusted {shift} for clock skew: this service's clock disagrees with its caller's"
-            )),
-            format!("skew {shift}"),
-        )
-    });
     let call_chip = match call {
         CallRole::Server { gap, .. } => {
             let (request, response) = (
                 format::signed_duration_ns(gap.request * 1_000),
                 format::signed_duration_ns(gap.response * 1_000),
             );
-            Some(chip(
-                "call-mark server",
-                Some("net-gap"),
-                Some(format!("Called over the network from {peer_service}: request {request} (client start → server start), response {response} (server end → client end)")),
-                format!("net {request} · {response}"),
-            ))
+            Some(Chip {
+                class: "call-mark server",
+                testid: Some("net-gap"),
+                title: format!("Called over the network from {peer_service}: request {request} (client start → server start), response {response} (server end → client end)"),
+                text: format!("net {request} · {response}"),
+            })
         }
-        CallRole::Client { .. } => Some(chip(
-            "call-mark client",
-            None,
-            Some(format!("Client span: calls {peer_service}")),
-            format!("→ {peer_service}"),
-        )),
+        CallRole::Client { .. } => Some(Chip {
+            class: "call-mark client",
+            testid: None,
+            title: format!("Client span: calls {peer_service}"),
+            text: format!("→ {peer_service}"),
+        }),
         CallRole::None => None,
     };
-
-    let bar_view = bar.map(|b| {
+    let label = bar.map(|b| {
         let mut bar_class = String::from("bar");
         for (on, name) in [
             (failed, " bar-error"),
-            (missing.is_some(), " bar-missing"),
+            (missing, " bar-missing"),
             (b.cut_left, " cut-left"),
             (b.cut_right, " cut-right"),
         ] {
@@ -241,6 +371,7 @@ pub fn span_row(ex: Ex, key: RowKey) -> impl IntoView {
                 bar_class.push_str(name);
             }
         }
+        segments.push(segment(bar_class, &b, None));
         // The duration (with a call's note, where there is room for it) goes after the bar
         // and its network gaps, else before them, else (a bar across the whole width)
         // inside the bar's right end, without the note.
@@ -256,140 +387,43 @@ pub fn span_row(ex: Ex, key: RowKey) -> impl IntoView {
             CallRole::None => 0.0,
         };
         let note_room = (56.0 + note_px) / f64::from(key.bar_w.max(200));
-        let (label_class, label_style, with_note) = if right + note_room <= 1.0 {
-            (
-                "bar-label",
-                format!("left: {}%", fixed(right * 100.0, 3)),
-                true,
-            )
+        let at_left = |x: f64| format!("left: {}%", fixed(x * 100.0, 3));
+        let at_right = |x: f64| format!("right: {}%", fixed((1.0 - x) * 100.0, 3));
+        let (class, style, with_note) = if right + note_room <= 1.0 {
+            ("bar-label", at_left(right), true)
         } else if left >= note_room {
-            (
-                "bar-label",
-                format!("right: {}%", fixed((1.0 - left) * 100.0, 3)),
-                true,
-            )
+            ("bar-label", at_right(left), true)
         } else if right <= 0.8 {
-            (
-                "bar-label",
-                format!("left: {}%", fixed(right * 100.0, 3)),
-                false,
-            )
+            ("bar-label", at_left(right), false)
         } else if left >= 0.14 {
-            (
-                "bar-label",
-                format!("right: {}%", fixed((1.0 - left) * 100.0, 3)),
-                false,
-            )
+            ("bar-label", at_right(left), false)
         } else {
-            (
-                "bar-label inside",
-                format!("right: {}%", fixed((1.0 - b.left - b.width) * 100.0, 3)),
-                false,
-            )
+            ("bar-label inside", at_right(b.left + b.width), false)
         };
-        let call_chip = call_chip.filter(|_| with_note);
-        (
-            segment(bar_class, &b, None),
-            view! { <span class=label_class style=label_style>{duration.clone()}{call_chip}</span> },
-        )
+        Label {
+            class,
+            style,
+            text: duration,
+            chip: call_chip.filter(|_| with_note),
+        }
     });
-    let (bar_segment, bar_label) = bar_view.unzip();
-    view! {
-        <div class=class role="treeitem" id=format!("span-row-{row}") data-span-id=span_id data-missing-parent=missing.clone()
-            data-call=call_attr data-skew-us={(skew_us != 0).then(|| skew_us.to_string())}
-            data-depth=depth aria-selected=selected.to_string()
-            aria-expanded=has_children.then(|| (!collapsed).to_string())
-            style=format!("transform: translateY({}px); --svc-h: {hue}", plain(f64::from(row) * ROW_H))
-            on:click=move |_| {
-                ex.selected.set(Some(pos));
-                if tree_has_span(ex, pos) {
-                    ex.detail_open.set(true);
-                }
-            }
-            on:dblclick=move |_| ex.toggle(pos)>
-            <div class="tree-cell" title=title>
-                <span class="indent" style=indent></span>
-                {if has_children {
-                    Either::Left(view! {
-                        <button type="button" class="twisty" tabindex="-1" title=twisty_title
-                            aria-label=if collapsed { "Expand" } else { "Collapse" }
-                            on:click=move |ev: leptos::ev::MouseEvent| {
-                                ev.stop_propagation();
-                                ex.toggle(pos);
-                            }>
-                            <span class=if collapsed { "chevron" } else { "chevron open" }></span>
-                        </button>
-                    })
-                } else {
-                    Either::Right(view! { <span class="twisty leaf" aria-hidden="true"></span> })
-                }}
-                {(depth > MAX_INDENT_DEPTH).then(|| chip("depth-note", None, Some("Nesting depth".into()), depth.to_string()))}
-                {match &missing {
-                    Some(_) => Either::Left(view! { <span class="missing-icon" aria-hidden="true">"?"</span> }),
-                    None => Either::Right(view! { <SpanTypeIcon kind=kind/> }),
-                }}
-                <span class="name">
-                    {before}
-                    {marked.map(|m| view! { <mark>{m}</mark> })}
-                    {after}
-                    {missing.clone().map(|id| view! { <code>{id}</code> })}
-                </span>
-                {missing.is_some().then(|| chip("hint", None, None, "never arrived".into()))}
-                {failed.then(|| view! { <span class="error-mark" title="This span failed"><AlertIcon/></span> })}
-                {badge_id.map(|id| view! { <FeedbackBadge span_id=id/> })}
-                {show_service.then(|| view! {
-                    <span class="row-service"><span class="svc-dot"></span>
-                        {if service.is_empty() { "unknown".to_string() } else { service.clone() }}</span>
-                })}
-                {(has_children && collapsed).then(|| chip(
-                    "hidden-count",
-                    None,
-                    Some("Spans hidden below".into()),
-                    format!("+{}", text::thousands(descendants as u64)),
-                ))}
-                <span class="row-spacer"></span>
-                {skew_chip}
-                {(tokens > 0).then(|| chip(
-                    "row-tokens",
-                    None,
-                    Some("Input + output tokens".into()),
-                    format!("{} tok", format::count(tokens)),
-                ))}
-                {(cost > 0.0).then(|| chip(
-                    "row-cost",
-                    None,
-                    Some("This span's own cost".into()),
-                    format::cost_usd(cost),
-                ))}
-            </div>
-            <div class="bar-cell">{before_bar}{bar_segment}{bar_label}{critical_views}</div>
-        </div>
+    // Drawn after the bar; below it (`.crit-seg` sits lower in the row), so never over it.
+    segments.extend(
+        critical
+            .into_iter()
+            .map(|b| segment("crit-seg".into(), &b, None)),
+    );
+    (segments, label)
+}
+
+fn segment(class: String, b: &scale::Bar, title: Option<String>) -> Segment {
+    Segment {
+        class,
+        style: format!(
+            "left: {}%; width: {}%",
+            fixed(b.left * 100.0, 3),
+            fixed(b.width * 100.0, 3)
+        ),
+        title,
     }
-}
-
-/// A row's bar or a stretch of it (network gap, critical path, recorded position).
-pub fn segment(class: String, b: &scale::Bar, title: Option<String>) -> impl IntoView {
-    view! { <span class=class style=bar_style(b) title=title></span> }
-}
-
-/// A row's small labelled mark (skew, call, tokens, cost…).
-pub fn chip(
-    class: &'static str,
-    testid: Option<&'static str>,
-    title: Option<String>,
-    text: String,
-) -> impl IntoView {
-    view! { <span class=class data-testid=testid title=title>{text}</span> }
-}
-
-pub fn bar_style(b: &scale::Bar) -> String {
-    format!(
-        "left: {}%; width: {}%",
-        fixed(b.left * 100.0, 3),
-        fixed(b.width * 100.0, 3)
-    )
-}
-
-pub fn tree_has_span(ex: Ex, pos: usize) -> bool {
-    ex.tree.with_value(|t| t.span_at(pos).is_some())
 }

@@ -1,17 +1,26 @@
 //! The virtualized rows: only the ones in view (plus a few) are in the DOM, at a fixed height,
 //! whatever the trace's size; and the status bar below them.
 
+mod dom;
+mod slot;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use leptos::html::Div;
 use leptos::prelude::*;
 use skein_model::format::{fixed, plain};
 use skein_model::scale;
 use skein_model::sort;
 use skein_model::tree::TreeView;
+use wasm_bindgen::JsCast;
 
-use super::row::{span_row, RowKey};
+use super::row::{RowKey, RowView};
 use super::ruler::tick_count;
 use super::state::{Ex, ROW_H};
 use super::timeline::wheel_zoom;
 use crate::text;
+use slot::{Icons, RowSlot};
 
 /// Rows drawn above and below the visible ones, so a fast scroll does not show gaps.
 const OVERSCAN: usize = 8;
@@ -24,7 +33,6 @@ fn shown_rows(viewport_h: f64) -> usize {
 /// The virtualized rows.
 #[component]
 pub fn Rows(ex: Ex) -> impl IntoView {
-    let slot_count = Memo::new(move |_| shown_rows(ex.viewport_h.get()) + 2 * OVERSCAN);
     let slice = Memo::new(move |_| {
         let top = ex.scroll_top.get();
         let h = ex.viewport_h.get();
@@ -82,6 +90,54 @@ pub fn Rows(ex: Ex) -> impl IntoView {
             ex.scroll_top.set(f64::from(el.scroll_top()));
         }
     };
+    // One element per slot, made once; each is drawn again only when what its row shows
+    // changes, and then only what differs is written (`row_slot`). After a scroll of a few
+    // rows only the slots of the rows that came into view are.
+    let canvas = NodeRef::<Div>::new();
+    let slots: Rc<RefCell<Slots>> = Rc::default();
+    // The slots' badges are made in the explorer's owner (they read its context and live as
+    // long as it does), held weakly: an owner runs its cleanups (the explorer's keyboard
+    // listener, its effects) only when dropped, and a strong one held here would keep a
+    // replaced explorer's alive and reacting to keys and URL changes beside the new one.
+    let owner = Owner::current().map(|owner| owner.downgrade());
+    {
+        let slots = slots.clone();
+        Effect::new(move |_| {
+            let Some(canvas) = canvas.get() else {
+                return;
+            };
+            let Some(owner) = owner.as_ref().and_then(|owner| owner.upgrade()) else {
+                return;
+            };
+            slice.with(|drawn| owner.with(|| slots.borrow_mut().draw(ex, &canvas, drawn)));
+        });
+    }
+    // Clicks on the rows, handled once for every slot.
+    let clicked = move |ev: &web_sys::MouseEvent| -> Option<(usize, bool)> {
+        let target = ev.target()?.dyn_into::<web_sys::Element>().ok()?;
+        let row = target.closest(".span-row").ok().flatten()?;
+        let pos = slots.borrow().pos_of(&row)?;
+        let on_twisty = target.closest("button.twisty").ok().flatten().is_some();
+        Some((pos, on_twisty))
+    };
+    let on_click = {
+        let clicked = clicked.clone();
+        move |ev: web_sys::MouseEvent| match clicked(&ev) {
+            Some((pos, true)) => ex.toggle(pos),
+            Some((pos, false)) => {
+                ex.selected.set(Some(pos));
+                if ex.tree.with_value(|t| t.span_at(pos).is_some()) {
+                    ex.detail_open.set(true);
+                }
+            }
+            None => {}
+        }
+    };
+    let on_dblclick = move |ev: web_sys::MouseEvent| {
+        if let Some((pos, _)) = clicked(&ev) {
+            ex.toggle(pos);
+        }
+    };
     let grid = move || {
         scale::ticks(ex.window.get(), ex.whole().start, tick_count(ex))
             .into_iter()
@@ -112,18 +168,9 @@ pub fn Rows(ex: Ex) -> impl IntoView {
                 aria-owns=reading_order
                 on:wheel=move |ev| wheel_zoom(ex, &ev)
                 aria-label="Spans" tabindex="0">
-                <div class="rows-canvas" style=height>
+                <div class="rows-canvas" style=height node_ref=canvas
+                    on:click=on_click on:dblclick=on_dblclick>
                     <div class="grid-lines" aria-hidden="true">{grid}</div>
-                    // One element per slot, each redrawn only when what its row shows changes:
-                    // after a scroll of a few rows only the slots of the rows that came into
-                    // view are. An element that draws another row is rebuilt in place rather
-                    // than replaced (cheaper than a new one), but in this build a rebuild
-                    // removes and sets every attribute again (they are type-erased), so a slot
-                    // whose row is unchanged must not be rebuilt at all.
-                    {move || (0..slot_count.get()).map(|slot| {
-                        let key = Memo::new(move |_| slice.with(|drawn| drawn.get(slot).copied().flatten()));
-                        move || key.get().map(|item| span_row(ex, item))
-                    }).collect_view()}
                 </div>
             </div>
             {move || nothing_shown().then(|| view! {
@@ -170,5 +217,48 @@ pub fn StatusBar(ex: Ex) -> impl IntoView {
                 <kbd>"n"</kbd>" next match"
             </span>
         </div>
+    }
+}
+
+/// The row slots, made as the viewport needs them, and the icons they share.
+#[derive(Default)]
+struct Slots {
+    icons: Option<Icons>,
+    slots: Vec<RowSlot>,
+    /// What each slot was last told to draw.
+    keys: Vec<Option<RowKey>>,
+}
+
+impl Slots {
+    fn draw(&mut self, ex: Ex, canvas: &web_sys::Element, drawn: &[Option<RowKey>]) {
+        if self.icons.is_none() {
+            self.icons = Icons::new().ok();
+        }
+        let Some(icons) = &self.icons else {
+            return;
+        };
+        self.slots.truncate(drawn.len());
+        self.keys.truncate(drawn.len());
+        while self.slots.len() < drawn.len() {
+            let Ok(slot) = RowSlot::new(icons) else {
+                break;
+            };
+            self.slots.push(slot);
+            self.keys.push(None);
+        }
+        for ((slot, last), key) in self.slots.iter_mut().zip(&mut self.keys).zip(drawn) {
+            if last != key {
+                *last = *key;
+                slot.draw(canvas, icons, key.map(|k| RowView::of(ex, k)));
+            }
+        }
+    }
+
+    /// The tree position a row element draws.
+    fn pos_of(&self, row: &web_sys::Element) -> Option<usize> {
+        self.slots
+            .iter()
+            .find(|s| s.row.is_same_node(Some(row)))?
+            .pos
     }
 }
