@@ -68,7 +68,7 @@ pub(super) async fn create(client: &Client, layout: &Layout) -> StoreResult<()> 
 /// The trace-index rows (`trace_id`, `start`, `duration`; `duration` 0 for whole traces, as
 /// only start orders use this) of the project's traces with every one of `tags` that start in
 /// `[from_ns, to_ns)` (either bound optional): whole traces from the index, split ones
-/// (`copies`) folded from `spans` by `trace_table::folded`.
+/// (`copies`) from their spans.
 pub(super) fn with_tags(
     index: &str,
     spans: &str,
@@ -81,7 +81,7 @@ pub(super) fn with_tags(
     pairs.sort();
     pairs.dedup();
     let mut where_ = format!("project = {}", quote(project));
-    let mut having = Vec::new();
+    let mut having: Vec<String> = Vec::new();
     if let Some(from) = from_ns {
         where_.push_str(&format!(" AND start >= {from}"));
         having.push(format!("start >= {from}"));
@@ -111,25 +111,31 @@ pub(super) fn with_tags(
             matching.len()
         ),
     };
-    let folded = trace_table::folded(
-        spans,
-        &trace_table::IndexQuery {
-            project,
-            candidates: None,
-            scope: "1 = 1",
-            filters: "",
-            tags,
-            having: &having,
-            group_keys: &[],
-        },
-        copies,
-    );
-    match folded {
-        Some(folded) => {
-            format!("{whole} UNION ALL SELECT trace_id, start, duration FROM ({folded})")
-        }
-        None => whole,
+    if copies.none() {
+        return whole;
     }
+    // A split trace's tags are its best-ranked span's (`trace_fold`): one read of its spans'
+    // latest versions, only the columns the rank and the tags need.
+    let mut folded_having = having;
+    for (key, value) in &pairs {
+        if is_internal_key(key) {
+            folded_having.push("0".into());
+            continue;
+        }
+        let k = quote(key);
+        folded_having.push(format!(
+            "has(argMin(tag_keys, {RANK}), {k}) AND \
+             argMin(tag_values, {RANK})[indexOf(argMin(tag_keys, {RANK}), {k})] = {}",
+            quote(value)
+        ));
+    }
+    format!(
+        "{whole} UNION ALL SELECT trace_id, min(start_ns) AS start, toInt64(0) AS duration \
+         FROM {spans} WHERE project = {} AND trace_id IN ({}) GROUP BY trace_id HAVING {}",
+        quote(project),
+        copies.sql(),
+        folded_having.join(" AND ")
+    )
 }
 
 /// Statements that take a database back to before schema 14 (its index and view dropped).
