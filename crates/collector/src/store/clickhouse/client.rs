@@ -1,6 +1,7 @@
-//! ClickHouse over its HTTP interface: queries answered as JSONEachRow, inserts sent as
-//! JSONEachRow (spans as RowBinary), and the server's errors as the store's kinds. String values are written into SQL
-//! only through `quote` (ClickHouse 18.16 has no query parameters).
+//! ClickHouse over its HTTP interface: queries answered as JSONEachRow (large ones as
+//! RowBinary), inserts sent as JSONEachRow (spans as RowBinary), and the server's errors as
+//! the store's kinds. String values are written into SQL only through `quote` (ClickHouse
+//! 18.16 has no query parameters).
 
 use std::io::Write;
 use std::path::Path;
@@ -79,12 +80,21 @@ impl Client {
     /// `SETTINGS` clause on INSERT) and a body; the server's answer as text.
     async fn post(&self, settings: &[(&str, &str)], body: String) -> StoreResult<String> {
         let logged = self.log.as_ref().map(|_| body.clone());
-        self.send(settings, None, body.into_bytes(), logged, QUERY_TIMEOUT)
-            .await
+        let answer = self
+            .send(
+                settings,
+                None,
+                body.into_bytes(),
+                logged,
+                QUERY_TIMEOUT,
+                false,
+            )
+            .await?;
+        Ok(String::from_utf8_lossy(&answer).into_owned())
     }
 
     /// Sends `body` to the server, with `query` in the URL when the body is data rather than
-    /// the statement; `logged` is what the SQL log records for it.
+    /// the statement; `logged` is what the SQL log records for it (a `binary` answer as hex).
     async fn send(
         &self,
         settings: &[(&str, &str)],
@@ -92,7 +102,8 @@ impl Client {
         body: Vec<u8>,
         logged: Option<String>,
         timeout: Duration,
-    ) -> StoreResult<String> {
+        binary: bool,
+    ) -> StoreResult<Vec<u8>> {
         let mut request = self
             .http
             .post(format!("{}/", self.conn.url))
@@ -110,19 +121,22 @@ impl Client {
         }
         let response = request.send().await.map_err(unreachable)?;
         let status = response.status();
-        let text = response.text().await.map_err(unreachable)?;
+        let answer = response.bytes().await.map_err(unreachable)?.to_vec();
+        let text = || String::from_utf8_lossy(&answer).into_owned();
         if let Some(logged) = logged {
-            let answer = if status.is_success() {
-                Ok(text.clone())
+            let recorded = if !status.is_success() {
+                Err(text())
+            } else if binary {
+                Ok(answer.iter().map(|b| format!("{b:02x}")).collect())
             } else {
-                Err(text.clone())
+                Ok(text())
             };
-            self.record(settings, &logged, &answer);
+            self.record(settings, &logged, &recorded);
         }
         if status.is_success() {
-            Ok(text)
+            Ok(answer)
         } else {
-            Err(server_error(&text))
+            Err(server_error(&text()))
         }
     }
 
@@ -141,6 +155,7 @@ impl Client {
             sql.as_bytes().to_vec(),
             logged,
             BACKFILL_TIMEOUT,
+            false,
         )
         .await
         .map(drop)
@@ -173,6 +188,22 @@ impl Client {
                 })
             })
             .collect()
+    }
+
+    /// A query's answer in RowBinary (`row_binary`): for reads of many rows, which JSON
+    /// would cost both sides more to write and parse than the read itself.
+    pub(super) async fn binary(&self, sql: &str) -> StoreResult<Vec<u8>> {
+        let body = format!("{sql} FORMAT RowBinary");
+        let logged = self.log.as_ref().map(|_| body.clone());
+        self.send(
+            &[("distributed_product_mode", "local")],
+            None,
+            body.into_bytes(),
+            logged,
+            QUERY_TIMEOUT,
+            true,
+        )
+        .await
     }
 
     /// Inserts rows (JSON objects by column name) into a table, synchronously: the rows are
@@ -220,6 +251,7 @@ impl Client {
             rows,
             logged,
             QUERY_TIMEOUT,
+            false,
         )
         .await
         .map(drop)

@@ -27,6 +27,7 @@ impl ClickhouseStore {
                 super::trace_table::TRACES.name,
                 super::trace_table::SPLITS.name,
                 super::tag_index::TAGS.name,
+                super::tag_starts::TAG_STARTS.name,
                 "spans",
                 "span_pieces",
                 "received",

@@ -1,5 +1,7 @@
 //! Metrics on ClickHouse: ClickHouse selects the traces in scope with their per-trace values
-//! and group tags (one row a trace); `skein_model::metric_fold` aggregates them, as on SQLite.
+//! and group tags and gathers the values per group and bucket of starts (a row a group and
+//! bucket, in RowBinary, not a row a trace); `skein_model::metric_fold` aggregates them, as on
+//! SQLite. A feedback metric reads a row a trace, its id joined with the scores here.
 
 use std::collections::HashMap;
 
@@ -8,6 +10,7 @@ use skein_model::metrics::{Metric, MetricQuery, MetricResponse, Over};
 use skein_model::TraceQuery;
 
 use super::client::RowExt;
+use super::row_binary::RowBinary;
 use super::ClickhouseStore;
 use crate::store::{StoreError, StoreResult};
 
@@ -59,114 +62,185 @@ impl ClickhouseStore {
         if q.over == Over::Spans {
             return self.span_metric(project, q).await;
         }
-        // Each trace's group values come in its own row (`trace_table::IndexQuery`), and
-        // its id only when the feedback metric needs it: a row a trace is all that is read.
-        let keys: Vec<String> = q.group_by.iter().chain(&q.then_by).cloned().collect();
-        let mut columns = String::from("start, duration, errors, in_tokens, out_tokens, cost_sum");
-        if matches!(q.metric, Metric::Feedback(_)) {
-            columns.push_str(", trace_id");
-        }
-        for i in 0..keys.len() {
-            columns.push_str(&format!(", g{i}, h{i}"));
-        }
-        // Without filters, the traces measured are the project's within the range that all of
-        // them span: one read of every trace gives both.
-        let all = if q.scope(None, None) == TraceQuery::default() {
-            let index = self
-                .trace_index_grouped(project, &TraceQuery::default(), now_ms, &keys)
-                .await?;
-            Some(
-                self.client
-                    .rows(&format!("SELECT {columns} FROM ({index})"))
-                    .await?,
+        // The range's bounds are the project's first and last trace starts, whatever the
+        // filters (as on SQLite): one read of every trace's start.
+        let (from_ms, to_ms, bucket_ms, mut acc) = self
+            .prepare(
+                q,
+                &format!(
+                    "SELECT start AS s FROM ({})",
+                    self.trace_index(project, &TraceQuery::default(), now_ms)
+                        .await?
+                ),
             )
-        } else {
-            None
-        };
-        let (from_ms, to_ms, bucket_ms, mut acc) = match &all {
-            Some(rows) => {
-                let starts = rows.iter().map(|r| r.i64_of("start"));
-                prepare(q, starts.clone().min(), starts.max())
-                    .map_err(|e| StoreError::Invalid(e.0))?
-            }
-            None => {
-                self.prepare(
-                    q,
-                    &format!(
-                        "SELECT start AS s FROM ({})",
-                        self.trace_index(project, &TraceQuery::default(), now_ms)
-                            .await?
-                    ),
-                )
-                .await?
-            }
-        };
+            .await?;
         let scope = q.scope(Some(from_ms), Some(to_ms));
         self.trace_list_filter(project, &scope)?;
-        let traces = async {
-            match all {
-                Some(rows) => {
-                    let (from, to) = (
-                        from_ms.saturating_mul(1_000_000),
-                        to_ms.saturating_mul(1_000_000),
-                    );
-                    Ok(rows
-                        .into_iter()
-                        .filter(|r| (from..to).contains(&r.i64_of("start")))
-                        .collect())
-                }
-                None => {
-                    let index = self
-                        .trace_index_grouped(project, &scope, now_ms, &keys)
-                        .await?;
-                    self.client
-                        .rows(&format!("SELECT {columns} FROM ({index})"))
-                        .await
-                }
+        // Each trace's group values come in its own row (`trace_table::IndexQuery`).
+        let keys: Vec<String> = q.group_by.iter().chain(&q.then_by).cloned().collect();
+        let index = self
+            .trace_index_grouped(project, &scope, now_ms, &keys)
+            .await?;
+        let by = q.group_by.is_some().then_some(0);
+        let then = q.then_by.is_some().then_some(usize::from(by.is_some()));
+        match &q.metric {
+            Metric::Feedback(key) => {
+                self.add_feedback_values(project, key, &index, keys.len(), (by, then), &mut acc)
+                    .await?
             }
-        };
-        let scores = async {
-            match &q.metric {
-                Metric::Feedback(key) => Ok(Some(self.feedback_means(project, key).await?)),
-                _ => Ok(None),
+            // A span's attribute: refused over traces (`Over::check`).
+            Metric::Attr(_) => {}
+            metric => {
+                let values = TraceValues::of(metric);
+                let bucket_ns = bucket_ms.saturating_mul(1_000_000).max(1);
+                let bytes = self
+                    .client
+                    .binary(&values.grouped_sql(&index, keys.len(), bucket_ns))
+                    .await?;
+                values.add(&bytes, keys.len(), (by, then), bucket_ns, &mut acc)?;
             }
+        }
+        Ok(acc.response(q, from_ms, to_ms, bucket_ms))
+    }
+
+    /// A feedback metric's values: each trace's mean score (its id joined here with the
+    /// scores), a row a trace.
+    async fn add_feedback_values(
+        &self,
+        project: &str,
+        key: &str,
+        index: &str,
+        keys: usize,
+        (by, then): (Option<usize>, Option<usize>),
+        acc: &mut MetricAccumulator,
+    ) -> StoreResult<()> {
+        let mut columns = String::from("trace_id, start");
+        for i in 0..keys {
+            columns.push_str(&format!(", g{i}, h{i}"));
+        }
+        let rows = async {
+            self.client
+                .rows(&format!("SELECT {columns} FROM ({index})"))
+                .await
         };
         // Independent reads: asked at once.
-        let (rows, scores): (Vec<serde_json::Value>, _) = tokio::try_join!(traces, scores)?;
-        // The columns of the group key and of the key splitting it, when asked.
+        let (rows, scores) = tokio::try_join!(rows, self.feedback_means(project, key))?;
         let group = |row: &serde_json::Value, i: Option<usize>| -> Option<String> {
             let i = i?;
             (row.i64_of(&format!("h{i}")) != 0).then(|| row.str_of(&format!("g{i}")))
         };
-        let by = q.group_by.is_some().then_some(0);
-        let then = q.then_by.is_some().then_some(usize::from(by.is_some()));
         for row in &rows {
-            let trace_id = row.str_of("trace_id");
-            let value = match &q.metric {
-                Metric::Count => 1.0,
-                Metric::ErrorRate => f64::from(u8::from(row.i64_of("errors") > 0)),
-                Metric::LatencyP50 | Metric::LatencyP95 | Metric::LatencyMean => {
-                    row.i64_of("duration") as f64 / 1e6
-                }
-                Metric::InputTokens => row.i64_of("in_tokens") as f64,
-                Metric::OutputTokens => row.i64_of("out_tokens") as f64,
-                Metric::TotalTokens => (row.i64_of("in_tokens") + row.i64_of("out_tokens")) as f64,
-                Metric::Cost => row.f64_of("cost_sum"),
-                Metric::Feedback(_) => match scores.as_ref().and_then(|s| s.get(&trace_id)) {
-                    Some(v) => *v,
-                    None => continue,
-                },
-                // A span's attribute: refused over traces (`Over::check`).
-                Metric::Attr(_) => continue,
+            let Some(value) = scores.get(&row.str_of("trace_id")) else {
+                continue;
             };
             let (g, t) = (group(row, by), group(row, then));
             acc.add_pair(
                 g.as_deref().map(str::as_bytes),
                 t.as_deref().map(str::as_bytes),
                 row.i64_of("start"),
-                value,
+                *value,
             );
         }
-        Ok(acc.response(q, from_ms, to_ms, bucket_ms))
+        Ok(())
+    }
+}
+
+/// What a trace metric measures of each trace, as a column of the trace index.
+enum TraceValues {
+    /// Nothing but how many.
+    Count,
+    /// An integer column, and the value it gives (`f64` of it, scaled).
+    Ints(&'static str, f64),
+    /// A float column.
+    Floats(&'static str),
+}
+
+impl TraceValues {
+    fn of(metric: &Metric) -> TraceValues {
+        match metric {
+            Metric::ErrorRate => TraceValues::Ints("errors > 0", 1.0),
+            Metric::LatencyP50 | Metric::LatencyP95 | Metric::LatencyMean => {
+                TraceValues::Ints("duration", 1e6)
+            }
+            Metric::InputTokens => TraceValues::Ints("in_tokens", 1.0),
+            Metric::OutputTokens => TraceValues::Ints("out_tokens", 1.0),
+            Metric::TotalTokens => TraceValues::Ints("in_tokens + out_tokens", 1.0),
+            Metric::Cost => TraceValues::Floats("cost_sum"),
+            Metric::Count | Metric::Feedback(_) | Metric::Attr(_) => TraceValues::Count,
+        }
+    }
+
+    /// The traces of `index` per group value (`keys` of them) and bucket of starts: the
+    /// values' multiset per group and bucket is all the accumulator needs, so ClickHouse
+    /// ships one row a group and bucket instead of one a trace. In RowBinary: per key its
+    /// value and whether the trace has it, the bucket, the count, the values.
+    fn grouped_sql(&self, index: &str, keys: usize, bucket_ns: i64) -> String {
+        let mut groups = Vec::new();
+        for i in 0..keys {
+            groups.push(format!("toString(g{i}) AS gv{i}"));
+            groups.push(format!("toUInt8(h{i}) AS hv{i}"));
+        }
+        // `div_euclid`, as the accumulator buckets a start (`intDiv` rounds toward zero).
+        groups.push(format!(
+            "toInt64(intDiv(start, {bucket_ns}) - (start % {bucket_ns} < 0)) AS bucket"
+        ));
+        let values = match self {
+            TraceValues::Count => String::new(),
+            TraceValues::Ints(column, _) => format!(", groupArray(toInt64({column})) AS vs"),
+            TraceValues::Floats(column) => format!(", groupArray(toFloat64({column})) AS vs"),
+        };
+        let names: Vec<&str> = groups
+            .iter()
+            .map(|g| g.rsplit(" AS ").next().unwrap_or(""))
+            .collect();
+        format!(
+            "SELECT {}, count() AS n{values} FROM ({index}) GROUP BY {}",
+            groups.join(", "),
+            names.join(", ")
+        )
+    }
+
+    /// Adds `grouped_sql`'s answer to the accumulator.
+    fn add(
+        &self,
+        bytes: &[u8],
+        keys: usize,
+        (by, then): (Option<usize>, Option<usize>),
+        bucket_ns: i64,
+        acc: &mut MetricAccumulator,
+    ) -> StoreResult<()> {
+        let mut r = RowBinary::new(bytes);
+        let mut groups: Vec<Option<String>> = Vec::with_capacity(keys);
+        while !r.done() {
+            groups.clear();
+            for _ in 0..keys {
+                let value = r.string()?;
+                groups.push((r.u8()? != 0).then_some(value));
+            }
+            let start = r.i64()?.saturating_mul(bucket_ns);
+            let n = r.u64()?;
+            let group = |i: Option<usize>| i.and_then(|i| groups[i].as_deref()).map(str::as_bytes);
+            let (g, t) = (group(by), group(then));
+            match self {
+                TraceValues::Count => (0..n).for_each(|_| acc.add_pair(g, t, start, 1.0)),
+                // As a row a trace was read: the integer as `f64`, then scaled.
+                TraceValues::Ints(_, scale) if *scale == 1.0 => {
+                    for v in r.i64s()? {
+                        acc.add_pair(g, t, start, v as f64);
+                    }
+                }
+                TraceValues::Ints(_, scale) => {
+                    for v in r.i64s()? {
+                        acc.add_pair(g, t, start, v as f64 / scale);
+                    }
+                }
+                TraceValues::Floats(_) => {
+                    for v in r.f64s()? {
+                        acc.add_pair(g, t, start, v);
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 }

@@ -7,8 +7,10 @@
 //! - `writer`: spans batched across requests into large inserts, acknowledged once stored;
 //! - `pieces`: spans sent in pieces; `trace_table`: the per-trace table the writes keep, which
 //!   lists, filters, counts, metrics and journeys read; `tag_index`: the traces' tags a tag
-//!   filter prunes them by first; `traces`: the list, summaries of a
-//!   page's traces folded from their spans, skeleton and spans; `feedback`, `score_configs`, `queues` (annotation queues and leases), `keys`, `metrics`, `journeys` (sessions, users, service
+//!   filter prunes them by first; `tag_starts`: the traces' tags by start, which a list by
+//!   tags reads alone; `traces`: the list, summaries of a
+//!   page's traces folded from their spans, and spans; `skeleton`: a trace's skeleton;
+//!   `row_binary`: RowBinary answers of large reads; `feedback`, `score_configs`, `queues` (annotation queues and leases), `keys`, `metrics`, `journeys` (sessions, users, service
 //!   graph).
 
 mod client;
@@ -24,13 +26,16 @@ mod pairwise;
 mod pieces;
 mod queues;
 mod received;
+mod row_binary;
 mod schema;
 mod score_configs;
+mod skeleton;
 mod span_list;
 mod span_metrics;
 mod span_row;
 mod summary_sql;
 mod tag_index;
+mod tag_starts;
 #[cfg(test)]
 pub mod testserver;
 mod trace_table;

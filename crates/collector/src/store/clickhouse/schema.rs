@@ -138,8 +138,9 @@ const TABLES_V4: &[Table] = &[
 /// queues (`TABLES_V8`), 9 who rated in which queue (`FEEDBACK_COLUMNS_V9`), 10 the per-trace
 /// table and the view that feeds it (`trace_table`), 11 that table ordered by start instead, 12
 /// the tag index a tag filter prunes by (`tag_index`), 13 per-trace rows of plain columns and
-/// the split traces instead of 10's and 11's tables (`trace_table`).
-pub(super) const SCHEMA_VERSION: u32 = 13;
+/// the split traces instead of 10's and 11's tables (`trace_table`), 14 the traces' tags by
+/// start (`tag_starts`).
+pub(super) const SCHEMA_VERSION: u32 = 14;
 
 /// Version 9: a feedback record's annotation queue and reviewer (empty outside queues).
 const FEEDBACK_COLUMNS_V9: &[(&str, &str)] = &[("queue_id", "String"), ("reviewer", "String")];
@@ -466,6 +467,11 @@ pub(super) async fn migrate(client: &Client, layout: &Layout, version: &str) -> 
         super::trace_table::create(client, layout).await?;
         record(client, layout, 13).await?;
         tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 13");
+    }
+    if applied < 14 {
+        super::tag_starts::create(client, layout).await?;
+        record(client, layout, 14).await?;
+        tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 14");
     }
     Ok(())
 }

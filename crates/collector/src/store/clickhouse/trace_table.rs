@@ -273,11 +273,11 @@ pub(super) enum Copies {
 }
 
 impl Copies {
-    fn none(&self) -> bool {
+    pub(super) fn none(&self) -> bool {
         matches!(self, Copies::Ids(ids) if ids.is_empty())
     }
 
-    fn sql(&self) -> String {
+    pub(super) fn sql(&self) -> String {
         match self {
             Copies::Ids(ids) => id_list(ids),
             Copies::Query(q) => q.clone(),
@@ -285,7 +285,7 @@ impl Copies {
     }
 
     /// ` AND trace_id NOT IN (…)`: the traces whose one row is their values.
-    fn whole(&self) -> String {
+    pub(super) fn whole(&self) -> String {
         if self.none() {
             String::new()
         } else {
@@ -297,20 +297,20 @@ impl Copies {
 /// The index rows (`INDEX_COLUMNS`) of the traces `q` selects: a whole trace's row as it is,
 /// a split one folded from `spans`.
 pub(super) fn index(traces: &str, spans: &str, q: &IndexQuery<'_>, copies: &Copies) -> String {
-    let scope = format!("project = {} AND {}", quote(q.project), q.scope);
-    let where_ = format!("{scope}{}", q.filters);
+    let where_ = format!(
+        "project = {} AND {}{}",
+        quote(q.project),
+        q.scope,
+        q.filters
+    );
     let mut whole_where = format!("{where_}{}", copies.whole());
     if let Some(candidates) = q.candidates {
         whole_where.push_str(&format!(" AND {candidates}"));
     }
-    let listed = copies;
-    let copies = copies.sql();
-    let mut folded_where = format!("{where_} AND trace_id IN ({copies})");
     for (key, value) in q.tags {
         if is_internal_key(key) {
             // Never a trace's tag.
             whole_where.push_str(" AND 0");
-            folded_where.push_str(" AND 0");
             continue;
         }
         // A span's tag keys are distinct: the key's one position holds its value (no lambda
@@ -320,7 +320,50 @@ pub(super) fn index(traces: &str, spans: &str, q: &IndexQuery<'_>, copies: &Copi
             quote(value),
             k = quote(key)
         ));
-        folded_where.push_str(&format!(
+    }
+    for condition in q.having {
+        // The index's columns by their aliases, which a `WHERE` reads too.
+        whole_where.push_str(&format!(" AND {condition}"));
+    }
+    let mut whole_groups = String::new();
+    for (i, key) in q.group_keys.iter().enumerate() {
+        if is_internal_key(key) {
+            whole_groups.push_str(&format!(", '' AS g{i}, toUInt8(0) AS h{i}"));
+            continue;
+        }
+        let k = quote(key);
+        // An absent key's position is 0, whose element is the empty default.
+        whole_groups.push_str(&format!(
+            ", best_tag_values[indexOf(best_tag_keys, {k})] AS g{i}, \
+             has(best_tag_keys, {k}) AS h{i}"
+        ));
+    }
+    let whole = format!("SELECT {INDEX_COLUMNS}{whole_groups} FROM {traces} WHERE {whole_where}");
+    match folded(spans, q, copies) {
+        Some(folded) => format!("{whole} UNION ALL {folded}"),
+        None => whole,
+    }
+}
+
+/// The index rows of the split traces (`copies`) `q` selects, folded from `spans`; `None`
+/// when there are none.
+pub(super) fn folded(spans: &str, q: &IndexQuery<'_>, copies: &Copies) -> Option<String> {
+    if copies.none() {
+        return None;
+    }
+    let copies = copies.sql();
+    let mut where_ = format!(
+        "project = {} AND {}{} AND trace_id IN ({copies})",
+        quote(q.project),
+        q.scope,
+        q.filters
+    );
+    for (key, value) in q.tags {
+        if is_internal_key(key) {
+            where_.push_str(" AND 0");
+            continue;
+        }
+        where_.push_str(&format!(
             " AND trace_id IN (SELECT trace_id FROM ({}) WHERE key = {} AND value = {})",
             summary_sql::trace_tags(
                 spans,
@@ -330,43 +373,27 @@ pub(super) fn index(traces: &str, spans: &str, q: &IndexQuery<'_>, copies: &Copi
             quote(value)
         ));
     }
-    for condition in q.having {
-        // The index's columns by their aliases, which a `WHERE` reads too.
-        whole_where.push_str(&format!(" AND {condition}"));
-    }
-    let folded_having = if q.having.is_empty() {
+    let having = if q.having.is_empty() {
         String::new()
     } else {
         format!(" HAVING {}", q.having.join(" AND "))
     };
-    let (mut whole_groups, mut folded_groups) = (String::new(), String::new());
+    let mut groups = String::new();
     for (i, key) in q.group_keys.iter().enumerate() {
         if is_internal_key(key) {
-            let none = format!(", '' AS g{i}, toUInt8(0) AS h{i}");
-            whole_groups.push_str(&none);
-            folded_groups.push_str(&none);
+            groups.push_str(&format!(", '' AS g{i}, toUInt8(0) AS h{i}"));
             continue;
         }
         let k = quote(key);
-        // An absent key's position is 0, whose element is the empty default.
-        whole_groups.push_str(&format!(
-            ", best_tag_values[indexOf(best_tag_keys, {k})] AS g{i}, \
-             has(best_tag_keys, {k}) AS h{i}"
-        ));
-        folded_groups.push_str(&format!(
+        groups.push_str(&format!(
             ", argMin(tag_values, {RANK})[indexOf(argMin(tag_keys, {RANK}), {k})] AS g{i}, \
              has(argMin(tag_keys, {RANK}), {k}) AS h{i}"
         ));
     }
-    let whole = format!("SELECT {INDEX_COLUMNS}{whole_groups} FROM {traces} WHERE {whole_where}");
-    if listed.none() {
-        return whole;
-    }
-    format!(
-        "{whole} UNION ALL SELECT {}{folded_groups} FROM {spans} WHERE {folded_where} \
-         GROUP BY trace_id{folded_having}",
+    Some(format!(
+        "SELECT {}{groups} FROM {spans} WHERE {where_} GROUP BY trace_id{having}",
         folded_columns()
-    )
+    ))
 }
 
 /// Rows (trace_id, key, value) of the tags of a project's traces (as their folds pick them),
@@ -580,11 +607,12 @@ mod tests {
     /// tables and views of schemas 10 and 11–12, by their names) and opens it again.
     async fn reopened_from(database: &str, store: ClickhouseStore, schema: i64) -> ClickhouseStore {
         let db = super::ident(database);
-        let mut statements = vec![
+        let mut statements = super::super::tag_starts::undo(&store.layout);
+        statements.extend([
             format!("DROP TABLE {db}.{}", super::FEED),
             format!("DROP TABLE {}", store.trace_table()),
             format!("DROP TABLE {}", store.layout.table(super::SPLITS.name)),
-        ];
+        ]);
         let old = match schema {
             10 => Some(super::OLD_TABLES[0]),
             12 => Some(super::OLD_TABLES[1]),

@@ -3,21 +3,20 @@
 //! rule SQLite folds on write (`skein_model::trace_fold`). ClickHouse computes each part of the
 //! fold per trace (sums, the best-ranked root, name, session and user, each service's best
 //! rank, the best-ranked span's tags); the parts become a `TraceFold` here, whose `summary` is
-//! the row.
+//! the row. A trace's skeleton is `skeleton`'s.
 
 use std::collections::HashMap;
 
 use serde_json::Value;
-use skein_model::span::{Span, SpanKind, SpanStatus, SpanType};
-use skein_model::trace_fold::{Rank, Ranked, RootFacts, SpanFacts, TraceFold};
+use skein_model::span::Span;
+use skein_model::trace_fold::{Rank, Ranked, RootFacts, TraceFold};
 use skein_model::trace_tags::is_internal_key;
-use skein_model::{
-    SkeletonSpanInput, StatusFilter, TracePage, TraceQuery, TraceSkeleton, TraceSort, TraceSummary,
-};
+use skein_model::{StatusFilter, TracePage, TraceQuery, TraceSort, TraceSummary};
 
 use super::client::{quote, RowExt};
 use super::summary_sql;
 use super::tag_index;
+use super::tag_starts;
 use super::trace_table::{self, Copies};
 use super::ClickhouseStore;
 use crate::store::{StoreError, StoreResult};
@@ -410,14 +409,42 @@ impl ClickhouseStore {
     ) -> StoreResult<TracePage> {
         let column = sort_column(q.sort).0;
         let limit = q.limit() as usize;
+        // Traces with tags, newest or oldest first, within a time range at most: a range of
+        // the tags' index (`tag_starts`); any other list, the per-trace rows.
+        let index = match tag_starts_range(q, now_ms) {
+            Some(range) => {
+                let tags: Vec<(String, String)> = q
+                    .tags
+                    .iter()
+                    .map(|t| (t.key.clone(), t.value.clone()))
+                    .collect();
+                let copies = self.copies(project, "1 = 1").await?;
+                Some(tag_starts::with_tags(
+                    &self.layout.table(tag_starts::TAG_STARTS.name),
+                    &self.spans(),
+                    project,
+                    &tags,
+                    range,
+                    &copies,
+                ))
+            }
+            None => None,
+        };
+        let index = &index;
         let count = async {
-            let index = self.trace_index(project, q, now_ms).await?;
+            let index = match index {
+                Some(index) => index.clone(),
+                None => self.trace_index(project, q, now_ms).await?,
+            };
             self.client
                 .rows(&format!("SELECT count() AS n FROM ({index})"))
                 .await
         };
         let page = async {
-            let index = self.trace_index(project, q, now_ms).await?;
+            let index = match index {
+                Some(index) => index.clone(),
+                None => self.trace_index(project, q, now_ms).await?,
+            };
             self.client.rows(&page_sql(&index, q)?).await
         };
         // The total and the page are independent reads: asked at once.
@@ -439,37 +466,6 @@ impl ClickhouseStore {
             total_approximate: false,
             next_cursor,
         })
-    }
-
-    /// A trace's skeleton and summary from one read of its spans' rows, every version
-    /// (`spans` without `FINAL`: merging a 100k-span trace's versions in ClickHouse cost
-    /// more than the read), each span's latest version kept here as `FINAL` keeps it, and
-    /// the summary folded from them by the rule SQLite folds by (`TraceFold`).
-    pub(super) async fn skeleton(
-        &self,
-        project: &str,
-        trace_id: &str,
-    ) -> StoreResult<Option<TraceSkeleton>> {
-        let rows = self
-            .client
-            .rows(&format!(
-                "SELECT span_id, parent_span_id, has_parent, name, service, span_type, \
-                 start_ns, end_ns, status, input_tokens, output_tokens, kind, cost, \
-                 session_id, user_id, tag_keys, tag_values, version, arrival \
-                 FROM {} WHERE project = {} AND trace_id = {}",
-                self.layout.table("spans"),
-                quote(project),
-                quote(trace_id)
-            ))
-            .await?;
-        let rows = latest_versions(rows);
-        if rows.is_empty() {
-            return Ok(None);
-        }
-        let spans: Vec<SkeletonRow> = rows.iter().map(SkeletonRow::of).collect();
-        let fold = TraceFold::of_all(spans.iter().map(SkeletonRow::facts));
-        let inputs = spans.iter().map(SkeletonRow::input).collect();
-        Ok(Some(TraceSkeleton::build(fold.summary(trace_id), inputs)))
     }
 
     /// Spans in full from `spans` rows holding `body`.
@@ -517,128 +513,27 @@ impl ClickhouseStore {
     }
 }
 
-/// Of `spans` rows holding `span_id`, `version` and `arrival`, each span's latest version
-/// (the highest version, of equal ones the later arrival), as `FINAL` reads them.
-fn latest_versions(rows: Vec<Value>) -> Vec<Value> {
-    let mut latest: HashMap<String, usize> = HashMap::with_capacity(rows.len());
-    let key = |r: &Value| (as_u64(&r["version"]), as_u64(&r["arrival"]));
-    let mut kept: Vec<Option<Value>> = Vec::with_capacity(rows.len());
-    for row in rows {
-        match latest.entry(row.str_of("span_id")) {
-            std::collections::hash_map::Entry::Occupied(at) => {
-                let slot = &mut kept[*at.get()];
-                if slot.as_ref().is_none_or(|old| key(&row) > key(old)) {
-                    *slot = Some(row);
-                }
-            }
-            std::collections::hash_map::Entry::Vacant(at) => {
-                at.insert(kept.len());
-                kept.push(Some(row));
-            }
-        }
-    }
-    kept.into_iter().flatten().collect()
-}
-
-/// A `u64` column as JSON gives it (a number, or a string past 2^53 in some formats).
-fn as_u64(v: &Value) -> u64 {
-    match v {
-        Value::Number(n) => n.as_u64().unwrap_or(0),
-        Value::String(s) => s.parse().unwrap_or(0),
-        _ => 0,
-    }
-}
-
-/// One span of a skeleton's read, owned, for the fold and the skeleton to borrow.
-struct SkeletonRow {
-    span_id: String,
-    parent: Option<String>,
-    name: String,
-    service: String,
-    span_type: SpanType,
-    kind: SpanKind,
-    status: SpanStatus,
-    start_ns: i64,
-    end_ns: i64,
-    input_tokens: i64,
-    output_tokens: i64,
-    cost: f64,
-    session_id: String,
-    user_id: String,
-    tags: std::collections::BTreeMap<String, String>,
-}
-
-impl SkeletonRow {
-    fn of(row: &Value) -> SkeletonRow {
-        let texts = |key: &str| -> Vec<String> {
-            row[key]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|v| v.as_str().unwrap_or("").to_string())
-                .collect()
-        };
-        SkeletonRow {
-            span_id: row.str_of("span_id"),
-            parent: (row.i64_of("has_parent") != 0).then(|| row.str_of("parent_span_id")),
-            name: row.str_of("name"),
-            service: row.str_of("service"),
-            span_type: SpanType::from_code(row.i64_of("span_type") as u8),
-            kind: SpanKind::from_code(row.i64_of("kind") as u8),
-            status: SpanStatus::from_code(row.i64_of("status") as u8),
-            start_ns: row.i64_of("start_ns"),
-            end_ns: row.i64_of("end_ns"),
-            input_tokens: row.i64_of("input_tokens"),
-            output_tokens: row.i64_of("output_tokens"),
-            cost: row.f64_of("cost"),
-            session_id: row.str_of("session_id"),
-            user_id: row.str_of("user_id"),
-            tags: texts("tag_keys")
-                .into_iter()
-                .zip(texts("tag_values"))
-                .collect(),
-        }
-    }
-
-    /// What the span gives the trace's fold: stored empty texts are absent values, as the
-    /// folds in SQL read them.
-    fn facts(&self) -> SpanFacts<'_> {
-        fn present(s: &str) -> Option<&str> {
-            (!s.is_empty()).then_some(s)
-        }
-        SpanFacts {
-            span_id: &self.span_id,
-            parent_span_id: self.parent.as_deref(),
-            name: &self.name,
-            span_type: self.span_type,
-            service: &self.service,
-            start_ns: self.start_ns,
-            end_ns: self.end_ns,
-            status: self.status,
-            input_tokens: Some(self.input_tokens),
-            output_tokens: Some(self.output_tokens),
-            cost: Some(self.cost),
-            session_id: present(&self.session_id),
-            user_id: present(&self.user_id),
-            tags: &self.tags,
-        }
-    }
-
-    fn input(&self) -> SkeletonSpanInput<'_> {
-        SkeletonSpanInput {
-            span_id: &self.span_id,
-            parent_span_id: self.parent.as_deref(),
-            name: &self.name,
-            service: &self.service,
-            span_type: self.span_type,
-            start_ns: self.start_ns,
-            end_ns: self.end_ns,
-            status: self.status,
-            tokens: self.input_tokens + self.output_tokens,
-            kind: self.kind,
-            cost: self.cost,
-        }
-    }
+/// The range of starts (ns, either bound optional) of a list that selects traces by tags and
+/// time alone, ordered by start: what the tags' index (`tag_starts`) answers by itself.
+fn tag_starts_range(q: &TraceQuery, now_ms: i64) -> Option<(Option<i64>, Option<i64>)> {
+    let by_tags_and_time = TraceQuery {
+        tags: q.tags.clone(),
+        from_ms: q.from_ms,
+        to_ms: q.to_ms,
+        range: q.range,
+        sort: q.sort,
+        cursor: q.cursor.clone(),
+        limit: q.limit,
+        ..TraceQuery::default()
+    };
+    let by_start = matches!(q.sort, TraceSort::StartDesc | TraceSort::StartAsc);
+    (!q.tags.is_empty() && by_start && *q == by_tags_and_time).then(|| {
+        (
+            q.start_from_ms(now_ms)
+                .map(|ms| ms.saturating_mul(1_000_000)),
+            q.to_ms.map(|ms| ms.saturating_mul(1_000_000)),
+        )
+    })
 }
 
 /// Whether `q` selects every trace (it may order and page them).
