@@ -62,7 +62,7 @@ fi
 # Merged after wasm-opt: the plan weighs the modules' sizes as they are served. The split
 # points named here are parts of a page, loaded after it (the rest are pages).
 python3 "$root/scripts/merge-chunks.py" "$work/pkg" \
-    span_body,filter_check,add_to_queue,pairwise_panel,score_configs,then_by_table,critical_list wasm-merge "${features[@]}"
+    span_body,filter_check,add_to_queue,pairwise_panel,score_configs,then_by_table,critical_list,trace_search,trace_live,download,trace_feedback,span_detail wasm-merge "${features[@]}"
 
 # index.html compiles the opened page's modules beside the main module's.
 python3 "$root/scripts/early-pages.py" "$work/pkg" "$root/src/app.rs" "$staging/index.html"

@@ -1,10 +1,32 @@
 //! A button that downloads an API answer as a file (with the session's key, which a plain
-//! link could not send), saying while it works and when it failed.
+//! link could not send), saying while it works and when it failed. The download's code (the
+//! request, the file handed to the browser) is a chunk of its own (`download`), fetched on the
+//! first click: the pages that show the button rarely use it.
+
+use std::future::Future;
+use std::pin::Pin;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos::wasm_split::{self as split, wasm_split, SplitLoaderError};
 
-use crate::api;
+use crate::api::{self, ApiError};
+
+/// The download's code: fetches `url` and saves it as `filename`.
+type DownloadCode = fn(String, String) -> Pin<Box<dyn Future<Output = Result<(), ApiError>>>>;
+
+#[wasm_split(download, wasm_split_path = split, fallible)]
+fn download_code() -> Result<DownloadCode, SplitLoaderError> {
+    Ok(|url, filename| Box::pin(async move { api::download(&url, &filename).await }))
+}
+
+/// Loads the download's code (once a visit: the loader keeps it), then downloads.
+async fn download(url: String, filename: String) -> Result<(), ApiError> {
+    let code = download_code()
+        .await
+        .map_err(|_| api::unreachable("the download's code did not load"))?;
+    code(url, filename).await
+}
 
 #[derive(Clone, PartialEq)]
 enum State {
@@ -31,7 +53,7 @@ pub fn DownloadButton(
         state.set(State::Working);
         let (url, filename) = (url.get_untracked(), filename.get_untracked());
         spawn_local(async move {
-            let done = match api::download(&url, &filename).await {
+            let done = match download(url, filename).await {
                 Ok(()) => State::Idle,
                 Err(e) => State::Failed(e.detail()),
             };

@@ -15,6 +15,7 @@ mod find;
 mod header;
 mod kept;
 mod keyboard;
+mod live;
 mod minimap;
 mod row;
 mod row_timing;
@@ -30,8 +31,6 @@ use std::time::Duration;
 use leptos::either::EitherOf4;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_params_map};
-use serde::de::IgnoredAny;
-use skein_model::live::SPAN_EVENT;
 use skein_model::span::is_valid_hex_id;
 use skein_model::tree::TraceTree;
 use skein_model::{TraceSkeleton, TraceSummary};
@@ -41,7 +40,6 @@ use crate::components::empty_state::EmptyState;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::feedback::TraceFeedback;
 use crate::components::icons::ArrowLeftIcon;
-use crate::components::live::use_live_stream;
 use crate::components::remote::{Loader, Remote};
 use crate::links;
 use crate::perf;
@@ -124,8 +122,6 @@ async fn fetch(
 const IN_PROGRESS_MS: i64 = 15 * 60 * 1000;
 /// New spans are gathered this long before the skeleton is fetched again.
 const REFETCH_AFTER: Duration = Duration::from_millis(300);
-/// Span events kept between two frames (only their arrival matters here).
-const SPANS_BUFFERED: usize = 64;
 
 fn in_progress(summary: &TraceSummary) -> bool {
     !summary.has_root || summary.end_ns / 1_000_000 >= now_ms() - IN_PROGRESS_MS
@@ -206,21 +202,18 @@ pub fn TracePage() -> impl IntoView {
         );
     };
     // The page has just loaded the skeleton when the stream first opens: only a reopened
-    // stream (after a drop) asks again for what may have come meanwhile. A new span only
-    // says "fetch again": its row is skipped, not decoded (no `SpanRow` decoder in the page).
+    // stream (after a drop) asks again for what may have come meanwhile.
     let opened = StoredValue::new(false);
-    use_live_stream::<IgnoredAny>(
-        follow.into(),
-        SPAN_EVENT,
-        SPANS_BUFFERED,
-        move |_new_spans| refetch(),
-        move || {
+    live::follow_trace(
+        follow,
+        Callback::new(move |()| refetch()),
+        Callback::new(move |()| {
             if opened.get_value() {
                 refetch();
             } else {
                 opened.set_value(true);
             }
-        },
+        }),
     );
 
     let back = move || links::list_href(&project.get(), &Default::default());

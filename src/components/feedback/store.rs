@@ -1,8 +1,14 @@
 //! One trace's feedback, shared by the rating widget and the badges: loaded once, changed
-//! optimistically (shown at once, rolled back with an error if the collector refuses).
+//! optimistically (shown at once, rolled back with an error if the collector refuses). The
+//! load's code (the request and the records' decoding) is a chunk of its own
+//! (`trace_feedback`): the trace page shows its rows first, the badges when the records come.
+
+use std::future::Future;
+use std::pin::Pin;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos::wasm_split::{self as split, wasm_split, SplitLoaderError};
 use skein_model::sort;
 use skein_model::{Feedback, FeedbackUpdate, NewFeedback, ScoreConfig, ScoreConfigList};
 
@@ -42,6 +48,23 @@ pub struct TraceFeedback {
     configs_asked: StoredValue<bool>,
 }
 
+/// The load's code: a trace's feedback records.
+type LoadCode =
+    fn(String, String) -> Pin<Box<dyn Future<Output = Result<Vec<Feedback>, ApiError>>>>;
+
+#[wasm_split(trace_feedback, wasm_split_path = split, fallible)]
+fn load_code() -> Result<LoadCode, SplitLoaderError> {
+    Ok(|project, trace_id| Box::pin(async move { api::trace_feedback(&project, &trace_id).await }))
+}
+
+/// A trace's feedback records, its code loaded first (once a visit: the loader keeps it).
+async fn load_feedback(project: String, trace_id: String) -> Result<Vec<Feedback>, ApiError> {
+    let code = load_code()
+        .await
+        .map_err(|_| api::unreachable("the feedback's code did not load"))?;
+    code(project, trace_id).await
+}
+
 impl TraceFeedback {
     /// Creates the store for a trace and loads it (`provide` it where it is shared).
     pub fn new(project: String, trace_id: String) -> TraceFeedback {
@@ -76,10 +99,7 @@ impl TraceFeedback {
     /// (Re)loads the trace's feedback; records still being saved are kept.
     pub fn reload(self) {
         let (project, trace_id) = (self.project.get_value(), self.trace_id.get_value());
-        let fetch = move || {
-            let (project, trace_id) = (project.clone(), trace_id.clone());
-            async move { api::trace_feedback(&project, &trace_id).await }
-        };
+        let fetch = move || load_feedback(project.clone(), trace_id.clone());
         self.latest
             .fetch(self.latest.next(), fetch, move |result| match result {
                 Ok(list) => {

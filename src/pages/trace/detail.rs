@@ -3,7 +3,8 @@
 //! tokens, cost — from `GET /api/v1/traces/{trace_id}/spans/{span_id}`, fetched only when the
 //! span is selected with the panel open (debounced while the keyboard moves through rows) and
 //! kept for the visit. The panel stays mounted while closed (hidden), so opening is instant.
-//! The body's code is a chunk of its own (`body_code`), loaded with the first span's fetch.
+//! The body's code is a chunk of its own (`body_code`), loaded with the first span's fetch; the
+//! panel's own (`span_detail`) is one too, loaded once the rows are painted.
 
 mod attributes;
 mod body;
@@ -12,11 +13,13 @@ mod head;
 pub(crate) mod io;
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use leptos::either::EitherOf4;
+use leptos::either::{Either, EitherOf4};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos::wasm_split::{self as split, wasm_split, SplitLoaderError};
 use skein_model::format;
 use skein_model::span::Span;
 use skein_model::tree::Node;
@@ -102,8 +105,67 @@ fn brief(ex: Ex, pos: usize) -> Brief {
     }
 }
 
+/// The panel's code: draws the panel of the trace (`project`, `trace_id`).
+type PanelCode = fn(Ex, String, String) -> AnyView;
+
+/// The code once loaded (for the rest of the visit).
+static PANEL: OnceLock<PanelCode> = OnceLock::new();
+
+#[wasm_split(span_detail, wasm_split_path = split, fallible)]
+fn panel_code() -> Result<PanelCode, SplitLoaderError> {
+    Ok(|ex, project, trace_id| view! { <DetailPanel ex project trace_id/> }.into_any())
+}
+
+/// The detail panel, its code loaded after the rows' first frame (the first paint does not
+/// wait for it; a click finds it there). Until it is here, an open panel says it is loading,
+/// or that the code did not load: opening it again tries again.
 #[component]
-pub fn DetailPanel(ex: Ex, project: String, trace_id: String) -> impl IntoView {
+pub fn LazyDetailPanel(ex: Ex, project: String, trace_id: String) -> impl IntoView {
+    let code = RwSignal::new(PANEL.get().copied());
+    let failed = RwSignal::new(false);
+    let load = move || {
+        spawn_local(async move {
+            match panel_code().await {
+                Ok(loaded) => {
+                    code.try_set(Some(*PANEL.get_or_init(|| loaded)));
+                }
+                Err(_) => {
+                    failed.try_set(true);
+                }
+            }
+        })
+    };
+    if code.get_untracked().is_none() {
+        request_animation_frame(move || set_timeout(load, Duration::ZERO));
+    }
+    Effect::new(move |_| {
+        if ex.detail_open.get() && failed.get_untracked() {
+            failed.set(false);
+            load();
+        }
+    });
+    move || match code.get() {
+        Some(draw) => Either::Left(draw(ex, project.clone(), trace_id.clone())),
+        None => Either::Right(view! {
+            <aside class="detail-panel" class:hidden=move || !ex.detail_shown()
+                aria-label="Span detail" data-testid="detail-panel">
+                {move || if failed.get() {
+                    Either::Left(view! {
+                        <div class="detail-error" role="alert">
+                            <strong>"Couldn't load the span detail"</strong>
+                            <span class="muted">"Is the collector running? Close and open the panel to try again."</span>
+                        </div>
+                    })
+                } else {
+                    Either::Right(view! { <BodyLoading/> })
+                }}
+            </aside>
+        }),
+    }
+}
+
+#[component]
+fn DetailPanel(ex: Ex, project: String, trace_id: String) -> impl IntoView {
     let cache = StoredValue::new(HashMap::<String, Arc<Span>>::new());
     // The fetch state with a sequence number: each change is a new body (keyed, not diffed).
     let fetch = RwSignal::new((0u32, Fetch::Loading));

@@ -14,7 +14,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
 
-use super::detail::DetailPanel;
+use super::detail::LazyDetailPanel;
 use super::keyboard::on_key;
 use super::rows::{Rows, StatusBar};
 use super::state::Ex;
@@ -203,7 +203,7 @@ pub fn Explorer(
                     })
                 }}
             </div>
-            <DetailPanel ex=ex project=project.clone() trace_id=trace_id.clone()/>
+            <LazyDetailPanel ex=ex project=project.clone() trace_id=trace_id.clone()/>
         </div>
     }
 }

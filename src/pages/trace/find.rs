@@ -1,12 +1,15 @@
 //! Find: the query box, matching in the skeleton at once (names, services, types, ids) and on
-//! the collector (any text the spans hold), and the query marked in the rows' names.
+//! the collector (any text the spans hold), and the query marked in the rows' names. The
+//! collector's search is used only once something is typed: its code is a chunk of its own
+//! (`trace_search`), fetched with the first query.
 
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos::wasm_split::{self as split, wasm_split, SplitLoaderError};
 use leptos_router::hooks::use_location;
 use skein_model::sort;
 use skein_model::tree;
@@ -41,7 +44,7 @@ pub fn apply_find_in_place(ex: Ex, query: String) -> Option<usize> {
     };
     let first = matches.first().map(|&m| m as usize);
     if !query.is_empty() {
-        search_collector(ex, query.clone());
+        start_collector_search(ex, query.clone());
     }
     ex.query.set(query);
     ex.find_epoch.update(|e| *e = e.wrapping_add(1));
@@ -50,13 +53,37 @@ pub fn apply_find_in_place(ex: Ex, query: String) -> Option<usize> {
     first
 }
 
+/// The collector search's code: asks for the query's matches and adds them.
+type SearchCode = fn(Ex, String);
+
+/// The code once loaded (for the rest of the visit).
+static SEARCH: OnceLock<SearchCode> = OnceLock::new();
+
+#[wasm_split(trace_search, wasm_split_path = split, fallible)]
+fn search_code() -> Result<SearchCode, SplitLoaderError> {
+    Ok(|ex, query| spawn_local(search_collector(ex, query)))
+}
+
+/// Starts the collector's search for `query`, loading its code first on the first query. Local
+/// matches stand on their own if the code or the answer cannot be had.
+fn start_collector_search(ex: Ex, query: String) {
+    if let Some(search) = SEARCH.get() {
+        return search(ex, query);
+    }
+    spawn_local(async move {
+        if let Ok(search) = search_code().await {
+            SEARCH.get_or_init(|| search)(ex, query);
+        }
+    });
+}
+
 /// Asks the collector for spans holding the query in any text (attributes, input,
 /// output…), and adds them to the matches if the query is still the one shown. Local
 /// matches stand on their own if the collector cannot answer.
-fn search_collector(ex: Ex, query: String) {
+fn search_collector(ex: Ex, query: String) -> impl std::future::Future<Output = ()> {
     let project = ex.project.get_value();
     let trace_id = ex.skeleton.with_value(|sk| sk.summary.trace_id.clone());
-    spawn_local(async move {
+    async move {
         let Ok(found) = api::trace_search(&project, &trace_id, &query).await else {
             return;
         };
@@ -98,7 +125,7 @@ fn search_collector(ex: Ex, query: String) {
                 }
             }
         }
-    });
+    }
 }
 
 /// `str::to_lowercase`, by the browser's `toLowerCase` (the same Unicode mapping) for
