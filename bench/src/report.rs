@@ -73,9 +73,13 @@ mod tests {
         let mut out = Vec::new();
         for (at, _) in text.match_indices(" spans/s") {
             let before = &text[..at];
+            // After the last character that is not part of the number (it may be several
+            // bytes long: "3,500–5,900 spans/s").
             let start = before
-                .rfind(|c: char| !(c.is_ascii_digit() || c == ','))
-                .map_or(0, |i| i + 1);
+                .char_indices()
+                .rev()
+                .find(|&(_, c)| !(c.is_ascii_digit() || c == ','))
+                .map_or(0, |(i, c)| i + c.len_utf8());
             let number = &before[start..];
             // A comma alone ("ingest, spans/s") is prose, not a number.
             if number.chars().any(|c| c.is_ascii_digit()) {
@@ -84,6 +88,17 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn a_rate_after_a_dash_or_a_word_is_read_whole() {
+        assert_eq!(
+            rates("rates swung 3,500–5,900 spans/s, then 43311 spans/s; ingest, spans/s"),
+            vec![
+                ("5,900".to_string(), "0–".to_string()),
+                ("43311".to_string(), "n ".to_string())
+            ]
+        );
     }
 
     #[test]
