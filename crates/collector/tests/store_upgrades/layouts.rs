@@ -207,22 +207,7 @@ async fn traces_folded_by_schema_8_are_refolded_in_place() {
 /// the stored spans, and the compare of what was stored before reads from it.
 #[tokio::test]
 async fn a_database_without_the_span_extents_gets_them_in_place() {
-    let collector = Collector::start();
-    let span = |trace: &str, variant: &str| {
-        serde_json::to_vec(&json!({"resourceSpans": [{
-            "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "upgrades"}}]},
-            "scopeSpans": [{"spans": [{
-                "traceId": trace, "spanId": ROOT, "name": "agent", "kind": 1,
-                "startTimeUnixNano": "1795500443630000000",
-                "endTimeUnixNano": "1795500443640000000",
-                "attributes": [{"key": "variant", "value": {"stringValue": variant}}]
-            }]}]
-        }]}))
-        .unwrap()
-    };
-    send(&collector, span(TRACE, "A")).await;
-    send(&collector, span("6c8efff798038103d269b633813fc60d", "B")).await;
-    wait_for_traces(&collector, "", 2).await;
+    let collector = with_variants_a_and_b("6c8efff798038103d269b633813fc60d").await;
     let dir = collector.kill();
     let db = dir.path().join("skein.db");
     test_files::execute_batch(

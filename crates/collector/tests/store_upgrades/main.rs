@@ -128,3 +128,25 @@ async fn post_ok(collector: &Collector, path: &str, body: Value) -> Value {
     assert!(status.is_success(), "{path}: {status} {text}");
     serde_json::from_str(&text).unwrap()
 }
+
+/// A collector holding two one-span traces whose `variant` attribute is "A" (`TRACE`) and "B"
+/// (`second`).
+async fn with_variants_a_and_b(second: &str) -> Collector {
+    let collector = Collector::start();
+    let span = |trace: &str, variant: &str| {
+        serde_json::to_vec(&json!({"resourceSpans": [{
+            "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "upgrades"}}]},
+            "scopeSpans": [{"spans": [{
+                "traceId": trace, "spanId": ROOT, "name": "agent", "kind": 1,
+                "startTimeUnixNano": "1795500443630000000",
+                "endTimeUnixNano": "1795500443640000000",
+                "attributes": [{"key": "variant", "value": {"stringValue": variant}}]
+            }]}]
+        }]}))
+        .unwrap()
+    };
+    send(&collector, span(TRACE, "A")).await;
+    send(&collector, span(second, "B")).await;
+    wait_for_traces(&collector, "", 2).await;
+    collector
+}

@@ -149,22 +149,7 @@ async fn a_database_from_before_queue_reviewers_gains_them() {
 /// the traces stored before can be paired.
 #[tokio::test]
 async fn a_database_from_before_pairwise_queues_gains_them() {
-    let collector = Collector::start();
-    let span = |trace: &str, variant: &str| {
-        serde_json::to_vec(&json!({"resourceSpans": [{
-            "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "upgrades"}}]},
-            "scopeSpans": [{"spans": [{
-                "traceId": trace, "spanId": ROOT, "name": "agent", "kind": 1,
-                "startTimeUnixNano": "1795500443630000000",
-                "endTimeUnixNano": "1795500443640000000",
-                "attributes": [{"key": "variant", "value": {"stringValue": variant}}]
-            }]}]
-        }]}))
-        .unwrap()
-    };
-    send(&collector, span(TRACE, "A")).await;
-    send(&collector, span("6c8efff798038103d269b633813fc60e", "B")).await;
-    wait_for_traces(&collector, "", 2).await;
+    let collector = with_variants_a_and_b("6c8efff798038103d269b633813fc60e").await;
     let dir = collector.kill();
     let db = dir.path().join("skein.db");
     test_files::execute_batch(
