@@ -4,13 +4,7 @@ use super::*;
 
 #[tokio::test]
 async fn feedback_with_only_a_run_id_gets_its_runs_trace() {
-    let collector = Collector::start();
-    send(
-        &collector,
-        otlp(TRACE, &[(ROOT, None, "main_agent", "AGENT")], "prod"),
-    )
-    .await;
-    wait_for_traces(&collector, "", 1).await;
+    let collector = with_main_agent().await;
 
     // The run is stored: the record is written with its trace.
     let created = post_feedback(
@@ -97,13 +91,7 @@ async fn feedback_with_only_a_run_id_gets_its_runs_trace() {
 /// told it the id existed). The upgrade to 7 keys it by project and id, records unchanged.
 #[tokio::test]
 async fn feedback_keyed_by_id_alone_upgrades_to_ids_scoped_by_project() {
-    let collector = Collector::start();
-    send(
-        &collector,
-        otlp(TRACE, &[(ROOT, None, "main_agent", "AGENT")], "prod"),
-    )
-    .await;
-    wait_for_traces(&collector, "", 1).await;
+    let collector = with_main_agent().await;
     post_feedback(
         &collector,
         json!({"id": "f-1", "run_id": ROOT, "key": "helpful", "score": 1}),

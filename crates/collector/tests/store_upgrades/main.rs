@@ -150,3 +150,15 @@ async fn with_variants_a_and_b(second: &str) -> Collector {
     wait_for_traces(&collector, "", 2).await;
     collector
 }
+
+/// A collector holding one trace of one span: `ROOT`, the agent "main_agent".
+async fn with_main_agent() -> Collector {
+    let collector = Collector::start();
+    send(
+        &collector,
+        otlp(TRACE, &[(ROOT, None, "main_agent", "AGENT")], "prod"),
+    )
+    .await;
+    wait_for_traces(&collector, "", 1).await;
+    collector
+}

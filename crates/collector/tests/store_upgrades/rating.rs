@@ -77,13 +77,7 @@ async fn a_database_from_before_queues_gains_them() {
 /// naming the queue and the reviewer.
 #[tokio::test]
 async fn a_database_from_before_queue_reviewers_gains_them() {
-    let collector = Collector::start();
-    send(
-        &collector,
-        otlp(TRACE, &[(ROOT, None, "main_agent", "AGENT")], "prod"),
-    )
-    .await;
-    wait_for_traces(&collector, "", 1).await;
+    let collector = with_main_agent().await;
     post_feedback(
         &collector,
         json!({"run_id": ROOT, "key": "helpful", "score": 1}),
