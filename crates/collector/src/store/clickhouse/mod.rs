@@ -481,6 +481,17 @@ impl Store for ClickhouseStore {
     }
 }
 
+/// A store on the shared test server in a database of its own (the unit tests' set-up).
+#[cfg(test)]
+async fn test_store(database: &str) -> ClickhouseStore {
+    ClickhouseStore::open(ClickhouseOptions {
+        database: database.to_string(),
+        ..ClickhouseOptions::new(&testserver::server().url)
+    })
+    .await
+    .expect("open the ClickHouse store")
+}
+
 #[cfg(test)]
 mod conformance {
     use std::sync::Arc;

@@ -156,18 +156,9 @@ mod tests {
     use skein_model::{TagFilter, TraceQuery};
 
     use super::super::client::RowExt;
-    use super::super::{testserver, ClickhouseOptions, ClickhouseStore};
+    use super::super::{test_store as open, testserver, ClickhouseStore};
     use crate::store::testsuite::span;
     use crate::store::{QueryStore, SpanStore};
-
-    async fn open(database: &str) -> ClickhouseStore {
-        ClickhouseStore::open(ClickhouseOptions {
-            database: database.to_string(),
-            ..ClickhouseOptions::new(&testserver::server().url)
-        })
-        .await
-        .expect("open the ClickHouse store")
-    }
 
     /// A root tagged `env` and `tier`, started `start_ms` after the suite's base, and a
     /// child tagged otherwise.
