@@ -13,27 +13,21 @@
 //! fold of its spans: reads take its columns as they are (no `GROUP BY`, no states merged:
 //! schema 11's merge of 750k traces' states was 10–30 s a read at 10M spans). Any other trace
 //! (its spans split across inserts, a span written twice: a retry, a LangSmith run's post then
-//! patch, each fold of its pieces) is named in `trace_splits`, and its values are folded from
-//! `spans FINAL`, reading only those traces. Reads are the union of the two parts.
-//!
-//! Collectors keep no state, so a split is found where it happens: after each insert into
-//! `spans` is acknowledged, and before the writer acknowledges it to its clients, the writer
-//! asks which of the insert's traces now have more than one row (or a row fed a span twice)
-//! and names them (`mark_splits`). Of two inserts of one trace racing on two collectors, the
-//! one checked last sees both rows. A failed check fails the insert's requests, whose retry
-//! checks again: no acknowledged trace is read as whole when it is not.
+//! patch, each fold of its pieces) is named split (`splits`), and its values are folded from
+//! its spans (`FINAL` only for one with a span stored twice), reading only those traces. Reads
+//! are the union of the two parts.
 //!
 //! Why not merge states (schemas 10–11): every read with a common tag merged most of the
 //! project's traces' states per call. Why not one row a trace kept by a replacing engine:
 //! which of two inserts' rows wins depends on both, which no insert alone knows.
 
-use serde_json::{json, Value};
 use skein_model::trace_tags::is_internal_key;
 
-use super::client::{quote, Client, RowExt};
+use super::client::{quote, Client};
 use super::schema::{ident, Layout, Table};
+use super::splits::{Copies, SPLIT, SPLITS};
 use super::summary_sql;
-use super::traces::{id_list, RANK};
+use super::traces::RANK;
 use crate::store::StoreResult;
 
 /// The rows: one per insert, trace and month of arrival (partitioned as `spans` is), ordered
@@ -51,18 +45,6 @@ pub(super) const TRACES: Table = Table {
     version: None,
     order_by: "(project, trace_id)",
     partition_by: Some("toYYYYMM(first_arrived)"),
-    shard_by: "cityHash64(trace_id)",
-};
-
-/// The traces whose values are folded from `spans`: more than one row, or a row fed a span
-/// twice.
-pub(super) const SPLITS: Table = Table {
-    name: "trace_splits",
-    columns: "project String, trace_id String, marked DateTime",
-    engine: "ReplacingMergeTree",
-    version: None,
-    order_by: "(project, trace_id)",
-    partition_by: None,
     shard_by: "cityHash64(trace_id)",
 };
 
@@ -168,55 +150,6 @@ pub(super) async fn create_fed(
         .await
 }
 
-/// Of a trace's rows grouped: whether it is split (its values are not one row's).
-const SPLIT: &str = "count() > 1 OR countIf(row_count != span_ids) > 0";
-
-/// Most trace ids one check asks about (a query's text stays far below the server's limit).
-const CHECKED_AT_ONCE: usize = 2_000;
-
-/// Names the traces among `traces` (project, trace id: those an insert into `spans` just
-/// wrote) that are now split (see the module doc), in `splits`; `rows` and `splits` are the
-/// tables' names as queries use them.
-pub(super) async fn mark_splits(
-    client: &Client,
-    rows: &str,
-    splits: &str,
-    traces: &[(String, String)],
-    quorum: u32,
-) -> StoreResult<()> {
-    let mut by_project: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
-    for (project, trace_id) in traces {
-        by_project
-            .entry(project.as_str())
-            .or_default()
-            .push(trace_id.clone());
-    }
-    let mut marked: Vec<Value> = Vec::new();
-    for (project, mut ids) in by_project {
-        ids.sort_unstable();
-        ids.dedup();
-        for chunk in ids.chunks(CHECKED_AT_ONCE) {
-            let found = client
-                .rows(&format!(
-                    "SELECT trace_id FROM {rows} WHERE project = {} AND trace_id IN ({}) \
-                     GROUP BY trace_id HAVING {SPLIT}",
-                    quote(project),
-                    id_list(chunk)
-                ))
-                .await?;
-            marked.extend(found.iter().map(|r| {
-                json!({"project": project, "trace_id": r.str_of("trace_id"), "marked": now_s()})
-            }));
-        }
-    }
-    client.insert(splits, &marked, quorum).await
-}
-
-/// Seconds since the epoch, for a `DateTime` column.
-fn now_s() -> u64 {
-    crate::clock::now_ms().max(0) as u64 / 1000
-}
-
 /// The columns of a trace index row (`traces::trace_index`), in the order both parts give
 /// them, from a trace's one row.
 const INDEX_COLUMNS: &str = "trace_id, first_start AS start, last_end - first_start AS duration, \
@@ -254,48 +187,8 @@ pub(super) struct IndexQuery<'a> {
     pub group_keys: &'a [String],
 }
 
-/// The split traces of a project within `where_` (a condition on `trace_splits`' columns).
-pub(super) fn splits_in(splits: &str, where_: &str) -> String {
-    format!("SELECT DISTINCT trace_id FROM {splits} WHERE {where_}")
-}
-
-/// Most ids of split traces written into a query as a list; past this, the query asks for
-/// them itself.
-pub(super) const MAX_LISTED_COPIES: usize = 10_000;
-
-/// The split traces, as a read found them before the query: 18.16 does not narrow a `FINAL`
-/// read of `spans` by a subquery's set (it reads every span), but it does by a list of ids,
-/// and none at all leaves that part out.
-pub(super) enum Copies {
-    Ids(Vec<String>),
-    /// Too many to list: this subquery selects them.
-    Query(String),
-}
-
-impl Copies {
-    pub(super) fn none(&self) -> bool {
-        matches!(self, Copies::Ids(ids) if ids.is_empty())
-    }
-
-    pub(super) fn sql(&self) -> String {
-        match self {
-            Copies::Ids(ids) => id_list(ids),
-            Copies::Query(q) => q.clone(),
-        }
-    }
-
-    /// ` AND trace_id NOT IN (…)`: the traces whose one row is their values.
-    pub(super) fn whole(&self) -> String {
-        if self.none() {
-            String::new()
-        } else {
-            format!(" AND trace_id NOT IN ({})", self.sql())
-        }
-    }
-}
-
 /// The index rows (`INDEX_COLUMNS`) of the traces `q` selects: a whole trace's row as it is,
-/// a split one folded from `spans`.
+/// a split one folded from `spans` (the table's name: `Copies::sources` says how to read it).
 pub(super) fn index(traces: &str, spans: &str, q: &IndexQuery<'_>, copies: &Copies) -> String {
     let where_ = format!(
         "project = {} AND {}{}",
@@ -345,15 +238,22 @@ pub(super) fn index(traces: &str, spans: &str, q: &IndexQuery<'_>, copies: &Copi
     }
 }
 
-/// The index rows of the split traces (`copies`) `q` selects, folded from `spans`; `None`
-/// when there are none.
-pub(super) fn folded(spans: &str, q: &IndexQuery<'_>, copies: &Copies) -> Option<String> {
-    if copies.none() {
-        return None;
-    }
-    let copies = copies.sql();
+/// The index rows of the split traces (`copies`) `q` selects, folded from `spans` (each part
+/// of `Copies::sources`); `None` when there are none.
+fn folded(spans: &str, q: &IndexQuery<'_>, copies: &Copies) -> Option<String> {
+    let parts: Vec<String> = copies
+        .sources(spans)
+        .iter()
+        .map(|(from, ids)| folded_from(from, ids, q))
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" UNION ALL "))
+}
+
+/// The index rows of the traces `ids` (SQL) `q` selects, folded from `from` (`spans`, `FINAL`
+/// or not).
+fn folded_from(from: &str, ids: &str, q: &IndexQuery<'_>) -> String {
     let mut where_ = format!(
-        "project = {} AND {}{} AND trace_id IN ({copies})",
+        "project = {} AND {}{} AND trace_id IN ({ids})",
         quote(q.project),
         q.scope,
         q.filters
@@ -366,8 +266,8 @@ pub(super) fn folded(spans: &str, q: &IndexQuery<'_>, copies: &Copies) -> Option
         where_.push_str(&format!(
             " AND trace_id IN (SELECT trace_id FROM ({}) WHERE key = {} AND value = {})",
             summary_sql::trace_tags(
-                spans,
-                &format!("project = {} AND trace_id IN ({copies})", quote(q.project))
+                from,
+                &format!("project = {} AND trace_id IN ({ids})", quote(q.project))
             ),
             quote(key),
             quote(value)
@@ -390,14 +290,14 @@ pub(super) fn folded(spans: &str, q: &IndexQuery<'_>, copies: &Copies) -> Option
              has(argMin(tag_keys, {RANK}), {k}) AS h{i}"
         ));
     }
-    Some(format!(
-        "SELECT {}{groups} FROM {spans} WHERE {where_} GROUP BY trace_id{having}",
+    format!(
+        "SELECT {}{groups} FROM {from} WHERE {where_} GROUP BY trace_id{having}",
         folded_columns()
-    ))
+    )
 }
 
 /// Rows (trace_id, key, value) of the tags of a project's traces (as their folds pick them),
-/// of key `key` only when given.
+/// of key `key` only when given; `spans` is the table's name.
 pub(super) fn tag_rows(
     traces: &str,
     spans: &str,
@@ -416,21 +316,18 @@ pub(super) fn tag_rows(
         copies.whole(),
         summary_sql::user_key("k")
     );
-    if copies.none() {
-        return whole;
+    let mut parts = vec![whole];
+    for (from, ids) in copies.sources(spans) {
+        let folded = summary_sql::trace_tags(&from, &format!("{where_} AND trace_id IN ({ids})"));
+        parts.push(match key {
+            Some(k) => format!(
+                "SELECT trace_id, key, value FROM ({folded}) WHERE key = {}",
+                quote(k)
+            ),
+            None => folded,
+        });
     }
-    let folded = summary_sql::trace_tags(
-        spans,
-        &format!("{where_} AND trace_id IN ({})", copies.sql()),
-    );
-    let folded = match key {
-        Some(k) => format!(
-            "SELECT trace_id, key, value FROM ({folded}) WHERE key = {}",
-            quote(k)
-        ),
-        None => folded,
-    };
-    format!("{whole} UNION ALL {folded}")
+    parts.join(" UNION ALL ")
 }
 
 /// Brings a store's database back to `schema`: runs `statements` (which undo what the later
@@ -598,7 +495,8 @@ mod tests {
     /// tables and views of schemas 10 and 11–12, by their names) and opens it again.
     async fn reopened_from(database: &str, store: ClickhouseStore, schema: i64) -> ClickhouseStore {
         let db = super::ident(database);
-        let mut statements = super::super::tag_starts::undo(&store.layout);
+        let mut statements = super::super::splits::undo(&store.layout);
+        statements.extend(super::super::tag_starts::undo(&store.layout));
         statements.extend([
             format!("DROP TABLE {db}.{}", super::FEED),
             format!("DROP TABLE {}", store.trace_table()),

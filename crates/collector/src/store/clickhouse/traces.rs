@@ -14,10 +14,11 @@ use skein_model::trace_tags::is_internal_key;
 use skein_model::{StatusFilter, TracePage, TraceQuery, TraceSort, TraceSummary};
 
 use super::client::{quote, RowExt};
+use super::splits::{self, Copies};
 use super::summary_sql;
 use super::tag_index;
 use super::tag_starts;
-use super::trace_table::{self, Copies};
+use super::trace_table;
 use super::ClickhouseStore;
 use crate::store::{StoreError, StoreResult};
 
@@ -38,9 +39,9 @@ impl ClickhouseStore {
         format!("{} FINAL", self.layout.table("spans"))
     }
 
-    /// The folds of these traces of a project. A whole trace (`trace_table`: one insert,
-    /// each span once) has one row a span in `spans`, read as it is; a split one's versions
-    /// are folded (`FINAL`), which costs a merge of every part holding it.
+    /// The folds of these traces of a project. A trace with each span once (whole, or split
+    /// but not repeated: `splits`) has one row a span in `spans`, read as it is; a repeated
+    /// one's versions are folded (`FINAL`), which costs a merge of every part holding it.
     pub(super) async fn folds(
         &self,
         project: &str,
@@ -52,16 +53,16 @@ impl ClickhouseStore {
         let copies = self
             .copies(project, &format!("trace_id IN ({})", id_list(trace_ids)))
             .await?;
-        let (split, whole): (Vec<String>, Vec<String>) = match &copies {
-            Copies::Ids(ids) => trace_ids.iter().cloned().partition(|id| ids.contains(id)),
-            Copies::Query(_) => (trace_ids.to_vec(), Vec::new()),
-        };
+        let (repeated, once): (Vec<String>, Vec<String>) = trace_ids
+            .iter()
+            .cloned()
+            .partition(|id| copies.is_repeated(id));
         let (stored, folded) = (self.layout.table("spans"), self.spans());
-        let (mut folds, split) = tokio::try_join!(
-            self.folds_in(project, &whole, &stored),
-            self.folds_in(project, &split, &folded)
+        let (mut folds, repeated) = tokio::try_join!(
+            self.folds_in(project, &once, &stored),
+            self.folds_in(project, &repeated, &folded)
         )?;
-        folds.extend(split);
+        folds.extend(repeated);
         Ok(folds)
     }
 
@@ -315,7 +316,7 @@ impl ClickhouseStore {
         };
         Ok(trace_table::index(
             &self.trace_table(),
-            &self.spans(),
+            &self.layout.table("spans"),
             &trace_table::IndexQuery {
                 project,
                 candidates: candidates.as_deref(),
@@ -345,25 +346,37 @@ impl ClickhouseStore {
         Ok(tag_index::narrowing(&index, project, tags, &rows))
     }
 
-    /// The split traces of a project within `scope` (`trace_table::Copies`): a read of the
-    /// few the writer named, not of every trace.
+    /// The split traces of a project within `scope`, and which of them are repeated
+    /// (`splits::Copies`): reads of the few the writers named, not of every trace.
     pub(super) async fn copies(&self, project: &str, scope: &str) -> StoreResult<Copies> {
-        let query = trace_table::splits_in(
-            &self.layout.table(trace_table::SPLITS.name),
+        let query = splits::splits_in(
+            &self.layout.table(splits::SPLITS.name),
             &format!("project = {} AND {scope}", quote(project)),
         );
         let rows = self
             .client
-            .rows(&format!(
-                "{query} LIMIT {}",
-                trace_table::MAX_LISTED_COPIES + 1
-            ))
+            .rows(&format!("{query} LIMIT {}", splits::MAX_LISTED_COPIES + 1))
             .await?;
-        Ok(if rows.len() > trace_table::MAX_LISTED_COPIES {
-            Copies::Query(query)
+        if rows.len() > splits::MAX_LISTED_COPIES {
+            return Ok(Copies::Query(query));
+        }
+        let split: Vec<String> = rows.iter().map(|r| r.str_of("trace_id")).collect();
+        let repeated = if split.is_empty() {
+            Vec::new()
         } else {
-            Copies::Ids(rows.iter().map(|r| r.str_of("trace_id")).collect())
-        })
+            self.client
+                .rows(&format!(
+                    "SELECT DISTINCT trace_id FROM {} WHERE project = {} AND trace_id IN ({})",
+                    self.layout.table(splits::REPEATS.name),
+                    quote(project),
+                    id_list(&split)
+                ))
+                .await?
+                .iter()
+                .map(|r| r.str_of("trace_id"))
+                .collect()
+        };
+        Ok(Copies::Ids { split, repeated })
     }
 
     /// The per-trace table (`trace_table`).
@@ -380,7 +393,7 @@ impl ClickhouseStore {
         let copies = self.copies(project, "1 = 1").await?;
         Ok(trace_table::tag_rows(
             &self.trace_table(),
-            &self.spans(),
+            &self.layout.table("spans"),
             project,
             key,
             &copies,
@@ -421,7 +434,7 @@ impl ClickhouseStore {
                 let copies = self.copies(project, "1 = 1").await?;
                 Some(tag_starts::with_tags(
                     &self.layout.table(tag_starts::TAG_STARTS.name),
-                    &self.spans(),
+                    &self.layout.table("spans"),
                     project,
                     &tags,
                     range,
