@@ -9,8 +9,8 @@
 //!   lists, filters, counts, metrics and journeys read; `splits`: the traces whose rows there
 //!   are not their values, and those of them with a span stored twice; `tag_index`: the traces' tags a tag
 //!   filter prunes them by first; `tag_starts`: the traces' tags by start, which a list by
-//!   tags reads alone; `traces`: the list, summaries of a
-//!   page's traces folded from their spans, and spans; `skeleton`: a trace's skeleton;
+//!   tags reads alone; `traces`: the trace index, summaries of a page's traces folded from
+//!   their spans, and spans; `trace_list`: a list's total and page; `skeleton`: a trace's skeleton;
 //!   `row_binary`: RowBinary answers of large reads; `feedback`, `score_configs`, `queues` (annotation queues and leases), `keys`, `metrics`, `journeys` (sessions, users, service
 //!   graph).
 
@@ -40,6 +40,7 @@ mod tag_index;
 mod tag_starts;
 #[cfg(test)]
 pub mod testserver;
+mod trace_list;
 mod trace_table;
 mod traces;
 mod writer;

@@ -16,7 +16,7 @@ use super::client::{quote, Client};
 use super::schema::{Layout, Table};
 use super::splits::{Copies, SPLITS};
 use super::summary_sql;
-use super::trace_table;
+use super::trace_table::{self, IndexParts};
 use super::traces::RANK;
 use crate::store::StoreResult;
 
@@ -77,7 +77,7 @@ pub(super) fn with_tags(
     tags: &[(String, String)],
     (from_ns, to_ns): (Option<i64>, Option<i64>),
     copies: &Copies,
-) -> String {
+) -> IndexParts {
     let mut pairs: Vec<&(String, String)> = tags.iter().collect();
     pairs.sort();
     pairs.dedup();
@@ -112,9 +112,6 @@ pub(super) fn with_tags(
             matching.len()
         ),
     };
-    if copies.none() {
-        return whole;
-    }
     // A split trace's tags are its best-ranked span's (`trace_fold`): one read of its spans
     // (their latest versions where a span has several), only the columns the rank and the
     // tags need.
@@ -131,16 +128,21 @@ pub(super) fn with_tags(
             quote(value)
         ));
     }
-    let mut parts = vec![whole];
-    for (from, ids) in copies.sources(spans) {
-        parts.push(format!(
-            "SELECT trace_id, min(start_ns) AS start, toInt64(0) AS duration \
-             FROM {from} WHERE project = {} AND trace_id IN ({ids}) GROUP BY trace_id HAVING {}",
-            quote(project),
-            folded_having.join(" AND ")
-        ));
-    }
-    parts.join(" UNION ALL ")
+    let folded: Vec<String> = copies
+        .sources(spans)
+        .iter()
+        .map(|(from, ids)| {
+            format!(
+                "SELECT trace_id, min(start_ns) AS start, toInt64(0) AS duration \
+                 FROM {from} WHERE project = {} AND trace_id IN ({ids}) GROUP BY trace_id \
+                 HAVING {}",
+                quote(project),
+                folded_having.join(" AND ")
+            )
+        })
+        .collect();
+    let folded = (!folded.is_empty()).then(|| folded.join(" UNION ALL "));
+    IndexParts::new(whole, folded, copies)
 }
 
 /// Statements that take a database back to before schema 14 (its index and view dropped).

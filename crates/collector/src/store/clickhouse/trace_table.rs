@@ -187,9 +187,36 @@ pub(super) struct IndexQuery<'a> {
     pub group_keys: &'a [String],
 }
 
+/// A trace index as its two parts: the whole traces' rows, and the split ones' folded from
+/// their spans (`None` when there are none).
+pub(super) struct IndexParts {
+    pub whole: String,
+    pub folded: Option<String>,
+    /// Whether the split traces were listed by id (few: a read may take their rows apart).
+    pub listed: bool,
+}
+
+impl IndexParts {
+    pub(super) fn new(whole: String, folded: Option<String>, copies: &Copies) -> IndexParts {
+        IndexParts {
+            whole,
+            folded,
+            listed: matches!(copies, Copies::Ids { .. }),
+        }
+    }
+
+    /// Both parts as one query's rows.
+    pub(super) fn union(&self) -> String {
+        match &self.folded {
+            Some(folded) => format!("{} UNION ALL {folded}", self.whole),
+            None => self.whole.clone(),
+        }
+    }
+}
+
 /// The index rows (`INDEX_COLUMNS`) of the traces `q` selects: a whole trace's row as it is,
 /// a split one folded from `spans` (the table's name: `Copies::sources` says how to read it).
-pub(super) fn index(traces: &str, spans: &str, q: &IndexQuery<'_>, copies: &Copies) -> String {
+pub(super) fn index(traces: &str, spans: &str, q: &IndexQuery<'_>, copies: &Copies) -> IndexParts {
     let where_ = format!(
         "project = {} AND {}{}",
         quote(q.project),
@@ -232,10 +259,7 @@ pub(super) fn index(traces: &str, spans: &str, q: &IndexQuery<'_>, copies: &Copi
         ));
     }
     let whole = format!("SELECT {INDEX_COLUMNS}{whole_groups} FROM {traces} WHERE {whole_where}");
-    match folded(spans, q, copies) {
-        Some(folded) => format!("{whole} UNION ALL {folded}"),
-        None => whole,
-    }
+    IndexParts::new(whole, folded(spans, q, copies), copies)
 }
 
 /// The index rows of the split traces (`copies`) `q` selects, folded from `spans` (each part
@@ -551,7 +575,12 @@ mod tests {
                 .collect();
             assert_eq!(
                 left,
-                ["trace_rows", "trace_rows_feed", "trace_splits"],
+                [
+                    "trace_repeats",
+                    "trace_rows",
+                    "trace_rows_feed",
+                    "trace_splits"
+                ],
                 "from {schema}"
             );
             assert_eq!(

@@ -11,14 +11,13 @@ use serde_json::Value;
 use skein_model::span::Span;
 use skein_model::trace_fold::{Rank, Ranked, RootFacts, TraceFold};
 use skein_model::trace_tags::is_internal_key;
-use skein_model::{StatusFilter, TracePage, TraceQuery, TraceSort, TraceSummary};
+use skein_model::{StatusFilter, TraceQuery, TraceSummary};
 
 use super::client::{quote, RowExt};
 use super::splits::{self, Copies};
 use super::summary_sql;
 use super::tag_index;
-use super::tag_starts;
-use super::trace_table;
+use super::trace_table::{self, IndexParts};
 use super::ClickhouseStore;
 use crate::store::{StoreError, StoreResult};
 
@@ -265,6 +264,21 @@ impl ClickhouseStore {
         scope: &str,
         group_keys: &[String],
     ) -> StoreResult<String> {
+        Ok(self
+            .trace_index_parts(project, q, now_ms, scope, group_keys)
+            .await?
+            .union())
+    }
+
+    /// `trace_index_in` as its whole and split parts (`trace_table::IndexParts`).
+    pub(super) async fn trace_index_parts(
+        &self,
+        project: &str,
+        q: &TraceQuery,
+        now_ms: i64,
+        scope: &str,
+        group_keys: &[String],
+    ) -> StoreResult<IndexParts> {
         let tags: Vec<(String, String)> = q
             .tags
             .iter()
@@ -414,73 +428,6 @@ impl ClickhouseStore {
         ))
     }
 
-    pub(super) async fn list(
-        &self,
-        project: &str,
-        q: &TraceQuery,
-        now_ms: i64,
-    ) -> StoreResult<TracePage> {
-        let column = sort_column(q.sort).0;
-        let limit = q.limit() as usize;
-        // Traces with tags, newest or oldest first, within a time range at most: a range of
-        // the tags' index (`tag_starts`); any other list, the per-trace rows.
-        let index = match tag_starts_range(q, now_ms) {
-            Some(range) => {
-                let tags: Vec<(String, String)> = q
-                    .tags
-                    .iter()
-                    .map(|t| (t.key.clone(), t.value.clone()))
-                    .collect();
-                let copies = self.copies(project, "1 = 1").await?;
-                Some(tag_starts::with_tags(
-                    &self.layout.table(tag_starts::TAG_STARTS.name),
-                    &self.layout.table("spans"),
-                    project,
-                    &tags,
-                    range,
-                    &copies,
-                ))
-            }
-            None => None,
-        };
-        let index = &index;
-        let count = async {
-            let index = match index {
-                Some(index) => index.clone(),
-                None => self.trace_index(project, q, now_ms).await?,
-            };
-            self.client
-                .rows(&format!("SELECT count() AS n FROM ({index})"))
-                .await
-        };
-        let page = async {
-            let index = match index {
-                Some(index) => index.clone(),
-                None => self.trace_index(project, q, now_ms).await?,
-            };
-            self.client.rows(&page_sql(&index, q)?).await
-        };
-        // The total and the page are independent reads: asked at once.
-        let (counted, rows) = tokio::try_join!(count, page)?;
-        let total = counted.first().map_or(0, |r| r.i64_of("n"));
-        let mut ids: Vec<String> = rows.iter().map(|r| r.str_of("trace_id")).collect();
-        let next_cursor = if ids.len() > limit {
-            ids.truncate(limit);
-            rows.get(limit - 1)
-                .map(|r| format!("{}.{}", r.i64_of(column), r.str_of("trace_id")))
-        } else {
-            None
-        };
-        let mut traces = self.summaries(project, &ids).await?;
-        self.add_feedback_summaries(project, &mut traces).await?;
-        Ok(TracePage {
-            traces,
-            total: total.max(0) as u64,
-            total_approximate: false,
-            next_cursor,
-        })
-    }
-
     /// Spans in full from `spans` rows holding `body`.
     pub(super) fn bodies(rows: &[Value]) -> StoreResult<Vec<Span>> {
         rows.iter()
@@ -526,29 +473,6 @@ impl ClickhouseStore {
     }
 }
 
-/// The range of starts (ns, either bound optional) of a list that selects traces by tags and
-/// time alone, ordered by start: what the tags' index (`tag_starts`) answers by itself.
-fn tag_starts_range(q: &TraceQuery, now_ms: i64) -> Option<(Option<i64>, Option<i64>)> {
-    let by_tags_and_time = TraceQuery {
-        tags: q.tags.clone(),
-        from_ms: q.from_ms,
-        to_ms: q.to_ms,
-        range: q.range,
-        sort: q.sort,
-        cursor: q.cursor.clone(),
-        limit: q.limit,
-        ..TraceQuery::default()
-    };
-    let by_start = matches!(q.sort, TraceSort::StartDesc | TraceSort::StartAsc);
-    (!q.tags.is_empty() && by_start && *q == by_tags_and_time).then(|| {
-        (
-            q.start_from_ms(now_ms)
-                .map(|ms| ms.saturating_mul(1_000_000)),
-            q.to_ms.map(|ms| ms.saturating_mul(1_000_000)),
-        )
-    })
-}
-
 /// Whether `q` selects every trace (it may order and page them).
 fn is_unfiltered(q: &TraceQuery) -> bool {
     *q == TraceQuery {
@@ -557,46 +481,6 @@ fn is_unfiltered(q: &TraceQuery) -> bool {
         limit: q.limit,
         ..TraceQuery::default()
     }
-}
-
-/// The index column a sort orders by, and whether descending.
-fn sort_column(sort: TraceSort) -> (&'static str, bool) {
-    match sort {
-        TraceSort::StartDesc => ("start", true),
-        TraceSort::StartAsc => ("start", false),
-        TraceSort::DurationDesc => ("duration", true),
-        TraceSort::DurationAsc => ("duration", false),
-    }
-}
-
-/// A page (`limit + 1` rows of trace id, start and duration) of an index in `q`'s order after
-/// its cursor.
-fn page_sql(index: &str, q: &TraceQuery) -> StoreResult<String> {
-    let (column, descending) = sort_column(q.sort);
-    let mut conditions = Vec::new();
-    if let Some(cursor) = &q.cursor {
-        let (key, id) = parse_cursor(cursor)?;
-        let op = if descending { "<" } else { ">" };
-        conditions.push(format!("({column}, trace_id) {op} ({key}, {})", quote(&id)));
-    }
-    let mut sql = format!("SELECT trace_id, start, duration FROM ({index})");
-    if !conditions.is_empty() {
-        sql.push_str(&format!(" WHERE {}", conditions.join(" AND ")));
-    }
-    let dir = if descending { "DESC" } else { "ASC" };
-    sql.push_str(&format!(
-        " ORDER BY {column} {dir}, trace_id {dir} LIMIT {}",
-        q.limit() + 1
-    ));
-    Ok(sql)
-}
-
-/// Cursor: `<sort key>.<trace id>` of the last row of the previous page.
-fn parse_cursor(cursor: &str) -> StoreResult<(i64, String)> {
-    cursor
-        .split_once('.')
-        .and_then(|(k, id)| Some((k.parse().ok()?, id.to_string())))
-        .ok_or_else(|| StoreError::Invalid(format!("cursor {cursor:?} is not one this API gave")))
 }
 
 /// Tag values of a project's traces with counts, as their folds pick them.
