@@ -7,12 +7,13 @@
 //! - `writer`: spans batched across requests into large inserts, acknowledged once stored;
 //! - `pieces`: spans sent in pieces; `trace_table`: the per-trace table the writes keep, which
 //!   lists, filters, counts, metrics and journeys read; `splits`: the traces whose rows there
-//!   are not their values, and those of them with a span stored twice; `tag_index`: the traces' tags a tag
-//!   filter prunes them by first; `tag_starts`: the traces' tags by start, which a list by
-//!   tags reads alone; `traces`: the trace index, summaries of a page's traces folded from
-//!   their spans, and spans; `trace_list`: a list's total and page; `skeleton`: a trace's skeleton;
-//!   `row_binary`: RowBinary answers of large reads; `feedback`, `score_configs`, `queues` (annotation queues and leases), `keys`, `metrics`, `journeys` (sessions, users, service
-//!   graph).
+//!   are not their values, and those of them with a span stored twice; `tag_index`: the
+//!   traces' tags a tag filter prunes them by first; `tag_starts`: the traces' tags by start,
+//!   which a list by tags reads alone; `traces`: the trace index, summaries of a page's traces
+//!   folded from their spans, and spans; `trace_list`: a list's total and page; `skeleton`: a
+//!   trace's skeleton; `row_binary`: RowBinary answers of large reads; `feedback`,
+//!   `score_configs`, `queues` (annotation queues and leases), `keys`, `metrics`, `journeys`
+//!   (sessions, users, service graph).
 
 mod client;
 mod cohort;

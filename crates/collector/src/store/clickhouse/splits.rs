@@ -19,6 +19,8 @@
 //! as whole, or without `FINAL`, when it may not be. (A collector of schema 14 still writing
 //! after the upgrade names no repeats: upgrade every collector together.)
 
+use std::collections::HashSet;
+
 use serde_json::{json, Value};
 
 use super::client::{quote, Client, RowExt};
@@ -218,9 +220,10 @@ impl Copies {
         let last = format!("{spans} FINAL");
         match self {
             Copies::Ids { split, repeated } => {
+                let named: HashSet<&String> = repeated.iter().collect();
                 let once: Vec<String> = split
                     .iter()
-                    .filter(|id| !repeated.contains(id))
+                    .filter(|id| !named.contains(id))
                     .cloned()
                     .collect();
                 let mut sources = Vec::new();
