@@ -94,4 +94,9 @@ if [ "$(q "EXISTS TABLE skein.trace_splits")" = 1 ]; then
     q "INSERT INTO skein.trace_splits SELECT project, trace_id, now() FROM skein.trace_rows GROUP BY project, trace_id HAVING count() > 1 OR countIf(row_count != span_ids) > 0" >/dev/null
     echo "split traces: $(q "SELECT count() FROM skein.trace_splits")"
 fi
+# Of those, the ones with a span stored twice (schema 15 and later; none from the copies).
+if [ "$(q "EXISTS TABLE skein.trace_repeats")" = 1 ]; then
+    q "INSERT INTO skein.trace_repeats SELECT project, trace_id, now() FROM skein.spans WHERE (project, trace_id) IN (SELECT project, trace_id FROM skein.trace_splits) GROUP BY project, trace_id HAVING count() > uniqExact(span_id)" >/dev/null
+    echo "repeated traces: $(q "SELECT count() FROM skein.trace_repeats")"
+fi
 q "DROP DATABASE skein_fill" >/dev/null

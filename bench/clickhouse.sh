@@ -18,6 +18,8 @@
 # the size go to the benchmark (`--repeats 10`, `--big-trace-spans 0`...). With
 # SKEIN_BENCH_BEFORE / SKEIN_BENCH_AFTER=COMMAND, COMMAND runs before the benchmark / at the end
 # with CH_URL set to the server's HTTP address (and at the end API_URL to the collector's).
+# SKEIN_CH_QUERY_LOG=1 has the server log every query to `system.query_log`
+# (`bench/clickhouse-node.sh`): what each query of an API call read and how long it took.
 set -euo pipefail
 what=${1:?usage: clickhouse.sh ingest|queries SPANS [ARGS...]}
 spans=${2:?usage: clickhouse.sh ingest|queries SPANS [ARGS...]}

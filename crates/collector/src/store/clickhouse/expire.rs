@@ -25,7 +25,8 @@ impl ClickhouseStore {
             // The per-trace rows first: a list never names a trace whose spans are gone.
             for table in [
                 super::trace_table::TRACES.name,
-                super::trace_table::SPLITS.name,
+                super::splits::SPLITS.name,
+                super::splits::REPEATS.name,
                 super::tag_index::TAGS.name,
                 super::tag_starts::TAG_STARTS.name,
                 "spans",

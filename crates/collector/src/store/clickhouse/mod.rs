@@ -6,12 +6,14 @@
 //! - `schema`: the tables and their versioned migrations, `ON CLUSTER` on a cluster;
 //! - `writer`: spans batched across requests into large inserts, acknowledged once stored;
 //! - `pieces`: spans sent in pieces; `trace_table`: the per-trace table the writes keep, which
-//!   lists, filters, counts, metrics and journeys read; `tag_index`: the traces' tags a tag
-//!   filter prunes them by first; `tag_starts`: the traces' tags by start, which a list by
-//!   tags reads alone; `traces`: the list, summaries of a
-//!   page's traces folded from their spans, and spans; `skeleton`: a trace's skeleton;
-//!   `row_binary`: RowBinary answers of large reads; `feedback`, `score_configs`, `queues` (annotation queues and leases), `keys`, `metrics`, `journeys` (sessions, users, service
-//!   graph).
+//!   lists, filters, counts, metrics and journeys read; `splits`: the traces whose rows there
+//!   are not their values, and those of them with a span stored twice; `tag_index`: the
+//!   traces' tags a tag filter prunes them by first; `tag_starts`: the traces' tags by start,
+//!   which a list by tags reads alone; `traces`: the trace index, summaries of a page's traces
+//!   folded from their spans, and spans; `trace_list`: a list's total and page; `skeleton`: a
+//!   trace's skeleton; `row_binary`: RowBinary answers of large reads; `feedback`,
+//!   `score_configs`, `queues` (annotation queues and leases), `keys`, `metrics`, `journeys`
+//!   (sessions, users, service graph).
 
 mod client;
 mod cohort;
@@ -33,11 +35,13 @@ mod skeleton;
 mod span_list;
 mod span_metrics;
 mod span_row;
+mod splits;
 mod summary_sql;
 mod tag_index;
 mod tag_starts;
 #[cfg(test)]
 pub mod testserver;
+mod trace_list;
 mod trace_table;
 mod traces;
 mod writer;
@@ -161,8 +165,7 @@ impl ClickhouseStore {
                 spans: layout.table("spans"),
                 projects: layout.table("span_projects"),
                 received: layout.table("received"),
-                trace_rows: layout.table(trace_table::TRACES.name),
-                splits: layout.table(trace_table::SPLITS.name),
+                splits: splits::SplitTables::of(&layout),
             },
             options.insert_quorum,
             options.max_queued_spans,

@@ -117,10 +117,9 @@ impl ClickhouseStore {
             .iter()
             .map(|s| (s.project.clone(), s.trace_id.clone()))
             .collect();
-        super::trace_table::mark_splits(
+        super::splits::mark_splits(
             &self.client,
-            &self.layout.table(super::trace_table::TRACES.name),
-            &self.layout.table(super::trace_table::SPLITS.name),
+            &super::splits::SplitTables::of(&self.layout),
             &traces,
             self.quorum,
         )

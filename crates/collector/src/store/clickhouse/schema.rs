@@ -139,8 +139,8 @@ const TABLES_V4: &[Table] = &[
 /// table and the view that feeds it (`trace_table`), 11 that table ordered by start instead, 12
 /// the tag index a tag filter prunes by (`tag_index`), 13 per-trace rows of plain columns and
 /// the split traces instead of 10's and 11's tables (`trace_table`), 14 the traces' tags by
-/// start (`tag_starts`).
-pub(super) const SCHEMA_VERSION: u32 = 14;
+/// start (`tag_starts`), 15 the split traces with a span stored twice (`splits`).
+pub(super) const SCHEMA_VERSION: u32 = 15;
 
 /// Version 9: a feedback record's annotation queue and reviewer (empty outside queues).
 const FEEDBACK_COLUMNS_V9: &[(&str, &str)] = &[("queue_id", "String"), ("reviewer", "String")];
@@ -472,6 +472,11 @@ pub(super) async fn migrate(client: &Client, layout: &Layout, version: &str) -> 
         super::tag_starts::create(client, layout).await?;
         record(client, layout, 14).await?;
         tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 14");
+    }
+    if applied < 15 {
+        super::splits::create_repeats(client, layout).await?;
+        record(client, layout, 15).await?;
+        tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 15");
     }
     Ok(())
 }

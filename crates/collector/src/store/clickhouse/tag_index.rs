@@ -154,7 +154,8 @@ mod tests {
             .await
             .unwrap();
         let db = super::super::schema::ident(&database);
-        let mut undo = super::super::tag_starts::undo(&store.layout);
+        let mut undo = super::super::splits::undo(&store.layout);
+        undo.extend(super::super::tag_starts::undo(&store.layout));
         undo.extend([
             format!("DROP TABLE {db}.{}", super::FEED),
             format!("DROP TABLE {}", store.layout.table(super::TAGS.name)),

@@ -14,8 +14,9 @@ use skein_model::trace_tags::is_internal_key;
 
 use super::client::{quote, Client};
 use super::schema::{Layout, Table};
+use super::splits::{Copies, SPLITS};
 use super::summary_sql;
-use super::trace_table::{self, Copies};
+use super::trace_table::{self, IndexParts};
 use super::traces::RANK;
 use crate::store::StoreResult;
 
@@ -59,7 +60,7 @@ pub(super) async fn create(client: &Client, layout: &Layout) -> StoreResult<()> 
         .insert_select(&format!(
             "INSERT INTO {} SELECT project, trace_id, now() AS marked FROM {} \
              GROUP BY project, trace_id, key HAVING count() > 1",
-            layout.table(trace_table::SPLITS.name),
+            layout.table(SPLITS.name),
             layout.table(TAG_STARTS.name)
         ))
         .await
@@ -76,7 +77,7 @@ pub(super) fn with_tags(
     tags: &[(String, String)],
     (from_ns, to_ns): (Option<i64>, Option<i64>),
     copies: &Copies,
-) -> String {
+) -> IndexParts {
     let mut pairs: Vec<&(String, String)> = tags.iter().collect();
     pairs.sort();
     pairs.dedup();
@@ -111,11 +112,9 @@ pub(super) fn with_tags(
             matching.len()
         ),
     };
-    if copies.none() {
-        return whole;
-    }
-    // A split trace's tags are its best-ranked span's (`trace_fold`): one read of its spans'
-    // latest versions, only the columns the rank and the tags need.
+    // A split trace's tags are its best-ranked span's (`trace_fold`): one read of its spans
+    // (their latest versions where a span has several), only the columns the rank and the
+    // tags need.
     let mut folded_having = having;
     for (key, value) in &pairs {
         if is_internal_key(key) {
@@ -129,13 +128,21 @@ pub(super) fn with_tags(
             quote(value)
         ));
     }
-    format!(
-        "{whole} UNION ALL SELECT trace_id, min(start_ns) AS start, toInt64(0) AS duration \
-         FROM {spans} WHERE project = {} AND trace_id IN ({}) GROUP BY trace_id HAVING {}",
-        quote(project),
-        copies.sql(),
-        folded_having.join(" AND ")
-    )
+    let folded: Vec<String> = copies
+        .sources(spans)
+        .iter()
+        .map(|(from, ids)| {
+            format!(
+                "SELECT trace_id, min(start_ns) AS start, toInt64(0) AS duration \
+                 FROM {from} WHERE project = {} AND trace_id IN ({ids}) GROUP BY trace_id \
+                 HAVING {}",
+                quote(project),
+                folded_having.join(" AND ")
+            )
+        })
+        .collect();
+    let folded = (!folded.is_empty()).then(|| folded.join(" UNION ALL "));
+    IndexParts::new(whole, folded, copies)
 }
 
 /// Statements that take a database back to before schema 14 (its index and view dropped).
@@ -206,7 +213,9 @@ mod tests {
         store.write_spans(trace("c", "prod", 20)).await.unwrap();
         store.write_spans(trace("c", "prod", 20)).await.unwrap();
         store.write_spans(trace("d", "dev", 30)).await.unwrap();
-        super::super::trace_table::back_to_schema(&store, super::undo(&store.layout), 13).await;
+        let mut undo = super::super::splits::undo(&store.layout);
+        undo.extend(super::undo(&store.layout));
+        super::super::trace_table::back_to_schema(&store, undo, 13).await;
         drop(store);
         let store = open(&database).await;
         store.write_spans(trace("b", "prod", 10)).await.unwrap();

@@ -13,27 +13,21 @@
 //! fold of its spans: reads take its columns as they are (no `GROUP BY`, no states merged:
 //! schema 11's merge of 750k traces' states was 10–30 s a read at 10M spans). Any other trace
 //! (its spans split across inserts, a span written twice: a retry, a LangSmith run's post then
-//! patch, each fold of its pieces) is named in `trace_splits`, and its values are folded from
-//! `spans FINAL`, reading only those traces. Reads are the union of the two parts.
-//!
-//! Collectors keep no state, so a split is found where it happens: after each insert into
-//! `spans` is acknowledged, and before the writer acknowledges it to its clients, the writer
-//! asks which of the insert's traces now have more than one row (or a row fed a span twice)
-//! and names them (`mark_splits`). Of two inserts of one trace racing on two collectors, the
-//! one checked last sees both rows. A failed check fails the insert's requests, whose retry
-//! checks again: no acknowledged trace is read as whole when it is not.
+//! patch, each fold of its pieces) is named split (`splits`), and its values are folded from
+//! its spans (`FINAL` only for one with a span stored twice), reading only those traces. Reads
+//! are the union of the two parts.
 //!
 //! Why not merge states (schemas 10–11): every read with a common tag merged most of the
 //! project's traces' states per call. Why not one row a trace kept by a replacing engine:
 //! which of two inserts' rows wins depends on both, which no insert alone knows.
 
-use serde_json::{json, Value};
 use skein_model::trace_tags::is_internal_key;
 
-use super::client::{quote, Client, RowExt};
+use super::client::{quote, Client};
 use super::schema::{ident, Layout, Table};
+use super::splits::{Copies, SPLIT, SPLITS};
 use super::summary_sql;
-use super::traces::{id_list, RANK};
+use super::traces::RANK;
 use crate::store::StoreResult;
 
 /// The rows: one per insert, trace and month of arrival (partitioned as `spans` is), ordered
@@ -51,18 +45,6 @@ pub(super) const TRACES: Table = Table {
     version: None,
     order_by: "(project, trace_id)",
     partition_by: Some("toYYYYMM(first_arrived)"),
-    shard_by: "cityHash64(trace_id)",
-};
-
-/// The traces whose values are folded from `spans`: more than one row, or a row fed a span
-/// twice.
-pub(super) const SPLITS: Table = Table {
-    name: "trace_splits",
-    columns: "project String, trace_id String, marked DateTime",
-    engine: "ReplacingMergeTree",
-    version: None,
-    order_by: "(project, trace_id)",
-    partition_by: None,
     shard_by: "cityHash64(trace_id)",
 };
 
@@ -168,55 +150,6 @@ pub(super) async fn create_fed(
         .await
 }
 
-/// Of a trace's rows grouped: whether it is split (its values are not one row's).
-const SPLIT: &str = "count() > 1 OR countIf(row_count != span_ids) > 0";
-
-/// Most trace ids one check asks about (a query's text stays far below the server's limit).
-const CHECKED_AT_ONCE: usize = 2_000;
-
-/// Names the traces among `traces` (project, trace id: those an insert into `spans` just
-/// wrote) that are now split (see the module doc), in `splits`; `rows` and `splits` are the
-/// tables' names as queries use them.
-pub(super) async fn mark_splits(
-    client: &Client,
-    rows: &str,
-    splits: &str,
-    traces: &[(String, String)],
-    quorum: u32,
-) -> StoreResult<()> {
-    let mut by_project: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
-    for (project, trace_id) in traces {
-        by_project
-            .entry(project.as_str())
-            .or_default()
-            .push(trace_id.clone());
-    }
-    let mut marked: Vec<Value> = Vec::new();
-    for (project, mut ids) in by_project {
-        ids.sort_unstable();
-        ids.dedup();
-        for chunk in ids.chunks(CHECKED_AT_ONCE) {
-            let found = client
-                .rows(&format!(
-                    "SELECT trace_id FROM {rows} WHERE project = {} AND trace_id IN ({}) \
-                     GROUP BY trace_id HAVING {SPLIT}",
-                    quote(project),
-                    id_list(chunk)
-                ))
-                .await?;
-            marked.extend(found.iter().map(|r| {
-                json!({"project": project, "trace_id": r.str_of("trace_id"), "marked": now_s()})
-            }));
-        }
-    }
-    client.insert(splits, &marked, quorum).await
-}
-
-/// Seconds since the epoch, for a `DateTime` column.
-fn now_s() -> u64 {
-    crate::clock::now_ms().max(0) as u64 / 1000
-}
-
 /// The columns of a trace index row (`traces::trace_index`), in the order both parts give
 /// them, from a trace's one row.
 const INDEX_COLUMNS: &str = "trace_id, first_start AS start, last_end - first_start AS duration, \
@@ -254,49 +187,36 @@ pub(super) struct IndexQuery<'a> {
     pub group_keys: &'a [String],
 }
 
-/// The split traces of a project within `where_` (a condition on `trace_splits`' columns).
-pub(super) fn splits_in(splits: &str, where_: &str) -> String {
-    format!("SELECT DISTINCT trace_id FROM {splits} WHERE {where_}")
+/// A trace index as its two parts: the whole traces' rows, and the split ones' folded from
+/// their spans (`None` when there are none).
+pub(super) struct IndexParts {
+    pub whole: String,
+    pub folded: Option<String>,
+    /// Whether the split traces were listed by id (few: a read may take their rows apart).
+    pub listed: bool,
 }
 
-/// Most ids of split traces written into a query as a list; past this, the query asks for
-/// them itself.
-pub(super) const MAX_LISTED_COPIES: usize = 10_000;
-
-/// The split traces, as a read found them before the query: 18.16 does not narrow a `FINAL`
-/// read of `spans` by a subquery's set (it reads every span), but it does by a list of ids,
-/// and none at all leaves that part out.
-pub(super) enum Copies {
-    Ids(Vec<String>),
-    /// Too many to list: this subquery selects them.
-    Query(String),
-}
-
-impl Copies {
-    pub(super) fn none(&self) -> bool {
-        matches!(self, Copies::Ids(ids) if ids.is_empty())
-    }
-
-    pub(super) fn sql(&self) -> String {
-        match self {
-            Copies::Ids(ids) => id_list(ids),
-            Copies::Query(q) => q.clone(),
+impl IndexParts {
+    pub(super) fn new(whole: String, folded: Option<String>, copies: &Copies) -> IndexParts {
+        IndexParts {
+            whole,
+            folded,
+            listed: matches!(copies, Copies::Ids { .. }),
         }
     }
 
-    /// ` AND trace_id NOT IN (…)`: the traces whose one row is their values.
-    pub(super) fn whole(&self) -> String {
-        if self.none() {
-            String::new()
-        } else {
-            format!(" AND trace_id NOT IN ({})", self.sql())
+    /// Both parts as one query's rows.
+    pub(super) fn union(&self) -> String {
+        match &self.folded {
+            Some(folded) => format!("{} UNION ALL {folded}", self.whole),
+            None => self.whole.clone(),
         }
     }
 }
 
 /// The index rows (`INDEX_COLUMNS`) of the traces `q` selects: a whole trace's row as it is,
-/// a split one folded from `spans`.
-pub(super) fn index(traces: &str, spans: &str, q: &IndexQuery<'_>, copies: &Copies) -> String {
+/// a split one folded from `spans` (the table's name: `Copies::sources` says how to read it).
+pub(super) fn index(traces: &str, spans: &str, q: &IndexQuery<'_>, copies: &Copies) -> IndexParts {
     let where_ = format!(
         "project = {} AND {}{}",
         quote(q.project),
@@ -339,21 +259,25 @@ pub(super) fn index(traces: &str, spans: &str, q: &IndexQuery<'_>, copies: &Copi
         ));
     }
     let whole = format!("SELECT {INDEX_COLUMNS}{whole_groups} FROM {traces} WHERE {whole_where}");
-    match folded(spans, q, copies) {
-        Some(folded) => format!("{whole} UNION ALL {folded}"),
-        None => whole,
-    }
+    IndexParts::new(whole, folded(spans, q, copies), copies)
 }
 
-/// The index rows of the split traces (`copies`) `q` selects, folded from `spans`; `None`
-/// when there are none.
-pub(super) fn folded(spans: &str, q: &IndexQuery<'_>, copies: &Copies) -> Option<String> {
-    if copies.none() {
-        return None;
-    }
-    let copies = copies.sql();
+/// The index rows of the split traces (`copies`) `q` selects, folded from `spans` (each part
+/// of `Copies::sources`); `None` when there are none.
+fn folded(spans: &str, q: &IndexQuery<'_>, copies: &Copies) -> Option<String> {
+    let parts: Vec<String> = copies
+        .sources(spans)
+        .iter()
+        .map(|(from, ids)| folded_from(from, ids, q))
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" UNION ALL "))
+}
+
+/// The index rows of the traces `ids` (SQL) `q` selects, folded from `from` (`spans`, `FINAL`
+/// or not).
+fn folded_from(from: &str, ids: &str, q: &IndexQuery<'_>) -> String {
     let mut where_ = format!(
-        "project = {} AND {}{} AND trace_id IN ({copies})",
+        "project = {} AND {}{} AND trace_id IN ({ids})",
         quote(q.project),
         q.scope,
         q.filters
@@ -366,8 +290,8 @@ pub(super) fn folded(spans: &str, q: &IndexQuery<'_>, copies: &Copies) -> Option
         where_.push_str(&format!(
             " AND trace_id IN (SELECT trace_id FROM ({}) WHERE key = {} AND value = {})",
             summary_sql::trace_tags(
-                spans,
-                &format!("project = {} AND trace_id IN ({copies})", quote(q.project))
+                from,
+                &format!("project = {} AND trace_id IN ({ids})", quote(q.project))
             ),
             quote(key),
             quote(value)
@@ -390,14 +314,14 @@ pub(super) fn folded(spans: &str, q: &IndexQuery<'_>, copies: &Copies) -> Option
              has(argMin(tag_keys, {RANK}), {k}) AS h{i}"
         ));
     }
-    Some(format!(
-        "SELECT {}{groups} FROM {spans} WHERE {where_} GROUP BY trace_id{having}",
+    format!(
+        "SELECT {}{groups} FROM {from} WHERE {where_} GROUP BY trace_id{having}",
         folded_columns()
-    ))
+    )
 }
 
 /// Rows (trace_id, key, value) of the tags of a project's traces (as their folds pick them),
-/// of key `key` only when given.
+/// of key `key` only when given; `spans` is the table's name.
 pub(super) fn tag_rows(
     traces: &str,
     spans: &str,
@@ -416,21 +340,18 @@ pub(super) fn tag_rows(
         copies.whole(),
         summary_sql::user_key("k")
     );
-    if copies.none() {
-        return whole;
+    let mut parts = vec![whole];
+    for (from, ids) in copies.sources(spans) {
+        let folded = summary_sql::trace_tags(&from, &format!("{where_} AND trace_id IN ({ids})"));
+        parts.push(match key {
+            Some(k) => format!(
+                "SELECT trace_id, key, value FROM ({folded}) WHERE key = {}",
+                quote(k)
+            ),
+            None => folded,
+        });
     }
-    let folded = summary_sql::trace_tags(
-        spans,
-        &format!("{where_} AND trace_id IN ({})", copies.sql()),
-    );
-    let folded = match key {
-        Some(k) => format!(
-            "SELECT trace_id, key, value FROM ({folded}) WHERE key = {}",
-            quote(k)
-        ),
-        None => folded,
-    };
-    format!("{whole} UNION ALL {folded}")
+    parts.join(" UNION ALL ")
 }
 
 /// Brings a store's database back to `schema`: runs `statements` (which undo what the later
@@ -464,275 +385,5 @@ pub(super) async fn back_to_schema(
 }
 
 #[cfg(test)]
-mod tests {
-    use skein_model::span::{Span, SpanStatus, SpanType};
-    use skein_model::{TagFilter, TraceQuery};
-
-    use super::super::client::RowExt;
-    use super::super::{test_store as open, testserver, ClickhouseStore};
-    use crate::store::testsuite::span;
-    use crate::store::{JourneyStore, QueryStore, SpanStore};
-
-    /// A trace of a root tagged `env` and a failed model call with usage.
-    fn trace(id: &str, env: &str) -> Vec<Span> {
-        let mut root = span(id, "1", None, 0);
-        root.tags.insert("env".into(), env.into());
-        root.session_id = Some(format!("s-{id}"));
-        let mut call = span(id, "2", Some("1"), 1);
-        call.span_type = SpanType::Llm;
-        call.status = SpanStatus::Error;
-        call.input_tokens = Some(10);
-        call.output_tokens = Some(5);
-        call.tags.insert("env".into(), "child".into());
-        vec![root, call]
-    }
-
-    /// Per trace (by its first letter): whether it is whole (one row, each span fed once:
-    /// read as its row) or named split (folded from its spans).
-    async fn exact_rows(store: &ClickhouseStore) -> Vec<(String, bool)> {
-        let rows = store
-            .client
-            .rows(&format!(
-                "SELECT trace_id, trace_id NOT IN (SELECT trace_id FROM {}) AS exact \
-                 FROM {} GROUP BY trace_id ORDER BY trace_id",
-                store.layout.table(super::SPLITS.name),
-                store.trace_table()
-            ))
-            .await
-            .unwrap();
-        rows.iter()
-            .map(|r| {
-                (
-                    r.str_of("trace_id")[..1].to_string(),
-                    r.i64_of("exact") == 1,
-                )
-            })
-            .collect()
-    }
-
-    async fn listed(store: &ClickhouseStore, q: &TraceQuery) -> Vec<(String, u64, u64, i64)> {
-        let page = store.list_traces("p", q).await.unwrap();
-        assert_eq!(page.total as usize, page.traces.len());
-        page.traces
-            .iter()
-            .map(|t| {
-                (
-                    t.trace_id[..1].to_string(),
-                    t.span_count,
-                    t.error_count,
-                    t.input_tokens + t.output_tokens,
-                )
-            })
-            .collect()
-    }
-
-    /// Traces whose spans were each written once are read from the table; a trace written
-    /// twice (a retry) is folded from its spans; both answer alike, filters and sessions
-    /// included.
-    #[tokio::test]
-    async fn exact_rows_and_copies_answer_alike() {
-        let store = open(&testserver::fresh_database()).await;
-        store.write_spans(trace("a", "prod")).await.unwrap();
-        store.write_spans(trace("b", "prod")).await.unwrap();
-        store.write_spans(trace("c", "dev")).await.unwrap();
-        let prod = TraceQuery {
-            tags: vec![TagFilter {
-                key: "env".into(),
-                value: "prod".into(),
-            }],
-            ..TraceQuery::default()
-        };
-        let before = listed(&store, &prod).await;
-        assert_eq!(before, [("b".into(), 2, 1, 15), ("a".into(), 2, 1, 15)]);
-        assert_eq!(
-            exact_rows(&store).await,
-            [("a".into(), true), ("b".into(), true), ("c".into(), true)]
-        );
-
-        store.write_spans(trace("a", "prod")).await.unwrap();
-        assert_eq!(
-            exact_rows(&store).await,
-            [("a".into(), false), ("b".into(), true), ("c".into(), true)]
-        );
-        assert_eq!(listed(&store, &prod).await, before);
-        let child = TraceQuery {
-            tags: vec![TagFilter {
-                key: "env".into(),
-                value: "child".into(),
-            }],
-            ..TraceQuery::default()
-        };
-        assert!(listed(&store, &child).await.is_empty(), "a child's tag");
-        let errors = TraceQuery {
-            status: Some(skein_model::StatusFilter::Error),
-            ..TraceQuery::default()
-        };
-        assert_eq!(listed(&store, &errors).await.len(), 3);
-        let sessions = store
-            .list_sessions("p", &Default::default())
-            .await
-            .unwrap()
-            .sessions;
-        let mut figures: Vec<(String, u64, i64)> = sessions
-            .iter()
-            .map(|s| {
-                (
-                    s.session_id.clone(),
-                    s.stats.span_count,
-                    s.stats.total_tokens(),
-                )
-            })
-            .collect();
-        figures.sort();
-        let want = |id: &str| (format!("s-{id}"), 2, 15);
-        assert_eq!(figures, [want("a"), want("b"), want("c")]);
-        let values = store.tag_values("p", "env", None, 10).await.unwrap();
-        let counts: Vec<(&str, u64)> = values
-            .iter()
-            .map(|v| (v.value.as_str(), v.trace_count))
-            .collect();
-        assert_eq!(counts, [("prod", 2), ("dev", 1)]);
-    }
-
-    /// Brings a database back to `schema` (9: spans, no per-trace table; 10 and 12: the
-    /// tables and views of schemas 10 and 11–12, by their names) and opens it again.
-    async fn reopened_from(database: &str, store: ClickhouseStore, schema: i64) -> ClickhouseStore {
-        let db = super::ident(database);
-        let mut statements = super::super::tag_starts::undo(&store.layout);
-        statements.extend([
-            format!("DROP TABLE {db}.{}", super::FEED),
-            format!("DROP TABLE {}", store.trace_table()),
-            format!("DROP TABLE {}", store.layout.table(super::SPLITS.name)),
-        ]);
-        let old = match schema {
-            10 => Some(super::OLD_TABLES[0]),
-            12 => Some(super::OLD_TABLES[1]),
-            _ => None,
-        };
-        if let Some((table, view)) = old {
-            statements.extend([
-                format!(
-                    "CREATE TABLE {db}.{table} (project String, trace_id String) \
-                     ENGINE = MergeTree ORDER BY trace_id"
-                ),
-                format!(
-                    "CREATE MATERIALIZED VIEW {db}.{view} TO {db}.{table} AS \
-                     SELECT project, trace_id FROM {db}.spans"
-                ),
-            ]);
-        }
-        super::back_to_schema(&store, statements, schema).await;
-        drop(store);
-        open(database).await
-    }
-
-    /// A database of schema 9 (spans, no per-trace table), 10 or 12 (the tables of
-    /// aggregate states) gains the per-trace rows on open, filled from the spans stored
-    /// before (the old tables dropped), with the traces written twice before named split;
-    /// spans written after feed it.
-    #[tokio::test]
-    async fn spans_stored_before_the_rows_fill_them_on_upgrade() {
-        for schema in [9, 10, 12] {
-            let database = testserver::fresh_database();
-            let store = open(&database).await;
-            store.write_spans(trace("a", "prod")).await.unwrap();
-            store.write_spans(trace("c", "prod")).await.unwrap();
-            store.write_spans(trace("c", "prod")).await.unwrap();
-            let store = reopened_from(&database, store, schema).await;
-            let left: Vec<String> = store
-                .client
-                .rows(&format!(
-                    "SELECT name FROM system.tables WHERE database = {} ORDER BY name",
-                    super::quote(&database)
-                ))
-                .await
-                .unwrap()
-                .iter()
-                .map(|r| r.str_of("name"))
-                .filter(|n| n.starts_with("trace") && !n.starts_with("trace_tag"))
-                .collect();
-            assert_eq!(
-                left,
-                ["trace_rows", "trace_rows_feed", "trace_splits"],
-                "from {schema}"
-            );
-            assert_eq!(
-                exact_rows(&store).await,
-                [("a".into(), true), ("c".into(), false)],
-                "from {schema}"
-            );
-            store.write_spans(trace("b", "dev")).await.unwrap();
-            assert_eq!(
-                exact_rows(&store).await,
-                [("a".into(), true), ("b".into(), true), ("c".into(), false)]
-            );
-            assert_eq!(
-                listed(&store, &TraceQuery::default()).await,
-                [
-                    ("c".into(), 2, 1, 15),
-                    ("b".into(), 2, 1, 15),
-                    ("a".into(), 2, 1, 15)
-                ]
-            );
-        }
-    }
-
-    /// A newest-first list pages traces hours to years apart by their true starts: a trace
-    /// whose root arrived after a child (two rows: split) is listed by its root's start.
-    #[tokio::test]
-    async fn newest_first_pages_order_by_true_starts() {
-        let store = open(&testserver::fresh_database()).await;
-        const HOUR: i64 = 3_600_000;
-        for (id, start) in [
-            ("1", 0),
-            ("2", -2 * HOUR),
-            ("3", -20 * HOUR),
-            ("4", -72 * HOUR),
-            ("5", -30 * 24 * HOUR),
-            ("6", -400 * 24 * HOUR),
-        ] {
-            store
-                .write_spans(vec![span(id, "1", None, start)])
-                .await
-                .unwrap();
-        }
-        // Older traces, so that the first window (sized to the rows a minute) is a day.
-        let old: Vec<Span> = (0..6_000)
-            .map(|i| {
-                let mut s = span(&format!("{:032x}", i + 1), "1", None, -900 * 24 * HOUR);
-                s.trace_id = format!("f{:031x}", i);
-                s
-            })
-            .collect();
-        store.write_spans(old).await.unwrap();
-        // Trace 7: a child half an hour ago, then its root, 50 hours ago.
-        store
-            .write_spans(vec![span("7", "2", Some("1"), -HOUR / 2)])
-            .await
-            .unwrap();
-        store
-            .write_spans(vec![span("7", "1", None, -50 * HOUR)])
-            .await
-            .unwrap();
-        let mut q = TraceQuery {
-            limit: Some(2),
-            ..TraceQuery::default()
-        };
-        let mut order = Vec::new();
-        while order.len() < 8 {
-            let page = store.list_traces("p", &q).await.unwrap();
-            assert_eq!(page.total, 6_007);
-            order.extend(page.traces.iter().map(|t| t.trace_id[..1].to_string()));
-            q.cursor = page.next_cursor;
-        }
-        assert_eq!(order, ["1", "2", "3", "7", "4", "5", "6", "f"]);
-        let older = TraceQuery {
-            to_ms: Some((crate::store::testsuite::base_ns() / 1_000_000) - 10 * HOUR),
-            limit: Some(3),
-            ..TraceQuery::default()
-        };
-        let page = store.list_traces("p", &older).await.unwrap();
-        let ids: Vec<&str> = page.traces.iter().map(|t| &t.trace_id[..1]).collect();
-        assert_eq!((ids, page.total), (vec!["3", "7", "4"], 6_005));
-    }
-}
+#[path = "trace_table_tests.rs"]
+mod tests;

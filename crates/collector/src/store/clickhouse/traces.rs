@@ -11,13 +11,13 @@ use serde_json::Value;
 use skein_model::span::Span;
 use skein_model::trace_fold::{Rank, Ranked, RootFacts, TraceFold};
 use skein_model::trace_tags::is_internal_key;
-use skein_model::{StatusFilter, TracePage, TraceQuery, TraceSort, TraceSummary};
+use skein_model::{StatusFilter, TraceQuery, TraceSummary};
 
 use super::client::{quote, RowExt};
+use super::splits::{self, Copies};
 use super::summary_sql;
 use super::tag_index;
-use super::tag_starts;
-use super::trace_table::{self, Copies};
+use super::trace_table::{self, IndexParts};
 use super::ClickhouseStore;
 use crate::store::{StoreError, StoreResult};
 
@@ -38,9 +38,9 @@ impl ClickhouseStore {
         format!("{} FINAL", self.layout.table("spans"))
     }
 
-    /// The folds of these traces of a project. A whole trace (`trace_table`: one insert,
-    /// each span once) has one row a span in `spans`, read as it is; a split one's versions
-    /// are folded (`FINAL`), which costs a merge of every part holding it.
+    /// The folds of these traces of a project. A trace with each span once (whole, or split
+    /// but not repeated: `splits`) has one row a span in `spans`, read as it is; a repeated
+    /// one's versions are folded (`FINAL`), which costs a merge of every part holding it.
     pub(super) async fn folds(
         &self,
         project: &str,
@@ -52,16 +52,16 @@ impl ClickhouseStore {
         let copies = self
             .copies(project, &format!("trace_id IN ({})", id_list(trace_ids)))
             .await?;
-        let (split, whole): (Vec<String>, Vec<String>) = match &copies {
-            Copies::Ids(ids) => trace_ids.iter().cloned().partition(|id| ids.contains(id)),
-            Copies::Query(_) => (trace_ids.to_vec(), Vec::new()),
-        };
+        let (repeated, once): (Vec<String>, Vec<String>) = trace_ids
+            .iter()
+            .cloned()
+            .partition(|id| copies.is_repeated(id));
         let (stored, folded) = (self.layout.table("spans"), self.spans());
-        let (mut folds, split) = tokio::try_join!(
-            self.folds_in(project, &whole, &stored),
-            self.folds_in(project, &split, &folded)
+        let (mut folds, repeated) = tokio::try_join!(
+            self.folds_in(project, &once, &stored),
+            self.folds_in(project, &repeated, &folded)
         )?;
-        folds.extend(split);
+        folds.extend(repeated);
         Ok(folds)
     }
 
@@ -264,6 +264,21 @@ impl ClickhouseStore {
         scope: &str,
         group_keys: &[String],
     ) -> StoreResult<String> {
+        Ok(self
+            .trace_index_parts(project, q, now_ms, scope, group_keys)
+            .await?
+            .union())
+    }
+
+    /// `trace_index_in` as its whole and split parts (`trace_table::IndexParts`).
+    pub(super) async fn trace_index_parts(
+        &self,
+        project: &str,
+        q: &TraceQuery,
+        now_ms: i64,
+        scope: &str,
+        group_keys: &[String],
+    ) -> StoreResult<IndexParts> {
         let tags: Vec<(String, String)> = q
             .tags
             .iter()
@@ -315,7 +330,7 @@ impl ClickhouseStore {
         };
         Ok(trace_table::index(
             &self.trace_table(),
-            &self.spans(),
+            &self.layout.table("spans"),
             &trace_table::IndexQuery {
                 project,
                 candidates: candidates.as_deref(),
@@ -345,25 +360,37 @@ impl ClickhouseStore {
         Ok(tag_index::narrowing(&index, project, tags, &rows))
     }
 
-    /// The split traces of a project within `scope` (`trace_table::Copies`): a read of the
-    /// few the writer named, not of every trace.
+    /// The split traces of a project within `scope`, and which of them are repeated
+    /// (`splits::Copies`): reads of the few the writers named, not of every trace.
     pub(super) async fn copies(&self, project: &str, scope: &str) -> StoreResult<Copies> {
-        let query = trace_table::splits_in(
-            &self.layout.table(trace_table::SPLITS.name),
+        let query = splits::splits_in(
+            &self.layout.table(splits::SPLITS.name),
             &format!("project = {} AND {scope}", quote(project)),
         );
         let rows = self
             .client
-            .rows(&format!(
-                "{query} LIMIT {}",
-                trace_table::MAX_LISTED_COPIES + 1
-            ))
+            .rows(&format!("{query} LIMIT {}", splits::MAX_LISTED_COPIES + 1))
             .await?;
-        Ok(if rows.len() > trace_table::MAX_LISTED_COPIES {
-            Copies::Query(query)
+        if rows.len() > splits::MAX_LISTED_COPIES {
+            return Ok(Copies::Query(query));
+        }
+        let split: Vec<String> = rows.iter().map(|r| r.str_of("trace_id")).collect();
+        let repeated = if split.is_empty() {
+            Vec::new()
         } else {
-            Copies::Ids(rows.iter().map(|r| r.str_of("trace_id")).collect())
-        })
+            self.client
+                .rows(&format!(
+                    "SELECT DISTINCT trace_id FROM {} WHERE project = {} AND trace_id IN ({})",
+                    self.layout.table(splits::REPEATS.name),
+                    quote(project),
+                    id_list(&split)
+                ))
+                .await?
+                .iter()
+                .map(|r| r.str_of("trace_id"))
+                .collect()
+        };
+        Ok(Copies::Ids { split, repeated })
     }
 
     /// The per-trace table (`trace_table`).
@@ -380,7 +407,7 @@ impl ClickhouseStore {
         let copies = self.copies(project, "1 = 1").await?;
         Ok(trace_table::tag_rows(
             &self.trace_table(),
-            &self.spans(),
+            &self.layout.table("spans"),
             project,
             key,
             &copies,
@@ -399,73 +426,6 @@ impl ClickhouseStore {
             self.trace_tag_rows(project, Some(key)).await?,
             quote(value)
         ))
-    }
-
-    pub(super) async fn list(
-        &self,
-        project: &str,
-        q: &TraceQuery,
-        now_ms: i64,
-    ) -> StoreResult<TracePage> {
-        let column = sort_column(q.sort).0;
-        let limit = q.limit() as usize;
-        // Traces with tags, newest or oldest first, within a time range at most: a range of
-        // the tags' index (`tag_starts`); any other list, the per-trace rows.
-        let index = match tag_starts_range(q, now_ms) {
-            Some(range) => {
-                let tags: Vec<(String, String)> = q
-                    .tags
-                    .iter()
-                    .map(|t| (t.key.clone(), t.value.clone()))
-                    .collect();
-                let copies = self.copies(project, "1 = 1").await?;
-                Some(tag_starts::with_tags(
-                    &self.layout.table(tag_starts::TAG_STARTS.name),
-                    &self.spans(),
-                    project,
-                    &tags,
-                    range,
-                    &copies,
-                ))
-            }
-            None => None,
-        };
-        let index = &index;
-        let count = async {
-            let index = match index {
-                Some(index) => index.clone(),
-                None => self.trace_index(project, q, now_ms).await?,
-            };
-            self.client
-                .rows(&format!("SELECT count() AS n FROM ({index})"))
-                .await
-        };
-        let page = async {
-            let index = match index {
-                Some(index) => index.clone(),
-                None => self.trace_index(project, q, now_ms).await?,
-            };
-            self.client.rows(&page_sql(&index, q)?).await
-        };
-        // The total and the page are independent reads: asked at once.
-        let (counted, rows) = tokio::try_join!(count, page)?;
-        let total = counted.first().map_or(0, |r| r.i64_of("n"));
-        let mut ids: Vec<String> = rows.iter().map(|r| r.str_of("trace_id")).collect();
-        let next_cursor = if ids.len() > limit {
-            ids.truncate(limit);
-            rows.get(limit - 1)
-                .map(|r| format!("{}.{}", r.i64_of(column), r.str_of("trace_id")))
-        } else {
-            None
-        };
-        let mut traces = self.summaries(project, &ids).await?;
-        self.add_feedback_summaries(project, &mut traces).await?;
-        Ok(TracePage {
-            traces,
-            total: total.max(0) as u64,
-            total_approximate: false,
-            next_cursor,
-        })
     }
 
     /// Spans in full from `spans` rows holding `body`.
@@ -513,29 +473,6 @@ impl ClickhouseStore {
     }
 }
 
-/// The range of starts (ns, either bound optional) of a list that selects traces by tags and
-/// time alone, ordered by start: what the tags' index (`tag_starts`) answers by itself.
-fn tag_starts_range(q: &TraceQuery, now_ms: i64) -> Option<(Option<i64>, Option<i64>)> {
-    let by_tags_and_time = TraceQuery {
-        tags: q.tags.clone(),
-        from_ms: q.from_ms,
-        to_ms: q.to_ms,
-        range: q.range,
-        sort: q.sort,
-        cursor: q.cursor.clone(),
-        limit: q.limit,
-        ..TraceQuery::default()
-    };
-    let by_start = matches!(q.sort, TraceSort::StartDesc | TraceSort::StartAsc);
-    (!q.tags.is_empty() && by_start && *q == by_tags_and_time).then(|| {
-        (
-            q.start_from_ms(now_ms)
-                .map(|ms| ms.saturating_mul(1_000_000)),
-            q.to_ms.map(|ms| ms.saturating_mul(1_000_000)),
-        )
-    })
-}
-
 /// Whether `q` selects every trace (it may order and page them).
 fn is_unfiltered(q: &TraceQuery) -> bool {
     *q == TraceQuery {
@@ -544,46 +481,6 @@ fn is_unfiltered(q: &TraceQuery) -> bool {
         limit: q.limit,
         ..TraceQuery::default()
     }
-}
-
-/// The index column a sort orders by, and whether descending.
-fn sort_column(sort: TraceSort) -> (&'static str, bool) {
-    match sort {
-        TraceSort::StartDesc => ("start", true),
-        TraceSort::StartAsc => ("start", false),
-        TraceSort::DurationDesc => ("duration", true),
-        TraceSort::DurationAsc => ("duration", false),
-    }
-}
-
-/// A page (`limit + 1` rows of trace id, start and duration) of an index in `q`'s order after
-/// its cursor.
-fn page_sql(index: &str, q: &TraceQuery) -> StoreResult<String> {
-    let (column, descending) = sort_column(q.sort);
-    let mut conditions = Vec::new();
-    if let Some(cursor) = &q.cursor {
-        let (key, id) = parse_cursor(cursor)?;
-        let op = if descending { "<" } else { ">" };
-        conditions.push(format!("({column}, trace_id) {op} ({key}, {})", quote(&id)));
-    }
-    let mut sql = format!("SELECT trace_id, start, duration FROM ({index})");
-    if !conditions.is_empty() {
-        sql.push_str(&format!(" WHERE {}", conditions.join(" AND ")));
-    }
-    let dir = if descending { "DESC" } else { "ASC" };
-    sql.push_str(&format!(
-        " ORDER BY {column} {dir}, trace_id {dir} LIMIT {}",
-        q.limit() + 1
-    ));
-    Ok(sql)
-}
-
-/// Cursor: `<sort key>.<trace id>` of the last row of the previous page.
-fn parse_cursor(cursor: &str) -> StoreResult<(i64, String)> {
-    cursor
-        .split_once('.')
-        .and_then(|(k, id)| Some((k.parse().ok()?, id.to_string())))
-        .ok_or_else(|| StoreError::Invalid(format!("cursor {cursor:?} is not one this API gave")))
 }
 
 /// Tag values of a project's traces with counts, as their folds pick them.

@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::client::Client;
 use super::span_row::{encode_span, span_column_list};
-use super::trace_table::mark_splits;
+use super::splits::{mark_splits, SplitTables};
 use crate::store::{StoreError, StoreResult};
 
 /// Versions of a span written as it arrived (`write_spans`): the first arrival ranks highest,
@@ -68,9 +68,8 @@ pub(super) struct Tables {
     pub projects: String,
     /// The receive log (`received_row`).
     pub received: String,
-    /// The per-trace rows and the split traces (`trace_table::mark_splits`).
-    pub trace_rows: String,
-    pub splits: String,
+    /// What the split traces are found in and named in (`splits::mark_splits`).
+    pub splits: SplitTables,
 }
 
 struct Job {
@@ -203,8 +202,7 @@ async fn write_loop(
                 .iter()
                 .flat_map(|j| j.traces.iter().cloned())
                 .collect();
-            result =
-                mark_splits(&client, &tables.trace_rows, &tables.splits, &traces, quorum).await;
+            result = mark_splits(&client, &tables.splits, &traces, quorum).await;
         }
         if result.is_ok() {
             // After the spans: a stream that reads a span's receipt finds the span.

@@ -21,6 +21,7 @@ pub mod search;
 pub mod skeleton_head;
 pub mod span_metrics;
 pub mod spans;
+pub mod split_traces;
 pub mod summary_rules;
 pub mod traces;
 
@@ -44,6 +45,7 @@ macro_rules! for_each_suite_test {
             traces::time_and_latency_ranges_select_like_a_scan_would,
             traces::projects_see_only_their_own_traces,
             traces::skeleton_span_and_search_read_what_was_written,
+            split_traces::a_large_trace_in_parts_lists_first_by_its_tags,
             skeleton_head::a_trace_head_is_how_its_skeleton_begins,
             traces::catalog_counts_services_tags_and_projects,
             traces::traces_older_than_the_retention_leave_with_all_they_hold,
