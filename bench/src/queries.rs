@@ -260,6 +260,12 @@ pub async fn run(config: &QueriesConfig) -> Result<QueriesReport, QueriesError> 
             queries.extend(time_feedback_queries(&client, config.repeats).await?);
             Some(loaded)
         }
+        // A data dir loaded before (`--api-url` without `--otlp-url`): its feedback, if any,
+        // is timed as it is, without the ~10 minutes of loading it again.
+        _ if load.is_none() && client.has_feedback().await? => {
+            queries.extend(time_feedback_queries(&client, config.repeats).await?);
+            None
+        }
         _ => None,
     };
     Ok(QueriesReport {
@@ -419,6 +425,11 @@ async fn store_feedback(
     Ok(loaded)
 }
 
+/// The evaluator's feedback metric, grouped as the benchmark times it.
+fn eval_metric_path() -> String {
+    format!("/api/v1/metrics?metric=feedback:{EVAL_KEY}&group_by=ab_test_variant")
+}
+
 /// The feedback metrics (the evaluator's key on every span; the users' key on some root runs)
 /// and the trace list, whose rows now carry feedback summaries.
 async fn time_feedback_queries(
@@ -426,9 +437,8 @@ async fn time_feedback_queries(
     repeats: usize,
 ) -> Result<Vec<QueryTiming>, QueriesError> {
     // A metric over no feedback would be fast and meaningless: check there is some.
-    let path = format!("/api/v1/metrics?metric=feedback:{EVAL_KEY}&group_by=ab_test_variant");
-    let (metric, _): (skein_model::metrics::MetricResponse, _) = client.json(&path).await?;
-    if metric.groups.iter().map(|g| g.n).sum::<u64>() == 0 {
+    let path = eval_metric_path();
+    if !client.has_feedback().await? {
         return Err(QueriesError::Unexpected {
             url: path,
             why: "no trace has the feedback just stored".into(),
@@ -518,6 +528,13 @@ impl Api<'_> {
 
     /// Spans waiting for the full-text index (`GET /api/v1/health`; 0 from a collector that
     /// does not say).
+    /// Whether some trace has the evaluator's feedback.
+    async fn has_feedback(&self) -> Result<bool, QueriesError> {
+        let (metric, _): (skein_model::metrics::MetricResponse, _) =
+            self.json(&eval_metric_path()).await?;
+        Ok(metric.groups.iter().map(|g| g.n).sum::<u64>() > 0)
+    }
+
     async fn search_index_waiting(&self) -> Result<u64, QueriesError> {
         let (health, _): (serde_json::Value, _) = self.json("/api/v1/health").await?;
         Ok(health["search_index"]["waiting"].as_u64().unwrap_or(0))

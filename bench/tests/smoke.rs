@@ -122,6 +122,21 @@ async fn query_benchmark_runs_end_to_end() {
         names.iter().any(|n| n.contains("feedback:quality")),
         "{names:?}"
     );
+
+    // The same data queried again without loading it: the feedback queries are timed too.
+    let again = QueriesConfig {
+        spans: 0,
+        big_trace_spans: 0,
+        feedback: 0,
+        ..config
+    };
+    let report = queries::run(&again).await.unwrap();
+    assert!(report.load.is_none() && report.feedback_load.is_none());
+    let names: Vec<&str> = report.queries.iter().map(|q| q.name.as_str()).collect();
+    assert!(
+        names.iter().any(|n| n.contains("feedback:quality")),
+        "{names:?}"
+    );
 }
 
 #[test]

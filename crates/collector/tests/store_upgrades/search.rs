@@ -30,8 +30,8 @@ async fn a_database_without_the_search_index_gets_it_in_place() {
     let db = dir.path().join("skein.db");
     test_files::execute_batch(
         &db,
-        "DROP TRIGGER span_text_removed; DROP TABLE span_text; DROP TABLE span_text_pending; \
-         DROP TABLE span_texts; DROP TABLE queue_items; DROP TABLE queues; \
+        "DROP TRIGGER span_text_removed; DROP TABLE span_text; DROP TABLE span_text_mark; \
+         DROP TABLE span_text_stale; DROP TABLE span_texts; DROP TABLE queue_items; DROP TABLE queues; \
          DROP TABLE pairwise_judgements; DROP TABLE pairwise_pairs; DROP TABLE pairwise_queues; \
          PRAGMA user_version = 10;",
     );
@@ -79,7 +79,8 @@ async fn a_database_with_the_positional_index_gets_kept_texts_in_place() {
     // The file as schema 17 left it: every text in the positional index, the queue empty.
     test_files::execute_batch(
         &dir.path().join("skein.db"),
-        "DROP TRIGGER span_text_removed; DROP TABLE span_text; DROP TABLE span_text_pending; \
+        "DROP TRIGGER span_text_removed; DROP TABLE span_text; DROP TABLE span_text_mark; \
+         DROP TABLE span_text_stale; \
          CREATE VIRTUAL TABLE span_text USING fts5(text, content = '', \
              contentless_delete = 1, tokenize = 'trigram case_sensitive 1'); \
          INSERT INTO span_text (rowid, text) SELECT span, text FROM span_texts; \
@@ -103,12 +104,8 @@ async fn a_database_with_the_positional_index_gets_kept_texts_in_place() {
     assert_eq!(spans["total"], 1, "{spans}");
     // Once indexed (the writer is idle): found through the index, its candidates checked.
     // "planner" and "nerd" hold every trigram of "plannerd", not in a row.
-    let indexed = |c: &Collector| {
-        test_files::query_i64(
-            &c.data_dir.path().join("skein.db"),
-            "SELECT count(*) FROM span_text_pending",
-        ) == 0
-    };
+    let indexed =
+        |c: &Collector| test_files::query_i64(&c.data_dir.path().join("skein.db"), WAITING) == 0;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while !indexed(&collector) {
         assert!(std::time::Instant::now() < deadline, "never indexed");
@@ -155,6 +152,7 @@ async fn a_database_with_plain_texts_reads_them_beside_packed_ones() {
     )
     .unwrap();
     test_files::execute(&db, "UPDATE span_texts SET text = lower(?1)", &[&long]).unwrap();
+    test_files::execute_batch(&db, SEARCH_QUEUE_OF_21);
     test_files::execute_batch(
         &db,
         "DELETE FROM span_text_config WHERE k = 'automerge'; DELETE FROM span_text; \
@@ -222,9 +220,10 @@ async fn a_database_with_an_index_by_span_gets_the_index_by_block_in_place() {
     let dir = collector.kill();
     let db = dir.path().join("skein.db");
     // The file as schema 20 left it: a document a span (the short texts are plain).
+    test_files::execute_batch(&db, SEARCH_QUEUE_OF_21);
     test_files::execute_batch(
         &db,
-        "DROP TRIGGER span_text_removed; DROP TABLE span_text; DELETE FROM span_text_pending; \
+        "DROP TRIGGER span_text_removed; DROP TABLE span_text; \
          CREATE VIRTUAL TABLE span_text USING fts5(text, content = '', contentless_delete = 1, \
              detail = none, tokenize = 'trigram case_sensitive 1'); \
          INSERT INTO span_text (span_text, rank) VALUES ('automerge', 16); \
@@ -256,7 +255,7 @@ async fn a_database_with_an_index_by_span_gets_the_index_by_block_in_place() {
     assert_eq!(totals(&collector).await, [1, 1, 0, 2]);
     let indexed = |c: &Collector| {
         let db = c.data_dir.path().join("skein.db");
-        test_files::query_i64(&db, "SELECT count(*) FROM span_text_pending") == 0
+        test_files::query_i64(&db, WAITING) == 0
     };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while !indexed(&collector) {

@@ -67,8 +67,11 @@ pub(super) const WRITER_BUSY_TIMEOUT: std::time::Duration = std::time::Duration:
 ///   read as they are (an older Skein, which cannot read packed texts, refuses the file by
 ///   its version); `span_text` merges wider (`span_text::merge_wider`);
 /// - 21: `span_text` indexes blocks of 16 consecutive spans, a document each, rebuilt behind
-///   the writer from the kept texts (`span_text::index_blocks`).
-const SCHEMA_VERSION: i64 = 21;
+///   the writer from the kept texts (`span_text::index_blocks`);
+/// - 22: `span_text_pending` gives way to a high-water mark (`span_text_mark`: the index holds
+///   the spans up to it) and the blocks indexed again after a change (`span_text_stale`), so
+///   that storing a span writes no queue row (`span_text::high_water_mark`).
+const SCHEMA_VERSION: i64 = 22;
 
 type Migration = fn(&Connection) -> StoreResult<()>;
 
@@ -94,6 +97,7 @@ const MIGRATIONS: [Migration; (SCHEMA_VERSION - 1) as usize] = [
     extend_span_extents,
     super::span_text::merge_wider,
     super::span_text::index_blocks,
+    super::span_text::high_water_mark,
 ];
 
 /// Ratings by queue, for `GET /api/v1/feedback?queue_id=`.

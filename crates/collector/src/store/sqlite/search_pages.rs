@@ -150,7 +150,7 @@ fn count(path: &std::path::Path, sql: &str) -> i64 {
     conn.query_row(sql, [], |r| r.get(0)).unwrap()
 }
 
-const QUEUED: &str = "SELECT count(*) FROM span_text_pending";
+const QUEUED: &str = super::span_text::WAITING_COUNT;
 
 /// A store holding `spans`, every text indexed (the writer does so once idle).
 async fn indexed(spans: Vec<Span>) -> (tempfile::TempDir, std::path::PathBuf, Arc<dyn Store>) {
@@ -178,15 +178,17 @@ async fn search_lists_page_like_a_scan_with_texts_queued_and_indexed() {
     let (_dir, path, store) = indexed(all.clone()).await;
     check_lists(&store, &all).await;
 
-    // Every other block out of the index, its spans back in the queue, and every other span
-    // of the blocks left queued too, as a span that joins an indexed block is (the writer,
-    // knowing of no queue, leaves them).
+    // Every other block of the older spans out of the index and stale, and the newer spans
+    // past the mark, as after a burst: the index, the stale blocks and the spans past the
+    // mark each hold some of the matches.
     rusqlite::Connection::open(&path)
         .unwrap()
         .execute_batch(
             "DELETE FROM span_text WHERE rowid % 2 = 0;
-             INSERT INTO span_text_pending SELECT span FROM span_texts
-                 WHERE (span >> 4) % 2 = 0 OR span % 2 = 0;",
+             INSERT INTO span_text_stale SELECT DISTINCT span >> 4 FROM span_texts
+                 WHERE (span >> 4) % 2 = 0;
+             UPDATE span_text_mark SET mark = (SELECT span FROM span_texts ORDER BY span
+                 LIMIT 1 OFFSET 200);",
         )
         .unwrap();
     let queued = count(&path, QUEUED);

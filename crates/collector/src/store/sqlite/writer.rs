@@ -162,18 +162,20 @@ fn index_chunk(writer: &mut Writer) -> bool {
             tracing::warn!(error = %e, "cannot set the writer's busy timeout");
         }
     }
-    let result = (|| -> StoreResult<usize> {
+    let result = (|| -> StoreResult<span_text::Indexed> {
         let tx = writer
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let moved = span_text::index_pending(&tx, span_text::INDEX_CHUNK)?;
+        let indexed = span_text::index_pending(&tx, span_text::INDEX_CHUNK)?;
         tx.commit()?;
-        Ok(moved)
+        Ok(indexed)
     })();
     writer.checkpoints.committed();
     match result {
-        Ok(moved) if moved < span_text::INDEX_CHUNK => writer.set_unindexed(0),
-        Ok(moved) => writer.set_unindexed(writer.unindexed.saturating_sub(moved).max(1)),
+        Ok(indexed) if indexed.caught_up => writer.set_unindexed(0),
+        Ok(indexed) => {
+            writer.set_unindexed(writer.unindexed.saturating_sub(indexed.spans).max(1));
+        }
         Err(e) => {
             tracing::warn!(error = %e, "indexing queued span texts failed");
             // Not again at once: the next write (or restart) retries (the queue still waits).
