@@ -66,11 +66,11 @@ fn start() -> TestServer {
         )
         .expect("config.xml");
         // The server stops when this test process does: a watcher kills it once the parent
-        // pid is gone (a static server is never dropped).
+        // pid is gone and removes its data (a static server, and its TempDir, is never dropped).
         let script = format!(
             "'{}' --config-file='{d}/config.xml' >'{d}/stdout.log' 2>&1 & ch=$!; \
              while kill -0 {} 2>/dev/null && kill -0 $ch 2>/dev/null; do sleep 0.5; done; \
-             kill $ch 2>/dev/null; sleep 2; kill -9 $ch 2>/dev/null",
+             kill $ch 2>/dev/null; sleep 2; kill -9 $ch 2>/dev/null; wait $ch; rm -rf '{d}'",
             binary.display(),
             std::process::id()
         );
