@@ -37,6 +37,7 @@ mod span_metrics;
 mod span_row;
 mod splits;
 mod summary_sql;
+mod tables;
 mod tag_index;
 mod tag_starts;
 #[cfg(test)]
