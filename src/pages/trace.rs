@@ -71,13 +71,11 @@ impl Loaded {
     }
 }
 
-/// A trace with more spans than this shows its first rows while the rest arrives...
-const SHOW_FIRST_ROWS_FROM: usize = 20_000;
-/// ...once it has kept the page waiting this long (ms after the request). A skeleton that is
-/// already in the browser (index.html asked for it) decodes sooner than that at 100k spans,
-/// and is drawn once, whole, instead of twice: first rows that would be replaced before the
-/// next paint are not worth their drawing (bench/README, session 15).
-const SHOW_FIRST_ROWS_AFTER_MS: i64 = 150;
+/// A trace with more spans than this shows its first rows while the rest arrives. Below it
+/// the skeleton, usually already in the browser (index.html asked for it), decodes in one
+/// stretch and is drawn once, whole: first rows drawn in the middle of it were replaced before
+/// anyone saw them alone (bench/README, session 15).
+const SHOW_FIRST_ROWS_FROM: usize = 200_000;
 
 /// Fetches a trace's skeleton and builds its tree (marking both for benchmarks). A big
 /// trace's first rows are handed to `first_rows` as soon as they have arrived, and
@@ -89,18 +87,12 @@ async fn fetch(
     whole_next: impl Fn(),
 ) -> Result<Loaded, ApiError> {
     perf::mark("skein:trace-requested");
-    let requested_at = now_ms();
     let mut shown_first = false;
     let skeleton = api::trace_streamed(&project, &id, |decoder| {
         let big = decoder
             .expected_spans()
             .is_some_and(|n| n > SHOW_FIRST_ROWS_FROM);
-        if big
-            && !shown_first
-            && !decoder.is_done()
-            && !decoder.skeleton().spans.is_empty()
-            && now_ms() - requested_at >= SHOW_FIRST_ROWS_AFTER_MS
-        {
+        if big && !shown_first && !decoder.is_done() && !decoder.skeleton().spans.is_empty() {
             shown_first = true;
             perf::mark("skein:trace-first-chunk");
             first_rows(Loaded::new(decoder.skeleton().clone(), false));
