@@ -71,8 +71,11 @@ impl Loaded {
     }
 }
 
-/// A trace with more spans than this shows its first rows while the rest arrives.
-const SHOW_FIRST_ROWS_FROM: usize = 20_000;
+/// A trace with more spans than this shows its first rows while the rest arrives. Below it
+/// the skeleton, usually already in the browser (index.html asked for it), decodes in one
+/// stretch and is drawn once, whole: first rows drawn in the middle of it were replaced before
+/// anyone saw them alone (bench/README, session 15).
+const SHOW_FIRST_ROWS_FROM: usize = 200_000;
 
 /// Fetches a trace's skeleton and builds its tree (marking both for benchmarks). A big
 /// trace's first rows are handed to `first_rows` as soon as they have arrived, and

@@ -145,6 +145,10 @@ pub fn Explorer(
         }
     };
     let resize = window_event_listener(leptos::ev::resize, move |_| measure());
+    // Measured once the explorer is in the DOM, before the rows' first drawing (an effect
+    // made after this one): drawn for a guessed height and width first, the rows would all
+    // be drawn again at the first frame.
+    Effect::new(move |_| measure());
     // Opening or closing the detail panel changes the waterfall's width.
     Effect::new(move |_| {
         ex.detail_shown();

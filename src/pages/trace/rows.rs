@@ -57,7 +57,7 @@ pub fn Rows(ex: Ex) -> impl IntoView {
                 for r in start..end {
                     drawn[r % slots] = Some(r);
                 }
-                drawn
+                let keys = drawn
                     .into_iter()
                     .map(|r| {
                         let r = r?;
@@ -75,7 +75,11 @@ pub fn Rows(ex: Ex) -> impl IntoView {
                             bar_w,
                         })
                     })
-                    .collect::<Vec<Option<RowKey>>>()
+                    .collect::<Vec<Option<RowKey>>>();
+                Window {
+                    keys,
+                    shown: (first as u32, (first + shown).min(n) as u32),
+                }
             })
         })
     });
@@ -100,16 +104,41 @@ pub fn Rows(ex: Ex) -> impl IntoView {
     // listener, its effects) only when dropped, and a strong one held here would keep a
     // replaced explorer's alive and reacting to keys and URL changes beside the new one.
     let owner = Owner::current().map(|owner| owner.downgrade());
+    // The rows drawn, top to bottom (for `aria-owns`).
+    let drawn_rows = RwSignal::new(Vec::<u32>::new());
+    let draw = {
+        let slots = slots.clone();
+        move |canvas: &web_sys::Element, window: &Window, all: bool| -> Option<u64> {
+            let owner = owner.as_ref().and_then(|owner| owner.upgrade())?;
+            let later = owner.with(|| slots.borrow_mut().draw(ex, canvas, window, all));
+            let rows = slots.borrow().rows();
+            if drawn_rows.try_with_untracked(|drawn| *drawn != rows) == Some(true) {
+                drawn_rows.set(rows);
+            }
+            later
+        }
+    };
     {
         let slots = slots.clone();
         Effect::new(move |_| {
             let Some(canvas) = canvas.get() else {
                 return;
             };
-            let Some(owner) = owner.as_ref().and_then(|owner| owner.upgrade()) else {
+            let Some(later) = slice.with(|window| draw(&canvas, window, false)) else {
                 return;
             };
-            slice.with(|drawn| owner.with(|| slots.borrow_mut().draw(ex, &canvas, drawn)));
+            // A jump drew only the rows in view: the rows around them are drawn two frames
+            // later, unless the rows have moved again by then (a scroll that keeps jumping
+            // never waits for rows it would not show).
+            let (slots, draw) = (slots.clone(), draw.clone());
+            request_animation_frame(move || {
+                request_animation_frame(move || {
+                    if slots.borrow().generation != later {
+                        return;
+                    }
+                    slice.try_with_untracked(|window| draw(&canvas, window, true));
+                });
+            });
         });
     }
     // Clicks on the rows, handled once for every slot.
@@ -148,9 +177,7 @@ pub fn Rows(ex: Ex) -> impl IntoView {
     // The row elements are in slot order, not top to bottom: assistive technology reads the
     // rows in the order this lists.
     let reading_order = move || {
-        slice.with(|drawn| {
-            let mut rows: Vec<u32> = drawn.iter().flatten().map(|k| k.row).collect();
-            sort::sort_u32(&mut rows);
+        drawn_rows.with(|rows| {
             rows.iter()
                 .map(|r| format!("span-row-{r}"))
                 .collect::<Vec<_>>()
@@ -220,44 +247,88 @@ pub fn StatusBar(ex: Ex) -> impl IntoView {
     }
 }
 
-/// The row slots, made as the viewport needs them, and the icons they share.
+/// The rows a scroll position draws: each slot's row (`None`: the slot is empty) and the rows
+/// in view, `shown.0..shown.1`; the others are the overscan around them.
+#[derive(Clone, PartialEq)]
+struct Window {
+    keys: Vec<Option<RowKey>>,
+    shown: (u32, u32),
+}
+
+/// The row slots, each made when it first draws a row, and the icons they share.
 #[derive(Default)]
 struct Slots {
     icons: Option<Icons>,
-    slots: Vec<RowSlot>,
+    slots: Vec<Option<RowSlot>>,
     /// What each slot was last told to draw.
     keys: Vec<Option<RowKey>>,
+    /// Counts the draws: rows left for later are drawn only if no draw came after.
+    generation: u64,
 }
 
 impl Slots {
-    fn draw(&mut self, ex: Ex, canvas: &web_sys::Element, drawn: &[Option<RowKey>]) {
+    /// Draws the slots whose row changed. When more rows change than are in view (a jump: a
+    /// fast scroll, a zoom, the first draw), only the rows in view are drawn unless `all`;
+    /// the others are detached and left for a later call. Returns the generation to pass
+    /// back then, if any were left.
+    fn draw(
+        &mut self,
+        ex: Ex,
+        canvas: &web_sys::Element,
+        window: &Window,
+        all: bool,
+    ) -> Option<u64> {
+        self.generation += 1;
         if self.icons.is_none() {
             self.icons = Icons::new().ok();
         }
-        let Some(icons) = &self.icons else {
-            return;
-        };
+        let icons = self.icons.as_ref()?;
+        let drawn = &window.keys;
         self.slots.truncate(drawn.len());
         self.keys.truncate(drawn.len());
-        while self.slots.len() < drawn.len() {
-            let Ok(slot) = RowSlot::new(icons) else {
-                break;
-            };
-            self.slots.push(slot);
-            self.keys.push(None);
-        }
+        self.slots.resize_with(drawn.len(), || None);
+        self.keys.resize(drawn.len(), None);
+        let (top, bottom) = window.shown;
+        let changed = self.keys.iter().zip(drawn).filter(|(a, b)| a != b).count();
+        let jump = !all && changed > (bottom - top) as usize;
+        let mut left = false;
         for ((slot, last), key) in self.slots.iter_mut().zip(&mut self.keys).zip(drawn) {
-            if last != key {
+            if last == key {
+                continue;
+            }
+            let later = jump && key.is_some_and(|k| k.row < top || k.row >= bottom);
+            if slot.is_none() && key.is_some() && !later {
+                *slot = RowSlot::new(icons).ok();
+            }
+            let Some(slot) = slot else {
+                left |= later;
+                continue;
+            };
+            if later {
+                // The row it shows has left the window; the one it will show is out of view.
+                slot.draw(canvas, icons, None);
+                *last = None;
+                left = true;
+            } else {
                 *last = *key;
                 slot.draw(canvas, icons, key.map(|k| RowView::of(ex, k)));
             }
         }
+        left.then_some(self.generation)
+    }
+
+    /// The rows drawn, top to bottom.
+    fn rows(&self) -> Vec<u32> {
+        let mut rows: Vec<u32> = self.keys.iter().flatten().map(|k| k.row).collect();
+        sort::sort_u32(&mut rows);
+        rows
     }
 
     /// The tree position a row element draws.
     fn pos_of(&self, row: &web_sys::Element) -> Option<usize> {
         self.slots
             .iter()
+            .flatten()
             .find(|s| s.row.is_same_node(Some(row)))?
             .pos
     }

@@ -14,7 +14,7 @@ use web_sys::{Element, Node};
 
 use super::super::row::{Chip, Label, RowView, Segment, Twisty};
 use super::dom::{attr, content, element, make, text, text_in, with_attrs, Kids, Made};
-use crate::components::feedback::FeedbackBadge;
+use crate::components::feedback::{FeedbackBadge, TraceFeedback};
 use crate::components::icons::AlertIcon;
 use crate::components::span_type::SpanTypeIcon;
 
@@ -216,10 +216,17 @@ impl RowSlot {
         let chip = make("span", "")?;
 
         let badge_span = RwSignal::new(None::<String>);
+        // Built only for a span with feedback (most have none): a slot that draws another
+        // unrated row then leaves its badge's place alone.
+        let feedback = TraceFeedback::from_context();
         let mut badge = (move || {
-            badge_span
-                .get()
-                .map(|span_id| view! { <FeedbackBadge span_id=span_id/> })
+            let span_id = badge_span.get()?;
+            let rated = feedback?.items.with(|items| {
+                items
+                    .iter()
+                    .any(|i| i.record.run_id.eq_ignore_ascii_case(&span_id))
+            });
+            rated.then(|| view! { <FeedbackBadge span_id=span_id/> })
         })
         .into_any()
         .build();
