@@ -194,8 +194,13 @@ impl TraceTiming {
         let spans = &skeleton.spans;
         let n = spans.len();
         let parent_of = |i: usize| spans[i].parent().filter(|&p| p < n && p != i);
+        // Only a span timed by another service's clock than its parent's can be shifted: a
+        // trace of one service (most agent traces) skips the adjustment's ordering pass.
+        let crosses_services = (0..n).any(|i| {
+            parent_of(i).is_some_and(|p| spans[i].service_index() != spans[p].service_index())
+        });
         // The spans' timing as the skew adjustment needs it: held only while it runs.
-        let mut shift_us = if skew_adjusted {
+        let mut shift_us = if skew_adjusted && crosses_services {
             let raw: Vec<SpanTiming> = (0..n)
                 .map(|i| SpanTiming {
                     parent: parent_of(i),
