@@ -9,8 +9,7 @@
 //! rows of `/traces` and to the charts of `/metrics` (`skein:metrics-painted`, src/pages/
 //! metrics.rs), over seed-shaped data loaded first.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -22,6 +21,13 @@ use crate::collector::{median, quantile};
 use crate::machine::Machine;
 use crate::queries::big_trace;
 
+mod chromium;
+mod trace_page;
+
+pub use chromium::Browser;
+use chromium::{js, wait_for};
+pub use trace_page::SLOW_FRAME_MS;
+use trace_page::{open_trace, FIRST_ROWS_WATCH};
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -160,166 +166,6 @@ pub enum BrowserError {
     Ingest(#[from] crate::ingest::IngestError),
 }
 
-/// chromedriver and one headless Chromium session on a fresh profile.
-pub struct Browser {
-    pub driver: WebDriver,
-    chromedriver: Child,
-    profile: tempfile::TempDir,
-}
-
-impl Browser {
-    pub async fn start() -> Result<Browser, BrowserError> {
-        for tool in [CHROMEDRIVER, CHROMIUM] {
-            if !Path::new(tool).exists() {
-                return Err(BrowserError::Setup(format!(
-                    "{tool} is missing: run scripts/setup.sh (Debian chromium, chromium-driver)"
-                )));
-            }
-        }
-        // Port 0: chromedriver picks a free port itself and prints it ("ChromeDriver was started
-        // successfully on port N."), so nothing can take it between choosing and binding.
-        let mut chromedriver = Command::new(CHROMEDRIVER)
-            .arg("--port=0")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| BrowserError::Setup(format!("cannot start chromedriver: {e}")))?;
-        let (tx, rx) = std::sync::mpsc::channel();
-        if let Some(stdout) = chromedriver.stdout.take() {
-            std::thread::spawn(move || {
-                use std::io::BufRead;
-                for line in std::io::BufReader::new(stdout)
-                    .lines()
-                    .map_while(Result::ok)
-                {
-                    let port = line
-                        .strip_prefix("ChromeDriver was started successfully on port ")
-                        .and_then(|rest| rest.trim_end_matches('.').trim().parse::<u16>().ok());
-                    if let Some(port) = port {
-                        let _ = tx.send(port);
-                    }
-                }
-            });
-        }
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let mut started = None;
-        let port = loop {
-            started = started.or_else(|| rx.try_recv().ok());
-            if let Some(port) = started {
-                let status = format!("http://127.0.0.1:{port}/status");
-                if reqwest::get(&status)
-                    .await
-                    .is_ok_and(|r| r.status().is_success())
-                {
-                    break port;
-                }
-            }
-            if Instant::now() > deadline {
-                let _ = chromedriver.kill();
-                let _ = chromedriver.wait();
-                return Err(BrowserError::Setup("chromedriver did not start".into()));
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
-        let profile = tempfile::tempdir().map_err(|e| BrowserError::Setup(e.to_string()))?;
-        let mut caps = DesiredCapabilities::chrome();
-        caps.set_binary(CHROMIUM)?;
-        for arg in [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--enable-precise-memory-info",
-            // Frames as fast as they can be made: their interval is their cost.
-            "--disable-gpu-vsync",
-            "--disable-frame-rate-limit",
-            "--window-size=1440,900",
-        ] {
-            caps.add_arg(arg)?;
-        }
-        caps.add_arg(&format!("--user-data-dir={}", profile.path().display()))?;
-        let driver = match WebDriver::new(format!("http://127.0.0.1:{port}"), caps).await {
-            Ok(d) => d,
-            Err(e) => {
-                let _ = chromedriver.kill();
-                let _ = chromedriver.wait();
-                return Err(e.into());
-            }
-        };
-        Ok(Browser {
-            driver,
-            chromedriver,
-            profile,
-        })
-    }
-
-    pub async fn quit(self) {
-        let _ = self.driver.clone().quit().await;
-    }
-}
-
-impl Drop for Browser {
-    /// Ends chromedriver and any Chromium still using this session's own profile directory.
-    fn drop(&mut self) {
-        let marker = format!("--user-data-dir={}", self.profile.path().display());
-        if let Ok(entries) = std::fs::read_dir("/proc") {
-            for entry in entries.flatten() {
-                let Some(pid) = entry
-                    .file_name()
-                    .to_str()
-                    .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
-                    .and_then(|n| n.parse::<i32>().ok())
-                else {
-                    continue;
-                };
-                let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
-                    continue;
-                };
-                if cmdline
-                    .split(|b| *b == 0)
-                    .any(|arg| arg == marker.as_bytes())
-                {
-                    let _ = Command::new("kill")
-                        .args(["-9", &pid.to_string()])
-                        .stdout(Stdio::null())
-                        .stderr(Stdio::null())
-                        .status();
-                }
-            }
-        }
-        let _ = self.chromedriver.kill();
-        let _ = self.chromedriver.wait();
-    }
-}
-
-async fn js(driver: &WebDriver, script: &str) -> Result<Value, BrowserError> {
-    Ok(driver.execute(script, vec![]).await?.json().clone())
-}
-
-/// Polls `script` (returning something other than null/false when done) until `timeout`.
-async fn wait_for(
-    driver: &WebDriver,
-    script: &str,
-    timeout: Duration,
-    what: &str,
-) -> Result<Value, BrowserError> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let v = js(driver, script).await?;
-        if !(v.is_null() || v == Value::Bool(false)) {
-            return Ok(v);
-        }
-        if Instant::now() > deadline {
-            return Err(BrowserError::Timeout(format!("{what} after {timeout:?}")));
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 /// Sends a trace of `spans` spans (project `default`, the dashboard's) and returns its id.
 pub async fn load_trace(otlp_url: &str, spans: usize) -> Result<String, BrowserError> {
     let (trace_id, requests) = big_trace(spans, 10_000);
@@ -346,161 +192,6 @@ pub async fn load_trace(otlp_url: &str, spans: usize) -> Result<String, BrowserE
         }
     }
     Ok(trace_id)
-}
-
-const SCROLL_SCRIPT: &str = r#"
-const frames = arguments[0];
-window.__skeinScroll = null;
-(async () => {
-  const v = document.querySelector('.rows-viewport');
-  if (!v) { window.__skeinScroll = {error: 'no .rows-viewport'}; return; }
-  let longTasks = 0;
-  let observer = null;
-  try {
-    observer = new PerformanceObserver(list => { longTasks += list.getEntries().length; });
-    observer.observe({entryTypes: ['longtask']});
-  } catch (e) {}
-  v.scrollTop = 0;
-  let last = await new Promise(r => requestAnimationFrame(r));
-  const intervals = [];
-  let maxRows = 0;
-  const total = v.scrollHeight - v.clientHeight;
-  for (let i = 1; i <= frames; i++) {
-    v.scrollTop = Math.round(total * i / frames);
-    const now = await new Promise(r => requestAnimationFrame(r));
-    intervals.push(now - last);
-    last = now;
-    maxRows = Math.max(maxRows, document.querySelectorAll('.span-row').length);
-  }
-  // One more frame so the last position is rendered before it is checked.
-  await new Promise(r => requestAnimationFrame(r));
-  if (observer) observer.disconnect();
-  window.__skeinScroll = {
-    intervals, maxRows, longTasks,
-    atEnd: v.scrollTop + v.clientHeight >= v.scrollHeight - 2,
-  };
-})();
-return true;
-"#;
-
-/// Set on every new document: `window.__skeinFirstRows` is the time of the first frame after
-/// a `.span-row` entered the DOM (taken as the app takes its own marks: after that frame).
-const FIRST_ROWS_WATCH: &str = r#"
-window.__skeinFirstRows = null;
-new MutationObserver((_, observer) => {
-  if (window.__skeinFirstRows === null && document.querySelector('.span-row')) {
-    observer.disconnect();
-    window.__skeinFirstRows = -1;
-    requestAnimationFrame(() => setTimeout(() => { window.__skeinFirstRows = performance.now(); }, 0));
-  }
-}).observe(document, {childList: true, subtree: true});
-"#;
-
-const READ_MARKS: &str = r#"
-const m = n => { const e = performance.getEntriesByName(n); return e.length ? e[e.length - 1].duration : null; };
-const painted = performance.getEntriesByName('skein:trace-painted');
-const critical = performance.getEntriesByName('skein:trace-critical');
-const shown = document.querySelector('[data-testid=rows-shown]');
-return {
-  firstRows: window.__skeinFirstRows > 0 ? window.__skeinFirstRows : null,
-  painted: painted.length ? painted[0].startTime : null,
-  critical: critical.length ? critical[0].startTime : null,
-  fetch: m('skein:trace-fetch'),
-  build: m('skein:trace-build'),
-  load: m('skein:trace-load'),
-  heap: performance.memory ? performance.memory.usedJSHeapSize : null,
-  wasm: (window.__skeinWasm && window.__skeinWasm.memory) ? window.__skeinWasm.memory.buffer.byteLength : null,
-  rows: document.querySelectorAll('.span-row').length,
-  shown: shown ? shown.textContent : '',
-};
-"#;
-
-/// How long to wait for the critical path after the paint.
-const CRITICAL_WAIT: Duration = Duration::from_secs(15);
-
-/// A frame slower than this is counted in `ScrollStats::over_20_9_ms`.
-pub const SLOW_FRAME_MS: f64 = 20.9;
-
-fn scroll_stats(v: &Value) -> Option<ScrollStats> {
-    let intervals: Vec<f64> = v["intervals"]
-        .as_array()?
-        .iter()
-        .filter_map(Value::as_f64)
-        .collect();
-    Some(ScrollStats {
-        frames: intervals.len(),
-        p50_ms: quantile(intervals.clone(), 0.5),
-        p95_ms: quantile(intervals.clone(), 0.95),
-        max_ms: intervals.iter().copied().fold(0.0, f64::max),
-        over_20_9_ms: intervals.iter().filter(|i| **i > SLOW_FRAME_MS).count(),
-        long_tasks: v["longTasks"].as_u64().unwrap_or(0),
-        max_row_elements: v["maxRows"].as_u64().unwrap_or(0),
-        reached_end: v["atEnd"].as_bool().unwrap_or(false),
-    })
-}
-
-async fn open_trace(
-    browser: &Browser,
-    config: &BrowserConfig,
-    trace_id: &str,
-    cache: Cache,
-) -> Result<TraceRun, BrowserError> {
-    let driver = &browser.driver;
-    driver.goto("about:blank").await?;
-    if cache == Cache::Cold {
-        ChromeDevTools::new(driver.handle.clone())
-            .execute_cdp("Network.clearBrowserCache")
-            .await?;
-    }
-    driver
-        .goto(format!("{}/traces/{trace_id}", config.app_url))
-        .await?;
-    wait_for(
-        driver,
-        "return performance.getEntriesByName('skein:trace-painted').length > 0",
-        config.timeout,
-        "the painted waterfall",
-    )
-    .await?;
-    // The critical path comes after the paint: memory is read once it is there too. A
-    // dashboard that draws it with the rows never sets the mark.
-    let _ = wait_for(
-        driver,
-        "return performance.getEntriesByName('skein:trace-critical').length > 0",
-        config.timeout.min(CRITICAL_WAIT),
-        "the critical path",
-    )
-    .await;
-    let m = js(driver, READ_MARKS).await?;
-    let mib = |v: &Value| v.as_f64().map(|b| b / 1024.0 / 1024.0);
-    let mut run = TraceRun {
-        cache,
-        navigation_to_first_rows_ms: m["firstRows"].as_f64(),
-        navigation_to_painted_ms: m["painted"].as_f64().unwrap_or(f64::NAN),
-        navigation_to_critical_ms: m["critical"].as_f64(),
-        fetch_ms: m["fetch"].as_f64(),
-        build_ms: m["build"].as_f64(),
-        requested_to_painted_ms: m["load"].as_f64(),
-        js_heap_mib: mib(&m["heap"]),
-        wasm_memory_mib: mib(&m["wasm"]),
-        row_elements: m["rows"].as_u64().unwrap_or(0),
-        rows_shown: m["shown"].as_str().unwrap_or("").to_string(),
-        scroll: None,
-    };
-    if config.scroll_frames > 0 && cache == Cache::Warm {
-        driver
-            .execute(SCROLL_SCRIPT, vec![json!(config.scroll_frames)])
-            .await?;
-        let result = wait_for(
-            driver,
-            "return window.__skeinScroll",
-            config.timeout,
-            "the scroll to the end",
-        )
-        .await?;
-        run.scroll = scroll_stats(&result);
-    }
-    Ok(run)
 }
 
 /// When a page counts as loaded.
@@ -826,24 +517,4 @@ pub fn default_dist() -> PathBuf {
         .parent()
         .map(|root| root.join("dist"))
         .unwrap_or_else(|| PathBuf::from("dist"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_slow_frame_count_counts_what_its_name_says() {
-        let stats = scroll_stats(&json!({
-            "intervals": [7.0, 16.6, 16.8, 20.9, 20.91, 35.0],
-            "longTasks": 1,
-            "maxRows": 30,
-            "atEnd": true,
-        }))
-        .unwrap();
-        assert_eq!(stats.frames, 6);
-        // 16.8 and 20.9 are not over 20.9 ms; 20.91 and 35 are.
-        assert_eq!(stats.over_20_9_ms, 2);
-        assert_eq!(stats.max_ms, 35.0);
-    }
 }
