@@ -168,10 +168,12 @@ pub fn prefetch<F: std::future::Future<Output = Result<(), SplitLoaderError>> + 
 ) {
     request_animation_frame(move || {
         set_timeout(
-            move || leptos::task::spawn_local(async move {
-                // Not here yet: the page's own load fetches it again when opened.
-                let _ = load().await;
-            }),
+            move || {
+                leptos::task::spawn_local(async move {
+                    // Not here yet: the page's own load fetches it again when opened.
+                    let _ = load().await;
+                })
+            },
             std::time::Duration::ZERO,
         )
     });

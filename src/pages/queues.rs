@@ -63,7 +63,10 @@ pub fn QueuesPage() -> impl IntoView {
     );
     // A queue to open is on screen: its review page's code is fetched ahead of the click.
     Effect::new(move |_| {
-        if list.state.with(|s| matches!(s, Remote::Ready(l) if !l.queues.is_empty())) {
+        if list
+            .state
+            .with(|s| matches!(s, Remote::Ready(l) if !l.queues.is_empty()))
+        {
             app::prefetch(app::load_queue_review);
         }
     });

@@ -21,7 +21,10 @@ pub fn PairwiseQueues(project: Memo<String>) -> impl IntoView {
 
     // A queue to open is on screen: the pairwise review page's code is fetched ahead.
     Effect::new(move |_| {
-        if list.state.with(|s| matches!(s, Remote::Ready(l) if !l.queues.is_empty())) {
+        if list
+            .state
+            .with(|s| matches!(s, Remote::Ready(l) if !l.queues.is_empty()))
+        {
             app::prefetch(app::load_pairwise_review);
         }
     });
