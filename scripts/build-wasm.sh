@@ -59,6 +59,12 @@ if [ "$cargo_profile" = wasm-release ]; then
             { grep -v "unknown name subsection" || true; } >&2' _ {} "${features[@]}"
 fi
 
+# A copy of the modules before the merge, to try merge plans on without a rebuild
+# (SKEIN_MERGE_DRY=1 python3 scripts/merge-chunks.py COPY ... prints a plan's page sizes).
+if [ -n "${SKEIN_KEEP_UNMERGED:-}" ]; then
+    rm -rf "$SKEIN_KEEP_UNMERGED"
+    cp -r "$work/pkg" "$SKEIN_KEEP_UNMERGED"
+fi
 # Merged after wasm-opt: the plan weighs the modules' sizes as they are served. The split
 # points named here are parts of a page, loaded after it (the rest are pages).
 python3 "$root/scripts/merge-chunks.py" "$work/pkg" \

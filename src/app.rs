@@ -69,7 +69,8 @@ pub fn App() -> impl IntoView {
 
 /// A route whose page is a wasm chunk, fetched the first time the page is opened
 /// (scripts/build-wasm.sh cuts the chunks): a page downloads the shared runtime and its own
-/// code, not the whole dashboard. Pages named with the same chunk share it.
+/// code, not the whole dashboard. Pages named with the same chunk share it. With a last
+/// argument `vis name`, `name()` fetches the page's code ahead (a link to it is on screen).
 macro_rules! lazy_page {
     ($route:ident, $chunk:ident, $render:ident, $title:literal, $page:ident) => {
         struct $route;
@@ -85,6 +86,24 @@ macro_rules! lazy_page {
                     Ok(view! { <$page/> }.into_any())
                 }
                 lazy::open_page($title, || Box::pin(load()), || Box::pin($render())).await
+            }
+        }
+    };
+    ($route:ident, $chunk:ident, $render:ident, $title:literal, $page:ident, $vis:vis $load:ident) => {
+        struct $route;
+
+        #[wasm_split($chunk, wasm_split_path = split, fallible, preload($load))]
+        $vis fn $render() -> Result<AnyView, SplitLoaderError> {
+            Ok(view! { <$page/> }.into_any())
+        }
+
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            async fn view(_: Self) -> AnyView {
+                lazy::open_page($title, || Box::pin($load()), || Box::pin($render())).await
             }
         }
     };
@@ -115,27 +134,50 @@ lazy_page!(
     "Score configs",
     ScoreConfigsPage
 );
-// The queue list and the review page: visited together.
+// The queue list and the two review pages are chunks of their own: the list's first load
+// does not carry the review pages' code (the runs they show, the rating, the claims); the
+// list fetches a review page's code once a queue to open is on screen (`prefetch`).
 lazy_page!(QueuesRoute, queues_page, queues, "Queues", QueuesPage);
 lazy_page!(
     QueueReviewRoute,
-    queues_page,
+    queue_review_page,
     queue_review,
     "Review",
-    QueueReviewPage
+    QueueReviewPage,
+    pub(crate) load_queue_review
 );
 lazy_page!(
     PairwiseReviewRoute,
-    queues_page,
+    pairwise_review_page,
     pairwise_review,
     "Pairwise review",
-    PairwiseReviewPage
+    PairwiseReviewPage,
+    pub(crate) load_pairwise_review
 );
 // Sessions and users: small pages, usually visited together.
 lazy_page!(SessionsRoute, journeys, sessions, "Sessions", SessionsPage);
 lazy_page!(SessionRoute, journeys, session, "Session", SessionPage);
 lazy_page!(UsersRoute, journeys, users, "Users", UsersPage);
 lazy_page!(UserRoute, journeys, user, "User", UserPage);
+
+/// Fetches a page's code ahead of a likely visit (`load_queue_review`, …), after the current
+/// page's next frame so that its first paint does not wait for it; a failed fetch is tried
+/// again when the page is opened.
+pub fn prefetch<F: std::future::Future<Output = Result<(), SplitLoaderError>> + 'static>(
+    load: fn() -> F,
+) {
+    request_animation_frame(move || {
+        set_timeout(
+            move || {
+                leptos::task::spawn_local(async move {
+                    // Not here yet: the page's own load fetches it again when opened.
+                    let _ = load().await;
+                })
+            },
+            std::time::Duration::ZERO,
+        )
+    });
+}
 
 /// `/` opens the trace list, keeping the query (`/?project=x` → `/traces?project=x`).
 #[component]

@@ -193,6 +193,18 @@ fn split_modules(loader: &str) -> Vec<(String, SplitModule)> {
     modules
 }
 
+/// The most wasm a page may download, gzipped (issue 16): the first load on a slow link.
+pub const PAGE_BUDGET_BYTES: u64 = 400 * 1024;
+
+/// The pages (and the parts loaded after one) whose first load is over `PAGE_BUDGET_BYTES`.
+pub fn over_budget(report: &BundleReport) -> Vec<&PageWasm> {
+    report
+        .pages
+        .iter()
+        .filter(|p| p.gzip_bytes > PAGE_BUDGET_BYTES)
+        .collect()
+}
+
 /// KiB with one decimal.
 pub fn kib(bytes: u64) -> String {
     format!("{:.1} KiB", bytes as f64 / 1024.0)
@@ -262,5 +274,35 @@ export const __wasm_split_load_journeys = wrapAsyncCb(makeLoad(() => {
             "{:?}",
             report.pages
         );
+    }
+
+    #[test]
+    fn a_page_over_the_budget_is_named_and_one_at_it_is_not() {
+        let page = |page: &str, gzip_bytes| PageWasm {
+            page: page.to_string(),
+            files: Vec::new(),
+            raw_bytes: gzip_bytes * 3,
+            gzip_bytes,
+        };
+        let report = BundleReport {
+            machine: Machine::now(),
+            files: Vec::new(),
+            pages: vec![
+                page("queues_page", PAGE_BUDGET_BYTES + 1),
+                page("metrics_page", PAGE_BUDGET_BYTES),
+                page("traces_page", 300 * 1024),
+            ],
+            wasm_raw_bytes: 0,
+            wasm_gzip_bytes: 0,
+            js_raw_bytes: 0,
+            js_gzip_bytes: 0,
+            total_raw_bytes: 0,
+            total_gzip_bytes: 0,
+        };
+        let over: Vec<&str> = over_budget(&report)
+            .iter()
+            .map(|p| p.page.as_str())
+            .collect();
+        assert_eq!(over, ["queues_page"]);
     }
 }

@@ -163,6 +163,35 @@ fn bundle_benchmark_measures_a_dist_dir() {
         .any(|f| f.name == "assets/main.css" && f.kind == "css"));
 }
 
+/// The built dashboard (`scripts/build-dashboard.sh`, which `scripts/test.sh` runs first):
+/// no page's first load over the budget (issue 16). The merge plan moves shared code between
+/// pages, so a change to one page can push another over: this names it.
+#[test]
+fn every_page_of_the_built_dashboard_is_within_the_wasm_budget() {
+    use skein_bench::bundle::{kib, measure, over_budget, PAGE_BUDGET_BYTES};
+    let dist = skein_bench::browser::default_dist();
+    assert!(
+        dist.join("index.html").exists(),
+        "{} has no index.html: build the dashboard first with scripts/build-dashboard.sh",
+        dist.display()
+    );
+    let report = measure(&dist).unwrap();
+    assert!(
+        !report.pages.is_empty(),
+        "no split pages in {}",
+        dist.display()
+    );
+    let over: Vec<String> = over_budget(&report)
+        .iter()
+        .map(|p| format!("{} {}", p.page, kib(p.gzip_bytes)))
+        .collect();
+    assert!(
+        over.is_empty(),
+        "over {} of wasm gzipped: {over:?}",
+        kib(PAGE_BUDGET_BYTES)
+    );
+}
+
 /// Needs the built dashboard (`scripts/build-dashboard.sh`, which `scripts/test.sh` runs
 /// first) and Chromium, like the browser tests of the dashboard.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

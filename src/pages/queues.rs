@@ -13,6 +13,8 @@ use skein_model::queue::{check_new_queue, NewQueue, QueueCounts, Sample};
 use skein_model::ScoreConfigList;
 
 use crate::api;
+use crate::app;
+use crate::components::remote::Remote;
 use crate::links;
 use form::{field, project_list, queue_table, CreateForm, Kind};
 use pairwise::PairwiseQueues;
@@ -59,6 +61,15 @@ pub fn QueuesPage() -> impl IntoView {
         project,
         |project| async move { api::queues(&project).await },
     );
+    // A queue to open is on screen: its review page's code is fetched ahead of the click.
+    Effect::new(move |_| {
+        if list
+            .state
+            .with(|s| matches!(s, Remote::Ready(l) if !l.queues.is_empty()))
+        {
+            app::prefetch(app::load_queue_review);
+        }
+    });
     let configs = RwSignal::new(ScoreConfigList::default());
     Effect::new(move |_| {
         let project = project.get();

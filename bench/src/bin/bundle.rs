@@ -1,12 +1,13 @@
 //! `bundle`: the dashboard's size. Builds it with `scripts/build-dashboard.sh` (release, split
 //! wasm, wasm-opt -Oz) unless `--no-build`, then measures `dist/`, raw and gzipped: every
-//! file, and the wasm each page downloads.
+//! file, and the wasm each page downloads. Fails (after recording) when a page downloads more
+//! than the budget, `bundle::PAGE_BUDGET_BYTES`.
 
 use std::path::PathBuf;
 use std::process::Command;
 
 use clap::Parser;
-use skein_bench::bundle::{kib, measure};
+use skein_bench::bundle::{kib, measure, over_budget, PAGE_BUDGET_BYTES};
 use skein_bench::report;
 
 #[derive(Parser)]
@@ -106,6 +107,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 ""
             }
         );
+    }
+    let over = over_budget(&report);
+    if !over.is_empty() {
+        let named: Vec<String> = over
+            .iter()
+            .map(|p| format!("{} {}", p.page, kib(p.gzip_bytes)))
+            .collect();
+        return Err(format!(
+            "over the budget of {} a page: {}",
+            kib(PAGE_BUDGET_BYTES),
+            named.join(", ")
+        )
+        .into());
     }
     Ok(())
 }

@@ -2,20 +2,18 @@
 //! the page's group-by tag: how often B's run was preferred over A's with its 95% Wilson
 //! interval, the exact sign test's p-value with ties left out, the tie rate and n. The
 //! collector adds the judgements up (`GET /api/v1/pairwise/results`); the statistics are
-//! `skein_model::pairwise`. The panel's code (`results`) is a chunk of its own, loaded once
-//! the project turns out to have a pairwise queue.
+//! `skein_model::pairwise`. The panel's code (`results`: the project's pairwise queues, their
+//! results, the picker) is a chunk of its own, fetched after the page's first frame: the
+//! charts do not wait for it, and it shows nothing for a project without pairwise queues.
 
 mod results;
 
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos::wasm_split::{self as split, wasm_split, SplitLoaderError};
-use skein_model::pairwise_queue::{PairwiseQueue, PairwiseQueueList};
-
-use crate::api;
-use crate::components::remote::{Loader, Remote};
 
 /// What the panel is drawn from.
 #[derive(Clone, Copy)]
@@ -24,8 +22,6 @@ pub struct PanelProps {
     group_by: Signal<Option<String>>,
     chosen: Signal<Option<String>>,
     choose: Callback<String>,
-    /// The project's pairwise queues, the newest first.
-    queues: Memo<Vec<PairwiseQueue>>,
 }
 
 type PanelCode = fn(PanelProps) -> AnyView;
@@ -47,43 +43,23 @@ pub fn PairwisePanel(
     chosen: Signal<Option<String>>,
     choose: Callback<String>,
 ) -> impl IntoView {
-    let list = Loader::<PairwiseQueueList>::new();
-    Effect::new(move |_| {
-        let project = project.get();
-        list.load(true, move || {
-            let project = project.clone();
-            async move { api::pairwise_queues(&project).await }
-        });
-    });
-    // The newest first: the one most likely asked about.
-    let queues = Memo::new(move |_| match list.state.get() {
-        Remote::Ready(l) => l.queues.into_iter().rev().collect(),
-        _ => Vec::<PairwiseQueue>::new(),
-    });
-    let any = Memo::new(move |_| queues.with(|q| !q.is_empty()));
     let code = RwSignal::new(LOADED.get().copied());
-    Effect::new(move |_| {
-        if !any.get() || code.get_untracked().is_some() {
-            return;
-        }
-        spawn_local(async move {
-            // A failed load (the collector away) leaves the panel out, as a failed list does.
-            if let Ok(loaded) = panel_code().await {
-                code.try_set(Some(*LOADED.get_or_init(|| loaded)));
-            }
-        });
-    });
+    if code.get_untracked().is_none() {
+        let load = move || {
+            spawn_local(async move {
+                // A failed load (the collector away) leaves the panel out, as a failed list does.
+                if let Ok(loaded) = panel_code().await {
+                    code.try_set(Some(*LOADED.get_or_init(|| loaded)));
+                }
+            })
+        };
+        request_animation_frame(move || set_timeout(load, Duration::ZERO));
+    }
     let props = PanelProps {
         project,
         group_by,
         chosen,
         choose,
-        queues,
     };
-    move || {
-        if !any.get() {
-            return None;
-        }
-        code.get().map(|draw| draw(props))
-    }
+    move || code.get().map(|draw| draw(props))
 }

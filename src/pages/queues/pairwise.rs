@@ -9,12 +9,24 @@ use skein_model::pairwise_queue::{check_new_queue, cohort_label, NewPairwiseQueu
 use super::form::{field, project_list, queue_table, CreateForm, Kind};
 use super::{list_query, progress_bar};
 use crate::api;
+use crate::app;
+use crate::components::remote::Remote;
 use crate::links;
 
 #[component]
 pub fn PairwiseQueues(project: Memo<String>) -> impl IntoView {
     let (list, reload) = project_list(project, |project| async move {
         api::pairwise_queues(&project).await
+    });
+
+    // A queue to open is on screen: the pairwise review page's code is fetched ahead.
+    Effect::new(move |_| {
+        if list
+            .state
+            .with(|s| matches!(s, Remote::Ready(l) if !l.queues.is_empty()))
+        {
+            app::prefetch(app::load_pairwise_review);
+        }
     });
 
     let name = RwSignal::new(String::new());

@@ -1,9 +1,12 @@
 //! The pairwise panel's code, a wasm chunk of its own (`pairwise_panel`, cut by
-//! scripts/build-wasm.sh), loaded only for a project with pairwise queues: the chosen queue's
-//! results per group, and the queue picker.
+//! scripts/build-wasm.sh), loaded after the metrics page's first frame: the project's pairwise
+//! queues, the chosen queue's results per group, and the queue picker; nothing for a project
+//! without pairwise queues.
 
 use leptos::prelude::*;
-use skein_model::pairwise_queue::{cohort_label, GroupResult, PairwiseResults, ResultsQuery};
+use skein_model::pairwise_queue::{
+    cohort_label, GroupResult, PairwiseQueue, PairwiseQueueList, PairwiseResults, ResultsQuery,
+};
 
 use super::PanelProps;
 use crate::api;
@@ -57,8 +60,20 @@ pub fn panel(props: PanelProps) -> AnyView {
         group_by,
         chosen,
         choose,
-        queues,
     } = props;
+    let list = Loader::<PairwiseQueueList>::new();
+    Effect::new(move |_| {
+        let project = project.get();
+        list.load(true, move || {
+            let project = project.clone();
+            async move { api::pairwise_queues(&project).await }
+        });
+    });
+    // The newest first: the one most likely asked about.
+    let queues = Memo::new(move |_| match list.state.get() {
+        Remote::Ready(l) => l.queues.into_iter().rev().collect(),
+        _ => Vec::<PairwiseQueue>::new(),
+    });
     let results = Loader::<PairwiseResults>::new();
     let shown = Memo::new(move |_| {
         let named = chosen.get();
@@ -84,6 +99,9 @@ pub fn panel(props: PanelProps) -> AnyView {
 
     let view = move || {
         let list = queues.get();
+        if list.is_empty() {
+            return None;
+        }
         let selected = shown.get().unwrap_or_default();
         let options = list
             .iter()
@@ -128,7 +146,7 @@ pub fn panel(props: PanelProps) -> AnyView {
                 .into_any()
             }
         };
-        view! {
+        Some(view! {
             <section class="m-card pw-results-card" data-testid="pairwise-panel">
                 <header class="m-card-head">
                     <h2>{format!("Blind pairwise review: B preferred over A, {by}")}</h2>
@@ -138,7 +156,7 @@ pub fn panel(props: PanelProps) -> AnyView {
                 <p class="m-note">{cohorts}" · p-values from the exact sign test with ties excluded."</p>
                 {body}
             </section>
-        }
+        })
     };
     view.into_any()
 }
