@@ -21,6 +21,7 @@ pub mod pairwise_queue;
 pub mod palette;
 pub mod payload;
 pub mod query;
+pub mod query_string;
 pub mod queue;
 pub mod random;
 pub mod recent;

@@ -9,6 +9,7 @@
 //! the other side by [`xheaders::XHeaderPropagator`]. One request through the gateway is one
 //! trace across all eight services.
 
+mod routes;
 pub mod services;
 pub mod telemetry;
 pub mod xheaders;

@@ -1,13 +1,13 @@
-//! The eight services: their routes, their work (a little sleeping, a fake model, an
-//! in-memory cache) and their calls to each other, each call a client span whose context the
-//! callee continues in its server span.
+//! The eight services: their names, ports and peers, their routes, and the tracing every
+//! handler shares: a server span continuing the caller's context, and each call to another
+//! service a client span whose context the callee continues. What each handler does is in
+//! `routes.rs`.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -17,9 +17,11 @@ use opentelemetry::trace::{
 };
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::routes::{
+    cache_get, cache_put, chat, completions, events, health, run_agent, search, tool_search, verify,
+};
 use crate::telemetry::{self, Propagation};
 use crate::xheaders::CallerParent;
 
@@ -108,12 +110,12 @@ impl Peers {
 }
 
 #[derive(Clone)]
-struct AppState {
-    service: Service,
-    tracer: SdkTracer,
-    peers: Arc<Peers>,
-    client: reqwest::Client,
-    cache: Arc<Mutex<HashMap<String, Value>>>,
+pub(crate) struct AppState {
+    pub(crate) service: Service,
+    pub(crate) tracer: SdkTracer,
+    pub(crate) peers: Arc<Peers>,
+    pub(crate) client: reqwest::Client,
+    pub(crate) cache: Arc<Mutex<HashMap<String, Value>>>,
 }
 
 /// A failed request: the status to answer and why (recorded on the server span too).
@@ -141,7 +143,7 @@ impl IntoResponse for CallError {
 }
 
 /// A server span for an incoming request, continuing the caller's trace.
-fn server_span(state: &AppState, headers: &HeaderMap, route: &str) -> Context {
+pub(crate) fn server_span(state: &AppState, headers: &HeaderMap, route: &str) -> Context {
     let (parent, form) = telemetry::extract(headers);
     let span = state
         .tracer
@@ -157,7 +159,7 @@ fn server_span(state: &AppState, headers: &HeaderMap, route: &str) -> Context {
 }
 
 /// Ends the request's server span with the outcome.
-fn finish<T>(cx: &Context, result: &Result<T, CallError>) {
+pub(crate) fn finish<T>(cx: &Context, result: &Result<T, CallError>) {
     let span = cx.span();
     match result {
         Ok(_) => {
@@ -173,7 +175,7 @@ fn finish<T>(cx: &Context, result: &Result<T, CallError>) {
 }
 
 /// Calls `callee` with a client span, propagating the trace the way the callee expects.
-async fn call(
+pub(crate) async fn call(
     state: &AppState,
     cx: &Context,
     callee: Service,
@@ -244,279 +246,12 @@ async fn call(
 }
 
 /// A few milliseconds of "work", varied by the text so runs differ a little.
-async fn work(text: &str, base_ms: u64, spread_ms: u64) {
+pub(crate) async fn work(text: &str, base_ms: u64, spread_ms: u64) {
     let jitter = text
         .bytes()
         .fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
     let ms = base_ms + jitter % spread_ms.max(1);
     tokio::time::sleep(Duration::from_millis(ms)).await;
-}
-
-#[derive(Debug, Deserialize, Serialize)]
-pub struct ChatRequest {
-    pub message: String,
-    #[serde(default)]
-    pub user_id: Option<String>,
-    #[serde(default)]
-    pub session_id: Option<String>,
-    #[serde(default)]
-    pub request_sequence: Option<i64>,
-}
-
-#[derive(Debug, Deserialize, Serialize)]
-pub struct ChatResponse {
-    pub trace_id: String,
-    pub answer: String,
-}
-
-async fn chat(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Json(request): Json<ChatRequest>,
-) -> Result<Json<ChatResponse>, CallError> {
-    let cx = server_span(&state, &headers, "/v1/chat");
-    let span = cx.span();
-    span.set_attribute(KeyValue::new("input.value", request.message.clone()));
-    if let Some(id) = &request.session_id {
-        span.set_attribute(KeyValue::new("session.id", id.clone()));
-    }
-    if let Some(id) = &request.user_id {
-        span.set_attribute(KeyValue::new("user.id", id.clone()));
-    }
-    if let Some(n) = request.request_sequence {
-        span.set_attribute(KeyValue::new("request_sequence", n));
-    }
-    let trace_id = span.span_context().trace_id().to_string();
-    let result = async {
-        if request.message.trim().is_empty() {
-            return Err(CallError::BadRequest("message is empty".into()));
-        }
-        call(
-            &state,
-            &cx,
-            Service::Auth,
-            "/verify",
-            json!({"user_id": request.user_id}),
-        )
-        .await?;
-        let answer = call(
-            &state,
-            &cx,
-            Service::Agent,
-            "/agent/run",
-            json!({"message": request.message}),
-        )
-        .await?;
-        let answer = answer["answer"].as_str().unwrap_or_default().to_string();
-        call(
-            &state,
-            &cx,
-            Service::Analytics,
-            "/events",
-            json!({"event": "chat", "user_id": request.user_id}),
-        )
-        .await?;
-        Ok(answer)
-    }
-    .await;
-    if let Ok(answer) = &result {
-        cx.span()
-            .set_attribute(KeyValue::new("output.value", answer.clone()));
-    }
-    finish(&cx, &result);
-    result.map(|answer| Json(ChatResponse { trace_id, answer }))
-}
-
-async fn verify(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Json(body): Json<Value>,
-) -> Result<Json<Value>, CallError> {
-    let cx = server_span(&state, &headers, "/verify");
-    work(&body.to_string(), 3, 6).await;
-    let result = Ok(json!({"ok": true}));
-    finish(&cx, &result);
-    result.map(Json)
-}
-
-async fn run_agent(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Json(body): Json<Value>,
-) -> Result<Json<Value>, CallError> {
-    let cx = server_span(&state, &headers, "/agent/run");
-    let message = body["message"].as_str().unwrap_or_default().to_string();
-    let result = async {
-        let draft = call(
-            &state,
-            &cx,
-            Service::Model,
-            "/v1/completions",
-            json!({"prompt": message}),
-        )
-        .await?;
-        let found = call(
-            &state,
-            &cx,
-            Service::Tool,
-            "/tools/search",
-            json!({"query": message}),
-        )
-        .await?;
-        let sources = found["results"].as_array().map_or(0, Vec::len);
-        Ok(json!({
-            "answer": format!(
-                "{} ({sources} sources)",
-                draft["text"].as_str().unwrap_or_default()
-            )
-        }))
-    }
-    .await;
-    finish(&cx, &result);
-    result.map(Json)
-}
-
-async fn completions(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Json(body): Json<Value>,
-) -> Result<Json<Value>, CallError> {
-    let cx = server_span(&state, &headers, "/v1/completions");
-    let prompt = body["prompt"].as_str().unwrap_or_default().to_string();
-    // The model call itself, as an LLM span inside the model service.
-    let input_tokens = 40 + prompt.len() as i64 / 4;
-    let output_tokens = 120;
-    let mut llm = state
-        .tracer
-        .span_builder("chat example-model")
-        .with_kind(SpanKind::Client)
-        .with_attributes([
-            KeyValue::new("gen_ai.operation.name", "chat"),
-            KeyValue::new("gen_ai.provider.name", "example"),
-            KeyValue::new("gen_ai.request.model", "example-model"),
-            KeyValue::new("gen_ai.usage.input_tokens", input_tokens),
-            KeyValue::new("gen_ai.usage.output_tokens", output_tokens),
-            KeyValue::new("input.value", prompt.clone()),
-        ])
-        .start_with_context(&state.tracer, &cx);
-    work(&prompt, 40, 40).await;
-    let text = format!(
-        "Here is a short answer to \"{}\"",
-        prompt.chars().take(60).collect::<String>()
-    );
-    llm.set_attribute(KeyValue::new("output.value", text.clone()));
-    llm.end();
-    let result =
-        Ok(json!({"text": text, "input_tokens": input_tokens, "output_tokens": output_tokens}));
-    finish(&cx, &result);
-    result.map(Json)
-}
-
-async fn tool_search(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Json(body): Json<Value>,
-) -> Result<Json<Value>, CallError> {
-    let cx = server_span(&state, &headers, "/tools/search");
-    let query = body["query"].as_str().unwrap_or_default().to_string();
-    let result = async {
-        let cached = call(
-            &state,
-            &cx,
-            Service::Cache,
-            "/cache/get",
-            json!({"key": query}),
-        )
-        .await?;
-        if let Some(results) = cached.get("value").filter(|v| !v.is_null()) {
-            cx.span()
-                .set_attribute(KeyValue::new("skein.example.cache_hit", true));
-            return Ok(json!({"results": results}));
-        }
-        cx.span()
-            .set_attribute(KeyValue::new("skein.example.cache_hit", false));
-        let found = call(
-            &state,
-            &cx,
-            Service::Search,
-            "/search",
-            json!({"query": query}),
-        )
-        .await?;
-        call(
-            &state,
-            &cx,
-            Service::Cache,
-            "/cache/put",
-            json!({"key": query, "value": found["results"]}),
-        )
-        .await?;
-        Ok(json!({"results": found["results"]}))
-    }
-    .await;
-    finish(&cx, &result);
-    result.map(Json)
-}
-
-async fn search(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Json(body): Json<Value>,
-) -> Result<Json<Value>, CallError> {
-    let cx = server_span(&state, &headers, "/search");
-    let query = body["query"].as_str().unwrap_or_default().to_string();
-    work(&query, 15, 25).await;
-    let result = Ok(json!({"results": [
-        {"title": format!("About {query}"), "url": "https://example.org/1"},
-        {"title": "Background", "url": "https://example.org/2"},
-    ]}));
-    finish(&cx, &result);
-    result.map(Json)
-}
-
-async fn cache_get(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Json(body): Json<Value>,
-) -> Result<Json<Value>, CallError> {
-    let cx = server_span(&state, &headers, "/cache/get");
-    let key = body["key"].as_str().unwrap_or_default().to_string();
-    let value = state.cache.lock().ok().and_then(|c| c.get(&key).cloned());
-    cx.span()
-        .set_attribute(KeyValue::new("skein.example.cache_hit", value.is_some()));
-    let result = Ok(json!({"value": value}));
-    finish(&cx, &result);
-    result.map(Json)
-}
-
-async fn cache_put(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Json(body): Json<Value>,
-) -> Result<Json<Value>, CallError> {
-    let cx = server_span(&state, &headers, "/cache/put");
-    if let (Some(key), Ok(mut cache)) = (body["key"].as_str(), state.cache.lock()) {
-        cache.insert(key.to_string(), body["value"].clone());
-    }
-    let result = Ok(json!({"ok": true}));
-    finish(&cx, &result);
-    result.map(Json)
-}
-
-async fn events(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Json(body): Json<Value>,
-) -> Result<Json<Value>, CallError> {
-    let cx = server_span(&state, &headers, "/events");
-    work(&body.to_string(), 1, 3).await;
-    let result = Ok(json!({"ok": true}));
-    finish(&cx, &result);
-    result.map(Json)
-}
-
-async fn health(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({"service": state.service.name(), "status": "ok"}))
 }
 
 /// The service's routes.
