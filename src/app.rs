@@ -73,38 +73,37 @@ pub fn App() -> impl IntoView {
 /// argument `vis name`, `name()` fetches the page's code ahead (a link to it is on screen).
 macro_rules! lazy_page {
     ($route:ident, $chunk:ident, $render:ident, $title:literal, $page:ident) => {
-        struct $route;
-
-        impl LazyRoute for $route {
-            fn data() -> Self {
-                $route
+        lazy_route!($route, {
+            #[wasm_split($chunk, wasm_split_path = split, fallible, preload(load))]
+            fn $render() -> Result<AnyView, SplitLoaderError> {
+                Ok(view! { <$page/> }.into_any())
             }
-
-            async fn view(_: Self) -> AnyView {
-                #[wasm_split($chunk, wasm_split_path = split, fallible, preload(load))]
-                fn $render() -> Result<AnyView, SplitLoaderError> {
-                    Ok(view! { <$page/> }.into_any())
-                }
-                lazy::open_page($title, || Box::pin(load()), || Box::pin($render())).await
-            }
-        }
+            lazy::open_page($title, || Box::pin(load()), || Box::pin($render())).await
+        });
     };
     ($route:ident, $chunk:ident, $render:ident, $title:literal, $page:ident, $vis:vis $load:ident) => {
-        struct $route;
-
         #[wasm_split($chunk, wasm_split_path = split, fallible, preload($load))]
         $vis fn $render() -> Result<AnyView, SplitLoaderError> {
             Ok(view! { <$page/> }.into_any())
         }
 
+        lazy_route!($route, {
+            lazy::open_page($title, || Box::pin($load()), || Box::pin($render())).await
+        });
+    };
+}
+
+/// `lazy_page!`'s route: a unit struct whose view is `$view` (an async block's body).
+macro_rules! lazy_route {
+    ($route:ident, $view:block) => {
+        struct $route;
+
         impl LazyRoute for $route {
             fn data() -> Self {
                 $route
             }
 
-            async fn view(_: Self) -> AnyView {
-                lazy::open_page($title, || Box::pin($load()), || Box::pin($render())).await
-            }
+            async fn view(_: Self) -> AnyView $view
         }
     };
 }

@@ -232,13 +232,19 @@ impl TraceTiming {
                 let summary = &skeleton.summary;
                 (0, (summary.end_ns - summary.start_ns).max(0) / 1_000)
             });
-        let adjusted_count = (0..n)
-            .filter(|&i| shift_of(i) != parent_of(i).map_or(0, shift_of))
-            .count();
+        // Nothing moved, or a one-service trace: no pass over the spans for what they
+        // cannot have (an adjusted clock, a call to another service).
+        let adjusted_count = if shift_us.is_empty() {
+            0
+        } else {
+            (0..n)
+                .filter(|&i| shift_of(i) != parent_of(i).map_or(0, shift_of))
+                .count()
+        };
 
         // A client's role names its first server (in span order).
         let mut calls: Vec<(u32, CallRole)> = Vec::new();
-        for i in 0..n {
+        for i in (0..n).filter(|_| crosses_services) {
             let Some(p) = parent_of(i) else { continue };
             let (server, client) = (&spans[i], &spans[p]);
             if server.kind() == SpanKind::Server

@@ -64,6 +64,72 @@ pub struct TraceTree {
 
 impl TraceTree {
     pub fn build(skeleton: &TraceSkeleton) -> TraceTree {
+        TraceTree::build_in_display_order(skeleton)
+            .unwrap_or_else(|| TraceTree::build_any(skeleton))
+    }
+
+    /// The tree of spans that are already in display order, as the binary skeleton sends
+    /// them (every span's parent is an earlier span still open: the one before it or one of
+    /// that one's ancestors) and have no missing parent: one pass, with neither child lists
+    /// nor a walk, which on a 100k-span trace is most of the build's time. `None` for spans
+    /// in any other order.
+    fn build_in_display_order(skeleton: &TraceSkeleton) -> Option<TraceTree> {
+        if !skeleton.orphans.is_empty() {
+            return None;
+        }
+        let spans = &skeleton.spans;
+        let n = spans.len();
+        let mut depth: Vec<u32> = Vec::with_capacity(n);
+        let mut parent: Vec<u32> = Vec::with_capacity(n);
+        let mut size = vec![1u32; n];
+        let mut children = vec![0u32; n];
+        // The spans whose subtrees are still open, root first.
+        let mut open: Vec<u32> = Vec::new();
+        let (mut roots, mut max_depth) = (0, 0);
+        for (i, span) in spans.iter().enumerate() {
+            match span.parent().filter(|&p| p < n && p != i) {
+                None => {
+                    for a in open.drain(..) {
+                        size[a as usize] = (i - a as usize) as u32;
+                    }
+                    roots += 1;
+                    depth.push(0);
+                    parent.push(NONE);
+                }
+                Some(p) => {
+                    while *open.last()? as usize != p {
+                        let a = open.pop()? as usize;
+                        size[a] = (i - a) as u32;
+                    }
+                    let d = depth[p] + 1;
+                    max_depth = max_depth.max(d);
+                    depth.push(d);
+                    parent.push(p as u32);
+                    children[p] += 1;
+                }
+            }
+            open.push(i as u32);
+        }
+        for a in open {
+            size[a as usize] = (n - a as usize) as u32;
+        }
+        Some(TraceTree {
+            node: Vec::new(),
+            depth,
+            size,
+            parent,
+            children,
+            pos_of_span: Vec::new(),
+            span_count: n,
+            placeholders: Vec::new(),
+            roots,
+            max_depth,
+        })
+    }
+
+    /// The tree of spans in any order (children sorted by span index), missing parents
+    /// stood in for.
+    fn build_any(skeleton: &TraceSkeleton) -> TraceTree {
         let spans = &skeleton.spans;
         let n = spans.len();
 

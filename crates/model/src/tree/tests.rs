@@ -303,3 +303,52 @@ fn self_time_subtracts_the_union_of_children() {
     assert_eq!(span_index(&sk, "0000000000000003"), Some(3));
     assert_eq!(span_index(&sk, "0000000000000009"), None);
 }
+
+#[test]
+fn spans_in_display_order_build_the_same_tree_in_one_pass() {
+    let mut rng = crate::random::SplitMix::new(20);
+    for case in 0..200 {
+        let n = 1 + (rng.next_u64() % 60) as usize;
+        // Random parents (earlier spans, some roots), then the spans put in display order
+        // by the general build, as the binary skeleton sends them.
+        let parents: Vec<i32> = (0..n)
+            .map(|i| match rng.next_u64() % 8 {
+                _ if i == 0 => -1,
+                0 => -1,
+                1 if case % 3 == 0 => 1000,
+                _ => (rng.next_u64() % i as u64) as i32,
+            })
+            .collect();
+        let general = TraceTree::build_any(&skeleton(&parents));
+        let order: Vec<usize> = (0..n).map(|p| general.span_at(p).unwrap()).collect();
+        let mut index_of = vec![0i32; n];
+        for (pos, &i) in order.iter().enumerate() {
+            index_of[i] = pos as i32;
+        }
+        let in_order: Vec<i32> = order
+            .iter()
+            .map(|&i| match parents[i] {
+                p if p >= 0 && (p as usize) < n => index_of[p as usize],
+                p => p,
+            })
+            .collect();
+        let sk = skeleton(&in_order);
+        let one_pass = TraceTree::build_in_display_order(&sk).expect("in display order");
+        assert_eq!(
+            one_pass,
+            TraceTree::build_any(&sk),
+            "case {case}: {in_order:?}"
+        );
+        assert_eq!(TraceTree::build(&sk), one_pass);
+    }
+}
+
+#[test]
+fn spans_out_of_display_order_take_the_general_build() {
+    // 2's parent 1 is closed once 3 (under 0) has come; 4 names a later parent.
+    for parents in [vec![-1, 0, 1, 0, 3, 1], vec![-1, 0, 0, -1, 5, 3]] {
+        let sk = skeleton(&parents);
+        assert_eq!(TraceTree::build_in_display_order(&sk), None, "{parents:?}");
+        assert_eq!(TraceTree::build(&sk), TraceTree::build_any(&sk));
+    }
+}
