@@ -54,6 +54,29 @@ impl SkeletonBuilder {
         });
     }
 
+    /// Takes the spans `other` was pushed, as if pushed here after this builder's (a store
+    /// may read a trace in parts at once).
+    pub fn append(&mut self, other: SkeletonBuilder) {
+        let names: Vec<u32> = other
+            .names
+            .values
+            .iter()
+            .map(|v| self.names.intern(v))
+            .collect();
+        let services: Vec<u32> = other
+            .services
+            .values
+            .iter()
+            .map(|v| self.services.intern(v))
+            .collect();
+        self.spans.reserve(other.spans.len());
+        self.spans.extend(other.spans.into_iter().map(|mut s| {
+            s.name = names[s.name as usize];
+            s.service = services[s.service as usize];
+            s
+        }));
+    }
+
     /// Sorts the spans by start time (ties keep parents first, then by span id) and
     /// resolves parents to indexes; a parent that is not among the spans makes an orphan.
     pub fn finish(self, summary: TraceSummary) -> TraceSkeleton {
@@ -204,5 +227,47 @@ impl Hasher for FastHasher {
 
     fn finish(&self) -> u64 {
         self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SkeletonBuilder;
+    use crate::span::{SpanKind, SpanStatus, SpanType};
+    use crate::trace::{SkeletonSpanInput, TraceSummary};
+
+    #[test]
+    fn spans_read_in_parts_make_the_skeleton_read_at_once() {
+        let ids: Vec<String> = (0..40u64)
+            .map(|k| format!("{:016x}", k * 977 + 5))
+            .collect();
+        let names = ["plan", "search", "answer", "retry"];
+        let services = ["a", "b", "c"];
+        let input = |k: usize| SkeletonSpanInput {
+            span_id: &ids[k],
+            parent_span_id: (k > 0).then(|| ids[k / 3].as_str()),
+            // The second part uses names and services the first did not, and some it did.
+            name: names[(k * 5 / 13) % names.len()],
+            service: services[(k * 7 / 11) % services.len()],
+            span_type: SpanType::Chain,
+            start_ns: 1_000_000 * (k as i64 % 9),
+            end_ns: 50_000_000,
+            status: SpanStatus::Unset,
+            tokens: k as i64,
+            kind: SpanKind::Internal,
+            cost: 0.0,
+        };
+        let mut whole = SkeletonBuilder::default();
+        (0..40).for_each(|k| whole.push(input(k)));
+        let (mut first, mut second) = (SkeletonBuilder::default(), SkeletonBuilder::default());
+        (0..17).for_each(|k| first.push(input(k)));
+        (17..40).for_each(|k| second.push(input(k)));
+        first.append(second);
+        let (whole, parts) = (
+            whole.finish(TraceSummary::default()),
+            first.finish(TraceSummary::default()),
+        );
+        assert_eq!(whole.services.len(), 3);
+        assert_eq!(parts, whole);
     }
 }

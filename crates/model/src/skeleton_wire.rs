@@ -70,6 +70,8 @@ impl fmt::Display for WireError {
 
 impl std::error::Error for WireError {}
 
+#[cold]
+#[inline(never)]
 fn bad(why: &str) -> WireError {
     WireError(why.to_string())
 }

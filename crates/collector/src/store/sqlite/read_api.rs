@@ -42,7 +42,8 @@ impl QueryStore for SqliteStore {
 
     async fn trace(&self, project: &str, trace_id: &str) -> StoreResult<Option<TraceSkeleton>> {
         let (project, trace_id) = (project.to_string(), trace_id.to_string());
-        self.read(move |c| reads::skeleton(c, &project, &trace_id))
+        let pool = self.readers.clone();
+        self.read(move |c| reads::skeleton(c, &pool, &project, &trace_id))
             .await
     }
 

@@ -5,12 +5,14 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use skein_model::skeleton_build::SkeletonBuilder;
 use skein_model::skeleton_head::{HeadBuilder, SkeletonHead};
+use skein_model::skeleton_id::parse_hex16;
 use skein_model::span::{Span, SpanStatus};
 use skein_model::{SkeletonSpanInput, TraceSkeleton, TraceSummary};
 
 use super::codec;
 use super::list::{trace_from_row, TRACE_COLUMNS, TRACE_COLUMN_COUNT};
-use crate::store::StoreResult;
+use super::readers::ReaderPool;
+use crate::store::{StoreError, StoreResult};
 
 /// A trace's summary and row id.
 fn trace_row(
@@ -32,26 +34,122 @@ fn trace_row(
 const SKELETON_COLUMNS: &str = "span_id, parent_span_id, name, service, span_type, start_ns, \
     end_ns, status, tokens, kind, cost";
 
+/// A trace of at least this many spans is read in two halves at once, on two connections:
+/// the read (SQLite's row steps, ids parsed, names interned) is most of a big skeleton's
+/// time, and the page waits for all of it before the rest of its rows can come.
+const SPLIT_FROM_SPANS: u64 = 50_000;
+
 pub(super) fn skeleton(
     conn: &Connection,
+    pool: &ReaderPool,
     project: &str,
     trace_id: &str,
+) -> StoreResult<Option<TraceSkeleton>> {
+    skeleton_split_from(conn, pool, project, trace_id, SPLIT_FROM_SPANS)
+}
+
+/// [`skeleton`], read in two halves from `split_from` spans on (when the ids allow a split).
+pub(super) fn skeleton_split_from(
+    conn: &Connection,
+    pool: &ReaderPool,
+    project: &str,
+    trace_id: &str,
+    split_from: u64,
 ) -> StoreResult<Option<TraceSkeleton>> {
     let Some((summary, id)) = trace_row(conn, project, trace_id)? else {
         return Ok(None);
     };
-    // Each row's text is borrowed only while the row is read: ids are parsed and names
-    // interned on the spot, no string allocated for a span that repeats them. Every column
-    // comes from the covering index (schema 19), never from the span rows and their bodies.
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {SKELETON_COLUMNS} FROM spans INDEXED BY spans_by_trace_extent WHERE trace = ?1"
-    ))?;
-    let mut builder = SkeletonBuilder::with_capacity(summary.span_count.min(1 << 22) as usize);
-    let mut rows = stmt.query(params![id])?;
-    while let Some(r) = rows.next()? {
-        builder.push(skeleton_input(r)?);
-    }
+    let expected = summary.span_count.min(1 << 22) as usize;
+    let middle = if summary.span_count >= split_from {
+        middle_span_id(conn, id)?
+    } else {
+        None
+    };
+    let builder = match middle {
+        None => read_spans(conn, id, Below::All, expected)?,
+        // The halves in span id order, the lower one first: pushed as one read would push
+        // them, so the skeleton is the same (names in the same order of first use).
+        Some(middle) => std::thread::scope(|scope| {
+            let upper = scope
+                .spawn(|| pool.with(|c| read_spans(c, id, Below::From(&middle), expected / 2)));
+            let lower = read_spans(conn, id, Below::Id(&middle), expected);
+            let upper = upper
+                .join()
+                .map_err(|_| StoreError::Internal("a skeleton's read panicked".into()))?;
+            let mut lower = lower?;
+            lower.append(upper?);
+            Ok::<_, StoreError>(lower)
+        })?,
+    };
     Ok(Some(builder.finish(summary)))
+}
+
+/// Which of a trace's spans a read takes, by span id.
+enum Below<'a> {
+    All,
+    /// Those before this id.
+    Id(&'a str),
+    /// This id and those after it.
+    From(&'a str),
+}
+
+/// Pushes the spans of trace row `trace` (those `below` selects) into a builder. Each row's
+/// text is borrowed only while the row is read: ids are parsed and names interned on the
+/// spot, no string allocated for a span that repeats them. Every column comes from the
+/// covering index (schema 19), never from the span rows and their bodies.
+fn read_spans(
+    conn: &Connection,
+    trace: i64,
+    below: Below,
+    capacity: usize,
+) -> StoreResult<SkeletonBuilder> {
+    let base = format!(
+        "SELECT {SKELETON_COLUMNS} FROM spans INDEXED BY spans_by_trace_extent WHERE trace = ?1"
+    );
+    let mut builder = SkeletonBuilder::with_capacity(capacity);
+    let mut push = |mut rows: rusqlite::Rows| -> StoreResult<()> {
+        while let Some(r) = rows.next()? {
+            builder.push(skeleton_input(r)?);
+        }
+        Ok(())
+    };
+    match below {
+        Below::All => push(conn.prepare_cached(&base)?.query(params![trace])?)?,
+        Below::Id(id) => push(
+            conn.prepare_cached(&format!("{base} AND span_id < ?2"))?
+                .query(params![trace, id])?,
+        )?,
+        Below::From(id) => push(
+            conn.prepare_cached(&format!("{base} AND span_id >= ?2"))?
+                .query(params![trace, id])?,
+        )?,
+    }
+    Ok(builder)
+}
+
+/// An id splitting a trace's spans into two halves of about the same size: halfway between
+/// its lowest and highest span id when both are OTel's 16 hex digits (as text, those sort as
+/// their numbers do); `None` when they are not, or when there is nothing between them.
+fn middle_span_id(conn: &Connection, trace: i64) -> StoreResult<Option<String>> {
+    let end = |order: &str| -> StoreResult<Option<String>> {
+        Ok(conn
+            .prepare_cached(&format!(
+                "SELECT span_id FROM spans INDEXED BY spans_by_trace_extent \
+                 WHERE trace = ?1 ORDER BY span_id {order} LIMIT 1"
+            ))?
+            .query_row(params![trace], |r| r.get::<_, String>(0))
+            .optional()?)
+    };
+    let (Some(lowest), Some(highest)) = (end("ASC")?, end("DESC")?) else {
+        return Ok(None);
+    };
+    let (Some(lo), Some(hi)) = (
+        parse_hex16(lowest.as_bytes()),
+        parse_hex16(highest.as_bytes()),
+    ) else {
+        return Ok(None);
+    };
+    Ok((hi > lo).then(|| format!("{:016x}", lo + (hi - lo).div_ceil(2))))
 }
 
 /// The first `want` spans of a trace of at least `from_spans` spans in display order
@@ -186,4 +284,60 @@ pub(super) fn trace_spans(
         .query_map(params![project, trace_id], |r| r.get::<_, Vec<u8>>(0))?
         .collect::<Result<Vec<_>, _>>()?;
     bodies.iter().map(|b| codec::decode(conn, b)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use skein_model::span::Span;
+
+    use super::{middle_span_id, skeleton_split_from, trace_row};
+    use crate::store::sqlite::{SqliteOptions, SqliteStore};
+    use crate::store::SpanStore;
+
+    /// A trace of 600 spans with scattered ids, three levels deep, names and services
+    /// repeated across both halves of the id range, some orphans.
+    fn spans() -> Vec<Span> {
+        let base = 1_795_000_000_000_000_000i64;
+        let id = |k: u64| format!("{:016x}", k.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        (0..600u64)
+            .map(|k| Span {
+                project: "p".into(),
+                trace_id: format!("{:032x}", 7),
+                span_id: id(k + 1),
+                parent_span_id: match k {
+                    0 => None,
+                    k if k % 97 == 0 => Some(id(10_000 + k)),
+                    k if k < 20 => Some(id(1)),
+                    k => Some(id(k % 20 + 1)),
+                },
+                name: format!("step {}", k % 7),
+                service: format!("svc {}", k % 3),
+                start_ns: base + ((k * 7_919) % 997) as i64 * 1_000_000,
+                end_ns: base + 2_000_000_000,
+                ..Span::default()
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_trace_read_in_two_halves_is_the_trace_read_at_once() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(SqliteOptions::new(dir.path().join("skein.db")))
+            .expect("open the store");
+        store.write_spans(spans()).await.expect("write");
+        let trace = format!("{:032x}", 7);
+        let pool = store.readers.clone();
+        pool.with(|conn| {
+            let (_, row) = trace_row(conn, "p", &trace)?.expect("the trace");
+            assert!(middle_span_id(conn, row)?.is_some(), "the ids split");
+            let whole = skeleton_split_from(conn, &pool, "p", &trace, u64::MAX)?.expect("read");
+            let halves = skeleton_split_from(conn, &pool, "p", &trace, 1)?.expect("read");
+            assert_eq!(whole.spans.len(), 600);
+            assert_eq!(whole.names.len(), 7);
+            assert!(!whole.orphans.is_empty());
+            assert_eq!(halves, whole);
+            Ok(())
+        })
+        .expect("the reads");
+    }
 }
