@@ -51,9 +51,10 @@ pub fn span_contains(span: &Span, needle: &str) -> bool {
 /// attribute, a tag that is also an attribute) is written once: the index costs ingest what
 /// the text's length does.
 pub fn search_text(span: &Span) -> String {
-    use std::hash::{Hash, Hasher};
-    let mut out = String::new();
-    let mut seen: std::collections::HashSet<u64> = std::collections::HashSet::new();
+    use std::hash::{BuildHasherDefault, Hash, Hasher};
+    let mut out = String::with_capacity(256);
+    let mut seen: std::collections::HashSet<u64, BuildHasherDefault<Prehashed>> =
+        std::collections::HashSet::default();
     let mut push = |text: &str| {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         text.hash(&mut hasher);
@@ -63,11 +64,18 @@ pub fn search_text(span: &Span) -> String {
         if !out.is_empty() {
             out.push(SEARCH_SEPARATOR);
         }
-        let lower = text.to_lowercase();
-        if lower.contains(SEARCH_SEPARATOR) {
-            out.push_str(&lower.replace(SEARCH_SEPARATOR, " "));
+        let start = out.len();
+        if text.is_ascii() {
+            // What `to_lowercase` gives, without a string of its own.
+            out.push_str(text);
+            out[start..].make_ascii_lowercase();
         } else {
-            out.push_str(&lower);
+            out.push_str(&text.to_lowercase());
+        }
+        if out[start..].contains(SEARCH_SEPARATOR) {
+            let text = out[start..].replace(SEARCH_SEPARATOR, " ");
+            out.truncate(start);
+            out.push_str(&text);
         }
     };
     for text in [&span.name, &span.service] {
@@ -93,6 +101,27 @@ pub fn search_text(span: &Span) -> String {
         }
     }
     out
+}
+
+/// A set's hasher for keys that are hashes already (a text's SipHash): the key as it is,
+/// rather than hashed a second time.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl std::hash::Hasher for Prehashed {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// The decoded strings of a JSON payload, where they differ from its text: a message reads
