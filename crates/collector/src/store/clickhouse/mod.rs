@@ -35,6 +35,7 @@ mod skeleton;
 mod span_list;
 mod span_metrics;
 mod span_row;
+mod split_rows;
 mod splits;
 mod summary_sql;
 mod tables;

@@ -33,6 +33,8 @@ pub(super) struct Table {
     pub order_by: &'static str,
     pub partition_by: Option<&'static str>,
     pub shard_by: &'static str,
+    /// The engine's settings (`index_granularity = 256`), if not its defaults.
+    pub settings: Option<&'static str>,
 }
 
 /// The layout's version this Skein writes: 5 adds `spans.search_text` (`tables`), 6 the
@@ -41,8 +43,9 @@ pub(super) struct Table {
 /// table and the view that feeds it (`trace_table`), 11 that table ordered by start instead, 12
 /// the tag index a tag filter prunes by (`tag_index`), 13 per-trace rows of plain columns and
 /// the split traces instead of 10's and 11's tables (`trace_table`), 14 the traces' tags by
-/// start (`tag_starts`), 15 the split traces with a span stored twice (`splits`).
-pub(super) const SCHEMA_VERSION: u32 = 15;
+/// start (`tag_starts`), 15 the split traces with a span stored twice (`splits`), 16 the
+/// per-trace rows with their ranks, so that a split trace's rows merge (`trace_table`).
+pub(super) const SCHEMA_VERSION: u32 = 16;
 
 /// The server's major version, from `version()` (`18.16.1`, `26.9.2.1`).
 fn major_version(version: &str) -> u32 {
@@ -119,9 +122,13 @@ impl Layout {
             .partition_by
             .map(|p| format!(" PARTITION BY {p}"))
             .unwrap_or_default();
+        let settings = t
+            .settings
+            .map(|s| format!(" SETTINGS {s}"))
+            .unwrap_or_default();
         let mut statements = vec![format!(
             "CREATE TABLE IF NOT EXISTS {db}.{local}{on} ({}) ENGINE = {engine}{partition} \
-             ORDER BY {}",
+             ORDER BY {}{settings}",
             t.columns, t.order_by
         )];
         if let Some(cluster) = &self.cluster {
@@ -158,6 +165,7 @@ pub(super) async fn migrate(client: &Client, layout: &Layout, version: &str) -> 
         order_by: "version",
         partition_by: None,
         shard_by: "version",
+        settings: None,
     };
     for statement in layout.create(&versions) {
         client.execute(&statement).await?;
@@ -278,7 +286,7 @@ pub(super) async fn migrate(client: &Client, layout: &Layout, version: &str) -> 
         tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 12");
     }
     if applied < 13 {
-        super::trace_table::create(client, layout).await?;
+        super::trace_table::create_splits(client, layout).await?;
         record(client, layout, 13).await?;
         tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 13");
     }
@@ -291,6 +299,11 @@ pub(super) async fn migrate(client: &Client, layout: &Layout, version: &str) -> 
         super::splits::create_repeats(client, layout).await?;
         record(client, layout, 15).await?;
         tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 15");
+    }
+    if applied < 16 {
+        super::trace_table::create(client, layout).await?;
+        record(client, layout, 16).await?;
+        tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 16");
     }
     Ok(())
 }

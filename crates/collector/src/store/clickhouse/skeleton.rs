@@ -5,8 +5,10 @@
 //!
 //! The read asks only for what the skeleton and the fold use, in RowBinary: not the spans'
 //! tag arrays, since a trace's tags are its best-ranked span's alone (`trace_fold`). Those
-//! come from a second read asked at once, of the roots' rows (the best-ranked span is a root
-//! whenever the trace has one), or, for a trace without a root, of the best-ranked span's row.
+//! come from a second read asked at once, of the trace's per-trace rows (its best-ranked
+//! span's tags: a few rows); a trace with a span stored twice (`splits`) reads them after, of
+//! the roots' rows (the best-ranked span is a root whenever the trace has one), or, for a
+//! trace without a root, of the best-ranked span's row.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -14,8 +16,10 @@ use skein_model::span::{SpanKind, SpanStatus, SpanType};
 use skein_model::trace_fold::{SpanFacts, TraceFold};
 use skein_model::{SkeletonSpanInput, TraceSkeleton};
 
-use super::client::quote;
+use super::client::{quote, RowExt};
 use super::row_binary::RowBinary;
+use super::splits::REPEATS;
+use super::trace_table::PART_RANK;
 use super::ClickhouseStore;
 use crate::store::StoreResult;
 
@@ -46,15 +50,22 @@ impl ClickhouseStore {
                 .await?;
             SkeletonRow::read_all(&bytes)
         };
-        let roots = async {
-            let bytes = self
-                .client
-                .binary(&format!("SELECT {TAG_COLUMNS} {scope} AND has_parent = 0"))
-                .await?;
-            Tagged::read_all(&bytes)
-        };
+        // A trace with each span once (not named repeated) has its best-ranked span's tags in
+        // its per-trace rows (`trace_table`): a few rows, not every root's tag arrays.
+        let from_rows_sql = format!(
+            "SELECT argMin(best_span, {PART_RANK}) AS span, \
+             argMin(best_tag_keys, {PART_RANK}) AS keys, \
+             argMin(best_tag_values, {PART_RANK}) AS values, \
+             (SELECT count() FROM {} WHERE project = {p} AND trace_id = {t}) AS repeated \
+             FROM {} WHERE project = {p} AND trace_id = {t}",
+            self.layout.table(REPEATS.name),
+            self.trace_table(),
+            p = quote(project),
+            t = quote(trace_id)
+        );
+        let from_rows = self.client.rows(&from_rows_sql);
         // Independent reads: asked at once.
-        let (spans, roots) = tokio::try_join!(spans, roots)?;
+        let (spans, from_rows) = tokio::try_join!(spans, from_rows)?;
         let mut spans = latest_versions(spans);
         let Some(best) = spans
             .iter()
@@ -64,31 +75,56 @@ impl ClickhouseStore {
         else {
             return Ok(None);
         };
-        let found = roots.into_iter().find(|t| spans[best].is(t));
-        let tags = match found {
-            Some(tagged) => Some(tagged),
-            None => {
-                // No root: the best-ranked span's own row.
-                let row = &spans[best];
-                let bytes = self
-                    .client
-                    .binary(&format!(
-                        "SELECT {TAG_COLUMNS} {scope} AND span_id = {} AND version = {} \
-                         AND arrival = {} LIMIT 1",
-                        quote(&row.span_id),
-                        row.version,
-                        row.arrival
-                    ))
-                    .await?;
-                Tagged::read_all(&bytes)?.pop()
-            }
+        let strings = |row: &serde_json::Value, key: &str| -> Vec<String> {
+            row[key]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|v| v.as_str().unwrap_or("").to_string())
+                .collect()
         };
-        if let Some(tagged) = tags {
-            spans[best].tags = tagged.keys.into_iter().zip(tagged.values).collect();
+        let tags = match from_rows.first() {
+            Some(row)
+                if row.i64_of("repeated") == 0 && row.str_of("span") == spans[best].span_id =>
+            {
+                Some((strings(row, "keys"), strings(row, "values")))
+            }
+            // Repeated (the rows may hold an older version's tags), or rows not written yet.
+            _ => self
+                .best_span_tags(&scope, &spans[best])
+                .await?
+                .map(|t| (t.keys, t.values)),
+        };
+        if let Some((keys, values)) = tags {
+            spans[best].tags = keys.into_iter().zip(values).collect();
         }
         let fold = TraceFold::of_all(spans.iter().map(SkeletonRow::facts));
         let inputs = spans.iter().map(SkeletonRow::input).collect();
         Ok(Some(TraceSkeleton::build(fold.summary(trace_id), inputs)))
+    }
+
+    /// The tags of a trace's best-ranked span `best` (this version) from `spans` (`scope` is
+    /// `FROM spans WHERE` the trace): among the roots' rows (the best-ranked span is a root
+    /// whenever the trace has one), or else its own row.
+    async fn best_span_tags(&self, scope: &str, best: &SkeletonRow) -> StoreResult<Option<Tagged>> {
+        let bytes = self
+            .client
+            .binary(&format!("SELECT {TAG_COLUMNS} {scope} AND has_parent = 0"))
+            .await?;
+        if let Some(found) = Tagged::read_all(&bytes)?.into_iter().find(|t| best.is(t)) {
+            return Ok(Some(found));
+        }
+        let bytes = self
+            .client
+            .binary(&format!(
+                "SELECT {TAG_COLUMNS} {scope} AND span_id = {} AND version = {} \
+                 AND arrival = {} LIMIT 1",
+                quote(&best.span_id),
+                best.version,
+                best.arrival
+            ))
+            .await?;
+        Ok(Tagged::read_all(&bytes)?.pop())
     }
 }
 

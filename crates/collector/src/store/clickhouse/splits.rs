@@ -4,11 +4,12 @@
 //! stored more than once (a retry, a LangSmith run's post then patch, each fold of a span's
 //! pieces).
 //!
-//! Reads fold a split trace from its spans. Only a repeated one needs `spans FINAL` (the
-//! latest version of each span): a trace merely written in parts (the 100k-span trace sent in
-//! ten requests, a batch exporter's trace cut across batches) has each span once, so its rows in
-//! `spans` as stored are exactly what `FINAL` would read, without the merge of every part
-//! holding them (`FINAL` on 18.16 is one stream, seconds for 100k spans at 10M).
+//! A read folds a repeated trace from `spans FINAL` (the latest version of each span). A trace
+//! merely written in parts (the 100k-span trace sent in ten requests, a batch exporter's trace
+//! cut across batches) has each span once: its per-trace rows, merged by their ranks, are its
+//! values (`trace_table`), and its rows in `spans` as stored are exactly what `FINAL` would read
+//! (a page's summaries fold them without the merge of every part holding them: `FINAL` on
+//! 18.16 is one stream, seconds for 100k spans at 10M).
 //!
 //! Collectors keep no state, so both are found where they happen: after each insert into
 //! `spans` is acknowledged, and before the writer acknowledges it to its clients, the writer
@@ -38,6 +39,7 @@ pub(super) const SPLITS: Table = Table {
     order_by: "(project, trace_id)",
     partition_by: None,
     shard_by: "cityHash64(trace_id)",
+    settings: None,
 };
 
 /// The split traces with a span stored more than once: folded from `spans FINAL`.
@@ -49,6 +51,7 @@ pub(super) const REPEATS: Table = Table {
     order_by: "(project, trace_id)",
     partition_by: None,
     shard_by: "cityHash64(trace_id)",
+    settings: None,
 };
 
 /// Of a trace's rows grouped: whether it is split (its values are not one row's).
@@ -213,11 +216,17 @@ impl Copies {
         }
     }
 
-    /// Where a read folds the split traces from: (`spans` as read, the traces' ids as SQL) for
-    /// the repeated ones (`FINAL`) and the others (as stored), each when there are any.
-    /// `spans` is the table's name.
-    pub(super) fn sources(&self, spans: &str) -> Vec<(String, String)> {
-        let last = format!("{spans} FINAL");
+    /// The repeated split traces' ids as SQL, if any: folded from `spans FINAL`.
+    pub(super) fn repeated(&self) -> Option<String> {
+        match self {
+            Copies::Ids { repeated, .. } => (!repeated.is_empty()).then(|| id_list(repeated)),
+            Copies::Query(q) => Some(q.clone()),
+        }
+    }
+
+    /// The other split traces' ids as SQL, if any: each span once, so their per-trace rows
+    /// merged by rank are their values (`trace_table`).
+    pub(super) fn once(&self) -> Option<String> {
         match self {
             Copies::Ids { split, repeated } => {
                 let named: HashSet<&String> = repeated.iter().collect();
@@ -226,16 +235,9 @@ impl Copies {
                     .filter(|id| !named.contains(id))
                     .cloned()
                     .collect();
-                let mut sources = Vec::new();
-                if !repeated.is_empty() {
-                    sources.push((last, id_list(repeated)));
-                }
-                if !once.is_empty() {
-                    sources.push((spans.to_string(), id_list(&once)));
-                }
-                sources
+                (!once.is_empty()).then(|| id_list(&once))
             }
-            Copies::Query(q) => vec![(last, q.clone())],
+            Copies::Query(_) => None,
         }
     }
 }

@@ -7,7 +7,6 @@ use skein_model::span::SpanType;
 use skein_model::trace_tags::{internal_keys, internal_prefixes, is_model_call};
 
 use super::client::quote;
-use super::traces::RANK;
 
 /// Whether a `spans` row is a model call.
 pub(super) fn model_call() -> String {
@@ -39,18 +38,6 @@ pub(super) fn user_key(k: &str) -> String {
     let keys: Vec<String> = internal_keys().iter().map(|key| quote(key)).collect();
     internal.push(format!("{k} IN ({})", keys.join(", ")));
     format!("NOT ({})", internal.join(" OR "))
-}
-
-/// Rows (trace_id, key, value) of the tags of the traces whose spans match `where_` (which
-/// must select whole traces: the best-ranked span is picked among the rows it selects).
-pub(super) fn trace_tags(spans: &str, where_: &str) -> String {
-    format!(
-        "SELECT trace_id, k AS key, v AS value FROM \
-         (SELECT trace_id, argMin(tag_keys, {RANK}) AS ks, argMin(tag_values, {RANK}) AS vs \
-          FROM {spans} WHERE {where_} GROUP BY trace_id) \
-         ARRAY JOIN ks AS k, vs AS v WHERE {}",
-        user_key("k")
-    )
 }
 
 #[cfg(test)]

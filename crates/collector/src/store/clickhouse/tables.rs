@@ -22,6 +22,7 @@ pub(super) const TABLES_V1: &[Table] = &[
         order_by: "(project, trace_id, span_id)",
         partition_by: Some("toYYYYMM(arrived)"),
         shard_by: "cityHash64(trace_id)",
+        settings: None,
     },
     // Every piece of a pieced span as it came, by span id alone (LangSmith names a run by its
     // UUID only).
@@ -33,6 +34,7 @@ pub(super) const TABLES_V1: &[Table] = &[
         order_by: "(span_id, project, arrival)",
         partition_by: None,
         shard_by: "cityHash64(trace_id)",
+        settings: None,
     },
     Table {
         name: "feedback",
@@ -44,6 +46,7 @@ pub(super) const TABLES_V1: &[Table] = &[
         order_by: "(project, id)",
         partition_by: None,
         shard_by: "cityHash64(project, id)",
+        settings: None,
     },
     Table {
         name: "projects",
@@ -53,6 +56,7 @@ pub(super) const TABLES_V1: &[Table] = &[
         order_by: "name",
         partition_by: None,
         shard_by: "cityHash64(name)",
+        settings: None,
     },
     Table {
         name: "api_keys",
@@ -63,6 +67,7 @@ pub(super) const TABLES_V1: &[Table] = &[
         order_by: "id",
         partition_by: None,
         shard_by: "cityHash64(id)",
+        settings: None,
     },
 ];
 
@@ -75,6 +80,7 @@ pub(super) const TABLES_V2: &[Table] = &[Table {
     order_by: "name",
     partition_by: None,
     shard_by: "cityHash64(name)",
+    settings: None,
 }];
 
 /// Version 3: each span's attributes as filters read them (`skein_model::filter::filterable`),
@@ -93,6 +99,7 @@ pub(super) const TABLES_V4: &[Table] = &[
         order_by: "(project, key)",
         partition_by: None,
         shard_by: "cityHash64(project)",
+        settings: None,
     },
     Table {
         name: "score_settings",
@@ -102,6 +109,7 @@ pub(super) const TABLES_V4: &[Table] = &[
         order_by: "project",
         partition_by: None,
         shard_by: "cityHash64(project)",
+        settings: None,
     },
 ];
 
@@ -122,6 +130,7 @@ pub(super) const TABLES_V6: &[Table] = &[Table {
     order_by: "(project, arrival)",
     partition_by: Some("toYYYYMM(arrived)"),
     shard_by: "cityHash64(trace_id)",
+    settings: None,
 }];
 
 /// Version 7: annotation queues and their items, per project (`queues.rs`).
@@ -135,6 +144,7 @@ pub(super) const TABLES_V7: &[Table] = &[
         order_by: "(project, id)",
         partition_by: None,
         shard_by: "cityHash64(project)",
+        settings: None,
     },
     Table {
         name: "queue_items",
@@ -145,6 +155,7 @@ pub(super) const TABLES_V7: &[Table] = &[
         order_by: "(project, queue_id, id)",
         partition_by: None,
         shard_by: "cityHash64(project)",
+        settings: None,
     },
 ];
 
@@ -160,6 +171,7 @@ pub(super) const TABLES_V8: &[Table] = &[
         order_by: "(project, id)",
         partition_by: None,
         shard_by: "cityHash64(project)",
+        settings: None,
     },
     Table {
         name: "pairwise_pairs",
@@ -170,6 +182,7 @@ pub(super) const TABLES_V8: &[Table] = &[
         order_by: "(project, queue_id, id)",
         partition_by: None,
         shard_by: "cityHash64(project)",
+        settings: None,
     },
     Table {
         name: "pairwise_judgements",
@@ -180,6 +193,7 @@ pub(super) const TABLES_V8: &[Table] = &[
         order_by: "(project, queue_id, pair_id)",
         partition_by: None,
         shard_by: "cityHash64(project)",
+        settings: None,
     },
 ];
 

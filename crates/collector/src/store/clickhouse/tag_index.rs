@@ -22,6 +22,7 @@ pub(super) const TAGS: Table = Table {
     order_by: "(project, key, value, trace_id)",
     partition_by: Some("toYYYYMM(arrived)"),
     shard_by: "cityHash64(trace_id)",
+    settings: None,
 };
 
 /// The view that feeds it.

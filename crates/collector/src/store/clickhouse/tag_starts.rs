@@ -14,6 +14,7 @@ use skein_model::trace_tags::is_internal_key;
 
 use super::client::{quote, Client};
 use super::schema::{Layout, Table};
+use super::split_rows;
 use super::splits::{Copies, SPLITS};
 use super::summary_sql;
 use super::trace_table::{self, IndexParts};
@@ -29,6 +30,7 @@ pub(super) const TAG_STARTS: Table = Table {
     order_by: "(project, key, value, start, trace_id)",
     partition_by: Some("toYYYYMM(first_arrived)"),
     shard_by: "cityHash64(trace_id)",
+    settings: None,
 };
 
 /// The view that feeds it.
@@ -69,9 +71,10 @@ pub(super) async fn create(client: &Client, layout: &Layout) -> StoreResult<()> 
 /// The trace-index rows (`trace_id`, `start`, `duration`; `duration` 0 for whole traces, as
 /// only start orders use this) of the project's traces with every one of `tags` that start in
 /// `[from_ns, to_ns)` (either bound optional): whole traces from the index, split ones
-/// (`copies`) from their spans.
+/// (`copies`) from their per-trace rows `traces` or their spans (`split_rows`).
 pub(super) fn with_tags(
     index: &str,
+    traces: &str,
     spans: &str,
     project: &str,
     tags: &[(String, String)],
@@ -82,14 +85,11 @@ pub(super) fn with_tags(
     pairs.sort();
     pairs.dedup();
     let mut where_ = format!("project = {}", quote(project));
-    let mut having: Vec<String> = Vec::new();
     if let Some(from) = from_ns {
         where_.push_str(&format!(" AND start >= {from}"));
-        having.push(format!("start >= {from}"));
     }
     if let Some(to) = to_ns {
         where_.push_str(&format!(" AND start < {to}"));
-        having.push(format!("start < {to}"));
     }
     if pairs.iter().any(|(key, _)| is_internal_key(key)) {
         // Never a trace's tag.
@@ -112,32 +112,27 @@ pub(super) fn with_tags(
             matching.len()
         ),
     };
-    // A split trace's tags are its best-ranked span's (`trace_fold`): one read of its spans
-    // (their latest versions where a span has several), only the columns the rank and the
-    // tags need.
-    let mut folded_having = having;
-    for (key, value) in &pairs {
-        if is_internal_key(key) {
-            folded_having.push("0".into());
-            continue;
-        }
-        let k = quote(key);
-        folded_having.push(format!(
-            "has(argMin(tag_keys, {RANK}), {k}) AND \
-             argMin(tag_values, {RANK})[indexOf(argMin(tag_keys, {RANK}), {k})] = {}",
-            quote(value)
-        ));
-    }
-    let folded: Vec<String> = copies
-        .sources(spans)
+    // A split trace's tags are its best-ranked span's (`trace_fold`): its rows merged, or
+    // one read of its spans' latest versions (`split_rows`).
+    let folded: Vec<String> = split_rows::sources(traces, spans, copies)
         .iter()
-        .map(|(from, ids)| {
-            format!(
-                "SELECT trace_id, min(start_ns) AS start, toInt64(0) AS duration \
-                 FROM {from} WHERE project = {} AND trace_id IN ({ids}) GROUP BY trace_id \
-                 HAVING {}",
-                quote(project),
-                folded_having.join(" AND ")
+        .map(|source| {
+            let mut having = vec![];
+            if let Some(from) = from_ns {
+                having.push(format!("start >= {from}"));
+            }
+            if let Some(to) = to_ns {
+                having.push(format!("start < {to}"));
+            }
+            having.extend(pairs.iter().map(|(k, v)| source.has_tag(k, v)));
+            source.select(
+                &format!(
+                    "trace_id, {} AS start, toInt64(0) AS duration",
+                    source.start()
+                ),
+                project,
+                "",
+                &having,
             )
         })
         .collect();

@@ -32,6 +32,7 @@ impl ClickhouseStore {
                 let copies = self.copies(project, "1 = 1").await?;
                 tag_starts::with_tags(
                     &self.layout.table(tag_starts::TAG_STARTS.name),
+                    &self.trace_table(),
                     &self.layout.table("spans"),
                     project,
                     &tags,

@@ -1,21 +1,22 @@
-//! The per-trace rows `trace_rows` (schema 13; schemas 10 and 11 kept aggregate states
-//! instead): what the trace list, its filters and counts, metrics, sessions and users, tag
-//! suggestions and the service graph's scope read instead of folding a project's spans on
-//! every query.
+//! The per-trace rows `trace_parts` (schema 16; schema 13's `trace_rows` had the same values
+//! without their ranks; schemas 10 and 11 kept aggregate states instead): what the trace list,
+//! its filters and counts, metrics, sessions and users, tag suggestions and the service graph's
+//! scope read instead of folding a project's spans on every query.
 //!
 //! A materialized view fed by every insert into `spans` folds each insert's spans of a trace
 //! into one row of plain values: first start, last end, errors, the model calls' and all
 //! spans' usage, and by rank (`traces::RANK`) the best-ranked span's name and tags and the
-//! best-ranked session and user, each the same rule `skein_model::trace_fold` applies, with
-//! the rows it was fed (`row_count`) beside its distinct span ids (`span_ids`).
+//! best-ranked session and user, each with its rank, the same rule `skein_model::trace_fold`
+//! applies, with the rows it was fed (`row_count`) beside its distinct span ids (`span_ids`).
 //!
 //! A trace written by one insert, each span once, has one row, and that row is exactly the
 //! fold of its spans: reads take its columns as they are (no `GROUP BY`, no states merged:
 //! schema 11's merge of 750k traces' states was 10–30 s a read at 10M spans). Any other trace
-//! (its spans split across inserts, a span written twice: a retry, a LangSmith run's post then
-//! patch, each fold of its pieces) is named split (`splits`), and its values are folded from
-//! its spans (`FINAL` only for one with a span stored twice), reading only those traces. Reads
-//! are the union of the two parts.
+//! is named split (`splits`). One written in parts, each span once (the 100k-span trace sent
+//! in ten requests, a batch exporter's trace cut across batches), is its rows merged by their
+//! ranks: a few rows, not its spans (granules of 256 rows, so that a few traces' rows are a
+//! few granules). One with a span stored twice (a retry, a LangSmith run's post then patch,
+//! each fold of its pieces) is folded from `spans FINAL`. Reads are the union of the parts.
 //!
 //! Why not merge states (schemas 10–11): every read with a common tag merged most of the
 //! project's traces' states per call. Why not one row a trace kept by a replacing engine:
@@ -25,37 +26,49 @@ use skein_model::trace_tags::is_internal_key;
 
 use super::client::{quote, Client};
 use super::schema::{ident, Layout, Table};
-use super::splits::{Copies, SPLIT, SPLITS};
+use super::split_rows;
+use super::splits::{Copies, REPEATS, SPLIT, SPLITS};
 use super::summary_sql;
 use super::traces::RANK;
 use crate::store::StoreResult;
 
 /// The rows: one per insert, trace and month of arrival (partitioned as `spans` is), ordered
 /// by trace so that a trace's rows are found by its id. No column is named as a read's alias
-/// (`start`, `errors`…).
+/// (`start`, `errors`…). Each best-ranked value has its rank beside it (`*_has_parent`,
+/// `*_start`, `*_span`: `traces::RANK`'s parts), so that a trace's rows merge as its spans
+/// fold.
 pub(super) const TRACES: Table = Table {
-    name: "trace_rows",
+    name: "trace_parts",
     columns: "project String, trace_id String, first_arrived DateTime, row_count UInt64, \
         span_ids UInt64, first_start Int64, last_end Int64, error_spans UInt64, \
         model_in Int64, model_out Int64, model_cost Float64, all_in Int64, all_out Int64, \
         all_cost Float64, model_reports UInt64, best_name String, \
         best_tag_keys Array(String), best_tag_values Array(String), best_session String, \
-        best_user String",
+        best_user String, best_has_parent UInt8, best_start Int64, best_span String, \
+        session_has_parent UInt8, session_start Int64, session_span String, \
+        user_has_parent UInt8, user_start Int64, user_span String",
     engine: "MergeTree",
     version: None,
     order_by: "(project, trace_id)",
     partition_by: Some("toYYYYMM(first_arrived)"),
     shard_by: "cityHash64(trace_id)",
+    settings: Some("index_granularity = 256"),
 };
 
 /// The view that feeds the rows.
-const FEED: &str = "trace_rows_feed";
+const FEED: &str = "trace_parts_feed";
 
-/// Schema 10's table and view (ordered by trace id) and schema 11's (ordered by start): both
-/// of aggregate states, dropped by schema 13.
-const OLD_TABLES: [(&str, &str); 2] = [
+/// A row's best rank, and its session's and user's, as SQL tuples (`traces::RANK`'s order).
+pub(super) const PART_RANK: &str = "tuple(best_has_parent, best_start, best_span)";
+pub(super) const SESSION_RANK: &str = "tuple(session_has_parent, session_start, session_span)";
+pub(super) const USER_RANK: &str = "tuple(user_has_parent, user_start, user_span)";
+
+/// Schema 10's table and view (ordered by trace id) and schema 11's (ordered by start), both
+/// of aggregate states, dropped by schema 13; schema 13's rows without ranks, by schema 16.
+const OLD_TABLES: [(&str, &str); 3] = [
     ("traces", "traces_feed"),
     ("traces_by_start", "traces_by_start_feed"),
+    ("trace_rows", "trace_rows_feed"),
 ];
 
 /// The rows for the span rows of `spans` (a table name).
@@ -63,6 +76,17 @@ fn feed(spans: &str) -> String {
     let model = summary_sql::model_call();
     // A session (user) ranks by the best-ranked span that has one.
     let having = |column: &str| format!("tuple({column} = '', has_parent, start_ns, span_id)");
+    // A rank's parts as columns (18.16 stores no tuple): each `min` is computed once.
+    let parts = |rank: &str, prefix: &str, from: usize| {
+        format!(
+            "tupleElement(min({rank}), {}) AS {prefix}_has_parent, \
+             tupleElement(min({rank}), {}) AS {prefix}_start, \
+             tupleElement(min({rank}), {}) AS {prefix}_span",
+            from,
+            from + 1,
+            from + 2
+        )
+    };
     format!(
         "SELECT project, trace_id, min(arrived) AS first_arrived, count() AS row_count, \
          uniqExact(span_id) AS span_ids, min(start_ns) AS first_start, \
@@ -77,46 +101,72 @@ fn feed(spans: &str) -> String {
          AS model_reports, \
          argMin(name, {RANK}) AS best_name, argMin(tag_keys, {RANK}) AS best_tag_keys, \
          argMin(tag_values, {RANK}) AS best_tag_values, \
-         argMin(session_id, {}) AS best_session, argMin(user_id, {}) AS best_user \
+         argMin(session_id, {}) AS best_session, argMin(user_id, {}) AS best_user, \
+         {}, {}, {} \
          FROM {spans} GROUP BY project, trace_id, toYYYYMM(arrived)",
         having("session_id"),
         having("user_id"),
+        parts(RANK, "best", 1),
+        parts(&having("session_id"), "session", 2),
+        parts(&having("user_id"), "user", 2),
     )
 }
 
-/// Schema 13: schemas 10's and 11's tables and views (if any) dropped; the rows, the view
-/// feeding them from every insert into `spans` (on a cluster, each shard's local tables, so a
-/// trace's rows are where its spans are) and the rows of the spans stored before; then the
-/// splits among them. The view comes first, so that no span is missed: a span both fed and
-/// backfilled gives its trace two rows, which the splits found after the backfill name.
-pub(super) async fn create(client: &Client, layout: &Layout) -> StoreResult<()> {
+/// Drops a table and the view feeding it (the view first: inserts stop feeding the table),
+/// with the Distributed table over the local ones on a cluster.
+async fn drop_fed(
+    client: &Client,
+    layout: &Layout,
+    (table, view): (&str, &str),
+) -> StoreResult<()> {
     let db = ident(&layout.database);
     let on = layout.on_cluster();
-    for (table, view) in OLD_TABLES {
-        // The view first (inserts stop feeding the old table), then the Distributed table
-        // over the local ones on a cluster.
-        let mut old = vec![view.to_string(), table.to_string()];
-        if layout.cluster.is_some() {
-            old.push(layout.stored(table));
-        }
-        for name in old {
-            client
-                .execute(&format!("DROP TABLE IF EXISTS {db}.{name}{on}"))
-                .await?;
-        }
+    let mut old = vec![view.to_string(), table.to_string()];
+    if layout.cluster.is_some() {
+        old.push(layout.stored(table));
+    }
+    for name in old {
+        client
+            .execute(&format!("DROP TABLE IF EXISTS {db}.{name}{on}"))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Schema 13: schemas 10's and 11's tables and views (if any) dropped, and the table of split
+/// traces. (Its per-trace rows, `trace_rows`, are schema 16's `trace_parts` now, which a
+/// database before 16 gets instead.)
+pub(super) async fn create_splits(client: &Client, layout: &Layout) -> StoreResult<()> {
+    for old in &OLD_TABLES[..2] {
+        drop_fed(client, layout, *old).await?;
     }
     for statement in layout.create(&SPLITS) {
         client.execute(&statement).await?;
     }
+    Ok(())
+}
+
+/// Schema 16: the rows with their ranks, the view feeding them from every insert into `spans`
+/// (on a cluster, each shard's local tables, so a trace's rows are where its spans are) and
+/// the rows of the spans stored before (a trace's spans of one month in one row); then schema
+/// 13's rows dropped. The view comes first, so that no span is missed: a span both fed and
+/// filled gives its trace two rows, which count it twice. So every trace that then has more
+/// than one row (or a row fed a span twice) is named split and repeated: folded from its
+/// spans, never merged from its rows.
+pub(super) async fn create(client: &Client, layout: &Layout) -> StoreResult<()> {
     create_fed(client, layout, &TRACES, FEED, feed).await?;
-    client
-        .insert_select(&format!(
-            "INSERT INTO {} SELECT project, trace_id, now() AS marked FROM {} \
-             GROUP BY project, trace_id HAVING {SPLIT}",
-            layout.table(SPLITS.name),
-            layout.table(TRACES.name)
-        ))
-        .await
+    // The repeats first: a trace named split is merged from its rows unless named there.
+    for named in [REPEATS.name, SPLITS.name] {
+        client
+            .insert_select(&format!(
+                "INSERT INTO {} SELECT project, trace_id, now() AS marked FROM {} \
+                 GROUP BY project, trace_id HAVING {SPLIT}",
+                layout.table(named),
+                layout.table(TRACES.name)
+            ))
+            .await?;
+    }
+    drop_fed(client, layout, OLD_TABLES[2]).await
 }
 
 /// `table`, the materialized view `view` feeding it the rows `feed` makes of every insert into
@@ -157,18 +207,6 @@ const INDEX_COLUMNS: &str = "trace_id, first_start AS start, last_end - first_st
     row_count AS span_count, if(model_reports > 0, model_in, all_in) AS in_tokens, \
     if(model_reports > 0, model_out, all_out) AS out_tokens, \
     if(model_reports > 0, model_cost, all_cost) AS cost_sum";
-
-/// The same columns folded from `spans` rows.
-fn folded_columns() -> String {
-    format!(
-        "trace_id, min(start_ns) AS start, \
-         max(greatest(end_ns, start_ns)) - min(start_ns) AS duration, \
-         countIf(status = 2) AS errors, argMin(name, {RANK}) AS root_name, \
-         argMinIf(session_id, {RANK}, session_id != '') AS sess, \
-         argMinIf(user_id, {RANK}, user_id != '') AS usr, count() AS span_count, {}",
-        summary_sql::counted_usage()
-    )
-}
 
 /// What a trace index selects: the traces of a project within `scope` (a condition on the
 /// trace id) that pass `filters` (more conditions on the trace id: subqueries over spans),
@@ -215,7 +253,7 @@ impl IndexParts {
 }
 
 /// The index rows (`INDEX_COLUMNS`) of the traces `q` selects: a whole trace's row as it is,
-/// a split one folded from `spans` (the table's name: `Copies::sources` says how to read it).
+/// a split one's from `split_rows` (`spans` is the table's name).
 pub(super) fn index(traces: &str, spans: &str, q: &IndexQuery<'_>, copies: &Copies) -> IndexParts {
     let where_ = format!(
         "project = {} AND {}{}",
@@ -259,65 +297,17 @@ pub(super) fn index(traces: &str, spans: &str, q: &IndexQuery<'_>, copies: &Copi
         ));
     }
     let whole = format!("SELECT {INDEX_COLUMNS}{whole_groups} FROM {traces} WHERE {whole_where}");
-    IndexParts::new(whole, folded(spans, q, copies), copies)
+    IndexParts::new(whole, folded(traces, spans, q, copies), copies)
 }
 
-/// The index rows of the split traces (`copies`) `q` selects, folded from `spans` (each part
-/// of `Copies::sources`); `None` when there are none.
-fn folded(spans: &str, q: &IndexQuery<'_>, copies: &Copies) -> Option<String> {
-    let parts: Vec<String> = copies
-        .sources(spans)
+/// The index rows of the split traces (`copies`) `q` selects (`split_rows`); `None` when
+/// there are none.
+fn folded(traces: &str, spans: &str, q: &IndexQuery<'_>, copies: &Copies) -> Option<String> {
+    let parts: Vec<String> = split_rows::sources(traces, spans, copies)
         .iter()
-        .map(|(from, ids)| folded_from(from, ids, q))
+        .map(|source| source.index(q))
         .collect();
     (!parts.is_empty()).then(|| parts.join(" UNION ALL "))
-}
-
-/// The index rows of the traces `ids` (SQL) `q` selects, folded from `from` (`spans`, `FINAL`
-/// or not).
-fn folded_from(from: &str, ids: &str, q: &IndexQuery<'_>) -> String {
-    let mut where_ = format!(
-        "project = {} AND {}{} AND trace_id IN ({ids})",
-        quote(q.project),
-        q.scope,
-        q.filters
-    );
-    for (key, value) in q.tags {
-        if is_internal_key(key) {
-            where_.push_str(" AND 0");
-            continue;
-        }
-        where_.push_str(&format!(
-            " AND trace_id IN (SELECT trace_id FROM ({}) WHERE key = {} AND value = {})",
-            summary_sql::trace_tags(
-                from,
-                &format!("project = {} AND trace_id IN ({ids})", quote(q.project))
-            ),
-            quote(key),
-            quote(value)
-        ));
-    }
-    let having = if q.having.is_empty() {
-        String::new()
-    } else {
-        format!(" HAVING {}", q.having.join(" AND "))
-    };
-    let mut groups = String::new();
-    for (i, key) in q.group_keys.iter().enumerate() {
-        if is_internal_key(key) {
-            groups.push_str(&format!(", '' AS g{i}, toUInt8(0) AS h{i}"));
-            continue;
-        }
-        let k = quote(key);
-        groups.push_str(&format!(
-            ", argMin(tag_values, {RANK})[indexOf(argMin(tag_keys, {RANK}), {k})] AS g{i}, \
-             has(argMin(tag_keys, {RANK}), {k}) AS h{i}"
-        ));
-    }
-    format!(
-        "SELECT {}{groups} FROM {from} WHERE {where_} GROUP BY trace_id{having}",
-        folded_columns()
-    )
 }
 
 /// Rows (trace_id, key, value) of the tags of a project's traces (as their folds pick them),
@@ -341,21 +331,26 @@ pub(super) fn tag_rows(
         summary_sql::user_key("k")
     );
     let mut parts = vec![whole];
-    for (from, ids) in copies.sources(spans) {
-        let folded = summary_sql::trace_tags(&from, &format!("{where_} AND trace_id IN ({ids})"));
-        parts.push(match key {
-            Some(k) => format!(
-                "SELECT trace_id, key, value FROM ({folded}) WHERE key = {}",
-                quote(k)
-            ),
-            None => folded,
-        });
-    }
+    parts.extend(
+        split_rows::sources(traces, spans, copies)
+            .iter()
+            .map(|source| source.tag_rows(project, key)),
+    );
     parts.join(" UNION ALL ")
 }
 
+/// Statements that take a database back to before schema 16 (its rows and view dropped).
+#[cfg(test)]
+pub(super) fn undo(layout: &Layout) -> Vec<String> {
+    vec![
+        format!("DROP TABLE IF EXISTS {}.{FEED}", ident(&layout.database)),
+        format!("DROP TABLE IF EXISTS {}", layout.table(TRACES.name)),
+    ]
+}
+
 /// Brings a store's database back to `schema`: runs `statements` (which undo what the later
-/// schemas made), forgets the later schemas, and waits until the server shows it.
+/// schemas made; before 16, its rows are dropped too), forgets the later schemas, and waits
+/// until the server shows it.
 #[cfg(test)]
 pub(super) async fn back_to_schema(
     store: &super::ClickhouseStore,
@@ -367,7 +362,12 @@ pub(super) async fn back_to_schema(
         "{} DELETE WHERE version > {schema}",
         store.layout.alter("schema_versions")
     );
-    for sql in statements.into_iter().chain([forget]) {
+    let rows = if schema < 16 {
+        undo(&store.layout)
+    } else {
+        Vec::new()
+    };
+    for sql in statements.into_iter().chain(rows).chain([forget]) {
         store.client.execute(&sql).await.unwrap();
     }
     let versions = format!(

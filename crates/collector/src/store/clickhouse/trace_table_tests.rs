@@ -135,11 +135,10 @@ async fn reopened_from(database: &str, store: ClickhouseStore, schema: i64) -> C
     let db = super::ident(database);
     let mut statements = super::super::splits::undo(&store.layout);
     statements.extend(super::super::tag_starts::undo(&store.layout));
-    statements.extend([
-        format!("DROP TABLE {db}.{}", super::FEED),
-        format!("DROP TABLE {}", store.trace_table()),
-        format!("DROP TABLE {}", store.layout.table(super::SPLITS.name)),
-    ]);
+    statements.push(format!(
+        "DROP TABLE {}",
+        store.layout.table(super::SPLITS.name)
+    ));
     let old = match schema {
         10 => Some(super::OLD_TABLES[0]),
         12 => Some(super::OLD_TABLES[1]),
@@ -190,9 +189,9 @@ async fn spans_stored_before_the_rows_fill_them_on_upgrade() {
         assert_eq!(
             left,
             [
+                "trace_parts",
+                "trace_parts_feed",
                 "trace_repeats",
-                "trace_rows",
-                "trace_rows_feed",
                 "trace_splits"
             ],
             "from {schema}"
@@ -275,4 +274,102 @@ async fn newest_first_pages_order_by_true_starts() {
     let page = store.list_traces("p", &older).await.unwrap();
     let ids: Vec<&str> = page.traces.iter().map(|t| &t.trace_id[..1]).collect();
     assert_eq!((ids, page.total), (vec!["3", "7", "4"], 6_005));
+}
+
+/// A database of schema 15 (the rows without ranks, `trace_rows`) gains the ranked rows on
+/// open, filled from the spans stored before, schema 15's rows dropped: a trace written in
+/// parts before (named split) is merged from its rows, one written twice is still folded from
+/// its spans; each lists as before, filters included, as does a trace written in parts after.
+#[tokio::test]
+async fn schema_15_rows_are_replaced_by_ranked_rows_on_upgrade() {
+    let database = testserver::fresh_database();
+    let store = open(&database).await;
+    store.write_spans(trace("a", "prod")).await.unwrap();
+    // The child first: the trace's name, tags and session are its root's, in the later part.
+    let b = trace("b", "prod");
+    store.write_spans(b[1..].to_vec()).await.unwrap();
+    store.write_spans(b[..1].to_vec()).await.unwrap();
+    store.write_spans(trace("c", "prod")).await.unwrap();
+    store.write_spans(trace("c", "prod")).await.unwrap();
+    let prod = TraceQuery {
+        tags: vec![TagFilter {
+            key: "env".into(),
+            value: "prod".into(),
+        }],
+        ..TraceQuery::default()
+    };
+    let session = |id: &str| TraceQuery {
+        session_id: Some(format!("s-{id}")),
+        ..TraceQuery::default()
+    };
+    let want = [
+        ("c".to_string(), 2, 1, 15),
+        ("b".to_string(), 2, 1, 15),
+        ("a".to_string(), 2, 1, 15),
+    ];
+    assert_eq!(listed(&store, &prod).await, want);
+    let db = super::ident(&database);
+    let schema_15 = vec![
+        format!(
+            "CREATE TABLE {db}.trace_rows (project String, trace_id String) \
+             ENGINE = MergeTree ORDER BY trace_id"
+        ),
+        format!(
+            "CREATE MATERIALIZED VIEW {db}.trace_rows_feed TO {db}.trace_rows AS \
+             SELECT project, trace_id FROM {db}.spans"
+        ),
+    ];
+    super::back_to_schema(&store, schema_15, 15).await;
+    drop(store);
+    let store = open(&database).await;
+    let tables: Vec<String> = store
+        .client
+        .rows(&format!(
+            "SELECT name FROM system.tables WHERE database = {} AND name LIKE 'trace_%' \
+             AND name NOT LIKE 'trace_tag%' ORDER BY name",
+            super::quote(&database)
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.str_of("name"))
+        .collect();
+    assert_eq!(
+        tables,
+        [
+            "trace_parts",
+            "trace_parts_feed",
+            "trace_repeats",
+            "trace_splits"
+        ]
+    );
+    let repeated = store
+        .client
+        .rows(&format!(
+            "SELECT DISTINCT trace_id FROM {}",
+            store.layout.table(super::REPEATS.name)
+        ))
+        .await
+        .unwrap();
+    let repeated: Vec<String> = repeated
+        .iter()
+        .map(|r| r.str_of("trace_id")[..1].to_string())
+        .collect();
+    assert_eq!(repeated, ["c"]);
+    assert_eq!(
+        exact_rows(&store).await,
+        [("a".into(), true), ("b".into(), false), ("c".into(), false)]
+    );
+    assert_eq!(listed(&store, &prod).await, want);
+    assert_eq!(listed(&store, &session("b")).await, want[1..2]);
+    // Written in parts after the upgrade: merged from its two ranked rows.
+    let d = trace("d", "prod");
+    store.write_spans(d[1..].to_vec()).await.unwrap();
+    store.write_spans(d[..1].to_vec()).await.unwrap();
+    let mut with_d = vec![("d".to_string(), 2, 1, 15)];
+    with_d.extend(want.iter().cloned());
+    assert_eq!(listed(&store, &prod).await, with_d);
+    assert_eq!(listed(&store, &session("d")).await, with_d[..1]);
+    let tagged = store.tag_values("p", "env", None, 10).await.unwrap();
+    assert_eq!(tagged[0].trace_count, 4);
 }

@@ -17,7 +17,7 @@ use super::client::{quote, RowExt};
 use super::splits::{self, Copies};
 use super::summary_sql;
 use super::tag_index;
-use super::trace_table::{self, IndexParts};
+use super::trace_table::{self, IndexParts, PART_RANK};
 use super::ClickhouseStore;
 use crate::store::{StoreError, StoreResult};
 
@@ -39,8 +39,9 @@ impl ClickhouseStore {
     }
 
     /// The folds of these traces of a project. A trace with each span once (whole, or split
-    /// but not repeated: `splits`) has one row a span in `spans`, read as it is; a repeated
-    /// one's versions are folded (`FINAL`), which costs a merge of every part holding it.
+    /// but not repeated: `splits`) has one row a span in `spans`, read as it is, and its tags
+    /// are its per-trace rows' (`trace_table`: not every span's tag arrays); a repeated one's
+    /// versions are folded (`FINAL`), which costs a merge of every part holding it.
     pub(super) async fn folds(
         &self,
         project: &str,
@@ -58,19 +59,21 @@ impl ClickhouseStore {
             .partition(|id| copies.is_repeated(id));
         let (stored, folded) = (self.layout.table("spans"), self.spans());
         let (mut folds, repeated) = tokio::try_join!(
-            self.folds_in(project, &once, &stored),
-            self.folds_in(project, &repeated, &folded)
+            self.folds_in(project, &once, &stored, true),
+            self.folds_in(project, &repeated, &folded, false)
         )?;
         folds.extend(repeated);
         Ok(folds)
     }
 
-    /// The folds of these traces of a project from `spans` (`FINAL` or not).
+    /// The folds of these traces of a project from `spans` (`FINAL` or not), their tags from
+    /// their per-trace rows when `tags_from_rows` (each span once), else from `spans`.
     async fn folds_in(
         &self,
         project: &str,
         trace_ids: &[String],
         spans: &str,
+        tags_from_rows: bool,
     ) -> StoreResult<HashMap<String, TraceFold>> {
         let mut folds: HashMap<String, TraceFold> = HashMap::new();
         if trace_ids.is_empty() {
@@ -82,6 +85,19 @@ impl ClickhouseStore {
             id_list(trace_ids)
         );
         let model = summary_sql::model_call();
+        let tags = if tags_from_rows {
+            String::new()
+        } else {
+            format!(
+                "argMin(tag_keys, {RANK}) AS best_keys, argMin(tag_values, {RANK}) AS best_values, "
+            )
+        };
+        let rows_tags_sql = format!(
+            "SELECT trace_id, argMin(best_tag_keys, {PART_RANK}) AS best_keys, \
+             argMin(best_tag_values, {PART_RANK}) AS best_values FROM {} WHERE {scope} \
+             GROUP BY trace_id",
+            self.trace_table()
+        );
         let services_sql = format!(
             "SELECT trace_id, service, min({RANK}) AS rank FROM {spans} WHERE {scope} \
              GROUP BY trace_id, service"
@@ -96,8 +112,7 @@ impl ClickhouseStore {
                  sumIf(output_tokens, NOT {model}) AS other_out, \
                  sumIf(cost, NOT {model}) AS other_cost, \
                  countIf({model} AND (input_tokens != 0 OR output_tokens != 0)) AS model_reports, \
-                 argMin(tag_keys, {RANK}) AS best_keys, argMin(tag_values, {RANK}) AS best_values, \
-                 countIf(has_parent = 0) AS roots, \
+                 {tags}countIf(has_parent = 0) AS roots, \
                  argMinIf(tuple(name, span_id, span_type, status, service, start_ns), {RANK}, \
                  has_parent = 0) AS root, \
                  min({RANK}) AS first_rank, argMin(name, {RANK}) AS first_name, \
@@ -107,9 +122,31 @@ impl ClickhouseStore {
                  argMinIf(tuple(user_id, {RANK}), {RANK}, user_id != '') AS user \
                  FROM {spans} WHERE {scope} GROUP BY trace_id"
         );
-        // The two reads are independent: asked at once.
-        let (core, services) =
-            tokio::try_join!(self.client.rows(&core_sql), self.client.rows(&services_sql))?;
+        let rows_tags = async {
+            if tags_from_rows {
+                self.client.rows(&rows_tags_sql).await
+            } else {
+                Ok(Vec::new())
+            }
+        };
+        // The reads are independent: asked at once.
+        let (mut core, services, rows_tags) = tokio::try_join!(
+            self.client.rows(&core_sql),
+            self.client.rows(&services_sql),
+            rows_tags
+        )?;
+        if tags_from_rows {
+            let mut tags: HashMap<String, Value> = rows_tags
+                .into_iter()
+                .map(|r| (r.str_of("trace_id"), r))
+                .collect();
+            for row in &mut core {
+                if let Some(tagged) = tags.remove(&row.str_of("trace_id")) {
+                    row["best_keys"] = tagged["best_keys"].clone();
+                    row["best_values"] = tagged["best_values"].clone();
+                }
+            }
+        }
         for row in core {
             let mut fold = TraceFold {
                 start_ns: row.i64_of("first_start"),
