@@ -7,8 +7,7 @@
 //! which documents hold each three-character sequence, not where.
 //!
 //! A document is a block of `BLOCK_SPANS` consecutive span rowids (`rowid >> BLOCK_SHIFT`):
-//! every trigram of its spans' texts, each text once and of a text only the stretches that
-//! bring a trigram new to the block (`document::block_document`). Consecutive rowids are
+//! every distinct text of the block's spans, once (`block_document`). Consecutive rowids are
 //! mostly one trace's spans, whose texts repeat (the question in every model call, the tags
 //! on every span), so a block has far fewer trigrams to index than its spans one by one
 //! (bench/README.md, "Search index by blocks"). A search asks the index for the blocks
@@ -29,13 +28,14 @@
 //! once the block has no span left: until then the document may name trigrams of removed
 //! spans, which only makes candidates that fail their check.
 
+use std::collections::HashSet;
+
 use rusqlite::{params, Connection, OptionalExtension};
+use skein_model::trace_search::SEARCH_SEPARATOR;
 
 use super::codec::Packed;
 use crate::store::StoreResult;
-use document::{block_document, TrigramSet};
 
-mod document;
 mod search;
 #[cfg(test)]
 mod tests;
@@ -185,6 +185,24 @@ pub(super) fn replace(conn: &Connection, span: i64, text: &Packed) -> StoreResul
     Ok(())
 }
 
+/// A block's document: every distinct text (between `SEARCH_SEPARATOR`s) of its spans' kept
+/// texts, once, separated as in a span's text. A needle within one text of a span is within
+/// one text of the document, so the document holds all its trigrams.
+fn block_document(texts: &[String]) -> String {
+    let mut seen: HashSet<&str> = HashSet::new();
+    let mut document = String::new();
+    for piece in texts.iter().flat_map(|t| t.split(SEARCH_SEPARATOR)) {
+        if piece.is_empty() || !seen.insert(piece) {
+            continue;
+        }
+        if !document.is_empty() {
+            document.push(SEARCH_SEPARATOR);
+        }
+        document.push_str(piece);
+    }
+    document
+}
+
 /// What one call of `index_pending` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Indexed {
@@ -246,7 +264,6 @@ pub(super) fn index_pending(conn: &Connection, limit: usize) -> StoreResult<Inde
     let mut read = conn
         .prepare_cached("SELECT skein_text(text) FROM span_texts WHERE span BETWEEN ?1 AND ?2")?;
     let mut insert = conn.prepare_cached("INSERT INTO span_text (rowid, text) VALUES (?1, ?2)")?;
-    let mut trigrams = TrigramSet::default();
     let mut stale_spans = 0;
     for &block in &blocks {
         let (first, last) = block_range(block << BLOCK_SHIFT);
@@ -257,7 +274,7 @@ pub(super) fn index_pending(conn: &Connection, limit: usize) -> StoreResult<Inde
             stale_spans += texts.len();
         }
         if !texts.is_empty() {
-            insert.execute(params![block, block_document(&texts, &mut trigrams)])?;
+            insert.execute(params![block, block_document(&texts)])?;
         }
     }
     if let (Some(first), Some(last)) = (stale.first(), stale.last()) {

@@ -2,7 +2,6 @@
 //! they are indexed, changed and removed.
 
 use skein_model::span::Span;
-use skein_model::trace_search::SEARCH_SEPARATOR;
 
 use super::search::{match_query, MAX_WAITING_CHECKED};
 use super::*;
@@ -217,10 +216,7 @@ fn a_block_is_indexed_again_when_a_span_of_it_changes() {
 #[test]
 fn a_block_document_keeps_each_text_once_and_a_needle_across_texts_is_still_found() {
     let texts = ["chat\u{1f}kyoto trip", "chat\u{1f}osaka\u{1f}kyoto trip"].map(String::from);
-    assert_eq!(
-        block_document(&texts, &mut TrigramSet::default()),
-        "chat\u{1f}kyoto trip\u{1f}osaka"
-    );
+    assert_eq!(block_document(&texts), "chat\u{1f}kyoto trip\u{1f}osaka");
     let (_dir, conn) = migrated();
     insert(
         &conn,
@@ -243,48 +239,6 @@ fn a_block_document_keeps_each_text_once_and_a_needle_across_texts_is_still_foun
     assert_eq!(searched(&conn, &across), 1);
     assert_eq!(searched(&conn, &format!("refund{SEARCH_SEPARATOR}d")), 1);
     assert_eq!(searched(&conn, "refund"), 2);
-}
-
-#[test]
-fn a_block_document_holds_every_trigram_of_its_texts_and_repeats_few() {
-    // Texts of a small alphabet (many repeated trigrams), with multi-byte characters, and
-    // each later "model call" holding the earlier ones as a conversation's inputs do.
-    let mut state = 7u64;
-    let mut next = |n: u64| {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (state >> 33) % n
-    };
-    let alphabet = ['a', 'b', 'é', ' ', '日', 'c'];
-    let mut texts: Vec<String> = Vec::new();
-    let mut conversation = String::new();
-    for _ in 0..16 {
-        let message: String = (0..(5 + next(40)))
-            .map(|_| alphabet[next(alphabet.len() as u64) as usize])
-            .collect();
-        conversation.push_str(&message);
-        texts.push(format!(
-            "ab{SEARCH_SEPARATOR}{conversation}{SEARCH_SEPARATOR}{message}"
-        ));
-    }
-    let document = block_document(&texts, &mut TrigramSet::default());
-    let runs: Vec<&str> = document.split(SEARCH_SEPARATOR).collect();
-    let mut given = 0;
-    for piece in texts.iter().flat_map(|t| t.split(SEARCH_SEPARATOR)) {
-        let chars: Vec<char> = piece.chars().collect();
-        for window in chars.windows(3) {
-            given += 1;
-            let trigram: String = window.iter().collect();
-            assert!(
-                runs.iter().any(|run| run.contains(&trigram)),
-                "{trigram:?} of {piece:?} is missing from {document:?}"
-            );
-        }
-    }
-    // FTS5's tokens: a document's characters less two.
-    let tokens = document.chars().count() - 2;
-    assert!(tokens * 3 < given, "{tokens} tokens for {given} trigrams");
 }
 
 #[test]
