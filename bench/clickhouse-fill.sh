@@ -90,8 +90,11 @@ echo "copied $((copies * pool)) spans in ${seconds} s ($(echo "$copies * $pool /
 # A copy's insert is cut into blocks, and the per-trace rows' view runs a block at a time, so a
 # trace cut between two blocks has two rows: named split here as the collector names a split
 # after each insert it writes (schema 13 and later).
+# The per-trace rows: `trace_parts` from schema 16, `trace_rows` in 13-15.
+rows_table=trace_rows
+[ "$(q "EXISTS TABLE skein.trace_parts")" = 1 ] && rows_table=trace_parts
 if [ "$(q "EXISTS TABLE skein.trace_splits")" = 1 ]; then
-    q "INSERT INTO skein.trace_splits SELECT project, trace_id, now() FROM skein.trace_rows GROUP BY project, trace_id HAVING count() > 1 OR countIf(row_count != span_ids) > 0" >/dev/null
+    q "INSERT INTO skein.trace_splits SELECT project, trace_id, now() FROM skein.$rows_table GROUP BY project, trace_id HAVING count() > 1 OR countIf(row_count != span_ids) > 0" >/dev/null
     echo "split traces: $(q "SELECT count() FROM skein.trace_splits")"
 fi
 # Of those, the ones with a span stored twice (schema 15 and later; none from the copies).
