@@ -10,7 +10,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{eventually, js, texts, Browser, Collector};
+use common::{click, eventually, js, texts, Browser, Collector};
 use thirtyfour::prelude::*;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -67,17 +67,6 @@ async fn fill(driver: &WebDriver, css: &str, text: &str) {
         .unwrap_or_else(|e| panic!("{css}: {e}"));
     el.clear().await.unwrap();
     el.send_keys(text).await.unwrap();
-}
-
-async fn click(driver: &WebDriver, css: &str) {
-    driver
-        .query(By::Css(css))
-        .first()
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("click {css}: {e}"));
 }
 
 /// The saved (not pending) records the widget lists: (key, score, comment).

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{eventually, texts, Browser, Collector};
+use common::{click, eventually, texts, Browser, Collector};
 use serde_json::json;
 use thirtyfour::prelude::*;
 
@@ -17,17 +17,6 @@ async fn url(driver: &WebDriver) -> String {
         .await
         .map(|u| u.to_string())
         .unwrap_or_default()
-}
-
-async fn click_when_present(driver: &WebDriver, css: &str) {
-    driver
-        .query(By::Css(css))
-        .first()
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("click {css}: {e}"));
 }
 
 async fn result_count(driver: &WebDriver) -> Option<u64> {
@@ -62,9 +51,9 @@ async fn filter_controls_edit_the_url_and_the_theme_persists() {
         .await["total"]
         .as_u64()
         .unwrap();
-    click_when_present(driver, "button.add-filter").await;
-    click_when_present(driver, "select[name=tag-key] option[value=user_tier]").await;
-    click_when_present(driver, "select[name=tag-value] option[value=premium]").await;
+    click(driver, "button.add-filter").await;
+    click(driver, "select[name=tag-key] option[value=user_tier]").await;
+    click(driver, "select[name=tag-value] option[value=premium]").await;
     eventually(WAIT, "the tag filter in the URL and the count", || async {
         let u = url(driver).await;
         let chips = texts(driver, ".filter-chip").await;
@@ -94,7 +83,7 @@ async fn filter_controls_edit_the_url_and_the_theme_persists() {
     assert!(!names.is_empty());
 
     // Sort, then back: the previous URL (and list) comes back.
-    click_when_present(driver, "select[name=sort] option[value=duration_desc]").await;
+    click(driver, "select[name=sort] option[value=duration_desc]").await;
     eventually(WAIT, "sort in the URL", || async {
         url(driver)
             .await
@@ -118,7 +107,7 @@ async fn filter_controls_edit_the_url_and_the_theme_persists() {
     assert_eq!(sort.as_deref(), Some("start_desc"));
 
     // Clear filters.
-    click_when_present(driver, "button.clear-filters").await;
+    click(driver, "button.clear-filters").await;
     eventually(WAIT, "no filters", || async {
         let u = url(driver).await;
         (u.ends_with("/traces") && texts(driver, ".filter-chip").await.is_empty()).then_some(())
@@ -138,7 +127,7 @@ async fn filter_controls_edit_the_url_and_the_theme_persists() {
     };
     let before = theme().await;
     assert!(before == "light" || before == "dark", "{before}");
-    click_when_present(driver, "button.theme-toggle").await;
+    click(driver, "button.theme-toggle").await;
     let after = eventually(WAIT, "the other theme", || async {
         let t = theme().await;
         (t != before).then_some(t)
@@ -350,7 +339,7 @@ async fn the_project_switcher_opens_another_project() {
             .then_some(())
     })
     .await;
-    click_when_present(driver, ".project-switcher select option[value=team-b]").await;
+    click(driver, ".project-switcher select option[value=team-b]").await;
     eventually(WAIT, "team-b's trace", || async {
         let u = url(driver).await;
         (u.contains("project=team-b")
@@ -359,7 +348,7 @@ async fn the_project_switcher_opens_another_project() {
     })
     .await;
     // The project stays in links: the trace page opens in team-b.
-    click_when_present(driver, "tr.trace-row .root-name").await;
+    click(driver, "tr.trace-row .root-name").await;
     eventually(WAIT, "team-b's trace page", || async {
         let title = driver
             .find(By::Css(".trace-header h1"))
@@ -399,7 +388,7 @@ async fn time_and_latency_ranges_filter_the_list_and_live_in_the_url() {
     let all = total("").await;
     let day = total("&range=24h").await;
     assert!(day > 0 && day < all, "last 24 hours: {day} of {all}");
-    click_when_present(driver, "select[name=range] option[value='24h']").await;
+    click(driver, "select[name=range] option[value='24h']").await;
     eventually(WAIT, "the last day's traces", || async {
         (url(driver).await.contains("range=24h") && result_count(driver).await? == day)
             .then_some(())
