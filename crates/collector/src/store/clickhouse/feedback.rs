@@ -332,45 +332,19 @@ impl ClickhouseStore {
         Ok(records)
     }
 
-    /// Fills `TraceSummary::feedback` for a page of the trace list: per trace and key, how many
-    /// records and the mean of their scores.
-    pub(super) async fn add_feedback_summaries(
+    /// The summaries of these traces (`summaries`) with their feedback (`TraceSummary::feedback`:
+    /// per key, how many records and the mean of their scores), the two read at once.
+    pub(super) async fn summaries_with_feedback(
         &self,
         project: &str,
-        traces: &mut [TraceSummary],
-    ) -> StoreResult<()> {
-        let ids: Vec<String> = traces.iter().map(|t| t.trace_id.clone()).collect();
-        let records = self.feedback_of_traces(project, &ids).await?;
-        let mut stats: HashMap<&str, std::collections::BTreeMap<&str, (u64, f64, u64)>> =
-            HashMap::new();
-        for f in &records {
-            let Some(trace) = f.trace_id.as_deref() else {
-                continue;
-            };
-            let entry = stats
-                .entry(trace)
-                .or_default()
-                .entry(f.key.as_str())
-                .or_default();
-            entry.0 += 1;
-            if let Some(s) = f.score {
-                entry.1 += s;
-                entry.2 += 1;
-            }
-        }
-        for t in traces.iter_mut() {
-            if let Some(keys) = stats.get(t.trace_id.as_str()) {
-                t.feedback = keys
-                    .iter()
-                    .map(|(key, (count, sum, scored))| FeedbackStat {
-                        key: key.to_string(),
-                        count: *count,
-                        mean: (*scored > 0).then(|| sum / *scored as f64),
-                    })
-                    .collect();
-            }
-        }
-        Ok(())
+        trace_ids: &[String],
+    ) -> StoreResult<Vec<TraceSummary>> {
+        let (mut traces, records) = tokio::try_join!(
+            self.summaries(project, trace_ids),
+            self.feedback_of_traces(project, trace_ids)
+        )?;
+        add_feedback_stats(&mut traces, &records);
+        Ok(traces)
     }
 
     /// Per trace, the mean score of its feedback with this key (records without a score are
@@ -400,5 +374,39 @@ impl ClickhouseStore {
             .into_iter()
             .map(|(t, (sum, n))| (t, sum / f64::from(n)))
             .collect())
+    }
+}
+
+/// Fills each summary's `feedback` from the records of its trace: per key, how many records
+/// and the mean of their scores.
+fn add_feedback_stats(traces: &mut [TraceSummary], records: &[Feedback]) {
+    let mut stats: HashMap<&str, std::collections::BTreeMap<&str, (u64, f64, u64)>> =
+        HashMap::new();
+    for f in records {
+        let Some(trace) = f.trace_id.as_deref() else {
+            continue;
+        };
+        let entry = stats
+            .entry(trace)
+            .or_default()
+            .entry(f.key.as_str())
+            .or_default();
+        entry.0 += 1;
+        if let Some(s) = f.score {
+            entry.1 += s;
+            entry.2 += 1;
+        }
+    }
+    for t in traces.iter_mut() {
+        if let Some(keys) = stats.get(t.trace_id.as_str()) {
+            t.feedback = keys
+                .iter()
+                .map(|(key, (count, sum, scored))| FeedbackStat {
+                    key: key.to_string(),
+                    count: *count,
+                    mean: (*scored > 0).then(|| sum / *scored as f64),
+                })
+                .collect();
+        }
     }
 }

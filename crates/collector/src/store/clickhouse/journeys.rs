@@ -314,9 +314,8 @@ impl ClickhouseStore {
         let max = SessionDetail::MAX_REQUESTS;
         let truncated = group.traces.len() > max;
         let ids: Vec<String> = group.traces.iter().take(max).cloned().collect();
-        let mut traces = self.summaries(project, &ids).await?;
+        let mut traces = self.summaries_with_feedback(project, &ids).await?;
         traces.sort_by(|a, b| (a.start_ns, &a.trace_id).cmp(&(b.start_ns, &b.trace_id)));
-        self.add_feedback_summaries(project, &mut traces).await?;
         let mut requests = Vec::with_capacity(traces.len());
         for trace in traces {
             let root = match &trace.root_span_id {

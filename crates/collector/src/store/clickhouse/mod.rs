@@ -255,9 +255,7 @@ impl QueryStore for ClickhouseStore {
         query: &TraceQuery,
     ) -> StoreResult<Vec<TraceSummary>> {
         let passing = self.passing(project, trace_ids, query, now_ms()).await?;
-        let mut traces = self.summaries(project, &passing).await?;
-        self.add_feedback_summaries(project, &mut traces).await?;
-        Ok(traces)
+        self.summaries_with_feedback(project, &passing).await
     }
 
     async fn trace(&self, project: &str, trace_id: &str) -> StoreResult<Option<TraceSkeleton>> {

@@ -104,7 +104,7 @@ impl SplitSource {
         let (keys, values) = self.best_tags();
         let k = quote(key);
         format!(
-            "has({keys}, {k}) AND {values}[indexOf({keys}, {k})] = {}",
+            "indexOf({keys}, {k}) > 0 AND {values}[indexOf({keys}, {k})] = {}",
             quote(value)
         )
     }
@@ -145,7 +145,7 @@ impl SplitSource {
             }
             let k = quote(key);
             columns.push_str(&format!(
-                ", {values}[indexOf({keys}, {k})] AS g{i}, has({keys}, {k}) AS h{i}"
+                ", {values}[indexOf({keys}, {k})] AS g{i}, indexOf({keys}, {k}) > 0 AS h{i}"
             ));
         }
         self.select(

@@ -85,8 +85,7 @@ impl ClickhouseStore {
         });
         keyed.truncate(limit);
         let ids: Vec<String> = keyed.into_iter().map(|(_, id)| id).collect();
-        let mut traces = self.summaries(project, &ids).await?;
-        self.add_feedback_summaries(project, &mut traces).await?;
+        let traces = self.summaries_with_feedback(project, &ids).await?;
         Ok(TracePage {
             traces,
             total,

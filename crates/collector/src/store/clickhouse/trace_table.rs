@@ -272,9 +272,11 @@ pub(super) fn index(traces: &str, spans: &str, q: &IndexQuery<'_>, copies: &Copi
             continue;
         }
         // A span's tag keys are distinct: the key's one position holds its value (no lambda
-        // a row: `arrayExists` was the most of a tag filter's read).
+        // a row: `arrayExists` was the most of a tag filter's read). The position, not `has`,
+        // says whether the key is there: the same expression twice is one search of the keys.
         whole_where.push_str(&format!(
-            " AND has(best_tag_keys, {k}) AND best_tag_values[indexOf(best_tag_keys, {k})] = {}",
+            " AND indexOf(best_tag_keys, {k}) > 0 \
+             AND best_tag_values[indexOf(best_tag_keys, {k})] = {}",
             quote(value),
             k = quote(key)
         ));
@@ -293,7 +295,7 @@ pub(super) fn index(traces: &str, spans: &str, q: &IndexQuery<'_>, copies: &Copi
         // An absent key's position is 0, whose element is the empty default.
         whole_groups.push_str(&format!(
             ", best_tag_values[indexOf(best_tag_keys, {k})] AS g{i}, \
-             has(best_tag_keys, {k}) AS h{i}"
+             indexOf(best_tag_keys, {k}) > 0 AS h{i}"
         ));
     }
     let whole = format!("SELECT {INDEX_COLUMNS}{whole_groups} FROM {traces} WHERE {whole_where}");

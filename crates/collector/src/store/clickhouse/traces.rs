@@ -1,9 +1,9 @@
 //! Traces: which traces a query selects, in which order, is read from the per-trace table
 //! (`trace_table`); the summaries of a page's traces are folded from their spans, by the same
 //! rule SQLite folds on write (`skein_model::trace_fold`). ClickHouse computes each part of the
-//! fold per trace (sums, the best-ranked root, name, session and user, each service's best
-//! rank, the best-ranked span's tags); the parts become a `TraceFold` here, whose `summary` is
-//! the row. A trace's skeleton is `skeleton`'s.
+//! fold per trace and service (sums, the best-ranked root, name, session and user, the
+//! service's best rank, the best-ranked span's tags); the parts become `TraceFold`s here,
+//! merged per trace, whose `summary` is the row. A trace's skeleton is `skeleton`'s.
 
 use std::collections::HashMap;
 
@@ -31,6 +31,76 @@ fn rank_of(v: &Value) -> Option<Rank> {
 /// `trace_id IN (...)` for a list of ids.
 pub(super) fn id_list(ids: &[String]) -> String {
     ids.iter().map(|i| quote(i)).collect::<Vec<_>>().join(", ")
+}
+
+/// A trace's fold of its spans of one service (a row of `folds_in`'s read): that service's
+/// best rank, the part's sums and its best-ranked values (its tags when the row has them).
+fn part_fold(row: &Value) -> TraceFold {
+    let mut fold = TraceFold {
+        start_ns: row.i64_of("first_start"),
+        end_ns: row.i64_of("last_end"),
+        span_count: row.i64_of("span_count").max(0) as u64,
+        error_count: row.i64_of("errors").max(0) as u64,
+        input_tokens: row.i64_of("model_in"),
+        output_tokens: row.i64_of("model_out"),
+        cost: row.f64_of("model_cost"),
+        other_input_tokens: row.i64_of("other_in"),
+        other_output_tokens: row.i64_of("other_out"),
+        other_cost: row.f64_of("other_cost"),
+        model_usage: row.i64_of("model_reports") > 0,
+        ..TraceFold::default()
+    };
+    if row.i64_of("roots") > 0 {
+        let r = &row["root"];
+        let span_id = r[1].as_str().unwrap_or("").to_string();
+        fold.root = Some(Ranked {
+            rank: Rank(0, super::client::as_i64(&r[5]), span_id.clone()),
+            value: RootFacts {
+                name: r[0].as_str().unwrap_or("").to_string(),
+                span_id,
+                span_type: super::client::as_i64(&r[2]) as u8,
+                status: super::client::as_i64(&r[3]) as u8,
+                service: r[4].as_str().unwrap_or("").to_string(),
+            },
+        });
+    }
+    if let Some(rank) = rank_of(&row["first_rank"]) {
+        fold.services.insert(row.str_of("service"), rank.clone());
+        add_tags(&mut fold, row, &rank);
+        fold.first_name = Some(Ranked {
+            rank,
+            value: row.str_of("first_name"),
+        });
+    }
+    let ranked = |count: &str, v: &Value| -> Option<Ranked<String>> {
+        (row.i64_of(count) > 0).then(|| Ranked {
+            rank: rank_of(&v[1]).unwrap_or(Rank(1, 0, String::new())),
+            value: v[0].as_str().unwrap_or("").to_string(),
+        })
+    };
+    fold.session_id = ranked("sessions", &row["session"]);
+    fold.user_id = ranked("users", &row["user"]);
+    fold
+}
+
+/// The user tags of a row's `best_keys` and `best_values` (if it has them), at `rank`: the
+/// best-ranked span's.
+fn add_tags(fold: &mut TraceFold, row: &Value, rank: &Rank) {
+    let keys = row["best_keys"].as_array().into_iter().flatten();
+    let values = row["best_values"].as_array().into_iter().flatten();
+    for (key, value) in keys.zip(values) {
+        if let (Some(key), Some(value)) = (key.as_str(), value.as_str()) {
+            if !is_internal_key(key) {
+                fold.tags.insert(
+                    key.to_string(),
+                    Ranked {
+                        rank: rank.clone(),
+                        value: value.to_string(),
+                    },
+                );
+            }
+        }
+    }
 }
 
 impl ClickhouseStore {
@@ -67,7 +137,11 @@ impl ClickhouseStore {
     }
 
     /// The folds of these traces of a project from `spans` (`FINAL` or not), their tags from
-    /// their per-trace rows when `tags_from_rows` (each span once), else from `spans`.
+    /// their per-trace rows when `tags_from_rows` (each span once), else from `spans`. One
+    /// read folds each trace's spans per service (each service's best rank with its part's
+    /// sums and best-ranked values), and the parts are merged here (`TraceFold::merge`, as
+    /// any partial folds of a trace): a second read of the same granules for the services
+    /// alone cost as much CPU as the fold.
     async fn folds_in(
         &self,
         project: &str,
@@ -98,12 +172,8 @@ impl ClickhouseStore {
              GROUP BY trace_id",
             self.trace_table()
         );
-        let services_sql = format!(
-            "SELECT trace_id, service, min({RANK}) AS rank FROM {spans} WHERE {scope} \
-             GROUP BY trace_id, service"
-        );
-        let core_sql = format!(
-            "SELECT trace_id, min(start_ns) AS first_start, \
+        let parts_sql = format!(
+            "SELECT trace_id, service, min(start_ns) AS first_start, \
                  max(greatest(end_ns, start_ns)) AS last_end, \
                  count() AS span_count, countIf(status = 2) AS errors, \
                  sumIf(input_tokens, {model}) AS model_in, \
@@ -120,7 +190,7 @@ impl ClickhouseStore {
                  argMinIf(tuple(session_id, {RANK}), {RANK}, session_id != '') AS session, \
                  countIf(user_id != '') AS users, \
                  argMinIf(tuple(user_id, {RANK}), {RANK}, user_id != '') AS user \
-                 FROM {spans} WHERE {scope} GROUP BY trace_id"
+                 FROM {spans} WHERE {scope} GROUP BY trace_id, service"
         );
         let rows_tags = async {
             if tags_from_rows {
@@ -130,90 +200,22 @@ impl ClickhouseStore {
             }
         };
         // The reads are independent: asked at once.
-        let (mut core, services, rows_tags) = tokio::try_join!(
-            self.client.rows(&core_sql),
-            self.client.rows(&services_sql),
-            rows_tags
-        )?;
-        if tags_from_rows {
-            let mut tags: HashMap<String, Value> = rows_tags
-                .into_iter()
-                .map(|r| (r.str_of("trace_id"), r))
-                .collect();
-            for row in &mut core {
-                if let Some(tagged) = tags.remove(&row.str_of("trace_id")) {
-                    row["best_keys"] = tagged["best_keys"].clone();
-                    row["best_values"] = tagged["best_values"].clone();
+        let (parts, rows_tags) = tokio::try_join!(self.client.rows(&parts_sql), rows_tags)?;
+        for row in parts {
+            let part = part_fold(&row);
+            match folds.get_mut(&row.str_of("trace_id")) {
+                Some(fold) => fold.merge(part),
+                None => {
+                    folds.insert(row.str_of("trace_id"), part);
                 }
             }
         }
-        for row in core {
-            let mut fold = TraceFold {
-                start_ns: row.i64_of("first_start"),
-                end_ns: row.i64_of("last_end"),
-                span_count: row.i64_of("span_count").max(0) as u64,
-                error_count: row.i64_of("errors").max(0) as u64,
-                input_tokens: row.i64_of("model_in"),
-                output_tokens: row.i64_of("model_out"),
-                cost: row.f64_of("model_cost"),
-                other_input_tokens: row.i64_of("other_in"),
-                other_output_tokens: row.i64_of("other_out"),
-                other_cost: row.f64_of("other_cost"),
-                model_usage: row.i64_of("model_reports") > 0,
-                ..TraceFold::default()
-            };
-            if row.i64_of("roots") > 0 {
-                let r = &row["root"];
-                let span_id = r[1].as_str().unwrap_or("").to_string();
-                fold.root = Some(Ranked {
-                    rank: Rank(0, super::client::as_i64(&r[5]), span_id.clone()),
-                    value: RootFacts {
-                        name: r[0].as_str().unwrap_or("").to_string(),
-                        span_id,
-                        span_type: super::client::as_i64(&r[2]) as u8,
-                        status: super::client::as_i64(&r[3]) as u8,
-                        service: r[4].as_str().unwrap_or("").to_string(),
-                    },
-                });
-            }
-            if let Some(rank) = rank_of(&row["first_rank"]) {
-                // The trace's tags: its best-ranked span's, as the fold keeps them.
-                let keys = row["best_keys"].as_array().into_iter().flatten();
-                let values = row["best_values"].as_array().into_iter().flatten();
-                for (key, value) in keys.zip(values) {
-                    if let (Some(key), Some(value)) = (key.as_str(), value.as_str()) {
-                        if !is_internal_key(key) {
-                            fold.tags.insert(
-                                key.to_string(),
-                                Ranked {
-                                    rank: rank.clone(),
-                                    value: value.to_string(),
-                                },
-                            );
-                        }
-                    }
+        // The trace's tags: its best-ranked span's, as the fold keeps them, with its rank.
+        for row in &rows_tags {
+            if let Some(fold) = folds.get_mut(&row.str_of("trace_id")) {
+                if let Some(rank) = fold.first_name.as_ref().map(|n| n.rank.clone()) {
+                    add_tags(fold, row, &rank);
                 }
-                fold.first_name = Some(Ranked {
-                    rank,
-                    value: row.str_of("first_name"),
-                });
-            }
-            let ranked = |count: &str, v: &Value| -> Option<Ranked<String>> {
-                (row.i64_of(count) > 0).then(|| Ranked {
-                    rank: rank_of(&v[1]).unwrap_or(Rank(1, 0, String::new())),
-                    value: v[0].as_str().unwrap_or("").to_string(),
-                })
-            };
-            fold.session_id = ranked("sessions", &row["session"]);
-            fold.user_id = ranked("users", &row["user"]);
-            folds.insert(row.str_of("trace_id"), fold);
-        }
-        for row in services {
-            if let (Some(fold), Some(rank)) = (
-                folds.get_mut(&row.str_of("trace_id")),
-                rank_of(&row["rank"]),
-            ) {
-                fold.services.insert(row.str_of("service"), rank);
             }
         }
         for fold in folds.values_mut() {
