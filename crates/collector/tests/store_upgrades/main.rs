@@ -12,16 +12,35 @@ mod search;
 mod search_mark;
 
 /// The layout a file is brought up to (`PRAGMA user_version`).
-const LATEST_LAYOUT: i64 = 22;
+const LATEST_LAYOUT: i64 = 23;
 
 /// Spans waiting for the full-text index (schema 22 on): past its mark, or in a stale block.
 const WAITING: &str = "SELECT \
     (SELECT count(*) FROM span_texts WHERE span > (SELECT mark FROM span_text_mark)) + \
     (SELECT count(*) FROM span_text_stale)";
 
-/// Takes the current layout's full-text tables back to schema 21's queue table (empty) and
-/// trigger, before a test makes the file older still or queues spans in it.
-const SEARCH_QUEUE_OF_21: &str = "DROP TABLE span_text_mark; DROP TABLE span_text_stale; \
+/// Takes the current layout's trigram index back to schema 22's FTS5 table (empty, with
+/// schema 20's merge setting) and trigger, the mark where it is.
+const SEARCH_INDEX_OF_22: &str = "DROP TABLE span_grams; DROP TABLE span_gram_chunks; \
+    CREATE VIRTUAL TABLE span_text USING fts5(text, content = '', contentless_delete = 1, \
+        detail = none, tokenize = 'trigram case_sensitive 1'); \
+    INSERT INTO span_text (span_text, rank) VALUES ('automerge', 16); \
+    DROP TRIGGER span_text_removed; \
+    CREATE TRIGGER span_text_removed AFTER DELETE ON spans BEGIN \
+        DELETE FROM span_texts WHERE span = old.id; \
+        DELETE FROM span_text WHERE rowid = (SELECT old.id >> 4 WHERE NOT EXISTS ( \
+            SELECT 1 FROM span_texts WHERE span BETWEEN (old.id >> 4) << 4 \
+                AND ((old.id >> 4) << 4) + 15)); \
+        UPDATE span_text_mark SET mark = (SELECT ifnull(max(id), 0) FROM spans) \
+            WHERE mark > (SELECT ifnull(max(id), 0) FROM spans); END;";
+
+/// Takes the current layout's full-text tables back to schema 21's FTS5 index (empty), queue
+/// table (empty) and trigger, before a test makes the file older still or queues spans in it.
+const SEARCH_QUEUE_OF_21: &str = "DROP TABLE span_grams; DROP TABLE span_gram_chunks; \
+    CREATE VIRTUAL TABLE span_text USING fts5(text, content = '', contentless_delete = 1, \
+        detail = none, tokenize = 'trigram case_sensitive 1'); \
+    INSERT INTO span_text (span_text, rank) VALUES ('automerge', 16); \
+    DROP TABLE span_text_mark; DROP TABLE span_text_stale; \
     CREATE TABLE span_text_pending (span INTEGER PRIMARY KEY); \
     DROP TRIGGER span_text_removed; \
     CREATE TRIGGER span_text_removed AFTER DELETE ON spans BEGIN \

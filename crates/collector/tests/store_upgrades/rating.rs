@@ -16,7 +16,8 @@ async fn a_database_from_before_score_configs_gains_them() {
     test_files::execute_batch(
         &db,
         "DROP TABLE score_configs; DROP TABLE score_settings; \
-         DROP TRIGGER span_text_removed; DROP TABLE span_text; DROP TABLE span_text_mark; \
+         DROP TRIGGER span_text_removed; DROP TABLE span_grams; DROP TABLE span_gram_chunks; \
+         DROP TABLE span_text_mark; \
          DROP TABLE span_text_stale; \
          DROP TABLE span_texts; DROP TABLE queue_items; DROP TABLE queues; \
          DROP TABLE pairwise_judgements; DROP TABLE pairwise_pairs; DROP TABLE pairwise_queues; \
@@ -53,7 +54,7 @@ async fn a_database_from_before_queues_gains_them() {
         &db,
         "DROP TABLE queue_items; DROP TABLE queues; DROP TABLE pairwise_judgements; \
          DROP TABLE pairwise_pairs; DROP TABLE pairwise_queues; DROP TABLE span_text_mark; \
-         DROP TABLE span_text_stale; \
+         DROP TABLE span_text_stale; DROP TABLE span_grams; DROP TABLE span_gram_chunks; \
          PRAGMA user_version = 11;",
     );
     let collector = Collector::start_in(dir, &[]);

@@ -1,5 +1,6 @@
 //! The full-text index's queue table (schema 21) turned into a high-water mark and stale
-//! blocks (schema 22): every span found once, before and after the writer catches up.
+//! blocks (schema 22), and FTS5 replaced by the trigram index of our own (schema 23): every
+//! span found once, before and after the writer catches up.
 
 use super::*;
 
@@ -99,6 +100,49 @@ async fn a_database_with_a_queue_table_gets_the_mark_in_place() {
             "SELECT count(*) FROM span_text_mark WHERE mark = 21",
             "SELECT count(*) = 0 FROM span_text_stale",
             "SELECT count(*) = 0 FROM sqlite_master WHERE name = 'span_text_pending'",
+        ],
+    );
+}
+
+/// Schema 22 kept an FTS5 index of blocks: the upgrade to 23 drops it and every kept text
+/// waits for the trigram index, which the writer builds behind; the spans are found the same
+/// throughout, and a span changed after the upgrade by its new text only.
+#[tokio::test]
+async fn a_database_with_the_fts5_index_gets_the_trigram_index_in_place() {
+    let collector = Collector::start();
+    send(&collector, twenty_steps()).await;
+    wait_for_traces(&collector, "", 1).await;
+    wait_until_indexed(&collector).await;
+    let dir = collector.kill();
+    let db = dir.path().join("skein.db");
+    // The file as schema 22 left it: every span indexed (a document a block), the mark at 20.
+    test_files::execute_batch(&db, SEARCH_INDEX_OF_22);
+    test_files::execute_batch(
+        &db,
+        "INSERT INTO span_text (rowid, text) SELECT span >> 4, group_concat(text, char(31)) \
+             FROM span_texts GROUP BY span >> 4; \
+         PRAGMA user_version = 22;",
+    );
+    assert_eq!(
+        test_files::query_i64(&db, "SELECT count(*) FROM span_text_docsize"),
+        2
+    );
+
+    let collector = Collector::start_in(dir, &[]);
+    let needles = ["kyoto", "step%201", "step%2020", "osaka"];
+    let expected = [20, 11, 1, 0];
+    assert_eq!(totals(&collector, &needles).await, expected);
+    wait_until_indexed(&collector).await;
+    assert_eq!(totals(&collector, &needles).await, expected);
+    let trace_list =
+        get_json(&collector.url("/api/v1/traces?filter=search(%22a%20day%20in%20kyoto%22)")).await;
+    assert_eq!(trace_list["total"], 1, "{trace_list}");
+    stops_at_the_latest_layout_with(
+        collector,
+        &[
+            "SELECT count(*) FROM span_text_mark WHERE mark = 20",
+            "SELECT count(*) = 0 FROM sqlite_master WHERE name = 'span_text'",
+            "SELECT count(*) > 0 FROM span_grams",
         ],
     );
 }

@@ -30,6 +30,7 @@ impl ReaderPool {
                 // row, and at 1M spans the copies were most of its time.
                 c.pragma_update(None, "mmap_size", READER_MMAP_BYTES)?;
                 super::codec::register_unpack(&c)?;
+                super::span_text::register(&c)?;
                 c
             }
         };

@@ -70,8 +70,10 @@ pub(super) const WRITER_BUSY_TIMEOUT: std::time::Duration = std::time::Duration:
 ///   the writer from the kept texts (`span_text::index_blocks`);
 /// - 22: `span_text_pending` gives way to a high-water mark (`span_text_mark`: the index holds
 ///   the spans up to it) and the blocks indexed again after a change (`span_text_stale`), so
-///   that storing a span writes no queue row (`span_text::high_water_mark`).
-const SCHEMA_VERSION: i64 = 22;
+///   that storing a span writes no queue row (`span_text::high_water_mark`);
+/// - 23: the FTS5 index gives way to a trigram index of our own (`span_grams`, written a
+///   chunk of blocks at a time), rebuilt behind the writer (`span_text::own_index`).
+const SCHEMA_VERSION: i64 = 23;
 
 type Migration = fn(&Connection) -> StoreResult<()>;
 
@@ -98,6 +100,7 @@ const MIGRATIONS: [Migration; (SCHEMA_VERSION - 1) as usize] = [
     super::span_text::merge_wider,
     super::span_text::index_blocks,
     super::span_text::high_water_mark,
+    super::span_text::own_index,
 ];
 
 /// Ratings by queue, for `GET /api/v1/feedback?queue_id=`.
@@ -176,6 +179,7 @@ fn add_pairwise(conn: &Connection) -> StoreResult<()> {
 pub(super) fn migrate(conn: &mut Connection) -> StoreResult<()> {
     // Every connection that writes opens the file here; the steps read packed texts too.
     super::codec::register_unpack(conn)?;
+    super::span_text::register(conn)?;
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if version > SCHEMA_VERSION {
         return Err(StoreError::Internal(format!(
@@ -437,7 +441,6 @@ fn create_schema(conn: &mut Connection) -> StoreResult<()> {
     tx.execute_batch(metrics::FEEDBACK_SCORES)?;
     tx.execute_batch(super::score_configs::SCHEMA)?;
     tx.execute_batch(super::span_text::SCHEMA)?;
-    super::span_text::merge_wider(&tx)?;
     tx.execute_batch(super::queues::SCHEMA)?;
     tx.execute_batch(SPAN_EXTENTS)?;
     tx.execute_batch(SPANS_BY_PARENT)?;

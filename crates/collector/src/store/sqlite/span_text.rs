@@ -1,16 +1,14 @@
-//! `span_text`: the full-text index that `search("...")` in span and trace filters reads, and
+//! The full-text index that `search("...")` in span and trace filters reads, and
 //! `span_texts`, the texts it is built from. A span's text is its
 //! `skein_model::trace_search::search_text`, lowercased in Rust on the caller's thread, kept in
 //! `span_texts` by the span's rowid, packed where that is smaller (`codec::Packed`, read
-//! through `skein_text`). The index is an FTS5 table with the trigram tokenizer,
-//! case-sensitive (the text is lowercased already), contentless, and `detail=none`: it keeps
-//! which documents hold each three-character sequence, not where.
+//! through `skein_text`). The index is a trigram index of our own (`grams`, `postings`): which
+//! blocks hold each three-byte sequence, not where.
 //!
-//! A document is a block of `BLOCK_SPANS` consecutive span rowids (`rowid >> BLOCK_SHIFT`):
-//! every distinct text of the block's spans, once (`block_document`). Consecutive rowids are
-//! mostly one trace's spans, whose texts repeat (the question in every model call, the tags
-//! on every span), so a block has far fewer trigrams to index than its spans one by one
-//! (bench/README.md, "Search index by blocks"). A search asks the index for the blocks
+//! A block is `BLOCK_SPANS` consecutive span rowids (`rowid >> BLOCK_SHIFT`). Consecutive
+//! rowids are mostly one trace's spans, whose texts repeat (the question in every model call,
+//! the tags on every span), so a block has far fewer distinct trigrams than its spans one by
+//! one (bench/README.md, "Search index by blocks"). A search asks the index for the blocks
 //! holding every trigram of the needle; their spans are the candidates, each checked against
 //! its own kept text (`search`).
 //!
@@ -23,28 +21,31 @@
 //! lowers it when the newest spans are removed, whose rowids SQLite would hand out again).
 //! The writer moves waiting spans into the index a chunk at a time, when no write waits
 //! (`index_pending`), or after every write once more than `MAX_PENDING_SPANS` wait (so what a
-//! search checks of them stays bounded). Indexing a block writes its document again from all
-//! its spans' texts. A removed span's text leaves with it (the trigger), its block's document
-//! once the block has no span left: until then the document may name trigrams of removed
-//! spans, which only makes candidates that fail their check.
-
-use std::collections::HashSet;
+//! search checks of them stays bounded). A chunk's blocks' distinct trigrams are gathered in
+//! memory and written as a few pages of postings (`postings::write_chunk`), in place of
+//! FTS5's hash probe and segment a trigram occurrence (bench/README.md, session 17). Postings
+//! are never taken back: a block indexed again is listed again, a removed span's block stays
+//! listed until its whole chunk is gone (`postings::prune`); either only makes candidates
+//! that fail their check.
 
 use rusqlite::{params, Connection, OptionalExtension};
-use skein_model::trace_search::SEARCH_SEPARATOR;
 
 use super::codec::Packed;
 use crate::store::StoreResult;
 
+mod grams;
+mod postings;
 mod search;
 #[cfg(test)]
 mod tests;
 mod upgrades;
 
+pub(super) use postings::register;
+
 pub(super) use search::{
     candidates, check, has_more_candidates, search_sql, waiting_beyond_checked,
 };
-pub(super) use upgrades::{high_water_mark, index_blocks, keep_texts, superseded};
+pub(super) use upgrades::{high_water_mark, index_blocks, keep_texts, own_index, superseded};
 
 /// A document of the index covers the spans whose rowids agree but for their last
 /// `BLOCK_SHIFT` bits.
@@ -54,13 +55,9 @@ pub(super) const BLOCK_SPANS: i64 = 1 << BLOCK_SHIFT;
 // `SCHEMA`'s trigger says 4 and 15 for these.
 const _: () = assert!(BLOCK_SHIFT == 4 && BLOCK_SPANS == 16);
 
-/// The index, the texts, the mark and the stale blocks, and the trigger that keeps them in
-/// step with `spans`.
+/// The texts, the mark and the stale blocks, the postings (`postings`: the chunks written,
+/// and their pages), and the trigger that keeps them in step with `spans`.
 pub(super) const SCHEMA: &str = "
-    CREATE VIRTUAL TABLE IF NOT EXISTS span_text USING fts5(
-        text, content = '', contentless_delete = 1, detail = none,
-        tokenize = 'trigram case_sensitive 1'
-    );
     CREATE TABLE IF NOT EXISTS span_texts (
         span INTEGER PRIMARY KEY,
         text TEXT NOT NULL
@@ -71,17 +68,24 @@ pub(super) const SCHEMA: &str = "
         mark INTEGER NOT NULL
     );
     INSERT OR IGNORE INTO span_text_mark (only, mark) VALUES (0, 0);
-    -- ...but for these blocks (`span >> 4`), whose documents are out until indexed again.
+    -- ...but for these blocks (`span >> 4`), whose postings are out until indexed again.
     CREATE TABLE IF NOT EXISTS span_text_stale (
         block INTEGER PRIMARY KEY
     );
+    CREATE TABLE IF NOT EXISTS span_gram_chunks (
+        chunk INTEGER PRIMARY KEY,
+        last_block INTEGER NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS span_grams (
+        chunk INTEGER NOT NULL,
+        first INTEGER NOT NULL,
+        postings BLOB NOT NULL,
+        PRIMARY KEY (chunk, first)
+    ) WITHOUT ROWID;
     DROP TRIGGER IF EXISTS span_text_removed;
     CREATE TRIGGER span_text_removed AFTER DELETE ON spans
     BEGIN
         DELETE FROM span_texts WHERE span = old.id;
-        DELETE FROM span_text WHERE rowid = (SELECT old.id >> 4 WHERE NOT EXISTS (
-            SELECT 1 FROM span_texts WHERE span BETWEEN (old.id >> 4) << 4
-                AND ((old.id >> 4) << 4) + 15));
         UPDATE span_text_mark SET mark = (SELECT ifnull(max(id), 0) FROM spans)
             WHERE mark > (SELECT ifnull(max(id), 0) FROM spans);
     END;";
@@ -96,14 +100,18 @@ pub(super) const WAITING_COUNT: &str = "SELECT \
         ON t.span BETWEEN s.block << 4 AND (s.block << 4) + 15 \
         WHERE t.span <= (SELECT mark FROM span_text_mark))";
 
-/// FTS5 merges 16 segments of a level into one rather than its default 4: each span's
-/// entries are rewritten by fewer merges as the index grows (a fifth less CPU to index, for
-/// a search reading a few more segments; bench/README.md, "Ingest").
-const MERGE_SETTINGS: &str = "INSERT INTO span_text (span_text, rank) VALUES ('automerge', 16);";
-
-/// Sets `MERGE_SETTINGS` (on every index made, and as step 19 → 20 on an existing one).
+/// 19 → 20: schema 20's FTS5 index (`span_text`, replaced by step 23) merged 16 segments
+/// of a level into one rather than its default 4 (a fifth less CPU to index). A file without
+/// it (step 23 drops it anyway) is left as it is.
 pub(super) fn merge_wider(conn: &Connection) -> StoreResult<()> {
-    conn.execute_batch(MERGE_SETTINGS)?;
+    let fts5: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'span_text')",
+        [],
+        |r| r.get(0),
+    )?;
+    if fts5 {
+        conn.execute_batch("INSERT INTO span_text (span_text, rank) VALUES ('automerge', 16);")?;
+    }
     Ok(())
 }
 
@@ -168,8 +176,8 @@ fn block_range(span: i64) -> (i64, i64) {
 }
 
 /// The text of the span row `span`, whose content was just replaced. If the index holds the
-/// span, its block's document leaves the index now (it holds the old text) and the block is
-/// stale until indexed again; past the mark, the span waits for the index already.
+/// span, its block is stale until indexed again (a search checks its spans as waiting, not
+/// by the postings, which lack the new text); past the mark, the span waits already.
 pub(super) fn replace(conn: &Connection, span: i64, text: &Packed) -> StoreResult<()> {
     if !indexing() {
         return Ok(());
@@ -177,30 +185,15 @@ pub(super) fn replace(conn: &Connection, span: i64, text: &Packed) -> StoreResul
     queue(conn, span, text)?;
     if span <= mark(conn)? {
         let block = span >> BLOCK_SHIFT;
-        conn.prepare_cached("DELETE FROM span_text WHERE rowid = ?1")?
-            .execute([block])?;
         conn.prepare_cached("INSERT OR IGNORE INTO span_text_stale (block) VALUES (?1)")?
             .execute([block])?;
     }
     Ok(())
 }
 
-/// A block's document: every distinct text (between `SEARCH_SEPARATOR`s) of its spans' kept
-/// texts, once, separated as in a span's text. A needle within one text of a span is within
-/// one text of the document, so the document holds all its trigrams.
-fn block_document(texts: &[String]) -> String {
-    let mut seen: HashSet<&str> = HashSet::new();
-    let mut document = String::new();
-    for piece in texts.iter().flat_map(|t| t.split(SEARCH_SEPARATOR)) {
-        if piece.is_empty() || !seen.insert(piece) {
-            continue;
-        }
-        if !document.is_empty() {
-            document.push(SEARCH_SEPARATOR);
-        }
-        document.push_str(piece);
-    }
-    document
+thread_local! {
+    /// The writer's set of a block's trigrams (2 MiB), kept across chunks.
+    static GRAMS: std::cell::RefCell<grams::GramSet> = std::cell::RefCell::default();
 }
 
 /// What one call of `index_pending` did.
@@ -213,7 +206,7 @@ pub(super) struct Indexed {
 }
 
 /// Indexes about `limit` waiting spans: the stale blocks first, then the spans past the mark
-/// (the oldest first, and the rest of the last one's block), each block's document written
+/// (the oldest first, and the rest of the last one's block), each block's trigrams listed
 /// again from all its kept texts; the mark moves past them.
 pub(super) fn index_pending(conn: &Connection, limit: usize) -> StoreResult<Indexed> {
     let limit = limit.max(1);
@@ -249,34 +242,32 @@ pub(super) fn index_pending(conn: &Connection, limit: usize) -> StoreResult<Inde
     blocks.extend(fresh.iter().map(|s| s >> BLOCK_SHIFT));
     blocks.sort_unstable();
     blocks.dedup();
-    // Every old document out first (a delete between inserts would make FTS5 write its
-    // pending inserts out as a segment of their own): a stale block's, and the first new
-    // block's when the mark lay in it. The other new blocks have none (never indexed).
-    let mut forget = conn.prepare_cached("DELETE FROM span_text WHERE rowid = ?1")?;
-    for block in stale {
-        forget.execute([block])?;
-    }
-    if let Some(&first) = fresh.first() {
-        if block_range(first).0 <= before && stale.binary_search(&(first >> BLOCK_SHIFT)).is_err() {
-            forget.execute([first >> BLOCK_SHIFT])?;
-        }
-    }
+    // Each block's distinct trigrams, from all its kept texts, as (trigram, block) pairs of
+    // the chunk; a block indexed before (stale, or the mark's block) is listed again.
     let mut read = conn
         .prepare_cached("SELECT skein_text(text) FROM span_texts WHERE span BETWEEN ?1 AND ?2")?;
-    let mut insert = conn.prepare_cached("INSERT INTO span_text (rowid, text) VALUES (?1, ?2)")?;
     let mut stale_spans = 0;
-    for &block in &blocks {
-        let (first, last) = block_range(block << BLOCK_SHIFT);
-        let texts: Vec<String> = read
-            .query_map([first, last], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        if stale.binary_search(&block).is_ok() {
-            stale_spans += texts.len();
+    let mut pairs: Vec<u64> = Vec::new();
+    GRAMS.with_borrow_mut(|grams| -> StoreResult<()> {
+        for (index, &block) in blocks.iter().enumerate() {
+            let (first, last) = block_range(block << BLOCK_SHIFT);
+            let mut rows = read.query([first, last])?;
+            let mut texts = 0;
+            while let Some(row) = rows.next()? {
+                if let Ok(text) = row.get_ref(0)?.as_str() {
+                    grams.add(text);
+                }
+                texts += 1;
+            }
+            if stale.binary_search(&block).is_ok() {
+                stale_spans += texts;
+            }
+            grams.drain(|g| pairs.push(u64::from(g) << grams::BLOCK_BITS | index as u64));
         }
-        if !texts.is_empty() {
-            insert.execute(params![block, block_document(&texts)])?;
-        }
-    }
+        Ok(())
+    })?;
+    postings::write_chunk(conn, &blocks, &mut pairs)?;
+    postings::prune(conn)?;
     if let (Some(first), Some(last)) = (stale.first(), stale.last()) {
         conn.prepare_cached("DELETE FROM span_text_stale WHERE block BETWEEN ?1 AND ?2")?
             .execute([first, last])?;

@@ -8,11 +8,9 @@
 //! acknowledged, unless more than that many wait (then once indexed, and the list's total
 //! says it is approximate). The mark and the stale blocks are read once a statement.
 
-use rusqlite::Connection;
-use skein_model::trace_search::SEARCH_SEPARATOR;
-
-use super::{BLOCK_SHIFT, BLOCK_SPANS, MARK};
+use super::{grams, BLOCK_SHIFT, BLOCK_SPANS, MARK};
 use crate::store::StoreResult;
+use rusqlite::Connection;
 
 /// The most waiting spans (the newest) a search checks by their texts while the index catches
 /// up: a search's cost stays bounded however many wait, and what was just acknowledged is
@@ -62,30 +60,26 @@ pub(in crate::store::sqlite) fn waiting_beyond_checked(conn: &Connection) -> Sto
     Ok(waiting as usize > MAX_WAITING_CHECKED)
 }
 
-/// The most trigrams of a needle asked of the index: the candidates are checked against the
-/// text anyway, and a few dozen trigrams already leave next to no false candidate.
-const MAX_QUERY_TRIGRAMS: usize = 24;
-
 /// The condition "span row `id` holds `needle`" (lowercased, at least three characters),
 /// its parameters bound through `bind` (which answers each one's placeholder) in the order
 /// they appear: the row's block holds the needle's trigrams and the index holds the row (at or
 /// below the mark, its block not stale), or the row is one of the newest waiting; and its kept
 /// text holds the needle (`check`). The blocks and the waiting rows are read once a statement
-/// (small sets: blocks, not spans); the text is
-/// read only for a row the rest of the statement reaches (in a trace scope's `EXISTS`, until
+/// (small sets: blocks, not spans; `skein_blocks` reads the postings); the text is read
+/// only for a row the rest of the statement reaches (in a trace scope's `EXISTS`, until
 /// a span of the trace passes).
 pub(in crate::store::sqlite) fn search_sql(
     id: &str,
     needle: &str,
     mut bind: impl FnMut(String) -> String,
 ) -> String {
-    let Some(query) = match_query(needle) else {
+    if grams::needle_grams(needle, 1).is_none() {
         return check(id, &bind(needle.to_string()));
-    };
-    let query = bind(query);
+    }
+    let blocks = bind(needle.to_string());
     let checked = check(id, &bind(needle.to_string()));
     format!(
-        "(((({id} >> {BLOCK_SHIFT}) IN (SELECT rowid FROM span_text WHERE span_text MATCH {query}) \
+        "(((({id} >> {BLOCK_SHIFT}) IN (SELECT value FROM json_each(skein_blocks({blocks}))) \
          AND {id} <= {MARK} AND ({id} >> {BLOCK_SHIFT}) NOT IN (SELECT block FROM span_text_stale)) \
          OR {id} IN ({})) AND {checked})",
         waiting_checked()
@@ -94,23 +88,23 @@ pub(in crate::store::sqlite) fn search_sql(
 
 /// The span rowids that may hold `needle`, in rowid order (column `id`; each span once): the
 /// spans of the blocks the index holds every (asked) trigram of, as far as the index holds
-/// them (at or below the mark, the block not stale), then the newest waiting spans. A superset of the matches; `check` decides. A needle without a
-/// trigram of one text (it spans a `SEARCH_SEPARATOR`) makes every span a candidate.
+/// them (at or below the mark, the block not stale), then the newest waiting spans. A
+/// superset of the matches; `check` decides. A needle without a trigram of one text (it spans a `SEARCH_SEPARATOR`) makes every span a candidate.
 pub(in crate::store::sqlite) fn candidates(
     needle: &str,
     mut bind: impl FnMut(String) -> String,
 ) -> String {
-    let Some(query) = match_query(needle) else {
+    if grams::needle_grams(needle, 1).is_none() {
         return "SELECT span AS id FROM span_texts".to_string();
-    };
-    let query = bind(query);
+    }
+    let needle = bind(needle.to_string());
     format!(
-        "SELECT block_span.span AS id FROM span_text CROSS JOIN span_texts block_span \
-         ON block_span.span BETWEEN span_text.rowid << {BLOCK_SHIFT} \
-         AND (span_text.rowid << {BLOCK_SHIFT}) + {} \
-         WHERE span_text MATCH {query} \
-         AND block_span.span <= {MARK} \
-         AND span_text.rowid NOT IN (SELECT block FROM span_text_stale) \
+        "SELECT block_span.span AS id FROM json_each(skein_blocks({needle})) hit \
+         CROSS JOIN span_texts block_span \
+         ON block_span.span BETWEEN hit.value << {BLOCK_SHIFT} \
+         AND (hit.value << {BLOCK_SHIFT}) + {} \
+         WHERE block_span.span <= {MARK} \
+         AND hit.value NOT IN (SELECT block FROM span_text_stale) \
          UNION ALL {}",
         BLOCK_SPANS - 1,
         waiting_checked()
@@ -148,33 +142,5 @@ pub(in crate::store::sqlite) fn check(id: &str, needle: &str) -> String {
         "ifnull(instr((SELECT skein_text(kept.text) FROM span_texts kept WHERE kept.span = {id}), \
          {needle}), \
          0) > 0"
-    )
-}
-
-/// `needle` as an FTS5 query for the documents holding every one of its distinct trigrams
-/// that lie within one text (at most `MAX_QUERY_TRIGRAMS` of them, every n-th in sorted
-/// order): each trigram one quoted string, its quotes doubled, so that `"`, `*`, `-`, `NEAR`,
-/// `AND`, `^` and the like are characters to find, never query syntax. None when no trigram
-/// lies within one text: a block's document keeps its texts, not how its spans joined them.
-pub(in crate::store::sqlite) fn match_query(needle: &str) -> Option<String> {
-    let chars: Vec<char> = needle.chars().collect();
-    let mut trigrams: Vec<String> = chars
-        .windows(3)
-        .filter(|w| !w.contains(&SEARCH_SEPARATOR))
-        .map(|w| w.iter().collect())
-        .collect();
-    trigrams.sort();
-    trigrams.dedup();
-    if trigrams.is_empty() {
-        return None;
-    }
-    let step = trigrams.len().div_ceil(MAX_QUERY_TRIGRAMS).max(1);
-    Some(
-        trigrams
-            .iter()
-            .step_by(step)
-            .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
-            .collect::<Vec<_>>()
-            .join(" AND "),
     )
 }

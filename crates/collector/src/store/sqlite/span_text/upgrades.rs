@@ -1,6 +1,7 @@
 //! The steps that brought older files' full-text index to the current layout. Steps 18 and 21
 //! build the layout of schema 21 (a queue table of the waiting spans, `span_text_pending`),
-//! which step 22 turns into the mark and the stale blocks.
+//! which step 22 turns into the mark and the stale blocks; step 23 replaces the FTS5 index
+//! with the trigram index of our own.
 
 use rusqlite::Connection;
 use skein_model::trace_search::search_text;
@@ -95,7 +96,7 @@ pub(in crate::store::sqlite) fn index_blocks(conn: &Connection) -> StoreResult<(
 /// 21 → 22. The queue table becomes a mark and the stale blocks: the mark is the newest span
 /// the index holds (the newest kept text not queued), and every block of a queued span at or
 /// below it (a span whose text changed, or one that joined an indexed block) is stale. The
-/// index is kept as it is; the queued spans past the mark wait as they did.
+/// FTS5 index is kept (until step 23); the queued spans past the mark wait as they did.
 pub(in crate::store::sqlite) fn high_water_mark(conn: &Connection) -> StoreResult<()> {
     conn.execute_batch(
         "DROP TRIGGER IF EXISTS span_text_removed;
@@ -113,5 +114,21 @@ pub(in crate::store::sqlite) fn high_water_mark(conn: &Connection) -> StoreResul
              WHERE span <= (SELECT mark FROM span_text_mark);
          DROP TABLE span_text_pending;",
     )?;
+    Ok(())
+}
+
+/// 22 → 23. The FTS5 index (`span_text`) gives way to the trigram index of our own
+/// (`postings`): FTS5's tables are dropped and every kept text waits for the new index (the
+/// mark back to 0, no block stale), which the writer builds behind as after any burst (a
+/// search checks the newest waiting texts meanwhile).
+pub(in crate::store::sqlite) fn own_index(conn: &Connection) -> StoreResult<()> {
+    conn.execute_batch(
+        "DROP TRIGGER IF EXISTS span_text_removed;
+         DROP TABLE IF EXISTS span_text;
+         DROP TABLE IF EXISTS span_grams;
+         DROP TABLE IF EXISTS span_gram_chunks;",
+    )?;
+    conn.execute_batch(SCHEMA)?;
+    conn.execute_batch("UPDATE span_text_mark SET mark = 0; DELETE FROM span_text_stale;")?;
     Ok(())
 }
