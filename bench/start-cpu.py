@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import collections
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -174,7 +175,7 @@ def main():
     collector = subprocess.Popen(
         [a.collector_bin, "serve", "--http-addr", "127.0.0.1:0", "--otlp-addr", "127.0.0.1:0",
          "--otlp-grpc-addr", "off", "--data-dir", data, "--dist", a.dist],
-        stdout=subprocess.PIPE, text=True, env={"SKEIN_LOG": "warn", "PATH": "/usr/bin:/bin"})
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "SKEIN_LOG": "warn"})
     try:
         urls = [w for w in collector.stdout.readline().split() if w.startswith("http://")]
         app, otlp = urls[0].removesuffix("/traces"), urls[1].rstrip(")")
