@@ -27,7 +27,9 @@ pub fn ProjectSwitcher() -> impl IntoView {
     let current = Memo::new(move |_| links::project_of(&location.search.get()));
     let projects = RwSignal::new(Vec::<ProjectInfo>::new());
     let latest = Latest::new();
-    load(latest, projects);
+    // The list is seen only when the picker is opened (which asks again): asked for once the
+    // page has painted, not in the start's main-thread time.
+    crate::perf::after_paint(move || load(latest, projects));
     let has_key = use_context::<KeyState>()
         .map(|k| k.has_key)
         .unwrap_or_else(|| RwSignal::new(false));

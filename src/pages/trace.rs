@@ -269,6 +269,9 @@ pub fn TracePage() -> impl IntoView {
                 feedback.provide();
                 let ex = explorer_state(&loaded, project_now.clone(), id.clone(), span_in_url, skew_in_url);
                 if let Some(view) = kept.try_update_value(Option::take).flatten() {
+                    // Replacing a painted explorer: nothing waits for a paint (the minimap
+                    // would blink).
+                    ex.painted.set(true);
                     kept::restore(ex, view);
                 }
                 shown.set_value(Some(ex));

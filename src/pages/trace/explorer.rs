@@ -9,6 +9,9 @@
 
 use std::time::Duration;
 
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
@@ -144,19 +147,27 @@ pub fn Explorer(
             }
         }
     };
-    let resize = window_event_listener(leptos::ev::resize, move |_| measure());
-    // Measured once the explorer is in the DOM, before the rows' first drawing (an effect
-    // made after this one): drawn for a guessed height and width first, the rows would all
-    // be drawn again at the first frame.
-    Effect::new(move |_| measure());
-    // Opening or closing the detail panel changes the waterfall's width.
+    // Measured when the viewport and the ruler are first laid out and whenever they change
+    // size (the window's, the detail panel opened or closed): a ResizeObserver's callback comes after the frame's layout, before its paint, so
+    // the sizes are read without forcing a layout of the page just built. The rows are drawn
+    // first for the window's height (more than the viewport's, so none is missing), and a
+    // smaller viewport only leaves the rows below it undrawn (`Rows`).
+    let observed = StoredValue::new_local(Observed::new(measure));
     Effect::new(move |_| {
-        ex.detail_shown();
-        request_animation_frame(measure);
+        let Some(viewport) = ex.viewport.get() else {
+            return;
+        };
+        let ruler = document().query_selector(".explorer .ruler").ok().flatten();
+        observed.with_value(|o| {
+            if let Some(o) = o {
+                o.observer.observe(&viewport);
+                if let Some(ruler) = &ruler {
+                    o.observer.observe(ruler);
+                }
+            }
+        });
     });
-    on_cleanup(move || resize.remove());
     request_animation_frame(move || {
-        measure();
         // Loaded again (the trace grew): where the explorer it replaces was scrolled.
         if let Some(top) = ex.kept_scroll.try_update_value(Option::take).flatten() {
             if let Some(el) = ex.viewport.get_untracked() {
@@ -182,6 +193,10 @@ pub fn Explorer(
                 } else {
                     perf::mark("skein:trace-first-rows");
                 }
+                // What the first screen does not need comes now (the minimap's shape, the
+                // project list).
+                ex.painted.set(true);
+                perf::painted();
             },
             Duration::ZERO,
         );
@@ -209,5 +224,28 @@ pub fn Explorer(
             </div>
             <LazyDetailPanel ex=ex project=project.clone() trace_id=trace_id.clone()/>
         </div>
+    }
+}
+
+/// A ResizeObserver calling `measure`, disconnected when dropped (with the explorer).
+struct Observed {
+    observer: web_sys::ResizeObserver,
+    _callback: Closure<dyn FnMut()>,
+}
+
+impl Observed {
+    fn new(measure: impl Fn() + 'static) -> Option<Observed> {
+        let callback = Closure::<dyn FnMut()>::new(measure);
+        let observer = web_sys::ResizeObserver::new(callback.as_ref().unchecked_ref()).ok()?;
+        Some(Observed {
+            observer,
+            _callback: callback,
+        })
+    }
+}
+
+impl Drop for Observed {
+    fn drop(&mut self) {
+        self.observer.disconnect();
     }
 }

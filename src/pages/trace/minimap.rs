@@ -16,7 +16,11 @@ const MINIMAP_BUCKETS: usize = 200;
 #[component]
 pub fn Minimap(ex: Ex) -> impl IntoView {
     // Drawn from the spans as shown (adjusted or not), over the whole trace as shown.
+    // Drawn once the rows are painted: a pass over every span the first screen can do without.
     let profile = Memo::new(move |_| {
+        if !ex.painted.get() {
+            return (String::new(), Vec::new());
+        }
         let (timing, whole) = (ex.timing(), ex.whole());
         ex.skeleton.with_value(|sk| {
             let shown = |i: usize| timing.extent_us(sk, i);

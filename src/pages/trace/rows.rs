@@ -33,6 +33,7 @@ fn shown_rows(viewport_h: f64) -> usize {
 /// The virtualized rows.
 #[component]
 pub fn Rows(ex: Ex) -> impl IntoView {
+    let most_shown = StoredValue::new(0usize);
     let slice = Memo::new(move |_| {
         let top = ex.scroll_top.get();
         let h = ex.viewport_h.get();
@@ -52,7 +53,11 @@ pub fn Rows(ex: Ex) -> impl IntoView {
                 let end = (first + shown + OVERSCAN).min(n);
                 // Row r is drawn by element r % slots: a scroll of a few rows redraws only the
                 // rows that came into view, the others keep their elements untouched.
-                let slots = shown + 2 * OVERSCAN;
+                // As many slots as the most rows shown yet need: when the viewport turns out
+                // smaller than guessed (its first measure) every row keeps its element.
+                let most = most_shown.get_value().max(shown);
+                most_shown.set_value(most);
+                let slots = most + 2 * OVERSCAN;
                 let mut drawn = vec![None; slots];
                 for r in start..end {
                     drawn[r % slots] = Some(r);

@@ -49,6 +49,8 @@ pub struct Ex {
     /// the rows are drawn.
     pub kept_scroll: StoredValue<Option<f64>>,
     pub viewport_h: RwSignal<f64>,
+    /// The first rows have been painted: what the first screen can do without comes after.
+    pub painted: RwSignal<bool>,
     /// The waterfall's width in px (rounded), for what fits beside a bar.
     pub bar_w: RwSignal<u32>,
     pub viewport: NodeRef<Div>,
@@ -95,7 +97,17 @@ impl Ex {
             window: RwSignal::new(whole),
             scroll_top: RwSignal::new(0.0),
             kept_scroll: StoredValue::new(None),
-            viewport_h: RwSignal::new(900.0),
+            // The window's height until the viewport is measured (more than the viewport's,
+            // so that the first rows drawn fill it).
+            viewport_h: RwSignal::new(
+                window()
+                    .inner_height()
+                    .ok()
+                    .and_then(|h| h.as_f64())
+                    .filter(|h| *h > 0.0)
+                    .unwrap_or(900.0),
+            ),
+            painted: RwSignal::new(false),
             bar_w: RwSignal::new(800),
             viewport: NodeRef::new(),
             find_input: NodeRef::new(),
