@@ -44,8 +44,9 @@ pub(super) struct Table {
 /// the tag index a tag filter prunes by (`tag_index`), 13 per-trace rows of plain columns and
 /// the split traces instead of 10's and 11's tables (`trace_table`), 14 the traces' tags by
 /// start (`tag_starts`), 15 the split traces with a span stored twice (`splits`), 16 the
-/// per-trace rows with their ranks, so that a split trace's rows merge (`trace_table`).
-pub(super) const SCHEMA_VERSION: u32 = 16;
+/// per-trace rows with their ranks, so that a split trace's rows merge (`trace_table`), 17
+/// the traces' tags by start in granules of 256 rows instead of 14's (`tag_starts`).
+pub(super) const SCHEMA_VERSION: u32 = 17;
 
 /// The server's major version, from `version()` (`18.16.1`, `26.9.2.1`).
 fn major_version(version: &str) -> u32 {
@@ -290,10 +291,10 @@ pub(super) async fn migrate(client: &Client, layout: &Layout, version: &str) -> 
         record(client, layout, 13).await?;
         tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 13");
     }
+    // Schema 14's index of tags by start is replaced by schema 17's (`tag_starts`), filled
+    // from schema 16's per-trace rows: a database before 14 gets the latter only.
     if applied < 14 {
-        super::tag_starts::create(client, layout).await?;
         record(client, layout, 14).await?;
-        tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 14");
     }
     if applied < 15 {
         super::splits::create_repeats(client, layout).await?;
@@ -304,6 +305,11 @@ pub(super) async fn migrate(client: &Client, layout: &Layout, version: &str) -> 
         super::trace_table::create(client, layout).await?;
         record(client, layout, 16).await?;
         tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 16");
+    }
+    if applied < 17 {
+        super::tag_starts::create(client, layout).await?;
+        record(client, layout, 17).await?;
+        tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 17");
     }
     Ok(())
 }

@@ -1,28 +1,35 @@
-//! The traces' tags by start, `trace_tag_starts` (schema 14): for each insert's spans of a
-//! trace (each row of `trace_rows`), its best-ranked span's tags, one row a tag, with the
+//! The traces' tags by start, `trace_tags_by_start` (schema 17; schema 14's
+//! `trace_tag_starts` had the same rows in granules of 8192): for each insert's spans of a
+//! trace (each row of `trace_parts`), its best-ranked span's tags, one row a tag, with the
 //! insert's first start, ordered by `(project, key, value, start)`. A whole trace (one row in
-//! `trace_rows`, see `trace_table`) has exactly its tags here, so the traces with a tag are a
+//! `trace_parts`, see `trace_table`) has exactly its tags here, so the traces with a tag are a
 //! range of the index: its count is a range read and its newest page a `LIMIT` over the range,
 //! without reading any trace's tag arrays. Split traces (`trace_splits`) are left out of the
 //! range and folded from their spans, as every read of the per-trace rows does.
 //!
+//! Granules of 256 rows (as `trace_parts`'), so that a window of starts reads about its rows:
+//! with 8192, each of a 10M node's ~50 parts read whole granules of other tag values at the
+//! range's edges, whatever the window. The newest page is read in windows widened from now
+//! (`trace_list`), and a tag's total is its range's count less the split traces' rows, found
+//! by their starts (each row's start is one of its trace's `trace_parts` rows' first starts).
+//!
 //! A materialized view fed by every insert into `spans` writes the rows, grouping the insert's
-//! spans as `trace_rows`' view does, so the two agree on which traces are whole. (ClickHouse
+//! spans as `trace_parts`' view does, so the two agree on which traces are whole. (ClickHouse
 //! 18.16 does not feed a view from another view's inserts, so it reads `spans` too.)
 
 use skein_model::trace_tags::is_internal_key;
 
 use super::client::{quote, Client};
-use super::schema::{Layout, Table};
+use super::schema::{ident, Layout, Table};
 use super::split_rows;
 use super::splits::{Copies, SPLITS};
 use super::summary_sql;
-use super::trace_table::{self, IndexParts};
-use super::traces::RANK;
+use super::trace_table::{self, IndexParts, TRACES};
+use super::traces::{id_list, RANK};
 use crate::store::StoreResult;
 
 pub(super) const TAG_STARTS: Table = Table {
-    name: "trace_tag_starts",
+    name: "trace_tags_by_start",
     columns: "project String, key String, value String, start Int64, trace_id String, \
         first_arrived DateTime",
     engine: "MergeTree",
@@ -30,14 +37,17 @@ pub(super) const TAG_STARTS: Table = Table {
     order_by: "(project, key, value, start, trace_id)",
     partition_by: Some("toYYYYMM(first_arrived)"),
     shard_by: "cityHash64(trace_id)",
-    settings: None,
+    settings: Some("index_granularity = 256"),
 };
 
 /// The view that feeds it.
-const FEED: &str = "trace_tag_starts_feed";
+const FEED: &str = "trace_tags_by_start_feed";
+
+/// Schema 14's index and view, dropped by schema 17.
+const OLD: (&str, &str) = ("trace_tag_starts", "trace_tag_starts_feed");
 
 /// The index rows for the span rows of `spans` (a table name): per trace and month of arrival
-/// (as `trace_rows`), the best-ranked span's user tags, each a row. (The arrival is not named
+/// (as `trace_parts`), the best-ranked span's user tags, each a row. (The arrival is not named
 /// `arrived`: 18.16 then reads the alias inside its own `min`.)
 fn feed(spans: &str) -> String {
     // One `arrayJoin` (the same expression twice is computed once) of the (key, value) pairs.
@@ -53,11 +63,46 @@ fn feed(spans: &str) -> String {
     )
 }
 
-/// Schema 14: the index, its view, the rows of the spans stored before; then, as a trace
-/// written while the index was being filled may have its rows twice (fed and filled), any
-/// such trace is named split, and read from its spans.
+/// The same rows from `trace_parts` (a table name), whose rows are those groups already: each
+/// index row's start is its `trace_parts` row's first start.
+fn from_parts(parts: &str) -> String {
+    let pairs = format!(
+        "arrayJoin(arrayFilter(p -> {}, arrayMap((k, v) -> tuple(k, v), \
+         best_tag_keys, best_tag_values)))",
+        summary_sql::user_key("tupleElement(p, 1)")
+    );
+    format!(
+        "SELECT project, tupleElement({pairs}, 1) AS key, tupleElement({pairs}, 2) AS value, \
+         first_start AS start, trace_id, first_arrived FROM {parts}"
+    )
+}
+
+/// Schema 17: the index (any of it left by an upgrade stopped halfway dropped first), its
+/// view, the rows of the traces stored before from their `trace_parts` rows (not from the
+/// spans: a tenth of the read, and the same starts); then, as a trace written while the index
+/// was being filled may have its rows twice (fed and filled), any such trace is named split
+/// and read from its per-trace rows; then schema 14's index dropped.
 pub(super) async fn create(client: &Client, layout: &Layout) -> StoreResult<()> {
-    trace_table::create_fed(client, layout, &TAG_STARTS, FEED, feed).await?;
+    trace_table::drop_fed(client, layout, (TAG_STARTS.name, FEED)).await?;
+    let db = ident(&layout.database);
+    for statement in layout.create(&TAG_STARTS) {
+        client.execute(&statement).await?;
+    }
+    client
+        .execute(&format!(
+            "CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.{FEED}{} TO {db}.{} AS {}",
+            layout.on_cluster(),
+            layout.stored(TAG_STARTS.name),
+            feed(&format!("{db}.{}", layout.stored("spans")))
+        ))
+        .await?;
+    client
+        .insert_select(&format!(
+            "INSERT INTO {} {}",
+            layout.table(TAG_STARTS.name),
+            from_parts(&layout.table(TRACES.name))
+        ))
+        .await?;
     client
         .insert_select(&format!(
             "INSERT INTO {} SELECT project, trace_id, now() AS marked FROM {} \
@@ -65,90 +110,168 @@ pub(super) async fn create(client: &Client, layout: &Layout) -> StoreResult<()> 
             layout.table(SPLITS.name),
             layout.table(TAG_STARTS.name)
         ))
-        .await
+        .await?;
+    trace_table::drop_fed(client, layout, OLD).await
 }
 
-/// The trace-index rows (`trace_id`, `start`, `duration`; `duration` 0 for whole traces, as
-/// only start orders use this) of the project's traces with every one of `tags` that start in
-/// `[from_ns, to_ns)` (either bound optional): whole traces from the index, split ones
-/// (`copies`) from their per-trace rows `traces` or their spans (`split_rows`).
+/// Most split traces' starts a count names (a set the primary key prunes by).
+const MAX_SPLIT_STARTS: usize = 2_000;
+
+/// What a list by tags selects: the project's traces with every one of `tags` (key, value)
+/// that start in `[from_ns, to_ns)` (either bound optional).
+pub(super) struct TagRange<'a> {
+    pub project: &'a str,
+    pub tags: &'a [(String, String)],
+    pub from_ns: Option<i64>,
+    pub to_ns: Option<i64>,
+}
+
+impl TagRange<'_> {
+    /// The pairs asked, each once, in order.
+    fn pairs(&self) -> Vec<&(String, String)> {
+        let mut pairs: Vec<&(String, String)> = self.tags.iter().collect();
+        pairs.sort();
+        pairs.dedup();
+        pairs
+    }
+
+    /// The index rows' condition: the project, the starts, no internal key.
+    fn where_(&self, (from_ns, to_ns): (Option<i64>, Option<i64>)) -> String {
+        let mut where_ = format!("project = {}", quote(self.project));
+        if let Some(from) = from_ns {
+            where_.push_str(&format!(" AND start >= {from}"));
+        }
+        if let Some(to) = to_ns {
+            where_.push_str(&format!(" AND start < {to}"));
+        }
+        if self.pairs().iter().any(|(key, _)| is_internal_key(key)) {
+            // Never a trace's tag.
+            where_.push_str(" AND 0");
+        }
+        where_
+    }
+
+    fn matching(&self) -> Vec<String> {
+        self.pairs()
+            .iter()
+            .map(|(key, value)| format!("(key = {} AND value = {})", quote(key), quote(value)))
+            .collect()
+    }
+
+    /// The whole traces' index rows (`trace_id`, `start`, `duration` 0: only start orders
+    /// use this) starting within `starts` (a narrower window of the range, or the range).
+    pub(super) fn whole(
+        &self,
+        index: &str,
+        starts: (Option<i64>, Option<i64>),
+        copies: &Copies,
+    ) -> String {
+        let where_ = format!("{}{}", self.where_(starts), copies.whole());
+        // A whole trace has one row a tag key: one row a pair asked.
+        match self.matching().as_slice() {
+            [one] => format!(
+                "SELECT trace_id, start, toInt64(0) AS duration FROM {index} \
+                 WHERE {where_} AND {one}"
+            ),
+            // Its start under another name inside: an alias `start` would be read by the
+            // `WHERE` on the column (18.16 refuses an aggregate there).
+            matching => format!(
+                "SELECT trace_id, first AS start, toInt64(0) AS duration FROM \
+                 (SELECT trace_id, any(start) AS first FROM {index} \
+                 WHERE {where_} AND ({}) GROUP BY trace_id HAVING count() = {})",
+                matching.join(" OR "),
+                matching.len()
+            ),
+        }
+    }
+
+    /// The split traces' rows, like `whole`'s: a split trace's tags are its best-ranked
+    /// span's (`trace_fold`): its rows merged, or one read of its spans' latest versions
+    /// (`split_rows`). `None` without split traces.
+    pub(super) fn folded(&self, traces: &str, spans: &str, copies: &Copies) -> Option<String> {
+        let pairs = self.pairs();
+        let folded: Vec<String> = split_rows::sources(traces, spans, copies)
+            .iter()
+            .map(|source| {
+                let mut having = vec![];
+                if let Some(from) = self.from_ns {
+                    having.push(format!("start >= {from}"));
+                }
+                if let Some(to) = self.to_ns {
+                    having.push(format!("start < {to}"));
+                }
+                having.extend(pairs.iter().map(|(k, v)| source.has_tag(k, v)));
+                source.select(
+                    &format!(
+                        "trace_id, {} AS start, toInt64(0) AS duration",
+                        source.start()
+                    ),
+                    self.project,
+                    "",
+                    &having,
+                )
+            })
+            .collect();
+        (!folded.is_empty()).then(|| folded.join(" UNION ALL "))
+    }
+
+    /// A query of the count (`n`) of the whole traces in the range with one tag, without
+    /// reading their ids: the range's rows less the split traces' (`split`), which are found
+    /// by their starts (`split_starts`, their `trace_parts` rows' first starts: each of their
+    /// index rows starts at one). `None` with more tags (a trace's rows are grouped then), or
+    /// when the starts cannot be named.
+    pub(super) fn whole_count(
+        &self,
+        index: &str,
+        split: &[String],
+        split_starts: &[i64],
+    ) -> Option<String> {
+        let [one] = self.matching().try_into().ok()?;
+        let where_ = format!("{} AND {one}", self.where_((self.from_ns, self.to_ns)));
+        let all = format!("(SELECT count() FROM {index} WHERE {where_})");
+        if split.is_empty() {
+            return Some(format!("SELECT {all} AS n"));
+        }
+        // No starts (rows being expired) or too many to write out: the ids read instead.
+        if split_starts.is_empty() || split_starts.len() > MAX_SPLIT_STARTS {
+            return None;
+        }
+        // A set of literals the primary key prunes by (18.16 reads ~a granule a start).
+        let starts: Vec<String> = split_starts.iter().map(i64::to_string).collect();
+        Some(format!(
+            "SELECT {all} - (SELECT count() FROM {index} WHERE {where_} AND start IN ({}) \
+             AND trace_id IN ({})) AS n",
+            starts.join(", "),
+            id_list(split)
+        ))
+    }
+}
+
+/// The trace-index rows (`trace_id`, `start`, `duration`) of a list by tags: whole traces
+/// from the index, split ones (`copies`) from their per-trace rows `traces` or their spans
+/// (`split_rows`).
 pub(super) fn with_tags(
     index: &str,
     traces: &str,
     spans: &str,
-    project: &str,
-    tags: &[(String, String)],
-    (from_ns, to_ns): (Option<i64>, Option<i64>),
+    range: &TagRange<'_>,
     copies: &Copies,
 ) -> IndexParts {
-    let mut pairs: Vec<&(String, String)> = tags.iter().collect();
-    pairs.sort();
-    pairs.dedup();
-    let mut where_ = format!("project = {}", quote(project));
-    if let Some(from) = from_ns {
-        where_.push_str(&format!(" AND start >= {from}"));
-    }
-    if let Some(to) = to_ns {
-        where_.push_str(&format!(" AND start < {to}"));
-    }
-    if pairs.iter().any(|(key, _)| is_internal_key(key)) {
-        // Never a trace's tag.
-        where_.push_str(" AND 0");
-    }
-    where_.push_str(&copies.whole());
-    let matching: Vec<String> = pairs
-        .iter()
-        .map(|(key, value)| format!("(key = {} AND value = {})", quote(key), quote(value)))
-        .collect();
-    // A whole trace has one row a tag key: one row a pair asked.
-    let whole = match matching.as_slice() {
-        [one] => format!(
-            "SELECT trace_id, start, toInt64(0) AS duration FROM {index} WHERE {where_} AND {one}"
-        ),
-        _ => format!(
-            "SELECT trace_id, any(start) AS start, toInt64(0) AS duration FROM {index} \
-             WHERE {where_} AND ({}) GROUP BY trace_id HAVING count() = {}",
-            matching.join(" OR "),
-            matching.len()
-        ),
-    };
-    // A split trace's tags are its best-ranked span's (`trace_fold`): its rows merged, or
-    // one read of its spans' latest versions (`split_rows`).
-    let folded: Vec<String> = split_rows::sources(traces, spans, copies)
-        .iter()
-        .map(|source| {
-            let mut having = vec![];
-            if let Some(from) = from_ns {
-                having.push(format!("start >= {from}"));
-            }
-            if let Some(to) = to_ns {
-                having.push(format!("start < {to}"));
-            }
-            having.extend(pairs.iter().map(|(k, v)| source.has_tag(k, v)));
-            source.select(
-                &format!(
-                    "trace_id, {} AS start, toInt64(0) AS duration",
-                    source.start()
-                ),
-                project,
-                "",
-                &having,
-            )
-        })
-        .collect();
-    let folded = (!folded.is_empty()).then(|| folded.join(" UNION ALL "));
-    IndexParts::new(whole, folded, copies)
+    IndexParts::new(
+        range.whole(index, (range.from_ns, range.to_ns), copies),
+        range.folded(traces, spans, copies),
+        copies,
+    )
 }
 
-/// Statements that take a database back to before schema 14 (its index and view dropped).
+/// Statements that take a database back to before schema 17 (its index and view dropped;
+/// schema 14's are gone too).
 #[cfg(test)]
 pub(super) fn undo(layout: &Layout) -> Vec<String> {
+    let db = ident(&layout.database);
     vec![
-        format!(
-            "DROP TABLE {}.{FEED}",
-            super::schema::ident(&layout.database)
-        ),
-        format!("DROP TABLE {}", layout.table(TAG_STARTS.name)),
+        format!("DROP TABLE IF EXISTS {db}.{FEED}"),
+        format!("DROP TABLE IF EXISTS {}", layout.table(TAG_STARTS.name)),
     ]
 }
 
@@ -197,8 +320,9 @@ mod tests {
         }
     }
 
-    /// A database of schema 13 gains the index on open, filled from the spans stored before
-    /// (a trace's best-ranked span's tags only); spans written after feed it. Lists by tags
+    /// A database of schema 13 gains the index on open, filled from the per-trace rows of the
+    /// spans stored before (a trace's best-ranked span's tags only); spans written after feed
+    /// it. Lists by tags
     /// page it newest first, split traces (written twice) folded from their spans among them.
     #[tokio::test]
     async fn spans_before_and_after_the_upgrade_list_by_their_tags() {
@@ -259,5 +383,87 @@ mod tests {
             ["/0"]
         );
         assert_eq!(listed(&store, &[("env", "dev")], 10).await, ["d", "/1"]);
+    }
+
+    /// A database of schema 16 (schema 14's index, granules of 8192) gets schema 17's on
+    /// open, filled from its per-trace rows, and the old one is dropped. Newest pages are
+    /// read in windows widened from now (or the cursor): traces seconds, minutes, a day and
+    /// a month old page in order, a split and a repeated trace among them, totals exact.
+    #[tokio::test]
+    async fn a_schema_16_database_pages_its_tags_in_windows_from_now() {
+        // The suite's base is an hour ago.
+        const HOUR_MS: i64 = 3_600_000;
+        let database = testserver::fresh_database();
+        let store = open(&database).await;
+        store
+            .write_spans(trace("a", "prod", HOUR_MS - 1_000))
+            .await
+            .unwrap();
+        store
+            .write_spans(trace("b", "prod", HOUR_MS - 300_000))
+            .await
+            .unwrap();
+        // Written twice: repeated.
+        store
+            .write_spans(trace("c", "prod", -24 * HOUR_MS))
+            .await
+            .unwrap();
+        store
+            .write_spans(trace("c", "prod", -24 * HOUR_MS))
+            .await
+            .unwrap();
+        store
+            .write_spans(trace("d", "dev", HOUR_MS - 2_000))
+            .await
+            .unwrap();
+        let db = super::super::schema::ident(&database);
+        let (old, old_feed) = super::OLD;
+        let mut undo = super::undo(&store.layout);
+        undo.extend([
+            format!(
+                "CREATE TABLE {db}.{old} (project String, trace_id String) \
+                 ENGINE = MergeTree ORDER BY trace_id"
+            ),
+            format!(
+                "CREATE MATERIALIZED VIEW {db}.{old_feed} TO {db}.{old} AS \
+                 SELECT project, trace_id FROM {db}.spans"
+            ),
+        ]);
+        super::super::trace_table::back_to_schema(&store, undo, 16).await;
+        drop(store);
+        let store = open(&database).await;
+        // The root's half first, its child later: split.
+        let e = trace("e", "prod", HOUR_MS - 20_000);
+        store.write_spans(e[..1].to_vec()).await.unwrap();
+        store.write_spans(e[1..].to_vec()).await.unwrap();
+        store
+            .write_spans(trace("f", "prod", -30 * 24 * HOUR_MS))
+            .await
+            .unwrap();
+        let old_tables = store
+            .client
+            .rows(&format!(
+                "SELECT name FROM system.tables WHERE database = {} \
+                 AND name IN ({}, {})",
+                super::quote(&database),
+                super::quote(old),
+                super::quote(old_feed)
+            ))
+            .await
+            .unwrap();
+        assert!(old_tables.is_empty(), "{old_tables:?}");
+        assert_eq!(
+            listed(&store, &[("env", "prod")], 2).await,
+            ["a", "e", "/5", "b", "c", "/5", "f", "/5"]
+        );
+        assert_eq!(
+            listed(&store, &[("env", "prod")], 1).await,
+            ["a", "/5", "e", "/5", "b", "/5", "c", "/5", "f", "/5"]
+        );
+        assert_eq!(
+            listed(&store, &[("env", "prod"), ("tier", "gold")], 2).await,
+            ["a", "e", "/5", "b", "c", "/5", "f", "/5"]
+        );
+        assert_eq!(listed(&store, &[("env", "dev")], 2).await, ["d", "/1"]);
     }
 }

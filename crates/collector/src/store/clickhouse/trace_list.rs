@@ -4,12 +4,22 @@
 //! page here: the total and the page would each fold them from their spans again, which was
 //! most of a list's cost at 10M spans (the 100k-span trace, sent in ten requests, among them).
 
+use serde_json::Value;
 use skein_model::{TracePage, TraceQuery, TraceSort};
 
 use super::client::{quote, RowExt};
-use super::tag_starts;
+use super::splits::Copies;
+use super::tag_starts::{self, TagRange};
+use super::trace_table::IndexParts;
+use super::traces::id_list;
 use super::ClickhouseStore;
 use crate::store::{StoreError, StoreResult};
+
+/// The first window of starts a newest page is read in, before the whole range: a minute;
+/// each next one is `WIDER` times as long, `WINDOWS` of them at most (the last ~4 years).
+const FIRST_WINDOW_NS: i64 = 60_000_000_000;
+const WIDER: i64 = 8;
+const WINDOWS: u32 = 8;
 
 impl ClickhouseStore {
     pub(super) async fn list(
@@ -18,56 +28,33 @@ impl ClickhouseStore {
         q: &TraceQuery,
         now_ms: i64,
     ) -> StoreResult<TracePage> {
-        let (column, descending) = sort_column(q.sort);
-        let limit = q.limit() as usize;
+        let cursor = q.cursor.as_deref().map(parse_cursor).transpose()?;
         // Traces with tags, newest or oldest first, within a time range at most: a range of
         // the tags' index (`tag_starts`); any other list, the per-trace rows.
-        let index = match tag_starts_range(q, now_ms) {
-            Some(range) => {
+        let (total, rows, split_rows) = match tag_starts_range(q, now_ms) {
+            Some((from_ns, to_ns)) => {
                 let tags: Vec<(String, String)> = q
                     .tags
                     .iter()
                     .map(|t| (t.key.clone(), t.value.clone()))
                     .collect();
-                let copies = self.copies(project, "1 = 1").await?;
-                tag_starts::with_tags(
-                    &self.layout.table(tag_starts::TAG_STARTS.name),
-                    &self.trace_table(),
-                    &self.layout.table("spans"),
+                let range = TagRange {
                     project,
-                    &tags,
-                    range,
-                    &copies,
-                )
+                    tags: &tags,
+                    from_ns,
+                    to_ns,
+                };
+                self.by_tags(q, &range, &cursor, now_ms).await?
             }
             None => {
-                self.trace_index_parts(project, q, now_ms, "1 = 1", &[])
-                    .await?
+                let index = self
+                    .trace_index_parts(project, q, now_ms, "1 = 1", &[])
+                    .await?;
+                self.total_and_page(&index, q, &cursor).await?
             }
         };
-        // The split traces' rows apart when they are few; otherwise within each read.
-        let (counted, paged, split) = match (&index.folded, index.listed) {
-            (Some(folded), true) => (index.whole.clone(), index.whole.clone(), Some(folded)),
-            _ => (index.union(), index.union(), None),
-        };
-        let cursor = q.cursor.as_deref().map(parse_cursor).transpose()?;
-        let count_sql = format!("SELECT count() AS n FROM ({counted})");
-        let count = self.client.rows(&count_sql);
-        let page = async { self.client.rows(&page_sql(&paged, q, &cursor)).await };
-        let split_rows = async {
-            match split {
-                Some(folded) => {
-                    self.client
-                        .rows(&format!("SELECT trace_id, start, duration FROM ({folded})"))
-                        .await
-                }
-                None => Ok(Vec::new()),
-            }
-        };
-        // Independent reads: asked at once.
-        let (counted, rows, split_rows) = tokio::try_join!(count, page, split_rows)?;
-        let total =
-            counted.first().map_or(0, |r| r.i64_of("n")).max(0) as u64 + split_rows.len() as u64;
+        let (column, descending) = sort_column(q.sort);
+        let limit = q.limit() as usize;
         let mut keyed: Vec<(i64, String)> = rows
             .iter()
             .chain(&split_rows)
@@ -93,6 +80,170 @@ impl ClickhouseStore {
             next_cursor,
         })
     }
+
+    /// A list's total, its page of whole traces and the split traces' rows (all of them, to
+    /// merge with the page), from a trace index. When the split traces are few (listed by
+    /// id), their folded rows are read once and joined here; otherwise within each read.
+    async fn total_and_page(
+        &self,
+        index: &IndexParts,
+        q: &TraceQuery,
+        cursor: &Option<(i64, String)>,
+    ) -> StoreResult<(u64, Vec<Value>, Vec<Value>)> {
+        let (counted, paged, split) = match (&index.folded, index.listed) {
+            (Some(folded), true) => (index.whole.clone(), index.whole.clone(), Some(folded)),
+            _ => (index.union(), index.union(), None),
+        };
+        let count_sql = format!("SELECT count() AS n FROM ({counted})");
+        let count = self.client.rows(&count_sql);
+        let page_sql = page_sql(&paged, q, cursor);
+        let page = self.client.rows(&page_sql);
+        // Independent reads: asked at once.
+        let (counted, rows, split_rows) = tokio::try_join!(count, page, self.split_rows(split))?;
+        Ok((
+            count_of(&counted) + split_rows.len() as u64,
+            rows,
+            split_rows,
+        ))
+    }
+
+    /// The split traces' folded rows (trace id, start, duration), if any.
+    async fn split_rows(&self, folded: Option<&String>) -> StoreResult<Vec<Value>> {
+        match folded {
+            Some(folded) => {
+                self.client
+                    .rows(&format!("SELECT trace_id, start, duration FROM ({folded})"))
+                    .await
+            }
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// `total_and_page` of a list by tags and time alone, from the tags' index. With the
+    /// split traces listed, the page is read in windows of starts widened from now (or the
+    /// cursor) until one holds a page (`newest_page`), and a tag's total is counted without
+    /// reading the range's trace ids (`TagRange::whole_count`).
+    async fn by_tags(
+        &self,
+        q: &TraceQuery,
+        range: &TagRange<'_>,
+        cursor: &Option<(i64, String)>,
+        now_ms: i64,
+    ) -> StoreResult<(u64, Vec<Value>, Vec<Value>)> {
+        let index = self.layout.table(tag_starts::TAG_STARTS.name);
+        let copies = self.copies(range.project, "1 = 1").await?;
+        let split = match &copies {
+            Copies::Ids { split, .. } => split.clone(),
+            Copies::Query(_) => {
+                let parts = tag_starts::with_tags(
+                    &index,
+                    &self.trace_table(),
+                    &self.layout.table("spans"),
+                    range,
+                    &copies,
+                );
+                return self.total_and_page(&parts, q, cursor).await;
+            }
+        };
+        let folded = range.folded(&self.trace_table(), &self.layout.table("spans"), &copies);
+        let whole = |starts| range.whole(&index, starts, &copies);
+        let count = async {
+            let starts = self.split_starts(range.project, &split).await?;
+            let sql = range
+                .whole_count(&index, &split, &starts)
+                .unwrap_or_else(|| {
+                    format!(
+                        "SELECT count() AS n FROM ({})",
+                        whole((range.from_ns, range.to_ns))
+                    )
+                });
+            self.client.rows(&sql).await
+        };
+        let page = async {
+            if q.sort == TraceSort::StartDesc {
+                self.newest_page(&whole, q, range, cursor, now_ms).await
+            } else {
+                self.client
+                    .rows(&page_sql(&whole((range.from_ns, range.to_ns)), q, cursor))
+                    .await
+            }
+        };
+        // Independent reads: asked at once.
+        let (counted, rows, split_rows) =
+            tokio::try_join!(count, page, self.split_rows(folded.as_ref()))?;
+        Ok((
+            count_of(&counted) + split_rows.len() as u64,
+            rows,
+            split_rows,
+        ))
+    }
+
+    /// The first starts of the split traces' per-trace rows: every start their rows in the
+    /// tags' index have (`tag_starts`).
+    async fn split_starts(&self, project: &str, split: &[String]) -> StoreResult<Vec<i64>> {
+        if split.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = self
+            .client
+            .rows(&format!(
+                "SELECT DISTINCT first_start FROM {} WHERE project = {} AND trace_id IN ({})",
+                self.trace_table(),
+                quote(project),
+                id_list(split)
+            ))
+            .await?;
+        Ok(rows.iter().map(|r| r.i64_of("first_start")).collect())
+    }
+
+    /// The newest page (`page_sql`'s rows) of the whole traces `whole` gives for a window of
+    /// starts: a minute back from now (or from the cursor, or the range's end), widened
+    /// until the window holds a page or reaches the range's start, then the whole range. A
+    /// window that holds `limit + 1` rows holds the page: every row outside starts before
+    /// every row in it. Each read is of about its window's rows (granules of 256 rows), not
+    /// of the tag's whole range.
+    async fn newest_page(
+        &self,
+        whole: &impl Fn((Option<i64>, Option<i64>)) -> String,
+        q: &TraceQuery,
+        range: &TagRange<'_>,
+        cursor: &Option<(i64, String)>,
+        now_ms: i64,
+    ) -> StoreResult<Vec<Value>> {
+        // The page lies at or before the cursor's start.
+        let to_ns = match cursor {
+            Some((key, _)) => {
+                let after_key = key.saturating_add(1);
+                Some(range.to_ns.map_or(after_key, |to| to.min(after_key)))
+            }
+            None => range.to_ns,
+        };
+        let now_ns = now_ms.saturating_mul(1_000_000);
+        let anchor = to_ns.map_or(now_ns, |to| to.min(now_ns));
+        let mut width = FIRST_WINDOW_NS;
+        for _ in 0..WINDOWS {
+            let from = anchor.saturating_sub(width);
+            if range.from_ns.is_some_and(|f| f >= from) {
+                break;
+            }
+            let rows = self
+                .client
+                .rows(&page_sql(&whole((Some(from), to_ns)), q, cursor))
+                .await?;
+            if rows.len() > q.limit() as usize {
+                return Ok(rows);
+            }
+            width = width.saturating_mul(WIDER);
+        }
+        self.client
+            .rows(&page_sql(&whole((range.from_ns, to_ns)), q, cursor))
+            .await
+    }
+}
+
+/// The count (`n`) of a count query's answer.
+fn count_of(rows: &[Value]) -> u64 {
+    rows.first().map_or(0, |r| r.i64_of("n")).max(0) as u64
 }
 
 /// Whether a row (sort key, trace id) comes after the cursor in the list's order.

@@ -114,7 +114,7 @@ fn feed(spans: &str) -> String {
 
 /// Drops a table and the view feeding it (the view first: inserts stop feeding the table),
 /// with the Distributed table over the local ones on a cluster.
-async fn drop_fed(
+pub(super) async fn drop_fed(
     client: &Client,
     layout: &Layout,
     (table, view): (&str, &str),
