@@ -9,7 +9,9 @@ benchmark's fan-out-10 shape, as OTLP JSON), then opens `/traces/{id}` in headle
 protocol. Prints a line a visit: wall time to `skein:trace-painted`, the main thread's CPU to
 it (the events' thread time, which a loaded machine does not inflate the way it does wall
 time), the lazily compiled wasm functions and their CPU, whether the code cache was used, and
-the CPU between the page's marks. Needs `websockets` (the repo's .venv has it).
+the CPU between the page's marks. `--timeline` also prints each warm visit's main-thread tasks
+over 2 ms and its network and wasm events, in wall ms after navigation (what the start waits
+for). Needs `websockets` (the repo's .venv has it).
 """
 
 import argparse
@@ -71,7 +73,7 @@ def send_trace(otlp, spans):
     return trace_id
 
 
-async def visits(url, warm, port=9333):
+async def visits(url, warm, pause, port=9333):
     """Traces a cold visit and `warm` warm ones; returns each visit's trace events."""
     profile = tempfile.mkdtemp(prefix="skein-start-cpu-")
     chromium = subprocess.Popen(["chromium", *CHROMIUM_FLAGS, f"--remote-debugging-port={port}",
@@ -119,8 +121,9 @@ async def visits(url, warm, port=9333):
                         "performance.getEntriesByName('skein:trace-painted').length"))
                     if r["result"].get("value"):
                         break
-                # Time for the code cache to be written before the next visit.
-                await asyncio.sleep(0.8)
+                # Time for the code cache to be written before the next visit (V8 writes it 2 s
+                # after the last tier-up: `--pause 2.5` gives a user's warm visit).
+                await asyncio.sleep(pause)
                 pending["done"] = asyncio.get_running_loop().create_future()
                 await call("Tracing.end")
                 await pending["done"]
@@ -164,12 +167,64 @@ def summary(events):
                between("fetched", "built"), between("built", "painted")))
 
 
+NOTABLE = ("ParseHTML", "EvaluateScript", "v8.compileModule", "v8.evaluateModule", "FunctionCall",
+           "TimerFire", "FireAnimationFrame", "UpdateLayoutTree", "Layout", "Paint", "PrePaint",
+           "Commit", "wasm.CompileLazy", "RunMicrotasks", "v8.run", "HitTest", "ResizeObserver")
+
+
+def timeline(events):
+    """Lines for the main thread's tasks over 2 ms (wall, CPU, what they held), the resources'
+    responses and ends, and wasm events off the main thread, in ms after navigation."""
+    threads = {(e["pid"], e["tid"]): e["args"]["name"] for e in events if e.get("name") == "thread_name"}
+    counts = collections.Counter((e["pid"], e["tid"]) for e in events
+                                 if threads.get((e["pid"], e["tid"])) == "CrRendererMain")
+    main = counts.most_common(1)[0][0]
+    mine = [e for e in events if (e["pid"], e["tid"]) == main]
+    t0 = max(e["ts"] for e in mine if e.get("name") == "navigationStart"
+             and "/traces/" in e.get("args", {}).get("data", {}).get("documentLoaderURL", ""))
+    ms = lambda ts: (ts - t0) / 1000
+    urls, lines = {}, []
+    for e in events:
+        data = e.get("args", {}).get("data", {}) or {}
+        if e.get("name") == "ResourceSendRequest":
+            urls[data.get("requestId")] = data.get("url", "").rsplit("/", 1)[-1][:40]
+    for e in events:
+        name, data = e.get("name", ""), (e.get("args", {}).get("data", {}) or {})
+        if e.get("ts", 0) < t0:
+            continue
+        if name in ("ResourceSendRequest", "ResourceReceiveResponse", "ResourceFinish"):
+            lines.append((ms(e["ts"]), f"  net {name[8:]:<15} {urls.get(data.get('requestId'), '?')}"))
+        # Compiles off the main thread, and any cache event (the wasm code cache's reads and
+        # writes among them).
+        elif ((name.startswith(("wasm.", "v8.wasm.")) and name != "wasm.CompileLazy"
+               and (e["pid"], e["tid"]) != main) or "ache" in name):
+            lines.append((ms(e["ts"]), f"  {threads.get((e['pid'], e['tid']), '?')[:16]:<16} {name} "
+                                       f"{e.get('dur', 0) / 1000:.1f} ms"))
+        elif (e["pid"], e["tid"]) == main and name.startswith("skein:"):
+            lines.append((ms(e["ts"]), f"  MARK {name}"))
+    tasks = [e for e in mine if e.get("name") == "RunTask" and e.get("ph") == "X" and e["ts"] >= t0]
+    inner = [e for e in mine if e.get("ph") == "X" and e.get("name") in NOTABLE]
+    for t in tasks:
+        if t.get("dur", 0) < 2000:
+            continue
+        held = collections.Counter()
+        for e in inner:
+            if t["ts"] <= e["ts"] < t["ts"] + t["dur"]:
+                held[e["name"]] += e.get("tdur", e.get("dur", 0))
+        what = ", ".join(f"{n} {d / 1000:.1f}" for n, d in held.most_common(5))
+        lines.append((ms(t["ts"]), f"TASK {t['dur'] / 1000:6.1f} ms wall {t.get('tdur', 0) / 1000:6.1f} "
+                                   f"CPU: {what}"))
+    return "\n".join(f"{at:7.1f} {text}" for at, text in sorted(lines))
+
+
 def main():
     args = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     args.add_argument("--collector-bin", required=True)
     args.add_argument("--dist", required=True)
     args.add_argument("--spans", type=int, default=100_000)
     args.add_argument("--warm", type=int, default=3)
+    args.add_argument("--timeline", action="store_true")
+    args.add_argument("--pause", type=float, default=0.8, help="seconds after a visit's paint")
     a = args.parse_args()
     data = tempfile.mkdtemp(prefix="skein-start-cpu-data-")
     collector = subprocess.Popen(
@@ -180,8 +235,10 @@ def main():
         urls = [w for w in collector.stdout.readline().split() if w.startswith("http://")]
         app, otlp = urls[0].removesuffix("/traces"), urls[1].rstrip(")")
         trace_id = send_trace(otlp, a.spans)
-        for label, events in asyncio.run(visits(f"{app}/traces/{trace_id}", a.warm)):
+        for label, events in asyncio.run(visits(f"{app}/traces/{trace_id}", a.warm, a.pause)):
             print(f"{a.spans} spans, {label}: {summary(events)}")
+            if a.timeline and label != "cold":
+                print(timeline(events))
     finally:
         collector.terminate()
         collector.wait()
