@@ -20,7 +20,7 @@
 use skein_model::trace_tags::is_internal_key;
 
 use super::client::{quote, Client};
-use super::schema::{ident, Layout, Table};
+use super::schema::{Layout, Table};
 use super::split_rows;
 use super::splits::{Copies, SPLITS};
 use super::summary_sql;
@@ -84,18 +84,7 @@ fn from_parts(parts: &str) -> String {
 /// and read from its per-trace rows; then schema 14's index dropped.
 pub(super) async fn create(client: &Client, layout: &Layout) -> StoreResult<()> {
     trace_table::drop_fed(client, layout, (TAG_STARTS.name, FEED)).await?;
-    let db = ident(&layout.database);
-    for statement in layout.create(&TAG_STARTS) {
-        client.execute(&statement).await?;
-    }
-    client
-        .execute(&format!(
-            "CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.{FEED}{} TO {db}.{} AS {}",
-            layout.on_cluster(),
-            layout.stored(TAG_STARTS.name),
-            feed(&format!("{db}.{}", layout.stored("spans")))
-        ))
-        .await?;
+    trace_table::create_with_view(client, layout, &TAG_STARTS, FEED, feed).await?;
     client
         .insert_select(&format!(
             "INSERT INTO {} {}",
@@ -268,7 +257,7 @@ pub(super) fn with_tags(
 /// schema 14's are gone too).
 #[cfg(test)]
 pub(super) fn undo(layout: &Layout) -> Vec<String> {
-    let db = ident(&layout.database);
+    let db = super::schema::ident(&layout.database);
     vec![
         format!("DROP TABLE IF EXISTS {db}.{FEED}"),
         format!("DROP TABLE IF EXISTS {}", layout.table(TAG_STARTS.name)),

@@ -179,6 +179,24 @@ pub(super) async fn create_fed(
     view: &str,
     feed: fn(&str) -> String,
 ) -> StoreResult<()> {
+    create_with_view(client, layout, table, view, feed).await?;
+    client
+        .insert_select(&format!(
+            "INSERT INTO {} {}",
+            layout.table(table.name),
+            feed(&layout.table("spans"))
+        ))
+        .await
+}
+
+/// `table` and the materialized view `view` feeding it (`create_fed`), without filling it.
+pub(super) async fn create_with_view(
+    client: &Client,
+    layout: &Layout,
+    table: &Table,
+    view: &str,
+    feed: fn(&str) -> String,
+) -> StoreResult<()> {
     let db = ident(&layout.database);
     for statement in layout.create(table) {
         client.execute(&statement).await?;
@@ -189,13 +207,6 @@ pub(super) async fn create_fed(
             layout.on_cluster(),
             layout.stored(table.name),
             feed(&format!("{db}.{}", layout.stored("spans")))
-        ))
-        .await?;
-    client
-        .insert_select(&format!(
-            "INSERT INTO {} {}",
-            layout.table(table.name),
-            feed(&layout.table("spans"))
         ))
         .await
 }
