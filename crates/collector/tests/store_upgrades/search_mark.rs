@@ -44,17 +44,22 @@ async fn wait_until_indexed(collector: &Collector) {
     }
 }
 
+/// A collector's data dir holding `twenty_steps`, every span indexed, the collector stopped.
+async fn twenty_steps_indexed_then_stopped() -> tempfile::TempDir {
+    let collector = Collector::start();
+    send(&collector, twenty_steps()).await;
+    wait_for_traces(&collector, "", 1).await;
+    wait_until_indexed(&collector).await;
+    collector.kill()
+}
+
 /// Schema 21 queued a span in a table until indexed: a stored span whose text changed queued
 /// its whole block again (its document out of the index), and new spans joined the queue. The
 /// upgrade to 22 keeps the index, sets the mark at the newest span not queued and makes the
 /// blocks of the queued spans below it stale; no span is lost or found twice on the way.
 #[tokio::test]
 async fn a_database_with_a_queue_table_gets_the_mark_in_place() {
-    let collector = Collector::start();
-    send(&collector, twenty_steps()).await;
-    wait_for_traces(&collector, "", 1).await;
-    wait_until_indexed(&collector).await;
-    let dir = collector.kill();
+    let dir = twenty_steps_indexed_then_stopped().await;
     let db = dir.path().join("skein.db");
     // Rowids 1 to 20: blocks 0 (1–15) and 1 (16–20).
     assert_eq!(
@@ -109,11 +114,7 @@ async fn a_database_with_a_queue_table_gets_the_mark_in_place() {
 /// throughout, and a span changed after the upgrade by its new text only.
 #[tokio::test]
 async fn a_database_with_the_fts5_index_gets_the_trigram_index_in_place() {
-    let collector = Collector::start();
-    send(&collector, twenty_steps()).await;
-    wait_for_traces(&collector, "", 1).await;
-    wait_until_indexed(&collector).await;
-    let dir = collector.kill();
+    let dir = twenty_steps_indexed_then_stopped().await;
     let db = dir.path().join("skein.db");
     // The file as schema 22 left it: every span indexed (a document a block), the mark at 20.
     test_files::execute_batch(&db, SEARCH_INDEX_OF_22);
