@@ -25,6 +25,7 @@ impl ClickhouseStore {
             // The per-trace rows first: a list never names a trace whose spans are gone.
             for table in [
                 super::trace_table::TRACES.name,
+                super::service_parts::SERVICE_PARTS.name,
                 super::splits::SPLITS.name,
                 super::splits::REPEATS.name,
                 super::tag_index::TAGS.name,

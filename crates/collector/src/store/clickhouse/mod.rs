@@ -31,6 +31,7 @@ mod received;
 mod row_binary;
 mod schema;
 mod score_configs;
+mod service_parts;
 mod skeleton;
 mod span_list;
 mod span_metrics;

@@ -45,8 +45,9 @@ pub(super) struct Table {
 /// the split traces instead of 10's and 11's tables (`trace_table`), 14 the traces' tags by
 /// start (`tag_starts`), 15 the split traces with a span stored twice (`splits`), 16 the
 /// per-trace rows with their ranks, so that a split trace's rows merge (`trace_table`), 17
-/// the traces' tags by start in granules of 256 rows instead of 14's (`tag_starts`).
-pub(super) const SCHEMA_VERSION: u32 = 17;
+/// the traces' tags by start in granules of 256 rows instead of 14's (`tag_starts`), 18 each
+/// trace's per-service parts, which a page's summaries merge (`service_parts`).
+pub(super) const SCHEMA_VERSION: u32 = 18;
 
 /// The server's major version, from `version()` (`18.16.1`, `26.9.2.1`).
 fn major_version(version: &str) -> u32 {
@@ -310,6 +311,11 @@ pub(super) async fn migrate(client: &Client, layout: &Layout, version: &str) -> 
         super::tag_starts::create(client, layout).await?;
         record(client, layout, 17).await?;
         tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 17");
+    }
+    if applied < 18 {
+        super::service_parts::create(client, layout).await?;
+        record(client, layout, 18).await?;
+        tracing::info!(database = %layout.database, "ClickHouse layout upgraded to schema 18");
     }
     Ok(())
 }

@@ -192,6 +192,8 @@ async fn spans_stored_before_the_rows_fill_them_on_upgrade() {
                 "trace_parts",
                 "trace_parts_feed",
                 "trace_repeats",
+                "trace_service_parts",
+                "trace_service_parts_feed",
                 "trace_splits"
             ],
             "from {schema}"
@@ -340,6 +342,8 @@ async fn schema_15_rows_are_replaced_by_ranked_rows_on_upgrade() {
             "trace_parts",
             "trace_parts_feed",
             "trace_repeats",
+            "trace_service_parts",
+            "trace_service_parts_feed",
             "trace_splits"
         ]
     );

@@ -5,7 +5,7 @@
 //! service's best rank, the best-ranked span's tags); the parts become `TraceFold`s here,
 //! merged per trace, whose `summary` is the row. A trace's skeleton is `skeleton`'s.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 use skein_model::span::Span;
@@ -14,8 +14,8 @@ use skein_model::trace_tags::is_internal_key;
 use skein_model::{StatusFilter, TraceQuery, TraceSummary};
 
 use super::client::{quote, RowExt};
+use super::service_parts;
 use super::splits::{self, Copies};
-use super::summary_sql;
 use super::tag_index;
 use super::trace_table::{self, IndexParts, PART_RANK};
 use super::ClickhouseStore;
@@ -24,17 +24,13 @@ use crate::store::{StoreError, StoreResult};
 /// A span's rank as SQL, the tuple `trace_fold::Rank` is: (tier, start, span id).
 pub(super) const RANK: &str = "tuple(has_parent, start_ns, span_id)";
 
-fn rank_of(v: &Value) -> Option<Rank> {
-    serde_json::from_value(v.clone()).ok()
-}
-
 /// `trace_id IN (...)` for a list of ids.
 pub(super) fn id_list(ids: &[String]) -> String {
     ids.iter().map(|i| quote(i)).collect::<Vec<_>>().join(", ")
 }
 
-/// A trace's fold of its spans of one service (a row of `folds_in`'s read): that service's
-/// best rank, the part's sums and its best-ranked values (its tags when the row has them).
+/// A trace's part of one service (a row of `service_parts`' columns, stored or folded from
+/// `spans FINAL`): that service's best rank, the part's sums and its best-ranked values.
 fn part_fold(row: &Value) -> TraceFold {
     let mut fold = TraceFold {
         start_ns: row.i64_of("first_start"),
@@ -50,36 +46,43 @@ fn part_fold(row: &Value) -> TraceFold {
         model_usage: row.i64_of("model_reports") > 0,
         ..TraceFold::default()
     };
-    if row.i64_of("roots") > 0 {
-        let r = &row["root"];
-        let span_id = r[1].as_str().unwrap_or("").to_string();
+    let service = row.str_of("service");
+    let rank = |prefix: &str| {
+        Rank(
+            row.i64_of(&format!("{prefix}_has_parent")).clamp(0, 1) as u8,
+            row.i64_of(&format!("{prefix}_start")),
+            row.str_of(&format!("{prefix}_span")),
+        )
+    };
+    let best = rank("best");
+    // A part's best-ranked span is a root whenever the part has one (roots rank first).
+    if best.0 == 0 {
         fold.root = Some(Ranked {
-            rank: Rank(0, super::client::as_i64(&r[5]), span_id.clone()),
+            rank: best.clone(),
             value: RootFacts {
-                name: r[0].as_str().unwrap_or("").to_string(),
-                span_id,
-                span_type: super::client::as_i64(&r[2]) as u8,
-                status: super::client::as_i64(&r[3]) as u8,
-                service: r[4].as_str().unwrap_or("").to_string(),
+                name: row.str_of("best_name"),
+                span_id: best.2.clone(),
+                span_type: row.i64_of("best_type").clamp(0, 255) as u8,
+                status: row.i64_of("best_status").clamp(0, 255) as u8,
+                service: service.clone(),
             },
         });
     }
-    if let Some(rank) = rank_of(&row["first_rank"]) {
-        fold.services.insert(row.str_of("service"), rank.clone());
-        add_tags(&mut fold, row, &rank);
-        fold.first_name = Some(Ranked {
-            rank,
-            value: row.str_of("first_name"),
-        });
-    }
-    let ranked = |count: &str, v: &Value| -> Option<Ranked<String>> {
-        (row.i64_of(count) > 0).then(|| Ranked {
-            rank: rank_of(&v[1]).unwrap_or(Rank(1, 0, String::new())),
-            value: v[0].as_str().unwrap_or("").to_string(),
+    add_tags(&mut fold, row, &best);
+    fold.services.insert(service, best.clone());
+    fold.first_name = Some(Ranked {
+        rank: best,
+        value: row.str_of("best_name"),
+    });
+    let ranked = |prefix: &str| -> Option<Ranked<String>> {
+        let value = row.str_of(&format!("{prefix}_value"));
+        (!value.is_empty()).then(|| Ranked {
+            rank: rank(prefix),
+            value,
         })
     };
-    fold.session_id = ranked("sessions", &row["session"]);
-    fold.user_id = ranked("users", &row["user"]);
+    fold.session_id = ranked("session");
+    fold.user_id = ranked("user");
     fold
 }
 
@@ -103,15 +106,32 @@ fn add_tags(fold: &mut TraceFold, row: &Value, rank: &Rank) {
     }
 }
 
+/// Each trace's parts (rows of `service_parts`' columns) merged into its fold.
+fn merge_parts<'a>(rows: impl IntoIterator<Item = &'a Value>) -> HashMap<String, TraceFold> {
+    let mut folds: HashMap<String, TraceFold> = HashMap::new();
+    for row in rows {
+        let part = part_fold(row);
+        match folds.get_mut(&row.str_of("trace_id")) {
+            Some(fold) => fold.merge(part),
+            None => {
+                folds.insert(row.str_of("trace_id"), part);
+            }
+        }
+    }
+    folds
+}
+
 impl ClickhouseStore {
     pub(super) fn spans(&self) -> String {
         format!("{} FINAL", self.layout.table("spans"))
     }
 
-    /// The folds of these traces of a project. A trace with each span once (whole, or split
-    /// but not repeated: `splits`) has one row a span in `spans`, read as it is, and its tags
-    /// are its per-trace rows' (`trace_table`: not every span's tag arrays); a repeated one's
-    /// versions are folded (`FINAL`), which costs a merge of every part holding it.
+    /// The folds of these traces of a project. A whole trace (`splits`) is its parts merged
+    /// (`service_parts`: one part a service, from its one insert), its tags its per-trace
+    /// row's (`trace_table`). A split trace is folded from its spans into the same parts, as
+    /// stored when each span is once (a part sent again whose versions a merge has already
+    /// folded is no repeat, but its parts are there twice), from `spans FINAL` when
+    /// repeated. Which are split is read beside the parts.
     pub(super) async fn folds(
         &self,
         project: &str,
@@ -120,108 +140,101 @@ impl ClickhouseStore {
         if trace_ids.is_empty() {
             return Ok(HashMap::new());
         }
-        let copies = self
-            .copies(project, &format!("trace_id IN ({})", id_list(trace_ids)))
-            .await?;
-        let (repeated, once): (Vec<String>, Vec<String>) = trace_ids
-            .iter()
-            .cloned()
-            .partition(|id| copies.is_repeated(id));
-        let (stored, folded) = (self.layout.table("spans"), self.spans());
-        let (mut folds, repeated) = tokio::try_join!(
-            self.folds_in(project, &once, &stored, true),
-            self.folds_in(project, &repeated, &folded, false)
-        )?;
-        folds.extend(repeated);
-        Ok(folds)
-    }
-
-    /// The folds of these traces of a project from `spans` (`FINAL` or not), their tags from
-    /// their per-trace rows when `tags_from_rows` (each span once), else from `spans`. One
-    /// read folds each trace's spans per service (each service's best rank with its part's
-    /// sums and best-ranked values), and the parts are merged here (`TraceFold::merge`, as
-    /// any partial folds of a trace): a second read of the same granules for the services
-    /// alone cost as much CPU as the fold.
-    async fn folds_in(
-        &self,
-        project: &str,
-        trace_ids: &[String],
-        spans: &str,
-        tags_from_rows: bool,
-    ) -> StoreResult<HashMap<String, TraceFold>> {
-        let mut folds: HashMap<String, TraceFold> = HashMap::new();
-        if trace_ids.is_empty() {
-            return Ok(folds);
-        }
         let scope = format!(
             "project = {} AND trace_id IN ({})",
             quote(project),
             id_list(trace_ids)
         );
-        let model = summary_sql::model_call();
-        let tags = if tags_from_rows {
-            String::new()
-        } else {
-            format!(
-                "argMin(tag_keys, {RANK}) AS best_keys, argMin(tag_values, {RANK}) AS best_values, "
-            )
-        };
-        let rows_tags_sql = format!(
+        let parts_sql = format!(
+            "SELECT {} FROM {} WHERE {scope}",
+            service_parts::stored_columns(),
+            self.layout.table(service_parts::SERVICE_PARTS.name)
+        );
+        let tags_sql = format!(
             "SELECT trace_id, argMin(best_tag_keys, {PART_RANK}) AS best_keys, \
              argMin(best_tag_values, {PART_RANK}) AS best_values FROM {} WHERE {scope} \
              GROUP BY trace_id",
             self.trace_table()
         );
-        let parts_sql = format!(
-            "SELECT trace_id, service, min(start_ns) AS first_start, \
-                 max(greatest(end_ns, start_ns)) AS last_end, \
-                 count() AS span_count, countIf(status = 2) AS errors, \
-                 sumIf(input_tokens, {model}) AS model_in, \
-                 sumIf(output_tokens, {model}) AS model_out, sumIf(cost, {model}) AS model_cost, \
-                 sumIf(input_tokens, NOT {model}) AS other_in, \
-                 sumIf(output_tokens, NOT {model}) AS other_out, \
-                 sumIf(cost, NOT {model}) AS other_cost, \
-                 countIf({model} AND (input_tokens != 0 OR output_tokens != 0)) AS model_reports, \
-                 {tags}countIf(has_parent = 0) AS roots, \
-                 argMinIf(tuple(name, span_id, span_type, status, service, start_ns), {RANK}, \
-                 has_parent = 0) AS root, \
-                 min({RANK}) AS first_rank, argMin(name, {RANK}) AS first_name, \
-                 countIf(session_id != '') AS sessions, \
-                 argMinIf(tuple(session_id, {RANK}), {RANK}, session_id != '') AS session, \
-                 countIf(user_id != '') AS users, \
-                 argMinIf(tuple(user_id, {RANK}), {RANK}, user_id != '') AS user \
-                 FROM {spans} WHERE {scope} GROUP BY trace_id, service"
-        );
-        let rows_tags = async {
-            if tags_from_rows {
-                self.client.rows(&rows_tags_sql).await
-            } else {
-                Ok(Vec::new())
-            }
-        };
+        let named = |table: &str| splits::splits_in(&self.layout.table(table), &scope);
+        let (splits_sql, repeats_sql) = (named(splits::SPLITS.name), named(splits::REPEATS.name));
         // The reads are independent: asked at once.
-        let (parts, rows_tags) = tokio::try_join!(self.client.rows(&parts_sql), rows_tags)?;
-        for row in parts {
-            let part = part_fold(&row);
-            match folds.get_mut(&row.str_of("trace_id")) {
-                Some(fold) => fold.merge(part),
-                None => {
-                    folds.insert(row.str_of("trace_id"), part);
-                }
-            }
-        }
+        let (parts, tags, split, repeated) = tokio::try_join!(
+            self.client.rows(&parts_sql),
+            self.client.rows(&tags_sql),
+            self.client.rows(&splits_sql),
+            self.client.rows(&repeats_sql)
+        )?;
+        let ids = |rows: &[Value]| -> HashSet<String> {
+            rows.iter().map(|r| r.str_of("trace_id")).collect()
+        };
+        let repeated = ids(&repeated);
+        // A repeated trace is split too (the writer names it first, then both).
+        let once: Vec<String> = ids(&split)
+            .into_iter()
+            .filter(|id| !repeated.contains(id))
+            .collect();
+        let repeated: Vec<String> = repeated.into_iter().collect();
+        let whole: Vec<&Value> = parts
+            .iter()
+            .filter(|row| {
+                let id = row.str_of("trace_id");
+                !once.contains(&id) && !repeated.contains(&id)
+            })
+            .collect();
+        let (folded_once, folded_repeats) = tokio::try_join!(
+            self.folds_of_spans(project, &once, false),
+            self.folds_of_spans(project, &repeated, true)
+        )?;
+        let mut folds = merge_parts(whole);
+        folds.extend(folded_once);
         // The trace's tags: its best-ranked span's, as the fold keeps them, with its rank.
-        for row in &rows_tags {
+        for row in &tags {
             if let Some(fold) = folds.get_mut(&row.str_of("trace_id")) {
                 if let Some(rank) = fold.first_name.as_ref().map(|n| n.rank.clone()) {
                     add_tags(fold, row, &rank);
                 }
             }
         }
+        folds.extend(folded_repeats);
         for fold in folds.values_mut() {
             fold.cap();
         }
         Ok(folds)
+    }
+
+    /// The folds of split traces from their spans, each trace's spans per service into the
+    /// parts `service_parts` stores: as stored (each span once), or their versions folded
+    /// (`FINAL`) with the best-ranked span's tags when `repeated`.
+    async fn folds_of_spans(
+        &self,
+        project: &str,
+        trace_ids: &[String],
+        repeated: bool,
+    ) -> StoreResult<HashMap<String, TraceFold>> {
+        if trace_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let (spans, tags) = if repeated {
+            (
+                self.spans(),
+                format!(
+                    ", argMin(tag_keys, {RANK}) AS best_keys, \
+                     argMin(tag_values, {RANK}) AS best_values"
+                ),
+            )
+        } else {
+            (self.layout.table("spans"), String::new())
+        };
+        let parts_sql = format!(
+            "SELECT trace_id, service, {}{tags} FROM {spans} \
+             WHERE project = {} AND trace_id IN ({}) GROUP BY trace_id, service",
+            service_parts::part_columns(),
+            quote(project),
+            id_list(trace_ids)
+        );
+        let rows = self.client.rows(&parts_sql).await?;
+        Ok(merge_parts(rows.iter()))
     }
 
     /// The summaries of these traces, in the order given (missing ones left out).
@@ -402,33 +415,29 @@ impl ClickhouseStore {
     /// The split traces of a project within `scope`, and which of them are repeated
     /// (`splits::Copies`): reads of the few the writers named, not of every trace.
     pub(super) async fn copies(&self, project: &str, scope: &str) -> StoreResult<Copies> {
-        let query = splits::splits_in(
-            &self.layout.table(splits::SPLITS.name),
-            &format!("project = {} AND {scope}", quote(project)),
-        );
-        let rows = self
-            .client
-            .rows(&format!("{query} LIMIT {}", splits::MAX_LISTED_COPIES + 1))
-            .await?;
-        if rows.len() > splits::MAX_LISTED_COPIES {
+        let within = format!("project = {} AND {scope}", quote(project));
+        let query = splits::splits_in(&self.layout.table(splits::SPLITS.name), &within);
+        let limited = |sql: &str| format!("{sql} LIMIT {}", splits::MAX_LISTED_COPIES + 1);
+        // The repeated traces are among the split ones (the writer names them first, then
+        // both): the two read at once, the repeats kept among the split.
+        let repeats = limited(&splits::splits_in(
+            &self.layout.table(splits::REPEATS.name),
+            &within,
+        ));
+        let splits = limited(&query);
+        let (rows, repeats) =
+            tokio::try_join!(self.client.rows(&splits), self.client.rows(&repeats))?;
+        if rows.len() > splits::MAX_LISTED_COPIES || repeats.len() > splits::MAX_LISTED_COPIES {
             return Ok(Copies::Query(query));
         }
         let split: Vec<String> = rows.iter().map(|r| r.str_of("trace_id")).collect();
-        let repeated = if split.is_empty() {
-            Vec::new()
-        } else {
-            self.client
-                .rows(&format!(
-                    "SELECT DISTINCT trace_id FROM {} WHERE project = {} AND trace_id IN ({})",
-                    self.layout.table(splits::REPEATS.name),
-                    quote(project),
-                    id_list(&split)
-                ))
-                .await?
-                .iter()
-                .map(|r| r.str_of("trace_id"))
-                .collect()
-        };
+        let named: std::collections::HashSet<String> =
+            repeats.iter().map(|r| r.str_of("trace_id")).collect();
+        let repeated = split
+            .iter()
+            .filter(|id| named.contains(*id))
+            .cloned()
+            .collect();
         Ok(Copies::Ids { split, repeated })
     }
 

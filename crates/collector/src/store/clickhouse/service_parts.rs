@@ -1,0 +1,253 @@
+//! The per-service parts of each trace, `trace_service_parts` (schema 18): for each insert's
+//! spans of a trace and service, the part of the trace's fold they make (`TraceFold`: first
+//! start, last end, counts, usage split by model calls, the best-ranked span's name, type and
+//! status, the best-ranked session and user, each with its rank). A page's summaries merge a
+//! whole trace's parts (`TraceFold::merge`) instead of folding its spans: 50 traces' rows are
+//! about 50 granules of 256 rows here, against 50 granules of 8192 spans (~500k rows, ~100 MB
+//! at 10M spans) in `spans`.
+//!
+//! The root: a span's rank is `(has_parent, start, span id)`, so a part's best-ranked span is
+//! a root whenever the part has one, and its name, id, type and status are the root's.
+//!
+//! Fed by a materialized view on every insert into `spans`, grouped as `trace_parts`' view
+//! groups (trace and month of arrival), and by service. A split trace (`splits`) is still
+//! folded from its spans (`FINAL` when repeated), into the same columns (`part_columns`): a
+//! part sent again whose span versions a merge folded before the writer's check is not named
+//! repeated, but its parts are here twice.
+
+use super::client::Client;
+use super::schema::{Layout, Table};
+use super::splits::SPLITS;
+use super::summary_sql;
+use super::trace_table::{self, TRACES};
+use super::traces::RANK;
+use crate::store::StoreResult;
+
+pub(super) const SERVICE_PARTS: Table = Table {
+    name: "trace_service_parts",
+    columns: "project String, trace_id String, service String, first_arrived DateTime, \
+        span_count UInt64, first_start Int64, last_end Int64, errors UInt64, \
+        model_in Int64, model_out Int64, model_cost Float64, other_in Int64, other_out Int64, \
+        other_cost Float64, model_reports UInt64, best_has_parent UInt8, best_start Int64, \
+        best_span String, best_name String, best_type UInt8, best_status UInt8, \
+        session_value String, session_has_parent UInt8, session_start Int64, session_span String, \
+        user_value String, user_has_parent UInt8, user_start Int64, user_span String",
+    engine: "MergeTree",
+    version: None,
+    order_by: "(project, trace_id, service)",
+    partition_by: Some("toYYYYMM(first_arrived)"),
+    shard_by: "cityHash64(trace_id)",
+    settings: Some("index_granularity = 256"),
+};
+
+/// The columns a read of the parts takes: all but the project and the arrival.
+pub(super) fn stored_columns() -> String {
+    let names: Vec<&str> = SERVICE_PARTS
+        .columns
+        .split(", ")
+        .filter_map(|c| c.split_whitespace().next())
+        .filter(|name| !matches!(*name, "project" | "first_arrived"))
+        .collect();
+    names.join(", ")
+}
+
+/// The view that feeds it.
+const FEED: &str = "trace_service_parts_feed";
+
+/// The columns a part reads (after `trace_id` and `service`), as aggregates over its spans.
+pub(super) fn part_columns() -> String {
+    let model = summary_sql::model_call();
+    // A session (user) ranks by the best-ranked span that has one: a span without one sorts
+    // after every span with one.
+    let having = |column: &str| format!("tuple({column} = '', has_parent, start_ns, span_id)");
+    // A rank's parts as columns (18.16 stores no tuple): each `min` is computed once.
+    let parts = |rank: &str, prefix: &str, from: usize| {
+        format!(
+            "tupleElement(min({rank}), {}) AS {prefix}_has_parent, \
+             tupleElement(min({rank}), {}) AS {prefix}_start, \
+             tupleElement(min({rank}), {}) AS {prefix}_span",
+            from,
+            from + 1,
+            from + 2
+        )
+    };
+    format!(
+        "count() AS span_count, min(start_ns) AS first_start, \
+         max(greatest(end_ns, start_ns)) AS last_end, sum(toUInt64(status = 2)) AS errors, \
+         sum(if({model}, input_tokens, toInt64(0))) AS model_in, \
+         sum(if({model}, output_tokens, toInt64(0))) AS model_out, \
+         sum(if({model}, cost, toFloat64(0))) AS model_cost, \
+         sum(if({model}, toInt64(0), input_tokens)) AS other_in, \
+         sum(if({model}, toInt64(0), output_tokens)) AS other_out, \
+         sum(if({model}, toFloat64(0), cost)) AS other_cost, \
+         sum(toUInt64({model} AND (input_tokens != 0 OR output_tokens != 0))) \
+         AS model_reports, \
+         {}, argMin(name, {RANK}) AS best_name, argMin(span_type, {RANK}) AS best_type, \
+         argMin(status, {RANK}) AS best_status, \
+         argMin(session_id, {}) AS session_value, {}, \
+         argMin(user_id, {}) AS user_value, {}",
+        parts(RANK, "best", 1),
+        having("session_id"),
+        parts(&having("session_id"), "session", 2),
+        having("user_id"),
+        parts(&having("user_id"), "user", 2),
+    )
+}
+
+/// The rows for the span rows of `spans` (a table name).
+fn feed(spans: &str) -> String {
+    format!(
+        "SELECT project, trace_id, service, min(arrived) AS first_arrived, {} \
+         FROM {spans} GROUP BY project, trace_id, service, toYYYYMM(arrived)",
+        part_columns()
+    )
+}
+
+/// Schema 18: the parts (any left by an upgrade stopped halfway dropped first), their view,
+/// then the parts of the spans stored before. A trace written while they were being filled
+/// may have a part twice (fed and filled) or not at all: every trace whose parts do not count
+/// its per-trace rows' spans (`trace_parts`) is named split, so that reads fold it from its
+/// spans.
+pub(super) async fn create(client: &Client, layout: &Layout) -> StoreResult<()> {
+    trace_table::drop_fed(client, layout, (SERVICE_PARTS.name, FEED)).await?;
+    trace_table::create_fed(client, layout, &SERVICE_PARTS, FEED, feed).await?;
+    name_miscounted(client, layout).await
+}
+
+/// Names split every trace whose parts do not count its per-trace rows' spans.
+async fn name_miscounted(client: &Client, layout: &Layout) -> StoreResult<()> {
+    let miscounted = format!(
+        "SELECT project, trace_id, now() AS marked FROM (\
+         SELECT project, trace_id, sum(span_count) AS parts, toUInt64(0) AS rows FROM {} \
+         GROUP BY project, trace_id \
+         UNION ALL SELECT project, trace_id, toUInt64(0) AS parts, sum(row_count) AS rows \
+         FROM {} GROUP BY project, trace_id) \
+         GROUP BY project, trace_id HAVING sum(parts) != sum(rows)",
+        layout.table(SERVICE_PARTS.name),
+        layout.table(TRACES.name)
+    );
+    client
+        .insert_select(&format!(
+            "INSERT INTO {} {miscounted}",
+            layout.table(SPLITS.name)
+        ))
+        .await
+}
+
+/// Statements that take a database back to before schema 18 (the parts dropped).
+#[cfg(test)]
+pub(super) fn undo(layout: &Layout) -> Vec<String> {
+    let db = super::schema::ident(&layout.database);
+    vec![
+        format!("DROP TABLE IF EXISTS {db}.{FEED}"),
+        format!("DROP TABLE IF EXISTS {}", layout.table(SERVICE_PARTS.name)),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use skein_model::span::{Span, SpanStatus, SpanType};
+    use skein_model::{TraceQuery, TraceSummary};
+
+    use super::super::client::RowExt;
+    use super::super::{test_store as open, testserver, ClickhouseStore};
+    use crate::store::testsuite::span;
+    use crate::store::{QueryStore, SpanStore};
+
+    /// A root, a failed model call with usage, a session and a user, and a tool call of the
+    /// model call's service with usage of its own (not counted: the model call reports).
+    fn trace(id: &str, start_ms: i64) -> Vec<Span> {
+        let mut root = span(id, "1", None, start_ms);
+        root.tags.insert("env".into(), "prod".into());
+        let mut call = span(id, "2", Some("1"), start_ms + 1);
+        call.span_type = SpanType::Llm;
+        call.status = SpanStatus::Error;
+        call.input_tokens = Some(10);
+        call.output_tokens = Some(5);
+        call.session_id = Some(format!("s-{id}"));
+        call.user_id = Some("u".into());
+        let mut tool = span(id, "3", Some("2"), start_ms + 2);
+        tool.service = call.service.clone();
+        tool.input_tokens = Some(7);
+        vec![root, call, tool]
+    }
+
+    async fn summaries(store: &ClickhouseStore) -> Vec<TraceSummary> {
+        let q = TraceQuery::default();
+        store.list_traces("p", &q).await.unwrap().traces
+    }
+
+    /// What a user reads of a summary: (trace, spans, errors, tokens, services, root, session).
+    fn figures(traces: &[TraceSummary]) -> Vec<(String, u64, u64, i64, String, String, String)> {
+        traces
+            .iter()
+            .map(|t| {
+                (
+                    t.trace_id[..1].to_string(),
+                    t.span_count,
+                    t.error_count,
+                    t.input_tokens + t.output_tokens,
+                    t.services.join(" "),
+                    t.root_name.clone(),
+                    t.session_id.clone().unwrap_or_default(),
+                )
+            })
+            .collect()
+    }
+
+    /// A database of schema 17 gets the parts on open, filled from its spans: whole, split
+    /// and repeated traces read as before. A trace whose parts were both fed and filled (an
+    /// insert racing the upgrade) is named split and read from its spans.
+    #[tokio::test]
+    async fn a_schema_17_database_gets_the_parts_its_summaries_merge() {
+        let database = testserver::fresh_database();
+        let store = open(&database).await;
+        store.write_spans(trace("a", 0)).await.unwrap();
+        let b = trace("b", 10);
+        store.write_spans(b[..1].to_vec()).await.unwrap();
+        store.write_spans(b[1..].to_vec()).await.unwrap();
+        store.write_spans(trace("c", 20)).await.unwrap();
+        store.write_spans(trace("c", 20)).await.unwrap();
+        let before = summaries(&store).await;
+        let want = |id: &str| {
+            (
+                id.to_string(),
+                3,
+                1,
+                15,
+                "svc-1 svc-2".to_string(),
+                "span-1".to_string(),
+                format!("s-{id}"),
+            )
+        };
+        assert_eq!(figures(&before), [want("c"), want("b"), want("a")]);
+        super::super::trace_table::back_to_schema(&store, super::undo(&store.layout), 17).await;
+        drop(store);
+
+        let store = open(&database).await;
+        assert_eq!(summaries(&store).await, before);
+        let parts = format!(
+            "SELECT count() AS n FROM {}",
+            store.layout.table(super::SERVICE_PARTS.name)
+        );
+        // Filled a part a trace, service and month: two services each.
+        assert_eq!(store.client.rows(&parts).await.unwrap()[0].i64_of("n"), 6);
+
+        store.write_spans(trace("d", 30)).await.unwrap();
+        let table = store.layout.table(super::SERVICE_PARTS.name);
+        store
+            .client
+            .execute(&format!(
+                "INSERT INTO {table} SELECT * FROM {table} WHERE trace_id LIKE 'd%'"
+            ))
+            .await
+            .unwrap();
+        assert_eq!(summaries(&store).await[0].span_count, 6, "counted twice");
+        super::name_miscounted(&store.client, &store.layout)
+            .await
+            .unwrap();
+        let after = summaries(&store).await;
+        assert_eq!(figures(&after[..1]), [want("d")]);
+        assert_eq!(after[1..], before);
+    }
+}
