@@ -10,14 +10,13 @@
 //! a root whenever the part has one, and its name, id, type and status are the root's.
 //!
 //! Fed by a materialized view on every insert into `spans`, grouped as `trace_parts`' view
-//! groups (trace and month of arrival), and by service. A split trace (`splits`) is still
-//! folded from its spans (`FINAL` when repeated), into the same columns (`part_columns`): a
-//! part sent again whose span versions a merge folded before the writer's check is not named
-//! repeated, but its parts are here twice.
+//! groups (trace and month of arrival), and by service. A trace written in parts has each span
+//! in one part, so its parts merge too; a repeated one (a span stored twice: `splits`) is still
+//! folded from `spans FINAL`, into the same columns (`part_columns`).
 
 use super::client::Client;
 use super::schema::{Layout, Table};
-use super::splits::SPLITS;
+use super::splits::{repeated_among, REPEATS, SPLITS};
 use super::summary_sql;
 use super::trace_table::{self, TRACES};
 use super::traces::RANK;
@@ -106,15 +105,15 @@ fn feed(spans: &str) -> String {
 /// Schema 18: the parts (any left by an upgrade stopped halfway dropped first), their view,
 /// then the parts of the spans stored before. A trace written while they were being filled
 /// may have a part twice (fed and filled) or not at all: every trace whose parts do not count
-/// its per-trace rows' spans (`trace_parts`) is named split, so that reads fold it from its
-/// spans.
+/// its per-trace rows' spans (`trace_parts`) is named split and repeated, so that reads fold it
+/// from its spans.
 pub(super) async fn create(client: &Client, layout: &Layout) -> StoreResult<()> {
     trace_table::drop_fed(client, layout, (SERVICE_PARTS.name, FEED)).await?;
     trace_table::create_fed(client, layout, &SERVICE_PARTS, FEED, feed).await?;
     name_miscounted(client, layout).await
 }
 
-/// Names split every trace whose parts do not count its per-trace rows' spans.
+/// Names split and repeated every trace whose parts do not count its per-trace rows' spans.
 async fn name_miscounted(client: &Client, layout: &Layout) -> StoreResult<()> {
     let miscounted = format!(
         "SELECT project, trace_id, now() AS marked FROM (\
@@ -126,10 +125,26 @@ async fn name_miscounted(client: &Client, layout: &Layout) -> StoreResult<()> {
         layout.table(SERVICE_PARTS.name),
         layout.table(TRACES.name)
     );
+    // The repeats first: a trace named split is merged from its parts unless named there.
+    for named in [REPEATS.name, SPLITS.name] {
+        client
+            .insert_select(&format!("INSERT INTO {} {miscounted}", layout.table(named)))
+            .await?;
+    }
+    // A split trace with a span sent twice whose versions a merge folded before the writer's
+    // check (by `spans`' own count, before this schema) is named repeated now.
     client
         .insert_select(&format!(
-            "INSERT INTO {} {miscounted}",
-            layout.table(SPLITS.name)
+            "INSERT INTO {} SELECT project, trace_id, now() AS marked FROM ({})",
+            layout.table(REPEATS.name),
+            repeated_among(
+                &layout.table(TRACES.name),
+                &layout.table("spans"),
+                &format!(
+                    "(project, trace_id) GLOBAL IN (SELECT project, trace_id FROM {})",
+                    layout.table(SPLITS.name)
+                )
+            )
         ))
         .await
 }
@@ -150,6 +165,7 @@ mod tests {
     use skein_model::{TraceQuery, TraceSummary};
 
     use super::super::client::RowExt;
+    use super::super::splits::REPEATS;
     use super::super::{test_store as open, testserver, ClickhouseStore};
     use crate::store::testsuite::span;
     use crate::store::{QueryStore, SpanStore};
@@ -197,7 +213,7 @@ mod tests {
 
     /// A database of schema 17 gets the parts on open, filled from its spans: whole, split
     /// and repeated traces read as before. A trace whose parts were both fed and filled (an
-    /// insert racing the upgrade) is named split and read from its spans.
+    /// insert racing the upgrade) is named repeated and read from its spans.
     #[tokio::test]
     async fn a_schema_17_database_gets_the_parts_its_summaries_merge() {
         let database = testserver::fresh_database();
@@ -221,16 +237,35 @@ mod tests {
             )
         };
         assert_eq!(figures(&before), [want("c"), want("b"), want("a")]);
+        // A repeat not named (before schema 18, a merge could fold a retry's versions before
+        // the writer's check; the per-trace rows still count its spans twice): the upgrade
+        // names it from those counts.
+        for sql in [
+            format!("OPTIMIZE TABLE {} FINAL", store.layout.table("spans")),
+            format!("TRUNCATE TABLE {}", store.layout.table(REPEATS.name)),
+        ] {
+            store.client.execute(&sql).await.unwrap();
+        }
         super::super::trace_table::back_to_schema(&store, super::undo(&store.layout), 17).await;
         drop(store);
 
         let store = open(&database).await;
         assert_eq!(summaries(&store).await, before);
+        let repeats = format!(
+            "SELECT DISTINCT substring(trace_id, 1, 1) AS t FROM {}",
+            store.layout.table(REPEATS.name)
+        );
+        let named = store.client.rows(&repeats).await.unwrap();
+        assert_eq!(
+            named.iter().map(|r| r.str_of("t")).collect::<Vec<_>>(),
+            ["c"]
+        );
         let parts = format!(
             "SELECT count() AS n FROM {}",
             store.layout.table(super::SERVICE_PARTS.name)
         );
-        // Filled a part a trace, service and month: two services each.
+        // Filled a part a trace, service and month: two services each (c's spans each once
+        // after the merge).
         assert_eq!(store.client.rows(&parts).await.unwrap()[0].i64_of("n"), 6);
 
         store.write_spans(trace("d", 30)).await.unwrap();

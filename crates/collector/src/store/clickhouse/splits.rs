@@ -7,18 +7,18 @@
 //! A read folds a repeated trace from `spans FINAL` (the latest version of each span). A trace
 //! merely written in parts (the 100k-span trace sent in ten requests, a batch exporter's trace
 //! cut across batches) has each span once: its per-trace rows, merged by their ranks, are its
-//! values (`trace_table`), and its rows in `spans` as stored are exactly what `FINAL` would read
-//! (a page's summaries fold them without the merge of every part holding them: `FINAL` on
-//! 18.16 is one stream, seconds for 100k spans at 10M).
+//! values (`trace_table`), as are its per-service parts (`service_parts`).
 //!
 //! Collectors keep no state, so both are found where they happen: after each insert into
 //! `spans` is acknowledged, and before the writer acknowledges it to its clients, the writer
 //! asks which of the insert's traces now have more than one row (or a row fed a span twice),
-//! and of those, which have more rows in `spans` than distinct span ids (`mark_splits`). Of two
-//! inserts of one trace racing on two collectors, the one checked last sees both. A failed
-//! check fails the insert's requests, whose retry checks again: no acknowledged trace is read
-//! as whole, or without `FINAL`, when it may not be. (A collector of schema 14 still writing
-//! after the upgrade names no repeats: upgrade every collector together.)
+//! and of those, which have more spans in their rows than distinct span ids in `spans`
+//! (`mark_splits`). The rows are never folded, so a span sent twice is counted twice there even
+//! once a merge of `spans` has folded its versions into one (which `spans`' own count would
+//! miss). Of two inserts of one trace racing on two collectors, the one checked last sees
+//! both. A failed check fails the insert's requests, whose retry checks again: no acknowledged
+//! trace is read as whole, or without `FINAL`, when it may not be. (A collector of schema 14
+//! still writing after the upgrade names no repeats: upgrade every collector together.)
 
 use std::collections::HashSet;
 
@@ -58,8 +58,23 @@ pub(super) const REPEATS: Table = Table {
 pub(super) const SPLIT: &str = "count() > 1 OR countIf(row_count != span_ids) > 0";
 
 /// Of a trace's rows of `spans` grouped: whether a span has more than one (versions a merge
-/// has not folded yet; once folded, the one row left is the one `FINAL` reads).
+/// has not folded yet; once folded, the one row left is the one `FINAL` reads). Schema 15's
+/// upgrade names repeats by it; the writer and schema 18 by the per-trace rows' counts.
 const REPEATED: &str = "count() > uniqExact(span_id)";
+
+/// The traces among `split` (a condition on the project and trace id) with more spans in
+/// their per-trace rows `rows` than distinct span ids in `spans`, as (project, trace_id).
+pub(super) fn repeated_among(rows: &str, spans: &str, split: &str) -> String {
+    format!(
+        "SELECT project, trace_id FROM (\
+         SELECT project, trace_id, sum(row_count) AS stored, toUInt64(0) AS distinct_ids \
+         FROM {rows} WHERE {split} GROUP BY project, trace_id \
+         UNION ALL SELECT project, trace_id, toUInt64(0) AS stored, \
+         uniqExact(span_id) AS distinct_ids FROM {spans} WHERE {split} \
+         GROUP BY project, trace_id) \
+         GROUP BY project, trace_id HAVING sum(stored) > sum(distinct_ids)"
+    )
+}
 
 /// Most trace ids one check asks about (a query's text stays far below the server's limit).
 const CHECKED_AT_ONCE: usize = 2_000;
@@ -120,12 +135,14 @@ pub(super) async fn mark_splits(
             split.extend(found.iter().map(|r| mark(project, r)));
             let found: Vec<String> = found.iter().map(|r| r.str_of("trace_id")).collect();
             let again = client
-                .rows(&format!(
-                    "SELECT trace_id FROM {} WHERE project = {} AND trace_id IN ({}) \
-                     GROUP BY trace_id HAVING {REPEATED}",
-                    tables.spans,
-                    quote(project),
-                    id_list(&found)
+                .rows(&repeated_among(
+                    &tables.rows,
+                    &tables.spans,
+                    &format!(
+                        "project = {} AND trace_id IN ({})",
+                        quote(project),
+                        id_list(&found)
+                    ),
                 ))
                 .await?;
             repeated.extend(again.iter().map(|r| mark(project, r)));
@@ -251,7 +268,7 @@ mod tests {
 
     /// The split traces (by first letter), each with whether it is named repeated; and that
     /// every one not named has each span once in `spans` (what reading it without `FINAL`
-    /// needs: a merge may have folded a repeat's versions into one before it was checked).
+    /// needs).
     async fn named(store: &ClickhouseStore) -> Vec<(String, bool)> {
         let tables = super::SplitTables::of(&store.layout);
         let once: std::collections::HashMap<String, bool> = store
@@ -316,12 +333,36 @@ mod tests {
             [("a".into(), 2), ("b".into(), 2)]
         );
         store.write_spans(a[1..].to_vec()).await.unwrap();
-        let repeated = named(&store).await;
-        assert_eq!(repeated.len(), 1);
+        assert_eq!(named(&store).await, [("a".into(), true)]);
         assert_eq!(
             span_counts(&store).await,
             [("a".into(), 2), ("b".into(), 2)]
         );
+    }
+
+    /// A retry whose versions a merge of `spans` folded before the check is still a repeat:
+    /// its per-trace rows count the span twice (what a page's summaries merge would count).
+    #[tokio::test]
+    async fn a_retry_folded_by_a_merge_before_the_check_is_named_repeated() {
+        let store = open(&testserver::fresh_database()).await;
+        let a = trace("a");
+        store.write_spans(a[..1].to_vec()).await.unwrap();
+        store.write_spans(a[1..].to_vec()).await.unwrap();
+        store.write_spans(a[1..].to_vec()).await.unwrap();
+        let tables = super::SplitTables::of(&store.layout);
+        for sql in [
+            format!("OPTIMIZE TABLE {} FINAL", tables.spans),
+            format!("TRUNCATE TABLE {}", tables.repeats),
+        ] {
+            store.client.execute(&sql).await.unwrap();
+        }
+        assert_eq!(span_counts(&store).await, [("a".into(), 3)], "unnamed");
+        let written = [("p".to_string(), a[0].trace_id.clone())];
+        super::mark_splits(&store.client, &tables, &written, 1)
+            .await
+            .unwrap();
+        assert_eq!(named(&store).await, [("a".into(), true)]);
+        assert_eq!(span_counts(&store).await, [("a".into(), 2)]);
     }
 
     /// A database of schema 14 gains the repeats on open, naming those among the traces named

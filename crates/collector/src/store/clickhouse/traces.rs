@@ -126,12 +126,11 @@ impl ClickhouseStore {
         format!("{} FINAL", self.layout.table("spans"))
     }
 
-    /// The folds of these traces of a project. A whole trace (`splits`) is its parts merged
-    /// (`service_parts`: one part a service, from its one insert), its tags its per-trace
-    /// row's (`trace_table`). A split trace is folded from its spans into the same parts, as
-    /// stored when each span is once (a part sent again whose versions a merge has already
-    /// folded is no repeat, but its parts are there twice), from `spans FINAL` when
-    /// repeated. Which are split is read beside the parts.
+    /// The folds of these traces of a project. A trace with each span once (whole, or split
+    /// but not repeated: `splits`) is its parts merged (`service_parts`), its tags its
+    /// per-trace rows' (`trace_table`); a repeated one's spans' versions are folded (`FINAL`,
+    /// which costs a merge of every part holding it) into the same parts. Which are repeated
+    /// is read beside the parts.
     pub(super) async fn folds(
         &self,
         project: &str,
@@ -156,38 +155,19 @@ impl ClickhouseStore {
              GROUP BY trace_id",
             self.trace_table()
         );
-        let named = |table: &str| splits::splits_in(&self.layout.table(table), &scope);
-        let (splits_sql, repeats_sql) = (named(splits::SPLITS.name), named(splits::REPEATS.name));
+        let repeats_sql = splits::splits_in(&self.layout.table(splits::REPEATS.name), &scope);
         // The reads are independent: asked at once.
-        let (parts, tags, split, repeated) = tokio::try_join!(
+        let (parts, tags, repeated) = tokio::try_join!(
             self.client.rows(&parts_sql),
             self.client.rows(&tags_sql),
-            self.client.rows(&splits_sql),
             self.client.rows(&repeats_sql)
         )?;
-        let ids = |rows: &[Value]| -> HashSet<String> {
-            rows.iter().map(|r| r.str_of("trace_id")).collect()
-        };
-        let repeated = ids(&repeated);
-        // A repeated trace is split too (the writer names it first, then both).
-        let once: Vec<String> = ids(&split)
-            .into_iter()
-            .filter(|id| !repeated.contains(id))
-            .collect();
-        let repeated: Vec<String> = repeated.into_iter().collect();
-        let whole: Vec<&Value> = parts
-            .iter()
-            .filter(|row| {
-                let id = row.str_of("trace_id");
-                !once.contains(&id) && !repeated.contains(&id)
-            })
-            .collect();
-        let (folded_once, folded_repeats) = tokio::try_join!(
-            self.folds_of_spans(project, &once, false),
-            self.folds_of_spans(project, &repeated, true)
-        )?;
-        let mut folds = merge_parts(whole);
-        folds.extend(folded_once);
+        let repeated: HashSet<String> = repeated.iter().map(|r| r.str_of("trace_id")).collect();
+        let mut folds = merge_parts(
+            parts
+                .iter()
+                .filter(|row| !repeated.contains(&row.str_of("trace_id"))),
+        );
         // The trace's tags: its best-ranked span's, as the fold keeps them, with its rank.
         for row in &tags {
             if let Some(fold) = folds.get_mut(&row.str_of("trace_id")) {
@@ -196,40 +176,31 @@ impl ClickhouseStore {
                 }
             }
         }
-        folds.extend(folded_repeats);
+        let repeated: Vec<String> = repeated.into_iter().collect();
+        folds.extend(self.folds_of_spans(project, &repeated).await?);
         for fold in folds.values_mut() {
             fold.cap();
         }
         Ok(folds)
     }
 
-    /// The folds of split traces from their spans, each trace's spans per service into the
-    /// parts `service_parts` stores: as stored (each span once), or their versions folded
-    /// (`FINAL`) with the best-ranked span's tags when `repeated`.
+    /// The folds of repeated traces from `spans FINAL`: one read folds each trace's spans' latest
+    /// versions per service into the parts `service_parts` stores, with the best-ranked span's
+    /// tags.
     async fn folds_of_spans(
         &self,
         project: &str,
         trace_ids: &[String],
-        repeated: bool,
     ) -> StoreResult<HashMap<String, TraceFold>> {
         if trace_ids.is_empty() {
             return Ok(HashMap::new());
         }
-        let (spans, tags) = if repeated {
-            (
-                self.spans(),
-                format!(
-                    ", argMin(tag_keys, {RANK}) AS best_keys, \
-                     argMin(tag_values, {RANK}) AS best_values"
-                ),
-            )
-        } else {
-            (self.layout.table("spans"), String::new())
-        };
         let parts_sql = format!(
-            "SELECT trace_id, service, {}{tags} FROM {spans} \
+            "SELECT trace_id, service, {}, argMin(tag_keys, {RANK}) AS best_keys, \
+             argMin(tag_values, {RANK}) AS best_values FROM {} \
              WHERE project = {} AND trace_id IN ({}) GROUP BY trace_id, service",
             service_parts::part_columns(),
+            self.spans(),
             quote(project),
             id_list(trace_ids)
         );
