@@ -10,8 +10,8 @@
 //! Granules of 256 rows (as `trace_parts`'), so that a window of starts reads about its rows:
 //! with 8192, each of a 10M node's ~50 parts read whole granules of other tag values at the
 //! range's edges, whatever the window. The newest page is read in windows widened from now
-//! (`trace_list`), and a tag's total is its range's count less the split traces' rows, found
-//! by their starts (each row's start is one of its trace's `trace_parts` rows' first starts).
+//! (`trace_list`), and a tag's total is its range's count less the split traces' rows, counted
+//! in their `trace_parts` rows (each index row is one of those rows' tags, at its first start).
 //!
 //! A materialized view fed by every insert into `spans` writes the rows, grouping the insert's
 //! spans as `trace_parts`' view does, so the two agree on which traces are whole. (ClickHouse
@@ -102,9 +102,6 @@ pub(super) async fn create(client: &Client, layout: &Layout) -> StoreResult<()> 
         .await?;
     trace_table::drop_fed(client, layout, OLD).await
 }
-
-/// Most split traces' starts a count names (a set the primary key prunes by).
-const MAX_SPLIT_STARTS: usize = 2_000;
 
 /// What a list by tags selects: the project's traces with every one of `tags` (key, value)
 /// that start in `[from_ns, to_ns)` (either bound optional).
@@ -204,35 +201,46 @@ impl TagRange<'_> {
         (!folded.is_empty()).then(|| folded.join(" UNION ALL "))
     }
 
-    /// A query of the count (`n`) of the whole traces in the range with one tag, without
-    /// reading their ids: the range's rows less the split traces' (`split`), which are found
-    /// by their starts (`split_starts`, their `trace_parts` rows' first starts: each of their
-    /// index rows starts at one). `None` with more tags (a trace's rows are grouped then), or
-    /// when the starts cannot be named.
+    /// Two queries whose counts (`n`) less one another are the whole traces in the range with
+    /// one tag, without reading their ids: the range's rows, and the split traces' (`split`)
+    /// rows among them, counted in their per-trace rows `traces` (each index row is one of
+    /// those rows' tags, with its first start). `None` with more tags (a trace's rows are
+    /// grouped then).
     pub(super) fn whole_count(
         &self,
         index: &str,
+        traces: &str,
         split: &[String],
-        split_starts: &[i64],
-    ) -> Option<String> {
+    ) -> Option<(String, Option<String>)> {
         let [one] = self.matching().try_into().ok()?;
         let where_ = format!("{} AND {one}", self.where_((self.from_ns, self.to_ns)));
-        let all = format!("(SELECT count() FROM {index} WHERE {where_})");
+        let all = format!("SELECT count() AS n FROM {index} WHERE {where_}");
         if split.is_empty() {
-            return Some(format!("SELECT {all} AS n"));
+            return Some((all, None));
         }
-        // No starts (rows being expired) or too many to write out: the ids read instead.
-        if split_starts.is_empty() || split_starts.len() > MAX_SPLIT_STARTS {
-            return None;
-        }
-        // A set of literals the primary key prunes by (18.16 reads ~a granule a start).
-        let starts: Vec<String> = split_starts.iter().map(i64::to_string).collect();
-        Some(format!(
-            "SELECT {all} - (SELECT count() FROM {index} WHERE {where_} AND start IN ({}) \
-             AND trace_id IN ({})) AS n",
-            starts.join(", "),
+        let [(key, value)] = self.pairs().try_into().ok()?;
+        let mut rows = format!(
+            "SELECT count() AS n FROM {traces} WHERE project = {} AND trace_id IN ({})",
+            quote(self.project),
             id_list(split)
-        ))
+        );
+        if let Some(from) = self.from_ns {
+            rows.push_str(&format!(" AND first_start >= {from}"));
+        }
+        if let Some(to) = self.to_ns {
+            rows.push_str(&format!(" AND first_start < {to}"));
+        }
+        if is_internal_key(key) {
+            rows.push_str(" AND 0");
+        } else {
+            let k = quote(key);
+            rows.push_str(&format!(
+                " AND indexOf(best_tag_keys, {k}) > 0 \
+                 AND best_tag_values[indexOf(best_tag_keys, {k})] = {}",
+                quote(value)
+            ));
+        }
+        Some((all, Some(rows)))
     }
 }
 

@@ -11,7 +11,6 @@ use super::client::{quote, RowExt};
 use super::splits::Copies;
 use super::tag_starts::{self, TagRange};
 use super::trace_table::IndexParts;
-use super::traces::id_list;
 use super::ClickhouseStore;
 use crate::store::{StoreError, StoreResult};
 
@@ -148,16 +147,26 @@ impl ClickhouseStore {
         let folded = range.folded(&self.trace_table(), &self.layout.table("spans"), &copies);
         let whole = |starts| range.whole(&index, starts, &copies);
         let count = async {
-            let starts = self.split_starts(range.project, &split).await?;
-            let sql = range
-                .whole_count(&index, &split, &starts)
-                .unwrap_or_else(|| {
-                    format!(
-                        "SELECT count() AS n FROM ({})",
-                        whole((range.from_ns, range.to_ns))
-                    )
-                });
-            self.client.rows(&sql).await
+            match range.whole_count(&index, &self.trace_table(), &split) {
+                Some((all, split_rows)) => {
+                    let split_rows = async {
+                        match &split_rows {
+                            Some(sql) => self.client.rows(sql).await,
+                            None => Ok(Vec::new()),
+                        }
+                    };
+                    let (all, split_rows) = tokio::try_join!(self.client.rows(&all), split_rows)?;
+                    Ok::<_, StoreError>(count_of(&all).saturating_sub(count_of(&split_rows)))
+                }
+                None => {
+                    let whole = whole((range.from_ns, range.to_ns));
+                    let rows = self
+                        .client
+                        .rows(&format!("SELECT count() AS n FROM ({whole})"))
+                        .await?;
+                    Ok(count_of(&rows))
+                }
+            }
         };
         let page = async {
             if q.sort == TraceSort::StartDesc {
@@ -171,29 +180,7 @@ impl ClickhouseStore {
         // Independent reads: asked at once.
         let (counted, rows, split_rows) =
             tokio::try_join!(count, page, self.split_rows(folded.as_ref()))?;
-        Ok((
-            count_of(&counted) + split_rows.len() as u64,
-            rows,
-            split_rows,
-        ))
-    }
-
-    /// The first starts of the split traces' per-trace rows: every start their rows in the
-    /// tags' index have (`tag_starts`).
-    async fn split_starts(&self, project: &str, split: &[String]) -> StoreResult<Vec<i64>> {
-        if split.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows = self
-            .client
-            .rows(&format!(
-                "SELECT DISTINCT first_start FROM {} WHERE project = {} AND trace_id IN ({})",
-                self.trace_table(),
-                quote(project),
-                id_list(split)
-            ))
-            .await?;
-        Ok(rows.iter().map(|r| r.i64_of("first_start")).collect())
+        Ok((counted + split_rows.len() as u64, rows, split_rows))
     }
 
     /// The newest page (`page_sql`'s rows) of the whole traces `whole` gives for a window of
