@@ -225,6 +225,14 @@ impl Copies {
         }
     }
 
+    /// Whether a read of split trace `id` must fold its spans' versions (`FINAL`).
+    pub(super) fn is_repeated(&self, id: &str) -> bool {
+        match self {
+            Copies::Ids { repeated, .. } => repeated.iter().any(|r| r == id),
+            Copies::Query(_) => true,
+        }
+    }
+
     /// The repeated split traces' ids as SQL, if any: folded from `spans FINAL`.
     pub(super) fn repeated(&self) -> Option<String> {
         match self {

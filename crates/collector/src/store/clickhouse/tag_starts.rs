@@ -24,7 +24,7 @@ use super::schema::{Layout, Table};
 use super::split_rows;
 use super::splits::{Copies, SPLITS};
 use super::summary_sql;
-use super::trace_table::{self, IndexParts, TRACES};
+use super::trace_table::{self, IndexParts, PART_RANK, TRACES};
 use super::traces::{id_list, RANK};
 use crate::store::StoreResult;
 
@@ -201,46 +201,70 @@ impl TagRange<'_> {
         (!folded.is_empty()).then(|| folded.join(" UNION ALL "))
     }
 
-    /// Two queries whose counts (`n`) less one another are the whole traces in the range with
-    /// one tag, without reading their ids: the range's rows, and the split traces' (`split`)
-    /// rows among them, counted in their per-trace rows `traces` (each index row is one of
-    /// those rows' tags, with its first start). `None` with more tags (a trace's rows are
-    /// grouped then).
-    pub(super) fn whole_count(
+    /// For a list by one tag: a query of the range's index rows' count (`n`) and of those in
+    /// each window of starts (`w0`, `w1`… from each of `froms` up to `to_ns`), and, with split
+    /// traces (`split`), one read of their per-trace rows `traces`, a row a trace: its start,
+    /// whether its rows merged have the tag (`tagged`: a trace's tags are its best-ranked
+    /// row's) and how many of its rows have it within the range (`tagged_rows`: each is one of
+    /// the range's index rows, at the row's first start). So the whole traces' total is the
+    /// count less the `tagged_rows`, without reading the range's trace ids. `None` with more
+    /// tags (a trace's index rows are grouped then).
+    pub(super) fn one_tag_counts(
         &self,
         index: &str,
         traces: &str,
         split: &[String],
+        (froms, to_ns): (&[i64], Option<i64>),
     ) -> Option<(String, Option<String>)> {
         let [one] = self.matching().try_into().ok()?;
+        let [(key, value)] = self.pairs().try_into().ok()?;
         let where_ = format!("{} AND {one}", self.where_((self.from_ns, self.to_ns)));
-        let all = format!("SELECT count() AS n FROM {index} WHERE {where_}");
+        let before = to_ns
+            .map(|to| format!(" AND start < {to}"))
+            .unwrap_or_default();
+        let windows: String = froms
+            .iter()
+            .enumerate()
+            .map(|(i, from)| format!(", countIf(start >= {from}{before}) AS w{i}"))
+            .collect();
+        let all = format!("SELECT count() AS n{windows} FROM {index} WHERE {where_}");
         if split.is_empty() {
             return Some((all, None));
         }
-        let [(key, value)] = self.pairs().try_into().ok()?;
-        let mut rows = format!(
-            "SELECT count() AS n FROM {traces} WHERE project = {} AND trace_id IN ({})",
+        let has_tag = |keys: &str, values: &str| {
+            if is_internal_key(key) {
+                return "0".to_string();
+            }
+            let k = quote(key);
+            format!(
+                "(indexOf({keys}, {k}) > 0 AND {values}[indexOf({keys}, {k})] = {})",
+                quote(value)
+            )
+        };
+        let mut row_tagged = has_tag("best_tag_keys", "best_tag_values");
+        if let Some(from) = self.from_ns {
+            row_tagged.push_str(&format!(" AND first_start >= {from}"));
+        }
+        if let Some(to) = self.to_ns {
+            row_tagged.push_str(&format!(" AND first_start < {to}"));
+        }
+        let merged_tagged = has_tag(
+            &format!("argMin(best_tag_keys, {PART_RANK})"),
+            &format!("argMin(best_tag_values, {PART_RANK})"),
+        );
+        let rows = format!(
+            "SELECT trace_id, min(first_start) AS start, toInt64(0) AS duration, \
+             countIf({row_tagged}) AS tagged_rows, toUInt8({merged_tagged}) AS tagged \
+             FROM {traces} WHERE project = {} AND trace_id IN ({}) GROUP BY trace_id",
             quote(self.project),
             id_list(split)
         );
-        if let Some(from) = self.from_ns {
-            rows.push_str(&format!(" AND first_start >= {from}"));
-        }
-        if let Some(to) = self.to_ns {
-            rows.push_str(&format!(" AND first_start < {to}"));
-        }
-        if is_internal_key(key) {
-            rows.push_str(" AND 0");
-        } else {
-            let k = quote(key);
-            rows.push_str(&format!(
-                " AND indexOf(best_tag_keys, {k}) > 0 \
-                 AND best_tag_values[indexOf(best_tag_keys, {k})] = {}",
-                quote(value)
-            ));
-        }
         Some((all, Some(rows)))
+    }
+
+    /// Whether a start is within the range.
+    pub(super) fn holds(&self, start: i64) -> bool {
+        self.from_ns.is_none_or(|from| start >= from) && self.to_ns.is_none_or(|to| start < to)
     }
 }
 
@@ -348,7 +372,7 @@ mod tests {
             .client
             .rows(&format!(
                 "SELECT DISTINCT trace_id, key, value FROM {} WHERE key = 'env' \
-                 ORDER BY trace_id",
+                 ORDER BY trace_id, value",
                 store.layout.table(super::TAG_STARTS.name)
             ))
             .await

@@ -15,10 +15,13 @@ use super::ClickhouseStore;
 use crate::store::{StoreError, StoreResult};
 
 /// The first window of starts a newest page is read in, before the whole range: a minute;
-/// each next one is `WIDER` times as long, `WINDOWS` of them at most (the last ~4 years).
+/// each next one is `WIDER` times as long, `WINDOWS` of them at most (the last ~32 years).
+/// A window's read costs about a granule a part of the index however few rows it holds, so
+/// widening steeply costs less than reading more windows: at a steady rate a window that
+/// holds a page holds at most `WIDER` pages.
 const FIRST_WINDOW_NS: i64 = 60_000_000_000;
-const WIDER: i64 = 8;
-const WINDOWS: u32 = 8;
+const WIDER: i64 = 64;
+const WINDOWS: u32 = 5;
 
 impl ClickhouseStore {
     pub(super) async fn list(
@@ -120,8 +123,9 @@ impl ClickhouseStore {
 
     /// `total_and_page` of a list by tags and time alone, from the tags' index. With the
     /// split traces listed, the page is read in windows of starts widened from now (or the
-    /// cursor) until one holds a page (`newest_page`), and a tag's total is counted without
-    /// reading the range's trace ids (`TagRange::whole_count`).
+    /// cursor) until one holds a page (`newest_page`). A tag's total is counted without
+    /// reading the range's trace ids (`TagRange::one_tag_counts`), in the same pass as each
+    /// window's rows, so that the page is read from the first window that holds one.
     async fn by_tags(
         &self,
         q: &TraceQuery,
@@ -144,59 +148,136 @@ impl ClickhouseStore {
                 return self.total_and_page(&parts, q, cursor).await;
             }
         };
-        let folded = range.folded(&self.trace_table(), &self.layout.table("spans"), &copies);
         let whole = |starts| range.whole(&index, starts, &copies);
-        let count = async {
-            match range.whole_count(&index, &self.trace_table(), &split) {
-                Some((all, split_rows)) => {
-                    let split_rows = async {
-                        match &split_rows {
-                            Some(sql) => self.client.rows(sql).await,
-                            None => Ok(Vec::new()),
-                        }
-                    };
-                    let (all, split_rows) = tokio::try_join!(self.client.rows(&all), split_rows)?;
-                    Ok::<_, StoreError>(count_of(&all).saturating_sub(count_of(&split_rows)))
-                }
-                None => {
-                    let whole = whole((range.from_ns, range.to_ns));
-                    let rows = self
-                        .client
-                        .rows(&format!("SELECT count() AS n FROM ({whole})"))
-                        .await?;
-                    Ok(count_of(&rows))
-                }
-            }
-        };
-        let page = async {
-            if q.sort == TraceSort::StartDesc {
-                self.newest_page(&whole, q, range, cursor, now_ms).await
+        let newest = q.sort == TraceSort::StartDesc;
+        let windows = NewestWindows::new(range, cursor, now_ms);
+        let counted_windows = if newest { &windows.froms[..] } else { &[] };
+        let page_of = |froms: Vec<i64>| async move {
+            if newest {
+                self.newest_page(&whole, q, range, cursor, windows.to_ns, &froms)
+                    .await
             } else {
                 self.client
                     .rows(&page_sql(&whole((range.from_ns, range.to_ns)), q, cursor))
                     .await
             }
         };
+        let Some((all, split_sql)) = range.one_tag_counts(
+            &index,
+            &self.trace_table(),
+            &split,
+            (counted_windows, windows.to_ns),
+        ) else {
+            // More tags: the count groups each trace's rows; the split traces are folded.
+            let count = format!(
+                "SELECT count() AS n FROM ({})",
+                whole((range.from_ns, range.to_ns))
+            );
+            let folded = range.folded(&self.trace_table(), &self.layout.table("spans"), &copies);
+            // Independent reads: asked at once.
+            let (count, split_rows, rows) = tokio::try_join!(
+                self.client.rows(&count),
+                self.split_rows(folded.as_ref()),
+                page_of(windows.froms.clone())
+            )?;
+            return Ok((count_of(&count) + split_rows.len() as u64, rows, split_rows));
+        };
+        let count_then_page = async {
+            let all = self.client.rows(&all).await?;
+            // The windows that hold fewer rows than a page cannot hold one: skipped.
+            let row = all.first();
+            let skipped = (0..counted_windows.len())
+                .take_while(|i| row.map_or(0, |r| r.i64_of(&format!("w{i}"))) <= q.limit() as i64)
+                .count();
+            let rows = page_of(windows.froms[skipped..].to_vec()).await?;
+            Ok::<_, StoreError>((count_of(&all), rows))
+        };
         // Independent reads: asked at once.
-        let (counted, rows, split_rows) =
-            tokio::try_join!(count, page, self.split_rows(folded.as_ref()))?;
-        Ok((counted + split_rows.len() as u64, rows, split_rows))
+        let ((all, rows), (tagged_rows, split_rows)) = tokio::try_join!(
+            count_then_page,
+            self.one_tag_split(range, &copies, split_sql)
+        )?;
+        let whole_count = all.saturating_sub(tagged_rows);
+        Ok((whole_count + split_rows.len() as u64, rows, split_rows))
+    }
+
+    /// `by_tags`' split traces for one tag (`TagRange::one_tag_counts`' read of their
+    /// per-trace rows): how many of the range's index rows are theirs, and their rows in the
+    /// list, a repeated trace's folded from its spans' latest versions.
+    async fn one_tag_split(
+        &self,
+        range: &TagRange<'_>,
+        copies: &Copies,
+        split_sql: Option<String>,
+    ) -> StoreResult<(u64, Vec<Value>)> {
+        let repeated = match copies {
+            Copies::Ids { repeated, .. } => repeated.clone(),
+            Copies::Query(_) => Vec::new(),
+        };
+        let repeated_sql = range.folded(
+            &self.trace_table(),
+            &self.layout.table("spans"),
+            &Copies::Ids {
+                split: repeated.clone(),
+                repeated,
+            },
+        );
+        let split = async {
+            match &split_sql {
+                Some(sql) => self.client.rows(sql).await,
+                None => Ok(Vec::new()),
+            }
+        };
+        let (split, mut split_rows) =
+            tokio::try_join!(split, self.split_rows(repeated_sql.as_ref()))?;
+        let tagged_rows: i64 = split.iter().map(|r| r.i64_of("tagged_rows")).sum();
+        split_rows.extend(split.into_iter().filter(|r| {
+            r.i64_of("tagged") == 1
+                && range.holds(r.i64_of("start"))
+                && !copies.is_repeated(&r.str_of("trace_id"))
+        }));
+        Ok((tagged_rows.max(0) as u64, split_rows))
     }
 
     /// The newest page (`page_sql`'s rows) of the whole traces `whole` gives for a window of
-    /// starts: a minute back from now (or from the cursor, or the range's end), widened
-    /// until the window holds a page or reaches the range's start, then the whole range. A
-    /// window that holds `limit + 1` rows holds the page: every row outside starts before
-    /// every row in it. Each read is of about its window's rows (granules of 256 rows), not
-    /// of the tag's whole range.
+    /// starts up to `to_ns`: from each of `froms` in turn (`NewestWindows`) until one holds
+    /// a page, then the whole range. A window that holds `limit + 1` rows holds the page:
+    /// every row outside starts before every row in it. Each read is of about its window's
+    /// rows (granules of 256 rows), not of the tag's whole range.
     async fn newest_page(
         &self,
         whole: &impl Fn((Option<i64>, Option<i64>)) -> String,
         q: &TraceQuery,
         range: &TagRange<'_>,
         cursor: &Option<(i64, String)>,
-        now_ms: i64,
+        to_ns: Option<i64>,
+        froms: &[i64],
     ) -> StoreResult<Vec<Value>> {
+        for from in froms {
+            let rows = self
+                .client
+                .rows(&page_sql(&whole((Some(*from), to_ns)), q, cursor))
+                .await?;
+            if rows.len() > q.limit() as usize {
+                return Ok(rows);
+            }
+        }
+        self.client
+            .rows(&page_sql(&whole((range.from_ns, to_ns)), q, cursor))
+            .await
+    }
+}
+
+/// The windows of starts a newest page is read in: up to the cursor's start or the range's
+/// end (`to_ns`), from a minute back from then (or from now, if earlier), each `WIDER` times
+/// as long, while they start after the range's start.
+struct NewestWindows {
+    to_ns: Option<i64>,
+    froms: Vec<i64>,
+}
+
+impl NewestWindows {
+    fn new(range: &TagRange<'_>, cursor: &Option<(i64, String)>, now_ms: i64) -> NewestWindows {
         // The page lies at or before the cursor's start.
         let to_ns = match cursor {
             Some((key, _)) => {
@@ -207,24 +288,17 @@ impl ClickhouseStore {
         };
         let now_ns = now_ms.saturating_mul(1_000_000);
         let anchor = to_ns.map_or(now_ns, |to| to.min(now_ns));
+        let mut froms = Vec::new();
         let mut width = FIRST_WINDOW_NS;
         for _ in 0..WINDOWS {
             let from = anchor.saturating_sub(width);
             if range.from_ns.is_some_and(|f| f >= from) {
                 break;
             }
-            let rows = self
-                .client
-                .rows(&page_sql(&whole((Some(from), to_ns)), q, cursor))
-                .await?;
-            if rows.len() > q.limit() as usize {
-                return Ok(rows);
-            }
+            froms.push(from);
             width = width.saturating_mul(WIDER);
         }
-        self.client
-            .rows(&page_sql(&whole((range.from_ns, to_ns)), q, cursor))
-            .await
+        NewestWindows { to_ns, froms }
     }
 }
 
