@@ -175,24 +175,42 @@ impl MetricAccumulator {
         start_ns: i64,
         value: f64,
     ) {
+        self.add_values(group, then, start_ns, &[value]);
+    }
+
+    /// `add_pair` of many values with the same pair and start (bucket): the group and bucket
+    /// are looked up once, not once a value (an engine that gathers each group's values per
+    /// bucket hands them over so).
+    pub fn add_values(
+        &mut self,
+        group: Option<&[u8]>,
+        then: Option<&[u8]>,
+        start_ns: i64,
+        values: &[f64],
+    ) {
+        let threshold = self.threshold;
         // A non-finite value (an infinite cost from a broken client) would turn every sum it
         // joins into inf or NaN, which JSON cannot carry: it is left out.
-        if !value.is_finite() {
-            return;
-        }
-        let value = match self.threshold {
-            Some(t) => f64::from(u8::from(value >= t)),
-            None => value,
-        };
+        let counted = values.iter().filter(|v| v.is_finite()).map(|&v| match threshold {
+            Some(t) => f64::from(u8::from(v >= t)),
+            None => v,
+        });
         let slot = self.slot(group, then);
         let bucket = start_ns.div_euclid(self.bucket_ns);
         let g = &mut self.groups[slot];
-        g.buckets.entry(bucket).or_default().push(value);
+        let moments = g.buckets.entry(bucket).or_default();
+        counted.clone().for_each(|v| moments.push(v));
         if self.keep_values && self.kept < MAX_DISTRIBUTION_VALUES {
-            self.kept += 1;
-            g.values.push(value);
+            let room = MAX_DISTRIBUTION_VALUES - self.kept;
+            let before = g.values.len();
+            g.values.extend(counted.take(room));
+            let added = g.values.len() - before;
+            self.kept += added;
             if self.per_bucket {
-                g.bucket_values.entry(bucket).or_default().push(value);
+                g.bucket_values
+                    .entry(bucket)
+                    .or_default()
+                    .extend_from_slice(&g.values[before..]);
             }
         }
     }
@@ -445,5 +463,22 @@ mod tests {
                 (Some("B"), None, 1, 7.0),
             ]
         );
+    }
+
+    #[test]
+    fn values_added_at_once_answer_as_added_one_by_one() {
+        let q = MetricQuery::from_query_string("metric=latency_p95&group_by=env").unwrap();
+        let mut one = MetricAccumulator::for_query(&q, 60_000);
+        let mut many = MetricAccumulator::for_query(&q, 60_000);
+        let values = [3.0, f64::NAN, 1.0, 7.5, f64::INFINITY, 2.0];
+        for (start, group) in [(0, Some(&b"a"[..])), (61_000_000_000, None)] {
+            for v in values {
+                one.add_pair(group, None, start, v);
+            }
+            many.add_values(group, None, start, &values);
+        }
+        let (a, b) = (one.finish(q.kind()), many.finish(q.kind()));
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
+        assert_eq!(a.0.len(), 2);
     }
 }

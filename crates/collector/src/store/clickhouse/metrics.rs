@@ -211,6 +211,7 @@ impl TraceValues {
     ) -> StoreResult<()> {
         let mut r = RowBinary::new(bytes);
         let mut groups: Vec<Option<String>> = Vec::with_capacity(keys);
+        let mut values: Vec<f64> = Vec::new();
         while !r.done() {
             groups.clear();
             for _ in 0..keys {
@@ -221,25 +222,19 @@ impl TraceValues {
             let n = r.u64()?;
             let group = |i: Option<usize>| i.and_then(|i| groups[i].as_deref()).map(str::as_bytes);
             let (g, t) = (group(by), group(then));
+            values.clear();
             match self {
-                TraceValues::Count => (0..n).for_each(|_| acc.add_pair(g, t, start, 1.0)),
+                TraceValues::Count => values.resize(n as usize, 1.0),
                 // As a row a trace was read: the integer as `f64`, then scaled.
                 TraceValues::Ints(_, scale) if *scale == 1.0 => {
-                    for v in r.i64s()? {
-                        acc.add_pair(g, t, start, v as f64);
-                    }
+                    values.extend(r.i64s()?.into_iter().map(|v| v as f64));
                 }
                 TraceValues::Ints(_, scale) => {
-                    for v in r.i64s()? {
-                        acc.add_pair(g, t, start, v as f64 / scale);
-                    }
+                    values.extend(r.i64s()?.into_iter().map(|v| v as f64 / scale));
                 }
-                TraceValues::Floats(_) => {
-                    for v in r.f64s()? {
-                        acc.add_pair(g, t, start, v);
-                    }
-                }
+                TraceValues::Floats(_) => values.extend(r.f64s()?),
             }
+            acc.add_values(g, t, start, &values);
         }
         Ok(())
     }
