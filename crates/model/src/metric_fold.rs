@@ -191,10 +191,13 @@ impl MetricAccumulator {
         let threshold = self.threshold;
         // A non-finite value (an infinite cost from a broken client) would turn every sum it
         // joins into inf or NaN, which JSON cannot carry: it is left out.
-        let counted = values.iter().filter(|v| v.is_finite()).map(|&v| match threshold {
-            Some(t) => f64::from(u8::from(v >= t)),
-            None => v,
-        });
+        let counted = values
+            .iter()
+            .filter(|v| v.is_finite())
+            .map(|&v| match threshold {
+                Some(t) => f64::from(u8::from(v >= t)),
+                None => v,
+            });
         let slot = self.slot(group, then);
         let bucket = start_ns.div_euclid(self.bucket_ns);
         let g = &mut self.groups[slot];

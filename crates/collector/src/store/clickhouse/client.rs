@@ -112,6 +112,16 @@ impl Client {
         if let Some(query) = query {
             request = request.query(&[("query", query)]);
         }
+        // The query's start, for the debug line below (only when it is shown).
+        let head = tracing::enabled!(tracing::Level::DEBUG).then(|| {
+            let text: Vec<u8> = query
+                .unwrap_or_default()
+                .bytes()
+                .chain(body.iter().copied())
+                .take(120)
+                .collect();
+            String::from_utf8_lossy(&text).into_owned()
+        });
         request = request.body(body);
         if let Some(user) = &self.conn.user {
             request = request.header("X-ClickHouse-User", user);
@@ -119,9 +129,18 @@ impl Client {
         if let Some(password) = &self.conn.password {
             request = request.header("X-ClickHouse-Key", password);
         }
+        let sent = std::time::Instant::now();
         let response = request.send().await.map_err(unreachable)?;
         let status = response.status();
         let answer = response.bytes().await.map_err(unreachable)?.to_vec();
+        // Each query's time and size, for a profile of an API call
+        // (`SKEIN_LOG=skein_collector::store::clickhouse=debug`).
+        tracing::debug!(
+            ms = sent.elapsed().as_secs_f64() * 1e3,
+            bytes = answer.len(),
+            query = head.as_deref().unwrap_or_default(),
+            "ClickHouse answered"
+        );
         let text = || String::from_utf8_lossy(&answer).into_owned();
         if let Some(logged) = logged {
             let recorded = if !status.is_success() {
