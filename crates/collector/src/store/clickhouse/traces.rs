@@ -1,9 +1,10 @@
 //! Traces: which traces a query selects, in which order, is read from the per-trace table
-//! (`trace_table`); the summaries of a page's traces are folded from their spans, by the same
-//! rule SQLite folds on write (`skein_model::trace_fold`). ClickHouse computes each part of the
-//! fold per trace and service (sums, the best-ranked root, name, session and user, the
-//! service's best rank, the best-ranked span's tags); the parts become `TraceFold`s here,
-//! merged per trace, whose `summary` is the row. A trace's skeleton is `skeleton`'s.
+//! (`trace_table`); the summaries of a page's traces are folds by the same rule SQLite folds on
+//! write (`skein_model::trace_fold`), merged here (`TraceFold::merge`) from each trace's parts
+//! per service (`service_parts`: sums, the best-ranked span's name, type and status, session
+//! and user, each with its rank), stored by a view or, for a repeated trace, folded from its
+//! spans' latest versions; its tags are its best-ranked span's. A trace's skeleton is
+//! `skeleton`'s.
 
 use std::collections::{HashMap, HashSet};
 
