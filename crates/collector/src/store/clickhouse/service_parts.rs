@@ -56,18 +56,22 @@ const FEED: &str = "trace_service_parts_feed";
 /// The columns a part reads (after `trace_id` and `service`), as aggregates over its spans.
 pub(super) fn part_columns() -> String {
     let model = summary_sql::model_call();
-    // A session (user) ranks by the best-ranked span that has one: a span without one sorts
-    // after every span with one.
-    let having = |column: &str| format!("tuple({column} = '', has_parent, start_ns, span_id)");
-    // A rank's parts as columns (18.16 stores no tuple): each `min` is computed once.
-    let parts = |rank: &str, prefix: &str, from: usize| {
+    // The best-ranked span's values, and the best-ranked span with a session (user: a span
+    // without one sorts after every span with one), each one `argMin` of a tuple whose
+    // elements become columns (18.16 stores no tuple; the same expression is computed once):
+    // three comparisons of ranks a span, not one a column.
+    let best =
+        format!("argMin(tuple(has_parent, start_ns, span_id, name, span_type, status), {RANK})");
+    let having = |column: &str, prefix: &str| {
+        let ranked = format!(
+            "argMin(tuple({column}, has_parent, start_ns, span_id), \
+             tuple({column} = '', has_parent, start_ns, span_id))"
+        );
         format!(
-            "tupleElement(min({rank}), {}) AS {prefix}_has_parent, \
-             tupleElement(min({rank}), {}) AS {prefix}_start, \
-             tupleElement(min({rank}), {}) AS {prefix}_span",
-            from,
-            from + 1,
-            from + 2
+            "tupleElement({ranked}, 1) AS {prefix}_value, \
+             tupleElement({ranked}, 2) AS {prefix}_has_parent, \
+             tupleElement({ranked}, 3) AS {prefix}_start, \
+             tupleElement({ranked}, 4) AS {prefix}_span"
         )
     };
     format!(
@@ -81,15 +85,12 @@ pub(super) fn part_columns() -> String {
          sum(if({model}, toFloat64(0), cost)) AS other_cost, \
          sum(toUInt64({model} AND (input_tokens != 0 OR output_tokens != 0))) \
          AS model_reports, \
-         {}, argMin(name, {RANK}) AS best_name, argMin(span_type, {RANK}) AS best_type, \
-         argMin(status, {RANK}) AS best_status, \
-         argMin(session_id, {}) AS session_value, {}, \
-         argMin(user_id, {}) AS user_value, {}",
-        parts(RANK, "best", 1),
-        having("session_id"),
-        parts(&having("session_id"), "session", 2),
-        having("user_id"),
-        parts(&having("user_id"), "user", 2),
+         tupleElement({best}, 1) AS best_has_parent, tupleElement({best}, 2) AS best_start, \
+         tupleElement({best}, 3) AS best_span, tupleElement({best}, 4) AS best_name, \
+         tupleElement({best}, 5) AS best_type, tupleElement({best}, 6) AS best_status, \
+         {}, {}",
+        having("session_id", "session"),
+        having("user_id", "user"),
     )
 }
 
