@@ -22,6 +22,12 @@ use super::trace_table::{self, IndexParts, PART_RANK};
 use super::ClickhouseStore;
 use crate::store::{StoreError, StoreResult};
 
+/// The per-trace rows' columns a page's summaries read (`row_fold`).
+const ROW_COLUMNS: &str = "trace_id, row_count, first_start, last_end, error_spans, model_in, \
+    model_out, model_cost, all_in, all_out, all_cost, model_reports, best_name, \
+    best_has_parent, best_start, best_span, best_session, session_has_parent, session_start, \
+    session_span, best_user, user_has_parent, user_start, user_span";
+
 /// A span's rank as SQL, the tuple `trace_fold::Rank` is: (tier, start, span id).
 pub(super) const RANK: &str = "tuple(has_parent, start_ns, span_id)";
 
@@ -30,8 +36,9 @@ pub(super) fn id_list(ids: &[String]) -> String {
     ids.iter().map(|i| quote(i)).collect::<Vec<_>>().join(", ")
 }
 
-/// A trace's part of one service (a row of `service_parts`' columns, stored or folded from
-/// `spans FINAL`): that service's best rank, the part's sums and its best-ranked values.
+/// A trace's part of one service folded from its spans (`service_parts::part_columns`, with
+/// the best-ranked span's tags): that service's best rank, the part's sums and its
+/// best-ranked values.
 fn part_fold(row: &Value) -> TraceFold {
     let mut fold = TraceFold {
         start_ns: row.i64_of("first_start"),
@@ -47,16 +54,52 @@ fn part_fold(row: &Value) -> TraceFold {
         model_usage: row.i64_of("model_reports") > 0,
         ..TraceFold::default()
     };
+    let best = rank_in(row, "best");
+    add_tags(&mut fold, row, &best);
+    fold.first_name = Some(Ranked {
+        rank: best,
+        value: row.str_of("best_name"),
+    });
+    fold.session_id = ranked_in(row, "session", "session_value");
+    fold.user_id = ranked_in(row, "user", "user_value");
+    fold.merge(service_fold(row));
+    fold
+}
+
+/// A trace's per-trace row (`trace_table`, an insert's spans of it): its sums and its
+/// best-ranked values, without its services (`service_fold`) or tags (`add_tags`).
+fn row_fold(row: &Value) -> TraceFold {
+    let model_in = row.i64_of("model_in");
+    let model_out = row.i64_of("model_out");
+    let model_cost = row.f64_of("model_cost");
+    TraceFold {
+        start_ns: row.i64_of("first_start"),
+        end_ns: row.i64_of("last_end"),
+        span_count: row.i64_of("row_count").max(0) as u64,
+        error_count: row.i64_of("error_spans").max(0) as u64,
+        input_tokens: model_in,
+        output_tokens: model_out,
+        cost: model_cost,
+        other_input_tokens: row.i64_of("all_in").saturating_sub(model_in),
+        other_output_tokens: row.i64_of("all_out").saturating_sub(model_out),
+        other_cost: row.f64_of("all_cost") - model_cost,
+        model_usage: row.i64_of("model_reports") > 0,
+        first_name: Some(Ranked {
+            rank: rank_in(row, "best"),
+            value: row.str_of("best_name"),
+        }),
+        session_id: ranked_in(row, "session", "best_session"),
+        user_id: ranked_in(row, "user", "best_user"),
+        ..TraceFold::default()
+    }
+}
+
+/// A service's part of a trace (`service_parts`' stored columns): the service's best rank,
+/// and the root when its best-ranked span is one (roots rank first).
+fn service_fold(row: &Value) -> TraceFold {
+    let mut fold = TraceFold::default();
     let service = row.str_of("service");
-    let rank = |prefix: &str| {
-        Rank(
-            row.i64_of(&format!("{prefix}_has_parent")).clamp(0, 1) as u8,
-            row.i64_of(&format!("{prefix}_start")),
-            row.str_of(&format!("{prefix}_span")),
-        )
-    };
-    let best = rank("best");
-    // A part's best-ranked span is a root whenever the part has one (roots rank first).
+    let best = rank_in(row, "best");
     if best.0 == 0 {
         fold.root = Some(Ranked {
             rank: best.clone(),
@@ -69,22 +112,26 @@ fn part_fold(row: &Value) -> TraceFold {
             },
         });
     }
-    add_tags(&mut fold, row, &best);
-    fold.services.insert(service, best.clone());
-    fold.first_name = Some(Ranked {
-        rank: best,
-        value: row.str_of("best_name"),
-    });
-    let ranked = |prefix: &str| -> Option<Ranked<String>> {
-        let value = row.str_of(&format!("{prefix}_value"));
-        (!value.is_empty()).then(|| Ranked {
-            rank: rank(prefix),
-            value,
-        })
-    };
-    fold.session_id = ranked("session");
-    fold.user_id = ranked("user");
+    fold.services.insert(service, best);
     fold
+}
+
+/// The rank in a row's columns `{prefix}_has_parent`, `{prefix}_start`, `{prefix}_span`.
+fn rank_in(row: &Value, prefix: &str) -> Rank {
+    Rank(
+        row.i64_of(&format!("{prefix}_has_parent")).clamp(0, 1) as u8,
+        row.i64_of(&format!("{prefix}_start")),
+        row.str_of(&format!("{prefix}_span")),
+    )
+}
+
+/// The value in column `value` at the rank `prefix` names, if the row has one.
+fn ranked_in(row: &Value, prefix: &str, value: &str) -> Option<Ranked<String>> {
+    let value = row.str_of(value);
+    (!value.is_empty()).then(|| Ranked {
+        rank: rank_in(row, prefix),
+        value,
+    })
 }
 
 /// The user tags of a row's `best_keys` and `best_values` (if it has them), at `rank`: the
@@ -147,7 +194,11 @@ impl ClickhouseStore {
         );
         // `PREWHERE`: of the granules the key selects, only the page's rows' other columns
         // are read (half the time at 10M spans; 18.16 moves no condition on a key column).
-        let parts_sql = format!(
+        let rows_sql = format!(
+            "SELECT {ROW_COLUMNS} FROM {} PREWHERE {scope}",
+            self.trace_table()
+        );
+        let services_sql = format!(
             "SELECT {} FROM {} PREWHERE {scope}",
             service_parts::stored_columns(),
             self.layout.table(service_parts::SERVICE_PARTS.name)
@@ -160,17 +211,24 @@ impl ClickhouseStore {
         );
         let repeats_sql = splits::splits_in(&self.layout.table(splits::REPEATS.name), &scope);
         // The reads are independent: asked at once.
-        let (parts, tags, repeated) = tokio::try_join!(
-            self.client.rows(&parts_sql),
+        let (rows, services, tags, repeated) = tokio::try_join!(
+            self.client.rows(&rows_sql),
+            self.client.rows(&services_sql),
             self.client.rows(&tags_sql),
             self.client.rows(&repeats_sql)
         )?;
         let repeated: HashSet<String> = repeated.iter().map(|r| r.str_of("trace_id")).collect();
-        let mut folds = merge_parts(
-            parts
-                .iter()
-                .filter(|row| !repeated.contains(&row.str_of("trace_id"))),
-        );
+        let mut folds: HashMap<String, TraceFold> = HashMap::new();
+        let parts = rows
+            .iter()
+            .map(|row| (row, row_fold(row)))
+            .chain(services.iter().map(|row| (row, service_fold(row))));
+        for (row, part) in parts {
+            let id = row.str_of("trace_id");
+            if !repeated.contains(&id) {
+                folds.entry(id).or_default().merge(part);
+            }
+        }
         // The trace's tags: its best-ranked span's, as the fold keeps them, with its rank.
         for row in &tags {
             if let Some(fold) = folds.get_mut(&row.str_of("trace_id")) {
