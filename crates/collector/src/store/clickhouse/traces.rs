@@ -18,7 +18,7 @@ use super::client::{quote, RowExt};
 use super::service_parts;
 use super::splits::{self, Copies};
 use super::tag_index;
-use super::trace_table::{self, IndexParts, PART_RANK};
+use super::trace_table::{self, IndexParts};
 use super::ClickhouseStore;
 use crate::store::{StoreError, StoreResult};
 
@@ -26,7 +26,8 @@ use crate::store::{StoreError, StoreResult};
 const ROW_COLUMNS: &str = "trace_id, row_count, first_start, last_end, error_spans, model_in, \
     model_out, model_cost, all_in, all_out, all_cost, model_reports, best_name, \
     best_has_parent, best_start, best_span, best_session, session_has_parent, session_start, \
-    session_span, best_user, user_has_parent, user_start, user_span";
+    session_span, best_user, user_has_parent, user_start, user_span, \
+    best_tag_keys AS best_keys, best_tag_values AS best_values";
 
 /// A span's rank as SQL, the tuple `trace_fold::Rank` is: (tier, start, span id).
 pub(super) const RANK: &str = "tuple(has_parent, start_ns, span_id)";
@@ -203,38 +204,41 @@ impl ClickhouseStore {
             service_parts::stored_columns(),
             self.layout.table(service_parts::SERVICE_PARTS.name)
         );
-        let tags_sql = format!(
-            "SELECT trace_id, argMin(best_tag_keys, {PART_RANK}) AS best_keys, \
-             argMin(best_tag_values, {PART_RANK}) AS best_values FROM {} PREWHERE {scope} \
-             GROUP BY trace_id",
-            self.trace_table()
-        );
         let repeats_sql = splits::splits_in(&self.layout.table(splits::REPEATS.name), &scope);
         // The reads are independent: asked at once.
-        let (rows, services, tags, repeated) = tokio::try_join!(
+        let (rows, services, repeated) = tokio::try_join!(
             self.client.rows(&rows_sql),
             self.client.rows(&services_sql),
-            self.client.rows(&tags_sql),
             self.client.rows(&repeats_sql)
         )?;
         let repeated: HashSet<String> = repeated.iter().map(|r| r.str_of("trace_id")).collect();
         let mut folds: HashMap<String, TraceFold> = HashMap::new();
-        let parts = rows
-            .iter()
-            .map(|row| (row, row_fold(row)))
-            .chain(services.iter().map(|row| (row, service_fold(row))));
-        for (row, part) in parts {
+        // Each trace's best-ranked row: its tags are the trace's.
+        let mut best_rows: HashMap<String, (Rank, &Value)> = HashMap::new();
+        for row in &rows {
+            let id = row.str_of("trace_id");
+            if repeated.contains(&id) {
+                continue;
+            }
+            let rank = rank_in(row, "best");
+            match best_rows.get(&id) {
+                Some((best, _)) if *best <= rank => {}
+                _ => {
+                    best_rows.insert(id.clone(), (rank, row));
+                }
+            }
+            folds.entry(id).or_default().merge(row_fold(row));
+        }
+        for row in &services {
             let id = row.str_of("trace_id");
             if !repeated.contains(&id) {
-                folds.entry(id).or_default().merge(part);
+                folds.entry(id).or_default().merge(service_fold(row));
             }
         }
-        // The trace's tags: its best-ranked span's, as the fold keeps them, with its rank.
-        for row in &tags {
-            if let Some(fold) = folds.get_mut(&row.str_of("trace_id")) {
-                if let Some(rank) = fold.first_name.as_ref().map(|n| n.rank.clone()) {
-                    add_tags(fold, row, &rank);
-                }
+        // The trace's tags: its best-ranked span's, with its rank.
+        for (id, (rank, row)) in best_rows {
+            if let Some(fold) = folds.get_mut(&id) {
+                add_tags(fold, row, &rank);
             }
         }
         let repeated: Vec<String> = repeated.into_iter().collect();
