@@ -241,8 +241,7 @@ impl ClickhouseStore {
     }
 
     /// The folds of repeated traces from `spans FINAL`: one read folds each trace's spans' latest
-    /// versions per service into the parts `service_parts` stores, with the best-ranked span's
-    /// tags.
+    /// versions per service (`service_parts::part_columns`), with the best-ranked span's tags.
     async fn folds_of_spans(
         &self,
         project: &str,
