@@ -12,7 +12,8 @@
 # view as an insert feeds it) until SPANS are stored; then `queries` loads the 100k-span trace
 # through the collector and times the reads.
 #
-# Prints the benchmark's own lines, then the collector's and the server's peak RSS, and the
+# Prints the benchmark's own lines, then the collector's and the server's peak RSS, the
+# server's CPU seconds (merges included, up to then), and the
 # bytes on disk a span (the active parts of every Skein table, and of `spans` and `traces`).
 # Everything (server data included) is in a temp dir removed at the end. Extra arguments after
 # the size go to the benchmark (`--repeats 10`, `--big-trace-spans 0`...). With
@@ -20,6 +21,8 @@
 # with CH_URL set to the server's HTTP address (and at the end API_URL to the collector's).
 # SKEIN_CH_QUERY_LOG=1 has the server log every query to `system.query_log`
 # (`bench/clickhouse-node.sh`): what each query of an API call read and how long it took.
+# With SKEIN_BENCH_TRASH=DIR the temp dir is moved into DIR instead of removed, for the caller to
+# remove later (`bench/ingest-engines.sh`: a removal just before a run slows ClickHouse's).
 set -euo pipefail
 what=${1:?usage: clickhouse.sh ingest|queries SPANS [ARGS...]}
 spans=${2:?usage: clickhouse.sh ingest|queries SPANS [ARGS...]}
@@ -34,7 +37,11 @@ cleanup() {
     [ -n "$collector_pid" ] && kill "$collector_pid" 2>/dev/null || true
     kill "$ch_pid" 2>/dev/null || true
     sleep 2
-    rm -rf "$dir"
+    if [ -n "${SKEIN_BENCH_TRASH:-}" ]; then
+        mv "$dir" "$SKEIN_BENCH_TRASH"/
+    else
+        rm -rf "$dir"
+    fi
 }
 trap cleanup EXIT
 ch="http://127.0.0.1:$port"
@@ -86,6 +93,7 @@ esac
 q() { curl -s "$ch/" --data-binary "$1"; }
 echo "collector peak RSS: $(grep VmHWM /proc/$collector_pid/status | awk '{print $2/1024}') MiB"
 echo "server peak RSS: $(grep VmHWM /proc/$ch_pid/status | awk '{print $2/1024}') MiB"
+echo "server CPU s: $(awk '{print ($14 + $15) / 100}' /proc/$ch_pid/stat)"
 stored=$(q "SELECT count() FROM skein.spans FINAL")
 echo "spans stored: $stored"
 q "SELECT table, sum(bytes) AS b, round(sum(bytes) / $stored, 1) AS per_span FROM system.parts

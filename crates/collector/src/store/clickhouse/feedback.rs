@@ -9,8 +9,9 @@ use skein_model::trace::FeedbackStat;
 use skein_model::{Feedback, FeedbackUpdate, NewFeedback, TraceSummary};
 
 use super::client::{as_f64, quote, RowExt};
+use super::span_row::{encode_receipt, RECEIPT_COLUMNS};
 use super::traces::id_list;
-use super::writer::{arrivals, received_row};
+use super::writer::arrivals;
 use super::ClickhouseStore;
 use crate::store::{FeedbackFilter, StoreResult};
 
@@ -214,9 +215,15 @@ impl ClickhouseStore {
         let Some(trace_id) = &f.trace_id else {
             return Ok(());
         };
-        let receipt = received_row(&f.project, trace_id, &f.run_id, arrivals(1));
+        let mut receipt = Vec::new();
+        encode_receipt(&mut receipt, (&f.project, trace_id, &f.run_id), arrivals(1));
         self.client
-            .insert(&self.layout.table("received"), &[receipt], self.quorum)
+            .insert_row_binary(
+                &self.layout.table("received"),
+                RECEIPT_COLUMNS,
+                receipt,
+                self.quorum,
+            )
             .await
     }
 

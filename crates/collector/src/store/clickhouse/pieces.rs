@@ -11,8 +11,8 @@ use skein_model::span::Span;
 use skein_model::span_pieces;
 
 use super::client::{quote, RowExt};
-use super::span_row::{encode_span, span_column_list};
-use super::writer::{arrivals, piece_version, received_row};
+use super::span_row::{encode_receipt, encode_span, span_column_list, RECEIPT_COLUMNS};
+use super::writer::{arrivals, piece_version};
 use super::ClickhouseStore;
 use crate::store::{StoreResult, WriteOutcome};
 
@@ -126,16 +126,22 @@ impl ClickhouseStore {
         .await?;
         // Each folded span is received again (a patch changes what a stream showed).
         let first_receipt = arrivals(folded.len());
-        let receipts: Vec<Value> = folded
-            .iter()
-            .enumerate()
-            .map(|(i, span)| {
-                let arrival = first_receipt + i as u64;
-                received_row(&span.project, &span.trace_id, &span.span_id, arrival)
-            })
-            .collect();
+        let mut receipts = Vec::new();
+        for (i, span) in folded.iter().enumerate() {
+            let receipt = (
+                span.project.as_str(),
+                span.trace_id.as_str(),
+                span.span_id.as_str(),
+            );
+            encode_receipt(&mut receipts, receipt, first_receipt + i as u64);
+        }
         self.client
-            .insert(&self.layout.table("received"), &receipts, self.quorum)
+            .insert_row_binary(
+                &self.layout.table("received"),
+                RECEIPT_COLUMNS,
+                receipts,
+                self.quorum,
+            )
             .await?;
         let projects: std::collections::BTreeSet<&str> =
             pieces.iter().map(|p| p.project.as_str()).collect();

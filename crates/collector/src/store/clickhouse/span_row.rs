@@ -56,7 +56,6 @@ pub(super) fn encode_span(
     version: u64,
     arrival: u64,
 ) {
-    let arrived_secs = (arrival / 1_000_000).min(u64::from(u32::MAX)) as u32;
     let (attr_texts, attr_numbers) = skein_model::filter::filterable(&span.attributes);
     let mut row = Row(out);
     row.string(&span.project);
@@ -70,7 +69,7 @@ pub(super) fn encode_span(
     row.string(&span.service);
     row.i64(span.start_ns);
     row.i64(span.end_ns);
-    row.0.extend_from_slice(&arrived_secs.to_le_bytes());
+    row.date_time(arrival);
     row.u8(span.status.code());
     row.i64(span.input_tokens.unwrap_or(0));
     row.i64(span.output_tokens.unwrap_or(0));
@@ -98,6 +97,27 @@ pub(super) fn encode_span(
     row.string(&skein_model::trace_search::search_text(span));
     row.u64(arrival);
     row.u64(version);
+}
+
+/// The columns of a receipt (a row of `received`, the live stream's receive log) for an
+/// insert, and their types for the SQL log (`span_column_list`'s pair).
+pub(super) const RECEIPT_COLUMNS: (&str, &str) = (
+    "(project, arrival, arrived, trace_id, span_id)",
+    "project String, arrival UInt64, arrived DateTime, trace_id String, span_id String",
+);
+
+/// Appends a receipt: this write of a span (or of its feedback), at `arrival`.
+pub(super) fn encode_receipt(
+    out: &mut Vec<u8>,
+    (project, trace_id, span_id): (&str, &str, &str),
+    arrival: u64,
+) {
+    let mut row = Row(out);
+    row.string(project);
+    row.u64(arrival);
+    row.date_time(arrival);
+    row.string(trace_id);
+    row.string(span_id);
 }
 
 /// A RowBinary writer over a buffer.
@@ -132,6 +152,12 @@ impl Row<'_> {
     fn u64(&mut self, v: u64) {
         self.0.extend_from_slice(&v.to_le_bytes());
     }
+
+    /// A DateTime (seconds, UInt32) from microseconds since the epoch.
+    fn date_time(&mut self, micros: u64) {
+        let secs = (micros / 1_000_000).min(u64::from(u32::MAX)) as u32;
+        self.0.extend_from_slice(&secs.to_le_bytes());
+    }
 }
 
 #[cfg(test)]
@@ -154,5 +180,18 @@ mod tests {
         let mut out = Vec::new();
         Row(&mut out).string("añ");
         assert_eq!(out, [3, b'a', 0xc3, 0xb1]);
+    }
+
+    /// A receipt's columns in `RECEIPT_COLUMNS`' order: its arrival in microseconds, then in
+    /// whole seconds as a DateTime.
+    #[test]
+    fn a_receipt_is_its_project_arrival_second_trace_and_span() {
+        let mut out = Vec::new();
+        encode_receipt(&mut out, ("p", "t1", "s"), 3_000_001);
+        let mut expected = vec![1, b'p'];
+        expected.extend_from_slice(&3_000_001u64.to_le_bytes());
+        expected.extend_from_slice(&3u32.to_le_bytes());
+        expected.extend_from_slice(&[2, b't', b'1', 1, b's']);
+        assert_eq!(out, expected);
     }
 }

@@ -4,6 +4,7 @@
 //! cluster, through the Distributed table synchronously and on a quorum of replicas). A failed
 //! insert fails every request in it: nothing is acknowledged that was not stored.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -13,7 +14,7 @@ use skein_model::span::Span;
 use tokio::sync::{mpsc, oneshot};
 
 use super::client::Client;
-use super::span_row::{encode_span, span_column_list};
+use super::span_row::{encode_receipt, encode_span, span_column_list, RECEIPT_COLUMNS};
 use super::splits::{mark_splits, SplitTables};
 use crate::store::{StoreError, StoreResult};
 
@@ -49,24 +50,15 @@ pub(super) fn arrivals(n: usize) -> u64 {
     }
 }
 
-/// A span's row of `received` (the live stream's receive log): this write of it (or of its
-/// feedback), at `arrival`.
-pub(super) fn received_row(project: &str, trace_id: &str, span_id: &str, arrival: u64) -> Value {
-    json!({
-        "project": project,
-        "arrival": arrival,
-        "arrived": (arrival / 1_000_000).min(u64::from(u32::MAX)),
-        "trace_id": trace_id,
-        "span_id": span_id,
-    })
-}
+/// Past this many, the writer forgets the projects it has inserted (and inserts them again).
+const MAX_REMEMBERED_PROJECTS: usize = 10_000;
 
 /// Where the writer inserts.
 pub(super) struct Tables {
     pub spans: String,
     /// The projects with spans.
     pub projects: String,
-    /// The receive log (`received_row`).
+    /// The receive log (`span_row::encode_receipt`).
     pub received: String,
     /// What the split traces are found in and named in (`splits::mark_splits`).
     pub splits: SplitTables,
@@ -75,8 +67,8 @@ pub(super) struct Tables {
 struct Job {
     /// The rows as RowBinary (`span_row`), encoded on the caller's task.
     encoded: Vec<u8>,
-    /// Their `received` rows.
-    received: Vec<Value>,
+    /// Their receipts as RowBinary.
+    received: Vec<u8>,
     rows: usize,
     /// The projects of the rows.
     projects: Vec<String>,
@@ -128,16 +120,16 @@ impl Writer {
         }
         let first = arrivals(n);
         let mut encoded = Vec::with_capacity(n * 1024);
-        let mut received = Vec::with_capacity(n);
+        let mut received = Vec::with_capacity(n * 64);
         for (i, span) in spans.iter().enumerate() {
             let arrival = first + i as u64;
             encode_span(&mut encoded, span, false, FIRST_ARRIVAL - arrival, arrival);
-            received.push(received_row(
-                &span.project,
-                &span.trace_id,
-                &span.span_id,
-                arrival,
-            ));
+            let receipt = (
+                span.project.as_str(),
+                span.trace_id.as_str(),
+                span.span_id.as_str(),
+            );
+            encode_receipt(&mut received, receipt, arrival);
         }
         let mut projects: Vec<String> = spans.iter().map(|s| s.project.clone()).collect();
         projects.sort_unstable();
@@ -173,6 +165,9 @@ async fn write_loop(
     queued: Arc<AtomicUsize>,
     max_batch: usize,
 ) {
+    // The projects this writer has inserted into `projects`, whose rows nothing deletes: a
+    // batch inserts only names new to it (a part and its merges an insert saved).
+    let mut written_projects: HashSet<String> = HashSet::new();
     while let Some(mut first) = jobs.recv().await {
         let mut rows = first.rows;
         let mut body = std::mem::take(&mut first.encoded);
@@ -189,7 +184,11 @@ async fn write_loop(
                 Err(_) => break,
             }
         }
-        let mut projects: Vec<&String> = batch.iter().flat_map(|j| &j.projects).collect();
+        let mut projects: Vec<&String> = batch
+            .iter()
+            .flat_map(|j| &j.projects)
+            .filter(|p| !written_projects.contains(*p))
+            .collect();
         projects.sort_unstable();
         projects.dedup();
         let (columns, structure) = span_column_list();
@@ -206,12 +205,20 @@ async fn write_loop(
         }
         if result.is_ok() {
             // After the spans: a stream that reads a span's receipt finds the span.
-            result = client.insert(&tables.received, &received, quorum).await;
+            result = client
+                .insert_row_binary(&tables.received, RECEIPT_COLUMNS, received, quorum)
+                .await;
         }
-        if result.is_ok() {
+        if result.is_ok() && !projects.is_empty() {
             // The projects with spans, for lookups that must not scan the spans.
             let names: Vec<Value> = projects.iter().map(|p| json!({ "name": p })).collect();
             result = client.insert(&tables.projects, &names, quorum).await;
+            if result.is_ok() {
+                if written_projects.len() + projects.len() > MAX_REMEMBERED_PROJECTS {
+                    written_projects.clear();
+                }
+                written_projects.extend(projects.into_iter().cloned());
+            }
         }
         queued.fetch_sub(rows, Ordering::SeqCst);
         for job in batch {
