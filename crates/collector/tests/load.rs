@@ -15,6 +15,8 @@ use common::{client, Collector};
 const CLIENTS: usize = 1_000;
 const SECONDS: u64 = 8;
 const SPANS_PER_REQUEST: u64 = 10;
+/// Queries the flood lasts for at least.
+const QUERIES: u32 = 5;
 /// Ten requests' worth: 1,000 clients keep it full.
 const MAX_QUEUED_SPANS: &str = "100";
 
@@ -88,10 +90,11 @@ async fn a_thousand_clients_get_only_documented_refusals_and_queries_keep_answer
         });
     }
 
-    // The dashboard's API answers throughout.
+    // The dashboard's API answers throughout: the flood lasts `SECONDS` and until
+    // `QUERIES` queries were answered, however slowly a loaded machine answers them.
     let started = Instant::now();
     let mut query_answers = 0;
-    while started.elapsed() < Duration::from_secs(SECONDS) {
+    while started.elapsed() < Duration::from_secs(SECONDS) || query_answers < QUERIES {
         let t = Instant::now();
         let response = client()
             .get(collector.url("/api/v1/traces?limit=20"))
@@ -122,9 +125,8 @@ async fn a_thousand_clients_get_only_documented_refusals_and_queries_keep_answer
         refused > 0,
         "no request was refused: the write queue never filled, the overload path went untested"
     );
-    // Queries answered all along (each within 10 s, above); how fast is the benchmarks' job
+    // Queries answered all along, each within 10 s (above); how fast is the benchmarks' job
     // (bench/README.md): on a loaded 2-core machine a query under this flood may take 0.5 s.
-    assert!(query_answers >= 5, "only {query_answers} queries answered");
     // The write queue is bounded: memory stays far from growing with the load.
     let rss = peak_rss_mib(collector.pid());
     assert!(rss < 600.0, "peak RSS {rss:.0} MiB");
