@@ -24,7 +24,7 @@ use super::schema::{Layout, Table};
 use super::split_rows;
 use super::splits::{Copies, SPLITS};
 use super::summary_sql;
-use super::trace_table::{self, IndexParts, PART_RANK, TRACES};
+use super::trace_table::{self, IndexParts, TRACES};
 use super::traces::{id_list, RANK};
 use crate::store::StoreResult;
 
@@ -248,9 +248,13 @@ impl TagRange<'_> {
         if let Some(to) = self.to_ns {
             row_tagged.push_str(&format!(" AND first_start < {to}"));
         }
-        let merged_tagged = has_tag(
-            &format!("argMin(best_tag_keys, {PART_RANK})"),
-            &format!("argMin(best_tag_values, {PART_RANK})"),
+        // Whether the best-ranked row has the tag. Rows rank alike only for a span stored
+        // twice (a repeated trace, whose rows are not used here): of those the tagged row
+        // wins, so that the answer does not depend on which row the engine meets first.
+        let row_has_tag = has_tag("best_tag_keys", "best_tag_values");
+        let merged_tagged = format!(
+            "argMin({row_has_tag}, tuple(best_has_parent, best_start, best_span, \
+             1 - {row_has_tag}))"
         );
         let rows = format!(
             "SELECT trace_id, min(first_start) AS start, toInt64(0) AS duration, \
